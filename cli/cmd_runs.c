@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd_runs.c - placeholder until the command lands. */
+#include "cli/commands.h"
+#include "cli/exitcodes.h"
+int fz_cmd_runs(int argc, char **argv)
+{
+    (void)argc;
+    fz_cli_error("'%s' is not available in this build yet", argv[0]);
+    return FZ_EXIT_SOFTWARE;
+}
+int fz_cmd_resume(int argc, char **argv)
+{
+    (void)argc;
+    fz_cli_error("'%s' is not available in this build yet", argv[0]);
+    return FZ_EXIT_SOFTWARE;
+}

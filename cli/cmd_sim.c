@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd_sim.c - placeholder until the command lands. */
+#include "cli/commands.h"
+#include "cli/exitcodes.h"
+int fz_cmd_sim(int argc, char **argv)
+{
+    (void)argc;
+    fz_cli_error("'%s' is not available in this build yet", argv[0]);
+    return FZ_EXIT_SOFTWARE;
+}

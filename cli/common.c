@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/* common.c - what every subcommand shares: loading a file, printing diagnostics. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "cli/exitcodes.h"
+#include "core/status.h"
+#include "parser/parser.h"
+
+int fz_cli_color(FILE *f)
+{
+    return getenv("NO_COLOR") == NULL && isatty(fileno(f));
+}
+
+void fz_cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("flowzap: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void fz_cli_print_diags(FILE *out, fz_graph *g, const fz_diags *d)
+{
+    if (fz_diags_count(d) == 0)
+        return;
+    fz_linemap m;
+    if (fz_linemap_init(&m, g->src, g->src_len, NULL))
+        return;
+    int color = fz_cli_color(out);
+    for (uint32_t i = 0; i < fz_diags_count(d); i++)
+        fz_diag_print(out, g->path, &m, fz_diags_at(d, i), color);
+    fz_linemap_fini(&m);
+}
+
+int fz_cli_load(const char *path, int show_warnings, fz_graph **out)
+{
+    fz_diags d;
+    fz_graph *g = NULL;
+    *out = NULL;
+    fz_diags_init(&d, NULL);
+    int rc = fz_parse_file(path, NULL, &d, &g);
+    int status = FZ_EXIT_OK;
+    if (rc == FZ_ENOENT || rc == FZ_EIO) {
+        fz_cli_error("cannot read '%s': %s", path, fz_strerror(rc));
+        status = FZ_EXIT_IO;
+        goto out;
+    }
+    if (rc == FZ_ENOMEM || !g) {
+        fz_cli_error("'%s': %s", path, fz_strerror(rc ? rc : FZ_ENOMEM));
+        status = FZ_EXIT_SOFTWARE;
+        goto out;
+    }
+    if (d.errors) {
+        fz_diags_sort(&d);
+        fz_cli_print_diags(stderr, g, &d);
+        fprintf(stderr, "%s: %u error%s\n", path, d.errors, d.errors == 1 ? "" : "s");
+        status = FZ_EXIT_INVALID;
+        goto out;
+    }
+    if (rc) {
+        fz_cli_error("'%s': %s", path, fz_strerror(rc));
+        status = FZ_EXIT_INVALID;
+        goto out;
+    }
+    if (show_warnings && d.warnings) {
+        fz_diags_sort(&d);
+        fz_cli_print_diags(stderr, g, &d);
+    }
+    *out = g;
+    g = NULL;
+out:
+    fz_graph_free(g);
+    fz_diags_fini(&d);
+    return status;
+}

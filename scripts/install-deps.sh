@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs, with apt-get, the Debian 12 packages flowzap needs to build and test.
+# Only missing packages are installed; a machine that has them all is left alone.
+set -eu
+
+pkgs=(
+  build-essential cmake pkg-config clang libclang-rt-14-dev
+  libpcre2-dev libgraphviz-dev graphviz libcmocka-dev
+  libjansson-dev libfyaml-dev libcurl4-openssl-dev libsqlite3-dev sqlite3
+  libxml2-dev chromium python3 python3-simpy hyperfine
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/* test_core.c - arena, vec, strmap, diagnostics and line maps. */
+#include "tests/support/support.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/diag.h"
+#include "core/hash.h"
+#include "core/status.h"
+#include "core/vec.h"
+
+static void test_core_arena_frees_everything_at_once(void **state)
+{
+    (void)state;
+    fz_test_alloc ta;
+    fz_test_alloc_init(&ta, 0);
+    fz_arena a;
+    fz_arena_init(&a, &ta.hook);
+    for (int i = 0; i < 10000; i++) {
+        char *p = fz_arena_printf(&a, "node-%d", i);
+        assert_non_null(p);
+        assert_int_equal(((uintptr_t)p) & 7u, 0);
+    }
+    void *big = fz_arena_alloc(&a, 5u << 20);
+    assert_non_null(big);
+    assert_true(ta.live > 0);
+    fz_arena_fini(&a);
+    assert_int_equal(ta.live, 0);
+    assert_int_equal(ta.live_bytes, 0);
+}
+
+static void test_core_vec_push_survives_failed_growth(void **state)
+{
+    (void)state;
+    for (uint64_t n = 1; n < 20; n++) {
+        fz_test_alloc ta;
+        fz_test_alloc_init(&ta, n);
+        fz_vec v;
+        fz_vec_init(&v, sizeof(int), &ta.hook);
+        uint32_t pushed = 0;
+        for (int i = 0; i < 1000; i++) {
+            int *p = fz_vec_push(&v);
+            if (!p)
+                break;
+            *p = i;
+            pushed++;
+        }
+        for (uint32_t i = 0; i < pushed; i++)
+            assert_int_equal(FZ_VEC_AT(&v, int, i), (int)i);
+        fz_vec_fini(&v);
+        assert_int_equal(ta.live, 0);
+    }
+}
+
+static const char *keys[] = {"n1", "n2", "n10", "Deployment", "", "n1x"};
+
+static const char *key_of(void *ud, uint32_t v, uint32_t *len)
+{
+    (void)ud;
+    *len = (uint32_t)strlen(keys[v]);
+    return keys[v];
+}
+
+static void test_core_strmap_finds_what_it_added_and_nothing_else(void **state)
+{
+    (void)state;
+    fz_strmap m;
+    fz_strmap_init(&m, NULL, key_of, NULL);
+    for (uint32_t i = 0; i < 6; i++) {
+        uint32_t found = 99;
+        assert_int_equal(fz_strmap_add(&m, keys[i], (uint32_t)strlen(keys[i]), i, &found), 0);
+        assert_int_equal(found, i);
+    }
+    uint32_t found = 99;
+    assert_int_equal(fz_strmap_add(&m, "n2", 2, 7, &found), 0);
+    assert_int_equal(found, 1);
+    assert_int_equal(fz_strmap_find(&m, "n10", 3), 2);
+    assert_int_equal(fz_strmap_find(&m, "", 0), 4);
+    assert_int_equal(fz_strmap_find(&m, "n3", 2), UINT32_MAX);
+    fz_strmap_fini(&m);
+}
+
+static void test_core_linemap_gives_one_based_line_and_column(void **state)
+{
+    (void)state;
+    const char *src = "ab\r\ncd\n\nxyz";
+    fz_linemap m;
+    assert_int_equal(fz_linemap_init(&m, src, (uint32_t)strlen(src), NULL), 0);
+    uint32_t line, col, len;
+    fz_linemap_pos(&m, 0, &line, &col);
+    assert_int_equal(line, 1);
+    assert_int_equal(col, 1);
+    fz_linemap_pos(&m, 5, &line, &col);
+    assert_int_equal(line, 2);
+    assert_int_equal(col, 2);
+    fz_linemap_pos(&m, 10, &line, &col);
+    assert_int_equal(line, 4);
+    assert_int_equal(col, 3);
+    const char *t = fz_linemap_line(&m, 1, &len);
+    assert_int_equal(len, 2);
+    assert_memory_equal(t, "ab", 2);
+    fz_linemap_fini(&m);
+}
+
+static void test_core_diag_print_draws_caret_under_the_span(void **state)
+{
+    (void)state;
+    const char *src = "n1: rect label:\"A\"\n";
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    assert_int_equal(fz_diags_add(&d, FZ_SEV_ERROR, "E001", 4, 4, "did you mean 'rectangle'?",
+                                  "unknown shape '%s'", "rect"),
+                     0);
+    fz_linemap m;
+    assert_int_equal(fz_linemap_init(&m, src, (uint32_t)strlen(src), NULL), 0);
+    char buf[1024] = {0};
+    FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");
+    fz_diag_print(f, "x.fz", &m, fz_diags_at(&d, 0), 0);
+    fclose(f);
+    assert_string_equal(buf, "x.fz:1:5: error: unknown shape 'rect' [E001]\n"
+                             "     1 | n1: rect label:\"A\"\n"
+                             "       |     ^~~~\n"
+                             "       = hint: did you mean 'rectangle'?\n");
+    fz_linemap_fini(&m);
+    fz_diags_fini(&d);
+}
+
+static void test_core_status_texts_cover_every_code(void **state)
+{
+    (void)state;
+    assert_string_equal(fz_strerror(FZ_ENOMEM), "out of memory");
+    assert_string_equal(fz_status_name(FZ_EPARSE), "FZ_EPARSE");
+    assert_string_equal(fz_strerror(12345), "unknown status");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_core_arena_frees_everything_at_once),
+        cmocka_unit_test(test_core_vec_push_survives_failed_growth),
+        cmocka_unit_test(test_core_strmap_finds_what_it_added_and_nothing_else),
+        cmocka_unit_test(test_core_linemap_gives_one_based_line_and_column),
+        cmocka_unit_test(test_core_diag_print_draws_caret_under_the_span),
+        cmocka_unit_test(test_core_status_texts_cover_every_code),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
