@@ -470,7 +470,7 @@ int fz__job_expand(fz_job *j, const char *tmpl, char **out)
                 name[n] = '\0';
                 const char *v = fz__job_var(j, name);
                 if (!v) {
-                    char msg[200];
+                    char msg[320];
                     snprintf(msg, sizeof(msg), "unknown variable ${%s} (set it with --set %s=...)",
                              name, name);
                     j->reason = fz_arena_strndup(&j->arena, msg, strlen(msg));
