@@ -42,7 +42,7 @@ int fz_engine_drive(fz_engine *e, const fz_backend *b)
             return FZ_ESTATE;
         }
         uint32_t id = 0;
-        fz_result r = {FZ_ANSWER_OK, NULL, NULL, NULL, 0};
+        fz_result r = {.answer = FZ_ANSWER_OK};
         int rc = b->wait(b->ud, e, &id, &r);
         if (rc) {
             stop(e, b, rc == FZ_EINTR ? "interrupted" : fz_strerror(rc), timed ? b->now(b->ud) : 0);

@@ -414,7 +414,7 @@ static void test_engine_action_ok_takes_every_edge_as_parallel_tokens(void **sta
     /* Tasks come out in creation order; the fan-out creates them in edge order. */
     assert_int_equal(fz_engine_start(r->e), 0);
     fz_task t;
-    fz_result ok = {FZ_ANSWER_OK, NULL, NULL, NULL, 0};
+    fz_result ok = {.answer = FZ_ANSWER_OK};
     assert_int_equal(fz_engine_next(r->e, &t), 1);
     assert_int_equal(t.id, 0);
     assert_int_equal(fz_engine_complete(r->e, 0, &ok, 0), 0);
@@ -817,7 +817,7 @@ static void test_engine_interrupt_fails_the_run_and_cancels_started_tasks(void *
     assert_int_equal(r->fx.cancelled, 1);
     assert_string_equal(l.text, "end 3 failed at Deploy to 5% of pods: interrupted@3");
     /* The abandoned task cannot be completed any more; the run is over. */
-    fz_result ok = {FZ_ANSWER_OK, NULL, NULL, NULL, 0};
+    fz_result ok = {.answer = FZ_ANSWER_OK};
     assert_int_equal(fz_engine_complete(r->e, 3, &ok, 0), FZ_EFINISHED);
     assert_int_equal(fz_engine_complete(r->e, 99, &ok, 0), FZ_EINVAL);
     fz_task t;
@@ -834,7 +834,7 @@ static void test_engine_abort_names_the_oldest_running_task(void **state)
     run *r = run_new(canary, 0);
     assert_int_equal(fz_engine_start(r->e), 0);
     fz_task t;
-    fz_result ok = {FZ_ANSWER_OK, NULL, NULL, NULL, 0};
+    fz_result ok = {.answer = FZ_ANSWER_OK};
     assert_int_equal(fz_engine_next(r->e, &t), 1);
     assert_int_equal(fz_engine_complete(r->e, t.id, &ok, 0), 0);
     assert_int_equal(fz_engine_next(r->e, &t), 1);
@@ -849,7 +849,7 @@ static void test_engine_complete_refuses_unknown_and_finished_tasks(void **state
 {
     (void)state;
     run *r = run_new(canary, 0);
-    fz_result ok = {FZ_ANSWER_OK, NULL, NULL, NULL, 0};
+    fz_result ok = {.answer = FZ_ANSWER_OK};
     assert_int_equal(fz_engine_complete(r->e, 0, &ok, 0), FZ_ESTATE);
     assert_string_equal(fz_engine_outcome(r->e), "");
     assert_int_equal(fz_engine_start(r->e), 0);
