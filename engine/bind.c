@@ -621,57 +621,98 @@ static uint32_t offset_of(const char *text, uint32_t len, int line, int col)
     return off;
 }
 
+/* libfyaml writes its messages through this sink, as text such as
+ * "<input>:2:13: error: double-quoted scalar without closing quote" followed
+ * by the source line and a caret; we keep the text and pick out the
+ * "LINE:COL: error: MESSAGE" lines. */
+typedef struct sink_buf {
+    char text[4096];
+    size_t len;
+} sink_buf;
+
 static void diag_sink(struct fy_diag *diag, void *user, const char *buf, size_t len)
 {
     (void)diag;
-    (void)user;
-    (void)buf;
-    (void)len;
+    sink_buf *sb = user;
+    size_t room = sizeof(sb->text) - 1 - sb->len;
+    if (len > room)
+        len = room;
+    memcpy(sb->text + sb->len, buf, len);
+    sb->len += len;
+    sb->text[sb->len] = '\0';
+}
+
+/* Adds a diagnostic for each "...:LINE:COL: error: MSG" line of sb. */
+static int sink_errors(fz_bind_loader *ld, const sink_buf *sb, int *count)
+{
+    const fz_bind *b = ld->b;
+    const char *p = sb->text;
+    while (p && *p) {
+        const char *nl = strchr(p, '\n');
+        size_t ll = nl ? (size_t)(nl - p) : strlen(p);
+        const char *mark = NULL;
+        for (const char *q = p; q + 9 <= p + ll; q++)
+            if (memcmp(q, ": error: ", 9) == 0) {
+                mark = q;
+                break;
+            }
+        if (mark) {
+            /* walk back over ":COL" and ":LINE" */
+            const char *c = mark;
+            while (c > p && c[-1] >= '0' && c[-1] <= '9')
+                c--;
+            const char *l = c > p && c[-1] == ':' ? c - 1 : c;
+            while (l > p && l[-1] >= '0' && l[-1] <= '9')
+                l--;
+            int line = atoi(l), col = atoi(c);
+            uint32_t off = offset_of(b->text, b->len, line > 0 ? line - 1 : 0, col > 0 ? col - 1 : 0);
+            const char *msg = mark + 9;
+            int ml = (int)(p + ll - msg);
+            if (fz_diags_add(ld->d, FZ_SEV_ERROR, "B000", off, 1, NULL, "YAML: %.*s", ml, msg))
+                return FZ_ENOMEM;
+            (*count)++;
+        }
+        p = nl ? nl + 1 : NULL;
+    }
+    return FZ_OK;
 }
 
 static int parse_yaml(fz_bind_loader *ld)
 {
     fz_bind *b = ld->b;
+    sink_buf sb;
+    sb.len = 0;
+    sb.text[0] = '\0';
     struct fy_diag_cfg dcfg;
     fy_diag_cfg_default(&dcfg);
     dcfg.fp = NULL;
     dcfg.output_fn = diag_sink;
+    dcfg.user = &sb;
     dcfg.colorize = false;
     struct fy_diag *diag = fy_diag_create(&dcfg);
     if (!diag)
         return FZ_ENOMEM;
     struct fy_parse_cfg cfg;
     memset(&cfg, 0, sizeof(cfg));
-    cfg.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG | FYPCF_DISABLE_MMAP_OPT;
+    cfg.flags = FYPCF_QUIET | FYPCF_DISABLE_MMAP_OPT;
     cfg.diag = diag;
     ld->doc = fy_document_build_from_string(&cfg, b->text, b->len);
-    int rc = FZ_OK;
-    if (!ld->doc || fy_document_get_diag(ld->doc) == NULL || !fy_document_root(ld->doc)) {
-        void *it = NULL;
-        struct fy_diag_error *e;
-        int n = 0;
-        while ((e = fy_diag_errors_iterate(diag, &it))) {
-            if (e->type < FYET_ERROR)
-                continue;
-            uint32_t off = offset_of(b->text, b->len, e->line, e->column);
-            if (fz_diags_add(ld->d, FZ_SEV_ERROR, "B000", off, 1, NULL, "YAML: %s", e->msg)) {
-                rc = FZ_ENOMEM;
-                break;
-            }
-            n++;
-        }
-        if (!rc && !ld->doc && n == 0 &&
+    int rc = FZ_OK, n = 0;
+    if (!ld->doc) {
+        rc = sink_errors(ld, &sb, &n);
+        if (!rc && n == 0 &&
             fz_diags_add(ld->d, FZ_SEV_ERROR, "B000", 0, 1, NULL, "YAML: cannot parse the file"))
-            rc = FZ_ENOMEM;
-        if (!rc && ld->doc && !fy_document_root(ld->doc) && n == 0 &&
-            fz_diags_add(ld->d, FZ_SEV_ERROR, "B002", 0, 0,
-                         "a bindings file starts with `rules:` (a list of rules)",
-                         "the bindings file is empty"))
             rc = FZ_ENOMEM;
         if (!rc)
             rc = FZ_EPARSE;
+    } else if (!fy_document_root(ld->doc)) {
+        rc = fz_diags_add(ld->d, FZ_SEV_ERROR, "B002", 0, 0,
+                          "a bindings file starts with `rules:` (a list of rules)",
+                          "the bindings file is empty")
+                 ? FZ_ENOMEM
+                 : FZ_EPARSE;
     }
-    fy_diag_unref(diag);
+    fy_diag_destroy(diag);
     return rc;
 }
 

@@ -106,6 +106,7 @@ struct fz_real {
     uint32_t gen;
     fz_vec timers; /* heap of timer */
     uint64_t seq;
+    fz_vec pending; /* timer (slot, gen): started with no delay, begun in wait() */
     fz_vec done;   /* fz_job *, FIFO from done_head */
     uint32_t done_head;
     fz_job *last;  /* handed out by wait(); freed at the next call */
@@ -965,7 +966,17 @@ static int be_start(void *ud, fz_engine *e, const fz_task *t)
         }
         return FZ_OK;
     }
-    begin(r, j);
+    /* Begun at the next wait(), so that the engine's on_start (which
+     * follows this call) is observed before the handler acts. */
+    timer *pt = fz_vec_push(&r->pending);
+    if (!pt) {
+        job_release(r, j);
+        return FZ_ENOMEM;
+    }
+    j->state = JOB_DELAYED;
+    pt->slot = j->slot;
+    pt->gen = j->gen;
+    pt->kind = TIMER_START;
     return FZ_OK;
 }
 
@@ -975,6 +986,12 @@ static int be_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *res)
     fz_real *r = ud;
     job_release(r, r->last);
     r->last = NULL;
+    for (uint32_t i = 0; i < r->pending.len; i++) {
+        fz_job *j = timer_job(r, &FZ_VEC_AT(&r->pending, timer, i));
+        if (j)
+            begin(r, j);
+    }
+    r->pending.len = 0;
     for (;;) {
         if (r->done_head < r->done.len) {
             fz_job *j = FZ_VEC_AT(&r->done, fz_job *, r->done_head);
@@ -1060,6 +1077,7 @@ static void be_cancel_all(void *ud, fz_engine *e)
     }
     r->done.len = r->done_head = 0;
     r->timers.len = 0;
+    r->pending.len = 0;
     r->nactive = 0;
 }
 
@@ -1087,6 +1105,7 @@ int fz_real_new(const fz_graph *g, const fz_bind *b, const fz_real_opts *opts,
     r->pipe_r = r->pipe_w = -1;
     fz_vec_init(&r->timers, sizeof(timer), alloc);
     fz_vec_init(&r->done, sizeof(fz_job *), alloc);
+    fz_vec_init(&r->pending, sizeof(timer), alloc);
     int rc = FZ_OK;
     r->run_id = fz_strdup(alloc, r->opts.run_id ? r->opts.run_id : "local");
     if (!r->run_id) {
@@ -1163,6 +1182,7 @@ void fz_real_free(fz_real *r)
     fz_free(r->alloc, r->slots, r->nslots * sizeof(fz_job *));
     fz_vec_fini(&r->timers);
     fz_vec_fini(&r->done);
+    fz_vec_fini(&r->pending);
     if (r->run_id)
         fz_free(r->alloc, r->run_id, strlen(r->run_id) + 1);
     fz_free(r->alloc, r, sizeof(*r));

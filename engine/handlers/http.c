@@ -61,7 +61,7 @@ static int parse_status(const char *s, status_range *r)
         (s[2] == 'x' || s[2] == 'X')) {
         r->lo = (s[0] - '0') * 100;
         r->hi = r->lo + 99;
-        return r->lo >= 100 ? 0 : -1;
+        return r->lo >= 100 && r->lo <= 500 ? 0 : -1;
     }
     long lo = 0, hi = 0;
     char dash = 0, extra = 0;
