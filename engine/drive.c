@@ -27,13 +27,15 @@ int fz_engine_drive(fz_engine *e, const fz_backend *b)
     fz_task t;
     while (fz_engine_state(e) == FZ_RUN_RUNNING) {
         while (fz_engine_next(e, &t)) {
+            /* Reported before the backend starts it: a journal commits the
+             * start before the handler can have any effect. */
+            if (obs && obs->on_start)
+                obs->on_start(obs->ud, &t, (timed ? b->now(b->ud) : 0) + t.delay_ns);
             int rc = b->start(b->ud, e, &t);
             if (rc) {
                 stop(e, b, fz_strerror(rc), timed ? b->now(b->ud) : 0);
                 return rc;
             }
-            if (obs && obs->on_start)
-                obs->on_start(obs->ud, &t, (timed ? b->now(b->ud) : 0) + t.delay_ns);
         }
         if (fz_engine_in_flight(e) == 0) {
             /* Running with nothing ready and nothing started cannot happen;
