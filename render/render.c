@@ -360,7 +360,7 @@ static int build_flow(flow *f, char **out, size_t *len)
         uint32_t k = fz_text_wrap(fz_graph_text(g, lane->label), lane->label.len,
                                   f->o->top_to_bottom ? 28 : 20, lines, MAXLINES);
         put_lines(&lanelab[l], lines, k, 0);
-        ll[l].lw = lines_width(lines, k, LANE_PT);
+        ll[l].lw = lines_width(lines, k, LANE_PT) * 1.2; /* bold */
         ll[l].lh = k * LANE_LH;
     }
     for (uint32_t v = 0; v < nn; v++) {
@@ -430,7 +430,6 @@ static int build_flow(flow *f, char **out, size_t *len)
     SET(root, "class", ov ? (ov->kind == FZ_OVERLAY_TRACE ? "flow trace" : "flow heat") : "flow");
     SET(root, "bb", (snprintf(nb, sizeof nb, "0,0,%.2f,%.2f", W, H), nb));
     SET(root, "outputorder", "edgesfirst");
-    SET(root, "rankdir", f->o->top_to_bottom ? "TB" : "LR");
     SET(root, "splines", "true");
     SET(root, "pad", "0.1");
     if (fz_gv_default(f->gv, FZ_GV_GRAPH, "fontname", "Helvetica-Bold") ||
