@@ -427,7 +427,7 @@ static int build_flow(flow *f, char **out, size_t *len)
     rc = FZ_ENOMEM;
     fz_gv_obj *root = fz_gv_root(f->gv);
     SET(root, "id", "flowzap");
-    SET(root, "class", ov ? (ov->kind == FZ_OVERLAY_TRACE ? "flow trace" : "flow heat") : "flow");
+    SET(root, "class", ov ? (ov->kind == FZ_OVERLAY_TRACE ? "view-flow trace" : "view-flow heat") : "view-flow");
     SET(root, "bb", (snprintf(nb, sizeof nb, "0,0,%.2f,%.2f", W, H), nb));
     SET(root, "outputorder", "edgesfirst");
     SET(root, "splines", "true");

@@ -159,7 +159,7 @@ int fz_sequence_svg(const fz_graph *g, const fz_overlay *ov, const fz_alloc *all
                    "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
                    "<svg width=\"%.0fpt\" height=\"%.0fpt\" viewBox=\"0.00 0.00 %.2f %.2f\" "
                    "xmlns=\"http://www.w3.org/2000/svg\">\n"
-                   "<g id=\"flowzap\" class=\"sequence\">\n"
+                   "<g id=\"flowzap\" class=\"view-sequence\">\n"
                    "<rect x=\"0\" y=\"0\" width=\"%.2f\" height=\"%.2f\" fill=\"#FFFFFF\"/>\n",
                    width, height, width, height, width, height);
     for (uint32_t l = 0; l < nl; l++) {

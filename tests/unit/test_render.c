@@ -14,8 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <dirent.h>
+
+#include "core/diag.h"
 #include "core/status.h"
 #include "parser/graph.h"
+#include "parser/parser.h"
 #include "render/overlay.h"
 #include "render/render.h"
 
@@ -733,6 +737,198 @@ static void test_render_out_of_memory_fails_cleanly_at_every_allocation(void **s
     fz_graph_free(g);
 }
 
+/*==========================================================================
+ * Real files: the canary and every .fz file in workflows/
+ *========================================================================*/
+
+static fz_graph *load(const char *path)
+{
+    fz_diags d;
+    fz_graph *g = NULL;
+    fz_diags_init(&d, NULL);
+    int rc = fz_parse_file(path, NULL, &d, &g);
+    if (rc || d.errors)
+        fail_msg("%s does not parse (%s, %u errors)", path, fz_strerror(rc), d.errors);
+    fz_diags_fini(&d);
+    return g;
+}
+
+/* Everything the flow view must show of g, checked in its SVG. */
+static void check_flow_svg(const fz_graph *g, const char *name, const char *data, size_t len)
+{
+    svg s;
+    svg_open(&s, data, len);
+    char q[512];
+    /* One band per lane, in file order, titled with the display label. */
+    assert_int_equal(svg_count(&s, "//s:g[contains(concat(' ', @class, ' '), ' lane ')]"),
+                     (int)fz_graph_lane_count(g));
+    for (uint32_t l = 0; l < fz_graph_lane_count(g); l++) {
+        const fz_lane *lane = fz_graph_lane(g, l);
+        snprintf(q, sizeof q, "string((//s:g[contains(concat(' ', @class, ' '), ' lane ')])[%u]/@id)", l + 1);
+        char *id = svg_string(&s, q);
+        char want[128];
+        snprintf(want, sizeof want, "lane-%.*s", (int)lane->id.len, fz_graph_text(g, lane->id));
+        if (strcmp(id, want) != 0)
+            fail_msg("%s: lane %u is %s, expected %s", name, l + 1, id, want);
+        free(id);
+        /* The title's lines join to the display label. */
+        snprintf(q, sizeof q, "//s:g[@id='%s']/s:text", want);
+        xmlXPathObjectPtr r = xmlXPathEvalExpression(BAD_CAST q, s.xp);
+        char joined[256] = "";
+        for (int i = 0; r->nodesetval && i < r->nodesetval->nodeNr; i++) {
+            xmlChar *t = xmlNodeGetContent(r->nodesetval->nodeTab[i]);
+            size_t k = strlen(joined);
+            snprintf(joined + k, sizeof joined - k, "%s%s", i ? " " : "", (const char *)t);
+            xmlFree(t);
+        }
+        xmlXPathFreeObject(r);
+        char label[256];
+        snprintf(label, sizeof label, "%.*s", (int)lane->label.len, fz_graph_text(g, lane->label));
+        if (strcmp(joined, label) != 0)
+            fail_msg("%s: lane %s titled '%s', expected '%s'", name, want, joined, label);
+    }
+    /* Every node, with its shape, kind and lane classes, inside its band. */
+    assert_int_equal(svg_count(&s, "//s:g[contains(concat(' ', @class, ' '), ' node ')]"),
+                     (int)fz_graph_node_count(g));
+    for (uint32_t v = 0; v < fz_graph_node_count(g); v++) {
+        const fz_node *n = fz_graph_node(g, v);
+        const fz_lane *lane = fz_graph_lane(g, n->lane);
+        char nid[64], lid[128];
+        snprintf(nid, sizeof nid, "%.*s", (int)n->id.len, fz_graph_text(g, n->id));
+        snprintf(lid, sizeof lid, "lane-%.*s", (int)lane->id.len, fz_graph_text(g, lane->id));
+        snprintf(q, sizeof q,
+                 "//s:g[@id='%s' and contains(@class,'shape-%s') and contains(@class,'kind-%s') and "
+                 "contains(concat(' ', @class, ' '),' %s ')]",
+                 nid, fz_shape_name((fz_shape)n->shape), fz_kind_name(fz_graph_node_kind(g, v)), lid);
+        if (svg_count(&s, q) != 1)
+            fail_msg("%s: node %s missing or misclassed", name, nid);
+        double a0, b0, a1, b1, c0, d0, c1, d1;
+        node_box(&s, nid, &a0, &b0, &a1, &b1);
+        node_box(&s, lid, &c0, &d0, &c1, &d1);
+        if (!(a0 >= c0 && a1 <= c1 && b0 >= d0 && b1 <= d1))
+            fail_msg("%s: node %s is outside its lane %s", name, nid, lid);
+        /* Drawn as its shape. */
+        static const char *const outline[] = {"s:ellipse", "s:path", "s:polygon", "s:path"};
+        snprintf(q, sizeof q, "//s:g[@id='%s']/%s", nid, outline[n->shape & 3]);
+        if (svg_count(&s, q) < 1)
+            fail_msg("%s: node %s is not drawn as a %s", name, nid, fz_shape_name((fz_shape)n->shape));
+    }
+    /* Every edge, leaving and entering on its handles' sides, with its label. */
+    assert_int_equal(svg_count(&s, "//s:g[contains(concat(' ', @class, ' '), ' flow ')]"),
+                     (int)fz_graph_edge_count(g));
+    for (uint32_t e = 0; e < fz_graph_edge_count(g); e++) {
+        const fz_edge *ed = fz_graph_edge(g, e);
+        char eid[16], nid[64];
+        snprintf(eid, sizeof eid, "e%u", e + 1);
+        snprintf(q, sizeof q, "//s:g[@id='%s' and contains(@class,'from-%s') and contains(@class,'to-%s')]",
+                 eid, fz_dir_name((fz_dir)ed->src_dir), fz_dir_name((fz_dir)ed->dst_dir));
+        if (svg_count(&s, q) != 1)
+            fail_msg("%s: edge %s missing or without its handle classes", name, eid);
+        const fz_node *src = fz_graph_node(g, ed->src);
+        snprintf(nid, sizeof nid, "%.*s", (int)src->id.len, fz_graph_text(g, src->id));
+        double x, y, x0, y0, x1, y1;
+        path_ends(&s, eid, &x, &y);
+        node_box(&s, nid, &x0, &y0, &x1, &y1);
+        int ok;
+        switch (ed->src_dir) {
+        case FZ_DIR_RIGHT:
+            ok = fabs(x - x1) < 1.5 && y > y0 && y < y1;
+            break;
+        case FZ_DIR_LEFT:
+            ok = fabs(x - x0) < 1.5 && y > y0 && y < y1;
+            break;
+        case FZ_DIR_TOP:
+            ok = fabs(y - y0) < 1.5 && x > x0 && x < x1;
+            break;
+        default:
+            ok = fabs(y - y1) < 1.5 && x > x0 && x < x1;
+            break;
+        }
+        if (!ok)
+            fail_msg("%s: edge %s does not leave %s from its %s side", name, eid, nid,
+                     fz_dir_name((fz_dir)ed->src_dir));
+        if (ed->label.len) {
+            /* The first word of the label is on the edge. */
+            const char *t = fz_graph_text(g, ed->label);
+            size_t k = 0;
+            while (k < ed->label.len && k < 40 && t[k] != ' ' && t[k] != '\'' && t[k] != '"')
+                k++;
+            snprintf(q, sizeof q, "//s:g[@id='%s']//s:text[contains(., '%.*s')]", eid, (int)k, t);
+            if (svg_count(&s, q) < 1)
+                fail_msg("%s: edge %s lacks its label '%.*s'", name, eid, (int)ed->label.len, t);
+        }
+    }
+    /* Loops as dashed back-edges. */
+    assert_int_equal(svg_count(&s, "//s:g[contains(concat(' ', @class, ' '), ' loop ')]/s:path[@stroke-dasharray]"),
+                     (int)fz_graph_loop_count(g));
+    svg_close(&s);
+}
+
+static void test_render_canary_file_matches_its_golden_dot(void **state)
+{
+    (void)state;
+    fz_graph *g = load(fz_test_src("workflows/canary-deploy.fz"));
+    fz_render_opts o = {.format = FZ_RENDER_DOT};
+    char *out;
+    size_t len;
+    render(g, &o, &out, &len);
+    fz_test_golden("tests/golden/render/canary-deploy.render.dot", out, len);
+    fz_free(NULL, out, len + 1);
+    o.format = FZ_RENDER_SVG;
+    render(g, &o, &out, &len);
+    check_flow_svg(g, "canary-deploy.fz", out, len);
+    fz_free(NULL, out, len + 1);
+    fz_graph_free(g);
+}
+
+static void test_render_every_workflow_file_draws_all_lanes_nodes_and_edges(void **state)
+{
+    (void)state;
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", fz_test_src("workflows"));
+    DIR *dp = opendir(dir);
+    assert_non_null(dp);
+    struct dirent *de;
+    int files = 0;
+    char names[256][256];
+    while ((de = readdir(dp)) && files < 256) {
+        size_t n = strlen(de->d_name);
+        if (n > 3 && strcmp(de->d_name + n - 3, ".fz") == 0)
+            snprintf(names[files++], sizeof names[0], "%s", de->d_name);
+    }
+    closedir(dp);
+    assert_true(files >= 1);
+    for (int i = 0; i < files; i++) {
+        char path[1400];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        fz_graph *g = load(path);
+        for (int tb = 0; tb < 2; tb++) {
+            fz_render_opts o = {.top_to_bottom = tb};
+            char *out, *again;
+            size_t len, len2;
+            render(g, &o, &out, &len);
+            check_flow_svg(g, names[i], out, len);
+            render(g, &o, &again, &len2);
+            assert_int_equal(len, len2);
+            assert_memory_equal(out, again, len);
+            fz_free(NULL, out, len + 1);
+            fz_free(NULL, again, len2 + 1);
+        }
+        fz_render_opts o = {.view = FZ_VIEW_SEQUENCE};
+        char *out;
+        size_t len;
+        render(g, &o, &out, &len);
+        svg s;
+        svg_open(&s, out, len);
+        assert_int_equal(svg_count(&s, "//s:g[contains(@class,'lifeline')]"), (int)fz_graph_lane_count(g));
+        assert_int_equal(svg_count(&s, "//s:g[contains(@class,'message') or contains(@class,'note')]"),
+                         (int)fz_graph_edge_count(g));
+        svg_close(&s);
+        fz_free(NULL, out, len + 1);
+        fz_graph_free(g);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -749,6 +945,8 @@ int main(void)
         cmocka_unit_test(test_render_png_is_a_png),
         cmocka_unit_test(test_render_leaves_no_allocation_behind),
         cmocka_unit_test(test_render_out_of_memory_fails_cleanly_at_every_allocation),
+        cmocka_unit_test(test_render_canary_file_matches_its_golden_dot),
+        cmocka_unit_test(test_render_every_workflow_file_draws_all_lanes_nodes_and_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
