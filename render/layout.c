@@ -486,7 +486,7 @@ out:
 
 void fz_layout_fini(fz_layout *l)
 {
-    if (!l || !l->alloc)
+    if (!l)
         return;
     fz_free(l->alloc, l->nodes, (size_t)l->nnodes * sizeof(*l->nodes));
     fz_free(l->alloc, l->edges, (size_t)l->nedges * sizeof(*l->edges));
