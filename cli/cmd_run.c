@@ -17,6 +17,7 @@
 
 #include "cli/commands.h"
 #include "cli/exitcodes.h"
+#include "cli/runjournal.h"
 #include "core/status.h"
 #include "core/vec.h"
 #include "engine/backend.h"
@@ -397,6 +398,8 @@ typedef struct run_opts {
     uint32_t nstarts;
     uint32_t max_steps;
     int allow_unbound, no_journal, quiet;
+    int argc; /* the command line, recorded in the journal for resume */
+    char **argv;
 } run_opts;
 
 static void run_usage(FILE *out)
@@ -502,14 +505,6 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
     return FZ_EXIT_OK;
 }
 
-/* Where approval answers come from: the journal, through
- * fz_journal_signal_take(), once the journal is wired in (the journal
- * sets ctx->journal and ctx->run). Without it a gate fails clearly. */
-typedef struct approval_ctx {
-    void *journal; /* fz_journal * */
-    int64_t run;
-} approval_ctx;
-
 /* Sets up and runs one workflow; fz_cmd_run and (through it) resume. */
 static int run_workflow(const run_opts *o)
 {
@@ -522,12 +517,24 @@ static int run_workflow(const run_opts *o)
     progress pr;
     memset(&pr, 0, sizeof(pr));
     fz_vec_init(&pr.starts, sizeof(uint64_t), NULL);
+    fz_cli_journal cj;
+    memset(&cj, 0, sizeof(cj));
     int status = fz_cli_load(o->file, 0, &g);
     if (status)
         goto out;
     status = load_bindings(o->bindings, g, o->allow_unbound, 0, &b);
     if (status)
         goto out;
+
+    /* The journal records the run before anything runs (docs/journal.md);
+     * on `resume` it checks the files and takes the recorded run over. */
+    if (!o->no_journal || fz__cli_journal_pending()) {
+        status = fz_cli_journal_open(&cj, o->db);
+        if (!status)
+            status = fz_cli_journal_begin(&cj, o->file, o->bindings, o->argc, o->argv);
+        if (status)
+            goto out;
+    }
 
     /* The plan: start overrides and the step limit, then the rules' policies. */
     if (o->nstarts) {
@@ -563,15 +570,16 @@ static int run_workflow(const run_opts *o)
 
     /* The backend. */
     char run_id[64];
-    snprintf(run_id, sizeof(run_id), "local-%ld", (long)getpid());
-    approval_ctx actx = {NULL, 0};
-    (void)actx;
+    if (cj.j)
+        snprintf(run_id, sizeof(run_id), "%s", cj.run_id);
+    else
+        snprintf(run_id, sizeof(run_id), "local-%ld", (long)getpid());
     fz_real_opts ro;
     memset(&ro, 0, sizeof(ro));
     ro.run_id = run_id;
     ro.allow_unbound = o->allow_unbound;
     ro.catch_signals = 1;
-    ro.approvals = NULL; /* the journal's fz_journal_signal_take once wired */
+    ro.approvals = fz_cli_journal_approvals(&cj); /* NULL without the journal */
     ro.log = pr_log;
     ro.log_ud = &pr;
     rc = fz_real_new(g, b, &ro, NULL, &real);
@@ -613,12 +621,17 @@ static int run_workflow(const run_opts *o)
     pr.out = stderr;
     pr.t0 = be->now(be->ud);
     fz_observer obs = {pr_start, pr_finish, pr_edge, pr_loop, pr_token_end, pr_run_end, &pr};
-    fz_engine_set_observer(e, &obs);
     if (!o->quiet)
         fprintf(stderr, "flowzap: running %s with %s (%u nodes)\n", o->file, o->bindings,
                 fz_graph_node_count(g));
+    /* The journal's recorder goes first and passes every event on; on a
+     * resume it replays the finished steps and restarts the ones in flight. */
+    status = fz_cli_journal_attach(&cj, g, e, be, &obs);
+    if (status)
+        goto out;
 
     rc = fz_engine_drive(e, be);
+    int jstatus = fz_cli_journal_finish(&cj, e, rc ? rc : fz_real_interrupted(real) ? FZ_EINTR : 0);
     if (rc == FZ_EINTR || fz_real_interrupted(real)) {
         be->cancel_all(be->ud, e);
         fprintf(stderr, "flowzap: interrupted after %u step%s; running commands were stopped\n",
@@ -642,7 +655,10 @@ static int run_workflow(const run_opts *o)
                 fz_engine_steps(e), took);
         status = FZ_EXIT_RUN_FAILED;
     }
+    if (jstatus && status == FZ_EXIT_OK)
+        status = jstatus;
 out:
+    fz_cli_journal_close(&cj);
     fz_real_free(real);
     fz_engine_free(e);
     fz_plan_free(plan);
@@ -657,6 +673,8 @@ int fz_cmd_run(int argc, char **argv)
 {
     run_opts o;
     int status = parse_run_args(argc, argv, &o);
+    o.argc = argc;
+    o.argv = argv;
     if (status == 0)
         status = run_workflow(&o);
     else if (status < 0)
