@@ -6,6 +6,8 @@
  */
 #include "tests/unit/engine_fixture.h"
 
+#include "parser/parser.h"
+
 /* One run of desc under script: outcome, path and state are kept. */
 typedef struct run {
     fz_graph *g;
@@ -968,6 +970,83 @@ static void test_engine_out_of_memory_fails_cleanly_at_every_allocation(void **s
     assert_true(clean);
 }
 
+/*==========================================================================
+ * Real files, through the parser
+ *========================================================================*/
+
+static run *run_parsed(fz_graph *g, const char *script)
+{
+    run *r = calloc(1, sizeof(*r));
+    assert_non_null(r);
+    r->g = g;
+    assert_int_equal(fz_plan_new(r->g, NULL, NULL, &r->p), 0);
+    assert_int_equal(fz_engine_new(r->p, NULL, &r->e), 0);
+    run_go(r, script);
+    assert_int_equal(r->rc, 0);
+    return r;
+}
+
+static fz_graph *parse_text(const char *text)
+{
+    fz_diags d;
+    fz_graph *g = NULL;
+    fz_diags_init(&d, NULL);
+    assert_int_equal(fz_parse_mem("inline.fz", text, strlen(text), NULL, &d, &g), 0);
+    assert_int_equal(d.errors, 0);
+    fz_diags_fini(&d);
+    return g;
+}
+
+static void test_engine_canary_file_ends_as_its_drawing_says(void **state)
+{
+    (void)state;
+    const char *path = fz_test_src("workflows/canary-deploy.fz");
+    const char *scripts[][2] = {
+        {"", "End via Success"},
+        {"n9=no", "End via Aborted"},
+        {"n12=no", "End via Aborted"},
+        {"n18=no", "End via Rolled back"},
+        {"n18=@Yes", "End via Success"},
+        {"n7=error:split refused", "failed at Configure traffic split: error: split refused"},
+    };
+    for (size_t i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++) {
+        fz_diags d;
+        fz_graph *g = NULL;
+        fz_diags_init(&d, NULL);
+        assert_int_equal(fz_parse_file(path, NULL, &d, &g), 0);
+        fz_diags_fini(&d);
+        run *r = run_parsed(g, scripts[i][0]);
+        assert_string_equal(fz_engine_outcome(r->e), scripts[i][1]);
+        uint32_t n = 0;
+        const uint32_t *st = fz_plan_starts(r->p, &n);
+        assert_int_equal(n, 1);
+        assert_int_equal(st[0], fx_node(g, "n1"));
+        run_free(r);
+    }
+}
+
+static void test_engine_parsed_loop_takes_its_bound_from_the_condition(void **state)
+{
+    (void)state;
+    const char *text = "CI { # CI\n"
+                       "n1: circle label:\"Start\"\n"
+                       "n2: rectangle label:\"Run tests\"\n"
+                       "n3: diamond label:\"Green?\"\n"
+                       "n4: circle label:\"End\"\n"
+                       "n1.handle(right) -> n2.handle(left)\n"
+                       "n2.handle(right) -> n3.handle(left)\n"
+                       "n3.handle(right) -> n4.handle(left) [label=\"Yes\"]\n"
+                       "loop [retry up to 3 times] n2 n3\n"
+                       "}\n";
+    run *r = run_parsed(parse_text(text), "n3=no,no,no,ok");
+    assert_completed(r, "End via Yes");
+    run_free(r);
+    r = run_parsed(parse_text(text), "n3=no");
+    assert_failed(r, "failed at Green?: loop [retry up to 3 times] exceeded its bound of 3");
+    assert_int_equal(fz_engine_steps(r->e), 1 + 2 * 4);
+    run_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1009,6 +1088,8 @@ int main(void)
         cmocka_unit_test(test_engine_complete_refuses_unknown_and_finished_tasks),
         cmocka_unit_test(test_engine_same_results_give_same_tasks_across_reused_runs),
         cmocka_unit_test(test_engine_out_of_memory_fails_cleanly_at_every_allocation),
+        cmocka_unit_test(test_engine_canary_file_ends_as_its_drawing_says),
+        cmocka_unit_test(test_engine_parsed_loop_takes_its_bound_from_the_condition),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
