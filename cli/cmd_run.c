@@ -263,7 +263,28 @@ typedef struct progress {
     FILE *out;
     fz_observer next; /* chained observer (the trace), may be empty */
     uint32_t steps;
+    fz_vec path; /* uint32_t node per finished step, in finishing order */
 } progress;
+
+/* Prints the nodes the run went through: "Start > Build ... > End", a
+ * retried step once; parallel branches interleave in finishing order. */
+static void print_path(const progress *p)
+{
+    if (p->path.len == 0)
+        return;
+    fprintf(p->out, "flowzap: path:");
+    uint32_t prev = FZ_NONE;
+    for (uint32_t i = 0; i < p->path.len; i++) {
+        uint32_t n = FZ_VEC_AT(&p->path, uint32_t, i);
+        if (n == prev)
+            continue;
+        const fz_node *nd = fz_graph_node(p->g, n);
+        fprintf(p->out, "%s%.*s", prev == FZ_NONE ? " " : " > ", (int)nd->label.len,
+                fz_graph_text(p->g, nd->label));
+        prev = n;
+    }
+    fputc('\n', p->out);
+}
 
 static double secs(const progress *p, uint64_t t)
 {
@@ -326,6 +347,9 @@ static void pr_finish(void *ud, const fz_task *t, const fz_result *r, uint64_t t
 {
     progress *p = ud;
     p->steps++;
+    uint32_t *slot = fz_vec_push(&p->path);
+    if (slot)
+        *slot = t->node;
     if (!p->quiet) {
         uint64_t st = t->id < p->starts.len ? FZ_VEC_AT(&p->starts, uint64_t, t->id) : t_ns;
         double ms = (double)(t_ns - st) / 1e6;
@@ -520,6 +544,7 @@ static int run_workflow(const run_opts *o)
     progress pr;
     memset(&pr, 0, sizeof(pr));
     fz_vec_init(&pr.starts, sizeof(uint64_t), NULL);
+    fz_vec_init(&pr.path, sizeof(uint32_t), NULL);
     fz_cli_journal cj;
     memset(&cj, 0, sizeof(cj));
     int status = fz_cli_load(o->file, 0, &g);
@@ -671,12 +696,16 @@ static int run_workflow(const run_opts *o)
         goto out;
     }
     double took = secs(&pr, be->now(be->ud));
+    if (!o->quiet)
+        print_path(&pr);
     if (fz_engine_state(e) == FZ_RUN_COMPLETED) {
         fprintf(stderr, "flowzap: completed: %s (%u steps, %.3fs)\n", fz_engine_outcome(e),
                 fz_engine_steps(e), took);
         status = FZ_EXIT_OK;
     } else {
-        fprintf(stderr, "flowzap: failed: %s (%u steps, %.3fs)\n", fz_engine_outcome(e),
+        const char *oc = fz_engine_outcome(e);
+        fprintf(stderr, "flowzap: %s%s (%u steps, %.3fs)\n",
+                strncmp(oc, "failed", 6) == 0 ? "" : "failed: ", oc,
                 fz_engine_steps(e), took);
         status = FZ_EXIT_RUN_FAILED;
     }
@@ -695,6 +724,7 @@ out:
     fz_bind_free(b);
     fz_graph_free(g);
     fz_vec_fini(&pr.starts);
+    fz_vec_fini(&pr.path);
     free(starts);
     return status;
 }
