@@ -65,6 +65,36 @@ static const char *lane_name(const fz_graph *g, uint32_t node, int *len)
     return fz_graph_text(g, l->id);
 }
 
+/* Lists every unbound node at its place in the workflow; returns 1 when
+ * they are errors (not allowed). */
+static int print_unbound(fz_graph *g, const fz_bind *b, const char *path, int allow_unbound)
+{
+    uint32_t unbound = 0;
+    fz_linemap m;
+    int have_map = fz_linemap_init(&m, g->src, g->src_len, NULL) == 0;
+    for (uint32_t i = 0; i < fz_graph_node_count(g); i++) {
+        if (fz_bind_node_rule(b, i) != FZ_NONE)
+            continue;
+        unbound++;
+        const char *id, *label;
+        int idl, ll;
+        node_text(g, i, &id, &idl, &label, &ll);
+        uint32_t line = 0, col = 0;
+        if (have_map)
+            fz_linemap_pos(&m, fz_graph_node(g, i)->offset, &line, &col);
+        fprintf(stderr, "%s:%u:%u: %s: node %.*s \"%.*s\" has no handler: no rule of %s matches it\n",
+                g->path, line, col, allow_unbound ? "warning" : "error", idl, id, ll, label, path);
+    }
+    if (have_map)
+        fz_linemap_fini(&m);
+    if (!unbound || allow_unbound)
+        return 0;
+    fprintf(stderr,
+            "%s: %u node%s unbound; add rules to %s, or run with --allow-unbound to skip them\n",
+            g->path, unbound, unbound == 1 ? "" : "s", path);
+    return 1;
+}
+
 /* Loads and resolves bindings for g; prints every problem. Unbound nodes
  * are listed all at once, each at its place in the workflow. Returns an
  * exit status. */
@@ -103,32 +133,9 @@ static int load_bindings(const char *path, fz_graph *g, int allow_unbound, int q
         status = rc == FZ_ENOMEM ? FZ_EXIT_SOFTWARE : FZ_EXIT_INVALID;
         goto out;
     }
-    if (unbound && !(allow_unbound && quiet)) {
-        fz_linemap m;
-        int have_map = fz_linemap_init(&m, g->src, g->src_len, NULL) == 0;
-        for (uint32_t i = 0; i < fz_graph_node_count(g); i++) {
-            if (fz_bind_node_rule(b, i) != FZ_NONE)
-                continue;
-            const char *id, *label;
-            int idl, ll;
-            node_text(g, i, &id, &idl, &label, &ll);
-            uint32_t line = 0, col = 0;
-            if (have_map)
-                fz_linemap_pos(&m, fz_graph_node(g, i)->offset, &line, &col);
-            fprintf(stderr, "%s:%u:%u: %s: node %.*s \"%.*s\" has no handler: no rule of %s matches it\n",
-                    g->path, line, col, allow_unbound ? "warning" : "error", idl, id, ll, label,
-                    path);
-        }
-        if (have_map)
-            fz_linemap_fini(&m);
-        if (!allow_unbound) {
-            fprintf(stderr,
-                    "%s: %u node%s unbound; add rules to %s, or run with --allow-unbound to "
-                    "skip them\n",
-                    g->path, unbound, unbound == 1 ? "" : "s", path);
-            status = FZ_EXIT_UNBOUND;
-            goto out;
-        }
+    if (unbound && !(allow_unbound && quiet) && print_unbound(g, b, path, allow_unbound)) {
+        status = FZ_EXIT_UNBOUND;
+        goto out;
     }
     *out = b;
     b = NULL;
@@ -238,10 +245,8 @@ int fz_cmd_bind(int argc, char **argv)
             printf("\n");
         }
     }
-    if (unbound) {
-        load_bindings(bindings, g, allow_unbound, 0, &b); /* prints the list */
-        status = allow_unbound ? FZ_EXIT_OK : FZ_EXIT_UNBOUND;
-    }
+    if (unbound)
+        status = print_unbound(g, b, bindings, allow_unbound) ? FZ_EXIT_UNBOUND : FZ_EXIT_OK;
     printf("%s: %u node%s, %u bound by %s, %u unbound\n", file, fz_graph_node_count(g),
            fz_graph_node_count(g) == 1 ? "" : "s", fz_graph_node_count(g) - unbound, bindings,
            unbound);
