@@ -14,9 +14,3 @@ int fz_cmd_run(int argc, char **argv)
     fz_cli_error("'%s' is not available in this build yet", argv[0]);
     return FZ_EXIT_SOFTWARE;
 }
-int fz_cmd_signal(int argc, char **argv)
-{
-    (void)argc;
-    fz_cli_error("'%s' is not available in this build yet", argv[0]);
-    return FZ_EXIT_SOFTWARE;
-}
