@@ -101,6 +101,7 @@ struct fz_scenario_file {
 typedef struct ctx {
     fz_scenario_file *f;
     fz_diags *d;
+    int oom; /* an arena allocation failed: the errors that follow are not real */
 } ctx;
 
 /*==========================================================================
@@ -153,7 +154,10 @@ static const char *scalar(ctx *c, struct fy_node *n)
     const char *s = fy_node_get_scalar(n, &len);
     if (!s)
         return NULL;
-    return fz_arena_strndup(&c->f->arena, s, len);
+    char *copy = fz_arena_strndup(&c->f->arena, s, len);
+    if (!copy)
+        c->oom = 1;
+    return copy;
 }
 
 static int want_scalar(ctx *c, struct fy_node *n, const char *field, const char **out)
@@ -878,14 +882,14 @@ static void diag_sink(struct fy_diag *diag, void *user, const char *buf, size_t 
     (void)len;
 }
 
-/* Byte offset of a 0-based line and column in text. */
+/* Byte offset of libfyaml's 1-based line and column in text. */
 static uint32_t offset_of(const char *text, uint32_t len, int line, int col)
 {
     uint32_t off = 0;
-    for (int l = 0; l < line && off < len; off++)
+    for (int l = 1; l < line && off < len; off++)
         if (text[off] == '\n')
             l++;
-    off += (uint32_t)(col > 0 ? col : 0);
+    off += (uint32_t)(col > 1 ? col - 1 : 0);
     return off > len ? len : off;
 }
 
@@ -915,6 +919,7 @@ int fz_scenario_parse(const char *name, const char *text, size_t len, const fz_a
     struct fy_diag *fdiag = fy_diag_create(&dcfg);
     if (!fdiag)
         return FZ_ENOMEM;
+    fy_diag_set_collect_errors(fdiag, true);
     struct fy_parse_cfg pcfg = {.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG, .diag = fdiag};
     struct fy_document *doc = fy_document_build_from_string(&pcfg, f->text, f->len);
     int rc = 0;
@@ -937,9 +942,11 @@ int fz_scenario_parse(const char *name, const char *text, size_t len, const fz_a
         rc = FZ_EPARSE;
         goto out;
     }
-    ctx c = {f, d};
+    ctx c = {f, d, 0};
     rc = parse_top(&c, fy_document_root(doc));
-    if (rc != FZ_ENOMEM && d->errors)
+    if (c.oom)
+        rc = FZ_ENOMEM;
+    else if (rc != FZ_ENOMEM && d->errors)
         rc = FZ_EPARSE;
 out:
     fy_document_destroy(doc);
@@ -1257,6 +1264,8 @@ int fz_scenario_compile(const fz_scenario_file *f, uint32_t index, const fz_grap
     fz_sim_params *tmp = fz_arena_alloc(&s->arena, sizeof(fz_sim_params) * (nr + 1));
     if (!s->nodes || !s->policies || !used || !rules || !lanes || !tmp)
         return FZ_ENOMEM;
+    memset(s->nodes, 0, sizeof(fz_sim_node) * (nn ? nn : 1));
+    memset(s->policies, 0, sizeof(fz_policy) * (nn ? nn : 1));
     memset(used, 0, sizeof(uint32_t) * (nr ? nr : 1));
     for (uint32_t i = 0; i < sc->nrules; i++)
         rules[i] = &sc->rules[i];
@@ -1279,6 +1288,17 @@ int fz_scenario_compile(const fz_scenario_file *f, uint32_t index, const fz_grap
     overlay(&base, &sc->defaults);
     int base_has_weights = base.nweights > 0;
 
+    /* A rule "matches no node" when its selector picks none, whether or not
+     * an earlier rule shadows it. */
+    for (uint32_t i = 0; i < nr; i++)
+        for (uint32_t n = 0; n < nn && !used[i]; n++) {
+            if (lanes[i] != FZ_NONE && fz_graph_node(g, n)->lane != lanes[i])
+                continue;
+            rc = fz_match_node(rules[i]->m, g, n, NULL);
+            if (rc < 0)
+                return rc;
+            used[i] = (uint32_t)rc;
+        }
     cctx c = {s, g, d};
     for (uint32_t n = 0; n < nn; n++) {
         const fz_node *nd = fz_graph_node(g, n);
@@ -1294,7 +1314,6 @@ int fz_scenario_compile(const fz_scenario_file *f, uint32_t index, const fz_grap
                 return rc;
             if (rc == 0)
                 continue;
-            used[i]++;
             terminal = !rules[i]->windowed;
             if ((rc = make_params(&c, n, &base, rules[i], i, &tmp[k], terminal ? &s->policies[n] : NULL)))
                 return rc;
@@ -1369,10 +1388,4 @@ void fz_scenario_free(fz_scenario *s)
     const fz_alloc *a = s->alloc;
     fz_arena_fini(&s->arena);
     fz_free(a, s, sizeof *s);
-}
-
-void fz_scenario_apply(const fz_scenario *s, fz_plan *p)
-{
-    for (uint32_t n = 0; n < s->nnodes; n++)
-        fz_plan_set_policy(p, n, &s->policies[n]);
 }

@@ -122,9 +122,6 @@ int fz_scenario_compile(const fz_scenario_file *f, uint32_t index, const fz_grap
 
 void fz_scenario_free(fz_scenario *s);
 
-/* Copies the compiled per-node policies into plan p. */
-void fz_scenario_apply(const fz_scenario *s, fz_plan *p);
-
 /* The params of node that hold at virtual time t_ns. */
 static inline const fz_sim_params *fz_scenario_params(const fz_scenario *s, uint32_t node,
                                                       uint64_t t_ns)
