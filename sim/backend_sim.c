@@ -232,7 +232,7 @@ static int be_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *r)
     b->now = ev.time;
     const slot *sl = &b->slots[ev.id];
     *task_id = ev.id;
-    memset(r, 0, sizeof *r);
+    /* fz_engine_drive() hands over a zeroed result; fill what we know. */
     r->answer = sl->answer;
     r->outcome = sl->outcome;
     r->reason = sl->reason;
@@ -253,6 +253,7 @@ int fz_backend_sim_new(const fz_scenario *s, const fz_alloc *alloc, fz_backend_s
         return FZ_ENOMEM;
     b->alloc = alloc;
     b->s = s;
+    fz_dist_prepare();
     fz_evq_init(&b->q, alloc);
     uint32_t nn = s->nnodes ? s->nnodes : 1;
     b->node_runs = fz_calloc(alloc, nn, sizeof(uint32_t));

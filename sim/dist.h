@@ -48,6 +48,10 @@ fz_dist fz_dist_exponential(double mean_ns);
  * in place so that the CDF can be read off them. n > 0. */
 fz_dist fz_dist_empirical(double *samples, uint32_t n);
 
+/* Builds the normal sampler's tables once per process (thread-safe); the
+ * normal and lognormal constructors call it. */
+void fz_dist_prepare(void);
+
 /* One sample in nanoseconds (never negative). */
 uint64_t fz_dist_sample(const fz_dist *d, fz_rng *r);
 

@@ -69,7 +69,10 @@ struct fz_report {
     /* the current run */
     uint64_t gen, index;
     uint64_t path_hash;
-    fz_vec cur_path; /* uint32_t */
+    uint32_t *cur_path; /* nodes started in this run, in order */
+    uint32_t cur_len, cur_cap;
+    uint64_t *task_t0; /* start time of each task of this run, by task id */
+    uint32_t task_cap;
     uint64_t (*task_start)(void *ud, uint32_t task);
     void *task_ud;
     int oom;
@@ -109,7 +112,6 @@ int fz_report_new(const fz_graph *g, const fz_report_meta *meta, const fz_alloc 
     fz_strmap_init(&r->outcome_map, alloc, outcome_key, r);
     fz_vec_init(&r->paths, sizeof(path), alloc);
     fz_vec_init(&r->path_nodes, sizeof(uint32_t), alloc);
-    fz_vec_init(&r->cur_path, sizeof(uint32_t), alloc);
     *out = r;
     size_t nn = r->nn + 1, ne = r->ne + 1;
     r->node_visits = fz_calloc(alloc, nn * 5, sizeof(uint64_t));
@@ -154,7 +156,8 @@ void fz_report_free(fz_report *r)
     fz_strmap_fini(&r->outcome_map);
     fz_vec_fini(&r->paths);
     fz_vec_fini(&r->path_nodes);
-    fz_vec_fini(&r->cur_path);
+    fz_free(a, r->cur_path, sizeof(uint32_t) * r->cur_cap);
+    fz_free(a, r->task_t0, sizeof(uint64_t) * r->task_cap);
     fz_arena_fini(&r->arena);
     fz_free(a, r, sizeof *r);
 }
@@ -222,12 +225,27 @@ void fz_report_begin_run(fz_report *r, uint64_t index)
     r->gen++;
     r->index = index;
     r->path_hash = 0x9e3779b97f4a7c15ull;
-    r->cur_path.len = 0;
+    r->cur_len = 0;
+}
+
+/* Grows a per-run buffer; cold (a run longer than any before). */
+static int grow(fz_report *r, void **buf, uint32_t *cap, size_t elem, uint32_t need)
+{
+    uint32_t ncap = *cap ? *cap : 64;
+    while (ncap <= need)
+        ncap *= 2;
+    void *nb = fz_realloc(r->alloc, *buf, elem * *cap, elem * ncap);
+    if (!nb) {
+        r->oom = 1;
+        return FZ_ENOMEM;
+    }
+    *buf = nb;
+    *cap = ncap;
+    return 0;
 }
 
 static void obs_start(void *ud, const fz_task *t, uint64_t t_ns)
 {
-    (void)t_ns;
     fz_report *r = ud;
     uint32_t n = t->node;
     r->node_visits[n]++;
@@ -237,11 +255,14 @@ static void obs_start(void *ud, const fz_task *t, uint64_t t_ns)
     }
     r->path_hash = (r->path_hash ^ (n + 1)) * 0x100000001b3ull;
     r->path_hash ^= r->path_hash >> 29;
-    uint32_t *slot = fz_vec_push(&r->cur_path);
-    if (slot)
-        *slot = n;
-    else
-        r->oom = 1;
+    if (r->cur_len == r->cur_cap &&
+        grow(r, (void **)&r->cur_path, &r->cur_cap, sizeof(uint32_t), r->cur_len))
+        return;
+    r->cur_path[r->cur_len++] = n;
+    if (t->id >= r->task_cap &&
+        grow(r, (void **)&r->task_t0, &r->task_cap, sizeof(uint64_t), t->id))
+        return;
+    r->task_t0[t->id] = t_ns;
 }
 
 static void obs_finish(void *ud, const fz_task *t, const fz_result *res, uint64_t t_ns)
@@ -250,11 +271,11 @@ static void obs_finish(void *ud, const fz_task *t, const fz_result *res, uint64_
     uint32_t n = t->node;
     if (res->answer != FZ_ANSWER_OK)
         r->node_fail[n]++;
-    if (r->task_start) {
-        uint64_t s = r->task_start(r->task_ud, t->id);
-        if (t_ns > s)
-            r->node_time[n] += t_ns - s;
-    }
+    uint64_t s = t->id < r->task_cap ? r->task_t0[t->id] : t_ns;
+    if (r->task_start)
+        s = r->task_start(r->task_ud, t->id);
+    if (t_ns > s)
+        r->node_time[n] += t_ns - s;
 }
 
 static void obs_edge(void *ud, uint32_t edge, uint32_t token, uint64_t t_ns)
@@ -446,7 +467,7 @@ int fz_report_end_run(fz_report *r, fz_run_state state, const char *outcome_name
     r->dur_sum += duration_ns;
     if (duration_ns > r->dur_max)
         r->dur_max = duration_ns;
-    if ((rc = add_path(r, r->path_hash, r->cur_path.data, r->cur_path.len, oc, 1, r->index)))
+    if ((rc = add_path(r, r->path_hash, r->cur_path, r->cur_len, oc, 1, r->index)))
         return rc;
     /* Each distinct (node, kind) once per run. Runs inject few faults, so
      * the quadratic dedup is cheaper than a set. */

@@ -43,8 +43,9 @@ void fz_report_free(fz_report *r);
 /* Begins run index (clears the per-run buffers). */
 void fz_report_begin_run(fz_report *r, uint64_t index);
 
-/* Observer callbacks for the current run; ud is the report. task_start
- * gives the virtual start time of a task (from the backend). */
+/* Observer callbacks for the current run; ud is the report. A task's time
+ * runs from its on_start time to its on_finish time, unless a task clock
+ * (task_start: the virtual start time of a task) is set. */
 void fz_report_observe(fz_report *r, fz_observer *obs);
 void fz_report_set_task_clock(fz_report *r, uint64_t (*task_start)(void *ud, uint32_t task),
                               void *ud);

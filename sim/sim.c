@@ -77,11 +77,6 @@ typedef struct worker {
     pthread_t thread;
 } worker;
 
-static uint64_t task_start(void *ud, uint32_t task)
-{
-    return fz_backend_sim_task_start(ud, task);
-}
-
 static int worker_init(worker *w, shared *sh)
 {
     fz_sim *sim = sh->sim;
@@ -95,7 +90,6 @@ static int worker_init(worker *w, shared *sh)
         return rc;
     fz_observer obs;
     fz_report_observe(w->r, &obs);
-    fz_report_set_task_clock(w->r, task_start, w->b);
     fz_engine_set_observer(w->e, &obs);
     return 0;
 }
