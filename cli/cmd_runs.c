@@ -49,6 +49,11 @@ void fz_cli_journal_path(const char *db, char *out, size_t n)
         snprintf(out, n, "%s", FZ_JOURNAL_DEFAULT_PATH);
 }
 
+int fz__cli_journal_pending(void)
+{
+    return pending.j != NULL;
+}
+
 fz_journal *fz__cli_journal_unclaimed(int64_t *id, char *path, size_t n)
 {
     fz_journal *j = pending.j;

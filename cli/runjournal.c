@@ -56,6 +56,27 @@ void fz_cli_journal_close(fz_cli_journal *cj)
     cj->j = NULL;
 }
 
+/* fz_approvals.poll over the journal: takes an answer for the gate. */
+static int approval_poll(void *ud, const char *run_id, const char *node_id, uint32_t task_id,
+                         int *approved)
+{
+    fz_cli_journal *cj = ud;
+    (void)run_id;
+    const char *answer = NULL;
+    int rc = fz_journal_signal_take(cj->j, cj->run, node_id, task_id, &answer);
+    if (rc == 1)
+        *approved = strcmp(answer, "yes") == 0;
+    return rc;
+}
+
+const fz_approvals *fz_cli_journal_approvals(fz_cli_journal *cj)
+{
+    if (!cj->j || !cj->run)
+        return NULL;
+    cj->approvals = (fz_approvals){approval_poll, cj};
+    return &cj->approvals;
+}
+
 int64_t fz_cli_journal_run(const fz_cli_journal *cj)
 {
     return cj->run;
@@ -147,8 +168,10 @@ int fz_cli_journal_begin(fz_cli_journal *cj, const char *path, const char *bindi
 {
     if (!cj->j)
         return FZ_EXIT_OK;
-    if (cj->resuming)
+    if (cj->resuming) {
+        snprintf(cj->run_id, sizeof cj->run_id, "%lld", (long long)cj->run);
         return begin_resume(cj, path, bindings);
+    }
     if (strcmp(path, "-") == 0) {
         fz_cli_error("a run read from stdin cannot be recorded for resume; use a file, or "
                      "--no-journal");
@@ -188,6 +211,7 @@ int fz_cli_journal_begin(fz_cli_journal *cj, const char *path, const char *bindi
         fz_cli_error("%s", fz_journal_errmsg(cj->j));
         return FZ_EXIT_IO;
     }
+    snprintf(cj->run_id, sizeof cj->run_id, "%lld", (long long)cj->run);
     fprintf(stderr, "flowzap: run %lld recorded in %s\n", (long long)cj->run, cj->path);
     return FZ_EXIT_OK;
 }

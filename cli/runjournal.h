@@ -25,6 +25,7 @@
 
 #include "engine/backend.h"
 #include "engine/journal.h"
+#include "engine/real.h"
 
 typedef struct fz_cli_journal {
     char path[4096];  /* the database file */
@@ -33,6 +34,8 @@ typedef struct fz_cli_journal {
     int resuming;     /* continuing a recorded run */
     fz_journal_recorder *rec;
     fz_journal_resume res;
+    fz_approvals approvals;
+    char run_id[24]; /* the run's id as text (FZ_RUN_ID) */
 } fz_cli_journal;
 
 /* The database path: db (from --db) when not NULL, else $FLOWZAP_DB, else
@@ -64,6 +67,10 @@ int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e,
  * FZ_EXIT_OK, or FZ_EXIT_IO when the journal could not be written. */
 int fz_cli_journal_finish(fz_cli_journal *cj, fz_engine *e, int status);
 
+/* Where approval gates get their answers (`flowzap signal` writes them to
+ * the journal), or NULL when the journal is off. Valid after begin. */
+const fz_approvals *fz_cli_journal_approvals(fz_cli_journal *cj);
+
 /* Frees what open/attach made. */
 void fz_cli_journal_close(fz_cli_journal *cj);
 
@@ -73,6 +80,9 @@ int64_t fz_cli_journal_run(const fz_cli_journal *cj);
 /* For `resume`: makes the next fz_cli_journal_open hand over j (whose
  * ownership passes) at path, and begin continue run id. */
 void fz__cli_journal_set_resume(fz_journal *j, const char *path, int64_t id);
+
+/* 1 while a resume is pending (the run's own --no-journal is then moot). */
+int fz__cli_journal_pending(void);
 
 /* Takes the journal set for resume (NULL when none is pending), with the
  * run's id and the journal's path when those are not NULL. */

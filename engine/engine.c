@@ -17,6 +17,8 @@
 
 #define DEFAULT_MAX_STEPS 10000u
 
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
 /*==========================================================================
  * Plans
  *========================================================================*/
@@ -32,7 +34,8 @@ typedef struct edge_info {
     uint32_t src, dst;
     const char *label; /* trimmed label text, not NUL-terminated */
     uint32_t label_len;
-    uint8_t flags; /* EI_* */
+    uint8_t flags;    /* EI_* */
+    uint8_t dst_head; /* dst is the first node of some loop */
 } edge_info;
 
 /* A run of plan->pool. */
@@ -240,6 +243,8 @@ static int plan_loops(fz_plan *p)
         }
         ni->member.count = p->pool.len - ni->member.first;
     }
+    for (uint32_t i = 0; i < p->nedges; i++)
+        p->edges[i].dst_head = p->nodes[p->edges[i].dst].heads.count > 0;
     return FZ_OK;
 }
 
@@ -780,12 +785,23 @@ static void take_edges(fz_engine *e, const task_ent *cur, const uint32_t *edges,
         k++;
         if (e->has_obs && e->obs.on_edge)
             e->obs.on_edge(e->obs.ud, edges[i], token, t_ns);
-        if (p->nloops && p->nodes[ei->dst].heads.count &&
-            loop_enter(e, cur->node, ei->dst, token, slot, t_ns))
+        if (ei->dst_head && loop_enter(e, cur->node, ei->dst, token, slot, t_ns))
             return;
         task_create(e, ei->dst, token, 1, 0, (ei->flags & EI_LABELLED) ? edges[i] : cur->last_label,
                     slot);
     }
+}
+
+/* take_edges for the common case: one edge, the token goes on. */
+static inline void take_one(fz_engine *e, const task_ent *cur, uint32_t edge, uint64_t t_ns)
+{
+    const edge_info *ei = &e->p->edges[edge];
+    if (e->has_obs && e->obs.on_edge)
+        e->obs.on_edge(e->obs.ud, edge, cur->token, t_ns);
+    if (UNLIKELY(ei->dst_head) && loop_enter(e, cur->node, ei->dst, cur->token, cur->lslot, t_ns))
+        return;
+    task_create(e, ei->dst, cur->token, 1, 0, (ei->flags & EI_LABELLED) ? edge : cur->last_label,
+                cur->lslot);
 }
 
 /* The token's end at cur->node. */
@@ -876,7 +892,9 @@ static void route(fz_engine *e, const task_ent *cur, const fz_result *r, uint64_
             }
         }
         span32 s = a == FZ_ANSWER_OK ? ni->ok : ni->no;
-        if (s.count) {
+        if (s.count == 1) {
+            take_one(e, cur, pool[s.first], t_ns);
+        } else if (s.count) {
             take_edges(e, cur, pool + s.first, s.count, NULL, 0, t_ns);
         } else if (a == FZ_ANSWER_OK && ni->ok_ends) {
             token_end(e, cur, t_ns);
@@ -902,6 +920,29 @@ static void route(fz_engine *e, const task_ent *cur, const fz_result *r, uint64_
 static int vars_reserve(fz_engine *e, const fz_kv *kv, uint32_t n);
 static void vars_apply(fz_engine *e, const fz_kv *kv, uint32_t n);
 
+/* Whether ids next_id .. next_id+k-1 land on free entries. */
+static inline int tasks_fit(const fz_engine *e, uint32_t k)
+{
+    for (uint32_t i = 0; i < k; i++)
+        if (e->tasks[(e->next_id + i) & e->tmask].state != T_FREE)
+            return 0;
+    return 1;
+}
+
+/* Grows every table a step may need before the step changes anything. */
+static int complete_reserve(fz_engine *e, const node_info *ni, const fz_result *r)
+{
+    int rc = FZ_OK;
+    if (r->nvars && r->vars && (rc = vars_reserve(e, r->vars, r->nvars)) != FZ_OK)
+        return rc;
+    if ((rc = grow_array(e->alloc, (void **)&e->ends, &e->ends_cap, e->nends + 1,
+                         sizeof(end_ent))) != FZ_OK)
+        return rc;
+    if ((rc = slots_reserve(e, ni->max_succ)) != FZ_OK)
+        return rc;
+    return tasks_reserve(e, ni->max_succ);
+}
+
 int fz_engine_complete(fz_engine *e, uint32_t task_id, const fz_result *r, uint64_t t_ns)
 {
     if (e->state == FZ_RUN_IDLE)
@@ -915,17 +956,13 @@ int fz_engine_complete(fz_engine *e, uint32_t task_id, const fz_result *r, uint6
         return FZ_EINVAL;
     const fz_plan *p = e->p;
     const node_info *ni = &p->nodes[te->node];
-    int rc = FZ_OK;
-    if (r->nvars && r->vars && (rc = vars_reserve(e, r->vars, r->nvars)) != FZ_OK)
-        return rc;
-    if ((rc = grow_array(e->alloc, (void **)&e->ends, &e->ends_cap, e->nends + 1,
-                         sizeof(end_ent))) != FZ_OK)
-        return rc;
-    if ((rc = slots_reserve(e, ni->max_succ)) != FZ_OK)
-        return rc;
-    if ((rc = tasks_reserve(e, ni->max_succ)) != FZ_OK)
-        return rc;
-    te = &e->tasks[task_id & e->tmask];
+    if (UNLIKELY(r->nvars || e->nends >= e->ends_cap ||
+                 (p->nloops && e->lused + ni->max_succ > e->lcap) || !tasks_fit(e, ni->max_succ))) {
+        int rc = complete_reserve(e, ni, r);
+        if (rc)
+            return rc;
+        te = &e->tasks[task_id & e->tmask];
+    }
     task_ent cur = *te;
     te->state = T_FREE;
     e->live--;
