@@ -648,6 +648,16 @@ double fz_report_edge_coverage(const fz_report *r)
     return (double)k / r->ne;
 }
 
+uint64_t fz_report_node_runs(const fz_report *r, uint32_t n)
+{
+    return n < r->nn ? r->node_runs[n] : 0;
+}
+
+uint64_t fz_report_edge_runs(const fz_report *r, uint32_t e)
+{
+    return e < r->ne ? r->edge_runs[e] : 0;
+}
+
 void fz_report_wilson(uint64_t k, uint64_t n, double *lo, double *hi)
 {
     if (n == 0) {
@@ -700,12 +710,17 @@ void fz_report_print(FILE *out, const fz_report *r, uint32_t top_paths)
     uint32_t *oi = sorted(r, 0);
     if (!oi)
         return;
-    fprintf(out, "Outcomes%*s runs    share   95%% CI\n", 44, "");
+    int w = 24;
+    for (uint32_t i = 0; i < r->outcomes.len; i++) {
+        int l = (int)strlen(FZ_VEC_AT(&r->outcomes, outcome, i).name);
+        w = l > w ? (l < 72 ? l : 72) : w;
+    }
+    fprintf(out, "Outcomes%*s       runs    share   95%% CI\n", w - 6, "");
     for (uint32_t i = 0; i < r->outcomes.len; i++) {
         const outcome *o = &FZ_VEC_AT(&r->outcomes, outcome, oi[i]);
         double lo, hi;
         fz_report_wilson(o->count, r->runs, &lo, &hi);
-        fprintf(out, "  %-46.46s %10" PRIu64 " %7.2f%%  [%.2f%%, %.2f%%]%s\n", o->name, o->count,
+        fprintf(out, "  %-*.*s %10" PRIu64 " %7.2f%%  [%.2f%%, %.2f%%]%s\n", w, w, o->name, o->count,
                 100.0 * (double)o->count / (double)r->runs, 100 * lo, 100 * hi,
                 o->state == FZ_RUN_FAILED ? "  (failed)" : "");
     }
@@ -999,6 +1014,25 @@ static uint64_t jint(json_t *o, const char *key, int *ok)
         return 0;
     }
     return (uint64_t)json_integer_value(v);
+}
+
+int fz_report_peek_workflow(const char *file, char *buf, size_t len, char *errbuf,
+                            size_t errlen)
+{
+    json_error_t je;
+    json_t *root = json_load_file(file, 0, &je);
+    if (!root) {
+        snprintf(errbuf, errlen, "%d:%d: %s", je.line, je.column, je.text);
+        return je.line < 0 ? FZ_EIO : FZ_EPARSE;
+    }
+    const char *w = json_string_value(json_object_get(root, "workflow"));
+    int rc = 0;
+    if (!w)
+        rc = bad(errbuf, errlen, "not a flowzap sim report (no \"workflow\")");
+    else
+        snprintf(buf, len, "%s", w);
+    json_decref(root);
+    return rc;
 }
 
 int fz_report_load(const char *file, const fz_graph *g, const fz_alloc *alloc, fz_report **out,

@@ -86,6 +86,10 @@ uint64_t fz_report_duration_quantile(const fz_report *r, double q);
 double fz_report_node_coverage(const fz_report *r);
 double fz_report_edge_coverage(const fz_report *r);
 
+/* Runs that visited node n / took edge e at least once. */
+uint64_t fz_report_node_runs(const fz_report *r, uint32_t n);
+uint64_t fz_report_edge_runs(const fz_report *r, uint32_t e);
+
 /* 95% Wilson score interval of k successes in n trials. */
 void fz_report_wilson(uint64_t k, uint64_t n, double *lo, double *hi);
 
@@ -107,6 +111,11 @@ int fz_report_load(const char *path, const fz_graph *g, const fz_alloc *alloc, f
                    char *errbuf, size_t errlen);
 
 const fz_report_meta *fz_report_meta_of(const fz_report *r);
+
+/* Copies the "workflow" path a JSON report names into buf. Returns 0,
+ * FZ_ENOENT/FZ_EIO (unreadable) or FZ_EPARSE with errbuf filled. */
+int fz_report_peek_workflow(const char *file, char *buf, size_t len, char *errbuf,
+                            size_t errlen);
 
 /* Run index range the report covers as [first, last) plus the number of
  * ranges merged in (1 for a single study). */
