@@ -24,6 +24,7 @@
 #include "engine/bind.h"
 #include "engine/engine.h"
 #include "engine/real.h"
+#include "engine/trace.h"
 
 /*==========================================================================
  * Loading bindings (shared by bind and run)
@@ -513,6 +514,8 @@ static int run_workflow(const run_opts *o)
     fz_plan *plan = NULL;
     fz_engine *e = NULL;
     fz_real *real = NULL;
+    fz_trace *trace = NULL;
+    FILE *trace_file = NULL;
     uint32_t *starts = NULL;
     progress pr;
     memset(&pr, 0, sizeof(pr));
@@ -620,6 +623,28 @@ static int run_workflow(const run_opts *o)
     pr.quiet = o->quiet;
     pr.out = stderr;
     pr.t0 = be->now(be->ud);
+    if (o->trace) {
+        trace_file = strcmp(o->trace, "-") == 0 ? stdout : fopen(o->trace, "w");
+        if (!trace_file) {
+            fz_cli_error("run: cannot write trace '%s': %s", o->trace, strerror(errno));
+            status = FZ_EXIT_IO;
+            goto out;
+        }
+        fz_trace_opts to;
+        memset(&to, 0, sizeof(to));
+        to.run = cj.j ? cj.run : -1;
+        to.workflow = o->file;
+        to.has_t0 = 1;
+        to.t0_ns = pr.t0;
+        to.flush = 1;
+        rc = fz_trace_new(trace_file, g, "real", &to, NULL, &trace);
+        if (rc) {
+            fz_cli_error("run: trace '%s': %s", o->trace, fz_strerror(rc));
+            status = rc == FZ_EIO ? FZ_EXIT_IO : FZ_EXIT_SOFTWARE;
+            goto out;
+        }
+        fz_trace_observer(trace, NULL, &pr.next);
+    }
     fz_observer obs = {pr_start, pr_finish, pr_edge, pr_loop, pr_token_end, pr_run_end, &pr};
     if (!o->quiet)
         fprintf(stderr, "flowzap: running %s with %s (%u nodes)\n", o->file, o->bindings,
@@ -660,6 +685,11 @@ static int run_workflow(const run_opts *o)
 out:
     fz_cli_journal_close(&cj);
     fz_real_free(real);
+    fz_trace_free(trace);
+    if (trace_file && trace_file != stdout && fclose(trace_file) != 0 && status == FZ_EXIT_OK) {
+        fz_cli_error("run: closing trace '%s' failed", o->trace);
+        status = FZ_EXIT_IO;
+    }
     fz_engine_free(e);
     fz_plan_free(plan);
     fz_bind_free(b);

@@ -899,7 +899,8 @@ static void route(fz_engine *e, const task_ent *cur, const fz_result *r, uint64_
         } else if (a == FZ_ANSWER_OK && ni->ok_ends) {
             token_end(e, cur, t_ns);
         } else {
-            no_edge(e, cur, r, ni->decision ? FAIL_DECISION : FAIL_ANSWER, a, t_ns);
+            no_edge(e, cur, r, ni->decision && ni->out.count ? FAIL_DECISION : FAIL_ANSWER, a,
+                    t_ns);
         }
         return;
     }
