@@ -37,7 +37,19 @@ int fz_cli_journal_open(fz_cli_journal *cj, const char *db)
         fz_cli_error("cannot create directory '.flowzap' for the journal: %s", strerror(errno));
         return FZ_EXIT_IO;
     }
-    int rc = fz_journal_open(cj->path, FZ_JOURNAL_SYNC_FULL, NULL, &cj->j);
+    /* FLOWZAP_JOURNAL_SYNC=normal trades power-loss safety for speed
+     * (docs/journal.md); a killed process loses nothing either way. */
+    const char *sync = getenv("FLOWZAP_JOURNAL_SYNC");
+    fz_journal_sync mode = FZ_JOURNAL_SYNC_FULL;
+    if (sync && *sync) {
+        if (!strcmp(sync, "normal"))
+            mode = FZ_JOURNAL_SYNC_NORMAL;
+        else if (strcmp(sync, "full") != 0) {
+            fz_cli_error("FLOWZAP_JOURNAL_SYNC is 'full' or 'normal', not '%s'", sync);
+            return FZ_EXIT_USAGE;
+        }
+    }
+    int rc = fz_journal_open(cj->path, mode, NULL, &cj->j);
     if (rc) {
         fz_cli_error("%s", rc == FZ_ENOMEM ? fz_strerror(rc) : fz_journal_errmsg(cj->j));
         fz_journal_free(cj->j);
