@@ -156,8 +156,8 @@ static int begin_resume(fz_cli_journal *cj, const char *path, const char *bindin
             continue;
         int err = hash_file(files[i], hex);
         if (err) {
-            fz_cli_error("cannot resume run %lld: cannot read %s file '%s': %s",
-                         (long long)cj->run, what[i], files[i], strerror(err));
+            fz_cli_error("cannot resume run %lld: cannot read %s file '%s': %s", (long long)cj->run,
+                         what[i], files[i], strerror(err));
             return FZ_EXIT_REFUSED;
         }
         if (strcmp(hex, want[i]) != 0) {
@@ -228,8 +228,8 @@ int fz_cli_journal_begin(fz_cli_journal *cj, const char *path, const char *bindi
     return FZ_EXIT_OK;
 }
 
-int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e,
-                          const fz_backend *b, const fz_observer *next)
+int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e, const fz_backend *b,
+                          const fz_observer *next)
 {
     if (!cj->j) {
         if (next)

@@ -28,10 +28,10 @@
 #include "engine/real.h"
 
 typedef struct fz_cli_journal {
-    char path[4096];  /* the database file */
-    fz_journal *j;    /* NULL when off (--no-journal) */
-    int64_t run;      /* the run's id once begun */
-    int resuming;     /* continuing a recorded run */
+    char path[4096]; /* the database file */
+    fz_journal *j;   /* NULL when off (--no-journal) */
+    int64_t run;     /* the run's id once begun */
+    int resuming;    /* continuing a recorded run */
     fz_journal_recorder *rec;
     fz_journal_resume res;
     fz_approvals approvals;
@@ -59,8 +59,8 @@ int fz_cli_journal_begin(fz_cli_journal *cj, const char *path, const char *bindi
  * observer. On a resume, first replays the recorded steps into e and starts
  * the tasks that were left with b. Call after fz_engine_start() and the
  * initial variables. Prints errors; returns an exit status. */
-int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e,
-                          const fz_backend *b, const fz_observer *next);
+int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e, const fz_backend *b,
+                          const fz_observer *next);
 
 /* After fz_engine_drive() returned status: records an interrupted run as
  * such (resumable) and reports a journal that failed to record. Returns
