@@ -685,7 +685,7 @@ static int run_workflow(const run_opts *o)
     if (status)
         goto out;
 
-    rc = fz_engine_drive(e, be);
+    rc = fz_engine_drive(e, fz_cli_journal_backend(&cj, be));
     int jstatus = fz_cli_journal_finish(&cj, e, rc ? rc : fz_real_interrupted(real) ? FZ_EINTR : 0);
     if (rc == FZ_EINTR || fz_real_interrupted(real)) {
         be->cancel_all(be->ud, e);
@@ -697,7 +697,7 @@ static int run_workflow(const run_opts *o)
     if (rc) {
         be->cancel_all(be->ud, e);
         fz_cli_error("run: %s", fz_strerror(rc));
-        status = FZ_EXIT_SOFTWARE;
+        status = rc == FZ_EDB ? FZ_EXIT_IO : FZ_EXIT_SOFTWARE;
         goto out;
     }
     double took = secs(&pr, be->now(be->ud));
