@@ -78,13 +78,13 @@ static void next(parser *p)
         p->has_la = 0;
         return;
     }
-    p->tok = fz_lexer_next(&p->lx);
+    fz_lexer_scan(&p->lx, &p->tok);
 }
 
 static fz_token peek(parser *p)
 {
     if (!p->has_la) {
-        p->la = fz_lexer_next(&p->lx);
+        fz_lexer_scan(&p->lx, &p->la);
         p->has_la = 1;
     }
     return p->la;
