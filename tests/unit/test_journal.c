@@ -549,8 +549,13 @@ static void test_journal_steps_are_committed_before_they_are_acted_on(void **sta
     fz_observer next = {.on_start = peek_start, .on_finish = peek_finish, .ud = &p};
     fz_journal_recorder *rec = NULL;
     assert_int_equal(fz_engine_start(c.e), 0);
+    assert_int_equal(fz_engine_set_var(c.e, "GREETING", "hi"), 0);
     assert_int_equal(fz_journal_recorder_new(f->j, id, c.g, c.e, &next, &rec), 0);
     fz_engine_set_observer(c.e, fz_journal_recorder_observer(rec));
+    /* The run's starting variables are recorded before anything runs. */
+    fz_journal_run run;
+    assert_int_equal(fz_journal_run_get(p.other, id, &run), 0);
+    assert_string_equal(run.vars, "{\"GREETING\":\"hi\"}");
     assert_int_equal(fz_engine_drive(c.e, &c.b), 0);
     assert_int_equal(p.starts_seen, (int)fz_engine_steps(c.e));
     assert_int_equal(p.finishes_seen, (int)fz_engine_steps(c.e));
