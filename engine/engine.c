@@ -924,6 +924,8 @@ static void vars_apply(fz_engine *e, const fz_kv *kv, uint32_t n);
 /* Whether ids next_id .. next_id+k-1 land on free entries. */
 static inline int tasks_fit(const fz_engine *e, uint32_t k)
 {
+    if (k == 1)
+        return e->tasks[e->next_id & e->tmask].state == T_FREE;
     for (uint32_t i = 0; i < k; i++)
         if (e->tasks[(e->next_id + i) & e->tmask].state != T_FREE)
             return 0;
@@ -964,23 +966,25 @@ int fz_engine_complete(fz_engine *e, uint32_t task_id, const fz_result *r, uint6
             return rc;
         te = &e->tasks[task_id & e->tmask];
     }
-    task_ent cur = *te;
+    /* The entry is freed but read on by route(): tasks_fit() checked that no
+     * task this step creates lands on it. */
+    const task_ent *cur = te;
     te->state = T_FREE;
     e->live--;
     e->in_flight--;
     e->steps++;
     if (e->has_obs && e->obs.on_finish) {
-        fz_task t = {cur.id, cur.node, cur.token, cur.attempt, cur.delay_ns};
+        fz_task t = {cur->id, cur->node, cur->token, cur->attempt, cur->delay_ns};
         e->obs.on_finish(e->obs.ud, &t, r, t_ns);
     }
     if (r->nvars && r->vars)
         vars_apply(e, r->vars, r->nvars);
-    route(e, &cur, r, t_ns);
+    route(e, cur, r, t_ns);
     if (e->state == FZ_RUN_RUNNING) {
         if (e->live == 0)
             run_end(e, FZ_RUN_COMPLETED, t_ns);
         else if (e->steps >= p->max_steps)
-            run_fail(e, FAIL_STEPS, cur.node, t_ns);
+            run_fail(e, FAIL_STEPS, cur->node, t_ns);
     }
     return FZ_OK;
 }
