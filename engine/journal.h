@@ -142,8 +142,7 @@ typedef int (*fz_journal_step_fn)(void *ud, const fz_journal_step *step);
 /* Calls fn for each step of run id in task order, or in finish order
  * (unfinished steps left out) when by_finish; stops when fn returns
  * nonzero. Returns 0 or FZ_EDB. */
-int fz_journal_step_list(fz_journal *j, int64_t id, int by_finish, fz_journal_step_fn fn,
-                         void *ud);
+int fz_journal_step_list(fz_journal *j, int64_t id, int by_finish, fz_journal_step_fn fn, void *ud);
 
 /*==========================================================================
  * Signals (the approval gate)

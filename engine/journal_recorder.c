@@ -48,8 +48,7 @@ static void bind_task(fz_journal_recorder *r, sqlite3_stmt *st, const fz_task *t
         const fz_node *n = &FZ_VEC_AT(&g->nodes, fz_node, t->node);
         sqlite3_bind_text(st, 4, g->src ? fz_graph_text(g, n->id) : "", (int)n->id.len,
                           SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 5, fz_graph_text(g, n->label), (int)n->label.len,
-                          SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 5, fz_graph_text(g, n->label), (int)n->label.len, SQLITE_TRANSIENT);
         if (n->lane < g->lanes.len) {
             const fz_lane *l = &FZ_VEC_AT(&g->lanes, fz_lane, n->lane);
             sqlite3_bind_text(st, 6, fz_graph_text(g, l->id), (int)l->id.len, SQLITE_TRANSIENT);

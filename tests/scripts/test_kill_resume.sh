@@ -192,4 +192,21 @@ st=$?
 grep -q "changed since the run began" changed.log || fail "changed-workflow refusal unclear"
 [ -z "$(ls marks)" ] || fail "a refused resume ran steps"
 
+# 6. A journal that cannot record stops the run before the next step: the
+#    second step drops the steps table behind flowzap's back.
+rm -f marks/*
+cat > breaker.sh <<'EOF2'
+#!/bin/sh
+echo "${FZ_ATTEMPT}" >> "marks/$1"
+[ "$1" = 2 ] && sqlite3 "$FLOWZAP_DB" "DROP TABLE steps"
+exit 0
+EOF2
+chmod +x breaker.sh
+sed 's|./step.sh|./breaker.sh|' flow.yaml >breaker.yaml
+FLOWZAP_DB="$work/broken.db" "$FLOWZAP" run flow.fz --bindings breaker.yaml >broken.log 2>&1
+st=$?
+[ $st -eq 74 ] || fail "a run whose journal broke exited $st, want 74"
+grep -q "could not record run" broken.log || fail "journal failure not reported"
+[ -e marks/2 ] && [ ! -e marks/3 ] || fail "a step ran after the journal failed"
+
 echo "ok: killed run $id resumed; every step once, step 3 twice (FZ_ATTEMPT 1 then 2); refusals exit 5"

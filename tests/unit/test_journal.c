@@ -309,9 +309,9 @@ typedef struct tbackend {
     uint64_t now;
     int crash_after;
     int given;
-    uint32_t runs[64];     /* times each task id was started */
-    uint32_t attempt[64];  /* attempt it was last started with */
-    fz_journal *check;     /* when set: each start must already be committed */
+    uint32_t runs[64];    /* times each task id was started */
+    uint32_t attempt[64]; /* attempt it was last started with */
+    fz_journal *check;    /* when set: each start must already be committed */
     int64_t check_run;
     uint32_t checked;
 } tbackend;
@@ -695,8 +695,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_journal_run_list_is_newest_first_and_honours_limit,
                                         setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            test_journal_claim_refuses_finished_runs_and_counts_resumes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_claim_refuses_finished_runs_and_counts_resumes,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_rejects_an_unknown_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_signals_are_taken_oldest_first_once, setup,
                                         teardown),
@@ -709,10 +709,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_journal_resume_after_a_crash_at_every_step_matches_an_unbroken_run, setup,
             teardown),
-        cmocka_unit_test_setup_teardown(test_journal_replay_into_another_workflow_is_refused,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_journal_replay_survives_every_failed_allocation,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_replay_into_another_workflow_is_refused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_journal_replay_survives_every_failed_allocation, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
