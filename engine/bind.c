@@ -52,7 +52,10 @@ static uint32_t node_offset(struct fy_node *n)
         if (fy_node_is_scalar(n)) {
             struct fy_token *t = fy_node_get_scalar_token(n);
             const struct fy_mark *mk = t ? fy_token_start_mark(t) : NULL;
-            return mk ? (uint32_t)mk->input_pos : 0;
+            if (mk && !(fy_node_is_null(n) && mk->input_pos == 0))
+                return (uint32_t)mk->input_pos;
+            n = fy_node_get_parent(n); /* an empty value: its rule's place */
+            continue;
         }
         void *it = NULL;
         struct fy_node *child = NULL;
@@ -75,6 +78,13 @@ static int add_error_at(fz_bind_loader *ld, uint32_t off, const char *hint, cons
     char msg[512];
     vsnprintf(msg, sizeof(msg), fmt, ap);
     if (fz_diags_add(ld->d, FZ_SEV_ERROR, "B001", off, 1, hint, "%s", msg))
+        return FZ_ENOMEM;
+    return FZ_EPARSE;
+}
+
+static int error_at_offset(fz_bind_loader *ld, uint32_t off, const char *msg)
+{
+    if (fz_diags_add(ld->d, FZ_SEV_ERROR, "B001", off, 1, NULL, "%s", msg))
         return FZ_ENOMEM;
     return FZ_EPARSE;
 }
@@ -127,7 +137,7 @@ static const char *type_name(struct fy_node *n)
 
 static int is_text(struct fy_node *n)
 {
-    return n && fy_node_is_scalar(n) && !fy_node_is_alias(n);
+    return n && fy_node_is_scalar(n) && !fy_node_is_alias(n) && !fy_node_is_null(n);
 }
 
 int fz__yaml_string(fz_bind_loader *ld, struct fy_node *n, const char *field, char **out)
@@ -257,7 +267,11 @@ int fz__yaml_kvv(fz_bind_loader *ld, struct fy_node *n, const char *field, fz_kv
         i++;
     }
     if (rc) {
-        fz__kvv_free(a, v);
+        for (uint32_t x = 0; x < i; x++) {
+            free_str(a, (char *)v[x].key);
+            free_str(a, (char *)v[x].value);
+        }
+        fz_free(a, v, ((size_t)k + 1) * sizeof(fz_kv));
         return rc;
     }
     *out = v;
@@ -500,7 +514,15 @@ static int load_rule(fz_bind_loader *ld, struct fy_node *rn, uint32_t index)
         } else if (m) {
             const char *key = shape && strstr(err, "shape") ? "shape" : "match";
             struct fy_node *at = fy_node_mapping_lookup_by_string(rn, key, FY_NT);
-            rc = fz__bind_error(ld, at, "rule %u: '%s': %s", index + 1, key, err);
+            uint32_t off = node_offset(at);
+            if (eoff != SIZE_MAX && at && fy_node_is_scalar(at)) {
+                /* point into the pattern (a scalar's mark is where its
+                 * text starts, after any quote): exact without escapes */
+                off += (uint32_t)eoff;
+            }
+            char msg[400];
+            snprintf(msg, sizeof(msg), "rule %u: '%s': %s", index + 1, key, err);
+            rc = error_at_offset(ld, off, msg);
         }
     }
     free_str(a, pat);
