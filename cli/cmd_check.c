@@ -1,10 +1,198 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd_check.c - placeholder until the command lands. */
+/*
+ * cmd_check.c - `flowzap check FILE...`: parse each file, run lint on the
+ * clean ones, print diagnostics gcc-style (or as one JSON list) and a
+ * one-line summary per file. The exit status is the worst file's.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
 #include "cli/commands.h"
 #include "cli/exitcodes.h"
+#include "core/status.h"
+#include "parser/codes.h"
+#include "parser/lint.h"
+#include "parser/parser.h"
+
+typedef struct check_opts {
+    int json, strict, no_lint, quiet;
+} check_opts;
+
+static void check_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: flowzap check [OPTIONS] FILE...\n"
+            "\n"
+            "Reads each FlowZap Code file (\"-\" is standard input), reports every error and\n"
+            "warning gcc-style (file:line:col, the line, a caret, a hint) on stderr and prints\n"
+            "a summary line per file on stdout:\n"
+            "  FILE: N lanes, N nodes, N edges, N loops; N errors, N warnings\n"
+            "\n"
+            "Options:\n"
+            "  --json          print every diagnostic of every file as one JSON list on stdout\n"
+            "                  (file, line, column, severity, code, message, hint); no summary\n"
+            "  --strict        exit 1 when there are warnings (and no errors)\n"
+            "  --no-lint       only parse: skip the lint rules (W1xx)\n"
+            "  -q, --quiet     no summary line; diagnostics only\n"
+            "  --explain CODE  print what a diagnostic code means and how to fix it\n"
+            "  --codes         list every diagnostic code with its title\n"
+            "  -h, --help      this text\n"
+            "\n"
+            "Exit status: 0 valid, 1 warnings with --strict, 2 errors in a file,\n"
+            "74 a file could not be read, 64 bad command line.\n"
+            "Codes: E0xx parse errors, W0xx parse warnings, W1xx lint warnings;\n"
+            "docs/language.md lists them all.\n");
+}
+
+static int explain(const char *code)
+{
+    const fz_code_info *c = fz_code_find(code);
+    if (!c) {
+        fz_cli_error("unknown code '%s' (flowzap check --codes lists them)", code);
+        return FZ_EXIT_USAGE;
+    }
+    printf("%s: %s\n\n%s\n", c->code, c->title, c->explain);
+    return FZ_EXIT_OK;
+}
+
+static int list_codes(void)
+{
+    unsigned n = 0;
+    const fz_code_info *c = fz_code_all(&n);
+    for (unsigned i = 0; i < n; i++)
+        printf("%-5s %s\n", c[i].code, c[i].title);
+    return FZ_EXIT_OK;
+}
+
+/* Appends g's diagnostics to the JSON list. Returns 0 or FZ_ENOMEM. */
+static int json_add(json_t *list, fz_graph *g, const fz_diags *d)
+{
+    for (uint32_t i = 0; i < fz_diags_count(d); i++) {
+        const fz_diag *dg = fz_diags_at(d, i);
+        uint32_t line = 0, col = 0;
+        if (fz_graph_position(g, dg->offset, &line, &col))
+            return FZ_ENOMEM;
+        json_t *o = json_pack("{s:s, s:I, s:I, s:s, s:s, s:s, s:s?}", "file", g->path, "line",
+                              (json_int_t)line, "column", (json_int_t)col, "severity",
+                              fz_severity_name(dg->severity), "code", dg->code, "message",
+                              dg->message, "hint", dg->hint);
+        if (!o || json_array_append_new(list, o))
+            return FZ_ENOMEM;
+    }
+    return FZ_OK;
+}
+
+/* Checks one file; returns its exit status. */
+static int check_one(const char *path, const check_opts *o, json_t *list)
+{
+    fz_diags d;
+    fz_graph *g = NULL;
+    int status = FZ_EXIT_OK;
+    fz_diags_init(&d, NULL);
+    int rc = fz_parse_file(path, NULL, &d, &g);
+    if (rc == FZ_ENOENT || rc == FZ_EIO || rc == FZ_ETOOBIG) {
+        fz_cli_error("cannot read '%s': %s", path, fz_strerror(rc));
+        status = FZ_EXIT_IO;
+        goto out;
+    }
+    if (rc == FZ_ENOMEM || !g) {
+        fz_cli_error("'%s': %s", path, fz_strerror(rc ? rc : FZ_ENOMEM));
+        status = FZ_EXIT_SOFTWARE;
+        goto out;
+    }
+    if (d.errors == 0 && !o->no_lint) {
+        rc = fz_lint(g, &d);
+        if (rc) {
+            fz_cli_error("'%s': lint: %s", path, fz_strerror(rc));
+            status = FZ_EXIT_SOFTWARE;
+            goto out;
+        }
+    }
+    fz_diags_sort(&d);
+    if (list) {
+        if (json_add(list, g, &d)) {
+            fz_cli_error("'%s': %s", path, fz_strerror(FZ_ENOMEM));
+            status = FZ_EXIT_SOFTWARE;
+            goto out;
+        }
+    } else {
+        fz_cli_print_diags(stderr, g, &d);
+    }
+    if (!list && !o->quiet)
+        printf("%s: %u lane%s, %u node%s, %u edge%s, %u loop%s; %u error%s, %u warning%s\n",
+               g->path, g->lanes.len, g->lanes.len == 1 ? "" : "s", g->nodes.len,
+               g->nodes.len == 1 ? "" : "s", g->edges.len, g->edges.len == 1 ? "" : "s",
+               g->loops.len, g->loops.len == 1 ? "" : "s", d.errors, d.errors == 1 ? "" : "s",
+               d.warnings, d.warnings == 1 ? "" : "s");
+    fflush(stdout);
+    if (d.errors)
+        status = FZ_EXIT_INVALID;
+    else if (o->strict && d.warnings)
+        status = FZ_EXIT_WARNINGS;
+out:
+    fz_graph_free(g);
+    fz_diags_fini(&d);
+    return status;
+}
+
 int fz_cmd_check(int argc, char **argv)
 {
-    (void)argc;
-    fz_cli_error("'%s' is not available in this build yet", argv[0]);
-    return FZ_EXIT_SOFTWARE;
+    check_opts o = {0, 0, 0, 0};
+    int nfiles = 0, only_files = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (only_files || a[0] != '-' || strcmp(a, "-") == 0) {
+            argv[1 + nfiles++] = argv[i];
+        } else if (strcmp(a, "--") == 0) {
+            only_files = 1;
+        } else if (strcmp(a, "--json") == 0) {
+            o.json = 1;
+        } else if (strcmp(a, "--strict") == 0) {
+            o.strict = 1;
+        } else if (strcmp(a, "--no-lint") == 0) {
+            o.no_lint = 1;
+        } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+            o.quiet = 1;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            check_usage(stdout);
+            return FZ_EXIT_OK;
+        } else if (strcmp(a, "--codes") == 0) {
+            return list_codes();
+        } else if (strcmp(a, "--explain") == 0 || strncmp(a, "--explain=", 10) == 0) {
+            const char *code = a[9] == '=' ? a + 10 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!code) {
+                fz_cli_error("--explain needs a code, e.g. --explain E002");
+                return FZ_EXIT_USAGE;
+            }
+            return explain(code);
+        } else {
+            fz_cli_error("check: unknown option '%s'", a);
+            check_usage(stderr);
+            return FZ_EXIT_USAGE;
+        }
+    }
+    if (nfiles == 0) {
+        fz_cli_error("check: no file given");
+        check_usage(stderr);
+        return FZ_EXIT_USAGE;
+    }
+    json_t *list = o.json ? json_array() : NULL;
+    if (o.json && !list) {
+        fz_cli_error("%s", fz_strerror(FZ_ENOMEM));
+        return FZ_EXIT_SOFTWARE;
+    }
+    int worst = FZ_EXIT_OK;
+    for (int i = 0; i < nfiles; i++) {
+        int st = check_one(argv[1 + i], &o, list);
+        if (st > worst)
+            worst = st;
+    }
+    if (list) {
+        if (json_dumpf(list, stdout, JSON_INDENT(2)) == 0)
+            fputc('\n', stdout);
+        json_decref(list);
+    }
+    return worst;
 }

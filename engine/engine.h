@@ -21,6 +21,7 @@
 #ifndef FZ_ENGINE_ENGINE_H
 #define FZ_ENGINE_ENGINE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/alloc.h"
@@ -47,6 +48,16 @@ typedef struct fz_result {
     const char *reason;  /* error text for messages, or NULL */
     const fz_kv *vars;   /* variables the handler set (`::set K=V`) */
     uint32_t nvars;
+    /* What the handler printed, kept in the journal (engine/journal.h):
+     * an exec handler's captured stdout and stderr (NULL: nothing), and its
+     * exit status when has_exit_code (128 + N when killed by signal N). The
+     * engine ignores these fields. */
+    const char *out;
+    size_t out_len;
+    const char *err;
+    size_t err_len;
+    int exit_code;
+    uint8_t has_exit_code;
 } fz_result;
 
 /* Timeout, retries and backoff of one node (from a binding or a scenario). */
@@ -68,7 +79,9 @@ typedef struct fz_plan fz_plan;
 typedef struct fz_engine fz_engine;
 
 /* One unit of work: run node `node` for token `token`. Task ids count from 0
- * within a run in the order the engine creates tasks. */
+ * within a run in the order the engine creates tasks. Handlers see attempt
+ * (exec: the FZ_ATTEMPT environment variable); a resumed run raises it for a
+ * step that was in flight when the process died (engine/journal.h). */
 typedef struct fz_task {
     uint32_t id;
     uint32_t node;

@@ -1,23 +1,1215 @@
 /* SPDX-License-Identifier: MIT */
-/* parser.c - placeholder: the parser lands with the foundation work. */
+/*
+ * parser.c - FlowZap Code to an fz_graph: recursive descent over the tokens
+ * of parser/lexer.h, one function per grammar rule (the rule is its first
+ * comment). Statements are lines, so recovery is "report, skip to the next
+ * line". Ids resolve once the whole file is read (forward references are
+ * the rule in real files). Cost: one pass over the text plus O(1) expected
+ * work per id; ids of the usual form nK skip the hash map after first use.
+ */
 #include "parser/parser.h"
 
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "core/status.h"
+#include "parser/lexer.h"
+
+#define MAX_LANE_DEPTH 64
+#define MAX_ERRORS 200
+#define MAX_WARNINGS 200
+#define MAX_SRC_LEN 0x7fffffffu /* offsets must stay below FZ_SPAN_POOL */
+
+/* An edge end whose lane prefix names no lane seen yet. */
+typedef struct pending_prefix {
+    uint32_t edge;
+    uint32_t lane_off, lane_len;
+    uint8_t is_dst;
+} pending_prefix;
+
+typedef struct lane_open {
+    uint32_t lane;
+    uint32_t offset; /* of the lane identifier */
+} lane_open;
+
+typedef struct parser {
+    fz_lexer lx;
+    fz_graph *g;
+    fz_diags *d;
+    const char *src;
+    fz_token tok;                 /* current token */
+    lane_open lanes[MAX_LANE_DEPTH];
+    uint32_t depth;               /* lanes open, may exceed MAX_LANE_DEPTH */
+    uint32_t lane;                /* innermost open lane, or FZ_NONE */
+    uint32_t *by_num;             /* by_num[k] = 1 + index of node "nk", or 0 */
+    uint32_t by_num_cap;
+    uint32_t by_num_limit;
+    fz_vec pending;               /* pending_prefix */
+    uint32_t warnings_dropped;
+    int rc;                       /* FZ_ENOMEM or FZ_ETOOBIG once hit; stops parsing */
+    int stop;                     /* too many errors */
+} parser;
+
+/*==========================================================================
+ * Helpers
+ *========================================================================*/
+
+static void next(parser *p)
+{
+    p->tok = fz_lexer_next(&p->lx);
+}
+
+static fz_token peek(const parser *p)
+{
+    fz_lexer copy = p->lx;
+    return fz_lexer_next(&copy);
+}
+
+static int tok_is(const parser *p, fz_token t, const char *word)
+{
+    size_t n = strlen(word);
+    return t.kind == FZ_TOK_IDENT && t.len == n && memcmp(p->src + t.off, word, n) == 0;
+}
+
+static fz_span span_of(fz_token t)
+{
+    fz_span s = {t.off, t.len};
+    return s;
+}
+
+static int at_line_end(const parser *p)
+{
+    return p->tok.kind == FZ_TOK_NEWLINE || p->tok.kind == FZ_TOK_EOF ||
+           p->tok.kind == FZ_TOK_COMMENT;
+}
+
+/* Short printable form of a token for messages ("'foo'", "end of line"). */
+static const char *tok_desc(parser *p, fz_token t)
+{
+    switch (t.kind) {
+    case FZ_TOK_EOF:
+    case FZ_TOK_NEWLINE:
+    case FZ_TOK_COMMENT:
+    case FZ_TOK_HASH:
+    case FZ_TOK_BADSTRING:
+        return fz_lexer_kind_name(t.kind);
+    default: {
+        uint32_t len = t.len > 40 ? 40 : t.len;
+        const char *s = fz_arena_printf(&p->d->arena, "'%.*s%s'", (int)len, p->src + t.off,
+                                        len < t.len ? "..." : "");
+        return s ? s : "token";
+    }
+    }
+}
+
+/* 1-based line of an offset, for "opened at line N" (rare path). */
+static uint32_t line_of(parser *p, uint32_t off)
+{
+    uint32_t line = 0, col = 0;
+    if (fz_graph_position(p->g, off, &line, &col))
+        p->rc = FZ_ENOMEM;
+    return line;
+}
+
+static void report(parser *p, fz_severity sev, const char *code, uint32_t off, uint32_t len,
+                   uint32_t related, const char *hint, const char *fmt, ...)
+    __attribute__((format(printf, 8, 9)));
+
+static void report(parser *p, fz_severity sev, const char *code, uint32_t off, uint32_t len,
+                   uint32_t related, const char *hint, const char *fmt, ...)
+{
+    if (sev == FZ_SEV_WARNING && p->d->warnings >= MAX_WARNINGS) {
+        p->warnings_dropped++;
+        return;
+    }
+    if (p->stop)
+        return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (fz_diags_add(p->d, sev, code, off, len, hint, "%s", msg)) {
+        p->rc = FZ_ENOMEM;
+        return;
+    }
+    fz_diags_at(p->d, fz_diags_count(p->d) - 1)->related = related;
+    if (sev == FZ_SEV_ERROR && p->d->errors >= MAX_ERRORS) {
+        if (fz_diags_add(p->d, FZ_SEV_NOTE, "E026", off, 0, NULL,
+                         "too many errors (%u); stopping here", p->d->errors))
+            p->rc = FZ_ENOMEM;
+        p->stop = 1;
+    }
+}
+
+#define error_at(p, code, t, hint, ...)                                                 \
+    report((p), FZ_SEV_ERROR, (code), (t).off, (t).len ? (t).len : 1, UINT32_MAX, (hint), \
+           __VA_ARGS__)
+
+/* 1-based byte column of an offset on its line. */
+static uint32_t col_of(const parser *p, uint32_t off)
+{
+    uint32_t s = off;
+    while (s > 0 && p->src[s - 1] != '\n')
+        s--;
+    return off - s + 1;
+}
+
+/* Levenshtein distance of two short words, capped at 9. */
+static unsigned edit_distance(const char *a, size_t la, const char *b, size_t lb)
+{
+    if (la > 24 || lb > 24)
+        return 9;
+    unsigned row[25];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = (unsigned)j;
+    for (size_t i = 1; i <= la; i++) {
+        unsigned diag = row[0];
+        row[0] = (unsigned)i;
+        for (size_t j = 1; j <= lb; j++) {
+            unsigned up = row[j];
+            unsigned ca = (unsigned char)a[i - 1], cb = (unsigned char)b[j - 1];
+            if (ca >= 'A' && ca <= 'Z')
+                ca += 32;
+            if (cb >= 'A' && cb <= 'Z')
+                cb += 32;
+            unsigned best = diag + (ca != cb);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb] > 9 ? 9 : row[lb];
+}
+
+typedef struct synonym {
+    const char *word;
+    const char *meant;
+} synonym;
+
+/* Common slips for shapes and directions, checked before edit distance. */
+static const synonym shape_synonyms[] = {
+    {"rect", "rectangle"},   {"box", "rectangle"},     {"square", "rectangle"},
+    {"process", "rectangle"}, {"action", "rectangle"}, {"step", "rectangle"},
+    {"task", "taskbox"},      {"oval", "circle"},      {"ellipse", "circle"},
+    {"round", "circle"},      {"start", "circle"},     {"end", "circle"},
+    {"event", "circle"},      {"rhombus", "diamond"},  {"decision", "diamond"},
+    {"choice", "diamond"},    {"gateway", "diamond"},  {"if", "diamond"},
+};
+
+static const synonym dir_synonyms[] = {
+    {"up", "top"},       {"down", "bottom"}, {"north", "top"}, {"south", "bottom"},
+    {"east", "right"},   {"west", "left"},   {"l", "left"},    {"r", "right"},
+    {"t", "top"},        {"b", "bottom"},    {"above", "top"}, {"below", "bottom"},
+};
+
+/* The keyword among words (or synonyms) closest to s, or NULL. */
+static const char *nearest(const char *s, size_t len, const char *const *words, size_t nwords,
+                           const synonym *syn, size_t nsyn)
+{
+    for (size_t i = 0; i < nsyn; i++)
+        if (strlen(syn[i].word) == len && strncasecmp(syn[i].word, s, len) == 0)
+            return syn[i].meant;
+    const char *best = NULL;
+    unsigned best_d = 3;
+    for (size_t i = 0; i < nwords; i++) {
+        size_t wl = strlen(words[i]);
+        if (len >= 3 && len < wl && strncasecmp(words[i], s, len) == 0)
+            return words[i];
+        unsigned dist = edit_distance(s, len, words[i], wl);
+        if (dist < best_d) {
+            best_d = dist;
+            best = words[i];
+        }
+    }
+    return best;
+}
+
+static const char *const shape_words[] = {"circle", "rectangle", "diamond", "taskbox"};
+static const char *const dir_words[] = {"left", "right", "top", "bottom"};
+
+/* A node id of the form nK (K decimal, no leading zero): K, else -1. */
+static int64_t id_number(const char *s, uint32_t len)
+{
+    if (len < 2 || len > 10 || s[0] != 'n' || (s[1] == '0' && len > 2))
+        return -1;
+    int64_t k = 0;
+    for (uint32_t i = 1; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        k = k * 10 + (s[i] - '0');
+    }
+    return k;
+}
+
+/* Node index for id t, creating an undefined node on first use. The nK
+ * cache turns the usual lookup into one array read. Returns FZ_NONE on
+ * out-of-memory (p->rc set). */
+static uint32_t node_lookup(parser *p, fz_token t)
+{
+    int64_t k = id_number(p->src + t.off, t.len);
+    if (k >= 0 && (uint64_t)k < p->by_num_cap && p->by_num[k])
+        return p->by_num[k] - 1;
+    uint32_t idx = FZ_NONE;
+    if (fz_graph_node_ref(p->g, span_of(t), t.off, &idx)) {
+        p->rc = FZ_ENOMEM;
+        return FZ_NONE;
+    }
+    if (k >= 0 && (uint64_t)k < p->by_num_limit) {
+        if ((uint64_t)k >= p->by_num_cap) {
+            uint64_t ncap = p->by_num_cap ? p->by_num_cap : 1024;
+            while (ncap <= (uint64_t)k)
+                ncap *= 2;
+            if (ncap > p->by_num_limit)
+                ncap = p->by_num_limit;
+            uint32_t *nb = fz_realloc(p->g->alloc, p->by_num, (size_t)p->by_num_cap * 4,
+                                      (size_t)ncap * 4);
+            if (!nb)
+                return idx; /* the cache is an optimisation only */
+            memset(nb + p->by_num_cap, 0, (size_t)(ncap - p->by_num_cap) * 4);
+            p->by_num = nb;
+            p->by_num_cap = (uint32_t)ncap;
+        }
+        p->by_num[k] = idx + 1;
+    }
+    return idx;
+}
+
+/* The text of STRING token t without quotes; escapes \" and \\ undone into
+ * the graph's pool (the only copy the parser makes). */
+static fz_span string_value(parser *p, fz_token t)
+{
+    fz_span s = {t.off + 1, t.len - 2};
+    if (!(t.flags & FZ_TOKF_ESCAPE))
+        return s;
+    fz_span out = {0, 0};
+    if (fz_graph_pool_add(p->g, p->src + s.off, s.len, &out)) {
+        p->rc = FZ_ENOMEM;
+        return s;
+    }
+    char *b = (char *)p->g->pool.data + (out.off & ~FZ_SPAN_POOL);
+    uint32_t w = 0;
+    for (uint32_t r = 0; r < out.len; r++) {
+        if (b[r] == '\\' && r + 1 < out.len && (b[r + 1] == '"' || b[r + 1] == '\\'))
+            r++;
+        b[w++] = b[r];
+    }
+    b[w] = '\0';
+    out.len = w;
+    return out;
+}
+
+/* Reports a string token that is not closed on its line. */
+static void unterminated_string(parser *p, fz_token t)
+{
+    error_at(p, "E009", t, "close the string with '\"' on the same line; write \\\" for a quote inside it",
+             "unterminated string: expected '\"' before the end of the line");
+}
+
+/* After a statement: end of line, or a `//` comment. Reports anything else. */
+static int expect_line_end(parser *p, const char *after)
+{
+    if (at_line_end(p))
+        return 0;
+    if (p->tok.kind == FZ_TOK_HASH) {
+        error_at(p, "E012", p->tok, "FlowZap Code comments start with '//' on a line of their own",
+                 "'#' comment after %s; '#' is only allowed after a lane's '{'", after);
+        return -1;
+    }
+    error_at(p, "E001", p->tok, NULL, "expected end of line after %s, found %s", after,
+             tok_desc(p, p->tok));
+    return -1;
+}
+
+/*==========================================================================
+ * Grammar rules
+ *========================================================================*/
+
+/* lane := IDENT '{' [ '#' label ] NEWLINE */
+static int parse_lane(parser *p)
+{
+    fz_token id = p->tok;
+    next(p); /* '{' */
+    next(p);
+    fz_span label = span_of(id);
+    int has_label = 0;
+    if (p->tok.kind == FZ_TOK_HASH) {
+        uint32_t s = p->tok.off + 1, e = p->tok.off + p->tok.len;
+        while (s < e && (p->src[s] == ' ' || p->src[s] == '\t'))
+            s++;
+        while (e > s && (p->src[e - 1] == ' ' || p->src[e - 1] == '\t'))
+            e--;
+        if (e > s) {
+            label.off = s;
+            label.len = e - s;
+            has_label = 1;
+        }
+        next(p);
+    }
+    if (p->depth > 0) {
+        const lane_open *outer = &p->lanes[p->depth < MAX_LANE_DEPTH ? p->depth - 1
+                                                                     : MAX_LANE_DEPTH - 1];
+        const fz_lane *ol = fz_graph_lane(p->g, outer->lane);
+        char hint[256];
+        snprintf(hint, sizeof(hint),
+                 "lanes do not nest: close lane '%.*s' with a line '}' before opening '%.*s'",
+                 (int)ol->id.len, fz_graph_text(p->g, ol->id), (int)id.len, p->src + id.off);
+        report(p, FZ_SEV_ERROR, "E011", id.off, id.len, outer->offset, hint,
+               "lane '%.*s' opened inside lane '%.*s' (opened at line %u)", (int)id.len,
+               p->src + id.off, (int)ol->id.len, fz_graph_text(p->g, ol->id),
+               line_of(p, outer->offset));
+    }
+    uint32_t idx = fz_graph_find_lane(p->g, p->src + id.off, id.len);
+    if (idx != FZ_NONE) {
+        const fz_lane *l = fz_graph_lane(p->g, idx);
+        report(p, FZ_SEV_ERROR, "E018", id.off, id.len, l->offset,
+               "give each lane its own identifier, or merge the two blocks",
+               "duplicate lane '%.*s' (first opened at line %u)", (int)id.len, p->src + id.off,
+               line_of(p, l->offset));
+    } else if (fz_graph_add_lane(p->g, span_of(id), label, has_label, id.off, &idx)) {
+        p->rc = FZ_ENOMEM;
+        return -1;
+    }
+    if (p->depth < MAX_LANE_DEPTH) {
+        p->lanes[p->depth].lane = idx;
+        p->lanes[p->depth].offset = id.off;
+    }
+    p->depth++;
+    p->lane = idx;
+    return expect_line_end(p, "'{'");
+}
+
+/* lane_end := '}' NEWLINE */
+static int parse_lane_end(parser *p)
+{
+    fz_token brace = p->tok;
+    if (p->depth == 0) {
+        error_at(p, "E017", brace, "remove it, or open a lane before it: Lane { # Label",
+                 "'}' without an open lane");
+    } else {
+        p->depth--;
+        if (p->depth < MAX_LANE_DEPTH) {
+            fz_lane *l = fz_graph_lane(p->g, p->lanes[p->depth].lane);
+            if (l->end == FZ_NONE)
+                l->end = brace.off;
+        }
+        p->lane = p->depth == 0 ? FZ_NONE
+                                : p->lanes[p->depth <= MAX_LANE_DEPTH ? p->depth - 1
+                                                                      : MAX_LANE_DEPTH - 1]
+                                      .lane;
+    }
+    next(p);
+    return expect_line_end(p, "'}'");
+}
+
+/* attr := IDENT ( ':' | '=' ) STRING   (the '=' form is a slip: warning) */
+static int parse_attr(parser *p, int record)
+{
+    fz_token key = p->tok;
+    next(p);
+    int slip = 0;
+    if (p->tok.kind == FZ_TOK_EQUALS) {
+        slip = 1;
+        char hint[128];
+        snprintf(hint, sizeof(hint), "write %.*s:\"...\" (flowzap fmt rewrites it)",
+                 (int)key.len, p->src + key.off);
+        report(p, FZ_SEV_WARNING, "W001", p->tok.off, 1, UINT32_MAX, hint,
+               "node attribute written '%.*s=' instead of '%.*s:'", (int)key.len,
+               p->src + key.off, (int)key.len, p->src + key.off);
+    } else if (p->tok.kind != FZ_TOK_COLON) {
+        error_at(p, "E020", p->tok, "attributes are written key:\"value\", e.g. label:\"Approve\"",
+                 "expected ':' after attribute key '%.*s', found %s", (int)key.len,
+                 p->src + key.off, tok_desc(p, p->tok));
+        return -1;
+    }
+    next(p);
+    if (p->tok.kind == FZ_TOK_BADSTRING) {
+        unterminated_string(p, p->tok);
+        return -1;
+    }
+    if (p->tok.kind != FZ_TOK_STRING) {
+        error_at(p, "E020", p->tok, "put the value in double quotes: label:\"Approve\"",
+                 "expected a quoted value after '%.*s%c', found %s", (int)key.len,
+                 p->src + key.off, slip ? '=' : ':', tok_desc(p, p->tok));
+        return -1;
+    }
+    if (record) {
+        uint32_t idx;
+        if (fz_graph_add_attr(p->g, span_of(key), string_value(p, p->tok), key.off, slip, &idx))
+            p->rc = FZ_ENOMEM;
+    }
+    next(p);
+    return 0;
+}
+
+/* Label of a node: label attr, else description, else its id. */
+static void node_label(parser *p, fz_node *n)
+{
+    fz_span desc = {0, 0};
+    int has_desc = 0;
+    for (uint32_t i = 0; i < n->attr_count; i++) {
+        const fz_attr *a = fz_graph_attr(p->g, n->attr_first + i);
+        const char *k = fz_graph_text(p->g, a->key);
+        if (a->key.len == 5 && memcmp(k, "label", 5) == 0) {
+            n->label = a->value;
+            return;
+        }
+        if (!has_desc && a->key.len == 11 && memcmp(k, "description", 11) == 0) {
+            desc = a->value;
+            has_desc = 1;
+        }
+    }
+    n->label = has_desc ? desc : n->id;
+}
+
+/* node := IDENT ':' shape { attr } NEWLINE
+ * shape := 'circle' | 'rectangle' | 'diamond' | 'taskbox' */
+static int parse_node(parser *p)
+{
+    fz_token id = p->tok;
+    next(p); /* ':' */
+    next(p);
+    if (p->depth == 0)
+        error_at(p, "E019", id, "put the node inside a lane: Lane { # Label ... }",
+                 "node '%.*s' outside any lane", (int)id.len, p->src + id.off);
+    if (id_number(p->src + id.off, id.len) < 0) {
+        char hint[256];
+        snprintf(hint, sizeof(hint),
+                 "FlowZap Code names nodes n1, n2, ...; keep the name as text: "
+                 "nK: shape label:\"%.*s\"",
+                 (int)(id.len > 60 ? 60 : id.len), p->src + id.off);
+        error_at(p, "E015", id, hint, "node id '%.*s' is not of the form nK (n1, n2, ...)",
+                 (int)id.len, p->src + id.off);
+    }
+    int shape = -1;
+    if (p->tok.kind == FZ_TOK_IDENT) {
+        shape = fz_shape_parse(p->src + p->tok.off, p->tok.len);
+        if (shape < 0) {
+            const char *near = nearest(p->src + p->tok.off, p->tok.len, shape_words, 4,
+                                       shape_synonyms,
+                                       sizeof(shape_synonyms) / sizeof(shape_synonyms[0]));
+            char hint[192];
+            if (near)
+                snprintf(hint, sizeof(hint),
+                         "did you mean '%s'? shapes are circle, rectangle, diamond, taskbox", near);
+            else
+                snprintf(hint, sizeof(hint), "shapes are circle, rectangle, diamond, taskbox");
+            error_at(p, "E002", p->tok, hint, "unknown shape '%.*s'", (int)p->tok.len,
+                     p->src + p->tok.off);
+        }
+        next(p);
+    } else {
+        error_at(p, "E002", p->tok, "write e.g. n1: rectangle label:\"Do the thing\"",
+                 "expected a shape (circle, rectangle, diamond, taskbox) after '%.*s:', found %s",
+                 (int)id.len, p->src + id.off, tok_desc(p, p->tok));
+        return -1;
+    }
+    uint32_t idx = node_lookup(p, id);
+    if (idx == FZ_NONE)
+        return -1;
+    fz_node *n = fz_graph_node(p->g, idx);
+    int dup = (n->flags & FZ_NODE_DEFINED) != 0;
+    if (dup) {
+        report(p, FZ_SEV_ERROR, "E006", id.off, id.len, n->offset,
+               "node ids are global across lanes: give this node the next free nK",
+               "duplicate node id '%.*s' (first defined at line %u)", (int)id.len,
+               p->src + id.off, line_of(p, n->offset));
+    }
+    uint32_t first = p->g->attrs.len, count = 0;
+    if (!dup) {
+        n->flags |= FZ_NODE_DEFINED;
+        n->lane = p->lane;
+        n->offset = id.off;
+        n->shape = (uint8_t)(shape < 0 ? FZ_SHAPE_RECTANGLE : shape);
+        n->attr_first = first;
+    }
+    int bad = 0;
+    while (p->tok.kind == FZ_TOK_IDENT) {
+        int record = !dup && count < UINT16_MAX;
+        if (parse_attr(p, record)) {
+            bad = 1;
+            break;
+        }
+        count += (uint32_t)record;
+    }
+    if (!dup) {
+        /* Attributes live in their own array: the node has not moved. */
+        n->attr_count = (uint16_t)count;
+        node_label(p, n);
+    }
+    if (bad)
+        return -1;
+    if (p->tok.kind == FZ_TOK_BADSTRING) {
+        unterminated_string(p, p->tok);
+        return -1;
+    }
+    if (p->tok.kind == FZ_TOK_STRING) {
+        error_at(p, "E020", p->tok, "name the attribute: label:\"...\"",
+                 "expected an attribute key before the string");
+        return -1;
+    }
+    return expect_line_end(p, "the node definition");
+}
+
+typedef struct edge_end {
+    fz_token id;
+    fz_token lane; /* kind EOF when there is no prefix */
+    int dir;
+} edge_end;
+
+/* handle := 'handle' '(' dir ')'   dir := 'left' | 'right' | 'top' | 'bottom' */
+static int parse_handle(parser *p, edge_end *e)
+{
+    if (!tok_is(p, p->tok, "handle")) {
+        error_at(p, "E003", p->tok, "each edge end is written id.handle(dir), e.g. n1.handle(right)",
+                 "expected 'handle' after '%.*s.', found %s", (int)e->id.len, p->src + e->id.off,
+                 tok_desc(p, p->tok));
+        return -1;
+    }
+    next(p);
+    if (p->tok.kind != FZ_TOK_LPAREN) {
+        error_at(p, "E003", p->tok, "write .handle(left), .handle(right), .handle(top) or .handle(bottom)",
+                 "expected '(' after 'handle', found %s", tok_desc(p, p->tok));
+        return -1;
+    }
+    next(p);
+    if (p->tok.kind != FZ_TOK_IDENT) {
+        error_at(p, "E004", p->tok, "directions are left, right, top, bottom",
+                 "expected a direction in 'handle(...)', found %s", tok_desc(p, p->tok));
+        return -1;
+    }
+    e->dir = fz_dir_parse(p->src + p->tok.off, p->tok.len);
+    if (e->dir < 0) {
+        const char *near = nearest(p->src + p->tok.off, p->tok.len, dir_words, 4, dir_synonyms,
+                                   sizeof(dir_synonyms) / sizeof(dir_synonyms[0]));
+        char hint[160];
+        if (near)
+            snprintf(hint, sizeof(hint), "did you mean '%s'? directions are left, right, top, bottom",
+                     near);
+        else
+            snprintf(hint, sizeof(hint), "directions are left, right, top, bottom");
+        error_at(p, "E004", p->tok, hint, "bad handle direction '%.*s'", (int)p->tok.len,
+                 p->src + p->tok.off);
+        return -1;
+    }
+    next(p);
+    if (p->tok.kind != FZ_TOK_RPAREN) {
+        error_at(p, "E003", p->tok, "close it: .handle(right)",
+                 "expected ')' to close 'handle(', found %s", tok_desc(p, p->tok));
+        return -1;
+    }
+    next(p);
+    return 0;
+}
+
+/* end := [ IDENT '.' ] IDENT '.' handle */
+static int parse_end(parser *p, edge_end *e)
+{
+    e->lane.kind = FZ_TOK_EOF;
+    if (p->tok.kind != FZ_TOK_IDENT) {
+        error_at(p, "E001", p->tok, NULL, "expected a node id after '->', found %s",
+                 tok_desc(p, p->tok));
+        return -1;
+    }
+    e->id = p->tok;
+    next(p);
+    if (p->tok.kind != FZ_TOK_DOT) {
+        char hint[192];
+        snprintf(hint, sizeof(hint),
+                 "every edge end names a handle: %.*s.handle(right) -> nK.handle(left)",
+                 (int)(e->id.len > 40 ? 40 : e->id.len), p->src + e->id.off);
+        error_at(p, "E003", e->id, hint, "edge end '%.*s' without '.handle(dir)'",
+                 (int)e->id.len, p->src + e->id.off);
+        return -1;
+    }
+    next(p);
+    if (p->tok.kind == FZ_TOK_IDENT && !(tok_is(p, p->tok, "handle") &&
+                                         peek(p).kind == FZ_TOK_LPAREN)) {
+        /* Lane.nX.handle(dir) */
+        e->lane = e->id;
+        e->id = p->tok;
+        next(p);
+        if (p->tok.kind != FZ_TOK_DOT) {
+            char hint[192];
+            snprintf(hint, sizeof(hint), "write %.*s.%.*s.handle(dir)", (int)e->lane.len,
+                     p->src + e->lane.off, (int)e->id.len, p->src + e->id.off);
+            error_at(p, "E003", e->id, hint, "edge end '%.*s.%.*s' without '.handle(dir)'",
+                     (int)e->lane.len, p->src + e->lane.off, (int)e->id.len, p->src + e->id.off);
+            return -1;
+        }
+        next(p);
+    }
+    return parse_handle(p, e);
+}
+
+/* Records the lane named by an edge end's prefix, or queues it until the
+ * file is read (the lane may come later). */
+static void edge_prefix(parser *p, uint32_t edge_idx, const edge_end *e, int is_dst)
+{
+    fz_edge *edge = fz_graph_edge(p->g, edge_idx);
+    uint32_t lane = fz_graph_find_lane(p->g, p->src + e->lane.off, e->lane.len);
+    if (is_dst) {
+        edge->flags |= FZ_EDGE_DST_PREFIX;
+        edge->dst_lane = lane;
+    } else {
+        edge->flags |= FZ_EDGE_SRC_PREFIX;
+        edge->src_lane = lane;
+    }
+    if (lane != FZ_NONE)
+        return;
+    pending_prefix *pp = fz_vec_push(&p->pending);
+    if (!pp) {
+        p->rc = FZ_ENOMEM;
+        return;
+    }
+    pp->edge = edge_idx;
+    pp->lane_off = e->lane.off;
+    pp->lane_len = e->lane.len;
+    pp->is_dst = (uint8_t)is_dst;
+}
+
+/* label := '[' 'label' ( '=' | ':' ) STRING ']'   (':' is a slip: warning) */
+static int parse_edge_label(parser *p, fz_span *label, int *slip)
+{
+    fz_token open = p->tok;
+    next(p);
+    if (!tok_is(p, p->tok, "label")) {
+        error_at(p, "E021", p->tok, "edge labels are written [label=\"text\"]",
+                 "expected 'label' after '[', found %s", tok_desc(p, p->tok));
+        return -1;
+    }
+    next(p);
+    if (p->tok.kind == FZ_TOK_COLON) {
+        *slip = 1;
+        report(p, FZ_SEV_WARNING, "W002", p->tok.off, 1, UINT32_MAX,
+               "write [label=\"...\"] (flowzap fmt rewrites it)",
+               "edge label written 'label:' instead of 'label='");
+    } else if (p->tok.kind != FZ_TOK_EQUALS) {
+        error_at(p, "E021", p->tok, "edge labels are written [label=\"text\"]",
+                 "expected '=' after 'label', found %s", tok_desc(p, p->tok));
+        return -1;
+    }
+    next(p);
+    if (p->tok.kind == FZ_TOK_BADSTRING) {
+        unterminated_string(p, p->tok);
+        return -1;
+    }
+    if (p->tok.kind != FZ_TOK_STRING) {
+        error_at(p, "E021", p->tok, "put the label in double quotes: [label=\"Yes\"]",
+                 "expected a quoted label, found %s", tok_desc(p, p->tok));
+        return -1;
+    }
+    *label = string_value(p, p->tok);
+    next(p);
+    if (p->tok.kind != FZ_TOK_RBRACKET) {
+        report(p, FZ_SEV_ERROR, "E021", p->tok.off, p->tok.len ? p->tok.len : 1, open.off,
+               "close the label with ']'",
+               "expected ']' to close '[' at column %u, found %s", col_of(p, open.off),
+               tok_desc(p, p->tok));
+        return -1;
+    }
+    next(p);
+    return 0;
+}
+
+/* edge := end '->' end [ label ] NEWLINE */
+static int parse_edge(parser *p)
+{
+    edge_end a, b;
+    if (parse_end(p, &a))
+        return -1;
+    if (p->tok.kind == FZ_TOK_LONGARROW || p->tok.kind == FZ_TOK_ASYNCARROW) {
+        error_at(p, "E013", p->tok, "FlowZap Code edges use '->'; '-->' and '->>' are Mermaid",
+                 "Mermaid arrow %s in an edge", tok_desc(p, p->tok));
+        return -1;
+    }
+    if (p->tok.kind != FZ_TOK_ARROW) {
+        error_at(p, "E001", p->tok, "edges are written a.handle(right) -> b.handle(left)",
+                 "expected '->' after the edge's source, found %s", tok_desc(p, p->tok));
+        return -1;
+    }
+    next(p);
+    if (parse_end(p, &b))
+        return -1;
+    fz_span label = {0, 0};
+    int labelled = 0, slip = 0;
+    if (p->tok.kind == FZ_TOK_LBRACKET) {
+        if (parse_edge_label(p, &label, &slip))
+            return -1;
+        labelled = 1;
+    }
+    if (p->tok.kind == FZ_TOK_ARROW || p->tok.kind == FZ_TOK_LONGARROW) {
+        error_at(p, "E016", p->tok,
+                 "write one edge per line: a.handle(right) -> b.handle(left), then "
+                 "b.handle(right) -> c.handle(left)",
+                 "chained edge: a second '->' after the edge's target");
+        return -1;
+    }
+    if (expect_line_end(p, "the edge"))
+        return -1;
+    uint32_t src = node_lookup(p, a.id);
+    uint32_t dst = node_lookup(p, b.id);
+    if (src == FZ_NONE || dst == FZ_NONE)
+        return -1;
+    fz_edge *e = fz_graph_add_edge(p->g);
+    if (!e) {
+        p->rc = FZ_ENOMEM;
+        return -1;
+    }
+    e->src = src;
+    e->dst = dst;
+    e->lane = p->lane;
+    e->offset = a.id.off;
+    e->dst_offset = b.id.off;
+    e->label = label;
+    e->src_dir = (uint8_t)a.dir;
+    e->dst_dir = (uint8_t)b.dir;
+    e->flags = (uint8_t)((labelled ? FZ_EDGE_LABELLED : 0) | (slip ? FZ_EDGE_LABEL_SLIP : 0));
+    uint32_t ei = p->g->edges.len - 1;
+    if (a.lane.kind == FZ_TOK_IDENT)
+        edge_prefix(p, ei, &a, 0);
+    if (b.lane.kind == FZ_TOK_IDENT)
+        edge_prefix(p, ei, &b, 1);
+    return 0;
+}
+
+/* First decimal number in text, else 3 (the default retry bound). */
+static uint32_t loop_bound(const char *s, uint32_t len)
+{
+    uint32_t i = 0;
+    while (i < len && (s[i] < '0' || s[i] > '9'))
+        i++;
+    if (i == len)
+        return 3;
+    uint64_t v = 0;
+    while (i < len && s[i] >= '0' && s[i] <= '9') {
+        v = v * 10 + (uint64_t)(s[i] - '0');
+        if (v > UINT32_MAX)
+            v = UINT32_MAX;
+        i++;
+    }
+    return (uint32_t)v;
+}
+
+/* loop := 'loop' '[' text ']' { IDENT } NEWLINE */
+static int parse_loop(parser *p)
+{
+    fz_token kw = p->tok;
+    next(p); /* '[' */
+    fz_token open = p->tok;
+    fz_token cond;
+    if (fz_lexer_until(&p->lx, ']', &cond)) {
+        error_at(p, "E022", open, "close the condition: loop [retry 3 times] n4 n5",
+                 "unterminated loop condition: expected ']' before the end of the line");
+        next(p);
+        return -1;
+    }
+    next(p);
+    fz_loop *l = fz_graph_add_loop(p->g);
+    if (!l) {
+        p->rc = FZ_ENOMEM;
+        return -1;
+    }
+    uint32_t li = p->g->loops.len - 1;
+    l->cond.off = cond.off;
+    l->cond.len = cond.len;
+    l->lane = p->lane;
+    l->offset = kw.off;
+    l->bound = loop_bound(p->src + cond.off, cond.len);
+    uint32_t count = 0;
+    while (p->tok.kind == FZ_TOK_IDENT) {
+        uint32_t idx = node_lookup(p, p->tok);
+        if (idx == FZ_NONE || fz_graph_add_loop_node(p->g, idx)) {
+            p->rc = FZ_ENOMEM;
+            return -1;
+        }
+        count++;
+        next(p);
+    }
+    fz_graph_loop(p->g, li)->node_count = count;
+    if (!at_line_end(p)) {
+        if (p->tok.kind == FZ_TOK_DOT)
+            error_at(p, "E022", p->tok, "list bare node ids after the condition: loop [retry] n4 n5",
+                     "expected a node id in the loop, found '.'");
+        else
+            error_at(p, "E022", p->tok, "list node ids after the condition: loop [retry] n4 n5",
+                     "expected a node id in the loop, found %s", tok_desc(p, p->tok));
+        return -1;
+    }
+    if (count == 0)
+        error_at(p, "E023", kw, "name the nodes the loop repeats: loop [retry 3 times] n4 n5",
+                 "loop without nodes");
+    else if (count == 1)
+        report(p, FZ_SEV_WARNING, "W003", kw.off, kw.len, UINT32_MAX,
+               "a loop fragment spans two or more nodes; list the nodes it repeats",
+               "loop over a single node");
+    return 0;
+}
+
+static const char *const mermaid_words[] = {
+    "graph",        "flowchart",   "sequenceDiagram", "classDiagram", "stateDiagram",
+    "erDiagram",    "gantt",       "journey",         "participant",  "actor",
+    "subgraph",     "autonumber",  "activate",        "deactivate",   "note",
+    "startuml",     "enduml",      "skinparam",       "title",        "end",
+};
+
+/* The line holds a Mermaid/PlantUML arrow ahead of the lexer? */
+static int line_has_mermaid_arrow(const parser *p)
+{
+    fz_lexer copy = p->lx;
+    for (fz_token t = p->tok;; t = fz_lexer_next(&copy)) {
+        if (t.kind == FZ_TOK_LONGARROW || t.kind == FZ_TOK_ASYNCARROW)
+            return 1;
+        if (t.kind == FZ_TOK_NEWLINE || t.kind == FZ_TOK_EOF)
+            return 0;
+    }
+}
+
+static void mermaid_error(parser *p, fz_token at)
+{
+    error_at(p, "E013", at,
+             "this is Mermaid or PlantUML, not FlowZap Code; write lanes "
+             "'Lane { # Label', nodes 'n1: rectangle label:\"...\"' and edges "
+             "'n1.handle(right) -> n2.handle(left)'",
+             "Mermaid or PlantUML syntax %s", tok_desc(p, at));
+}
+
+/* statement := lane | lane_end | node | edge | loop | comment | NEWLINE */
+static int parse_statement(parser *p)
+{
+    fz_token t = p->tok;
+    switch (t.kind) {
+    case FZ_TOK_COMMENT:
+        next(p);
+        return 0;
+    case FZ_TOK_RBRACE:
+        return parse_lane_end(p);
+    case FZ_TOK_HASH:
+        error_at(p, "E012", t, "FlowZap Code comments start with '//'; '#' only gives a lane its label after '{'",
+                 "'#' comment on a line of its own");
+        return -1;
+    case FZ_TOK_FENCE:
+        error_at(p, "E014", t, "remove the ``` lines: a .fz file holds FlowZap Code only",
+                 "Markdown code fence in FlowZap Code");
+        return -1;
+    case FZ_TOK_IDENT: {
+        fz_token la = peek(p);
+        if (la.kind == FZ_TOK_LBRACE)
+            return parse_lane(p);
+        if (la.kind == FZ_TOK_COLON)
+            return parse_node(p);
+        if (la.kind == FZ_TOK_DOT)
+            return parse_edge(p);
+        if (la.kind == FZ_TOK_LBRACKET && tok_is(p, t, "loop"))
+            return parse_loop(p);
+        if (tok_is(p, t, "loop")) {
+            error_at(p, "E022", la, "loops are written loop [condition] n4 n5",
+                     "expected '[' after 'loop', found %s", tok_desc(p, la));
+            return -1;
+        }
+        if (la.kind == FZ_TOK_LONGARROW || la.kind == FZ_TOK_ASYNCARROW) {
+            mermaid_error(p, la);
+            return -1;
+        }
+        if (la.kind == FZ_TOK_ARROW) {
+            char hint[192];
+            snprintf(hint, sizeof(hint),
+                     "every edge end names a handle: %.*s.handle(right) -> nK.handle(left)",
+                     (int)(t.len > 40 ? 40 : t.len), p->src + t.off);
+            error_at(p, "E003", t, hint, "edge end '%.*s' without '.handle(dir)'", (int)t.len,
+                     p->src + t.off);
+            return -1;
+        }
+        for (size_t i = 0; i < sizeof(mermaid_words) / sizeof(mermaid_words[0]); i++)
+            if (tok_is(p, t, mermaid_words[i])) {
+                mermaid_error(p, t);
+                return -1;
+            }
+        if (line_has_mermaid_arrow(p)) {
+            mermaid_error(p, t);
+            return -1;
+        }
+        if (la.kind == FZ_TOK_EQUALS) {
+            error_at(p, "E020", la, "nodes are written n1: rectangle label:\"...\"",
+                     "expected ':' after node id '%.*s', found '='", (int)t.len, p->src + t.off);
+            return -1;
+        }
+        error_at(p, "E001", la, "a line is a lane 'Name { # Label', a node 'n1: shape ...', an edge "
+                                "'n1.handle(right) -> n2.handle(left)', a loop or '}'",
+                 "expected ':', '.', or '{' after '%.*s', found %s", (int)(t.len > 40 ? 40 : t.len),
+                 p->src + t.off, tok_desc(p, la));
+        return -1;
+    }
+    case FZ_TOK_AT:
+        mermaid_error(p, t);
+        return -1;
+    default:
+        if (line_has_mermaid_arrow(p)) {
+            mermaid_error(p, t);
+            return -1;
+        }
+        if (t.kind == FZ_TOK_BADSTRING) {
+            unterminated_string(p, t);
+            return -1;
+        }
+        error_at(p, "E001", t, "a line is a lane 'Name { # Label', a node 'n1: shape ...', an edge "
+                               "'n1.handle(right) -> n2.handle(left)', a loop or '}'",
+                 "expected a lane, node, edge or loop, found %s", tok_desc(p, t));
+        return -1;
+    }
+}
+
+/*==========================================================================
+ * Whole file
+ *========================================================================*/
+
+/* Checks what needs the whole file: lane prefixes, undefined nodes. */
+static void resolve(parser *p)
+{
+    fz_graph *g = p->g;
+    for (uint32_t i = 0; i < p->pending.len && !p->rc; i++) {
+        const pending_prefix *pp = &FZ_VEC_AT(&p->pending, pending_prefix, i);
+        uint32_t lane = fz_graph_find_lane(g, p->src + pp->lane_off, pp->lane_len);
+        fz_edge *e = fz_graph_edge(g, pp->edge);
+        if (lane != FZ_NONE) {
+            if (pp->is_dst)
+                e->dst_lane = lane;
+            else
+                e->src_lane = lane;
+            continue;
+        }
+        char hint[256];
+        uint32_t node = pp->is_dst ? e->dst : e->src;
+        const fz_node *n = fz_graph_node(g, node);
+        if (n->lane != FZ_NONE) {
+            const fz_lane *l = fz_graph_lane(g, n->lane);
+            snprintf(hint, sizeof(hint), "'%.*s' is in lane '%.*s': write %.*s.%.*s or just %.*s",
+                     (int)n->id.len, fz_graph_text(g, n->id), (int)l->id.len,
+                     fz_graph_text(g, l->id), (int)l->id.len, fz_graph_text(g, l->id),
+                     (int)n->id.len, fz_graph_text(g, n->id), (int)n->id.len,
+                     fz_graph_text(g, n->id));
+        } else {
+            snprintf(hint, sizeof(hint), "a lane prefix names a lane of this file: Lane.nK.handle(dir)");
+        }
+        report(p, FZ_SEV_ERROR, "E007", pp->lane_off, pp->lane_len, UINT32_MAX, hint,
+               "no lane named '%.*s'", (int)pp->lane_len, p->src + pp->lane_off);
+    }
+    /* Prefix names a lane the node is not in. */
+    for (uint32_t i = 0; i < g->edges.len && !p->rc && !p->stop; i++) {
+        const fz_edge *e = fz_graph_edge(g, i);
+        if (!(e->flags & (FZ_EDGE_SRC_PREFIX | FZ_EDGE_DST_PREFIX)))
+            continue;
+        for (int end = 0; end < 2; end++) {
+            uint32_t lane = end ? e->dst_lane : e->src_lane;
+            uint32_t node = end ? e->dst : e->src;
+            const fz_node *n = fz_graph_node(g, node);
+            if (lane == FZ_NONE || n->lane == FZ_NONE || n->lane == lane ||
+                !(n->flags & FZ_NODE_DEFINED))
+                continue;
+            const fz_lane *want = fz_graph_lane(g, lane), *real = fz_graph_lane(g, n->lane);
+            char hint[256];
+            snprintf(hint, sizeof(hint), "write %.*s.%.*s, or the bare id %.*s",
+                     (int)real->id.len, fz_graph_text(g, real->id), (int)n->id.len,
+                     fz_graph_text(g, n->id), (int)n->id.len, fz_graph_text(g, n->id));
+            uint32_t off = end ? e->dst_offset : e->offset;
+            report(p, FZ_SEV_ERROR, "E008", off, n->id.len, n->offset, hint,
+                   "node '%.*s' is in lane '%.*s' (line %u), not in lane '%.*s'", (int)n->id.len,
+                   fz_graph_text(g, n->id), (int)real->id.len, fz_graph_text(g, real->id),
+                   line_of(p, n->offset), (int)want->id.len, fz_graph_text(g, want->id));
+        }
+    }
+    for (uint32_t i = 0; i < g->nodes.len && !p->rc && !p->stop; i++) {
+        const fz_node *n = fz_graph_node(g, i);
+        if (n->flags & FZ_NODE_DEFINED)
+            continue;
+        const char *id = fz_graph_text(g, n->id);
+        char hint[256];
+        if (fz_graph_find_lane(g, id, n->id.len) != FZ_NONE)
+            snprintf(hint, sizeof(hint), "'%.*s' is a lane, not a node", (int)n->id.len, id);
+        else
+            snprintf(hint, sizeof(hint), "define it in a lane: %.*s: rectangle label:\"...\"",
+                     (int)(n->id.len > 60 ? 60 : n->id.len), id);
+        report(p, FZ_SEV_ERROR, "E005", n->offset, n->id.len, UINT32_MAX, hint,
+               "undefined node '%.*s'", (int)n->id.len, id);
+    }
+}
+
+/* file := { statement } EOF */
+static void parse_file(parser *p)
+{
+    next(p);
+    while (p->tok.kind != FZ_TOK_EOF && !p->rc && !p->stop) {
+        if (p->tok.kind == FZ_TOK_NEWLINE) {
+            next(p);
+            continue;
+        }
+        if (parse_statement(p) && !at_line_end(p)) {
+            fz_lexer_skip_line(&p->lx);
+            next(p);
+        }
+    }
+    if (p->rc || p->stop)
+        return;
+    while (p->depth > 0) {
+        p->depth--;
+        if (p->depth >= MAX_LANE_DEPTH)
+            continue;
+        const lane_open *o = &p->lanes[p->depth];
+        const fz_lane *l = fz_graph_lane(p->g, o->lane);
+        report(p, FZ_SEV_ERROR, "E010", p->g->src_len, 0, o->offset,
+               "add a line '}' after the lane's last statement",
+               "unterminated lane '%.*s': expected '}' (to close '{' at line %u)",
+               (int)l->id.len, fz_graph_text(p->g, l->id), line_of(p, o->offset));
+    }
+    if (p->g->lanes.len == 0 && !p->rc)
+        report(p, FZ_SEV_ERROR, "E025", 0, 0, UINT32_MAX,
+               "a workflow has at least one lane: Lane { # Label ... }",
+               "no lanes in the file");
+    if (!p->rc)
+        resolve(p);
+    if (p->warnings_dropped && !p->rc) {
+        if (fz_diags_add(p->d, FZ_SEV_NOTE, "W000", p->g->src_len, 0, NULL,
+                         "%u more parse warnings not shown", p->warnings_dropped))
+            p->rc = FZ_ENOMEM;
+    }
+}
+
+/* Parses the text the graph already owns (g->src). */
+static int parse_graph(fz_graph *g, fz_diags *d)
+{
+    parser p;
+    memset(&p, 0, sizeof(p));
+    p.g = g;
+    p.d = d;
+    p.src = g->src;
+    p.lane = FZ_NONE;
+    /* About one node per 50 bytes in real files: size the id cache for that. */
+    p.by_num_limit = g->src_len / 8 + 1024;
+    fz_vec_init(&p.pending, sizeof(pending_prefix), g->alloc);
+    fz_lexer_init(&p.lx, g->src, g->src_len);
+    parse_file(&p);
+    fz_free(g->alloc, p.by_num, (size_t)p.by_num_cap * 4);
+    fz_vec_fini(&p.pending);
+    if (p.rc)
+        return p.rc;
+    int rc = fz_graph_finish(g);
+    if (rc)
+        return rc;
+    return d->errors ? FZ_EPARSE : FZ_OK;
+}
+
+/* Takes buf (len bytes + NUL, allocated with size cap) into a new graph. */
+static int parse_owned(const char *name, char *buf, size_t len, size_t cap, const fz_alloc *alloc,
+                       fz_diags *d, fz_graph **out)
+{
+    fz_graph *g = NULL;
+    int rc = fz_graph_new(alloc, &g);
+    if (rc) {
+        fz_free(alloc, buf, cap);
+        return rc;
+    }
+    rc = fz_graph_set_source(g, name, buf, (uint32_t)len, buf, cap);
+    if (rc) {
+        fz_free(alloc, buf, cap);
+        fz_graph_free(g);
+        return rc;
+    }
+    *out = g;
+    return parse_graph(g, d);
+}
 
 int fz_parse_mem(const char *name, const char *text, size_t len, const fz_alloc *alloc,
                  fz_diags *d, fz_graph **out)
 {
-    (void)name;
-    (void)text;
-    (void)len;
-    (void)alloc;
-    (void)d;
     *out = NULL;
-    return FZ_EPARSE;
+    if (len > MAX_SRC_LEN)
+        return FZ_ETOOBIG;
+    char *buf = fz_malloc(alloc, len + 1);
+    if (!buf)
+        return FZ_ENOMEM;
+    if (len)
+        memcpy(buf, text, len);
+    buf[len] = '\0';
+    return parse_owned(name, buf, len, len + 1, alloc, d, out);
+}
+
+/* Reads all of fd into one buffer: one read() of the stat size for
+ * regular files, doubling growth for pipes. */
+static int read_all(int fd, const fz_alloc *alloc, char **out, size_t *len, size_t *cap)
+{
+    struct stat st;
+    size_t size = 0, want = 64 * 1024;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        if ((uint64_t)st.st_size > MAX_SRC_LEN)
+            return FZ_ETOOBIG;
+        want = (size_t)st.st_size + 1;
+    }
+    char *buf = fz_malloc(alloc, want);
+    if (!buf)
+        return FZ_ENOMEM;
+    for (;;) {
+        if (size + 1 >= want) {
+            size_t nwant = want * 2;
+            if (nwant > (size_t)MAX_SRC_LEN + 1)
+                nwant = (size_t)MAX_SRC_LEN + 1;
+            if (size + 1 >= nwant) {
+                fz_free(alloc, buf, want);
+                return FZ_ETOOBIG;
+            }
+            char *nb = fz_realloc(alloc, buf, want, nwant);
+            if (!nb) {
+                fz_free(alloc, buf, want);
+                return FZ_ENOMEM;
+            }
+            buf = nb;
+            want = nwant;
+        }
+        ssize_t r = read(fd, buf + size, want - 1 - size);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            fz_free(alloc, buf, want);
+            return FZ_EIO;
+        }
+        if (r == 0)
+            break;
+        size += (size_t)r;
+    }
+    buf[size] = '\0';
+    *out = buf;
+    *len = size;
+    *cap = want;
+    return FZ_OK;
 }
 
 int fz_parse_file(const char *path, const fz_alloc *alloc, fz_diags *d, fz_graph **out)
 {
-    (void)path;
-    return fz_parse_mem(path, "", 0, alloc, d, out);
+    *out = NULL;
+    int is_stdin = strcmp(path, "-") == 0;
+    int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT || errno == ENOTDIR ? FZ_ENOENT : FZ_EIO;
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (!is_stdin)
+            close(fd);
+        return FZ_EIO;
+    }
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    int rc = read_all(fd, alloc, &buf, &len, &cap);
+    if (!is_stdin)
+        close(fd);
+    if (rc)
+        return rc;
+    return parse_owned(is_stdin ? "<stdin>" : path, buf, len, cap, alloc, d, out);
 }
