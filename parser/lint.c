@@ -427,16 +427,29 @@ static uint32_t utf8_next(const unsigned char *s, uint32_t len, uint32_t i, uint
     return need;
 }
 
-/* Emoji as Unicode presents them by default: the pictograph planes, the
- * dingbat and miscellaneous-symbol blocks, and the emoji variation selector.
- * Arrows (U+2190..21FF) and box drawing are plain text and stay allowed. */
+/* Emoji as Unicode presents them by default (Emoji_Presentation): the
+ * pictograph planes, the few symbols of U+2190..2BFF that default to emoji
+ * presentation, and the emoji variation selector U+FE0F that turns any
+ * symbol into one. Text symbols such as arrows (U+2192) and check marks
+ * (U+2713) stay allowed. */
 FZ_STATIC bool fz__lint_is_emoji(uint32_t cp);
 FZ_STATIC bool fz__lint_is_emoji(uint32_t cp)
 {
-    return (cp >= 0x1F000 && cp <= 0x1FAFF) || (cp >= 0x2600 && cp <= 0x27BF) ||
-           cp == 0xFE0F || cp == 0x2B50 || cp == 0x2B55 || cp == 0x2B1B || cp == 0x2B1C ||
-           cp == 0x231A || cp == 0x231B || (cp >= 0x23E9 && cp <= 0x23FA) || cp == 0x3030 ||
-           cp == 0x303D || cp == 0x3297 || cp == 0x3299;
+    static const uint32_t ranges[][2] = {
+        {0x231A, 0x231B}, {0x23E9, 0x23EC}, {0x23F0, 0x23F0}, {0x23F3, 0x23F3},
+        {0x25FD, 0x25FE}, {0x2614, 0x2615}, {0x2648, 0x2653}, {0x267F, 0x267F},
+        {0x2693, 0x2693}, {0x26A1, 0x26A1}, {0x26AA, 0x26AB}, {0x26BD, 0x26BE},
+        {0x26C4, 0x26C5}, {0x26CE, 0x26CE}, {0x26D4, 0x26D4}, {0x26EA, 0x26EA},
+        {0x26F2, 0x26F3}, {0x26F5, 0x26F5}, {0x26FA, 0x26FA}, {0x26FD, 0x26FD},
+        {0x2705, 0x2705}, {0x270A, 0x270B}, {0x2728, 0x2728}, {0x274C, 0x274C},
+        {0x274E, 0x274E}, {0x2753, 0x2755}, {0x2757, 0x2757}, {0x2795, 0x2797},
+        {0x27B0, 0x27B0}, {0x27BF, 0x27BF}, {0x2B1B, 0x2B1C}, {0x2B50, 0x2B50},
+        {0x2B55, 0x2B55}, {0xFE0F, 0xFE0F}, {0x1F000, 0x1FAFF},
+    };
+    for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+        if (cp >= ranges[i][0] && cp <= ranges[i][1])
+            return true;
+    return false;
 }
 
 /* Finds the first emoji in a span; returns its offset in the text or -1. */
@@ -501,6 +514,18 @@ static int rule_emoji(lint_ctx *c)
     return rc;
 }
 
+/* Lanes are < 2^31, so bit 63 of a pair key is free as a mark. */
+#define PAIR_REPORTED (1ull << 63)
+
+/* The slot holding key, or the empty slot where it would go. */
+static uint32_t pair_slot(const uint64_t *set, uint32_t cap, uint64_t key)
+{
+    uint32_t h = (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
+    while (set[h] && (set[h] & ~PAIR_REPORTED) != key)
+        h = (h + 1) & (cap - 1);
+    return h;
+}
+
 /* W107: a lane pair (A, B) with edges A -> B and none B -> A. One warning
  * per pair, at its first edge. Pairs go into an open-addressing set sized
  * for the cross-lane edges: O(edges). */
@@ -524,10 +549,7 @@ static int rule_request_response(lint_ctx *c)
         if (a == b)
             continue;
         uint64_t key = ((uint64_t)(a + 1) << 32) | (uint64_t)(b + 1);
-        uint32_t h = (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
-        while (set[h] && set[h] != key)
-            h = (h + 1) & (cap - 1);
-        set[h] = key;
+        set[pair_slot(set, cap, key)] = key;
     }
     int rc = FZ_OK;
     for (uint32_t i = 0; i < c->m && rc == FZ_OK; i++) {
@@ -536,18 +558,14 @@ static int rule_request_response(lint_ctx *c)
             continue;
         uint64_t key = ((uint64_t)(a + 1) << 32) | (uint64_t)(b + 1);
         uint64_t rev = ((uint64_t)(b + 1) << 32) | (uint64_t)(a + 1);
-        uint32_t h = (uint32_t)((rev * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
-        while (set[h] && set[h] != rev)
-            h = (h + 1) & (cap - 1);
-        if (set[h] == rev)
+        uint32_t h = pair_slot(set, cap, rev);
+        if (set[h])
             continue;
-        /* Report the pair once: clear its own slot so later edges skip. */
-        uint32_t hk = (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
-        while (set[hk] != key)
-            hk = (hk + 1) & (cap - 1);
-        if (set[hk] & (1ull << 63))
+        /* Report the pair once: mark its own slot so later edges skip. */
+        uint32_t hk = pair_slot(set, cap, key);
+        if (set[hk] & PAIR_REPORTED)
             continue;
-        set[hk] |= 1ull << 63; /* lanes < 2^31: bit 63 is free as a mark */
+        set[hk] |= PAIR_REPORTED;
         const fz_edge *e = &c->edges[i];
         rc = warn(c, "W107", e->offset, line_span(c->g, e->offset),
                   "FlowZap's sequence view pairs each request with a response: add an edge "
@@ -962,7 +980,7 @@ static int rule_failure_merge(lint_ctx *c)
             snprintf(endtxt, sizeof(endtxt), ", and ends at %.*s \"%.*s\" like a success does",
                      NODE_ID(c, end), NODE_LABEL(c, end));
         else if (end == v)
-            snprintf(endtxt, sizeof(endtxt), ", an end a success also reaches");
+            snprintf(endtxt, sizeof(endtxt), " (an end node)");
         char hint[400];
         if (e->label.len && !(c->ecls[i] & EC_FAILURE))
             snprintf(hint, sizeof(hint),
