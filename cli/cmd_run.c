@@ -1,22 +1,750 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd_run.c - placeholder until the command lands. */
+/*
+ * cmd_run.c - `flowzap bind` (which handler each node gets) and `flowzap
+ * run` (execute a workflow with the real backend). docs/bindings.md and
+ * docs/run.md describe both.
+ *
+ * A run is set up in one place, run_workflow(), in the order
+ * cli/runjournal.h describes, so `flowzap resume` (which re-enters
+ * fz_cmd_run with the recorded arguments) takes the very same path.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "cli/commands.h"
 #include "cli/exitcodes.h"
+#include "cli/runjournal.h"
+#include "core/status.h"
+#include "core/vec.h"
+#include "engine/backend.h"
+#include "engine/bind.h"
+#include "engine/engine.h"
+#include "engine/real.h"
+#include "engine/trace.h"
+
+/*==========================================================================
+ * Loading bindings (shared by bind and run)
+ *========================================================================*/
+
+static void print_bind_diags(fz_bind *b, const fz_diags *d)
+{
+    uint32_t len = 0;
+    const char *text = fz_bind_text(b, &len);
+    fz_linemap m;
+    if (fz_linemap_init(&m, text, len, NULL))
+        return;
+    int color = fz_cli_color(stderr);
+    for (uint32_t i = 0; i < fz_diags_count(d); i++)
+        fz_diag_print(stderr, fz_bind_name(b), &m, fz_diags_at(d, i), color);
+    fz_linemap_fini(&m);
+}
+
+static void node_text(const fz_graph *g, uint32_t node, const char **id, int *idlen,
+                      const char **label, int *labellen)
+{
+    const fz_node *n = fz_graph_node(g, node);
+    *id = fz_graph_text(g, n->id);
+    *idlen = (int)n->id.len;
+    *label = fz_graph_text(g, n->label);
+    *labellen = (int)n->label.len;
+}
+
+static const char *lane_name(const fz_graph *g, uint32_t node, int *len)
+{
+    const fz_node *n = fz_graph_node(g, node);
+    if (n->lane == FZ_NONE) {
+        *len = 1;
+        return "-";
+    }
+    const fz_lane *l = fz_graph_lane(g, n->lane);
+    *len = (int)l->id.len;
+    return fz_graph_text(g, l->id);
+}
+
+/* Lists every unbound node at its place in the workflow; returns 1 when
+ * they are errors (not allowed). */
+static int print_unbound(fz_graph *g, const fz_bind *b, const char *path, int allow_unbound)
+{
+    uint32_t unbound = 0;
+    fz_linemap m;
+    int have_map = fz_linemap_init(&m, g->src, g->src_len, NULL) == 0;
+    for (uint32_t i = 0; i < fz_graph_node_count(g); i++) {
+        if (fz_bind_node_rule(b, i) != FZ_NONE)
+            continue;
+        unbound++;
+        const char *id, *label;
+        int idl, ll;
+        node_text(g, i, &id, &idl, &label, &ll);
+        uint32_t line = 0, col = 0;
+        if (have_map)
+            fz_linemap_pos(&m, fz_graph_node(g, i)->offset, &line, &col);
+        fprintf(stderr, "%s:%u:%u: %s: node %.*s \"%.*s\" has no handler: no rule of %s matches it\n",
+                g->path, line, col, allow_unbound ? "warning" : "error", idl, id, ll, label, path);
+    }
+    if (have_map)
+        fz_linemap_fini(&m);
+    if (!unbound || allow_unbound)
+        return 0;
+    fprintf(stderr,
+            "%s: %u node%s unbound; add rules to %s, or run with --allow-unbound to skip them\n",
+            g->path, unbound, unbound == 1 ? "" : "s", path);
+    return 1;
+}
+
+/* Loads and resolves bindings for g; prints every problem. Unbound nodes
+ * are listed all at once, each at its place in the workflow. Returns an
+ * exit status. */
+static int load_bindings(const char *path, fz_graph *g, int allow_unbound, int quiet,
+                         fz_bind **out)
+{
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    fz_bind *b = NULL;
+    int status = FZ_EXIT_OK;
+    *out = NULL;
+    int rc = fz_bind_load_file(path, NULL, &d, &b);
+    if (rc == FZ_ENOENT || rc == FZ_EIO) {
+        fz_cli_error("cannot read bindings '%s': %s", path, fz_strerror(rc));
+        status = FZ_EXIT_IO;
+        goto out;
+    }
+    if (rc == FZ_EPARSE) {
+        if (b) {
+            fz_diags_sort(&d);
+            print_bind_diags(b, &d);
+        }
+        fprintf(stderr, "%s: %u error%s\n", path, d.errors, d.errors == 1 ? "" : "s");
+        status = FZ_EXIT_INVALID;
+        goto out;
+    }
+    if (rc) {
+        fz_cli_error("bindings '%s': %s", path, fz_strerror(rc));
+        status = rc == FZ_ENOMEM ? FZ_EXIT_SOFTWARE : FZ_EXIT_INVALID;
+        goto out;
+    }
+    uint32_t unbound = 0;
+    rc = fz_bind_resolve(b, g, &unbound);
+    if (rc) {
+        fz_cli_error("binding '%s' to '%s': %s", path, g->path, fz_strerror(rc));
+        status = rc == FZ_ENOMEM ? FZ_EXIT_SOFTWARE : FZ_EXIT_INVALID;
+        goto out;
+    }
+    if (unbound && !(allow_unbound && quiet) && print_unbound(g, b, path, allow_unbound)) {
+        status = FZ_EXIT_UNBOUND;
+        goto out;
+    }
+    *out = b;
+    b = NULL;
+out:
+    fz_bind_free(b);
+    fz_diags_fini(&d);
+    return status;
+}
+
+/*==========================================================================
+ * flowzap bind
+ *========================================================================*/
+
+static void bind_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: flowzap bind FILE --bindings B [--allow-unbound]\n"
+            "\n"
+            "Shows, for every node of FILE, the rule of the bindings file B that binds it\n"
+            "(first match wins), the handler it will run, and the variables its label's\n"
+            "captures give it. Nodes no rule matches are listed all at once as errors\n"
+            "(file:line:col of each node). Nothing is run.\n"
+            "\n"
+            "Options:\n"
+            "  -b, --bindings B   the bindings file (YAML; docs/bindings.md)\n"
+            "  --allow-unbound    unbound nodes are warnings (run treats them as no-ops)\n"
+            "  -h, --help         this text\n"
+            "\n"
+            "Exit status: 0 every node is bound, 2 invalid workflow or bindings,\n"
+            "6 unbound nodes, 74 a file could not be read, 64 bad command line.\n");
+}
+
 int fz_cmd_bind(int argc, char **argv)
 {
-    (void)argc;
-    fz_cli_error("'%s' is not available in this build yet", argv[0]);
-    return FZ_EXIT_SOFTWARE;
+    const char *file = NULL, *bindings = NULL;
+    int allow_unbound = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            bind_usage(stdout);
+            return FZ_EXIT_OK;
+        } else if ((!strcmp(a, "--bindings") || !strcmp(a, "-b")) && i + 1 < argc) {
+            bindings = argv[++i];
+        } else if (!strncmp(a, "--bindings=", 11)) {
+            bindings = a + 11;
+        } else if (!strcmp(a, "--allow-unbound")) {
+            allow_unbound = 1;
+        } else if (a[0] == '-' && a[1]) {
+            fz_cli_error("bind: unknown option '%s'", a);
+            bind_usage(stderr);
+            return FZ_EXIT_USAGE;
+        } else if (!file) {
+            file = a;
+        } else {
+            fz_cli_error("bind: one workflow file at a time ('%s' is extra)", a);
+            return FZ_EXIT_USAGE;
+        }
+    }
+    if (!file || !bindings) {
+        fz_cli_error("bind: %s", !file ? "no workflow file given" : "--bindings B is required");
+        bind_usage(stderr);
+        return FZ_EXIT_USAGE;
+    }
+    fz_graph *g = NULL;
+    int status = fz_cli_load(file, 0, &g);
+    if (status)
+        return status;
+    fz_bind *b = NULL;
+    int unbound_status = load_bindings(bindings, g, 1, 1, &b);
+    if (unbound_status) {
+        fz_graph_free(g);
+        return unbound_status;
+    }
+    uint32_t unbound = 0;
+    printf("%-5s %-30s %-18s %-10s %s\n", "NODE", "LABEL", "LANE", "RULE", "HANDLER");
+    for (uint32_t i = 0; i < fz_graph_node_count(g); i++) {
+        const char *id, *label;
+        int idl, ll, lanel;
+        node_text(g, i, &id, &idl, &label, &ll);
+        const char *lane = lane_name(g, i, &lanel);
+        uint32_t r = fz_bind_node_rule(b, i);
+        char rule[32], desc[512];
+        if (r == FZ_NONE) {
+            unbound++;
+            snprintf(rule, sizeof(rule), "-");
+            snprintf(desc, sizeof(desc), "UNBOUND%s", allow_unbound ? " (no-op)" : "");
+        } else {
+            snprintf(rule, sizeof(rule), "%u (l.%u)", r + 1, 0u);
+            uint32_t tl = 0;
+            const char *text = fz_bind_text(b, &tl);
+            fz_linemap m;
+            if (fz_linemap_init(&m, text, tl, NULL) == 0) {
+                uint32_t line = 0, col = 0;
+                fz_linemap_pos(&m, fz_bind_rule(b, r)->offset, &line, &col);
+                snprintf(rule, sizeof(rule), "%u (l.%u)", r + 1, line);
+                fz_linemap_fini(&m);
+            }
+            fz_bind_describe(b, r, desc, sizeof(desc));
+        }
+        printf("%-5.*s %-30.*s %-18.*s %-10s %s\n", idl, id, ll > 30 ? 30 : ll, label, lanel,
+               lane, rule, desc);
+        const fz_caps *c = fz_bind_node_caps(b, i);
+        if (c && fz_caps_count(c) > 1) {
+            printf("      vars:");
+            for (uint32_t k = 1; k < fz_caps_count(c); k++)
+                printf(" %s=\"%s\"", fz_caps_at(c, k)->key, fz_caps_at(c, k)->value);
+            printf("\n");
+        }
+    }
+    if (unbound)
+        status = print_unbound(g, b, bindings, allow_unbound) ? FZ_EXIT_UNBOUND : FZ_EXIT_OK;
+    printf("%s: %u node%s, %u bound by %s, %u unbound\n", file, fz_graph_node_count(g),
+           fz_graph_node_count(g) == 1 ? "" : "s", fz_graph_node_count(g) - unbound, bindings,
+           unbound);
+    fz_bind_free(b);
+    fz_graph_free(g);
+    return status;
 }
+
+/*==========================================================================
+ * flowzap run: the progress log
+ *========================================================================*/
+
+typedef struct progress {
+    const fz_graph *g;
+    const fz_bind *b;
+    uint64_t t0;
+    fz_vec starts; /* uint64_t start time per task id */
+    int quiet;
+    FILE *out;
+    fz_observer next; /* chained observer (the trace), may be empty */
+    uint32_t steps;
+    fz_vec path; /* uint32_t node per finished step, in finishing order */
+} progress;
+
+/* Prints the nodes the run went through: "Start > Build ... > End", a
+ * retried step once; parallel branches interleave in finishing order. */
+static void print_path(const progress *p)
+{
+    if (p->path.len == 0)
+        return;
+    fprintf(p->out, "flowzap: path:");
+    uint32_t prev = FZ_NONE;
+    for (uint32_t i = 0; i < p->path.len; i++) {
+        uint32_t n = FZ_VEC_AT(&p->path, uint32_t, i);
+        if (n == prev)
+            continue;
+        const fz_node *nd = fz_graph_node(p->g, n);
+        fprintf(p->out, "%s%.*s", prev == FZ_NONE ? " " : " > ", (int)nd->label.len,
+                fz_graph_text(p->g, nd->label));
+        prev = n;
+    }
+    fputc('\n', p->out);
+}
+
+static double secs(const progress *p, uint64_t t)
+{
+    return t >= p->t0 ? (double)(t - p->t0) / 1e9 : 0.0;
+}
+
+static const char *handler_of(const progress *p, uint32_t node)
+{
+    uint32_t r = fz_bind_node_rule(p->b, node);
+    return r == FZ_NONE ? "unbound" : fz_bind_rule(p->b, r)->ops->name;
+}
+
+static void line_head(const progress *p, uint32_t node, uint64_t t)
+{
+    const char *id, *label;
+    int idl, ll, lanel;
+    node_text(p->g, node, &id, &idl, &label, &ll);
+    const char *lane = lane_name(p->g, node, &lanel);
+    fprintf(p->out, "%8.3fs  %-5.*s %-28.*s %-16.*s %-8s ", secs(p, t), idl, id,
+            ll > 28 ? 28 : ll, label, lanel > 16 ? 16 : lanel, lane, handler_of(p, node));
+}
+
+static void pr_start(void *ud, const fz_task *t, uint64_t t_ns)
+{
+    progress *p = ud;
+    while (p->starts.len <= t->id) {
+        uint64_t *s = fz_vec_push(&p->starts);
+        if (!s)
+            break;
+    }
+    if (t->id < p->starts.len)
+        FZ_VEC_AT(&p->starts, uint64_t, t->id) = t_ns;
+    if (!p->quiet) {
+        line_head(p, t->node, t_ns);
+        if (t->attempt > 1)
+            fprintf(p->out, "started (attempt %u)\n", t->attempt);
+        else
+            fprintf(p->out, "started\n");
+        fflush(p->out);
+    }
+    if (p->next.on_start)
+        p->next.on_start(p->next.ud, t, t_ns);
+}
+
+static const char *answer_word(fz_answer a)
+{
+    switch (a) {
+    case FZ_ANSWER_OK:
+        return "ok";
+    case FZ_ANSWER_NO:
+        return "no";
+    case FZ_ANSWER_TIMEOUT:
+        return "timeout";
+    default:
+        return "error";
+    }
+}
+
+static void pr_finish(void *ud, const fz_task *t, const fz_result *r, uint64_t t_ns)
+{
+    progress *p = ud;
+    p->steps++;
+    uint32_t *slot = fz_vec_push(&p->path);
+    if (slot)
+        *slot = t->node;
+    if (!p->quiet) {
+        uint64_t st = t->id < p->starts.len ? FZ_VEC_AT(&p->starts, uint64_t, t->id) : t_ns;
+        double ms = (double)(t_ns - st) / 1e6;
+        line_head(p, t->node, t_ns);
+        fprintf(p->out, "%-7s %8.1fms", answer_word(r->answer), ms);
+        if (r->outcome)
+            fprintf(p->out, "  -> \"%s\"", r->outcome);
+        if (r->reason)
+            fprintf(p->out, "  (%s)", r->reason);
+        fputc('\n', p->out);
+        fflush(p->out);
+    }
+    if (p->next.on_finish)
+        p->next.on_finish(p->next.ud, t, r, t_ns);
+}
+
+static void pr_edge(void *ud, uint32_t edge, uint32_t token, uint64_t t_ns)
+{
+    progress *p = ud;
+    if (p->next.on_edge)
+        p->next.on_edge(p->next.ud, edge, token, t_ns);
+}
+
+static void pr_loop(void *ud, uint32_t loop, uint32_t token, uint32_t count, uint64_t t_ns)
+{
+    progress *p = ud;
+    if (!p->quiet) {
+        const fz_loop *l = fz_graph_loop(p->g, loop);
+        fprintf(p->out, "%8.3fs  loop [%.*s]: back to its first node (%u of %u)\n", secs(p, t_ns),
+                (int)l->cond.len, fz_graph_text(p->g, l->cond), count, l->bound);
+    }
+    if (p->next.on_loop)
+        p->next.on_loop(p->next.ud, loop, token, count, t_ns);
+}
+
+static void pr_token_end(void *ud, uint32_t token, uint32_t node, uint64_t t_ns)
+{
+    progress *p = ud;
+    if (p->next.on_token_end)
+        p->next.on_token_end(p->next.ud, token, node, t_ns);
+}
+
+static void pr_run_end(void *ud, fz_run_state state, const char *outcome, uint64_t t_ns)
+{
+    progress *p = ud;
+    if (p->next.on_run_end)
+        p->next.on_run_end(p->next.ud, state, outcome, t_ns);
+}
+
+static void pr_log(void *ud, const fz_task *t, const char *msg)
+{
+    progress *p = ud;
+    if (p->quiet)
+        return;
+    const char *id, *label;
+    int idl, ll;
+    node_text(p->g, t->node, &id, &idl, &label, &ll);
+    fprintf(p->out, "%8.3fs  %-5.*s %s\n", secs(p, fz_real_clock()), idl, id, msg);
+    fflush(p->out);
+}
+
+/*==========================================================================
+ * flowzap run
+ *========================================================================*/
+
+typedef struct run_opts {
+    const char *file, *bindings, *trace, *db;
+    const char **sets; /* K=V, argc entries at most */
+    uint32_t nsets;
+    const char **starts;
+    uint32_t nstarts;
+    uint32_t max_steps;
+    int allow_unbound, no_journal, quiet;
+    int argc; /* the command line, recorded in the journal for resume */
+    char **argv;
+} run_opts;
+
+static void run_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: flowzap run FILE --bindings B [OPTIONS]\n"
+            "\n"
+            "Executes the workflow FILE for real: each node runs the handler its label is\n"
+            "bound to in B (a command, an HTTP call, a builtin; docs/bindings.md), and\n"
+            "tokens move along the edges by the rules of docs/run.md. Parallel branches\n"
+            "run concurrently. A progress line per step start and finish goes to stderr:\n"
+            "time, node, label, lane, handler, answer, duration, reason.\n"
+            "\n"
+            "Options:\n"
+            "  -b, --bindings B    the bindings file (required)\n"
+            "  --set KEY=VALUE     a run variable, ${KEY} in handlers (repeatable; wins\n"
+            "                      over the bindings file's vars)\n"
+            "  --trace OUT         write a JSON-lines trace (docs/formats.md) to OUT\n"
+            "  --start nX          start from node nX instead of the start nodes (repeatable)\n"
+            "  --max-steps N       fail the run after N steps (default 10000)\n"
+            "  --db PATH           the run journal (default $FLOWZAP_DB, else .flowzap/runs.db)\n"
+            "  --no-journal        do not record the run (it cannot be resumed; approval\n"
+            "                      gates then fail)\n"
+            "  --allow-unbound     run unbound nodes as no-ops that log, instead of refusing\n"
+            "  -q, --quiet         no progress lines; only the final outcome\n"
+            "  -h, --help          this text\n"
+            "\n"
+            "Ctrl-C (SIGINT) or SIGTERM stops the run: running commands' process groups\n"
+            "get SIGTERM, then SIGKILL after 2 s; the run is recorded as interrupted.\n"
+            "\n"
+            "Exit status: 0 completed, 3 failed, 2 invalid workflow or bindings, 6 unbound\n"
+            "nodes, 130 interrupted, 74 a file could not be read, 64 bad command line.\n");
+}
+
+static int parse_run_args(int argc, char **argv, run_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->sets = calloc((size_t)argc + 1, sizeof(char *));
+    o->starts = calloc((size_t)argc + 1, sizeof(char *));
+    if (!o->sets || !o->starts) {
+        fz_cli_error("%s", fz_strerror(FZ_ENOMEM));
+        return FZ_EXIT_SOFTWARE;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            run_usage(stdout);
+            return -1;
+        } else if ((!strcmp(a, "--bindings") || !strcmp(a, "-b")) && val) {
+            o->bindings = val;
+            i++;
+        } else if (!strcmp(a, "--set") && val) {
+            const char *eq = strchr(val, '=');
+            if (!eq || eq == val) {
+                fz_cli_error("run: --set takes KEY=VALUE, not '%s'", val);
+                return FZ_EXIT_USAGE;
+            }
+            o->sets[o->nsets++] = val;
+            i++;
+        } else if (!strcmp(a, "--trace") && val) {
+            o->trace = val;
+            i++;
+        } else if (!strcmp(a, "--start") && val) {
+            o->starts[o->nstarts++] = val;
+            i++;
+        } else if (!strcmp(a, "--max-steps") && val) {
+            char *end = NULL;
+            errno = 0;
+            unsigned long n = strtoul(val, &end, 10);
+            if (errno || !end || *end || n == 0 || n > UINT32_MAX || val[0] == '-') {
+                fz_cli_error("run: --max-steps takes a positive number, not '%s'", val);
+                return FZ_EXIT_USAGE;
+            }
+            o->max_steps = (uint32_t)n;
+            i++;
+        } else if (!strcmp(a, "--db") && val) {
+            o->db = val;
+            i++;
+        } else if (!strcmp(a, "--no-journal")) {
+            o->no_journal = 1;
+        } else if (!strcmp(a, "--allow-unbound")) {
+            o->allow_unbound = 1;
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            o->quiet = 1;
+        } else if (a[0] == '-' && a[1]) {
+            fz_cli_error("run: unknown option '%s'%s", a,
+                         val || strchr(a, '=') ? "" : " (or it needs a value)");
+            run_usage(stderr);
+            return FZ_EXIT_USAGE;
+        } else if (!o->file) {
+            o->file = a;
+        } else {
+            fz_cli_error("run: one workflow file at a time ('%s' is extra)", a);
+            return FZ_EXIT_USAGE;
+        }
+    }
+    if (!o->file || !o->bindings) {
+        fz_cli_error("run: %s", !o->file ? "no workflow file given" : "--bindings B is required");
+        run_usage(stderr);
+        return FZ_EXIT_USAGE;
+    }
+    return FZ_EXIT_OK;
+}
+
+/* Sets up and runs one workflow; fz_cmd_run and (through it) resume. */
+static int run_workflow(const run_opts *o)
+{
+    fz_graph *g = NULL;
+    fz_bind *b = NULL;
+    fz_plan *plan = NULL;
+    fz_engine *e = NULL;
+    fz_real *real = NULL;
+    fz_trace *trace = NULL;
+    FILE *trace_file = NULL;
+    uint32_t *starts = NULL;
+    progress pr;
+    memset(&pr, 0, sizeof(pr));
+    fz_vec_init(&pr.starts, sizeof(uint64_t), NULL);
+    fz_vec_init(&pr.path, sizeof(uint32_t), NULL);
+    fz_cli_journal cj;
+    memset(&cj, 0, sizeof(cj));
+    int status = fz_cli_load(o->file, 0, &g);
+    if (status)
+        goto out;
+    status = load_bindings(o->bindings, g, o->allow_unbound, 0, &b);
+    if (status)
+        goto out;
+
+    /* The journal records the run before anything runs (docs/journal.md);
+     * on `resume` it checks the files and takes the recorded run over. */
+    if (!o->no_journal || fz__cli_journal_pending()) {
+        status = fz_cli_journal_open(&cj, o->db);
+        if (!status)
+            status = fz_cli_journal_begin(&cj, o->file, o->bindings, o->argc, o->argv);
+        if (status)
+            goto out;
+    }
+
+    /* The plan: start overrides and the step limit, then the rules' policies. */
+    if (o->nstarts) {
+        starts = calloc(o->nstarts, sizeof(uint32_t));
+        if (!starts) {
+            status = FZ_EXIT_SOFTWARE;
+            goto out;
+        }
+        for (uint32_t i = 0; i < o->nstarts; i++) {
+            starts[i] = fz_graph_find_node(g, o->starts[i], strlen(o->starts[i]));
+            if (starts[i] == FZ_NONE) {
+                fz_cli_error("run: --start %s: %s has no node with that id", o->starts[i],
+                             o->file);
+                status = FZ_EXIT_USAGE;
+                goto out;
+            }
+        }
+    }
+    fz_plan_opts po = {starts, o->nstarts, o->max_steps};
+    int rc = fz_plan_new(g, &po, NULL, &plan);
+    if (rc) {
+        fz_cli_error("run: %s: %s", o->file, fz_strerror(rc));
+        status = rc == FZ_ENOMEM ? FZ_EXIT_SOFTWARE : FZ_EXIT_INVALID;
+        goto out;
+    }
+    fz_bind_apply_policies(b, plan);
+    rc = fz_engine_new(plan, NULL, &e);
+    if (rc) {
+        fz_cli_error("run: %s", fz_strerror(rc));
+        status = FZ_EXIT_SOFTWARE;
+        goto out;
+    }
+
+    /* The backend. */
+    char run_id[64];
+    if (cj.j)
+        snprintf(run_id, sizeof(run_id), "%s", cj.run_id);
+    else
+        snprintf(run_id, sizeof(run_id), "local-%ld", (long)getpid());
+    fz_real_opts ro;
+    memset(&ro, 0, sizeof(ro));
+    ro.run_id = run_id;
+    ro.allow_unbound = o->allow_unbound;
+    ro.catch_signals = 1;
+    ro.approvals = fz_cli_journal_approvals(&cj); /* NULL without the journal */
+    ro.log = pr_log;
+    ro.log_ud = &pr;
+    rc = fz_real_new(g, b, &ro, NULL, &real);
+    if (rc) {
+        fz_cli_error("run: cannot set up the backend: %s", fz_strerror(rc));
+        status = FZ_EXIT_SOFTWARE;
+        goto out;
+    }
+    const fz_backend *be = fz_real_backend(real);
+
+    /* Start, then variables: the bindings' defaults, then --set. */
+    rc = fz_engine_start(e);
+    for (uint32_t i = 0; !rc && i < fz_bind_var_count(b); i++) {
+        fz_kv kv = fz_bind_var_at(b, i);
+        rc = fz_engine_set_var(e, kv.key, kv.value);
+    }
+    for (uint32_t i = 0; !rc && i < o->nsets; i++) {
+        const char *eq = strchr(o->sets[i], '=');
+        char key[256];
+        size_t kl = (size_t)(eq - o->sets[i]);
+        if (kl >= sizeof(key)) {
+            fz_cli_error("run: --set %s: the name is too long", o->sets[i]);
+            status = FZ_EXIT_USAGE;
+            goto out;
+        }
+        memcpy(key, o->sets[i], kl);
+        key[kl] = '\0';
+        rc = fz_engine_set_var(e, key, eq + 1);
+    }
+    if (rc) {
+        fz_cli_error("run: %s", fz_strerror(rc));
+        status = FZ_EXIT_SOFTWARE;
+        goto out;
+    }
+
+    pr.g = g;
+    pr.b = b;
+    pr.quiet = o->quiet;
+    pr.out = stderr;
+    pr.t0 = be->now(be->ud);
+    if (o->trace) {
+        trace_file = strcmp(o->trace, "-") == 0 ? stdout : fopen(o->trace, "w");
+        if (!trace_file) {
+            fz_cli_error("run: cannot write trace '%s': %s", o->trace, strerror(errno));
+            status = FZ_EXIT_IO;
+            goto out;
+        }
+        fz_trace_opts to;
+        memset(&to, 0, sizeof(to));
+        to.run = cj.j ? cj.run : -1;
+        to.workflow = o->file;
+        to.has_t0 = 1;
+        to.t0_ns = pr.t0;
+        to.flush = 1;
+        rc = fz_trace_new(trace_file, g, "real", &to, NULL, &trace);
+        if (rc) {
+            fz_cli_error("run: trace '%s': %s", o->trace, fz_strerror(rc));
+            status = rc == FZ_EIO ? FZ_EXIT_IO : FZ_EXIT_SOFTWARE;
+            goto out;
+        }
+        fz_trace_observer(trace, NULL, &pr.next);
+    }
+    fz_observer obs = {pr_start, pr_finish, pr_edge, pr_loop, pr_token_end, pr_run_end, &pr};
+    if (!o->quiet)
+        fprintf(stderr, "flowzap: running %s with %s (%u nodes)\n", o->file, o->bindings,
+                fz_graph_node_count(g));
+    /* The journal's recorder goes first and passes every event on; on a
+     * resume it replays the finished steps and restarts the ones in flight. */
+    status = fz_cli_journal_attach(&cj, g, e, be, &obs);
+    if (status)
+        goto out;
+
+    rc = fz_engine_drive(e, fz_cli_journal_backend(&cj, be));
+    int jstatus = fz_cli_journal_finish(&cj, e, rc ? rc : fz_real_interrupted(real) ? FZ_EINTR : 0);
+    if (rc == FZ_EINTR || fz_real_interrupted(real)) {
+        be->cancel_all(be->ud, e);
+        fprintf(stderr, "flowzap: interrupted after %u step%s; running commands were stopped\n",
+                fz_engine_steps(e), fz_engine_steps(e) == 1 ? "" : "s");
+        status = FZ_EXIT_INTERRUPTED;
+        goto out;
+    }
+    if (rc) {
+        be->cancel_all(be->ud, e);
+        fz_cli_error("run: %s", fz_strerror(rc));
+        status = rc == FZ_EDB ? FZ_EXIT_IO : FZ_EXIT_SOFTWARE;
+        goto out;
+    }
+    double took = secs(&pr, be->now(be->ud));
+    if (!o->quiet)
+        print_path(&pr);
+    if (fz_engine_state(e) == FZ_RUN_COMPLETED) {
+        fprintf(stderr, "flowzap: completed: %s (%u steps, %.3fs)\n", fz_engine_outcome(e),
+                fz_engine_steps(e), took);
+        status = FZ_EXIT_OK;
+    } else {
+        const char *oc = fz_engine_outcome(e);
+        fprintf(stderr, "flowzap: %s%s (%u steps, %.3fs)\n",
+                strncmp(oc, "failed", 6) == 0 ? "" : "failed: ", oc,
+                fz_engine_steps(e), took);
+        status = FZ_EXIT_RUN_FAILED;
+    }
+    if (jstatus && status == FZ_EXIT_OK)
+        status = jstatus;
+out:
+    fz_cli_journal_close(&cj);
+    fz_real_free(real);
+    fz_trace_free(trace);
+    if (trace_file && trace_file != stdout && fclose(trace_file) != 0 && status == FZ_EXIT_OK) {
+        fz_cli_error("run: closing trace '%s' failed", o->trace);
+        status = FZ_EXIT_IO;
+    }
+    fz_engine_free(e);
+    fz_plan_free(plan);
+    fz_bind_free(b);
+    fz_graph_free(g);
+    fz_vec_fini(&pr.starts);
+    fz_vec_fini(&pr.path);
+    free(starts);
+    return status;
+}
+
 int fz_cmd_run(int argc, char **argv)
 {
-    (void)argc;
-    fz_cli_error("'%s' is not available in this build yet", argv[0]);
-    return FZ_EXIT_SOFTWARE;
-}
-int fz_cmd_signal(int argc, char **argv)
-{
-    (void)argc;
-    fz_cli_error("'%s' is not available in this build yet", argv[0]);
-    return FZ_EXIT_SOFTWARE;
+    run_opts o;
+    int status = parse_run_args(argc, argv, &o);
+    o.argc = argc;
+    o.argv = argv;
+    if (status == 0)
+        status = run_workflow(&o);
+    else if (status < 0)
+        status = FZ_EXIT_OK;
+    free(o.sets);
+    free(o.starts);
+    return status;
 }

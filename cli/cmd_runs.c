@@ -1,16 +1,631 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd_runs.c - placeholder until the command lands. */
+/*
+ * cmd_runs.c - the journal's commands: `flowzap runs` (list), `flowzap runs
+ * show ID`, `flowzap resume ID` and `flowzap signal RUN NODE yes|no`.
+ * They read and write the journal (engine/journal.h); resume re-enters
+ * `run` with the recorded arguments (cli/runjournal.h). docs/journal.md.
+ */
+/* realpath() is XSI. */
+#define _XOPEN_SOURCE 700
+
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "cli/commands.h"
 #include "cli/exitcodes.h"
+#include "cli/runjournal.h"
+#include "core/status.h"
+
+/* The run `resume` is continuing, between fz_cmd_resume and
+ * fz_cli_journal_open (cli/runjournal.c). */
+static struct {
+    fz_journal *j;
+    char path[4096];
+    int64_t id;
+} pending;
+
+void fz__cli_journal_set_resume(fz_journal *j, const char *path, int64_t id)
+{
+    pending.j = j;
+    snprintf(pending.path, sizeof pending.path, "%s", path);
+    pending.id = id;
+}
+
+void fz_cli_journal_path(const char *db, char *out, size_t n)
+{
+    const char *env = getenv("FLOWZAP_DB");
+    if (db && *db)
+        snprintf(out, n, "%s", db);
+    else if (env && *env)
+        snprintf(out, n, "%s", env);
+    else
+        snprintf(out, n, "%s", FZ_JOURNAL_DEFAULT_PATH);
+}
+
+int fz__cli_journal_pending(void)
+{
+    return pending.j != NULL;
+}
+
+fz_journal *fz__cli_journal_unclaimed(int64_t *id, char *path, size_t n)
+{
+    fz_journal *j = pending.j;
+    if (id)
+        *id = pending.id;
+    if (path)
+        snprintf(path, n, "%s", pending.path);
+    pending.j = NULL;
+    return j;
+}
+
+static const char runs_usage[] =
+    "usage: flowzap runs [--db PATH] [--limit N] [--json]\n"
+    "       flowzap runs show ID [--db PATH] [--output] [--json]\n"
+    "\n"
+    "Lists the runs recorded in the journal, newest first, or shows one run\n"
+    "with every step: node, lane, attempt, answer, exit status, duration and,\n"
+    "with --output, what the step printed.\n"
+    "\n"
+    "  --db PATH   the journal (default: $FLOWZAP_DB, else " FZ_JOURNAL_DEFAULT_PATH ")\n"
+    "  --limit N   list at most N runs (default 20; 0: all)\n"
+    "  --output    show each step's captured stdout and stderr\n"
+    "  --json      one JSON object (show) or one per line (list)\n"
+    "\n"
+    "Exit status: 0; 2 for an unknown run; 74 when the journal cannot be read.\n";
+
+static const char resume_usage[] =
+    "usage: flowzap resume ID [--db PATH]\n"
+    "\n"
+    "Continues run ID, whose process died or was interrupted (Ctrl-C), in the\n"
+    "directory and with the options it was started with. Finished steps are\n"
+    "not run again; a step that was in flight runs again with FZ_ATTEMPT\n"
+    "raised, so a handler can tell. Refused (exit 5) when the run finished,\n"
+    "is unknown, is still running in a live process, or its workflow or\n"
+    "bindings file changed since it began.\n"
+    "\n"
+    "  --db PATH   the journal (default: $FLOWZAP_DB, else " FZ_JOURNAL_DEFAULT_PATH ")\n"
+    "\n"
+    "Exit status: as `flowzap run` (0 completed, 3 failed, 130 interrupted), or 5\n"
+    "when refused.\n";
+
+static const char signal_usage[] =
+    "usage: flowzap signal RUN NODE yes|no [--db PATH]\n"
+    "\n"
+    "Answers the approval gate at NODE (a node id such as n7) of run RUN: the\n"
+    "gate waiting there (or the next one to reach it) takes the answer, yes\n"
+    "for its ok edge, no for its negative one. Answers queue in order; each\n"
+    "visit of the gate takes one.\n"
+    "\n"
+    "  --db PATH   the journal (default: $FLOWZAP_DB, else " FZ_JOURNAL_DEFAULT_PATH ")\n"
+    "\n"
+    "Exit status: 0; 2 for an unknown node or answer; 5 when the run is unknown or\n"
+    "finished; 64 for a bad command line.\n";
+
+/* Parses a run id; 0 when s is not a positive integer. */
+static int64_t parse_id(const char *s)
+{
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v <= 0)
+        return 0;
+    return (int64_t)v;
+}
+
+/* Opens the journal for commands that read or answer runs: a missing file
+ * is not created; it holds no run, so missing_status is returned (with a
+ * message unless quiet). */
+static int open_existing(const char *db, fz_journal **j, char *path, size_t n, int missing_status,
+                         int quiet)
+{
+    fz_cli_journal_path(db, path, n);
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        if (!quiet)
+            fz_cli_error("no journal at '%s': no run was recorded there (--db or $FLOWZAP_DB "
+                         "names another)",
+                         path);
+        return missing_status;
+    }
+    int rc = fz_journal_open(path, FZ_JOURNAL_SYNC_FULL, NULL, j);
+    if (rc) {
+        fz_cli_error("%s", rc == FZ_ENOMEM ? fz_strerror(rc) : fz_journal_errmsg(*j));
+        fz_journal_free(*j);
+        *j = NULL;
+        return FZ_EXIT_IO;
+    }
+    return FZ_EXIT_OK;
+}
+
+/*==========================================================================
+ * flowzap runs
+ *========================================================================*/
+
+static json_t *run_json(const fz_journal_run *r)
+{
+    json_t *o =
+        json_pack("{sI ss ss ss ss sI si si si}", "id", (json_int_t)r->id, "state", r->state,
+                  "workflow", r->workflow, "workflow_sha256", r->workflow_hash, "created_at",
+                  r->created_at, "pid", (json_int_t)r->pid, "steps", (int)r->steps, "in_flight",
+                  (int)r->in_flight, "resumes", (int)r->resumes);
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "outcome", r->outcome ? json_string(r->outcome) : json_null());
+    json_object_set_new(o, "finished_at",
+                        r->finished_at ? json_string(r->finished_at) : json_null());
+    json_object_set_new(o, "bindings", r->bindings ? json_string(r->bindings) : json_null());
+    json_object_set_new(o, "cwd", r->cwd ? json_string(r->cwd) : json_null());
+    json_t *args = json_loads(r->args ? r->args : "[]", 0, NULL);
+    json_object_set_new(o, "args", args ? args : json_array());
+    json_t *vars = json_loads(r->vars ? r->vars : "{}", 0, NULL);
+    json_object_set_new(o, "vars", vars ? vars : json_object());
+    return o;
+}
+
+typedef struct list_ctx {
+    int json;
+    int n;
+} list_ctx;
+
+static void print_json(json_t *o, int indent)
+{
+    if (!o)
+        return;
+    char *s = json_dumps(o, indent ? JSON_INDENT(2) | JSON_PRESERVE_ORDER
+                                   : JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (s)
+        printf("%s\n", s);
+    free(s);
+    json_decref(o);
+}
+
+/* A path shown relative to the current directory when it is under it. */
+static const char *short_path(const char *p, const char *cwd)
+{
+    size_t n = strlen(cwd);
+    if (n && strncmp(p, cwd, n) == 0 && p[n] == '/')
+        return p + n + 1;
+    return p;
+}
+
+static int list_one(void *ud, const fz_journal_run *r)
+{
+    list_ctx *c = ud;
+    if (c->json) {
+        print_json(run_json(r), 0);
+        return 0;
+    }
+    if (c->n++ == 0)
+        printf("%-5s %-11s %5s  %-25s %-28s %s\n", "ID", "STATE", "STEPS", "STARTED (UTC)",
+               "WORKFLOW", "OUTCOME");
+    char cwd[4096];
+    if (!getcwd(cwd, sizeof cwd))
+        cwd[0] = '\0';
+    printf("%-5lld %-11s %5u  %-25s %-28s %s\n", (long long)r->id, r->state, r->steps,
+           r->created_at, short_path(r->workflow, cwd), r->outcome ? r->outcome : "");
+    return 0;
+}
+
+static void print_block(const char *name, const char *p, size_t n)
+{
+    if (!p || !n)
+        return;
+    printf("      %s:\n", name);
+    size_t i = 0;
+    while (i < n) {
+        size_t e = i;
+        while (e < n && p[e] != '\n')
+            e++;
+        printf("        | %.*s\n", (int)(e - i), p + i);
+        i = e + 1;
+    }
+}
+
+typedef struct show_ctx {
+    int json;
+    int output;
+    json_t *steps;
+} show_ctx;
+
+static int show_step(void *ud, const fz_journal_step *s)
+{
+    show_ctx *c = ud;
+    if (c->json) {
+        json_t *o = json_pack("{si ss ss si si si sb}", "task", (int)s->task, "node", s->node,
+                              "label", s->label, "token", (int)s->token, "attempt", (int)s->attempt,
+                              "starts", (int)s->starts, "finished", s->finished);
+        if (!o)
+            return FZ_ENOMEM;
+        json_object_set_new(o, "lane", s->lane ? json_string(s->lane) : json_null());
+        json_object_set_new(o, "answer",
+                            s->finished ? json_string(fz_journal_answer_name(s->answer))
+                                        : json_null());
+        json_object_set_new(o, "outcome", s->outcome ? json_string(s->outcome) : json_null());
+        json_object_set_new(o, "reason", s->reason ? json_string(s->reason) : json_null());
+        json_object_set_new(o, "exit_code",
+                            s->has_exit_code ? json_integer(s->exit_code) : json_null());
+        json_object_set_new(o, "started_at", json_string(s->started_at));
+        json_object_set_new(o, "finished_at",
+                            s->finished_at ? json_string(s->finished_at) : json_null());
+        json_object_set_new(o, "duration_ns",
+                            s->duration_ns >= 0 ? json_integer(s->duration_ns) : json_null());
+        json_t *vars = s->vars ? json_loads(s->vars, 0, NULL) : NULL;
+        json_object_set_new(o, "vars", vars ? vars : json_object());
+        if (c->output) {
+            json_object_set_new(o, "stdout",
+                                json_stringn_nocheck(s->out ? s->out : "", s->out_len));
+            json_object_set_new(o, "stderr",
+                                json_stringn_nocheck(s->err ? s->err : "", s->err_len));
+        }
+        json_array_append_new(c->steps, o);
+        return 0;
+    }
+    char dur[32] = "-";
+    if (s->duration_ns >= 0)
+        snprintf(dur, sizeof dur, "%.3fs", (double)s->duration_ns / 1e9);
+    char ex[16] = "-";
+    if (s->has_exit_code)
+        snprintf(ex, sizeof ex, "%d", s->exit_code);
+    const char *answer = s->finished ? fz_journal_answer_name(s->answer) : "in flight";
+    printf("  %4u  %-6s %-12s %-30.30s %3u  %-9s %4s  %8s  %s%s%s\n", s->task, s->node,
+           s->lane ? s->lane : "-", s->label, s->attempt, answer, ex, dur,
+           s->outcome ? s->outcome : "", s->outcome && s->reason ? ": " : "",
+           s->reason ? s->reason : "");
+    if (s->vars && strcmp(s->vars, "{}") != 0)
+        printf("      set %s\n", s->vars);
+    if (c->output) {
+        print_block("stdout", s->out, s->out_len);
+        print_block("stderr", s->err, s->err_len);
+    }
+    return 0;
+}
+
+static int show_signal(void *ud, const fz_journal_signal *sig)
+{
+    json_t *arr = ud;
+    if (arr) {
+        json_t *o = json_pack("{ss ss ss}", "node", sig->node, "answer", sig->answer, "given_at",
+                              sig->created_at);
+        if (!o)
+            return 1;
+        json_object_set_new(o, "taken_by_task",
+                            sig->taken ? json_integer(sig->taken_task) : json_null());
+        json_array_append_new(arr, o);
+        return 0;
+    }
+    if (sig->taken)
+        printf("  answer    %-3s at %-6s given %s, taken by step %u\n", sig->answer, sig->node,
+               sig->created_at, sig->taken_task);
+    else
+        printf("  answer    %-3s at %-6s given %s, not taken yet\n", sig->answer, sig->node,
+               sig->created_at);
+    return 0;
+}
+
+static int runs_show(fz_journal *j, int64_t id, int json, int output)
+{
+    fz_journal_run r;
+    int rc = fz_journal_run_get(j, id, &r);
+    if (rc) {
+        fz_cli_error("%s", fz_journal_errmsg(j));
+        return rc == FZ_ENOENT ? FZ_EXIT_INVALID : FZ_EXIT_IO;
+    }
+    show_ctx c = {.json = json, .output = output};
+    if (json) {
+        json_t *o = run_json(&r);
+        c.steps = json_array();
+        rc = fz_journal_step_list(j, id, 0, show_step, &c);
+        if (o && c.steps)
+            json_object_set(o, "steps", c.steps);
+        json_decref(c.steps);
+        json_t *sigs = json_array();
+        if (!rc && sigs)
+            rc = fz_journal_signal_list(j, id, show_signal, sigs);
+        if (o && sigs)
+            json_object_set(o, "answers", sigs);
+        json_decref(sigs);
+        if (rc) {
+            json_decref(o);
+            fz_cli_error("%s", fz_journal_errmsg(j));
+            return FZ_EXIT_IO;
+        }
+        print_json(o, 1);
+        return FZ_EXIT_OK;
+    }
+    printf("run %lld: %s\n", (long long)r.id, r.state);
+    printf("  workflow  %s (sha256 %.16s...)\n", r.workflow, r.workflow_hash);
+    if (r.bindings)
+        printf("  bindings  %s\n", r.bindings);
+    printf("  command   flowzap");
+    json_t *args = json_loads(r.args ? r.args : "[]", 0, NULL);
+    size_t i;
+    json_t *v;
+    json_array_foreach(args, i, v) printf(" %s", json_string_value(v));
+    json_decref(args);
+    printf("\n");
+    if (r.cwd)
+        printf("  directory %s\n", r.cwd);
+    printf("  started   %s (pid %lld)%s", r.created_at, (long long)r.pid, r.resumes ? "" : "\n");
+    if (r.resumes)
+        printf(", resumed %u time%s\n", r.resumes, r.resumes == 1 ? "" : "s");
+    if (r.finished_at)
+        printf("  ended     %s\n", r.finished_at);
+    if (r.outcome)
+        printf("  outcome   %s\n", r.outcome);
+    if (r.vars && strcmp(r.vars, "{}") != 0)
+        printf("  vars      %s\n", r.vars);
+    if (fz_journal_signal_list(j, id, show_signal, NULL)) {
+        fz_cli_error("%s", fz_journal_errmsg(j));
+        return FZ_EXIT_IO;
+    }
+    printf("  steps     %u finished, %u in flight\n\n", r.steps, r.in_flight);
+    printf("  %4s  %-6s %-12s %-30s %3s  %-9s %4s  %8s  %s\n", "STEP", "NODE", "LANE", "LABEL",
+           "TRY", "ANSWER", "EXIT", "TIME", "OUTCOME");
+    rc = fz_journal_step_list(j, id, 0, show_step, &c);
+    if (rc) {
+        fz_cli_error("%s", fz_journal_errmsg(j));
+        return FZ_EXIT_IO;
+    }
+    return FZ_EXIT_OK;
+}
+
 int fz_cmd_runs(int argc, char **argv)
 {
-    (void)argc;
-    fz_cli_error("'%s' is not available in this build yet", argv[0]);
-    return FZ_EXIT_SOFTWARE;
+    const char *db = NULL;
+    int json = 0, output = 0, show = 0;
+    long limit = 20;
+    int64_t id = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(runs_usage, stdout);
+            return FZ_EXIT_OK;
+        } else if (!strcmp(a, "--db") && i + 1 < argc)
+            db = argv[++i];
+        else if (!strncmp(a, "--db=", 5))
+            db = a + 5;
+        else if (!strcmp(a, "--json"))
+            json = 1;
+        else if (!strcmp(a, "--output"))
+            output = 1;
+        else if (!strcmp(a, "--limit") && i + 1 < argc) {
+            char *end = NULL;
+            limit = strtol(argv[++i], &end, 10);
+            if (!end || *end || limit < 0) {
+                fz_cli_error("--limit takes a number of runs, not '%s'", argv[i]);
+                return FZ_EXIT_USAGE;
+            }
+        } else if (!strcmp(a, "show") && !show)
+            show = 1;
+        else if (show && !id && (id = parse_id(a)) != 0)
+            ;
+        else {
+            fz_cli_error("runs: unexpected argument '%s'", a);
+            fputs(runs_usage, stderr);
+            return FZ_EXIT_USAGE;
+        }
+    }
+    if (show && !id) {
+        fz_cli_error("runs show: which run? give its id (`flowzap runs` lists them)");
+        return FZ_EXIT_USAGE;
+    }
+    fz_journal *j = NULL;
+    char path[4096];
+    int status = open_existing(db, &j, path, sizeof path, show ? FZ_EXIT_INVALID : -1, !show);
+    if (status == -1) {
+        if (json)
+            return FZ_EXIT_OK;
+        printf("no runs recorded in %s\n", path);
+        return FZ_EXIT_OK;
+    }
+    if (status)
+        return status;
+    if (show)
+        status = runs_show(j, id, json, output);
+    else {
+        list_ctx c = {.json = json};
+        if (fz_journal_run_list(j, (uint32_t)limit, list_one, &c)) {
+            fz_cli_error("%s", fz_journal_errmsg(j));
+            status = FZ_EXIT_IO;
+        } else if (!json && c.n == 0)
+            printf("no runs recorded in %s\n", path);
+    }
+    fz_journal_free(j);
+    return status;
 }
+
+/*==========================================================================
+ * flowzap resume
+ *========================================================================*/
+
+/* 1 when a process with this pid exists (a run still going). */
+static int process_alive(int64_t pid)
+{
+    if (pid <= 0 || pid == (int64_t)getpid())
+        return 0;
+    return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
 int fz_cmd_resume(int argc, char **argv)
 {
-    (void)argc;
-    fz_cli_error("'%s' is not available in this build yet", argv[0]);
-    return FZ_EXIT_SOFTWARE;
+    const char *db = NULL;
+    int64_t id = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(resume_usage, stdout);
+            return FZ_EXIT_OK;
+        } else if (!strcmp(a, "--db") && i + 1 < argc)
+            db = argv[++i];
+        else if (!strncmp(a, "--db=", 5))
+            db = a + 5;
+        else if (!id && (id = parse_id(a)) != 0)
+            ;
+        else {
+            fz_cli_error("resume: unexpected argument '%s' (a run id is a positive number)", a);
+            fputs(resume_usage, stderr);
+            return FZ_EXIT_USAGE;
+        }
+    }
+    if (!id) {
+        fz_cli_error("resume: which run? give its id (`flowzap runs` lists them)");
+        return FZ_EXIT_USAGE;
+    }
+    fz_journal *j = NULL;
+    char path[4096];
+    int status = open_existing(db, &j, path, sizeof path, FZ_EXIT_REFUSED, 0);
+    if (status)
+        return status;
+    fz_journal_run r;
+    int rc = fz_journal_run_get(j, id, &r);
+    if (rc) {
+        fz_cli_error("cannot resume: %s at %s", fz_journal_errmsg(j), path);
+        fz_journal_free(j);
+        return rc == FZ_ENOENT ? FZ_EXIT_REFUSED : FZ_EXIT_IO;
+    }
+    if (strcmp(r.state, FZ_JOURNAL_COMPLETED) == 0 || strcmp(r.state, FZ_JOURNAL_FAILED) == 0) {
+        fz_cli_error("cannot resume run %lld: it already %s (%s); start a new run instead",
+                     (long long)id, r.state, r.outcome ? r.outcome : "no outcome");
+        fz_journal_free(j);
+        return FZ_EXIT_REFUSED;
+    }
+    if (strcmp(r.state, FZ_JOURNAL_RUNNING) == 0 && process_alive(r.pid)) {
+        fz_cli_error("cannot resume run %lld: it is still running in process %lld", (long long)id,
+                     (long long)r.pid);
+        fz_journal_free(j);
+        return FZ_EXIT_REFUSED;
+    }
+
+    /* Back to the run's own command line, in its own directory. */
+    json_t *args = json_loads(r.args ? r.args : "", 0, NULL);
+    size_t n = json_is_array(args) ? json_array_size(args) : 0;
+    if (n < 2 || !r.cwd) {
+        fz_cli_error("cannot resume run %lld: the journal lacks its command line", (long long)id);
+        json_decref(args);
+        fz_journal_free(j);
+        return FZ_EXIT_REFUSED;
+    }
+    char **av = fz_calloc(NULL, n + 1, sizeof *av);
+    if (!av) {
+        json_decref(args);
+        fz_journal_free(j);
+        return FZ_EXIT_SOFTWARE;
+    }
+    for (size_t i = 0; i < n; i++)
+        av[i] = (char *)json_string_value(json_array_get(args, i));
+    /* The journal is found again from the run's directory. */
+    char abs[PATH_MAX];
+    if (!realpath(path, abs))
+        snprintf(abs, sizeof abs, "%s", path);
+    if (chdir(r.cwd) != 0) {
+        fz_cli_error("cannot resume run %lld: cannot enter its directory '%s': %s", (long long)id,
+                     r.cwd, strerror(errno));
+        status = FZ_EXIT_REFUSED;
+        fz_journal_free(j);
+    } else {
+        fz__cli_journal_set_resume(j, abs, id);
+        status = fz_cmd_run((int)n, av);
+        /* fz_cmd_run took the journal over (and closed it) unless it failed
+         * before opening it. */
+        fz_journal_free(fz__cli_journal_unclaimed(NULL, NULL, 0));
+    }
+    fz_free(NULL, av, (n + 1) * sizeof *av);
+    json_decref(args);
+    return status;
+}
+
+/*==========================================================================
+ * flowzap signal
+ *========================================================================*/
+
+int fz_cmd_signal(int argc, char **argv)
+{
+    const char *db = NULL;
+    const char *pos[3] = {NULL, NULL, NULL};
+    int npos = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(signal_usage, stdout);
+            return FZ_EXIT_OK;
+        } else if (!strcmp(a, "--db") && i + 1 < argc)
+            db = argv[++i];
+        else if (!strncmp(a, "--db=", 5))
+            db = a + 5;
+        else if (npos < 3 && (a[0] != '-' || !a[1]))
+            pos[npos++] = a;
+        else {
+            fz_cli_error("signal: unexpected argument '%s'", a);
+            fputs(signal_usage, stderr);
+            return FZ_EXIT_USAGE;
+        }
+    }
+    if (npos != 3) {
+        fz_cli_error("signal: expected RUN NODE yes|no");
+        fputs(signal_usage, stderr);
+        return FZ_EXIT_USAGE;
+    }
+    int64_t id = parse_id(pos[0]);
+    if (!id) {
+        fz_cli_error("signal: '%s' is not a run id (a positive number)", pos[0]);
+        return FZ_EXIT_USAGE;
+    }
+    const char *answer = pos[2];
+    if (strcmp(answer, "yes") && strcmp(answer, "no")) {
+        fz_cli_error("signal: the answer is 'yes' or 'no', not '%s'", answer);
+        return FZ_EXIT_INVALID;
+    }
+    fz_journal *j = NULL;
+    char path[4096];
+    int status = open_existing(db, &j, path, sizeof path, FZ_EXIT_REFUSED, 0);
+    if (status)
+        return status;
+    fz_journal_run r;
+    int rc = fz_journal_run_get(j, id, &r);
+    if (rc) {
+        fz_cli_error("signal: %s at %s", fz_journal_errmsg(j), path);
+        fz_journal_free(j);
+        return rc == FZ_ENOENT ? FZ_EXIT_REFUSED : FZ_EXIT_IO;
+    }
+    if (strcmp(r.state, FZ_JOURNAL_COMPLETED) == 0 || strcmp(r.state, FZ_JOURNAL_FAILED) == 0) {
+        fz_cli_error("signal: run %lld already %s; nothing waits for an answer", (long long)id,
+                     r.state);
+        fz_journal_free(j);
+        return FZ_EXIT_REFUSED;
+    }
+    /* The node must be one of the workflow's: a typo would wait forever. */
+    fz_graph *g = NULL;
+    char wf[4096];
+    snprintf(wf, sizeof wf, "%s", r.workflow);
+    status = fz_cli_load(wf, 0, &g);
+    if (status) {
+        fz_journal_free(j);
+        return status;
+    }
+    const char *node = pos[1];
+    if (fz_graph_find_node(g, node, strlen(node)) == FZ_NONE) {
+        fz_cli_error("signal: run %lld's workflow %s has no node '%s' (give a node id such as "
+                     "n7)",
+                     (long long)id, wf, node);
+        fz_graph_free(g);
+        fz_journal_free(j);
+        return FZ_EXIT_INVALID;
+    }
+    fz_graph_free(g);
+    rc = fz_journal_signal_add(j, id, node, answer);
+    if (rc) {
+        fz_cli_error("signal: %s", fz_journal_errmsg(j));
+        fz_journal_free(j);
+        return FZ_EXIT_IO;
+    }
+    printf("run %lld: answered %s at %s\n", (long long)id, answer, node);
+    fz_journal_free(j);
+    return FZ_EXIT_OK;
 }

@@ -130,6 +130,9 @@ const fz_graph *fz_plan_graph(const fz_plan *p);
 /* Start nodes, per docs/semantics.md (or the override). */
 const uint32_t *fz_plan_starts(const fz_plan *p, uint32_t *count);
 
+/* The step limit runs of this plan have (the default when opts gave 0). */
+uint32_t fz_plan_max_steps(const fz_plan *p);
+
 /*==========================================================================
  * Runs
  *========================================================================*/
@@ -149,7 +152,10 @@ int fz_engine_start(fz_engine *e);
 int fz_engine_next(fz_engine *e, fz_task *out);
 
 /* Reports the result of task id, routes the token and creates follow-up
- * tasks. Returns 0, FZ_EINVAL for an unknown or finished task id, FZ_ENOMEM. */
+ * tasks. Returns 0, FZ_EINVAL for an unknown or finished task id, FZ_ENOMEM
+ * (the run is left as it was: the call may be repeated), FZ_ESTATE before
+ * fz_engine_start, FZ_EFINISHED for a task still in flight when its run
+ * ended (failed elsewhere, aborted). */
 int fz_engine_complete(fz_engine *e, uint32_t task_id, const fz_result *r, uint64_t t_ns);
 
 /* Stops a running run as failed with reason (e.g. "interrupted"). */

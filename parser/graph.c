@@ -7,6 +7,7 @@
 #include "parser/graph.h"
 
 #include <string.h>
+#include <sys/mman.h>
 
 #include "core/status.h"
 
@@ -128,7 +129,10 @@ void fz_graph_free(fz_graph *g)
     fz_strmap_fini(&g->node_ids);
     fz_strmap_fini(&g->lane_ids);
     fz_arena_fini(&g->arena);
-    fz_free(g->alloc, g->src_owner, g->src_owner_size);
+    if (g->src_mapped)
+        munmap(g->src_owner, g->src_owner_size);
+    else
+        fz_free(g->alloc, g->src_owner, g->src_owner_size);
     fz_free(g->alloc, g, sizeof(*g));
 }
 
@@ -143,6 +147,18 @@ int fz_graph_set_source(fz_graph *g, const char *path, const char *src, uint32_t
     g->src_len = len;
     g->src_owner = owner;
     g->src_owner_size = owner_size;
+    return FZ_OK;
+}
+
+int fz_graph_set_source_mapped(fz_graph *g, const char *path, const char *src, uint32_t len,
+                               void *map, size_t map_size)
+{
+    int rc = fz_graph_set_source(g, path, src, len, NULL, 0);
+    if (rc)
+        return rc;
+    g->src_owner = map;
+    g->src_owner_size = map_size;
+    g->src_mapped = 1;
     return FZ_OK;
 }
 

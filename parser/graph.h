@@ -148,6 +148,7 @@ typedef struct fz_graph {
     void *src_owner; /* buffer to free with the graph */
     size_t src_owner_size;
     fz_linemap *lines; /* built on first fz_graph_position() */
+    int src_mapped;    /* src_owner is a read-only mmap of src_owner_size bytes */
 } fz_graph;
 
 /*==========================================================================
@@ -212,6 +213,11 @@ void fz_graph_free(fz_graph *g);
  * fz_alloc block holding it, which the graph frees. path is copied. */
 int fz_graph_set_source(fz_graph *g, const char *path, const char *src, uint32_t len,
                         void *owner, size_t owner_size);
+
+/* Like fz_graph_set_source for a file mapped with mmap(): the graph
+ * munmaps map (map_size bytes) when freed. src[len] must be a NUL byte. */
+int fz_graph_set_source_mapped(fz_graph *g, const char *path, const char *src, uint32_t len,
+                               void *map, size_t map_size);
 
 /* Adds a lane; *index receives its index. The caller checks duplicates. */
 int fz_graph_add_lane(fz_graph *g, fz_span id, fz_span label, int has_label, uint32_t offset,

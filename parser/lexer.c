@@ -62,6 +62,11 @@ static const unsigned char ident_cont[256] = {
 #undef R
 };
 
+/* 1 for bytes that stop a string scan: quote, backslash, newline, NUL. */
+static const unsigned char string_stop[256] = {
+    ['"'] = 1, ['\\'] = 1, ['\n'] = 1, ['\0'] = 1,
+};
+
 static const unsigned char punct_kind[256] = {
     ['{'] = FZ_TOK_LBRACE,   ['}'] = FZ_TOK_RBRACE, ['['] = FZ_TOK_LBRACKET,
     [']'] = FZ_TOK_RBRACKET, ['('] = FZ_TOK_LPAREN, [')'] = FZ_TOK_RPAREN,
@@ -105,6 +110,10 @@ fz_token fz_lexer_next(fz_lexer *lx)
     fz_token t = {0, 0, FZ_TOK_EOF, 0};
 
 again:
+    /* Spaces before a token are the commonest byte class: skip them
+     * before the dispatch (src[n] is NUL, which stops the loop). */
+    while (s[i] == ' ' || s[i] == '\t')
+        i++;
     if (i >= n) {
         t.off = n;
         lx->pos = n;
@@ -129,14 +138,15 @@ again:
         i++;
         break;
     case CC_IDENT:
+        /* src[n] is NUL, which ends the run: no bounds test per byte. */
         i++;
-        while (i < n && ident_cont[s[i]])
+        while (ident_cont[s[i]])
             i++;
         t.kind = FZ_TOK_IDENT;
         break;
     case CC_DIGIT:
         i++;
-        while (i < n && char_class[s[i]] == CC_DIGIT)
+        while (char_class[s[i]] == CC_DIGIT)
             i++;
         t.kind = FZ_TOK_NUMBER;
         break;
@@ -144,9 +154,11 @@ again:
         /* A string ends at the next unescaped quote on the same line. */
         i++;
         for (;;) {
+            while (!string_stop[s[i]])
+                i++;
             if (i >= n || s[i] == '\n') {
                 t.kind = FZ_TOK_BADSTRING;
-                if (i > t.off && s[i - 1] == '\r' && i < n)
+                if (i > t.off + 1 && s[i - 1] == '\r' && i < n)
                     i--;
                 break;
             }
@@ -160,7 +172,7 @@ again:
                 i += 2;
                 continue;
             }
-            i++;
+            i++; /* a NUL byte inside the text, or a backslash at the end */
         }
         break;
     case CC_PUNCT:

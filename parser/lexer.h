@@ -66,7 +66,9 @@ typedef struct fz_lexer {
     uint32_t pos;    /* next byte to read */
 } fz_lexer;
 
-/* Starts reading src[0, len). src is borrowed and must outlive the lexer. */
+/* Starts reading src[0, len). src is borrowed and must outlive the lexer;
+ * src[len] must be a readable NUL byte (it stops scans without a bounds
+ * test per byte). */
 void fz_lexer_init(fz_lexer *lx, const char *src, uint32_t len);
 
 /* Reads the next token. After EOF it keeps returning EOF. O(token length). */

@@ -7,6 +7,7 @@
  * the rule in real files). Cost: one pass over the text plus O(1) expected
  * work per id; ids of the usual form nK skip the hash map after first use.
  */
+#define _DEFAULT_SOURCE 1 /* MAP_POPULATE */
 #include "parser/parser.h"
 
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,6 +27,7 @@
 #define MAX_ERRORS 200
 #define MAX_WARNINGS 200
 #define MAX_SRC_LEN 0x7fffffffu /* offsets must stay below FZ_SPAN_POOL */
+#define MAP_MIN (1 << 20)         /* files from this size on are mapped */
 
 /* An edge end whose lane prefix names no lane seen yet. */
 typedef struct pending_prefix {
@@ -32,6 +35,12 @@ typedef struct pending_prefix {
     uint32_t lane_off, lane_len;
     uint8_t is_dst;
 } pending_prefix;
+
+/* The node with id "nk", found by k. */
+typedef struct id_slot {
+    uint32_t node; /* 1 + its index, or 0 when nk was not seen */
+    uint32_t hash; /* its id map hash, taken when first read */
+} id_slot;
 
 typedef struct lane_open {
     uint32_t lane;
@@ -44,10 +53,12 @@ typedef struct parser {
     fz_diags *d;
     const char *src;
     fz_token tok;                 /* current token */
+    fz_token la;                  /* lookahead, when has_la */
+    int has_la;
     lane_open lanes[MAX_LANE_DEPTH];
     uint32_t depth;               /* lanes open, may exceed MAX_LANE_DEPTH */
     uint32_t lane;                /* innermost open lane, or FZ_NONE */
-    uint32_t *by_num;             /* by_num[k] = 1 + index of node "nk", or 0 */
+    id_slot *by_num;              /* by_num[k]: the node "nk" */
     uint32_t by_num_cap;
     uint32_t by_num_limit;
     fz_vec pending;               /* pending_prefix */
@@ -62,13 +73,65 @@ typedef struct parser {
 
 static void next(parser *p)
 {
+    if (p->has_la) {
+        p->tok = p->la;
+        p->has_la = 0;
+        return;
+    }
     p->tok = fz_lexer_next(&p->lx);
 }
 
-static fz_token peek(const parser *p)
+static fz_token peek(parser *p)
 {
-    fz_lexer copy = p->lx;
-    return fz_lexer_next(&copy);
+    if (!p->has_la) {
+        p->la = fz_lexer_next(&p->lx);
+        p->has_la = 1;
+    }
+    return p->la;
+}
+
+/* The byte right after the current token (no lookahead pending). */
+static char raw_after(const parser *p)
+{
+    return p->has_la ? '\0' : p->src[p->lx.pos];
+}
+
+/* Fast path for the hottest text: the bytes ".handle(dir)" straight after
+ * the current token. Consumes them and reads the next token; returns 0, or
+ * -1 (nothing consumed) when the text is anything else, spaces included. */
+static int fast_handle(parser *p, int *dir)
+{
+    static const char *const words[] = {"left)", "right)", "top)", "bottom)"};
+    static const int lens[] = {5, 6, 4, 7};
+    if (p->has_la)
+        return -1;
+    uint32_t pos = p->lx.pos, left = p->lx.len - pos;
+    const char *s = p->src + pos;
+    if (left < 12 || memcmp(s, ".handle(", 8) != 0)
+        return -1;
+    int d;
+    switch (s[8]) {
+    case 'l':
+        d = FZ_DIR_LEFT;
+        break;
+    case 'r':
+        d = FZ_DIR_RIGHT;
+        break;
+    case 't':
+        d = FZ_DIR_TOP;
+        break;
+    case 'b':
+        d = FZ_DIR_BOTTOM;
+        break;
+    default:
+        return -1;
+    }
+    if ((uint32_t)(8 + lens[d]) > left || memcmp(s + 8, words[d], (size_t)lens[d]) != 0)
+        return -1;
+    p->lx.pos = pos + 8 + (uint32_t)lens[d];
+    *dir = d;
+    next(p);
+    return 0;
 }
 
 static int tok_is(const parser *p, fz_token t, const char *word)
@@ -251,37 +314,113 @@ static int64_t id_number(const char *s, uint32_t len)
     return k;
 }
 
+/* 1 when an id has the form n followed by digits (n1, n01, n4294967299). */
+static int id_is_nk(const char *s, uint32_t len)
+{
+    if (len < 2 || s[0] != 'n')
+        return 0;
+    for (uint32_t i = 1; i < len; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return 1;
+}
+
 /* Node index for id t, creating an undefined node on first use. The nK
  * cache turns the usual lookup into one array read. Returns FZ_NONE on
  * out-of-memory (p->rc set). */
 static uint32_t node_lookup(parser *p, fz_token t)
 {
     int64_t k = id_number(p->src + t.off, t.len);
-    if (k >= 0 && (uint64_t)k < p->by_num_cap && p->by_num[k])
-        return p->by_num[k] - 1;
-    uint32_t idx = FZ_NONE;
-    if (fz_graph_node_ref(p->g, span_of(t), t.off, &idx)) {
+    if (k < 0 || (uint64_t)k >= p->by_num_limit) {
+        uint32_t idx = FZ_NONE;
+        if (fz_graph_node_ref(p->g, span_of(t), t.off, &idx)) {
+            p->rc = FZ_ENOMEM;
+            return FZ_NONE;
+        }
+        return idx;
+    }
+    if ((uint64_t)k < p->by_num_cap && p->by_num[k].node)
+        return p->by_num[k].node - 1;
+    if ((uint64_t)k >= p->by_num_cap) {
+        uint64_t ncap = p->by_num_cap ? p->by_num_cap : 1024;
+        while (ncap <= (uint64_t)k)
+            ncap *= 2;
+        if (ncap > p->by_num_limit)
+            ncap = p->by_num_limit;
+        id_slot *nb = fz_realloc(p->g->alloc, p->by_num, (size_t)p->by_num_cap * sizeof(id_slot),
+                                 (size_t)ncap * sizeof(id_slot));
+        if (!nb) {
+            p->rc = FZ_ENOMEM;
+            return FZ_NONE;
+        }
+        p->by_num = nb;
+        memset(nb + p->by_num_cap, 0, (size_t)(ncap - p->by_num_cap) * sizeof(id_slot));
+        p->by_num_cap = (uint32_t)ncap;
+    }
+    /* A new nK node: it enters the id map in bulk at the end (index_ids). */
+    fz_node *n = fz_vec_push(&p->g->nodes);
+    if (!n) {
         p->rc = FZ_ENOMEM;
         return FZ_NONE;
     }
-    if (k >= 0 && (uint64_t)k < p->by_num_limit) {
-        if ((uint64_t)k >= p->by_num_cap) {
-            uint64_t ncap = p->by_num_cap ? p->by_num_cap : 1024;
-            while (ncap <= (uint64_t)k)
-                ncap *= 2;
-            if (ncap > p->by_num_limit)
-                ncap = p->by_num_limit;
-            uint32_t *nb = fz_realloc(p->g->alloc, p->by_num, (size_t)p->by_num_cap * 4,
-                                      (size_t)ncap * 4);
-            if (!nb)
-                return idx; /* the cache is an optimisation only */
-            memset(nb + p->by_num_cap, 0, (size_t)(ncap - p->by_num_cap) * 4);
-            p->by_num = nb;
-            p->by_num_cap = (uint32_t)ncap;
-        }
-        p->by_num[k] = idx + 1;
+    n->id = span_of(t);
+    n->label = n->id;
+    n->lane = FZ_NONE;
+    n->offset = t.off;
+    p->by_num[k].node = p->g->nodes.len;
+    /* Hash now, while the text is in cache; index_ids() reads no keys. */
+    p->by_num[k].hash = (uint32_t)fz_hash_bytes(p->src + t.off, t.len, 0);
+    return p->g->nodes.len - 1;
+}
+
+/* Adds the nK nodes to the graph's id map. Inserting in the order of their
+ * home slots turns a million random cache misses into one sweep of the
+ * table: a counting sort by the top bits of the slot index, O(nodes). The
+ * ids are distinct by construction (by_num), so slots are written as
+ * core/hash.h lays them out, (hash32 << 32) | (value + 1), with the hash
+ * taken when the id was first read; no key is read again. */
+static int index_ids(parser *p)
+{
+    fz_graph *g = p->g;
+    fz_strmap *m = &g->node_ids;
+    uint32_t count = 0;
+    for (uint32_t k = 0; k < p->by_num_cap; k++)
+        count += p->by_num[k].node != 0;
+    if (count == 0)
+        return FZ_OK;
+    int rc = fz_strmap_reserve(m, m->count + count + 1);
+    if (rc)
+        return rc;
+    uint32_t mask = m->mask, shift = 0;
+    while ((mask >> shift) >= 65536u)
+        shift++;
+    uint32_t nbuckets = (mask >> shift) + 1;
+    uint32_t *bucket = fz_calloc(g->alloc, (size_t)nbuckets + 1, sizeof(uint32_t));
+    uint32_t *order = fz_malloc(g->alloc, (size_t)count * sizeof(uint32_t));
+    if (!bucket || !order) {
+        rc = FZ_ENOMEM;
+        goto out;
     }
-    return idx;
+    for (uint32_t k = 0; k < p->by_num_cap; k++)
+        if (p->by_num[k].node)
+            bucket[((p->by_num[k].hash & mask) >> shift) + 1]++;
+    for (uint32_t b = 0; b < nbuckets; b++)
+        bucket[b + 1] += bucket[b];
+    for (uint32_t k = 0; k < p->by_num_cap; k++)
+        if (p->by_num[k].node)
+            order[bucket[(p->by_num[k].hash & mask) >> shift]++] = k;
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t k = order[i], h = p->by_num[k].hash;
+        uint32_t j = h & mask;
+        while (m->slots[j])
+            j = (j + 1) & mask;
+        m->slots[j] = ((uint64_t)h << 32) | (uint64_t)p->by_num[k].node;
+        m->count++;
+    }
+out:
+    fz_free(g->alloc, bucket, ((size_t)nbuckets + 1) * sizeof(uint32_t));
+    fz_free(g->alloc, order, (size_t)count * sizeof(uint32_t));
+    return rc;
 }
 
 /* The text of STRING token t without quotes; escapes \" and \\ undone into
@@ -444,8 +583,10 @@ static int parse_attr(parser *p, int record)
     }
     if (record) {
         uint32_t idx;
-        if (fz_graph_add_attr(p->g, span_of(key), string_value(p, p->tok), key.off, slip, &idx))
+        if (fz_graph_add_attr(p->g, span_of(key), string_value(p, p->tok), key.off, slip, &idx)) {
             p->rc = FZ_ENOMEM;
+            return -1;
+        }
     }
     next(p);
     return 0;
@@ -481,7 +622,7 @@ static int parse_node(parser *p)
     if (p->depth == 0)
         error_at(p, "E019", id, "put the node inside a lane: Lane { # Label ... }",
                  "node '%.*s' outside any lane", (int)id.len, p->src + id.off);
-    if (id_number(p->src + id.off, id.len) < 0) {
+    if (!id_is_nk(p->src + id.off, id.len)) {
         char hint[256];
         snprintf(hint, sizeof(hint),
                  "FlowZap Code names nodes n1, n2, ...; keep the name as text: "
@@ -612,7 +753,7 @@ static int parse_handle(parser *p, edge_end *e)
 }
 
 /* end := [ IDENT '.' ] IDENT '.' handle */
-static int parse_end(parser *p, edge_end *e)
+static int parse_end(parser *p, edge_end *e, int is_dst)
 {
     e->lane.kind = FZ_TOK_EOF;
     if (p->tok.kind != FZ_TOK_IDENT) {
@@ -621,29 +762,39 @@ static int parse_end(parser *p, edge_end *e)
         return -1;
     }
     e->id = p->tok;
+    if (fast_handle(p, &e->dir) == 0)
+        return 0;
     next(p);
     if (p->tok.kind != FZ_TOK_DOT) {
         char hint[192];
-        snprintf(hint, sizeof(hint),
-                 "every edge end names a handle: %.*s.handle(right) -> nK.handle(left)",
-                 (int)(e->id.len > 40 ? 40 : e->id.len), p->src + e->id.off);
+        int w = (int)(e->id.len > 40 ? 40 : e->id.len);
+        if (is_dst)
+            snprintf(hint, sizeof(hint),
+                     "every edge end names a handle: nK.handle(right) -> %.*s.handle(left)", w,
+                     p->src + e->id.off);
+        else
+            snprintf(hint, sizeof(hint),
+                     "every edge end names a handle: %.*s.handle(right) -> nK.handle(left)", w,
+                     p->src + e->id.off);
         error_at(p, "E003", e->id, hint, "edge end '%.*s' without '.handle(dir)'",
                  (int)e->id.len, p->src + e->id.off);
         return -1;
     }
     next(p);
-    if (p->tok.kind == FZ_TOK_IDENT && !(tok_is(p, p->tok, "handle") &&
-                                         peek(p).kind == FZ_TOK_LPAREN)) {
+    if (p->tok.kind == FZ_TOK_IDENT && !tok_is(p, p->tok, "handle")) {
         /* Lane.nX.handle(dir) */
         e->lane = e->id;
         e->id = p->tok;
+        if (fast_handle(p, &e->dir) == 0)
+            return 0;
         next(p);
         if (p->tok.kind != FZ_TOK_DOT) {
             char hint[192];
             snprintf(hint, sizeof(hint), "write %.*s.%.*s.handle(dir)", (int)e->lane.len,
                      p->src + e->lane.off, (int)e->id.len, p->src + e->id.off);
-            error_at(p, "E003", e->id, hint, "edge end '%.*s.%.*s' without '.handle(dir)'",
-                     (int)e->lane.len, p->src + e->lane.off, (int)e->id.len, p->src + e->id.off);
+            report(p, FZ_SEV_ERROR, "E003", e->lane.off, e->id.off + e->id.len - e->lane.off,
+                   UINT32_MAX, hint, "edge end '%.*s.%.*s' without '.handle(dir)'",
+                   (int)e->lane.len, p->src + e->lane.off, (int)e->id.len, p->src + e->id.off);
             return -1;
         }
         next(p);
@@ -725,7 +876,7 @@ static int parse_edge_label(parser *p, fz_span *label, int *slip)
 static int parse_edge(parser *p)
 {
     edge_end a, b;
-    if (parse_end(p, &a))
+    if (parse_end(p, &a, 0))
         return -1;
     if (p->tok.kind == FZ_TOK_LONGARROW || p->tok.kind == FZ_TOK_ASYNCARROW) {
         error_at(p, "E013", p->tok, "FlowZap Code edges use '->'; '-->' and '->>' are Mermaid",
@@ -738,7 +889,7 @@ static int parse_edge(parser *p)
         return -1;
     }
     next(p);
-    if (parse_end(p, &b))
+    if (parse_end(p, &b, 1))
         return -1;
     fz_span label = {0, 0};
     int labelled = 0, slip = 0;
@@ -862,13 +1013,29 @@ static const char *const mermaid_words[] = {
     "startuml",     "enduml",      "skinparam",       "title",        "end",
 };
 
-/* The line holds a Mermaid/PlantUML arrow ahead of the lexer? */
-static int line_has_mermaid_arrow(const parser *p)
+/* Finds a Mermaid/PlantUML arrow on the rest of the line (the current
+ * token included); fills *at and returns 1 when there is one. */
+static int line_has_mermaid_arrow(const parser *p, fz_token *at)
 {
     fz_lexer copy = p->lx;
-    for (fz_token t = p->tok;; t = fz_lexer_next(&copy)) {
-        if (t.kind == FZ_TOK_LONGARROW || t.kind == FZ_TOK_ASYNCARROW)
+    if (p->tok.kind == FZ_TOK_LONGARROW || p->tok.kind == FZ_TOK_ASYNCARROW) {
+        *at = p->tok;
+        return 1;
+    }
+    if (p->has_la) {
+        if (p->la.kind == FZ_TOK_LONGARROW || p->la.kind == FZ_TOK_ASYNCARROW) {
+            *at = p->la;
             return 1;
+        }
+        if (p->la.kind == FZ_TOK_NEWLINE || p->la.kind == FZ_TOK_EOF)
+            return 0;
+    }
+    for (;;) {
+        fz_token t = fz_lexer_next(&copy);
+        if (t.kind == FZ_TOK_LONGARROW || t.kind == FZ_TOK_ASYNCARROW) {
+            *at = t;
+            return 1;
+        }
         if (t.kind == FZ_TOK_NEWLINE || t.kind == FZ_TOK_EOF)
             return 0;
     }
@@ -902,6 +1069,11 @@ static int parse_statement(parser *p)
                  "Markdown code fence in FlowZap Code");
         return -1;
     case FZ_TOK_IDENT: {
+        char c = raw_after(p);
+        if (c == ':')
+            return parse_node(p);
+        if (c == '.')
+            return parse_edge(p);
         fz_token la = peek(p);
         if (la.kind == FZ_TOK_LBRACE)
             return parse_lane(p);
@@ -934,8 +1106,9 @@ static int parse_statement(parser *p)
                 mermaid_error(p, t);
                 return -1;
             }
-        if (line_has_mermaid_arrow(p)) {
-            mermaid_error(p, t);
+        fz_token arrow;
+        if (line_has_mermaid_arrow(p, &arrow)) {
+            mermaid_error(p, arrow);
             return -1;
         }
         if (la.kind == FZ_TOK_EQUALS) {
@@ -949,12 +1122,19 @@ static int parse_statement(parser *p)
                  p->src + t.off, tok_desc(p, la));
         return -1;
     }
-    case FZ_TOK_AT:
-        mermaid_error(p, t);
+    case FZ_TOK_AT: {
+        /* @startuml, @enduml: show the whole word. */
+        fz_token word = t;
+        fz_token la = peek(p);
+        if (la.kind == FZ_TOK_IDENT && la.off == t.off + 1)
+            word.len = 1 + la.len;
+        mermaid_error(p, word);
         return -1;
-    default:
-        if (line_has_mermaid_arrow(p)) {
-            mermaid_error(p, t);
+    }
+    default: {
+        fz_token arrow;
+        if (line_has_mermaid_arrow(p, &arrow)) {
+            mermaid_error(p, arrow);
             return -1;
         }
         if (t.kind == FZ_TOK_BADSTRING) {
@@ -965,6 +1145,7 @@ static int parse_statement(parser *p)
                                "'n1.handle(right) -> n2.handle(left)', a loop or '}'",
                  "expected a lane, node, edge or loop, found %s", tok_desc(p, t));
         return -1;
+    }
     }
 }
 
@@ -1053,6 +1234,14 @@ static void parse_file(parser *p)
             continue;
         }
         if (parse_statement(p) && !at_line_end(p)) {
+            /* Skip the rest of the line; a pending lookahead may be its end. */
+            if (p->has_la) {
+                p->has_la = 0;
+                if (p->la.kind == FZ_TOK_NEWLINE || p->la.kind == FZ_TOK_EOF) {
+                    p->tok = p->la;
+                    continue;
+                }
+            }
             fz_lexer_skip_line(&p->lx);
             next(p);
         }
@@ -1070,7 +1259,7 @@ static void parse_file(parser *p)
                "unterminated lane '%.*s': expected '}' (to close '{' at line %u)",
                (int)l->id.len, fz_graph_text(p->g, l->id), line_of(p, o->offset));
     }
-    if (p->g->lanes.len == 0 && !p->rc)
+    if (p->g->lanes.len == 0 && !p->rc && p->d->errors == 0)
         report(p, FZ_SEV_ERROR, "E025", 0, 0, UINT32_MAX,
                "a workflow has at least one lane: Lane { # Label ... }",
                "no lanes in the file");
@@ -1097,7 +1286,9 @@ static int parse_graph(fz_graph *g, fz_diags *d)
     fz_vec_init(&p.pending, sizeof(pending_prefix), g->alloc);
     fz_lexer_init(&p.lx, g->src, g->src_len);
     parse_file(&p);
-    fz_free(g->alloc, p.by_num, (size_t)p.by_num_cap * 4);
+    if (!p.rc)
+        p.rc = index_ids(&p);
+    fz_free(g->alloc, p.by_num, (size_t)p.by_num_cap * sizeof(id_slot));
     fz_vec_fini(&p.pending);
     if (p.rc)
         return p.rc;
@@ -1199,10 +1390,36 @@ int fz_parse_file(const char *path, const fz_alloc *alloc, fz_diags *d, fz_graph
     if (fd < 0)
         return errno == ENOENT || errno == ENOTDIR ? FZ_ENOENT : FZ_EIO;
     struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
         if (!is_stdin)
             close(fd);
         return FZ_EIO;
+    }
+    /* Big regular files are mapped, not copied: the page cache serves the
+     * text and no anonymous memory is cleared for it. A size that is a
+     * multiple of the page size leaves no NUL after the text: read those. */
+    long page = sysconf(_SC_PAGESIZE);
+    if (!is_stdin && S_ISREG(st.st_mode) && st.st_size >= MAP_MIN && page > 0 &&
+        (uint64_t)st.st_size <= MAX_SRC_LEN && st.st_size % page != 0) {
+        void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        if (map != MAP_FAILED) {
+            close(fd);
+            fz_graph *g = NULL;
+            int rc = fz_graph_new(alloc, &g);
+            if (!rc)
+                rc = fz_graph_set_source_mapped(g, path, map, (uint32_t)st.st_size, map,
+                                                (size_t)st.st_size);
+            if (rc) {
+                if (g)
+                    fz_graph_free(g);
+                else
+                    munmap(map, (size_t)st.st_size);
+                /* fz_graph_free unmapped it when the source was set. */
+                return rc;
+            }
+            *out = g;
+            return parse_graph(g, d);
+        }
     }
     char *buf = NULL;
     size_t len = 0, cap = 0;

@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * runjournal.c - the journal's part of `flowzap run` and `flowzap resume`
+ * (cli/runjournal.h): the database path, recording a run with what resume
+ * needs (its arguments, directory and file hashes), and the replay.
+ */
+/* realpath() is XSI. */
+#define _XOPEN_SOURCE 700
+
+#include "cli/runjournal.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "cli/exitcodes.h"
+#include "core/status.h"
+
+int fz_cli_journal_open(fz_cli_journal *cj, const char *db)
+{
+    memset(cj, 0, sizeof *cj);
+    cj->j = fz__cli_journal_unclaimed(&cj->run, cj->path, sizeof cj->path);
+    if (cj->j) {
+        cj->resuming = 1;
+        return FZ_EXIT_OK;
+    }
+    fz_cli_journal_path(db, cj->path, sizeof cj->path);
+    /* The default lives in ./.flowzap/, made on first use. */
+    if (strcmp(cj->path, FZ_JOURNAL_DEFAULT_PATH) == 0 && mkdir(".flowzap", 0777) != 0 &&
+        errno != EEXIST) {
+        fz_cli_error("cannot create directory '.flowzap' for the journal: %s", strerror(errno));
+        return FZ_EXIT_IO;
+    }
+    /* FLOWZAP_JOURNAL_SYNC=normal trades power-loss safety for speed
+     * (docs/journal.md); a killed process loses nothing either way. */
+    const char *sync = getenv("FLOWZAP_JOURNAL_SYNC");
+    fz_journal_sync mode = FZ_JOURNAL_SYNC_FULL;
+    if (sync && *sync) {
+        if (!strcmp(sync, "normal"))
+            mode = FZ_JOURNAL_SYNC_NORMAL;
+        else if (strcmp(sync, "full") != 0) {
+            fz_cli_error("FLOWZAP_JOURNAL_SYNC is 'full' or 'normal', not '%s'", sync);
+            return FZ_EXIT_USAGE;
+        }
+    }
+    int rc = fz_journal_open(cj->path, mode, NULL, &cj->j);
+    if (rc) {
+        fz_cli_error("%s", rc == FZ_ENOMEM ? fz_strerror(rc) : fz_journal_errmsg(cj->j));
+        fz_journal_free(cj->j);
+        cj->j = NULL;
+        return rc == FZ_ENOMEM ? FZ_EXIT_SOFTWARE : FZ_EXIT_IO;
+    }
+    return FZ_EXIT_OK;
+}
+
+void fz_cli_journal_close(fz_cli_journal *cj)
+{
+    fz_journal_resume_fini(&cj->res);
+    fz_journal_recorder_free(cj->rec);
+    fz_journal_free(cj->j);
+    cj->rec = NULL;
+    cj->j = NULL;
+}
+
+/* fz_approvals.poll over the journal: takes an answer for the gate. */
+static int approval_poll(void *ud, const char *run_id, const char *node_id, uint32_t task_id,
+                         int *approved)
+{
+    fz_cli_journal *cj = ud;
+    (void)run_id;
+    const char *answer = NULL;
+    int rc = fz_journal_signal_take(cj->j, cj->run, node_id, task_id, &answer);
+    if (rc == 1)
+        *approved = strcmp(answer, "yes") == 0;
+    return rc;
+}
+
+const fz_approvals *fz_cli_journal_approvals(fz_cli_journal *cj)
+{
+    if (!cj->j || !cj->run)
+        return NULL;
+    cj->approvals = (fz_approvals){approval_poll, cj};
+    return &cj->approvals;
+}
+
+int64_t fz_cli_journal_run(const fz_cli_journal *cj)
+{
+    return cj->run;
+}
+
+/* Hashes the bytes of the file at path into hex. Returns 0 or an errno. */
+static int hash_file(const char *path, char hex[FZ_JOURNAL_HASH_LEN])
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return errno;
+    size_t cap = 1 << 16, len = 0;
+    char *buf = fz_malloc(NULL, cap);
+    int err = buf ? 0 : ENOMEM;
+    while (!err) {
+        if (len == cap) {
+            char *nb = fz_realloc(NULL, buf, cap, 2 * cap);
+            if (!nb) {
+                err = ENOMEM;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t n = fread(buf + len, 1, cap - len, f);
+        len += n;
+        if (n == 0) {
+            if (ferror(f))
+                err = EIO;
+            break;
+        }
+    }
+    fclose(f);
+    if (!err)
+        fz_journal_hash(buf, len, hex);
+    fz_free(NULL, buf, cap);
+    return err;
+}
+
+/* A JSON array of argv; caller frees with free(). */
+static char *args_json(int argc, char **argv)
+{
+    json_t *a = json_array();
+    for (int i = 0; a && i < argc; i++)
+        json_array_append_new(a, json_string(argv[i]));
+    char *s = a ? json_dumps(a, JSON_COMPACT) : NULL;
+    json_decref(a);
+    return s;
+}
+
+static int begin_resume(fz_cli_journal *cj, const char *path, const char *bindings)
+{
+    fz_journal_run run;
+    int rc = fz_journal_run_get(cj->j, cj->run, &run);
+    if (rc) {
+        fz_cli_error("%s", fz_journal_errmsg(cj->j));
+        return FZ_EXIT_REFUSED;
+    }
+    char hex[FZ_JOURNAL_HASH_LEN];
+    const char *files[2] = {path, bindings};
+    const char *want[2] = {run.workflow_hash, run.bindings_hash};
+    const char *what[2] = {"workflow", "bindings"};
+    for (int i = 0; i < 2; i++) {
+        if (!files[i] || !want[i])
+            continue;
+        int err = hash_file(files[i], hex);
+        if (err) {
+            fz_cli_error("cannot resume run %lld: cannot read %s file '%s': %s", (long long)cj->run,
+                         what[i], files[i], strerror(err));
+            return FZ_EXIT_REFUSED;
+        }
+        if (strcmp(hex, want[i]) != 0) {
+            fz_cli_error("cannot resume run %lld: %s file '%s' changed since the run began "
+                         "(sha256 %.12s..., recorded %.12s...); start a new run instead",
+                         (long long)cj->run, what[i], files[i], hex, want[i]);
+            return FZ_EXIT_REFUSED;
+        }
+    }
+    rc = fz_journal_run_claim(cj->j, cj->run);
+    if (rc) {
+        fz_cli_error("cannot resume: %s", fz_journal_errmsg(cj->j));
+        return rc == FZ_EDB ? FZ_EXIT_IO : FZ_EXIT_REFUSED;
+    }
+    return FZ_EXIT_OK;
+}
+
+int fz_cli_journal_begin(fz_cli_journal *cj, const char *path, const char *bindings, int argc,
+                         char **argv)
+{
+    if (!cj->j)
+        return FZ_EXIT_OK;
+    if (cj->resuming) {
+        snprintf(cj->run_id, sizeof cj->run_id, "%lld", (long long)cj->run);
+        return begin_resume(cj, path, bindings);
+    }
+    if (strcmp(path, "-") == 0) {
+        fz_cli_error("a run read from stdin cannot be recorded for resume; use a file, or "
+                     "--no-journal");
+        return FZ_EXIT_USAGE;
+    }
+    char wf_hash[FZ_JOURNAL_HASH_LEN], b_hash[FZ_JOURNAL_HASH_LEN];
+    int err = hash_file(path, wf_hash);
+    if (!err && bindings)
+        err = hash_file(bindings, b_hash);
+    if (err) {
+        fz_cli_error("cannot read '%s': %s", err == ENOENT ? bindings : path, strerror(err));
+        return FZ_EXIT_IO;
+    }
+    char wf_abs[PATH_MAX], b_abs[PATH_MAX], cwd[PATH_MAX];
+    if (!realpath(path, wf_abs))
+        snprintf(wf_abs, sizeof wf_abs, "%s", path);
+    if (bindings && !realpath(bindings, b_abs))
+        snprintf(b_abs, sizeof b_abs, "%s", bindings);
+    if (!getcwd(cwd, sizeof cwd))
+        cwd[0] = '\0';
+    char *args = args_json(argc, argv);
+    if (!args) {
+        fz_cli_error("%s", fz_strerror(FZ_ENOMEM));
+        return FZ_EXIT_SOFTWARE;
+    }
+    fz_journal_run run = {
+        .workflow = wf_abs,
+        .workflow_hash = wf_hash,
+        .bindings = bindings ? b_abs : NULL,
+        .bindings_hash = bindings ? b_hash : NULL,
+        .args = args,
+        .cwd = cwd[0] ? cwd : NULL,
+    };
+    int rc = fz_journal_run_add(cj->j, &run, &cj->run);
+    free(args);
+    if (rc) {
+        fz_cli_error("%s", fz_journal_errmsg(cj->j));
+        return FZ_EXIT_IO;
+    }
+    snprintf(cj->run_id, sizeof cj->run_id, "%lld", (long long)cj->run);
+    fprintf(stderr, "flowzap: run %lld recorded in %s\n", (long long)cj->run, cj->path);
+    return FZ_EXIT_OK;
+}
+
+int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e, const fz_backend *b,
+                          const fz_observer *next)
+{
+    if (!cj->j) {
+        if (next)
+            fz_engine_set_observer(e, next);
+        return FZ_EXIT_OK;
+    }
+    int rc;
+    if (cj->resuming) {
+        /* Nothing may observe the replay: those steps were reported once. */
+        fz_observer none = {0};
+        fz_engine_set_observer(e, &none);
+        rc = fz_journal_replay(cj->j, cj->run, e, NULL, &cj->res);
+        if (rc) {
+            fz_cli_error("cannot resume run %lld: %s", (long long)cj->run,
+                         rc == FZ_ENOMEM ? fz_strerror(rc) : fz_journal_errmsg(cj->j));
+            /* Leave the run resumable by a fixed flowzap, as it was. */
+            fz_journal_run_set_state(cj->j, cj->run, FZ_JOURNAL_INTERRUPTED, NULL, NULL);
+            return rc == FZ_ECHANGED ? FZ_EXIT_REFUSED : FZ_EXIT_IO;
+        }
+        fprintf(stderr,
+                "flowzap: resuming run %lld: %u step%s already done, %u in flight when it "
+                "stopped (run again with FZ_ATTEMPT raised)\n",
+                (long long)cj->run, cj->res.replayed, cj->res.replayed == 1 ? "" : "s",
+                cj->res.restarted);
+    }
+    rc = fz_journal_recorder_new(cj->j, cj->run, g, e, next, &cj->rec);
+    if (rc) {
+        fz_cli_error("%s", rc == FZ_ENOMEM ? fz_strerror(rc) : fz_journal_errmsg(cj->j));
+        return rc == FZ_ENOMEM ? FZ_EXIT_SOFTWARE : FZ_EXIT_IO;
+    }
+    const fz_observer *obs = fz_journal_recorder_observer(cj->rec);
+    fz_engine_set_observer(e, obs);
+    if (!cj->resuming)
+        return FZ_EXIT_OK;
+
+    /* What the replay took from the engine and did not finish: dispatch it
+     * here, since fz_engine_drive only starts tasks it takes itself. */
+    for (uint32_t i = 0; i < cj->res.ntasks; i++) {
+        const fz_task *t = &cj->res.tasks[i];
+        obs->on_start(obs->ud, t, b->now(b->ud));
+        rc = b->start(b->ud, e, t);
+        if (rc) {
+            fz_cli_error("cannot restart step %u: %s", t->id, fz_strerror(rc));
+            return FZ_EXIT_SOFTWARE;
+        }
+    }
+    if (fz_journal_recorder_status(cj->rec)) {
+        fz_cli_error("the journal could not record the resumed steps: %s",
+                     fz_journal_errmsg(cj->j));
+        return FZ_EXIT_IO;
+    }
+    return FZ_EXIT_OK;
+}
+
+static uint64_t guard_now(void *ud)
+{
+    fz_cli_journal *cj = ud;
+    return cj->inner->now(cj->inner->ud);
+}
+
+static int guard_start(void *ud, fz_engine *e, const fz_task *t)
+{
+    fz_cli_journal *cj = ud;
+    if (cj->rec && fz_journal_recorder_status(cj->rec))
+        return FZ_EDB;
+    return cj->inner->start(cj->inner->ud, e, t);
+}
+
+static int guard_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *r)
+{
+    fz_cli_journal *cj = ud;
+    return cj->inner->wait(cj->inner->ud, e, task_id, r);
+}
+
+static void guard_cancel_all(void *ud, fz_engine *e)
+{
+    fz_cli_journal *cj = ud;
+    cj->inner->cancel_all(cj->inner->ud, e);
+}
+
+const fz_backend *fz_cli_journal_backend(fz_cli_journal *cj, const fz_backend *b)
+{
+    if (!cj->j)
+        return b;
+    cj->inner = b;
+    cj->guard = (fz_backend){
+        .name = b->name,
+        .now = b->now ? guard_now : NULL,
+        .start = guard_start,
+        .wait = guard_wait,
+        .cancel_all = b->cancel_all ? guard_cancel_all : NULL,
+        .ud = cj,
+    };
+    return &cj->guard;
+}
+
+int fz_cli_journal_finish(fz_cli_journal *cj, fz_engine *e, int status)
+{
+    if (!cj->j)
+        return FZ_EXIT_OK;
+    (void)e;
+    if (status != 0) {
+        /* Ctrl-C or a failure of flowzap itself, not of the workflow: the
+         * run can be resumed. */
+        char why[128];
+        snprintf(why, sizeof why, "%s", status == FZ_EINTR ? "interrupted" : fz_strerror(status));
+        int rc = fz_journal_run_set_state(cj->j, cj->run, FZ_JOURNAL_INTERRUPTED, why, NULL);
+        if (rc == 0 && status != FZ_EDB)
+            fprintf(stderr,
+                    "flowzap: run %lld stopped (%s); continue it with `flowzap resume %lld`\n",
+                    (long long)cj->run, why, (long long)cj->run);
+    }
+    if (cj->rec && fz_journal_recorder_status(cj->rec)) {
+        fz_cli_error("the journal %s could not record run %lld: %s", cj->path, (long long)cj->run,
+                     fz_journal_errmsg(cj->j));
+        return FZ_EXIT_IO;
+    }
+    return FZ_EXIT_OK;
+}

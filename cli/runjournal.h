@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * runjournal.h - how `flowzap run` and `flowzap resume` use the journal
+ * (engine/journal.h): where the database is, recording a new run, and
+ * continuing a dead one through the very same code path as `run`.
+ *
+ * `run` calls, in this order:
+ *   fz_cli_journal_open(&cj, db_flag)          after parsing options
+ *   fz_cli_journal_begin(&cj, path, bindings, argc, argv)
+ *                                              before anything runs
+ *   fz_cli_journal_attach(&cj, g, e, b, &obs)  after fz_engine_start and
+ *                                              --set, instead of
+ *                                              fz_engine_set_observer
+ *   fz_engine_drive(e, b)
+ *   fz_cli_journal_finish(&cj, e, status)      records Ctrl-C, write errors
+ *   fz_cli_journal_close(&cj)
+ * `resume ID` re-enters fz_cmd_run with the run's recorded arguments and a
+ * resume pending: begin then checks the files and claims the run instead of
+ * adding one, and attach replays the finished steps before dispatching.
+ */
+#ifndef FZ_CLI_RUNJOURNAL_H
+#define FZ_CLI_RUNJOURNAL_H
+
+#include <stdint.h>
+
+#include "engine/backend.h"
+#include "engine/journal.h"
+#include "engine/real.h"
+
+typedef struct fz_cli_journal {
+    char path[4096]; /* the database file */
+    fz_journal *j;   /* NULL when off (--no-journal) */
+    int64_t run;     /* the run's id once begun */
+    int resuming;    /* continuing a recorded run */
+    fz_journal_recorder *rec;
+    fz_journal_resume res;
+    fz_approvals approvals;
+    fz_backend guard;        /* the backend drive uses: refuses to start */
+    const fz_backend *inner; /* a task once the journal failed to write */
+    char run_id[24];         /* the run's id as text (FZ_RUN_ID) */
+} fz_cli_journal;
+
+/* The database path: db (from --db) when not NULL, else $FLOWZAP_DB, else
+ * FZ_JOURNAL_DEFAULT_PATH. Writes it into out (size n). */
+void fz_cli_journal_path(const char *db, char *out, size_t n);
+
+/* Opens the journal at fz_cli_journal_path(db), creating the directory of
+ * the default path. For a resume the journal is already open and this only
+ * hands it over. Prints errors; returns an exit status. */
+int fz_cli_journal_open(fz_cli_journal *cj, const char *db);
+
+/* Records a new run of the workflow at path (hashing its bytes and those of
+ * bindings, which may be NULL) with the command line argv[0..argc) of `run`,
+ * for resume; prints "run N recorded in PATH" to stderr. On a resume,
+ * refuses (FZ_EXIT_REFUSED) when either file changed since the run began.
+ * Prints errors; returns an exit status. */
+int fz_cli_journal_begin(fz_cli_journal *cj, const char *path, const char *bindings, int argc,
+                         char **argv);
+
+/* Installs the journal's recorder, chained to next (may be NULL), as e's
+ * observer. On a resume, first replays the recorded steps into e and starts
+ * the tasks that were left with b. Call after fz_engine_start() and the
+ * initial variables. Prints errors; returns an exit status. */
+int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e, const fz_backend *b,
+                          const fz_observer *next);
+
+/* The backend to give fz_engine_drive(): b itself when the journal is off,
+ * else b behind a guard that refuses (FZ_EDB) to start a task once the
+ * journal failed to record, so nothing runs that the journal does not
+ * know of. Valid while cj is. */
+const fz_backend *fz_cli_journal_backend(fz_cli_journal *cj, const fz_backend *b);
+
+/* After fz_engine_drive() returned status: records an interrupted run as
+ * such (resumable) and reports a journal that failed to record. Returns
+ * FZ_EXIT_OK, or FZ_EXIT_IO when the journal could not be written. */
+int fz_cli_journal_finish(fz_cli_journal *cj, fz_engine *e, int status);
+
+/* Where approval gates get their answers (`flowzap signal` writes them to
+ * the journal), or NULL when the journal is off. Valid after begin. */
+const fz_approvals *fz_cli_journal_approvals(fz_cli_journal *cj);
+
+/* Frees what open/attach made. */
+void fz_cli_journal_close(fz_cli_journal *cj);
+
+/* The run's id in messages ("run 7"); 0 before begin. */
+int64_t fz_cli_journal_run(const fz_cli_journal *cj);
+
+/* For `resume`: makes the next fz_cli_journal_open hand over j (whose
+ * ownership passes) at path, and begin continue run id. */
+void fz__cli_journal_set_resume(fz_journal *j, const char *path, int64_t id);
+
+/* 1 while a resume is pending (the run's own --no-journal is then moot). */
+int fz__cli_journal_pending(void);
+
+/* Takes the journal set for resume (NULL when none is pending), with the
+ * run's id and the journal's path when those are not NULL. */
+fz_journal *fz__cli_journal_unclaimed(int64_t *id, char *path, size_t n);
+
+#endif

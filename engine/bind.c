@@ -1,0 +1,992 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bind.c - loading a bindings file (YAML through libfyaml) into rules, and
+ * binding a graph's nodes to them. Loading checks everything a run would
+ * otherwise discover late: unknown keys, bad patterns, bad durations, each
+ * handler's own parameters (its validate()). Every error becomes a
+ * diagnostic at a byte offset of the text, found from libfyaml's token
+ * marks, so the CLI prints "file:line:col" with a caret like for workflows.
+ */
+#include "engine/bind.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <libfyaml.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/status.h"
+
+struct fz_bind {
+    const fz_alloc *alloc;
+    char *name;
+    char *dir;
+    char *text;
+    uint32_t len;
+    fz_vec rules; /* fz_rule */
+    fz_kv *vars;  /* NULL-key-terminated */
+    uint32_t nvars;
+    /* fz_bind_resolve() */
+    uint32_t nnodes;
+    uint32_t *node_rule;
+    fz_caps *node_caps;
+};
+
+struct fz_bind_loader {
+    fz_bind *b;
+    fz_diags *d;
+    struct fy_document *doc;
+};
+
+/*==========================================================================
+ * Positions and errors
+ *========================================================================*/
+
+/* Byte offset of n in the text: its token for a scalar, else its first
+ * scalar inside, else its parent's place. */
+static uint32_t node_offset(struct fy_node *n)
+{
+    for (int depth = 0; n && depth < 64; depth++) {
+        if (fy_node_is_scalar(n)) {
+            struct fy_token *t = fy_node_get_scalar_token(n);
+            const struct fy_mark *mk = t ? fy_token_start_mark(t) : NULL;
+            if (mk && !(fy_node_is_null(n) && mk->input_pos == 0))
+                return (uint32_t)mk->input_pos;
+            n = fy_node_get_parent(n); /* an empty value: its rule's place */
+            continue;
+        }
+        void *it = NULL;
+        struct fy_node *child = NULL;
+        if (fy_node_is_mapping(n)) {
+            struct fy_node_pair *p = fy_node_mapping_iterate(n, &it);
+            child = p ? fy_node_pair_key(p) : NULL;
+        } else if (fy_node_is_sequence(n)) {
+            child = fy_node_sequence_iterate(n, &it);
+        }
+        n = child ? child : fy_node_get_parent(n);
+        if (!child && !n)
+            break;
+    }
+    return 0;
+}
+
+static int add_error_at(fz_bind_loader *ld, uint32_t off, const char *hint, const char *fmt,
+                        va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    if (fz_diags_add(ld->d, FZ_SEV_ERROR, "B001", off, 1, hint, "%s", msg))
+        return FZ_ENOMEM;
+    return FZ_EPARSE;
+}
+
+static int error_at_offset(fz_bind_loader *ld, uint32_t off, const char *msg)
+{
+    if (fz_diags_add(ld->d, FZ_SEV_ERROR, "B001", off, 1, NULL, "%s", msg))
+        return FZ_ENOMEM;
+    return FZ_EPARSE;
+}
+
+int fz__bind_error(fz_bind_loader *ld, struct fy_node *at, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = add_error_at(ld, node_offset(at), NULL, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static int bind_error_hint(fz_bind_loader *ld, struct fy_node *at, const char *hint,
+                           const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int bind_error_hint(fz_bind_loader *ld, struct fy_node *at, const char *hint,
+                           const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = add_error_at(ld, node_offset(at), hint, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+const fz_alloc *fz__bind_alloc(fz_bind_loader *ld)
+{
+    return ld->b->alloc;
+}
+
+const char *fz__bind_dir(fz_bind_loader *ld)
+{
+    return ld->b->dir;
+}
+
+/*==========================================================================
+ * Scalars, lists, maps, durations
+ *========================================================================*/
+
+static const char *type_name(struct fy_node *n)
+{
+    if (!n || fy_node_is_null(n))
+        return "nothing";
+    if (fy_node_is_mapping(n))
+        return "a mapping";
+    if (fy_node_is_sequence(n))
+        return "a list";
+    return "a scalar";
+}
+
+static int is_text(struct fy_node *n)
+{
+    return n && fy_node_is_scalar(n) && !fy_node_is_alias(n) && !fy_node_is_null(n);
+}
+
+int fz__yaml_string(fz_bind_loader *ld, struct fy_node *n, const char *field, char **out)
+{
+    *out = NULL;
+    if (!is_text(n))
+        return fz__bind_error(ld, n, "'%s' must be a string, found %s", field, type_name(n));
+    size_t len = 0;
+    const char *s = fy_node_get_scalar(n, &len);
+    if (memchr(s, '\0', len))
+        return fz__bind_error(ld, n, "'%s' must not contain a NUL character", field);
+    char *p = fz_malloc(ld->b->alloc, len + 1);
+    if (!p)
+        return FZ_ENOMEM;
+    memcpy(p, s, len);
+    p[len] = '\0';
+    *out = p;
+    return FZ_OK;
+}
+
+static void free_str(const fz_alloc *a, char *s)
+{
+    if (s)
+        fz_free(a, s, strlen(s) + 1);
+}
+
+void fz__strv_free(const fz_alloc *a, char **v)
+{
+    if (!v)
+        return;
+    size_t n = 0;
+    for (; v[n]; n++)
+        free_str(a, v[n]);
+    fz_free(a, v, (n + 1) * sizeof(char *));
+}
+
+int fz__yaml_strv(fz_bind_loader *ld, struct fy_node *n, const char *field, char ***out,
+                  uint32_t *count)
+{
+    const fz_alloc *a = ld->b->alloc;
+    *out = NULL;
+    *count = 0;
+    if (!n || !(fy_node_is_sequence(n) || is_text(n)))
+        return fz__bind_error(ld, n, "'%s' must be a list of strings, found %s", field,
+                              type_name(n));
+    uint32_t k = fy_node_is_sequence(n) ? (uint32_t)fy_node_sequence_item_count(n) : 1;
+    char **v = fz_calloc(a, (size_t)k + 1, sizeof(char *));
+    if (!v)
+        return FZ_ENOMEM;
+    int rc = FZ_OK;
+    if (fy_node_is_sequence(n)) {
+        void *it = NULL;
+        struct fy_node *item;
+        uint32_t i = 0;
+        while ((item = fy_node_sequence_iterate(n, &it)) && i < k) {
+            int r = fz__yaml_string(ld, item, field, &v[i]);
+            if (r == FZ_ENOMEM) {
+                rc = r;
+                break;
+            }
+            if (r) {
+                rc = r;
+                v[i] = NULL;
+                continue; /* report every bad item */
+            }
+            i++;
+        }
+    } else {
+        rc = fz__yaml_string(ld, n, field, &v[0]);
+    }
+    if (rc) {
+        /* compact: failed items left holes */
+        for (uint32_t i = 0; i < k; i++)
+            free_str(a, v[i]);
+        fz_free(a, v, ((size_t)k + 1) * sizeof(char *));
+        return rc;
+    }
+    *out = v;
+    *count = k;
+    return FZ_OK;
+}
+
+void fz__kvv_free(const fz_alloc *a, fz_kv *v)
+{
+    if (!v)
+        return;
+    size_t n = 0;
+    for (; v[n].key; n++) {
+        free_str(a, (char *)v[n].key);
+        free_str(a, (char *)v[n].value);
+    }
+    fz_free(a, v, (n + 1) * sizeof(fz_kv));
+}
+
+int fz__yaml_kvv(fz_bind_loader *ld, struct fy_node *n, const char *field, fz_kv **out,
+                 uint32_t *count)
+{
+    const fz_alloc *a = ld->b->alloc;
+    *out = NULL;
+    *count = 0;
+    if (!n || !fy_node_is_mapping(n))
+        return fz__bind_error(ld, n, "'%s' must be a mapping of names to strings, found %s",
+                              field, type_name(n));
+    uint32_t k = (uint32_t)fy_node_mapping_item_count(n);
+    fz_kv *v = fz_calloc(a, (size_t)k + 1, sizeof(fz_kv));
+    if (!v)
+        return FZ_ENOMEM;
+    void *it = NULL;
+    struct fy_node_pair *p;
+    uint32_t i = 0;
+    int rc = FZ_OK;
+    while ((p = fy_node_mapping_iterate(n, &it)) && i < k) {
+        char *key = NULL, *val = NULL;
+        int r = fz__yaml_string(ld, fy_node_pair_key(p), field, &key);
+        if (!r)
+            r = fz__yaml_string(ld, fy_node_pair_value(p), field, &val);
+        if (r) {
+            free_str(a, key);
+            free_str(a, val);
+            rc = rc == FZ_ENOMEM ? rc : r;
+            if (r == FZ_ENOMEM)
+                break;
+            continue;
+        }
+        v[i].key = key;
+        v[i].value = val;
+        i++;
+    }
+    if (rc) {
+        for (uint32_t x = 0; x < i; x++) {
+            free_str(a, (char *)v[x].key);
+            free_str(a, (char *)v[x].value);
+        }
+        fz_free(a, v, ((size_t)k + 1) * sizeof(fz_kv));
+        return rc;
+    }
+    *out = v;
+    *count = i;
+    return FZ_OK;
+}
+
+int fz__duration_parse(const char *s, size_t len, uint64_t *ns)
+{
+    char buf[64];
+    while (len && isspace((unsigned char)*s))
+        s++, len--;
+    while (len && isspace((unsigned char)s[len - 1]))
+        len--;
+    if (len == 0 || len >= sizeof(buf))
+        return FZ_EINVAL;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    if (!isdigit((unsigned char)buf[0]) && buf[0] != '.')
+        return FZ_EINVAL;
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(buf, &end);
+    if (errno || end == buf || v < 0)
+        return FZ_EINVAL;
+    double mul;
+    if (*end == '\0' || strcmp(end, "s") == 0)
+        mul = 1e9;
+    else if (strcmp(end, "ms") == 0)
+        mul = 1e6;
+    else if (strcmp(end, "us") == 0)
+        mul = 1e3;
+    else if (strcmp(end, "ns") == 0)
+        mul = 1;
+    else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
+        mul = 60e9;
+    else if (strcmp(end, "h") == 0)
+        mul = 3600e9;
+    else
+        return FZ_EINVAL;
+    double r = v * mul;
+    if (r > 1e18) /* about 31 years */
+        return FZ_EINVAL;
+    *ns = (uint64_t)(r + 0.5);
+    return FZ_OK;
+}
+
+int fz__yaml_duration(fz_bind_loader *ld, struct fy_node *n, const char *field, uint64_t *ns)
+{
+    if (!is_text(n))
+        return fz__bind_error(ld, n, "'%s' must be a duration such as 500ms, 2s or 1m, found %s",
+                              field, type_name(n));
+    size_t len = 0;
+    const char *s = fy_node_get_scalar(n, &len);
+    if (fz__duration_parse(s, len, ns))
+        return bind_error_hint(ld, n, "units: ns, us, ms, s, m, h; a bare number is seconds",
+                               "'%s': '%.*s' is not a duration", field, (int)len, s);
+    return FZ_OK;
+}
+
+int fz__has_ref(const char *s)
+{
+    for (const char *p = strstr(s, "${"); p; p = strstr(p + 2, "${"))
+        if (p == s || p[-1] != '$')
+            return 1;
+    return 0;
+}
+
+/*==========================================================================
+ * Rules
+ *========================================================================*/
+
+static const char *const selector_keys[] = {"match", "lane", "shape", "id", NULL};
+static const char *const policy_keys[] = {"timeout", "retries", "backoff", NULL};
+
+static int in_list(const char *const *list, const char *s, size_t len)
+{
+    for (size_t i = 0; list && list[i]; i++)
+        if (strlen(list[i]) == len && memcmp(list[i], s, len) == 0)
+            return 1;
+    return 0;
+}
+
+static int parse_backoff(fz_bind_loader *ld, struct fy_node *v, fz_policy *pol)
+{
+    if (is_text(v))
+        return fz__yaml_duration(ld, v, "backoff", &pol->backoff_ns);
+    if (!v || !fy_node_is_mapping(v))
+        return fz__bind_error(ld, v,
+                              "'backoff' must be a duration or a mapping {kind, base, cap}, "
+                              "found %s",
+                              type_name(v));
+    int rc = FZ_OK;
+    void *it = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(v, &it))) {
+        struct fy_node *k = fy_node_pair_key(p), *val = fy_node_pair_value(p);
+        size_t kl = 0;
+        const char *ks = is_text(k) ? fy_node_get_scalar(k, &kl) : "";
+        int r = FZ_OK;
+        if (kl == 4 && memcmp(ks, "kind", 4) == 0) {
+            size_t vl = 0;
+            const char *vs = is_text(val) ? fy_node_get_scalar(val, &vl) : "";
+            if (vl == 5 && memcmp(vs, "fixed", 5) == 0)
+                pol->exponential = 0;
+            else if (vl == 11 && memcmp(vs, "exponential", 11) == 0)
+                pol->exponential = 1;
+            else
+                r = fz__bind_error(ld, val ? val : k,
+                                   "'backoff.kind' must be 'fixed' or 'exponential', found '%.*s'",
+                                   (int)vl, vs);
+        } else if (kl == 4 && memcmp(ks, "base", 4) == 0) {
+            r = fz__yaml_duration(ld, val, "backoff.base", &pol->backoff_ns);
+        } else if (kl == 3 && memcmp(ks, "cap", 3) == 0) {
+            r = fz__yaml_duration(ld, val, "backoff.cap", &pol->backoff_max_ns);
+        } else {
+            r = bind_error_hint(ld, k, "backoff keys: kind, base, cap",
+                                "unknown key 'backoff.%.*s'", (int)kl, ks);
+        }
+        if (r == FZ_ENOMEM)
+            return r;
+        if (r)
+            rc = r;
+    }
+    return rc;
+}
+
+static int parse_retries(fz_bind_loader *ld, struct fy_node *v, uint32_t *out)
+{
+    size_t len = 0;
+    const char *s = is_text(v) ? fy_node_get_scalar(v, &len) : NULL;
+    uint32_t n = 0;
+    int ok = s && len > 0 && len <= 4;
+    for (size_t i = 0; ok && i < len; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            ok = 0;
+        else
+            n = n * 10 + (uint32_t)(s[i] - '0');
+    }
+    if (!ok || n > 1000)
+        return fz__bind_error(ld, v, "'retries' must be a whole number from 0 to 1000, found '%.*s'",
+                              (int)len, s ? s : "");
+    *out = n;
+    return FZ_OK;
+}
+
+static void rule_fini(const fz_alloc *a, fz_rule *r)
+{
+    fz_match_free(r->match);
+    if (r->ops && r->cfg && r->ops->free)
+        r->ops->free(a, r->cfg);
+    r->match = NULL;
+    r->cfg = NULL;
+}
+
+static int opt_string(fz_bind_loader *ld, struct fy_node *rule, const char *key, char **out)
+{
+    *out = NULL;
+    struct fy_node *v = fy_node_mapping_lookup_by_string(rule, key, FY_NT);
+    if (!v)
+        return FZ_OK;
+    return fz__yaml_string(ld, v, key, out);
+}
+
+static int load_rule(fz_bind_loader *ld, struct fy_node *rn, uint32_t index)
+{
+    const fz_alloc *a = ld->b->alloc;
+    if (!rn || !fy_node_is_mapping(rn))
+        return fz__bind_error(ld, rn, "rule %u must be a mapping (match: ..., exec: ...), found %s",
+                              index + 1, type_name(rn));
+    int rc = FZ_OK;
+    fz_rule r;
+    memset(&r, 0, sizeof(r));
+    r.offset = node_offset(rn);
+    struct fy_node *hkey = NULL, *hval = NULL;
+
+    /* First pass: find the one handler key and check the others. */
+    void *it = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(rn, &it))) {
+        struct fy_node *k = fy_node_pair_key(p);
+        size_t kl = 0;
+        const char *ks = is_text(k) ? fy_node_get_scalar(k, &kl) : NULL;
+        if (!ks) {
+            rc = fz__bind_error(ld, k, "rule %u: keys must be names", index + 1);
+            continue;
+        }
+        const fz_handler_ops *ops = fz_handler_find(ks, kl);
+        if (ops) {
+            if (r.ops) {
+                rc = bind_error_hint(ld, k, "a rule runs one handler; write a second rule",
+                                     "rule %u: both '%s' and '%.*s' name a handler", index + 1,
+                                     r.ops->name, (int)kl, ks);
+                continue;
+            }
+            r.ops = ops;
+            hkey = k;
+            hval = fy_node_pair_value(p);
+        }
+    }
+    if (!r.ops && rc == FZ_OK)
+        rc = bind_error_hint(ld, rn,
+                             "handlers: exec, shell, http, sleep, log, set, outcome, fail, "
+                             "approval, noop",
+                             "rule %u has no handler key", index + 1);
+    it = NULL;
+    while ((p = fy_node_mapping_iterate(rn, &it))) {
+        struct fy_node *k = fy_node_pair_key(p);
+        size_t kl = 0;
+        const char *ks = is_text(k) ? fy_node_get_scalar(k, &kl) : NULL;
+        if (!ks || k == hkey || in_list(selector_keys, ks, kl) || in_list(policy_keys, ks, kl))
+            continue;
+        if (r.ops && in_list(r.ops->keys, ks, kl))
+            continue;
+        if (fz_handler_find(ks, kl))
+            continue; /* reported above */
+        char hint[160];
+        snprintf(hint, sizeof(hint), "rule keys: match, lane, shape, id, timeout, retries, "
+                                     "backoff, the handler%s",
+                 r.ops && r.ops->keys ? " and its options" : "");
+        rc = bind_error_hint(ld, k, hint, "rule %u: unknown key '%.*s'", index + 1, (int)kl, ks);
+    }
+
+    /* Selector. */
+    char *pat = NULL, *lane = NULL, *shape = NULL, *id = NULL;
+    int r1 = opt_string(ld, rn, "match", &pat);
+    int r2 = opt_string(ld, rn, "lane", &lane);
+    int r3 = opt_string(ld, rn, "shape", &shape);
+    int r4 = opt_string(ld, rn, "id", &id);
+    if (r1 == FZ_ENOMEM || r2 == FZ_ENOMEM || r3 == FZ_ENOMEM || r4 == FZ_ENOMEM) {
+        rc = FZ_ENOMEM;
+    } else if (r1 || r2 || r3 || r4) {
+        rc = FZ_EPARSE;
+    } else {
+        char err[300];
+        size_t eoff = SIZE_MAX;
+        int m = fz_match_new(pat, lane, shape, id, a, &r.match, err, sizeof(err), &eoff);
+        if (m == FZ_ENOMEM) {
+            rc = m;
+        } else if (m) {
+            const char *key = shape && strstr(err, "shape") ? "shape" : "match";
+            struct fy_node *at = fy_node_mapping_lookup_by_string(rn, key, FY_NT);
+            uint32_t off = node_offset(at);
+            if (eoff != SIZE_MAX && at && fy_node_is_scalar(at)) {
+                /* point into the pattern (a scalar's mark is where its
+                 * text starts, after any quote): exact without escapes */
+                off += (uint32_t)eoff;
+            }
+            char msg[400];
+            snprintf(msg, sizeof(msg), "rule %u: '%s': %s", index + 1, key, err);
+            rc = error_at_offset(ld, off, msg);
+        }
+    }
+    free_str(a, pat);
+    free_str(a, lane);
+    free_str(a, shape);
+    free_str(a, id);
+    if (rc == FZ_ENOMEM)
+        goto out;
+
+    /* Policy. */
+    struct fy_node *v;
+    if ((v = fy_node_mapping_lookup_by_string(rn, "timeout", FY_NT))) {
+        int t = fz__yaml_duration(ld, v, "timeout", &r.policy.timeout_ns);
+        if (!t && r.policy.timeout_ns == 0)
+            t = fz__bind_error(ld, v, "'timeout' must be more than 0 (leave it out for none)");
+        rc = t ? t : rc;
+        r.has_policy = 1;
+    }
+    if ((v = fy_node_mapping_lookup_by_string(rn, "retries", FY_NT))) {
+        int t = parse_retries(ld, v, &r.policy.retries);
+        rc = t ? t : rc;
+        r.has_policy = 1;
+    }
+    if ((v = fy_node_mapping_lookup_by_string(rn, "backoff", FY_NT))) {
+        int t = parse_backoff(ld, v, &r.policy);
+        if (t == FZ_ENOMEM) {
+            rc = t;
+            goto out;
+        }
+        rc = t ? t : rc;
+        r.has_policy = 1;
+    }
+
+    /* Handler parameters, checked by the handler itself. */
+    if (r.ops) {
+        int t = r.ops->validate(ld, rn, hval, &r.cfg);
+        if (t == FZ_ENOMEM) {
+            rc = t;
+            goto out;
+        }
+        rc = t ? t : rc;
+    }
+    if (rc == FZ_OK) {
+        fz_rule *slot = fz_vec_push(&ld->b->rules);
+        if (!slot) {
+            rc = FZ_ENOMEM;
+            goto out;
+        }
+        *slot = r;
+        return FZ_OK;
+    }
+out:
+    rule_fini(a, &r);
+    return rc;
+}
+
+static int load_vars(fz_bind_loader *ld, struct fy_node *v)
+{
+    return fz__yaml_kvv(ld, v, "vars", &ld->b->vars, &ld->b->nvars);
+}
+
+static int load_doc(fz_bind_loader *ld, struct fy_node *root)
+{
+    if (!root || !fy_node_is_mapping(root))
+        return bind_error_hint(ld, root, "a bindings file starts with `rules:` (a list of rules)",
+                               "expected a mapping with 'rules', found %s", type_name(root));
+    int rc = FZ_OK;
+    struct fy_node *rules = NULL;
+    void *it = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(root, &it))) {
+        struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p);
+        size_t kl = 0;
+        const char *ks = is_text(k) ? fy_node_get_scalar(k, &kl) : "";
+        int r = FZ_OK;
+        if (kl == 5 && memcmp(ks, "rules", 5) == 0)
+            rules = v ? v : k;
+        else if (kl == 4 && memcmp(ks, "vars", 4) == 0)
+            r = load_vars(ld, v);
+        else if (kl == 7 && memcmp(ks, "version", 7) == 0)
+            r = (is_text(v) && strcmp(fy_node_get_scalar0(v), "1") == 0)
+                    ? FZ_OK
+                    : fz__bind_error(ld, v ? v : k, "'version' must be 1");
+        else
+            r = bind_error_hint(ld, k, "top-level keys: rules, vars, version",
+                                "unknown top-level key '%.*s'", (int)kl, ks);
+        if (r == FZ_ENOMEM)
+            return r;
+        rc = r ? r : rc;
+    }
+    if (!rules)
+        return bind_error_hint(ld, root, "add `rules:` with one `- match: ...` entry per rule",
+                               "no 'rules' list");
+    if (!fy_node_is_sequence(rules))
+        return fz__bind_error(ld, rules, "'rules' must be a list, found %s", type_name(rules));
+    it = NULL;
+    struct fy_node *rn;
+    uint32_t i = 0;
+    while ((rn = fy_node_sequence_iterate(rules, &it))) {
+        int r = load_rule(ld, rn, i++);
+        if (r == FZ_ENOMEM)
+            return r;
+        rc = r ? r : rc;
+    }
+    return rc;
+}
+
+/* libfyaml reports syntax errors with 0-based line and column; turn them
+ * into a byte offset of the text. */
+static uint32_t offset_of(const char *text, uint32_t len, int line, int col)
+{
+    uint32_t off = 0;
+    for (int l = 0; l < line && off < len; off++)
+        if (text[off] == '\n')
+            l++;
+    for (int c = 0; c < col && off < len && text[off] != '\n'; c++)
+        off++;
+    return off;
+}
+
+/* libfyaml writes its messages through this sink, as text such as
+ * "<input>:2:13: error: double-quoted scalar without closing quote" followed
+ * by the source line and a caret; we keep the text and pick out the
+ * "LINE:COL: error: MESSAGE" lines. */
+typedef struct sink_buf {
+    char text[4096];
+    size_t len;
+} sink_buf;
+
+static void diag_sink(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+    (void)diag;
+    sink_buf *sb = user;
+    size_t room = sizeof(sb->text) - 1 - sb->len;
+    if (len > room)
+        len = room;
+    memcpy(sb->text + sb->len, buf, len);
+    sb->len += len;
+    sb->text[sb->len] = '\0';
+}
+
+/* Adds a diagnostic for each "...:LINE:COL: error: MSG" line of sb. */
+static int sink_errors(fz_bind_loader *ld, const sink_buf *sb, int *count)
+{
+    const fz_bind *b = ld->b;
+    const char *p = sb->text;
+    while (p && *p) {
+        const char *nl = strchr(p, '\n');
+        size_t ll = nl ? (size_t)(nl - p) : strlen(p);
+        const char *mark = NULL;
+        for (const char *q = p; q + 9 <= p + ll; q++)
+            if (memcmp(q, ": error: ", 9) == 0) {
+                mark = q;
+                break;
+            }
+        if (mark) {
+            /* walk back over ":COL" and ":LINE" */
+            const char *c = mark;
+            while (c > p && c[-1] >= '0' && c[-1] <= '9')
+                c--;
+            const char *l = c > p && c[-1] == ':' ? c - 1 : c;
+            while (l > p && l[-1] >= '0' && l[-1] <= '9')
+                l--;
+            int line = atoi(l), col = atoi(c);
+            uint32_t off = offset_of(b->text, b->len, line > 0 ? line - 1 : 0, col > 0 ? col - 1 : 0);
+            const char *msg = mark + 9;
+            int ml = (int)(p + ll - msg);
+            if (fz_diags_add(ld->d, FZ_SEV_ERROR, "B000", off, 1, NULL, "YAML: %.*s", ml, msg))
+                return FZ_ENOMEM;
+            (*count)++;
+        }
+        p = nl ? nl + 1 : NULL;
+    }
+    return FZ_OK;
+}
+
+static int parse_yaml(fz_bind_loader *ld)
+{
+    fz_bind *b = ld->b;
+    sink_buf sb;
+    sb.len = 0;
+    sb.text[0] = '\0';
+    struct fy_diag_cfg dcfg;
+    fy_diag_cfg_default(&dcfg);
+    dcfg.fp = NULL;
+    dcfg.output_fn = diag_sink;
+    dcfg.user = &sb;
+    dcfg.colorize = false;
+    struct fy_diag *diag = fy_diag_create(&dcfg);
+    if (!diag)
+        return FZ_ENOMEM;
+    struct fy_parse_cfg cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.flags = FYPCF_QUIET | FYPCF_DISABLE_MMAP_OPT;
+    cfg.diag = diag;
+    ld->doc = fy_document_build_from_string(&cfg, b->text, b->len);
+    int rc = FZ_OK, n = 0;
+    if (!ld->doc) {
+        rc = sink_errors(ld, &sb, &n);
+        if (!rc && n == 0 &&
+            fz_diags_add(ld->d, FZ_SEV_ERROR, "B000", 0, 1, NULL, "YAML: cannot parse the file"))
+            rc = FZ_ENOMEM;
+        if (!rc)
+            rc = FZ_EPARSE;
+    } else if (!fy_document_root(ld->doc)) {
+        rc = fz_diags_add(ld->d, FZ_SEV_ERROR, "B002", 0, 0,
+                          "a bindings file starts with `rules:` (a list of rules)",
+                          "the bindings file is empty")
+                 ? FZ_ENOMEM
+                 : FZ_EPARSE;
+    }
+    fy_diag_destroy(diag);
+    return rc;
+}
+
+/*==========================================================================
+ * The bindings object
+ *========================================================================*/
+
+static char *dir_of(const fz_alloc *a, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return fz_strdup(a, ".");
+    if (slash == path)
+        return fz_strdup(a, "/");
+    size_t n = (size_t)(slash - path);
+    char *d = fz_malloc(a, n + 1);
+    if (d) {
+        memcpy(d, path, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+static void free_resolution(fz_bind *b)
+{
+    if (b->node_caps) {
+        for (uint32_t i = 0; i < b->nnodes; i++)
+            fz_caps_fini(&b->node_caps[i]);
+        fz_free(b->alloc, b->node_caps, (size_t)b->nnodes * sizeof(fz_caps));
+    }
+    fz_free(b->alloc, b->node_rule, (size_t)b->nnodes * sizeof(uint32_t));
+    b->node_caps = NULL;
+    b->node_rule = NULL;
+    b->nnodes = 0;
+}
+
+void fz_bind_free(fz_bind *b)
+{
+    if (!b)
+        return;
+    const fz_alloc *a = b->alloc;
+    free_resolution(b);
+    for (uint32_t i = 0; i < b->rules.len; i++)
+        rule_fini(a, &FZ_VEC_AT(&b->rules, fz_rule, i));
+    fz_vec_fini(&b->rules);
+    fz__kvv_free(a, b->vars);
+    free_str(a, b->name);
+    free_str(a, b->dir);
+    fz_free(a, b->text, (size_t)b->len + 1);
+    fz_free(a, b, sizeof(*b));
+}
+
+static int load(const char *name, char *text, uint32_t len, const fz_alloc *alloc, fz_diags *d,
+                fz_bind **out)
+{
+    fz_bind *b = fz_calloc(alloc, 1, sizeof(*b));
+    if (!b) {
+        fz_free(alloc, text, (size_t)len + 1);
+        return FZ_ENOMEM;
+    }
+    b->alloc = alloc;
+    b->text = text;
+    b->len = len;
+    fz_vec_init(&b->rules, sizeof(fz_rule), alloc);
+    b->name = fz_strdup(alloc, name);
+    b->dir = b->name ? dir_of(alloc, name) : NULL;
+    if (!b->name || !b->dir) {
+        fz_bind_free(b);
+        return FZ_ENOMEM;
+    }
+    fz_bind_loader ld = {b, d, NULL};
+    uint32_t errors_before = d->errors;
+    int rc = parse_yaml(&ld);
+    if (rc == FZ_OK)
+        rc = load_doc(&ld, fy_document_root(ld.doc));
+    if (ld.doc)
+        fy_document_destroy(ld.doc);
+    if (rc == FZ_OK && d->errors > errors_before)
+        rc = FZ_EPARSE;
+    if (rc == FZ_ENOMEM) {
+        fz_bind_free(b);
+        return rc;
+    }
+    *out = b;
+    return rc;
+}
+
+int fz_bind_load_mem(const char *name, const char *text, size_t len, const fz_alloc *alloc,
+                     fz_diags *d, fz_bind **out)
+{
+    *out = NULL;
+    if (!alloc)
+        alloc = fz_alloc_default();
+    if (len > UINT32_MAX - 1)
+        return FZ_ETOOBIG;
+    char *copy = fz_malloc(alloc, len + 1);
+    if (!copy)
+        return FZ_ENOMEM;
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    fz_bind *b = NULL;
+    int rc = load(name, copy, (uint32_t)len, alloc, d, &b);
+    if (rc == FZ_OK)
+        *out = b;
+    else
+        fz_bind_free(b);
+    return rc;
+}
+
+int fz_bind_load_file(const char *path, const fz_alloc *alloc, fz_diags *d, fz_bind **out)
+{
+    *out = NULL;
+    if (!alloc)
+        alloc = fz_alloc_default();
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return errno == ENOENT ? FZ_ENOENT : FZ_EIO;
+    size_t cap = 4096, len = 0;
+    char *buf = fz_malloc(alloc, cap);
+    int rc = FZ_OK;
+    while (buf) {
+        size_t n = fread(buf + len, 1, cap - len - 1, f);
+        len += n;
+        if (n == 0)
+            break;
+        if (len + 1 == cap) {
+            if (cap >= (size_t)1 << 30) {
+                rc = FZ_ETOOBIG;
+                break;
+            }
+            char *nb = fz_realloc(alloc, buf, cap, cap * 2);
+            if (!nb)
+                break;
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    int ferr = ferror(f);
+    fclose(f);
+    if (!buf)
+        return FZ_ENOMEM;
+    if (rc) {
+        fz_free(alloc, buf, cap);
+        return rc;
+    }
+    if (ferr) {
+        fz_free(alloc, buf, cap);
+        return FZ_EIO;
+    }
+    /* shrink to len + 1 so the object frees the size it holds */
+    char *text = fz_malloc(alloc, len + 1);
+    if (!text) {
+        fz_free(alloc, buf, cap);
+        return FZ_ENOMEM;
+    }
+    memcpy(text, buf, len);
+    text[len] = '\0';
+    fz_free(alloc, buf, cap);
+    return load(path, text, (uint32_t)len, alloc, d, out);
+}
+
+const char *fz_bind_text(const fz_bind *b, uint32_t *len)
+{
+    if (len)
+        *len = b->len;
+    return b->text;
+}
+
+const char *fz_bind_name(const fz_bind *b)
+{
+    return b->name;
+}
+
+uint32_t fz_bind_rule_count(const fz_bind *b)
+{
+    return b->rules.len;
+}
+
+const fz_rule *fz_bind_rule(const fz_bind *b, uint32_t i)
+{
+    return &FZ_VEC_AT(&b->rules, fz_rule, i);
+}
+
+uint32_t fz_bind_var_count(const fz_bind *b)
+{
+    return b->nvars;
+}
+
+fz_kv fz_bind_var_at(const fz_bind *b, uint32_t i)
+{
+    return b->vars[i];
+}
+
+int fz_bind_resolve(fz_bind *b, const fz_graph *g, uint32_t *unbound)
+{
+    free_resolution(b);
+    uint32_t n = fz_graph_node_count(g);
+    *unbound = 0;
+    b->node_rule = fz_malloc(b->alloc, (size_t)n * sizeof(uint32_t));
+    b->node_caps = fz_calloc(b->alloc, n, sizeof(fz_caps));
+    if (n && (!b->node_rule || !b->node_caps)) {
+        fz_free(b->alloc, b->node_rule, (size_t)n * sizeof(uint32_t));
+        fz_free(b->alloc, b->node_caps, (size_t)n * sizeof(fz_caps));
+        b->node_rule = NULL;
+        b->node_caps = NULL;
+        return FZ_ENOMEM;
+    }
+    b->nnodes = n;
+    for (uint32_t i = 0; i < n; i++)
+        fz_caps_init(&b->node_caps[i], b->alloc);
+    for (uint32_t i = 0; i < n; i++) {
+        b->node_rule[i] = FZ_NONE;
+        for (uint32_t r = 0; r < b->rules.len; r++) {
+            int m = fz_match_node(FZ_VEC_AT(&b->rules, fz_rule, r).match, g, i,
+                                  &b->node_caps[i]);
+            if (m < 0)
+                return m;
+            if (m == 1) {
+                b->node_rule[i] = r;
+                break;
+            }
+        }
+        if (b->node_rule[i] == FZ_NONE)
+            (*unbound)++;
+    }
+    return FZ_OK;
+}
+
+uint32_t fz_bind_node_rule(const fz_bind *b, uint32_t node)
+{
+    return node < b->nnodes ? b->node_rule[node] : FZ_NONE;
+}
+
+const fz_caps *fz_bind_node_caps(const fz_bind *b, uint32_t node)
+{
+    return node < b->nnodes ? &b->node_caps[node] : NULL;
+}
+
+void fz_bind_apply_policies(const fz_bind *b, fz_plan *plan)
+{
+    for (uint32_t i = 0; i < b->nnodes; i++) {
+        uint32_t r = b->node_rule[i];
+        if (r != FZ_NONE && FZ_VEC_AT(&b->rules, fz_rule, r).has_policy)
+            fz_plan_set_policy(plan, i, &FZ_VEC_AT(&b->rules, fz_rule, r).policy);
+    }
+}
+
+void fz_bind_describe(const fz_bind *b, uint32_t i, char *buf, size_t len)
+{
+    const fz_rule *r = fz_bind_rule(b, i);
+    if (r->ops->describe)
+        r->ops->describe(r->cfg, buf, len);
+    else
+        snprintf(buf, len, "%s", r->ops->name);
+}

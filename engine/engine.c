@@ -1,0 +1,1313 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * engine.c - plans (routing tables compiled once from a graph) and the run
+ * state machine that walks tokens through them (docs/semantics.md).
+ * Design rule: everything a step needs is precomputed in the plan, and a run
+ * allocates only while its tables grow to their high-water mark; after that
+ * a step is a table lookup, a few stores and at most one callback per event.
+ */
+#include "engine/engine.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/status.h"
+#include "engine/engine_int.h"
+#include "engine/words.h"
+
+#define DEFAULT_MAX_STEPS 10000u
+
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/*==========================================================================
+ * Plans
+ *========================================================================*/
+
+enum {
+    EI_LABELLED = 1u << 0,
+    EI_YES = 1u << 1, /* yes-word, or the other of two labelled edges (see plan_node) */
+    EI_NO = 1u << 2,
+    EI_ERROR = 1u << 3,
+};
+
+typedef struct edge_info {
+    uint32_t src, dst;
+    const char *label; /* trimmed label text, not NUL-terminated */
+    uint32_t label_len;
+    uint8_t flags;    /* EI_* */
+    uint8_t dst_head; /* dst is the first node of some loop */
+} edge_info;
+
+/* A run of plan->pool. */
+typedef struct span32 {
+    uint32_t first, count;
+} span32;
+
+typedef struct node_info {
+    span32 ok;     /* edges taken on ok */
+    span32 no;     /* edges taken on a negative answer */
+    span32 err;    /* error edges: taken on an error or timeout */
+    span32 def;    /* unlabelled edges: a decision's default */
+    span32 out;    /* every outgoing edge, file order */
+    span32 heads;  /* loops whose first node this node is */
+    span32 member; /* loops that list this node */
+    uint32_t loop; /* innermost loop listing this node, or FZ_NONE */
+    uint32_t max_succ;
+    uint8_t decision; /* routes like a decision */
+    uint8_t ok_ends;  /* ok with an empty ok list ends the token */
+    const char *label;
+    uint32_t label_len;
+} node_info;
+
+typedef struct loop_info {
+    uint32_t first; /* node */
+    uint32_t bound;
+    uint32_t size; /* nodes listed */
+    const char *cond;
+    uint32_t cond_len;
+} loop_info;
+
+struct fz_plan {
+    const fz_alloc *alloc;
+    const fz_graph *g;
+    uint32_t nnodes, nedges, nloops;
+    node_info *nodes;
+    edge_info *edges;
+    loop_info *loops;
+    fz_vec pool; /* uint32_t: edge and loop index lists */
+    fz_policy *policies;
+    uint32_t *starts;
+    uint32_t nstart, nstart_alloc;
+    uint32_t max_steps;
+};
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static const char *trim(const char *s, size_t len, uint32_t *out_len)
+{
+    while (len && is_space(*s)) {
+        s++;
+        len--;
+    }
+    while (len && is_space(s[len - 1]))
+        len--;
+    *out_len = (uint32_t)len;
+    return s;
+}
+
+static int ascii_lower(int c)
+{
+    return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+
+static int equal_nocase(const char *a, const char *b, uint32_t len)
+{
+    for (uint32_t i = 0; i < len; i++)
+        if (ascii_lower((unsigned char)a[i]) != ascii_lower((unsigned char)b[i]))
+            return 0;
+    return 1;
+}
+
+static int pool_push(fz_plan *p, uint32_t v)
+{
+    uint32_t *slot = fz_vec_push(&p->pool);
+    if (!slot)
+        return FZ_ENOMEM;
+    *slot = v;
+    return FZ_OK;
+}
+
+/* Appends the out edges of node n that have all bits of want and none of
+ * deny; *s receives the run. */
+static int pool_edges(fz_plan *p, const uint32_t *out, uint32_t nout, uint8_t want, uint8_t deny,
+                      span32 *s)
+{
+    s->first = p->pool.len;
+    for (uint32_t i = 0; i < nout; i++) {
+        uint8_t f = p->edges[out[i]].flags;
+        if ((f & want) == want && !(f & deny)) {
+            if (pool_push(p, out[i]))
+                return FZ_ENOMEM;
+        }
+    }
+    s->count = p->pool.len - s->first;
+    return FZ_OK;
+}
+
+/* Fills the routing lists of node n (docs/semantics.md "Running a node"). */
+static int plan_node(fz_plan *p, uint32_t n)
+{
+    const fz_graph *g = p->g;
+    node_info *ni = &p->nodes[n];
+    const fz_node *gn = fz_graph_node(g, n);
+    ni->label = trim(fz_graph_text(g, gn->label), gn->label.len, &ni->label_len);
+    ni->loop = FZ_NONE;
+    uint32_t nout = 0;
+    const uint32_t *out = fz_graph_out(g, n, &nout);
+    uint32_t nyes = 0, nno = 0, nlab = 0;
+    for (uint32_t i = 0; i < nout; i++) {
+        uint8_t f = p->edges[out[i]].flags;
+        nyes += (f & EI_YES) != 0;
+        nno += (f & EI_NO) != 0;
+        nlab += (f & EI_LABELLED) != 0;
+    }
+    int diamond = gn->shape == FZ_SHAPE_DIAMOND;
+    ni->decision = (uint8_t)(diamond || (nyes > 0 && nno > 0));
+    ni->ok_ends = (uint8_t)(!ni->decision || nout == 0);
+    ni->max_succ = nout > 1 ? nout : 1;
+    int rc = pool_edges(p, out, nout, 0, 0, &ni->out);
+    if (!rc)
+        rc = pool_edges(p, out, nout, EI_ERROR, 0, &ni->err);
+    if (!rc)
+        rc = pool_edges(p, out, nout, 0, EI_LABELLED, &ni->def);
+    if (rc)
+        return rc;
+    if (!ni->decision) {
+        /* ok: every edge that is not an error edge; no and error: error edges. */
+        rc = pool_edges(p, out, nout, 0, EI_ERROR, &ni->ok);
+        ni->no = ni->err;
+        return rc;
+    }
+    /* The two-edge rule: exactly two labelled edges, one of them yes- (no-)
+     * labelled and the other unclassified: the other is the opposite. An
+     * error edge never stands for an answer. */
+    uint32_t yes_extra = FZ_NONE, no_extra = FZ_NONE;
+    if (diamond && nlab == 2) {
+        uint32_t lab[2], k = 0;
+        for (uint32_t i = 0; i < nout && k < 2; i++)
+            if (p->edges[out[i]].flags & EI_LABELLED)
+                lab[k++] = out[i];
+        uint8_t f0 = p->edges[lab[0]].flags, f1 = p->edges[lab[1]].flags;
+        const uint8_t cls = EI_YES | EI_NO | EI_ERROR;
+        if ((f0 & cls) == EI_YES && !(f1 & cls))
+            no_extra = lab[1];
+        else if ((f1 & cls) == EI_YES && !(f0 & cls))
+            no_extra = lab[0];
+        else if ((f0 & cls) == EI_NO && !(f1 & cls))
+            yes_extra = lab[1];
+        else if ((f1 & cls) == EI_NO && !(f0 & cls))
+            yes_extra = lab[0];
+    }
+    ni->ok.first = p->pool.len;
+    for (uint32_t i = 0; i < nout; i++)
+        if (((p->edges[out[i]].flags & EI_YES) || out[i] == yes_extra) && pool_push(p, out[i]))
+            return FZ_ENOMEM;
+    ni->ok.count = p->pool.len - ni->ok.first;
+    if (ni->ok.count == 0)
+        ni->ok = ni->def;
+    ni->no.first = p->pool.len;
+    for (uint32_t i = 0; i < nout; i++)
+        if (((p->edges[out[i]].flags & EI_NO) || out[i] == no_extra) && pool_push(p, out[i]))
+            return FZ_ENOMEM;
+    ni->no.count = p->pool.len - ni->no.first;
+    if (ni->no.count == 0)
+        ni->no = ni->def;
+    return FZ_OK;
+}
+
+/* Loop membership: heads, members and the innermost (fewest nodes, then
+ * first in file order) scope of each node. */
+static int plan_loops(fz_plan *p)
+{
+    const fz_graph *g = p->g;
+    for (uint32_t l = 0; l < p->nloops; l++) {
+        const fz_loop *gl = fz_graph_loop(g, l);
+        loop_info *li = &p->loops[l];
+        li->first = gl->node_count ? fz_graph_loop_node(g, gl, 0) : FZ_NONE;
+        li->bound = gl->bound;
+        li->size = gl->node_count;
+        li->cond = trim(fz_graph_text(g, gl->cond), gl->cond.len, &li->cond_len);
+    }
+    for (uint32_t n = 0; n < p->nnodes; n++) {
+        node_info *ni = &p->nodes[n];
+        ni->heads.first = p->pool.len;
+        for (uint32_t l = 0; l < p->nloops; l++)
+            if (p->loops[l].first == n && pool_push(p, l))
+                return FZ_ENOMEM;
+        ni->heads.count = p->pool.len - ni->heads.first;
+        ni->member.first = p->pool.len;
+        for (uint32_t l = 0; l < p->nloops; l++) {
+            const fz_loop *gl = fz_graph_loop(g, l);
+            for (uint32_t k = 0; k < gl->node_count; k++) {
+                if (fz_graph_loop_node(g, gl, k) != n)
+                    continue;
+                if (pool_push(p, l))
+                    return FZ_ENOMEM;
+                if (ni->loop == FZ_NONE || p->loops[l].size < p->loops[ni->loop].size)
+                    ni->loop = l;
+                break;
+            }
+        }
+        ni->member.count = p->pool.len - ni->member.first;
+    }
+    for (uint32_t i = 0; i < p->nedges; i++)
+        p->edges[i].dst_head = p->nodes[p->edges[i].dst].heads.count > 0;
+    return FZ_OK;
+}
+
+static int plan_starts(fz_plan *p, const fz_plan_opts *opts)
+{
+    const fz_graph *g = p->g;
+    uint32_t n = p->nnodes, k = 0;
+    if (opts && opts->start_nodes && opts->nstart) {
+        for (uint32_t i = 0; i < opts->nstart; i++)
+            if (opts->start_nodes[i] >= n)
+                return FZ_EINVAL;
+        p->starts = fz_malloc(p->alloc, (size_t)opts->nstart * sizeof(uint32_t));
+        if (!p->starts)
+            return FZ_ENOMEM;
+        memcpy(p->starts, opts->start_nodes, (size_t)opts->nstart * sizeof(uint32_t));
+        p->nstart = p->nstart_alloc = opts->nstart;
+        return FZ_OK;
+    }
+    p->starts = fz_malloc(p->alloc, (size_t)n * sizeof(uint32_t));
+    if (!p->starts)
+        return FZ_ENOMEM;
+    p->nstart_alloc = n;
+    /* Circles with no incoming edge. */
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t nin = 0;
+        fz_graph_in(g, i, &nin);
+        if (nin == 0 && fz_graph_node(g, i)->shape == FZ_SHAPE_CIRCLE)
+            p->starts[k++] = i;
+    }
+    /* Else every node with no incoming edge. */
+    if (k == 0) {
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t nin = 0;
+            fz_graph_in(g, i, &nin);
+            if (nin == 0)
+                p->starts[k++] = i;
+        }
+    }
+    /* Else the first node declared (lowest definition offset). */
+    if (k == 0) {
+        uint32_t best = 0;
+        for (uint32_t i = 1; i < n; i++) {
+            const fz_node *a = fz_graph_node(g, i), *b = fz_graph_node(g, best);
+            int ad = (a->flags & FZ_NODE_DEFINED) != 0, bd = (b->flags & FZ_NODE_DEFINED) != 0;
+            if ((ad && !bd) || (ad == bd && a->offset < b->offset))
+                best = i;
+        }
+        p->starts[k++] = best;
+    }
+    p->nstart = k;
+    return FZ_OK;
+}
+
+int fz_plan_new(const fz_graph *g, const fz_plan_opts *opts, const fz_alloc *alloc, fz_plan **out)
+{
+    *out = NULL;
+    if (!g || !g->finished || fz_graph_node_count(g) == 0)
+        return FZ_EINVAL;
+    fz_plan *p = fz_calloc(alloc, 1, sizeof(*p));
+    if (!p)
+        return FZ_ENOMEM;
+    int rc = FZ_ENOMEM;
+    p->alloc = alloc;
+    p->g = g;
+    p->nnodes = fz_graph_node_count(g);
+    p->nedges = fz_graph_edge_count(g);
+    p->nloops = fz_graph_loop_count(g);
+    p->max_steps = opts && opts->max_steps ? opts->max_steps : DEFAULT_MAX_STEPS;
+    fz_vec_init(&p->pool, sizeof(uint32_t), alloc);
+    p->nodes = fz_calloc(alloc, p->nnodes, sizeof(node_info));
+    p->edges = fz_calloc(alloc, p->nedges ? p->nedges : 1, sizeof(edge_info));
+    p->loops = fz_calloc(alloc, p->nloops ? p->nloops : 1, sizeof(loop_info));
+    p->policies = fz_calloc(alloc, p->nnodes, sizeof(fz_policy));
+    if (!p->nodes || !p->edges || !p->loops || !p->policies)
+        goto out;
+    for (uint32_t i = 0; i < p->nedges; i++) {
+        const fz_edge *ge = fz_graph_edge(g, i);
+        edge_info *ei = &p->edges[i];
+        ei->src = ge->src;
+        ei->dst = ge->dst;
+        if (ge->src >= p->nnodes || ge->dst >= p->nnodes) {
+            rc = FZ_EINVAL;
+            goto out;
+        }
+        ei->label = trim(fz_graph_text(g, ge->label), ge->label.len, &ei->label_len);
+        if ((ge->flags & FZ_EDGE_LABELLED) && ei->label_len > 0) {
+            ei->flags = EI_LABELLED;
+            switch (fz_words_class(ei->label, ei->label_len)) {
+            case FZ_WORD_YES:
+                ei->flags |= EI_YES;
+                break;
+            case FZ_WORD_NO:
+                ei->flags |= EI_NO;
+                break;
+            case FZ_WORD_ERROR:
+                ei->flags |= EI_ERROR;
+                break;
+            default:
+                break;
+            }
+        }
+    }
+    for (uint32_t n = 0; n < p->nnodes; n++)
+        if ((rc = plan_node(p, n)) != FZ_OK)
+            goto out;
+    if ((rc = plan_loops(p)) != FZ_OK)
+        goto out;
+    if ((rc = plan_starts(p, opts)) != FZ_OK)
+        goto out;
+    *out = p;
+    return FZ_OK;
+out:
+    fz_plan_free(p);
+    return rc;
+}
+
+void fz_plan_free(fz_plan *p)
+{
+    if (!p)
+        return;
+    const fz_alloc *a = p->alloc;
+    fz_free(a, p->nodes, (size_t)p->nnodes * sizeof(node_info));
+    fz_free(a, p->edges, (size_t)(p->nedges ? p->nedges : 1) * sizeof(edge_info));
+    fz_free(a, p->loops, (size_t)(p->nloops ? p->nloops : 1) * sizeof(loop_info));
+    fz_free(a, p->policies, (size_t)p->nnodes * sizeof(fz_policy));
+    fz_free(a, p->starts, (size_t)p->nstart_alloc * sizeof(uint32_t));
+    fz_vec_fini(&p->pool);
+    fz_free(a, p, sizeof(*p));
+}
+
+void fz_plan_set_policy(fz_plan *p, uint32_t node, const fz_policy *pol)
+{
+    if (node < p->nnodes && pol)
+        p->policies[node] = *pol;
+}
+
+const fz_policy *fz_plan_policy(const fz_plan *p, uint32_t node)
+{
+    return node < p->nnodes ? &p->policies[node] : NULL;
+}
+
+const fz_graph *fz_plan_graph(const fz_plan *p)
+{
+    return p->g;
+}
+
+const uint32_t *fz_plan_starts(const fz_plan *p, uint32_t *count)
+{
+    *count = p->nstart;
+    return p->starts;
+}
+
+uint32_t fz_plan_max_steps(const fz_plan *p)
+{
+    return p->max_steps;
+}
+
+/*==========================================================================
+ * Runs
+ *========================================================================*/
+
+enum { T_FREE = FZ__T_FREE, T_READY = FZ__T_READY, T_RUNNING = FZ__T_RUNNING };
+
+typedef fz__task_ent task_ent;
+typedef fz__end_ent end_ent;
+typedef fz__var_ent var_ent;
+
+enum {
+    FAIL_NONE = 0,
+    FAIL_ANSWER,   /* an action's no/error had nowhere to go */
+    FAIL_DECISION, /* a decision's answer matched no edge */
+    FAIL_LOOP,     /* a loop scope's bound was exceeded */
+    FAIL_STEPS,    /* the step limit */
+    FAIL_ABORT,    /* fz_engine_abort */
+};
+
+const fz_observer *fz__engine_observer(const fz_engine *e)
+{
+    return e->has_obs ? &e->obs : NULL;
+}
+
+int fz_engine_new(const fz_plan *p, const fz_alloc *alloc, fz_engine **out)
+{
+    *out = NULL;
+    fz_engine *e = fz_calloc(alloc, 1, sizeof(*e));
+    if (!e)
+        return FZ_ENOMEM;
+    e->p = p;
+    e->alloc = alloc;
+    e->state = FZ_RUN_IDLE;
+    e->fail_node = FZ_NONE;
+    e->tasks = fz_calloc(alloc, 16, sizeof(task_ent));
+    if (!e->tasks) {
+        fz_free(alloc, e, sizeof(*e));
+        return FZ_ENOMEM;
+    }
+    e->tmask = 15;
+    *out = e;
+    return FZ_OK;
+}
+
+void fz_engine_free(fz_engine *e)
+{
+    if (!e)
+        return;
+    const fz_alloc *a = e->alloc;
+    uint32_t nl = e->p->nloops;
+    fz_free(a, e->tasks, ((size_t)e->tmask + 1) * sizeof(task_ent));
+    fz_free(a, e->ends, (size_t)e->ends_cap * sizeof(end_ent));
+    fz_free(a, e->lcounts, (size_t)e->lcap * nl * sizeof(uint32_t));
+    fz_free(a, e->lfree, (size_t)e->lcap * sizeof(uint32_t));
+    fz_free(a, e->vars, (size_t)e->vars_cap * sizeof(var_ent));
+    fz_free(a, e->vbuf, e->vcap);
+    fz_free(a, e->out, e->out_cap);
+    fz_free(a, e->sort_tmp, (size_t)e->sort_cap * sizeof(uint32_t));
+    fz_free(a, e, sizeof(*e));
+}
+
+void fz_engine_set_observer(fz_engine *e, const fz_observer *obs)
+{
+    if (obs) {
+        e->obs = *obs;
+        e->has_obs = obs->on_start || obs->on_finish || obs->on_edge || obs->on_loop ||
+                     obs->on_token_end || obs->on_run_end;
+    } else {
+        memset(&e->obs, 0, sizeof(e->obs));
+        e->has_obs = 0;
+    }
+}
+
+/*--------------------------------------------------------------------------
+ * Capacity: every table grows before a step changes state, so that a failed
+ * allocation leaves the run exactly as it was (the caller may retry).
+ *------------------------------------------------------------------------*/
+
+static int grow_array(const fz_alloc *a, void **ptr, uint32_t *cap, uint32_t need, size_t elem)
+{
+    if (need <= *cap)
+        return FZ_OK;
+    uint32_t ncap = *cap ? *cap : 8;
+    while (ncap < need) {
+        if (ncap > UINT32_MAX / 2)
+            return FZ_ENOMEM;
+        ncap *= 2;
+    }
+    void *np = fz_realloc(a, *ptr, (size_t)*cap * elem, (size_t)ncap * elem);
+    if (!np)
+        return FZ_ENOMEM;
+    *ptr = np;
+    *cap = ncap;
+    return FZ_OK;
+}
+
+/* Makes sure ids next_id .. next_id+k-1 land on free entries. */
+static int tasks_reserve(fz_engine *e, uint32_t k)
+{
+    for (;;) {
+        int clash = 0;
+        for (uint32_t i = 0; i < k; i++) {
+            if (e->tasks[(e->next_id + i) & e->tmask].state != T_FREE) {
+                clash = 1;
+                break;
+            }
+        }
+        if (!clash)
+            return FZ_OK;
+        uint32_t cap = e->tmask + 1;
+        if (cap > UINT32_MAX / 2)
+            return FZ_ENOMEM;
+        uint32_t ncap = cap * 2;
+        task_ent *nt = fz_calloc(e->alloc, ncap, sizeof(task_ent));
+        if (!nt)
+            return FZ_ENOMEM;
+        for (uint32_t i = 0; i < cap; i++)
+            if (e->tasks[i].state != T_FREE)
+                nt[e->tasks[i].id & (ncap - 1)] = e->tasks[i];
+        fz_free(e->alloc, e->tasks, (size_t)cap * sizeof(task_ent));
+        e->tasks = nt;
+        e->tmask = ncap - 1;
+    }
+}
+
+static int slots_reserve(fz_engine *e, uint32_t k)
+{
+    uint32_t nl = e->p->nloops;
+    if (nl == 0 || e->lused + k <= e->lcap)
+        return FZ_OK;
+    uint32_t need = e->lused + k, ncap = e->lcap ? e->lcap : 8;
+    while (ncap < need)
+        ncap *= 2;
+    uint32_t *nc = fz_malloc(e->alloc, (size_t)ncap * nl * sizeof(uint32_t));
+    uint32_t *nf = fz_malloc(e->alloc, (size_t)ncap * sizeof(uint32_t));
+    if (!nc || !nf) {
+        fz_free(e->alloc, nc, (size_t)ncap * nl * sizeof(uint32_t));
+        fz_free(e->alloc, nf, (size_t)ncap * sizeof(uint32_t));
+        return FZ_ENOMEM;
+    }
+    if (e->lcap) {
+        memcpy(nc, e->lcounts, (size_t)e->lcap * nl * sizeof(uint32_t));
+        memcpy(nf, e->lfree, (size_t)e->lcap * sizeof(uint32_t));
+    }
+    fz_free(e->alloc, e->lcounts, (size_t)e->lcap * nl * sizeof(uint32_t));
+    fz_free(e->alloc, e->lfree, (size_t)e->lcap * sizeof(uint32_t));
+    e->lcounts = nc;
+    e->lfree = nf;
+    e->lcap = ncap;
+    return FZ_OK;
+}
+
+static uint32_t slot_alloc(fz_engine *e)
+{
+    uint32_t s = e->nfree ? e->lfree[--e->nfree] : e->lused++;
+    memset(&e->lcounts[(size_t)s * e->p->nloops], 0, e->p->nloops * sizeof(uint32_t));
+    return s;
+}
+
+static void slot_release(fz_engine *e, uint32_t s)
+{
+    if (s != FZ_NONE)
+        e->lfree[e->nfree++] = s;
+}
+
+/*--------------------------------------------------------------------------
+ * Run life cycle
+ *------------------------------------------------------------------------*/
+
+static void task_create(fz_engine *e, uint32_t node, uint32_t token, uint32_t attempt,
+                        uint64_t delay, uint32_t last_label, uint32_t lslot)
+{
+    uint32_t id = e->next_id++;
+    task_ent *t = &e->tasks[id & e->tmask];
+    t->id = id;
+    t->node = node;
+    t->token = token;
+    t->attempt = attempt;
+    t->delay_ns = delay;
+    t->last_label = last_label;
+    t->lslot = lslot;
+    t->state = T_READY;
+    e->live++;
+}
+
+static void run_end(fz_engine *e, fz_run_state st, uint64_t t_ns)
+{
+    e->state = st;
+    e->out_valid = 0;
+    if (e->has_obs && e->obs.on_run_end)
+        e->obs.on_run_end(e->obs.ud, st, fz_engine_outcome(e), t_ns);
+}
+
+static void copy_text(fz_engine *e, const char *s)
+{
+    e->fail_has_text = s != NULL;
+    if (s) {
+        size_t n = strlen(s);
+        if (n >= sizeof(e->fail_text))
+            n = sizeof(e->fail_text) - 1;
+        memcpy(e->fail_text, s, n);
+        e->fail_text[n] = '\0';
+    } else {
+        e->fail_text[0] = '\0';
+    }
+}
+
+static void run_fail(fz_engine *e, int kind, uint32_t node, uint64_t t_ns)
+{
+    e->fail_kind = (uint8_t)kind;
+    e->fail_node = node;
+    run_end(e, FZ_RUN_FAILED, t_ns);
+}
+
+int fz_engine_start(fz_engine *e)
+{
+    const fz_plan *p = e->p;
+    /* Drop whatever the previous run left (ready or in-flight tasks). */
+    if (e->live) {
+        memset(e->tasks, 0, ((size_t)e->tmask + 1) * sizeof(task_ent));
+    }
+    e->state = FZ_RUN_IDLE;
+    e->next_id = e->next_hand = 0;
+    e->live = e->in_flight = 0;
+    e->next_token = 0;
+    e->steps = 0;
+    e->nends = 0;
+    e->lused = e->nfree = 0;
+    e->nvars = 0;
+    e->vlen = 0;
+    e->fail_kind = FAIL_NONE;
+    e->fail_node = FZ_NONE;
+    e->fail_loop = FZ_NONE;
+    e->fail_has_text = 0;
+    e->out_valid = 0;
+    int rc = tasks_reserve(e, p->nstart);
+    if (!rc)
+        rc = slots_reserve(e, p->nstart);
+    if (rc)
+        return rc;
+    for (uint32_t i = 0; i < p->nstart; i++) {
+        uint32_t slot = p->nloops ? slot_alloc(e) : FZ_NONE;
+        task_create(e, p->starts[i], e->next_token++, 1, 0, FZ_NONE, slot);
+    }
+    e->state = FZ_RUN_RUNNING;
+    return FZ_OK;
+}
+
+int fz_engine_next(fz_engine *e, fz_task *out)
+{
+    return fz__engine_next(e, out);
+}
+
+/*--------------------------------------------------------------------------
+ * Routing
+ *------------------------------------------------------------------------*/
+
+/* The token moves from node `from` to the first node of every loop headed
+ * by `to`: from inside the scope it counts against the bound, from outside
+ * it starts the count again. Returns 0, or 1 when a bound was exceeded (the
+ * run has failed). */
+static int loop_enter(fz_engine *e, uint32_t from, uint32_t to, uint32_t token, uint32_t lslot,
+                      uint64_t t_ns)
+{
+    const fz_plan *p = e->p;
+    const node_info *dn = &p->nodes[to];
+    const node_info *sn = &p->nodes[from];
+    const uint32_t *pool = p->pool.data;
+    uint32_t *counts = &e->lcounts[(size_t)lslot * p->nloops];
+    for (uint32_t i = 0; i < dn->heads.count; i++) {
+        uint32_t l = pool[dn->heads.first + i];
+        int inside = 0;
+        for (uint32_t k = 0; k < sn->member.count; k++)
+            if (pool[sn->member.first + k] == l) {
+                inside = 1;
+                break;
+            }
+        if (!inside) {
+            counts[l] = 0;
+            continue;
+        }
+        if (counts[l] >= p->loops[l].bound) {
+            e->fail_loop = l;
+            e->fail_attempt = counts[l];
+            run_fail(e, FAIL_LOOP, from, t_ns);
+            return 1;
+        }
+        counts[l]++;
+        if (e->has_obs && e->obs.on_loop)
+            e->obs.on_loop(e->obs.ud, l, token, counts[l], t_ns);
+    }
+    return 0;
+}
+
+/* Sends the token along edges[0..n) (those whose label equals `match` when
+ * match is not NULL): the first keeps the token, each further one is a new
+ * token, in edge order. */
+static void take_edges(fz_engine *e, const task_ent *cur, const uint32_t *edges, uint32_t n,
+                       const char *match, uint32_t mlen, uint64_t t_ns)
+{
+    const fz_plan *p = e->p;
+    uint32_t k = 0;
+    uint32_t base_slot = cur->lslot;
+    for (uint32_t i = 0; i < n; i++) {
+        const edge_info *ei = &p->edges[edges[i]];
+        if (match && (ei->label_len != mlen || !equal_nocase(ei->label, match, mlen)))
+            continue;
+        uint32_t token = k == 0 ? cur->token : e->next_token++;
+        uint32_t slot = base_slot;
+        if (p->nloops && k > 0) {
+            slot = slot_alloc(e);
+            memcpy(&e->lcounts[(size_t)slot * p->nloops],
+                   &e->lcounts[(size_t)base_slot * p->nloops], p->nloops * sizeof(uint32_t));
+        }
+        k++;
+        if (e->has_obs && e->obs.on_edge)
+            e->obs.on_edge(e->obs.ud, edges[i], token, t_ns);
+        if (ei->dst_head && loop_enter(e, cur->node, ei->dst, token, slot, t_ns))
+            return;
+        task_create(e, ei->dst, token, 1, 0, (ei->flags & EI_LABELLED) ? edges[i] : cur->last_label,
+                    slot);
+    }
+}
+
+/* take_edges for the common case: one edge, the token goes on. */
+static inline void take_one(fz_engine *e, const task_ent *cur, uint32_t edge, uint64_t t_ns)
+{
+    const edge_info *ei = &e->p->edges[edge];
+    if (e->has_obs && e->obs.on_edge)
+        e->obs.on_edge(e->obs.ud, edge, cur->token, t_ns);
+    if (UNLIKELY(ei->dst_head) && loop_enter(e, cur->node, ei->dst, cur->token, cur->lslot, t_ns))
+        return;
+    task_create(e, ei->dst, cur->token, 1, 0, (ei->flags & EI_LABELLED) ? edge : cur->last_label,
+                cur->lslot);
+}
+
+/* The token's end at cur->node. */
+static void token_end(fz_engine *e, const task_ent *cur, uint64_t t_ns)
+{
+    end_ent *en = &e->ends[e->nends++];
+    en->node = cur->node;
+    en->edge = cur->last_label;
+    if (cur->lslot != FZ_NONE)
+        slot_release(e, cur->lslot);
+    if (e->has_obs && e->obs.on_token_end)
+        e->obs.on_token_end(e->obs.ud, cur->token, cur->node, t_ns);
+}
+
+/* No edge takes the answer: the loop scope sends the token back to its
+ * first node, else the run fails. */
+static void no_edge(fz_engine *e, const task_ent *cur, const fz_result *r, int kind, fz_answer a,
+                    uint64_t t_ns)
+{
+    const fz_plan *p = e->p;
+    const node_info *ni = &p->nodes[cur->node];
+    if (ni->loop != FZ_NONE && p->loops[ni->loop].first != FZ_NONE) {
+        uint32_t to = p->loops[ni->loop].first;
+        if (loop_enter(e, cur->node, to, cur->token, cur->lslot, t_ns))
+            return;
+        task_create(e, to, cur->token, 1, 0, cur->last_label, cur->lslot);
+        return;
+    }
+    e->fail_answer = (uint8_t)a;
+    e->fail_attempt = cur->attempt;
+    if (kind == FAIL_DECISION)
+        copy_text(e, r->outcome);
+    else
+        copy_text(e, r->reason);
+    run_fail(e, kind, cur->node, t_ns);
+}
+
+static uint64_t backoff_delay(const fz_policy *pol, uint32_t attempt)
+{
+    uint64_t d = pol->backoff_ns;
+    if (pol->exponential) {
+        for (uint32_t i = 1; i < attempt && d; i++) {
+            if (d > UINT64_MAX / 2) {
+                d = UINT64_MAX;
+                break;
+            }
+            d *= 2;
+            if (pol->backoff_max_ns && d >= pol->backoff_max_ns)
+                break;
+        }
+    }
+    if (pol->backoff_max_ns && d > pol->backoff_max_ns)
+        d = pol->backoff_max_ns;
+    return d;
+}
+
+static void route(fz_engine *e, const task_ent *cur, const fz_result *r, uint64_t t_ns)
+{
+    const fz_plan *p = e->p;
+    const node_info *ni = &p->nodes[cur->node];
+    const uint32_t *pool = p->pool.data;
+    fz_answer a = r->answer;
+    if (a == FZ_ANSWER_OK || a == FZ_ANSWER_NO) {
+        if (r->outcome && ni->out.count) {
+            uint32_t olen;
+            const char *o = trim(r->outcome, strlen(r->outcome), &olen);
+            const uint32_t *out = pool + ni->out.first;
+            for (uint32_t i = 0; i < ni->out.count; i++) {
+                const edge_info *ei = &p->edges[out[i]];
+                if (ei->label_len == olen && equal_nocase(ei->label, o, olen)) {
+                    take_edges(e, cur, out, ni->out.count, o, olen, t_ns);
+                    return;
+                }
+            }
+            if (ni->decision) {
+                fz_word_class wc = fz_words_class(o, olen);
+                if (wc == FZ_WORD_YES) {
+                    a = FZ_ANSWER_OK;
+                } else if (wc == FZ_WORD_NO) {
+                    a = FZ_ANSWER_NO;
+                } else {
+                    if (ni->def.count)
+                        take_edges(e, cur, pool + ni->def.first, ni->def.count, NULL, 0, t_ns);
+                    else
+                        no_edge(e, cur, r, FAIL_DECISION, a, t_ns);
+                    return;
+                }
+            }
+        }
+        span32 s = a == FZ_ANSWER_OK ? ni->ok : ni->no;
+        if (s.count == 1) {
+            take_one(e, cur, pool[s.first], t_ns);
+        } else if (s.count) {
+            take_edges(e, cur, pool + s.first, s.count, NULL, 0, t_ns);
+        } else if (a == FZ_ANSWER_OK && ni->ok_ends) {
+            token_end(e, cur, t_ns);
+        } else {
+            no_edge(e, cur, r, ni->decision && ni->out.count ? FAIL_DECISION : FAIL_ANSWER, a,
+                    t_ns);
+        }
+        return;
+    }
+    /* An error or a timeout: error edges, else retries, else loop scope. */
+    if (ni->err.count) {
+        take_edges(e, cur, pool + ni->err.first, ni->err.count, NULL, 0, t_ns);
+        return;
+    }
+    const fz_policy *pol = &p->policies[cur->node];
+    if (cur->attempt <= pol->retries) {
+        task_create(e, cur->node, cur->token, cur->attempt + 1, backoff_delay(pol, cur->attempt),
+                    cur->last_label, cur->lslot);
+        return;
+    }
+    no_edge(e, cur, r, FAIL_ANSWER, a, t_ns);
+}
+
+static int vars_reserve(fz_engine *e, const fz_kv *kv, uint32_t n);
+static void vars_apply(fz_engine *e, const fz_kv *kv, uint32_t n);
+
+/* Whether ids next_id .. next_id+k-1 land on free entries. */
+static inline int tasks_fit(const fz_engine *e, uint32_t k)
+{
+    if (k == 1)
+        return e->tasks[e->next_id & e->tmask].state == T_FREE;
+    for (uint32_t i = 0; i < k; i++)
+        if (e->tasks[(e->next_id + i) & e->tmask].state != T_FREE)
+            return 0;
+    return 1;
+}
+
+/* Grows every table a step may need before the step changes anything. */
+static int complete_reserve(fz_engine *e, const node_info *ni, const fz_result *r)
+{
+    int rc = FZ_OK;
+    if (r->nvars && r->vars && (rc = vars_reserve(e, r->vars, r->nvars)) != FZ_OK)
+        return rc;
+    if ((rc = grow_array(e->alloc, (void **)&e->ends, &e->ends_cap, e->nends + 1,
+                         sizeof(end_ent))) != FZ_OK)
+        return rc;
+    if ((rc = slots_reserve(e, ni->max_succ)) != FZ_OK)
+        return rc;
+    return tasks_reserve(e, ni->max_succ);
+}
+
+int fz_engine_complete(fz_engine *e, uint32_t task_id, const fz_result *r, uint64_t t_ns)
+{
+    if (e->state == FZ_RUN_IDLE)
+        return FZ_ESTATE;
+    task_ent *te = &e->tasks[task_id & e->tmask];
+    if (task_id >= e->next_id || te->id != task_id || te->state != T_RUNNING)
+        return FZ_EINVAL;
+    if (e->state != FZ_RUN_RUNNING)
+        return FZ_EFINISHED;
+    if (!r)
+        return FZ_EINVAL;
+    const fz_plan *p = e->p;
+    const node_info *ni = &p->nodes[te->node];
+    if (UNLIKELY(r->nvars || e->nends >= e->ends_cap ||
+                 (p->nloops && e->lused + ni->max_succ > e->lcap) || !tasks_fit(e, ni->max_succ))) {
+        int rc = complete_reserve(e, ni, r);
+        if (rc)
+            return rc;
+        te = &e->tasks[task_id & e->tmask];
+    }
+    /* The entry is freed but read on by route(): tasks_fit() checked that no
+     * task this step creates lands on it. */
+    const task_ent *cur = te;
+    te->state = T_FREE;
+    e->live--;
+    e->in_flight--;
+    e->steps++;
+    if (e->has_obs && e->obs.on_finish) {
+        fz_task t = {cur->id, cur->node, cur->token, cur->attempt, cur->delay_ns};
+        e->obs.on_finish(e->obs.ud, &t, r, t_ns);
+    }
+    if (r->nvars && r->vars)
+        vars_apply(e, r->vars, r->nvars);
+    route(e, cur, r, t_ns);
+    if (e->state == FZ_RUN_RUNNING) {
+        if (e->live == 0)
+            run_end(e, FZ_RUN_COMPLETED, t_ns);
+        else if (e->steps >= p->max_steps)
+            run_fail(e, FAIL_STEPS, cur->node, t_ns);
+    }
+    return FZ_OK;
+}
+
+void fz_engine_abort(fz_engine *e, const char *reason, uint64_t t_ns)
+{
+    if (e->state != FZ_RUN_RUNNING)
+        return;
+    /* Name the oldest task still running, else the oldest ready one. */
+    uint32_t best = FZ_NONE, best_ready = FZ_NONE, node = FZ_NONE, node_ready = FZ_NONE;
+    for (uint32_t i = 0; i <= e->tmask; i++) {
+        const task_ent *t = &e->tasks[i];
+        if (t->state == T_RUNNING && (best == FZ_NONE || t->id < best)) {
+            best = t->id;
+            node = t->node;
+        } else if (t->state == T_READY && (best_ready == FZ_NONE || t->id < best_ready)) {
+            best_ready = t->id;
+            node_ready = t->node;
+        }
+    }
+    copy_text(e, reason ? reason : "aborted");
+    run_fail(e, FAIL_ABORT, node != FZ_NONE ? node : node_ready, t_ns);
+}
+
+fz_run_state fz_engine_state(const fz_engine *e)
+{
+    return e->state;
+}
+
+uint32_t fz_engine_in_flight(const fz_engine *e)
+{
+    return e->in_flight;
+}
+
+uint32_t fz_engine_steps(const fz_engine *e)
+{
+    return e->steps;
+}
+
+uint32_t fz_engine_failed_node(const fz_engine *e)
+{
+    return e->state == FZ_RUN_FAILED ? e->fail_node : FZ_NONE;
+}
+
+/*==========================================================================
+ * Outcome text (built on first request, in a buffer the engine keeps)
+ *========================================================================*/
+
+static int out_put(fz_engine *e, const char *s, size_t n)
+{
+    if (e->out_len + n + 1 > e->out_cap) {
+        size_t ncap = e->out_cap ? e->out_cap : 128;
+        while (ncap < e->out_len + n + 1)
+            ncap *= 2;
+        char *nb = fz_realloc(e->alloc, e->out, e->out_cap, ncap);
+        if (!nb)
+            return FZ_ENOMEM;
+        e->out = nb;
+        e->out_cap = ncap;
+    }
+    memcpy(e->out + e->out_len, s, n);
+    e->out_len += n;
+    e->out[e->out_len] = '\0';
+    return FZ_OK;
+}
+
+static int out_str(fz_engine *e, const char *s)
+{
+    return out_put(e, s, strlen(s));
+}
+
+static int out_num(fz_engine *e, unsigned long v)
+{
+    char buf[24];
+    int n = snprintf(buf, sizeof(buf), "%lu", v);
+    return out_put(e, buf, n > 0 ? (size_t)n : 0);
+}
+
+static int out_end(fz_engine *e, const end_ent *en)
+{
+    const fz_plan *p = e->p;
+    const node_info *ni = &p->nodes[en->node];
+    int rc = out_put(e, ni->label, ni->label_len);
+    if (!rc && en->edge != FZ_NONE) {
+        const edge_info *ei = &p->edges[en->edge];
+        rc = out_put(e, " via ", 5);
+        if (!rc)
+            rc = out_put(e, ei->label, ei->label_len);
+    }
+    return rc;
+}
+
+static const char *answer_word(uint8_t a)
+{
+    switch (a) {
+    case FZ_ANSWER_OK:
+        return "yes";
+    case FZ_ANSWER_NO:
+        return "no";
+    case FZ_ANSWER_TIMEOUT:
+        return "timeout";
+    default:
+        return "error";
+    }
+}
+
+static int build_failure(fz_engine *e)
+{
+    const fz_plan *p = e->p;
+    int rc;
+    if (e->fail_node != FZ_NONE) {
+        const node_info *ni = &p->nodes[e->fail_node];
+        rc = out_str(e, "failed at ");
+        if (!rc)
+            rc = out_put(e, ni->label, ni->label_len);
+        if (!rc)
+            rc = out_str(e, ": ");
+    } else {
+        rc = out_str(e, "failed: ");
+    }
+    if (rc)
+        return rc;
+    switch (e->fail_kind) {
+    case FAIL_ANSWER:
+        if (e->fail_answer == FZ_ANSWER_NO) {
+            rc = out_str(e, "answered no, and no error edge or loop takes it");
+            break;
+        }
+        rc = out_str(e, e->fail_answer == FZ_ANSWER_TIMEOUT ? "timed out" : "error");
+        if (!rc && e->fail_attempt > 1) {
+            rc = out_str(e, " after ");
+            if (!rc)
+                rc = out_num(e, e->fail_attempt);
+            if (!rc)
+                rc = out_str(e, " attempts");
+        }
+        if (!rc && e->fail_has_text && e->fail_text[0]) {
+            rc = out_str(e, ": ");
+            if (!rc)
+                rc = out_str(e, e->fail_text);
+        }
+        break;
+    case FAIL_DECISION: {
+        const node_info *ni = &p->nodes[e->fail_node];
+        rc = out_str(e, "answer ");
+        if (!rc && e->fail_has_text) {
+            rc = out_str(e, "\"");
+            if (!rc)
+                rc = out_str(e, e->fail_text);
+            if (!rc)
+                rc = out_str(e, "\"");
+        } else if (!rc) {
+            rc = out_str(e, answer_word(e->fail_answer));
+        }
+        if (!rc)
+            rc = out_str(e, " matches no outgoing edge; it offers ");
+        uint32_t shown = 0;
+        const uint32_t *pool = p->pool.data;
+        for (uint32_t i = 0; !rc && i < ni->out.count; i++) {
+            const edge_info *ei = &p->edges[pool[ni->out.first + i]];
+            if (!(ei->flags & EI_LABELLED))
+                continue;
+            rc = out_str(e, shown++ ? ", \"" : "\"");
+            if (!rc)
+                rc = out_put(e, ei->label, ei->label_len);
+            if (!rc)
+                rc = out_str(e, "\"");
+        }
+        if (!rc && shown == 0)
+            rc = out_str(e, "no labelled edge");
+        break;
+    }
+    case FAIL_LOOP: {
+        const loop_info *li = &p->loops[e->fail_loop];
+        rc = out_str(e, "loop [");
+        if (!rc)
+            rc = out_put(e, li->cond, li->cond_len);
+        if (!rc)
+            rc = out_str(e, "] exceeded its bound of ");
+        if (!rc)
+            rc = out_num(e, li->bound);
+        break;
+    }
+    case FAIL_STEPS:
+        rc = out_str(e, "step limit of ");
+        if (!rc)
+            rc = out_num(e, p->max_steps);
+        if (!rc)
+            rc = out_str(e, " steps reached");
+        break;
+    default:
+        rc = out_str(e, e->fail_has_text ? e->fail_text : "aborted");
+        break;
+    }
+    return rc;
+}
+
+/* Merge sort of end indices by their text (stable; n is small). */
+static int end_cmp(fz_engine *e, uint32_t a, uint32_t b)
+{
+    const fz_plan *p = e->p;
+    const end_ent *x = &e->ends[a], *y = &e->ends[b];
+    const node_info *nx = &p->nodes[x->node], *ny = &p->nodes[y->node];
+    /* Compare "<label> via <edge>" piecewise without building it. */
+    const char *xs[3] = {nx->label, x->edge != FZ_NONE ? " via " : "",
+                         x->edge != FZ_NONE ? p->edges[x->edge].label : ""};
+    uint32_t xl[3] = {nx->label_len, x->edge != FZ_NONE ? 5u : 0u,
+                      x->edge != FZ_NONE ? p->edges[x->edge].label_len : 0u};
+    const char *ys[3] = {ny->label, y->edge != FZ_NONE ? " via " : "",
+                         y->edge != FZ_NONE ? p->edges[y->edge].label : ""};
+    uint32_t yl[3] = {ny->label_len, y->edge != FZ_NONE ? 5u : 0u,
+                      y->edge != FZ_NONE ? p->edges[y->edge].label_len : 0u};
+    uint32_t xi = 0, xo = 0, yi = 0, yo = 0;
+    for (;;) {
+        while (xi < 3 && xo == xl[xi]) {
+            xi++;
+            xo = 0;
+        }
+        while (yi < 3 && yo == yl[yi]) {
+            yi++;
+            yo = 0;
+        }
+        if (xi == 3 || yi == 3)
+            return xi == 3 ? (yi == 3 ? 0 : -1) : 1;
+        unsigned char cx = (unsigned char)xs[xi][xo++], cy = (unsigned char)ys[yi][yo++];
+        if (cx != cy)
+            return cx < cy ? -1 : 1;
+    }
+}
+
+static void end_sort(fz_engine *e, uint32_t *idx, uint32_t *tmp, uint32_t n)
+{
+    for (uint32_t width = 1; width < n; width *= 2) {
+        for (uint32_t lo = 0; lo < n; lo += 2 * width) {
+            uint32_t mid = lo + width < n ? lo + width : n;
+            uint32_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+            uint32_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                tmp[k++] = end_cmp(e, idx[j], idx[i]) < 0 ? idx[j++] : idx[i++];
+            while (i < mid)
+                tmp[k++] = idx[i++];
+            while (j < hi)
+                tmp[k++] = idx[j++];
+        }
+        memcpy(idx, tmp, n * sizeof(uint32_t));
+    }
+}
+
+static int build_completed(fz_engine *e)
+{
+    if (e->nends == 1)
+        return out_end(e, &e->ends[0]);
+    int rc =
+        grow_array(e->alloc, (void **)&e->sort_tmp, &e->sort_cap, 2 * e->nends, sizeof(uint32_t));
+    if (rc)
+        return rc;
+    uint32_t *idx = e->sort_tmp, *tmp = e->sort_tmp + e->nends;
+    for (uint32_t i = 0; i < e->nends; i++)
+        idx[i] = i;
+    end_sort(e, idx, tmp, e->nends);
+    for (uint32_t i = 0; !rc && i < e->nends; i++) {
+        if (i)
+            rc = out_put(e, " + ", 3);
+        if (!rc)
+            rc = out_end(e, &e->ends[idx[i]]);
+    }
+    return rc;
+}
+
+const char *fz_engine_outcome(const fz_engine *ce)
+{
+    fz_engine *e = (fz_engine *)ce; /* the cache is not observable state */
+    if (e->state != FZ_RUN_COMPLETED && e->state != FZ_RUN_FAILED)
+        return "";
+    if (e->out_valid)
+        return e->out;
+    e->out_len = 0;
+    int rc = e->state == FZ_RUN_FAILED ? build_failure(e) : build_completed(e);
+    if (rc)
+        return e->state == FZ_RUN_FAILED ? "failed (out of memory)" : "completed (out of memory)";
+    if (!e->out)
+        return "";
+    e->out_valid = 1;
+    return e->out;
+}
+
+/*==========================================================================
+ * Variables
+ *========================================================================*/
+
+static const char *vkey(const fz_engine *e, const var_ent *v)
+{
+    return e->vbuf + v->koff;
+}
+
+static uint32_t var_find(const fz_engine *e, const char *key, size_t klen)
+{
+    for (uint32_t i = 0; i < e->nvars; i++) {
+        const var_ent *v = &e->vars[i];
+        if (v->klen == klen && memcmp(vkey(e, v), key, klen) == 0)
+            return i;
+    }
+    return FZ_NONE;
+}
+
+/* Room for one more variable of klen + vlen bytes. */
+static int var_reserve(fz_engine *e, uint32_t nvars, size_t bytes)
+{
+    int rc =
+        grow_array(e->alloc, (void **)&e->vars, &e->vars_cap, e->nvars + nvars, sizeof(var_ent));
+    if (rc)
+        return rc;
+    if (bytes > UINT32_MAX - e->vlen)
+        return FZ_ENOMEM;
+    return grow_array(e->alloc, (void **)&e->vbuf, &e->vcap, e->vlen + (uint32_t)bytes, 1);
+}
+
+/* Stores key=value, assuming var_reserve made room. */
+static void var_store(fz_engine *e, const char *key, const char *value)
+{
+    size_t klen = strlen(key), vlen = strlen(value);
+    uint32_t i = var_find(e, key, klen);
+    var_ent *v;
+    if (i != FZ_NONE) {
+        v = &e->vars[i];
+        if (vlen <= v->vcap) {
+            memcpy(e->vbuf + v->voff, value, vlen + 1);
+            v->vlen = (uint32_t)vlen;
+            return;
+        }
+    } else {
+        v = &e->vars[e->nvars++];
+        v->koff = e->vlen;
+        v->klen = (uint32_t)klen;
+        memcpy(e->vbuf + e->vlen, key, klen + 1);
+        e->vlen += (uint32_t)klen + 1;
+    }
+    v->voff = e->vlen;
+    v->vlen = v->vcap = (uint32_t)vlen;
+    memcpy(e->vbuf + e->vlen, value, vlen + 1);
+    e->vlen += (uint32_t)vlen + 1;
+}
+
+/* Makes room for every variable of a result, so that applying it cannot
+ * fail half-way. */
+static int vars_reserve(fz_engine *e, const fz_kv *kv, uint32_t n)
+{
+    size_t bytes = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (kv[i].key && kv[i].value)
+            bytes += strlen(kv[i].key) + strlen(kv[i].value) + 2;
+    return var_reserve(e, n, bytes);
+}
+
+static void vars_apply(fz_engine *e, const fz_kv *kv, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (kv[i].key && kv[i].value)
+            var_store(e, kv[i].key, kv[i].value);
+}
+
+int fz_engine_set_var(fz_engine *e, const char *key, const char *value)
+{
+    if (!key || !value)
+        return FZ_EINVAL;
+    int rc = var_reserve(e, 1, strlen(key) + strlen(value) + 2);
+    if (rc)
+        return rc;
+    var_store(e, key, value);
+    return FZ_OK;
+}
+
+const char *fz_engine_get_var(const fz_engine *e, const char *key)
+{
+    uint32_t i = var_find(e, key, strlen(key));
+    return i == FZ_NONE ? NULL : e->vbuf + e->vars[i].voff;
+}
+
+uint32_t fz_engine_var_count(const fz_engine *e)
+{
+    return e->nvars;
+}
+
+fz_kv fz_engine_var_at(const fz_engine *e, uint32_t i)
+{
+    fz_kv kv = {NULL, NULL};
+    if (i < e->nvars) {
+        kv.key = vkey(e, &e->vars[i]);
+        kv.value = e->vbuf + e->vars[i].voff;
+    }
+    return kv;
+}

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * journal.h - the durable record of real runs, in one SQLite file.
+ *
+ * Every run, every step's start and finish (answer, outcome, exit status,
+ * output, variables set) and every answer given to an approval gate is a row
+ * committed before the engine acts on it (WAL, synchronous=FULL): a run whose
+ * process died is continued by replaying its finished steps into a fresh
+ * engine over the same plan (task ids are deterministic), then dispatching
+ * what was left. docs/internals/journal.md describes the schema.
+ */
+#ifndef FZ_ENGINE_JOURNAL_H
+#define FZ_ENGINE_JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/alloc.h"
+#include "engine/engine.h"
+#include "parser/graph.h"
+
+typedef struct fz_journal fz_journal;
+
+/* Where `flowzap` keeps its journal when neither --db nor $FLOWZAP_DB says. */
+#define FZ_JOURNAL_DEFAULT_PATH ".flowzap/runs.db"
+
+/* The hex SHA-256 of a workflow or bindings file (64 digits and a NUL). */
+#define FZ_JOURNAL_HASH_LEN 65
+
+/* How hard a commit waits for the disk. FULL (the default) fsyncs the WAL at
+ * every step boundary, so a power loss keeps every acknowledged step; NORMAL
+ * survives a killed process but not a power loss, and is faster. */
+typedef enum fz_journal_sync {
+    FZ_JOURNAL_SYNC_FULL = 0,
+    FZ_JOURNAL_SYNC_NORMAL = 1,
+} fz_journal_sync;
+
+/* Opens (creating file and schema when missing) the journal at path, in WAL
+ * mode with a 10 s busy timeout so that several processes (a run and
+ * `flowzap signal`) share it. Caller frees with fz_journal_free(). Returns 0,
+ * FZ_EDB (the reason is in fz_journal_errmsg of *out, which is then set), or
+ * FZ_ENOMEM. */
+int fz_journal_open(const char *path, fz_journal_sync sync, const fz_alloc *alloc,
+                    fz_journal **out);
+void fz_journal_free(fz_journal *j);
+
+/* The last error's text (SQLite's message or a consistency message). */
+const char *fz_journal_errmsg(const fz_journal *j);
+
+/* Writes the hex SHA-256 of len bytes into hex. */
+void fz_journal_hash(const void *p, size_t len, char hex[FZ_JOURNAL_HASH_LEN]);
+
+/*==========================================================================
+ * Runs
+ *========================================================================*/
+
+/* Run states as stored: running (or its process died), completed, failed,
+ * interrupted (Ctrl-C). Only running and interrupted runs can be resumed. */
+#define FZ_JOURNAL_RUNNING "running"
+#define FZ_JOURNAL_COMPLETED "completed"
+#define FZ_JOURNAL_FAILED "failed"
+#define FZ_JOURNAL_INTERRUPTED "interrupted"
+
+/* One run. Strings are borrowed: from the caller for fz_journal_run_add, from
+ * the journal (valid until the next call on it) for the getters. */
+typedef struct fz_journal_run {
+    int64_t id;
+    const char *workflow;      /* path of the workflow file (absolute) */
+    const char *workflow_hash; /* hex SHA-256 of its bytes */
+    const char *bindings;      /* path of the bindings file, or NULL */
+    const char *bindings_hash; /* hex SHA-256 of its bytes, or NULL */
+    const char *args;          /* JSON array: the run's options, for resume */
+    const char *cwd;           /* directory the run started in */
+    const char *vars;          /* JSON object: the run's variables */
+    const char *state;         /* FZ_JOURNAL_RUNNING... */
+    const char *outcome;       /* the engine's outcome text, or NULL */
+    const char *created_at;    /* UTC, ISO 8601 with milliseconds */
+    const char *updated_at;
+    const char *finished_at; /* NULL while running */
+    int64_t pid;             /* process running (or that last ran) it */
+    uint32_t resumes;        /* times it was resumed */
+    uint32_t steps;          /* finished steps (getters only) */
+    uint32_t in_flight;      /* started, not finished steps (getters only) */
+} fz_journal_run;
+
+/* Records a new run in state running for this process; *id receives its id.
+ * workflow, workflow_hash and args are required; the rest may be NULL. */
+int fz_journal_run_add(fz_journal *j, const fz_journal_run *run, int64_t *id);
+
+/* Reads run id into *out. Returns 0, FZ_ENOENT, or FZ_EDB. */
+int fz_journal_run_get(fz_journal *j, int64_t id, fz_journal_run *out);
+
+/* Calls fn for the most recent runs first (at most limit, 0: all); stops
+ * early when fn returns nonzero. Returns 0 or FZ_EDB. */
+typedef int (*fz_journal_run_fn)(void *ud, const fz_journal_run *run);
+int fz_journal_run_list(fz_journal *j, uint32_t limit, fz_journal_run_fn fn, void *ud);
+
+/* Marks run id as taken over by this process for a resume: state running,
+ * pid = getpid(), resumes + 1. Returns 0, FZ_ENOENT, FZ_EFINISHED when the
+ * run is completed or failed, or FZ_EDB. */
+int fz_journal_run_claim(fz_journal *j, int64_t id);
+
+/* Sets the state (and outcome, vars when not NULL) of run id; a state other
+ * than running also sets finished_at. Returns 0 or FZ_EDB. */
+int fz_journal_run_set_state(fz_journal *j, int64_t id, const char *state, const char *outcome,
+                             const char *vars);
+
+/*==========================================================================
+ * Steps
+ *========================================================================*/
+
+/* One step (one task of the engine) as recorded. Strings and output are
+ * borrowed for the duration of the callback. */
+typedef struct fz_journal_step {
+    uint32_t task;
+    uint32_t node_index; /* index in the graph */
+    const char *node;    /* node id, such as "n3" */
+    const char *label;
+    const char *lane; /* lane id, or NULL */
+    uint32_t token;
+    uint32_t attempt; /* the attempt handlers saw (FZ_ATTEMPT) */
+    uint32_t starts;  /* times it was started (2 after an in-flight restart) */
+    int finished;
+    uint32_t seq; /* finish order within the run, 1.. (0: not finished) */
+    fz_answer answer;
+    const char *outcome; /* explicit outcome, or NULL */
+    const char *reason;  /* error text, or NULL */
+    int has_exit_code;
+    int exit_code;
+    const char *out;
+    size_t out_len;
+    const char *err;
+    size_t err_len;
+    const char *vars; /* JSON object of the variables the step set */
+    const char *started_at;
+    const char *finished_at;
+    int64_t duration_ns; /* -1 when unknown */
+} fz_journal_step;
+
+typedef int (*fz_journal_step_fn)(void *ud, const fz_journal_step *step);
+
+/* Calls fn for each step of run id in task order, or in finish order
+ * (unfinished steps left out) when by_finish; stops when fn returns
+ * nonzero. Returns 0 or FZ_EDB. */
+int fz_journal_step_list(fz_journal *j, int64_t id, int by_finish, fz_journal_step_fn fn, void *ud);
+
+/*==========================================================================
+ * Signals (the approval gate)
+ *========================================================================*/
+
+/* Records an answer ("yes" or "no") for node (its id) of run id, as
+ * `flowzap signal` does from its own process. Returns 0, FZ_EINVAL for
+ * another answer, or FZ_EDB. */
+int fz_journal_signal_add(fz_journal *j, int64_t id, const char *node, const char *answer);
+
+/* Takes the oldest answer for node of run id not yet taken, for task (the
+ * approval step asking). The answer a task took before the process died is
+ * given to it again. *answer receives "yes" or "no". Returns 1 when an
+ * answer was taken, 0 when none is waiting, or FZ_EDB. */
+int fz_journal_signal_take(fz_journal *j, int64_t id, const char *node, uint32_t task,
+                           const char **answer);
+
+/* One answer as recorded; strings borrowed for the callback. */
+typedef struct fz_journal_signal {
+    const char *node;
+    const char *answer;     /* "yes" or "no" */
+    const char *created_at; /* when `flowzap signal` gave it */
+    int taken;              /* a gate took it ... */
+    uint32_t taken_task;    /* ... this task */
+    const char *taken_at;
+} fz_journal_signal;
+
+typedef int (*fz_journal_signal_fn)(void *ud, const fz_journal_signal *sig);
+
+/* Calls fn for each answer given to run id, oldest first; stops when fn
+ * returns nonzero. Returns 0 or FZ_EDB. */
+int fz_journal_signal_list(fz_journal *j, int64_t id, fz_journal_signal_fn fn, void *ud);
+
+/*==========================================================================
+ * Recording a run, resuming a run
+ *========================================================================*/
+
+typedef struct fz_journal_recorder fz_journal_recorder;
+
+/* Creates a recorder of run id over g and e: its observer commits a step
+ * row on start (before the handler starts) and on finish (before the engine
+ * routes the result), and the run's state, outcome and variables at the end;
+ * every callback is then passed on to next (may be NULL), such as a
+ * progress log. Caller frees with fz_journal_recorder_free(). */
+int fz_journal_recorder_new(fz_journal *j, int64_t id, const fz_graph *g, fz_engine *e,
+                            const fz_observer *next, fz_journal_recorder **out);
+void fz_journal_recorder_free(fz_journal_recorder *r);
+
+/* The observer to install with fz_engine_set_observer(). */
+const fz_observer *fz_journal_recorder_observer(fz_journal_recorder *r);
+
+/* The first error a callback met writing (0: none). A run whose journal
+ * failed cannot be resumed safely; the message is in fz_journal_errmsg. */
+int fz_journal_recorder_status(const fz_journal_recorder *r);
+
+/* The tasks a resumed run must dispatch itself. */
+typedef struct fz_journal_resume {
+    fz_task *tasks; /* ready tasks taken from the engine, in id order */
+    uint32_t ntasks;
+    uint32_t cap;
+    uint32_t replayed;  /* finished steps fed to the engine */
+    uint32_t restarted; /* tasks that were in flight and run again */
+    const fz_alloc *alloc;
+} fz_journal_resume;
+
+/* Feeds the finished steps of run id, in the order they finished, to e
+ * (started with fz_engine_start and the run's initial variables, with no
+ * observer installed, so nothing is reported twice). Each recorded task id
+ * must be the one the engine hands out for it, with the same node, token
+ * and attempt; if not the journal does not belong to this plan and
+ * FZ_ECHANGED is returned. Then takes every ready task into res->tasks;
+ * a task that was started and never finished gets its attempt raised by
+ * the number of times it was started. Dispatch res->tasks (after
+ * installing the recorder) before fz_engine_drive(). Caller frees with
+ * fz_journal_resume_fini(). Returns 0, FZ_ECHANGED, FZ_EDB or FZ_ENOMEM. */
+int fz_journal_replay(fz_journal *j, int64_t id, fz_engine *e, const fz_alloc *alloc,
+                      fz_journal_resume *res);
+void fz_journal_resume_fini(fz_journal_resume *res);
+
+/* The answer's name as stored: "ok", "no", "error", "timeout". */
+const char *fz_journal_answer_name(fz_answer a);
+
+#endif

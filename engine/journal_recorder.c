@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * journal_recorder.c - the journal's side of a run (engine/journal.h): an
+ * observer that commits each step's start before its handler starts and its
+ * finish before the engine routes it, and the replay that rebuilds a dead
+ * run's engine from its finished steps. Costs: one autocommit (one fsync
+ * with synchronous=FULL) per step start and per step finish.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/status.h"
+#include "core/vec.h"
+#include "engine/journal_int.h"
+
+/*==========================================================================
+ * The recorder: an fz_observer that writes steps
+ *========================================================================*/
+
+struct fz_journal_recorder {
+    fz_journal *j;
+    int64_t run;
+    const fz_graph *g;
+    fz_engine *e;
+    fz_observer obs;
+    fz_observer next;
+    int status;
+    uint32_t seq;    /* last finish sequence number written */
+    fz_vec start_ns; /* uint64_t per task id: backend clock at start, +1 (0: unknown) */
+};
+
+static void rec_fail(fz_journal_recorder *r, int status)
+{
+    if (!r->status)
+        r->status = status;
+}
+
+/* Binds run, task, node index, node id, label, lane, token, attempt (?1..?8). */
+static void bind_task(fz_journal_recorder *r, sqlite3_stmt *st, const fz_task *t)
+{
+    const fz_graph *g = r->g;
+    sqlite3_bind_int64(st, 1, r->run);
+    sqlite3_bind_int64(st, 2, t->id);
+    sqlite3_bind_int64(st, 3, t->node);
+    if (t->node < g->nodes.len) {
+        const fz_node *n = &FZ_VEC_AT(&g->nodes, fz_node, t->node);
+        sqlite3_bind_text(st, 4, g->src ? fz_graph_text(g, n->id) : "", (int)n->id.len,
+                          SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 5, fz_graph_text(g, n->label), (int)n->label.len, SQLITE_TRANSIENT);
+        if (n->lane < g->lanes.len) {
+            const fz_lane *l = &FZ_VEC_AT(&g->lanes, fz_lane, n->lane);
+            sqlite3_bind_text(st, 6, fz_graph_text(g, l->id), (int)l->id.len, SQLITE_TRANSIENT);
+        } else
+            sqlite3_bind_null(st, 6);
+    } else {
+        sqlite3_bind_text(st, 4, "?", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, "?", -1, SQLITE_STATIC);
+        sqlite3_bind_null(st, 6);
+    }
+    sqlite3_bind_int64(st, 7, t->token);
+    sqlite3_bind_int64(st, 8, t->attempt);
+}
+
+static void rec_on_start(void *ud, const fz_task *t, uint64_t t_ns)
+{
+    fz_journal_recorder *r = ud;
+    while (r->start_ns.len <= t->id) {
+        if (!fz_vec_push(&r->start_ns)) {
+            rec_fail(r, FZ_ENOMEM);
+            break;
+        }
+    }
+    if (t->id < r->start_ns.len)
+        FZ_VEC_AT(&r->start_ns, uint64_t, t->id) = t_ns + 1;
+    sqlite3_stmt *st = fz__journal_stmt(r->j, ST_STEP_START);
+    if (!st)
+        rec_fail(r, FZ_EDB);
+    else {
+        bind_task(r, st, t);
+        int rc = fz__journal_exec_done(r->j, st, "recording a step's start");
+        if (rc)
+            rec_fail(r, rc);
+    }
+    if (r->next.on_start)
+        r->next.on_start(r->next.ud, t, t_ns);
+}
+
+/* The variables a step set, as a JSON object; caller frees with free(). */
+static char *vars_json(const fz_kv *kv, uint32_t n)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    for (uint32_t i = 0; i < n; i++)
+        if (kv[i].key && kv[i].value)
+            json_object_set_new(o, kv[i].key, json_string(kv[i].value));
+    char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(o);
+    return s;
+}
+
+static void rec_on_finish(void *ud, const fz_task *t, const fz_result *res, uint64_t t_ns)
+{
+    fz_journal_recorder *r = ud;
+    sqlite3_stmt *st = fz__journal_stmt(r->j, ST_STEP_FINISH);
+    if (!st)
+        rec_fail(r, FZ_EDB);
+    else {
+        bind_task(r, st, t);
+        uint64_t s = t->id < r->start_ns.len ? FZ_VEC_AT(&r->start_ns, uint64_t, t->id) : 0;
+        if (s && t_ns + 1 >= s)
+            sqlite3_bind_int64(st, 9, (int64_t)(t_ns + 1 - s));
+        else
+            sqlite3_bind_null(st, 9);
+        sqlite3_bind_int64(st, 10, ++r->seq);
+        fz__journal_bind_text(st, 11, fz_journal_answer_name(res->answer));
+        fz__journal_bind_text(st, 12, res->outcome);
+        fz__journal_bind_text(st, 13, res->reason);
+        if (res->has_exit_code)
+            sqlite3_bind_int(st, 14, res->exit_code);
+        else
+            sqlite3_bind_null(st, 14);
+        if (res->out && res->out_len)
+            sqlite3_bind_blob64(st, 15, res->out, res->out_len, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 15);
+        if (res->err && res->err_len)
+            sqlite3_bind_blob64(st, 16, res->err, res->err_len, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 16);
+        char *vars = res->nvars ? vars_json(res->vars, res->nvars) : NULL;
+        if (res->nvars && !vars)
+            rec_fail(r, FZ_ENOMEM);
+        fz__journal_bind_text(st, 17, vars);
+        int rc = fz__journal_exec_done(r->j, st, "recording a step's finish");
+        /* The blobs were bound without a copy: unbind before returning. */
+        sqlite3_clear_bindings(st);
+        free(vars);
+        if (rc)
+            rec_fail(r, rc);
+    }
+    if (r->next.on_finish)
+        r->next.on_finish(r->next.ud, t, res, t_ns);
+}
+
+static void rec_on_edge(void *ud, uint32_t edge, uint32_t token, uint64_t t_ns)
+{
+    fz_journal_recorder *r = ud;
+    if (r->next.on_edge)
+        r->next.on_edge(r->next.ud, edge, token, t_ns);
+}
+
+static void rec_on_loop(void *ud, uint32_t loop, uint32_t token, uint32_t count, uint64_t t_ns)
+{
+    fz_journal_recorder *r = ud;
+    if (r->next.on_loop)
+        r->next.on_loop(r->next.ud, loop, token, count, t_ns);
+}
+
+static void rec_on_token_end(void *ud, uint32_t token, uint32_t node, uint64_t t_ns)
+{
+    fz_journal_recorder *r = ud;
+    if (r->next.on_token_end)
+        r->next.on_token_end(r->next.ud, token, node, t_ns);
+}
+
+/* The engine's variables as a JSON object; caller frees with free(). */
+static char *engine_vars_json(const fz_engine *e)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    uint32_t n = fz_engine_var_count(e);
+    for (uint32_t i = 0; i < n; i++) {
+        fz_kv kv = fz_engine_var_at(e, i);
+        if (kv.key && kv.value)
+            json_object_set_new(o, kv.key, json_string(kv.value));
+    }
+    char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(o);
+    return s;
+}
+
+static void rec_on_run_end(void *ud, fz_run_state state, const char *outcome, uint64_t t_ns)
+{
+    fz_journal_recorder *r = ud;
+    char *vars = engine_vars_json(r->e);
+    const char *name = state == FZ_RUN_COMPLETED ? FZ_JOURNAL_COMPLETED : FZ_JOURNAL_FAILED;
+    int rc = fz_journal_run_set_state(r->j, r->run, name, outcome, vars);
+    free(vars);
+    if (rc)
+        rec_fail(r, rc);
+    if (r->next.on_run_end)
+        r->next.on_run_end(r->next.ud, state, outcome, t_ns);
+}
+
+int fz_journal_recorder_new(fz_journal *j, int64_t id, const fz_graph *g, fz_engine *e,
+                            const fz_observer *next, fz_journal_recorder **out)
+{
+    *out = NULL;
+    fz_journal_recorder *r = fz_calloc(j->alloc, 1, sizeof *r);
+    if (!r)
+        return FZ_ENOMEM;
+    r->j = j;
+    r->run = id;
+    r->g = g;
+    r->e = e;
+    if (next)
+        r->next = *next;
+    fz_vec_init(&r->start_ns, sizeof(uint64_t), j->alloc);
+    r->obs = (fz_observer){
+        .on_start = rec_on_start,
+        .on_finish = rec_on_finish,
+        .on_edge = rec_on_edge,
+        .on_loop = rec_on_loop,
+        .on_token_end = rec_on_token_end,
+        .on_run_end = rec_on_run_end,
+        .ud = r,
+    };
+    /* A resumed run numbers its finishes after the ones recorded. */
+    sqlite3_stmt *st = fz__journal_stmt(j, ST_MAX_SEQ);
+    if (!st) {
+        fz_journal_recorder_free(r);
+        return FZ_EDB;
+    }
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        int rc = fz__journal_db_error(j, "reading the run's steps");
+        sqlite3_reset(st);
+        fz_journal_recorder_free(r);
+        return rc;
+    }
+    r->seq = (uint32_t)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+
+    /* The run's variables as it (re)starts: --set, the bindings' defaults,
+     * and on a resume what the replayed steps set. */
+    char *vars = engine_vars_json(e);
+    int rc = vars ? fz_journal_run_set_state(j, id, FZ_JOURNAL_RUNNING, NULL, vars) : FZ_ENOMEM;
+    free(vars);
+    if (rc) {
+        fz_journal_recorder_free(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+void fz_journal_recorder_free(fz_journal_recorder *r)
+{
+    if (!r)
+        return;
+    fz_vec_fini(&r->start_ns);
+    fz_free(r->j->alloc, r, sizeof *r);
+}
+
+const fz_observer *fz_journal_recorder_observer(fz_journal_recorder *r)
+{
+    return &r->obs;
+}
+
+int fz_journal_recorder_status(const fz_journal_recorder *r)
+{
+    return r->status;
+}
+
+/*==========================================================================
+ * Replay
+ *========================================================================*/
+
+typedef struct replay {
+    fz_journal *j;
+    fz_engine *e;
+    fz_journal_resume *res; /* tasks taken from the engine and not completed */
+    int status;
+} replay;
+
+static int res_push(fz_journal_resume *res, const fz_task *t)
+{
+    if (res->ntasks == res->cap) {
+        uint32_t cap = res->cap ? 2 * res->cap : 16;
+        fz_task *nt = fz_realloc(res->alloc, res->tasks, res->cap * sizeof *nt, cap * sizeof *nt);
+        if (!nt)
+            return FZ_ENOMEM;
+        res->tasks = nt;
+        res->cap = cap;
+    }
+    res->tasks[res->ntasks++] = *t;
+    return 0;
+}
+
+static int inconsistent(replay *rp, const fz_journal_step *s, const char *why)
+{
+    snprintf(rp->j->msg, sizeof rp->j->msg,
+             "the journal does not match this workflow: step %u (%s \"%s\", token %u, attempt "
+             "%u) %s",
+             s->task, s->node ? s->node : "?", s->label ? s->label : "?", s->token, s->attempt,
+             why);
+    rp->status = FZ_ECHANGED;
+    return FZ_ECHANGED;
+}
+
+static int replay_step(void *ud, const fz_journal_step *s)
+{
+    replay *rp = ud;
+    fz_journal_resume *res = rp->res;
+    uint32_t at = UINT32_MAX;
+    for (uint32_t i = 0; i < res->ntasks; i++)
+        if (res->tasks[i].id == s->task)
+            at = i;
+    while (at == UINT32_MAX) {
+        fz_task t;
+        if (!fz_engine_next(rp->e, &t))
+            return inconsistent(rp, s, "is not a task the engine hands out");
+        int rc = res_push(res, &t);
+        if (rc) {
+            rp->status = rc;
+            return rc;
+        }
+        if (t.id == s->task)
+            at = res->ntasks - 1;
+    }
+    fz_task t = res->tasks[at];
+    if (t.node != s->node_index || t.token != s->token ||
+        t.attempt + (s->starts ? s->starts - 1 : 0) != s->attempt)
+        return inconsistent(rp, s, "is not the task the engine hands out under that id");
+
+    /* The variables the step set, back to key/value pairs. */
+    json_t *vars = NULL;
+    fz_kv *kv = NULL;
+    size_t nkv = 0, cap = 0;
+    if (s->vars) {
+        vars = json_loads(s->vars, 0, NULL);
+        if (!json_is_object(vars)) {
+            json_decref(vars);
+            return inconsistent(rp, s, "has unreadable variables");
+        }
+        cap = json_object_size(vars);
+        kv = cap ? fz_calloc(res->alloc, cap, sizeof *kv) : NULL;
+        if (cap && !kv) {
+            json_decref(vars);
+            rp->status = FZ_ENOMEM;
+            return FZ_ENOMEM;
+        }
+        const char *k;
+        json_t *v;
+        json_object_foreach(vars, k, v)
+        {
+            if (json_is_string(v))
+                kv[nkv++] = (fz_kv){k, json_string_value(v)};
+        }
+    }
+    fz_result r = {
+        .answer = s->answer,
+        .outcome = s->outcome,
+        .reason = s->reason,
+        .vars = nkv ? kv : NULL,
+        .nvars = (uint32_t)nkv,
+        .out = s->out,
+        .out_len = s->out_len,
+        .err = s->err,
+        .err_len = s->err_len,
+        .exit_code = s->exit_code,
+        .has_exit_code = (uint8_t)s->has_exit_code,
+    };
+    int rc = fz_engine_complete(rp->e, s->task, &r, 0);
+    fz_free(res->alloc, kv, cap * sizeof *kv);
+    json_decref(vars);
+    if (rc == FZ_EINVAL)
+        return inconsistent(rp, s, "was refused by the engine");
+    if (rc) {
+        rp->status = rc;
+        return rc;
+    }
+    res->tasks[at] = res->tasks[--res->ntasks];
+    rp->res->replayed++;
+    return 0;
+}
+
+static int task_less(const void *a, const void *b)
+{
+    const fz_task *x = a, *y = b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+int fz_journal_replay(fz_journal *j, int64_t id, fz_engine *e, const fz_alloc *alloc,
+                      fz_journal_resume *res)
+{
+    memset(res, 0, sizeof *res);
+    res->alloc = alloc;
+    replay rp = {.j = j, .e = e, .res = res};
+    int rc = fz_journal_step_list(j, id, 1, replay_step, &rp);
+    if (rp.status)
+        return rp.status;
+    if (rc)
+        return rc;
+    if (fz_engine_state(e) != FZ_RUN_RUNNING) {
+        /* The run ended with its last recorded step; nothing to dispatch. */
+        res->ntasks = 0;
+        return 0;
+    }
+    fz_task t;
+    while (fz_engine_next(e, &t))
+        if ((rc = res_push(res, &t)) != 0)
+            return rc;
+    qsort(res->tasks, res->ntasks, sizeof *res->tasks, task_less);
+
+    /* A task started and never finished was in flight when the process
+     * died: it runs again with its attempt raised, so handlers can tell. */
+    for (uint32_t i = 0; i < res->ntasks; i++) {
+        sqlite3_stmt *st = fz__journal_stmt(j, ST_STEP_STARTS);
+        if (!st)
+            return FZ_EDB;
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, res->tasks[i].id);
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            res->tasks[i].attempt += (uint32_t)sqlite3_column_int64(st, 0);
+            res->restarted++;
+        } else if (step != SQLITE_DONE) {
+            rc = fz__journal_db_error(j, "reading the steps in flight");
+            sqlite3_reset(st);
+            return rc;
+        }
+        sqlite3_reset(st);
+    }
+    return 0;
+}
+
+void fz_journal_resume_fini(fz_journal_resume *res)
+{
+    if (!res)
+        return;
+    fz_free(res->alloc, res->tasks, res->cap * sizeof *res->tasks);
+    memset(res, 0, sizeof *res);
+}

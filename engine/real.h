@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * real.h - the real backend: runs each task's bound handler (bind.h) for
+ * real, on the monotonic clock, in one poll() loop: child processes (each in
+ * its own process group, output captured, always reaped), HTTP transfers
+ * (libcurl multi, in the same loop), timers (sleep, backoff delays,
+ * timeouts, approval polls). Parallel tokens' tasks run concurrently.
+ * SIGCHLD (and, when asked, SIGINT/SIGTERM) are caught while a backend
+ * exists, so only one real backend may exist per process at a time.
+ */
+#ifndef FZ_ENGINE_REAL_H
+#define FZ_ENGINE_REAL_H
+
+#include <stdint.h>
+
+#include "core/alloc.h"
+#include "engine/backend.h"
+#include "engine/bind.h"
+#include "parser/graph.h"
+
+typedef struct fz_real fz_real;
+
+/* Where an `approval` gate's answer comes from (the journal implements it
+ * over its database; `flowzap signal RUN NODE yes|no` writes the answer).
+ * poll() returns 1 with *approved (1 yes, 0 no) once answered, 0 while
+ * pending, or a negative FZ_E* (the step ends as an error). It is called
+ * when the gate starts and then every approval_poll_ms. */
+typedef struct fz_approvals {
+    int (*poll)(void *ud, const char *run_id, const char *node_id, uint32_t task_id,
+                int *approved);
+    void *ud;
+} fz_approvals;
+
+typedef struct fz_real_opts {
+    const char *run_id;        /* FZ_RUN_ID for children, approvals; copied */
+    int allow_unbound;         /* unbound nodes run as no-ops that log */
+    int catch_signals;         /* SIGINT/SIGTERM interrupt the run (wait() returns FZ_EINTR) */
+    const fz_approvals *approvals; /* NULL: approval gates end as errors */
+    uint32_t approval_poll_ms;     /* 0: 200 */
+    size_t output_cap;             /* bytes kept per stream and step; 0: 1 MiB */
+    /* Progress messages (the `log` builtin, skipped unbound nodes,
+     * approval prompts); NULL: dropped. */
+    void (*log)(void *ud, const fz_task *t, const char *msg);
+    void *log_ud;
+} fz_real_opts;
+
+/* Creates the backend for g bound by b (fz_bind_resolve() done; both must
+ * outlive it). Caller frees with fz_real_free(). Returns 0, FZ_ENOMEM,
+ * FZ_ESYS (pipes, signals), FZ_ESTATE (another real backend exists). */
+int fz_real_new(const fz_graph *g, const fz_bind *b, const fz_real_opts *opts,
+                const fz_alloc *alloc, fz_real **out);
+
+/* Kills and reaps whatever still runs, restores signal handlers, frees. */
+void fz_real_free(fz_real *r);
+
+/* The fz_backend to pass to fz_engine_drive(); valid while r lives. */
+const fz_backend *fz_real_backend(fz_real *r);
+
+/* Interrupts the run from anywhere, signal handlers included: the next
+ * wait() returns FZ_EINTR. Async-signal-safe. */
+void fz_real_interrupt(fz_real *r);
+
+/* 1 once interrupted (by a signal or fz_real_interrupt()). */
+int fz_real_interrupted(const fz_real *r);
+
+/* The monotonic clock in nanoseconds. */
+uint64_t fz_real_clock(void);
+
+#endif

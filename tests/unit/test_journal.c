@@ -1,0 +1,740 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_journal.c - the durable journal on real SQLite files in a fresh
+ * temporary directory per test: runs, steps, approval answers across
+ * processes, and replaying a dead run into a fresh engine.
+ */
+#include "tests/support/support.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/status.h"
+#include "engine/backend.h"
+#include "engine/engine.h"
+#include "engine/journal.h"
+#include "parser/parser.h"
+
+typedef struct fixture {
+    char dir[64];
+    char path[96];
+    fz_test_alloc ta;
+    fz_journal *j;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    snprintf(f->dir, sizeof f->dir, "/tmp/fz-journal-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->path, sizeof f->path, "%s/runs.db", f->dir);
+    fz_test_alloc_init(&f->ta, 0);
+    if (fz_journal_open(f->path, FZ_JOURNAL_SYNC_FULL, &f->ta.hook, &f->j))
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    fz_journal_free(f->j);
+    int leaked = f->ta.live != 0;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    if (system(cmd) != 0)
+        leaked = 1;
+    free(f);
+    return leaked ? -1 : 0;
+}
+
+static int64_t add_run(fz_journal *j, const char *workflow)
+{
+    fz_journal_run run = {
+        .workflow = workflow,
+        .workflow_hash = "00ff",
+        .bindings = "/w/b.yaml",
+        .bindings_hash = "11ee",
+        .args = "[\"--set\",\"A=1\"]",
+        .cwd = "/w",
+        .vars = "{\"A\":\"1\"}",
+    };
+    int64_t id = 0;
+    assert_int_equal(fz_journal_run_add(j, &run, &id), 0);
+    assert_true(id > 0);
+    return id;
+}
+
+/*==========================================================================
+ * Files, hashes, runs
+ *========================================================================*/
+
+static void test_journal_hash_is_sha256_of_the_bytes(void **state)
+{
+    (void)state;
+    char hex[FZ_JOURNAL_HASH_LEN];
+    fz_journal_hash("abc", 3, hex);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    fz_journal_hash("", 0, hex);
+    assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+static void test_journal_open_uses_wal_and_survives_reopening(void **state)
+{
+    fixture *f = *state;
+    int64_t id = add_run(f->j, "/w/a.fz");
+    fz_journal_free(f->j);
+    f->j = NULL;
+
+    /* The -wal file is there while a connection is open. */
+    assert_int_equal(fz_journal_open(f->path, FZ_JOURNAL_SYNC_NORMAL, &f->ta.hook, &f->j), 0);
+    char wal[128];
+    snprintf(wal, sizeof wal, "%s-wal", f->path);
+    assert_int_equal(access(wal, F_OK), 0);
+    fz_journal_run run;
+    assert_int_equal(fz_journal_run_get(f->j, id, &run), 0);
+    assert_string_equal(run.workflow, "/w/a.fz");
+    assert_string_equal(run.workflow_hash, "00ff");
+    assert_string_equal(run.bindings, "/w/b.yaml");
+    assert_string_equal(run.args, "[\"--set\",\"A=1\"]");
+    assert_string_equal(run.vars, "{\"A\":\"1\"}");
+    assert_string_equal(run.state, FZ_JOURNAL_RUNNING);
+    assert_null(run.outcome);
+    assert_null(run.finished_at);
+    assert_int_equal(run.pid, getpid());
+    assert_int_equal(run.steps, 0);
+    /* ISO 8601 UTC with milliseconds, from SQLite's clock. */
+    assert_int_equal(strlen(run.created_at), 24);
+    assert_int_equal(run.created_at[23], 'Z');
+}
+
+static void test_journal_open_refuses_a_file_that_is_not_a_journal(void **state)
+{
+    fixture *f = *state;
+    char path[128];
+    snprintf(path, sizeof path, "%s/not.db", f->dir);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("this is a text file, not SQLite, and it is long enough to have a header page\n", fp);
+    fclose(fp);
+    fz_journal *j = NULL;
+    assert_int_equal(fz_journal_open(path, FZ_JOURNAL_SYNC_FULL, &f->ta.hook, &j), FZ_EDB);
+    assert_non_null(strstr(fz_journal_errmsg(j), "not.db"));
+    fz_journal_free(j);
+
+    /* A directory that does not exist: a clear error, no crash. */
+    snprintf(path, sizeof path, "%s/missing/dir/runs.db", f->dir);
+    assert_int_equal(fz_journal_open(path, FZ_JOURNAL_SYNC_FULL, &f->ta.hook, &j), FZ_EDB);
+    assert_non_null(strstr(fz_journal_errmsg(j), "cannot open journal"));
+    fz_journal_free(j);
+}
+
+static void test_journal_run_get_of_unknown_id_is_enoent(void **state)
+{
+    fixture *f = *state;
+    fz_journal_run run;
+    assert_int_equal(fz_journal_run_get(f->j, 42, &run), FZ_ENOENT);
+    assert_string_equal(fz_journal_errmsg(f->j), "no run 42 in the journal");
+}
+
+typedef struct listed {
+    int64_t ids[8];
+    int n;
+    int stop_after;
+} listed;
+
+static int list_cb(void *ud, const fz_journal_run *run)
+{
+    listed *l = ud;
+    l->ids[l->n++] = run->id;
+    return l->n == l->stop_after;
+}
+
+static void test_journal_run_list_is_newest_first_and_honours_limit(void **state)
+{
+    fixture *f = *state;
+    int64_t a = add_run(f->j, "/w/a.fz");
+    int64_t b = add_run(f->j, "/w/b.fz");
+    int64_t c = add_run(f->j, "/w/c.fz");
+    listed l = {.stop_after = 0};
+    assert_int_equal(fz_journal_run_list(f->j, 0, list_cb, &l), 0);
+    assert_int_equal(l.n, 3);
+    assert_true(l.ids[0] == c && l.ids[1] == b && l.ids[2] == a);
+    memset(&l, 0, sizeof l);
+    assert_int_equal(fz_journal_run_list(f->j, 2, list_cb, &l), 0);
+    assert_int_equal(l.n, 2);
+    memset(&l, 0, sizeof l);
+    l.stop_after = 1;
+    assert_int_equal(fz_journal_run_list(f->j, 0, list_cb, &l), 0);
+    assert_int_equal(l.n, 1);
+}
+
+static void test_journal_claim_refuses_finished_runs_and_counts_resumes(void **state)
+{
+    fixture *f = *state;
+    int64_t id = add_run(f->j, "/w/a.fz");
+    assert_int_equal(fz_journal_run_set_state(f->j, id, FZ_JOURNAL_INTERRUPTED, NULL, NULL), 0);
+    fz_journal_run run;
+    assert_int_equal(fz_journal_run_get(f->j, id, &run), 0);
+    assert_string_equal(run.state, FZ_JOURNAL_INTERRUPTED);
+    assert_non_null(run.finished_at);
+
+    assert_int_equal(fz_journal_run_claim(f->j, id), 0);
+    assert_int_equal(fz_journal_run_get(f->j, id, &run), 0);
+    assert_string_equal(run.state, FZ_JOURNAL_RUNNING);
+    assert_null(run.finished_at);
+    assert_int_equal(run.resumes, 1);
+
+    assert_int_equal(fz_journal_run_set_state(f->j, id, FZ_JOURNAL_COMPLETED, "End via Success",
+                                              "{\"X\":\"2\"}"),
+                     0);
+    assert_int_equal(fz_journal_run_claim(f->j, id), FZ_EFINISHED);
+    assert_string_equal(fz_journal_errmsg(f->j), "run 1 already completed");
+    assert_int_equal(fz_journal_run_get(f->j, id, &run), 0);
+    assert_string_equal(run.outcome, "End via Success");
+    assert_string_equal(run.vars, "{\"X\":\"2\"}");
+    assert_int_equal(fz_journal_run_claim(f->j, 99), FZ_ENOENT);
+}
+
+static void test_journal_rejects_an_unknown_state(void **state)
+{
+    fixture *f = *state;
+    int64_t id = add_run(f->j, "/w/a.fz");
+    assert_int_equal(fz_journal_run_set_state(f->j, id, "paused", NULL, NULL), FZ_EDB);
+    assert_non_null(strstr(fz_journal_errmsg(f->j), "CHECK constraint"));
+}
+
+/*==========================================================================
+ * Signals
+ *========================================================================*/
+
+static int list_signal(void *ud, const fz_journal_signal *sig)
+{
+    char *seen = ud;
+    char one[32];
+    if (sig->taken)
+        snprintf(one, sizeof one, "%s=%s@%u ", sig->node, sig->answer, sig->taken_task);
+    else
+        snprintf(one, sizeof one, "%s=%s@- ", sig->node, sig->answer);
+    strcat(seen, one);
+    return 0;
+}
+
+static void test_journal_signals_are_taken_oldest_first_once(void **state)
+{
+    fixture *f = *state;
+    int64_t id = add_run(f->j, "/w/a.fz");
+    const char *a = NULL;
+    assert_int_equal(fz_journal_signal_take(f->j, id, "n4", 7, &a), 0);
+    assert_null(a);
+    assert_int_equal(fz_journal_signal_add(f->j, id, "n4", "no"), 0);
+    assert_int_equal(fz_journal_signal_add(f->j, id, "n4", "yes"), 0);
+    assert_int_equal(fz_journal_signal_add(f->j, id, "n5", "yes"), 0);
+    assert_int_equal(fz_journal_signal_add(f->j, id, "n4", "maybe"), FZ_EINVAL);
+
+    assert_int_equal(fz_journal_signal_take(f->j, id, "n4", 7, &a), 1);
+    assert_string_equal(a, "no");
+    /* The same task asking again (it was restarted) gets its own answer. */
+    assert_int_equal(fz_journal_signal_take(f->j, id, "n4", 7, &a), 1);
+    assert_string_equal(a, "no");
+    /* A later visit of the node takes the next answer. */
+    assert_int_equal(fz_journal_signal_take(f->j, id, "n4", 9, &a), 1);
+    assert_string_equal(a, "yes");
+    assert_int_equal(fz_journal_signal_take(f->j, id, "n4", 11, &a), 0);
+    assert_int_equal(fz_journal_signal_take(f->j, id + 1, "n5", 1, &a), 0);
+
+    /* The record keeps who took what. */
+    char seen[128] = "";
+    assert_int_equal(fz_journal_signal_list(f->j, id, list_signal, seen), 0);
+    assert_string_equal(seen, "n4=no@7 n4=yes@9 n5=yes@- ");
+}
+
+static void test_journal_signal_from_another_process_reaches_an_open_journal(void **state)
+{
+    fixture *f = *state;
+    int64_t id = add_run(f->j, "/w/a.fz");
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* Another process, as `flowzap signal` is, writing while the parent
+         * has the journal open and is polling it. */
+        fz_journal *j = NULL;
+        int rc = fz_journal_open(f->path, FZ_JOURNAL_SYNC_FULL, NULL, &j);
+        for (int i = 0; rc == 0 && i < 50; i++)
+            rc = fz_journal_signal_add(j, id, "gate", i % 2 ? "no" : "yes");
+        fz_journal_free(j);
+        _exit(rc == 0 ? 0 : 1);
+    }
+    int taken = 0, yes = 0;
+    for (int polls = 0; taken < 50 && polls < 100000; polls++) {
+        const char *a = NULL;
+        int rc = fz_journal_signal_take(f->j, id, "gate", (uint32_t)taken, &a);
+        assert_true(rc == 0 || rc == 1);
+        if (rc == 1) {
+            yes += !strcmp(a, "yes");
+            taken++;
+        }
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_int_equal(taken, 50);
+    assert_int_equal(yes, 25);
+}
+
+/*==========================================================================
+ * Recording and replaying runs through the engine
+ *========================================================================*/
+
+/* Start, Build (sets VERSION), then two parallel branches: Test -> Healthy?
+ * (yes only when VERSION is set, so a replay that lost variables takes the
+ * other way) -> Promote | Rollback -> End, and Notify -> Done. */
+static const char flow[] = "W { # W\n"
+                           "n1: circle label:\"Start\"\n"
+                           "n2: rectangle label:\"Build\"\n"
+                           "n3: rectangle label:\"Test\"\n"
+                           "n4: diamond label:\"Healthy?\"\n"
+                           "n5: rectangle label:\"Promote\"\n"
+                           "n6: rectangle label:\"Rollback\"\n"
+                           "n7: circle label:\"End\"\n"
+                           "n8: rectangle label:\"Notify\"\n"
+                           "n9: circle label:\"Done\"\n"
+                           "n1.handle(right) -> n2.handle(left)\n"
+                           "n2.handle(right) -> n3.handle(left)\n"
+                           "n2.handle(bottom) -> n8.handle(top)\n"
+                           "n3.handle(right) -> n4.handle(left)\n"
+                           "n4.handle(right) -> n5.handle(left) [label=\"Yes\"]\n"
+                           "n4.handle(bottom) -> n6.handle(top) [label=\"No\"]\n"
+                           "n5.handle(right) -> n7.handle(left)\n"
+                           "n6.handle(right) -> n7.handle(left)\n"
+                           "n8.handle(right) -> n9.handle(left)\n"
+                           "}\n";
+
+/* A synchronous backend: tasks finish in the order they started. With
+ * crash_after >= 0 the process dies (_exit) inside wait() once that many
+ * results were given, with the remaining tasks in flight. */
+typedef struct tbackend {
+    const fz_graph *g;
+    fz_task q[64];
+    uint32_t head, tail;
+    uint64_t now;
+    int crash_after;
+    int given;
+    uint32_t runs[64];    /* times each task id was started */
+    uint32_t attempt[64]; /* attempt it was last started with */
+    fz_journal *check;    /* when set: each start must already be committed */
+    int64_t check_run;
+    uint32_t checked;
+} tbackend;
+
+static int started_row(void *ud, const fz_journal_step *s)
+{
+    uint32_t *want = ud;
+    if (s->task == want[0] && !s->finished)
+        want[1] = 1;
+    return 0;
+}
+
+static uint64_t tb_now(void *ud)
+{
+    tbackend *b = ud;
+    return b->now += 1000;
+}
+
+static int tb_start(void *ud, fz_engine *e, const fz_task *t)
+{
+    (void)e;
+    tbackend *b = ud;
+    assert_true(b->tail < 64 && t->id < 64);
+    if (b->check) {
+        /* Another connection sees the start before the handler starts. */
+        uint32_t want[2] = {t->id, 0};
+        assert_int_equal(fz_journal_step_list(b->check, b->check_run, 0, started_row, want), 0);
+        assert_int_equal(want[1], 1);
+        b->checked++;
+    }
+    b->q[b->tail++] = *t;
+    b->runs[t->id]++;
+    b->attempt[t->id] = t->attempt;
+    return 0;
+}
+
+static int tb_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *r)
+{
+    tbackend *b = ud;
+    if (b->crash_after >= 0 && b->given == b->crash_after)
+        _exit(0);
+    assert_true(b->head < b->tail);
+    fz_task t = b->q[b->head++];
+    const fz_node *n = &FZ_VEC_AT(&b->g->nodes, fz_node, t.node);
+    const char *label = fz_graph_text(b->g, n->label);
+    static const fz_kv version = {"VERSION", "1.2.3"};
+    static char out[64];
+    memset(r, 0, sizeof *r);
+    *task_id = t.id;
+    if (!strncmp(label, "Build", n->label.len)) {
+        r->vars = &version;
+        r->nvars = 1;
+    }
+    if (!strncmp(label, "Healthy?", n->label.len) && !fz_engine_get_var(e, "VERSION"))
+        r->answer = FZ_ANSWER_NO;
+    snprintf(out, sizeof out, "ran %.*s\n", (int)n->label.len, label);
+    r->out = out;
+    r->out_len = strlen(out);
+    r->exit_code = r->answer == FZ_ANSWER_NO;
+    r->has_exit_code = 1;
+    b->given++;
+    return 0;
+}
+
+static void tb_cancel_all(void *ud, fz_engine *e)
+{
+    (void)e;
+    tbackend *b = ud;
+    b->head = b->tail;
+}
+
+typedef struct run_ctx {
+    fz_graph *g;
+    fz_plan *plan;
+    fz_engine *e;
+    tbackend tb;
+    fz_backend b;
+} run_ctx;
+
+static void ctx_init(run_ctx *c, const char *text, int crash_after)
+{
+    memset(c, 0, sizeof *c);
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    assert_int_equal(fz_parse_mem("w.fz", text, strlen(text), NULL, &d, &c->g), 0);
+    fz_diags_fini(&d);
+    assert_int_equal(fz_plan_new(c->g, NULL, NULL, &c->plan), 0);
+    assert_int_equal(fz_engine_new(c->plan, NULL, &c->e), 0);
+    c->tb.g = c->g;
+    c->tb.crash_after = crash_after;
+    c->b = (fz_backend){"test", tb_now, tb_start, tb_wait, tb_cancel_all, &c->tb};
+}
+
+static void ctx_fini(run_ctx *c)
+{
+    fz_engine_free(c->e);
+    fz_plan_free(c->plan);
+    fz_graph_free(c->g);
+}
+
+/* Runs the flow from scratch, recorded as run id. */
+static void record_run(fixture *f, run_ctx *c, int64_t id)
+{
+    fz_journal_recorder *rec = NULL;
+    assert_int_equal(fz_engine_start(c->e), 0);
+    assert_int_equal(fz_journal_recorder_new(f->j, id, c->g, c->e, NULL, &rec), 0);
+    fz_engine_set_observer(c->e, fz_journal_recorder_observer(rec));
+    assert_int_equal(fz_engine_drive(c->e, &c->b), 0);
+    assert_int_equal(fz_journal_recorder_status(rec), 0);
+    fz_journal_recorder_free(rec);
+}
+
+/* Resumes run id in c as `flowzap resume` does; returns the tasks rerun. */
+static uint32_t resume_run(fixture *f, run_ctx *c, int64_t id)
+{
+    fz_observer none = {0};
+    fz_journal_resume res;
+    fz_journal_recorder *rec = NULL;
+    assert_int_equal(fz_engine_start(c->e), 0);
+    fz_engine_set_observer(c->e, &none);
+    assert_int_equal(fz_journal_replay(f->j, id, c->e, &f->ta.hook, &res), 0);
+    assert_int_equal(fz_journal_recorder_new(f->j, id, c->g, c->e, NULL, &rec), 0);
+    const fz_observer *obs = fz_journal_recorder_observer(rec);
+    fz_engine_set_observer(c->e, obs);
+    for (uint32_t i = 0; i < res.ntasks; i++) {
+        obs->on_start(obs->ud, &res.tasks[i], c->b.now(c->b.ud));
+        assert_int_equal(c->b.start(c->b.ud, c->e, &res.tasks[i]), 0);
+    }
+    uint32_t restarted = res.restarted;
+    fz_journal_resume_fini(&res);
+    if (fz_engine_state(c->e) == FZ_RUN_RUNNING)
+        assert_int_equal(fz_engine_drive(c->e, &c->b), 0);
+    assert_int_equal(fz_journal_recorder_status(rec), 0);
+    fz_journal_recorder_free(rec);
+    return restarted;
+}
+
+typedef struct tally {
+    uint32_t n, finished, restarted;
+    uint32_t task_seq[64]; /* finish seq per task */
+    char outs[512];
+} tally;
+
+static int tally_step(void *ud, const fz_journal_step *s)
+{
+    tally *t = ud;
+    t->n++;
+    t->finished += s->finished;
+    if (s->starts > 1) {
+        t->restarted++;
+        assert_int_equal(s->starts, 2);
+        assert_int_equal(s->attempt, 2);
+    } else
+        assert_int_equal(s->attempt, 1);
+    if (s->task < 64)
+        t->task_seq[s->task] = s->seq;
+    assert_true(s->has_exit_code);
+    strncat(t->outs, s->out ? s->out : "-", s->out_len);
+    return 0;
+}
+
+static void test_journal_recorder_records_every_step_of_a_run(void **state)
+{
+    fixture *f = *state;
+    run_ctx c;
+    ctx_init(&c, flow, -1);
+    int64_t id = add_run(f->j, "/w/w.fz");
+    record_run(f, &c, id);
+    assert_int_equal(fz_engine_state(c.e), FZ_RUN_COMPLETED);
+
+    fz_journal_run run;
+    assert_int_equal(fz_journal_run_get(f->j, id, &run), 0);
+    assert_string_equal(run.state, FZ_JOURNAL_COMPLETED);
+    assert_string_equal(run.outcome, fz_engine_outcome(c.e));
+    assert_non_null(strstr(run.vars, "\"VERSION\":\"1.2.3\""));
+    assert_int_equal(run.steps, fz_engine_steps(c.e));
+    assert_int_equal(run.in_flight, 0);
+    tally t = {0};
+    assert_int_equal(fz_journal_step_list(f->j, id, 0, tally_step, &t), 0);
+    assert_int_equal(t.n, fz_engine_steps(c.e));
+    assert_int_equal(t.finished, t.n);
+    assert_int_equal(t.restarted, 0);
+    assert_non_null(strstr(t.outs, "ran Promote\n"));
+    assert_null(strstr(t.outs, "ran Rollback\n"));
+    ctx_fini(&c);
+}
+
+/* What a second connection (another process) sees when the observer after
+ * the recorder is called: the row must already be committed. */
+typedef struct peek {
+    fz_journal *other;
+    int64_t id;
+    int starts_seen, finishes_seen;
+} peek;
+
+static int peek_step(void *ud, const fz_journal_step *s)
+{
+    uint32_t *want = ud;
+    if (s->task == want[0])
+        want[1] = 1 + (uint32_t)s->finished;
+    return 0;
+}
+
+static void peek_start(void *ud, const fz_task *t, uint64_t t_ns)
+{
+    (void)t_ns;
+    peek *p = ud;
+    uint32_t want[2] = {t->id, 0};
+    assert_int_equal(fz_journal_step_list(p->other, p->id, 0, peek_step, want), 0);
+    assert_int_equal(want[1], 1); /* started, not finished: before the handler */
+    p->starts_seen++;
+}
+
+static void peek_finish(void *ud, const fz_task *t, const fz_result *r, uint64_t t_ns)
+{
+    (void)r;
+    (void)t_ns;
+    peek *p = ud;
+    uint32_t want[2] = {t->id, 0};
+    assert_int_equal(fz_journal_step_list(p->other, p->id, 0, peek_step, want), 0);
+    assert_int_equal(want[1], 2); /* finished: before the engine routes it */
+    p->finishes_seen++;
+}
+
+static void test_journal_steps_are_committed_before_they_are_acted_on(void **state)
+{
+    fixture *f = *state;
+    run_ctx c;
+    ctx_init(&c, flow, -1);
+    int64_t id = add_run(f->j, "/w/w.fz");
+    peek p = {.id = id};
+    assert_int_equal(fz_journal_open(f->path, FZ_JOURNAL_SYNC_FULL, NULL, &p.other), 0);
+    c.tb.check = p.other;
+    c.tb.check_run = id;
+    fz_observer next = {.on_start = peek_start, .on_finish = peek_finish, .ud = &p};
+    fz_journal_recorder *rec = NULL;
+    assert_int_equal(fz_engine_start(c.e), 0);
+    assert_int_equal(fz_engine_set_var(c.e, "GREETING", "hi"), 0);
+    assert_int_equal(fz_journal_recorder_new(f->j, id, c.g, c.e, &next, &rec), 0);
+    fz_engine_set_observer(c.e, fz_journal_recorder_observer(rec));
+    /* The run's starting variables are recorded before anything runs. */
+    fz_journal_run run;
+    assert_int_equal(fz_journal_run_get(p.other, id, &run), 0);
+    assert_string_equal(run.vars, "{\"GREETING\":\"hi\"}");
+    assert_int_equal(fz_engine_drive(c.e, &c.b), 0);
+    assert_int_equal(p.starts_seen, (int)fz_engine_steps(c.e));
+    assert_int_equal(p.finishes_seen, (int)fz_engine_steps(c.e));
+    assert_int_equal(c.tb.checked, fz_engine_steps(c.e));
+    fz_journal_recorder_free(rec);
+    fz_journal_free(p.other);
+    ctx_fini(&c);
+}
+
+static void test_journal_resume_after_a_crash_at_every_step_matches_an_unbroken_run(void **state)
+{
+    fixture *f = *state;
+    run_ctx ref;
+    ctx_init(&ref, flow, -1);
+    int64_t ref_id = add_run(f->j, "/w/w.fz");
+    record_run(f, &ref, ref_id);
+    char outcome[256];
+    snprintf(outcome, sizeof outcome, "%s", fz_engine_outcome(ref.e));
+    uint32_t steps = fz_engine_steps(ref.e);
+    tally want = {0};
+    assert_int_equal(fz_journal_step_list(f->j, ref_id, 0, tally_step, &want), 0);
+    ctx_fini(&ref);
+    assert_true(steps >= 7);
+
+    for (int k = 0; k < (int)steps; k++) {
+        int64_t id = add_run(f->j, "/w/w.fz");
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            /* The run dies after k results, with tasks in flight. */
+            fz_journal *j = NULL;
+            if (fz_journal_open(f->path, FZ_JOURNAL_SYNC_FULL, NULL, &j))
+                _exit(2);
+            fixture child = *f;
+            child.j = j;
+            run_ctx c;
+            ctx_init(&c, flow, k);
+            record_run(&child, &c, id);
+            _exit(3); /* not reached: the backend exits first */
+        }
+        int st = 0;
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        assert_true(WIFEXITED(st));
+        assert_int_equal(WEXITSTATUS(st), 0);
+
+        run_ctx c;
+        ctx_init(&c, flow, -1);
+        uint32_t restarted = resume_run(f, &c, id);
+        assert_int_equal(fz_engine_state(c.e), FZ_RUN_COMPLETED);
+        assert_string_equal(fz_engine_outcome(c.e), outcome);
+        /* Only the tasks in flight at the crash ran here again, with their
+         * attempt raised; the others ran here once or not at all. */
+        uint32_t rerun = 0;
+        for (int t = 0; t < 64; t++) {
+            assert_true(c.tb.runs[t] <= 1);
+            if (c.tb.runs[t] && c.tb.attempt[t] == 2)
+                rerun++;
+        }
+        assert_int_equal(rerun, restarted);
+        assert_true(restarted >= 1);
+
+        tally got = {0};
+        assert_int_equal(fz_journal_step_list(f->j, id, 0, tally_step, &got), 0);
+        assert_int_equal(got.n, steps);
+        assert_int_equal(got.finished, steps);
+        assert_int_equal(got.restarted, restarted);
+        assert_memory_equal(got.task_seq, want.task_seq, sizeof want.task_seq);
+        fz_journal_run run;
+        assert_int_equal(fz_journal_run_get(f->j, id, &run), 0);
+        assert_string_equal(run.state, FZ_JOURNAL_COMPLETED);
+        assert_string_equal(run.outcome, outcome);
+        ctx_fini(&c);
+    }
+}
+
+static void test_journal_replay_into_another_workflow_is_refused(void **state)
+{
+    fixture *f = *state;
+    run_ctx c;
+    ctx_init(&c, flow, -1);
+    int64_t id = add_run(f->j, "/w/w.fz");
+    record_run(f, &c, id);
+    ctx_fini(&c);
+
+    /* Same ids, Test and Notify swapped: task 2 is now another node. */
+    char other[sizeof flow];
+    memcpy(other, flow, sizeof flow);
+    char *a = strstr(other, "n2.handle(right) -> n3");
+    char *b = strstr(other, "n2.handle(bottom) -> n8");
+    assert_non_null(a);
+    assert_non_null(b);
+    memcpy(a, "n2.handle(right) -> n8", 22);
+    memcpy(b, "n2.handle(bottom) -> n3", 23);
+    ctx_init(&c, other, -1);
+    fz_journal_resume res;
+    fz_observer none = {0};
+    assert_int_equal(fz_engine_start(c.e), 0);
+    fz_engine_set_observer(c.e, &none);
+    assert_int_equal(fz_journal_replay(f->j, id, c.e, &f->ta.hook, &res), FZ_ECHANGED);
+    assert_non_null(strstr(fz_journal_errmsg(f->j), "the journal does not match this workflow"));
+    fz_journal_resume_fini(&res);
+    ctx_fini(&c);
+}
+
+static void test_journal_replay_survives_every_failed_allocation(void **state)
+{
+    fixture *f = *state;
+    run_ctx c;
+    ctx_init(&c, flow, -1);
+    int64_t id = add_run(f->j, "/w/w.fz");
+    record_run(f, &c, id);
+    ctx_fini(&c);
+    for (uint64_t n = 1;; n++) {
+        fz_test_alloc ta;
+        fz_test_alloc_init(&ta, n);
+        ctx_init(&c, flow, -1);
+        fz_journal_resume res;
+        fz_observer none = {0};
+        assert_int_equal(fz_engine_start(c.e), 0);
+        fz_engine_set_observer(c.e, &none);
+        int rc = fz_journal_replay(f->j, id, c.e, &ta.hook, &res);
+        assert_true(rc == 0 || rc == FZ_ENOMEM);
+        fz_journal_resume_fini(&res);
+        ctx_fini(&c);
+        assert_int_equal(ta.live, 0);
+        if (!ta.injected) {
+            assert_int_equal(rc, 0);
+            break;
+        }
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_journal_hash_is_sha256_of_the_bytes),
+        cmocka_unit_test_setup_teardown(test_journal_open_uses_wal_and_survives_reopening, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_journal_open_refuses_a_file_that_is_not_a_journal,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_run_get_of_unknown_id_is_enoent, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_journal_run_list_is_newest_first_and_honours_limit,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_claim_refuses_finished_runs_and_counts_resumes,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_rejects_an_unknown_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_signals_are_taken_oldest_first_once, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_journal_signal_from_another_process_reaches_an_open_journal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_recorder_records_every_step_of_a_run, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_journal_steps_are_committed_before_they_are_acted_on,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_journal_resume_after_a_crash_at_every_step_matches_an_unbroken_run, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(test_journal_replay_into_another_workflow_is_refused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_journal_replay_survives_every_failed_allocation, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
