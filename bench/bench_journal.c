@@ -80,16 +80,15 @@ static char *chain(uint32_t n, size_t *len, size_t *capp)
     for (uint32_t i = 1; i <= n; i++)
         o += (size_t)snprintf(s + o, cap - o, "n%u: rectangle label:\"Step %u\"\n", i, i);
     for (uint32_t i = 1; i < n; i++)
-        o += (size_t)snprintf(s + o, cap - o, "n%u.handle(right) -> n%u.handle(left)\n", i,
-                              i + 1);
+        o += (size_t)snprintf(s + o, cap - o, "n%u.handle(right) -> n%u.handle(left)\n", i, i + 1);
     o += (size_t)snprintf(s + o, cap - o, "}\n");
     *len = o;
     return s;
 }
 
 /* Runs the chain once; mode 0: no journal, 1: NORMAL, 2: FULL. */
-static int run_once(const fz_plan *plan, const fz_graph *g, int mode, const char *db,
-                    double *secs, uint32_t *steps)
+static int run_once(const fz_plan *plan, const fz_graph *g, int mode, const char *db, double *secs,
+                    uint32_t *steps)
 {
     fz_engine *e = NULL;
     fz_journal *j = NULL;

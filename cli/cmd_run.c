@@ -65,6 +65,36 @@ static const char *lane_name(const fz_graph *g, uint32_t node, int *len)
     return fz_graph_text(g, l->id);
 }
 
+/* Lists every unbound node at its place in the workflow; returns 1 when
+ * they are errors (not allowed). */
+static int print_unbound(fz_graph *g, const fz_bind *b, const char *path, int allow_unbound)
+{
+    uint32_t unbound = 0;
+    fz_linemap m;
+    int have_map = fz_linemap_init(&m, g->src, g->src_len, NULL) == 0;
+    for (uint32_t i = 0; i < fz_graph_node_count(g); i++) {
+        if (fz_bind_node_rule(b, i) != FZ_NONE)
+            continue;
+        unbound++;
+        const char *id, *label;
+        int idl, ll;
+        node_text(g, i, &id, &idl, &label, &ll);
+        uint32_t line = 0, col = 0;
+        if (have_map)
+            fz_linemap_pos(&m, fz_graph_node(g, i)->offset, &line, &col);
+        fprintf(stderr, "%s:%u:%u: %s: node %.*s \"%.*s\" has no handler: no rule of %s matches it\n",
+                g->path, line, col, allow_unbound ? "warning" : "error", idl, id, ll, label, path);
+    }
+    if (have_map)
+        fz_linemap_fini(&m);
+    if (!unbound || allow_unbound)
+        return 0;
+    fprintf(stderr,
+            "%s: %u node%s unbound; add rules to %s, or run with --allow-unbound to skip them\n",
+            g->path, unbound, unbound == 1 ? "" : "s", path);
+    return 1;
+}
+
 /* Loads and resolves bindings for g; prints every problem. Unbound nodes
  * are listed all at once, each at its place in the workflow. Returns an
  * exit status. */
@@ -103,32 +133,9 @@ static int load_bindings(const char *path, fz_graph *g, int allow_unbound, int q
         status = rc == FZ_ENOMEM ? FZ_EXIT_SOFTWARE : FZ_EXIT_INVALID;
         goto out;
     }
-    if (unbound && !(allow_unbound && quiet)) {
-        fz_linemap m;
-        int have_map = fz_linemap_init(&m, g->src, g->src_len, NULL) == 0;
-        for (uint32_t i = 0; i < fz_graph_node_count(g); i++) {
-            if (fz_bind_node_rule(b, i) != FZ_NONE)
-                continue;
-            const char *id, *label;
-            int idl, ll;
-            node_text(g, i, &id, &idl, &label, &ll);
-            uint32_t line = 0, col = 0;
-            if (have_map)
-                fz_linemap_pos(&m, fz_graph_node(g, i)->offset, &line, &col);
-            fprintf(stderr, "%s:%u:%u: %s: node %.*s \"%.*s\" has no handler: no rule of %s matches it\n",
-                    g->path, line, col, allow_unbound ? "warning" : "error", idl, id, ll, label,
-                    path);
-        }
-        if (have_map)
-            fz_linemap_fini(&m);
-        if (!allow_unbound) {
-            fprintf(stderr,
-                    "%s: %u node%s unbound; add rules to %s, or run with --allow-unbound to "
-                    "skip them\n",
-                    g->path, unbound, unbound == 1 ? "" : "s", path);
-            status = FZ_EXIT_UNBOUND;
-            goto out;
-        }
+    if (unbound && !(allow_unbound && quiet) && print_unbound(g, b, path, allow_unbound)) {
+        status = FZ_EXIT_UNBOUND;
+        goto out;
     }
     *out = b;
     b = NULL;
@@ -238,10 +245,8 @@ int fz_cmd_bind(int argc, char **argv)
             printf("\n");
         }
     }
-    if (unbound) {
-        load_bindings(bindings, g, allow_unbound, 0, &b); /* prints the list */
-        status = allow_unbound ? FZ_EXIT_OK : FZ_EXIT_UNBOUND;
-    }
+    if (unbound)
+        status = print_unbound(g, b, bindings, allow_unbound) ? FZ_EXIT_UNBOUND : FZ_EXIT_OK;
     printf("%s: %u node%s, %u bound by %s, %u unbound\n", file, fz_graph_node_count(g),
            fz_graph_node_count(g) == 1 ? "" : "s", fz_graph_node_count(g) - unbound, bindings,
            unbound);
@@ -263,7 +268,28 @@ typedef struct progress {
     FILE *out;
     fz_observer next; /* chained observer (the trace), may be empty */
     uint32_t steps;
+    fz_vec path; /* uint32_t node per finished step, in finishing order */
 } progress;
+
+/* Prints the nodes the run went through: "Start > Build ... > End", a
+ * retried step once; parallel branches interleave in finishing order. */
+static void print_path(const progress *p)
+{
+    if (p->path.len == 0)
+        return;
+    fprintf(p->out, "flowzap: path:");
+    uint32_t prev = FZ_NONE;
+    for (uint32_t i = 0; i < p->path.len; i++) {
+        uint32_t n = FZ_VEC_AT(&p->path, uint32_t, i);
+        if (n == prev)
+            continue;
+        const fz_node *nd = fz_graph_node(p->g, n);
+        fprintf(p->out, "%s%.*s", prev == FZ_NONE ? " " : " > ", (int)nd->label.len,
+                fz_graph_text(p->g, nd->label));
+        prev = n;
+    }
+    fputc('\n', p->out);
+}
 
 static double secs(const progress *p, uint64_t t)
 {
@@ -326,6 +352,9 @@ static void pr_finish(void *ud, const fz_task *t, const fz_result *r, uint64_t t
 {
     progress *p = ud;
     p->steps++;
+    uint32_t *slot = fz_vec_push(&p->path);
+    if (slot)
+        *slot = t->node;
     if (!p->quiet) {
         uint64_t st = t->id < p->starts.len ? FZ_VEC_AT(&p->starts, uint64_t, t->id) : t_ns;
         double ms = (double)(t_ns - st) / 1e6;
@@ -520,6 +549,7 @@ static int run_workflow(const run_opts *o)
     progress pr;
     memset(&pr, 0, sizeof(pr));
     fz_vec_init(&pr.starts, sizeof(uint64_t), NULL);
+    fz_vec_init(&pr.path, sizeof(uint32_t), NULL);
     fz_cli_journal cj;
     memset(&cj, 0, sizeof(cj));
     int status = fz_cli_load(o->file, 0, &g);
@@ -655,7 +685,7 @@ static int run_workflow(const run_opts *o)
     if (status)
         goto out;
 
-    rc = fz_engine_drive(e, be);
+    rc = fz_engine_drive(e, fz_cli_journal_backend(&cj, be));
     int jstatus = fz_cli_journal_finish(&cj, e, rc ? rc : fz_real_interrupted(real) ? FZ_EINTR : 0);
     if (rc == FZ_EINTR || fz_real_interrupted(real)) {
         be->cancel_all(be->ud, e);
@@ -667,16 +697,20 @@ static int run_workflow(const run_opts *o)
     if (rc) {
         be->cancel_all(be->ud, e);
         fz_cli_error("run: %s", fz_strerror(rc));
-        status = FZ_EXIT_SOFTWARE;
+        status = rc == FZ_EDB ? FZ_EXIT_IO : FZ_EXIT_SOFTWARE;
         goto out;
     }
     double took = secs(&pr, be->now(be->ud));
+    if (!o->quiet)
+        print_path(&pr);
     if (fz_engine_state(e) == FZ_RUN_COMPLETED) {
         fprintf(stderr, "flowzap: completed: %s (%u steps, %.3fs)\n", fz_engine_outcome(e),
                 fz_engine_steps(e), took);
         status = FZ_EXIT_OK;
     } else {
-        fprintf(stderr, "flowzap: failed: %s (%u steps, %.3fs)\n", fz_engine_outcome(e),
+        const char *oc = fz_engine_outcome(e);
+        fprintf(stderr, "flowzap: %s%s (%u steps, %.3fs)\n",
+                strncmp(oc, "failed", 6) == 0 ? "" : "failed: ", oc,
                 fz_engine_steps(e), took);
         status = FZ_EXIT_RUN_FAILED;
     }
@@ -695,6 +729,7 @@ out:
     fz_bind_free(b);
     fz_graph_free(g);
     fz_vec_fini(&pr.starts);
+    fz_vec_fini(&pr.path);
     free(starts);
     return status;
 }

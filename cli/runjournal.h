@@ -28,14 +28,16 @@
 #include "engine/real.h"
 
 typedef struct fz_cli_journal {
-    char path[4096];  /* the database file */
-    fz_journal *j;    /* NULL when off (--no-journal) */
-    int64_t run;      /* the run's id once begun */
-    int resuming;     /* continuing a recorded run */
+    char path[4096]; /* the database file */
+    fz_journal *j;   /* NULL when off (--no-journal) */
+    int64_t run;     /* the run's id once begun */
+    int resuming;    /* continuing a recorded run */
     fz_journal_recorder *rec;
     fz_journal_resume res;
     fz_approvals approvals;
-    char run_id[24]; /* the run's id as text (FZ_RUN_ID) */
+    fz_backend guard;        /* the backend drive uses: refuses to start */
+    const fz_backend *inner; /* a task once the journal failed to write */
+    char run_id[24];         /* the run's id as text (FZ_RUN_ID) */
 } fz_cli_journal;
 
 /* The database path: db (from --db) when not NULL, else $FLOWZAP_DB, else
@@ -59,8 +61,14 @@ int fz_cli_journal_begin(fz_cli_journal *cj, const char *path, const char *bindi
  * observer. On a resume, first replays the recorded steps into e and starts
  * the tasks that were left with b. Call after fz_engine_start() and the
  * initial variables. Prints errors; returns an exit status. */
-int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e,
-                          const fz_backend *b, const fz_observer *next);
+int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e, const fz_backend *b,
+                          const fz_observer *next);
+
+/* The backend to give fz_engine_drive(): b itself when the journal is off,
+ * else b behind a guard that refuses (FZ_EDB) to start a task once the
+ * journal failed to record, so nothing runs that the journal does not
+ * know of. Valid while cj is. */
+const fz_backend *fz_cli_journal_backend(fz_cli_journal *cj, const fz_backend *b);
 
 /* After fz_engine_drive() returned status: records an interrupted run as
  * such (resumable) and reports a journal that failed to record. Returns

@@ -142,8 +142,7 @@ typedef int (*fz_journal_step_fn)(void *ud, const fz_journal_step *step);
 /* Calls fn for each step of run id in task order, or in finish order
  * (unfinished steps left out) when by_finish; stops when fn returns
  * nonzero. Returns 0 or FZ_EDB. */
-int fz_journal_step_list(fz_journal *j, int64_t id, int by_finish, fz_journal_step_fn fn,
-                         void *ud);
+int fz_journal_step_list(fz_journal *j, int64_t id, int by_finish, fz_journal_step_fn fn, void *ud);
 
 /*==========================================================================
  * Signals (the approval gate)
@@ -160,6 +159,22 @@ int fz_journal_signal_add(fz_journal *j, int64_t id, const char *node, const cha
  * answer was taken, 0 when none is waiting, or FZ_EDB. */
 int fz_journal_signal_take(fz_journal *j, int64_t id, const char *node, uint32_t task,
                            const char **answer);
+
+/* One answer as recorded; strings borrowed for the callback. */
+typedef struct fz_journal_signal {
+    const char *node;
+    const char *answer;     /* "yes" or "no" */
+    const char *created_at; /* when `flowzap signal` gave it */
+    int taken;              /* a gate took it ... */
+    uint32_t taken_task;    /* ... this task */
+    const char *taken_at;
+} fz_journal_signal;
+
+typedef int (*fz_journal_signal_fn)(void *ud, const fz_journal_signal *sig);
+
+/* Calls fn for each answer given to run id, oldest first; stops when fn
+ * returns nonzero. Returns 0 or FZ_EDB. */
+int fz_journal_signal_list(fz_journal *j, int64_t id, fz_journal_signal_fn fn, void *ud);
 
 /*==========================================================================
  * Recording a run, resuming a run

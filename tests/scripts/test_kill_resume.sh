@@ -150,6 +150,29 @@ st=$?
 [ $st -eq 5 ] || fail "resume of an unknown run exited $st, want 5"
 grep -q "no run 999" unknown.log || fail "unknown-run refusal unclear"
 
+# 5. Ctrl-C (SIGINT) in the middle of step 3: recorded as interrupted,
+#    exit 130, and resumable in the same way.
+rm -f inflight marks/*
+"$FLOWZAP" run flow.fz --bindings flow.yaml >int.log 2>&1 &
+runpid=$!
+wait_for inflight || fail "interrupted run: step 3 never started"
+id3=$(run_id int.log)
+kill -INT "$runpid"
+wait "$runpid"
+st=$?
+runpid=""
+[ $st -eq 130 ] || fail "interrupted run exited $st, want 130"
+grep -q "flowzap resume $id3" int.log || fail "an interrupted run does not say how to resume it"
+"$FLOWZAP" runs >runs2.log 2>&1
+grep -Eq "^$id3 +interrupted" runs2.log || fail "interrupted run not listed as interrupted"
+"$FLOWZAP" resume "$id3" >resume3.log 2>&1
+st=$?
+[ $st -eq 0 ] || fail "resume of an interrupted run exited $st, want 0"
+for n in 1 2 4 5 6; do
+    [ "$(cat marks/$n 2>/dev/null)" = "1" ] || fail "interrupted run: step $n ran other than once"
+done
+[ "$(tr '\n' ' ' <marks/3)" = "1 2 " ] || fail "interrupted run: step 3 saw '$(tr '\n' ' ' <marks/3)'"
+
 # A run killed, then its workflow edited: refused, and nothing ran.
 rm -f inflight marks/*
 "$FLOWZAP" run flow.fz --bindings flow.yaml >run2.log 2>&1 &
@@ -168,5 +191,22 @@ st=$?
 [ $st -eq 5 ] || fail "resume with a changed workflow exited $st, want 5"
 grep -q "changed since the run began" changed.log || fail "changed-workflow refusal unclear"
 [ -z "$(ls marks)" ] || fail "a refused resume ran steps"
+
+# 6. A journal that cannot record stops the run before the next step: the
+#    second step drops the steps table behind flowzap's back.
+rm -f marks/*
+cat > breaker.sh <<'EOF2'
+#!/bin/sh
+echo "${FZ_ATTEMPT}" >> "marks/$1"
+[ "$1" = 2 ] && sqlite3 "$FLOWZAP_DB" "DROP TABLE steps"
+exit 0
+EOF2
+chmod +x breaker.sh
+sed 's|./step.sh|./breaker.sh|' flow.yaml >breaker.yaml
+FLOWZAP_DB="$work/broken.db" "$FLOWZAP" run flow.fz --bindings breaker.yaml >broken.log 2>&1
+st=$?
+[ $st -eq 74 ] || fail "a run whose journal broke exited $st, want 74"
+grep -q "could not record run" broken.log || fail "journal failure not reported"
+[ -e marks/2 ] && [ ! -e marks/3 ] || fail "a step ran after the journal failed"
 
 echo "ok: killed run $id resumed; every step once, step 3 twice (FZ_ATTEMPT 1 then 2); refusals exit 5"
