@@ -406,25 +406,11 @@ uint32_t fz_plan_max_steps(const fz_plan *p)
  * Runs
  *========================================================================*/
 
-enum { T_FREE = 0, T_READY, T_RUNNING };
+enum { T_FREE = FZ__T_FREE, T_READY = FZ__T_READY, T_RUNNING = FZ__T_RUNNING };
 
-/* A live task. The table is indexed by id & tmask (ids are dense and live
- * ones few), and doubles when a new id would land on a live entry. */
-typedef struct task_ent {
-    uint32_t id, node, token, attempt;
-    uint32_t last_label; /* last labelled edge the token took, or FZ_NONE */
-    uint32_t lslot;      /* the token's loop counters, or FZ_NONE */
-    uint64_t delay_ns;
-    uint8_t state;
-} task_ent;
-
-typedef struct end_ent {
-    uint32_t node, edge;
-} end_ent;
-
-typedef struct var_ent {
-    uint32_t koff, klen, voff, vlen, vcap;
-} var_ent;
+typedef fz__task_ent task_ent;
+typedef fz__end_ent end_ent;
+typedef fz__var_ent var_ent;
 
 enum {
     FAIL_NONE = 0,
@@ -433,47 +419,6 @@ enum {
     FAIL_LOOP,     /* a loop scope's bound was exceeded */
     FAIL_STEPS,    /* the step limit */
     FAIL_ABORT,    /* fz_engine_abort */
-};
-
-struct fz_engine {
-    const fz_plan *p;
-    const fz_alloc *alloc;
-    fz_observer obs;
-    int has_obs;
-    fz_run_state state;
-
-    task_ent *tasks;
-    uint32_t tmask;
-    uint32_t next_id;   /* next task id to create */
-    uint32_t next_hand; /* next task id fz_engine_next hands out */
-    uint32_t live;      /* tasks created and not completed */
-    uint32_t in_flight; /* tasks handed out and not completed */
-    uint32_t next_token;
-    uint32_t steps;
-
-    end_ent *ends;
-    uint32_t nends, ends_cap;
-
-    uint32_t *lcounts; /* nloops counters per slot */
-    uint32_t *lfree;   /* free slots */
-    uint32_t lused, lcap, nfree;
-
-    var_ent *vars;
-    uint32_t nvars, vars_cap;
-    char *vbuf;
-    uint32_t vlen, vcap;
-
-    uint8_t fail_kind;
-    uint8_t fail_answer;
-    uint8_t fail_has_text;
-    uint32_t fail_node, fail_loop, fail_attempt;
-    char fail_text[256]; /* copied outcome or reason */
-
-    char *out; /* outcome text, built lazily */
-    size_t out_len, out_cap;
-    int out_valid;
-    uint32_t *sort_tmp; /* for sorting parallel ends */
-    uint32_t sort_cap;
 };
 
 const fz_observer *fz__engine_observer(const fz_engine *e)
@@ -707,18 +652,7 @@ int fz_engine_start(fz_engine *e)
 
 int fz_engine_next(fz_engine *e, fz_task *out)
 {
-    if (e->state != FZ_RUN_RUNNING || e->next_hand == e->next_id)
-        return 0;
-    uint32_t id = e->next_hand++;
-    task_ent *t = &e->tasks[id & e->tmask];
-    t->state = T_RUNNING;
-    e->in_flight++;
-    out->id = id;
-    out->node = t->node;
-    out->token = t->token;
-    out->attempt = t->attempt;
-    out->delay_ns = t->delay_ns;
-    return 1;
+    return fz__engine_next(e, out);
 }
 
 /*--------------------------------------------------------------------------
