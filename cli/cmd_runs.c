@@ -287,6 +287,28 @@ static int show_step(void *ud, const fz_journal_step *s)
     return 0;
 }
 
+static int show_signal(void *ud, const fz_journal_signal *sig)
+{
+    json_t *arr = ud;
+    if (arr) {
+        json_t *o = json_pack("{ss ss ss}", "node", sig->node, "answer", sig->answer, "given_at",
+                              sig->created_at);
+        if (!o)
+            return 1;
+        json_object_set_new(o, "taken_by_task",
+                            sig->taken ? json_integer(sig->taken_task) : json_null());
+        json_array_append_new(arr, o);
+        return 0;
+    }
+    if (sig->taken)
+        printf("  answer    %-3s at %-6s given %s, taken by step %u\n", sig->answer, sig->node,
+               sig->created_at, sig->taken_task);
+    else
+        printf("  answer    %-3s at %-6s given %s, not taken yet\n", sig->answer, sig->node,
+               sig->created_at);
+    return 0;
+}
+
 static int runs_show(fz_journal *j, int64_t id, int json, int output)
 {
     fz_journal_run r;
@@ -303,6 +325,12 @@ static int runs_show(fz_journal *j, int64_t id, int json, int output)
         if (o && c.steps)
             json_object_set(o, "steps", c.steps);
         json_decref(c.steps);
+        json_t *sigs = json_array();
+        if (!rc && sigs)
+            rc = fz_journal_signal_list(j, id, show_signal, sigs);
+        if (o && sigs)
+            json_object_set(o, "answers", sigs);
+        json_decref(sigs);
         if (rc) {
             json_decref(o);
             fz_cli_error("%s", fz_journal_errmsg(j));
@@ -333,6 +361,10 @@ static int runs_show(fz_journal *j, int64_t id, int json, int output)
         printf("  outcome   %s\n", r.outcome);
     if (r.vars && strcmp(r.vars, "{}") != 0)
         printf("  vars      %s\n", r.vars);
+    if (fz_journal_signal_list(j, id, show_signal, NULL)) {
+        fz_cli_error("%s", fz_journal_errmsg(j));
+        return FZ_EXIT_IO;
+    }
     printf("  steps     %u finished, %u in flight\n\n", r.steps, r.in_flight);
     printf("  %4s  %-6s %-12s %-30s %3s  %-9s %4s  %8s  %s\n", "STEP", "NODE", "LANE", "LABEL",
            "TRY", "ANSWER", "EXIT", "TIME", "OUTCOME");

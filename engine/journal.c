@@ -66,7 +66,8 @@ static const char schema[] =
     " stderr BLOB,"
     " vars TEXT,"
     " PRIMARY KEY(run, task)) WITHOUT ROWID;"
-    "CREATE INDEX IF NOT EXISTS steps_by_seq ON steps(run, seq);"
+    /* No index on seq: a run's steps are one range of the primary key,
+     * sorted in memory on resume; the index cost a page write per step. */
     "CREATE TABLE IF NOT EXISTS signals("
     " id INTEGER PRIMARY KEY AUTOINCREMENT,"
     " run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
@@ -469,6 +470,34 @@ int fz_journal_step_list(fz_journal *j, int64_t id, int by_finish, fz_journal_st
 /*==========================================================================
  * Signals
  *========================================================================*/
+
+int fz_journal_signal_list(fz_journal *j, int64_t id, fz_journal_signal_fn fn, void *ud)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(j->db,
+                           "SELECT node, answer, created_at, taken_task, taken_at FROM signals"
+                           " WHERE run = ?1 ORDER BY id",
+                           -1, &st, NULL))
+        return fz__journal_db_error(j, "reading answers");
+    sqlite3_bind_int64(st, 1, id);
+    int rc, status = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        fz_journal_signal sig = {
+            .node = (const char *)sqlite3_column_text(st, 0),
+            .answer = (const char *)sqlite3_column_text(st, 1),
+            .created_at = (const char *)sqlite3_column_text(st, 2),
+            .taken = sqlite3_column_type(st, 3) != SQLITE_NULL,
+            .taken_task = (uint32_t)sqlite3_column_int64(st, 3),
+            .taken_at = (const char *)sqlite3_column_text(st, 4),
+        };
+        if (fn(ud, &sig))
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        status = fz__journal_db_error(j, "reading answers");
+    sqlite3_finalize(st);
+    return status;
+}
 
 int fz_journal_signal_add(fz_journal *j, int64_t id, const char *node, const char *answer)
 {

@@ -160,6 +160,22 @@ int fz_journal_signal_add(fz_journal *j, int64_t id, const char *node, const cha
 int fz_journal_signal_take(fz_journal *j, int64_t id, const char *node, uint32_t task,
                            const char **answer);
 
+/* One answer as recorded; strings borrowed for the callback. */
+typedef struct fz_journal_signal {
+    const char *node;
+    const char *answer;     /* "yes" or "no" */
+    const char *created_at; /* when `flowzap signal` gave it */
+    int taken;              /* a gate took it ... */
+    uint32_t taken_task;    /* ... this task */
+    const char *taken_at;
+} fz_journal_signal;
+
+typedef int (*fz_journal_signal_fn)(void *ud, const fz_journal_signal *sig);
+
+/* Calls fn for each answer given to run id, oldest first; stops when fn
+ * returns nonzero. Returns 0 or FZ_EDB. */
+int fz_journal_signal_list(fz_journal *j, int64_t id, fz_journal_signal_fn fn, void *ud);
+
 /*==========================================================================
  * Recording a run, resuming a run
  *========================================================================*/

@@ -234,6 +234,16 @@ int fz_journal_recorder_new(fz_journal *j, int64_t id, const fz_graph *g, fz_eng
     }
     r->seq = (uint32_t)sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
+
+    /* The run's variables as it (re)starts: --set, the bindings' defaults,
+     * and on a resume what the replayed steps set. */
+    char *vars = engine_vars_json(e);
+    int rc = vars ? fz_journal_run_set_state(j, id, FZ_JOURNAL_RUNNING, NULL, vars) : FZ_ENOMEM;
+    free(vars);
+    if (rc) {
+        fz_journal_recorder_free(r);
+        return rc;
+    }
     *out = r;
     return 0;
 }

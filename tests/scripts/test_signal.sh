@@ -103,6 +103,9 @@ st=$?
 [ $st -eq 0 ] || fail "resume after the answer exited $st"
 [ "$(cat result)" = "promoted" ] || fail "resumed gate did not take its answer"
 
+"$FLOWZAP" runs show "$id3" >show3.log 2>&1 || fail "runs show failed"
+grep -Eq "answer +yes at n2 .*taken by step 1" show3.log || fail "runs show lacks the answer"
+
 # 4. Refusals.
 "$FLOWZAP" signal "$id" n2 yes >done.log 2>&1
 st=$?

@@ -214,6 +214,18 @@ static void test_journal_rejects_an_unknown_state(void **state)
  * Signals
  *========================================================================*/
 
+static int list_signal(void *ud, const fz_journal_signal *sig)
+{
+    char *seen = ud;
+    char one[32];
+    if (sig->taken)
+        snprintf(one, sizeof one, "%s=%s@%u ", sig->node, sig->answer, sig->taken_task);
+    else
+        snprintf(one, sizeof one, "%s=%s@- ", sig->node, sig->answer);
+    strcat(seen, one);
+    return 0;
+}
+
 static void test_journal_signals_are_taken_oldest_first_once(void **state)
 {
     fixture *f = *state;
@@ -236,6 +248,11 @@ static void test_journal_signals_are_taken_oldest_first_once(void **state)
     assert_string_equal(a, "yes");
     assert_int_equal(fz_journal_signal_take(f->j, id, "n4", 11, &a), 0);
     assert_int_equal(fz_journal_signal_take(f->j, id + 1, "n5", 1, &a), 0);
+
+    /* The record keeps who took what. */
+    char seen[128] = "";
+    assert_int_equal(fz_journal_signal_list(f->j, id, list_signal, seen), 0);
+    assert_string_equal(seen, "n4=no@7 n4=yes@9 n5=yes@- ");
 }
 
 static void test_journal_signal_from_another_process_reaches_an_open_journal(void **state)
@@ -549,8 +566,13 @@ static void test_journal_steps_are_committed_before_they_are_acted_on(void **sta
     fz_observer next = {.on_start = peek_start, .on_finish = peek_finish, .ud = &p};
     fz_journal_recorder *rec = NULL;
     assert_int_equal(fz_engine_start(c.e), 0);
+    assert_int_equal(fz_engine_set_var(c.e, "GREETING", "hi"), 0);
     assert_int_equal(fz_journal_recorder_new(f->j, id, c.g, c.e, &next, &rec), 0);
     fz_engine_set_observer(c.e, fz_journal_recorder_observer(rec));
+    /* The run's starting variables are recorded before anything runs. */
+    fz_journal_run run;
+    assert_int_equal(fz_journal_run_get(p.other, id, &run), 0);
+    assert_string_equal(run.vars, "{\"GREETING\":\"hi\"}");
     assert_int_equal(fz_engine_drive(c.e, &c.b), 0);
     assert_int_equal(p.starts_seen, (int)fz_engine_steps(c.e));
     assert_int_equal(p.finishes_seen, (int)fz_engine_steps(c.e));
