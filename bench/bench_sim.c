@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "core/status.h"
+#include "engine/backend.h"
 #include "parser/parser.h"
 #include "sim/report.h"
 #include "sim/sim.h"
@@ -28,6 +29,73 @@ static double clock_s(clockid_t c)
     struct timespec ts;
     clock_gettime(c, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*--------------------------------------------------------------------------
+ * The floor: the same canary through the engine with a backend that does
+ * nothing (every task finishes at once, ok; decisions answer ok, taking
+ * their Yes edge), no observer, no report. What the engine itself costs.
+ *------------------------------------------------------------------------*/
+
+typedef struct null_be {
+    uint32_t ready[64];
+    uint32_t n;
+} null_be;
+
+static uint64_t nb_now(void *ud)
+{
+    (void)ud;
+    return 0;
+}
+
+static int nb_start(void *ud, fz_engine *e, const fz_task *t)
+{
+    (void)e;
+    null_be *b = ud;
+    if (b->n == 64)
+        return FZ_ENOMEM;
+    b->ready[b->n++] = t->id;
+    return 0;
+}
+
+static int nb_wait(void *ud, fz_engine *e, uint32_t *id, fz_result *r)
+{
+    (void)e;
+    null_be *b = ud;
+    if (!b->n)
+        return FZ_ESTATE;
+    *id = b->ready[--b->n];
+    r->answer = FZ_ANSWER_OK;
+    return 0;
+}
+
+static void nb_cancel(void *ud, fz_engine *e)
+{
+    (void)e;
+    ((null_be *)ud)->n = 0;
+}
+
+static void engine_floor(const fz_plan *plan, uint64_t runs)
+{
+    fz_engine *e = NULL;
+    null_be nb = {.n = 0};
+    fz_backend be = {"null", nb_now, nb_start, nb_wait, nb_cancel, &nb};
+    if (fz_engine_new(plan, NULL, &e))
+        return;
+    uint64_t steps = 0;
+    double t0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+    for (uint64_t i = 0; i < runs; i++) {
+        nb.n = 0;
+        if (fz_engine_start(e) || fz_engine_drive(e, &be))
+            break;
+        steps += fz_engine_steps(e);
+    }
+    double dt = clock_s(CLOCK_MONOTONIC) - t0, dc = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    printf("engine-only threads=1 runs=%llu seconds=%.3f cpu_seconds=%.3f runs_per_s=%.0f "
+           "runs_per_cpu_s=%.0f ns_per_step=%.1f\n",
+           (unsigned long long)runs, dt, dc, (double)runs / dt, (double)runs / dc,
+           dc * 1e9 / (double)steps);
+    fz_engine_free(e);
 }
 
 int main(int argc, char **argv)
@@ -80,6 +148,7 @@ int main(int argc, char **argv)
                (double)fz_report_outcome_count(r, "End via Success") / (double)runs);
         fz_report_free(r);
     }
+    engine_floor(plan, runs);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("peak_rss_kib=%ld\n", ru.ru_maxrss);

@@ -780,6 +780,15 @@ static int mode_all(const opts *o, const setup *su, fz_plan *plan, int *warned)
  * sim merge
  *========================================================================*/
 
+/* 1 when [b0, b1) meets one of the n ranges merged so far. */
+static int overlaps(uint64_t (*ranges)[2], int n, uint64_t b0, uint64_t b1)
+{
+    for (int i = 0; i < n; i++)
+        if (b0 < ranges[i][1] && ranges[i][0] < b1)
+            return 1;
+    return 0;
+}
+
 static int cmd_merge(int argc, char **argv)
 {
     const char *out = NULL, *workflow = NULL;
@@ -821,6 +830,12 @@ static int cmd_merge(int argc, char **argv)
     fz_graph *g = NULL;
     fz_report *acc = NULL;
     char err[512];
+    uint64_t(*ranges)[2] = calloc((size_t)nparts + 1, sizeof *ranges);
+    int nparts_done = 0;
+    if (!ranges) {
+        free(parts);
+        return FZ_EXIT_SOFTWARE;
+    }
     /* The workflow: --workflow, else the path the first part names. */
     char wpath[4096];
     if (!workflow) {
@@ -828,12 +843,14 @@ static int cmd_merge(int argc, char **argv)
         if (rc) {
             fz_cli_error("'%s': %s", parts[0], err);
             free(parts);
+            free(ranges);
             return rc == FZ_ENOENT || rc == FZ_EIO ? FZ_EXIT_IO : FZ_EXIT_INVALID;
         }
         workflow = wpath;
     }
     if ((st = fz_cli_load(workflow, 0, &g))) {
         free(parts);
+        free(ranges);
         return st;
     }
     for (int i = 0; i < nparts && !st; i++) {
@@ -858,8 +875,7 @@ static int cmd_merge(int argc, char **argv)
             st = FZ_EXIT_INVALID;
         } else if (acc) {
             const fz_report_meta *am = fz_report_meta_of(acc);
-            uint64_t a0, a1, b0, b1;
-            fz_report_range(acc, &a0, &a1);
+            uint64_t b0, b1;
             fz_report_range(r, &b0, &b1);
             if (strcmp(am->scenario, m->scenario) || am->seed != m->seed ||
                 strcmp(am->faults, m->faults)) {
@@ -867,7 +883,7 @@ static int cmd_merge(int argc, char **argv)
                              "differ from '%s')",
                              parts[i], parts[0]);
                 st = FZ_EXIT_INVALID;
-            } else if (!(b1 <= a0 || b0 >= a1) && fz_report_runs(r) && fz_report_runs(acc)) {
+            } else if (overlaps(ranges, nparts_done, b0, b1)) {
                 fz_cli_error("'%s' covers runs %" PRIu64 "..%" PRIu64
                              " that parts before it already cover: each part once",
                              parts[i], b0, b1 - 1);
@@ -879,6 +895,13 @@ static int cmd_merge(int argc, char **argv)
         } else {
             acc = r;
             r = NULL;
+        }
+        if (!st) {
+            const fz_report *part = r ? r : acc;
+            fz_report_range(part, &ranges[nparts_done][0], &ranges[nparts_done][1]);
+            if (!fz_report_runs(part))
+                ranges[nparts_done][1] = ranges[nparts_done][0];
+            nparts_done++;
         }
         fz_report_free(r);
     }
@@ -897,6 +920,7 @@ static int cmd_merge(int argc, char **argv)
     fz_report_free(acc);
     fz_graph_free(g);
     free(parts);
+    free(ranges);
     return st;
 }
 

@@ -78,13 +78,13 @@ static void next(parser *p)
         p->has_la = 0;
         return;
     }
-    p->tok = fz_lexer_next(&p->lx);
+    fz_lexer_scan(&p->lx, &p->tok);
 }
 
 static fz_token peek(parser *p)
 {
     if (!p->has_la) {
-        p->la = fz_lexer_next(&p->lx);
+        fz_lexer_scan(&p->lx, &p->la);
         p->has_la = 1;
     }
     return p->la;
@@ -1281,8 +1281,9 @@ static int parse_graph(fz_graph *g, fz_diags *d)
     p.d = d;
     p.src = g->src;
     p.lane = FZ_NONE;
-    /* About one node per 50 bytes in real files: size the id cache for that. */
-    p.by_num_limit = g->src_len / 8 + 1024;
+    /* A node line takes 12 bytes at least and 40 or more in real files: K
+     * beyond len/32 takes the map path, so the cache stays under len/4. */
+    p.by_num_limit = g->src_len / 32 + 1024;
     fz_vec_init(&p.pending, sizeof(pending_prefix), g->alloc);
     fz_lexer_init(&p.lx, g->src, g->src_len);
     parse_file(&p);

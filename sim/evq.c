@@ -60,8 +60,13 @@ int fz_evq_push(fz_evq *q, uint64_t time, uint32_t id, uint32_t aux)
 
 int fz_evq_pop(fz_evq *q, fz_event *out)
 {
-    if (q->len == 0)
-        return 0;
+    if (q->len <= 1) { /* one task in flight: the common case */
+        if (q->len == 0)
+            return 0;
+        *out = q->heap[0];
+        q->len = 0;
+        return 1;
+    }
     *out = q->heap[0];
     fz_event last = q->heap[--q->len];
     uint32_t n = q->len, i = 0;

@@ -105,6 +105,27 @@ static void test_dist_exceeds_matches_sampled_tail(void **state)
     }
 }
 
+static void test_dist_own_exp_and_log_agree_with_libm(void **state)
+{
+    (void)state;
+    fz_dist_prepare();
+    fz_rng r;
+    fz_rng_init(&r, 8, 0);
+    for (int i = 0; i < 100000; i++) {
+        double x = (fz_rng_double(&r) - 0.5) * 80.0;
+        double want = exp(x), got = fz_dist_exp(x);
+        if (fabs(got - want) > 4e-15 * want)
+            fail_msg("exp(%.17g): %.17g, libm %.17g", x, got, want);
+        double u = fz_rng_double_open0(&r) * (i % 2 ? 1.0 : 1e-12);
+        double lw = log(u), lg = fz_dist_log(u);
+        if (fabs(lg - lw) > 4e-15 * fabs(lw) + 2e-16) /* absolute near log(1) */
+            fail_msg("log(%.17g): %.17g, libm %.17g", u, lg, lw);
+    }
+    assert_true(fz_dist_exp(0.0) == 1.0);
+    assert_true(fz_dist_log(1.0) == 0.0);
+    assert_true(fz_dist_exp(-800.0) == 0.0);
+}
+
 static void test_dist_names_round_trip(void **state)
 {
     (void)state;
@@ -125,6 +146,7 @@ int main(void)
         cmocka_unit_test(test_dist_exponential_moments),
         cmocka_unit_test(test_dist_empirical_moments_and_support),
         cmocka_unit_test(test_dist_exceeds_matches_sampled_tail),
+        cmocka_unit_test(test_dist_own_exp_and_log_agree_with_libm),
         cmocka_unit_test(test_dist_names_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
