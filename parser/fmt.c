@@ -23,6 +23,8 @@
 
 static int put(fz_vec *v, const char *s, size_t len)
 {
+    if (len == 0)
+        return FZ_OK;
     if ((uint64_t)v->len + len >= UINT32_MAX)
         return FZ_ETOOBIG;
     if (v->len + len > v->cap) {
