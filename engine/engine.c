@@ -979,7 +979,12 @@ static int out_put(fz_engine *e, const char *s, size_t n)
         e->out = nb;
         e->out_cap = ncap;
     }
-    memcpy(e->out + e->out_len, s, n);
+    /* A label may hold NUL bytes (an escaped "\0"); they would cut the
+     * C string short, so they become '?'. */
+    char *d = e->out + e->out_len;
+    memcpy(d, s, n);
+    for (char *z = memchr(d, '\0', n); z; z = memchr(z + 1, '\0', (size_t)(d + n - z - 1)))
+        *z = '?';
     e->out_len += n;
     e->out[e->out_len] = '\0';
     return FZ_OK;
