@@ -66,7 +66,8 @@ static const char schema[] =
     " stderr BLOB,"
     " vars TEXT,"
     " PRIMARY KEY(run, task)) WITHOUT ROWID;"
-    "CREATE INDEX IF NOT EXISTS steps_by_seq ON steps(run, seq);"
+    /* No index on seq: a run's steps are one range of the primary key,
+     * sorted in memory on resume; the index cost a page write per step. */
     "CREATE TABLE IF NOT EXISTS signals("
     " id INTEGER PRIMARY KEY AUTOINCREMENT,"
     " run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"

@@ -74,6 +74,10 @@ void fz_lexer_init(fz_lexer *lx, const char *src, uint32_t len);
 /* Reads the next token. After EOF it keeps returning EOF. O(token length). */
 fz_token fz_lexer_next(fz_lexer *lx);
 
+/* Same as fz_lexer_next, writing the token to *out: the parser's hot path
+ * (no struct return to pack and unpack). */
+void fz_lexer_scan(fz_lexer *lx, fz_token *out);
+
 /* Skips to the start of the next line (past its newline) or to the end. */
 void fz_lexer_skip_line(fz_lexer *lx);
 

@@ -78,13 +78,13 @@ static void next(parser *p)
         p->has_la = 0;
         return;
     }
-    p->tok = fz_lexer_next(&p->lx);
+    fz_lexer_scan(&p->lx, &p->tok);
 }
 
 static fz_token peek(parser *p)
 {
     if (!p->has_la) {
-        p->la = fz_lexer_next(&p->lx);
+        fz_lexer_scan(&p->lx, &p->la);
         p->has_la = 1;
     }
     return p->la;
@@ -396,7 +396,8 @@ static int index_ids(parser *p)
         shift++;
     uint32_t nbuckets = (mask >> shift) + 1;
     uint32_t *bucket = fz_calloc(g->alloc, (size_t)nbuckets + 1, sizeof(uint32_t));
-    uint32_t *order = fz_malloc(g->alloc, (size_t)count * sizeof(uint32_t));
+    /* Slot words in home-slot order, written in one sequential pass. */
+    uint64_t *order = fz_malloc(g->alloc, (size_t)count * sizeof(uint64_t));
     if (!bucket || !order) {
         rc = FZ_ENOMEM;
         goto out;
@@ -406,20 +407,21 @@ static int index_ids(parser *p)
             bucket[((p->by_num[k].hash & mask) >> shift) + 1]++;
     for (uint32_t b = 0; b < nbuckets; b++)
         bucket[b + 1] += bucket[b];
-    for (uint32_t k = 0; k < p->by_num_cap; k++)
-        if (p->by_num[k].node)
-            order[bucket[(p->by_num[k].hash & mask) >> shift]++] = k;
+    for (uint32_t k = 0; k < p->by_num_cap; k++) {
+        const id_slot *is = &p->by_num[k];
+        if (is->node)
+            order[bucket[(is->hash & mask) >> shift]++] = ((uint64_t)is->hash << 32) | is->node;
+    }
     for (uint32_t i = 0; i < count; i++) {
-        uint32_t k = order[i], h = p->by_num[k].hash;
-        uint32_t j = h & mask;
+        uint32_t j = (uint32_t)(order[i] >> 32) & mask;
         while (m->slots[j])
             j = (j + 1) & mask;
-        m->slots[j] = ((uint64_t)h << 32) | (uint64_t)p->by_num[k].node;
+        m->slots[j] = order[i];
         m->count++;
     }
 out:
     fz_free(g->alloc, bucket, ((size_t)nbuckets + 1) * sizeof(uint32_t));
-    fz_free(g->alloc, order, (size_t)count * sizeof(uint32_t));
+    fz_free(g->alloc, order, (size_t)count * sizeof(uint64_t));
     return rc;
 }
 
@@ -1281,10 +1283,14 @@ static int parse_graph(fz_graph *g, fz_diags *d)
     p.d = d;
     p.src = g->src;
     p.lane = FZ_NONE;
-    /* About one node per 50 bytes in real files: size the id cache for that. */
-    p.by_num_limit = g->src_len / 8 + 1024;
+    /* A node line takes 12 bytes at least and 40 or more in real files: K
+     * beyond len/32 takes the map path, so the cache stays under len/4. */
+    p.by_num_limit = g->src_len / 32 + 1024;
     fz_vec_init(&p.pending, sizeof(pending_prefix), g->alloc);
     fz_lexer_init(&p.lx, g->src, g->src_len);
+    /* Editors on Windows may start the file with a UTF-8 byte order mark. */
+    if (g->src_len >= 3 && memcmp(g->src, "\xef\xbb\xbf", 3) == 0)
+        p.lx.pos = 3;
     parse_file(&p);
     if (!p.rc)
         p.rc = index_ids(&p);

@@ -259,6 +259,12 @@ static void test_parser_accepts_crlf_blank_lines_comments_and_no_indent(void **s
     assert_true(span_is(f, fz_graph_node(f->g, node(f, "n2"))->label, "End"));
 }
 
+static void test_parser_skips_a_utf8_byte_order_mark(void **state)
+{
+    fixture *f = parse_ok(state, "\xef\xbb\xbf" "A {\nn1: circle\n}\n");
+    assert_true(span_is(f, fz_graph_lane(f->g, 0)->id, "A"));
+}
+
 static void test_parser_lane_without_label_uses_its_id(void **state)
 {
     fixture *f = parse_ok(state, "snake_case_lane {\nn1: circle\n}\nX { #   \n}\n");
@@ -635,6 +641,7 @@ int main(void)
         T(test_parser_labels_hold_any_text),
         T(test_parser_unescapes_strings_into_the_pool),
         T(test_parser_accepts_crlf_blank_lines_comments_and_no_indent),
+        T(test_parser_skips_a_utf8_byte_order_mark),
         T(test_parser_lane_without_label_uses_its_id),
         T(test_parser_reads_taskbox_attributes_in_order),
         T(test_parser_accepts_colon_equals_slips_with_warnings),
