@@ -73,6 +73,8 @@ static uint32_t node_offset(struct fy_node *n)
 }
 
 static int add_error_at(fz_bind_loader *ld, uint32_t off, const char *hint, const char *fmt,
+                        va_list ap) __attribute__((format(printf, 4, 0)));
+static int add_error_at(fz_bind_loader *ld, uint32_t off, const char *hint, const char *fmt,
                         va_list ap)
 {
     char msg[512];
@@ -699,9 +701,53 @@ static int sink_errors(fz_bind_loader *ld, const sink_buf *sb, int *count)
     return FZ_OK;
 }
 
+/* Offset of the first byte that is not well-formed UTF-8 (overlongs,
+ * surrogates and code points past U+10FFFF included), or len. YAML text is
+ * Unicode; checking first also keeps invalid bytes away from libfyaml
+ * 0.7.12, whose directive scanner loops forever on them. */
+static size_t utf8_bad(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = s[i];
+        size_t n;
+        unsigned min;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xc2 && c <= 0xdf) {
+            n = 1, min = 0x80;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2, min = 0x800;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3, min = 0x10000;
+        } else {
+            return i;
+        }
+        unsigned cp = c & (0x3fu >> n);
+        for (size_t k = 1; k <= n; k++) {
+            if (i + k >= len || (s[i + k] & 0xc0) != 0x80)
+                return i;
+            cp = (cp << 6) | (s[i + k] & 0x3fu);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return i;
+        i += n + 1;
+    }
+    return len;
+}
+
 static int parse_yaml(fz_bind_loader *ld)
 {
     fz_bind *b = ld->b;
+    size_t bad = utf8_bad((const unsigned char *)b->text, b->len);
+    if (bad < b->len)
+        return fz_diags_add(ld->d, FZ_SEV_ERROR, "B000", (uint32_t)bad, 1,
+                            "save the file as UTF-8",
+                            "the bindings file is not valid UTF-8 (byte 0x%02x)",
+                            (unsigned char)b->text[bad])
+                   ? FZ_ENOMEM
+                   : FZ_EPARSE;
     sink_buf sb;
     sb.len = 0;
     sb.text[0] = '\0';

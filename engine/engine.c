@@ -979,7 +979,12 @@ static int out_put(fz_engine *e, const char *s, size_t n)
         e->out = nb;
         e->out_cap = ncap;
     }
-    memcpy(e->out + e->out_len, s, n);
+    /* A label may hold NUL bytes (an escaped "\0"); they would cut the
+     * C string short, so they become '?'. */
+    char *d = e->out + e->out_len;
+    memcpy(d, s, n);
+    for (char *z = memchr(d, '\0', n); z; z = memchr(z + 1, '\0', (size_t)(d + n - z - 1)))
+        *z = '?';
     e->out_len += n;
     e->out[e->out_len] = '\0';
     return FZ_OK;
@@ -1044,7 +1049,7 @@ static int build_failure(fz_engine *e)
     switch (e->fail_kind) {
     case FAIL_ANSWER:
         if (e->fail_answer == FZ_ANSWER_NO) {
-            rc = out_str(e, "answered no, and no error edge or loop takes it");
+            rc = out_str(e, "answered no (no edge for it)");
             break;
         }
         rc = out_str(e, e->fail_answer == FZ_ANSWER_TIMEOUT ? "timed out" : "error");

@@ -233,8 +233,8 @@ static int match_label(const fz_match *m, const char *label, size_t len, fz_caps
 {
     if (caps)
         fz_caps_reset(caps);
-    if (!m->code)
-        return 1;
+    if (!m->code) /* no pattern: the whole label is the match */
+        return caps && caps_setn(caps, "0", label, len) ? FZ_ENOMEM : 1;
     pcre2_match_data *md = pcre2_match_data_create_from_pattern(m->code, m->gctx);
     if (!md)
         return FZ_ENOMEM;

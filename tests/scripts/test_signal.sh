@@ -106,6 +106,24 @@ st=$?
 "$FLOWZAP" runs show "$id3" >show3.log 2>&1 || fail "runs show failed"
 grep -Eq "answer +yes at n2 .*taken by step 1" show3.log || fail "runs show lacks the answer"
 
+# 4. Two runs writing the journal at once, each waiting at its gate,
+#    answered in the other order: each takes its own answer.
+rm -f result
+"$FLOWZAP" run gate.fz --bindings gate.yaml >par1.log 2>&1 &
+p1=$!
+"$FLOWZAP" run gate.fz --bindings gate.yaml >par2.log 2>&1 &
+p2=$!
+wait_gate par1.log && wait_gate par2.log || fail "parallel runs: a gate never waited"
+a=$(run_id par1.log)
+b=$(run_id par2.log)
+[ "$a" != "$b" ] || fail "two runs got the same id"
+"$FLOWZAP" signal "$b" n2 no >/dev/null 2>&1 || fail "signal to the second run failed"
+"$FLOWZAP" signal "$a" n2 yes >/dev/null 2>&1 || fail "signal to the first run failed"
+wait "$p1" || fail "first parallel run failed"
+wait "$p2" || fail "second parallel run failed"
+grep -q "completed: End via Yes" par1.log || fail "first parallel run did not take yes"
+grep -q "completed: End via No" par2.log || fail "second parallel run did not take no"
+
 # 4. Refusals.
 "$FLOWZAP" signal "$id" n2 yes >done.log 2>&1
 st=$?

@@ -35,6 +35,7 @@ typedef struct rf_step {
     uint32_t attempt;
     uint64_t start_ns, end_ns;
     int exit_code;
+    size_t out_len, err_len;
 } rf_step;
 
 typedef struct rf_run {
@@ -75,6 +76,8 @@ static void rf_on_finish(void *ud, const fz_task *t, const fz_result *res, uint6
     s->start_ns = t->id < RF_MAX ? r->starts[t->id] : 0;
     s->end_ns = t_ns;
     s->exit_code = res->has_exit_code ? res->exit_code : -1;
+    s->out_len = res->out_len;
+    s->err_len = res->err_len;
 }
 
 static void rf_log(void *ud, const fz_task *t, const char *msg)

@@ -163,6 +163,8 @@ static void test_bind_errors_point_at_the_field(void **state)
         {"- noop\n", 1, 3, "expected a mapping with 'rules'"},
         {"rules:\n  - match: \"x\n", 2, 13, "YAML: "},
         {"rules:\n  - noop:\n  - noop:\n    noop: 2\n", 4, 5, "YAML: duplicate key"},
+        {"%u\xe4\nrules: []\n", 1, 3, "not valid UTF-8 (byte 0xe4)"},
+        {"rules:\n  - log: \"caf\xc3\xa9 \xed\xa0\x80\"\n", 2, 17, "not valid UTF-8 (byte 0xed)"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         fz_diags d;

@@ -115,6 +115,12 @@ static void test_match_lane_accepts_id_or_display_label(void **state)
     fz_match *m = NULL;
     assert_int_equal(fz_match_new(NULL, "Deployment", NULL, NULL, NULL, &m, NULL, 0, NULL), 0);
     assert_int_equal(fz_match_node(m, g, node(g, "n3"), NULL), 1);
+    fz_caps c;
+    fz_caps_init(&c, NULL);
+    assert_int_equal(fz_match_node(m, g, node(g, "n3"), &c), 1);
+    assert_int_equal(fz_caps_count(&c), 1);
+    assert_string_equal(fz_caps_get(&c, "0"), "Push to registry");
+    fz_caps_fini(&c);
     assert_int_equal(fz_match_node(m, g, node(g, "n10"), NULL), 0);
     fz_match_free(m);
     fz_graph_free(g);
