@@ -924,6 +924,20 @@ static int rule_traps(lint_ctx *c)
                 from = p;
             }
         }
+        /* Entered through a loop jump from a node that can still end. */
+        if (!entry && c->loop_pairs && (f & NF_IN_LOOP))
+            FOR_LOOPS_OF(c, u, li) {
+                const fz_loop *lp = fz_graph_loop(g, li);
+                if (loop_first(c, li) != u)
+                    continue;
+                for (uint32_t k = 0; k < lp->node_count && !entry; k++) {
+                    uint32_t p = fz_graph_loop_node(g, lp, k);
+                    if ((c->flag[p] & NF_CAN_END) && (c->flag[p] & NF_REACH)) {
+                        entry = true;
+                        from = p;
+                    }
+                }
+            }
         if (!entry)
             continue;
         c->flag[u] |= NF_COVER;
