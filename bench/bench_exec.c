@@ -103,7 +103,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_exec: workflow does not parse\n");
         return 70;
     }
-    const char *yaml = "rules:\n  - exec: [true]\n";
+    const char *yaml = getenv("BENCH_YAML") ? getenv("BENCH_YAML") : "rules:\n  - exec: [true]\n";
     fz_bind *b = NULL;
     uint32_t unbound = 0;
     if (fz_bind_load_mem("bench.yaml", yaml, strlen(yaml), NULL, &d, &b) ||

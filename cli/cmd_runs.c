@@ -503,6 +503,29 @@ int fz_cmd_resume(int argc, char **argv)
         return FZ_EXIT_REFUSED;
     }
 
+    /* The files must be the ones the run began with: checked here, before
+     * they are parsed, so that an edit is named as such. */
+    const char *files[2] = {r.workflow, r.bindings};
+    const char *want[2] = {r.workflow_hash, r.bindings_hash};
+    static const char *const what[2] = {"workflow", "bindings"};
+    for (int i = 0; i < 2; i++) {
+        char hex[FZ_JOURNAL_HASH_LEN];
+        if (!files[i] || !want[i])
+            continue;
+        int err = fz__cli_hash_file(files[i], hex);
+        if (err || strcmp(hex, want[i]) != 0) {
+            if (err)
+                fz_cli_error("cannot resume run %lld: cannot read its %s file '%s': %s",
+                             (long long)id, what[i], files[i], strerror(err));
+            else
+                fz_cli_error("cannot resume run %lld: %s file '%s' changed since the run began "
+                             "(sha256 %.12s..., recorded %.12s...); start a new run instead",
+                             (long long)id, what[i], files[i], hex, want[i]);
+            fz_journal_free(j);
+            return FZ_EXIT_REFUSED;
+        }
+    }
+
     /* Back to the run's own command line, in its own directory. */
     json_t *args = json_loads(r.args ? r.args : "", 0, NULL);
     size_t n = json_is_array(args) ? json_array_size(args) : 0;

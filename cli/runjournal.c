@@ -94,8 +94,7 @@ int64_t fz_cli_journal_run(const fz_cli_journal *cj)
     return cj->run;
 }
 
-/* Hashes the bytes of the file at path into hex. Returns 0 or an errno. */
-static int hash_file(const char *path, char hex[FZ_JOURNAL_HASH_LEN])
+int fz__cli_hash_file(const char *path, char hex[FZ_JOURNAL_HASH_LEN])
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -154,7 +153,7 @@ static int begin_resume(fz_cli_journal *cj, const char *path, const char *bindin
     for (int i = 0; i < 2; i++) {
         if (!files[i] || !want[i])
             continue;
-        int err = hash_file(files[i], hex);
+        int err = fz__cli_hash_file(files[i], hex);
         if (err) {
             fz_cli_error("cannot resume run %lld: cannot read %s file '%s': %s", (long long)cj->run,
                          what[i], files[i], strerror(err));
@@ -190,9 +189,9 @@ int fz_cli_journal_begin(fz_cli_journal *cj, const char *path, const char *bindi
         return FZ_EXIT_USAGE;
     }
     char wf_hash[FZ_JOURNAL_HASH_LEN], b_hash[FZ_JOURNAL_HASH_LEN];
-    int err = hash_file(path, wf_hash);
+    int err = fz__cli_hash_file(path, wf_hash);
     if (!err && bindings)
-        err = hash_file(bindings, b_hash);
+        err = fz__cli_hash_file(bindings, b_hash);
     if (err) {
         fz_cli_error("cannot read '%s': %s", err == ENOENT ? bindings : path, strerror(err));
         return FZ_EXIT_IO;

@@ -89,6 +89,10 @@ int64_t fz_cli_journal_run(const fz_cli_journal *cj);
  * ownership passes) at path, and begin continue run id. */
 void fz__cli_journal_set_resume(fz_journal *j, const char *path, int64_t id);
 
+/* Writes the hex SHA-256 of the bytes of the file at path into hex.
+ * Returns 0 or an errno value. */
+int fz__cli_hash_file(const char *path, char hex[FZ_JOURNAL_HASH_LEN]);
+
 /* 1 while a resume is pending (the run's own --no-journal is then moot). */
 int fz__cli_journal_pending(void);
 

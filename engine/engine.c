@@ -1049,7 +1049,7 @@ static int build_failure(fz_engine *e)
     switch (e->fail_kind) {
     case FAIL_ANSWER:
         if (e->fail_answer == FZ_ANSWER_NO) {
-            rc = out_str(e, "answered no, and no error edge or loop takes it");
+            rc = out_str(e, "answered no (no edge for it)");
             break;
         }
         rc = out_str(e, e->fail_answer == FZ_ANSWER_TIMEOUT ? "timed out" : "error");

@@ -186,7 +186,9 @@ typedef struct fz_journal_recorder fz_journal_recorder;
  * row on start (before the handler starts) and on finish (before the engine
  * routes the result), and the run's state, outcome and variables at the end;
  * every callback is then passed on to next (may be NULL), such as a
- * progress log. Caller frees with fz_journal_recorder_free(). */
+ * progress log. Records e's variables now, and its end when e already ended
+ * (a replay that finished the run). Caller frees with
+ * fz_journal_recorder_free(). */
 int fz_journal_recorder_new(fz_journal *j, int64_t id, const fz_graph *g, fz_engine *e,
                             const fz_observer *next, fz_journal_recorder **out);
 void fz_journal_recorder_free(fz_journal_recorder *r);

@@ -238,7 +238,14 @@ int fz_journal_recorder_new(fz_journal *j, int64_t id, const fz_graph *g, fz_eng
     /* The run's variables as it (re)starts: --set, the bindings' defaults,
      * and on a resume what the replayed steps set. */
     char *vars = engine_vars_json(e);
-    int rc = vars ? fz_journal_run_set_state(j, id, FZ_JOURNAL_RUNNING, NULL, vars) : FZ_ENOMEM;
+    /* A replay may end the run: its process died after the last step was
+     * recorded and before the end was. Record the end now. */
+    fz_run_state now = fz_engine_state(e);
+    const char *state = now == FZ_RUN_COMPLETED ? FZ_JOURNAL_COMPLETED
+                        : now == FZ_RUN_FAILED  ? FZ_JOURNAL_FAILED
+                                                : FZ_JOURNAL_RUNNING;
+    const char *outcome = strcmp(state, FZ_JOURNAL_RUNNING) ? fz_engine_outcome(e) : NULL;
+    int rc = vars ? fz_journal_run_set_state(j, id, state, outcome, vars) : FZ_ENOMEM;
     free(vars);
     if (rc) {
         fz_journal_recorder_free(r);

@@ -96,6 +96,32 @@ static char raw_after(const parser *p)
     return p->has_la ? '\0' : p->src[p->lx.pos];
 }
 
+/* Fast path for the commonest attribute: the bytes :"text" straight after
+ * the key, without escapes. Fills *str with the STRING token (quotes
+ * included) and leaves the lexer after it; -1 (nothing consumed) for
+ * anything else, which the token path then reads and diagnoses. */
+static int fast_value(parser *p, fz_token *str)
+{
+    static const unsigned char stop[256] = {['"'] = 1, ['\\'] = 1, ['\n'] = 1, ['\0'] = 1};
+    if (p->has_la)
+        return -1;
+    uint32_t pos = p->lx.pos;
+    const unsigned char *s = (const unsigned char *)p->src;
+    if (s[pos] != ':' || s[pos + 1] != '"')
+        return -1;
+    uint32_t i = pos + 2;
+    while (!stop[s[i]])
+        i++;
+    if (s[i] != '"' || i >= p->lx.len)
+        return -1;
+    str->off = pos + 1;
+    str->len = i + 1 - (pos + 1);
+    str->kind = FZ_TOK_STRING;
+    str->flags = 0;
+    p->lx.pos = i + 1;
+    return 0;
+}
+
 /* Fast path for the hottest text: the bytes ".handle(dir)" straight after
  * the current token. Consumes them and reads the next token; returns 0, or
  * -1 (nothing consumed) when the text is anything else, spaces included. */
@@ -556,6 +582,19 @@ static int parse_lane_end(parser *p)
 static int parse_attr(parser *p, int record)
 {
     fz_token key = p->tok;
+    fz_token value;
+    if (fast_value(p, &value) == 0) {
+        if (record) {
+            uint32_t idx;
+            fz_span v = {value.off + 1, value.len - 2};
+            if (fz_graph_add_attr(p->g, span_of(key), v, key.off, 0, &idx)) {
+                p->rc = FZ_ENOMEM;
+                return -1;
+            }
+        }
+        next(p);
+        return 0;
+    }
     next(p);
     int slip = 0;
     if (p->tok.kind == FZ_TOK_EQUALS) {
@@ -619,7 +658,10 @@ static void node_label(parser *p, fz_node *n)
 static int parse_node(parser *p)
 {
     fz_token id = p->tok;
-    next(p); /* ':' */
+    if (!p->has_la && p->src[p->lx.pos] == ':')
+        p->lx.pos++; /* the ':' right after the id: no token needed */
+    else
+        next(p); /* ':' */
     next(p);
     if (p->depth == 0)
         error_at(p, "E019", id, "put the node inside a lane: Lane { # Label ... }",

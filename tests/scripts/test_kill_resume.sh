@@ -191,6 +191,13 @@ st=$?
 [ $st -eq 5 ] || fail "resume with a changed workflow exited $st, want 5"
 grep -q "changed since the run began" changed.log || fail "changed-workflow refusal unclear"
 [ -z "$(ls marks)" ] || fail "a refused resume ran steps"
+# An edit that breaks the file is still named as an edit, not parsed.
+echo "n99: rect label:\"oops\"" >>flow.fz
+"$FLOWZAP" resume "$id2" >broken-edit.log 2>&1
+st=$?
+[ $st -eq 5 ] || fail "resume with a broken edited workflow exited $st, want 5"
+grep -q "changed since the run began" broken-edit.log || fail "broken-edit refusal unclear"
+sed -i '$d' flow.fz
 
 # 6. A journal that cannot record stops the run before the next step: the
 #    second step drops the steps table behind flowzap's back.

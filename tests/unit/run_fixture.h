@@ -35,6 +35,7 @@ typedef struct rf_step {
     uint32_t attempt;
     uint64_t start_ns, end_ns;
     int exit_code;
+    size_t out_len, err_len;
 } rf_step;
 
 typedef struct rf_run {
@@ -75,6 +76,8 @@ static void rf_on_finish(void *ud, const fz_task *t, const fz_result *res, uint6
     s->start_ns = t->id < RF_MAX ? r->starts[t->id] : 0;
     s->end_ns = t_ns;
     s->exit_code = res->has_exit_code ? res->exit_code : -1;
+    s->out_len = res->out_len;
+    s->err_len = res->err_len;
 }
 
 static void rf_log(void *ud, const fz_task *t, const char *msg)
@@ -189,7 +192,8 @@ static void rf_go(rf_run *r, const char *const *vars, const fz_real_opts *extra)
     fz_engine_set_observer(r->e, &obs);
     r->drive_rc = fz_engine_drive(r->e, fz_real_backend(r->real));
     r->state = fz_engine_state(r->e);
-    snprintf(r->outcome, sizeof(r->outcome), "%s", fz_engine_outcome(r->e) ? fz_engine_outcome(r->e) : "");
+    snprintf(r->outcome, sizeof(r->outcome), "%s",
+             fz_engine_outcome(r->e) ? fz_engine_outcome(r->e) : "");
 }
 
 static inline const rf_step *rf_step_of(const rf_run *r, const char *node, uint32_t nth)

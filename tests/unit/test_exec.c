@@ -8,9 +8,10 @@
 #include <signal.h>
 #include <time.h>
 
-static const char args_sh[] = "#!/bin/sh\n"
-                              "{ printf '%s\\n' \"$#\"; for a in \"$@\"; do printf '[%s]\\n' \"$a\"; done; }"
-                              " > \"args.$FZ_NODE\"\n";
+static const char args_sh[] =
+    "#!/bin/sh\n"
+    "{ printf '%s\\n' \"$#\"; for a in \"$@\"; do printf '[%s]\\n' \"$a\"; done; }"
+    " > \"args.$FZ_NODE\"\n";
 
 static const char hostile_fz[] =
     "L { # L\n"
@@ -90,7 +91,8 @@ static void test_exec_label_with_real_newline_stays_one_argument_in_shell_form_t
             "vars: {IMAGE: \"img; touch pwned8\"}\n"
             "rules:\n"
             "  - match: (?s)^Deploy (?<what>.*)$\n"
-            "    shell: printf '%s|%s|%s' \"$#\" \"$1\" \"$what\" > shell.out; printf '%s' \"$IMAGE\" > image.out\n");
+            "    shell: printf '%s|%s|%s' \"$#\" \"$1\" \"$what\" > shell.out; printf '%s' "
+            "\"$IMAGE\" > image.out\n");
     rf_go(&r, NULL, NULL);
     assert_int_equal(r.state, FZ_RUN_COMPLETED);
     const char *cap = "one\ntwo; touch pwned6 $(touch pwned7)";
@@ -141,7 +143,8 @@ static void test_exec_exit_status_maps_to_ok_no_error(void **state)
         assert_int_equal(s->answer, cases[i].answer);
         assert_int_equal(s->exit_code, cases[i].exit_code);
         assert_non_null(strstr(s->reason, cases[i].reason_has));
-        assert_int_equal(r.state, cases[i].answer == FZ_ANSWER_OK ? FZ_RUN_COMPLETED : FZ_RUN_FAILED);
+        assert_int_equal(r.state,
+                         cases[i].answer == FZ_ANSWER_OK ? FZ_RUN_COMPLETED : FZ_RUN_FAILED);
         rf_assert_no_children();
         rf_free(&r);
     }
@@ -154,8 +157,9 @@ static void test_exec_set_and_outcome_lines_route_and_feed_variables(void **stat
     memset(&r, 0, sizeof(r));
     rf_mkdir(&r);
     rf_write(&r, "args.sh", args_sh, 1);
-    rf_write(&r, "pick.sh",
-             "#!/bin/sh\necho working\necho '::set COLOR=deep blue'\necho '::outcome  Blue path '\n", 1);
+    rf_write(
+        &r, "pick.sh",
+        "#!/bin/sh\necho working\necho '::set COLOR=deep blue'\necho '::outcome  Blue path '\n", 1);
     rf_load(&r,
             "L { # L\n"
             "n1: rectangle label:\"Pick\"\n"
@@ -325,8 +329,10 @@ static void test_exec_cwd_and_env_additions_apply(void **state)
     char sub[512];
     snprintf(sub, sizeof(sub), "%s/sub dir", r.dir);
     assert_int_equal(mkdir(sub, 0755), 0);
-    rf_write(&r, "sub dir/env.sh",
-             "#!/bin/sh\nprintf '%s|%s|%s' \"$(basename \"$PWD\")\" \"$GREETING\" \"$PLAIN\" > out\n", 1);
+    rf_write(
+        &r, "sub dir/env.sh",
+        "#!/bin/sh\nprintf '%s|%s|%s' \"$(basename \"$PWD\")\" \"$GREETING\" \"$PLAIN\" > out\n",
+        1);
     rf_load(&r, "L { # L\nn1: rectangle label:\"Greet Ada; rm -rf ~\"\n}\n", NULL,
             "rules:\n"
             "  - match: ^Greet (?<name>.*)$\n"
@@ -391,6 +397,35 @@ static void test_exec_interrupt_stops_children_and_returns_eintr(void **state)
     const char *pid = rf_read(&r, "grandchild.pid", NULL);
     assert_non_null(pid);
     assert_true(wait_dead((pid_t)atoi(pid)));
+    rf_free(&r);
+}
+
+static void test_exec_large_output_is_capped_without_blocking_the_child(void **state)
+{
+    (void)state;
+    rf_run r;
+    memset(&r, 0, sizeof(r));
+    rf_mkdir(&r);
+    /* 4 MiB on stdout and on stderr: far past a pipe's buffer and the cap */
+    rf_write(&r, "loud.sh",
+             "#!/bin/sh\n"
+             "echo '::set EARLY=yes'\n"
+             "head -c 4194304 /dev/zero | tr '\\0' o\n"
+             "head -c 4194304 /dev/zero | tr '\\0' e >&2\n"
+             "exit 0\n",
+             1);
+    rf_load(&r, one_node_fz, NULL, "rules:\n  - exec: [./loud.sh]\n    timeout: 20s\n");
+    fz_real_opts o;
+    memset(&o, 0, sizeof(o));
+    o.output_cap = 65536;
+    rf_go(&r, NULL, &o);
+    const rf_step *s = rf_step_of(&r, "n1", 0);
+    assert_non_null(s);
+    assert_int_equal(s->answer, FZ_ANSWER_OK);
+    assert_int_equal(s->out_len, 65536);
+    assert_int_equal(s->err_len, 65536);
+    assert_string_equal(fz_engine_get_var(r.e, "EARLY"), "yes");
+    rf_assert_no_children();
     rf_free(&r);
 }
 
@@ -491,14 +526,14 @@ static void test_exec_approval_waits_for_the_answer_source(void **state)
         assert_string_equal(f.node, "n1");
         assert_string_equal(f.run, "42");
         assert_int_equal(rf_step_of(&r, "n1", 0)->answer, approved ? FZ_ANSWER_OK : FZ_ANSWER_NO);
-        assert_non_null(strstr(r.logs, "promote v2? - waiting for approval: flowzap signal 42 n1 yes|no"));
+        assert_non_null(
+            strstr(r.logs, "promote v2? - waiting for approval: flowzap signal 42 n1 yes|no"));
         rf_free(&r);
     }
     /* no source: a clear error, not a hang */
     rf_run r;
     memset(&r, 0, sizeof(r));
-    rf_load(&r, "L { # L\nn1: taskbox label:\"Approve\"\n}\n", NULL,
-            "rules:\n  - approval:\n");
+    rf_load(&r, "L { # L\nn1: taskbox label:\"Approve\"\n}\n", NULL, "rules:\n  - approval:\n");
     rf_go(&r, NULL, NULL);
     assert_int_equal(rf_step_of(&r, "n1", 0)->answer, FZ_ANSWER_ERROR);
     assert_non_null(strstr(rf_step_of(&r, "n1", 0)->reason, "journal"));
@@ -518,6 +553,71 @@ static void test_exec_timeout_applies_to_builtins_too(void **state)
     rf_free(&r);
 }
 
+static void test_exec_out_of_memory_anywhere_fails_cleanly(void **state)
+{
+    (void)state;
+    static const char fz[] = "L { # L\n"
+                             "n1: circle label:\"Start\"\n"
+                             "n2: rectangle label:\"Remember 42\"\n"
+                             "n3: rectangle label:\"Say\"\n"
+                             "n4: rectangle label:\"Run\"\n"
+                             "n1.handle(right) -> n2.handle(left)\n"
+                             "n2.handle(right) -> n3.handle(left)\n"
+                             "n3.handle(right) -> n4.handle(left)\n"
+                             "}\n";
+    static const char yaml[] = "rules:\n"
+                               "  - shape: circle\n    noop:\n"
+                               "  - match: Remember (?<n>\\d+)\n    set: {N: \"${n}\"}\n"
+                               "  - match: Say\n    log: n is ${N}\n"
+                               "  - exec: [true, \"${N}\"]\n    env: {N: \"${N}\"}\n";
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    fz_graph *g = NULL;
+    assert_int_equal(fz_parse_mem("oom.fz", fz, strlen(fz), NULL, &d, &g), 0);
+    fz_diags_fini(&d);
+    int completed = 0;
+    for (uint64_t n = 1; n < 5000; n++) {
+        fz_test_alloc ta;
+        fz_test_alloc_init(&ta, n);
+        fz_bind *b = NULL;
+        fz_plan *plan = NULL;
+        fz_engine *e = NULL;
+        fz_real *real = NULL;
+        fz_diags_init(&d, &ta.hook);
+        uint32_t unbound = 0;
+        int rc = fz_bind_load_mem("oom.yaml", yaml, strlen(yaml), &ta.hook, &d, &b);
+        if (!rc)
+            rc = fz_bind_resolve(b, g, &unbound);
+        if (!rc)
+            rc = fz_plan_new(g, NULL, &ta.hook, &plan);
+        if (!rc) {
+            fz_bind_apply_policies(b, plan);
+            rc = fz_engine_new(plan, &ta.hook, &e);
+        }
+        if (!rc)
+            rc = fz_real_new(g, b, NULL, &ta.hook, &real);
+        if (!rc)
+            rc = fz_engine_start(e);
+        if (!rc)
+            rc = fz_engine_drive(e, fz_real_backend(real));
+        assert_true(rc == 0 || rc == FZ_ENOMEM);
+        if (rc == 0 && fz_engine_state(e) == FZ_RUN_COMPLETED)
+            completed = 1;
+        fz_real_free(real);
+        fz_engine_free(e);
+        fz_plan_free(plan);
+        fz_bind_free(b);
+        fz_diags_fini(&d);
+        rf_assert_no_children();
+        assert_int_equal(ta.live, 0);
+        assert_int_equal(ta.live_bytes, 0);
+        if (ta.injected == 0)
+            break;
+    }
+    assert_true(completed);
+    fz_graph_free(g);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -533,9 +633,11 @@ int main(void)
         cmocka_unit_test(test_exec_cwd_and_env_additions_apply),
         cmocka_unit_test(test_exec_unknown_variable_or_program_is_an_error),
         cmocka_unit_test(test_exec_interrupt_stops_children_and_returns_eintr),
+        cmocka_unit_test(test_exec_large_output_is_capped_without_blocking_the_child),
         cmocka_unit_test(test_exec_builtins_sleep_log_set_outcome_fail),
         cmocka_unit_test(test_exec_approval_waits_for_the_answer_source),
         cmocka_unit_test(test_exec_timeout_applies_to_builtins_too),
+        cmocka_unit_test(test_exec_out_of_memory_anywhere_fails_cleanly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

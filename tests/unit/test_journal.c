@@ -648,6 +648,31 @@ static void test_journal_resume_after_a_crash_at_every_step_matches_an_unbroken_
     }
 }
 
+static void test_journal_resume_of_a_run_that_died_at_its_end_records_the_end(void **state)
+{
+    fixture *f = *state;
+    run_ctx c;
+    ctx_init(&c, flow, -1);
+    int64_t id = add_run(f->j, "/w/w.fz");
+    record_run(f, &c, id);
+    char outcome[256];
+    snprintf(outcome, sizeof outcome, "%s", fz_engine_outcome(c.e));
+    ctx_fini(&c);
+    /* As if the process died after its last step's finish was committed. */
+    assert_int_equal(fz_journal_run_set_state(f->j, id, FZ_JOURNAL_RUNNING, NULL, "{}"), 0);
+
+    ctx_init(&c, flow, -1);
+    assert_int_equal(resume_run(f, &c, id), 0);
+    for (int t = 0; t < 64; t++)
+        assert_int_equal(c.tb.runs[t], 0); /* nothing ran again */
+    fz_journal_run run;
+    assert_int_equal(fz_journal_run_get(f->j, id, &run), 0);
+    assert_string_equal(run.state, FZ_JOURNAL_COMPLETED);
+    assert_string_equal(run.outcome, outcome);
+    assert_non_null(strstr(run.vars, "VERSION"));
+    ctx_fini(&c);
+}
+
 static void test_journal_replay_into_another_workflow_is_refused(void **state)
 {
     fixture *f = *state;
@@ -731,6 +756,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_journal_resume_after_a_crash_at_every_step_matches_an_unbroken_run, setup,
             teardown),
+        cmocka_unit_test_setup_teardown(
+            test_journal_resume_of_a_run_that_died_at_its_end_records_the_end, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_replay_into_another_workflow_is_refused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_journal_replay_survives_every_failed_allocation, setup,

@@ -198,6 +198,28 @@ static void test_lexer_until_reads_raw_text_on_the_line(void **state)
     assert_int_equal(fz_lexer_next(&lx).kind, FZ_TOK_EOF);
 }
 
+static void test_lexer_scan_and_next_agree(void **state)
+{
+    (void)state;
+    const char *src = "A { # x\r\n  n1: taskbox owner:\"a\\\"b\" \xe2\x86\x92\n"
+                      "n1.handle(right) --> ->> -> [label:\"y\"] // z\n```\n\"open";
+    fz_lexer a, b;
+    fz_lexer_init(&a, src, (uint32_t)strlen(src));
+    fz_lexer_init(&b, src, (uint32_t)strlen(src));
+    for (int i = 0; i < 100; i++) {
+        fz_token t = fz_lexer_next(&a), u;
+        fz_lexer_scan(&b, &u);
+        assert_int_equal(t.kind, u.kind);
+        assert_int_equal(t.off, u.off);
+        assert_int_equal(t.len, u.len);
+        assert_int_equal(t.flags, u.flags);
+        assert_int_equal(a.pos, b.pos);
+        if (t.kind == FZ_TOK_EOF)
+            return;
+    }
+    fail_msg("no EOF after 100 tokens");
+}
+
 static void test_lexer_kind_names_cover_every_kind(void **state)
 {
     (void)state;
@@ -223,6 +245,7 @@ int main(void)
         cmocka_unit_test(test_lexer_utf8_character_is_one_token),
         cmocka_unit_test(test_lexer_nul_byte_inside_text_is_not_the_end),
         cmocka_unit_test(test_lexer_until_reads_raw_text_on_the_line),
+        cmocka_unit_test(test_lexer_scan_and_next_agree),
         cmocka_unit_test(test_lexer_kind_names_cover_every_kind),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
