@@ -8,9 +8,10 @@
 #include <signal.h>
 #include <time.h>
 
-static const char args_sh[] = "#!/bin/sh\n"
-                              "{ printf '%s\\n' \"$#\"; for a in \"$@\"; do printf '[%s]\\n' \"$a\"; done; }"
-                              " > \"args.$FZ_NODE\"\n";
+static const char args_sh[] =
+    "#!/bin/sh\n"
+    "{ printf '%s\\n' \"$#\"; for a in \"$@\"; do printf '[%s]\\n' \"$a\"; done; }"
+    " > \"args.$FZ_NODE\"\n";
 
 static const char hostile_fz[] =
     "L { # L\n"
@@ -90,7 +91,8 @@ static void test_exec_label_with_real_newline_stays_one_argument_in_shell_form_t
             "vars: {IMAGE: \"img; touch pwned8\"}\n"
             "rules:\n"
             "  - match: (?s)^Deploy (?<what>.*)$\n"
-            "    shell: printf '%s|%s|%s' \"$#\" \"$1\" \"$what\" > shell.out; printf '%s' \"$IMAGE\" > image.out\n");
+            "    shell: printf '%s|%s|%s' \"$#\" \"$1\" \"$what\" > shell.out; printf '%s' "
+            "\"$IMAGE\" > image.out\n");
     rf_go(&r, NULL, NULL);
     assert_int_equal(r.state, FZ_RUN_COMPLETED);
     const char *cap = "one\ntwo; touch pwned6 $(touch pwned7)";
@@ -141,7 +143,8 @@ static void test_exec_exit_status_maps_to_ok_no_error(void **state)
         assert_int_equal(s->answer, cases[i].answer);
         assert_int_equal(s->exit_code, cases[i].exit_code);
         assert_non_null(strstr(s->reason, cases[i].reason_has));
-        assert_int_equal(r.state, cases[i].answer == FZ_ANSWER_OK ? FZ_RUN_COMPLETED : FZ_RUN_FAILED);
+        assert_int_equal(r.state,
+                         cases[i].answer == FZ_ANSWER_OK ? FZ_RUN_COMPLETED : FZ_RUN_FAILED);
         rf_assert_no_children();
         rf_free(&r);
     }
@@ -154,8 +157,9 @@ static void test_exec_set_and_outcome_lines_route_and_feed_variables(void **stat
     memset(&r, 0, sizeof(r));
     rf_mkdir(&r);
     rf_write(&r, "args.sh", args_sh, 1);
-    rf_write(&r, "pick.sh",
-             "#!/bin/sh\necho working\necho '::set COLOR=deep blue'\necho '::outcome  Blue path '\n", 1);
+    rf_write(
+        &r, "pick.sh",
+        "#!/bin/sh\necho working\necho '::set COLOR=deep blue'\necho '::outcome  Blue path '\n", 1);
     rf_load(&r,
             "L { # L\n"
             "n1: rectangle label:\"Pick\"\n"
@@ -325,8 +329,10 @@ static void test_exec_cwd_and_env_additions_apply(void **state)
     char sub[512];
     snprintf(sub, sizeof(sub), "%s/sub dir", r.dir);
     assert_int_equal(mkdir(sub, 0755), 0);
-    rf_write(&r, "sub dir/env.sh",
-             "#!/bin/sh\nprintf '%s|%s|%s' \"$(basename \"$PWD\")\" \"$GREETING\" \"$PLAIN\" > out\n", 1);
+    rf_write(
+        &r, "sub dir/env.sh",
+        "#!/bin/sh\nprintf '%s|%s|%s' \"$(basename \"$PWD\")\" \"$GREETING\" \"$PLAIN\" > out\n",
+        1);
     rf_load(&r, "L { # L\nn1: rectangle label:\"Greet Ada; rm -rf ~\"\n}\n", NULL,
             "rules:\n"
             "  - match: ^Greet (?<name>.*)$\n"
@@ -520,14 +526,14 @@ static void test_exec_approval_waits_for_the_answer_source(void **state)
         assert_string_equal(f.node, "n1");
         assert_string_equal(f.run, "42");
         assert_int_equal(rf_step_of(&r, "n1", 0)->answer, approved ? FZ_ANSWER_OK : FZ_ANSWER_NO);
-        assert_non_null(strstr(r.logs, "promote v2? - waiting for approval: flowzap signal 42 n1 yes|no"));
+        assert_non_null(
+            strstr(r.logs, "promote v2? - waiting for approval: flowzap signal 42 n1 yes|no"));
         rf_free(&r);
     }
     /* no source: a clear error, not a hang */
     rf_run r;
     memset(&r, 0, sizeof(r));
-    rf_load(&r, "L { # L\nn1: taskbox label:\"Approve\"\n}\n", NULL,
-            "rules:\n  - approval:\n");
+    rf_load(&r, "L { # L\nn1: taskbox label:\"Approve\"\n}\n", NULL, "rules:\n  - approval:\n");
     rf_go(&r, NULL, NULL);
     assert_int_equal(rf_step_of(&r, "n1", 0)->answer, FZ_ANSWER_ERROR);
     assert_non_null(strstr(rf_step_of(&r, "n1", 0)->reason, "journal"));
