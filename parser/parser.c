@@ -62,6 +62,7 @@ typedef struct parser {
     uint32_t by_num_cap;
     uint32_t by_num_limit;
     fz_vec pending; /* pending_prefix */
+    fz_vec prefixed; /* uint32_t: edges with a lane prefix, checked at the end */
     uint32_t warnings_dropped;
     int rc;   /* FZ_ENOMEM or FZ_ETOOBIG once hit; stops parsing */
     int stop; /* too many errors */
@@ -972,6 +973,14 @@ static int parse_edge(parser *p)
     e->dst_dir = (uint8_t)b.dir;
     e->flags = (uint8_t)((labelled ? FZ_EDGE_LABELLED : 0) | (slip ? FZ_EDGE_LABEL_SLIP : 0));
     uint32_t ei = p->g->edges.len - 1;
+    if (a.lane.kind == FZ_TOK_IDENT || b.lane.kind == FZ_TOK_IDENT) {
+        uint32_t *slot = fz_vec_push(&p->prefixed);
+        if (!slot) {
+            p->rc = FZ_ENOMEM;
+            return -1;
+        }
+        *slot = ei;
+    }
     if (a.lane.kind == FZ_TOK_IDENT)
         edge_prefix(p, ei, &a, 0);
     if (b.lane.kind == FZ_TOK_IDENT)
@@ -1236,10 +1245,8 @@ static void resolve(parser *p)
                "no lane named '%.*s'", (int)pp->lane_len, p->src + pp->lane_off);
     }
     /* Prefix names a lane the node is not in. */
-    for (uint32_t i = 0; i < g->edges.len && !p->rc && !p->stop; i++) {
-        const fz_edge *e = fz_graph_edge(g, i);
-        if (!(e->flags & (FZ_EDGE_SRC_PREFIX | FZ_EDGE_DST_PREFIX)))
-            continue;
+    for (uint32_t i = 0; i < p->prefixed.len && !p->rc && !p->stop; i++) {
+        const fz_edge *e = fz_graph_edge(g, FZ_VEC_AT(&p->prefixed, uint32_t, i));
         for (int end = 0; end < 2; end++) {
             uint32_t lane = end ? e->dst_lane : e->src_lane;
             uint32_t node = end ? e->dst : e->src;
@@ -1335,6 +1342,7 @@ static int parse_graph(fz_graph *g, fz_diags *d)
      * beyond len/32 takes the map path, so the cache stays under len/4. */
     p.by_num_limit = g->src_len / 32 + 1024;
     fz_vec_init(&p.pending, sizeof(pending_prefix), g->alloc);
+    fz_vec_init(&p.prefixed, sizeof(uint32_t), g->alloc);
     fz_lexer_init(&p.lx, g->src, g->src_len);
     /* Editors on Windows may start the file with a UTF-8 byte order mark. */
     if (g->src_len >= 3 && memcmp(g->src, "\xef\xbb\xbf", 3) == 0)
@@ -1344,6 +1352,7 @@ static int parse_graph(fz_graph *g, fz_diags *d)
         p.rc = index_ids(&p);
     fz_free(g->alloc, p.by_num, (size_t)p.by_num_cap * sizeof(id_slot));
     fz_vec_fini(&p.pending);
+    fz_vec_fini(&p.prefixed);
     if (p.rc)
         return p.rc;
     int rc = fz_graph_finish(g);
