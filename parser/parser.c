@@ -1195,6 +1195,16 @@ static int parse_statement(parser *p)
             mermaid_error(p, arrow);
             return -1;
         }
+        if (la.kind == FZ_TOK_IDENT && fz_shape_parse(p->src + la.off, la.len) >= 0) {
+            char hint[160];
+            snprintf(hint, sizeof(hint), "nodes are written %.*s: %.*s label:\"...\"",
+                     (int)(t.len > 40 ? 40 : t.len), p->src + t.off, (int)la.len,
+                     p->src + la.off);
+            report(p, FZ_SEV_ERROR, "E001", t.off + t.len, 1, UINT32_MAX, hint,
+                   "expected ':' between node id '%.*s' and shape '%.*s'",
+                   (int)(t.len > 40 ? 40 : t.len), p->src + t.off, (int)la.len, p->src + la.off);
+            return -1;
+        }
         if (la.kind == FZ_TOK_EQUALS) {
             error_at(p, "E020", la, "nodes are written n1: rectangle label:\"...\"",
                      "expected ':' after node id '%.*s', found '='", (int)t.len, p->src + t.off);

@@ -367,6 +367,7 @@ static const error_case error_cases[] = {
     {"E001", 2, 1, "A {\n) x\n}\n", NULL},
     {"E001", 3, 37, "A {\nn1: circle\nn1.handle(right) -> n1.handle(left) extra\n}\n", NULL},
     {"E001", 1, 5, "A { n1: circle\n}\n", NULL},
+    {"E001", 2, 3, "A {\nn3 diamond \"Is valid?\"\n}\n", "n3: diamond"},
     {"E002", 2, 5, "A {\nn1: rect label:\"x\"\n}\n", "rectangle"},
     {"E002", 2, 5, "A {\nn1: rhombus\n}\n", "diamond"},
     {"E002", 2, 5, "A {\nn1: circel\n}\n", "circle"},
