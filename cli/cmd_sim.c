@@ -561,6 +561,10 @@ static int mode_single(const opts *o, const setup *su, fz_scenario *s, fz_plan *
                 printf("  %-52.52s %12.8f%%%s\n", name, 100 * p,
                        stt == FZ_RUN_FAILED ? "  (failed)" : "");
             }
+            if (fz_exact_pruned(ex) > 0)
+                printf("\n  (the workflow cycles without a bound: paths less likely than 1e-10\n"
+                       "   were not split further; each figure may be off by up to %.3g%%)\n",
+                       100 * fz_exact_pruned(ex));
         }
         if (fp) {
             fprintf(fp, "{\"format\": \"flowzap-sim-exact\", \"workflow\": ");
@@ -582,7 +586,8 @@ static int mode_single(const opts *o, const setup *su, fz_scenario *s, fz_plan *
                 }
                 fputc('"', fp);
             }
-            fprintf(fp, ", \"paths\": %" PRIu64 ", \"outcomes\": [", fz_exact_paths(ex));
+            fprintf(fp, ", \"paths\": %" PRIu64 ", \"pruned\": %.17g, \"outcomes\": [",
+                    fz_exact_paths(ex), fz_exact_pruned(ex));
             for (uint32_t i = 0; i < fz_exact_count(ex); i++) {
                 const char *name;
                 fz_run_state stt;

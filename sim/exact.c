@@ -21,8 +21,15 @@
 
 typedef struct point {
     uint32_t n, idx;
+    uint8_t frozen; /* made past the pruning threshold: never branches */
     double probs[MAX_ALT];
 } point;
+
+/* A path whose probability falls below this stops branching: it follows
+ * its most likely alternatives to its end and its mass is counted as
+ * pruned. This keeps unbounded cycles (a Retry edge back into the flow)
+ * finite while the error stays below the pruned mass, which is reported. */
+#define PRUNE_BELOW 1e-10
 
 typedef struct oc {
     char *name;
@@ -35,6 +42,8 @@ struct fz_exact {
     point *stack;
     uint32_t len, cap, pos;
     int oom;
+    double prefix_p; /* probability of the choices made so far in this run */
+    double pruned;
     oc *outs;
     uint32_t nouts, capouts;
     uint64_t paths;
@@ -42,6 +51,8 @@ struct fz_exact {
 
 static uint32_t next_alt(const point *p, uint32_t from)
 {
+    if (p->frozen && from > 0)
+        return p->n;
     while (from < p->n && !(p->probs[from] > 0))
         from++;
     return from;
@@ -50,8 +61,11 @@ static uint32_t next_alt(const point *p, uint32_t from)
 static uint32_t pick(void *ud, uint32_t n, const double *probs)
 {
     fz_exact *x = ud;
-    if (x->pos < x->len)
-        return x->stack[x->pos++].idx;
+    if (x->pos < x->len) {
+        point *p = &x->stack[x->pos++];
+        x->prefix_p *= p->probs[p->idx];
+        return p->idx;
+    }
     if (x->len == x->cap) {
         uint32_t ncap = x->cap ? x->cap * 2 : 64;
         point *ns = fz_realloc(x->alloc, x->stack, sizeof(point) * x->cap, sizeof(point) * ncap);
@@ -65,9 +79,18 @@ static uint32_t pick(void *ud, uint32_t n, const double *probs)
     point *p = &x->stack[x->len++];
     p->n = n < MAX_ALT ? n : MAX_ALT;
     memcpy(p->probs, probs, sizeof(double) * p->n);
-    p->idx = next_alt(p, 0);
-    if (p->idx >= p->n)
-        p->idx = 0; /* all zero cannot happen: shares sum to 1 */
+    p->frozen = x->prefix_p < PRUNE_BELOW;
+    if (p->frozen) { /* the most likely alternative, and no branching */
+        p->idx = 0;
+        for (uint32_t i = 1; i < p->n; i++)
+            if (p->probs[i] > p->probs[p->idx])
+                p->idx = i;
+    } else {
+        p->idx = next_alt(p, 0);
+        if (p->idx >= p->n)
+            p->idx = 0; /* all zero cannot happen: shares sum to 1 */
+    }
+    x->prefix_p *= p->probs[p->idx];
     x->pos++;
     return p->idx;
 }
@@ -137,6 +160,7 @@ int fz_exact_run(const fz_plan *plan, const fz_scenario *s, uint64_t max_paths,
             goto out;
         }
         x->pos = 0;
+        x->prefix_p = 1.0;
         fz_backend_sim_reset(b, 0, 0);
         if ((rc = fz_engine_start(e)) || (rc = fz_engine_drive(e, fz_backend_sim_backend(b))))
             goto out;
@@ -146,9 +170,19 @@ int fz_exact_run(const fz_plan *plan, const fz_scenario *s, uint64_t max_paths,
         }
         x->len = x->pos; /* choices past pos belonged to a longer earlier path */
         double p = 1.0;
-        for (uint32_t i = 0; i < x->len; i++)
+        int frozen = 0;
+        for (uint32_t i = 0; i < x->len; i++) {
             p *= x->stack[i].probs[x->stack[i].idx];
+            frozen |= x->stack[i].frozen;
+        }
         x->paths++;
+        if (frozen) {
+            /* Its mass stands for every continuation not explored. */
+            double head = 1.0;
+            for (uint32_t i = 0; i < x->len && !x->stack[i].frozen; i++)
+                head *= x->stack[i].probs[x->stack[i].idx];
+            x->pruned += head - p;
+        }
         const char *name = fz_engine_outcome(e);
         if ((rc = add_outcome(x, name ? name : "", fz_engine_state(e), p)))
             goto out;
@@ -201,4 +235,9 @@ double fz_exact_at(const fz_exact *x, uint32_t i, const char **name, fz_run_stat
 uint64_t fz_exact_paths(const fz_exact *x)
 {
     return x->paths;
+}
+
+double fz_exact_pruned(const fz_exact *x)
+{
+    return x->pruned;
 }

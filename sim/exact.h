@@ -3,8 +3,9 @@
  * exact.h - `sim --exact`: the exact outcome distribution of a workflow
  * under a scenario, by enumerating every path of random choices (answers,
  * weighted outcomes, timeouts) with its probability instead of sampling.
- * Works where loops are bounded and the scenario does not depend on time
- * (no windows, outages or start distribution); latencies take their means.
+ * Works where the scenario does not depend on time (no windows, outages or
+ * start distribution); latencies take their means. Unbounded cycles are cut
+ * where a path's probability falls below 1e-10 (fz_exact_pruned()).
  */
 #ifndef FZ_SIM_EXACT_H
 #define FZ_SIM_EXACT_H
@@ -32,5 +33,10 @@ double fz_exact_at(const fz_exact *x, uint32_t i, const char **name, fz_run_stat
 
 /* Paths enumerated. */
 uint64_t fz_exact_paths(const fz_exact *x);
+
+/* Probability mass of the paths not told apart: once a path's probability
+ * falls below 1e-10 it stops branching and follows its most likely choices,
+ * so each figure may be off by at most this much (0 for bounded loops). */
+double fz_exact_pruned(const fz_exact *x);
 
 #endif

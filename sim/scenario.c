@@ -893,6 +893,48 @@ static uint32_t offset_of(const char *text, uint32_t len, int line, int col)
     return off > len ? len : off;
 }
 
+/* Offset of the first byte that is not valid UTF-8 (or a NUL), or len.
+ * libfyaml 0.7.12 can loop forever on invalid UTF-8 in a directive line,
+ * so such input never reaches it. */
+static uint32_t bad_utf8(const unsigned char *s, uint32_t len)
+{
+    uint32_t i = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        uint32_t n;
+        uint32_t cp;
+        if (c == 0)
+            return i;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xe0) == 0xc0) {
+            n = 1;
+            cp = c & 0x1f;
+        } else if ((c & 0xf0) == 0xe0) {
+            n = 2;
+            cp = c & 0x0f;
+        } else if ((c & 0xf8) == 0xf0) {
+            n = 3;
+            cp = c & 0x07;
+        } else {
+            return i;
+        }
+        if (i + n >= len) /* truncated sequence */
+            return i;
+        for (uint32_t k = 1; k <= n; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return i;
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return i;
+        i += n + 1;
+    }
+    return len;
+}
+
 int fz_scenario_parse(const char *name, const char *text, size_t len, const fz_alloc *alloc,
                       fz_diags *d, fz_scenario_file **out)
 {
@@ -911,6 +953,14 @@ int fz_scenario_parse(const char *name, const char *text, size_t len, const fz_a
     if (!f->name || !f->text)
         return FZ_ENOMEM;
 
+    uint32_t bad = bad_utf8((const unsigned char *)f->text, f->len);
+    if (bad < f->len) {
+        int r2 = fz_diags_add(d, FZ_SEV_ERROR, "S001", bad, 1,
+                              "scenario files are UTF-8 text without NUL bytes",
+                              "YAML: byte 0x%02x is not valid UTF-8 text",
+                              (unsigned char)f->text[bad]);
+        return r2 ? r2 : FZ_EPARSE;
+    }
     struct fy_diag_cfg dcfg;
     fy_diag_cfg_default(&dcfg);
     dcfg.fp = NULL;

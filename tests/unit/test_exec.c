@@ -293,6 +293,39 @@ static void test_exec_parallel_branches_run_concurrently(void **state)
     rf_free(&r);
 }
 
+static void test_exec_failed_branch_stops_the_other_branches(void **state)
+{
+    (void)state;
+    rf_run r;
+    memset(&r, 0, sizeof(r));
+    rf_mkdir(&r);
+    rf_write(&r, "group.sh", group_sh, 1);
+    rf_load(&r,
+            "L { # L\n"
+            "n1: circle label:\"Start\"\n"
+            "n2: rectangle label:\"Slow\"\n"
+            "n3: rectangle label:\"Broken\"\n"
+            "n1.handle(right) -> n2.handle(left)\n"
+            "n1.handle(bottom) -> n3.handle(top)\n"
+            "}\n",
+            NULL,
+            "rules:\n"
+            "  - shape: circle\n    noop:\n"
+            "  - match: Slow\n    exec: [./group.sh]\n"
+            "  - match: Broken\n    shell: sleep 0.3; exit 5\n");
+    uint64_t t0 = fz_real_clock();
+    rf_go(&r, NULL, NULL);
+    uint64_t took = fz_real_clock() - t0;
+    assert_int_equal(r.state, FZ_RUN_FAILED);
+    assert_non_null(strstr(r.outcome, "Broken"));
+    assert_true(took < 4000000000u); /* not the 30 s of the slow branch */
+    rf_assert_no_children();
+    const char *pid = rf_read(&r, "grandchild.pid", NULL);
+    assert_non_null(pid);
+    assert_true(wait_dead((pid_t)atoi(pid)));
+    rf_free(&r);
+}
+
 static void test_exec_retry_raises_fz_attempt_after_backoff(void **state)
 {
     (void)state;
@@ -629,6 +662,7 @@ int main(void)
         cmocka_unit_test(test_exec_timeout_kills_the_whole_process_group),
         cmocka_unit_test(test_exec_step_end_kills_what_it_left_running),
         cmocka_unit_test(test_exec_parallel_branches_run_concurrently),
+        cmocka_unit_test(test_exec_failed_branch_stops_the_other_branches),
         cmocka_unit_test(test_exec_retry_raises_fz_attempt_after_backoff),
         cmocka_unit_test(test_exec_cwd_and_env_additions_apply),
         cmocka_unit_test(test_exec_unknown_variable_or_program_is_an_error),

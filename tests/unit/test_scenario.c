@@ -218,6 +218,28 @@ static void test_scenario_errors_point_at_the_field(void **state)
     }
 }
 
+static void test_scenario_invalid_utf8_is_an_error_not_a_hang(void **state)
+{
+    (void)state;
+    /* libfyaml 0.7.12 loops on this (found by fuzz_scenario). */
+    const char text[] = ":\n%\xff\xff\xff\xff:";
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    fz_scenario_file *f = NULL;
+    assert_int_equal(fz_scenario_parse("u.yaml", text, sizeof text - 1, NULL, &d, &f), FZ_EPARSE);
+    assert_int_equal(d.errors, 1);
+    assert_string_equal(fz_diags_at(&d, 0)->code, "S001");
+    assert_int_equal(fz_diags_at(&d, 0)->offset, 3);
+    fz_scenario_file_free(f);
+    fz_diags_fini(&d);
+    /* Valid multi-byte text passes. */
+    const char ok[] = "description: \"d\xc3\xa9ploiement \xe2\x9c\x93\"\n";
+    fz_diags_init(&d, NULL);
+    assert_int_equal(fz_scenario_parse("u.yaml", ok, sizeof ok - 1, NULL, &d, &f), 0);
+    fz_scenario_file_free(f);
+    fz_diags_fini(&d);
+}
+
 static void test_scenario_unknown_lane_is_an_error_at_compile(void **state)
 {
     (void)state;
@@ -293,6 +315,7 @@ int main(void)
         cmocka_unit_test(test_scenario_decision_without_rule_is_uniform),
         cmocka_unit_test(test_scenario_rule_matching_no_node_is_a_warning),
         cmocka_unit_test(test_scenario_errors_point_at_the_field),
+        cmocka_unit_test(test_scenario_invalid_utf8_is_an_error_not_a_hang),
         cmocka_unit_test(test_scenario_unknown_lane_is_an_error_at_compile),
         cmocka_unit_test(test_scenario_durations_parse_with_units),
         cmocka_unit_test(test_scenario_load_survives_every_failed_allocation),

@@ -113,6 +113,56 @@ static void test_sim_same_report_for_any_thread_count(void **state)
     fixture_close(&x);
 }
 
+static void test_sim_parallel_tokens_are_deterministic_and_add_up(void **state)
+{
+    (void)state;
+    /* Three builds race with exponential latencies; each fails 5% of the
+     * time, and the first failure ends the run. Ties in virtual time are
+     * broken by push order, so threads change nothing. */
+    const char *text = "defaults:\n  latency: {exponential: 1s}\n"
+                       "rules:\n  - match: ^Build\n    error: 5%\n";
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    fz_graph *g = NULL;
+    fz_scenario_file *f = NULL;
+    fz_scenario *s = NULL;
+    fz_plan *plan = NULL;
+    fz_sim *sim = NULL;
+    assert_int_equal(fz_parse_file(fz_test_src("workflows/parallel.fz"), NULL, &d, &g), 0);
+    assert_int_equal(fz_scenario_parse("p.yaml", text, strlen(text), NULL, &d, &f), 0);
+    assert_int_equal(fz_scenario_compile(f, 0, g, NULL, &d, &s), 0);
+    assert_int_equal(fz_plan_new(g, NULL, NULL, &plan), 0);
+    fz_sim_apply(s, plan);
+    assert_int_equal(fz_sim_new(plan, s, 77, NULL, &sim), 0);
+    fz_report *r1 = NULL, *r3 = NULL;
+    assert_int_equal(fz_sim_study(sim, 0, 40000, 1, &meta, NULL, &r1), 0);
+    assert_int_equal(fz_sim_study(sim, 0, 40000, 3, &meta, NULL, &r3), 0);
+    char *j1 = json_of(r1), *j3 = json_of(r3);
+    assert_string_equal(j1, j3);
+    /* All three builds succeed with 0.95^3; the merge node then runs once
+     * per arriving token. */
+    uint64_t ok = 0;
+    for (uint32_t i = 0; i < fz_report_outcome_total(r1); i++) {
+        uint64_t c;
+        fz_run_state st;
+        fz_report_outcome_at(r1, i, &c, &st);
+        if (st == FZ_RUN_COMPLETED)
+            ok += c;
+    }
+    double p = 0.95 * 0.95 * 0.95, se = sqrt(p * (1 - p) / 40000);
+    assert_true(fabs((double)ok / 40000 - p) < 4.5 * se);
+    free(j1);
+    free(j3);
+    fz_report_free(r1);
+    fz_report_free(r3);
+    fz_sim_free(sim);
+    fz_plan_free(plan);
+    fz_scenario_free(s);
+    fz_scenario_file_free(f);
+    fz_graph_free(g);
+    fz_diags_fini(&d);
+}
+
 static void test_sim_canary_shares_match_hand_computation(void **state)
 {
     (void)state;
@@ -352,6 +402,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sim_same_report_for_any_thread_count),
+        cmocka_unit_test(test_sim_parallel_tokens_are_deterministic_and_add_up),
         cmocka_unit_test(test_sim_canary_shares_match_hand_computation),
         cmocka_unit_test(test_sim_replay_reproduces_the_run),
         cmocka_unit_test(test_sim_shard_and_merge_equal_one_study),
