@@ -109,8 +109,7 @@ int main(int argc, char **argv)
            "child (what one core spends, whatever the machine's load); MB/s = size / wall.\n\n",
            runs);
     printf("%-8s %7s | %-36s | %-36s | %s\n", "nodes", "file MB",
-           "check (lint): wall  cpu  MB/s  RSS", "check --no-lint: wall cpu MB/s RSS",
-           "RSS/file");
+           "check (lint): wall  cpu  MB/s  RSS", "check --no-lint: wall cpu MB/s RSS", "RSS/file");
     int failed = 0;
     char list[256];
     snprintf(list, sizeof(list), "%s", sizes);

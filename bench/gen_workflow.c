@@ -30,15 +30,15 @@ static uint64_t draw(uint64_t i, uint64_t salt)
 static uint64_t nodes_g, lanes_g;
 #define BLOCK 40 /* consecutive nodes share a lane */
 
-static const char *const lane_ids[] = {"Customer", "Frontend",  "OrderService", "Payments",
+static const char *const lane_ids[] = {"Customer",  "Frontend", "OrderService", "Payments",
                                        "Warehouse", "Shipping", "Support",      "Billing"};
 static const char *const lane_labels[] = {
-    "Customer",          "Web frontend (React)", "Order service", "Payments / PSP",
-    "Warehouse team",    "Shipping partner",     "Support desk",  "Billing & invoicing"};
+    "Customer",       "Web frontend (React)", "Order service", "Payments / PSP",
+    "Warehouse team", "Shipping partner",     "Support desk",  "Billing & invoicing"};
 static const char *const verbs[] = {"Validate", "Check", "Reserve", "Charge", "Notify",
                                     "Record",   "Ship",  "Review",  "Update", "Compute"};
-static const char *const objects[] = {"order", "stock", "payment", "address", "invoice",
-                                      "customer", "parcel", "refund", "quota", "ticket"};
+static const char *const objects[] = {"order",    "stock",  "payment", "address", "invoice",
+                                      "customer", "parcel", "refund",  "quota",   "ticket"};
 
 static uint64_t lane_of(uint64_t i)
 {
@@ -71,7 +71,8 @@ static void node_line(FILE *f, uint64_t i)
         fprintf(f, "  n%llu: diamond label:\"%s %s ok?\"\n", n, objects[draw(i, 2) % 10],
                 objects[draw(i, 3) % 10]);
     } else if (draw(i, 4) % 10 == 0) {
-        fprintf(f, "  n%llu: taskbox owner:\"Team %llu\" description:\"%s the %s\" system:\"ERP\"\n",
+        fprintf(f,
+                "  n%llu: taskbox owner:\"Team %llu\" description:\"%s the %s\" system:\"ERP\"\n",
                 n, (unsigned long long)(draw(i, 5) % 40), verbs[draw(i, 6) % 10],
                 objects[draw(i, 7) % 10]);
     } else {

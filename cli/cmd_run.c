@@ -82,7 +82,8 @@ static int print_unbound(fz_graph *g, const fz_bind *b, const char *path, int al
         uint32_t line = 0, col = 0;
         if (have_map)
             fz_linemap_pos(&m, fz_graph_node(g, i)->offset, &line, &col);
-        fprintf(stderr, "%s:%u:%u: %s: node %.*s \"%.*s\" has no handler: no rule of %s matches it\n",
+        fprintf(stderr,
+                "%s:%u:%u: %s: node %.*s \"%.*s\" has no handler: no rule of %s matches it\n",
                 g->path, line, col, allow_unbound ? "warning" : "error", idl, id, ll, label, path);
     }
     if (have_map)
@@ -98,8 +99,7 @@ static int print_unbound(fz_graph *g, const fz_bind *b, const char *path, int al
 /* Loads and resolves bindings for g; prints every problem. Unbound nodes
  * are listed all at once, each at its place in the workflow. Returns an
  * exit status. */
-static int load_bindings(const char *path, fz_graph *g, int allow_unbound, int quiet,
-                         fz_bind **out)
+static int load_bindings(const char *path, fz_graph *g, int allow_unbound, int quiet, fz_bind **out)
 {
     fz_diags d;
     fz_diags_init(&d, NULL);
@@ -151,21 +151,20 @@ out:
 
 static void bind_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: flowzap bind FILE --bindings B [--allow-unbound]\n"
-            "\n"
-            "Shows, for every node of FILE, the rule of the bindings file B that binds it\n"
-            "(first match wins), the handler it will run, and the variables its label's\n"
-            "captures give it. Nodes no rule matches are listed all at once as errors\n"
-            "(file:line:col of each node). Nothing is run.\n"
-            "\n"
-            "Options:\n"
-            "  -b, --bindings B   the bindings file (YAML; docs/bindings.md)\n"
-            "  --allow-unbound    unbound nodes are warnings (run treats them as no-ops)\n"
-            "  -h, --help         this text\n"
-            "\n"
-            "Exit status: 0 every node is bound, 2 invalid workflow or bindings,\n"
-            "6 unbound nodes, 74 a file could not be read, 64 bad command line.\n");
+    fprintf(out, "usage: flowzap bind FILE --bindings B [--allow-unbound]\n"
+                 "\n"
+                 "Shows, for every node of FILE, the rule of the bindings file B that binds it\n"
+                 "(first match wins), the handler it will run, and the variables its label's\n"
+                 "captures give it. Nodes no rule matches are listed all at once as errors\n"
+                 "(file:line:col of each node). Nothing is run.\n"
+                 "\n"
+                 "Options:\n"
+                 "  -b, --bindings B   the bindings file (YAML; docs/bindings.md)\n"
+                 "  --allow-unbound    unbound nodes are warnings (run treats them as no-ops)\n"
+                 "  -h, --help         this text\n"
+                 "\n"
+                 "Exit status: 0 every node is bound, 2 invalid workflow or bindings,\n"
+                 "6 unbound nodes, 74 a file could not be read, 64 bad command line.\n");
 }
 
 int fz_cmd_bind(int argc, char **argv)
@@ -235,8 +234,8 @@ int fz_cmd_bind(int argc, char **argv)
             }
             fz_bind_describe(b, r, desc, sizeof(desc));
         }
-        printf("%-5.*s %-30.*s %-18.*s %-10s %s\n", idl, id, ll > 30 ? 30 : ll, label, lanel,
-               lane, rule, desc);
+        printf("%-5.*s %-30.*s %-18.*s %-10s %s\n", idl, id, ll > 30 ? 30 : ll, label, lanel, lane,
+               rule, desc);
         const fz_caps *c = fz_bind_node_caps(b, i);
         if (c && fz_caps_count(c) > 1) {
             printf("      vars:");
@@ -308,8 +307,8 @@ static void line_head(const progress *p, uint32_t node, uint64_t t)
     int idl, ll, lanel;
     node_text(p->g, node, &id, &idl, &label, &ll);
     const char *lane = lane_name(p->g, node, &lanel);
-    fprintf(p->out, "%8.3fs  %-5.*s %-28.*s %-16.*s %-8s ", secs(p, t), idl, id,
-            ll > 28 ? 28 : ll, label, lanel > 16 ? 16 : lanel, lane, handler_of(p, node));
+    fprintf(p->out, "%8.3fs  %-5.*s %-28.*s %-16.*s %-8s ", secs(p, t), idl, id, ll > 28 ? 28 : ll,
+            label, lanel > 16 ? 16 : lanel, lane, handler_of(p, node));
 }
 
 static void pr_start(void *ud, const fz_task *t, uint64_t t_ns)
@@ -579,8 +578,7 @@ static int run_workflow(const run_opts *o)
         for (uint32_t i = 0; i < o->nstarts; i++) {
             starts[i] = fz_graph_find_node(g, o->starts[i], strlen(o->starts[i]));
             if (starts[i] == FZ_NONE) {
-                fz_cli_error("run: --start %s: %s has no node with that id", o->starts[i],
-                             o->file);
+                fz_cli_error("run: --start %s: %s has no node with that id", o->starts[i], o->file);
                 status = FZ_EXIT_USAGE;
                 goto out;
             }
@@ -710,8 +708,7 @@ static int run_workflow(const run_opts *o)
     } else {
         const char *oc = fz_engine_outcome(e);
         fprintf(stderr, "flowzap: %s%s (%u steps, %.3fs)\n",
-                strncmp(oc, "failed", 6) == 0 ? "" : "failed: ", oc,
-                fz_engine_steps(e), took);
+                strncmp(oc, "failed", 6) == 0 ? "" : "failed: ", oc, fz_engine_steps(e), took);
         status = FZ_EXIT_RUN_FAILED;
     }
     if (jstatus && status == FZ_EXIT_OK)

@@ -241,8 +241,8 @@ int fz__yaml_kvv(fz_bind_loader *ld, struct fy_node *n, const char *field, fz_kv
     *out = NULL;
     *count = 0;
     if (!n || !fy_node_is_mapping(n))
-        return fz__bind_error(ld, n, "'%s' must be a mapping of names to strings, found %s",
-                              field, type_name(n));
+        return fz__bind_error(ld, n, "'%s' must be a mapping of names to strings, found %s", field,
+                              type_name(n));
     uint32_t k = (uint32_t)fy_node_mapping_item_count(n);
     fz_kv *v = fz_calloc(a, (size_t)k + 1, sizeof(fz_kv));
     if (!v)
@@ -414,7 +414,8 @@ static int parse_retries(fz_bind_loader *ld, struct fy_node *v, uint32_t *out)
             n = n * 10 + (uint32_t)(s[i] - '0');
     }
     if (!ok || n > 1000)
-        return fz__bind_error(ld, v, "'retries' must be a whole number from 0 to 1000, found '%.*s'",
+        return fz__bind_error(ld, v,
+                              "'retries' must be a whole number from 0 to 1000, found '%.*s'",
                               (int)len, s ? s : "");
     *out = n;
     return FZ_OK;
@@ -491,8 +492,9 @@ static int load_rule(fz_bind_loader *ld, struct fy_node *rn, uint32_t index)
         if (fz_handler_find(ks, kl))
             continue; /* reported above */
         char hint[160];
-        snprintf(hint, sizeof(hint), "rule keys: match, lane, shape, id, timeout, retries, "
-                                     "backoff, the handler%s",
+        snprintf(hint, sizeof(hint),
+                 "rule keys: match, lane, shape, id, timeout, retries, "
+                 "backoff, the handler%s",
                  r.ops && r.ops->keys ? " and its options" : "");
         rc = bind_error_hint(ld, k, hint, "rule %u: unknown key '%.*s'", index + 1, (int)kl, ks);
     }
@@ -689,7 +691,8 @@ static int sink_errors(fz_bind_loader *ld, const sink_buf *sb, int *count)
             while (l > p && l[-1] >= '0' && l[-1] <= '9')
                 l--;
             int line = atoi(l), col = atoi(c);
-            uint32_t off = offset_of(b->text, b->len, line > 0 ? line - 1 : 0, col > 0 ? col - 1 : 0);
+            uint32_t off =
+                offset_of(b->text, b->len, line > 0 ? line - 1 : 0, col > 0 ? col - 1 : 0);
             const char *msg = mark + 9;
             int ml = (int)(p + ll - msg);
             if (fz_diags_add(ld->d, FZ_SEV_ERROR, "B000", off, 1, NULL, "YAML: %.*s", ml, msg))
@@ -742,8 +745,7 @@ static int parse_yaml(fz_bind_loader *ld)
     fz_bind *b = ld->b;
     size_t bad = utf8_bad((const unsigned char *)b->text, b->len);
     if (bad < b->len)
-        return fz_diags_add(ld->d, FZ_SEV_ERROR, "B000", (uint32_t)bad, 1,
-                            "save the file as UTF-8",
+        return fz_diags_add(ld->d, FZ_SEV_ERROR, "B000", (uint32_t)bad, 1, "save the file as UTF-8",
                             "the bindings file is not valid UTF-8 (byte 0x%02x)",
                             (unsigned char)b->text[bad])
                    ? FZ_ENOMEM
@@ -994,8 +996,7 @@ int fz_bind_resolve(fz_bind *b, const fz_graph *g, uint32_t *unbound)
     for (uint32_t i = 0; i < n; i++) {
         b->node_rule[i] = FZ_NONE;
         for (uint32_t r = 0; r < b->rules.len; r++) {
-            int m = fz_match_node(FZ_VEC_AT(&b->rules, fz_rule, r).match, g, i,
-                                  &b->node_caps[i]);
+            int m = fz_match_node(FZ_VEC_AT(&b->rules, fz_rule, r).match, g, i, &b->node_caps[i]);
             if (m < 0)
                 return m;
             if (m == 1) {

@@ -22,8 +22,8 @@ struct fz_match {
     char *pattern;
     char *lane;
     char *id;
-    int shape; /* -1: any */
-    uint32_t ncaps;  /* capture groups (not counting group 0) */
+    int shape;      /* -1: any */
+    uint32_t ncaps; /* capture groups (not counting group 0) */
 };
 
 /*==========================================================================
@@ -146,8 +146,7 @@ void fz_match_free(fz_match *m)
 }
 
 int fz_match_new(const char *pattern, const char *lane, const char *shape, const char *id,
-                 const fz_alloc *alloc, fz_match **out, char *errbuf, size_t errlen,
-                 size_t *erroff)
+                 const fz_alloc *alloc, fz_match **out, char *errbuf, size_t errlen, size_t *erroff)
 {
     int rc = FZ_OK, oom = 0;
     pcre2_compile_context *cctx = NULL;

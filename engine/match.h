@@ -23,7 +23,7 @@ typedef struct fz_match fz_match;
 /* Captures of one match, as key/value variables in capture-number order
  * (numbered first, then named). Caller-owned: fz_caps_init/fz_caps_fini. */
 typedef struct fz_caps {
-    fz_vec vars;  /* fz_kv, read-only; strings live in arena */
+    fz_vec vars; /* fz_kv, read-only; strings live in arena */
     fz_arena arena;
 } fz_caps;
 

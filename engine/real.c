@@ -109,9 +109,9 @@ struct fz_real {
     fz_vec timers; /* heap of timer */
     uint64_t seq;
     fz_vec pending; /* timer (slot, gen): started with no delay, begun in wait() */
-    fz_vec done;   /* fz_job *, FIFO from done_head */
+    fz_vec done;    /* fz_job *, FIFO from done_head */
     uint32_t done_head;
-    fz_job *last;  /* handed out by wait(); freed at the next call */
+    fz_job *last; /* handed out by wait(); freed at the next call */
     size_t cap;
     fz_vec paths; /* fz_kv: program name -> path found in PATH (owned strings) */
     struct sigaction old_chld, old_int, old_term;
@@ -304,8 +304,8 @@ static int job_new(fz_real *r, fz_engine *e, const fz_task *t, fz_job **out)
         slot++;
     if (slot == r->nslots) {
         uint32_t nn = r->nslots ? r->nslots * 2 : 16;
-        fz_job **ns = fz_realloc(r->alloc, r->slots, r->nslots * sizeof(fz_job *),
-                                 nn * sizeof(fz_job *));
+        fz_job **ns =
+            fz_realloc(r->alloc, r->slots, r->nslots * sizeof(fz_job *), nn * sizeof(fz_job *));
         if (!ns)
             return FZ_ENOMEM;
         memset(ns + r->nslots, 0, (nn - r->nslots) * sizeof(fz_job *));
@@ -409,8 +409,7 @@ const char *fz__job_var(fz_job *j, const char *key)
     return fz_engine_get_var(j->e, key);
 }
 
-void fz__job_each_var(fz_job *j, void (*fn)(void *ud, const char *key, const char *value),
-                      void *ud)
+void fz__job_each_var(fz_job *j, void (*fn)(void *ud, const char *key, const char *value), void *ud)
 {
     uint32_t n = fz_engine_var_count(j->e);
     for (uint32_t i = 0; i < n; i++) {
@@ -439,8 +438,8 @@ char *fz__job_strndup(fz_job *j, const char *s, size_t len)
 
 static int is_name_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
 }
 
 int fz__job_expand(fz_job *j, const char *tmpl, char **out)
@@ -524,8 +523,7 @@ void fz__job_set_exit(fz_job *j, int exit_code)
     j->has_exit = 1;
 }
 
-void fz__job_output(fz_job *j, const char **out, size_t *out_len, const char **err,
-                    size_t *err_len)
+void fz__job_output(fz_job *j, const char **out, size_t *out_len, const char **err, size_t *err_len)
 {
     *out = j->out.data ? j->out.data : "";
     *out_len = j->out.len;
@@ -733,8 +731,8 @@ int fz__job_spawn(fz_job *j, char *const *argv, const char *cwd, const fz_kv *en
                               : posix_spawn(&pid, prog, &fa, &attr, argv, envp);
     if (err) {
         char msg[400];
-        snprintf(msg, sizeof(msg), "cannot run '%.200s'%s%.100s: %s", argv[0],
-                 cwd ? " in " : "", cwd ? cwd : "", strerror(err));
+        snprintf(msg, sizeof(msg), "cannot run '%.200s'%s%.100s: %s", argv[0], cwd ? " in " : "",
+                 cwd ? cwd : "", strerror(err));
         fz__job_finish(j, FZ_ANSWER_ERROR, NULL, msg);
         fz__job_set_exit(j, 127);
         goto out;

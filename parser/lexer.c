@@ -11,21 +11,22 @@
 
 /* Character classes of a token's first byte. */
 enum {
-    CC_OTHER,  /* anything not below, including control bytes */
-    CC_SPACE,  /* ' ', '\t', '\v', '\f' */
-    CC_CR,     /* '\r' */
-    CC_NL,     /* '\n' */
-    CC_IDENT,  /* A-Z a-z _ */
-    CC_DIGIT,  /* 0-9 */
-    CC_QUOTE,  /* '"' */
-    CC_PUNCT,  /* one-byte tokens: { } [ ] ( ) : = . , | @ */
-    CC_MINUS,  /* '-': '->', '-->', '->>' */
-    CC_HASH,   /* '#' */
-    CC_SLASH,  /* '/': '//' */
-    CC_TICK,   /* '`': '```' */
-    CC_HIGH,   /* 0x80-0xff: UTF-8 */
+    CC_OTHER, /* anything not below, including control bytes */
+    CC_SPACE, /* ' ', '\t', '\v', '\f' */
+    CC_CR,    /* '\r' */
+    CC_NL,    /* '\n' */
+    CC_IDENT, /* A-Z a-z _ */
+    CC_DIGIT, /* 0-9 */
+    CC_QUOTE, /* '"' */
+    CC_PUNCT, /* one-byte tokens: { } [ ] ( ) : = . , | @ */
+    CC_MINUS, /* '-': '->', '-->', '->>' */
+    CC_HASH,  /* '#' */
+    CC_SLASH, /* '/': '//' */
+    CC_TICK,  /* '`': '```' */
+    CC_HIGH,  /* 0x80-0xff: UTF-8 */
 };
 
+/* clang-format off */
 static const unsigned char char_class[256] = {
     ['\t'] = CC_SPACE, ['\v'] = CC_SPACE, ['\f'] = CC_SPACE, [' '] = CC_SPACE,
     ['\r'] = CC_CR,    ['\n'] = CC_NL,    ['"'] = CC_QUOTE,  ['-'] = CC_MINUS,
@@ -73,6 +74,8 @@ static const unsigned char punct_kind[256] = {
     [':'] = FZ_TOK_COLON,    ['='] = FZ_TOK_EQUALS, ['.'] = FZ_TOK_DOT,
     [','] = FZ_TOK_COMMA,    ['|'] = FZ_TOK_PIPE,   ['@'] = FZ_TOK_AT,
 };
+
+/* clang-format on */
 
 static const char *const kind_names[] = {
 #define FZ__TOK_NAME(name, text) text,

@@ -11,38 +11,38 @@
 #include <stdint.h>
 
 /* ORDER TOK: kinds and the words messages use for them. */
-#define FZ_TOK_MAP(XX)                                                         \
-    XX(EOF, "end of file")                                                     \
-    XX(NEWLINE, "end of line")                                                 \
-    XX(IDENT, "identifier")                                                    \
-    XX(NUMBER, "number")                                                       \
-    XX(STRING, "string")                                                       \
-    XX(BADSTRING, "unterminated string")                                       \
-    XX(LBRACE, "'{'")                                                          \
-    XX(RBRACE, "'}'")                                                          \
-    XX(LBRACKET, "'['")                                                        \
-    XX(RBRACKET, "']'")                                                        \
-    XX(LPAREN, "'('")                                                          \
-    XX(RPAREN, "')'")                                                          \
-    XX(COLON, "':'")                                                           \
-    XX(EQUALS, "'='")                                                          \
-    XX(DOT, "'.'")                                                             \
-    XX(COMMA, "','")                                                           \
-    XX(PIPE, "'|'")                                                            \
-    XX(ARROW, "'->'")                                                          \
-    XX(LONGARROW, "'-->'")                                                     \
-    XX(ASYNCARROW, "'->>'")                                                    \
-    XX(HASH, "'#' text")                                                       \
-    XX(COMMENT, "'//' comment")                                                \
-    XX(FENCE, "'```'")                                                         \
-    XX(AT, "'@'")                                                              \
+#define FZ_TOK_MAP(XX)                                                                             \
+    XX(EOF, "end of file")                                                                         \
+    XX(NEWLINE, "end of line")                                                                     \
+    XX(IDENT, "identifier")                                                                        \
+    XX(NUMBER, "number")                                                                           \
+    XX(STRING, "string")                                                                           \
+    XX(BADSTRING, "unterminated string")                                                           \
+    XX(LBRACE, "'{'")                                                                              \
+    XX(RBRACE, "'}'")                                                                              \
+    XX(LBRACKET, "'['")                                                                            \
+    XX(RBRACKET, "']'")                                                                            \
+    XX(LPAREN, "'('")                                                                              \
+    XX(RPAREN, "')'")                                                                              \
+    XX(COLON, "':'")                                                                               \
+    XX(EQUALS, "'='")                                                                              \
+    XX(DOT, "'.'")                                                                                 \
+    XX(COMMA, "','")                                                                               \
+    XX(PIPE, "'|'")                                                                                \
+    XX(ARROW, "'->'")                                                                              \
+    XX(LONGARROW, "'-->'")                                                                         \
+    XX(ASYNCARROW, "'->>'")                                                                        \
+    XX(HASH, "'#' text")                                                                           \
+    XX(COMMENT, "'//' comment")                                                                    \
+    XX(FENCE, "'```'")                                                                             \
+    XX(AT, "'@'")                                                                                  \
     XX(OTHER, "character")
 
 typedef enum fz_tok_kind {
 #define FZ__TOK_ENUM(name, text) FZ_TOK_##name,
     FZ_TOK_MAP(FZ__TOK_ENUM)
 #undef FZ__TOK_ENUM
-    FZ_TOK_COUNT
+        FZ_TOK_COUNT
 } fz_tok_kind;
 
 enum {

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/status.h"
@@ -54,10 +55,15 @@ typedef struct lint_ctx {
     uint8_t *ecls;     /* m */
     uint32_t *queue;   /* n: BFS queue, reused by every walk */
     uint32_t *aux;     /* n: failure origin edge, then union-find parent */
-    uint32_t *end_of;  /* n: an end node reachable from each node */
-    uint32_t *loop_index; /* n + 1 (only with loops): CSR node -> loops */
-    uint32_t *loop_list;
+    /* Edge ends by CSR position, so walks read one small array in order
+     * instead of a 40-byte edge record at a random place per step:
+     * out_dst[p] = dst of edge out_edges[p], in_src[p] = src of in_edges[p]. */
+    uint32_t *out_dst, *in_src;
+    uint64_t *loop_pairs; /* (node << 32 | loop), sorted: the loops listing a node */
     uint32_t loop_total;
+    uint32_t max_per_code;    /* 0: no limit */
+    const char *codes[16];    /* W101..W108 in 0..7, W201..W208 in 8..15 */
+    uint32_t shown[16], total[16];
 } lint_ctx;
 
 /*==========================================================================
@@ -94,9 +100,37 @@ static uint32_t line_span(const fz_graph *g, uint32_t offset)
 static int warn(lint_ctx *c, const char *code, uint32_t offset, uint32_t len, const char *hint,
                 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
+static unsigned code_slot(const char *code)
+{
+    return ((code[1] == '2') ? 8u : 0u) + (unsigned)((code[3] - '1') & 7);
+}
+
+/* True when code has used up its warnings (the rest are only counted). */
+static bool capped(lint_ctx *c, const char *code)
+{
+    unsigned k = code_slot(code);
+    return c->max_per_code && c->shown[k] >= c->max_per_code;
+}
+
+/* When code is capped, counts one more suppressed warning and returns true:
+ * callers skip the work of building the message. */
+static bool skip_capped(lint_ctx *c, const char *code)
+{
+    if (!capped(c, code))
+        return false;
+    c->total[code_slot(code)]++;
+    return true;
+}
+
 static int warn(lint_ctx *c, const char *code, uint32_t offset, uint32_t len, const char *hint,
                 const char *fmt, ...)
 {
+    unsigned k = code_slot(code);
+    c->codes[k] = code;
+    c->total[k]++;
+    if (c->max_per_code && c->shown[k] >= c->max_per_code)
+        return FZ_OK;
+    c->shown[k]++;
     char buf[1024];
     va_list ap;
     va_start(ap, fmt);
@@ -105,33 +139,33 @@ static int warn(lint_ctx *c, const char *code, uint32_t offset, uint32_t len, co
     return fz_diags_add(c->d, FZ_SEV_WARNING, code, offset, len, hint, "%s", buf);
 }
 
-static const char *const yes_words[] = {"yes",     "true",       "ok",      "pass",
-                                        "passed",  "success",    "successful", "healthy",
-                                        "valid",   "approved",   "accept",  "accepted", NULL};
-static const char *const no_words[] = {"no",       "false",    "fail",    "failed",  "failure",
-                                       "unhealthy", "invalid", "rejected", "reject", "deny",
-                                       "denied",   "decline",  "declined", "retry",  NULL};
-static const char *const error_words[] = {"error",     "errors", "timeout", "exception",
-                                          "catch",     "crash",  "crashed", NULL};
+/* The word classes of SEMANTICS.md, in one table with lengths so that a
+ * lookup compares a length and a first letter before any bytes. */
+typedef struct class_word {
+    const char *word;
+    uint8_t len;
+    uint8_t cls;
+} class_word;
+
+#define CW(w, c) {w, sizeof(w) - 1, c}
+static const class_word class_words[] = {
+    CW("yes", FZ_WORD_YES),        CW("true", FZ_WORD_YES),       CW("ok", FZ_WORD_YES),
+    CW("pass", FZ_WORD_YES),       CW("passed", FZ_WORD_YES),     CW("success", FZ_WORD_YES),
+    CW("successful", FZ_WORD_YES), CW("healthy", FZ_WORD_YES),    CW("valid", FZ_WORD_YES),
+    CW("approved", FZ_WORD_YES),   CW("accept", FZ_WORD_YES),     CW("accepted", FZ_WORD_YES),
+    CW("no", FZ_WORD_NO),          CW("false", FZ_WORD_NO),       CW("fail", FZ_WORD_NO),
+    CW("failed", FZ_WORD_NO),      CW("failure", FZ_WORD_NO),     CW("unhealthy", FZ_WORD_NO),
+    CW("invalid", FZ_WORD_NO),     CW("rejected", FZ_WORD_NO),    CW("reject", FZ_WORD_NO),
+    CW("deny", FZ_WORD_NO),        CW("denied", FZ_WORD_NO),      CW("decline", FZ_WORD_NO),
+    CW("declined", FZ_WORD_NO),    CW("retry", FZ_WORD_NO),       CW("error", FZ_WORD_ERROR),
+    CW("errors", FZ_WORD_ERROR),   CW("timeout", FZ_WORD_ERROR),  CW("exception", FZ_WORD_ERROR),
+    CW("catch", FZ_WORD_ERROR),    CW("crash", FZ_WORD_ERROR),    CW("crashed", FZ_WORD_ERROR),
+};
+#undef CW
 
 static bool is_alnum(unsigned char ch)
 {
     return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
-}
-
-static bool word_in(const char *w, size_t len, const char *const *list)
-{
-    for (; *list; list++) {
-        const char *x = *list;
-        if (strlen(x) != len)
-            continue;
-        size_t i = 0;
-        while (i < len && (char)(w[i] | 0x20) == x[i])
-            i++;
-        if (i == len)
-            return true;
-    }
-    return false;
 }
 
 fz_word_class fz_lint_word_class(const char *s, size_t len)
@@ -139,17 +173,21 @@ fz_word_class fz_lint_word_class(const char *s, size_t len)
     size_t i = 0;
     while (i < len && !is_alnum((unsigned char)s[i]))
         i++;
-    size_t j = i;
-    while (j < len && is_alnum((unsigned char)s[j]))
-        j++;
-    if (j == i || j - i > 12)
+    char w[12];
+    size_t n = 0;
+    for (; i < len && is_alnum((unsigned char)s[i]); i++) {
+        if (n == sizeof(w))
+            return FZ_WORD_NONE; /* longer than every class word */
+        unsigned char ch = (unsigned char)s[i];
+        w[n++] = (char)(ch >= 'A' && ch <= 'Z' ? ch | 0x20 : ch);
+    }
+    if (n == 0)
         return FZ_WORD_NONE;
-    if (word_in(s + i, j - i, yes_words))
-        return FZ_WORD_YES;
-    if (word_in(s + i, j - i, no_words))
-        return FZ_WORD_NO;
-    if (word_in(s + i, j - i, error_words))
-        return FZ_WORD_ERROR;
+    for (size_t k = 0; k < sizeof(class_words) / sizeof(class_words[0]); k++) {
+        const class_word *cw = &class_words[k];
+        if (cw->len == n && cw->word[0] == w[0] && memcmp(cw->word, w, n) == 0)
+            return (fz_word_class)cw->cls;
+    }
     return FZ_WORD_NONE;
 }
 
@@ -191,44 +229,58 @@ uint32_t fz_lint_starts(const fz_graph *g, uint32_t *out, uint32_t cap)
     return count;
 }
 
-/* Loops that list node u: loop_list[loop_index[u] .. loop_index[u+1]). */
+static int pair_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The loops that list each node, as sorted (node, loop) pairs: memory in
+ * proportion to the loop listings, not to the nodes (loops are few). */
 static int build_loop_csr(lint_ctx *c)
 {
     const fz_graph *g = c->g;
     uint32_t loops = fz_graph_loop_count(g);
-    c->loop_total = g->loop_nodes.len;
-    if (loops == 0)
+    c->loop_total = 0;
+    if (loops == 0 || g->loop_nodes.len == 0)
         return FZ_OK;
-    c->loop_index = fz_calloc(c->alloc, (size_t)c->n + 1, sizeof(uint32_t));
-    c->loop_list = fz_malloc(c->alloc, (size_t)(c->loop_total ? c->loop_total : 1) *
-                                           sizeof(uint32_t));
-    if (!c->loop_index || !c->loop_list)
+    c->loop_pairs = fz_malloc(c->alloc, (size_t)g->loop_nodes.len * sizeof(uint64_t));
+    if (!c->loop_pairs)
         return FZ_ENOMEM;
     for (uint32_t li = 0; li < loops; li++) {
         const fz_loop *lp = fz_graph_loop(g, li);
         for (uint32_t k = 0; k < lp->node_count; k++) {
             uint32_t u = fz_graph_loop_node(g, lp, k);
-            if (u < c->n) {
-                c->loop_index[u + 1]++;
+            if (u < c->n && c->loop_total < g->loop_nodes.len) {
                 c->flag[u] |= NF_IN_LOOP;
+                c->loop_pairs[c->loop_total++] = ((uint64_t)u << 32) | li;
             }
         }
     }
-    for (uint32_t u = 0; u < c->n; u++)
-        c->loop_index[u + 1] += c->loop_index[u];
-    /* Fill with a moving cursor per node (aux is free at this point). */
-    for (uint32_t u = 0; u < c->n; u++)
-        c->aux[u] = c->loop_index[u];
-    for (uint32_t li = 0; li < loops; li++) {
-        const fz_loop *lp = fz_graph_loop(g, li);
-        for (uint32_t k = 0; k < lp->node_count; k++) {
-            uint32_t u = fz_graph_loop_node(g, lp, k);
-            if (u < c->n)
-                c->loop_list[c->aux[u]++] = li;
-        }
-    }
+    qsort(c->loop_pairs, c->loop_total, sizeof(uint64_t), pair_cmp);
     return FZ_OK;
 }
+
+/* Index of u's first (node, loop) pair; pairs of u follow it. */
+static uint32_t loops_of(const lint_ctx *c, uint32_t u)
+{
+    uint32_t lo = 0, hi = c->loop_total;
+    uint64_t key = (uint64_t)u << 32;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (c->loop_pairs[mid] < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+#define FOR_LOOPS_OF(c, u, li)                                                                 \
+    for (uint32_t fz__k = loops_of((c), (u)), li;                                              \
+         fz__k < (c)->loop_total && ((c)->loop_pairs[fz__k] >> 32) == (u) &&                   \
+         ((li = (uint32_t)(c)->loop_pairs[fz__k]), 1);                                         \
+         fz__k++)
 
 static uint32_t loop_first(const lint_ctx *c, uint32_t li)
 {
@@ -325,7 +377,7 @@ static int rule_placement(lint_ctx *c)
     int rc = FZ_OK;
     for (uint32_t i = 0; i < c->m && rc == FZ_OK; i++) {
         const fz_edge *e = &c->edges[i];
-        uint32_t sl = c->nodes[e->src].lane, dl = c->nodes[e->dst].lane;
+        uint32_t sl = c->aux[e->src], dl = c->aux[e->dst];
         bool outside = e->lane != sl;
         if (outside) {
             if (e->lane == FZ_NONE)
@@ -377,23 +429,63 @@ static int rule_placement(lint_ctx *c)
     return rc;
 }
 
-static bool key_is(const fz_graph *g, fz_span k, const char *s)
+
+static bool known_key(const char *k, uint32_t len)
 {
-    size_t len = strlen(s);
-    return k.len == len && memcmp(fz_graph_text(g, k), s, len) == 0;
+    switch (len) {
+    case 5:
+        return memcmp(k, "label", 5) == 0 || memcmp(k, "owner", 5) == 0;
+    case 6:
+        return memcmp(k, "system", 6) == 0;
+    case 11:
+        return memcmp(k, "description", 11) == 0;
+    default:
+        return false;
+    }
 }
 
-/* W105: attribute keys. */
-static int rule_attr_keys(lint_ctx *c)
+/* True when some byte of buf could start an emoji (>= 0xE2); eight bytes
+ * at a time, so a pure-ASCII file costs one quick pass. */
+static bool has_emoji_bytes(const char *buf, size_t len)
+{
+    const unsigned char *b = (const unsigned char *)buf;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, b + i, 8);
+        if (!(w & 0x8080808080808080ull))
+            continue;
+        for (size_t k = 0; k < 8; k++)
+            if (b[i + k] >= 0xE2)
+                return true;
+    }
+    for (; i < len; i++)
+        if (b[i] >= 0xE2)
+            return true;
+    return false;
+}
+
+static int emoji_warn(lint_ctx *c, fz_span s, uint32_t fallback, const char *what, int wl,
+                      const char *wt);
+
+/* W105: attribute keys, and W106 for node labels in the same pass over the
+ * attributes (when the file has any byte an emoji could start with). */
+static int rule_attr_keys(lint_ctx *c, bool emoji)
 {
     const fz_graph *g = c->g;
     for (uint32_t u = 0; u < c->n; u++) {
         const fz_node *nd = &c->nodes[u];
         for (uint32_t k = 0; k < nd->attr_count; k++) {
             const fz_attr *a = fz_graph_attr(g, nd->attr_first + k);
-            if (key_is(g, a->key, "label") || key_is(g, a->key, "owner") ||
-                key_is(g, a->key, "description") || key_is(g, a->key, "system"))
+            const char *key = fz_graph_text(g, a->key);
+            if (known_key(key, a->key.len)) {
+                if (emoji && a->key.len == 5 && memcmp(key, "label", 5) == 0) {
+                    int rc = emoji_warn(c, a->value, a->offset, "node", NODE_ID(c, u));
+                    if (rc)
+                        return rc;
+                }
                 continue;
+            }
             int rc = warn(c, "W105", a->offset, a->key.len,
                           "FlowZap knows label, owner, description and system; other keys are "
                           "dropped by its editor",
@@ -457,6 +549,15 @@ static int64_t find_emoji(const fz_graph *g, fz_span s, uint32_t *elen)
 {
     const unsigned char *t = (const unsigned char *)fz_graph_text(g, s);
     for (uint32_t i = 0; i < s.len;) {
+        /* Skip ASCII eight bytes at a time: labels are mostly ASCII. */
+        if (i + 8 <= s.len) {
+            uint64_t w;
+            memcpy(&w, t + i, 8);
+            if (!(w & 0x8080808080808080ull)) {
+                i += 8;
+                continue;
+            }
+        }
         if (t[i] < 0xE2) {
             i++;
             continue;
@@ -485,7 +586,7 @@ static int emoji_warn(lint_ctx *c, fz_span s, uint32_t fallback, const char *wha
                 "emoji in the label of %s %.*s", what, wl, wt);
 }
 
-/* W106: emoji in node label attributes, edge labels and lane labels. */
+/* W106: emoji in edge labels and lane labels (node labels: see W105). */
 static int rule_emoji(lint_ctx *c)
 {
     const fz_graph *g = c->g;
@@ -494,14 +595,6 @@ static int rule_emoji(lint_ctx *c)
         const fz_lane *ln = fz_graph_lane(g, l);
         if (ln->has_label)
             rc = emoji_warn(c, ln->label, ln->offset, "lane", LANE_ID(c, l));
-    }
-    for (uint32_t u = 0; u < c->n && rc == FZ_OK; u++) {
-        const fz_node *nd = &c->nodes[u];
-        for (uint32_t k = 0; k < nd->attr_count && rc == FZ_OK; k++) {
-            const fz_attr *a = fz_graph_attr(g, nd->attr_first + k);
-            if (key_is(g, a->key, "label"))
-                rc = emoji_warn(c, a->value, a->offset, "node", NODE_ID(c, u));
-        }
     }
     for (uint32_t i = 0; i < c->m && rc == FZ_OK; i++) {
         const fz_edge *e = &c->edges[i];
@@ -527,45 +620,66 @@ static uint32_t pair_slot(const uint64_t *set, uint32_t cap, uint64_t key)
 }
 
 /* W107: a lane pair (A, B) with edges A -> B and none B -> A. One warning
- * per pair, at its first edge. Pairs go into an open-addressing set sized
- * for the cross-lane edges: O(edges). */
+ * per pair, at its first edge. Pairs go into a bitmap of lanes x lanes
+ * (at most 2048 lanes: 512 KB), else into an open-addressing set sized for
+ * the cross-lane edges: O(edges) either way. Node lanes come from aux. */
 static int rule_request_response(lint_ctx *c)
 {
-    uint32_t cross = 0;
+    const uint32_t *lane = c->aux;
+    uint32_t L = fz_graph_lane_count(c->g), cross = 0;
     for (uint32_t i = 0; i < c->m; i++)
-        if (c->nodes[c->edges[i].src].lane != c->nodes[c->edges[i].dst].lane)
+        if (lane[c->edges[i].src] != lane[c->edges[i].dst])
             cross++;
     if (cross == 0)
         return FZ_OK;
+    bool bitmap = L <= 2048;
     uint32_t cap = 16;
-    while (cap < cross * 2)
-        cap <<= 1;
-    uint64_t *set = fz_calloc(c->alloc, cap, sizeof(uint64_t));
+    if (bitmap)
+        cap = (uint32_t)(((uint64_t)L * L + 63) / 64);
+    else
+        while (cap < cross * 2)
+            cap <<= 1;
+    /* Bitmap: 2 bits a pair would do; one word array of pairs and one of
+     * reported marks keeps it simple. */
+    uint64_t *set = fz_calloc(c->alloc, (size_t)cap * (bitmap ? 2 : 1), sizeof(uint64_t));
     if (!set)
         return FZ_ENOMEM;
-    /* Slot: ((a + 1) << 32 | (b + 1)); lanes are < 2^32 - 1. */
+    uint64_t *reported = bitmap ? set + cap : NULL;
     for (uint32_t i = 0; i < c->m; i++) {
-        uint32_t a = c->nodes[c->edges[i].src].lane, b = c->nodes[c->edges[i].dst].lane;
+        uint32_t a = lane[c->edges[i].src], b = lane[c->edges[i].dst];
         if (a == b)
             continue;
-        uint64_t key = ((uint64_t)(a + 1) << 32) | (uint64_t)(b + 1);
-        set[pair_slot(set, cap, key)] = key;
+        if (bitmap) {
+            uint64_t bit = (uint64_t)a * L + b;
+            set[bit / 64] |= 1ull << (bit % 64);
+        } else {
+            uint64_t key = ((uint64_t)(a + 1) << 32) | (uint64_t)(b + 1);
+            set[pair_slot(set, cap, key)] = key;
+        }
     }
     int rc = FZ_OK;
     for (uint32_t i = 0; i < c->m && rc == FZ_OK; i++) {
-        uint32_t a = c->nodes[c->edges[i].src].lane, b = c->nodes[c->edges[i].dst].lane;
+        uint32_t a = lane[c->edges[i].src], b = lane[c->edges[i].dst];
         if (a == b)
             continue;
-        uint64_t key = ((uint64_t)(a + 1) << 32) | (uint64_t)(b + 1);
-        uint64_t rev = ((uint64_t)(b + 1) << 32) | (uint64_t)(a + 1);
-        uint32_t h = pair_slot(set, cap, rev);
-        if (set[h])
-            continue;
-        /* Report the pair once: mark its own slot so later edges skip. */
-        uint32_t hk = pair_slot(set, cap, key);
-        if (set[hk] & PAIR_REPORTED)
-            continue;
-        set[hk] |= PAIR_REPORTED;
+        if (bitmap) {
+            uint64_t rev = (uint64_t)b * L + a, own = (uint64_t)a * L + b;
+            if ((set[rev / 64] >> (rev % 64)) & 1)
+                continue;
+            if ((reported[own / 64] >> (own % 64)) & 1)
+                continue;
+            reported[own / 64] |= 1ull << (own % 64);
+        } else {
+            uint64_t key = ((uint64_t)(a + 1) << 32) | (uint64_t)(b + 1);
+            uint64_t rev = ((uint64_t)(b + 1) << 32) | (uint64_t)(a + 1);
+            if (set[pair_slot(set, cap, rev)])
+                continue;
+            /* Report the pair once: mark its own slot so later edges skip. */
+            uint32_t hk = pair_slot(set, cap, key);
+            if (set[hk] & PAIR_REPORTED)
+                continue;
+            set[hk] |= PAIR_REPORTED;
+        }
         const fz_edge *e = &c->edges[i];
         rc = warn(c, "W107", e->offset, line_span(c->g, e->offset),
                   "FlowZap's sequence view pairs each request with a response: add an edge "
@@ -575,7 +689,7 @@ static int rule_request_response(lint_ctx *c)
                   LANE_ID(c, a), LANE_ID(c, b), NODE_ID(c, e->src), NODE_ID(c, e->dst),
                   LANE_ID(c, b), LANE_ID(c, a));
     }
-    fz_free(c->alloc, set, (size_t)cap * sizeof(uint64_t));
+    fz_free(c->alloc, set, (size_t)cap * (bitmap ? 2 : 1) * sizeof(uint64_t));
     return rc;
 }
 
@@ -592,18 +706,16 @@ static uint32_t walk_forward(lint_ctx *c, uint32_t head, uint32_t tail, uint8_t 
     const fz_graph *g = c->g;
     while (head < tail) {
         uint32_t u = c->queue[head++];
-        uint32_t cnt;
-        const uint32_t *out = fz_graph_out(g, u, &cnt);
-        for (uint32_t k = 0; k < cnt; k++) {
-            uint32_t v = c->edges[out[k]].dst;
+        for (uint32_t p = g->out_index[u]; p < g->out_index[u + 1]; p++) {
+            uint32_t v = c->out_dst[p];
             if (!(c->flag[v] & (bit | stop))) {
                 c->flag[v] |= bit;
                 c->queue[tail++] = v;
             }
         }
-        if (c->loop_index && (c->flag[u] & NF_IN_LOOP))
-            for (uint32_t k = c->loop_index[u]; k < c->loop_index[u + 1]; k++) {
-                uint32_t v = loop_first(c, c->loop_list[k]);
+        if (c->loop_pairs && (c->flag[u] & NF_IN_LOOP))
+            FOR_LOOPS_OF(c, u, li) {
+                uint32_t v = loop_first(c, li);
                 if (v != FZ_NONE && !(c->flag[v] & (bit | stop))) {
                     c->flag[v] |= bit;
                     c->queue[tail++] = v;
@@ -611,6 +723,110 @@ static uint32_t walk_forward(lint_ctx *c, uint32_t head, uint32_t tail, uint8_t 
             }
     }
     return tail;
+}
+
+/* The big walks (reachability, the success and failure regions, the walk
+ * back from the ends) visit most of a large graph. A queue in breadth-first
+ * order jumps all over memory; a sweep in index order reads the CSR arrays
+ * nearly in order, since node indices follow the file. The sweep expands
+ * every marked node once: nodes marked ahead of it are expanded when it
+ * gets there, nodes marked behind it go on a stack expanded at once. Each
+ * node is expanded exactly once: O(nodes + edges), no recursion.
+ * Forward modes follow out-edges (and loop jumps for reachability); the
+ * backward mode sweeps from the last node down over in-edges. */
+enum { SW_REACH, SW_SUCCESS, SW_FAILURE, SW_TO_END };
+
+static uint8_t sweep_bit(int mode)
+{
+    return mode == SW_REACH     ? NF_REACH
+           : mode == SW_SUCCESS ? NF_SUCCESS
+           : mode == SW_FAILURE ? NF_FAILURE
+                                : NF_CAN_END;
+}
+
+/* Marks v from u when the mode allows; returns 1 when v was newly marked. */
+static int sweep_mark(lint_ctx *c, int mode, uint32_t u, uint32_t v, uint32_t edge)
+{
+    uint8_t *f = c->flag;
+    switch (mode) {
+    case SW_REACH:
+        if (f[v] & NF_REACH)
+            return 0;
+        break;
+    case SW_SUCCESS:
+        if ((f[v] & NF_SUCCESS) || (c->ecls[edge] & EC_FAILURE))
+            return 0;
+        break;
+    case SW_FAILURE:
+        if ((f[v] & (NF_FAILURE | NF_SUCCESS)) || (c->ecls[edge] & EC_SUCCESS))
+            return 0;
+        c->aux[v] = c->aux[u];
+        break;
+    default:
+        if (f[v] & NF_CAN_END)
+            return 0;
+        break;
+    }
+    f[v] |= sweep_bit(mode);
+    return 1;
+}
+
+/* Expands u: marks its successors (predecessors for SW_TO_END); those the
+ * sweep has passed (at position pos) are pushed on the stack. */
+static void sweep_expand(lint_ctx *c, int mode, uint32_t u, uint32_t pos, uint32_t *top)
+{
+    const fz_graph *g = c->g;
+    int back = mode == SW_TO_END;
+    if (!back) {
+        for (uint32_t p = g->out_index[u]; p < g->out_index[u + 1]; p++) {
+            uint32_t v = c->out_dst[p];
+            if (sweep_mark(c, mode, u, v, g->out_edges[p]) && v <= pos)
+                c->queue[(*top)++] = v;
+        }
+    } else {
+        for (uint32_t p = g->in_index[u]; p < g->in_index[u + 1]; p++) {
+            uint32_t v = c->in_src[p];
+            if (sweep_mark(c, mode, u, v, 0) && v >= pos)
+                c->queue[(*top)++] = v;
+        }
+    }
+    if ((mode != SW_REACH && !back) || !c->loop_pairs || !(c->flag[u] & NF_IN_LOOP))
+        return;
+    /* Loop jumps: forward, any node of a loop may go back to its first
+     * node; backward, the first node lets every node of its loop end. */
+    FOR_LOOPS_OF(c, u, li) {
+        uint32_t first = loop_first(c, li);
+        if (first == FZ_NONE)
+            continue;
+        if (!back) {
+            if (sweep_mark(c, mode, u, first, 0) && first <= pos)
+                c->queue[(*top)++] = first;
+            continue;
+        }
+        if (first != u)
+            continue;
+        const fz_loop *lp = fz_graph_loop(g, li);
+        for (uint32_t j = 0; j < lp->node_count; j++) {
+            uint32_t v = fz_graph_loop_node(g, lp, j);
+            if (v < c->n && sweep_mark(c, mode, u, v, 0) && v >= pos)
+                c->queue[(*top)++] = v;
+        }
+    }
+}
+
+/* Runs the sweep from the nodes already marked with the mode's bit. */
+static void sweep(lint_ctx *c, int mode)
+{
+    uint8_t bit = sweep_bit(mode);
+    uint32_t top = 0;
+    for (uint32_t k = 0; k < c->n; k++) {
+        uint32_t u = mode == SW_TO_END ? c->n - 1 - k : k;
+        if (!(c->flag[u] & bit))
+            continue;
+        sweep_expand(c, mode, u, u, &top);
+        while (top)
+            sweep_expand(c, mode, c->queue[--top], u, &top);
+    }
 }
 
 /* W201, W202: start nodes and reachability. */
@@ -635,7 +851,8 @@ static int rule_reach(lint_ctx *c)
         if (rc)
             return rc;
     }
-    walk_forward(c, 0, tail, NF_REACH, 0);
+    (void)tail;
+    sweep(c, SW_REACH);
 
     /* Report each unreachable region once: first at its entries (nodes with
      * no incoming edge), then at the first node of any cycle left over.
@@ -673,48 +890,15 @@ static int rule_reach(lint_ctx *c)
 }
 
 /* Reverse walk from every end node (no outgoing edge): NF_CAN_END, and
- * end_of[u] = an end reachable from u. A loop's first node that can end
+ * A loop's first node that can end
  * lets every node of the loop end too (the loop may send them back). */
 static void walk_to_ends(lint_ctx *c)
 {
     const fz_graph *g = c->g;
-    uint32_t head = 0, tail = 0;
-    for (uint32_t u = 0; u < c->n; u++) {
-        c->end_of[u] = FZ_NONE;
-        if (out_degree(g, u) == 0) {
+    for (uint32_t u = 0; u < c->n; u++)
+        if (out_degree(g, u) == 0)
             c->flag[u] |= NF_CAN_END;
-            c->end_of[u] = u;
-            c->queue[tail++] = u;
-        }
-    }
-    while (head < tail) {
-        uint32_t v = c->queue[head++];
-        uint32_t cnt;
-        const uint32_t *in = fz_graph_in(g, v, &cnt);
-        for (uint32_t k = 0; k < cnt; k++) {
-            uint32_t u = c->edges[in[k]].src;
-            if (!(c->flag[u] & NF_CAN_END)) {
-                c->flag[u] |= NF_CAN_END;
-                c->end_of[u] = c->end_of[v];
-                c->queue[tail++] = u;
-            }
-        }
-        if (c->loop_index && (c->flag[v] & NF_IN_LOOP))
-            for (uint32_t k = c->loop_index[v]; k < c->loop_index[v + 1]; k++) {
-                uint32_t li = c->loop_list[k];
-                if (loop_first(c, li) != v)
-                    continue;
-                const fz_loop *lp = fz_graph_loop(g, li);
-                for (uint32_t j = 0; j < lp->node_count; j++) {
-                    uint32_t u = fz_graph_loop_node(g, lp, j);
-                    if (u < c->n && !(c->flag[u] & NF_CAN_END)) {
-                        c->flag[u] |= NF_CAN_END;
-                        c->end_of[u] = c->end_of[v];
-                        c->queue[tail++] = u;
-                    }
-                }
-            }
-    }
+    sweep(c, SW_TO_END);
 }
 
 /* W203: reachable nodes from which no end can be reached. Reported at the
@@ -732,16 +916,28 @@ static int rule_traps(lint_ctx *c)
         if (!(f & NF_REACH) || (f & (NF_CAN_END | NF_COVER)))
             continue;
         bool entry = (f & NF_START) != 0;
-        uint32_t cnt;
-        const uint32_t *in = fz_graph_in(g, u, &cnt);
         uint32_t from = FZ_NONE;
-        for (uint32_t k = 0; k < cnt && !entry; k++) {
-            uint32_t p = c->edges[in[k]].src;
+        for (uint32_t k = g->in_index[u]; k < g->in_index[u + 1] && !entry; k++) {
+            uint32_t p = c->in_src[k];
             if ((c->flag[p] & NF_CAN_END) && (c->flag[p] & NF_REACH)) {
                 entry = true;
                 from = p;
             }
         }
+        /* Entered through a loop jump from a node that can still end. */
+        if (!entry && c->loop_pairs && (f & NF_IN_LOOP))
+            FOR_LOOPS_OF(c, u, li) {
+                const fz_loop *lp = fz_graph_loop(g, li);
+                if (loop_first(c, li) != u)
+                    continue;
+                for (uint32_t k = 0; k < lp->node_count && !entry; k++) {
+                    uint32_t p = fz_graph_loop_node(g, lp, k);
+                    if ((c->flag[p] & NF_CAN_END) && (c->flag[p] & NF_REACH)) {
+                        entry = true;
+                        from = p;
+                    }
+                }
+            }
         if (!entry)
             continue;
         c->flag[u] |= NF_COVER;
@@ -866,6 +1062,99 @@ static int rule_decisions(lint_ctx *c)
     return rc;
 }
 
+/* An end node reachable from v, for messages: follows successors that can
+ * still end, first unvisited one each step, at most 64 steps (messages are
+ * capped, so this costs nothing on large files). FZ_NONE when not found. */
+static uint32_t end_from(lint_ctx *c, uint32_t v)
+{
+    const fz_graph *g = c->g;
+    uint32_t path[64], len = 0, found = FZ_NONE;
+    while (len < 64 && (c->flag[v] & NF_CAN_END)) {
+        c->flag[v] |= NF_MARK;
+        path[len++] = v;
+        if (out_degree(g, v) == 0) {
+            found = v;
+            break;
+        }
+        uint32_t next = FZ_NONE;
+        for (uint32_t p = g->out_index[v]; p < g->out_index[v + 1] && next == FZ_NONE; p++) {
+            uint32_t w = c->out_dst[p];
+            if ((c->flag[w] & NF_CAN_END) && !(c->flag[w] & NF_MARK))
+                next = w;
+        }
+        if (next == FZ_NONE)
+            break;
+        v = next;
+    }
+    for (uint32_t k = 0; k < len; k++)
+        c->flag[path[k]] &= (uint8_t)~NF_MARK;
+    return found;
+}
+
+/* Strongly connected components (Kosaraju, iterative): comp[u] names u's
+ * component. Pass 1 orders nodes by DFS finish time over out-edges; pass 2
+ * collects components over in-edges in reverse finish order. O(n + m).
+ * Only comp is allocated: pass 1 keeps its DFS stack at the bottom of the
+ * queue and the finish order at its top (a node is on one or the other,
+ * never both), its edge cursors in aux, and its visited marks in NF_MARK;
+ * pass 2 keeps its stack in aux. Clobbers queue and aux. */
+static int components(lint_ctx *c, uint32_t **comp_out)
+{
+    const fz_graph *g = c->g;
+    uint32_t n = c->n;
+    uint32_t *comp = fz_malloc(c->alloc, (size_t)n * sizeof(uint32_t));
+    if (!comp)
+        return FZ_ENOMEM;
+    uint32_t *stack = c->queue, *pos = c->aux, done = 0;
+    for (uint32_t s0 = 0; s0 < n; s0++) {
+        if (c->flag[s0] & NF_MARK)
+            continue;
+        uint32_t top = 0;
+        stack[top++] = s0;
+        c->flag[s0] |= NF_MARK;
+        pos[s0] = g->out_index[s0];
+        while (top) {
+            uint32_t u = stack[top - 1];
+            if (pos[u] < g->out_index[u + 1]) {
+                uint32_t v = c->out_dst[pos[u]++];
+                if (!(c->flag[v] & NF_MARK)) {
+                    c->flag[v] |= NF_MARK;
+                    pos[v] = g->out_index[v];
+                    stack[top++] = v;
+                }
+            } else {
+                c->queue[n - 1 - done++] = u; /* finish order, from the top down */
+                top--;
+            }
+        }
+    }
+    for (uint32_t u = 0; u < n; u++) {
+        comp[u] = FZ_NONE;
+        c->flag[u] &= (uint8_t)~NF_MARK;
+    }
+    /* Reverse finish order: the last finished sits at queue[n - done]. */
+    for (uint32_t k = n - done; k < n; k++) {
+        uint32_t r = c->queue[k];
+        if (comp[r] != FZ_NONE)
+            continue;
+        uint32_t top = 0;
+        c->aux[top++] = r;
+        comp[r] = r;
+        while (top) {
+            uint32_t u = c->aux[--top];
+            for (uint32_t j = g->in_index[u]; j < g->in_index[u + 1]; j++) {
+                uint32_t v = c->in_src[j];
+                if (comp[v] == FZ_NONE) {
+                    comp[v] = r;
+                    c->aux[top++] = v;
+                }
+            }
+        }
+    }
+    *comp_out = comp;
+    return FZ_OK;
+}
+
 /* W207: a failure path that merges into a success path.
  * Failure edges carry a no- or error-word label. Success edges carry a
  * yes-word label, or leave a node that has a failure edge without being one
@@ -874,7 +1163,10 @@ static int rule_decisions(lint_ctx *c)
  * region is what failure edges reach without crossing a success edge. An
  * edge of the failure walk from a failure-only node into the success region
  * (or a failure edge straight into it) is where the paths merge: from there
- * a failed run ends like a successful one. Two walks: O(nodes + edges). */
+ * a failed run ends like a successful one. A merge node that can reach the
+ * failing node again (same strongly connected component) is a retry, not a
+ * merge: the run faces the same question again. Two walks and one
+ * component pass: O(nodes + edges). */
 static int rule_failure_merge(lint_ctx *c)
 {
     const fz_graph *g = c->g;
@@ -907,58 +1199,33 @@ static int rule_failure_merge(lint_ctx *c)
     }
 
     /* Success region. */
-    uint32_t head = 0, tail = 0;
-    for (uint32_t i = 0; i < c->m; i++) {
-        uint32_t v = c->edges[i].dst;
-        if ((c->ecls[i] & EC_SUCCESS) && !(c->flag[v] & NF_SUCCESS)) {
-            c->flag[v] |= NF_SUCCESS;
-            c->queue[tail++] = v;
-        }
-    }
-    while (head < tail) {
-        uint32_t u = c->queue[head++];
-        uint32_t cnt;
-        const uint32_t *out = fz_graph_out(g, u, &cnt);
-        for (uint32_t k = 0; k < cnt; k++) {
-            uint32_t v = c->edges[out[k]].dst;
-            if (!(c->ecls[out[k]] & EC_FAILURE) && !(c->flag[v] & NF_SUCCESS)) {
-                c->flag[v] |= NF_SUCCESS;
-                c->queue[tail++] = v;
-            }
-        }
-    }
+    for (uint32_t i = 0; i < c->m; i++)
+        if (c->ecls[i] & EC_SUCCESS)
+            c->flag[c->edges[i].dst] |= NF_SUCCESS;
+    sweep(c, SW_SUCCESS);
+
+    /* Components before the failure walk: they borrow aux and queue. */
+    uint32_t *comp = NULL;
+    int rc = components(c, &comp);
+    if (rc)
+        return rc;
 
     /* Failure region, remembering the failure edge that first reached each
-     * node (aux) for the message; merge edges are reported as found. */
-    int rc = FZ_OK;
-    head = tail = 0;
+     * node (aux) for the message; merge edges are reported after it. */
     for (uint32_t u = 0; u < c->n; u++)
         c->aux[u] = FZ_NONE;
-    for (uint32_t i = 0; i < c->m && rc == FZ_OK; i++) {
+    for (uint32_t i = 0; i < c->m; i++) {
         if (!(c->ecls[i] & EC_FAILURE))
             continue;
         uint32_t v = c->edges[i].dst;
-        if (c->flag[v] & NF_SUCCESS)
-            continue; /* reported below, in file order with the others */
-        if (!(c->flag[v] & NF_FAILURE)) {
-            c->flag[v] |= NF_FAILURE;
-            c->aux[v] = i;
-            c->queue[tail++] = v;
-        }
+        if (c->flag[v] & (NF_SUCCESS | NF_FAILURE))
+            continue; /* into the success region: reported below */
+        c->flag[v] |= NF_FAILURE;
+        c->aux[v] = i;
     }
-    while (head < tail) {
-        uint32_t u = c->queue[head++];
-        uint32_t cnt;
-        const uint32_t *out = fz_graph_out(g, u, &cnt);
-        for (uint32_t k = 0; k < cnt; k++) {
-            uint32_t v = c->edges[out[k]].dst;
-            if ((c->ecls[out[k]] & EC_SUCCESS) || (c->flag[v] & (NF_FAILURE | NF_SUCCESS)))
-                continue;
-            c->flag[v] |= NF_FAILURE;
-            c->aux[v] = c->aux[u];
-            c->queue[tail++] = v;
-        }
-    }
+    sweep(c, SW_FAILURE);
+
+    /* Merge edges: from the failure region into the success region. */
     for (uint32_t i = 0; i < c->m && rc == FZ_OK; i++) {
         const fz_edge *e = &c->edges[i];
         if (!(c->flag[e->dst] & NF_SUCCESS))
@@ -973,8 +1240,12 @@ static int rule_failure_merge(lint_ctx *c)
             continue;
         if (origin == FZ_NONE)
             continue;
+        if (comp[e->dst] == comp[c->edges[origin].src])
+            continue; /* a retry: the merge node leads back to the question */
+        if (skip_capped(c, "W207"))
+            continue;
         const fz_edge *o = &c->edges[origin];
-        uint32_t v = e->dst, end = c->end_of[v];
+        uint32_t v = e->dst, end = end_from(c, v);
         char endtxt[200] = "";
         if (end != FZ_NONE && end != v)
             snprintf(endtxt, sizeof(endtxt), ", and ends at %.*s \"%.*s\" like a success does",
@@ -1010,6 +1281,7 @@ static int rule_failure_merge(lint_ctx *c)
                       NODE_LABEL(c, o->src), (int)o->label.len, fz_graph_text(g, o->label),
                       NODE_ID(c, v), NODE_LABEL(c, v), endtxt);
     }
+    fz_free(c->alloc, comp, (size_t)c->n * sizeof(uint32_t));
     return rc;
 }
 
@@ -1045,10 +1317,9 @@ static int rule_loops(lint_ctx *c)
             parent[u] = u;
         }
         for (uint32_t k = 0; k < lp->node_count; k++) {
-            uint32_t u = fz_graph_loop_node(g, lp, k), cnt;
-            const uint32_t *out = fz_graph_out(g, u, &cnt);
-            for (uint32_t j = 0; j < cnt; j++) {
-                uint32_t v = c->edges[out[j]].dst;
+            uint32_t u = fz_graph_loop_node(g, lp, k);
+            for (uint32_t j = g->out_index[u]; j < g->out_index[u + 1]; j++) {
+                uint32_t v = c->out_dst[j];
                 if (stamp[v] != li)
                     continue;
                 uint32_t a = uf_find(parent, u), b = uf_find(parent, v);
@@ -1094,12 +1365,37 @@ static int rule_loops(lint_ctx *c)
  * Entry point
  *========================================================================*/
 
+/* One note per capped code: how many warnings were not listed. */
+static int cap_notes(lint_ctx *c)
+{
+    for (unsigned k = 0; k < 16; k++) {
+        if (c->total[k] <= c->shown[k])
+            continue;
+        uint32_t more = c->total[k] - c->shown[k];
+        int rc = fz_diags_add(c->d, FZ_SEV_NOTE, c->codes[k], c->g->src_len, 0,
+                              "fix the warnings shown and check again",
+                              "%u more %s warning%s not shown (%u in all; lint lists the first "
+                              "%u of each code)",
+                              more, c->codes[k], more == 1 ? "" : "s", c->total[k],
+                              c->max_per_code);
+        if (rc)
+            return rc;
+    }
+    return FZ_OK;
+}
+
 int fz_lint(const fz_graph *g, fz_diags *d)
+{
+    return fz_lint_ex(g, d, FZ_LINT_MAX_PER_CODE);
+}
+
+int fz_lint_ex(const fz_graph *g, fz_diags *d, uint32_t max_per_code)
 {
     if (!g || !g->finished)
         return FZ_EINVAL;
     lint_ctx c;
     memset(&c, 0, sizeof(c));
+    c.max_per_code = max_per_code;
     c.g = g;
     c.d = d;
     c.alloc = g->alloc;
@@ -1115,13 +1411,23 @@ int fz_lint(const fz_graph *g, fz_diags *d)
     c.ecls = fz_calloc(c.alloc, m1, 1);
     c.queue = fz_malloc(c.alloc, n1 * sizeof(uint32_t));
     c.aux = fz_malloc(c.alloc, n1 * sizeof(uint32_t));
-    c.end_of = fz_malloc(c.alloc, n1 * sizeof(uint32_t));
-    if (!c.flag || !c.ecls || !c.queue || !c.aux || !c.end_of)
+    c.out_dst = fz_malloc(c.alloc, m1 * sizeof(uint32_t));
+    c.in_src = fz_malloc(c.alloc, m1 * sizeof(uint32_t));
+    if (!c.flag || !c.ecls || !c.queue || !c.aux || !c.out_dst || !c.in_src)
         goto out;
+    for (uint32_t p = 0; p < c.m; p++) {
+        c.out_dst[p] = c.edges[g->out_edges[p]].dst;
+        c.in_src[p] = c.edges[g->in_edges[p]].src;
+    }
     if ((rc = build_loop_csr(&c)))
         goto out;
+    bool emoji = has_emoji_bytes(g->src, g->src_len) ||
+                 (g->pool.data && has_emoji_bytes(g->pool.data, g->pool.len));
+    /* aux holds each node's lane for the W1xx rules (compact, in order). */
+    for (uint32_t u = 0; u < c.n; u++)
+        c.aux[u] = c.nodes[u].lane;
     if ((rc = rule_id_sequence(&c)) || (rc = rule_isolated(&c)) || (rc = rule_placement(&c)) ||
-        (rc = rule_attr_keys(&c)) || (rc = rule_emoji(&c)) ||
+        (rc = rule_attr_keys(&c, emoji)) || (emoji && (rc = rule_emoji(&c))) ||
         (rc = rule_request_response(&c)))
         goto out;
     if ((rc = rule_reach(&c)))
@@ -1130,18 +1436,14 @@ int fz_lint(const fz_graph *g, fz_diags *d)
     if ((rc = rule_traps(&c)) || (rc = rule_decisions(&c)) || (rc = rule_failure_merge(&c)) ||
         (rc = rule_loops(&c)))
         goto out;
-    rc = FZ_OK;
+    rc = cap_notes(&c);
 out:
     fz_free(c.alloc, c.flag, n1);
     fz_free(c.alloc, c.ecls, m1);
     fz_free(c.alloc, c.queue, n1 * sizeof(uint32_t));
     fz_free(c.alloc, c.aux, n1 * sizeof(uint32_t));
-    fz_free(c.alloc, c.end_of, n1 * sizeof(uint32_t));
-    if (c.loop_index) {
-        fz_free(c.alloc, c.loop_index, n1 * sizeof(uint32_t) + sizeof(uint32_t));
-    }
-    if (c.loop_list)
-        fz_free(c.alloc, c.loop_list, (size_t)(c.loop_total ? c.loop_total : 1) *
-                                          sizeof(uint32_t));
+    fz_free(c.alloc, c.out_dst, m1 * sizeof(uint32_t));
+    fz_free(c.alloc, c.in_src, m1 * sizeof(uint32_t));
+    fz_free(c.alloc, c.loop_pairs, (size_t)g->loop_nodes.len * sizeof(uint64_t));
     return rc;
 }

@@ -19,6 +19,15 @@
  * Returns 0 or FZ_ENOMEM. */
 int fz_lint(const fz_graph *g, fz_diags *d);
 
+/* Lists at most this many warnings of each code; the others are counted
+ * in one note per code (at the end of the file). A file with tens of
+ * thousands of one warning is fixed by fixing a pattern, and formatting
+ * every message would cost more than finding them. */
+#define FZ_LINT_MAX_PER_CODE 200
+
+/* fz_lint with a per-code limit; 0 lists every warning. */
+int fz_lint_ex(const fz_graph *g, fz_diags *d, uint32_t max_per_code);
+
 /* The word class of a label (SEMANTICS.md): its first word, split at
  * anything not an ASCII letter or digit, compared case-insensitively. */
 typedef enum fz_word_class {

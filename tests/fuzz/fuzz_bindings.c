@@ -26,16 +26,15 @@ const char *__lsan_default_suppressions(void)
     return "leak:libfyaml.so\n";
 }
 
-static const char canary[] =
-    "Deployment { # Deployment Pipeline\n"
-    "n1: circle label:\"Start\"\n"
-    "n2: rectangle label:\"Deploy to 5% of pods\"\n"
-    "n3: diamond label:\"Metrics healthy?\"\n"
-    "n4: circle label:\"End\"\n"
-    "n1.handle(right) -> n2.handle(left)\n"
-    "n2.handle(right) -> n3.handle(left)\n"
-    "n3.handle(right) -> n4.handle(left) [label=\"Yes\"]\n"
-    "}\n";
+static const char canary[] = "Deployment { # Deployment Pipeline\n"
+                             "n1: circle label:\"Start\"\n"
+                             "n2: rectangle label:\"Deploy to 5% of pods\"\n"
+                             "n3: diamond label:\"Metrics healthy?\"\n"
+                             "n4: circle label:\"End\"\n"
+                             "n1.handle(right) -> n2.handle(left)\n"
+                             "n2.handle(right) -> n3.handle(left)\n"
+                             "n3.handle(right) -> n4.handle(left) [label=\"Yes\"]\n"
+                             "}\n";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -192,7 +192,8 @@ static void rf_go(rf_run *r, const char *const *vars, const fz_real_opts *extra)
     fz_engine_set_observer(r->e, &obs);
     r->drive_rc = fz_engine_drive(r->e, fz_real_backend(r->real));
     r->state = fz_engine_state(r->e);
-    snprintf(r->outcome, sizeof(r->outcome), "%s", fz_engine_outcome(r->e) ? fz_engine_outcome(r->e) : "");
+    snprintf(r->outcome, sizeof(r->outcome), "%s",
+             fz_engine_outcome(r->e) ? fz_engine_outcome(r->e) : "");
 }
 
 static inline const rf_step *rf_step_of(const rf_run *r, const char *node, uint32_t nth)

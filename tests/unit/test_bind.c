@@ -119,7 +119,8 @@ static void test_bind_first_matching_rule_wins_and_unbound_are_all_counted(void 
     assert_int_equal(fz_bind_resolve(b, g, &unbound), 0);
     assert_int_equal(fz_bind_node_rule(b, node(g, "n1")), 1);
     assert_string_equal(fz_caps_get(fz_bind_node_caps(b, node(g, "n1")), "what"), "web");
-    assert_int_equal(fz_bind_node_rule(b, node(g, "n2")), 2); /* a diamond: rule 2 needs rectangle */
+    assert_int_equal(fz_bind_node_rule(b, node(g, "n2")),
+                     2); /* a diamond: rule 2 needs rectangle */
     assert_int_equal(fz_bind_node_rule(b, node(g, "n3")), 0); /* lane B's rule comes first */
     assert_int_equal(fz_caps_count(fz_bind_node_caps(b, node(g, "n3"))), 1);
     assert_int_equal(fz_bind_node_rule(b, node(g, "n4")), FZ_NONE);
@@ -145,15 +146,18 @@ static void test_bind_errors_point_at_the_field(void **state)
         {"rules:\n  - noop:\n    timeout: soon\n", 3, 14, "'timeout': 'soon' is not a duration"},
         {"rules:\n  - noop:\n    retries: -1\n", 3, 14, "'retries' must be a whole number"},
         {"rules:\n  - noop:\n    backoff: {kind: linear}\n", 3, 21, "'backoff.kind' must be"},
-        {"rules:\n  - noop:\n    backoff: {base: 1s, jitter: 2}\n", 3, 25, "unknown key 'backoff.jitter'"},
+        {"rules:\n  - noop:\n    backoff: {base: 1s, jitter: 2}\n", 3, 25,
+         "unknown key 'backoff.jitter'"},
         {"rules:\n  - sleep: 1s\n    log: hi\n", 3, 5, "both 'sleep' and 'log'"},
         {"rules:\n  - match: x\n    colour: red\n    noop:\n", 3, 5, "unknown key 'colour'"},
         {"rules:\n  - match: x\n", 2, 5, "has no handler key"},
         {"rules:\n  - exec: \n", 2, 5, "'exec' must be a list of strings"},
-        {"rules:\n  - exec: [./a.sh]\n    env: {\"BAD NAME\": x}\n", 3, 12, "'BAD NAME' is not a variable name"},
+        {"rules:\n  - exec: [./a.sh]\n    env: {\"BAD NAME\": x}\n", 3, 12,
+         "'BAD NAME' is not a variable name"},
         {"rules:\n  - sleep: forever\n", 2, 12, "'sleep': 'forever' is not a duration"},
         {"rules:\n  - http: {url: \"ftp://x\"}\n", 2, 18, "must start with http://"},
-        {"rules:\n  - http: {url: \"http://x\", status: [200, 7xx]}\n", 2, 43, "'7xx' is not a status"},
+        {"rules:\n  - http: {url: \"http://x\", status: [200, 7xx]}\n", 2, 43,
+         "'7xx' is not a status"},
         {"rules:\n  - http: {url: \"http://x\", body_match: \"(\"}\n", 2, 42, "'http.body_match'"},
         {"rules:\n  - http: {url: \"http://x\", verb: GET}\n", 2, 29, "unknown key 'http.verb'"},
         {"rules:\n  - http: {method: GET}\n", 2, 12, "needs a 'url'"},
@@ -177,10 +181,12 @@ static void test_bind_errors_point_at_the_field(void **state)
         assert_null(b);
         assert_int_equal(d.errors, 1);
         fz_linemap m;
-        assert_int_equal(fz_linemap_init(&m, cases[i].yaml, (uint32_t)strlen(cases[i].yaml), NULL), 0);
+        assert_int_equal(fz_linemap_init(&m, cases[i].yaml, (uint32_t)strlen(cases[i].yaml), NULL),
+                         0);
         uint32_t line, col;
         fz_linemap_pos(&m, fz_diags_at(&d, 0)->offset, &line, &col);
-        if (line != cases[i].line || col != cases[i].col || !strstr(fz_diags_at(&d, 0)->message, cases[i].message_has))
+        if (line != cases[i].line || col != cases[i].col ||
+            !strstr(fz_diags_at(&d, 0)->message, cases[i].message_has))
             fprintf(stderr, "case %zu: %u:%u: %s\n", i, line, col, fz_diags_at(&d, 0)->message);
         assert_non_null(strstr(fz_diags_at(&d, 0)->message, cases[i].message_has));
         assert_int_equal(line, cases[i].line);
@@ -211,8 +217,9 @@ static void test_bind_durations_parse_with_units(void **state)
     static const struct {
         const char *s;
         uint64_t ns;
-    } ok[] = {{"250ms", 250000000u}, {"2s", 2000000000u}, {"1.5m", 90000000000u},
-              {"1h", 3600000000000u}, {"30us", 30000u}, {"3", 3000000000u}, {" 7ns ", 7u}};
+    } ok[] = {{"250ms", 250000000u},  {"2s", 2000000000u}, {"1.5m", 90000000000u},
+              {"1h", 3600000000000u}, {"30us", 30000u},    {"3", 3000000000u},
+              {" 7ns ", 7u}};
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
         uint64_t ns = 0;
         assert_int_equal(fz__duration_parse(ok[i].s, strlen(ok[i].s), &ns), 0);
@@ -258,11 +265,12 @@ static void test_bind_out_of_memory_leaves_nothing_behind(void **state)
 {
     (void)state;
     fz_graph *g = parse(two_lanes);
-    const char *yaml = "vars: {A: b}\n"
-                       "rules:\n"
-                       "  - match: ^Deploy (?<what>\\w+)\n    exec: [./x.sh, \"${what}\"]\n"
-                       "    env: {K: v}\n    timeout: 1s\n"
-                       "  - http: {url: \"http://127.0.0.1/\", body_match: \"(?<x>ok)\", status: 2xx}\n";
+    const char *yaml =
+        "vars: {A: b}\n"
+        "rules:\n"
+        "  - match: ^Deploy (?<what>\\w+)\n    exec: [./x.sh, \"${what}\"]\n"
+        "    env: {K: v}\n    timeout: 1s\n"
+        "  - http: {url: \"http://127.0.0.1/\", body_match: \"(?<x>ok)\", status: 2xx}\n";
     for (uint64_t n = 1;; n++) {
         fz_test_alloc ta;
         fz_test_alloc_init(&ta, n);

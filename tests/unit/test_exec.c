@@ -8,9 +8,10 @@
 #include <signal.h>
 #include <time.h>
 
-static const char args_sh[] = "#!/bin/sh\n"
-                              "{ printf '%s\\n' \"$#\"; for a in \"$@\"; do printf '[%s]\\n' \"$a\"; done; }"
-                              " > \"args.$FZ_NODE\"\n";
+static const char args_sh[] =
+    "#!/bin/sh\n"
+    "{ printf '%s\\n' \"$#\"; for a in \"$@\"; do printf '[%s]\\n' \"$a\"; done; }"
+    " > \"args.$FZ_NODE\"\n";
 
 static const char hostile_fz[] =
     "L { # L\n"
@@ -90,7 +91,8 @@ static void test_exec_label_with_real_newline_stays_one_argument_in_shell_form_t
             "vars: {IMAGE: \"img; touch pwned8\"}\n"
             "rules:\n"
             "  - match: (?s)^Deploy (?<what>.*)$\n"
-            "    shell: printf '%s|%s|%s' \"$#\" \"$1\" \"$what\" > shell.out; printf '%s' \"$IMAGE\" > image.out\n");
+            "    shell: printf '%s|%s|%s' \"$#\" \"$1\" \"$what\" > shell.out; printf '%s' "
+            "\"$IMAGE\" > image.out\n");
     rf_go(&r, NULL, NULL);
     assert_int_equal(r.state, FZ_RUN_COMPLETED);
     const char *cap = "one\ntwo; touch pwned6 $(touch pwned7)";
@@ -141,7 +143,8 @@ static void test_exec_exit_status_maps_to_ok_no_error(void **state)
         assert_int_equal(s->answer, cases[i].answer);
         assert_int_equal(s->exit_code, cases[i].exit_code);
         assert_non_null(strstr(s->reason, cases[i].reason_has));
-        assert_int_equal(r.state, cases[i].answer == FZ_ANSWER_OK ? FZ_RUN_COMPLETED : FZ_RUN_FAILED);
+        assert_int_equal(r.state,
+                         cases[i].answer == FZ_ANSWER_OK ? FZ_RUN_COMPLETED : FZ_RUN_FAILED);
         rf_assert_no_children();
         rf_free(&r);
     }
@@ -154,8 +157,9 @@ static void test_exec_set_and_outcome_lines_route_and_feed_variables(void **stat
     memset(&r, 0, sizeof(r));
     rf_mkdir(&r);
     rf_write(&r, "args.sh", args_sh, 1);
-    rf_write(&r, "pick.sh",
-             "#!/bin/sh\necho working\necho '::set COLOR=deep blue'\necho '::outcome  Blue path '\n", 1);
+    rf_write(
+        &r, "pick.sh",
+        "#!/bin/sh\necho working\necho '::set COLOR=deep blue'\necho '::outcome  Blue path '\n", 1);
     rf_load(&r,
             "L { # L\n"
             "n1: rectangle label:\"Pick\"\n"
@@ -289,6 +293,39 @@ static void test_exec_parallel_branches_run_concurrently(void **state)
     rf_free(&r);
 }
 
+static void test_exec_failed_branch_stops_the_other_branches(void **state)
+{
+    (void)state;
+    rf_run r;
+    memset(&r, 0, sizeof(r));
+    rf_mkdir(&r);
+    rf_write(&r, "group.sh", group_sh, 1);
+    rf_load(&r,
+            "L { # L\n"
+            "n1: circle label:\"Start\"\n"
+            "n2: rectangle label:\"Slow\"\n"
+            "n3: rectangle label:\"Broken\"\n"
+            "n1.handle(right) -> n2.handle(left)\n"
+            "n1.handle(bottom) -> n3.handle(top)\n"
+            "}\n",
+            NULL,
+            "rules:\n"
+            "  - shape: circle\n    noop:\n"
+            "  - match: Slow\n    exec: [./group.sh]\n"
+            "  - match: Broken\n    shell: sleep 0.3; exit 5\n");
+    uint64_t t0 = fz_real_clock();
+    rf_go(&r, NULL, NULL);
+    uint64_t took = fz_real_clock() - t0;
+    assert_int_equal(r.state, FZ_RUN_FAILED);
+    assert_non_null(strstr(r.outcome, "Broken"));
+    assert_true(took < 4000000000u); /* not the 30 s of the slow branch */
+    rf_assert_no_children();
+    const char *pid = rf_read(&r, "grandchild.pid", NULL);
+    assert_non_null(pid);
+    assert_true(wait_dead((pid_t)atoi(pid)));
+    rf_free(&r);
+}
+
 static void test_exec_retry_raises_fz_attempt_after_backoff(void **state)
 {
     (void)state;
@@ -325,8 +362,10 @@ static void test_exec_cwd_and_env_additions_apply(void **state)
     char sub[512];
     snprintf(sub, sizeof(sub), "%s/sub dir", r.dir);
     assert_int_equal(mkdir(sub, 0755), 0);
-    rf_write(&r, "sub dir/env.sh",
-             "#!/bin/sh\nprintf '%s|%s|%s' \"$(basename \"$PWD\")\" \"$GREETING\" \"$PLAIN\" > out\n", 1);
+    rf_write(
+        &r, "sub dir/env.sh",
+        "#!/bin/sh\nprintf '%s|%s|%s' \"$(basename \"$PWD\")\" \"$GREETING\" \"$PLAIN\" > out\n",
+        1);
     rf_load(&r, "L { # L\nn1: rectangle label:\"Greet Ada; rm -rf ~\"\n}\n", NULL,
             "rules:\n"
             "  - match: ^Greet (?<name>.*)$\n"
@@ -520,14 +559,14 @@ static void test_exec_approval_waits_for_the_answer_source(void **state)
         assert_string_equal(f.node, "n1");
         assert_string_equal(f.run, "42");
         assert_int_equal(rf_step_of(&r, "n1", 0)->answer, approved ? FZ_ANSWER_OK : FZ_ANSWER_NO);
-        assert_non_null(strstr(r.logs, "promote v2? - waiting for approval: flowzap signal 42 n1 yes|no"));
+        assert_non_null(
+            strstr(r.logs, "promote v2? - waiting for approval: flowzap signal 42 n1 yes|no"));
         rf_free(&r);
     }
     /* no source: a clear error, not a hang */
     rf_run r;
     memset(&r, 0, sizeof(r));
-    rf_load(&r, "L { # L\nn1: taskbox label:\"Approve\"\n}\n", NULL,
-            "rules:\n  - approval:\n");
+    rf_load(&r, "L { # L\nn1: taskbox label:\"Approve\"\n}\n", NULL, "rules:\n  - approval:\n");
     rf_go(&r, NULL, NULL);
     assert_int_equal(rf_step_of(&r, "n1", 0)->answer, FZ_ANSWER_ERROR);
     assert_non_null(strstr(rf_step_of(&r, "n1", 0)->reason, "journal"));
@@ -623,6 +662,7 @@ int main(void)
         cmocka_unit_test(test_exec_timeout_kills_the_whole_process_group),
         cmocka_unit_test(test_exec_step_end_kills_what_it_left_running),
         cmocka_unit_test(test_exec_parallel_branches_run_concurrently),
+        cmocka_unit_test(test_exec_failed_branch_stops_the_other_branches),
         cmocka_unit_test(test_exec_retry_raises_fz_attempt_after_backoff),
         cmocka_unit_test(test_exec_cwd_and_env_additions_apply),
         cmocka_unit_test(test_exec_unknown_variable_or_program_is_an_error),

@@ -108,24 +108,25 @@ static void test_http_body_match_captures_named_groups_as_variables(void **state
     memset(&r, 0, sizeof(r));
     rf_mkdir(&r);
     rf_write(&r, "gate.sh", "#!/bin/sh\nprintf '%s %s' \"$1\" \"$2\" > gate.out\n", 1);
-    rf_load(&r,
-            "L { # L\n"
-            "n1: rectangle label:\"Read metrics\"\n"
-            "n2: rectangle label:\"Gate\"\n"
-            "n3: rectangle label:\"Expect text\"\n"
-            "n1.handle(right) -> n2.handle(left)\n"
-            "n2.handle(right) -> n3.handle(left)\n"
-            "}\n",
-            NULL,
-            "rules:\n"
-            "  - match: Read metrics\n"
-            "    http:\n"
-            "      url: ${URL}/metrics\n"
-            "      body_match: '\"error_rate\": (?<err>[0-9.]+), \"latency_p99_ms\": (?<p99>\\d+)'\n"
-            "  - match: Gate\n"
-            "    exec: [./gate.sh, \"${err}\", \"${p99}\"]\n"
-            "  - match: Expect text\n"
-            "    http: {url: \"${URL}/metrics\", body_match: \"^no such text$\"}\n");
+    rf_load(
+        &r,
+        "L { # L\n"
+        "n1: rectangle label:\"Read metrics\"\n"
+        "n2: rectangle label:\"Gate\"\n"
+        "n3: rectangle label:\"Expect text\"\n"
+        "n1.handle(right) -> n2.handle(left)\n"
+        "n2.handle(right) -> n3.handle(left)\n"
+        "}\n",
+        NULL,
+        "rules:\n"
+        "  - match: Read metrics\n"
+        "    http:\n"
+        "      url: ${URL}/metrics\n"
+        "      body_match: '\"error_rate\": (?<err>[0-9.]+), \"latency_p99_ms\": (?<p99>\\d+)'\n"
+        "  - match: Gate\n"
+        "    exec: [./gate.sh, \"${err}\", \"${p99}\"]\n"
+        "  - match: Expect text\n"
+        "    http: {url: \"${URL}/metrics\", body_match: \"^no such text$\"}\n");
     const char *vars[] = {s.url, NULL};
     rf_go(&r, vars, NULL);
     assert_int_equal(rf_step_of(&r, "n1", 0)->answer, FZ_ANSWER_OK);

@@ -24,9 +24,8 @@ static void expect_kinds(const char *src, const fz_tok_kind *want)
 static void test_lexer_node_line_tokens(void **state)
 {
     (void)state;
-    static const fz_tok_kind want[] = {FZ_TOK_IDENT, FZ_TOK_COLON,  FZ_TOK_IDENT,
-                                       FZ_TOK_IDENT, FZ_TOK_COLON,  FZ_TOK_STRING,
-                                       FZ_TOK_NEWLINE, FZ_TOK_EOF};
+    static const fz_tok_kind want[] = {FZ_TOK_IDENT, FZ_TOK_COLON,  FZ_TOK_IDENT,   FZ_TOK_IDENT,
+                                       FZ_TOK_COLON, FZ_TOK_STRING, FZ_TOK_NEWLINE, FZ_TOK_EOF};
     expect_kinds("  n1: circle label:\"Start\"\n", want);
 }
 
@@ -34,11 +33,10 @@ static void test_lexer_edge_line_tokens(void **state)
 {
     (void)state;
     static const fz_tok_kind want[] = {
-        FZ_TOK_IDENT,  FZ_TOK_DOT,      FZ_TOK_IDENT,  FZ_TOK_LPAREN, FZ_TOK_IDENT,
-        FZ_TOK_RPAREN, FZ_TOK_ARROW,    FZ_TOK_IDENT,  FZ_TOK_DOT,    FZ_TOK_IDENT,
-        FZ_TOK_DOT,    FZ_TOK_IDENT,    FZ_TOK_LPAREN, FZ_TOK_IDENT,  FZ_TOK_RPAREN,
-        FZ_TOK_LBRACKET, FZ_TOK_IDENT,  FZ_TOK_EQUALS, FZ_TOK_STRING, FZ_TOK_RBRACKET,
-        FZ_TOK_EOF};
+        FZ_TOK_IDENT,  FZ_TOK_DOT,      FZ_TOK_IDENT,  FZ_TOK_LPAREN,   FZ_TOK_IDENT, FZ_TOK_RPAREN,
+        FZ_TOK_ARROW,  FZ_TOK_IDENT,    FZ_TOK_DOT,    FZ_TOK_IDENT,    FZ_TOK_DOT,   FZ_TOK_IDENT,
+        FZ_TOK_LPAREN, FZ_TOK_IDENT,    FZ_TOK_RPAREN, FZ_TOK_LBRACKET, FZ_TOK_IDENT, FZ_TOK_EQUALS,
+        FZ_TOK_STRING, FZ_TOK_RBRACKET, FZ_TOK_EOF};
     expect_kinds("n3.handle(bottom) -> Ops.n6.handle(top) [label=\"a -> b\"]", want);
 }
 
@@ -136,9 +134,8 @@ static void test_lexer_mermaid_arrows_and_fences(void **state)
 static void test_lexer_comments_run_to_line_end(void **state)
 {
     (void)state;
-    static const fz_tok_kind want[] = {FZ_TOK_COMMENT, FZ_TOK_NEWLINE, FZ_TOK_HASH,
-                                       FZ_TOK_NEWLINE, FZ_TOK_OTHER,   FZ_TOK_IDENT,
-                                       FZ_TOK_EOF};
+    static const fz_tok_kind want[] = {FZ_TOK_COMMENT, FZ_TOK_NEWLINE, FZ_TOK_HASH, FZ_TOK_NEWLINE,
+                                       FZ_TOK_OTHER,   FZ_TOK_IDENT,   FZ_TOK_EOF};
     expect_kinds("// a -> b \"x\n# heading\n/x", want);
 }
 

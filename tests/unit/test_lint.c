@@ -496,6 +496,56 @@ static void test_lint_w207_separate_failure_end_and_retry_loops_are_fine(void **
            "W207", 1);
 }
 
+static void test_lint_w207_retry_to_an_earlier_success_node_is_not_a_merge(void **state)
+{
+    (void)state;
+    /* n4 is on the success path of n3's "Yes"; n6 answering "No" goes back
+     * to n4, which leads to n6 again: a retry, not a merge. */
+    expect("A {\nn1: circle label:\"Start\"\nn2: rectangle label:\"Prepare\"\n"
+           "n3: diamond label:\"Ready?\"\nn4: rectangle label:\"Deploy\"\n"
+           "n5: circle label:\"Cancelled\"\nn6: diamond label:\"Healthy?\"\n"
+           "n7: circle label:\"Done\"\n"
+           "n1.handle(right) -> n2.handle(left)\nn2.handle(right) -> n3.handle(left)\n"
+           "n3.handle(right) -> n4.handle(left) [label=\"Yes\"]\n"
+           "n3.handle(bottom) -> n5.handle(top) [label=\"No\"]\n"
+           "n4.handle(right) -> n6.handle(left)\n"
+           "n6.handle(right) -> n7.handle(left) [label=\"Yes\"]\n"
+           "n6.handle(bottom) -> n4.handle(bottom) [label=\"No, retry\"]\n}\n",
+           "W207", 0);
+}
+
+static void test_lint_lists_at_most_the_cap_per_code_and_counts_the_rest(void **state)
+{
+    (void)state;
+    size_t cap = 64 * 300, len = 0;
+    char *src = malloc(cap);
+    assert_non_null(src);
+    len += (size_t)snprintf(src + len, cap - len, "A {\n" CHAIN3);
+    for (int i = 4; i < 254; i++)
+        len += (size_t)snprintf(src + len, cap - len, "n%d: rectangle label:\"x\"\n", i);
+    len += (size_t)snprintf(src + len, cap - len, "}\n");
+    linted l;
+    lint_src(&l, src);
+    assert_int_equal(count(&l, "W102"), FZ_LINT_MAX_PER_CODE + 1); /* + the note */
+    assert_int_equal(l.d.warnings, FZ_LINT_MAX_PER_CODE);
+    const fz_diag *note = fz_diags_at(&l.d, fz_diags_count(&l.d) - 1);
+    assert_int_equal(note->severity, FZ_SEV_NOTE);
+    assert_non_null(strstr(note->message, "50 more W102 warnings not shown (250 in all"));
+    lint_done(&l);
+    /* Without a limit every one is listed. */
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    fz_graph *g = NULL;
+    assert_int_equal(fz_parse_mem("t.fz", src, len, NULL, &d, &g), 0);
+    fz_diags_fini(&d);
+    fz_diags_init(&d, NULL);
+    assert_int_equal(fz_lint_ex(g, &d, 0), 0);
+    assert_int_equal(d.warnings, 250);
+    fz_diags_fini(&d);
+    fz_graph_free(g);
+    free(src);
+}
+
 static void test_lint_w208_disconnected_loop(void **state)
 {
     (void)state;
@@ -633,6 +683,8 @@ int main(void)
         cmocka_unit_test(test_lint_w206_duplicate_branch_labels_trimmed_any_case),
         cmocka_unit_test(test_lint_w207_canary_rollback_merges_into_success),
         cmocka_unit_test(test_lint_w207_separate_failure_end_and_retry_loops_are_fine),
+        cmocka_unit_test(test_lint_w207_retry_to_an_earlier_success_node_is_not_a_merge),
+        cmocka_unit_test(test_lint_lists_at_most_the_cap_per_code_and_counts_the_rest),
         cmocka_unit_test(test_lint_w208_disconnected_loop),
         cmocka_unit_test(test_lint_word_classes_follow_first_word),
         cmocka_unit_test(test_lint_every_code_has_title_and_explanation),
