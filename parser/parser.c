@@ -58,6 +58,7 @@ typedef struct parser {
     lane_open lanes[MAX_LANE_DEPTH];
     uint32_t depth;  /* lanes open, may exceed MAX_LANE_DEPTH */
     uint32_t lane;   /* innermost open lane, or FZ_NONE */
+    int lane_fresh;  /* only comments since the innermost lane's '{' line */
     id_slot *by_num; /* by_num[k]: the node "nk" */
     uint32_t by_num_cap;
     uint32_t by_num_limit;
@@ -503,6 +504,18 @@ static int expect_line_end(parser *p, const char *after)
  * Grammar rules
  *========================================================================*/
 
+/* The text of a HASH token after '#', without surrounding blanks. */
+static fz_span hash_text(const parser *p, fz_token t)
+{
+    uint32_t a = t.off + 1, e = t.off + t.len;
+    while (a < e && (p->src[a] == ' ' || p->src[a] == '\t'))
+        a++;
+    while (e > a && (p->src[e - 1] == ' ' || p->src[e - 1] == '\t'))
+        e--;
+    fz_span s = {a, e - a};
+    return s;
+}
+
 /* lane := IDENT '{' [ '#' label ] NEWLINE */
 static int parse_lane(parser *p)
 {
@@ -512,14 +525,9 @@ static int parse_lane(parser *p)
     fz_span label = span_of(id);
     int has_label = 0;
     if (p->tok.kind == FZ_TOK_HASH) {
-        uint32_t s = p->tok.off + 1, e = p->tok.off + p->tok.len;
-        while (s < e && (p->src[s] == ' ' || p->src[s] == '\t'))
-            s++;
-        while (e > s && (p->src[e - 1] == ' ' || p->src[e - 1] == '\t'))
-            e--;
-        if (e > s) {
-            label.off = s;
-            label.len = e - s;
+        fz_span text = hash_text(p, p->tok);
+        if (text.len) {
+            label = text;
             has_label = 1;
         }
         next(p);
@@ -554,6 +562,7 @@ static int parse_lane(parser *p)
     }
     p->depth++;
     p->lane = idx;
+    p->lane_fresh = 1;
     return expect_line_end(p, "'{'");
 }
 
@@ -1110,13 +1119,31 @@ static void mermaid_error(parser *p, fz_token at)
 static int parse_statement(parser *p)
 {
     fz_token t = p->tok;
+    int fresh = p->lane_fresh;
+    p->lane_fresh = 0;
     switch (t.kind) {
     case FZ_TOK_COMMENT:
+        p->lane_fresh = fresh;
         next(p);
         return 0;
     case FZ_TOK_RBRACE:
         return parse_lane_end(p);
     case FZ_TOK_HASH:
+        if (fresh && p->lane != FZ_NONE && !fz_graph_lane(p->g, p->lane)->has_label) {
+            /* `Lane {` then `# Label` on the next line: FlowZap's MCP
+             * examples write it so. The label counts, with a warning. */
+            fz_lane *l = fz_graph_lane(p->g, p->lane);
+            fz_span text = hash_text(p, t);
+            if (text.len) {
+                l->label = text;
+                l->has_label = 1;
+            }
+            report(p, FZ_SEV_WARNING, "W004", t.off, t.len, l->offset,
+                   "write it on the lane's first line: Lane { # Label (flowzap fmt moves it)",
+                   "lane label on the line after '{'");
+            next(p);
+            return 0;
+        }
         error_at(p, "E012", t,
                  "FlowZap Code comments start with '//'; '#' only gives a lane its label after '{'",
                  "'#' comment on a line of its own");
@@ -1166,6 +1193,16 @@ static int parse_statement(parser *p)
         fz_token arrow;
         if (line_has_mermaid_arrow(p, &arrow)) {
             mermaid_error(p, arrow);
+            return -1;
+        }
+        if (la.kind == FZ_TOK_IDENT && fz_shape_parse(p->src + la.off, la.len) >= 0) {
+            char hint[160];
+            snprintf(hint, sizeof(hint), "nodes are written %.*s: %.*s label:\"...\"",
+                     (int)(t.len > 40 ? 40 : t.len), p->src + t.off, (int)la.len,
+                     p->src + la.off);
+            report(p, FZ_SEV_ERROR, "E001", t.off + t.len, 1, UINT32_MAX, hint,
+                   "expected ':' between node id '%.*s' and shape '%.*s'",
+                   (int)(t.len > 40 ? 40 : t.len), p->src + t.off, (int)la.len, p->src + la.off);
             return -1;
         }
         if (la.kind == FZ_TOK_EQUALS) {

@@ -265,6 +265,16 @@ static void test_parser_skips_a_utf8_byte_order_mark(void **state)
     assert_true(span_is(f, fz_graph_lane(f->g, 0)->id, "A"));
 }
 
+static void test_parser_takes_a_lane_label_from_the_next_line(void **state)
+{
+    fixture *f = parse_ok(state, "sales {\n  // note\n\n  # Sales Team  \n  n1: circle\n}\n");
+    const fz_lane *l = fz_graph_lane(f->g, 0);
+    assert_true(l->has_label);
+    assert_true(span_is(f, l->label, "Sales Team"));
+    assert_int_equal(f->d.warnings, 1);
+    assert_string_equal(fz_diags_at(&f->d, 0)->code, "W004");
+}
+
 static void test_parser_lane_without_label_uses_its_id(void **state)
 {
     fixture *f = parse_ok(state, "snake_case_lane {\nn1: circle\n}\nX { #   \n}\n");
@@ -357,6 +367,7 @@ static const error_case error_cases[] = {
     {"E001", 2, 1, "A {\n) x\n}\n", NULL},
     {"E001", 3, 37, "A {\nn1: circle\nn1.handle(right) -> n1.handle(left) extra\n}\n", NULL},
     {"E001", 1, 5, "A { n1: circle\n}\n", NULL},
+    {"E001", 2, 3, "A {\nn3 diamond \"Is valid?\"\n}\n", "n3: diamond"},
     {"E002", 2, 5, "A {\nn1: rect label:\"x\"\n}\n", "rectangle"},
     {"E002", 2, 5, "A {\nn1: rhombus\n}\n", "diamond"},
     {"E002", 2, 5, "A {\nn1: circel\n}\n", "circle"},
@@ -381,7 +392,7 @@ static const error_case error_cases[] = {
     {"E009", 3, 44, "A {\nn1: circle\nn1.handle(right) -> n1.handle(left) [label=\"x]\n}\n", NULL},
     {"E010", 4, 1, "A {\nn1: circle\n\n", "'}'"},
     {"E011", 3, 1, "A {\nn1: circle\nB {\nn2: circle\n}\n}\n", "'A'"},
-    {"E012", 2, 1, "A {\n# just a note\nn1: circle\n}\n", "//"},
+    {"E012", 2, 1, "A { # A\n# just a note\nn1: circle\n}\n", "//"},
     {"E012", 2, 12, "A {\nn1: circle # note\n}\n", "//"},
     {"E013", 1, 1, "graph TD\n", NULL},
     {"E013", 1, 1, "sequenceDiagram\n", NULL},
@@ -419,6 +430,9 @@ static const error_case error_cases[] = {
     {"W002", 3, 43, "A {\nn1: circle\nn1.handle(right) -> n1.handle(left) [label:\"x\"]\n}\n",
      "label="},
     {"W003", 3, 1, "A {\nn1: circle\nloop [retry] n1\n}\n", NULL},
+    {"W004", 2, 3, "A {\n  # The A team\nn1: circle\n}\n", "Lane { # Label"},
+    {"E012", 3, 1, "A {\nn1: circle\n# late\n}\n", NULL},
+    {"E012", 3, 1, "A { # A\n# second\n# third\n}\n", NULL},
 };
 
 static void test_parser_reports_each_error_with_code_position_and_hint(void **state)
@@ -648,6 +662,7 @@ int main(void)
         T(test_parser_unescapes_strings_into_the_pool),
         T(test_parser_accepts_crlf_blank_lines_comments_and_no_indent),
         T(test_parser_skips_a_utf8_byte_order_mark),
+        T(test_parser_takes_a_lane_label_from_the_next_line),
         T(test_parser_lane_without_label_uses_its_id),
         T(test_parser_reads_taskbox_attributes_in_order),
         T(test_parser_accepts_colon_equals_slips_with_warnings),
