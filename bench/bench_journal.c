@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * bench_journal.c - engine steps per second with the durable journal on:
- * a chain of no-op steps (a backend that answers ok at once) driven by the
- * engine, with the journal's recorder writing every start and finish to a
- * real SQLite file. Reports the journal off, on with synchronous=NORMAL
- * (no fsync per commit) and on with synchronous=FULL (the default: one
- * fsync per step boundary), so the price of durability is visible.
+ * a chain of no-op steps driven by the engine, with the journal's recorder
+ * writing every start and finish to a real SQLite file. Two backends: one
+ * that answers ok at once (the engine and journal alone), and the real
+ * backend running the builtin `noop` handler (its event loop included).
+ * Each with the journal off, on with synchronous=NORMAL (no fsync per
+ * commit) and on with synchronous=FULL (the default: an fsync at every step
+ * start and finish), so the price of durability is visible.
  *
  * usage: bench_journal [STEPS] [DIR]   (default 2000 steps, DIR /tmp)
  */
@@ -17,8 +19,10 @@
 
 #include "core/status.h"
 #include "engine/backend.h"
+#include "engine/bind.h"
 #include "engine/engine.h"
 #include "engine/journal.h"
+#include "engine/real.h"
 #include "parser/parser.h"
 
 typedef struct nop {
@@ -80,25 +84,33 @@ static char *chain(uint32_t n, size_t *len, size_t *capp)
     for (uint32_t i = 1; i <= n; i++)
         o += (size_t)snprintf(s + o, cap - o, "n%u: rectangle label:\"Step %u\"\n", i, i);
     for (uint32_t i = 1; i < n; i++)
-        o += (size_t)snprintf(s + o, cap - o, "n%u.handle(right) -> n%u.handle(left)\n", i,
-                              i + 1);
+        o += (size_t)snprintf(s + o, cap - o, "n%u.handle(right) -> n%u.handle(left)\n", i, i + 1);
     o += (size_t)snprintf(s + o, cap - o, "}\n");
     *len = o;
     return s;
 }
 
-/* Runs the chain once; mode 0: no journal, 1: NORMAL, 2: FULL. */
-static int run_once(const fz_plan *plan, const fz_graph *g, int mode, const char *db,
-                    double *secs, uint32_t *steps)
+/* Runs the chain once; mode 0: no journal, 1: NORMAL, 2: FULL; with the
+ * real backend over bindings bd when not NULL. */
+static int run_once(const fz_plan *plan, const fz_graph *g, const fz_bind *bd, int mode,
+                    const char *db, double *secs, uint32_t *steps)
 {
+    fz_real *real = NULL;
     fz_engine *e = NULL;
     fz_journal *j = NULL;
     fz_journal_recorder *rec = NULL;
     nop nb = {0};
     fz_backend b = {"nop", nop_now, nop_start, nop_wait, nop_cancel, &nb};
+    const fz_backend *be = &b;
     int rc = fz_engine_new(plan, NULL, &e);
     if (rc)
         goto out;
+    if (bd) {
+        fz_real_opts ro = {.run_id = "bench"};
+        if ((rc = fz_real_new(g, bd, &ro, NULL, &real)) != 0)
+            goto out;
+        be = fz_real_backend(real);
+    }
     if (mode) {
         unlink(db);
         rc = fz_journal_open(db, mode == 2 ? FZ_JOURNAL_SYNC_FULL : FZ_JOURNAL_SYNC_NORMAL, NULL,
@@ -119,7 +131,7 @@ static int run_once(const fz_plan *plan, const fz_graph *g, int mode, const char
             goto out;
         fz_engine_set_observer(e, fz_journal_recorder_observer(rec));
     }
-    if ((rc = fz_engine_drive(e, &b)) != 0)
+    if ((rc = fz_engine_drive(e, be)) != 0)
         goto out;
     *secs = now_s() - t0;
     *steps = fz_engine_steps(e);
@@ -128,6 +140,7 @@ static int run_once(const fz_plan *plan, const fz_graph *g, int mode, const char
 out:
     fz_journal_recorder_free(rec);
     fz_journal_free(j);
+    fz_real_free(real);
     fz_engine_free(e);
     if (mode) {
         char side[4200];
@@ -154,6 +167,7 @@ int main(int argc, char **argv)
     fz_diags_init(&d, NULL);
     fz_graph *g = NULL;
     fz_plan *plan = NULL;
+    fz_bind *bd = NULL;
     fz_plan_opts opts = {.max_steps = n + 10};
     int status = 1;
     if (!text || fz_parse_mem("chain.fz", text, len, NULL, &d, &g) ||
@@ -161,15 +175,27 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_journal: cannot build the chain workflow\n");
         goto out;
     }
+    static const char noop_rules[] = "version: 1\nrules:\n  - match: .\n    noop:\n";
+    uint32_t unbound = 0;
+    if (fz_bind_load_mem("noop.yaml", noop_rules, sizeof noop_rules - 1, NULL, &d, &bd) ||
+        fz_bind_resolve(bd, g, &unbound) || unbound) {
+        fprintf(stderr, "bench_journal: cannot bind the chain to noop\n");
+        goto out;
+    }
     static const char *names[] = {"journal off", "journal on, synchronous=NORMAL",
                                   "journal on, synchronous=FULL (default)"};
     printf("bench_journal: %u no-op steps, database in %s\n", n, dir);
-    for (int mode = 0; mode < 3; mode++) {
+    for (int run = 0; run < 6; run++) {
+        int mode = run % 3;
+        const fz_bind *use = run < 3 ? NULL : bd;
+        if (run % 3 == 0)
+            printf("%s\n", use ? "real backend, builtin noop handler:"
+                               : "backend answering at once (engine + journal only):");
         double best = 1e30;
         uint32_t steps = 0;
         for (int rep = 0; rep < 3; rep++) {
             double secs = 0;
-            int rc = run_once(plan, g, mode, db, &secs, &steps);
+            int rc = run_once(plan, g, use, mode, db, &secs, &steps);
             if (rc) {
                 fprintf(stderr, "bench_journal: run failed: %s\n", fz_strerror(rc));
                 goto out;
@@ -182,6 +208,7 @@ int main(int argc, char **argv)
     }
     status = 0;
 out:
+    fz_bind_free(bd);
     fz_plan_free(plan);
     fz_graph_free(g);
     fz_diags_fini(&d);

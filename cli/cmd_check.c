@@ -120,6 +120,7 @@ static int check_one(const char *path, const check_opts *o, json_t *list)
     } else {
         fz_cli_print_diags(stderr, g, &d);
     }
+    fflush(stderr);
     if (!list && !o->quiet)
         printf("%s: %u lane%s, %u node%s, %u edge%s, %u loop%s; %u error%s, %u warning%s\n",
                g->path, g->lanes.len, g->lanes.len == 1 ? "" : "s", g->nodes.len,
@@ -183,6 +184,10 @@ int fz_cmd_check(int argc, char **argv)
         fz_cli_error("%s", fz_strerror(FZ_ENOMEM));
         return FZ_EXIT_SOFTWARE;
     }
+    /* stderr is unbuffered: a caret line would cost a write per byte.
+     * Buffer it while checking; every file flushes before its summary. */
+    static char errbuf[1 << 16];
+    setvbuf(stderr, errbuf, _IOFBF, sizeof(errbuf));
     int worst = FZ_EXIT_OK;
     for (int i = 0; i < nfiles; i++) {
         int st = check_one(argv[1 + i], &o, list);
@@ -194,5 +199,6 @@ int fz_cmd_check(int argc, char **argv)
             fputc('\n', stdout);
         json_decref(list);
     }
+    fflush(stderr);
     return worst;
 }

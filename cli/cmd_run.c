@@ -17,12 +17,14 @@
 
 #include "cli/commands.h"
 #include "cli/exitcodes.h"
+#include "cli/runjournal.h"
 #include "core/status.h"
 #include "core/vec.h"
 #include "engine/backend.h"
 #include "engine/bind.h"
 #include "engine/engine.h"
 #include "engine/real.h"
+#include "engine/trace.h"
 
 /*==========================================================================
  * Loading bindings (shared by bind and run)
@@ -63,11 +65,41 @@ static const char *lane_name(const fz_graph *g, uint32_t node, int *len)
     return fz_graph_text(g, l->id);
 }
 
+/* Lists every unbound node at its place in the workflow; returns 1 when
+ * they are errors (not allowed). */
+static int print_unbound(fz_graph *g, const fz_bind *b, const char *path, int allow_unbound)
+{
+    uint32_t unbound = 0;
+    fz_linemap m;
+    int have_map = fz_linemap_init(&m, g->src, g->src_len, NULL) == 0;
+    for (uint32_t i = 0; i < fz_graph_node_count(g); i++) {
+        if (fz_bind_node_rule(b, i) != FZ_NONE)
+            continue;
+        unbound++;
+        const char *id, *label;
+        int idl, ll;
+        node_text(g, i, &id, &idl, &label, &ll);
+        uint32_t line = 0, col = 0;
+        if (have_map)
+            fz_linemap_pos(&m, fz_graph_node(g, i)->offset, &line, &col);
+        fprintf(stderr,
+                "%s:%u:%u: %s: node %.*s \"%.*s\" has no handler: no rule of %s matches it\n",
+                g->path, line, col, allow_unbound ? "warning" : "error", idl, id, ll, label, path);
+    }
+    if (have_map)
+        fz_linemap_fini(&m);
+    if (!unbound || allow_unbound)
+        return 0;
+    fprintf(stderr,
+            "%s: %u node%s unbound; add rules to %s, or run with --allow-unbound to skip them\n",
+            g->path, unbound, unbound == 1 ? "" : "s", path);
+    return 1;
+}
+
 /* Loads and resolves bindings for g; prints every problem. Unbound nodes
  * are listed all at once, each at its place in the workflow. Returns an
  * exit status. */
-static int load_bindings(const char *path, fz_graph *g, int allow_unbound, int quiet,
-                         fz_bind **out)
+static int load_bindings(const char *path, fz_graph *g, int allow_unbound, int quiet, fz_bind **out)
 {
     fz_diags d;
     fz_diags_init(&d, NULL);
@@ -101,32 +133,9 @@ static int load_bindings(const char *path, fz_graph *g, int allow_unbound, int q
         status = rc == FZ_ENOMEM ? FZ_EXIT_SOFTWARE : FZ_EXIT_INVALID;
         goto out;
     }
-    if (unbound && !(allow_unbound && quiet)) {
-        fz_linemap m;
-        int have_map = fz_linemap_init(&m, g->src, g->src_len, NULL) == 0;
-        for (uint32_t i = 0; i < fz_graph_node_count(g); i++) {
-            if (fz_bind_node_rule(b, i) != FZ_NONE)
-                continue;
-            const char *id, *label;
-            int idl, ll;
-            node_text(g, i, &id, &idl, &label, &ll);
-            uint32_t line = 0, col = 0;
-            if (have_map)
-                fz_linemap_pos(&m, fz_graph_node(g, i)->offset, &line, &col);
-            fprintf(stderr, "%s:%u:%u: %s: node %.*s \"%.*s\" has no handler: no rule of %s matches it\n",
-                    g->path, line, col, allow_unbound ? "warning" : "error", idl, id, ll, label,
-                    path);
-        }
-        if (have_map)
-            fz_linemap_fini(&m);
-        if (!allow_unbound) {
-            fprintf(stderr,
-                    "%s: %u node%s unbound; add rules to %s, or run with --allow-unbound to "
-                    "skip them\n",
-                    g->path, unbound, unbound == 1 ? "" : "s", path);
-            status = FZ_EXIT_UNBOUND;
-            goto out;
-        }
+    if (unbound && !(allow_unbound && quiet) && print_unbound(g, b, path, allow_unbound)) {
+        status = FZ_EXIT_UNBOUND;
+        goto out;
     }
     *out = b;
     b = NULL;
@@ -142,21 +151,20 @@ out:
 
 static void bind_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: flowzap bind FILE --bindings B [--allow-unbound]\n"
-            "\n"
-            "Shows, for every node of FILE, the rule of the bindings file B that binds it\n"
-            "(first match wins), the handler it will run, and the variables its label's\n"
-            "captures give it. Nodes no rule matches are listed all at once as errors\n"
-            "(file:line:col of each node). Nothing is run.\n"
-            "\n"
-            "Options:\n"
-            "  -b, --bindings B   the bindings file (YAML; docs/bindings.md)\n"
-            "  --allow-unbound    unbound nodes are warnings (run treats them as no-ops)\n"
-            "  -h, --help         this text\n"
-            "\n"
-            "Exit status: 0 every node is bound, 2 invalid workflow or bindings,\n"
-            "6 unbound nodes, 74 a file could not be read, 64 bad command line.\n");
+    fprintf(out, "usage: flowzap bind FILE --bindings B [--allow-unbound]\n"
+                 "\n"
+                 "Shows, for every node of FILE, the rule of the bindings file B that binds it\n"
+                 "(first match wins), the handler it will run, and the variables its label's\n"
+                 "captures give it. Nodes no rule matches are listed all at once as errors\n"
+                 "(file:line:col of each node). Nothing is run.\n"
+                 "\n"
+                 "Options:\n"
+                 "  -b, --bindings B   the bindings file (YAML; docs/bindings.md)\n"
+                 "  --allow-unbound    unbound nodes are warnings (run treats them as no-ops)\n"
+                 "  -h, --help         this text\n"
+                 "\n"
+                 "Exit status: 0 every node is bound, 2 invalid workflow or bindings,\n"
+                 "6 unbound nodes, 74 a file could not be read, 64 bad command line.\n");
 }
 
 int fz_cmd_bind(int argc, char **argv)
@@ -226,8 +234,8 @@ int fz_cmd_bind(int argc, char **argv)
             }
             fz_bind_describe(b, r, desc, sizeof(desc));
         }
-        printf("%-5.*s %-30.*s %-18.*s %-10s %s\n", idl, id, ll > 30 ? 30 : ll, label, lanel,
-               lane, rule, desc);
+        printf("%-5.*s %-30.*s %-18.*s %-10s %s\n", idl, id, ll > 30 ? 30 : ll, label, lanel, lane,
+               rule, desc);
         const fz_caps *c = fz_bind_node_caps(b, i);
         if (c && fz_caps_count(c) > 1) {
             printf("      vars:");
@@ -236,10 +244,8 @@ int fz_cmd_bind(int argc, char **argv)
             printf("\n");
         }
     }
-    if (unbound) {
-        load_bindings(bindings, g, allow_unbound, 0, &b); /* prints the list */
-        status = allow_unbound ? FZ_EXIT_OK : FZ_EXIT_UNBOUND;
-    }
+    if (unbound)
+        status = print_unbound(g, b, bindings, allow_unbound) ? FZ_EXIT_UNBOUND : FZ_EXIT_OK;
     printf("%s: %u node%s, %u bound by %s, %u unbound\n", file, fz_graph_node_count(g),
            fz_graph_node_count(g) == 1 ? "" : "s", fz_graph_node_count(g) - unbound, bindings,
            unbound);
@@ -261,7 +267,28 @@ typedef struct progress {
     FILE *out;
     fz_observer next; /* chained observer (the trace), may be empty */
     uint32_t steps;
+    fz_vec path; /* uint32_t node per finished step, in finishing order */
 } progress;
+
+/* Prints the nodes the run went through: "Start > Build ... > End", a
+ * retried step once; parallel branches interleave in finishing order. */
+static void print_path(const progress *p)
+{
+    if (p->path.len == 0)
+        return;
+    fprintf(p->out, "flowzap: path:");
+    uint32_t prev = FZ_NONE;
+    for (uint32_t i = 0; i < p->path.len; i++) {
+        uint32_t n = FZ_VEC_AT(&p->path, uint32_t, i);
+        if (n == prev)
+            continue;
+        const fz_node *nd = fz_graph_node(p->g, n);
+        fprintf(p->out, "%s%.*s", prev == FZ_NONE ? " " : " > ", (int)nd->label.len,
+                fz_graph_text(p->g, nd->label));
+        prev = n;
+    }
+    fputc('\n', p->out);
+}
 
 static double secs(const progress *p, uint64_t t)
 {
@@ -280,8 +307,8 @@ static void line_head(const progress *p, uint32_t node, uint64_t t)
     int idl, ll, lanel;
     node_text(p->g, node, &id, &idl, &label, &ll);
     const char *lane = lane_name(p->g, node, &lanel);
-    fprintf(p->out, "%8.3fs  %-5.*s %-28.*s %-16.*s %-8s ", secs(p, t), idl, id,
-            ll > 28 ? 28 : ll, label, lanel > 16 ? 16 : lanel, lane, handler_of(p, node));
+    fprintf(p->out, "%8.3fs  %-5.*s %-28.*s %-16.*s %-8s ", secs(p, t), idl, id, ll > 28 ? 28 : ll,
+            label, lanel > 16 ? 16 : lanel, lane, handler_of(p, node));
 }
 
 static void pr_start(void *ud, const fz_task *t, uint64_t t_ns)
@@ -324,6 +351,9 @@ static void pr_finish(void *ud, const fz_task *t, const fz_result *r, uint64_t t
 {
     progress *p = ud;
     p->steps++;
+    uint32_t *slot = fz_vec_push(&p->path);
+    if (slot)
+        *slot = t->node;
     if (!p->quiet) {
         uint64_t st = t->id < p->starts.len ? FZ_VEC_AT(&p->starts, uint64_t, t->id) : t_ns;
         double ms = (double)(t_ns - st) / 1e6;
@@ -397,6 +427,8 @@ typedef struct run_opts {
     uint32_t nstarts;
     uint32_t max_steps;
     int allow_unbound, no_journal, quiet;
+    int argc; /* the command line, recorded in the journal for resume */
+    char **argv;
 } run_opts;
 
 static void run_usage(FILE *out)
@@ -502,14 +534,6 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
     return FZ_EXIT_OK;
 }
 
-/* Where approval answers come from: the journal, through
- * fz_journal_signal_take(), once the journal is wired in (the journal
- * sets ctx->journal and ctx->run). Without it a gate fails clearly. */
-typedef struct approval_ctx {
-    void *journal; /* fz_journal * */
-    int64_t run;
-} approval_ctx;
-
 /* Sets up and runs one workflow; fz_cmd_run and (through it) resume. */
 static int run_workflow(const run_opts *o)
 {
@@ -518,16 +542,31 @@ static int run_workflow(const run_opts *o)
     fz_plan *plan = NULL;
     fz_engine *e = NULL;
     fz_real *real = NULL;
+    fz_trace *trace = NULL;
+    FILE *trace_file = NULL;
     uint32_t *starts = NULL;
     progress pr;
     memset(&pr, 0, sizeof(pr));
     fz_vec_init(&pr.starts, sizeof(uint64_t), NULL);
+    fz_vec_init(&pr.path, sizeof(uint32_t), NULL);
+    fz_cli_journal cj;
+    memset(&cj, 0, sizeof(cj));
     int status = fz_cli_load(o->file, 0, &g);
     if (status)
         goto out;
     status = load_bindings(o->bindings, g, o->allow_unbound, 0, &b);
     if (status)
         goto out;
+
+    /* The journal records the run before anything runs (docs/journal.md);
+     * on `resume` it checks the files and takes the recorded run over. */
+    if (!o->no_journal || fz__cli_journal_pending()) {
+        status = fz_cli_journal_open(&cj, o->db);
+        if (!status)
+            status = fz_cli_journal_begin(&cj, o->file, o->bindings, o->argc, o->argv);
+        if (status)
+            goto out;
+    }
 
     /* The plan: start overrides and the step limit, then the rules' policies. */
     if (o->nstarts) {
@@ -539,8 +578,7 @@ static int run_workflow(const run_opts *o)
         for (uint32_t i = 0; i < o->nstarts; i++) {
             starts[i] = fz_graph_find_node(g, o->starts[i], strlen(o->starts[i]));
             if (starts[i] == FZ_NONE) {
-                fz_cli_error("run: --start %s: %s has no node with that id", o->starts[i],
-                             o->file);
+                fz_cli_error("run: --start %s: %s has no node with that id", o->starts[i], o->file);
                 status = FZ_EXIT_USAGE;
                 goto out;
             }
@@ -563,15 +601,16 @@ static int run_workflow(const run_opts *o)
 
     /* The backend. */
     char run_id[64];
-    snprintf(run_id, sizeof(run_id), "local-%ld", (long)getpid());
-    approval_ctx actx = {NULL, 0};
-    (void)actx;
+    if (cj.j)
+        snprintf(run_id, sizeof(run_id), "%s", cj.run_id);
+    else
+        snprintf(run_id, sizeof(run_id), "local-%ld", (long)getpid());
     fz_real_opts ro;
     memset(&ro, 0, sizeof(ro));
     ro.run_id = run_id;
     ro.allow_unbound = o->allow_unbound;
     ro.catch_signals = 1;
-    ro.approvals = NULL; /* the journal's fz_journal_signal_take once wired */
+    ro.approvals = fz_cli_journal_approvals(&cj); /* NULL without the journal */
     ro.log = pr_log;
     ro.log_ud = &pr;
     rc = fz_real_new(g, b, &ro, NULL, &real);
@@ -612,13 +651,40 @@ static int run_workflow(const run_opts *o)
     pr.quiet = o->quiet;
     pr.out = stderr;
     pr.t0 = be->now(be->ud);
+    if (o->trace) {
+        trace_file = strcmp(o->trace, "-") == 0 ? stdout : fopen(o->trace, "w");
+        if (!trace_file) {
+            fz_cli_error("run: cannot write trace '%s': %s", o->trace, strerror(errno));
+            status = FZ_EXIT_IO;
+            goto out;
+        }
+        fz_trace_opts to;
+        memset(&to, 0, sizeof(to));
+        to.run = cj.j ? cj.run : -1;
+        to.workflow = o->file;
+        to.has_t0 = 1;
+        to.t0_ns = pr.t0;
+        to.flush = 1;
+        rc = fz_trace_new(trace_file, g, "real", &to, NULL, &trace);
+        if (rc) {
+            fz_cli_error("run: trace '%s': %s", o->trace, fz_strerror(rc));
+            status = rc == FZ_EIO ? FZ_EXIT_IO : FZ_EXIT_SOFTWARE;
+            goto out;
+        }
+        fz_trace_observer(trace, NULL, &pr.next);
+    }
     fz_observer obs = {pr_start, pr_finish, pr_edge, pr_loop, pr_token_end, pr_run_end, &pr};
-    fz_engine_set_observer(e, &obs);
     if (!o->quiet)
         fprintf(stderr, "flowzap: running %s with %s (%u nodes)\n", o->file, o->bindings,
                 fz_graph_node_count(g));
+    /* The journal's recorder goes first and passes every event on; on a
+     * resume it replays the finished steps and restarts the ones in flight. */
+    status = fz_cli_journal_attach(&cj, g, e, be, &obs);
+    if (status)
+        goto out;
 
-    rc = fz_engine_drive(e, be);
+    rc = fz_engine_drive(e, fz_cli_journal_backend(&cj, be));
+    int jstatus = fz_cli_journal_finish(&cj, e, rc ? rc : fz_real_interrupted(real) ? FZ_EINTR : 0);
     if (rc == FZ_EINTR || fz_real_interrupted(real)) {
         be->cancel_all(be->ud, e);
         fprintf(stderr, "flowzap: interrupted after %u step%s; running commands were stopped\n",
@@ -629,26 +695,38 @@ static int run_workflow(const run_opts *o)
     if (rc) {
         be->cancel_all(be->ud, e);
         fz_cli_error("run: %s", fz_strerror(rc));
-        status = FZ_EXIT_SOFTWARE;
+        status = rc == FZ_EDB ? FZ_EXIT_IO : FZ_EXIT_SOFTWARE;
         goto out;
     }
     double took = secs(&pr, be->now(be->ud));
+    if (!o->quiet)
+        print_path(&pr);
     if (fz_engine_state(e) == FZ_RUN_COMPLETED) {
         fprintf(stderr, "flowzap: completed: %s (%u steps, %.3fs)\n", fz_engine_outcome(e),
                 fz_engine_steps(e), took);
         status = FZ_EXIT_OK;
     } else {
-        fprintf(stderr, "flowzap: failed: %s (%u steps, %.3fs)\n", fz_engine_outcome(e),
-                fz_engine_steps(e), took);
+        const char *oc = fz_engine_outcome(e);
+        fprintf(stderr, "flowzap: %s%s (%u steps, %.3fs)\n",
+                strncmp(oc, "failed", 6) == 0 ? "" : "failed: ", oc, fz_engine_steps(e), took);
         status = FZ_EXIT_RUN_FAILED;
     }
+    if (jstatus && status == FZ_EXIT_OK)
+        status = jstatus;
 out:
+    fz_cli_journal_close(&cj);
     fz_real_free(real);
+    fz_trace_free(trace);
+    if (trace_file && trace_file != stdout && fclose(trace_file) != 0 && status == FZ_EXIT_OK) {
+        fz_cli_error("run: closing trace '%s' failed", o->trace);
+        status = FZ_EXIT_IO;
+    }
     fz_engine_free(e);
     fz_plan_free(plan);
     fz_bind_free(b);
     fz_graph_free(g);
     fz_vec_fini(&pr.starts);
+    fz_vec_fini(&pr.path);
     free(starts);
     return status;
 }
@@ -657,6 +735,8 @@ int fz_cmd_run(int argc, char **argv)
 {
     run_opts o;
     int status = parse_run_args(argc, argv, &o);
+    o.argc = argc;
+    o.argv = argv;
     if (status == 0)
         status = run_workflow(&o);
     else if (status < 0)

@@ -49,6 +49,11 @@ void fz_cli_journal_path(const char *db, char *out, size_t n)
         snprintf(out, n, "%s", FZ_JOURNAL_DEFAULT_PATH);
 }
 
+int fz__cli_journal_pending(void)
+{
+    return pending.j != NULL;
+}
+
 fz_journal *fz__cli_journal_unclaimed(int64_t *id, char *path, size_t n)
 {
     fz_journal *j = pending.j;
@@ -117,8 +122,8 @@ static int64_t parse_id(const char *s)
 /* Opens the journal for commands that read or answer runs: a missing file
  * is not created; it holds no run, so missing_status is returned (with a
  * message unless quiet). */
-static int open_existing(const char *db, fz_journal **j, char *path, size_t n,
-                         int missing_status, int quiet)
+static int open_existing(const char *db, fz_journal **j, char *path, size_t n, int missing_status,
+                         int quiet)
 {
     fz_cli_journal_path(db, path, n);
     struct stat st;
@@ -145,11 +150,11 @@ static int open_existing(const char *db, fz_journal **j, char *path, size_t n,
 
 static json_t *run_json(const fz_journal_run *r)
 {
-    json_t *o = json_pack("{sI ss ss ss ss sI si si si}", "id", (json_int_t)r->id, "state",
-                          r->state, "workflow", r->workflow, "workflow_sha256",
-                          r->workflow_hash, "created_at", r->created_at, "pid",
-                          (json_int_t)r->pid, "steps", (int)r->steps, "in_flight",
-                          (int)r->in_flight, "resumes", (int)r->resumes);
+    json_t *o =
+        json_pack("{sI ss ss ss ss sI si si si}", "id", (json_int_t)r->id, "state", r->state,
+                  "workflow", r->workflow, "workflow_sha256", r->workflow_hash, "created_at",
+                  r->created_at, "pid", (json_int_t)r->pid, "steps", (int)r->steps, "in_flight",
+                  (int)r->in_flight, "resumes", (int)r->resumes);
     if (!o)
         return NULL;
     json_object_set_new(o, "outcome", r->outcome ? json_string(r->outcome) : json_null());
@@ -173,8 +178,8 @@ static void print_json(json_t *o, int indent)
 {
     if (!o)
         return;
-    char *s = json_dumps(o, indent ? JSON_INDENT(2) | JSON_PRESERVE_ORDER : JSON_COMPACT |
-                                                                                JSON_PRESERVE_ORDER);
+    char *s = json_dumps(o, indent ? JSON_INDENT(2) | JSON_PRESERVE_ORDER
+                                   : JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (s)
         printf("%s\n", s);
     free(s);
@@ -234,15 +239,14 @@ static int show_step(void *ud, const fz_journal_step *s)
     show_ctx *c = ud;
     if (c->json) {
         json_t *o = json_pack("{si ss ss si si si sb}", "task", (int)s->task, "node", s->node,
-                              "label", s->label, "token", (int)s->token, "attempt",
-                              (int)s->attempt, "starts", (int)s->starts, "finished",
-                              s->finished);
+                              "label", s->label, "token", (int)s->token, "attempt", (int)s->attempt,
+                              "starts", (int)s->starts, "finished", s->finished);
         if (!o)
             return FZ_ENOMEM;
         json_object_set_new(o, "lane", s->lane ? json_string(s->lane) : json_null());
-        json_object_set_new(o, "answer", s->finished ? json_string(fz_journal_answer_name(
-                                                           s->answer))
-                                                     : json_null());
+        json_object_set_new(o, "answer",
+                            s->finished ? json_string(fz_journal_answer_name(s->answer))
+                                        : json_null());
         json_object_set_new(o, "outcome", s->outcome ? json_string(s->outcome) : json_null());
         json_object_set_new(o, "reason", s->reason ? json_string(s->reason) : json_null());
         json_object_set_new(o, "exit_code",
@@ -255,10 +259,10 @@ static int show_step(void *ud, const fz_journal_step *s)
         json_t *vars = s->vars ? json_loads(s->vars, 0, NULL) : NULL;
         json_object_set_new(o, "vars", vars ? vars : json_object());
         if (c->output) {
-            json_object_set_new(o, "stdout", json_stringn_nocheck(s->out ? s->out : "",
-                                                                  s->out_len));
-            json_object_set_new(o, "stderr", json_stringn_nocheck(s->err ? s->err : "",
-                                                                  s->err_len));
+            json_object_set_new(o, "stdout",
+                                json_stringn_nocheck(s->out ? s->out : "", s->out_len));
+            json_object_set_new(o, "stderr",
+                                json_stringn_nocheck(s->err ? s->err : "", s->err_len));
         }
         json_array_append_new(c->steps, o);
         return 0;
@@ -283,6 +287,28 @@ static int show_step(void *ud, const fz_journal_step *s)
     return 0;
 }
 
+static int show_signal(void *ud, const fz_journal_signal *sig)
+{
+    json_t *arr = ud;
+    if (arr) {
+        json_t *o = json_pack("{ss ss ss}", "node", sig->node, "answer", sig->answer, "given_at",
+                              sig->created_at);
+        if (!o)
+            return 1;
+        json_object_set_new(o, "taken_by_task",
+                            sig->taken ? json_integer(sig->taken_task) : json_null());
+        json_array_append_new(arr, o);
+        return 0;
+    }
+    if (sig->taken)
+        printf("  answer    %-3s at %-6s given %s, taken by step %u\n", sig->answer, sig->node,
+               sig->created_at, sig->taken_task);
+    else
+        printf("  answer    %-3s at %-6s given %s, not taken yet\n", sig->answer, sig->node,
+               sig->created_at);
+    return 0;
+}
+
 static int runs_show(fz_journal *j, int64_t id, int json, int output)
 {
     fz_journal_run r;
@@ -299,6 +325,12 @@ static int runs_show(fz_journal *j, int64_t id, int json, int output)
         if (o && c.steps)
             json_object_set(o, "steps", c.steps);
         json_decref(c.steps);
+        json_t *sigs = json_array();
+        if (!rc && sigs)
+            rc = fz_journal_signal_list(j, id, show_signal, sigs);
+        if (o && sigs)
+            json_object_set(o, "answers", sigs);
+        json_decref(sigs);
         if (rc) {
             json_decref(o);
             fz_cli_error("%s", fz_journal_errmsg(j));
@@ -320,8 +352,7 @@ static int runs_show(fz_journal *j, int64_t id, int json, int output)
     printf("\n");
     if (r.cwd)
         printf("  directory %s\n", r.cwd);
-    printf("  started   %s (pid %lld)%s", r.created_at, (long long)r.pid,
-           r.resumes ? "" : "\n");
+    printf("  started   %s (pid %lld)%s", r.created_at, (long long)r.pid, r.resumes ? "" : "\n");
     if (r.resumes)
         printf(", resumed %u time%s\n", r.resumes, r.resumes == 1 ? "" : "s");
     if (r.finished_at)
@@ -330,6 +361,10 @@ static int runs_show(fz_journal *j, int64_t id, int json, int output)
         printf("  outcome   %s\n", r.outcome);
     if (r.vars && strcmp(r.vars, "{}") != 0)
         printf("  vars      %s\n", r.vars);
+    if (fz_journal_signal_list(j, id, show_signal, NULL)) {
+        fz_cli_error("%s", fz_journal_errmsg(j));
+        return FZ_EXIT_IO;
+    }
     printf("  steps     %u finished, %u in flight\n\n", r.steps, r.in_flight);
     printf("  %4s  %-6s %-12s %-30s %3s  %-9s %4s  %8s  %s\n", "STEP", "NODE", "LANE", "LABEL",
            "TRY", "ANSWER", "EXIT", "TIME", "OUTCOME");
@@ -462,10 +497,33 @@ int fz_cmd_resume(int argc, char **argv)
         return FZ_EXIT_REFUSED;
     }
     if (strcmp(r.state, FZ_JOURNAL_RUNNING) == 0 && process_alive(r.pid)) {
-        fz_cli_error("cannot resume run %lld: it is still running in process %lld",
-                     (long long)id, (long long)r.pid);
+        fz_cli_error("cannot resume run %lld: it is still running in process %lld", (long long)id,
+                     (long long)r.pid);
         fz_journal_free(j);
         return FZ_EXIT_REFUSED;
+    }
+
+    /* The files must be the ones the run began with: checked here, before
+     * they are parsed, so that an edit is named as such. */
+    const char *files[2] = {r.workflow, r.bindings};
+    const char *want[2] = {r.workflow_hash, r.bindings_hash};
+    static const char *const what[2] = {"workflow", "bindings"};
+    for (int i = 0; i < 2; i++) {
+        char hex[FZ_JOURNAL_HASH_LEN];
+        if (!files[i] || !want[i])
+            continue;
+        int err = fz__cli_hash_file(files[i], hex);
+        if (err || strcmp(hex, want[i]) != 0) {
+            if (err)
+                fz_cli_error("cannot resume run %lld: cannot read its %s file '%s': %s",
+                             (long long)id, what[i], files[i], strerror(err));
+            else
+                fz_cli_error("cannot resume run %lld: %s file '%s' changed since the run began "
+                             "(sha256 %.12s..., recorded %.12s...); start a new run instead",
+                             (long long)id, what[i], files[i], hex, want[i]);
+            fz_journal_free(j);
+            return FZ_EXIT_REFUSED;
+        }
     }
 
     /* Back to the run's own command line, in its own directory. */
@@ -490,8 +548,8 @@ int fz_cmd_resume(int argc, char **argv)
     if (!realpath(path, abs))
         snprintf(abs, sizeof abs, "%s", path);
     if (chdir(r.cwd) != 0) {
-        fz_cli_error("cannot resume run %lld: cannot enter its directory '%s': %s",
-                     (long long)id, r.cwd, strerror(errno));
+        fz_cli_error("cannot resume run %lld: cannot enter its directory '%s': %s", (long long)id,
+                     r.cwd, strerror(errno));
         status = FZ_EXIT_REFUSED;
         fz_journal_free(j);
     } else {

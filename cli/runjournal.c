@@ -37,7 +37,19 @@ int fz_cli_journal_open(fz_cli_journal *cj, const char *db)
         fz_cli_error("cannot create directory '.flowzap' for the journal: %s", strerror(errno));
         return FZ_EXIT_IO;
     }
-    int rc = fz_journal_open(cj->path, FZ_JOURNAL_SYNC_FULL, NULL, &cj->j);
+    /* FLOWZAP_JOURNAL_SYNC=normal trades power-loss safety for speed
+     * (docs/journal.md); a killed process loses nothing either way. */
+    const char *sync = getenv("FLOWZAP_JOURNAL_SYNC");
+    fz_journal_sync mode = FZ_JOURNAL_SYNC_FULL;
+    if (sync && *sync) {
+        if (!strcmp(sync, "normal"))
+            mode = FZ_JOURNAL_SYNC_NORMAL;
+        else if (strcmp(sync, "full") != 0) {
+            fz_cli_error("FLOWZAP_JOURNAL_SYNC is 'full' or 'normal', not '%s'", sync);
+            return FZ_EXIT_USAGE;
+        }
+    }
+    int rc = fz_journal_open(cj->path, mode, NULL, &cj->j);
     if (rc) {
         fz_cli_error("%s", rc == FZ_ENOMEM ? fz_strerror(rc) : fz_journal_errmsg(cj->j));
         fz_journal_free(cj->j);
@@ -56,13 +68,33 @@ void fz_cli_journal_close(fz_cli_journal *cj)
     cj->j = NULL;
 }
 
+/* fz_approvals.poll over the journal: takes an answer for the gate. */
+static int approval_poll(void *ud, const char *run_id, const char *node_id, uint32_t task_id,
+                         int *approved)
+{
+    fz_cli_journal *cj = ud;
+    (void)run_id;
+    const char *answer = NULL;
+    int rc = fz_journal_signal_take(cj->j, cj->run, node_id, task_id, &answer);
+    if (rc == 1)
+        *approved = strcmp(answer, "yes") == 0;
+    return rc;
+}
+
+const fz_approvals *fz_cli_journal_approvals(fz_cli_journal *cj)
+{
+    if (!cj->j || !cj->run)
+        return NULL;
+    cj->approvals = (fz_approvals){approval_poll, cj};
+    return &cj->approvals;
+}
+
 int64_t fz_cli_journal_run(const fz_cli_journal *cj)
 {
     return cj->run;
 }
 
-/* Hashes the bytes of the file at path into hex. Returns 0 or an errno. */
-static int hash_file(const char *path, char hex[FZ_JOURNAL_HASH_LEN])
+int fz__cli_hash_file(const char *path, char hex[FZ_JOURNAL_HASH_LEN])
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -121,10 +153,10 @@ static int begin_resume(fz_cli_journal *cj, const char *path, const char *bindin
     for (int i = 0; i < 2; i++) {
         if (!files[i] || !want[i])
             continue;
-        int err = hash_file(files[i], hex);
+        int err = fz__cli_hash_file(files[i], hex);
         if (err) {
-            fz_cli_error("cannot resume run %lld: cannot read %s file '%s': %s",
-                         (long long)cj->run, what[i], files[i], strerror(err));
+            fz_cli_error("cannot resume run %lld: cannot read %s file '%s': %s", (long long)cj->run,
+                         what[i], files[i], strerror(err));
             return FZ_EXIT_REFUSED;
         }
         if (strcmp(hex, want[i]) != 0) {
@@ -147,17 +179,19 @@ int fz_cli_journal_begin(fz_cli_journal *cj, const char *path, const char *bindi
 {
     if (!cj->j)
         return FZ_EXIT_OK;
-    if (cj->resuming)
+    if (cj->resuming) {
+        snprintf(cj->run_id, sizeof cj->run_id, "%lld", (long long)cj->run);
         return begin_resume(cj, path, bindings);
+    }
     if (strcmp(path, "-") == 0) {
         fz_cli_error("a run read from stdin cannot be recorded for resume; use a file, or "
                      "--no-journal");
         return FZ_EXIT_USAGE;
     }
     char wf_hash[FZ_JOURNAL_HASH_LEN], b_hash[FZ_JOURNAL_HASH_LEN];
-    int err = hash_file(path, wf_hash);
+    int err = fz__cli_hash_file(path, wf_hash);
     if (!err && bindings)
-        err = hash_file(bindings, b_hash);
+        err = fz__cli_hash_file(bindings, b_hash);
     if (err) {
         fz_cli_error("cannot read '%s': %s", err == ENOENT ? bindings : path, strerror(err));
         return FZ_EXIT_IO;
@@ -188,12 +222,13 @@ int fz_cli_journal_begin(fz_cli_journal *cj, const char *path, const char *bindi
         fz_cli_error("%s", fz_journal_errmsg(cj->j));
         return FZ_EXIT_IO;
     }
+    snprintf(cj->run_id, sizeof cj->run_id, "%lld", (long long)cj->run);
     fprintf(stderr, "flowzap: run %lld recorded in %s\n", (long long)cj->run, cj->path);
     return FZ_EXIT_OK;
 }
 
-int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e,
-                          const fz_backend *b, const fz_observer *next)
+int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e, const fz_backend *b,
+                          const fz_observer *next)
 {
     if (!cj->j) {
         if (next)
@@ -248,6 +283,48 @@ int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e,
     return FZ_EXIT_OK;
 }
 
+static uint64_t guard_now(void *ud)
+{
+    fz_cli_journal *cj = ud;
+    return cj->inner->now(cj->inner->ud);
+}
+
+static int guard_start(void *ud, fz_engine *e, const fz_task *t)
+{
+    fz_cli_journal *cj = ud;
+    if (cj->rec && fz_journal_recorder_status(cj->rec))
+        return FZ_EDB;
+    return cj->inner->start(cj->inner->ud, e, t);
+}
+
+static int guard_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *r)
+{
+    fz_cli_journal *cj = ud;
+    return cj->inner->wait(cj->inner->ud, e, task_id, r);
+}
+
+static void guard_cancel_all(void *ud, fz_engine *e)
+{
+    fz_cli_journal *cj = ud;
+    cj->inner->cancel_all(cj->inner->ud, e);
+}
+
+const fz_backend *fz_cli_journal_backend(fz_cli_journal *cj, const fz_backend *b)
+{
+    if (!cj->j)
+        return b;
+    cj->inner = b;
+    cj->guard = (fz_backend){
+        .name = b->name,
+        .now = b->now ? guard_now : NULL,
+        .start = guard_start,
+        .wait = guard_wait,
+        .cancel_all = b->cancel_all ? guard_cancel_all : NULL,
+        .ud = cj,
+    };
+    return &cj->guard;
+}
+
 int fz_cli_journal_finish(fz_cli_journal *cj, fz_engine *e, int status)
 {
     if (!cj->j)
@@ -258,9 +335,11 @@ int fz_cli_journal_finish(fz_cli_journal *cj, fz_engine *e, int status)
          * run can be resumed. */
         char why[128];
         snprintf(why, sizeof why, "%s", status == FZ_EINTR ? "interrupted" : fz_strerror(status));
-        fz_journal_run_set_state(cj->j, cj->run, FZ_JOURNAL_INTERRUPTED, why, NULL);
-        fprintf(stderr, "flowzap: run %lld stopped (%s); continue it with `flowzap resume %lld`\n",
-                (long long)cj->run, why, (long long)cj->run);
+        int rc = fz_journal_run_set_state(cj->j, cj->run, FZ_JOURNAL_INTERRUPTED, why, NULL);
+        if (rc == 0 && status != FZ_EDB)
+            fprintf(stderr,
+                    "flowzap: run %lld stopped (%s); continue it with `flowzap resume %lld`\n",
+                    (long long)cj->run, why, (long long)cj->run);
     }
     if (cj->rec && fz_journal_recorder_status(cj->rec)) {
         fz_cli_error("the journal %s could not record run %lld: %s", cj->path, (long long)cj->run,

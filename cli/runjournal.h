@@ -25,14 +25,19 @@
 
 #include "engine/backend.h"
 #include "engine/journal.h"
+#include "engine/real.h"
 
 typedef struct fz_cli_journal {
-    char path[4096];  /* the database file */
-    fz_journal *j;    /* NULL when off (--no-journal) */
-    int64_t run;      /* the run's id once begun */
-    int resuming;     /* continuing a recorded run */
+    char path[4096]; /* the database file */
+    fz_journal *j;   /* NULL when off (--no-journal) */
+    int64_t run;     /* the run's id once begun */
+    int resuming;    /* continuing a recorded run */
     fz_journal_recorder *rec;
     fz_journal_resume res;
+    fz_approvals approvals;
+    fz_backend guard;        /* the backend drive uses: refuses to start */
+    const fz_backend *inner; /* a task once the journal failed to write */
+    char run_id[24];         /* the run's id as text (FZ_RUN_ID) */
 } fz_cli_journal;
 
 /* The database path: db (from --db) when not NULL, else $FLOWZAP_DB, else
@@ -56,13 +61,23 @@ int fz_cli_journal_begin(fz_cli_journal *cj, const char *path, const char *bindi
  * observer. On a resume, first replays the recorded steps into e and starts
  * the tasks that were left with b. Call after fz_engine_start() and the
  * initial variables. Prints errors; returns an exit status. */
-int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e,
-                          const fz_backend *b, const fz_observer *next);
+int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e, const fz_backend *b,
+                          const fz_observer *next);
+
+/* The backend to give fz_engine_drive(): b itself when the journal is off,
+ * else b behind a guard that refuses (FZ_EDB) to start a task once the
+ * journal failed to record, so nothing runs that the journal does not
+ * know of. Valid while cj is. */
+const fz_backend *fz_cli_journal_backend(fz_cli_journal *cj, const fz_backend *b);
 
 /* After fz_engine_drive() returned status: records an interrupted run as
  * such (resumable) and reports a journal that failed to record. Returns
  * FZ_EXIT_OK, or FZ_EXIT_IO when the journal could not be written. */
 int fz_cli_journal_finish(fz_cli_journal *cj, fz_engine *e, int status);
+
+/* Where approval gates get their answers (`flowzap signal` writes them to
+ * the journal), or NULL when the journal is off. Valid after begin. */
+const fz_approvals *fz_cli_journal_approvals(fz_cli_journal *cj);
 
 /* Frees what open/attach made. */
 void fz_cli_journal_close(fz_cli_journal *cj);
@@ -73,6 +88,13 @@ int64_t fz_cli_journal_run(const fz_cli_journal *cj);
 /* For `resume`: makes the next fz_cli_journal_open hand over j (whose
  * ownership passes) at path, and begin continue run id. */
 void fz__cli_journal_set_resume(fz_journal *j, const char *path, int64_t id);
+
+/* Writes the hex SHA-256 of the bytes of the file at path into hex.
+ * Returns 0 or an errno value. */
+int fz__cli_hash_file(const char *path, char hex[FZ_JOURNAL_HASH_LEN]);
+
+/* 1 while a resume is pending (the run's own --no-journal is then moot). */
+int fz__cli_journal_pending(void);
 
 /* Takes the journal set for resume (NULL when none is pending), with the
  * run's id and the journal's path when those are not NULL. */

@@ -94,9 +94,8 @@ int fz_linemap_init(fz_linemap *m, const char *src, uint32_t len, const fz_alloc
         return FZ_ENOMEM;
     m->count = 0;
     m->starts[m->count++] = 0;
-    for (uint32_t i = 0; i < len; i++)
-        if (src[i] == '\n')
-            m->starts[m->count++] = i + 1;
+    for (const char *p = src, *end = src + len; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+        m->starts[m->count++] = (uint32_t)(p - src) + 1;
     return FZ_OK;
 }
 

@@ -52,7 +52,10 @@ static uint32_t node_offset(struct fy_node *n)
         if (fy_node_is_scalar(n)) {
             struct fy_token *t = fy_node_get_scalar_token(n);
             const struct fy_mark *mk = t ? fy_token_start_mark(t) : NULL;
-            return mk ? (uint32_t)mk->input_pos : 0;
+            if (mk && !(fy_node_is_null(n) && mk->input_pos == 0))
+                return (uint32_t)mk->input_pos;
+            n = fy_node_get_parent(n); /* an empty value: its rule's place */
+            continue;
         }
         void *it = NULL;
         struct fy_node *child = NULL;
@@ -70,11 +73,20 @@ static uint32_t node_offset(struct fy_node *n)
 }
 
 static int add_error_at(fz_bind_loader *ld, uint32_t off, const char *hint, const char *fmt,
+                        va_list ap) __attribute__((format(printf, 4, 0)));
+static int add_error_at(fz_bind_loader *ld, uint32_t off, const char *hint, const char *fmt,
                         va_list ap)
 {
     char msg[512];
     vsnprintf(msg, sizeof(msg), fmt, ap);
     if (fz_diags_add(ld->d, FZ_SEV_ERROR, "B001", off, 1, hint, "%s", msg))
+        return FZ_ENOMEM;
+    return FZ_EPARSE;
+}
+
+static int error_at_offset(fz_bind_loader *ld, uint32_t off, const char *msg)
+{
+    if (fz_diags_add(ld->d, FZ_SEV_ERROR, "B001", off, 1, NULL, "%s", msg))
         return FZ_ENOMEM;
     return FZ_EPARSE;
 }
@@ -127,7 +139,7 @@ static const char *type_name(struct fy_node *n)
 
 static int is_text(struct fy_node *n)
 {
-    return n && fy_node_is_scalar(n) && !fy_node_is_alias(n);
+    return n && fy_node_is_scalar(n) && !fy_node_is_alias(n) && !fy_node_is_null(n);
 }
 
 int fz__yaml_string(fz_bind_loader *ld, struct fy_node *n, const char *field, char **out)
@@ -229,8 +241,8 @@ int fz__yaml_kvv(fz_bind_loader *ld, struct fy_node *n, const char *field, fz_kv
     *out = NULL;
     *count = 0;
     if (!n || !fy_node_is_mapping(n))
-        return fz__bind_error(ld, n, "'%s' must be a mapping of names to strings, found %s",
-                              field, type_name(n));
+        return fz__bind_error(ld, n, "'%s' must be a mapping of names to strings, found %s", field,
+                              type_name(n));
     uint32_t k = (uint32_t)fy_node_mapping_item_count(n);
     fz_kv *v = fz_calloc(a, (size_t)k + 1, sizeof(fz_kv));
     if (!v)
@@ -257,7 +269,11 @@ int fz__yaml_kvv(fz_bind_loader *ld, struct fy_node *n, const char *field, fz_kv
         i++;
     }
     if (rc) {
-        fz__kvv_free(a, v);
+        for (uint32_t x = 0; x < i; x++) {
+            free_str(a, (char *)v[x].key);
+            free_str(a, (char *)v[x].value);
+        }
+        fz_free(a, v, ((size_t)k + 1) * sizeof(fz_kv));
         return rc;
     }
     *out = v;
@@ -398,7 +414,8 @@ static int parse_retries(fz_bind_loader *ld, struct fy_node *v, uint32_t *out)
             n = n * 10 + (uint32_t)(s[i] - '0');
     }
     if (!ok || n > 1000)
-        return fz__bind_error(ld, v, "'retries' must be a whole number from 0 to 1000, found '%.*s'",
+        return fz__bind_error(ld, v,
+                              "'retries' must be a whole number from 0 to 1000, found '%.*s'",
                               (int)len, s ? s : "");
     *out = n;
     return FZ_OK;
@@ -475,8 +492,9 @@ static int load_rule(fz_bind_loader *ld, struct fy_node *rn, uint32_t index)
         if (fz_handler_find(ks, kl))
             continue; /* reported above */
         char hint[160];
-        snprintf(hint, sizeof(hint), "rule keys: match, lane, shape, id, timeout, retries, "
-                                     "backoff, the handler%s",
+        snprintf(hint, sizeof(hint),
+                 "rule keys: match, lane, shape, id, timeout, retries, "
+                 "backoff, the handler%s",
                  r.ops && r.ops->keys ? " and its options" : "");
         rc = bind_error_hint(ld, k, hint, "rule %u: unknown key '%.*s'", index + 1, (int)kl, ks);
     }
@@ -500,7 +518,15 @@ static int load_rule(fz_bind_loader *ld, struct fy_node *rn, uint32_t index)
         } else if (m) {
             const char *key = shape && strstr(err, "shape") ? "shape" : "match";
             struct fy_node *at = fy_node_mapping_lookup_by_string(rn, key, FY_NT);
-            rc = fz__bind_error(ld, at, "rule %u: '%s': %s", index + 1, key, err);
+            uint32_t off = node_offset(at);
+            if (eoff != SIZE_MAX && at && fy_node_is_scalar(at)) {
+                /* point into the pattern (a scalar's mark is where its
+                 * text starts, after any quote): exact without escapes */
+                off += (uint32_t)eoff;
+            }
+            char msg[400];
+            snprintf(msg, sizeof(msg), "rule %u: '%s': %s", index + 1, key, err);
+            rc = error_at_offset(ld, off, msg);
         }
     }
     free_str(a, pat);
@@ -665,7 +691,8 @@ static int sink_errors(fz_bind_loader *ld, const sink_buf *sb, int *count)
             while (l > p && l[-1] >= '0' && l[-1] <= '9')
                 l--;
             int line = atoi(l), col = atoi(c);
-            uint32_t off = offset_of(b->text, b->len, line > 0 ? line - 1 : 0, col > 0 ? col - 1 : 0);
+            uint32_t off =
+                offset_of(b->text, b->len, line > 0 ? line - 1 : 0, col > 0 ? col - 1 : 0);
             const char *msg = mark + 9;
             int ml = (int)(p + ll - msg);
             if (fz_diags_add(ld->d, FZ_SEV_ERROR, "B000", off, 1, NULL, "YAML: %.*s", ml, msg))
@@ -677,9 +704,52 @@ static int sink_errors(fz_bind_loader *ld, const sink_buf *sb, int *count)
     return FZ_OK;
 }
 
+/* Offset of the first byte that is not well-formed UTF-8 (overlongs,
+ * surrogates and code points past U+10FFFF included), or len. YAML text is
+ * Unicode; checking first also keeps invalid bytes away from libfyaml
+ * 0.7.12, whose directive scanner loops forever on them. */
+static size_t utf8_bad(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = s[i];
+        size_t n;
+        unsigned min;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xc2 && c <= 0xdf) {
+            n = 1, min = 0x80;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2, min = 0x800;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3, min = 0x10000;
+        } else {
+            return i;
+        }
+        unsigned cp = c & (0x3fu >> n);
+        for (size_t k = 1; k <= n; k++) {
+            if (i + k >= len || (s[i + k] & 0xc0) != 0x80)
+                return i;
+            cp = (cp << 6) | (s[i + k] & 0x3fu);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return i;
+        i += n + 1;
+    }
+    return len;
+}
+
 static int parse_yaml(fz_bind_loader *ld)
 {
     fz_bind *b = ld->b;
+    size_t bad = utf8_bad((const unsigned char *)b->text, b->len);
+    if (bad < b->len)
+        return fz_diags_add(ld->d, FZ_SEV_ERROR, "B000", (uint32_t)bad, 1, "save the file as UTF-8",
+                            "the bindings file is not valid UTF-8 (byte 0x%02x)",
+                            (unsigned char)b->text[bad])
+                   ? FZ_ENOMEM
+                   : FZ_EPARSE;
     sink_buf sb;
     sb.len = 0;
     sb.text[0] = '\0';
@@ -926,8 +996,7 @@ int fz_bind_resolve(fz_bind *b, const fz_graph *g, uint32_t *unbound)
     for (uint32_t i = 0; i < n; i++) {
         b->node_rule[i] = FZ_NONE;
         for (uint32_t r = 0; r < b->rules.len; r++) {
-            int m = fz_match_node(FZ_VEC_AT(&b->rules, fz_rule, r).match, g, i,
-                                  &b->node_caps[i]);
+            int m = fz_match_node(FZ_VEC_AT(&b->rules, fz_rule, r).match, g, i, &b->node_caps[i]);
             if (m < 0)
                 return m;
             if (m == 1) {

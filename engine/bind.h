@@ -25,11 +25,11 @@ typedef struct fz_bind fz_bind;
 typedef struct fz_rule {
     fz_match *match;
     const fz_handler_ops *ops;
-    void *cfg;           /* ops' checked parameters */
-    fz_policy policy;    /* timeout, retries, backoff */
-    uint32_t offset;     /* of the rule in the bindings text */
-    uint32_t line, col;  /* 1-based */
-    uint8_t has_policy;  /* timeout, retries or backoff was given */
+    void *cfg;          /* ops' checked parameters */
+    fz_policy policy;   /* timeout, retries, backoff */
+    uint32_t offset;    /* of the rule in the bindings text */
+    uint32_t line, col; /* 1-based */
+    uint8_t has_policy; /* timeout, retries or backoff was given */
 } fz_rule;
 
 /* Loads bindings from text (name for messages; its directory is where

@@ -14,19 +14,19 @@
 static void stop(fz_engine *e, const fz_backend *b, const char *why, uint64_t t_ns)
 {
     fz_engine_abort(e, why, t_ns);
-    if (fz_engine_in_flight(e) && b->cancel_all)
+    if (e->in_flight && b->cancel_all)
         b->cancel_all(b->ud, e);
 }
 
 int fz_engine_drive(fz_engine *e, const fz_backend *b)
 {
-    if (fz_engine_state(e) != FZ_RUN_RUNNING)
-        return fz_engine_state(e) == FZ_RUN_IDLE ? FZ_ESTATE : FZ_OK;
+    if (e->state != FZ_RUN_RUNNING)
+        return e->state == FZ_RUN_IDLE ? FZ_ESTATE : FZ_OK;
     const fz_observer *obs = fz__engine_observer(e);
     int timed = obs != NULL && b->now != NULL;
     fz_task t;
-    while (fz_engine_state(e) == FZ_RUN_RUNNING) {
-        while (fz_engine_next(e, &t)) {
+    while (e->state == FZ_RUN_RUNNING) {
+        while (fz__engine_next(e, &t)) {
             /* Reported before the backend starts it: a journal commits the
              * start before the handler can have any effect. */
             if (obs && obs->on_start)
@@ -37,7 +37,7 @@ int fz_engine_drive(fz_engine *e, const fz_backend *b)
                 return rc;
             }
         }
-        if (fz_engine_in_flight(e) == 0) {
+        if (e->in_flight == 0) {
             /* Running with nothing ready and nothing started cannot happen;
              * end defensively rather than wait forever. */
             stop(e, b, "internal error: no task left to run", timed ? b->now(b->ud) : 0);
@@ -56,7 +56,7 @@ int fz_engine_drive(fz_engine *e, const fz_backend *b)
             return rc;
         }
     }
-    if (fz_engine_in_flight(e) && b->cancel_all)
+    if (e->in_flight && b->cancel_all)
         b->cancel_all(b->ud, e);
     return FZ_OK;
 }

@@ -17,6 +17,8 @@
 
 #define DEFAULT_MAX_STEPS 10000u
 
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
 /*==========================================================================
  * Plans
  *========================================================================*/
@@ -32,7 +34,8 @@ typedef struct edge_info {
     uint32_t src, dst;
     const char *label; /* trimmed label text, not NUL-terminated */
     uint32_t label_len;
-    uint8_t flags; /* EI_* */
+    uint8_t flags;    /* EI_* */
+    uint8_t dst_head; /* dst is the first node of some loop */
 } edge_info;
 
 /* A run of plan->pool. */
@@ -240,6 +243,8 @@ static int plan_loops(fz_plan *p)
         }
         ni->member.count = p->pool.len - ni->member.first;
     }
+    for (uint32_t i = 0; i < p->nedges; i++)
+        p->edges[i].dst_head = p->nodes[p->edges[i].dst].heads.count > 0;
     return FZ_OK;
 }
 
@@ -401,25 +406,11 @@ uint32_t fz_plan_max_steps(const fz_plan *p)
  * Runs
  *========================================================================*/
 
-enum { T_FREE = 0, T_READY, T_RUNNING };
+enum { T_FREE = FZ__T_FREE, T_READY = FZ__T_READY, T_RUNNING = FZ__T_RUNNING };
 
-/* A live task. The table is indexed by id & tmask (ids are dense and live
- * ones few), and doubles when a new id would land on a live entry. */
-typedef struct task_ent {
-    uint32_t id, node, token, attempt;
-    uint32_t last_label; /* last labelled edge the token took, or FZ_NONE */
-    uint32_t lslot;      /* the token's loop counters, or FZ_NONE */
-    uint64_t delay_ns;
-    uint8_t state;
-} task_ent;
-
-typedef struct end_ent {
-    uint32_t node, edge;
-} end_ent;
-
-typedef struct var_ent {
-    uint32_t koff, klen, voff, vlen, vcap;
-} var_ent;
+typedef fz__task_ent task_ent;
+typedef fz__end_ent end_ent;
+typedef fz__var_ent var_ent;
 
 enum {
     FAIL_NONE = 0,
@@ -428,47 +419,6 @@ enum {
     FAIL_LOOP,     /* a loop scope's bound was exceeded */
     FAIL_STEPS,    /* the step limit */
     FAIL_ABORT,    /* fz_engine_abort */
-};
-
-struct fz_engine {
-    const fz_plan *p;
-    const fz_alloc *alloc;
-    fz_observer obs;
-    int has_obs;
-    fz_run_state state;
-
-    task_ent *tasks;
-    uint32_t tmask;
-    uint32_t next_id;   /* next task id to create */
-    uint32_t next_hand; /* next task id fz_engine_next hands out */
-    uint32_t live;      /* tasks created and not completed */
-    uint32_t in_flight; /* tasks handed out and not completed */
-    uint32_t next_token;
-    uint32_t steps;
-
-    end_ent *ends;
-    uint32_t nends, ends_cap;
-
-    uint32_t *lcounts; /* nloops counters per slot */
-    uint32_t *lfree;   /* free slots */
-    uint32_t lused, lcap, nfree;
-
-    var_ent *vars;
-    uint32_t nvars, vars_cap;
-    char *vbuf;
-    uint32_t vlen, vcap;
-
-    uint8_t fail_kind;
-    uint8_t fail_answer;
-    uint8_t fail_has_text;
-    uint32_t fail_node, fail_loop, fail_attempt;
-    char fail_text[256]; /* copied outcome or reason */
-
-    char *out; /* outcome text, built lazily */
-    size_t out_len, out_cap;
-    int out_valid;
-    uint32_t *sort_tmp; /* for sorting parallel ends */
-    uint32_t sort_cap;
 };
 
 const fz_observer *fz__engine_observer(const fz_engine *e)
@@ -702,18 +652,7 @@ int fz_engine_start(fz_engine *e)
 
 int fz_engine_next(fz_engine *e, fz_task *out)
 {
-    if (e->state != FZ_RUN_RUNNING || e->next_hand == e->next_id)
-        return 0;
-    uint32_t id = e->next_hand++;
-    task_ent *t = &e->tasks[id & e->tmask];
-    t->state = T_RUNNING;
-    e->in_flight++;
-    out->id = id;
-    out->node = t->node;
-    out->token = t->token;
-    out->attempt = t->attempt;
-    out->delay_ns = t->delay_ns;
-    return 1;
+    return fz__engine_next(e, out);
 }
 
 /*--------------------------------------------------------------------------
@@ -780,12 +719,23 @@ static void take_edges(fz_engine *e, const task_ent *cur, const uint32_t *edges,
         k++;
         if (e->has_obs && e->obs.on_edge)
             e->obs.on_edge(e->obs.ud, edges[i], token, t_ns);
-        if (p->nloops && p->nodes[ei->dst].heads.count &&
-            loop_enter(e, cur->node, ei->dst, token, slot, t_ns))
+        if (ei->dst_head && loop_enter(e, cur->node, ei->dst, token, slot, t_ns))
             return;
         task_create(e, ei->dst, token, 1, 0, (ei->flags & EI_LABELLED) ? edges[i] : cur->last_label,
                     slot);
     }
+}
+
+/* take_edges for the common case: one edge, the token goes on. */
+static inline void take_one(fz_engine *e, const task_ent *cur, uint32_t edge, uint64_t t_ns)
+{
+    const edge_info *ei = &e->p->edges[edge];
+    if (e->has_obs && e->obs.on_edge)
+        e->obs.on_edge(e->obs.ud, edge, cur->token, t_ns);
+    if (UNLIKELY(ei->dst_head) && loop_enter(e, cur->node, ei->dst, cur->token, cur->lslot, t_ns))
+        return;
+    task_create(e, ei->dst, cur->token, 1, 0, (ei->flags & EI_LABELLED) ? edge : cur->last_label,
+                cur->lslot);
 }
 
 /* The token's end at cur->node. */
@@ -876,12 +826,15 @@ static void route(fz_engine *e, const task_ent *cur, const fz_result *r, uint64_
             }
         }
         span32 s = a == FZ_ANSWER_OK ? ni->ok : ni->no;
-        if (s.count) {
+        if (s.count == 1) {
+            take_one(e, cur, pool[s.first], t_ns);
+        } else if (s.count) {
             take_edges(e, cur, pool + s.first, s.count, NULL, 0, t_ns);
         } else if (a == FZ_ANSWER_OK && ni->ok_ends) {
             token_end(e, cur, t_ns);
         } else {
-            no_edge(e, cur, r, ni->decision ? FAIL_DECISION : FAIL_ANSWER, a, t_ns);
+            no_edge(e, cur, r, ni->decision && ni->out.count ? FAIL_DECISION : FAIL_ANSWER, a,
+                    t_ns);
         }
         return;
     }
@@ -902,6 +855,31 @@ static void route(fz_engine *e, const task_ent *cur, const fz_result *r, uint64_
 static int vars_reserve(fz_engine *e, const fz_kv *kv, uint32_t n);
 static void vars_apply(fz_engine *e, const fz_kv *kv, uint32_t n);
 
+/* Whether ids next_id .. next_id+k-1 land on free entries. */
+static inline int tasks_fit(const fz_engine *e, uint32_t k)
+{
+    if (k == 1)
+        return e->tasks[e->next_id & e->tmask].state == T_FREE;
+    for (uint32_t i = 0; i < k; i++)
+        if (e->tasks[(e->next_id + i) & e->tmask].state != T_FREE)
+            return 0;
+    return 1;
+}
+
+/* Grows every table a step may need before the step changes anything. */
+static int complete_reserve(fz_engine *e, const node_info *ni, const fz_result *r)
+{
+    int rc = FZ_OK;
+    if (r->nvars && r->vars && (rc = vars_reserve(e, r->vars, r->nvars)) != FZ_OK)
+        return rc;
+    if ((rc = grow_array(e->alloc, (void **)&e->ends, &e->ends_cap, e->nends + 1,
+                         sizeof(end_ent))) != FZ_OK)
+        return rc;
+    if ((rc = slots_reserve(e, ni->max_succ)) != FZ_OK)
+        return rc;
+    return tasks_reserve(e, ni->max_succ);
+}
+
 int fz_engine_complete(fz_engine *e, uint32_t task_id, const fz_result *r, uint64_t t_ns)
 {
     if (e->state == FZ_RUN_IDLE)
@@ -915,34 +893,32 @@ int fz_engine_complete(fz_engine *e, uint32_t task_id, const fz_result *r, uint6
         return FZ_EINVAL;
     const fz_plan *p = e->p;
     const node_info *ni = &p->nodes[te->node];
-    int rc = FZ_OK;
-    if (r->nvars && r->vars && (rc = vars_reserve(e, r->vars, r->nvars)) != FZ_OK)
-        return rc;
-    if ((rc = grow_array(e->alloc, (void **)&e->ends, &e->ends_cap, e->nends + 1,
-                         sizeof(end_ent))) != FZ_OK)
-        return rc;
-    if ((rc = slots_reserve(e, ni->max_succ)) != FZ_OK)
-        return rc;
-    if ((rc = tasks_reserve(e, ni->max_succ)) != FZ_OK)
-        return rc;
-    te = &e->tasks[task_id & e->tmask];
-    task_ent cur = *te;
+    if (UNLIKELY(r->nvars || e->nends >= e->ends_cap ||
+                 (p->nloops && e->lused + ni->max_succ > e->lcap) || !tasks_fit(e, ni->max_succ))) {
+        int rc = complete_reserve(e, ni, r);
+        if (rc)
+            return rc;
+        te = &e->tasks[task_id & e->tmask];
+    }
+    /* The entry is freed but read on by route(): tasks_fit() checked that no
+     * task this step creates lands on it. */
+    const task_ent *cur = te;
     te->state = T_FREE;
     e->live--;
     e->in_flight--;
     e->steps++;
     if (e->has_obs && e->obs.on_finish) {
-        fz_task t = {cur.id, cur.node, cur.token, cur.attempt, cur.delay_ns};
+        fz_task t = {cur->id, cur->node, cur->token, cur->attempt, cur->delay_ns};
         e->obs.on_finish(e->obs.ud, &t, r, t_ns);
     }
     if (r->nvars && r->vars)
         vars_apply(e, r->vars, r->nvars);
-    route(e, &cur, r, t_ns);
+    route(e, cur, r, t_ns);
     if (e->state == FZ_RUN_RUNNING) {
         if (e->live == 0)
             run_end(e, FZ_RUN_COMPLETED, t_ns);
         else if (e->steps >= p->max_steps)
-            run_fail(e, FAIL_STEPS, cur.node, t_ns);
+            run_fail(e, FAIL_STEPS, cur->node, t_ns);
     }
     return FZ_OK;
 }
@@ -1003,7 +979,12 @@ static int out_put(fz_engine *e, const char *s, size_t n)
         e->out = nb;
         e->out_cap = ncap;
     }
-    memcpy(e->out + e->out_len, s, n);
+    /* A label may hold NUL bytes (an escaped "\0"); they would cut the
+     * C string short, so they become '?'. */
+    char *d = e->out + e->out_len;
+    memcpy(d, s, n);
+    for (char *z = memchr(d, '\0', n); z; z = memchr(z + 1, '\0', (size_t)(d + n - z - 1)))
+        *z = '?';
     e->out_len += n;
     e->out[e->out_len] = '\0';
     return FZ_OK;
@@ -1068,7 +1049,7 @@ static int build_failure(fz_engine *e)
     switch (e->fail_kind) {
     case FAIL_ANSWER:
         if (e->fail_answer == FZ_ANSWER_NO) {
-            rc = out_str(e, "answered no, and no error edge or loop takes it");
+            rc = out_str(e, "answered no (no edge for it)");
             break;
         }
         rc = out_str(e, e->fail_answer == FZ_ANSWER_TIMEOUT ? "timed out" : "error");

@@ -1,14 +1,98 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * engine_int.h - what the engine's sibling files (drive.c) share with
- * engine.c beyond the public contract. Not for other modules.
+ * engine.c beyond the public contract: the run state itself, so that the
+ * drive loop's per-step calls (next, state, in-flight count) inline instead
+ * of costing a call each. Not for other modules; docs/internals/engine.md
+ * describes the fields.
  */
 #ifndef FZ_ENGINE_ENGINE_INT_H
 #define FZ_ENGINE_ENGINE_INT_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "engine/engine.h"
+
+enum { FZ__T_FREE = 0, FZ__T_READY, FZ__T_RUNNING };
+
+/* A live task. The table is indexed by id & tmask (ids are dense and live
+ * ones few), and doubles when a new id would land on a live entry. */
+typedef struct fz__task_ent {
+    uint32_t id, node, token, attempt;
+    uint32_t last_label; /* last labelled edge the token took, or FZ_NONE */
+    uint32_t lslot;      /* the token's loop counters, or FZ_NONE */
+    uint64_t delay_ns;
+    uint8_t state;
+} fz__task_ent;
+
+typedef struct fz__end_ent {
+    uint32_t node, edge;
+} fz__end_ent;
+
+typedef struct fz__var_ent {
+    uint32_t koff, klen, voff, vlen, vcap;
+} fz__var_ent;
+
+struct fz_engine {
+    const fz_plan *p;
+    const fz_alloc *alloc;
+    fz_observer obs;
+    int has_obs;
+    fz_run_state state;
+
+    fz__task_ent *tasks;
+    uint32_t tmask;
+    uint32_t next_id;   /* next task id to create */
+    uint32_t next_hand; /* next task id fz_engine_next hands out */
+    uint32_t live;      /* tasks created and not completed */
+    uint32_t in_flight; /* tasks handed out and not completed */
+    uint32_t next_token;
+    uint32_t steps;
+
+    fz__end_ent *ends;
+    uint32_t nends, ends_cap;
+
+    uint32_t *lcounts; /* nloops counters per slot */
+    uint32_t *lfree;   /* free slots */
+    uint32_t lused, lcap, nfree;
+
+    fz__var_ent *vars;
+    uint32_t nvars, vars_cap;
+    char *vbuf;
+    uint32_t vlen, vcap;
+
+    uint8_t fail_kind;
+    uint8_t fail_answer;
+    uint8_t fail_has_text;
+    uint32_t fail_node, fail_loop, fail_attempt;
+    char fail_text[256]; /* copied outcome or reason */
+
+    char *out; /* outcome text, built lazily */
+    size_t out_len, out_cap;
+    int out_valid;
+    uint32_t *sort_tmp; /* for sorting parallel ends */
+    uint32_t sort_cap;
+};
 
 /* The observer set on e, or NULL when none is set. */
 const fz_observer *fz__engine_observer(const fz_engine *e);
+
+/* fz_engine_next, inline. */
+static inline int fz__engine_next(fz_engine *e, fz_task *out)
+{
+    if (e->state != FZ_RUN_RUNNING || e->next_hand == e->next_id)
+        return 0;
+    uint32_t id = e->next_hand++;
+    fz__task_ent *t = &e->tasks[id & e->tmask];
+    t->state = FZ__T_RUNNING;
+    e->in_flight++;
+    out->id = id;
+    out->node = t->node;
+    out->token = t->token;
+    out->attempt = t->attempt;
+    out->delay_ns = t->delay_ns;
+    return 1;
+}
 
 #endif

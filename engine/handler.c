@@ -10,10 +10,17 @@
 
 /* ORDER HANDLER */
 static const fz_handler_ops *const registry[] = {
-    &fz__handler_exec,    &fz__handler_shell,   &fz__handler_http,
-    &fz__handler_sleep,   &fz__handler_log,     &fz__handler_set,
-    &fz__handler_outcome, &fz__handler_fail,    &fz__handler_approval,
-    &fz__handler_noop,    NULL,
+    &fz__handler_exec,
+    &fz__handler_shell,
+    &fz__handler_http,
+    &fz__handler_sleep,
+    &fz__handler_log,
+    &fz__handler_set,
+    &fz__handler_outcome,
+    &fz__handler_fail,
+    &fz__handler_approval,
+    &fz__handler_noop,
+    NULL,
 };
 
 const fz_handler_ops *fz_handler_find(const char *name, size_t len)

@@ -66,7 +66,8 @@ static const char schema[] =
     " stderr BLOB,"
     " vars TEXT,"
     " PRIMARY KEY(run, task)) WITHOUT ROWID;"
-    "CREATE INDEX IF NOT EXISTS steps_by_seq ON steps(run, seq);"
+    /* No index on seq: a run's steps are one range of the primary key,
+     * sorted in memory on resume; the index cost a page write per step. */
     "CREATE TABLE IF NOT EXISTS signals("
     " id INTEGER PRIMARY KEY AUTOINCREMENT,"
     " run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
@@ -77,14 +78,14 @@ static const char schema[] =
     " taken_at TEXT);"
     "CREATE INDEX IF NOT EXISTS signals_by_node ON signals(run, node);";
 
-#define RUN_COLS                                                                          \
-    "r.id, r.workflow, r.workflow_hash, r.bindings, r.bindings_hash, r.args, r.cwd, "     \
-    "r.vars, r.state, r.outcome, r.created_at, r.updated_at, r.finished_at, r.pid, "      \
-    "r.resumes, (SELECT count(*) FROM steps s WHERE s.run = r.id AND s.seq IS NOT NULL), " \
+#define RUN_COLS                                                                                   \
+    "r.id, r.workflow, r.workflow_hash, r.bindings, r.bindings_hash, r.args, r.cwd, "              \
+    "r.vars, r.state, r.outcome, r.created_at, r.updated_at, r.finished_at, r.pid, "               \
+    "r.resumes, (SELECT count(*) FROM steps s WHERE s.run = r.id AND s.seq IS NOT NULL), "         \
     "(SELECT count(*) FROM steps s WHERE s.run = r.id AND s.seq IS NULL)"
 
-#define STEP_COLS                                                                          \
-    "task, node_index, node, label, lane, token, attempt, starts, seq, answer, outcome, "  \
+#define STEP_COLS                                                                                  \
+    "task, node_index, node, label, lane, token, attempt, starts, seq, answer, outcome, "          \
     "reason, exit_code, stdout, stderr, vars, started_at, finished_at, duration_ns"
 
 /* ORDER STMT */
@@ -123,7 +124,6 @@ static const char *const sql[ST__COUNT] = {
     " RETURNING answer",
 };
 
-
 /*==========================================================================
  * Opening, errors, hashing
  *========================================================================*/
@@ -154,8 +154,7 @@ void fz_journal_hash(const void *p, size_t len, char hex[FZ_JOURNAL_HASH_LEN])
     hex[2 * sizeof d] = '\0';
 }
 
-int fz_journal_open(const char *path, fz_journal_sync sync, const fz_alloc *alloc,
-                    fz_journal **out)
+int fz_journal_open(const char *path, fz_journal_sync sync, const fz_alloc *alloc, fz_journal **out)
 {
     *out = NULL;
     fz_journal *j = fz_calloc(alloc, 1, sizeof *j);
@@ -444,12 +443,10 @@ static void step_from_row(sqlite3_stmt *st, fz_journal_step *s)
     s->vars = (const char *)sqlite3_column_text(st, 15);
     s->started_at = (const char *)sqlite3_column_text(st, 16);
     s->finished_at = (const char *)sqlite3_column_text(st, 17);
-    s->duration_ns =
-        sqlite3_column_type(st, 18) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 18);
+    s->duration_ns = sqlite3_column_type(st, 18) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 18);
 }
 
-int fz_journal_step_list(fz_journal *j, int64_t id, int by_finish, fz_journal_step_fn fn,
-                         void *ud)
+int fz_journal_step_list(fz_journal *j, int64_t id, int by_finish, fz_journal_step_fn fn, void *ud)
 {
     /* Its own statement: fn may call back into the journal. */
     sqlite3_stmt *st = NULL;
@@ -473,6 +470,34 @@ int fz_journal_step_list(fz_journal *j, int64_t id, int by_finish, fz_journal_st
 /*==========================================================================
  * Signals
  *========================================================================*/
+
+int fz_journal_signal_list(fz_journal *j, int64_t id, fz_journal_signal_fn fn, void *ud)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(j->db,
+                           "SELECT node, answer, created_at, taken_task, taken_at FROM signals"
+                           " WHERE run = ?1 ORDER BY id",
+                           -1, &st, NULL))
+        return fz__journal_db_error(j, "reading answers");
+    sqlite3_bind_int64(st, 1, id);
+    int rc, status = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        fz_journal_signal sig = {
+            .node = (const char *)sqlite3_column_text(st, 0),
+            .answer = (const char *)sqlite3_column_text(st, 1),
+            .created_at = (const char *)sqlite3_column_text(st, 2),
+            .taken = sqlite3_column_type(st, 3) != SQLITE_NULL,
+            .taken_task = (uint32_t)sqlite3_column_int64(st, 3),
+            .taken_at = (const char *)sqlite3_column_text(st, 4),
+        };
+        if (fn(ud, &sig))
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        status = fz__journal_db_error(j, "reading answers");
+    sqlite3_finalize(st);
+    return status;
+}
 
 int fz_journal_signal_add(fz_journal *j, int64_t id, const char *node, const char *answer)
 {
@@ -525,7 +550,6 @@ int fz_journal_signal_take(fz_journal *j, int64_t id, const char *node, uint32_t
     }
     return 0;
 }
-
 
 const char *fz__journal_sql(int i)
 {

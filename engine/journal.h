@@ -142,8 +142,7 @@ typedef int (*fz_journal_step_fn)(void *ud, const fz_journal_step *step);
 /* Calls fn for each step of run id in task order, or in finish order
  * (unfinished steps left out) when by_finish; stops when fn returns
  * nonzero. Returns 0 or FZ_EDB. */
-int fz_journal_step_list(fz_journal *j, int64_t id, int by_finish, fz_journal_step_fn fn,
-                         void *ud);
+int fz_journal_step_list(fz_journal *j, int64_t id, int by_finish, fz_journal_step_fn fn, void *ud);
 
 /*==========================================================================
  * Signals (the approval gate)
@@ -161,6 +160,22 @@ int fz_journal_signal_add(fz_journal *j, int64_t id, const char *node, const cha
 int fz_journal_signal_take(fz_journal *j, int64_t id, const char *node, uint32_t task,
                            const char **answer);
 
+/* One answer as recorded; strings borrowed for the callback. */
+typedef struct fz_journal_signal {
+    const char *node;
+    const char *answer;     /* "yes" or "no" */
+    const char *created_at; /* when `flowzap signal` gave it */
+    int taken;              /* a gate took it ... */
+    uint32_t taken_task;    /* ... this task */
+    const char *taken_at;
+} fz_journal_signal;
+
+typedef int (*fz_journal_signal_fn)(void *ud, const fz_journal_signal *sig);
+
+/* Calls fn for each answer given to run id, oldest first; stops when fn
+ * returns nonzero. Returns 0 or FZ_EDB. */
+int fz_journal_signal_list(fz_journal *j, int64_t id, fz_journal_signal_fn fn, void *ud);
+
 /*==========================================================================
  * Recording a run, resuming a run
  *========================================================================*/
@@ -171,7 +186,9 @@ typedef struct fz_journal_recorder fz_journal_recorder;
  * row on start (before the handler starts) and on finish (before the engine
  * routes the result), and the run's state, outcome and variables at the end;
  * every callback is then passed on to next (may be NULL), such as a
- * progress log. Caller frees with fz_journal_recorder_free(). */
+ * progress log. Records e's variables now, and its end when e already ended
+ * (a replay that finished the run). Caller frees with
+ * fz_journal_recorder_free(). */
 int fz_journal_recorder_new(fz_journal *j, int64_t id, const fz_graph *g, fz_engine *e,
                             const fz_observer *next, fz_journal_recorder **out);
 void fz_journal_recorder_free(fz_journal_recorder *r);

@@ -48,8 +48,7 @@ static void bind_task(fz_journal_recorder *r, sqlite3_stmt *st, const fz_task *t
         const fz_node *n = &FZ_VEC_AT(&g->nodes, fz_node, t->node);
         sqlite3_bind_text(st, 4, g->src ? fz_graph_text(g, n->id) : "", (int)n->id.len,
                           SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 5, fz_graph_text(g, n->label), (int)n->label.len,
-                          SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 5, fz_graph_text(g, n->label), (int)n->label.len, SQLITE_TRANSIENT);
         if (n->lane < g->lanes.len) {
             const fz_lane *l = &FZ_VEC_AT(&g->lanes, fz_lane, n->lane);
             sqlite3_bind_text(st, 6, fz_graph_text(g, l->id), (int)l->id.len, SQLITE_TRANSIENT);
@@ -235,6 +234,23 @@ int fz_journal_recorder_new(fz_journal *j, int64_t id, const fz_graph *g, fz_eng
     }
     r->seq = (uint32_t)sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
+
+    /* The run's variables as it (re)starts: --set, the bindings' defaults,
+     * and on a resume what the replayed steps set. */
+    char *vars = engine_vars_json(e);
+    /* A replay may end the run: its process died after the last step was
+     * recorded and before the end was. Record the end now. */
+    fz_run_state now = fz_engine_state(e);
+    const char *state = now == FZ_RUN_COMPLETED ? FZ_JOURNAL_COMPLETED
+                        : now == FZ_RUN_FAILED  ? FZ_JOURNAL_FAILED
+                                                : FZ_JOURNAL_RUNNING;
+    const char *outcome = strcmp(state, FZ_JOURNAL_RUNNING) ? fz_engine_outcome(e) : NULL;
+    int rc = vars ? fz_journal_run_set_state(j, id, state, outcome, vars) : FZ_ENOMEM;
+    free(vars);
+    if (rc) {
+        fz_journal_recorder_free(r);
+        return rc;
+    }
     *out = r;
     return 0;
 }

@@ -22,8 +22,8 @@ struct fz_match {
     char *pattern;
     char *lane;
     char *id;
-    int shape; /* -1: any */
-    uint32_t ncaps;  /* capture groups (not counting group 0) */
+    int shape;      /* -1: any */
+    uint32_t ncaps; /* capture groups (not counting group 0) */
 };
 
 /*==========================================================================
@@ -146,8 +146,7 @@ void fz_match_free(fz_match *m)
 }
 
 int fz_match_new(const char *pattern, const char *lane, const char *shape, const char *id,
-                 const fz_alloc *alloc, fz_match **out, char *errbuf, size_t errlen,
-                 size_t *erroff)
+                 const fz_alloc *alloc, fz_match **out, char *errbuf, size_t errlen, size_t *erroff)
 {
     int rc = FZ_OK, oom = 0;
     pcre2_compile_context *cctx = NULL;
@@ -233,8 +232,8 @@ static int match_label(const fz_match *m, const char *label, size_t len, fz_caps
 {
     if (caps)
         fz_caps_reset(caps);
-    if (!m->code)
-        return 1;
+    if (!m->code) /* no pattern: the whole label is the match */
+        return caps && caps_setn(caps, "0", label, len) ? FZ_ENOMEM : 1;
     pcre2_match_data *md = pcre2_match_data_create_from_pattern(m->code, m->gctx);
     if (!md)
         return FZ_ENOMEM;

@@ -23,7 +23,7 @@ typedef struct fz_match fz_match;
 /* Captures of one match, as key/value variables in capture-number order
  * (numbered first, then named). Caller-owned: fz_caps_init/fz_caps_fini. */
 typedef struct fz_caps {
-    fz_vec vars;  /* fz_kv, read-only; strings live in arena */
+    fz_vec vars; /* fz_kv, read-only; strings live in arena */
     fz_arena arena;
 } fz_caps;
 
@@ -45,7 +45,7 @@ int fz_caps_set(fz_caps *c, const char *key, const char *value);
 
 /* Compiles a selector. Every part is optional (NULL matches anything):
  *  - pattern: PCRE2 (UTF-8) searched in the label, unanchored: write ^...$
- *    to match the whole label;
+ *    to match the whole label; without one, capture "0" is the label;
  *  - lane: a lane id ("CanaryController") or its display label;
  *  - shape: a shape keyword ("diamond");
  *  - id: a node id ("n9").

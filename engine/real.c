@@ -27,7 +27,9 @@
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -107,10 +109,11 @@ struct fz_real {
     fz_vec timers; /* heap of timer */
     uint64_t seq;
     fz_vec pending; /* timer (slot, gen): started with no delay, begun in wait() */
-    fz_vec done;   /* fz_job *, FIFO from done_head */
+    fz_vec done;    /* fz_job *, FIFO from done_head */
     uint32_t done_head;
-    fz_job *last;  /* handed out by wait(); freed at the next call */
+    fz_job *last; /* handed out by wait(); freed at the next call */
     size_t cap;
+    fz_vec paths; /* fz_kv: program name -> path found in PATH (owned strings) */
     struct sigaction old_chld, old_int, old_term;
     int caught;
 };
@@ -301,8 +304,8 @@ static int job_new(fz_real *r, fz_engine *e, const fz_task *t, fz_job **out)
         slot++;
     if (slot == r->nslots) {
         uint32_t nn = r->nslots ? r->nslots * 2 : 16;
-        fz_job **ns = fz_realloc(r->alloc, r->slots, r->nslots * sizeof(fz_job *),
-                                 nn * sizeof(fz_job *));
+        fz_job **ns =
+            fz_realloc(r->alloc, r->slots, r->nslots * sizeof(fz_job *), nn * sizeof(fz_job *));
         if (!ns)
             return FZ_ENOMEM;
         memset(ns + r->nslots, 0, (nn - r->nslots) * sizeof(fz_job *));
@@ -406,8 +409,7 @@ const char *fz__job_var(fz_job *j, const char *key)
     return fz_engine_get_var(j->e, key);
 }
 
-void fz__job_each_var(fz_job *j, void (*fn)(void *ud, const char *key, const char *value),
-                      void *ud)
+void fz__job_each_var(fz_job *j, void (*fn)(void *ud, const char *key, const char *value), void *ud)
 {
     uint32_t n = fz_engine_var_count(j->e);
     for (uint32_t i = 0; i < n; i++) {
@@ -436,8 +438,8 @@ char *fz__job_strndup(fz_job *j, const char *s, size_t len)
 
 static int is_name_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
 }
 
 int fz__job_expand(fz_job *j, const char *tmpl, char **out)
@@ -521,8 +523,7 @@ void fz__job_set_exit(fz_job *j, int exit_code)
     j->has_exit = 1;
 }
 
-void fz__job_output(fz_job *j, const char **out, size_t *out_len, const char **err,
-                    size_t *err_len)
+void fz__job_output(fz_job *j, const char **out, size_t *out_len, const char **err, size_t *err_len)
 {
     *out = j->out.data ? j->out.data : "";
     *out_len = j->out.len;
@@ -581,7 +582,7 @@ int fz__job_http(fz_job *j, void *easy,
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, j);
     curl_easy_setopt(h, CURLOPT_PRIVATE, j);
-    if (curl_multi_add_handle(j->r->multi, h) != CURLM_OK)
+    if (!j->r->multi || curl_multi_add_handle(j->r->multi, h) != CURLM_OK)
         return FZ_EHTTP;
     return FZ_OK;
 }
@@ -640,6 +641,50 @@ static char **build_env(fz_job *j, const fz_kv *add)
     return envp;
 }
 
+/* The program a bare name (no '/') runs: the first executable in PATH,
+ * found once per name and run (posix_spawnp would search PATH again for
+ * every step, one failed execve per directory before the right one).
+ * Returns name itself when it has a '/' or is not found (posix_spawnp
+ * then reports the error). */
+static const char *resolve_program(fz_real *r, const char *name)
+{
+    if (strchr(name, '/') || !*name)
+        return name;
+    for (uint32_t i = 0; i < r->paths.len; i++)
+        if (strcmp(FZ_VEC_AT(&r->paths, fz_kv, i).key, name) == 0)
+            return FZ_VEC_AT(&r->paths, fz_kv, i).value;
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    char cand[4096];
+    const char *found = NULL;
+    for (const char *p = path; *p && !found;) {
+        const char *colon = strchr(p, ':');
+        size_t dl = colon ? (size_t)(colon - p) : strlen(p);
+        int n = snprintf(cand, sizeof(cand), "%.*s%s%s", (int)dl, p, dl ? "/" : "", name);
+        if (n > 0 && (size_t)n < sizeof(cand) && access(cand, X_OK) == 0) {
+            struct stat st;
+            if (stat(cand, &st) == 0 && S_ISREG(st.st_mode))
+                found = cand;
+        }
+        p = colon ? colon + 1 : p + dl;
+    }
+    if (!found)
+        return name;
+    char *k = fz_strdup(r->alloc, name), *v = fz_strdup(r->alloc, found);
+    fz_kv *kv = (k && v) ? fz_vec_push(&r->paths) : NULL;
+    if (!kv) {
+        if (k)
+            fz_free(r->alloc, k, strlen(k) + 1);
+        if (v)
+            fz_free(r->alloc, v, strlen(v) + 1);
+        return name; /* out of memory: let posix_spawnp search */
+    }
+    kv->key = k;
+    kv->value = v;
+    return v;
+}
+
 int fz__job_spawn(fz_job *j, char *const *argv, const char *cwd, const fz_kv *env,
                   void (*done)(fz_job *j, const void *cfg, int wait_status))
 {
@@ -681,11 +726,13 @@ int fz__job_spawn(fz_job *j, char *const *argv, const char *cwd, const fz_kv *en
         goto out;
     }
     pid_t pid = -1;
-    int err = posix_spawnp(&pid, argv[0], &fa, &attr, argv, envp);
+    const char *prog = resolve_program(j->r, argv[0]);
+    int err = prog == argv[0] ? posix_spawnp(&pid, prog, &fa, &attr, argv, envp)
+                              : posix_spawn(&pid, prog, &fa, &attr, argv, envp);
     if (err) {
         char msg[400];
-        snprintf(msg, sizeof(msg), "cannot run '%.200s'%s%.100s: %s", argv[0],
-                 cwd ? " in " : "", cwd ? cwd : "", strerror(err));
+        snprintf(msg, sizeof(msg), "cannot run '%.200s'%s%.100s: %s", argv[0], cwd ? " in " : "",
+                 cwd ? cwd : "", strerror(err));
         fz__job_finish(j, FZ_ANSWER_ERROR, NULL, msg);
         fz__job_set_exit(j, 127);
         goto out;
@@ -905,15 +952,37 @@ static int loop_once(fz_real *r)
         uint64_t ms = at > now ? (at - now + 999999) / 1000000 : 0;
         timeout_ms = ms < (uint64_t)timeout_ms ? (int)ms : timeout_ms;
     }
-    long cms = -1;
-    curl_multi_timeout(r->multi, &cms);
-    if (cms >= 0 && cms < timeout_ms)
-        timeout_ms = (int)cms;
-    CURLMcode mc = curl_multi_poll(r->multi, fds, n, timeout_ms, NULL);
     int rc = FZ_OK;
-    if (mc != CURLM_OK) {
-        rc = FZ_ESYS;
-        goto out;
+    if (r->multi) {
+        long cms = -1;
+        curl_multi_timeout(r->multi, &cms);
+        if (cms >= 0 && cms < timeout_ms)
+            timeout_ms = (int)cms;
+        if (curl_multi_poll(r->multi, fds, n, timeout_ms, NULL) != CURLM_OK) {
+            rc = FZ_ESYS;
+            goto out;
+        }
+    } else {
+        /* no HTTP rule: plain poll() on the same descriptors */
+        struct pollfd pstack[64], *pfds = pstack;
+        if (n > 64 && !(pfds = fz_malloc(r->alloc, n * sizeof(*pfds)))) {
+            rc = FZ_ENOMEM;
+            goto out;
+        }
+        for (uint32_t i = 0; i < n; i++) {
+            pfds[i].fd = fds[i].fd;
+            pfds[i].events = POLLIN;
+            pfds[i].revents = 0;
+        }
+        int pr = poll(pfds, n, timeout_ms);
+        for (uint32_t i = 0; i < n; i++)
+            fds[i].revents = pr > 0 ? pfds[i].revents : 0;
+        if (pfds != pstack)
+            fz_free(r->alloc, pfds, n * sizeof(*pfds));
+        if (pr < 0 && errno != EINTR) {
+            rc = FZ_ESYS;
+            goto out;
+        }
     }
     int child = 0;
     drain_self_pipe(r, &child);
@@ -932,7 +1001,8 @@ static int loop_once(fz_real *r)
     }
     if (child)
         reap(r);
-    http_progress(r);
+    if (r->multi)
+        http_progress(r);
     fire_timers(r);
 out:
     if (fds != stack_fds)
@@ -1106,6 +1176,7 @@ int fz_real_new(const fz_graph *g, const fz_bind *b, const fz_real_opts *opts,
     fz_vec_init(&r->timers, sizeof(timer), alloc);
     fz_vec_init(&r->done, sizeof(fz_job *), alloc);
     fz_vec_init(&r->pending, sizeof(timer), alloc);
+    fz_vec_init(&r->paths, sizeof(fz_kv), alloc);
     int rc = FZ_OK;
     r->run_id = fz_strdup(alloc, r->opts.run_id ? r->opts.run_id : "local");
     if (!r->run_id) {
@@ -1120,15 +1191,22 @@ int fz_real_new(const fz_graph *g, const fz_bind *b, const fz_real_opts *opts,
     }
     r->pipe_r = p[0];
     r->pipe_w = p[1];
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        rc = FZ_EHTTP;
-        goto fail;
-    }
-    r->multi = curl_multi_init();
-    if (!r->multi) {
-        curl_global_cleanup();
-        rc = FZ_ENOMEM;
-        goto fail;
+    /* libcurl (and the TLS library it loads) only when a rule needs it:
+     * its global init costs milliseconds at every start. */
+    int need_http = 0;
+    for (uint32_t i = 0; i < fz_bind_rule_count(b); i++)
+        need_http |= fz_bind_rule(b, i)->ops == &fz__handler_http;
+    if (need_http) {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+            rc = FZ_EHTTP;
+            goto fail;
+        }
+        r->multi = curl_multi_init();
+        if (!r->multi) {
+            curl_global_cleanup();
+            rc = FZ_ENOMEM;
+            goto fail;
+        }
     }
     r->backend.name = "real";
     r->backend.now = be_now;
@@ -1183,6 +1261,12 @@ void fz_real_free(fz_real *r)
     fz_vec_fini(&r->timers);
     fz_vec_fini(&r->done);
     fz_vec_fini(&r->pending);
+    for (uint32_t i = 0; i < r->paths.len; i++) {
+        fz_kv *kv = &FZ_VEC_AT(&r->paths, fz_kv, i);
+        fz_free(r->alloc, (char *)kv->key, strlen(kv->key) + 1);
+        fz_free(r->alloc, (char *)kv->value, strlen(kv->value) + 1);
+    }
+    fz_vec_fini(&r->paths);
     if (r->run_id)
         fz_free(r->alloc, r->run_id, strlen(r->run_id) + 1);
     fz_free(r->alloc, r, sizeof(*r));

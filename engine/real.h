@@ -26,15 +26,14 @@ typedef struct fz_real fz_real;
  * pending, or a negative FZ_E* (the step ends as an error). It is called
  * when the gate starts and then every approval_poll_ms. */
 typedef struct fz_approvals {
-    int (*poll)(void *ud, const char *run_id, const char *node_id, uint32_t task_id,
-                int *approved);
+    int (*poll)(void *ud, const char *run_id, const char *node_id, uint32_t task_id, int *approved);
     void *ud;
 } fz_approvals;
 
 typedef struct fz_real_opts {
-    const char *run_id;        /* FZ_RUN_ID for children, approvals; copied */
-    int allow_unbound;         /* unbound nodes run as no-ops that log */
-    int catch_signals;         /* SIGINT/SIGTERM interrupt the run (wait() returns FZ_EINTR) */
+    const char *run_id;            /* FZ_RUN_ID for children, approvals; copied */
+    int allow_unbound;             /* unbound nodes run as no-ops that log */
+    int catch_signals;             /* SIGINT/SIGTERM interrupt the run (wait() returns FZ_EINTR) */
     const fz_approvals *approvals; /* NULL: approval gates end as errors */
     uint32_t approval_poll_ms;     /* 0: 200 */
     size_t output_cap;             /* bytes kept per stream and step; 0: 1 MiB */

@@ -11,21 +11,22 @@
 
 /* Character classes of a token's first byte. */
 enum {
-    CC_OTHER,  /* anything not below, including control bytes */
-    CC_SPACE,  /* ' ', '\t', '\v', '\f' */
-    CC_CR,     /* '\r' */
-    CC_NL,     /* '\n' */
-    CC_IDENT,  /* A-Z a-z _ */
-    CC_DIGIT,  /* 0-9 */
-    CC_QUOTE,  /* '"' */
-    CC_PUNCT,  /* one-byte tokens: { } [ ] ( ) : = . , | @ */
-    CC_MINUS,  /* '-': '->', '-->', '->>' */
-    CC_HASH,   /* '#' */
-    CC_SLASH,  /* '/': '//' */
-    CC_TICK,   /* '`': '```' */
-    CC_HIGH,   /* 0x80-0xff: UTF-8 */
+    CC_OTHER, /* anything not below, including control bytes */
+    CC_SPACE, /* ' ', '\t', '\v', '\f' */
+    CC_CR,    /* '\r' */
+    CC_NL,    /* '\n' */
+    CC_IDENT, /* A-Z a-z _ */
+    CC_DIGIT, /* 0-9 */
+    CC_QUOTE, /* '"' */
+    CC_PUNCT, /* one-byte tokens: { } [ ] ( ) : = . , | @ */
+    CC_MINUS, /* '-': '->', '-->', '->>' */
+    CC_HASH,  /* '#' */
+    CC_SLASH, /* '/': '//' */
+    CC_TICK,  /* '`': '```' */
+    CC_HIGH,  /* 0x80-0xff: UTF-8 */
 };
 
+/* clang-format off */
 static const unsigned char char_class[256] = {
     ['\t'] = CC_SPACE, ['\v'] = CC_SPACE, ['\f'] = CC_SPACE, [' '] = CC_SPACE,
     ['\r'] = CC_CR,    ['\n'] = CC_NL,    ['"'] = CC_QUOTE,  ['-'] = CC_MINUS,
@@ -74,6 +75,8 @@ static const unsigned char punct_kind[256] = {
     [','] = FZ_TOK_COMMA,    ['|'] = FZ_TOK_PIPE,   ['@'] = FZ_TOK_AT,
 };
 
+/* clang-format on */
+
 static const char *const kind_names[] = {
 #define FZ__TOK_NAME(name, text) text,
     FZ_TOK_MAP(FZ__TOK_NAME)
@@ -103,11 +106,15 @@ static uint32_t line_text_end(const fz_lexer *lx, uint32_t from)
     return end;
 }
 
-fz_token fz_lexer_next(fz_lexer *lx)
+void fz_lexer_scan(fz_lexer *lx, fz_token *out)
 {
     const unsigned char *s = (const unsigned char *)lx->src;
     uint32_t n = lx->len, i = lx->pos;
-    fz_token t = {0, 0, FZ_TOK_EOF, 0};
+    /* The token is written field by field through a pointer: returning the
+     * 12-byte struct by value made gcc pack it on the stack and reload it
+     * wider than it was stored, a failed store-to-load forward on every
+     * call (once most of the lexer's time). */
+    uint32_t off, kind = FZ_TOK_EOF, flags = 0;
 
 again:
     /* Spaces before a token are the commonest byte class: skip them
@@ -115,11 +122,14 @@ again:
     while (s[i] == ' ' || s[i] == '\t')
         i++;
     if (i >= n) {
-        t.off = n;
         lx->pos = n;
-        return t;
+        out->off = n;
+        out->len = 0;
+        out->kind = FZ_TOK_EOF;
+        out->flags = 0;
+        return;
     }
-    t.off = i;
+    off = i;
     switch (char_class[s[i]]) {
     case CC_SPACE:
         i++;
@@ -127,14 +137,14 @@ again:
     case CC_CR:
         /* CR LF is one line end; a lone CR is a space. */
         if (i + 1 < n && s[i + 1] == '\n') {
-            t.kind = FZ_TOK_NEWLINE;
+            kind = FZ_TOK_NEWLINE;
             i += 2;
             break;
         }
         i++;
         goto again;
     case CC_NL:
-        t.kind = FZ_TOK_NEWLINE;
+        kind = FZ_TOK_NEWLINE;
         i++;
         break;
     case CC_IDENT:
@@ -142,13 +152,13 @@ again:
         i++;
         while (ident_cont[s[i]])
             i++;
-        t.kind = FZ_TOK_IDENT;
+        kind = FZ_TOK_IDENT;
         break;
     case CC_DIGIT:
         i++;
         while (char_class[s[i]] == CC_DIGIT)
             i++;
-        t.kind = FZ_TOK_NUMBER;
+        kind = FZ_TOK_NUMBER;
         break;
     case CC_QUOTE:
         /* A string ends at the next unescaped quote on the same line. */
@@ -157,18 +167,18 @@ again:
             while (!string_stop[s[i]])
                 i++;
             if (i >= n || s[i] == '\n') {
-                t.kind = FZ_TOK_BADSTRING;
-                if (i > t.off + 1 && s[i - 1] == '\r' && i < n)
+                kind = FZ_TOK_BADSTRING;
+                if (i > off + 1 && s[i - 1] == '\r' && i < n)
                     i--;
                 break;
             }
             if (s[i] == '"') {
                 i++;
-                t.kind = FZ_TOK_STRING;
+                kind = FZ_TOK_STRING;
                 break;
             }
             if (s[i] == '\\' && i + 1 < n && s[i + 1] != '\n') {
-                t.flags |= FZ_TOKF_ESCAPE;
+                flags |= FZ_TOKF_ESCAPE;
                 i += 2;
                 continue;
             }
@@ -176,63 +186,72 @@ again:
         }
         break;
     case CC_PUNCT:
-        t.kind = punct_kind[s[i]];
+        kind = punct_kind[s[i]];
         i++;
         break;
     case CC_MINUS:
         if (i + 1 < n && s[i + 1] == '>') {
             if (i + 2 < n && s[i + 2] == '>') {
-                t.kind = FZ_TOK_ASYNCARROW;
+                kind = FZ_TOK_ASYNCARROW;
                 i += 3;
             } else {
-                t.kind = FZ_TOK_ARROW;
+                kind = FZ_TOK_ARROW;
                 i += 2;
             }
         } else if (i + 2 < n && s[i + 1] == '-' && s[i + 2] == '>') {
-            t.kind = FZ_TOK_LONGARROW;
+            kind = FZ_TOK_LONGARROW;
             i += 3;
         } else {
-            t.kind = FZ_TOK_OTHER;
+            kind = FZ_TOK_OTHER;
             i++;
         }
         break;
     case CC_HASH:
-        t.kind = FZ_TOK_HASH;
+        kind = FZ_TOK_HASH;
         i = line_text_end(lx, i);
         break;
     case CC_SLASH:
         if (i + 1 < n && s[i + 1] == '/') {
-            t.kind = FZ_TOK_COMMENT;
+            kind = FZ_TOK_COMMENT;
             i = line_text_end(lx, i);
         } else {
-            t.kind = FZ_TOK_OTHER;
+            kind = FZ_TOK_OTHER;
             i++;
         }
         break;
     case CC_TICK:
         if (i + 2 < n && s[i + 1] == '`' && s[i + 2] == '`') {
-            t.kind = FZ_TOK_FENCE;
+            kind = FZ_TOK_FENCE;
             i += 3;
         } else {
-            t.kind = FZ_TOK_OTHER;
+            kind = FZ_TOK_OTHER;
             i++;
         }
         break;
     case CC_HIGH:
         /* One UTF-8 character (or one stray byte) as OTHER. */
-        t.kind = FZ_TOK_OTHER;
-        t.flags |= FZ_TOKF_UTF8;
+        kind = FZ_TOK_OTHER;
+        flags |= FZ_TOKF_UTF8;
         i++;
-        while (i < n && (s[i] & 0xc0) == 0x80 && i - t.off < 4)
+        while (i < n && (s[i] & 0xc0) == 0x80 && i - off < 4)
             i++;
         break;
     default:
-        t.kind = FZ_TOK_OTHER;
+        kind = FZ_TOK_OTHER;
         i++;
         break;
     }
-    t.len = i - t.off;
     lx->pos = i;
+    out->off = off;
+    out->len = i - off;
+    out->kind = (uint8_t)kind;
+    out->flags = (uint8_t)flags;
+}
+
+fz_token fz_lexer_next(fz_lexer *lx)
+{
+    fz_token t;
+    fz_lexer_scan(lx, &t);
     return t;
 }
 

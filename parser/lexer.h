@@ -11,38 +11,38 @@
 #include <stdint.h>
 
 /* ORDER TOK: kinds and the words messages use for them. */
-#define FZ_TOK_MAP(XX)                                                         \
-    XX(EOF, "end of file")                                                     \
-    XX(NEWLINE, "end of line")                                                 \
-    XX(IDENT, "identifier")                                                    \
-    XX(NUMBER, "number")                                                       \
-    XX(STRING, "string")                                                       \
-    XX(BADSTRING, "unterminated string")                                       \
-    XX(LBRACE, "'{'")                                                          \
-    XX(RBRACE, "'}'")                                                          \
-    XX(LBRACKET, "'['")                                                        \
-    XX(RBRACKET, "']'")                                                        \
-    XX(LPAREN, "'('")                                                          \
-    XX(RPAREN, "')'")                                                          \
-    XX(COLON, "':'")                                                           \
-    XX(EQUALS, "'='")                                                          \
-    XX(DOT, "'.'")                                                             \
-    XX(COMMA, "','")                                                           \
-    XX(PIPE, "'|'")                                                            \
-    XX(ARROW, "'->'")                                                          \
-    XX(LONGARROW, "'-->'")                                                     \
-    XX(ASYNCARROW, "'->>'")                                                    \
-    XX(HASH, "'#' text")                                                       \
-    XX(COMMENT, "'//' comment")                                                \
-    XX(FENCE, "'```'")                                                         \
-    XX(AT, "'@'")                                                              \
+#define FZ_TOK_MAP(XX)                                                                             \
+    XX(EOF, "end of file")                                                                         \
+    XX(NEWLINE, "end of line")                                                                     \
+    XX(IDENT, "identifier")                                                                        \
+    XX(NUMBER, "number")                                                                           \
+    XX(STRING, "string")                                                                           \
+    XX(BADSTRING, "unterminated string")                                                           \
+    XX(LBRACE, "'{'")                                                                              \
+    XX(RBRACE, "'}'")                                                                              \
+    XX(LBRACKET, "'['")                                                                            \
+    XX(RBRACKET, "']'")                                                                            \
+    XX(LPAREN, "'('")                                                                              \
+    XX(RPAREN, "')'")                                                                              \
+    XX(COLON, "':'")                                                                               \
+    XX(EQUALS, "'='")                                                                              \
+    XX(DOT, "'.'")                                                                                 \
+    XX(COMMA, "','")                                                                               \
+    XX(PIPE, "'|'")                                                                                \
+    XX(ARROW, "'->'")                                                                              \
+    XX(LONGARROW, "'-->'")                                                                         \
+    XX(ASYNCARROW, "'->>'")                                                                        \
+    XX(HASH, "'#' text")                                                                           \
+    XX(COMMENT, "'//' comment")                                                                    \
+    XX(FENCE, "'```'")                                                                             \
+    XX(AT, "'@'")                                                                                  \
     XX(OTHER, "character")
 
 typedef enum fz_tok_kind {
 #define FZ__TOK_ENUM(name, text) FZ_TOK_##name,
     FZ_TOK_MAP(FZ__TOK_ENUM)
 #undef FZ__TOK_ENUM
-    FZ_TOK_COUNT
+        FZ_TOK_COUNT
 } fz_tok_kind;
 
 enum {
@@ -73,6 +73,10 @@ void fz_lexer_init(fz_lexer *lx, const char *src, uint32_t len);
 
 /* Reads the next token. After EOF it keeps returning EOF. O(token length). */
 fz_token fz_lexer_next(fz_lexer *lx);
+
+/* Same as fz_lexer_next, writing the token to *out: the parser's hot path
+ * (no struct return to pack and unpack). */
+void fz_lexer_scan(fz_lexer *lx, fz_token *out);
 
 /* Skips to the start of the next line (past its newline) or to the end. */
 void fz_lexer_skip_line(fz_lexer *lx);

@@ -1,10 +1,1455 @@
 /* SPDX-License-Identifier: MIT */
-/* lint.c - placeholder: lint rules land with the foundation work. */
+/*
+ * lint.c - warnings about a parsed workflow (see lint.h, docs/lint.md).
+ * Runs inside `check` after a clean parse, on files up to 1M nodes: every
+ * rule is one or two linear passes over the flat node/edge arrays, every
+ * traversal is a breadth-first walk over an explicit queue (no recursion,
+ * so a million-node chain cannot overflow the stack), and scratch memory is
+ * a handful of whole-graph arrays allocated once, never per node.
+ */
 #include "parser/lint.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/status.h"
+
+#ifndef FZ_STATIC
+#ifdef FZ_TESTING
+#define FZ_STATIC
+#else
+#define FZ_STATIC static
+#endif
+#endif
+
+/* Per-node bits in lint_ctx.flag. */
+enum {
+    NF_REACH = 1u << 0,   /* reachable from a start node */
+    NF_CAN_END = 1u << 1, /* some end node is reachable from it */
+    NF_SUCCESS = 1u << 2, /* on a success path */
+    NF_FAILURE = 1u << 3, /* on a failure path */
+    NF_IN_LOOP = 1u << 4, /* listed in some loop fragment */
+    NF_COVER = 1u << 5,   /* already accounted for by a reported warning */
+    NF_START = 1u << 6,   /* a start node */
+    NF_MARK = 1u << 7,    /* short-lived mark, cleared by its user */
+};
+
+/* Per-edge classes in lint_ctx.ecls. */
+enum {
+    EC_WORD = 0x3,       /* fz_word_class of the label */
+    EC_FAILURE = 1u << 2, /* starts a failure path (no- or error-word) */
+    EC_SUCCESS = 1u << 3, /* starts a success path */
+};
+
+typedef struct lint_ctx {
+    const fz_graph *g;
+    fz_diags *d;
+    const fz_alloc *alloc;
+    uint32_t n, m;
+    const fz_node *nodes;
+    const fz_edge *edges;
+    uint8_t *flag;     /* n */
+    uint8_t *ecls;     /* m */
+    uint32_t *queue;   /* n: BFS queue, reused by every walk */
+    uint32_t *aux;     /* n: failure origin edge, then union-find parent */
+    /* Edge ends by CSR position, so walks read one small array in order
+     * instead of a 40-byte edge record at a random place per step:
+     * out_dst[p] = dst of edge out_edges[p], in_src[p] = src of in_edges[p]. */
+    uint32_t *out_dst, *in_src;
+    bool any_fail;        /* some edge starts a failure path */
+    uint64_t *loop_pairs; /* (node << 32 | loop), sorted: the loops listing a node */
+    uint32_t loop_total;
+    uint32_t max_per_code;    /* 0: no limit */
+    const char *codes[16];    /* W101..W108 in 0..7, W201..W208 in 8..15 */
+    uint32_t shown[16], total[16];
+} lint_ctx;
+
+/*==========================================================================
+ * Helpers
+ *========================================================================*/
+
+static const char *ntext(const lint_ctx *c, uint32_t node, int *len)
+{
+    const fz_node *nd = &c->nodes[node];
+    *len = (int)nd->id.len;
+    return fz_graph_text(c->g, nd->id);
+}
+
+#define NODE_ID(c, i) (int)(c)->nodes[(i)].id.len, fz_graph_text((c)->g, (c)->nodes[(i)].id)
+#define NODE_LABEL(c, i)                                                                       \
+    (int)(c)->nodes[(i)].label.len, fz_graph_text((c)->g, (c)->nodes[(i)].label)
+#define LANE_ID(c, l)                                                                          \
+    (int)fz_graph_lane((c)->g, (l))->id.len, fz_graph_text((c)->g, fz_graph_lane((c)->g, (l))->id)
+
+/* Bytes from offset to the end of its line, without trailing blanks/CR:
+ * the caret span of a whole statement. */
+static uint32_t line_span(const fz_graph *g, uint32_t offset)
+{
+    if (offset >= g->src_len)
+        return 1;
+    uint32_t e = offset;
+    while (e < g->src_len && g->src[e] != '\n')
+        e++;
+    while (e > offset && (g->src[e - 1] == '\r' || g->src[e - 1] == ' ' || g->src[e - 1] == '\t'))
+        e--;
+    return e > offset ? e - offset : 1;
+}
+
+static int warn(lint_ctx *c, const char *code, uint32_t offset, uint32_t len, const char *hint,
+                const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static unsigned code_slot(const char *code)
+{
+    return ((code[1] == '2') ? 8u : 0u) + (unsigned)((code[3] - '1') & 7);
+}
+
+/* True when code has used up its warnings (the rest are only counted). */
+static bool capped(lint_ctx *c, const char *code)
+{
+    unsigned k = code_slot(code);
+    return c->max_per_code && c->shown[k] >= c->max_per_code;
+}
+
+/* When code is capped, counts one more suppressed warning and returns true:
+ * callers skip the work of building the message. */
+static bool skip_capped(lint_ctx *c, const char *code)
+{
+    if (!capped(c, code))
+        return false;
+    c->total[code_slot(code)]++;
+    return true;
+}
+
+static int warn(lint_ctx *c, const char *code, uint32_t offset, uint32_t len, const char *hint,
+                const char *fmt, ...)
+{
+    unsigned k = code_slot(code);
+    c->codes[k] = code;
+    c->total[k]++;
+    if (c->max_per_code && c->shown[k] >= c->max_per_code)
+        return FZ_OK;
+    c->shown[k]++;
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    return fz_diags_add(c->d, FZ_SEV_WARNING, code, offset, len, hint, "%s", buf);
+}
+
+/* The word classes of SEMANTICS.md, in one table with lengths so that a
+ * lookup compares a length and a first letter before any bytes. */
+typedef struct class_word {
+    const char *word;
+    uint8_t len;
+    uint8_t cls;
+} class_word;
+
+#define CW(w, c) {w, sizeof(w) - 1, c}
+static const class_word class_words[] = {
+    CW("yes", FZ_WORD_YES),        CW("true", FZ_WORD_YES),       CW("ok", FZ_WORD_YES),
+    CW("pass", FZ_WORD_YES),       CW("passed", FZ_WORD_YES),     CW("success", FZ_WORD_YES),
+    CW("successful", FZ_WORD_YES), CW("healthy", FZ_WORD_YES),    CW("valid", FZ_WORD_YES),
+    CW("approved", FZ_WORD_YES),   CW("accept", FZ_WORD_YES),     CW("accepted", FZ_WORD_YES),
+    CW("no", FZ_WORD_NO),          CW("false", FZ_WORD_NO),       CW("fail", FZ_WORD_NO),
+    CW("failed", FZ_WORD_NO),      CW("failure", FZ_WORD_NO),     CW("unhealthy", FZ_WORD_NO),
+    CW("invalid", FZ_WORD_NO),     CW("rejected", FZ_WORD_NO),    CW("reject", FZ_WORD_NO),
+    CW("deny", FZ_WORD_NO),        CW("denied", FZ_WORD_NO),      CW("decline", FZ_WORD_NO),
+    CW("declined", FZ_WORD_NO),    CW("retry", FZ_WORD_NO),       CW("error", FZ_WORD_ERROR),
+    CW("errors", FZ_WORD_ERROR),   CW("timeout", FZ_WORD_ERROR),  CW("exception", FZ_WORD_ERROR),
+    CW("catch", FZ_WORD_ERROR),    CW("crash", FZ_WORD_ERROR),    CW("crashed", FZ_WORD_ERROR),
+};
+#undef CW
+
+static bool is_alnum(unsigned char ch)
+{
+    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+}
+
+fz_word_class fz_lint_word_class(const char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len && !is_alnum((unsigned char)s[i]))
+        i++;
+    char w[12];
+    size_t n = 0;
+    for (; i < len && is_alnum((unsigned char)s[i]); i++) {
+        if (n == sizeof(w))
+            return FZ_WORD_NONE; /* longer than every class word */
+        unsigned char ch = (unsigned char)s[i];
+        w[n++] = (char)(ch >= 'A' && ch <= 'Z' ? ch | 0x20 : ch);
+    }
+    if (n == 0)
+        return FZ_WORD_NONE;
+    for (size_t k = 0; k < sizeof(class_words) / sizeof(class_words[0]); k++) {
+        const class_word *cw = &class_words[k];
+        if (cw->len == n && cw->word[0] == w[0] && memcmp(cw->word, w, n) == 0)
+            return (fz_word_class)cw->cls;
+    }
+    return FZ_WORD_NONE;
+}
+
+static uint32_t in_degree(const fz_graph *g, uint32_t u)
+{
+    return g->in_index[u + 1] - g->in_index[u];
+}
+
+static uint32_t out_degree(const fz_graph *g, uint32_t u)
+{
+    return g->out_index[u + 1] - g->out_index[u];
+}
+
+uint32_t fz_lint_starts(const fz_graph *g, uint32_t *out, uint32_t cap)
+{
+    uint32_t n = fz_graph_node_count(g), count = 0;
+    for (int pass = 0; pass < 2 && count == 0; pass++)
+        for (uint32_t u = 0; u < n; u++)
+            if (in_degree(g, u) == 0 &&
+                (pass == 1 || fz_graph_node(g, u)->shape == FZ_SHAPE_CIRCLE)) {
+                if (count < cap)
+                    out[count] = u;
+                count++;
+            }
+    if (count == 0 && n > 0) {
+        uint32_t best = FZ_NONE;
+        for (uint32_t u = 0; u < n; u++) {
+            const fz_node *nd = fz_graph_node(g, u);
+            if ((nd->flags & FZ_NODE_DEFINED) &&
+                (best == FZ_NONE || nd->offset < fz_graph_node(g, best)->offset))
+                best = u;
+        }
+        if (best == FZ_NONE)
+            best = 0;
+        if (cap > 0)
+            out[0] = best;
+        count = 1;
+    }
+    return count;
+}
+
+static int pair_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The loops that list each node, as sorted (node, loop) pairs: memory in
+ * proportion to the loop listings, not to the nodes (loops are few). */
+static int build_loop_csr(lint_ctx *c)
+{
+    const fz_graph *g = c->g;
+    uint32_t loops = fz_graph_loop_count(g);
+    c->loop_total = 0;
+    if (loops == 0 || g->loop_nodes.len == 0)
+        return FZ_OK;
+    c->loop_pairs = fz_malloc(c->alloc, (size_t)g->loop_nodes.len * sizeof(uint64_t));
+    if (!c->loop_pairs)
+        return FZ_ENOMEM;
+    for (uint32_t li = 0; li < loops; li++) {
+        const fz_loop *lp = fz_graph_loop(g, li);
+        for (uint32_t k = 0; k < lp->node_count; k++) {
+            uint32_t u = fz_graph_loop_node(g, lp, k);
+            if (u < c->n && c->loop_total < g->loop_nodes.len) {
+                c->flag[u] |= NF_IN_LOOP;
+                c->loop_pairs[c->loop_total++] = ((uint64_t)u << 32) | li;
+            }
+        }
+    }
+    qsort(c->loop_pairs, c->loop_total, sizeof(uint64_t), pair_cmp);
+    return FZ_OK;
+}
+
+/* Index of u's first (node, loop) pair; pairs of u follow it. */
+static uint32_t loops_of(const lint_ctx *c, uint32_t u)
+{
+    uint32_t lo = 0, hi = c->loop_total;
+    uint64_t key = (uint64_t)u << 32;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (c->loop_pairs[mid] < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+#define FOR_LOOPS_OF(c, u, li)                                                                 \
+    for (uint32_t fz__k = loops_of((c), (u)), li;                                              \
+         fz__k < (c)->loop_total && ((c)->loop_pairs[fz__k] >> 32) == (u) &&                   \
+         ((li = (uint32_t)(c)->loop_pairs[fz__k]), 1);                                         \
+         fz__k++)
+
+static uint32_t loop_first(const lint_ctx *c, uint32_t li)
+{
+    const fz_loop *lp = fz_graph_loop(c->g, li);
+    return lp->node_count ? fz_graph_loop_node(c->g, lp, 0) : FZ_NONE;
+}
+
+/*==========================================================================
+ * FlowZap style rules (W1xx)
+ *========================================================================*/
+
+/* W101: ids n1..nN without gaps. One warning per file at most for gaps
+ * (a renumbering fixes them all), one per malformed id. O(n) with a bitmap. */
+static int rule_id_sequence(lint_ctx *c)
+{
+    uint32_t n = c->n;
+    uint8_t *seen = fz_calloc(c->alloc, (size_t)n / 8 + 1, 1);
+    if (!seen)
+        return FZ_ENOMEM;
+    int rc = FZ_OK;
+    uint32_t first_out = FZ_NONE;
+    for (uint32_t u = 0; u < n && rc == FZ_OK; u++) {
+        int len;
+        const char *id = ntext(c, u, &len);
+        uint64_t num = 0;
+        bool ok = len >= 2 && id[0] == 'n' && id[1] >= '1' && id[1] <= '9' && len <= 11;
+        for (int i = 1; ok && i < len; i++) {
+            if (id[i] < '0' || id[i] > '9')
+                ok = false;
+            else
+                num = num * 10 + (uint64_t)(id[i] - '0');
+        }
+        if (!ok) {
+            rc = warn(c, "W101", c->nodes[u].offset, (uint32_t)len,
+                      "FlowZap numbers nodes n1, n2, n3, ... across the whole file",
+                      "node id '%.*s' is not of the form n1, n2, n3, ...", len, id);
+            continue;
+        }
+        if (num > n) {
+            if (first_out == FZ_NONE || c->nodes[u].offset < c->nodes[first_out].offset)
+                first_out = u;
+            continue;
+        }
+        seen[num / 8] |= (uint8_t)(1u << (num % 8));
+    }
+    if (rc == FZ_OK && first_out != FZ_NONE) {
+        char missing[96] = "";
+        size_t used = 0;
+        uint32_t shown = 0, total = 0;
+        for (uint32_t k = 1; k <= n; k++) {
+            if (seen[k / 8] & (1u << (k % 8)))
+                continue;
+            total++;
+            if (shown < 4) {
+                int w = snprintf(missing + used, sizeof(missing) - used, "%sn%u",
+                                 shown ? ", " : "", k);
+                if (w > 0 && (size_t)w < sizeof(missing) - used)
+                    used += (size_t)w;
+                shown++;
+            }
+        }
+        rc = warn(c, "W101", c->nodes[first_out].offset, c->nodes[first_out].id.len,
+                  "renumber the nodes n1..nN in order; `flowzap fmt` keeps ids as written",
+                  "node ids leave gaps: %u node%s, but %s %s missing%s (first id past n%u: '%.*s')",
+                  n, n == 1 ? "" : "s", missing, total == 1 ? "is" : "are",
+                  total > shown ? ", ..." : "", n, NODE_ID(c, first_out));
+    }
+    fz_free(c->alloc, seen, (size_t)n / 8 + 1);
+    return rc;
+}
+
+/* W102: a node in no edge (a loop listing counts as a connection: W208
+ * judges loops). */
+static int rule_isolated(lint_ctx *c)
+{
+    for (uint32_t u = 0; u < c->n; u++) {
+        if (in_degree(c->g, u) || out_degree(c->g, u) || (c->flag[u] & NF_IN_LOOP))
+            continue;
+        if (c->n == 1)
+            continue; /* a one-node file is a diagram of one thing */
+        int rc = warn(c, "W102", c->nodes[u].offset, c->nodes[u].id.len,
+                      "connect it with an edge, or delete it",
+                      "node %.*s \"%.*s\" is in no edge", NODE_ID(c, u), NODE_LABEL(c, u));
+        if (rc)
+            return rc;
+    }
+    return FZ_OK;
+}
+
+/* W103 and W104: where edges and loops are written. */
+static int rule_placement(lint_ctx *c)
+{
+    const fz_graph *g = c->g;
+    int rc = FZ_OK;
+    for (uint32_t i = 0; i < c->m && rc == FZ_OK; i++) {
+        const fz_edge *e = &c->edges[i];
+        uint32_t sl = c->aux[e->src], dl = c->aux[e->dst];
+        bool outside = e->lane != sl;
+        if (outside) {
+            if (e->lane == FZ_NONE)
+                rc = warn(c, "W104", e->offset, line_span(g, e->offset),
+                          "FlowZap's guide writes each edge inside the lane of its source node",
+                          "edge from %.*s is written at top level, outside lane %.*s of its "
+                          "source",
+                          NODE_ID(c, e->src), LANE_ID(c, sl));
+            else
+                rc = warn(c, "W104", e->offset, line_span(g, e->offset),
+                          "FlowZap's guide writes each edge inside the lane of its source node",
+                          "edge from %.*s is written in lane %.*s, not in lane %.*s of its "
+                          "source",
+                          NODE_ID(c, e->src), LANE_ID(c, e->lane), LANE_ID(c, sl));
+        }
+        /* A bare source is another lane's only when the edge is outside its
+         * source's lane, which W104 reports; moving the edge fixes both. */
+        if (rc == FZ_OK && e->lane != FZ_NONE && !(e->flags & FZ_EDGE_DST_PREFIX) &&
+            dl != e->lane)
+            rc = warn(c, "W103", e->dst_offset, c->nodes[e->dst].id.len, NULL,
+                      "bare id %.*s names a node of lane %.*s from inside lane %.*s; write "
+                      "%.*s.%.*s",
+                      NODE_ID(c, e->dst), LANE_ID(c, dl), LANE_ID(c, e->lane), LANE_ID(c, dl),
+                      NODE_ID(c, e->dst));
+    }
+    for (uint32_t li = 0; li < fz_graph_loop_count(g) && rc == FZ_OK; li++) {
+        const fz_loop *lp = fz_graph_loop(g, li);
+        bool holds = false;
+        for (uint32_t k = 0; k < lp->node_count && !holds; k++) {
+            uint32_t u = fz_graph_loop_node(g, lp, k);
+            holds = u < c->n && lp->lane != FZ_NONE && c->nodes[u].lane == lp->lane;
+        }
+        if (holds || lp->node_count == 0)
+            continue;
+        uint32_t first = fz_graph_loop_node(g, lp, 0);
+        if (lp->lane == FZ_NONE)
+            rc = warn(c, "W104", lp->offset, line_span(g, lp->offset),
+                      "write the loop inside the lane of one of its nodes",
+                      "loop is written at top level, outside every lane of its nodes "
+                      "(first node %.*s is in lane %.*s)",
+                      NODE_ID(c, first), LANE_ID(c, c->nodes[first].lane));
+        else
+            rc = warn(c, "W104", lp->offset, line_span(g, lp->offset),
+                      "write the loop inside the lane of one of its nodes",
+                      "loop is written in lane %.*s, which holds none of its nodes "
+                      "(first node %.*s is in lane %.*s)",
+                      LANE_ID(c, lp->lane), NODE_ID(c, first), LANE_ID(c, c->nodes[first].lane));
+    }
+    return rc;
+}
+
+
+static bool known_key(const char *k, uint32_t len)
+{
+    switch (len) {
+    case 5:
+        return memcmp(k, "label", 5) == 0 || memcmp(k, "owner", 5) == 0;
+    case 6:
+        return memcmp(k, "system", 6) == 0;
+    case 11:
+        return memcmp(k, "description", 11) == 0;
+    default:
+        return false;
+    }
+}
+
+/* True when some byte of buf could start an emoji (>= 0xE2); eight bytes
+ * at a time, so a pure-ASCII file costs one quick pass. */
+static bool has_emoji_bytes(const char *buf, size_t len)
+{
+    const unsigned char *b = (const unsigned char *)buf;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, b + i, 8);
+        if (!(w & 0x8080808080808080ull))
+            continue;
+        for (size_t k = 0; k < 8; k++)
+            if (b[i + k] >= 0xE2)
+                return true;
+    }
+    for (; i < len; i++)
+        if (b[i] >= 0xE2)
+            return true;
+    return false;
+}
+
+static int emoji_warn(lint_ctx *c, fz_span s, uint32_t fallback, const char *what, int wl,
+                      const char *wt);
+
+/* W105: attribute keys, and W106 for node labels in the same pass over the
+ * attributes (when the file has any byte an emoji could start with). */
+static int rule_attr_keys(lint_ctx *c, bool emoji)
+{
+    const fz_graph *g = c->g;
+    for (uint32_t u = 0; u < c->n; u++) {
+        const fz_node *nd = &c->nodes[u];
+        for (uint32_t k = 0; k < nd->attr_count; k++) {
+            const fz_attr *a = fz_graph_attr(g, nd->attr_first + k);
+            const char *key = fz_graph_text(g, a->key);
+            if (known_key(key, a->key.len)) {
+                if (emoji && a->key.len == 5 && memcmp(key, "label", 5) == 0) {
+                    int rc = emoji_warn(c, a->value, a->offset, "node", NODE_ID(c, u));
+                    if (rc)
+                        return rc;
+                }
+                continue;
+            }
+            int rc = warn(c, "W105", a->offset, a->key.len,
+                          "FlowZap knows label, owner, description and system; other keys are "
+                          "dropped by its editor",
+                          "unknown attribute '%.*s' on node %.*s", (int)a->key.len,
+                          fz_graph_text(g, a->key), NODE_ID(c, u));
+            if (rc)
+                return rc;
+        }
+    }
+    return FZ_OK;
+}
+
+/* Decodes one UTF-8 sequence at s[i]; returns its length (1 for bad bytes). */
+static uint32_t utf8_next(const unsigned char *s, uint32_t len, uint32_t i, uint32_t *cp)
+{
+    unsigned char b = s[i];
+    uint32_t need = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+    if (need == 1 || i + need > len) {
+        *cp = b;
+        return 1;
+    }
+    uint32_t v = b & (need == 4 ? 0x07 : need == 3 ? 0x0F : 0x1F);
+    for (uint32_t k = 1; k < need; k++) {
+        if ((s[i + k] & 0xC0) != 0x80) {
+            *cp = b;
+            return 1;
+        }
+        v = (v << 6) | (s[i + k] & 0x3F);
+    }
+    *cp = v;
+    return need;
+}
+
+/* Emoji as Unicode presents them by default (Emoji_Presentation): the
+ * pictograph planes, the few symbols of U+2190..2BFF that default to emoji
+ * presentation, and the emoji variation selector U+FE0F that turns any
+ * symbol into one. Text symbols such as arrows (U+2192) and check marks
+ * (U+2713) stay allowed. */
+FZ_STATIC bool fz__lint_is_emoji(uint32_t cp);
+FZ_STATIC bool fz__lint_is_emoji(uint32_t cp)
+{
+    static const uint32_t ranges[][2] = {
+        {0x231A, 0x231B}, {0x23E9, 0x23EC}, {0x23F0, 0x23F0}, {0x23F3, 0x23F3},
+        {0x25FD, 0x25FE}, {0x2614, 0x2615}, {0x2648, 0x2653}, {0x267F, 0x267F},
+        {0x2693, 0x2693}, {0x26A1, 0x26A1}, {0x26AA, 0x26AB}, {0x26BD, 0x26BE},
+        {0x26C4, 0x26C5}, {0x26CE, 0x26CE}, {0x26D4, 0x26D4}, {0x26EA, 0x26EA},
+        {0x26F2, 0x26F3}, {0x26F5, 0x26F5}, {0x26FA, 0x26FA}, {0x26FD, 0x26FD},
+        {0x2705, 0x2705}, {0x270A, 0x270B}, {0x2728, 0x2728}, {0x274C, 0x274C},
+        {0x274E, 0x274E}, {0x2753, 0x2755}, {0x2757, 0x2757}, {0x2795, 0x2797},
+        {0x27B0, 0x27B0}, {0x27BF, 0x27BF}, {0x2B1B, 0x2B1C}, {0x2B50, 0x2B50},
+        {0x2B55, 0x2B55}, {0xFE0F, 0xFE0F}, {0x1F000, 0x1FAFF},
+    };
+    for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+        if (cp >= ranges[i][0] && cp <= ranges[i][1])
+            return true;
+    return false;
+}
+
+/* Finds the first emoji in a span; returns its offset in the text or -1. */
+static int64_t find_emoji(const fz_graph *g, fz_span s, uint32_t *elen)
+{
+    const unsigned char *t = (const unsigned char *)fz_graph_text(g, s);
+    for (uint32_t i = 0; i < s.len;) {
+        /* Skip ASCII eight bytes at a time: labels are mostly ASCII. */
+        if (i + 8 <= s.len) {
+            uint64_t w;
+            memcpy(&w, t + i, 8);
+            if (!(w & 0x8080808080808080ull)) {
+                i += 8;
+                continue;
+            }
+        }
+        if (t[i] < 0xE2) {
+            i++;
+            continue;
+        }
+        uint32_t cp;
+        uint32_t k = utf8_next(t, s.len, i, &cp);
+        if (fz__lint_is_emoji(cp)) {
+            *elen = k;
+            return i;
+        }
+        i += k;
+    }
+    return -1;
+}
+
+static int emoji_warn(lint_ctx *c, fz_span s, uint32_t fallback, const char *what, int wl,
+                      const char *wt)
+{
+    uint32_t elen = 0;
+    int64_t at = find_emoji(c->g, s, &elen);
+    if (at < 0)
+        return FZ_OK;
+    uint32_t off = (s.off & FZ_SPAN_POOL) ? fallback : s.off + (uint32_t)at;
+    return warn(c, "W106", off, (s.off & FZ_SPAN_POOL) ? 1 : elen,
+                "FlowZap's guide asks for plain-text labels; emoji render inconsistently",
+                "emoji in the label of %s %.*s", what, wl, wt);
+}
+
+/* W106: emoji in edge labels and lane labels (node labels: see W105). */
+static int rule_emoji(lint_ctx *c)
+{
+    const fz_graph *g = c->g;
+    int rc = FZ_OK;
+    for (uint32_t l = 0; l < fz_graph_lane_count(g) && rc == FZ_OK; l++) {
+        const fz_lane *ln = fz_graph_lane(g, l);
+        if (ln->has_label)
+            rc = emoji_warn(c, ln->label, ln->offset, "lane", LANE_ID(c, l));
+    }
+    for (uint32_t i = 0; i < c->m && rc == FZ_OK; i++) {
+        const fz_edge *e = &c->edges[i];
+        if (e->label.len) {
+            int len;
+            const char *id = ntext(c, e->src, &len);
+            rc = emoji_warn(c, e->label, e->offset, "the edge from", len, id);
+        }
+    }
+    return rc;
+}
+
+/* Lanes are < 2^31, so bit 63 of a pair key is free as a mark. */
+#define PAIR_REPORTED (1ull << 63)
+
+/* The slot holding key, or the empty slot where it would go. */
+static uint32_t pair_slot(const uint64_t *set, uint32_t cap, uint64_t key)
+{
+    uint32_t h = (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
+    while (set[h] && (set[h] & ~PAIR_REPORTED) != key)
+        h = (h + 1) & (cap - 1);
+    return h;
+}
+
+/* W107: a lane pair (A, B) with edges A -> B and none B -> A. One warning
+ * per pair, at its first edge. Pairs go into a bitmap of lanes x lanes
+ * (at most 2048 lanes: 512 KB), else into an open-addressing set sized for
+ * the cross-lane edges: O(edges) either way. Node lanes come from aux. */
+static int rule_request_response(lint_ctx *c)
+{
+    const uint32_t *lane = c->aux;
+    uint32_t L = fz_graph_lane_count(c->g), cross = 0;
+    for (uint32_t i = 0; i < c->m; i++)
+        if (lane[c->edges[i].src] != lane[c->edges[i].dst])
+            cross++;
+    if (cross == 0)
+        return FZ_OK;
+    bool bitmap = L <= 2048;
+    uint32_t cap = 16;
+    if (bitmap)
+        cap = (uint32_t)(((uint64_t)L * L + 63) / 64);
+    else
+        while (cap < cross * 2)
+            cap <<= 1;
+    /* Bitmap: 2 bits a pair would do; one word array of pairs and one of
+     * reported marks keeps it simple. */
+    uint64_t *set = fz_calloc(c->alloc, (size_t)cap * (bitmap ? 2 : 1), sizeof(uint64_t));
+    if (!set)
+        return FZ_ENOMEM;
+    uint64_t *reported = bitmap ? set + cap : NULL;
+    for (uint32_t i = 0; i < c->m; i++) {
+        uint32_t a = lane[c->edges[i].src], b = lane[c->edges[i].dst];
+        if (a == b)
+            continue;
+        if (bitmap) {
+            uint64_t bit = (uint64_t)a * L + b;
+            set[bit / 64] |= 1ull << (bit % 64);
+        } else {
+            uint64_t key = ((uint64_t)(a + 1) << 32) | (uint64_t)(b + 1);
+            set[pair_slot(set, cap, key)] = key;
+        }
+    }
+    int rc = FZ_OK;
+    for (uint32_t i = 0; i < c->m && rc == FZ_OK; i++) {
+        uint32_t a = lane[c->edges[i].src], b = lane[c->edges[i].dst];
+        if (a == b)
+            continue;
+        if (bitmap) {
+            uint64_t rev = (uint64_t)b * L + a, own = (uint64_t)a * L + b;
+            if ((set[rev / 64] >> (rev % 64)) & 1)
+                continue;
+            if ((reported[own / 64] >> (own % 64)) & 1)
+                continue;
+            reported[own / 64] |= 1ull << (own % 64);
+        } else {
+            uint64_t key = ((uint64_t)(a + 1) << 32) | (uint64_t)(b + 1);
+            uint64_t rev = ((uint64_t)(b + 1) << 32) | (uint64_t)(a + 1);
+            if (set[pair_slot(set, cap, rev)])
+                continue;
+            /* Report the pair once: mark its own slot so later edges skip. */
+            uint32_t hk = pair_slot(set, cap, key);
+            if (set[hk] & PAIR_REPORTED)
+                continue;
+            set[hk] |= PAIR_REPORTED;
+        }
+        const fz_edge *e = &c->edges[i];
+        rc = warn(c, "W107", e->offset, line_span(c->g, e->offset),
+                  "FlowZap's sequence view pairs each request with a response: add an edge "
+                  "back, or ignore this for a one-way hand-off",
+                  "request from lane %.*s to lane %.*s (%.*s -> %.*s) has no edge coming back "
+                  "from %.*s to %.*s",
+                  LANE_ID(c, a), LANE_ID(c, b), NODE_ID(c, e->src), NODE_ID(c, e->dst),
+                  LANE_ID(c, b), LANE_ID(c, a));
+    }
+    fz_free(c->alloc, set, (size_t)cap * (bitmap ? 2 : 1) * sizeof(uint64_t));
+    return rc;
+}
+
+/*==========================================================================
+ * Program rules (W2xx)
+ *========================================================================*/
+
+/* Forward walk from the nodes already in queue[0..tail), marking bit; also
+ * follows loop fragments (a node in a loop may send its token back to the
+ * loop's first node). Only nodes without `stop` bits are entered. Returns
+ * the queue tail. */
+static uint32_t walk_forward(lint_ctx *c, uint32_t head, uint32_t tail, uint8_t bit, uint8_t stop)
+{
+    const fz_graph *g = c->g;
+    while (head < tail) {
+        uint32_t u = c->queue[head++];
+        for (uint32_t p = g->out_index[u]; p < g->out_index[u + 1]; p++) {
+            uint32_t v = c->out_dst[p];
+            if (!(c->flag[v] & (bit | stop))) {
+                c->flag[v] |= bit;
+                c->queue[tail++] = v;
+            }
+        }
+        if (c->loop_pairs && (c->flag[u] & NF_IN_LOOP))
+            FOR_LOOPS_OF(c, u, li) {
+                uint32_t v = loop_first(c, li);
+                if (v != FZ_NONE && !(c->flag[v] & (bit | stop))) {
+                    c->flag[v] |= bit;
+                    c->queue[tail++] = v;
+                }
+            }
+    }
+    return tail;
+}
+
+/* The big walks (reachability, the success and failure regions, the walk
+ * back from the ends) visit most of a large graph. A queue in breadth-first
+ * order jumps all over memory; a sweep in index order reads the CSR arrays
+ * nearly in order, since node indices follow the file. The sweep expands
+ * every marked node once: nodes marked ahead of it are expanded when it
+ * gets there, nodes marked behind it go on a stack expanded at once. Each
+ * node is expanded exactly once: O(nodes + edges), no recursion.
+ * Forward modes follow out-edges (and loop jumps for reachability); the
+ * backward mode sweeps from the last node down over in-edges. */
+enum { SW_REACH, SW_SUCCESS, SW_FAILURE, SW_TO_END };
+
+static uint8_t sweep_bit(int mode)
+{
+    return mode == SW_REACH     ? NF_REACH
+           : mode == SW_SUCCESS ? NF_SUCCESS
+           : mode == SW_FAILURE ? NF_FAILURE
+                                : NF_CAN_END;
+}
+
+/* Marks v from u when the mode allows; returns 1 when v was newly marked. */
+static int sweep_mark(lint_ctx *c, int mode, uint32_t u, uint32_t v, uint32_t edge)
+{
+    uint8_t *f = c->flag;
+    switch (mode) {
+    case SW_REACH:
+        if (f[v] & NF_REACH)
+            return 0;
+        break;
+    case SW_SUCCESS:
+        if ((f[v] & NF_SUCCESS) || (c->ecls[edge] & EC_FAILURE))
+            return 0;
+        break;
+    case SW_FAILURE:
+        if ((f[v] & (NF_FAILURE | NF_SUCCESS)) || (c->ecls[edge] & EC_SUCCESS))
+            return 0;
+        c->aux[v] = c->aux[u];
+        break;
+    default:
+        if (f[v] & NF_CAN_END)
+            return 0;
+        break;
+    }
+    f[v] |= sweep_bit(mode);
+    return 1;
+}
+
+/* Expands u: marks its successors (predecessors for SW_TO_END); those the
+ * sweep has passed (at position pos) are pushed on the stack. */
+static void sweep_expand(lint_ctx *c, int mode, uint32_t u, uint32_t pos, uint32_t *top)
+{
+    const fz_graph *g = c->g;
+    int back = mode == SW_TO_END;
+    if (!back) {
+        for (uint32_t p = g->out_index[u]; p < g->out_index[u + 1]; p++) {
+            uint32_t v = c->out_dst[p];
+            if (sweep_mark(c, mode, u, v, g->out_edges[p]) && v <= pos)
+                c->queue[(*top)++] = v;
+        }
+    } else {
+        for (uint32_t p = g->in_index[u]; p < g->in_index[u + 1]; p++) {
+            uint32_t v = c->in_src[p];
+            if (sweep_mark(c, mode, u, v, 0) && v >= pos)
+                c->queue[(*top)++] = v;
+        }
+    }
+    if ((mode != SW_REACH && !back) || !c->loop_pairs || !(c->flag[u] & NF_IN_LOOP))
+        return;
+    /* Loop jumps: forward, any node of a loop may go back to its first
+     * node; backward, the first node lets every node of its loop end. */
+    FOR_LOOPS_OF(c, u, li) {
+        uint32_t first = loop_first(c, li);
+        if (first == FZ_NONE)
+            continue;
+        if (!back) {
+            if (sweep_mark(c, mode, u, first, 0) && first <= pos)
+                c->queue[(*top)++] = first;
+            continue;
+        }
+        if (first != u)
+            continue;
+        const fz_loop *lp = fz_graph_loop(g, li);
+        for (uint32_t j = 0; j < lp->node_count; j++) {
+            uint32_t v = fz_graph_loop_node(g, lp, j);
+            if (v < c->n && sweep_mark(c, mode, u, v, 0) && v >= pos)
+                c->queue[(*top)++] = v;
+        }
+    }
+}
+
+/* Runs the sweep from the nodes already marked with the mode's bit. */
+static void sweep(lint_ctx *c, int mode)
+{
+    uint8_t bit = sweep_bit(mode);
+    uint32_t top = 0;
+    for (uint32_t k = 0; k < c->n; k++) {
+        uint32_t u = mode == SW_TO_END ? c->n - 1 - k : k;
+        if (!(c->flag[u] & bit))
+            continue;
+        sweep_expand(c, mode, u, u, &top);
+        while (top)
+            sweep_expand(c, mode, c->queue[--top], u, &top);
+    }
+}
+
+/* W201, W202: start nodes and reachability. */
+static int rule_reach(lint_ctx *c)
+{
+    const fz_graph *g = c->g;
+    uint32_t tail = 0;
+    uint32_t starts = fz_lint_starts(g, c->queue, c->n);
+    for (uint32_t k = 0; k < starts && k < c->n; k++) {
+        c->flag[c->queue[k]] |= NF_REACH | NF_START;
+        tail++;
+    }
+    int rc = FZ_OK;
+    if (starts == 1 && c->n > 0 && in_degree(g, c->queue[0]) > 0) {
+        uint32_t s = c->queue[0];
+        rc = warn(c, "W201", c->nodes[s].offset, c->nodes[s].id.len,
+                  "add a circle with no incoming edge (label:\"Start\") and an edge from it, "
+                  "or pass --start to run/sim",
+                  "every node has an incoming edge, so no node is a start; runs begin at the "
+                  "first declared node, %.*s \"%.*s\"",
+                  NODE_ID(c, s), NODE_LABEL(c, s));
+        if (rc)
+            return rc;
+    }
+    (void)tail;
+    sweep(c, SW_REACH);
+
+    /* Report each unreachable region once: first at its entries (nodes with
+     * no incoming edge), then at the first node of any cycle left over.
+     * Nodes in no edge and no loop already got W102. */
+    for (int pass = 0; pass < 2 && rc == FZ_OK; pass++) {
+        for (uint32_t u = 0; u < c->n && rc == FZ_OK; u++) {
+            uint8_t f = c->flag[u];
+            if (f & (NF_REACH | NF_COVER))
+                continue;
+            if (!in_degree(g, u) && !out_degree(g, u) && !(f & NF_IN_LOOP))
+                continue;
+            if (pass == 0 && in_degree(g, u) > 0)
+                continue;
+            c->flag[u] |= NF_COVER;
+            c->queue[0] = u;
+            uint32_t t = walk_forward(c, 0, 1, NF_COVER, NF_REACH);
+            if (t > 1)
+                rc = warn(c, "W202", c->nodes[u].offset, c->nodes[u].id.len,
+                          "connect it from the flow (an edge from a reachable node), or delete "
+                          "it",
+                          "node %.*s \"%.*s\" cannot be reached from any start node (nor can "
+                          "%u node%s after it)",
+                          NODE_ID(c, u), NODE_LABEL(c, u), t - 1, t - 1 == 1 ? "" : "s");
+            else
+                rc = warn(c, "W202", c->nodes[u].offset, c->nodes[u].id.len,
+                          "connect it from the flow (an edge from a reachable node), or delete "
+                          "it",
+                          "node %.*s \"%.*s\" cannot be reached from any start node",
+                          NODE_ID(c, u), NODE_LABEL(c, u));
+        }
+    }
+    for (uint32_t u = 0; u < c->n; u++)
+        c->flag[u] &= (uint8_t)~NF_COVER;
+    return rc;
+}
+
+/* Reverse walk from every end node (no outgoing edge): NF_CAN_END, and
+ * A loop's first node that can end
+ * lets every node of the loop end too (the loop may send them back). */
+static void walk_to_ends(lint_ctx *c)
+{
+    const fz_graph *g = c->g;
+    for (uint32_t u = 0; u < c->n; u++)
+        if (out_degree(g, u) == 0)
+            c->flag[u] |= NF_CAN_END;
+    sweep(c, SW_TO_END);
+}
+
+/* W203: reachable nodes from which no end can be reached. Reported at the
+ * entries of each trapped region (a start, or a node with an edge from a
+ * node that can still end), with the region's size. */
+static int rule_traps(lint_ctx *c)
+{
+    const fz_graph *g = c->g;
+    bool any_end = false;
+    for (uint32_t u = 0; u < c->n && !any_end; u++)
+        any_end = out_degree(g, u) == 0;
+    int rc = FZ_OK;
+    for (uint32_t u = 0; u < c->n && rc == FZ_OK; u++) {
+        uint8_t f = c->flag[u];
+        if (!(f & NF_REACH) || (f & (NF_CAN_END | NF_COVER)))
+            continue;
+        bool entry = (f & NF_START) != 0;
+        uint32_t from = FZ_NONE;
+        for (uint32_t k = g->in_index[u]; k < g->in_index[u + 1] && !entry; k++) {
+            uint32_t p = c->in_src[k];
+            if ((c->flag[p] & NF_CAN_END) && (c->flag[p] & NF_REACH)) {
+                entry = true;
+                from = p;
+            }
+        }
+        /* Entered through a loop jump from a node that can still end. */
+        if (!entry && c->loop_pairs && (f & NF_IN_LOOP))
+            FOR_LOOPS_OF(c, u, li) {
+                const fz_loop *lp = fz_graph_loop(g, li);
+                if (loop_first(c, li) != u)
+                    continue;
+                for (uint32_t k = 0; k < lp->node_count && !entry; k++) {
+                    uint32_t p = fz_graph_loop_node(g, lp, k);
+                    if ((c->flag[p] & NF_CAN_END) && (c->flag[p] & NF_REACH)) {
+                        entry = true;
+                        from = p;
+                    }
+                }
+            }
+        if (!entry)
+            continue;
+        c->flag[u] |= NF_COVER;
+        c->queue[0] = u;
+        uint32_t t = walk_forward(c, 0, 1, NF_COVER, NF_CAN_END);
+        if (!any_end)
+            rc = warn(c, "W203", c->nodes[u].offset, c->nodes[u].id.len,
+                      "give the workflow an end: a node with no outgoing edge (a circle "
+                      "label:\"End\")",
+                      "no end can be reached from %.*s \"%.*s\": every node has an outgoing "
+                      "edge, so a run only stops at the step limit (%u node%s caught)",
+                      NODE_ID(c, u), NODE_LABEL(c, u), t, t == 1 ? "" : "s");
+        else if (from != FZ_NONE)
+            rc = warn(c, "W203", c->nodes[u].offset, c->nodes[u].id.len,
+                      "give the cycle a way out: an edge to a node that reaches an end, or a "
+                      "decision branch that leaves it",
+                      "node %.*s \"%.*s\" is a trap: no end can be reached from it, every path "
+                      "cycles (%u node%s caught; entered from %.*s)",
+                      NODE_ID(c, u), NODE_LABEL(c, u), t, t == 1 ? "" : "s",
+                      NODE_ID(c, from));
+        else
+            rc = warn(c, "W203", c->nodes[u].offset, c->nodes[u].id.len,
+                      "give the cycle a way out: an edge to a node that reaches an end, or a "
+                      "decision branch that leaves it",
+                      "start node %.*s \"%.*s\" is a trap: no end can be reached from it, "
+                      "every path cycles (%u node%s caught)",
+                      NODE_ID(c, u), NODE_LABEL(c, u), t, t == 1 ? "" : "s");
+    }
+    for (uint32_t u = 0; u < c->n; u++)
+        c->flag[u] &= (uint8_t)~NF_COVER;
+    return rc;
+}
+
+static fz_span trimmed(const fz_graph *g, fz_span s, const char **text)
+{
+    const char *t = fz_graph_text(g, s);
+    uint32_t a = 0, b = s.len;
+    while (a < b && (t[a] == ' ' || t[a] == '\t'))
+        a++;
+    while (b > a && (t[b - 1] == ' ' || t[b - 1] == '\t'))
+        b--;
+    *text = t + a;
+    fz_span r = {0, b - a};
+    return r;
+}
+
+static bool same_label(const fz_graph *g, fz_span x, fz_span y)
+{
+    const char *a, *b;
+    fz_span tx = trimmed(g, x, &a), ty = trimmed(g, y, &b);
+    if (tx.len != ty.len)
+        return false;
+    for (uint32_t i = 0; i < tx.len; i++) {
+        unsigned char p = (unsigned char)a[i], q = (unsigned char)b[i];
+        if (p >= 'A' && p <= 'Z')
+            p |= 0x20;
+        if (q >= 'A' && q <= 'Z')
+            q |= 0x20;
+        if (p != q)
+            return false;
+    }
+    return true;
+}
+
+/* Word classes of one node's outgoing edges (its branches), read while the
+ * node's labels are in cache: a no- or error-word makes a failure edge; a
+ * yes-word, or being another branch of a node with a failure edge, a
+ * success edge (see rule_failure_merge). */
+static void classify_branches(lint_ctx *c, const uint32_t *out, uint32_t cnt)
+{
+    const fz_graph *g = c->g;
+    bool has_fail = false;
+    for (uint32_t k = 0; k < cnt; k++) {
+        const fz_edge *e = &c->edges[out[k]];
+        uint8_t w = e->label.len ? (uint8_t)fz_lint_word_class(fz_graph_text(g, e->label),
+                                                               e->label.len)
+                                 : 0;
+        if (w == FZ_WORD_NO || w == FZ_WORD_ERROR) {
+            w |= EC_FAILURE;
+            has_fail = true;
+        } else if (w == FZ_WORD_YES) {
+            w |= EC_SUCCESS;
+        }
+        c->ecls[out[k]] = w;
+    }
+    if (has_fail) {
+        c->any_fail = true;
+        for (uint32_t k = 0; k < cnt; k++)
+            if (!(c->ecls[out[k]] & EC_FAILURE))
+                c->ecls[out[k]] |= EC_SUCCESS;
+    }
+}
+
+/* W204, W205, W206: the branches of each decision, in one pass over every
+ * node's outgoing edges that also classifies them for W207. Duplicate labels are
+ * found pairwise among the labelled branches (decisions have a handful;
+ * past 64 branches only the first 64 are compared, which bounds the cost
+ * at O(64 * edges)). */
+static int rule_decisions(lint_ctx *c)
+{
+    const fz_graph *g = c->g;
+    int rc = FZ_OK;
+    for (uint32_t u = 0; u < c->n && rc == FZ_OK; u++) {
+        uint32_t cnt;
+        const uint32_t *out = fz_graph_out(g, u, &cnt);
+        classify_branches(c, out, cnt);
+        if (c->nodes[u].shape != FZ_SHAPE_DIAMOND)
+            continue;
+        if (cnt < 2) {
+            rc = warn(c, "W204", c->nodes[u].offset, c->nodes[u].id.len,
+                      "a decision needs two or more outgoing edges, one per answer (e.g. "
+                      "[label=\"Yes\"] and [label=\"No\"]); use a rectangle for a plain step",
+                      "decision %.*s \"%.*s\" has %u outgoing edge%s", NODE_ID(c, u),
+                      NODE_LABEL(c, u), cnt, cnt == 1 ? "" : "s");
+            continue;
+        }
+        uint32_t unlabelled = 0, first_unl = FZ_NONE;
+        for (uint32_t k = 0; k < cnt && rc == FZ_OK; k++) {
+            const fz_edge *e = &c->edges[out[k]];
+            if (e->label.len)
+                continue;
+            if (++unlabelled == 1) {
+                first_unl = out[k];
+                continue;
+            }
+            rc = warn(c, "W205", e->offset, line_span(g, e->offset),
+                      "label every branch with the answer it stands for; keep at most one "
+                      "unlabelled branch as the default",
+                      "decision %.*s \"%.*s\" has more than one unlabelled branch (this one and "
+                      "the edge to %.*s): which is the default is ambiguous",
+                      NODE_ID(c, u), NODE_LABEL(c, u), NODE_ID(c, c->edges[first_unl].dst));
+        }
+        uint32_t lim = cnt < 64 ? cnt : 64;
+        for (uint32_t k = 1; k < lim && rc == FZ_OK; k++) {
+            const fz_edge *e = &c->edges[out[k]];
+            if (!e->label.len)
+                continue;
+            for (uint32_t j = 0; j < k; j++) {
+                const fz_edge *f = &c->edges[out[j]];
+                if (!f->label.len || !same_label(g, e->label, f->label))
+                    continue;
+                rc = warn(c, "W206", e->offset, line_span(g, e->offset),
+                          "give each branch a distinct label: an answer takes every branch with "
+                          "its label, so both run",
+                          "decision %.*s \"%.*s\" has two branches labelled \"%.*s\" (to %.*s "
+                          "and to %.*s)",
+                          NODE_ID(c, u), NODE_LABEL(c, u), (int)e->label.len,
+                          fz_graph_text(g, e->label), NODE_ID(c, f->dst), NODE_ID(c, e->dst));
+                break;
+            }
+        }
+    }
+    return rc;
+}
+
+/* An end node reachable from v, for messages: follows successors that can
+ * still end, first unvisited one each step, at most 64 steps (messages are
+ * capped, so this costs nothing on large files). FZ_NONE when not found. */
+static uint32_t end_from(lint_ctx *c, uint32_t v)
+{
+    const fz_graph *g = c->g;
+    uint32_t path[64], len = 0, found = FZ_NONE;
+    while (len < 64 && (c->flag[v] & NF_CAN_END)) {
+        c->flag[v] |= NF_MARK;
+        path[len++] = v;
+        if (out_degree(g, v) == 0) {
+            found = v;
+            break;
+        }
+        uint32_t next = FZ_NONE;
+        for (uint32_t p = g->out_index[v]; p < g->out_index[v + 1] && next == FZ_NONE; p++) {
+            uint32_t w = c->out_dst[p];
+            if ((c->flag[w] & NF_CAN_END) && !(c->flag[w] & NF_MARK))
+                next = w;
+        }
+        if (next == FZ_NONE)
+            break;
+        v = next;
+    }
+    for (uint32_t k = 0; k < len; k++)
+        c->flag[path[k]] &= (uint8_t)~NF_MARK;
+    return found;
+}
+
+/* Strongly connected components (Kosaraju, iterative): comp[u] names u's
+ * component. Pass 1 orders nodes by DFS finish time over out-edges; pass 2
+ * collects components over in-edges in reverse finish order. O(n + m).
+ * Only comp is allocated: pass 1 keeps its DFS stack at the bottom of the
+ * queue and the finish order at its top (a node is on one or the other,
+ * never both), its edge cursors in aux, and its visited marks in NF_MARK;
+ * pass 2 keeps its stack in aux. Clobbers queue and aux. */
+static int components(lint_ctx *c, uint32_t **comp_out)
+{
+    const fz_graph *g = c->g;
+    uint32_t n = c->n;
+    uint32_t *comp = fz_malloc(c->alloc, (size_t)n * sizeof(uint32_t));
+    if (!comp)
+        return FZ_ENOMEM;
+    uint32_t *stack = c->queue, *pos = c->aux, done = 0;
+    for (uint32_t s0 = 0; s0 < n; s0++) {
+        if (c->flag[s0] & NF_MARK)
+            continue;
+        uint32_t top = 0;
+        stack[top++] = s0;
+        c->flag[s0] |= NF_MARK;
+        pos[s0] = g->out_index[s0];
+        while (top) {
+            uint32_t u = stack[top - 1];
+            if (pos[u] < g->out_index[u + 1]) {
+                uint32_t v = c->out_dst[pos[u]++];
+                if (!(c->flag[v] & NF_MARK)) {
+                    c->flag[v] |= NF_MARK;
+                    pos[v] = g->out_index[v];
+                    stack[top++] = v;
+                }
+            } else {
+                c->queue[n - 1 - done++] = u; /* finish order, from the top down */
+                top--;
+            }
+        }
+    }
+    for (uint32_t u = 0; u < n; u++) {
+        comp[u] = FZ_NONE;
+        c->flag[u] &= (uint8_t)~NF_MARK;
+    }
+    /* Reverse finish order: the last finished sits at queue[n - done]. */
+    for (uint32_t k = n - done; k < n; k++) {
+        uint32_t r = c->queue[k];
+        if (comp[r] != FZ_NONE)
+            continue;
+        uint32_t top = 0;
+        c->aux[top++] = r;
+        comp[r] = r;
+        while (top) {
+            uint32_t u = c->aux[--top];
+            for (uint32_t j = g->in_index[u]; j < g->in_index[u + 1]; j++) {
+                uint32_t v = c->in_src[j];
+                if (comp[v] == FZ_NONE) {
+                    comp[v] = r;
+                    c->aux[top++] = v;
+                }
+            }
+        }
+    }
+    *comp_out = comp;
+    return FZ_OK;
+}
+
+/* W207: a failure path that merges into a success path.
+ * Failure edges carry a no- or error-word label. Success edges carry a
+ * yes-word label, or leave a node that has a failure edge without being one
+ * (the other branches of that decision or action). The success region is
+ * what success edges reach without crossing a failure edge; the failure
+ * region is what failure edges reach without crossing a success edge. An
+ * edge of the failure walk from a failure-only node into the success region
+ * (or a failure edge straight into it) is where the paths merge: from there
+ * a failed run ends like a successful one. A merge node that can reach the
+ * failing node again (same strongly connected component) is a retry, not a
+ * merge: the run faces the same question again. Two walks and one
+ * component pass: O(nodes + edges). */
+static int rule_failure_merge(lint_ctx *c)
+{
+    if (!c->any_fail)
+        return FZ_OK; /* edge classes come from rule_decisions */
+    const fz_graph *g = c->g;
+    /* Success region. */
+    for (uint32_t i = 0; i < c->m; i++)
+        if (c->ecls[i] & EC_SUCCESS)
+            c->flag[c->edges[i].dst] |= NF_SUCCESS;
+    sweep(c, SW_SUCCESS);
+
+    /* Components before the failure walk: they borrow aux and queue. */
+    uint32_t *comp = NULL;
+    int rc = components(c, &comp);
+    if (rc)
+        return rc;
+
+    /* Failure region, remembering the failure edge that first reached each
+     * node (aux) for the message; merge edges are reported after it. */
+    for (uint32_t u = 0; u < c->n; u++)
+        c->aux[u] = FZ_NONE;
+    for (uint32_t i = 0; i < c->m; i++) {
+        if (!(c->ecls[i] & EC_FAILURE))
+            continue;
+        uint32_t v = c->edges[i].dst;
+        if (c->flag[v] & (NF_SUCCESS | NF_FAILURE))
+            continue; /* into the success region: reported below */
+        c->flag[v] |= NF_FAILURE;
+        c->aux[v] = i;
+    }
+    sweep(c, SW_FAILURE);
+
+    /* Merge edges: from the failure region into the success region. */
+    for (uint32_t i = 0; i < c->m && rc == FZ_OK; i++) {
+        const fz_edge *e = &c->edges[i];
+        if (!(c->flag[e->dst] & NF_SUCCESS))
+            continue;
+        uint32_t origin;
+        if (c->ecls[i] & EC_FAILURE)
+            origin = i;
+        else if ((c->flag[e->src] & NF_FAILURE) && !(c->flag[e->src] & NF_SUCCESS) &&
+                 !(c->ecls[i] & EC_SUCCESS))
+            origin = c->aux[e->src];
+        else
+            continue;
+        if (origin == FZ_NONE)
+            continue;
+        if (comp[e->dst] == comp[c->edges[origin].src])
+            continue; /* a retry: the merge node leads back to the question */
+        if (skip_capped(c, "W207"))
+            continue;
+        const fz_edge *o = &c->edges[origin];
+        uint32_t v = e->dst, end = end_from(c, v);
+        char endtxt[200] = "";
+        if (end != FZ_NONE && end != v)
+            snprintf(endtxt, sizeof(endtxt), ", and ends at %.*s \"%.*s\" like a success does",
+                     NODE_ID(c, end), NODE_LABEL(c, end));
+        else if (end == v)
+            snprintf(endtxt, sizeof(endtxt), " (an end node)");
+        char hint[400];
+        if (e->label.len && !(c->ecls[i] & EC_FAILURE))
+            snprintf(hint, sizeof(hint),
+                     "to tell the outcomes apart, give the failure path its own end node (e.g. "
+                     "a circle label:\"Failed\"); if the shared end is meant, the outcome is "
+                     "still named by this edge's label \"%.*s\" (a run's outcome is its end "
+                     "node plus the last labelled edge it took)",
+                     (int)e->label.len, fz_graph_text(g, e->label));
+        else
+            snprintf(hint, sizeof(hint),
+                     "to tell the outcomes apart, give the failure path its own end node (e.g. "
+                     "a circle label:\"Failed\"), or label this edge with the outcome (a run's "
+                     "outcome is its end node plus the last labelled edge it took)");
+        if (origin == i)
+            rc = warn(c, "W207", e->offset, line_span(g, e->offset), hint,
+                      "failure path merges into the success path: %.*s \"%.*s\" answering "
+                      "\"%.*s\" goes straight to %.*s \"%.*s\", which the success path also "
+                      "reaches%s",
+                      NODE_ID(c, e->src), NODE_LABEL(c, e->src), (int)e->label.len,
+                      fz_graph_text(g, e->label), NODE_ID(c, v), NODE_LABEL(c, v), endtxt);
+        else
+            rc = warn(c, "W207", e->offset, line_span(g, e->offset), hint,
+                      "failure path merges into the success path: %.*s \"%.*s\" (reached when "
+                      "%.*s \"%.*s\" answers \"%.*s\") leads to %.*s \"%.*s\", which the "
+                      "success path also reaches%s",
+                      NODE_ID(c, e->src), NODE_LABEL(c, e->src), NODE_ID(c, o->src),
+                      NODE_LABEL(c, o->src), (int)o->label.len, fz_graph_text(g, o->label),
+                      NODE_ID(c, v), NODE_LABEL(c, v), endtxt);
+    }
+    fz_free(c->alloc, comp, (size_t)c->n * sizeof(uint32_t));
+    return rc;
+}
+
+static uint32_t uf_find(uint32_t *parent, uint32_t x)
+{
+    while (parent[x] != x) {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    return x;
+}
+
+/* W208: the nodes of a loop fragment must be connected (ignoring edge
+ * direction) by edges among themselves. Union-find per loop; a node's
+ * out-edges are scanned once per loop listing it. */
+static int rule_loops(lint_ctx *c)
+{
+    const fz_graph *g = c->g;
+    uint32_t loops = fz_graph_loop_count(g);
+    if (loops == 0)
+        return FZ_OK;
+    uint32_t *stamp = c->queue, *parent = c->aux;
+    for (uint32_t u = 0; u < c->n; u++)
+        stamp[u] = FZ_NONE;
+    int rc = FZ_OK;
+    for (uint32_t li = 0; li < loops && rc == FZ_OK; li++) {
+        const fz_loop *lp = fz_graph_loop(g, li);
+        if (lp->node_count < 2)
+            continue;
+        for (uint32_t k = 0; k < lp->node_count; k++) {
+            uint32_t u = fz_graph_loop_node(g, lp, k);
+            stamp[u] = li;
+            parent[u] = u;
+        }
+        for (uint32_t k = 0; k < lp->node_count; k++) {
+            uint32_t u = fz_graph_loop_node(g, lp, k);
+            for (uint32_t j = g->out_index[u]; j < g->out_index[u + 1]; j++) {
+                uint32_t v = c->out_dst[j];
+                if (stamp[v] != li)
+                    continue;
+                uint32_t a = uf_find(parent, u), b = uf_find(parent, v);
+                if (a != b)
+                    parent[a < b ? b : a] = a < b ? a : b;
+            }
+        }
+        uint32_t groups = 0;
+        char list[160] = "";
+        size_t used = 0;
+        uint32_t root0 = uf_find(parent, fz_graph_loop_node(g, lp, 0));
+        for (uint32_t k = 0; k < lp->node_count; k++) {
+            uint32_t u = fz_graph_loop_node(g, lp, k);
+            if (c->flag[u] & NF_MARK)
+                continue;
+            c->flag[u] |= NF_MARK;
+            if (uf_find(parent, u) == u)
+                groups++;
+            if (uf_find(parent, u) != root0 && used + 24 < sizeof(list)) {
+                int w = snprintf(list + used, sizeof(list) - used, "%s%.*s", used ? " " : "",
+                                 NODE_ID(c, u));
+                if (w > 0)
+                    used += (size_t)w;
+            }
+        }
+        for (uint32_t k = 0; k < lp->node_count; k++)
+            c->flag[fz_graph_loop_node(g, lp, k)] &= (uint8_t)~NF_MARK;
+        if (groups > 1) {
+            uint32_t first = fz_graph_loop_node(g, lp, 0);
+            rc = warn(c, "W208", lp->offset, line_span(g, lp->offset),
+                      "a loop retries a connected stretch of the flow: add the edges that join "
+                      "its nodes, or split it into one loop per stretch",
+                      "loop \"%.*s\" is not connected: its nodes form %u groups with no edge "
+                      "between them (%s not joined to %.*s)",
+                      (int)lp->cond.len, fz_graph_text(g, lp->cond), groups, list,
+                      NODE_ID(c, first));
+        }
+    }
+    return rc;
+}
+
+/*==========================================================================
+ * Entry point
+ *========================================================================*/
+
+/* One note per capped code: how many warnings were not listed. */
+static int cap_notes(lint_ctx *c)
+{
+    for (unsigned k = 0; k < 16; k++) {
+        if (c->total[k] <= c->shown[k])
+            continue;
+        uint32_t more = c->total[k] - c->shown[k];
+        int rc = fz_diags_add(c->d, FZ_SEV_NOTE, c->codes[k], c->g->src_len, 0,
+                              "fix the warnings shown and check again",
+                              "%u more %s warning%s not shown (%u in all; lint lists the first "
+                              "%u of each code)",
+                              more, c->codes[k], more == 1 ? "" : "s", c->total[k],
+                              c->max_per_code);
+        if (rc)
+            return rc;
+    }
+    return FZ_OK;
+}
 
 int fz_lint(const fz_graph *g, fz_diags *d)
 {
-    (void)g;
-    (void)d;
-    return 0;
+    return fz_lint_ex(g, d, FZ_LINT_MAX_PER_CODE);
+}
+
+int fz_lint_ex(const fz_graph *g, fz_diags *d, uint32_t max_per_code)
+{
+    if (!g || !g->finished)
+        return FZ_EINVAL;
+    lint_ctx c;
+    memset(&c, 0, sizeof(c));
+    c.max_per_code = max_per_code;
+    c.g = g;
+    c.d = d;
+    c.alloc = g->alloc;
+    c.n = fz_graph_node_count(g);
+    c.m = fz_graph_edge_count(g);
+    c.nodes = g->nodes.data;
+    c.edges = g->edges.data;
+    if (c.n == 0)
+        return FZ_OK;
+    int rc = FZ_ENOMEM;
+    size_t n1 = c.n, m1 = c.m ? c.m : 1;
+    c.flag = fz_calloc(c.alloc, n1, 1);
+    c.ecls = fz_calloc(c.alloc, m1, 1);
+    c.queue = fz_malloc(c.alloc, n1 * sizeof(uint32_t));
+    c.aux = fz_malloc(c.alloc, n1 * sizeof(uint32_t));
+    c.out_dst = fz_malloc(c.alloc, m1 * sizeof(uint32_t));
+    c.in_src = fz_malloc(c.alloc, m1 * sizeof(uint32_t));
+    if (!c.flag || !c.ecls || !c.queue || !c.aux || !c.out_dst || !c.in_src)
+        goto out;
+    for (uint32_t p = 0; p < c.m; p++) {
+        c.out_dst[p] = c.edges[g->out_edges[p]].dst;
+        c.in_src[p] = c.edges[g->in_edges[p]].src;
+    }
+    if ((rc = build_loop_csr(&c)))
+        goto out;
+    bool emoji = has_emoji_bytes(g->src, g->src_len) ||
+                 (g->pool.data && has_emoji_bytes(g->pool.data, g->pool.len));
+    /* aux holds each node's lane for the W1xx rules (compact, in order). */
+    for (uint32_t u = 0; u < c.n; u++)
+        c.aux[u] = c.nodes[u].lane;
+    if ((rc = rule_id_sequence(&c)) || (rc = rule_isolated(&c)) || (rc = rule_placement(&c)) ||
+        (rc = rule_attr_keys(&c, emoji)) || (emoji && (rc = rule_emoji(&c))) ||
+        (rc = rule_request_response(&c)))
+        goto out;
+    if ((rc = rule_reach(&c)))
+        goto out;
+    walk_to_ends(&c);
+    if ((rc = rule_traps(&c)) || (rc = rule_decisions(&c)) || (rc = rule_failure_merge(&c)) ||
+        (rc = rule_loops(&c)))
+        goto out;
+    rc = cap_notes(&c);
+out:
+    fz_free(c.alloc, c.flag, n1);
+    fz_free(c.alloc, c.ecls, m1);
+    fz_free(c.alloc, c.queue, n1 * sizeof(uint32_t));
+    fz_free(c.alloc, c.aux, n1 * sizeof(uint32_t));
+    fz_free(c.alloc, c.out_dst, m1 * sizeof(uint32_t));
+    fz_free(c.alloc, c.in_src, m1 * sizeof(uint32_t));
+    fz_free(c.alloc, c.loop_pairs, (size_t)g->loop_nodes.len * sizeof(uint64_t));
+    return rc;
 }

@@ -3,16 +3,47 @@
  * lint.h - warnings about a parsed workflow: FlowZap's own style rules and
  * rules about the workflow as a program (unreachable nodes, traps, decision
  * shape, failure paths merging into success paths, disconnected loops).
- * Codes and explanations live in codes_lint.def.
+ * Codes and explanations live in codes_lint.def; docs/lint.md has them all.
  */
 #ifndef FZ_PARSER_LINT_H
 #define FZ_PARSER_LINT_H
+
+#include <stddef.h>
 
 #include "core/diag.h"
 #include "parser/graph.h"
 
 /* Adds lint warnings for g (finished, without parse errors) to d.
+ * Every rule is O(nodes + edges) and iterative; scratch memory is a few
+ * arrays of nodes + edges entries, freed before return.
  * Returns 0 or FZ_ENOMEM. */
 int fz_lint(const fz_graph *g, fz_diags *d);
+
+/* Lists at most this many warnings of each code; the others are counted
+ * in one note per code (at the end of the file). A file with tens of
+ * thousands of one warning is fixed by fixing a pattern, and formatting
+ * every message would cost more than finding them. */
+#define FZ_LINT_MAX_PER_CODE 200
+
+/* fz_lint with a per-code limit; 0 lists every warning. */
+int fz_lint_ex(const fz_graph *g, fz_diags *d, uint32_t max_per_code);
+
+/* The word class of a label (SEMANTICS.md): its first word, split at
+ * anything not an ASCII letter or digit, compared case-insensitively. */
+typedef enum fz_word_class {
+    FZ_WORD_NONE = 0, /* no label, or a first word in no class */
+    FZ_WORD_YES,      /* yes, true, ok, pass, success, healthy, approved, ... */
+    FZ_WORD_NO,       /* no, false, fail, invalid, rejected, retry, ... */
+    FZ_WORD_ERROR,    /* error, timeout, exception, catch, crash, ... */
+} fz_word_class;
+
+/* Classifies label text s (len bytes, need not be NUL-terminated). */
+fz_word_class fz_lint_word_class(const char *s, size_t len);
+
+/* The start nodes SEMANTICS.md defines: circles with no incoming edge; if
+ * none, every node with no incoming edge; if none, the first declared node
+ * (lowest definition offset). Writes up to cap node indices into out and
+ * returns how many there are in all (may exceed cap). g must be finished. */
+uint32_t fz_lint_starts(const fz_graph *g, uint32_t *out, uint32_t cap);
 
 #endif

@@ -27,7 +27,7 @@
 #define MAX_ERRORS 200
 #define MAX_WARNINGS 200
 #define MAX_SRC_LEN 0x7fffffffu /* offsets must stay below FZ_SPAN_POOL */
-#define MAP_MIN (1 << 20)         /* files from this size on are mapped */
+#define MAP_MIN (1 << 20)       /* files from this size on are mapped */
 
 /* An edge end whose lane prefix names no lane seen yet. */
 typedef struct pending_prefix {
@@ -52,19 +52,21 @@ typedef struct parser {
     fz_graph *g;
     fz_diags *d;
     const char *src;
-    fz_token tok;                 /* current token */
-    fz_token la;                  /* lookahead, when has_la */
+    fz_token tok; /* current token */
+    fz_token la;  /* lookahead, when has_la */
     int has_la;
     lane_open lanes[MAX_LANE_DEPTH];
-    uint32_t depth;               /* lanes open, may exceed MAX_LANE_DEPTH */
-    uint32_t lane;                /* innermost open lane, or FZ_NONE */
-    id_slot *by_num;              /* by_num[k]: the node "nk" */
+    uint32_t depth;  /* lanes open, may exceed MAX_LANE_DEPTH */
+    uint32_t lane;   /* innermost open lane, or FZ_NONE */
+    int lane_fresh;  /* only comments since the innermost lane's '{' line */
+    id_slot *by_num; /* by_num[k]: the node "nk" */
     uint32_t by_num_cap;
     uint32_t by_num_limit;
-    fz_vec pending;               /* pending_prefix */
+    fz_vec pending; /* pending_prefix */
+    fz_vec prefixed; /* uint32_t: edges with a lane prefix, checked at the end */
     uint32_t warnings_dropped;
-    int rc;                       /* FZ_ENOMEM or FZ_ETOOBIG once hit; stops parsing */
-    int stop;                     /* too many errors */
+    int rc;   /* FZ_ENOMEM or FZ_ETOOBIG once hit; stops parsing */
+    int stop; /* too many errors */
 } parser;
 
 /*==========================================================================
@@ -78,13 +80,13 @@ static void next(parser *p)
         p->has_la = 0;
         return;
     }
-    p->tok = fz_lexer_next(&p->lx);
+    fz_lexer_scan(&p->lx, &p->tok);
 }
 
 static fz_token peek(parser *p)
 {
     if (!p->has_la) {
-        p->la = fz_lexer_next(&p->lx);
+        fz_lexer_scan(&p->lx, &p->la);
         p->has_la = 1;
     }
     return p->la;
@@ -94,6 +96,32 @@ static fz_token peek(parser *p)
 static char raw_after(const parser *p)
 {
     return p->has_la ? '\0' : p->src[p->lx.pos];
+}
+
+/* Fast path for the commonest attribute: the bytes :"text" straight after
+ * the key, without escapes. Fills *str with the STRING token (quotes
+ * included) and leaves the lexer after it; -1 (nothing consumed) for
+ * anything else, which the token path then reads and diagnoses. */
+static int fast_value(parser *p, fz_token *str)
+{
+    static const unsigned char stop[256] = {['"'] = 1, ['\\'] = 1, ['\n'] = 1, ['\0'] = 1};
+    if (p->has_la)
+        return -1;
+    uint32_t pos = p->lx.pos;
+    const unsigned char *s = (const unsigned char *)p->src;
+    if (s[pos] != ':' || s[pos + 1] != '"')
+        return -1;
+    uint32_t i = pos + 2;
+    while (!stop[s[i]])
+        i++;
+    if (s[i] != '"' || i >= p->lx.len)
+        return -1;
+    str->off = pos + 1;
+    str->len = i + 1 - (pos + 1);
+    str->kind = FZ_TOK_STRING;
+    str->flags = 0;
+    p->lx.pos = i + 1;
+    return 0;
 }
 
 /* Fast path for the hottest text: the bytes ".handle(dir)" straight after
@@ -211,8 +239,8 @@ static void report(parser *p, fz_severity sev, const char *code, uint32_t off, u
     }
 }
 
-#define error_at(p, code, t, hint, ...)                                                 \
-    report((p), FZ_SEV_ERROR, (code), (t).off, (t).len ? (t).len : 1, UINT32_MAX, (hint), \
+#define error_at(p, code, t, hint, ...)                                                            \
+    report((p), FZ_SEV_ERROR, (code), (t).off, (t).len ? (t).len : 1, UINT32_MAX, (hint),          \
            __VA_ARGS__)
 
 /* 1-based byte column of an offset on its line. */
@@ -261,7 +289,7 @@ typedef struct synonym {
 
 /* Common slips for shapes and directions, checked before edit distance. */
 static const synonym shape_synonyms[] = {
-    {"rect", "rectangle"},   {"box", "rectangle"},     {"square", "rectangle"},
+    {"rect", "rectangle"},    {"box", "rectangle"},    {"square", "rectangle"},
     {"process", "rectangle"}, {"action", "rectangle"}, {"step", "rectangle"},
     {"task", "taskbox"},      {"oval", "circle"},      {"ellipse", "circle"},
     {"round", "circle"},      {"start", "circle"},     {"end", "circle"},
@@ -270,9 +298,9 @@ static const synonym shape_synonyms[] = {
 };
 
 static const synonym dir_synonyms[] = {
-    {"up", "top"},       {"down", "bottom"}, {"north", "top"}, {"south", "bottom"},
-    {"east", "right"},   {"west", "left"},   {"l", "left"},    {"r", "right"},
-    {"t", "top"},        {"b", "bottom"},    {"above", "top"}, {"below", "bottom"},
+    {"up", "top"},     {"down", "bottom"}, {"north", "top"}, {"south", "bottom"},
+    {"east", "right"}, {"west", "left"},   {"l", "left"},    {"r", "right"},
+    {"t", "top"},      {"b", "bottom"},    {"above", "top"}, {"below", "bottom"},
 };
 
 /* The keyword among words (or synonyms) closest to s, or NULL. */
@@ -396,7 +424,8 @@ static int index_ids(parser *p)
         shift++;
     uint32_t nbuckets = (mask >> shift) + 1;
     uint32_t *bucket = fz_calloc(g->alloc, (size_t)nbuckets + 1, sizeof(uint32_t));
-    uint32_t *order = fz_malloc(g->alloc, (size_t)count * sizeof(uint32_t));
+    /* Slot words in home-slot order, written in one sequential pass. */
+    uint64_t *order = fz_malloc(g->alloc, (size_t)count * sizeof(uint64_t));
     if (!bucket || !order) {
         rc = FZ_ENOMEM;
         goto out;
@@ -406,20 +435,21 @@ static int index_ids(parser *p)
             bucket[((p->by_num[k].hash & mask) >> shift) + 1]++;
     for (uint32_t b = 0; b < nbuckets; b++)
         bucket[b + 1] += bucket[b];
-    for (uint32_t k = 0; k < p->by_num_cap; k++)
-        if (p->by_num[k].node)
-            order[bucket[(p->by_num[k].hash & mask) >> shift]++] = k;
+    for (uint32_t k = 0; k < p->by_num_cap; k++) {
+        const id_slot *is = &p->by_num[k];
+        if (is->node)
+            order[bucket[(is->hash & mask) >> shift]++] = ((uint64_t)is->hash << 32) | is->node;
+    }
     for (uint32_t i = 0; i < count; i++) {
-        uint32_t k = order[i], h = p->by_num[k].hash;
-        uint32_t j = h & mask;
+        uint32_t j = (uint32_t)(order[i] >> 32) & mask;
         while (m->slots[j])
             j = (j + 1) & mask;
-        m->slots[j] = ((uint64_t)h << 32) | (uint64_t)p->by_num[k].node;
+        m->slots[j] = order[i];
         m->count++;
     }
 out:
     fz_free(g->alloc, bucket, ((size_t)nbuckets + 1) * sizeof(uint32_t));
-    fz_free(g->alloc, order, (size_t)count * sizeof(uint32_t));
+    fz_free(g->alloc, order, (size_t)count * sizeof(uint64_t));
     return rc;
 }
 
@@ -450,7 +480,8 @@ static fz_span string_value(parser *p, fz_token t)
 /* Reports a string token that is not closed on its line. */
 static void unterminated_string(parser *p, fz_token t)
 {
-    error_at(p, "E009", t, "close the string with '\"' on the same line; write \\\" for a quote inside it",
+    error_at(p, "E009", t,
+             "close the string with '\"' on the same line; write \\\" for a quote inside it",
              "unterminated string: expected '\"' before the end of the line");
 }
 
@@ -473,6 +504,18 @@ static int expect_line_end(parser *p, const char *after)
  * Grammar rules
  *========================================================================*/
 
+/* The text of a HASH token after '#', without surrounding blanks. */
+static fz_span hash_text(const parser *p, fz_token t)
+{
+    uint32_t a = t.off + 1, e = t.off + t.len;
+    while (a < e && (p->src[a] == ' ' || p->src[a] == '\t'))
+        a++;
+    while (e > a && (p->src[e - 1] == ' ' || p->src[e - 1] == '\t'))
+        e--;
+    fz_span s = {a, e - a};
+    return s;
+}
+
 /* lane := IDENT '{' [ '#' label ] NEWLINE */
 static int parse_lane(parser *p)
 {
@@ -482,21 +525,16 @@ static int parse_lane(parser *p)
     fz_span label = span_of(id);
     int has_label = 0;
     if (p->tok.kind == FZ_TOK_HASH) {
-        uint32_t s = p->tok.off + 1, e = p->tok.off + p->tok.len;
-        while (s < e && (p->src[s] == ' ' || p->src[s] == '\t'))
-            s++;
-        while (e > s && (p->src[e - 1] == ' ' || p->src[e - 1] == '\t'))
-            e--;
-        if (e > s) {
-            label.off = s;
-            label.len = e - s;
+        fz_span text = hash_text(p, p->tok);
+        if (text.len) {
+            label = text;
             has_label = 1;
         }
         next(p);
     }
     if (p->depth > 0) {
-        const lane_open *outer = &p->lanes[p->depth < MAX_LANE_DEPTH ? p->depth - 1
-                                                                     : MAX_LANE_DEPTH - 1];
+        const lane_open *outer =
+            &p->lanes[p->depth < MAX_LANE_DEPTH ? p->depth - 1 : MAX_LANE_DEPTH - 1];
         const fz_lane *ol = fz_graph_lane(p->g, outer->lane);
         char hint[256];
         snprintf(hint, sizeof(hint),
@@ -524,6 +562,7 @@ static int parse_lane(parser *p)
     }
     p->depth++;
     p->lane = idx;
+    p->lane_fresh = 1;
     return expect_line_end(p, "'{'");
 }
 
@@ -541,10 +580,10 @@ static int parse_lane_end(parser *p)
             if (l->end == FZ_NONE)
                 l->end = brace.off;
         }
-        p->lane = p->depth == 0 ? FZ_NONE
-                                : p->lanes[p->depth <= MAX_LANE_DEPTH ? p->depth - 1
-                                                                      : MAX_LANE_DEPTH - 1]
-                                      .lane;
+        p->lane =
+            p->depth == 0
+                ? FZ_NONE
+                : p->lanes[p->depth <= MAX_LANE_DEPTH ? p->depth - 1 : MAX_LANE_DEPTH - 1].lane;
     }
     next(p);
     return expect_line_end(p, "'}'");
@@ -554,16 +593,29 @@ static int parse_lane_end(parser *p)
 static int parse_attr(parser *p, int record)
 {
     fz_token key = p->tok;
+    fz_token value;
+    if (fast_value(p, &value) == 0) {
+        if (record) {
+            uint32_t idx;
+            fz_span v = {value.off + 1, value.len - 2};
+            if (fz_graph_add_attr(p->g, span_of(key), v, key.off, 0, &idx)) {
+                p->rc = FZ_ENOMEM;
+                return -1;
+            }
+        }
+        next(p);
+        return 0;
+    }
     next(p);
     int slip = 0;
     if (p->tok.kind == FZ_TOK_EQUALS) {
         slip = 1;
         char hint[128];
-        snprintf(hint, sizeof(hint), "write %.*s:\"...\" (flowzap fmt rewrites it)",
-                 (int)key.len, p->src + key.off);
+        snprintf(hint, sizeof(hint), "write %.*s:\"...\" (flowzap fmt rewrites it)", (int)key.len,
+                 p->src + key.off);
         report(p, FZ_SEV_WARNING, "W001", p->tok.off, 1, UINT32_MAX, hint,
-               "node attribute written '%.*s=' instead of '%.*s:'", (int)key.len,
-               p->src + key.off, (int)key.len, p->src + key.off);
+               "node attribute written '%.*s=' instead of '%.*s:'", (int)key.len, p->src + key.off,
+               (int)key.len, p->src + key.off);
     } else if (p->tok.kind != FZ_TOK_COLON) {
         error_at(p, "E020", p->tok, "attributes are written key:\"value\", e.g. label:\"Approve\"",
                  "expected ':' after attribute key '%.*s', found %s", (int)key.len,
@@ -577,8 +629,8 @@ static int parse_attr(parser *p, int record)
     }
     if (p->tok.kind != FZ_TOK_STRING) {
         error_at(p, "E020", p->tok, "put the value in double quotes: label:\"Approve\"",
-                 "expected a quoted value after '%.*s%c', found %s", (int)key.len,
-                 p->src + key.off, slip ? '=' : ':', tok_desc(p, p->tok));
+                 "expected a quoted value after '%.*s%c', found %s", (int)key.len, p->src + key.off,
+                 slip ? '=' : ':', tok_desc(p, p->tok));
         return -1;
     }
     if (record) {
@@ -617,7 +669,10 @@ static void node_label(parser *p, fz_node *n)
 static int parse_node(parser *p)
 {
     fz_token id = p->tok;
-    next(p); /* ':' */
+    if (!p->has_la && p->src[p->lx.pos] == ':')
+        p->lx.pos++; /* the ':' right after the id: no token needed */
+    else
+        next(p); /* ':' */
     next(p);
     if (p->depth == 0)
         error_at(p, "E019", id, "put the node inside a lane: Lane { # Label ... }",
@@ -635,9 +690,9 @@ static int parse_node(parser *p)
     if (p->tok.kind == FZ_TOK_IDENT) {
         shape = fz_shape_parse(p->src + p->tok.off, p->tok.len);
         if (shape < 0) {
-            const char *near = nearest(p->src + p->tok.off, p->tok.len, shape_words, 4,
-                                       shape_synonyms,
-                                       sizeof(shape_synonyms) / sizeof(shape_synonyms[0]));
+            const char *near =
+                nearest(p->src + p->tok.off, p->tok.len, shape_words, 4, shape_synonyms,
+                        sizeof(shape_synonyms) / sizeof(shape_synonyms[0]));
             char hint[192];
             if (near)
                 snprintf(hint, sizeof(hint),
@@ -662,8 +717,8 @@ static int parse_node(parser *p)
     if (dup) {
         report(p, FZ_SEV_ERROR, "E006", id.off, id.len, n->offset,
                "node ids are global across lanes: give this node the next free nK",
-               "duplicate node id '%.*s' (first defined at line %u)", (int)id.len,
-               p->src + id.off, line_of(p, n->offset));
+               "duplicate node id '%.*s' (first defined at line %u)", (int)id.len, p->src + id.off,
+               line_of(p, n->offset));
     }
     uint32_t first = p->g->attrs.len, count = 0;
     if (!dup) {
@@ -711,14 +766,16 @@ typedef struct edge_end {
 static int parse_handle(parser *p, edge_end *e)
 {
     if (!tok_is(p, p->tok, "handle")) {
-        error_at(p, "E003", p->tok, "each edge end is written id.handle(dir), e.g. n1.handle(right)",
+        error_at(p, "E003", p->tok,
+                 "each edge end is written id.handle(dir), e.g. n1.handle(right)",
                  "expected 'handle' after '%.*s.', found %s", (int)e->id.len, p->src + e->id.off,
                  tok_desc(p, p->tok));
         return -1;
     }
     next(p);
     if (p->tok.kind != FZ_TOK_LPAREN) {
-        error_at(p, "E003", p->tok, "write .handle(left), .handle(right), .handle(top) or .handle(bottom)",
+        error_at(p, "E003", p->tok,
+                 "write .handle(left), .handle(right), .handle(top) or .handle(bottom)",
                  "expected '(' after 'handle', found %s", tok_desc(p, p->tok));
         return -1;
     }
@@ -734,8 +791,8 @@ static int parse_handle(parser *p, edge_end *e)
                                    sizeof(dir_synonyms) / sizeof(dir_synonyms[0]));
         char hint[160];
         if (near)
-            snprintf(hint, sizeof(hint), "did you mean '%s'? directions are left, right, top, bottom",
-                     near);
+            snprintf(hint, sizeof(hint),
+                     "did you mean '%s'? directions are left, right, top, bottom", near);
         else
             snprintf(hint, sizeof(hint), "directions are left, right, top, bottom");
         error_at(p, "E004", p->tok, hint, "bad handle direction '%.*s'", (int)p->tok.len,
@@ -776,8 +833,8 @@ static int parse_end(parser *p, edge_end *e, int is_dst)
             snprintf(hint, sizeof(hint),
                      "every edge end names a handle: %.*s.handle(right) -> nK.handle(left)", w,
                      p->src + e->id.off);
-        error_at(p, "E003", e->id, hint, "edge end '%.*s' without '.handle(dir)'",
-                 (int)e->id.len, p->src + e->id.off);
+        error_at(p, "E003", e->id, hint, "edge end '%.*s' without '.handle(dir)'", (int)e->id.len,
+                 p->src + e->id.off);
         return -1;
     }
     next(p);
@@ -863,9 +920,8 @@ static int parse_edge_label(parser *p, fz_span *label, int *slip)
     next(p);
     if (p->tok.kind != FZ_TOK_RBRACKET) {
         report(p, FZ_SEV_ERROR, "E021", p->tok.off, p->tok.len ? p->tok.len : 1, open.off,
-               "close the label with ']'",
-               "expected ']' to close '[' at column %u, found %s", col_of(p, open.off),
-               tok_desc(p, p->tok));
+               "close the label with ']'", "expected ']' to close '[' at column %u, found %s",
+               col_of(p, open.off), tok_desc(p, p->tok));
         return -1;
     }
     next(p);
@@ -926,6 +982,14 @@ static int parse_edge(parser *p)
     e->dst_dir = (uint8_t)b.dir;
     e->flags = (uint8_t)((labelled ? FZ_EDGE_LABELLED : 0) | (slip ? FZ_EDGE_LABEL_SLIP : 0));
     uint32_t ei = p->g->edges.len - 1;
+    if (a.lane.kind == FZ_TOK_IDENT || b.lane.kind == FZ_TOK_IDENT) {
+        uint32_t *slot = fz_vec_push(&p->prefixed);
+        if (!slot) {
+            p->rc = FZ_ENOMEM;
+            return -1;
+        }
+        *slot = ei;
+    }
     if (a.lane.kind == FZ_TOK_IDENT)
         edge_prefix(p, ei, &a, 0);
     if (b.lane.kind == FZ_TOK_IDENT)
@@ -989,7 +1053,8 @@ static int parse_loop(parser *p)
     fz_graph_loop(p->g, li)->node_count = count;
     if (!at_line_end(p)) {
         if (p->tok.kind == FZ_TOK_DOT)
-            error_at(p, "E022", p->tok, "list bare node ids after the condition: loop [retry] n4 n5",
+            error_at(p, "E022", p->tok,
+                     "list bare node ids after the condition: loop [retry] n4 n5",
                      "expected a node id in the loop, found '.'");
         else
             error_at(p, "E022", p->tok, "list node ids after the condition: loop [retry] n4 n5",
@@ -1007,10 +1072,10 @@ static int parse_loop(parser *p)
 }
 
 static const char *const mermaid_words[] = {
-    "graph",        "flowchart",   "sequenceDiagram", "classDiagram", "stateDiagram",
-    "erDiagram",    "gantt",       "journey",         "participant",  "actor",
-    "subgraph",     "autonumber",  "activate",        "deactivate",   "note",
-    "startuml",     "enduml",      "skinparam",       "title",        "end",
+    "graph",     "flowchart",  "sequenceDiagram", "classDiagram", "stateDiagram",
+    "erDiagram", "gantt",      "journey",         "participant",  "actor",
+    "subgraph",  "autonumber", "activate",        "deactivate",   "note",
+    "startuml",  "enduml",     "skinparam",       "title",        "end",
 };
 
 /* Finds a Mermaid/PlantUML arrow on the rest of the line (the current
@@ -1054,14 +1119,33 @@ static void mermaid_error(parser *p, fz_token at)
 static int parse_statement(parser *p)
 {
     fz_token t = p->tok;
+    int fresh = p->lane_fresh;
+    p->lane_fresh = 0;
     switch (t.kind) {
     case FZ_TOK_COMMENT:
+        p->lane_fresh = fresh;
         next(p);
         return 0;
     case FZ_TOK_RBRACE:
         return parse_lane_end(p);
     case FZ_TOK_HASH:
-        error_at(p, "E012", t, "FlowZap Code comments start with '//'; '#' only gives a lane its label after '{'",
+        if (fresh && p->lane != FZ_NONE && !fz_graph_lane(p->g, p->lane)->has_label) {
+            /* `Lane {` then `# Label` on the next line: FlowZap's MCP
+             * examples write it so. The label counts, with a warning. */
+            fz_lane *l = fz_graph_lane(p->g, p->lane);
+            fz_span text = hash_text(p, t);
+            if (text.len) {
+                l->label = text;
+                l->has_label = 1;
+            }
+            report(p, FZ_SEV_WARNING, "W004", t.off, t.len, l->offset,
+                   "write it on the lane's first line: Lane { # Label (flowzap fmt moves it)",
+                   "lane label on the line after '{'");
+            next(p);
+            return 0;
+        }
+        error_at(p, "E012", t,
+                 "FlowZap Code comments start with '//'; '#' only gives a lane its label after '{'",
                  "'#' comment on a line of its own");
         return -1;
     case FZ_TOK_FENCE:
@@ -1111,13 +1195,24 @@ static int parse_statement(parser *p)
             mermaid_error(p, arrow);
             return -1;
         }
+        if (la.kind == FZ_TOK_IDENT && fz_shape_parse(p->src + la.off, la.len) >= 0) {
+            char hint[160];
+            snprintf(hint, sizeof(hint), "nodes are written %.*s: %.*s label:\"...\"",
+                     (int)(t.len > 40 ? 40 : t.len), p->src + t.off, (int)la.len,
+                     p->src + la.off);
+            report(p, FZ_SEV_ERROR, "E001", t.off + t.len, 1, UINT32_MAX, hint,
+                   "expected ':' between node id '%.*s' and shape '%.*s'",
+                   (int)(t.len > 40 ? 40 : t.len), p->src + t.off, (int)la.len, p->src + la.off);
+            return -1;
+        }
         if (la.kind == FZ_TOK_EQUALS) {
             error_at(p, "E020", la, "nodes are written n1: rectangle label:\"...\"",
                      "expected ':' after node id '%.*s', found '='", (int)t.len, p->src + t.off);
             return -1;
         }
-        error_at(p, "E001", la, "a line is a lane 'Name { # Label', a node 'n1: shape ...', an edge "
-                                "'n1.handle(right) -> n2.handle(left)', a loop or '}'",
+        error_at(p, "E001", la,
+                 "a line is a lane 'Name { # Label', a node 'n1: shape ...', an edge "
+                 "'n1.handle(right) -> n2.handle(left)', a loop or '}'",
                  "expected ':', '.', or '{' after '%.*s', found %s", (int)(t.len > 40 ? 40 : t.len),
                  p->src + t.off, tok_desc(p, la));
         return -1;
@@ -1141,8 +1236,9 @@ static int parse_statement(parser *p)
             unterminated_string(p, t);
             return -1;
         }
-        error_at(p, "E001", t, "a line is a lane 'Name { # Label', a node 'n1: shape ...', an edge "
-                               "'n1.handle(right) -> n2.handle(left)', a loop or '}'",
+        error_at(p, "E001", t,
+                 "a line is a lane 'Name { # Label', a node 'n1: shape ...', an edge "
+                 "'n1.handle(right) -> n2.handle(left)', a loop or '}'",
                  "expected a lane, node, edge or loop, found %s", tok_desc(p, t));
         return -1;
     }
@@ -1179,16 +1275,15 @@ static void resolve(parser *p)
                      (int)n->id.len, fz_graph_text(g, n->id), (int)n->id.len,
                      fz_graph_text(g, n->id));
         } else {
-            snprintf(hint, sizeof(hint), "a lane prefix names a lane of this file: Lane.nK.handle(dir)");
+            snprintf(hint, sizeof(hint),
+                     "a lane prefix names a lane of this file: Lane.nK.handle(dir)");
         }
         report(p, FZ_SEV_ERROR, "E007", pp->lane_off, pp->lane_len, UINT32_MAX, hint,
                "no lane named '%.*s'", (int)pp->lane_len, p->src + pp->lane_off);
     }
     /* Prefix names a lane the node is not in. */
-    for (uint32_t i = 0; i < g->edges.len && !p->rc && !p->stop; i++) {
-        const fz_edge *e = fz_graph_edge(g, i);
-        if (!(e->flags & (FZ_EDGE_SRC_PREFIX | FZ_EDGE_DST_PREFIX)))
-            continue;
+    for (uint32_t i = 0; i < p->prefixed.len && !p->rc && !p->stop; i++) {
+        const fz_edge *e = fz_graph_edge(g, FZ_VEC_AT(&p->prefixed, uint32_t, i));
         for (int end = 0; end < 2; end++) {
             uint32_t lane = end ? e->dst_lane : e->src_lane;
             uint32_t node = end ? e->dst : e->src;
@@ -1198,9 +1293,9 @@ static void resolve(parser *p)
                 continue;
             const fz_lane *want = fz_graph_lane(g, lane), *real = fz_graph_lane(g, n->lane);
             char hint[256];
-            snprintf(hint, sizeof(hint), "write %.*s.%.*s, or the bare id %.*s",
-                     (int)real->id.len, fz_graph_text(g, real->id), (int)n->id.len,
-                     fz_graph_text(g, n->id), (int)n->id.len, fz_graph_text(g, n->id));
+            snprintf(hint, sizeof(hint), "write %.*s.%.*s, or the bare id %.*s", (int)real->id.len,
+                     fz_graph_text(g, real->id), (int)n->id.len, fz_graph_text(g, n->id),
+                     (int)n->id.len, fz_graph_text(g, n->id));
             uint32_t off = end ? e->dst_offset : e->offset;
             report(p, FZ_SEV_ERROR, "E008", off, n->id.len, n->offset, hint,
                    "node '%.*s' is in lane '%.*s' (line %u), not in lane '%.*s'", (int)n->id.len,
@@ -1256,13 +1351,12 @@ static void parse_file(parser *p)
         const fz_lane *l = fz_graph_lane(p->g, o->lane);
         report(p, FZ_SEV_ERROR, "E010", p->g->src_len, 0, o->offset,
                "add a line '}' after the lane's last statement",
-               "unterminated lane '%.*s': expected '}' (to close '{' at line %u)",
-               (int)l->id.len, fz_graph_text(p->g, l->id), line_of(p, o->offset));
+               "unterminated lane '%.*s': expected '}' (to close '{' at line %u)", (int)l->id.len,
+               fz_graph_text(p->g, l->id), line_of(p, o->offset));
     }
     if (p->g->lanes.len == 0 && !p->rc && p->d->errors == 0)
         report(p, FZ_SEV_ERROR, "E025", 0, 0, UINT32_MAX,
-               "a workflow has at least one lane: Lane { # Label ... }",
-               "no lanes in the file");
+               "a workflow has at least one lane: Lane { # Label ... }", "no lanes in the file");
     if (!p->rc)
         resolve(p);
     if (p->warnings_dropped && !p->rc) {
@@ -1281,15 +1375,21 @@ static int parse_graph(fz_graph *g, fz_diags *d)
     p.d = d;
     p.src = g->src;
     p.lane = FZ_NONE;
-    /* About one node per 50 bytes in real files: size the id cache for that. */
-    p.by_num_limit = g->src_len / 8 + 1024;
+    /* A node line takes 12 bytes at least and 40 or more in real files: K
+     * beyond len/32 takes the map path, so the cache stays under len/4. */
+    p.by_num_limit = g->src_len / 32 + 1024;
     fz_vec_init(&p.pending, sizeof(pending_prefix), g->alloc);
+    fz_vec_init(&p.prefixed, sizeof(uint32_t), g->alloc);
     fz_lexer_init(&p.lx, g->src, g->src_len);
+    /* Editors on Windows may start the file with a UTF-8 byte order mark. */
+    if (g->src_len >= 3 && memcmp(g->src, "\xef\xbb\xbf", 3) == 0)
+        p.lx.pos = 3;
     parse_file(&p);
     if (!p.rc)
         p.rc = index_ids(&p);
     fz_free(g->alloc, p.by_num, (size_t)p.by_num_cap * sizeof(id_slot));
     fz_vec_fini(&p.pending);
+    fz_vec_fini(&p.prefixed);
     if (p.rc)
         return p.rc;
     int rc = fz_graph_finish(g);
@@ -1318,8 +1418,8 @@ static int parse_owned(const char *name, char *buf, size_t len, size_t cap, cons
     return parse_graph(g, d);
 }
 
-int fz_parse_mem(const char *name, const char *text, size_t len, const fz_alloc *alloc,
-                 fz_diags *d, fz_graph **out)
+int fz_parse_mem(const char *name, const char *text, size_t len, const fz_alloc *alloc, fz_diags *d,
+                 fz_graph **out)
 {
     *out = NULL;
     if (len > MAX_SRC_LEN)

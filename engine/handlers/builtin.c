@@ -15,9 +15,9 @@
 
 /* A builtin's parameter: one text (maybe with ${VAR}) or a mapping. */
 typedef struct text_cfg {
-    char *text; /* NULL: none given */
-    uint64_t ns;  /* sleep: the parsed duration when text has no ${VAR} */
-    fz_kv *kvs;   /* set: the mapping */
+    char *text;  /* NULL: none given */
+    uint64_t ns; /* sleep: the parsed duration when text has no ${VAR} */
+    fz_kv *kvs;  /* set: the mapping */
     uint32_t nkv;
 } text_cfg;
 
@@ -155,8 +155,7 @@ const fz_handler_ops fz__handler_sleep = {
  * log TEXT
  *========================================================================*/
 
-static int log_validate(fz_bind_loader *ld, struct fy_node *rule, struct fy_node *value,
-                        void **cfg)
+static int log_validate(fz_bind_loader *ld, struct fy_node *rule, struct fy_node *value, void **cfg)
 {
     (void)rule;
     return validate_text_req(ld, value, "log", cfg);
@@ -187,8 +186,7 @@ const fz_handler_ops fz__handler_log = {
  * set {KEY: VALUE, ...}
  *========================================================================*/
 
-static int set_validate(fz_bind_loader *ld, struct fy_node *rule, struct fy_node *value,
-                        void **cfg)
+static int set_validate(fz_bind_loader *ld, struct fy_node *rule, struct fy_node *value, void **cfg)
 {
     (void)rule;
     text_cfg *c = NULL;

@@ -25,8 +25,8 @@
 typedef struct exec_cfg {
     char **argv; /* exec: the argv templates; shell: {script} */
     uint32_t argc;
-    char *cwd;   /* resolved against the bindings file's directory */
-    fz_kv *env;  /* additions (value templates) */
+    char *cwd;  /* resolved against the bindings file's directory */
+    fz_kv *env; /* additions (value templates) */
     uint32_t nenv;
     int shell;
 } exec_cfg;

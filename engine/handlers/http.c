@@ -130,12 +130,16 @@ static int http_validate(fz_bind_loader *ld, struct fy_node *rule, struct fy_nod
                     r = FZ_ENOMEM;
                 else
                     c->nok = n ? n : 1;
-                for (uint32_t i = 0; !r && i < n; i++)
+                void *sit = NULL;
+                for (uint32_t i = 0; !r && i < n; i++) {
+                    struct fy_node *item =
+                        fy_node_is_sequence(v) ? fy_node_sequence_iterate(v, &sit) : v;
                     if (parse_status(sv[i], &c->ok[i]))
-                        r = fz__bind_error(ld, v,
+                        r = fz__bind_error(ld, item ? item : v,
                                            "'http.status': '%s' is not a status (200, 2xx or "
                                            "200-299)",
                                            sv[i]);
+                }
                 if (!r && n == 0)
                     r = fz__bind_error(ld, v, "'http.status' must list at least one status");
             }
@@ -145,8 +149,8 @@ static int http_validate(fz_bind_loader *ld, struct fy_node *rule, struct fy_nod
             r = fz__yaml_string(ld, v, "http.body_match", &pat);
             if (!r) {
                 char err[300];
-                int m = fz_match_new(pat, NULL, NULL, NULL, a, &c->body_match, err, sizeof(err),
-                                     NULL);
+                int m =
+                    fz_match_new(pat, NULL, NULL, NULL, a, &c->body_match, err, sizeof(err), NULL);
                 if (m == FZ_ENOMEM)
                     r = m;
                 else if (m)

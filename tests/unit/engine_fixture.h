@@ -294,8 +294,8 @@ static inline int fx_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *
         char *eq = strchr(plus + 1, '=');
         assert_non_null(eq);
         *eq = '\0';
-        snprintf(fx->vkey, sizeof(fx->vkey), "%s", plus + 1);
-        snprintf(fx->vval, sizeof(fx->vval), "%s", eq + 1);
+        snprintf(fx->vkey, sizeof(fx->vkey), "%.60s", plus + 1);
+        snprintf(fx->vval, sizeof(fx->vval), "%.60s", eq + 1);
         fx->kv.key = fx->vkey;
         fx->kv.value = fx->vval;
         r->vars = &fx->kv;
@@ -304,11 +304,11 @@ static inline int fx_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *
     char *colon = strchr(item, ':');
     if (colon) {
         *colon = '\0';
-        snprintf(fx->reason, sizeof(fx->reason), "%s", colon + 1);
+        snprintf(fx->reason, sizeof(fx->reason), "%.120s", colon + 1);
         r->reason = fx->reason;
     }
     if (item[0] == '@') {
-        snprintf(fx->outcome, sizeof(fx->outcome), "%s", item + 1);
+        snprintf(fx->outcome, sizeof(fx->outcome), "%.120s", item + 1);
         r->outcome = fx->outcome;
         r->answer = FZ_ANSWER_OK;
     } else if (!strcmp(item, "no")) {

@@ -6,6 +6,8 @@
  */
 #include "tests/unit/engine_fixture.h"
 
+#include "parser/parser.h"
+
 /* One run of desc under script: outcome, path and state are kept. */
 typedef struct run {
     fz_graph *g;
@@ -469,8 +471,7 @@ static void test_engine_action_negative_answer_without_error_edge_fails(void **s
 {
     (void)state;
     run *r = run1(canary, "n3=no");
-    assert_failed(r, "failed at Push to registry: answered no, and no error edge or loop takes "
-                     "it");
+    assert_failed(r, "failed at Push to registry: answered no (no edge for it)");
     assert_int_equal(fz_engine_failed_node(r->e), fx_node(r->g, "n3"));
     run_free(r);
     r = run1(canary, "n3=error:registry unreachable");
@@ -716,13 +717,13 @@ static void test_engine_variables_from_handlers_are_kept_and_reset_by_start(void
  * Observer, abort, errors
  *========================================================================*/
 
-typedef struct log {
+typedef struct evlog {
     char text[4096];
     size_t len;
     const fz_graph *g;
-} log;
+} evlog;
 
-static void log_add(log *l, const char *s)
+static void log_add(evlog *l, const char *s)
 {
     size_t n = strlen(s);
     assert_true(l->len + n + 2 < sizeof(l->text));
@@ -783,7 +784,7 @@ static const fz_observer all_events = {ob_start,     ob_finish,  ob_edge, ob_loo
 static void test_engine_observer_sees_finish_before_routing_and_the_end(void **state)
 {
     (void)state;
-    log l = {{0}, 0, NULL};
+    evlog l = {{0}, 0, NULL};
     run *r = run_new(looped, 0);
     fz_observer o = all_events;
     o.ud = &l;
@@ -803,7 +804,7 @@ static void test_engine_observer_sees_finish_before_routing_and_the_end(void **s
 static void test_engine_interrupt_fails_the_run_and_cancels_started_tasks(void **state)
 {
     (void)state;
-    log l = {{0}, 0, NULL};
+    evlog l = {{0}, 0, NULL};
     run *r = run_new(canary, 0);
     fz_observer o = {0};
     o.on_run_end = ob_run_end;
@@ -968,6 +969,215 @@ static void test_engine_out_of_memory_fails_cleanly_at_every_allocation(void **s
     assert_true(clean);
 }
 
+/*==========================================================================
+ * Real files, through the parser
+ *========================================================================*/
+
+static run *run_parsed(fz_graph *g, const char *script)
+{
+    run *r = calloc(1, sizeof(*r));
+    assert_non_null(r);
+    r->g = g;
+    assert_int_equal(fz_plan_new(r->g, NULL, NULL, &r->p), 0);
+    assert_int_equal(fz_engine_new(r->p, NULL, &r->e), 0);
+    run_go(r, script);
+    assert_int_equal(r->rc, 0);
+    return r;
+}
+
+static fz_graph *parse_text(const char *text)
+{
+    fz_diags d;
+    fz_graph *g = NULL;
+    fz_diags_init(&d, NULL);
+    assert_int_equal(fz_parse_mem("inline.fz", text, strlen(text), NULL, &d, &g), 0);
+    assert_int_equal(d.errors, 0);
+    fz_diags_fini(&d);
+    return g;
+}
+
+static void test_engine_canary_file_ends_as_its_drawing_says(void **state)
+{
+    (void)state;
+    const char *path = fz_test_src("workflows/canary-deploy.fz");
+    const char *scripts[][2] = {
+        {"", "End via Success"},
+        {"n9=no", "End via Aborted"},
+        {"n12=no", "End via Aborted"},
+        {"n18=no", "End via Rolled back"},
+        {"n18=@Yes", "End via Success"},
+        {"n7=error:split refused", "failed at Configure traffic split: error: split refused"},
+    };
+    for (size_t i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++) {
+        fz_diags d;
+        fz_graph *g = NULL;
+        fz_diags_init(&d, NULL);
+        assert_int_equal(fz_parse_file(path, NULL, &d, &g), 0);
+        fz_diags_fini(&d);
+        run *r = run_parsed(g, scripts[i][0]);
+        assert_string_equal(fz_engine_outcome(r->e), scripts[i][1]);
+        uint32_t n = 0;
+        const uint32_t *st = fz_plan_starts(r->p, &n);
+        assert_int_equal(n, 1);
+        assert_int_equal(st[0], fx_node(g, "n1"));
+        run_free(r);
+    }
+}
+
+static void test_engine_outcome_shows_nul_bytes_of_a_label_as_question_marks(void **state)
+{
+    (void)state;
+    static const char text[] = "L { # L\n"
+                               "n1: circle label:\"Start\"\n"
+                               "n2: circle label:\"\0End\0\"\n"
+                               "n1.handle(right) -> n2.handle(left)\n"
+                               "}\n";
+    fz_diags d;
+    fz_graph *g = NULL;
+    fz_diags_init(&d, NULL);
+    int rc = fz_parse_mem("nul.fz", text, sizeof(text) - 1, NULL, &d, &g);
+    fz_diags_fini(&d);
+    if (rc != FZ_OK) {
+        /* The parser refuses NUL bytes: nothing for the engine to show. */
+        fz_graph_free(g);
+        return;
+    }
+    run *r = run_parsed(g, "");
+    assert_completed(r, "?End?");
+    run_free(r);
+}
+
+static void test_engine_parsed_loop_takes_its_bound_from_the_condition(void **state)
+{
+    (void)state;
+    const char *text = "CI { # CI\n"
+                       "n1: circle label:\"Start\"\n"
+                       "n2: rectangle label:\"Run tests\"\n"
+                       "n3: diamond label:\"Green?\"\n"
+                       "n4: circle label:\"End\"\n"
+                       "n1.handle(right) -> n2.handle(left)\n"
+                       "n2.handle(right) -> n3.handle(left)\n"
+                       "n3.handle(right) -> n4.handle(left) [label=\"Yes\"]\n"
+                       "loop [retry up to 3 times] n2 n3\n"
+                       "}\n";
+    run *r = run_parsed(parse_text(text), "n3=no,no,no,ok");
+    assert_completed(r, "End via Yes");
+    run_free(r);
+    r = run_parsed(parse_text(text), "n3=no");
+    assert_failed(r, "failed at Green?: loop [retry up to 3 times] exceeded its bound of 3");
+    assert_int_equal(fz_engine_steps(r->e), 1 + 2 * 4);
+    run_free(r);
+}
+
+/*==========================================================================
+ * Random graphs (seeded): invariants and determinism
+ *========================================================================*/
+
+static uint64_t xs_state;
+
+static uint32_t xs(uint32_t n)
+{
+    xs_state ^= xs_state << 13;
+    xs_state ^= xs_state >> 7;
+    xs_state ^= xs_state << 17;
+    return (uint32_t)(xs_state % n);
+}
+
+static const char *const rand_labels[] = {"",          "Yes",     "No",      "Error",
+                                          "Timeout",   "Retry",   "Deploy",  "Approved",
+                                          "Sent back", "Success", "Rejected"};
+
+/* Builds a random description into buf. */
+static void random_desc(char *buf, size_t cap)
+{
+    size_t len = 0;
+    uint32_t n = 2 + xs(10);
+    const char *shapes[] = {"circle", "rect", "diamond"};
+    for (uint32_t i = 0; i < n; i++)
+        len += (size_t)snprintf(buf + len, cap - len, "n%u %s Node %u\n", i, shapes[xs(3)], i);
+    uint32_t m = xs(2 * n + 1);
+    for (uint32_t i = 0; i < m; i++)
+        len += (size_t)snprintf(buf + len, cap - len, "n%u -> n%u %s\n", xs(n), xs(n),
+                                rand_labels[xs(sizeof(rand_labels) / sizeof(rand_labels[0]))]);
+    uint32_t loops = xs(3);
+    for (uint32_t l = 0; l < loops; l++) {
+        len += (size_t)snprintf(buf + len, cap - len, "loop %u max %u:", xs(4), l);
+        uint32_t k = 1 + xs(3);
+        for (uint32_t i = 0; i < k; i++)
+            len += (size_t)snprintf(buf + len, cap - len, " n%u", xs(n));
+        len += (size_t)snprintf(buf + len, cap - len, "\n");
+    }
+}
+
+/* Runs e to its end, completing a random in-flight task each time with a
+ * random result; writes what happened into out. */
+static void random_run(fz_engine *e, const fz_graph *g, uint64_t seed, char *out, size_t cap)
+{
+    xs_state = seed;
+    size_t len = 0;
+    uint32_t flight[512], nf = 0, expect_id = 0;
+    assert_int_equal(fz_engine_start(e), 0);
+    for (int guard = 0; guard < 100000; guard++) {
+        fz_task t;
+        while (fz_engine_next(e, &t)) {
+            assert_int_equal(t.id, expect_id);
+            expect_id++;
+            assert_true(t.node < fz_graph_node_count(g));
+            assert_true(t.attempt >= 1);
+            assert_true(nf < 512);
+            flight[nf++] = t.id;
+            if (len < cap - 64)
+                len += (size_t)snprintf(out + len, cap - len, "%u:%u:%u:%u ", t.id, t.node, t.token,
+                                        t.attempt);
+        }
+        assert_int_equal(fz_engine_in_flight(e), nf);
+        if (fz_engine_state(e) != FZ_RUN_RUNNING)
+            break;
+        assert_true(nf > 0);
+        uint32_t k = xs(nf);
+        uint32_t id = flight[k];
+        flight[k] = flight[--nf];
+        fz_result r = {.answer = (fz_answer)xs(4)};
+        if (xs(4) == 0) {
+            r.answer = FZ_ANSWER_OK;
+            r.outcome = rand_labels[xs(sizeof(rand_labels) / sizeof(rand_labels[0]))];
+        }
+        assert_int_equal(fz_engine_complete(e, id, &r, 0), 0);
+    }
+    assert_int_not_equal(fz_engine_state(e), FZ_RUN_RUNNING);
+    const char *o = fz_engine_outcome(e);
+    assert_true(strlen(o) > 0);
+    if (fz_engine_state(e) == FZ_RUN_FAILED)
+        assert_true(strncmp(o, "failed", 6) == 0);
+    assert_true(fz_engine_steps(e) <= 200);
+    snprintf(out + len, cap - len, "=> %s", o);
+}
+
+static void test_engine_random_graphs_end_within_the_limit_and_repeat_exactly(void **state)
+{
+    (void)state;
+    static char desc[4096], a[16384], b[16384];
+    for (uint64_t seed = 1; seed <= 400; seed++) {
+        xs_state = seed * 0x9E3779B97F4A7C15ull;
+        random_desc(desc, sizeof(desc));
+        run *r = run_new(desc, 200);
+        for (uint32_t i = 0; i < fz_graph_node_count(r->g); i++) {
+            fz_policy pol = {0, xs(3), xs(2) * 1000, 5000, (uint8_t)xs(2)};
+            fz_plan_set_policy(r->p, i, &pol);
+        }
+        fz_engine *e2 = NULL;
+        assert_int_equal(fz_engine_new(r->p, NULL, &e2), 0);
+        random_run(r->e, r->g, seed, a, sizeof(a));
+        random_run(e2, r->g, seed, b, sizeof(b));
+        assert_string_equal(a, b);
+        /* A reused engine repeats itself too. */
+        random_run(r->e, r->g, seed, b, sizeof(b));
+        assert_string_equal(a, b);
+        fz_engine_free(e2);
+        run_free(r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1009,6 +1219,10 @@ int main(void)
         cmocka_unit_test(test_engine_complete_refuses_unknown_and_finished_tasks),
         cmocka_unit_test(test_engine_same_results_give_same_tasks_across_reused_runs),
         cmocka_unit_test(test_engine_out_of_memory_fails_cleanly_at_every_allocation),
+        cmocka_unit_test(test_engine_canary_file_ends_as_its_drawing_says),
+        cmocka_unit_test(test_engine_outcome_shows_nul_bytes_of_a_label_as_question_marks),
+        cmocka_unit_test(test_engine_parsed_loop_takes_its_bound_from_the_condition),
+        cmocka_unit_test(test_engine_random_graphs_end_within_the_limit_and_repeat_exactly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -214,6 +214,18 @@ static void test_journal_rejects_an_unknown_state(void **state)
  * Signals
  *========================================================================*/
 
+static int list_signal(void *ud, const fz_journal_signal *sig)
+{
+    char *seen = ud;
+    char one[32];
+    if (sig->taken)
+        snprintf(one, sizeof one, "%s=%s@%u ", sig->node, sig->answer, sig->taken_task);
+    else
+        snprintf(one, sizeof one, "%s=%s@- ", sig->node, sig->answer);
+    strcat(seen, one);
+    return 0;
+}
+
 static void test_journal_signals_are_taken_oldest_first_once(void **state)
 {
     fixture *f = *state;
@@ -236,6 +248,11 @@ static void test_journal_signals_are_taken_oldest_first_once(void **state)
     assert_string_equal(a, "yes");
     assert_int_equal(fz_journal_signal_take(f->j, id, "n4", 11, &a), 0);
     assert_int_equal(fz_journal_signal_take(f->j, id + 1, "n5", 1, &a), 0);
+
+    /* The record keeps who took what. */
+    char seen[128] = "";
+    assert_int_equal(fz_journal_signal_list(f->j, id, list_signal, seen), 0);
+    assert_string_equal(seen, "n4=no@7 n4=yes@9 n5=yes@- ");
 }
 
 static void test_journal_signal_from_another_process_reaches_an_open_journal(void **state)
@@ -309,9 +326,9 @@ typedef struct tbackend {
     uint64_t now;
     int crash_after;
     int given;
-    uint32_t runs[64];     /* times each task id was started */
-    uint32_t attempt[64];  /* attempt it was last started with */
-    fz_journal *check;     /* when set: each start must already be committed */
+    uint32_t runs[64];    /* times each task id was started */
+    uint32_t attempt[64]; /* attempt it was last started with */
+    fz_journal *check;    /* when set: each start must already be committed */
     int64_t check_run;
     uint32_t checked;
 } tbackend;
@@ -549,8 +566,13 @@ static void test_journal_steps_are_committed_before_they_are_acted_on(void **sta
     fz_observer next = {.on_start = peek_start, .on_finish = peek_finish, .ud = &p};
     fz_journal_recorder *rec = NULL;
     assert_int_equal(fz_engine_start(c.e), 0);
+    assert_int_equal(fz_engine_set_var(c.e, "GREETING", "hi"), 0);
     assert_int_equal(fz_journal_recorder_new(f->j, id, c.g, c.e, &next, &rec), 0);
     fz_engine_set_observer(c.e, fz_journal_recorder_observer(rec));
+    /* The run's starting variables are recorded before anything runs. */
+    fz_journal_run run;
+    assert_int_equal(fz_journal_run_get(p.other, id, &run), 0);
+    assert_string_equal(run.vars, "{\"GREETING\":\"hi\"}");
     assert_int_equal(fz_engine_drive(c.e, &c.b), 0);
     assert_int_equal(p.starts_seen, (int)fz_engine_steps(c.e));
     assert_int_equal(p.finishes_seen, (int)fz_engine_steps(c.e));
@@ -626,6 +648,31 @@ static void test_journal_resume_after_a_crash_at_every_step_matches_an_unbroken_
     }
 }
 
+static void test_journal_resume_of_a_run_that_died_at_its_end_records_the_end(void **state)
+{
+    fixture *f = *state;
+    run_ctx c;
+    ctx_init(&c, flow, -1);
+    int64_t id = add_run(f->j, "/w/w.fz");
+    record_run(f, &c, id);
+    char outcome[256];
+    snprintf(outcome, sizeof outcome, "%s", fz_engine_outcome(c.e));
+    ctx_fini(&c);
+    /* As if the process died after its last step's finish was committed. */
+    assert_int_equal(fz_journal_run_set_state(f->j, id, FZ_JOURNAL_RUNNING, NULL, "{}"), 0);
+
+    ctx_init(&c, flow, -1);
+    assert_int_equal(resume_run(f, &c, id), 0);
+    for (int t = 0; t < 64; t++)
+        assert_int_equal(c.tb.runs[t], 0); /* nothing ran again */
+    fz_journal_run run;
+    assert_int_equal(fz_journal_run_get(f->j, id, &run), 0);
+    assert_string_equal(run.state, FZ_JOURNAL_COMPLETED);
+    assert_string_equal(run.outcome, outcome);
+    assert_non_null(strstr(run.vars, "VERSION"));
+    ctx_fini(&c);
+}
+
 static void test_journal_replay_into_another_workflow_is_refused(void **state)
 {
     fixture *f = *state;
@@ -695,8 +742,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_journal_run_list_is_newest_first_and_honours_limit,
                                         setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            test_journal_claim_refuses_finished_runs_and_counts_resumes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_claim_refuses_finished_runs_and_counts_resumes,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_rejects_an_unknown_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_signals_are_taken_oldest_first_once, setup,
                                         teardown),
@@ -709,10 +756,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_journal_resume_after_a_crash_at_every_step_matches_an_unbroken_run, setup,
             teardown),
-        cmocka_unit_test_setup_teardown(test_journal_replay_into_another_workflow_is_refused,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_journal_replay_survives_every_failed_allocation,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_journal_resume_of_a_run_that_died_at_its_end_records_the_end, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_replay_into_another_workflow_is_refused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_journal_replay_survives_every_failed_allocation, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,9 +24,8 @@ static void expect_kinds(const char *src, const fz_tok_kind *want)
 static void test_lexer_node_line_tokens(void **state)
 {
     (void)state;
-    static const fz_tok_kind want[] = {FZ_TOK_IDENT, FZ_TOK_COLON,  FZ_TOK_IDENT,
-                                       FZ_TOK_IDENT, FZ_TOK_COLON,  FZ_TOK_STRING,
-                                       FZ_TOK_NEWLINE, FZ_TOK_EOF};
+    static const fz_tok_kind want[] = {FZ_TOK_IDENT, FZ_TOK_COLON,  FZ_TOK_IDENT,   FZ_TOK_IDENT,
+                                       FZ_TOK_COLON, FZ_TOK_STRING, FZ_TOK_NEWLINE, FZ_TOK_EOF};
     expect_kinds("  n1: circle label:\"Start\"\n", want);
 }
 
@@ -34,11 +33,10 @@ static void test_lexer_edge_line_tokens(void **state)
 {
     (void)state;
     static const fz_tok_kind want[] = {
-        FZ_TOK_IDENT,  FZ_TOK_DOT,      FZ_TOK_IDENT,  FZ_TOK_LPAREN, FZ_TOK_IDENT,
-        FZ_TOK_RPAREN, FZ_TOK_ARROW,    FZ_TOK_IDENT,  FZ_TOK_DOT,    FZ_TOK_IDENT,
-        FZ_TOK_DOT,    FZ_TOK_IDENT,    FZ_TOK_LPAREN, FZ_TOK_IDENT,  FZ_TOK_RPAREN,
-        FZ_TOK_LBRACKET, FZ_TOK_IDENT,  FZ_TOK_EQUALS, FZ_TOK_STRING, FZ_TOK_RBRACKET,
-        FZ_TOK_EOF};
+        FZ_TOK_IDENT,  FZ_TOK_DOT,      FZ_TOK_IDENT,  FZ_TOK_LPAREN,   FZ_TOK_IDENT, FZ_TOK_RPAREN,
+        FZ_TOK_ARROW,  FZ_TOK_IDENT,    FZ_TOK_DOT,    FZ_TOK_IDENT,    FZ_TOK_DOT,   FZ_TOK_IDENT,
+        FZ_TOK_LPAREN, FZ_TOK_IDENT,    FZ_TOK_RPAREN, FZ_TOK_LBRACKET, FZ_TOK_IDENT, FZ_TOK_EQUALS,
+        FZ_TOK_STRING, FZ_TOK_RBRACKET, FZ_TOK_EOF};
     expect_kinds("n3.handle(bottom) -> Ops.n6.handle(top) [label=\"a -> b\"]", want);
 }
 
@@ -136,9 +134,8 @@ static void test_lexer_mermaid_arrows_and_fences(void **state)
 static void test_lexer_comments_run_to_line_end(void **state)
 {
     (void)state;
-    static const fz_tok_kind want[] = {FZ_TOK_COMMENT, FZ_TOK_NEWLINE, FZ_TOK_HASH,
-                                       FZ_TOK_NEWLINE, FZ_TOK_OTHER,   FZ_TOK_IDENT,
-                                       FZ_TOK_EOF};
+    static const fz_tok_kind want[] = {FZ_TOK_COMMENT, FZ_TOK_NEWLINE, FZ_TOK_HASH, FZ_TOK_NEWLINE,
+                                       FZ_TOK_OTHER,   FZ_TOK_IDENT,   FZ_TOK_EOF};
     expect_kinds("// a -> b \"x\n# heading\n/x", want);
 }
 
@@ -198,6 +195,28 @@ static void test_lexer_until_reads_raw_text_on_the_line(void **state)
     assert_int_equal(fz_lexer_next(&lx).kind, FZ_TOK_EOF);
 }
 
+static void test_lexer_scan_and_next_agree(void **state)
+{
+    (void)state;
+    const char *src = "A { # x\r\n  n1: taskbox owner:\"a\\\"b\" \xe2\x86\x92\n"
+                      "n1.handle(right) --> ->> -> [label:\"y\"] // z\n```\n\"open";
+    fz_lexer a, b;
+    fz_lexer_init(&a, src, (uint32_t)strlen(src));
+    fz_lexer_init(&b, src, (uint32_t)strlen(src));
+    for (int i = 0; i < 100; i++) {
+        fz_token t = fz_lexer_next(&a), u;
+        fz_lexer_scan(&b, &u);
+        assert_int_equal(t.kind, u.kind);
+        assert_int_equal(t.off, u.off);
+        assert_int_equal(t.len, u.len);
+        assert_int_equal(t.flags, u.flags);
+        assert_int_equal(a.pos, b.pos);
+        if (t.kind == FZ_TOK_EOF)
+            return;
+    }
+    fail_msg("no EOF after 100 tokens");
+}
+
 static void test_lexer_kind_names_cover_every_kind(void **state)
 {
     (void)state;
@@ -223,6 +242,7 @@ int main(void)
         cmocka_unit_test(test_lexer_utf8_character_is_one_token),
         cmocka_unit_test(test_lexer_nul_byte_inside_text_is_not_the_end),
         cmocka_unit_test(test_lexer_until_reads_raw_text_on_the_line),
+        cmocka_unit_test(test_lexer_scan_and_next_agree),
         cmocka_unit_test(test_lexer_kind_names_cover_every_kind),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

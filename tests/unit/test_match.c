@@ -38,8 +38,11 @@ static fz_graph *make_graph(const fz_alloc *a)
     fz_graph *g = NULL;
     assert_int_equal(fz_graph_new(a, &g), 0);
     uint32_t li;
-    assert_int_equal(fz_graph_add_lane(g, pool(g, "Deployment"), pool(g, "Deployment Pipeline"), 1, 0, &li), 0);
-    assert_int_equal(fz_graph_add_lane(g, pool(g, "CanaryController"), pool(g, "Canary Controller"), 1, 0, &li), 0);
+    assert_int_equal(
+        fz_graph_add_lane(g, pool(g, "Deployment"), pool(g, "Deployment Pipeline"), 1, 0, &li), 0);
+    assert_int_equal(
+        fz_graph_add_lane(g, pool(g, "CanaryController"), pool(g, "Canary Controller"), 1, 0, &li),
+        0);
     for (size_t i = 0; i < sizeof(canary) / sizeof(canary[0]); i++) {
         uint32_t ni;
         assert_int_equal(fz_graph_node_ref(g, pool(g, canary[i].id), 0, &ni), 0);
@@ -66,8 +69,8 @@ static void test_match_numbered_and_named_captures_become_variables(void **state
     fz_graph *g = make_graph(NULL);
     fz_match *m = NULL;
     char err[256];
-    assert_int_equal(fz_match_new("^Increase to (?<percent>\\d+)(%)$", NULL, NULL, NULL, NULL,
-                                  &m, err, sizeof(err), NULL),
+    assert_int_equal(fz_match_new("^Increase to (?<percent>\\d+)(%)$", NULL, NULL, NULL, NULL, &m,
+                                  err, sizeof(err), NULL),
                      0);
     fz_caps c;
     fz_caps_init(&c, NULL);
@@ -108,13 +111,20 @@ static void test_match_lane_accepts_id_or_display_label(void **state)
     const char *lanes[] = {"CanaryController", "Canary Controller"};
     for (int i = 0; i < 2; i++) {
         fz_match *m = NULL;
-        assert_int_equal(fz_match_new("^Increase", lanes[i], NULL, NULL, NULL, &m, NULL, 0, NULL), 0);
+        assert_int_equal(fz_match_new("^Increase", lanes[i], NULL, NULL, NULL, &m, NULL, 0, NULL),
+                         0);
         assert_int_equal(fz_match_node(m, g, node(g, "n10"), NULL), 1);
         fz_match_free(m);
     }
     fz_match *m = NULL;
     assert_int_equal(fz_match_new(NULL, "Deployment", NULL, NULL, NULL, &m, NULL, 0, NULL), 0);
     assert_int_equal(fz_match_node(m, g, node(g, "n3"), NULL), 1);
+    fz_caps c;
+    fz_caps_init(&c, NULL);
+    assert_int_equal(fz_match_node(m, g, node(g, "n3"), &c), 1);
+    assert_int_equal(fz_caps_count(&c), 1);
+    assert_string_equal(fz_caps_get(&c, "0"), "Push to registry");
+    fz_caps_fini(&c);
     assert_int_equal(fz_match_node(m, g, node(g, "n10"), NULL), 0);
     fz_match_free(m);
     fz_graph_free(g);

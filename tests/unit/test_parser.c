@@ -218,17 +218,16 @@ static void test_parser_keeps_repeated_edges_between_two_nodes(void **state)
 
 static void test_parser_labels_hold_any_text(void **state)
 {
-    fixture *f = parse_ok(state,
-                          "A {\n"
-                          "n1: diamond label:\"Amount > $50K? (net) & 10% -> #1 // x\"\n"
-                          "n2: rectangle label:\"No \xe2\x86\x92 Manual review\"\n"
-                          "n1.handle(right) -> n2.handle(left) [label=\"< $50K\"]\n"
-                          "n1.handle(bottom) -> n2.handle(top) [label=\"a -> b: c = d\"]\n"
-                          "}\n");
+    fixture *f = parse_ok(state, "A {\n"
+                                 "n1: diamond label:\"Amount > $50K? (net) & 10% -> #1 // x\"\n"
+                                 "n2: rectangle label:\"No \xe2\x86\x92 Manual review\"\n"
+                                 "n1.handle(right) -> n2.handle(left) [label=\"< $50K\"]\n"
+                                 "n1.handle(bottom) -> n2.handle(top) [label=\"a -> b: c = d\"]\n"
+                                 "}\n");
     assert_true(span_is(f, fz_graph_node(f->g, node(f, "n1"))->label,
                         "Amount > $50K? (net) & 10% -> #1 // x"));
-    assert_true(span_is(f, fz_graph_node(f->g, node(f, "n2"))->label,
-                        "No \xe2\x86\x92 Manual review"));
+    assert_true(
+        span_is(f, fz_graph_node(f->g, node(f, "n2"))->label, "No \xe2\x86\x92 Manual review"));
     assert_true(span_is(f, fz_graph_edge(f->g, 0)->label, "< $50K"));
     assert_true(span_is(f, fz_graph_edge(f->g, 1)->label, "a -> b: c = d"));
 }
@@ -257,6 +256,23 @@ static void test_parser_accepts_crlf_blank_lines_comments_and_no_indent(void **s
     assert_int_equal(fz_graph_node_count(f->g), 2);
     assert_true(span_is(f, fz_graph_lane(f->g, 0)->label, "Worker 1 / EU (primary)"));
     assert_true(span_is(f, fz_graph_node(f->g, node(f, "n2"))->label, "End"));
+}
+
+static void test_parser_skips_a_utf8_byte_order_mark(void **state)
+{
+    fixture *f = parse_ok(state, "\xef\xbb\xbf"
+                                 "A {\nn1: circle\n}\n");
+    assert_true(span_is(f, fz_graph_lane(f->g, 0)->id, "A"));
+}
+
+static void test_parser_takes_a_lane_label_from_the_next_line(void **state)
+{
+    fixture *f = parse_ok(state, "sales {\n  // note\n\n  # Sales Team  \n  n1: circle\n}\n");
+    const fz_lane *l = fz_graph_lane(f->g, 0);
+    assert_true(l->has_label);
+    assert_true(span_is(f, l->label, "Sales Team"));
+    assert_int_equal(f->d.warnings, 1);
+    assert_string_equal(fz_diags_at(&f->d, 0)->code, "W004");
 }
 
 static void test_parser_lane_without_label_uses_its_id(void **state)
@@ -351,6 +367,7 @@ static const error_case error_cases[] = {
     {"E001", 2, 1, "A {\n) x\n}\n", NULL},
     {"E001", 3, 37, "A {\nn1: circle\nn1.handle(right) -> n1.handle(left) extra\n}\n", NULL},
     {"E001", 1, 5, "A { n1: circle\n}\n", NULL},
+    {"E001", 2, 3, "A {\nn3 diamond \"Is valid?\"\n}\n", "n3: diamond"},
     {"E002", 2, 5, "A {\nn1: rect label:\"x\"\n}\n", "rectangle"},
     {"E002", 2, 5, "A {\nn1: rhombus\n}\n", "diamond"},
     {"E002", 2, 5, "A {\nn1: circel\n}\n", "circle"},
@@ -368,13 +385,14 @@ static const error_case error_cases[] = {
     {"E005", 3, 21, "A {\nn1: circle\nn1.handle(right) -> A.handle(left)\n}\n", "lane"},
     {"E006", 3, 1, "A {\nn1: circle\nn1: rectangle\n}\n", "line 2"},
     {"E007", 3, 21, "A {\nn1: circle\nn1.handle(right) -> Nope.n1.handle(left)\n}\n", NULL},
-    {"E007", 5, 1, "A {\nn1: circle\n}\nB {\nC.n1.handle(right) -> n1.handle(left)\n}\n", "lane 'A'"},
+    {"E007", 5, 1, "A {\nn1: circle\n}\nB {\nC.n1.handle(right) -> n1.handle(left)\n}\n",
+     "lane 'A'"},
     {"E008", 5, 23, "A {\nn1: circle\n}\nB {\nn1.handle(right) -> B.n1.handle(left)\n}\n", "A.n1"},
     {"E009", 2, 18, "A {\nn1: circle label:\"Start\n}\n", NULL},
     {"E009", 3, 44, "A {\nn1: circle\nn1.handle(right) -> n1.handle(left) [label=\"x]\n}\n", NULL},
     {"E010", 4, 1, "A {\nn1: circle\n\n", "'}'"},
     {"E011", 3, 1, "A {\nn1: circle\nB {\nn2: circle\n}\n}\n", "'A'"},
-    {"E012", 2, 1, "A {\n# just a note\nn1: circle\n}\n", "//"},
+    {"E012", 2, 1, "A { # A\n# just a note\nn1: circle\n}\n", "//"},
     {"E012", 2, 12, "A {\nn1: circle # note\n}\n", "//"},
     {"E013", 1, 1, "graph TD\n", NULL},
     {"E013", 1, 1, "sequenceDiagram\n", NULL},
@@ -386,8 +404,10 @@ static const error_case error_cases[] = {
     {"E013", 3, 18, "A {\nn1: circle\nn1.handle(right) --> n1.handle(left)\n}\n", "->"},
     {"E014", 1, 1, "```flowzap\nA {\nn1: circle\n}\n```\n", "```"},
     {"E015", 2, 1, "A {\nstart: circle label:\"Go\"\n}\n", "label:\"start\""},
-    {"E016", 4, 37, "A {\nn1: circle\nn2: circle\n"
-                    "n1.handle(right) -> n2.handle(left) -> n1.handle(left)\n}\n", "one edge"},
+    {"E016", 4, 37,
+     "A {\nn1: circle\nn2: circle\n"
+     "n1.handle(right) -> n2.handle(left) -> n1.handle(left)\n}\n",
+     "one edge"},
     {"E017", 3, 1, "A {\n}\n}\n", NULL},
     {"E018", 3, 1, "A {\n}\nA {\n}\n", "line 1"},
     {"E019", 1, 1, "n1: circle\nA {\n}\n", NULL},
@@ -395,8 +415,10 @@ static const error_case error_cases[] = {
     {"E020", 2, 18, "A {\nn1: circle label:Start\n}\n", "quotes"},
     {"E020", 2, 12, "A {\nn1: circle \"Start\"\n}\n", NULL},
     {"E020", 2, 4, "A {\nn1 = circle\n}\n", NULL},
-    {"E021", 3, 38, "A {\nn1: circle\nn1.handle(right) -> n1.handle(left) [color=\"red\"]\n}\n", NULL},
-    {"E021", 3, 47, "A {\nn1: circle\nn1.handle(right) -> n1.handle(left) [label=\"x\"\n}\n", "']'"},
+    {"E021", 3, 38, "A {\nn1: circle\nn1.handle(right) -> n1.handle(left) [color=\"red\"]\n}\n",
+     NULL},
+    {"E021", 3, 47, "A {\nn1: circle\nn1.handle(right) -> n1.handle(left) [label=\"x\"\n}\n",
+     "']'"},
     {"E021", 3, 44, "A {\nn1: circle\nn1.handle(right) -> n1.handle(left) [label=x]\n}\n", NULL},
     {"E022", 3, 6, "A {\nn1: circle\nloop [retry n1 n1\n}\n", NULL},
     {"E022", 3, 6, "A {\nn1: circle\nloop n1 n1\n}\n", NULL},
@@ -408,6 +430,9 @@ static const error_case error_cases[] = {
     {"W002", 3, 43, "A {\nn1: circle\nn1.handle(right) -> n1.handle(left) [label:\"x\"]\n}\n",
      "label="},
     {"W003", 3, 1, "A {\nn1: circle\nloop [retry] n1\n}\n", NULL},
+    {"W004", 2, 3, "A {\n  # The A team\nn1: circle\n}\n", "Lane { # Label"},
+    {"E012", 3, 1, "A {\nn1: circle\n# late\n}\n", NULL},
+    {"E012", 3, 1, "A { # A\n# second\n# third\n}\n", NULL},
 };
 
 static void test_parser_reports_each_error_with_code_position_and_hint(void **state)
@@ -547,8 +572,9 @@ static size_t write_big(const char *path, size_t size, int pad)
     size_t at = (size_t)fprintf(fp, "Big {\n");
     int i = 1;
     while (at < size - 200) {
-        at += (size_t)fprintf(fp, "n%d: rectangle label:\"step %d\"\nn%d.handle(right) -> n%d.handle(left)\n",
-                              i, i, i, i + 1);
+        at += (size_t)fprintf(
+            fp, "n%d: rectangle label:\"step %d\"\nn%d.handle(right) -> n%d.handle(left)\n", i, i,
+            i, i + 1);
         i++;
     }
     at += (size_t)fprintf(fp, "n%d: circle\n}\n", i);
@@ -635,6 +661,8 @@ int main(void)
         T(test_parser_labels_hold_any_text),
         T(test_parser_unescapes_strings_into_the_pool),
         T(test_parser_accepts_crlf_blank_lines_comments_and_no_indent),
+        T(test_parser_skips_a_utf8_byte_order_mark),
+        T(test_parser_takes_a_lane_label_from_the_next_line),
         T(test_parser_lane_without_label_uses_its_id),
         T(test_parser_reads_taskbox_attributes_in_order),
         T(test_parser_accepts_colon_equals_slips_with_warnings),

@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * backend_sim.c - sampling answers and latencies on a virtual clock.
+ * Per task: a lane outage in force wins; else the node's script step for
+ * its k-th run in this run; else one uniform draw picks error / no / ok
+ * (skipped when both probabilities are 0), one more picks a weighted
+ * outcome, and the latency is sampled (no draw for a fixed latency). A
+ * latency over the timeout finishes the task at the timeout as `timeout`.
+ * Costs per task: O(log n) queue work plus a few rng steps.
+ */
+#include "sim/backend_sim.h"
+
+#include <string.h>
+
+#include "core/status.h"
+
+typedef struct slot {
+    uint64_t start;
+    fz_answer answer;
+    const char *outcome;
+    const char *reason;
+} slot;
+
+struct fz_backend_sim {
+    fz_backend be;
+    const fz_scenario *s;
+    const fz_alloc *alloc;
+    fz_rng rng;
+    uint64_t t0, now;
+    fz_evq q;
+    slot *slots;
+    uint32_t nslots;
+    uint32_t *node_runs; /* k-th run of each node, valid where stamp == gen */
+    uint32_t *node_stamp;
+    uint32_t gen;
+    fz_fault *faults;
+    uint32_t nfaults, cap_faults;
+    int oom;
+    const fz_sim_chooser *chooser;
+    fz_sim_chooser chooser_copy;
+};
+
+static const char *const fault_names[] = {
+#define FZ__FAULT_NAME(name, text) text,
+    FZ_FAULT_MAP(FZ__FAULT_NAME)
+#undef FZ__FAULT_NAME
+};
+
+const char *fz_fault_name(fz_fault_kind k)
+{
+    return (unsigned)k < FZ_FAULT_COUNT ? fault_names[k] : "?";
+}
+
+static uint64_t be_now(void *ud)
+{
+    return ((fz_backend_sim *)ud)->now;
+}
+
+static void add_fault(fz_backend_sim *b, uint32_t node, fz_fault_kind kind)
+{
+    if (b->nfaults == b->cap_faults) {
+        uint32_t ncap = b->cap_faults ? b->cap_faults * 2 : 16;
+        fz_fault *f = fz_realloc(b->alloc, b->faults, sizeof(fz_fault) * b->cap_faults,
+                                 sizeof(fz_fault) * ncap);
+        if (!f) {
+            b->oom = 1;
+            return;
+        }
+        b->faults = f;
+        b->cap_faults = ncap;
+    }
+    b->faults[b->nfaults++] = (fz_fault){node, (uint32_t)kind};
+}
+
+static uint32_t pick(fz_backend_sim *b, uint32_t n, const double *probs)
+{
+    return b->chooser->pick(b->chooser->ud, n, probs);
+}
+
+static inline uint64_t sample_latency(fz_backend_sim *b, const fz_dist *d)
+{
+    if (d->kind == FZ_DIST_FIXED)
+        return d->a > 0 ? (uint64_t)(d->a + 0.5) : 0;
+    if (b->chooser) {
+        double m = fz_dist_mean(d);
+        return m > 0 ? (uint64_t)(m + 0.5) : 0;
+    }
+    return fz_dist_sample(d, &b->rng);
+}
+
+static int be_start(void *ud, fz_engine *e, const fz_task *t)
+{
+    (void)e;
+    fz_backend_sim *b = ud;
+    const fz_scenario *s = b->s;
+    if (t->id >= b->nslots) {
+        uint32_t n = b->nslots ? b->nslots : 64;
+        while (n <= t->id)
+            n *= 2;
+        slot *ns = fz_realloc(b->alloc, b->slots, sizeof(slot) * b->nslots, sizeof(slot) * n);
+        if (!ns)
+            return FZ_ENOMEM;
+        b->slots = ns;
+        b->nslots = n;
+    }
+    uint32_t node = t->node;
+    uint64_t start = b->now + t->delay_ns;
+    const fz_sim_node *sn = &s->nodes[node];
+    const fz_sim_params *p = fz_scenario_params(s, node, start);
+    slot *sl = &b->slots[t->id];
+    sl->start = start;
+    sl->outcome = NULL;
+    sl->reason = NULL;
+    if (p->plain && !s->noutages) { /* most tasks: only a latency */
+        sl->answer = FZ_ANSWER_OK;
+        uint64_t end = start + sample_latency(b, &p->latency);
+        return fz_evq_push(&b->q, end < start ? UINT64_MAX : end, t->id, 0);
+    }
+    fz_answer answer = FZ_ANSWER_OK;
+    uint64_t lat;
+
+    /* Outages: a lane down when the task starts fails it at once. */
+    for (uint32_t i = 0; i < s->noutages; i++) {
+        const fz_sim_outage *o = &s->outages[i];
+        if (o->lane == sn->lane && start >= o->from_ns && start < o->until_ns) {
+            sl->answer = o->answer;
+            sl->reason = "lane outage";
+            add_fault(b, node, FZ_FAULT_OUTAGE);
+            return fz_evq_push(&b->q, start, t->id, 0);
+        }
+    }
+
+    const fz_dist *latency = &p->latency;
+    int scripted = 0;
+    if (p->nscript) {
+        if (b->node_stamp[node] != b->gen) {
+            b->node_stamp[node] = b->gen;
+            b->node_runs[node] = 0;
+        }
+        uint32_t k = b->node_runs[node]++;
+        if (k < p->nscript) {
+            const fz_sim_step *st = &p->script[k];
+            answer = st->answer;
+            sl->outcome = st->outcome;
+            if (st->latency_set)
+                latency = &st->latency;
+            scripted = 1;
+            if (answer != FZ_ANSWER_OK)
+                add_fault(b, node, answer == FZ_ANSWER_NO ? FZ_FAULT_NO
+                                   : answer == FZ_ANSWER_TIMEOUT ? FZ_FAULT_TIMEOUT
+                                                                 : FZ_FAULT_ERROR);
+        }
+    }
+    if (!scripted) {
+        if (p->p_error > 0 || p->p_no > 0) {
+            if (b->chooser) {
+                double probs[3] = {1.0 - p->p_error - p->p_no, p->p_no, p->p_error};
+                answer = (fz_answer)pick(b, 3, probs);
+            } else {
+                double u = fz_rng_double(&b->rng);
+                answer = u < p->p_error                ? FZ_ANSWER_ERROR
+                         : u < p->p_error + p->p_no ? FZ_ANSWER_NO
+                                                     : FZ_ANSWER_OK;
+            }
+            if (answer != FZ_ANSWER_OK)
+                add_fault(b, node, answer == FZ_ANSWER_NO ? FZ_FAULT_NO : FZ_FAULT_ERROR);
+        }
+        if (answer == FZ_ANSWER_OK && p->nchoices) {
+            uint32_t c = 0;
+            if (b->chooser) {
+                double probs[64];
+                uint32_t n = p->nchoices < 64 ? p->nchoices : 64;
+                for (uint32_t i = 0; i < n; i++)
+                    probs[i] = p->choices[i].cum - (i ? p->choices[i - 1].cum : 0.0);
+                c = pick(b, n, probs);
+            } else if (p->nchoices > 1) {
+                double u = fz_rng_double(&b->rng);
+                while (c + 1 < p->nchoices && u >= p->choices[c].cum)
+                    c++;
+            }
+            sl->outcome = p->choices[c].outcome;
+            if (p->choices[c].fault)
+                add_fault(b, node, FZ_FAULT_CHOICE);
+        }
+    }
+    uint64_t timeout = p->timeout_ns;
+    if (b->chooser && timeout && !scripted && latency->kind != FZ_DIST_FIXED) {
+        double pt = fz_dist_exceeds(latency, (double)timeout);
+        double probs[2] = {1.0 - pt, pt};
+        if (pick(b, 2, probs)) {
+            lat = timeout + 1;
+        } else {
+            lat = sample_latency(b, latency);
+            if (lat > timeout)
+                lat = timeout;
+        }
+    } else {
+        lat = sample_latency(b, latency);
+    }
+    if (timeout && lat > timeout) {
+        lat = timeout;
+        if (answer != FZ_ANSWER_TIMEOUT)
+            add_fault(b, node, FZ_FAULT_TIMEOUT);
+        answer = FZ_ANSWER_TIMEOUT;
+        sl->outcome = NULL;
+        sl->reason = "timed out";
+    }
+    uint64_t end = start + lat;
+    if (end < start)
+        end = UINT64_MAX;
+    /* An outage beginning while the task runs fails it then. */
+    for (uint32_t i = 0; i < s->noutages; i++) {
+        const fz_sim_outage *o = &s->outages[i];
+        if (o->lane == sn->lane && start < o->from_ns && end > o->from_ns) {
+            end = o->from_ns;
+            answer = o->answer;
+            sl->outcome = NULL;
+            sl->reason = "lane outage";
+            add_fault(b, node, FZ_FAULT_OUTAGE);
+        }
+    }
+    if (answer == FZ_ANSWER_ERROR && !sl->reason)
+        sl->reason = "injected error";
+    sl->answer = answer;
+    return fz_evq_push(&b->q, end, t->id, 0);
+}
+
+static int be_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *r)
+{
+    (void)e;
+    fz_backend_sim *b = ud;
+    if (b->oom)
+        return FZ_ENOMEM;
+    fz_event ev;
+    if (!fz_evq_pop(&b->q, &ev))
+        return FZ_ESTATE;
+    b->now = ev.time;
+    const slot *sl = &b->slots[ev.id];
+    *task_id = ev.id;
+    /* fz_engine_drive() hands over a zeroed result; fill what we know. */
+    r->answer = sl->answer;
+    r->outcome = sl->outcome;
+    r->reason = sl->reason;
+    return 0;
+}
+
+static void be_cancel_all(void *ud, fz_engine *e)
+{
+    (void)e;
+    fz_evq_clear(&((fz_backend_sim *)ud)->q);
+}
+
+int fz_backend_sim_new(const fz_scenario *s, const fz_alloc *alloc, fz_backend_sim **out)
+{
+    *out = NULL;
+    fz_backend_sim *b = fz_calloc(alloc, 1, sizeof *b);
+    if (!b)
+        return FZ_ENOMEM;
+    b->alloc = alloc;
+    b->s = s;
+    fz_dist_prepare();
+    fz_evq_init(&b->q, alloc);
+    uint32_t nn = s->nnodes ? s->nnodes : 1;
+    b->node_runs = fz_calloc(alloc, nn, sizeof(uint32_t));
+    b->node_stamp = fz_calloc(alloc, nn, sizeof(uint32_t));
+    if (!b->node_runs || !b->node_stamp) {
+        fz_backend_sim_free(b);
+        return FZ_ENOMEM;
+    }
+    b->be = (fz_backend){.name = "sim",
+                         .now = be_now,
+                         .start = be_start,
+                         .wait = be_wait,
+                         .cancel_all = be_cancel_all,
+                         .ud = b};
+    *out = b;
+    return 0;
+}
+
+void fz_backend_sim_free(fz_backend_sim *b)
+{
+    if (!b)
+        return;
+    uint32_t nn = b->s->nnodes ? b->s->nnodes : 1;
+    fz_evq_fini(&b->q);
+    fz_free(b->alloc, b->slots, sizeof(slot) * b->nslots);
+    fz_free(b->alloc, b->node_runs, sizeof(uint32_t) * nn);
+    fz_free(b->alloc, b->node_stamp, sizeof(uint32_t) * nn);
+    fz_free(b->alloc, b->faults, sizeof(fz_fault) * b->cap_faults);
+    fz_free(b->alloc, b, sizeof *b);
+}
+
+void fz_backend_sim_reset(fz_backend_sim *b, uint64_t seed, uint64_t index)
+{
+    fz_rng_init(&b->rng, seed, index);
+    fz_evq_clear(&b->q);
+    b->nfaults = 0;
+    b->oom = 0;
+    if (++b->gen == 0) { /* stamps wrapped: clear them once */
+        memset(b->node_stamp, 0, sizeof(uint32_t) * (b->s->nnodes ? b->s->nnodes : 1));
+        b->gen = 1;
+    }
+    const fz_dist *st = &b->s->start;
+    b->t0 = (st->kind == FZ_DIST_FIXED || b->chooser) ? sample_latency(b, st)
+                                                        : fz_dist_sample(st, &b->rng);
+    b->now = b->t0;
+}
+
+const fz_backend *fz_backend_sim_backend(fz_backend_sim *b)
+{
+    return &b->be;
+}
+
+uint64_t fz_backend_sim_start_time(const fz_backend_sim *b)
+{
+    return b->t0;
+}
+
+uint64_t fz_backend_sim_now(const fz_backend_sim *b)
+{
+    return b->now;
+}
+
+const fz_fault *fz_backend_sim_faults(const fz_backend_sim *b, uint32_t *count)
+{
+    *count = b->nfaults;
+    return b->faults;
+}
+
+uint64_t fz_backend_sim_task_start(const fz_backend_sim *b, uint32_t task_id)
+{
+    return task_id < b->nslots ? b->slots[task_id].start : 0;
+}
+
+void fz_backend_sim_set_chooser(fz_backend_sim *b, const fz_sim_chooser *c)
+{
+    if (c) {
+        b->chooser_copy = *c;
+        b->chooser = &b->chooser_copy;
+    } else {
+        b->chooser = NULL;
+    }
+}

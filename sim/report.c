@@ -1,0 +1,1205 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report.c - collecting, merging and writing simulation reports.
+ * Per run the observer callbacks cost a few counter bumps per step; the end
+ * of a run costs one hash lookup for the outcome and one for the path.
+ * Memory is fixed by the graph, the distinct outcomes and the distinct
+ * paths (at most FZ_REPORT_MAX_PATHS kept; more are counted as "other"),
+ * never by the number of runs.
+ */
+#include "sim/report.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/hash.h"
+#include "core/status.h"
+#include "core/vec.h"
+
+#define FZ_REPORT_MAX_PATHS 65536u
+#define HIST_SUB 128u
+#define HIST_BUCKETS (HIST_SUB + 57u * HIST_SUB)
+
+typedef struct outcome {
+    const char *name;
+    uint8_t state;
+    uint64_t count;
+    uint64_t first;
+    uint64_t best;
+    uint32_t best_faults;
+} outcome;
+
+typedef struct path {
+    uint64_t hash;
+    uint32_t off, len; /* into path_nodes */
+    uint32_t outcome;  /* outcome of its first run (paths are counted by nodes) */
+    uint64_t count;
+    uint64_t first;
+} path;
+
+typedef struct fault_slot {
+    uint64_t key; /* 0: empty; else (outcome + 1) << 40 | node << 8 | kind */
+    uint64_t runs;
+} fault_slot;
+
+struct fz_report {
+    const fz_alloc *alloc;
+    const fz_graph *g;
+    fz_arena arena;
+    fz_report_meta meta;
+    uint32_t nn, ne;
+    uint64_t runs, first, last;
+    uint64_t *node_visits, *node_runs, *node_fail, *node_time, *node_stamp;
+    uint64_t *edge_trav, *edge_runs, *edge_stamp;
+    uint64_t *hist;
+    uint64_t dur_max, dur_sum;
+    fz_vec outcomes; /* outcome */
+    fz_strmap outcome_map;
+    fz_vec paths;      /* path */
+    fz_vec path_nodes; /* uint32_t */
+    uint64_t *path_slots; /* (hash & ~mask) | (index + 1), open addressing */
+    uint32_t path_mask;
+    uint64_t paths_other;
+    fault_slot *faults;
+    uint32_t fault_mask, nfault_keys;
+    /* the current run */
+    uint64_t gen, index;
+    uint64_t path_hash;
+    uint32_t *cur_path; /* nodes started in this run, in order */
+    uint32_t cur_len, cur_cap;
+    uint64_t *task_t0; /* start time of each task of this run, by task id */
+    uint32_t task_cap;
+    uint64_t (*task_start)(void *ud, uint32_t task);
+    void *task_ud;
+    int oom;
+    uint32_t last_outcome; /* most runs end like the one before: checked first */
+};
+
+/*==========================================================================
+ * Lifecycle
+ *========================================================================*/
+
+static const char *outcome_key(void *ud, uint32_t value, uint32_t *len)
+{
+    fz_report *r = ud;
+    const char *s = FZ_VEC_AT(&r->outcomes, outcome, value).name;
+    *len = (uint32_t)strlen(s);
+    return s;
+}
+
+static char *dup_or_empty(fz_arena *a, const char *s)
+{
+    return fz_arena_strndup(a, s ? s : "", s ? strlen(s) : 0);
+}
+
+int fz_report_new(const fz_graph *g, const fz_report_meta *meta, const fz_alloc *alloc,
+                  fz_report **out)
+{
+    *out = NULL;
+    fz_report *r = fz_calloc(alloc, 1, sizeof *r);
+    if (!r)
+        return FZ_ENOMEM;
+    r->alloc = alloc;
+    r->g = g;
+    fz_arena_init(&r->arena, alloc);
+    r->nn = fz_graph_node_count(g);
+    r->ne = fz_graph_edge_count(g);
+    r->first = UINT64_MAX;
+    fz_vec_init(&r->outcomes, sizeof(outcome), alloc);
+    fz_strmap_init(&r->outcome_map, alloc, outcome_key, r);
+    fz_vec_init(&r->paths, sizeof(path), alloc);
+    fz_vec_init(&r->path_nodes, sizeof(uint32_t), alloc);
+    *out = r;
+    size_t nn = r->nn + 1, ne = r->ne + 1;
+    r->node_visits = fz_calloc(alloc, nn * 5, sizeof(uint64_t));
+    r->edge_trav = fz_calloc(alloc, ne * 3, sizeof(uint64_t));
+    r->hist = fz_calloc(alloc, HIST_BUCKETS, sizeof(uint64_t));
+    r->path_mask = 1023;
+    r->path_slots = fz_calloc(alloc, r->path_mask + 1, sizeof(uint64_t));
+    r->fault_mask = 255;
+    r->faults = fz_calloc(alloc, r->fault_mask + 1, sizeof(fault_slot));
+    if (!r->node_visits || !r->edge_trav || !r->hist || !r->path_slots || !r->faults)
+        return FZ_ENOMEM;
+    r->node_runs = r->node_visits + nn;
+    r->node_fail = r->node_runs + nn;
+    r->node_time = r->node_fail + nn;
+    r->node_stamp = r->node_time + nn;
+    r->edge_runs = r->edge_trav + ne;
+    r->edge_stamp = r->edge_runs + ne;
+    if (meta) {
+        r->meta.workflow = dup_or_empty(&r->arena, meta->workflow);
+        r->meta.hash = dup_or_empty(&r->arena, meta->hash);
+        r->meta.faults = dup_or_empty(&r->arena, meta->faults);
+        r->meta.scenario = dup_or_empty(&r->arena, meta->scenario);
+        r->meta.seed = meta->seed;
+        if (!r->meta.workflow || !r->meta.hash || !r->meta.faults || !r->meta.scenario)
+            return FZ_ENOMEM;
+    }
+    return 0;
+}
+
+void fz_report_free(fz_report *r)
+{
+    if (!r)
+        return;
+    const fz_alloc *a = r->alloc;
+    size_t nn = r->nn + 1, ne = r->ne + 1;
+    fz_free(a, r->node_visits, nn * 5 * sizeof(uint64_t));
+    fz_free(a, r->edge_trav, ne * 3 * sizeof(uint64_t));
+    fz_free(a, r->hist, HIST_BUCKETS * sizeof(uint64_t));
+    fz_free(a, r->path_slots, ((size_t)r->path_mask + 1) * sizeof(uint64_t));
+    fz_free(a, r->faults, ((size_t)r->fault_mask + 1) * sizeof(fault_slot));
+    fz_vec_fini(&r->outcomes);
+    fz_strmap_fini(&r->outcome_map);
+    fz_vec_fini(&r->paths);
+    fz_vec_fini(&r->path_nodes);
+    fz_free(a, r->cur_path, sizeof(uint32_t) * r->cur_cap);
+    fz_free(a, r->task_t0, sizeof(uint64_t) * r->task_cap);
+    fz_arena_fini(&r->arena);
+    fz_free(a, r, sizeof *r);
+}
+
+const fz_report_meta *fz_report_meta_of(const fz_report *r)
+{
+    return &r->meta;
+}
+
+/*==========================================================================
+ * Histogram: log-linear buckets, 128 per octave (relative error < 0.8%)
+ *========================================================================*/
+
+static uint32_t hist_bucket(uint64_t v)
+{
+    if (v < HIST_SUB)
+        return (uint32_t)v;
+    uint32_t e = 63u - (uint32_t)__builtin_clzll(v); /* >= 7 */
+    uint32_t sub = (uint32_t)(v >> (e - 7)) & (HIST_SUB - 1);
+    return HIST_SUB + (e - 7) * HIST_SUB + sub;
+}
+
+static uint64_t hist_lower(uint32_t b)
+{
+    if (b < HIST_SUB)
+        return b;
+    uint32_t e = (b - HIST_SUB) / HIST_SUB + 7, sub = (b - HIST_SUB) % HIST_SUB;
+    return ((uint64_t)(HIST_SUB + sub)) << (e - 7);
+}
+
+static uint64_t hist_width(uint32_t b)
+{
+    if (b < HIST_SUB)
+        return 1;
+    uint32_t e = (b - HIST_SUB) / HIST_SUB + 7;
+    return (uint64_t)1 << (e - 7);
+}
+
+uint64_t fz_report_duration_quantile(const fz_report *r, double q)
+{
+    if (r->runs == 0)
+        return 0;
+    if (q >= 1.0)
+        return r->dur_max;
+    uint64_t rank = (uint64_t)ceil(q * (double)r->runs);
+    if (rank == 0)
+        rank = 1;
+    uint64_t seen = 0;
+    for (uint32_t b = 0; b < HIST_BUCKETS; b++) {
+        seen += r->hist[b];
+        if (seen >= rank) {
+            uint64_t mid = hist_lower(b) + hist_width(b) / 2;
+            return mid > r->dur_max ? r->dur_max : mid;
+        }
+    }
+    return r->dur_max;
+}
+
+/*==========================================================================
+ * Collecting
+ *========================================================================*/
+
+void fz_report_begin_run(fz_report *r, uint64_t index)
+{
+    r->gen++;
+    r->index = index;
+    r->path_hash = 0x9e3779b97f4a7c15ull;
+    r->cur_len = 0;
+}
+
+/* Grows a per-run buffer; cold (a run longer than any before). */
+static int grow(fz_report *r, void **buf, uint32_t *cap, size_t elem, uint32_t need)
+{
+    uint32_t ncap = *cap ? *cap : 64;
+    while (ncap <= need)
+        ncap *= 2;
+    void *nb = fz_realloc(r->alloc, *buf, elem * *cap, elem * ncap);
+    if (!nb) {
+        r->oom = 1;
+        return FZ_ENOMEM;
+    }
+    *buf = nb;
+    *cap = ncap;
+    return 0;
+}
+
+static void obs_start(void *ud, const fz_task *t, uint64_t t_ns)
+{
+    fz_report *r = ud;
+    uint32_t n = t->node;
+    r->node_visits[n]++;
+    if (r->node_stamp[n] != r->gen) {
+        r->node_stamp[n] = r->gen;
+        r->node_runs[n]++;
+    }
+    r->path_hash = (r->path_hash ^ (n + 1)) * 0x100000001b3ull;
+    r->path_hash ^= r->path_hash >> 29;
+    if (r->cur_len == r->cur_cap &&
+        grow(r, (void **)&r->cur_path, &r->cur_cap, sizeof(uint32_t), r->cur_len))
+        return;
+    r->cur_path[r->cur_len++] = n;
+    if (t->id >= r->task_cap &&
+        grow(r, (void **)&r->task_t0, &r->task_cap, sizeof(uint64_t), t->id))
+        return;
+    r->task_t0[t->id] = t_ns;
+}
+
+static void obs_finish(void *ud, const fz_task *t, const fz_result *res, uint64_t t_ns)
+{
+    fz_report *r = ud;
+    uint32_t n = t->node;
+    if (res->answer != FZ_ANSWER_OK)
+        r->node_fail[n]++;
+    uint64_t s = t->id < r->task_cap ? r->task_t0[t->id] : t_ns;
+    if (r->task_start)
+        s = r->task_start(r->task_ud, t->id);
+    if (t_ns > s)
+        r->node_time[n] += t_ns - s;
+}
+
+static void obs_edge(void *ud, uint32_t edge, uint32_t token, uint64_t t_ns)
+{
+    (void)token;
+    (void)t_ns;
+    fz_report *r = ud;
+    if (edge >= r->ne)
+        return;
+    r->edge_trav[edge]++;
+    if (r->edge_stamp[edge] != r->gen) {
+        r->edge_stamp[edge] = r->gen;
+        r->edge_runs[edge]++;
+    }
+}
+
+void fz_report_observe(fz_report *r, fz_observer *obs)
+{
+    memset(obs, 0, sizeof *obs);
+    obs->on_start = obs_start;
+    obs->on_finish = obs_finish;
+    obs->on_edge = obs_edge;
+    obs->ud = r;
+}
+
+void fz_report_set_task_clock(fz_report *r, uint64_t (*task_start)(void *ud, uint32_t task),
+                              void *ud)
+{
+    r->task_start = task_start;
+    r->task_ud = ud;
+}
+
+static int find_outcome(fz_report *r, const char *name, uint8_t state, uint32_t *idx)
+{
+    uint32_t len = (uint32_t)strlen(name);
+    uint32_t v = fz_strmap_find(&r->outcome_map, name, len);
+    if (v != UINT32_MAX) {
+        *idx = v;
+        return 0;
+    }
+    outcome *o = fz_vec_push(&r->outcomes);
+    if (!o)
+        return FZ_ENOMEM;
+    o->name = fz_arena_strndup(&r->arena, name, len);
+    o->state = state;
+    o->first = o->best = UINT64_MAX;
+    o->best_faults = UINT32_MAX;
+    v = r->outcomes.len - 1;
+    if (!o->name) {
+        r->outcomes.len--;
+        return FZ_ENOMEM;
+    }
+    uint32_t found;
+    if (fz_strmap_add(&r->outcome_map, name, len, v, &found)) {
+        r->outcomes.len--;
+        return FZ_ENOMEM;
+    }
+    *idx = v;
+    return 0;
+}
+
+static int path_grow(fz_report *r)
+{
+    uint32_t nmask = r->path_mask * 2 + 1;
+    uint64_t *ns = fz_calloc(r->alloc, (size_t)nmask + 1, sizeof(uint64_t));
+    if (!ns)
+        return FZ_ENOMEM;
+    for (uint32_t i = 0; i < r->paths.len; i++) {
+        uint64_t h = FZ_VEC_AT(&r->paths, path, i).hash;
+        uint32_t s = (uint32_t)h & nmask;
+        while (ns[s])
+            s = (s + 1) & nmask;
+        ns[s] = i + 1;
+    }
+    fz_free(r->alloc, r->path_slots, ((size_t)r->path_mask + 1) * sizeof(uint64_t));
+    r->path_slots = ns;
+    r->path_mask = nmask;
+    return 0;
+}
+
+/* Adds count runs of the path (hash, nodes) with first run `first`. */
+static int add_path(fz_report *r, uint64_t hash, const uint32_t *nodes, uint32_t len,
+                    uint32_t oc, uint64_t count, uint64_t first)
+{
+    uint32_t s = (uint32_t)hash & r->path_mask;
+    while (r->path_slots[s]) {
+        path *p = &FZ_VEC_AT(&r->paths, path, r->path_slots[s] - 1);
+        if (p->hash == hash && p->len == len) {
+            p->count += count;
+            if (first < p->first) {
+                p->first = first;
+                p->outcome = oc;
+            }
+            return 0;
+        }
+        s = (s + 1) & r->path_mask;
+    }
+    if (r->paths.len >= FZ_REPORT_MAX_PATHS) {
+        r->paths_other += count;
+        return 0;
+    }
+    if ((uint64_t)r->path_nodes.len + len > UINT32_MAX)
+        return FZ_ENOMEM;
+    if (fz_vec_reserve(&r->path_nodes, r->path_nodes.len + len))
+        return FZ_ENOMEM;
+    path *p = fz_vec_push(&r->paths);
+    if (!p)
+        return FZ_ENOMEM;
+    p->hash = hash;
+    p->off = r->path_nodes.len;
+    p->len = len;
+    p->outcome = oc;
+    p->count = count;
+    p->first = first;
+    if (len)
+        memcpy((uint32_t *)r->path_nodes.data + r->path_nodes.len, nodes, len * sizeof(uint32_t));
+    r->path_nodes.len += len;
+    r->path_slots[s] = r->paths.len;
+    if ((uint64_t)r->paths.len * 2 > r->path_mask)
+        return path_grow(r);
+    return 0;
+}
+
+static int fault_add(fz_report *r, uint64_t key, uint64_t runs)
+{
+    uint64_t h = key * 0x9e3779b97f4a7c15ull;
+    uint32_t s = (uint32_t)(h >> 32) & r->fault_mask;
+    while (r->faults[s].key && r->faults[s].key != key)
+        s = (s + 1) & r->fault_mask;
+    if (r->faults[s].key == key) {
+        r->faults[s].runs += runs;
+        return 0;
+    }
+    r->faults[s].key = key;
+    r->faults[s].runs = runs;
+    if (++r->nfault_keys * 2 > r->fault_mask) {
+        uint32_t nmask = r->fault_mask * 2 + 1;
+        fault_slot *nf = fz_calloc(r->alloc, (size_t)nmask + 1, sizeof(fault_slot));
+        if (!nf)
+            return FZ_ENOMEM;
+        for (uint32_t i = 0; i <= r->fault_mask; i++) {
+            if (!r->faults[i].key)
+                continue;
+            uint32_t t = (uint32_t)((r->faults[i].key * 0x9e3779b97f4a7c15ull) >> 32) & nmask;
+            while (nf[t].key)
+                t = (t + 1) & nmask;
+            nf[t] = r->faults[i];
+        }
+        fz_free(r->alloc, r->faults, ((size_t)r->fault_mask + 1) * sizeof(fault_slot));
+        r->faults = nf;
+        r->fault_mask = nmask;
+    }
+    return 0;
+}
+
+static uint64_t fault_key(uint32_t oc, uint32_t node, uint32_t kind)
+{
+    return ((uint64_t)(oc + 1) << 40) | ((uint64_t)node << 8) | kind;
+}
+
+static void note_find(outcome *o, uint64_t first, uint64_t best, uint32_t best_faults)
+{
+    if (first < o->first)
+        o->first = first;
+    if (best_faults < o->best_faults || (best_faults == o->best_faults && best < o->best)) {
+        o->best_faults = best_faults;
+        o->best = best;
+    }
+}
+
+int fz_report_end_run(fz_report *r, fz_run_state state, const char *outcome_name,
+                      uint64_t duration_ns, const fz_fault *faults, uint32_t nfaults)
+{
+    if (r->oom)
+        return FZ_ENOMEM;
+    uint32_t oc;
+    int rc = 0;
+    const char *name = outcome_name ? outcome_name : "";
+    if (r->last_outcome < r->outcomes.len &&
+        strcmp(FZ_VEC_AT(&r->outcomes, outcome, r->last_outcome).name, name) == 0)
+        oc = r->last_outcome;
+    else if ((rc = find_outcome(r, name, (uint8_t)state, &oc)))
+        return rc;
+    r->last_outcome = oc;
+    outcome *o = &FZ_VEC_AT(&r->outcomes, outcome, oc);
+    o->count++;
+    note_find(o, r->index, r->index, nfaults);
+    r->runs++;
+    if (r->index < r->first)
+        r->first = r->index;
+    if (r->index + 1 > r->last)
+        r->last = r->index + 1;
+    r->hist[hist_bucket(duration_ns)]++;
+    r->dur_sum += duration_ns;
+    if (duration_ns > r->dur_max)
+        r->dur_max = duration_ns;
+    if ((rc = add_path(r, r->path_hash, r->cur_path, r->cur_len, oc, 1, r->index)))
+        return rc;
+    /* Each distinct (node, kind) once per run. Runs inject few faults, so
+     * the quadratic dedup is cheaper than a set. */
+    for (uint32_t i = 0; i < nfaults; i++) {
+        int seen = 0;
+        for (uint32_t j = 0; j < i && !seen; j++)
+            seen = faults[j].node == faults[i].node && faults[j].kind == faults[i].kind;
+        if (!seen && (rc = fault_add(r, fault_key(oc, faults[i].node, faults[i].kind), 1)))
+            return rc;
+    }
+    return 0;
+}
+
+int fz_report_merge(fz_report *dst, const fz_report *src)
+{
+    int rc;
+    uint32_t *map = fz_calloc(dst->alloc, src->outcomes.len + 1, sizeof(uint32_t));
+    if (!map)
+        return FZ_ENOMEM;
+    for (uint32_t i = 0; i < src->outcomes.len; i++) {
+        const outcome *so = &FZ_VEC_AT(&src->outcomes, outcome, i);
+        if ((rc = find_outcome(dst, so->name, so->state, &map[i])))
+            goto out;
+        outcome *d = &FZ_VEC_AT(&dst->outcomes, outcome, map[i]);
+        d->count += so->count;
+        note_find(d, so->first, so->best, so->best_faults);
+    }
+    dst->runs += src->runs;
+    if (src->first < dst->first)
+        dst->first = src->first;
+    if (src->last > dst->last)
+        dst->last = src->last;
+    for (uint32_t n = 0; n < dst->nn && n < src->nn; n++) {
+        dst->node_visits[n] += src->node_visits[n];
+        dst->node_runs[n] += src->node_runs[n];
+        dst->node_fail[n] += src->node_fail[n];
+        dst->node_time[n] += src->node_time[n];
+    }
+    for (uint32_t e = 0; e < dst->ne && e < src->ne; e++) {
+        dst->edge_trav[e] += src->edge_trav[e];
+        dst->edge_runs[e] += src->edge_runs[e];
+    }
+    for (uint32_t b = 0; b < HIST_BUCKETS; b++)
+        dst->hist[b] += src->hist[b];
+    dst->dur_sum += src->dur_sum;
+    if (src->dur_max > dst->dur_max)
+        dst->dur_max = src->dur_max;
+    dst->paths_other += src->paths_other;
+    for (uint32_t i = 0; i < src->paths.len; i++) {
+        const path *p = &FZ_VEC_AT(&src->paths, path, i);
+        if ((rc = add_path(dst, p->hash, (const uint32_t *)src->path_nodes.data + p->off, p->len,
+                           map[p->outcome], p->count, p->first)))
+            goto out;
+    }
+    for (uint32_t i = 0; i <= src->fault_mask; i++) {
+        uint64_t k = src->faults[i].key;
+        if (!k)
+            continue;
+        uint32_t oc = (uint32_t)(k >> 40) - 1;
+        uint64_t nk = fault_key(map[oc], (uint32_t)(k >> 8) & 0xffffffffu, (uint32_t)k & 0xff);
+        if ((rc = fault_add(dst, nk, src->faults[i].runs)))
+            goto out;
+    }
+    rc = 0;
+out:
+    fz_free(dst->alloc, map, (src->outcomes.len + 1) * sizeof(uint32_t));
+    return rc;
+}
+
+/*==========================================================================
+ * Reading
+ *========================================================================*/
+
+uint64_t fz_report_runs(const fz_report *r)
+{
+    return r->runs;
+}
+
+void fz_report_range(const fz_report *r, uint64_t *first, uint64_t *last)
+{
+    *first = r->runs ? r->first : 0;
+    *last = r->last;
+}
+
+uint64_t fz_report_outcome_count(const fz_report *r, const char *name)
+{
+    uint32_t v = fz_strmap_find(&r->outcome_map, name, (uint32_t)strlen(name));
+    return v == UINT32_MAX ? 0 : FZ_VEC_AT(&r->outcomes, outcome, v).count;
+}
+
+int fz_report_find(const fz_report *r, const char *name, uint64_t *first, uint64_t *fewest,
+                   uint32_t *fewest_faults)
+{
+    uint32_t v = fz_strmap_find(&r->outcome_map, name, (uint32_t)strlen(name));
+    if (v == UINT32_MAX)
+        return FZ_ENOENT;
+    const outcome *o = &FZ_VEC_AT(&r->outcomes, outcome, v);
+    *first = o->first;
+    *fewest = o->best;
+    *fewest_faults = o->best_faults;
+    return 0;
+}
+
+/* Outcome indices in report order: count descending, then name. */
+static const fz_report *sort_r;
+static int cmp_outcome(const void *a, const void *b)
+{
+    const outcome *x = &FZ_VEC_AT(&sort_r->outcomes, outcome, *(const uint32_t *)a);
+    const outcome *y = &FZ_VEC_AT(&sort_r->outcomes, outcome, *(const uint32_t *)b);
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+static int cmp_path(const void *a, const void *b)
+{
+    const path *x = &FZ_VEC_AT(&sort_r->paths, path, *(const uint32_t *)a);
+    const path *y = &FZ_VEC_AT(&sort_r->paths, path, *(const uint32_t *)b);
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* qsort has no context argument in C11; a lock-free static is fine because
+ * reports are sorted only by the CLI's thread. Caller frees with free(). */
+static uint32_t *sorted(const fz_report *r, int paths)
+{
+    uint32_t n = paths ? r->paths.len : r->outcomes.len;
+    uint32_t *idx = malloc(sizeof(uint32_t) * (n + 1));
+    if (!idx)
+        return NULL;
+    for (uint32_t i = 0; i < n; i++)
+        idx[i] = i;
+    sort_r = r;
+    qsort(idx, n, sizeof(uint32_t), paths ? cmp_path : cmp_outcome);
+    return idx;
+}
+
+uint32_t fz_report_outcome_total(const fz_report *r)
+{
+    return r->outcomes.len;
+}
+
+const char *fz_report_outcome_at(const fz_report *r, uint32_t i, uint64_t *count,
+                                 fz_run_state *state)
+{
+    uint32_t *idx = sorted(r, 0);
+    if (!idx || i >= r->outcomes.len) {
+        free(idx);
+        return NULL;
+    }
+    const outcome *o = &FZ_VEC_AT(&r->outcomes, outcome, idx[i]);
+    free(idx);
+    if (count)
+        *count = o->count;
+    if (state)
+        *state = (fz_run_state)o->state;
+    return o->name;
+}
+
+double fz_report_node_coverage(const fz_report *r)
+{
+    if (!r->nn)
+        return 1.0;
+    uint32_t k = 0;
+    for (uint32_t n = 0; n < r->nn; n++)
+        k += r->node_runs[n] > 0;
+    return (double)k / r->nn;
+}
+
+double fz_report_edge_coverage(const fz_report *r)
+{
+    if (!r->ne)
+        return 1.0;
+    uint32_t k = 0;
+    for (uint32_t e = 0; e < r->ne; e++)
+        k += r->edge_runs[e] > 0;
+    return (double)k / r->ne;
+}
+
+uint64_t fz_report_node_runs(const fz_report *r, uint32_t n)
+{
+    return n < r->nn ? r->node_runs[n] : 0;
+}
+
+uint64_t fz_report_edge_runs(const fz_report *r, uint32_t e)
+{
+    return e < r->ne ? r->edge_runs[e] : 0;
+}
+
+void fz_report_wilson(uint64_t k, uint64_t n, double *lo, double *hi)
+{
+    if (n == 0) {
+        *lo = 0;
+        *hi = 1;
+        return;
+    }
+    const double z = 1.959963984540054;
+    double p = (double)k / (double)n, nn = (double)n, z2 = z * z;
+    double denom = 1.0 + z2 / nn;
+    double center = (p + z2 / (2 * nn)) / denom;
+    double half = z / denom * sqrt(p * (1 - p) / nn + z2 / (4 * nn * nn));
+    *lo = center - half < 0 ? 0 : center - half;
+    *hi = center + half > 1 ? 1 : center + half;
+}
+
+/*==========================================================================
+ * Text
+ *========================================================================*/
+
+static const char *fmt_dur(char *buf, size_t len, uint64_t ns)
+{
+    double s = (double)ns / 1e9;
+    if (ns < 1000000ull)
+        snprintf(buf, len, "%.0fus", (double)ns / 1e3);
+    else if (s < 1.0)
+        snprintf(buf, len, "%.0fms", (double)ns / 1e6);
+    else if (s < 60.0)
+        snprintf(buf, len, "%.1fs", s);
+    else if (s < 3600.0)
+        snprintf(buf, len, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
+    else
+        snprintf(buf, len, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
+    return buf;
+}
+
+static const char *state_name(uint8_t s)
+{
+    return s == FZ_RUN_FAILED ? "failed" : "completed";
+}
+
+#define NODE_ID(r, n) (int)fz_graph_node((r)->g, n)->id.len, fz_graph_text((r)->g, fz_graph_node((r)->g, n)->id)
+#define NODE_LABEL(r, n) (int)fz_graph_node((r)->g, n)->label.len, fz_graph_text((r)->g, fz_graph_node((r)->g, n)->label)
+
+void fz_report_print(FILE *out, const fz_report *r, uint32_t top_paths)
+{
+    char b1[32], b2[32], b3[32], b4[32], b5[32];
+    fprintf(out, "%s under scenario \"%s\" of %s: %" PRIu64 " runs, seed %" PRIu64 "\n\n",
+            r->meta.workflow, r->meta.scenario, r->meta.faults, r->runs, r->meta.seed);
+    uint32_t *oi = sorted(r, 0);
+    if (!oi)
+        return;
+    int w = 24;
+    for (uint32_t i = 0; i < r->outcomes.len; i++) {
+        int l = (int)strlen(FZ_VEC_AT(&r->outcomes, outcome, i).name);
+        w = l > w ? (l < 72 ? l : 72) : w;
+    }
+    fprintf(out, "Outcomes%*s       runs    share   95%% CI\n", w - 6, "");
+    for (uint32_t i = 0; i < r->outcomes.len; i++) {
+        const outcome *o = &FZ_VEC_AT(&r->outcomes, outcome, oi[i]);
+        double lo, hi;
+        fz_report_wilson(o->count, r->runs, &lo, &hi);
+        fprintf(out, "  %-*.*s %10" PRIu64 " %7.2f%%  [%.2f%%, %.2f%%]%s\n", w, w, o->name, o->count,
+                100.0 * (double)o->count / (double)r->runs, 100 * lo, 100 * hi,
+                o->state == FZ_RUN_FAILED ? "  (failed)" : "");
+    }
+    fprintf(out, "\nRun duration (virtual time): p50 %s  p90 %s  p99 %s  max %s  mean %s\n",
+            fmt_dur(b1, sizeof b1, fz_report_duration_quantile(r, 0.5)),
+            fmt_dur(b2, sizeof b2, fz_report_duration_quantile(r, 0.9)),
+            fmt_dur(b3, sizeof b3, fz_report_duration_quantile(r, 0.99)),
+            fmt_dur(b4, sizeof b4, r->dur_max),
+            fmt_dur(b5, sizeof b5, r->runs ? r->dur_sum / r->runs : 0));
+
+    fprintf(out, "\nNodes%*s visits    failures   time/visit   share of time\n", 38, "");
+    uint64_t total_time = 0;
+    for (uint32_t n = 0; n < r->nn; n++)
+        total_time += r->node_time[n];
+    for (uint32_t n = 0; n < r->nn; n++) {
+        char name[64];
+        snprintf(name, sizeof name, "%.*s %.*s", NODE_ID(r, n), NODE_LABEL(r, n));
+        fprintf(out, "  %-40.40s %10" PRIu64 " %10" PRIu64 " %12s %9.1f%%\n", name,
+                r->node_visits[n], r->node_fail[n],
+                r->node_visits[n] ? fmt_dur(b1, sizeof b1, r->node_time[n] / r->node_visits[n])
+                                  : "-",
+                total_time ? 100.0 * (double)r->node_time[n] / (double)total_time : 0.0);
+    }
+
+    uint32_t *pi = sorted(r, 1);
+    if (pi) {
+        fprintf(out, "\nMost common paths\n");
+        for (uint32_t i = 0; i < r->paths.len && i < top_paths; i++) {
+            const path *p = &FZ_VEC_AT(&r->paths, path, pi[i]);
+            fprintf(out, "  %6.2f%%  ", 100.0 * (double)p->count / (double)r->runs);
+            const uint32_t *ns = (const uint32_t *)r->path_nodes.data + p->off;
+            for (uint32_t k = 0; k < p->len; k++)
+                fprintf(out, "%s%.*s", k ? " " : "", NODE_ID(r, ns[k]));
+            fprintf(out, "  -> %s\n", FZ_VEC_AT(&r->outcomes, outcome, p->outcome).name);
+        }
+        if (r->paths.len > top_paths)
+            fprintf(out, "  (%u more distinct paths)\n", r->paths.len - top_paths);
+        if (r->paths_other)
+            fprintf(out, "  (%" PRIu64 " runs took paths beyond the %u kept)\n", r->paths_other,
+                    FZ_REPORT_MAX_PATHS);
+        free(pi);
+    }
+
+    fprintf(out, "\nInjected faults by outcome (share of that outcome's runs)\n");
+    int any = 0;
+    for (uint32_t i = 0; i < r->outcomes.len; i++) {
+        uint32_t oc = oi[i];
+        const outcome *o = &FZ_VEC_AT(&r->outcomes, outcome, oc);
+        int header = 0;
+        for (uint32_t n = 0; n < r->nn; n++)
+            for (uint32_t k = 0; k < FZ_FAULT_COUNT; k++) {
+                uint64_t key = fault_key(oc, n, k);
+                uint32_t s = (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & r->fault_mask;
+                while (r->faults[s].key && r->faults[s].key != key)
+                    s = (s + 1) & r->fault_mask;
+                if (r->faults[s].key != key)
+                    continue;
+                if (!header) {
+                    fprintf(out, "  %s:\n", o->name);
+                    header = any = 1;
+                }
+                char name[64];
+                snprintf(name, sizeof name, "%.*s %.*s", NODE_ID(r, n), NODE_LABEL(r, n));
+                fprintf(out, "    %-40.40s %-8s %6.1f%%\n", name, fz_fault_name((fz_fault_kind)k),
+                        100.0 * (double)r->faults[s].runs / (double)o->count);
+            }
+    }
+    if (!any)
+        fprintf(out, "  none\n");
+    free(oi);
+
+    uint32_t vn = 0, ve = 0;
+    for (uint32_t n = 0; n < r->nn; n++)
+        vn += r->node_runs[n] > 0;
+    for (uint32_t e = 0; e < r->ne; e++)
+        ve += r->edge_runs[e] > 0;
+    fprintf(out, "\nCoverage: nodes %u/%u (%.1f%%), edges %u/%u (%.1f%%)\n", vn, r->nn,
+            100.0 * fz_report_node_coverage(r), ve, r->ne, 100.0 * fz_report_edge_coverage(r));
+    if (vn < r->nn) {
+        fprintf(out, "  never visited:");
+        for (uint32_t n = 0; n < r->nn; n++)
+            if (!r->node_runs[n])
+                fprintf(out, " %.*s", NODE_ID(r, n));
+        fprintf(out, "\n");
+    }
+    if (ve < r->ne) {
+        fprintf(out, "  never taken:");
+        for (uint32_t e = 0; e < r->ne; e++)
+            if (!r->edge_runs[e]) {
+                const fz_edge *ed = fz_graph_edge(r->g, e);
+                fprintf(out, " e%u (%.*s->%.*s)", e + 1, NODE_ID(r, ed->src), NODE_ID(r, ed->dst));
+            }
+        fprintf(out, "\n");
+    }
+}
+
+/*==========================================================================
+ * JSON
+ *========================================================================*/
+
+static json_t *jstrn(const char *s, size_t len)
+{
+    return json_stringn_nocheck(s, len);
+}
+
+static json_t *node_id_json(const fz_report *r, uint32_t n)
+{
+    const fz_node *nd = fz_graph_node(r->g, n);
+    return jstrn(fz_graph_text(r->g, nd->id), nd->id.len);
+}
+
+static json_t *build_json(const fz_report *r)
+{
+    json_t *root = json_object();
+    uint32_t *oi = sorted(r, 0), *pi = sorted(r, 1);
+    if (!root || !oi || !pi)
+        goto fail;
+    json_object_set_new(root, "format", json_string("flowzap-sim-report"));
+    json_object_set_new(root, "version", json_integer(1));
+    json_object_set_new(root, "workflow", json_string(r->meta.workflow));
+    json_object_set_new(root, "hash", json_string(r->meta.hash));
+    json_object_set_new(root, "faults", json_string(r->meta.faults));
+    json_object_set_new(root, "scenario", json_string(r->meta.scenario));
+    json_object_set_new(root, "seed", json_integer((json_int_t)r->meta.seed));
+    json_object_set_new(root, "runs", json_integer((json_int_t)r->runs));
+    json_object_set_new(root, "first_run", json_integer((json_int_t)(r->runs ? r->first : 0)));
+    json_object_set_new(root, "last_run", json_integer((json_int_t)r->last));
+
+    json_t *outs = json_array();
+    for (uint32_t i = 0; i < r->outcomes.len; i++) {
+        const outcome *o = &FZ_VEC_AT(&r->outcomes, outcome, oi[i]);
+        double lo, hi;
+        fz_report_wilson(o->count, r->runs, &lo, &hi);
+        json_t *jo = json_object();
+        json_object_set_new(jo, "outcome", json_string(o->name));
+        json_object_set_new(jo, "state", json_string(state_name(o->state)));
+        json_object_set_new(jo, "count", json_integer((json_int_t)o->count));
+        json_object_set_new(jo, "share", json_real(r->runs ? (double)o->count / r->runs : 0));
+        json_object_set_new(jo, "ci95", json_pack("[ff]", lo, hi));
+        json_object_set_new(jo, "first_run", json_integer((json_int_t)o->first));
+        json_object_set_new(jo, "fewest_faults_run", json_integer((json_int_t)o->best));
+        json_object_set_new(jo, "fewest_faults", json_integer((json_int_t)o->best_faults));
+        json_array_append_new(outs, jo);
+    }
+    json_object_set_new(root, "outcomes", outs);
+
+    json_t *dur = json_object();
+    json_object_set_new(dur, "p50", json_real(fz_report_duration_quantile(r, 0.5) / 1e6));
+    json_object_set_new(dur, "p90", json_real(fz_report_duration_quantile(r, 0.9) / 1e6));
+    json_object_set_new(dur, "p99", json_real(fz_report_duration_quantile(r, 0.99) / 1e6));
+    json_object_set_new(dur, "max", json_real(r->dur_max / 1e6));
+    json_object_set_new(dur, "mean", json_real(r->runs ? (double)r->dur_sum / r->runs / 1e6 : 0));
+    json_object_set_new(root, "duration_ms", dur);
+
+    json_t *nodes = json_object();
+    json_t *unvisited = json_array();
+    for (uint32_t n = 0; n < r->nn; n++) {
+        const fz_node *nd = fz_graph_node(r->g, n);
+        json_t *jn = json_object();
+        json_object_set_new(jn, "label", jstrn(fz_graph_text(r->g, nd->label), nd->label.len));
+        json_object_set_new(jn, "visits", json_integer((json_int_t)r->node_visits[n]));
+        json_object_set_new(jn, "runs", json_integer((json_int_t)r->node_runs[n]));
+        json_object_set_new(jn, "failures", json_integer((json_int_t)r->node_fail[n]));
+        json_object_set_new(jn, "time_ns", json_integer((json_int_t)r->node_time[n]));
+        json_object_set_new(jn, "time_ms", json_real((double)r->node_time[n] / 1e6));
+        json_object_setn_new(nodes, fz_graph_text(r->g, nd->id), nd->id.len, jn);
+        if (!r->node_runs[n])
+            json_array_append_new(unvisited, node_id_json(r, n));
+    }
+    json_object_set_new(root, "nodes", nodes);
+    json_t *edges = json_object();
+    json_t *untaken = json_array();
+    for (uint32_t e = 0; e < r->ne; e++) {
+        const fz_edge *ed = fz_graph_edge(r->g, e);
+        char eid[16];
+        snprintf(eid, sizeof eid, "e%u", e + 1);
+        json_t *je = json_object();
+        json_object_set_new(je, "from", node_id_json(r, ed->src));
+        json_object_set_new(je, "to", node_id_json(r, ed->dst));
+        if (ed->label.len)
+            json_object_set_new(je, "label", jstrn(fz_graph_text(r->g, ed->label), ed->label.len));
+        json_object_set_new(je, "traversals", json_integer((json_int_t)r->edge_trav[e]));
+        json_object_set_new(je, "runs", json_integer((json_int_t)r->edge_runs[e]));
+        json_object_set_new(edges, eid, je);
+        if (!r->edge_runs[e])
+            json_array_append_new(untaken, json_string(eid));
+    }
+    json_object_set_new(root, "edges", edges);
+    json_t *cov = json_object();
+    json_object_set_new(cov, "nodes", json_real(fz_report_node_coverage(r)));
+    json_object_set_new(cov, "edges", json_real(fz_report_edge_coverage(r)));
+    json_object_set_new(cov, "unvisited_nodes", unvisited);
+    json_object_set_new(cov, "untaken_edges", untaken);
+    json_object_set_new(root, "coverage", cov);
+
+    json_t *paths = json_array();
+    for (uint32_t i = 0; i < r->paths.len; i++) {
+        const path *p = &FZ_VEC_AT(&r->paths, path, pi[i]);
+        json_t *jp = json_object(), *ns = json_array();
+        const uint32_t *nodes_of = (const uint32_t *)r->path_nodes.data + p->off;
+        for (uint32_t k = 0; k < p->len; k++)
+            json_array_append_new(ns, node_id_json(r, nodes_of[k]));
+        json_object_set_new(jp, "nodes", ns);
+        json_object_set_new(jp, "count", json_integer((json_int_t)p->count));
+        json_object_set_new(jp, "share", json_real(r->runs ? (double)p->count / r->runs : 0));
+        json_object_set_new(jp, "outcome",
+                            json_string(FZ_VEC_AT(&r->outcomes, outcome, p->outcome).name));
+        json_object_set_new(jp, "first_run", json_integer((json_int_t)p->first));
+        char hx[24];
+        snprintf(hx, sizeof hx, "%016" PRIx64, p->hash);
+        json_object_set_new(jp, "hash", json_string(hx));
+        json_array_append_new(paths, jp);
+    }
+    json_object_set_new(root, "paths", paths);
+    json_object_set_new(root, "paths_other", json_integer((json_int_t)r->paths_other));
+
+    json_t *faults = json_array();
+    for (uint32_t i = 0; i < r->outcomes.len; i++)
+        for (uint32_t n = 0; n < r->nn; n++)
+            for (uint32_t k = 0; k < FZ_FAULT_COUNT; k++) {
+                uint64_t key = fault_key(oi[i], n, k);
+                uint32_t s = (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & r->fault_mask;
+                while (r->faults[s].key && r->faults[s].key != key)
+                    s = (s + 1) & r->fault_mask;
+                if (r->faults[s].key != key)
+                    continue;
+                json_t *jf = json_object();
+                json_object_set_new(
+                    jf, "outcome", json_string(FZ_VEC_AT(&r->outcomes, outcome, oi[i]).name));
+                json_object_set_new(jf, "node", node_id_json(r, n));
+                json_object_set_new(jf, "kind", json_string(fz_fault_name((fz_fault_kind)k)));
+                json_object_set_new(jf, "runs", json_integer((json_int_t)r->faults[s].runs));
+                json_array_append_new(faults, jf);
+            }
+    json_object_set_new(root, "faults_by_outcome", faults);
+
+    json_t *hist = json_array();
+    for (uint32_t b = 0; b < HIST_BUCKETS; b++)
+        if (r->hist[b])
+            json_array_append_new(hist, json_pack("[II]", (json_int_t)b, (json_int_t)r->hist[b]));
+    json_t *merge = json_object();
+    json_object_set_new(merge, "duration_histogram", hist);
+    json_object_set_new(merge, "duration_sum_ns", json_integer((json_int_t)r->dur_sum));
+    json_object_set_new(merge, "duration_max_ns", json_integer((json_int_t)r->dur_max));
+    json_object_set_new(root, "merge", merge);
+    free(oi);
+    free(pi);
+    return root;
+fail:
+    free(oi);
+    free(pi);
+    json_decref(root);
+    return NULL;
+}
+
+char *fz_report_json_string(const fz_report *r)
+{
+    json_t *j = build_json(r);
+    if (!j)
+        return NULL;
+    char *s = json_dumps(j, JSON_INDENT(1) | JSON_REAL_PRECISION(10));
+    json_decref(j);
+    return s;
+}
+
+int fz_report_write_json(const fz_report *r, FILE *out)
+{
+    char *s = fz_report_json_string(r);
+    if (!s)
+        return FZ_ENOMEM;
+    int rc = fputs(s, out) < 0 || fputc('\n', out) == EOF ? FZ_EIO : 0;
+    free(s);
+    return rc;
+}
+
+/*==========================================================================
+ * Loading a JSON report back (sim merge)
+ *========================================================================*/
+
+static int bad(char *errbuf, size_t errlen, const char *what)
+{
+    snprintf(errbuf, errlen, "%s", what);
+    return FZ_EPARSE;
+}
+
+static uint64_t jint(json_t *o, const char *key, int *ok)
+{
+    json_t *v = json_object_get(o, key);
+    if (!json_is_integer(v) || json_integer_value(v) < 0) {
+        *ok = 0;
+        return 0;
+    }
+    return (uint64_t)json_integer_value(v);
+}
+
+int fz_report_peek_workflow(const char *file, char *buf, size_t len, char *errbuf,
+                            size_t errlen)
+{
+    json_error_t je;
+    json_t *root = json_load_file(file, 0, &je);
+    if (!root) {
+        snprintf(errbuf, errlen, "%d:%d: %s", je.line, je.column, je.text);
+        return je.line < 0 ? FZ_EIO : FZ_EPARSE;
+    }
+    const char *w = json_string_value(json_object_get(root, "workflow"));
+    int rc = 0;
+    if (!w)
+        rc = bad(errbuf, errlen, "not a flowzap sim report (no \"workflow\")");
+    else
+        snprintf(buf, len, "%s", w);
+    json_decref(root);
+    return rc;
+}
+
+int fz_report_load(const char *file, const fz_graph *g, const fz_alloc *alloc, fz_report **out,
+                   char *errbuf, size_t errlen)
+{
+    *out = NULL;
+    json_error_t je;
+    json_t *root = json_load_file(file, 0, &je);
+    if (!root) {
+        snprintf(errbuf, errlen, "%d:%d: %s", je.line, je.column, je.text);
+        return FZ_EPARSE;
+    }
+    int rc = 0, ok = 1;
+    fz_report *r = NULL;
+    json_t *fmt = json_object_get(root, "format");
+    if (!json_is_string(fmt) || strcmp(json_string_value(fmt), "flowzap-sim-report") != 0) {
+        rc = bad(errbuf, errlen, "not a flowzap sim report (\"format\" is not flowzap-sim-report)");
+        goto out;
+    }
+    fz_report_meta meta = {
+        .workflow = json_string_value(json_object_get(root, "workflow")),
+        .hash = json_string_value(json_object_get(root, "hash")),
+        .faults = json_string_value(json_object_get(root, "faults")),
+        .scenario = json_string_value(json_object_get(root, "scenario")),
+        .seed = jint(root, "seed", &ok),
+    };
+    if ((rc = fz_report_new(g, &meta, alloc, &r)))
+        goto out;
+    r->runs = jint(root, "runs", &ok);
+    r->first = jint(root, "first_run", &ok);
+    r->last = jint(root, "last_run", &ok);
+    if (!r->runs)
+        r->first = UINT64_MAX;
+    json_t *outs = json_object_get(root, "outcomes"), *v;
+    size_t i;
+    if (!json_is_array(outs)) {
+        rc = bad(errbuf, errlen, "\"outcomes\" is missing");
+        goto out;
+    }
+    json_array_foreach(outs, i, v)
+    {
+        const char *name = json_string_value(json_object_get(v, "outcome"));
+        const char *st = json_string_value(json_object_get(v, "state"));
+        uint32_t oc;
+        if (!name || !st) {
+            rc = bad(errbuf, errlen, "an outcome lacks \"outcome\" or \"state\"");
+            goto out;
+        }
+        if ((rc = find_outcome(r, name, strcmp(st, "failed") ? FZ_RUN_COMPLETED : FZ_RUN_FAILED,
+                               &oc)))
+            goto out;
+        outcome *o = &FZ_VEC_AT(&r->outcomes, outcome, oc);
+        o->count = jint(v, "count", &ok);
+        o->first = jint(v, "first_run", &ok);
+        o->best = jint(v, "fewest_faults_run", &ok);
+        o->best_faults = (uint32_t)jint(v, "fewest_faults", &ok);
+    }
+    json_t *nodes = json_object_get(root, "nodes");
+    const char *key;
+    json_object_foreach(nodes, key, v)
+    {
+        uint32_t n = fz_graph_find_node(g, key, strlen(key));
+        if (n == FZ_NONE) {
+            rc = bad(errbuf, errlen, "the report names a node the workflow does not have");
+            goto out;
+        }
+        r->node_visits[n] = jint(v, "visits", &ok);
+        r->node_runs[n] = jint(v, "runs", &ok);
+        r->node_fail[n] = jint(v, "failures", &ok);
+        r->node_time[n] = jint(v, "time_ns", &ok);
+    }
+    json_t *edges = json_object_get(root, "edges");
+    json_object_foreach(edges, key, v)
+    {
+        unsigned long e = key[0] == 'e' ? strtoul(key + 1, NULL, 10) : 0;
+        if (e == 0 || e > r->ne) {
+            rc = bad(errbuf, errlen, "the report names an edge the workflow does not have");
+            goto out;
+        }
+        r->edge_trav[e - 1] = jint(v, "traversals", &ok);
+        r->edge_runs[e - 1] = jint(v, "runs", &ok);
+    }
+    json_t *paths = json_object_get(root, "paths");
+    uint32_t *buf = NULL;
+    size_t bufcap = 0;
+    json_array_foreach(paths, i, v)
+    {
+        json_t *ns = json_object_get(v, "nodes"), *nv;
+        size_t k, len = json_array_size(ns);
+        if (len > bufcap) {
+            uint32_t *nb = realloc(buf, sizeof(uint32_t) * len);
+            if (!nb) {
+                free(buf);
+                rc = FZ_ENOMEM;
+                goto out;
+            }
+            buf = nb;
+            bufcap = len;
+        }
+        json_array_foreach(ns, k, nv)
+        {
+            const char *id = json_string_value(nv);
+            buf[k] = id ? fz_graph_find_node(g, id, strlen(id)) : FZ_NONE;
+            if (buf[k] == FZ_NONE)
+                ok = 0;
+        }
+        const char *hx = json_string_value(json_object_get(v, "hash"));
+        const char *on = json_string_value(json_object_get(v, "outcome"));
+        uint32_t oc = on ? fz_strmap_find(&r->outcome_map, on, (uint32_t)strlen(on)) : UINT32_MAX;
+        if (!hx || oc == UINT32_MAX || !ok) {
+            free(buf);
+            rc = bad(errbuf, errlen, "a path is malformed");
+            goto out;
+        }
+        if ((rc = add_path(r, strtoull(hx, NULL, 16), buf, (uint32_t)len, oc,
+                           jint(v, "count", &ok), jint(v, "first_run", &ok)))) {
+            free(buf);
+            goto out;
+        }
+    }
+    free(buf);
+    r->paths_other = jint(root, "paths_other", &ok);
+    json_t *faults = json_object_get(root, "faults_by_outcome");
+    json_array_foreach(faults, i, v)
+    {
+        const char *on = json_string_value(json_object_get(v, "outcome"));
+        const char *id = json_string_value(json_object_get(v, "node"));
+        const char *kind = json_string_value(json_object_get(v, "kind"));
+        uint32_t oc = on ? fz_strmap_find(&r->outcome_map, on, (uint32_t)strlen(on)) : UINT32_MAX;
+        uint32_t n = id ? fz_graph_find_node(g, id, strlen(id)) : FZ_NONE;
+        uint32_t k = 0;
+        while (kind && k < FZ_FAULT_COUNT && strcmp(kind, fz_fault_name((fz_fault_kind)k)))
+            k++;
+        if (oc == UINT32_MAX || n == FZ_NONE || !kind || k == FZ_FAULT_COUNT) {
+            rc = bad(errbuf, errlen, "a fault entry is malformed");
+            goto out;
+        }
+        if ((rc = fault_add(r, fault_key(oc, n, k), jint(v, "runs", &ok))))
+            goto out;
+    }
+    json_t *merge = json_object_get(root, "merge");
+    json_array_foreach(json_object_get(merge, "duration_histogram"), i, v)
+    {
+        json_int_t b = json_integer_value(json_array_get(v, 0));
+        json_int_t c = json_integer_value(json_array_get(v, 1));
+        if (b < 0 || b >= (json_int_t)HIST_BUCKETS || c < 0) {
+            rc = bad(errbuf, errlen, "the duration histogram is malformed");
+            goto out;
+        }
+        r->hist[b] += (uint64_t)c;
+    }
+    r->dur_sum = jint(merge, "duration_sum_ns", &ok);
+    r->dur_max = jint(merge, "duration_max_ns", &ok);
+    if (!ok)
+        rc = bad(errbuf, errlen, "a count is missing or negative");
+out:
+    json_decref(root);
+    if (rc) {
+        fz_report_free(r);
+        r = NULL;
+    }
+    *out = r;
+    return rc;
+}

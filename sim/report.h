@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report.h - what a simulation study found: outcome counts with 95% Wilson
+ * intervals, run durations (a log-linear histogram: percentiles within 1%,
+ * memory fixed), per node visits, failures and time, per edge traversals,
+ * the most common paths, the faults injected into runs by outcome, coverage,
+ * and for --find the first and the least-faulted run of each outcome.
+ * Every figure is a sum, a min or a max over runs, so reports of disjoint
+ * run ranges merge into exactly the report of their union (threads, shards).
+ * Output as text (the terminal) and as JSON (docs/sim.md; `render --heat`).
+ */
+#ifndef FZ_SIM_REPORT_H
+#define FZ_SIM_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "engine/engine.h"
+#include "parser/graph.h"
+#include "sim/backend_sim.h"
+
+typedef struct fz_report fz_report;
+
+/* What a study was: written into the report and checked by merge. */
+typedef struct fz_report_meta {
+    const char *workflow; /* path as given */
+    const char *hash;     /* workflow content hash (hex) */
+    const char *faults;   /* scenario file path */
+    const char *scenario; /* scenario name */
+    uint64_t seed;
+} fz_report_meta;
+
+/* Creates an empty report over g (which must outlive it). meta strings are
+ * copied. Caller frees with fz_report_free(). Returns 0 or FZ_ENOMEM. */
+int fz_report_new(const fz_graph *g, const fz_report_meta *meta, const fz_alloc *alloc,
+                  fz_report **out);
+void fz_report_free(fz_report *r);
+
+/*--------------------------------------------------------------------------
+ * Collecting: one run at a time, through the engine's observer.
+ *------------------------------------------------------------------------*/
+
+/* Begins run index (clears the per-run buffers). */
+void fz_report_begin_run(fz_report *r, uint64_t index);
+
+/* Observer callbacks for the current run; ud is the report. A task's time
+ * runs from its on_start time to its on_finish time, unless a task clock
+ * (task_start: the virtual start time of a task) is set. */
+void fz_report_observe(fz_report *r, fz_observer *obs);
+void fz_report_set_task_clock(fz_report *r, uint64_t (*task_start)(void *ud, uint32_t task),
+                              void *ud);
+
+/* Ends the current run: state and outcome as the engine left them, its
+ * duration in virtual ns and the faults injected. Returns 0 or FZ_ENOMEM. */
+int fz_report_end_run(fz_report *r, fz_run_state state, const char *outcome,
+                      uint64_t duration_ns, const fz_fault *faults, uint32_t nfaults);
+
+/* Adds everything src counted into dst (same graph). 0 or FZ_ENOMEM. */
+int fz_report_merge(fz_report *dst, const fz_report *src);
+
+/*--------------------------------------------------------------------------
+ * Reading
+ *------------------------------------------------------------------------*/
+
+uint64_t fz_report_runs(const fz_report *r);
+
+/* Count of runs whose outcome is name (0 when none). */
+uint64_t fz_report_outcome_count(const fz_report *r, const char *name);
+
+/* Number of distinct outcomes; the i-th in report order (count descending,
+ * then name), with its count and state. */
+uint32_t fz_report_outcome_total(const fz_report *r);
+const char *fz_report_outcome_at(const fz_report *r, uint32_t i, uint64_t *count,
+                                 fz_run_state *state);
+
+/* For outcome name: the first run index that ended in it and the run with
+ * the fewest injected faults (ties: lowest index). Returns 0, or
+ * FZ_ENOENT when no run ended in it. */
+int fz_report_find(const fz_report *r, const char *name, uint64_t *first, uint64_t *fewest,
+                   uint32_t *fewest_faults);
+
+/* Duration quantile q in [0, 1] of virtual ns (q = 1: the exact max). */
+uint64_t fz_report_duration_quantile(const fz_report *r, double q);
+
+/* Shares of nodes and of edges at least one run visited, in [0, 1]. */
+double fz_report_node_coverage(const fz_report *r);
+double fz_report_edge_coverage(const fz_report *r);
+
+/* Runs that visited node n / took edge e at least once. */
+uint64_t fz_report_node_runs(const fz_report *r, uint32_t n);
+uint64_t fz_report_edge_runs(const fz_report *r, uint32_t e);
+
+/* 95% Wilson score interval of k successes in n trials. */
+void fz_report_wilson(uint64_t k, uint64_t n, double *lo, double *hi);
+
+/* Writes the terminal report. top_paths: how many paths to list. */
+void fz_report_print(FILE *out, const fz_report *r, uint32_t top_paths);
+
+/* Writes the JSON report (docs/sim.md), whose "merge" member holds what
+ * fz_report_load needs to merge it again. Returns 0, FZ_EIO, FZ_ENOMEM. */
+int fz_report_write_json(const fz_report *r, FILE *out);
+
+/* The JSON report as a malloc'd string (free()), or NULL. */
+char *fz_report_json_string(const fz_report *r);
+
+/* Reads a JSON report written by fz_report_write_json into a new report
+ * over g; the workflow must be the one the report was made from (its
+ * hash is compared by the caller through fz_report_meta_of). On FZ_EPARSE
+ * errbuf says why. */
+int fz_report_load(const char *path, const fz_graph *g, const fz_alloc *alloc, fz_report **out,
+                   char *errbuf, size_t errlen);
+
+const fz_report_meta *fz_report_meta_of(const fz_report *r);
+
+/* Copies the "workflow" path a JSON report names into buf. Returns 0,
+ * FZ_ENOENT/FZ_EIO (unreadable) or FZ_EPARSE with errbuf filled. */
+int fz_report_peek_workflow(const char *file, char *buf, size_t len, char *errbuf,
+                            size_t errlen);
+
+/* Run index range the report covers as [first, last) plus the number of
+ * ranges merged in (1 for a single study). */
+void fz_report_range(const fz_report *r, uint64_t *first, uint64_t *last);
+
+#endif

@@ -1,0 +1,695 @@
+/* SPDX-License-Identifier: MIT */
+/* test_lint.c - every lint rule, positive and negative, keyed on its code;
+ * word classes; start nodes; long chains; allocation failures. */
+#include "tests/support/support.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/status.h"
+#include "parser/codes.h"
+#include "parser/lint.h"
+#include "parser/parser.h"
+
+typedef struct linted {
+    fz_graph *g;
+    fz_diags d;
+} linted;
+
+/* Parses src (which must be free of errors) and lints it. */
+static void lint_src(linted *l, const char *src)
+{
+    fz_diags_init(&l->d, NULL);
+    l->g = NULL;
+    int rc = fz_parse_mem("t.fz", src, strlen(src), NULL, &l->d, &l->g);
+    if (rc != 0) {
+        for (uint32_t i = 0; i < fz_diags_count(&l->d); i++)
+            print_error("%s: %s\n", fz_diags_at(&l->d, i)->code, fz_diags_at(&l->d, i)->message);
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(l->d.errors, 0);
+    assert_int_equal(fz_lint(l->g, &l->d), 0);
+}
+
+static void lint_done(linted *l)
+{
+    fz_graph_free(l->g);
+    fz_diags_fini(&l->d);
+}
+
+static unsigned count(const linted *l, const char *code)
+{
+    unsigned n = 0;
+    for (uint32_t i = 0; i < fz_diags_count(&l->d); i++)
+        if (strcmp(fz_diags_at(&l->d, i)->code, code) == 0)
+            n++;
+    return n;
+}
+
+static const fz_diag *first(const linted *l, const char *code)
+{
+    for (uint32_t i = 0; i < fz_diags_count(&l->d); i++)
+        if (strcmp(fz_diags_at(&l->d, i)->code, code) == 0)
+            return fz_diags_at(&l->d, i);
+    fail_msg("no %s diagnostic", code);
+    return NULL;
+}
+
+/* Asserts the diagnostic's caret starts at the first occurrence of `at` in
+ * src and covers len bytes. */
+static void assert_at(const char *src, const fz_diag *dg, const char *at, uint32_t len)
+{
+    const char *p = strstr(src, at);
+    assert_non_null(p);
+    assert_int_equal(dg->offset, (uint32_t)(p - src));
+    assert_int_equal(dg->length, len);
+}
+
+/* Runs src and asserts exactly `want` diagnostics of code. */
+static void expect(const char *src, const char *code, unsigned want)
+{
+    linted l;
+    lint_src(&l, src);
+    if (count(&l, code) != want)
+        for (uint32_t i = 0; i < fz_diags_count(&l.d); i++)
+            print_error("  %s %s\n", fz_diags_at(&l.d, i)->code, fz_diags_at(&l.d, i)->message);
+    assert_int_equal(count(&l, code), want);
+    lint_done(&l);
+}
+
+#define CHAIN3                                                                                 \
+    "n1: circle label:\"Start\"\n"                                                             \
+    "n2: rectangle label:\"Work\"\n"                                                           \
+    "n3: circle label:\"End\"\n"                                                               \
+    "n1.handle(right) -> n2.handle(left)\n"                                                    \
+    "n2.handle(right) -> n3.handle(left)\n"
+
+/*==========================================================================
+ * W1xx
+ *========================================================================*/
+
+static void test_lint_clean_chain_has_no_warnings(void **state)
+{
+    (void)state;
+    linted l;
+    lint_src(&l, "A { # Lane A\n" CHAIN3 "}\n");
+    assert_int_equal(fz_diags_count(&l.d), 0);
+    lint_done(&l);
+}
+
+static void test_lint_w101_reports_gap_once_at_first_id_past_n(void **state)
+{
+    (void)state;
+    const char *src = "A {\n"
+                      "n1: circle label:\"Start\"\n"
+                      "n2: rectangle label:\"Work\"\n"
+                      "n5: circle label:\"End\"\n"
+                      "n1.handle(right) -> n2.handle(left)\n"
+                      "n2.handle(right) -> n5.handle(left)\n"
+                      "}\n";
+    linted l;
+    lint_src(&l, src);
+    assert_int_equal(count(&l, "W101"), 1);
+    const fz_diag *dg = first(&l, "W101");
+    assert_at(src, dg, "n5:", 2);
+    assert_non_null(strstr(dg->message, "n3 is missing"));
+    lint_done(&l);
+}
+
+static void test_lint_w101_accepts_out_of_order_ids(void **state)
+{
+    (void)state;
+    expect("A {\n"
+           "n3: circle label:\"End\"\n"
+           "n1: circle label:\"Start\"\n"
+           "n2: rectangle label:\"Work\"\n"
+           "n1.handle(right) -> n2.handle(left)\n"
+           "n2.handle(right) -> n3.handle(left)\n"
+           "}\n",
+           "W101", 0);
+}
+
+static void test_lint_w102_node_in_no_edge(void **state)
+{
+    (void)state;
+    const char *src = "A {\n" CHAIN3 "n4: rectangle label:\"Alone\"\n}\n";
+    linted l;
+    lint_src(&l, src);
+    assert_int_equal(count(&l, "W102"), 1);
+    assert_at(src, first(&l, "W102"), "n4:", 2);
+    /* Reported once: not again as unreachable. */
+    assert_int_equal(count(&l, "W202"), 0);
+    lint_done(&l);
+}
+
+static void test_lint_w102_loop_listing_counts_as_connection(void **state)
+{
+    (void)state;
+    expect("A {\n" CHAIN3 "n4: rectangle label:\"Retry me\"\nloop [retry] n2 n4\n}\n", "W102", 0);
+}
+
+static const char *two_lanes_bare =
+    "A { # Lane A\n"
+    "n1: circle label:\"Start\"\n"
+    "n2: rectangle label:\"Ask\"\n"
+    "n1.handle(right) -> n2.handle(left)\n"
+    "n2.handle(bottom) -> n3.handle(top)\n"
+    "n5: circle label:\"End\"\n"
+    "}\n"
+    "B { # Lane B\n"
+    "n3: rectangle label:\"Answer\"\n"
+    "n4: rectangle label:\"Reply\"\n"
+    "n3.handle(right) -> n4.handle(left)\n"
+    "n4.handle(top) -> A.n5.handle(bottom)\n"
+    "}\n";
+
+static void test_lint_w103_bare_id_of_another_lane(void **state)
+{
+    (void)state;
+    linted l;
+    lint_src(&l, two_lanes_bare);
+    assert_int_equal(count(&l, "W103"), 1);
+    const fz_diag *dg = first(&l, "W103");
+    assert_at(two_lanes_bare, dg, "n3.handle(top)", 2);
+    assert_non_null(strstr(dg->message, "B.n3"));
+    lint_done(&l);
+}
+
+static void test_lint_w103_prefixed_and_own_lane_ids_are_fine(void **state)
+{
+    (void)state;
+    expect("A {\n" CHAIN3 "n2.handle(bottom) -> A.n3.handle(top)\n}\n", "W103", 0);
+}
+
+static void test_lint_w104_edge_in_target_lane_and_top_level(void **state)
+{
+    (void)state;
+    const char *src = "A {\n"
+                      "n1: circle label:\"Start\"\n"
+                      "n3: circle label:\"End\"\n"
+                      "}\n"
+                      "B {\n"
+                      "n2: rectangle label:\"Work\"\n"
+                      "n1.handle(right) -> B.n2.handle(left)\n"
+                      "n2.handle(top) -> A.n3.handle(bottom)\n"
+                      "}\n"
+                      "n2.handle(right) -> A.n3.handle(left)\n"
+                      "loop [retry] n2 n3\n";
+    linted l;
+    lint_src(&l, src);
+    /* The edge in B from n1 (lane A), the top-level edge and the top-level loop. */
+    assert_int_equal(count(&l, "W104"), 3);
+    const fz_diag *dg = first(&l, "W104");
+    assert_at(src, dg, "n1.handle(right) -> B.n2.handle(left)",
+              (uint32_t)strlen("n1.handle(right) -> B.n2.handle(left)"));
+    /* The bare source is covered by W104, not repeated as W103. */
+    assert_int_equal(count(&l, "W103"), 0);
+    lint_done(&l);
+}
+
+static void test_lint_w104_loop_in_lane_of_one_of_its_nodes_is_fine(void **state)
+{
+    (void)state;
+    expect(two_lanes_bare, "W104", 0);
+    expect("A {\n" CHAIN3 "}\nB {\nn4: rectangle label:\"X\"\nn4.handle(left) -> A.n2.handle(right)\n"
+           "loop [retry 2 times] n2 n4\n}\n",
+           "W104", 0);
+}
+
+static void test_lint_w105_unknown_attribute_key(void **state)
+{
+    (void)state;
+    const char *src = "A {\n"
+                      "n1: circle label:\"Start\"\n"
+                      "n2: taskbox label:\"Work\" owner:\"Ann\" colour:\"red\" system:\"SAP\" "
+                      "description:\"d\"\n"
+                      "n3: circle label:\"End\"\n"
+                      "n1.handle(right) -> n2.handle(left)\n"
+                      "n2.handle(right) -> n3.handle(left)\n"
+                      "}\n";
+    linted l;
+    lint_src(&l, src);
+    assert_int_equal(count(&l, "W105"), 1);
+    assert_at(src, first(&l, "W105"), "colour", 6);
+    lint_done(&l);
+}
+
+static void test_lint_w106_emoji_but_not_arrows_or_accents(void **state)
+{
+    (void)state;
+    const char *src = "A { # Team \xF0\x9F\x9A\x80\n"
+                      "n1: circle label:\"Start \xE2\x9C\x85\"\n"
+                      "n2: rectangle label:\"Pr\xC3\xBC" "fung \xE2\x86\x92 ok \xE2\x9C\x93\"\n"
+                      "n3: circle label:\"End\"\n"
+                      "n1.handle(right) -> n2.handle(left) [label=\"go \xE2\x9D\xA4\xEF\xB8\x8F\"]\n"
+                      "n2.handle(right) -> n3.handle(left) [label=\"No \xE2\x86\x92 review\"]\n"
+                      "}\n";
+    linted l;
+    lint_src(&l, src);
+    /* Lane label rocket, node check-mark button, edge heart + VS16. */
+    assert_int_equal(count(&l, "W106"), 3);
+    for (uint32_t i = 0; i < fz_diags_count(&l.d); i++) {
+        const fz_diag *dg = fz_diags_at(&l.d, i);
+        if (strcmp(dg->code, "W106") == 0)
+            assert_true((unsigned char)src[dg->offset] >= 0xE2);
+    }
+    lint_done(&l);
+}
+
+static void test_lint_w107_request_without_response(void **state)
+{
+    (void)state;
+    const char *src = "A {\n"
+                      "n1: circle label:\"Start\"\n"
+                      "n1.handle(right) -> B.n2.handle(left)\n"
+                      "n1.handle(bottom) -> B.n2.handle(top)\n"
+                      "}\n"
+                      "B {\n"
+                      "n2: rectangle label:\"Work\"\n"
+                      "n3: circle label:\"End\"\n"
+                      "n2.handle(right) -> n3.handle(left)\n"
+                      "}\n";
+    linted l;
+    lint_src(&l, src);
+    /* One warning per lane pair, at its first edge. */
+    assert_int_equal(count(&l, "W107"), 1);
+    assert_at(src, first(&l, "W107"), "n1.handle(right)",
+              (uint32_t)strlen("n1.handle(right) -> B.n2.handle(left)"));
+    lint_done(&l);
+    expect(two_lanes_bare, "W107", 0);
+}
+
+/*==========================================================================
+ * W2xx
+ *========================================================================*/
+
+static void test_lint_w201_cycle_without_start_warns_at_first_declared(void **state)
+{
+    (void)state;
+    const char *src = "A {\n"
+                      "n2.handle(right) -> n1.handle(left)\n"
+                      "n1: rectangle label:\"Ping\"\n"
+                      "n2: rectangle label:\"Pong\"\n"
+                      "n1.handle(right) -> n2.handle(left)\n"
+                      "}\n";
+    linted l;
+    lint_src(&l, src);
+    assert_int_equal(count(&l, "W201"), 1);
+    assert_at(src, first(&l, "W201"), "n1: rectangle", 2);
+    uint32_t s[4];
+    assert_int_equal(fz_lint_starts(l.g, s, 4), 1);
+    assert_int_equal(s[0], fz_graph_find_node(l.g, "n1", 2));
+    lint_done(&l);
+}
+
+static void test_lint_starts_prefer_circles_then_sources(void **state)
+{
+    (void)state;
+    linted l;
+    /* n2 has no incoming edge but is not a circle: n1 alone starts. */
+    lint_src(&l, "A {\n" CHAIN3 "n4: rectangle label:\"Side\"\nn4.handle(right) -> n3.handle(top)\n}\n");
+    uint32_t s[4];
+    assert_int_equal(fz_lint_starts(l.g, s, 4), 1);
+    assert_int_equal(s[0], fz_graph_find_node(l.g, "n1", 2));
+    assert_int_equal(count(&l, "W201"), 0);
+    assert_int_equal(count(&l, "W202"), 1);
+    lint_done(&l);
+    /* No circles: every node without an incoming edge starts. */
+    lint_src(&l, "A {\nn1: rectangle label:\"a\"\nn2: rectangle label:\"b\"\n"
+                 "n3: rectangle label:\"c\"\nn1.handle(right) -> n3.handle(left)\n"
+                 "n2.handle(right) -> n3.handle(top)\n}\n");
+    assert_int_equal(fz_lint_starts(l.g, s, 4), 2);
+    assert_int_equal(count(&l, "W202"), 0);
+    lint_done(&l);
+}
+
+static void test_lint_w202_unreachable_region_reported_once_at_entry(void **state)
+{
+    (void)state;
+    const char *src = "A {\n" CHAIN3 "n4: rectangle label:\"Orphan\"\n"
+                      "n5: rectangle label:\"After orphan\"\n"
+                      "n4.handle(right) -> n5.handle(left)\n"
+                      "n5.handle(right) -> n3.handle(top)\n"
+                      "}\n";
+    linted l;
+    lint_src(&l, src);
+    assert_int_equal(count(&l, "W202"), 1);
+    const fz_diag *dg = first(&l, "W202");
+    assert_at(src, dg, "n4:", 2);
+    assert_non_null(strstr(dg->message, "1 node after it"));
+    lint_done(&l);
+}
+
+static void test_lint_w202_unreachable_cycle_and_loop_reach(void **state)
+{
+    (void)state;
+    /* n4 <-> n5 is a cycle nothing enters: reported once. */
+    expect("A {\n" CHAIN3 "n4: rectangle label:\"x\"\nn5: rectangle label:\"y\"\n"
+           "n4.handle(right) -> n5.handle(left)\nn5.handle(left) -> n4.handle(right)\n}\n",
+           "W202", 1);
+    /* A loop's first node is reachable through the loop from n2. */
+    expect("A {\n" CHAIN3 "n4: rectangle label:\"Prepare\"\n"
+           "n4.handle(right) -> n2.handle(top)\nloop [retry 2 times] n4 n2\n}\n",
+           "W202", 0);
+}
+
+static void test_lint_w203_trap_cycle(void **state)
+{
+    (void)state;
+    const char *src = "A {\n"
+                      "n1: circle label:\"Start\"\n"
+                      "n2: diamond label:\"Ready?\"\n"
+                      "n3: rectangle label:\"Wait\"\n"
+                      "n4: rectangle label:\"Spin\"\n"
+                      "n5: circle label:\"End\"\n"
+                      "n1.handle(right) -> n2.handle(left)\n"
+                      "n2.handle(right) -> n5.handle(left) [label=\"Yes\"]\n"
+                      "n2.handle(bottom) -> n3.handle(top) [label=\"No\"]\n"
+                      "n3.handle(right) -> n4.handle(left)\n"
+                      "n4.handle(left) -> n3.handle(right)\n"
+                      "}\n";
+    linted l;
+    lint_src(&l, src);
+    assert_int_equal(count(&l, "W203"), 1);
+    const fz_diag *dg = first(&l, "W203");
+    assert_at(src, dg, "n3:", 2);
+    assert_non_null(strstr(dg->message, "2 nodes caught"));
+    lint_done(&l);
+    /* With a way out of the cycle, no trap. */
+    expect("A {\nn1: circle label:\"Start\"\nn2: rectangle label:\"Wait\"\n"
+           "n3: diamond label:\"Done?\"\nn4: circle label:\"End\"\n"
+           "n1.handle(right) -> n2.handle(left)\nn2.handle(right) -> n3.handle(left)\n"
+           "n3.handle(bottom) -> n2.handle(bottom) [label=\"No\"]\n"
+           "n3.handle(right) -> n4.handle(left) [label=\"Yes\"]\n}\n",
+           "W203", 0);
+}
+
+static void test_lint_w203_no_end_at_all(void **state)
+{
+    (void)state;
+    linted l;
+    lint_src(&l, "A {\nn1: circle label:\"Start\"\nn2: rectangle label:\"a\"\n"
+                 "n3: rectangle label:\"b\"\nn1.handle(right) -> n2.handle(left)\n"
+                 "n2.handle(right) -> n3.handle(left)\nn3.handle(left) -> n2.handle(right)\n}\n");
+    assert_int_equal(count(&l, "W203"), 1);
+    assert_non_null(strstr(first(&l, "W203")->message, "every node has an outgoing edge"));
+    lint_done(&l);
+}
+
+#define DECISION_HEAD                                                                          \
+    "A {\n"                                                                                    \
+    "n1: circle label:\"Start\"\n"                                                             \
+    "n2: diamond label:\"Ok?\"\n"                                                              \
+    "n3: circle label:\"End\"\n"                                                               \
+    "n4: circle label:\"Other end\"\n"                                                         \
+    "n1.handle(right) -> n2.handle(left)\n"
+
+static void test_lint_w204_decision_with_one_branch(void **state)
+{
+    (void)state;
+    const char *src = DECISION_HEAD "n2.handle(right) -> n3.handle(left) [label=\"Yes\"]\n"
+                                    "n1.handle(bottom) -> n4.handle(top)\n}\n";
+    linted l;
+    lint_src(&l, src);
+    assert_int_equal(count(&l, "W204"), 1);
+    assert_at(src, first(&l, "W204"), "n2: diamond", 2);
+    lint_done(&l);
+    expect(DECISION_HEAD "n2.handle(right) -> n3.handle(left) [label=\"Yes\"]\n"
+                         "n2.handle(bottom) -> n4.handle(top) [label=\"No\"]\n}\n",
+           "W204", 0);
+}
+
+static void test_lint_w205_two_unlabelled_branches_but_one_default_is_fine(void **state)
+{
+    (void)state;
+    const char *src = DECISION_HEAD "n2.handle(right) -> n3.handle(left)\n"
+                                    "n2.handle(bottom) -> n4.handle(top)\n}\n";
+    linted l;
+    lint_src(&l, src);
+    assert_int_equal(count(&l, "W205"), 1);
+    assert_at(src, first(&l, "W205"), "n2.handle(bottom)",
+              (uint32_t)strlen("n2.handle(bottom) -> n4.handle(top)"));
+    lint_done(&l);
+    expect(DECISION_HEAD "n2.handle(right) -> n3.handle(left)\n"
+                         "n2.handle(bottom) -> n4.handle(top) [label=\"Retry/Rejected\"]\n}\n",
+           "W205", 0);
+}
+
+static void test_lint_w206_duplicate_branch_labels_trimmed_any_case(void **state)
+{
+    (void)state;
+    const char *src = DECISION_HEAD "n2.handle(right) -> n3.handle(left) [label=\"Yes\"]\n"
+                                    "n2.handle(bottom) -> n4.handle(top) [label=\" yes \"]\n}\n";
+    linted l;
+    lint_src(&l, src);
+    assert_int_equal(count(&l, "W206"), 1);
+    assert_at(src, first(&l, "W206"), "n2.handle(bottom)",
+              (uint32_t)strlen("n2.handle(bottom) -> n4.handle(top) [label=\" yes \"]"));
+    lint_done(&l);
+    expect(DECISION_HEAD "n2.handle(right) -> n3.handle(left) [label=\"Yes\"]\n"
+                         "n2.handle(bottom) -> n4.handle(top) [label=\"Yes, later\"]\n}\n",
+           "W206", 0);
+}
+
+static void test_lint_w207_canary_rollback_merges_into_success(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    char *src = fz_test_read_file(fz_test_src("workflows/canary-deploy.fz"), &len);
+    assert_non_null(src);
+    linted l;
+    lint_src(&l, src);
+    assert_int_equal(count(&l, "W207"), 2);
+    const fz_diag *dg = first(&l, "W207");
+    assert_at(src, dg, "n11.handle(top) -> Deployment.n4",
+              (uint32_t)strlen("n11.handle(top) -> Deployment.n4.handle(bottom) [label=\"Aborted\"]"));
+    assert_non_null(strstr(dg->message, "\"Rollback canary\""));
+    assert_non_null(strstr(dg->message, "n4 \"Complete rollout\""));
+    assert_non_null(strstr(dg->message, "n5 \"End\""));
+    assert_non_null(strstr(dg->message, "n9 \"Metrics healthy?\" answers \"No\""));
+    assert_non_null(strstr(dg->hint, "own end node"));
+    lint_done(&l);
+    free(src);
+}
+
+static void test_lint_w207_separate_failure_end_and_retry_loops_are_fine(void **state)
+{
+    (void)state;
+    /* The failure path has its own end. */
+    expect(DECISION_HEAD "n2.handle(right) -> n3.handle(left) [label=\"Yes\"]\n"
+                         "n2.handle(bottom) -> n4.handle(top) [label=\"No\"]\n}\n",
+           "W207", 0);
+    /* A retry goes back upstream of the decision: not a merge. */
+    expect("A {\nn1: circle label:\"Start\"\nn2: rectangle label:\"Try\"\n"
+           "n3: diamond label:\"Worked?\"\nn4: circle label:\"End\"\n"
+           "n1.handle(right) -> n2.handle(left)\nn2.handle(right) -> n3.handle(left)\n"
+           "n3.handle(right) -> n4.handle(left)\n"
+           "n3.handle(bottom) -> n2.handle(bottom) [label=\"Retry\"]\n}\n",
+           "W207", 0);
+    /* An error edge straight into the success path is a merge. */
+    expect("A {\nn1: circle label:\"Start\"\nn2: rectangle label:\"Call\"\n"
+           "n3: rectangle label:\"Use answer\"\nn4: circle label:\"End\"\n"
+           "n1.handle(right) -> n2.handle(left)\nn2.handle(right) -> n3.handle(left)\n"
+           "n2.handle(bottom) -> n3.handle(bottom) [label=\"Timeout\"]\n"
+           "n3.handle(right) -> n4.handle(left)\n}\n",
+           "W207", 1);
+}
+
+static void test_lint_w207_retry_to_an_earlier_success_node_is_not_a_merge(void **state)
+{
+    (void)state;
+    /* n4 is on the success path of n3's "Yes"; n6 answering "No" goes back
+     * to n4, which leads to n6 again: a retry, not a merge. */
+    expect("A {\nn1: circle label:\"Start\"\nn2: rectangle label:\"Prepare\"\n"
+           "n3: diamond label:\"Ready?\"\nn4: rectangle label:\"Deploy\"\n"
+           "n5: circle label:\"Cancelled\"\nn6: diamond label:\"Healthy?\"\n"
+           "n7: circle label:\"Done\"\n"
+           "n1.handle(right) -> n2.handle(left)\nn2.handle(right) -> n3.handle(left)\n"
+           "n3.handle(right) -> n4.handle(left) [label=\"Yes\"]\n"
+           "n3.handle(bottom) -> n5.handle(top) [label=\"No\"]\n"
+           "n4.handle(right) -> n6.handle(left)\n"
+           "n6.handle(right) -> n7.handle(left) [label=\"Yes\"]\n"
+           "n6.handle(bottom) -> n4.handle(bottom) [label=\"No, retry\"]\n}\n",
+           "W207", 0);
+}
+
+static void test_lint_lists_at_most_the_cap_per_code_and_counts_the_rest(void **state)
+{
+    (void)state;
+    size_t cap = 64 * 300, len = 0;
+    char *src = malloc(cap);
+    assert_non_null(src);
+    len += (size_t)snprintf(src + len, cap - len, "A {\n" CHAIN3);
+    for (int i = 4; i < 254; i++)
+        len += (size_t)snprintf(src + len, cap - len, "n%d: rectangle label:\"x\"\n", i);
+    len += (size_t)snprintf(src + len, cap - len, "}\n");
+    linted l;
+    lint_src(&l, src);
+    assert_int_equal(count(&l, "W102"), FZ_LINT_MAX_PER_CODE + 1); /* + the note */
+    assert_int_equal(l.d.warnings, FZ_LINT_MAX_PER_CODE);
+    const fz_diag *note = fz_diags_at(&l.d, fz_diags_count(&l.d) - 1);
+    assert_int_equal(note->severity, FZ_SEV_NOTE);
+    assert_non_null(strstr(note->message, "50 more W102 warnings not shown (250 in all"));
+    lint_done(&l);
+    /* Without a limit every one is listed. */
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    fz_graph *g = NULL;
+    assert_int_equal(fz_parse_mem("t.fz", src, len, NULL, &d, &g), 0);
+    fz_diags_fini(&d);
+    fz_diags_init(&d, NULL);
+    assert_int_equal(fz_lint_ex(g, &d, 0), 0);
+    assert_int_equal(d.warnings, 250);
+    fz_diags_fini(&d);
+    fz_graph_free(g);
+    free(src);
+}
+
+static void test_lint_w208_disconnected_loop(void **state)
+{
+    (void)state;
+    const char *src = "A {\n" CHAIN3 "n4: rectangle label:\"Elsewhere\"\n"
+                      "n4.handle(right) -> n3.handle(top)\n"
+                      "loop [retry 3 times] n1 n2 n4\n}\n";
+    linted l;
+    lint_src(&l, src);
+    assert_int_equal(count(&l, "W208"), 1);
+    const fz_diag *dg = first(&l, "W208");
+    assert_at(src, dg, "loop", (uint32_t)strlen("loop [retry 3 times] n1 n2 n4"));
+    assert_non_null(strstr(dg->message, "2 groups"));
+    assert_non_null(strstr(dg->message, "n4"));
+    lint_done(&l);
+    /* Connected regardless of edge direction and listing order. */
+    expect("A {\n" CHAIN3 "loop [retry] n3 n1 n2\n}\n", "W208", 0);
+}
+
+/*==========================================================================
+ * Helpers, scale, allocation failures
+ *========================================================================*/
+
+static void test_lint_word_classes_follow_first_word(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *label;
+        fz_word_class want;
+    } cases[] = {
+        {"Yes", FZ_WORD_YES},         {"  OK, go", FZ_WORD_YES},  {"passed", FZ_WORD_YES},
+        {"No \xE2\x86\x92 Manual", FZ_WORD_NO}, {"Retry/Rejected", FZ_WORD_NO},
+        {"REJECTED", FZ_WORD_NO},     {"Timeout", FZ_WORD_ERROR}, {"catch-all", FZ_WORD_ERROR},
+        {"Nope", FZ_WORD_NONE},       {"Aborted", FZ_WORD_NONE},  {"", FZ_WORD_NONE},
+        {"< $50K", FZ_WORD_NONE},     {"Rolled back", FZ_WORD_NONE},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        assert_int_equal(fz_lint_word_class(cases[i].label, strlen(cases[i].label)),
+                         cases[i].want);
+}
+
+static void test_lint_every_code_has_title_and_explanation(void **state)
+{
+    (void)state;
+    static const char *codes[] = {"W101", "W102", "W103", "W104", "W105", "W106", "W107",
+                                  "W201", "W202", "W203", "W204", "W205", "W206", "W207",
+                                  "W208"};
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+        const fz_code_info *c = fz_code_find(codes[i]);
+        assert_non_null(c);
+        assert_true(strlen(c->title) > 10);
+        assert_non_null(strstr(c->explain, "Fix:"));
+    }
+}
+
+/* A 200,000-node chain: a recursive walk would overflow the stack. */
+static void test_lint_long_chain_is_walked_without_recursion(void **state)
+{
+    (void)state;
+    const uint32_t n = 200000;
+    size_t cap = (size_t)n * 100 + 64, len = 0;
+    char *src = malloc(cap);
+    assert_non_null(src);
+    len += (size_t)snprintf(src + len, cap - len, "A {\nn1: circle label:\"Start\"\n");
+    for (uint32_t i = 2; i < n; i++)
+        len += (size_t)snprintf(src + len, cap - len, "n%u: rectangle label:\"s\"\n", i);
+    len += (size_t)snprintf(src + len, cap - len, "n%u: circle label:\"End\"\n", n);
+    for (uint32_t i = 1; i < n; i++)
+        len += (size_t)snprintf(src + len, cap - len, "n%u.handle(right) -> n%u.handle(left)\n",
+                                i, i + 1);
+    len += (size_t)snprintf(src + len, cap - len, "}\n");
+    linted l;
+    lint_src(&l, src);
+    assert_int_equal(fz_diags_count(&l.d), 0);
+    lint_done(&l);
+    free(src);
+}
+
+static void test_lint_survives_every_allocation_failure(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    char *src = fz_test_read_file(fz_test_src("workflows/canary-deploy.fz"), &len);
+    assert_non_null(src);
+    fz_diags pd;
+    fz_diags_init(&pd, NULL);
+    fz_graph *g = NULL;
+    assert_int_equal(fz_parse_mem("c.fz", src, len, NULL, &pd, &g), 0);
+    for (uint64_t n = 1;; n++) {
+        fz_test_alloc ta;
+        fz_test_alloc_init(&ta, n);
+        fz_diags d;
+        fz_diags_init(&d, &ta.hook);
+        /* The graph's own hook is libc; lint's scratch uses it too, so
+         * inject through a graph whose hook is the failing one. */
+        const fz_alloc *saved = g->alloc;
+        g->alloc = &ta.hook;
+        int rc = fz_lint(g, &d);
+        g->alloc = saved;
+        fz_diags_fini(&d);
+        assert_int_equal(ta.live, 0);
+        if (ta.injected == 0) {
+            assert_int_equal(rc, 0);
+            break;
+        }
+        assert_int_equal(rc, FZ_ENOMEM);
+    }
+    fz_graph_free(g);
+    fz_diags_fini(&pd);
+    free(src);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lint_clean_chain_has_no_warnings),
+        cmocka_unit_test(test_lint_w101_reports_gap_once_at_first_id_past_n),
+        cmocka_unit_test(test_lint_w101_accepts_out_of_order_ids),
+        cmocka_unit_test(test_lint_w102_node_in_no_edge),
+        cmocka_unit_test(test_lint_w102_loop_listing_counts_as_connection),
+        cmocka_unit_test(test_lint_w103_bare_id_of_another_lane),
+        cmocka_unit_test(test_lint_w103_prefixed_and_own_lane_ids_are_fine),
+        cmocka_unit_test(test_lint_w104_edge_in_target_lane_and_top_level),
+        cmocka_unit_test(test_lint_w104_loop_in_lane_of_one_of_its_nodes_is_fine),
+        cmocka_unit_test(test_lint_w105_unknown_attribute_key),
+        cmocka_unit_test(test_lint_w106_emoji_but_not_arrows_or_accents),
+        cmocka_unit_test(test_lint_w107_request_without_response),
+        cmocka_unit_test(test_lint_w201_cycle_without_start_warns_at_first_declared),
+        cmocka_unit_test(test_lint_starts_prefer_circles_then_sources),
+        cmocka_unit_test(test_lint_w202_unreachable_region_reported_once_at_entry),
+        cmocka_unit_test(test_lint_w202_unreachable_cycle_and_loop_reach),
+        cmocka_unit_test(test_lint_w203_trap_cycle),
+        cmocka_unit_test(test_lint_w203_no_end_at_all),
+        cmocka_unit_test(test_lint_w204_decision_with_one_branch),
+        cmocka_unit_test(test_lint_w205_two_unlabelled_branches_but_one_default_is_fine),
+        cmocka_unit_test(test_lint_w206_duplicate_branch_labels_trimmed_any_case),
+        cmocka_unit_test(test_lint_w207_canary_rollback_merges_into_success),
+        cmocka_unit_test(test_lint_w207_separate_failure_end_and_retry_loops_are_fine),
+        cmocka_unit_test(test_lint_w207_retry_to_an_earlier_success_node_is_not_a_merge),
+        cmocka_unit_test(test_lint_lists_at_most_the_cap_per_code_and_counts_the_rest),
+        cmocka_unit_test(test_lint_w208_disconnected_loop),
+        cmocka_unit_test(test_lint_word_classes_follow_first_word),
+        cmocka_unit_test(test_lint_every_code_has_title_and_explanation),
+        cmocka_unit_test(test_lint_long_chain_is_walked_without_recursion),
+        cmocka_unit_test(test_lint_survives_every_allocation_failure),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

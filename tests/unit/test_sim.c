@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: MIT */
+/* test_sim.c - studies over the canary: determinism, shares by hand, replay,
+ * shard + merge, scripts, outages, exact enumeration, flat memory. */
+#include "tests/support/support.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/status.h"
+#include "parser/parser.h"
+#include "sim/exact.h"
+#include "sim/report.h"
+#include "sim/sim.h"
+
+typedef struct fixture {
+    fz_graph *g;
+    fz_scenario_file *f;
+    fz_scenario *s;
+    fz_plan *plan;
+    fz_sim *sim;
+} fixture;
+
+static const fz_report_meta meta = {"canary-deploy.fz", "0", "canary-deploy.scenario.yaml",
+                                    "test", 42};
+
+static void fixture_open(fixture *x, const char *scenario, uint64_t seed, const fz_alloc *alloc)
+{
+    memset(x, 0, sizeof *x);
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    assert_int_equal(fz_parse_file(fz_test_src("workflows/canary-deploy.fz"), alloc, &d, &x->g), 0);
+    assert_int_equal(
+        fz_scenario_load(fz_test_src("workflows/canary-deploy.scenario.yaml"), alloc, &d, &x->f), 0);
+    uint32_t idx = fz_scenario_find(x->f, scenario);
+    assert_true(idx != FZ_NONE);
+    assert_int_equal(fz_scenario_compile(x->f, idx, x->g, alloc, &d, &x->s), 0);
+    assert_int_equal(fz_plan_new(x->g, NULL, alloc, &x->plan), 0);
+    fz_sim_apply(x->s, x->plan);
+    assert_int_equal(fz_sim_new(x->plan, x->s, seed, alloc, &x->sim), 0);
+    fz_diags_fini(&d);
+}
+
+static void fixture_close(fixture *x)
+{
+    fz_sim_free(x->sim);
+    fz_plan_free(x->plan);
+    fz_scenario_free(x->s);
+    fz_scenario_file_free(x->f);
+    fz_graph_free(x->g);
+}
+
+static fz_report *study(fixture *x, uint64_t first, uint64_t count, uint32_t threads)
+{
+    fz_report *r = NULL;
+    assert_int_equal(fz_sim_study(x->sim, first, count, threads, &meta, NULL, &r), 0);
+    return r;
+}
+
+static char *json_of(const fz_report *r)
+{
+    char *s = fz_report_json_string(r);
+    assert_non_null(s);
+    return s;
+}
+
+/* |observed share - p| within 4.5 standard errors. */
+static void assert_share(const fz_report *r, const char *outcome, double p)
+{
+    uint64_t n = fz_report_runs(r), k = fz_report_outcome_count(r, outcome);
+    double se = sqrt(p * (1 - p) / (double)n);
+    double got = (double)k / (double)n;
+    if (fabs(got - p) > 4.5 * se + 1e-12)
+        fail_msg("%s: share %.5f, expected %.5f (se %.5f)", outcome, got, p, se);
+}
+
+static void test_sim_same_report_for_any_thread_count(void **state)
+{
+    (void)state;
+    fixture x;
+    fixture_open(&x, "monitoring-outage", 7, NULL);
+    fz_report *r1 = study(&x, 0, 30000, 1);
+    fz_report *r2 = study(&x, 0, 30000, 2);
+    fz_report *r3 = study(&x, 0, 30000, 3);
+    fz_report *r1b = study(&x, 0, 30000, 1);
+    char *j1 = json_of(r1), *j2 = json_of(r2), *j3 = json_of(r3), *j1b = json_of(r1b);
+    assert_string_equal(j1, j2);
+    assert_string_equal(j1, j3);
+    assert_string_equal(j1, j1b);
+    assert_true(fz_report_outcome_total(r1) >= 3);
+    free(j1);
+    free(j2);
+    free(j3);
+    free(j1b);
+    fz_report_free(r1);
+    fz_report_free(r2);
+    fz_report_free(r3);
+    fz_report_free(r1b);
+    /* Another seed gives another study. */
+    fz_sim *other = NULL;
+    assert_int_equal(fz_sim_new(x.plan, x.s, 8, NULL, &other), 0);
+    fz_report *ra = NULL, *rb = study(&x, 0, 2000, 1);
+    assert_int_equal(fz_sim_study(other, 0, 2000, 1, &meta, NULL, &ra), 0);
+    char *ja = json_of(ra), *jb = json_of(rb);
+    assert_true(strcmp(ja, jb) != 0);
+    free(ja);
+    free(jb);
+    fz_report_free(ra);
+    fz_report_free(rb);
+    fz_sim_free(other);
+    fixture_close(&x);
+}
+
+static void test_sim_parallel_tokens_are_deterministic_and_add_up(void **state)
+{
+    (void)state;
+    /* Three builds race with exponential latencies; each fails 5% of the
+     * time, and the first failure ends the run. Ties in virtual time are
+     * broken by push order, so threads change nothing. */
+    const char *text = "defaults:\n  latency: {exponential: 1s}\n"
+                       "rules:\n  - match: ^Build\n    error: 5%\n";
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    fz_graph *g = NULL;
+    fz_scenario_file *f = NULL;
+    fz_scenario *s = NULL;
+    fz_plan *plan = NULL;
+    fz_sim *sim = NULL;
+    assert_int_equal(fz_parse_file(fz_test_src("workflows/parallel.fz"), NULL, &d, &g), 0);
+    assert_int_equal(fz_scenario_parse("p.yaml", text, strlen(text), NULL, &d, &f), 0);
+    assert_int_equal(fz_scenario_compile(f, 0, g, NULL, &d, &s), 0);
+    assert_int_equal(fz_plan_new(g, NULL, NULL, &plan), 0);
+    fz_sim_apply(s, plan);
+    assert_int_equal(fz_sim_new(plan, s, 77, NULL, &sim), 0);
+    fz_report *r1 = NULL, *r3 = NULL;
+    assert_int_equal(fz_sim_study(sim, 0, 40000, 1, &meta, NULL, &r1), 0);
+    assert_int_equal(fz_sim_study(sim, 0, 40000, 3, &meta, NULL, &r3), 0);
+    char *j1 = json_of(r1), *j3 = json_of(r3);
+    assert_string_equal(j1, j3);
+    /* All three builds succeed with 0.95^3; the merge node then runs once
+     * per arriving token. */
+    uint64_t ok = 0;
+    for (uint32_t i = 0; i < fz_report_outcome_total(r1); i++) {
+        uint64_t c;
+        fz_run_state st;
+        fz_report_outcome_at(r1, i, &c, &st);
+        if (st == FZ_RUN_COMPLETED)
+            ok += c;
+    }
+    double p = 0.95 * 0.95 * 0.95, se = sqrt(p * (1 - p) / 40000);
+    assert_true(fabs((double)ok / 40000 - p) < 4.5 * se);
+    free(j1);
+    free(j3);
+    fz_report_free(r1);
+    fz_report_free(r3);
+    fz_sim_free(sim);
+    fz_plan_free(plan);
+    fz_scenario_free(s);
+    fz_scenario_file_free(f);
+    fz_graph_free(g);
+    fz_diags_fini(&d);
+}
+
+static void test_sim_canary_shares_match_hand_computation(void **state)
+{
+    (void)state;
+    fixture x;
+    /* metrics-flapping: Metrics healthy? Yes 0.8, Still healthy? Yes 0.9,
+     * All metrics pass? Yes 0.95, nothing else fails:
+     *   Success     = 0.8 * 0.9 * 0.95          = 0.684
+     *   Aborted     = 0.2 + 0.8 * 0.1           = 0.28
+     *   Rolled back = 0.8 * 0.9 * 0.05          = 0.036 */
+    fixture_open(&x, "metrics-flapping", 1, NULL);
+    fz_report *r = study(&x, 0, 200000, 2);
+    assert_int_equal(fz_report_runs(r), 200000);
+    assert_share(r, "End via Success", 0.684);
+    assert_share(r, "End via Aborted", 0.28);
+    assert_share(r, "End via Rolled back", 0.036);
+    assert_int_equal(fz_report_outcome_total(r), 3);
+    fz_report_free(r);
+    fixture_close(&x);
+
+    /* registry-no-retries: the push fails 5% of the time and the run fails
+     * there; the shared decision weights (0.97, 0.97, 0.98) apply after:
+     *   failed      = 0.05
+     *   Success     = 0.95 * 0.97 * 0.97 * 0.98 = 0.87597...
+     *   Aborted     = 0.95 * (0.03 + 0.97 * 0.03)
+     *   Rolled back = 0.95 * 0.97 * 0.97 * 0.02 */
+    fixture_open(&x, "registry-no-retries", 2, NULL);
+    r = study(&x, 0, 200000, 2);
+    uint64_t failed = 0;
+    for (uint32_t i = 0; i < fz_report_outcome_total(r); i++) {
+        uint64_t c;
+        fz_run_state st;
+        fz_report_outcome_at(r, i, &c, &st);
+        if (st == FZ_RUN_FAILED)
+            failed += c;
+    }
+    double se = sqrt(0.05 * 0.95 / 200000);
+    assert_true(fabs((double)failed / 200000 - 0.05) < 4.5 * se);
+    assert_share(r, "End via Success", 0.95 * 0.97 * 0.97 * 0.98);
+    assert_share(r, "End via Aborted", 0.95 * (0.03 + 0.97 * 0.03));
+    assert_share(r, "End via Rolled back", 0.95 * 0.97 * 0.97 * 0.02);
+    fz_report_free(r);
+    fixture_close(&x);
+}
+
+typedef struct event_log {
+    char buf[16384];
+    size_t len;
+} event_log;
+
+static void log_start(void *ud, const fz_task *t, uint64_t t_ns)
+{
+    event_log *l = ud;
+    l->len += (size_t)snprintf(l->buf + l->len, sizeof l->buf - l->len, "s%u@%llu ", t->node,
+                               (unsigned long long)t_ns);
+}
+
+static void log_finish(void *ud, const fz_task *t, const fz_result *r, uint64_t t_ns)
+{
+    event_log *l = ud;
+    l->len += (size_t)snprintf(l->buf + l->len, sizeof l->buf - l->len, "f%u:%d:%s@%llu ",
+                               t->node, r->answer, r->outcome ? r->outcome : "",
+                               (unsigned long long)t_ns);
+}
+
+static void test_sim_replay_reproduces_the_run(void **state)
+{
+    (void)state;
+    fixture x;
+    fixture_open(&x, "flaky-registry", 99, NULL);
+    fz_observer obs = {.on_start = log_start, .on_finish = log_finish};
+    for (uint64_t k = 0; k < 200; k += 37) {
+        event_log a = {{0}, 0}, b = {{0}, 0};
+        fz_sim_run_info ia, ib;
+        obs.ud = &a;
+        assert_int_equal(fz_sim_replay(x.sim, k, &obs, &ia), 0);
+        char outcome[256];
+        snprintf(outcome, sizeof outcome, "%s", ia.outcome);
+        fz_sim_replay(x.sim, k + 1, NULL, &ib); /* something else in between */
+        obs.ud = &b;
+        assert_int_equal(fz_sim_replay(x.sim, k, &obs, &ib), 0);
+        assert_string_equal(a.buf, b.buf);
+        assert_string_equal(outcome, ib.outcome);
+        assert_true(ia.duration_ns == ib.duration_ns);
+        /* The study's run k ended the same way. */
+        fz_report *r = study(&x, k, 1, 1);
+        assert_int_equal(fz_report_outcome_count(r, outcome), 1);
+        assert_true(fz_report_duration_quantile(r, 1.0) == ib.duration_ns);
+        fz_report_free(r);
+    }
+    fixture_close(&x);
+}
+
+static void test_sim_shard_and_merge_equal_one_study(void **state)
+{
+    (void)state;
+    fixture x;
+    fixture_open(&x, "monitoring-outage", 5, NULL);
+    fz_report *whole = study(&x, 0, 20000, 1);
+    fz_report *a = study(&x, 0, 7001, 1);
+    fz_report *b = study(&x, 7001, 9000, 2);
+    fz_report *c = study(&x, 16001, 3999, 1);
+    /* Through files, as `sim merge` reads them. */
+    char path[] = "/tmp/flowzap-test-shard-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *fp = fdopen(fd, "w");
+    assert_int_equal(fz_report_write_json(c, fp), 0);
+    fclose(fp);
+    fz_report *c2 = NULL;
+    char err[256];
+    assert_int_equal(fz_report_load(path, x.g, NULL, &c2, err, sizeof err), 0);
+    unlink(path);
+    assert_int_equal(fz_report_merge(b, c2), 0);
+    assert_int_equal(fz_report_merge(a, b), 0);
+    char *jw = json_of(whole), *jm = json_of(a);
+    assert_string_equal(jw, jm);
+    free(jw);
+    free(jm);
+    fz_report_free(whole);
+    fz_report_free(a);
+    fz_report_free(b);
+    fz_report_free(c);
+    fz_report_free(c2);
+    fixture_close(&x);
+}
+
+static void test_sim_scripts_and_outages_inject_what_they_say(void **state)
+{
+    (void)state;
+    fixture x;
+    fixture_open(&x, "scripted-push", 3, NULL);
+    fz_sim_run_info info;
+    assert_int_equal(fz_sim_replay(x.sim, 0, NULL, &info), 0);
+    assert_int_equal(info.state, FZ_RUN_COMPLETED);
+    uint32_t n3 = fz_graph_find_node(x.g, "n3", 2);
+    uint32_t errors = 0, timeouts = 0;
+    for (uint32_t i = 0; i < info.nfaults; i++) {
+        if (info.faults[i].node == n3 && info.faults[i].kind == FZ_FAULT_ERROR)
+            errors++;
+        if (info.faults[i].node == n3 && info.faults[i].kind == FZ_FAULT_TIMEOUT)
+            timeouts++;
+    }
+    assert_int_equal(errors, 1);
+    assert_int_equal(timeouts, 1);
+    fz_report *r = study(&x, 0, 1000, 1);
+    char *j = json_of(r);
+    /* Every run pushes three times: error, timeout, ok. */
+    assert_non_null(strstr(j, "\"visits\": 3000"));
+    free(j);
+    fz_report_free(r);
+    fixture_close(&x);
+
+    fixture_open(&x, "monitoring-outage", 4, NULL);
+    r = study(&x, 0, 20000, 2);
+    uint64_t failed = 0;
+    for (uint32_t i = 0; i < fz_report_outcome_total(r); i++) {
+        uint64_t cnt;
+        fz_run_state st;
+        const char *name = fz_report_outcome_at(r, i, &cnt, &st);
+        if (st == FZ_RUN_FAILED) {
+            failed += cnt;
+            assert_non_null(strstr(name, "lane outage"));
+        }
+    }
+    /* Runs start uniformly over 2h and reach Monitoring about 15 minutes in,
+     * so about 16 of 120 minutes of start times meet the outage (13%); but
+     * those runs pass both health checks inside the bad-metrics window, where
+     * each says Yes half the time: 13% x 1/4, about 3.3%. */
+    if (!(failed > 20000 * 0.02 && failed < 20000 * 0.05))
+        fail_msg("failed runs: %llu", (unsigned long long)failed);
+    fz_report_free(r);
+    fixture_close(&x);
+}
+
+static void test_sim_exact_matches_monte_carlo(void **state)
+{
+    (void)state;
+    const char *names[] = {"metrics-flapping", "flaky-registry", "scripted-push"};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        fixture x;
+        fixture_open(&x, names[k], 11, NULL);
+        fz_exact *ex = NULL;
+        char why[256];
+        assert_int_equal(fz_exact_run(x.plan, x.s, 100000, NULL, &ex, why, sizeof why), 0);
+        double total = 0;
+        for (uint32_t i = 0; i < fz_exact_count(ex); i++)
+            total += fz_exact_at(ex, i, NULL, NULL);
+        assert_true(fabs(total - 1.0) < 1e-9);
+        fz_report *r = study(&x, 0, 200000, 2);
+        for (uint32_t i = 0; i < fz_exact_count(ex); i++) {
+            const char *name;
+            double p = fz_exact_at(ex, i, &name, NULL);
+            assert_share(r, name, p);
+        }
+        if (k == 0) {
+            double p = 0;
+            for (uint32_t i = 0; i < fz_exact_count(ex); i++) {
+                const char *name;
+                double q = fz_exact_at(ex, i, &name, NULL);
+                if (strcmp(name, "End via Success") == 0)
+                    p = q;
+            }
+            assert_true(fabs(p - 0.684) < 1e-12);
+        }
+        fz_report_free(r);
+        fz_exact_free(ex);
+        fixture_close(&x);
+    }
+}
+
+static void test_sim_memory_is_flat_in_the_number_of_runs(void **state)
+{
+    (void)state;
+    uint64_t calls[2];
+    int64_t bytes[2];
+    const uint64_t runs[2] = {2000, 200000};
+    for (int i = 0; i < 2; i++) {
+        fz_test_alloc ta;
+        fz_test_alloc_init(&ta, 0);
+        fixture x;
+        fixture_open(&x, "flaky-registry", 1, &ta.hook);
+        uint64_t before = ta.calls;
+        fz_report *r = NULL;
+        assert_int_equal(fz_sim_study(x.sim, 0, runs[i], 1, &meta, NULL, &r), 0);
+        calls[i] = ta.calls - before;
+        bytes[i] = ta.live_bytes;
+        fz_report_free(r);
+        fixture_close(&x);
+        assert_int_equal(ta.live, 0);
+    }
+    /* 100 times the runs: a few more distinct paths, nothing per run. */
+    assert_true(calls[1] < calls[0] + 200);
+    assert_true(bytes[1] < bytes[0] + 256 * 1024);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sim_same_report_for_any_thread_count),
+        cmocka_unit_test(test_sim_parallel_tokens_are_deterministic_and_add_up),
+        cmocka_unit_test(test_sim_canary_shares_match_hand_computation),
+        cmocka_unit_test(test_sim_replay_reproduces_the_run),
+        cmocka_unit_test(test_sim_shard_and_merge_equal_one_study),
+        cmocka_unit_test(test_sim_scripts_and_outages_inject_what_they_say),
+        cmocka_unit_test(test_sim_exact_matches_monte_carlo),
+        cmocka_unit_test(test_sim_memory_is_flat_in_the_number_of_runs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
