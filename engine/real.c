@@ -582,7 +582,7 @@ int fz__job_http(fz_job *j, void *easy,
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, j);
     curl_easy_setopt(h, CURLOPT_PRIVATE, j);
-    if (curl_multi_add_handle(j->r->multi, h) != CURLM_OK)
+    if (!j->r->multi || curl_multi_add_handle(j->r->multi, h) != CURLM_OK)
         return FZ_EHTTP;
     return FZ_OK;
 }
@@ -952,15 +952,37 @@ static int loop_once(fz_real *r)
         uint64_t ms = at > now ? (at - now + 999999) / 1000000 : 0;
         timeout_ms = ms < (uint64_t)timeout_ms ? (int)ms : timeout_ms;
     }
-    long cms = -1;
-    curl_multi_timeout(r->multi, &cms);
-    if (cms >= 0 && cms < timeout_ms)
-        timeout_ms = (int)cms;
-    CURLMcode mc = curl_multi_poll(r->multi, fds, n, timeout_ms, NULL);
     int rc = FZ_OK;
-    if (mc != CURLM_OK) {
-        rc = FZ_ESYS;
-        goto out;
+    if (r->multi) {
+        long cms = -1;
+        curl_multi_timeout(r->multi, &cms);
+        if (cms >= 0 && cms < timeout_ms)
+            timeout_ms = (int)cms;
+        if (curl_multi_poll(r->multi, fds, n, timeout_ms, NULL) != CURLM_OK) {
+            rc = FZ_ESYS;
+            goto out;
+        }
+    } else {
+        /* no HTTP rule: plain poll() on the same descriptors */
+        struct pollfd pstack[64], *pfds = pstack;
+        if (n > 64 && !(pfds = fz_malloc(r->alloc, n * sizeof(*pfds)))) {
+            rc = FZ_ENOMEM;
+            goto out;
+        }
+        for (uint32_t i = 0; i < n; i++) {
+            pfds[i].fd = fds[i].fd;
+            pfds[i].events = POLLIN;
+            pfds[i].revents = 0;
+        }
+        int pr = poll(pfds, n, timeout_ms);
+        for (uint32_t i = 0; i < n; i++)
+            fds[i].revents = pr > 0 ? pfds[i].revents : 0;
+        if (pfds != pstack)
+            fz_free(r->alloc, pfds, n * sizeof(*pfds));
+        if (pr < 0 && errno != EINTR) {
+            rc = FZ_ESYS;
+            goto out;
+        }
     }
     int child = 0;
     drain_self_pipe(r, &child);
@@ -979,7 +1001,8 @@ static int loop_once(fz_real *r)
     }
     if (child)
         reap(r);
-    http_progress(r);
+    if (r->multi)
+        http_progress(r);
     fire_timers(r);
 out:
     if (fds != stack_fds)
@@ -1168,15 +1191,22 @@ int fz_real_new(const fz_graph *g, const fz_bind *b, const fz_real_opts *opts,
     }
     r->pipe_r = p[0];
     r->pipe_w = p[1];
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        rc = FZ_EHTTP;
-        goto fail;
-    }
-    r->multi = curl_multi_init();
-    if (!r->multi) {
-        curl_global_cleanup();
-        rc = FZ_ENOMEM;
-        goto fail;
+    /* libcurl (and the TLS library it loads) only when a rule needs it:
+     * its global init costs milliseconds at every start. */
+    int need_http = 0;
+    for (uint32_t i = 0; i < fz_bind_rule_count(b); i++)
+        need_http |= fz_bind_rule(b, i)->ops == &fz__handler_http;
+    if (need_http) {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+            rc = FZ_EHTTP;
+            goto fail;
+        }
+        r->multi = curl_multi_init();
+        if (!r->multi) {
+            curl_global_cleanup();
+            rc = FZ_ENOMEM;
+            goto fail;
+        }
     }
     r->backend.name = "real";
     r->backend.now = be_now;

@@ -59,6 +59,7 @@ typedef struct lint_ctx {
      * instead of a 40-byte edge record at a random place per step:
      * out_dst[p] = dst of edge out_edges[p], in_src[p] = src of in_edges[p]. */
     uint32_t *out_dst, *in_src;
+    bool any_fail;        /* some edge starts a failure path */
     uint64_t *loop_pairs; /* (node << 32 | loop), sorted: the loops listing a node */
     uint32_t loop_total;
     uint32_t max_per_code;    /* 0: no limit */
@@ -1002,7 +1003,37 @@ static bool same_label(const fz_graph *g, fz_span x, fz_span y)
     return true;
 }
 
-/* W204, W205, W206: the branches of each decision. Duplicate labels are
+/* Word classes of one node's outgoing edges (its branches), read while the
+ * node's labels are in cache: a no- or error-word makes a failure edge; a
+ * yes-word, or being another branch of a node with a failure edge, a
+ * success edge (see rule_failure_merge). */
+static void classify_branches(lint_ctx *c, const uint32_t *out, uint32_t cnt)
+{
+    const fz_graph *g = c->g;
+    bool has_fail = false;
+    for (uint32_t k = 0; k < cnt; k++) {
+        const fz_edge *e = &c->edges[out[k]];
+        uint8_t w = e->label.len ? (uint8_t)fz_lint_word_class(fz_graph_text(g, e->label),
+                                                               e->label.len)
+                                 : 0;
+        if (w == FZ_WORD_NO || w == FZ_WORD_ERROR) {
+            w |= EC_FAILURE;
+            has_fail = true;
+        } else if (w == FZ_WORD_YES) {
+            w |= EC_SUCCESS;
+        }
+        c->ecls[out[k]] = w;
+    }
+    if (has_fail) {
+        c->any_fail = true;
+        for (uint32_t k = 0; k < cnt; k++)
+            if (!(c->ecls[out[k]] & EC_FAILURE))
+                c->ecls[out[k]] |= EC_SUCCESS;
+    }
+}
+
+/* W204, W205, W206: the branches of each decision, in one pass over every
+ * node's outgoing edges that also classifies them for W207. Duplicate labels are
  * found pairwise among the labelled branches (decisions have a handful;
  * past 64 branches only the first 64 are compared, which bounds the cost
  * at O(64 * edges)). */
@@ -1011,10 +1042,11 @@ static int rule_decisions(lint_ctx *c)
     const fz_graph *g = c->g;
     int rc = FZ_OK;
     for (uint32_t u = 0; u < c->n && rc == FZ_OK; u++) {
-        if (c->nodes[u].shape != FZ_SHAPE_DIAMOND)
-            continue;
         uint32_t cnt;
         const uint32_t *out = fz_graph_out(g, u, &cnt);
+        classify_branches(c, out, cnt);
+        if (c->nodes[u].shape != FZ_SHAPE_DIAMOND)
+            continue;
         if (cnt < 2) {
             rc = warn(c, "W204", c->nodes[u].offset, c->nodes[u].id.len,
                       "a decision needs two or more outgoing edges, one per answer (e.g. "
@@ -1169,35 +1201,9 @@ static int components(lint_ctx *c, uint32_t **comp_out)
  * component pass: O(nodes + edges). */
 static int rule_failure_merge(lint_ctx *c)
 {
+    if (!c->any_fail)
+        return FZ_OK; /* edge classes come from rule_decisions */
     const fz_graph *g = c->g;
-    bool any_fail = false;
-    for (uint32_t i = 0; i < c->m; i++) {
-        const fz_edge *e = &c->edges[i];
-        uint8_t w = e->label.len ? (uint8_t)fz_lint_word_class(fz_graph_text(g, e->label),
-                                                               e->label.len)
-                                 : 0;
-        c->ecls[i] = w;
-        if (w == FZ_WORD_NO || w == FZ_WORD_ERROR) {
-            c->ecls[i] |= EC_FAILURE;
-            any_fail = true;
-        } else if (w == FZ_WORD_YES) {
-            c->ecls[i] |= EC_SUCCESS;
-        }
-    }
-    if (!any_fail)
-        return FZ_OK;
-    for (uint32_t u = 0; u < c->n; u++) {
-        uint32_t cnt;
-        const uint32_t *out = fz_graph_out(g, u, &cnt);
-        bool has_fail = false;
-        for (uint32_t k = 0; k < cnt && !has_fail; k++)
-            has_fail = (c->ecls[out[k]] & EC_FAILURE) != 0;
-        if (has_fail)
-            for (uint32_t k = 0; k < cnt; k++)
-                if (!(c->ecls[out[k]] & EC_FAILURE))
-                    c->ecls[out[k]] |= EC_SUCCESS;
-    }
-
     /* Success region. */
     for (uint32_t i = 0; i < c->m; i++)
         if (c->ecls[i] & EC_SUCCESS)

@@ -77,7 +77,7 @@ static uint32_t pick(fz_backend_sim *b, uint32_t n, const double *probs)
     return b->chooser->pick(b->chooser->ud, n, probs);
 }
 
-static uint64_t sample_latency(fz_backend_sim *b, const fz_dist *d)
+static inline uint64_t sample_latency(fz_backend_sim *b, const fz_dist *d)
 {
     if (d->kind == FZ_DIST_FIXED)
         return d->a > 0 ? (uint64_t)(d->a + 0.5) : 0;
@@ -111,6 +111,11 @@ static int be_start(void *ud, fz_engine *e, const fz_task *t)
     sl->start = start;
     sl->outcome = NULL;
     sl->reason = NULL;
+    if (p->plain && !s->noutages) { /* most tasks: only a latency */
+        sl->answer = FZ_ANSWER_OK;
+        uint64_t end = start + sample_latency(b, &p->latency);
+        return fz_evq_push(&b->q, end < start ? UINT64_MAX : end, t->id, 0);
+    }
     fz_answer answer = FZ_ANSWER_OK;
     uint64_t lat;
 

@@ -80,8 +80,13 @@ double fz_dist_exp(double x)
         x = 700.0;
     if (x < -700.0)
         return 0.0;
-    double kd = x * (256.0 / LN2);
-    int64_t k = (int64_t)(kd < 0 ? kd - 0.5 : kd + 0.5);
+    /* Round x * 256/ln2 to an integer by adding 1.5 * 2^52: the sum's low
+     * bits are the integer (|k| < 2^20 here), without a branch or a call. */
+    union {
+        double d;
+        uint64_t u;
+    } m = {.d = x * (256.0 / LN2) + 0x1.8p52};
+    int64_t k = (int64_t)(int32_t)(uint32_t)m.u;
     /* Cody-Waite: ln2 in two parts, the first exact when multiplied by k. */
     const double ln2_hi = 6.93147180369123816490e-01 / 256.0;
     const double ln2_lo = 1.90821492927058770002e-10 / 256.0;

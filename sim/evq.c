@@ -32,7 +32,7 @@ void fz_evq_clear(fz_evq *q)
     q->next_seq = 0;
 }
 
-int fz_evq_push(fz_evq *q, uint64_t time, uint32_t id, uint32_t aux)
+int fz__evq_push_slow(fz_evq *q, uint64_t time, uint32_t id, uint32_t aux)
 {
     if (q->len == q->cap) {
         uint32_t ncap = q->cap ? q->cap * 2 : 16;
@@ -58,7 +58,7 @@ int fz_evq_push(fz_evq *q, uint64_t time, uint32_t id, uint32_t aux)
     return 0;
 }
 
-int fz_evq_pop(fz_evq *q, fz_event *out)
+int fz__evq_pop_slow(fz_evq *q, fz_event *out)
 {
     if (q->len <= 1) { /* one task in flight: the common case */
         if (q->len == 0)

@@ -36,10 +36,28 @@ void fz_evq_fini(fz_evq *q);
 void fz_evq_clear(fz_evq *q);
 
 /* Adds an event at time; O(log n). Returns 0 or FZ_ENOMEM (q unchanged). */
-int fz_evq_push(fz_evq *q, uint64_t time, uint32_t id, uint32_t aux);
+int fz__evq_push_slow(fz_evq *q, uint64_t time, uint32_t id, uint32_t aux);
+static inline int fz_evq_push(fz_evq *q, uint64_t time, uint32_t id, uint32_t aux)
+{
+    if (q->len == 0 && q->cap) { /* one task in flight: the common case */
+        q->heap[0] = (fz_event){.time = time, .seq = q->next_seq++, .id = id, .aux = aux};
+        q->len = 1;
+        return 0;
+    }
+    return fz__evq_push_slow(q, time, id, aux);
+}
 
 /* Removes the earliest event into *out; returns 1, or 0 when empty. */
-int fz_evq_pop(fz_evq *q, fz_event *out);
+int fz__evq_pop_slow(fz_evq *q, fz_event *out);
+static inline int fz_evq_pop(fz_evq *q, fz_event *out)
+{
+    if (q->len == 1) {
+        *out = q->heap[0];
+        q->len = 0;
+        return 1;
+    }
+    return fz__evq_pop_slow(q, out);
+}
 
 /* The earliest event without removing it, or NULL. */
 static inline const fz_event *fz_evq_peek(const fz_evq *q)

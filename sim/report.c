@@ -76,6 +76,7 @@ struct fz_report {
     uint64_t (*task_start)(void *ud, uint32_t task);
     void *task_ud;
     int oom;
+    uint32_t last_outcome; /* most runs end like the one before: checked first */
 };
 
 /*==========================================================================
@@ -452,9 +453,14 @@ int fz_report_end_run(fz_report *r, fz_run_state state, const char *outcome_name
     if (r->oom)
         return FZ_ENOMEM;
     uint32_t oc;
-    int rc = find_outcome(r, outcome_name ? outcome_name : "", (uint8_t)state, &oc);
-    if (rc)
+    int rc = 0;
+    const char *name = outcome_name ? outcome_name : "";
+    if (r->last_outcome < r->outcomes.len &&
+        strcmp(FZ_VEC_AT(&r->outcomes, outcome, r->last_outcome).name, name) == 0)
+        oc = r->last_outcome;
+    else if ((rc = find_outcome(r, name, (uint8_t)state, &oc)))
         return rc;
+    r->last_outcome = oc;
     outcome *o = &FZ_VEC_AT(&r->outcomes, outcome, oc);
     o->count++;
     note_find(o, r->index, r->index, nfaults);

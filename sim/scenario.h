@@ -81,6 +81,7 @@ typedef struct fz_sim_params {
     const fz_sim_step *script; /* the node's k-th run in a run takes script[k-1] */
     uint32_t nscript;
     uint32_t rule; /* index of the rule in the scenario (own rules first), or FZ_NONE */
+    uint8_t plain; /* no script, choices, faults or timeout: only a latency */
 } fz_sim_params;
 
 typedef struct fz_sim_node {
