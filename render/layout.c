@@ -447,6 +447,7 @@ static int assign_rows(ctx *c, cell_set *cells, uint32_t *lane_rows)
     qsort(ord, k, sizeof(uint32_t), node_order_cmp);
     for (uint32_t i = 0; i < k; i++) {
         uint32_t v = ord[i], lane = c->in_n[v].lane, r = c->rank[v], row = LAY_NONE;
+        uint32_t near = LAY_NONE; /* first preferred row, for the nearest-free search */
         for (uint32_t j = iidx[v]; j < iidx[v + 1] && row == LAY_NONE; j++) {
             const fz_lay_edge *ed = &c->in_e[ied[j]];
             uint32_t u = ed->src;
@@ -459,9 +460,15 @@ static int assign_rows(ctx *c, cell_set *cells, uint32_t *lane_rows)
                 want++;
             else if ((ed->src_side & 3) == 2 && want > 0)
                 want--;
+            if (near == LAY_NONE)
+                near = want;
             if (!cells_probe(cells, lane + 2, want, r, 0))
                 row = want;
         }
+        if (row == LAY_NONE && near != LAY_NONE) /* below the wanted row, else above */
+            for (uint32_t q = near + 1; row == LAY_NONE && q <= near + 64; q++)
+                if (!cells_probe(cells, lane + 2, q, r, 0))
+                    row = q;
         if (row == LAY_NONE)
             for (row = 0; cells_probe(cells, lane + 2, row, r, 0); row++)
                 ;
@@ -554,6 +561,7 @@ int fz_layout_run(const fz_alloc *alloc, int tb, uint32_t nlanes, const fz_lay_l
     uint32_t *lane_base = fz_calloc(alloc, l1, sizeof(uint32_t));
     seg *segs = NULL;
     fz_lay_edge *E = NULL;
+    double *stack = NULL, *loff = NULL;
     uint32_t nsegs = 0, *trk_end = NULL, *ntrx = NULL, *ntry = NULL, *grid_lane = NULL;
     double *cw = NULL, *rh = NULL, *gw = NULL, *gh = NULL, *reqx = NULL, *reqy = NULL;
     double *X = NULL, *Y = NULL, *gxc = NULL, *gyc = NULL, *glo_x = NULL, *glo_y = NULL;
@@ -726,17 +734,27 @@ int fz_layout_run(const fz_alloc *alloc, int tb, uint32_t nlanes, const fz_lay_l
         cw[k] = maxd(cw[k], tb ? 60.0 : 20.0);
     for (uint32_t k = 0; k < c.nrows; k++)
         rh[k] = maxd(rh[k], tb ? 20.0 : 40.0);
+    /* Labels sit by their source port; several on one port stack up. */
+    stack = fz_calloc(alloc, n1 * 4, sizeof(double));
+    loff = fz_calloc(alloc, m1, sizeof(double));
+    if (!stack || !loff)
+        goto out;
     for (uint32_t e = 0; e < nedges; e++) {
         if (!out->edges[e].placed || edges[e].lw <= 0)
             continue;
         uint32_t s = edges[e].src;
         int ss = edges[e].src_side & 3;
+        double *st = &stack[(size_t)s * 4 + (size_t)ss];
+        loff[e] = *st;
+        *st += edges[e].lh + 2;
         if (ss == SIDE_E || ss == SIDE_W) {
             uint32_t g = ss == SIDE_E ? c.col[s] + 1 : c.col[s];
             reqx[g] = maxd(reqx[g], 2 * (edges[e].lw + 10));
+            if (*st > nodes[s].h / 2 + 8) /* a tall stack needs room above the row */
+                reqy[c.row[s]] = maxd(reqy[c.row[s]], 2 * (*st - nodes[s].h / 2 + 8));
         } else {
             uint32_t g = ss == SIDE_S ? c.row[s] + 1 : c.row[s];
-            reqy[g] = maxd(reqy[g], 2 * (edges[e].lh + 8));
+            reqy[g] = maxd(reqy[g], 2 * (*st + 8));
         }
     }
     for (uint32_t k = 0; k <= c.ncols; k++) {
@@ -876,23 +894,23 @@ int fz_layout_run(const fz_alloc *alloc, int tb, uint32_t nlanes, const fz_lay_l
         oe->count = w - np;
         np = w;
         if (edges[e].lw > 0) {
-            double lw = edges[e].lw, lh = edges[e].lh;
+            double lw = edges[e].lw, lh = edges[e].lh, off = loff[e];
             switch (edges[e].src_side & 3) {
             case SIDE_E:
                 oe->lx = px + lw / 2 + 6;
-                oe->ly = py - lh / 2 - 2;
+                oe->ly = py - lh / 2 - 2 - off;
                 break;
             case SIDE_W:
                 oe->lx = px - lw / 2 - 6;
-                oe->ly = py - lh / 2 - 2;
+                oe->ly = py - lh / 2 - 2 - off;
                 break;
             case SIDE_N:
                 oe->lx = px + lw / 2 + 5;
-                oe->ly = py - lh / 2 - 4;
+                oe->ly = py - lh / 2 - 4 - off;
                 break;
             default:
                 oe->lx = px + lw / 2 + 5;
-                oe->ly = py + lh / 2 + 4;
+                oe->ly = py + lh / 2 + 4 + off;
                 break;
             }
         }
@@ -902,6 +920,8 @@ int fz_layout_run(const fz_alloc *alloc, int tb, uint32_t nlanes, const fz_lay_l
 out:
     cells_fini(&cells);
     fz_free(alloc, E, m1 * sizeof(fz_lay_edge));
+    fz_free(alloc, stack, n1 * 4 * sizeof(double));
+    fz_free(alloc, loff, m1 * sizeof(double));
     fz_free(alloc, lane_rows, l1 * sizeof(uint32_t));
     fz_free(alloc, lane_base, l1 * sizeof(uint32_t));
     fz_free(alloc, grid_lane, ((size_t)(tb ? c.ncols : c.nrows) + 1) * sizeof(uint32_t));

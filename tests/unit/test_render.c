@@ -913,7 +913,7 @@ static void test_render_every_workflow_file_draws_all_lanes_nodes_and_edges(void
     assert_true(files >= 1);
     for (int i = 0; i < files; i++) {
         char path[1400];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        snprintf(path, sizeof path, "%.1000s/%.255s", dir, names[i]);
         fz_graph *g = load(path);
         for (int tb = 0; tb < 2; tb++) {
             fz_render_opts o = {.top_to_bottom = tb};
