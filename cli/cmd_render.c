@@ -1,10 +1,176 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd_render.c - placeholder until the command lands. */
+/*
+ * cmd_render.c - `flowzap render`: draw a workflow as SVG, PNG or DOT, as
+ * swimlanes (flow view) or as a sequence diagram, optionally with a run's
+ * trace or a simulation's heat overlaid. docs/render.md is the manual.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "cli/commands.h"
 #include "cli/exitcodes.h"
+#include "core/status.h"
+#include "render/overlay.h"
+#include "render/render.h"
+
+static const char usage_text[] =
+    "usage: flowzap render FILE [-o OUT] [-T svg|png|dot] [--direction LR|TB]\n"
+    "                      [--view flow|sequence] [--trace TRACE | --heat REPORT]\n"
+    "\n"
+    "Draws FILE as swimlanes: one band per lane in file order, circles for\n"
+    "start/end, rounded boxes, diamonds, records for taskboxes, handles as ports.\n"
+    "\n"
+    "  -o OUT            write to OUT ('-' or absent: standard output)\n"
+    "  -T FORMAT         svg (default), png, or dot (the Graphviz input, with\n"
+    "                    positions; `neato -n2 -Tsvg` draws it); without -T the\n"
+    "                    format follows OUT's extension (.svg .png .dot .gv)\n"
+    "  --direction DIR   LR (default): lanes are rows, flow runs left to right;\n"
+    "                    TB: lanes are columns, flow runs top to bottom\n"
+    "  --view VIEW       flow (default) or sequence: lanes as lifelines, cross-lane\n"
+    "                    edges as messages in file order, same-lane edges as notes\n"
+    "                    (SVG only)\n"
+    "  --trace TRACE     overlay a run's trace (JSON lines, docs/formats.md): the\n"
+    "                    path taken with visit counts; orders the sequence view\n"
+    "  --heat REPORT     overlay a simulation report (JSON, docs/formats.md):\n"
+    "                    nodes coloured by visit share, failure borders, edge\n"
+    "                    shares, legend\n"
+    "\n"
+    "Output is deterministic: the same input gives the same bytes.\n"
+    "Exit status: 0 drawn; 2 invalid workflow, trace or report; 64 bad command\n"
+    "line; 70 Graphviz failed; 74 a file could not be read or written.\n";
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("flowzap render: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\n(see 'flowzap render --help')\n", stderr);
+    return FZ_EXIT_USAGE;
+}
+
 int fz_cmd_render(int argc, char **argv)
 {
-    (void)argc;
-    fz_cli_error("'%s' is not available in this build yet", argv[0]);
-    return FZ_EXIT_SOFTWARE;
+    const char *file = NULL, *outpath = NULL, *trace = NULL, *heat = NULL;
+    int format = -1, tb = 0, view = FZ_VIEW_FLOW;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(usage_text, stdout);
+            return FZ_EXIT_OK;
+        }
+        int takes = strcmp(a, "-o") == 0 || strcmp(a, "-T") == 0 ||
+                    strcmp(a, "--direction") == 0 || strcmp(a, "--view") == 0 ||
+                    strcmp(a, "--trace") == 0 || strcmp(a, "--heat") == 0;
+        if (takes && !val)
+            return usage_error("option '%s' needs a value", a);
+        if (strcmp(a, "-o") == 0) {
+            outpath = val;
+        } else if (strcmp(a, "-T") == 0) {
+            format = fz_render_format_parse(val);
+            if (format < 0)
+                return usage_error("unknown format '%s' (expected svg, png or dot)", val);
+        } else if (strcmp(a, "--direction") == 0) {
+            if (strcmp(val, "LR") == 0 || strcmp(val, "lr") == 0)
+                tb = 0;
+            else if (strcmp(val, "TB") == 0 || strcmp(val, "tb") == 0)
+                tb = 1;
+            else
+                return usage_error("unknown direction '%s' (expected LR or TB)", val);
+        } else if (strcmp(a, "--view") == 0) {
+            if (strcmp(val, "flow") == 0)
+                view = FZ_VIEW_FLOW;
+            else if (strcmp(val, "sequence") == 0)
+                view = FZ_VIEW_SEQUENCE;
+            else
+                return usage_error("unknown view '%s' (expected flow or sequence)", val);
+        } else if (strcmp(a, "--trace") == 0) {
+            trace = val;
+        } else if (strcmp(a, "--heat") == 0) {
+            heat = val;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return usage_error("unknown option '%s'", a);
+        } else if (!file) {
+            file = a;
+            continue;
+        } else {
+            return usage_error("unexpected argument '%s' (one FILE at a time)", a);
+        }
+        i++;
+    }
+    if (!file)
+        return usage_error("%s", "missing FILE");
+    if (trace && heat)
+        return usage_error("%s", "--trace and --heat cannot be combined");
+    if (format < 0) {
+        format = FZ_RENDER_SVG;
+        if (outpath && (ends_with(outpath, ".png") || ends_with(outpath, ".PNG")))
+            format = FZ_RENDER_PNG;
+        else if (outpath && (ends_with(outpath, ".dot") || ends_with(outpath, ".gv")))
+            format = FZ_RENDER_DOT;
+    }
+    if (view == FZ_VIEW_SEQUENCE && format != FZ_RENDER_SVG)
+        return usage_error("%s", "--view sequence is drawn as SVG only");
+
+    fz_graph *g = NULL;
+    fz_overlay *ov = NULL;
+    char *data = NULL;
+    size_t len = 0;
+    char err[512] = "";
+    int status = fz_cli_load(file, 0, &g);
+    if (status != FZ_EXIT_OK)
+        return status;
+    if (trace || heat) {
+        int rc = fz_overlay_load(g, trace ? FZ_OVERLAY_TRACE : FZ_OVERLAY_HEAT,
+                                 trace ? trace : heat, NULL, &ov, err, sizeof(err));
+        if (rc) {
+            fz_cli_error("%s", err[0] ? err : fz_strerror(rc));
+            status = rc == FZ_ENOENT || rc == FZ_EIO ? FZ_EXIT_IO
+                     : rc == FZ_ENOMEM             ? FZ_EXIT_SOFTWARE
+                                                   : FZ_EXIT_INVALID;
+            goto out;
+        }
+    }
+    fz_render_opts opts = {.format = (fz_render_format)format,
+                           .top_to_bottom = tb,
+                           .view = (fz_render_view)view,
+                           .overlay = ov};
+    int rc = fz_render(g, &opts, NULL, &data, &len, err, sizeof(err));
+    if (rc) {
+        fz_cli_error("cannot render '%s': %s", file, err[0] ? err : fz_strerror(rc));
+        status = rc == FZ_EINVAL ? FZ_EXIT_USAGE : FZ_EXIT_SOFTWARE;
+        goto out;
+    }
+    int to_stdout = !outpath || strcmp(outpath, "-") == 0;
+    FILE *f = to_stdout ? stdout : fopen(outpath, "wb");
+    if (!f) {
+        fz_cli_error("cannot write '%s': %s", outpath, strerror(errno));
+        status = FZ_EXIT_IO;
+        goto out;
+    }
+    size_t wrote = fwrite(data, 1, len, f);
+    int bad = wrote != len;
+    bad |= to_stdout ? fflush(f) != 0 : fclose(f) != 0;
+    if (bad) {
+        fz_cli_error("cannot write '%s'", to_stdout ? "standard output" : outpath);
+        status = FZ_EXIT_IO;
+    }
+out:
+    if (data)
+        fz_free(NULL, data, len + 1);
+    fz_overlay_free(ov);
+    fz_graph_free(g);
+    return status;
 }

@@ -137,9 +137,79 @@ void fz_export_node_order(const fz_graph *g, uint32_t *order)
  * JSON
  *========================================================================*/
 
+/* Length of the valid UTF-8 sequence at s[i] (RFC 3629: no overlongs, no
+ * surrogates, nothing past U+10FFFF), or 0 when the bytes there are not one. */
+static uint32_t utf8_seq(const unsigned char *s, uint32_t len, uint32_t i)
+{
+    unsigned char b = s[i];
+    if (b < 0x80)
+        return 1;
+    uint32_t n;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (b >= 0xC2 && b <= 0xDF)
+        n = 2;
+    else if (b >= 0xE0 && b <= 0xEF) {
+        n = 3;
+        if (b == 0xE0)
+            lo = 0xA0;
+        if (b == 0xED)
+            hi = 0x9F;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+        n = 4;
+        if (b == 0xF0)
+            lo = 0x90;
+        if (b == 0xF4)
+            hi = 0x8F;
+    } else
+        return 0;
+    if (i + n > len || s[i + 1] < lo || s[i + 1] > hi)
+        return 0;
+    for (uint32_t k = 2; k < n; k++)
+        if ((s[i + k] & 0xC0) != 0x80)
+            return 0;
+    return n;
+}
+
+/* A JSON string of the span's bytes; invalid UTF-8 (which the FlowZap
+ * reader passes through untouched) becomes U+FFFD, so the document stays
+ * valid JSON. */
+static json_t *jbytes(const char *text, uint32_t len)
+{
+    const unsigned char *t = (const unsigned char *)text;
+    fz_span s = {0, len};
+    uint32_t i = 0;
+    while (i < s.len) {
+        uint32_t k = utf8_seq(t, s.len, i);
+        if (!k)
+            break;
+        i += k;
+    }
+    if (i == s.len)
+        return json_stringn_nocheck((const char *)t, s.len);
+    char *fixed = malloc((size_t)s.len * 3 + 1);
+    if (!fixed)
+        return NULL;
+    size_t o = 0;
+    for (i = 0; i < s.len;) {
+        uint32_t k = utf8_seq(t, s.len, i);
+        if (k) {
+            memcpy(fixed + o, t + i, k);
+            o += k;
+            i += k;
+        } else {
+            memcpy(fixed + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i++;
+        }
+    }
+    json_t *j = json_stringn_nocheck(fixed, o);
+    free(fixed);
+    return j;
+}
+
 static json_t *jstr(const fz_graph *g, fz_span s)
 {
-    return json_stringn_nocheck(fz_graph_text(g, s), s.len);
+    return jbytes(fz_graph_text(g, s), s.len);
 }
 
 static const char *lane_id_text(const fz_graph *g, uint32_t lane, size_t *len)
@@ -325,7 +395,7 @@ int fz_export_json(fz_graph *g, unsigned flags, json_t **out)
     if (ok && !(flags & FZ_EXPORT_PLAIN)) {
         json_t *x = json_object(), *loops = NULL;
         ok = !put(root, "x-flowzap", x) && !put(x, "version", json_integer(1)) &&
-             !put(x, "file", json_string(g->path)) && (loops = json_array()) &&
+             !put(x, "file", jbytes(g->path, (uint32_t)strlen(g->path))) && (loops = json_array()) &&
              !put(x, "loops", loops) && !json_loops(g, loops);
     }
     fz_free(g->alloc, order, (size_t)(n ? n : 1) * sizeof(uint32_t));
@@ -345,11 +415,18 @@ int fz_export_json(fz_graph *g, unsigned flags, json_t **out)
  * backslash starts an escape (\n, \l, \N), so it is doubled. */
 static void dot_text(FILE *out, const char *s, uint32_t len)
 {
-    for (uint32_t i = 0; i < len; i++) {
-        char ch = s[i];
-        if (ch == '"' || ch == '\\')
+    const unsigned char *t = (const unsigned char *)s;
+    for (uint32_t i = 0; i < len;) {
+        uint32_t k = utf8_seq(t, len, i);
+        if (k == 0) {
+            fputs("\xEF\xBF\xBD", out); /* Graphviz reads UTF-8 only */
+            i++;
+            continue;
+        }
+        if (k == 1 && (t[i] == '"' || t[i] == '\\'))
             fputc('\\', out);
-        fputc(ch, out);
+        fwrite(t + i, 1, k, out);
+        i += k;
     }
 }
 
@@ -473,7 +550,7 @@ int fz_export_dot(const fz_graph *g, FILE *out)
         const fz_loop *lp = fz_graph_loop(g, i);
         /* A loop is a retry scope, not an edge: kept as a comment. */
         fputs("  // loop [", out);
-        fwrite(fz_graph_text(g, lp->cond), 1, lp->cond.len, out);
+        dot_span(out, g, lp->cond);
         fputc(']', out);
         for (uint32_t k = 0; k < lp->node_count; k++) {
             fputc(' ', out);

@@ -281,14 +281,14 @@ static void test_exec_parallel_branches_run_concurrently(void **state)
             "rules:\n"
             "  - shape: circle\n"
             "    noop:\n"
-            "  - exec: [sleep, \"0.4\"]\n");
+            "  - exec: [sleep, \"0.6\"]\n");
     uint64_t t0 = fz_real_clock();
     rf_go(&r, NULL, NULL);
     uint64_t took = fz_real_clock() - t0;
     assert_int_equal(r.state, FZ_RUN_COMPLETED);
     assert_int_equal(r.nsteps, 4);
-    assert_true(took >= 400000000u);
-    assert_true(took < 1000000000u); /* three 0.4 s steps in sequence take 1.2 s */
+    assert_true(took >= 600000000u);
+    assert_true(took < 1400000000u); /* three 0.6 s steps in sequence take 1.8 s */
     rf_assert_no_children();
     rf_free(&r);
 }

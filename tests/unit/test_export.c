@@ -262,6 +262,26 @@ static void test_export_dot_clusters_lanes_and_sets_ports(void **state)
     fz_graph_free(g);
 }
 
+static void test_export_invalid_utf8_becomes_replacement_character(void **state)
+{
+    (void)state;
+    fz_graph *g = load_text("A {\nn1: circle label:\"bad \xff\xc0\xaf byte\"\n"
+                            "n2: circle label:\"End\"\nn1.handle(right) -> n2.handle(left)\n}\n");
+    json_t *j = export_roundtrip(g, 0);
+    json_t *n1 = json_array_get(json_object_get(j, "nodes"), 0);
+    assert_string_equal(str(n1, "label"), "bad \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD byte");
+    json_decref(j);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_int_equal(fz_export_dot(g, f), 0);
+    fclose(f);
+    assert_non_null(strstr(buf, "label=\"bad \xEF\xBF\xBD"));
+    assert_null(strstr(buf, "\xff"));
+    free(buf);
+    fz_graph_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -272,6 +292,7 @@ int main(void)
         cmocka_unit_test(test_export_json_is_deterministic),
         cmocka_unit_test(test_export_lane_types_guessed_from_words),
         cmocka_unit_test(test_export_dot_clusters_lanes_and_sets_ports),
+        cmocka_unit_test(test_export_invalid_utf8_becomes_replacement_character),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

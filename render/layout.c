@@ -1,0 +1,955 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * layout.c - the swimlane layout of layout.h.
+ *
+ * 1. Ranks: a DFS in node order marks back edges; the rest is a DAG whose
+ *    longest-path layering gives each node a rank (its column in LR).
+ *    Sources are pulled next to their first successor.
+ * 2. Rows: inside its lane a node takes its same-lane predecessor's row when
+ *    that cell is free, else the lowest free row; lanes stack in file order.
+ * 3. Routes: every edge leaves its port into the gap beside it and travels
+ *    on gap lines only (never through a cell), so no edge crosses a node.
+ *    Segments sharing a gap get separate tracks (greedy interval colouring).
+ * 4. Gap sizes follow the tracks and labels they hold; coordinates follow.
+ */
+#include "render/layout.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/status.h"
+
+#define LAY_NONE UINT32_MAX
+#define MARGIN 8.0
+#define TRACK 8.0
+#define MINSTUB 14.0
+
+enum { SIDE_W = 0, SIDE_E = 1, SIDE_N = 2, SIDE_S = 3 };
+
+/*==========================================================================
+ * A small open-addressing set of (a, b, c) cells
+ *========================================================================*/
+
+typedef struct cell_set {
+    uint32_t *keys; /* 3 per slot; a == LAY_NONE marks empty */
+    uint32_t cap;   /* power of two */
+    const fz_alloc *alloc;
+} cell_set;
+
+static int cells_init(cell_set *s, const fz_alloc *a, uint32_t n)
+{
+    uint32_t cap = 64;
+    while (cap < n * 2 + 16)
+        cap <<= 1;
+    s->alloc = a;
+    s->cap = cap;
+    s->keys = fz_malloc(a, (size_t)cap * 3 * sizeof(uint32_t));
+    if (!s->keys)
+        return FZ_ENOMEM;
+    memset(s->keys, 0xff, (size_t)cap * 3 * sizeof(uint32_t));
+    return FZ_OK;
+}
+
+static void cells_fini(cell_set *s)
+{
+    if (s->keys)
+        fz_free(s->alloc, s->keys, (size_t)s->cap * 3 * sizeof(uint32_t));
+    s->keys = NULL;
+}
+
+static uint32_t cells_hash(uint32_t a, uint32_t b, uint32_t c)
+{
+    uint64_t h = (uint64_t)a * 0x9E3779B97F4A7C15ull;
+    h ^= (uint64_t)b * 0xC2B2AE3D27D4EB4Full + (h >> 29);
+    h ^= (uint64_t)c * 0x165667B19E3779F9ull + (h >> 31);
+    return (uint32_t)(h ^ (h >> 32));
+}
+
+/* 1 if present; with add, inserts it (the set never fills: cap >= 2n). */
+static int cells_probe(cell_set *s, uint32_t a, uint32_t b, uint32_t c, int add)
+{
+    uint32_t i = cells_hash(a, b, c) & (s->cap - 1);
+    for (;;) {
+        uint32_t *k = s->keys + (size_t)i * 3;
+        if (k[0] == LAY_NONE) {
+            if (add) {
+                k[0] = a;
+                k[1] = b;
+                k[2] = c;
+            }
+            return 0;
+        }
+        if (k[0] == a && k[1] == b && k[2] == c)
+            return 1;
+        i = (i + 1) & (s->cap - 1);
+    }
+}
+
+/*==========================================================================
+ * Routes as lines: a route alternates horizontal and vertical segments;
+ * each segment lies on a line that is a node's centre line or a gap line.
+ *========================================================================*/
+
+enum { AX_Y = 0, AX_X = 1 }; /* AX_Y: a horizontal segment (constant y) */
+enum { LN_NODE = 0, LN_GAP = 1 };
+
+typedef struct line {
+    uint8_t axis, kind;
+    uint32_t idx;   /* node index or gap index */
+    uint32_t track; /* for gap lines */
+} line;
+
+typedef struct seg {
+    uint8_t axis;
+    uint32_t gap, lo, hi, at; /* at: index into lines */
+} seg;
+
+typedef struct ctx {
+    const fz_alloc *a;
+    int tb;
+    uint32_t nn, ne, nl;
+    const fz_lay_node *in_n;
+    const fz_lay_edge *in_e;
+    uint32_t *rank, *row_in_lane, *col, *row;
+    uint32_t ncols, nrows;
+    line *lines;
+    uint32_t nlines, cap_lines;
+    uint32_t *e_first, *e_count;
+    uint8_t *e_dside; /* target side actually used */
+} ctx;
+
+static int push_line(ctx *c, uint8_t axis, uint8_t kind, uint32_t idx)
+{
+    if (c->nlines == c->cap_lines) {
+        uint32_t nc = c->cap_lines ? c->cap_lines * 2 : 256;
+        line *nl = fz_realloc(c->a, c->lines, (size_t)c->cap_lines * sizeof(line),
+                              (size_t)nc * sizeof(line));
+        if (!nl)
+            return FZ_ENOMEM;
+        c->lines = nl;
+        c->cap_lines = nc;
+    }
+    line *l = &c->lines[c->nlines++];
+    l->axis = axis;
+    l->kind = kind;
+    l->idx = idx;
+    l->track = 0;
+    return FZ_OK;
+}
+
+/* The gap line an endpoint escapes to, and its stub line (the centre line). */
+static void escape(const ctx *c, uint32_t v, int side, line *stub, line *gap)
+{
+    stub->kind = LN_NODE;
+    stub->idx = v;
+    stub->track = 0;
+    gap->kind = LN_GAP;
+    gap->track = 0;
+    switch (side) {
+    case SIDE_E:
+        stub->axis = AX_Y;
+        gap->axis = AX_X;
+        gap->idx = c->col[v] + 1;
+        break;
+    case SIDE_W:
+        stub->axis = AX_Y;
+        gap->axis = AX_X;
+        gap->idx = c->col[v];
+        break;
+    case SIDE_N:
+        stub->axis = AX_X;
+        gap->axis = AX_Y;
+        gap->idx = c->row[v];
+        break;
+    default:
+        stub->axis = AX_X;
+        gap->axis = AX_Y;
+        gap->idx = c->row[v] + 1;
+        break;
+    }
+}
+
+/* 1 when the cells strictly between two nodes on one row (or column) are empty. */
+static int clear_between(cell_set *cells, int horizontal, uint32_t fixed, uint32_t from,
+                         uint32_t to)
+{
+    uint32_t lo = from < to ? from : to, hi = from < to ? to : from;
+    for (uint32_t k = lo + 1; k < hi; k++)
+        if (horizontal ? cells_probe(cells, 1, k, fixed, 0) : cells_probe(cells, 1, fixed, k, 0))
+            return 0;
+    return 1;
+}
+
+static int route_edge(ctx *c, cell_set *cells, uint32_t e)
+{
+    const fz_lay_edge *ed = &c->in_e[e];
+    uint32_t s = ed->src, t = ed->dst;
+    int ss = ed->src_side & 3, ts = ed->dst_side & 3;
+    if (s == t && ss == ts)
+        ts = (ss == SIDE_E || ss == SIDE_W) ? SIDE_S : SIDE_E;
+    c->e_dside[e] = (uint8_t)ts;
+    c->e_first[e] = c->nlines;
+    int rc;
+
+    /* A straight line when the ports face each other across empty cells. */
+    if (((ss == SIDE_E && ts == SIDE_W && c->col[s] < c->col[t]) ||
+         (ss == SIDE_W && ts == SIDE_E && c->col[s] > c->col[t])) &&
+        c->row[s] == c->row[t] && clear_between(cells, 1, c->row[s], c->col[s], c->col[t])) {
+        rc = push_line(c, AX_Y, LN_NODE, s);
+        c->e_count[e] = 1;
+        return rc;
+    }
+    if (((ss == SIDE_S && ts == SIDE_N && c->row[s] < c->row[t]) ||
+         (ss == SIDE_N && ts == SIDE_S && c->row[s] > c->row[t])) &&
+        c->col[s] == c->col[t] && clear_between(cells, 0, c->col[s], c->row[s], c->row[t])) {
+        rc = push_line(c, AX_X, LN_NODE, s);
+        c->e_count[e] = 1;
+        return rc;
+    }
+
+    line s_stub, s_gap, t_stub, t_gap;
+    escape(c, s, ss, &s_stub, &s_gap);
+    escape(c, t, ts, &t_stub, &t_gap);
+    if ((rc = push_line(c, s_stub.axis, s_stub.kind, s_stub.idx)) ||
+        (rc = push_line(c, s_gap.axis, s_gap.kind, s_gap.idx)))
+        return rc;
+    if (s_gap.axis == t_gap.axis) {
+        if (s_gap.idx != t_gap.idx) {
+            uint32_t k;
+            if (s_gap.axis == AX_X) {
+                uint32_t rs = c->row[s], rt = c->row[t];
+                k = rt > rs ? rt : (rt < rs ? rt + 1 : rs + 1);
+                rc = push_line(c, AX_Y, LN_GAP, k);
+            } else {
+                uint32_t cs = c->col[s], ct = c->col[t];
+                k = ct > cs ? ct : (ct < cs ? ct + 1 : cs + 1);
+                rc = push_line(c, AX_X, LN_GAP, k);
+            }
+            if (rc || (rc = push_line(c, t_gap.axis, t_gap.kind, t_gap.idx)))
+                return rc;
+        }
+    } else if ((rc = push_line(c, t_gap.axis, t_gap.kind, t_gap.idx))) {
+        return rc;
+    }
+    rc = push_line(c, t_stub.axis, t_stub.kind, t_stub.idx);
+    c->e_count[e] = c->nlines - c->e_first[e];
+    return rc;
+}
+
+/* Abstract position of a line across its perpendicular: node centre lines
+ * sit at odd positions, gaps at even ones. */
+static uint32_t abstract_pos(const ctx *c, const line *l)
+{
+    if (l->kind == LN_GAP)
+        return 2 * l->idx;
+    return l->axis == AX_X ? 2 * c->col[l->idx] + 1 : 2 * c->row[l->idx] + 1;
+}
+
+static int seg_cmp(const void *pa, const void *pb)
+{
+    const seg *a = pa, *b = pb;
+    if (a->axis != b->axis)
+        return a->axis < b->axis ? -1 : 1;
+    if (a->gap != b->gap)
+        return a->gap < b->gap ? -1 : 1;
+    if (a->lo != b->lo)
+        return a->lo < b->lo ? -1 : 1;
+    if (a->hi != b->hi)
+        return a->hi < b->hi ? -1 : 1;
+    return a->at < b->at ? -1 : (a->at > b->at);
+}
+
+static double track_off(uint32_t t)
+{
+    double k = (double)(t / 2) + 0.5;
+    return (t % 2 == 0 ? 1.0 : -1.0) * k * TRACK;
+}
+
+/*==========================================================================
+ * Ranks
+ *========================================================================*/
+
+static int compute_ranks(ctx *c)
+{
+    const fz_alloc *a = c->a;
+    uint32_t n = c->nn, m = c->ne;
+    int rc = FZ_ENOMEM;
+    uint32_t *oidx = fz_calloc(a, (size_t)n + 1, sizeof(uint32_t));
+    uint32_t *oed = fz_calloc(a, (size_t)m + 1, sizeof(uint32_t));
+    uint32_t *indeg = fz_calloc(a, (size_t)n + 1, sizeof(uint32_t));
+    uint8_t *state = fz_calloc(a, (size_t)n + 1, 1);
+    uint8_t *back = fz_calloc(a, (size_t)m + 1, 1);
+    uint32_t *stack = fz_calloc(a, (size_t)n + 1, sizeof(uint32_t));
+    uint32_t *pos = fz_calloc(a, (size_t)n + 1, sizeof(uint32_t));
+    uint32_t *order = fz_calloc(a, (size_t)n + 1, sizeof(uint32_t));
+    uint8_t *source = fz_calloc(a, (size_t)n + 1, 1);
+    if (!oidx || !oed || !indeg || !state || !back || !stack || !pos || !order || !source)
+        goto out;
+
+    /* CSR of ranked edges between placed nodes. */
+    for (uint32_t e = 0; e < m; e++) {
+        const fz_lay_edge *ed = &c->in_e[e];
+        if (ed->ranked && ed->src < n && ed->dst < n && ed->src != ed->dst &&
+            c->in_n[ed->src].lane < c->nl && c->in_n[ed->dst].lane < c->nl)
+            oidx[ed->src + 1]++;
+    }
+    for (uint32_t v = 0; v < n; v++)
+        oidx[v + 1] += oidx[v];
+    for (uint32_t v = 0; v <= n; v++)
+        pos[v] = oidx[v];
+    for (uint32_t e = 0; e < m; e++) {
+        const fz_lay_edge *ed = &c->in_e[e];
+        if (ed->ranked && ed->src < n && ed->dst < n && ed->src != ed->dst &&
+            c->in_n[ed->src].lane < c->nl && c->in_n[ed->dst].lane < c->nl) {
+            oed[pos[ed->src]++] = e;
+            indeg[ed->dst]++;
+        }
+    }
+
+    /* Iterative DFS: roots are sources in node order, then the rest. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint32_t r = 0; r < n; r++) {
+            if (state[r] || (pass == 0 && indeg[r] != 0))
+                continue;
+            uint32_t sp = 0;
+            stack[sp++] = r;
+            state[r] = 1;
+            pos[r] = oidx[r];
+            while (sp) {
+                uint32_t v = stack[sp - 1];
+                if (pos[v] < oidx[v + 1]) {
+                    uint32_t e = oed[pos[v]++];
+                    uint32_t w = c->in_e[e].dst;
+                    if (state[w] == 1)
+                        back[e] = 1;
+                    else if (state[w] == 0) {
+                        state[w] = 1;
+                        pos[w] = oidx[w];
+                        stack[sp++] = w;
+                    }
+                } else {
+                    state[v] = 2;
+                    sp--;
+                }
+            }
+        }
+    }
+
+    /* Longest path over the DAG (Kahn, FIFO in node order). */
+    memset(indeg, 0, (size_t)n * sizeof(uint32_t));
+    for (uint32_t v = 0; v < n; v++)
+        for (uint32_t k = oidx[v]; k < oidx[v + 1]; k++)
+            if (!back[oed[k]])
+                indeg[c->in_e[oed[k]].dst]++;
+    uint32_t head = 0, tail = 0;
+    for (uint32_t v = 0; v < n; v++) {
+        c->rank[v] = 0;
+        source[v] = indeg[v] == 0;
+        if (indeg[v] == 0)
+            order[tail++] = v;
+    }
+    while (head < tail) {
+        uint32_t v = order[head++];
+        for (uint32_t k = oidx[v]; k < oidx[v + 1]; k++) {
+            uint32_t e = oed[k];
+            if (back[e])
+                continue;
+            uint32_t w = c->in_e[e].dst;
+            if (c->rank[w] < c->rank[v] + 1)
+                c->rank[w] = c->rank[v] + 1;
+            if (--indeg[w] == 0)
+                order[tail++] = w;
+        }
+    }
+
+    /* Pull each source next to its nearest successor. */
+    for (uint32_t i = tail; i-- > 0;) {
+        uint32_t v = order[i];
+        if (!source[v] || oidx[v] == oidx[v + 1])
+            continue;
+        uint32_t best = UINT32_MAX;
+        for (uint32_t k = oidx[v]; k < oidx[v + 1]; k++)
+            if (!back[oed[k]] && c->rank[c->in_e[oed[k]].dst] < best)
+                best = c->rank[c->in_e[oed[k]].dst];
+        if (best != UINT32_MAX && best > 0)
+            c->rank[v] = best - 1;
+    }
+    rc = FZ_OK;
+out:
+    fz_free(a, oidx, ((size_t)n + 1) * sizeof(uint32_t));
+    fz_free(a, oed, ((size_t)m + 1) * sizeof(uint32_t));
+    fz_free(a, indeg, ((size_t)n + 1) * sizeof(uint32_t));
+    fz_free(a, state, (size_t)n + 1);
+    fz_free(a, back, (size_t)m + 1);
+    fz_free(a, stack, ((size_t)n + 1) * sizeof(uint32_t));
+    fz_free(a, pos, ((size_t)n + 1) * sizeof(uint32_t));
+    fz_free(a, order, ((size_t)n + 1) * sizeof(uint32_t));
+    fz_free(a, source, (size_t)n + 1);
+    return rc;
+}
+
+/*==========================================================================
+ * Rows inside lanes
+ *========================================================================*/
+
+static const ctx *sort_ctx; /* qsort has no user pointer in C11 */
+static const uint8_t *sort_pref;
+
+static int node_order_cmp(const void *pa, const void *pb)
+{
+    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+    const ctx *c = sort_ctx;
+    uint32_t la = c->in_n[a].lane, lb = c->in_n[b].lane;
+    if (la != lb)
+        return la < lb ? -1 : 1;
+    if (c->rank[a] != c->rank[b])
+        return c->rank[a] < c->rank[b] ? -1 : 1;
+    if (sort_pref[a] != sort_pref[b]) /* nodes entered sideways keep the row first */
+        return sort_pref[a] > sort_pref[b] ? -1 : 1;
+    return a < b ? -1 : (a > b);
+}
+
+static int assign_rows(ctx *c, cell_set *cells, uint32_t *lane_rows)
+{
+    uint32_t n = c->nn, m = c->ne;
+    int rc = FZ_ENOMEM;
+    uint32_t *ord = fz_malloc(c->a, ((size_t)n + 1) * sizeof(uint32_t));
+    uint32_t *iidx = fz_calloc(c->a, (size_t)n + 1, sizeof(uint32_t));
+    uint32_t *ied = fz_calloc(c->a, (size_t)m + 1, sizeof(uint32_t));
+    uint32_t *fill = fz_calloc(c->a, (size_t)n + 1, sizeof(uint32_t));
+    uint8_t *pref = fz_calloc(c->a, (size_t)n + 1, 1);
+    if (!ord || !iidx || !ied || !fill || !pref)
+        goto out;
+    for (uint32_t e = 0; e < m; e++) {
+        const fz_lay_edge *ed = &c->in_e[e];
+        if (ed->ranked && ed->src < n && ed->dst < n && ed->src != ed->dst &&
+            c->in_n[ed->src].lane == c->in_n[ed->dst].lane && (ed->src_side & 3) <= 1 &&
+            (ed->dst_side & 3) <= 1)
+            pref[ed->dst] = 1;
+    }
+    for (uint32_t e = 0; e < m; e++)
+        if (c->in_e[e].dst < n && c->in_e[e].src < n)
+            iidx[c->in_e[e].dst + 1]++;
+    for (uint32_t v = 0; v < n; v++)
+        iidx[v + 1] += iidx[v];
+    for (uint32_t e = 0; e < m; e++)
+        if (c->in_e[e].dst < n && c->in_e[e].src < n) {
+            uint32_t d = c->in_e[e].dst;
+            ied[iidx[d] + fill[d]++] = e;
+        }
+
+    uint32_t k = 0;
+    for (uint32_t v = 0; v < n; v++)
+        if (c->in_n[v].lane < c->nl)
+            ord[k++] = v;
+    sort_ctx = c;
+    sort_pref = pref;
+    qsort(ord, k, sizeof(uint32_t), node_order_cmp);
+    for (uint32_t i = 0; i < k; i++) {
+        uint32_t v = ord[i], lane = c->in_n[v].lane, r = c->rank[v], row = LAY_NONE;
+        uint32_t near = LAY_NONE; /* first preferred row, for the nearest-free search */
+        for (uint32_t j = iidx[v]; j < iidx[v + 1] && row == LAY_NONE; j++) {
+            const fz_lay_edge *ed = &c->in_e[ied[j]];
+            uint32_t u = ed->src;
+            if (!ed->ranked || u == v || c->in_n[u].lane != lane || c->row_in_lane[u] == LAY_NONE)
+                continue;
+            /* Keep the row across a sideways hand-off; go below (above) it
+             * when the edge leaves the bottom (top) of its source. */
+            uint32_t want = c->row_in_lane[u];
+            if ((ed->src_side & 3) == 3)
+                want++;
+            else if ((ed->src_side & 3) == 2 && want > 0)
+                want--;
+            if (near == LAY_NONE)
+                near = want;
+            if (!cells_probe(cells, lane + 2, want, r, 0))
+                row = want;
+        }
+        if (row == LAY_NONE && near != LAY_NONE) /* below the wanted row, else above */
+            for (uint32_t q = near + 1; row == LAY_NONE && q <= near + 64; q++)
+                if (!cells_probe(cells, lane + 2, q, r, 0))
+                    row = q;
+        if (row == LAY_NONE)
+            for (row = 0; cells_probe(cells, lane + 2, row, r, 0); row++)
+                ;
+        cells_probe(cells, lane + 2, row, r, 1);
+        c->row_in_lane[v] = row;
+        if (row + 1 > lane_rows[lane])
+            lane_rows[lane] = row + 1;
+    }
+    rc = FZ_OK;
+out:
+    fz_free(c->a, ord, ((size_t)n + 1) * sizeof(uint32_t));
+    fz_free(c->a, iidx, ((size_t)n + 1) * sizeof(uint32_t));
+    fz_free(c->a, ied, ((size_t)m + 1) * sizeof(uint32_t));
+    fz_free(c->a, fill, ((size_t)n + 1) * sizeof(uint32_t));
+    fz_free(c->a, pref, (size_t)n + 1);
+    return rc;
+}
+
+/*==========================================================================
+ * The whole layout
+ *========================================================================*/
+
+void fz_layout_fini(fz_layout *l)
+{
+    if (!l)
+        return;
+    fz_free(l->alloc, l->nodes, (size_t)l->nnodes * sizeof(*l->nodes));
+    fz_free(l->alloc, l->edges, (size_t)l->nedges * sizeof(*l->edges));
+    fz_free(l->alloc, l->lanes, (size_t)l->nlanes * sizeof(*l->lanes));
+    fz_free(l->alloc, l->pts, (size_t)l->npts * 2 * sizeof(double));
+    memset(l, 0, sizeof(*l));
+}
+
+static double maxd(double a, double b)
+{
+    return a > b ? a : b;
+}
+
+/* Coordinate of a line (x for AX_X, y for AX_Y). */
+static double line_coord(const ctx *c, const line *l, const double *X, const double *Y,
+                         const double *gxc, const double *gyc)
+{
+    if (l->kind == LN_NODE)
+        return l->axis == AX_X ? X[c->col[l->idx]] : Y[c->row[l->idx]];
+    return (l->axis == AX_X ? gxc[l->idx] : gyc[l->idx]) + track_off(l->track);
+}
+
+static void port_point(const ctx *c, uint32_t v, int side, const double *X, const double *Y,
+                       double *px, double *py)
+{
+    double x = X[c->col[v]], y = Y[c->row[v]];
+    double w = c->in_n[v].w, h = c->in_n[v].h;
+    switch (side) {
+    case SIDE_E:
+        x += w / 2;
+        break;
+    case SIDE_W:
+        x -= w / 2;
+        break;
+    case SIDE_N:
+        y -= h / 2;
+        break;
+    default:
+        y += h / 2;
+        break;
+    }
+    *px = x;
+    *py = y;
+}
+
+int fz_layout_run(const fz_alloc *alloc, int tb, uint32_t nlanes, const fz_lay_lane *lanes,
+                  uint32_t nnodes, const fz_lay_node *nodes, uint32_t nedges,
+                  const fz_lay_edge *edges, fz_layout *out)
+{
+    int rc = FZ_ENOMEM;
+    ctx c;
+    cell_set cells = {0};
+    memset(&c, 0, sizeof(c));
+    memset(out, 0, sizeof(*out));
+    out->alloc = alloc;
+    c.a = alloc;
+    c.tb = tb;
+    c.nn = nnodes;
+    c.ne = nedges;
+    c.nl = nlanes;
+    c.in_n = nodes;
+    c.in_e = edges;
+    size_t n1 = (size_t)nnodes + 1, m1 = (size_t)nedges + 1, l1 = (size_t)nlanes + 1;
+    uint32_t *lane_rows = fz_calloc(alloc, l1, sizeof(uint32_t));
+    uint32_t *lane_base = fz_calloc(alloc, l1, sizeof(uint32_t));
+    seg *segs = NULL;
+    fz_lay_edge *E = NULL;
+    double *stack = NULL, *loff = NULL;
+    uint32_t nsegs = 0, *trk_end = NULL, *ntrx = NULL, *ntry = NULL, *grid_lane = NULL;
+    double *cw = NULL, *rh = NULL, *gw = NULL, *gh = NULL, *reqx = NULL, *reqy = NULL;
+    double *X = NULL, *Y = NULL, *gxc = NULL, *gyc = NULL, *glo_x = NULL, *glo_y = NULL;
+    size_t ncol1 = 0, nrow1 = 0, maxtr = 0;
+    c.rank = fz_calloc(alloc, n1, sizeof(uint32_t));
+    c.row_in_lane = fz_malloc(alloc, n1 * sizeof(uint32_t));
+    c.col = fz_calloc(alloc, n1, sizeof(uint32_t));
+    c.row = fz_calloc(alloc, n1, sizeof(uint32_t));
+    c.e_first = fz_calloc(alloc, m1, sizeof(uint32_t));
+    c.e_count = fz_calloc(alloc, m1, sizeof(uint32_t));
+    c.e_dside = fz_calloc(alloc, m1, 1);
+    out->nodes = fz_calloc(alloc, n1, sizeof(*out->nodes));
+    out->edges = fz_calloc(alloc, m1, sizeof(*out->edges));
+    out->lanes = fz_calloc(alloc, l1, sizeof(*out->lanes));
+    out->nnodes = (uint32_t)n1;
+    out->nedges = (uint32_t)m1;
+    out->nlanes = (uint32_t)l1;
+    if (!lane_rows || !lane_base || !c.rank || !c.row_in_lane || !c.col || !c.row ||
+        !c.e_first || !c.e_count || !c.e_dside || !out->nodes || !out->edges || !out->lanes)
+        goto out;
+    if (cells_init(&cells, alloc, nnodes * 2 + 16))
+        goto out;
+    for (uint32_t v = 0; v < nnodes; v++)
+        c.row_in_lane[v] = LAY_NONE;
+
+    if ((rc = compute_ranks(&c)))
+        goto out;
+    rc = FZ_ENOMEM;
+    if (assign_rows(&c, &cells, lane_rows))
+        goto out;
+
+    /* Grid: LR puts ranks in columns and lane rows in rows; TB the reverse. */
+    uint32_t maxrank = 0, slots = 0;
+    for (uint32_t v = 0; v < nnodes; v++)
+        if (nodes[v].lane < nlanes && c.rank[v] > maxrank)
+            maxrank = c.rank[v];
+    for (uint32_t l = 0; l < nlanes; l++) {
+        if (lane_rows[l] == 0)
+            lane_rows[l] = 1;
+        lane_base[l] = slots;
+        slots += lane_rows[l];
+    }
+    if (slots == 0)
+        slots = 1;
+    c.ncols = tb ? slots : maxrank + 1;
+    c.nrows = tb ? maxrank + 1 : slots;
+    out->ranks = maxrank + 1;
+    ncol1 = (size_t)c.ncols + 1;
+    nrow1 = (size_t)c.nrows + 1;
+    grid_lane = fz_calloc(alloc, slots + 1, sizeof(uint32_t));
+    if (!grid_lane)
+        goto out;
+    for (uint32_t l = 0; l < nlanes; l++)
+        for (uint32_t k = 0; k < lane_rows[l]; k++)
+            grid_lane[lane_base[l] + k] = l;
+    for (uint32_t v = 0; v < nnodes; v++) {
+        if (nodes[v].lane >= nlanes)
+            continue;
+        uint32_t slot = lane_base[nodes[v].lane] + c.row_in_lane[v];
+        c.col[v] = tb ? slot : c.rank[v];
+        c.row[v] = tb ? c.rank[v] : slot;
+        cells_probe(&cells, 1, c.col[v], c.row[v], 1);
+    }
+
+    /* Back edges (loops) run from their later end to their earlier one. */
+    E = fz_malloc(alloc, m1 * sizeof(fz_lay_edge));
+    if (!E)
+        goto out;
+    if (nedges)
+        memcpy(E, edges, (size_t)nedges * sizeof(fz_lay_edge));
+    for (uint32_t e = 0; e < nedges; e++) {
+        uint32_t s = E[e].src, t = E[e].dst;
+        if (E[e].back && s < nnodes && t < nnodes && c.rank[s] < c.rank[t]) {
+            E[e].src = t;
+            E[e].dst = s;
+            uint8_t side = E[e].src_side;
+            E[e].src_side = E[e].dst_side;
+            E[e].dst_side = side;
+            out->edges[e].swapped = 1;
+        }
+    }
+    c.in_e = E;
+    edges = E;
+
+    /* Routes. */
+    for (uint32_t e = 0; e < nedges; e++) {
+        uint32_t s = edges[e].src, t = edges[e].dst;
+        if (s >= nnodes || t >= nnodes || nodes[s].lane >= nlanes || nodes[t].lane >= nlanes)
+            continue;
+        if ((rc = route_edge(&c, &cells, e)))
+            goto out;
+        out->edges[e].placed = 1;
+    }
+    rc = FZ_ENOMEM;
+
+    /* Tracks: gap segments of every route, coloured greedily per gap. */
+    segs = fz_malloc(alloc, ((size_t)c.nlines + 1) * sizeof(seg));
+    if (!segs)
+        goto out;
+    for (uint32_t e = 0; e < nedges; e++) {
+        if (!out->edges[e].placed)
+            continue;
+        for (uint32_t i = 1; i + 1 < c.e_count[e]; i++) {
+            uint32_t at = c.e_first[e] + i;
+            line *l = &c.lines[at];
+            if (l->kind != LN_GAP)
+                continue;
+            uint32_t p = abstract_pos(&c, &c.lines[at - 1]), q = abstract_pos(&c, &c.lines[at + 1]);
+            seg *sg = &segs[nsegs++];
+            sg->axis = l->axis;
+            sg->gap = l->idx;
+            sg->lo = p < q ? p : q;
+            sg->hi = p < q ? q : p;
+            sg->at = at;
+        }
+    }
+    qsort(segs, nsegs, sizeof(seg), seg_cmp);
+    ntrx = fz_calloc(alloc, ncol1 + 1, sizeof(uint32_t));
+    ntry = fz_calloc(alloc, nrow1 + 1, sizeof(uint32_t));
+    maxtr = (size_t)nsegs + 1;
+    trk_end = fz_malloc(alloc, maxtr * sizeof(uint32_t));
+    if (!ntrx || !ntry || !trk_end)
+        goto out;
+    for (uint32_t i = 0; i < nsegs;) {
+        uint32_t j = i, ntr = 0;
+        while (j < nsegs && segs[j].axis == segs[i].axis && segs[j].gap == segs[i].gap) {
+            seg *sg = &segs[j++];
+            if (sg->lo == sg->hi) {
+                c.lines[sg->at].track = 0;
+                continue;
+            }
+            uint32_t t = 0;
+            while (t < ntr && trk_end[t] >= sg->lo)
+                t++;
+            if (t == ntr)
+                ntr++;
+            trk_end[t] = sg->hi;
+            c.lines[sg->at].track = t;
+        }
+        if (segs[i].axis == AX_X)
+            ntrx[segs[i].gap] = ntr;
+        else
+            ntry[segs[i].gap] = ntr;
+        i = j;
+    }
+
+    /* Sizes of cells and gaps. */
+    cw = fz_calloc(alloc, ncol1, sizeof(double));
+    rh = fz_calloc(alloc, nrow1, sizeof(double));
+    gw = fz_calloc(alloc, ncol1 + 1, sizeof(double));
+    gh = fz_calloc(alloc, nrow1 + 1, sizeof(double));
+    reqx = fz_calloc(alloc, ncol1 + 1, sizeof(double));
+    reqy = fz_calloc(alloc, nrow1 + 1, sizeof(double));
+    X = fz_calloc(alloc, ncol1, sizeof(double));
+    Y = fz_calloc(alloc, nrow1, sizeof(double));
+    gxc = fz_calloc(alloc, ncol1 + 1, sizeof(double));
+    gyc = fz_calloc(alloc, nrow1 + 1, sizeof(double));
+    glo_x = fz_calloc(alloc, ncol1 + 1, sizeof(double));
+    glo_y = fz_calloc(alloc, nrow1 + 1, sizeof(double));
+    if (!cw || !rh || !gw || !gh || !reqx || !reqy || !X || !Y || !gxc || !gyc || !glo_x ||
+        !glo_y)
+        goto out;
+    for (uint32_t v = 0; v < nnodes; v++) {
+        if (nodes[v].lane >= nlanes)
+            continue;
+        cw[c.col[v]] = maxd(cw[c.col[v]], nodes[v].w);
+        rh[c.row[v]] = maxd(rh[c.row[v]], nodes[v].h);
+    }
+    for (uint32_t k = 0; k < c.ncols; k++)
+        cw[k] = maxd(cw[k], tb ? 60.0 : 20.0);
+    for (uint32_t k = 0; k < c.nrows; k++)
+        rh[k] = maxd(rh[k], tb ? 20.0 : 40.0);
+    /* Labels sit by their source port; several on one port stack up. */
+    stack = fz_calloc(alloc, n1 * 4, sizeof(double));
+    loff = fz_calloc(alloc, m1, sizeof(double));
+    if (!stack || !loff)
+        goto out;
+    for (uint32_t e = 0; e < nedges; e++) {
+        if (!out->edges[e].placed || edges[e].lw <= 0)
+            continue;
+        uint32_t s = edges[e].src;
+        int ss = edges[e].src_side & 3;
+        double *st = &stack[(size_t)s * 4 + (size_t)ss];
+        loff[e] = *st;
+        *st += edges[e].lh + 2;
+        if (ss == SIDE_E || ss == SIDE_W) {
+            uint32_t g = ss == SIDE_E ? c.col[s] + 1 : c.col[s];
+            reqx[g] = maxd(reqx[g], 2 * (edges[e].lw + 10));
+            if (*st > nodes[s].h / 2 + 8) /* a tall stack needs room above the row */
+                reqy[c.row[s]] = maxd(reqy[c.row[s]], 2 * (*st - nodes[s].h / 2 + 8));
+        } else {
+            uint32_t g = ss == SIDE_S ? c.row[s] + 1 : c.row[s];
+            reqy[g] = maxd(reqy[g], 2 * (*st + 8));
+        }
+    }
+    for (uint32_t k = 0; k <= c.ncols; k++) {
+        double base;
+        if (k == 0 || k == c.ncols)
+            base = 16;
+        else if (!tb)
+            base = 44;
+        else
+            base = grid_lane[k - 1] != grid_lane[k] ? 40 : 24;
+        if (ntrx[k])
+            base = maxd(base, (ntrx[k] + 1) * TRACK + 2 * MINSTUB);
+        gw[k] = maxd(base, reqx[k]);
+    }
+    for (uint32_t k = 0; k <= c.nrows; k++) {
+        double base;
+        if (k == 0 || k == c.nrows)
+            base = 16;
+        else if (tb)
+            base = 44;
+        else
+            base = grid_lane[k - 1] != grid_lane[k] ? 40 : 24;
+        if (ntry[k])
+            base = maxd(base, (ntry[k] + 1) * TRACK + 2 * MINSTUB);
+        gh[k] = maxd(base, reqy[k]);
+    }
+
+    /* Coordinates. The header strip holds the lane titles. */
+    double header = tb ? 30 : 96;
+    for (uint32_t l = 0; l < nlanes; l++)
+        header = maxd(header, tb ? lanes[l].lh + 14 : lanes[l].lw + 20);
+    double x = MARGIN + (tb ? 0 : header);
+    for (uint32_t k = 0; k <= c.ncols; k++) {
+        glo_x[k] = x;
+        gxc[k] = x + gw[k] / 2;
+        x += gw[k];
+        if (k < c.ncols) {
+            X[k] = x + cw[k] / 2;
+            x += cw[k];
+        }
+    }
+    double y = MARGIN + (tb ? header : 0);
+    for (uint32_t k = 0; k <= c.nrows; k++) {
+        glo_y[k] = y;
+        gyc[k] = y + gh[k] / 2;
+        y += gh[k];
+        if (k < c.nrows) {
+            Y[k] = y + rh[k] / 2;
+            y += rh[k];
+        }
+    }
+    out->width = x + MARGIN;
+    out->height = y + MARGIN;
+
+    for (uint32_t l = 0; l < nlanes; l++) {
+        uint32_t f = lane_base[l], last = lane_base[l] + lane_rows[l] - 1;
+        fz_lay_out_lane *ol = &out->lanes[l];
+        if (!tb) {
+            ol->x0 = MARGIN;
+            ol->x1 = out->width - MARGIN;
+            ol->y0 = f == 0 ? glo_y[0] : gyc[f];
+            ol->y1 = last + 1 == c.nrows ? glo_y[c.nrows] + gh[c.nrows] : gyc[last + 1];
+            ol->lx = MARGIN + header / 2;
+            ol->ly = (ol->y0 + ol->y1) / 2;
+        } else {
+            ol->y0 = MARGIN;
+            ol->y1 = out->height - MARGIN;
+            ol->x0 = f == 0 ? glo_x[0] : gxc[f];
+            ol->x1 = last + 1 == c.ncols ? glo_x[c.ncols] + gw[c.ncols] : gxc[last + 1];
+            ol->lx = (ol->x0 + ol->x1) / 2;
+            ol->ly = MARGIN + header / 2;
+        }
+    }
+    for (uint32_t v = 0; v < nnodes; v++) {
+        if (nodes[v].lane >= nlanes)
+            continue;
+        out->nodes[v].x = X[c.col[v]];
+        out->nodes[v].y = Y[c.row[v]];
+        out->nodes[v].col = c.col[v];
+        out->nodes[v].row = c.row[v];
+        out->nodes[v].placed = 1;
+    }
+
+    /* Points: port, line intersections, port; then drop repeats. */
+    size_t cap_pts = ((size_t)c.nlines + 2 * (size_t)nedges + 1) * 2;
+    out->pts = fz_malloc(alloc, cap_pts * sizeof(double));
+    if (!out->pts)
+        goto out;
+    out->npts = (uint32_t)(cap_pts / 2);
+    uint32_t np = 0;
+    for (uint32_t e = 0; e < nedges; e++) {
+        fz_lay_out_edge *oe = &out->edges[e];
+        if (!oe->placed)
+            continue;
+        const line *L = c.lines + c.e_first[e];
+        uint32_t cnt = c.e_count[e];
+        double px, py, qx, qy;
+        port_point(&c, edges[e].src, edges[e].src_side & 3, X, Y, &px, &py);
+        port_point(&c, edges[e].dst, c.e_dside[e], X, Y, &qx, &qy);
+        oe->first = np;
+        double *P = out->pts;
+        uint32_t k = np;
+        P[2 * k] = px;
+        P[2 * k + 1] = py;
+        k++;
+        for (uint32_t i = 1; i < cnt; i++) {
+            double a = line_coord(&c, &L[i - 1], X, Y, gxc, gyc);
+            double b = line_coord(&c, &L[i], X, Y, gxc, gyc);
+            P[2 * k] = L[i].axis == AX_X ? b : a;
+            P[2 * k + 1] = L[i].axis == AX_X ? a : b;
+            k++;
+        }
+        P[2 * k] = qx;
+        P[2 * k + 1] = qy;
+        k++;
+        /* Drop repeated and collinear points. */
+        uint32_t w = np + 1;
+        for (uint32_t i = np + 1; i < k; i++) {
+            double dx = P[2 * i] - P[2 * (w - 1)], dy = P[2 * i + 1] - P[2 * (w - 1) + 1];
+            if (dx * dx + dy * dy < 1e-6)
+                continue;
+            if (w >= np + 2) {
+                double ax = P[2 * (w - 1)] - P[2 * (w - 2)], ay = P[2 * (w - 1) + 1] - P[2 * (w - 2) + 1];
+                if ((ax == 0 && dx == 0) || (ay == 0 && dy == 0)) {
+                    w--;
+                }
+            }
+            P[2 * w] = P[2 * i];
+            P[2 * w + 1] = P[2 * i + 1];
+            w++;
+        }
+        if (w == np + 1) { /* both ports coincide: keep a two-point route */
+            P[2 * w] = qx;
+            P[2 * w + 1] = qy;
+            w++;
+        }
+        oe->count = w - np;
+        np = w;
+        if (edges[e].lw > 0) {
+            double lw = edges[e].lw, lh = edges[e].lh, off = loff[e];
+            switch (edges[e].src_side & 3) {
+            case SIDE_E:
+                oe->lx = px + lw / 2 + 6;
+                oe->ly = py - lh / 2 - 2 - off;
+                break;
+            case SIDE_W:
+                oe->lx = px - lw / 2 - 6;
+                oe->ly = py - lh / 2 - 2 - off;
+                break;
+            case SIDE_N:
+                oe->lx = px + lw / 2 + 5;
+                oe->ly = py - lh / 2 - 4 - off;
+                break;
+            default:
+                oe->lx = px + lw / 2 + 5;
+                oe->ly = py + lh / 2 + 4 + off;
+                break;
+            }
+        }
+    }
+    out->npts = (uint32_t)(cap_pts / 2);
+    rc = FZ_OK;
+out:
+    cells_fini(&cells);
+    fz_free(alloc, E, m1 * sizeof(fz_lay_edge));
+    fz_free(alloc, stack, n1 * 4 * sizeof(double));
+    fz_free(alloc, loff, m1 * sizeof(double));
+    fz_free(alloc, lane_rows, l1 * sizeof(uint32_t));
+    fz_free(alloc, lane_base, l1 * sizeof(uint32_t));
+    fz_free(alloc, grid_lane, ((size_t)(tb ? c.ncols : c.nrows) + 1) * sizeof(uint32_t));
+    fz_free(alloc, segs, ((size_t)c.nlines + 1) * sizeof(seg));
+    fz_free(alloc, trk_end, maxtr * sizeof(uint32_t));
+    fz_free(alloc, ntrx, (ncol1 + 1) * sizeof(uint32_t));
+    fz_free(alloc, ntry, (nrow1 + 1) * sizeof(uint32_t));
+    fz_free(alloc, cw, ncol1 * sizeof(double));
+    fz_free(alloc, rh, nrow1 * sizeof(double));
+    fz_free(alloc, gw, (ncol1 + 1) * sizeof(double));
+    fz_free(alloc, gh, (nrow1 + 1) * sizeof(double));
+    fz_free(alloc, reqx, (ncol1 + 1) * sizeof(double));
+    fz_free(alloc, reqy, (nrow1 + 1) * sizeof(double));
+    fz_free(alloc, X, ncol1 * sizeof(double));
+    fz_free(alloc, Y, nrow1 * sizeof(double));
+    fz_free(alloc, gxc, (ncol1 + 1) * sizeof(double));
+    fz_free(alloc, gyc, (nrow1 + 1) * sizeof(double));
+    fz_free(alloc, glo_x, (ncol1 + 1) * sizeof(double));
+    fz_free(alloc, glo_y, (nrow1 + 1) * sizeof(double));
+    fz_free(alloc, c.rank, n1 * sizeof(uint32_t));
+    fz_free(alloc, c.row_in_lane, n1 * sizeof(uint32_t));
+    fz_free(alloc, c.col, n1 * sizeof(uint32_t));
+    fz_free(alloc, c.row, n1 * sizeof(uint32_t));
+    fz_free(alloc, c.e_first, m1 * sizeof(uint32_t));
+    fz_free(alloc, c.e_count, m1 * sizeof(uint32_t));
+    fz_free(alloc, c.e_dside, m1);
+    fz_free(alloc, c.lines, (size_t)c.cap_lines * sizeof(line));
+    if (rc)
+        fz_layout_fini(out);
+    return rc;
+}

@@ -1,0 +1,753 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * render.c - workflow graph to picture. Sizes every node from its wrapped
+ * label, asks layout.c for swimlane positions and orthogonal routes, then
+ * builds a cgraph graph (one cluster per lane, FlowZap ids and classes on
+ * every element) whose positions Graphviz draws as they are ("nop2").
+ * The sequence view skips Graphviz (sequence.c).
+ */
+#include "render/render.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/status.h"
+#include "render/gv.h"
+#include "render/layout.h"
+#include "render/sequence.h"
+#include "render/text.h"
+
+#define NODE_PT 11.0
+#define NODE_LH 13.5
+#define EDGE_PT 10.0
+#define EDGE_LH 12.5
+#define LANE_PT 13.0
+#define LANE_LH 16.0
+#define ARROW 8.0
+#define MAXLINES 8
+
+/* Okabe-Ito colours (colour-blind safe), as a pale band tint and a border.
+ * ORDER LANE_PALETTE */
+static const char *const lane_fill[] = {"#FAECCC", "#DDF0FB", "#CCEBE3", "#FCFAD9",
+                                        "#CCE3F0", "#F7DFCC", "#F5E4ED", "#EBEBEB"};
+static const char *const lane_pen[] = {"#E69F00", "#56B4E9", "#009E73", "#BFAF1F",
+                                       "#0072B2", "#D55E00", "#CC79A7", "#999999"};
+#define NPALETTE 8
+
+/* Heat buckets: ColorBrewer Blues (sequential, colour-blind safe). */
+static const char *const heat_fill[] = {"#EFF3FF", "#BDD7E7", "#6BAED6", "#3182BD", "#08519C"};
+static const char *const heat_font[] = {"#222222", "#222222", "#222222", "#FFFFFF", "#FFFFFF"};
+static const char *const heat_name[] = {"0-20%", "20-40%", "40-60%", "60-80%", "80-100%"};
+
+#define TRACE_PEN "#0072B2"
+#define FAIL_PEN "#D55E00"
+#define DIM "#B0B0B0"
+#define LOOP_PEN "#CC79A7"
+
+int fz_render_format_parse(const char *s)
+{
+    if (strcmp(s, "svg") == 0)
+        return FZ_RENDER_SVG;
+    if (strcmp(s, "png") == 0)
+        return FZ_RENDER_PNG;
+    if (strcmp(s, "dot") == 0 || strcmp(s, "gv") == 0)
+        return FZ_RENDER_DOT;
+    return -1;
+}
+
+/*==========================================================================
+ * Labels and sizes
+ *========================================================================*/
+
+typedef struct node_text {
+    fz_sbuf label; /* Graphviz label */
+    double w, h;
+} node_text;
+
+static double lines_width(const fz_text_line *l, uint32_t n, double pt)
+{
+    double w = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        double x = fz_text_width(l[i].s, l[i].n, pt);
+        if (x > w)
+            w = x;
+    }
+    return w;
+}
+
+/* Appends lines joined by Graphviz's centred line break. */
+static void put_lines(fz_sbuf *b, const fz_text_line *l, uint32_t n, int record)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        if (i)
+            fz_sbuf_puts(b, "\\n");
+        fz_text_gv_escape(b, l[i].s, l[i].n, record);
+    }
+}
+
+static int share_bucket(double share)
+{
+    int k = (int)(share * 5.0);
+    return k < 0 ? 0 : k > 4 ? 4 : k;
+}
+
+/* The overlay's extra line for node v ("" when none). */
+static void overlay_line(const fz_overlay *ov, uint32_t v, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    if (!ov || v >= ov->nnodes)
+        return;
+    if (ov->kind == FZ_OVERLAY_TRACE) {
+        if (ov->node_visits[v])
+            snprintf(buf, cap, "\xC3\x97%llu", (unsigned long long)ov->node_visits[v]);
+        return;
+    }
+    double share = ov->runs ? (double)ov->node_runs[v] / (double)ov->runs : 0.0;
+    if (ov->node_fails[v] && ov->node_visits[v])
+        snprintf(buf, cap, "%.0f%% \xC2\xB7 fail %.1f%%", share * 100.0,
+                 100.0 * (double)ov->node_fails[v] / (double)ov->node_visits[v]);
+    else
+        snprintf(buf, cap, "%.0f%% of runs", share * 100.0);
+}
+
+static void node_label(const fz_graph *g, uint32_t v, const fz_overlay *ov, node_text *t)
+{
+    const fz_node *n = fz_graph_node(g, v);
+    const char *lab = fz_graph_text(g, n->label);
+    size_t llen = n->label.len;
+    fz_text_line lines[MAXLINES];
+    char extra[64];
+    overlay_line(ov, v, extra, sizeof(extra));
+    size_t elen = strlen(extra);
+    fz_sbuf *b = &t->label;
+    double ew = elen ? fz_text_width(extra, elen, NODE_PT) : 0;
+
+    if (n->shape == FZ_SHAPE_TASKBOX) {
+        /* A record: one field per `|` part, then owner and system. */
+        double w = 0, h = 6;
+        fz_sbuf_puts(b, "{");
+        size_t at = 0;
+        int fields = 0;
+        while (at <= llen) {
+            size_t e = at;
+            while (e < llen && lab[e] != '|')
+                e++;
+            size_t s0 = at, e0 = e;
+            while (s0 < e0 && lab[s0] == ' ')
+                s0++;
+            while (e0 > s0 && lab[e0 - 1] == ' ')
+                e0--;
+            uint32_t k = fz_text_wrap(lab + s0, e0 - s0, 24, lines, MAXLINES);
+            if (fields++)
+                fz_sbuf_puts(b, "|");
+            put_lines(b, lines, k, 1);
+            w = fmax(w, lines_width(lines, k, NODE_PT));
+            h += k * NODE_LH + 8;
+            at = e + 1;
+        }
+        static const char *const keys[] = {"owner", "system"};
+        for (int i = 0; i < 2; i++) {
+            uint32_t vlen = 0;
+            const char *val = fz_graph_node_attr(g, v, keys[i], &vlen);
+            if (!val)
+                continue;
+            char head[16];
+            snprintf(head, sizeof(head), "%s: ", keys[i]);
+            fz_sbuf_puts(b, "|");
+            fz_sbuf_puts(b, head);
+            uint32_t k = fz_text_wrap(val, vlen, 20, lines, MAXLINES);
+            put_lines(b, lines, k, 1);
+            w = fmax(w, lines_width(lines, k, NODE_PT) + fz_text_width(head, strlen(head), NODE_PT));
+            h += k * NODE_LH + 8;
+        }
+        if (elen) {
+            fz_sbuf_puts(b, "|");
+            fz_text_gv_escape(b, extra, elen, 1);
+            w = fmax(w, ew);
+            h += NODE_LH + 8;
+        }
+        fz_sbuf_puts(b, "}");
+        t->w = fmax(110, w + 24);
+        t->h = fmax(40, h);
+        return;
+    }
+
+    uint32_t wrap = n->shape == FZ_SHAPE_CIRCLE ? 10 : n->shape == FZ_SHAPE_DIAMOND ? 13 : 22;
+    uint32_t k = fz_text_wrap(lab, llen, wrap, lines, MAXLINES);
+    put_lines(b, lines, k, 0);
+    double tw = lines_width(lines, k, NODE_PT), th = k * NODE_LH;
+    if (elen) {
+        fz_sbuf_puts(b, "\\n");
+        fz_text_gv_escape(b, extra, elen, 0);
+        tw = fmax(tw, ew);
+        th += NODE_LH;
+    }
+    switch (n->shape) {
+    case FZ_SHAPE_CIRCLE: {
+        double d = fmax(44, sqrt(tw * tw + th * th) + 12);
+        t->w = t->h = d;
+        break;
+    }
+    case FZ_SHAPE_DIAMOND:
+        t->w = fmax(96, 2 * tw + 20);
+        t->h = fmax(56, 2 * th + 14);
+        break;
+    default:
+        t->w = fmax(104, tw + 24);
+        t->h = fmax(38, th + 16);
+        break;
+    }
+}
+
+/* An edge label as an HTML-like table with a white background, so it stays
+ * readable where it crosses a line. Returns its size through w and h. */
+static void edge_label(fz_sbuf *b, const char *s, size_t n, const char *extra, double *w,
+                       double *h)
+{
+    fz_text_line lines[MAXLINES];
+    uint32_t k = n ? fz_text_wrap(s, n, 26, lines, MAXLINES) : 0;
+    double tw = lines_width(lines, k, EDGE_PT);
+    uint32_t rows = k;
+    fz_sbuf_puts(b, "<TABLE BORDER=\"0\" CELLBORDER=\"0\" CELLSPACING=\"0\" CELLPADDING=\"1\" "
+                    "BGCOLOR=\"#FFFFFF\"><TR><TD>");
+    for (uint32_t i = 0; i < k; i++) {
+        if (i)
+            fz_sbuf_puts(b, "<BR/>");
+        fz_text_xml_escape(b, lines[i].s, lines[i].n);
+    }
+    if (extra && extra[0]) {
+        if (k)
+            fz_sbuf_puts(b, " ");
+        fz_text_xml_escape(b, extra, strlen(extra));
+        double ew = fz_text_width(extra, strlen(extra), EDGE_PT) + (k ? 3 : 0);
+        if (k)
+            tw = fmax(tw, lines_width(lines + k - 1, 1, EDGE_PT) + ew);
+        else {
+            tw = ew;
+            rows = 1;
+        }
+    }
+    fz_sbuf_puts(b, "</TD></TR></TABLE>");
+    *w = tw + 6;
+    *h = rows * EDGE_LH + 4;
+}
+
+/*==========================================================================
+ * Geometry to Graphviz strings
+ *========================================================================*/
+
+/* A spline with rounded corners through the layout's points, ending an
+ * arrow's length before the tip, in Graphviz's y-up coordinates. */
+static void spline_pos(fz_sbuf *b, const double *P, uint32_t n, double H)
+{
+    double tipx = P[2 * (n - 1)], tipy = P[2 * (n - 1) + 1];
+    fz_sbuf_printf(b, "e,%.2f,%.2f %.2f,%.2f", tipx, H - tipy, P[0], H - P[1]);
+    double cx = P[0], cy = P[1];
+    for (uint32_t i = 1; i + 1 < n; i++) {
+        double qx = P[2 * i], qy = P[2 * i + 1];
+        double ix = qx - P[2 * (i - 1)], iy = qy - P[2 * (i - 1) + 1];
+        double ox = P[2 * (i + 1)] - qx, oy = P[2 * (i + 1) + 1] - qy;
+        double li = hypot(ix, iy), lo = hypot(ox, oy);
+        double r = fmin(6.0, fmin(li / 2, lo / 2));
+        if (i + 2 == n)
+            r = fmin(r, fmax(0.0, lo - ARROW - 1));
+        ix /= li ? li : 1;
+        iy /= li ? li : 1;
+        ox /= lo ? lo : 1;
+        oy /= lo ? lo : 1;
+        double ax = qx - ix * r, ay = qy - iy * r, bx = qx + ox * r, by = qy + oy * r;
+        fz_sbuf_printf(b, " %.2f,%.2f %.2f,%.2f %.2f,%.2f", cx + (ax - cx) / 3,
+                       H - (cy + (ay - cy) / 3), cx + 2 * (ax - cx) / 3,
+                       H - (cy + 2 * (ay - cy) / 3), ax, H - ay);
+        fz_sbuf_printf(b, " %.2f,%.2f %.2f,%.2f %.2f,%.2f", ax + ix * r * 0.55, H - (ay + iy * r * 0.55),
+                       bx - ox * r * 0.55, H - (by - oy * r * 0.55), bx, H - by);
+        cx = bx;
+        cy = by;
+    }
+    double lx = P[2 * (n - 2)], ly = P[2 * (n - 2) + 1];
+    double dx = tipx - lx, dy = tipy - ly, l = hypot(dx, dy);
+    double ex = tipx, ey = tipy;
+    if (l > 0) {
+        double back = fmin(ARROW, hypot(tipx - cx, tipy - cy));
+        ex = tipx - dx / l * back;
+        ey = tipy - dy / l * back;
+    }
+    fz_sbuf_printf(b, " %.2f,%.2f %.2f,%.2f %.2f,%.2f", cx + (ex - cx) / 3, H - (cy + (ey - cy) / 3),
+                   cx + 2 * (ex - cx) / 3, H - (cy + 2 * (ey - cy) / 3), ex, H - ey);
+}
+
+static const char *compass(int side)
+{
+    static const char *const c[] = {"w", "e", "n", "s"};
+    return c[side & 3];
+}
+
+/*==========================================================================
+ * The flow view
+ *========================================================================*/
+
+typedef struct flow {
+    const fz_graph *g;
+    const fz_render_opts *o;
+    const fz_alloc *a;
+    fz_gv *gv;
+    fz_sbuf s; /* scratch */
+    char *err;
+    size_t errsz;
+} flow;
+
+#define SET(obj, k, v)                                                                          \
+    do {                                                                                       \
+        if (fz_gv_set(f->gv, (obj), (k), (v)))                                                 \
+            oom = 1;                                                                           \
+    } while (0)
+
+/* "x,y" with two decimals. */
+static const char *fmt_pt(char *buf, size_t cap, double x, double y)
+{
+    snprintf(buf, cap, "%.2f,%.2f", x, y);
+    return buf;
+}
+
+/* Inches from points, for width and height. */
+static const char *fmt_in(char *buf, size_t cap, double pt)
+{
+    snprintf(buf, cap, "%.4f", pt / 72.0);
+    return buf;
+}
+
+static void lane_class(fz_sbuf *b, const fz_graph *g, uint32_t lane)
+{
+    const fz_lane *l = fz_graph_lane(g, lane);
+    fz_sbuf_puts(b, "lane-");
+    fz_sbuf_putn(b, fz_graph_text(g, l->id), l->id.len);
+}
+
+static int build_flow(flow *f, char **out, size_t *len)
+{
+    const fz_graph *g = f->g;
+    const fz_overlay *ov = f->o->overlay;
+    const fz_alloc *a = f->a;
+    uint32_t nn = fz_graph_node_count(g), ne = fz_graph_edge_count(g);
+    uint32_t nl = fz_graph_lane_count(g), nloops = fz_graph_loop_count(g);
+    uint32_t nall = ne + nloops;
+    int rc = FZ_ENOMEM, oom = 0;
+    char nb[64], nb2[64];
+    fz_layout lay;
+    memset(&lay, 0, sizeof(lay));
+    node_text *nt = fz_calloc(a, (size_t)nn + 1, sizeof(node_text));
+    fz_sbuf *el = fz_calloc(a, (size_t)nall + 1, sizeof(fz_sbuf));
+    fz_lay_node *ln = fz_calloc(a, (size_t)nn + 1, sizeof(fz_lay_node));
+    fz_lay_edge *le = fz_calloc(a, (size_t)nall + 1, sizeof(fz_lay_edge));
+    fz_lay_lane *ll = fz_calloc(a, (size_t)nl + 1, sizeof(fz_lay_lane));
+    fz_gv_obj **gn = fz_calloc(a, (size_t)nn + 1, sizeof(fz_gv_obj *));
+    fz_gv_obj **gl = fz_calloc(a, (size_t)nl + 1, sizeof(fz_gv_obj *));
+    fz_sbuf *lanelab = fz_calloc(a, (size_t)nl + 1, sizeof(fz_sbuf));
+    if (!nt || !el || !ln || !le || !ll || !gn || !gl || !lanelab)
+        goto out;
+    for (uint32_t v = 0; v < nn; v++)
+        fz_sbuf_init(&nt[v].label, a);
+    for (uint32_t e = 0; e < nall; e++)
+        fz_sbuf_init(&el[e], a);
+    for (uint32_t l = 0; l < nl; l++)
+        fz_sbuf_init(&lanelab[l], a);
+
+    /* Sizes. */
+    for (uint32_t l = 0; l < nl; l++) {
+        const fz_lane *lane = fz_graph_lane(g, l);
+        fz_text_line lines[MAXLINES];
+        uint32_t k = fz_text_wrap(fz_graph_text(g, lane->label), lane->label.len,
+                                  f->o->top_to_bottom ? 28 : 20, lines, MAXLINES);
+        put_lines(&lanelab[l], lines, k, 0);
+        ll[l].lw = lines_width(lines, k, LANE_PT) * 1.2; /* bold */
+        ll[l].lh = k * LANE_LH;
+    }
+    for (uint32_t v = 0; v < nn; v++) {
+        node_label(g, v, ov, &nt[v]);
+        const fz_node *n = fz_graph_node(g, v);
+        ln[v].lane = n->lane;
+        ln[v].w = nt[v].w;
+        ln[v].h = nt[v].h;
+    }
+    for (uint32_t e = 0; e < ne; e++) {
+        const fz_edge *ed = fz_graph_edge(g, e);
+        char extra[48] = "";
+        if (ov && ov->kind == FZ_OVERLAY_TRACE && ov->edge_count[e])
+            snprintf(extra, sizeof(extra), "\xC3\x97%llu", (unsigned long long)ov->edge_count[e]);
+        else if (ov && ov->kind == FZ_OVERLAY_HEAT && ov->runs)
+            snprintf(extra, sizeof(extra), "%.0f%%",
+                     100.0 * (double)ov->edge_runs[e] / (double)ov->runs);
+        le[e].src = ed->src;
+        le[e].dst = ed->dst;
+        le[e].src_side = ed->src_dir;
+        le[e].dst_side = ed->dst_dir;
+        le[e].ranked = 1;
+        if (ed->label.len || extra[0])
+            edge_label(&el[e], fz_graph_text(g, ed->label), ed->label.len, extra, &le[e].lw,
+                       &le[e].lh);
+    }
+    for (uint32_t k = 0; k < nloops; k++) {
+        const fz_loop *lp = fz_graph_loop(g, k);
+        fz_lay_edge *x = &le[ne + k];
+        x->src = x->dst = FZ_NONE;
+        if (lp->node_count < 1)
+            continue;
+        x->src = fz_graph_loop_node(g, lp, lp->node_count - 1);
+        x->dst = fz_graph_loop_node(g, lp, 0);
+        x->src_side = x->dst_side = FZ_DIR_BOTTOM;
+        x->back = 1;
+        fz_sbuf_puts(&f->s, "loop");
+        if (lp->cond.len) {
+            fz_sbuf_puts(&f->s, ": ");
+            fz_sbuf_putn(&f->s, fz_graph_text(g, lp->cond), lp->cond.len);
+        }
+        edge_label(&el[ne + k], fz_sbuf_str(&f->s), f->s.len, NULL, &x->lw, &x->lh);
+        f->s.len = 0;
+    }
+    for (uint32_t i = 0; i < nn; i++)
+        if (nt[i].label.oom)
+            goto out;
+    for (uint32_t i = 0; i < nall; i++)
+        if (el[i].oom)
+            goto out;
+
+    if ((rc = fz_layout_run(a, f->o->top_to_bottom, nl, ll, nn, ln, nall, le, &lay)))
+        goto out;
+    rc = FZ_ENOMEM;
+
+    /* Legend strip under the lanes (overlays only). */
+    double W = lay.width, H = lay.height, legend_y = H;
+    if (ov)
+        H += 64;
+
+    /* The graph. */
+    if ((rc = fz_gv_new(a, "flowzap", &f->gv)))
+        goto out;
+    rc = FZ_ENOMEM;
+    fz_gv_obj *root = fz_gv_root(f->gv);
+    SET(root, "id", "flowzap");
+    SET(root, "class", ov ? (ov->kind == FZ_OVERLAY_TRACE ? "view-flow trace" : "view-flow heat") : "view-flow");
+    SET(root, "bb", (snprintf(nb, sizeof nb, "0,0,%.2f,%.2f", W, H), nb));
+    SET(root, "outputorder", "edgesfirst");
+    SET(root, "splines", "true");
+    SET(root, "pad", "0.1");
+    if (fz_gv_default(f->gv, FZ_GV_GRAPH, "fontname", "Helvetica-Bold") ||
+        fz_gv_default(f->gv, FZ_GV_GRAPH, "fontsize", "13") ||
+        fz_gv_default(f->gv, FZ_GV_GRAPH, "fontcolor", "#222222") ||
+        fz_gv_default(f->gv, FZ_GV_NODE, "fontname", "Helvetica") ||
+        fz_gv_default(f->gv, FZ_GV_NODE, "fontsize", "11") ||
+        fz_gv_default(f->gv, FZ_GV_NODE, "fixedsize", "true") ||
+        fz_gv_default(f->gv, FZ_GV_NODE, "style", "filled") ||
+        fz_gv_default(f->gv, FZ_GV_NODE, "fillcolor", "#FFFFFF") ||
+        fz_gv_default(f->gv, FZ_GV_NODE, "color", "#333333") ||
+        fz_gv_default(f->gv, FZ_GV_NODE, "fontcolor", "#111111") ||
+        fz_gv_default(f->gv, FZ_GV_NODE, "penwidth", "1.2") ||
+        fz_gv_default(f->gv, FZ_GV_EDGE, "fontname", "Helvetica") ||
+        fz_gv_default(f->gv, FZ_GV_EDGE, "fontsize", "10") ||
+        fz_gv_default(f->gv, FZ_GV_EDGE, "color", "#444444") ||
+        fz_gv_default(f->gv, FZ_GV_EDGE, "fontcolor", "#222222") ||
+        fz_gv_default(f->gv, FZ_GV_EDGE, "arrowsize", "0.8") ||
+        fz_gv_default(f->gv, FZ_GV_EDGE, "penwidth", "1.2"))
+        goto out;
+
+    for (uint32_t l = 0; l < nl; l++) {
+        const fz_lane *lane = fz_graph_lane(g, l);
+        const fz_lay_out_lane *ol = &lay.lanes[l];
+        fz_sbuf *s = &f->s;
+        s->len = 0;
+        fz_sbuf_puts(s, "cluster_");
+        fz_sbuf_putn(s, fz_graph_text(g, lane->id), lane->id.len);
+        gl[l] = fz_gv_subgraph(f->gv, NULL, fz_sbuf_str(s));
+        if (!gl[l])
+            goto out;
+        s->len = 0;
+        fz_sbuf_puts(s, "lane ");
+        lane_class(s, g, l);
+        SET(gl[l], "class", fz_sbuf_str(s));
+        s->len = 0;
+        lane_class(s, g, l);
+        SET(gl[l], "id", fz_sbuf_str(s));
+        SET(gl[l], "label", fz_sbuf_str(&lanelab[l]));
+        SET(gl[l], "bb", fmt_pt(nb, sizeof nb, ol->x0, H - ol->y1));
+        size_t k = strlen(nb);
+        snprintf(nb + k, sizeof(nb) - k, ",%.2f,%.2f", ol->x1, H - ol->y0);
+        SET(gl[l], "bb", nb);
+        SET(gl[l], "lp", fmt_pt(nb, sizeof nb, ol->lx, H - ol->ly));
+        SET(gl[l], "style", "filled");
+        SET(gl[l], "fillcolor", lane_fill[l % NPALETTE]);
+        SET(gl[l], "color", lane_pen[l % NPALETTE]);
+        SET(gl[l], "penwidth", "1.5");
+    }
+
+    static const char *const shapes[] = {"circle", "box", "diamond", "Mrecord"};
+    for (uint32_t v = 0; v < nn; v++) {
+        const fz_node *n = fz_graph_node(g, v);
+        if (!lay.nodes[v].placed)
+            continue;
+        fz_sbuf *s = &f->s;
+        s->len = 0;
+        fz_sbuf_putn(s, fz_graph_text(g, n->id), n->id.len);
+        gn[v] = fz_gv_node(f->gv, gl[n->lane], fz_sbuf_str(s));
+        if (!gn[v])
+            goto out;
+        SET(gn[v], "id", fz_sbuf_str(s));
+        fz_kind kind = fz_graph_node_kind(g, v);
+        s->len = 0;
+        fz_sbuf_printf(s, "shape-%s kind-%s ", fz_shape_name((fz_shape)n->shape), fz_kind_name(kind));
+        lane_class(s, g, n->lane);
+        const char *fill = NULL, *pen = NULL, *font = NULL, *pw = NULL;
+        if (ov && ov->kind == FZ_OVERLAY_TRACE) {
+            if (ov->node_visits[v]) {
+                fz_sbuf_puts(s, " visited");
+                pen = TRACE_PEN;
+                pw = "3";
+            } else {
+                fz_sbuf_puts(s, " unvisited");
+                pen = DIM;
+                font = "#888888";
+            }
+            if (ov->node_fails[v]) {
+                fz_sbuf_puts(s, " failed");
+                pen = FAIL_PEN;
+            }
+        } else if (ov) {
+            double share = ov->runs ? (double)ov->node_runs[v] / (double)ov->runs : 0;
+            int bk = share_bucket(share);
+            fz_sbuf_printf(s, " heat-%d", bk);
+            fill = heat_fill[bk];
+            font = heat_font[bk];
+            if (ov->node_fails[v]) {
+                double rate = ov->node_visits[v] ? (double)ov->node_fails[v] / (double)ov->node_visits[v] : 0;
+                fz_sbuf_puts(s, " failing");
+                pen = FAIL_PEN;
+                pw = rate >= 0.10 ? "4" : rate >= 0.01 ? "3" : "2";
+            }
+        }
+        SET(gn[v], "class", fz_sbuf_str(s));
+        SET(gn[v], "shape", shapes[n->shape & 3]);
+        if (n->shape == FZ_SHAPE_RECTANGLE)
+            SET(gn[v], "style", "rounded,filled");
+        if (kind == FZ_KIND_END && !pw)
+            pw = "2.5";
+        if (fill)
+            SET(gn[v], "fillcolor", fill);
+        if (pen)
+            SET(gn[v], "color", pen);
+        if (font)
+            SET(gn[v], "fontcolor", font);
+        if (pw)
+            SET(gn[v], "penwidth", pw);
+        SET(gn[v], "label", fz_sbuf_str(&nt[v].label));
+        SET(gn[v], "width", fmt_in(nb, sizeof nb, nt[v].w));
+        SET(gn[v], "height", fmt_in(nb, sizeof nb, nt[v].h));
+        SET(gn[v], "pos", fmt_pt(nb, sizeof nb, lay.nodes[v].x, H - lay.nodes[v].y));
+    }
+
+    for (uint32_t e = 0; e < nall; e++) {
+        const fz_lay_out_edge *oe = &lay.edges[e];
+        if (!oe->placed)
+            continue;
+        int is_loop = e >= ne;
+        uint32_t t = le[e].src, h = le[e].dst;
+        int ts = le[e].src_side, hs = le[e].dst_side;
+        if (oe->swapped) {
+            t = le[e].dst;
+            h = le[e].src;
+            ts = le[e].dst_side;
+            hs = le[e].src_side;
+        }
+        if (is_loop)
+            snprintf(nb, sizeof nb, "loop%u", e - ne + 1);
+        else
+            snprintf(nb, sizeof nb, "e%u", e + 1);
+        fz_gv_obj *ge = fz_gv_edge(f->gv, gn[t], gn[h], nb);
+        if (!ge)
+            goto out;
+        SET(ge, "id", nb);
+        fz_sbuf *s = &f->s;
+        s->len = 0;
+        uint32_t lt = fz_graph_node(g, t)->lane, lh = fz_graph_node(g, h)->lane;
+        if (is_loop) {
+            fz_sbuf_puts(s, "loop");
+        } else {
+            fz_sbuf_printf(s, "flow %s from-%s to-%s", lt == lh ? "in-lane" : "cross-lane",
+                           fz_dir_name((fz_dir)ts), fz_dir_name((fz_dir)hs));
+            if (fz_graph_edge(g, e)->label.len)
+                fz_sbuf_puts(s, " labelled");
+        }
+        const char *color = NULL, *pw = NULL;
+        if (is_loop) {
+            color = LOOP_PEN;
+            SET(ge, "style", "dashed");
+        } else if (ov && ov->kind == FZ_OVERLAY_TRACE) {
+            if (ov->edge_count[e]) {
+                fz_sbuf_puts(s, " taken");
+                color = TRACE_PEN;
+                pw = "2.6";
+            } else {
+                fz_sbuf_puts(s, " untaken");
+                color = DIM;
+            }
+        } else if (ov && ov->runs) {
+            double share = (double)ov->edge_runs[e] / (double)ov->runs;
+            fz_sbuf_printf(s, " heat-%d", share_bucket(share));
+            pw = share >= 0.8 ? "3" : share >= 0.4 ? "2.2" : share > 0 ? "1.4" : "1";
+            if (share == 0)
+                color = DIM;
+        }
+        SET(ge, "class", fz_sbuf_str(s));
+        if (color)
+            SET(ge, "color", color);
+        if (pw)
+            SET(ge, "penwidth", pw);
+        SET(ge, "tailport", compass(ts));
+        SET(ge, "headport", compass(hs));
+        s->len = 0;
+        spline_pos(s, lay.pts + 2 * (size_t)oe->first, oe->count, H);
+        SET(ge, "pos", fz_sbuf_str(s));
+        if (el[e].len) {
+            if (fz_gv_set_html(f->gv, ge, "label", fz_sbuf_str(&el[e])))
+                oom = 1;
+            SET(ge, "lp", fmt_pt(nb, sizeof nb, oe->lx, H - oe->ly));
+        }
+    }
+
+    /* Legend for overlays. */
+    if (ov) {
+        fz_gv_obj *lg = fz_gv_subgraph(f->gv, NULL, "cluster_legend");
+        if (!lg)
+            goto out;
+        SET(lg, "id", "legend");
+        SET(lg, "class", "legend");
+        SET(lg, "label", "Legend");
+        snprintf(nb, sizeof nb, "%.2f,%.2f,%.2f,%.2f", 8.0, 8.0, W - 8, H - legend_y - 8 + 8);
+        SET(lg, "bb", nb);
+        SET(lg, "lp", fmt_pt(nb2, sizeof nb2, 56.0, (H - legend_y) / 2 + 4));
+        SET(lg, "style", "rounded");
+        SET(lg, "color", "#999999");
+        double x = 120, y = (H - legend_y) / 2 + 4;
+        int items = ov->kind == FZ_OVERLAY_HEAT ? 7 : 3;
+        for (int i = 0; i < items; i++) {
+            char id[32], text[160];
+            snprintf(id, sizeof id, "legend-%d", i + 1);
+            fz_gv_obj *ln2 = fz_gv_node(f->gv, lg, id);
+            if (!ln2)
+                goto out;
+            SET(ln2, "id", id);
+            SET(ln2, "class", "legend-item");
+            double w = 70;
+            const char *fill = "#FFFFFF", *pen = "#333333", *font = "#111111", *shape = "box";
+            if (ov->kind == FZ_OVERLAY_HEAT) {
+                if (i < 5) {
+                    snprintf(text, sizeof text, "%s", heat_name[i]);
+                    fill = heat_fill[i];
+                    font = heat_font[i];
+                } else if (i == 5) {
+                    snprintf(text, sizeof text, "failures (border)");
+                    pen = FAIL_PEN;
+                    w = 110;
+                    SET(ln2, "penwidth", "3");
+                } else {
+                    snprintf(text, sizeof text,
+                             "fill: share of %llu runs visiting the node; edge labels: share of "
+                             "runs taking the edge",
+                             (unsigned long long)ov->runs);
+                    shape = "plaintext";
+                    w = fz_text_width(text, strlen(text), NODE_PT) + 10;
+                }
+            } else {
+                if (i == 0) {
+                    snprintf(text, sizeof text, "taken (\xC3\x97 times)");
+                    pen = TRACE_PEN;
+                    w = 110;
+                    SET(ln2, "penwidth", "3");
+                } else if (i == 1) {
+                    snprintf(text, sizeof text, "not taken");
+                    pen = DIM;
+                    font = "#888888";
+                } else {
+                    snprintf(text, sizeof text, "run ended: %s%s%s%s",
+                             ov->state[0] ? ov->state : "(no end event)",
+                             ov->outcome[0] ? " (" : "", ov->outcome, ov->outcome[0] ? ")" : "");
+                    shape = "plaintext";
+                    w = fz_text_width(text, strlen(text), NODE_PT) + 10;
+                }
+            }
+            {
+                fz_sbuf *s = &f->s;
+                s->len = 0;
+                fz_text_gv_escape(s, text, strlen(text), 0);
+                SET(ln2, "label", fz_sbuf_str(s));
+            }
+            SET(ln2, "shape", shape);
+            SET(ln2, "fillcolor", fill);
+            SET(ln2, "color", pen);
+            SET(ln2, "fontcolor", font);
+            SET(ln2, "width", fmt_in(nb, sizeof nb, w));
+            SET(ln2, "height", "0.36");
+            SET(ln2, "pos", fmt_pt(nb, sizeof nb, x + w / 2, y));
+            x += w + 10;
+        }
+    }
+    if (oom || f->s.oom)
+        goto out;
+
+    if (f->o->format == FZ_RENDER_DOT) {
+        rc = fz_gv_write_dot(f->gv, out, len);
+    } else {
+        rc = fz_gv_render(f->gv, "nop2", f->o->format == FZ_RENDER_PNG ? "png" : "svg", out, len);
+        if (rc == FZ_ERENDER)
+            snprintf(f->err, f->errsz, "Graphviz: %s", fz_gv_error(f->gv));
+    }
+out:
+    if (nt)
+        for (uint32_t v = 0; v < nn; v++)
+            fz_sbuf_fini(&nt[v].label);
+    if (el)
+        for (uint32_t e = 0; e < nall; e++)
+            fz_sbuf_fini(&el[e]);
+    if (lanelab)
+        for (uint32_t l = 0; l < nl; l++)
+            fz_sbuf_fini(&lanelab[l]);
+    fz_free(a, nt, ((size_t)nn + 1) * sizeof(node_text));
+    fz_free(a, el, ((size_t)nall + 1) * sizeof(fz_sbuf));
+    fz_free(a, ln, ((size_t)nn + 1) * sizeof(fz_lay_node));
+    fz_free(a, le, ((size_t)nall + 1) * sizeof(fz_lay_edge));
+    fz_free(a, ll, ((size_t)nl + 1) * sizeof(fz_lay_lane));
+    fz_free(a, gn, ((size_t)nn + 1) * sizeof(fz_gv_obj *));
+    fz_free(a, gl, ((size_t)nl + 1) * sizeof(fz_gv_obj *));
+    fz_free(a, lanelab, ((size_t)nl + 1) * sizeof(fz_sbuf));
+    fz_layout_fini(&lay);
+    return rc;
+}
+
+int fz_render(const fz_graph *g, const fz_render_opts *o, const fz_alloc *alloc, char **out,
+              size_t *len, char *err, size_t errsz)
+{
+    *out = NULL;
+    *len = 0;
+    if (err && errsz)
+        err[0] = '\0';
+    if (o->view == FZ_VIEW_SEQUENCE) {
+        if (o->format != FZ_RENDER_SVG) {
+            snprintf(err, errsz, "the sequence view is drawn as SVG only");
+            return FZ_EINVAL;
+        }
+        return fz_sequence_svg(g, o->overlay, alloc, out, len);
+    }
+    flow f;
+    memset(&f, 0, sizeof(f));
+    f.g = g;
+    f.o = o;
+    f.a = alloc;
+    f.err = err;
+    f.errsz = errsz;
+    fz_sbuf_init(&f.s, alloc);
+    int rc = build_flow(&f, out, len);
+    if (rc == FZ_ENOMEM && err && errsz && !err[0])
+        snprintf(err, errsz, "out of memory");
+    fz_gv_free(f.gv);
+    fz_sbuf_fini(&f.s);
+    return rc;
+}

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sequence.c - the sequence view as hand-written SVG (see sequence.h).
+ * One pass sizes the columns from the lane titles, a second writes the
+ * lifelines and then one row per message or note, top to bottom. Ids and
+ * classes match the flow view: lanes are "lane-<Lane>", edges "e<k>".
+ */
+#include "render/sequence.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "core/status.h"
+#include "render/text.h"
+
+#define FONT "Helvetica,Arial,sans-serif"
+#define PT 11.0
+#define LH 14.0
+#define TOP 16.0
+#define HEAD_H 40.0
+#define ROW_MSG 40.0
+
+/* ORDER LANE_PALETTE (render.c) */
+static const char *const fills[] = {"#FAECCC", "#DDF0FB", "#CCEBE3", "#FCFAD9",
+                                    "#CCE3F0", "#F7DFCC", "#F5E4ED", "#EBEBEB"};
+static const char *const pens[] = {"#E69F00", "#56B4E9", "#009E73", "#BFAF1F",
+                                   "#0072B2", "#D55E00", "#CC79A7", "#999999"};
+
+static void put_text(fz_sbuf *b, double x, double y, const char *anchor, const char *extra,
+                     const char *s, size_t n)
+{
+    fz_sbuf_printf(b, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"%s\" font-family=\"" FONT
+                      "\" font-size=\"%.0f\"%s>",
+                   x, y, anchor, PT, extra);
+    fz_text_xml_escape(b, s, n);
+    fz_sbuf_puts(b, "</text>\n");
+}
+
+static void lane_id(fz_sbuf *b, const fz_graph *g, uint32_t l)
+{
+    const fz_lane *lane = fz_graph_lane(g, l);
+    fz_sbuf_puts(b, "lane-");
+    fz_sbuf_putn(b, fz_graph_text(g, lane->id), lane->id.len);
+}
+
+/* Text of a note or message: the edge label, else "src -> dst" labels. */
+static void edge_text(fz_sbuf *b, const fz_graph *g, const fz_edge *e, int note)
+{
+    const fz_node *s = fz_graph_node(g, e->src), *d = fz_graph_node(g, e->dst);
+    if (note || !e->label.len) {
+        fz_sbuf_putn(b, fz_graph_text(g, s->label), s->label.len);
+        fz_sbuf_puts(b, " \xE2\x86\x92 ");
+        fz_sbuf_putn(b, fz_graph_text(g, d->label), d->label.len);
+        if (note && e->label.len) {
+            fz_sbuf_puts(b, " [");
+            fz_sbuf_putn(b, fz_graph_text(g, e->label), e->label.len);
+            fz_sbuf_puts(b, "]");
+        }
+        return;
+    }
+    fz_sbuf_putn(b, fz_graph_text(g, e->label), e->label.len);
+}
+
+int fz_sequence_svg(const fz_graph *g, const fz_overlay *ov, const fz_alloc *alloc, char **out,
+                    size_t *len)
+{
+    uint32_t nl = fz_graph_lane_count(g), ne = fz_graph_edge_count(g);
+    int rc = FZ_ENOMEM;
+    fz_sbuf body, head, t;
+    fz_sbuf_init(&body, alloc);
+    fz_sbuf_init(&head, alloc);
+    fz_sbuf_init(&t, alloc);
+    double *cx = fz_calloc(alloc, (size_t)nl + 1, sizeof(double));
+    uint32_t *seen = fz_calloc(alloc, (size_t)ne + 1, sizeof(uint32_t));
+    *out = NULL;
+    *len = 0;
+    if (!cx || !seen)
+        goto out;
+
+    /* Columns. */
+    double x = 20, colw = 170;
+    for (uint32_t l = 0; l < nl; l++) {
+        const fz_lane *lane = fz_graph_lane(g, l);
+        double w = fz_text_width(fz_graph_text(g, lane->label), lane->label.len, PT + 1) + 30;
+        double cw = w > colw ? w : colw;
+        cx[l] = x + cw / 2;
+        x += cw + 20;
+    }
+    double width = x;
+
+    /* Rows: messages and notes, in file order or the trace's order. */
+    uint32_t count = ov && ov->kind == FZ_OVERLAY_TRACE ? ov->norder : ne;
+    double y = TOP + HEAD_H + 24;
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t k = ov && ov->kind == FZ_OVERLAY_TRACE ? ov->order[i] : i;
+        if (k >= ne)
+            continue;
+        const fz_edge *e = fz_graph_edge(g, k);
+        uint32_t ls = fz_graph_node(g, e->src)->lane, ld = fz_graph_node(g, e->dst)->lane;
+        if (ls >= nl || ld >= nl)
+            continue;
+        seen[k]++;
+        t.len = 0;
+        edge_text(&t, g, e, ls == ld);
+        fz_sbuf_printf(&body, "<g id=\"e%u", k + 1);
+        if (seen[k] > 1)
+            fz_sbuf_printf(&body, ".%u", seen[k]);
+        fz_sbuf_printf(&body, "\" class=\"edge %s ", ls == ld ? "note in-lane" : "message cross-lane");
+        lane_id(&body, g, ls);
+        if (ld != ls) {
+            fz_sbuf_puts(&body, " ");
+            lane_id(&body, g, ld);
+        }
+        fz_sbuf_printf(&body, "\" data-edge=\"e%u\" data-from=\"", k + 1);
+        const fz_node *sn = fz_graph_node(g, e->src), *dn = fz_graph_node(g, e->dst);
+        fz_text_xml_escape(&body, fz_graph_text(g, sn->id), sn->id.len);
+        fz_sbuf_puts(&body, "\" data-to=\"");
+        fz_text_xml_escape(&body, fz_graph_text(g, dn->id), dn->id.len);
+        fz_sbuf_puts(&body, "\">\n<title>");
+        fz_text_xml_escape(&body, fz_sbuf_str(&t), t.len);
+        fz_sbuf_puts(&body, "</title>\n");
+        if (ls == ld) {
+            fz_text_line lines[6];
+            uint32_t n = fz_text_wrap(fz_sbuf_str(&t), t.len, 26, lines, 6);
+            double w = 0;
+            for (uint32_t j = 0; j < n; j++)
+                w = fmax(w, fz_text_width(lines[j].s, lines[j].n, PT));
+            w += 16;
+            double h = n * LH + 10;
+            fz_sbuf_printf(&body,
+                           "<path fill=\"#FFF6D5\" stroke=\"#8A7A3A\" d=\"M%.2f,%.2f H%.2f "
+                           "L%.2f,%.2f V%.2f H%.2f Z\"/>\n",
+                           cx[ls] - w / 2, y, cx[ls] + w / 2 - 8, cx[ls] + w / 2, y + 8, y + h,
+                           cx[ls] - w / 2);
+            for (uint32_t j = 0; j < n; j++)
+                put_text(&body, cx[ls], y + 5 + LH * (j + 1) - 3, "middle", "", lines[j].s,
+                         lines[j].n);
+            y += h + 14;
+        } else {
+            double x0 = cx[ls], x1 = cx[ld], dir = x1 > x0 ? 1 : -1;
+            double ym = y + 18;
+            put_text(&body, (x0 + x1) / 2, ym - 5, "middle", "", fz_sbuf_str(&t), t.len);
+            fz_sbuf_printf(&body,
+                           "<path fill=\"none\" stroke=\"#333333\" stroke-width=\"1.3\" "
+                           "d=\"M%.2f,%.2f H%.2f\"/>\n",
+                           x0, ym, x1 - dir * 8);
+            fz_sbuf_printf(&body,
+                           "<polygon fill=\"#333333\" stroke=\"#333333\" points=\"%.2f,%.2f "
+                           "%.2f,%.2f %.2f,%.2f\"/>\n",
+                           x1, ym, x1 - dir * 9, ym - 4, x1 - dir * 9, ym + 4);
+            y += ROW_MSG;
+        }
+        fz_sbuf_puts(&body, "</g>\n");
+    }
+    double height = y + 16;
+
+    /* Header, lifelines, then the rows. */
+    fz_sbuf_printf(&head,
+                   "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
+                   "<svg width=\"%.0fpt\" height=\"%.0fpt\" viewBox=\"0.00 0.00 %.2f %.2f\" "
+                   "xmlns=\"http://www.w3.org/2000/svg\">\n"
+                   "<g id=\"flowzap\" class=\"view-sequence\">\n"
+                   "<rect x=\"0\" y=\"0\" width=\"%.2f\" height=\"%.2f\" fill=\"#FFFFFF\"/>\n",
+                   width, height, width, height, width, height);
+    for (uint32_t l = 0; l < nl; l++) {
+        const fz_lane *lane = fz_graph_lane(g, l);
+        double w = fz_text_width(fz_graph_text(g, lane->label), lane->label.len, PT + 1) + 20;
+        w = w < 150 ? 150 : w;
+        fz_sbuf_puts(&head, "<g id=\"");
+        lane_id(&head, g, l);
+        fz_sbuf_puts(&head, "\" class=\"lane lifeline ");
+        lane_id(&head, g, l);
+        fz_sbuf_puts(&head, "\">\n<title>");
+        fz_text_xml_escape(&head, fz_graph_text(g, lane->label), lane->label.len);
+        fz_sbuf_puts(&head, "</title>\n");
+        fz_sbuf_printf(&head,
+                       "<path fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" "
+                       "stroke-dasharray=\"6,4\" d=\"M%.2f,%.2f V%.2f\"/>\n",
+                       pens[l % 8], cx[l], TOP + HEAD_H, height - 8);
+        fz_sbuf_printf(&head,
+                       "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" rx=\"6\" "
+                       "fill=\"%s\" stroke=\"%s\" stroke-width=\"1.5\"/>\n",
+                       cx[l] - w / 2, TOP, w, HEAD_H, fills[l % 8], pens[l % 8]);
+        put_text(&head, cx[l], TOP + HEAD_H / 2 + 4, "middle", " font-weight=\"bold\"",
+                 fz_graph_text(g, lane->label), lane->label.len);
+        fz_sbuf_puts(&head, "</g>\n");
+    }
+    fz_sbuf_putn(&head, fz_sbuf_str(&body), body.len);
+    fz_sbuf_puts(&head, "</g>\n</svg>\n");
+    if (head.oom || body.oom || t.oom)
+        goto out;
+    *out = head.p;
+    *len = head.len;
+    /* Hand the buffer over: the caller frees len + 1 bytes. */
+    if (head.cap != head.len + 1) {
+        char *p = fz_realloc(alloc, head.p, head.cap, head.len + 1);
+        if (!p)
+            goto out;
+        *out = p;
+    }
+    head.p = NULL;
+    head.cap = head.len = 0;
+    rc = FZ_OK;
+out:
+    if (rc) {
+        *out = NULL;
+        *len = 0;
+    }
+    fz_sbuf_fini(&head);
+    fz_sbuf_fini(&body);
+    fz_sbuf_fini(&t);
+    fz_free(alloc, cx, ((size_t)nl + 1) * sizeof(double));
+    fz_free(alloc, seen, ((size_t)ne + 1) * sizeof(uint32_t));
+    return rc;
+}
