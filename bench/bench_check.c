@@ -106,7 +106,8 @@ int main(int argc, char **argv)
     if (runs < 1)
         runs = 1;
     printf("Best of %d runs. wall: elapsed seconds; cpu: user+system seconds of the\n"
-           "child (what one core spends, whatever the machine's load); MB/s = size / wall.\n\n",
+           "child (what one core spends, whatever the machine's load); MB/s = size / wall;\n"
+           "MB = 10^6 bytes; RSS/file = peak RSS bytes / file bytes.\n\n",
            runs);
     printf("%-8s %7s | %-36s | %-36s | %s\n", "nodes", "file MB",
            "check (lint): wall  cpu  MB/s  RSS", "check --no-lint: wall cpu MB/s RSS", "RSS/file");
@@ -154,7 +155,7 @@ int main(int argc, char **argv)
             }
         }
         double ratio = (double)(rss[0] > rss[1] ? rss[0] : rss[1]) * 1024.0 / (double)st.st_size;
-        printf("%-8s %7.1f | %6.3f %6.3f %6.0f %8.1f MB | %6.3f %6.3f %6.0f %8.1f MB | %.2fx\n",
+        printf("%-8s %7.1f | %6.3f %6.3f %6.0f %7.1f MiB | %6.3f %6.3f %6.0f %7.1f MiB | %.2fx\n",
                tok, mb, best[0], best_cpu[0], mb / best[0], (double)rss[0] / 1024.0, best[1],
                best_cpu[1], mb / best[1], (double)rss[1] / 1024.0, ratio);
         fflush(stdout);

@@ -442,6 +442,7 @@ int fz_engine_new(const fz_plan *p, const fz_alloc *alloc, fz_engine **out)
         return FZ_ENOMEM;
     }
     e->tmask = 15;
+    e->out_key = FZ__OUT_KEY_NONE;
     *out = e;
     return FZ_OK;
 }
@@ -1200,6 +1201,18 @@ const char *fz_engine_outcome(const fz_engine *ce)
         return "";
     if (e->out_valid)
         return e->out;
+    /* One end, the same (node, edge) as the text in the buffer: most runs
+     * of a study end like the one before, and this skips ~300 instructions
+     * of copying per run. */
+    uint64_t key = FZ__OUT_KEY_NONE;
+    if (e->state == FZ_RUN_COMPLETED && e->nends == 1) {
+        key = (uint64_t)e->ends[0].node << 32 | e->ends[0].edge;
+        if (e->out_key == key && e->out) {
+            e->out_valid = 1;
+            return e->out;
+        }
+    }
+    e->out_key = FZ__OUT_KEY_NONE;
     e->out_len = 0;
     int rc = e->state == FZ_RUN_FAILED ? build_failure(e) : build_completed(e);
     if (rc)
@@ -1207,6 +1220,7 @@ const char *fz_engine_outcome(const fz_engine *ce)
     if (!e->out)
         return "";
     e->out_valid = 1;
+    e->out_key = key;
     return e->out;
 }
 

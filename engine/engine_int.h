@@ -16,6 +16,8 @@
 
 enum { FZ__T_FREE = 0, FZ__T_READY, FZ__T_RUNNING };
 
+#define FZ__OUT_KEY_NONE UINT64_MAX
+
 /* A live task. The table is indexed by id & tmask (ids are dense and live
  * ones few), and doubles when a new id would land on a live entry. */
 typedef struct fz__task_ent {
@@ -71,6 +73,7 @@ struct fz_engine {
     char *out; /* outcome text, built lazily */
     size_t out_len, out_cap;
     int out_valid;
+    uint64_t out_key; /* (node << 32 | edge) of a one-end text in out, or FZ__OUT_KEY_NONE */
     uint32_t *sort_tmp; /* for sorting parallel ends */
     uint32_t sort_cap;
 };

@@ -229,6 +229,9 @@ static int get_duration(ctx *c, struct fy_node *n, const char *field, double *ns
     if (!s || fz_scenario_duration(s, strlen(s), ns))
         return err(c, n, duration_hint, "'%s' must be a duration, found '%s'", field,
                    s ? s : "a list or mapping");
+    /* Virtual time is a uint64_t of nanoseconds: about 584 years at most. */
+    if (!(*ns < 1.8e19))
+        return err(c, n, duration_hint, "'%s' is too long, found '%s'", field, s);
     return 0;
 }
 
@@ -573,8 +576,10 @@ static int parse_param(ctx *c, const char *k, struct fy_node *val, params_src *p
         *rc = get_prob(c, val, k, &p->p_error);
         p->set |= P_ERROR;
     } else if (!strcmp(k, "timeout")) {
+        x = 0;
         *rc = get_duration(c, val, k, &x);
-        p->timeout_ns = (uint64_t)x;
+        if (*rc == 0)
+            p->timeout_ns = (uint64_t)x;
         p->set |= P_TIMEOUT;
     } else if (!strcmp(k, "retries")) {
         *rc = get_count(c, val, k, &p->policy.retries);

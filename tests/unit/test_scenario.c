@@ -207,6 +207,9 @@ static void test_scenario_errors_point_at_the_field(void **state)
         {"scenarios:\n  a:\n    outages:\n      - lane: X\n        from: 5m\n        until: 1m\n",
          "S002", 6, 16},
         {"defaults:\n  latency: {uniform: [5s, 1s]}\n", "S002", 2, 23},
+        {"defaults:\n  timeout: 99999999999h\n", "S002", 2, 12},
+        {"defaults:\n  timeout: 2IIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIm\n",
+         "S002", 2, 12},
         {"rules:\n  - match: x\n    script: [ok, 7]\n", "S000", 0, 0},
     };
     for (size_t i = 0; i + 1 < sizeof cases / sizeof cases[0]; i++) {
