@@ -13,10 +13,12 @@
 #include <string.h>
 
 #include "core/status.h"
+#include "sim/report.h"
 
 typedef struct slot {
     uint64_t start;
     fz_answer answer;
+    uint32_t node;
     const char *outcome;
     const char *reason;
 } slot;
@@ -38,6 +40,7 @@ struct fz_backend_sim {
     int oom;
     const fz_sim_chooser *chooser;
     fz_sim_chooser chooser_copy;
+    fz_report *report; /* tallies fed directly, or NULL */
 };
 
 static const char *const fault_names[] = {
@@ -108,7 +111,10 @@ static int be_start(void *ud, fz_engine *e, const fz_task *t)
     const fz_sim_node *sn = &s->nodes[node];
     const fz_sim_params *p = fz_scenario_params(s, node, start);
     slot *sl = &b->slots[t->id];
+    if (b->report)
+        fz_report_task_start(b->report, node);
     sl->start = start;
+    sl->node = node;
     sl->outcome = NULL;
     sl->reason = NULL;
     if (p->plain && !s->noutages) { /* most tasks: only a latency */
@@ -241,6 +247,8 @@ static int be_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *r)
     r->answer = sl->answer;
     r->outcome = sl->outcome;
     r->reason = sl->reason;
+    if (b->report)
+        fz_report_task_finish(b->report, sl->node, sl->answer, sl->start, ev.time);
     return 0;
 }
 
@@ -330,6 +338,11 @@ const fz_fault *fz_backend_sim_faults(const fz_backend_sim *b, uint32_t *count)
 uint64_t fz_backend_sim_task_start(const fz_backend_sim *b, uint32_t task_id)
 {
     return task_id < b->nslots ? b->slots[task_id].start : 0;
+}
+
+void fz_backend_sim_tally(fz_backend_sim *b, fz_report *r)
+{
+    b->report = r;
 }
 
 void fz_backend_sim_set_chooser(fz_backend_sim *b, const fz_sim_chooser *c)
