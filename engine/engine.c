@@ -103,10 +103,13 @@ static int ascii_lower(int c)
     return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
 }
 
+/* Equal bytes skip the case folding: an outcome is usually spelt as its
+ * edge's label, so this is one compare per byte. */
 static int equal_nocase(const char *a, const char *b, uint32_t len)
 {
     for (uint32_t i = 0; i < len; i++)
-        if (ascii_lower((unsigned char)a[i]) != ascii_lower((unsigned char)b[i]))
+        if (a[i] != b[i] &&
+            ascii_lower((unsigned char)a[i]) != ascii_lower((unsigned char)b[i]))
             return 0;
     return 1;
 }
