@@ -91,24 +91,31 @@ static inline uint64_t sample_latency(fz_backend_sim *b, const fz_dist *d)
     return fz_dist_sample(d, &b->rng);
 }
 
+/* Cold: the slot table grows to the run's highest task id. */
+static __attribute__((noinline)) int slots_grow(fz_backend_sim *b, uint32_t id)
+{
+    uint32_t n = b->nslots ? b->nslots : 64;
+    while (n <= id)
+        n *= 2;
+    slot *ns = fz_realloc(b->alloc, b->slots, sizeof(slot) * b->nslots, sizeof(slot) * n);
+    if (!ns)
+        return FZ_ENOMEM;
+    b->slots = ns;
+    b->nslots = n;
+    return 0;
+}
+
+static int start_full(fz_backend_sim *b, const fz_task *t, slot *sl, const fz_sim_params *p);
+
 static int be_start(void *ud, fz_engine *e, const fz_task *t)
 {
     (void)e;
     fz_backend_sim *b = ud;
     const fz_scenario *s = b->s;
-    if (t->id >= b->nslots) {
-        uint32_t n = b->nslots ? b->nslots : 64;
-        while (n <= t->id)
-            n *= 2;
-        slot *ns = fz_realloc(b->alloc, b->slots, sizeof(slot) * b->nslots, sizeof(slot) * n);
-        if (!ns)
-            return FZ_ENOMEM;
-        b->slots = ns;
-        b->nslots = n;
-    }
+    if (__builtin_expect(t->id >= b->nslots, 0) && slots_grow(b, t->id))
+        return FZ_ENOMEM;
     uint32_t node = t->node;
     uint64_t start = b->now + t->delay_ns;
-    const fz_sim_node *sn = &s->nodes[node];
     const fz_sim_params *p = fz_scenario_params(s, node, start);
     slot *sl = &b->slots[t->id];
     if (b->report)
@@ -122,6 +129,18 @@ static int be_start(void *ud, fz_engine *e, const fz_task *t)
         uint64_t end = start + sample_latency(b, &p->latency);
         return fz_evq_push(&b->q, end < start ? UINT64_MAX : end, t->id, 0);
     }
+    return start_full(b, t, sl, p);
+}
+
+/* A task with faults, choices, a script, a timeout or outages: kept out of
+ * be_start so that the plain path saves fewer registers. */
+static __attribute__((noinline)) int start_full(fz_backend_sim *b, const fz_task *t, slot *sl,
+                                                const fz_sim_params *p)
+{
+    const fz_scenario *s = b->s;
+    uint32_t node = t->node;
+    uint64_t start = sl->start;
+    const fz_sim_node *sn = &s->nodes[node];
     fz_answer answer = FZ_ANSWER_OK;
     uint64_t lat;
 
