@@ -256,18 +256,21 @@ static int be_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *r)
     fz_backend_sim *b = ud;
     if (b->oom)
         return FZ_ENOMEM;
-    fz_event ev;
-    if (!fz_evq_pop(&b->q, &ev))
+    const fz_event *top = fz_evq_peek(&b->q);
+    if (!top)
         return FZ_ESTATE;
-    b->now = ev.time;
-    const slot *sl = &b->slots[ev.id];
-    *task_id = ev.id;
+    uint64_t now = top->time;
+    uint32_t id = top->id;
+    fz_evq_drop(&b->q);
+    b->now = now;
+    const slot *sl = &b->slots[id];
+    *task_id = id;
     /* fz_engine_drive() hands over a zeroed result; fill what we know. */
     r->answer = sl->answer;
     r->outcome = sl->outcome;
     r->reason = sl->reason;
     if (b->report)
-        fz_report_task_finish(b->report, sl->node, sl->answer, sl->start, ev.time);
+        fz_report_task_finish(b->report, sl->node, sl->answer, sl->start, now);
     return 0;
 }
 
