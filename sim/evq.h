@@ -69,6 +69,19 @@ static inline int fz_evq_pop(fz_evq *q, fz_event *out)
     return fz__evq_pop_slow(q, out);
 }
 
+/* Removes the earliest event, read before through fz_evq_peek(); O(log n).
+ * Reading only the fields one needs from the peeked event avoids a wide
+ * copy of fields pushed narrow (a missed store forwarding, ~15 cycles). */
+static inline void fz_evq_drop(fz_evq *q)
+{
+    if (q->len == 1) {
+        q->len = 0;
+        return;
+    }
+    fz_event dummy;
+    fz__evq_pop_slow(q, &dummy);
+}
+
 /* The earliest event without removing it, or NULL. */
 static inline const fz_event *fz_evq_peek(const fz_evq *q)
 {
