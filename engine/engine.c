@@ -809,7 +809,8 @@ static uint64_t backoff_delay(const fz_policy *pol, uint32_t attempt)
     return d;
 }
 
-static inline void route(fz_engine *e, const task_ent *cur, const fz_result *r, uint64_t t_ns)
+static inline __attribute__((always_inline)) void route(fz_engine *e, const task_ent *cur,
+                                                         const fz_result *r, uint64_t t_ns)
 {
     const fz_plan *p = e->p;
     const node_info *ni = &p->nodes[cur->node];

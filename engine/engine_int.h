@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * engine_int.h - what the engine's sibling files (drive.c) share with
- * engine.c beyond the public contract: the run state itself, so that the
- * drive loop's per-step calls (next, state, in-flight count) inline instead
- * of costing a call each. Not for other modules; docs/internals/engine.md
- * describes the fields.
+ * engine_int.h - the run state itself, kept out of the public contract
+ * (engine.h): the layout and the inline fz__engine_next that the drive loop
+ * (at the end of engine.c) uses without a call per step. Not for other
+ * modules; docs/internals/engine.md describes the fields.
  */
 #ifndef FZ_ENGINE_ENGINE_INT_H
 #define FZ_ENGINE_ENGINE_INT_H
