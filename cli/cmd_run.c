@@ -438,7 +438,7 @@ static void run_usage(FILE *out)
             "\n"
             "Executes the workflow FILE for real: each node runs the handler its label is\n"
             "bound to in B (a command, an HTTP call, a builtin; docs/bindings.md), and\n"
-            "tokens move along the edges by the rules of docs/run.md. Parallel branches\n"
+            "tokens move along the edges by the rules of docs/semantics.md. Parallel branches\n"
             "run concurrently. A progress line per step start and finish goes to stderr:\n"
             "time, node, label, lane, handler, answer, duration, reason.\n"
             "\n"
