@@ -1046,6 +1046,21 @@ static int out_end(fz_engine *e, const end_ent *en)
     return rc;
 }
 
+const char *fz_answer_name(fz_answer a)
+{
+    switch (a) {
+    case FZ_ANSWER_OK:
+        return "ok";
+    case FZ_ANSWER_NO:
+        return "no";
+    case FZ_ANSWER_TIMEOUT:
+        return "timeout";
+    default:
+        return "error";
+    }
+}
+
+/* As a decision's answer reads in a failure reason ("answered yes"). */
 static const char *answer_word(uint8_t a)
 {
     switch (a) {
