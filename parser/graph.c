@@ -217,6 +217,18 @@ int fz_graph_add_attr(fz_graph *g, fz_span key, fz_span value, uint32_t offset, 
     a->value = value;
     a->offset = offset;
     a->slip = (uint8_t)(slip != 0);
+    /* Classify the key now, while its text is in cache: readers such as
+     * lint then test a byte instead of reading the key again. */
+    const char *k = fz_graph_text(g, key);
+    a->key_kind = FZ_ATTR_OTHER;
+    if (key.len == 5 && memcmp(k, "label", 5) == 0)
+        a->key_kind = FZ_ATTR_LABEL;
+    else if (key.len == 5 && memcmp(k, "owner", 5) == 0)
+        a->key_kind = FZ_ATTR_OWNER;
+    else if (key.len == 11 && memcmp(k, "description", 11) == 0)
+        a->key_kind = FZ_ATTR_DESCRIPTION;
+    else if (key.len == 6 && memcmp(k, "system", 6) == 0)
+        a->key_kind = FZ_ATTR_SYSTEM;
     *index = g->attrs.len - 1;
     return FZ_OK;
 }

@@ -80,7 +80,17 @@ typedef struct fz_attr {
     fz_span value;   /* unescaped text between the quotes */
     uint32_t offset; /* of the key */
     uint8_t slip;    /* written `key="v"` instead of `key:"v"` */
+    uint8_t key_kind; /* fz_attr_key of the key, set by fz_graph_add_attr */
 } fz_attr;
+
+/* The attribute keys FlowZap knows (fz_attr.key_kind); 0 for any other. */
+typedef enum fz_attr_key {
+    FZ_ATTR_OTHER = 0,
+    FZ_ATTR_LABEL,
+    FZ_ATTR_OWNER,
+    FZ_ATTR_DESCRIPTION,
+    FZ_ATTR_SYSTEM,
+} fz_attr_key;
 
 enum {
     FZ_NODE_DEFINED = 1u << 0, /* a `nX: shape` line was read (else only referenced) */
@@ -149,6 +159,7 @@ typedef struct fz_graph {
     size_t src_owner_size;
     fz_linemap *lines; /* built on first fz_graph_position() */
     int src_mapped;    /* src_owner is a read-only mmap of src_owner_size bytes */
+    int ids_dense;     /* set by the parser: the node ids are exactly n1..nN */
 } fz_graph;
 
 /*==========================================================================

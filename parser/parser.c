@@ -411,9 +411,16 @@ static int index_ids(parser *p)
 {
     fz_graph *g = p->g;
     fz_strmap *m = &g->node_ids;
-    uint32_t count = 0;
+    uint32_t count = 0, top = 0;
     for (uint32_t k = 0; k < p->by_num_cap; k++)
-        count += p->by_num[k].node != 0;
+        if (p->by_num[k].node) {
+            count++;
+            top = k;
+        }
+    /* Every node is some nK with K in 1..N, each once: the ids are n1..nN
+     * (lint's W101 then has nothing to say and reads no id). */
+    g->ids_dense = count > 0 && count == g->nodes.len && p->by_num_cap > 0 &&
+                   !p->by_num[0].node && top <= count;
     if (count == 0)
         return FZ_OK;
     int rc = fz_strmap_reserve(m, m->count + count + 1);
