@@ -229,6 +229,8 @@ int fz_graph_add_attr(fz_graph *g, fz_span key, fz_span value, uint32_t offset, 
         a->key_kind = FZ_ATTR_DESCRIPTION;
     else if (key.len == 6 && memcmp(k, "system", 6) == 0)
         a->key_kind = FZ_ATTR_SYSTEM;
+    else
+        g->attrs_other++;
     *index = g->attrs.len - 1;
     return FZ_OK;
 }

@@ -124,6 +124,9 @@ typedef struct fz_edge {
     uint32_t dst_lane;
     uint8_t src_dir, dst_dir; /* fz_dir */
     uint8_t flags;            /* FZ_EDGE_* */
+    uint8_t word;             /* 1 + fz_lint_word_class(label) as the parser
+                               * took it while the text was in cache; 0 when
+                               * not taken (readers compute it then) */
 } fz_edge;
 
 typedef struct fz_loop {
@@ -160,6 +163,7 @@ typedef struct fz_graph {
     fz_linemap *lines; /* built on first fz_graph_position() */
     int src_mapped;    /* src_owner is a read-only mmap of src_owner_size bytes */
     int ids_dense;     /* set by the parser: the node ids are exactly n1..nN */
+    uint32_t attrs_other; /* attributes with a key FlowZap does not know */
 } fz_graph;
 
 /*==========================================================================

@@ -492,6 +492,8 @@ static int emoji_warn(lint_ctx *c, fz_span s, uint32_t fallback, const char *wha
 static int rule_attr_keys(lint_ctx *c, bool emoji)
 {
     const fz_graph *g = c->g;
+    if (!emoji && g->attrs_other == 0)
+        return FZ_OK; /* every key is known (counted as the attributes came in) */
     for (uint32_t u = 0; u < c->n; u++) {
         const fz_node *nd = &c->nodes[u];
         for (uint32_t k = 0; k < nd->attr_count; k++) {
@@ -1065,9 +1067,10 @@ static void classify_branches(lint_ctx *c, const uint32_t *out, uint32_t cnt)
     bool has_fail = false;
     for (uint32_t k = 0; k < cnt; k++) {
         const fz_edge *e = &c->edges[out[k]];
-        uint8_t w = e->label.len ? (uint8_t)fz_lint_word_class(fz_graph_text(g, e->label),
-                                                               e->label.len)
-                                 : 0;
+        uint8_t w = e->word                ? (uint8_t)(e->word - 1)
+                    : e->label.len ? (uint8_t)fz_lint_word_class(fz_graph_text(g, e->label),
+                                                                 e->label.len)
+                                   : 0;
         if (w == FZ_WORD_NO || w == FZ_WORD_ERROR) {
             w |= EC_FAILURE;
             has_fail = true;

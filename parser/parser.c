@@ -22,6 +22,7 @@
 
 #include "core/status.h"
 #include "parser/lexer.h"
+#include "parser/lint.h"
 
 #define MAX_LANE_DEPTH 64
 #define MAX_ERRORS 200
@@ -988,6 +989,9 @@ static int parse_edge(parser *p)
     e->src_dir = (uint8_t)a.dir;
     e->dst_dir = (uint8_t)b.dir;
     e->flags = (uint8_t)((labelled ? FZ_EDGE_LABELLED : 0) | (slip ? FZ_EDGE_LABEL_SLIP : 0));
+    /* The label's word class (lint, run, sim read it), while it is in cache. */
+    e->word = (uint8_t)(1 + (label.len ? fz_lint_word_class(fz_graph_text(p->g, label), label.len)
+                                       : FZ_WORD_NONE));
     uint32_t ei = p->g->edges.len - 1;
     if (a.lane.kind == FZ_TOK_IDENT || b.lane.kind == FZ_TOK_IDENT) {
         uint32_t *slot = fz_vec_push(&p->prefixed);
