@@ -124,9 +124,9 @@ typedef struct fz_edge {
     uint32_t dst_lane;
     uint8_t src_dir, dst_dir; /* fz_dir */
     uint8_t flags;            /* FZ_EDGE_* */
-    uint8_t word;             /* 1 + fz_lint_word_class(label) as the parser
-                               * took it while the text was in cache; 0 when
-                               * not taken (readers compute it then) */
+    uint8_t word;             /* fz_lint_label_word(label) as the parser took
+                               * it while the text was in cache; 0 when not
+                               * taken (readers compute it then) */
 } fz_edge;
 
 typedef struct fz_loop {

@@ -189,6 +189,26 @@ static const uint8_t fold_alnum[256] = {
      CW_BIT('i') | CW_BIT('n') | CW_BIT('o') | CW_BIT('p') | CW_BIT('r') | CW_BIT('s') |      \
      CW_BIT('t') | CW_BIT('u') | CW_BIT('v') | CW_BIT('y'))
 
+uint8_t fz_lint_label_word(const char *s, size_t len)
+{
+    if (len == 0)
+        return 1; /* FZ_WORD_NONE, hash 0 */
+    size_t a = 0, b = len;
+    while (a < b && (s[a] == ' ' || s[a] == '\t'))
+        a++;
+    while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t'))
+        b--;
+    uint32_t h = 2166136261u;
+    for (size_t i = a; i < b; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch >= 'A' && ch <= 'Z')
+            ch |= 0x20;
+        h = (h ^ ch) * 16777619u;
+    }
+    h ^= h >> 15;
+    return (uint8_t)(((h & 31u) << 3) | (1u + (unsigned)fz_lint_word_class(s, len)));
+}
+
 fz_word_class fz_lint_word_class(const char *s, size_t len)
 {
     const unsigned char *b = (const unsigned char *)s;
@@ -1067,7 +1087,7 @@ static void classify_branches(lint_ctx *c, const uint32_t *out, uint32_t cnt)
     bool has_fail = false;
     for (uint32_t k = 0; k < cnt; k++) {
         const fz_edge *e = &c->edges[out[k]];
-        uint8_t w = e->word                ? (uint8_t)(e->word - 1)
+        uint8_t w = e->word                ? (uint8_t)FZ_LINT_WORD_CLASS(e->word)
                     : e->label.len ? (uint8_t)fz_lint_word_class(fz_graph_text(g, e->label),
                                                                  e->label.len)
                                    : 0;
@@ -1133,7 +1153,10 @@ static int rule_decisions(lint_ctx *c)
                 continue;
             for (uint32_t j = 0; j < k; j++) {
                 const fz_edge *f = &c->edges[out[j]];
-                if (!f->label.len || !same_label(g, e->label, f->label))
+                /* Unequal label hashes (when the parser took them) mean
+                 * unequal labels: no need to read the text. */
+                if (!f->label.len || (e->word && f->word && (e->word >> 3) != (f->word >> 3)) ||
+                    !same_label(g, e->label, f->label))
                     continue;
                 rc = warn(c, "W206", e->offset, line_span(g, e->offset),
                           "give each branch a distinct label: an answer takes every branch with "

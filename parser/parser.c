@@ -989,9 +989,8 @@ static int parse_edge(parser *p)
     e->src_dir = (uint8_t)a.dir;
     e->dst_dir = (uint8_t)b.dir;
     e->flags = (uint8_t)((labelled ? FZ_EDGE_LABELLED : 0) | (slip ? FZ_EDGE_LABEL_SLIP : 0));
-    /* The label's word class (lint, run, sim read it), while it is in cache. */
-    e->word = (uint8_t)(1 + (label.len ? fz_lint_word_class(fz_graph_text(p->g, label), label.len)
-                                       : FZ_WORD_NONE));
+    /* The label's word class and hash for lint, while the text is in cache. */
+    e->word = fz_lint_label_word(fz_graph_text(p->g, label), label.len);
     uint32_t ei = p->g->edges.len - 1;
     if (a.lane.kind == FZ_TOK_IDENT || b.lane.kind == FZ_TOK_IDENT) {
         uint32_t *slot = fz_vec_push(&p->prefixed);
