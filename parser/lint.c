@@ -417,10 +417,11 @@ static int rule_isolated(lint_ctx *c)
 }
 
 typedef struct lane_pairs lane_pairs;
+static void classify_edge(lint_ctx *c, uint32_t i, const fz_edge *e);
 static int pairs_add(lint_ctx *c, lane_pairs *lp, uint32_t a, uint32_t b, uint32_t i);
 
 /* W103 and W104: where edges and loops are written; also fills the lane
- * pairs of W107. */
+ * pairs of W107 and the edge classes of W207. */
 static int rule_placement(lint_ctx *c, lane_pairs *pairs)
 {
     const fz_graph *g = c->g;
@@ -428,6 +429,7 @@ static int rule_placement(lint_ctx *c, lane_pairs *pairs)
     for (uint32_t i = 0; i < c->m && rc == FZ_OK; i++) {
         const fz_edge *e = &c->edges[i];
         uint32_t sl = c->aux[e->src], dl = c->aux[e->dst];
+        classify_edge(c, i, e);
         /* W107 reads the same lanes: record the pair in this pass. */
         if (sl != dl && (rc = pairs_add(c, pairs, sl, dl, i)))
             break;
@@ -1077,28 +1079,30 @@ static bool same_label(const fz_graph *g, fz_span x, fz_span y)
     return true;
 }
 
-/* Word classes of one node's outgoing edges (its branches), read while the
- * node's labels are in cache: a no- or error-word makes a failure edge; a
- * yes-word, or being another branch of a node with a failure edge, a
- * success edge (see rule_failure_merge). */
+/* Word class of edge i's label into ecls[i] (a no- or error-word also
+ * makes a failure edge, a yes-word a success edge); called from the
+ * placement pass, which reads every edge in file order anyway. */
+static void classify_edge(lint_ctx *c, uint32_t i, const fz_edge *e)
+{
+    uint8_t w = e->word       ? (uint8_t)FZ_LINT_WORD_CLASS(e->word)
+                : e->label.len ? (uint8_t)fz_lint_word_class(fz_graph_text(c->g, e->label),
+                                                             e->label.len)
+                               : 0;
+    if (w == FZ_WORD_NO || w == FZ_WORD_ERROR)
+        w |= EC_FAILURE;
+    else if (w == FZ_WORD_YES)
+        w |= EC_SUCCESS;
+    c->ecls[i] = w;
+}
+
+/* One node's outgoing edges (its branches): being another branch of a node
+ * with a failure edge makes a success edge (see rule_failure_merge). Reads
+ * the byte classes only. */
 static void classify_branches(lint_ctx *c, const uint32_t *out, uint32_t cnt)
 {
-    const fz_graph *g = c->g;
     bool has_fail = false;
-    for (uint32_t k = 0; k < cnt; k++) {
-        const fz_edge *e = &c->edges[out[k]];
-        uint8_t w = e->word                ? (uint8_t)FZ_LINT_WORD_CLASS(e->word)
-                    : e->label.len ? (uint8_t)fz_lint_word_class(fz_graph_text(g, e->label),
-                                                                 e->label.len)
-                                   : 0;
-        if (w == FZ_WORD_NO || w == FZ_WORD_ERROR) {
-            w |= EC_FAILURE;
-            has_fail = true;
-        } else if (w == FZ_WORD_YES) {
-            w |= EC_SUCCESS;
-        }
-        c->ecls[out[k]] = w;
-    }
+    for (uint32_t k = 0; k < cnt && !has_fail; k++)
+        has_fail = (c->ecls[out[k]] & EC_FAILURE) != 0;
     if (has_fail) {
         c->any_fail = true;
         for (uint32_t k = 0; k < cnt; k++)
