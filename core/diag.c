@@ -9,6 +9,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "core/status.h"
 
@@ -97,12 +100,23 @@ static int linemap_mark(fz_linemap *m, uint32_t *used, uint32_t off)
     return FZ_OK;
 }
 
-/* High bit of each byte of x that is a newline, exactly (no false hits). */
-static uint64_t newline_bits(uint64_t x)
+/* Bit k set when b[k] is a newline, for the 64 bytes at b. */
+static uint64_t newline_mask64(const unsigned char *b)
 {
-    const uint64_t lo7 = 0x7f7f7f7f7f7f7f7full;
-    x ^= 0x0a0a0a0a0a0a0a0aull;
-    return ~(((x & lo7) + lo7) | x | lo7);
+#ifdef __SSE2__
+    const __m128i nl = _mm_set1_epi8('\n');
+    uint64_t m = 0;
+    for (int k = 0; k < 4; k++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(b + 16 * k));
+        m |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl)) << (16 * k);
+    }
+    return m;
+#else
+    uint64_t m = 0;
+    for (int k = 0; k < 64; k++)
+        m |= (uint64_t)(b[k] == '\n') << k;
+    return m;
+#endif
 }
 
 int fz_linemap_init(fz_linemap *m, const char *src, uint32_t len, const fz_alloc *alloc)
@@ -115,14 +129,12 @@ int fz_linemap_init(fz_linemap *m, const char *src, uint32_t len, const fz_alloc
     uint32_t used = 0, lines = 1; /* line 0 starts at 0 */
     if (linemap_mark(m, &used, 0))
         return FZ_ENOMEM;
-    /* Count newlines eight bytes at a time; only a word that holds the
-     * start of a checkpoint line is looked at byte by byte. */
+    /* Count newlines 64 bytes at a time; only a block that holds the
+     * start of a checkpoint line is looked at newline by newline. */
     const unsigned char *b = (const unsigned char *)src;
     uint32_t i = 0;
-    for (; i + 8 <= len; i += 8) {
-        uint64_t w;
-        memcpy(&w, b + i, 8);
-        uint64_t nl = newline_bits(w);
+    for (; i + 64 <= len; i += 64) {
+        uint64_t nl = newline_mask64(b + i);
         if (!nl)
             continue;
         uint32_t c = (uint32_t)__builtin_popcountll(nl);
@@ -131,9 +143,8 @@ int fz_linemap_init(fz_linemap *m, const char *src, uint32_t len, const fz_alloc
             lines += c;
             continue;
         }
-        for (uint32_t k = 0; k < 8; k++) {
-            if (b[i + k] != '\n')
-                continue;
+        for (; nl; nl &= nl - 1) {
+            uint32_t k = (uint32_t)__builtin_ctzll(nl);
             if (lines % FZ_LINEMAP_STEP == 0 && linemap_mark(m, &used, i + k + 1))
                 goto oom;
             lines++;
