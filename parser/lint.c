@@ -59,7 +59,7 @@ typedef struct lint_ctx {
      * instead of a 40-byte edge record at a random place per step:
      * out_dst[p] = dst of edge out_edges[p], in_src[p] = src of in_edges[p]. */
     uint32_t *out_dst, *in_src;
-    bool any_fail;        /* some edge starts a failure path */
+    bool any_fail;        /* some edge starts a failure path (set by classify_edge) */
     uint64_t *loop_pairs; /* (node << 32 | loop), sorted: the loops listing a node */
     uint32_t loop_total;
     uint32_t max_per_code;    /* 0: no limit */
@@ -1088,9 +1088,10 @@ static void classify_edge(lint_ctx *c, uint32_t i, const fz_edge *e)
                 : e->label.len ? (uint8_t)fz_lint_word_class(fz_graph_text(c->g, e->label),
                                                              e->label.len)
                                : 0;
-    if (w == FZ_WORD_NO || w == FZ_WORD_ERROR)
+    if (w == FZ_WORD_NO || w == FZ_WORD_ERROR) {
         w |= EC_FAILURE;
-    else if (w == FZ_WORD_YES)
+        c->any_fail = true; /* rule_decisions then marks the other branches */
+    } else if (w == FZ_WORD_YES)
         w |= EC_SUCCESS;
     c->ecls[i] = w;
 }
@@ -1104,7 +1105,6 @@ static void classify_branches(lint_ctx *c, const uint32_t *out, uint32_t cnt)
     for (uint32_t k = 0; k < cnt && !has_fail; k++)
         has_fail = (c->ecls[out[k]] & EC_FAILURE) != 0;
     if (has_fail) {
-        c->any_fail = true;
         for (uint32_t k = 0; k < cnt; k++)
             if (!(c->ecls[out[k]] & EC_FAILURE))
                 c->ecls[out[k]] |= EC_SUCCESS;
@@ -1121,9 +1121,10 @@ static int rule_decisions(lint_ctx *c)
     const fz_graph *g = c->g;
     int rc = FZ_OK;
     for (uint32_t u = 0; u < c->n && rc == FZ_OK; u++) {
-        uint32_t cnt;
-        const uint32_t *out = fz_graph_out(g, u, &cnt);
-        classify_branches(c, out, cnt);
+        const uint32_t *out = g->out_edges + g->out_index[u];
+        uint32_t cnt = g->out_index[u + 1] - g->out_index[u];
+        if (c->any_fail)
+            classify_branches(c, out, cnt);
         if (c->nodes[u].shape != FZ_SHAPE_DIAMOND)
             continue;
         if (cnt < 2) {
