@@ -42,6 +42,8 @@ enum {
     EC_WORD = 0x3,       /* fz_word_class of the label */
     EC_FAILURE = 1u << 2, /* starts a failure path (no- or error-word) */
     EC_SUCCESS = 1u << 3, /* starts a success path */
+    EC_LABELLED = 1u << 4, /* has a label */
+    EC_HASH = 0xE0u,       /* 3 bits of the label hash (fz_lint_label_word) */
 };
 
 typedef struct lint_ctx {
@@ -1084,15 +1086,18 @@ static bool same_label(const fz_graph *g, fz_span x, fz_span y)
  * placement pass, which reads every edge in file order anyway. */
 static void classify_edge(lint_ctx *c, uint32_t i, const fz_edge *e)
 {
-    uint8_t w = e->word       ? (uint8_t)FZ_LINT_WORD_CLASS(e->word)
-                : e->label.len ? (uint8_t)fz_lint_word_class(fz_graph_text(c->g, e->label),
-                                                             e->label.len)
-                               : 0;
+    uint8_t lw = e->word ? e->word
+                 : e->label.len ? fz_lint_label_word(fz_graph_text(c->g, e->label), e->label.len)
+                                : 1;
+    uint8_t w = e->label.len ? (uint8_t)FZ_LINT_WORD_CLASS(lw) : 0;
     if (w == FZ_WORD_NO || w == FZ_WORD_ERROR) {
         w |= EC_FAILURE;
         c->any_fail = true; /* rule_decisions then marks the other branches */
     } else if (w == FZ_WORD_YES)
         w |= EC_SUCCESS;
+    /* Label presence and hash too: rule_decisions then reads no edge. */
+    if (e->label.len)
+        w |= (uint8_t)(EC_LABELLED | ((FZ_LINT_WORD_HASH(lw) & 7u) << 5));
     c->ecls[i] = w;
 }
 
@@ -1137,9 +1142,9 @@ static int rule_decisions(lint_ctx *c)
         }
         uint32_t unlabelled = 0, first_unl = FZ_NONE;
         for (uint32_t k = 0; k < cnt && rc == FZ_OK; k++) {
-            const fz_edge *e = &c->edges[out[k]];
-            if (e->label.len)
+            if (c->ecls[out[k]] & EC_LABELLED)
                 continue;
+            const fz_edge *e = &c->edges[out[k]];
             if (++unlabelled == 1) {
                 first_unl = out[k];
                 continue;
@@ -1153,15 +1158,17 @@ static int rule_decisions(lint_ctx *c)
         }
         uint32_t lim = cnt < 64 ? cnt : 64;
         for (uint32_t k = 1; k < lim && rc == FZ_OK; k++) {
-            const fz_edge *e = &c->edges[out[k]];
-            if (!e->label.len)
+            uint8_t ek = c->ecls[out[k]];
+            if (!(ek & EC_LABELLED))
                 continue;
             for (uint32_t j = 0; j < k; j++) {
-                const fz_edge *f = &c->edges[out[j]];
-                /* Unequal label hashes (when the parser took them) mean
-                 * unequal labels: no need to read the text. */
-                if (!f->label.len || (e->word && f->word && (e->word >> 3) != (f->word >> 3)) ||
-                    !same_label(g, e->label, f->label))
+                /* Unequal label hashes mean unequal labels: only a match
+                 * reads the edges and their text. */
+                uint8_t ej = c->ecls[out[j]];
+                if (!(ej & EC_LABELLED) || ((ek ^ ej) & EC_HASH))
+                    continue;
+                const fz_edge *e = &c->edges[out[k]], *f = &c->edges[out[j]];
+                if (!same_label(g, e->label, f->label))
                     continue;
                 rc = warn(c, "W206", e->offset, line_span(g, e->offset),
                           "give each branch a distinct label: an answer takes every branch with "
