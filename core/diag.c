@@ -100,6 +100,19 @@ static int linemap_mark(fz_linemap *m, uint32_t *used, uint32_t off)
     return FZ_OK;
 }
 
+/* Set bits of x, without a library call where the target lacks POPCNT. */
+static uint32_t popcount64(uint64_t x)
+{
+#ifdef __POPCNT__
+    return (uint32_t)__builtin_popcountll(x);
+#else
+    x = x - ((x >> 1) & 0x5555555555555555ull);
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+    return (uint32_t)((x * 0x0101010101010101ull) >> 56);
+#endif
+}
+
 /* Bit k set when b[k] is a newline, for the 64 bytes at b. */
 static uint64_t newline_mask64(const unsigned char *b)
 {
@@ -137,7 +150,7 @@ int fz_linemap_init(fz_linemap *m, const char *src, uint32_t len, const fz_alloc
         uint64_t nl = newline_mask64(b + i);
         if (!nl)
             continue;
-        uint32_t c = (uint32_t)__builtin_popcountll(nl);
+        uint32_t c = popcount64(nl);
         uint32_t r = lines % FZ_LINEMAP_STEP;
         if (r != 0 && r + c <= FZ_LINEMAP_STEP) {
             lines += c;
