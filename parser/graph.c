@@ -281,54 +281,53 @@ int fz_graph_pool_add(fz_graph *g, const char *s, uint32_t len, fz_span *out)
     return FZ_OK;
 }
 
-/* Counting sort of edge indices by endpoint: stable, so file order holds. */
-static int build_csr(fz_graph *g, int by_src, uint32_t **index_out, uint32_t **edges_out)
-{
-    uint32_t n = g->nodes.len, m = g->edges.len;
-    uint32_t *index = fz_calloc(g->alloc, (size_t)n + 1, sizeof(uint32_t));
-    uint32_t *list = fz_malloc(g->alloc, (size_t)(m ? m : 1) * sizeof(uint32_t));
-    if (!index || !list) {
-        fz_free(g->alloc, index, ((size_t)n + 1) * sizeof(uint32_t));
-        fz_free(g->alloc, list, (size_t)(m ? m : 1) * sizeof(uint32_t));
-        return FZ_ENOMEM;
-    }
-    const fz_edge *e = g->edges.data;
-    for (uint32_t i = 0; i < m; i++) {
-        uint32_t k = by_src ? e[i].src : e[i].dst;
-        if (k < n)
-            index[k + 1]++;
-    }
-    for (uint32_t i = 0; i < n; i++)
-        index[i + 1] += index[i];
-    for (uint32_t i = 0; i < m; i++) {
-        uint32_t k = by_src ? e[i].src : e[i].dst;
-        if (k < n)
-            list[index[k]++] = i;
-    }
-    /* index[k] now holds the end of k's run; shift back to starts. */
-    for (uint32_t i = n; i > 0; i--)
-        index[i] = index[i - 1];
-    index[0] = 0;
-    *index_out = index;
-    *edges_out = list;
-    return FZ_OK;
-}
-
+/* Both adjacency lists by counting sort of edge indices by endpoint:
+ * stable, so file order holds within each node's run. Two passes over the
+ * edges fill both lists at once (one to count, one to place). */
 int fz_graph_finish(fz_graph *g)
 {
     if (g->finished)
         return FZ_OK;
-    int rc = build_csr(g, 1, &g->out_index, &g->out_edges);
-    if (rc)
-        return rc;
-    rc = build_csr(g, 0, &g->in_index, &g->in_edges);
-    if (rc) {
-        uint32_t n = g->nodes.len, m = g->edges.len;
-        fz_free(g->alloc, g->out_index, ((size_t)n + 1) * sizeof(uint32_t));
-        fz_free(g->alloc, g->out_edges, (size_t)(m ? m : 1) * sizeof(uint32_t));
-        g->out_index = g->out_edges = NULL;
-        return rc;
+    uint32_t n = g->nodes.len, m = g->edges.len;
+    size_t isz = ((size_t)n + 1) * sizeof(uint32_t), lsz = (size_t)(m ? m : 1) * sizeof(uint32_t);
+    uint32_t *oi = fz_calloc(g->alloc, (size_t)n + 1, sizeof(uint32_t));
+    uint32_t *ii = fz_calloc(g->alloc, (size_t)n + 1, sizeof(uint32_t));
+    uint32_t *ol = fz_malloc(g->alloc, lsz);
+    uint32_t *il = fz_malloc(g->alloc, lsz);
+    if (!oi || !ii || !ol || !il) {
+        fz_free(g->alloc, oi, isz);
+        fz_free(g->alloc, ii, isz);
+        fz_free(g->alloc, ol, lsz);
+        fz_free(g->alloc, il, lsz);
+        return FZ_ENOMEM;
     }
+    const fz_edge *e = g->edges.data;
+    for (uint32_t i = 0; i < m; i++) {
+        if (e[i].src < n)
+            oi[e[i].src + 1]++;
+        if (e[i].dst < n)
+            ii[e[i].dst + 1]++;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        oi[i + 1] += oi[i];
+        ii[i + 1] += ii[i];
+    }
+    for (uint32_t i = 0; i < m; i++) {
+        if (e[i].src < n)
+            ol[oi[e[i].src]++] = i;
+        if (e[i].dst < n)
+            il[ii[e[i].dst]++] = i;
+    }
+    /* index[k] now holds the end of k's run; shift back to starts. */
+    for (uint32_t i = n; i > 0; i--) {
+        oi[i] = oi[i - 1];
+        ii[i] = ii[i - 1];
+    }
+    oi[0] = ii[0] = 0;
+    g->out_index = oi;
+    g->out_edges = ol;
+    g->in_index = ii;
+    g->in_edges = il;
     g->finished = 1;
     return FZ_OK;
 }
