@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "core/fmap.h"
 #include "core/status.h"
 
 static const char *const shape_names[] = {
@@ -130,7 +131,7 @@ void fz_graph_free(fz_graph *g)
     fz_strmap_fini(&g->lane_ids);
     fz_arena_fini(&g->arena);
     if (g->src_mapped)
-        munmap(g->src_owner, g->src_owner_size);
+        fz_fmap_close(g->src_owner, g->src_owner_size);
     else
         fz_free(g->alloc, g->src_owner, g->src_owner_size);
     fz_free(g->alloc, g, sizeof(*g));

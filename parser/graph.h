@@ -229,8 +229,9 @@ void fz_graph_free(fz_graph *g);
 int fz_graph_set_source(fz_graph *g, const char *path, const char *src, uint32_t len,
                         void *owner, size_t owner_size);
 
-/* Like fz_graph_set_source for a file mapped with mmap(): the graph
- * munmaps map (map_size bytes) when freed. src[len] must be a NUL byte. */
+/* Like fz_graph_set_source for a file mapped with fz_fmap_open() (or
+ * plain mmap()): the graph unmaps map (map_size bytes) with fz_fmap_close
+ * when freed. src[len] must be a NUL byte. */
 int fz_graph_set_source_mapped(fz_graph *g, const char *path, const char *src, uint32_t len,
                                void *map, size_t map_size);
 
