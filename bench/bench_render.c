@@ -119,7 +119,7 @@ int main(int argc, char **argv)
     char *bindir = dirname(self);
     snprintf(flowzap, sizeof flowzap, "%s/../cli/flowzap", bindir);
     snprintf(gen, sizeof gen, "%s/gen_workflow", bindir);
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* every option takes a value */
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (v && strcmp(argv[i], "-n") == 0)
             sizes = v;
@@ -136,15 +136,16 @@ int main(int argc, char **argv)
         else if (v && strcmp(argv[i], "--dot") == 0)
             snprintf(dotbin, sizeof dotbin, "%s", v);
         else {
-            fprintf(stderr, "usage: bench_render [-n N[,N...]] [-r RUNS] [-d DIR] [-t DOT_TIMEOUT_S] "
-                            "[--flowzap PATH] [--gen PATH] [--dot PATH]\n");
+            fprintf(stderr,
+                    "usage: bench_render [-n N[,N...]] [-r RUNS] [-d DIR] [-t DOT_TIMEOUT_S] "
+                    "[--flowzap PATH] [--gen PATH] [--dot PATH]\n");
             return 64;
         }
-        i++;
     }
     if (runs < 1)
         runs = 1;
-    printf("flowzap render vs dot -Tsvg (DOT from `flowzap export --format dot`), best of %d\n", runs);
+    printf("flowzap render vs dot -Tsvg (DOT from `flowzap export --format dot`), best of %d\n",
+           runs);
     printf("%7s %7s | %10s %9s | %10s %9s | %7s | %s\n", "nodes", "lanes", "render s", "render MB",
            "dot s", "dot MB", "ratio", "note");
     char list[256];

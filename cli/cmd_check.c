@@ -34,7 +34,7 @@ static void check_usage(FILE *out)
             "  --json          print every diagnostic of every file as one JSON list on stdout\n"
             "                  (file, line, column, severity, code, message, hint); no summary\n"
             "  --strict        exit 1 when there are warnings (and no errors)\n"
-            "  --no-lint       only parse: skip the lint rules (W1xx)\n"
+            "  --no-lint       only parse: skip the lint rules (W1xx, W2xx)\n"
             "  -q, --quiet     no summary line; diagnostics only\n"
             "  --explain CODE  print what a diagnostic code means and how to fix it\n"
             "  --codes         list every diagnostic code with its title\n"
@@ -42,7 +42,7 @@ static void check_usage(FILE *out)
             "\n"
             "Exit status: 0 valid, 1 warnings with --strict, 2 errors in a file,\n"
             "74 a file could not be read, 64 bad command line.\n"
-            "Codes: E0xx parse errors, W0xx parse warnings, W1xx lint warnings;\n"
+            "Codes: E0xx parse errors, W0xx parse warnings, W1xx/W2xx lint warnings (docs/lint.md);\n"
             "docs/language.md lists them all.\n");
 }
 

@@ -71,9 +71,9 @@ int fz_cmd_render(int argc, char **argv)
             fputs(usage_text, stdout);
             return FZ_EXIT_OK;
         }
-        int takes = strcmp(a, "-o") == 0 || strcmp(a, "-T") == 0 ||
-                    strcmp(a, "--direction") == 0 || strcmp(a, "--view") == 0 ||
-                    strcmp(a, "--trace") == 0 || strcmp(a, "--heat") == 0;
+        int takes = strcmp(a, "-o") == 0 || strcmp(a, "-T") == 0 || strcmp(a, "--direction") == 0 ||
+                    strcmp(a, "--view") == 0 || strcmp(a, "--trace") == 0 ||
+                    strcmp(a, "--heat") == 0;
         if (takes && !val)
             return usage_error("option '%s' needs a value", a);
         if (strcmp(a, "-o") == 0) {
@@ -138,8 +138,8 @@ int fz_cmd_render(int argc, char **argv)
         if (rc) {
             fz_cli_error("%s", err[0] ? err : fz_strerror(rc));
             status = rc == FZ_ENOENT || rc == FZ_EIO ? FZ_EXIT_IO
-                     : rc == FZ_ENOMEM             ? FZ_EXIT_SOFTWARE
-                                                   : FZ_EXIT_INVALID;
+                     : rc == FZ_ENOMEM               ? FZ_EXIT_SOFTWARE
+                                                     : FZ_EXIT_INVALID;
             goto out;
         }
     }

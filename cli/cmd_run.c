@@ -333,20 +333,6 @@ static void pr_start(void *ud, const fz_task *t, uint64_t t_ns)
         p->next.on_start(p->next.ud, t, t_ns);
 }
 
-static const char *answer_word(fz_answer a)
-{
-    switch (a) {
-    case FZ_ANSWER_OK:
-        return "ok";
-    case FZ_ANSWER_NO:
-        return "no";
-    case FZ_ANSWER_TIMEOUT:
-        return "timeout";
-    default:
-        return "error";
-    }
-}
-
 static void pr_finish(void *ud, const fz_task *t, const fz_result *r, uint64_t t_ns)
 {
     progress *p = ud;
@@ -358,7 +344,7 @@ static void pr_finish(void *ud, const fz_task *t, const fz_result *r, uint64_t t
         uint64_t st = t->id < p->starts.len ? FZ_VEC_AT(&p->starts, uint64_t, t->id) : t_ns;
         double ms = (double)(t_ns - st) / 1e6;
         line_head(p, t->node, t_ns);
-        fprintf(p->out, "%-7s %8.1fms", answer_word(r->answer), ms);
+        fprintf(p->out, "%-7s %8.1fms", fz_answer_name(r->answer), ms);
         if (r->outcome)
             fprintf(p->out, "  -> \"%s\"", r->outcome);
         if (r->reason)
@@ -438,7 +424,7 @@ static void run_usage(FILE *out)
             "\n"
             "Executes the workflow FILE for real: each node runs the handler its label is\n"
             "bound to in B (a command, an HTTP call, a builtin; docs/bindings.md), and\n"
-            "tokens move along the edges by the rules of docs/run.md. Parallel branches\n"
+            "tokens move along the edges by the rules of docs/semantics.md. Parallel branches\n"
             "run concurrently. A progress line per step start and finish goes to stderr:\n"
             "time, node, label, lane, handler, answer, duration, reason.\n"
             "\n"

@@ -245,7 +245,7 @@ static int show_step(void *ud, const fz_journal_step *s)
             return FZ_ENOMEM;
         json_object_set_new(o, "lane", s->lane ? json_string(s->lane) : json_null());
         json_object_set_new(o, "answer",
-                            s->finished ? json_string(fz_journal_answer_name(s->answer))
+                            s->finished ? json_string(fz_answer_name(s->answer))
                                         : json_null());
         json_object_set_new(o, "outcome", s->outcome ? json_string(s->outcome) : json_null());
         json_object_set_new(o, "reason", s->reason ? json_string(s->reason) : json_null());
@@ -273,7 +273,7 @@ static int show_step(void *ud, const fz_journal_step *s)
     char ex[16] = "-";
     if (s->has_exit_code)
         snprintf(ex, sizeof ex, "%d", s->exit_code);
-    const char *answer = s->finished ? fz_journal_answer_name(s->answer) : "in flight";
+    const char *answer = s->finished ? fz_answer_name(s->answer) : "in flight";
     printf("  %4u  %-6s %-12s %-30.30s %3u  %-9s %4s  %8s  %s%s%s\n", s->task, s->node,
            s->lane ? s->lane : "-", s->label, s->attempt, answer, ex, dur,
            s->outcome ? s->outcome : "", s->outcome && s->reason ? ": " : "",

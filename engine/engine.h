@@ -60,6 +60,10 @@ typedef struct fz_result {
     uint8_t has_exit_code;
 } fz_result;
 
+/* The answer's name as traces, journals and logs write it: "ok", "no",
+ * "error" or "timeout" (static, never NULL). */
+const char *fz_answer_name(fz_answer a);
+
 /* Timeout, retries and backoff of one node (from a binding or a scenario). */
 typedef struct fz_policy {
     uint64_t timeout_ns;     /* 0: none */

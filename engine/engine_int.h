@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * engine_int.h - what the engine's sibling files (drive.c) share with
- * engine.c beyond the public contract: the run state itself, so that the
- * drive loop's per-step calls (next, state, in-flight count) inline instead
- * of costing a call each. Not for other modules; docs/internals/engine.md
- * describes the fields.
+ * engine_int.h - the run state itself, kept out of the public contract
+ * (engine.h): the layout and the inline fz__engine_next that the drive loop
+ * (at the end of engine.c) uses without a call per step. Not for other
+ * modules; docs/internals/engine.md describes the fields.
  */
 #ifndef FZ_ENGINE_ENGINE_INT_H
 #define FZ_ENGINE_ENGINE_INT_H
@@ -15,6 +14,8 @@
 #include "engine/engine.h"
 
 enum { FZ__T_FREE = 0, FZ__T_READY, FZ__T_RUNNING };
+
+#define FZ__OUT_KEY_NONE UINT64_MAX
 
 /* A live task. The table is indexed by id & tmask (ids are dense and live
  * ones few), and doubles when a new id would land on a live entry. */
@@ -71,6 +72,7 @@ struct fz_engine {
     char *out; /* outcome text, built lazily */
     size_t out_len, out_cap;
     int out_valid;
+    uint64_t out_key; /* (node << 32 | edge) of a one-end text in out, or FZ__OUT_KEY_NONE */
     uint32_t *sort_tmp; /* for sorting parallel ends */
     uint32_t sort_cap;
 };

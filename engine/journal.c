@@ -390,21 +390,6 @@ int fz_journal_run_set_state(fz_journal *j, int64_t id, const char *state, const
  * Steps
  *========================================================================*/
 
-const char *fz_journal_answer_name(fz_answer a)
-{
-    switch (a) {
-    case FZ_ANSWER_OK:
-        return "ok";
-    case FZ_ANSWER_NO:
-        return "no";
-    case FZ_ANSWER_TIMEOUT:
-        return "timeout";
-    case FZ_ANSWER_ERROR:
-    default:
-        return "error";
-    }
-}
-
 static fz_answer answer_parse(const char *s)
 {
     if (!s)

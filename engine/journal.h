@@ -224,7 +224,4 @@ int fz_journal_replay(fz_journal *j, int64_t id, fz_engine *e, const fz_alloc *a
                       fz_journal_resume *res);
 void fz_journal_resume_fini(fz_journal_resume *res);
 
-/* The answer's name as stored: "ok", "no", "error", "timeout". */
-const char *fz_journal_answer_name(fz_answer a);
-
 #endif

@@ -115,7 +115,7 @@ static void rec_on_finish(void *ud, const fz_task *t, const fz_result *res, uint
         else
             sqlite3_bind_null(st, 9);
         sqlite3_bind_int64(st, 10, ++r->seq);
-        fz__journal_bind_text(st, 11, fz_journal_answer_name(res->answer));
+        fz__journal_bind_text(st, 11, fz_answer_name(res->answer));
         fz__journal_bind_text(st, 12, res->outcome);
         fz__journal_bind_text(st, 13, res->reason);
         if (res->has_exit_code)

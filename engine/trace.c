@@ -95,20 +95,6 @@ static void emit(fz_trace *tr, json_t *o)
     json_decref(o);
 }
 
-static const char *answer_name(fz_answer a)
-{
-    switch (a) {
-    case FZ_ANSWER_OK:
-        return "ok";
-    case FZ_ANSWER_NO:
-        return "no";
-    case FZ_ANSWER_TIMEOUT:
-        return "timeout";
-    default:
-        return "error";
-    }
-}
-
 static void on_start(void *ud, const fz_task *t, uint64_t t_ns)
 {
     fz_trace *tr = ud;
@@ -154,7 +140,7 @@ static void on_finish(void *ud, const fz_task *t, const fz_result *r, uint64_t t
         put(tr, o, "t", json_real(ms_since(tr, t_ns)));
         put(tr, o, "task", json_integer(t->id));
         put(tr, o, "node", jspan(tr, n->id));
-        put(tr, o, "answer", json_string(answer_name(r->answer)));
+        put(tr, o, "answer", json_string(fz_answer_name(r->answer)));
         if (r->outcome)
             put(tr, o, "outcome", jstr(tr, r->outcome, strlen(r->outcome)));
         if (r->reason)

@@ -10,6 +10,7 @@
 
 #include <graphviz/cgraph.h>
 #include <graphviz/gvc.h>
+#include <graphviz/gvplugin.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,12 +147,37 @@ static void id_register(void *state, int objtype, void *obj)
 static Agiddisc_t id_disc = {id_open, id_map, id_alloc, id_free, id_print, id_close, id_register};
 static Agdisc_t gv_disc = {&AgMemDisc, &id_disc, &AgIoDisc};
 
-/* One Graphviz context for the process, created on first use and kept:
- * Graphviz 2.43's pango text layout caches a pointer to the last font name,
- * which lives in the context's font dictionary; freeing the context and
- * rendering again reads freed memory (found under ASan). The context stays
- * reachable, so leak checkers do not count it. */
-static GVC_t *gv_context;
+/* Graphviz contexts, created on first use and kept for the process:
+ * - SVG and DOT: only the plugins linked in below (core renderers, neato
+ *   layout for "nop2"). Without a text layout plugin Graphviz estimates
+ *   text sizes instead of loading pango, cairo and fontconfig, which is
+ *   most of a small render's time; flowzap fixes every size and position
+ *   itself, so nothing in the picture depends on those measurements.
+ * - PNG: the full context (cairo renders it, pango draws the text).
+ * They are kept because Graphviz 2.43's pango text layout caches a pointer
+ * to the last font name, which lives in the context's font dictionary:
+ * freeing the context and rendering again reads freed memory (found under
+ * ASan). Kept contexts stay reachable, so leak checkers do not count them. */
+extern gvplugin_library_t gvplugin_core_LTX_library;
+extern gvplugin_library_t gvplugin_neato_layout_LTX_library;
+static const lt_symlist_t gv_builtins[] = {
+    {"gvplugin_core_LTX_library", &gvplugin_core_LTX_library},
+    {"gvplugin_neato_layout_LTX_library", &gvplugin_neato_layout_LTX_library},
+    {NULL, NULL},
+};
+static GVC_t *gv_context_lean, *gv_context_full;
+
+static GVC_t *gv_context_for(const char *format)
+{
+    if (strcmp(format, "svg") == 0 || strcmp(format, "dot") == 0) {
+        if (!gv_context_lean)
+            gv_context_lean = gvContextPlugins(gv_builtins, 0);
+        return gv_context_lean;
+    }
+    if (!gv_context_full)
+        gv_context_full = gvContext();
+    return gv_context_full;
+}
 
 struct fz_gv {
     const fz_alloc *alloc;
@@ -317,11 +343,14 @@ int fz_gv_render(fz_gv *gv, const char *engine, const char *format, char **out, 
     *out = NULL;
     *len = 0;
     gv_error_reset();
-    if (!gv_context)
-        gv_context = gvContext();
-    if (!gv_context)
+    GVC_t *ctx = gv_context_for(format);
+    if (!ctx)
         return FZ_ENOMEM;
-    gv->gvc = gv_context;
+    if (gv->gvc && gv->gvc != ctx && gv->laid_out) {
+        gvFreeLayout(gv->gvc, gv->g);
+        gv->laid_out = 0;
+    }
+    gv->gvc = ctx;
     if (gv->laid_out) {
         gvFreeLayout(gv->gvc, gv->g);
         gv->laid_out = 0;

@@ -579,8 +579,8 @@ int fz_layout_run(const fz_alloc *alloc, int tb, uint32_t nlanes, const fz_lay_l
     out->nnodes = (uint32_t)n1;
     out->nedges = (uint32_t)m1;
     out->nlanes = (uint32_t)l1;
-    if (!lane_rows || !lane_base || !c.rank || !c.row_in_lane || !c.col || !c.row ||
-        !c.e_first || !c.e_count || !c.e_dside || !out->nodes || !out->edges || !out->lanes)
+    if (!lane_rows || !lane_base || !c.rank || !c.row_in_lane || !c.col || !c.row || !c.e_first ||
+        !c.e_count || !c.e_dside || !out->nodes || !out->edges || !out->lanes)
         goto out;
     if (cells_init(&cells, alloc, nnodes * 2 + 16))
         goto out;
@@ -721,8 +721,7 @@ int fz_layout_run(const fz_alloc *alloc, int tb, uint32_t nlanes, const fz_lay_l
     gyc = fz_calloc(alloc, nrow1 + 1, sizeof(double));
     glo_x = fz_calloc(alloc, ncol1 + 1, sizeof(double));
     glo_y = fz_calloc(alloc, nrow1 + 1, sizeof(double));
-    if (!cw || !rh || !gw || !gh || !reqx || !reqy || !X || !Y || !gxc || !gyc || !glo_x ||
-        !glo_y)
+    if (!cw || !rh || !gw || !gh || !reqx || !reqy || !X || !Y || !gxc || !gyc || !glo_x || !glo_y)
         goto out;
     for (uint32_t v = 0; v < nnodes; v++) {
         if (nodes[v].lane >= nlanes)
@@ -877,7 +876,8 @@ int fz_layout_run(const fz_alloc *alloc, int tb, uint32_t nlanes, const fz_lay_l
             if (dx * dx + dy * dy < 1e-6)
                 continue;
             if (w >= np + 2) {
-                double ax = P[2 * (w - 1)] - P[2 * (w - 2)], ay = P[2 * (w - 1) + 1] - P[2 * (w - 2) + 1];
+                double ax = P[2 * (w - 1)] - P[2 * (w - 2)],
+                       ay = P[2 * (w - 1) + 1] - P[2 * (w - 2) + 1];
                 if ((ax == 0 && dx == 0) || (ay == 0 && dy == 0)) {
                     w--;
                 }

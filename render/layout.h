@@ -44,7 +44,7 @@ typedef struct fz_lay_out_edge {
     uint32_t first, count; /* points (x, y pairs) in fz_layout.pts */
     double lx, ly;         /* label centre when labelled */
     int placed;
-    int swapped;           /* a `back` edge drawn from dst to src */
+    int swapped; /* a `back` edge drawn from dst to src */
 } fz_lay_out_edge;
 
 typedef struct fz_lay_out_lane {

@@ -43,8 +43,7 @@ void fz_overlay_free(fz_overlay *o)
     fz_free(a, o, sizeof(*o));
 }
 
-static int overlay_new(const fz_graph *g, fz_overlay_kind kind, const fz_alloc *a,
-                       fz_overlay **out)
+static int overlay_new(const fz_graph *g, fz_overlay_kind kind, const fz_alloc *a, fz_overlay **out)
 {
     fz_overlay *o = fz_calloc(a, 1, sizeof(*o));
     *out = NULL;
@@ -127,8 +126,7 @@ int fz_overlay_trace_mem(const fz_graph *g, const char *name, const char *text, 
         json_error_t jerr;
         json_t *obj = json_loadb(text + s, e - s, 0, &jerr);
         if (!obj) {
-            set_err(err, errsz, "%s:%u:%d: invalid JSON: %s", name, lineno, jerr.column,
-                    jerr.text);
+            set_err(err, errsz, "%s:%u:%d: invalid JSON: %s", name, lineno, jerr.column, jerr.text);
             rc = FZ_EPARSE;
             goto out;
         }
@@ -143,8 +141,8 @@ int fz_overlay_trace_mem(const fz_graph *g, const char *name, const char *text, 
             const char *id = json_string_value(json_object_get(obj, "node"));
             uint32_t n = id ? fz_graph_find_node(g, id, strlen(id)) : FZ_NONE;
             if (n == FZ_NONE) {
-                set_err(err, errsz, "%s:%u: \"%s\" event names node '%s', which is not in %s",
-                        name, lineno, ev, id ? id : "(missing)", g->path);
+                set_err(err, errsz, "%s:%u: \"%s\" event names node '%s', which is not in %s", name,
+                        lineno, ev, id ? id : "(missing)", g->path);
                 json_decref(obj);
                 rc = FZ_EPARSE;
                 goto out;
@@ -161,8 +159,8 @@ int fz_overlay_trace_mem(const fz_graph *g, const char *name, const char *text, 
             const char *id = json_string_value(json_object_get(obj, "edge"));
             uint32_t k = id ? edge_index(o, id) : FZ_NONE;
             if (k == FZ_NONE) {
-                set_err(err, errsz, "%s:%u: edge '%s' is not in %s (it has e1..e%u)", name,
-                        lineno, id ? id : "(missing)", g->path, o->nedges);
+                set_err(err, errsz, "%s:%u: edge '%s' is not in %s (it has e1..e%u)", name, lineno,
+                        id ? id : "(missing)", g->path, o->nedges);
                 json_decref(obj);
                 rc = FZ_EPARSE;
                 goto out;
@@ -173,8 +171,7 @@ int fz_overlay_trace_mem(const fz_graph *g, const char *name, const char *text, 
                 goto out;
             }
         } else if (strcmp(ev, "end") == 0) {
-            copy_str(o->state, sizeof(o->state),
-                     json_string_value(json_object_get(obj, "state")));
+            copy_str(o->state, sizeof(o->state), json_string_value(json_object_get(obj, "state")));
             copy_str(o->outcome, sizeof(o->outcome),
                      json_string_value(json_object_get(obj, "outcome")));
         }
@@ -223,14 +220,12 @@ int fz_overlay_heat_mem(const fz_graph *g, const char *name, const char *text, s
     json_error_t jerr;
     root = json_loadb(text, len, 0, &jerr);
     if (!root) {
-        set_err(err, errsz, "%s:%d:%d: invalid JSON: %s", name, jerr.line, jerr.column,
-                jerr.text);
+        set_err(err, errsz, "%s:%d:%d: invalid JSON: %s", name, jerr.line, jerr.column, jerr.text);
         goto out;
     }
     if (!json_is_object(root) || get_count(root, "runs", &o->runs) ||
         !json_object_get(root, "runs")) {
-        set_err(err, errsz, "%s: expected an object with a \"runs\" count (docs/formats.md)",
-                name);
+        set_err(err, errsz, "%s: expected an object with a \"runs\" count (docs/formats.md)", name);
         goto out;
     }
     json_t *nodes = json_object_get(root, "nodes"), *edges = json_object_get(root, "edges");
@@ -311,8 +306,9 @@ int fz_overlay_load(const fz_graph *g, fz_overlay_kind kind, const char *path,
     }
     fclose(f);
     if (rc == FZ_OK)
-        rc = kind == FZ_OVERLAY_TRACE ? fz_overlay_trace_mem(g, path, buf, n, alloc, out, err, errsz)
-                                      : fz_overlay_heat_mem(g, path, buf, n, alloc, out, err, errsz);
+        rc = kind == FZ_OVERLAY_TRACE
+                 ? fz_overlay_trace_mem(g, path, buf, n, alloc, out, err, errsz)
+                 : fz_overlay_heat_mem(g, path, buf, n, alloc, out, err, errsz);
     fz_free(alloc, buf, cap);
     return rc;
 }

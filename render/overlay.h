@@ -32,10 +32,10 @@ typedef struct fz_overlay {
     uint64_t *edge_runs;   /* heat: runs that took the edge */
     uint32_t *order;       /* trace: edge indices in the order tokens took them */
     uint32_t norder;
-    uint32_t norder_cap;   /* private */
-    uint64_t runs;         /* heat: `runs`; trace: 1 */
-    char state[32];        /* trace: `end.state`, "" when the run did not end */
-    char outcome[96];      /* trace: `end.outcome` */
+    uint32_t norder_cap; /* private */
+    uint64_t runs;       /* heat: `runs`; trace: 1 */
+    char state[32];      /* trace: `end.state`, "" when the run did not end */
+    char outcome[96];    /* trace: `end.outcome` */
 } fz_overlay;
 
 /* Reads a trace (JSON lines) for workflow g from text; name is used in

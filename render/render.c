@@ -158,7 +158,8 @@ static void node_label(const fz_graph *g, uint32_t v, const fz_overlay *ov, node
             fz_sbuf_puts(b, head);
             uint32_t k = fz_text_wrap(val, vlen, 20, lines, MAXLINES);
             put_lines(b, lines, k, 1);
-            w = fmax(w, lines_width(lines, k, NODE_PT) + fz_text_width(head, strlen(head), NODE_PT));
+            w = fmax(w,
+                     lines_width(lines, k, NODE_PT) + fz_text_width(head, strlen(head), NODE_PT));
             h += k * NODE_LH + 8;
         }
         if (elen) {
@@ -202,8 +203,7 @@ static void node_label(const fz_graph *g, uint32_t v, const fz_overlay *ov, node
 
 /* An edge label as an HTML-like table with a white background, so it stays
  * readable where it crosses a line. Returns its size through w and h. */
-static void edge_label(fz_sbuf *b, const char *s, size_t n, const char *extra, double *w,
-                       double *h)
+static void edge_label(fz_sbuf *b, const char *s, size_t n, const char *extra, double *w, double *h)
 {
     fz_text_line lines[MAXLINES];
     uint32_t k = n ? fz_text_wrap(s, n, 26, lines, MAXLINES) : 0;
@@ -260,8 +260,9 @@ static void spline_pos(fz_sbuf *b, const double *P, uint32_t n, double H)
         fz_sbuf_printf(b, " %.2f,%.2f %.2f,%.2f %.2f,%.2f", cx + (ax - cx) / 3,
                        H - (cy + (ay - cy) / 3), cx + 2 * (ax - cx) / 3,
                        H - (cy + 2 * (ay - cy) / 3), ax, H - ay);
-        fz_sbuf_printf(b, " %.2f,%.2f %.2f,%.2f %.2f,%.2f", ax + ix * r * 0.55, H - (ay + iy * r * 0.55),
-                       bx - ox * r * 0.55, H - (by - oy * r * 0.55), bx, H - by);
+        fz_sbuf_printf(b, " %.2f,%.2f %.2f,%.2f %.2f,%.2f", ax + ix * r * 0.55,
+                       H - (ay + iy * r * 0.55), bx - ox * r * 0.55, H - (by - oy * r * 0.55), bx,
+                       H - by);
         cx = bx;
         cy = by;
     }
@@ -273,8 +274,9 @@ static void spline_pos(fz_sbuf *b, const double *P, uint32_t n, double H)
         ex = tipx - dx / l * back;
         ey = tipy - dy / l * back;
     }
-    fz_sbuf_printf(b, " %.2f,%.2f %.2f,%.2f %.2f,%.2f", cx + (ex - cx) / 3, H - (cy + (ey - cy) / 3),
-                   cx + 2 * (ex - cx) / 3, H - (cy + 2 * (ey - cy) / 3), ex, H - ey);
+    fz_sbuf_printf(b, " %.2f,%.2f %.2f,%.2f %.2f,%.2f", cx + (ex - cx) / 3,
+                   H - (cy + (ey - cy) / 3), cx + 2 * (ex - cx) / 3, H - (cy + 2 * (ey - cy) / 3),
+                   ex, H - ey);
 }
 
 static const char *compass(int side)
@@ -297,10 +299,10 @@ typedef struct flow {
     size_t errsz;
 } flow;
 
-#define SET(obj, k, v)                                                                          \
-    do {                                                                                       \
-        if (fz_gv_set(f->gv, (obj), (k), (v)))                                                 \
-            oom = 1;                                                                           \
+#define SET(obj, k, v)                                                                             \
+    do {                                                                                           \
+        if (fz_gv_set(f->gv, (obj), (k), (v)))                                                     \
+            oom = 1;                                                                               \
     } while (0)
 
 /* "x,y" with two decimals. */
@@ -427,7 +429,8 @@ static int build_flow(flow *f, char **out, size_t *len)
     rc = FZ_ENOMEM;
     fz_gv_obj *root = fz_gv_root(f->gv);
     SET(root, "id", "flowzap");
-    SET(root, "class", ov ? (ov->kind == FZ_OVERLAY_TRACE ? "view-flow trace" : "view-flow heat") : "view-flow");
+    SET(root, "class",
+        ov ? (ov->kind == FZ_OVERLAY_TRACE ? "view-flow trace" : "view-flow heat") : "view-flow");
     SET(root, "bb", (snprintf(nb, sizeof nb, "0,0,%.2f,%.2f", W, H), nb));
     SET(root, "outputorder", "edgesfirst");
     SET(root, "splines", "true");
@@ -494,7 +497,8 @@ static int build_flow(flow *f, char **out, size_t *len)
         SET(gn[v], "id", fz_sbuf_str(s));
         fz_kind kind = fz_graph_node_kind(g, v);
         s->len = 0;
-        fz_sbuf_printf(s, "shape-%s kind-%s ", fz_shape_name((fz_shape)n->shape), fz_kind_name(kind));
+        fz_sbuf_printf(s, "shape-%s kind-%s ", fz_shape_name((fz_shape)n->shape),
+                       fz_kind_name(kind));
         lane_class(s, g, n->lane);
         const char *fill = NULL, *pen = NULL, *font = NULL, *pw = NULL;
         if (ov && ov->kind == FZ_OVERLAY_TRACE) {
@@ -518,7 +522,8 @@ static int build_flow(flow *f, char **out, size_t *len)
             fill = heat_fill[bk];
             font = heat_font[bk];
             if (ov->node_fails[v]) {
-                double rate = ov->node_visits[v] ? (double)ov->node_fails[v] / (double)ov->node_visits[v] : 0;
+                double rate =
+                    ov->node_visits[v] ? (double)ov->node_fails[v] / (double)ov->node_visits[v] : 0;
                 fz_sbuf_puts(s, " failing");
                 pen = FAIL_PEN;
                 pw = rate >= 0.10 ? "4" : rate >= 0.01 ? "3" : "2";

@@ -28,7 +28,7 @@ typedef enum fz_render_view {
 
 typedef struct fz_render_opts {
     fz_render_format format;
-    int top_to_bottom;         /* 0: lanes as rows, flow left to right (LR) */
+    int top_to_bottom; /* 0: lanes as rows, flow left to right (LR) */
     fz_render_view view;
     const fz_overlay *overlay; /* trace or heat; NULL for none */
 } fz_render_opts;

@@ -29,8 +29,9 @@ static const char *const pens[] = {"#E69F00", "#56B4E9", "#009E73", "#BFAF1F",
 static void put_text(fz_sbuf *b, double x, double y, const char *anchor, const char *extra,
                      const char *s, size_t n)
 {
-    fz_sbuf_printf(b, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"%s\" font-family=\"" FONT
-                      "\" font-size=\"%.0f\"%s>",
+    fz_sbuf_printf(b,
+                   "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"%s\" font-family=\"" FONT
+                   "\" font-size=\"%.0f\"%s>",
                    x, y, anchor, PT, extra);
     fz_text_xml_escape(b, s, n);
     fz_sbuf_puts(b, "</text>\n");
@@ -105,7 +106,8 @@ int fz_sequence_svg(const fz_graph *g, const fz_overlay *ov, const fz_alloc *all
         fz_sbuf_printf(&body, "<g id=\"e%u", k + 1);
         if (seen[k] > 1)
             fz_sbuf_printf(&body, ".%u", seen[k]);
-        fz_sbuf_printf(&body, "\" class=\"edge %s ", ls == ld ? "note in-lane" : "message cross-lane");
+        fz_sbuf_printf(&body, "\" class=\"edge %s ",
+                       ls == ld ? "note in-lane" : "message cross-lane");
         lane_id(&body, g, ls);
         if (ld != ls) {
             fz_sbuf_puts(&body, " ");

@@ -13,10 +13,12 @@
 #include <string.h>
 
 #include "core/status.h"
+#include "sim/report.h"
 
 typedef struct slot {
     uint64_t start;
     fz_answer answer;
+    uint32_t node;
     const char *outcome;
     const char *reason;
 } slot;
@@ -38,6 +40,7 @@ struct fz_backend_sim {
     int oom;
     const fz_sim_chooser *chooser;
     fz_sim_chooser chooser_copy;
+    fz_report *report; /* tallies fed directly, or NULL */
 };
 
 static const char *const fault_names[] = {
@@ -88,27 +91,37 @@ static inline uint64_t sample_latency(fz_backend_sim *b, const fz_dist *d)
     return fz_dist_sample(d, &b->rng);
 }
 
+/* Cold: the slot table grows to the run's highest task id. */
+static __attribute__((noinline)) int slots_grow(fz_backend_sim *b, uint32_t id)
+{
+    uint32_t n = b->nslots ? b->nslots : 64;
+    while (n <= id)
+        n *= 2;
+    slot *ns = fz_realloc(b->alloc, b->slots, sizeof(slot) * b->nslots, sizeof(slot) * n);
+    if (!ns)
+        return FZ_ENOMEM;
+    b->slots = ns;
+    b->nslots = n;
+    return 0;
+}
+
+static int start_full(fz_backend_sim *b, const fz_task *t, slot *sl, const fz_sim_params *p);
+
 static int be_start(void *ud, fz_engine *e, const fz_task *t)
 {
     (void)e;
     fz_backend_sim *b = ud;
     const fz_scenario *s = b->s;
-    if (t->id >= b->nslots) {
-        uint32_t n = b->nslots ? b->nslots : 64;
-        while (n <= t->id)
-            n *= 2;
-        slot *ns = fz_realloc(b->alloc, b->slots, sizeof(slot) * b->nslots, sizeof(slot) * n);
-        if (!ns)
-            return FZ_ENOMEM;
-        b->slots = ns;
-        b->nslots = n;
-    }
+    if (__builtin_expect(t->id >= b->nslots, 0) && slots_grow(b, t->id))
+        return FZ_ENOMEM;
     uint32_t node = t->node;
     uint64_t start = b->now + t->delay_ns;
-    const fz_sim_node *sn = &s->nodes[node];
     const fz_sim_params *p = fz_scenario_params(s, node, start);
     slot *sl = &b->slots[t->id];
+    if (b->report)
+        fz_report_task_start(b->report, node);
     sl->start = start;
+    sl->node = node;
     sl->outcome = NULL;
     sl->reason = NULL;
     if (p->plain && !s->noutages) { /* most tasks: only a latency */
@@ -116,6 +129,18 @@ static int be_start(void *ud, fz_engine *e, const fz_task *t)
         uint64_t end = start + sample_latency(b, &p->latency);
         return fz_evq_push(&b->q, end < start ? UINT64_MAX : end, t->id, 0);
     }
+    return start_full(b, t, sl, p);
+}
+
+/* A task with faults, choices, a script, a timeout or outages: kept out of
+ * be_start so that the plain path saves fewer registers. */
+static __attribute__((noinline)) int start_full(fz_backend_sim *b, const fz_task *t, slot *sl,
+                                                const fz_sim_params *p)
+{
+    const fz_scenario *s = b->s;
+    uint32_t node = t->node;
+    uint64_t start = sl->start;
+    const fz_sim_node *sn = &s->nodes[node];
     fz_answer answer = FZ_ANSWER_OK;
     uint64_t lat;
 
@@ -231,16 +256,21 @@ static int be_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *r)
     fz_backend_sim *b = ud;
     if (b->oom)
         return FZ_ENOMEM;
-    fz_event ev;
-    if (!fz_evq_pop(&b->q, &ev))
+    const fz_event *top = fz_evq_peek(&b->q);
+    if (!top)
         return FZ_ESTATE;
-    b->now = ev.time;
-    const slot *sl = &b->slots[ev.id];
-    *task_id = ev.id;
+    uint64_t now = top->time;
+    uint32_t id = top->id;
+    fz_evq_drop(&b->q);
+    b->now = now;
+    const slot *sl = &b->slots[id];
+    *task_id = id;
     /* fz_engine_drive() hands over a zeroed result; fill what we know. */
     r->answer = sl->answer;
     r->outcome = sl->outcome;
     r->reason = sl->reason;
+    if (b->report)
+        fz_report_task_finish(b->report, sl->node, sl->answer, sl->start, now);
     return 0;
 }
 
@@ -330,6 +360,11 @@ const fz_fault *fz_backend_sim_faults(const fz_backend_sim *b, uint32_t *count)
 uint64_t fz_backend_sim_task_start(const fz_backend_sim *b, uint32_t task_id)
 {
     return task_id < b->nslots ? b->slots[task_id].start : 0;
+}
+
+void fz_backend_sim_tally(fz_backend_sim *b, fz_report *r)
+{
+    b->report = r;
 }
 
 void fz_backend_sim_set_chooser(fz_backend_sim *b, const fz_sim_chooser *c)

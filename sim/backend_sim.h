@@ -71,6 +71,12 @@ const fz_fault *fz_backend_sim_faults(const fz_backend_sim *b, uint32_t *count);
 /* Start time of task id of the current run. */
 uint64_t fz_backend_sim_task_start(const fz_backend_sim *b, uint32_t task_id);
 
+/* Feeds r's per-task tallies directly (fz_report_task_start/_finish) as
+ * tasks start and finish; NULL stops. With it, observe the engine with
+ * fz_report_observe_edges() only. */
+typedef struct fz_report fz_report;
+void fz_backend_sim_tally(fz_backend_sim *b, fz_report *r);
+
 /* Routes every random branch through c (NULL: back to the rng); latencies
  * then take their distribution's mean. */
 void fz_backend_sim_set_chooser(fz_backend_sim *b, const fz_sim_chooser *c);

@@ -74,7 +74,10 @@ static double exp_tab[256]; /* 2^(j/256) */
 static double log_tab[256]; /* log(1 + j/256) */
 static const double LN2 = 0.6931471805599453094;
 
-double fz_dist_exp(double x)
+/* Inline in the samplers (a call and its spills cost as much as the
+ * polynomial); fz_dist_exp() and fz_dist_log() are the same code, so a
+ * sample is the same bits either way. */
+static inline double exp_fast(double x)
 {
     if (x > 700.0)
         x = 700.0;
@@ -100,7 +103,7 @@ double fz_dist_exp(double x)
     return scale.d * exp_tab[k & 255] * p;
 }
 
-double fz_dist_log(double x)
+static inline double log_fast(double x)
 {
     union {
         double d;
@@ -113,6 +116,16 @@ double fz_dist_log(double x)
     double t = (v.d - c) / c; /* 0 <= t < 1/256 */
     double l = t * (1.0 - t * (0.5 - t * (1.0 / 3.0 - t * (0.25 - t * 0.2))));
     return (double)e * LN2 + log_tab[j] + l;
+}
+
+double fz_dist_exp(double x)
+{
+    return exp_fast(x);
+}
+
+double fz_dist_log(double x)
+{
+    return log_fast(x);
 }
 
 static void zig_init(void)
@@ -158,12 +171,12 @@ static double std_normal(fz_rng *r)
         if (iz == 0) {
             double y;
             do {
-                x = -fz_dist_log(fz_rng_double_open0(r)) / tail;
-                y = -fz_dist_log(fz_rng_double_open0(r));
+                x = -log_fast(fz_rng_double_open0(r)) / tail;
+                y = -log_fast(fz_rng_double_open0(r));
             } while (y + y < x * x);
             return hz > 0 ? tail + x : -tail - x;
         }
-        if (zig_f[iz] + fz_rng_double(r) * (zig_f[iz - 1] - zig_f[iz]) < fz_dist_exp(-0.5 * x * x))
+        if (zig_f[iz] + fz_rng_double(r) * (zig_f[iz - 1] - zig_f[iz]) < exp_fast(-0.5 * x * x))
             return x;
     }
 }
@@ -187,9 +200,9 @@ uint64_t fz_dist_sample(const fz_dist *d, fz_rng *r)
     case FZ_DIST_NORMAL:
         return to_ns(d->a + d->b * std_normal(r));
     case FZ_DIST_LOGNORMAL:
-        return to_ns(d->a * fz_dist_exp(d->b * std_normal(r)));
+        return to_ns(d->a * exp_fast(d->b * std_normal(r)));
     case FZ_DIST_EXPONENTIAL:
-        return to_ns(-d->a * fz_dist_log(fz_rng_double_open0(r)));
+        return to_ns(-d->a * log_fast(fz_rng_double_open0(r)));
     case FZ_DIST_EMPIRICAL:
         return to_ns(d->samples[fz_rng_below(r, d->n)]);
     case FZ_DIST_COUNT:

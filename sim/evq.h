@@ -40,7 +40,13 @@ int fz__evq_push_slow(fz_evq *q, uint64_t time, uint32_t id, uint32_t aux);
 static inline int fz_evq_push(fz_evq *q, uint64_t time, uint32_t id, uint32_t aux)
 {
     if (q->len == 0 && q->cap) { /* one task in flight: the common case */
-        q->heap[0] = (fz_event){.time = time, .seq = q->next_seq++, .id = id, .aux = aux};
+        /* Field by field, as fz_evq_pop() reads them: a wide copy of fields
+         * stored narrow just before misses store forwarding (~15 cycles). */
+        fz_event *h = q->heap;
+        h->time = time;
+        h->seq = q->next_seq++;
+        h->id = id;
+        h->aux = aux;
         q->len = 1;
         return 0;
     }
@@ -52,11 +58,28 @@ int fz__evq_pop_slow(fz_evq *q, fz_event *out);
 static inline int fz_evq_pop(fz_evq *q, fz_event *out)
 {
     if (q->len == 1) {
-        *out = q->heap[0];
+        const fz_event *h = q->heap;
+        out->time = h->time;
+        out->seq = h->seq;
+        out->id = h->id;
+        out->aux = h->aux;
         q->len = 0;
         return 1;
     }
     return fz__evq_pop_slow(q, out);
+}
+
+/* Removes the earliest event, read before through fz_evq_peek(); O(log n).
+ * Reading only the fields one needs from the peeked event avoids a wide
+ * copy of fields pushed narrow (a missed store forwarding, ~15 cycles). */
+static inline void fz_evq_drop(fz_evq *q)
+{
+    if (q->len == 1) {
+        q->len = 0;
+        return;
+    }
+    fz_event dummy;
+    fz__evq_pop_slow(q, &dummy);
 }
 
 /* The earliest event without removing it, or NULL. */

@@ -245,10 +245,9 @@ static int grow(fz_report *r, void **buf, uint32_t *cap, size_t elem, uint32_t n
     return 0;
 }
 
-static void obs_start(void *ud, const fz_task *t, uint64_t t_ns)
+/* Counts a start on node n: visits, runs visiting, the path. */
+static inline int note_start(fz_report *r, uint32_t n)
 {
-    fz_report *r = ud;
-    uint32_t n = t->node;
     r->node_visits[n]++;
     if (r->node_stamp[n] != r->gen) {
         r->node_stamp[n] = r->gen;
@@ -258,8 +257,30 @@ static void obs_start(void *ud, const fz_task *t, uint64_t t_ns)
     r->path_hash ^= r->path_hash >> 29;
     if (r->cur_len == r->cur_cap &&
         grow(r, (void **)&r->cur_path, &r->cur_cap, sizeof(uint32_t), r->cur_len))
-        return;
+        return FZ_ENOMEM;
     r->cur_path[r->cur_len++] = n;
+    return 0;
+}
+
+void fz_report_task_start(fz_report *r, uint32_t node)
+{
+    note_start(r, node);
+}
+
+void fz_report_task_finish(fz_report *r, uint32_t node, fz_answer a, uint64_t start_ns,
+                           uint64_t end_ns)
+{
+    if (a != FZ_ANSWER_OK)
+        r->node_fail[node]++;
+    if (end_ns > start_ns)
+        r->node_time[node] += end_ns - start_ns;
+}
+
+static void obs_start(void *ud, const fz_task *t, uint64_t t_ns)
+{
+    fz_report *r = ud;
+    if (note_start(r, t->node))
+        return;
     if (t->id >= r->task_cap &&
         grow(r, (void **)&r->task_t0, &r->task_cap, sizeof(uint64_t), t->id))
         return;
@@ -298,6 +319,13 @@ void fz_report_observe(fz_report *r, fz_observer *obs)
     memset(obs, 0, sizeof *obs);
     obs->on_start = obs_start;
     obs->on_finish = obs_finish;
+    obs->on_edge = obs_edge;
+    obs->ud = r;
+}
+
+void fz_report_observe_edges(fz_report *r, fz_observer *obs)
+{
+    memset(obs, 0, sizeof *obs);
     obs->on_edge = obs_edge;
     obs->ud = r;
 }

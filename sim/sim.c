@@ -88,8 +88,11 @@ static int worker_init(worker *w, shared *sh)
         rc = fz_report_new(sim->s->graph, sh->meta, sim->alloc, &w->r);
     if (rc)
         return rc;
+    /* Starts and finishes are tallied by the backend, which knows their
+     * node and times; only edges need the engine's observer. */
     fz_observer obs;
-    fz_report_observe(w->r, &obs);
+    fz_backend_sim_tally(w->b, w->r);
+    fz_report_observe_edges(w->r, &obs);
     fz_engine_set_observer(w->e, &obs);
     return 0;
 }

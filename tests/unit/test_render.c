@@ -88,11 +88,13 @@ static fz_graph *build(const t_lane *lanes, const t_node *nodes, const t_edge *e
         assert_int_equal(fz_graph_add_attr(g, pool(g, "label"), label, 0, 0, &at), 0);
         count++;
         if (nodes[i].owner) {
-            assert_int_equal(fz_graph_add_attr(g, pool(g, "owner"), pool(g, nodes[i].owner), 0, 0, &at), 0);
+            assert_int_equal(
+                fz_graph_add_attr(g, pool(g, "owner"), pool(g, nodes[i].owner), 0, 0, &at), 0);
             count++;
         }
         if (nodes[i].system) {
-            assert_int_equal(fz_graph_add_attr(g, pool(g, "system"), pool(g, nodes[i].system), 0, 0, &at), 0);
+            assert_int_equal(
+                fz_graph_add_attr(g, pool(g, "system"), pool(g, nodes[i].system), 0, 0, &at), 0);
             count++;
         }
         fz_node *n = fz_graph_node(g, idx);
@@ -138,7 +140,12 @@ static fz_graph *build(const t_lane *lanes, const t_node *nodes, const t_edge *e
 }
 
 enum { L = FZ_DIR_LEFT, R = FZ_DIR_RIGHT, T = FZ_DIR_TOP, B = FZ_DIR_BOTTOM };
-enum { CIR = FZ_SHAPE_CIRCLE, REC = FZ_SHAPE_RECTANGLE, DIA = FZ_SHAPE_DIAMOND, TSK = FZ_SHAPE_TASKBOX };
+enum {
+    CIR = FZ_SHAPE_CIRCLE,
+    REC = FZ_SHAPE_RECTANGLE,
+    DIA = FZ_SHAPE_DIAMOND,
+    TSK = FZ_SHAPE_TASKBOX
+};
 
 /* workflows/canary-deploy.fz, as tables. */
 static const t_lane canary_lanes[] = {{"Deployment", "Deployment Pipeline"},
@@ -169,17 +176,28 @@ static const t_node canary_nodes[] = {
     {NULL, 0, 0, NULL, 0, 0},
 };
 static const t_edge canary_edges[] = {
-    {"n1", R, "n2", L, NULL},        {"n2", R, "n3", L, NULL},
-    {"n3", B, "n6", T, "Deploy canary"}, {"n4", R, "n5", L, NULL},
-    {"n6", R, "n7", L, NULL},        {"n7", R, "n8", L, NULL},
-    {"n8", R, "n9", L, NULL},        {"n9", R, "n10", L, "Yes"},
-    {"n9", B, "n11", T, "No"},       {"n10", R, "n12", L, NULL},
-    {"n11", T, "n4", B, "Aborted"},  {"n12", R, "n13", L, "Yes"},
-    {"n12", B, "n11", T, "No"},      {"n13", R, "n14", L, NULL},
-    {"n14", B, "n15", T, "Monitor"}, {"n15", R, "n16", L, NULL},
-    {"n16", R, "n17", L, NULL},      {"n17", R, "n18", L, NULL},
-    {"n18", R, "n19", L, "Yes"},     {"n18", B, "n20", T, "No"},
-    {"n19", T, "n4", B, "Success"},  {"n20", T, "n4", B, "Rolled back"},
+    {"n1", R, "n2", L, NULL},
+    {"n2", R, "n3", L, NULL},
+    {"n3", B, "n6", T, "Deploy canary"},
+    {"n4", R, "n5", L, NULL},
+    {"n6", R, "n7", L, NULL},
+    {"n7", R, "n8", L, NULL},
+    {"n8", R, "n9", L, NULL},
+    {"n9", R, "n10", L, "Yes"},
+    {"n9", B, "n11", T, "No"},
+    {"n10", R, "n12", L, NULL},
+    {"n11", T, "n4", B, "Aborted"},
+    {"n12", R, "n13", L, "Yes"},
+    {"n12", B, "n11", T, "No"},
+    {"n13", R, "n14", L, NULL},
+    {"n14", B, "n15", T, "Monitor"},
+    {"n15", R, "n16", L, NULL},
+    {"n16", R, "n17", L, NULL},
+    {"n17", R, "n18", L, NULL},
+    {"n18", R, "n19", L, "Yes"},
+    {"n18", B, "n20", T, "No"},
+    {"n19", T, "n4", B, "Success"},
+    {"n20", T, "n4", B, "Rolled back"},
     {NULL, 0, NULL, 0, NULL},
 };
 
@@ -354,10 +372,11 @@ static void test_render_canary_nodes_carry_ids_shapes_and_stay_in_their_lane(voi
         const fz_node *n = fz_graph_node(g, v);
         char q[256];
         const char *lane = fz_graph_text(g, fz_graph_lane(g, n->lane)->id);
-        snprintf(q, sizeof q,
-                 "//s:g[@id='%.*s' and contains(@class,'shape-%s') and contains(@class,'lane-%.*s')]",
-                 (int)n->id.len, fz_graph_text(g, n->id), fz_shape_name((fz_shape)n->shape),
-                 (int)fz_graph_lane(g, n->lane)->id.len, lane);
+        snprintf(
+            q, sizeof q,
+            "//s:g[@id='%.*s' and contains(@class,'shape-%s') and contains(@class,'lane-%.*s')]",
+            (int)n->id.len, fz_graph_text(g, n->id), fz_shape_name((fz_shape)n->shape),
+            (int)fz_graph_lane(g, n->lane)->id.len, lane);
         assert_int_equal(svg_count(&s, q), 1);
         /* Inside its lane's band. */
         char nid[16], lid[64];
@@ -395,8 +414,9 @@ static void test_render_handles_become_ports_on_the_named_sides(void **state)
         const fz_edge *ed = fz_graph_edge(g, e);
         char eid[16], nid[16], q[160];
         snprintf(eid, sizeof eid, "e%u", e + 1);
-        snprintf(q, sizeof q, "//s:g[@id='%s' and contains(@class,'from-%s') and contains(@class,'to-%s')]",
-                 eid, fz_dir_name((fz_dir)ed->src_dir), fz_dir_name((fz_dir)ed->dst_dir));
+        snprintf(q, sizeof q,
+                 "//s:g[@id='%s' and contains(@class,'from-%s') and contains(@class,'to-%s')]", eid,
+                 fz_dir_name((fz_dir)ed->src_dir), fz_dir_name((fz_dir)ed->dst_dir));
         assert_int_equal(svg_count(&s, q), 1);
         const fz_node *n = fz_graph_node(g, ed->src);
         snprintf(nid, sizeof nid, "%.*s", (int)n->id.len, fz_graph_text(g, n->id));
@@ -463,7 +483,8 @@ static void test_render_taskbox_is_a_record_with_owner_and_system(void **state)
     static const t_node nodes[] = {
         {"n1", 0, CIR, "Start", 0, 0},
         {"n2", 0, TSK, "Review change|Check diff|Approve", "alice", "GitHub"},
-        {"n3", 0, REC, "A very long label that must wrap over several lines instead of stretching", 0, 0},
+        {"n3", 0, REC, "A very long label that must wrap over several lines instead of stretching",
+         0, 0},
         {"n4", 0, CIR, "End", 0, 0},
         {NULL, 0, 0, NULL, 0, 0}};
     static const t_edge edges[] = {{"n1", R, "n2", L, NULL},
@@ -495,7 +516,9 @@ static void test_render_taskbox_is_a_record_with_owner_and_system(void **state)
     assert_string_equal(lab, "< $50K & \"ok\"");
     free(lab);
     /* The loop is a dashed back-edge labelled with its condition. */
-    assert_int_equal(svg_count(&s, "//s:g[@id='loop1' and contains(@class,'loop')]/s:path[@stroke-dasharray]"), 1);
+    assert_int_equal(
+        svg_count(&s, "//s:g[@id='loop1' and contains(@class,'loop')]/s:path[@stroke-dasharray]"),
+        1);
     assert_int_equal(svg_count(&s, "//s:g[@id='loop1']//s:text[contains(.,'until approved')]"), 1);
     svg_close(&s);
     fz_free(NULL, out, len + 1);
@@ -532,18 +555,23 @@ static void test_render_top_to_bottom_turns_lanes_into_columns(void **state)
 }
 
 static const char canary_trace[] =
-    "{\"ev\":\"run\",\"run\":\"r1\",\"workflow\":\"canary-deploy.fz\",\"hash\":\"x\",\"backend\":\"sim\"}\n"
-    "{\"ev\":\"start\",\"t\":0,\"task\":1,\"node\":\"n1\",\"lane\":\"Deployment\",\"label\":\"Start\",\"token\":1,\"attempt\":1}\n"
+    "{\"ev\":\"run\",\"run\":\"r1\",\"workflow\":\"canary-deploy.fz\",\"hash\":\"x\",\"backend\":"
+    "\"sim\"}\n"
+    "{\"ev\":\"start\",\"t\":0,\"task\":1,\"node\":\"n1\",\"lane\":\"Deployment\",\"label\":"
+    "\"Start\",\"token\":1,\"attempt\":1}\n"
     "{\"ev\":\"finish\",\"t\":1,\"task\":1,\"node\":\"n1\",\"answer\":\"ok\",\"ms\":1}\n"
     "{\"ev\":\"edge\",\"t\":1,\"edge\":\"e1\",\"from\":\"n1\",\"to\":\"n2\",\"token\":1}\n"
     "{\"ev\":\"start\",\"t\":1,\"task\":2,\"node\":\"n2\",\"token\":1,\"attempt\":1}\n"
     "{\"ev\":\"edge\",\"t\":2,\"edge\":\"e2\",\"from\":\"n2\",\"to\":\"n3\",\"token\":1}\n"
     "{\"ev\":\"start\",\"t\":2,\"task\":3,\"node\":\"n3\",\"token\":1,\"attempt\":1}\n"
     "\n"
-    "{\"ev\":\"edge\",\"t\":3,\"edge\":\"e3\",\"from\":\"n3\",\"to\":\"n6\",\"label\":\"Deploy canary\",\"token\":1}\n"
+    "{\"ev\":\"edge\",\"t\":3,\"edge\":\"e3\",\"from\":\"n3\",\"to\":\"n6\",\"label\":\"Deploy "
+    "canary\",\"token\":1}\n"
     "{\"ev\":\"start\",\"t\":3,\"task\":4,\"node\":\"n6\",\"token\":1,\"attempt\":1}\n"
-    "{\"ev\":\"start\",\"t\":4,\"task\":5,\"node\":\"n6\",\"token\":1,\"attempt\":2,\"future\":true}\n"
-    "{\"ev\":\"end\",\"t\":9,\"state\":\"completed\",\"outcome\":\"End via Success\",\"steps\":5}\n";
+    "{\"ev\":\"start\",\"t\":4,\"task\":5,\"node\":\"n6\",\"token\":1,\"attempt\":2,\"future\":"
+    "true}\n"
+    "{\"ev\":\"end\",\"t\":9,\"state\":\"completed\",\"outcome\":\"End via "
+    "Success\",\"steps\":5}\n";
 
 static void test_render_trace_highlights_path_with_visit_counts(void **state)
 {
@@ -563,12 +591,17 @@ static void test_render_trace_highlights_path_with_visit_counts(void **state)
     render(g, &o, &out, &len);
     svg s;
     svg_open(&s, out, len);
-    assert_int_equal(svg_count(&s, "//s:g[contains(@class,'node') and contains(@class,' visited')]"), 4);
-    assert_int_equal(svg_count(&s, "//s:g[contains(@class,'edge') and contains(@class,' taken')]"), 3);
-    assert_int_equal(svg_count(&s, "//s:g[@id='n6']/s:text[.='\xC3\x97" "2']"), 1);
+    assert_int_equal(
+        svg_count(&s, "//s:g[contains(@class,'node') and contains(@class,' visited')]"), 4);
+    assert_int_equal(svg_count(&s, "//s:g[contains(@class,'edge') and contains(@class,' taken')]"),
+                     3);
+    assert_int_equal(svg_count(&s, "//s:g[@id='n6']/s:text[.='\xC3\x97"
+                                   "2']"),
+                     1);
     assert_int_equal(svg_count(&s, "//s:g[@id='legend']"), 1);
     char *lab = svg_string(&s, "string(//s:g[@id='e3']//s:text)");
-    assert_string_equal(lab, "Deploy canary \xC3\x97" "1");
+    assert_string_equal(lab, "Deploy canary \xC3\x97"
+                             "1");
     free(lab);
     svg_close(&s);
     fz_free(NULL, out, len + 1);
@@ -595,18 +628,21 @@ static void test_render_trace_naming_unknown_ids_is_refused_with_its_line(void *
     fz_overlay *ov = NULL;
     char err[256];
     const char *bad = "{\"ev\":\"run\"}\n{\"ev\":\"start\",\"node\":\"n99\"}\n";
-    assert_int_equal(fz_overlay_trace_mem(g, "t.jsonl", bad, strlen(bad), NULL, &ov, err, sizeof err),
-                     FZ_EPARSE);
+    assert_int_equal(
+        fz_overlay_trace_mem(g, "t.jsonl", bad, strlen(bad), NULL, &ov, err, sizeof err),
+        FZ_EPARSE);
     assert_null(ov);
     assert_non_null(strstr(err, "t.jsonl:2:"));
     assert_non_null(strstr(err, "n99"));
     const char *bad2 = "{\"ev\":\"edge\",\"edge\":\"e23\"}\n";
-    assert_int_equal(fz_overlay_trace_mem(g, "t.jsonl", bad2, strlen(bad2), NULL, &ov, err, sizeof err),
-                     FZ_EPARSE);
+    assert_int_equal(
+        fz_overlay_trace_mem(g, "t.jsonl", bad2, strlen(bad2), NULL, &ov, err, sizeof err),
+        FZ_EPARSE);
     assert_non_null(strstr(err, "e23"));
     const char *bad3 = "{\"ev\":\"start\",\"node\":\"n1\"\n";
-    assert_int_equal(fz_overlay_trace_mem(g, "t.jsonl", bad3, strlen(bad3), NULL, &ov, err, sizeof err),
-                     FZ_EPARSE);
+    assert_int_equal(
+        fz_overlay_trace_mem(g, "t.jsonl", bad3, strlen(bad3), NULL, &ov, err, sizeof err),
+        FZ_EPARSE);
     assert_non_null(strstr(err, "t.jsonl:1:"));
     fz_graph_free(g);
 }
@@ -777,7 +813,8 @@ static void check_flow_svg(const fz_graph *g, const char *name, const char *data
                      (int)fz_graph_lane_count(g));
     for (uint32_t l = 0; l < fz_graph_lane_count(g); l++) {
         const fz_lane *lane = fz_graph_lane(g, l);
-        snprintf(q, sizeof q, "string((//s:g[contains(concat(' ', @class, ' '), ' lane ')])[%u]/@id)", l + 1);
+        snprintf(q, sizeof q,
+                 "string((//s:g[contains(concat(' ', @class, ' '), ' lane ')])[%u]/@id)", l + 1);
         char *id = svg_string(&s, q);
         char want[128];
         snprintf(want, sizeof want, "lane-%.*s", (int)lane->id.len, fz_graph_text(g, lane->id));
@@ -809,10 +846,11 @@ static void check_flow_svg(const fz_graph *g, const char *name, const char *data
         char nid[64], lid[128];
         snprintf(nid, sizeof nid, "%.*s", (int)n->id.len, fz_graph_text(g, n->id));
         snprintf(lid, sizeof lid, "lane-%.*s", (int)lane->id.len, fz_graph_text(g, lane->id));
-        snprintf(q, sizeof q,
-                 "//s:g[@id='%s' and contains(@class,'shape-%s') and contains(@class,'kind-%s') and "
-                 "contains(concat(' ', @class, ' '),' %s ')]",
-                 nid, fz_shape_name((fz_shape)n->shape), fz_kind_name(fz_graph_node_kind(g, v)), lid);
+        snprintf(
+            q, sizeof q,
+            "//s:g[@id='%s' and contains(@class,'shape-%s') and contains(@class,'kind-%s') and "
+            "contains(concat(' ', @class, ' '),' %s ')]",
+            nid, fz_shape_name((fz_shape)n->shape), fz_kind_name(fz_graph_node_kind(g, v)), lid);
         if (svg_count(&s, q) != 1)
             fail_msg("%s: node %s missing or misclassed", name, nid);
         double a0, b0, a1, b1, c0, d0, c1, d1;
@@ -824,7 +862,8 @@ static void check_flow_svg(const fz_graph *g, const char *name, const char *data
         static const char *const outline[] = {"s:ellipse", "s:path", "s:polygon", "s:path"};
         snprintf(q, sizeof q, "//s:g[@id='%s']/%s", nid, outline[n->shape & 3]);
         if (svg_count(&s, q) < 1)
-            fail_msg("%s: node %s is not drawn as a %s", name, nid, fz_shape_name((fz_shape)n->shape));
+            fail_msg("%s: node %s is not drawn as a %s", name, nid,
+                     fz_shape_name((fz_shape)n->shape));
     }
     /* Every edge, leaving and entering on its handles' sides, with its label. */
     assert_int_equal(svg_count(&s, "//s:g[contains(concat(' ', @class, ' '), ' flow ')]"),
@@ -833,8 +872,9 @@ static void check_flow_svg(const fz_graph *g, const char *name, const char *data
         const fz_edge *ed = fz_graph_edge(g, e);
         char eid[16], nid[64];
         snprintf(eid, sizeof eid, "e%u", e + 1);
-        snprintf(q, sizeof q, "//s:g[@id='%s' and contains(@class,'from-%s') and contains(@class,'to-%s')]",
-                 eid, fz_dir_name((fz_dir)ed->src_dir), fz_dir_name((fz_dir)ed->dst_dir));
+        snprintf(q, sizeof q,
+                 "//s:g[@id='%s' and contains(@class,'from-%s') and contains(@class,'to-%s')]", eid,
+                 fz_dir_name((fz_dir)ed->src_dir), fz_dir_name((fz_dir)ed->dst_dir));
         if (svg_count(&s, q) != 1)
             fail_msg("%s: edge %s missing or without its handle classes", name, eid);
         const fz_node *src = fz_graph_node(g, ed->src);
@@ -872,8 +912,10 @@ static void check_flow_svg(const fz_graph *g, const char *name, const char *data
         }
     }
     /* Loops as dashed back-edges. */
-    assert_int_equal(svg_count(&s, "//s:g[contains(concat(' ', @class, ' '), ' loop ')]/s:path[@stroke-dasharray]"),
-                     (int)fz_graph_loop_count(g));
+    assert_int_equal(
+        svg_count(&s,
+                  "//s:g[contains(concat(' ', @class, ' '), ' loop ')]/s:path[@stroke-dasharray]"),
+        (int)fz_graph_loop_count(g));
     svg_close(&s);
 }
 
@@ -933,9 +975,11 @@ static void test_render_every_workflow_file_draws_all_lanes_nodes_and_edges(void
         render(g, &o, &out, &len);
         svg s;
         svg_open(&s, out, len);
-        assert_int_equal(svg_count(&s, "//s:g[contains(@class,'lifeline')]"), (int)fz_graph_lane_count(g));
-        assert_int_equal(svg_count(&s, "//s:g[contains(@class,'message') or contains(@class,'note')]"),
-                         (int)fz_graph_edge_count(g));
+        assert_int_equal(svg_count(&s, "//s:g[contains(@class,'lifeline')]"),
+                         (int)fz_graph_lane_count(g));
+        assert_int_equal(
+            svg_count(&s, "//s:g[contains(@class,'message') or contains(@class,'note')]"),
+            (int)fz_graph_edge_count(g));
         svg_close(&s);
         fz_free(NULL, out, len + 1);
         fz_graph_free(g);
