@@ -128,6 +128,7 @@ void fz_graph_free(fz_graph *g)
     fz_vec_fini(&g->loop_nodes);
     fz_vec_fini(&g->pool);
     fz_strmap_fini(&g->node_ids);
+    fz_free(g->alloc, g->node_by_num, (size_t)g->node_by_num_len * sizeof(uint32_t));
     fz_strmap_fini(&g->lane_ids);
     fz_arena_fini(&g->arena);
     if (g->src_mapped)
@@ -186,7 +187,7 @@ int fz_graph_add_lane(fz_graph *g, fz_span id, fz_span label, int has_label, uin
 
 int fz_graph_node_ref(fz_graph *g, fz_span id, uint32_t offset, uint32_t *index)
 {
-    uint32_t found = fz_strmap_find(&g->node_ids, fz_graph_text(g, id), id.len);
+    uint32_t found = fz_graph_find_node(g, fz_graph_text(g, id), id.len);
     if (found != FZ_NONE) {
         *index = found;
         return FZ_OK;
@@ -345,8 +346,28 @@ const uint32_t *fz_graph_in(const fz_graph *g, uint32_t node, uint32_t *count)
     return g->in_edges + g->in_index[node];
 }
 
+/* K of an id "nK" (K decimal, no leading zero, at most 9 digits), else -1:
+ * the same rule as the parser's id_number. */
+static int64_t id_num(const char *s, size_t len)
+{
+    if (len < 2 || len > 10 || s[0] != 'n' || (s[1] == '0' && len > 2))
+        return -1;
+    int64_t k = 0;
+    for (size_t i = 1; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        k = k * 10 + (s[i] - '0');
+    }
+    return k;
+}
+
 uint32_t fz_graph_find_node(const fz_graph *g, const char *id, size_t len)
 {
+    if (g->node_by_num_len) {
+        int64_t k = id_num(id, len);
+        if (k >= 0 && (uint64_t)k < g->node_by_num_len && g->node_by_num[k])
+            return g->node_by_num[k] - 1;
+    }
     return fz_strmap_find(&g->node_ids, id, (uint32_t)len);
 }
 

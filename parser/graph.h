@@ -154,7 +154,7 @@ typedef struct fz_graph {
      * out_edges[out_index[i] .. out_index[i+1]) in file order. */
     uint32_t *out_index, *out_edges;
     uint32_t *in_index, *in_edges;
-    fz_strmap node_ids;
+    fz_strmap node_ids; /* ids not of the form nK; see node_by_num */
     fz_strmap lane_ids;
     fz_arena arena;
     int finished;
@@ -164,6 +164,11 @@ typedef struct fz_graph {
     int src_mapped;    /* src_owner is a read-only mmap of src_owner_size bytes */
     int ids_dense;     /* set by the parser: the node ids are exactly n1..nN */
     uint32_t attrs_other; /* attributes with a key FlowZap does not know */
+    /* Ids of the form nK (K decimal without a leading zero, K < len): the
+     * parser indexes them here, not in node_ids; node_by_num[K] is 1 + the
+     * node's index, 0 when no node is nK. 4 bytes an id, no hashing. */
+    uint32_t *node_by_num;
+    uint32_t node_by_num_len;
 } fz_graph;
 
 /*==========================================================================
