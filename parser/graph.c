@@ -273,7 +273,10 @@ int fz_graph_pool_add(fz_graph *g, const char *s, uint32_t len, fz_span *out)
     uint32_t at = g->pool.len;
     if ((uint64_t)at + len + 1 >= FZ_SPAN_POOL)
         return FZ_ETOOBIG;
-    if (fz_vec_reserve(&g->pool, at + len + 1 > g->pool.cap * 2 ? at + len + 1 : g->pool.cap * 2))
+    uint32_t need = at + len + 1;
+    /* Grow only when full, by doubling: n strings cost O(total bytes) copies. */
+    if (need > g->pool.cap &&
+        fz_vec_reserve(&g->pool, need > g->pool.cap * 2 ? need : g->pool.cap * 2))
         return FZ_ENOMEM;
     memcpy((char *)g->pool.data + at, s, len);
     ((char *)g->pool.data)[at + len] = '\0';

@@ -82,7 +82,7 @@ int fz_sequence_svg(const fz_graph *g, const fz_overlay *ov, const fz_alloc *all
     double x = 20, colw = 170;
     for (uint32_t l = 0; l < nl; l++) {
         const fz_lane *lane = fz_graph_lane(g, l);
-        double w = fz_text_width(fz_graph_text(g, lane->label), lane->label.len, PT + 1) + 30;
+        double w = fz_text_width(fz_graph_text(g, lane->label), lane->label.len, PT + 1) * 1.2 + 30;
         double cw = w > colw ? w : colw;
         cx[l] = x + cw / 2;
         x += cw + 20;
@@ -127,7 +127,7 @@ int fz_sequence_svg(const fz_graph *g, const fz_overlay *ov, const fz_alloc *all
             double w = 0;
             for (uint32_t j = 0; j < n; j++)
                 w = fmax(w, fz_text_width(lines[j].s, lines[j].n, PT));
-            w += 16;
+            w = w * 1.15 + 20; /* browsers' sans fonts run wider than Helvetica */
             double h = n * LH + 10;
             fz_sbuf_printf(&body,
                            "<path fill=\"#FFF6D5\" stroke=\"#8A7A3A\" d=\"M%.2f,%.2f H%.2f "
@@ -166,7 +166,7 @@ int fz_sequence_svg(const fz_graph *g, const fz_overlay *ov, const fz_alloc *all
                    width, height, width, height, width, height);
     for (uint32_t l = 0; l < nl; l++) {
         const fz_lane *lane = fz_graph_lane(g, l);
-        double w = fz_text_width(fz_graph_text(g, lane->label), lane->label.len, PT + 1) + 20;
+        double w = fz_text_width(fz_graph_text(g, lane->label), lane->label.len, PT + 1) * 1.2 + 20;
         w = w < 150 ? 150 : w;
         fz_sbuf_puts(&head, "<g id=\"");
         lane_id(&head, g, l);
