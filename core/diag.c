@@ -9,6 +9,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "core/status.h"
 
@@ -81,34 +84,113 @@ void fz_diags_sort(fz_diags *d)
     }
 }
 
+/* Appends a checkpoint (the start of line k * FZ_LINEMAP_STEP). */
+static int linemap_mark(fz_linemap *m, uint32_t *used, uint32_t off)
+{
+    if (*used == m->cap) {
+        uint32_t ncap = m->cap ? m->cap * 2 : 256;
+        uint32_t *ns = fz_realloc(m->alloc, m->starts, (size_t)m->cap * sizeof(uint32_t),
+                                  (size_t)ncap * sizeof(uint32_t));
+        if (!ns)
+            return FZ_ENOMEM;
+        m->starts = ns;
+        m->cap = ncap;
+    }
+    m->starts[(*used)++] = off;
+    return FZ_OK;
+}
+
+/* Set bits of x, without a library call where the target lacks POPCNT. */
+static uint32_t popcount64(uint64_t x)
+{
+#ifdef __POPCNT__
+    return (uint32_t)__builtin_popcountll(x);
+#else
+    x = x - ((x >> 1) & 0x5555555555555555ull);
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+    return (uint32_t)((x * 0x0101010101010101ull) >> 56);
+#endif
+}
+
+/* Bit k set when b[k] is a newline, for the 64 bytes at b. */
+static uint64_t newline_mask64(const unsigned char *b)
+{
+#ifdef __SSE2__
+    const __m128i nl = _mm_set1_epi8('\n');
+    uint64_t m = 0;
+    for (int k = 0; k < 4; k++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(b + 16 * k));
+        m |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl)) << (16 * k);
+    }
+    return m;
+#else
+    uint64_t m = 0;
+    for (int k = 0; k < 64; k++)
+        m |= (uint64_t)(b[k] == '\n') << k;
+    return m;
+#endif
+}
+
 int fz_linemap_init(fz_linemap *m, const char *src, uint32_t len, const fz_alloc *alloc)
 {
     m->src = src;
     m->len = len;
     m->alloc = alloc;
-    uint32_t lines = 1;
-    for (const char *p = src, *end = src + len; (p = memchr(p, '\n', (size_t)(end - p))); p++)
-        lines++;
-    m->starts = fz_malloc(alloc, (size_t)lines * sizeof(uint32_t));
-    if (!m->starts)
+    m->starts = NULL;
+    m->cap = 0;
+    uint32_t used = 0, lines = 1; /* line 0 starts at 0 */
+    if (linemap_mark(m, &used, 0))
         return FZ_ENOMEM;
-    m->count = 0;
-    m->starts[m->count++] = 0;
-    for (const char *p = src, *end = src + len; (p = memchr(p, '\n', (size_t)(end - p))); p++)
-        m->starts[m->count++] = (uint32_t)(p - src) + 1;
+    /* Count newlines 64 bytes at a time; only a block that holds the
+     * start of a checkpoint line is looked at newline by newline. */
+    const unsigned char *b = (const unsigned char *)src;
+    uint32_t i = 0;
+    for (; i + 64 <= len; i += 64) {
+        uint64_t nl = newline_mask64(b + i);
+        if (!nl)
+            continue;
+        uint32_t c = popcount64(nl);
+        uint32_t r = lines % FZ_LINEMAP_STEP;
+        if (r != 0 && r + c <= FZ_LINEMAP_STEP) {
+            lines += c;
+            continue;
+        }
+        for (; nl; nl &= nl - 1) {
+            uint32_t k = (uint32_t)__builtin_ctzll(nl);
+            if (lines % FZ_LINEMAP_STEP == 0 && linemap_mark(m, &used, i + k + 1))
+                goto oom;
+            lines++;
+        }
+    }
+    for (; i < len; i++) {
+        if (b[i] != '\n')
+            continue;
+        if (lines % FZ_LINEMAP_STEP == 0 && linemap_mark(m, &used, i + 1))
+            goto oom;
+        lines++;
+    }
+    m->count = lines;
     return FZ_OK;
+oom:
+    fz_free(alloc, m->starts, (size_t)m->cap * sizeof(uint32_t));
+    m->starts = NULL;
+    m->cap = 0;
+    return FZ_ENOMEM;
 }
 
 void fz_linemap_fini(fz_linemap *m)
 {
-    fz_free(m->alloc, m->starts, (size_t)m->count * sizeof(uint32_t));
+    fz_free(m->alloc, m->starts, (size_t)m->cap * sizeof(uint32_t));
     m->starts = NULL;
     m->count = 0;
+    m->cap = 0;
 }
 
 void fz_linemap_pos(const fz_linemap *m, uint32_t offset, uint32_t *line, uint32_t *col)
 {
-    uint32_t lo = 0, hi = m->count;
+    uint32_t nmarks = (m->count + FZ_LINEMAP_STEP - 1) / FZ_LINEMAP_STEP;
+    uint32_t lo = 0, hi = nmarks;
     while (hi - lo > 1) {
         uint32_t mid = lo + (hi - lo) / 2;
         if (m->starts[mid] <= offset)
@@ -116,8 +198,15 @@ void fz_linemap_pos(const fz_linemap *m, uint32_t offset, uint32_t *line, uint32
         else
             hi = mid;
     }
-    *line = lo + 1;
-    *col = offset - m->starts[lo] + 1;
+    uint32_t start = m->starts[lo], ln = lo * FZ_LINEMAP_STEP;
+    uint32_t stop = offset < m->len ? offset : m->len;
+    const char *p;
+    while (start < stop && (p = memchr(m->src + start, '\n', stop - start))) {
+        start = (uint32_t)(p - m->src) + 1;
+        ln++;
+    }
+    *line = ln + 1;
+    *col = offset - start + 1;
 }
 
 const char *fz_linemap_line(const fz_linemap *m, uint32_t line, uint32_t *len)
@@ -126,8 +215,13 @@ const char *fz_linemap_line(const fz_linemap *m, uint32_t line, uint32_t *len)
         *len = 0;
         return "";
     }
-    uint32_t s = m->starts[line - 1];
-    uint32_t e = line < m->count ? m->starts[line] : m->len;
+    uint32_t s = m->starts[(line - 1) / FZ_LINEMAP_STEP];
+    for (uint32_t k = (line - 1) % FZ_LINEMAP_STEP; k > 0; k--) {
+        const char *p = memchr(m->src + s, '\n', m->len - s);
+        s = p ? (uint32_t)(p - m->src) + 1 : m->len;
+    }
+    const char *p = s < m->len ? memchr(m->src + s, '\n', m->len - s) : NULL;
+    uint32_t e = p ? (uint32_t)(p - m->src) : m->len;
     while (e > s && (m->src[e - 1] == '\n' || m->src[e - 1] == '\r'))
         e--;
     *len = e - s;

@@ -56,13 +56,18 @@ void fz_diags_sort(fz_diags *d);
 #define fz_diags_count(d) ((d)->list.len)
 #define fz_diags_at(d, i) (&FZ_VEC_AT(&(d)->list, fz_diag, (i)))
 
-/* Maps byte offsets of one buffer to 1-based line and column. */
+/* Maps byte offsets of one buffer to 1-based line and column. Sparse: it
+ * keeps the start of every FZ_LINEMAP_STEP-th line and finds the rest by
+ * scanning at most that many lines, so a 100 MB file costs a few hundred
+ * KB instead of four bytes a line. */
+#define FZ_LINEMAP_STEP 64
 typedef struct fz_linemap {
-    uint32_t *starts; /* offset of each line's first byte */
-    uint32_t count;
+    uint32_t *starts; /* starts[k]: offset of line k * FZ_LINEMAP_STEP (0-based) */
+    uint32_t count;   /* lines in the buffer */
     const char *src;
     uint32_t len;
     const fz_alloc *alloc;
+    uint32_t cap; /* entries allocated in starts */
 } fz_linemap;
 
 /* Builds the map in one pass over src. Returns 0 or FZ_ENOMEM. */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "core/fmap.h"
 #include "core/status.h"
 
 static const char *const shape_names[] = {
@@ -127,10 +128,11 @@ void fz_graph_free(fz_graph *g)
     fz_vec_fini(&g->loop_nodes);
     fz_vec_fini(&g->pool);
     fz_strmap_fini(&g->node_ids);
+    fz_free(g->alloc, g->node_by_num, (size_t)g->node_by_num_len * sizeof(uint32_t));
     fz_strmap_fini(&g->lane_ids);
     fz_arena_fini(&g->arena);
     if (g->src_mapped)
-        munmap(g->src_owner, g->src_owner_size);
+        fz_fmap_close(g->src_owner, g->src_owner_size);
     else
         fz_free(g->alloc, g->src_owner, g->src_owner_size);
     fz_free(g->alloc, g, sizeof(*g));
@@ -185,7 +187,7 @@ int fz_graph_add_lane(fz_graph *g, fz_span id, fz_span label, int has_label, uin
 
 int fz_graph_node_ref(fz_graph *g, fz_span id, uint32_t offset, uint32_t *index)
 {
-    uint32_t found = fz_strmap_find(&g->node_ids, fz_graph_text(g, id), id.len);
+    uint32_t found = fz_graph_find_node(g, fz_graph_text(g, id), id.len);
     if (found != FZ_NONE) {
         *index = found;
         return FZ_OK;
@@ -217,6 +219,20 @@ int fz_graph_add_attr(fz_graph *g, fz_span key, fz_span value, uint32_t offset, 
     a->value = value;
     a->offset = offset;
     a->slip = (uint8_t)(slip != 0);
+    /* Classify the key now, while its text is in cache: readers such as
+     * lint then test a byte instead of reading the key again. */
+    const char *k = fz_graph_text(g, key);
+    a->key_kind = FZ_ATTR_OTHER;
+    if (key.len == 5 && memcmp(k, "label", 5) == 0)
+        a->key_kind = FZ_ATTR_LABEL;
+    else if (key.len == 5 && memcmp(k, "owner", 5) == 0)
+        a->key_kind = FZ_ATTR_OWNER;
+    else if (key.len == 11 && memcmp(k, "description", 11) == 0)
+        a->key_kind = FZ_ATTR_DESCRIPTION;
+    else if (key.len == 6 && memcmp(k, "system", 6) == 0)
+        a->key_kind = FZ_ATTR_SYSTEM;
+    else
+        g->attrs_other++;
     *index = g->attrs.len - 1;
     return FZ_OK;
 }
@@ -270,54 +286,53 @@ int fz_graph_pool_add(fz_graph *g, const char *s, uint32_t len, fz_span *out)
     return FZ_OK;
 }
 
-/* Counting sort of edge indices by endpoint: stable, so file order holds. */
-static int build_csr(fz_graph *g, int by_src, uint32_t **index_out, uint32_t **edges_out)
-{
-    uint32_t n = g->nodes.len, m = g->edges.len;
-    uint32_t *index = fz_calloc(g->alloc, (size_t)n + 1, sizeof(uint32_t));
-    uint32_t *list = fz_malloc(g->alloc, (size_t)(m ? m : 1) * sizeof(uint32_t));
-    if (!index || !list) {
-        fz_free(g->alloc, index, ((size_t)n + 1) * sizeof(uint32_t));
-        fz_free(g->alloc, list, (size_t)(m ? m : 1) * sizeof(uint32_t));
-        return FZ_ENOMEM;
-    }
-    const fz_edge *e = g->edges.data;
-    for (uint32_t i = 0; i < m; i++) {
-        uint32_t k = by_src ? e[i].src : e[i].dst;
-        if (k < n)
-            index[k + 1]++;
-    }
-    for (uint32_t i = 0; i < n; i++)
-        index[i + 1] += index[i];
-    for (uint32_t i = 0; i < m; i++) {
-        uint32_t k = by_src ? e[i].src : e[i].dst;
-        if (k < n)
-            list[index[k]++] = i;
-    }
-    /* index[k] now holds the end of k's run; shift back to starts. */
-    for (uint32_t i = n; i > 0; i--)
-        index[i] = index[i - 1];
-    index[0] = 0;
-    *index_out = index;
-    *edges_out = list;
-    return FZ_OK;
-}
-
+/* Both adjacency lists by counting sort of edge indices by endpoint:
+ * stable, so file order holds within each node's run. Two passes over the
+ * edges fill both lists at once (one to count, one to place). */
 int fz_graph_finish(fz_graph *g)
 {
     if (g->finished)
         return FZ_OK;
-    int rc = build_csr(g, 1, &g->out_index, &g->out_edges);
-    if (rc)
-        return rc;
-    rc = build_csr(g, 0, &g->in_index, &g->in_edges);
-    if (rc) {
-        uint32_t n = g->nodes.len, m = g->edges.len;
-        fz_free(g->alloc, g->out_index, ((size_t)n + 1) * sizeof(uint32_t));
-        fz_free(g->alloc, g->out_edges, (size_t)(m ? m : 1) * sizeof(uint32_t));
-        g->out_index = g->out_edges = NULL;
-        return rc;
+    uint32_t n = g->nodes.len, m = g->edges.len;
+    size_t isz = ((size_t)n + 1) * sizeof(uint32_t), lsz = (size_t)(m ? m : 1) * sizeof(uint32_t);
+    uint32_t *oi = fz_calloc(g->alloc, (size_t)n + 1, sizeof(uint32_t));
+    uint32_t *ii = fz_calloc(g->alloc, (size_t)n + 1, sizeof(uint32_t));
+    uint32_t *ol = fz_malloc(g->alloc, lsz);
+    uint32_t *il = fz_malloc(g->alloc, lsz);
+    if (!oi || !ii || !ol || !il) {
+        fz_free(g->alloc, oi, isz);
+        fz_free(g->alloc, ii, isz);
+        fz_free(g->alloc, ol, lsz);
+        fz_free(g->alloc, il, lsz);
+        return FZ_ENOMEM;
     }
+    const fz_edge *e = g->edges.data;
+    for (uint32_t i = 0; i < m; i++) {
+        if (e[i].src < n)
+            oi[e[i].src + 1]++;
+        if (e[i].dst < n)
+            ii[e[i].dst + 1]++;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        oi[i + 1] += oi[i];
+        ii[i + 1] += ii[i];
+    }
+    for (uint32_t i = 0; i < m; i++) {
+        if (e[i].src < n)
+            ol[oi[e[i].src]++] = i;
+        if (e[i].dst < n)
+            il[ii[e[i].dst]++] = i;
+    }
+    /* index[k] now holds the end of k's run; shift back to starts. */
+    for (uint32_t i = n; i > 0; i--) {
+        oi[i] = oi[i - 1];
+        ii[i] = ii[i - 1];
+    }
+    oi[0] = ii[0] = 0;
+    g->out_index = oi;
+    g->out_edges = ol;
+    g->in_index = ii;
+    g->in_edges = il;
     g->finished = 1;
     return FZ_OK;
 }
@@ -334,8 +349,28 @@ const uint32_t *fz_graph_in(const fz_graph *g, uint32_t node, uint32_t *count)
     return g->in_edges + g->in_index[node];
 }
 
+/* K of an id "nK" (K decimal, no leading zero, at most 9 digits), else -1:
+ * the same rule as the parser's id_number. */
+static int64_t id_num(const char *s, size_t len)
+{
+    if (len < 2 || len > 10 || s[0] != 'n' || (s[1] == '0' && len > 2))
+        return -1;
+    int64_t k = 0;
+    for (size_t i = 1; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        k = k * 10 + (s[i] - '0');
+    }
+    return k;
+}
+
 uint32_t fz_graph_find_node(const fz_graph *g, const char *id, size_t len)
 {
+    if (g->node_by_num_len) {
+        int64_t k = id_num(id, len);
+        if (k >= 0 && (uint64_t)k < g->node_by_num_len && g->node_by_num[k])
+            return g->node_by_num[k] - 1;
+    }
     return fz_strmap_find(&g->node_ids, id, (uint32_t)len);
 }
 

@@ -80,7 +80,17 @@ typedef struct fz_attr {
     fz_span value;   /* unescaped text between the quotes */
     uint32_t offset; /* of the key */
     uint8_t slip;    /* written `key="v"` instead of `key:"v"` */
+    uint8_t key_kind; /* fz_attr_key of the key, set by fz_graph_add_attr */
 } fz_attr;
+
+/* The attribute keys FlowZap knows (fz_attr.key_kind); 0 for any other. */
+typedef enum fz_attr_key {
+    FZ_ATTR_OTHER = 0,
+    FZ_ATTR_LABEL,
+    FZ_ATTR_OWNER,
+    FZ_ATTR_DESCRIPTION,
+    FZ_ATTR_SYSTEM,
+} fz_attr_key;
 
 enum {
     FZ_NODE_DEFINED = 1u << 0, /* a `nX: shape` line was read (else only referenced) */
@@ -114,6 +124,9 @@ typedef struct fz_edge {
     uint32_t dst_lane;
     uint8_t src_dir, dst_dir; /* fz_dir */
     uint8_t flags;            /* FZ_EDGE_* */
+    uint8_t word;             /* fz_lint_label_word(label) as the parser took
+                               * it while the text was in cache; 0 when not
+                               * taken (readers compute it then) */
 } fz_edge;
 
 typedef struct fz_loop {
@@ -141,7 +154,7 @@ typedef struct fz_graph {
      * out_edges[out_index[i] .. out_index[i+1]) in file order. */
     uint32_t *out_index, *out_edges;
     uint32_t *in_index, *in_edges;
-    fz_strmap node_ids;
+    fz_strmap node_ids; /* ids not of the form nK; see node_by_num */
     fz_strmap lane_ids;
     fz_arena arena;
     int finished;
@@ -149,6 +162,13 @@ typedef struct fz_graph {
     size_t src_owner_size;
     fz_linemap *lines; /* built on first fz_graph_position() */
     int src_mapped;    /* src_owner is a read-only mmap of src_owner_size bytes */
+    int ids_dense;     /* set by the parser: the node ids are exactly n1..nN */
+    uint32_t attrs_other; /* attributes with a key FlowZap does not know */
+    /* Ids of the form nK (K decimal without a leading zero, K < len): the
+     * parser indexes them here, not in node_ids; node_by_num[K] is 1 + the
+     * node's index, 0 when no node is nK. 4 bytes an id, no hashing. */
+    uint32_t *node_by_num;
+    uint32_t node_by_num_len;
 } fz_graph;
 
 /*==========================================================================
@@ -214,8 +234,9 @@ void fz_graph_free(fz_graph *g);
 int fz_graph_set_source(fz_graph *g, const char *path, const char *src, uint32_t len,
                         void *owner, size_t owner_size);
 
-/* Like fz_graph_set_source for a file mapped with mmap(): the graph
- * munmaps map (map_size bytes) when freed. src[len] must be a NUL byte. */
+/* Like fz_graph_set_source for a file mapped with fz_fmap_open() (or
+ * plain mmap()): the graph unmaps map (map_size bytes) with fz_fmap_close
+ * when freed. src[len] must be a NUL byte. */
 int fz_graph_set_source_mapped(fz_graph *g, const char *path, const char *src, uint32_t len,
                                void *map, size_t map_size);
 

@@ -42,6 +42,8 @@ enum {
     EC_WORD = 0x3,       /* fz_word_class of the label */
     EC_FAILURE = 1u << 2, /* starts a failure path (no- or error-word) */
     EC_SUCCESS = 1u << 3, /* starts a success path */
+    EC_LABELLED = 1u << 4, /* has a label */
+    EC_HASH = 0xE0u,       /* 3 bits of the label hash (fz_lint_label_word) */
 };
 
 typedef struct lint_ctx {
@@ -59,7 +61,7 @@ typedef struct lint_ctx {
      * instead of a 40-byte edge record at a random place per step:
      * out_dst[p] = dst of edge out_edges[p], in_src[p] = src of in_edges[p]. */
     uint32_t *out_dst, *in_src;
-    bool any_fail;        /* some edge starts a failure path */
+    bool any_fail;        /* some edge starts a failure path (set by classify_edge) */
     uint64_t *loop_pairs; /* (node << 32 | loop), sorted: the loops listing a node */
     uint32_t loop_total;
     uint32_t max_per_code;    /* 0: no limit */
@@ -164,26 +166,69 @@ static const class_word class_words[] = {
 };
 #undef CW
 
-static bool is_alnum(unsigned char ch)
+/* Byte classes for the word scan: 0 for a byte that is not a letter or
+ * digit, else the byte folded to lower case. One table lookup per byte
+ * replaces the range tests and the case folding. */
+static const uint8_t fold_alnum[256] = {
+#define R10(b) b, b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9
+    ['0'] = R10('0'),
+#define L26(b)                                                                                 \
+    b, b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10, b + 11, b + 12, \
+        b + 13, b + 14, b + 15, b + 16, b + 17, b + 18, b + 19, b + 20, b + 21, b + 22,       \
+        b + 23, b + 24, b + 25
+    ['A'] = L26('a'),
+    ['a'] = L26('a'),
+#undef L26
+#undef R10
+};
+
+/* Bit (c - 'a') is set when some class word of the table above starts
+ * with letter c (keep in step with class_words): a label whose first word
+ * starts with any other byte is rejected at once. */
+#define CW_BIT(ch) (1u << ((ch) - 'a'))
+#define CLASS_FIRST_LETTERS                                                                    \
+    (CW_BIT('a') | CW_BIT('c') | CW_BIT('d') | CW_BIT('e') | CW_BIT('f') | CW_BIT('h') |      \
+     CW_BIT('i') | CW_BIT('n') | CW_BIT('o') | CW_BIT('p') | CW_BIT('r') | CW_BIT('s') |      \
+     CW_BIT('t') | CW_BIT('u') | CW_BIT('v') | CW_BIT('y'))
+
+uint8_t fz_lint_label_word(const char *s, size_t len)
 {
-    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+    if (len == 0)
+        return 1; /* FZ_WORD_NONE, hash 0 */
+    size_t a = 0, b = len;
+    while (a < b && (s[a] == ' ' || s[a] == '\t'))
+        a++;
+    while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t'))
+        b--;
+    uint32_t h = 2166136261u;
+    for (size_t i = a; i < b; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch >= 'A' && ch <= 'Z')
+            ch |= 0x20;
+        h = (h ^ ch) * 16777619u;
+    }
+    h ^= h >> 15;
+    return (uint8_t)(((h & 31u) << 3) | (1u + (unsigned)fz_lint_word_class(s, len)));
 }
 
 fz_word_class fz_lint_word_class(const char *s, size_t len)
 {
+    const unsigned char *b = (const unsigned char *)s;
     size_t i = 0;
-    while (i < len && !is_alnum((unsigned char)s[i]))
+    while (i < len && !fold_alnum[b[i]])
         i++;
+    if (i == len)
+        return FZ_WORD_NONE;
+    uint8_t c0 = fold_alnum[b[i]];
+    if (c0 < 'a' || !((CLASS_FIRST_LETTERS >> (c0 - 'a')) & 1))
+        return FZ_WORD_NONE; /* no class word starts with this byte */
     char w[12];
     size_t n = 0;
-    for (; i < len && is_alnum((unsigned char)s[i]); i++) {
+    for (; i < len && fold_alnum[b[i]]; i++) {
         if (n == sizeof(w))
             return FZ_WORD_NONE; /* longer than every class word */
-        unsigned char ch = (unsigned char)s[i];
-        w[n++] = (char)(ch >= 'A' && ch <= 'Z' ? ch | 0x20 : ch);
+        w[n++] = (char)fold_alnum[b[i]];
     }
-    if (n == 0)
-        return FZ_WORD_NONE;
     for (size_t k = 0; k < sizeof(class_words) / sizeof(class_words[0]); k++) {
         const class_word *cw = &class_words[k];
         if (cw->len == n && cw->word[0] == w[0] && memcmp(cw->word, w, n) == 0)
@@ -298,6 +343,8 @@ static uint32_t loop_first(const lint_ctx *c, uint32_t li)
 static int rule_id_sequence(lint_ctx *c)
 {
     uint32_t n = c->n;
+    if (c->g->ids_dense)
+        return FZ_OK; /* the parser saw exactly n1..nN: no gap, no bad id */
     uint8_t *seen = fz_calloc(c->alloc, (size_t)n / 8 + 1, 1);
     if (!seen)
         return FZ_ENOMEM;
@@ -371,14 +418,23 @@ static int rule_isolated(lint_ctx *c)
     return FZ_OK;
 }
 
-/* W103 and W104: where edges and loops are written. */
-static int rule_placement(lint_ctx *c)
+typedef struct lane_pairs lane_pairs;
+static void classify_edge(lint_ctx *c, uint32_t i, const fz_edge *e);
+static int pairs_add(lint_ctx *c, lane_pairs *lp, uint32_t a, uint32_t b, uint32_t i);
+
+/* W103 and W104: where edges and loops are written; also fills the lane
+ * pairs of W107 and the edge classes of W207. */
+static int rule_placement(lint_ctx *c, lane_pairs *pairs)
 {
     const fz_graph *g = c->g;
     int rc = FZ_OK;
     for (uint32_t i = 0; i < c->m && rc == FZ_OK; i++) {
         const fz_edge *e = &c->edges[i];
         uint32_t sl = c->aux[e->src], dl = c->aux[e->dst];
+        classify_edge(c, i, e);
+        /* W107 reads the same lanes: record the pair in this pass. */
+        if (sl != dl && (rc = pairs_add(c, pairs, sl, dl, i)))
+            break;
         bool outside = e->lane != sl;
         if (outside) {
             if (e->lane == FZ_NONE)
@@ -431,32 +487,18 @@ static int rule_placement(lint_ctx *c)
 }
 
 
-static bool known_key(const char *k, uint32_t len)
-{
-    switch (len) {
-    case 5:
-        return memcmp(k, "label", 5) == 0 || memcmp(k, "owner", 5) == 0;
-    case 6:
-        return memcmp(k, "system", 6) == 0;
-    case 11:
-        return memcmp(k, "description", 11) == 0;
-    default:
-        return false;
-    }
-}
-
 /* True when some byte of buf could start an emoji (>= 0xE2); eight bytes
  * at a time, so a pure-ASCII file costs one quick pass. */
 static bool has_emoji_bytes(const char *buf, size_t len)
 {
     const unsigned char *b = (const unsigned char *)buf;
     size_t i = 0;
-    for (; i + 8 <= len; i += 8) {
-        uint64_t w;
-        memcpy(&w, b + i, 8);
-        if (!(w & 0x8080808080808080ull))
+    for (; i + 32 <= len; i += 32) {
+        uint64_t w[4];
+        memcpy(w, b + i, 32);
+        if (!((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ull))
             continue;
-        for (size_t k = 0; k < 8; k++)
+        for (size_t k = 0; k < 32; k++)
             if (b[i + k] >= 0xE2)
                 return true;
     }
@@ -474,13 +516,14 @@ static int emoji_warn(lint_ctx *c, fz_span s, uint32_t fallback, const char *wha
 static int rule_attr_keys(lint_ctx *c, bool emoji)
 {
     const fz_graph *g = c->g;
+    if (!emoji && g->attrs_other == 0)
+        return FZ_OK; /* every key is known (counted as the attributes came in) */
     for (uint32_t u = 0; u < c->n; u++) {
         const fz_node *nd = &c->nodes[u];
         for (uint32_t k = 0; k < nd->attr_count; k++) {
             const fz_attr *a = fz_graph_attr(g, nd->attr_first + k);
-            const char *key = fz_graph_text(g, a->key);
-            if (known_key(key, a->key.len)) {
-                if (emoji && a->key.len == 5 && memcmp(key, "label", 5) == 0) {
+            if (a->key_kind != FZ_ATTR_OTHER) {
+                if (emoji && a->key_kind == FZ_ATTR_LABEL) {
                     int rc = emoji_warn(c, a->value, a->offset, "node", NODE_ID(c, u));
                     if (rc)
                         return rc;
@@ -608,80 +651,116 @@ static int rule_emoji(lint_ctx *c)
     return rc;
 }
 
-/* Lanes are < 2^31, so bit 63 of a pair key is free as a mark. */
-#define PAIR_REPORTED (1ull << 63)
+/* W107 state: the lane pairs (A, B) that have an edge A -> B, each with
+ * its first edge, in order of first edge. Membership is a bitmap of lanes
+ * x lanes (at most 2048 lanes: 512 KB), else an open-addressing set that
+ * grows with the pairs. Filled during the placement pass over the edges,
+ * reported after it: O(edges) with one read of each edge. */
+struct lane_pairs {
+    uint32_t lanes;
+    uint64_t *bits;     /* bitmap mode: lanes * lanes bits */
+    uint64_t *set;      /* set mode: (a + 1) << 32 | (b + 1), 0 = empty */
+    uint32_t set_cap, set_len;
+    uint32_t *list;     /* 3 words per pair: a, b, first edge */
+    uint32_t list_len, list_cap;
+    size_t bits_words;
+};
 
-/* The slot holding key, or the empty slot where it would go. */
 static uint32_t pair_slot(const uint64_t *set, uint32_t cap, uint64_t key)
 {
     uint32_t h = (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
-    while (set[h] && (set[h] & ~PAIR_REPORTED) != key)
+    while (set[h] && set[h] != key)
         h = (h + 1) & (cap - 1);
     return h;
 }
 
-/* W107: a lane pair (A, B) with edges A -> B and none B -> A. One warning
- * per pair, at its first edge. Pairs go into a bitmap of lanes x lanes
- * (at most 2048 lanes: 512 KB), else into an open-addressing set sized for
- * the cross-lane edges: O(edges) either way. Node lanes come from aux. */
-static int rule_request_response(lint_ctx *c)
+static int pairs_init(lint_ctx *c, lane_pairs *lp)
 {
-    const uint32_t *lane = c->aux;
-    uint32_t L = fz_graph_lane_count(c->g), cross = 0;
-    for (uint32_t i = 0; i < c->m; i++)
-        if (lane[c->edges[i].src] != lane[c->edges[i].dst])
-            cross++;
-    if (cross == 0)
-        return FZ_OK;
-    bool bitmap = L <= 2048;
-    uint32_t cap = 16;
-    if (bitmap)
-        cap = (uint32_t)(((uint64_t)L * L + 63) / 64);
-    else
-        while (cap < cross * 2)
-            cap <<= 1;
-    /* Bitmap: 2 bits a pair would do; one word array of pairs and one of
-     * reported marks keeps it simple. */
-    uint64_t *set = fz_calloc(c->alloc, (size_t)cap * (bitmap ? 2 : 1), sizeof(uint64_t));
-    if (!set)
-        return FZ_ENOMEM;
-    uint64_t *reported = bitmap ? set + cap : NULL;
-    for (uint32_t i = 0; i < c->m; i++) {
-        uint32_t a = lane[c->edges[i].src], b = lane[c->edges[i].dst];
-        if (a == b)
-            continue;
-        if (bitmap) {
-            uint64_t bit = (uint64_t)a * L + b;
-            set[bit / 64] |= 1ull << (bit % 64);
-        } else {
-            uint64_t key = ((uint64_t)(a + 1) << 32) | (uint64_t)(b + 1);
-            set[pair_slot(set, cap, key)] = key;
-        }
+    memset(lp, 0, sizeof(*lp));
+    lp->lanes = fz_graph_lane_count(c->g);
+    if (lp->lanes <= 2048) {
+        lp->bits_words = ((size_t)lp->lanes * lp->lanes + 63) / 64 + 1;
+        lp->bits = fz_calloc(c->alloc, lp->bits_words, sizeof(uint64_t));
+        return lp->bits ? FZ_OK : FZ_ENOMEM;
     }
-    int rc = FZ_OK;
-    for (uint32_t i = 0; i < c->m && rc == FZ_OK; i++) {
-        uint32_t a = lane[c->edges[i].src], b = lane[c->edges[i].dst];
-        if (a == b)
-            continue;
-        if (bitmap) {
-            uint64_t rev = (uint64_t)b * L + a, own = (uint64_t)a * L + b;
-            if ((set[rev / 64] >> (rev % 64)) & 1)
-                continue;
-            if ((reported[own / 64] >> (own % 64)) & 1)
-                continue;
-            reported[own / 64] |= 1ull << (own % 64);
-        } else {
-            uint64_t key = ((uint64_t)(a + 1) << 32) | (uint64_t)(b + 1);
-            uint64_t rev = ((uint64_t)(b + 1) << 32) | (uint64_t)(a + 1);
-            if (set[pair_slot(set, cap, rev)])
-                continue;
-            /* Report the pair once: mark its own slot so later edges skip. */
-            uint32_t hk = pair_slot(set, cap, key);
-            if (set[hk] & PAIR_REPORTED)
-                continue;
-            set[hk] |= PAIR_REPORTED;
+    lp->set_cap = 1024;
+    lp->set = fz_calloc(c->alloc, lp->set_cap, sizeof(uint64_t));
+    return lp->set ? FZ_OK : FZ_ENOMEM;
+}
+
+static void pairs_fini(lint_ctx *c, lane_pairs *lp)
+{
+    fz_free(c->alloc, lp->bits, lp->bits_words * sizeof(uint64_t));
+    fz_free(c->alloc, lp->set, (size_t)lp->set_cap * sizeof(uint64_t));
+    fz_free(c->alloc, lp->list, (size_t)lp->list_cap * 3 * sizeof(uint32_t));
+}
+
+static bool pairs_has(const lane_pairs *lp, uint32_t a, uint32_t b)
+{
+    if (lp->bits) {
+        uint64_t bit = (uint64_t)a * lp->lanes + b;
+        return (lp->bits[bit / 64] >> (bit % 64)) & 1;
+    }
+    uint64_t key = ((uint64_t)(a + 1) << 32) | (uint64_t)(b + 1);
+    return lp->set[pair_slot(lp->set, lp->set_cap, key)] != 0;
+}
+
+/* Records edge i from lane a to lane b (a != b). */
+static int pairs_add(lint_ctx *c, lane_pairs *lp, uint32_t a, uint32_t b, uint32_t i)
+{
+    if (lp->bits) {
+        uint64_t bit = (uint64_t)a * lp->lanes + b;
+        if ((lp->bits[bit / 64] >> (bit % 64)) & 1)
+            return FZ_OK;
+        lp->bits[bit / 64] |= 1ull << (bit % 64);
+    } else {
+        uint64_t key = ((uint64_t)(a + 1) << 32) | (uint64_t)(b + 1);
+        uint32_t h = pair_slot(lp->set, lp->set_cap, key);
+        if (lp->set[h])
+            return FZ_OK;
+        if ((lp->set_len + 1) * 2 > lp->set_cap) {
+            uint32_t ncap = lp->set_cap * 2;
+            uint64_t *ns = fz_calloc(c->alloc, ncap, sizeof(uint64_t));
+            if (!ns)
+                return FZ_ENOMEM;
+            for (uint32_t k = 0; k < lp->set_cap; k++)
+                if (lp->set[k])
+                    ns[pair_slot(ns, ncap, lp->set[k])] = lp->set[k];
+            fz_free(c->alloc, lp->set, (size_t)lp->set_cap * sizeof(uint64_t));
+            lp->set = ns;
+            lp->set_cap = ncap;
+            h = pair_slot(lp->set, lp->set_cap, key);
         }
-        const fz_edge *e = &c->edges[i];
+        lp->set[h] = key;
+        lp->set_len++;
+    }
+    if (lp->list_len == lp->list_cap) {
+        uint32_t ncap = lp->list_cap ? lp->list_cap * 2 : 64;
+        uint32_t *nl = fz_realloc(c->alloc, lp->list, (size_t)lp->list_cap * 3 * sizeof(uint32_t),
+                                  (size_t)ncap * 3 * sizeof(uint32_t));
+        if (!nl)
+            return FZ_ENOMEM;
+        lp->list = nl;
+        lp->list_cap = ncap;
+    }
+    uint32_t *r = lp->list + (size_t)lp->list_len++ * 3;
+    r[0] = a;
+    r[1] = b;
+    r[2] = i;
+    return FZ_OK;
+}
+
+/* W107: a lane pair (A, B) with edges A -> B and none B -> A. One warning
+ * per pair, at its first edge, in edge order. */
+static int rule_request_response(lint_ctx *c, const lane_pairs *lp)
+{
+    int rc = FZ_OK;
+    for (uint32_t k = 0; k < lp->list_len && rc == FZ_OK; k++) {
+        const uint32_t *r = lp->list + (size_t)k * 3;
+        uint32_t a = r[0], b = r[1];
+        if (pairs_has(lp, b, a))
+            continue;
+        const fz_edge *e = &c->edges[r[2]];
         rc = warn(c, "W107", e->offset, line_span(c->g, e->offset),
                   "FlowZap's sequence view pairs each request with a response: add an edge "
                   "back, or ignore this for a one-way hand-off",
@@ -690,7 +769,6 @@ static int rule_request_response(lint_ctx *c)
                   LANE_ID(c, a), LANE_ID(c, b), NODE_ID(c, e->src), NODE_ID(c, e->dst),
                   LANE_ID(c, b), LANE_ID(c, a));
     }
-    fz_free(c->alloc, set, (size_t)cap * (bitmap ? 2 : 1) * sizeof(uint64_t));
     return rc;
 }
 
@@ -1003,29 +1081,35 @@ static bool same_label(const fz_graph *g, fz_span x, fz_span y)
     return true;
 }
 
-/* Word classes of one node's outgoing edges (its branches), read while the
- * node's labels are in cache: a no- or error-word makes a failure edge; a
- * yes-word, or being another branch of a node with a failure edge, a
- * success edge (see rule_failure_merge). */
+/* Word class of edge i's label into ecls[i] (a no- or error-word also
+ * makes a failure edge, a yes-word a success edge); called from the
+ * placement pass, which reads every edge in file order anyway. */
+static void classify_edge(lint_ctx *c, uint32_t i, const fz_edge *e)
+{
+    uint8_t lw = e->word ? e->word
+                 : e->label.len ? fz_lint_label_word(fz_graph_text(c->g, e->label), e->label.len)
+                                : 1;
+    uint8_t w = e->label.len ? (uint8_t)FZ_LINT_WORD_CLASS(lw) : 0;
+    if (w == FZ_WORD_NO || w == FZ_WORD_ERROR) {
+        w |= EC_FAILURE;
+        c->any_fail = true; /* rule_decisions then marks the other branches */
+    } else if (w == FZ_WORD_YES)
+        w |= EC_SUCCESS;
+    /* Label presence and hash too: rule_decisions then reads no edge. */
+    if (e->label.len)
+        w |= (uint8_t)(EC_LABELLED | ((FZ_LINT_WORD_HASH(lw) & 7u) << 5));
+    c->ecls[i] = w;
+}
+
+/* One node's outgoing edges (its branches): being another branch of a node
+ * with a failure edge makes a success edge (see rule_failure_merge). Reads
+ * the byte classes only. */
 static void classify_branches(lint_ctx *c, const uint32_t *out, uint32_t cnt)
 {
-    const fz_graph *g = c->g;
     bool has_fail = false;
-    for (uint32_t k = 0; k < cnt; k++) {
-        const fz_edge *e = &c->edges[out[k]];
-        uint8_t w = e->label.len ? (uint8_t)fz_lint_word_class(fz_graph_text(g, e->label),
-                                                               e->label.len)
-                                 : 0;
-        if (w == FZ_WORD_NO || w == FZ_WORD_ERROR) {
-            w |= EC_FAILURE;
-            has_fail = true;
-        } else if (w == FZ_WORD_YES) {
-            w |= EC_SUCCESS;
-        }
-        c->ecls[out[k]] = w;
-    }
+    for (uint32_t k = 0; k < cnt && !has_fail; k++)
+        has_fail = (c->ecls[out[k]] & EC_FAILURE) != 0;
     if (has_fail) {
-        c->any_fail = true;
         for (uint32_t k = 0; k < cnt; k++)
             if (!(c->ecls[out[k]] & EC_FAILURE))
                 c->ecls[out[k]] |= EC_SUCCESS;
@@ -1042,9 +1126,10 @@ static int rule_decisions(lint_ctx *c)
     const fz_graph *g = c->g;
     int rc = FZ_OK;
     for (uint32_t u = 0; u < c->n && rc == FZ_OK; u++) {
-        uint32_t cnt;
-        const uint32_t *out = fz_graph_out(g, u, &cnt);
-        classify_branches(c, out, cnt);
+        const uint32_t *out = g->out_edges + g->out_index[u];
+        uint32_t cnt = g->out_index[u + 1] - g->out_index[u];
+        if (c->any_fail)
+            classify_branches(c, out, cnt);
         if (c->nodes[u].shape != FZ_SHAPE_DIAMOND)
             continue;
         if (cnt < 2) {
@@ -1057,9 +1142,9 @@ static int rule_decisions(lint_ctx *c)
         }
         uint32_t unlabelled = 0, first_unl = FZ_NONE;
         for (uint32_t k = 0; k < cnt && rc == FZ_OK; k++) {
-            const fz_edge *e = &c->edges[out[k]];
-            if (e->label.len)
+            if (c->ecls[out[k]] & EC_LABELLED)
                 continue;
+            const fz_edge *e = &c->edges[out[k]];
             if (++unlabelled == 1) {
                 first_unl = out[k];
                 continue;
@@ -1073,12 +1158,17 @@ static int rule_decisions(lint_ctx *c)
         }
         uint32_t lim = cnt < 64 ? cnt : 64;
         for (uint32_t k = 1; k < lim && rc == FZ_OK; k++) {
-            const fz_edge *e = &c->edges[out[k]];
-            if (!e->label.len)
+            uint8_t ek = c->ecls[out[k]];
+            if (!(ek & EC_LABELLED))
                 continue;
             for (uint32_t j = 0; j < k; j++) {
-                const fz_edge *f = &c->edges[out[j]];
-                if (!f->label.len || !same_label(g, e->label, f->label))
+                /* Unequal label hashes mean unequal labels: only a match
+                 * reads the edges and their text. */
+                uint8_t ej = c->ecls[out[j]];
+                if (!(ej & EC_LABELLED) || ((ek ^ ej) & EC_HASH))
+                    continue;
+                const fz_edge *e = &c->edges[out[k]], *f = &c->edges[out[j]];
+                if (!same_label(g, e->label, f->label))
                     continue;
                 rc = warn(c, "W206", e->offset, line_span(g, e->offset),
                           "give each branch a distinct label: an answer takes every branch with "
@@ -1421,9 +1511,17 @@ int fz_lint_ex(const fz_graph *g, fz_diags *d, uint32_t max_per_code)
     c.in_src = fz_malloc(c.alloc, m1 * sizeof(uint32_t));
     if (!c.flag || !c.ecls || !c.queue || !c.aux || !c.out_dst || !c.in_src)
         goto out;
-    for (uint32_t p = 0; p < c.m; p++) {
-        c.out_dst[p] = c.edges[g->out_edges[p]].dst;
-        c.in_src[p] = c.edges[g->in_edges[p]].src;
+    /* Replay the graph's counting sort (edges in file order, each node's
+     * run in file order): one sequential read of the edges fills both
+     * arrays, with queue and aux as the write cursors. */
+    memcpy(c.queue, g->out_index, n1 * sizeof(uint32_t));
+    memcpy(c.aux, g->in_index, n1 * sizeof(uint32_t));
+    for (uint32_t i = 0; i < c.m; i++) {
+        uint32_t s = c.edges[i].src, t = c.edges[i].dst;
+        if (s < c.n)
+            c.out_dst[c.queue[s]++] = t;
+        if (t < c.n)
+            c.in_src[c.aux[t]++] = s;
     }
     if ((rc = build_loop_csr(&c)))
         goto out;
@@ -1432,10 +1530,18 @@ int fz_lint_ex(const fz_graph *g, fz_diags *d, uint32_t max_per_code)
     /* aux holds each node's lane for the W1xx rules (compact, in order). */
     for (uint32_t u = 0; u < c.n; u++)
         c.aux[u] = c.nodes[u].lane;
-    if ((rc = rule_id_sequence(&c)) || (rc = rule_isolated(&c)) || (rc = rule_placement(&c)) ||
-        (rc = rule_attr_keys(&c, emoji)) || (emoji && (rc = rule_emoji(&c))) ||
-        (rc = rule_request_response(&c)))
+    lane_pairs pairs;
+    if ((rc = pairs_init(&c, &pairs))) {
+        pairs_fini(&c, &pairs);
         goto out;
+    }
+    if ((rc = rule_id_sequence(&c)) || (rc = rule_isolated(&c)) ||
+        (rc = rule_placement(&c, &pairs)) || (rc = rule_attr_keys(&c, emoji)) ||
+        (emoji && (rc = rule_emoji(&c))) || (rc = rule_request_response(&c, &pairs))) {
+        pairs_fini(&c, &pairs);
+        goto out;
+    }
+    pairs_fini(&c, &pairs);
     if ((rc = rule_reach(&c)))
         goto out;
     walk_to_ends(&c);

@@ -40,6 +40,14 @@ typedef enum fz_word_class {
 /* Classifies label text s (len bytes, need not be NUL-terminated). */
 fz_word_class fz_lint_word_class(const char *s, size_t len);
 
+/* What the parser keeps of an edge label in fz_edge.word: bits 0-2 hold
+ * 1 + its word class, bits 3-7 a 5-bit hash of the label with blanks
+ * trimmed and ASCII folded to lower case (the way lint compares branch
+ * labels), so labels with unequal hashes are unequal. */
+uint8_t fz_lint_label_word(const char *s, size_t len);
+#define FZ_LINT_WORD_CLASS(w) ((fz_word_class)(((w)&7u) - 1u))
+#define FZ_LINT_WORD_HASH(w) ((w) >> 3)
+
 /* The start nodes SEMANTICS.md defines: circles with no incoming edge; if
  * none, every node with no incoming edge; if none, the first declared node
  * (lowest definition offset). Writes up to cap node indices into out and

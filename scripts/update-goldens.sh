@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # update-goldens.sh - rebuilds flowzap (dev preset) and rewrites the golden
 # files of tests/golden/ (export JSON and DOT, fmt, check for every
-# workflows/*.fz; the parser's error goldens in tests/golden/errors/).
+# workflows/*.fz; the parser's error goldens in tests/golden/errors/; the
+# renderer's DOT in tests/golden/render/).
 # Review the result with `git diff tests/golden` before committing it.
 set -eu
 cd "$(dirname "$0")/.."
@@ -13,5 +14,7 @@ export FZ_UPDATE_GOLDENS=1
 for t in tests/scripts/test_golden.sh tests/scripts/test_check_errors.sh; do
     [ -f "$t" ] && bash "$t"
 done
+# The renderer's DOT goldens (tests/golden/render/) are written by its cmocka test.
+build/dev/tests/test_render > /dev/null
 git status --short tests/golden || true
 echo "update-goldens: review with 'git diff tests/golden', then commit"

@@ -9,10 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
+#include "core/fmap.h"
 #include "core/status.h"
 #include "parser/codes.h"
+#include "parser/lint.h"
 #include "parser/parser.h"
 
 typedef struct fixture {
@@ -608,6 +611,62 @@ static void test_parser_big_files_are_mapped_or_read_alike(void **state)
     unlink(path);
 }
 
+/* A mapped file truncated after the parse (another program rewrote it):
+ * reading the text, linting and printing positions must not crash; the
+ * lost pages read as zeros and the guard says so. */
+static void test_parser_mapped_file_truncated_later_reads_zeros(void **state)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/test_parser_trunc_%d.fz", FZ_BUILD_DIR, (int)getpid());
+    size_t len = write_big(path, (2u << 20) + 100, 1);
+    fixture *f = *state;
+    int rc = fz_parse_file(path, NULL, &f->d, &f->g);
+    assert_int_equal(rc, FZ_OK);
+    assert_int_equal(f->g->src_mapped, 1);
+    assert_int_equal(fz_fmap_lost(f->g->src_owner), 0);
+    assert_int_equal(truncate(path, 0), 0);
+    unsigned sum = 0;
+    for (size_t i = 0; i < len; i += 512)
+        sum += (unsigned char)f->g->src[i];
+    assert_int_equal(sum, 0); /* every page is past the new end */
+    assert_int_equal(fz_fmap_lost(f->g->src_owner), 1);
+    fz_diags ld;
+    fz_diags_init(&ld, NULL);
+    assert_int_equal(fz_lint(f->g, &ld), FZ_OK);
+    uint32_t line = 0, col = 0;
+    assert_int_equal(fz_graph_position(f->g, (uint32_t)len - 1, &line, &col), FZ_OK);
+    fz_diags_fini(&ld);
+    unlink(path);
+}
+
+/* The guard itself: a mapping cut short by truncate() reads zeros past the
+ * new end and keeps the bytes before it. */
+static void test_parser_fmap_guard_answers_sigbus_with_zeros(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof(path), "%s/test_fmap_%d.bin", FZ_BUILD_DIR, (int)getpid());
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    for (int i = 0; i < 3 * 4096 + 10; i++)
+        fputc('x', fp);
+    fclose(fp);
+    int fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    const void *map = NULL;
+    assert_int_equal(fz_fmap_open(fd, 3 * 4096 + 10, &map), FZ_OK);
+    close(fd);
+    assert_int_equal(truncate(path, 4096), 0);
+    const volatile char *b = map;
+    assert_int_equal(b[0], 'x');
+    assert_int_equal(b[4095], 'x');
+    assert_int_equal(b[4096], 0);
+    assert_int_equal(b[3 * 4096 + 9], 0);
+    assert_int_equal(fz_fmap_lost(map), 1);
+    fz_fmap_close(map, 3 * 4096 + 10);
+    unlink(path);
+}
+
 static void test_parser_oom_at_every_allocation_fails_cleanly(void **state)
 {
     (void)state;
@@ -675,6 +734,8 @@ int main(void)
         T(test_parser_many_slips_are_counted_not_all_listed),
         T(test_parser_file_missing_is_enoent),
         T(test_parser_big_files_are_mapped_or_read_alike),
+        T(test_parser_mapped_file_truncated_later_reads_zeros),
+        T(test_parser_fmap_guard_answers_sigbus_with_zeros),
         T(test_parser_oom_at_every_allocation_fails_cleanly),
 #undef T
     };
