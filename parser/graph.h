@@ -164,6 +164,10 @@ typedef struct fz_graph {
     int src_mapped;    /* src_owner is a read-only mmap of src_owner_size bytes */
     int ids_dense;     /* set by the parser: the node ids are exactly n1..nN */
     uint32_t attrs_other; /* attributes with a key FlowZap does not know */
+    /* Whether a quoted string (a node or edge label, any attribute value)
+     * holds a byte >= 0xE2, where an emoji may start: 0 not known (readers
+     * look at the text), 1 none does, 2 some does. Set by the parser. */
+    int strings_high;
     /* Ids of the form nK (K decimal without a leading zero, K < len): the
      * parser indexes them here, not in node_ids; node_by_num[K] is 1 + the
      * node's index, 0 when no node is nK. 4 bytes an id, no hashing. */

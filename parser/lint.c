@@ -1525,8 +1525,18 @@ int fz_lint_ex(const fz_graph *g, fz_diags *d, uint32_t max_per_code)
     }
     if ((rc = build_loop_csr(&c)))
         goto out;
-    bool emoji = has_emoji_bytes(g->src, g->src_len) ||
-                 (g->pool.data && has_emoji_bytes(g->pool.data, g->pool.len));
+    /* Where the parser noted whether any string holds a byte an emoji may
+     * start with, only the lane labels (not strings) remain to look at. */
+    bool emoji = g->strings_high == 2;
+    if (g->strings_high == 1) {
+        for (uint32_t l = 0; l < fz_graph_lane_count(g) && !emoji; l++) {
+            const fz_lane *ln = fz_graph_lane(g, l);
+            emoji = ln->has_label && has_emoji_bytes(fz_graph_text(g, ln->label), ln->label.len);
+        }
+    } else if (!emoji) {
+        emoji = has_emoji_bytes(g->src, g->src_len) ||
+                (g->pool.data && has_emoji_bytes(g->pool.data, g->pool.len));
+    }
     /* aux holds each node's lane for the W1xx rules (compact, in order). */
     for (uint32_t u = 0; u < c.n; u++)
         c.aux[u] = c.nodes[u].lane;
