@@ -239,8 +239,10 @@ int fz_graph_set_source(fz_graph *g, const char *path, const char *src, uint32_t
                         void *owner, size_t owner_size);
 
 /* Like fz_graph_set_source for a file mapped with fz_fmap_open() (or
- * plain mmap()): the graph unmaps map (map_size bytes) with fz_fmap_close
- * when freed. src[len] must be a NUL byte. */
+ * plain mmap()), read-only and never written: readers may drop its pages
+ * (fz_fmap_drop) and read them again from the file. The graph unmaps map
+ * (map_size bytes) with fz_fmap_close when freed. src[len] must be a NUL
+ * byte. */
 int fz_graph_set_source_mapped(fz_graph *g, const char *path, const char *src, uint32_t len,
                                void *map, size_t map_size);
 

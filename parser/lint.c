@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fmap.h"
 #include "core/status.h"
 
 #ifndef FZ_STATIC
@@ -1501,6 +1502,11 @@ int fz_lint_ex(const fz_graph *g, fz_diags *d, uint32_t max_per_code)
     c.edges = g->edges.data;
     if (c.n == 0)
         return FZ_OK;
+    /* Lint reads little of a mapped text (labels for messages): its pages
+     * leave the process (the page cache keeps them) while lint's scratch
+     * arrays are in use, so both do not count in memory at once. */
+    if (g->src_mapped)
+        fz_fmap_drop(g->src_owner, g->src_owner_size);
     int rc = FZ_ENOMEM;
     size_t n1 = c.n, m1 = c.m ? c.m : 1;
     c.flag = fz_calloc(c.alloc, n1, 1);
