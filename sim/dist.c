@@ -68,41 +68,61 @@ static uint32_t zig_k[128];
 static pthread_once_t zig_once = PTHREAD_ONCE_INIT;
 
 /* exp and log of the samplers: a 256-entry table plus a short polynomial
- * (relative error below 1e-15), several times cheaper than libm's and the
- * same on every machine once the tables are built. */
+ * (relative error below 4e-15), several times cheaper than libm's and the
+ * same on every machine once the tables are built. Both are written for a
+ * short chain of dependent operations (a lognormal sample's latency is that
+ * chain): exp works in units of ln2/256, so the reduction is one exact
+ * subtraction, and its polynomial is evaluated by Estrin's scheme; log
+ * multiplies by a table of reciprocals instead of dividing. sim/ is built
+ * with -ffp-contract=off: no fused multiply-add changes a rounding. */
 static double exp_tab[256]; /* 2^(j/256) */
 static double log_tab[256]; /* log(1 + j/256) */
+static double inv_tab[256]; /* 1 / (1 + j/256) */
 static const double LN2 = 0.6931471805599453094;
+#define FZ_EXP_L (0.6931471805599453094 / 256.0) /* ln2/256 */
+static const double EXP_C1 = FZ_EXP_L;
+static const double EXP_C2 = FZ_EXP_L * FZ_EXP_L / 2.0;
+static const double EXP_C3 = FZ_EXP_L * FZ_EXP_L * FZ_EXP_L / 6.0;
+static const double EXP_C4 = FZ_EXP_L * FZ_EXP_L * FZ_EXP_L * FZ_EXP_L / 24.0;
+#define FZ_EXP_TMAX 258000.0 /* ~ 699 / (ln2/256) */
 
-/* Inline in the samplers (a call and its spills cost as much as the
- * polynomial); fz_dist_exp() and fz_dist_log() are the same code, so a
- * sample is the same bits either way. */
-static inline double exp_fast(double x)
+/* m * 2^(t/256) for |t| < 2^30: k = round(t) by adding 1.5 * 2^52 (the
+ * sum's low bits are k), f = t - k exactly (|f| <= 1/2), then
+ * (m * 2^(k/256)) * p(f) with p(f) ~ 2^(f/256) = exp(f ln2/256) of degree 4
+ * (|f ln2/256| < 0.00136: truncation below 4e-17). The factor m * 2^(k/256)
+ * does not wait for the polynomial. Inline in the samplers (a call and its
+ * spills cost as much as the polynomial). */
+static inline double exp2_256(double t, double m)
 {
-    if (x > 700.0)
-        x = 700.0;
-    if (x < -700.0)
+    if (t > FZ_EXP_TMAX)
+        t = FZ_EXP_TMAX;
+    if (t < -FZ_EXP_TMAX)
         return 0.0;
-    /* Round x * 256/ln2 to an integer by adding 1.5 * 2^52: the sum's low
-     * bits are the integer (|k| < 2^20 here), without a branch or a call. */
     union {
         double d;
         uint64_t u;
-    } m = {.d = x * (256.0 / LN2) + 0x1.8p52};
-    int64_t k = (int64_t)(int32_t)(uint32_t)m.u;
-    /* Cody-Waite: ln2 in two parts, the first exact when multiplied by k. */
-    const double ln2_hi = 6.93147180369123816490e-01 / 256.0;
-    const double ln2_lo = 1.90821492927058770002e-10 / 256.0;
-    double r = (x - (double)k * ln2_hi) - (double)k * ln2_lo;
-    double p = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0))));
+    } rk = {.d = t + 0x1.8p52};
+    int64_t k = (int64_t)(int32_t)(uint32_t)rk.u;
+    double f = t - (rk.d - 0x1.8p52);
+    double f2 = f * f;
+    double hi = (EXP_C2 + EXP_C3 * f) + f2 * EXP_C4;
+    double p = (1.0 + EXP_C1 * f) + f2 * hi;
     int64_t e = k >> 8; /* floor division: arithmetic shift */
     union {
         uint64_t u;
         double d;
     } scale = {.u = (uint64_t)(e + 1023) << 52};
-    return scale.d * exp_tab[k & 255] * p;
+    return (m * (scale.d * exp_tab[k & 255])) * p;
 }
 
+static inline double exp_fast(double x)
+{
+    return exp2_256(x * (256.0 / LN2), 1.0);
+}
+
+/* log(x) = e ln2 + log(c) + log1p(t), c = 1 + j/256 the mantissa's first 8
+ * bits, t = (m - c) / c taken as (m - c) * (1/c): m - c is exact and
+ * 0 <= t < 1/256, so a degree-5 series (Estrin) is below 1e-15. */
 static inline double log_fast(double x)
 {
     union {
@@ -113,9 +133,12 @@ static inline double log_fast(double x)
     uint32_t j = (uint32_t)(v.u >> 44) & 255u;
     v.u = (v.u & 0x000fffffffffffffull) | 0x3ff0000000000000ull; /* m in [1, 2) */
     double c = 1.0 + (double)j / 256.0;
-    double t = (v.d - c) / c; /* 0 <= t < 1/256 */
-    double l = t * (1.0 - t * (0.5 - t * (1.0 / 3.0 - t * (0.25 - t * 0.2))));
-    return (double)e * LN2 + log_tab[j] + l;
+    double t = (v.d - c) * inv_tab[j];
+    double t2 = t * t;
+    double a = t2 * (-0.5 + t * (1.0 / 3.0));
+    double b = (t2 * t2) * (-0.25 + t * 0.2);
+    double l = t + (a + b);
+    return ((double)e * LN2 + log_tab[j]) + l;
 }
 
 double fz_dist_exp(double x)
@@ -133,6 +156,7 @@ static void zig_init(void)
     for (int j = 0; j < 256; j++) {
         exp_tab[j] = exp2((double)j / 256.0);
         log_tab[j] = log1p((double)j / 256.0);
+        inv_tab[j] = 1.0 / (1.0 + (double)j / 256.0);
     }
     const double m1 = 2147483648.0;
     double dn = 3.442619855899, tn = dn, vn = 9.91256303526217e-3;
@@ -157,11 +181,13 @@ void fz_dist_prepare(void)
     pthread_once(&zig_once, zig_init);
 }
 
-static double std_normal(fz_rng *r)
+/* The rest of the ziggurat after a first draw u was not accepted in its
+ * layer's rectangle: the base strip's tail, the wedge test, and further
+ * draws. Out of line: ~2% of draws come here. */
+static double zig_slow(fz_rng *r, uint64_t u)
 {
     const double tail = 3.442619855899;
     for (;;) {
-        uint64_t u = fz_rng_next(r);
         int32_t hz = (int32_t)(uint32_t)(u >> 32);
         uint32_t iz = (uint32_t)u & 127u;
         uint32_t ahz = hz < 0 ? (uint32_t)0 - (uint32_t)hz : (uint32_t)hz;
@@ -178,7 +204,22 @@ static double std_normal(fz_rng *r)
         }
         if (zig_f[iz] + fz_rng_double(r) * (zig_f[iz - 1] - zig_f[iz]) < exp_fast(-0.5 * x * x))
             return x;
+        u = fz_rng_next(r);
     }
+}
+
+/* A standard normal times s: in the common case (the draw lands in its
+ * layer's rectangle) the product hz * (w[iz] * s), whose second factor does
+ * not wait for the draw. */
+static inline double std_normal_times(fz_rng *r, double s)
+{
+    uint64_t u = fz_rng_next(r);
+    int32_t hz = (int32_t)(uint32_t)(u >> 32);
+    uint32_t iz = (uint32_t)u & 127u;
+    uint32_t ahz = hz < 0 ? (uint32_t)0 - (uint32_t)hz : (uint32_t)hz;
+    if (__builtin_expect(ahz < zig_k[iz], 1))
+        return (double)hz * (zig_w[iz] * s);
+    return zig_slow(r, u) * s;
 }
 
 static uint64_t to_ns(double x)
@@ -198,9 +239,10 @@ uint64_t fz_dist_sample(const fz_dist *d, fz_rng *r)
     case FZ_DIST_UNIFORM:
         return to_ns(d->a + (d->b - d->a) * fz_rng_double(r));
     case FZ_DIST_NORMAL:
-        return to_ns(d->a + d->b * std_normal(r));
+        return to_ns(d->a + std_normal_times(r, d->b));
     case FZ_DIST_LOGNORMAL:
-        return to_ns(d->a * exp_fast(d->b * std_normal(r)));
+        /* a * exp(b z) = a * 2^(t/256), t = z * (b * 256/ln2) */
+        return to_ns(exp2_256(std_normal_times(r, d->b * (256.0 / LN2)), d->a));
     case FZ_DIST_EXPONENTIAL:
         return to_ns(-d->a * log_fast(fz_rng_double_open0(r)));
     case FZ_DIST_EMPIRICAL:
