@@ -14,6 +14,7 @@
 
 #include "core/status.h"
 #include "sim/report.h"
+#include "sim/report_int.h"
 
 typedef struct slot {
     uint64_t start;
@@ -119,7 +120,7 @@ static int be_start(void *ud, fz_engine *e, const fz_task *t)
     const fz_sim_params *p = fz_scenario_params(s, node, start);
     slot *sl = &b->slots[t->id];
     if (b->report)
-        fz_report_task_start(b->report, node);
+        fz__report_task_start(b->report, node);
     sl->start = start;
     sl->node = node;
     sl->outcome = NULL;
@@ -270,7 +271,7 @@ static int be_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *r)
     r->outcome = sl->outcome;
     r->reason = sl->reason;
     if (b->report)
-        fz_report_task_finish(b->report, sl->node, sl->answer, sl->start, now);
+        fz__report_task_finish(b->report, sl->node, sl->answer, sl->start, now);
     return 0;
 }
 

@@ -8,6 +8,7 @@
  * never by the number of runs.
  */
 #include "sim/report.h"
+#include "sim/report_int.h"
 
 #include <inttypes.h>
 #include <jansson.h>
@@ -47,13 +48,13 @@ typedef struct fault_slot {
 } fault_slot;
 
 struct fz_report {
+    fz__report_hot hot; /* first: see report_int.h */
     const fz_alloc *alloc;
     const fz_graph *g;
     fz_arena arena;
     fz_report_meta meta;
     uint32_t nn, ne;
     uint64_t runs, first, last;
-    uint64_t *node_visits, *node_runs, *node_fail, *node_time, *node_stamp;
     uint64_t *edge_trav, *edge_runs, *edge_stamp;
     uint64_t *hist;
     uint64_t dur_max, dur_sum;
@@ -67,10 +68,7 @@ struct fz_report {
     fault_slot *faults;
     uint32_t fault_mask, nfault_keys;
     /* the current run */
-    uint64_t gen, index;
-    uint64_t path_hash;
-    uint32_t *cur_path; /* nodes started in this run, in order */
-    uint32_t cur_len, cur_cap;
+    uint64_t index;
     uint64_t *task_t0; /* start time of each task of this run, by task id */
     uint32_t task_cap;
     uint64_t (*task_start)(void *ud, uint32_t task);
@@ -115,19 +113,19 @@ int fz_report_new(const fz_graph *g, const fz_report_meta *meta, const fz_alloc 
     fz_vec_init(&r->path_nodes, sizeof(uint32_t), alloc);
     *out = r;
     size_t nn = r->nn + 1, ne = r->ne + 1;
-    r->node_visits = fz_calloc(alloc, nn * 5, sizeof(uint64_t));
+    r->hot.node_visits = fz_calloc(alloc, nn * 5, sizeof(uint64_t));
     r->edge_trav = fz_calloc(alloc, ne * 3, sizeof(uint64_t));
     r->hist = fz_calloc(alloc, HIST_BUCKETS, sizeof(uint64_t));
     r->path_mask = 1023;
     r->path_slots = fz_calloc(alloc, r->path_mask + 1, sizeof(uint64_t));
     r->fault_mask = 255;
     r->faults = fz_calloc(alloc, r->fault_mask + 1, sizeof(fault_slot));
-    if (!r->node_visits || !r->edge_trav || !r->hist || !r->path_slots || !r->faults)
+    if (!r->hot.node_visits || !r->edge_trav || !r->hist || !r->path_slots || !r->faults)
         return FZ_ENOMEM;
-    r->node_runs = r->node_visits + nn;
-    r->node_fail = r->node_runs + nn;
-    r->node_time = r->node_fail + nn;
-    r->node_stamp = r->node_time + nn;
+    r->hot.node_runs = r->hot.node_visits + nn;
+    r->hot.node_fail = r->hot.node_runs + nn;
+    r->hot.node_time = r->hot.node_fail + nn;
+    r->hot.node_stamp = r->hot.node_time + nn;
     r->edge_runs = r->edge_trav + ne;
     r->edge_stamp = r->edge_runs + ne;
     if (meta) {
@@ -148,7 +146,7 @@ void fz_report_free(fz_report *r)
         return;
     const fz_alloc *a = r->alloc;
     size_t nn = r->nn + 1, ne = r->ne + 1;
-    fz_free(a, r->node_visits, nn * 5 * sizeof(uint64_t));
+    fz_free(a, r->hot.node_visits, nn * 5 * sizeof(uint64_t));
     fz_free(a, r->edge_trav, ne * 3 * sizeof(uint64_t));
     fz_free(a, r->hist, HIST_BUCKETS * sizeof(uint64_t));
     fz_free(a, r->path_slots, ((size_t)r->path_mask + 1) * sizeof(uint64_t));
@@ -157,7 +155,7 @@ void fz_report_free(fz_report *r)
     fz_strmap_fini(&r->outcome_map);
     fz_vec_fini(&r->paths);
     fz_vec_fini(&r->path_nodes);
-    fz_free(a, r->cur_path, sizeof(uint32_t) * r->cur_cap);
+    fz_free(a, r->hot.cur_path, sizeof(uint32_t) * r->hot.cur_cap);
     fz_free(a, r->task_t0, sizeof(uint64_t) * r->task_cap);
     fz_arena_fini(&r->arena);
     fz_free(a, r, sizeof *r);
@@ -223,10 +221,10 @@ uint64_t fz_report_duration_quantile(const fz_report *r, double q)
 
 void fz_report_begin_run(fz_report *r, uint64_t index)
 {
-    r->gen++;
+    r->hot.gen++;
     r->index = index;
-    r->path_hash = 0x9e3779b97f4a7c15ull;
-    r->cur_len = 0;
+    r->hot.path_hash = 0x9e3779b97f4a7c15ull;
+    r->hot.cur_len = 0;
 }
 
 /* Grows a per-run buffer; cold (a run longer than any before). */
@@ -245,21 +243,14 @@ static int grow(fz_report *r, void **buf, uint32_t *cap, size_t elem, uint32_t n
     return 0;
 }
 
-/* Counts a start on node n: visits, runs visiting, the path. */
+int fz__report_path_grow(fz_report *r)
+{
+    return grow(r, (void **)&r->hot.cur_path, &r->hot.cur_cap, sizeof(uint32_t), r->hot.cur_len);
+}
+
 static inline int note_start(fz_report *r, uint32_t n)
 {
-    r->node_visits[n]++;
-    if (r->node_stamp[n] != r->gen) {
-        r->node_stamp[n] = r->gen;
-        r->node_runs[n]++;
-    }
-    r->path_hash = (r->path_hash ^ (n + 1)) * 0x100000001b3ull;
-    r->path_hash ^= r->path_hash >> 29;
-    if (r->cur_len == r->cur_cap &&
-        grow(r, (void **)&r->cur_path, &r->cur_cap, sizeof(uint32_t), r->cur_len))
-        return FZ_ENOMEM;
-    r->cur_path[r->cur_len++] = n;
-    return 0;
+    return fz__report_task_start(r, n);
 }
 
 void fz_report_task_start(fz_report *r, uint32_t node)
@@ -270,10 +261,7 @@ void fz_report_task_start(fz_report *r, uint32_t node)
 void fz_report_task_finish(fz_report *r, uint32_t node, fz_answer a, uint64_t start_ns,
                            uint64_t end_ns)
 {
-    if (a != FZ_ANSWER_OK)
-        r->node_fail[node]++;
-    if (end_ns > start_ns)
-        r->node_time[node] += end_ns - start_ns;
+    fz__report_task_finish(r, node, a, start_ns, end_ns);
 }
 
 static void obs_start(void *ud, const fz_task *t, uint64_t t_ns)
@@ -292,12 +280,12 @@ static void obs_finish(void *ud, const fz_task *t, const fz_result *res, uint64_
     fz_report *r = ud;
     uint32_t n = t->node;
     if (res->answer != FZ_ANSWER_OK)
-        r->node_fail[n]++;
+        r->hot.node_fail[n]++;
     uint64_t s = t->id < r->task_cap ? r->task_t0[t->id] : t_ns;
     if (r->task_start)
         s = r->task_start(r->task_ud, t->id);
     if (t_ns > s)
-        r->node_time[n] += t_ns - s;
+        r->hot.node_time[n] += t_ns - s;
 }
 
 static void obs_edge(void *ud, uint32_t edge, uint32_t token, uint64_t t_ns)
@@ -308,8 +296,8 @@ static void obs_edge(void *ud, uint32_t edge, uint32_t token, uint64_t t_ns)
     if (edge >= r->ne)
         return;
     r->edge_trav[edge]++;
-    if (r->edge_stamp[edge] != r->gen) {
-        r->edge_stamp[edge] = r->gen;
+    if (r->edge_stamp[edge] != r->hot.gen) {
+        r->edge_stamp[edge] = r->hot.gen;
         r->edge_runs[edge]++;
     }
 }
@@ -501,7 +489,7 @@ int fz_report_end_run(fz_report *r, fz_run_state state, const char *outcome_name
     r->dur_sum += duration_ns;
     if (duration_ns > r->dur_max)
         r->dur_max = duration_ns;
-    if ((rc = add_path(r, r->path_hash, r->cur_path, r->cur_len, oc, 1, r->index)))
+    if ((rc = add_path(r, r->hot.path_hash, r->hot.cur_path, r->hot.cur_len, oc, 1, r->index)))
         return rc;
     /* Each distinct (node, kind) once per run. Runs inject few faults, so
      * the quadratic dedup is cheaper than a set. */
@@ -535,10 +523,10 @@ int fz_report_merge(fz_report *dst, const fz_report *src)
     if (src->last > dst->last)
         dst->last = src->last;
     for (uint32_t n = 0; n < dst->nn && n < src->nn; n++) {
-        dst->node_visits[n] += src->node_visits[n];
-        dst->node_runs[n] += src->node_runs[n];
-        dst->node_fail[n] += src->node_fail[n];
-        dst->node_time[n] += src->node_time[n];
+        dst->hot.node_visits[n] += src->hot.node_visits[n];
+        dst->hot.node_runs[n] += src->hot.node_runs[n];
+        dst->hot.node_fail[n] += src->hot.node_fail[n];
+        dst->hot.node_time[n] += src->hot.node_time[n];
     }
     for (uint32_t e = 0; e < dst->ne && e < src->ne; e++) {
         dst->edge_trav[e] += src->edge_trav[e];
@@ -668,7 +656,7 @@ double fz_report_node_coverage(const fz_report *r)
         return 1.0;
     uint32_t k = 0;
     for (uint32_t n = 0; n < r->nn; n++)
-        k += r->node_runs[n] > 0;
+        k += r->hot.node_runs[n] > 0;
     return (double)k / r->nn;
 }
 
@@ -684,7 +672,7 @@ double fz_report_edge_coverage(const fz_report *r)
 
 uint64_t fz_report_node_runs(const fz_report *r, uint32_t n)
 {
-    return n < r->nn ? r->node_runs[n] : 0;
+    return n < r->nn ? r->hot.node_runs[n] : 0;
 }
 
 uint64_t fz_report_edge_runs(const fz_report *r, uint32_t e)
@@ -768,15 +756,15 @@ void fz_report_print(FILE *out, const fz_report *r, uint32_t top_paths)
     fprintf(out, "\nNodes%*s visits    failures   time/visit   share of time\n", 38, "");
     uint64_t total_time = 0;
     for (uint32_t n = 0; n < r->nn; n++)
-        total_time += r->node_time[n];
+        total_time += r->hot.node_time[n];
     for (uint32_t n = 0; n < r->nn; n++) {
         char name[64];
         snprintf(name, sizeof name, "%.*s %.*s", NODE_ID(r, n), NODE_LABEL(r, n));
         fprintf(out, "  %-40.40s %10" PRIu64 " %10" PRIu64 " %12s %9.1f%%\n", name,
-                r->node_visits[n], r->node_fail[n],
-                r->node_visits[n] ? fmt_dur(b1, sizeof b1, r->node_time[n] / r->node_visits[n])
+                r->hot.node_visits[n], r->hot.node_fail[n],
+                r->hot.node_visits[n] ? fmt_dur(b1, sizeof b1, r->hot.node_time[n] / r->hot.node_visits[n])
                                   : "-",
-                total_time ? 100.0 * (double)r->node_time[n] / (double)total_time : 0.0);
+                total_time ? 100.0 * (double)r->hot.node_time[n] / (double)total_time : 0.0);
     }
 
     uint32_t *pi = sorted(r, 1);
@@ -828,7 +816,7 @@ void fz_report_print(FILE *out, const fz_report *r, uint32_t top_paths)
 
     uint32_t vn = 0, ve = 0;
     for (uint32_t n = 0; n < r->nn; n++)
-        vn += r->node_runs[n] > 0;
+        vn += r->hot.node_runs[n] > 0;
     for (uint32_t e = 0; e < r->ne; e++)
         ve += r->edge_runs[e] > 0;
     fprintf(out, "\nCoverage: nodes %u/%u (%.1f%%), edges %u/%u (%.1f%%)\n", vn, r->nn,
@@ -836,7 +824,7 @@ void fz_report_print(FILE *out, const fz_report *r, uint32_t top_paths)
     if (vn < r->nn) {
         fprintf(out, "  never visited:");
         for (uint32_t n = 0; n < r->nn; n++)
-            if (!r->node_runs[n])
+            if (!r->hot.node_runs[n])
                 fprintf(out, " %.*s", NODE_ID(r, n));
         fprintf(out, "\n");
     }
@@ -915,13 +903,13 @@ static json_t *build_json(const fz_report *r)
         const fz_node *nd = fz_graph_node(r->g, n);
         json_t *jn = json_object();
         json_object_set_new(jn, "label", jstrn(fz_graph_text(r->g, nd->label), nd->label.len));
-        json_object_set_new(jn, "visits", json_integer((json_int_t)r->node_visits[n]));
-        json_object_set_new(jn, "runs", json_integer((json_int_t)r->node_runs[n]));
-        json_object_set_new(jn, "failures", json_integer((json_int_t)r->node_fail[n]));
-        json_object_set_new(jn, "time_ns", json_integer((json_int_t)r->node_time[n]));
-        json_object_set_new(jn, "time_ms", json_real((double)r->node_time[n] / 1e6));
+        json_object_set_new(jn, "visits", json_integer((json_int_t)r->hot.node_visits[n]));
+        json_object_set_new(jn, "runs", json_integer((json_int_t)r->hot.node_runs[n]));
+        json_object_set_new(jn, "failures", json_integer((json_int_t)r->hot.node_fail[n]));
+        json_object_set_new(jn, "time_ns", json_integer((json_int_t)r->hot.node_time[n]));
+        json_object_set_new(jn, "time_ms", json_real((double)r->hot.node_time[n] / 1e6));
         json_object_setn_new(nodes, fz_graph_text(r->g, nd->id), nd->id.len, jn);
-        if (!r->node_runs[n])
+        if (!r->hot.node_runs[n])
             json_array_append_new(unvisited, node_id_json(r, n));
     }
     json_object_set_new(root, "nodes", nodes);
@@ -1133,10 +1121,10 @@ int fz_report_load(const char *file, const fz_graph *g, const fz_alloc *alloc, f
             rc = bad(errbuf, errlen, "the report names a node the workflow does not have");
             goto out;
         }
-        r->node_visits[n] = jint(v, "visits", &ok);
-        r->node_runs[n] = jint(v, "runs", &ok);
-        r->node_fail[n] = jint(v, "failures", &ok);
-        r->node_time[n] = jint(v, "time_ns", &ok);
+        r->hot.node_visits[n] = jint(v, "visits", &ok);
+        r->hot.node_runs[n] = jint(v, "runs", &ok);
+        r->hot.node_fail[n] = jint(v, "failures", &ok);
+        r->hot.node_time[n] = jint(v, "time_ns", &ok);
     }
     json_t *edges = json_object_get(root, "edges");
     json_object_foreach(edges, key, v)
