@@ -84,52 +84,31 @@ void fz_diags_sort(fz_diags *d)
     }
 }
 
-/* Appends a checkpoint (the start of line k * FZ_LINEMAP_STEP). */
-static int linemap_mark(fz_linemap *m, uint32_t *used, uint32_t off)
+/* Newlines in b[0, n). SSE2 where the target has it: 16 bytes a step,
+ * counts summed bytewise for up to 255 steps, then added up. */
+static uint32_t count_newlines(const unsigned char *b, size_t n)
 {
-    if (*used == m->cap) {
-        uint32_t ncap = m->cap ? m->cap * 2 : 256;
-        uint32_t *ns = fz_realloc(m->alloc, m->starts, (size_t)m->cap * sizeof(uint32_t),
-                                  (size_t)ncap * sizeof(uint32_t));
-        if (!ns)
-            return FZ_ENOMEM;
-        m->starts = ns;
-        m->cap = ncap;
-    }
-    m->starts[(*used)++] = off;
-    return FZ_OK;
-}
-
-/* Set bits of x, without a library call where the target lacks POPCNT. */
-static uint32_t popcount64(uint64_t x)
-{
-#ifdef __POPCNT__
-    return (uint32_t)__builtin_popcountll(x);
-#else
-    x = x - ((x >> 1) & 0x5555555555555555ull);
-    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
-    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
-    return (uint32_t)((x * 0x0101010101010101ull) >> 56);
-#endif
-}
-
-/* Bit k set when b[k] is a newline, for the 64 bytes at b. */
-static uint64_t newline_mask64(const unsigned char *b)
-{
+    uint32_t total = 0;
+    size_t i = 0;
 #ifdef __SSE2__
-    const __m128i nl = _mm_set1_epi8('\n');
-    uint64_t m = 0;
-    for (int k = 0; k < 4; k++) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(b + 16 * k));
-        m |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl)) << (16 * k);
+    const __m128i nl = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
+    while (i + 16 <= n) {
+        size_t steps = (n - i) / 16;
+        if (steps > 255)
+            steps = 255;
+        __m128i acc = zero;
+        for (size_t k = 0; k < steps; k++, i += 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(b + i));
+            acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(v, nl));
+        }
+        __m128i sums = _mm_sad_epu8(acc, zero);
+        total += (uint32_t)_mm_cvtsi128_si32(sums) +
+                 (uint32_t)_mm_cvtsi128_si32(_mm_unpackhi_epi64(sums, sums));
     }
-    return m;
-#else
-    uint64_t m = 0;
-    for (int k = 0; k < 64; k++)
-        m |= (uint64_t)(b[k] == '\n') << k;
-    return m;
 #endif
+    for (; i < n; i++)
+        total += b[i] == '\n';
+    return total;
 }
 
 int fz_linemap_init(fz_linemap *m, const char *src, uint32_t len, const fz_alloc *alloc)
@@ -137,46 +116,33 @@ int fz_linemap_init(fz_linemap *m, const char *src, uint32_t len, const fz_alloc
     m->src = src;
     m->len = len;
     m->alloc = alloc;
-    m->starts = NULL;
-    m->cap = 0;
-    uint32_t used = 0, lines = 1; /* line 0 starts at 0 */
-    if (linemap_mark(m, &used, 0))
+    /* starts[0, blocks): newlines before each block; starts[blocks, 2 *
+     * blocks): where the line holding each block's first byte begins. */
+    uint32_t blocks = len / FZ_LINEMAP_BLOCK + 1;
+    m->starts = fz_malloc(alloc, (size_t)blocks * 2 * sizeof(uint32_t));
+    if (!m->starts) {
+        m->cap = 0;
         return FZ_ENOMEM;
-    /* Count newlines 64 bytes at a time; only a block that holds the
-     * start of a checkpoint line is looked at newline by newline. */
+    }
+    m->cap = blocks * 2;
     const unsigned char *b = (const unsigned char *)src;
-    uint32_t i = 0;
-    for (; i + 64 <= len; i += 64) {
-        uint64_t nl = newline_mask64(b + i);
-        if (!nl)
-            continue;
-        uint32_t c = popcount64(nl);
-        uint32_t r = lines % FZ_LINEMAP_STEP;
-        if (r != 0 && r + c <= FZ_LINEMAP_STEP) {
-            lines += c;
-            continue;
-        }
-        for (; nl; nl &= nl - 1) {
-            uint32_t k = (uint32_t)__builtin_ctzll(nl);
-            if (lines % FZ_LINEMAP_STEP == 0 && linemap_mark(m, &used, i + k + 1))
-                goto oom;
-            lines++;
+    uint32_t lines = 0, line_start = 0;
+    for (uint32_t k = 0; k < blocks; k++) {
+        m->starts[k] = lines;
+        m->starts[blocks + k] = line_start;
+        uint32_t at = k * FZ_LINEMAP_BLOCK;
+        uint32_t n = len - at < FZ_LINEMAP_BLOCK ? len - at : FZ_LINEMAP_BLOCK;
+        uint32_t c = count_newlines(b + at, n);
+        lines += c;
+        if (c) {
+            uint32_t e = at + n;
+            while (b[e - 1] != '\n')
+                e--;
+            line_start = e;
         }
     }
-    for (; i < len; i++) {
-        if (b[i] != '\n')
-            continue;
-        if (lines % FZ_LINEMAP_STEP == 0 && linemap_mark(m, &used, i + 1))
-            goto oom;
-        lines++;
-    }
-    m->count = lines;
+    m->count = lines + 1;
     return FZ_OK;
-oom:
-    fz_free(alloc, m->starts, (size_t)m->cap * sizeof(uint32_t));
-    m->starts = NULL;
-    m->cap = 0;
-    return FZ_ENOMEM;
 }
 
 void fz_linemap_fini(fz_linemap *m)
@@ -189,22 +155,16 @@ void fz_linemap_fini(fz_linemap *m)
 
 void fz_linemap_pos(const fz_linemap *m, uint32_t offset, uint32_t *line, uint32_t *col)
 {
-    uint32_t nmarks = (m->count + FZ_LINEMAP_STEP - 1) / FZ_LINEMAP_STEP;
-    uint32_t lo = 0, hi = nmarks;
-    while (hi - lo > 1) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (m->starts[mid] <= offset)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    uint32_t start = m->starts[lo], ln = lo * FZ_LINEMAP_STEP;
-    uint32_t stop = offset < m->len ? offset : m->len;
+    uint32_t o = offset < m->len ? offset : m->len;
+    uint32_t k = o / FZ_LINEMAP_BLOCK, at = k * FZ_LINEMAP_BLOCK;
+    uint32_t ln = m->starts[k], start = UINT32_MAX;
     const char *p;
-    while (start < stop && (p = memchr(m->src + start, '\n', stop - start))) {
+    for (uint32_t s = at; s < o && (p = memchr(m->src + s, '\n', o - s)); s = start) {
         start = (uint32_t)(p - m->src) + 1;
         ln++;
     }
+    if (start == UINT32_MAX)
+        start = m->starts[m->cap / 2 + k]; /* the line began before the block */
     *line = ln + 1;
     *col = offset - start + 1;
 }
@@ -215,10 +175,22 @@ const char *fz_linemap_line(const fz_linemap *m, uint32_t line, uint32_t *len)
         *len = 0;
         return "";
     }
-    uint32_t s = m->starts[(line - 1) / FZ_LINEMAP_STEP];
-    for (uint32_t k = (line - 1) % FZ_LINEMAP_STEP; k > 0; k--) {
-        const char *p = memchr(m->src + s, '\n', m->len - s);
-        s = p ? (uint32_t)(p - m->src) + 1 : m->len;
+    uint32_t want = line - 1, s = 0; /* newlines before the line's start */
+    if (want > 0) {
+        /* The last block that starts before the want-th newline holds it. */
+        uint32_t lo = 0, hi = m->cap / 2;
+        while (hi - lo > 1) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (m->starts[mid] < want)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        s = lo * FZ_LINEMAP_BLOCK;
+        for (uint32_t left = want - m->starts[lo]; left > 0; left--) {
+            const char *p = memchr(m->src + s, '\n', m->len - s);
+            s = p ? (uint32_t)(p - m->src) + 1 : m->len;
+        }
     }
     const char *p = s < m->len ? memchr(m->src + s, '\n', m->len - s) : NULL;
     uint32_t e = p ? (uint32_t)(p - m->src) : m->len;

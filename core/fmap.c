@@ -124,6 +124,12 @@ static int find(const void *map)
     return -1;
 }
 
+void fz_fmap_drop(const void *map, size_t size)
+{
+    if (map && size)
+        madvise((void *)(uintptr_t)map, size, MADV_DONTNEED);
+}
+
 void fz_fmap_close(const void *map, size_t size)
 {
     if (!map)

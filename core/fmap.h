@@ -24,6 +24,11 @@
  * instead then. */
 int fz_fmap_open(int fd, size_t size, const void **out);
 
+/* Drops the mapping's pages from the process (they stay in the page
+ * cache); the next read of a page maps it again. A reader done with most
+ * of the text calls it so the text stops counting in its memory. */
+void fz_fmap_drop(const void *map, size_t size);
+
 /* Unmaps a mapping from fz_fmap_open (size as given there). */
 void fz_fmap_close(const void *map, size_t size);
 

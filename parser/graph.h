@@ -164,6 +164,10 @@ typedef struct fz_graph {
     int src_mapped;    /* src_owner is a read-only mmap of src_owner_size bytes */
     int ids_dense;     /* set by the parser: the node ids are exactly n1..nN */
     uint32_t attrs_other; /* attributes with a key FlowZap does not know */
+    /* Whether a quoted string (a node or edge label, any attribute value)
+     * holds a byte >= 0xE2, where an emoji may start: 0 not known (readers
+     * look at the text), 1 none does, 2 some does. Set by the parser. */
+    int strings_high;
     /* Ids of the form nK (K decimal without a leading zero, K < len): the
      * parser indexes them here, not in node_ids; node_by_num[K] is 1 + the
      * node's index, 0 when no node is nK. 4 bytes an id, no hashing. */
@@ -235,8 +239,10 @@ int fz_graph_set_source(fz_graph *g, const char *path, const char *src, uint32_t
                         void *owner, size_t owner_size);
 
 /* Like fz_graph_set_source for a file mapped with fz_fmap_open() (or
- * plain mmap()): the graph unmaps map (map_size bytes) with fz_fmap_close
- * when freed. src[len] must be a NUL byte. */
+ * plain mmap()), read-only and never written: readers may drop its pages
+ * (fz_fmap_drop) and read them again from the file. The graph unmaps map
+ * (map_size bytes) with fz_fmap_close when freed. src[len] must be a NUL
+ * byte. */
 int fz_graph_set_source_mapped(fz_graph *g, const char *path, const char *src, uint32_t len,
                                void *map, size_t map_size);
 

@@ -63,9 +63,15 @@ static const unsigned char ident_cont[256] = {
 #undef R
 };
 
-/* 1 for bytes that stop a string scan: quote, backslash, newline, NUL. */
+/* 1 for bytes that stop a string scan: quote, backslash, newline, NUL, and
+ * the lead bytes >= 0xE2 (noted in FZ_TOKF_HIGH for lint's emoji rule). */
 static const unsigned char string_stop[256] = {
     ['"'] = 1, ['\\'] = 1, ['\n'] = 1, ['\0'] = 1,
+    [0xE2] = 1, [0xE3] = 1, [0xE4] = 1, [0xE5] = 1, [0xE6] = 1, [0xE7] = 1, [0xE8] = 1,
+    [0xE9] = 1, [0xEA] = 1, [0xEB] = 1, [0xEC] = 1, [0xED] = 1, [0xEE] = 1, [0xEF] = 1,
+    [0xF0] = 1, [0xF1] = 1, [0xF2] = 1, [0xF3] = 1, [0xF4] = 1, [0xF5] = 1, [0xF6] = 1,
+    [0xF7] = 1, [0xF8] = 1, [0xF9] = 1, [0xFA] = 1, [0xFB] = 1, [0xFC] = 1, [0xFD] = 1,
+    [0xFE] = 1, [0xFF] = 1,
 };
 
 static const unsigned char punct_kind[256] = {
@@ -177,7 +183,14 @@ again:
                 kind = FZ_TOK_STRING;
                 break;
             }
+            if ((unsigned char)s[i] >= 0xE2) {
+                flags |= FZ_TOKF_HIGH;
+                i++;
+                continue;
+            }
             if (s[i] == '\\' && i + 1 < n && s[i + 1] != '\n') {
+                if (s[i + 1] >= 0xE2)
+                    flags |= FZ_TOKF_HIGH; /* the escape skips that byte */
                 flags |= FZ_TOKF_ESCAPE;
                 i += 2;
                 continue;

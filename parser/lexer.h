@@ -48,6 +48,7 @@ typedef enum fz_tok_kind {
 enum {
     FZ_TOKF_ESCAPE = 1u << 0, /* STRING holds a backslash escape */
     FZ_TOKF_UTF8 = 1u << 1,   /* OTHER starts a multi-byte UTF-8 character */
+    FZ_TOKF_HIGH = 1u << 2,   /* STRING holds a byte >= 0xE2 (an emoji may start there) */
 };
 
 /* A token: text is src[off, off + len). Not NUL-terminated. A STRING

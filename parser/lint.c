@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fmap.h"
 #include "core/status.h"
 
 #ifndef FZ_STATIC
@@ -1501,6 +1502,11 @@ int fz_lint_ex(const fz_graph *g, fz_diags *d, uint32_t max_per_code)
     c.edges = g->edges.data;
     if (c.n == 0)
         return FZ_OK;
+    /* Lint reads little of a mapped text (labels for messages): its pages
+     * leave the process (the page cache keeps them) while lint's scratch
+     * arrays are in use, so both do not count in memory at once. */
+    if (g->src_mapped)
+        fz_fmap_drop(g->src_owner, g->src_owner_size);
     int rc = FZ_ENOMEM;
     size_t n1 = c.n, m1 = c.m ? c.m : 1;
     c.flag = fz_calloc(c.alloc, n1, 1);
@@ -1525,8 +1531,18 @@ int fz_lint_ex(const fz_graph *g, fz_diags *d, uint32_t max_per_code)
     }
     if ((rc = build_loop_csr(&c)))
         goto out;
-    bool emoji = has_emoji_bytes(g->src, g->src_len) ||
-                 (g->pool.data && has_emoji_bytes(g->pool.data, g->pool.len));
+    /* Where the parser noted whether any string holds a byte an emoji may
+     * start with, only the lane labels (not strings) remain to look at. */
+    bool emoji = g->strings_high == 2;
+    if (g->strings_high == 1) {
+        for (uint32_t l = 0; l < fz_graph_lane_count(g) && !emoji; l++) {
+            const fz_lane *ln = fz_graph_lane(g, l);
+            emoji = ln->has_label && has_emoji_bytes(fz_graph_text(g, ln->label), ln->label.len);
+        }
+    } else if (!emoji) {
+        emoji = has_emoji_bytes(g->src, g->src_len) ||
+                (g->pool.data && has_emoji_bytes(g->pool.data, g->pool.len));
+    }
     /* aux holds each node's lane for the W1xx rules (compact, in order). */
     for (uint32_t u = 0; u < c.n; u++)
         c.aux[u] = c.nodes[u].lane;

@@ -99,7 +99,14 @@ static char raw_after(const parser *p)
  * anything else, which the token path then reads and diagnoses. */
 static int fast_value(parser *p, fz_token *str)
 {
-    static const unsigned char stop[256] = {['"'] = 1, ['\\'] = 1, ['\n'] = 1, ['\0'] = 1};
+    /* Bytes >= 0xE2 stop it too: such values take the token path, which
+     * notes them for lint's emoji rule (FZ_TOKF_HIGH). */
+    static const unsigned char stop[256] = {
+        ['"'] = 1,  ['\\'] = 1, ['\n'] = 1, ['\0'] = 1, [0xE2] = 1, [0xE3] = 1, [0xE4] = 1,
+        [0xE5] = 1, [0xE6] = 1, [0xE7] = 1, [0xE8] = 1, [0xE9] = 1, [0xEA] = 1, [0xEB] = 1,
+        [0xEC] = 1, [0xED] = 1, [0xEE] = 1, [0xEF] = 1, [0xF0] = 1, [0xF1] = 1, [0xF2] = 1,
+        [0xF3] = 1, [0xF4] = 1, [0xF5] = 1, [0xF6] = 1, [0xF7] = 1, [0xF8] = 1, [0xF9] = 1,
+        [0xFA] = 1, [0xFB] = 1, [0xFC] = 1, [0xFD] = 1, [0xFE] = 1, [0xFF] = 1};
     if (p->has_la)
         return -1;
     uint32_t pos = p->lx.pos;
@@ -431,6 +438,8 @@ static int index_ids(parser *p)
 static fz_span string_value(parser *p, fz_token t)
 {
     fz_span s = {t.off + 1, t.len - 2};
+    if (t.flags & FZ_TOKF_HIGH)
+        p->g->strings_high = 2;
     if (!(t.flags & FZ_TOKF_ESCAPE))
         return s;
     fz_span out = {0, 0};
@@ -1356,6 +1365,7 @@ static int parse_graph(fz_graph *g, fz_diags *d)
     fz_vec_init(&p.pending, sizeof(pending_prefix), g->alloc);
     fz_vec_init(&p.prefixed, sizeof(uint32_t), g->alloc);
     fz_lexer_init(&p.lx, g->src, g->src_len);
+    g->strings_high = 1; /* until a string with such a byte is read */
     /* Editors on Windows may start the file with a UTF-8 byte order mark. */
     if (g->src_len >= 3 && memcmp(g->src, "\xef\xbb\xbf", 3) == 0)
         p.lx.pos = 3;

@@ -3,6 +3,7 @@
 #include "tests/support/support.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/arena.h"
@@ -104,6 +105,57 @@ static void test_core_linemap_gives_one_based_line_and_column(void **state)
     fz_linemap_fini(&m);
 }
 
+/* The sparse map against a plain count, on a text whose lines run from
+ * empty to longer than a map block (so lines start before, in and across
+ * blocks), with CRLF ends and no newline at the end. */
+static void test_core_linemap_sparse_agrees_with_a_plain_count(void **state)
+{
+    (void)state;
+    size_t cap = 3 * FZ_LINEMAP_BLOCK + 20000, n = 0;
+    char *src = malloc(cap + 1);
+    assert_non_null(src);
+    uint32_t seed = 7;
+    while (n < cap) {
+        seed = seed * 1103515245u + 12345u;
+        size_t len = (seed >> 16) % 97;
+        if ((seed >> 8) % 50 == 0)
+            len = FZ_LINEMAP_BLOCK + 300; /* a line longer than a block */
+        for (size_t k = 0; k < len && n < cap; k++)
+            src[n++] = (char)('a' + k % 26);
+        if (n < cap && (seed >> 4) % 5 == 0)
+            src[n++] = '\r';
+        if (n < cap - 1)
+            src[n++] = '\n';
+    }
+    src[n] = '\0';
+    fz_linemap m;
+    assert_int_equal(fz_linemap_init(&m, src, (uint32_t)n, NULL), 0);
+    uint32_t line = 1, start = 0;
+    for (uint32_t off = 0; off <= n; off++) {
+        uint32_t l = 0, c = 0;
+        fz_linemap_pos(&m, off, &l, &c);
+        assert_int_equal(l, line);
+        assert_int_equal(c, off - start + 1);
+        if (off < n && src[off] == '\n') {
+            uint32_t len = 0;
+            const char *t = fz_linemap_line(&m, line, &len);
+            uint32_t e = off;
+            while (e > start && (src[e - 1] == '\r' || src[e - 1] == '\n'))
+                e--;
+            assert_ptr_equal(t, src + start);
+            assert_int_equal(len, e - start);
+            line++;
+            start = off + 1;
+        }
+    }
+    assert_int_equal(m.count, line);
+    uint32_t len = 1;
+    fz_linemap_line(&m, line + 1, &len);
+    assert_int_equal(len, 0);
+    fz_linemap_fini(&m);
+    free(src);
+}
+
 static void test_core_diag_print_draws_caret_under_the_span(void **state)
 {
     (void)state;
@@ -142,6 +194,7 @@ int main(void)
         cmocka_unit_test(test_core_vec_push_survives_failed_growth),
         cmocka_unit_test(test_core_strmap_finds_what_it_added_and_nothing_else),
         cmocka_unit_test(test_core_linemap_gives_one_based_line_and_column),
+        cmocka_unit_test(test_core_linemap_sparse_agrees_with_a_plain_count),
         cmocka_unit_test(test_core_diag_print_draws_caret_under_the_span),
         cmocka_unit_test(test_core_status_texts_cover_every_code),
     };

@@ -257,6 +257,62 @@ static void test_lint_w106_emoji_but_not_arrows_or_accents(void **state)
     lint_done(&l);
 }
 
+/* The parser notes which strings could hold an emoji so that lint need not
+ * scan the file: an emoji only in a lane label, or right after a backslash
+ * in a string, or in an escaped string, is still found. */
+static void test_lint_w106_found_where_the_parser_notes_no_string(void **state)
+{
+    (void)state;
+    linted l;
+    lint_src(&l, "A { # Team \xF0\x9F\x9A\x80\n"
+                 "n1: circle label:\"Start\"\n"
+                 "n1.handle(right) -> n2.handle(left)\n"
+                 "n2: circle label:\"End\"\n"
+                 "}\n");
+    assert_int_equal(l.g->strings_high, 1);
+    assert_int_equal(count(&l, "W106"), 1);
+    lint_done(&l);
+    lint_src(&l, "A {\n"
+                 "n1: circle label:\"Start \\\xE2\x9C\x85\"\n"
+                 "n1.handle(right) -> n2.handle(left) [label=\"say \\\"go\\\" \xE2\x9D\x8C\"]\n"
+                 "n2: circle label:\"End\"\n"
+                 "}\n");
+    assert_int_equal(l.g->strings_high, 2);
+    assert_int_equal(count(&l, "W106"), 2);
+    lint_done(&l);
+}
+
+/* Every word of the class table is found, in any case, by the table-driven
+ * scan (its first-letter filter must know every first letter). */
+static void test_lint_word_class_knows_every_class_word(void **state)
+{
+    (void)state;
+    static const char *yes[] = {"yes", "true", "ok", "pass", "passed", "success", "successful",
+                                "healthy", "valid", "approved", "accept", "accepted"};
+    static const char *no[] = {"no", "false", "fail", "failed", "failure", "unhealthy",
+                               "invalid", "rejected", "reject", "deny", "denied", "decline",
+                               "declined", "retry"};
+    static const char *err[] = {"error", "errors", "timeout", "exception", "catch", "crash",
+                                "crashed"};
+    char up[32];
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        assert_int_equal(fz_lint_word_class(yes[i], strlen(yes[i])), FZ_WORD_YES);
+        for (size_t k = 0; k <= strlen(yes[i]); k++)
+            up[k] = (char)(yes[i][k] >= 'a' ? yes[i][k] - 32 : yes[i][k]);
+        assert_int_equal(fz_lint_word_class(up, strlen(up)), FZ_WORD_YES);
+    }
+    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+        assert_int_equal(fz_lint_word_class(no[i], strlen(no[i])), FZ_WORD_NO);
+    for (size_t i = 0; i < sizeof(err) / sizeof(err[0]); i++)
+        assert_int_equal(fz_lint_word_class(err[i], strlen(err[i])), FZ_WORD_ERROR);
+    /* The label word: class in bits 0-2, equal hashes for labels equal
+     * after trimming and case folding. */
+    uint8_t a = fz_lint_label_word(" Yes\t", 5), b = fz_lint_label_word("yES", 3);
+    assert_int_equal(FZ_LINT_WORD_CLASS(a), FZ_WORD_YES);
+    assert_int_equal(FZ_LINT_WORD_HASH(a), FZ_LINT_WORD_HASH(b));
+    assert_int_equal(FZ_LINT_WORD_CLASS(fz_lint_label_word("", 0)), FZ_WORD_NONE);
+}
+
 static void test_lint_w107_request_without_response(void **state)
 {
     (void)state;
@@ -687,6 +743,8 @@ int main(void)
         cmocka_unit_test(test_lint_lists_at_most_the_cap_per_code_and_counts_the_rest),
         cmocka_unit_test(test_lint_w208_disconnected_loop),
         cmocka_unit_test(test_lint_word_classes_follow_first_word),
+        cmocka_unit_test(test_lint_word_class_knows_every_class_word),
+        cmocka_unit_test(test_lint_w106_found_where_the_parser_notes_no_string),
         cmocka_unit_test(test_lint_every_code_has_title_and_explanation),
         cmocka_unit_test(test_lint_long_chain_is_walked_without_recursion),
         cmocka_unit_test(test_lint_survives_every_allocation_failure),
