@@ -492,6 +492,11 @@ void fz_engine_set_observer(fz_engine *e, const fz_observer *obs)
     }
 }
 
+void fz_engine_count_edges(fz_engine *e, uint64_t *counts)
+{
+    e->edge_counts = counts;
+}
+
 /*--------------------------------------------------------------------------
  * Capacity: every table grows before a step changes state, so that a failed
  * allocation leaves the run exactly as it was (the caller may retry).
@@ -734,6 +739,8 @@ static void take_edges(fz_engine *e, const task_ent *cur, const uint32_t *edges,
                    &e->lcounts[(size_t)base_slot * p->nloops], p->nloops * sizeof(uint32_t));
         }
         k++;
+        if (e->edge_counts)
+            e->edge_counts[edges[i]]++;
         if (e->has_obs && e->obs.on_edge)
             e->obs.on_edge(e->obs.ud, edges[i], token, t_ns);
         if (ei->dst_head && loop_enter(e, cur->node, ei->dst, token, slot, t_ns))
@@ -747,6 +754,8 @@ static void take_edges(fz_engine *e, const task_ent *cur, const uint32_t *edges,
 static inline void take_one(fz_engine *e, const task_ent *cur, uint32_t edge, uint64_t t_ns)
 {
     const edge_info *ei = &e->p->edges[edge];
+    if (e->edge_counts)
+        e->edge_counts[edge]++;
     if (e->has_obs && e->obs.on_edge)
         e->obs.on_edge(e->obs.ud, edge, cur->token, t_ns);
     if (UNLIKELY(ei->dst_head) && loop_enter(e, cur->node, ei->dst, cur->token, cur->lslot, t_ns))

@@ -147,6 +147,12 @@ void fz_engine_free(fz_engine *e);
 
 void fz_engine_set_observer(fz_engine *e, const fz_observer *obs);
 
+/* Adds 1 to counts[edge] for every edge a token takes (the edges on_edge
+ * reports), without a call per edge: for a study that only counts
+ * traversals (the simulator). counts has one entry per graph edge and
+ * stays valid while set; NULL stops counting. */
+void fz_engine_count_edges(fz_engine *e, uint64_t *counts);
+
 /* Resets run state (variables included) and places one token on each start
  * node; memory is kept for reuse. Returns 0 or FZ_ENOMEM. */
 int fz_engine_start(fz_engine *e);

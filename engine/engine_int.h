@@ -40,6 +40,7 @@ struct fz_engine {
     const fz_alloc *alloc;
     fz_observer obs;
     int has_obs;
+    uint64_t *edge_counts; /* fz_engine_count_edges(), or NULL */
     fz_run_state state;
 
     fz__task_ent *tasks;

@@ -56,6 +56,8 @@ struct fz_report {
     uint32_t nn, ne;
     uint64_t runs, first, last;
     uint64_t *edge_trav, *edge_runs, *edge_stamp;
+    uint64_t *edge_seen; /* edge_trav when the run began (counting mode) */
+    int count_edges;     /* the engine counts into edge_trav */
     uint64_t *hist;
     uint64_t dur_max, dur_sum;
     fz_vec outcomes; /* outcome */
@@ -114,7 +116,7 @@ int fz_report_new(const fz_graph *g, const fz_report_meta *meta, const fz_alloc 
     *out = r;
     size_t nn = r->nn + 1, ne = r->ne + 1;
     r->hot.node_visits = fz_calloc(alloc, nn * 5, sizeof(uint64_t));
-    r->edge_trav = fz_calloc(alloc, ne * 3, sizeof(uint64_t));
+    r->edge_trav = fz_calloc(alloc, ne * 4, sizeof(uint64_t));
     r->hist = fz_calloc(alloc, HIST_BUCKETS, sizeof(uint64_t));
     r->path_mask = 1023;
     r->path_slots = fz_calloc(alloc, r->path_mask + 1, sizeof(uint64_t));
@@ -128,6 +130,7 @@ int fz_report_new(const fz_graph *g, const fz_report_meta *meta, const fz_alloc 
     r->hot.node_stamp = r->hot.node_time + nn;
     r->edge_runs = r->edge_trav + ne;
     r->edge_stamp = r->edge_runs + ne;
+    r->edge_seen = r->edge_stamp + ne;
     if (meta) {
         r->meta.workflow = dup_or_empty(&r->arena, meta->workflow);
         r->meta.hash = dup_or_empty(&r->arena, meta->hash);
@@ -147,7 +150,7 @@ void fz_report_free(fz_report *r)
     const fz_alloc *a = r->alloc;
     size_t nn = r->nn + 1, ne = r->ne + 1;
     fz_free(a, r->hot.node_visits, nn * 5 * sizeof(uint64_t));
-    fz_free(a, r->edge_trav, ne * 3 * sizeof(uint64_t));
+    fz_free(a, r->edge_trav, ne * 4 * sizeof(uint64_t));
     fz_free(a, r->hist, HIST_BUCKETS * sizeof(uint64_t));
     fz_free(a, r->path_slots, ((size_t)r->path_mask + 1) * sizeof(uint64_t));
     fz_free(a, r->faults, ((size_t)r->fault_mask + 1) * sizeof(fault_slot));
@@ -311,6 +314,13 @@ void fz_report_observe(fz_report *r, fz_observer *obs)
     obs->ud = r;
 }
 
+uint64_t *fz_report_edge_counts(fz_report *r)
+{
+    r->count_edges = 1;
+    memcpy(r->edge_seen, r->edge_trav, r->ne * sizeof(uint64_t));
+    return r->edge_trav;
+}
+
 void fz_report_observe_edges(fz_report *r, fz_observer *obs)
 {
     memset(obs, 0, sizeof *obs);
@@ -466,6 +476,15 @@ static void note_find(outcome *o, uint64_t first, uint64_t best, uint32_t best_f
 int fz_report_end_run(fz_report *r, fz_run_state state, const char *outcome_name,
                       uint64_t duration_ns, const fz_fault *faults, uint32_t nfaults)
 {
+    if (r->count_edges) {
+        /* The engine counted this run's traversals into edge_trav: an edge
+         * whose count moved was taken in this run. */
+        for (uint32_t e = 0; e < r->ne; e++)
+            if (r->edge_trav[e] != r->edge_seen[e]) {
+                r->edge_seen[e] = r->edge_trav[e];
+                r->edge_runs[e]++;
+            }
+    }
     if (r->oom)
         return FZ_ENOMEM;
     uint32_t oc;
@@ -531,6 +550,7 @@ int fz_report_merge(fz_report *dst, const fz_report *src)
     for (uint32_t e = 0; e < dst->ne && e < src->ne; e++) {
         dst->edge_trav[e] += src->edge_trav[e];
         dst->edge_runs[e] += src->edge_runs[e];
+        dst->edge_seen[e] = dst->edge_trav[e];
     }
     for (uint32_t b = 0; b < HIST_BUCKETS; b++)
         dst->hist[b] += src->hist[b];

@@ -59,6 +59,10 @@ void fz_report_task_start(fz_report *r, uint32_t node);
 void fz_report_task_finish(fz_report *r, uint32_t node, fz_answer a, uint64_t start_ns,
                            uint64_t end_ns);
 void fz_report_observe_edges(fz_report *r, fz_observer *obs);
+/* Or, cheaper: the array the engine counts edge traversals into
+ * (fz_engine_count_edges); fz_report_end_run() then derives which edges
+ * the run took. Call before the first run. */
+uint64_t *fz_report_edge_counts(fz_report *r);
 
 /* Ends the current run: state and outcome as the engine left them, its
  * duration in virtual ns and the faults injected. Returns 0 or FZ_ENOMEM. */

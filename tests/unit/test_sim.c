@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_sim.c - studies over the canary: determinism, shares by hand, replay,
- * shard + merge, scripts, outages, exact enumeration, flat memory. */
+ * shard + merge, scripts, outages, exact enumeration, flat memory, edge
+ * counts against an observer. */
 #include "tests/support/support.h"
 
 #include <math.h>
@@ -155,6 +156,89 @@ static void test_sim_parallel_tokens_are_deterministic_and_add_up(void **state)
     free(j3);
     fz_report_free(r1);
     fz_report_free(r3);
+    fz_sim_free(sim);
+    fz_plan_free(plan);
+    fz_scenario_free(s);
+    fz_scenario_file_free(f);
+    fz_graph_free(g);
+    fz_diags_fini(&d);
+}
+
+/* The study's edge figures (the engine counts into the report) equal what an
+ * on_edge observer sees when each run is replayed. */
+typedef struct edge_tally {
+    uint64_t *trav, *runs, *seen;
+} edge_tally;
+
+static void tally_edge(void *ud, uint32_t edge, uint32_t token, uint64_t t_ns)
+{
+    (void)token;
+    (void)t_ns;
+    edge_tally *t = ud;
+    t->trav[edge]++;
+}
+
+static void check_edges_against_observer(fz_sim *sim, const fz_graph *g, uint64_t runs)
+{
+    fz_report *r = NULL;
+    assert_int_equal(fz_sim_study(sim, 0, runs, 2, &meta, NULL, &r), 0);
+    uint32_t ne = fz_graph_edge_count(g);
+    edge_tally t = {calloc(ne, 8), calloc(ne, 8), calloc(ne, 8)};
+    fz_observer obs;
+    memset(&obs, 0, sizeof obs);
+    obs.on_edge = tally_edge;
+    obs.ud = &t;
+    uint64_t total = 0;
+    for (uint64_t i = 0; i < runs; i++) {
+        fz_sim_run_info info;
+        assert_int_equal(fz_sim_replay(sim, i, &obs, &info), 0);
+        for (uint32_t e = 0; e < ne; e++) {
+            t.runs[e] += t.trav[e] != t.seen[e];
+            t.seen[e] = t.trav[e];
+        }
+    }
+    char *j = json_of(r);
+    for (uint32_t e = 0; e < ne; e++) {
+        assert_int_equal(fz_report_edge_runs(r, e), t.runs[e]);
+        total += t.trav[e];
+    }
+    /* Traversals appear in the JSON only: their sum must match too. */
+    uint64_t sum = 0;
+    for (const char *q = strstr(j, "\"traversals\""); q; q = strstr(q + 1, "\"traversals\""))
+        sum += strtoull(strchr(q, ':') + 1, NULL, 10);
+    assert_true(total > runs);
+    assert_int_equal(sum, total);
+    free(j);
+    free(t.trav);
+    free(t.runs);
+    free(t.seen);
+    fz_report_free(r);
+}
+
+static void test_sim_edge_counts_match_an_observer(void **state)
+{
+    (void)state;
+    fixture x;
+    fixture_open(&x, "metrics-flapping", 5, NULL);
+    check_edges_against_observer(x.sim, x.g, 3000);
+    fixture_close(&x);
+    /* Fan-out: one completion sends tokens along several edges. */
+    const char *text = "defaults:\n  latency: {exponential: 1s}\n"
+                       "rules:\n  - match: ^Build\n    error: 5%\n";
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    fz_graph *g = NULL;
+    fz_scenario_file *f = NULL;
+    fz_scenario *s = NULL;
+    fz_plan *plan = NULL;
+    fz_sim *sim = NULL;
+    assert_int_equal(fz_parse_file(fz_test_src("workflows/parallel.fz"), NULL, &d, &g), 0);
+    assert_int_equal(fz_scenario_parse("p.yaml", text, strlen(text), NULL, &d, &f), 0);
+    assert_int_equal(fz_scenario_compile(f, 0, g, NULL, &d, &s), 0);
+    assert_int_equal(fz_plan_new(g, NULL, NULL, &plan), 0);
+    fz_sim_apply(s, plan);
+    assert_int_equal(fz_sim_new(plan, s, 11, NULL, &sim), 0);
+    check_edges_against_observer(sim, g, 3000);
     fz_sim_free(sim);
     fz_plan_free(plan);
     fz_scenario_free(s);
@@ -403,6 +487,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sim_same_report_for_any_thread_count),
         cmocka_unit_test(test_sim_parallel_tokens_are_deterministic_and_add_up),
+        cmocka_unit_test(test_sim_edge_counts_match_an_observer),
         cmocka_unit_test(test_sim_canary_shares_match_hand_computation),
         cmocka_unit_test(test_sim_replay_reproduces_the_run),
         cmocka_unit_test(test_sim_shard_and_merge_equal_one_study),
