@@ -53,6 +53,10 @@ void *fz_calloc(const fz_alloc *a, size_t n, size_t size)
 {
     if (size && n > SIZE_MAX / size)
         return NULL;
+    /* libc's calloc knows fresh pages from the kernel are zero and skips
+     * clearing them again: a big array costs its page faults only. */
+    if ((a ? a : default_hook) == &libc_hook)
+        return calloc(n ? n : 1, size ? size : 1);
     void *p = fz_malloc(a, n * size);
     if (p)
         memset(p, 0, n * size);

@@ -825,7 +825,11 @@ static uint8_t sweep_bit(int mode)
 }
 
 /* Marks v from u when the mode allows; returns 1 when v was newly marked. */
-static int sweep_mark(lint_ctx *c, int mode, uint32_t u, uint32_t v, uint32_t edge)
+/* The sweep functions are inlined into one copy per mode (see sweep()),
+ * so the mode tests and the edge-class reads the mode does not need go. */
+#define SWEEP_INLINE static inline __attribute__((always_inline))
+
+SWEEP_INLINE int sweep_mark(lint_ctx *c, int mode, uint32_t u, uint32_t v, uint32_t edge)
 {
     uint8_t *f = c->flag;
     switch (mode) {
@@ -853,7 +857,7 @@ static int sweep_mark(lint_ctx *c, int mode, uint32_t u, uint32_t v, uint32_t ed
 
 /* Expands u: marks its successors (predecessors for SW_TO_END); those the
  * sweep has passed (at position pos) are pushed on the stack. */
-static void sweep_expand(lint_ctx *c, int mode, uint32_t u, uint32_t pos, uint32_t *top)
+SWEEP_INLINE void sweep_expand(lint_ctx *c, int mode, uint32_t u, uint32_t pos, uint32_t *top)
 {
     const fz_graph *g = c->g;
     int back = mode == SW_TO_END;
@@ -895,7 +899,7 @@ static void sweep_expand(lint_ctx *c, int mode, uint32_t u, uint32_t pos, uint32
 }
 
 /* Runs the sweep from the nodes already marked with the mode's bit. */
-static void sweep(lint_ctx *c, int mode)
+SWEEP_INLINE void sweep_run(lint_ctx *c, int mode)
 {
     uint8_t bit = sweep_bit(mode);
     uint32_t top = 0;
@@ -906,6 +910,24 @@ static void sweep(lint_ctx *c, int mode)
         sweep_expand(c, mode, u, u, &top);
         while (top)
             sweep_expand(c, mode, c->queue[--top], u, &top);
+    }
+}
+
+static void sweep(lint_ctx *c, int mode)
+{
+    switch (mode) {
+    case SW_REACH:
+        sweep_run(c, SW_REACH);
+        break;
+    case SW_SUCCESS:
+        sweep_run(c, SW_SUCCESS);
+        break;
+    case SW_FAILURE:
+        sweep_run(c, SW_FAILURE);
+        break;
+    default:
+        sweep_run(c, SW_TO_END);
+        break;
     }
 }
 
