@@ -86,8 +86,7 @@ static inline uint64_t sample_latency(fz_backend_sim *b, const fz_dist *d)
     if (d->kind == FZ_DIST_FIXED)
         return d->a > 0 ? (uint64_t)(d->a + 0.5) : 0;
     if (b->chooser) {
-        double m = fz_dist_mean(d);
-        return m > 0 ? (uint64_t)(m + 0.5) : 0;
+        return fz_dist_ns(fz_dist_mean(d));
     }
     return fz_dist_sample(d, &b->rng);
 }

@@ -222,7 +222,7 @@ static inline double std_normal_times(fz_rng *r, double s)
     return zig_slow(r, u) * s;
 }
 
-static uint64_t to_ns(double x)
+uint64_t fz_dist_ns(double x)
 {
     if (!(x > 0.0)) /* also NaN */
         return 0;
@@ -235,18 +235,18 @@ uint64_t fz_dist_sample(const fz_dist *d, fz_rng *r)
 {
     switch (d->kind) {
     case FZ_DIST_FIXED:
-        return to_ns(d->a);
+        return fz_dist_ns(d->a);
     case FZ_DIST_UNIFORM:
-        return to_ns(d->a + (d->b - d->a) * fz_rng_double(r));
+        return fz_dist_ns(d->a + (d->b - d->a) * fz_rng_double(r));
     case FZ_DIST_NORMAL:
-        return to_ns(d->a + std_normal_times(r, d->b));
+        return fz_dist_ns(d->a + std_normal_times(r, d->b));
     case FZ_DIST_LOGNORMAL:
         /* a * exp(b z) = a * 2^(t/256), t = z * (b * 256/ln2) */
-        return to_ns(exp2_256(std_normal_times(r, d->b * (256.0 / LN2)), d->a));
+        return fz_dist_ns(exp2_256(std_normal_times(r, d->b * (256.0 / LN2)), d->a));
     case FZ_DIST_EXPONENTIAL:
-        return to_ns(-d->a * log_fast(fz_rng_double_open0(r)));
+        return fz_dist_ns(-d->a * log_fast(fz_rng_double_open0(r)));
     case FZ_DIST_EMPIRICAL:
-        return to_ns(d->samples[fz_rng_below(r, d->n)]);
+        return fz_dist_ns(d->samples[fz_rng_below(r, d->n)]);
     case FZ_DIST_COUNT:
         break;
     }

@@ -59,6 +59,10 @@ void fz_dist_prepare(void);
 double fz_dist_exp(double x);
 double fz_dist_log(double x);
 
+/* Rounds a duration in nanoseconds to virtual time: 0 for negative or NaN,
+ * UINT64_MAX past what a uint64_t holds (an infinite mean saturates). */
+uint64_t fz_dist_ns(double x);
+
 /* One sample in nanoseconds (never negative). */
 uint64_t fz_dist_sample(const fz_dist *d, fz_rng *r);
 
