@@ -189,7 +189,7 @@ static void bench_drive(const fz_plan *p, const uint8_t *dec, uint64_t no_thresh
     if (fz_engine_new(p, NULL, &e))
         exit(1);
     noop nb = {{{0}}, 0, 0, dec, no_threshold, 0};
-    fz_backend b = {"noop", noop_now, noop_start, noop_wait, noop_cancel, &nb};
+    fz_backend b = {"noop", noop_now, noop_start, noop_wait, noop_cancel, &nb, NULL};
     uint64_t runs = 0, steps = 0, completed = 0;
     double t0 = now_s(), t = t0;
     while (t - t0 < secs) {

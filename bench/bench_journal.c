@@ -100,7 +100,7 @@ static int run_once(const fz_plan *plan, const fz_graph *g, const fz_bind *bd, i
     fz_journal *j = NULL;
     fz_journal_recorder *rec = NULL;
     nop nb = {0};
-    fz_backend b = {"nop", nop_now, nop_start, nop_wait, nop_cancel, &nb};
+    fz_backend b = {"nop", nop_now, nop_start, nop_wait, nop_cancel, &nb, NULL};
     const fz_backend *be = &b;
     int rc = fz_engine_new(plan, NULL, &e);
     if (rc)

@@ -79,7 +79,7 @@ static void engine_floor(const fz_plan *plan, uint64_t runs)
 {
     fz_engine *e = NULL;
     null_be nb = {.n = 0};
-    fz_backend be = {"null", nb_now, nb_start, nb_wait, nb_cancel, &nb};
+    fz_backend be = {"null", nb_now, nb_start, nb_wait, nb_cancel, &nb, NULL};
     if (fz_engine_new(plan, NULL, &e))
         return;
     uint64_t steps = 0;

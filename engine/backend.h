@@ -25,6 +25,13 @@ typedef struct fz_backend {
     /* Abandons every started task (the run ended or was interrupted). */
     void (*cancel_all)(void *ud, fz_engine *e);
     void *ud;
+    /* Optional (NULL: not provided). start() then wait() in one call, for
+     * when t is the only task of the run (none other ready or in flight):
+     * must behave exactly as start(t) followed by wait() would, returning
+     * wait()'s task id and result (fz_engine_drive hands over a zeroed
+     * result with answer ok). A single-token run then makes no queue round
+     * trip per step. */
+    int (*start_wait)(void *ud, fz_engine *e, const fz_task *t, uint32_t *task_id, fz_result *r);
 } fz_backend;
 
 /* Runs e (already started) to its end with backend b: hands every ready task

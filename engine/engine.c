@@ -914,17 +914,22 @@ static int complete_reserve(fz_engine *e, const node_info *ni, const fz_result *
  * loop pays no call, no register saves and no reloads of the run state per
  * step (~25 instructions of ~160). */
 static inline __attribute__((always_inline)) int complete(fz_engine *e, uint32_t task_id,
-                                                          const fz_result *r, uint64_t t_ns)
+                                                          const fz_result *r, uint64_t t_ns,
+                                                          int checked)
 {
-    if (e->state == FZ_RUN_IDLE)
-        return FZ_ESTATE;
     task_ent *te = &e->tasks[task_id & e->tmask];
-    if (task_id >= e->next_id || te->id != task_id || te->state != T_RUNNING)
-        return FZ_EINVAL;
-    if (e->state != FZ_RUN_RUNNING)
-        return FZ_EFINISHED;
-    if (!r)
-        return FZ_EINVAL;
+    /* checked: the caller knows the run is running and task_id is the task
+     * it just handed out (the drive loop's one-token path). */
+    if (!checked) {
+        if (e->state == FZ_RUN_IDLE)
+            return FZ_ESTATE;
+        if (task_id >= e->next_id || te->id != task_id || te->state != T_RUNNING)
+            return FZ_EINVAL;
+        if (e->state != FZ_RUN_RUNNING)
+            return FZ_EFINISHED;
+        if (!r)
+            return FZ_EINVAL;
+    }
     const fz_plan *p = e->p;
     const node_info *ni = &p->nodes[te->node];
     if (UNLIKELY(r->nvars || e->nends >= e->ends_cap ||
@@ -959,7 +964,7 @@ static inline __attribute__((always_inline)) int complete(fz_engine *e, uint32_t
 
 int fz_engine_complete(fz_engine *e, uint32_t task_id, const fz_result *r, uint64_t t_ns)
 {
-    return complete(e, task_id, r, t_ns);
+    return complete(e, task_id, r, t_ns, 0);
 }
 
 void fz_engine_abort(fz_engine *e, const char *reason, uint64_t t_ns)
@@ -1415,6 +1420,33 @@ int fz_engine_drive(fz_engine *e, const fz_backend *b)
     uint64_t now = 0;
     int have_now = 0;
     while (e->state == FZ_RUN_RUNNING) {
+        if (b->start_wait && e->in_flight == 0 && e->next_id - e->next_hand == 1) {
+            /* One token alive, one task ready, nothing in flight: start and
+             * wait in one backend call (the same calls in the same order as
+             * the general path below, with the queue round trip left out). */
+            fz__engine_next(e, &t);
+            if (obs && obs->on_start) {
+                if (timed && !have_now)
+                    now = b->now(b->ud);
+                obs->on_start(obs->ud, &t, now + t.delay_ns);
+            }
+            uint32_t id = 0;
+            fz_result r = {.answer = FZ_ANSWER_OK};
+            int rc = b->start_wait(b->ud, e, &t, &id, &r);
+            if (rc) {
+                stop(e, b, rc == FZ_EINTR ? "interrupted" : fz_strerror(rc),
+                     timed ? b->now(b->ud) : 0);
+                return rc;
+            }
+            now = timed ? b->now(b->ud) : 0;
+            have_now = 1;
+            rc = complete(e, id, &r, now, id == t.id);
+            if (rc) {
+                stop(e, b, fz_strerror(rc), now);
+                return rc;
+            }
+            continue;
+        }
         while (fz__engine_next(e, &t)) {
             /* Reported before the backend starts it: a journal commits the
              * start before the handler can have any effect. */
@@ -1445,7 +1477,7 @@ int fz_engine_drive(fz_engine *e, const fz_backend *b)
         }
         now = timed ? b->now(b->ud) : 0;
         have_now = 1;
-        rc = complete(e, id, &r, now);
+        rc = complete(e, id, &r, now, 0);
         if (rc) {
             stop(e, b, fz_strerror(rc), now);
             return rc;

@@ -342,6 +342,7 @@ static inline void fx_init(fx_backend *fx, const fz_graph *g, const char *script
     b->start = fx_start;
     b->wait = fx_wait;
     b->cancel_all = fx_cancel;
+    b->start_wait = NULL;
     b->ud = fx;
 }
 

@@ -419,7 +419,7 @@ static void ctx_init(run_ctx *c, const char *text, int crash_after)
     assert_int_equal(fz_engine_new(c->plan, NULL, &c->e), 0);
     c->tb.g = c->g;
     c->tb.crash_after = crash_after;
-    c->b = (fz_backend){"test", tb_now, tb_start, tb_wait, tb_cancel_all, &c->tb};
+    c->b = (fz_backend){"test", tb_now, tb_start, tb_wait, tb_cancel_all, &c->tb, NULL};
 }
 
 static void ctx_fini(run_ctx *c)
