@@ -1419,8 +1419,10 @@ int fz_engine_drive(fz_engine *e, const fz_backend *b)
      * same batch reads the clock again (a backend's start() takes time). */
     uint64_t now = 0;
     int have_now = 0;
+    int (*const start_wait)(void *, fz_engine *, const fz_task *, uint32_t *, fz_result *) =
+        b->start_wait;
     while (e->state == FZ_RUN_RUNNING) {
-        if (b->start_wait && e->in_flight == 0 && e->next_id - e->next_hand == 1) {
+        if (start_wait && e->in_flight == 0 && e->next_id - e->next_hand == 1) {
             /* One token alive, one task ready, nothing in flight: start and
              * wait in one backend call (the same calls in the same order as
              * the general path below, with the queue round trip left out). */
@@ -1432,7 +1434,7 @@ int fz_engine_drive(fz_engine *e, const fz_backend *b)
             }
             uint32_t id = 0;
             fz_result r = {.answer = FZ_ANSWER_OK};
-            int rc = b->start_wait(b->ud, e, &t, &id, &r);
+            int rc = start_wait(b->ud, e, &t, &id, &r);
             if (rc) {
                 stop(e, b, rc == FZ_EINTR ? "interrupted" : fz_strerror(rc),
                      timed ? b->now(b->ud) : 0);

@@ -105,7 +105,7 @@ static __attribute__((noinline)) int slots_grow(fz_backend_sim *b, uint32_t id)
     return 0;
 }
 
-static int start_full(fz_backend_sim *b, const fz_task *t, slot *sl, const fz_sim_params *p);
+static uint64_t start_full(fz_backend_sim *b, const fz_task *t, slot *sl, const fz_sim_params *p);
 
 static int be_start(void *ud, fz_engine *e, const fz_task *t)
 {
@@ -129,13 +129,14 @@ static int be_start(void *ud, fz_engine *e, const fz_task *t)
         uint64_t end = start + sample_latency(b, &p->latency);
         return fz_evq_push(&b->q, end < start ? UINT64_MAX : end, t->id, 0);
     }
-    return start_full(b, t, sl, p);
+    return fz_evq_push(&b->q, start_full(b, t, sl, p), t->id, 0);
 }
 
 /* A task with faults, choices, a script, a timeout or outages: kept out of
- * be_start so that the plain path saves fewer registers. */
-static __attribute__((noinline)) int start_full(fz_backend_sim *b, const fz_task *t, slot *sl,
-                                                const fz_sim_params *p)
+ * be_start so that the plain path saves fewer registers. Fills the slot and
+ * returns the task's end time (the caller queues it). */
+static __attribute__((noinline)) uint64_t start_full(fz_backend_sim *b, const fz_task *t, slot *sl,
+                                                     const fz_sim_params *p)
 {
     const fz_scenario *s = b->s;
     uint32_t node = t->node;
@@ -151,7 +152,7 @@ static __attribute__((noinline)) int start_full(fz_backend_sim *b, const fz_task
             sl->answer = o->answer;
             sl->reason = "lane outage";
             add_fault(b, node, FZ_FAULT_OUTAGE);
-            return fz_evq_push(&b->q, start, t->id, 0);
+            return start;
         }
     }
 
@@ -247,7 +248,7 @@ static __attribute__((noinline)) int start_full(fz_backend_sim *b, const fz_task
     if (answer == FZ_ANSWER_ERROR && !sl->reason)
         sl->reason = "injected error";
     sl->answer = answer;
-    return fz_evq_push(&b->q, end, t->id, 0);
+    return end;
 }
 
 static int be_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *r)
@@ -279,29 +280,59 @@ static int be_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *r)
  * without the queue; the sequence number it would have taken is still
  * consumed, so later events order exactly as before. Anything else takes the
  * two calls. */
+/* The two calls, kept out of be_start_wait so that its plain path saves
+ * fewer registers. */
+static __attribute__((noinline)) int start_then_wait(fz_backend_sim *b, fz_engine *e,
+                                                     const fz_task *t, uint32_t *task_id,
+                                                     fz_result *r)
+{
+    int rc = be_start(b, e, t);
+    return rc ? rc : be_wait(b, e, task_id, r);
+}
+
+/* be_start's start_full path, then be_wait; p is the task's parameters. */
+static __attribute__((noinline)) int full_then_wait(fz_backend_sim *b, fz_engine *e,
+                                                    const fz_task *t, const fz_sim_params *p,
+                                                    uint32_t *task_id, fz_result *r)
+{
+    slot *sl = &b->slots[t->id];
+    if (b->report)
+        fz__report_task_start(b->report, t->node);
+    sl->start = b->now + t->delay_ns;
+    sl->node = t->node;
+    sl->outcome = NULL;
+    sl->reason = NULL;
+    (void)e;
+    uint64_t end = start_full(b, t, sl, p);
+    if (b->oom)
+        return FZ_ENOMEM;
+    /* What be_wait would do with the one queued event. */
+    b->q.next_seq++;
+    b->now = end;
+    *task_id = t->id;
+    r->answer = sl->answer;
+    r->outcome = sl->outcome;
+    r->reason = sl->reason;
+    if (b->report)
+        fz__report_task_finish(b->report, sl->node, sl->answer, sl->start, end);
+    return 0;
+}
+
 static int be_start_wait(void *ud, fz_engine *e, const fz_task *t, uint32_t *task_id,
                          fz_result *r)
 {
     fz_backend_sim *b = ud;
     const fz_scenario *s = b->s;
-    if (__builtin_expect(t->id >= b->nslots, 0) || b->q.len || s->noutages || b->oom) {
-        int rc = be_start(ud, e, t);
-        return rc ? rc : be_wait(ud, e, task_id, r);
-    }
+    if (__builtin_expect(t->id >= b->nslots || b->q.len || s->noutages || b->oom, 0))
+        return start_then_wait(b, e, t, task_id, r);
     uint32_t node = t->node;
     uint64_t start = b->now + t->delay_ns;
     const fz_sim_params *p = fz_scenario_params(s, node, start);
+    if (!p->plain)
+        return full_then_wait(b, e, t, p, task_id, r);
     slot *sl = &b->slots[t->id];
     sl->start = start;
     sl->node = node;
-    if (!p->plain) {
-        sl->outcome = NULL;
-        sl->reason = NULL;
-        if (b->report)
-            fz__report_task_start(b->report, node);
-        int rc = start_full(b, t, sl, p);
-        return rc ? rc : be_wait(ud, e, task_id, r);
-    }
     if (b->report)
         fz__report_task_start(b->report, node);
     uint64_t end = start + sample_latency(b, &p->latency);
