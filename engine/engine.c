@@ -1426,7 +1426,18 @@ int fz_engine_drive(fz_engine *e, const fz_backend *b)
             /* One token alive, one task ready, nothing in flight: start and
              * wait in one backend call (the same calls in the same order as
              * the general path below, with the queue round trip left out). */
-            fz__engine_next(e, &t);
+            /* fz__engine_next without its checks: the loop's test made them. */
+            {
+                uint32_t hid = e->next_hand++;
+                const task_ent *he = &e->tasks[hid & e->tmask];
+                e->tasks[hid & e->tmask].state = T_RUNNING;
+                e->in_flight = 1;
+                t.id = hid;
+                t.node = he->node;
+                t.token = he->token;
+                t.attempt = he->attempt;
+                t.delay_ns = he->delay_ns;
+            }
             if (obs && obs->on_start) {
                 if (timed && !have_now)
                     now = b->now(b->ud);
@@ -1440,7 +1451,8 @@ int fz_engine_drive(fz_engine *e, const fz_backend *b)
                      timed ? b->now(b->ud) : 0);
                 return rc;
             }
-            now = timed ? b->now(b->ud) : 0;
+            if (timed)
+                now = b->now(b->ud);
             have_now = 1;
             rc = complete(e, id, &r, now, id == t.id);
             if (rc) {
