@@ -19,7 +19,7 @@
 #include "engine/real.h"
 
 #include <assert.h>
-#include <curl/curl.h>
+#include "engine/curlapi.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -283,8 +283,8 @@ static void job_release(fz_real *r, fz_job *j)
     }
     fz_vec_fini(&j->ends);
     if (j->easy) {
-        curl_multi_remove_handle(r->multi, j->easy);
-        curl_easy_cleanup(j->easy);
+        fz__curl->multi_remove_handle(r->multi, j->easy);
+        fz__curl->easy_cleanup(j->easy);
     }
     close_fd(&j->fd_out);
     close_fd(&j->fd_err);
@@ -356,8 +356,8 @@ void fz__job_finish(fz_job *j, fz_answer a, const char *outcome, const char *rea
     j->state = JOB_DONE;
     j->timer_seq = 0;
     if (j->easy) {
-        curl_multi_remove_handle(r->multi, j->easy);
-        curl_easy_cleanup(j->easy);
+        fz__curl->multi_remove_handle(r->multi, j->easy);
+        fz__curl->easy_cleanup(j->easy);
         j->easy = NULL;
     }
     /* job_new() reserved room: a queued job never needs an allocation */
@@ -579,10 +579,10 @@ int fz__job_http(fz_job *j, void *easy,
     CURL *h = easy;
     j->easy = h;
     j->http_done = done;
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, j);
-    curl_easy_setopt(h, CURLOPT_PRIVATE, j);
-    if (!j->r->multi || curl_multi_add_handle(j->r->multi, h) != CURLM_OK)
+    fz__curl->easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    fz__curl->easy_setopt(h, CURLOPT_WRITEDATA, j);
+    fz__curl->easy_setopt(h, CURLOPT_PRIVATE, j);
+    if (!j->r->multi || fz__curl->multi_add_handle(j->r->multi, h) != CURLM_OK)
         return FZ_EHTTP;
     return FZ_OK;
 }
@@ -893,21 +893,21 @@ static void drain_self_pipe(fz_real *r, int *child)
 static void http_progress(fz_real *r)
 {
     int running = 0;
-    curl_multi_perform(r->multi, &running);
+    fz__curl->multi_perform(r->multi, &running);
     CURLMsg *m;
     int left = 0;
-    while ((m = curl_multi_info_read(r->multi, &left))) {
+    while ((m = fz__curl->multi_info_read(r->multi, &left))) {
         if (m->msg != CURLMSG_DONE)
             continue;
         fz_job *j = NULL;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&j);
+        fz__curl->easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&j);
         if (!j || j->state != JOB_RUNNING)
             continue;
         long status = 0;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &status);
+        fz__curl->easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &status);
         int code = (int)m->data.result;
-        curl_multi_remove_handle(r->multi, j->easy);
-        curl_easy_cleanup(j->easy);
+        fz__curl->multi_remove_handle(r->multi, j->easy);
+        fz__curl->easy_cleanup(j->easy);
         j->easy = NULL;
         j->http_done(j, j->cfg, code, status);
         if (j->state != JOB_DONE)
@@ -955,10 +955,10 @@ static int loop_once(fz_real *r)
     int rc = FZ_OK;
     if (r->multi) {
         long cms = -1;
-        curl_multi_timeout(r->multi, &cms);
+        fz__curl->multi_timeout(r->multi, &cms);
         if (cms >= 0 && cms < timeout_ms)
             timeout_ms = (int)cms;
-        if (curl_multi_poll(r->multi, fds, n, timeout_ms, NULL) != CURLM_OK) {
+        if (fz__curl->multi_poll(r->multi, fds, n, timeout_ms, NULL) != CURLM_OK) {
             rc = FZ_ESYS;
             goto out;
         }
@@ -1197,13 +1197,14 @@ int fz_real_new(const fz_graph *g, const fz_bind *b, const fz_real_opts *opts,
     for (uint32_t i = 0; i < fz_bind_rule_count(b); i++)
         need_http |= fz_bind_rule(b, i)->ops == &fz__handler_http;
     if (need_http) {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        const char *why = NULL; /* FZ_EHTTP says enough to the caller */
+        if (fz_curl_load(&why) || fz__curl->global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
             rc = FZ_EHTTP;
             goto fail;
         }
-        r->multi = curl_multi_init();
+        r->multi = fz__curl->multi_init();
         if (!r->multi) {
-            curl_global_cleanup();
+            fz__curl->global_cleanup();
             rc = FZ_ENOMEM;
             goto fail;
         }
@@ -1252,8 +1253,8 @@ void fz_real_free(fz_real *r)
         active_backend = NULL;
     }
     if (r->multi) {
-        curl_multi_cleanup(r->multi);
-        curl_global_cleanup();
+        fz__curl->multi_cleanup(r->multi);
+        fz__curl->global_cleanup();
     }
     close_fd(&r->pipe_r);
     close_fd(&r->pipe_w);

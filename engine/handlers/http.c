@@ -8,7 +8,7 @@
  * inserted as text (URL-encode it yourself where it needs to be).
  */
 #include <ctype.h>
-#include <curl/curl.h>
+#include "engine/curlapi.h"
 #include <libfyaml.h>
 #include <stdio.h>
 #include <string.h>
@@ -196,7 +196,8 @@ static int http_validate(fz_bind_loader *ld, struct fy_node *rule, struct fy_nod
 static void free_slist(const fz_alloc *a, void *p)
 {
     (void)a;
-    curl_slist_free_all(p);
+    if (p && fz__curl)
+        fz__curl->slist_free_all(p);
 }
 
 static void http_done(fz_job *j, const void *cfg, int code, long status)
@@ -204,7 +205,7 @@ static void http_done(fz_job *j, const void *cfg, int code, long status)
     const http_cfg *c = cfg;
     char reason[400];
     if (code != CURLE_OK) {
-        snprintf(reason, sizeof(reason), "%s", curl_easy_strerror((CURLcode)code));
+        snprintf(reason, sizeof(reason), "%s", fz__curl->easy_strerror((CURLcode)code));
         fz__job_finish(j, FZ_ANSWER_ERROR, NULL, reason);
         return;
     }
@@ -274,48 +275,48 @@ static int http_start(fz_job *j, const void *cfg)
         char *v = NULL;
         rc = expand(j, c->headers[i].value, &v, &missing);
         if (rc || missing) {
-            curl_slist_free_all(hdrs);
+            fz__curl->slist_free_all(hdrs);
             return rc;
         }
         size_t n = strlen(c->headers[i].key) + strlen(v) + 3;
         char *line = fz__job_mem(j, n);
         if (!line) {
-            curl_slist_free_all(hdrs);
+            fz__curl->slist_free_all(hdrs);
             return FZ_ENOMEM;
         }
         snprintf(line, n, "%s: %s", c->headers[i].key, v);
-        struct curl_slist *nh = curl_slist_append(hdrs, line);
+        struct curl_slist *nh = fz__curl->slist_append(hdrs, line);
         if (!nh) {
-            curl_slist_free_all(hdrs);
+            fz__curl->slist_free_all(hdrs);
             return FZ_ENOMEM;
         }
         hdrs = nh;
     }
     if (hdrs && fz__job_on_end(j, free_slist, hdrs)) {
-        curl_slist_free_all(hdrs);
+        fz__curl->slist_free_all(hdrs);
         return FZ_ENOMEM;
     }
-    CURL *easy = curl_easy_init();
+    CURL *easy = fz__curl->easy_init();
     if (!easy)
         return FZ_ENOMEM;
-    curl_easy_setopt(easy, CURLOPT_URL, url);
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+    fz__curl->easy_setopt(easy, CURLOPT_URL, url);
+    fz__curl->easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    fz__curl->easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    fz__curl->easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
                      (long)(c->connect_ns ? c->connect_ns / 1000000u : 10000u));
     if (strcmp(c->method, "HEAD") == 0)
-        curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+        fz__curl->easy_setopt(easy, CURLOPT_NOBODY, 1L);
     else if (strcmp(c->method, "GET") != 0)
-        curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, c->method);
+        fz__curl->easy_setopt(easy, CURLOPT_CUSTOMREQUEST, c->method);
     if (body) {
-        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-        curl_easy_setopt(easy, CURLOPT_COPYPOSTFIELDS, body);
+        fz__curl->easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+        fz__curl->easy_setopt(easy, CURLOPT_COPYPOSTFIELDS, body);
         if (strcmp(c->method, "POST") != 0)
-            curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, c->method);
+            fz__curl->easy_setopt(easy, CURLOPT_CUSTOMREQUEST, c->method);
     }
     if (hdrs)
-        curl_easy_setopt(easy, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(easy, CURLOPT_USERAGENT, "flowzap");
+        fz__curl->easy_setopt(easy, CURLOPT_HTTPHEADER, hdrs);
+    fz__curl->easy_setopt(easy, CURLOPT_USERAGENT, "flowzap");
     return fz__job_http(j, easy, http_done);
 }
 
