@@ -490,9 +490,11 @@ static int expect_line_end(parser *p, const char *after)
 static fz_span hash_text(const parser *p, fz_token t)
 {
     uint32_t a = t.off + 1, e = t.off + t.len;
-    while (a < e && (p->src[a] == ' ' || p->src[a] == '\t'))
+    /* A stray '\r' before the line end ("\r\r\n") is trailing space too:
+     * fmt writes the label back and must read the same label again. */
+    while (a < e && (p->src[a] == ' ' || p->src[a] == '\t' || p->src[a] == '\r'))
         a++;
-    while (e > a && (p->src[e - 1] == ' ' || p->src[e - 1] == '\t'))
+    while (e > a && (p->src[e - 1] == ' ' || p->src[e - 1] == '\t' || p->src[e - 1] == '\r'))
         e--;
     fz_span s = {a, e - a};
     return s;

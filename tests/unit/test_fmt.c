@@ -102,6 +102,17 @@ static void test_fmt_rewrites_slips_and_line_ends(void **state)
     free(out);
 }
 
+static void test_fmt_stray_carriage_return_after_a_lane_label_is_space(void **state)
+{
+    (void)state;
+    /* Found by fuzz.fmt: "\r\r\n" left a '\r' in the label, which fmt wrote
+     * back as a CRLF line end and so lost on the next read. */
+    const char *src = "A { # Lab\r\r\nn1: circle label:\"S\"\r\n}\r\n";
+    char *out = check_roundtrip(src, strlen(src));
+    assert_string_equal(out, "A { # Lab\n  n1: circle label:\"S\"\n}\n");
+    free(out);
+}
+
 static void test_fmt_moves_nodes_first_and_fixes_prefixes(void **state)
 {
     (void)state;
@@ -360,6 +371,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fmt_every_workflow_keeps_its_graph_and_is_idempotent),
         cmocka_unit_test(test_fmt_rewrites_slips_and_line_ends),
+        cmocka_unit_test(test_fmt_stray_carriage_return_after_a_lane_label_is_space),
         cmocka_unit_test(test_fmt_moves_nodes_first_and_fixes_prefixes),
         cmocka_unit_test(test_fmt_keeps_comments_with_their_statements),
         cmocka_unit_test(test_fmt_escapes_quotes_and_backslashes),
