@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/status.h"
+#include "engine/backend.h"
 #include "engine/engine_int.h"
 #include "engine/words.h"
 
@@ -827,6 +828,12 @@ static inline __attribute__((always_inline)) void route(fz_engine *e, const task
     fz_answer a = r->answer;
     if (a == FZ_ANSWER_OK || a == FZ_ANSWER_NO) {
         if (r->outcome && ni->out.count) {
+            if (r->outcome_edge) {
+                /* The backend matched the text already
+                 * (fz_engine_outcome_edge): the edge the loop below finds. */
+                take_one(e, cur, r->outcome_edge - 1, t_ns);
+                return;
+            }
             uint32_t olen;
             const char *o = trim(r->outcome, strlen(r->outcome), &olen);
             const uint32_t *out = pool + ni->out.first;
@@ -880,6 +887,43 @@ static inline __attribute__((always_inline)) void route(fz_engine *e, const task
         return;
     }
     no_edge(e, cur, r, FAIL_ANSWER, a, t_ns);
+}
+
+uint32_t fz_engine_outcome_edge(const fz_graph *g, uint32_t node, const char *outcome)
+{
+    if (!g || !outcome || node >= fz_graph_node_count(g))
+        return 0;
+    uint32_t nout = 0;
+    const uint32_t *out = fz_graph_out(g, node, &nout);
+    uint32_t olen;
+    const char *o = trim(outcome, strlen(outcome), &olen);
+    uint32_t found = 0;
+    for (uint32_t i = 0; i < nout; i++) {
+        const fz_edge *ge = fz_graph_edge(g, out[i]);
+        uint32_t llen;
+        const char *l = trim(fz_graph_text(g, ge->label), ge->label.len, &llen);
+        if (llen != olen || !equal_nocase(l, o, olen))
+            continue;
+        if (found)
+            return 0; /* two edges carry the label: routing takes both */
+        found = out[i] + 1;
+    }
+    if (!found)
+        return 0;
+    /* Routing takes one edge by label only where no two labels are equal. */
+    for (uint32_t i = 0; i < nout; i++) {
+        const fz_edge *a = fz_graph_edge(g, out[i]);
+        uint32_t alen;
+        const char *at = trim(fz_graph_text(g, a->label), a->label.len, &alen);
+        for (uint32_t k = i + 1; k < nout; k++) {
+            const fz_edge *b = fz_graph_edge(g, out[k]);
+            uint32_t blen;
+            const char *bt = trim(fz_graph_text(g, b->label), b->label.len, &blen);
+            if (alen == blen && equal_nocase(at, bt, alen))
+                return 0;
+        }
+    }
+    return found;
 }
 
 static int vars_reserve(fz_engine *e, const fz_kv *kv, uint32_t n);
@@ -1397,7 +1441,6 @@ fz_kv fz_engine_var_at(const fz_engine *e, uint32_t i)
  * backend's clock only when an observer wants times.
  *========================================================================*/
 
-#include "engine/backend.h"
 
 static void stop(fz_engine *e, const fz_backend *b, const char *why, uint64_t t_ns)
 {

@@ -48,6 +48,11 @@ typedef struct fz_result {
     const char *reason;  /* error text for messages, or NULL */
     const fz_kv *vars;   /* variables the handler set (`::set K=V`) */
     uint32_t nvars;
+    /* Optional (0: none): 1 + the edge that `outcome` names, as
+     * fz_engine_outcome_edge() returns it for this task's node and this
+     * outcome text. The engine then takes that edge without matching the
+     * text again; the route is the same either way. */
+    uint32_t outcome_edge;
     /* What the handler printed, kept in the journal (engine/journal.h):
      * an exec handler's captured stdout and stderr (NULL: nothing), and its
      * exit status when has_exit_code (128 + N when killed by signal N). The
@@ -59,6 +64,14 @@ typedef struct fz_result {
     int exit_code;
     uint8_t has_exit_code;
 } fz_result;
+
+/* 1 + the edge that an ok or no answer with outcome text `outcome` at
+ * node takes by its label in graph g (the node's one outgoing edge with that
+ * label, case and surrounding blanks aside, as routing matches it), or 0
+ * when the text names no edge or more than one edge carries that label. A
+ * backend answering from a fixed set of texts (the simulator) computes it
+ * once per text for fz_result.outcome_edge. */
+uint32_t fz_engine_outcome_edge(const fz_graph *g, uint32_t node, const char *outcome);
 
 /* The answer's name as traces, journals and logs write it: "ok", "no",
  * "error" or "timeout" (static, never NULL). */

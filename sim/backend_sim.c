@@ -22,6 +22,7 @@ typedef struct slot {
     uint32_t node;
     const char *outcome;
     const char *reason;
+    uint32_t oedge; /* fz_result.outcome_edge for outcome */
 } slot;
 
 struct fz_backend_sim {
@@ -124,6 +125,7 @@ static int be_start(void *ud, fz_engine *e, const fz_task *t)
     sl->node = node;
     sl->outcome = NULL;
     sl->reason = NULL;
+    sl->oedge = 0;
     if (p->plain && !s->noutages) { /* most tasks: only a latency */
         sl->answer = FZ_ANSWER_OK;
         uint64_t end = start + sample_latency(b, &p->latency);
@@ -168,6 +170,7 @@ static __attribute__((noinline)) uint64_t start_full(fz_backend_sim *b, const fz
             const fz_sim_step *st = &p->script[k];
             answer = st->answer;
             sl->outcome = st->outcome;
+            sl->oedge = 0;
             if (st->latency_set)
                 latency = &st->latency;
             scripted = 1;
@@ -205,6 +208,7 @@ static __attribute__((noinline)) uint64_t start_full(fz_backend_sim *b, const fz
                     c++;
             }
             sl->outcome = p->choices[c].outcome;
+            sl->oedge = p->choices[c].edge;
             if (p->choices[c].fault)
                 add_fault(b, node, FZ_FAULT_CHOICE);
         }
@@ -229,6 +233,7 @@ static __attribute__((noinline)) uint64_t start_full(fz_backend_sim *b, const fz
             add_fault(b, node, FZ_FAULT_TIMEOUT);
         answer = FZ_ANSWER_TIMEOUT;
         sl->outcome = NULL;
+        sl->oedge = 0;
         sl->reason = "timed out";
     }
     uint64_t end = start + lat;
@@ -241,6 +246,7 @@ static __attribute__((noinline)) uint64_t start_full(fz_backend_sim *b, const fz
             end = o->from_ns;
             answer = o->answer;
             sl->outcome = NULL;
+            sl->oedge = 0;
             sl->reason = "lane outage";
             add_fault(b, node, FZ_FAULT_OUTAGE);
         }
@@ -269,6 +275,7 @@ static int be_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *r)
     /* fz_engine_drive() hands over a zeroed result; fill what we know. */
     r->answer = sl->answer;
     r->outcome = sl->outcome;
+    r->outcome_edge = sl->oedge;
     r->reason = sl->reason;
     if (b->report)
         fz__report_task_finish(b->report, sl->node, sl->answer, sl->start, now);
@@ -302,6 +309,7 @@ static __attribute__((noinline)) int full_then_wait(fz_backend_sim *b, fz_engine
     sl->node = t->node;
     sl->outcome = NULL;
     sl->reason = NULL;
+    sl->oedge = 0;
     (void)e;
     uint64_t end = start_full(b, t, sl, p);
     if (b->oom)
@@ -312,6 +320,7 @@ static __attribute__((noinline)) int full_then_wait(fz_backend_sim *b, fz_engine
     *task_id = t->id;
     r->answer = sl->answer;
     r->outcome = sl->outcome;
+    r->outcome_edge = sl->oedge;
     r->reason = sl->reason;
     if (b->report)
         fz__report_task_finish(b->report, sl->node, sl->answer, sl->start, end);

@@ -1257,8 +1257,10 @@ static int make_choices(cctx *c, uint32_t n, const params_src *p, fz_sim_params 
             ch[m++].cum = total;
         }
     }
-    for (uint32_t i = 0; i < m; i++)
+    for (uint32_t i = 0; i < m; i++) {
         ch[i].cum /= total;
+        ch[i].edge = fz_engine_outcome_edge(g, n, ch[i].outcome);
+    }
     if (m)
         ch[m - 1].cum = 1.0;
     out->choices = m ? ch : NULL;

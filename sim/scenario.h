@@ -65,6 +65,7 @@ typedef struct fz_sim_step {
 typedef struct fz_sim_choice {
     const char *outcome;
     double cum;
+    uint32_t edge; /* fz_engine_outcome_edge() of outcome: fz_result.outcome_edge */
     uint8_t fault;
 } fz_sim_choice;
 
