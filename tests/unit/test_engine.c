@@ -1047,6 +1047,83 @@ static void test_engine_outcome_shows_nul_bytes_of_a_label_as_question_marks(voi
     run_free(r);
 }
 
+/* The edge of node n's out list that leads to node dst. */
+static uint32_t edge_to(const fz_graph *g, uint32_t n, uint32_t dst)
+{
+    uint32_t nout = 0;
+    const uint32_t *out = fz_graph_out(g, n, &nout);
+    for (uint32_t i = 0; i < nout; i++)
+        if (fz_graph_edge(g, out[i])->dst == dst)
+            return out[i];
+    fail_msg("no edge to %u", dst);
+    return FZ_NONE;
+}
+
+/* Runs n0 -> n1 (the decision) answering n1 with r; returns the node of
+ * the task that follows. */
+static uint32_t node_after(const fz_graph *g, const fz_result *r)
+{
+    fz_plan *p = NULL;
+    fz_engine *e = NULL;
+    assert_int_equal(fz_plan_new(g, NULL, NULL, &p), 0);
+    assert_int_equal(fz_engine_new(p, NULL, &e), 0);
+    assert_int_equal(fz_engine_start(e), 0);
+    fz_task t;
+    fz_result ok = {.answer = FZ_ANSWER_OK};
+    assert_true(fz_engine_next(e, &t));
+    assert_int_equal(fz_engine_complete(e, t.id, &ok, 0), 0);
+    assert_true(fz_engine_next(e, &t));
+    assert_int_equal(t.node, fx_node(g, "n1"));
+    assert_int_equal(fz_engine_complete(e, t.id, r, 0), 0);
+    assert_true(fz_engine_next(e, &t));
+    fz_engine_free(e);
+    fz_plan_free(p);
+    return t.node;
+}
+
+static void test_engine_outcome_edge_names_the_edge_routing_takes(void **state)
+{
+    (void)state;
+    fz_graph *g = parse_text("L { # L\n"
+                             "n0: circle label:\"Start\"\n"
+                             "n1: diamond label:\"Ready?\"\n"
+                             "n2: circle label:\"A\"\n"
+                             "n3: circle label:\"B\"\n"
+                             "n4: circle label:\"C\"\n"
+                             "n0.handle(right) -> n1.handle(left)\n"
+                             "n1.handle(right) -> n2.handle(left) [label=\"Yes\"]\n"
+                             "n1.handle(bottom) -> n3.handle(top) [label=\"Go on\"]\n"
+                             "n1.handle(top) -> n4.handle(left)\n"
+                             "}\n");
+    uint32_t n1 = fx_node(g, "n1");
+    uint32_t to3 = edge_to(g, n1, fx_node(g, "n3"));
+    assert_int_equal(fz_engine_outcome_edge(g, n1, "Yes"), edge_to(g, n1, fx_node(g, "n2")) + 1);
+    assert_int_equal(fz_engine_outcome_edge(g, n1, " go ON "), to3 + 1);
+    assert_int_equal(fz_engine_outcome_edge(g, n1, "Maybe"), 0);
+    assert_int_equal(fz_engine_outcome_edge(g, n1, NULL), 0);
+    assert_int_equal(fz_engine_outcome_edge(g, 999, "Yes"), 0);
+    /* With and without the edge, the answer routes the same way. */
+    fz_result plain = {.answer = FZ_ANSWER_OK, .outcome = " go ON "};
+    fz_result hinted = plain;
+    hinted.outcome_edge = to3 + 1;
+    assert_int_equal(node_after(g, &plain), fx_node(g, "n3"));
+    assert_int_equal(node_after(g, &hinted), fx_node(g, "n3"));
+    fz_graph_free(g);
+
+    /* Two edges with one label: routing takes both, so no single edge. */
+    g = parse_text("L { # L\n"
+                   "n0: circle label:\"Start\"\n"
+                   "n1: diamond label:\"Ready?\"\n"
+                   "n2: circle label:\"A\"\n"
+                   "n3: circle label:\"B\"\n"
+                   "n0.handle(right) -> n1.handle(left)\n"
+                   "n1.handle(right) -> n2.handle(left) [label=\"Retry\"]\n"
+                   "n1.handle(bottom) -> n3.handle(top) [label=\"retry\"]\n"
+                   "}\n");
+    assert_int_equal(fz_engine_outcome_edge(g, fx_node(g, "n1"), "Retry"), 0);
+    fz_graph_free(g);
+}
+
 static void test_engine_parsed_loop_takes_its_bound_from_the_condition(void **state)
 {
     (void)state;
@@ -1222,6 +1299,7 @@ int main(void)
         cmocka_unit_test(test_engine_canary_file_ends_as_its_drawing_says),
         cmocka_unit_test(test_engine_outcome_shows_nul_bytes_of_a_label_as_question_marks),
         cmocka_unit_test(test_engine_parsed_loop_takes_its_bound_from_the_condition),
+        cmocka_unit_test(test_engine_outcome_edge_names_the_edge_routing_takes),
         cmocka_unit_test(test_engine_random_graphs_end_within_the_limit_and_repeat_exactly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
