@@ -976,8 +976,11 @@ static inline __attribute__((always_inline)) int complete(fz_engine *e, uint32_t
     }
     const fz_plan *p = e->p;
     const node_info *ni = &p->nodes[te->node];
+    /* checked: this task is the run's only live one, so the ids this step
+     * creates land on free entries unless they wrap round onto its own. */
     if (UNLIKELY(r->nvars || e->nends >= e->ends_cap ||
-                 (p->nloops && e->lused + ni->max_succ > e->lcap) || !tasks_fit(e, ni->max_succ))) {
+                 (p->nloops && e->lused + ni->max_succ > e->lcap) ||
+                 (checked ? ni->max_succ > e->tmask : !tasks_fit(e, ni->max_succ)))) {
         int rc = complete_reserve(e, ni, r);
         if (rc)
             return rc;
