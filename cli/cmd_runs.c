@@ -144,6 +144,25 @@ static int open_existing(const char *db, fz_journal **j, char *path, size_t n, i
     return FZ_EXIT_OK;
 }
 
+/* Opens the journal and reads run id for `resume` and `signal` (what names
+ * the command in messages). Returns FZ_EXIT_OK with *j open, or the exit
+ * status: an unknown run is refused, a broken journal is an I/O error. */
+static int open_run(const char *db, int64_t id, const char *what, fz_journal **j, char *path,
+                    size_t n, fz_journal_run *r)
+{
+    int status = open_existing(db, j, path, n, FZ_EXIT_REFUSED, 0);
+    if (status)
+        return status;
+    int rc = fz_journal_run_get(*j, id, r);
+    if (rc) {
+        fz_cli_error("%s: %s at %s", what, fz_journal_errmsg(*j), path);
+        fz_journal_free(*j);
+        *j = NULL;
+        return rc == FZ_ENOENT ? FZ_EXIT_REFUSED : FZ_EXIT_IO;
+    }
+    return FZ_EXIT_OK;
+}
+
 /*==========================================================================
  * flowzap runs
  *========================================================================*/
@@ -480,16 +499,10 @@ int fz_cmd_resume(int argc, char **argv)
     }
     fz_journal *j = NULL;
     char path[4096];
-    int status = open_existing(db, &j, path, sizeof path, FZ_EXIT_REFUSED, 0);
+    fz_journal_run r;
+    int status = open_run(db, id, "cannot resume", &j, path, sizeof path, &r);
     if (status)
         return status;
-    fz_journal_run r;
-    int rc = fz_journal_run_get(j, id, &r);
-    if (rc) {
-        fz_cli_error("cannot resume: %s at %s", fz_journal_errmsg(j), path);
-        fz_journal_free(j);
-        return rc == FZ_ENOENT ? FZ_EXIT_REFUSED : FZ_EXIT_IO;
-    }
     if (strcmp(r.state, FZ_JOURNAL_COMPLETED) == 0 || strcmp(r.state, FZ_JOURNAL_FAILED) == 0) {
         fz_cli_error("cannot resume run %lld: it already %s (%s); start a new run instead",
                      (long long)id, r.state, r.outcome ? r.outcome : "no outcome");
@@ -607,16 +620,10 @@ int fz_cmd_signal(int argc, char **argv)
     }
     fz_journal *j = NULL;
     char path[4096];
-    int status = open_existing(db, &j, path, sizeof path, FZ_EXIT_REFUSED, 0);
+    fz_journal_run r;
+    int status = open_run(db, id, "signal", &j, path, sizeof path, &r);
     if (status)
         return status;
-    fz_journal_run r;
-    int rc = fz_journal_run_get(j, id, &r);
-    if (rc) {
-        fz_cli_error("signal: %s at %s", fz_journal_errmsg(j), path);
-        fz_journal_free(j);
-        return rc == FZ_ENOENT ? FZ_EXIT_REFUSED : FZ_EXIT_IO;
-    }
     if (strcmp(r.state, FZ_JOURNAL_COMPLETED) == 0 || strcmp(r.state, FZ_JOURNAL_FAILED) == 0) {
         fz_cli_error("signal: run %lld already %s; nothing waits for an answer", (long long)id,
                      r.state);
@@ -642,7 +649,7 @@ int fz_cmd_signal(int argc, char **argv)
         return FZ_EXIT_INVALID;
     }
     fz_graph_free(g);
-    rc = fz_journal_signal_add(j, id, node, answer);
+    int rc = fz_journal_signal_add(j, id, node, answer);
     if (rc) {
         fz_cli_error("signal: %s", fz_journal_errmsg(j));
         fz_journal_free(j);
