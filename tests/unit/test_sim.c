@@ -44,6 +44,21 @@ static void fixture_open(fixture *x, const char *scenario, uint64_t seed, const 
     fz_diags_fini(&d);
 }
 
+/* The same for another workflow and a scenario given as text (its first scenario). */
+static void fixture_open_text(fixture *x, const char *workflow, const char *text, uint64_t seed)
+{
+    memset(x, 0, sizeof *x);
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    assert_int_equal(fz_parse_file(fz_test_src(workflow), NULL, &d, &x->g), 0);
+    assert_int_equal(fz_scenario_parse("test.yaml", text, strlen(text), NULL, &d, &x->f), 0);
+    assert_int_equal(fz_scenario_compile(x->f, 0, x->g, NULL, &d, &x->s), 0);
+    assert_int_equal(fz_plan_new(x->g, NULL, NULL, &x->plan), 0);
+    fz_sim_apply(x->s, x->plan);
+    assert_int_equal(fz_sim_new(x->plan, x->s, seed, NULL, &x->sim), 0);
+    fz_diags_fini(&d);
+}
+
 static void fixture_close(fixture *x)
 {
     fz_sim_free(x->sim);
@@ -122,22 +137,11 @@ static void test_sim_parallel_tokens_are_deterministic_and_add_up(void **state)
      * broken by push order, so threads change nothing. */
     const char *text = "defaults:\n  latency: {exponential: 1s}\n"
                        "rules:\n  - match: ^Build\n    error: 5%\n";
-    fz_diags d;
-    fz_diags_init(&d, NULL);
-    fz_graph *g = NULL;
-    fz_scenario_file *f = NULL;
-    fz_scenario *s = NULL;
-    fz_plan *plan = NULL;
-    fz_sim *sim = NULL;
-    assert_int_equal(fz_parse_file(fz_test_src("workflows/parallel.fz"), NULL, &d, &g), 0);
-    assert_int_equal(fz_scenario_parse("p.yaml", text, strlen(text), NULL, &d, &f), 0);
-    assert_int_equal(fz_scenario_compile(f, 0, g, NULL, &d, &s), 0);
-    assert_int_equal(fz_plan_new(g, NULL, NULL, &plan), 0);
-    fz_sim_apply(s, plan);
-    assert_int_equal(fz_sim_new(plan, s, 77, NULL, &sim), 0);
+    fixture x;
+    fixture_open_text(&x, "workflows/parallel.fz", text, 77);
     fz_report *r1 = NULL, *r3 = NULL;
-    assert_int_equal(fz_sim_study(sim, 0, 40000, 1, &meta, NULL, &r1), 0);
-    assert_int_equal(fz_sim_study(sim, 0, 40000, 3, &meta, NULL, &r3), 0);
+    assert_int_equal(fz_sim_study(x.sim, 0, 40000, 1, &meta, NULL, &r1), 0);
+    assert_int_equal(fz_sim_study(x.sim, 0, 40000, 3, &meta, NULL, &r3), 0);
     char *j1 = json_of(r1), *j3 = json_of(r3);
     assert_string_equal(j1, j3);
     /* All three builds succeed with 0.95^3; the merge node then runs once
@@ -156,12 +160,7 @@ static void test_sim_parallel_tokens_are_deterministic_and_add_up(void **state)
     free(j3);
     fz_report_free(r1);
     fz_report_free(r3);
-    fz_sim_free(sim);
-    fz_plan_free(plan);
-    fz_scenario_free(s);
-    fz_scenario_file_free(f);
-    fz_graph_free(g);
-    fz_diags_fini(&d);
+    fixture_close(&x);
 }
 
 /* The study's edge figures (the engine counts into the report) equal what an
@@ -225,26 +224,9 @@ static void test_sim_edge_counts_match_an_observer(void **state)
     /* Fan-out: one completion sends tokens along several edges. */
     const char *text = "defaults:\n  latency: {exponential: 1s}\n"
                        "rules:\n  - match: ^Build\n    error: 5%\n";
-    fz_diags d;
-    fz_diags_init(&d, NULL);
-    fz_graph *g = NULL;
-    fz_scenario_file *f = NULL;
-    fz_scenario *s = NULL;
-    fz_plan *plan = NULL;
-    fz_sim *sim = NULL;
-    assert_int_equal(fz_parse_file(fz_test_src("workflows/parallel.fz"), NULL, &d, &g), 0);
-    assert_int_equal(fz_scenario_parse("p.yaml", text, strlen(text), NULL, &d, &f), 0);
-    assert_int_equal(fz_scenario_compile(f, 0, g, NULL, &d, &s), 0);
-    assert_int_equal(fz_plan_new(g, NULL, NULL, &plan), 0);
-    fz_sim_apply(s, plan);
-    assert_int_equal(fz_sim_new(plan, s, 11, NULL, &sim), 0);
-    check_edges_against_observer(sim, g, 3000);
-    fz_sim_free(sim);
-    fz_plan_free(plan);
-    fz_scenario_free(s);
-    fz_scenario_file_free(f);
-    fz_graph_free(g);
-    fz_diags_fini(&d);
+    fixture_open_text(&x, "workflows/parallel.fz", text, 11);
+    check_edges_against_observer(x.sim, x.g, 3000);
+    fixture_close(&x);
 }
 
 static void test_sim_canary_shares_match_hand_computation(void **state)
