@@ -91,8 +91,8 @@ static void test_exec_label_with_real_newline_stays_one_argument_in_shell_form_t
             "vars: {IMAGE: \"img; touch pwned8\"}\n"
             "rules:\n"
             "  - match: (?s)^Deploy (?<what>.*)$\n"
-            "    shell: printf '%s|%s|%s' \"$#\" \"$1\" \"$what\" > shell.out; printf '%s' "
-            "\"$IMAGE\" > image.out\n");
+            "    shell: printf '%s|%s|%s' \"$#\" \"$1\" \"$FZ_VAR_what\" > shell.out; printf '%s' "
+            "\"$FZ_VAR_IMAGE\" > image.out\n");
     rf_go(&r, NULL, NULL);
     assert_int_equal(r.state, FZ_RUN_COMPLETED);
     const char *cap = "one\ntwo; touch pwned6 $(touch pwned7)";
@@ -455,10 +455,77 @@ static void test_exec_large_output_is_capped_without_blocking_the_child(void **s
     const rf_step *s = rf_step_of(&r, "n1", 0);
     assert_non_null(s);
     assert_int_equal(s->answer, FZ_ANSWER_OK);
-    assert_int_equal(s->out_len, 65536);
-    assert_int_equal(s->err_len, 65536);
+    /* the first 64 KiB, then a line that says how much was cut */
+    static const char mark[] = "\n[... 4128784 bytes dropped]\n";
+    assert_int_equal(s->out_len, 65536 + strlen(mark));
+    assert_string_equal(s->out_tail + strlen(s->out_tail) - strlen(mark), mark);
+    assert_int_equal(s->err_len, 65536 + strlen("\n[... 4128768 bytes dropped]\n"));
+    assert_non_null(strstr(s->err_tail, "eee\n[... 4128768 bytes dropped]\n"));
     assert_string_equal(fz_engine_get_var(r.e, "EARLY"), "yes");
     rf_assert_no_children();
+    rf_free(&r);
+}
+
+static void test_exec_set_lines_count_after_the_first_mebibyte_of_output(void **state)
+{
+    (void)state;
+    rf_run r;
+    memset(&r, 0, sizeof(r));
+    rf_mkdir(&r);
+    /* 200,000 lines (about 2.3 MB, past the 1 MiB kept), then the directives */
+    rf_write(&r, "chatty.sh",
+             "#!/bin/sh\n"
+             "seq 1 200000 | sed 's/^/line /'\n"
+             "echo '::set AFTER=yes'\n"
+             "printf '::outcome Late'\n",
+             1);
+    rf_write(&r, "args.sh", args_sh, 1);
+    rf_load(&r,
+            "L { # L\n"
+            "n1: diamond label:\"Chat\"\n"
+            "n2: rectangle label:\"Use it\"\n"
+            "n1.handle(right) -> n2.handle(left) [label=\"Late\"]\n"
+            "}\n",
+            NULL,
+            "rules:\n"
+            "  - match: Chat\n    exec: [./chatty.sh]\n    timeout: 30s\n"
+            "  - match: Use it\n    exec: [./args.sh, \"${AFTER}\", \"--name=${AFTER}\"]\n");
+    rf_go(&r, NULL, NULL);
+    const rf_step *s = rf_step_of(&r, "n1", 0);
+    assert_non_null(s);
+    assert_int_equal(s->answer, FZ_ANSWER_OK);
+    assert_string_equal(s->outcome, "Late");
+    assert_non_null(rf_step_of(&r, "n2", 0));
+    assert_int_equal(rf_step_of(&r, "n2", 0)->answer, FZ_ANSWER_OK);
+    expect_args(&r, "n2", "yes");
+    /* the journal's copy is cut at 1 MiB and says so */
+    assert_true(s->out_len > (size_t)1 << 20);
+    assert_true(s->out_len < ((size_t)1 << 20) + 64);
+    assert_non_null(strstr(s->out_tail, " bytes dropped]\n"));
+    assert_int_equal(r.state, FZ_RUN_COMPLETED);
+    rf_free(&r);
+}
+
+static void test_exec_overlong_set_line_is_an_error_not_a_silent_drop(void **state)
+{
+    (void)state;
+    rf_run r;
+    memset(&r, 0, sizeof(r));
+    rf_mkdir(&r);
+    /* a 2 MiB ::set line, and a 3 MiB line of plain output (fine) */
+    rf_write(&r, "big.sh",
+             "#!/bin/sh\n"
+             "head -c 3145728 /dev/zero | tr '\\0' x; echo\n"
+             "printf '::set BIG='; head -c 2097152 /dev/zero | tr '\\0' y; echo\n"
+             "echo '::set SMALL=1'\n",
+             1);
+    rf_load(&r, one_node_fz, NULL, "rules:\n  - exec: [./big.sh]\n    timeout: 30s\n");
+    rf_go(&r, NULL, NULL);
+    const rf_step *s = rf_step_of(&r, "n1", 0);
+    assert_non_null(s);
+    assert_int_equal(s->answer, FZ_ANSWER_ERROR);
+    assert_non_null(strstr(s->reason, "stdout line 2: a ::set line longer than 1048576 bytes"));
+    assert_null(fz_engine_get_var(r.e, "BIG"));
     rf_free(&r);
 }
 
@@ -668,6 +735,8 @@ int main(void)
         cmocka_unit_test(test_exec_unknown_variable_or_program_is_an_error),
         cmocka_unit_test(test_exec_interrupt_stops_children_and_returns_eintr),
         cmocka_unit_test(test_exec_large_output_is_capped_without_blocking_the_child),
+        cmocka_unit_test(test_exec_set_lines_count_after_the_first_mebibyte_of_output),
+        cmocka_unit_test(test_exec_overlong_set_line_is_an_error_not_a_silent_drop),
         cmocka_unit_test(test_exec_builtins_sleep_log_set_outcome_fail),
         cmocka_unit_test(test_exec_approval_waits_for_the_answer_source),
         cmocka_unit_test(test_exec_timeout_applies_to_builtins_too),
