@@ -378,6 +378,120 @@ static void test_exec_cwd_and_env_additions_apply(void **state)
     rf_free(&r);
 }
 
+/* 1 when a line of text starts with prefix. */
+static int has_line(const char *text, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        if (strncmp(p, prefix, n) == 0)
+            return 1;
+    return 0;
+}
+
+static void test_exec_set_lines_cannot_choose_environment_names(void **state)
+{
+    (void)state;
+    rf_run r;
+    memset(&r, 0, sizeof(r));
+    rf_mkdir(&r);
+    rf_write(&r, "evil.sh", "#!/bin/sh\ntouch pwned\n", 1);
+    /* untrusted text on stdout, as `cat` or `git log` would print it */
+    rf_write(&r, "cat.sh",
+             "#!/bin/sh\n"
+             "echo '::set PATH=/nonexistent'\n"
+             "echo '::set LD_PRELOAD=/nonexistent/evil.so'\n"
+             "echo \"::set BASH_ENV=$PWD/evil.sh\"\n"
+             "echo \"::set ENV=$PWD/evil.sh\"\n"
+             "echo '::set IFS=/'\n"
+             "echo '::set NAME=ada lovelace'\n",
+             1);
+    rf_load(&r,
+            "L { # L\n"
+            "n1: rectangle label:\"Read\"\n"
+            "n2: rectangle label:\"Shell\"\n"
+            "n3: rectangle label:\"Bash\"\n"
+            "n4: rectangle label:\"Exec team-x\"\n"
+            "n1.handle(right) -> n2.handle(left)\n"
+            "n2.handle(right) -> n3.handle(left)\n"
+            "n3.handle(right) -> n4.handle(left)\n"
+            "}\n",
+            NULL,
+            "rules:\n"
+            "  - match: Read\n    exec: [./cat.sh]\n"
+            "  - match: Shell\n    shell: env > shell.env\n"
+            "  - match: Bash\n    exec: [bash, -c, \"env > bash.env\"]\n"
+            "  - match: ^Exec (?<team>.*)$\n"
+            "    exec: [sh, -c, \"env > exec.env\"]\n"
+            "    env: {TEAM: \"${team}\", WHO: \"${NAME}\"}\n");
+    rf_go(&r, NULL, NULL);
+    assert_int_equal(r.state, FZ_RUN_COMPLETED);
+    assert_false(rf_exists(&r, "pwned"));
+    static const char *const files[] = {"shell.env", "bash.env", "exec.env"};
+    for (size_t i = 0; i < 3; i++) {
+        const char *env = rf_read(&r, files[i], NULL);
+        assert_non_null(env);
+        assert_non_null(strstr(env, "FZ_VAR_PATH=/nonexistent\n"));
+        assert_non_null(strstr(env, "FZ_VAR_IFS=/\n"));
+        assert_non_null(strstr(env, "FZ_VAR_NAME=ada lovelace\n"));
+        assert_false(has_line(env, "PATH=/nonexistent"));
+        assert_false(has_line(env, "LD_PRELOAD="));
+        assert_false(has_line(env, "BASH_ENV="));
+        assert_false(has_line(env, "ENV="));
+        assert_false(has_line(env, "IFS="));
+        assert_false(has_line(env, "NAME="));
+    }
+    /* the step's own captures: FZ_VAR_ too; env: maps what the rule names */
+    const char *env = rf_read(&r, "exec.env", NULL);
+    assert_non_null(strstr(env, "FZ_VAR_team=team-x\n"));
+    assert_true(has_line(env, "TEAM=team-x\n"));
+    assert_true(has_line(env, "WHO=ada lovelace\n"));
+    rf_free(&r);
+}
+
+static void test_exec_env_mapping_refuses_loader_and_shell_startup_names(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *key, *value, *msg;
+    } cases[] = {
+        {"LD_PRELOAD", "x", "'LD_PRELOAD' may not be set by a rule: the dynamic loader"},
+        {"LD_LIBRARY_PATH", "x", "'LD_LIBRARY_PATH' may not be set"},
+        {"BASH_ENV", "x", "'BASH_ENV' may not be set"},
+        {"ENV", "x", "'ENV' may not be set"},
+        {"IFS", "x", "'IFS' may not be set"},
+        {"SHELLOPTS", "x", "'SHELLOPTS' may not be set"},
+        {"FZ_VAR_X", "x", "names starting FZ_ are flowzap's"},
+        {"A-B", "x", "'A-B' is not a variable name"},
+        {"PATH", "${DIR}:/usr/bin", "PATH must be written out"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char yaml[256];
+        snprintf(yaml, sizeof(yaml), "rules:\n  - exec: [true]\n    env: {OK: a, %s: \"%s\"}\n",
+                 cases[i].key, cases[i].value);
+        fz_diags d;
+        fz_diags_init(&d, NULL);
+        fz_bind *b = NULL;
+        assert_int_equal(fz_bind_load_mem("b.yaml", yaml, strlen(yaml), NULL, &d, &b), FZ_EPARSE);
+        assert_int_equal(fz_diags_count(&d), 1);
+        const fz_diag *g = fz_diags_at(&d, 0);
+        if (!strstr(g->message, cases[i].msg))
+            fprintf(stderr, "case %zu: %s\n", i, g->message);
+        assert_non_null(strstr(g->message, cases[i].msg));
+        /* at the key, or at the value for PATH */
+        const char *at = strstr(yaml, i == 8 ? "${DIR}" : cases[i].key);
+        assert_int_equal(g->offset, (uint32_t)(at - yaml));
+        fz_diags_fini(&d);
+    }
+    /* PATH written out is the rule author's explicit choice */
+    static const char ok[] = "rules:\n  - exec: [true]\n    env: {PATH: \"/opt/tools/bin:/usr/bin\"}\n";
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    fz_bind *b = NULL;
+    assert_int_equal(fz_bind_load_mem("b.yaml", ok, strlen(ok), NULL, &d, &b), 0);
+    fz_bind_free(b);
+    fz_diags_fini(&d);
+}
+
 static void test_exec_unknown_variable_or_program_is_an_error(void **state)
 {
     (void)state;
@@ -732,6 +846,8 @@ int main(void)
         cmocka_unit_test(test_exec_failed_branch_stops_the_other_branches),
         cmocka_unit_test(test_exec_retry_raises_fz_attempt_after_backoff),
         cmocka_unit_test(test_exec_cwd_and_env_additions_apply),
+        cmocka_unit_test(test_exec_set_lines_cannot_choose_environment_names),
+        cmocka_unit_test(test_exec_env_mapping_refuses_loader_and_shell_startup_names),
         cmocka_unit_test(test_exec_unknown_variable_or_program_is_an_error),
         cmocka_unit_test(test_exec_interrupt_stops_children_and_returns_eintr),
         cmocka_unit_test(test_exec_large_output_is_capped_without_blocking_the_child),
