@@ -155,6 +155,10 @@ void fz__job_output(fz_job *j, const char **out, size_t *out_len, const char **e
  * for HTTP, past max_body (the transfer then stops with CURLE_WRITE_ERROR). */
 uint64_t fz__job_dropped(fz_job *j);
 
+/* The end of what the child wrote on stderr: all of it when it was kept
+ * whole, else its last bytes (at least 256), for the reason's last line. */
+void fz__job_err_tail(fz_job *j, const char **tail, size_t *len);
+
 /* The longest stdout line passed whole to a line reader (1 MiB). */
 #define FZ_JOB_LINE_MAX ((size_t)1 << 20)
 

@@ -86,6 +86,8 @@ struct fz_job {
     void (*on_line)(fz_job *, const char *, size_t, int);
     buf line; /* the line being assembled, up to FZ_JOB_LINE_MAX bytes */
     int line_cut;
+    char err_tail[512]; /* the last bytes of stderr, kept past the cap */
+    size_t err_tail_len;
     void *data; /* fz__job_set_data */
     size_t body_cap; /* http: body bytes read at most */
     /* http */
@@ -598,6 +600,17 @@ uint64_t fz__job_dropped(fz_job *j)
     return j->out.dropped;
 }
 
+void fz__job_err_tail(fz_job *j, const char **tail, size_t *len)
+{
+    if (j->err.dropped) {
+        *tail = j->err_tail;
+        *len = j->err_tail_len;
+    } else {
+        *tail = j->err.data ? j->err.data : "";
+        *len = j->err.len;
+    }
+}
+
 void fz__job_set_data(fz_job *j, void *p)
 {
     j->data = p;
@@ -856,6 +869,22 @@ static void seal(fz_real *r, buf *b)
     (void)buf_add(r->alloc, b, mark, (size_t)n, SIZE_MAX); /* no memory: cut, unmarked */
 }
 
+/* Keeps the last bytes of stderr, for the reason (its last line) when the
+ * stream ran past the cap. */
+static void tail_add(fz_job *j, const char *s, size_t n)
+{
+    size_t cap = sizeof(j->err_tail);
+    if (n >= cap) {
+        memcpy(j->err_tail, s + n - cap, cap);
+        j->err_tail_len = cap;
+        return;
+    }
+    size_t keep = j->err_tail_len + n > cap ? cap - n : j->err_tail_len;
+    memmove(j->err_tail, j->err_tail + j->err_tail_len - keep, keep);
+    memcpy(j->err_tail + keep, s, n);
+    j->err_tail_len = keep + n;
+}
+
 /* Reads what fd has now; returns 1 at EOF or error (fd closed). The job's
  * stdout also goes through its line reader when it has one. */
 static int drain(fz_real *r, fz_job *j, int *fd, buf *b)
@@ -866,6 +895,8 @@ static int drain(fz_real *r, fz_job *j, int *fd, buf *b)
         if (n > 0) {
             if (buf_add(r->alloc, b, tmp, (size_t)n, r->cap))
                 b->dropped += (size_t)n; /* no memory: counted as cut */
+            if (b == &j->err)
+                tail_add(j, tmp, (size_t)n);
             if (b == &j->out && j->on_line && j->state == JOB_RUNNING)
                 lines_feed(r, j, tmp, (size_t)n);
             continue;

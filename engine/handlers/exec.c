@@ -327,6 +327,7 @@ static void exec_done(fz_job *j, const void *cfg, int status)
     }
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 255;
     fz__job_set_exit(j, code);
+    fz__job_err_tail(j, &err, &err_len); /* the real end, past the output cap too */
     char *last = last_line(j, err, err_len);
     if (code == 0) {
         fz__job_finish(j, FZ_ANSWER_OK, outcome, NULL);

@@ -559,7 +559,8 @@ static void test_exec_large_output_is_capped_without_blocking_the_child(void **s
              "echo '::set EARLY=yes'\n"
              "head -c 4194304 /dev/zero | tr '\\0' o\n"
              "head -c 4194304 /dev/zero | tr '\\0' e >&2\n"
-             "exit 0\n",
+             "echo >&2; echo 'the real last line' >&2\n"
+             "exit 1\n",
              1);
     rf_load(&r, one_node_fz, NULL, "rules:\n  - exec: [./loud.sh]\n    timeout: 20s\n");
     fz_real_opts o;
@@ -568,13 +569,15 @@ static void test_exec_large_output_is_capped_without_blocking_the_child(void **s
     rf_go(&r, NULL, &o);
     const rf_step *s = rf_step_of(&r, "n1", 0);
     assert_non_null(s);
-    assert_int_equal(s->answer, FZ_ANSWER_OK);
+    assert_int_equal(s->answer, FZ_ANSWER_NO);
+    /* the reason is stderr's real last line, not the last one kept */
+    assert_string_equal(s->reason, "exit status 1: the real last line");
     /* the first 64 KiB, then a line that says how much was cut */
     static const char mark[] = "\n[... 4128784 bytes dropped]\n";
     assert_int_equal(s->out_len, 65536 + strlen(mark));
     assert_string_equal(s->out_tail + strlen(s->out_tail) - strlen(mark), mark);
-    assert_int_equal(s->err_len, 65536 + strlen("\n[... 4128768 bytes dropped]\n"));
-    assert_non_null(strstr(s->err_tail, "eee\n[... 4128768 bytes dropped]\n"));
+    assert_int_equal(s->err_len, 65536 + strlen("\n[... 4128788 bytes dropped]\n"));
+    assert_non_null(strstr(s->err_tail, "eee\n[... 4128788 bytes dropped]\n"));
     assert_string_equal(fz_engine_get_var(r.e, "EARLY"), "yes");
     rf_assert_no_children();
     rf_free(&r);
