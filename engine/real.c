@@ -828,7 +828,7 @@ static void lines_feed(fz_real *r, fz_job *j, const char *s, size_t n)
         } else {
             size_t room = FZ_JOB_LINE_MAX - j->line.len;
             size_t keep = take < room ? take : room;
-            if (keep < take || buf_add(r->alloc, &j->line, s, keep, FZ_JOB_LINE_MAX))
+            if (buf_add(r->alloc, &j->line, s, keep, FZ_JOB_LINE_MAX) || keep < take)
                 j->line_cut = 1; /* too long, or no memory for it: passed cut */
             if (!nl)
                 return;
