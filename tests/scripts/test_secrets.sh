@@ -196,8 +196,15 @@ grep -q '"AUTH":{"parts":\["Bearer ",{"secret":"TOKEN"}\]}' show1.log ||
     fail "the ::set value is not recorded as a reference to TOKEN"
 ok
 
-# 2. Resume: the secrets are read again; the step after the ::set gets the
+# 2. Resume: the secrets are read again. Without them, nothing runs and
+# the run stays resumable; with them, the step after the ::set gets the
 # real value back.
+env -u REGISTRY_TOKEN "$FLOWZAP" resume "$id" --db journal.db >resume0.log 2>&1
+st=$?
+[ $st -eq 8 ] || fail "resume without the secret exited $st, want 8"
+grep -q "secret TOKEN: environment variable REGISTRY_TOKEN is not set" resume0.log ||
+    fail "resume without the secret did not say which"
+[ "$(cat marks/check 2>/dev/null)" = "" ] || fail "a step ran in a resume without its secret"
 "$FLOWZAP" resume "$id" --db journal.db >resume.log 2>&1
 st=$?
 [ $st -eq 0 ] || fail "resume exited $st, want 0"
@@ -285,6 +292,15 @@ grep -q "hint: .*--secret TOKEN=ENVVAR" set.log || fail "--set refusal without h
 "$FLOWZAP" run flow.fz -b flow.yaml --db journal.db --set "URL=https://u:$SECRET_ENV@h" >set3.log 2>&1
 [ $? -eq 64 ] || fail "--set holding a secret's value was not refused"
 no_secret "--set refusal" set.log set2.log set3.log
+ok
+
+# The recorded command line masks an argument holding a secret's value.
+"$FLOWZAP" run flow.fz -b flow.yaml --db journal.db --start n7 --trace "t-$SECRET_ENV.jsonl" >argmask.log 2>&1 ||
+    fail "run with a secret in an argument failed"
+aid=$(run_id argmask.log)
+"$FLOWZAP" runs show "$aid" --db journal.db >argmask-show.log 2>&1 || fail "runs show failed"
+grep -q -- "--trace t-\*\*\*.jsonl" argmask-show.log || fail "the recorded command line is not masked"
+no_secret "recorded command line" argmask.log argmask-show.log journal.db
 ok
 
 # 6. Permissions: a new default journal and its folder are the owner's
