@@ -266,7 +266,7 @@ typedef struct progress {
     fz_vec starts; /* uint64_t start time per task id */
     int quiet;
     FILE *out;
-    fz_observer next; /* chained observer (the trace), may be empty */
+    fz_observer next;          /* chained observer (the trace), may be empty */
     const fz_secrets *secrets; /* masked in reasons and outcomes */
     uint32_t steps;
     fz_vec path; /* uint32_t node per finished step, in finishing order */
@@ -588,9 +588,10 @@ static int read_secrets(const run_opts *o, const fz_bind *b, fz_secrets **out)
             fz_cli_error("run: --set %s=...: %s is declared a secret, and a --set value is "
                          "recorded in the journal in plain text",
                          key, key);
-            fprintf(stderr, "  = hint: put the value in an environment variable and pass "
-                            "--secret %s=ENVVAR, or read it in the bindings' secrets: "
-                            "(docs/secrets.md)\n",
+            fprintf(stderr,
+                    "  = hint: put the value in an environment variable and pass "
+                    "--secret %s=ENVVAR, or read it in the bindings' secrets: "
+                    "(docs/secrets.md)\n",
                     key);
             fz_secrets_free(sec);
             return FZ_EXIT_USAGE;

@@ -426,8 +426,8 @@ static int replay_step(void *ud, const fz_journal_step *s)
                     nkv++;
                     res->lost += (uint32_t)lost;
                 } else if (rc == FZ_ENOENT)
-                    snprintf(rp->j->msg, sizeof rp->j->msg, "step %u: variable %s: %s", s->task,
-                             k, why);
+                    snprintf(rp->j->msg, sizeof rp->j->msg, "step %u: variable %s: %s", s->task, k,
+                             why);
             }
         }
         if (rc) {

@@ -148,8 +148,8 @@ static int add_form(fz_secrets *s, char *p, size_t len, int32_t secret, int form
 
 static int unreserved(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
 }
 
 /* The percent-encoded form (RFC 3986 unreserved kept), or NULL when it is
@@ -399,9 +399,8 @@ json_t *fz_secrets_ref_json(const fz_secrets *s, const char *value, int *err)
             bad |= json_array_append_new(parts, json_stringn(value + lit, i - lit));
         if (!e)
             break;
-        json_t *ref = e->secret < 0
-                          ? json_pack("{sb}", "masked", 1)
-                          : json_pack("{ss}", "secret", s->named[e->secret].name);
+        json_t *ref = e->secret < 0 ? json_pack("{sb}", "masked", 1)
+                                    : json_pack("{ss}", "secret", s->named[e->secret].name);
         if (ref && e->form == FORM_URL)
             bad |= json_object_set_new(ref, "form", json_string("url"));
         if (ref && e->form == FORM_LINE)
@@ -429,8 +428,8 @@ static const entry *find_form(const fz_secrets *s, int32_t si, int form, uint32_
     return NULL;
 }
 
-int fz_secrets_ref_value(const fz_secrets *s, const json_t *obj, char **out, int *lost,
-                         char *err, size_t errlen)
+int fz_secrets_ref_value(const fz_secrets *s, const json_t *obj, char **out, int *lost, char *err,
+                         size_t errlen)
 {
     *out = NULL;
     json_t *parts = json_is_object(obj) ? json_object_get(obj, "parts") : NULL;
@@ -542,8 +541,8 @@ static int read_file(const fz_secret_spec *sp, char *buf, size_t cap, size_t *le
         n += (size_t)r;
         if (n == cap) {
             close(fd);
-            snprintf(err, errlen, "secret %s: file '%s' is larger than %d bytes", sp->name,
-                     sp->arg, FZ_SECRET_MAX_LEN);
+            snprintf(err, errlen, "secret %s: file '%s' is larger than %d bytes", sp->name, sp->arg,
+                     FZ_SECRET_MAX_LEN);
             return FZ_EINVAL;
         }
     }
@@ -626,8 +625,8 @@ static int run_command(const fz_secret_spec *sp, char *buf, size_t cap, size_t *
         ;
     kill(-pid, SIGKILL); /* what it left behind */
     if (timed_out) {
-        snprintf(err, errlen, "secret %s: command '%s' did not finish within %.3gs", sp->name,
-                 prog, (double)limit / 1e9);
+        snprintf(err, errlen, "secret %s: command '%s' did not finish within %.3gs", sp->name, prog,
+                 (double)limit / 1e9);
         rc = FZ_ETIMEOUT;
     } else if (WIFSIGNALED(st)) {
         snprintf(err, errlen, "secret %s: command '%s' was killed by signal %d", sp->name, prog,
@@ -638,8 +637,8 @@ static int run_command(const fz_secret_spec *sp, char *buf, size_t cap, size_t *
                  WEXITSTATUS(st), WEXITSTATUS(st) == 127 ? " (not found?)" : "");
         rc = FZ_EIO;
     } else if (too_big) {
-        snprintf(err, errlen, "secret %s: command '%s' printed more than %d bytes", sp->name,
-                 prog, FZ_SECRET_MAX_LEN);
+        snprintf(err, errlen, "secret %s: command '%s' printed more than %d bytes", sp->name, prog,
+                 FZ_SECRET_MAX_LEN);
         rc = FZ_EINVAL;
     }
     *len = n;

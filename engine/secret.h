@@ -41,10 +41,10 @@ typedef enum fz_secret_kind {
 typedef struct fz_secret_spec {
     const char *name; /* the variable name: ${NAME} */
     fz_secret_kind kind;
-    const char *arg;          /* ENV, FILE */
-    char *const *argv;        /* COMMAND, NULL-terminated */
-    const char *cwd;          /* COMMAND: where it runs (NULL: here) */
-    uint64_t timeout_ns;      /* COMMAND: 0 = 30 s */
+    const char *arg;     /* ENV, FILE */
+    char *const *argv;   /* COMMAND, NULL-terminated */
+    const char *cwd;     /* COMMAND: where it runs (NULL: here) */
+    uint64_t timeout_ns; /* COMMAND: 0 = 30 s */
 } fz_secret_spec;
 
 typedef struct fz_secrets fz_secrets;
