@@ -83,12 +83,16 @@ n4: rectangle label:"Flaky push"
 n5: rectangle label:"Wait here"
 n6: rectangle label:"Check auth"
 n7: circle label:"End"
+n8: rectangle label:"Log token"
+n9: rectangle label:"Set header"
 n1.handle(right) -> n2.handle(left)
 n2.handle(right) -> n3.handle(left)
 n3.handle(right) -> n4.handle(left)
 n4.handle(right) -> n5.handle(left)
 n5.handle(right) -> n6.handle(left)
-n6.handle(right) -> n7.handle(left)
+n6.handle(right) -> n8.handle(left)
+n8.handle(right) -> n9.handle(left)
+n9.handle(right) -> n7.handle(left)
 }
 EOF
 
@@ -117,13 +121,14 @@ rules:
       echo "::set SESSION=id-$LEARNED"
       echo "learned: $LEARNED"
       env | grep -c -e "^REGISTRY_TOKEN=" > marks/env-count || true
+      echo "\${TOKEN:-unset}" > marks/shell-token
     env: {T: "\${TOKEN}", F: "\${FILETOKEN}", C: "\${CMDTOKEN}"}
   - match: ^Call registry\$
     http:
       url: "\${BASE}/v2/\${TOKEN}/tags?key=\${CMDTOKEN}"
       headers: {Authorization: "Bearer \${TOKEN}", X-File: "\${FILETOKEN}"}
   - match: ^Flaky push\$
-    shell: 'if [ ! -e marks/flaky ]; then touch marks/flaky; echo "push failed for \$T and $LEARNED" >&2; exit 2; fi'
+    shell: 'echo "\${AUTH:-unset}" > marks/shell-auth; if [ ! -e marks/flaky ]; then touch marks/flaky; echo "push failed for \$T and $LEARNED" >&2; exit 2; fi'
     env: {T: "\${TOKEN}"}
     retries: 1
   - match: ^Wait here\$
@@ -133,6 +138,10 @@ rules:
         i=0
         while [ ! -e release ] && [ \$i -lt 300 ]; do sleep 0.1; i=\$((i + 1)); done
       fi
+  - match: ^Log token\$
+    log: "the token is \${TOKEN}, auth \${AUTH}"
+  - match: ^Set header\$
+    set: {HDR: "X-Token: \${FILETOKEN}"}
   - match: ^Check auth\$
     exec: [sh, -c, 'if [ "\$1" = "Bearer \$T" ]; then echo ok > marks/check; else echo bad > marks/check; fi; echo "auth \$1"', sh, "\${AUTH}"]
     env: {T: "\${TOKEN}"}
@@ -182,8 +191,11 @@ ok
 grep -q "GET /v2/$SECRET_ENV/tags?key=$SECRET_CMD " server.seen || fail "the URL did not carry the secrets"
 grep -q "Authorization: Bearer $SECRET_ENV" server.seen || fail "the header did not carry the secret"
 grep -q "X-File: $SECRET_FILE" server.seen || fail "the header did not carry the file secret"
-# Inherited from flowzap's environment, the source variable did not reach the step.
+# Inherited from flowzap's environment, the source variable did not reach the step;
+# a shell step does not see secrets, nor variables holding one, as variables.
 [ "$(cat marks/env-count)" = 0 ] || fail "a step inherited REGISTRY_TOKEN from flowzap's environment"
+[ "$(cat marks/shell-token)" = unset ] || fail "a shell step saw the secret TOKEN in its environment"
+[ "$(cat marks/shell-auth)" = unset ] || fail "a shell step saw AUTH (holding a secret) in its environment"
 ok
 # Masked where they were: stdout, stderr, the HTTP body, the reason.
 "$FLOWZAP" runs show "$id" --output --db journal.db >show1.log 2>&1 || fail "runs show failed"
@@ -209,6 +221,7 @@ grep -q "secret TOKEN: environment variable REGISTRY_TOKEN is not set" resume0.l
 st=$?
 [ $st -eq 0 ] || fail "resume exited $st, want 0"
 grep -q "flowzap: completed" resume.log || fail "resumed run did not complete"
+grep -q "n8    the token is \*\*\*, auth Bearer \*\*\*" resume.log || fail "log builtin line not masked"
 grep -q "warning: 1 variable set before the resume held a value masked with ::mask" resume.log ||
     fail "resume did not warn of the ::mask value it cannot rebuild"
 [ "$(cat marks/check 2>/dev/null)" = ok ] || fail "the step after resume did not get the real AUTH value"
@@ -217,6 +230,8 @@ ok
 "$FLOWZAP" runs show "$id" --output --db journal.db >show2.log 2>&1 || fail "runs show failed"
 "$FLOWZAP" runs --db journal.db >runs.log 2>&1 || fail "runs failed"
 grep -q '"TOKEN": "\*\*\*"' show.json || fail "the run's variables do not show TOKEN masked"
+grep -q '"HDR":{"parts":\["X-Token: ",{"secret":"FILETOKEN"}\]}' show2.log ||
+    fail "the set: builtin's value is not recorded as a reference"
 # The trace of a fresh, whole run, drawn.
 "$FLOWZAP" run flow.fz -b flow.yaml --db journal.db --trace trace2.jsonl >run2.log 2>&1 &
 runpid=$!
