@@ -540,9 +540,17 @@ int fz__job_is_secret(fz_job *j, const char *key, const char *value)
     return value && fz_secrets_contains(s, value, strlen(value));
 }
 
-/* Replaces b's bytes by their masked form. */
+/* Replaces b's bytes by their masked form; output cut at the cap loses
+ * a secret's beginning at its end too. */
 static int mask_buf(fz_real *r, buf *b)
 {
+    if (b->len && b->truncated && r->opts.secrets) {
+        size_t cut = fz_secrets_cut_tail(r->opts.secrets, b->data, b->len);
+        if (cut && b->len - cut + sizeof FZ_SECRET_MASK <= b->cap) {
+            memcpy(b->data + b->len - cut, FZ_SECRET_MASK, sizeof FZ_SECRET_MASK);
+            b->len = b->len - cut + sizeof FZ_SECRET_MASK - 1;
+        }
+    }
     if (!b->len || !r->opts.secrets || !fz_secrets_contains(r->opts.secrets, b->data, b->len))
         return FZ_OK;
     size_t n = 0;

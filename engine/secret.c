@@ -363,6 +363,21 @@ char *fz_secrets_mask(const fz_secrets *s, const char *p, size_t len, size_t *ou
     return out;
 }
 
+size_t fz_secrets_cut_tail(const fz_secrets *s, const char *p, size_t len)
+{
+    size_t best = 0;
+    for (uint32_t i = 0; s && i < s->nentries; i++) {
+        const entry *e = &s->entries[i];
+        size_t k = e->len - 1 < len ? e->len - 1 : len;
+        for (; k > best; k--)
+            if (memcmp(p + len - k, e->value, k) == 0) {
+                best = k;
+                break;
+            }
+    }
+    return best;
+}
+
 char *fz_secrets_mask_str(const fz_secrets *s, const char *str)
 {
     return str ? fz_secrets_mask(s, str, strlen(str), NULL) : NULL;

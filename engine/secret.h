@@ -90,6 +90,11 @@ int fz_secrets_contains(const fz_secrets *s, const char *p, size_t len);
  * out of memory. */
 char *fz_secrets_mask(const fz_secrets *s, const char *p, size_t len, size_t *out_len);
 
+/* For text that was cut short (an output cap): the length of the longest
+ * end of p (len bytes) that is the beginning of a value, which a mask
+ * cannot recognise; 0 when none. Callers replace it by FZ_SECRET_MASK. */
+size_t fz_secrets_cut_tail(const fz_secrets *s, const char *p, size_t len);
+
 /* Masks a NUL-terminated string (NULL stays NULL: check with the input). */
 char *fz_secrets_mask_str(const fz_secrets *s, const char *str);
 

@@ -70,6 +70,11 @@ static void test_secret_masks_binary_and_split_text(void **state)
     /* A value cut by the end of the text is not whole, so not masked;
      * the backend masks whole captured buffers, never chunks. */
     assert_masked(s, "xx s3cr", "xx s3cr");
+    /* Such a cut end is found for text known to be cut. */
+    assert_int_equal(fz_secrets_cut_tail(s, "xx s3cr", 7), 4);
+    assert_int_equal(fz_secrets_cut_tail(s, "xx s", 4), 1);
+    assert_int_equal(fz_secrets_cut_tail(s, "xx s3cr3t", 9), 0); /* whole: the mask's job */
+    assert_int_equal(fz_secrets_cut_tail(s, "xx", 2), 0);
     fz_secrets_free(s);
 }
 
