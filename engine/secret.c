@@ -2,11 +2,11 @@
 /*
  * secret.c - reading secrets and masking them (engine/secret.h).
  *
- * The masker is a list of byte strings sorted longest first, with a table
- * of their first bytes; masking walks the text once and, at each position
- * whose byte starts some value, replaces the longest value found there.
- * Cost: O(text length x values starting with that byte), nothing when no
- * value starts with it. Values are rebuilt into that list whenever one is
+ * The masker is a list of byte strings sorted longest first, with a bit
+ * set of their first two bytes; masking walks the text once and, at each
+ * position whose two bytes start some value, replaces the longest value
+ * found there. Cost: one bit test per byte, plus a compare per value that
+ * starts with those two bytes. Values are rebuilt into that list whenever one is
  * added (runs add a handful).
  */
 /* fork, pipe2, kill, setpgid */
@@ -60,7 +60,7 @@ struct fz_secrets {
     uint32_t nforms, cap_forms;
     entry *entries;
     uint32_t nentries, cap_entries;
-    uint8_t first[256];
+    uint8_t pair[65536 / 8]; /* bit set: some value starts with these two bytes */
 };
 
 int fz_secrets_new(const fz_alloc *alloc, fz_secrets **out)
@@ -84,7 +84,7 @@ static void forms_clear(fz_secrets *s)
         owned_free(s->alloc, &s->forms[i]);
     s->nforms = 0;
     s->nentries = 0;
-    memset(s->first, 0, sizeof s->first);
+    memset(s->pair, 0, sizeof s->pair);
 }
 
 void fz_secrets_free(fz_secrets *s)
@@ -131,7 +131,8 @@ static int add_entry(fz_secrets *s, const char *v, size_t len, int32_t secret, i
     if (grow(s->alloc, (void **)&s->entries, s->nentries, &s->cap_entries, sizeof(entry)))
         return FZ_ENOMEM;
     s->entries[s->nentries++] = (entry){v, len, secret, form, line};
-    s->first[(unsigned char)v[0]] = 1;
+    unsigned k = (unsigned)(unsigned char)v[0] << 8 | (unsigned char)v[1];
+    s->pair[k >> 3] |= (uint8_t)(1u << (k & 7));
     return FZ_OK;
 }
 
@@ -317,17 +318,26 @@ const char *fz_secrets_value_at(const fz_secrets *s, uint32_t i)
     return s->named[i].value;
 }
 
-/* The longest entry at p (rest bytes left), or NULL. */
-static const entry *match_at(const fz_secrets *s, const char *p, size_t rest)
+/* The longest entry at p (rest bytes left), or NULL. Every value has at
+ * least FZ_SECRET_MIN_LEN bytes, so two bytes pick the candidates. */
+static const entry *match_slow(const fz_secrets *s, const char *p, size_t rest)
 {
-    if (!s->first[(unsigned char)*p])
-        return NULL;
     for (uint32_t i = 0; i < s->nentries; i++) {
         const entry *e = &s->entries[i];
         if (e->len <= rest && e->value[0] == *p && memcmp(e->value, p, e->len) == 0)
             return e;
     }
     return NULL;
+}
+
+static inline const entry *match_at(const fz_secrets *s, const char *p, size_t rest)
+{
+    if (rest < FZ_SECRET_MIN_LEN)
+        return NULL;
+    unsigned k = (unsigned)(unsigned char)p[0] << 8 | (unsigned char)p[1];
+    if (!(s->pair[k >> 3] & (1u << (k & 7))))
+        return NULL;
+    return match_slow(s, p, rest);
 }
 
 int fz_secrets_contains(const fz_secrets *s, const char *p, size_t len)
