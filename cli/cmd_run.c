@@ -245,6 +245,14 @@ int fz_cmd_bind(int argc, char **argv)
             printf("\n");
         }
     }
+    /* Secrets: names and sources only; bind reads no value. */
+    for (uint32_t i = 0; i < fz_bind_secret_count(b); i++) {
+        const fz_secret_spec *sp = fz_bind_secret_at(b, i);
+        printf("%s %s (%s %s)%s", i ? "," : "secrets:", sp->name,
+               sp->kind == FZ_SECRET_ENV ? "env" : sp->kind == FZ_SECRET_FILE ? "file" : "command",
+               sp->kind == FZ_SECRET_COMMAND ? sp->argv[0] : sp->arg,
+               i + 1 == fz_bind_secret_count(b) ? "\n" : "");
+    }
     if (unbound)
         status = print_unbound(g, b, bindings, allow_unbound) ? FZ_EXIT_UNBOUND : FZ_EXIT_OK;
     printf("%s: %u node%s, %u bound by %s, %u unbound\n", file, fz_graph_node_count(g),

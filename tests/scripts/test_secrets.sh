@@ -318,6 +318,14 @@ grep -q -- "--trace t-\*\*\*.jsonl" argmask-show.log || fail "the recorded comma
 no_secret "recorded command line" argmask.log argmask-show.log journal.db
 ok
 
+# bind names the secrets and their sources, reads no value.
+"$FLOWZAP" bind flow.fz -b flow.yaml >bind.log 2>&1 || fail "bind failed"
+grep -q "^secrets: TOKEN (env REGISTRY_TOKEN), FILETOKEN (file .*/token.txt), CMDTOKEN (command ./get-token.sh)$" bind.log ||
+    fail "bind does not list the secrets"
+# (the bindings text holds the ::mask value itself: only the secrets count)
+! grep -q -F -e "$SECRET_ENV" -e "$SECRET_FILE" -e "$SECRET_CMD" bind.log || fail "bind printed a secret"
+ok
+
 # 6. Permissions: a new default journal and its folder are the owner's
 # only; an existing journal others can read gets a warning.
 mkdir perm && cd perm || fail "mkdir"
