@@ -143,55 +143,6 @@ static int warn(lint_ctx *c, const char *code, uint32_t offset, uint32_t len, co
     return fz_diags_add(c->d, FZ_SEV_WARNING, code, offset, len, hint, "%s", buf);
 }
 
-/* The word classes of SEMANTICS.md, in one table with lengths so that a
- * lookup compares a length and a first letter before any bytes. */
-typedef struct class_word {
-    const char *word;
-    uint8_t len;
-    uint8_t cls;
-} class_word;
-
-#define CW(w, c) {w, sizeof(w) - 1, c}
-static const class_word class_words[] = {
-    CW("yes", FZ_WORD_YES),        CW("true", FZ_WORD_YES),       CW("ok", FZ_WORD_YES),
-    CW("pass", FZ_WORD_YES),       CW("passed", FZ_WORD_YES),     CW("success", FZ_WORD_YES),
-    CW("successful", FZ_WORD_YES), CW("healthy", FZ_WORD_YES),    CW("valid", FZ_WORD_YES),
-    CW("approved", FZ_WORD_YES),   CW("accept", FZ_WORD_YES),     CW("accepted", FZ_WORD_YES),
-    CW("no", FZ_WORD_NO),          CW("false", FZ_WORD_NO),       CW("fail", FZ_WORD_NO),
-    CW("failed", FZ_WORD_NO),      CW("failure", FZ_WORD_NO),     CW("unhealthy", FZ_WORD_NO),
-    CW("invalid", FZ_WORD_NO),     CW("rejected", FZ_WORD_NO),    CW("reject", FZ_WORD_NO),
-    CW("deny", FZ_WORD_NO),        CW("denied", FZ_WORD_NO),      CW("decline", FZ_WORD_NO),
-    CW("declined", FZ_WORD_NO),    CW("retry", FZ_WORD_NO),       CW("error", FZ_WORD_ERROR),
-    CW("errors", FZ_WORD_ERROR),   CW("timeout", FZ_WORD_ERROR),  CW("exception", FZ_WORD_ERROR),
-    CW("catch", FZ_WORD_ERROR),    CW("crash", FZ_WORD_ERROR),    CW("crashed", FZ_WORD_ERROR),
-};
-#undef CW
-
-/* Byte classes for the word scan: 0 for a byte that is not a letter or
- * digit, else the byte folded to lower case. One table lookup per byte
- * replaces the range tests and the case folding. */
-static const uint8_t fold_alnum[256] = {
-#define R10(b) b, b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9
-    ['0'] = R10('0'),
-#define L26(b)                                                                                 \
-    b, b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10, b + 11, b + 12, \
-        b + 13, b + 14, b + 15, b + 16, b + 17, b + 18, b + 19, b + 20, b + 21, b + 22,       \
-        b + 23, b + 24, b + 25
-    ['A'] = L26('a'),
-    ['a'] = L26('a'),
-#undef L26
-#undef R10
-};
-
-/* Bit (c - 'a') is set when some class word of the table above starts
- * with letter c (keep in step with class_words): a label whose first word
- * starts with any other byte is rejected at once. */
-#define CW_BIT(ch) (1u << ((ch) - 'a'))
-#define CLASS_FIRST_LETTERS                                                                    \
-    (CW_BIT('a') | CW_BIT('c') | CW_BIT('d') | CW_BIT('e') | CW_BIT('f') | CW_BIT('h') |      \
-     CW_BIT('i') | CW_BIT('n') | CW_BIT('o') | CW_BIT('p') | CW_BIT('r') | CW_BIT('s') |      \
-     CW_BIT('t') | CW_BIT('u') | CW_BIT('v') | CW_BIT('y'))
-
 uint8_t fz_lint_label_word(const char *s, size_t len)
 {
     if (len == 0)
@@ -209,33 +160,7 @@ uint8_t fz_lint_label_word(const char *s, size_t len)
         h = (h ^ ch) * 16777619u;
     }
     h ^= h >> 15;
-    return (uint8_t)(((h & 31u) << 3) | (1u + (unsigned)fz_lint_word_class(s, len)));
-}
-
-fz_word_class fz_lint_word_class(const char *s, size_t len)
-{
-    const unsigned char *b = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < len && !fold_alnum[b[i]])
-        i++;
-    if (i == len)
-        return FZ_WORD_NONE;
-    uint8_t c0 = fold_alnum[b[i]];
-    if (c0 < 'a' || !((CLASS_FIRST_LETTERS >> (c0 - 'a')) & 1))
-        return FZ_WORD_NONE; /* no class word starts with this byte */
-    char w[12];
-    size_t n = 0;
-    for (; i < len && fold_alnum[b[i]]; i++) {
-        if (n == sizeof(w))
-            return FZ_WORD_NONE; /* longer than every class word */
-        w[n++] = (char)fold_alnum[b[i]];
-    }
-    for (size_t k = 0; k < sizeof(class_words) / sizeof(class_words[0]); k++) {
-        const class_word *cw = &class_words[k];
-        if (cw->len == n && cw->word[0] == w[0] && memcmp(cw->word, w, n) == 0)
-            return (fz_word_class)cw->cls;
-    }
-    return FZ_WORD_NONE;
+    return (uint8_t)(((h & 31u) << 3) | (1u + (unsigned)fz_words_class(s, len)));
 }
 
 static uint32_t in_degree(const fz_graph *g, uint32_t u)

@@ -12,6 +12,7 @@
 
 #include "core/diag.h"
 #include "parser/graph.h"
+#include "parser/words.h"
 
 /* Adds lint warnings for g (finished, without parse errors) to d.
  * Every rule is O(nodes + edges) and iterative; scratch memory is a few
@@ -27,18 +28,6 @@ int fz_lint(const fz_graph *g, fz_diags *d);
 
 /* fz_lint with a per-code limit; 0 lists every warning. */
 int fz_lint_ex(const fz_graph *g, fz_diags *d, uint32_t max_per_code);
-
-/* The word class of a label (SEMANTICS.md): its first word, split at
- * anything not an ASCII letter or digit, compared case-insensitively. */
-typedef enum fz_word_class {
-    FZ_WORD_NONE = 0, /* no label, or a first word in no class */
-    FZ_WORD_YES,      /* yes, true, ok, pass, success, healthy, approved, ... */
-    FZ_WORD_NO,       /* no, false, fail, invalid, rejected, retry, ... */
-    FZ_WORD_ERROR,    /* error, timeout, exception, catch, crash, ... */
-} fz_word_class;
-
-/* Classifies label text s (len bytes, need not be NUL-terminated). */
-fz_word_class fz_lint_word_class(const char *s, size_t len);
 
 /* What the parser keeps of an edge label in fz_edge.word: bits 0-2 hold
  * 1 + its word class, bits 3-7 a 5-bit hash of the label with blanks

@@ -21,6 +21,7 @@
 
 #include "core/status.h"
 #include "engine/match.h"
+#include "parser/words.h"
 
 /*==========================================================================
  * The file as read
@@ -1102,21 +1103,16 @@ uint32_t fz_scenario_find(const fz_scenario_file *f, const char *name)
 
 int fz_scenario_label_is_fault(const char *s, size_t len)
 {
-    static const char *const words[] = {
-        "no",      "false",     "fail",    "failed",   "failure", "unhealthy", "invalid",
-        "rejected", "reject",   "deny",    "denied",   "decline", "declined",  "retry",
-        "error",   "errors",    "timeout", "exception", "catch",  "crash",     "crashed",
-        "abort",   "aborted",   "rollback", "rolled"};
-    size_t i = 0;
-    while (i < len && !isalnum((unsigned char)s[i]))
-        i++;
-    size_t j = i;
-    while (j < len && isalnum((unsigned char)s[j]))
-        j++;
-    for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
-        if (strlen(words[w]) == j - i && strncasecmp(words[w], s + i, j - i) == 0)
-            return 1;
-    return 0;
+    /* The one word classifier (parser/words.h): a no- or error-word, or a
+     * first word that names a failure outcome (abort, rollback, ...). */
+    fz_word_class wc = fz_words_class(s, len);
+    if (wc == FZ_WORD_NO || wc == FZ_WORD_ERROR)
+        return 1;
+    size_t off, wlen;
+    fz_words_first(s, len, &off, &wlen);
+    if (wlen == 6 && strncasecmp(s + off, "rolled", 6) == 0)
+        return 1; /* "Rolled back" */
+    return fz_words_is_failure_word(s + off, wlen);
 }
 
 /* Trimmed, case-insensitive label equality (SEMANTICS.md). */

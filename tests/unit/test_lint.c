@@ -296,15 +296,15 @@ static void test_lint_word_class_knows_every_class_word(void **state)
                                 "crashed"};
     char up[32];
     for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-        assert_int_equal(fz_lint_word_class(yes[i], strlen(yes[i])), FZ_WORD_YES);
+        assert_int_equal(fz_words_class(yes[i], strlen(yes[i])), FZ_WORD_YES);
         for (size_t k = 0; k <= strlen(yes[i]); k++)
             up[k] = (char)(yes[i][k] >= 'a' ? yes[i][k] - 32 : yes[i][k]);
-        assert_int_equal(fz_lint_word_class(up, strlen(up)), FZ_WORD_YES);
+        assert_int_equal(fz_words_class(up, strlen(up)), FZ_WORD_YES);
     }
     for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
-        assert_int_equal(fz_lint_word_class(no[i], strlen(no[i])), FZ_WORD_NO);
+        assert_int_equal(fz_words_class(no[i], strlen(no[i])), FZ_WORD_NO);
     for (size_t i = 0; i < sizeof(err) / sizeof(err[0]); i++)
-        assert_int_equal(fz_lint_word_class(err[i], strlen(err[i])), FZ_WORD_ERROR);
+        assert_int_equal(fz_words_class(err[i], strlen(err[i])), FZ_WORD_ERROR);
     /* The label word: class in bits 0-2, equal hashes for labels equal
      * after trimming and case folding. */
     uint8_t a = fz_lint_label_word(" Yes\t", 5), b = fz_lint_label_word("yES", 3);
@@ -638,7 +638,7 @@ static void test_lint_word_classes_follow_first_word(void **state)
         {"< $50K", FZ_WORD_NONE},     {"Rolled back", FZ_WORD_NONE},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        assert_int_equal(fz_lint_word_class(cases[i].label, strlen(cases[i].label)),
+        assert_int_equal(fz_words_class(cases[i].label, strlen(cases[i].label)),
                          cases[i].want);
 }
 
