@@ -19,8 +19,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/duration.h"
 #include "core/status.h"
 #include "engine/match.h"
+#include "engine/yamlpos.h"
 #include "parser/words.h"
 
 /*==========================================================================
@@ -111,25 +113,7 @@ typedef struct ctx {
 
 static uint32_t node_off(struct fy_node *n)
 {
-    if (!n)
-        return 0;
-    struct fy_token *t = fy_node_get_scalar_token(n);
-    if (t) {
-        const struct fy_mark *m = fy_token_start_mark(t);
-        if (m)
-            return (uint32_t)m->input_pos;
-    }
-    void *it = NULL;
-    if (fy_node_is_mapping(n)) {
-        struct fy_node_pair *p = fy_node_mapping_iterate(n, &it);
-        if (p)
-            return node_off(fy_node_pair_key(p));
-    } else if (fy_node_is_sequence(n)) {
-        struct fy_node *c = fy_node_sequence_iterate(n, &it);
-        if (c)
-            return node_off(c);
-    }
-    return 0;
+    return fz_yaml_node_offset(n);
 }
 
 static int err(ctx *c, struct fy_node *n, const char *hint, const char *fmt, ...)
@@ -169,60 +153,19 @@ static int want_scalar(ctx *c, struct fy_node *n, const char *field, const char 
     return 0;
 }
 
+/* The one duration syntax of bindings and scenarios: core/duration.h. */
 int fz_scenario_duration(const char *s, size_t len, double *ns)
 {
-    static const struct {
-        const char *u;
-        double mult;
-    } units[] = {{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
-    char buf[64];
-    if (len == 0 || len >= sizeof buf)
-        return FZ_EINVAL;
-    memcpy(buf, s, len);
-    buf[len] = 0;
-    char *p = buf;
-    double total = 0;
-    int parts = 0;
-    while (*p) {
-        while (*p == ' ')
-            p++;
-        if (!*p)
-            break;
-        if (!(isdigit((unsigned char)*p) || *p == '.'))
-            return FZ_EINVAL;
-        char *end;
-        errno = 0;
-        double v = strtod(p, &end);
-        if (end == p || errno || !isfinite(v) || v < 0)
-            return FZ_EINVAL;
-        p = end;
-        size_t ul = 0;
-        while (isalpha((unsigned char)p[ul]))
-            ul++;
-        if (ul == 0) {
-            if (parts || *p) /* a bare number: seconds, alone */
-                return FZ_EINVAL;
-            *ns = v * 1e9;
-            return 0;
-        }
-        double mult = -1;
-        for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-            if (strlen(units[i].u) == ul && memcmp(units[i].u, p, ul) == 0)
-                mult = units[i].mult;
-        if (mult < 0)
-            return FZ_EINVAL;
-        total += v * mult;
-        p += ul;
-        parts++;
-    }
-    if (!parts || total > 1.8e19)
-        return FZ_EINVAL;
-    *ns = total;
+    uint64_t v;
+    int rc = fz_duration_parse(s, len, &v);
+    if (rc)
+        return rc;
+    *ns = (double)v;
     return 0;
 }
 
 static const char duration_hint[] =
-    "write a number of seconds or a number with a unit: ns, us, ms, s, m, h (\"1m30s\")";
+    "write a number of seconds or a number with a unit: ns, us, ms, s, m or min, h (\"1m30s\")";
 
 static int get_duration(ctx *c, struct fy_node *n, const char *field, double *ns)
 {
@@ -891,12 +834,7 @@ static void diag_sink(struct fy_diag *diag, void *user, const char *buf, size_t 
 /* Byte offset of libfyaml's 1-based line and column in text. */
 static uint32_t offset_of(const char *text, uint32_t len, int line, int col)
 {
-    uint32_t off = 0;
-    for (int l = 1; l < line && off < len; off++)
-        if (text[off] == '\n')
-            l++;
-    off += (uint32_t)(col > 1 ? col - 1 : 0);
-    return off > len ? len : off;
+    return fz_yaml_line_col_offset(text, len, line, col);
 }
 
 /* Offset of the first byte that is not valid UTF-8 (or a NUL), or len.
