@@ -752,7 +752,18 @@ static int parse_scenario(ctx *c, struct fy_node *map, scen_src *s)
 static int parse_top(ctx *c, struct fy_node *root)
 {
     fz_scenario_file *f = c->f;
-    if (!root || !fy_node_is_mapping(root))
+    if (!root || (fy_node_is_scalar(root) && fy_node_is_null(root))) {
+        /* An empty file (or only comments): one scenario "default" with no
+         * rules, the scenario `flowzap sim` runs without --faults. */
+        f->scen = fz_arena_alloc(&f->arena, sizeof(scen_src));
+        if (!f->scen)
+            return FZ_ENOMEM;
+        memset(f->scen, 0, sizeof(scen_src));
+        f->scen->name = "default";
+        f->nscen = 1;
+        return 0;
+    }
+    if (!fy_node_is_mapping(root))
         return err(c, root, "see docs/sim.md for the scenario format",
                    "a scenario file must be a mapping (defaults, rules, scenarios)");
     struct fy_node *scen = fy_node_mapping_lookup_by_string(root, "scenarios", FY_NT);
@@ -837,6 +848,20 @@ static uint32_t offset_of(const char *text, uint32_t len, int line, int col)
     return fz_yaml_line_col_offset(text, len, line, col);
 }
 
+/* True when text holds only blanks, newlines and # comments: an empty
+ * scenario file. */
+static int blank_yaml(const char *t, uint32_t len)
+{
+    for (uint32_t i = 0; i < len; i++) {
+        if (t[i] == '#')
+            while (i < len && t[i] != '\n')
+                i++;
+        else if (i < len && t[i] != ' ' && t[i] != '\t' && t[i] != '\r' && t[i] != '\n')
+            return 0;
+    }
+    return 1;
+}
+
 /* Offset of the first byte that is not valid UTF-8 (or a NUL), or len.
  * libfyaml 0.7.12 can loop forever on invalid UTF-8 in a directive line,
  * so such input never reaches it. */
@@ -904,6 +929,12 @@ int fz_scenario_parse(const char *name, const char *text, size_t len, const fz_a
                               "YAML: byte 0x%02x is not valid UTF-8 text",
                               (unsigned char)f->text[bad]);
         return r2 ? r2 : FZ_EPARSE;
+    }
+    if (blank_yaml(f->text, f->len)) {
+        /* Empty, or only comments: libfyaml has no document to give. */
+        ctx c0 = {f, d, 0};
+        int r0 = parse_top(&c0, NULL);
+        return c0.oom ? FZ_ENOMEM : r0;
     }
     struct fy_diag_cfg dcfg;
     fy_diag_cfg_default(&dcfg);
