@@ -7,7 +7,6 @@
  * so a million-node chain cannot overflow the stack), and scratch memory is
  * a handful of whole-graph arrays allocated once, never per node.
  */
-#define _GNU_SOURCE /* memmem */
 #include "parser/lint.h"
 
 #include <stdarg.h>
@@ -1563,8 +1562,8 @@ static int add_directive(lint_ctx *c, uint32_t bits, uint32_t start, uint32_t en
 }
 
 /* The `// flowzap: ignore CODE...` and `// flowzap: ignore-file CODE...`
- * comments, each on a line of its own (docs/lint.md). One memmem pass for
- * "flowzap:"; a directive that is not understood is W210. */
+ * comments, each on a line of its own (docs/lint.md). One pass for
+ * "flowzap:" (memchr for its z); a directive that is not understood is W210. */
 static int scan_directives(lint_ctx *c)
 {
     const fz_graph *g = c->g;
@@ -1572,9 +1571,17 @@ static int scan_directives(lint_ctx *c)
     uint32_t len = g->src_len, from = 0, line = 1, counted = 0;
     int rc = FZ_OK;
     while (rc == FZ_OK && from < len) {
-        const char *hit = memmem(src + from, len - from, "flowzap:", 8);
-        if (!hit)
+        /* memchr for the 'z' of "flowzap:" is several times faster than
+         * memmem on a file without directives (a rare byte, SIMD). */
+        const char *z = memchr(src + from, 'z', len - from);
+        if (!z)
             break;
+        uint32_t zat = (uint32_t)(z - src);
+        if (zat < 4 || zat + 4 > len || memcmp(z - 4, "flowzap:", 8) != 0) {
+            from = zat + 1;
+            continue;
+        }
+        const char *hit = z - 4;
         uint32_t at = (uint32_t)(hit - src), ls = line_start(g, at), q = ls;
         uint32_t eol = line_end(g, at);
         from = eol;
