@@ -17,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/duration.h"
 #include "core/status.h"
+#include "engine/yamlpos.h"
 
 struct fz_bind {
     const fz_alloc *alloc;
@@ -49,28 +51,7 @@ struct fz_bind_loader {
  * scalar inside, else its parent's place. */
 static uint32_t node_offset(struct fy_node *n)
 {
-    for (int depth = 0; n && depth < 64; depth++) {
-        if (fy_node_is_scalar(n)) {
-            struct fy_token *t = fy_node_get_scalar_token(n);
-            const struct fy_mark *mk = t ? fy_token_start_mark(t) : NULL;
-            if (mk && !(fy_node_is_null(n) && mk->input_pos == 0))
-                return (uint32_t)mk->input_pos;
-            n = fy_node_get_parent(n); /* an empty value: its rule's place */
-            continue;
-        }
-        void *it = NULL;
-        struct fy_node *child = NULL;
-        if (fy_node_is_mapping(n)) {
-            struct fy_node_pair *p = fy_node_mapping_iterate(n, &it);
-            child = p ? fy_node_pair_key(p) : NULL;
-        } else if (fy_node_is_sequence(n)) {
-            child = fy_node_sequence_iterate(n, &it);
-        }
-        n = child ? child : fy_node_get_parent(n);
-        if (!child && !n)
-            break;
-    }
-    return 0;
+    return fz_yaml_node_offset(n);
 }
 
 static int add_error_at(fz_bind_loader *ld, uint32_t off, const char *hint, const char *fmt,
@@ -282,44 +263,10 @@ int fz__yaml_kvv(fz_bind_loader *ld, struct fy_node *n, const char *field, fz_kv
     return FZ_OK;
 }
 
+/* The one duration syntax of bindings and scenarios: core/duration.h. */
 int fz__duration_parse(const char *s, size_t len, uint64_t *ns)
 {
-    char buf[64];
-    while (len && isspace((unsigned char)*s))
-        s++, len--;
-    while (len && isspace((unsigned char)s[len - 1]))
-        len--;
-    if (len == 0 || len >= sizeof(buf))
-        return FZ_EINVAL;
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    if (!isdigit((unsigned char)buf[0]) && buf[0] != '.')
-        return FZ_EINVAL;
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(buf, &end);
-    if (errno || end == buf || v < 0)
-        return FZ_EINVAL;
-    double mul;
-    if (*end == '\0' || strcmp(end, "s") == 0)
-        mul = 1e9;
-    else if (strcmp(end, "ms") == 0)
-        mul = 1e6;
-    else if (strcmp(end, "us") == 0)
-        mul = 1e3;
-    else if (strcmp(end, "ns") == 0)
-        mul = 1;
-    else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
-        mul = 60e9;
-    else if (strcmp(end, "h") == 0)
-        mul = 3600e9;
-    else
-        return FZ_EINVAL;
-    double r = v * mul;
-    if (r > 1e18) /* about 31 years */
-        return FZ_EINVAL;
-    *ns = (uint64_t)(r + 0.5);
-    return FZ_OK;
+    return fz_duration_parse(s, len, ns);
 }
 
 int fz__yaml_duration(fz_bind_loader *ld, struct fy_node *n, const char *field, uint64_t *ns)
@@ -330,7 +277,7 @@ int fz__yaml_duration(fz_bind_loader *ld, struct fy_node *n, const char *field, 
     size_t len = 0;
     const char *s = fy_node_get_scalar(n, &len);
     if (fz__duration_parse(s, len, ns))
-        return bind_error_hint(ld, n, "units: ns, us, ms, s, m, h; a bare number is seconds",
+        return bind_error_hint(ld, n, "a number with a unit: ns, us, ms, s, m or min, h (\"1m30s\"); a bare number is seconds",
                                "'%s': '%.*s' is not a duration", field, (int)len, s);
     return FZ_OK;
 }
@@ -824,13 +771,7 @@ static int load_doc(fz_bind_loader *ld, struct fy_node *root)
  * into a byte offset of the text. */
 static uint32_t offset_of(const char *text, uint32_t len, int line, int col)
 {
-    uint32_t off = 0;
-    for (int l = 0; l < line && off < len; off++)
-        if (text[off] == '\n')
-            l++;
-    for (int c = 0; c < col && off < len && text[off] != '\n'; c++)
-        off++;
-    return off;
+    return fz_yaml_line_col_offset(text, len, line + 1, col + 1);
 }
 
 /* libfyaml writes its messages through this sink, as text such as
