@@ -240,13 +240,15 @@ static void read_line(fz_job *j, const char *p, size_t ll, int cut)
     if (ll && p[ll - 1] == '\r' && !cut)
         ll--;
     int set = starts_with(p, ll, "::set "), outc = starts_with(p, ll, "::outcome ");
-    if ((!set && !outc) || st->error[0])
+    int mask = starts_with(p, ll, "::mask ");
+    if ((!set && !outc && !mask) || st->error[0])
         return;
     if (cut) {
         snprintf(st->error, sizeof(st->error),
                  "stdout line %llu: a %s line longer than %zu bytes (write a large value to a "
                  "file and pass its name)",
-                 (unsigned long long)st->line, set ? "::set" : "::outcome", FZ_JOB_LINE_MAX);
+                 (unsigned long long)st->line,
+                 set ? "::set" : outc ? "::outcome" : "::mask", FZ_JOB_LINE_MAX);
         return;
     }
     st->taken += ll;
@@ -257,7 +259,15 @@ static void read_line(fz_job *j, const char *p, size_t ll, int cut)
                  (unsigned long long)st->line, (unsigned long long)DIRECTIVE_BYTES_MAX);
         return;
     }
-    if (set) {
+    if (mask) {
+        /* masked everywhere from now on, and in this step's whole output:
+         * it is masked when the step ends (docs/secrets.md) */
+        int rc = fz__job_mask(j, p + 7, ll - 7);
+        if (rc == FZ_EINVAL)
+            fz__job_log(j, "::mask ignored: values shorter than 4 bytes are not masked");
+        else if (rc == FZ_ENOMEM)
+            snprintf(st->error, sizeof(st->error), "out of memory reading the output");
+    } else if (set) {
         const char *kv = p + 6, *eq = memchr(kv, '=', ll - 6);
         if (!eq || eq == kv)
             return;
@@ -310,6 +320,11 @@ static void exec_done(fz_job *j, const void *cfg, int status)
     fz__job_output(j, &out, &out_len, &err, &err_len);
     const exec_run *st = fz__job_data(j);
     const char *outcome = st->outcome;
+    /* The reason quotes stderr: mask it first, whole. */
+    if (fz__job_mask_output(j) && !st->error[0]) {
+        fz__job_finish(j, FZ_ANSWER_ERROR, NULL, "out of memory reading the output");
+        return;
+    }
     char reason[300];
     if (st->error[0]) {
         fz__job_set_exit(j, WIFSIGNALED(status)  ? 128 + WTERMSIG(status)
@@ -346,16 +361,6 @@ static void exec_done(fz_job *j, const void *cfg, int status)
  * one large variable (a captured body) would then stop every later step. */
 #define ENV_VALUE_MAX ((size_t)64 << 10)
 
-/* 1 when the variable key is a secret, which reaches a child only through
- * an explicit `env:` mapping, never as FZ_VAR_<key>.
- * HOOK (secrets, docs/secrets.md): answer from the run's secret list. */
-static int var_is_secret(fz_job *j, const char *key)
-{
-    (void)j;
-    (void)key;
-    return 0;
-}
-
 typedef struct env_build {
     fz_job *j;
     fz_kv *kv;
@@ -367,8 +372,9 @@ typedef struct env_build {
 static void env_add_var(void *ud, const char *key, const char *value)
 {
     env_build *eb = ud;
+    /* Secrets reach a command only through its `env:` mapping. */
     if (eb->oom || !valid_env_name(key) || eb->n >= eb->cap || strlen(value) > ENV_VALUE_MAX ||
-        var_is_secret(eb->j, key))
+        fz__job_is_secret(eb->j, key, value))
         return;
     size_t kl = strlen(key);
     char *name = fz__job_mem(eb->j, kl + 8);
