@@ -37,6 +37,7 @@ typedef struct rf_step {
     int exit_code;
     size_t out_len, err_len;
     char out_tail[128], err_tail[128]; /* the last bytes of stdout and stderr as kept */
+    char out_head[24];                 /* the first bytes of stdout as kept */
 } rf_step;
 
 typedef struct rf_run {
@@ -81,6 +82,9 @@ static void rf_on_finish(void *ud, const fz_task *t, const fz_result *res, uint6
     s->err_len = res->err_len;
     size_t ot = res->out_len < sizeof(s->out_tail) ? res->out_len : sizeof(s->out_tail) - 1;
     size_t et = res->err_len < sizeof(s->err_tail) ? res->err_len : sizeof(s->err_tail) - 1;
+    size_t oh = res->out_len < sizeof(s->out_head) ? res->out_len : sizeof(s->out_head) - 1;
+    memcpy(s->out_head, res->out ? res->out : "", oh);
+    s->out_head[oh] = '\0';
     memcpy(s->out_tail, res->out ? res->out + res->out_len - ot : "", ot);
     s->out_tail[ot] = '\0';
     memcpy(s->err_tail, res->err ? res->err + res->err_len - et : "", et);

@@ -6,6 +6,8 @@
 #include "tests/unit/run_fixture.h"
 
 #include <signal.h>
+
+#include "engine/secret.h"
 #include <time.h>
 
 static const char args_sh[] =
@@ -625,6 +627,34 @@ static void test_exec_set_lines_count_after_the_first_mebibyte_of_output(void **
     rf_free(&r);
 }
 
+static void test_exec_mask_line_after_the_first_mebibyte_masks_the_kept_output(void **state)
+{
+    (void)state;
+    rf_run r;
+    memset(&r, 0, sizeof(r));
+    rf_mkdir(&r);
+    /* the token early (kept for the journal), ::mask only after 2 MiB */
+    rf_write(&r, "login.sh",
+             "#!/bin/sh\n"
+             "echo 'session tok-8f3a9c21'\n"
+             "seq 1 300000\n"
+             "echo '::mask tok-8f3a9c21'\n",
+             1);
+    rf_load(&r, one_node_fz, NULL, "rules:\n  - exec: [./login.sh]\n    timeout: 30s\n");
+    fz_secrets *sec = NULL;
+    assert_int_equal(fz_secrets_new(NULL, &sec), 0);
+    fz_real_opts o;
+    memset(&o, 0, sizeof(o));
+    o.secrets = sec;
+    rf_go(&r, NULL, &o);
+    const rf_step *s = rf_step_of(&r, "n1", 0);
+    assert_non_null(s);
+    assert_int_equal(s->answer, FZ_ANSWER_OK);
+    assert_memory_equal(s->out_head, "session ***\n1\n2\n", 16);
+    rf_free(&r);
+    fz_secrets_free(sec);
+}
+
 static void test_exec_overlong_set_line_is_an_error_not_a_silent_drop(void **state)
 {
     (void)state;
@@ -858,6 +888,7 @@ int main(void)
         cmocka_unit_test(test_exec_large_output_is_capped_without_blocking_the_child),
         cmocka_unit_test(test_exec_set_lines_count_after_the_first_mebibyte_of_output),
         cmocka_unit_test(test_exec_overlong_set_line_is_an_error_not_a_silent_drop),
+        cmocka_unit_test(test_exec_mask_line_after_the_first_mebibyte_masks_the_kept_output),
         cmocka_unit_test(test_exec_builtins_sleep_log_set_outcome_fail),
         cmocka_unit_test(test_exec_approval_waits_for_the_answer_source),
         cmocka_unit_test(test_exec_timeout_applies_to_builtins_too),
