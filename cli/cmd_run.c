@@ -85,8 +85,7 @@ static int print_unbound(fz_graph *g, const fz_bind *b, const char *path, int al
         if (have_map)
             fz_linemap_pos(&m, fz_graph_node(g, i)->offset, &line, &col);
         char lb[512];
-        fprintf(stderr,
-                "%s:%u:%u: %s: node %.*s \"%s\" has no handler: no rule of %s matches it\n",
+        fprintf(stderr, "%s:%u:%u: %s: node %.*s \"%s\" has no handler: no rule of %s matches it\n",
                 g->path, line, col, allow_unbound ? "warning" : "error", idl, id,
                 fz_term_esc(lb, sizeof(lb), label, (size_t)ll), path);
     }

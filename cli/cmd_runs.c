@@ -241,8 +241,8 @@ static int list_one(void *ud, const fz_journal_run *r)
         cwd[0] = '\0';
     char st[64], at[64], wf[1024];
     const char *w = short_path(r->workflow, cwd);
-    printf("%-5lld %-11s %5u  %-25s %-28s ", (long long)r->id, ESC(st, r->state),
-           r->steps, ESC(at, r->created_at), ESC(wf, w));
+    printf("%-5lld %-11s %5u  %-25s %-28s ", (long long)r->id, ESC(st, r->state), r->steps,
+           ESC(at, r->created_at), ESC(wf, w));
     put_line(r->outcome);
     return 0;
 }
@@ -312,8 +312,7 @@ static int show_step(void *ud, const fz_journal_step *s)
     const char *answer = s->finished ? fz_answer_name(s->answer) : "in flight";
     char node[64], lane[256], label[512];
     printf("  %4u  %-6s %-12s %-30.30s %3u  %-9s %4s  %8s  ", s->task, ESC(node, s->node),
-           s->lane ? ESC(lane, s->lane) : "-", ESC(label, s->label), s->attempt, answer, ex,
-           dur);
+           s->lane ? ESC(lane, s->lane) : "-", ESC(label, s->label), s->attempt, answer, ex, dur);
     if (s->outcome)
         fz_term_put(stdout, s->outcome, strlen(s->outcome), 0);
     if (s->outcome && s->reason)

@@ -51,8 +51,8 @@ static int active_cp(uint32_t cp)
 
 /* The next unit of s: *used bytes of input; returns the bytes to write,
  * either s itself (*out = s) or an escape written into esc. */
-static size_t next_unit(const unsigned char *s, size_t n, int flags, size_t *used,
-                        const char **out, char esc[16])
+static size_t next_unit(const unsigned char *s, size_t n, int flags, size_t *used, const char **out,
+                        char esc[16])
 {
     static const char hex[] = "0123456789abcdef";
     unsigned c = s[0];
@@ -147,8 +147,8 @@ void fz_term_put_word(FILE *f, const char *s)
             plain = 0;
         if (c < 0x20 || c == 0x7f)
             quotable = 0;
-        else if (c >= 0x80 && (!(k = utf8_char((const unsigned char *)s + i, n - i, &cp)) ||
-                               active_cp(cp)))
+        else if (c >= 0x80 &&
+                 (!(k = utf8_char((const unsigned char *)s + i, n - i, &cp)) || active_cp(cp)))
             quotable = 0, k = 1;
         i += k;
     }

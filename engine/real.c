@@ -90,7 +90,7 @@ struct fz_job {
     int line_cut;
     char err_tail[512]; /* the last bytes of stderr, kept past the cap */
     size_t err_tail_len;
-    void *data; /* fz__job_set_data */
+    void *data;      /* fz__job_set_data */
     size_t body_cap; /* http: body bytes read at most */
     /* http */
     CURL *easy;
@@ -951,8 +951,7 @@ static void seal(fz_real *r, buf *b)
     char mark[120];
     int n = snprintf(mark, sizeof(mark), "%s[... %llu bytes dropped%s]\n",
                      b->len && b->data[b->len - 1] != '\n' ? "\n" : "",
-                     (unsigned long long)b->dropped,
-                     b->stopped ? "; reading stopped there" : "");
+                     (unsigned long long)b->dropped, b->stopped ? "; reading stopped there" : "");
     (void)buf_add(r->alloc, b, mark, (size_t)n, SIZE_MAX); /* no memory: cut, unmarked */
 }
 

@@ -248,7 +248,10 @@ static void read_line(fz_job *j, const char *p, size_t ll, int cut)
                  "stdout line %llu: a %s line longer than %zu bytes (write a large value to a "
                  "file and pass its name)",
                  (unsigned long long)st->line,
-                 set ? "::set" : outc ? "::outcome" : "::mask", FZ_JOB_LINE_MAX);
+                 set    ? "::set"
+                 : outc ? "::outcome"
+                        : "::mask",
+                 FZ_JOB_LINE_MAX);
         return;
     }
     st->taken += ll;
@@ -327,7 +330,7 @@ static void exec_done(fz_job *j, const void *cfg, int status)
     }
     char reason[300];
     if (st->error[0]) {
-        fz__job_set_exit(j, WIFSIGNALED(status)  ? 128 + WTERMSIG(status)
+        fz__job_set_exit(j, WIFSIGNALED(status) ? 128 + WTERMSIG(status)
                             : WIFEXITED(status) ? WEXITSTATUS(status)
                                                 : 255);
         fz__job_finish(j, FZ_ANSWER_ERROR, NULL, st->error);

@@ -413,8 +413,7 @@ static const char *byte_name(unsigned char ch, char *buf, size_t len)
 
 /* Ends the job as an error when value (after substitution) cannot go into
  * the request as it is; what names the place ("header 'X-Token'", "url"). */
-static int refuse_bad_value(fz_job *j, const char *what, src_pos at, const char *value,
-                            int is_url)
+static int refuse_bad_value(fz_job *j, const char *what, src_pos at, const char *value, int is_url)
 {
     const char *bad = bad_byte(value, !is_url, is_url);
     if (!bad)

@@ -407,24 +407,25 @@ static void test_exec_set_lines_cannot_choose_environment_names(void **state)
              "echo '::set IFS=/'\n"
              "echo '::set NAME=ada lovelace'\n",
              1);
-    rf_load(&r,
-            "L { # L\n"
-            "n1: rectangle label:\"Read\"\n"
-            "n2: rectangle label:\"Shell\"\n"
-            "n3: rectangle label:\"Bash\"\n"
-            "n4: rectangle label:\"Exec team-x\"\n"
-            "n1.handle(right) -> n2.handle(left)\n"
-            "n2.handle(right) -> n3.handle(left)\n"
-            "n3.handle(right) -> n4.handle(left)\n"
-            "}\n",
-            NULL,
-            "rules:\n"
-            "  - match: Read\n    exec: [./cat.sh]\n"
-            "  - match: Shell\n    shell: env | grep -E \"$FZ_VAR_PICK\" > shell.env\n"
-            "  - match: Bash\n    exec: [bash, -c, \"env | grep -E \\\"$FZ_VAR_PICK\\\" > bash.env\"]\n"
-            "  - match: ^Exec (?<team>.*)$\n"
-            "    exec: [sh, -c, \"env | grep -E \\\"$FZ_VAR_PICK\\\" > exec.env\"]\n"
-            "    env: {TEAM: \"${team}\", WHO: \"${NAME}\"}\n");
+    rf_load(
+        &r,
+        "L { # L\n"
+        "n1: rectangle label:\"Read\"\n"
+        "n2: rectangle label:\"Shell\"\n"
+        "n3: rectangle label:\"Bash\"\n"
+        "n4: rectangle label:\"Exec team-x\"\n"
+        "n1.handle(right) -> n2.handle(left)\n"
+        "n2.handle(right) -> n3.handle(left)\n"
+        "n3.handle(right) -> n4.handle(left)\n"
+        "}\n",
+        NULL,
+        "rules:\n"
+        "  - match: Read\n    exec: [./cat.sh]\n"
+        "  - match: Shell\n    shell: env | grep -E \"$FZ_VAR_PICK\" > shell.env\n"
+        "  - match: Bash\n    exec: [bash, -c, \"env | grep -E \\\"$FZ_VAR_PICK\\\" > bash.env\"]\n"
+        "  - match: ^Exec (?<team>.*)$\n"
+        "    exec: [sh, -c, \"env | grep -E \\\"$FZ_VAR_PICK\\\" > exec.env\"]\n"
+        "    env: {TEAM: \"${team}\", WHO: \"${NAME}\"}\n");
     /* only the lines that matter: the whole environment may not fit rf_read's buffer */
     const char *vars[] = {"PICK=^(FZ_VAR_|PATH=|LD_|BASH_ENV=|ENV=|IFS=|NAME=|TEAM=|WHO=)", NULL};
     rf_go(&r, vars, NULL);
@@ -487,7 +488,8 @@ static void test_exec_env_mapping_refuses_loader_and_shell_startup_names(void **
         fz_diags_fini(&d);
     }
     /* PATH written out is the rule author's explicit choice */
-    static const char ok[] = "rules:\n  - exec: [true]\n    env: {PATH: \"/opt/tools/bin:/usr/bin\"}\n";
+    static const char ok[] =
+        "rules:\n  - exec: [true]\n    env: {PATH: \"/opt/tools/bin:/usr/bin\"}\n";
     fz_diags d;
     fz_diags_init(&d, NULL);
     fz_bind *b = NULL;

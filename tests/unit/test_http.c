@@ -260,9 +260,9 @@ static void rec_serve(int c, const char *log, const char *body, size_t body_len)
         fclose(f);
     }
     char head[160];
-    int hl = snprintf(head, sizeof(head),
-                      "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-                      body_len);
+    int hl =
+        snprintf(head, sizeof(head),
+                 "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", body_len);
     if (write(c, head, (size_t)hl) < 0)
         return;
     for (size_t off = 0; off < body_len;) {
