@@ -22,6 +22,9 @@
 #include "core/vec.h"
 
 #define FZ_REPORT_MAX_PATHS 65536u
+
+/* Sums of nanoseconds: 128 bits, which no study can overflow. */
+__extension__ typedef unsigned __int128 u128;
 #define HIST_SUB 128u
 #define HIST_BUCKETS (HIST_SUB + 57u * HIST_SUB)
 
@@ -59,7 +62,8 @@ struct fz_report {
     uint64_t *edge_seen; /* edge_trav when the run began (counting mode) */
     int count_edges;     /* the engine counts into edge_trav */
     uint64_t *hist;
-    uint64_t dur_max, dur_sum;
+    uint64_t dur_max;
+    u128 dur_sum;
     fz_vec outcomes; /* outcome */
     fz_strmap outcome_map;
     fz_vec paths;      /* path */
@@ -115,7 +119,7 @@ int fz_report_new(const fz_graph *g, const fz_report_meta *meta, const fz_alloc 
     fz_vec_init(&r->path_nodes, sizeof(uint32_t), alloc);
     *out = r;
     size_t nn = r->nn + 1, ne = r->ne + 1;
-    r->hot.node_visits = fz_calloc(alloc, nn * 5, sizeof(uint64_t));
+    r->hot.node_visits = fz_calloc(alloc, nn * 6, sizeof(uint64_t));
     r->edge_trav = fz_calloc(alloc, ne * 4, sizeof(uint64_t));
     r->hist = fz_calloc(alloc, HIST_BUCKETS, sizeof(uint64_t));
     r->path_mask = 1023;
@@ -128,6 +132,7 @@ int fz_report_new(const fz_graph *g, const fz_report_meta *meta, const fz_alloc 
     r->hot.node_fail = r->hot.node_runs + nn;
     r->hot.node_time = r->hot.node_fail + nn;
     r->hot.node_stamp = r->hot.node_time + nn;
+    r->hot.node_time_hi = r->hot.node_stamp + nn;
     r->edge_runs = r->edge_trav + ne;
     r->edge_stamp = r->edge_runs + ne;
     r->edge_seen = r->edge_stamp + ne;
@@ -149,7 +154,7 @@ void fz_report_free(fz_report *r)
         return;
     const fz_alloc *a = r->alloc;
     size_t nn = r->nn + 1, ne = r->ne + 1;
-    fz_free(a, r->hot.node_visits, nn * 5 * sizeof(uint64_t));
+    fz_free(a, r->hot.node_visits, nn * 6 * sizeof(uint64_t));
     fz_free(a, r->edge_trav, ne * 4 * sizeof(uint64_t));
     fz_free(a, r->hist, HIST_BUCKETS * sizeof(uint64_t));
     fz_free(a, r->path_slots, ((size_t)r->path_mask + 1) * sizeof(uint64_t));
@@ -167,6 +172,33 @@ void fz_report_free(fz_report *r)
 const fz_report_meta *fz_report_meta_of(const fz_report *r)
 {
     return &r->meta;
+}
+
+static u128 node_time(const fz_report *r, uint32_t n)
+{
+    return ((u128)r->hot.node_time_hi[n] << 64) | r->hot.node_time[n];
+}
+
+static void set_node_time(fz_report *r, uint32_t n, u128 v)
+{
+    r->hot.node_time[n] = (uint64_t)v;
+    r->hot.node_time_hi[n] = (uint64_t)(v >> 64);
+}
+
+/* Decimal text of v into buf (at least 40 bytes). */
+static const char *u128_text(char *buf, size_t len, u128 v)
+{
+    char tmp[48];
+    size_t k = 0;
+    do {
+        tmp[k++] = (char)('0' + (int)(v % 10));
+        v /= 10;
+    } while (v);
+    size_t i = 0;
+    for (; i < k && i + 1 < len; i++)
+        buf[i] = tmp[k - 1 - i];
+    buf[i] = 0;
+    return buf;
 }
 
 /*==========================================================================
@@ -288,7 +320,7 @@ static void obs_finish(void *ud, const fz_task *t, const fz_result *res, uint64_
     if (r->task_start)
         s = r->task_start(r->task_ud, t->id);
     if (t_ns > s)
-        r->hot.node_time[n] += t_ns - s;
+        fz__report_task_finish(r, n, FZ_ANSWER_OK, s, t_ns);
 }
 
 static void obs_edge(void *ud, uint32_t edge, uint32_t token, uint64_t t_ns)
@@ -545,7 +577,7 @@ int fz_report_merge(fz_report *dst, const fz_report *src)
         dst->hot.node_visits[n] += src->hot.node_visits[n];
         dst->hot.node_runs[n] += src->hot.node_runs[n];
         dst->hot.node_fail[n] += src->hot.node_fail[n];
-        dst->hot.node_time[n] += src->hot.node_time[n];
+        set_node_time(dst, n, node_time(dst, n) + node_time(src, n));
     }
     for (uint32_t e = 0; e < dst->ne && e < src->ne; e++) {
         dst->edge_trav[e] += src->edge_trav[e];
@@ -771,20 +803,21 @@ void fz_report_print(FILE *out, const fz_report *r, uint32_t top_paths)
             fmt_dur(b2, sizeof b2, fz_report_duration_quantile(r, 0.9)),
             fmt_dur(b3, sizeof b3, fz_report_duration_quantile(r, 0.99)),
             fmt_dur(b4, sizeof b4, r->dur_max),
-            fmt_dur(b5, sizeof b5, r->runs ? r->dur_sum / r->runs : 0));
+            fmt_dur(b5, sizeof b5, r->runs ? (uint64_t)(r->dur_sum / r->runs) : 0));
 
     fprintf(out, "\nNodes%*s visits    failures   time/visit   share of time\n", 38, "");
-    uint64_t total_time = 0;
+    u128 total_time = 0;
     for (uint32_t n = 0; n < r->nn; n++)
-        total_time += r->hot.node_time[n];
+        total_time += node_time(r, n);
     for (uint32_t n = 0; n < r->nn; n++) {
         char name[64];
         snprintf(name, sizeof name, "%.*s %.*s", NODE_ID(r, n), NODE_LABEL(r, n));
         fprintf(out, "  %-40.40s %10" PRIu64 " %10" PRIu64 " %12s %9.1f%%\n", name,
                 r->hot.node_visits[n], r->hot.node_fail[n],
-                r->hot.node_visits[n] ? fmt_dur(b1, sizeof b1, r->hot.node_time[n] / r->hot.node_visits[n])
-                                  : "-",
-                total_time ? 100.0 * (double)r->hot.node_time[n] / (double)total_time : 0.0);
+                r->hot.node_visits[n]
+                    ? fmt_dur(b1, sizeof b1, (uint64_t)(node_time(r, n) / r->hot.node_visits[n]))
+                    : "-",
+                total_time ? 100.0 * (double)node_time(r, n) / (double)total_time : 0.0);
     }
 
     uint32_t *pi = sorted(r, 1);
@@ -868,6 +901,15 @@ static json_t *jstrn(const char *s, size_t len)
     return json_stringn_nocheck(s, len);
 }
 
+/* A sum of nanoseconds: an integer up to 2^63-1, else its decimal text. */
+static json_t *json_u128(u128 v)
+{
+    if (v <= (u128)INT64_MAX)
+        return json_integer((json_int_t)v);
+    char buf[48];
+    return json_string(u128_text(buf, sizeof buf, v));
+}
+
 static json_t *node_id_json(const fz_report *r, uint32_t n)
 {
     const fz_node *nd = fz_graph_node(r->g, n);
@@ -914,7 +956,8 @@ static json_t *build_json(const fz_report *r)
     json_object_set_new(dur, "p90", json_real(fz_report_duration_quantile(r, 0.9) / 1e6));
     json_object_set_new(dur, "p99", json_real(fz_report_duration_quantile(r, 0.99) / 1e6));
     json_object_set_new(dur, "max", json_real(r->dur_max / 1e6));
-    json_object_set_new(dur, "mean", json_real(r->runs ? (double)r->dur_sum / r->runs / 1e6 : 0));
+    json_object_set_new(dur, "mean",
+                        json_real(r->runs ? (double)r->dur_sum / r->runs / 1e6 : 0));
     json_object_set_new(root, "duration_ms", dur);
 
     json_t *nodes = json_object();
@@ -926,8 +969,8 @@ static json_t *build_json(const fz_report *r)
         json_object_set_new(jn, "visits", json_integer((json_int_t)r->hot.node_visits[n]));
         json_object_set_new(jn, "runs", json_integer((json_int_t)r->hot.node_runs[n]));
         json_object_set_new(jn, "failures", json_integer((json_int_t)r->hot.node_fail[n]));
-        json_object_set_new(jn, "time_ns", json_integer((json_int_t)r->hot.node_time[n]));
-        json_object_set_new(jn, "time_ms", json_real((double)r->hot.node_time[n] / 1e6));
+        json_object_set_new(jn, "time_ns", json_u128(node_time(r, n)));
+        json_object_set_new(jn, "time_ms", json_real((double)node_time(r, n) / 1e6));
         json_object_setn_new(nodes, fz_graph_text(r->g, nd->id), nd->id.len, jn);
         if (!r->hot.node_runs[n])
             json_array_append_new(unvisited, node_id_json(r, n));
@@ -1005,7 +1048,7 @@ static json_t *build_json(const fz_report *r)
             json_array_append_new(hist, json_pack("[II]", (json_int_t)b, (json_int_t)r->hist[b]));
     json_t *merge = json_object();
     json_object_set_new(merge, "duration_histogram", hist);
-    json_object_set_new(merge, "duration_sum_ns", json_integer((json_int_t)r->dur_sum));
+    json_object_set_new(merge, "duration_sum_ns", json_u128(r->dur_sum));
     json_object_set_new(merge, "duration_max_ns", json_integer((json_int_t)r->dur_max));
     json_object_set_new(root, "merge", merge);
     free(oi);
@@ -1048,14 +1091,52 @@ static int bad(char *errbuf, size_t errlen, const char *what)
     return FZ_EPARSE;
 }
 
-static uint64_t jint(json_t *o, const char *key, int *ok)
+/* Reading numbers: the first missing or malformed field is named. */
+typedef struct jctx {
+    int ok;
+    char field[128];
+} jctx;
+
+static void jbad(jctx *jc, const char *where, const char *key)
+{
+    if (jc->ok)
+        snprintf(jc->field, sizeof jc->field, "%s%s%s", where, *where ? "." : "", key);
+    jc->ok = 0;
+}
+
+static uint64_t jint_at(json_t *o, const char *where, const char *key, jctx *jc)
 {
     json_t *v = json_object_get(o, key);
     if (!json_is_integer(v) || json_integer_value(v) < 0) {
-        *ok = 0;
+        jbad(jc, where, key);
         return 0;
     }
     return (uint64_t)json_integer_value(v);
+}
+
+#define jint(o, key, jc) jint_at(o, "", key, jc)
+
+/* A sum of nanoseconds: an integer, or decimal text above 2^63-1. */
+static u128 jsum_at(json_t *o, const char *where, const char *key, jctx *jc)
+{
+    json_t *v = json_object_get(o, key);
+    if (json_is_integer(v) && json_integer_value(v) >= 0)
+        return (u128)json_integer_value(v);
+    const char *t = json_string_value(v);
+    u128 x = 0;
+    size_t n = t ? strlen(t) : 0;
+    if (n == 0 || n > 39) {
+        jbad(jc, where, key);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] < '0' || t[i] > '9' || x > (~(u128)0 - 9) / 10) {
+            jbad(jc, where, key);
+            return 0;
+        }
+        x = x * 10 + (u128)(t[i] - '0');
+    }
+    return x;
 }
 
 int fz_report_peek_workflow(const char *file, char *buf, size_t len, char *errbuf,
@@ -1077,6 +1158,92 @@ int fz_report_peek_workflow(const char *file, char *buf, size_t len, char *errbu
     return rc;
 }
 
+/* "FIELD (detail)": names the field a part got wrong. */
+static int bad_field(char *errbuf, size_t errlen, const char *where, const char *key,
+                     const char *what)
+{
+    snprintf(errbuf, errlen, "\"%s%s%s\" %s", where, key && *where ? "." : "", key ? key : "",
+             what);
+    return FZ_EPARSE;
+}
+
+/* first_run <= last_run and runs fits between them. */
+static int check_range(const fz_report *r, char *errbuf, size_t errlen)
+{
+    char what[160];
+    uint64_t first = r->runs ? r->first : 0;
+    if (first > r->last) {
+        snprintf(what, sizeof what, "(%" PRIu64 ") is after \"last_run\" (%" PRIu64 ")", first,
+                 r->last);
+        return bad_field(errbuf, errlen, "first_run", NULL, what);
+    }
+    if (r->runs > r->last - first) {
+        snprintf(what, sizeof what,
+                 "(%" PRIu64 ") is more than the %" PRIu64 " run indices from \"first_run\" to "
+                 "\"last_run\"",
+                 r->runs, r->last - first);
+        return bad_field(errbuf, errlen, "runs", NULL, what);
+    }
+    return 0;
+}
+
+/* The counts of a loaded part must be possible: a report that says so
+ * merges into nonsense (a share above 100%, a mean beyond the maximum). */
+static int check_loaded(const fz_report *r, u128 path_total, u128 hist_total, char *errbuf,
+                        size_t errlen)
+{
+    char where[64];
+    uint64_t first = r->runs ? r->first : 0;
+    int rc = check_range(r, errbuf, errlen);
+    if (rc)
+        return rc;
+
+    u128 total = 0;
+    for (uint32_t i = 0; i < r->outcomes.len; i++) {
+        const outcome *o = &FZ_VEC_AT(&r->outcomes, outcome, i);
+        snprintf(where, sizeof where, "outcomes[%u]", i);
+        if (o->count == 0 || o->count > r->runs)
+            return bad_field(errbuf, errlen, where, "count", "is 0 or more than \"runs\"");
+        if (o->first < first || o->first >= r->last)
+            return bad_field(errbuf, errlen, where, "first_run", "is outside the part's runs");
+        if (o->best < first || o->best >= r->last)
+            return bad_field(errbuf, errlen, where, "fewest_faults_run",
+                             "is outside the part's runs");
+        total += o->count;
+    }
+    if (total != r->runs)
+        return bad_field(errbuf, errlen, "outcomes", "count",
+                         "values do not add up to \"runs\"");
+    for (uint32_t n = 0; n < r->nn; n++) {
+        const fz_node *nd = fz_graph_node(r->g, n);
+        snprintf(where, sizeof where, "nodes.%.*s", (int)(nd->id.len < 40 ? nd->id.len : 40),
+                 fz_graph_text(r->g, nd->id));
+        if (r->hot.node_runs[n] > r->runs)
+            return bad_field(errbuf, errlen, where, "runs", "is more than \"runs\"");
+        if (r->hot.node_runs[n] > r->hot.node_visits[n])
+            return bad_field(errbuf, errlen, where, "runs", "is more than its \"visits\"");
+        if (r->hot.node_fail[n] > r->hot.node_visits[n])
+            return bad_field(errbuf, errlen, where, "failures", "is more than its \"visits\"");
+    }
+    for (uint32_t e = 0; e < r->ne; e++) {
+        snprintf(where, sizeof where, "edges.e%u", e + 1);
+        if (r->edge_runs[e] > r->runs)
+            return bad_field(errbuf, errlen, where, "runs", "is more than \"runs\"");
+        if (r->edge_runs[e] > r->edge_trav[e])
+            return bad_field(errbuf, errlen, where, "runs", "is more than its \"traversals\"");
+    }
+    if (path_total + r->paths_other != r->runs)
+        return bad_field(errbuf, errlen, "paths", "count",
+                         "values and \"paths_other\" do not add up to \"runs\"");
+    if (hist_total != r->runs)
+        return bad_field(errbuf, errlen, "merge.duration_histogram", NULL,
+                         "counts do not add up to \"runs\"");
+    if (r->dur_max > r->dur_sum || r->dur_sum > (u128)r->dur_max * r->runs)
+        return bad_field(errbuf, errlen, "merge", "duration_sum_ns",
+                         "is outside what \"runs\" runs of at most \"duration_max_ns\" can add up to");
+    return 0;
+}
+
 int fz_report_load(const char *file, const fz_graph *g, const fz_alloc *alloc, fz_report **out,
                    char *errbuf, size_t errlen)
 {
@@ -1087,7 +1254,9 @@ int fz_report_load(const char *file, const fz_graph *g, const fz_alloc *alloc, f
         snprintf(errbuf, errlen, "%d:%d: %s", je.line, je.column, je.text);
         return FZ_EPARSE;
     }
-    int rc = 0, ok = 1;
+    int rc = 0;
+    jctx jc = {.ok = 1, .field = ""};
+    char where[96];
     fz_report *r = NULL;
     json_t *fmt = json_object_get(root, "format");
     if (!json_is_string(fmt) || strcmp(json_string_value(fmt), "flowzap-sim-report") != 0) {
@@ -1099,13 +1268,15 @@ int fz_report_load(const char *file, const fz_graph *g, const fz_alloc *alloc, f
         .hash = json_string_value(json_object_get(root, "hash")),
         .faults = json_string_value(json_object_get(root, "faults")),
         .scenario = json_string_value(json_object_get(root, "scenario")),
-        .seed = jint(root, "seed", &ok),
+        .seed = jint(root, "seed", &jc),
     };
     if ((rc = fz_report_new(g, &meta, alloc, &r)))
         goto out;
-    r->runs = jint(root, "runs", &ok);
-    r->first = jint(root, "first_run", &ok);
-    r->last = jint(root, "last_run", &ok);
+    r->runs = jint(root, "runs", &jc);
+    r->first = jint(root, "first_run", &jc);
+    r->last = jint(root, "last_run", &jc);
+    if (jc.ok && (rc = check_range(r, errbuf, errlen)))
+        goto out;
     if (!r->runs)
         r->first = UINT64_MAX;
     json_t *outs = json_object_get(root, "outcomes"), *v;
@@ -1127,10 +1298,16 @@ int fz_report_load(const char *file, const fz_graph *g, const fz_alloc *alloc, f
                                &oc)))
             goto out;
         outcome *o = &FZ_VEC_AT(&r->outcomes, outcome, oc);
-        o->count = jint(v, "count", &ok);
-        o->first = jint(v, "first_run", &ok);
-        o->best = jint(v, "fewest_faults_run", &ok);
-        o->best_faults = (uint32_t)jint(v, "fewest_faults", &ok);
+        snprintf(where, sizeof where, "outcomes[%zu]", i);
+        if (o->count) {
+            rc = bad_field(errbuf, errlen, where, "outcome", "names an outcome listed before it");
+            goto out;
+        }
+        o->count = jint_at(v, where, "count", &jc);
+        o->first = jint_at(v, where, "first_run", &jc);
+        o->best = jint_at(v, where, "fewest_faults_run", &jc);
+        uint64_t bf = jint_at(v, where, "fewest_faults", &jc);
+        o->best_faults = bf > UINT32_MAX ? UINT32_MAX : (uint32_t)bf;
     }
     json_t *nodes = json_object_get(root, "nodes");
     const char *key;
@@ -1141,10 +1318,11 @@ int fz_report_load(const char *file, const fz_graph *g, const fz_alloc *alloc, f
             rc = bad(errbuf, errlen, "the report names a node the workflow does not have");
             goto out;
         }
-        r->hot.node_visits[n] = jint(v, "visits", &ok);
-        r->hot.node_runs[n] = jint(v, "runs", &ok);
-        r->hot.node_fail[n] = jint(v, "failures", &ok);
-        r->hot.node_time[n] = jint(v, "time_ns", &ok);
+        snprintf(where, sizeof where, "nodes.%.80s", key);
+        r->hot.node_visits[n] = jint_at(v, where, "visits", &jc);
+        r->hot.node_runs[n] = jint_at(v, where, "runs", &jc);
+        r->hot.node_fail[n] = jint_at(v, where, "failures", &jc);
+        set_node_time(r, n, jsum_at(v, where, "time_ns", &jc));
     }
     json_t *edges = json_object_get(root, "edges");
     json_object_foreach(edges, key, v)
@@ -1154,12 +1332,14 @@ int fz_report_load(const char *file, const fz_graph *g, const fz_alloc *alloc, f
             rc = bad(errbuf, errlen, "the report names an edge the workflow does not have");
             goto out;
         }
-        r->edge_trav[e - 1] = jint(v, "traversals", &ok);
-        r->edge_runs[e - 1] = jint(v, "runs", &ok);
+        snprintf(where, sizeof where, "edges.%.80s", key);
+        r->edge_trav[e - 1] = jint_at(v, where, "traversals", &jc);
+        r->edge_runs[e - 1] = jint_at(v, where, "runs", &jc);
     }
     json_t *paths = json_object_get(root, "paths");
     uint32_t *buf = NULL;
     size_t bufcap = 0;
+    u128 path_total = 0;
     json_array_foreach(paths, i, v)
     {
         json_t *ns = json_object_get(v, "nodes"), *nv;
@@ -1179,24 +1359,36 @@ int fz_report_load(const char *file, const fz_graph *g, const fz_alloc *alloc, f
             const char *id = json_string_value(nv);
             buf[k] = id ? fz_graph_find_node(g, id, strlen(id)) : FZ_NONE;
             if (buf[k] == FZ_NONE)
-                ok = 0;
+                jbad(&jc, "paths", "nodes");
         }
         const char *hx = json_string_value(json_object_get(v, "hash"));
         const char *on = json_string_value(json_object_get(v, "outcome"));
         uint32_t oc = on ? fz_strmap_find(&r->outcome_map, on, (uint32_t)strlen(on)) : UINT32_MAX;
-        if (!hx || oc == UINT32_MAX || !ok) {
+        if (!hx || oc == UINT32_MAX || !jc.ok) {
             free(buf);
-            rc = bad(errbuf, errlen, "a path is malformed");
+            snprintf(where, sizeof where, "paths[%zu]", i);
+            rc = jc.ok ? bad_field(errbuf, errlen, where, NULL, "is malformed")
+                       : bad_field(errbuf, errlen, jc.field, NULL,
+                                   "is missing, negative or malformed");
             goto out;
         }
-        if ((rc = add_path(r, strtoull(hx, NULL, 16), buf, (uint32_t)len, oc,
-                           jint(v, "count", &ok), jint(v, "first_run", &ok)))) {
+        snprintf(where, sizeof where, "paths[%zu]", i);
+        uint64_t pc = jint_at(v, where, "count", &jc), pf = jint_at(v, where, "first_run", &jc);
+        if (!jc.ok || !pc || pc > r->runs || (r->runs && (pf < r->first || pf >= r->last))) {
+            free(buf);
+            rc = jc.ok ? bad_field(errbuf, errlen, where, pc && pc <= r->runs ? "first_run" : "count",
+                                   pc && pc <= r->runs ? "is outside the part's runs" : "is 0 or more than \"runs\"")
+                       : bad_field(errbuf, errlen, jc.field, NULL, "is missing, negative or malformed");
+            goto out;
+        }
+        path_total += pc;
+        if ((rc = add_path(r, strtoull(hx, NULL, 16), buf, (uint32_t)len, oc, pc, pf))) {
             free(buf);
             goto out;
         }
     }
     free(buf);
-    r->paths_other = jint(root, "paths_other", &ok);
+    r->paths_other = jint(root, "paths_other", &jc);
     json_t *faults = json_object_get(root, "faults_by_outcome");
     json_array_foreach(faults, i, v)
     {
@@ -1212,24 +1404,35 @@ int fz_report_load(const char *file, const fz_graph *g, const fz_alloc *alloc, f
             rc = bad(errbuf, errlen, "a fault entry is malformed");
             goto out;
         }
-        if ((rc = fault_add(r, fault_key(oc, n, k), jint(v, "runs", &ok))))
+        snprintf(where, sizeof where, "faults_by_outcome[%zu]", i);
+        uint64_t fr = jint_at(v, where, "runs", &jc);
+        if (jc.ok && (fr == 0 || fr > FZ_VEC_AT(&r->outcomes, outcome, oc).count)) {
+            rc = bad_field(errbuf, errlen, where, "runs", "is 0 or more than its outcome's count");
+            goto out;
+        }
+        if ((rc = fault_add(r, fault_key(oc, n, k), fr)))
             goto out;
     }
     json_t *merge = json_object_get(root, "merge");
+    u128 hist_total = 0;
     json_array_foreach(json_object_get(merge, "duration_histogram"), i, v)
     {
         json_int_t b = json_integer_value(json_array_get(v, 0));
         json_int_t c = json_integer_value(json_array_get(v, 1));
         if (b < 0 || b >= (json_int_t)HIST_BUCKETS || c < 0) {
-            rc = bad(errbuf, errlen, "the duration histogram is malformed");
+            rc = bad_field(errbuf, errlen, "merge.duration_histogram", NULL, "is malformed");
             goto out;
         }
         r->hist[b] += (uint64_t)c;
+        hist_total += (u128)c;
     }
-    r->dur_sum = jint(merge, "duration_sum_ns", &ok);
-    r->dur_max = jint(merge, "duration_max_ns", &ok);
-    if (!ok)
-        rc = bad(errbuf, errlen, "a count is missing or negative");
+    r->dur_sum = jsum_at(merge, "merge", "duration_sum_ns", &jc);
+    r->dur_max = jint_at(merge, "merge", "duration_max_ns", &jc);
+    if (!jc.ok) {
+        rc = bad_field(errbuf, errlen, jc.field, NULL, "is missing, negative or malformed");
+        goto out;
+    }
+    rc = check_loaded(r, path_total, hist_total, errbuf, errlen);
 out:
     json_decref(root);
     if (rc) {

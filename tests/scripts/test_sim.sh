@@ -123,6 +123,50 @@ contains bad-scenario "$tmp/err" "bad.yaml:5:5: error: unknown field 'eror' in a
 contains bad-scenario "$tmp/err" "bad.yaml:6:13: error: 'match': bad pattern"
 contains bad-scenario "$tmp/err" "3 errors"
 
+# Sums of virtual time cannot overflow: 3,000,000 runs of 4 hours add up to
+# 4.3e19 ns, past 2^64. The mean stays 4h00m, the node's share 100%, and
+# the sums are written exactly (a decimal string past 2^63-1); shards merge
+# into the same bytes.
+cat >"$tmp/long.fz" <<'FZ'
+L { # Lane
+n1: circle label:"Start"
+n2: rectangle label:"Soak test"
+n3: circle label:"End"
+n1.handle(right) -> n2.handle(left)
+n2.handle(right) -> n3.handle(left)
+}
+FZ
+printf 'rules:\n  - match: Soak\n    latency: 4h\n' >"$tmp/long.yaml"
+"$FLOWZAP" sim "$tmp/long.fz" --faults "$tmp/long.yaml" --runs 3000000 --seed 1 --threads 2 \
+    --json "$tmp/long.json" >"$tmp/out" 2>"$tmp/err"
+check long-sums 0 $?
+contains long-sums "$tmp/out" "mean 4h00m"
+contains long-sums "$tmp/out" "100.0%"
+contains long-sums "$tmp/long.json" '"duration_sum_ns": "43200000000000000000"'
+contains long-sums "$tmp/long.json" '"time_ns": "43200000000000000000"'
+for i in 0 1; do
+    "$FLOWZAP" sim "$tmp/long.fz" --faults "$tmp/long.yaml" --runs 3000000 --seed 1 \
+        --shard $i/2 -q --json "$tmp/long$i.json" || fail=1
+done
+"$FLOWZAP" sim merge "$tmp/long1.json" "$tmp/long0.json" -o "$tmp/longm.json" -q
+check long-merge 0 $?
+cmp -s "$tmp/long.json" "$tmp/longm.json" || { echo "FAIL: long sums: merge differs"; fail=1; }
+
+# sim merge refuses impossible parts and names the field.
+bad_part() { # bad_part NAME SED-EXPR FIELD
+    sed "$2" "$tmp/part0.json" >"$tmp/bad-$1.json"
+    "$FLOWZAP" sim merge "$tmp/bad-$1.json" "$tmp/part1.json" -o "$tmp/bm.json" -q 2>"$tmp/err"
+    check "merge-$1" 2 $?
+    contains "merge-$1" "$tmp/err" "$3"
+}
+bad_part first-after-last '0,/"first_run": 0,/s//"first_run": 99999,/' '"first_run" (99999) is after "last_run"'
+bad_part runs-too-many '0,/"runs": 5000,/s//"runs": 9000,/' '"runs" (9000) is more than'
+bad_part count-over '0,/"count": \([0-9]*\),/s//"count": 99999999,/' '"outcomes[0].count" is 0 or more than "runs"'
+bad_part count-negative '0,/"count": \([0-9]*\),/s//"count": -4,/' '"outcomes[0].count" is missing, negative or malformed'
+bad_part visits '0,/"visits": \([0-9]*\),/s//"visits": 0,/' '"nodes.n1.runs" is more than its "visits"'
+bad_part sum '0,/"duration_sum_ns": \([0-9]*\),/s//"duration_sum_ns": 1,/' '"merge.duration_sum_ns" is outside'
+bad_part sum-text '0,/"duration_sum_ns": \([0-9]*\),/s//"duration_sum_ns": "12x",/' '"merge.duration_sum_ns" is missing, negative or malformed'
+
 # A rule matching no node is a warning, and the study runs.
 cat >"$tmp/warn.yaml" <<'YAML'
 rules:
