@@ -88,6 +88,40 @@ contains exact "$tmp/out" "68.40000000%"
 check exact-time 2 $?
 contains exact-time "$tmp/err" "depends on time"
 
+# K parallel 50/50 decisions (3K+1 nodes): each combination of answers is a
+# path. --exact lists 2^K outcomes in time linear in them, and refuses at
+# once, naming the branches, when 2^K passes its path limit (20 branches
+# ran for minutes before).
+gen_parallel() { # gen_parallel K FILE
+    {
+        echo 'P { # Parallel'
+        echo 'n1: circle label:"Start"'
+        for i in $(seq 1 "$1"); do
+            d=$((i + 1)) a=$(($1 + 2 * i)) b=$(($1 + 2 * i + 1))
+            echo "n$d: diamond label:\"Check $i?\""
+            echo "n$a: circle label:\"Pass $i\""
+            echo "n$b: circle label:\"Fail $i\""
+            echo "n1.handle(right) -> n$d.handle(left)"
+            echo "n$d.handle(right) -> n$a.handle(left) [label=\"Yes\"]"
+            echo "n$d.handle(bottom) -> n$b.handle(top) [label=\"No\"]"
+        done
+        echo '}'
+    } >"$2"
+}
+printf 'defaults:\n  latency: 1s\n' >"$tmp/par.yaml"
+gen_parallel 12 "$tmp/par12.fz"
+"$FLOWZAP" sim "$tmp/par12.fz" --faults "$tmp/par.yaml" --exact --json "$tmp/par12.json" \
+    >/dev/null 2>&1
+check exact-parallel 0 $?
+contains exact-parallel "$tmp/par12.json" '"paths": 4096,'
+[ "$(grep -o '"probability": 0.000244140625}' "$tmp/par12.json" | wc -l)" = 4096 ] ||
+    { echo "FAIL: exact-parallel: not 4096 outcomes of 1/4096"; fail=1; }
+gen_parallel 20 "$tmp/par20.fz"
+timeout 60 "$FLOWZAP" sim "$tmp/par20.fz" --faults "$tmp/par.yaml" --exact >/dev/null 2>"$tmp/err"
+check exact-parallel-refused 2 $?
+contains exact-parallel-refused "$tmp/err" "the 20 parallel branches from n1 (n2, n3,"
+contains exact-parallel-refused "$tmp/err" "more than 1000000 combinations"
+
 # --all-scenarios compares side by side.
 "$FLOWZAP" sim $wf --faults $sc --all-scenarios --runs 2000 --seed 5 >"$tmp/out"
 check all 0 $?
