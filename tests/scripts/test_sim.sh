@@ -186,6 +186,69 @@ done
 check long-merge 0 $?
 cmp -s "$tmp/long.json" "$tmp/longm.json" || { echo "FAIL: long sums: merge differs"; fail=1; }
 
+# Past the old cap of 65,536 paths: 17 decisions in a row make 2^17 paths.
+# Paths longer than the workflow allows to count exactly go to paths_other
+# (decided from the workflow), so 1 or 2 threads and any shard split give
+# the same bytes (the cap kept whichever paths a part saw first).
+{
+    echo 'S { # Sequence'
+    echo 'n1: circle label:"Start"'
+    prev=n1
+    for i in $(seq 1 17); do
+        d=n$((4 * i - 2)) a=n$((4 * i - 1)) b=n$((4 * i)) j=n$((4 * i + 1))
+        echo "$d: diamond label:\"Check $i?\""
+        echo "$a: rectangle label:\"Fix $i\""
+        echo "$b: rectangle label:\"Keep $i\""
+        echo "$j: rectangle label:\"Join $i\""
+        echo "$prev.handle(right) -> $d.handle(left)"
+        echo "$d.handle(right) -> $a.handle(left) [label=\"Yes\"]"
+        echo "$d.handle(bottom) -> $b.handle(top) [label=\"No\"]"
+        echo "$a.handle(right) -> $j.handle(left)"
+        echo "$b.handle(right) -> $j.handle(left)"
+        prev=$j
+    done
+    echo 'n70: circle label:"End"'
+    echo "$prev.handle(right) -> n70.handle(left)"
+    echo '}'
+} >"$tmp/seq.fz"
+for t in 1 2; do
+    "$FLOWZAP" sim "$tmp/seq.fz" --faults "$tmp/par.yaml" --runs 100000 --seed 4 --threads $t \
+        -q --json "$tmp/seq-t$t.json" 2>/dev/null || fail=1
+done
+for i in 0 1 2; do
+    "$FLOWZAP" sim "$tmp/seq.fz" --faults "$tmp/par.yaml" --runs 100000 --seed 4 --shard $i/3 \
+        -q --json "$tmp/seq-p$i.json" 2>/dev/null || fail=1
+done
+"$FLOWZAP" sim merge "$tmp/seq-p2.json" "$tmp/seq-p0.json" "$tmp/seq-p1.json" -o "$tmp/seq-m.json" -q
+cmp -s "$tmp/seq-t1.json" "$tmp/seq-t2.json" || { echo "FAIL: many paths: threads change the report"; fail=1; }
+cmp -s "$tmp/seq-t1.json" "$tmp/seq-m.json" || { echo "FAIL: many paths: shards differ"; fail=1; }
+contains many-paths "$tmp/seq-t1.json" '"paths_max_len": '
+
+# 20 parallel decisions: outcomes by end, identical for threads and shards;
+# --find still finds a whole joint outcome (by replaying runs).
+for t in 1 2; do
+    "$FLOWZAP" sim "$tmp/par20.fz" --faults "$tmp/par.yaml" --runs 30000 --seed 4 --threads $t \
+        -q --json "$tmp/par-t$t.json" 2>/dev/null || fail=1
+done
+for i in 0 1; do
+    "$FLOWZAP" sim "$tmp/par20.fz" --faults "$tmp/par.yaml" --runs 30000 --seed 4 --shard $i/2 \
+        -q --json "$tmp/par-p$i.json" 2>/dev/null || fail=1
+done
+"$FLOWZAP" sim merge "$tmp/par-p1.json" "$tmp/par-p0.json" -o "$tmp/par-m.json" -q
+cmp -s "$tmp/par-t1.json" "$tmp/par-t2.json" || { echo "FAIL: by end: threads change the report"; fail=1; }
+cmp -s "$tmp/par-t1.json" "$tmp/par-m.json" || { echo "FAIL: by end: shards differ"; fail=1; }
+contains by-end "$tmp/par-t1.json" '"outcomes_by": "end"'
+[ "$(wc -c <"$tmp/par-t1.json")" -lt 200000 ] || { echo "FAIL: by end: report too large"; fail=1; }
+whole=$("$FLOWZAP" sim "$tmp/par20.fz" --faults "$tmp/par.yaml" --seed 4 --run 7 --trace /dev/null 2>/dev/null |
+    sed -n 's/^run 7: \(.*\) (completed).*/\1/p')
+"$FLOWZAP" sim "$tmp/par20.fz" --faults "$tmp/par.yaml" --runs 30000 --seed 4 --find "$whole" \
+    >"$tmp/out" 2>/dev/null
+check find-folded 0 $?
+contains find-folded "$tmp/out" "first: run 7"
+sed "s/\"outcomes_by\": \"end\",//" "$tmp/par-p0.json" >"$tmp/par-bad.json"
+"$FLOWZAP" sim merge "$tmp/par-bad.json" "$tmp/par-p1.json" -o "$tmp/bm.json" -q 2>"$tmp/err"
+check merge-shape 2 $?
+
 # sim merge refuses impossible parts and names the field.
 bad_part() { # bad_part NAME SED-EXPR FIELD
     sed "$2" "$tmp/part0.json" >"$tmp/bad-$1.json"
