@@ -514,7 +514,7 @@ static void note_find(outcome *o, uint64_t first, uint64_t best, uint32_t best_f
 }
 
 /* The run's path, when it is short enough to be counted one by one. */
-static int count_path(fz_report *r, uint32_t oc)
+static inline __attribute__((always_inline)) int count_path(fz_report *r, uint32_t oc)
 {
     if (r->hot.cur_len > r->shape.path_max_len) {
         r->paths_other++;
@@ -525,7 +525,8 @@ static int count_path(fz_report *r, uint32_t oc)
 
 /* Each distinct (node, kind) of the run once under outcome oc. Runs inject
  * few faults, so the quadratic dedup is cheaper than a set. */
-static int count_faults(fz_report *r, uint32_t oc, const fz_fault *faults, uint32_t nfaults)
+static inline __attribute__((always_inline)) int count_faults(fz_report *r, uint32_t oc,
+                                                         const fz_fault *faults, uint32_t nfaults)
 {
     int rc;
     for (uint32_t i = 0; i < nfaults; i++) {
