@@ -1622,6 +1622,8 @@ static double taken_sets(const fz_graph *g, uint32_t n, const uint32_t *o, uint3
     double all = 1, faulty = 1, groups = 0;
     int any_fault = 0;
     uint32_t ngroups = 0, nfault_groups = 0;
+    if (cnt > 4096)
+        return 1e30; /* too many edges to group: too many endings anyway */
     *work += (double)cnt * cnt;
     for (uint32_t i = 0; i < cnt; i++) {
         const fz_edge *e = fz_graph_edge(g, o[i]);
