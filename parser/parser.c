@@ -1355,16 +1355,20 @@ static void parse_file(parser *p)
 
 /* text := UTF-8 lines ending in LF or CR LF. One pass before the tokens
  * (a word test per 8 ASCII bytes): each line holding a byte that is not
- * well-formed UTF-8 gets one E027 at that byte. A file whose first line
- * ends in a lone CR (classic Mac OS) gets one E028 there; it would read as
- * one long line, so the parse stops (returns 1). */
+ * well-formed UTF-8 gets one E027 at that byte. A file with no LF whose
+ * lines end in CR (classic Mac OS) gets one E028 at the first line end;
+ * it would read as one long line, so the parse stops (returns 1). */
 static int check_text(parser *p, uint32_t from)
 {
     const char *src = p->src;
     uint32_t len = p->g->src_len;
+    /* CR-only: a CR that ends a line (text follows it) and no LF at all.
+     * A stray CR in an LF file stays a space, as the lexer reads it. */
     const char *cr = memchr(src + from, '\r', len - from);
-    if (cr && (uint32_t)(cr - src) + 1 < len && cr[1] != '\n' &&
-        !memchr(src + from, '\n', (size_t)(cr - src) - from)) {
+    uint32_t end = len;
+    while (end > from && src[end - 1] == '\r')
+        end--;
+    if (cr && (uint32_t)(cr - src) < end && !memchr(src + from, '\n', len - from)) {
         report(p, FZ_SEV_ERROR, "E028", (uint32_t)(cr - src), 1, UINT32_MAX,
                "convert the line ends to LF, e.g. tr '\\r' '\\n' < old.fz > new.fz",
                "lines end with a lone CR (classic Mac OS line endings); FlowZap Code lines end "
