@@ -19,6 +19,7 @@
 #include "cli/exitcodes.h"
 #include "cli/runjournal.h"
 #include "core/status.h"
+#include "core/utf8.h"
 #include "core/vec.h"
 #include "engine/backend.h"
 #include "engine/bind.h"
@@ -449,6 +450,65 @@ static void run_usage(FILE *out)
             "nodes, 130 interrupted, 74 a file could not be read, 64 bad command line.\n");
 }
 
+/* Writes s[0, n) for a message: printable ASCII as is, anything else as
+ * \n, \r, \t or \xNN, so a hostile key shows what it holds. */
+static void escape_for_message(const char *s, size_t n, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 5 < cap; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\n' || c == '\r' || c == '\t') {
+            out[o++] = '\\';
+            out[o++] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+        } else if (c < 0x20 || c >= 0x7f || c == '\\' || c == '\'') {
+            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
+        } else {
+            out[o++] = (char)c;
+        }
+    }
+    if (o + 5 >= cap && o >= 3)
+        memcpy(out + o - 3, "...", 3);
+    out[o < cap ? o : cap - 1] = '\0';
+}
+
+/* --set KEY=VALUE (docs/run.md): KEY is a variable name, a letter or '_'
+ * then letters, digits and '_', at most 255 bytes; VALUE is UTF-8 text (a
+ * newline is fine). Returns 0, or prints why not and returns 1. */
+static int check_set(const char *val)
+{
+    const char *eq = strchr(val, '=');
+    if (!eq) {
+        char shown[200];
+        escape_for_message(val, strlen(val), shown, sizeof shown);
+        fz_cli_error("run: --set takes KEY=VALUE, not '%s'", shown);
+        return 1;
+    }
+    size_t kl = (size_t)(eq - val);
+    int ok = kl > 0 && kl <= 255 && !(val[0] >= '0' && val[0] <= '9');
+    for (size_t i = 0; ok && i < kl; i++) {
+        char c = val[i];
+        ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+             c == '_';
+    }
+    char shown[200];
+    escape_for_message(val, kl, shown, sizeof shown);
+    if (!ok) {
+        fz_cli_error("run: --set '%s': %s", shown,
+                     kl == 0    ? "the name before '=' is empty"
+                     : kl > 255 ? "the name is longer than 255 bytes"
+                                : "a variable name is letters, digits and '_', not starting "
+                                  "with a digit");
+        return 1;
+    }
+    size_t vl = strlen(eq + 1), bad = fz_utf8_check(eq + 1, vl);
+    if (bad < vl) {
+        fz_cli_error("run: --set %s: the value is not valid UTF-8 (byte 0x%02x at offset %zu)",
+                     shown, (unsigned char)eq[1 + bad], bad);
+        return 1;
+    }
+    return 0;
+}
+
 static int parse_run_args(int argc, char **argv, run_opts *o)
 {
     memset(o, 0, sizeof(*o));
@@ -468,11 +528,8 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
             o->bindings = val;
             i++;
         } else if (!strcmp(a, "--set") && val) {
-            const char *eq = strchr(val, '=');
-            if (!eq || eq == val) {
-                fz_cli_error("run: --set takes KEY=VALUE, not '%s'", val);
+            if (check_set(val))
                 return FZ_EXIT_USAGE;
-            }
             o->sets[o->nsets++] = val;
             i++;
         } else if (!strcmp(a, "--trace") && val) {

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# test_input_checks.sh - hostile input at every command (issue 9, items 11
+# and 15 and the smaller input checks): invalid UTF-8 in a .fz file is E027
+# for check, render, bind, run, sim and export alike; CR-only files say so;
+# `--set` refuses bad names and values; `runs show --json` stays valid
+# JSON when a step printed bytes that are not UTF-8; a PCRE2 limit names
+# the rule, the node and the limit.
+set -u
+: "${FLOWZAP:?}" "${FZ_SRC:?}"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+expect() { # expect WANT_STATUS GOT_STATUS WHAT
+    [ "$1" = "$2" ] || fail "$3: exit status $2, expected $1"
+}
+export NO_COLOR=1
+cd "$T" || exit 1
+
+cat > ok.yaml <<'YAML'
+rules:
+  - {shape: circle, noop: }
+  - match: "^Deploy (.*)$"
+    log: "deploying ${1}"
+YAML
+cat > ok.scen.yaml <<'YAML'
+scenarios:
+  - name: base
+    defaults: {latency: {fixed: 1ms}}
+YAML
+
+#--- Item 11: invalid UTF-8 in a label is an error for every command -------
+printf 'Ops { # Ops\nn1: circle label:"Start"\nn2: rectangle label:"Deploy \xff\xfe app"\nn3: circle label:"End"\nn1.handle(right) -> n2.handle(left)\nn2.handle(right) -> n3.handle(left)\n}\n' > bad.fz
+for cmd in "check bad.fz" "render bad.fz -o bad.svg" "bind bad.fz -b ok.yaml" \
+    "run bad.fz -b ok.yaml --no-journal" "sim bad.fz --faults ok.scen.yaml --runs 10" \
+    "export bad.fz" "fmt bad.fz"; do
+    # shellcheck disable=SC2086
+    "$FLOWZAP" $cmd > out.txt 2> err.txt
+    expect 2 $? "$cmd"
+    grep -q 'bad.fz:3:29: error: byte 0xff is not valid UTF-8.*\[E027\]' err.txt ||
+        fail "$cmd: no E027 at 3:29: $(head -3 err.txt)"
+done
+[ -e bad.svg ] && fail "render wrote an SVG for an invalid file"
+# The source line under the message shows U+FFFD, not the raw bytes.
+"$FLOWZAP" check bad.fz 2> err.txt
+grep -q $'Deploy \xef\xbf\xbd\xef\xbf\xbd app' err.txt || fail "source line not repaired"
+if grep -q $'\xff' err.txt; then fail "raw 0xff reached the terminal"; fi
+
+#--- CR-only line endings ----------------------------------------------------
+printf 'Ops { # Ops\rn1: circle label:"Start"\r}\r' > cr.fz
+"$FLOWZAP" check cr.fz 2> err.txt
+expect 2 $? "check cr.fz"
+grep -q 'cr.fz:1:12: error: lines end with a lone CR.*\[E028\]' err.txt || fail "no E028: $(cat err.txt)"
+[ "$(grep -c error: err.txt)" = 1 ] || fail "CR-only file gave more than one error"
+
+#--- --set names and values ---------------------------------------------------
+printf 'Ops { # Ops\nn1: circle label:"Start"\nn2: rectangle label:"Deploy app"\nn3: circle label:"End"\nn1.handle(right) -> n2.handle(left)\nn2.handle(right) -> n3.handle(left)\n}\n' > good.fz
+setcase() { # setcase ARG WANT_IN_MESSAGE
+    "$FLOWZAP" run good.fz -b ok.yaml --no-journal -q --set "$1" > /dev/null 2> err.txt
+    expect 64 $? "--set $(printf '%q' "$1")"
+    grep -qF -- "$2" err.txt || fail "--set $(printf '%q' "$1"): message lacks '$2': $(cat err.txt)"
+}
+setcase 'A B=x' "--set 'A B': a variable name is letters, digits and '_'"
+setcase $'A\nB=x' "--set 'A\\nB'"
+setcase $'K\e[31m=x' "--set 'K\\x1b[31m'"
+setcase '1A=x' "not starting with a digit"
+setcase '=x' "the name before '=' is empty"
+setcase 'noeq' "takes KEY=VALUE"
+setcase $'X=a\xffb' "the value is not valid UTF-8 (byte 0xff at offset 1)"
+"$FLOWZAP" run good.fz -b ok.yaml --no-journal -q --set $'GOOD_1=two\nlines' > /dev/null 2> err.txt
+expect 0 $? "--set with a newline in the value"
+
+#--- runs show --json when a step printed bytes that are not UTF-8 ---------
+cat > out.fz <<'FZ'
+Ops { # Ops
+n1: circle label:"Start"
+n2: rectangle label:"Emit bytes"
+n3: rectangle label:"Use it"
+n4: circle label:"End"
+n1.handle(right) -> n2.handle(left)
+n2.handle(right) -> n3.handle(left)
+n3.handle(right) -> n4.handle(left)
+FZ
+echo '}' >> out.fz
+cat > out.yaml <<'YAML'
+rules:
+  - {shape: circle, noop: }
+  - match: "^Emit"
+    shell: "printf 'caf\\351 \\377\\n::set X=a\\377b\\n'; printf 'err \\376\\n' >&2; exit 1"
+  - match: "^Use"
+    exec: [printf, "%s", "${X}"]
+YAML
+"$FLOWZAP" run out.fz -b out.yaml --db runs.db -q > /dev/null 2> err.txt
+"$FLOWZAP" runs show 1 --db runs.db --json --output > show.json 2> err.txt
+expect 0 $? "runs show --json --output"
+python3 - show.json <<'PY' || fail "runs show --json: $(head -c 300 show.json) $(cat err.txt)"
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = {x["node"]: x for x in d["steps"]}
+assert s["n2"]["stdout"] == "caf\ufffd \ufffd\n::set X=a\ufffdb\n", s["n2"]["stdout"]
+assert s["n2"]["stderr"] == "err \ufffd\n", s["n2"]["stderr"]
+assert s["n2"]["reason"].endswith("err \ufffd"), s["n2"]["reason"]
+# The variable is kept (repaired), not dropped from the journal.
+assert s["n2"]["vars"] == {"X": "a\ufffdb"}, s["n2"]["vars"]
+PY
+
+[ "$fails" = 0 ] && echo "ok: input checks"
+exit "$fails"
