@@ -97,6 +97,37 @@ static int print_unbound(fz_graph *g, const fz_bind *b, const char *path, int al
     return 1;
 }
 
+/* A rule's pattern that PCRE2 stopped on a node (its match limit, the JIT
+ * stack...): one error at the rule, naming the node, its place and the
+ * limit (docs/bindings.md, B003). */
+static void print_match_failure(fz_bind *b, fz_graph *g, const char *path)
+{
+    uint32_t r = 0, node = 0;
+    const char *why = fz_bind_resolve_error(b, &r, &node);
+    const char *id, *label;
+    int idl, ll;
+    node_text(g, node, &id, &idl, &label, &ll);
+    uint32_t line = 0, col = 0;
+    fz_linemap m;
+    if (fz_linemap_init(&m, g->src, g->src_len, NULL) == 0) {
+        fz_linemap_pos(&m, fz_graph_node(g, node)->offset, &line, &col);
+        fz_linemap_fini(&m);
+    }
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    if (fz_diags_add(&d, FZ_SEV_ERROR, "B003", fz_bind_rule(b, r)->offset, 1,
+                     "simplify the pattern (no nested or ambiguous repeats such as (a|a)* or "
+                     "(a+)+), anchor it, or narrow the rule with lane:, shape: or id:",
+                     "rule %u: matching node %.*s (%s:%u:%u, a label of %d bytes) stopped: %s",
+                     r + 1, idl, id, g->path, line, col, ll, why) == 0)
+        print_bind_diags(b, &d);
+    else
+        fz_cli_error("binding '%s' to '%s': rule %u, node %.*s: %s", path, g->path, r + 1, idl,
+                     id, why);
+    fprintf(stderr, "%s: 1 error\n", path);
+    fz_diags_fini(&d);
+}
+
 /* Loads and resolves bindings for g; prints every problem. Unbound nodes
  * are listed all at once, each at its place in the workflow. Returns an
  * exit status. */
@@ -129,6 +160,11 @@ static int load_bindings(const char *path, fz_graph *g, int allow_unbound, int q
     }
     uint32_t unbound = 0;
     rc = fz_bind_resolve(b, g, &unbound);
+    if (rc == FZ_EINVAL) {
+        print_match_failure(b, g, path);
+        status = FZ_EXIT_INVALID;
+        goto out;
+    }
     if (rc) {
         fz_cli_error("binding '%s' to '%s': %s", path, g->path, fz_strerror(rc));
         status = rc == FZ_ENOMEM ? FZ_EXIT_SOFTWARE : FZ_EXIT_INVALID;
