@@ -105,5 +105,71 @@ assert s["n2"]["reason"].endswith("err \ufffd"), s["n2"]["reason"]
 assert s["n2"]["vars"] == {"X": "a\ufffdb"}, s["n2"]["vars"]
 PY
 
+#--- Item 15: PCRE2 limits name the rule, the node and the limit ----------
+python3 - <<'PY'
+a = "a" * 5000 + "bc"
+ab = "Deploy " + "ab" * 5000
+with open("long.fz", "w") as f:
+    f.write('Ops { # Ops\nn1: circle label:"Start"\nn2: rectangle label:"%s"\n'
+            'n3: rectangle label:"%s"\nn4: circle label:"End"\n'
+            'n1.handle(right) -> n2.handle(left)\nn2.handle(right) -> n3.handle(left)\n'
+            'n3.handle(right) -> n4.handle(left)\n}\n' % (a, ab))
+PY
+cat > limit.yaml <<'YAML'
+rules:
+  - {shape: circle, noop: }
+  - match: "^(a|a)*b$"
+    noop:
+  - noop:
+YAML
+for cmd in bind run; do
+    extra=""
+    [ "$cmd" = run ] && extra="--no-journal"
+    # shellcheck disable=SC2086
+    "$FLOWZAP" $cmd long.fz -b limit.yaml $extra > /dev/null 2> err.txt
+    expect 2 $? "$cmd with a pattern past PCRE2's match limit"
+    grep -q "limit.yaml:3:5: error: rule 2: matching node n2 (long.fz:3:1, a label of 5002 bytes) stopped: the pattern reached PCRE2's match limit (10000000 backtracking steps) \[B003\]" err.txt ||
+        fail "$cmd: no B003 naming rule, node and limit: $(cat err.txt)"
+done
+cat > limit.scen.yaml <<'YAML'
+rules:
+  - match: "^(a|a)*b$"
+    latency: 1ms
+YAML
+"$FLOWZAP" sim long.fz --faults limit.scen.yaml --runs 10 --seed 1 > /dev/null 2> err.txt
+expect 2 $? "sim with a pattern past PCRE2's match limit"
+grep -q "limit.scen.yaml:2:13: error: 'match': matching node n2 (long.fz:3:1, a label of 5002 bytes) stopped: the pattern reached PCRE2's match limit.*\[S007\]" err.txt ||
+    fail "sim: no S007: $(cat err.txt)"
+grep -q "limit.scen.yaml: 1 error" err.txt || fail "sim: error count: $(cat err.txt)"
+# A long but ordinary label (10,000 characters) binds, and its capture runs.
+cat > long.yaml <<'YAML'
+rules:
+  - {shape: circle, noop: }
+  - match: "^Deploy ((a)|(b))*$"
+    log: "last ${1}"
+  - noop:
+YAML
+"$FLOWZAP" run long.fz -b long.yaml --no-journal > /dev/null 2> err.txt
+expect 0 $? "run with a 10,000-character label"
+grep -q "last b" err.txt || fail "the long label's capture did not reach the step: $(tail -3 err.txt)"
+
+#--- Bindings and scenario files: one document, not empty, no null items ---
+printf 'rules:\n  - noop:\n---\nrules:\n  - fail: boom\n' > two.yaml
+"$FLOWZAP" bind good.fz -b two.yaml > /dev/null 2> err.txt
+expect 2 $? "bindings with a second document"
+grep -q 'two.yaml:3:1: error: a second YAML document starts here.*\[B004\]' err.txt || fail "no B004: $(cat err.txt)"
+: > empty.yaml
+"$FLOWZAP" bind good.fz -b empty.yaml > /dev/null 2> err.txt
+expect 2 $? "empty bindings"
+grep -q 'empty.yaml:1:1: error: the bindings file is empty \[B002\]' err.txt || fail "no B002: $(cat err.txt)"
+printf 'rules:\n  - exec: [~]\n' > null.yaml
+"$FLOWZAP" bind good.fz -b null.yaml > /dev/null 2> err.txt
+expect 2 $? "exec: [~]"
+grep -q "null.yaml:2:12: error: 'exec' must be a string, found nothing \[B001\]" err.txt || fail "exec [~]: $(cat err.txt)"
+printf 'rules:\n  - match: x\n    latency: 1ms\n---\nrules: []\n' > two.scen.yaml
+"$FLOWZAP" sim good.fz --faults two.scen.yaml --runs 10 > /dev/null 2> err.txt
+expect 2 $? "scenario file with a second document"
+grep -q 'two.scen.yaml:4:1: error: a second YAML document starts here.*\[S008\]' err.txt || fail "no S008: $(cat err.txt)"
+
 [ "$fails" = 0 ] && echo "ok: input checks"
 exit "$fails"
