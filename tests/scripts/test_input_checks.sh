@@ -91,7 +91,13 @@ rules:
   - match: "^Use"
     exec: [printf, "%s", "${X}"]
 YAML
-"$FLOWZAP" run out.fz -b out.yaml --db runs.db -q > /dev/null 2> err.txt
+"$FLOWZAP" run out.fz -b out.yaml --db runs.db -q --trace trace.jsonl > /dev/null 2> err.txt
+python3 - trace.jsonl <<'PY' || fail "trace: $(cat trace.jsonl)"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+reasons = [l["reason"] for l in lines if "reason" in l]
+assert any(r.endswith("err \ufffd") for r in reasons), reasons
+PY
 "$FLOWZAP" runs show 1 --db runs.db --json --output > show.json 2> err.txt
 expect 0 $? "runs show --json --output"
 python3 - show.json <<'PY' || fail "runs show --json: $(head -c 300 show.json) $(cat err.txt)"
@@ -170,6 +176,14 @@ printf 'rules:\n  - match: x\n    latency: 1ms\n---\nrules: []\n' > two.scen.yam
 "$FLOWZAP" sim good.fz --faults two.scen.yaml --runs 10 > /dev/null 2> err.txt
 expect 2 $? "scenario file with a second document"
 grep -q 'two.scen.yaml:4:1: error: a second YAML document starts here.*\[S008\]' err.txt || fail "no S008: $(cat err.txt)"
+
+#--- A command line that is not UTF-8 cannot be recorded: refused, not cut --
+cp good.fz "$(printf 'w\xe9.fz')"
+"$FLOWZAP" run "$(printf 'w\xe9.fz')" -b ok.yaml --db runs.db -q > /dev/null 2> err.txt
+expect 64 $? "run of a file whose name is not UTF-8, with the journal"
+grep -q "argument 1 is not UTF-8 text" err.txt || fail "no message for a non-UTF-8 argument: $(cat err.txt)"
+"$FLOWZAP" run "$(printf 'w\xe9.fz')" -b ok.yaml --no-journal -q > /dev/null 2> err.txt
+expect 0 $? "run of a file whose name is not UTF-8, without the journal"
 
 [ "$fails" = 0 ] && echo "ok: input checks"
 exit "$fails"
