@@ -47,12 +47,19 @@ size_t fz_utf8_check(const char *s, size_t n)
 {
     size_t i = 0;
     while (i < n) {
-        /* Eight ASCII bytes at a time: no byte has its high bit set. */
+        /* Eight ASCII bytes at a time: no byte has its high bit set. At a
+         * word with one, skip straight to that byte (little-endian: the
+         * lowest set bit is the first byte in memory). */
         while (i + 8 <= n) {
             uint64_t w;
             memcpy(&w, s + i, 8);
-            if (w & UINT64_C(0x8080808080808080))
+            w &= UINT64_C(0x8080808080808080);
+            if (w) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                i += (size_t)__builtin_ctzll(w) >> 3;
+#endif
                 break;
+            }
             i += 8;
         }
         if (i >= n)
