@@ -256,8 +256,11 @@ void fz_diag_print(FILE *out, const char *file, const fz_linemap *m, const fz_di
         sevc = dg->severity == FZ_SEV_ERROR ? "\033[1;31m"
                : dg->severity == FZ_SEV_WARNING ? "\033[1;35m"
                                                 : "\033[1;36m";
-    fprintf(out, "%s%s:%u:%u:%s %s%s:%s %s [%s]\n", bold, file, line, col, reset, sevc,
-            fz_severity_name(dg->severity), reset, dg->message, dg->code);
+    /* The message and hint quote the file's text: shown like the line. */
+    fprintf(out, "%s%s:%u:%u:%s %s%s:%s ", bold, file, line, col, reset, sevc,
+            fz_severity_name(dg->severity), reset);
+    put_source(out, dg->message, (uint32_t)strlen(dg->message));
+    fprintf(out, " [%s]\n", dg->code);
     uint32_t llen = 0;
     const char *text = fz_linemap_line(m, line, &llen);
     /* A long line is shown as a window around the caret. */
@@ -288,6 +291,9 @@ void fz_diag_print(FILE *out, const char *file, const fz_linemap *m, const fz_di
     for (uint32_t i = 1; i < chars; i++)
         fputc('~', out);
     fprintf(out, "%s\n", reset);
-    if (dg->hint)
-        fprintf(out, "       = %shint:%s %s\n", bold, reset, dg->hint);
+    if (dg->hint) {
+        fprintf(out, "       = %shint:%s ", bold, reset);
+        put_source(out, dg->hint, (uint32_t)strlen(dg->hint));
+        fputc('\n', out);
+    }
 }

@@ -283,6 +283,8 @@ static void test_bind_refuses_second_documents_empty_files_and_null_items(void *
         {"rules:\n  - exec: [echo, null]\n", "B001", 2, 18, "found nothing"},
         {"rules:\n  - exec: ~\n", "B001", 2, 11, "'exec' must be a list of strings, found nothing"},
         {"rules:\n  - shell: NULL\n", "B001", 2, 12, "'shell' must be a string, found nothing"},
+        {"vars: {\"A B\": x}\nrules:\n  - noop:\n", "B001", 1, 9, "'A B' is not a variable name"},
+        {"vars:\n  1A: x\nrules:\n  - noop:\n", "B001", 2, 3, "'1A' is not a variable name"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         fz_diags d;

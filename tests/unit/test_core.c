@@ -256,6 +256,20 @@ static void test_core_diag_print_shows_hostile_bytes_safely(void **state)
     assert_non_null(strstr(buf, "...aaaa"));
     fz_linemap_fini(&m);
     free(line);
+
+    /* Messages and hints quote the file: no escape reaches the terminal. */
+    assert_int_equal(fz_diags_add(&d, FZ_SEV_ERROR, "B001", 0, 1, "hint \a\xff",
+                                  "'vars': 'K\x1b[31m' is not a variable name"),
+                     0);
+    assert_int_equal(fz_linemap_init(&m, "x\n", 2, NULL), 0);
+    f = fmemopen(buf, sizeof(buf) - 1, "w");
+    fz_diag_print(f, "b.yaml", &m, fz_diags_at(&d, 2), 0);
+    fclose(f);
+    assert_null(strchr(buf, '\x1b'));
+    assert_null(strchr(buf, '\a'));
+    assert_non_null(strstr(buf, "'K\xef\xbf\xbd[31m' is not a variable name [B001]"));
+    assert_non_null(strstr(buf, "hint: hint \xef\xbf\xbd\xef\xbf\xbd\n"));
+    fz_linemap_fini(&m);
     fz_diags_fini(&d);
 }
 
