@@ -32,6 +32,18 @@ void fz_diags_fini(fz_diags *d)
     d->warnings = 0;
 }
 
+/* A copy of s[0, n) in d's arena with bytes that are not UTF-8 repaired. */
+static char *arena_repair(fz_diags *d, const char *s, size_t n)
+{
+    size_t rl = 0;
+    char *r = fz_utf8_repair(d->arena.alloc, s, n, &rl);
+    if (!r)
+        return NULL;
+    char *out = fz_arena_strndup(&d->arena, r, rl);
+    fz_free(d->arena.alloc, r, rl + 1);
+    return out;
+}
+
 int fz_diags_add(fz_diags *d, fz_severity sev, const char *code, uint32_t offset,
                  uint32_t length, const char *hint, const char *fmt, ...)
 {
@@ -47,9 +59,16 @@ int fz_diags_add(fz_diags *d, fz_severity sev, const char *code, uint32_t offset
     va_start(ap, fmt);
     vsnprintf(msg, (size_t)n + 1, fmt, ap);
     va_end(ap);
+    /* Messages quote the input and callers format into fixed buffers, which
+     * may cut a character in two: keep every message UTF-8, as `check
+     * --json` and the terminal need (each bad byte becomes U+FFFD). */
+    if (fz_utf8_check(msg, (size_t)n) < (size_t)n && !(msg = arena_repair(d, msg, (size_t)n)))
+        return FZ_ENOMEM;
     char *h = NULL;
     if (hint) {
-        h = fz_arena_strndup(&d->arena, hint, strlen(hint));
+        size_t hl = strlen(hint);
+        h = fz_utf8_check(hint, hl) < hl ? arena_repair(d, hint, hl)
+                                         : fz_arena_strndup(&d->arena, hint, hl);
         if (!h)
             return FZ_ENOMEM;
     }

@@ -195,6 +195,8 @@ static const char *tok_desc(parser *p, fz_token t)
         return fz_lexer_kind_name(t.kind);
     default: {
         uint32_t len = t.len > 40 ? 40 : t.len;
+        while (len < t.len && len > 0 && ((unsigned char)p->src[t.off + len] & 0xC0) == 0x80)
+            len--; /* cut between characters */
         const char *s = fz_arena_printf(&p->d->arena, "'%.*s%s'", (int)len, p->src + t.off,
                                         len < t.len ? "..." : "");
         return s ? s : "token";

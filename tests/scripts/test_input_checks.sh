@@ -47,6 +47,14 @@ done
 grep -q $'Deploy \xef\xbf\xbd\xef\xbf\xbd app' err.txt || fail "source line not repaired"
 if grep -q $'\xff' err.txt; then fail "raw 0xff reached the terminal"; fi
 
+# A message quoting a long token of two-byte characters stays JSON.
+printf 'A {\nn1: circle\nn1.handle(right) -> n1.handle(left) "%s"\n}\n' \
+    "$(python3 -c 'print("\u00e9" * 40)')" > cut.fz
+"$FLOWZAP" check cut.fz --json > cut.json 2> err.txt
+expect 2 $? "check --json with a long quoted token"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d[0]["code"] == "E001", d' cut.json ||
+    fail "check --json: $(cat cut.json err.txt)"
+
 #--- CR-only line endings ----------------------------------------------------
 printf 'Ops { # Ops\rn1: circle label:"Start"\r}\r' > cr.fz
 "$FLOWZAP" check cr.fz 2> err.txt

@@ -273,6 +273,24 @@ static void test_core_diag_print_shows_hostile_bytes_safely(void **state)
     fz_diags_fini(&d);
 }
 
+/* A message formatted into a fixed buffer may end in half a character:
+ * the list keeps every message and hint UTF-8 (check --json needs it). */
+static void test_core_diag_messages_stay_utf8(void **state)
+{
+    (void)state;
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    char cut[16];
+    memcpy(cut, "abcdefghijklm\xc3\xa9", 15); /* a buffer that ends in half an "é" */
+    cut[14] = '\0';
+    assert_int_equal(fz_diags_add(&d, FZ_SEV_ERROR, "E001", 0, 1, "h\xe9", "found '%s'", cut),
+                     0);
+    const fz_diag *dg = fz_diags_at(&d, 0);
+    assert_string_equal(dg->message, "found 'abcdefghijklm\xef\xbf\xbd'");
+    assert_string_equal(dg->hint, "h\xef\xbf\xbd");
+    fz_diags_fini(&d);
+}
+
 static void test_core_status_texts_cover_every_code(void **state)
 {
     (void)state;
@@ -292,6 +310,7 @@ int main(void)
         cmocka_unit_test(test_core_diag_print_draws_caret_under_the_span),
         cmocka_unit_test(test_core_utf8_checks_and_repairs_byte_by_byte),
         cmocka_unit_test(test_core_diag_print_shows_hostile_bytes_safely),
+        cmocka_unit_test(test_core_diag_messages_stay_utf8),
         cmocka_unit_test(test_core_status_texts_cover_every_code),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

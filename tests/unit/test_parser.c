@@ -14,6 +14,7 @@
 
 #include "core/fmap.h"
 #include "core/status.h"
+#include "core/utf8.h"
 #include "parser/codes.h"
 #include "parser/lint.h"
 #include "parser/parser.h"
@@ -507,6 +508,24 @@ static void test_parser_invalid_utf8_is_one_error_per_line(void **state)
     assert_int_equal(ok->d.errors, 0);
 }
 
+/* A token quoted in a message is cut between characters, never inside
+ * one (main cut "é" in two, and `check --json` failed with "out of
+ * memory"). */
+static void test_parser_messages_cut_quoted_text_between_characters(void **state)
+{
+    fixture *f = parse(state, "A {\nn1: circle\nn1.handle(right) -> n1.handle(left) "
+                              "\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                              "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                              "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"\n}\n");
+    assert_int_equal(f->rc, FZ_EPARSE);
+    assert_true(fz_diags_count(&f->d) >= 1);
+    for (uint32_t k = 0; k < fz_diags_count(&f->d); k++) {
+        const char *m = fz_diags_at(&f->d, k)->message;
+        assert_int_equal(fz_utf8_check(m, strlen(m)), strlen(m));
+        assert_null(strstr(m, "\xef\xbf\xbd")); /* cut cleanly, not repaired */
+    }
+}
+
 static void test_parser_cr_only_file_is_one_error(void **state)
 {
     fixture *f = parse(state, "A {\rn1: circle\rn2: circle\rn1.handle(right) -> n3\r}\r");
@@ -772,6 +791,7 @@ int main(void)
         T(test_parser_reports_each_error_with_code_position_and_hint),
         T(test_parser_invalid_utf8_is_one_error_per_line),
         T(test_parser_cr_only_file_is_one_error),
+        T(test_parser_messages_cut_quoted_text_between_characters),
         T(test_parser_every_code_has_an_explanation),
         T(test_parser_recovers_and_reports_every_error),
         T(test_parser_nested_lane_names_the_opener),
