@@ -271,8 +271,10 @@ int fz_cmd_bind(int argc, char **argv)
             }
             fz_bind_describe(b, r, desc, sizeof(desc));
         }
-        printf("%-5.*s %-30.*s %-18.*s %-10s %s\n", idl, id, ll > 30 ? 30 : ll, label, lanel, lane,
-               rule, desc);
+        int cut = ll > 30 ? 30 : ll;
+        while (cut < ll && cut > 0 && ((unsigned char)label[cut] & 0xC0) == 0x80)
+            cut--; /* between characters */
+        printf("%-5.*s %-30.*s %-18.*s %-10s %s\n", idl, id, cut, label, lanel, lane, rule, desc);
         const fz_caps *c = fz_bind_node_caps(b, i);
         if (c && fz_caps_count(c) > 1) {
             printf("      vars:");

@@ -55,6 +55,14 @@ expect 2 $? "check --json with a long quoted token"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d[0]["code"] == "E001", d' cut.json ||
     fail "check --json: $(cat cut.json err.txt)"
 
+# `bind` cuts a long label for its table between characters.
+printf 'A { # A\nn1: circle label:"x%s"\n}\n' "$(python3 -c 'print("\u00e9" * 40)')" > cutb.fz
+printf 'rules:\n  - noop:\n' > noop.yaml
+"$FLOWZAP" bind cutb.fz -b noop.yaml > bind.out 2> err.txt
+expect 0 $? "bind with a long label"
+python3 -c 'import sys; open(sys.argv[1], "rb").read().decode("utf-8")' bind.out ||
+    fail "bind cut a label inside a character: $(cat bind.out)"
+
 #--- CR-only line endings ----------------------------------------------------
 printf 'Ops { # Ops\rn1: circle label:"Start"\r}\r' > cr.fz
 "$FLOWZAP" check cr.fz 2> err.txt
