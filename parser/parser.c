@@ -1357,7 +1357,7 @@ static void parse_file(parser *p)
 
 /* text := UTF-8 lines ending in LF or CR LF. One pass before the tokens
  * (a word test per 8 ASCII bytes): each line holding a byte that is not
- * well-formed UTF-8 gets one E027 at that byte. A file with no LF whose
+ * well-formed UTF-8, or a NUL, gets one E027 at that byte. A file with no LF whose
  * lines end in CR (classic Mac OS) gets one E028 at the first line end;
  * it would read as one long line, so the parse stops (returns 1). */
 static int check_text(parser *p, uint32_t from)
@@ -1388,6 +1388,15 @@ static int check_text(parser *p, uint32_t from)
                (unsigned char)src[bad]);
         const char *nl = memchr(src + bad, '\n', len - bad);
         off = nl ? (uint32_t)(nl - src) + 1 : len;
+    }
+    /* A NUL is UTF-8 but not text: C strings (a capture handed to a
+     * program, a Graphviz label) would end there without a word. */
+    for (const char *z = memchr(src + from, '\0', len - from); z && !p->stop && !p->rc;) {
+        uint32_t at = (uint32_t)(z - src);
+        report(p, FZ_SEV_ERROR, "E027", at, 1, UINT32_MAX, "remove the NUL byte",
+               "a NUL byte (0x00) is not text (a .fz file is UTF-8 text)");
+        const char *nl = memchr(z, '\n', len - at);
+        z = nl ? memchr(nl, '\0', len - (uint32_t)(nl - src)) : NULL;
     }
     return 0;
 }

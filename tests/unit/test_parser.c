@@ -506,6 +506,19 @@ static void test_parser_invalid_utf8_is_one_error_per_line(void **state)
     fixture *ok = parse_ok(state, "A { # Caf\xc3\xa9 \xe2\x9c\x93\nn1: circle "
                                   "label:\"\xf0\x9f\x9a\x80 D\xc3\xa9ploy\"\n}\n");
     assert_int_equal(ok->d.errors, 0);
+
+    /* A NUL byte would cut the label short in every C string: E027. */
+    static const char nul[] = "A {\nn1: circle label:\"Deploy a\0b\"\n}\n";
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    fz_graph *g = NULL;
+    assert_int_equal(fz_parse_mem("t.fz", nul, sizeof nul - 1, NULL, &d, &g), FZ_EPARSE);
+    assert_int_equal(d.errors, 1);
+    assert_string_equal(fz_diags_at(&d, 0)->code, "E027");
+    assert_int_equal(fz_diags_at(&d, 0)->offset, (uint32_t)strlen(nul));
+    assert_non_null(strstr(fz_diags_at(&d, 0)->message, "NUL"));
+    fz_graph_free(g);
+    fz_diags_fini(&d);
 }
 
 /* A token quoted in a message is cut between characters, never inside
