@@ -38,6 +38,9 @@ typedef struct fz_cli_journal {
     fz_backend guard;        /* the backend drive uses: refuses to start */
     const fz_backend *inner; /* a task once the journal failed to write */
     char run_id[24];         /* the run's id as text (FZ_RUN_ID) */
+    /* The run's secrets, set after open and before begin: masked in the
+     * recorded command line and everything the recorder writes. */
+    const struct fz_secrets *secrets;
 } fz_cli_journal;
 
 /* The database path: db (from --db) when not NULL, else $FLOWZAP_DB, else

@@ -41,6 +41,10 @@ typedef struct fz_real_opts {
      * approval prompts); NULL: dropped. */
     void (*log)(void *ud, const fz_task *t, const char *msg);
     void *log_ud;
+    /* The run's secrets (engine/secret.h), or NULL: every result's output,
+     * reason and outcome and every log message is masked before it leaves
+     * the backend, and `::mask VALUE` lines add to it (so it is not const). */
+    struct fz_secrets *secrets;
 } fz_real_opts;
 
 /* Creates the backend for g bound by b (fz_bind_resolve() done; both must
