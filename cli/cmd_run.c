@@ -123,8 +123,8 @@ static void print_match_failure(fz_bind *b, fz_graph *g, const char *path)
                      r + 1, idl, id, g->path, line, col, ll, why) == 0)
         print_bind_diags(b, &d);
     else
-        fz_cli_error("binding '%s' to '%s': rule %u, node %.*s: %s", path, g->path, r + 1, idl,
-                     id, why);
+        fz_cli_error("binding '%s' to '%s': rule %u, node %.*s: %s", path, g->path, r + 1, idl, id,
+                     why);
     fprintf(stderr, "%s: 1 error\n", path);
     fz_diags_fini(&d);
 }
@@ -544,8 +544,7 @@ static int check_set(const char *val)
     int ok = kl > 0 && kl <= 255 && !(val[0] >= '0' && val[0] <= '9');
     for (size_t i = 0; ok && i < kl; i++) {
         char c = val[i];
-        ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-             c == '_';
+        ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     }
     char shown[200];
     escape_for_message(val, kl, shown, sizeof shown);

@@ -565,8 +565,7 @@ static int load_vars(fz_bind_loader *ld, struct fy_node *v)
     int rc = fz__yaml_kvv(ld, v, "vars", &ld->b->vars, &ld->b->nvars);
     for (uint32_t i = 0; !rc && i < ld->b->nvars; i++)
         if (!is_var_name(ld->b->vars[i].key)) {
-            struct fy_node *at = fy_node_mapping_lookup_key_by_string(v, ld->b->vars[i].key,
-                                                                     FY_NT);
+            struct fy_node *at = fy_node_mapping_lookup_key_by_string(v, ld->b->vars[i].key, FY_NT);
             rc = bind_error_hint(ld, at ? at : v,
                                  "a letter or '_', then letters, digits and '_', as --set takes",
                                  "'vars': '%s' is not a variable name", ld->b->vars[i].key);

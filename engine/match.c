@@ -23,8 +23,8 @@ struct fz_match {
     char *lane;
     char *id;
     pcre2_match_context *mctx; /* the limits below; read-only once made */
-    int shape;      /* -1: any */
-    uint32_t ncaps; /* capture groups (not counting group 0) */
+    int shape;                 /* -1: any */
+    uint32_t ncaps;            /* capture groups (not counting group 0) */
 };
 
 /* PCRE2's limits on one match (docs/bindings.md, "Patterns"). A match
@@ -304,8 +304,8 @@ static int run_match(const fz_match *m, const char *label, size_t len, pcre2_mat
 
 /* Runs the pattern on label; fills caps. Cost: one match-data allocation
  * and one copy per capture. */
-static int match_label(const fz_match *m, const char *label, size_t len, fz_caps *caps,
-                       char *why, size_t whylen)
+static int match_label(const fz_match *m, const char *label, size_t len, fz_caps *caps, char *why,
+                       size_t whylen)
 {
     if (caps)
         fz_caps_reset(caps);
@@ -373,8 +373,8 @@ out:
     return rc;
 }
 
-int fz_match_text_why(const fz_match *m, const char *label, size_t len, fz_caps *caps,
-                      char *why, size_t whylen)
+int fz_match_text_why(const fz_match *m, const char *label, size_t len, fz_caps *caps, char *why,
+                      size_t whylen)
 {
     if (m->lane || m->id || m->shape >= 0) {
         if (caps)
@@ -395,8 +395,8 @@ static int span_is(const fz_graph *g, fz_span s, const char *want)
     return s.len == n && memcmp(fz_graph_text(g, s), want, n) == 0;
 }
 
-int fz_match_node_why(const fz_match *m, const fz_graph *g, uint32_t node, fz_caps *caps,
-                      char *why, size_t whylen)
+int fz_match_node_why(const fz_match *m, const fz_graph *g, uint32_t node, fz_caps *caps, char *why,
+                      size_t whylen)
 {
     const fz_node *n = fz_graph_node(g, node);
     int narrowed_out = 0;

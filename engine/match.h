@@ -74,10 +74,10 @@ int fz_match_text(const fz_match *m, const char *label, size_t len, fz_caps *cap
 /* fz_match_node and fz_match_text that, on FZ_EINVAL, write to why (when
  * not NULL) a sentence naming what stopped the match, such as "the pattern
  * reached PCRE2's match limit (10000000 backtracking steps)". */
-int fz_match_node_why(const fz_match *m, const fz_graph *g, uint32_t node, fz_caps *caps,
-                      char *why, size_t whylen);
-int fz_match_text_why(const fz_match *m, const char *label, size_t len, fz_caps *caps,
-                      char *why, size_t whylen);
+int fz_match_node_why(const fz_match *m, const fz_graph *g, uint32_t node, fz_caps *caps, char *why,
+                      size_t whylen);
+int fz_match_text_why(const fz_match *m, const char *label, size_t len, fz_caps *caps, char *why,
+                      size_t whylen);
 
 /* The pattern text m was compiled from, or NULL. */
 const char *fz_match_pattern(const fz_match *m);

@@ -508,7 +508,8 @@ int fz__job_set(fz_job *j, const char *key, const char *value)
      * U+FFFD here, so the run, its journal and a resume see one value
      * (docs/bindings.md). */
     size_t vl = strlen(value), rl = 0;
-    char *fixed = fz_utf8_check(value, vl) < vl ? fz_utf8_repair(j->r->alloc, value, vl, &rl) : NULL;
+    char *fixed =
+        fz_utf8_check(value, vl) < vl ? fz_utf8_repair(j->r->alloc, value, vl, &rl) : NULL;
     char *k = fz_arena_strndup(&j->arena, key, strlen(key));
     char *v = fz_arena_strndup(&j->arena, fixed ? fixed : value, fixed ? rl : vl);
     if (fixed)
