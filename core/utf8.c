@@ -43,20 +43,26 @@ size_t fz_utf8_seq(const char *str, size_t n)
     return len;
 }
 
-size_t fz_utf8_check(const char *s, size_t n)
+/* The first byte of s[0, n) that is not well-formed UTF-8, or (nul) a NUL
+ * byte, or n. */
+static inline size_t check(const char *s, size_t n, int nul)
 {
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
     size_t i = 0;
     while (i < n) {
-        /* Eight ASCII bytes at a time: no byte has its high bit set. At a
-         * word with one, skip straight to that byte (little-endian: the
+        /* Eight ASCII bytes at a time: no byte has its high bit set (nor,
+         * with nul, is zero: the word trick (w - 0x01..) & ~w & 0x80..). At
+         * a word with one, skip straight to that byte (little-endian: the
          * lowest set bit is the first byte in memory). */
         while (i + 8 <= n) {
             uint64_t w;
             memcpy(&w, s + i, 8);
-            w &= UINT64_C(0x8080808080808080);
-            if (w) {
+            uint64_t hit = w & highs;
+            if (nul)
+                hit |= (w - ones) & ~w & highs;
+            if (hit) {
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-                i += (size_t)__builtin_ctzll(w) >> 3;
+                i += (size_t)__builtin_ctzll(hit) >> 3;
 #endif
                 break;
             }
@@ -64,7 +70,10 @@ size_t fz_utf8_check(const char *s, size_t n)
         }
         if (i >= n)
             break;
-        if ((unsigned char)s[i] < 0x80) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == 0 && nul)
+            return i;
+        if (c < 0x80) {
             i++;
             continue;
         }
@@ -74,6 +83,16 @@ size_t fz_utf8_check(const char *s, size_t n)
         i += k;
     }
     return n;
+}
+
+size_t fz_utf8_check(const char *s, size_t n)
+{
+    return check(s, n, 0);
+}
+
+size_t fz_utf8_check_text(const char *s, size_t n)
+{
+    return check(s, n, 1);
 }
 
 char *fz_utf8_repair(const fz_alloc *alloc, const char *s, size_t n, size_t *out_len)

@@ -27,6 +27,10 @@ size_t fz_utf8_seq(const char *s, size_t n);
  * bytes. */
 size_t fz_utf8_check(const char *s, size_t n);
 
+/* Like fz_utf8_check, stopping at a NUL byte as well: text as the parser
+ * takes it (a NUL would end every C string made of it). */
+size_t fz_utf8_check_text(const char *s, size_t n);
+
 /* A copy of s[0, n) in which every byte that is not part of well-formed
  * UTF-8 is replaced by U+FFFD; NUL-terminated, *out_len (when not NULL)
  * gets its length. Caller frees with fz_free(alloc, p, *out_len + 1).

@@ -1357,20 +1357,21 @@ static void parse_file(parser *p)
 
 /* text := UTF-8 lines ending in LF or CR LF. One pass before the tokens
  * (a word test per 8 ASCII bytes): each line holding a byte that is not
- * well-formed UTF-8, or a NUL, gets one E027 at that byte. A file with no LF whose
- * lines end in CR (classic Mac OS) gets one E028 at the first line end;
- * it would read as one long line, so the parse stops (returns 1). */
+ * well-formed UTF-8, or a NUL, gets one E027 at that byte. A file with no
+ * LF whose lines end in CR (classic Mac OS) gets one E028 at the first
+ * line end; it would read as one long line, so the parse stops (returns
+ * 1). A file with an LF is never CR-only: finding its first LF is all the
+ * CR test costs. */
 static int check_text(parser *p, uint32_t from)
 {
     const char *src = p->src;
     uint32_t len = p->g->src_len;
-    /* CR-only: a CR that ends a line (text follows it) and no LF at all.
-     * A stray CR in an LF file stays a space, as the lexer reads it. */
-    const char *cr = memchr(src + from, '\r', len - from);
+    const char *cr =
+        memchr(src + from, '\n', len - from) ? NULL : memchr(src + from, '\r', len - from);
     uint32_t end = len;
     while (end > from && src[end - 1] == '\r')
         end--;
-    if (cr && (uint32_t)(cr - src) < end && !memchr(src + from, '\n', len - from)) {
+    if (cr && (uint32_t)(cr - src) < end) {
         report(p, FZ_SEV_ERROR, "E028", (uint32_t)(cr - src), 1, UINT32_MAX,
                "convert the line ends to LF, e.g. tr '\\r' '\\n' < old.fz > new.fz",
                "lines end with a lone CR (classic Mac OS line endings); FlowZap Code lines end "
@@ -1379,24 +1380,21 @@ static int check_text(parser *p, uint32_t from)
     }
     uint32_t off = from;
     while (off < len && !p->stop && !p->rc) {
-        uint32_t bad = off + (uint32_t)fz_utf8_check(src + off, len - off);
+        uint32_t bad = off + (uint32_t)fz_utf8_check_text(src + off, len - off);
         if (bad >= len)
             break;
-        report(p, FZ_SEV_ERROR, "E027", bad, 1, UINT32_MAX,
-               "save the file as UTF-8, e.g. iconv -f latin1 -t utf-8 old.fz > new.fz",
-               "byte 0x%02x is not valid UTF-8 (a .fz file is UTF-8 text)",
-               (unsigned char)src[bad]);
+        if (src[bad] == '\0')
+            /* UTF-8, but not text: C strings (a capture handed to a
+             * program, a Graphviz label) would end there without a word. */
+            report(p, FZ_SEV_ERROR, "E027", bad, 1, UINT32_MAX, "remove the NUL byte",
+                   "a NUL byte (0x00) is not text (a .fz file is UTF-8 text)");
+        else
+            report(p, FZ_SEV_ERROR, "E027", bad, 1, UINT32_MAX,
+                   "save the file as UTF-8, e.g. iconv -f latin1 -t utf-8 old.fz > new.fz",
+                   "byte 0x%02x is not valid UTF-8 (a .fz file is UTF-8 text)",
+                   (unsigned char)src[bad]);
         const char *nl = memchr(src + bad, '\n', len - bad);
         off = nl ? (uint32_t)(nl - src) + 1 : len;
-    }
-    /* A NUL is UTF-8 but not text: C strings (a capture handed to a
-     * program, a Graphviz label) would end there without a word. */
-    for (const char *z = memchr(src + from, '\0', len - from); z && !p->stop && !p->rc;) {
-        uint32_t at = (uint32_t)(z - src);
-        report(p, FZ_SEV_ERROR, "E027", at, 1, UINT32_MAX, "remove the NUL byte",
-               "a NUL byte (0x00) is not text (a .fz file is UTF-8 text)");
-        const char *nl = memchr(z, '\n', len - at);
-        z = nl ? memchr(nl, '\0', len - (uint32_t)(nl - src)) : NULL;
     }
     return 0;
 }

@@ -217,6 +217,12 @@ static void test_core_utf8_checks_and_repairs_byte_by_byte(void **state)
             assert_string_equal(r, cases[i].s);
         fz_free(NULL, r, rl + 1);
     }
+    /* Text as the parser takes it also stops at a NUL, in a word or not. */
+    assert_int_equal(fz_utf8_check("ab\0c", 4), 4);
+    assert_int_equal(fz_utf8_check_text("ab\0c", 4), 2);
+    assert_int_equal(fz_utf8_check_text("abcdefghij\0k", 12), 10);
+    assert_int_equal(fz_utf8_check_text("abcdefgh\x01\x7f\xc3\xa9", 12), 12);
+    assert_int_equal(fz_utf8_check_text("abcdefgh\xc3\xa9\xff\0", 12), 10);
     size_t rl = 0;
     char *r = fz_utf8_repair(NULL, "a\xe2\x82z\xff", 5, &rl);
     assert_string_equal(r, "a\xef\xbf\xbd\xef\xbf\xbdz\xef\xbf\xbd");
