@@ -23,6 +23,7 @@
 #include "cli/runjournal.h"
 #include "cli/term.h"
 #include "core/status.h"
+#include "core/utf8.h"
 
 /* The run `resume` is continuing, between fz_cmd_resume and
  * fz_cli_journal_open (cli/runjournal.c). */
@@ -168,20 +169,43 @@ static int open_run(const char *db, int64_t id, const char *what, fz_journal **j
  * flowzap runs
  *========================================================================*/
 
+/* A JSON string of text recorded in the journal (NULL: null). Handler
+ * output, outcomes, reasons and paths may hold bytes that are not UTF-8,
+ * which JSON cannot: each such byte becomes U+FFFD (docs/journal.md). */
+static json_t *jtextn(const char *s, size_t n)
+{
+    if (!s)
+        return json_null();
+    if (fz_utf8_check(s, n) == n)
+        return json_stringn(s, n);
+    size_t rl = 0;
+    char *r = fz_utf8_repair(NULL, s, n, &rl);
+    json_t *j = r ? json_stringn(r, rl) : NULL;
+    fz_free(NULL, r, rl + 1);
+    return j;
+}
+
+static json_t *jtext(const char *s)
+{
+    return jtextn(s, s ? strlen(s) : 0);
+}
+
 static json_t *run_json(const fz_journal_run *r)
 {
-    json_t *o =
-        json_pack("{sI ss ss ss ss sI si si si}", "id", (json_int_t)r->id, "state", r->state,
-                  "workflow", r->workflow, "workflow_sha256", r->workflow_hash, "created_at",
-                  r->created_at, "pid", (json_int_t)r->pid, "steps", (int)r->steps, "in_flight",
-                  (int)r->in_flight, "resumes", (int)r->resumes);
+    json_t *o = json_pack("{sI ss}", "id", (json_int_t)r->id, "state", r->state);
     if (!o)
         return NULL;
-    json_object_set_new(o, "outcome", r->outcome ? json_string(r->outcome) : json_null());
-    json_object_set_new(o, "finished_at",
-                        r->finished_at ? json_string(r->finished_at) : json_null());
-    json_object_set_new(o, "bindings", r->bindings ? json_string(r->bindings) : json_null());
-    json_object_set_new(o, "cwd", r->cwd ? json_string(r->cwd) : json_null());
+    json_object_set_new(o, "workflow", jtext(r->workflow));
+    json_object_set_new(o, "workflow_sha256", jtext(r->workflow_hash));
+    json_object_set_new(o, "created_at", jtext(r->created_at));
+    json_object_set_new(o, "pid", json_integer((json_int_t)r->pid));
+    json_object_set_new(o, "steps", json_integer((json_int_t)r->steps));
+    json_object_set_new(o, "in_flight", json_integer((json_int_t)r->in_flight));
+    json_object_set_new(o, "resumes", json_integer((json_int_t)r->resumes));
+    json_object_set_new(o, "outcome", jtext(r->outcome));
+    json_object_set_new(o, "finished_at", jtext(r->finished_at));
+    json_object_set_new(o, "bindings", jtext(r->bindings));
+    json_object_set_new(o, "cwd", jtext(r->cwd));
     json_t *args = json_loads(r->args ? r->args : "[]", 0, NULL);
     json_object_set_new(o, "args", args ? args : json_array());
     json_t *vars = json_loads(r->vars ? r->vars : "{}", 0, NULL);
@@ -274,17 +298,21 @@ static int show_step(void *ud, const fz_journal_step *s)
 {
     show_ctx *c = ud;
     if (c->json) {
-        json_t *o = json_pack("{si ss ss si si si sb}", "task", (int)s->task, "node", s->node,
-                              "label", s->label, "token", (int)s->token, "attempt", (int)s->attempt,
-                              "starts", (int)s->starts, "finished", s->finished);
+        json_t *o = json_pack("{si}", "task", (int)s->task);
         if (!o)
             return FZ_ENOMEM;
-        json_object_set_new(o, "lane", s->lane ? json_string(s->lane) : json_null());
+        json_object_set_new(o, "node", jtext(s->node));
+        json_object_set_new(o, "label", jtext(s->label));
+        json_object_set_new(o, "token", json_integer(s->token));
+        json_object_set_new(o, "attempt", json_integer(s->attempt));
+        json_object_set_new(o, "starts", json_integer(s->starts));
+        json_object_set_new(o, "finished", json_boolean(s->finished));
+        json_object_set_new(o, "lane", jtext(s->lane));
         json_object_set_new(o, "answer",
                             s->finished ? json_string(fz_answer_name(s->answer))
                                         : json_null());
-        json_object_set_new(o, "outcome", s->outcome ? json_string(s->outcome) : json_null());
-        json_object_set_new(o, "reason", s->reason ? json_string(s->reason) : json_null());
+        json_object_set_new(o, "outcome", jtext(s->outcome));
+        json_object_set_new(o, "reason", jtext(s->reason));
         json_object_set_new(o, "exit_code",
                             s->has_exit_code ? json_integer(s->exit_code) : json_null());
         json_object_set_new(o, "started_at", json_string(s->started_at));
@@ -295,10 +323,8 @@ static int show_step(void *ud, const fz_journal_step *s)
         json_t *vars = s->vars ? json_loads(s->vars, 0, NULL) : NULL;
         json_object_set_new(o, "vars", vars ? vars : json_object());
         if (c->output) {
-            json_object_set_new(o, "stdout",
-                                json_stringn_nocheck(s->out ? s->out : "", s->out_len));
-            json_object_set_new(o, "stderr",
-                                json_stringn_nocheck(s->err ? s->err : "", s->err_len));
+            json_object_set_new(o, "stdout", jtextn(s->out ? s->out : "", s->out_len));
+            json_object_set_new(o, "stderr", jtextn(s->err ? s->err : "", s->err_len));
         }
         json_array_append_new(c->steps, o);
         return 0;

@@ -144,18 +144,27 @@ int fz__cli_hash_file(const char *path, char hex[FZ_JOURNAL_HASH_LEN])
 }
 
 /* A JSON array of argv, any argument holding a secret masked; caller
- * frees with free(). */
-static char *args_json(const fz_secrets *sec, int argc, char **argv)
+ * frees with free(). NULL with *bad set to the argument's index when one
+ * is not UTF-8 (JSON cannot hold it, and dropping it would change what
+ * `resume` runs). */
+static char *args_json(const fz_secrets *sec, int argc, char **argv, int *bad)
 {
     json_t *a = json_array();
+    *bad = -1;
     for (int i = 0; a && i < argc; i++) {
         char *m = fz_secrets_mask_str(sec, argv[i]);
         if (!m) {
             json_decref(a);
             return NULL;
         }
-        json_array_append_new(a, json_string(m));
+        json_t *s = json_string(m);
         free(m);
+        if (!s) {
+            *bad = i;
+            json_decref(a);
+            return NULL;
+        }
+        json_array_append_new(a, s);
     }
     char *s = a ? json_dumps(a, JSON_COMPACT) : NULL;
     json_decref(a);
@@ -228,7 +237,14 @@ int fz_cli_journal_begin(fz_cli_journal *cj, const char *path, const char *bindi
         snprintf(b_abs, sizeof b_abs, "%s", bindings);
     if (!getcwd(cwd, sizeof cwd))
         cwd[0] = '\0';
-    char *args = args_json(cj->secrets, argc, argv);
+    int bad = -1;
+    char *args = args_json(cj->secrets, argc, argv, &bad);
+    if (!args && bad >= 0) {
+        fz_cli_error("cannot record the command line in the journal: argument %d is not UTF-8 "
+                     "text (rename the file, or run with --no-journal)",
+                     bad);
+        return FZ_EXIT_USAGE;
+    }
     if (!args) {
         fz_cli_error("%s", fz_strerror(FZ_ENOMEM));
         return FZ_EXIT_SOFTWARE;

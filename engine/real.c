@@ -39,6 +39,7 @@
 
 #include "core/arena.h"
 #include "core/status.h"
+#include "core/utf8.h"
 #include "core/vec.h"
 #include "engine/handler.h"
 #include "engine/secret.h"
@@ -516,8 +517,16 @@ int fz__job_expand(fz_job *j, const char *tmpl, char **out)
 
 int fz__job_set(fz_job *j, const char *key, const char *value)
 {
+    /* Variables are text: a byte of a value that is not UTF-8 becomes
+     * U+FFFD here, so the run, its journal and a resume see one value
+     * (docs/bindings.md). */
+    size_t vl = strlen(value), rl = 0;
+    char *fixed =
+        fz_utf8_check(value, vl) < vl ? fz_utf8_repair(j->r->alloc, value, vl, &rl) : NULL;
     char *k = fz_arena_strndup(&j->arena, key, strlen(key));
-    char *v = fz_arena_strndup(&j->arena, value, strlen(value));
+    char *v = fz_arena_strndup(&j->arena, fixed ? fixed : value, fixed ? rl : vl);
+    if (fixed)
+        fz_free(j->r->alloc, fixed, rl + 1);
     fz_kv *kv = (k && v) ? fz_vec_push(&j->vars) : NULL;
     if (!kv)
         return FZ_ENOMEM;
