@@ -22,6 +22,7 @@ enum {
     ST_STEP_BY_TASK,
     ST_STEP_BY_SEQ,
     ST_STEP_STARTS,
+    ST_STEP_PGID,
     ST_MAX_SEQ,
     ST_SIGNAL_ADD,
     ST_SIGNAL_MINE,

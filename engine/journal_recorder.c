@@ -27,6 +27,8 @@ struct fz_journal_recorder {
     fz_observer obs;
     fz_observer next;
     int status;
+    int aborting; /* flowzap stops the run: its end is not the workflow's */
+    int full;     /* the connection commits with synchronous=FULL */
     uint32_t seq;    /* last finish sequence number written */
     fz_vec start_ns; /* uint64_t per task id: backend clock at start, +1 (0: unknown) */
 };
@@ -74,8 +76,14 @@ static void rec_on_start(void *ud, const fz_task *t, uint64_t t_ns)
     }
     if (t->id < r->start_ns.len)
         FZ_VEC_AT(&r->start_ns, uint64_t, t->id) = t_ns + 1;
-    sqlite3_stmt *st = fz__journal_stmt(r->j, ST_STEP_START);
-    if (!st)
+    /* After a failed write nothing more is recorded: a start committed
+     * after a finish that was not would name a task that a resume's engine
+     * has not handed out (it reruns the unfinished step first), and that
+     * id may then come out for another node. */
+    sqlite3_stmt *st = NULL;
+    if (r->status)
+        ; /* recorded nothing since the failure */
+    else if (!(st = fz__journal_stmt(r->j, ST_STEP_START)))
         rec_fail(r, FZ_EDB);
     else {
         bind_task(r, st, t);
@@ -104,8 +112,10 @@ static char *vars_json(const fz_kv *kv, uint32_t n)
 static void rec_on_finish(void *ud, const fz_task *t, const fz_result *res, uint64_t t_ns)
 {
     fz_journal_recorder *r = ud;
-    sqlite3_stmt *st = fz__journal_stmt(r->j, ST_STEP_FINISH);
-    if (!st)
+    sqlite3_stmt *st = NULL;
+    if (r->status)
+        ; /* recorded nothing since the failure */
+    else if (!(st = fz__journal_stmt(r->j, ST_STEP_FINISH)))
         rec_fail(r, FZ_EDB);
     else {
         bind_task(r, st, t);
@@ -186,12 +196,17 @@ static char *engine_vars_json(const fz_engine *e)
 static void rec_on_run_end(void *ud, fz_run_state state, const char *outcome, uint64_t t_ns)
 {
     fz_journal_recorder *r = ud;
-    char *vars = engine_vars_json(r->e);
-    const char *name = state == FZ_RUN_COMPLETED ? FZ_JOURNAL_COMPLETED : FZ_JOURNAL_FAILED;
-    int rc = fz_journal_run_set_state(r->j, r->run, name, outcome, vars);
-    free(vars);
-    if (rc)
-        rec_fail(r, rc);
+    /* An abort by flowzap (or after a failed write) is no end of the
+     * workflow: the run stays resumable, recorded as interrupted by the
+     * caller. */
+    if (!r->status && !r->aborting) {
+        char *vars = engine_vars_json(r->e);
+        const char *name = state == FZ_RUN_COMPLETED ? FZ_JOURNAL_COMPLETED : FZ_JOURNAL_FAILED;
+        int rc = fz_journal_run_set_state(r->j, r->run, name, outcome, vars);
+        free(vars);
+        if (rc)
+            rec_fail(r, rc);
+    }
     if (r->next.on_run_end)
         r->next.on_run_end(r->next.ud, state, outcome, t_ns);
 }
@@ -210,6 +225,8 @@ int fz_journal_recorder_new(fz_journal *j, int64_t id, const fz_graph *g, fz_eng
     if (next)
         r->next = *next;
     fz_vec_init(&r->start_ns, sizeof(uint64_t), j->alloc);
+    const char *sync = fz_journal_sync_mode(j);
+    r->full = sync && strcmp(sync, "full") == 0;
     r->obs = (fz_observer){
         .on_start = rec_on_start,
         .on_finish = rec_on_finish,
@@ -271,6 +288,40 @@ const fz_observer *fz_journal_recorder_observer(fz_journal_recorder *r)
 int fz_journal_recorder_status(const fz_journal_recorder *r)
 {
     return r->status;
+}
+
+void fz_journal_recorder_abort(fz_journal_recorder *r)
+{
+    if (r)
+        r->aborting = 1;
+}
+
+int fz_journal_recorder_spawned(fz_journal_recorder *r, uint32_t task, int64_t pgid)
+{
+    if (r->status)
+        return r->status;
+    char id[FZ_PROC_ID_LEN];
+    fz_proc_identity(pgid, id);
+    sqlite3_stmt *st = fz__journal_stmt(r->j, ST_STEP_PGID);
+    if (!st) {
+        rec_fail(r, FZ_EDB);
+        return FZ_EDB;
+    }
+    sqlite3_bind_int64(st, 1, r->run);
+    sqlite3_bind_int64(st, 2, task);
+    sqlite3_bind_int64(st, 3, pgid);
+    fz__journal_bind_text(st, 4, id[0] ? id : NULL);
+    /* A process group does not outlive the machine: this row only has to
+     * survive a killed flowzap, which WAL without the fsync does. The next
+     * FULL commit flushes it with the rest. */
+    if (r->full)
+        sqlite3_exec(r->j->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+    int rc = fz__journal_exec_done(r->j, st, "recording a step's process group");
+    if (r->full)
+        sqlite3_exec(r->j->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
+    if (rc)
+        rec_fail(r, rc);
+    return rc;
 }
 
 /*==========================================================================

@@ -185,7 +185,7 @@ static void test_journal_claim_refuses_finished_runs_and_counts_resumes(void **s
     assert_string_equal(run.state, FZ_JOURNAL_INTERRUPTED);
     assert_non_null(run.finished_at);
 
-    assert_int_equal(fz_journal_run_claim(f->j, id), 0);
+    assert_int_equal(fz_journal_run_claim(f->j, id, 0, NULL), 0);
     assert_int_equal(fz_journal_run_get(f->j, id, &run), 0);
     assert_string_equal(run.state, FZ_JOURNAL_RUNNING);
     assert_null(run.finished_at);
@@ -194,12 +194,12 @@ static void test_journal_claim_refuses_finished_runs_and_counts_resumes(void **s
     assert_int_equal(fz_journal_run_set_state(f->j, id, FZ_JOURNAL_COMPLETED, "End via Success",
                                               "{\"X\":\"2\"}"),
                      0);
-    assert_int_equal(fz_journal_run_claim(f->j, id), FZ_EFINISHED);
+    assert_int_equal(fz_journal_run_claim(f->j, id, 0, NULL), FZ_EFINISHED);
     assert_string_equal(fz_journal_errmsg(f->j), "run 1 already completed");
     assert_int_equal(fz_journal_run_get(f->j, id, &run), 0);
     assert_string_equal(run.outcome, "End via Success");
     assert_string_equal(run.vars, "{\"X\":\"2\"}");
-    assert_int_equal(fz_journal_run_claim(f->j, 99), FZ_ENOENT);
+    assert_int_equal(fz_journal_run_claim(f->j, 99, 0, NULL), FZ_ENOENT);
 }
 
 static void test_journal_rejects_an_unknown_state(void **state)
