@@ -345,7 +345,8 @@ int fz_cli_journal_begin(fz_cli_journal *cj, const char *path, const char *bindi
     int rc = fz_journal_run_add(cj->j, &run, &cj->run);
     free(args);
     if (rc) {
-        fz_cli_error("%s", fz_journal_errmsg(cj->j));
+        fz_cli_error("the journal %s could not record the run (nothing ran): %s", cj->path,
+                     fz_journal_errmsg(cj->j));
         return FZ_EXIT_IO;
     }
     snprintf(cj->run_id, sizeof cj->run_id, "%lld", (long long)cj->run);
@@ -382,7 +383,12 @@ int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e, c
     }
     rc = fz_journal_recorder_new(cj->j, cj->run, g, e, next, &cj->rec);
     if (rc) {
-        fz_cli_error("%s", rc == FZ_ENOMEM ? fz_strerror(rc) : fz_journal_errmsg(cj->j));
+        if (rc == FZ_ENOMEM)
+            fz_cli_error("%s", fz_strerror(rc));
+        else
+            fz_cli_error("the journal %s could not record run %lld (nothing ran): %s; it is "
+                         "left resumable",
+                         cj->path, (long long)cj->run, fz_journal_errmsg(cj->j));
         return rc == FZ_ENOMEM ? FZ_EXIT_SOFTWARE : FZ_EXIT_IO;
     }
     const fz_observer *obs = fz_journal_recorder_observer(cj->rec);
@@ -404,8 +410,9 @@ int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e, c
         }
     }
     if (fz_journal_recorder_status(cj->rec)) {
-        fz_cli_error("the journal could not record the resumed steps: %s",
-                     fz_journal_errmsg(cj->j));
+        fz_cli_error("the journal %s could not record the resumed steps of run %lld: %s; it is "
+                     "left resumable",
+                     cj->path, (long long)cj->run, fz_journal_errmsg(cj->j));
         return FZ_EXIT_IO;
     }
     return FZ_EXIT_OK;
