@@ -6,10 +6,13 @@
  */
 #include "tests/support/support.h"
 
+#include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/status.h"
@@ -208,6 +211,255 @@ static void test_journal_rejects_an_unknown_state(void **state)
     int64_t id = add_run(f->j, "/w/a.fz");
     assert_int_equal(fz_journal_run_set_state(f->j, id, "paused", NULL, NULL), FZ_EDB);
     assert_non_null(strstr(fz_journal_errmsg(f->j), "CHECK constraint"));
+}
+
+/*==========================================================================
+ * Durability, schema upgrade, owners
+ *========================================================================*/
+
+static void test_journal_commits_with_synchronous_full_unless_normal_is_asked(void **state)
+{
+    fixture *f = *state;
+    /* The connection's own PRAGMA synchronous, and what a run records. */
+    assert_string_equal(fz_journal_sync_mode(f->j), "full");
+    int64_t id = add_run(f->j, "/w/a.fz");
+    fz_journal_run run;
+    assert_int_equal(fz_journal_run_get(f->j, id, &run), 0);
+    assert_string_equal(run.sync, "full");
+
+    fz_journal *j = NULL;
+    assert_int_equal(fz_journal_open(f->path, FZ_JOURNAL_SYNC_NORMAL, &f->ta.hook, &j), 0);
+    assert_string_equal(fz_journal_sync_mode(j), "normal");
+    assert_int_equal(fz_journal_run_set_state(j, id, FZ_JOURNAL_INTERRUPTED, NULL, NULL), 0);
+    assert_int_equal(fz_journal_run_claim(j, id, 0, NULL), 0);
+    assert_int_equal(fz_journal_run_get(j, id, &run), 0);
+    assert_string_equal(run.sync, "normal");
+    fz_journal_free(j);
+    /* FULL is still FULL on the first connection. */
+    assert_string_equal(fz_journal_sync_mode(f->j), "full");
+}
+
+/* The schema of version 1, as flowzap 0.x wrote it. */
+static const char schema_v1[] =
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "INSERT INTO meta VALUES('schema', '1');"
+    "CREATE TABLE runs(id INTEGER PRIMARY KEY AUTOINCREMENT, workflow TEXT NOT NULL,"
+    " workflow_hash TEXT NOT NULL, bindings TEXT, bindings_hash TEXT,"
+    " args TEXT NOT NULL DEFAULT '[]', cwd TEXT, vars TEXT NOT NULL DEFAULT '{}',"
+    " state TEXT NOT NULL CHECK(state IN ('running','completed','failed','interrupted')),"
+    " outcome TEXT, pid INTEGER, resumes INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL,"
+    " updated_at TEXT NOT NULL, finished_at TEXT);"
+    "CREATE TABLE steps(run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    " task INTEGER NOT NULL, node_index INTEGER NOT NULL, node TEXT NOT NULL,"
+    " label TEXT NOT NULL, lane TEXT, token INTEGER NOT NULL, attempt INTEGER NOT NULL,"
+    " starts INTEGER NOT NULL DEFAULT 1, started_at TEXT NOT NULL, finished_at TEXT,"
+    " duration_ns INTEGER, seq INTEGER,"
+    " answer TEXT CHECK(answer IN ('ok','no','error','timeout')), outcome TEXT, reason TEXT,"
+    " exit_code INTEGER, stdout BLOB, stderr BLOB, vars TEXT,"
+    " PRIMARY KEY(run, task)) WITHOUT ROWID;"
+    "CREATE TABLE signals(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, node TEXT NOT NULL,"
+    " answer TEXT NOT NULL CHECK(answer IN ('yes','no')), created_at TEXT NOT NULL,"
+    " taken_task INTEGER, taken_at TEXT);"
+    "CREATE INDEX signals_by_node ON signals(run, node);"
+    "INSERT INTO runs(workflow, workflow_hash, args, state, pid, created_at, updated_at)"
+    " VALUES('/w/old.fz', 'abcd', '[\"run\",\"old.fz\"]', 'interrupted', 1,"
+    " '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z');"
+    "INSERT INTO steps(run, task, node_index, node, label, token, attempt, started_at)"
+    " VALUES(1, 0, 0, 'n1', 'Start', 0, 1, '2026-01-01T00:00:00.000Z');";
+
+static int one_step(void *ud, const fz_journal_step *s)
+{
+    fz_journal_step *out = ud;
+    *out = *s;
+    out->node = out->label = out->lane = NULL; /* borrowed */
+    return 0;
+}
+
+static void test_journal_upgrades_a_schema_1_file_in_place(void **state)
+{
+    fixture *f = *state;
+    char path[128];
+    snprintf(path, sizeof path, "%s/v1.db", f->dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, schema_v1, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    /* Two opens: the first upgrades, the second finds schema 2. */
+    for (int i = 0; i < 2; i++) {
+        fz_journal *j = NULL;
+        assert_int_equal(fz_journal_open(path, FZ_JOURNAL_SYNC_FULL, &f->ta.hook, &j), 0);
+        fz_journal_run run;
+        assert_int_equal(fz_journal_run_get(j, 1, &run), 0);
+        assert_string_equal(run.workflow, "/w/old.fz");
+        assert_string_equal(run.state, i == 0 ? FZ_JOURNAL_INTERRUPTED : FZ_JOURNAL_RUNNING);
+        fz_journal_step s;
+        assert_int_equal(fz_journal_step_list(j, 1, 0, one_step, &s), 0);
+        assert_int_equal(s.task, 0);
+        if (i == 0) {
+            assert_null(run.owner_id);
+            assert_null(run.sync);
+            assert_int_equal(s.pgid, 0);
+            /* The old run can be claimed (its pid 1 lives, but it is not
+             * running: a claim of a run recorded without identity needs
+             * --force while its pid is alive). */
+            fz_journal_claim prev;
+            assert_int_equal(fz_journal_run_claim(j, 1, 0, &prev), FZ_ESTATE);
+            assert_int_equal(prev.owner, FZ_PROC_UNKNOWN);
+            assert_non_null(strstr(fz_journal_errmsg(j), "--force"));
+            assert_int_equal(fz_journal_run_claim(j, 1, 1, &prev), 0);
+        } else {
+            assert_int_equal(run.pid, getpid());
+            assert_non_null(run.owner_id);
+            assert_string_equal(run.sync, "full");
+        }
+        fz_journal_free(j);
+    }
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema'", -1, &st, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "2");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+
+    /* A schema this flowzap does not know is refused. */
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value = '9'", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    fz_journal *j = NULL;
+    assert_int_equal(fz_journal_open(path, FZ_JOURNAL_SYNC_FULL, &f->ta.hook, &j), FZ_EDB);
+    assert_non_null(strstr(fz_journal_errmsg(j), "schema"));
+    fz_journal_free(j);
+}
+
+/* Sets run id's recorded owner, as another process would have. */
+static void set_owner(fixture *f, int64_t id, int64_t pid, const char *owner_id)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "UPDATE runs SET pid = ?2, owner_id = ?3 WHERE id = ?1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, pid);
+    if (owner_id)
+        sqlite3_bind_text(st, 3, owner_id, -1, SQLITE_TRANSIENT);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+static void test_journal_claim_knows_a_live_owner_from_a_reused_pid(void **state)
+{
+    fixture *f = *state;
+    int64_t id = add_run(f->j, "/w/a.fz");
+    char me[FZ_PROC_ID_LEN];
+    fz_proc_identity(getpid(), me);
+    assert_true(me[0] != '\0');
+    fz_journal_run run;
+    assert_int_equal(fz_journal_run_get(f->j, id, &run), 0);
+    assert_string_equal(run.owner_id, me);
+
+    /* A live owner (the parent of this process, with its identity). */
+    char parent[FZ_PROC_ID_LEN];
+    fz_proc_identity(getppid(), parent);
+    set_owner(f, id, getppid(), parent);
+    fz_journal_claim prev;
+    assert_int_equal(fz_journal_run_claim(f->j, id, 0, &prev), FZ_ESTATE);
+    assert_int_equal(prev.owner, FZ_PROC_ALIVE);
+    char want[64];
+    snprintf(want, sizeof want, "still running in process %lld", (long long)getppid());
+    assert_non_null(strstr(fz_journal_errmsg(f->j), want));
+    /* --force does not take a run from its proven owner. */
+    assert_int_equal(fz_journal_run_claim(f->j, id, 1, &prev), FZ_ESTATE);
+
+    /* The same pid with another start time: reused, taken as gone. */
+    char stale[FZ_PROC_ID_LEN + 8];
+    snprintf(stale, sizeof stale, "%.*s/1", (int)(strchr(parent, '/') - parent), parent);
+    set_owner(f, id, getppid(), stale);
+    assert_int_equal(fz_journal_run_claim(f->j, id, 0, &prev), 0);
+    assert_int_equal(prev.owner, FZ_PROC_REUSED);
+    assert_int_equal(fz_journal_run_get(f->j, id, &run), 0);
+    assert_int_equal(run.pid, getpid());
+    assert_string_equal(run.owner_id, me);
+
+    /* Another boot's process is gone, whatever holds its pid now. */
+    set_owner(f, id, getppid(), "00000000-0000-0000-0000-000000000000/1");
+    assert_int_equal(fz_journal_run_claim(f->j, id, 0, &prev), 0);
+    assert_int_equal(prev.owner, FZ_PROC_GONE);
+
+    /* No identity recorded, pid alive: only with force. */
+    set_owner(f, id, getppid(), NULL);
+    assert_int_equal(fz_journal_run_claim(f->j, id, 0, &prev), FZ_ESTATE);
+    assert_int_equal(prev.owner, FZ_PROC_UNKNOWN);
+    assert_int_equal(fz_journal_run_claim(f->j, id, 1, &prev), 0);
+
+    /* A dead owner. */
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(0);
+    assert_int_equal(waitpid(pid, NULL, 0), pid);
+    set_owner(f, id, pid, NULL);
+    assert_int_equal(fz_journal_run_claim(f->j, id, 0, &prev), 0);
+    assert_int_equal(prev.owner, FZ_PROC_GONE);
+}
+
+static void test_journal_of_many_claims_at_once_one_wins(void **state)
+{
+    fixture *f = *state;
+    enum { N = 8, TRIALS = 10 };
+    for (int trial = 0; trial < TRIALS; trial++) {
+        int64_t id = add_run(f->j, "/w/a.fz");
+        assert_int_equal(fz_journal_run_set_state(f->j, id, FZ_JOURNAL_INTERRUPTED, NULL, NULL), 0);
+        set_owner(f, id, 0, NULL);
+        int go[2], hold[2];
+        assert_int_equal(pipe(go), 0);
+        assert_int_equal(pipe(hold), 0);
+        pid_t kids[N];
+        for (int k = 0; k < N; k++) {
+            kids[k] = fork();
+            assert_true(kids[k] >= 0);
+            if (kids[k] == 0) {
+                close(go[1]);
+                close(hold[1]);
+                fz_journal *j = NULL;
+                if (fz_journal_open(f->path, FZ_JOURNAL_SYNC_FULL, NULL, &j))
+                    _exit(9);
+                char c;
+                (void)!read(go[0], &c, 1); /* all start together */
+                int rc = fz_journal_run_claim(j, id, 0, NULL);
+                /* The winner stays alive until every claim was made. */
+                (void)!read(hold[0], &c, 1);
+                fz_journal_free(j);
+                _exit(rc == 0 ? 0 : rc == FZ_ESTATE ? 1 : 2);
+            }
+        }
+        close(go[0]);
+        close(hold[0]);
+        close(go[1]); /* EOF: go */
+        struct timespec ts = {0, 300000000};
+        nanosleep(&ts, NULL);
+        close(hold[1]);
+        int won = 0, lost = 0;
+        for (int k = 0; k < N; k++) {
+            int st = 0;
+            assert_int_equal(waitpid(kids[k], &st, 0), kids[k]);
+            assert_true(WIFEXITED(st));
+            won += WEXITSTATUS(st) == 0;
+            lost += WEXITSTATUS(st) == 1;
+        }
+        assert_int_equal(won, 1);
+        assert_int_equal(lost, N - 1);
+        fz_journal_run run;
+        assert_int_equal(fz_journal_run_get(f->j, id, &run), 0);
+        assert_int_equal(run.resumes, 1);
+    }
 }
 
 /*==========================================================================
@@ -745,6 +997,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_journal_claim_refuses_finished_runs_and_counts_resumes,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_rejects_an_unknown_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_journal_commits_with_synchronous_full_unless_normal_is_asked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_upgrades_a_schema_1_file_in_place, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_journal_claim_knows_a_live_owner_from_a_reused_pid,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_of_many_claims_at_once_one_wins, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_journal_signals_are_taken_oldest_first_once, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(
