@@ -194,6 +194,7 @@ static json_t *run_json(const fz_journal_run *r)
                         r->finished_at ? json_string(r->finished_at) : json_null());
     json_object_set_new(o, "bindings", r->bindings ? json_string(r->bindings) : json_null());
     json_object_set_new(o, "cwd", r->cwd ? json_string(r->cwd) : json_null());
+    json_object_set_new(o, "journal_sync", r->sync ? json_string(r->sync) : json_null());
     json_t *args = json_loads(r->args ? r->args : "[]", 0, NULL);
     json_object_set_new(o, "args", args ? args : json_array());
     json_t *vars = json_loads(r->vars ? r->vars : "{}", 0, NULL);
@@ -389,6 +390,8 @@ static int runs_show(fz_journal *j, int64_t id, int json, int output)
         printf(", resumed %u time%s\n", r.resumes, r.resumes == 1 ? "" : "s");
     if (r.finished_at)
         printf("  ended     %s\n", r.finished_at);
+    if (r.sync)
+        printf("  journal   synchronous=%s\n", r.sync);
     if (r.outcome)
         printf("  outcome   %s\n", r.outcome);
     if (r.vars && strcmp(r.vars, "{}") != 0)

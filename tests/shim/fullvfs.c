@@ -4,7 +4,9 @@
  * default one, loaded into a real `flowzap` with LD_PRELOAD. Every write
  * (xWrite, and a truncate that grows a file) is counted; once
  * FZ_FULLVFS_AFTER writes went through, each later one fails with
- * SQLITE_FULL, as on a full file system, and stays failing. Without
+ * SQLITE_FULL, as on a full file system, and stays failing; with
+ * FZ_FULLVFS_FAILS=K only the K writes after them fail, then space is back
+ * (another process freed some: the disk was full for a moment). Without
  * FZ_FULLVFS_AFTER it only counts; FZ_FULLVFS_COUNT=FILE writes the count
  * there at exit, so a test learns how many writes a whole run takes and
  * can fail it at every one of them. No mount, no privilege needed.
@@ -22,12 +24,12 @@ typedef struct shim_file {
 static sqlite3_vfs *real_vfs;
 static sqlite3_vfs shim_vfs;
 static sqlite3_io_methods shim_io;
-static long long writes, limit = -1;
+static long long writes, limit = -1, fails = -1;
 
 static int full(void)
 {
     writes++;
-    return limit >= 0 && writes > limit;
+    return limit >= 0 && writes > limit && (fails < 0 || writes <= limit + fails);
 }
 
 static int x_close(sqlite3_file *f)
@@ -197,6 +199,9 @@ __attribute__((constructor)) static void fullvfs_install(void)
     const char *after = getenv("FZ_FULLVFS_AFTER");
     if (after && *after)
         limit = atoll(after);
+    const char *k = getenv("FZ_FULLVFS_FAILS");
+    if (k && *k)
+        fails = atoll(k);
     real_vfs = sqlite3_vfs_find(NULL);
     if (!real_vfs)
         return;
