@@ -81,6 +81,10 @@ static int approval_poll(void *ud, const char *run_id, const char *node_id, uint
     int rc = fz_journal_signal_take(cj->j, cj->run, node_id, task_id, &answer);
     if (rc == 1)
         *approved = strcmp(answer, "yes") == 0;
+    /* A journal that cannot be read is flowzap's failure, not the gate's
+     * answer: guard_wait stops the run before the error is routed. */
+    if (rc < 0)
+        cj->poll_failed = 1;
     return rc;
 }
 
@@ -449,7 +453,10 @@ static int guard_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *r)
      * (the backend begins queued jobs in wait()), nothing is routed on. */
     if (cj->rec && fz_journal_recorder_status(cj->rec))
         return guard_stop(cj, FZ_EDB);
-    return guard_stop(cj, cj->inner->wait(cj->inner->ud, e, task_id, r));
+    int rc = cj->inner->wait(cj->inner->ud, e, task_id, r);
+    if (!rc && cj->poll_failed)
+        rc = FZ_EDB; /* the gate's "error" is the journal's: not routed */
+    return guard_stop(cj, rc);
 }
 
 static void guard_cancel_all(void *ud, fz_engine *e)
@@ -490,7 +497,7 @@ int fz_cli_journal_finish(fz_cli_journal *cj, fz_engine *e, int status)
                     "flowzap: run %lld stopped (%s); continue it with `flowzap resume %lld`\n",
                     (long long)cj->run, why, (long long)cj->run);
     }
-    if (cj->rec && fz_journal_recorder_status(cj->rec)) {
+    if (cj->poll_failed || (cj->rec && fz_journal_recorder_status(cj->rec))) {
         fz_cli_error("the journal %s could not record run %lld: %s; this is flowzap's failure, "
                      "not the workflow's: the run was stopped and is left resumable, so once "
                      "the journal can be written (disk space), continue it with `flowzap resume "

@@ -39,6 +39,7 @@ typedef struct fz_cli_journal {
     const fz_backend *inner; /* a task once the journal failed to write */
     char run_id[24];         /* the run's id as text (FZ_RUN_ID) */
     unsigned resume_opts;    /* FZ_CLI_RESUME_* given to `resume` */
+    int poll_failed;         /* an approval gate could not read the journal */
 } fz_cli_journal;
 
 /* `resume` options that reach the claim (cli/runjournal.c). */

@@ -155,5 +155,57 @@ for trial in $(seq 0 $((2 * total - 1))); do
     [ $twice -le 1 ] || fail "$mode N=$n: $twice steps ran twice"
     rm -f "$db" "$db-wal" "$db-shm" "full-$n.log" "resume-$n.log"
 done
+# An approval gate that cannot read the journal (another process holds its
+# write lock past the 10 s busy timeout) is flowzap's failure too: the run
+# stops resumable (exit 74), the gate's "error" is not routed as its answer.
+cat > gate.fz <<'EOF2'
+Gate { # Gate
+n1: circle label:"Start"
+n2: diamond label:"Go?"
+n3: rectangle label:"Step 1"
+n4: circle label:"End"
+n5: circle label:"Stopped"
+n1.handle(right) -> n2.handle(left)
+n2.handle(right) -> n3.handle(left) [label="Yes"]
+n2.handle(bottom) -> n5.handle(top) [label="No"]
+n3.handle(right) -> n4.handle(left)
+}
+EOF2
+cat > gate.yaml <<'EOF2'
+version: 1
+rules:
+  - shape: circle
+    noop:
+  - match: ^Go\?$
+    approval: go on?
+  - match: ^Step (?<n>\d+)$
+    exec: [./step.sh, "${n}"]
+EOF2
+db="$work/gate.db"
+rm -rf marks
+mkdir marks
+FLOWZAP_DB="$db" "$FLOWZAP" run gate.fz --bindings gate.yaml >gate.log 2>&1 &
+gp=$!
+i=0
+until [ "$(sqlite3 "$db" "SELECT count(*) FROM steps WHERE node = 'n2'" 2>/dev/null)" = 1 ] || [ $i -ge 100 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+(echo "BEGIN IMMEDIATE; INSERT INTO meta VALUES('lock', '1');"; sleep 12; echo "ROLLBACK;") |
+    sqlite3 "$db" >/dev/null 2>&1 &
+lp=$!
+wait "$gp"
+st=$?
+wait "$lp"
+[ $st -eq 74 ] || fail "a gate that could not read the journal: run exited $st, want 74"
+grep -q "could not record run" gate.log || fail "gate: the journal's failure is not reported"
+[ "$(q "SELECT state FROM runs WHERE id = 1")" = interrupted ] ||
+    fail "gate: run left $(q "SELECT state FROM runs WHERE id = 1"), want interrupted"
+[ "$(q "SELECT count(*) FROM steps WHERE node = 'n2' AND seq IS NOT NULL")" = 0 ] ||
+    fail "gate: the journal's error was recorded as the gate's answer"
+FLOWZAP_DB="$db" "$FLOWZAP" signal 1 n2 yes >/dev/null 2>&1 || fail "gate: signal failed"
+FLOWZAP_DB="$db" "$FLOWZAP" resume 1 >gate-resume.log 2>&1 || fail "gate: resume failed"
+[ "$(cat marks/1)" = 1 ] || fail "gate: step 1 did not run once after the resume"
+
 [ $late -lt 10 ] || fail "$late of $((2 * total)) fill levels hit no commit at all"
 echo "ok: a journal that filled up (for good, or for one write) after each of $total writes left a resumable run ($late hit only the closing checkpoint); every resume completed with each step once"
