@@ -105,8 +105,8 @@ static const char resume_usage[] =
     "                   journal does not hold (it may be another process under a\n"
     "                   reused pid); never from its proven live owner\n"
     "\n"
-    "Exit status: as `flowzap run` (0 completed, 3 failed, 130 interrupted), or 5\n"
-    "when refused.\n";
+    "Exit status: as `flowzap run` (0 completed, 3 failed, 130 interrupted, 74 the\n"
+    "journal could not be written: the run stays resumable), or 5 when refused.\n";
 
 static const char signal_usage[] =
     "usage: flowzap signal RUN NODE yes|no [--db PATH]\n"
