@@ -486,9 +486,13 @@ int fz_cli_journal_finish(fz_cli_journal *cj, fz_engine *e, int status)
     if (!cj->j)
         return FZ_EXIT_OK;
     (void)e;
-    if (status != 0) {
+    int failed = cj->rec ? fz_journal_recorder_status(cj->rec) : 0;
+    char first[512] = "";
+    if (failed || cj->poll_failed)
+        snprintf(first, sizeof first, "%s", fz_journal_errmsg(cj->j));
+    if (status != 0 && failed != FZ_ESTATE) {
         /* Ctrl-C or a failure of flowzap itself, not of the workflow: the
-         * run can be resumed. */
+         * run can be resumed. (Not when another process took it over.) */
         char why[128];
         snprintf(why, sizeof why, "%s", status == FZ_EINTR ? "interrupted" : fz_strerror(status));
         int rc = fz_journal_run_set_state(cj->j, cj->run, FZ_JOURNAL_INTERRUPTED, why, NULL);
@@ -497,12 +501,16 @@ int fz_cli_journal_finish(fz_cli_journal *cj, fz_engine *e, int status)
                     "flowzap: run %lld stopped (%s); continue it with `flowzap resume %lld`\n",
                     (long long)cj->run, why, (long long)cj->run);
     }
-    if (cj->poll_failed || (cj->rec && fz_journal_recorder_status(cj->rec))) {
+    if (failed == FZ_ESTATE) {
+        fz_cli_error("%s", first);
+        return FZ_EXIT_IO;
+    }
+    if (failed || cj->poll_failed) {
         fz_cli_error("the journal %s could not record run %lld: %s; this is flowzap's failure, "
                      "not the workflow's: the run was stopped and is left resumable, so once "
                      "the journal can be written (disk space), continue it with `flowzap resume "
                      "%lld`",
-                     cj->path, (long long)cj->run, fz_journal_errmsg(cj->j), (long long)cj->run);
+                     cj->path, (long long)cj->run, first, (long long)cj->run);
         return FZ_EXIT_IO;
     }
     return FZ_EXIT_OK;

@@ -112,17 +112,20 @@ static const char *const sql[ST__COUNT] = {
     "SELECT " RUN_COLS " FROM runs r ORDER BY r.id DESC LIMIT ?1",
     "UPDATE runs SET state = 'running', pid = ?2, owner_id = ?3, sync = ?4,"
     " resumes = resumes + 1, finished_at = NULL, updated_at = " NOW " WHERE id = ?1",
+    /* ?5: the owner the writer expects (NULL: any); no row changes when
+     * another process took the run over. Same fence on the step writes. */
     "UPDATE runs SET state = ?2, outcome = coalesce(?3, outcome), vars = coalesce(?4, vars),"
     " updated_at = " NOW ", finished_at = CASE WHEN ?2 = 'running' THEN NULL ELSE " NOW
-    " END WHERE id = ?1",
+    " END WHERE id = ?1 AND (?5 IS NULL OR pid IS ?5)",
     "INSERT INTO steps(run, task, node_index, node, label, lane, token, attempt, starts,"
-    " started_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, " NOW ")"
+    " started_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, " NOW
+    " WHERE EXISTS(SELECT 1 FROM runs WHERE id = ?1 AND pid IS ?9)"
     " ON CONFLICT(run, task) DO UPDATE SET attempt = excluded.attempt, starts = starts + 1,"
-    " started_at = excluded.started_at",
+    " started_at = excluded.started_at, pgid = NULL, pgid_id = NULL",
     "INSERT INTO steps(run, task, node_index, node, label, lane, token, attempt, starts,"
     " started_at, finished_at, duration_ns, seq, answer, outcome, reason, exit_code, stdout,"
-    " stderr, vars) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, " NOW ", " NOW ", ?9, ?10, ?11,"
-    " ?12, ?13, ?14, ?15, ?16, ?17)"
+    " stderr, vars) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, " NOW ", " NOW ", ?9, ?10, ?11,"
+    " ?12, ?13, ?14, ?15, ?16, ?17 WHERE EXISTS(SELECT 1 FROM runs WHERE id = ?1 AND pid IS ?18)"
     " ON CONFLICT(run, task) DO UPDATE SET finished_at = excluded.finished_at,"
     " duration_ns = excluded.duration_ns, seq = excluded.seq, answer = excluded.answer,"
     " outcome = excluded.outcome, reason = excluded.reason, exit_code = excluded.exit_code,"
@@ -130,7 +133,8 @@ static const char *const sql[ST__COUNT] = {
     "SELECT " STEP_COLS " FROM steps WHERE run = ?1 ORDER BY task",
     "SELECT " STEP_COLS " FROM steps WHERE run = ?1 AND seq IS NOT NULL ORDER BY seq",
     "SELECT starts FROM steps WHERE run = ?1 AND task = ?2 AND seq IS NULL",
-    "UPDATE steps SET pgid = ?3, pgid_id = ?4 WHERE run = ?1 AND task = ?2",
+    "UPDATE steps SET pgid = ?3, pgid_id = ?4 WHERE run = ?1 AND task = ?2"
+    " AND EXISTS(SELECT 1 FROM runs WHERE id = ?1 AND pid IS ?5)",
     "SELECT coalesce(max(seq), 0) FROM steps WHERE run = ?1",
     "INSERT INTO signals(run, node, answer, created_at) VALUES(?1, ?2, ?3, " NOW ")",
     "SELECT answer FROM signals WHERE run = ?1 AND node = ?2 AND taken_task = ?3"
@@ -490,8 +494,8 @@ int fz_journal_run_claim(fz_journal *j, int64_t id, int force, fz_journal_claim 
     return rc;
 }
 
-int fz_journal_run_set_state(fz_journal *j, int64_t id, const char *state, const char *outcome,
-                             const char *vars)
+int fz__journal_set_state(fz_journal *j, int64_t id, int64_t owner, const char *state,
+                          const char *outcome, const char *vars)
 {
     sqlite3_stmt *st = fz__journal_stmt(j, ST_RUN_STATE);
     if (!st)
@@ -500,7 +504,29 @@ int fz_journal_run_set_state(fz_journal *j, int64_t id, const char *state, const
     fz__journal_bind_text(st, 2, state);
     fz__journal_bind_text(st, 3, outcome);
     fz__journal_bind_text(st, 4, vars);
-    return fz__journal_exec_done(j, st, "recording the run's state");
+    if (owner)
+        sqlite3_bind_int64(st, 5, owner);
+    int rc = fz__journal_exec_done(j, st, "recording the run's state");
+    if (!rc && owner && sqlite3_changes(j->db) == 0)
+        return fz__journal_taken_over(j, id);
+    return rc;
+}
+
+int fz__journal_taken_over(fz_journal *j, int64_t id)
+{
+    fz_journal_run run;
+    int64_t pid = fz_journal_run_get(j, id, &run) == 0 ? run.pid : 0;
+    snprintf(j->msg, sizeof j->msg,
+             "run %lld was taken over by process %lld (resume --force): this process stops "
+             "recording it",
+             (long long)id, (long long)pid);
+    return FZ_ESTATE;
+}
+
+int fz_journal_run_set_state(fz_journal *j, int64_t id, const char *state, const char *outcome,
+                             const char *vars)
+{
+    return fz__journal_set_state(j, id, 0, state, outcome, vars);
 }
 
 /*==========================================================================

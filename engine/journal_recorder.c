@@ -29,6 +29,7 @@ struct fz_journal_recorder {
     int status;
     int aborting; /* flowzap stops the run: its end is not the workflow's */
     int full;     /* the connection commits with synchronous=FULL */
+    int64_t owner; /* the run's pid when recording began: writes are fenced on it */
     uint32_t seq;    /* last finish sequence number written */
     fz_vec start_ns; /* uint64_t per task id: backend clock at start, +1 (0: unknown) */
 };
@@ -87,7 +88,10 @@ static void rec_on_start(void *ud, const fz_task *t, uint64_t t_ns)
         rec_fail(r, FZ_EDB);
     else {
         bind_task(r, st, t);
+        sqlite3_bind_int64(st, 9, r->owner);
         int rc = fz__journal_exec_done(r->j, st, "recording a step's start");
+        if (!rc && sqlite3_changes(r->j->db) == 0)
+            rc = fz__journal_taken_over(r->j, r->run);
         if (rc)
             rec_fail(r, rc);
     }
@@ -144,7 +148,10 @@ static void rec_on_finish(void *ud, const fz_task *t, const fz_result *res, uint
         if (res->nvars && !vars)
             rec_fail(r, FZ_ENOMEM);
         fz__journal_bind_text(st, 17, vars);
+        sqlite3_bind_int64(st, 18, r->owner);
         int rc = fz__journal_exec_done(r->j, st, "recording a step's finish");
+        if (!rc && sqlite3_changes(r->j->db) == 0)
+            rc = fz__journal_taken_over(r->j, r->run);
         /* The blobs were bound without a copy: unbind before returning. */
         sqlite3_clear_bindings(st);
         free(vars);
@@ -202,7 +209,7 @@ static void rec_on_run_end(void *ud, fz_run_state state, const char *outcome, ui
     if (!r->status && !r->aborting) {
         char *vars = engine_vars_json(r->e);
         const char *name = state == FZ_RUN_COMPLETED ? FZ_JOURNAL_COMPLETED : FZ_JOURNAL_FAILED;
-        int rc = fz_journal_run_set_state(r->j, r->run, name, outcome, vars);
+        int rc = fz__journal_set_state(r->j, r->run, r->owner, name, outcome, vars);
         free(vars);
         if (rc)
             rec_fail(r, rc);
@@ -251,6 +258,13 @@ int fz_journal_recorder_new(fz_journal *j, int64_t id, const fz_graph *g, fz_eng
     }
     r->seq = (uint32_t)sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
+    fz_journal_run run;
+    int rc = fz_journal_run_get(j, id, &run);
+    if (rc) {
+        fz_journal_recorder_free(r);
+        return rc;
+    }
+    r->owner = run.pid;
 
     /* The run's variables as it (re)starts: --set, the bindings' defaults,
      * and on a resume what the replayed steps set. */
@@ -262,7 +276,7 @@ int fz_journal_recorder_new(fz_journal *j, int64_t id, const fz_graph *g, fz_eng
                         : now == FZ_RUN_FAILED  ? FZ_JOURNAL_FAILED
                                                 : FZ_JOURNAL_RUNNING;
     const char *outcome = strcmp(state, FZ_JOURNAL_RUNNING) ? fz_engine_outcome(e) : NULL;
-    int rc = vars ? fz_journal_run_set_state(j, id, state, outcome, vars) : FZ_ENOMEM;
+    rc = vars ? fz__journal_set_state(j, id, r->owner, state, outcome, vars) : FZ_ENOMEM;
     free(vars);
     if (rc) {
         fz_journal_recorder_free(r);
@@ -311,12 +325,15 @@ int fz_journal_recorder_spawned(fz_journal_recorder *r, uint32_t task, int64_t p
     sqlite3_bind_int64(st, 2, task);
     sqlite3_bind_int64(st, 3, pgid);
     fz__journal_bind_text(st, 4, id[0] ? id : NULL);
+    sqlite3_bind_int64(st, 5, r->owner);
     /* A process group does not outlive the machine: this row only has to
      * survive a killed flowzap, which WAL without the fsync does. The next
      * FULL commit flushes it with the rest. */
     if (r->full)
         sqlite3_exec(r->j->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
     int rc = fz__journal_exec_done(r->j, st, "recording a step's process group");
+    if (!rc && sqlite3_changes(r->j->db) == 0)
+        rc = fz__journal_taken_over(r->j, r->run);
     if (r->full)
         sqlite3_exec(r->j->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
     if (rc)

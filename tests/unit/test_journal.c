@@ -580,6 +580,9 @@ typedef struct tbackend {
     int given;
     uint32_t runs[64];    /* times each task id was started */
     uint32_t attempt[64]; /* attempt it was last started with */
+    fixture *takeover;    /* when set: another process takes the run over ... */
+    int64_t takeover_run;
+    int takeover_at;      /* ... before this result is given */
     fz_journal *check;    /* when set: each start must already be committed */
     int64_t check_run;
     uint32_t checked;
@@ -622,6 +625,8 @@ static int tb_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *r)
     tbackend *b = ud;
     if (b->crash_after >= 0 && b->given == b->crash_after)
         _exit(0);
+    if (b->takeover && b->given == b->takeover_at)
+        set_owner(b->takeover, b->takeover_run, 1, "another/1");
     assert_true(b->head < b->tail);
     fz_task t = b->q[b->head++];
     const fz_node *n = &FZ_VEC_AT(&b->g->nodes, fz_node, t.node);
@@ -900,6 +905,47 @@ static void test_journal_resume_after_a_crash_at_every_step_matches_an_unbroken_
     }
 }
 
+typedef struct count_ctx {
+    uint32_t rows, finished;
+} count_ctx;
+
+static int count_step(void *ud, const fz_journal_step *s)
+{
+    count_ctx *c = ud;
+    c->rows++;
+    c->finished += s->finished;
+    return 0;
+}
+
+static void test_journal_a_run_taken_over_is_no_longer_recorded_by_its_old_owner(void **state)
+{
+    fixture *f = *state;
+    run_ctx c;
+    ctx_init(&c, flow, -1);
+    int64_t id = add_run(f->j, "/w/w.fz");
+    c.tb.takeover = f;
+    c.tb.takeover_run = id;
+    c.tb.takeover_at = 2;
+    fz_journal_recorder *rec = NULL;
+    assert_int_equal(fz_engine_start(c.e), 0);
+    assert_int_equal(fz_journal_recorder_new(f->j, id, c.g, c.e, NULL, &rec), 0);
+    fz_engine_set_observer(c.e, fz_journal_recorder_observer(rec));
+    assert_int_equal(fz_engine_drive(c.e, &c.b), 0);
+    /* Its writes after the takeover changed nothing and it knows why. */
+    assert_int_equal(fz_journal_recorder_status(rec), FZ_ESTATE);
+    assert_non_null(strstr(fz_journal_errmsg(f->j), "taken over by process 1"));
+    fz_journal_recorder_free(rec);
+    count_ctx n = {0};
+    assert_int_equal(fz_journal_step_list(f->j, id, 0, count_step, &n), 0);
+    assert_int_equal(n.finished, 2);
+    assert_int_equal(n.rows, 4); /* Test and Notify started before the takeover */
+    fz_journal_run run;
+    assert_int_equal(fz_journal_run_get(f->j, id, &run), 0);
+    assert_string_equal(run.state, FZ_JOURNAL_RUNNING); /* not its end */
+    assert_int_equal(run.pid, 1);
+    ctx_fini(&c);
+}
+
 static void test_journal_resume_of_a_run_that_died_at_its_end_records_the_end(void **state)
 {
     fixture *f = *state;
@@ -1018,6 +1064,8 @@ int main(void)
             teardown),
         cmocka_unit_test_setup_teardown(
             test_journal_resume_of_a_run_that_died_at_its_end_records_the_end, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_journal_a_run_taken_over_is_no_longer_recorded_by_its_old_owner, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_replay_into_another_workflow_is_refused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_journal_replay_survives_every_failed_allocation, setup,
