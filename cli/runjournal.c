@@ -222,7 +222,9 @@ static int wait_orphans(fz_cli_journal *cj)
     int kill_them = (cj->resume_opts & FZ_CLI_RESUME_KILL_ORPHANS) != 0;
     for (uint32_t i = 0; i < o.n; i++) {
         orphan *p = &o.list[i];
-        if (kill_them) {
+        /* A group is killed only when proven the step's (its first
+         * process's identity matches); an unknown one is waited for. */
+        if (kill_them && fz_proc_group_check(p->pgid, p->id) == FZ_PROC_ALIVE) {
             fprintf(stderr,
                     "flowzap: run %lld: %s of the killed run still runs in process group %lld: "
                     "killing it (--kill-orphans)\n",
