@@ -24,6 +24,7 @@
 #include "engine/bind.h"
 #include "engine/engine.h"
 #include "engine/real.h"
+#include "engine/secret.h"
 #include "engine/trace.h"
 
 /*==========================================================================
@@ -244,6 +245,14 @@ int fz_cmd_bind(int argc, char **argv)
             printf("\n");
         }
     }
+    /* Secrets: names and sources only; bind reads no value. */
+    for (uint32_t i = 0; i < fz_bind_secret_count(b); i++) {
+        const fz_secret_spec *sp = fz_bind_secret_at(b, i);
+        printf("%s %s (%s %s)%s", i ? "," : "secrets:", sp->name,
+               sp->kind == FZ_SECRET_ENV ? "env" : sp->kind == FZ_SECRET_FILE ? "file" : "command",
+               sp->kind == FZ_SECRET_COMMAND ? sp->argv[0] : sp->arg,
+               i + 1 == fz_bind_secret_count(b) ? "\n" : "");
+    }
     if (unbound)
         status = print_unbound(g, b, bindings, allow_unbound) ? FZ_EXIT_UNBOUND : FZ_EXIT_OK;
     printf("%s: %u node%s, %u bound by %s, %u unbound\n", file, fz_graph_node_count(g),
@@ -265,7 +274,8 @@ typedef struct progress {
     fz_vec starts; /* uint64_t start time per task id */
     int quiet;
     FILE *out;
-    fz_observer next; /* chained observer (the trace), may be empty */
+    fz_observer next;          /* chained observer (the trace), may be empty */
+    const fz_secrets *secrets; /* masked in reasons and outcomes */
     uint32_t steps;
     fz_vec path; /* uint32_t node per finished step, in finishing order */
 } progress;
@@ -345,10 +355,14 @@ static void pr_finish(void *ud, const fz_task *t, const fz_result *r, uint64_t t
         double ms = (double)(t_ns - st) / 1e6;
         line_head(p, t->node, t_ns);
         fprintf(p->out, "%-7s %8.1fms", fz_answer_name(r->answer), ms);
-        if (r->outcome)
-            fprintf(p->out, "  -> \"%s\"", r->outcome);
-        if (r->reason)
-            fprintf(p->out, "  (%s)", r->reason);
+        char *oc = fz_secrets_mask_str(p->secrets, r->outcome);
+        char *why = fz_secrets_mask_str(p->secrets, r->reason);
+        if (oc)
+            fprintf(p->out, "  -> \"%s\"", oc);
+        if (why)
+            fprintf(p->out, "  (%s)", why);
+        free(oc);
+        free(why);
         fputc('\n', p->out);
         fflush(p->out);
     }
@@ -409,6 +423,8 @@ typedef struct run_opts {
     const char *file, *bindings, *trace, *db;
     const char **sets; /* K=V, argc entries at most */
     uint32_t nsets;
+    const char **secrets; /* NAME=ENVVAR (--secret), argc entries at most */
+    uint32_t nsecrets;
     const char **starts;
     uint32_t nstarts;
     uint32_t max_steps;
@@ -431,7 +447,9 @@ static void run_usage(FILE *out)
             "Options:\n"
             "  -b, --bindings B    the bindings file (required)\n"
             "  --set KEY=VALUE     a run variable, ${KEY} in handlers (repeatable; wins\n"
-            "                      over the bindings file's vars)\n"
+            "                      over the bindings file's vars); recorded in the journal\n"
+            "  --secret NAME=ENV   a secret ${NAME} read from the environment variable ENV\n"
+            "                      (repeatable); masked as *** everywhere, never recorded\n"
             "  --trace OUT         write a JSON-lines trace (docs/formats.md) to OUT\n"
             "  --start nX          start from node nX instead of the start nodes (repeatable)\n"
             "  --max-steps N       fail the run after N steps (default 10000)\n"
@@ -446,7 +464,8 @@ static void run_usage(FILE *out)
             "get SIGTERM, then SIGKILL after 2 s; the run is recorded as interrupted.\n"
             "\n"
             "Exit status: 0 completed, 3 failed, 2 invalid workflow or bindings, 6 unbound\n"
-            "nodes, 130 interrupted, 74 a file could not be read, 64 bad command line.\n");
+            "nodes, 8 a secret could not be read, 130 interrupted, 74 a file could not be\n"
+            "read, 64 bad command line.\n");
 }
 
 static int parse_run_args(int argc, char **argv, run_opts *o)
@@ -454,7 +473,8 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
     memset(o, 0, sizeof(*o));
     o->sets = calloc((size_t)argc + 1, sizeof(char *));
     o->starts = calloc((size_t)argc + 1, sizeof(char *));
-    if (!o->sets || !o->starts) {
+    o->secrets = calloc((size_t)argc + 1, sizeof(char *));
+    if (!o->sets || !o->starts || !o->secrets) {
         fz_cli_error("%s", fz_strerror(FZ_ENOMEM));
         return FZ_EXIT_SOFTWARE;
     }
@@ -474,6 +494,16 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
                 return FZ_EXIT_USAGE;
             }
             o->sets[o->nsets++] = val;
+            i++;
+        } else if (!strcmp(a, "--secret") && val) {
+            const char *eq = strchr(val, '=');
+            if (!eq || eq == val || !eq[1]) {
+                fz_cli_error("run: --secret takes NAME=ENVVAR (the environment variable that "
+                             "holds the value), not '%s'",
+                             val);
+                return FZ_EXIT_USAGE;
+            }
+            o->secrets[o->nsecrets++] = val;
             i++;
         } else if (!strcmp(a, "--trace") && val) {
             o->trace = val;
@@ -520,6 +550,118 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
     return FZ_EXIT_OK;
 }
 
+/*==========================================================================
+ * Secrets (docs/secrets.md)
+ *========================================================================*/
+
+/* NAME of a NAME=... argument into key; 0 when it does not fit. */
+static int arg_name(const char *arg, char *key, size_t n)
+{
+    size_t kl = (size_t)(strchr(arg, '=') - arg);
+    if (kl >= n)
+        return 0;
+    memcpy(key, arg, kl);
+    key[kl] = '\0';
+    return 1;
+}
+
+/* 1 when NAME is declared a secret (bindings or --secret). */
+static int declared_secret(const run_opts *o, const fz_bind *b, const char *name)
+{
+    for (uint32_t i = 0; i < fz_bind_secret_count(b); i++)
+        if (!strcmp(fz_bind_secret_at(b, i)->name, name))
+            return 1;
+    char key[256];
+    for (uint32_t i = 0; i < o->nsecrets; i++)
+        if (arg_name(o->secrets[i], key, sizeof key) && !strcmp(key, name))
+            return 1;
+    return 0;
+}
+
+/* Reads every secret (the bindings' section, then --secret, which wins
+ * for a name given in both) into a new masker; prints every failure, each
+ * naming the secret and its source, never a value. Returns an exit status. */
+static int read_secrets(const run_opts *o, const fz_bind *b, fz_secrets **out)
+{
+    *out = NULL;
+    fz_secrets *sec = NULL;
+    if (fz_secrets_new(NULL, &sec)) {
+        fz_cli_error("%s", fz_strerror(FZ_ENOMEM));
+        return FZ_EXIT_SOFTWARE;
+    }
+    /* --set of a secret's name would record its value: refused. */
+    char key[256];
+    for (uint32_t i = 0; i < o->nsets; i++) {
+        if (arg_name(o->sets[i], key, sizeof key) && declared_secret(o, b, key)) {
+            fz_cli_error("run: --set %s=...: %s is declared a secret, and a --set value is "
+                         "recorded in the journal in plain text",
+                         key, key);
+            fprintf(stderr,
+                    "  = hint: put the value in an environment variable and pass "
+                    "--secret %s=ENVVAR, or read it in the bindings' secrets: "
+                    "(docs/secrets.md)\n",
+                    key);
+            fz_secrets_free(sec);
+            return FZ_EXIT_USAGE;
+        }
+    }
+    uint32_t failed = 0;
+    int oom = 0;
+    char err[512];
+    for (uint32_t i = 0; i < fz_bind_secret_count(b); i++) {
+        const fz_secret_spec *sp = fz_bind_secret_at(b, i);
+        int overridden = 0;
+        for (uint32_t k = 0; k < o->nsecrets && !overridden; k++)
+            overridden = arg_name(o->secrets[k], key, sizeof key) && !strcmp(key, sp->name);
+        if (overridden)
+            continue;
+        int rc = fz_secrets_read(sec, sp, err, sizeof err);
+        if (rc) {
+            fz_cli_error("%s: %s", o->bindings, err);
+            failed++;
+            oom |= rc == FZ_ENOMEM;
+        }
+    }
+    for (uint32_t i = 0; i < o->nsecrets; i++) {
+        const char *eq = strchr(o->secrets[i], '=');
+        if (!arg_name(o->secrets[i], key, sizeof key)) {
+            fz_cli_error("run: --secret %s: the name is too long", o->secrets[i]);
+            failed++;
+            continue;
+        }
+        fz_secret_spec sp = {.name = key, .kind = FZ_SECRET_ENV, .arg = eq + 1};
+        int rc = fz_secrets_read(sec, &sp, err, sizeof err);
+        if (rc) {
+            fz_cli_error("--secret: %s", err);
+            failed++;
+            oom |= rc == FZ_ENOMEM;
+        }
+    }
+    if (failed) {
+        fprintf(stderr, "flowzap: %u secret%s could not be read; nothing was run\n", failed,
+                failed == 1 ? "" : "s");
+        fz_secrets_free(sec);
+        return oom ? FZ_EXIT_SOFTWARE : FZ_EXIT_SECRET;
+    }
+    /* A --set value holding a secret would be recorded (masked) and come
+     * back wrong on resume: refused while the run is journaled. */
+    for (uint32_t i = 0; i < o->nsets && (!o->no_journal || fz__cli_journal_pending()); i++) {
+        const char *v = strchr(o->sets[i], '=') + 1;
+        if (fz_secrets_contains(sec, v, strlen(v))) {
+            arg_name(o->sets[i], key, sizeof key);
+            fz_cli_error("run: --set %s=...: the value holds a secret's value, and a --set "
+                         "value is recorded in the journal",
+                         key);
+            fprintf(stderr, "  = hint: write ${NAME} of the secret in the bindings where the "
+                            "value is used, or run with --no-journal\n");
+            fz_secrets_free(sec);
+            return FZ_EXIT_USAGE;
+        }
+    }
+    *out = sec;
+    return FZ_EXIT_OK;
+}
+
 /* Sets up and runs one workflow; fz_cmd_run and (through it) resume. */
 static int run_workflow(const run_opts *o)
 {
@@ -531,6 +673,7 @@ static int run_workflow(const run_opts *o)
     fz_trace *trace = NULL;
     FILE *trace_file = NULL;
     uint32_t *starts = NULL;
+    fz_secrets *sec = NULL;
     progress pr;
     memset(&pr, 0, sizeof(pr));
     fz_vec_init(&pr.starts, sizeof(uint64_t), NULL);
@@ -543,11 +686,16 @@ static int run_workflow(const run_opts *o)
     status = load_bindings(o->bindings, g, o->allow_unbound, 0, &b);
     if (status)
         goto out;
+    /* Secrets are read now, before anything runs, and on every resume. */
+    status = read_secrets(o, b, &sec);
+    if (status)
+        goto out;
 
     /* The journal records the run before anything runs (docs/journal.md);
      * on `resume` it checks the files and takes the recorded run over. */
     if (!o->no_journal || fz__cli_journal_pending()) {
         status = fz_cli_journal_open(&cj, o->db);
+        cj.secrets = sec;
         if (!status)
             status = fz_cli_journal_begin(&cj, o->file, o->bindings, o->argc, o->argv);
         if (status)
@@ -600,6 +748,7 @@ static int run_workflow(const run_opts *o)
     fz_cli_journal_watch_spawns(&cj, &ro);
     ro.log = pr_log;
     ro.log_ud = &pr;
+    ro.secrets = sec;
     rc = fz_real_new(g, b, &ro, NULL, &real);
     if (rc) {
         fz_cli_error("run: cannot set up the backend: %s", fz_strerror(rc));
@@ -627,6 +776,9 @@ static int run_workflow(const run_opts *o)
         key[kl] = '\0';
         rc = fz_engine_set_var(e, key, eq + 1);
     }
+    /* Secrets are variables too (${NAME}); no --set or vars: shares a name. */
+    for (uint32_t i = 0; !rc && i < fz_secrets_count(sec); i++)
+        rc = fz_engine_set_var(e, fz_secrets_name_at(sec, i), fz_secrets_value_at(sec, i));
     if (rc) {
         fz_cli_error("run: %s", fz_strerror(rc));
         status = FZ_EXIT_SOFTWARE;
@@ -637,6 +789,7 @@ static int run_workflow(const run_opts *o)
     pr.b = b;
     pr.quiet = o->quiet;
     pr.out = stderr;
+    pr.secrets = sec;
     pr.t0 = be->now(be->ud);
     if (o->trace) {
         trace_file = strcmp(o->trace, "-") == 0 ? stdout : fopen(o->trace, "w");
@@ -652,6 +805,7 @@ static int run_workflow(const run_opts *o)
         to.has_t0 = 1;
         to.t0_ns = pr.t0;
         to.flush = 1;
+        to.secrets = sec;
         rc = fz_trace_new(trace_file, g, "real", &to, NULL, &trace);
         if (rc) {
             fz_cli_error("run: trace '%s': %s", o->trace, fz_strerror(rc));
@@ -688,16 +842,18 @@ static int run_workflow(const run_opts *o)
     double took = secs(&pr, be->now(be->ud));
     if (!o->quiet)
         print_path(&pr);
+    char *oc = fz_secrets_mask_str(sec, fz_engine_outcome(e));
     if (fz_engine_state(e) == FZ_RUN_COMPLETED) {
-        fprintf(stderr, "flowzap: completed: %s (%u steps, %.3fs)\n", fz_engine_outcome(e),
+        fprintf(stderr, "flowzap: completed: %s (%u steps, %.3fs)\n", oc ? oc : "?",
                 fz_engine_steps(e), took);
         status = FZ_EXIT_OK;
     } else {
-        const char *oc = fz_engine_outcome(e);
         fprintf(stderr, "flowzap: %s%s (%u steps, %.3fs)\n",
-                strncmp(oc, "failed", 6) == 0 ? "" : "failed: ", oc, fz_engine_steps(e), took);
+                oc && strncmp(oc, "failed", 6) == 0 ? "" : "failed: ", oc ? oc : "?",
+                fz_engine_steps(e), took);
         status = FZ_EXIT_RUN_FAILED;
     }
+    free(oc);
     if (jstatus && status == FZ_EXIT_OK)
         status = jstatus;
 out:
@@ -712,6 +868,7 @@ out:
     fz_plan_free(plan);
     fz_bind_free(b);
     fz_graph_free(g);
+    fz_secrets_free(sec);
     fz_vec_fini(&pr.starts);
     fz_vec_fini(&pr.path);
     free(starts);
@@ -730,5 +887,6 @@ int fz_cmd_run(int argc, char **argv)
         status = FZ_EXIT_OK;
     free(o.sets);
     free(o.starts);
+    free(o.secrets);
     return status;
 }

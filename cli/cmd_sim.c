@@ -28,7 +28,7 @@
 #include "sim/sim.h"
 
 static const char usage_text[] =
-    "usage: flowzap sim FILE --faults SCENARIOS.yaml [OPTIONS]\n"
+    "usage: flowzap sim FILE [--faults SCENARIOS.yaml] [OPTIONS]\n"
     "       flowzap sim merge PART.json... -o OUT.json [--workflow FILE]\n"
     "\n"
     "Runs FILE many times against a seeded fault-injection backend on a virtual\n"
@@ -38,7 +38,10 @@ static const char usage_text[] =
     "index): the same figures for any --threads and on any machine.\n"
     "\n"
     "Options:\n"
-    "  --faults F          scenario file (YAML; docs/sim.md)\n"
+    "  --faults F          scenario file (YAML; docs/sim.md). Without it (or with an\n"
+    "                      empty file) the scenario \"default\": every node takes no\n"
+    "                      time and answers ok, a decision picks one of its\n"
+    "                      distinct labels uniformly (unlabelled edges: one choice)\n"
     "  --scenario NAME     the scenario to run (default: the file's first)\n"
     "  --all-scenarios     run every scenario and compare them side by side\n"
     "  --runs N            runs in the study (default 10000)\n"
@@ -63,6 +66,9 @@ static const char usage_text[] =
     "run (--run) failed, 4 --min-coverage not met, 7 --find found nothing,\n"
     "64 bad command line, 74 a file could not be read or written.\n";
 
+/* What reports name as the scenario file when there is no --faults. */
+#define FZ_SIM_NO_FAULTS "(no --faults)"
+
 typedef struct opts {
     const char *file, *faults, *scenario, *trace, *find, *json;
     uint64_t runs, seed, run_index;
@@ -70,6 +76,7 @@ typedef struct opts {
     uint32_t shard_i, shard_n;
     double min_cov;
     int has_seed, has_run, all, exact, has_shard, has_min_cov, quiet;
+    int builtin; /* no --faults: the scenario "default" of an empty file */
 } opts;
 
 /*==========================================================================
@@ -196,9 +203,7 @@ static int parse_args(int argc, char **argv, opts *o)
 #undef NEED_VALUE
     }
     if (!o->file)
-        return usage_error("%s", "a workflow file is needed: flowzap sim FILE --faults F");
-    if (!o->faults)
-        return usage_error("%s", "--faults SCENARIOS.yaml is needed (docs/sim.md)");
+        return usage_error("%s", "a workflow file is needed: flowzap sim FILE [--faults F]");
     if (o->all && o->scenario)
         return usage_error("%s", "--scenario and --all-scenarios exclude each other");
     if (o->has_run && !o->trace)
@@ -262,6 +267,7 @@ static int load_scenarios(const char *path, fz_scenario_file **out)
 static int compile_scenario(const fz_scenario_file *f, uint32_t idx, const fz_graph *g,
                             int *warned, fz_scenario **out)
 {
+    int builtin = strcmp(fz_scenario_file_name(f), FZ_SIM_NO_FAULTS) == 0;
     fz_diags d;
     fz_diags_init(&d, NULL);
     int rc = fz_scenario_compile(f, idx, g, NULL, &d, out);
@@ -277,6 +283,14 @@ static int compile_scenario(const fz_scenario_file *f, uint32_t idx, const fz_gr
         fprintf(stderr, "%s: %u error%s\n", fz_scenario_file_name(f), d.errors,
                 d.errors == 1 ? "" : "s");
         status = FZ_EXIT_INVALID;
+    } else if (builtin) {
+        uint32_t uniform = 0;
+        for (uint32_t n = 0; n < (*out)->nnodes; n++)
+            uniform += (*out)->nodes[n].uniform != 0;
+        fprintf(stderr,
+                "flowzap sim: note: no --faults: scenario \"default\": every node takes no time "
+                "and answers ok; %u decision%s pick%s a label uniformly (docs/sim.md)\n",
+                uniform, uniform == 1 ? "" : "s", uniform == 1 ? "s" : "");
     } else {
         for (uint32_t n = 0; n < (*out)->nnodes; n++)
             if ((*out)->nodes[n].uniform) {
@@ -462,9 +476,14 @@ static void print_run(FILE *out, const setup *su, uint64_t index, const fz_sim_r
 
 static void print_replay_cmd(FILE *out, const opts *o, const char *scenario, uint64_t index)
 {
-    fprintf(out, "  flowzap sim %s --faults %s --scenario %s --seed %" PRIu64 " --run %" PRIu64
-                 " --trace run-%" PRIu64 ".jsonl\n",
-            o->file, o->faults, scenario, o->seed, index, index);
+    if (o->builtin)
+        fprintf(out, "  flowzap sim %s --seed %" PRIu64 " --run %" PRIu64
+                     " --trace run-%" PRIu64 ".jsonl\n",
+                o->file, o->seed, index, index);
+    else
+        fprintf(out, "  flowzap sim %s --faults %s --scenario %s --seed %" PRIu64
+                     " --run %" PRIu64 " --trace run-%" PRIu64 ".jsonl\n",
+                o->file, o->faults, scenario, o->seed, index, index);
 }
 
 /* Finds the outcome matching want: exact name, else the most common one
@@ -958,8 +977,22 @@ int fz_cmd_sim(int argc, char **argv)
     if ((st = fz_cli_load(o.file, 0, &su.g)))
         goto out;
     fz_journal_hash(su.g->src, su.g->src_len, su.hash);
-    if ((st = load_scenarios(o.faults, &su.f)))
+    if (!o.faults) {
+        /* No --faults: the scenario of an empty file, run like any other. */
+        o.faults = FZ_SIM_NO_FAULTS;
+        o.builtin = 1;
+        fz_diags d;
+        fz_diags_init(&d, NULL);
+        int rc = fz_scenario_parse(o.faults, "", 0, NULL, &d, &su.f);
+        fz_diags_fini(&d);
+        if (rc) {
+            fz_cli_error("%s", fz_strerror(rc));
+            st = FZ_EXIT_SOFTWARE;
+            goto out;
+        }
+    } else if ((st = load_scenarios(o.faults, &su.f))) {
         goto out;
+    }
     if (fz_plan_new(su.g, NULL, NULL, &plan)) {
         fz_cli_error("'%s': cannot build a plan", o.file);
         st = FZ_EXIT_SOFTWARE;

@@ -15,6 +15,7 @@
     XX(REFUSED, 5, "resume refused: run finished, unknown, owned by a live process, or its workflow changed") \
     XX(UNBOUND, 6, "nodes have no handler (bind/run without --allow-unbound)")            \
     XX(NOT_FOUND, 7, "sim --find: no run in the budget ended in that outcome")           \
+    XX(SECRET, 8, "a secret could not be read (unset, unreadable, its command failed)")   \
     XX(USAGE, 64, "bad command line")                                                      \
     XX(SOFTWARE, 70, "internal error")                                                     \
     XX(IO, 74, "a file could not be read or written")                                     \

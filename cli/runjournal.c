@@ -23,6 +23,18 @@
 #include "cli/commands.h"
 #include "cli/exitcodes.h"
 #include "core/status.h"
+#include "engine/secret.h"
+
+/* A journal others can read holds every step's output: say so. */
+static void warn_mode(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077))
+        fprintf(stderr,
+                "flowzap: warning: the journal %s can be read or written by other users (mode "
+                "%04o); it holds every step's output: chmod 600 %s\n",
+                path, (unsigned)(st.st_mode & 07777), path);
+}
 
 int fz_cli_journal_open(fz_cli_journal *cj, const char *db)
 {
@@ -31,11 +43,12 @@ int fz_cli_journal_open(fz_cli_journal *cj, const char *db)
     cj->j = fz__cli_journal_unclaimed(&cj->run, cj->path, sizeof cj->path);
     if (cj->j) {
         cj->resuming = 1;
+        warn_mode(cj->path);
         return FZ_EXIT_OK;
     }
     fz_cli_journal_path(db, cj->path, sizeof cj->path);
-    /* The default lives in ./.flowzap/, made on first use. */
-    if (strcmp(cj->path, FZ_JOURNAL_DEFAULT_PATH) == 0 && mkdir(".flowzap", 0777) != 0 &&
+    /* The default lives in ./.flowzap/, made on first use, its owner's only. */
+    if (strcmp(cj->path, FZ_JOURNAL_DEFAULT_PATH) == 0 && mkdir(".flowzap", 0700) != 0 &&
         errno != EEXIST) {
         fz_cli_error("cannot create directory '.flowzap' for the journal: %s", strerror(errno));
         return FZ_EXIT_IO;
@@ -52,6 +65,7 @@ int fz_cli_journal_open(fz_cli_journal *cj, const char *db)
             return FZ_EXIT_USAGE;
         }
     }
+    int existed = access(cj->path, F_OK) == 0;
     int rc = fz_journal_open(cj->path, mode, NULL, &cj->j);
     if (rc) {
         fz_cli_error("%s", rc == FZ_ENOMEM ? fz_strerror(rc) : fz_journal_errmsg(cj->j));
@@ -59,6 +73,8 @@ int fz_cli_journal_open(fz_cli_journal *cj, const char *db)
         cj->j = NULL;
         return rc == FZ_ENOMEM ? FZ_EXIT_SOFTWARE : FZ_EXIT_IO;
     }
+    if (existed)
+        warn_mode(cj->path);
     return FZ_EXIT_OK;
 }
 
@@ -150,12 +166,20 @@ int fz__cli_hash_file(const char *path, char hex[FZ_JOURNAL_HASH_LEN])
     return err;
 }
 
-/* A JSON array of argv; caller frees with free(). */
-static char *args_json(int argc, char **argv)
+/* A JSON array of argv, any argument holding a secret masked; caller
+ * frees with free(). */
+static char *args_json(const fz_secrets *sec, int argc, char **argv)
 {
     json_t *a = json_array();
-    for (int i = 0; a && i < argc; i++)
-        json_array_append_new(a, json_string(argv[i]));
+    for (int i = 0; a && i < argc; i++) {
+        char *m = fz_secrets_mask_str(sec, argv[i]);
+        if (!m) {
+            json_decref(a);
+            return NULL;
+        }
+        json_array_append_new(a, json_string(m));
+        free(m);
+    }
     char *s = a ? json_dumps(a, JSON_COMPACT) : NULL;
     json_decref(a);
     return s;
@@ -311,6 +335,7 @@ int fz_cli_journal_begin(fz_cli_journal *cj, const char *path, const char *bindi
 {
     if (!cj->j)
         return FZ_EXIT_OK;
+    fz_journal_set_secrets(cj->j, cj->secrets);
     if (cj->resuming) {
         snprintf(cj->run_id, sizeof cj->run_id, "%lld", (long long)cj->run);
         return begin_resume(cj, path, bindings);
@@ -335,7 +360,7 @@ int fz_cli_journal_begin(fz_cli_journal *cj, const char *path, const char *bindi
         snprintf(b_abs, sizeof b_abs, "%s", bindings);
     if (!getcwd(cwd, sizeof cwd))
         cwd[0] = '\0';
-    char *args = args_json(argc, argv);
+    char *args = args_json(cj->secrets, argc, argv);
     if (!args) {
         fz_cli_error("%s", fz_strerror(FZ_ENOMEM));
         return FZ_EXIT_SOFTWARE;
@@ -386,6 +411,12 @@ int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e, c
                 "stopped (run again with FZ_ATTEMPT raised)\n",
                 (long long)cj->run, cj->res.replayed, cj->res.replayed == 1 ? "" : "s",
                 cj->res.restarted);
+        if (cj->res.lost)
+            fprintf(stderr,
+                    "flowzap: warning: %u variable%s set before the resume held a value masked "
+                    "with ::mask, which is never recorded; %s `***` in its place now\n",
+                    cj->res.lost, cj->res.lost == 1 ? "" : "s",
+                    cj->res.lost == 1 ? "it holds" : "they hold");
     }
     rc = fz_journal_recorder_new(cj->j, cj->run, g, e, next, &cj->rec);
     if (rc) {

@@ -40,6 +40,9 @@ typedef struct fz_cli_journal {
     char run_id[24];         /* the run's id as text (FZ_RUN_ID) */
     unsigned resume_opts;    /* FZ_CLI_RESUME_* given to `resume` */
     int poll_failed;         /* an approval gate could not read the journal */
+    /* The run's secrets, set after open and before begin: masked in the
+     * recorded command line and everything the recorder writes. */
+    const struct fz_secrets *secrets;
 } fz_cli_journal;
 
 /* `resume` options that reach the claim (cli/runjournal.c). */

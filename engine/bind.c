@@ -17,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/duration.h"
 #include "core/status.h"
+#include "engine/yamlpos.h"
 
 struct fz_bind {
     const fz_alloc *alloc;
@@ -28,6 +30,7 @@ struct fz_bind {
     fz_vec rules; /* fz_rule */
     fz_kv *vars;  /* NULL-key-terminated */
     uint32_t nvars;
+    fz_vec secrets; /* fz_secret_spec, strings owned (secrets: section) */
     /* fz_bind_resolve() */
     uint32_t nnodes;
     uint32_t *node_rule;
@@ -48,28 +51,7 @@ struct fz_bind_loader {
  * scalar inside, else its parent's place. */
 static uint32_t node_offset(struct fy_node *n)
 {
-    for (int depth = 0; n && depth < 64; depth++) {
-        if (fy_node_is_scalar(n)) {
-            struct fy_token *t = fy_node_get_scalar_token(n);
-            const struct fy_mark *mk = t ? fy_token_start_mark(t) : NULL;
-            if (mk && !(fy_node_is_null(n) && mk->input_pos == 0))
-                return (uint32_t)mk->input_pos;
-            n = fy_node_get_parent(n); /* an empty value: its rule's place */
-            continue;
-        }
-        void *it = NULL;
-        struct fy_node *child = NULL;
-        if (fy_node_is_mapping(n)) {
-            struct fy_node_pair *p = fy_node_mapping_iterate(n, &it);
-            child = p ? fy_node_pair_key(p) : NULL;
-        } else if (fy_node_is_sequence(n)) {
-            child = fy_node_sequence_iterate(n, &it);
-        }
-        n = child ? child : fy_node_get_parent(n);
-        if (!child && !n)
-            break;
-    }
-    return 0;
+    return fz_yaml_node_offset(n);
 }
 
 static int add_error_at(fz_bind_loader *ld, uint32_t off, const char *hint, const char *fmt,
@@ -281,44 +263,10 @@ int fz__yaml_kvv(fz_bind_loader *ld, struct fy_node *n, const char *field, fz_kv
     return FZ_OK;
 }
 
+/* The one duration syntax of bindings and scenarios: core/duration.h. */
 int fz__duration_parse(const char *s, size_t len, uint64_t *ns)
 {
-    char buf[64];
-    while (len && isspace((unsigned char)*s))
-        s++, len--;
-    while (len && isspace((unsigned char)s[len - 1]))
-        len--;
-    if (len == 0 || len >= sizeof(buf))
-        return FZ_EINVAL;
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    if (!isdigit((unsigned char)buf[0]) && buf[0] != '.')
-        return FZ_EINVAL;
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(buf, &end);
-    if (errno || end == buf || v < 0)
-        return FZ_EINVAL;
-    double mul;
-    if (*end == '\0' || strcmp(end, "s") == 0)
-        mul = 1e9;
-    else if (strcmp(end, "ms") == 0)
-        mul = 1e6;
-    else if (strcmp(end, "us") == 0)
-        mul = 1e3;
-    else if (strcmp(end, "ns") == 0)
-        mul = 1;
-    else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
-        mul = 60e9;
-    else if (strcmp(end, "h") == 0)
-        mul = 3600e9;
-    else
-        return FZ_EINVAL;
-    double r = v * mul;
-    if (r > 1e18) /* about 31 years */
-        return FZ_EINVAL;
-    *ns = (uint64_t)(r + 0.5);
-    return FZ_OK;
+    return fz_duration_parse(s, len, ns);
 }
 
 int fz__yaml_duration(fz_bind_loader *ld, struct fy_node *n, const char *field, uint64_t *ns)
@@ -329,7 +277,7 @@ int fz__yaml_duration(fz_bind_loader *ld, struct fy_node *n, const char *field, 
     size_t len = 0;
     const char *s = fy_node_get_scalar(n, &len);
     if (fz__duration_parse(s, len, ns))
-        return bind_error_hint(ld, n, "units: ns, us, ms, s, m, h; a bare number is seconds",
+        return bind_error_hint(ld, n, "a number with a unit: ns, us, ms, s, m or min, h (\"1m30s\"); a bare number is seconds",
                                "'%s': '%.*s' is not a duration", field, (int)len, s);
     return FZ_OK;
 }
@@ -588,13 +536,190 @@ static int load_vars(fz_bind_loader *ld, struct fy_node *v)
     return fz__yaml_kvv(ld, v, "vars", &ld->b->vars, &ld->b->nvars);
 }
 
+/*==========================================================================
+ * secrets: NAME: {env: VAR} | {file: PATH} | {command: [ARGV...], timeout: D}
+ *========================================================================*/
+
+static int secret_name_ok(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' && *s != '.')
+            return 0;
+    return 1;
+}
+
+static void secret_fini(const fz_alloc *a, fz_secret_spec *sp)
+{
+    free_str(a, (char *)sp->name);
+    free_str(a, (char *)sp->arg);
+    free_str(a, (char *)sp->cwd);
+    fz__strv_free(a, (char **)sp->argv);
+}
+
+static const char secret_hint[] =
+    "a secret is NAME: {env: VARIABLE}, {file: PATH} or {command: [PROGRAM, ARG...]}";
+
+static int load_secret(fz_bind_loader *ld, struct fy_node *k, struct fy_node *v)
+{
+    const fz_alloc *a = ld->b->alloc;
+    fz_secret_spec sp;
+    memset(&sp, 0, sizeof sp);
+    char *name = NULL;
+    int rc = fz__yaml_string(ld, k, "secrets", &name);
+    if (rc)
+        return rc;
+    sp.name = name;
+    if (!secret_name_ok(name)) {
+        rc = bind_error_hint(ld, k, "names are letters, digits, '_', '-' and '.', as in ${NAME}",
+                             "'secrets': '%s' is not a variable name", name);
+        goto out;
+    }
+    for (uint32_t i = 0; i < ld->b->secrets.len; i++)
+        if (!strcmp(FZ_VEC_AT(&ld->b->secrets, fz_secret_spec, i).name, name)) {
+            rc = fz__bind_error(ld, k, "'secrets': '%s' is declared twice", name);
+            goto out;
+        }
+    if (!v || !fy_node_is_mapping(v)) {
+        rc = bind_error_hint(ld, v ? v : k, secret_hint, "secret '%s' must be a mapping, found %s",
+                             name, type_name(v));
+        goto out;
+    }
+    struct fy_node *src = NULL, *timeout = NULL;
+    const char *srckey = NULL;
+    void *it = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(v, &it))) {
+        struct fy_node *pk = fy_node_pair_key(p);
+        size_t kl = 0;
+        const char *ks = is_text(pk) ? fy_node_get_scalar(pk, &kl) : "";
+        const char *known = (kl == 3 && !memcmp(ks, "env", 3))       ? "env"
+                            : (kl == 4 && !memcmp(ks, "file", 4))    ? "file"
+                            : (kl == 7 && !memcmp(ks, "command", 7)) ? "command"
+                                                                     : NULL;
+        if (kl == 7 && !memcmp(ks, "timeout", 7)) {
+            timeout = fy_node_pair_value(p) ? fy_node_pair_value(p) : pk;
+        } else if (!known) {
+            rc = bind_error_hint(ld, pk, secret_hint, "secret '%s': unknown key '%.*s'", name,
+                                 (int)kl, ks);
+            goto out;
+        } else if (src) {
+            rc = bind_error_hint(ld, pk, secret_hint, "secret '%s' has two sources ('%s' and '%s')",
+                                 name, srckey, known);
+            goto out;
+        } else {
+            src = fy_node_pair_value(p) ? fy_node_pair_value(p) : pk;
+            srckey = known;
+        }
+    }
+    if (!src) {
+        rc = bind_error_hint(ld, v, secret_hint, "secret '%s' has no source", name);
+        goto out;
+    }
+    if (timeout && strcmp(srckey, "command") != 0) {
+        rc = fz__bind_error(ld, timeout, "secret '%s': 'timeout' applies to 'command' only", name);
+        goto out;
+    }
+    if (!strcmp(srckey, "env")) {
+        sp.kind = FZ_SECRET_ENV;
+        char *e = NULL;
+        rc = fz__yaml_string(ld, src, "env", &e);
+        sp.arg = e;
+        if (!rc && !secret_name_ok(e))
+            rc = fz__bind_error(ld, src, "secret '%s': '%s' is not an environment variable name",
+                                name, e);
+    } else if (!strcmp(srckey, "file")) {
+        sp.kind = FZ_SECRET_FILE;
+        char *f = NULL;
+        rc = fz__yaml_string(ld, src, "file", &f);
+        if (!rc && !f[0])
+            rc = fz__bind_error(ld, src, "secret '%s': 'file' must not be empty", name);
+        if (!rc && f[0] != '/') {
+            /* relative to the bindings file, like cwd */
+            size_t n = strlen(ld->b->dir) + strlen(f) + 2;
+            char *abs = fz_malloc(a, n);
+            if (abs)
+                snprintf(abs, n, "%s/%s", ld->b->dir, f);
+            free_str(a, f);
+            f = abs;
+            if (!f)
+                rc = FZ_ENOMEM;
+        }
+        sp.arg = f;
+    } else {
+        sp.kind = FZ_SECRET_COMMAND;
+        char **argv = NULL;
+        uint32_t argc = 0;
+        rc = fz__yaml_strv(ld, src, "command", &argv, &argc);
+        sp.argv = argv;
+        if (!rc && (argc == 0 || argv[0][0] == '\0'))
+            rc = bind_error_hint(ld, src, "command: [PROGRAM, ARG...] runs without a shell",
+                                 "secret '%s': 'command' needs a program", name);
+        if (!rc) {
+            sp.cwd = fz_strdup(a, ld->b->dir);
+            if (!sp.cwd)
+                rc = FZ_ENOMEM;
+        }
+        if (!rc && timeout)
+            rc = fz__yaml_duration(ld, timeout, "timeout", &sp.timeout_ns);
+    }
+    if (rc)
+        goto out;
+    fz_secret_spec *slot = fz_vec_push(&ld->b->secrets);
+    if (!slot) {
+        rc = FZ_ENOMEM;
+        goto out;
+    }
+    *slot = sp;
+    return FZ_OK;
+out:
+    secret_fini(a, &sp);
+    return rc;
+}
+
+static int load_secrets(fz_bind_loader *ld, struct fy_node *v)
+{
+    if (!v || !fy_node_is_mapping(v))
+        return bind_error_hint(ld, v, secret_hint,
+                               "'secrets' must be a mapping of names to sources, found %s",
+                               type_name(v));
+    int rc = FZ_OK;
+    void *it = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(v, &it))) {
+        int r = load_secret(ld, fy_node_pair_key(p), fy_node_pair_value(p));
+        if (r == FZ_ENOMEM)
+            return r;
+        rc = r ? r : rc;
+    }
+    return rc;
+}
+
+/* A name both in vars: and secrets: is an error at the secret. */
+static int check_secret_vars(fz_bind_loader *ld, struct fy_node *secrets)
+{
+    int rc = FZ_OK;
+    void *it = NULL;
+    struct fy_node_pair *p;
+    while (secrets && fy_node_is_mapping(secrets) && (p = fy_node_mapping_iterate(secrets, &it))) {
+        struct fy_node *k = fy_node_pair_key(p);
+        const char *ks = is_text(k) ? fy_node_get_scalar0(k) : NULL;
+        for (uint32_t i = 0; ks && i < ld->b->nvars; i++)
+            if (!strcmp(ld->b->vars[i].key, ks))
+                rc = bind_error_hint(ld, k, "a secret's value comes only from its source",
+                                     "'%s' is both a secret and a variable in 'vars'", ks);
+    }
+    return rc;
+}
+
 static int load_doc(fz_bind_loader *ld, struct fy_node *root)
 {
     if (!root || !fy_node_is_mapping(root))
         return bind_error_hint(ld, root, "a bindings file starts with `rules:` (a list of rules)",
                                "expected a mapping with 'rules', found %s", type_name(root));
     int rc = FZ_OK;
-    struct fy_node *rules = NULL;
+    struct fy_node *rules = NULL, *secrets = NULL;
     void *it = NULL;
     struct fy_node_pair *p;
     while ((p = fy_node_mapping_iterate(root, &it))) {
@@ -606,13 +731,21 @@ static int load_doc(fz_bind_loader *ld, struct fy_node *root)
             rules = v ? v : k;
         else if (kl == 4 && memcmp(ks, "vars", 4) == 0)
             r = load_vars(ld, v);
+        else if (kl == 7 && memcmp(ks, "secrets", 7) == 0)
+            r = load_secrets(ld, secrets = v);
         else if (kl == 7 && memcmp(ks, "version", 7) == 0)
             r = (is_text(v) && strcmp(fy_node_get_scalar0(v), "1") == 0)
                     ? FZ_OK
                     : fz__bind_error(ld, v ? v : k, "'version' must be 1");
         else
-            r = bind_error_hint(ld, k, "top-level keys: rules, vars, version",
+            r = bind_error_hint(ld, k, "top-level keys: rules, vars, secrets, version",
                                 "unknown top-level key '%.*s'", (int)kl, ks);
+        if (r == FZ_ENOMEM)
+            return r;
+        rc = r ? r : rc;
+    }
+    if (secrets) {
+        int r = check_secret_vars(ld, secrets);
         if (r == FZ_ENOMEM)
             return r;
         rc = r ? r : rc;
@@ -638,13 +771,7 @@ static int load_doc(fz_bind_loader *ld, struct fy_node *root)
  * into a byte offset of the text. */
 static uint32_t offset_of(const char *text, uint32_t len, int line, int col)
 {
-    uint32_t off = 0;
-    for (int l = 0; l < line && off < len; off++)
-        if (text[off] == '\n')
-            l++;
-    for (int c = 0; c < col && off < len && text[off] != '\n'; c++)
-        off++;
-    return off;
+    return fz_yaml_line_col_offset(text, len, line + 1, col + 1);
 }
 
 /* libfyaml writes its messages through this sink, as text such as
@@ -828,6 +955,9 @@ void fz_bind_free(fz_bind *b)
     for (uint32_t i = 0; i < b->rules.len; i++)
         rule_fini(a, &FZ_VEC_AT(&b->rules, fz_rule, i));
     fz_vec_fini(&b->rules);
+    for (uint32_t i = 0; i < b->secrets.len; i++)
+        secret_fini(a, &FZ_VEC_AT(&b->secrets, fz_secret_spec, i));
+    fz_vec_fini(&b->secrets);
     fz__kvv_free(a, b->vars);
     free_str(a, b->name);
     free_str(a, b->dir);
@@ -847,6 +977,7 @@ static int load(const char *name, char *text, uint32_t len, const fz_alloc *allo
     b->text = text;
     b->len = len;
     fz_vec_init(&b->rules, sizeof(fz_rule), alloc);
+    fz_vec_init(&b->secrets, sizeof(fz_secret_spec), alloc);
     b->name = fz_strdup(alloc, name);
     b->dir = b->name ? dir_of(alloc, name) : NULL;
     if (!b->name || !b->dir) {
@@ -974,6 +1105,16 @@ uint32_t fz_bind_var_count(const fz_bind *b)
 fz_kv fz_bind_var_at(const fz_bind *b, uint32_t i)
 {
     return b->vars[i];
+}
+
+uint32_t fz_bind_secret_count(const fz_bind *b)
+{
+    return b->secrets.len;
+}
+
+const fz_secret_spec *fz_bind_secret_at(const fz_bind *b, uint32_t i)
+{
+    return &FZ_VEC_AT(&b->secrets, fz_secret_spec, i);
 }
 
 int fz_bind_resolve(fz_bind *b, const fz_graph *g, uint32_t *unbound)

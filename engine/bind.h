@@ -17,6 +17,7 @@
 #include "engine/engine.h"
 #include "engine/handler.h"
 #include "engine/match.h"
+#include "engine/secret.h"
 #include "parser/graph.h"
 
 typedef struct fz_bind fz_bind;
@@ -57,6 +58,11 @@ const fz_rule *fz_bind_rule(const fz_bind *b, uint32_t i);
 /* Default variables from the file's `vars:` mapping (--set overrides). */
 uint32_t fz_bind_var_count(const fz_bind *b);
 fz_kv fz_bind_var_at(const fz_bind *b, uint32_t i);
+
+/* The file's `secrets:` section (docs/secrets.md): where each secret's
+ * value comes from; read with fz_secrets_read() when a run starts. */
+uint32_t fz_bind_secret_count(const fz_bind *b);
+const fz_secret_spec *fz_bind_secret_at(const fz_bind *b, uint32_t i);
 
 /* Binds every node of g (which must outlive b's use of it): for each node
  * the first matching rule and its captures. *unbound receives how many

@@ -14,7 +14,7 @@
 #include "core/status.h"
 #include "engine/backend.h"
 #include "engine/engine_int.h"
-#include "engine/words.h"
+#include "parser/words.h"
 
 #define DEFAULT_MAX_STEPS 10000u
 

@@ -137,8 +137,23 @@ char *fz__job_strndup(fz_job *j, const char *s, size_t len);
 /* Adds a variable to the job's result (`::set K=V`). 0 or FZ_ENOMEM. */
 int fz__job_set(fz_job *j, const char *key, const char *value);
 
-/* Writes a line to the run's progress log. */
+/* Writes a line to the run's progress log (secrets masked). */
 void fz__job_log(fz_job *j, const char *msg);
+
+/* Masks value (len bytes) from now on everywhere (`::mask VALUE`). Returns
+ * 0, FZ_EINVAL (shorter than FZ_SECRET_MIN_LEN), FZ_ESTATE (the run has no
+ * masker) or FZ_ENOMEM. */
+int fz__job_mask(fz_job *j, const char *value, size_t len);
+
+/* 1 when the variable key (with value) is a secret or holds one: it
+ * reaches a child's environment only through an explicit `env:` mapping. */
+int fz__job_is_secret(fz_job *j, const char *key, const char *value);
+
+/* Masks the captured stdout and stderr in place (handlers call it after
+ * reading `::` lines and before quoting the output in a reason; the
+ * backend does it for every result otherwise). 0 or FZ_ENOMEM (then the
+ * output is dropped). */
+int fz__job_mask_output(fz_job *j);
 
 /* Ends the job now with answer (outcome and reason are copied; NULL: none). */
 void fz__job_finish(fz_job *j, fz_answer a, const char *outcome, const char *reason);

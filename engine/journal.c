@@ -11,6 +11,7 @@
 #include "engine/journal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <nettle/sha2.h>
 #include <sqlite3.h>
@@ -182,6 +183,13 @@ int fz_journal_open(const char *path, fz_journal_sync sync, const fz_alloc *allo
         return FZ_ENOMEM;
     j->alloc = alloc;
     *out = j;
+    /* A new journal is its owner's only (it holds commands' output); SQLite
+     * gives its -wal and -shm files the same mode. */
+    if (strcmp(path, ":memory:") != 0 && path[0]) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            close(fd);
+    }
     int rc = sqlite3_open_v2(path, &j->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK) {
         if (!j->db)

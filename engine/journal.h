@@ -48,6 +48,13 @@ void fz_journal_free(fz_journal *j);
 /* The connection's durability as SQLite reports it (PRAGMA synchronous):
  * "full", "normal", "off" or "extra"; NULL when it cannot be read. */
 const char *fz_journal_sync_mode(fz_journal *j);
+/* Masks the run's secrets (engine/secret.h; borrowed, may grow) in what
+ * the recorder writes: output, reasons, outcomes, the run's variables; a
+ * variable a step set that holds a secret is recorded as a reference to it
+ * ({"parts": [...]}), which fz_journal_replay rebuilds from s as read
+ * again. NULL: nothing masked, references cannot be rebuilt. */
+struct fz_secrets;
+void fz_journal_set_secrets(fz_journal *j, const struct fz_secrets *s);
 
 /* The last error's text (SQLite's message or a consistency message). */
 const char *fz_journal_errmsg(const fz_journal *j);
@@ -246,6 +253,7 @@ typedef struct fz_journal_resume {
     uint32_t cap;
     uint32_t replayed;  /* finished steps fed to the engine */
     uint32_t restarted; /* tasks that were in flight and run again */
+    uint32_t lost;      /* variables rebuilt with `***` for a `::mask` value */
     const fz_alloc *alloc;
 } fz_journal_resume;
 

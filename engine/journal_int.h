@@ -39,6 +39,7 @@ struct fz_journal {
     char *buf;
     size_t buf_cap;
     char answer[4];
+    const struct fz_secrets *secrets; /* fz_journal_set_secrets() */
 };
 
 /* Returns statement i (ORDER STMT), reset and cleared, or NULL (message set). */

@@ -14,6 +14,7 @@
 #include "core/status.h"
 #include "core/vec.h"
 #include "engine/journal_int.h"
+#include "engine/secret.h"
 
 /*==========================================================================
  * The recorder: an fz_observer that writes steps
@@ -99,18 +100,63 @@ static void rec_on_start(void *ud, const fz_task *t, uint64_t t_ns)
         r->next.on_start(r->next.ud, t, t_ns);
 }
 
-/* The variables a step set, as a JSON object; caller frees with free(). */
-static char *vars_json(const fz_kv *kv, uint32_t n)
+void fz_journal_set_secrets(fz_journal *j, const fz_secrets *s)
+{
+    j->secrets = s;
+}
+
+/* The variables a step set, as a JSON object; a value holding a secret is
+ * its reference form (engine/secret.h), never the value. Caller frees with
+ * free(). */
+static char *vars_json(const fz_secrets *sec, const fz_kv *kv, uint32_t n)
 {
     json_t *o = json_object();
     if (!o)
         return NULL;
-    for (uint32_t i = 0; i < n; i++)
-        if (kv[i].key && kv[i].value)
-            json_object_set_new(o, kv[i].key, json_string(kv[i].value));
-    char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    int err = 0;
+    for (uint32_t i = 0; i < n && !err; i++) {
+        if (!kv[i].key || !kv[i].value)
+            continue;
+        json_t *ref = fz_secrets_ref_json(sec, kv[i].value, &err);
+        json_object_set_new(o, kv[i].key, ref ? ref : json_string(kv[i].value));
+    }
+    char *s = err ? NULL : json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(o);
     return s;
+}
+
+/* Binds s masked (the backend masked it already; a second look costs
+ * little and covers results from elsewhere). Returns the copy to free. */
+static char *bind_masked(fz_journal_recorder *r, sqlite3_stmt *st, int i, const char *s)
+{
+    char *m = s && r->j->secrets ? fz_secrets_mask_str(r->j->secrets, s) : NULL;
+    if (s && r->j->secrets && !m)
+        rec_fail(r, FZ_ENOMEM);
+    fz__journal_bind_text(st, i, m ? m : r->j->secrets ? NULL : s);
+    return m;
+}
+
+/* Binds len bytes of p as a blob, masked; returns the copy to free. */
+static char *bind_blob_masked(fz_journal_recorder *r, sqlite3_stmt *st, int i, const char *p,
+                              size_t len)
+{
+    if (!p || !len) {
+        sqlite3_bind_null(st, i);
+        return NULL;
+    }
+    if (!r->j->secrets || !fz_secrets_contains(r->j->secrets, p, len)) {
+        sqlite3_bind_blob64(st, i, p, len, SQLITE_STATIC);
+        return NULL;
+    }
+    size_t n = 0;
+    char *m = fz_secrets_mask(r->j->secrets, p, len, &n);
+    if (!m) {
+        rec_fail(r, FZ_ENOMEM);
+        sqlite3_bind_null(st, i);
+        return NULL;
+    }
+    sqlite3_bind_blob64(st, i, m, n, SQLITE_STATIC);
+    return m;
 }
 
 static void rec_on_finish(void *ud, const fz_task *t, const fz_result *res, uint64_t t_ns)
@@ -130,21 +176,15 @@ static void rec_on_finish(void *ud, const fz_task *t, const fz_result *res, uint
             sqlite3_bind_null(st, 9);
         sqlite3_bind_int64(st, 10, ++r->seq);
         fz__journal_bind_text(st, 11, fz_answer_name(res->answer));
-        fz__journal_bind_text(st, 12, res->outcome);
-        fz__journal_bind_text(st, 13, res->reason);
+        char *m_outcome = bind_masked(r, st, 12, res->outcome);
+        char *m_reason = bind_masked(r, st, 13, res->reason);
         if (res->has_exit_code)
             sqlite3_bind_int(st, 14, res->exit_code);
         else
             sqlite3_bind_null(st, 14);
-        if (res->out && res->out_len)
-            sqlite3_bind_blob64(st, 15, res->out, res->out_len, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(st, 15);
-        if (res->err && res->err_len)
-            sqlite3_bind_blob64(st, 16, res->err, res->err_len, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(st, 16);
-        char *vars = res->nvars ? vars_json(res->vars, res->nvars) : NULL;
+        char *m_out = bind_blob_masked(r, st, 15, res->out, res->out_len);
+        char *m_err = bind_blob_masked(r, st, 16, res->err, res->err_len);
+        char *vars = res->nvars ? vars_json(r->j->secrets, res->vars, res->nvars) : NULL;
         if (res->nvars && !vars)
             rec_fail(r, FZ_ENOMEM);
         fz__journal_bind_text(st, 17, vars);
@@ -155,6 +195,10 @@ static void rec_on_finish(void *ud, const fz_task *t, const fz_result *res, uint
         /* The blobs were bound without a copy: unbind before returning. */
         sqlite3_clear_bindings(st);
         free(vars);
+        free(m_outcome);
+        free(m_reason);
+        free(m_out);
+        free(m_err);
         if (rc)
             rec_fail(r, rc);
     }
@@ -183,8 +227,9 @@ static void rec_on_token_end(void *ud, uint32_t token, uint32_t node, uint64_t t
         r->next.on_token_end(r->next.ud, token, node, t_ns);
 }
 
-/* The engine's variables as a JSON object; caller frees with free(). */
-static char *engine_vars_json(const fz_engine *e)
+/* The engine's variables as a JSON object, secrets masked (`***`);
+ * caller frees with free(). */
+static char *engine_vars_json(const fz_secrets *sec, const fz_engine *e)
 {
     json_t *o = json_object();
     if (!o)
@@ -192,8 +237,15 @@ static char *engine_vars_json(const fz_engine *e)
     uint32_t n = fz_engine_var_count(e);
     for (uint32_t i = 0; i < n; i++) {
         fz_kv kv = fz_engine_var_at(e, i);
-        if (kv.key && kv.value)
-            json_object_set_new(o, kv.key, json_string(kv.value));
+        if (!kv.key || !kv.value)
+            continue;
+        char *m = sec ? fz_secrets_mask_str(sec, kv.value) : NULL;
+        if (sec && !m) {
+            json_decref(o);
+            return NULL;
+        }
+        json_object_set_new(o, kv.key, json_string(m ? m : kv.value));
+        free(m);
     }
     char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(o);
@@ -207,9 +259,11 @@ static void rec_on_run_end(void *ud, fz_run_state state, const char *outcome, ui
      * workflow: the run stays resumable, recorded as interrupted by the
      * caller. */
     if (!r->status && !r->aborting) {
-        char *vars = engine_vars_json(r->e);
+        char *vars = engine_vars_json(r->j->secrets, r->e);
         const char *name = state == FZ_RUN_COMPLETED ? FZ_JOURNAL_COMPLETED : FZ_JOURNAL_FAILED;
-        int rc = fz__journal_set_state(r->j, r->run, r->owner, name, outcome, vars);
+        char *m = r->j->secrets ? fz_secrets_mask_str(r->j->secrets, outcome) : NULL;
+        int rc = fz__journal_set_state(r->j, r->run, r->owner, name, m ? m : outcome, vars);
+        free(m);
         free(vars);
         if (rc)
             rec_fail(r, rc);
@@ -268,7 +322,7 @@ int fz_journal_recorder_new(fz_journal *j, int64_t id, const fz_graph *g, fz_eng
 
     /* The run's variables as it (re)starts: --set, the bindings' defaults,
      * and on a resume what the replayed steps set. */
-    char *vars = engine_vars_json(e);
+    char *vars = engine_vars_json(j->secrets, e);
     /* A replay may end the run: its process died after the last step was
      * recorded and before the end was. Record the end now. */
     fz_run_state now = fz_engine_state(e);
@@ -402,9 +456,11 @@ static int replay_step(void *ud, const fz_journal_step *s)
         t.attempt + (s->starts ? s->starts - 1 : 0) != s->attempt)
         return inconsistent(rp, s, "is not the task the engine hands out under that id");
 
-    /* The variables the step set, back to key/value pairs. */
+    /* The variables the step set, back to key/value pairs; a reference to
+     * a secret takes the secret's value as read again. */
     json_t *vars = NULL;
     fz_kv *kv = NULL;
+    char **built = NULL;
     size_t nkv = 0, cap = 0;
     if (s->vars) {
         vars = json_loads(s->vars, 0, NULL);
@@ -414,17 +470,44 @@ static int replay_step(void *ud, const fz_journal_step *s)
         }
         cap = json_object_size(vars);
         kv = cap ? fz_calloc(res->alloc, cap, sizeof *kv) : NULL;
-        if (cap && !kv) {
+        built = cap ? fz_calloc(res->alloc, cap, sizeof *built) : NULL;
+        if (cap && (!kv || !built)) {
+            fz_free(res->alloc, kv, cap * sizeof *kv);
+            fz_free(res->alloc, built, cap * sizeof *built);
             json_decref(vars);
             rp->status = FZ_ENOMEM;
             return FZ_ENOMEM;
         }
         const char *k;
         json_t *v;
+        int rc = 0;
         json_object_foreach(vars, k, v)
         {
             if (json_is_string(v))
                 kv[nkv++] = (fz_kv){k, json_string_value(v)};
+            else if (json_is_object(v) && !rc) {
+                int lost = 0;
+                char why[256] = "";
+                rc = fz_secrets_ref_value(rp->j->secrets, v, &built[nkv], &lost, why, sizeof why);
+                if (!rc) {
+                    kv[nkv] = (fz_kv){k, built[nkv]};
+                    nkv++;
+                    res->lost += (uint32_t)lost;
+                } else if (rc == FZ_ENOENT)
+                    snprintf(rp->j->msg, sizeof rp->j->msg, "step %u: variable %s: %s", s->task, k,
+                             why);
+            }
+        }
+        if (rc) {
+            for (size_t i = 0; i < cap; i++)
+                free(built[i]);
+            fz_free(res->alloc, built, cap * sizeof *built);
+            fz_free(res->alloc, kv, cap * sizeof *kv);
+            json_decref(vars);
+            if (rc == FZ_EINVAL)
+                return inconsistent(rp, s, "has unreadable variables");
+            rp->status = rc == FZ_ENOENT ? FZ_ECHANGED : rc;
+            return rp->status;
         }
     }
     fz_result r = {
@@ -441,6 +524,9 @@ static int replay_step(void *ud, const fz_journal_step *s)
         .has_exit_code = (uint8_t)s->has_exit_code,
     };
     int rc = fz_engine_complete(rp->e, s->task, &r, 0);
+    for (size_t i = 0; built && i < cap; i++)
+        free(built[i]);
+    fz_free(res->alloc, built, cap * sizeof *built);
     fz_free(res->alloc, kv, cap * sizeof *kv);
     json_decref(vars);
     if (rc == FZ_EINVAL)

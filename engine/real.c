@@ -41,6 +41,7 @@
 #include "core/vec.h"
 #include "engine/handler.h"
 #include "engine/proc.h"
+#include "engine/secret.h"
 
 extern char **environ;
 
@@ -81,6 +82,7 @@ struct fz_job {
     int reaped, wstatus;
     void (*spawn_done)(fz_job *, const void *, int);
     buf out, err;
+    int masked; /* out, err hold the masked output */
     /* http */
     CURL *easy;
     void (*http_done)(fz_job *, const void *, int, long);
@@ -517,8 +519,87 @@ int fz__job_set(fz_job *j, const char *key, const char *value)
 
 void fz__job_log(fz_job *j, const char *msg)
 {
-    if (j->r->opts.log)
-        j->r->opts.log(j->r->opts.log_ud, &j->task, msg);
+    if (!j->r->opts.log)
+        return;
+    char *m = fz_secrets_mask_str(j->r->opts.secrets, msg);
+    j->r->opts.log(j->r->opts.log_ud, &j->task, m ? m : "(message dropped: out of memory)");
+    free(m);
+}
+
+int fz__job_mask(fz_job *j, const char *value, size_t len)
+{
+    if (!j->r->opts.secrets)
+        return FZ_ESTATE;
+    return fz_secrets_learn(j->r->opts.secrets, value, len);
+}
+
+int fz__job_is_secret(fz_job *j, const char *key, const char *value)
+{
+    const fz_secrets *s = j->r->opts.secrets;
+    if (!s)
+        return 0;
+    /* A capture of the same name shadows the secret: then it is not one. */
+    if (fz_secrets_is_name(s, key) && !(j->caps && fz_caps_get(j->caps, key)))
+        return 1;
+    return value && fz_secrets_contains(s, value, strlen(value));
+}
+
+/* Replaces b's bytes by their masked form; output cut at the cap loses
+ * a secret's beginning at its end too. */
+static int mask_buf(fz_real *r, buf *b)
+{
+    if (b->len && b->truncated && r->opts.secrets) {
+        size_t cut = fz_secrets_cut_tail(r->opts.secrets, b->data, b->len);
+        if (cut && b->len - cut + sizeof FZ_SECRET_MASK <= b->cap) {
+            memcpy(b->data + b->len - cut, FZ_SECRET_MASK, sizeof FZ_SECRET_MASK);
+            b->len = b->len - cut + sizeof FZ_SECRET_MASK - 1;
+        }
+    }
+    if (!b->len || !r->opts.secrets || !fz_secrets_contains(r->opts.secrets, b->data, b->len))
+        return FZ_OK;
+    size_t n = 0;
+    char *m = fz_secrets_mask(r->opts.secrets, b->data, b->len, &n);
+    if (!m)
+        return FZ_ENOMEM;
+    char *d = fz_malloc(r->alloc, n + 1);
+    if (!d) {
+        free(m);
+        return FZ_ENOMEM;
+    }
+    memcpy(d, m, n + 1);
+    free(m);
+    int truncated = b->truncated;
+    buf_free(r->alloc, b);
+    b->data = d;
+    b->len = n;
+    b->cap = n + 1;
+    b->truncated = truncated;
+    return FZ_OK;
+}
+
+int fz__job_mask_output(fz_job *j)
+{
+    int rc = mask_buf(j->r, &j->out);
+    if (!rc)
+        rc = mask_buf(j->r, &j->err);
+    if (rc) { /* never hand out what could not be masked */
+        buf_free(j->r->alloc, &j->out);
+        buf_free(j->r->alloc, &j->err);
+    }
+    j->masked = 1;
+    return rc;
+}
+
+/* A masked copy of s in the job's memory (NULL stays NULL). */
+static const char *mask_text(fz_job *j, const char *s)
+{
+    const fz_secrets *sec = j->r->opts.secrets;
+    if (!s || !sec || !fz_secrets_contains(sec, s, strlen(s)))
+        return s;
+    char *m = fz_secrets_mask_str(sec, s);
+    const char *c = m ? fz_arena_strndup(&j->arena, m, strlen(m)) : NULL;
+    free(m);
+    return c ? c : FZ_SECRET_MASK;
 }
 
 void fz__job_set_exit(fz_job *j, int exit_code)
@@ -623,6 +704,10 @@ static char **build_env(fz_job *j, const fz_kv *add)
             overridden = strlen(add[a].key) == kl && memcmp(add[a].key, environ[i], kl) == 0;
         for (size_t a = 0; a < 4 && !overridden; a++)
             overridden = strlen(fz[a].key) == kl && memcmp(fz[a].key, environ[i], kl) == 0;
+        /* An inherited variable holding a secret (its source, say) is left
+         * out: secrets reach a child only through its `env:` mapping. */
+        if (!overridden && eq && fz_secrets_contains(j->r->opts.secrets, eq + 1, strlen(eq + 1)))
+            overridden = 1;
         if (!overridden)
             envp[k++] = environ[i];
     }
@@ -1135,6 +1220,13 @@ static int be_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *res)
                 r->done_head = r->done.len = 0;
             r->last = j;
             *task_id = j->task.id;
+            /* Nothing a step printed or said leaves the backend unmasked;
+             * variables keep their values (the journal records them by
+             * reference, engine/journal_recorder.c). */
+            if (!j->masked)
+                fz__job_mask_output(j);
+            j->reason = mask_text(j, j->reason);
+            j->outcome = mask_text(j, j->outcome);
             memset(res, 0, sizeof(*res));
             res->answer = j->answer;
             res->outcome = j->outcome;

@@ -46,6 +46,10 @@ typedef struct fz_real_opts {
      * left behind); NULL: not told. */
     void (*on_spawn)(void *ud, const fz_task *t, int pgid);
     void *spawn_ud;
+    /* The run's secrets (engine/secret.h), or NULL: every result's output,
+     * reason and outcome and every log message is masked before it leaves
+     * the backend, and `::mask VALUE` lines add to it (so it is not const). */
+    struct fz_secrets *secrets;
 } fz_real_opts;
 
 /* Creates the backend for g bound by b (fz_bind_resolve() done; both must

@@ -8,6 +8,7 @@
 #include "engine/trace.h"
 
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/status.h"
@@ -26,10 +27,25 @@ struct fz_trace {
     uint32_t steps;
     uint64_t *starts; /* start time per task id */
     uint32_t nstarts;
+    const fz_secrets *secrets; /* masked in every string written */
 };
 
-/* A JSON string of len bytes; bytes that are not valid UTF-8 become '?'. */
+static json_t *jstr_raw(const fz_trace *tr, const char *s, size_t len);
+
+/* A JSON string of len bytes, secrets masked; bytes that are not valid
+ * UTF-8 become '?'. */
 static json_t *jstr(const fz_trace *tr, const char *s, size_t len)
+{
+    if (!tr->secrets || !fz_secrets_contains(tr->secrets, s, len))
+        return jstr_raw(tr, s, len);
+    size_t n = 0;
+    char *m = fz_secrets_mask(tr->secrets, s, len, &n);
+    json_t *j = m ? jstr_raw(tr, m, n) : NULL;
+    free(m);
+    return j;
+}
+
+static json_t *jstr_raw(const fz_trace *tr, const char *s, size_t len)
 {
     json_t *j = json_stringn(s, len);
     if (j || !len)
@@ -234,6 +250,7 @@ int fz_trace_new(FILE *out, const fz_graph *g, const char *backend, const fz_tra
         tr->flush = opts->flush;
         tr->has_t0 = opts->has_t0;
         tr->t0 = opts->t0_ns;
+        tr->secrets = opts->secrets;
     }
     json_t *o = event(tr, "run");
     if (o) {

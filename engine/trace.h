@@ -13,6 +13,7 @@
 
 #include "core/alloc.h"
 #include "engine/engine.h"
+#include "engine/secret.h"
 #include "parser/graph.h"
 
 typedef struct fz_trace fz_trace;
@@ -30,6 +31,9 @@ typedef struct fz_trace_opts {
     uint8_t has_t0; /* t0_ns is when the run began; else the first event's time */
     uint64_t t0_ns; /* backend clock at the run's start */
     uint8_t flush;  /* fflush after every line (real runs: a crash keeps the lines) */
+    /* Masked in every string written (real runs; borrowed, may grow while
+     * the trace lives), or NULL. */
+    const fz_secrets *secrets;
 } fz_trace_opts;
 
 /* Creates a trace writing to out (borrowed, not closed) for runs over g

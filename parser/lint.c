@@ -14,9 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/fmap.h"
 #include "core/status.h"
+#include "parser/codes.h"
 
 #ifndef FZ_STATIC
 #ifdef FZ_TESTING
@@ -66,9 +68,27 @@ typedef struct lint_ctx {
     uint64_t *loop_pairs; /* (node << 32 | loop), sorted: the loops listing a node */
     uint32_t loop_total;
     uint32_t max_per_code;    /* 0: no limit */
-    const char *codes[16];    /* W101..W108 in 0..7, W201..W208 in 8..15 */
-    uint32_t shown[16], total[16];
+    const char *codes[32];    /* by code_slot: W1xx in 0..15, W2xx in 16..31 */
+    uint32_t shown[32], total[32];
+    /* Which codes run and which are silenced (docs/lint.md "Choosing
+     * warnings"): on = every code but the flowzap group, plus enabled
+     * ones; cmd_off from the command line; file_off from `ignore-file`
+     * comments (file_line: the comment's line, for the message). */
+    uint32_t on, cmd_off, file_off;
+    uint32_t file_line[32];
+    struct directive *dirs; /* `// flowzap: ignore` comments, in file order */
+    uint32_t ndirs, dirs_cap;
+    fz_diags *silenced;
+    char why[128];
 } lint_ctx;
+
+/* A `// flowzap: ignore CODE...` comment: the codes it silences on the
+ * statement line [start, end) that follows it. */
+typedef struct directive {
+    uint32_t bits;
+    uint32_t start, end;
+    uint32_t line; /* of the comment, 1-based */
+} directive;
 
 /*==========================================================================
  * Helpers
@@ -104,9 +124,41 @@ static uint32_t line_span(const fz_graph *g, uint32_t offset)
 static int warn(lint_ctx *c, const char *code, uint32_t offset, uint32_t len, const char *hint,
                 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
+/* W1xx -> 0..15, W2xx -> 16..31 (the two digits after the family, mod 16). */
 static unsigned code_slot(const char *code)
 {
-    return ((code[1] == '2') ? 8u : 0u) + (unsigned)((code[3] - '1') & 7);
+    return ((code[1] == '2') ? 16u : 0u) +
+           (unsigned)(((code[2] - '0') * 10 + (code[3] - '0')) & 15);
+}
+
+#define CODE_BIT(code) (1u << code_slot(code))
+/* The flowzap group: FlowZap's own sequence-view rule, off by default. */
+#define FLOWZAP_GROUP CODE_BIT("W107")
+
+/* What silences a warning of code at offset, as a text for the message;
+ * NULL when nothing does. */
+static const char *silenced_by(lint_ctx *c, uint32_t bit, const char *code, uint32_t offset)
+{
+    if (c->cmd_off & bit) {
+        snprintf(c->why, sizeof(c->why), "the command line (-Wno-%s or --ignore %s)",
+                 code, code);
+        return c->why;
+    }
+    if (c->file_off & bit) {
+        snprintf(c->why, sizeof(c->why),
+                 "`// flowzap: ignore-file %s` on line %u", code,
+                 c->file_line[code_slot(code)]);
+        return c->why;
+    }
+    for (uint32_t k = 0; k < c->ndirs; k++) {
+        const directive *dv = &c->dirs[k];
+        if ((dv->bits & bit) && offset >= dv->start && offset < dv->end) {
+            snprintf(c->why, sizeof(c->why), "`// flowzap: ignore %s` on line %u",
+                     code, dv->line);
+            return c->why;
+        }
+    }
+    return NULL;
 }
 
 /* True when code has used up its warnings (the rest are only counted). */
@@ -130,6 +182,19 @@ static int warn(lint_ctx *c, const char *code, uint32_t offset, uint32_t len, co
                 const char *fmt, ...)
 {
     unsigned k = code_slot(code);
+    if (!(c->on & (1u << k)))
+        return FZ_OK; /* off by default and not asked for */
+    const char *why = silenced_by(c, 1u << k, code, offset);
+    if (why) {
+        if (!c->silenced)
+            return FZ_OK;
+        char sbuf[1024];
+        va_list sap;
+        va_start(sap, fmt);
+        vsnprintf(sbuf, sizeof(sbuf), fmt, sap);
+        va_end(sap);
+        return fz_diags_add(c->silenced, FZ_SEV_WARNING, code, offset, len, why, "%s", sbuf);
+    }
     c->codes[k] = code;
     c->total[k]++;
     if (c->max_per_code && c->shown[k] >= c->max_per_code)
@@ -142,55 +207,6 @@ static int warn(lint_ctx *c, const char *code, uint32_t offset, uint32_t len, co
     va_end(ap);
     return fz_diags_add(c->d, FZ_SEV_WARNING, code, offset, len, hint, "%s", buf);
 }
-
-/* The word classes of SEMANTICS.md, in one table with lengths so that a
- * lookup compares a length and a first letter before any bytes. */
-typedef struct class_word {
-    const char *word;
-    uint8_t len;
-    uint8_t cls;
-} class_word;
-
-#define CW(w, c) {w, sizeof(w) - 1, c}
-static const class_word class_words[] = {
-    CW("yes", FZ_WORD_YES),        CW("true", FZ_WORD_YES),       CW("ok", FZ_WORD_YES),
-    CW("pass", FZ_WORD_YES),       CW("passed", FZ_WORD_YES),     CW("success", FZ_WORD_YES),
-    CW("successful", FZ_WORD_YES), CW("healthy", FZ_WORD_YES),    CW("valid", FZ_WORD_YES),
-    CW("approved", FZ_WORD_YES),   CW("accept", FZ_WORD_YES),     CW("accepted", FZ_WORD_YES),
-    CW("no", FZ_WORD_NO),          CW("false", FZ_WORD_NO),       CW("fail", FZ_WORD_NO),
-    CW("failed", FZ_WORD_NO),      CW("failure", FZ_WORD_NO),     CW("unhealthy", FZ_WORD_NO),
-    CW("invalid", FZ_WORD_NO),     CW("rejected", FZ_WORD_NO),    CW("reject", FZ_WORD_NO),
-    CW("deny", FZ_WORD_NO),        CW("denied", FZ_WORD_NO),      CW("decline", FZ_WORD_NO),
-    CW("declined", FZ_WORD_NO),    CW("retry", FZ_WORD_NO),       CW("error", FZ_WORD_ERROR),
-    CW("errors", FZ_WORD_ERROR),   CW("timeout", FZ_WORD_ERROR),  CW("exception", FZ_WORD_ERROR),
-    CW("catch", FZ_WORD_ERROR),    CW("crash", FZ_WORD_ERROR),    CW("crashed", FZ_WORD_ERROR),
-};
-#undef CW
-
-/* Byte classes for the word scan: 0 for a byte that is not a letter or
- * digit, else the byte folded to lower case. One table lookup per byte
- * replaces the range tests and the case folding. */
-static const uint8_t fold_alnum[256] = {
-#define R10(b) b, b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9
-    ['0'] = R10('0'),
-#define L26(b)                                                                                 \
-    b, b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10, b + 11, b + 12, \
-        b + 13, b + 14, b + 15, b + 16, b + 17, b + 18, b + 19, b + 20, b + 21, b + 22,       \
-        b + 23, b + 24, b + 25
-    ['A'] = L26('a'),
-    ['a'] = L26('a'),
-#undef L26
-#undef R10
-};
-
-/* Bit (c - 'a') is set when some class word of the table above starts
- * with letter c (keep in step with class_words): a label whose first word
- * starts with any other byte is rejected at once. */
-#define CW_BIT(ch) (1u << ((ch) - 'a'))
-#define CLASS_FIRST_LETTERS                                                                    \
-    (CW_BIT('a') | CW_BIT('c') | CW_BIT('d') | CW_BIT('e') | CW_BIT('f') | CW_BIT('h') |      \
-     CW_BIT('i') | CW_BIT('n') | CW_BIT('o') | CW_BIT('p') | CW_BIT('r') | CW_BIT('s') |      \
-     CW_BIT('t') | CW_BIT('u') | CW_BIT('v') | CW_BIT('y'))
 
 uint8_t fz_lint_label_word(const char *s, size_t len)
 {
@@ -209,33 +225,7 @@ uint8_t fz_lint_label_word(const char *s, size_t len)
         h = (h ^ ch) * 16777619u;
     }
     h ^= h >> 15;
-    return (uint8_t)(((h & 31u) << 3) | (1u + (unsigned)fz_lint_word_class(s, len)));
-}
-
-fz_word_class fz_lint_word_class(const char *s, size_t len)
-{
-    const unsigned char *b = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < len && !fold_alnum[b[i]])
-        i++;
-    if (i == len)
-        return FZ_WORD_NONE;
-    uint8_t c0 = fold_alnum[b[i]];
-    if (c0 < 'a' || !((CLASS_FIRST_LETTERS >> (c0 - 'a')) & 1))
-        return FZ_WORD_NONE; /* no class word starts with this byte */
-    char w[12];
-    size_t n = 0;
-    for (; i < len && fold_alnum[b[i]]; i++) {
-        if (n == sizeof(w))
-            return FZ_WORD_NONE; /* longer than every class word */
-        w[n++] = (char)fold_alnum[b[i]];
-    }
-    for (size_t k = 0; k < sizeof(class_words) / sizeof(class_words[0]); k++) {
-        const class_word *cw = &class_words[k];
-        if (cw->len == n && cw->word[0] == w[0] && memcmp(cw->word, w, n) == 0)
-            return (fz_word_class)cw->cls;
-    }
-    return FZ_WORD_NONE;
+    return (uint8_t)(((h & 31u) << 3) | (1u + (unsigned)fz_words_class(s, len)));
 }
 
 static uint32_t in_degree(const fz_graph *g, uint32_t u)
@@ -335,6 +325,58 @@ static uint32_t loop_first(const lint_ctx *c, uint32_t li)
     return lp->node_count ? fz_graph_loop_node(c->g, lp, 0) : FZ_NONE;
 }
 
+/* True when u and v are listed in one loop fragment: an edge between them
+ * is inside that loop scope. */
+static bool same_loop(const lint_ctx *c, uint32_t u, uint32_t v)
+{
+    if (!c->loop_pairs || !(c->flag[u] & NF_IN_LOOP) || !(c->flag[v] & NF_IN_LOOP))
+        return false;
+    /* Both runs of pairs are sorted by loop: one merge-like walk. */
+    uint32_t a = loops_of(c, u), b = loops_of(c, v);
+    while (a < c->loop_total && (c->loop_pairs[a] >> 32) == u && b < c->loop_total &&
+           (c->loop_pairs[b] >> 32) == v) {
+        uint32_t la = (uint32_t)c->loop_pairs[a], lb = (uint32_t)c->loop_pairs[b];
+        if (la == lb)
+            return true;
+        if (la < lb)
+            a++;
+        else
+            b++;
+    }
+    return false;
+}
+
+/* True when u is the last node a loop fragment lists. */
+static bool last_of_loop(const lint_ctx *c, uint32_t u)
+{
+    if (!c->loop_pairs || !(c->flag[u] & NF_IN_LOOP))
+        return false;
+    FOR_LOOPS_OF(c, u, li) {
+        const fz_loop *lp = fz_graph_loop(c->g, li);
+        if (lp->node_count && fz_graph_loop_node(c->g, lp, lp->node_count - 1) == u)
+            return true;
+    }
+    return false;
+}
+
+/* Whether a node's or an edge's label names a failure outcome (abort,
+ * rollback, fail, cancel, ...: parser/words.h). */
+static bool node_names_failure(const lint_ctx *c, uint32_t u)
+{
+    const fz_node *nd = &c->nodes[u];
+    return nd->label.len && fz_words_names_failure(fz_graph_text(c->g, nd->label), nd->label.len);
+}
+
+static bool edge_names_failure(const lint_ctx *c, uint32_t i)
+{
+    const fz_edge *e = &c->edges[i];
+    return e->label.len && fz_words_names_failure(fz_graph_text(c->g, e->label), e->label.len);
+}
+
+/* In aux during the failure walk: the failure path so far passed a node
+ * or edge whose label names a failure outcome (the rest is the origin). */
+#define AUX_NAMED 0x80000000u
+
 /*==========================================================================
  * FlowZap style rules (W1xx)
  *========================================================================*/
@@ -419,13 +461,11 @@ static int rule_isolated(lint_ctx *c)
     return FZ_OK;
 }
 
-typedef struct lane_pairs lane_pairs;
 static void classify_edge(lint_ctx *c, uint32_t i, const fz_edge *e);
-static int pairs_add(lint_ctx *c, lane_pairs *lp, uint32_t a, uint32_t b, uint32_t i);
 
-/* W103 and W104: where edges and loops are written; also fills the lane
- * pairs of W107 and the edge classes of W207. */
-static int rule_placement(lint_ctx *c, lane_pairs *pairs)
+/* W103 and W104: where edges and loops are written; also fills the edge
+ * classes of W207. */
+static int rule_placement(lint_ctx *c)
 {
     const fz_graph *g = c->g;
     int rc = FZ_OK;
@@ -433,9 +473,6 @@ static int rule_placement(lint_ctx *c, lane_pairs *pairs)
         const fz_edge *e = &c->edges[i];
         uint32_t sl = c->aux[e->src], dl = c->aux[e->dst];
         classify_edge(c, i, e);
-        /* W107 reads the same lanes: record the pair in this pass. */
-        if (sl != dl && (rc = pairs_add(c, pairs, sl, dl, i)))
-            break;
         bool outside = e->lane != sl;
         if (outside) {
             if (e->lane == FZ_NONE)
@@ -652,123 +689,47 @@ static int rule_emoji(lint_ctx *c)
     return rc;
 }
 
-/* W107 state: the lane pairs (A, B) that have an edge A -> B, each with
- * its first edge, in order of first edge. Membership is a bitmap of lanes
- * x lanes (at most 2048 lanes: 512 KB), else an open-addressing set that
- * grows with the pairs. Filled during the placement pass over the edges,
- * reported after it: O(edges) with one read of each edge. */
-struct lane_pairs {
-    uint32_t lanes;
-    uint64_t *bits;     /* bitmap mode: lanes * lanes bits */
-    uint64_t *set;      /* set mode: (a + 1) << 32 | (b + 1), 0 = empty */
-    uint32_t set_cap, set_len;
-    uint32_t *list;     /* 3 words per pair: a, b, first edge */
-    uint32_t list_len, list_cap;
-    size_t bits_words;
-};
-
-static uint32_t pair_slot(const uint64_t *set, uint32_t cap, uint64_t key)
+/* W107, FlowZap's ping-pong rule (its sequence view; the flowzap group,
+ * off by default): a cross-lane request from lane A to lane B must be
+ * answered by an edge from B back to A, in edge order, before the next
+ * cross-lane request begins. One pass over the edges in file order with
+ * one pending request: each request that is not answered before the next
+ * cross-lane edge (or by the end of the file) is reported at its edge. */
+static int rule_ping_pong(lint_ctx *c)
 {
-    uint32_t h = (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
-    while (set[h] && set[h] != key)
-        h = (h + 1) & (cap - 1);
-    return h;
-}
-
-static int pairs_init(lint_ctx *c, lane_pairs *lp)
-{
-    memset(lp, 0, sizeof(*lp));
-    lp->lanes = fz_graph_lane_count(c->g);
-    if (lp->lanes <= 2048) {
-        lp->bits_words = ((size_t)lp->lanes * lp->lanes + 63) / 64 + 1;
-        lp->bits = fz_calloc(c->alloc, lp->bits_words, sizeof(uint64_t));
-        return lp->bits ? FZ_OK : FZ_ENOMEM;
-    }
-    lp->set_cap = 1024;
-    lp->set = fz_calloc(c->alloc, lp->set_cap, sizeof(uint64_t));
-    return lp->set ? FZ_OK : FZ_ENOMEM;
-}
-
-static void pairs_fini(lint_ctx *c, lane_pairs *lp)
-{
-    fz_free(c->alloc, lp->bits, lp->bits_words * sizeof(uint64_t));
-    fz_free(c->alloc, lp->set, (size_t)lp->set_cap * sizeof(uint64_t));
-    fz_free(c->alloc, lp->list, (size_t)lp->list_cap * 3 * sizeof(uint32_t));
-}
-
-static bool pairs_has(const lane_pairs *lp, uint32_t a, uint32_t b)
-{
-    if (lp->bits) {
-        uint64_t bit = (uint64_t)a * lp->lanes + b;
-        return (lp->bits[bit / 64] >> (bit % 64)) & 1;
-    }
-    uint64_t key = ((uint64_t)(a + 1) << 32) | (uint64_t)(b + 1);
-    return lp->set[pair_slot(lp->set, lp->set_cap, key)] != 0;
-}
-
-/* Records edge i from lane a to lane b (a != b). */
-static int pairs_add(lint_ctx *c, lane_pairs *lp, uint32_t a, uint32_t b, uint32_t i)
-{
-    if (lp->bits) {
-        uint64_t bit = (uint64_t)a * lp->lanes + b;
-        if ((lp->bits[bit / 64] >> (bit % 64)) & 1)
-            return FZ_OK;
-        lp->bits[bit / 64] |= 1ull << (bit % 64);
-    } else {
-        uint64_t key = ((uint64_t)(a + 1) << 32) | (uint64_t)(b + 1);
-        uint32_t h = pair_slot(lp->set, lp->set_cap, key);
-        if (lp->set[h])
-            return FZ_OK;
-        if ((lp->set_len + 1) * 2 > lp->set_cap) {
-            uint32_t ncap = lp->set_cap * 2;
-            uint64_t *ns = fz_calloc(c->alloc, ncap, sizeof(uint64_t));
-            if (!ns)
-                return FZ_ENOMEM;
-            for (uint32_t k = 0; k < lp->set_cap; k++)
-                if (lp->set[k])
-                    ns[pair_slot(ns, ncap, lp->set[k])] = lp->set[k];
-            fz_free(c->alloc, lp->set, (size_t)lp->set_cap * sizeof(uint64_t));
-            lp->set = ns;
-            lp->set_cap = ncap;
-            h = pair_slot(lp->set, lp->set_cap, key);
-        }
-        lp->set[h] = key;
-        lp->set_len++;
-    }
-    if (lp->list_len == lp->list_cap) {
-        uint32_t ncap = lp->list_cap ? lp->list_cap * 2 : 64;
-        uint32_t *nl = fz_realloc(c->alloc, lp->list, (size_t)lp->list_cap * 3 * sizeof(uint32_t),
-                                  (size_t)ncap * 3 * sizeof(uint32_t));
-        if (!nl)
-            return FZ_ENOMEM;
-        lp->list = nl;
-        lp->list_cap = ncap;
-    }
-    uint32_t *r = lp->list + (size_t)lp->list_len++ * 3;
-    r[0] = a;
-    r[1] = b;
-    r[2] = i;
-    return FZ_OK;
-}
-
-/* W107: a lane pair (A, B) with edges A -> B and none B -> A. One warning
- * per pair, at its first edge, in edge order. */
-static int rule_request_response(lint_ctx *c, const lane_pairs *lp)
-{
+    uint32_t pending = FZ_NONE, pa = 0, pb = 0;
     int rc = FZ_OK;
-    for (uint32_t k = 0; k < lp->list_len && rc == FZ_OK; k++) {
-        const uint32_t *r = lp->list + (size_t)k * 3;
-        uint32_t a = r[0], b = r[1];
-        if (pairs_has(lp, b, a))
-            continue;
-        const fz_edge *e = &c->edges[r[2]];
-        rc = warn(c, "W107", e->offset, line_span(c->g, e->offset),
-                  "FlowZap's sequence view pairs each request with a response: add an edge "
-                  "back, or ignore this for a one-way hand-off",
-                  "request from lane %.*s to lane %.*s (%.*s -> %.*s) has no edge coming back "
-                  "from %.*s to %.*s",
-                  LANE_ID(c, a), LANE_ID(c, b), NODE_ID(c, e->src), NODE_ID(c, e->dst),
-                  LANE_ID(c, b), LANE_ID(c, a));
+    for (uint32_t i = 0; i <= c->m && rc == FZ_OK; i++) {
+        uint32_t a = 0, b = 0;
+        if (i < c->m) {
+            a = c->aux[c->edges[i].src];
+            b = c->aux[c->edges[i].dst];
+            if (a == b)
+                continue; /* within a lane: not a request */
+            if (pending != FZ_NONE && a == pb && b == pa) {
+                pending = FZ_NONE; /* the answer */
+                continue;
+            }
+        }
+        if (pending != FZ_NONE) {
+            const fz_edge *e = &c->edges[pending];
+            char at[64] = "";
+            if (i < c->m)
+                snprintf(at, sizeof(at), " (%.*s -> %.*s)", NODE_ID(c, c->edges[i].src),
+                         NODE_ID(c, c->edges[i].dst));
+            rc = warn(c, "W107", e->offset, line_span(c->g, e->offset),
+                      "FlowZap's sequence view wants each cross-lane request answered by the "
+                      "next cross-lane edge, going back; its validator enforces this",
+                      "request from lane %.*s to lane %.*s (%.*s -> %.*s) is not answered by an "
+                      "edge from %.*s back to %.*s %s%s",
+                      LANE_ID(c, pa), LANE_ID(c, pb), NODE_ID(c, e->src), NODE_ID(c, e->dst),
+                      LANE_ID(c, pb), LANE_ID(c, pa),
+                      i < c->m ? "before the next cross-lane request" : "by the end of the file",
+                      at);
+        }
+        pending = i;
+        pa = a;
+        pb = b;
     }
     return rc;
 }
@@ -845,6 +806,8 @@ SWEEP_INLINE int sweep_mark(lint_ctx *c, int mode, uint32_t u, uint32_t v, uint3
         if ((f[v] & (NF_FAILURE | NF_SUCCESS)) || (c->ecls[edge] & EC_SUCCESS))
             return 0;
         c->aux[v] = c->aux[u];
+        if (!(c->aux[v] & AUX_NAMED) && (edge_names_failure(c, edge) || node_names_failure(c, v)))
+            c->aux[v] |= AUX_NAMED;
         break;
     default:
         if (f[v] & NF_CAN_END)
@@ -1153,8 +1116,24 @@ static int rule_decisions(lint_ctx *c)
         uint32_t cnt = g->out_index[u + 1] - g->out_index[u];
         if (c->any_fail)
             classify_branches(c, out, cnt);
+        if (cnt >= 2) {
+            uint32_t errs = 0;
+            for (uint32_t k = 0; k < cnt; k++)
+                errs += (c->ecls[out[k]] & EC_WORD) == FZ_WORD_ERROR;
+            if (errs == cnt &&
+                (rc = warn(c, "W209", c->nodes[u].offset, c->nodes[u].id.len,
+                           "give the node its way on for ok: an edge without an error label "
+                           "(unlabelled, or labelled with what happens next)",
+                           "node %.*s \"%.*s\" has %u outgoing edges, all error edges: an ok "
+                           "answer takes none of them, so a run that succeeds here fails "
+                           "(\"no route for answer ok\")",
+                           NODE_ID(c, u), NODE_LABEL(c, u), cnt)))
+                break;
+        }
         if (c->nodes[u].shape != FZ_SHAPE_DIAMOND)
             continue;
+        if (cnt < 2 && last_of_loop(c, u))
+            continue; /* the loop is its other branch: a negative answer goes back */
         if (cnt < 2) {
             rc = warn(c, "W204", c->nodes[u].offset, c->nodes[u].id.len,
                       "a decision needs two or more outgoing edges, one per answer (e.g. "
@@ -1340,7 +1319,7 @@ static int rule_failure_merge(lint_ctx *c)
         if (c->flag[v] & (NF_SUCCESS | NF_FAILURE))
             continue; /* into the success region: reported below */
         c->flag[v] |= NF_FAILURE;
-        c->aux[v] = i;
+        c->aux[v] = i | (edge_names_failure(c, i) || node_names_failure(c, v) ? AUX_NAMED : 0);
     }
     sweep(c, SW_FAILURE);
 
@@ -1350,17 +1329,26 @@ static int rule_failure_merge(lint_ctx *c)
         if (!(c->flag[e->dst] & NF_SUCCESS))
             continue;
         uint32_t origin;
-        if (c->ecls[i] & EC_FAILURE)
+        bool named;
+        if (c->ecls[i] & EC_FAILURE) {
             origin = i;
-        else if ((c->flag[e->src] & NF_FAILURE) && !(c->flag[e->src] & NF_SUCCESS) &&
-                 !(c->ecls[i] & EC_SUCCESS))
-            origin = c->aux[e->src];
-        else
+            named = edge_names_failure(c, i);
+        } else if ((c->flag[e->src] & NF_FAILURE) && !(c->flag[e->src] & NF_SUCCESS) &&
+                   !(c->ecls[i] & EC_SUCCESS)) {
+            if (c->aux[e->src] == FZ_NONE)
+                continue;
+            origin = c->aux[e->src] & ~AUX_NAMED;
+            named = (c->aux[e->src] & AUX_NAMED) || edge_names_failure(c, i);
+        } else {
             continue;
-        if (origin == FZ_NONE)
-            continue;
+        }
+        if (!named)
+            continue; /* a plain branch: nothing on the way says it failed */
         if (comp[e->dst] == comp[c->edges[origin].src])
             continue; /* a retry: the merge node leads back to the question */
+        if (same_loop(c, e->src, e->dst) ||
+            same_loop(c, c->edges[origin].src, c->edges[origin].dst))
+            continue; /* inside a loop scope: the loop retries, nothing merges */
         if (skip_capped(c, "W207"))
             continue;
         const fz_edge *o = &c->edges[origin];
@@ -1487,7 +1475,7 @@ static int rule_loops(lint_ctx *c)
 /* One note per capped code: how many warnings were not listed. */
 static int cap_notes(lint_ctx *c)
 {
-    for (unsigned k = 0; k < 16; k++) {
+    for (unsigned k = 0; k < 32; k++) {
         if (c->total[k] <= c->shown[k])
             continue;
         uint32_t more = c->total[k] - c->shown[k];
@@ -1510,11 +1498,188 @@ int fz_lint(const fz_graph *g, fz_diags *d)
 
 int fz_lint_ex(const fz_graph *g, fz_diags *d, uint32_t max_per_code)
 {
-    if (!g || !g->finished)
+    fz_lint_opts o;
+    fz_lint_opts_init(&o);
+    o.max_per_code = max_per_code;
+    return fz_lint_with(g, d, &o);
+}
+
+void fz_lint_opts_init(fz_lint_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->max_per_code = FZ_LINT_MAX_PER_CODE;
+}
+
+int fz_lint_code_bits(const char *name, uint32_t *bits)
+{
+    if (!name)
+        return FZ_EINVAL;
+    if (strcasecmp(name, "flowzap") == 0) {
+        *bits = FLOWZAP_GROUP;
+        return FZ_OK;
+    }
+    const fz_code_info *ci = fz_code_find(name);
+    if (!ci || strlen(name) != 4 || (ci->code[1] != '1' && ci->code[1] != '2'))
+        return FZ_EINVAL;
+    *bits = CODE_BIT(ci->code);
+    return FZ_OK;
+}
+
+static bool blank_byte(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\r';
+}
+
+/* Start of the line holding offset o. */
+static uint32_t line_start(const fz_graph *g, uint32_t o)
+{
+    while (o > 0 && g->src[o - 1] != '\n')
+        o--;
+    return o;
+}
+
+/* End of the line starting at o (at its newline, or the end of the text). */
+static uint32_t line_end(const fz_graph *g, uint32_t o)
+{
+    const char *nl = memchr(g->src + o, '\n', g->src_len - o);
+    return nl ? (uint32_t)(nl - g->src) : g->src_len;
+}
+
+static int add_directive(lint_ctx *c, uint32_t bits, uint32_t start, uint32_t end,
+                         uint32_t line)
+{
+    if (c->ndirs == c->dirs_cap) {
+        uint32_t ncap = c->dirs_cap ? c->dirs_cap * 2 : 8;
+        directive *nd = fz_realloc(c->alloc, c->dirs, (size_t)c->dirs_cap * sizeof(directive),
+                                   (size_t)ncap * sizeof(directive));
+        if (!nd)
+            return FZ_ENOMEM;
+        c->dirs = nd;
+        c->dirs_cap = ncap;
+    }
+    c->dirs[c->ndirs++] = (directive){bits, start, end, line};
+    return FZ_OK;
+}
+
+/* The `// flowzap: ignore CODE...` and `// flowzap: ignore-file CODE...`
+ * comments, each on a line of its own (docs/lint.md). One pass for
+ * "flowzap:" (memchr for its z); a directive that is not understood is W210. */
+static int scan_directives(lint_ctx *c)
+{
+    const fz_graph *g = c->g;
+    const char *src = g->src;
+    uint32_t len = g->src_len, from = 0, line = 1, counted = 0;
+    int rc = FZ_OK;
+    while (rc == FZ_OK && from < len) {
+        /* memchr for the 'z' of "flowzap:" is several times faster than
+         * memmem on a file without directives (a rare byte, SIMD). */
+        const char *z = memchr(src + from, 'z', len - from);
+        if (!z)
+            break;
+        uint32_t zat = (uint32_t)(z - src);
+        if (zat < 4 || zat + 4 > len || memcmp(z - 4, "flowzap:", 8) != 0) {
+            from = zat + 1;
+            continue;
+        }
+        const char *hit = z - 4;
+        uint32_t at = (uint32_t)(hit - src), ls = line_start(g, at), q = ls;
+        uint32_t eol = line_end(g, at);
+        from = eol;
+        while (q < at && blank_byte(src[q]))
+            q++;
+        if (q + 2 > at || src[q] != '/' || src[q + 1] != '/')
+            continue;
+        q += 2;
+        while (q < at && blank_byte(src[q]))
+            q++;
+        if (q != at)
+            continue; /* "flowzap:" is not what the comment starts with */
+        for (; counted < ls; counted++)
+            line += src[counted] == '\n';
+        q = at + 8;
+        while (q < eol && blank_byte(src[q]))
+            q++;
+        uint32_t w = q;
+        while (q < eol && !blank_byte(src[q]))
+            q++;
+        bool file = q - w == 11 && memcmp(src + w, "ignore-file", 11) == 0;
+        if (!file && !(q - w == 6 && memcmp(src + w, "ignore", 6) == 0)) {
+            rc = warn(c, "W210", w, q > w ? q - w : 1,
+                      "write `// flowzap: ignore CODE` (the next line) or `// flowzap: "
+                      "ignore-file CODE` (the whole file)",
+                      "`// flowzap:` comment with '%.*s' where 'ignore' or 'ignore-file' was "
+                      "expected; it silences nothing",
+                      (int)(q - w), src + w);
+            continue;
+        }
+        uint32_t bits = 0, tokens = 0;
+        for (;;) {
+            while (q < eol && (blank_byte(src[q]) || src[q] == ','))
+                q++;
+            if (q >= eol)
+                break;
+            uint32_t t = q;
+            while (q < eol && !blank_byte(src[q]) && src[q] != ',')
+                q++;
+            tokens++;
+            char name[16];
+            uint32_t b = 0;
+            if (q - t < sizeof(name)) {
+                memcpy(name, src + t, q - t);
+                name[q - t] = '\0';
+            }
+            if (q - t >= sizeof(name) || fz_lint_code_bits(name, &b)) {
+                rc = warn(c, "W210", t, q - t, "`flowzap check --codes` lists the lint codes",
+                          "`// flowzap: %s` names '%.*s', which is no lint code or group; it "
+                          "silences nothing",
+                          file ? "ignore-file" : "ignore", (int)(q - t), src + t);
+                if (rc)
+                    return rc;
+                continue;
+            }
+            bits |= b;
+        }
+        if (bits == 0) {
+            if (rc == FZ_OK && tokens == 0)
+                rc = warn(c, "W210", at, eol - at,
+                          "name the codes to silence, e.g. `// flowzap: ignore W207`",
+                          "`// flowzap: %s` names no code; it silences nothing",
+                          file ? "ignore-file" : "ignore");
+            continue;
+        }
+        if (file) {
+            for (unsigned k = 0; k < 32; k++)
+                if ((bits >> k) & 1 && !((c->file_off >> k) & 1))
+                    c->file_line[k] = line;
+            c->file_off |= bits;
+            continue;
+        }
+        /* The next line that holds a statement: blank lines and comment
+         * lines (other directives among them) are passed over. */
+        uint32_t s0 = eol < len ? eol + 1 : len;
+        while (s0 < len) {
+            uint32_t e0 = line_end(g, s0), k = s0;
+            while (k < e0 && blank_byte(src[k]))
+                k++;
+            if (k < e0 && !(k + 1 < e0 && src[k] == '/' && src[k + 1] == '/'))
+                break;
+            s0 = e0 < len ? e0 + 1 : len;
+        }
+        rc = add_directive(c, bits, s0, s0 < len ? line_end(g, s0) + 1 : len, line);
+    }
+    return rc;
+}
+
+int fz_lint_with(const fz_graph *g, fz_diags *d, const fz_lint_opts *o)
+{
+    if (!g || !g->finished || !o)
         return FZ_EINVAL;
     lint_ctx c;
     memset(&c, 0, sizeof(c));
-    c.max_per_code = max_per_code;
+    c.max_per_code = o->max_per_code;
+    c.on = (~FLOWZAP_GROUP | o->enable);
+    c.cmd_off = o->disable;
+    c.silenced = o->silenced;
     c.g = g;
     c.d = d;
     c.alloc = g->alloc;
@@ -1524,13 +1689,17 @@ int fz_lint_ex(const fz_graph *g, fz_diags *d, uint32_t max_per_code)
     c.edges = g->edges.data;
     if (c.n == 0)
         return FZ_OK;
+    int rc = FZ_ENOMEM;
+    size_t n1 = c.n, m1 = c.m ? c.m : 1;
+    /* Comments first, while the text is mapped: they may silence codes. */
+    if ((rc = scan_directives(&c)))
+        goto out;
     /* Lint reads little of a mapped text (labels for messages): its pages
      * leave the process (the page cache keeps them) while lint's scratch
      * arrays are in use, so both do not count in memory at once. */
     if (g->src_mapped)
         fz_fmap_drop(g->src_owner, g->src_owner_size);
-    int rc = FZ_ENOMEM;
-    size_t n1 = c.n, m1 = c.m ? c.m : 1;
+    rc = FZ_ENOMEM;
     c.flag = fz_calloc(c.alloc, n1, 1);
     c.ecls = fz_calloc(c.alloc, m1, 1);
     c.queue = fz_malloc(c.alloc, n1 * sizeof(uint32_t));
@@ -1568,18 +1737,10 @@ int fz_lint_ex(const fz_graph *g, fz_diags *d, uint32_t max_per_code)
     /* aux holds each node's lane for the W1xx rules (compact, in order). */
     for (uint32_t u = 0; u < c.n; u++)
         c.aux[u] = c.nodes[u].lane;
-    lane_pairs pairs;
-    if ((rc = pairs_init(&c, &pairs))) {
-        pairs_fini(&c, &pairs);
+    if ((rc = rule_id_sequence(&c)) || (rc = rule_isolated(&c)) || (rc = rule_placement(&c)) ||
+        (rc = rule_attr_keys(&c, emoji)) || (emoji && (rc = rule_emoji(&c))) ||
+        ((c.on & CODE_BIT("W107")) && (rc = rule_ping_pong(&c))))
         goto out;
-    }
-    if ((rc = rule_id_sequence(&c)) || (rc = rule_isolated(&c)) ||
-        (rc = rule_placement(&c, &pairs)) || (rc = rule_attr_keys(&c, emoji)) ||
-        (emoji && (rc = rule_emoji(&c))) || (rc = rule_request_response(&c, &pairs))) {
-        pairs_fini(&c, &pairs);
-        goto out;
-    }
-    pairs_fini(&c, &pairs);
     if ((rc = rule_reach(&c)))
         goto out;
     walk_to_ends(&c);
@@ -1595,5 +1756,6 @@ out:
     fz_free(c.alloc, c.out_dst, m1 * sizeof(uint32_t));
     fz_free(c.alloc, c.in_src, m1 * sizeof(uint32_t));
     fz_free(c.alloc, c.loop_pairs, (size_t)g->loop_nodes.len * sizeof(uint64_t));
+    fz_free(c.alloc, c.dirs, (size_t)c.dirs_cap * sizeof(directive));
     return rc;
 }

@@ -12,6 +12,7 @@
 
 #include "core/diag.h"
 #include "parser/graph.h"
+#include "parser/words.h"
 
 /* Adds lint warnings for g (finished, without parse errors) to d.
  * Every rule is O(nodes + edges) and iterative; scratch memory is a few
@@ -28,17 +29,32 @@ int fz_lint(const fz_graph *g, fz_diags *d);
 /* fz_lint with a per-code limit; 0 lists every warning. */
 int fz_lint_ex(const fz_graph *g, fz_diags *d, uint32_t max_per_code);
 
-/* The word class of a label (SEMANTICS.md): its first word, split at
- * anything not an ASCII letter or digit, compared case-insensitively. */
-typedef enum fz_word_class {
-    FZ_WORD_NONE = 0, /* no label, or a first word in no class */
-    FZ_WORD_YES,      /* yes, true, ok, pass, success, healthy, approved, ... */
-    FZ_WORD_NO,       /* no, false, fail, invalid, rejected, retry, ... */
-    FZ_WORD_ERROR,    /* error, timeout, exception, catch, crash, ... */
-} fz_word_class;
+/* Which warnings run (docs/lint.md "Choosing warnings"). A code's bit is
+ * fz_lint_code_bits("W207"); a group's bits are fz_lint_code_bits("flowzap").
+ * The flowzap group (W107, FlowZap's sequence-view rule) is off unless
+ * enabled; every other code is on unless disabled. enable and disable are
+ * applied in that order, so a caller that follows the command line (last
+ * option wins) keeps the two disjoint. */
+typedef struct fz_lint_opts {
+    uint32_t max_per_code; /* 0: no limit (FZ_LINT_MAX_PER_CODE by default) */
+    uint32_t enable;       /* codes turned on (-W CODE, -Wflowzap) */
+    uint32_t disable;      /* codes turned off (-Wno-CODE, --ignore CODE) */
+    /* When not NULL, receives each warning that was silenced, by the
+     * command line or by a `// flowzap: ignore` comment, with its message;
+     * its hint says what silenced it. */
+    fz_diags *silenced;
+} fz_lint_opts;
 
-/* Classifies label text s (len bytes, need not be NUL-terminated). */
-fz_word_class fz_lint_word_class(const char *s, size_t len);
+/* Default options: FZ_LINT_MAX_PER_CODE, nothing enabled or disabled. */
+void fz_lint_opts_init(fz_lint_opts *o);
+
+/* The bits of a lint code ("W207", any case) or group ("flowzap") in *bits;
+ * FZ_EINVAL when name is neither (parser warnings W0xx and errors are not
+ * lint codes). */
+int fz_lint_code_bits(const char *name, uint32_t *bits);
+
+/* fz_lint with options. Returns 0 or FZ_ENOMEM. */
+int fz_lint_with(const fz_graph *g, fz_diags *d, const fz_lint_opts *o);
 
 /* What the parser keeps of an edge label in fz_edge.word: bits 0-2 hold
  * 1 + its word class, bits 3-7 a 5-bit hash of the label with blanks

@@ -19,8 +19,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/duration.h"
 #include "core/status.h"
 #include "engine/match.h"
+#include "engine/yamlpos.h"
+#include "parser/words.h"
 
 /*==========================================================================
  * The file as read
@@ -110,25 +113,7 @@ typedef struct ctx {
 
 static uint32_t node_off(struct fy_node *n)
 {
-    if (!n)
-        return 0;
-    struct fy_token *t = fy_node_get_scalar_token(n);
-    if (t) {
-        const struct fy_mark *m = fy_token_start_mark(t);
-        if (m)
-            return (uint32_t)m->input_pos;
-    }
-    void *it = NULL;
-    if (fy_node_is_mapping(n)) {
-        struct fy_node_pair *p = fy_node_mapping_iterate(n, &it);
-        if (p)
-            return node_off(fy_node_pair_key(p));
-    } else if (fy_node_is_sequence(n)) {
-        struct fy_node *c = fy_node_sequence_iterate(n, &it);
-        if (c)
-            return node_off(c);
-    }
-    return 0;
+    return fz_yaml_node_offset(n);
 }
 
 static int err(ctx *c, struct fy_node *n, const char *hint, const char *fmt, ...)
@@ -168,60 +153,19 @@ static int want_scalar(ctx *c, struct fy_node *n, const char *field, const char 
     return 0;
 }
 
+/* The one duration syntax of bindings and scenarios: core/duration.h. */
 int fz_scenario_duration(const char *s, size_t len, double *ns)
 {
-    static const struct {
-        const char *u;
-        double mult;
-    } units[] = {{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
-    char buf[64];
-    if (len == 0 || len >= sizeof buf)
-        return FZ_EINVAL;
-    memcpy(buf, s, len);
-    buf[len] = 0;
-    char *p = buf;
-    double total = 0;
-    int parts = 0;
-    while (*p) {
-        while (*p == ' ')
-            p++;
-        if (!*p)
-            break;
-        if (!(isdigit((unsigned char)*p) || *p == '.'))
-            return FZ_EINVAL;
-        char *end;
-        errno = 0;
-        double v = strtod(p, &end);
-        if (end == p || errno || !isfinite(v) || v < 0)
-            return FZ_EINVAL;
-        p = end;
-        size_t ul = 0;
-        while (isalpha((unsigned char)p[ul]))
-            ul++;
-        if (ul == 0) {
-            if (parts || *p) /* a bare number: seconds, alone */
-                return FZ_EINVAL;
-            *ns = v * 1e9;
-            return 0;
-        }
-        double mult = -1;
-        for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-            if (strlen(units[i].u) == ul && memcmp(units[i].u, p, ul) == 0)
-                mult = units[i].mult;
-        if (mult < 0)
-            return FZ_EINVAL;
-        total += v * mult;
-        p += ul;
-        parts++;
-    }
-    if (!parts || total > 1.8e19)
-        return FZ_EINVAL;
-    *ns = total;
+    uint64_t v;
+    int rc = fz_duration_parse(s, len, &v);
+    if (rc)
+        return rc;
+    *ns = (double)v;
     return 0;
 }
 
 static const char duration_hint[] =
-    "write a number of seconds or a number with a unit: ns, us, ms, s, m, h (\"1m30s\")";
+    "write a number of seconds or a number with a unit: ns, us, ms, s, m or min, h (\"1m30s\")";
 
 static int get_duration(ctx *c, struct fy_node *n, const char *field, double *ns)
 {
@@ -808,7 +752,18 @@ static int parse_scenario(ctx *c, struct fy_node *map, scen_src *s)
 static int parse_top(ctx *c, struct fy_node *root)
 {
     fz_scenario_file *f = c->f;
-    if (!root || !fy_node_is_mapping(root))
+    if (!root || (fy_node_is_scalar(root) && fy_node_is_null(root))) {
+        /* An empty file (or only comments): one scenario "default" with no
+         * rules, the scenario `flowzap sim` runs without --faults. */
+        f->scen = fz_arena_alloc(&f->arena, sizeof(scen_src));
+        if (!f->scen)
+            return FZ_ENOMEM;
+        memset(f->scen, 0, sizeof(scen_src));
+        f->scen->name = "default";
+        f->nscen = 1;
+        return 0;
+    }
+    if (!fy_node_is_mapping(root))
         return err(c, root, "see docs/sim.md for the scenario format",
                    "a scenario file must be a mapping (defaults, rules, scenarios)");
     struct fy_node *scen = fy_node_mapping_lookup_by_string(root, "scenarios", FY_NT);
@@ -890,12 +845,21 @@ static void diag_sink(struct fy_diag *diag, void *user, const char *buf, size_t 
 /* Byte offset of libfyaml's 1-based line and column in text. */
 static uint32_t offset_of(const char *text, uint32_t len, int line, int col)
 {
-    uint32_t off = 0;
-    for (int l = 1; l < line && off < len; off++)
-        if (text[off] == '\n')
-            l++;
-    off += (uint32_t)(col > 1 ? col - 1 : 0);
-    return off > len ? len : off;
+    return fz_yaml_line_col_offset(text, len, line, col);
+}
+
+/* True when text holds only blanks, newlines and # comments: an empty
+ * scenario file. */
+static int blank_yaml(const char *t, uint32_t len)
+{
+    for (uint32_t i = 0; i < len; i++) {
+        if (t[i] == '#')
+            while (i < len && t[i] != '\n')
+                i++;
+        else if (i < len && t[i] != ' ' && t[i] != '\t' && t[i] != '\r' && t[i] != '\n')
+            return 0;
+    }
+    return 1;
 }
 
 /* Offset of the first byte that is not valid UTF-8 (or a NUL), or len.
@@ -965,6 +929,12 @@ int fz_scenario_parse(const char *name, const char *text, size_t len, const fz_a
                               "YAML: byte 0x%02x is not valid UTF-8 text",
                               (unsigned char)f->text[bad]);
         return r2 ? r2 : FZ_EPARSE;
+    }
+    if (blank_yaml(f->text, f->len)) {
+        /* Empty, or only comments: libfyaml has no document to give. */
+        ctx c0 = {f, d, 0};
+        int r0 = parse_top(&c0, NULL);
+        return c0.oom ? FZ_ENOMEM : r0;
     }
     struct fy_diag_cfg dcfg;
     fy_diag_cfg_default(&dcfg);
@@ -1102,21 +1072,16 @@ uint32_t fz_scenario_find(const fz_scenario_file *f, const char *name)
 
 int fz_scenario_label_is_fault(const char *s, size_t len)
 {
-    static const char *const words[] = {
-        "no",      "false",     "fail",    "failed",   "failure", "unhealthy", "invalid",
-        "rejected", "reject",   "deny",    "denied",   "decline", "declined",  "retry",
-        "error",   "errors",    "timeout", "exception", "catch",  "crash",     "crashed",
-        "abort",   "aborted",   "rollback", "rolled"};
-    size_t i = 0;
-    while (i < len && !isalnum((unsigned char)s[i]))
-        i++;
-    size_t j = i;
-    while (j < len && isalnum((unsigned char)s[j]))
-        j++;
-    for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
-        if (strlen(words[w]) == j - i && strncasecmp(words[w], s + i, j - i) == 0)
-            return 1;
-    return 0;
+    /* The one word classifier (parser/words.h): a no- or error-word, or a
+     * first word that names a failure outcome (abort, rollback, ...). */
+    fz_word_class wc = fz_words_class(s, len);
+    if (wc == FZ_WORD_NO || wc == FZ_WORD_ERROR)
+        return 1;
+    size_t off, wlen;
+    fz_words_first(s, len, &off, &wlen);
+    if (wlen == 6 && strncasecmp(s + off, "rolled", 6) == 0)
+        return 1; /* "Rolled back" */
+    return fz_words_is_failure_word(s + off, wlen);
 }
 
 /* Trimmed, case-insensitive label equality (SEMANTICS.md). */

@@ -142,10 +142,31 @@ static int shell_validate(fz_bind_loader *ld, struct fy_node *rule, struct fy_no
     return validate(ld, rule, value, cfg, 1);
 }
 
+/* Reads `::mask VALUE` lines first, so that a value masked anywhere in the
+ * output is masked in all of it (and in `::set` values holding it). */
+static void parse_masks(fz_job *j, const char *out, size_t len)
+{
+    const char *p = out, *end = out + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        size_t ll = (size_t)(le - p);
+        if (ll && p[ll - 1] == '\r')
+            ll--;
+        if (ll > 7 && memcmp(p, "::mask ", 7) == 0) {
+            int rc = fz__job_mask(j, p + 7, ll - 7);
+            if (rc == FZ_EINVAL)
+                fz__job_log(j, "::mask ignored: values shorter than 4 bytes are not masked");
+        }
+        p = nl ? nl + 1 : end;
+    }
+}
+
 /* Reads `::set K=V` and `::outcome NAME` lines; returns the last outcome. */
 static const char *parse_stdout(fz_job *j, const char *out, size_t len, int *oom)
 {
     const char *outcome = NULL;
+    parse_masks(j, out, len);
     const char *p = out, *end = out + len;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -200,6 +221,10 @@ static void exec_done(fz_job *j, const void *cfg, int status)
     fz__job_output(j, &out, &out_len, &err, &err_len);
     int oom = 0;
     const char *outcome = parse_stdout(j, out, out_len, &oom);
+    /* The reason quotes stderr: mask it first, whole. */
+    if (fz__job_mask_output(j))
+        oom = 1;
+    fz__job_output(j, &out, &out_len, &err, &err_len);
     char reason[300];
     if (oom) {
         fz__job_finish(j, FZ_ANSWER_ERROR, NULL, "out of memory reading the output");
@@ -237,7 +262,8 @@ typedef struct env_build {
 static void env_add_var(void *ud, const char *key, const char *value)
 {
     env_build *eb = ud;
-    if (!valid_env_name(key) || eb->n >= eb->cap)
+    /* Secrets reach a command only through its `env:` mapping. */
+    if (!valid_env_name(key) || eb->n >= eb->cap || fz__job_is_secret(eb->j, key, value))
         return;
     eb->kv[eb->n].key = key;
     eb->kv[eb->n].value = value;

@@ -68,6 +68,46 @@ assert d[2]["file"].endswith("slips.fz") and d[2]["severity"] == "warning", d[2]
 PY
 out="$("$FLOWZAP" check --json "$canary" --no-lint)"; expect "json clean" "[]" "$out"
 
+# Choosing warnings: W107 (the flowzap group) is off by default; -Wflowzap,
+# --flowzap and -W W107 turn it on; -Wno-CODE and --ignore CODE silence a
+# code; the last option about a code wins; a bad code is a usage error.
+nw() { "$FLOWZAP" check -q "$@" 2>&1 | grep -c "\[$W\]"; }
+W=W107; expect "W107 off by default" 0 "$(nw "$canary")"
+expect "-Wflowzap" 3 "$(nw -Wflowzap "$canary")"
+expect "--flowzap" 3 "$(nw --flowzap "$canary")"
+expect "-W W107" 3 "$(nw -W W107 "$canary")"
+expect "-Wflowzap -Wno-W107" 0 "$(nw -Wflowzap -Wno-W107 "$canary")"
+W=W207; expect "W207 on the canary" 2 "$(nw "$canary")"
+expect "-Wno-W207" 0 "$(nw -Wno-W207 "$canary")"
+expect "--ignore W207" 0 "$(nw --ignore W207 "$canary")"
+expect "--ignore=W104,W207" 0 "$(nw --ignore=W104,W207 "$canary")"
+expect "--ignore then -W" 2 "$(nw --ignore W207 -W W207 "$canary")"
+"$FLOWZAP" check -Wno-W999 "$canary" > /dev/null 2>"$tmp/err"; expect "bad code exit 64" 64 $?
+grep -q "'W999' is no lint code" "$tmp/err" || { echo "FAIL: bad code message"; fail=1; }
+"$FLOWZAP" check --ignore > /dev/null 2>&1; expect "--ignore without code 64" 64 $?
+out="$("$FLOWZAP" check --ignore W207 "$canary" 2>/dev/null)"
+expect "summary counts silenced" \
+    "$canary: 3 lanes, 20 nodes, 22 edges, 0 loops; 0 errors, 0 warnings, 2 silenced" "$out"
+
+# --json lists what was silenced, and by what: the command line or a
+# comment (a copy of the canary with an ignore comment before line 47).
+awk 'NR==47{print "// flowzap: ignore W207"} {print}' "$canary" > "$tmp/c.fz"
+"$FLOWZAP" check --json "$tmp/c.fz" > "$tmp/s.json" 2>/dev/null; expect "json silenced exit" 0 $?
+"$FLOWZAP" check --json --ignore W207 "$canary" > "$tmp/s2.json" 2>/dev/null
+python3 - "$tmp/s.json" "$tmp/s2.json" <<'PY' || fail=1
+import json, sys
+d = json.load(open(sys.argv[1]))
+w = [x for x in d if x["severity"] == "warning"]
+s = [x for x in d if x["severity"] == "silenced"]
+assert [x["code"] for x in w] == ["W207"] and w[0]["line"] == 28, d
+assert len(s) == 1 and s[0]["code"] == "W207" and s[0]["line"] == 48, s
+assert s[0]["silenced_by"] == "`// flowzap: ignore W207` on line 47", s
+assert "Trigger automatic rollback" in s[0]["message"], s
+d = json.load(open(sys.argv[2]))
+assert [x["severity"] for x in d] == ["silenced", "silenced"], d
+assert all("command line" in x["silenced_by"] for x in d), d
+PY
+
 # --explain and --codes cover the parser's codes.
 out="$("$FLOWZAP" check --explain E002)"; rc=$?
 expect "explain exit" 0 "$rc"

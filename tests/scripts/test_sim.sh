@@ -135,8 +135,34 @@ contains warn "$tmp/err" "warn.yaml:2:5: warning: this rule matches no node"
 contains warn "$tmp/err" "picked uniformly"
 
 # Usage errors and unreadable files.
-"$FLOWZAP" sim $wf --seed 1 >/dev/null 2>&1
-check no-faults 64 $?
+# No --faults: the scenario "default" (an empty scenario file): no time,
+# ok everywhere, each decision uniform over its distinct labels. The same
+# report as an empty file, or one with only comments, gives.
+"$FLOWZAP" sim $wf --seed 1 --runs 4000 >"$tmp/nf.out" 2>"$tmp/nf.err"
+check no-faults 0 $?
+contains no-faults "$tmp/nf.out" 'under scenario "default" of (no --faults): 4000 runs'
+contains no-faults "$tmp/nf.out" "Coverage: nodes 20/20 (100.0%), edges 22/22 (100.0%)"
+contains no-faults "$tmp/nf.out" "p50 0us  p90 0us  p99 0us  max 0us"
+contains no-faults-note "$tmp/nf.err" "3 decisions pick a label uniformly"
+: >"$tmp/empty.yaml"
+printf '# nothing yet\n\n' >"$tmp/comments.yaml"
+for f in empty comments; do
+    "$FLOWZAP" sim $wf --faults "$tmp/$f.yaml" --seed 1 --runs 4000 >"$tmp/$f.out" 2>/dev/null
+    check "$f-scenario-file" 0 $?
+    diff <(sed 1d "$tmp/nf.out") <(sed 1d "$tmp/$f.out") >/dev/null ||
+        { echo "FAIL: $f scenario file differs from no --faults"; fail=1; }
+done
+# Exactly: Metrics healthy? (Yes/No) 1/2 to roll back, Still healthy? 1/2,
+# All metrics pass? 1/2: 75% Aborted, 12.5% each for Success and Rolled back.
+"$FLOWZAP" sim $wf --exact >"$tmp/nf.exact" 2>/dev/null
+check no-faults-exact 0 $?
+contains no-faults-exact "$tmp/nf.exact" "End via Aborted                                       75.00000000%"
+contains no-faults-exact "$tmp/nf.exact" "End via Success                                       12.50000000%"
+"$FLOWZAP" sim $wf --seed 1 --runs 200 --find Success >"$tmp/nf.find" 2>/dev/null
+contains no-faults-replay "$tmp/nf.find" "flowzap sim $wf --seed 1 --run "
+"$FLOWZAP" sim $wf --seed 1 --scenario nope >/dev/null 2>"$tmp/err"
+check no-faults-unknown-scenario 2 $?
+contains no-faults-unknown-scenario "$tmp/err" "it has: default"
 "$FLOWZAP" sim $wf --faults $sc --runs zero >/dev/null 2>&1
 check bad-runs 64 $?
 "$FLOWZAP" sim $wf --faults "$tmp/missing.yaml" >/dev/null 2>&1

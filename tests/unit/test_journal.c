@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/status.h"
@@ -418,9 +417,10 @@ static void test_journal_of_many_claims_at_once_one_wins(void **state)
         int64_t id = add_run(f->j, "/w/a.fz");
         assert_int_equal(fz_journal_run_set_state(f->j, id, FZ_JOURNAL_INTERRUPTED, NULL, NULL), 0);
         set_owner(f, id, 0, NULL);
-        int go[2], hold[2];
+        int go[2], hold[2], done[2];
         assert_int_equal(pipe(go), 0);
         assert_int_equal(pipe(hold), 0);
+        assert_int_equal(pipe(done), 0);
         pid_t kids[N];
         for (int k = 0; k < N; k++) {
             kids[k] = fork();
@@ -428,6 +428,7 @@ static void test_journal_of_many_claims_at_once_one_wins(void **state)
             if (kids[k] == 0) {
                 close(go[1]);
                 close(hold[1]);
+                close(done[0]);
                 fz_journal *j = NULL;
                 if (fz_journal_open(f->path, FZ_JOURNAL_SYNC_FULL, NULL, &j))
                     _exit(9);
@@ -435,6 +436,7 @@ static void test_journal_of_many_claims_at_once_one_wins(void **state)
                 (void)!read(go[0], &c, 1); /* all start together */
                 int rc = fz_journal_run_claim(j, id, 0, NULL);
                 /* The winner stays alive until every claim was made. */
+                (void)!write(done[1], "x", 1);
                 (void)!read(hold[0], &c, 1);
                 fz_journal_free(j);
                 _exit(rc == 0 ? 0 : rc == FZ_ESTATE ? 1 : 2);
@@ -442,9 +444,17 @@ static void test_journal_of_many_claims_at_once_one_wins(void **state)
         }
         close(go[0]);
         close(hold[0]);
+        close(done[1]);
         close(go[1]); /* EOF: go */
-        struct timespec ts = {0, 300000000};
-        nanosleep(&ts, NULL);
+        char buf[N];
+        size_t got = 0;
+        while (got < N) {
+            ssize_t r = read(done[0], buf, N - got);
+            if (r <= 0)
+                break;
+            got += (size_t)r;
+        }
+        close(done[0]);
         close(hold[1]);
         int won = 0, lost = 0;
         for (int k = 0; k < N; k++) {

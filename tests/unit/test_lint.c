@@ -17,8 +17,9 @@ typedef struct linted {
     fz_diags d;
 } linted;
 
-/* Parses src (which must be free of errors) and lints it. */
-static void lint_src(linted *l, const char *src)
+/* Parses src (which must be free of errors) and lints it with o (NULL:
+ * fz_lint's defaults). */
+static void lint_src_with(linted *l, const char *src, const fz_lint_opts *o)
 {
     fz_diags_init(&l->d, NULL);
     l->g = NULL;
@@ -29,7 +30,15 @@ static void lint_src(linted *l, const char *src)
     }
     assert_int_equal(rc, 0);
     assert_int_equal(l->d.errors, 0);
-    assert_int_equal(fz_lint(l->g, &l->d), 0);
+    if (o)
+        assert_int_equal(fz_lint_with(l->g, &l->d, o), 0);
+    else
+        assert_int_equal(fz_lint(l->g, &l->d), 0);
+}
+
+static void lint_src(linted *l, const char *src)
+{
+    lint_src_with(l, src, NULL);
 }
 
 static void lint_done(linted *l)
@@ -296,15 +305,15 @@ static void test_lint_word_class_knows_every_class_word(void **state)
                                 "crashed"};
     char up[32];
     for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-        assert_int_equal(fz_lint_word_class(yes[i], strlen(yes[i])), FZ_WORD_YES);
+        assert_int_equal(fz_words_class(yes[i], strlen(yes[i])), FZ_WORD_YES);
         for (size_t k = 0; k <= strlen(yes[i]); k++)
             up[k] = (char)(yes[i][k] >= 'a' ? yes[i][k] - 32 : yes[i][k]);
-        assert_int_equal(fz_lint_word_class(up, strlen(up)), FZ_WORD_YES);
+        assert_int_equal(fz_words_class(up, strlen(up)), FZ_WORD_YES);
     }
     for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
-        assert_int_equal(fz_lint_word_class(no[i], strlen(no[i])), FZ_WORD_NO);
+        assert_int_equal(fz_words_class(no[i], strlen(no[i])), FZ_WORD_NO);
     for (size_t i = 0; i < sizeof(err) / sizeof(err[0]); i++)
-        assert_int_equal(fz_lint_word_class(err[i], strlen(err[i])), FZ_WORD_ERROR);
+        assert_int_equal(fz_words_class(err[i], strlen(err[i])), FZ_WORD_ERROR);
     /* The label word: class in bits 0-2, equal hashes for labels equal
      * after trimming and case folding. */
     uint8_t a = fz_lint_label_word(" Yes\t", 5), b = fz_lint_label_word("yES", 3);
@@ -313,27 +322,115 @@ static void test_lint_word_class_knows_every_class_word(void **state)
     assert_int_equal(FZ_LINT_WORD_CLASS(fz_lint_label_word("", 0)), FZ_WORD_NONE);
 }
 
-static void test_lint_w107_request_without_response(void **state)
+/* Options with the flowzap group on (check -Wflowzap). */
+static fz_lint_opts flowzap_on(void)
+{
+    fz_lint_opts o;
+    fz_lint_opts_init(&o);
+    assert_int_equal(fz_lint_code_bits("flowzap", &o.enable), 0);
+    return o;
+}
+
+static unsigned count_with(const char *src, const fz_lint_opts *o, const char *code)
+{
+    linted l;
+    lint_src_with(&l, src, o);
+    unsigned n = count(&l, code);
+    lint_done(&l);
+    return n;
+}
+
+/* user -> app -> service -> user: a round trip a run is happy with. */
+static const char *round_trip = "user {\n"
+                                "n1: circle label:\"Start\"\n"
+                                "n4: circle label:\"End\"\n"
+                                "n1.handle(right) -> app.n2.handle(left)\n"
+                                "}\n"
+                                "app {\n"
+                                "n2: rectangle label:\"Handle\"\n"
+                                "n2.handle(right) -> service.n3.handle(left)\n"
+                                "}\n"
+                                "service {\n"
+                                "n3: rectangle label:\"Work\"\n"
+                                "n3.handle(right) -> user.n4.handle(left)\n"
+                                "}\n";
+
+static void test_lint_w107_is_off_by_default_and_on_with_the_flowzap_group(void **state)
 {
     (void)state;
-    const char *src = "A {\n"
-                      "n1: circle label:\"Start\"\n"
-                      "n1.handle(right) -> B.n2.handle(left)\n"
-                      "n1.handle(bottom) -> B.n2.handle(top)\n"
-                      "}\n"
-                      "B {\n"
-                      "n2: rectangle label:\"Work\"\n"
-                      "n3: circle label:\"End\"\n"
-                      "n2.handle(right) -> n3.handle(left)\n"
-                      "}\n";
+    fz_lint_opts o = flowzap_on();
+    assert_int_equal(count_with(round_trip, NULL, "W107"), 0);
+    /* FlowZap's rule: every one of the three requests is unanswered. */
     linted l;
-    lint_src(&l, src);
-    /* One warning per lane pair, at its first edge. */
-    assert_int_equal(count(&l, "W107"), 1);
-    assert_at(src, first(&l, "W107"), "n1.handle(right)",
+    lint_src_with(&l, round_trip, &o);
+    assert_int_equal(count(&l, "W107"), 3);
+    const fz_diag *dg = first(&l, "W107");
+    assert_at(round_trip, dg, "n1.handle(right)",
+              (uint32_t)strlen("n1.handle(right) -> app.n2.handle(left)"));
+    assert_non_null(strstr(dg->message, "request from lane user to lane app (n1 -> n2) is not "
+                                        "answered by an edge from app back to user before the "
+                                        "next cross-lane request (n2 -> n3)"));
+    lint_done(&l);
+    /* -W W107 is the same as -Wflowzap; a later -Wno-W107 wins. */
+    fz_lint_opts w;
+    fz_lint_opts_init(&w);
+    assert_int_equal(fz_lint_code_bits("w107", &w.enable), 0);
+    assert_int_equal(count_with(round_trip, &w, "W107"), 3);
+    uint32_t bits = 0;
+    assert_int_equal(fz_lint_code_bits("W001", &bits), FZ_EINVAL); /* a parser warning */
+    assert_int_equal(fz_lint_code_bits("E002", &bits), FZ_EINVAL);
+    assert_int_equal(fz_lint_code_bits("W299", &bits), FZ_EINVAL);
+    assert_int_equal(fz_lint_code_bits("sequence", &bits), FZ_EINVAL);
+}
+
+/* The exact statement: a request from A to B must be answered by an edge
+ * from B back to A, in edge order, before the next cross-lane request. */
+static void test_lint_w107_ping_pong_in_edge_order(void **state)
+{
+    (void)state;
+    fz_lint_opts o = flowzap_on();
+    /* Answered at once, twice over: clean. Edges inside a lane do not
+     * count as requests. */
+    const char *pingpong = "A {\n"
+                           "n1: circle label:\"Start\"\n"
+                           "n2: rectangle label:\"Show\"\n"
+                           "n5: circle label:\"End\"\n"
+                           "n1.handle(right) -> B.n3.handle(left)\n"
+                           "}\n"
+                           "B {\n"
+                           "n3: rectangle label:\"Work\"\n"
+                           "n4: rectangle label:\"Answer\"\n"
+                           "n3.handle(right) -> n4.handle(left)\n"
+                           "n4.handle(top) -> A.n2.handle(bottom)\n"
+                           "}\n"
+                           "n2.handle(right) -> B.n4.handle(left)\n"
+                           "n4.handle(bottom) -> A.n5.handle(top)\n";
+    assert_int_equal(count_with(pingpong, &o, "W107"), 0);
+    /* The answer exists but comes after another request: reported. */
+    const char *late = "A {\n"
+                       "n1: circle label:\"Start\"\n"
+                       "n4: circle label:\"End\"\n"
+                       "n1.handle(right) -> B.n2.handle(left)\n"
+                       "n1.handle(bottom) -> C.n3.handle(top)\n"
+                       "}\n"
+                       "B {\n"
+                       "n2: rectangle label:\"Work\"\n"
+                       "n2.handle(right) -> A.n4.handle(left)\n"
+                       "}\n"
+                       "C {\n"
+                       "n3: circle label:\"Log\"\n"
+                       "n3.handle(right) -> A.n4.handle(top)\n"
+                       "}\n";
+    linted l;
+    lint_src_with(&l, late, &o);
+    /* A->B (A->C came next), A->C (B->A came next), B->A and C->A (each a
+     * request of its own, neither answered in turn). */
+    assert_int_equal(count(&l, "W107"), 4);
+    assert_at(late, first(&l, "W107"), "n1.handle(right)",
               (uint32_t)strlen("n1.handle(right) -> B.n2.handle(left)"));
     lint_done(&l);
-    expect(two_lanes_bare, "W107", 0);
+    /* A one-way hand-off at the end is never answered. */
+    assert_int_equal(count_with(two_lanes_bare, &o, "W107"), 0);
 }
 
 /*==========================================================================
@@ -570,6 +667,215 @@ static void test_lint_w207_retry_to_an_earlier_success_node_is_not_a_merge(void 
            "W207", 0);
 }
 
+/* A plain branch that rejoins the flow is how diagrams are drawn: no
+ * failure outcome is named on the way, so no W207. */
+static void test_lint_w207_plain_branch_rejoining_is_fine(void **state)
+{
+    (void)state;
+    const char *topic = "A {\n"
+                        "n1: circle label:\"Start\"\n"
+                        "n2: diamond label:\"Topic exists?\"\n"
+                        "n3: rectangle label:\"Create topic\"\n"
+                        "n4: rectangle label:\"Publish message\"\n"
+                        "n5: circle label:\"End\"\n"
+                        "n1.handle(right) -> n2.handle(left)\n"
+                        "n2.handle(right) -> n4.handle(left) [label=\"Yes\"]\n"
+                        "n2.handle(bottom) -> n3.handle(top) [label=\"No\"]\n"
+                        "n3.handle(right) -> n4.handle(bottom)\n"
+                        "n4.handle(right) -> n5.handle(left)\n"
+                        "}\n";
+    expect(topic, "W207", 0);
+    /* The same shape through a rollback warns, at the merging edge. */
+    const char *rollback = "A {\n"
+                           "n1: circle label:\"Start\"\n"
+                           "n2: diamond label:\"Migration ok?\"\n"
+                           "n3: rectangle label:\"Roll back schema\"\n"
+                           "n4: rectangle label:\"Notify team\"\n"
+                           "n5: circle label:\"End\"\n"
+                           "n1.handle(right) -> n2.handle(left)\n"
+                           "n2.handle(right) -> n4.handle(left) [label=\"Yes\"]\n"
+                           "n2.handle(bottom) -> n3.handle(top) [label=\"No\"]\n"
+                           "n3.handle(right) -> n4.handle(bottom)\n"
+                           "n4.handle(right) -> n5.handle(left)\n"
+                           "}\n";
+    linted l;
+    lint_src(&l, rollback);
+    assert_int_equal(count(&l, "W207"), 1);
+    assert_at(rollback, first(&l, "W207"), "n3.handle(right) -> n4",
+              (uint32_t)strlen("n3.handle(right) -> n4.handle(bottom)"));
+    lint_done(&l);
+    /* A failure outcome on the negative edge itself counts too. */
+    expect("A {\nn1: circle label:\"Start\"\nn2: diamond label:\"Paid?\"\n"
+           "n3: rectangle label:\"Ship\"\nn4: circle label:\"End\"\n"
+           "n1.handle(right) -> n2.handle(left)\n"
+           "n2.handle(right) -> n3.handle(left) [label=\"Yes\"]\n"
+           "n2.handle(bottom) -> n3.handle(bottom) [label=\"No, payment cancelled\"]\n"
+           "n3.handle(right) -> n4.handle(left)\n}\n",
+           "W207", 1);
+}
+
+/* Inside a loop scope the loop retries: a Decline/Retry edge there that
+ * rejoins the flow is not a merge, even through a failure outcome. */
+static void test_lint_w207_never_inside_a_loop_scope(void **state)
+{
+    (void)state;
+    const char *src = "A {\n"
+                      "n1: circle label:\"Start\"\n"
+                      "n2: rectangle label:\"Charge card\"\n"
+                      "n3: diamond label:\"Accepted?\"\n"
+                      "n4: rectangle label:\"Cancel attempt\"\n"
+                      "n5: rectangle label:\"Send receipt\"\n"
+                      "n6: circle label:\"End\"\n"
+                      "n1.handle(right) -> n2.handle(left)\n"
+                      "n2.handle(right) -> n3.handle(left)\n"
+                      "n3.handle(right) -> n5.handle(left) [label=\"Yes\"]\n"
+                      "n3.handle(bottom) -> n4.handle(top) [label=\"Decline/Retry\"]\n"
+                      "n4.handle(right) -> n5.handle(bottom)\n"
+                      "n5.handle(right) -> n6.handle(left)\n"
+                      "loop [retry up to 3 times] n2 n3 n4\n"
+                      "}\n";
+    expect(src, "W207", 0);
+}
+
+/* FlowZap's own loop example: the final "Valid?" has one edge in (none
+ * out); the loop is its other branch. */
+static void test_lint_w204_not_for_the_last_node_of_a_loop(void **state)
+{
+    (void)state;
+    expect("flow { # Flow\nn1: rectangle label:\"Validate\"\nn2: diamond label:\"Valid?\"\n"
+           "n1.handle(right) -> n2.handle(left)\nloop [retry until valid] n1 n2\n}\n",
+           "W204", 0);
+    /* Not the last node of its loop: still reported. */
+    expect("flow { # Flow\nn1: diamond label:\"Valid?\"\nn2: rectangle label:\"Validate\"\n"
+           "n1.handle(right) -> n2.handle(left)\nloop [retry until valid] n1 n2\n}\n",
+           "W204", 1);
+}
+
+static void test_lint_w209_node_whose_every_edge_is_an_error_edge(void **state)
+{
+    (void)state;
+    const char *src = "A {\n"
+                      "n1: circle label:\"Start\"\n"
+                      "n2: rectangle label:\"Call API\"\n"
+                      "n3: rectangle label:\"Log\"\n"
+                      "n4: circle label:\"End\"\n"
+                      "n1.handle(right) -> n2.handle(left)\n"
+                      "n2.handle(right) -> n3.handle(left) [label=\"Error\"]\n"
+                      "n2.handle(bottom) -> n3.handle(top) [label=\"Timeout\"]\n"
+                      "n3.handle(right) -> n4.handle(left)\n"
+                      "}\n";
+    linted l;
+    lint_src(&l, src);
+    assert_int_equal(count(&l, "W209"), 1);
+    assert_at(src, first(&l, "W209"), "n2: rectangle", 2);
+    assert_non_null(strstr(first(&l, "W209")->message, "all error edges"));
+    lint_done(&l);
+    /* One error edge is a lone edge (taken after ok); a way on besides the
+     * error edges is fine. */
+    expect("A {\nn1: circle label:\"Start\"\nn2: rectangle label:\"Call\"\nn3: circle label:\"End\"\n"
+           "n1.handle(right) -> n2.handle(left)\n"
+           "n2.handle(right) -> n3.handle(left) [label=\"Error\"]\n}\n",
+           "W209", 0);
+    expect("A {\nn1: circle label:\"Start\"\nn2: rectangle label:\"Call\"\nn3: circle label:\"End\"\n"
+           "n1.handle(right) -> n2.handle(left)\nn2.handle(right) -> n3.handle(left)\n"
+           "n2.handle(bottom) -> n3.handle(top) [label=\"Error\"]\n}\n",
+           "W209", 0);
+}
+
+/* -Wno-CODE / --ignore CODE: the warning leaves the list and goes to the
+ * silenced list, with what silenced it. */
+static void test_lint_command_line_disable_lists_silenced(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    char *src = fz_test_read_file(fz_test_src("workflows/canary-deploy.fz"), &len);
+    assert_non_null(src);
+    fz_diags quiet;
+    fz_diags_init(&quiet, NULL);
+    fz_lint_opts o;
+    fz_lint_opts_init(&o);
+    assert_int_equal(fz_lint_code_bits("W207", &o.disable), 0);
+    o.silenced = &quiet;
+    linted l;
+    lint_src_with(&l, src, &o);
+    assert_int_equal(count(&l, "W207"), 0);
+    assert_int_equal(fz_diags_count(&quiet), 2);
+    assert_string_equal(fz_diags_at(&quiet, 0)->code, "W207");
+    assert_non_null(strstr(fz_diags_at(&quiet, 0)->hint, "command line"));
+    assert_non_null(strstr(fz_diags_at(&quiet, 0)->message, "Rollback canary"));
+    lint_done(&l);
+    /* Without a silenced list, they are simply gone. */
+    o.silenced = NULL;
+    assert_int_equal(count_with(src, &o, "W207"), 0);
+    assert_int_equal(count_with(src, NULL, "W207"), 2);
+    fz_diags_fini(&quiet);
+    free(src);
+}
+
+/* `// flowzap: ignore CODE` on a line of its own silences the code on the
+ * next statement line; `ignore-file` in the whole file; W210 for a comment
+ * that names no code. */
+static void test_lint_in_file_ignore_and_ignore_file(void **state)
+{
+    (void)state;
+    const char *src = "A {\n"
+                      "n1: circle label:\"Start\"\n"
+                      "// flowzap: ignore W102\n"
+                      "\n"
+                      "// another comment\n"
+                      "n2: rectangle label:\"Alone\"\n"
+                      "n3: rectangle label:\"Also alone\"\n"
+                      "n4: circle label:\"End\"\n"
+                      "n1.handle(right) -> n4.handle(left)\n"
+                      "}\n";
+    fz_diags quiet;
+    fz_diags_init(&quiet, NULL);
+    fz_lint_opts o;
+    fz_lint_opts_init(&o);
+    o.silenced = &quiet;
+    linted l;
+    lint_src_with(&l, src, &o);
+    assert_int_equal(count(&l, "W102"), 1); /* n3 only */
+    assert_at(src, first(&l, "W102"), "n3: rect", 2);
+    assert_int_equal(fz_diags_count(&quiet), 1);
+    assert_non_null(strstr(fz_diags_at(&quiet, 0)->hint, "`// flowzap: ignore W102` on line 3"));
+    assert_int_equal(count(&l, "W210"), 0);
+    lint_done(&l);
+    fz_diags_fini(&quiet);
+
+    const char *file = "// flowzap: ignore-file W102, W101\n"
+                       "A {\n"
+                       "n1: circle label:\"Start\"\n"
+                       "n2: rectangle label:\"Alone\"\n"
+                       "n3: rectangle label:\"Also alone\"\n"
+                       "n5: circle label:\"End\"\n"
+                       "n1.handle(right) -> n5.handle(left)\n"
+                       "}\n";
+    fz_diags_init(&quiet, NULL);
+    lint_src_with(&l, file, &o);
+    assert_int_equal(count(&l, "W102"), 0);
+    assert_int_equal(count(&l, "W101"), 0);
+    assert_int_equal(fz_diags_count(&quiet), 3);
+    assert_non_null(strstr(fz_diags_at(&quiet, 0)->hint, "ignore-file W10"));
+    lint_done(&l);
+    fz_diags_fini(&quiet);
+
+    /* A directive after a statement, a misspelt one, an unknown code. */
+    const char *bad = "A {\n"
+                      "n1: circle label:\"Start\"\n"
+                      "//flowzap: ignroe W102\n"
+                      "// flowzap: ignore W999 sequence\n"
+                      "// flowzap: ignore\n"
+                      "n2: rectangle label:\"Alone\" // flowzap: ignore W102\n"
+                      "n3: circle label:\"End\"\n"
+                      "n1.handle(right) -> n3.handle(left)\n"
+                      "}\n";
+    lint_src(&l, bad);
+    assert_int_equal(count(&l, "W102"), 1);
+    assert_int_equal(count(&l, "W210"), 4);
+    lint_done(&l);
+}
+
 static void test_lint_lists_at_most_the_cap_per_code_and_counts_the_rest(void **state)
 {
     (void)state;
@@ -638,7 +944,7 @@ static void test_lint_word_classes_follow_first_word(void **state)
         {"< $50K", FZ_WORD_NONE},     {"Rolled back", FZ_WORD_NONE},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        assert_int_equal(fz_lint_word_class(cases[i].label, strlen(cases[i].label)),
+        assert_int_equal(fz_words_class(cases[i].label, strlen(cases[i].label)),
                          cases[i].want);
 }
 
@@ -647,7 +953,7 @@ static void test_lint_every_code_has_title_and_explanation(void **state)
     (void)state;
     static const char *codes[] = {"W101", "W102", "W103", "W104", "W105", "W106", "W107",
                                   "W201", "W202", "W203", "W204", "W205", "W206", "W207",
-                                  "W208"};
+                                  "W208", "W209", "W210"};
     for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
         const fz_code_info *c = fz_code_find(codes[i]);
         assert_non_null(c);
@@ -727,7 +1033,8 @@ int main(void)
         cmocka_unit_test(test_lint_w104_loop_in_lane_of_one_of_its_nodes_is_fine),
         cmocka_unit_test(test_lint_w105_unknown_attribute_key),
         cmocka_unit_test(test_lint_w106_emoji_but_not_arrows_or_accents),
-        cmocka_unit_test(test_lint_w107_request_without_response),
+        cmocka_unit_test(test_lint_w107_is_off_by_default_and_on_with_the_flowzap_group),
+        cmocka_unit_test(test_lint_w107_ping_pong_in_edge_order),
         cmocka_unit_test(test_lint_w201_cycle_without_start_warns_at_first_declared),
         cmocka_unit_test(test_lint_starts_prefer_circles_then_sources),
         cmocka_unit_test(test_lint_w202_unreachable_region_reported_once_at_entry),
@@ -740,6 +1047,12 @@ int main(void)
         cmocka_unit_test(test_lint_w207_canary_rollback_merges_into_success),
         cmocka_unit_test(test_lint_w207_separate_failure_end_and_retry_loops_are_fine),
         cmocka_unit_test(test_lint_w207_retry_to_an_earlier_success_node_is_not_a_merge),
+        cmocka_unit_test(test_lint_w207_plain_branch_rejoining_is_fine),
+        cmocka_unit_test(test_lint_w207_never_inside_a_loop_scope),
+        cmocka_unit_test(test_lint_w204_not_for_the_last_node_of_a_loop),
+        cmocka_unit_test(test_lint_w209_node_whose_every_edge_is_an_error_edge),
+        cmocka_unit_test(test_lint_command_line_disable_lists_silenced),
+        cmocka_unit_test(test_lint_in_file_ignore_and_ignore_file),
         cmocka_unit_test(test_lint_lists_at_most_the_cap_per_code_and_counts_the_rest),
         cmocka_unit_test(test_lint_w208_disconnected_loop),
         cmocka_unit_test(test_lint_word_classes_follow_first_word),
