@@ -28,9 +28,9 @@ struct fz_journal_recorder {
     fz_observer obs;
     fz_observer next;
     int status;
-    int aborting; /* flowzap stops the run: its end is not the workflow's */
-    int full;     /* the connection commits with synchronous=FULL */
-    int64_t owner; /* the run's pid when recording began: writes are fenced on it */
+    int aborting;    /* flowzap stops the run: its end is not the workflow's */
+    int full;        /* the connection commits with synchronous=FULL */
+    int64_t owner;   /* the run's pid when recording began: writes are fenced on it */
     uint32_t seq;    /* last finish sequence number written */
     fz_vec start_ns; /* uint64_t per task id: backend clock at start, +1 (0: unknown) */
 };

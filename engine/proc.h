@@ -19,10 +19,10 @@
 
 /* What a recorded process (or process group) is now. */
 typedef enum fz_proc_state {
-    FZ_PROC_GONE = 0,  /* no such process (or a zombie), or another boot's */
-    FZ_PROC_ALIVE,     /* alive, and the identity matches */
-    FZ_PROC_REUSED,    /* the pid lives, but it is another process */
-    FZ_PROC_UNKNOWN,   /* the pid lives; no identity recorded or readable */
+    FZ_PROC_GONE = 0, /* no such process (or a zombie), or another boot's */
+    FZ_PROC_ALIVE,    /* alive, and the identity matches */
+    FZ_PROC_REUSED,   /* the pid lives, but it is another process */
+    FZ_PROC_UNKNOWN,  /* the pid lives; no identity recorded or readable */
 } fz_proc_state;
 
 /* Writes the identity of process pid into out; "" when unknown (no /proc,

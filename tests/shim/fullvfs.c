@@ -206,8 +206,8 @@ __attribute__((constructor)) static void fullvfs_install(void)
     if (!real_vfs)
         return;
     shim_io = (sqlite3_io_methods){
-        3,      x_close,  x_read,  x_write,      x_truncate,    x_sync,      x_size,
-        x_lock, x_unlock, x_check, x_fcntl,      x_sector,      x_dev,       x_shm_map,
+        3,          x_close,       x_read,      x_write, x_truncate, x_sync, x_size,
+        x_lock,     x_unlock,      x_check,     x_fcntl, x_sector,   x_dev,  x_shm_map,
         x_shm_lock, x_shm_barrier, x_shm_unmap, x_fetch, x_unfetch,
     };
     shim_vfs = *real_vfs;

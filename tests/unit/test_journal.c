@@ -592,8 +592,8 @@ typedef struct tbackend {
     uint32_t attempt[64]; /* attempt it was last started with */
     fixture *takeover;    /* when set: another process takes the run over ... */
     int64_t takeover_run;
-    int takeover_at;      /* ... before this result is given */
-    fz_journal *check;    /* when set: each start must already be committed */
+    int takeover_at;   /* ... before this result is given */
+    fz_journal *check; /* when set: each start must already be committed */
     int64_t check_run;
     uint32_t checked;
 } tbackend;
