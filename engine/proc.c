@@ -108,25 +108,67 @@ fz_proc_state fz_proc_check(int64_t pid, const char *id)
     return strcmp(now, id) == 0 ? FZ_PROC_ALIVE : FZ_PROC_REUSED;
 }
 
+/* Fields 3 (state) and 5 (process group) of /proc/PID/stat from its text. */
+static int stat_group(const char *buf, char *state, long *pgrp)
+{
+    const char *p = strrchr(buf, ')');
+    if (!p || p[1] != ' ')
+        return -1;
+    p += 2;
+    *state = *p;
+    return sscanf(p + 1, " %*d %ld", pgrp) == 1 ? 0 : -1;
+}
+
+/* 1 when a process of group pgid is alive (not a zombie: an init that
+ * does not reap would keep a dead group's number in use), 0 when none is,
+ * -1 when /proc cannot be listed. O(processes). */
+static int group_has_live_member(int64_t pgid)
+{
+    DIR *d = opendir("/proc");
+    if (!d)
+        return -1;
+    int found = 0;
+    struct dirent *de;
+    while (!found && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] < '1' || de->d_name[0] > '9')
+            continue;
+        char path[300], buf[1024], state;
+        long pg;
+        snprintf(path, sizeof path, "/proc/%s/stat", de->d_name);
+        if (read_small(path, buf, sizeof buf) > 0 && stat_group(buf, &state, &pg) == 0 &&
+            pg == pgid && state != 'Z' && state != 'X')
+            found = 1;
+    }
+    closedir(d);
+    return found;
+}
+
 fz_proc_state fz_proc_group_check(int64_t pgid, const char *leader_id)
 {
     if (pgid <= 1 || pgid > INT32_MAX)
         return FZ_PROC_GONE;
-    if (leader_id && *leader_id && other_boot(leader_id))
+    int known = leader_id && *leader_id;
+    if (known && other_boot(leader_id))
         return FZ_PROC_GONE;
     if (kill(-(pid_t)pgid, 0) != 0 && errno != EPERM)
         return FZ_PROC_GONE;
     char state;
     unsigned long long start;
-    if (stat_fields(pgid, &state, &start) != 0)
-        return leader_id && *leader_id ? FZ_PROC_ALIVE : FZ_PROC_UNKNOWN; /* members only */
-    if (!leader_id || !*leader_id)
-        return FZ_PROC_UNKNOWN;
-    char now[FZ_PROC_ID_LEN];
-    fz_proc_identity(pgid, now);
-    if (!now[0])
-        return FZ_PROC_UNKNOWN;
-    return strcmp(now, leader_id) == 0 ? FZ_PROC_ALIVE : FZ_PROC_REUSED;
+    if (stat_fields(pgid, &state, &start) == 0) {
+        /* The leader's pid holds a process: the step's first one, or
+         * another that got the number once the group was gone. */
+        char now[FZ_PROC_ID_LEN];
+        fz_proc_identity(pgid, now);
+        if (known && now[0] && strcmp(now, leader_id) != 0)
+            return FZ_PROC_REUSED;
+        if (state != 'Z' && state != 'X')
+            return known && now[0] ? FZ_PROC_ALIVE : FZ_PROC_UNKNOWN;
+    }
+    /* Leader gone (or a zombie): the group lives while a member does. */
+    int live = group_has_live_member(pgid);
+    if (live == 0)
+        return FZ_PROC_GONE;
+    return known && live == 1 ? FZ_PROC_ALIVE : FZ_PROC_UNKNOWN;
 }
 
 const char *fz_proc_state_name(fz_proc_state s)

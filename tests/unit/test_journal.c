@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/status.h"
@@ -407,6 +408,61 @@ static void test_journal_claim_knows_a_live_owner_from_a_reused_pid(void **state
     set_owner(f, id, pid, NULL);
     assert_int_equal(fz_journal_run_claim(f->j, id, 0, &prev), 0);
     assert_int_equal(prev.owner, FZ_PROC_GONE);
+}
+
+static void test_journal_proc_tells_a_process_and_its_group_from_a_reused_pid(void **state)
+{
+    (void)state;
+    int ready[2];
+    assert_int_equal(pipe(ready), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        setpgid(0, 0);      /* its own group, as a step's first process */
+        pid_t kid = fork(); /* a member that outlives the leader */
+        if (kid == 0) {
+            close(ready[0]);
+            pause();
+            _exit(0);
+        }
+        (void)!write(ready[1], "x", 1);
+        pause();
+        _exit(0);
+    }
+    setpgid(pid, pid); /* either side may set it first */
+    char c;
+    close(ready[1]);
+    assert_int_equal(read(ready[0], &c, 1), 1);
+    close(ready[0]);
+    char id[FZ_PROC_ID_LEN];
+    fz_proc_identity(pid, id);
+    assert_non_null(strchr(id, '/'));
+    assert_int_equal(fz_proc_check(pid, id), FZ_PROC_ALIVE);
+    assert_int_equal(fz_proc_check(pid, NULL), FZ_PROC_UNKNOWN);
+    char other[FZ_PROC_ID_LEN + 8];
+    snprintf(other, sizeof other, "%.*s/1", (int)(strchr(id, '/') - id), id);
+    assert_int_equal(fz_proc_check(pid, other), FZ_PROC_REUSED);
+    assert_int_equal(fz_proc_check(pid, "00000000-0000-0000-0000-000000000000/1"), FZ_PROC_GONE);
+    assert_int_equal(fz_proc_group_check(pid, id), FZ_PROC_ALIVE);
+    assert_int_equal(fz_proc_group_check(pid, other), FZ_PROC_REUSED);
+
+    /* The leader dies (a zombie until reaped, then gone): its member keeps
+     * the group alive. */
+    kill(pid, SIGKILL);
+    for (int i = 0; i < 200 && fz_proc_check(pid, id) != FZ_PROC_GONE; i++) {
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(fz_proc_check(pid, id), FZ_PROC_GONE); /* a zombie is gone */
+    assert_int_equal(waitpid(pid, NULL, 0), pid);
+    assert_int_equal(fz_proc_check(pid, id), FZ_PROC_GONE);
+    assert_int_equal(fz_proc_group_check(pid, id), FZ_PROC_ALIVE);
+    kill(-pid, SIGKILL);
+    for (int i = 0; i < 200 && fz_proc_group_check(pid, id) != FZ_PROC_GONE; i++) {
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(fz_proc_group_check(pid, id), FZ_PROC_GONE);
 }
 
 static void test_journal_of_many_claims_at_once_one_wins(void **state)
@@ -1059,6 +1115,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_journal_claim_knows_a_live_owner_from_a_reused_pid,
                                         setup, teardown),
+        cmocka_unit_test(test_journal_proc_tells_a_process_and_its_group_from_a_reused_pid),
         cmocka_unit_test_setup_teardown(test_journal_of_many_claims_at_once_one_wins, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_journal_signals_are_taken_oldest_first_once, setup,
