@@ -79,7 +79,10 @@ wait_for() { # FILE: up to 30 s
     [ -e "$1" ]
 }
 run_id() { sed -n 's/^flowzap: run \([0-9][0-9]*\) recorded in .*/\1/p' "$1" | head -1; }
-gone() { ! kill -0 "$1" 2>/dev/null; }
+gone() { # no such process, or a zombie (dead, its new parent has not reaped it yet)
+    ! kill -0 "$1" 2>/dev/null && return 0
+    [ "$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null)" = Z ]
+}
 
 # Starts a run and SIGKILLs flowzap while step 2 is in flight; sets $id and
 # $orphan (the step's pid, still running).
@@ -101,7 +104,7 @@ start_and_kill() {
 release_orphan() {
     touch release
     local i=0
-    while kill -0 "$orphan" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+    while ! gone "$orphan" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
     rm -f release
 }
 
