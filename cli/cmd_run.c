@@ -867,6 +867,7 @@ static int run_workflow(const run_opts *o)
     ro.allow_unbound = o->allow_unbound;
     ro.catch_signals = 1;
     ro.approvals = fz_cli_journal_approvals(&cj); /* NULL without the journal */
+    fz_cli_journal_watch_spawns(&cj, &ro);
     ro.log = pr_log;
     ro.log_ud = &pr;
     ro.secrets = sec;
