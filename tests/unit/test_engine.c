@@ -7,6 +7,7 @@
 #include "tests/unit/engine_fixture.h"
 
 #include "parser/parser.h"
+#include "tests/unit/routing_cases.h"
 
 /* One run of desc under script: outcome, path and state are kept. */
 typedef struct run {
@@ -1255,6 +1256,107 @@ static void test_engine_random_graphs_end_within_the_limit_and_repeat_exactly(vo
     }
 }
 
+/*==========================================================================
+ * The routing cases every backend runs (routing_cases.h)
+ *========================================================================*/
+
+static void rc_count_start(void *ud, const fz_task *t, uint64_t t_ns)
+{
+    (void)t_ns;
+    ((uint32_t *)ud)[t->node]++;
+}
+
+/* Runs case c on graph g with the scripted backend; checks outcome and
+ * visits. */
+static void rc_run_on(const rc_case *c, const fz_graph *g)
+{
+    fz_plan *p = NULL;
+    fz_engine *e = NULL;
+    assert_int_equal(fz_plan_new(g, NULL, NULL, &p), 0);
+    assert_int_equal(fz_engine_new(p, NULL, &e), 0);
+    uint32_t counts[64] = {0};
+    fz_observer obs = {.on_start = rc_count_start, .ud = counts};
+    fz_engine_set_observer(e, &obs);
+    fx_backend fx;
+    fz_backend b;
+    fx_init(&fx, g, c->script, &b);
+    assert_int_equal(fz_engine_start(e), 0);
+    assert_int_equal(fz_engine_drive(e, &b), 0);
+    char visits[256];
+    rc_visits(g, counts, visits, sizeof visits);
+    if (!rc_outcome_ok(c, fz_engine_outcome(e)) || strcmp(visits, c->visits) != 0)
+        fail_msg("%s: outcome \"%s\" (expected \"%s\"), visits \"%s\" (expected \"%s\")",
+                 c->name, fz_engine_outcome(e), c->outcome, visits, c->visits);
+    assert_int_equal(fz_engine_state(e),
+                     strncmp(c->outcome, "failed", 6) ? FZ_RUN_COMPLETED : FZ_RUN_FAILED);
+    fz_engine_free(e);
+    fz_plan_free(p);
+}
+
+/* Each case, on the fixture's graph and on the same workflow written as
+ * FlowZap Code and parsed (what the simulator and real runs load). */
+static void test_engine_routing_cases(void **state)
+{
+    (void)state;
+    for (uint32_t i = 0; i < RC_ALL; i++) {
+        rc_buf buf;
+        rc_case c = rc_get(i, &buf);
+        fz_graph *g = fx_graph(c.desc);
+        rc_run_on(&c, g);
+        fz_graph_free(g);
+        char text[4096];
+        rc_flowzap(c.desc, text, sizeof text);
+        fz_diags d;
+        fz_diags_init(&d, NULL);
+        if (fz_parse_mem("case.fz", text, strlen(text), NULL, &d, &g) != 0)
+            fail_msg("%s: does not parse:\n%s", c.name, text);
+        fz_diags_fini(&d);
+        rc_run_on(&c, g);
+        fz_graph_free(g);
+    }
+}
+
+/* Back edges follow the file's order: the DFS from the start takes out
+ * edges in file order, and the edge that closes a cycle is the back edge. */
+static void test_engine_back_edges_and_forward_reach(void **state)
+{
+    (void)state;
+    fz_graph *g = fx_graph(RC_PUBSUB);
+    fz_plan *p = NULL;
+    assert_int_equal(fz_plan_new(g, NULL, NULL, &p), 0);
+    uint32_t back = 0, retry = FZ_NONE;
+    for (uint32_t i = 0; i < fz_graph_edge_count(g); i++) {
+        back += (uint32_t)fz_plan_is_back_edge(p, i);
+        const fz_edge *ed = fz_graph_edge(g, i);
+        if (ed->src == fx_node(g, "n6"))
+            retry = i;
+    }
+    assert_int_equal(back, 1);
+    assert_true(fz_plan_is_back_edge(p, retry));
+    uint32_t end = fx_node(g, "n8");
+    assert_true(fz_plan_reaches(p, fx_node(g, "n3"), end));
+    assert_true(fz_plan_reaches(p, fx_node(g, "n7"), end));
+    assert_false(fz_plan_reaches(p, fx_node(g, "n6"), end)); /* only by the back edge */
+    assert_false(fz_plan_reaches(p, end, end));
+    assert_false(fz_plan_reaches(p, fx_node(g, "n1"), fx_node(g, "n4"))); /* not a merge */
+    fz_plan_free(p);
+    fz_graph_free(g);
+}
+
+/* A run with one live token never waits: the canary's merge "Complete
+ * rollout" is reached by the only token and runs at once; a fan-out of 11
+ * joins into one task. Task ids stay dense and in creation order. */
+static void test_engine_join_of_eleven_runs_the_merge_once_with_the_first_token(void **state)
+{
+    (void)state;
+    run *r = run1(RC_OUTBOX, "");
+    assert_completed(r, "End");
+    /* n14 ran once, for token 0 (the first to arrive), after all 11. */
+    assert_non_null(strstr(r->fx.path, "n13 n14 n15"));
+    assert_int_equal(fz_engine_steps(r->e), 15);
+    run_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1285,6 +1387,9 @@ int main(void)
         cmocka_unit_test(test_engine_retries_exhausted_fail_with_the_attempt_count),
         cmocka_unit_test(test_engine_negative_answer_is_never_retried),
         cmocka_unit_test(test_engine_join_after_a_fan_out_of_two_runs_the_merge_once),
+        cmocka_unit_test(test_engine_routing_cases),
+        cmocka_unit_test(test_engine_back_edges_and_forward_reach),
+        cmocka_unit_test(test_engine_join_of_eleven_runs_the_merge_once_with_the_first_token),
         cmocka_unit_test(test_engine_loop_sends_the_token_back_to_its_first_node),
         cmocka_unit_test(test_engine_loop_past_its_bound_fails_naming_the_loop),
         cmocka_unit_test(test_engine_loop_counts_explicit_back_edges_and_resets_from_outside),
