@@ -79,7 +79,7 @@ static inline rc_case rc_lone_case(uint32_t k, rc_buf *b)
                      lab);
         else
             snprintf(b->outcome, sizeof b->outcome,
-                     "failed at n2 \"Step\": no route from n2 for answer no");
+                     "failed at n2 \"Step\": no route from n2 for answer no*");
         snprintf(b->visits, sizeof b->visits, "n1=1 n2=1");
     }
     return (rc_case){b->name, b->desc, b->script, b->outcome, b->visits};
