@@ -589,10 +589,14 @@ int fz_engine_new(const fz_plan *p, const fz_alloc *alloc, fz_engine **out)
     e->state = FZ_RUN_IDLE;
     e->fail_node = FZ_NONE;
     e->tasks = fz_calloc(alloc, 16, sizeof(task_ent));
-    if (!e->tasks) {
+    e->waits = fz_calloc(alloc, 16, sizeof(wait_ent));
+    if (!e->tasks || !e->waits) {
+        fz_free(alloc, e->tasks, 16 * sizeof(task_ent));
+        fz_free(alloc, e->waits, 16 * sizeof(wait_ent));
         fz_free(alloc, e, sizeof(*e));
         return FZ_ENOMEM;
     }
+    e->wait_cap = 16;
     e->tmask = 15;
     e->out_key = FZ__OUT_KEY_NONE;
     *out = e;
@@ -674,6 +678,11 @@ static int tasks_reserve(fz_engine *e, uint32_t k)
         if (cap > UINT32_MAX / 2)
             return FZ_ENOMEM;
         uint32_t ncap = cap * 2;
+        /* The waits grow with the table: wait_cap > tmask always, so a step
+         * whose new tasks fit (at most tmask) has room for its waits too. */
+        int rc = grow_array(e->alloc, (void **)&e->waits, &e->wait_cap, ncap, sizeof(wait_ent));
+        if (rc)
+            return rc;
         task_ent *nt = fz_calloc(e->alloc, ncap, sizeof(task_ent));
         if (!nt)
             return FZ_ENOMEM;
@@ -918,8 +927,21 @@ static inline void arrive(fz_engine *e, uint32_t to, uint32_t token, uint32_t la
         task_create(e, to, token, 1, 0, last_label, lslot);
 }
 
+/* take_one's way to a loop head or a merge, out of line: most steps go to
+ * neither, and the inlined step then saves fewer registers. */
+static __attribute__((noinline)) void take_one_special(fz_engine *e, const task_ent *cur,
+                                                       const edge_info *ei, uint32_t last,
+                                                       uint64_t t_ns)
+{
+    if ((ei->dst_kind & DST_HEAD) &&
+        loop_enter(e, cur->node, ei->dst, cur->token, cur->lslot, t_ns))
+        return;
+    arrive(e, ei->dst, cur->token, last, cur->lslot);
+}
+
 /* take_edges for the common case: one edge, the token goes on. */
-static inline void take_one(fz_engine *e, const task_ent *cur, uint32_t edge, uint64_t t_ns)
+static inline __attribute__((always_inline)) void take_one(fz_engine *e, const task_ent *cur,
+                                                           uint32_t edge, uint64_t t_ns)
 {
     const edge_info *ei = &e->p->edges[edge];
     if (e->edge_counts)
@@ -928,10 +950,7 @@ static inline void take_one(fz_engine *e, const task_ent *cur, uint32_t edge, ui
         e->obs.on_edge(e->obs.ud, edge, cur->token, t_ns);
     uint32_t last = (ei->flags & EI_LABELLED) ? edge : cur->last_label;
     if (UNLIKELY(ei->dst_kind)) {
-        if ((ei->dst_kind & DST_HEAD) &&
-            loop_enter(e, cur->node, ei->dst, cur->token, cur->lslot, t_ns))
-            return;
-        arrive(e, ei->dst, cur->token, last, cur->lslot);
+        take_one_special(e, cur, ei, last, t_ns);
         return;
     }
     task_create(e, ei->dst, cur->token, 1, 0, last, cur->lslot);
@@ -1191,7 +1210,7 @@ static void join_release(fz_engine *e, uint32_t i)
  * (forward edges have no cycle, so it should not happen), when no task is
  * live the earliest arrival goes on alone. Room for the tasks was made by
  * the step's reservation (one per waiting token at most). */
-static __attribute__((noinline)) void joins(fz_engine *e)
+static void joins(fz_engine *e)
 {
     const fz_plan *p = e->p;
     uint32_t i = 0;
@@ -1225,6 +1244,19 @@ static inline int tasks_fit(const fz_engine *e, uint32_t k)
     return 1;
 }
 
+static void run_fail(fz_engine *e, int kind, uint32_t node, uint64_t t_ns);
+
+/* The end of a step while tokens wait: joins, then the same checks as the
+ * step's own (out of line, so that the step keeps no value across a call). */
+static __attribute__((noinline)) void joins_then_end(fz_engine *e, uint32_t node, uint64_t t_ns)
+{
+    joins(e);
+    if (e->live == 0)
+        run_end(e, FZ_RUN_COMPLETED, t_ns);
+    else if (e->steps >= e->p->max_steps)
+        run_fail(e, FAIL_STEPS, node, t_ns);
+}
+
 /* Grows every table a step may need before the step changes anything: a
  * step creates at most max_succ tasks or waiting tokens, and its joins one
  * task per token that was waiting. */
@@ -1235,9 +1267,6 @@ static int complete_reserve(fz_engine *e, const node_info *ni, const fz_result *
         return rc;
     if ((rc = grow_array(e->alloc, (void **)&e->ends, &e->ends_cap, e->nends + 1,
                          sizeof(end_ent))) != FZ_OK)
-        return rc;
-    if ((rc = grow_array(e->alloc, (void **)&e->waits, &e->wait_cap, e->nwait + ni->max_succ,
-                         sizeof(wait_ent))) != FZ_OK)
         return rc;
     if ((rc = slots_reserve(e, ni->max_succ)) != FZ_OK)
         return rc;
@@ -1269,9 +1298,11 @@ static inline __attribute__((always_inline)) int complete(fz_engine *e, uint32_t
     /* checked: this task is the run's only live one, so the ids this step
      * creates land on free entries unless they wrap round onto its own. A
      * step creates at most max_succ tasks, plus one per token waiting at a
-     * merge (joins). */
+     * merge (joins); its waits (at most max_succ more) fit when its tasks do,
+     * since the waits have room for as many tokens as the table holds (a
+     * fitting step needs at most tmask entries: its own is taken). */
     uint32_t need = ni->max_succ + e->nwait;
-    if (UNLIKELY(r->nvars || e->nends >= e->ends_cap || need > e->wait_cap ||
+    if (UNLIKELY(r->nvars || e->nends >= e->ends_cap ||
                  (p->nloops && e->lused + ni->max_succ > e->lcap) ||
                  (checked ? need > e->tmask : !tasks_fit(e, need)))) {
         int rc = complete_reserve(e, ni, r);
@@ -1294,8 +1325,10 @@ static inline __attribute__((always_inline)) int complete(fz_engine *e, uint32_t
         vars_apply(e, r->vars, r->nvars);
     route(e, cur, r, t_ns);
     if (e->state == FZ_RUN_RUNNING) {
-        if (UNLIKELY(e->nwait))
-            joins(e);
+        if (UNLIKELY(e->nwait)) {
+            joins_then_end(e, cur->node, t_ns);
+            return FZ_OK;
+        }
         if (e->live == 0)
             run_end(e, FZ_RUN_COMPLETED, t_ns);
         else if (e->steps >= p->max_steps)
