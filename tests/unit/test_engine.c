@@ -968,6 +968,18 @@ static void test_engine_out_of_memory_fails_cleanly_at_every_allocation(void **s
             assert_int_equal(rc, 0);
     }
     assert_true(clean);
+    /* A join of 11 grows the task table (and the waits with it). */
+    clean = 0;
+    for (uint64_t n = 1; n < 2000 && !clean; n++) {
+        fz_test_alloc ta;
+        fz_test_alloc_init(&ta, n);
+        int rc = oom_once(RC_OUTBOX, "n5=ok+X=a-value", &ta);
+        assert_true(rc == 0 || rc == FZ_ENOMEM);
+        assert_int_equal(ta.live, 0);
+        assert_int_equal(ta.live_bytes, 0);
+        clean = ta.injected == 0;
+    }
+    assert_true(clean);
 }
 
 /*==========================================================================
