@@ -145,8 +145,8 @@ static void test_sim_parallel_tokens_are_deterministic_and_add_up(void **state)
     assert_int_equal(fz_sim_study(x.sim, 0, 40000, 3, &meta, NULL, &r3), 0);
     char *j1 = json_of(r1), *j3 = json_of(r3);
     assert_string_equal(j1, j3);
-    /* All three builds succeed with 0.95^3; the merge node then runs once
-     * per arriving token. */
+    /* All three builds succeed with 0.95^3; the branches then join at the
+     * merge node, which runs once. */
     uint64_t ok = 0;
     for (uint32_t i = 0; i < fz_report_outcome_total(r1); i++) {
         uint64_t c;
