@@ -597,6 +597,15 @@ int fz_engine_new(const fz_plan *p, const fz_alloc *alloc, fz_engine **out)
         return FZ_ENOMEM;
     }
     e->wait_cap = 16;
+    if (p->nmerges) {
+        e->mstamp = fz_calloc(alloc, p->nmerges, sizeof(uint32_t));
+        if (!e->mstamp) {
+            fz_free(alloc, e->tasks, 16 * sizeof(task_ent));
+            fz_free(alloc, e->waits, 16 * sizeof(wait_ent));
+            fz_free(alloc, e, sizeof(*e));
+            return FZ_ENOMEM;
+        }
+    }
     e->tmask = 15;
     e->out_key = FZ__OUT_KEY_NONE;
     *out = e;
@@ -612,6 +621,7 @@ void fz_engine_free(fz_engine *e)
     fz_free(a, e->tasks, ((size_t)e->tmask + 1) * sizeof(task_ent));
     fz_free(a, e->ends, (size_t)e->ends_cap * sizeof(end_ent));
     fz_free(a, e->waits, (size_t)e->wait_cap * sizeof(wait_ent));
+    fz_free(a, e->mstamp, (size_t)e->p->nmerges * sizeof(uint32_t));
     fz_free(a, e->lcounts, (size_t)e->lcap * nl * sizeof(uint32_t));
     fz_free(a, e->lfree, (size_t)e->lcap * sizeof(uint32_t));
     fz_free(a, e->vars, (size_t)e->vars_cap * sizeof(var_ent));
@@ -1213,13 +1223,23 @@ static void join_release(fz_engine *e, uint32_t i)
 static void joins(fz_engine *e)
 {
     const fz_plan *p = e->p;
+    /* Each merge is looked at once per pass (its first waiting entry): a
+     * stamp per merge, not a scan of the entries before. Letting one merge
+     * on does not change whether another is blocked (the joined task sits
+     * where its tokens waited). */
+    if (++e->mgen == 0) {
+        memset(e->mstamp, 0, (size_t)p->nmerges * sizeof(uint32_t));
+        e->mgen = 1;
+    }
     uint32_t i = 0;
     while (i < e->nwait) {
-        uint32_t node = e->waits[i].node;
-        int seen = 0;
-        for (uint32_t j = 0; j < i && !seen; j++)
-            seen = e->waits[j].node == node;
-        if (seen || join_blocked(e, node, p->nodes[node].merge)) {
+        uint32_t node = e->waits[i].node, m = p->nodes[node].merge;
+        if (e->mstamp[m] == e->mgen) {
+            i++;
+            continue;
+        }
+        e->mstamp[m] = e->mgen;
+        if (join_blocked(e, node, m)) {
             i++;
             continue;
         }

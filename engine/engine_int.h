@@ -65,6 +65,8 @@ struct fz_engine {
 
     fz__wait_ent *waits; /* tokens waiting at merges, in arrival order */
     uint32_t nwait, wait_cap;
+    uint32_t *mstamp; /* per merge: the joins pass that looked at it */
+    uint32_t mgen;
 
     uint32_t *lcounts; /* nloops counters per slot */
     uint32_t *lfree;   /* free slots */
