@@ -31,12 +31,19 @@ enum {
     EI_ERROR = 1u << 3,
 };
 
+/* What the target of an edge is, for take_one's one test. */
+enum {
+    DST_HEAD = 1u << 0,  /* the first node of some loop */
+    DST_MERGE = 1u << 1, /* a merge: several incoming edges */
+};
+
 typedef struct edge_info {
     uint32_t src, dst;
     const char *label; /* trimmed label text, not NUL-terminated */
     uint32_t label_len;
     uint8_t flags;    /* EI_* */
-    uint8_t dst_head; /* dst is the first node of some loop */
+    uint8_t dst_kind; /* DST_* */
+    uint8_t back;     /* closes a cycle in the plan's depth-first search */
 } edge_info;
 
 /* A run of plan->pool. */
@@ -53,9 +60,10 @@ typedef struct node_info {
     span32 heads;  /* loops whose first node this node is */
     span32 member; /* loops that list this node */
     uint32_t loop; /* innermost loop listing this node, or FZ_NONE */
+    uint32_t merge; /* index among the merge nodes (reach bits), or FZ_NONE */
     uint32_t max_succ;
     uint8_t decision; /* routes like a decision */
-    uint8_t ok_ends;  /* ok with an empty ok list ends the token */
+    uint8_t ok_ends;  /* no outgoing edge: ok ends the token */
     uint8_t labels_unique; /* no two out edges share a label (case aside) */
     const char *label;
     uint32_t label_len;
@@ -81,6 +89,12 @@ struct fz_plan {
     uint32_t *starts;
     uint32_t nstart, nstart_alloc;
     uint32_t max_steps;
+    /* Joins: bit m of row n (reach + n * reach_words) is set when a token
+     * at node n could still arrive at the merge node of index m along
+     * forward edges (plan_reach). */
+    uint32_t nmerges;
+    uint32_t reach_words;
+    uint64_t *reach;
 };
 
 static int is_space(char c)
@@ -161,7 +175,7 @@ static int plan_node(fz_plan *p, uint32_t n)
     }
     int diamond = gn->shape == FZ_SHAPE_DIAMOND;
     ni->decision = (uint8_t)(diamond || (nyes > 0 && nno > 0));
-    ni->ok_ends = (uint8_t)(!ni->decision || nout == 0);
+    ni->ok_ends = (uint8_t)(nout == 0);
     ni->max_succ = nout > 1 ? nout : 1;
     /* An outcome then names at most one edge: route() takes it directly. */
     ni->labels_unique = 1;
@@ -183,8 +197,9 @@ static int plan_node(fz_plan *p, uint32_t n)
     if (rc)
         return rc;
     if (!ni->decision) {
-        /* ok: every edge that is not an error edge; no and error: error edges. */
-        rc = pool_edges(p, out, nout, 0, EI_ERROR, &ni->ok);
+        /* ok: every edge that is not an error edge; no and error: error edges.
+         * A lone edge is taken on ok whatever its label says. */
+        rc = pool_edges(p, out, nout, 0, nout == 1 ? 0 : EI_ERROR, &ni->ok);
         ni->no = ni->err;
         return rc;
     }
@@ -215,6 +230,8 @@ static int plan_node(fz_plan *p, uint32_t n)
     ni->ok.count = p->pool.len - ni->ok.first;
     if (ni->ok.count == 0)
         ni->ok = ni->def;
+    if (ni->ok.count == 0 && nout == 1)
+        ni->ok = ni->out; /* a lone edge: taken on ok whatever its label says */
     ni->no.first = p->pool.len;
     for (uint32_t i = 0; i < nout; i++)
         if (((p->edges[out[i]].flags & EI_NO) || out[i] == no_extra) && pool_push(p, out[i]))
@@ -261,7 +278,8 @@ static int plan_loops(fz_plan *p)
         ni->member.count = p->pool.len - ni->member.first;
     }
     for (uint32_t i = 0; i < p->nedges; i++)
-        p->edges[i].dst_head = p->nodes[p->edges[i].dst].heads.count > 0;
+        if (p->nodes[p->edges[i].dst].heads.count > 0)
+            p->edges[i].dst_kind |= DST_HEAD;
     return FZ_OK;
 }
 
@@ -313,6 +331,118 @@ static int plan_starts(fz_plan *p, const fz_plan_opts *opts)
     }
     p->nstart = k;
     return FZ_OK;
+}
+
+/* Back edges, merges and reachability for joins (docs/semantics.md
+ * "Merges and joins"). A depth-first search from the start nodes (in
+ * order), then from every node not yet visited (in file order), taking
+ * out edges in file order, marks the edges that close a cycle (to a node
+ * still on the search's stack) as back edges; the rest, the forward edges,
+ * have no cycle. Nodes finish in an order where every forward edge leads
+ * to a node finished earlier, so one pass in that order fills each node's
+ * row of merge nodes it reaches: its forward successors' rows, plus the
+ * successors that are merges. O(nodes + edges x merges / 64) time,
+ * nodes x merges bits. */
+static int plan_reach(fz_plan *p)
+{
+    const fz_graph *g = p->g;
+    uint32_t n = p->nnodes;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t nin = 0;
+        fz_graph_in(g, i, &nin);
+        p->nodes[i].merge = nin >= 2 ? p->nmerges++ : FZ_NONE;
+    }
+    for (uint32_t i = 0; i < p->nedges; i++)
+        if (p->nodes[p->edges[i].dst].merge != FZ_NONE)
+            p->edges[i].dst_kind |= DST_MERGE;
+    uint8_t *color = fz_calloc(p->alloc, n, 1); /* 0 new, 1 on the stack, 2 finished */
+    uint32_t *stack = fz_malloc(p->alloc, (size_t)n * sizeof(uint32_t));
+    uint32_t *next = fz_malloc(p->alloc, (size_t)n * sizeof(uint32_t)); /* out index per node */
+    uint32_t *order = fz_malloc(p->alloc, (size_t)n * sizeof(uint32_t)); /* finish order */
+    int rc = FZ_ENOMEM;
+    if (!color || !stack || !next || !order)
+        goto out;
+    uint32_t norder = 0;
+    for (uint32_t r = 0; r < p->nstart + n; r++) {
+        uint32_t root = r < p->nstart ? p->starts[r] : r - p->nstart;
+        if (color[root])
+            continue;
+        uint32_t sp = 0;
+        stack[sp++] = root;
+        next[root] = 0;
+        color[root] = 1;
+        while (sp) {
+            uint32_t u = stack[sp - 1];
+            uint32_t nout = 0;
+            const uint32_t *outs = fz_graph_out(g, u, &nout);
+            if (next[u] == nout) {
+                color[u] = 2;
+                order[norder++] = u;
+                sp--;
+                continue;
+            }
+            uint32_t ed = outs[next[u]++];
+            uint32_t v = p->edges[ed].dst;
+            if (color[v] == 1) {
+                p->edges[ed].back = 1;
+            } else if (color[v] == 0) {
+                color[v] = 1;
+                next[v] = 0;
+                stack[sp++] = v;
+            }
+        }
+    }
+    if (p->nmerges) {
+        p->reach_words = (p->nmerges + 63) / 64;
+        if ((size_t)n > SIZE_MAX / sizeof(uint64_t) / p->reach_words)
+            goto out;
+        p->reach = fz_calloc(p->alloc, (size_t)n * p->reach_words, sizeof(uint64_t));
+        if (!p->reach)
+            goto out;
+        size_t w = p->reach_words;
+        for (uint32_t k = 0; k < norder; k++) {
+            uint32_t u = order[k];
+            uint64_t *ru = p->reach + (size_t)u * w;
+            uint32_t nout = 0;
+            const uint32_t *outs = fz_graph_out(g, u, &nout);
+            for (uint32_t i = 0; i < nout; i++) {
+                const edge_info *ei = &p->edges[outs[i]];
+                if (ei->back)
+                    continue;
+                const uint64_t *rv = p->reach + (size_t)ei->dst * w;
+                for (size_t j = 0; j < w; j++)
+                    ru[j] |= rv[j];
+                uint32_t m = p->nodes[ei->dst].merge;
+                if (m != FZ_NONE)
+                    ru[m / 64] |= (uint64_t)1 << (m % 64);
+            }
+        }
+    }
+    rc = FZ_OK;
+out:
+    fz_free(p->alloc, color, n);
+    fz_free(p->alloc, stack, (size_t)n * sizeof(uint32_t));
+    fz_free(p->alloc, next, (size_t)n * sizeof(uint32_t));
+    fz_free(p->alloc, order, (size_t)n * sizeof(uint32_t));
+    return rc;
+}
+
+/* Whether a token at node `from` could still arrive at merge index m. */
+static inline int plan_reaches(const fz_plan *p, uint32_t from, uint32_t m)
+{
+    return (p->reach[(size_t)from * p->reach_words + m / 64] >> (m % 64)) & 1;
+}
+
+int fz_plan_is_back_edge(const fz_plan *p, uint32_t edge)
+{
+    return edge < p->nedges && p->edges[edge].back;
+}
+
+int fz_plan_reaches(const fz_plan *p, uint32_t from, uint32_t to)
+{
+    if (from >= p->nnodes || to >= p->nnodes || p->nodes[to].merge == FZ_NONE)
+        return 0;
+    return plan_reaches(p, from, p->nodes[to].merge);
 }
 
 int fz_plan_new(const fz_graph *g, const fz_plan_opts *opts, const fz_alloc *alloc, fz_plan **out)
@@ -371,6 +501,8 @@ int fz_plan_new(const fz_graph *g, const fz_plan_opts *opts, const fz_alloc *all
         goto out;
     if ((rc = plan_starts(p, opts)) != FZ_OK)
         goto out;
+    if ((rc = plan_reach(p)) != FZ_OK)
+        goto out;
     *out = p;
     return FZ_OK;
 out:
@@ -388,6 +520,7 @@ void fz_plan_free(fz_plan *p)
     fz_free(a, p->loops, (size_t)(p->nloops ? p->nloops : 1) * sizeof(loop_info));
     fz_free(a, p->policies, (size_t)p->nnodes * sizeof(fz_policy));
     fz_free(a, p->starts, (size_t)p->nstart_alloc * sizeof(uint32_t));
+    fz_free(a, p->reach, (size_t)p->nnodes * p->reach_words * sizeof(uint64_t));
     fz_vec_fini(&p->pool);
     fz_free(a, p, sizeof(*p));
 }
@@ -428,6 +561,7 @@ enum { T_FREE = FZ__T_FREE, T_READY = FZ__T_READY, T_RUNNING = FZ__T_RUNNING };
 typedef fz__task_ent task_ent;
 typedef fz__end_ent end_ent;
 typedef fz__var_ent var_ent;
+typedef fz__wait_ent wait_ent;
 
 enum {
     FAIL_NONE = 0,
@@ -436,6 +570,7 @@ enum {
     FAIL_LOOP,     /* a loop scope's bound was exceeded */
     FAIL_STEPS,    /* the step limit */
     FAIL_ABORT,    /* fz_engine_abort */
+    FAIL_STUCK,    /* no outgoing edge taken for the answer: "no route" */
 };
 
 const fz_observer *fz__engine_observer(const fz_engine *e)
@@ -454,9 +589,22 @@ int fz_engine_new(const fz_plan *p, const fz_alloc *alloc, fz_engine **out)
     e->state = FZ_RUN_IDLE;
     e->fail_node = FZ_NONE;
     e->tasks = fz_calloc(alloc, 16, sizeof(task_ent));
-    if (!e->tasks) {
+    e->waits = fz_calloc(alloc, 16, sizeof(wait_ent));
+    if (!e->tasks || !e->waits) {
+        fz_free(alloc, e->tasks, 16 * sizeof(task_ent));
+        fz_free(alloc, e->waits, 16 * sizeof(wait_ent));
         fz_free(alloc, e, sizeof(*e));
         return FZ_ENOMEM;
+    }
+    e->wait_cap = 16;
+    if (p->nmerges) {
+        e->mstamp = fz_calloc(alloc, p->nmerges, sizeof(uint32_t));
+        if (!e->mstamp) {
+            fz_free(alloc, e->tasks, 16 * sizeof(task_ent));
+            fz_free(alloc, e->waits, 16 * sizeof(wait_ent));
+            fz_free(alloc, e, sizeof(*e));
+            return FZ_ENOMEM;
+        }
     }
     e->tmask = 15;
     e->out_key = FZ__OUT_KEY_NONE;
@@ -472,6 +620,8 @@ void fz_engine_free(fz_engine *e)
     uint32_t nl = e->p->nloops;
     fz_free(a, e->tasks, ((size_t)e->tmask + 1) * sizeof(task_ent));
     fz_free(a, e->ends, (size_t)e->ends_cap * sizeof(end_ent));
+    fz_free(a, e->waits, (size_t)e->wait_cap * sizeof(wait_ent));
+    fz_free(a, e->mstamp, (size_t)e->p->nmerges * sizeof(uint32_t));
     fz_free(a, e->lcounts, (size_t)e->lcap * nl * sizeof(uint32_t));
     fz_free(a, e->lfree, (size_t)e->lcap * sizeof(uint32_t));
     fz_free(a, e->vars, (size_t)e->vars_cap * sizeof(var_ent));
@@ -538,6 +688,11 @@ static int tasks_reserve(fz_engine *e, uint32_t k)
         if (cap > UINT32_MAX / 2)
             return FZ_ENOMEM;
         uint32_t ncap = cap * 2;
+        /* The waits grow with the table: wait_cap > tmask always, so a step
+         * whose new tasks fit (at most tmask) has room for its waits too. */
+        int rc = grow_array(e->alloc, (void **)&e->waits, &e->wait_cap, ncap, sizeof(wait_ent));
+        if (rc)
+            return rc;
         task_ent *nt = fz_calloc(e->alloc, ncap, sizeof(task_ent));
         if (!nt)
             return FZ_ENOMEM;
@@ -652,6 +807,7 @@ int fz_engine_start(fz_engine *e)
     e->next_token = 0;
     e->steps = 0;
     e->nends = 0;
+    e->nwait = 0;
     e->lused = e->nfree = 0;
     e->nvars = 0;
     e->vlen = 0;
@@ -719,9 +875,23 @@ static int loop_enter(fz_engine *e, uint32_t from, uint32_t to, uint32_t token, 
     return 0;
 }
 
+/* A token arriving at a merge node that another live token could still
+ * reach: it waits (complete_reserve made room); joins() later lets it on. */
+static void wait_at(fz_engine *e, uint32_t node, uint32_t token, uint32_t last_label,
+                    uint32_t lslot)
+{
+    wait_ent *w = &e->waits[e->nwait++];
+    w->node = node;
+    w->token = token;
+    w->last_label = last_label;
+    w->lslot = lslot;
+}
+
 /* Sends the token along edges[0..n) (those whose label equals `match` when
  * match is not NULL): the first keeps the token, each further one is a new
- * token, in edge order. */
+ * token, in edge order. A token bound for a merge waits: its siblings are
+ * not all created yet, so only joins(), after the step, can tell whether
+ * another token could still arrive there. */
 static void take_edges(fz_engine *e, const task_ent *cur, const uint32_t *edges, uint32_t n,
                        const char *match, uint32_t mlen, uint64_t t_ns)
 {
@@ -744,33 +914,71 @@ static void take_edges(fz_engine *e, const task_ent *cur, const uint32_t *edges,
             e->edge_counts[edges[i]]++;
         if (e->has_obs && e->obs.on_edge)
             e->obs.on_edge(e->obs.ud, edges[i], token, t_ns);
-        if (ei->dst_head && loop_enter(e, cur->node, ei->dst, token, slot, t_ns))
+        if ((ei->dst_kind & DST_HEAD) && loop_enter(e, cur->node, ei->dst, token, slot, t_ns))
             return;
-        task_create(e, ei->dst, token, 1, 0, (ei->flags & EI_LABELLED) ? edges[i] : cur->last_label,
-                    slot);
+        uint32_t last = (ei->flags & EI_LABELLED) ? edges[i] : cur->last_label;
+        if (ei->dst_kind & DST_MERGE)
+            wait_at(e, ei->dst, token, last, slot);
+        else
+            task_create(e, ei->dst, token, 1, 0, last, slot);
     }
 }
 
+/* The token reaches node `to` by a step that moves only it (one edge, or a
+ * loop scope's jump): at a merge it goes on at once when it is the run's
+ * only live token (a decision's branches: the simple merge), else it waits
+ * for joins() to decide. */
+static inline void arrive(fz_engine *e, uint32_t to, uint32_t token, uint32_t last_label,
+                          uint32_t lslot)
+{
+    if (e->p->nodes[to].merge != FZ_NONE && (e->live || e->nwait))
+        wait_at(e, to, token, last_label, lslot);
+    else
+        task_create(e, to, token, 1, 0, last_label, lslot);
+}
+
+/* take_one's way to a loop head or a merge, out of line: most steps go to
+ * neither, and the inlined step then saves fewer registers. */
+static __attribute__((noinline)) void take_one_special(fz_engine *e, const task_ent *cur,
+                                                       const edge_info *ei, uint32_t last,
+                                                       uint64_t t_ns)
+{
+    if ((ei->dst_kind & DST_HEAD) &&
+        loop_enter(e, cur->node, ei->dst, cur->token, cur->lslot, t_ns))
+        return;
+    arrive(e, ei->dst, cur->token, last, cur->lslot);
+}
+
 /* take_edges for the common case: one edge, the token goes on. */
-static inline void take_one(fz_engine *e, const task_ent *cur, uint32_t edge, uint64_t t_ns)
+static inline __attribute__((always_inline)) void take_one(fz_engine *e, const task_ent *cur,
+                                                           uint32_t edge, uint64_t t_ns)
 {
     const edge_info *ei = &e->p->edges[edge];
     if (e->edge_counts)
         e->edge_counts[edge]++;
     if (e->has_obs && e->obs.on_edge)
         e->obs.on_edge(e->obs.ud, edge, cur->token, t_ns);
-    if (UNLIKELY(ei->dst_head) && loop_enter(e, cur->node, ei->dst, cur->token, cur->lslot, t_ns))
+    uint32_t last = (ei->flags & EI_LABELLED) ? edge : cur->last_label;
+    if (UNLIKELY(ei->dst_kind)) {
+        take_one_special(e, cur, ei, last, t_ns);
         return;
-    task_create(e, ei->dst, cur->token, 1, 0, (ei->flags & EI_LABELLED) ? edge : cur->last_label,
-                cur->lslot);
+    }
+    task_create(e, ei->dst, cur->token, 1, 0, last, cur->lslot);
 }
 
-/* The token's end at cur->node. */
+/* The token's end at cur->node; each distinct (node, edge) pair is kept
+ * once. */
 static void token_end(fz_engine *e, const task_ent *cur, uint64_t t_ns)
 {
-    end_ent *en = &e->ends[e->nends++];
-    en->node = cur->node;
-    en->edge = cur->last_label;
+    uint32_t i = 0;
+    while (i < e->nends && (e->ends[i].node != cur->node || e->ends[i].edge != cur->last_label))
+        i++;
+    if (i == e->nends) {
+        end_ent *en = &e->ends[e->nends++];
+        en->node = cur->node;
+        en->edge = cur->last_label;
+        e->out_valid = 0;
+    }
     if (cur->lslot != FZ_NONE)
         slot_release(e, cur->lslot);
     if (e->has_obs && e->obs.on_token_end)
@@ -778,7 +986,8 @@ static void token_end(fz_engine *e, const task_ent *cur, uint64_t t_ns)
 }
 
 /* No edge takes the answer: the loop scope sends the token back to its
- * first node, else the run fails. */
+ * first node, else the run fails (kind FAIL_NONE: the token ends there, a
+ * negative answer at an end). */
 static void no_edge(fz_engine *e, const task_ent *cur, const fz_result *r, int kind, fz_answer a,
                     uint64_t t_ns)
 {
@@ -788,7 +997,11 @@ static void no_edge(fz_engine *e, const task_ent *cur, const fz_result *r, int k
         uint32_t to = p->loops[ni->loop].first;
         if (loop_enter(e, cur->node, to, cur->token, cur->lslot, t_ns))
             return;
-        task_create(e, to, cur->token, 1, 0, cur->last_label, cur->lslot);
+        arrive(e, to, cur->token, cur->last_label, cur->lslot);
+        return;
+    }
+    if (kind == FAIL_NONE) {
+        token_end(e, cur, t_ns);
         return;
     }
     e->fail_answer = (uint8_t)a;
@@ -847,6 +1060,12 @@ static inline __attribute__((always_inline)) void route(fz_engine *e, const task
                     return;
                 }
             }
+            if (ni->out.count == 1) {
+                /* A lone edge: taken after an explicit outcome whatever
+                 * its label says. */
+                take_one(e, cur, out[0], t_ns);
+                return;
+            }
             if (ni->decision) {
                 fz_word_class wc = fz_words_class(o, olen);
                 if (wc == FZ_WORD_YES) {
@@ -867,11 +1086,15 @@ static inline __attribute__((always_inline)) void route(fz_engine *e, const task
             take_one(e, cur, pool[s.first], t_ns);
         } else if (s.count) {
             take_edges(e, cur, pool + s.first, s.count, NULL, 0, t_ns);
-        } else if (a == FZ_ANSWER_OK && ni->ok_ends) {
-            token_end(e, cur, t_ns);
+        } else if (ni->ok_ends) {
+            /* An end: ok ends the token; no tries the loop scope first. */
+            if (a == FZ_ANSWER_OK)
+                token_end(e, cur, t_ns);
+            else
+                no_edge(e, cur, r, FAIL_NONE, a, t_ns);
         } else {
-            no_edge(e, cur, r, ni->decision && ni->out.count ? FAIL_DECISION : FAIL_ANSWER, a,
-                    t_ns);
+            /* Edges, none for this answer: the loop scope, else stuck. */
+            no_edge(e, cur, r, ni->decision ? FAIL_DECISION : FAIL_STUCK, a, t_ns);
         }
         return;
     }
@@ -929,6 +1152,107 @@ uint32_t fz_engine_outcome_edge(const fz_graph *g, uint32_t node, const char *ou
 static int vars_reserve(fz_engine *e, const fz_kv *kv, uint32_t n);
 static void vars_apply(fz_engine *e, const fz_kv *kv, uint32_t n);
 
+/*--------------------------------------------------------------------------
+ * Joins (docs/semantics.md "Merges and joins")
+ *------------------------------------------------------------------------*/
+
+/* Whether a live token other than those waiting at merge node `node`
+ * (merge index m) could still arrive there along forward edges: a task
+ * ready or running at a node that reaches it, or a token waiting at
+ * another merge that reaches it. */
+static int join_blocked(const fz_engine *e, uint32_t node, uint32_t m)
+{
+    const fz_plan *p = e->p;
+    if (e->live) {
+        for (uint32_t i = 0; i <= e->tmask; i++) {
+            const task_ent *t = &e->tasks[i];
+            if (t->state != T_FREE && plan_reaches(p, t->node, m))
+                return 1;
+        }
+    }
+    for (uint32_t i = 0; i < e->nwait; i++)
+        if (e->waits[i].node != node && plan_reaches(p, e->waits[i].node, m))
+            return 1;
+    return 0;
+}
+
+/* The one of two last labelled edges that comes later in the file. */
+static inline uint32_t later_edge(uint32_t a, uint32_t b)
+{
+    if (a == FZ_NONE)
+        return b;
+    if (b == FZ_NONE)
+        return a;
+    return a > b ? a : b;
+}
+
+/* The tokens waiting at waits[i].node become one, which runs the node from
+ * attempt 1: the first arrival's token and loop slot, with the highest
+ * count of each loop scope among them, and the last labelled edge that
+ * comes latest in the file. The other entries keep their order. */
+static void join_release(fz_engine *e, uint32_t i)
+{
+    const fz_plan *p = e->p;
+    wait_ent first = e->waits[i];
+    uint32_t last = first.last_label, wr = i;
+    for (uint32_t j = i + 1; j < e->nwait; j++) {
+        const wait_ent *w = &e->waits[j];
+        if (w->node != first.node) {
+            e->waits[wr++] = *w;
+            continue;
+        }
+        last = later_edge(last, w->last_label);
+        if (p->nloops && w->lslot != FZ_NONE) {
+            uint32_t *dst = &e->lcounts[(size_t)first.lslot * p->nloops];
+            const uint32_t *src = &e->lcounts[(size_t)w->lslot * p->nloops];
+            for (uint32_t l = 0; l < p->nloops; l++)
+                if (src[l] > dst[l])
+                    dst[l] = src[l];
+            slot_release(e, w->lslot);
+        }
+    }
+    e->nwait = wr;
+    task_create(e, first.node, first.token, 1, 0, last, first.lslot);
+}
+
+/* After a step, in arrival order: each merge where no other live token
+ * could still arrive lets its waiting tokens on as one. As a safety net
+ * (forward edges have no cycle, so it should not happen), when no task is
+ * live the earliest arrival goes on alone. Room for the tasks was made by
+ * the step's reservation (one per waiting token at most). */
+static void joins(fz_engine *e)
+{
+    const fz_plan *p = e->p;
+    /* Each merge is looked at once per pass (its first waiting entry): a
+     * stamp per merge, not a scan of the entries before. Letting one merge
+     * on does not change whether another is blocked (the joined task sits
+     * where its tokens waited). */
+    if (++e->mgen == 0) {
+        memset(e->mstamp, 0, (size_t)p->nmerges * sizeof(uint32_t));
+        e->mgen = 1;
+    }
+    uint32_t i = 0;
+    while (i < e->nwait) {
+        uint32_t node = e->waits[i].node, m = p->nodes[node].merge;
+        if (e->mstamp[m] == e->mgen) {
+            i++;
+            continue;
+        }
+        e->mstamp[m] = e->mgen;
+        if (join_blocked(e, node, m)) {
+            i++;
+            continue;
+        }
+        join_release(e, i);
+    }
+    if (e->live == 0 && e->nwait) {
+        wait_ent w = e->waits[0];
+        memmove(e->waits, e->waits + 1, (size_t)(e->nwait - 1) * sizeof(wait_ent));
+        e->nwait--;
+        task_create(e, w.node, w.token, 1, 0, w.last_label, w.lslot);
+    }
+}
+
 /* Whether ids next_id .. next_id+k-1 land on free entries. */
 static inline int tasks_fit(const fz_engine *e, uint32_t k)
 {
@@ -940,7 +1264,22 @@ static inline int tasks_fit(const fz_engine *e, uint32_t k)
     return 1;
 }
 
-/* Grows every table a step may need before the step changes anything. */
+static void run_fail(fz_engine *e, int kind, uint32_t node, uint64_t t_ns);
+
+/* The end of a step while tokens wait: joins, then the same checks as the
+ * step's own (out of line, so that the step keeps no value across a call). */
+static __attribute__((noinline)) void joins_then_end(fz_engine *e, uint32_t node, uint64_t t_ns)
+{
+    joins(e);
+    if (e->live == 0)
+        run_end(e, FZ_RUN_COMPLETED, t_ns);
+    else if (e->steps >= e->p->max_steps)
+        run_fail(e, FAIL_STEPS, node, t_ns);
+}
+
+/* Grows every table a step may need before the step changes anything: a
+ * step creates at most max_succ tasks or waiting tokens, and its joins one
+ * task per token that was waiting. */
 static int complete_reserve(fz_engine *e, const node_info *ni, const fz_result *r)
 {
     int rc = FZ_OK;
@@ -951,7 +1290,7 @@ static int complete_reserve(fz_engine *e, const node_info *ni, const fz_result *
         return rc;
     if ((rc = slots_reserve(e, ni->max_succ)) != FZ_OK)
         return rc;
-    return tasks_reserve(e, ni->max_succ);
+    return tasks_reserve(e, ni->max_succ + e->nwait);
 }
 
 /* The step itself; inlined into fz_engine_drive (below) so that the drive
@@ -977,10 +1316,15 @@ static inline __attribute__((always_inline)) int complete(fz_engine *e, uint32_t
     const fz_plan *p = e->p;
     const node_info *ni = &p->nodes[te->node];
     /* checked: this task is the run's only live one, so the ids this step
-     * creates land on free entries unless they wrap round onto its own. */
+     * creates land on free entries unless they wrap round onto its own. A
+     * step creates at most max_succ tasks, plus one per token waiting at a
+     * merge (joins); its waits (at most max_succ more) fit when its tasks do,
+     * since the waits have room for as many tokens as the table holds (a
+     * fitting step needs at most tmask entries: its own is taken). */
+    uint32_t need = ni->max_succ + e->nwait;
     if (UNLIKELY(r->nvars || e->nends >= e->ends_cap ||
                  (p->nloops && e->lused + ni->max_succ > e->lcap) ||
-                 (checked ? ni->max_succ > e->tmask : !tasks_fit(e, ni->max_succ)))) {
+                 (checked ? need > e->tmask : !tasks_fit(e, need)))) {
         int rc = complete_reserve(e, ni, r);
         if (rc)
             return rc;
@@ -1001,6 +1345,10 @@ static inline __attribute__((always_inline)) int complete(fz_engine *e, uint32_t
         vars_apply(e, r->vars, r->nvars);
     route(e, cur, r, t_ns);
     if (e->state == FZ_RUN_RUNNING) {
+        if (UNLIKELY(e->nwait)) {
+            joins_then_end(e, cur->node, t_ns);
+            return FZ_OK;
+        }
         if (e->live == 0)
             run_end(e, FZ_RUN_COMPLETED, t_ns);
         else if (e->steps >= p->max_steps)
@@ -1141,10 +1489,20 @@ static int build_failure(fz_engine *e)
     const fz_plan *p = e->p;
     int rc;
     if (e->fail_node != FZ_NONE) {
+        /* By id and label: labels repeat in real files. */
         const node_info *ni = &p->nodes[e->fail_node];
+        fz_span id = fz_graph_node(p->g, e->fail_node)->id;
+        const char *idt = fz_graph_text(p->g, id);
         rc = out_str(e, "failed at ");
         if (!rc)
-            rc = out_put(e, ni->label, ni->label_len);
+            rc = out_put(e, idt, id.len);
+        if (!rc && !(ni->label_len == id.len && memcmp(ni->label, idt, id.len) == 0)) {
+            rc = out_str(e, " \"");
+            if (!rc)
+                rc = out_put(e, ni->label, ni->label_len);
+            if (!rc)
+                rc = out_str(e, "\"");
+        }
         if (!rc)
             rc = out_str(e, ": ");
     } else {
@@ -1213,6 +1571,22 @@ static int build_failure(fz_engine *e)
             rc = out_num(e, li->bound);
         break;
     }
+    case FAIL_STUCK: {
+        fz_span id = fz_graph_node(p->g, e->fail_node)->id;
+        rc = out_str(e, "no route from ");
+        if (!rc)
+            rc = out_put(e, fz_graph_text(p->g, id), id.len);
+        if (!rc)
+            rc = out_str(e, " for answer ");
+        if (!rc)
+            rc = out_str(e, fz_answer_name((fz_answer)e->fail_answer));
+        if (!rc && e->fail_has_text && e->fail_text[0]) {
+            rc = out_str(e, ": ");
+            if (!rc)
+                rc = out_str(e, e->fail_text);
+        }
+        break;
+    }
     case FAIL_STEPS:
         rc = out_str(e, "step limit of ");
         if (!rc)
@@ -1227,37 +1601,15 @@ static int build_failure(fz_engine *e)
     return rc;
 }
 
-/* Merge sort of end indices by their text (stable; n is small). */
+/* Ends in file order: the end node's place (its index: first mention),
+ * then the labelled edge's (no label first). */
 static int end_cmp(fz_engine *e, uint32_t a, uint32_t b)
 {
-    const fz_plan *p = e->p;
     const end_ent *x = &e->ends[a], *y = &e->ends[b];
-    const node_info *nx = &p->nodes[x->node], *ny = &p->nodes[y->node];
-    /* Compare "<label> via <edge>" piecewise without building it. */
-    const char *xs[3] = {nx->label, x->edge != FZ_NONE ? " via " : "",
-                         x->edge != FZ_NONE ? p->edges[x->edge].label : ""};
-    uint32_t xl[3] = {nx->label_len, x->edge != FZ_NONE ? 5u : 0u,
-                      x->edge != FZ_NONE ? p->edges[x->edge].label_len : 0u};
-    const char *ys[3] = {ny->label, y->edge != FZ_NONE ? " via " : "",
-                         y->edge != FZ_NONE ? p->edges[y->edge].label : ""};
-    uint32_t yl[3] = {ny->label_len, y->edge != FZ_NONE ? 5u : 0u,
-                      y->edge != FZ_NONE ? p->edges[y->edge].label_len : 0u};
-    uint32_t xi = 0, xo = 0, yi = 0, yo = 0;
-    for (;;) {
-        while (xi < 3 && xo == xl[xi]) {
-            xi++;
-            xo = 0;
-        }
-        while (yi < 3 && yo == yl[yi]) {
-            yi++;
-            yo = 0;
-        }
-        if (xi == 3 || yi == 3)
-            return xi == 3 ? (yi == 3 ? 0 : -1) : 1;
-        unsigned char cx = (unsigned char)xs[xi][xo++], cy = (unsigned char)ys[yi][yo++];
-        if (cx != cy)
-            return cx < cy ? -1 : 1;
-    }
+    if (x->node != y->node)
+        return x->node < y->node ? -1 : 1;
+    uint32_t xe = x->edge + 1, ye = y->edge + 1; /* FZ_NONE + 1 == 0: first */
+    return xe < ye ? -1 : xe > ye;
 }
 
 static void end_sort(fz_engine *e, uint32_t *idx, uint32_t *tmp, uint32_t n)
@@ -1278,6 +1630,26 @@ static void end_sort(fz_engine *e, uint32_t *idx, uint32_t *tmp, uint32_t n)
     }
 }
 
+/* Whether out[part, len) is one of the " + "-separated parts of out[0,
+ * mark). */
+static int part_repeats(const char *out, size_t mark, size_t part, size_t len)
+{
+    size_t n = len - part, b = 0;
+    while (b < mark) {
+        const char *sep = NULL;
+        for (size_t k = b; k + 3 <= mark; k++)
+            if (memcmp(out + k, " + ", 3) == 0) {
+                sep = out + k;
+                break;
+            }
+        size_t e = sep ? (size_t)(sep - out) : mark;
+        if (e - b == n && memcmp(out + b, out + part, n) == 0)
+            return 1;
+        b = e + 3;
+    }
+    return 0;
+}
+
 static int build_completed(fz_engine *e)
 {
     if (e->nends == 1)
@@ -1290,11 +1662,19 @@ static int build_completed(fz_engine *e)
     for (uint32_t i = 0; i < e->nends; i++)
         idx[i] = i;
     end_sort(e, idx, tmp, e->nends);
+    /* Ends are distinct pairs, but two end nodes may share a label: a part
+     * whose text is already in the name is left out, so none repeats. */
     for (uint32_t i = 0; !rc && i < e->nends; i++) {
+        size_t mark = e->out_len;
         if (i)
             rc = out_put(e, " + ", 3);
+        size_t part = e->out_len;
         if (!rc)
             rc = out_end(e, &e->ends[idx[i]]);
+        if (!rc && part_repeats(e->out, mark, part, e->out_len)) {
+            e->out_len = mark;
+            e->out[mark] = '\0';
+        }
     }
     return rc;
 }

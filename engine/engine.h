@@ -150,6 +150,17 @@ const uint32_t *fz_plan_starts(const fz_plan *p, uint32_t *count);
 /* The step limit runs of this plan have (the default when opts gave 0). */
 uint32_t fz_plan_max_steps(const fz_plan *p);
 
+/* Whether edge closes a cycle in the plan's depth-first search (from the
+ * start nodes, then every node not yet visited, in file order): a back
+ * edge. The other edges, the forward edges, have no cycle; joins wait only
+ * for tokens that could arrive along them (docs/semantics.md "Merges"). */
+int fz_plan_is_back_edge(const fz_plan *p, uint32_t edge);
+
+/* Whether a token at node `from` could still arrive at node `to` along
+ * forward edges (a path of one edge or more), where `to` is a merge (has
+ * several incoming edges); 0 for any other `to`. */
+int fz_plan_reaches(const fz_plan *p, uint32_t from, uint32_t to);
+
 /*==========================================================================
  * Runs
  *========================================================================*/
@@ -194,10 +205,13 @@ uint32_t fz_engine_steps(const fz_engine *e);
 
 /* The run's outcome, valid once it ended, until the next start:
  * completed: "<end node label> via <last edge label>" ("End via Success"),
- * or "<end node label>" when the token took no labelled edge; parallel
- * tokens' ends are sorted and joined with " + ".
- * failed: "failed at <node label>: <reason>" (reason names the decision's
- * answer and offered labels, the exhausted loop, the step limit...). */
+ * or "<end node label>" when the token took no labelled edge; where tokens
+ * ended at several ends, each distinct one once, in file order (end node,
+ * then edge; no label first), joined with " + ".
+ * failed: "failed at <node id> \"<node label>\": <reason>" (the label left
+ * out when it is the id; reason names the decision's answer and offered
+ * labels, "no route from nX for answer A", the exhausted loop, the step
+ * limit...). */
 const char *fz_engine_outcome(const fz_engine *e);
 
 /* Node where the run failed, or FZ_NONE. */

@@ -31,6 +31,14 @@ typedef struct fz__end_ent {
     uint32_t node, edge;
 } fz__end_ent;
 
+/* A token waiting at a merge node (docs/semantics.md "Merges and joins"),
+ * kept in arrival order. */
+typedef struct fz__wait_ent {
+    uint32_t node, token;
+    uint32_t last_label; /* as in fz__task_ent */
+    uint32_t lslot;
+} fz__wait_ent;
+
 typedef struct fz__var_ent {
     uint32_t koff, klen, voff, vlen, vcap;
 } fz__var_ent;
@@ -52,8 +60,13 @@ struct fz_engine {
     uint32_t next_token;
     uint32_t steps;
 
-    fz__end_ent *ends;
+    fz__end_ent *ends; /* distinct (node, last labelled edge) pairs */
     uint32_t nends, ends_cap;
+
+    fz__wait_ent *waits; /* tokens waiting at merges, in arrival order */
+    uint32_t nwait, wait_cap;
+    uint32_t *mstamp; /* per merge: the joins pass that looked at it */
+    uint32_t mgen;
 
     uint32_t *lcounts; /* nloops counters per slot */
     uint32_t *lfree;   /* free slots */

@@ -7,6 +7,7 @@
 #include "tests/unit/engine_fixture.h"
 
 #include "parser/parser.h"
+#include "tests/unit/routing_cases.h"
 
 /* One run of desc under script: outcome, path and state are kept. */
 typedef struct run {
@@ -147,9 +148,9 @@ static void test_engine_without_circles_every_node_without_incoming_edge_starts(
     uint32_t n = 0;
     fz_plan_starts(r->p, &n);
     assert_int_equal(n, 2);
-    /* Both tokens reach c: simple merge, c runs twice. */
-    assert_string_equal(r->fx.path, "a b c c");
-    assert_completed(r, "C + C");
+    /* Both tokens reach c: they join there, c runs once. */
+    assert_string_equal(r->fx.path, "a b c");
+    assert_completed(r, "C");
     run_free(r);
 }
 
@@ -167,7 +168,7 @@ static void test_engine_when_every_node_has_an_incoming_edge_the_first_declared_
     /* x was referenced first, but a was declared first. */
     assert_int_equal(st[0], fx_node(r->g, "a"));
     run_go(r, "");
-    assert_failed(r, "failed at X: step limit of 20 steps reached");
+    assert_failed(r, "failed at x \"X\": step limit of 20 steps reached");
     assert_int_equal(fz_engine_steps(r->e), 20);
     run_free(r);
 }
@@ -291,7 +292,7 @@ test_engine_decision_without_match_or_default_fails_naming_answer_and_labels(voi
 {
     (void)state;
     run *r = run1(decision3, "d=@Perhaps");
-    assert_failed(r, "failed at Approve?: answer \"Perhaps\" matches no outgoing edge; it "
+    assert_failed(r, "failed at d \"Approve?\": answer \"Perhaps\" matches no outgoing edge; it "
                      "offers \"Yes, ship\", \"No\", \"Maybe later\"");
     assert_int_equal(fz_engine_failed_node(r->e), fx_node(r->g, "d"));
     run_free(r);
@@ -301,7 +302,7 @@ test_engine_decision_without_match_or_default_fails_naming_answer_and_labels(voi
              "d -> a Left\n"
              "d -> b Right\n",
              "d=ok");
-    assert_failed(r, "failed at Pick: answer yes matches no outgoing edge; it offers \"Left\", "
+    assert_failed(r, "failed at d \"Pick\": answer yes matches no outgoing edge; it offers \"Left\", "
                      "\"Right\"");
     run_free(r);
 }
@@ -471,11 +472,11 @@ static void test_engine_action_negative_answer_without_error_edge_fails(void **s
 {
     (void)state;
     run *r = run1(canary, "n3=no");
-    assert_failed(r, "failed at Push to registry: answered no (no edge for it)");
+    assert_failed(r, "failed at n3 \"Push to registry\": no route from n3 for answer no");
     assert_int_equal(fz_engine_failed_node(r->e), fx_node(r->g, "n3"));
     run_free(r);
     r = run1(canary, "n3=error:registry unreachable");
-    assert_failed(r, "failed at Push to registry: error: registry unreachable");
+    assert_failed(r, "failed at n3 \"Push to registry\": error: registry unreachable");
     run_free(r);
 }
 
@@ -483,7 +484,7 @@ static void test_engine_timeout_is_an_error(void **state)
 {
     (void)state;
     run *r = run1(canary, "n8=timeout");
-    assert_failed(r, "failed at Wait observation period: timed out");
+    assert_failed(r, "failed at n8 \"Wait observation period\": timed out");
     run_free(r);
     r = run1("s circle Start\n"
              "w rect Wait\n"
@@ -539,7 +540,7 @@ static void test_engine_retries_exhausted_fail_with_the_attempt_count(void **sta
     run *r = run_new(canary, 0);
     set_policy(r, "n3", 2, 0, 0, 0);
     run_go(r, "n3=error:HTTP 503");
-    assert_failed(r, "failed at Push to registry: error after 3 attempts: HTTP 503");
+    assert_failed(r, "failed at n3 \"Push to registry\": error after 3 attempts: HTTP 503");
     run_free(r);
 }
 
@@ -558,7 +559,7 @@ static void test_engine_negative_answer_is_never_retried(void **state)
  * Merges, loops, limits
  *========================================================================*/
 
-static void test_engine_merge_runs_the_node_once_per_token(void **state)
+static void test_engine_join_after_a_fan_out_of_two_runs_the_merge_once(void **state)
 {
     (void)state;
     run *r = run1("s circle Start\n"
@@ -574,8 +575,8 @@ static void test_engine_merge_runs_the_node_once_per_token(void **state)
                   "b -> m\n"
                   "m -> e\n",
                   "");
-    assert_string_equal(r->fx.path, "s f a b m m e e");
-    assert_completed(r, "End + End");
+    assert_string_equal(r->fx.path, "s f a b m e");
+    assert_completed(r, "End");
     run_free(r);
 }
 
@@ -601,7 +602,7 @@ static void test_engine_loop_past_its_bound_fails_naming_the_loop(void **state)
 {
     (void)state;
     run *r = run1(looped, "c=no");
-    assert_failed(r, "failed at Green?: loop [retry up to 2 times] exceeded its bound of 2");
+    assert_failed(r, "failed at c \"Green?\": loop [retry up to 2 times] exceeded its bound of 2");
     assert_string_equal(r->fx.path, "s t c t c t c");
     run_free(r);
     /* An error inside the scope, past the node's own retries, loops too. */
@@ -631,7 +632,7 @@ static void test_engine_loop_counts_explicit_back_edges_and_resets_from_outside(
     assert_completed(r, "End via Yes");
     run_free(r);
     r = run1(d, "c=no,no");
-    assert_failed(r, "failed at OK?: loop [max 1] exceeded its bound of 1");
+    assert_failed(r, "failed at c \"OK?\": loop [max 1] exceeded its bound of 1");
     run_free(r);
     /* Leaving the scope and entering it again from outside starts over. */
     r = run1("s circle Start\n"
@@ -664,12 +665,12 @@ static void test_engine_step_limit_ends_a_run_that_never_finishes(void **state)
     run *r = run_new(spin, 0);
     assert_int_equal(fz_plan_max_steps(r->p), 10000);
     run_go(r, "");
-    assert_failed(r, "failed at Poll: step limit of 10000 steps reached");
+    assert_failed(r, "failed at a \"Poll\": step limit of 10000 steps reached");
     assert_int_equal(fz_engine_steps(r->e), 10000);
     run_free(r);
     r = run_new(spin, 7);
     run_go(r, "");
-    assert_failed(r, "failed at Sleep: step limit of 7 steps reached");
+    assert_failed(r, "failed at b \"Sleep\": step limit of 7 steps reached");
     run_free(r);
     /* A run that ends on its last allowed step completes. */
     r = run_new("s circle Start\n"
@@ -814,9 +815,9 @@ static void test_engine_interrupt_fails_the_run_and_cancels_started_tasks(void *
     r->fx.interrupt_after = 3;
     assert_int_equal(fz_engine_start(r->e), 0);
     assert_int_equal(fz_engine_drive(r->e, &r->b), FZ_EINTR);
-    assert_failed(r, "failed at Deploy to 5% of pods: interrupted");
+    assert_failed(r, "failed at n6 \"Deploy to 5% of pods\": interrupted");
     assert_int_equal(r->fx.cancelled, 1);
-    assert_string_equal(l.text, "end 3 failed at Deploy to 5% of pods: interrupted@3");
+    assert_string_equal(l.text, "end 3 failed at n6 \"Deploy to 5% of pods\": interrupted@3");
     /* The abandoned task cannot be completed any more; the run is over. */
     fz_result ok = {.answer = FZ_ANSWER_OK};
     assert_int_equal(fz_engine_complete(r->e, 3, &ok, 0), FZ_EFINISHED);
@@ -825,7 +826,7 @@ static void test_engine_interrupt_fails_the_run_and_cancels_started_tasks(void *
     assert_int_equal(fz_engine_next(r->e, &t), 0);
     /* Abort after the end changes nothing. */
     fz_engine_abort(r->e, "again", 0);
-    assert_failed(r, "failed at Deploy to 5% of pods: interrupted");
+    assert_failed(r, "failed at n6 \"Deploy to 5% of pods\": interrupted");
     run_free(r);
 }
 
@@ -840,7 +841,7 @@ static void test_engine_abort_names_the_oldest_running_task(void **state)
     assert_int_equal(fz_engine_complete(r->e, t.id, &ok, 0), 0);
     assert_int_equal(fz_engine_next(r->e, &t), 1);
     fz_engine_abort(r->e, "stopped by operator", 0);
-    assert_failed(r, "failed at Build container image: stopped by operator");
+    assert_failed(r, "failed at n2 \"Build container image\": stopped by operator");
     assert_int_equal(fz_engine_failed_node(r->e), fx_node(r->g, "n2"));
     assert_int_equal(fz_engine_in_flight(r->e), 1);
     run_free(r);
@@ -967,6 +968,18 @@ static void test_engine_out_of_memory_fails_cleanly_at_every_allocation(void **s
             assert_int_equal(rc, 0);
     }
     assert_true(clean);
+    /* A join of 11 grows the task table (and the waits with it). */
+    clean = 0;
+    for (uint64_t n = 1; n < 2000 && !clean; n++) {
+        fz_test_alloc ta;
+        fz_test_alloc_init(&ta, n);
+        int rc = oom_once(RC_OUTBOX, "n5=ok+X=a-value", &ta);
+        assert_true(rc == 0 || rc == FZ_ENOMEM);
+        assert_int_equal(ta.live, 0);
+        assert_int_equal(ta.live_bytes, 0);
+        clean = ta.injected == 0;
+    }
+    assert_true(clean);
 }
 
 /*==========================================================================
@@ -1006,7 +1019,7 @@ static void test_engine_canary_file_ends_as_its_drawing_says(void **state)
         {"n12=no", "End via Aborted"},
         {"n18=no", "End via Rolled back"},
         {"n18=@Yes", "End via Success"},
-        {"n7=error:split refused", "failed at Configure traffic split: error: split refused"},
+        {"n7=error:split refused", "failed at n7 \"Configure traffic split\": error: split refused"},
     };
     for (size_t i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++) {
         fz_diags d;
@@ -1141,7 +1154,7 @@ static void test_engine_parsed_loop_takes_its_bound_from_the_condition(void **st
     assert_completed(r, "End via Yes");
     run_free(r);
     r = run_parsed(parse_text(text), "n3=no");
-    assert_failed(r, "failed at Green?: loop [retry up to 3 times] exceeded its bound of 3");
+    assert_failed(r, "failed at n3 \"Green?\": loop [retry up to 3 times] exceeded its bound of 3");
     assert_int_equal(fz_engine_steps(r->e), 1 + 2 * 4);
     run_free(r);
 }
@@ -1255,6 +1268,107 @@ static void test_engine_random_graphs_end_within_the_limit_and_repeat_exactly(vo
     }
 }
 
+/*==========================================================================
+ * The routing cases every backend runs (routing_cases.h)
+ *========================================================================*/
+
+static void rc_count_start(void *ud, const fz_task *t, uint64_t t_ns)
+{
+    (void)t_ns;
+    ((uint32_t *)ud)[t->node]++;
+}
+
+/* Runs case c on graph g with the scripted backend; checks outcome and
+ * visits. */
+static void rc_run_on(const rc_case *c, const fz_graph *g)
+{
+    fz_plan *p = NULL;
+    fz_engine *e = NULL;
+    assert_int_equal(fz_plan_new(g, NULL, NULL, &p), 0);
+    assert_int_equal(fz_engine_new(p, NULL, &e), 0);
+    uint32_t counts[64] = {0};
+    fz_observer obs = {.on_start = rc_count_start, .ud = counts};
+    fz_engine_set_observer(e, &obs);
+    fx_backend fx;
+    fz_backend b;
+    fx_init(&fx, g, c->script, &b);
+    assert_int_equal(fz_engine_start(e), 0);
+    assert_int_equal(fz_engine_drive(e, &b), 0);
+    char visits[256];
+    rc_visits(g, counts, visits, sizeof visits);
+    if (!rc_outcome_ok(c, fz_engine_outcome(e)) || strcmp(visits, c->visits) != 0)
+        fail_msg("%s: outcome \"%s\" (expected \"%s\"), visits \"%s\" (expected \"%s\")",
+                 c->name, fz_engine_outcome(e), c->outcome, visits, c->visits);
+    assert_int_equal(fz_engine_state(e),
+                     strncmp(c->outcome, "failed", 6) ? FZ_RUN_COMPLETED : FZ_RUN_FAILED);
+    fz_engine_free(e);
+    fz_plan_free(p);
+}
+
+/* Each case, on the fixture's graph and on the same workflow written as
+ * FlowZap Code and parsed (what the simulator and real runs load). */
+static void test_engine_routing_cases(void **state)
+{
+    (void)state;
+    for (uint32_t i = 0; i < RC_ALL; i++) {
+        rc_buf buf;
+        rc_case c = rc_get(i, &buf);
+        fz_graph *g = fx_graph(c.desc);
+        rc_run_on(&c, g);
+        fz_graph_free(g);
+        char text[4096];
+        rc_flowzap(c.desc, text, sizeof text);
+        fz_diags d;
+        fz_diags_init(&d, NULL);
+        if (fz_parse_mem("case.fz", text, strlen(text), NULL, &d, &g) != 0)
+            fail_msg("%s: does not parse:\n%s", c.name, text);
+        fz_diags_fini(&d);
+        rc_run_on(&c, g);
+        fz_graph_free(g);
+    }
+}
+
+/* Back edges follow the file's order: the DFS from the start takes out
+ * edges in file order, and the edge that closes a cycle is the back edge. */
+static void test_engine_back_edges_and_forward_reach(void **state)
+{
+    (void)state;
+    fz_graph *g = fx_graph(RC_PUBSUB);
+    fz_plan *p = NULL;
+    assert_int_equal(fz_plan_new(g, NULL, NULL, &p), 0);
+    uint32_t back = 0, retry = FZ_NONE;
+    for (uint32_t i = 0; i < fz_graph_edge_count(g); i++) {
+        back += (uint32_t)fz_plan_is_back_edge(p, i);
+        const fz_edge *ed = fz_graph_edge(g, i);
+        if (ed->src == fx_node(g, "n6"))
+            retry = i;
+    }
+    assert_int_equal(back, 1);
+    assert_true(fz_plan_is_back_edge(p, retry));
+    uint32_t end = fx_node(g, "n8");
+    assert_true(fz_plan_reaches(p, fx_node(g, "n3"), end));
+    assert_true(fz_plan_reaches(p, fx_node(g, "n7"), end));
+    assert_false(fz_plan_reaches(p, fx_node(g, "n6"), end)); /* only by the back edge */
+    assert_false(fz_plan_reaches(p, end, end));
+    assert_false(fz_plan_reaches(p, fx_node(g, "n1"), fx_node(g, "n4"))); /* not a merge */
+    fz_plan_free(p);
+    fz_graph_free(g);
+}
+
+/* A run with one live token never waits: the canary's merge "Complete
+ * rollout" is reached by the only token and runs at once; a fan-out of 11
+ * joins into one task. Task ids stay dense and in creation order. */
+static void test_engine_join_of_eleven_runs_the_merge_once_with_the_first_token(void **state)
+{
+    (void)state;
+    run *r = run1(RC_OUTBOX, "");
+    assert_completed(r, "End");
+    /* n14 ran once, for token 0 (the first to arrive), after all 11. */
+    assert_non_null(strstr(r->fx.path, "n13 n14 n15"));
+    assert_int_equal(fz_engine_steps(r->e), 15);
+    run_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1284,7 +1398,10 @@ int main(void)
         cmocka_unit_test(test_engine_retries_back_off_exponentially_up_to_the_cap),
         cmocka_unit_test(test_engine_retries_exhausted_fail_with_the_attempt_count),
         cmocka_unit_test(test_engine_negative_answer_is_never_retried),
-        cmocka_unit_test(test_engine_merge_runs_the_node_once_per_token),
+        cmocka_unit_test(test_engine_join_after_a_fan_out_of_two_runs_the_merge_once),
+        cmocka_unit_test(test_engine_routing_cases),
+        cmocka_unit_test(test_engine_back_edges_and_forward_reach),
+        cmocka_unit_test(test_engine_join_of_eleven_runs_the_merge_once_with_the_first_token),
         cmocka_unit_test(test_engine_loop_sends_the_token_back_to_its_first_node),
         cmocka_unit_test(test_engine_loop_past_its_bound_fails_naming_the_loop),
         cmocka_unit_test(test_engine_loop_counts_explicit_back_edges_and_resets_from_outside),

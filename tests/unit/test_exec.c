@@ -4,6 +4,7 @@
  * real children, real files, real signals. Labels are hostile on purpose.
  */
 #include "tests/unit/run_fixture.h"
+#include "tests/unit/routing_cases.h"
 
 #include <signal.h>
 
@@ -145,8 +146,10 @@ static void test_exec_exit_status_maps_to_ok_no_error(void **state)
         assert_int_equal(s->answer, cases[i].answer);
         assert_int_equal(s->exit_code, cases[i].exit_code);
         assert_non_null(strstr(s->reason, cases[i].reason_has));
+        /* The node is an end: a negative answer ends the token there too
+         * (docs/semantics.md), an error fails the run. */
         assert_int_equal(r.state,
-                         cases[i].answer == FZ_ANSWER_OK ? FZ_RUN_COMPLETED : FZ_RUN_FAILED);
+                         cases[i].answer == FZ_ANSWER_ERROR ? FZ_RUN_FAILED : FZ_RUN_COMPLETED);
         rf_assert_no_children();
         rf_free(&r);
     }
@@ -869,6 +872,71 @@ static void test_exec_out_of_memory_anywhere_fails_cleanly(void **state)
     fz_graph_free(g);
 }
 
+/*==========================================================================
+ * The routing cases every backend runs (routing_cases.h), with real
+ * commands: one shell script answers for every node from the case's script
+ * (exit 0, 1 or 2; `::outcome X` for @X), counting its visits in a file per
+ * node. Parallel branches run concurrently, so a case whose outcome depends
+ * on which branch gets where first is left to the deterministic backends.
+ *========================================================================*/
+
+static const char rc_step_sh[] =
+    "#!/bin/sh\n"
+    "f=\"count.$FZ_NODE\"\n"
+    "k=0\n"
+    "[ -f \"$f\" ] && k=$(cat \"$f\")\n"
+    "k=$((k + 1))\n"
+    "echo $k > \"$f\"\n"
+    "list=$(sed -n \"s/^$FZ_NODE=//p\" script.txt)\n"
+    "[ -z \"$list\" ] && exit 0\n"
+    "item=$(echo \"$list\" | awk -F, -v k=$k '{ if (k > NF) k = NF; print $k }')\n"
+    "case \"$item\" in\n"
+    "ok) exit 0 ;;\n"
+    "no) exit 1 ;;\n"
+    "error) exit 2 ;;\n"
+    "@*) echo \"::outcome ${item#@}\"; exit 0 ;;\n"
+    "esac\n"
+    "exit 3\n";
+
+static void test_exec_routing_cases(void **state)
+{
+    (void)state;
+    for (uint32_t i = 0; i < RC_ALL; i++) {
+        rc_buf buf;
+        rc_case c = rc_get(i, &buf);
+        if (strstr(c.name, "back edge") && strstr(c.name, "does not wait"))
+            continue; /* timing decides where the retrying token is */
+        rf_run r;
+        memset(&r, 0, sizeof(r));
+        rf_mkdir(&r);
+        rf_write(&r, "step.sh", rc_step_sh, 1);
+        char lines[512];
+        snprintf(lines, sizeof lines, "%s\n", c.script);
+        for (char *q = lines; *q; q++)
+            if (*q == ';')
+                *q = '\n';
+        rf_write(&r, "script.txt", lines, 0);
+        char text[4096];
+        rc_flowzap(c.desc, text, sizeof text);
+        rf_load(&r, text, NULL, "rules:\n  - exec: [./step.sh]\n");
+        rf_go(&r, NULL, NULL);
+        assert_int_equal(r.drive_rc, 0);
+        uint32_t counts[64] = {0};
+        for (uint32_t k = 0; k < r.nsteps; k++) {
+            uint32_t n = fz_graph_find_node(r.g, r.steps[k].node, strlen(r.steps[k].node));
+            assert_true(n < 64);
+            counts[n]++;
+        }
+        char visits[256];
+        rc_visits(r.g, counts, visits, sizeof visits);
+        if (!rc_outcome_ok(&c, r.outcome) || strcmp(visits, c.visits) != 0)
+            fail_msg("%s: outcome \"%s\" (expected \"%s\"), visits \"%s\" (expected \"%s\")",
+                     c.name, r.outcome, c.outcome, visits, c.visits);
+        rf_assert_no_children();
+        rf_free(&r);
+    }
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -895,6 +963,7 @@ int main(void)
         cmocka_unit_test(test_exec_approval_waits_for_the_answer_source),
         cmocka_unit_test(test_exec_timeout_applies_to_builtins_too),
         cmocka_unit_test(test_exec_out_of_memory_anywhere_fails_cleanly),
+        cmocka_unit_test(test_exec_routing_cases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

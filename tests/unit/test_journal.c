@@ -634,6 +634,28 @@ static const char flow[] = "W { # W\n"
                            "n8.handle(right) -> n9.handle(left)\n"
                            "}\n";
 
+/* The same with a join: Notify leads to End too, so End waits for the
+ * Test branch and runs once for both tokens (docs/semantics.md). */
+static const char join_flow[] = "W { # W\n"
+                                "n1: circle label:\"Start\"\n"
+                                "n2: rectangle label:\"Build\"\n"
+                                "n3: rectangle label:\"Test\"\n"
+                                "n4: diamond label:\"Healthy?\"\n"
+                                "n5: rectangle label:\"Promote\"\n"
+                                "n6: rectangle label:\"Rollback\"\n"
+                                "n7: circle label:\"End\"\n"
+                                "n8: rectangle label:\"Notify\"\n"
+                                "n1.handle(right) -> n2.handle(left)\n"
+                                "n2.handle(right) -> n3.handle(left)\n"
+                                "n2.handle(bottom) -> n8.handle(top)\n"
+                                "n3.handle(right) -> n4.handle(left)\n"
+                                "n4.handle(right) -> n5.handle(left) [label=\"Yes\"]\n"
+                                "n4.handle(bottom) -> n6.handle(top) [label=\"No\"]\n"
+                                "n5.handle(right) -> n7.handle(left)\n"
+                                "n6.handle(right) -> n7.handle(left)\n"
+                                "n8.handle(right) -> n7.handle(left)\n"
+                                "}\n";
+
 /* A synchronous backend: tasks finish in the order they started. With
  * crash_after >= 0 the process dies (_exit) inside wait() once that many
  * results were given, with the remaining tasks in flight. */
@@ -905,11 +927,24 @@ static void test_journal_steps_are_committed_before_they_are_acted_on(void **sta
     ctx_fini(&c);
 }
 
+static void crash_at_every_step(fixture *f, const char *text);
+
 static void test_journal_resume_after_a_crash_at_every_step_matches_an_unbroken_run(void **state)
 {
-    fixture *f = *state;
+    crash_at_every_step(*state, flow);
+}
+
+/* A run with a join resumes the same: the replay lets the waiting token on
+ * exactly where the unbroken run did, and End runs once. */
+static void test_journal_resume_of_a_run_with_a_join_matches_an_unbroken_run(void **state)
+{
+    crash_at_every_step(*state, join_flow);
+}
+
+static void crash_at_every_step(fixture *f, const char *text)
+{
     run_ctx ref;
-    ctx_init(&ref, flow, -1);
+    ctx_init(&ref, text, -1);
     int64_t ref_id = add_run(f->j, "/w/w.fz");
     record_run(f, &ref, ref_id);
     char outcome[256];
@@ -932,7 +967,7 @@ static void test_journal_resume_after_a_crash_at_every_step_matches_an_unbroken_
             fixture child = *f;
             child.j = j;
             run_ctx c;
-            ctx_init(&c, flow, k);
+            ctx_init(&c, text, k);
             record_run(&child, &c, id);
             _exit(3); /* not reached: the backend exits first */
         }
@@ -942,7 +977,7 @@ static void test_journal_resume_after_a_crash_at_every_step_matches_an_unbroken_
         assert_int_equal(WEXITSTATUS(st), 0);
 
         run_ctx c;
-        ctx_init(&c, flow, -1);
+        ctx_init(&c, text, -1);
         uint32_t restarted = resume_run(f, &c, id);
         assert_int_equal(fz_engine_state(c.e), FZ_RUN_COMPLETED);
         assert_string_equal(fz_engine_outcome(c.e), outcome);
@@ -1126,6 +1161,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_journal_steps_are_committed_before_they_are_acted_on,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_journal_resume_of_a_run_with_a_join_matches_an_unbroken_run, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_journal_resume_after_a_crash_at_every_step_matches_an_unbroken_run, setup,
             teardown),

@@ -16,6 +16,7 @@
 #include "sim/exact.h"
 #include "sim/report.h"
 #include "sim/sim.h"
+#include "tests/unit/routing_cases.h"
 
 typedef struct fixture {
     fz_graph *g;
@@ -145,8 +146,8 @@ static void test_sim_parallel_tokens_are_deterministic_and_add_up(void **state)
     assert_int_equal(fz_sim_study(x.sim, 0, 40000, 3, &meta, NULL, &r3), 0);
     char *j1 = json_of(r1), *j3 = json_of(r3);
     assert_string_equal(j1, j3);
-    /* All three builds succeed with 0.95^3; the merge node then runs once
-     * per arriving token. */
+    /* All three builds succeed with 0.95^3; the branches then join at the
+     * merge node, which runs once. */
     uint64_t ok = 0;
     for (uint32_t i = 0; i < fz_report_outcome_total(r1); i++) {
         uint64_t c;
@@ -640,6 +641,165 @@ static void test_sim_time_sums_do_not_overflow(void **state)
     fixture_close(&x);
 }
 
+/*==========================================================================
+ * The routing cases every backend runs (routing_cases.h), through the
+ * simulator: each node's script becomes a scenario script (the last entry
+ * repeated), latencies are 0. The replay of run 0, a study and --exact must
+ * all end as the case says.
+ *========================================================================*/
+
+static void rc_sim_count(void *ud, const fz_task *t, uint64_t t_ns)
+{
+    (void)t_ns;
+    ((uint32_t *)ud)[t->node]++;
+}
+
+/* The scenario of case c on graph g, into out. */
+static void rc_scenario(const rc_case *c, const fz_graph *g, char *out, size_t cap)
+{
+    size_t n = (size_t)snprintf(out, cap, "defaults:\n  latency: {fixed: 0s}\n");
+    for (uint32_t i = 0; i < fz_graph_node_count(g); i++) {
+        const fz_node *nd = fz_graph_node(g, i);
+        char id[32], item[128];
+        snprintf(id, sizeof id, "%.*s", (int)nd->id.len, fz_graph_text(g, nd->id));
+        rc_item(c->script, id, 0, item, sizeof item);
+        if (!item[0])
+            continue;
+        if (!strstr(out, "rules:"))
+            n += (size_t)snprintf(out + n, cap - n, "rules:\n");
+        n += (size_t)snprintf(out + n, cap - n, "  - match: \"\"\n    id: %s\n    script: [", id);
+        for (uint32_t k = 0; k < 40; k++) {
+            rc_item(c->script, id, k, item, sizeof item);
+            if (item[0] == '@')
+                n += (size_t)snprintf(out + n, cap - n, "%s\"%s\"", k ? ", " : "", item + 1);
+            else
+                n += (size_t)snprintf(out + n, cap - n, "%s%s", k ? ", " : "", item);
+        }
+        n += (size_t)snprintf(out + n, cap - n, "]\n");
+    }
+}
+
+static void test_sim_routing_cases(void **state)
+{
+    (void)state;
+    for (uint32_t i = 0; i < RC_ALL; i++) {
+        rc_buf buf;
+        rc_case c = rc_get(i, &buf);
+        char text[4096], yaml[8192];
+        rc_flowzap(c.desc, text, sizeof text);
+        fixture x;
+        memset(&x, 0, sizeof x);
+        fz_diags d;
+        fz_diags_init(&d, NULL);
+        assert_int_equal(fz_parse_mem("case.fz", text, strlen(text), NULL, &d, &x.g), 0);
+        rc_scenario(&c, x.g, yaml, sizeof yaml);
+        if (fz_scenario_parse("case.yaml", yaml, strlen(yaml), NULL, &d, &x.f) != 0 ||
+            fz_scenario_compile(x.f, 0, x.g, NULL, &d, &x.s) != 0)
+            fail_msg("%s: scenario refused:\n%s", c.name, yaml);
+        fz_diags_fini(&d);
+        assert_int_equal(fz_plan_new(x.g, NULL, NULL, &x.plan), 0);
+        fz_sim_apply(x.s, x.plan);
+        assert_int_equal(fz_sim_new(x.plan, x.s, 5, NULL, &x.sim), 0);
+        uint32_t counts[64] = {0};
+        fz_observer obs = {.on_start = rc_sim_count, .ud = counts};
+        fz_sim_run_info info;
+        assert_int_equal(fz_sim_replay(x.sim, 0, &obs, &info), 0);
+        char visits[256];
+        rc_visits(x.g, counts, visits, sizeof visits);
+        if (!rc_outcome_ok(&c, info.outcome) || strcmp(visits, c.visits) != 0)
+            fail_msg("%s: outcome \"%s\" (expected \"%s\"), visits \"%s\" (expected \"%s\")",
+                     c.name, info.outcome, c.outcome, visits, c.visits);
+        /* A study: every run the same (the scripts leave nothing to chance). */
+        fz_report *r = study(&x, 0, 20, 1);
+        fz_report_shape shape;
+        fz_report_get_shape(r, &shape);
+        if (!shape.by_end) {
+            assert_int_equal(fz_report_outcome_total(r), 1);
+            assert_int_equal(fz_report_outcome_count(r, info.outcome), 20);
+        } else {
+            /* Counted by end (fan-out with cycles): each part of the joint
+             * name is reached by every run. */
+            uint32_t parts = 0;
+            for (const char *p = info.outcome; p;) {
+                const char *sep = strstr(p, " + ");
+                char part[256];
+                size_t n = sep ? (size_t)(sep - p) : strlen(p);
+                assert_true(n < sizeof part);
+                memcpy(part, p, n);
+                part[n] = '\0';
+                if (fz_report_outcome_count(r, part) != 20)
+                    fail_msg("%s: end \"%s\" counted %llu times, not 20", c.name, part,
+                             (unsigned long long)fz_report_outcome_count(r, part));
+                parts++;
+                p = sep ? sep + 3 : NULL;
+            }
+            assert_int_equal(fz_report_outcome_total(r), parts);
+        }
+        fz_report_free(r);
+        /* --exact: one path, probability 1. */
+        fz_exact *ex = NULL;
+        char why[256];
+        assert_int_equal(fz_exact_run(x.plan, x.s, 1000, NULL, &ex, why, sizeof why), 0);
+        assert_int_equal(fz_exact_count(ex), 1);
+        const char *name = NULL;
+        assert_true(fabs(fz_exact_at(ex, 0, &name, NULL) - 1.0) < 1e-12);
+        assert_string_equal(name, info.outcome);
+        fz_exact_free(ex);
+        fixture_close(&x);
+    }
+}
+
+/* The outbox under chance: every branch may fail; when none does, the 11
+ * branches join and End runs once, in a study and in --exact alike. */
+static void test_sim_outbox_joins_into_one_end(void **state)
+{
+    (void)state;
+    char text[4096];
+    rc_flowzap(RC_OUTBOX, text, sizeof text);
+    const char *yaml = "defaults:\n  latency: {exponential: 1s}\n"
+                       "rules:\n  - match: ^Write\n    error: 2%\n";
+    fixture x;
+    memset(&x, 0, sizeof x);
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    assert_int_equal(fz_parse_mem("outbox.fz", text, strlen(text), NULL, &d, &x.g), 0);
+    assert_int_equal(fz_scenario_parse("t.yaml", yaml, strlen(yaml), NULL, &d, &x.f), 0);
+    assert_int_equal(fz_scenario_compile(x.f, 0, x.g, NULL, &d, &x.s), 0);
+    fz_diags_fini(&d);
+    assert_int_equal(fz_plan_new(x.g, NULL, NULL, &x.plan), 0);
+    fz_sim_apply(x.s, x.plan);
+    assert_int_equal(fz_sim_new(x.plan, x.s, 3, NULL, &x.sim), 0);
+    fz_report *r1 = study(&x, 0, 20000, 1), *r2 = study(&x, 0, 20000, 2);
+    char *j1 = json_of(r1), *j2 = json_of(r2);
+    assert_string_equal(j1, j2);
+    double p = pow(0.98, 11);
+    assert_share(r1, "End", p);
+    /* End ran once per completed run. */
+    uint64_t done = fz_report_outcome_count(r1, "End");
+    assert_non_null(strstr(j1, "\"End\""));
+    assert_true(done > 0);
+    fz_exact *ex = NULL;
+    char why[256];
+    assert_int_equal(fz_exact_run(x.plan, x.s, 100000, NULL, &ex, why, sizeof why), 0);
+    int seen = 0;
+    for (uint32_t i = 0; i < fz_exact_count(ex); i++) {
+        const char *name = NULL;
+        double q = fz_exact_at(ex, i, &name, NULL);
+        assert_null(strstr(name, " + "));
+        if (strcmp(name, "End") == 0) {
+            assert_true(fabs(q - p) < 1e-9);
+            seen = 1;
+        }
+    }
+    assert_true(seen);
+    free(j1);
+    free(j2);
+    fz_report_free(r1);
+    fz_report_free(r2);
+    fz_exact_free(ex);
+    fixture_close(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -655,6 +815,8 @@ int main(void)
         cmocka_unit_test(test_sim_parallel_outcomes_fold_into_ends),
         cmocka_unit_test(test_sim_few_parallel_outcomes_stay_joint),
         cmocka_unit_test(test_sim_time_sums_do_not_overflow),
+        cmocka_unit_test(test_sim_routing_cases),
+        cmocka_unit_test(test_sim_outbox_joins_into_one_end),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -159,7 +159,7 @@ static void test_trace_every_line_is_json_with_the_documented_fields(void **stat
         if (!strcmp(ev, "end")) {
             assert_string_equal(json_string_value(json_object_get(o, "state")), "failed");
             assert_string_equal(json_string_value(json_object_get(o, "outcome")),
-                                "failed at Bad \xef\xbf\xbd byte: timed out");
+                                "failed at b \"Bad \xef\xbf\xbd byte\": timed out");
             last_steps = json_integer_value(json_object_get(o, "steps"));
         }
         json_decref(o);
@@ -184,11 +184,12 @@ static void test_trace_every_line_is_json_with_the_documented_fields(void **stat
                "loop 2 retry twice: t c\n",
                "c=no,ok", NULL, NULL);
     assert_int_equal(count_ev(t.buf, "loop"), 1);
-    assert_int_equal(count_ev(t.buf, "token_end"), 2);
+    /* The two branches join at e: it runs once, one token ends there. */
+    assert_int_equal(count_ev(t.buf, "token_end"), 1);
     assert_int_equal(count_ev(t.buf, "start"), count_ev(t.buf, "finish"));
     assert_non_null(
-        strstr(t.buf, "{\"ev\":\"loop\",\"t\":6.0,\"loop\":0,\"token\":1,\"count\":1}"));
-    assert_non_null(strstr(t.buf, "\"outcome\":\"End via Left + End via Yes\""));
+        strstr(t.buf, "{\"ev\":\"loop\",\"t\":5.0,\"loop\":0,\"token\":1,\"count\":1}"));
+    assert_non_null(strstr(t.buf, "\"outcome\":\"End via Yes\""));
     traced_free(&t);
 }
 
