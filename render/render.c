@@ -8,6 +8,7 @@
  */
 #include "render/render.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -53,7 +54,28 @@ int fz_render_format_parse(const char *s)
         return FZ_RENDER_PNG;
     if (strcmp(s, "dot") == 0 || strcmp(s, "gv") == 0)
         return FZ_RENDER_DOT;
+    if (strcmp(s, "pdf") == 0)
+        return FZ_RENDER_PDF;
+    if (strcmp(s, "json") == 0)
+        return FZ_RENDER_JSON;
     return -1;
+}
+
+int fz_render_format_of_path(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    if (!dot || dot == base) /* no extension, or a dot file */
+        return -1;
+    char ext[8];
+    size_t n = strlen(dot + 1);
+    if (n == 0 || n >= sizeof(ext))
+        return n == 0 ? -1 : -2;
+    for (size_t i = 0; i <= n; i++)
+        ext[i] = (char)tolower((unsigned char)dot[1 + i]);
+    int f = fz_render_format_parse(ext);
+    return f < 0 ? -2 : f;
 }
 
 /*==========================================================================
@@ -324,6 +346,26 @@ static void lane_class(fz_sbuf *b, const fz_graph *g, uint32_t lane)
     const fz_lane *l = fz_graph_lane(g, lane);
     fz_sbuf_puts(b, "lane-");
     fz_sbuf_putn(b, fz_graph_text(g, l->id), l->id.len);
+}
+
+/* cairo stamps a PDF with the clock ("/CreationDate (D:20261205130430Z)");
+ * the same input must give the same bytes, so the digits become the epoch.
+ * The length is kept, so the cross-reference offsets stay right. */
+static void pdf_fix_date(char *p, size_t n)
+{
+    static const char key[] = "/CreationDate (D:";
+    size_t k = sizeof(key) - 1;
+    for (size_t i = 0; i + k < n; i++) {
+        if (memcmp(p + i, key, k) != 0)
+            continue;
+        static const char epoch[] = "19700101000000";
+        for (size_t j = 0; j < sizeof(epoch) - 1 && i + k + j < n; j++) {
+            if (p[i + k + j] < '0' || p[i + k + j] > '9')
+                break;
+            p[i + k + j] = epoch[j];
+        }
+        return;
+    }
 }
 
 static int build_flow(flow *f, char **out, size_t *len)
@@ -701,7 +743,10 @@ static int build_flow(flow *f, char **out, size_t *len)
     if (f->o->format == FZ_RENDER_DOT) {
         rc = fz_gv_write_dot(f->gv, out, len);
     } else {
-        rc = fz_gv_render(f->gv, "nop2", f->o->format == FZ_RENDER_PNG ? "png" : "svg", out, len);
+        static const char *const gvfmt[] = {"svg", "png", "dot", "pdf", "json"};
+        rc = fz_gv_render(f->gv, "nop2", gvfmt[f->o->format], out, len);
+        if (rc == FZ_OK && f->o->format == FZ_RENDER_PDF)
+            pdf_fix_date(*out, *len);
         if (rc == FZ_ERENDER)
             snprintf(f->err, f->errsz, "Graphviz: %s", fz_gv_error(f->gv));
     }
