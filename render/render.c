@@ -413,6 +413,9 @@ static int build_flow(flow *f, char **out, size_t *len)
         ln[v].lane = n->lane;
         ln[v].w = nt[v].w;
         ln[v].h = nt[v].h;
+        ln[v].shape = n->shape == FZ_SHAPE_CIRCLE    ? FZ_LAY_ROUND
+                      : n->shape == FZ_SHAPE_DIAMOND ? FZ_LAY_DIAMOND
+                                                     : FZ_LAY_BOX;
     }
     for (uint32_t e = 0; e < ne; e++) {
         const fz_edge *ed = fz_graph_edge(g, e);

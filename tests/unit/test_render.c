@@ -318,6 +318,44 @@ static void node_box(svg *s, const char *nid, double *x0, double *y0, double *x1
     free(pts);
 }
 
+/* 1 when (x, y) lies on the outline of node box x0..y1 of the given shape,
+ * on the side named by dir: ports may be spread along a side, so the point
+ * need not be the side's middle, but it must be on the outline and within
+ * that side's sector. */
+static int on_side(int shape, int dir, double x0, double y0, double x1, double y1, double x,
+                   double y)
+{
+    double cx = (x0 + x1) / 2, cy = (y0 + y1) / 2, hw = (x1 - x0) / 2, hh = (y1 - y0) / 2;
+    double u = (x - cx) / hw, v = (y - cy) / hh;
+    int sector;
+    switch (dir) {
+    case FZ_DIR_RIGHT:
+        sector = u > fabs(v) * 0.5;
+        break;
+    case FZ_DIR_LEFT:
+        sector = -u > fabs(v) * 0.5;
+        break;
+    case FZ_DIR_TOP:
+        sector = -v > fabs(u) * 0.5;
+        break;
+    default:
+        sector = v > fabs(u) * 0.5;
+        break;
+    }
+    if (!sector)
+        return 0;
+    switch (shape) {
+    case FZ_SHAPE_CIRCLE:
+        return fabs(u * u + v * v - 1) < 0.06;
+    case FZ_SHAPE_DIAMOND:
+        return fabs(fabs(u) + fabs(v) - 1) < 0.06;
+    default:
+        if (dir == FZ_DIR_RIGHT || dir == FZ_DIR_LEFT)
+            return fabs(fabs(x - cx) - hw) < 1.5 && y > y0 && y < y1;
+        return fabs(fabs(y - cy) - hh) < 1.5 && x > x0 && x < x1;
+    }
+}
+
 /*==========================================================================
  * Tests
  *========================================================================*/
@@ -423,20 +461,7 @@ static void test_render_handles_become_ports_on_the_named_sides(void **state)
         double x, y, x0, y0, x1, y1;
         path_ends(&s, eid, &x, &y);
         node_box(&s, nid, &x0, &y0, &x1, &y1);
-        switch (ed->src_dir) {
-        case FZ_DIR_RIGHT:
-            assert_true(fabs(x - x1) < 1.5 && y > y0 && y < y1);
-            break;
-        case FZ_DIR_LEFT:
-            assert_true(fabs(x - x0) < 1.5 && y > y0 && y < y1);
-            break;
-        case FZ_DIR_TOP:
-            assert_true(fabs(y - y0) < 1.5 && x > x0 && x < x1);
-            break;
-        default:
-            assert_true(fabs(y - y1) < 1.5 && x > x0 && x < x1);
-            break;
-        }
+        assert_true(on_side(n->shape, ed->src_dir, x0, y0, x1, y1, x, y));
     }
     /* Edge labels are drawn on the edge. */
     char *lab = svg_string(&s, "string(//s:g[@id='e3']//s:text)");
@@ -882,21 +907,7 @@ static void check_flow_svg(const fz_graph *g, const char *name, const char *data
         double x, y, x0, y0, x1, y1;
         path_ends(&s, eid, &x, &y);
         node_box(&s, nid, &x0, &y0, &x1, &y1);
-        int ok;
-        switch (ed->src_dir) {
-        case FZ_DIR_RIGHT:
-            ok = fabs(x - x1) < 1.5 && y > y0 && y < y1;
-            break;
-        case FZ_DIR_LEFT:
-            ok = fabs(x - x0) < 1.5 && y > y0 && y < y1;
-            break;
-        case FZ_DIR_TOP:
-            ok = fabs(y - y0) < 1.5 && x > x0 && x < x1;
-            break;
-        default:
-            ok = fabs(y - y1) < 1.5 && x > x0 && x < x1;
-            break;
-        }
+        int ok = on_side(src->shape, ed->src_dir, x0, y0, x1, y1, x, y);
         if (!ok)
             fail_msg("%s: edge %s does not leave %s from its %s side", name, eid, nid,
                      fz_dir_name((fz_dir)ed->src_dir));
