@@ -102,7 +102,9 @@ typedef struct line {
 
 typedef struct seg {
     uint8_t axis;
+    uint8_t cls;              /* turns at its ends: 0 both low, 1 low-high, 2 high-low, 3 both high */
     uint32_t gap, lo, hi, at; /* at: index into lines */
+    int64_t key;              /* order across the gap within its class */
 } seg;
 
 typedef struct ctx {
@@ -248,6 +250,8 @@ static uint32_t abstract_pos(const ctx *c, const line *l)
     return l->axis == AX_X ? 2 * c->col[l->idx] + 1 : 2 * c->row[l->idx] + 1;
 }
 
+/* Segments of one gap, in the order their tracks should have across it
+ * (left to right, top to bottom): see the track pass in fz_layout_run(). */
 static int seg_cmp(const void *pa, const void *pb)
 {
     const seg *a = pa, *b = pb;
@@ -255,17 +259,36 @@ static int seg_cmp(const void *pa, const void *pb)
         return a->axis < b->axis ? -1 : 1;
     if (a->gap != b->gap)
         return a->gap < b->gap ? -1 : 1;
-    if (a->lo != b->lo)
-        return a->lo < b->lo ? -1 : 1;
-    if (a->hi != b->hi)
-        return a->hi < b->hi ? -1 : 1;
+    if (a->cls != b->cls)
+        return a->cls < b->cls ? -1 : 1;
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
     return a->at < b->at ? -1 : (a->at > b->at);
 }
 
-static double track_off(uint32_t t)
+/* Where the route goes on from a gap segment's end next to line nb (the
+ * line before or after it, dir -1 or +1): towards lower positions across
+ * the gap (0) or higher ones (1). */
+static int turn_side(const ctx *c, uint32_t first, uint32_t last, uint32_t nb, int dir,
+                     uint32_t gappos)
 {
-    double k = (double)(t / 2) + 0.5;
-    return (t % 2 == 0 ? 1.0 : -1.0) * k * TRACK;
+    uint32_t pos;
+    const line *l = &c->lines[nb];
+    if (nb == first || nb == last) /* a stub: the route goes on into its node */
+        pos = c->lines[nb].axis == AX_Y ? 2 * c->col[l->idx] + 1 : 2 * c->row[l->idx] + 1;
+    else
+        pos = abstract_pos(c, &c->lines[dir < 0 ? nb - 1 : nb + 1]);
+    return pos > gappos;
+}
+
+/* Offset of track t of ntr from its gap's centre line: tracks in order
+ * across the gap, TRACK apart, never on the centre line (lane borders). */
+static double track_off(uint32_t t, uint32_t ntr)
+{
+    double o = ((double)t - (double)(ntr - 1) / 2.0) * TRACK;
+    if (ntr % 2 == 1)
+        o += TRACK / 2;
+    return o;
 }
 
 /*==========================================================================
@@ -628,7 +651,7 @@ static int spread_ports(ctx *c, const fz_lay_out_edge *oe)
 
 typedef struct lab_item {
     uint32_t e, node;
-    uint8_t side;
+    uint8_t side, at_dst;
     double off, ax, ay; /* offset along the side; the port point */
 } lab_item;
 
@@ -663,11 +686,13 @@ static double maxd(double a, double b)
 
 /* Coordinate of a line (x for AX_X, y for AX_Y). */
 static double line_coord(const ctx *c, const line *l, const double *X, const double *Y,
-                         const double *gxc, const double *gyc)
+                         const double *gxc, const double *gyc, const uint32_t *ntrx,
+                         const uint32_t *ntry)
 {
     if (l->kind == LN_NODE)
         return l->axis == AX_X ? X[c->col[l->idx]] : Y[c->row[l->idx]];
-    return (l->axis == AX_X ? gxc[l->idx] : gyc[l->idx]) + track_off(l->track);
+    return (l->axis == AX_X ? gxc[l->idx] : gyc[l->idx]) +
+           track_off(l->track, l->axis == AX_X ? ntrx[l->idx] : ntry[l->idx]);
 }
 
 /* The point of side `side` of node v, off points along that side from its
@@ -737,10 +762,10 @@ int fz_layout_run(const fz_alloc *alloc, int tb, uint32_t nlanes, const fz_lay_l
     double *stack = NULL;
     lab_item *labs = NULL;
     uint32_t nlabs = 0;
-    uint32_t nsegs = 0, *trk_end = NULL, *ntrx = NULL, *ntry = NULL, *grid_lane = NULL;
+    uint32_t nsegs = 0, *ntrx = NULL, *ntry = NULL, *grid_lane = NULL;
     double *cw = NULL, *rh = NULL, *gw = NULL, *gh = NULL, *reqx = NULL, *reqy = NULL;
     double *X = NULL, *Y = NULL, *gxc = NULL, *gyc = NULL, *glo_x = NULL, *glo_y = NULL;
-    size_t ncol1 = 0, nrow1 = 0, maxtr = 0;
+    size_t ncol1 = 0, nrow1 = 0;
     c.rank = fz_calloc(alloc, n1, sizeof(uint32_t));
     c.row_in_lane = fz_malloc(alloc, n1 * sizeof(uint32_t));
     c.col = fz_calloc(alloc, n1, sizeof(uint32_t));
@@ -837,49 +862,77 @@ int fz_layout_run(const fz_alloc *alloc, int tb, uint32_t nlanes, const fz_lay_l
         goto out;
     rc = FZ_ENOMEM;
 
-    /* Tracks: gap segments of every route, coloured greedily per gap. */
+    /* Tracks. Each gap segment turns at its two ends towards one side of
+     * the gap or the other. A segment crossing the end of another where
+     * that one turns left (up) must lie right of (below) it, or it cuts
+     * the turn. Ordering the gap's segments by those turns (both ends low,
+     * low-high, high-low, both high) and, inside a class, by their span
+     * (nested low-high ones: the later, longer one nearer the low side;
+     * high-low ones the reverse) keeps the usual fan-outs and fan-ins free
+     * of crossings. Each segment then takes the first track past those of
+     * the overlapping segments before it, so tracks keep that order. */
     segs = fz_malloc(alloc, ((size_t)c.nlines + 1) * sizeof(seg));
     if (!segs)
         goto out;
     for (uint32_t e = 0; e < nedges; e++) {
         if (!out->edges[e].placed)
             continue;
+        uint32_t first = c.e_first[e], last = c.e_first[e] + c.e_count[e] - 1;
         for (uint32_t i = 1; i + 1 < c.e_count[e]; i++) {
             uint32_t at = c.e_first[e] + i;
             line *l = &c.lines[at];
             if (l->kind != LN_GAP)
                 continue;
             uint32_t p = abstract_pos(&c, &c.lines[at - 1]), q = abstract_pos(&c, &c.lines[at + 1]);
+            uint32_t gp = 2 * l->idx;
+            int tp = turn_side(&c, first, last, at - 1, -1, gp);
+            int tq = turn_side(&c, first, last, at + 1, 1, gp);
             seg *sg = &segs[nsegs++];
             sg->axis = l->axis;
             sg->gap = l->idx;
             sg->lo = p < q ? p : q;
             sg->hi = p < q ? q : p;
             sg->at = at;
+            int tlo = p <= q ? tp : tq, thi = p <= q ? tq : tp;
+            sg->cls = (uint8_t)(tlo * 2 + thi);
+            int64_t span = (int64_t)sg->hi - sg->lo, pos = (int64_t)sg->lo * (1 << 24) + sg->hi;
+            switch (sg->cls) {
+            case 0:
+                sg->key = span;
+                break;
+            case 1:
+                sg->key = -pos;
+                break;
+            case 2:
+                sg->key = pos;
+                break;
+            default:
+                sg->key = -span;
+                break;
+            }
         }
     }
     qsort(segs, nsegs, sizeof(seg), seg_cmp);
     ntrx = fz_calloc(alloc, ncol1 + 1, sizeof(uint32_t));
     ntry = fz_calloc(alloc, nrow1 + 1, sizeof(uint32_t));
-    maxtr = (size_t)nsegs + 1;
-    trk_end = fz_malloc(alloc, maxtr * sizeof(uint32_t));
-    if (!ntrx || !ntry || !trk_end)
+    if (!ntrx || !ntry)
         goto out;
     for (uint32_t i = 0; i < nsegs;) {
         uint32_t j = i, ntr = 0;
         while (j < nsegs && segs[j].axis == segs[i].axis && segs[j].gap == segs[i].gap) {
-            seg *sg = &segs[j++];
-            if (sg->lo == sg->hi) {
-                c.lines[sg->at].track = 0;
-                continue;
-            }
+            seg *sg = &segs[j];
             uint32_t t = 0;
-            while (t < ntr && trk_end[t] >= sg->lo)
-                t++;
-            if (t == ntr)
-                ntr++;
-            trk_end[t] = sg->hi;
+            for (uint32_t k2 = i; k2 < j; k2++) {
+                const seg *o = &segs[k2];
+                if (!(o->hi < sg->lo || sg->hi < o->lo) && c.lines[o->at].track + 1 > t)
+                    t = c.lines[o->at].track + 1;
+            }
+            if (sg->lo == sg->hi)
+                t = 0;
             c.lines[sg->at].track = t;
+            if (t + 1 > ntr)
+                ntr = t + 1;
+            j++;
         }
         if (segs[i].axis == AX_X)
             ntrx[segs[i].gap] = ntr;
@@ -1042,8 +1095,8 @@ int fz_layout_run(const fz_alloc *alloc, int tb, uint32_t nlanes, const fz_lay_l
         /* The stubs run on their node's centre line moved by the port's
          * offset along the side. */
         for (uint32_t i = 1; i < cnt; i++) {
-            double a = line_coord(&c, &L[i - 1], X, Y, gxc, gyc);
-            double b = line_coord(&c, &L[i], X, Y, gxc, gyc);
+            double a = line_coord(&c, &L[i - 1], X, Y, gxc, gyc, ntrx, ntry);
+            double b = line_coord(&c, &L[i], X, Y, gxc, gyc, ntrx, ntry);
             if (i == 1)
                 a += c.soff[e];
             if (i + 1 == cnt)
@@ -1053,9 +1106,12 @@ int fz_layout_run(const fz_alloc *alloc, int tb, uint32_t nlanes, const fz_lay_l
             k++;
         }
         if (cnt == 1 && fabs(c.soff[e] - c.doff[e]) > 1e-9) {
-            /* A straight route whose ends were spread apart: a jog halfway. */
+            /* A straight route whose ends were spread apart: a jog just
+             * before the target, clear of the gap's tracks (and of any
+             * other edge leaving the source side). */
             int horiz = L[0].axis == AX_Y;
-            double mid = horiz ? (px + qx) / 2 : (py + qy) / 2;
+            double mid = horiz ? qx + (qx > px ? -1 : 1) * fmin(MINSTUB * 0.8, fabs(qx - px) / 2)
+                               : qy + (qy > py ? -1 : 1) * fmin(MINSTUB * 0.8, fabs(qy - py) / 2);
             P[2 * k] = horiz ? mid : px;
             P[2 * k + 1] = horiz ? py : mid;
             k++;
@@ -1095,6 +1151,7 @@ int fz_layout_run(const fz_alloc *alloc, int tb, uint32_t nlanes, const fz_lay_l
         if (edges[e].lw > 0) {
             lab_item *li = &labs[nlabs++];
             li->e = e;
+            li->at_dst = c.lab_dst[e];
             li->node = c.lab_dst[e] ? edges[e].dst : edges[e].src;
             li->side = c.lab_dst[e] ? c.e_dside[e] : (uint8_t)(edges[e].src_side & 3);
             li->off = c.lab_dst[e] ? c.doff[e] : c.soff[e];
@@ -1116,13 +1173,14 @@ int fz_layout_run(const fz_alloc *alloc, int tb, uint32_t nlanes, const fz_lay_l
         case SIDE_E:
         case SIDE_W:
         case SIDE_N: {
-            double bottom = li->ay - (li->side == SIDE_N ? 4 : 2);
+            double bottom = li->ay - (li->side == SIDE_N ? 4 : li->at_dst ? 5 : 2);
             if (!first && bottom > edge_lim - 2)
                 bottom = edge_lim - 2;
             oe->ly = bottom - lh / 2;
             edge_lim = bottom - lh;
-            oe->lx = li->side == SIDE_W ? li->ax - lw / 2 - 6
-                                        : li->ax + lw / 2 + (li->side == SIDE_E ? 6 : 5);
+            double gap = li->at_dst && li->side != SIDE_N ? 10 : 6;
+            oe->lx = li->side == SIDE_W ? li->ax - lw / 2 - gap
+                                        : li->ax + lw / 2 + (li->side == SIDE_E ? gap : 5);
             break;
         }
         default: {
@@ -1146,7 +1204,6 @@ out:
     fz_free(alloc, lane_base, l1 * sizeof(uint32_t));
     fz_free(alloc, grid_lane, ((size_t)(tb ? c.ncols : c.nrows) + 1) * sizeof(uint32_t));
     fz_free(alloc, segs, ((size_t)c.nlines + 1) * sizeof(seg));
-    fz_free(alloc, trk_end, maxtr * sizeof(uint32_t));
     fz_free(alloc, ntrx, (ncol1 + 1) * sizeof(uint32_t));
     fz_free(alloc, ntry, (nrow1 + 1) * sizeof(uint32_t));
     fz_free(alloc, cw, ncol1 * sizeof(double));
