@@ -1181,6 +1181,8 @@ int fz_layout_run(const fz_alloc *alloc, int tb, uint32_t nlanes, const fz_lay_l
             double gap = li->at_dst && li->side != SIDE_N ? 10 : 6;
             oe->lx = li->side == SIDE_W ? li->ax - lw / 2 - gap
                                         : li->ax + lw / 2 + (li->side == SIDE_E ? gap : 5);
+            if (li->side == SIDE_N && li->off < 0) /* the left port: label to its left */
+                oe->lx = li->ax - lw / 2 - 5;
             break;
         }
         default: {
@@ -1189,7 +1191,8 @@ int fz_layout_run(const fz_alloc *alloc, int tb, uint32_t nlanes, const fz_lay_l
                 top = edge_lim + 2;
             oe->ly = top + lh / 2;
             edge_lim = top + lh;
-            oe->lx = li->ax + lw / 2 + 5;
+            /* Beside the port, away from the side's other ports. */
+            oe->lx = li->off < 0 ? li->ax - lw / 2 - 5 : li->ax + lw / 2 + 5;
             break;
         }
         }

@@ -546,7 +546,7 @@ static int build_flow(flow *f, char **out, size_t *len)
     if (ov) {
         for (int i = 0; i < nitems; i++)
             W = fmax(W, LEGEND_X + items[i].w + 16);
-        double x = LEGEND_X, y = H + 8 + 16 + LEGEND_ROW / 2;
+        double x = LEGEND_X, y = H + 14 + LEGEND_ROW / 2;
         for (int i = 0; i < nitems; i++) {
             if (x > LEGEND_X && x + items[i].w > W - 16) {
                 x = LEGEND_X;
@@ -556,7 +556,7 @@ static int build_flow(flow *f, char **out, size_t *len)
             items[i].y = y;
             x += items[i].w + 10;
         }
-        H = y + LEGEND_ROW / 2 + 16;
+        H = y + LEGEND_ROW / 2 + 14;
     }
 
     /* The graph. */
