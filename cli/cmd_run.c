@@ -18,7 +18,9 @@
 #include "cli/commands.h"
 #include "cli/exitcodes.h"
 #include "cli/runjournal.h"
+#include "cli/term.h"
 #include "core/status.h"
+#include "core/utf8.h"
 #include "core/vec.h"
 #include "engine/backend.h"
 #include "engine/bind.h"
@@ -83,9 +85,10 @@ static int print_unbound(fz_graph *g, const fz_bind *b, const char *path, int al
         uint32_t line = 0, col = 0;
         if (have_map)
             fz_linemap_pos(&m, fz_graph_node(g, i)->offset, &line, &col);
-        fprintf(stderr,
-                "%s:%u:%u: %s: node %.*s \"%.*s\" has no handler: no rule of %s matches it\n",
-                g->path, line, col, allow_unbound ? "warning" : "error", idl, id, ll, label, path);
+        char lb[512];
+        fprintf(stderr, "%s:%u:%u: %s: node %.*s \"%s\" has no handler: no rule of %s matches it\n",
+                g->path, line, col, allow_unbound ? "warning" : "error", idl, id,
+                fz_term_esc(lb, sizeof(lb), label, (size_t)ll), path);
     }
     if (have_map)
         fz_linemap_fini(&m);
@@ -95,6 +98,37 @@ static int print_unbound(fz_graph *g, const fz_bind *b, const char *path, int al
             "%s: %u node%s unbound; add rules to %s, or run with --allow-unbound to skip them\n",
             g->path, unbound, unbound == 1 ? "" : "s", path);
     return 1;
+}
+
+/* A rule's pattern that PCRE2 stopped on a node (its match limit, the JIT
+ * stack...): one error at the rule, naming the node, its place and the
+ * limit (docs/bindings.md, B003). */
+static void print_match_failure(fz_bind *b, fz_graph *g, const char *path)
+{
+    uint32_t r = 0, node = 0;
+    const char *why = fz_bind_resolve_error(b, &r, &node);
+    const char *id, *label;
+    int idl, ll;
+    node_text(g, node, &id, &idl, &label, &ll);
+    uint32_t line = 0, col = 0;
+    fz_linemap m;
+    if (fz_linemap_init(&m, g->src, g->src_len, NULL) == 0) {
+        fz_linemap_pos(&m, fz_graph_node(g, node)->offset, &line, &col);
+        fz_linemap_fini(&m);
+    }
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    if (fz_diags_add(&d, FZ_SEV_ERROR, "B003", fz_bind_rule(b, r)->offset, 1,
+                     "simplify the pattern (no nested or ambiguous repeats such as (a|a)* or "
+                     "(a+)+), anchor it, or narrow the rule with lane:, shape: or id:",
+                     "rule %u: matching node %.*s (%s:%u:%u, a label of %d bytes) stopped: %s",
+                     r + 1, idl, id, g->path, line, col, ll, why) == 0)
+        print_bind_diags(b, &d);
+    else
+        fz_cli_error("binding '%s' to '%s': rule %u, node %.*s: %s", path, g->path, r + 1, idl, id,
+                     why);
+    fprintf(stderr, "%s: 1 error\n", path);
+    fz_diags_fini(&d);
 }
 
 /* Loads and resolves bindings for g; prints every problem. Unbound nodes
@@ -129,6 +163,11 @@ static int load_bindings(const char *path, fz_graph *g, int allow_unbound, int q
     }
     uint32_t unbound = 0;
     rc = fz_bind_resolve(b, g, &unbound);
+    if (rc == FZ_EINVAL) {
+        print_match_failure(b, g, path);
+        status = FZ_EXIT_INVALID;
+        goto out;
+    }
     if (rc) {
         fz_cli_error("binding '%s' to '%s': %s", path, g->path, fz_strerror(rc));
         status = rc == FZ_ENOMEM ? FZ_EXIT_SOFTWARE : FZ_EXIT_INVALID;
@@ -235,13 +274,26 @@ int fz_cmd_bind(int argc, char **argv)
             }
             fz_bind_describe(b, r, desc, sizeof(desc));
         }
-        printf("%-5.*s %-30.*s %-18.*s %-10s %s\n", idl, id, ll > 30 ? 30 : ll, label, lanel, lane,
-               rule, desc);
+        int cut = ll > 30 ? 30 : ll;
+        while (cut < ll && cut > 0 && ((unsigned char)label[cut] & 0xC0) == 0x80)
+            cut--; /* between characters */
+        char lb[512], ib[64], lnb[256];
+        printf("%-5s %-30s %-18s %-10s ", fz_term_esc(ib, sizeof(ib), id, (size_t)idl),
+               fz_term_esc(lb, sizeof(lb), label, (size_t)cut),
+               fz_term_esc(lnb, sizeof(lnb), lane, (size_t)lanel), rule);
+        fz_term_put(stdout, desc, strlen(desc), 0);
+        putchar('\n');
         const fz_caps *c = fz_bind_node_caps(b, i);
         if (c && fz_caps_count(c) > 1) {
             printf("      vars:");
-            for (uint32_t k = 1; k < fz_caps_count(c); k++)
-                printf(" %s=\"%s\"", fz_caps_at(c, k)->key, fz_caps_at(c, k)->value);
+            for (uint32_t k = 1; k < fz_caps_count(c); k++) {
+                const fz_kv *kv = fz_caps_at(c, k);
+                putchar(' ');
+                fz_term_put(stdout, kv->key, strlen(kv->key), 0);
+                fputs("=\"", stdout);
+                fz_term_put(stdout, kv->value, strlen(kv->value), 0);
+                putchar('"');
+            }
             printf("\n");
         }
     }
@@ -293,8 +345,8 @@ static void print_path(const progress *p)
         if (n == prev)
             continue;
         const fz_node *nd = fz_graph_node(p->g, n);
-        fprintf(p->out, "%s%.*s", prev == FZ_NONE ? " " : " > ", (int)nd->label.len,
-                fz_graph_text(p->g, nd->label));
+        fputs(prev == FZ_NONE ? " " : " > ", p->out);
+        fz_term_put(p->out, fz_graph_text(p->g, nd->label), nd->label.len, 0);
         prev = n;
     }
     fputc('\n', p->out);
@@ -317,8 +369,11 @@ static void line_head(const progress *p, uint32_t node, uint64_t t)
     int idl, ll, lanel;
     node_text(p->g, node, &id, &idl, &label, &ll);
     const char *lane = lane_name(p->g, node, &lanel);
-    fprintf(p->out, "%8.3fs  %-5.*s %-28.*s %-16.*s %-8s ", secs(p, t), idl, id, ll > 28 ? 28 : ll,
-            label, lanel > 16 ? 16 : lanel, lane, handler_of(p, node));
+    char ib[64], lb[512], lnb[256];
+    fprintf(p->out, "%8.3fs  %-5s %-28.28s %-16.16s %-8s ", secs(p, t),
+            fz_term_esc(ib, sizeof(ib), id, (size_t)idl),
+            fz_term_esc(lb, sizeof(lb), label, (size_t)ll),
+            fz_term_esc(lnb, sizeof(lnb), lane, (size_t)lanel), handler_of(p, node));
 }
 
 static void pr_start(void *ud, const fz_task *t, uint64_t t_ns)
@@ -357,10 +412,16 @@ static void pr_finish(void *ud, const fz_task *t, const fz_result *r, uint64_t t
         fprintf(p->out, "%-7s %8.1fms", fz_answer_name(r->answer), ms);
         char *oc = fz_secrets_mask_str(p->secrets, r->outcome);
         char *why = fz_secrets_mask_str(p->secrets, r->reason);
-        if (oc)
-            fprintf(p->out, "  -> \"%s\"", oc);
-        if (why)
-            fprintf(p->out, "  (%s)", why);
+        if (oc) {
+            fputs("  -> \"", p->out);
+            fz_term_put(p->out, oc, strlen(oc), 0);
+            fputc('"', p->out);
+        }
+        if (why) {
+            fputs("  (", p->out);
+            fz_term_put(p->out, why, strlen(why), 0);
+            fputc(')', p->out);
+        }
         free(oc);
         free(why);
         fputc('\n', p->out);
@@ -382,8 +443,10 @@ static void pr_loop(void *ud, uint32_t loop, uint32_t token, uint32_t count, uin
     progress *p = ud;
     if (!p->quiet) {
         const fz_loop *l = fz_graph_loop(p->g, loop);
-        fprintf(p->out, "%8.3fs  loop [%.*s]: back to its first node (%u of %u)\n", secs(p, t_ns),
-                (int)l->cond.len, fz_graph_text(p->g, l->cond), count, l->bound);
+        char cb[512];
+        fprintf(p->out, "%8.3fs  loop [%s]: back to its first node (%u of %u)\n", secs(p, t_ns),
+                fz_term_esc(cb, sizeof(cb), fz_graph_text(p->g, l->cond), l->cond.len), count,
+                l->bound);
     }
     if (p->next.on_loop)
         p->next.on_loop(p->next.ud, loop, token, count, t_ns);
@@ -411,7 +474,11 @@ static void pr_log(void *ud, const fz_task *t, const char *msg)
     const char *id, *label;
     int idl, ll;
     node_text(p->g, t->node, &id, &idl, &label, &ll);
-    fprintf(p->out, "%8.3fs  %-5.*s %s\n", secs(p, fz_real_clock()), idl, id, msg);
+    char ib[64];
+    fprintf(p->out, "%8.3fs  %-5s ", secs(p, fz_real_clock()),
+            fz_term_esc(ib, sizeof(ib), id, (size_t)idl));
+    fz_term_put(p->out, msg, strlen(msg), 0);
+    fputc('\n', p->out);
     fflush(p->out);
 }
 
@@ -468,6 +535,64 @@ static void run_usage(FILE *out)
             "read, 64 bad command line.\n");
 }
 
+/* Writes s[0, n) for a message: printable ASCII as is, anything else as
+ * \n, \r, \t or \xNN, so a hostile key shows what it holds. */
+static void escape_for_message(const char *s, size_t n, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 5 < cap; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\n' || c == '\r' || c == '\t') {
+            out[o++] = '\\';
+            out[o++] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+        } else if (c < 0x20 || c >= 0x7f || c == '\\' || c == '\'') {
+            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
+        } else {
+            out[o++] = (char)c;
+        }
+    }
+    if (o + 5 >= cap && o >= 3)
+        memcpy(out + o - 3, "...", 3);
+    out[o < cap ? o : cap - 1] = '\0';
+}
+
+/* --set KEY=VALUE (docs/run.md): KEY is a variable name, a letter or '_'
+ * then letters, digits and '_', at most 255 bytes; VALUE is UTF-8 text (a
+ * newline is fine). Returns 0, or prints why not and returns 1. */
+static int check_set(const char *val)
+{
+    const char *eq = strchr(val, '=');
+    if (!eq) {
+        char shown[200];
+        escape_for_message(val, strlen(val), shown, sizeof shown);
+        fz_cli_error("run: --set takes KEY=VALUE, not '%s'", shown);
+        return 1;
+    }
+    size_t kl = (size_t)(eq - val);
+    int ok = kl > 0 && kl <= 255 && !(val[0] >= '0' && val[0] <= '9');
+    for (size_t i = 0; ok && i < kl; i++) {
+        char c = val[i];
+        ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    }
+    char shown[200];
+    escape_for_message(val, kl, shown, sizeof shown);
+    if (!ok) {
+        fz_cli_error("run: --set '%s': %s", shown,
+                     kl == 0    ? "the name before '=' is empty"
+                     : kl > 255 ? "the name is longer than 255 bytes"
+                                : "a variable name is letters, digits and '_', not starting "
+                                  "with a digit");
+        return 1;
+    }
+    size_t vl = strlen(eq + 1), bad = fz_utf8_check(eq + 1, vl);
+    if (bad < vl) {
+        fz_cli_error("run: --set %s: the value is not valid UTF-8 (byte 0x%02x at offset %zu)",
+                     shown, (unsigned char)eq[1 + bad], bad);
+        return 1;
+    }
+    return 0;
+}
+
 static int parse_run_args(int argc, char **argv, run_opts *o)
 {
     memset(o, 0, sizeof(*o));
@@ -488,11 +613,8 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
             o->bindings = val;
             i++;
         } else if (!strcmp(a, "--set") && val) {
-            const char *eq = strchr(val, '=');
-            if (!eq || eq == val) {
-                fz_cli_error("run: --set takes KEY=VALUE, not '%s'", val);
+            if (check_set(val))
                 return FZ_EXIT_USAGE;
-            }
             o->sets[o->nsets++] = val;
             i++;
         } else if (!strcmp(a, "--secret") && val) {
@@ -745,6 +867,7 @@ static int run_workflow(const run_opts *o)
     ro.allow_unbound = o->allow_unbound;
     ro.catch_signals = 1;
     ro.approvals = fz_cli_journal_approvals(&cj); /* NULL without the journal */
+    fz_cli_journal_watch_spawns(&cj, &ro);
     ro.log = pr_log;
     ro.log_ud = &pr;
     ro.secrets = sec;
@@ -843,13 +966,14 @@ static int run_workflow(const run_opts *o)
         print_path(&pr);
     char *oc = fz_secrets_mask_str(sec, fz_engine_outcome(e));
     if (fz_engine_state(e) == FZ_RUN_COMPLETED) {
-        fprintf(stderr, "flowzap: completed: %s (%u steps, %.3fs)\n", oc ? oc : "?",
-                fz_engine_steps(e), took);
+        fputs("flowzap: completed: ", stderr);
+        fz_term_put(stderr, oc ? oc : "?", strlen(oc ? oc : "?"), 0);
+        fprintf(stderr, " (%u steps, %.3fs)\n", fz_engine_steps(e), took);
         status = FZ_EXIT_OK;
     } else {
-        fprintf(stderr, "flowzap: %s%s (%u steps, %.3fs)\n",
-                oc && strncmp(oc, "failed", 6) == 0 ? "" : "failed: ", oc ? oc : "?",
-                fz_engine_steps(e), took);
+        fprintf(stderr, "flowzap: %s", oc && strncmp(oc, "failed", 6) == 0 ? "" : "failed: ");
+        fz_term_put(stderr, oc ? oc : "?", strlen(oc ? oc : "?"), 0);
+        fprintf(stderr, " (%u steps, %.3fs)\n", fz_engine_steps(e), took);
         status = FZ_EXIT_RUN_FAILED;
     }
     free(oc);

@@ -22,6 +22,7 @@
 #include "core/duration.h"
 #include "core/status.h"
 #include "engine/match.h"
+#include "engine/yamldoc.h"
 #include "engine/yamlpos.h"
 #include "parser/words.h"
 
@@ -60,6 +61,7 @@ typedef struct params_src {
 
 typedef struct rule_src {
     uint32_t offset;
+    uint32_t match_off; /* of the pattern (or the rule) */
     const char *lane;
     uint32_t lane_off;
     fz_match *m;
@@ -359,8 +361,11 @@ static int get_dist(ctx *c, struct fy_node *n, const char *field, fz_dist *out)
         double *xs = fz_arena_alloc(&c->f->arena, sizeof(double) * (size_t)n_items);
         if (!xs)
             return FZ_ENOMEM;
+        /* Iterate: fy_node_sequence_get_by_index walks the list from its
+         * head, so indexing each item would be quadratic in the list. */
+        void *si = NULL;
         for (int i = 0; i < n_items; i++)
-            if ((rc = get_duration(c, fy_node_sequence_get_by_index(v, i), "empirical", &xs[i])))
+            if ((rc = get_duration(c, fy_node_sequence_iterate(v, &si), "empirical", &xs[i])))
                 return rc;
         *out = fz_dist_empirical(xs, (uint32_t)n_items);
         break;
@@ -397,8 +402,9 @@ static int parse_script(ctx *c, struct fy_node *v, params_src *p)
     if (!p->script)
         return FZ_ENOMEM;
     p->nscript = (uint32_t)n;
+    void *si = NULL; /* iterate: indexing walks the list (quadratic) */
     for (int i = 0; i < n; i++) {
-        struct fy_node *e = fy_node_sequence_get_by_index(v, i);
+        struct fy_node *e = fy_node_sequence_iterate(v, &si);
         fz_sim_step *st = &p->script[i];
         memset(st, 0, sizeof *st);
         struct fy_node *ans = e, *lat = NULL;
@@ -633,9 +639,10 @@ static int parse_rule(ctx *c, struct fy_node *map, rule_src *r)
                    "unknown shape '%s'", shape);
     char msg[256];
     size_t erroff = SIZE_MAX;
+    r->match_off = pat_node ? node_off(pat_node) : r->offset;
     rc = fz_match_new(pattern, NULL, shape, id, c->f->alloc, &r->m, msg, sizeof msg, &erroff);
     if (rc == FZ_EINVAL) {
-        uint32_t off = pat_node ? node_off(pat_node) : r->offset;
+        uint32_t off = r->match_off;
         int r2 = fz_diags_add(c->d, FZ_SEV_ERROR, "S005", off, 1, NULL,
                               "'match': bad pattern: %s", msg);
         return r2 ? r2 : FZ_EINVAL;
@@ -654,8 +661,9 @@ static int parse_rules(ctx *c, struct fy_node *seq, rule_src **out, uint32_t *co
         return FZ_ENOMEM;
     memset(*out, 0, sizeof(rule_src) * (size_t)(n ? n : 1));
     int status = 0;
+    void *si = NULL; /* iterate: indexing walks the list (quadratic) */
     for (int i = 0; i < n; i++) {
-        int rc = parse_rule(c, fy_node_sequence_get_by_index(seq, i), &(*out)[i]);
+        int rc = parse_rule(c, fy_node_sequence_iterate(seq, &si), &(*out)[i]);
         *count = (uint32_t)i + 1;
         if (rc == FZ_ENOMEM)
             return rc;
@@ -674,8 +682,9 @@ static int parse_outages(ctx *c, struct fy_node *seq, scen_src *s)
     s->outages = fz_arena_alloc(&c->f->arena, sizeof(outage_src) * (size_t)(n ? n : 1));
     if (!s->outages)
         return FZ_ENOMEM;
+    void *si = NULL; /* iterate: indexing walks the list (quadratic) */
     for (int i = 0; i < n; i++) {
-        struct fy_node *map = fy_node_sequence_get_by_index(seq, i);
+        struct fy_node *map = fy_node_sequence_iterate(seq, &si);
         outage_src *o = &s->outages[i];
         memset(o, 0, sizeof *o);
         o->answer = FZ_ANSWER_ERROR;
@@ -965,6 +974,15 @@ int fz_scenario_parse(const char *name, const char *text, size_t len, const fz_a
                                        "YAML: the file could not be read as YAML")))
             goto out;
         rc = FZ_EPARSE;
+        goto out;
+    }
+    uint32_t second = fz_yamldoc_second(f->text, f->len);
+    if (second != UINT32_MAX) {
+        rc = fz_diags_add(d, FZ_SEV_ERROR, "S008", second, 3,
+                          "a scenario file is one document: merge it into the first or remove "
+                          "the marker",
+                          "a second YAML document starts here (it would be ignored)");
+        rc = rc ? rc : FZ_EPARSE;
         goto out;
     }
     ctx c = {f, d, 0};
@@ -1260,6 +1278,28 @@ static int make_params(cctx *c, uint32_t n, const params_src *base, const rule_s
     return 0;
 }
 
+/* A rule's pattern that PCRE2 stopped on node n (its match limit, the JIT
+ * stack...): S007 at the pattern, naming the node, its line and the
+ * limit. Returns FZ_EINVAL (or FZ_ENOMEM). */
+static int match_failed(fz_diags *d, const fz_graph *g, const rule_src *r, uint32_t n,
+                        const char *why)
+{
+    const fz_node *nd = fz_graph_node(g, n);
+    uint32_t line = 1, col = 1; /* one scan of the text: an error path */
+    for (uint32_t i = 0; i < nd->offset && i < g->src_len; i++) {
+        col = g->src[i] == '\n' ? 1 : col + 1;
+        line += g->src[i] == '\n';
+    }
+    int rc = fz_diags_add(d, FZ_SEV_ERROR, "S007", r->match_off, 1,
+                          "simplify the pattern (no nested or ambiguous repeats such as (a|a)* "
+                          "or (a+)+), anchor it, or narrow the rule with lane:, shape: or id:",
+                          "'match': matching node %.*s (%s:%u:%u, a label of %u bytes) "
+                          "stopped: %s",
+                          (int)nd->id.len, fz_graph_text(g, nd->id), g->path, line, col,
+                          nd->label.len, why);
+    return rc ? rc : FZ_EINVAL;
+}
+
 int fz_scenario_compile(const fz_scenario_file *f, uint32_t index, const fz_graph *g,
                         const fz_alloc *alloc, fz_diags *d, fz_scenario **out)
 {
@@ -1294,6 +1334,7 @@ int fz_scenario_compile(const fz_scenario_file *f, uint32_t index, const fz_grap
     for (uint32_t i = 0; i < f->nrules; i++)
         rules[sc->nrules + i] = &f->rules[i];
     int status = 0, rc;
+    char why[160];
     for (uint32_t i = 0; i < nr; i++) {
         lanes[i] = FZ_NONE;
         if (rules[i]->lane && (lanes[i] = find_lane(g, rules[i]->lane)) == FZ_NONE) {
@@ -1316,9 +1357,9 @@ int fz_scenario_compile(const fz_scenario_file *f, uint32_t index, const fz_grap
         for (uint32_t n = 0; n < nn && !used[i]; n++) {
             if (lanes[i] != FZ_NONE && fz_graph_node(g, n)->lane != lanes[i])
                 continue;
-            rc = fz_match_node(rules[i]->m, g, n, NULL);
+            rc = fz_match_node_why(rules[i]->m, g, n, NULL, why, sizeof why);
             if (rc < 0)
-                return rc;
+                return rc == FZ_EINVAL ? match_failed(d, g, rules[i], n, why) : rc;
             used[i] = (uint32_t)rc;
         }
     cctx c = {s, g, d};
@@ -1331,9 +1372,9 @@ int fz_scenario_compile(const fz_scenario_file *f, uint32_t index, const fz_grap
         for (uint32_t i = 0; i < nr && !terminal; i++) {
             if (lanes[i] != FZ_NONE && nd->lane != lanes[i])
                 continue;
-            rc = fz_match_node(rules[i]->m, g, n, NULL);
+            rc = fz_match_node_why(rules[i]->m, g, n, NULL, why, sizeof why);
             if (rc < 0)
-                return rc;
+                return rc == FZ_EINVAL ? match_failed(d, g, rules[i], n, why) : rc;
             if (rc == 0)
                 continue;
             terminal = !rules[i]->windowed;
