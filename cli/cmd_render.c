@@ -16,16 +16,18 @@
 #include "render/render.h"
 
 static const char usage_text[] =
-    "usage: flowzap render FILE [-o OUT] [-T svg|png|dot] [--direction LR|TB]\n"
+    "usage: flowzap render FILE [-o OUT] [-T svg|png|pdf|dot|json] [--direction LR|TB]\n"
     "                      [--view flow|sequence] [--trace TRACE | --heat REPORT]\n"
     "\n"
     "Draws FILE as swimlanes: one band per lane in file order, circles for\n"
     "start/end, rounded boxes, diamonds, records for taskboxes, handles as ports.\n"
     "\n"
     "  -o OUT            write to OUT ('-' or absent: standard output)\n"
-    "  -T FORMAT         svg (default), png, or dot (the Graphviz input, with\n"
-    "                    positions; `neato -n2 -Tsvg` draws it); without -T the\n"
-    "                    format follows OUT's extension (.svg .png .dot .gv)\n"
+    "  -T FORMAT         svg (default), png, pdf, dot (the Graphviz input, with\n"
+    "                    positions; `neato -n2 -Tsvg` draws it) or json (Graphviz's\n"
+    "                    JSON of the drawing); without -T the format follows OUT's\n"
+    "                    extension (.svg .png .pdf .dot .gv .json; another\n"
+    "                    extension is an error)\n"
     "  --direction DIR   LR (default): lanes are rows, flow runs left to right;\n"
     "                    TB: lanes are columns, flow runs top to bottom\n"
     "  --view VIEW       flow (default) or sequence: lanes as lifelines, cross-lane\n"
@@ -41,10 +43,16 @@ static const char usage_text[] =
     "Exit status: 0 drawn; 2 invalid workflow, trace or report; 64 bad command\n"
     "line; 70 Graphviz failed; 74 a file could not be read or written.\n";
 
-static int ends_with(const char *s, const char *suffix)
+/* Writes a path for the terminal: control bytes (ESC, newlines) as \xNN. */
+static void put_path(FILE *f, const char *s)
 {
-    size_t n = strlen(s), k = strlen(suffix);
-    return n >= k && strcmp(s + n - k, suffix) == 0;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f)
+            fprintf(f, "\\x%02X", c);
+        else
+            fputc(c, f);
+    }
 }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -81,7 +89,8 @@ int fz_cmd_render(int argc, char **argv)
         } else if (strcmp(a, "-T") == 0) {
             format = fz_render_format_parse(val);
             if (format < 0)
-                return usage_error("unknown format '%s' (expected svg, png or dot)", val);
+                return usage_error("unknown format '%s' (expected svg, png, pdf, dot or json)",
+                                   val);
         } else if (strcmp(a, "--direction") == 0) {
             if (strcmp(val, "LR") == 0 || strcmp(val, "lr") == 0)
                 tb = 0;
@@ -116,10 +125,19 @@ int fz_cmd_render(int argc, char **argv)
         return usage_error("%s", "--trace and --heat cannot be combined");
     if (format < 0) {
         format = FZ_RENDER_SVG;
-        if (outpath && (ends_with(outpath, ".png") || ends_with(outpath, ".PNG")))
-            format = FZ_RENDER_PNG;
-        else if (outpath && (ends_with(outpath, ".dot") || ends_with(outpath, ".gv")))
-            format = FZ_RENDER_DOT;
+        if (outpath && strcmp(outpath, "-") != 0) {
+            int byext = fz_render_format_of_path(outpath);
+            if (byext == -2) {
+                /* One line: the path and what would be accepted. */
+                fputs("flowzap render: cannot write '", stderr);
+                put_path(stderr, outpath);
+                fputs("': unknown extension (use .svg .png .pdf .dot .gv .json, or -T FORMAT)\n",
+                      stderr);
+                return FZ_EXIT_USAGE;
+            }
+            if (byext >= 0)
+                format = byext;
+        }
     }
     if (view == FZ_VIEW_SEQUENCE && format != FZ_RENDER_SVG)
         return usage_error("%s", "--view sequence is drawn as SVG only");

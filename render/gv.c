@@ -153,7 +153,8 @@ static Agdisc_t gv_disc = {&AgMemDisc, &id_disc, &AgIoDisc};
  *   text sizes instead of loading pango, cairo and fontconfig, which is
  *   most of a small render's time; flowzap fixes every size and position
  *   itself, so nothing in the picture depends on those measurements.
- * - PNG: the full context (cairo renders it, pango draws the text).
+ * - PNG and PDF: the full context (cairo renders them, pango draws the
+ *   text). JSON, like SVG, comes from the core plugin.
  * They are kept because Graphviz 2.43's pango text layout caches a pointer
  * to the last font name, which lives in the context's font dictionary:
  * freeing the context and rendering again reads freed memory (found under
@@ -169,7 +170,7 @@ static GVC_t *gv_context_lean, *gv_context_full;
 
 static GVC_t *gv_context_for(const char *format)
 {
-    if (strcmp(format, "svg") == 0 || strcmp(format, "dot") == 0) {
+    if (strcmp(format, "svg") == 0 || strcmp(format, "dot") == 0 || strcmp(format, "json") == 0) {
         if (!gv_context_lean)
             gv_context_lean = gvContextPlugins(gv_builtins, 0);
         return gv_context_lean;

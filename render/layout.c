@@ -14,6 +14,7 @@
  */
 #include "render/layout.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,7 +102,9 @@ typedef struct line {
 
 typedef struct seg {
     uint8_t axis;
+    uint8_t cls;              /* turns at its ends: 0 both low, 1 low-high, 2 high-low, 3 both high */
     uint32_t gap, lo, hi, at; /* at: index into lines */
+    int64_t key;              /* order across the gap within its class */
 } seg;
 
 typedef struct ctx {
@@ -116,6 +119,8 @@ typedef struct ctx {
     uint32_t nlines, cap_lines;
     uint32_t *e_first, *e_count;
     uint8_t *e_dside; /* target side actually used */
+    double *soff, *doff; /* port offsets along the source / target side */
+    uint8_t *lab_dst;    /* 1: the label sits by the target port */
 } ctx;
 
 static int push_line(ctx *c, uint8_t axis, uint8_t kind, uint32_t idx)
@@ -245,6 +250,8 @@ static uint32_t abstract_pos(const ctx *c, const line *l)
     return l->axis == AX_X ? 2 * c->col[l->idx] + 1 : 2 * c->row[l->idx] + 1;
 }
 
+/* Segments of one gap, in the order their tracks should have across it
+ * (left to right, top to bottom): see the track pass in fz_layout_run(). */
 static int seg_cmp(const void *pa, const void *pb)
 {
     const seg *a = pa, *b = pb;
@@ -252,17 +259,36 @@ static int seg_cmp(const void *pa, const void *pb)
         return a->axis < b->axis ? -1 : 1;
     if (a->gap != b->gap)
         return a->gap < b->gap ? -1 : 1;
-    if (a->lo != b->lo)
-        return a->lo < b->lo ? -1 : 1;
-    if (a->hi != b->hi)
-        return a->hi < b->hi ? -1 : 1;
+    if (a->cls != b->cls)
+        return a->cls < b->cls ? -1 : 1;
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
     return a->at < b->at ? -1 : (a->at > b->at);
 }
 
-static double track_off(uint32_t t)
+/* Where the route goes on from a gap segment's end next to line nb (the
+ * line before or after it, dir -1 or +1): towards lower positions across
+ * the gap (0) or higher ones (1). */
+static int turn_side(const ctx *c, uint32_t first, uint32_t last, uint32_t nb, int dir,
+                     uint32_t gappos)
 {
-    double k = (double)(t / 2) + 0.5;
-    return (t % 2 == 0 ? 1.0 : -1.0) * k * TRACK;
+    uint32_t pos;
+    const line *l = &c->lines[nb];
+    if (nb == first || nb == last) /* a stub: the route goes on into its node */
+        pos = c->lines[nb].axis == AX_Y ? 2 * c->col[l->idx] + 1 : 2 * c->row[l->idx] + 1;
+    else
+        pos = abstract_pos(c, &c->lines[dir < 0 ? nb - 1 : nb + 1]);
+    return pos > gappos;
+}
+
+/* Offset of track t of ntr from its gap's centre line: tracks in order
+ * across the gap, TRACK apart, never on the centre line (lane borders). */
+static double track_off(uint32_t t, uint32_t ntr)
+{
+    double o = ((double)t - (double)(ntr - 1) / 2.0) * TRACK;
+    if (ntr % 2 == 1)
+        o += TRACK / 2;
+    return o;
 }
 
 /*==========================================================================
@@ -488,8 +514,159 @@ out:
 }
 
 /*==========================================================================
+ * Ports spread along a side
+ *========================================================================*/
+
+typedef struct port_end {
+    uint32_t node, e;
+    uint32_t k1, k2; /* the other end's position along the side's axis */
+    uint8_t side, is_dst, labelled;
+} port_end;
+
+static int port_end_cmp(const void *pa, const void *pb)
+{
+    const port_end *a = pa, *b = pb;
+    if (a->node != b->node)
+        return a->node < b->node ? -1 : 1;
+    if (a->side != b->side)
+        return a->side < b->side ? -1 : 1;
+    if (a->k1 != b->k1)
+        return a->k1 < b->k1 ? -1 : 1;
+    if (a->k2 != b->k2)
+        return a->k2 < b->k2 ? -1 : 1;
+    if (a->e != b->e)
+        return a->e < b->e ? -1 : 1;
+    return a->is_dst < b->is_dst ? -1 : (a->is_dst > b->is_dst);
+}
+
+/* Room along a side for spread ports: clear of a box's rounded corners,
+ * inside the middle of a circle's or a diamond's side. */
+static double side_room(const fz_lay_node *n, int side)
+{
+    double len = side == SIDE_E || side == SIDE_W ? n->h : n->w;
+    switch (n->shape) {
+    case FZ_LAY_ROUND:
+        return 0.6 * len;
+    case FZ_LAY_DIAMOND:
+        return 0.4 * len;
+    default:
+        return len - 14 > 0 ? len - 14 : 0;
+    }
+}
+
+#define SPREAD 12.0
+
+/* Every edge end that shares a side of a node with others gets its own
+ * point on that side, ordered by where the other end lies (the edge that
+ * goes highest leaves from the top of a right side), SPREAD points apart
+ * or closer when the side is short. A label goes by its source port, or by
+ * its target port when several labelled edges leave that source side and
+ * the target side has no other label. */
+static int spread_ports(ctx *c, const fz_lay_out_edge *oe)
+{
+    uint32_t m = c->ne, k = 0;
+    port_end *pe = fz_malloc(c->a, ((size_t)m * 2 + 1) * sizeof(port_end));
+    uint32_t *grp_lab = fz_calloc(c->a, (size_t)m * 2 + 1, sizeof(uint32_t));
+    if (!pe || !grp_lab) {
+        fz_free(c->a, pe, ((size_t)m * 2 + 1) * sizeof(port_end));
+        fz_free(c->a, grp_lab, ((size_t)m * 2 + 1) * sizeof(uint32_t));
+        return FZ_ENOMEM;
+    }
+    for (uint32_t e = 0; e < m; e++) {
+        c->soff[e] = c->doff[e] = 0;
+        c->lab_dst[e] = 0;
+        if (!oe[e].placed)
+            continue;
+        const fz_lay_edge *ed = &c->in_e[e];
+        for (int d = 0; d < 2; d++) {
+            port_end *x = &pe[k++];
+            uint32_t v = d ? ed->dst : ed->src, u = d ? ed->src : ed->dst;
+            x->node = v;
+            x->e = e;
+            x->is_dst = (uint8_t)d;
+            x->side = d ? c->e_dside[e] : (uint8_t)(ed->src_side & 3);
+            x->labelled = ed->lw > 0;
+            int along_y = x->side == SIDE_E || x->side == SIDE_W;
+            x->k1 = along_y ? c->row[u] : c->col[u];
+            x->k2 = along_y ? c->col[u] : c->row[u];
+            if (u == v) /* a self-loop: its ends keep file order */
+                x->k1 = x->k2 = 0;
+        }
+    }
+    qsort(pe, k, sizeof(port_end), port_end_cmp);
+    for (uint32_t i = 0; i < k;) {
+        uint32_t j = i, labs = 0;
+        while (j < k && pe[j].node == pe[i].node && pe[j].side == pe[i].side)
+            labs += pe[j++].labelled;
+        uint32_t cnt = j - i;
+        double room = side_room(&c->in_n[pe[i].node], pe[i].side);
+        double sp = cnt > 1 ? room / (double)(cnt - 1) : 0;
+        if (sp > SPREAD)
+            sp = SPREAD;
+        for (uint32_t q = i; q < j; q++) {
+            double off = ((double)(q - i) - (double)(cnt - 1) / 2.0) * sp;
+            if (pe[q].is_dst)
+                c->doff[pe[q].e] = off;
+            else
+                c->soff[pe[q].e] = off;
+            grp_lab[q] = labs;
+        }
+        i = j;
+    }
+    /* Labels: count labelled source ends per side, then choose. */
+    uint32_t *src_labs = fz_calloc(c->a, (size_t)m + 1, sizeof(uint32_t));
+    uint32_t *dst_labs = fz_calloc(c->a, (size_t)m + 1, sizeof(uint32_t));
+    int rc = FZ_ENOMEM;
+    if (src_labs && dst_labs) {
+        for (uint32_t i = 0; i < k;) {
+            uint32_t j = i, ls = 0;
+            while (j < k && pe[j].node == pe[i].node && pe[j].side == pe[i].side) {
+                ls += !pe[j].is_dst && pe[j].labelled;
+                j++;
+            }
+            for (uint32_t q = i; q < j; q++) {
+                if (pe[q].is_dst)
+                    dst_labs[pe[q].e] = grp_lab[q];
+                else
+                    src_labs[pe[q].e] = ls;
+            }
+            i = j;
+        }
+        for (uint32_t e = 0; e < m; e++)
+            if (oe[e].placed && c->in_e[e].lw > 0 && src_labs[e] > 1 && dst_labs[e] == 1 &&
+                c->in_e[e].src != c->in_e[e].dst)
+                c->lab_dst[e] = 1;
+        rc = FZ_OK;
+    }
+    fz_free(c->a, src_labs, ((size_t)m + 1) * sizeof(uint32_t));
+    fz_free(c->a, dst_labs, ((size_t)m + 1) * sizeof(uint32_t));
+    fz_free(c->a, pe, ((size_t)m * 2 + 1) * sizeof(port_end));
+    fz_free(c->a, grp_lab, ((size_t)m * 2 + 1) * sizeof(uint32_t));
+    return rc;
+}
+
+/*==========================================================================
  * The whole layout
  *========================================================================*/
+
+typedef struct lab_item {
+    uint32_t e, node;
+    uint8_t side, at_dst;
+    double off, ax, ay; /* offset along the side; the port point */
+} lab_item;
+
+/* By node and side, then from the bottom (right) end of the side. */
+static int lab_cmp(const void *pa, const void *pb)
+{
+    const lab_item *a = pa, *b = pb;
+    if (a->node != b->node)
+        return a->node < b->node ? -1 : 1;
+    if (a->side != b->side)
+        return a->side < b->side ? -1 : 1;
+    if (a->off != b->off)
+        return a->off > b->off ? -1 : 1;
+    return a->e < b->e ? -1 : (a->e > b->e);
+}
 
 void fz_layout_fini(fz_layout *l)
 {
@@ -509,30 +686,51 @@ static double maxd(double a, double b)
 
 /* Coordinate of a line (x for AX_X, y for AX_Y). */
 static double line_coord(const ctx *c, const line *l, const double *X, const double *Y,
-                         const double *gxc, const double *gyc)
+                         const double *gxc, const double *gyc, const uint32_t *ntrx,
+                         const uint32_t *ntry)
 {
     if (l->kind == LN_NODE)
         return l->axis == AX_X ? X[c->col[l->idx]] : Y[c->row[l->idx]];
-    return (l->axis == AX_X ? gxc[l->idx] : gyc[l->idx]) + track_off(l->track);
+    return (l->axis == AX_X ? gxc[l->idx] : gyc[l->idx]) +
+           track_off(l->track, l->axis == AX_X ? ntrx[l->idx] : ntry[l->idx]);
 }
 
-static void port_point(const ctx *c, uint32_t v, int side, const double *X, const double *Y,
-                       double *px, double *py)
+/* The point of side `side` of node v, off points along that side from its
+ * middle, on the node's outline. */
+static void port_point(const ctx *c, uint32_t v, int side, double off, const double *X,
+                       const double *Y, double *px, double *py)
 {
     double x = X[c->col[v]], y = Y[c->row[v]];
-    double w = c->in_n[v].w, h = c->in_n[v].h;
+    const fz_lay_node *n = &c->in_n[v];
+    double w = n->w, h = n->h;
+    int along_y = side == SIDE_E || side == SIDE_W;
+    double half_len = (along_y ? h : w) / 2, half_out = (along_y ? w : h) / 2;
+    double t = half_len > 0 ? off / half_len : 0;
+    if (t > 1)
+        t = 1;
+    if (t < -1)
+        t = -1;
+    double out = half_out;
+    if (n->shape == FZ_LAY_ROUND)
+        out = half_out * sqrt(1 - t * t);
+    else if (n->shape == FZ_LAY_DIAMOND)
+        out = half_out * (1 - fabs(t));
     switch (side) {
     case SIDE_E:
-        x += w / 2;
+        x += out;
+        y += off;
         break;
     case SIDE_W:
-        x -= w / 2;
+        x -= out;
+        y += off;
         break;
     case SIDE_N:
-        y -= h / 2;
+        y -= out;
+        x += off;
         break;
     default:
-        y += h / 2;
+        y += out;
+        x += off;
         break;
     }
     *px = x;
@@ -561,11 +759,13 @@ int fz_layout_run(const fz_alloc *alloc, int tb, uint32_t nlanes, const fz_lay_l
     uint32_t *lane_base = fz_calloc(alloc, l1, sizeof(uint32_t));
     seg *segs = NULL;
     fz_lay_edge *E = NULL;
-    double *stack = NULL, *loff = NULL;
-    uint32_t nsegs = 0, *trk_end = NULL, *ntrx = NULL, *ntry = NULL, *grid_lane = NULL;
+    double *stack = NULL;
+    lab_item *labs = NULL;
+    uint32_t nlabs = 0;
+    uint32_t nsegs = 0, *ntrx = NULL, *ntry = NULL, *grid_lane = NULL;
     double *cw = NULL, *rh = NULL, *gw = NULL, *gh = NULL, *reqx = NULL, *reqy = NULL;
     double *X = NULL, *Y = NULL, *gxc = NULL, *gyc = NULL, *glo_x = NULL, *glo_y = NULL;
-    size_t ncol1 = 0, nrow1 = 0, maxtr = 0;
+    size_t ncol1 = 0, nrow1 = 0;
     c.rank = fz_calloc(alloc, n1, sizeof(uint32_t));
     c.row_in_lane = fz_malloc(alloc, n1 * sizeof(uint32_t));
     c.col = fz_calloc(alloc, n1, sizeof(uint32_t));
@@ -573,6 +773,9 @@ int fz_layout_run(const fz_alloc *alloc, int tb, uint32_t nlanes, const fz_lay_l
     c.e_first = fz_calloc(alloc, m1, sizeof(uint32_t));
     c.e_count = fz_calloc(alloc, m1, sizeof(uint32_t));
     c.e_dside = fz_calloc(alloc, m1, 1);
+    c.soff = fz_calloc(alloc, m1, sizeof(double));
+    c.doff = fz_calloc(alloc, m1, sizeof(double));
+    c.lab_dst = fz_calloc(alloc, m1, 1);
     out->nodes = fz_calloc(alloc, n1, sizeof(*out->nodes));
     out->edges = fz_calloc(alloc, m1, sizeof(*out->edges));
     out->lanes = fz_calloc(alloc, l1, sizeof(*out->lanes));
@@ -580,7 +783,7 @@ int fz_layout_run(const fz_alloc *alloc, int tb, uint32_t nlanes, const fz_lay_l
     out->nedges = (uint32_t)m1;
     out->nlanes = (uint32_t)l1;
     if (!lane_rows || !lane_base || !c.rank || !c.row_in_lane || !c.col || !c.row || !c.e_first ||
-        !c.e_count || !c.e_dside || !out->nodes || !out->edges || !out->lanes)
+        !c.e_count || !c.e_dside || !c.soff || !c.doff || !c.lab_dst || !out->nodes || !out->edges || !out->lanes)
         goto out;
     if (cells_init(&cells, alloc, nnodes * 2 + 16))
         goto out;
@@ -655,51 +858,81 @@ int fz_layout_run(const fz_alloc *alloc, int tb, uint32_t nlanes, const fz_lay_l
             goto out;
         out->edges[e].placed = 1;
     }
+    if ((rc = spread_ports(&c, out->edges)))
+        goto out;
     rc = FZ_ENOMEM;
 
-    /* Tracks: gap segments of every route, coloured greedily per gap. */
+    /* Tracks. Each gap segment turns at its two ends towards one side of
+     * the gap or the other. A segment crossing the end of another where
+     * that one turns left (up) must lie right of (below) it, or it cuts
+     * the turn. Ordering the gap's segments by those turns (both ends low,
+     * low-high, high-low, both high) and, inside a class, by their span
+     * (nested low-high ones: the later, longer one nearer the low side;
+     * high-low ones the reverse) keeps the usual fan-outs and fan-ins free
+     * of crossings. Each segment then takes the first track past those of
+     * the overlapping segments before it, so tracks keep that order. */
     segs = fz_malloc(alloc, ((size_t)c.nlines + 1) * sizeof(seg));
     if (!segs)
         goto out;
     for (uint32_t e = 0; e < nedges; e++) {
         if (!out->edges[e].placed)
             continue;
+        uint32_t first = c.e_first[e], last = c.e_first[e] + c.e_count[e] - 1;
         for (uint32_t i = 1; i + 1 < c.e_count[e]; i++) {
             uint32_t at = c.e_first[e] + i;
             line *l = &c.lines[at];
             if (l->kind != LN_GAP)
                 continue;
             uint32_t p = abstract_pos(&c, &c.lines[at - 1]), q = abstract_pos(&c, &c.lines[at + 1]);
+            uint32_t gp = 2 * l->idx;
+            int tp = turn_side(&c, first, last, at - 1, -1, gp);
+            int tq = turn_side(&c, first, last, at + 1, 1, gp);
             seg *sg = &segs[nsegs++];
             sg->axis = l->axis;
             sg->gap = l->idx;
             sg->lo = p < q ? p : q;
             sg->hi = p < q ? q : p;
             sg->at = at;
+            int tlo = p <= q ? tp : tq, thi = p <= q ? tq : tp;
+            sg->cls = (uint8_t)(tlo * 2 + thi);
+            int64_t span = (int64_t)sg->hi - sg->lo, pos = (int64_t)sg->lo * (1 << 24) + sg->hi;
+            switch (sg->cls) {
+            case 0:
+                sg->key = span;
+                break;
+            case 1:
+                sg->key = -pos;
+                break;
+            case 2:
+                sg->key = pos;
+                break;
+            default:
+                sg->key = -span;
+                break;
+            }
         }
     }
     qsort(segs, nsegs, sizeof(seg), seg_cmp);
     ntrx = fz_calloc(alloc, ncol1 + 1, sizeof(uint32_t));
     ntry = fz_calloc(alloc, nrow1 + 1, sizeof(uint32_t));
-    maxtr = (size_t)nsegs + 1;
-    trk_end = fz_malloc(alloc, maxtr * sizeof(uint32_t));
-    if (!ntrx || !ntry || !trk_end)
+    if (!ntrx || !ntry)
         goto out;
     for (uint32_t i = 0; i < nsegs;) {
         uint32_t j = i, ntr = 0;
         while (j < nsegs && segs[j].axis == segs[i].axis && segs[j].gap == segs[i].gap) {
-            seg *sg = &segs[j++];
-            if (sg->lo == sg->hi) {
-                c.lines[sg->at].track = 0;
-                continue;
-            }
+            seg *sg = &segs[j];
             uint32_t t = 0;
-            while (t < ntr && trk_end[t] >= sg->lo)
-                t++;
-            if (t == ntr)
-                ntr++;
-            trk_end[t] = sg->hi;
+            for (uint32_t k2 = i; k2 < j; k2++) {
+                const seg *o = &segs[k2];
+                if (!(o->hi < sg->lo || sg->hi < o->lo) && c.lines[o->at].track + 1 > t)
+                    t = c.lines[o->at].track + 1;
+            }
+            if (sg->lo == sg->hi)
+                t = 0;
             c.lines[sg->at].track = t;
+            if (t + 1 > ntr)
+                ntr = t + 1;
+            j++;
         }
         if (segs[i].axis == AX_X)
             ntrx[segs[i].gap] = ntr;
@@ -733,18 +966,18 @@ int fz_layout_run(const fz_alloc *alloc, int tb, uint32_t nlanes, const fz_lay_l
         cw[k] = maxd(cw[k], tb ? 60.0 : 20.0);
     for (uint32_t k = 0; k < c.nrows; k++)
         rh[k] = maxd(rh[k], tb ? 20.0 : 40.0);
-    /* Labels sit by their source port; several on one port stack up. */
+    /* Labels sit by their source port (or target port, spread_ports());
+     * several on one side stack up. */
     stack = fz_calloc(alloc, n1 * 4, sizeof(double));
-    loff = fz_calloc(alloc, m1, sizeof(double));
-    if (!stack || !loff)
+    labs = fz_malloc(alloc, m1 * sizeof(lab_item));
+    if (!stack || !labs)
         goto out;
     for (uint32_t e = 0; e < nedges; e++) {
         if (!out->edges[e].placed || edges[e].lw <= 0)
             continue;
-        uint32_t s = edges[e].src;
-        int ss = edges[e].src_side & 3;
+        uint32_t s = c.lab_dst[e] ? edges[e].dst : edges[e].src;
+        int ss = c.lab_dst[e] ? c.e_dside[e] : edges[e].src_side & 3;
         double *st = &stack[(size_t)s * 4 + (size_t)ss];
-        loff[e] = *st;
         *st += edges[e].lh + 2;
         if (ss == SIDE_E || ss == SIDE_W) {
             uint32_t g = ss == SIDE_E ? c.col[s] + 1 : c.col[s];
@@ -838,7 +1071,7 @@ int fz_layout_run(const fz_alloc *alloc, int tb, uint32_t nlanes, const fz_lay_l
     }
 
     /* Points: port, line intersections, port; then drop repeats. */
-    size_t cap_pts = ((size_t)c.nlines + 2 * (size_t)nedges + 1) * 2;
+    size_t cap_pts = ((size_t)c.nlines + 4 * (size_t)nedges + 1) * 2;
     out->pts = fz_malloc(alloc, cap_pts * sizeof(double));
     if (!out->pts)
         goto out;
@@ -851,19 +1084,39 @@ int fz_layout_run(const fz_alloc *alloc, int tb, uint32_t nlanes, const fz_lay_l
         const line *L = c.lines + c.e_first[e];
         uint32_t cnt = c.e_count[e];
         double px, py, qx, qy;
-        port_point(&c, edges[e].src, edges[e].src_side & 3, X, Y, &px, &py);
-        port_point(&c, edges[e].dst, c.e_dside[e], X, Y, &qx, &qy);
+        port_point(&c, edges[e].src, edges[e].src_side & 3, c.soff[e], X, Y, &px, &py);
+        port_point(&c, edges[e].dst, c.e_dside[e], c.doff[e], X, Y, &qx, &qy);
         oe->first = np;
         double *P = out->pts;
         uint32_t k = np;
         P[2 * k] = px;
         P[2 * k + 1] = py;
         k++;
+        /* The stubs run on their node's centre line moved by the port's
+         * offset along the side. */
         for (uint32_t i = 1; i < cnt; i++) {
-            double a = line_coord(&c, &L[i - 1], X, Y, gxc, gyc);
-            double b = line_coord(&c, &L[i], X, Y, gxc, gyc);
+            double a = line_coord(&c, &L[i - 1], X, Y, gxc, gyc, ntrx, ntry);
+            double b = line_coord(&c, &L[i], X, Y, gxc, gyc, ntrx, ntry);
+            if (i == 1)
+                a += c.soff[e];
+            if (i + 1 == cnt)
+                b += c.doff[e];
             P[2 * k] = L[i].axis == AX_X ? b : a;
             P[2 * k + 1] = L[i].axis == AX_X ? a : b;
+            k++;
+        }
+        if (cnt == 1 && fabs(c.soff[e] - c.doff[e]) > 1e-9) {
+            /* A straight route whose ends were spread apart: a jog just
+             * before the target, clear of the gap's tracks (and of any
+             * other edge leaving the source side). */
+            int horiz = L[0].axis == AX_Y;
+            double mid = horiz ? qx + (qx > px ? -1 : 1) * fmin(MINSTUB * 0.8, fabs(qx - px) / 2)
+                               : qy + (qy > py ? -1 : 1) * fmin(MINSTUB * 0.8, fabs(qy - py) / 2);
+            P[2 * k] = horiz ? mid : px;
+            P[2 * k + 1] = horiz ? py : mid;
+            k++;
+            P[2 * k] = horiz ? mid : qx;
+            P[2 * k + 1] = horiz ? qy : mid;
             k++;
         }
         P[2 * k] = qx;
@@ -893,26 +1146,55 @@ int fz_layout_run(const fz_alloc *alloc, int tb, uint32_t nlanes, const fz_lay_l
         }
         oe->count = w - np;
         np = w;
+        oe->lw = edges[e].lw;
+        oe->lh = edges[e].lh;
         if (edges[e].lw > 0) {
-            double lw = edges[e].lw, lh = edges[e].lh, off = loff[e];
-            switch (edges[e].src_side & 3) {
-            case SIDE_E:
-                oe->lx = px + lw / 2 + 6;
-                oe->ly = py - lh / 2 - 2 - off;
-                break;
-            case SIDE_W:
-                oe->lx = px - lw / 2 - 6;
-                oe->ly = py - lh / 2 - 2 - off;
-                break;
-            case SIDE_N:
-                oe->lx = px + lw / 2 + 5;
-                oe->ly = py - lh / 2 - 4 - off;
-                break;
-            default:
-                oe->lx = px + lw / 2 + 5;
-                oe->ly = py + lh / 2 + 4 + off;
-                break;
-            }
+            lab_item *li = &labs[nlabs++];
+            li->e = e;
+            li->at_dst = c.lab_dst[e];
+            li->node = c.lab_dst[e] ? edges[e].dst : edges[e].src;
+            li->side = c.lab_dst[e] ? c.e_dside[e] : (uint8_t)(edges[e].src_side & 3);
+            li->off = c.lab_dst[e] ? c.doff[e] : c.soff[e];
+            li->ax = c.lab_dst[e] ? qx : px;
+            li->ay = c.lab_dst[e] ? qy : py;
+        }
+    }
+    /* Labels by their ports: beside the port, outwards; on a side with
+     * several, each is pushed clear of the one placed before it (from the
+     * bottom or right end of the side). */
+    qsort(labs, nlabs, sizeof(lab_item), lab_cmp);
+    double edge_lim = 0;
+    for (uint32_t i = 0; i < nlabs; i++) {
+        const lab_item *li = &labs[i];
+        fz_lay_out_edge *oe = &out->edges[li->e];
+        double lw = edges[li->e].lw, lh = edges[li->e].lh;
+        int first = i == 0 || labs[i - 1].node != li->node || labs[i - 1].side != li->side;
+        switch (li->side) {
+        case SIDE_E:
+        case SIDE_W:
+        case SIDE_N: {
+            double bottom = li->ay - (li->side == SIDE_N ? 4 : li->at_dst ? 5 : 2);
+            if (!first && bottom > edge_lim - 2)
+                bottom = edge_lim - 2;
+            oe->ly = bottom - lh / 2;
+            edge_lim = bottom - lh;
+            double gap = li->at_dst && li->side != SIDE_N ? 10 : 6;
+            oe->lx = li->side == SIDE_W ? li->ax - lw / 2 - gap
+                                        : li->ax + lw / 2 + (li->side == SIDE_E ? gap : 5);
+            if (li->side == SIDE_N && li->off < 0) /* the left port: label to its left */
+                oe->lx = li->ax - lw / 2 - 5;
+            break;
+        }
+        default: {
+            double top = li->ay + 4;
+            if (!first && top < edge_lim + 2)
+                top = edge_lim + 2;
+            oe->ly = top + lh / 2;
+            edge_lim = top + lh;
+            /* Beside the port, away from the side's other ports. */
+            oe->lx = li->off < 0 ? li->ax - lw / 2 - 5 : li->ax + lw / 2 + 5;
+            break;
+        }
         }
     }
     out->npts = (uint32_t)(cap_pts / 2);
@@ -921,12 +1203,10 @@ out:
     cells_fini(&cells);
     fz_free(alloc, E, m1 * sizeof(fz_lay_edge));
     fz_free(alloc, stack, n1 * 4 * sizeof(double));
-    fz_free(alloc, loff, m1 * sizeof(double));
     fz_free(alloc, lane_rows, l1 * sizeof(uint32_t));
     fz_free(alloc, lane_base, l1 * sizeof(uint32_t));
     fz_free(alloc, grid_lane, ((size_t)(tb ? c.ncols : c.nrows) + 1) * sizeof(uint32_t));
     fz_free(alloc, segs, ((size_t)c.nlines + 1) * sizeof(seg));
-    fz_free(alloc, trk_end, maxtr * sizeof(uint32_t));
     fz_free(alloc, ntrx, (ncol1 + 1) * sizeof(uint32_t));
     fz_free(alloc, ntry, (nrow1 + 1) * sizeof(uint32_t));
     fz_free(alloc, cw, ncol1 * sizeof(double));
@@ -948,6 +1228,10 @@ out:
     fz_free(alloc, c.e_first, m1 * sizeof(uint32_t));
     fz_free(alloc, c.e_count, m1 * sizeof(uint32_t));
     fz_free(alloc, c.e_dside, m1);
+    fz_free(alloc, c.soff, m1 * sizeof(double));
+    fz_free(alloc, c.doff, m1 * sizeof(double));
+    fz_free(alloc, c.lab_dst, m1);
+    fz_free(alloc, labs, m1 * sizeof(lab_item));
     fz_free(alloc, c.lines, (size_t)c.cap_lines * sizeof(line));
     if (rc)
         fz_layout_fini(out);

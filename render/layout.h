@@ -17,9 +17,14 @@
 #include "core/alloc.h"
 
 /* Sides use fz_dir values: 0 left, 1 right, 2 top, 3 bottom. */
+/* Outlines, for ports spread along a side: a box (also rounded boxes and
+ * records), a circle or ellipse, a diamond. */
+enum { FZ_LAY_BOX = 0, FZ_LAY_ROUND = 1, FZ_LAY_DIAMOND = 2 };
+
 typedef struct fz_lay_node {
     uint32_t lane; /* band index; FZ_NONE puts the node nowhere (skipped) */
     double w, h;   /* size in points */
+    uint8_t shape; /* FZ_LAY_BOX, FZ_LAY_ROUND or FZ_LAY_DIAMOND */
 } fz_lay_node;
 
 typedef struct fz_lay_edge {
@@ -43,6 +48,7 @@ typedef struct fz_lay_out_node {
 typedef struct fz_lay_out_edge {
     uint32_t first, count; /* points (x, y pairs) in fz_layout.pts */
     double lx, ly;         /* label centre when labelled */
+    double lw, lh;         /* label size (as given) */
     int placed;
     int swapped; /* a `back` edge drawn from dst to src */
 } fz_lay_out_edge;

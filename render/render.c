@@ -8,6 +8,7 @@
  */
 #include "render/render.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -53,7 +54,28 @@ int fz_render_format_parse(const char *s)
         return FZ_RENDER_PNG;
     if (strcmp(s, "dot") == 0 || strcmp(s, "gv") == 0)
         return FZ_RENDER_DOT;
+    if (strcmp(s, "pdf") == 0)
+        return FZ_RENDER_PDF;
+    if (strcmp(s, "json") == 0)
+        return FZ_RENDER_JSON;
     return -1;
+}
+
+int fz_render_format_of_path(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    if (!dot || dot == base) /* no extension, or a dot file */
+        return -1;
+    char ext[8];
+    size_t n = strlen(dot + 1);
+    if (n == 0 || n >= sizeof(ext))
+        return n == 0 ? -1 : -2;
+    for (size_t i = 0; i <= n; i++)
+        ext[i] = (char)tolower((unsigned char)dot[1 + i]);
+    int f = fz_render_format_parse(ext);
+    return f < 0 ? -2 : f;
 }
 
 /*==========================================================================
@@ -63,6 +85,7 @@ int fz_render_format_parse(const char *s)
 typedef struct node_text {
     fz_sbuf label; /* Graphviz label */
     double w, h;
+    double tw; /* widest text line (estimate) */
 } node_text;
 
 static double lines_width(const fz_text_line *l, uint32_t n, double pt)
@@ -169,6 +192,7 @@ static void node_label(const fz_graph *g, uint32_t v, const fz_overlay *ov, node
             h += NODE_LH + 8;
         }
         fz_sbuf_puts(b, "}");
+        t->tw = w;
         t->w = fmax(110, w + 24);
         t->h = fmax(40, h);
         return;
@@ -184,6 +208,7 @@ static void node_label(const fz_graph *g, uint32_t v, const fz_overlay *ov, node
         tw = fmax(tw, ew);
         th += NODE_LH;
     }
+    t->tw = tw;
     switch (n->shape) {
     case FZ_SHAPE_CIRCLE: {
         double d = fmax(44, sqrt(tw * tw + th * th) + 12);
@@ -326,6 +351,84 @@ static void lane_class(fz_sbuf *b, const fz_graph *g, uint32_t lane)
     fz_sbuf_putn(b, fz_graph_text(g, l->id), l->id.len);
 }
 
+/* Browsers' sans fonts run up to this much wider than the Helvetica
+ * estimates; boxes and the bounding box leave that room. */
+#define TEXT_SLACK 1.15
+#define LEGEND_MAX 8
+#define LEGEND_X 120.0
+#define LEGEND_ROW 34.0
+
+typedef struct legend_item {
+    char text[160];
+    const char *fill, *pen, *font, *shape, *pw;
+    double w, x, y; /* width; centre */
+} legend_item;
+
+/* The legend's items for overlay ov, each as wide as its text needs. */
+static int legend_items(const fz_overlay *ov, legend_item *it)
+{
+    int n = 0;
+    for (int i = 0; i < LEGEND_MAX; i++) {
+        it[i].text[0] = '\0';
+        it[i].fill = "#FFFFFF";
+        it[i].pen = "#333333";
+        it[i].font = "#111111";
+        it[i].shape = "box";
+        it[i].pw = NULL;
+    }
+    if (ov->kind == FZ_OVERLAY_HEAT) {
+        for (int i = 0; i < 5; i++, n++) {
+            snprintf(it[n].text, sizeof it[n].text, "%s", heat_name[i]);
+            it[n].fill = heat_fill[i];
+            it[n].font = heat_font[i];
+        }
+        snprintf(it[n].text, sizeof it[n].text, "failures (border)");
+        it[n].pen = FAIL_PEN;
+        it[n++].pw = "3";
+        snprintf(it[n].text, sizeof it[n].text, "fill: share of %llu runs visiting the node",
+                 (unsigned long long)ov->runs);
+        it[n++].shape = "plaintext";
+        snprintf(it[n].text, sizeof it[n].text, "edge labels: share of runs taking the edge");
+        it[n++].shape = "plaintext";
+    } else {
+        snprintf(it[n].text, sizeof it[n].text, "taken (\xC3\x97 times)");
+        it[n].pen = TRACE_PEN;
+        it[n++].pw = "3";
+        snprintf(it[n].text, sizeof it[n].text, "not taken");
+        it[n].pen = DIM;
+        it[n++].font = "#888888";
+        snprintf(it[n].text, sizeof it[n].text, "run ended: %s%s%s%s",
+                 ov->state[0] ? ov->state : "(no end event)", ov->outcome[0] ? " (" : "",
+                 ov->outcome, ov->outcome[0] ? ")" : "");
+        it[n++].shape = "plaintext";
+    }
+    for (int i = 0; i < n; i++) {
+        double tw = fz_text_width(it[i].text, strlen(it[i].text), NODE_PT) * TEXT_SLACK;
+        it[i].w = strcmp(it[i].shape, "plaintext") == 0 ? tw + 10 : fmax(70, tw + 20);
+    }
+    return n;
+}
+
+/* cairo stamps a PDF with the clock ("/CreationDate (D:20261205130430Z)");
+ * the same input must give the same bytes, so the digits become the epoch.
+ * The length is kept, so the cross-reference offsets stay right. */
+static void pdf_fix_date(char *p, size_t n)
+{
+    static const char key[] = "/CreationDate (D:";
+    size_t k = sizeof(key) - 1;
+    for (size_t i = 0; i + k < n; i++) {
+        if (memcmp(p + i, key, k) != 0)
+            continue;
+        static const char epoch[] = "19700101000000";
+        for (size_t j = 0; j < sizeof(epoch) - 1 && i + k + j < n; j++) {
+            if (p[i + k + j] < '0' || p[i + k + j] > '9')
+                break;
+            p[i + k + j] = epoch[j];
+        }
+        return;
+    }
+}
+
 static int build_flow(flow *f, char **out, size_t *len)
 {
     const fz_graph *g = f->g;
@@ -371,6 +474,9 @@ static int build_flow(flow *f, char **out, size_t *len)
         ln[v].lane = n->lane;
         ln[v].w = nt[v].w;
         ln[v].h = nt[v].h;
+        ln[v].shape = n->shape == FZ_SHAPE_CIRCLE    ? FZ_LAY_ROUND
+                      : n->shape == FZ_SHAPE_DIAMOND ? FZ_LAY_DIAMOND
+                                                     : FZ_LAY_BOX;
     }
     for (uint32_t e = 0; e < ne; e++) {
         const fz_edge *ed = fz_graph_edge(g, e);
@@ -418,10 +524,40 @@ static int build_flow(flow *f, char **out, size_t *len)
         goto out;
     rc = FZ_ENOMEM;
 
-    /* Legend strip under the lanes (overlays only). */
-    double W = lay.width, H = lay.height, legend_y = H;
-    if (ov)
-        H += 64;
+    /* The bounding box holds every node and label: text widths are
+     * estimates, so allow browsers' wider sans fonts some room. */
+    double W = lay.width, H = lay.height;
+    for (uint32_t v = 0; v < nn; v++)
+        if (lay.nodes[v].placed)
+            W = fmax(W, lay.nodes[v].x + fmax(nt[v].w, nt[v].tw * TEXT_SLACK + 8) / 2 + 8);
+    for (uint32_t e = 0; e < nall; e++) {
+        const fz_lay_out_edge *oe = &lay.edges[e];
+        if (oe->placed && oe->lw > 0) {
+            W = fmax(W, oe->lx + oe->lw * TEXT_SLACK / 2 + 8);
+            H = fmax(H, oe->ly + oe->lh / 2 + 8);
+        }
+    }
+
+    /* Legend strip under the lanes (overlays only): items measured, in
+     * rows as wide as the picture (which widens for one long item). */
+    legend_item items[LEGEND_MAX];
+    int nitems = ov ? legend_items(ov, items) : 0;
+    double legend_y = H;
+    if (ov) {
+        for (int i = 0; i < nitems; i++)
+            W = fmax(W, LEGEND_X + items[i].w + 16);
+        double x = LEGEND_X, y = H + 14 + LEGEND_ROW / 2;
+        for (int i = 0; i < nitems; i++) {
+            if (x > LEGEND_X && x + items[i].w > W - 16) {
+                x = LEGEND_X;
+                y += LEGEND_ROW;
+            }
+            items[i].x = x + items[i].w / 2;
+            items[i].y = y;
+            x += items[i].w + 10;
+        }
+        H = y + LEGEND_ROW / 2 + 14;
+    }
 
     /* The graph. */
     if ((rc = fz_gv_new(a, "flowzap", &f->gv)))
@@ -472,9 +608,13 @@ static int build_flow(flow *f, char **out, size_t *len)
         lane_class(s, g, l);
         SET(gl[l], "id", fz_sbuf_str(s));
         SET(gl[l], "label", fz_sbuf_str(&lanelab[l]));
-        SET(gl[l], "bb", fmt_pt(nb, sizeof nb, ol->x0, H - ol->y1));
+        /* LR bands run the whole width (which labels or the legend may
+         * have widened); TB columns the whole height above the legend. */
+        double bx1 = f->o->top_to_bottom ? ol->x1 : fmax(ol->x1, W - 8);
+        double by1 = f->o->top_to_bottom ? fmax(ol->y1, legend_y - 8) : ol->y1;
+        SET(gl[l], "bb", fmt_pt(nb, sizeof nb, ol->x0, H - by1));
         size_t k = strlen(nb);
-        snprintf(nb + k, sizeof(nb) - k, ",%.2f,%.2f", ol->x1, H - ol->y0);
+        snprintf(nb + k, sizeof(nb) - k, ",%.2f,%.2f", bx1, H - ol->y0);
         SET(gl[l], "bb", nb);
         SET(gl[l], "lp", fmt_pt(nb, sizeof nb, ol->lx, H - ol->ly));
         SET(gl[l], "style", "filled");
@@ -628,71 +768,31 @@ static int build_flow(flow *f, char **out, size_t *len)
         SET(lg, "label", "Legend");
         snprintf(nb, sizeof nb, "%.2f,%.2f,%.2f,%.2f", 8.0, 8.0, W - 8, H - legend_y - 8 + 8);
         SET(lg, "bb", nb);
-        SET(lg, "lp", fmt_pt(nb2, sizeof nb2, 56.0, (H - legend_y) / 2 + 4));
+        SET(lg, "lp", fmt_pt(nb2, sizeof nb2, 56.0, H - items[0].y));
         SET(lg, "style", "rounded");
         SET(lg, "color", "#999999");
-        double x = 120, y = (H - legend_y) / 2 + 4;
-        int items = ov->kind == FZ_OVERLAY_HEAT ? 7 : 3;
-        for (int i = 0; i < items; i++) {
-            char id[32], text[160];
+        for (int i = 0; i < nitems; i++) {
+            const legend_item *it = &items[i];
+            char id[32];
             snprintf(id, sizeof id, "legend-%d", i + 1);
             fz_gv_obj *ln2 = fz_gv_node(f->gv, lg, id);
             if (!ln2)
                 goto out;
             SET(ln2, "id", id);
             SET(ln2, "class", "legend-item");
-            double w = 70;
-            const char *fill = "#FFFFFF", *pen = "#333333", *font = "#111111", *shape = "box";
-            if (ov->kind == FZ_OVERLAY_HEAT) {
-                if (i < 5) {
-                    snprintf(text, sizeof text, "%s", heat_name[i]);
-                    fill = heat_fill[i];
-                    font = heat_font[i];
-                } else if (i == 5) {
-                    snprintf(text, sizeof text, "failures (border)");
-                    pen = FAIL_PEN;
-                    w = 110;
-                    SET(ln2, "penwidth", "3");
-                } else {
-                    snprintf(text, sizeof text,
-                             "fill: share of %llu runs visiting the node; edge labels: share of "
-                             "runs taking the edge",
-                             (unsigned long long)ov->runs);
-                    shape = "plaintext";
-                    w = fz_text_width(text, strlen(text), NODE_PT) + 10;
-                }
-            } else {
-                if (i == 0) {
-                    snprintf(text, sizeof text, "taken (\xC3\x97 times)");
-                    pen = TRACE_PEN;
-                    w = 110;
-                    SET(ln2, "penwidth", "3");
-                } else if (i == 1) {
-                    snprintf(text, sizeof text, "not taken");
-                    pen = DIM;
-                    font = "#888888";
-                } else {
-                    snprintf(text, sizeof text, "run ended: %s%s%s%s",
-                             ov->state[0] ? ov->state : "(no end event)",
-                             ov->outcome[0] ? " (" : "", ov->outcome, ov->outcome[0] ? ")" : "");
-                    shape = "plaintext";
-                    w = fz_text_width(text, strlen(text), NODE_PT) + 10;
-                }
-            }
-            {
-                fz_sbuf *s = &f->s;
-                s->len = 0;
-                fz_text_gv_escape(s, text, strlen(text), 0);
-                SET(ln2, "label", fz_sbuf_str(s));
-            }
-            SET(ln2, "shape", shape);
-            SET(ln2, "fillcolor", fill);
-            SET(ln2, "color", pen);
-            SET(ln2, "fontcolor", font);
-            SET(ln2, "width", fmt_in(nb, sizeof nb, w));
+            if (it->pw)
+                SET(ln2, "penwidth", it->pw);
+            fz_sbuf *s = &f->s;
+            s->len = 0;
+            fz_text_gv_escape(s, it->text, strlen(it->text), 0);
+            SET(ln2, "label", fz_sbuf_str(s));
+            SET(ln2, "shape", it->shape);
+            SET(ln2, "fillcolor", it->fill);
+            SET(ln2, "color", it->pen);
+            SET(ln2, "fontcolor", it->font);
+            SET(ln2, "width", fmt_in(nb, sizeof nb, it->w));
             SET(ln2, "height", "0.36");
-            SET(ln2, "pos", fmt_pt(nb, sizeof nb, x + w / 2, y));
-            x += w + 10;
+            SET(ln2, "pos", fmt_pt(nb, sizeof nb, it->x, H - it->y));
         }
     }
     if (oom || f->s.oom)
@@ -701,7 +801,10 @@ static int build_flow(flow *f, char **out, size_t *len)
     if (f->o->format == FZ_RENDER_DOT) {
         rc = fz_gv_write_dot(f->gv, out, len);
     } else {
-        rc = fz_gv_render(f->gv, "nop2", f->o->format == FZ_RENDER_PNG ? "png" : "svg", out, len);
+        static const char *const gvfmt[] = {"svg", "png", "dot", "pdf", "json"};
+        rc = fz_gv_render(f->gv, "nop2", gvfmt[f->o->format], out, len);
+        if (rc == FZ_OK && f->o->format == FZ_RENDER_PDF)
+            pdf_fix_date(*out, *len);
         if (rc == FZ_ERENDER)
             snprintf(f->err, f->errsz, "Graphviz: %s", fz_gv_error(f->gv));
     }

@@ -19,6 +19,8 @@ typedef enum fz_render_format {
     FZ_RENDER_SVG,
     FZ_RENDER_PNG,
     FZ_RENDER_DOT, /* the DOT handed to Graphviz, positions included */
+    FZ_RENDER_PDF, /* drawn by cairo, like PNG */
+    FZ_RENDER_JSON, /* Graphviz's JSON of the drawn graph, positions included */
 } fz_render_format;
 
 typedef enum fz_render_view {
@@ -41,7 +43,12 @@ typedef struct fz_render_opts {
 int fz_render(const fz_graph *g, const fz_render_opts *o, const fz_alloc *alloc, char **out,
               size_t *len, char *err, size_t errsz);
 
-/* Parses "svg", "png", "dot" (-1 otherwise). */
+/* Parses "svg", "png", "pdf", "dot" (or "gv"), "json" (-1 otherwise). */
 int fz_render_format_parse(const char *s);
+
+/* The format a path's extension names, case-insensitively (.svg .png .pdf
+ * .dot .gv .json): the format, -1 when the path has no extension, -2 when
+ * it has one flowzap cannot write. */
+int fz_render_format_of_path(const char *path);
 
 #endif

@@ -62,6 +62,58 @@ static void edge_text(fz_sbuf *b, const fz_graph *g, const fz_edge *e, int note)
     fz_sbuf_putn(b, fz_graph_text(g, e->label), e->label.len);
 }
 
+/* The causal order of the edges, as a run would send them: a breadth-first
+ * walk from the start nodes (circles with no incoming edge; if none, every
+ * node with no incoming edge; SEMANTICS.md), each node's outgoing edges in
+ * file order when the node is reached; then edges the walk never reached,
+ * in file order. Fills order[0..ne). */
+static int causal_order(const fz_graph *g, const fz_alloc *alloc, uint32_t *order)
+{
+    uint32_t nn = fz_graph_node_count(g), ne = fz_graph_edge_count(g), k = 0;
+    uint32_t *queue = fz_calloc(alloc, (size_t)nn + 1, sizeof(uint32_t));
+    uint8_t *seen = fz_calloc(alloc, (size_t)nn + 1, 1);
+    uint8_t *done = fz_calloc(alloc, (size_t)ne + 1, 1);
+    if (!queue || !seen || !done) {
+        fz_free(alloc, queue, ((size_t)nn + 1) * sizeof(uint32_t));
+        fz_free(alloc, seen, (size_t)nn + 1);
+        fz_free(alloc, done, (size_t)ne + 1);
+        return FZ_ENOMEM;
+    }
+    uint32_t head = 0, tail = 0;
+    for (int pass = 0; pass < 2 && tail == 0; pass++)
+        for (uint32_t v = 0; v < nn; v++) {
+            uint32_t nin = 0;
+            fz_graph_in(g, v, &nin);
+            if (nin == 0 && (pass == 1 || fz_graph_node(g, v)->shape == FZ_SHAPE_CIRCLE)) {
+                seen[v] = 1;
+                queue[tail++] = v;
+            }
+        }
+    while (head < tail) {
+        uint32_t v = queue[head++], nout = 0;
+        const uint32_t *out = fz_graph_out(g, v, &nout);
+        for (uint32_t i = 0; i < nout; i++) {
+            uint32_t e = out[i];
+            if (e >= ne || done[e])
+                continue;
+            done[e] = 1;
+            order[k++] = e;
+            uint32_t w = fz_graph_edge(g, e)->dst;
+            if (w < nn && !seen[w]) {
+                seen[w] = 1;
+                queue[tail++] = w;
+            }
+        }
+    }
+    for (uint32_t e = 0; e < ne; e++)
+        if (!done[e])
+            order[k++] = e;
+    fz_free(alloc, queue, ((size_t)nn + 1) * sizeof(uint32_t));
+    fz_free(alloc, seen, (size_t)nn + 1);
+    fz_free(alloc, done, (size_t)ne + 1);
+    return FZ_OK;
+}
+
 int fz_sequence_svg(const fz_graph *g, const fz_overlay *ov, const fz_alloc *alloc, char **out,
                     size_t *len)
 {
@@ -73,9 +125,10 @@ int fz_sequence_svg(const fz_graph *g, const fz_overlay *ov, const fz_alloc *all
     fz_sbuf_init(&t, alloc);
     double *cx = fz_calloc(alloc, (size_t)nl + 1, sizeof(double));
     uint32_t *seen = fz_calloc(alloc, (size_t)ne + 1, sizeof(uint32_t));
+    uint32_t *causal = fz_calloc(alloc, (size_t)ne + 1, sizeof(uint32_t));
     *out = NULL;
     *len = 0;
-    if (!cx || !seen)
+    if (!cx || !seen || !causal || causal_order(g, alloc, causal))
         goto out;
 
     /* Columns. */
@@ -89,11 +142,11 @@ int fz_sequence_svg(const fz_graph *g, const fz_overlay *ov, const fz_alloc *all
     }
     double width = x;
 
-    /* Rows: messages and notes, in file order or the trace's order. */
+    /* Rows: messages and notes, in causal order or the trace's order. */
     uint32_t count = ov && ov->kind == FZ_OVERLAY_TRACE ? ov->norder : ne;
     double y = TOP + HEAD_H + 24;
     for (uint32_t i = 0; i < count; i++) {
-        uint32_t k = ov && ov->kind == FZ_OVERLAY_TRACE ? ov->order[i] : i;
+        uint32_t k = ov && ov->kind == FZ_OVERLAY_TRACE ? ov->order[i] : causal[i];
         if (k >= ne)
             continue;
         const fz_edge *e = fz_graph_edge(g, k);
@@ -213,5 +266,6 @@ out:
     fz_sbuf_fini(&t);
     fz_free(alloc, cx, ((size_t)nl + 1) * sizeof(double));
     fz_free(alloc, seen, ((size_t)ne + 1) * sizeof(uint32_t));
+    fz_free(alloc, causal, ((size_t)ne + 1) * sizeof(uint32_t));
     return rc;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sequence.h - FlowZap's sequence view: lanes as lifelines across the top,
- * cross-lane edges as messages from top to bottom (file order, or the order
- * a run took them when a trace is given), same-lane edges as notes. Drawn
+ * cross-lane edges as messages from top to bottom (causal order: a
+ * breadth-first walk from the start nodes; or the order a run took them
+ * when a trace is given), same-lane edges as notes. Drawn
  * directly as SVG: Graphviz has no layout for this.
  */
 #ifndef FZ_RENDER_SEQUENCE_H

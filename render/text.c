@@ -110,20 +110,6 @@ static size_t u8len(const char *s, size_t n)
     return k;
 }
 
-/* Byte offset after maxchars code points (or n). */
-static size_t u8cut(const char *s, size_t n, size_t maxchars)
-{
-    size_t k = 0, i = 0;
-    for (; i < n; i++) {
-        if (((unsigned char)s[i] & 0xC0) != 0x80) {
-            if (k == maxchars)
-                return i;
-            k++;
-        }
-    }
-    return n;
-}
-
 uint32_t fz_text_wrap(const char *s, size_t n, uint32_t maxchars, fz_text_line *lines,
                       uint32_t maxlines)
 {
@@ -140,7 +126,8 @@ uint32_t fz_text_wrap(const char *s, size_t n, uint32_t maxchars, fz_text_line *
             lines[count++].n = e - i;
             break;
         }
-        /* Take words while they fit. */
+        /* Take words while they fit; a word longer than a line gets a line
+         * of its own, whole (the node widens rather than break a word). */
         size_t start = i, end = i, chars = 0;
         while (i < n) {
             size_t w = i;
@@ -149,17 +136,11 @@ uint32_t fz_text_wrap(const char *s, size_t n, uint32_t maxchars, fz_text_line *
             size_t wc = u8len(s + i, w - i);
             if (chars && chars + 1 + wc > maxchars)
                 break;
-            if (!chars && wc > maxchars) { /* a word longer than a line */
-                w = i + u8cut(s + i, w - i, maxchars);
-                wc = maxchars;
-            }
             chars += (chars ? 1 : 0) + wc;
             end = w;
             i = w;
             while (i < n && s[i] == ' ')
                 i++;
-            if (end < n && s[end] != ' ')
-                break; /* a split word continues on the next line */
         }
         lines[count].s = s + start;
         lines[count++].n = end - start;

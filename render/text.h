@@ -35,8 +35,8 @@ typedef struct fz_text_line {
     size_t n;
 } fz_text_line;
 
-/* Wraps text at about maxchars characters per line, breaking at spaces (or
- * inside a word longer than a line). Fills at most maxlines lines (the last
+/* Wraps text at about maxchars characters per line, breaking only at
+ * spaces: a word longer than a line gets a line of its own, whole. Fills at most maxlines lines (the last
  * one ends with the rest when more are needed) and returns their count. */
 uint32_t fz_text_wrap(const char *s, size_t n, uint32_t maxchars, fz_text_line *lines,
                       uint32_t maxlines);

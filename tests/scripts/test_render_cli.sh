@@ -34,15 +34,40 @@ cmp -s "$out/c.dot" "$out/c.txt" || fail "-T dot differs from .dot"
 cmp -s "$out/c.svg" "$out/stdout.svg" || fail "-o - differs from -o FILE"
 "$FLOWZAP" render "$canary" >"$out/default.svg" || fail "no -o failed"
 cmp -s "$out/c.svg" "$out/default.svg" || fail "no -o differs from -o FILE"
+expect_status 0 "$FLOWZAP" render "$canary" -o "$out/c.pdf"
+[ "$(head -c 5 "$out/c.pdf")" = "%PDF-" ] || fail "c.pdf is not PDF"
+expect_status 0 "$FLOWZAP" render "$canary" -o "$out/c.json"
+grep -q '"name": "flowzap"' "$out/c.json" || fail "c.json is not Graphviz JSON"
+expect_status 0 "$FLOWZAP" render "$canary" -o "$out/C.PNG"
+cmp -s "$out/c.png" "$out/C.PNG" || fail ".PNG differs from .png"
+expect_status 0 "$FLOWZAP" render "$canary" -o "$out/noext"
+grep -q '<svg' "$out/noext" || fail "OUT without an extension is not SVG"
+expect_status 0 "$FLOWZAP" render "$canary" -T svg -o "$out/forced.jpg"
+cmp -s "$out/c.svg" "$out/forced.jpg" || fail "-T svg -o x.jpg is not the SVG"
+expect_status 0 "$FLOWZAP" render "$canary" -T png -o "$out/forced.svg"
+cmp -s "$out/c.png" "$out/forced.svg" || fail "-T png does not win over .svg"
 expect_status 0 "$FLOWZAP" render "$canary" --direction TB --view flow -o "$out/tb.svg"
 expect_status 0 "$FLOWZAP" render "$canary" --view sequence -o "$out/seq.svg"
 grep -q 'class="view-sequence"' "$out/seq.svg" || fail "sequence view missing"
 expect_status 0 "$FLOWZAP" render --help
 grep -q -- '--direction' "$out/stdout" || fail "--help does not document --direction"
 
-# Determinism.
+# Determinism (PDF too: cairo's creation date is fixed).
 "$FLOWZAP" render "$canary" -o "$out/again.svg"
 cmp -s "$out/c.svg" "$out/again.svg" || fail "two renders differ"
+sleep 1
+"$FLOWZAP" render "$canary" -o "$out/again.pdf"
+cmp -s "$out/c.pdf" "$out/again.pdf" || fail "two PDF renders differ"
+
+# An extension flowzap cannot write: 64, one line, nothing written; a
+# hostile path is printed without its control bytes.
+expect_status 64 "$FLOWZAP" render "$canary" -o "$out/x.jpg"
+[ ! -e "$out/x.jpg" ] || fail "x.jpg was written"
+[ "$(wc -l <"$out/stderr")" = 1 ] || fail "unknown extension: not one line: $(cat "$out/stderr")"
+grep -q "x.jpg': unknown extension" "$out/stderr" || fail "no message for .jpg: $(cat "$out/stderr")"
+expect_status 64 "$FLOWZAP" render "$canary" -o "$out/x"$'\e[31m'".gif"
+grep -q $'\e' "$out/stderr" && fail "escape byte echoed to the terminal"
+grep -q 'x\\x1B\[31m.gif' "$out/stderr" || fail "hostile path not shown escaped: $(cat -v "$out/stderr")"
 
 # Usage errors: 64.
 expect_status 64 "$FLOWZAP" render

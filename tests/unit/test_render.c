@@ -22,6 +22,7 @@
 #include "parser/parser.h"
 #include "render/overlay.h"
 #include "render/render.h"
+#include "render/text.h"
 
 /*==========================================================================
  * A workflow built through graph.h's builder (tables in the test)
@@ -318,6 +319,44 @@ static void node_box(svg *s, const char *nid, double *x0, double *y0, double *x1
     free(pts);
 }
 
+/* 1 when (x, y) lies on the outline of node box x0..y1 of the given shape,
+ * on the side named by dir: ports may be spread along a side, so the point
+ * need not be the side's middle, but it must be on the outline and within
+ * that side's sector. */
+static int on_side(int shape, int dir, double x0, double y0, double x1, double y1, double x,
+                   double y)
+{
+    double cx = (x0 + x1) / 2, cy = (y0 + y1) / 2, hw = (x1 - x0) / 2, hh = (y1 - y0) / 2;
+    double u = (x - cx) / hw, v = (y - cy) / hh;
+    int sector;
+    switch (dir) {
+    case FZ_DIR_RIGHT:
+        sector = u > fabs(v) * 0.5;
+        break;
+    case FZ_DIR_LEFT:
+        sector = -u > fabs(v) * 0.5;
+        break;
+    case FZ_DIR_TOP:
+        sector = -v > fabs(u) * 0.5;
+        break;
+    default:
+        sector = v > fabs(u) * 0.5;
+        break;
+    }
+    if (!sector)
+        return 0;
+    switch (shape) {
+    case FZ_SHAPE_CIRCLE:
+        return fabs(u * u + v * v - 1) < 0.06;
+    case FZ_SHAPE_DIAMOND:
+        return fabs(fabs(u) + fabs(v) - 1) < 0.06;
+    default:
+        if (dir == FZ_DIR_RIGHT || dir == FZ_DIR_LEFT)
+            return fabs(fabs(x - cx) - hw) < 1.5 && y > y0 && y < y1;
+        return fabs(fabs(y - cy) - hh) < 1.5 && x > x0 && x < x1;
+    }
+}
+
 /*==========================================================================
  * Tests
  *========================================================================*/
@@ -423,20 +462,7 @@ static void test_render_handles_become_ports_on_the_named_sides(void **state)
         double x, y, x0, y0, x1, y1;
         path_ends(&s, eid, &x, &y);
         node_box(&s, nid, &x0, &y0, &x1, &y1);
-        switch (ed->src_dir) {
-        case FZ_DIR_RIGHT:
-            assert_true(fabs(x - x1) < 1.5 && y > y0 && y < y1);
-            break;
-        case FZ_DIR_LEFT:
-            assert_true(fabs(x - x0) < 1.5 && y > y0 && y < y1);
-            break;
-        case FZ_DIR_TOP:
-            assert_true(fabs(y - y0) < 1.5 && x > x0 && x < x1);
-            break;
-        default:
-            assert_true(fabs(y - y1) < 1.5 && x > x0 && x < x1);
-            break;
-        }
+        assert_true(on_side(n->shape, ed->src_dir, x0, y0, x1, y1, x, y));
     }
     /* Edge labels are drawn on the edge. */
     char *lab = svg_string(&s, "string(//s:g[@id='e3']//s:text)");
@@ -681,7 +707,7 @@ static void test_render_heat_colours_nodes_and_labels_edge_shares(void **state)
     lab = svg_string(&s, "string(//s:g[@id='e1']//s:text)");
     assert_string_equal(lab, "100%");
     free(lab);
-    assert_int_equal(svg_count(&s, "//s:g[contains(@class,'legend-item')]"), 7);
+    assert_int_equal(svg_count(&s, "//s:g[contains(@class,'legend-item')]"), 8);
     svg_close(&s);
     fz_free(NULL, out, len + 1);
     fz_overlay_free(ov);
@@ -921,21 +947,7 @@ static void check_flow_svg(const fz_graph *g, const char *name, const char *data
         double x, y, x0, y0, x1, y1;
         path_ends(&s, eid, &x, &y);
         node_box(&s, nid, &x0, &y0, &x1, &y1);
-        int ok;
-        switch (ed->src_dir) {
-        case FZ_DIR_RIGHT:
-            ok = fabs(x - x1) < 1.5 && y > y0 && y < y1;
-            break;
-        case FZ_DIR_LEFT:
-            ok = fabs(x - x0) < 1.5 && y > y0 && y < y1;
-            break;
-        case FZ_DIR_TOP:
-            ok = fabs(y - y0) < 1.5 && x > x0 && x < x1;
-            break;
-        default:
-            ok = fabs(y - y1) < 1.5 && x > x0 && x < x1;
-            break;
-        }
+        int ok = on_side(src->shape, ed->src_dir, x0, y0, x1, y1, x, y);
         if (!ok)
             fail_msg("%s: edge %s does not leave %s from its %s side", name, eid, nid,
                      fz_dir_name((fz_dir)ed->src_dir));
@@ -1025,6 +1037,332 @@ static void test_render_every_workflow_file_draws_all_lanes_nodes_and_edges(void
     }
 }
 
+/*==========================================================================
+ * Pictures (issue 10): bounding box, legend, ports spread, word wrap,
+ * the sequence view's causal order
+ *========================================================================*/
+
+/* Bounding box of the points in the string value of xpath (polygon points
+ * or path data); 0 when there are none. */
+static int points_box(svg *s, const char *xpath, double *x0, double *y0, double *x1, double *y1)
+{
+    *x0 = *y0 = 1e18;
+    *x1 = *y1 = -1e18;
+    char *pts = svg_string(s, xpath);
+    const char *p = pts;
+    int n = 0;
+    while (*p) {
+        while (*p && !(*p == '-' || (*p >= '0' && *p <= '9')))
+            p++;
+        if (!*p)
+            break;
+        char *end;
+        double x = strtod(p, &end);
+        if (*end != ',')
+            break;
+        double y = strtod(end + 1, &end);
+        p = end;
+        *x0 = fmin(*x0, x);
+        *x1 = fmax(*x1, x);
+        *y0 = fmin(*y0, y);
+        *y1 = fmax(*y1, y);
+        n++;
+    }
+    free(pts);
+    return n > 0;
+}
+
+/* A heat report for the fan-out: every node and edge in every run, one
+ * node failing sometimes. */
+static const char fanout_heat[] =
+    "{\"runs\": 200, \"nodes\": {\"n1\": {\"visits\": 200, \"runs\": 200, \"failures\": 0},"
+    " \"n12\": {\"visits\": 200, \"runs\": 40, \"failures\": 9}},"
+    " \"edges\": {\"e1\": {\"traversals\": 200, \"runs\": 200},"
+    " \"e2\": {\"traversals\": 200, \"runs\": 200}, \"e3\": {\"traversals\": 200, \"runs\": 200},"
+    " \"e4\": {\"traversals\": 200, \"runs\": 200}, \"e5\": {\"traversals\": 200, \"runs\": 200},"
+    " \"e11\": {\"traversals\": 200, \"runs\": 200}}, \"outcomes\": []}\n";
+
+/* Every node, every edge label's text and the legend lie inside the
+ * drawing; legend items inside the legend and apart from each other. */
+static void check_bounding_box(fz_graph *g, const char *name, const fz_render_opts *o)
+{
+    char *out;
+    size_t len;
+    render(g, o, &out, &len);
+    svg s;
+    svg_open(&s, out, len);
+    double bx0, by0, bx1, by1;
+    assert_true(points_box(&s, "string(//s:g[@id='flowzap']/s:polygon[1]/@points)", &bx0, &by0,
+                           &bx1, &by1));
+    char q[200];
+    for (uint32_t v = 0; v < fz_graph_node_count(g); v++) {
+        const fz_node *n = fz_graph_node(g, v);
+        char nid[64];
+        snprintf(nid, sizeof nid, "%.*s", (int)n->id.len, fz_graph_text(g, n->id));
+        double x0, y0, x1, y1;
+        node_box(&s, nid, &x0, &y0, &x1, &y1);
+        if (x0 < bx0 - 0.5 || x1 > bx1 + 0.5 || y0 < by0 - 0.5 || y1 > by1 + 0.5)
+            fail_msg("%s: node %s (%.1f..%.1f) outside the drawing (%.1f..%.1f)", name, nid, x0,
+                     x1, bx0, bx1);
+    }
+    /* Texts of edges and the legend, at their estimated width. */
+    xmlXPathObjectPtr r = xmlXPathEvalExpression(
+        BAD_CAST "//s:g[contains(@class,'edge') or @id='legend' or "
+                 "contains(@class,'legend-item')]/s:text | //s:g[contains(@class,'edge')]//s:text",
+        s.xp);
+    assert_non_null(r);
+    int nt = r->nodesetval ? r->nodesetval->nodeNr : 0;
+    for (int i = 0; i < nt; i++) {
+        xmlNodePtr t = r->nodesetval->nodeTab[i];
+        xmlChar *xs = xmlGetProp(t, BAD_CAST "x"), *c = xmlNodeGetContent(t);
+        xmlChar *an = xmlGetProp(t, BAD_CAST "text-anchor");
+        double x = atof((const char *)xs);
+        double w = fz_text_width((const char *)c, strlen((const char *)c), 10.0);
+        double a = an && strcmp((const char *)an, "start") == 0 ? 0
+                   : an && strcmp((const char *)an, "end") == 0 ? 1
+                                                                 : 0.5;
+        xmlFree(an);
+        if (x - w * a < bx0 - 0.5 || x + w * (1 - a) > bx1 + 0.5)
+            fail_msg("%s: text '%s' at %.1f (width %.1f) outside the drawing (%.1f..%.1f)", name,
+                     (const char *)c, x, w, bx0, bx1);
+        xmlFree(xs);
+        xmlFree(c);
+    }
+    xmlXPathFreeObject(r);
+    if (o->overlay) {
+        double lx0, ly0, lx1, ly1;
+        assert_true(points_box(&s, "string(//s:g[@id='legend']/s:path/@d)", &lx0, &ly0, &lx1,
+                               &ly1));
+        assert_true(lx0 >= bx0 && lx1 <= bx1 + 0.5 && ly0 >= by0 && ly1 <= by1 + 0.5);
+        int items = svg_count(&s, "//s:g[contains(@class,'legend-item')]");
+        double prev_x1 = -1e18, prev_y = -1e18;
+        for (int i = 1; i <= items; i++) {
+            snprintf(q, sizeof q, "string(//s:g[@id='legend-%d']/s:text[1]/@x)", i);
+            char *xs = svg_string(&s, q);
+            snprintf(q, sizeof q, "string(//s:g[@id='legend-%d']/s:text[1]/@y)", i);
+            char *ys = svg_string(&s, q);
+            snprintf(q, sizeof q, "string(//s:g[@id='legend-%d']/s:text[1])", i);
+            char *txt = svg_string(&s, q);
+            double x = atof(xs), y = atof(ys);
+            /* The text, at a browser's wider font, fits the item's box. */
+            double w = fz_text_width(txt, strlen(txt), 11.0) * 1.1;
+            double ix0 = x - w / 2, ix1 = x + w / 2;
+            double px0, py0, px1, py1;
+            snprintf(q, sizeof q, "string(//s:g[@id='legend-%d']/s:polygon/@points)", i);
+            if (points_box(&s, q, &px0, &py0, &px1, &py1)) {
+                if (ix0 < px0 || ix1 > px1)
+                    fail_msg("%s: legend text '%s' runs out of its box", name, txt);
+                ix0 = px0;
+                ix1 = px1;
+            }
+            if (ix0 < lx0 || ix1 > lx1 || y < ly0 || y > ly1)
+                fail_msg("%s: legend item '%s' outside the legend", name, txt);
+            if (fabs(y - prev_y) < 1 && ix0 < prev_x1)
+                fail_msg("%s: legend item '%s' overlaps the one before it", name, txt);
+            prev_x1 = ix1;
+            prev_y = y;
+            free(xs);
+            free(ys);
+            free(txt);
+        }
+    }
+    svg_close(&s);
+    fz_free(NULL, out, len + 1);
+}
+
+static void test_render_bounding_box_holds_nodes_labels_and_legend(void **state)
+{
+    (void)state;
+    fz_graph *g = load(fz_test_src("tests/data/render/fan-out.fz"));
+    fz_overlay *ov = NULL;
+    char err[256];
+    assert_int_equal(fz_overlay_heat_mem(g, "h.json", fanout_heat, strlen(fanout_heat), NULL, &ov,
+                                         err, sizeof err),
+                     0);
+    for (int tb = 0; tb < 2; tb++) {
+        fz_render_opts o = {.top_to_bottom = tb};
+        check_bounding_box(g, "fan-out", &o);
+        o.overlay = ov;
+        check_bounding_box(g, "fan-out heat", &o);
+    }
+    fz_overlay_free(ov);
+    fz_graph_free(g);
+    /* A narrow picture: the legend's long lines widen it. */
+    static const t_lane lanes[] = {{"A", "A"}, {NULL, NULL}};
+    static const t_node nodes[] = {{"n1", 0, CIR, "Go", 0, 0}, {NULL, 0, 0, NULL, 0, 0}};
+    static const t_edge edges[] = {{NULL, 0, NULL, 0, NULL}};
+    g = build(lanes, nodes, edges, NULL, NULL);
+    const char *h = "{\"runs\": 123456789, \"nodes\": {}, \"edges\": {}, \"outcomes\": []}";
+    assert_int_equal(fz_overlay_heat_mem(g, "h.json", h, strlen(h), NULL, &ov, err, sizeof err), 0);
+    fz_render_opts o = {.overlay = ov};
+    check_bounding_box(g, "narrow heat", &o);
+    fz_overlay_free(ov);
+    fz_graph_free(g);
+}
+
+/* First (or last) point of edge eid's path. */
+static void path_point(svg *s, const char *eid, int last, double *x, double *y)
+{
+    char q[128];
+    snprintf(q, sizeof q, "string(//s:g[@id='%s']/s:path/@d)", eid);
+    char *d = svg_string(s, q);
+    assert_int_equal(sscanf(d, "M%lf,%lf", x, y), 2);
+    if (last) { /* the arrowhead's tip: the polygon's middle point */
+        snprintf(q, sizeof q, "string(//s:g[@id='%s']/s:polygon/@points)", eid);
+        char *p = svg_string(s, q);
+        double ax, ay, bx, by, cx, cy;
+        assert_int_equal(sscanf(p, "%lf,%lf %lf,%lf %lf,%lf", &ax, &ay, &bx, &by, &cx, &cy), 6);
+        *x = bx;
+        *y = by;
+        free(p);
+    }
+    free(d);
+}
+
+static void test_render_edges_sharing_a_side_spread_along_it(void **state)
+{
+    (void)state;
+    fz_graph *g = load(fz_test_src("tests/data/render/fan-out.fz"));
+    fz_overlay *ov = NULL;
+    char err[256];
+    assert_int_equal(fz_overlay_heat_mem(g, "h.json", fanout_heat, strlen(fanout_heat), NULL, &ov,
+                                         err, sizeof err),
+                     0);
+    fz_render_opts o = {.overlay = ov};
+    char *out;
+    size_t len;
+    render(g, &o, &out, &len);
+    svg s;
+    svg_open(&s, out, len);
+    /* e1..e11 leave n1's right side; e15..e22 enter n13's bottom. */
+    double sx[11], sy[11], lb[11][4];
+    for (int i = 0; i < 11; i++) {
+        char eid[8], q[160];
+        snprintf(eid, sizeof eid, "e%d", i + 1);
+        path_point(&s, eid, 0, &sx[i], &sy[i]);
+        for (int j = 0; j < i; j++)
+            if (fabs(sy[i] - sy[j]) < 4)
+                fail_msg("e%d and e%d leave n1 at the same point", j + 1, i + 1);
+        /* Labels apart: their white backgrounds do not overlap. */
+        snprintf(q, sizeof q, "string(//s:g[@id='%s']//s:polygon[@fill='white' or "
+                 "@fill='#ffffff'][1]/@points)", eid);
+        assert_true(points_box(&s, q, &lb[i][0], &lb[i][1], &lb[i][2], &lb[i][3]));
+        for (int j = 0; j < i; j++)
+            if (lb[i][0] < lb[j][2] && lb[j][0] < lb[i][2] && lb[i][1] < lb[j][3] &&
+                lb[j][1] < lb[i][3])
+                fail_msg("labels of e%d and e%d overlap", j + 1, i + 1);
+    }
+    double tx[8], ty[8];
+    for (int i = 0; i < 8; i++) {
+        char eid[8];
+        snprintf(eid, sizeof eid, "e%d", i + 15);
+        path_point(&s, eid, 1, &tx[i], &ty[i]);
+        for (int j = 0; j < i; j++)
+            if (fabs(tx[i] - tx[j]) < 4)
+                fail_msg("e%d and e%d enter n13 at the same point", j + 15, i + 15);
+    }
+    svg_close(&s);
+    fz_free(NULL, out, len + 1);
+    fz_overlay_free(ov);
+    fz_graph_free(g);
+
+    /* A loop's back-edge and an edge share a bottom handle: two ports. */
+    static const t_lane lanes[] = {{"C", "Client"}, {"S", "Server"}, {NULL, NULL}};
+    static const t_node nodes[] = {{"n1", 0, CIR, "Start", 0, 0},
+                                   {"n2", 0, REC, "Attempt Payment", 0, 0},
+                                   {"n3", 1, REC, "Process Payment", 0, 0},
+                                   {"n4", 1, DIA, "Authorized?", 0, 0},
+                                   {"n5", 0, CIR, "Done", 0, 0},
+                                   {NULL, 0, 0, NULL, 0, 0}};
+    static const t_edge edges[] = {{"n1", R, "n2", L, NULL},
+                                   {"n2", B, "n3", T, "Submit"},
+                                   {"n3", R, "n4", L, NULL},
+                                   {"n4", R, "n5", B, "Approved"},
+                                   {"n4", T, "n2", B, "Retry"},
+                                   {NULL, 0, NULL, 0, NULL}};
+    static const t_loop loops[] = {{"until approved", {"n2", "n3", "n4", NULL}}, {NULL, {NULL}}};
+    g = build(lanes, nodes, edges, loops, NULL);
+    fz_render_opts o2 = {0};
+    render(g, &o2, &out, &len);
+    svg_open(&s, out, len);
+    double ax, ay, bx, by, cx, cy;
+    path_point(&s, "e2", 0, &ax, &ay);  /* leaves n2's bottom */
+    path_point(&s, "e5", 1, &bx, &by);  /* enters n2's bottom */
+    path_point(&s, "loop1", 1, &cx, &cy); /* enters n2's bottom */
+    assert_true(fabs(ax - bx) >= 4 && fabs(ax - cx) >= 4 && fabs(bx - cx) >= 4);
+    svg_close(&s);
+    fz_free(NULL, out, len + 1);
+    fz_graph_free(g);
+}
+
+static void test_render_wraps_labels_only_between_words(void **state)
+{
+    (void)state;
+    static const t_lane lanes[] = {{"A", "A"}, {NULL, NULL}};
+    static const t_node nodes[] = {
+        {"n1", 0, CIR, "Start Compensation Transaction", 0, 0},
+        {"n2", 0, DIA, "Supercalifragilistic approval?", 0, 0},
+        {"n3", 0, REC, "Record TransactionCommittedAndReplicated now", 0, 0},
+        {NULL, 0, 0, NULL, 0, 0}};
+    static const t_edge edges[] = {
+        {"n1", R, "n2", L, NULL}, {"n2", R, "n3", L, NULL}, {NULL, 0, NULL, 0, NULL}};
+    fz_graph *g = build(lanes, nodes, edges, NULL, NULL);
+    fz_render_opts o = {0};
+    char *out;
+    size_t len;
+    render(g, &o, &out, &len);
+    svg s;
+    svg_open(&s, out, len);
+    assert_int_equal(svg_count(&s, "//s:g[@id='n1']/s:text"), 3);
+    assert_int_equal(svg_count(&s, "//s:g[@id='n1']/s:text[.='Compensation']"), 1);
+    assert_int_equal(svg_count(&s, "//s:g[@id='n1']/s:text[.='Transaction']"), 1);
+    assert_int_equal(svg_count(&s, "//s:g[@id='n2']/s:text[.='Supercalifragilistic']"), 1);
+    assert_int_equal(
+        svg_count(&s, "//s:g[@id='n3']/s:text[.='TransactionCommittedAndReplicated']"), 1);
+    /* The long word widens its node instead. */
+    const char *word = "TransactionCommittedAndReplicated";
+    double x0, y0, x1, y1;
+    node_box(&s, "n3", &x0, &y0, &x1, &y1);
+    assert_true(x1 - x0 > fz_text_width(word, strlen(word), 11.0));
+    svg_close(&s);
+    fz_free(NULL, out, len + 1);
+    fz_graph_free(g);
+}
+
+static void test_render_sequence_follows_causal_order_without_trace(void **state)
+{
+    (void)state;
+    /* The response is written before the request. */
+    static const t_lane lanes[] = {{"C", "Client"}, {"S", "Server"}, {NULL, NULL}};
+    static const t_node nodes[] = {{"n1", 0, CIR, "Start", 0, 0},
+                                   {"n2", 0, REC, "Show result", 0, 0},
+                                   {"n3", 0, CIR, "End", 0, 0},
+                                   {"n4", 1, REC, "Handle request", 0, 0},
+                                   {NULL, 0, 0, NULL, 0, 0}};
+    static const t_edge edges[] = {{"n2", R, "n3", L, NULL},
+                                   {"n4", T, "n2", B, "response"},
+                                   {"n1", B, "n4", T, "request"},
+                                   {NULL, 0, NULL, 0, NULL}};
+    fz_graph *g = build(lanes, nodes, edges, NULL, NULL);
+    fz_render_opts o = {.view = FZ_VIEW_SEQUENCE};
+    char *out;
+    size_t len;
+    render(g, &o, &out, &len);
+    svg s;
+    svg_open(&s, out, len);
+    static const char *const want[] = {"e3", "e2", "e1"};
+    for (int i = 0; i < 3; i++) {
+        char q[128];
+        snprintf(q, sizeof q, "string((//s:g[@data-edge])[%d]/@id)", i + 1);
+        char *id = svg_string(&s, q);
+        assert_string_equal(id, want[i]);
+        free(id);
+    }
+    svg_close(&s);
+    fz_free(NULL, out, len + 1);
+    fz_graph_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1044,6 +1382,10 @@ int main(void)
         cmocka_unit_test(test_render_out_of_memory_fails_cleanly_at_every_allocation),
         cmocka_unit_test(test_render_canary_file_matches_its_golden_dot),
         cmocka_unit_test(test_render_every_workflow_file_draws_all_lanes_nodes_and_edges),
+        cmocka_unit_test(test_render_bounding_box_holds_nodes_labels_and_legend),
+        cmocka_unit_test(test_render_edges_sharing_a_side_spread_along_it),
+        cmocka_unit_test(test_render_wraps_labels_only_between_words),
+        cmocka_unit_test(test_render_sequence_follows_causal_order_without_trace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
