@@ -601,6 +601,9 @@ int fz_expect_check(const fz_plan *plan, const fz_scenario *s, const fz_expect *
     uint32_t *path_idx = calloc(x && x->npath ? x->npath : 1, sizeof(uint32_t));
     uint32_t *visit_idx = calloc(x && x->nvisits ? x->nvisits : 1, sizeof(uint32_t));
     fz_sim *sim = NULL;
+    enum { SEEN_MAX = 6 };
+    char *seen[SEEN_MAX];
+    uint32_t nseen = 0;
     if (!f || !st.visits || !share_k || !path_idx || !visit_idx) {
         rc = FZ_ENOMEM;
         goto out;
@@ -708,6 +711,11 @@ int fz_expect_check(const fz_plan *plan, const fz_scenario *s, const fz_expect *
                 }
                 for (uint32_t i = 0; i < x->nshare; i++)
                     share_k[i] += strcmp(info.outcome, x->share[i].key) == 0;
+                uint32_t k = 0;
+                while (k < nseen && strcmp(seen[k], info.outcome))
+                    k++;
+                if (k == nseen && nseen < SEEN_MAX && (seen[nseen] = strdup(info.outcome)))
+                    nseen++;
             }
             for (uint32_t i = 0; i < st.ntouched; i++)
                 st.visits[st.touched[i]] = 0;
@@ -756,6 +764,23 @@ int fz_expect_check(const fz_plan *plan, const fz_scenario *s, const fz_expect *
                 snprintf(fi->text, sizeof fi->text,
                          "share \"%s\" %s: %.4f, 95%% interval [%.4f, %.4f] in %llu %s", c->key,
                          c->text, (double)share_k[i] / n, lo, hi, (unsigned long long)done, how);
+            if (fi->verdict < 0 && hi == 0) {
+                /* A name no run ended with: say which names there are. */
+                size_t at = strlen(fi->text);
+                uint32_t m = ex ? fz_exact_count(ex) : nseen;
+                at += (size_t)snprintf(fi->text + at, sizeof fi->text - at, " (no run ends so; outcomes:");
+                for (uint32_t k = 0; k < m && k < SEEN_MAX && at < sizeof fi->text; k++) {
+                    const char *name = NULL;
+                    if (ex)
+                        fz_exact_at(ex, k, &name, NULL);
+                    else
+                        name = seen[k];
+                    at += (size_t)snprintf(fi->text + at, sizeof fi->text - at, "%s \"%s\"",
+                                           k ? "," : "", name);
+                }
+                if (at < sizeof fi->text)
+                    snprintf(fi->text + at, sizeof fi->text - at, "%s)", m > SEEN_MAX ? ", ..." : "");
+            }
         }
         for (uint32_t i = 0; x && i < x->ndur; i++) {
             finding *fi = &f[f_dur + i];
@@ -885,6 +910,8 @@ int fz_expect_check(const fz_plan *plan, const fz_scenario *s, const fz_expect *
     }
     res->verdict = res->failed ? FZ_EXPECT_FAIL : res->undecided ? FZ_EXPECT_UNDECIDED : FZ_EXPECT_PASS;
 out:
+    for (uint32_t k = 0; k < nseen; k++)
+        free(seen[k]);
     fz_sim_free(sim);
     free(f);
     free(st.visits);

@@ -129,6 +129,46 @@ python3 -c "import sys, xml.etree.ElementTree as ET; ET.parse(sys.argv[1])" "$tm
 "$FLOWZAP" test "$tmp/wf/canary.fz" --min-coverage 5% >/dev/null 2>&1
 check coverage-met 0 $?
 
+# An approval gate is a node like any other: answered by a script or by
+# weights, with no person and no wall-clock wait (the "no" takes 72 hours
+# of virtual time).
+cat >"$tmp/wf/release.fz" <<'EOF'
+Release { # Release
+n1: circle label:"Start"
+n2: rectangle label:"Approve release"
+n3: rectangle label:"Ship"
+n4: circle label:"Shipped"
+n5: circle label:"Stopped"
+n1.handle(right) -> n2.handle(left)
+n2.handle(right) -> n3.handle(left) [label="Yes"]
+n2.handle(bottom) -> n5.handle(top) [label="No"]
+n3.handle(right) -> n4.handle(left)
+}
+EOF
+cat >"$tmp/wf/release.bindings.yaml" <<'EOF'
+version: 1
+rules:
+  - {match: "^Approve release$", approval: "Ship it?"}
+  - {noop: }
+EOF
+cat >"$tmp/wf/release.scenario.yaml" <<'EOF'
+scenarios:
+  approved:
+    rules: [{match: "^Approve release$", script: [ok]}]
+    expect: {path: [n1, n2, n3, n4], outcome: Shipped via Yes}
+  rejected-after-three-days:
+    rules: [{match: "^Approve release$", script: [no], latency: 72h}]
+    expect: {path: [n1, n2, n5], duration: {max: "== 72h"}}
+  mostly-approved:
+    rules: [{match: "^Approve release$", weights: {"Yes": 0.9, "No": 0.1}}]
+    expect: {share: {"Shipped via Yes": ">= 0.85"}}
+EOF
+"$FLOWZAP" bind "$tmp/wf/release.fz" --bindings "$tmp/wf/release.bindings.yaml" >"$tmp/out" 2>&1
+contains gate-bound "$tmp/out" "approval"
+timeout 20 "$FLOWZAP" test "$tmp/wf/release.fz" >"$tmp/out" 2>&1
+check gates 0 $?
+contains gates "$tmp/out" "3 passed, 0 failed, 0 skipped"
+
 # Mistakes: an unknown node (file:line:col), no scenario file, bad options.
 cat >"$tmp/wf/canary.test.yaml" <<'EOF'
 scenarios:

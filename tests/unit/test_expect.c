@@ -346,6 +346,12 @@ static void test_exact(void **state)
     assert_int_equal(c.r.verdict, FZ_EXPECT_FAIL);
     assert_has(c.r.message, "share \"End via Success\" >= 0.7: 0.684 exact");
     chk_close(&c);
+    /* A share of a name no run ends with says which names there are. */
+    check(&c, flapping, "      share: {\"Success\": \">= 0.5\"}\n", 0);
+    assert_int_equal(c.r.verdict, FZ_EXPECT_FAIL);
+    assert_has(c.r.message, "share \"Success\" >= 0.5: 0 exact (no run ends so; outcomes: "
+                            "\"End via Success\", \"End via Aborted\", \"End via Rolled back\")");
+    chk_close(&c);
     /* An outcome every run must have: exact names the one that breaks it. */
     check(&c, flapping, "      outcome: {match: \"Success|Aborted\"}\n", 0);
     assert_int_equal(c.r.verdict, FZ_EXPECT_FAIL);
