@@ -565,11 +565,8 @@ static int test_workflow(const opts *o, const char *wf, const char *sc, uint32_t
     fz_diags_fini(&d);
     if (st)
         goto out;
-    ts->seed = 1;
-    if (o->has_seed)
-        ts->seed = o->seed;
-    else
-        fz_scenario_seed(f, &ts->seed);
+    uint64_t fseed = 0;
+    ts->seed = o->has_seed ? o->seed : fz_scenario_seed(f, &fseed) ? fseed : 1;
     if (fz_plan_new(g, NULL, NULL, &plan)) {
         fz_cli_error("'%s': cannot build a plan", wf);
         st = FZ_EXIT_SOFTWARE;

@@ -36,8 +36,10 @@ JSON
 check() { # name, then render arguments
     local name=$1
     shift
-    "$FLOWZAP" render "$FZ_SRC/workflows/canary-deploy.fz" -o "$out/$name.svg" "$@" ||
-        fail "$name: render failed"
+    if [ "${1:-}" != --made ]; then # --made: $out/$name.svg is already written
+        "$FLOWZAP" render "$FZ_SRC/workflows/canary-deploy.fz" -o "$out/$name.svg" "$@" ||
+            fail "$name: render failed"
+    fi
     # 1. The SVG opened as a document: Chromium shows XML errors as <parsererror>.
     chrome --dump-dom "file://$out/$name.svg" >"$out/$name.dom" || fail "$name: chromium failed"
     grep -q '<svg' "$out/$name.dom" || fail "$name: no <svg> in the loaded document"
@@ -82,4 +84,8 @@ check flow-lr
 check flow-tb --direction TB
 check sequence --view sequence
 check trace --trace "$out/trace.jsonl"
+# The coverage `flowzap test` paints (docs/test.md).
+"$FLOWZAP" test "$FZ_SRC/workflows/canary-deploy.fz" -q --coverage-svg "$out/coverage.svg" \
+    >"$out/coverage.log" || fail "coverage: flowzap test failed"
+check coverage --made
 echo "ok: screenshots in $out"
