@@ -581,7 +581,7 @@ static int test_workflow(const opts *o, const char *wf, const char *sc, uint32_t
         st = FZ_EXIT_SOFTWARE;
         goto out;
     }
-    int tested = 0;
+    int tested = 0, warned = 0;
     for (uint32_t i = 0; i < ts->ncases && !st; i++) {
         tcase *tc = &ts->cases[i];
         tc->name = strdup(fz_scenario_name(f, i));
@@ -597,10 +597,11 @@ static int test_workflow(const opts *o, const char *wf, const char *sc, uint32_t
         if (!rc)
             rc = fz_expect_bind(x, g, &d);
         fz_diags_sort(&d);
-        if (d.errors) {
+        if (d.errors || (!warned && fz_diags_count(&d))) /* warnings once, like sim */
             print_sdiags(f, &d);
+        warned = 1;
+        if (d.errors)
             fprintf(stderr, "%s: %u error%s\n", sc, d.errors, d.errors == 1 ? "" : "s");
-        }
         fz_diags_fini(&d);
         if (rc) {
             st = rc == FZ_ENOMEM ? FZ_EXIT_SOFTWARE : FZ_EXIT_INVALID;
