@@ -45,7 +45,7 @@ static const char usage_text[] =
     "                      `seed:`, else 1)\n"
     "  --runs N            Monte Carlo: runs of the first batch (default 1000)\n"
     "  --max-runs N        Monte Carlo: the cap for undecided expectations\n"
-    "                      (default 256000)\n"
+    "                      (default 256000, at most 10000000)\n"
     "  --junit OUT.xml     write JUnit XML (one testsuite per workflow, one\n"
     "                      testcase per scenario)\n"
     "  --json OUT          write the results as JSON ('-' for stdout)\n"
@@ -136,11 +136,11 @@ static int parse_args(int argc, char **argv, opts *o)
                 return usage_error("--seed needs a whole number from 0 to 2^63-1, not", v);
             o->has_seed = 1;
         } else if (!strcmp(a, "--runs")) {
-            if (parse_u64(v, UINT64_MAX / 4, &o->runs) || !o->runs)
-                return usage_error("--runs needs a whole number above 0, not", v);
+            if (parse_u64(v, 10000000, &o->runs) || !o->runs)
+                return usage_error("--runs needs a whole number from 1 to 10000000, not", v);
         } else if (!strcmp(a, "--max-runs")) {
-            if (parse_u64(v, UINT64_MAX / 4, &o->max_runs) || !o->max_runs)
-                return usage_error("--max-runs needs a whole number above 0, not", v);
+            if (parse_u64(v, 10000000, &o->max_runs) || !o->max_runs)
+                return usage_error("--max-runs needs a whole number from 1 to 10000000, not", v);
         } else if (!strcmp(a, "--junit")) {
             o->junit = v;
         } else if (!strcmp(a, "--json")) {

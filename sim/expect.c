@@ -612,6 +612,11 @@ int fz_expect_check(const fz_plan *plan, const fz_scenario *s, const fz_expect *
         path_idx[i] = fz_graph_find_node(g, x->path[i], strlen(x->path[i]));
     for (uint32_t i = 0; x && i < x->nvisits; i++)
         visit_idx[i] = fz_graph_find_node(g, x->visits[i].key, strlen(x->visits[i].key));
+    for (uint32_t i = 0; x && i < x->nvisits; i++)
+        if (visit_idx[i] == FZ_NONE) { /* fz_expect_bind() was not called, or failed */
+            rc = FZ_EINVAL;
+            goto out;
+        }
     if ((rc = fz_sim_new(plan, s, o->seed, NULL, &sim)))
         goto out;
     fz_observer obs = {.on_start = on_start, .on_edge = on_edge, .ud = &st};
