@@ -707,12 +707,11 @@ static void print_case(const opts *o, const tsuite *ts, const tcase *tc)
     }
     printf(" (%s, %" PRIu64 " run%s): ", tc->r.method, tc->r.runs, tc->r.runs == 1 ? "" : "s");
     put_term(stdout, tc->r.message ? tc->r.message : "");
-    printf("\n");
     if (tc->replay) {
-        printf("     %s: ", tc->r.failed_run != UINT64_MAX ? "replay" : "re-run");
+        printf(" | %s: ", tc->r.failed_run != UINT64_MAX ? "replay" : "re-run");
         put_term(stdout, tc->replay);
-        printf("\n");
     }
+    printf("\n");
 }
 
 static int write_junit(const char *path, const tsuite *ts, uint32_t n)

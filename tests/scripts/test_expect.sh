@@ -91,7 +91,7 @@ assert cases["fine"].find("failure") is None
 assert cases["no-expectations"].find("skipped") is not None
 EOF
 # The replay command, run by a shell, replays the failing run.
-replay=$(sed -n 's/^ *replay: //p' "$tmp/out")
+replay=$(sed -n 's/^FAIL .* | replay: //p' "$tmp/out")
 flowzap() { "$FLOWZAP" "$@"; }
 (cd "$tmp" && eval "$replay" >"$tmp/replay.out" 2>&1)
 check replay 3 $?
