@@ -578,7 +578,10 @@ int fz_expect_check(const fz_plan *plan, const fz_scenario *s, const fz_expect *
             ex = NULL;
         }
     }
-    int one_run = ex && fz_exact_paths(ex) == 1 && fz_exact_pruned(ex) == 0 && fixed_latencies(s);
+    /* One path of choices: every run takes the same nodes and ends the
+     * same way; only durations can differ, through latency distributions. */
+    int one_run = ex && fz_exact_paths(ex) == 1 && fz_exact_pruned(ex) == 0 &&
+                  (!x || !x->ndur || fixed_latencies(s));
 
     pcre2_code *re = NULL;
     pcre2_match_data *md = NULL;

@@ -316,6 +316,19 @@ static void test_scripted_failure(void **state)
     assert_int_equal(c.r.verdict, FZ_EXPECT_PASS);
     assert_true(c.r.node_seen == NULL);
     chk_close(&c);
+    /* Random latencies: still one run, unless a duration is expected. */
+    const char *slow = "    defaults: {latency: {lognormal: {median: 2s, sigma: 0.4}}}\n"
+                       "    rules:\n"
+                       "      - {match: \"^Push to registry$\", retries: 2, script: [error, error, error]}\n";
+    check(&c, slow, "      path: [n1, n2, n3]\n", 0);
+    assert_int_equal(c.r.verdict, FZ_EXPECT_PASS);
+    assert_string_equal(c.r.method, "one run");
+    chk_close(&c);
+    check(&c, slow, "      path: [n1, n2, n3]\n      duration: {p99: \"< 1m\"}\n", 0);
+    assert_int_equal(c.r.verdict, FZ_EXPECT_PASS);
+    assert_string_equal(c.r.method, "exact + runs");
+    assert_int_equal(c.r.runs, 500);
+    chk_close(&c);
     check(&c, down, "      outcome: {match: \"^End via\"}\n", 0);
     assert_int_equal(c.r.verdict, FZ_EXPECT_FAIL);
     assert_has(c.r.message, "outcome: run 0 ended \"failed at ");
