@@ -48,7 +48,8 @@ static const char usage_text[] =
     "                      (default 256000, at most 10000000)\n"
     "  --junit OUT.xml     write JUnit XML (one testsuite per workflow, one\n"
     "                      testcase per scenario)\n"
-    "  --json OUT          write the results as JSON ('-' for stdout)\n"
+    "  --json OUT          write the results as JSON ('-' for stdout; the lines\n"
+    "                      then go to stderr)\n"
     "  --min-coverage P    exit 4 when the scenarios tested together visit fewer\n"
     "                      than P of a workflow's nodes or edges (0.8 or 80%)\n"
     "  --coverage-svg OUT  draw that coverage on the diagram (SVG); with several\n"
@@ -684,6 +685,9 @@ out:
  * Reports
  *========================================================================*/
 
+/* Where the per-scenario lines go: stdout, or stderr with `--json -`. */
+static FILE *lines_out;
+
 static const char *verdict_word(const tcase *tc)
 {
     if (tc->skipped)
@@ -697,21 +701,21 @@ static void print_case(const opts *o, const tsuite *ts, const tcase *tc)
     int bad = !tc->skipped && tc->r.verdict != FZ_EXPECT_PASS;
     if (o->quiet && !bad)
         return;
-    printf("%-4s ", verdict_word(tc));
-    put_term(stdout, ts->workflow);
-    printf(" ");
-    put_term(stdout, tc->name);
+    fprintf(lines_out, "%-4s ", verdict_word(tc));
+    put_term(lines_out, ts->workflow);
+    fprintf(lines_out, " ");
+    put_term(lines_out, tc->name);
     if (tc->skipped) {
-        printf(": no expect:\n");
+        fprintf(lines_out, ": no expect:\n");
         return;
     }
-    printf(" (%s, %" PRIu64 " run%s): ", tc->r.method, tc->r.runs, tc->r.runs == 1 ? "" : "s");
-    put_term(stdout, tc->r.message ? tc->r.message : "");
+    fprintf(lines_out, " (%s, %" PRIu64 " run%s): ", tc->r.method, tc->r.runs, tc->r.runs == 1 ? "" : "s");
+    put_term(lines_out, tc->r.message ? tc->r.message : "");
     if (tc->replay) {
-        printf(" | %s: ", tc->r.failed_run != UINT64_MAX ? "replay" : "re-run");
-        put_term(stdout, tc->replay);
+        fprintf(lines_out, " | %s: ", tc->r.failed_run != UINT64_MAX ? "replay" : "re-run");
+        put_term(lines_out, tc->replay);
     }
-    printf("\n");
+    fprintf(lines_out, "\n");
 }
 
 static int write_junit(const char *path, const tsuite *ts, uint32_t n)
@@ -862,6 +866,7 @@ int fz_cmd_test(int argc, char **argv)
         }
     opts o;
     int st = parse_args(argc, argv, &o);
+    lines_out = o.json && !strcmp(o.json, "-") ? stderr : stdout;
     if (st) {
         free(o.inputs);
         return st;
@@ -898,23 +903,23 @@ int fz_cmd_test(int argc, char **argv)
         if (!st && o.has_min_cov &&
             (ts[i].node_cov + 1e-12 < o.min_cov || ts[i].edge_cov + 1e-12 < o.min_cov)) {
             cov_bad = 1;
-            printf("COVERAGE ");
-            put_term(stdout, ts[i].workflow);
-            printf(": nodes %.1f%%, edges %.1f%%, below --min-coverage %.1f%%\n",
+            fprintf(lines_out, "COVERAGE ");
+            put_term(lines_out, ts[i].workflow);
+            fprintf(lines_out, ": nodes %.1f%%, edges %.1f%%, below --min-coverage %.1f%%\n",
                    100 * ts[i].node_cov, 100 * ts[i].edge_cov, 100 * o.min_cov);
         }
     }
     if (!st) {
-        printf("%u passed, %u failed, %u skipped", passed, failed, skipped);
+        fprintf(lines_out, "%u passed, %u failed, %u skipped", passed, failed, skipped);
         for (uint32_t i = 0; i < done; i++) {
-            printf("%s", i ? "; " : "; coverage: ");
+            fprintf(lines_out, "%s", i ? "; " : "; coverage: ");
             if (done > 1) {
-                put_term(stdout, ts[i].workflow);
-                printf(" ");
+                put_term(lines_out, ts[i].workflow);
+                fprintf(lines_out, " ");
             }
-            printf("nodes %.1f%%, edges %.1f%%", 100 * ts[i].node_cov, 100 * ts[i].edge_cov);
+            fprintf(lines_out, "nodes %.1f%%, edges %.1f%%", 100 * ts[i].node_cov, 100 * ts[i].edge_cov);
         }
-        printf("\n");
+        fprintf(lines_out, "\n");
         if (o.junit)
             st = write_junit(o.junit, ts, done);
         if (!st && o.json)

@@ -46,6 +46,10 @@ assert r["format"] == "flowzap-test-report" and r["passed"] == 7 and r["failed"]
 assert r["workflows"][0]["coverage"]["nodes"] == 1.0
 EOF
 
+# --json -: JSON alone on stdout.
+"$FLOWZAP" test workflows/ --json - 2>/dev/null | python3 -c "import json, sys; assert json.load(sys.stdin)['passed'] == 7" ||
+    { echo "FAIL: --json - is not JSON alone"; fail=1; }
+
 # Deterministic: the same JSON twice (the seed comes from the file).
 "$FLOWZAP" test workflows/canary-deploy.fz -q --json "$tmp/ok2.json" >/dev/null
 cmp -s <(grep -v '"message"' "$tmp/ok.json") <(grep -v '"message"' "$tmp/ok2.json") ||
