@@ -72,7 +72,8 @@ static const char *base_name(const char *p)
 
 static void write_scenario(FILE *out, const char *file, const fz_graph *g)
 {
-    fprintf(out, "# Fault scenarios for %s, written by `flowzap init scenario`.\n", base_name(file));
+    fprintf(out, "# Fault scenarios for %s, written by `flowzap init scenario`.\n",
+            base_name(file));
     fputs("# Uncomment the rules you need (docs/sim.md has every field), give each\n"
           "# scenario an `expect:` (docs/test.md), save this file beside the workflow\n"
           "# as NAME.scenario.yaml and run `flowzap test NAME.fz`.\n"
@@ -197,8 +198,9 @@ int fz_cmd_init(int argc, char **argv)
             }
             outp = argv[++i];
         } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "flowzap init: unknown option '%s'\n(`flowzap init --help` lists "
-                            "the options)\n",
+            fprintf(stderr,
+                    "flowzap init: unknown option '%s'\n(`flowzap init --help` lists "
+                    "the options)\n",
                     a);
             return FZ_EXIT_USAGE;
         } else if (!what) {

@@ -275,8 +275,7 @@ static void sh_quote(char *buf, size_t len, const char *s)
     size_t at = strlen(buf);
     int plain = *s != 0;
     for (const char *p = s; *p; p++)
-        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,+@%",
-                    *p))
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,+@%", *p))
             plain = 0;
     if (plain) {
         snprintf(buf + at, len - at, "%s", s);
@@ -472,14 +471,16 @@ static int write_svg(const char *path, const fz_graph *g, const uint8_t *ns, con
         const fz_node *nd = fz_graph_node(g, n);
         char id[256];
         snprintf(id, sizeof id, "%.*s", (int)nd->id.len, fz_graph_text(g, nd->id));
-        json_object_set_new(nodes, id, json_pack("{s:i,s:i}", "visits", (json_int_t)ns[n], "runs",
-                                                 (json_int_t)ns[n]));
+        json_object_set_new(
+            nodes, id,
+            json_pack("{s:i,s:i}", "visits", (json_int_t)ns[n], "runs", (json_int_t)ns[n]));
     }
     for (uint32_t e = 0; e < fz_graph_edge_count(g); e++) {
         char id[32];
         snprintf(id, sizeof id, "e%u", e + 1);
-        json_object_set_new(edges, id, json_pack("{s:i,s:i}", "traversals", (json_int_t)es[e],
-                                                 "runs", (json_int_t)es[e]));
+        json_object_set_new(
+            edges, id,
+            json_pack("{s:i,s:i}", "traversals", (json_int_t)es[e], "runs", (json_int_t)es[e]));
     }
     json_object_set_new(root, "nodes", nodes);
     json_object_set_new(root, "edges", edges);
@@ -635,8 +636,8 @@ static int test_workflow(const opts *o, const char *wf, const char *sc, uint32_t
                          " --seed %" PRIu64 " --run %" PRIu64 " --trace run-%" PRIu64 ".jsonl",
                          ts->seed, tc->r.failed_run, tc->r.failed_run);
             else if (!strcmp(tc->r.method, "Monte Carlo"))
-                snprintf(cmd + at, sizeof cmd - at, " --seed %" PRIu64 " --runs %" PRIu64,
-                         ts->seed, tc->r.runs);
+                snprintf(cmd + at, sizeof cmd - at, " --seed %" PRIu64 " --runs %" PRIu64, ts->seed,
+                         tc->r.runs);
             else
                 snprintf(cmd + at, sizeof cmd - at, " --exact");
             tc->replay = strdup(cmd);
@@ -692,8 +693,9 @@ static const char *verdict_word(const tcase *tc)
 {
     if (tc->skipped)
         return "SKIP";
-    return tc->r.verdict == FZ_EXPECT_PASS ? "PASS" : tc->r.verdict == FZ_EXPECT_FAIL ? "FAIL"
-                                                                                      : "UNDECIDED";
+    return tc->r.verdict == FZ_EXPECT_PASS   ? "PASS"
+           : tc->r.verdict == FZ_EXPECT_FAIL ? "FAIL"
+                                             : "UNDECIDED";
 }
 
 static void print_case(const opts *o, const tsuite *ts, const tcase *tc)
@@ -709,7 +711,8 @@ static void print_case(const opts *o, const tsuite *ts, const tcase *tc)
         fprintf(lines_out, ": no expect:\n");
         return;
     }
-    fprintf(lines_out, " (%s, %" PRIu64 " run%s): ", tc->r.method, tc->r.runs, tc->r.runs == 1 ? "" : "s");
+    fprintf(lines_out, " (%s, %" PRIu64 " run%s): ", tc->r.method, tc->r.runs,
+            tc->r.runs == 1 ? "" : "s");
     put_term(lines_out, tc->r.message ? tc->r.message : "");
     if (tc->replay) {
         fprintf(lines_out, " | %s: ", tc->r.failed_run != UINT64_MAX ? "replay" : "re-run");
@@ -735,9 +738,10 @@ static int write_junit(const char *path, const tsuite *ts, uint32_t n)
             fails += !ts[i].cases[k].skipped && ts[i].cases[k].r.verdict != FZ_EXPECT_PASS;
         }
     }
-    fprintf(fp, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                "<testsuites name=\"flowzap test\" tests=\"%u\" failures=\"%u\" errors=\"0\" "
-                "skipped=\"%u\" time=\"%.3f\">\n",
+    fprintf(fp,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            "<testsuites name=\"flowzap test\" tests=\"%u\" failures=\"%u\" errors=\"0\" "
+            "skipped=\"%u\" time=\"%.3f\">\n",
             tests, fails, skips, secs);
     for (uint32_t i = 0; i < n; i++) {
         const tsuite *s = &ts[i];
@@ -752,9 +756,10 @@ static int write_junit(const char *path, const tsuite *ts, uint32_t n)
                 s->ncases, f, sk, s->secs);
         fprintf(fp, "    <properties>\n      <property name=\"scenario_file\" value=\"");
         put_xml(fp, s->faults);
-        fprintf(fp, "\"/>\n      <property name=\"seed\" value=\"%" PRIu64 "\"/>\n"
-                    "      <property name=\"node_coverage\" value=\"%.4f\"/>\n"
-                    "      <property name=\"edge_coverage\" value=\"%.4f\"/>\n    </properties>\n",
+        fprintf(fp,
+                "\"/>\n      <property name=\"seed\" value=\"%" PRIu64 "\"/>\n"
+                "      <property name=\"node_coverage\" value=\"%.4f\"/>\n"
+                "      <property name=\"edge_coverage\" value=\"%.4f\"/>\n    </properties>\n",
                 s->seed, s->node_cov, s->edge_cov);
         for (uint32_t k = 0; k < s->ncases; k++) {
             const tcase *tc = &s->cases[k];
@@ -819,17 +824,18 @@ static int write_json(const char *path, const tsuite *ts, uint32_t n, uint32_t p
             const tcase *tc = &s->cases[k];
             json_t *c = json_object();
             json_object_set_new(c, "scenario", json_string(tc->name));
-            json_object_set_new(c, "result", json_string(tc->skipped ? "skipped"
-                                                         : tc->r.verdict == FZ_EXPECT_PASS ? "passed"
-                                                         : tc->r.verdict == FZ_EXPECT_FAIL
-                                                             ? "failed"
-                                                             : "undecided"));
+            json_object_set_new(c, "result",
+                                json_string(tc->skipped                       ? "skipped"
+                                            : tc->r.verdict == FZ_EXPECT_PASS ? "passed"
+                                            : tc->r.verdict == FZ_EXPECT_FAIL ? "failed"
+                                                                              : "undecided"));
             if (!tc->skipped) {
                 json_object_set_new(c, "method", json_string(tc->r.method));
                 json_object_set_new(c, "runs", json_integer((json_int_t)tc->r.runs));
                 json_object_set_new(c, "message", json_string(tc->r.message ? tc->r.message : ""));
                 if (tc->r.failed_run != UINT64_MAX)
-                    json_object_set_new(c, "failed_run", json_integer((json_int_t)tc->r.failed_run));
+                    json_object_set_new(c, "failed_run",
+                                        json_integer((json_int_t)tc->r.failed_run));
                 if (tc->replay)
                     json_object_set_new(c, "replay", json_string(tc->replay));
             }
@@ -874,8 +880,8 @@ int fz_cmd_test(int argc, char **argv)
     wlist l = {0};
     st = collect(&o, &l);
     if (!st && o.faults && l.n != 1)
-        st = usage_error("--faults names the scenario file of one workflow; give one FILE.fz",
-                         NULL);
+        st =
+            usage_error("--faults names the scenario file of one workflow; give one FILE.fz", NULL);
     if (!st && l.n == 0) {
         fz_cli_error("no workflow with a scenario file (NAME.fz beside NAME.scenario.yaml or "
                      "NAME.test.yaml) was found");
@@ -906,7 +912,7 @@ int fz_cmd_test(int argc, char **argv)
             fprintf(lines_out, "COVERAGE ");
             put_term(lines_out, ts[i].workflow);
             fprintf(lines_out, ": nodes %.1f%%, edges %.1f%%, below --min-coverage %.1f%%\n",
-                   100 * ts[i].node_cov, 100 * ts[i].edge_cov, 100 * o.min_cov);
+                    100 * ts[i].node_cov, 100 * ts[i].edge_cov, 100 * o.min_cov);
         }
     }
     if (!st) {
@@ -917,7 +923,8 @@ int fz_cmd_test(int argc, char **argv)
                 put_term(lines_out, ts[i].workflow);
                 fprintf(lines_out, " ");
             }
-            fprintf(lines_out, "nodes %.1f%%, edges %.1f%%", 100 * ts[i].node_cov, 100 * ts[i].edge_cov);
+            fprintf(lines_out, "nodes %.1f%%, edges %.1f%%", 100 * ts[i].node_cov,
+                    100 * ts[i].edge_cov);
         }
         fprintf(lines_out, "\n");
         if (o.junit)

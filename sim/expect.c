@@ -158,9 +158,9 @@ static const char *pscalar(pctx *c, struct fy_node *n)
     return copy;
 }
 
-#define X_PAIRS(map, it, pair, key, val, k)                                    \
-    for (void *it = NULL; ((pair) = fy_node_mapping_iterate((map), &it)) != NULL;) \
-        if (((key) = fy_node_pair_key(pair)), ((val) = fy_node_pair_value(pair)), \
+#define X_PAIRS(map, it, pair, key, val, k)                                                        \
+    for (void *it = NULL; ((pair) = fy_node_mapping_iterate((map), &it)) != NULL;)                 \
+        if (((key) = fy_node_pair_key(pair)), ((val) = fy_node_pair_value(pair)),                  \
             ((k) = pscalar(c, key)) != NULL)
 
 static const char share_hint[] = "write a comparison such as \">= 0.65\", \"<= 5%\" or \"== 1\"";
@@ -202,8 +202,9 @@ static int parse_cmp_map(pctx *c, struct fy_node *map, const char *field, fz_exp
                 char *end = NULL;
                 double q = k[0] == 'p' && isdigit((unsigned char)k[1]) ? strtod(k + 1, &end) : -1;
                 if (!end || *end || !(q > 0 && q < 100)) {
-                    status = perr(c, key, "S003", "expected: p50, p90, p99 (any pNN), mean, min, max",
-                                  "unknown statistic '%s' in 'duration'", k);
+                    status =
+                        perr(c, key, "S003", "expected: p50, p90, p99 (any pNN), mean, min, max",
+                             "unknown statistic '%s' in 'duration'", k);
                     continue;
                 }
                 x->q = q / 100;
@@ -253,8 +254,9 @@ static int parse_outcome(pctx *c, struct fy_node *val, fz_expect *x)
         return x->oc ? 0 : FZ_ENOMEM;
     }
     if (!fy_node_is_mapping(val) || fy_node_mapping_item_count(val) != 1)
-        return perr(c, val, "S002", hint, "'outcome' must be a name or one of {prefix: ...}, "
-                                          "{match: ...}");
+        return perr(c, val, "S002", hint,
+                    "'outcome' must be a name or one of {prefix: ...}, "
+                    "{match: ...}");
     struct fy_node_pair *pair;
     struct fy_node *key, *v;
     const char *k;
@@ -270,8 +272,8 @@ static int parse_outcome(pctx *c, struct fy_node *val, fz_expect *x)
             x->oc_kind = OC_MATCH;
             return check_regex(c, v, s);
         } else {
-            return perr(c, key, "S003", "expected: prefix, match", "unknown field '%s' in 'outcome'",
-                        k);
+            return perr(c, key, "S003", "expected: prefix, match",
+                        "unknown field '%s' in 'outcome'", k);
         }
     }
     return 0;
@@ -695,9 +697,9 @@ int fz_expect_check(const fz_plan *plan, const fz_scenario *s, const fz_expect *
                     if (fi->verdict > 0 && !holds(got, x->visits[i].op, x->visits[i].v)) {
                         fi->verdict = -1;
                         snprintf(fi->text, sizeof fi->text,
-                                 "visits %s: run %llu visited it %u time%s, expected %s", x->visits[i].key,
-                                 (unsigned long long)done, got, got == 1 ? "" : "s",
-                                 x->visits[i].text);
+                                 "visits %s: run %llu visited it %u time%s, expected %s",
+                                 x->visits[i].key, (unsigned long long)done, got,
+                                 got == 1 ? "" : "s", x->visits[i].text);
                         if (res->failed_run == UINT64_MAX)
                             res->failed_run = done;
                     }
@@ -763,8 +765,8 @@ int fz_expect_check(const fz_plan *plan, const fz_scenario *s, const fz_expect *
             if (!one_run && !ex && fi->verdict == 0)
                 undecided = 1;
             if (ex && !one_run)
-                snprintf(fi->text, sizeof fi->text, "share \"%s\" %s: %.6g exact%s", c->key, c->text,
-                         lo == hi ? lo : (lo + hi) / 2, extra);
+                snprintf(fi->text, sizeof fi->text, "share \"%s\" %s: %.6g exact%s", c->key,
+                         c->text, lo == hi ? lo : (lo + hi) / 2, extra);
             else if (one_run)
                 snprintf(fi->text, sizeof fi->text, "share \"%s\" %s: %g in one run", c->key,
                          c->text, lo);
@@ -776,7 +778,8 @@ int fz_expect_check(const fz_plan *plan, const fz_scenario *s, const fz_expect *
                 /* A name no run ended with: say which names there are. */
                 size_t at = strlen(fi->text);
                 uint32_t m = ex ? fz_exact_count(ex) : nseen;
-                at += (size_t)snprintf(fi->text + at, sizeof fi->text - at, " (no run ends so; outcomes:");
+                at += (size_t)snprintf(fi->text + at, sizeof fi->text - at,
+                                       " (no run ends so; outcomes:");
                 for (uint32_t k = 0; k < m && k < SEEN_MAX && at < sizeof fi->text; k++) {
                     const char *name = NULL;
                     if (ex)
@@ -787,7 +790,8 @@ int fz_expect_check(const fz_plan *plan, const fz_scenario *s, const fz_expect *
                                            k ? "," : "", name);
                 }
                 if (at < sizeof fi->text)
-                    snprintf(fi->text + at, sizeof fi->text - at, "%s)", m > SEEN_MAX ? ", ..." : "");
+                    snprintf(fi->text + at, sizeof fi->text - at, "%s)",
+                             m > SEEN_MAX ? ", ..." : "");
             }
         }
         for (uint32_t i = 0; x && i < x->ndur; i++) {
@@ -835,9 +839,11 @@ int fz_expect_check(const fz_plan *plan, const fz_scenario *s, const fz_expect *
                         v1 = fz_expect_judge(lo, hi, c->op == FZ_OP_LT ? FZ_OP_GT : FZ_OP_GE, c->q);
                     }
                     if (c->op == FZ_OP_LE)
-                        fz_report_wilson(at_or_below, done, &lo, &hi), v1 = fz_expect_judge(lo, hi, FZ_OP_GE, c->q);
+                        fz_report_wilson(at_or_below, done, &lo, &hi),
+                            v1 = fz_expect_judge(lo, hi, FZ_OP_GE, c->q);
                     if (c->op == FZ_OP_GT)
-                        fz_report_wilson(at_or_below, done, &lo, &hi), v1 = fz_expect_judge(lo, hi, FZ_OP_LT, c->q);
+                        fz_report_wilson(at_or_below, done, &lo, &hi),
+                            v1 = fz_expect_judge(lo, hi, FZ_OP_LT, c->q);
                     if (c->op == FZ_OP_GE || c->op == FZ_OP_EQ) {
                         fz_report_wilson(below, done, &lo, &hi);
                         v2 = fz_expect_judge(lo, hi, FZ_OP_LE, c->q);
@@ -879,8 +885,8 @@ int fz_expect_check(const fz_plan *plan, const fz_scenario *s, const fz_expect *
             if (p > 0 && !outcome_ok(x, re, md, name)) {
                 f[f_oc].verdict = -1;
                 snprintf(f[f_oc].text, sizeof f[f_oc].text,
-                         "outcome: \"%s\" has probability %.6g (exact), expected %s \"%s\"", name, p,
-                         oc_kind_text(x), x->oc);
+                         "outcome: \"%s\" has probability %.6g (exact), expected %s \"%s\"", name,
+                         p, oc_kind_text(x), x->oc);
                 break;
             }
         }
@@ -916,7 +922,9 @@ int fz_expect_check(const fz_plan *plan, const fz_scenario *s, const fz_expect *
         res->failed += f[i].verdict < 0;
         res->undecided += f[i].verdict == 0;
     }
-    res->verdict = res->failed ? FZ_EXPECT_FAIL : res->undecided ? FZ_EXPECT_UNDECIDED : FZ_EXPECT_PASS;
+    res->verdict = res->failed      ? FZ_EXPECT_FAIL
+                   : res->undecided ? FZ_EXPECT_UNDECIDED
+                                    : FZ_EXPECT_PASS;
 out:
     for (uint32_t k = 0; k < nseen; k++)
         free(seen[k]);

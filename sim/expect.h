@@ -74,11 +74,11 @@ typedef struct fz_expect_opts {
 /* What checking a scenario found. */
 typedef struct fz_expect_result {
     fz_expect_verdict verdict;
-    const char *method; /* "one run", "exact", "exact + Monte Carlo", "Monte Carlo" */
-    uint64_t runs;      /* runs simulated */
-    char *message;      /* malloc'd: each expectation's finding, "; "-separated (failures
-                           first), e.g. `share "End via Success" >= 0.65: 0.62 [0.60, 0.64]
-                           in 4000 runs`; free with fz_expect_result_fini() */
+    const char *method;  /* "one run", "exact", "exact + Monte Carlo", "Monte Carlo" */
+    uint64_t runs;       /* runs simulated */
+    char *message;       /* malloc'd: each expectation's finding, "; "-separated (failures
+                            first), e.g. `share "End via Success" >= 0.65: 0.62 [0.60, 0.64]
+                            in 4000 runs`; free with fz_expect_result_fini() */
     uint64_t failed_run; /* a run that broke an every-run expectation, or UINT64_MAX */
     uint32_t passed, failed, undecided; /* expectations by verdict */
     uint8_t *node_seen; /* per graph node: visited by a run (caller sizes; may be NULL) */

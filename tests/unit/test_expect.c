@@ -134,22 +134,22 @@ static void test_parse_kinds(void **state)
 {
     (void)state;
     fz_scenario_file *f = NULL;
-    assert_string_equal(parse_expect("      outcome: {prefix: \"failed at \"}\n"
-                                     "      path: [n1, n2, n3]\n"
-                                     "      visits: {n3: 3, n6: \">= 0\"}\n"
-                                     "      duration: {p99: \"< 5m\", p50: \"<= 1m\", mean: \"> 1s\","
-                                     " max: \"< 1h\", min: \">= 0s\", p99.9: \"< 2h\"}\n"
-                                     "      share: {\"End via Success\": \">= 0.65\", \"x\": \"<= 5%\"}\n",
-                                     NULL, &f),
-                        "");
+    assert_string_equal(
+        parse_expect("      outcome: {prefix: \"failed at \"}\n"
+                     "      path: [n1, n2, n3]\n"
+                     "      visits: {n3: 3, n6: \">= 0\"}\n"
+                     "      duration: {p99: \"< 5m\", p50: \"<= 1m\", mean: \"> 1s\","
+                     " max: \"< 1h\", min: \">= 0s\", p99.9: \"< 2h\"}\n"
+                     "      share: {\"End via Success\": \">= 0.65\", \"x\": \"<= 5%\"}\n",
+                     NULL, &f),
+        "");
     assert_int_equal(fz_expect_count(fz_scenario_expect(f, 0)), 1 + 1 + 2 + 6 + 2);
     fz_scenario_file_free(f);
     assert_string_equal(parse_expect("      outcome: End via Success\n", NULL, &f), "");
     assert_int_equal(fz_expect_count(fz_scenario_expect(f, 0)), 1);
     fz_scenario_file_free(f);
-    assert_string_equal(parse_expect("      outcome: {match: \"^End via (Success|Aborted)$\"}\n",
-                                     NULL, NULL),
-                        "");
+    assert_string_equal(
+        parse_expect("      outcome: {match: \"^End via (Success|Aborted)$\"}\n", NULL, NULL), "");
     /* A scenario without expect: has none; a top-level seed is read. */
     const char *t = "seed: 7\nscenarios:\n  a: {}\n";
     fz_diags d;
@@ -181,7 +181,8 @@ static void test_parse_mistakes(void **state)
         {"      duration: {p100: \"< 5m\"}\n", "S003", "unknown statistic 'p100' in 'duration'"},
         {"      duration: {p99: \"< soon\"}\n", "S002",
          "'p99' of 'duration': not a comparison, found '< soon'"},
-        {"      share: {x: \">= 1.5\"}\n", "S002", "'x' of 'share': not a comparison, found '>= 1.5'"},
+        {"      share: {x: \">= 1.5\"}\n", "S002",
+         "'x' of 'share': not a comparison, found '>= 1.5'"},
         {"      share: 0.5\n", "S002", "'share' must be a mapping"},
         {"      - outcome\n", "S002", "'expect' must be a mapping"},
     };
@@ -317,9 +318,10 @@ static void test_scripted_failure(void **state)
     assert_true(c.r.node_seen == NULL);
     chk_close(&c);
     /* Random latencies: still one run, unless a duration is expected. */
-    const char *slow = "    defaults: {latency: {lognormal: {median: 2s, sigma: 0.4}}}\n"
-                       "    rules:\n"
-                       "      - {match: \"^Push to registry$\", retries: 2, script: [error, error, error]}\n";
+    const char *slow =
+        "    defaults: {latency: {lognormal: {median: 2s, sigma: 0.4}}}\n"
+        "    rules:\n"
+        "      - {match: \"^Push to registry$\", retries: 2, script: [error, error, error]}\n";
     check(&c, slow, "      path: [n1, n2, n3]\n", 0);
     assert_int_equal(c.r.verdict, FZ_EXPECT_PASS);
     assert_string_equal(c.r.method, "one run");
@@ -337,10 +339,11 @@ static void test_scripted_failure(void **state)
 }
 
 /* Probabilistic, not time-dependent: --exact judges outcomes and shares. */
-static const char flapping[] = "    rules:\n"
-                               "      - {match: \"^Metrics healthy\\\\?$\", weights: {Yes: 0.8, No: 0.2}}\n"
-                               "      - {match: \"^Still healthy\\\\?$\", weights: {Yes: 0.9, No: 0.1}}\n"
-                               "      - {match: \"^All metrics pass\\\\?$\", weights: {Yes: 0.95, No: 0.05}}\n";
+static const char flapping[] =
+    "    rules:\n"
+    "      - {match: \"^Metrics healthy\\\\?$\", weights: {Yes: 0.8, No: 0.2}}\n"
+    "      - {match: \"^Still healthy\\\\?$\", weights: {Yes: 0.9, No: 0.1}}\n"
+    "      - {match: \"^All metrics pass\\\\?$\", weights: {Yes: 0.95, No: 0.05}}\n";
 
 static void test_exact(void **state)
 {
@@ -374,18 +377,19 @@ static void test_exact(void **state)
 }
 
 /* Time-dependent (a start distribution): Monte Carlo with Wilson. */
-static const char timed[] = "    start: {uniform: [0s, 1h]}\n"
-                            "    rules:\n"
-                            "      - {match: \"^Metrics healthy\\\\?$\", weights: {Yes: 0.5, No: 0.5}}\n"
-                            "      - {match: \"^Still healthy\\\\?$\", weights: {Yes: 1}}\n"
-                            "      - {match: \"^All metrics pass\\\\?$\", weights: {Yes: 1}}\n";
+static const char timed[] =
+    "    start: {uniform: [0s, 1h]}\n"
+    "    rules:\n"
+    "      - {match: \"^Metrics healthy\\\\?$\", weights: {Yes: 0.5, No: 0.5}}\n"
+    "      - {match: \"^Still healthy\\\\?$\", weights: {Yes: 1}}\n"
+    "      - {match: \"^All metrics pass\\\\?$\", weights: {Yes: 1}}\n";
 
 static void test_monte_carlo(void **state)
 {
     (void)state;
     chk c;
-    check(&c, timed, "      share: {\"End via Success\": \">= 0.4\", \"End via Aborted\": \"< 0.6\"}\n",
-          0);
+    check(&c, timed,
+          "      share: {\"End via Success\": \">= 0.4\", \"End via Aborted\": \"< 0.6\"}\n", 0);
     assert_int_equal(c.r.verdict, FZ_EXPECT_PASS);
     assert_string_equal(c.r.method, "Monte Carlo");
     assert_int_equal(c.r.runs, 500);
@@ -458,11 +462,11 @@ static void test_bind(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cmp_syntax),   cmocka_unit_test(test_judge),
-        cmocka_unit_test(test_wilson_pinned), cmocka_unit_test(test_parse_kinds),
-        cmocka_unit_test(test_parse_mistakes), cmocka_unit_test(test_one_run),
+        cmocka_unit_test(test_cmp_syntax),       cmocka_unit_test(test_judge),
+        cmocka_unit_test(test_wilson_pinned),    cmocka_unit_test(test_parse_kinds),
+        cmocka_unit_test(test_parse_mistakes),   cmocka_unit_test(test_one_run),
         cmocka_unit_test(test_scripted_failure), cmocka_unit_test(test_exact),
-        cmocka_unit_test(test_monte_carlo),  cmocka_unit_test(test_bind),
+        cmocka_unit_test(test_monte_carlo),      cmocka_unit_test(test_bind),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
