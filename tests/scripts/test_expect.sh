@@ -173,6 +173,21 @@ timeout 20 "$FLOWZAP" test "$tmp/wf/release.fz" >"$tmp/out" 2>&1
 check gates 0 $?
 contains gates "$tmp/out" "3 passed, 0 failed, 0 skipped"
 
+# Several workflows: one testsuite each, one coverage picture each.
+"$FLOWZAP" test workflows/canary-deploy.fz "$tmp/wf/release.fz" --junit "$tmp/two.xml" \
+    --coverage-svg "$tmp/cover.svg" >"$tmp/out" 2>&1
+check two 0 $?
+contains two "$tmp/out" "10 passed, 0 failed, 0 skipped"
+[ -s "$tmp/cover-canary-deploy.svg" ] && [ -s "$tmp/cover-release.svg" ] ||
+    { echo "FAIL: no coverage picture per workflow"; fail=1; }
+python3 - "$tmp/two.xml" <<'EOF' || fail=1
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+suites = root.findall("testsuite")
+assert len(suites) == 2 and suites[1].get("name").endswith("release.fz"), suites
+assert root.get("tests") == "10", root.attrib
+EOF
+
 # Mistakes: an unknown node (file:line:col), no scenario file, bad options.
 cat >"$tmp/wf/canary.test.yaml" <<'EOF'
 scenarios:
