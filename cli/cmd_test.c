@@ -461,12 +461,13 @@ static void print_sdiags(const fz_scenario_file *f, const fz_diags *d)
 }
 
 /* Writes the coverage picture of one workflow. */
-static int write_svg(const char *path, const fz_graph *g, const uint8_t *ns, const uint8_t *es)
+static int write_svg(const char *path, const fz_graph *g, const uint64_t *ns, const uint64_t *es,
+                     uint64_t runs)
 {
     json_t *root = json_object(), *nodes = json_object(), *edges = json_object();
     if (!root || !nodes || !edges)
         return FZ_EXIT_SOFTWARE;
-    json_object_set_new(root, "runs", json_integer(1));
+    json_object_set_new(root, "runs", json_integer((json_int_t)runs));
     for (uint32_t n = 0; n < fz_graph_node_count(g); n++) {
         const fz_node *nd = fz_graph_node(g, n);
         char id[256];
@@ -547,7 +548,8 @@ static int test_workflow(const opts *o, const char *wf, const char *sc, uint32_t
     fz_graph *g = NULL;
     fz_scenario_file *f = NULL;
     fz_plan *plan = NULL;
-    uint8_t *ns = NULL, *es = NULL;
+    uint64_t *ns = NULL, *es = NULL;
+    uint64_t runs = 0;
     int st = fz_cli_load(wf, 0, &g);
     if (st)
         goto out;
@@ -575,8 +577,8 @@ static int test_workflow(const opts *o, const char *wf, const char *sc, uint32_t
         goto out;
     }
     uint32_t nn = fz_graph_node_count(g), ne = fz_graph_edge_count(g);
-    ns = calloc(nn ? nn : 1, 1);
-    es = calloc(ne ? ne : 1, 1);
+    ns = calloc(nn ? nn : 1, sizeof(uint64_t));
+    es = calloc(ne ? ne : 1, sizeof(uint64_t));
     ts->ncases = fz_scenario_count(f);
     ts->cases = calloc(ts->ncases, sizeof(tcase));
     if (!ns || !es || !ts->cases) {
@@ -612,8 +614,8 @@ static int test_workflow(const opts *o, const char *wf, const char *sc, uint32_t
         }
         fz_sim_apply(s, plan);
         fz_expect_opts eo = {.seed = ts->seed, .min_runs = o->runs, .max_runs = o->max_runs};
-        tc->r.node_seen = ns;
-        tc->r.edge_seen = es;
+        tc->r.node_runs = ns;
+        tc->r.edge_runs = es;
         rc = fz_expect_check(plan, s, x, &eo, &tc->r);
         fz_scenario_free(s);
         if (rc) {
@@ -622,6 +624,7 @@ static int test_workflow(const opts *o, const char *wf, const char *sc, uint32_t
             break;
         }
         tested = 1;
+        runs += tc->r.runs;
         tc->secs = now_s() - c0;
         if (tc->r.verdict != FZ_EXPECT_PASS) {
             char cmd[4096] = "flowzap sim ";
@@ -649,7 +652,7 @@ static int test_workflow(const opts *o, const char *wf, const char *sc, uint32_t
     ts->unvisited = json_array();
     ts->untaken = json_array();
     for (uint32_t n = 0; n < nn; n++) {
-        vn += ns[n];
+        vn += ns[n] > 0;
         if (!ns[n]) {
             const fz_node *nd = fz_graph_node(g, n);
             json_array_append_new(ts->unvisited,
@@ -657,7 +660,7 @@ static int test_workflow(const opts *o, const char *wf, const char *sc, uint32_t
         }
     }
     for (uint32_t e = 0; e < ne; e++) {
-        ve += es[e];
+        ve += es[e] > 0;
         if (!es[e]) {
             char id[32];
             snprintf(id, sizeof id, "e%u", e + 1);
@@ -668,7 +671,7 @@ static int test_workflow(const opts *o, const char *wf, const char *sc, uint32_t
     ts->edge_cov = ne ? (double)ve / ne : 1;
     if (tested && o->svg) {
         char *p = svg_path(o, wf, nwf);
-        st = p ? write_svg(p, g, ns, es) : FZ_EXIT_SOFTWARE;
+        st = p ? write_svg(p, g, ns, es, runs) : FZ_EXIT_SOFTWARE;
         free(p);
     }
 out:

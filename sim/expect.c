@@ -468,7 +468,9 @@ typedef struct obs_state {
     uint32_t *visits; /* per node, for the nodes visits names */
     uint32_t *touched;
     uint32_t ntouched, tcap;
-    uint8_t *node_seen, *edge_seen;
+    uint64_t *node_runs, *edge_runs; /* runs that visited / took it (or NULL) */
+    uint64_t *edge_stamp;            /* per edge: 1 + the last run that took it */
+    uint64_t run;
     int oom;
 } obs_state;
 
@@ -491,12 +493,13 @@ static void on_start(void *ud, const fz_task *t, uint64_t t_ns)
 {
     (void)t_ns;
     obs_state *o = ud;
-    if (o->node_seen)
-        o->node_seen[t->node] = 1;
     if (t->attempt <= 1)
         push_u32(&o->path, &o->npath, &o->cap, t->node, &o->oom);
-    if (o->visits[t->node]++ == 0)
+    if (o->visits[t->node]++ == 0) {
         push_u32(&o->touched, &o->ntouched, &o->tcap, t->node, &o->oom);
+        if (o->node_runs)
+            o->node_runs[t->node]++;
+    }
 }
 
 static void on_edge(void *ud, uint32_t edge, uint32_t token, uint64_t t_ns)
@@ -504,8 +507,10 @@ static void on_edge(void *ud, uint32_t edge, uint32_t token, uint64_t t_ns)
     (void)token;
     (void)t_ns;
     obs_state *o = ud;
-    if (o->edge_seen)
-        o->edge_seen[edge] = 1;
+    if (o->edge_runs && o->edge_stamp[edge] != o->run + 1) {
+        o->edge_stamp[edge] = o->run + 1;
+        o->edge_runs[edge]++;
+    }
 }
 
 static int outcome_ok(const fz_expect *x, pcre2_code *re, pcre2_match_data *md, const char *oc)
@@ -557,10 +562,10 @@ static int fixed_latencies(const fz_scenario *s)
 int fz_expect_check(const fz_plan *plan, const fz_scenario *s, const fz_expect *x,
                     const fz_expect_opts *o, fz_expect_result *res)
 {
-    uint8_t *node_seen = res->node_seen, *edge_seen = res->edge_seen;
+    uint64_t *node_runs = res->node_runs, *edge_runs = res->edge_runs;
     memset(res, 0, sizeof *res);
-    res->node_seen = node_seen;
-    res->edge_seen = edge_seen;
+    res->node_runs = node_runs;
+    res->edge_runs = edge_runs;
     res->failed_run = UINT64_MAX;
     uint64_t min_runs = o->min_runs ? o->min_runs : 1000;
     uint64_t max_runs = o->max_runs ? o->max_runs : 256000;
@@ -599,7 +604,9 @@ int fz_expect_check(const fz_plan *plan, const fz_scenario *s, const fz_expect *
     }
 
     finding *f = calloc(nexp ? nexp : 1, sizeof *f);
-    obs_state st = {.x = x, .node_seen = node_seen, .edge_seen = edge_seen};
+    obs_state st = {.x = x, .node_runs = node_runs, .edge_runs = edge_runs};
+    uint32_t ne = fz_graph_edge_count(g);
+    st.edge_stamp = calloc(ne ? ne : 1, sizeof(uint64_t));
     st.visits = calloc(nn ? nn : 1, sizeof(uint32_t));
     uint64_t *durs = NULL;
     uint64_t *share_k = calloc(x && x->nshare ? x->nshare : 1, sizeof(uint64_t));
@@ -609,7 +616,7 @@ int fz_expect_check(const fz_plan *plan, const fz_scenario *s, const fz_expect *
     enum { SEEN_MAX = 6 };
     char *seen[SEEN_MAX];
     uint32_t nseen = 0;
-    if (!f || !st.visits || !share_k || !path_idx || !visit_idx) {
+    if (!f || !st.visits || !st.edge_stamp || !share_k || !path_idx || !visit_idx) {
         rc = FZ_ENOMEM;
         goto out;
     }
@@ -648,6 +655,7 @@ int fz_expect_check(const fz_plan *plan, const fz_scenario *s, const fz_expect *
         for (; done < target; done++) {
             fz_sim_run_info info;
             st.npath = 0;
+            st.run = done;
             if ((rc = fz_sim_replay(sim, done, &obs, &info)))
                 goto out;
             if (st.oom) {
@@ -933,6 +941,7 @@ out:
     free(st.visits);
     free(st.path);
     free(st.touched);
+    free(st.edge_stamp);
     free(durs);
     free(share_k);
     free(path_idx);

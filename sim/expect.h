@@ -81,13 +81,14 @@ typedef struct fz_expect_result {
                             in 4000 runs`; free with fz_expect_result_fini() */
     uint64_t failed_run; /* a run that broke an every-run expectation, or UINT64_MAX */
     uint32_t passed, failed, undecided; /* expectations by verdict */
-    uint8_t *node_seen; /* per graph node: visited by a run (caller sizes; may be NULL) */
-    uint8_t *edge_seen; /* per graph edge: taken by a run (may be NULL) */
+    uint64_t *node_runs; /* per graph node: runs that visited it, added to (caller
+                            sizes; may be NULL) */
+    uint64_t *edge_runs; /* per graph edge: runs that took it, added to (may be NULL) */
 } fz_expect_result;
 
 /* Checks expectations x of compiled scenario s over plan (to which s's
- * policies are applied). The caller sets res->node_seen/edge_seen (or NULL)
- * before; they are or-ed into. Returns 0 (the verdict in res) or an error
+ * policies are applied). The caller sets res->node_runs/edge_runs (or NULL)
+ * before; the runs are added to them. Returns 0 (the verdict in res) or an error
  * status (FZ_ENOMEM, an engine status). */
 int fz_expect_check(const fz_plan *plan, const fz_scenario *s, const fz_expect *x,
                     const fz_expect_opts *o, fz_expect_result *res);

@@ -315,7 +315,7 @@ static void test_scripted_failure(void **state)
           "      visits: {n3: 3, n6: 0}\n",
           0);
     assert_int_equal(c.r.verdict, FZ_EXPECT_PASS);
-    assert_true(c.r.node_seen == NULL);
+    assert_true(c.r.node_runs == NULL);
     chk_close(&c);
     /* Random latencies: still one run, unless a duration is expected. */
     const char *slow =
