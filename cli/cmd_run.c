@@ -18,6 +18,7 @@
 #include "cli/commands.h"
 #include "cli/exitcodes.h"
 #include "cli/runjournal.h"
+#include "cli/term.h"
 #include "core/status.h"
 #include "core/vec.h"
 #include "engine/backend.h"
@@ -83,9 +84,10 @@ static int print_unbound(fz_graph *g, const fz_bind *b, const char *path, int al
         uint32_t line = 0, col = 0;
         if (have_map)
             fz_linemap_pos(&m, fz_graph_node(g, i)->offset, &line, &col);
-        fprintf(stderr,
-                "%s:%u:%u: %s: node %.*s \"%.*s\" has no handler: no rule of %s matches it\n",
-                g->path, line, col, allow_unbound ? "warning" : "error", idl, id, ll, label, path);
+        char lb[512];
+        fprintf(stderr, "%s:%u:%u: %s: node %.*s \"%s\" has no handler: no rule of %s matches it\n",
+                g->path, line, col, allow_unbound ? "warning" : "error", idl, id,
+                fz_term_esc(lb, sizeof(lb), label, (size_t)ll), path);
     }
     if (have_map)
         fz_linemap_fini(&m);
@@ -235,13 +237,23 @@ int fz_cmd_bind(int argc, char **argv)
             }
             fz_bind_describe(b, r, desc, sizeof(desc));
         }
-        printf("%-5.*s %-30.*s %-18.*s %-10s %s\n", idl, id, ll > 30 ? 30 : ll, label, lanel, lane,
-               rule, desc);
+        char lb[512], ib[64], lnb[256];
+        printf("%-5s %-30.30s %-18s %-10s ", fz_term_esc(ib, sizeof(ib), id, (size_t)idl),
+               fz_term_esc(lb, sizeof(lb), label, (size_t)ll),
+               fz_term_esc(lnb, sizeof(lnb), lane, (size_t)lanel), rule);
+        fz_term_put(stdout, desc, strlen(desc), 0);
+        putchar('\n');
         const fz_caps *c = fz_bind_node_caps(b, i);
         if (c && fz_caps_count(c) > 1) {
             printf("      vars:");
-            for (uint32_t k = 1; k < fz_caps_count(c); k++)
-                printf(" %s=\"%s\"", fz_caps_at(c, k)->key, fz_caps_at(c, k)->value);
+            for (uint32_t k = 1; k < fz_caps_count(c); k++) {
+                const fz_kv *kv = fz_caps_at(c, k);
+                putchar(' ');
+                fz_term_put(stdout, kv->key, strlen(kv->key), 0);
+                fputs("=\"", stdout);
+                fz_term_put(stdout, kv->value, strlen(kv->value), 0);
+                putchar('"');
+            }
             printf("\n");
         }
     }
@@ -293,8 +305,8 @@ static void print_path(const progress *p)
         if (n == prev)
             continue;
         const fz_node *nd = fz_graph_node(p->g, n);
-        fprintf(p->out, "%s%.*s", prev == FZ_NONE ? " " : " > ", (int)nd->label.len,
-                fz_graph_text(p->g, nd->label));
+        fputs(prev == FZ_NONE ? " " : " > ", p->out);
+        fz_term_put(p->out, fz_graph_text(p->g, nd->label), nd->label.len, 0);
         prev = n;
     }
     fputc('\n', p->out);
@@ -317,8 +329,11 @@ static void line_head(const progress *p, uint32_t node, uint64_t t)
     int idl, ll, lanel;
     node_text(p->g, node, &id, &idl, &label, &ll);
     const char *lane = lane_name(p->g, node, &lanel);
-    fprintf(p->out, "%8.3fs  %-5.*s %-28.*s %-16.*s %-8s ", secs(p, t), idl, id, ll > 28 ? 28 : ll,
-            label, lanel > 16 ? 16 : lanel, lane, handler_of(p, node));
+    char ib[64], lb[512], lnb[256];
+    fprintf(p->out, "%8.3fs  %-5s %-28.28s %-16.16s %-8s ", secs(p, t),
+            fz_term_esc(ib, sizeof(ib), id, (size_t)idl),
+            fz_term_esc(lb, sizeof(lb), label, (size_t)ll),
+            fz_term_esc(lnb, sizeof(lnb), lane, (size_t)lanel), handler_of(p, node));
 }
 
 static void pr_start(void *ud, const fz_task *t, uint64_t t_ns)
@@ -357,10 +372,16 @@ static void pr_finish(void *ud, const fz_task *t, const fz_result *r, uint64_t t
         fprintf(p->out, "%-7s %8.1fms", fz_answer_name(r->answer), ms);
         char *oc = fz_secrets_mask_str(p->secrets, r->outcome);
         char *why = fz_secrets_mask_str(p->secrets, r->reason);
-        if (oc)
-            fprintf(p->out, "  -> \"%s\"", oc);
-        if (why)
-            fprintf(p->out, "  (%s)", why);
+        if (oc) {
+            fputs("  -> \"", p->out);
+            fz_term_put(p->out, oc, strlen(oc), 0);
+            fputc('"', p->out);
+        }
+        if (why) {
+            fputs("  (", p->out);
+            fz_term_put(p->out, why, strlen(why), 0);
+            fputc(')', p->out);
+        }
         free(oc);
         free(why);
         fputc('\n', p->out);
@@ -382,8 +403,10 @@ static void pr_loop(void *ud, uint32_t loop, uint32_t token, uint32_t count, uin
     progress *p = ud;
     if (!p->quiet) {
         const fz_loop *l = fz_graph_loop(p->g, loop);
-        fprintf(p->out, "%8.3fs  loop [%.*s]: back to its first node (%u of %u)\n", secs(p, t_ns),
-                (int)l->cond.len, fz_graph_text(p->g, l->cond), count, l->bound);
+        char cb[512];
+        fprintf(p->out, "%8.3fs  loop [%s]: back to its first node (%u of %u)\n", secs(p, t_ns),
+                fz_term_esc(cb, sizeof(cb), fz_graph_text(p->g, l->cond), l->cond.len), count,
+                l->bound);
     }
     if (p->next.on_loop)
         p->next.on_loop(p->next.ud, loop, token, count, t_ns);
@@ -411,7 +434,11 @@ static void pr_log(void *ud, const fz_task *t, const char *msg)
     const char *id, *label;
     int idl, ll;
     node_text(p->g, t->node, &id, &idl, &label, &ll);
-    fprintf(p->out, "%8.3fs  %-5.*s %s\n", secs(p, fz_real_clock()), idl, id, msg);
+    char ib[64];
+    fprintf(p->out, "%8.3fs  %-5s ", secs(p, fz_real_clock()),
+            fz_term_esc(ib, sizeof(ib), id, (size_t)idl));
+    fz_term_put(p->out, msg, strlen(msg), 0);
+    fputc('\n', p->out);
     fflush(p->out);
 }
 
@@ -843,13 +870,14 @@ static int run_workflow(const run_opts *o)
         print_path(&pr);
     char *oc = fz_secrets_mask_str(sec, fz_engine_outcome(e));
     if (fz_engine_state(e) == FZ_RUN_COMPLETED) {
-        fprintf(stderr, "flowzap: completed: %s (%u steps, %.3fs)\n", oc ? oc : "?",
-                fz_engine_steps(e), took);
+        fputs("flowzap: completed: ", stderr);
+        fz_term_put(stderr, oc ? oc : "?", strlen(oc ? oc : "?"), 0);
+        fprintf(stderr, " (%u steps, %.3fs)\n", fz_engine_steps(e), took);
         status = FZ_EXIT_OK;
     } else {
-        fprintf(stderr, "flowzap: %s%s (%u steps, %.3fs)\n",
-                oc && strncmp(oc, "failed", 6) == 0 ? "" : "failed: ", oc ? oc : "?",
-                fz_engine_steps(e), took);
+        fprintf(stderr, "flowzap: %s", oc && strncmp(oc, "failed", 6) == 0 ? "" : "failed: ");
+        fz_term_put(stderr, oc ? oc : "?", strlen(oc ? oc : "?"), 0);
+        fprintf(stderr, " (%u steps, %.3fs)\n", fz_engine_steps(e), took);
         status = FZ_EXIT_RUN_FAILED;
     }
     free(oc);

@@ -21,6 +21,7 @@
 #include "cli/commands.h"
 #include "cli/exitcodes.h"
 #include "cli/runjournal.h"
+#include "cli/term.h"
 #include "core/status.h"
 
 /* The run `resume` is continuing, between fz_cmd_resume and
@@ -214,6 +215,17 @@ static const char *short_path(const char *p, const char *cwd)
     return p;
 }
 
+/* Text from the journal, escaped for the terminal into a buffer. */
+#define ESC(buf, s) fz_term_esc(buf, sizeof(buf), (s), (s) ? strlen(s) : 0)
+
+/* Writes s (NULL: nothing) escaped, then a newline. */
+static void put_line(const char *s)
+{
+    if (s)
+        fz_term_put(stdout, s, strlen(s), 0);
+    putchar('\n');
+}
+
 static int list_one(void *ud, const fz_journal_run *r)
 {
     list_ctx *c = ud;
@@ -227,8 +239,11 @@ static int list_one(void *ud, const fz_journal_run *r)
     char cwd[4096];
     if (!getcwd(cwd, sizeof cwd))
         cwd[0] = '\0';
-    printf("%-5lld %-11s %5u  %-25s %-28s %s\n", (long long)r->id, r->state, r->steps,
-           r->created_at, short_path(r->workflow, cwd), r->outcome ? r->outcome : "");
+    char st[64], at[64], wf[1024];
+    const char *w = short_path(r->workflow, cwd);
+    printf("%-5lld %-11s %5u  %-25s %-28s ", (long long)r->id, ESC(st, r->state), r->steps,
+           ESC(at, r->created_at), ESC(wf, w));
+    put_line(r->outcome);
     return 0;
 }
 
@@ -242,7 +257,9 @@ static void print_block(const char *name, const char *p, size_t n)
         size_t e = i;
         while (e < n && p[e] != '\n')
             e++;
-        printf("        | %.*s\n", (int)(e - i), p + i);
+        fputs("        | ", stdout);
+        fz_term_put(stdout, p + i, e - i, FZ_TERM_TAB);
+        putchar('\n');
         i = e + 1;
     }
 }
@@ -293,12 +310,18 @@ static int show_step(void *ud, const fz_journal_step *s)
     if (s->has_exit_code)
         snprintf(ex, sizeof ex, "%d", s->exit_code);
     const char *answer = s->finished ? fz_answer_name(s->answer) : "in flight";
-    printf("  %4u  %-6s %-12s %-30.30s %3u  %-9s %4s  %8s  %s%s%s\n", s->task, s->node,
-           s->lane ? s->lane : "-", s->label, s->attempt, answer, ex, dur,
-           s->outcome ? s->outcome : "", s->outcome && s->reason ? ": " : "",
-           s->reason ? s->reason : "");
-    if (s->vars && strcmp(s->vars, "{}") != 0)
-        printf("      set %s\n", s->vars);
+    char node[64], lane[256], label[512];
+    printf("  %4u  %-6s %-12s %-30.30s %3u  %-9s %4s  %8s  ", s->task, ESC(node, s->node),
+           s->lane ? ESC(lane, s->lane) : "-", ESC(label, s->label), s->attempt, answer, ex, dur);
+    if (s->outcome)
+        fz_term_put(stdout, s->outcome, strlen(s->outcome), 0);
+    if (s->outcome && s->reason)
+        fputs(": ", stdout);
+    put_line(s->reason);
+    if (s->vars && strcmp(s->vars, "{}") != 0) {
+        fputs("      set ", stdout);
+        put_line(s->vars);
+    }
     if (c->output) {
         print_block("stdout", s->out, s->out_len);
         print_block("stderr", s->err, s->err_len);
@@ -319,12 +342,13 @@ static int show_signal(void *ud, const fz_journal_signal *sig)
         json_array_append_new(arr, o);
         return 0;
     }
+    char ans[32], node[64], at[64];
     if (sig->taken)
-        printf("  answer    %-3s at %-6s given %s, taken by step %u\n", sig->answer, sig->node,
-               sig->created_at, sig->taken_task);
+        printf("  answer    %-3s at %-6s given %s, taken by step %u\n", ESC(ans, sig->answer),
+               ESC(node, sig->node), ESC(at, sig->created_at), sig->taken_task);
     else
-        printf("  answer    %-3s at %-6s given %s, not taken yet\n", sig->answer, sig->node,
-               sig->created_at);
+        printf("  answer    %-3s at %-6s given %s, not taken yet\n", ESC(ans, sig->answer),
+               ESC(node, sig->node), ESC(at, sig->created_at));
     return 0;
 }
 
@@ -358,28 +382,45 @@ static int runs_show(fz_journal *j, int64_t id, int json, int output)
         print_json(o, 1);
         return FZ_EXIT_OK;
     }
-    printf("run %lld: %s\n", (long long)r.id, r.state);
-    printf("  workflow  %s (sha256 %.16s...)\n", r.workflow, r.workflow_hash);
-    if (r.bindings)
-        printf("  bindings  %s\n", r.bindings);
+    char st[64], hash[32], at[64];
+    printf("run %lld: %s\n", (long long)r.id, ESC(st, r.state));
+    fputs("  workflow  ", stdout);
+    fz_term_put(stdout, r.workflow, strlen(r.workflow), 0);
+    printf(" (sha256 %.16s...)\n", ESC(hash, r.workflow_hash));
+    if (r.bindings) {
+        fputs("  bindings  ", stdout);
+        put_line(r.bindings);
+    }
+    /* shell-quoted, so that pasting it runs exactly what was recorded */
     printf("  command   flowzap");
     json_t *args = json_loads(r.args ? r.args : "[]", 0, NULL);
     size_t i;
     json_t *v;
-    json_array_foreach(args, i, v) printf(" %s", json_string_value(v));
+    json_array_foreach(args, i, v)
+    {
+        putchar(' ');
+        fz_term_put_word(stdout, json_string_value(v) ? json_string_value(v) : "");
+    }
     json_decref(args);
     printf("\n");
-    if (r.cwd)
-        printf("  directory %s\n", r.cwd);
-    printf("  started   %s (pid %lld)%s", r.created_at, (long long)r.pid, r.resumes ? "" : "\n");
+    if (r.cwd) {
+        fputs("  directory ", stdout);
+        put_line(r.cwd);
+    }
+    printf("  started   %s (pid %lld)%s", ESC(at, r.created_at), (long long)r.pid,
+           r.resumes ? "" : "\n");
     if (r.resumes)
         printf(", resumed %u time%s\n", r.resumes, r.resumes == 1 ? "" : "s");
     if (r.finished_at)
-        printf("  ended     %s\n", r.finished_at);
-    if (r.outcome)
-        printf("  outcome   %s\n", r.outcome);
-    if (r.vars && strcmp(r.vars, "{}") != 0)
-        printf("  vars      %s\n", r.vars);
+        printf("  ended     %s\n", ESC(at, r.finished_at));
+    if (r.outcome) {
+        fputs("  outcome   ", stdout);
+        put_line(r.outcome);
+    }
+    if (r.vars && strcmp(r.vars, "{}") != 0) {
+        fputs("  vars      ", stdout);
+        put_line(r.vars);
+    }
     if (fz_journal_signal_list(j, id, show_signal, NULL)) {
         fz_cli_error("%s", fz_journal_errmsg(j));
         return FZ_EXIT_IO;

@@ -502,6 +502,64 @@ static const char *match_outcome(const fz_report *r, const char *want)
     return NULL;
 }
 
+/* What --find found: the outcome name, how many runs ended in it, the
+ * first and the least-faulted of them. */
+typedef struct found {
+    char name[1024];
+    uint64_t count, first, fewest;
+    uint32_t nf;
+} found;
+
+static int ci_contains(const char *hay, const char *want)
+{
+    size_t wl = strlen(want);
+    for (const char *p = hay; *p; p++)
+        if (strncasecmp(p, want, wl) == 0)
+            return 1;
+    return 0;
+}
+
+/* A report counted by end lists no joint outcome ("A + B"): replays runs
+ * [first, first + count) one by one (each is a pure function of the seed
+ * and its index) and matches their whole outcome: exactly, else the
+ * outcome of the first run containing want (case-insensitive). 0 when
+ * found, FZ_EXIT_NOT_FOUND, or FZ_EXIT_SOFTWARE. */
+static int find_by_replay(const opts *o, const fz_plan *plan, const fz_scenario *s,
+                          uint64_t first, uint64_t count, found *exact, found *part)
+{
+    fz_sim *sim = NULL;
+    if (fz_sim_new(plan, s, o->seed, NULL, &sim))
+        return FZ_EXIT_SOFTWARE;
+    memset(exact, 0, sizeof *exact);
+    memset(part, 0, sizeof *part);
+    int st = FZ_EXIT_OK;
+    for (uint64_t k = first; k < first + count; k++) {
+        fz_sim_run_info info;
+        if (fz_sim_replay(sim, k, NULL, &info)) {
+            st = FZ_EXIT_SOFTWARE;
+            break;
+        }
+        found *f = !strcmp(info.outcome, o->find) ? exact
+                   : part->count ? (!strcmp(info.outcome, part->name) ? part : NULL)
+                   : ci_contains(info.outcome, o->find) ? part
+                                                        : NULL;
+        if (!f)
+            continue;
+        if (f->count++ == 0) {
+            snprintf(f->name, sizeof f->name, "%s", info.outcome);
+            f->first = f->fewest = k;
+            f->nf = info.nfaults;
+        } else if (info.nfaults < f->nf) {
+            f->fewest = k;
+            f->nf = info.nfaults;
+        }
+    }
+    fz_sim_free(sim);
+    if (!st && !exact->count && !part->count)
+        st = FZ_EXIT_NOT_FOUND;
+    return st;
+}
+
 static int check_coverage(const opts *o, double nodes, double edges)
 {
     if (!o->has_min_cov)
@@ -648,9 +706,39 @@ static int mode_single(const opts *o, const setup *su, fz_scenario *s, fz_plan *
         fz_report_print(stdout, r, o->top_paths);
     if (o->find) {
         const char *name = match_outcome(r, o->find);
-        uint64_t firstk, fewest;
+        uint64_t firstk, fewest, nfound = 0;
         uint32_t nf;
-        if (!name || fz_report_find(r, name, &firstk, &fewest, &nf)) {
+        fz_report_shape shape;
+        fz_report_get_shape(r, &shape);
+        found fx, fp;
+        if (shape.by_end && !name) {
+            /* Joint outcomes were folded into ends: find the whole name by
+             * replaying the runs (an exact end or failure name is listed). */
+            st = find_by_replay(o, plan, s, first, count, &fx, &fp);
+            if (st == FZ_EXIT_SOFTWARE) {
+                fz_report_free(r);
+                return st;
+            }
+            if (!st) {
+                const found *f = fx.count ? &fx : &fp;
+                name = f->name;
+                nfound = f->count;
+                firstk = f->first;
+                fewest = f->fewest;
+                nf = f->nf;
+            } else if (name && !fz_report_find(r, name, &firstk, &fewest, &nf)) {
+                nfound = fz_report_outcome_count(r, name);
+                st = FZ_EXIT_OK;
+            } else {
+                name = NULL;
+                st = FZ_EXIT_OK;
+            }
+        } else if (name && !fz_report_find(r, name, &firstk, &fewest, &nf)) {
+            nfound = fz_report_outcome_count(r, name);
+        } else {
+            name = NULL;
+        }
+        if (!name) {
             fprintf(stderr,
                     "flowzap sim: no run of %" PRIu64 " ended in an outcome matching \"%s\"; "
                     "raise --runs or check the names above\n",
@@ -659,7 +747,7 @@ static int mode_single(const opts *o, const setup *su, fz_scenario *s, fz_plan *
             return FZ_EXIT_NOT_FOUND;
         }
         printf("\nFind \"%s\": %" PRIu64 " of %" PRIu64 " runs ended in \"%s\"\n", o->find,
-               fz_report_outcome_count(r, name), fz_report_runs(r), name);
+               nfound, fz_report_runs(r), name);
         printf("  first: run %" PRIu64 "\n", firstk);
         print_replay_cmd(stdout, o, s->name, firstk);
         printf("  fewest injected faults (%u): run %" PRIu64 "\n", nf, fewest);
@@ -912,7 +1000,12 @@ static int cmd_merge(int argc, char **argv)
                              " that parts before it already cover: each part once",
                              parts[i], b0, b1 - 1);
                 st = FZ_EXIT_INVALID;
-            } else if (fz_report_merge(acc, r)) {
+            } else if ((rc = fz_report_merge(acc, r)) == FZ_EINVAL) {
+                fz_cli_error("'%s' does not fit '%s': \"outcomes_by\" or \"paths_max_len\" "
+                             "differ (parts of one study agree on them)",
+                             parts[i], parts[0]);
+                st = FZ_EXIT_INVALID;
+            } else if (rc) {
                 fz_cli_error("out of memory");
                 st = FZ_EXIT_SOFTWARE;
             }

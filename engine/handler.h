@@ -161,9 +161,33 @@ void fz__job_finish(fz_job *j, fz_answer a, const char *outcome, const char *rea
 /* Records the exit status and output in the result (journal fields). */
 void fz__job_set_exit(fz_job *j, int exit_code);
 
-/* What a child printed: stdout and stderr as captured (up to a cap). */
+/* What a child printed: stdout and stderr as captured (up to the output
+ * cap each); for an HTTP job, the response body (up to its max_body). */
 void fz__job_output(fz_job *j, const char **out, size_t *out_len, const char **err,
                     size_t *err_len);
+
+/* Bytes of stdout (or of an HTTP body) not kept: past the output cap, or,
+ * for HTTP, past max_body (the transfer then stops with CURLE_WRITE_ERROR). */
+uint64_t fz__job_dropped(fz_job *j);
+
+/* The end of what the child wrote on stderr: all of it when it was kept
+ * whole, else its last bytes (at least 256), for the reason's last line. */
+void fz__job_err_tail(fz_job *j, const char **tail, size_t *len);
+
+/* The longest stdout line passed whole to a line reader (1 MiB). */
+#define FZ_JOB_LINE_MAX ((size_t)1 << 20)
+
+/* Makes fn(job, line, len, cut) see every line the child writes on stdout,
+ * as it arrives, over the whole stream (whatever the output cap keeps):
+ * line without its "\n" (a last line without one too), not NUL-terminated.
+ * A line longer than FZ_JOB_LINE_MAX comes once, cut to its first
+ * FZ_JOB_LINE_MAX bytes, with cut = 1. Call before fz__job_spawn(). */
+void fz__job_stdout_lines(fz_job *j, void (*fn)(fz_job *j, const char *line, size_t len, int cut));
+
+/* A pointer the handler keeps with its job (NULL until set); the memory it
+ * points to is the handler's (fz__job_mem() lives as long as the job). */
+void fz__job_set_data(fz_job *j, void *p);
+void *fz__job_data(fz_job *j);
 
 /* Starts argv[0] (searched in PATH when it has no '/') in its own process
  * group, stdin from /dev/null, stdout and stderr captured, in cwd (NULL:
@@ -174,9 +198,10 @@ int fz__job_spawn(fz_job *j, char *const *argv, const char *cwd, const fz_kv *en
                   void (*done)(fz_job *j, const void *cfg, int wait_status));
 
 /* Runs a libcurl easy handle (the job owns and frees it) in the loop; the
- * body is captured as the job's stdout. done(job, cfg, curl_code,
+ * body is captured as the job's stdout, whole up to max_body bytes (0: no
+ * limit), past which the transfer stops. done(job, cfg, curl_code,
  * http_status) runs when the transfer ends. */
-int fz__job_http(fz_job *j, void *easy,
+int fz__job_http(fz_job *j, void *easy, size_t max_body,
                  void (*done)(fz_job *j, const void *cfg, int curl_code, long status));
 
 /* Calls fire(job, cfg) after delay_ns; fire may finish the job or arm the

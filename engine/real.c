@@ -6,7 +6,9 @@
  * happens in the loop.
  *
  * Children: posix_spawn (vfork speed) into their own process group, stdin
- * /dev/null, stdout/stderr on pipes read as data arrives (kept up to a cap).
+ * /dev/null, stdout/stderr on pipes read as data arrives (kept up to a cap;
+ * what is cut is counted and marked). The handler may read stdout line by
+ * line as it arrives, over the whole stream, whatever the cap keeps.
  * A step ends when its child is reaped: what is left in the pipes is read,
  * then anything still alive in the step's process group is killed, so a
  * step leaves no process behind. A timeout or an interrupt kills the whole
@@ -49,7 +51,8 @@ enum { TIMER_START, TIMER_TIMEOUT, TIMER_HANDLER };
 typedef struct buf {
     char *data;
     size_t len, cap;
-    int truncated;
+    uint64_t dropped; /* bytes past the cap, not kept */
+    int stopped;      /* reading stopped there: more may have followed */
 } buf;
 
 typedef struct on_end {
@@ -81,6 +84,14 @@ struct fz_job {
     void (*spawn_done)(fz_job *, const void *, int);
     buf out, err;
     int masked; /* out, err hold the masked output */
+    /* stdout read line by line (fz__job_stdout_lines) */
+    void (*on_line)(fz_job *, const char *, size_t, int);
+    buf line; /* the line being assembled, up to FZ_JOB_LINE_MAX bytes */
+    int line_cut;
+    char err_tail[512]; /* the last bytes of stderr, kept past the cap */
+    size_t err_tail_len;
+    void *data;      /* fz__job_set_data */
+    size_t body_cap; /* http: body bytes read at most */
     /* http */
     CURL *easy;
     void (*http_done)(fz_job *, const void *, int, long);
@@ -247,8 +258,9 @@ static void buf_free(const fz_alloc *a, buf *b)
 static int buf_add(const fz_alloc *a, buf *b, const char *s, size_t n, size_t cap)
 {
     if (b->len + n > cap) {
-        n = cap > b->len ? cap - b->len : 0;
-        b->truncated = 1;
+        size_t keep = cap > b->len ? cap - b->len : 0;
+        b->dropped += n - keep;
+        n = keep;
     }
     if (n == 0)
         return FZ_OK;
@@ -292,6 +304,7 @@ static void job_release(fz_real *r, fz_job *j)
     close_fd(&j->fd_err);
     buf_free(r->alloc, &j->out);
     buf_free(r->alloc, &j->err);
+    buf_free(r->alloc, &j->line);
     fz_vec_fini(&j->vars);
     fz_arena_fini(&j->arena);
     if (r->slots[j->slot] == j)
@@ -544,7 +557,7 @@ int fz__job_is_secret(fz_job *j, const char *key, const char *value)
  * a secret's beginning at its end too. */
 static int mask_buf(fz_real *r, buf *b)
 {
-    if (b->len && b->truncated && r->opts.secrets) {
+    if (b->len && b->dropped && r->opts.secrets) {
         size_t cut = fz_secrets_cut_tail(r->opts.secrets, b->data, b->len);
         if (cut && b->len - cut + sizeof FZ_SECRET_MASK <= b->cap) {
             memcpy(b->data + b->len - cut, FZ_SECRET_MASK, sizeof FZ_SECRET_MASK);
@@ -564,12 +577,14 @@ static int mask_buf(fz_real *r, buf *b)
     }
     memcpy(d, m, n + 1);
     free(m);
-    int truncated = b->truncated;
+    uint64_t dropped = b->dropped;
+    int stopped = b->stopped;
     buf_free(r->alloc, b);
     b->data = d;
     b->len = n;
     b->cap = n + 1;
-    b->truncated = truncated;
+    b->dropped = dropped;
+    b->stopped = stopped;
     return FZ_OK;
 }
 
@@ -646,19 +661,60 @@ int fz__job_timer(fz_job *j, uint64_t delay_ns, void (*fire)(fz_job *j, const vo
     return FZ_OK;
 }
 
+/* The whole body is kept, up to the handler's cap (the journal keeps the
+ * first output_cap bytes of it, see seal()); past the cap the transfer
+ * stops and fz__job_dropped() tells the handler why. */
 static size_t on_body(char *data, size_t size, size_t n, void *ud)
 {
     fz_job *j = ud;
-    if (buf_add(j->r->alloc, &j->out, data, size * n, j->r->cap))
+    size_t len = size * n;
+    if (len > j->body_cap - j->out.len) {
+        j->out.dropped += len;
+        j->out.stopped = 1;
+        return 0; /* past max_body: abort the transfer */
+    }
+    if (buf_add(j->r->alloc, &j->out, data, len, SIZE_MAX))
         return 0; /* out of memory: abort the transfer */
-    return size * n;
+    return len;
 }
 
-int fz__job_http(fz_job *j, void *easy,
+uint64_t fz__job_dropped(fz_job *j)
+{
+    return j->out.dropped;
+}
+
+void fz__job_err_tail(fz_job *j, const char **tail, size_t *len)
+{
+    if (j->err.dropped) {
+        *tail = j->err_tail;
+        *len = j->err_tail_len;
+    } else {
+        *tail = j->err.data ? j->err.data : "";
+        *len = j->err.len;
+    }
+}
+
+void fz__job_set_data(fz_job *j, void *p)
+{
+    j->data = p;
+}
+
+void *fz__job_data(fz_job *j)
+{
+    return j->data;
+}
+
+void fz__job_stdout_lines(fz_job *j, void (*fn)(fz_job *j, const char *line, size_t len, int cut))
+{
+    j->on_line = fn;
+}
+
+int fz__job_http(fz_job *j, void *easy, size_t max_body,
                  void (*done)(fz_job *j, const void *cfg, int curl_code, long status))
 {
     CURL *h = easy;
     j->easy = h;
+    j->body_cap = max_body ? max_body : SIZE_MAX;
     j->http_done = done;
     fz__curl->easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     fz__curl->easy_setopt(h, CURLOPT_WRITEDATA, j);
@@ -845,15 +901,90 @@ out:
  * The loop
  *========================================================================*/
 
-/* Reads what fd has now; returns 1 at EOF or error (fd closed). */
-static int drain(fz_real *r, int *fd, buf *b)
+/* Passes each complete line of s (n bytes) to the job's on_line, keeping
+ * an unfinished one for the next read. A line is kept up to
+ * FZ_JOB_LINE_MAX bytes; the rest of it is skipped and the line is passed
+ * as cut. Lines whole inside s are passed in place, without a copy. */
+static void lines_feed(fz_real *r, fz_job *j, const char *s, size_t n)
+{
+    while (n) {
+        const char *nl = memchr(s, '\n', n);
+        size_t take = nl ? (size_t)(nl - s) : n;
+        if (nl && j->line.len == 0 && !j->line_cut && take <= FZ_JOB_LINE_MAX) {
+            j->on_line(j, s, take, 0);
+        } else {
+            size_t room = FZ_JOB_LINE_MAX - j->line.len;
+            size_t keep = take < room ? take : room;
+            if (buf_add(r->alloc, &j->line, s, keep, FZ_JOB_LINE_MAX) || keep < take)
+                j->line_cut = 1; /* too long, or no memory for it: passed cut */
+            if (!nl)
+                return;
+            j->on_line(j, j->line.data ? j->line.data : "", j->line.len, j->line_cut);
+            j->line.len = 0;
+            j->line_cut = 0;
+        }
+        s = nl + 1;
+        n -= take + 1;
+    }
+}
+
+/* The last line, when the stream ended without a newline. */
+static void lines_flush(fz_job *j)
+{
+    if (j->on_line && (j->line.len || j->line_cut) && j->state == JOB_RUNNING)
+        j->on_line(j, j->line.data ? j->line.data : "", j->line.len, j->line_cut);
+    j->line.len = 0;
+    j->line_cut = 0;
+}
+
+/* The output as the journal keeps it: the first output_cap bytes, then,
+ * when anything was cut, a line saying how much. */
+static void seal(fz_real *r, buf *b)
+{
+    if (b->len > r->cap) {
+        b->dropped += b->len - r->cap;
+        b->len = r->cap;
+        b->data[b->len] = '\0';
+    }
+    if (!b->dropped)
+        return;
+    char mark[120];
+    int n = snprintf(mark, sizeof(mark), "%s[... %llu bytes dropped%s]\n",
+                     b->len && b->data[b->len - 1] != '\n' ? "\n" : "",
+                     (unsigned long long)b->dropped, b->stopped ? "; reading stopped there" : "");
+    (void)buf_add(r->alloc, b, mark, (size_t)n, SIZE_MAX); /* no memory: cut, unmarked */
+}
+
+/* Keeps the last bytes of stderr, for the reason (its last line) when the
+ * stream ran past the cap. */
+static void tail_add(fz_job *j, const char *s, size_t n)
+{
+    size_t cap = sizeof(j->err_tail);
+    if (n >= cap) {
+        memcpy(j->err_tail, s + n - cap, cap);
+        j->err_tail_len = cap;
+        return;
+    }
+    size_t keep = j->err_tail_len + n > cap ? cap - n : j->err_tail_len;
+    memmove(j->err_tail, j->err_tail + j->err_tail_len - keep, keep);
+    memcpy(j->err_tail + keep, s, n);
+    j->err_tail_len = keep + n;
+}
+
+/* Reads what fd has now; returns 1 at EOF or error (fd closed). The job's
+ * stdout also goes through its line reader when it has one. */
+static int drain(fz_real *r, fz_job *j, int *fd, buf *b)
 {
     char tmp[16384];
     for (;;) {
         ssize_t n = read(*fd, tmp, sizeof(tmp));
         if (n > 0) {
             if (buf_add(r->alloc, b, tmp, (size_t)n, r->cap))
-                b->truncated = 1;
+                b->dropped += (size_t)n; /* no memory: counted as cut */
+            if (b == &j->err)
+                tail_add(j, tmp, (size_t)n);
+            if (b == &j->out && j->on_line && j->state == JOB_RUNNING)
+                lines_feed(r, j, tmp, (size_t)n);
             continue;
         }
         if (n < 0 && errno == EINTR)
@@ -869,14 +1000,16 @@ static int drain(fz_real *r, int *fd, buf *b)
 static void child_finished(fz_real *r, fz_job *j)
 {
     if (j->fd_out >= 0)
-        drain(r, &j->fd_out, &j->out);
+        drain(r, j, &j->fd_out, &j->out);
     if (j->fd_err >= 0)
-        drain(r, &j->fd_err, &j->err);
+        drain(r, j, &j->fd_err, &j->err);
     close_fd(&j->fd_out);
     close_fd(&j->fd_err);
+    lines_flush(j);
     kill(-j->pid, SIGKILL); /* leftovers of the step (ESRCH when none) */
     j->pid = -1;
     if (j->timed_out) {
+        j->vars.len = 0; /* a step that timed out sets no variables */
         char msg[100];
         snprintf(msg, sizeof(msg), "timed out after %.3gs", (double)j->timeout_ns / 1e9);
         if (WIFSIGNALED(j->wstatus))
@@ -1079,9 +1212,9 @@ static int loop_once(fz_real *r)
             if (!j)
                 continue;
             if (j->fd_out == fds[i].fd)
-                drain(r, &j->fd_out, &j->out);
+                drain(r, j, &j->fd_out, &j->out);
             else if (j->fd_err == fds[i].fd)
-                drain(r, &j->fd_err, &j->err);
+                drain(r, j, &j->fd_err, &j->err);
         }
     }
     if (child)
@@ -1160,6 +1293,8 @@ static int be_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *res)
              * reference, engine/journal_recorder.c). */
             if (!j->masked)
                 fz__job_mask_output(j);
+            seal(r, &j->out); /* after masking: the cut cannot split a secret */
+            seal(r, &j->err);
             j->reason = mask_text(j, j->reason);
             j->outcome = mask_text(j, j->outcome);
             memset(res, 0, sizeof(*res));

@@ -5,7 +5,9 @@
  * choices and extends it with the first possible alternative; then the
  * deepest choice with an untried alternative moves on (an odometer).
  * Cost: O(paths x steps per path); a path's probability is the product of
- * its choices'.
+ * its choices'. Parallel branches multiply paths (each combination of the
+ * branches' choices is a path): parallel_bound() refuses, before any run,
+ * a workflow whose branches alone make more paths than allowed.
  */
 #include "sim/exact.h"
 
@@ -46,6 +48,8 @@ struct fz_exact {
     double pruned;
     oc *outs;
     uint32_t nouts, capouts;
+    uint32_t *slots; /* outcome index + 1 by name hash, open addressing */
+    uint32_t slot_mask;
     uint64_t paths;
 };
 
@@ -95,13 +99,26 @@ static uint32_t pick(void *ud, uint32_t n, const double *probs)
     return p->idx;
 }
 
+static uint32_t name_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+/* Finds name among the outcomes by hash (a list scan made every path cost
+ * the number of outcomes: quadratic when each path ends differently). */
 static int add_outcome(fz_exact *x, const char *name, fz_run_state st, double p)
 {
-    for (uint32_t i = 0; i < x->nouts; i++)
-        if (strcmp(x->outs[i].name, name) == 0) {
-            x->outs[i].p += p;
-            return 0;
-        }
+    uint32_t h = name_hash(name), i = h & x->slot_mask;
+    if (x->slots) {
+        for (; x->slots[i]; i = (i + 1) & x->slot_mask)
+            if (strcmp(x->outs[x->slots[i] - 1].name, name) == 0) {
+                x->outs[x->slots[i] - 1].p += p;
+                return 0;
+            }
+    }
     if (x->nouts == x->capouts) {
         uint32_t ncap = x->capouts ? x->capouts * 2 : 8;
         oc *no = fz_realloc(x->alloc, x->outs, sizeof(oc) * x->capouts, sizeof(oc) * ncap);
@@ -110,11 +127,114 @@ static int add_outcome(fz_exact *x, const char *name, fz_run_state st, double p)
         x->outs = no;
         x->capouts = ncap;
     }
+    if (!x->slots || (x->nouts + 1) * 2 > x->slot_mask) {
+        uint32_t nmask = x->slots ? x->slot_mask * 2 + 1 : 15;
+        uint32_t *ns = fz_calloc(x->alloc, (size_t)nmask + 1, sizeof(uint32_t));
+        if (!ns)
+            return FZ_ENOMEM;
+        for (uint32_t k = 0; k < x->nouts; k++) {
+            uint32_t j = name_hash(x->outs[k].name) & nmask;
+            while (ns[j])
+                j = (j + 1) & nmask;
+            ns[j] = k + 1;
+        }
+        if (x->slots)
+            fz_free(x->alloc, x->slots, ((size_t)x->slot_mask + 1) * sizeof(uint32_t));
+        x->slots = ns;
+        x->slot_mask = nmask;
+        for (i = h & nmask; ns[i]; i = (i + 1) & nmask)
+            ;
+    }
     char *copy = fz_strdup(x->alloc, name);
     if (!copy)
         return FZ_ENOMEM;
     x->outs[x->nouts++] = (oc){copy, st, p};
+    x->slots[i] = x->nouts;
     return 0;
+}
+
+/* Alternatives with a non-zero probability of node n's first attempt
+ * (what the chooser is offered when its task starts), 1 when scripted. */
+static uint64_t first_alternatives(const fz_scenario *s, uint32_t n)
+{
+    const fz_sim_params *p = fz_scenario_params(s, n, 0);
+    if (p->nscript)
+        return 1;
+    uint64_t k = (p->p_error > 0) + (p->p_no > 0);
+    if (1.0 - p->p_error - p->p_no > 0) {
+        uint64_t c = 0;
+        for (uint32_t i = 0; i < p->nchoices && i < MAX_ALT; i++)
+            c += p->choices[i].cum - (i ? p->choices[i - 1].cum : 0.0) > 0;
+        k += c ? c : 1;
+    }
+    return k ? k : 1;
+}
+
+#define NODE_ID_ARGS(g, n) (int)fz_graph_node(g, n)->id.len, fz_graph_text(g, fz_graph_node(g, n)->id)
+
+/* A lower bound on the paths, from the parallel branches alone: an action
+ * (not a diamond, no negative- or error-labelled edge) with several
+ * outgoing edges starts one token on each, and their first tasks start
+ * together, each drawing its answer: every combination of those answers
+ * is a path of its own. When the product for a fan-out reachable from a
+ * start exceeds max_paths, fills why (naming the branches) and returns 1:
+ * --exact refuses at once instead of enumerating for minutes. */
+static int parallel_bound(const fz_scenario *s, uint64_t max_paths, char *why, size_t whylen)
+{
+    const fz_graph *g = s->graph;
+    uint32_t nn = fz_graph_node_count(g);
+    uint8_t *seen = calloc((size_t)nn + 1, 1);
+    uint32_t *stack = malloc(sizeof(uint32_t) * ((size_t)nn + 1));
+    int refused = 0;
+    if (!seen || !stack)
+        goto out; /* no bound: the enumeration's own cap still holds */
+    uint32_t top = 0, nin;
+    for (uint32_t n = 0; n < nn; n++)
+        if (fz_graph_in(g, n, &nin), nin == 0)
+            seen[n] = 1, stack[top++] = n;
+    if (top == 0 && nn)
+        seen[0] = 1, stack[top++] = 0;
+    while (top && !refused) {
+        uint32_t n = stack[--top], nout;
+        const uint32_t *out = fz_graph_out(g, n, &nout);
+        int fan = fz_graph_node(g, n)->shape != FZ_SHAPE_DIAMOND && nout >= 2;
+        for (uint32_t i = 0; i < nout && fan; i++) {
+            const fz_edge *e = fz_graph_edge(g, out[i]);
+            if (e->label.len && fz_scenario_label_is_fault(fz_graph_text(g, e->label), e->label.len))
+                fan = 0;
+        }
+        if (fan) {
+            uint64_t prod = 1;
+            for (uint32_t i = 0; i < nout && prod <= max_paths; i++)
+                prod *= first_alternatives(s, fz_graph_edge(g, out[i])->dst);
+            if (prod > max_paths) {
+                size_t k = (size_t)snprintf(
+                    why, whylen,
+                    "the %u parallel branches from %.*s (", nout, NODE_ID_ARGS(g, n));
+                for (uint32_t i = 0; i < nout && i < 8 && k < whylen; i++)
+                    k += (size_t)snprintf(why + k, whylen - k, "%s%.*s", i ? ", " : "",
+                                          NODE_ID_ARGS(g, fz_graph_edge(g, out[i])->dst));
+                if (k < whylen)
+                    snprintf(why + k, whylen - k,
+                             "%s) make more than %llu combinations of answers, each a path "
+                             "of its own: --exact enumerates paths one by one; sample "
+                             "instead (--runs N)",
+                             nout > 8 ? ", ..." : "", (unsigned long long)max_paths);
+                refused = 1;
+            }
+        }
+        for (uint32_t i = 0; i < nout; i++) {
+            uint32_t d = fz_graph_edge(g, out[i])->dst;
+            if (!seen[d]) {
+                seen[d] = 1;
+                stack[top++] = d;
+            }
+        }
+    }
+out:
+    free(seen);
+    free(stack);
+    return refused;
 }
 
 static int cmp_oc(const void *a, const void *b)
@@ -136,6 +256,8 @@ int fz_exact_run(const fz_plan *plan, const fz_scenario *s, uint64_t max_paths,
                  s->name);
         return FZ_EINVAL;
     }
+    if (parallel_bound(s, max_paths, why, whylen))
+        return FZ_EINVAL;
     fz_exact *x = fz_calloc(alloc, 1, sizeof *x);
     if (!x)
         return FZ_ENOMEM;
@@ -212,6 +334,8 @@ void fz_exact_free(fz_exact *x)
     for (uint32_t i = 0; i < x->nouts; i++)
         fz_free(x->alloc, x->outs[i].name, strlen(x->outs[i].name) + 1);
     fz_free(x->alloc, x->outs, sizeof(oc) * x->capouts);
+    if (x->slots)
+        fz_free(x->alloc, x->slots, ((size_t)x->slot_mask + 1) * sizeof(uint32_t));
     fz_free(x->alloc, x->stack, sizeof(point) * x->cap);
     fz_free(x->alloc, x, sizeof *x);
 }

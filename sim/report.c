@@ -22,11 +22,15 @@
 #include "core/vec.h"
 
 #define FZ_REPORT_MAX_PATHS 65536u
+
+/* Sums of nanoseconds: 128 bits, which no study can overflow. */
+__extension__ typedef unsigned __int128 u128;
 #define HIST_SUB 128u
 #define HIST_BUCKETS (HIST_SUB + 57u * HIST_SUB)
 
 typedef struct outcome {
     const char *name;
+    uint64_t stamp; /* by end: the run (hot.gen) that last counted it */
     uint8_t state;
     uint64_t count;
     uint64_t first;
@@ -59,7 +63,8 @@ struct fz_report {
     uint64_t *edge_seen; /* edge_trav when the run began (counting mode) */
     int count_edges;     /* the engine counts into edge_trav */
     uint64_t *hist;
-    uint64_t dur_max, dur_sum;
+    uint64_t dur_max;
+    u128 dur_sum;
     fz_vec outcomes; /* outcome */
     fz_strmap outcome_map;
     fz_vec paths;      /* path */
@@ -77,6 +82,7 @@ struct fz_report {
     void *task_ud;
     int oom;
     uint32_t last_outcome; /* most runs end like the one before: checked first */
+    fz_report_shape shape;
 };
 
 /*==========================================================================
@@ -109,13 +115,14 @@ int fz_report_new(const fz_graph *g, const fz_report_meta *meta, const fz_alloc 
     r->nn = fz_graph_node_count(g);
     r->ne = fz_graph_edge_count(g);
     r->first = UINT64_MAX;
+    r->shape.path_max_len = UINT32_MAX;
     fz_vec_init(&r->outcomes, sizeof(outcome), alloc);
     fz_strmap_init(&r->outcome_map, alloc, outcome_key, r);
     fz_vec_init(&r->paths, sizeof(path), alloc);
     fz_vec_init(&r->path_nodes, sizeof(uint32_t), alloc);
     *out = r;
     size_t nn = r->nn + 1, ne = r->ne + 1;
-    r->hot.node_visits = fz_calloc(alloc, nn * 5, sizeof(uint64_t));
+    r->hot.node_visits = fz_calloc(alloc, nn * 6, sizeof(uint64_t));
     r->edge_trav = fz_calloc(alloc, ne * 4, sizeof(uint64_t));
     r->hist = fz_calloc(alloc, HIST_BUCKETS, sizeof(uint64_t));
     r->path_mask = 1023;
@@ -128,6 +135,7 @@ int fz_report_new(const fz_graph *g, const fz_report_meta *meta, const fz_alloc 
     r->hot.node_fail = r->hot.node_runs + nn;
     r->hot.node_time = r->hot.node_fail + nn;
     r->hot.node_stamp = r->hot.node_time + nn;
+    r->hot.node_time_hi = r->hot.node_stamp + nn;
     r->edge_runs = r->edge_trav + ne;
     r->edge_stamp = r->edge_runs + ne;
     r->edge_seen = r->edge_stamp + ne;
@@ -149,7 +157,7 @@ void fz_report_free(fz_report *r)
         return;
     const fz_alloc *a = r->alloc;
     size_t nn = r->nn + 1, ne = r->ne + 1;
-    fz_free(a, r->hot.node_visits, nn * 5 * sizeof(uint64_t));
+    fz_free(a, r->hot.node_visits, nn * 6 * sizeof(uint64_t));
     fz_free(a, r->edge_trav, ne * 4 * sizeof(uint64_t));
     fz_free(a, r->hist, HIST_BUCKETS * sizeof(uint64_t));
     fz_free(a, r->path_slots, ((size_t)r->path_mask + 1) * sizeof(uint64_t));
@@ -167,6 +175,33 @@ void fz_report_free(fz_report *r)
 const fz_report_meta *fz_report_meta_of(const fz_report *r)
 {
     return &r->meta;
+}
+
+static u128 node_time(const fz_report *r, uint32_t n)
+{
+    return ((u128)r->hot.node_time_hi[n] << 64) | r->hot.node_time[n];
+}
+
+static void set_node_time(fz_report *r, uint32_t n, u128 v)
+{
+    r->hot.node_time[n] = (uint64_t)v;
+    r->hot.node_time_hi[n] = (uint64_t)(v >> 64);
+}
+
+/* Decimal text of v into buf (at least 40 bytes). */
+static const char *u128_text(char *buf, size_t len, u128 v)
+{
+    char tmp[48];
+    size_t k = 0;
+    do {
+        tmp[k++] = (char)('0' + (int)(v % 10));
+        v /= 10;
+    } while (v);
+    size_t i = 0;
+    for (; i < k && i + 1 < len; i++)
+        buf[i] = tmp[k - 1 - i];
+    buf[i] = 0;
+    return buf;
 }
 
 /*==========================================================================
@@ -288,7 +323,7 @@ static void obs_finish(void *ud, const fz_task *t, const fz_result *res, uint64_
     if (r->task_start)
         s = r->task_start(r->task_ud, t->id);
     if (t_ns > s)
-        r->hot.node_time[n] += t_ns - s;
+        fz__report_task_finish(r, n, FZ_ANSWER_OK, s, t_ns);
 }
 
 static void obs_edge(void *ud, uint32_t edge, uint32_t token, uint64_t t_ns)
@@ -335,9 +370,9 @@ void fz_report_set_task_clock(fz_report *r, uint64_t (*task_start)(void *ud, uin
     r->task_ud = ud;
 }
 
-static int find_outcome(fz_report *r, const char *name, uint8_t state, uint32_t *idx)
+static int find_outcome_n(fz_report *r, const char *name, uint32_t len, uint8_t state,
+                          uint32_t *idx)
 {
-    uint32_t len = (uint32_t)strlen(name);
     uint32_t v = fz_strmap_find(&r->outcome_map, name, len);
     if (v != UINT32_MAX) {
         *idx = v;
@@ -362,6 +397,11 @@ static int find_outcome(fz_report *r, const char *name, uint8_t state, uint32_t 
     }
     *idx = v;
     return 0;
+}
+
+static int find_outcome(fz_report *r, const char *name, uint8_t state, uint32_t *idx)
+{
+    return find_outcome_n(r, name, (uint32_t)strlen(name), state, idx);
 }
 
 static int path_grow(fz_report *r)
@@ -473,6 +513,62 @@ static void note_find(outcome *o, uint64_t first, uint64_t best, uint32_t best_f
     }
 }
 
+/* The run's path, when it is short enough to be counted one by one. */
+static inline __attribute__((always_inline)) int count_path(fz_report *r, uint32_t oc)
+{
+    if (r->hot.cur_len > r->shape.path_max_len) {
+        r->paths_other++;
+        return 0;
+    }
+    return add_path(r, r->hot.path_hash, r->hot.cur_path, r->hot.cur_len, oc, 1, r->index);
+}
+
+/* Each distinct (node, kind) of the run once under outcome oc. Runs inject
+ * few faults, so the quadratic dedup is cheaper than a set. */
+static inline __attribute__((always_inline)) int count_faults(fz_report *r, uint32_t oc,
+                                                         const fz_fault *faults, uint32_t nfaults)
+{
+    int rc;
+    for (uint32_t i = 0; i < nfaults; i++) {
+        int seen = 0;
+        for (uint32_t j = 0; j < i && !seen; j++)
+            seen = faults[j].node == faults[i].node && faults[j].kind == faults[i].kind;
+        if (!seen && (rc = fault_add(r, fault_key(oc, faults[i].node, faults[i].kind), 1)))
+            return rc;
+    }
+    return 0;
+}
+
+/* By end: the completed outcome "A via x + B + ..." counts each distinct
+ * end once for this run (its faults too); the path goes under the first. */
+static int end_run_by_end(fz_report *r, const char *name, const fz_fault *faults,
+                          uint32_t nfaults)
+{
+    uint32_t first_oc = UINT32_MAX;
+    int rc;
+    for (const char *p = name;;) {
+        const char *sep = strstr(p, " + ");
+        uint32_t len = sep ? (uint32_t)(sep - p) : (uint32_t)strlen(p);
+        uint32_t oc;
+        if ((rc = find_outcome_n(r, p, len, FZ_RUN_COMPLETED, &oc)))
+            return rc;
+        outcome *o = &FZ_VEC_AT(&r->outcomes, outcome, oc);
+        if (o->stamp != r->hot.gen || o->count == 0) {
+            o->stamp = r->hot.gen;
+            o->count++;
+            note_find(o, r->index, r->index, nfaults);
+            if ((rc = count_faults(r, oc, faults, nfaults)))
+                return rc;
+        }
+        if (first_oc == UINT32_MAX)
+            first_oc = oc;
+        if (!sep)
+            break;
+        p = sep + 3;
+    }
+    return count_path(r, first_oc);
+}
+
 int fz_report_end_run(fz_report *r, fz_run_state state, const char *outcome_name,
                       uint64_t duration_ns, const fz_fault *faults, uint32_t nfaults)
 {
@@ -490,15 +586,6 @@ int fz_report_end_run(fz_report *r, fz_run_state state, const char *outcome_name
     uint32_t oc;
     int rc = 0;
     const char *name = outcome_name ? outcome_name : "";
-    if (r->last_outcome < r->outcomes.len &&
-        strcmp(FZ_VEC_AT(&r->outcomes, outcome, r->last_outcome).name, name) == 0)
-        oc = r->last_outcome;
-    else if ((rc = find_outcome(r, name, (uint8_t)state, &oc)))
-        return rc;
-    r->last_outcome = oc;
-    outcome *o = &FZ_VEC_AT(&r->outcomes, outcome, oc);
-    o->count++;
-    note_find(o, r->index, r->index, nfaults);
     r->runs++;
     if (r->index < r->first)
         r->first = r->index;
@@ -508,23 +595,28 @@ int fz_report_end_run(fz_report *r, fz_run_state state, const char *outcome_name
     r->dur_sum += duration_ns;
     if (duration_ns > r->dur_max)
         r->dur_max = duration_ns;
-    if ((rc = add_path(r, r->hot.path_hash, r->hot.cur_path, r->hot.cur_len, oc, 1, r->index)))
+    if (r->shape.by_end && state == FZ_RUN_COMPLETED)
+        return end_run_by_end(r, name, faults, nfaults);
+    if (r->last_outcome < r->outcomes.len &&
+        strcmp(FZ_VEC_AT(&r->outcomes, outcome, r->last_outcome).name, name) == 0)
+        oc = r->last_outcome;
+    else if ((rc = find_outcome(r, name, (uint8_t)state, &oc)))
         return rc;
-    /* Each distinct (node, kind) once per run. Runs inject few faults, so
-     * the quadratic dedup is cheaper than a set. */
-    for (uint32_t i = 0; i < nfaults; i++) {
-        int seen = 0;
-        for (uint32_t j = 0; j < i && !seen; j++)
-            seen = faults[j].node == faults[i].node && faults[j].kind == faults[i].kind;
-        if (!seen && (rc = fault_add(r, fault_key(oc, faults[i].node, faults[i].kind), 1)))
-            return rc;
-    }
-    return 0;
+    r->last_outcome = oc;
+    outcome *o = &FZ_VEC_AT(&r->outcomes, outcome, oc);
+    o->count++;
+    note_find(o, r->index, r->index, nfaults);
+    if ((rc = count_path(r, oc)))
+        return rc;
+    return count_faults(r, oc, faults, nfaults);
 }
 
 int fz_report_merge(fz_report *dst, const fz_report *src)
 {
     int rc;
+    if (dst->shape.by_end != src->shape.by_end ||
+        dst->shape.path_max_len != src->shape.path_max_len)
+        return FZ_EINVAL; /* reports of one study have one shape */
     uint32_t *map = fz_calloc(dst->alloc, src->outcomes.len + 1, sizeof(uint32_t));
     if (!map)
         return FZ_ENOMEM;
@@ -545,7 +637,7 @@ int fz_report_merge(fz_report *dst, const fz_report *src)
         dst->hot.node_visits[n] += src->hot.node_visits[n];
         dst->hot.node_runs[n] += src->hot.node_runs[n];
         dst->hot.node_fail[n] += src->hot.node_fail[n];
-        dst->hot.node_time[n] += src->hot.node_time[n];
+        set_node_time(dst, n, node_time(dst, n) + node_time(src, n));
     }
     for (uint32_t e = 0; e < dst->ne && e < src->ne; e++) {
         dst->edge_trav[e] += src->edge_trav[e];
@@ -757,7 +849,11 @@ void fz_report_print(FILE *out, const fz_report *r, uint32_t top_paths)
         int l = (int)strlen(FZ_VEC_AT(&r->outcomes, outcome, i).name);
         w = l > w ? (l < 72 ? l : 72) : w;
     }
-    fprintf(out, "Outcomes%*s       runs    share   95%% CI\n", w - 6, "");
+    if (r->shape.by_end)
+        fprintf(out, "Ends reached: this workflow's parallel branches end runs in too many\n"
+                     "combinations to list each; a run counts once for each end it reached\n");
+    fprintf(out, "%s%*s       runs    share   95%% CI\n", r->shape.by_end ? "Ends" : "Outcomes",
+            w - (r->shape.by_end ? 2 : 6), "");
     for (uint32_t i = 0; i < r->outcomes.len; i++) {
         const outcome *o = &FZ_VEC_AT(&r->outcomes, outcome, oi[i]);
         double lo, hi;
@@ -771,20 +867,21 @@ void fz_report_print(FILE *out, const fz_report *r, uint32_t top_paths)
             fmt_dur(b2, sizeof b2, fz_report_duration_quantile(r, 0.9)),
             fmt_dur(b3, sizeof b3, fz_report_duration_quantile(r, 0.99)),
             fmt_dur(b4, sizeof b4, r->dur_max),
-            fmt_dur(b5, sizeof b5, r->runs ? r->dur_sum / r->runs : 0));
+            fmt_dur(b5, sizeof b5, r->runs ? (uint64_t)(r->dur_sum / r->runs) : 0));
 
     fprintf(out, "\nNodes%*s visits    failures   time/visit   share of time\n", 38, "");
-    uint64_t total_time = 0;
+    u128 total_time = 0;
     for (uint32_t n = 0; n < r->nn; n++)
-        total_time += r->hot.node_time[n];
+        total_time += node_time(r, n);
     for (uint32_t n = 0; n < r->nn; n++) {
         char name[64];
         snprintf(name, sizeof name, "%.*s %.*s", NODE_ID(r, n), NODE_LABEL(r, n));
         fprintf(out, "  %-40.40s %10" PRIu64 " %10" PRIu64 " %12s %9.1f%%\n", name,
                 r->hot.node_visits[n], r->hot.node_fail[n],
-                r->hot.node_visits[n] ? fmt_dur(b1, sizeof b1, r->hot.node_time[n] / r->hot.node_visits[n])
-                                  : "-",
-                total_time ? 100.0 * (double)r->hot.node_time[n] / (double)total_time : 0.0);
+                r->hot.node_visits[n]
+                    ? fmt_dur(b1, sizeof b1, (uint64_t)(node_time(r, n) / r->hot.node_visits[n]))
+                    : "-",
+                total_time ? 100.0 * (double)node_time(r, n) / (double)total_time : 0.0);
     }
 
     uint32_t *pi = sorted(r, 1);
@@ -800,7 +897,13 @@ void fz_report_print(FILE *out, const fz_report *r, uint32_t top_paths)
         }
         if (r->paths.len > top_paths)
             fprintf(out, "  (%u more distinct paths)\n", r->paths.len - top_paths);
-        if (r->paths_other)
+        if (r->shape.path_max_len == 0)
+            fprintf(out, "  not counted: parallel branches start nodes in too many orders to\n"
+                         "  count each path exactly (edge counts: --json \"edges\")\n");
+        else if (r->paths_other && r->shape.path_max_len != UINT32_MAX)
+            fprintf(out, "  (%" PRIu64 " runs took paths of more than %u steps, not counted one by one)\n",
+                    r->paths_other, r->shape.path_max_len);
+        else if (r->paths_other)
             fprintf(out, "  (%" PRIu64 " runs took paths beyond the %u kept)\n", r->paths_other,
                     FZ_REPORT_MAX_PATHS);
         free(pi);
@@ -868,6 +971,15 @@ static json_t *jstrn(const char *s, size_t len)
     return json_stringn_nocheck(s, len);
 }
 
+/* A sum of nanoseconds: an integer up to 2^63-1, else its decimal text. */
+static json_t *json_u128(u128 v)
+{
+    if (v <= (u128)INT64_MAX)
+        return json_integer((json_int_t)v);
+    char buf[48];
+    return json_string(u128_text(buf, sizeof buf, v));
+}
+
 static json_t *node_id_json(const fz_report *r, uint32_t n)
 {
     const fz_node *nd = fz_graph_node(r->g, n);
@@ -891,6 +1003,8 @@ static json_t *build_json(const fz_report *r)
     json_object_set_new(root, "first_run", json_integer((json_int_t)(r->runs ? r->first : 0)));
     json_object_set_new(root, "last_run", json_integer((json_int_t)r->last));
 
+    if (r->shape.by_end)
+        json_object_set_new(root, "outcomes_by", json_string("end"));
     json_t *outs = json_array();
     for (uint32_t i = 0; i < r->outcomes.len; i++) {
         const outcome *o = &FZ_VEC_AT(&r->outcomes, outcome, oi[i]);
@@ -914,7 +1028,8 @@ static json_t *build_json(const fz_report *r)
     json_object_set_new(dur, "p90", json_real(fz_report_duration_quantile(r, 0.9) / 1e6));
     json_object_set_new(dur, "p99", json_real(fz_report_duration_quantile(r, 0.99) / 1e6));
     json_object_set_new(dur, "max", json_real(r->dur_max / 1e6));
-    json_object_set_new(dur, "mean", json_real(r->runs ? (double)r->dur_sum / r->runs / 1e6 : 0));
+    json_object_set_new(dur, "mean",
+                        json_real(r->runs ? (double)r->dur_sum / r->runs / 1e6 : 0));
     json_object_set_new(root, "duration_ms", dur);
 
     json_t *nodes = json_object();
@@ -926,8 +1041,8 @@ static json_t *build_json(const fz_report *r)
         json_object_set_new(jn, "visits", json_integer((json_int_t)r->hot.node_visits[n]));
         json_object_set_new(jn, "runs", json_integer((json_int_t)r->hot.node_runs[n]));
         json_object_set_new(jn, "failures", json_integer((json_int_t)r->hot.node_fail[n]));
-        json_object_set_new(jn, "time_ns", json_integer((json_int_t)r->hot.node_time[n]));
-        json_object_set_new(jn, "time_ms", json_real((double)r->hot.node_time[n] / 1e6));
+        json_object_set_new(jn, "time_ns", json_u128(node_time(r, n)));
+        json_object_set_new(jn, "time_ms", json_real((double)node_time(r, n) / 1e6));
         json_object_setn_new(nodes, fz_graph_text(r->g, nd->id), nd->id.len, jn);
         if (!r->hot.node_runs[n])
             json_array_append_new(unvisited, node_id_json(r, n));
@@ -978,6 +1093,8 @@ static json_t *build_json(const fz_report *r)
     }
     json_object_set_new(root, "paths", paths);
     json_object_set_new(root, "paths_other", json_integer((json_int_t)r->paths_other));
+    if (r->shape.path_max_len != UINT32_MAX)
+        json_object_set_new(root, "paths_max_len", json_integer(r->shape.path_max_len));
 
     json_t *faults = json_array();
     for (uint32_t i = 0; i < r->outcomes.len; i++)
@@ -1005,7 +1122,7 @@ static json_t *build_json(const fz_report *r)
             json_array_append_new(hist, json_pack("[II]", (json_int_t)b, (json_int_t)r->hist[b]));
     json_t *merge = json_object();
     json_object_set_new(merge, "duration_histogram", hist);
-    json_object_set_new(merge, "duration_sum_ns", json_integer((json_int_t)r->dur_sum));
+    json_object_set_new(merge, "duration_sum_ns", json_u128(r->dur_sum));
     json_object_set_new(merge, "duration_max_ns", json_integer((json_int_t)r->dur_max));
     json_object_set_new(root, "merge", merge);
     free(oi);
@@ -1048,14 +1165,52 @@ static int bad(char *errbuf, size_t errlen, const char *what)
     return FZ_EPARSE;
 }
 
-static uint64_t jint(json_t *o, const char *key, int *ok)
+/* Reading numbers: the first missing or malformed field is named. */
+typedef struct jctx {
+    int ok;
+    char field[128];
+} jctx;
+
+static void jbad(jctx *jc, const char *where, const char *key)
+{
+    if (jc->ok)
+        snprintf(jc->field, sizeof jc->field, "%s%s%s", where, *where ? "." : "", key);
+    jc->ok = 0;
+}
+
+static uint64_t jint_at(json_t *o, const char *where, const char *key, jctx *jc)
 {
     json_t *v = json_object_get(o, key);
     if (!json_is_integer(v) || json_integer_value(v) < 0) {
-        *ok = 0;
+        jbad(jc, where, key);
         return 0;
     }
     return (uint64_t)json_integer_value(v);
+}
+
+#define jint(o, key, jc) jint_at(o, "", key, jc)
+
+/* A sum of nanoseconds: an integer, or decimal text above 2^63-1. */
+static u128 jsum_at(json_t *o, const char *where, const char *key, jctx *jc)
+{
+    json_t *v = json_object_get(o, key);
+    if (json_is_integer(v) && json_integer_value(v) >= 0)
+        return (u128)json_integer_value(v);
+    const char *t = json_string_value(v);
+    u128 x = 0;
+    size_t n = t ? strlen(t) : 0;
+    if (n == 0 || n > 39) {
+        jbad(jc, where, key);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] < '0' || t[i] > '9' || x > (~(u128)0 - 9) / 10) {
+            jbad(jc, where, key);
+            return 0;
+        }
+        x = x * 10 + (u128)(t[i] - '0');
+    }
+    return x;
 }
 
 int fz_report_peek_workflow(const char *file, char *buf, size_t len, char *errbuf,
@@ -1077,6 +1232,93 @@ int fz_report_peek_workflow(const char *file, char *buf, size_t len, char *errbu
     return rc;
 }
 
+/* "FIELD (detail)": names the field a part got wrong. */
+static int bad_field(char *errbuf, size_t errlen, const char *where, const char *key,
+                     const char *what)
+{
+    snprintf(errbuf, errlen, "\"%s%s%s\" %s", where, key && *where ? "." : "", key ? key : "",
+             what);
+    return FZ_EPARSE;
+}
+
+/* first_run <= last_run and runs fits between them. */
+static int check_range(const fz_report *r, char *errbuf, size_t errlen)
+{
+    char what[160];
+    uint64_t first = r->runs ? r->first : 0;
+    if (first > r->last) {
+        snprintf(what, sizeof what, "(%" PRIu64 ") is after \"last_run\" (%" PRIu64 ")", first,
+                 r->last);
+        return bad_field(errbuf, errlen, "first_run", NULL, what);
+    }
+    if (r->runs > r->last - first) {
+        snprintf(what, sizeof what,
+                 "(%" PRIu64 ") is more than the %" PRIu64 " run indices from \"first_run\" to "
+                 "\"last_run\"",
+                 r->runs, r->last - first);
+        return bad_field(errbuf, errlen, "runs", NULL, what);
+    }
+    return 0;
+}
+
+/* The counts of a loaded part must be possible: a report that says so
+ * merges into nonsense (a share above 100%, a mean beyond the maximum). */
+static int check_loaded(const fz_report *r, u128 path_total, u128 hist_total, char *errbuf,
+                        size_t errlen)
+{
+    char where[64];
+    uint64_t first = r->runs ? r->first : 0;
+    int rc = check_range(r, errbuf, errlen);
+    if (rc)
+        return rc;
+
+    u128 total = 0;
+    for (uint32_t i = 0; i < r->outcomes.len; i++) {
+        const outcome *o = &FZ_VEC_AT(&r->outcomes, outcome, i);
+        snprintf(where, sizeof where, "outcomes[%u]", i);
+        if (o->count == 0 || o->count > r->runs)
+            return bad_field(errbuf, errlen, where, "count", "is 0 or more than \"runs\"");
+        if (o->first < first || o->first >= r->last)
+            return bad_field(errbuf, errlen, where, "first_run", "is outside the part's runs");
+        if (o->best < first || o->best >= r->last)
+            return bad_field(errbuf, errlen, where, "fewest_faults_run",
+                             "is outside the part's runs");
+        total += o->count;
+    }
+    if (r->shape.by_end ? total < r->runs : total != r->runs)
+        return bad_field(errbuf, errlen, "outcomes", "count",
+                         r->shape.by_end ? "values add up to less than \"runs\""
+                                         : "values do not add up to \"runs\"");
+    for (uint32_t n = 0; n < r->nn; n++) {
+        const fz_node *nd = fz_graph_node(r->g, n);
+        snprintf(where, sizeof where, "nodes.%.*s", (int)(nd->id.len < 40 ? nd->id.len : 40),
+                 fz_graph_text(r->g, nd->id));
+        if (r->hot.node_runs[n] > r->runs)
+            return bad_field(errbuf, errlen, where, "runs", "is more than \"runs\"");
+        if (r->hot.node_runs[n] > r->hot.node_visits[n])
+            return bad_field(errbuf, errlen, where, "runs", "is more than its \"visits\"");
+        if (r->hot.node_fail[n] > r->hot.node_visits[n])
+            return bad_field(errbuf, errlen, where, "failures", "is more than its \"visits\"");
+    }
+    for (uint32_t e = 0; e < r->ne; e++) {
+        snprintf(where, sizeof where, "edges.e%u", e + 1);
+        if (r->edge_runs[e] > r->runs)
+            return bad_field(errbuf, errlen, where, "runs", "is more than \"runs\"");
+        if (r->edge_runs[e] > r->edge_trav[e])
+            return bad_field(errbuf, errlen, where, "runs", "is more than its \"traversals\"");
+    }
+    if (path_total + r->paths_other != r->runs)
+        return bad_field(errbuf, errlen, "paths", "count",
+                         "values and \"paths_other\" do not add up to \"runs\"");
+    if (hist_total != r->runs)
+        return bad_field(errbuf, errlen, "merge.duration_histogram", NULL,
+                         "counts do not add up to \"runs\"");
+    if (r->dur_max > r->dur_sum || r->dur_sum > (u128)r->dur_max * r->runs)
+        return bad_field(errbuf, errlen, "merge", "duration_sum_ns",
+                         "is outside what \"runs\" runs of at most \"duration_max_ns\" can add up to");
+    return 0;
+}
+
 int fz_report_load(const char *file, const fz_graph *g, const fz_alloc *alloc, fz_report **out,
                    char *errbuf, size_t errlen)
 {
@@ -1087,7 +1329,9 @@ int fz_report_load(const char *file, const fz_graph *g, const fz_alloc *alloc, f
         snprintf(errbuf, errlen, "%d:%d: %s", je.line, je.column, je.text);
         return FZ_EPARSE;
     }
-    int rc = 0, ok = 1;
+    int rc = 0;
+    jctx jc = {.ok = 1, .field = ""};
+    char where[96];
     fz_report *r = NULL;
     json_t *fmt = json_object_get(root, "format");
     if (!json_is_string(fmt) || strcmp(json_string_value(fmt), "flowzap-sim-report") != 0) {
@@ -1099,13 +1343,25 @@ int fz_report_load(const char *file, const fz_graph *g, const fz_alloc *alloc, f
         .hash = json_string_value(json_object_get(root, "hash")),
         .faults = json_string_value(json_object_get(root, "faults")),
         .scenario = json_string_value(json_object_get(root, "scenario")),
-        .seed = jint(root, "seed", &ok),
+        .seed = jint(root, "seed", &jc),
     };
     if ((rc = fz_report_new(g, &meta, alloc, &r)))
         goto out;
-    r->runs = jint(root, "runs", &ok);
-    r->first = jint(root, "first_run", &ok);
-    r->last = jint(root, "last_run", &ok);
+    r->runs = jint(root, "runs", &jc);
+    r->first = jint(root, "first_run", &jc);
+    r->last = jint(root, "last_run", &jc);
+    if (jc.ok && (rc = check_range(r, errbuf, errlen)))
+        goto out;
+    json_t *by = json_object_get(root, "outcomes_by");
+    if (by && !(json_is_string(by) && !strcmp(json_string_value(by), "end"))) {
+        rc = bad_field(errbuf, errlen, "outcomes_by", NULL, "is not \"end\"");
+        goto out;
+    }
+    r->shape.by_end = by != NULL;
+    if (json_object_get(root, "paths_max_len")) {
+        uint64_t pl = jint(root, "paths_max_len", &jc);
+        r->shape.path_max_len = pl >= UINT32_MAX ? UINT32_MAX - 1 : (uint32_t)pl;
+    }
     if (!r->runs)
         r->first = UINT64_MAX;
     json_t *outs = json_object_get(root, "outcomes"), *v;
@@ -1127,10 +1383,16 @@ int fz_report_load(const char *file, const fz_graph *g, const fz_alloc *alloc, f
                                &oc)))
             goto out;
         outcome *o = &FZ_VEC_AT(&r->outcomes, outcome, oc);
-        o->count = jint(v, "count", &ok);
-        o->first = jint(v, "first_run", &ok);
-        o->best = jint(v, "fewest_faults_run", &ok);
-        o->best_faults = (uint32_t)jint(v, "fewest_faults", &ok);
+        snprintf(where, sizeof where, "outcomes[%zu]", i);
+        if (o->count) {
+            rc = bad_field(errbuf, errlen, where, "outcome", "names an outcome listed before it");
+            goto out;
+        }
+        o->count = jint_at(v, where, "count", &jc);
+        o->first = jint_at(v, where, "first_run", &jc);
+        o->best = jint_at(v, where, "fewest_faults_run", &jc);
+        uint64_t bf = jint_at(v, where, "fewest_faults", &jc);
+        o->best_faults = bf > UINT32_MAX ? UINT32_MAX : (uint32_t)bf;
     }
     json_t *nodes = json_object_get(root, "nodes");
     const char *key;
@@ -1141,10 +1403,11 @@ int fz_report_load(const char *file, const fz_graph *g, const fz_alloc *alloc, f
             rc = bad(errbuf, errlen, "the report names a node the workflow does not have");
             goto out;
         }
-        r->hot.node_visits[n] = jint(v, "visits", &ok);
-        r->hot.node_runs[n] = jint(v, "runs", &ok);
-        r->hot.node_fail[n] = jint(v, "failures", &ok);
-        r->hot.node_time[n] = jint(v, "time_ns", &ok);
+        snprintf(where, sizeof where, "nodes.%.80s", key);
+        r->hot.node_visits[n] = jint_at(v, where, "visits", &jc);
+        r->hot.node_runs[n] = jint_at(v, where, "runs", &jc);
+        r->hot.node_fail[n] = jint_at(v, where, "failures", &jc);
+        set_node_time(r, n, jsum_at(v, where, "time_ns", &jc));
     }
     json_t *edges = json_object_get(root, "edges");
     json_object_foreach(edges, key, v)
@@ -1154,12 +1417,14 @@ int fz_report_load(const char *file, const fz_graph *g, const fz_alloc *alloc, f
             rc = bad(errbuf, errlen, "the report names an edge the workflow does not have");
             goto out;
         }
-        r->edge_trav[e - 1] = jint(v, "traversals", &ok);
-        r->edge_runs[e - 1] = jint(v, "runs", &ok);
+        snprintf(where, sizeof where, "edges.%.80s", key);
+        r->edge_trav[e - 1] = jint_at(v, where, "traversals", &jc);
+        r->edge_runs[e - 1] = jint_at(v, where, "runs", &jc);
     }
     json_t *paths = json_object_get(root, "paths");
     uint32_t *buf = NULL;
     size_t bufcap = 0;
+    u128 path_total = 0;
     json_array_foreach(paths, i, v)
     {
         json_t *ns = json_object_get(v, "nodes"), *nv;
@@ -1179,24 +1444,41 @@ int fz_report_load(const char *file, const fz_graph *g, const fz_alloc *alloc, f
             const char *id = json_string_value(nv);
             buf[k] = id ? fz_graph_find_node(g, id, strlen(id)) : FZ_NONE;
             if (buf[k] == FZ_NONE)
-                ok = 0;
+                jbad(&jc, "paths", "nodes");
         }
         const char *hx = json_string_value(json_object_get(v, "hash"));
         const char *on = json_string_value(json_object_get(v, "outcome"));
         uint32_t oc = on ? fz_strmap_find(&r->outcome_map, on, (uint32_t)strlen(on)) : UINT32_MAX;
-        if (!hx || oc == UINT32_MAX || !ok) {
+        if (!hx || oc == UINT32_MAX || !jc.ok) {
             free(buf);
-            rc = bad(errbuf, errlen, "a path is malformed");
+            snprintf(where, sizeof where, "paths[%zu]", i);
+            rc = jc.ok ? bad_field(errbuf, errlen, where, NULL, "is malformed")
+                       : bad_field(errbuf, errlen, jc.field, NULL,
+                                   "is missing, negative or malformed");
             goto out;
         }
-        if ((rc = add_path(r, strtoull(hx, NULL, 16), buf, (uint32_t)len, oc,
-                           jint(v, "count", &ok), jint(v, "first_run", &ok)))) {
+        snprintf(where, sizeof where, "paths[%zu]", i);
+        uint64_t pc = jint_at(v, where, "count", &jc), pf = jint_at(v, where, "first_run", &jc);
+        if (len > r->shape.path_max_len) {
+            free(buf);
+            rc = bad_field(errbuf, errlen, where, "nodes", "is longer than \"paths_max_len\"");
+            goto out;
+        }
+        if (!jc.ok || !pc || pc > r->runs || (r->runs && (pf < r->first || pf >= r->last))) {
+            free(buf);
+            rc = jc.ok ? bad_field(errbuf, errlen, where, pc && pc <= r->runs ? "first_run" : "count",
+                                   pc && pc <= r->runs ? "is outside the part's runs" : "is 0 or more than \"runs\"")
+                       : bad_field(errbuf, errlen, jc.field, NULL, "is missing, negative or malformed");
+            goto out;
+        }
+        path_total += pc;
+        if ((rc = add_path(r, strtoull(hx, NULL, 16), buf, (uint32_t)len, oc, pc, pf))) {
             free(buf);
             goto out;
         }
     }
     free(buf);
-    r->paths_other = jint(root, "paths_other", &ok);
+    r->paths_other = jint(root, "paths_other", &jc);
     json_t *faults = json_object_get(root, "faults_by_outcome");
     json_array_foreach(faults, i, v)
     {
@@ -1212,24 +1494,35 @@ int fz_report_load(const char *file, const fz_graph *g, const fz_alloc *alloc, f
             rc = bad(errbuf, errlen, "a fault entry is malformed");
             goto out;
         }
-        if ((rc = fault_add(r, fault_key(oc, n, k), jint(v, "runs", &ok))))
+        snprintf(where, sizeof where, "faults_by_outcome[%zu]", i);
+        uint64_t fr = jint_at(v, where, "runs", &jc);
+        if (jc.ok && (fr == 0 || fr > FZ_VEC_AT(&r->outcomes, outcome, oc).count)) {
+            rc = bad_field(errbuf, errlen, where, "runs", "is 0 or more than its outcome's count");
+            goto out;
+        }
+        if ((rc = fault_add(r, fault_key(oc, n, k), fr)))
             goto out;
     }
     json_t *merge = json_object_get(root, "merge");
+    u128 hist_total = 0;
     json_array_foreach(json_object_get(merge, "duration_histogram"), i, v)
     {
         json_int_t b = json_integer_value(json_array_get(v, 0));
         json_int_t c = json_integer_value(json_array_get(v, 1));
         if (b < 0 || b >= (json_int_t)HIST_BUCKETS || c < 0) {
-            rc = bad(errbuf, errlen, "the duration histogram is malformed");
+            rc = bad_field(errbuf, errlen, "merge.duration_histogram", NULL, "is malformed");
             goto out;
         }
         r->hist[b] += (uint64_t)c;
+        hist_total += (u128)c;
     }
-    r->dur_sum = jint(merge, "duration_sum_ns", &ok);
-    r->dur_max = jint(merge, "duration_max_ns", &ok);
-    if (!ok)
-        rc = bad(errbuf, errlen, "a count is missing or negative");
+    r->dur_sum = jsum_at(merge, "merge", "duration_sum_ns", &jc);
+    r->dur_max = jint_at(merge, "merge", "duration_max_ns", &jc);
+    if (!jc.ok) {
+        rc = bad_field(errbuf, errlen, jc.field, NULL, "is missing, negative or malformed");
+        goto out;
+    }
+    rc = check_loaded(r, path_total, hist_total, errbuf, errlen);
 out:
     json_decref(root);
     if (rc) {
@@ -1238,4 +1531,317 @@ out:
     }
     *out = r;
     return rc;
+}
+
+/*==========================================================================
+ * Shape: what a study over a workflow can keep, decided before it runs
+ *========================================================================*/
+
+void fz_report_set_shape(fz_report *r, const fz_report_shape *shape)
+{
+    r->shape = *shape;
+}
+
+void fz_report_get_shape(const fz_report *r, fz_report_shape *out)
+{
+    *out = r->shape;
+}
+
+/* Joint outcomes (with their faults) and paths (with their nodes) a
+ * study can keep at most. */
+#define SHAPE_OUTCOMES 1024.0
+#define SHAPE_LIMIT 65536.0
+#define SHAPE_PATH_NODES 4194304.0
+/* Retries followed one by one in the path bound; more repeat the last. */
+#define SHAPE_MAX_RETRY 64u
+/* Work of the path bound: (states + transitions) x lengths tried. */
+#define SHAPE_WORK 20000000.0
+
+/* Labelled edges from which end can be reached: what its outcome can name
+ * after "via". mark and stack are scratch of one entry per node (mark is
+ * left zeroed); *work counts the edges looked at. */
+static uint32_t labelled_above(const fz_graph *g, uint32_t end, const uint8_t *reach,
+                               uint32_t *mark, uint32_t *stack, double *work)
+{
+    uint32_t nn = fz_graph_node_count(g), top = 0, cnt, labelled = 0, nseen = 0;
+    mark[end] = 1;
+    stack[top++] = end;
+    while (top) {
+        uint32_t n = stack[--top];
+        stack[nn - 1 - nseen++] = n; /* seen nodes, from the top end */
+        const uint32_t *in = fz_graph_in(g, n, &cnt);
+        *work += cnt;
+        for (uint32_t i = 0; i < cnt; i++) {
+            const fz_edge *e = fz_graph_edge(g, in[i]);
+            if (!reach[e->src])
+                continue;
+            labelled += e->label.len > 0;
+            if (!mark[e->src]) {
+                mark[e->src] = 1;
+                stack[top++] = e->src;
+            }
+        }
+    }
+    for (uint32_t i = 0; i < nseen; i++)
+        mark[stack[nn - 1 - i]] = 0;
+    return labelled;
+}
+
+static int label_eq(const fz_graph *g, const fz_edge *a, const fz_edge *b)
+{
+    const char *x = fz_graph_text(g, a->label), *y = fz_graph_text(g, b->label);
+    size_t xl = a->label.len, yl = b->label.len;
+    while (xl && (*x == ' ' || *x == '\t'))
+        x++, xl--;
+    while (xl && (x[xl - 1] == ' ' || x[xl - 1] == '\t'))
+        xl--;
+    while (yl && (*y == ' ' || *y == '\t'))
+        y++, yl--;
+    while (yl && (y[yl - 1] == ' ' || y[yl - 1] == '\t'))
+        yl--;
+    if (xl != yl)
+        return 0;
+    for (size_t i = 0; i < xl; i++) {
+        unsigned char cx = (unsigned char)x[i], cy = (unsigned char)y[i];
+        if (cx != cy && !(cx < 128 && cy < 128 && (cx | 32) == (cy | 32) && (cx | 32) >= 'a' &&
+                          (cx | 32) <= 'z'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Joint endings below node n (w: per successor), over every set of edges n
+ * can take: all of them (ok on an action: its non-error edges are among
+ * them, and more tokens never make fewer endings), its error edges (labels
+ * that read as a fault; when they are one group, that group), or one group
+ * of equal labels (a decision's answer, an explicit outcome; unlabelled
+ * edges are one group). */
+static double taken_sets(const fz_graph *g, uint32_t n, const uint32_t *o, uint32_t cnt,
+                         const double *w, double *work)
+{
+    double all = 1, faulty = 1, groups = 0;
+    int any_fault = 0;
+    uint32_t ngroups = 0, nfault_groups = 0;
+    if (cnt > 4096)
+        return 1e30; /* too many edges to group: too many endings anyway */
+    *work += (double)cnt * cnt;
+    for (uint32_t i = 0; i < cnt; i++) {
+        const fz_edge *e = fz_graph_edge(g, o[i]);
+        all *= w[e->dst];
+        if (e->label.len && fz_scenario_label_is_fault(fz_graph_text(g, e->label), e->label.len))
+            faulty *= w[e->dst], any_fault = 1;
+        int first = 1; /* the group's first edge adds the group */
+        for (uint32_t j = 0; j < i && first; j++)
+            first = !label_eq(g, e, fz_graph_edge(g, o[j]));
+        if (!first)
+            continue;
+        double grp = w[e->dst];
+        for (uint32_t j = i + 1; j < cnt; j++)
+            if (label_eq(g, e, fz_graph_edge(g, o[j])))
+                grp *= w[fz_graph_edge(g, o[j])->dst];
+        groups += grp > 1e30 ? 1e30 : grp;
+        ngroups++;
+        nfault_groups += e->label.len &&
+                         fz_scenario_label_is_fault(fz_graph_text(g, e->label), e->label.len);
+    }
+    if (ngroups == 1) /* one set of edges, whatever the answer */
+        return all > 1e30 ? 1e30 : all;
+    double b = (fz_graph_node(g, n)->shape == FZ_SHAPE_DIAMOND && cnt > 1 ? 0 : all) +
+               (any_fault && nfault_groups > 1 ? faulty : 0) + groups;
+    return b > 1e30 ? 1e30 : b;
+}
+
+/* Over-approximates how runs of g can go, from its structure alone:
+ *  - starts: nodes without incoming edges (every node when there is none);
+ *  - a node fans out (several tokens) unless it is a diamond or has one
+ *    edge at most; a node may start again after itself (retries), and a
+ *    loop's node may be followed by any node of the loop (the scope's jump
+ *    back).
+ * With no fan-out a run is one token: its outcome is one end (a bounded
+ * set) and its path a walk; the walks of each length are counted, and
+ * paths up to the longest length whose walks (with all shorter ones) stay
+ * within SHAPE_LIMIT paths and SHAPE_PATH_NODES nodes are kept. With
+ * fan-out, paths interleave tokens (not counted), and joint outcomes are
+ * counted from the ends up on an acyclic graph (taken_sets; an end gives
+ * one outcome per label it can be reached "via"); past SHAPE_OUTCOMES, or
+ * with a cycle, outcomes are counted by end. */
+void fz_report_plan_shape(const fz_graph *g, const fz_policy *policies, fz_report_shape *out)
+{
+    out->by_end = 0;
+    out->path_max_len = UINT32_MAX;
+    uint32_t nn = fz_graph_node_count(g), ne = fz_graph_edge_count(g);
+    if (nn == 0)
+        return;
+    uint32_t *order = malloc(sizeof(uint32_t) * nn);
+    uint32_t *indeg = calloc(nn, sizeof(uint32_t));
+    uint8_t *reach = calloc(nn, 1);
+    uint32_t *base = malloc(sizeof(uint32_t) * ((size_t)nn + 1));
+    double *w = NULL, *w2 = NULL;
+    if (!order || !indeg || !reach || !base) {
+        /* No memory to decide: the safe shape (bounded whatever runs do). */
+        out->by_end = 1;
+        out->path_max_len = 0;
+        goto done;
+    }
+    /* Starts and what they reach. */
+    uint32_t nstart = 0, top = 0, cnt;
+    for (uint32_t n = 0; n < nn; n++)
+        if (fz_graph_in(g, n, &cnt), cnt == 0)
+            nstart++;
+    for (uint32_t n = 0; n < nn; n++)
+        if (nstart == 0 || (fz_graph_in(g, n, &cnt), cnt == 0))
+            reach[n] = 1, order[top++] = n;
+    while (top) {
+        uint32_t n = order[--top];
+        const uint32_t *o = fz_graph_out(g, n, &cnt);
+        for (uint32_t i = 0; i < cnt; i++) {
+            uint32_t d = fz_graph_edge(g, o[i])->dst;
+            if (!reach[d])
+                reach[d] = 1, order[top++] = d;
+        }
+    }
+    int fan = nstart > 1;
+    uint32_t labelled = 0;
+    for (uint32_t n = 0; n < nn; n++) {
+        if (!reach[n])
+            continue;
+        const uint32_t *o = fz_graph_out(g, n, &cnt);
+        if (cnt > 1 && fz_graph_node(g, n)->shape != FZ_SHAPE_DIAMOND)
+            fan = 1;
+        for (uint32_t i = 0; i < cnt; i++) {
+            labelled += fz_graph_edge(g, o[i])->label.len > 0;
+            indeg[fz_graph_edge(g, o[i])->dst]++;
+        }
+    }
+    if (fan) {
+        out->path_max_len = 0;
+        /* Kahn's order over the reached part: acyclic when it takes all. */
+        uint32_t nreach = 0, len = 0, head = 0;
+        for (uint32_t n = 0; n < nn; n++) {
+            nreach += reach[n];
+            if (reach[n] && indeg[n] == 0)
+                order[len++] = n;
+        }
+        while (head < len) {
+            uint32_t n = order[head++];
+            const uint32_t *o = fz_graph_out(g, n, &cnt);
+            for (uint32_t i = 0; i < cnt; i++) {
+                uint32_t d = fz_graph_edge(g, o[i])->dst;
+                if (--indeg[d] == 0)
+                    order[len++] = d;
+            }
+        }
+        if (len < nreach || fz_graph_loop_count(g) > 0) {
+            out->by_end = 1;
+            goto done;
+        }
+        w = calloc(nn, sizeof(double));
+        uint8_t *unl = calloc(nn, 1);
+        if (!w || !unl) {
+            free(unl);
+            out->by_end = 1;
+            goto done;
+        }
+        /* Nodes a token can reach over unlabelled edges only: an end among
+         * them can be named without "via". order is in topological order. */
+        for (uint32_t k = 0; k < len; k++) {
+            uint32_t n = order[k];
+            if (fz_graph_in(g, n, &cnt), cnt == 0)
+                unl[n] = 1;
+            const uint32_t *o = fz_graph_out(g, n, &cnt);
+            for (uint32_t i = 0; i < cnt && unl[n]; i++)
+                if (!fz_graph_edge(g, o[i])->label.len)
+                    unl[fz_graph_edge(g, o[i])->dst] = 1;
+        }
+        /* w[n]: joint endings a token arriving at n can lead to, from the
+         * ends up (reverse topological order). */
+        double work = 0, bound = 1.0;
+        for (uint32_t k = len; k-- > 0;) {
+            uint32_t n = order[k];
+            const uint32_t *o = fz_graph_out(g, n, &cnt);
+            if (cnt == 0) {
+                w[n] = labelled_above(g, n, reach, indeg, base, &work) + (double)unl[n];
+                if (w[n] < 1)
+                    w[n] = 1;
+            } else {
+                w[n] = taken_sets(g, n, o, cnt, w, &work);
+            }
+            if (work > SHAPE_WORK)
+                w[n] = 1e30;
+            if (fz_graph_in(g, n, &cnt), cnt == 0)
+                bound = bound * w[n] > 1e30 ? 1e30 : bound * w[n];
+        }
+        free(unl);
+        out->by_end = bound > SHAPE_OUTCOMES;
+        goto done;
+    }
+    /* One token: count walks over states (node, repeats so far). */
+    base[0] = 0;
+    for (uint32_t n = 0; n < nn; n++) {
+        uint32_t rt = policies ? policies[n].retries : 0;
+        base[n + 1] = base[n] + 1 + (rt < SHAPE_MAX_RETRY ? rt : SHAPE_MAX_RETRY);
+    }
+    uint32_t ns = base[nn];
+    w = calloc(ns, sizeof(double));
+    w2 = calloc(ns, sizeof(double));
+    if (!w || !w2) {
+        out->path_max_len = 0;
+        goto done;
+    }
+    uint32_t nloops = (uint32_t)fz_graph_loop_count(g);
+    double work = (double)ns + ne + nn, total = 0, level = 0, nodes = 0;
+    uint64_t maxlen = (uint64_t)(SHAPE_WORK / (work > 1 ? work : 1));
+    for (uint32_t n = 0; n < nn; n++)
+        if (nstart == 0 || (fz_graph_in(g, n, &cnt), cnt == 0))
+            w[base[n]] = 1, level++;
+    for (uint64_t l = 1;; l++) {
+        if (level == 0)
+            break; /* every walk has ended: all paths are kept */
+        if (total + level > SHAPE_LIMIT || nodes + level * (double)l > SHAPE_PATH_NODES ||
+            l > maxlen) {
+            out->path_max_len = (uint32_t)(l - 1);
+            break;
+        }
+        total += level;
+        nodes += level * (double)l;
+        memset(w2, 0, sizeof(double) * ns);
+        for (uint32_t n = 0; n < nn; n++) {
+            uint32_t nst = base[n + 1] - base[n];
+            const uint32_t *o = fz_graph_out(g, n, &cnt);
+            for (uint32_t r = 0; r < nst; r++) {
+                double x = w[base[n] + r];
+                if (x == 0)
+                    continue;
+                if (r + 1 < nst)
+                    w2[base[n] + r + 1] += x;
+                else if (policies && policies[n].retries > SHAPE_MAX_RETRY)
+                    w2[base[n] + r] += x; /* more retries than followed: the last repeats */
+                for (uint32_t i = 0; i < cnt; i++)
+                    w2[base[fz_graph_edge(g, o[i])->dst]] += x;
+                for (uint32_t li = 0; li < nloops; li++) {
+                    const fz_loop *lp = fz_graph_loop(g, li);
+                    int in = 0;
+                    for (uint32_t k = 0; k < lp->node_count && !in; k++)
+                        in = fz_graph_loop_node(g, lp, k) == n;
+                    for (uint32_t k = 0; in && k < lp->node_count; k++)
+                        w2[base[fz_graph_loop_node(g, lp, k)]] += x;
+                }
+            }
+        }
+        level = 0;
+        for (uint32_t i = 0; i < ns; i++) {
+            w2[i] = w2[i] > 1e30 ? 1e30 : w2[i];
+            level += w2[i];
+        }
+        double *t = w;
+        w = w2;
+        w2 = t;
+    }
+done:
+    free(order);
+    free(indeg);
+    free(reach);
+    free(base);
+    free(w);
+    free(w2);
 }

@@ -36,6 +36,32 @@ int fz_report_new(const fz_graph *g, const fz_report_meta *meta, const fz_alloc 
                   fz_report **out);
 void fz_report_free(fz_report *r);
 
+/* What a report keeps, decided before a study from the workflow and the
+ * scenario's retries alone: every part of a study (threads, shards)
+ * decides the same, so parts merge exactly, and memory is bounded by the
+ * workflow, not by the runs.
+ *  - by_end: the workflow's parallel branches can end runs in too many
+ *    combinations to list (or their number cannot be bounded): each end
+ *    (and each failure) is counted once per run that reached it, instead
+ *    of the joint outcome "A + B + ...". Shares then need not add up to 1.
+ *  - path_max_len: paths (node start sequences) of at most this many
+ *    starts are counted one by one (at most 65536 distinct ones can have
+ *    so few); runs with longer paths are counted in paths_other.
+ *    UINT32_MAX: every path; 0: none (parallel branches). */
+typedef struct fz_report_shape {
+    uint8_t by_end;
+    uint32_t path_max_len;
+} fz_report_shape;
+
+/* The shape for workflow g under the per-node retries in policies (one per
+ * node, may be NULL: none). */
+void fz_report_plan_shape(const fz_graph *g, const fz_policy *policies, fz_report_shape *out);
+
+/* Sets r's shape (before its first run; new reports keep every joint
+ * outcome and every path). */
+void fz_report_set_shape(fz_report *r, const fz_report_shape *shape);
+void fz_report_get_shape(const fz_report *r, fz_report_shape *out);
+
 /*--------------------------------------------------------------------------
  * Collecting: one run at a time, through the engine's observer.
  *------------------------------------------------------------------------*/

@@ -363,8 +363,11 @@ static int get_dist(ctx *c, struct fy_node *n, const char *field, fz_dist *out)
         double *xs = fz_arena_alloc(&c->f->arena, sizeof(double) * (size_t)n_items);
         if (!xs)
             return FZ_ENOMEM;
+        /* Iterate: fy_node_sequence_get_by_index walks the list from its
+         * head, so indexing each item would be quadratic in the list. */
+        void *si = NULL;
         for (int i = 0; i < n_items; i++)
-            if ((rc = get_duration(c, fy_node_sequence_get_by_index(v, i), "empirical", &xs[i])))
+            if ((rc = get_duration(c, fy_node_sequence_iterate(v, &si), "empirical", &xs[i])))
                 return rc;
         *out = fz_dist_empirical(xs, (uint32_t)n_items);
         break;
@@ -401,8 +404,9 @@ static int parse_script(ctx *c, struct fy_node *v, params_src *p)
     if (!p->script)
         return FZ_ENOMEM;
     p->nscript = (uint32_t)n;
+    void *si = NULL; /* iterate: indexing walks the list (quadratic) */
     for (int i = 0; i < n; i++) {
-        struct fy_node *e = fy_node_sequence_get_by_index(v, i);
+        struct fy_node *e = fy_node_sequence_iterate(v, &si);
         fz_sim_step *st = &p->script[i];
         memset(st, 0, sizeof *st);
         struct fy_node *ans = e, *lat = NULL;
@@ -658,8 +662,9 @@ static int parse_rules(ctx *c, struct fy_node *seq, rule_src **out, uint32_t *co
         return FZ_ENOMEM;
     memset(*out, 0, sizeof(rule_src) * (size_t)(n ? n : 1));
     int status = 0;
+    void *si = NULL; /* iterate: indexing walks the list (quadratic) */
     for (int i = 0; i < n; i++) {
-        int rc = parse_rule(c, fy_node_sequence_get_by_index(seq, i), &(*out)[i]);
+        int rc = parse_rule(c, fy_node_sequence_iterate(seq, &si), &(*out)[i]);
         *count = (uint32_t)i + 1;
         if (rc == FZ_ENOMEM)
             return rc;
@@ -678,8 +683,9 @@ static int parse_outages(ctx *c, struct fy_node *seq, scen_src *s)
     s->outages = fz_arena_alloc(&c->f->arena, sizeof(outage_src) * (size_t)(n ? n : 1));
     if (!s->outages)
         return FZ_ENOMEM;
+    void *si = NULL; /* iterate: indexing walks the list (quadratic) */
     for (int i = 0; i < n; i++) {
-        struct fy_node *map = fy_node_sequence_get_by_index(seq, i);
+        struct fy_node *map = fy_node_sequence_iterate(seq, &si);
         outage_src *o = &s->outages[i];
         memset(o, 0, sizeof *o);
         o->answer = FZ_ANSWER_ERROR;

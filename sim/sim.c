@@ -63,6 +63,7 @@ typedef struct shared {
     fz_sim *sim;
     uint64_t first, count;
     const fz_report_meta *meta;
+    fz_report_shape shape; /* one for every worker: their reports merge */
     _Atomic uint64_t next_chunk;
     _Atomic uint64_t done;
     _Atomic int failed;
@@ -88,6 +89,7 @@ static int worker_init(worker *w, shared *sh)
         rc = fz_report_new(sim->s->graph, sh->meta, sim->alloc, &w->r);
     if (rc)
         return rc;
+    fz_report_set_shape(w->r, &sh->shape);
     /* Starts and finishes are tallied by the backend, which knows their
      * node and times; the engine counts edges into the report's array. No
      * observer: no call and no clock read per step. */
@@ -164,6 +166,7 @@ int fz_sim_study(fz_sim *sim, uint64_t first, uint64_t count, uint32_t threads,
     if (threads > 256)
         threads = 256;
     shared sh = {.sim = sim, .first = first, .count = count, .meta = meta};
+    fz_report_plan_shape(sim->s->graph, sim->s->policies, &sh.shape);
     atomic_init(&sh.next_chunk, 0);
     atomic_init(&sh.done, 0);
     atomic_init(&sh.failed, 0);

@@ -9,7 +9,15 @@
  * or quotes is one literal argument. `shell:` runs /bin/sh -c SCRIPT with
  * the script text as written in the bindings file (never expanded); values
  * reach it only as positional parameters ($1.. = numbered captures) and
- * environment variables, which the script quotes ("$IMAGE").
+ * environment variables, which the script quotes ("$FZ_VAR_IMAGE").
+ *
+ * The environment: a run variable may hold anything a step printed, so it
+ * never chooses an environment name by itself. Each variable the step
+ * sees is exported as FZ_VAR_<name>; other names come only from the rule's
+ * `env:` mapping, written by the bindings' author and checked at load:
+ * names that make a loader or a shell run code (LD_*, BASH_ENV, ENV, IFS...)
+ * are refused there. `::set` and `::outcome` lines are read from the whole
+ * of stdout as it arrives (real.c's line reader), not from the kept part.
  */
 #include <ctype.h>
 #include <libfyaml.h>
@@ -53,6 +61,65 @@ static int valid_env_name(const char *s)
         if (!isalnum((unsigned char)*s) && *s != '_')
             return 0;
     return 1;
+}
+
+/* Names an `env:` mapping may not set, and why (docs/bindings.md): each
+ * makes the dynamic loader or a shell run code or reparse text that the
+ * step did not write. A prefix ends with '*'. ORDER: docs/bindings.md. */
+static const struct {
+    const char *name, *why;
+} env_denied[] = {
+    {"LD_*", "the dynamic loader reads it (LD_PRELOAD, LD_LIBRARY_PATH, LD_AUDIT...)"},
+    {"DYLD_*", "the dynamic loader reads it"},
+    {"GCONV_PATH", "glibc loads code from it"},
+    {"BASH_ENV", "bash runs the file it names before the script"},
+    {"ENV", "sh runs the file it names"},
+    {"BASH_FUNC_*", "bash imports functions from it"},
+    {"SHELLOPTS", "it sets shell options (xtrace with PS4 runs code)"},
+    {"BASHOPTS", "it sets shell options"},
+    {"PS4", "the shell expands it, command substitutions included, under xtrace"},
+    {"IFS", "it changes how the shell splits words"},
+    {"FZ_*", "names starting FZ_ are flowzap's (FZ_ATTEMPT, FZ_VAR_...)"},
+};
+
+/* Why name may not be set by an `env:` mapping, or NULL when it may. */
+static const char *env_refused(const char *name)
+{
+    for (size_t i = 0; i < sizeof(env_denied) / sizeof(env_denied[0]); i++) {
+        const char *d = env_denied[i].name;
+        size_t n = strlen(d);
+        if (d[n - 1] == '*' ? strncmp(name, d, n - 1) == 0 : strcmp(name, d) == 0)
+            return env_denied[i].why;
+    }
+    return NULL;
+}
+
+/* Checks an `env:` mapping, each problem at its own key: names are
+ * identifiers, not on the deny list, and PATH is written literally (a run
+ * variable in it could come from any step's output). */
+static int check_env(fz_bind_loader *ld, struct fy_node *map, const exec_cfg *c)
+{
+    int rc = FZ_OK;
+    void *it = NULL;
+    struct fy_node_pair *p;
+    for (uint32_t i = 0; i < c->nenv && (p = fy_node_mapping_iterate(map, &it)); i++) {
+        struct fy_node *k = fy_node_pair_key(p);
+        const char *name = c->env[i].key, *why = NULL;
+        int r = FZ_OK;
+        if (!valid_env_name(name))
+            r = fz__bind_error(ld, k, "'env': '%s' is not a variable name (letters, digits, _)",
+                               name);
+        else if ((why = env_refused(name)) != NULL)
+            r = fz__bind_error(ld, k, "'env': '%s' may not be set by a rule: %s", name, why);
+        else if (strcmp(name, "PATH") == 0 && fz__has_ref(c->env[i].value))
+            r = fz__bind_error(ld, fy_node_pair_value(p),
+                               "'env': PATH must be written out, without ${...}: a run "
+                               "variable may hold what any step printed");
+        if (r == FZ_ENOMEM)
+            return r;
+        rc = r ? r : rc;
+    }
+    return rc;
 }
 
 static int validate(fz_bind_loader *ld, struct fy_node *rule, struct fy_node *value, void **cfg,
@@ -115,10 +182,12 @@ static int validate(fz_bind_loader *ld, struct fy_node *rule, struct fy_node *va
             rc = r;
             goto out;
         }
-        for (uint32_t i = 0; !r && i < c->nenv; i++)
-            if (!valid_env_name(c->env[i].key))
-                r = fz__bind_error(ld, v, "'env': '%s' is not a variable name (letters, digits, _)",
-                                   c->env[i].key);
+        if (!r)
+            r = check_env(ld, v, c);
+        if (r == FZ_ENOMEM) {
+            rc = r;
+            goto out;
+        }
         rc = r ? r : rc;
     }
 out:
@@ -142,62 +211,95 @@ static int shell_validate(fz_bind_loader *ld, struct fy_node *rule, struct fy_no
     return validate(ld, rule, value, cfg, 1);
 }
 
-/* Reads `::mask VALUE` lines first, so that a value masked anywhere in the
- * output is masked in all of it (and in `::set` values holding it). */
-static void parse_masks(fz_job *j, const char *out, size_t len)
+/* What a running step has read from its stdout so far. */
+typedef struct exec_run {
+    const char *outcome; /* the last `::outcome` */
+    uint64_t line;       /* lines read */
+    uint64_t taken;      /* bytes of directive lines taken */
+    char error[200];     /* the first problem with them ("": none) */
+} exec_run;
+
+/* The `::set` and `::outcome` lines of one step may hold this much in all:
+ * their values live until the step ends. */
+#define DIRECTIVE_BYTES_MAX ((uint64_t)16 << 20)
+
+static int starts_with(const char *s, size_t len, const char *prefix)
 {
-    const char *p = out, *end = out + len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl ? nl : end;
-        size_t ll = (size_t)(le - p);
-        if (ll && p[ll - 1] == '\r')
-            ll--;
-        if (ll > 7 && memcmp(p, "::mask ", 7) == 0) {
-            int rc = fz__job_mask(j, p + 7, ll - 7);
-            if (rc == FZ_EINVAL)
-                fz__job_log(j, "::mask ignored: values shorter than 4 bytes are not masked");
-        }
-        p = nl ? nl + 1 : end;
-    }
+    size_t n = strlen(prefix);
+    return len >= n && memcmp(s, prefix, n) == 0;
 }
 
-/* Reads `::set K=V` and `::outcome NAME` lines; returns the last outcome. */
-static const char *parse_stdout(fz_job *j, const char *out, size_t len, int *oom)
+/* One stdout line: `::set K=V` sets the run variable K for the steps after
+ * this one, `::outcome NAME` names the step's outcome (the last wins). A
+ * directive that is cut (longer than FZ_JOB_LINE_MAX) or past
+ * DIRECTIVE_BYTES_MAX makes the step an error; other lines are output. */
+static void read_line(fz_job *j, const char *p, size_t ll, int cut)
 {
-    const char *outcome = NULL;
-    parse_masks(j, out, len);
-    const char *p = out, *end = out + len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl ? nl : end;
-        size_t ll = (size_t)(le - p);
-        if (ll && p[ll - 1] == '\r')
-            ll--;
-        if (ll > 6 && memcmp(p, "::set ", 6) == 0) {
-            const char *kv = p + 6, *eq = memchr(kv, '=', ll - 6);
-            if (eq && eq > kv) {
-                char *k = fz__job_strndup(j, kv, (size_t)(eq - kv));
-                char *v = fz__job_strndup(j, eq + 1, (size_t)(p + ll - eq - 1));
-                if (!k || !v || fz__job_set(j, k, v))
-                    *oom = 1;
-            }
-        } else if (ll > 10 && memcmp(p, "::outcome ", 10) == 0) {
-            const char *s = p + 10;
-            size_t sl = ll - 10;
-            while (sl && isspace((unsigned char)s[sl - 1]))
-                sl--;
-            while (sl && isspace((unsigned char)*s))
-                s++, sl--;
-            if (sl) {
-                outcome = fz__job_strndup(j, s, sl);
-                if (!outcome)
-                    *oom = 1;
-            }
-        }
-        p = nl ? nl + 1 : end;
+    exec_run *st = fz__job_data(j);
+    st->line++;
+    if (ll && p[ll - 1] == '\r' && !cut)
+        ll--;
+    int set = starts_with(p, ll, "::set "), outc = starts_with(p, ll, "::outcome ");
+    int mask = starts_with(p, ll, "::mask ");
+    if ((!set && !outc && !mask) || st->error[0])
+        return;
+    if (cut) {
+        snprintf(st->error, sizeof(st->error),
+                 "stdout line %llu: a %s line longer than %zu bytes (write a large value to a "
+                 "file and pass its name)",
+                 (unsigned long long)st->line,
+                 set    ? "::set"
+                 : outc ? "::outcome"
+                        : "::mask",
+                 FZ_JOB_LINE_MAX);
+        return;
     }
-    return outcome;
+    st->taken += ll;
+    if (st->taken > DIRECTIVE_BYTES_MAX) {
+        snprintf(st->error, sizeof(st->error),
+                 "stdout line %llu: the step's ::set and ::outcome lines hold more than %llu "
+                 "bytes",
+                 (unsigned long long)st->line, (unsigned long long)DIRECTIVE_BYTES_MAX);
+        return;
+    }
+    if (mask) {
+        /* masked everywhere from now on, and in this step's whole output:
+         * it is masked when the step ends (docs/secrets.md) */
+        int rc = fz__job_mask(j, p + 7, ll - 7);
+        if (rc == FZ_EINVAL)
+            fz__job_log(j, "::mask ignored: values shorter than 4 bytes are not masked");
+        else if (rc == FZ_ENOMEM)
+            snprintf(st->error, sizeof(st->error), "out of memory reading the output");
+    } else if (set) {
+        const char *kv = p + 6, *eq = memchr(kv, '=', ll - 6);
+        if (!eq || eq == kv)
+            return;
+        size_t kl = (size_t)(eq - kv), vl = (size_t)(p + ll - eq - 1);
+        const fz_alloc *a = fz__job_alloc(j);
+        char *tmp = fz_malloc(a, kl + vl + 2);
+        if (tmp) {
+            memcpy(tmp, kv, kl);
+            tmp[kl] = '\0';
+            memcpy(tmp + kl + 1, eq + 1, vl);
+            tmp[kl + 1 + vl] = '\0';
+        }
+        if (!tmp || fz__job_set(j, tmp, tmp + kl + 1))
+            snprintf(st->error, sizeof(st->error), "out of memory reading the output");
+        if (tmp)
+            fz_free(a, tmp, kl + vl + 2);
+    } else {
+        const char *s = p + 10;
+        size_t sl = ll - 10;
+        while (sl && isspace((unsigned char)s[sl - 1]))
+            sl--;
+        while (sl && isspace((unsigned char)*s))
+            s++, sl--;
+        if (sl) {
+            st->outcome = fz__job_strndup(j, s, sl);
+            if (!st->outcome)
+                snprintf(st->error, sizeof(st->error), "out of memory reading the output");
+        }
+    }
 }
 
 /* The last non-empty line of text, for a short reason. */
@@ -219,15 +321,19 @@ static void exec_done(fz_job *j, const void *cfg, int status)
     const char *out, *err;
     size_t out_len, err_len;
     fz__job_output(j, &out, &out_len, &err, &err_len);
-    int oom = 0;
-    const char *outcome = parse_stdout(j, out, out_len, &oom);
+    const exec_run *st = fz__job_data(j);
+    const char *outcome = st->outcome;
     /* The reason quotes stderr: mask it first, whole. */
-    if (fz__job_mask_output(j))
-        oom = 1;
-    fz__job_output(j, &out, &out_len, &err, &err_len);
-    char reason[300];
-    if (oom) {
+    if (fz__job_mask_output(j) && !st->error[0]) {
         fz__job_finish(j, FZ_ANSWER_ERROR, NULL, "out of memory reading the output");
+        return;
+    }
+    char reason[300];
+    if (st->error[0]) {
+        fz__job_set_exit(j, WIFSIGNALED(status) ? 128 + WTERMSIG(status)
+                            : WIFEXITED(status) ? WEXITSTATUS(status)
+                                                : 255);
+        fz__job_finish(j, FZ_ANSWER_ERROR, NULL, st->error);
         return;
     }
     if (WIFSIGNALED(status)) {
@@ -239,6 +345,7 @@ static void exec_done(fz_job *j, const void *cfg, int status)
     }
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 255;
     fz__job_set_exit(j, code);
+    fz__job_err_tail(j, &err, &err_len); /* the real end, past the output cap too */
     char *last = last_line(j, err, err_len);
     if (code == 0) {
         fz__job_finish(j, FZ_ANSWER_OK, outcome, NULL);
@@ -252,6 +359,11 @@ static void exec_done(fz_job *j, const void *cfg, int status)
     }
 }
 
+/* Values longer than this are not exported as FZ_VAR_*: Linux refuses to
+ * start a program with an environment string over 128 KiB (E2BIG), and
+ * one large variable (a captured body) would then stop every later step. */
+#define ENV_VALUE_MAX ((size_t)64 << 10)
+
 typedef struct env_build {
     fz_job *j;
     fz_kv *kv;
@@ -259,13 +371,23 @@ typedef struct env_build {
     int oom;
 } env_build;
 
+/* Exports one variable the step sees as FZ_VAR_<key>. */
 static void env_add_var(void *ud, const char *key, const char *value)
 {
     env_build *eb = ud;
     /* Secrets reach a command only through its `env:` mapping. */
-    if (!valid_env_name(key) || eb->n >= eb->cap || fz__job_is_secret(eb->j, key, value))
+    if (eb->oom || !valid_env_name(key) || eb->n >= eb->cap || strlen(value) > ENV_VALUE_MAX ||
+        fz__job_is_secret(eb->j, key, value))
         return;
-    eb->kv[eb->n].key = key;
+    size_t kl = strlen(key);
+    char *name = fz__job_mem(eb->j, kl + 8);
+    if (!name) {
+        eb->oom = 1;
+        return;
+    }
+    memcpy(name, "FZ_VAR_", 7);
+    memcpy(name + 7, key, kl + 1);
+    eb->kv[eb->n].key = name;
     eb->kv[eb->n].value = value;
     eb->n++;
 }
@@ -281,14 +403,16 @@ static int exec_start(fz_job *j, const void *cfg)
 {
     const exec_cfg *c = cfg;
     uint32_t nvars = 0;
-    if (c->shell)
-        fz__job_each_var(j, count_var, &nvars);
+    fz__job_each_var(j, count_var, &nvars);
     /* argv: shell gets sh -c SCRIPT flowzap $1..$9 */
     uint32_t argc = c->shell ? 4 + 9 : c->argc;
     char **argv = fz__job_mem(j, (argc + 1) * sizeof(char *));
     fz_kv *env = fz__job_mem(j, (c->nenv + nvars + 1) * sizeof(fz_kv));
-    if (!argv || !env)
+    exec_run *st = fz__job_mem(j, sizeof(*st));
+    if (!argv || !env || !st)
         return FZ_ENOMEM;
+    fz__job_set_data(j, st);
+    fz__job_stdout_lines(j, read_line);
     if (c->shell) {
         uint32_t k = 0;
         argv[k++] = (char *)"/bin/sh";
@@ -315,9 +439,11 @@ static int exec_start(fz_job *j, const void *cfg)
                 return rc;
         }
     }
-    env_build eb = {j, env, 0, c->nenv + nvars, 0};
-    if (c->shell)
-        fz__job_each_var(j, env_add_var, &eb);
+    /* FZ_VAR_<name> for every variable, then the rule's env: (which wins) */
+    env_build eb = {j, env, 0, nvars, 0};
+    fz__job_each_var(j, env_add_var, &eb);
+    if (eb.oom)
+        return FZ_ENOMEM;
     for (uint32_t i = 0; i < c->nenv; i++) {
         char *v = NULL;
         int rc = fz__job_expand(j, c->env[i].value, &v);

@@ -115,7 +115,7 @@ expect 2 $? "invalid bindings"
 grep -q "bad.yaml:4:14: error: 'retries' must be a whole number" "$T/bad.err" || fail "invalid bindings: message"
 
 # Ctrl-C: the running step's process group is killed, exit 130, no leftovers
-sed 's|^    sleep: \${OBSERVE}$|    shell: sleep 30 \& echo $! > "$STATE/bg.pid"; wait|' "$BIND" > "$T/slow.yaml"
+sed 's|^    sleep: \${OBSERVE}$|    shell: sleep 30 \& echo $! > "$FZ_VAR_STATE/bg.pid"; wait|' "$BIND" > "$T/slow.yaml"
 sed -i 's|\./canary/|'"$FZ_SRC"'/workflows/canary/|' "$T/slow.yaml"
 grep -q 'shell: sleep 30' "$T/slow.yaml" || fail "could not make the slow bindings"
 "$FLOWZAP" run "$WF" --bindings "$T/slow.yaml" --db "$T/runs.db" --set "METRICS_URL=$URL" \

@@ -314,7 +314,7 @@ ok
     fail "run with a secret in an argument failed"
 aid=$(run_id argmask.log)
 "$FLOWZAP" runs show "$aid" --db journal.db >argmask-show.log 2>&1 || fail "runs show failed"
-grep -q -- "--trace t-\*\*\*.jsonl" argmask-show.log || fail "the recorded command line is not masked"
+grep -q -- "--trace 't-\*\*\*.jsonl'" argmask-show.log || fail "the recorded command line is not masked"
 no_secret "recorded command line" argmask.log argmask-show.log journal.db
 ok
 

@@ -36,6 +36,8 @@ typedef struct rf_step {
     uint64_t start_ns, end_ns;
     int exit_code;
     size_t out_len, err_len;
+    char out_tail[128], err_tail[128]; /* the last bytes of stdout and stderr as kept */
+    char out_head[24];                 /* the first bytes of stdout as kept */
 } rf_step;
 
 typedef struct rf_run {
@@ -78,6 +80,15 @@ static void rf_on_finish(void *ud, const fz_task *t, const fz_result *res, uint6
     s->exit_code = res->has_exit_code ? res->exit_code : -1;
     s->out_len = res->out_len;
     s->err_len = res->err_len;
+    size_t ot = res->out_len < sizeof(s->out_tail) ? res->out_len : sizeof(s->out_tail) - 1;
+    size_t et = res->err_len < sizeof(s->err_tail) ? res->err_len : sizeof(s->err_tail) - 1;
+    size_t oh = res->out_len < sizeof(s->out_head) ? res->out_len : sizeof(s->out_head) - 1;
+    memcpy(s->out_head, res->out ? res->out : "", oh);
+    s->out_head[oh] = '\0';
+    memcpy(s->out_tail, res->out ? res->out + res->out_len - ot : "", ot);
+    s->out_tail[ot] = '\0';
+    memcpy(s->err_tail, res->err ? res->err + res->err_len - et : "", et);
+    s->err_tail[et] = '\0';
 }
 
 static void rf_log(void *ud, const fz_task *t, const char *msg)

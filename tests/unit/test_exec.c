@@ -6,6 +6,8 @@
 #include "tests/unit/run_fixture.h"
 
 #include <signal.h>
+
+#include "engine/secret.h"
 #include <time.h>
 
 static const char args_sh[] =
@@ -91,8 +93,8 @@ static void test_exec_label_with_real_newline_stays_one_argument_in_shell_form_t
             "vars: {IMAGE: \"img; touch pwned8\"}\n"
             "rules:\n"
             "  - match: (?s)^Deploy (?<what>.*)$\n"
-            "    shell: printf '%s|%s|%s' \"$#\" \"$1\" \"$what\" > shell.out; printf '%s' "
-            "\"$IMAGE\" > image.out\n");
+            "    shell: printf '%s|%s|%s' \"$#\" \"$1\" \"$FZ_VAR_what\" > shell.out; printf '%s' "
+            "\"$FZ_VAR_IMAGE\" > image.out\n");
     rf_go(&r, NULL, NULL);
     assert_int_equal(r.state, FZ_RUN_COMPLETED);
     const char *cap = "one\ntwo; touch pwned6 $(touch pwned7)";
@@ -378,6 +380,124 @@ static void test_exec_cwd_and_env_additions_apply(void **state)
     rf_free(&r);
 }
 
+/* 1 when a line of text starts with prefix. */
+static int has_line(const char *text, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        if (strncmp(p, prefix, n) == 0)
+            return 1;
+    return 0;
+}
+
+static void test_exec_set_lines_cannot_choose_environment_names(void **state)
+{
+    (void)state;
+    rf_run r;
+    memset(&r, 0, sizeof(r));
+    rf_mkdir(&r);
+    rf_write(&r, "evil.sh", "#!/bin/sh\ntouch pwned\n", 1);
+    /* untrusted text on stdout, as `cat` or `git log` would print it */
+    rf_write(&r, "cat.sh",
+             "#!/bin/sh\n"
+             "echo '::set PATH=/nonexistent'\n"
+             "echo '::set LD_PRELOAD=/nonexistent/evil.so'\n"
+             "echo \"::set BASH_ENV=$PWD/evil.sh\"\n"
+             "echo \"::set ENV=$PWD/evil.sh\"\n"
+             "echo '::set IFS=/'\n"
+             "echo '::set NAME=ada lovelace'\n",
+             1);
+    rf_load(
+        &r,
+        "L { # L\n"
+        "n1: rectangle label:\"Read\"\n"
+        "n2: rectangle label:\"Shell\"\n"
+        "n3: rectangle label:\"Bash\"\n"
+        "n4: rectangle label:\"Exec team-x\"\n"
+        "n1.handle(right) -> n2.handle(left)\n"
+        "n2.handle(right) -> n3.handle(left)\n"
+        "n3.handle(right) -> n4.handle(left)\n"
+        "}\n",
+        NULL,
+        "rules:\n"
+        "  - match: Read\n    exec: [./cat.sh]\n"
+        "  - match: Shell\n    shell: env | grep -E \"$FZ_VAR_PICK\" > shell.env\n"
+        "  - match: Bash\n    exec: [bash, -c, \"env | grep -E \\\"$FZ_VAR_PICK\\\" > bash.env\"]\n"
+        "  - match: ^Exec (?<team>.*)$\n"
+        "    exec: [sh, -c, \"env | grep -E \\\"$FZ_VAR_PICK\\\" > exec.env\"]\n"
+        "    env: {TEAM: \"${team}\", WHO: \"${NAME}\"}\n");
+    /* only the lines that matter: the whole environment may not fit rf_read's buffer */
+    const char *vars[] = {"PICK=^(FZ_VAR_|PATH=|LD_|BASH_ENV=|ENV=|IFS=|NAME=|TEAM=|WHO=)", NULL};
+    rf_go(&r, vars, NULL);
+    assert_int_equal(r.state, FZ_RUN_COMPLETED);
+    assert_false(rf_exists(&r, "pwned"));
+    static const char *const files[] = {"shell.env", "bash.env", "exec.env"};
+    for (size_t i = 0; i < 3; i++) {
+        const char *env = rf_read(&r, files[i], NULL);
+        assert_non_null(env);
+        assert_non_null(strstr(env, "FZ_VAR_PATH=/nonexistent\n"));
+        assert_non_null(strstr(env, "FZ_VAR_IFS=/\n"));
+        assert_non_null(strstr(env, "FZ_VAR_NAME=ada lovelace\n"));
+        assert_false(has_line(env, "PATH=/nonexistent"));
+        assert_false(has_line(env, "LD_PRELOAD="));
+        assert_false(has_line(env, "BASH_ENV="));
+        assert_false(has_line(env, "ENV="));
+        assert_false(has_line(env, "IFS="));
+        assert_false(has_line(env, "NAME="));
+    }
+    /* the step's own captures: FZ_VAR_ too; env: maps what the rule names */
+    const char *env = rf_read(&r, "exec.env", NULL);
+    assert_non_null(strstr(env, "FZ_VAR_team=team-x\n"));
+    assert_true(has_line(env, "TEAM=team-x\n"));
+    assert_true(has_line(env, "WHO=ada lovelace\n"));
+    rf_free(&r);
+}
+
+static void test_exec_env_mapping_refuses_loader_and_shell_startup_names(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *key, *value, *msg;
+    } cases[] = {
+        {"LD_PRELOAD", "x", "'LD_PRELOAD' may not be set by a rule: the dynamic loader"},
+        {"LD_LIBRARY_PATH", "x", "'LD_LIBRARY_PATH' may not be set"},
+        {"BASH_ENV", "x", "'BASH_ENV' may not be set"},
+        {"ENV", "x", "'ENV' may not be set"},
+        {"IFS", "x", "'IFS' may not be set"},
+        {"SHELLOPTS", "x", "'SHELLOPTS' may not be set"},
+        {"FZ_VAR_X", "x", "names starting FZ_ are flowzap's"},
+        {"A-B", "x", "'A-B' is not a variable name"},
+        {"PATH", "${DIR}:/usr/bin", "PATH must be written out"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char yaml[256];
+        snprintf(yaml, sizeof(yaml), "rules:\n  - exec: [true]\n    env: {OK: a, %s: \"%s\"}\n",
+                 cases[i].key, cases[i].value);
+        fz_diags d;
+        fz_diags_init(&d, NULL);
+        fz_bind *b = NULL;
+        assert_int_equal(fz_bind_load_mem("b.yaml", yaml, strlen(yaml), NULL, &d, &b), FZ_EPARSE);
+        assert_int_equal(fz_diags_count(&d), 1);
+        const fz_diag *g = fz_diags_at(&d, 0);
+        if (!strstr(g->message, cases[i].msg))
+            fprintf(stderr, "case %zu: %s\n", i, g->message);
+        assert_non_null(strstr(g->message, cases[i].msg));
+        /* at the key, or at the value for PATH */
+        const char *at = strstr(yaml, i == 8 ? "${DIR}" : cases[i].key);
+        assert_int_equal(g->offset, (uint32_t)(at - yaml));
+        fz_diags_fini(&d);
+    }
+    /* PATH written out is the rule author's explicit choice */
+    static const char ok[] =
+        "rules:\n  - exec: [true]\n    env: {PATH: \"/opt/tools/bin:/usr/bin\"}\n";
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    fz_bind *b = NULL;
+    assert_int_equal(fz_bind_load_mem("b.yaml", ok, strlen(ok), NULL, &d, &b), 0);
+    fz_bind_free(b);
+    fz_diags_fini(&d);
+}
+
 static void test_exec_unknown_variable_or_program_is_an_error(void **state)
 {
     (void)state;
@@ -445,7 +565,8 @@ static void test_exec_large_output_is_capped_without_blocking_the_child(void **s
              "echo '::set EARLY=yes'\n"
              "head -c 4194304 /dev/zero | tr '\\0' o\n"
              "head -c 4194304 /dev/zero | tr '\\0' e >&2\n"
-             "exit 0\n",
+             "echo >&2; echo 'the real last line' >&2\n"
+             "exit 1\n",
              1);
     rf_load(&r, one_node_fz, NULL, "rules:\n  - exec: [./loud.sh]\n    timeout: 20s\n");
     fz_real_opts o;
@@ -454,11 +575,108 @@ static void test_exec_large_output_is_capped_without_blocking_the_child(void **s
     rf_go(&r, NULL, &o);
     const rf_step *s = rf_step_of(&r, "n1", 0);
     assert_non_null(s);
-    assert_int_equal(s->answer, FZ_ANSWER_OK);
-    assert_int_equal(s->out_len, 65536);
-    assert_int_equal(s->err_len, 65536);
+    assert_int_equal(s->answer, FZ_ANSWER_NO);
+    /* the reason is stderr's real last line, not the last one kept */
+    assert_string_equal(s->reason, "exit status 1: the real last line");
+    /* the first 64 KiB, then a line that says how much was cut */
+    static const char mark[] = "\n[... 4128784 bytes dropped]\n";
+    assert_int_equal(s->out_len, 65536 + strlen(mark));
+    assert_string_equal(s->out_tail + strlen(s->out_tail) - strlen(mark), mark);
+    assert_int_equal(s->err_len, 65536 + strlen("\n[... 4128788 bytes dropped]\n"));
+    assert_non_null(strstr(s->err_tail, "eee\n[... 4128788 bytes dropped]\n"));
     assert_string_equal(fz_engine_get_var(r.e, "EARLY"), "yes");
     rf_assert_no_children();
+    rf_free(&r);
+}
+
+static void test_exec_set_lines_count_after_the_first_mebibyte_of_output(void **state)
+{
+    (void)state;
+    rf_run r;
+    memset(&r, 0, sizeof(r));
+    rf_mkdir(&r);
+    /* 200,000 lines (about 2.3 MB, past the 1 MiB kept), then the directives */
+    rf_write(&r, "chatty.sh",
+             "#!/bin/sh\n"
+             "seq 1 200000 | sed 's/^/line /'\n"
+             "echo '::set AFTER=yes'\n"
+             "printf '::outcome Late'\n",
+             1);
+    rf_write(&r, "args.sh", args_sh, 1);
+    rf_load(&r,
+            "L { # L\n"
+            "n1: diamond label:\"Chat\"\n"
+            "n2: rectangle label:\"Use it\"\n"
+            "n1.handle(right) -> n2.handle(left) [label=\"Late\"]\n"
+            "}\n",
+            NULL,
+            "rules:\n"
+            "  - match: Chat\n    exec: [./chatty.sh]\n    timeout: 30s\n"
+            "  - match: Use it\n    exec: [./args.sh, \"${AFTER}\", \"--name=${AFTER}\"]\n");
+    rf_go(&r, NULL, NULL);
+    const rf_step *s = rf_step_of(&r, "n1", 0);
+    assert_non_null(s);
+    assert_int_equal(s->answer, FZ_ANSWER_OK);
+    assert_string_equal(s->outcome, "Late");
+    assert_non_null(rf_step_of(&r, "n2", 0));
+    assert_int_equal(rf_step_of(&r, "n2", 0)->answer, FZ_ANSWER_OK);
+    expect_args(&r, "n2", "yes");
+    /* the journal's copy is cut at 1 MiB and says so */
+    assert_true(s->out_len > (size_t)1 << 20);
+    assert_true(s->out_len < ((size_t)1 << 20) + 64);
+    assert_non_null(strstr(s->out_tail, " bytes dropped]\n"));
+    assert_int_equal(r.state, FZ_RUN_COMPLETED);
+    rf_free(&r);
+}
+
+static void test_exec_mask_line_after_the_first_mebibyte_masks_the_kept_output(void **state)
+{
+    (void)state;
+    rf_run r;
+    memset(&r, 0, sizeof(r));
+    rf_mkdir(&r);
+    /* the token early (kept for the journal), ::mask only after 2 MiB */
+    rf_write(&r, "login.sh",
+             "#!/bin/sh\n"
+             "echo 'session tok-8f3a9c21'\n"
+             "seq 1 300000\n"
+             "echo '::mask tok-8f3a9c21'\n",
+             1);
+    rf_load(&r, one_node_fz, NULL, "rules:\n  - exec: [./login.sh]\n    timeout: 30s\n");
+    fz_secrets *sec = NULL;
+    assert_int_equal(fz_secrets_new(NULL, &sec), 0);
+    fz_real_opts o;
+    memset(&o, 0, sizeof(o));
+    o.secrets = sec;
+    rf_go(&r, NULL, &o);
+    const rf_step *s = rf_step_of(&r, "n1", 0);
+    assert_non_null(s);
+    assert_int_equal(s->answer, FZ_ANSWER_OK);
+    assert_memory_equal(s->out_head, "session ***\n1\n2\n", 16);
+    rf_free(&r);
+    fz_secrets_free(sec);
+}
+
+static void test_exec_overlong_set_line_is_an_error_not_a_silent_drop(void **state)
+{
+    (void)state;
+    rf_run r;
+    memset(&r, 0, sizeof(r));
+    rf_mkdir(&r);
+    /* a 2 MiB ::set line, and a 3 MiB line of plain output (fine) */
+    rf_write(&r, "big.sh",
+             "#!/bin/sh\n"
+             "head -c 3145728 /dev/zero | tr '\\0' x; echo\n"
+             "printf '::set BIG='; head -c 2097152 /dev/zero | tr '\\0' y; echo\n"
+             "echo '::set SMALL=1'\n",
+             1);
+    rf_load(&r, one_node_fz, NULL, "rules:\n  - exec: [./big.sh]\n    timeout: 30s\n");
+    rf_go(&r, NULL, NULL);
+    const rf_step *s = rf_step_of(&r, "n1", 0);
+    assert_non_null(s);
+    assert_int_equal(s->answer, FZ_ANSWER_ERROR);
+    assert_non_null(strstr(s->reason, "stdout line 2: a ::set line longer than 1048576 bytes"));
+    assert_null(fz_engine_get_var(r.e, "BIG"));
     rf_free(&r);
 }
 
@@ -665,9 +883,14 @@ int main(void)
         cmocka_unit_test(test_exec_failed_branch_stops_the_other_branches),
         cmocka_unit_test(test_exec_retry_raises_fz_attempt_after_backoff),
         cmocka_unit_test(test_exec_cwd_and_env_additions_apply),
+        cmocka_unit_test(test_exec_set_lines_cannot_choose_environment_names),
+        cmocka_unit_test(test_exec_env_mapping_refuses_loader_and_shell_startup_names),
         cmocka_unit_test(test_exec_unknown_variable_or_program_is_an_error),
         cmocka_unit_test(test_exec_interrupt_stops_children_and_returns_eintr),
         cmocka_unit_test(test_exec_large_output_is_capped_without_blocking_the_child),
+        cmocka_unit_test(test_exec_set_lines_count_after_the_first_mebibyte_of_output),
+        cmocka_unit_test(test_exec_overlong_set_line_is_an_error_not_a_silent_drop),
+        cmocka_unit_test(test_exec_mask_line_after_the_first_mebibyte_masks_the_kept_output),
         cmocka_unit_test(test_exec_builtins_sleep_log_set_outcome_fail),
         cmocka_unit_test(test_exec_approval_waits_for_the_answer_source),
         cmocka_unit_test(test_exec_timeout_applies_to_builtins_too),

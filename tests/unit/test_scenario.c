@@ -3,6 +3,7 @@
 #include "tests/support/support.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/status.h"
@@ -310,6 +311,49 @@ static void test_scenario_load_survives_every_failed_allocation(void **state)
     fz_graph_free(g);
 }
 
+/* Long lists (script, empirical, rules) load in time linear in their
+ * length: each item used to be fetched by index, and libfyaml walks a
+ * sequence from its head for that, so 200,000 script entries took more
+ * than 20 s. bench_scenario prints the times; here the lists must load and
+ * keep every entry. */
+static void test_scenario_long_lists_load_whole(void **state)
+{
+    (void)state;
+    enum { NSCRIPT = 200000, NEMP = 200000, NRULES = 20000 };
+    size_t cap = (size_t)NSCRIPT * 4 + (size_t)NEMP * 5 + (size_t)NRULES * 40 + 4096;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    size_t n = (size_t)snprintf(text, cap, "defaults:\n  latency: {empirical: [");
+    for (int i = 0; i < NEMP; i++)
+        n += (size_t)snprintf(text + n, cap - n, "%s%d", i ? ", " : "", 1 + i % 9);
+    n += (size_t)snprintf(text + n, cap - n, "]}\nrules:\n  - match: \"^Push to registry$\"\n    script: [");
+    for (int i = 0; i < NSCRIPT; i++)
+        n += (size_t)snprintf(text + n, cap - n, "%s%s", i ? "," : "", i % 2 ? "ok" : "no");
+    n += (size_t)snprintf(text + n, cap - n, "]\n");
+    for (int i = 0; i < NRULES; i++)
+        n += (size_t)snprintf(text + n, cap - n, "  - {match: \"^r%d$\", error: 1%%}\n", i);
+    assert_true(n < cap);
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    fz_scenario_file *f = NULL;
+    assert_int_equal(fz_scenario_parse("long.yaml", text, n, NULL, &d, &f), 0);
+    free(text);
+    fz_graph *g = load_canary();
+    fz_scenario *s = NULL;
+    assert_int_equal(fz_scenario_compile(f, 0, g, NULL, &d, &s), 0);
+    assert_int_equal(d.errors, 0);
+    const fz_sim_params *p = fz_scenario_params(s, node(g, "n3"), 0);
+    assert_int_equal(p->nscript, NSCRIPT);
+    assert_int_equal(p->script[0].answer, FZ_ANSWER_NO);
+    assert_int_equal(p->script[NSCRIPT - 1].answer, FZ_ANSWER_OK);
+    const fz_sim_params *q = fz_scenario_params(s, node(g, "n1"), 0);
+    assert_int_equal(q->latency.kind, FZ_DIST_EMPIRICAL);
+    fz_scenario_free(s);
+    fz_graph_free(g);
+    fz_scenario_file_free(f);
+    fz_diags_fini(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -322,6 +366,7 @@ int main(void)
         cmocka_unit_test(test_scenario_unknown_lane_is_an_error_at_compile),
         cmocka_unit_test(test_scenario_durations_parse_with_units),
         cmocka_unit_test(test_scenario_load_survives_every_failed_allocation),
+        cmocka_unit_test(test_scenario_long_lists_load_whole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "core/status.h"
@@ -464,6 +465,181 @@ static void test_sim_memory_is_flat_in_the_number_of_runs(void **state)
     assert_true(bytes[1] < bytes[0] + 256 * 1024);
 }
 
+/* K parallel 50/50 decisions, each to its own Pass and Fail end. */
+static char *parallel_decisions(uint32_t k)
+{
+    size_t cap = 256 + (size_t)k * 256, n = 0;
+    char *t = malloc(cap);
+    assert_non_null(t);
+    n += (size_t)snprintf(t + n, cap - n, "P { # Parallel\nn1: circle label:\"Start\"\n");
+    for (uint32_t i = 1; i <= k; i++) {
+        uint32_t d = i + 1, a = k + 2 * i, b = k + 2 * i + 1;
+        n += (size_t)snprintf(t + n, cap - n,
+                              "n%u: diamond label:\"Check %u?\"\nn%u: circle label:\"Pass %u\"\n"
+                              "n%u: circle label:\"Fail %u\"\nn1.handle(right) -> n%u.handle(left)\n"
+                              "n%u.handle(right) -> n%u.handle(left) [label=\"Yes\"]\n"
+                              "n%u.handle(bottom) -> n%u.handle(top) [label=\"No\"]\n",
+                              d, i, a, i, b, i, d, d, a, d, b);
+    }
+    snprintf(t + n, cap - n, "}\n");
+    return t;
+}
+
+/* 20 parallel 50/50 decisions end runs in 2^20 ways: the report counts
+ * each end instead (decided from the workflow, so every thread count and
+ * shard split gives the same bytes), and its memory and JSON stay small.
+ * Before: 100,000 runs kept ~100,000 outcomes and 65,536 paths (2.46 GB
+ * peak, a 442 MB JSON report). */
+static void test_sim_parallel_outcomes_fold_into_ends(void **state)
+{
+    (void)state;
+    char *wf = parallel_decisions(20);
+    const char *sc = "defaults:\n  latency: 1s\n";
+    fz_test_alloc ta;
+    fz_test_alloc_init(&ta, 0);
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    fixture x;
+    memset(&x, 0, sizeof x);
+    assert_int_equal(fz_parse_mem("par20.fz", wf, strlen(wf), NULL, &d, &x.g), 0);
+    assert_int_equal(fz_graph_node_count(x.g), 61);
+    assert_int_equal(fz_scenario_parse("par.yaml", sc, strlen(sc), NULL, &d, &x.f), 0);
+    assert_int_equal(fz_scenario_compile(x.f, 0, x.g, NULL, &d, &x.s), 0);
+    assert_int_equal(fz_plan_new(x.g, NULL, NULL, &x.plan), 0);
+    fz_sim_apply(x.s, x.plan);
+    assert_int_equal(fz_sim_new(x.plan, x.s, 5, NULL, &x.sim), 0);
+    fz_sim *counted = NULL; /* one thread: the counting allocator is not thread-safe */
+    assert_int_equal(fz_sim_new(x.plan, x.s, 5, &ta.hook, &counted), 0);
+    fz_diags_fini(&d);
+    fz_report_shape shape;
+    fz_report_plan_shape(x.g, x.s->policies, &shape);
+    assert_true(shape.by_end);
+    assert_int_equal(shape.path_max_len, 0);
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    const uint64_t runs = 20000; /* sanitizers run ~10x slower */
+#else
+    const uint64_t runs = 100000;
+#endif
+    int64_t base = ta.live_bytes;
+    fz_report *r1 = NULL;
+    assert_int_equal(fz_sim_study(counted, 0, runs, 1, &meta, NULL, &r1), 0);
+    /* What the report keeps: 40 ends and their faults, no paths. */
+    assert_true(ta.live_bytes - base < 2 * 1024 * 1024);
+    fz_report *r2 = study(&x, 0, runs, 2);
+    assert_int_equal(fz_report_outcome_total(r2), 40);
+    assert_share(r2, "Pass 1 via Yes", 0.5);
+    assert_share(r2, "Fail 20 via No", 0.5);
+    char *j2 = json_of(r2);
+    assert_true(strlen(j2) < 256 * 1024);
+    assert_non_null(strstr(j2, "\"outcomes_by\": \"end\""));
+    assert_non_null(strstr(j2, "\"paths_max_len\": 0"));
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+    struct rusage ru;
+    assert_int_equal(getrusage(RUSAGE_SELF, &ru), 0);
+    if (ru.ru_maxrss > 100 * 1024)
+        fail_msg("peak RSS %ld KiB", ru.ru_maxrss);
+#endif
+    /* One thread, and three shards merged: the same bytes. */
+    char *j1 = json_of(r1);
+    assert_string_equal(j1, j2);
+    fz_report *acc = study(&x, 0, runs / 3, 1);
+    for (uint64_t i = 1; i < 3; i++) {
+        fz_report *part = study(&x, runs * i / 3, runs * (i + 1) / 3 - runs * i / 3, 2);
+        assert_int_equal(fz_report_merge(acc, part), 0);
+        fz_report_free(part);
+    }
+    char *jm = json_of(acc);
+    assert_string_equal(jm, j2);
+    free(j1);
+    free(j2);
+    free(jm);
+    fz_report_free(acc);
+    fz_report_free(r1);
+    fz_report_free(r2);
+    fz_sim_free(counted);
+    fixture_close(&x);
+    assert_int_equal(ta.live, 0);
+    free(wf);
+}
+
+/* Few parallel branches keep their joint outcomes ("A + B"). */
+static void test_sim_few_parallel_outcomes_stay_joint(void **state)
+{
+    (void)state;
+    char *wf = parallel_decisions(4);
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    fz_graph *g = NULL;
+    assert_int_equal(fz_parse_mem("par4.fz", wf, strlen(wf), NULL, &d, &g), 0);
+    fz_report_shape shape;
+    fz_report_plan_shape(g, NULL, &shape);
+    assert_false(shape.by_end);
+    assert_int_equal(shape.path_max_len, 0);
+    fz_graph_free(g);
+    fz_diags_fini(&d);
+    free(wf);
+    /* The canary is one token: every outcome and every path. */
+    fixture x;
+    fixture_open(&x, "flaky-registry", 1, NULL);
+    fz_report_plan_shape(x.g, x.s->policies, &shape);
+    assert_false(shape.by_end);
+    assert_int_equal(shape.path_max_len, UINT32_MAX);
+    fixture_close(&x);
+}
+
+/* Sums of nanoseconds past 2^64 (a million 4-hour runs pass it): the
+ * accumulator is fed synthetic huge values; the mean, the shares and the
+ * JSON (a decimal string past 2^63-1) stay exact, and load back. */
+static void test_sim_time_sums_do_not_overflow(void **state)
+{
+    (void)state;
+    fixture x;
+    fixture_open(&x, "flaky-registry", 1, NULL);
+    fz_report *r = NULL;
+    assert_int_equal(fz_report_new(x.g, &meta, NULL, &r), 0);
+    const uint64_t big = (uint64_t)1 << 62; /* 146 years */
+    for (uint64_t i = 0; i < 8; i++) {
+        fz_report_begin_run(r, i);
+        fz_report_task_start(r, 0);
+        fz_report_task_finish(r, 0, FZ_ANSWER_OK, 0, big);
+        fz_report_task_start(r, 1);
+        fz_report_task_finish(r, 1, FZ_ANSWER_OK, big, big + big / 2);
+        assert_int_equal(fz_report_end_run(r, FZ_RUN_COMPLETED, "End", big + big / 2, NULL, 0), 0);
+    }
+    char *j = json_of(r);
+    /* 8 x 2^62 = 2^65 and 8 x 1.5 x 2^62 = 3 x 2^64. */
+    assert_non_null(strstr(j, "\"time_ns\": \"36893488147419103232\""));
+    assert_non_null(strstr(j, "\"time_ns\": \"18446744073709551616\""));
+    assert_non_null(strstr(j, "\"duration_sum_ns\": \"55340232221128654848\""));
+    char *text = NULL;
+    size_t tlen = 0;
+    FILE *f = open_memstream(&text, &tlen);
+    assert_non_null(f);
+    fz_report_print(f, r, 5);
+    fclose(f);
+    assert_non_null(strstr(text, "66.7%"));
+    assert_non_null(strstr(text, "33.3%"));
+    /* The mean: 1.5 x 2^62 ns = 1,921,535 hours, not a wrapped sum. */
+    assert_non_null(strstr(text, "mean 1921535h50m"));
+    char path[] = "/tmp/fz-sums-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, j, strlen(j)), (ssize_t)strlen(j));
+    close(fd);
+    fz_report *back = NULL;
+    char err[256];
+    assert_int_equal(fz_report_load(path, x.g, NULL, &back, err, sizeof err), 0);
+    unlink(path);
+    char *j2 = json_of(back);
+    assert_string_equal(j, j2);
+    free(text);
+    free(j);
+    free(j2);
+    fz_report_free(back);
+    fz_report_free(r);
+    fixture_close(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -476,6 +652,9 @@ int main(void)
         cmocka_unit_test(test_sim_scripts_and_outages_inject_what_they_say),
         cmocka_unit_test(test_sim_exact_matches_monte_carlo),
         cmocka_unit_test(test_sim_memory_is_flat_in_the_number_of_runs),
+        cmocka_unit_test(test_sim_parallel_outcomes_fold_into_ends),
+        cmocka_unit_test(test_sim_few_parallel_outcomes_stay_joint),
+        cmocka_unit_test(test_sim_time_sums_do_not_overflow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
