@@ -355,7 +355,7 @@ int fz_expect_bind(const fz_expect *x, const fz_graph *g, fz_diags *d)
         uint32_t off = i < x->npath ? x->path_off[i] : x->visits[i - x->npath].offset;
         if (fz_graph_find_node(g, id, strlen(id)) != FZ_NONE)
             continue;
-        int rc = fz_diags_add(d, FZ_SEV_ERROR, "S007", off, (uint32_t)strlen(id),
+        int rc = fz_diags_add(d, FZ_SEV_ERROR, "S009", off, (uint32_t)strlen(id),
                               "expectations name nodes by id (n1, n2...), as the .fz file does",
                               "'%s' names node '%s', which the workflow does not have",
                               i < x->npath ? "path" : "visits", id);

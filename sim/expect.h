@@ -52,7 +52,7 @@ int fz_expect_parse_cmp(const char *s, fz_expect_unit unit, fz_expect_op *op, do
 int fz_expect_parse(struct fy_node *n, fz_arena *arena, fz_diags *d, fz_expect **out);
 
 /* Checks that every node id the expectations name is one of g's (errors
- * in d, code S007). Returns 0 or FZ_EINVAL. */
+ * in d, code S009). Returns 0 or FZ_EINVAL. */
 int fz_expect_bind(const fz_expect *x, const fz_graph *g, fz_diags *d);
 
 /* Judges an interval [lo, hi] against `OP v`: 1 when every point of it

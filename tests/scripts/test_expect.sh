@@ -196,7 +196,7 @@ scenarios:
 EOF
 "$FLOWZAP" test "$tmp/wf/canary.fz" >"$tmp/out" 2>"$tmp/err"
 check unknown-node 2 $?
-contains unknown-node "$tmp/err" "canary.test.yaml:3:25: error: 'path' names node 'n42', which the workflow does not have [S007]"
+contains unknown-node "$tmp/err" "canary.test.yaml:3:25: error: 'path' names node 'n42', which the workflow does not have [S009]"
 cat >"$tmp/wf/canary.test.yaml" <<'EOF'
 scenarios:
   s:

@@ -448,7 +448,7 @@ static void test_bind(void **state)
     assert_int_equal(fz_scenario_parse("t.yaml", t, strlen(t), NULL, &d, &f), 0);
     assert_int_equal(fz_expect_bind(fz_scenario_expect(f, 0), g, &d), FZ_EINVAL);
     assert_int_equal(fz_diags_count(&d), 2);
-    assert_string_equal(fz_diags_at(&d, 0)->code, "S007");
+    assert_string_equal(fz_diags_at(&d, 0)->code, "S009");
     assert_string_equal(fz_diags_at(&d, 0)->message,
                         "'path' names node 'n99', which the workflow does not have");
     assert_int_equal(fz_diags_at(&d, 0)->offset, (uint32_t)(strstr(t, "n99") - t));
