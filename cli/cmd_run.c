@@ -20,6 +20,7 @@
 #include "cli/runjournal.h"
 #include "cli/term.h"
 #include "core/status.h"
+#include "core/utf8.h"
 #include "core/vec.h"
 #include "engine/backend.h"
 #include "engine/bind.h"
@@ -99,6 +100,37 @@ static int print_unbound(fz_graph *g, const fz_bind *b, const char *path, int al
     return 1;
 }
 
+/* A rule's pattern that PCRE2 stopped on a node (its match limit, the JIT
+ * stack...): one error at the rule, naming the node, its place and the
+ * limit (docs/bindings.md, B003). */
+static void print_match_failure(fz_bind *b, fz_graph *g, const char *path)
+{
+    uint32_t r = 0, node = 0;
+    const char *why = fz_bind_resolve_error(b, &r, &node);
+    const char *id, *label;
+    int idl, ll;
+    node_text(g, node, &id, &idl, &label, &ll);
+    uint32_t line = 0, col = 0;
+    fz_linemap m;
+    if (fz_linemap_init(&m, g->src, g->src_len, NULL) == 0) {
+        fz_linemap_pos(&m, fz_graph_node(g, node)->offset, &line, &col);
+        fz_linemap_fini(&m);
+    }
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    if (fz_diags_add(&d, FZ_SEV_ERROR, "B003", fz_bind_rule(b, r)->offset, 1,
+                     "simplify the pattern (no nested or ambiguous repeats such as (a|a)* or "
+                     "(a+)+), anchor it, or narrow the rule with lane:, shape: or id:",
+                     "rule %u: matching node %.*s (%s:%u:%u, a label of %d bytes) stopped: %s",
+                     r + 1, idl, id, g->path, line, col, ll, why) == 0)
+        print_bind_diags(b, &d);
+    else
+        fz_cli_error("binding '%s' to '%s': rule %u, node %.*s: %s", path, g->path, r + 1, idl, id,
+                     why);
+    fprintf(stderr, "%s: 1 error\n", path);
+    fz_diags_fini(&d);
+}
+
 /* Loads and resolves bindings for g; prints every problem. Unbound nodes
  * are listed all at once, each at its place in the workflow. Returns an
  * exit status. */
@@ -131,6 +163,11 @@ static int load_bindings(const char *path, fz_graph *g, int allow_unbound, int q
     }
     uint32_t unbound = 0;
     rc = fz_bind_resolve(b, g, &unbound);
+    if (rc == FZ_EINVAL) {
+        print_match_failure(b, g, path);
+        status = FZ_EXIT_INVALID;
+        goto out;
+    }
     if (rc) {
         fz_cli_error("binding '%s' to '%s': %s", path, g->path, fz_strerror(rc));
         status = rc == FZ_ENOMEM ? FZ_EXIT_SOFTWARE : FZ_EXIT_INVALID;
@@ -237,9 +274,12 @@ int fz_cmd_bind(int argc, char **argv)
             }
             fz_bind_describe(b, r, desc, sizeof(desc));
         }
+        int cut = ll > 30 ? 30 : ll;
+        while (cut < ll && cut > 0 && ((unsigned char)label[cut] & 0xC0) == 0x80)
+            cut--; /* between characters */
         char lb[512], ib[64], lnb[256];
-        printf("%-5s %-30.30s %-18s %-10s ", fz_term_esc(ib, sizeof(ib), id, (size_t)idl),
-               fz_term_esc(lb, sizeof(lb), label, (size_t)ll),
+        printf("%-5s %-30s %-18s %-10s ", fz_term_esc(ib, sizeof(ib), id, (size_t)idl),
+               fz_term_esc(lb, sizeof(lb), label, (size_t)cut),
                fz_term_esc(lnb, sizeof(lnb), lane, (size_t)lanel), rule);
         fz_term_put(stdout, desc, strlen(desc), 0);
         putchar('\n');
@@ -495,6 +535,64 @@ static void run_usage(FILE *out)
             "read, 64 bad command line.\n");
 }
 
+/* Writes s[0, n) for a message: printable ASCII as is, anything else as
+ * \n, \r, \t or \xNN, so a hostile key shows what it holds. */
+static void escape_for_message(const char *s, size_t n, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 5 < cap; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\n' || c == '\r' || c == '\t') {
+            out[o++] = '\\';
+            out[o++] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+        } else if (c < 0x20 || c >= 0x7f || c == '\\' || c == '\'') {
+            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
+        } else {
+            out[o++] = (char)c;
+        }
+    }
+    if (o + 5 >= cap && o >= 3)
+        memcpy(out + o - 3, "...", 3);
+    out[o < cap ? o : cap - 1] = '\0';
+}
+
+/* --set KEY=VALUE (docs/run.md): KEY is a variable name, a letter or '_'
+ * then letters, digits and '_', at most 255 bytes; VALUE is UTF-8 text (a
+ * newline is fine). Returns 0, or prints why not and returns 1. */
+static int check_set(const char *val)
+{
+    const char *eq = strchr(val, '=');
+    if (!eq) {
+        char shown[200];
+        escape_for_message(val, strlen(val), shown, sizeof shown);
+        fz_cli_error("run: --set takes KEY=VALUE, not '%s'", shown);
+        return 1;
+    }
+    size_t kl = (size_t)(eq - val);
+    int ok = kl > 0 && kl <= 255 && !(val[0] >= '0' && val[0] <= '9');
+    for (size_t i = 0; ok && i < kl; i++) {
+        char c = val[i];
+        ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    }
+    char shown[200];
+    escape_for_message(val, kl, shown, sizeof shown);
+    if (!ok) {
+        fz_cli_error("run: --set '%s': %s", shown,
+                     kl == 0    ? "the name before '=' is empty"
+                     : kl > 255 ? "the name is longer than 255 bytes"
+                                : "a variable name is letters, digits and '_', not starting "
+                                  "with a digit");
+        return 1;
+    }
+    size_t vl = strlen(eq + 1), bad = fz_utf8_check(eq + 1, vl);
+    if (bad < vl) {
+        fz_cli_error("run: --set %s: the value is not valid UTF-8 (byte 0x%02x at offset %zu)",
+                     shown, (unsigned char)eq[1 + bad], bad);
+        return 1;
+    }
+    return 0;
+}
+
 static int parse_run_args(int argc, char **argv, run_opts *o)
 {
     memset(o, 0, sizeof(*o));
@@ -515,11 +613,8 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
             o->bindings = val;
             i++;
         } else if (!strcmp(a, "--set") && val) {
-            const char *eq = strchr(val, '=');
-            if (!eq || eq == val) {
-                fz_cli_error("run: --set takes KEY=VALUE, not '%s'", val);
+            if (check_set(val))
                 return FZ_EXIT_USAGE;
-            }
             o->sets[o->nsets++] = val;
             i++;
         } else if (!strcmp(a, "--secret") && val) {
@@ -772,6 +867,7 @@ static int run_workflow(const run_opts *o)
     ro.allow_unbound = o->allow_unbound;
     ro.catch_signals = 1;
     ro.approvals = fz_cli_journal_approvals(&cj); /* NULL without the journal */
+    fz_cli_journal_watch_spawns(&cj, &ro);
     ro.log = pr_log;
     ro.log_ud = &pr;
     ro.secrets = sec;

@@ -23,6 +23,7 @@
 #include "cli/runjournal.h"
 #include "cli/term.h"
 #include "core/status.h"
+#include "core/utf8.h"
 
 /* The run `resume` is continuing, between fz_cmd_resume and
  * fz_cli_journal_open (cli/runjournal.c). */
@@ -30,13 +31,20 @@ static struct {
     fz_journal *j;
     char path[4096];
     int64_t id;
+    unsigned opts;
 } pending;
 
-void fz__cli_journal_set_resume(fz_journal *j, const char *path, int64_t id)
+void fz__cli_journal_set_resume(fz_journal *j, const char *path, int64_t id, unsigned opts)
 {
     pending.j = j;
     snprintf(pending.path, sizeof pending.path, "%s", path);
     pending.id = id;
+    pending.opts = opts;
+}
+
+unsigned fz__cli_journal_resume_opts(void)
+{
+    return pending.j ? pending.opts : 0;
 }
 
 void fz_cli_journal_path(const char *db, char *out, size_t n)
@@ -82,19 +90,25 @@ static const char runs_usage[] =
     "Exit status: 0; 2 for an unknown run; 74 when the journal cannot be read.\n";
 
 static const char resume_usage[] =
-    "usage: flowzap resume ID [--db PATH]\n"
+    "usage: flowzap resume ID [--db PATH] [--kill-orphans] [--force]\n"
     "\n"
     "Continues run ID, whose process died or was interrupted (Ctrl-C), in the\n"
     "directory and with the options it was started with. Finished steps are\n"
     "not run again; a step that was in flight runs again with FZ_ATTEMPT\n"
-    "raised, so a handler can tell. Refused (exit 5) when the run finished,\n"
-    "is unknown, is still running in a live process, or its workflow or\n"
-    "bindings file changed since it began.\n"
+    "raised, so a handler can tell, once the processes of its first attempt\n"
+    "have ended (resume waits for them). Refused (exit 5) when the run\n"
+    "finished, is unknown, is still running in a live process (another resume\n"
+    "included), or its workflow or bindings file changed since it began.\n"
     "\n"
-    "  --db PATH   the journal (default: $FLOWZAP_DB, else " FZ_JOURNAL_DEFAULT_PATH ")\n"
+    "  --db PATH        the journal (default: $FLOWZAP_DB, else " FZ_JOURNAL_DEFAULT_PATH ")\n"
+    "  --kill-orphans   kill the processes a killed run's steps left running\n"
+    "                   (SIGTERM, SIGKILL after 2 s) instead of waiting for them\n"
+    "  --force          take the run over from a live pid whose start time the\n"
+    "                   journal does not hold (it may be another process under a\n"
+    "                   reused pid); never from its proven live owner\n"
     "\n"
-    "Exit status: as `flowzap run` (0 completed, 3 failed, 130 interrupted), or 5\n"
-    "when refused.\n";
+    "Exit status: as `flowzap run` (0 completed, 3 failed, 130 interrupted, 74 the\n"
+    "journal could not be written: the run stays resumable), or 5 when refused.\n";
 
 static const char signal_usage[] =
     "usage: flowzap signal RUN NODE yes|no [--db PATH]\n"
@@ -168,20 +182,44 @@ static int open_run(const char *db, int64_t id, const char *what, fz_journal **j
  * flowzap runs
  *========================================================================*/
 
+/* A JSON string of text recorded in the journal (NULL: null). Handler
+ * output, outcomes, reasons and paths may hold bytes that are not UTF-8,
+ * which JSON cannot: each such byte becomes U+FFFD (docs/journal.md). */
+static json_t *jtextn(const char *s, size_t n)
+{
+    if (!s)
+        return json_null();
+    if (fz_utf8_check(s, n) == n)
+        return json_stringn(s, n);
+    size_t rl = 0;
+    char *r = fz_utf8_repair(NULL, s, n, &rl);
+    json_t *j = r ? json_stringn(r, rl) : NULL;
+    fz_free(NULL, r, rl + 1);
+    return j;
+}
+
+static json_t *jtext(const char *s)
+{
+    return jtextn(s, s ? strlen(s) : 0);
+}
+
 static json_t *run_json(const fz_journal_run *r)
 {
-    json_t *o =
-        json_pack("{sI ss ss ss ss sI si si si}", "id", (json_int_t)r->id, "state", r->state,
-                  "workflow", r->workflow, "workflow_sha256", r->workflow_hash, "created_at",
-                  r->created_at, "pid", (json_int_t)r->pid, "steps", (int)r->steps, "in_flight",
-                  (int)r->in_flight, "resumes", (int)r->resumes);
+    json_t *o = json_pack("{sI ss}", "id", (json_int_t)r->id, "state", r->state);
     if (!o)
         return NULL;
-    json_object_set_new(o, "outcome", r->outcome ? json_string(r->outcome) : json_null());
-    json_object_set_new(o, "finished_at",
-                        r->finished_at ? json_string(r->finished_at) : json_null());
-    json_object_set_new(o, "bindings", r->bindings ? json_string(r->bindings) : json_null());
-    json_object_set_new(o, "cwd", r->cwd ? json_string(r->cwd) : json_null());
+    json_object_set_new(o, "workflow", jtext(r->workflow));
+    json_object_set_new(o, "workflow_sha256", jtext(r->workflow_hash));
+    json_object_set_new(o, "created_at", jtext(r->created_at));
+    json_object_set_new(o, "pid", json_integer((json_int_t)r->pid));
+    json_object_set_new(o, "steps", json_integer((json_int_t)r->steps));
+    json_object_set_new(o, "in_flight", json_integer((json_int_t)r->in_flight));
+    json_object_set_new(o, "resumes", json_integer((json_int_t)r->resumes));
+    json_object_set_new(o, "outcome", jtext(r->outcome));
+    json_object_set_new(o, "finished_at", jtext(r->finished_at));
+    json_object_set_new(o, "bindings", jtext(r->bindings));
+    json_object_set_new(o, "cwd", jtext(r->cwd));
+    json_object_set_new(o, "journal_sync", jtext(r->sync));
     json_t *args = json_loads(r->args ? r->args : "[]", 0, NULL);
     json_object_set_new(o, "args", args ? args : json_array());
     json_t *vars = json_loads(r->vars ? r->vars : "{}", 0, NULL);
@@ -274,17 +312,21 @@ static int show_step(void *ud, const fz_journal_step *s)
 {
     show_ctx *c = ud;
     if (c->json) {
-        json_t *o = json_pack("{si ss ss si si si sb}", "task", (int)s->task, "node", s->node,
-                              "label", s->label, "token", (int)s->token, "attempt", (int)s->attempt,
-                              "starts", (int)s->starts, "finished", s->finished);
+        json_t *o = json_pack("{si}", "task", (int)s->task);
         if (!o)
             return FZ_ENOMEM;
-        json_object_set_new(o, "lane", s->lane ? json_string(s->lane) : json_null());
+        json_object_set_new(o, "node", jtext(s->node));
+        json_object_set_new(o, "label", jtext(s->label));
+        json_object_set_new(o, "token", json_integer(s->token));
+        json_object_set_new(o, "attempt", json_integer(s->attempt));
+        json_object_set_new(o, "starts", json_integer(s->starts));
+        json_object_set_new(o, "finished", json_boolean(s->finished));
+        json_object_set_new(o, "lane", jtext(s->lane));
         json_object_set_new(o, "answer",
                             s->finished ? json_string(fz_answer_name(s->answer))
                                         : json_null());
-        json_object_set_new(o, "outcome", s->outcome ? json_string(s->outcome) : json_null());
-        json_object_set_new(o, "reason", s->reason ? json_string(s->reason) : json_null());
+        json_object_set_new(o, "outcome", jtext(s->outcome));
+        json_object_set_new(o, "reason", jtext(s->reason));
         json_object_set_new(o, "exit_code",
                             s->has_exit_code ? json_integer(s->exit_code) : json_null());
         json_object_set_new(o, "started_at", json_string(s->started_at));
@@ -295,10 +337,8 @@ static int show_step(void *ud, const fz_journal_step *s)
         json_t *vars = s->vars ? json_loads(s->vars, 0, NULL) : NULL;
         json_object_set_new(o, "vars", vars ? vars : json_object());
         if (c->output) {
-            json_object_set_new(o, "stdout",
-                                json_stringn_nocheck(s->out ? s->out : "", s->out_len));
-            json_object_set_new(o, "stderr",
-                                json_stringn_nocheck(s->err ? s->err : "", s->err_len));
+            json_object_set_new(o, "stdout", jtextn(s->out ? s->out : "", s->out_len));
+            json_object_set_new(o, "stderr", jtextn(s->err ? s->err : "", s->err_len));
         }
         json_array_append_new(c->steps, o);
         return 0;
@@ -413,6 +453,10 @@ static int runs_show(fz_journal *j, int64_t id, int json, int output)
         printf(", resumed %u time%s\n", r.resumes, r.resumes == 1 ? "" : "s");
     if (r.finished_at)
         printf("  ended     %s\n", ESC(at, r.finished_at));
+    if (r.sync) {
+        fputs("  journal   synchronous=", stdout);
+        put_line(r.sync);
+    }
     if (r.outcome) {
         fputs("  outcome   ", stdout);
         put_line(r.outcome);
@@ -505,18 +549,11 @@ int fz_cmd_runs(int argc, char **argv)
  * flowzap resume
  *========================================================================*/
 
-/* 1 when a process with this pid exists (a run still going). */
-static int process_alive(int64_t pid)
-{
-    if (pid <= 0 || pid == (int64_t)getpid())
-        return 0;
-    return kill((pid_t)pid, 0) == 0 || errno == EPERM;
-}
-
 int fz_cmd_resume(int argc, char **argv)
 {
     const char *db = NULL;
     int64_t id = 0;
+    unsigned opts = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -526,6 +563,10 @@ int fz_cmd_resume(int argc, char **argv)
             db = argv[++i];
         else if (!strncmp(a, "--db=", 5))
             db = a + 5;
+        else if (!strcmp(a, "--force"))
+            opts |= FZ_CLI_RESUME_FORCE;
+        else if (!strcmp(a, "--kill-orphans"))
+            opts |= FZ_CLI_RESUME_KILL_ORPHANS;
         else if (!id && (id = parse_id(a)) != 0)
             ;
         else {
@@ -550,9 +591,20 @@ int fz_cmd_resume(int argc, char **argv)
         fz_journal_free(j);
         return FZ_EXIT_REFUSED;
     }
-    if (strcmp(r.state, FZ_JOURNAL_RUNNING) == 0 && process_alive(r.pid)) {
-        fz_cli_error("cannot resume run %lld: it is still running in process %lld", (long long)id,
-                     (long long)r.pid);
+    /* Checked again, atomically, when the run is claimed (runjournal.c):
+     * this early refusal only spares hashing and parsing. */
+    fz_proc_state owner =
+        r.pid == (int64_t)getpid() ? FZ_PROC_GONE : fz_proc_check(r.pid, r.owner_id);
+    if (owner == FZ_PROC_ALIVE || (owner == FZ_PROC_UNKNOWN && !(opts & FZ_CLI_RESUME_FORCE))) {
+        if (owner == FZ_PROC_ALIVE)
+            fz_cli_error("cannot resume run %lld: it is still running in process %lld",
+                         (long long)id, (long long)r.pid);
+        else
+            fz_cli_error("cannot resume run %lld: it is still running in process %lld, as far as "
+                         "the journal can tell (that pid is alive; its start time was not "
+                         "recorded, so it may be another process under a reused pid: `flowzap "
+                         "resume %lld --force` takes the run over)",
+                         (long long)id, (long long)r.pid, (long long)id);
         fz_journal_free(j);
         return FZ_EXIT_REFUSED;
     }
@@ -607,7 +659,7 @@ int fz_cmd_resume(int argc, char **argv)
         status = FZ_EXIT_REFUSED;
         fz_journal_free(j);
     } else {
-        fz__cli_journal_set_resume(j, abs, id);
+        fz__cli_journal_set_resume(j, abs, id, opts);
         status = fz_cmd_run((int)n, av);
         /* fz_cmd_run took the journal over (and closed it) unless it failed
          * before opening it. */

@@ -12,7 +12,7 @@
     XX(INVALID, 2, "invalid input: workflow, bindings, scenario or trace file has errors") \
     XX(RUN_FAILED, 3, "the run ended as failed (a node failed, a loop or step limit ran out)") \
     XX(COVERAGE, 4, "sim --min-coverage was not met")                                     \
-    XX(REFUSED, 5, "resume refused: run finished, unknown, or its workflow changed")      \
+    XX(REFUSED, 5, "resume refused: run finished, unknown, owned by a live process, or its workflow changed") \
     XX(UNBOUND, 6, "nodes have no handler (bind/run without --allow-unbound)")            \
     XX(NOT_FOUND, 7, "sim --find: no run in the budget ended in that outcome")           \
     XX(SECRET, 8, "a secret could not be read (unset, unreadable, its command failed)")   \

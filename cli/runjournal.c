@@ -12,10 +12,12 @@
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
@@ -37,6 +39,7 @@ static void warn_mode(const char *path)
 int fz_cli_journal_open(fz_cli_journal *cj, const char *db)
 {
     memset(cj, 0, sizeof *cj);
+    cj->resume_opts = fz__cli_journal_resume_opts();
     cj->j = fz__cli_journal_unclaimed(&cj->run, cj->path, sizeof cj->path);
     if (cj->j) {
         cj->resuming = 1;
@@ -94,7 +97,27 @@ static int approval_poll(void *ud, const char *run_id, const char *node_id, uint
     int rc = fz_journal_signal_take(cj->j, cj->run, node_id, task_id, &answer);
     if (rc == 1)
         *approved = strcmp(answer, "yes") == 0;
+    /* A journal that cannot be read is flowzap's failure, not the gate's
+     * answer: guard_wait stops the run before the error is routed. */
+    if (rc < 0)
+        cj->poll_failed = 1;
     return rc;
+}
+
+/* fz_real_opts.on_spawn: the step's process group into the journal. */
+static void spawned(void *ud, const fz_task *t, int pgid)
+{
+    fz_cli_journal *cj = ud;
+    if (cj->rec)
+        fz_journal_recorder_spawned(cj->rec, t->id, pgid);
+}
+
+void fz_cli_journal_watch_spawns(fz_cli_journal *cj, fz_real_opts *ro)
+{
+    if (!cj->j)
+        return;
+    ro->on_spawn = spawned;
+    ro->spawn_ud = cj;
 }
 
 const fz_approvals *fz_cli_journal_approvals(fz_cli_journal *cj)
@@ -144,22 +167,127 @@ int fz__cli_hash_file(const char *path, char hex[FZ_JOURNAL_HASH_LEN])
 }
 
 /* A JSON array of argv, any argument holding a secret masked; caller
- * frees with free(). */
-static char *args_json(const fz_secrets *sec, int argc, char **argv)
+ * frees with free(). NULL with *bad set to the argument's index when one
+ * is not UTF-8 (JSON cannot hold it, and dropping it would change what
+ * `resume` runs). */
+static char *args_json(const fz_secrets *sec, int argc, char **argv, int *bad)
 {
     json_t *a = json_array();
+    *bad = -1;
     for (int i = 0; a && i < argc; i++) {
         char *m = fz_secrets_mask_str(sec, argv[i]);
         if (!m) {
             json_decref(a);
             return NULL;
         }
-        json_array_append_new(a, json_string(m));
+        json_t *s = json_string(m);
         free(m);
+        if (!s) {
+            *bad = i;
+            json_decref(a);
+            return NULL;
+        }
+        json_array_append_new(a, s);
     }
     char *s = a ? json_dumps(a, JSON_COMPACT) : NULL;
     json_decref(a);
     return s;
+}
+
+/* A step of the dead run whose process group may still be running. */
+typedef struct orphan {
+    uint32_t task;
+    int64_t pgid;
+    char id[FZ_PROC_ID_LEN];
+    char what[128]; /* node and label, for messages */
+} orphan;
+
+typedef struct orphans {
+    orphan list[64];
+    uint32_t n, more;
+} orphans;
+
+static int find_orphan(void *ud, const fz_journal_step *s)
+{
+    orphans *o = ud;
+    if (s->finished || s->pgid <= 0)
+        return 0;
+    fz_proc_state st = fz_proc_group_check(s->pgid, s->pgid_id);
+    if (st != FZ_PROC_ALIVE && st != FZ_PROC_UNKNOWN)
+        return 0;
+    if (o->n == sizeof o->list / sizeof o->list[0]) {
+        o->more++;
+        return 0;
+    }
+    orphan *p = &o->list[o->n++];
+    p->task = s->task;
+    p->pgid = s->pgid;
+    snprintf(p->id, sizeof p->id, "%s", s->pgid_id ? s->pgid_id : "");
+    snprintf(p->what, sizeof p->what, "step %u (%s \"%.60s\")", s->task, s->node, s->label);
+    return 0;
+}
+
+static int group_alive(const orphan *p)
+{
+    fz_proc_state st = fz_proc_group_check(p->pgid, p->id);
+    return st == FZ_PROC_ALIVE || st == FZ_PROC_UNKNOWN;
+}
+
+static void nap_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Before a step of a dead run runs again, the processes of its first
+ * attempt must be gone: the run's flowzap was killed, its step's process
+ * group was not. By default resume waits for each such group to end (the
+ * step may be doing work that must not be cut in half); with
+ * --kill-orphans it sends the group SIGTERM, then SIGKILL after 2 s. */
+static int wait_orphans(fz_cli_journal *cj)
+{
+    orphans o;
+    memset(&o, 0, sizeof o);
+    if (fz_journal_step_list(cj->j, cj->run, 0, find_orphan, &o)) {
+        fz_cli_error("cannot resume run %lld: %s", (long long)cj->run, fz_journal_errmsg(cj->j));
+        return FZ_EXIT_IO;
+    }
+    int kill_them = (cj->resume_opts & FZ_CLI_RESUME_KILL_ORPHANS) != 0;
+    for (uint32_t i = 0; i < o.n; i++) {
+        orphan *p = &o.list[i];
+        /* A group is killed only when proven the step's (its first
+         * process's identity matches); an unknown one is waited for. */
+        if (kill_them && fz_proc_group_check(p->pgid, p->id) == FZ_PROC_ALIVE) {
+            fprintf(stderr,
+                    "flowzap: run %lld: %s of the killed run still runs in process group %lld: "
+                    "killing it (--kill-orphans)\n",
+                    (long long)cj->run, p->what, (long long)p->pgid);
+            kill(-(pid_t)p->pgid, SIGTERM);
+            for (int t = 0; t < 200 && group_alive(p); t++)
+                nap_ms(10);
+            if (group_alive(p))
+                kill(-(pid_t)p->pgid, SIGKILL);
+        } else
+            fprintf(stderr,
+                    "flowzap: run %lld: %s of the killed run still runs in process group %lld: "
+                    "waiting for it to end before running it again (Ctrl-C stops; `flowzap "
+                    "resume %lld --kill-orphans` kills it instead)\n",
+                    (long long)cj->run, p->what, (long long)p->pgid, (long long)cj->run);
+        uint64_t waited = 0;
+        while (group_alive(p)) {
+            nap_ms(50);
+            if (++waited % 1200 == 0)
+                fprintf(stderr, "flowzap: run %lld: still waiting for process group %lld\n",
+                        (long long)cj->run, (long long)p->pgid);
+        }
+    }
+    if (o.more) {
+        fz_cli_error("cannot resume run %lld: %u more steps of it still run; wait for them",
+                     (long long)cj->run, o.more);
+        fz_journal_run_set_state(cj->j, cj->run, FZ_JOURNAL_INTERRUPTED, NULL, NULL);
+        return FZ_EXIT_REFUSED;
+    }
+    return FZ_EXIT_OK;
 }
 
 static int begin_resume(fz_cli_journal *cj, const char *path, const char *bindings)
@@ -190,12 +318,25 @@ static int begin_resume(fz_cli_journal *cj, const char *path, const char *bindin
             return FZ_EXIT_REFUSED;
         }
     }
-    rc = fz_journal_run_claim(cj->j, cj->run);
+    fz_journal_claim prev;
+    rc = fz_journal_run_claim(cj->j, cj->run, (cj->resume_opts & FZ_CLI_RESUME_FORCE) != 0, &prev);
     if (rc) {
         fz_cli_error("cannot resume: %s", fz_journal_errmsg(cj->j));
         return rc == FZ_EDB ? FZ_EXIT_IO : FZ_EXIT_REFUSED;
     }
-    return FZ_EXIT_OK;
+    if (prev.owner == FZ_PROC_REUSED)
+        fprintf(stderr,
+                "flowzap: run %lld: its process %lld is gone (that pid now belongs to another "
+                "process, started later); taking the run over\n",
+                (long long)cj->run, (long long)prev.pid);
+    else if (prev.owner == FZ_PROC_UNKNOWN)
+        fprintf(stderr,
+                "flowzap: warning: --force: taking run %lld over from process %lld, which is "
+                "alive; the journal holds no start time for it, so it cannot tell whether that "
+                "is another program under a reused pid (taken as stale) or the run's own "
+                "flowzap, in which case both now run its remaining steps\n",
+                (long long)cj->run, (long long)prev.pid);
+    return wait_orphans(cj);
 }
 
 int fz_cli_journal_begin(fz_cli_journal *cj, const char *path, const char *bindings, int argc,
@@ -228,7 +369,14 @@ int fz_cli_journal_begin(fz_cli_journal *cj, const char *path, const char *bindi
         snprintf(b_abs, sizeof b_abs, "%s", bindings);
     if (!getcwd(cwd, sizeof cwd))
         cwd[0] = '\0';
-    char *args = args_json(cj->secrets, argc, argv);
+    int bad = -1;
+    char *args = args_json(cj->secrets, argc, argv, &bad);
+    if (!args && bad >= 0) {
+        fz_cli_error("cannot record the command line in the journal: argument %d is not UTF-8 "
+                     "text (rename the file, or run with --no-journal)",
+                     bad);
+        return FZ_EXIT_USAGE;
+    }
     if (!args) {
         fz_cli_error("%s", fz_strerror(FZ_ENOMEM));
         return FZ_EXIT_SOFTWARE;
@@ -244,7 +392,8 @@ int fz_cli_journal_begin(fz_cli_journal *cj, const char *path, const char *bindi
     int rc = fz_journal_run_add(cj->j, &run, &cj->run);
     free(args);
     if (rc) {
-        fz_cli_error("%s", fz_journal_errmsg(cj->j));
+        fz_cli_error("the journal %s could not record the run (nothing ran): %s", cj->path,
+                     fz_journal_errmsg(cj->j));
         return FZ_EXIT_IO;
     }
     snprintf(cj->run_id, sizeof cj->run_id, "%lld", (long long)cj->run);
@@ -287,7 +436,12 @@ int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e, c
     }
     rc = fz_journal_recorder_new(cj->j, cj->run, g, e, next, &cj->rec);
     if (rc) {
-        fz_cli_error("%s", rc == FZ_ENOMEM ? fz_strerror(rc) : fz_journal_errmsg(cj->j));
+        if (rc == FZ_ENOMEM)
+            fz_cli_error("%s", fz_strerror(rc));
+        else
+            fz_cli_error("the journal %s could not record run %lld (nothing ran): %s; it is "
+                         "left resumable",
+                         cj->path, (long long)cj->run, fz_journal_errmsg(cj->j));
         return rc == FZ_ENOMEM ? FZ_EXIT_SOFTWARE : FZ_EXIT_IO;
     }
     const fz_observer *obs = fz_journal_recorder_observer(cj->rec);
@@ -300,6 +454,8 @@ int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e, c
     for (uint32_t i = 0; i < cj->res.ntasks; i++) {
         const fz_task *t = &cj->res.tasks[i];
         obs->on_start(obs->ud, t, b->now(b->ud));
+        if (fz_journal_recorder_status(cj->rec))
+            break; /* not recorded: must not start */
         rc = b->start(b->ud, e, t);
         if (rc) {
             fz_cli_error("cannot restart step %u: %s", t->id, fz_strerror(rc));
@@ -307,8 +463,9 @@ int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e, c
         }
     }
     if (fz_journal_recorder_status(cj->rec)) {
-        fz_cli_error("the journal could not record the resumed steps: %s",
-                     fz_journal_errmsg(cj->j));
+        fz_cli_error("the journal %s could not record the resumed steps of run %lld: %s; it is "
+                     "left resumable",
+                     cj->path, (long long)cj->run, fz_journal_errmsg(cj->j));
         return FZ_EXIT_IO;
     }
     return FZ_EXIT_OK;
@@ -320,18 +477,35 @@ static uint64_t guard_now(void *ud)
     return cj->inner->now(cj->inner->ud);
 }
 
+/* A failure of flowzap (the journal, the system, Ctrl-C) stops the run:
+ * the recorder is told first, so that the engine's abort is not recorded
+ * as the workflow's end. */
+static int guard_stop(fz_cli_journal *cj, int rc)
+{
+    if (rc)
+        fz_journal_recorder_abort(cj->rec);
+    return rc;
+}
+
 static int guard_start(void *ud, fz_engine *e, const fz_task *t)
 {
     fz_cli_journal *cj = ud;
     if (cj->rec && fz_journal_recorder_status(cj->rec))
-        return FZ_EDB;
-    return cj->inner->start(cj->inner->ud, e, t);
+        return guard_stop(cj, FZ_EDB);
+    return guard_stop(cj, cj->inner->start(cj->inner->ud, e, t));
 }
 
 static int guard_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *r)
 {
     fz_cli_journal *cj = ud;
-    return cj->inner->wait(cj->inner->ud, e, task_id, r);
+    /* A start or finish the journal could not record: no handler may begin
+     * (the backend begins queued jobs in wait()), nothing is routed on. */
+    if (cj->rec && fz_journal_recorder_status(cj->rec))
+        return guard_stop(cj, FZ_EDB);
+    int rc = cj->inner->wait(cj->inner->ud, e, task_id, r);
+    if (!rc && cj->poll_failed)
+        rc = FZ_EDB; /* the gate's "error" is the journal's: not routed */
+    return guard_stop(cj, rc);
 }
 
 static void guard_cancel_all(void *ud, fz_engine *e)
@@ -361,9 +535,13 @@ int fz_cli_journal_finish(fz_cli_journal *cj, fz_engine *e, int status)
     if (!cj->j)
         return FZ_EXIT_OK;
     (void)e;
-    if (status != 0) {
+    int failed = cj->rec ? fz_journal_recorder_status(cj->rec) : 0;
+    char first[512] = "";
+    if (failed || cj->poll_failed)
+        snprintf(first, sizeof first, "%s", fz_journal_errmsg(cj->j));
+    if (status != 0 && failed != FZ_ESTATE) {
         /* Ctrl-C or a failure of flowzap itself, not of the workflow: the
-         * run can be resumed. */
+         * run can be resumed. (Not when another process took it over.) */
         char why[128];
         snprintf(why, sizeof why, "%s", status == FZ_EINTR ? "interrupted" : fz_strerror(status));
         int rc = fz_journal_run_set_state(cj->j, cj->run, FZ_JOURNAL_INTERRUPTED, why, NULL);
@@ -372,9 +550,16 @@ int fz_cli_journal_finish(fz_cli_journal *cj, fz_engine *e, int status)
                     "flowzap: run %lld stopped (%s); continue it with `flowzap resume %lld`\n",
                     (long long)cj->run, why, (long long)cj->run);
     }
-    if (cj->rec && fz_journal_recorder_status(cj->rec)) {
-        fz_cli_error("the journal %s could not record run %lld: %s", cj->path, (long long)cj->run,
-                     fz_journal_errmsg(cj->j));
+    if (failed == FZ_ESTATE) {
+        fz_cli_error("%s", first);
+        return FZ_EXIT_IO;
+    }
+    if (failed || cj->poll_failed) {
+        fz_cli_error("the journal %s could not record run %lld: %s; this is flowzap's failure, "
+                     "not the workflow's: the run was stopped and is left resumable, so once "
+                     "the journal can be written (disk space), continue it with `flowzap resume "
+                     "%lld`",
+                     cj->path, (long long)cj->run, first, (long long)cj->run);
         return FZ_EXIT_IO;
     }
     return FZ_EXIT_OK;

@@ -38,10 +38,18 @@ typedef struct fz_cli_journal {
     fz_backend guard;        /* the backend drive uses: refuses to start */
     const fz_backend *inner; /* a task once the journal failed to write */
     char run_id[24];         /* the run's id as text (FZ_RUN_ID) */
+    unsigned resume_opts;    /* FZ_CLI_RESUME_* given to `resume` */
+    int poll_failed;         /* an approval gate could not read the journal */
     /* The run's secrets, set after open and before begin: masked in the
      * recorded command line and everything the recorder writes. */
     const struct fz_secrets *secrets;
 } fz_cli_journal;
+
+/* `resume` options that reach the claim (cli/runjournal.c). */
+enum {
+    FZ_CLI_RESUME_FORCE = 1,        /* --force: take over from a pid of unknown identity */
+    FZ_CLI_RESUME_KILL_ORPHANS = 2, /* --kill-orphans: kill a dead run's step groups */
+};
 
 /* The database path: db (from --db) when not NULL, else $FLOWZAP_DB, else
  * FZ_JOURNAL_DEFAULT_PATH. Writes it into out (size n). */
@@ -78,6 +86,10 @@ const fz_backend *fz_cli_journal_backend(fz_cli_journal *cj, const fz_backend *b
  * FZ_EXIT_OK, or FZ_EXIT_IO when the journal could not be written. */
 int fz_cli_journal_finish(fz_cli_journal *cj, fz_engine *e, int status);
 
+/* Sets ro's on_spawn so that each step's process group is recorded (a
+ * no-op when the journal is off). */
+void fz_cli_journal_watch_spawns(fz_cli_journal *cj, fz_real_opts *ro);
+
 /* Where approval gates get their answers (`flowzap signal` writes them to
  * the journal), or NULL when the journal is off. Valid after begin. */
 const fz_approvals *fz_cli_journal_approvals(fz_cli_journal *cj);
@@ -90,7 +102,10 @@ int64_t fz_cli_journal_run(const fz_cli_journal *cj);
 
 /* For `resume`: makes the next fz_cli_journal_open hand over j (whose
  * ownership passes) at path, and begin continue run id. */
-void fz__cli_journal_set_resume(fz_journal *j, const char *path, int64_t id);
+void fz__cli_journal_set_resume(fz_journal *j, const char *path, int64_t id, unsigned opts);
+
+/* The FZ_CLI_RESUME_* options of the pending resume. */
+unsigned fz__cli_journal_resume_opts(void);
 
 /* Writes the hex SHA-256 of the bytes of the file at path into hex.
  * Returns 0 or an errno value. */

@@ -14,6 +14,7 @@
 #endif
 
 #include "core/status.h"
+#include "core/utf8.h"
 
 void fz_diags_init(fz_diags *d, const fz_alloc *alloc)
 {
@@ -31,6 +32,18 @@ void fz_diags_fini(fz_diags *d)
     d->warnings = 0;
 }
 
+/* A copy of s[0, n) in d's arena with bytes that are not UTF-8 repaired. */
+static char *arena_repair(fz_diags *d, const char *s, size_t n)
+{
+    size_t rl = 0;
+    char *r = fz_utf8_repair(d->arena.alloc, s, n, &rl);
+    if (!r)
+        return NULL;
+    char *out = fz_arena_strndup(&d->arena, r, rl);
+    fz_free(d->arena.alloc, r, rl + 1);
+    return out;
+}
+
 int fz_diags_add(fz_diags *d, fz_severity sev, const char *code, uint32_t offset,
                  uint32_t length, const char *hint, const char *fmt, ...)
 {
@@ -46,9 +59,16 @@ int fz_diags_add(fz_diags *d, fz_severity sev, const char *code, uint32_t offset
     va_start(ap, fmt);
     vsnprintf(msg, (size_t)n + 1, fmt, ap);
     va_end(ap);
+    /* Messages quote the input and callers format into fixed buffers, which
+     * may cut a character in two: keep every message UTF-8, as `check
+     * --json` and the terminal need (each bad byte becomes U+FFFD). */
+    if (fz_utf8_check(msg, (size_t)n) < (size_t)n && !(msg = arena_repair(d, msg, (size_t)n)))
+        return FZ_ENOMEM;
     char *h = NULL;
     if (hint) {
-        h = fz_arena_strndup(&d->arena, hint, strlen(hint));
+        size_t hl = strlen(hint);
+        h = fz_utf8_check(hint, hl) < hl ? arena_repair(d, hint, hl)
+                                         : fz_arena_strndup(&d->arena, hint, hl);
         if (!h)
             return FZ_ENOMEM;
     }
@@ -212,6 +232,37 @@ const char *fz_severity_name(fz_severity s)
     }
 }
 
+/* Bytes of a source line shown at most, as a window around the caret. */
+#define SHOW_MAX 200
+
+/* Bytes of the character at s (1 for a byte that is not well-formed UTF-8). */
+static uint32_t char_len(const char *s, uint32_t n)
+{
+    size_t k = fz_utf8_seq(s, n);
+    return k ? (uint32_t)k : 1;
+}
+
+/* Writes a source line for a terminal: a byte that is not well-formed
+ * UTF-8 and a control character (but tab) show as U+FFFD, one column each,
+ * so a hostile file can neither garble the output nor send escapes. */
+static void put_source(FILE *out, const char *s, uint32_t n)
+{
+    for (uint32_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        size_t k = fz_utf8_seq(s + i, n - i);
+        int ctrl = (c < 0x20 && c != '\t') || c == 0x7f ||
+                   (k == 2 && c == 0xC2 && (unsigned char)s[i + 1] < 0xA0); /* C1 */
+        if (!k || ctrl) {
+            fputs(FZ_UTF8_REPLACEMENT, out);
+            i++;
+            i += k > 1 ? (uint32_t)k - 1 : 0;
+        } else {
+            fwrite(s + i, 1, k, out);
+            i += (uint32_t)k;
+        }
+    }
+}
+
 void fz_diag_print(FILE *out, const char *file, const fz_linemap *m, const fz_diag *dg,
                    int color)
 {
@@ -224,22 +275,44 @@ void fz_diag_print(FILE *out, const char *file, const fz_linemap *m, const fz_di
         sevc = dg->severity == FZ_SEV_ERROR ? "\033[1;31m"
                : dg->severity == FZ_SEV_WARNING ? "\033[1;35m"
                                                 : "\033[1;36m";
-    fprintf(out, "%s%s:%u:%u:%s %s%s:%s %s [%s]\n", bold, file, line, col, reset, sevc,
-            fz_severity_name(dg->severity), reset, dg->message, dg->code);
+    /* The message and hint quote the file's text: shown like the line. */
+    fprintf(out, "%s%s:%u:%u:%s %s%s:%s ", bold, file, line, col, reset, sevc,
+            fz_severity_name(dg->severity), reset);
+    put_source(out, dg->message, (uint32_t)strlen(dg->message));
+    fprintf(out, " [%s]\n", dg->code);
     uint32_t llen = 0;
     const char *text = fz_linemap_line(m, line, &llen);
-    fprintf(out, " %5u | %.*s\n", line, (int)llen, text);
-    fprintf(out, "       | ");
-    /* Keep tabs so the caret lines up under the same columns. */
-    for (uint32_t i = 0; i + 1 < col && i < llen; i++)
+    /* A long line is shown as a window around the caret. */
+    uint32_t at = col - 1 < llen ? col - 1 : llen, from = 0, to = llen;
+    if (llen > SHOW_MAX) {
+        from = at > SHOW_MAX / 2 ? at - SHOW_MAX / 2 : 0;
+        to = from + SHOW_MAX < llen ? from + SHOW_MAX : llen;
+        while (from > 0 && ((unsigned char)text[from] & 0xC0) == 0x80)
+            from--;
+        while (to < llen && ((unsigned char)text[to] & 0xC0) == 0x80)
+            to++;
+    }
+    fprintf(out, " %5u | %s", line, from ? "..." : "");
+    put_source(out, text + from, to - from);
+    fprintf(out, "%s\n", to < llen ? "..." : "");
+    fprintf(out, "       | %s", from ? "   " : "");
+    /* One space a character (a tab stays a tab), so the caret lines up
+     * under the character as the line above shows it. */
+    for (uint32_t i = from; i < at && i < to; i += char_len(text + i, to - i))
         fputc(text[i] == '\t' ? '\t' : ' ', out);
     fprintf(out, "%s^", color ? "\033[1;32m" : "");
     uint32_t span = dg->length;
-    if (col - 1 + span > llen)
-        span = llen > col - 1 ? llen - (col - 1) : 1;
-    for (uint32_t i = 1; i < span; i++)
+    if (at + span > to)
+        span = to > at ? to - at : 1;
+    uint32_t chars = 0;
+    for (uint32_t i = at; i < at + span; i += char_len(text + i, at + span - i))
+        chars++;
+    for (uint32_t i = 1; i < chars; i++)
         fputc('~', out);
     fprintf(out, "%s\n", reset);
-    if (dg->hint)
-        fprintf(out, "       = %shint:%s %s\n", bold, reset, dg->hint);
+    if (dg->hint) {
+        fprintf(out, "       = %shint:%s ", bold, reset);
+        put_source(out, dg->hint, (uint32_t)strlen(dg->hint));
+        fputc('\n', out);
+    }
 }

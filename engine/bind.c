@@ -19,6 +19,7 @@
 
 #include "core/duration.h"
 #include "core/status.h"
+#include "engine/yamldoc.h"
 #include "engine/yamlpos.h"
 
 struct fz_bind {
@@ -35,6 +36,8 @@ struct fz_bind {
     uint32_t nnodes;
     uint32_t *node_rule;
     fz_caps *node_caps;
+    uint32_t fail_rule, fail_node; /* where fz_bind_resolve's match stopped */
+    char fail_why[160];
 };
 
 struct fz_bind_loader {
@@ -108,9 +111,23 @@ const char *fz__bind_dir(fz_bind_loader *ld)
  * Scalars, lists, maps, durations
  *========================================================================*/
 
-static const char *type_name(struct fy_node *n)
+/* YAML's null: no value, or a plain (unquoted) ~, null, Null or NULL,
+ * which libfyaml hands over as scalar text. `exec: [~]` is no program. */
+static int is_null(struct fy_node *n)
 {
     if (!n || fy_node_is_null(n))
+        return 1;
+    if (!fy_node_is_scalar(n) || fy_node_get_style(n) != FYNS_PLAIN)
+        return 0;
+    size_t len = 0;
+    const char *s = fy_node_get_scalar(n, &len);
+    return (len == 1 && s[0] == '~') ||
+           (len == 4 && (!memcmp(s, "null", 4) || !memcmp(s, "Null", 4) || !memcmp(s, "NULL", 4)));
+}
+
+static const char *type_name(struct fy_node *n)
+{
+    if (is_null(n))
         return "nothing";
     if (fy_node_is_mapping(n))
         return "a mapping";
@@ -121,7 +138,7 @@ static const char *type_name(struct fy_node *n)
 
 static int is_text(struct fy_node *n)
 {
-    return n && fy_node_is_scalar(n) && !fy_node_is_alias(n) && !fy_node_is_null(n);
+    return n && fy_node_is_scalar(n) && !fy_node_is_alias(n) && !is_null(n);
 }
 
 int fz__yaml_string(fz_bind_loader *ld, struct fy_node *n, const char *field, char **out)
@@ -531,9 +548,29 @@ out:
     return rc;
 }
 
+/* 1 for a variable name as --set takes it: a letter or '_', then
+ * letters, digits and '_'. */
+static int is_var_name(const char *s)
+{
+    if (!*s || isdigit((unsigned char)*s))
+        return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_')
+            return 0;
+    return 1;
+}
+
 static int load_vars(fz_bind_loader *ld, struct fy_node *v)
 {
-    return fz__yaml_kvv(ld, v, "vars", &ld->b->vars, &ld->b->nvars);
+    int rc = fz__yaml_kvv(ld, v, "vars", &ld->b->vars, &ld->b->nvars);
+    for (uint32_t i = 0; !rc && i < ld->b->nvars; i++)
+        if (!is_var_name(ld->b->vars[i].key)) {
+            struct fy_node *at = fy_node_mapping_lookup_key_by_string(v, ld->b->vars[i].key, FY_NT);
+            rc = bind_error_hint(ld, at ? at : v,
+                                 "a letter or '_', then letters, digits and '_', as --set takes",
+                                 "'vars': '%s' is not a variable name", ld->b->vars[i].key);
+        }
+    return rc;
 }
 
 /*==========================================================================
@@ -867,6 +904,32 @@ static size_t utf8_bad(const unsigned char *s, size_t len)
     return len;
 }
 
+/* 1 when text holds nothing but blank lines, comments and document
+ * markers. */
+static int blank_text(const char *text, uint32_t len)
+{
+    int line_start = 1, comment = 0;
+    for (uint32_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (c == '\n') {
+            line_start = 1;
+            comment = 0;
+        } else if (comment || c == ' ' || c == '\t' || c == '\r') {
+            continue;
+        } else if (c == '#') {
+            comment = 1;
+        } else if (line_start && i + 3 <= len &&
+                   (memcmp(text + i, "---", 3) == 0 || memcmp(text + i, "...", 3) == 0)) {
+            i += 2;
+        } else {
+            return 0;
+        }
+        if (c != '\n')
+            line_start = 0;
+    }
+    return 1;
+}
+
 static int parse_yaml(fz_bind_loader *ld)
 {
     fz_bind *b = ld->b;
@@ -897,17 +960,33 @@ static int parse_yaml(fz_bind_loader *ld)
     int rc = FZ_OK, n = 0;
     if (!ld->doc) {
         rc = sink_errors(ld, &sb, &n);
+        /* libfyaml builds no document from an empty text (or only
+         * comments): that is B002, as documented, not a YAML error. */
         if (!rc && n == 0 &&
-            fz_diags_add(ld->d, FZ_SEV_ERROR, "B000", 0, 1, NULL, "YAML: cannot parse the file"))
+            (blank_text(b->text, b->len)
+                 ? fz_diags_add(ld->d, FZ_SEV_ERROR, "B002", 0, 0,
+                                "a bindings file starts with `rules:` (a list of rules)",
+                                "the bindings file is empty")
+                 : fz_diags_add(ld->d, FZ_SEV_ERROR, "B000", 0, 1, NULL,
+                                "YAML: cannot parse the file")))
             rc = FZ_ENOMEM;
         if (!rc)
             rc = FZ_EPARSE;
-    } else if (!fy_document_root(ld->doc)) {
+    } else if (!fy_document_root(ld->doc) || blank_text(b->text, b->len)) {
         rc = fz_diags_add(ld->d, FZ_SEV_ERROR, "B002", 0, 0,
                           "a bindings file starts with `rules:` (a list of rules)",
                           "the bindings file is empty")
                  ? FZ_ENOMEM
                  : FZ_EPARSE;
+    } else {
+        uint32_t second = fz_yamldoc_second(b->text, b->len);
+        if (second != UINT32_MAX)
+            rc = fz_diags_add(ld->d, FZ_SEV_ERROR, "B004", second, 3,
+                              "a bindings file is one document: merge the rules into the first "
+                              "or remove the marker",
+                              "a second YAML document starts here (it would be ignored)")
+                     ? FZ_ENOMEM
+                     : FZ_EPARSE;
     }
     fy_diag_destroy(diag);
     return rc;
@@ -1137,9 +1216,13 @@ int fz_bind_resolve(fz_bind *b, const fz_graph *g, uint32_t *unbound)
     for (uint32_t i = 0; i < n; i++) {
         b->node_rule[i] = FZ_NONE;
         for (uint32_t r = 0; r < b->rules.len; r++) {
-            int m = fz_match_node(FZ_VEC_AT(&b->rules, fz_rule, r).match, g, i, &b->node_caps[i]);
-            if (m < 0)
+            int m = fz_match_node_why(FZ_VEC_AT(&b->rules, fz_rule, r).match, g, i,
+                                      &b->node_caps[i], b->fail_why, sizeof(b->fail_why));
+            if (m < 0) {
+                b->fail_rule = r;
+                b->fail_node = i;
                 return m;
+            }
             if (m == 1) {
                 b->node_rule[i] = r;
                 break;
@@ -1149,6 +1232,13 @@ int fz_bind_resolve(fz_bind *b, const fz_graph *g, uint32_t *unbound)
             (*unbound)++;
     }
     return FZ_OK;
+}
+
+const char *fz_bind_resolve_error(const fz_bind *b, uint32_t *rule, uint32_t *node)
+{
+    *rule = b->fail_rule;
+    *node = b->fail_node;
+    return b->fail_why;
 }
 
 uint32_t fz_bind_node_rule(const fz_bind *b, uint32_t node)

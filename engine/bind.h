@@ -70,6 +70,10 @@ const fz_secret_spec *fz_bind_secret_at(const fz_bind *b, uint32_t i);
  * pattern fails to run (PCRE2 limits). Calling it again rebinds. */
 int fz_bind_resolve(fz_bind *b, const fz_graph *g, uint32_t *unbound);
 
+/* After fz_bind_resolve failed with FZ_EINVAL (PCRE2 stopped a match, e.g.
+ * at its match limit): the rule and node it was matching, and why. */
+const char *fz_bind_resolve_error(const fz_bind *b, uint32_t *rule, uint32_t *node);
+
 /* After fz_bind_resolve: the rule index binding node, or FZ_NONE. */
 uint32_t fz_bind_node_rule(const fz_bind *b, uint32_t node);
 

@@ -23,12 +23,13 @@
 #include "core/status.h"
 #include "core/vec.h"
 #include "engine/journal_int.h"
+#include "engine/proc.h"
 
 #define NOW "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-    "INSERT OR IGNORE INTO meta(key, value) VALUES('schema', '1');"
+    "INSERT OR IGNORE INTO meta(key, value) VALUES('schema', '2');"
     "CREATE TABLE IF NOT EXISTS runs("
     " id INTEGER PRIMARY KEY AUTOINCREMENT,"
     " workflow TEXT NOT NULL,"
@@ -44,7 +45,9 @@ static const char schema[] =
     " resumes INTEGER NOT NULL DEFAULT 0,"
     " created_at TEXT NOT NULL,"
     " updated_at TEXT NOT NULL,"
-    " finished_at TEXT);"
+    " finished_at TEXT,"
+    " owner_id TEXT,"
+    " sync TEXT);"
     "CREATE TABLE IF NOT EXISTS steps("
     " run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
     " task INTEGER NOT NULL,"
@@ -66,6 +69,8 @@ static const char schema[] =
     " stdout BLOB,"
     " stderr BLOB,"
     " vars TEXT,"
+    " pgid INTEGER,"
+    " pgid_id TEXT,"
     " PRIMARY KEY(run, task)) WITHOUT ROWID;"
     /* No index on seq: a run's steps are one range of the primary key,
      * sorted in memory on resume; the index cost a page write per step. */
@@ -79,36 +84,49 @@ static const char schema[] =
     " taken_at TEXT);"
     "CREATE INDEX IF NOT EXISTS signals_by_node ON signals(run, node);";
 
+/* Schema 1 -> 2: who owns a run (the identity beside its pid), the
+ * durability it was recorded with, and each step's process group. Run in
+ * the transaction that read schema 1, so two processes opening an old file
+ * at once upgrade it once. */
+static const char upgrade_1_2[] = "ALTER TABLE runs ADD COLUMN owner_id TEXT;"
+                                  "ALTER TABLE runs ADD COLUMN sync TEXT;"
+                                  "ALTER TABLE steps ADD COLUMN pgid INTEGER;"
+                                  "ALTER TABLE steps ADD COLUMN pgid_id TEXT;"
+                                  "UPDATE meta SET value = '2' WHERE key = 'schema';";
+
 #define RUN_COLS                                                                                   \
     "r.id, r.workflow, r.workflow_hash, r.bindings, r.bindings_hash, r.args, r.cwd, "              \
     "r.vars, r.state, r.outcome, r.created_at, r.updated_at, r.finished_at, r.pid, "               \
     "r.resumes, (SELECT count(*) FROM steps s WHERE s.run = r.id AND s.seq IS NOT NULL), "         \
-    "(SELECT count(*) FROM steps s WHERE s.run = r.id AND s.seq IS NULL)"
+    "(SELECT count(*) FROM steps s WHERE s.run = r.id AND s.seq IS NULL), r.owner_id, r.sync"
 
 #define STEP_COLS                                                                                  \
     "task, node_index, node, label, lane, token, attempt, starts, seq, answer, outcome, "          \
-    "reason, exit_code, stdout, stderr, vars, started_at, finished_at, duration_ns"
+    "reason, exit_code, stdout, stderr, vars, started_at, finished_at, duration_ns, pgid, pgid_id"
 
 /* ORDER STMT */
 static const char *const sql[ST__COUNT] = {
     "INSERT INTO runs(workflow, workflow_hash, bindings, bindings_hash, args, cwd, vars, state,"
-    " pid, created_at, updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, '{}'),"
-    " 'running', ?8, " NOW ", " NOW ")",
+    " pid, created_at, updated_at, owner_id, sync) VALUES(?1, ?2, ?3, ?4, ?5, ?6,"
+    " coalesce(?7, '{}'), 'running', ?8, " NOW ", " NOW ", ?9, ?10)",
     "SELECT " RUN_COLS " FROM runs r WHERE r.id = ?1",
     "SELECT " RUN_COLS " FROM runs r ORDER BY r.id DESC LIMIT ?1",
-    "UPDATE runs SET state = 'running', pid = ?2, resumes = resumes + 1, finished_at = NULL,"
-    " updated_at = " NOW " WHERE id = ?1 AND state IN ('running', 'interrupted')",
+    "UPDATE runs SET state = 'running', pid = ?2, owner_id = ?3, sync = ?4,"
+    " resumes = resumes + 1, finished_at = NULL, updated_at = " NOW " WHERE id = ?1",
+    /* ?5: the owner the writer expects (NULL: any); no row changes when
+     * another process took the run over. Same fence on the step writes. */
     "UPDATE runs SET state = ?2, outcome = coalesce(?3, outcome), vars = coalesce(?4, vars),"
     " updated_at = " NOW ", finished_at = CASE WHEN ?2 = 'running' THEN NULL ELSE " NOW
-    " END WHERE id = ?1",
+    " END WHERE id = ?1 AND (?5 IS NULL OR pid IS ?5)",
     "INSERT INTO steps(run, task, node_index, node, label, lane, token, attempt, starts,"
-    " started_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, " NOW ")"
+    " started_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, " NOW
+    " WHERE EXISTS(SELECT 1 FROM runs WHERE id = ?1 AND pid IS ?9)"
     " ON CONFLICT(run, task) DO UPDATE SET attempt = excluded.attempt, starts = starts + 1,"
-    " started_at = excluded.started_at",
+    " started_at = excluded.started_at, pgid = NULL, pgid_id = NULL",
     "INSERT INTO steps(run, task, node_index, node, label, lane, token, attempt, starts,"
     " started_at, finished_at, duration_ns, seq, answer, outcome, reason, exit_code, stdout,"
-    " stderr, vars) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, " NOW ", " NOW ", ?9, ?10, ?11,"
-    " ?12, ?13, ?14, ?15, ?16, ?17)"
+    " stderr, vars) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, " NOW ", " NOW ", ?9, ?10, ?11,"
+    " ?12, ?13, ?14, ?15, ?16, ?17 WHERE EXISTS(SELECT 1 FROM runs WHERE id = ?1 AND pid IS ?18)"
     " ON CONFLICT(run, task) DO UPDATE SET finished_at = excluded.finished_at,"
     " duration_ns = excluded.duration_ns, seq = excluded.seq, answer = excluded.answer,"
     " outcome = excluded.outcome, reason = excluded.reason, exit_code = excluded.exit_code,"
@@ -116,6 +134,8 @@ static const char *const sql[ST__COUNT] = {
     "SELECT " STEP_COLS " FROM steps WHERE run = ?1 ORDER BY task",
     "SELECT " STEP_COLS " FROM steps WHERE run = ?1 AND seq IS NOT NULL ORDER BY seq",
     "SELECT starts FROM steps WHERE run = ?1 AND task = ?2 AND seq IS NULL",
+    "UPDATE steps SET pgid = ?3, pgid_id = ?4 WHERE run = ?1 AND task = ?2"
+    " AND EXISTS(SELECT 1 FROM runs WHERE id = ?1 AND pid IS ?5)",
     "SELECT coalesce(max(seq), 0) FROM steps WHERE run = ?1",
     "INSERT INTO signals(run, node, answer, created_at) VALUES(?1, ?2, ?3, " NOW ")",
     "SELECT answer FROM signals WHERE run = ?1 AND node = ?2 AND taken_task = ?3"
@@ -188,22 +208,38 @@ int fz_journal_open(const char *path, fz_journal_sync sync, const fz_alloc *allo
              sync == FZ_JOURNAL_SYNC_NORMAL ? "NORMAL" : "FULL");
     char *err = NULL;
     if (sqlite3_exec(j->db, pragmas, NULL, NULL, &err) != SQLITE_OK ||
-        sqlite3_exec(j->db, schema, NULL, NULL, &err) != SQLITE_OK) {
+        sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, &err) != SQLITE_OK) {
         snprintf(j->msg, sizeof j->msg, "cannot use journal '%s': %s", path,
                  err ? err : sqlite3_errmsg(j->db));
         sqlite3_free(err);
         return FZ_EDB;
     }
-    /* A file that is not a flowzap journal fails above or here. */
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(j->db, "SELECT value FROM meta WHERE key = 'schema'", -1, &st, NULL) ||
-        sqlite3_step(st) != SQLITE_ROW || strcmp((const char *)sqlite3_column_text(st, 0), "1")) {
-        snprintf(j->msg, sizeof j->msg,
-                 "'%s' is not a flowzap journal of schema 1 (written by another version?)", path);
+    /* The schema, and the upgrade of an older file, in one transaction. A
+     * file that is not a flowzap journal fails here. */
+    int version = 0;
+    if (sqlite3_exec(j->db, schema, NULL, NULL, &err) == SQLITE_OK) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(j->db, "SELECT value FROM meta WHERE key = 'schema'", -1, &st,
+                               NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+            version = atoi((const char *)sqlite3_column_text(st, 0));
         sqlite3_finalize(st);
+        if (version == 1 && sqlite3_exec(j->db, upgrade_1_2, NULL, NULL, &err) == SQLITE_OK)
+            version = 2;
+    }
+    if (err || sqlite3_exec(j->db, "COMMIT", NULL, NULL, &err) != SQLITE_OK) {
+        snprintf(j->msg, sizeof j->msg, "cannot use journal '%s': %s", path,
+                 err ? err : sqlite3_errmsg(j->db));
+        sqlite3_free(err);
+        sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
         return FZ_EDB;
     }
-    sqlite3_finalize(st);
+    if (version != 2) {
+        snprintf(j->msg, sizeof j->msg,
+                 "'%s' is not a flowzap journal of schema 1 or 2 (written by another version?)",
+                 path);
+        return FZ_EDB;
+    }
     return 0;
 }
 
@@ -254,6 +290,24 @@ void fz__journal_bind_text(sqlite3_stmt *st, int i, const char *s)
  * Runs
  *========================================================================*/
 
+/* The connection's durability as PRAGMA synchronous reads it now. */
+static const char *sync_name(fz_journal *j)
+{
+    static const char *const names[] = {"off", "normal", "full", "extra"};
+    sqlite3_stmt *st = NULL;
+    int v = -1;
+    if (sqlite3_prepare_v2(j->db, "PRAGMA synchronous", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v >= 0 && v <= 3 ? names[v] : NULL;
+}
+
+const char *fz_journal_sync_mode(fz_journal *j)
+{
+    return sync_name(j);
+}
+
 int fz_journal_run_add(fz_journal *j, const fz_journal_run *run, int64_t *id)
 {
     sqlite3_stmt *st = fz__journal_stmt(j, ST_RUN_ADD);
@@ -269,6 +323,10 @@ int fz_journal_run_add(fz_journal *j, const fz_journal_run *run, int64_t *id)
     fz__journal_bind_text(st, 6, run->cwd);
     fz__journal_bind_text(st, 7, run->vars);
     sqlite3_bind_int64(st, 8, (int64_t)getpid());
+    char me[FZ_PROC_ID_LEN];
+    fz_proc_identity(getpid(), me);
+    fz__journal_bind_text(st, 9, me[0] ? me : NULL);
+    fz__journal_bind_text(st, 10, sync_name(j));
     int rc = fz__journal_exec_done(j, st, "recording the run");
     if (rc == 0)
         *id = sqlite3_last_insert_rowid(j->db);
@@ -278,10 +336,12 @@ int fz_journal_run_add(fz_journal *j, const fz_journal_run *run, int64_t *id)
 /* Copies the text columns of a run row into j->buf and points run at them. */
 static int run_from_row(fz_journal *j, sqlite3_stmt *st, fz_journal_run *run)
 {
-    enum { NTEXT = 12 };
+    enum { NTEXT = 14 };
+    /* ORDER RUN_COLS: the text columns. */
+    static const int cols[NTEXT] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 17, 18};
     size_t need = 0;
-    for (int c = 1; c <= NTEXT; c++)
-        need += (size_t)sqlite3_column_bytes(st, c) + 1;
+    for (int c = 0; c < NTEXT; c++)
+        need += (size_t)sqlite3_column_bytes(st, cols[c]) + 1;
     if (need > j->buf_cap) {
         char *nb = fz_realloc(j->alloc, j->buf, j->buf_cap, need);
         if (!nb)
@@ -291,16 +351,16 @@ static int run_from_row(fz_journal *j, sqlite3_stmt *st, fz_journal_run *run)
     }
     const char *text[NTEXT];
     char *p = j->buf;
-    for (int c = 1; c <= NTEXT; c++) {
-        const unsigned char *s = sqlite3_column_text(st, c);
+    for (int c = 0; c < NTEXT; c++) {
+        const unsigned char *s = sqlite3_column_text(st, cols[c]);
         if (!s) {
-            text[c - 1] = NULL;
+            text[c] = NULL;
             continue;
         }
-        size_t n = (size_t)sqlite3_column_bytes(st, c);
+        size_t n = (size_t)sqlite3_column_bytes(st, cols[c]);
         memcpy(p, s, n);
         p[n] = '\0';
-        text[c - 1] = p;
+        text[c] = p;
         p += n + 1;
     }
     memset(run, 0, sizeof *run);
@@ -317,6 +377,8 @@ static int run_from_row(fz_journal *j, sqlite3_stmt *st, fz_journal_run *run)
     run->created_at = text[9];
     run->updated_at = text[10];
     run->finished_at = text[11];
+    run->owner_id = text[12];
+    run->sync = text[13];
     run->pid = sqlite3_column_int64(st, 13);
     run->resumes = (uint32_t)sqlite3_column_int64(st, 14);
     run->steps = (uint32_t)sqlite3_column_int64(st, 15);
@@ -361,28 +423,87 @@ int fz_journal_run_list(fz_journal *j, uint32_t limit, fz_journal_run_fn fn, voi
     return status;
 }
 
-int fz_journal_run_claim(fz_journal *j, int64_t id)
+/* The claim's decision on the row read inside its transaction. */
+static int claim_check(fz_journal *j, int64_t id, int force, sqlite3_stmt *st,
+                       fz_journal_claim *out)
 {
-    sqlite3_stmt *st = fz__journal_stmt(j, ST_RUN_CLAIM);
-    if (!st)
-        return FZ_EDB;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, (int64_t)getpid());
-    int rc = fz__journal_exec_done(j, st, "claiming the run");
-    if (rc)
-        return rc;
-    if (sqlite3_changes(j->db) == 1)
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        snprintf(j->msg, sizeof j->msg, "no run %lld in the journal", (long long)id);
+        return FZ_ENOENT;
+    }
+    if (rc != SQLITE_ROW)
+        return fz__journal_db_error(j, "claiming the run");
+    const char *state = (const char *)sqlite3_column_text(st, 0);
+    out->pid = sqlite3_column_int64(st, 1);
+    const char *owner = (const char *)sqlite3_column_text(st, 2);
+    snprintf(out->owner_id, sizeof out->owner_id, "%s", owner ? owner : "");
+    if (!state || (strcmp(state, "running") && strcmp(state, "interrupted"))) {
+        snprintf(j->msg, sizeof j->msg, "run %lld already %s", (long long)id,
+                 state ? state : "ended");
+        return FZ_EFINISHED;
+    }
+    out->owner = out->pid == (int64_t)getpid() ? FZ_PROC_GONE : fz_proc_check(out->pid, owner);
+    if (out->owner == FZ_PROC_GONE || out->owner == FZ_PROC_REUSED ||
+        (force && out->owner == FZ_PROC_UNKNOWN))
         return 0;
-    fz_journal_run run;
-    rc = fz_journal_run_get(j, id, &run);
-    if (rc)
-        return rc;
-    snprintf(j->msg, sizeof j->msg, "run %lld already %s", (long long)id, run.state);
-    return FZ_EFINISHED;
+    if (out->owner == FZ_PROC_ALIVE)
+        snprintf(j->msg, sizeof j->msg,
+                 "run %lld is still running in process %lld (stop that process first; "
+                 "--force does not take a run from its live owner)",
+                 (long long)id, (long long)out->pid);
+    else
+        snprintf(j->msg, sizeof j->msg,
+                 "run %lld is still running in process %lld, as far as the journal can tell "
+                 "(that pid is alive; its start time was not recorded, so it may be another "
+                 "process under a reused pid: `flowzap resume %lld --force` takes the run over)",
+                 (long long)id, (long long)out->pid, (long long)id);
+    return FZ_ESTATE;
 }
 
-int fz_journal_run_set_state(fz_journal *j, int64_t id, const char *state, const char *outcome,
-                             const char *vars)
+int fz_journal_run_claim(fz_journal *j, int64_t id, int force, fz_journal_claim *out)
+{
+    fz_journal_claim dummy;
+    if (!out)
+        out = &dummy;
+    memset(out, 0, sizeof *out);
+    /* One IMMEDIATE transaction reads the owner and writes the new one: a
+     * second resume waits for it, then finds this process the owner. */
+    if (sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return fz__journal_db_error(j, "claiming the run");
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if (sqlite3_prepare_v2(j->db, "SELECT state, pid, owner_id FROM runs WHERE id = ?1", -1, &st,
+                           NULL) != SQLITE_OK)
+        rc = fz__journal_db_error(j, "claiming the run");
+    else {
+        sqlite3_bind_int64(st, 1, id);
+        rc = claim_check(j, id, force, st, out);
+    }
+    sqlite3_finalize(st);
+    if (rc == 0) {
+        st = fz__journal_stmt(j, ST_RUN_CLAIM);
+        if (!st)
+            rc = FZ_EDB;
+        else {
+            char me[FZ_PROC_ID_LEN];
+            fz_proc_identity(getpid(), me);
+            sqlite3_bind_int64(st, 1, id);
+            sqlite3_bind_int64(st, 2, (int64_t)getpid());
+            fz__journal_bind_text(st, 3, me[0] ? me : NULL);
+            fz__journal_bind_text(st, 4, sync_name(j));
+            rc = fz__journal_exec_done(j, st, "claiming the run");
+        }
+    }
+    if (rc == 0 && sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = fz__journal_db_error(j, "claiming the run");
+    if (rc)
+        sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+int fz__journal_set_state(fz_journal *j, int64_t id, int64_t owner, const char *state,
+                          const char *outcome, const char *vars)
 {
     sqlite3_stmt *st = fz__journal_stmt(j, ST_RUN_STATE);
     if (!st)
@@ -391,7 +512,29 @@ int fz_journal_run_set_state(fz_journal *j, int64_t id, const char *state, const
     fz__journal_bind_text(st, 2, state);
     fz__journal_bind_text(st, 3, outcome);
     fz__journal_bind_text(st, 4, vars);
-    return fz__journal_exec_done(j, st, "recording the run's state");
+    if (owner)
+        sqlite3_bind_int64(st, 5, owner);
+    int rc = fz__journal_exec_done(j, st, "recording the run's state");
+    if (!rc && owner && sqlite3_changes(j->db) == 0)
+        return fz__journal_taken_over(j, id);
+    return rc;
+}
+
+int fz__journal_taken_over(fz_journal *j, int64_t id)
+{
+    fz_journal_run run;
+    int64_t pid = fz_journal_run_get(j, id, &run) == 0 ? run.pid : 0;
+    snprintf(j->msg, sizeof j->msg,
+             "run %lld was taken over by process %lld (resume --force): this process stops "
+             "recording it",
+             (long long)id, (long long)pid);
+    return FZ_ESTATE;
+}
+
+int fz_journal_run_set_state(fz_journal *j, int64_t id, const char *state, const char *outcome,
+                             const char *vars)
+{
+    return fz__journal_set_state(j, id, 0, state, outcome, vars);
 }
 
 /*==========================================================================
@@ -437,6 +580,8 @@ static void step_from_row(sqlite3_stmt *st, fz_journal_step *s)
     s->started_at = (const char *)sqlite3_column_text(st, 16);
     s->finished_at = (const char *)sqlite3_column_text(st, 17);
     s->duration_ns = sqlite3_column_type(st, 18) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 18);
+    s->pgid = sqlite3_column_int64(st, 19);
+    s->pgid_id = (const char *)sqlite3_column_text(st, 20);
 }
 
 int fz_journal_step_list(fz_journal *j, int64_t id, int by_finish, fz_journal_step_fn fn, void *ud)

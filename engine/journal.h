@@ -17,6 +17,7 @@
 
 #include "core/alloc.h"
 #include "engine/engine.h"
+#include "engine/proc.h"
 #include "parser/graph.h"
 
 typedef struct fz_journal fz_journal;
@@ -44,6 +45,9 @@ int fz_journal_open(const char *path, fz_journal_sync sync, const fz_alloc *allo
                     fz_journal **out);
 void fz_journal_free(fz_journal *j);
 
+/* The connection's durability as SQLite reports it (PRAGMA synchronous):
+ * "full", "normal", "off" or "extra"; NULL when it cannot be read. */
+const char *fz_journal_sync_mode(fz_journal *j);
 /* Masks the run's secrets (engine/secret.h; borrowed, may grow) in what
  * the recorder writes: output, reasons, outcomes, the run's variables; a
  * variable a step set that holds a secret is recorded as a reference to it
@@ -86,6 +90,9 @@ typedef struct fz_journal_run {
     const char *updated_at;
     const char *finished_at; /* NULL while running */
     int64_t pid;             /* process running (or that last ran) it */
+    const char *owner_id;    /* that process's identity (proc.h), or NULL */
+    const char *sync;        /* PRAGMA synchronous of the connection that
+                                recorded (or last claimed) it: "full"... */
     uint32_t resumes;        /* times it was resumed */
     uint32_t steps;          /* finished steps (getters only) */
     uint32_t in_flight;      /* started, not finished steps (getters only) */
@@ -103,10 +110,25 @@ int fz_journal_run_get(fz_journal *j, int64_t id, fz_journal_run *out);
 typedef int (*fz_journal_run_fn)(void *ud, const fz_journal_run *run);
 int fz_journal_run_list(fz_journal *j, uint32_t limit, fz_journal_run_fn fn, void *ud);
 
-/* Marks run id as taken over by this process for a resume: state running,
- * pid = getpid(), resumes + 1. Returns 0, FZ_ENOENT, FZ_EFINISHED when the
- * run is completed or failed, or FZ_EDB. */
-int fz_journal_run_claim(fz_journal *j, int64_t id);
+/* Who owned a run when it was claimed. */
+typedef struct fz_journal_claim {
+    int64_t pid;                   /* the recorded owner */
+    char owner_id[FZ_PROC_ID_LEN]; /* its recorded identity, "" when none */
+    fz_proc_state owner;           /* what that process is now */
+} fz_journal_claim;
+
+/* Takes run id over for a resume by this process, in one IMMEDIATE
+ * transaction that reads the owner and writes this process (pid and
+ * identity) as the new one: state running, resumes + 1. Of two resumes at
+ * once, one claims the run and the other finds it owned. Refused while
+ * the recorded owner is alive (FZ_PROC_ALIVE, even with force), or may be
+ * (FZ_PROC_UNKNOWN: its pid lives but no identity was recorded or can be
+ * read) unless force; a pid now held by another process (FZ_PROC_REUSED)
+ * is taken as dead. *out (may be NULL) receives
+ * the previous owner. Returns 0, FZ_ENOENT, FZ_EFINISHED (completed or
+ * failed), FZ_ESTATE (owned by a live process; the message names its pid)
+ * or FZ_EDB. */
+int fz_journal_run_claim(fz_journal *j, int64_t id, int force, fz_journal_claim *out);
 
 /* Sets the state (and outcome, vars when not NULL) of run id; a state other
  * than running also sets finished_at. Returns 0 or FZ_EDB. */
@@ -143,6 +165,8 @@ typedef struct fz_journal_step {
     const char *started_at;
     const char *finished_at;
     int64_t duration_ns; /* -1 when unknown */
+    int64_t pgid;        /* the step's process group, 0 when none recorded */
+    const char *pgid_id; /* identity of its first process (proc.h), or NULL */
 } fz_journal_step;
 
 typedef int (*fz_journal_step_fn)(void *ud, const fz_journal_step *step);
@@ -204,9 +228,23 @@ void fz_journal_recorder_free(fz_journal_recorder *r);
 /* The observer to install with fz_engine_set_observer(). */
 const fz_observer *fz_journal_recorder_observer(fz_journal_recorder *r);
 
-/* The first error a callback met writing (0: none). A run whose journal
- * failed cannot be resumed safely; the message is in fz_journal_errmsg. */
+/* The first error a callback met writing (0: none); the message is in
+ * fz_journal_errmsg. Once a write failed the recorder writes nothing more
+ * (no step starts after a finish that was not recorded, no end): the run
+ * stays resumable, and the caller must stop it before another step starts. */
 int fz_journal_recorder_status(const fz_journal_recorder *r);
+
+/* Says that the run is being stopped by flowzap (Ctrl-C, a journal or
+ * system error), not ended by its workflow: the engine's abort that
+ * follows is not recorded as the run's end (the caller records the run as
+ * interrupted). */
+void fz_journal_recorder_abort(fz_journal_recorder *r);
+
+/* Records that task's process group is pgid (the step's first process, so
+ * its identity is read now). Committed without waiting for the disk
+ * (synchronous=NORMAL for this one write): the group only matters while
+ * the machine stays up. Returns 0 or FZ_EDB (then the recorder failed). */
+int fz_journal_recorder_spawned(fz_journal_recorder *r, uint32_t task, int64_t pgid);
 
 /* The tasks a resumed run must dispatch itself. */
 typedef struct fz_journal_resume {

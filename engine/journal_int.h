@@ -22,6 +22,7 @@ enum {
     ST_STEP_BY_TASK,
     ST_STEP_BY_SEQ,
     ST_STEP_STARTS,
+    ST_STEP_PGID,
     ST_MAX_SEQ,
     ST_SIGNAL_ADD,
     ST_SIGNAL_MINE,
@@ -52,6 +53,15 @@ void fz__journal_bind_text(sqlite3_stmt *st, int i, const char *s);
 
 /* Sets the message from SQLite's last error; returns FZ_EDB. */
 int fz__journal_db_error(fz_journal *j, const char *what);
+
+/* fz_journal_run_set_state fenced by owner: when owner is not 0, only
+ * while the run's pid is still owner; else FZ_ESTATE (message: taken
+ * over). */
+int fz__journal_set_state(fz_journal *j, int64_t id, int64_t owner, const char *state,
+                          const char *outcome, const char *vars);
+
+/* Sets the "run was taken over" message; returns FZ_ESTATE. */
+int fz__journal_taken_over(fz_journal *j, int64_t id);
 
 /* The text of statement i, for a statement of one's own. */
 const char *fz__journal_sql(int i);

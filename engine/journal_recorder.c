@@ -28,6 +28,9 @@ struct fz_journal_recorder {
     fz_observer obs;
     fz_observer next;
     int status;
+    int aborting;    /* flowzap stops the run: its end is not the workflow's */
+    int full;        /* the connection commits with synchronous=FULL */
+    int64_t owner;   /* the run's pid when recording began: writes are fenced on it */
     uint32_t seq;    /* last finish sequence number written */
     fz_vec start_ns; /* uint64_t per task id: backend clock at start, +1 (0: unknown) */
 };
@@ -75,12 +78,21 @@ static void rec_on_start(void *ud, const fz_task *t, uint64_t t_ns)
     }
     if (t->id < r->start_ns.len)
         FZ_VEC_AT(&r->start_ns, uint64_t, t->id) = t_ns + 1;
-    sqlite3_stmt *st = fz__journal_stmt(r->j, ST_STEP_START);
-    if (!st)
+    /* After a failed write nothing more is recorded: a start committed
+     * after a finish that was not would name a task that a resume's engine
+     * has not handed out (it reruns the unfinished step first), and that
+     * id may then come out for another node. */
+    sqlite3_stmt *st = NULL;
+    if (r->status)
+        ; /* recorded nothing since the failure */
+    else if (!(st = fz__journal_stmt(r->j, ST_STEP_START)))
         rec_fail(r, FZ_EDB);
     else {
         bind_task(r, st, t);
+        sqlite3_bind_int64(st, 9, r->owner);
         int rc = fz__journal_exec_done(r->j, st, "recording a step's start");
+        if (!rc && sqlite3_changes(r->j->db) == 0)
+            rc = fz__journal_taken_over(r->j, r->run);
         if (rc)
             rec_fail(r, rc);
     }
@@ -150,8 +162,10 @@ static char *bind_blob_masked(fz_journal_recorder *r, sqlite3_stmt *st, int i, c
 static void rec_on_finish(void *ud, const fz_task *t, const fz_result *res, uint64_t t_ns)
 {
     fz_journal_recorder *r = ud;
-    sqlite3_stmt *st = fz__journal_stmt(r->j, ST_STEP_FINISH);
-    if (!st)
+    sqlite3_stmt *st = NULL;
+    if (r->status)
+        ; /* recorded nothing since the failure */
+    else if (!(st = fz__journal_stmt(r->j, ST_STEP_FINISH)))
         rec_fail(r, FZ_EDB);
     else {
         bind_task(r, st, t);
@@ -174,7 +188,10 @@ static void rec_on_finish(void *ud, const fz_task *t, const fz_result *res, uint
         if (res->nvars && !vars)
             rec_fail(r, FZ_ENOMEM);
         fz__journal_bind_text(st, 17, vars);
+        sqlite3_bind_int64(st, 18, r->owner);
         int rc = fz__journal_exec_done(r->j, st, "recording a step's finish");
+        if (!rc && sqlite3_changes(r->j->db) == 0)
+            rc = fz__journal_taken_over(r->j, r->run);
         /* The blobs were bound without a copy: unbind before returning. */
         sqlite3_clear_bindings(st);
         free(vars);
@@ -238,14 +255,19 @@ static char *engine_vars_json(const fz_secrets *sec, const fz_engine *e)
 static void rec_on_run_end(void *ud, fz_run_state state, const char *outcome, uint64_t t_ns)
 {
     fz_journal_recorder *r = ud;
-    char *vars = engine_vars_json(r->j->secrets, r->e);
-    const char *name = state == FZ_RUN_COMPLETED ? FZ_JOURNAL_COMPLETED : FZ_JOURNAL_FAILED;
-    char *m = r->j->secrets ? fz_secrets_mask_str(r->j->secrets, outcome) : NULL;
-    int rc = fz_journal_run_set_state(r->j, r->run, name, m ? m : outcome, vars);
-    free(m);
-    free(vars);
-    if (rc)
-        rec_fail(r, rc);
+    /* An abort by flowzap (or after a failed write) is no end of the
+     * workflow: the run stays resumable, recorded as interrupted by the
+     * caller. */
+    if (!r->status && !r->aborting) {
+        char *vars = engine_vars_json(r->j->secrets, r->e);
+        const char *name = state == FZ_RUN_COMPLETED ? FZ_JOURNAL_COMPLETED : FZ_JOURNAL_FAILED;
+        char *m = r->j->secrets ? fz_secrets_mask_str(r->j->secrets, outcome) : NULL;
+        int rc = fz__journal_set_state(r->j, r->run, r->owner, name, m ? m : outcome, vars);
+        free(m);
+        free(vars);
+        if (rc)
+            rec_fail(r, rc);
+    }
     if (r->next.on_run_end)
         r->next.on_run_end(r->next.ud, state, outcome, t_ns);
 }
@@ -264,6 +286,8 @@ int fz_journal_recorder_new(fz_journal *j, int64_t id, const fz_graph *g, fz_eng
     if (next)
         r->next = *next;
     fz_vec_init(&r->start_ns, sizeof(uint64_t), j->alloc);
+    const char *sync = fz_journal_sync_mode(j);
+    r->full = sync && strcmp(sync, "full") == 0;
     r->obs = (fz_observer){
         .on_start = rec_on_start,
         .on_finish = rec_on_finish,
@@ -288,6 +312,13 @@ int fz_journal_recorder_new(fz_journal *j, int64_t id, const fz_graph *g, fz_eng
     }
     r->seq = (uint32_t)sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
+    fz_journal_run run;
+    int rc = fz_journal_run_get(j, id, &run);
+    if (rc) {
+        fz_journal_recorder_free(r);
+        return rc;
+    }
+    r->owner = run.pid;
 
     /* The run's variables as it (re)starts: --set, the bindings' defaults,
      * and on a resume what the replayed steps set. */
@@ -299,7 +330,7 @@ int fz_journal_recorder_new(fz_journal *j, int64_t id, const fz_graph *g, fz_eng
                         : now == FZ_RUN_FAILED  ? FZ_JOURNAL_FAILED
                                                 : FZ_JOURNAL_RUNNING;
     const char *outcome = strcmp(state, FZ_JOURNAL_RUNNING) ? fz_engine_outcome(e) : NULL;
-    int rc = vars ? fz_journal_run_set_state(j, id, state, outcome, vars) : FZ_ENOMEM;
+    rc = vars ? fz__journal_set_state(j, id, r->owner, state, outcome, vars) : FZ_ENOMEM;
     free(vars);
     if (rc) {
         fz_journal_recorder_free(r);
@@ -325,6 +356,43 @@ const fz_observer *fz_journal_recorder_observer(fz_journal_recorder *r)
 int fz_journal_recorder_status(const fz_journal_recorder *r)
 {
     return r->status;
+}
+
+void fz_journal_recorder_abort(fz_journal_recorder *r)
+{
+    if (r)
+        r->aborting = 1;
+}
+
+int fz_journal_recorder_spawned(fz_journal_recorder *r, uint32_t task, int64_t pgid)
+{
+    if (r->status)
+        return r->status;
+    char id[FZ_PROC_ID_LEN];
+    fz_proc_identity(pgid, id);
+    sqlite3_stmt *st = fz__journal_stmt(r->j, ST_STEP_PGID);
+    if (!st) {
+        rec_fail(r, FZ_EDB);
+        return FZ_EDB;
+    }
+    sqlite3_bind_int64(st, 1, r->run);
+    sqlite3_bind_int64(st, 2, task);
+    sqlite3_bind_int64(st, 3, pgid);
+    fz__journal_bind_text(st, 4, id[0] ? id : NULL);
+    sqlite3_bind_int64(st, 5, r->owner);
+    /* A process group does not outlive the machine: this row only has to
+     * survive a killed flowzap, which WAL without the fsync does. The next
+     * FULL commit flushes it with the rest. */
+    if (r->full)
+        sqlite3_exec(r->j->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+    int rc = fz__journal_exec_done(r->j, st, "recording a step's process group");
+    if (!rc && sqlite3_changes(r->j->db) == 0)
+        rc = fz__journal_taken_over(r->j, r->run);
+    if (r->full)
+        sqlite3_exec(r->j->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
+    if (rc)
+        rec_fail(r, rc);
+    return rc;
 }
 
 /*==========================================================================

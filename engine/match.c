@@ -22,9 +22,25 @@ struct fz_match {
     char *pattern;
     char *lane;
     char *id;
-    int shape;      /* -1: any */
-    uint32_t ncaps; /* capture groups (not counting group 0) */
+    pcre2_match_context *mctx; /* the limits below; read-only once made */
+    int shape;                 /* -1: any */
+    uint32_t ncaps;            /* capture groups (not counting group 0) */
 };
+
+/* PCRE2's limits on one match (docs/bindings.md, "Patterns"). A match
+ * that reaches one stops with an error naming it, never silently.
+ *  - MATCH_LIMIT: backtracking steps (PCRE2's own default), about a
+ *    second of work: `^(a|a)*b$` on a run of a's stops here;
+ *  - HEAP_LIMIT_KIB: the interpreter's backtracking memory (PCRE2's
+ *    default is 20 GB), used when there is no JIT;
+ *  - JIT stack: a match first runs on PCRE2's 32 KiB machine-stack area;
+ *    one that needs more (a repeated group over a long label: 10,000
+ *    characters of `((?:ab)+)` take about 160 KiB) runs again on a JIT
+ *    stack that grows to JIT_STACK_MAX, address space reserved on demand. */
+#define MATCH_LIMIT 10000000u
+#define HEAP_LIMIT_KIB (64u * 1024u)
+#define JIT_STACK_START (32u * 1024u)
+#define JIT_STACK_MAX (8u * 1024u * 1024u)
 
 /*==========================================================================
  * Captures
@@ -137,6 +153,8 @@ void fz_match_free(fz_match *m)
         return;
     if (m->code)
         pcre2_code_free(m->code);
+    if (m->mctx)
+        pcre2_match_context_free(m->mctx);
     if (m->gctx)
         pcre2_general_context_free(m->gctx);
     free_str(m->alloc, m->pattern);
@@ -211,6 +229,13 @@ int fz_match_new(const char *pattern, const char *lane, const char *shape, const
          * memory) pcre2_match interprets the same pattern. */
         (void)pcre2_jit_compile(m->code, PCRE2_JIT_COMPLETE);
         pcre2_pattern_info(m->code, PCRE2_INFO_CAPTURECOUNT, &m->ncaps);
+        m->mctx = pcre2_match_context_create(m->gctx);
+        if (!m->mctx) {
+            rc = FZ_ENOMEM;
+            goto out;
+        }
+        pcre2_set_match_limit(m->mctx, MATCH_LIMIT);
+        pcre2_set_heap_limit(m->mctx, HEAP_LIMIT_KIB);
     }
     *out = m;
     m = NULL;
@@ -226,9 +251,61 @@ const char *fz_match_pattern(const fz_match *m)
     return m->pattern;
 }
 
+/* Writes why PCRE2 stopped a match with error n (when why is not NULL). */
+static void explain(int n, char *why, size_t whylen)
+{
+    if (!why || !whylen)
+        return;
+    switch (n) {
+    case PCRE2_ERROR_MATCHLIMIT:
+        snprintf(why, whylen, "the pattern reached PCRE2's match limit (%u backtracking steps)",
+                 MATCH_LIMIT);
+        break;
+    case PCRE2_ERROR_JIT_STACKLIMIT:
+        snprintf(why, whylen, "the pattern reached PCRE2's JIT stack limit (%u MiB)",
+                 JIT_STACK_MAX / (1024u * 1024u));
+        break;
+    case PCRE2_ERROR_HEAPLIMIT:
+        snprintf(why, whylen, "the pattern reached PCRE2's heap limit (%u MiB)",
+                 HEAP_LIMIT_KIB / 1024u);
+        break;
+    case PCRE2_ERROR_DEPTHLIMIT:
+        snprintf(why, whylen, "the pattern reached PCRE2's depth limit");
+        break;
+    default: {
+        PCRE2_UCHAR msg[200];
+        if (pcre2_get_error_message(n, msg, sizeof(msg)) < 0)
+            snprintf((char *)msg, sizeof(msg), "error %d", n);
+        snprintf(why, whylen, "PCRE2 could not match: %s", (const char *)msg);
+    }
+    }
+}
+
+/* One pcre2_match under m's limits; a match that outgrows the JIT's
+ * machine-stack area runs again on a JIT stack of up to JIT_STACK_MAX. */
+static int run_match(const fz_match *m, const char *label, size_t len, pcre2_match_data *md)
+{
+    int n = pcre2_match(m->code, (PCRE2_SPTR)label, len, 0, 0, md, m->mctx);
+    if (n != PCRE2_ERROR_JIT_STACKLIMIT)
+        return n;
+    pcre2_match_context *mc = pcre2_match_context_copy(m->mctx);
+    pcre2_jit_stack *st =
+        mc ? pcre2_jit_stack_create(JIT_STACK_START, JIT_STACK_MAX, m->gctx) : NULL;
+    if (st) {
+        pcre2_jit_stack_assign(mc, NULL, st);
+        n = pcre2_match(m->code, (PCRE2_SPTR)label, len, 0, 0, md, mc);
+    } else {
+        n = PCRE2_ERROR_NOMEMORY;
+    }
+    pcre2_jit_stack_free(st);
+    pcre2_match_context_free(mc);
+    return n;
+}
+
 /* Runs the pattern on label; fills caps. Cost: one match-data allocation
  * and one copy per capture. */
-static int match_label(const fz_match *m, const char *label, size_t len, fz_caps *caps)
+static int match_label(const fz_match *m, const char *label, size_t len, fz_caps *caps, char *why,
+                       size_t whylen)
 {
     if (caps)
         fz_caps_reset(caps);
@@ -238,13 +315,15 @@ static int match_label(const fz_match *m, const char *label, size_t len, fz_caps
     if (!md)
         return FZ_ENOMEM;
     int rc = 0;
-    int n = pcre2_match(m->code, (PCRE2_SPTR)label, len, 0, 0, md, NULL);
+    int n = run_match(m, label, len, md);
     if (n == PCRE2_ERROR_NOMATCH) {
         rc = 0;
         goto out;
     }
     if (n < 0) {
         rc = n == PCRE2_ERROR_NOMEMORY ? FZ_ENOMEM : FZ_EINVAL;
+        if (rc == FZ_EINVAL)
+            explain(n, why, whylen);
         goto out;
     }
     rc = 1;
@@ -294,14 +373,20 @@ out:
     return rc;
 }
 
-int fz_match_text(const fz_match *m, const char *label, size_t len, fz_caps *caps)
+int fz_match_text_why(const fz_match *m, const char *label, size_t len, fz_caps *caps, char *why,
+                      size_t whylen)
 {
     if (m->lane || m->id || m->shape >= 0) {
         if (caps)
             fz_caps_reset(caps);
         return 0;
     }
-    return match_label(m, label, len, caps);
+    return match_label(m, label, len, caps, why, whylen);
+}
+
+int fz_match_text(const fz_match *m, const char *label, size_t len, fz_caps *caps)
+{
+    return fz_match_text_why(m, label, len, caps, NULL, 0);
 }
 
 static int span_is(const fz_graph *g, fz_span s, const char *want)
@@ -310,7 +395,8 @@ static int span_is(const fz_graph *g, fz_span s, const char *want)
     return s.len == n && memcmp(fz_graph_text(g, s), want, n) == 0;
 }
 
-int fz_match_node(const fz_match *m, const fz_graph *g, uint32_t node, fz_caps *caps)
+int fz_match_node_why(const fz_match *m, const fz_graph *g, uint32_t node, fz_caps *caps, char *why,
+                      size_t whylen)
 {
     const fz_node *n = fz_graph_node(g, node);
     int narrowed_out = 0;
@@ -332,5 +418,10 @@ int fz_match_node(const fz_match *m, const fz_graph *g, uint32_t node, fz_caps *
             fz_caps_reset(caps);
         return 0;
     }
-    return match_label(m, fz_graph_text(g, n->label), n->label.len, caps);
+    return match_label(m, fz_graph_text(g, n->label), n->label.len, caps, why, whylen);
+}
+
+int fz_match_node(const fz_match *m, const fz_graph *g, uint32_t node, fz_caps *caps)
+{
+    return fz_match_node_why(m, g, node, caps, NULL, 0);
 }

@@ -62,13 +62,22 @@ void fz_match_free(fz_match *m);
 
 /* Tests node of g. Returns 1 on a match (caps, when not NULL, is reset and
  * filled with the captures), 0 on no match (caps reset), FZ_ENOMEM, or
- * FZ_EINVAL when PCRE2 reports a matching error (e.g. its match limit).
- * Safe to call from several threads on one m. */
+ * FZ_EINVAL when PCRE2 stops the match: one of its limits (match steps,
+ * heap, the JIT stack; match.c gives their values) or another matching
+ * error. Safe to call from several threads on one m. */
 int fz_match_node(const fz_match *m, const fz_graph *g, uint32_t node, fz_caps *caps);
 
 /* Like fz_match_node on a bare label of len bytes (lane/shape/id parts
  * of m must be unset to match). */
 int fz_match_text(const fz_match *m, const char *label, size_t len, fz_caps *caps);
+
+/* fz_match_node and fz_match_text that, on FZ_EINVAL, write to why (when
+ * not NULL) a sentence naming what stopped the match, such as "the pattern
+ * reached PCRE2's match limit (10000000 backtracking steps)". */
+int fz_match_node_why(const fz_match *m, const fz_graph *g, uint32_t node, fz_caps *caps, char *why,
+                      size_t whylen);
+int fz_match_text_why(const fz_match *m, const char *label, size_t len, fz_caps *caps, char *why,
+                      size_t whylen);
 
 /* The pattern text m was compiled from, or NULL. */
 const char *fz_match_pattern(const fz_match *m);

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -39,8 +40,10 @@
 
 #include "core/arena.h"
 #include "core/status.h"
+#include "core/utf8.h"
 #include "core/vec.h"
 #include "engine/handler.h"
+#include "engine/proc.h"
 #include "engine/secret.h"
 
 extern char **environ;
@@ -129,6 +132,8 @@ struct fz_real {
     fz_vec paths; /* fz_kv: program name -> path found in PATH (owned strings) */
     struct sigaction old_chld, old_int, old_term;
     int caught;
+    int subreaper_was; /* PR_GET_CHILD_SUBREAPER before this backend, -1: unknown */
+    fz_vec groups;     /* int: groups of ended steps killed, not yet seen gone */
 };
 
 /* The self-pipe and interrupt flag live in statics: a signal handler has
@@ -516,8 +521,16 @@ int fz__job_expand(fz_job *j, const char *tmpl, char **out)
 
 int fz__job_set(fz_job *j, const char *key, const char *value)
 {
+    /* Variables are text: a byte of a value that is not UTF-8 becomes
+     * U+FFFD here, so the run, its journal and a resume see one value
+     * (docs/bindings.md). */
+    size_t vl = strlen(value), rl = 0;
+    char *fixed =
+        fz_utf8_check(value, vl) < vl ? fz_utf8_repair(j->r->alloc, value, vl, &rl) : NULL;
     char *k = fz_arena_strndup(&j->arena, key, strlen(key));
-    char *v = fz_arena_strndup(&j->arena, value, strlen(value));
+    char *v = fz_arena_strndup(&j->arena, fixed ? fixed : value, fixed ? rl : vl);
+    if (fixed)
+        fz_free(j->r->alloc, fixed, rl + 1);
     fz_kv *kv = (k && v) ? fz_vec_push(&j->vars) : NULL;
     if (!kv)
         return FZ_ENOMEM;
@@ -879,6 +892,8 @@ int fz__job_spawn(fz_job *j, char *const *argv, const char *cwd, const fz_kv *en
         goto out;
     }
     j->pid = pid;
+    if (j->r->opts.on_spawn)
+        j->r->opts.on_spawn(j->r->opts.spawn_ud, &j->task, (int)pid);
     j->spawn_done = done;
     j->fd_out = outp[0];
     j->fd_err = errp[0];
@@ -996,6 +1011,59 @@ static int drain(fz_real *r, fz_job *j, int *fd, buf *b)
     }
 }
 
+/* 1 when pid is a running job's child or in a running job's group. */
+static int in_running_job(fz_real *r, pid_t pid, pid_t pgid)
+{
+    for (uint32_t i = 0; i < r->nslots; i++) {
+        fz_job *j = r->slots[i];
+        if (j && j->pid > 0 && !j->reaped && (j->pid == pid || j->pid == pgid))
+            return 1;
+    }
+    return 0;
+}
+
+/* Kills what steps left behind outside their process groups. flowzap is a
+ * child subreaper (PR_SET_CHILD_SUBREAPER), so a step's descendant whose
+ * parent died is adopted by it rather than by init, even after setsid():
+ * each adopted child that belongs to no running step (its own group is
+ * not flowzap's, which a test harness's own children share, nor a running
+ * step's) is killed and reaped; its children are adopted in turn and
+ * found by the next round. With wait_groups, also waits (up to 2 s) for
+ * the groups of ended steps to empty, sweeping as their members die. */
+static void sweep_adopted(fz_real *r, int wait_groups)
+{
+    pid_t mine = getpgrp();
+    uint64_t until = fz_real_clock() + 2000000000u;
+    for (;;) {
+        int kids[256];
+        int n = fz_proc_children(kids, sizeof kids / sizeof kids[0]);
+        int found = 0;
+        for (int i = 0; i < n; i++) {
+            pid_t pid = (pid_t)kids[i], pg = getpgid(pid);
+            if (pg < 0 || pg == mine || in_running_job(r, pid, pg))
+                continue;
+            kill(pid, SIGKILL);
+            while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+            found++;
+        }
+        /* Forget the groups that are gone. */
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < r->groups.len; i++) {
+            int g = FZ_VEC_AT(&r->groups, int, i);
+            if (kill(-g, 0) == 0 || errno == EPERM)
+                FZ_VEC_AT(&r->groups, int, k++) = g;
+        }
+        r->groups.len = k;
+        if (found)
+            continue;
+        if (!wait_groups || !r->groups.len || fz_real_clock() >= until)
+            break;
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 /* The child was reaped: take the rest of its output, end its group. */
 static void child_finished(fz_real *r, fz_job *j)
 {
@@ -1006,8 +1074,14 @@ static void child_finished(fz_real *r, fz_job *j)
     close_fd(&j->fd_out);
     close_fd(&j->fd_err);
     lines_flush(j);
-    kill(-j->pid, SIGKILL); /* leftovers of the step (ESRCH when none) */
+    /* Leftovers of the step (ESRCH when none); then what left the group. */
+    if (kill(-j->pid, SIGKILL) == 0) {
+        int *g = fz_vec_push(&r->groups);
+        if (g)
+            *g = j->pid;
+    }
     j->pid = -1;
+    sweep_adopted(r, 0);
     if (j->timed_out) {
         j->vars.len = 0; /* a step that timed out sets no variables */
         char msg[100];
@@ -1364,7 +1438,11 @@ static void be_cancel_all(void *ud, fz_engine *e)
         if (j->ops && j->ops->cancel && j->state == JOB_RUNNING)
             j->ops->cancel(j, j->cfg);
         if (j->pid > 0) {
-            kill(-j->pid, SIGKILL);
+            if (kill(-j->pid, SIGKILL) == 0) {
+                int *g = fz_vec_push(&r->groups);
+                if (g)
+                    *g = j->pid;
+            }
             if (!j->reaped)
                 while (waitpid(j->pid, &j->wstatus, 0) < 0 && errno == EINTR)
                     ;
@@ -1376,6 +1454,7 @@ static void be_cancel_all(void *ud, fz_engine *e)
     r->timers.len = 0;
     r->pending.len = 0;
     r->nactive = 0;
+    sweep_adopted(r, 1);
 }
 
 /*==========================================================================
@@ -1404,6 +1483,8 @@ int fz_real_new(const fz_graph *g, const fz_bind *b, const fz_real_opts *opts,
     fz_vec_init(&r->done, sizeof(fz_job *), alloc);
     fz_vec_init(&r->pending, sizeof(timer), alloc);
     fz_vec_init(&r->paths, sizeof(fz_kv), alloc);
+    fz_vec_init(&r->groups, sizeof(int), alloc);
+    r->subreaper_was = -1;
     int rc = FZ_OK;
     r->run_id = fz_strdup(alloc, r->opts.run_id ? r->opts.run_id : "local");
     if (!r->run_id) {
@@ -1457,6 +1538,11 @@ int fz_real_new(const fz_graph *g, const fz_bind *b, const fz_real_opts *opts,
         sigaction(SIGTERM, &sa, &r->old_term);
         r->caught = 1;
     }
+    /* Descendants of steps whose parent died come to us, not to init, so
+     * that none outlives its run (sweep_adopted). */
+    int was = 0;
+    if (prctl(PR_GET_CHILD_SUBREAPER, &was) == 0 && prctl(PR_SET_CHILD_SUBREAPER, 1) == 0)
+        r->subreaper_was = was;
     active_backend = r;
     *out = r;
     return FZ_OK;
@@ -1478,6 +1564,8 @@ void fz_real_free(fz_real *r)
         }
         sig_fd = -1;
         active_backend = NULL;
+        if (r->subreaper_was >= 0)
+            prctl(PR_SET_CHILD_SUBREAPER, r->subreaper_was);
     }
     if (r->multi) {
         fz__curl->multi_cleanup(r->multi);
@@ -1489,6 +1577,7 @@ void fz_real_free(fz_real *r)
     fz_vec_fini(&r->timers);
     fz_vec_fini(&r->done);
     fz_vec_fini(&r->pending);
+    fz_vec_fini(&r->groups);
     for (uint32_t i = 0; i < r->paths.len; i++) {
         fz_kv *kv = &FZ_VEC_AT(&r->paths, fz_kv, i);
         fz_free(r->alloc, (char *)kv->key, strlen(kv->key) + 1);

@@ -41,6 +41,11 @@ typedef struct fz_real_opts {
      * approval prompts); NULL: dropped. */
     void (*log)(void *ud, const fz_task *t, const char *msg);
     void *log_ud;
+    /* Called once a step's child runs, with its process group (the
+     * journal records it, so that a resume can wait for what a killed run
+     * left behind); NULL: not told. */
+    void (*on_spawn)(void *ud, const fz_task *t, int pgid);
+    void *spawn_ud;
     /* The run's secrets (engine/secret.h), or NULL: every result's output,
      * reason and outcome and every log message is masked before it leaves
      * the backend, and `::mask VALUE` lines add to it (so it is not const). */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/status.h"
+#include "core/utf8.h"
 
 struct fz_trace {
     FILE *out;
@@ -32,8 +33,8 @@ struct fz_trace {
 
 static json_t *jstr_raw(const fz_trace *tr, const char *s, size_t len);
 
-/* A JSON string of len bytes, secrets masked; bytes that are not valid
- * UTF-8 become '?'. */
+/* A JSON string of len bytes, secrets masked; each byte that is not valid
+ * UTF-8 becomes U+FFFD, as in every flowzap output (docs/language.md). */
 static json_t *jstr(const fz_trace *tr, const char *s, size_t len)
 {
     if (!tr->secrets || !fz_secrets_contains(tr->secrets, s, len))
@@ -50,13 +51,12 @@ static json_t *jstr_raw(const fz_trace *tr, const char *s, size_t len)
     json_t *j = json_stringn(s, len);
     if (j || !len)
         return j;
-    char *copy = fz_malloc(tr->alloc, len);
+    size_t rl = 0;
+    char *copy = fz_utf8_repair(tr->alloc, s, len, &rl);
     if (!copy)
         return NULL;
-    for (size_t i = 0; i < len; i++)
-        copy[i] = (unsigned char)s[i] < 0x80 && s[i] != '\0' ? s[i] : '?';
-    j = json_stringn(copy, len);
-    fz_free(tr->alloc, copy, len);
+    j = json_stringn(copy, rl);
+    fz_free(tr->alloc, copy, rl + 1);
     return j;
 }
 

@@ -20,6 +20,7 @@
 
 #include "core/fmap.h"
 #include "core/status.h"
+#include "core/utf8.h"
 #include "parser/lexer.h"
 #include "parser/lint.h"
 
@@ -194,6 +195,8 @@ static const char *tok_desc(parser *p, fz_token t)
         return fz_lexer_kind_name(t.kind);
     default: {
         uint32_t len = t.len > 40 ? 40 : t.len;
+        while (len < t.len && len > 0 && ((unsigned char)p->src[t.off + len] & 0xC0) == 0x80)
+            len--; /* cut between characters */
         const char *s = fz_arena_printf(&p->d->arena, "'%.*s%s'", (int)len, p->src + t.off,
                                         len < t.len ? "..." : "");
         return s ? s : "token";
@@ -1352,6 +1355,50 @@ static void parse_file(parser *p)
     }
 }
 
+/* text := UTF-8 lines ending in LF or CR LF. One pass before the tokens
+ * (a word test per 8 ASCII bytes): each line holding a byte that is not
+ * well-formed UTF-8, or a NUL, gets one E027 at that byte. A file with no
+ * LF whose lines end in CR (classic Mac OS) gets one E028 at the first
+ * line end; it would read as one long line, so the parse stops (returns
+ * 1). A file with an LF is never CR-only: finding its first LF is all the
+ * CR test costs. */
+static int check_text(parser *p, uint32_t from)
+{
+    const char *src = p->src;
+    uint32_t len = p->g->src_len;
+    const char *cr =
+        memchr(src + from, '\n', len - from) ? NULL : memchr(src + from, '\r', len - from);
+    uint32_t end = len;
+    while (end > from && src[end - 1] == '\r')
+        end--;
+    if (cr && (uint32_t)(cr - src) < end) {
+        report(p, FZ_SEV_ERROR, "E028", (uint32_t)(cr - src), 1, UINT32_MAX,
+               "convert the line ends to LF, e.g. tr '\\r' '\\n' < old.fz > new.fz",
+               "lines end with a lone CR (classic Mac OS line endings); FlowZap Code lines end "
+               "with LF or CR LF");
+        return 1;
+    }
+    uint32_t off = from;
+    while (off < len && !p->stop && !p->rc) {
+        uint32_t bad = off + (uint32_t)fz_utf8_check_text(src + off, len - off);
+        if (bad >= len)
+            break;
+        if (src[bad] == '\0')
+            /* UTF-8, but not text: C strings (a capture handed to a
+             * program, a Graphviz label) would end there without a word. */
+            report(p, FZ_SEV_ERROR, "E027", bad, 1, UINT32_MAX, "remove the NUL byte",
+                   "a NUL byte (0x00) is not text (a .fz file is UTF-8 text)");
+        else
+            report(p, FZ_SEV_ERROR, "E027", bad, 1, UINT32_MAX,
+                   "save the file as UTF-8, e.g. iconv -f latin1 -t utf-8 old.fz > new.fz",
+                   "byte 0x%02x is not valid UTF-8 (a .fz file is UTF-8 text)",
+                   (unsigned char)src[bad]);
+        const char *nl = memchr(src + bad, '\n', len - bad);
+        off = nl ? (uint32_t)(nl - src) + 1 : len;
+    }
+    return 0;
+}
+
 /* Parses the text the graph already owns (g->src). */
 static int parse_graph(fz_graph *g, fz_diags *d)
 {
@@ -1371,7 +1418,8 @@ static int parse_graph(fz_graph *g, fz_diags *d)
     /* Editors on Windows may start the file with a UTF-8 byte order mark. */
     if (g->src_len >= 3 && memcmp(g->src, "\xef\xbb\xbf", 3) == 0)
         p.lx.pos = 3;
-    parse_file(&p);
+    if (!check_text(&p, p.lx.pos))
+        parse_file(&p);
     if (!p.rc)
         p.rc = index_ids(&p);
     fz_free(g->alloc, p.by_num, (size_t)p.by_num_cap * sizeof(uint32_t));

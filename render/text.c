@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/utf8.h"
+
 void fz_sbuf_init(fz_sbuf *b, const fz_alloc *a)
 {
     memset(b, 0, sizeof(*b));
@@ -172,15 +174,35 @@ uint32_t fz_text_wrap(const char *s, size_t n, uint32_t maxchars, fz_text_line *
     return count;
 }
 
+/* Bytes of a character to copy as is at s, or 0 when it must become
+ * U+FFFD: a byte that is not well-formed UTF-8, or U+FFFE / U+FFFF, which
+ * XML 1.0 does not allow even as a reference. The parser refuses invalid
+ * UTF-8 (E027); this keeps the output well-formed whatever reaches it. */
+static size_t safe_char(const char *s, size_t n)
+{
+    size_t k = fz_utf8_seq(s, n);
+    if (k == 3 && (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBF &&
+        ((unsigned char)s[2] == 0xBE || (unsigned char)s[2] == 0xBF))
+        return 0;
+    return k;
+}
+
 void fz_text_gv_escape(fz_sbuf *b, const char *s, size_t n, int record)
 {
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        if (c == '\\')
+        if ((unsigned char)c >= 0x80) {
+            size_t k = safe_char(s + i, n - i);
+            if (k)
+                fz_sbuf_putn(b, s + i, k);
+            else
+                fz_sbuf_puts(b, FZ_UTF8_REPLACEMENT);
+            i += k ? k - 1 : 0;
+        } else if (c == '\\')
             fz_sbuf_puts(b, "\\\\");
         else if (c == '&')
             fz_sbuf_puts(b, "&amp;");
-        else if ((unsigned char)c < 0x20)
+        else if ((unsigned char)c < 0x20 || c == 0x7f)
             fz_sbuf_putn(b, " ", 1);
         else if (record && strchr("{}|<>", c)) {
             char t[2] = {'\\', c};
@@ -213,7 +235,16 @@ void fz_text_xml_escape(fz_sbuf *b, const char *s, size_t n)
             fz_sbuf_putn(b, " ", 1);
             break;
         default:
-            if ((unsigned char)c < 0x20)
+            if ((unsigned char)c >= 0x80) {
+                size_t k = safe_char(s + i, n - i);
+                if (k)
+                    fz_sbuf_putn(b, s + i, k);
+                else
+                    fz_sbuf_puts(b, FZ_UTF8_REPLACEMENT);
+                i += k ? k - 1 : 0;
+                break;
+            }
+            if ((unsigned char)c < 0x20 || c == 0x7f)
                 c = ' ';
             fz_sbuf_putn(b, &c, 1);
         }

@@ -22,6 +22,7 @@
 #include "core/duration.h"
 #include "core/status.h"
 #include "engine/match.h"
+#include "engine/yamldoc.h"
 #include "engine/yamlpos.h"
 #include "parser/words.h"
 #include "sim/expect.h"
@@ -61,6 +62,7 @@ typedef struct params_src {
 
 typedef struct rule_src {
     uint32_t offset;
+    uint32_t match_off; /* of the pattern (or the rule) */
     const char *lane;
     uint32_t lane_off;
     fz_match *m;
@@ -641,9 +643,10 @@ static int parse_rule(ctx *c, struct fy_node *map, rule_src *r)
                    "unknown shape '%s'", shape);
     char msg[256];
     size_t erroff = SIZE_MAX;
+    r->match_off = pat_node ? node_off(pat_node) : r->offset;
     rc = fz_match_new(pattern, NULL, shape, id, c->f->alloc, &r->m, msg, sizeof msg, &erroff);
     if (rc == FZ_EINVAL) {
-        uint32_t off = pat_node ? node_off(pat_node) : r->offset;
+        uint32_t off = r->match_off;
         int r2 = fz_diags_add(c->d, FZ_SEV_ERROR, "S005", off, 1, NULL,
                               "'match': bad pattern: %s", msg);
         return r2 ? r2 : FZ_EINVAL;
@@ -985,6 +988,15 @@ int fz_scenario_parse(const char *name, const char *text, size_t len, const fz_a
         rc = FZ_EPARSE;
         goto out;
     }
+    uint32_t second = fz_yamldoc_second(f->text, f->len);
+    if (second != UINT32_MAX) {
+        rc = fz_diags_add(d, FZ_SEV_ERROR, "S008", second, 3,
+                          "a scenario file is one document: merge it into the first or remove "
+                          "the marker",
+                          "a second YAML document starts here (it would be ignored)");
+        rc = rc ? rc : FZ_EPARSE;
+        goto out;
+    }
     ctx c = {f, d, 0};
     rc = parse_top(&c, fy_document_root(doc));
     if (c.oom)
@@ -1289,6 +1301,28 @@ static int make_params(cctx *c, uint32_t n, const params_src *base, const rule_s
     return 0;
 }
 
+/* A rule's pattern that PCRE2 stopped on node n (its match limit, the JIT
+ * stack...): S007 at the pattern, naming the node, its line and the
+ * limit. Returns FZ_EINVAL (or FZ_ENOMEM). */
+static int match_failed(fz_diags *d, const fz_graph *g, const rule_src *r, uint32_t n,
+                        const char *why)
+{
+    const fz_node *nd = fz_graph_node(g, n);
+    uint32_t line = 1, col = 1; /* one scan of the text: an error path */
+    for (uint32_t i = 0; i < nd->offset && i < g->src_len; i++) {
+        col = g->src[i] == '\n' ? 1 : col + 1;
+        line += g->src[i] == '\n';
+    }
+    int rc = fz_diags_add(d, FZ_SEV_ERROR, "S007", r->match_off, 1,
+                          "simplify the pattern (no nested or ambiguous repeats such as (a|a)* "
+                          "or (a+)+), anchor it, or narrow the rule with lane:, shape: or id:",
+                          "'match': matching node %.*s (%s:%u:%u, a label of %u bytes) "
+                          "stopped: %s",
+                          (int)nd->id.len, fz_graph_text(g, nd->id), g->path, line, col,
+                          nd->label.len, why);
+    return rc ? rc : FZ_EINVAL;
+}
+
 int fz_scenario_compile(const fz_scenario_file *f, uint32_t index, const fz_graph *g,
                         const fz_alloc *alloc, fz_diags *d, fz_scenario **out)
 {
@@ -1323,6 +1357,7 @@ int fz_scenario_compile(const fz_scenario_file *f, uint32_t index, const fz_grap
     for (uint32_t i = 0; i < f->nrules; i++)
         rules[sc->nrules + i] = &f->rules[i];
     int status = 0, rc;
+    char why[160];
     for (uint32_t i = 0; i < nr; i++) {
         lanes[i] = FZ_NONE;
         if (rules[i]->lane && (lanes[i] = find_lane(g, rules[i]->lane)) == FZ_NONE) {
@@ -1345,9 +1380,9 @@ int fz_scenario_compile(const fz_scenario_file *f, uint32_t index, const fz_grap
         for (uint32_t n = 0; n < nn && !used[i]; n++) {
             if (lanes[i] != FZ_NONE && fz_graph_node(g, n)->lane != lanes[i])
                 continue;
-            rc = fz_match_node(rules[i]->m, g, n, NULL);
+            rc = fz_match_node_why(rules[i]->m, g, n, NULL, why, sizeof why);
             if (rc < 0)
-                return rc;
+                return rc == FZ_EINVAL ? match_failed(d, g, rules[i], n, why) : rc;
             used[i] = (uint32_t)rc;
         }
     cctx c = {s, g, d};
@@ -1360,9 +1395,9 @@ int fz_scenario_compile(const fz_scenario_file *f, uint32_t index, const fz_grap
         for (uint32_t i = 0; i < nr && !terminal; i++) {
             if (lanes[i] != FZ_NONE && nd->lane != lanes[i])
                 continue;
-            rc = fz_match_node(rules[i]->m, g, n, NULL);
+            rc = fz_match_node_why(rules[i]->m, g, n, NULL, why, sizeof why);
             if (rc < 0)
-                return rc;
+                return rc == FZ_EINVAL ? match_failed(d, g, rules[i], n, why) : rc;
             if (rc == 0)
                 continue;
             terminal = !rules[i]->windowed;

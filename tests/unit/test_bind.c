@@ -261,6 +261,113 @@ static void test_bind_policies_reach_the_plan(void **state)
     fz_graph_free(g);
 }
 
+/* Input checks of issue 9: a second YAML document is an error (B004), not
+ * ignored; an empty file (or one of comments) is B002 as documented; YAML
+ * null (`~`, `null`) is no program or argument. */
+static void test_bind_refuses_second_documents_empty_files_and_null_items(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *yaml;
+        const char *code;
+        uint32_t line, col;
+        const char *message_has;
+    } cases[] = {
+        {"rules:\n  - noop:\n---\nrules:\n  - fail: x\n", "B004", 3, 1, "second YAML document"},
+        {"---\nrules:\n  - noop:\n--- # more\nrules: []\n", "B004", 4, 1, "second YAML document"},
+        {"rules:\n  - noop:\n...\nrules: []\n", "B004", 4, 1, "second YAML document"},
+        {"", "B002", 1, 1, "empty"},
+        {"# nothing but a comment\n\n", "B002", 1, 1, "empty"},
+        {"---\n...\n", "B002", 1, 1, "empty"},
+        {"rules:\n  - exec: [~]\n", "B001", 2, 12, "'exec' must be a string, found nothing"},
+        {"rules:\n  - exec: [echo, null]\n", "B001", 2, 18, "found nothing"},
+        {"rules:\n  - exec: ~\n", "B001", 2, 11, "'exec' must be a list of strings, found nothing"},
+        {"rules:\n  - shell: NULL\n", "B001", 2, 12, "'shell' must be a string, found nothing"},
+        {"vars: {\"A B\": x}\nrules:\n  - noop:\n", "B001", 1, 9, "'A B' is not a variable name"},
+        {"vars:\n  1A: x\nrules:\n  - noop:\n", "B001", 2, 3, "'1A' is not a variable name"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        fz_diags d;
+        fz_diags_init(&d, NULL);
+        fz_bind *b = NULL;
+        int rc = fz_bind_load_mem("in.yaml", cases[i].yaml, strlen(cases[i].yaml), NULL, &d, &b);
+        assert_int_equal(rc, FZ_EPARSE);
+        assert_null(b);
+        assert_int_equal(d.errors, 1);
+        const fz_diag *dg = fz_diags_at(&d, 0);
+        fz_linemap m;
+        assert_int_equal(fz_linemap_init(&m, cases[i].yaml, (uint32_t)strlen(cases[i].yaml), NULL),
+                         0);
+        uint32_t line, col;
+        fz_linemap_pos(&m, dg->offset, &line, &col);
+        if (strcmp(dg->code, cases[i].code) || line != cases[i].line || col != cases[i].col ||
+            !strstr(dg->message, cases[i].message_has))
+            fail_msg("case %zu: %s at %u:%u: %s", i, dg->code, line, col, dg->message);
+        fz_linemap_fini(&m);
+        fz_diags_fini(&d);
+    }
+    /* Quoted, they are text; a '...' that ends the only document is fine. */
+    const char *ok[] = {"rules:\n  - exec: [echo, \"~\", 'null']\n", "rules:\n  - noop:\n...\n",
+                        "%YAML 1.2\n---\nrules:\n  - noop: ~\n"};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        fz_diags d;
+        fz_diags_init(&d, NULL);
+        fz_bind *b = NULL;
+        if (fz_bind_load_mem("ok.yaml", ok[i], strlen(ok[i]), NULL, &d, &b) != FZ_OK)
+            fail_msg("ok case %zu refused: %s", i,
+                     fz_diags_count(&d) ? fz_diags_at(&d, 0)->message : "?");
+        fz_bind_free(b);
+        fz_diags_fini(&d);
+    }
+}
+
+/* A pattern PCRE2 stops on a node is FZ_EINVAL with the rule, the node and
+ * the limit (the CLI prints them as B003); a 10,000-character label binds. */
+static void test_bind_match_limit_names_rule_node_and_limit(void **state)
+{
+    (void)state;
+    char *src = malloc(20000);
+    assert_non_null(src);
+    char *p = src;
+    p += sprintf(p, "A { # A\nn1: circle label:\"Start\"\nn2: rectangle label:\"");
+    for (int i = 0; i < 40; i++)
+        *p++ = 'a';
+    p += sprintf(p, "bc\"\nn3: rectangle label:\"Deploy ");
+    for (int i = 0; i < 10000; i++)
+        *p++ = "ab"[i % 2];
+    p += sprintf(p, "\"\n}\n");
+    fz_graph *g = parse(src);
+    const char *yaml = "rules:\n"
+                       "  - {shape: circle, noop: }\n"
+                       "  - match: \"^Deploy ((a)|(b))*$\"\n    noop:\n"
+                       "  - match: \"^(a|a)*b$\"\n    noop:\n";
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    fz_bind *b = NULL;
+    assert_int_equal(fz_bind_load_mem("b.yaml", yaml, strlen(yaml), NULL, &d, &b), 0);
+    uint32_t unbound = 0;
+    assert_int_equal(fz_bind_resolve(b, g, &unbound), FZ_EINVAL);
+    uint32_t rule = 99, nd = 99;
+    const char *why = fz_bind_resolve_error(b, &rule, &nd);
+    assert_int_equal(rule, 2);
+    assert_int_equal(nd, node(g, "n2"));
+    assert_non_null(strstr(why, "match limit"));
+    /* Without the pathological rule, the long label binds with its capture. */
+    fz_bind_free(b);
+    const char *yaml2 = "rules:\n"
+                        "  - {shape: circle, noop: }\n"
+                        "  - match: \"^Deploy ((a)|(b))*$\"\n    noop:\n"
+                        "  - noop:\n";
+    assert_int_equal(fz_bind_load_mem("b.yaml", yaml2, strlen(yaml2), NULL, &d, &b), 0);
+    assert_int_equal(fz_bind_resolve(b, g, &unbound), 0);
+    assert_int_equal(fz_bind_node_rule(b, node(g, "n3")), 1);
+    assert_string_equal(fz_caps_get(fz_bind_node_caps(b, node(g, "n3")), "1"), "b");
+    fz_bind_free(b);
+    fz_diags_fini(&d);
+    fz_graph_free(g);
+    free(src);
+}
+
 static void test_bind_out_of_memory_leaves_nothing_behind(void **state)
 {
     (void)state;
@@ -306,6 +413,8 @@ int main(void)
         cmocka_unit_test(test_bind_every_error_of_a_file_is_reported),
         cmocka_unit_test(test_bind_durations_parse_with_units),
         cmocka_unit_test(test_bind_policies_reach_the_plan),
+        cmocka_unit_test(test_bind_refuses_second_documents_empty_files_and_null_items),
+        cmocka_unit_test(test_bind_match_limit_names_rule_node_and_limit),
         cmocka_unit_test(test_bind_out_of_memory_leaves_nothing_behind),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,6 +10,7 @@
 #include "core/diag.h"
 #include "core/hash.h"
 #include "core/status.h"
+#include "core/utf8.h"
 #include "core/vec.h"
 
 static void test_core_arena_frees_everything_at_once(void **state)
@@ -179,6 +180,123 @@ static void test_core_diag_print_draws_caret_under_the_span(void **state)
     fz_diags_fini(&d);
 }
 
+/* Well-formed UTF-8 by Unicode's Table 3-7, and each bad byte repaired to
+ * one U+FFFD. */
+static void test_core_utf8_checks_and_repairs_byte_by_byte(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        size_t bad; /* offset of the first bad byte, or SIZE_MAX */
+    } cases[] = {
+        {"plain ascii, long enough for the word loop", SIZE_MAX},
+        {"caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x9a\x80 \xf4\x8f\xbf\xbf \xef\xbf\xbf", SIZE_MAX},
+        {"Deploy \xff", 7},          /* never a UTF-8 byte */
+        {"\x80", 0},                 /* stray continuation */
+        {"ab\xc0\xaf", 2},           /* overlong '/' */
+        {"ab\xe0\x80\xaf", 2},       /* overlong, three bytes */
+        {"ab\xf0\x80\x80\xaf", 2},   /* overlong, four bytes */
+        {"abc\xed\xa0\x80", 3},      /* surrogate U+D800 */
+        {"abcdefgh\xf4\x90\x80\x80", 8}, /* past U+10FFFF, after a word */
+        {"abcdefghij\xe2\x82", 10},  /* truncated at the end */
+        {"a\xe2\x82z", 1},           /* truncated by an ASCII byte */
+        {"\xf5\x80\x80\x80", 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t n = strlen(cases[i].s);
+        size_t want = cases[i].bad == SIZE_MAX ? n : cases[i].bad;
+        if (fz_utf8_check(cases[i].s, n) != want)
+            fail_msg("case %zu: first bad byte at %zu, expected %zu", i,
+                     fz_utf8_check(cases[i].s, n), want);
+        size_t rl = 0;
+        char *r = fz_utf8_repair(NULL, cases[i].s, n, &rl);
+        assert_non_null(r);
+        assert_int_equal(fz_utf8_check(r, rl), rl);
+        assert_int_equal(strlen(r), rl);
+        if (cases[i].bad == SIZE_MAX)
+            assert_string_equal(r, cases[i].s);
+        fz_free(NULL, r, rl + 1);
+    }
+    /* Text as the parser takes it also stops at a NUL, in a word or not. */
+    assert_int_equal(fz_utf8_check("ab\0c", 4), 4);
+    assert_int_equal(fz_utf8_check_text("ab\0c", 4), 2);
+    assert_int_equal(fz_utf8_check_text("abcdefghij\0k", 12), 10);
+    assert_int_equal(fz_utf8_check_text("abcdefgh\x01\x7f\xc3\xa9", 12), 12);
+    assert_int_equal(fz_utf8_check_text("abcdefgh\xc3\xa9\xff\0", 12), 10);
+    size_t rl = 0;
+    char *r = fz_utf8_repair(NULL, "a\xe2\x82z\xff", 5, &rl);
+    assert_string_equal(r, "a\xef\xbf\xbd\xef\xbf\xbdz\xef\xbf\xbd");
+    fz_free(NULL, r, rl + 1);
+}
+
+/* The source line under a diagnostic shows invalid bytes and control
+ * characters as U+FFFD (no raw escape reaches the terminal), and the caret
+ * counts characters, not bytes. A long line shows a window around it. */
+static void test_core_diag_print_shows_hostile_bytes_safely(void **state)
+{
+    (void)state;
+    const char *src = "n1: circle label:\"\xc3\xa9\x1b[31m\xff\"\n";
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    assert_int_equal(fz_diags_add(&d, FZ_SEV_ERROR, "E027", 25, 1, NULL, "bad"), 0);
+    fz_linemap m;
+    assert_int_equal(fz_linemap_init(&m, src, (uint32_t)strlen(src), NULL), 0);
+    char buf[4096] = {0};
+    FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");
+    fz_diag_print(f, "x.fz", &m, fz_diags_at(&d, 0), 0);
+    fclose(f);
+    assert_string_equal(buf, "x.fz:1:26: error: bad [E027]\n"
+                             "     1 | n1: circle label:\"\xc3\xa9\xef\xbf\xbd[31m\xef\xbf\xbd\"\n"
+                             "       |                         ^\n");
+    fz_linemap_fini(&m);
+
+    char *line = malloc(5001);
+    memset(line, 'a', 5000);
+    line[5000] = '\0';
+    assert_int_equal(fz_diags_add(&d, FZ_SEV_ERROR, "E001", 4000, 1, NULL, "far"), 0);
+    assert_int_equal(fz_linemap_init(&m, line, 5000, NULL), 0);
+    f = fmemopen(buf, sizeof(buf) - 1, "w");
+    fz_diag_print(f, "x.fz", &m, fz_diags_at(&d, 1), 0);
+    fclose(f);
+    assert_true(strlen(buf) < 600);
+    assert_non_null(strstr(buf, "...aaaa"));
+    fz_linemap_fini(&m);
+    free(line);
+
+    /* Messages and hints quote the file: no escape reaches the terminal. */
+    assert_int_equal(fz_diags_add(&d, FZ_SEV_ERROR, "B001", 0, 1, "hint \a\xff",
+                                  "'vars': 'K\x1b[31m' is not a variable name"),
+                     0);
+    assert_int_equal(fz_linemap_init(&m, "x\n", 2, NULL), 0);
+    f = fmemopen(buf, sizeof(buf) - 1, "w");
+    fz_diag_print(f, "b.yaml", &m, fz_diags_at(&d, 2), 0);
+    fclose(f);
+    assert_null(strchr(buf, '\x1b'));
+    assert_null(strchr(buf, '\a'));
+    assert_non_null(strstr(buf, "'K\xef\xbf\xbd[31m' is not a variable name [B001]"));
+    assert_non_null(strstr(buf, "hint: hint \xef\xbf\xbd\xef\xbf\xbd\n"));
+    fz_linemap_fini(&m);
+    fz_diags_fini(&d);
+}
+
+/* A message formatted into a fixed buffer may end in half a character:
+ * the list keeps every message and hint UTF-8 (check --json needs it). */
+static void test_core_diag_messages_stay_utf8(void **state)
+{
+    (void)state;
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    char cut[16];
+    memcpy(cut, "abcdefghijklm\xc3\xa9", 15); /* a buffer that ends in half an "é" */
+    cut[14] = '\0';
+    assert_int_equal(fz_diags_add(&d, FZ_SEV_ERROR, "E001", 0, 1, "h\xe9", "found '%s'", cut),
+                     0);
+    const fz_diag *dg = fz_diags_at(&d, 0);
+    assert_string_equal(dg->message, "found 'abcdefghijklm\xef\xbf\xbd'");
+    assert_string_equal(dg->hint, "h\xef\xbf\xbd");
+    fz_diags_fini(&d);
+}
+
 static void test_core_status_texts_cover_every_code(void **state)
 {
     (void)state;
@@ -196,6 +314,9 @@ int main(void)
         cmocka_unit_test(test_core_linemap_gives_one_based_line_and_column),
         cmocka_unit_test(test_core_linemap_sparse_agrees_with_a_plain_count),
         cmocka_unit_test(test_core_diag_print_draws_caret_under_the_span),
+        cmocka_unit_test(test_core_utf8_checks_and_repairs_byte_by_byte),
+        cmocka_unit_test(test_core_diag_print_shows_hostile_bytes_safely),
+        cmocka_unit_test(test_core_diag_messages_stay_utf8),
         cmocka_unit_test(test_core_status_texts_cover_every_code),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

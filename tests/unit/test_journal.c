@@ -6,10 +6,13 @@
  */
 #include "tests/support/support.h"
 
+#include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/status.h"
@@ -185,7 +188,7 @@ static void test_journal_claim_refuses_finished_runs_and_counts_resumes(void **s
     assert_string_equal(run.state, FZ_JOURNAL_INTERRUPTED);
     assert_non_null(run.finished_at);
 
-    assert_int_equal(fz_journal_run_claim(f->j, id), 0);
+    assert_int_equal(fz_journal_run_claim(f->j, id, 0, NULL), 0);
     assert_int_equal(fz_journal_run_get(f->j, id, &run), 0);
     assert_string_equal(run.state, FZ_JOURNAL_RUNNING);
     assert_null(run.finished_at);
@@ -194,12 +197,12 @@ static void test_journal_claim_refuses_finished_runs_and_counts_resumes(void **s
     assert_int_equal(fz_journal_run_set_state(f->j, id, FZ_JOURNAL_COMPLETED, "End via Success",
                                               "{\"X\":\"2\"}"),
                      0);
-    assert_int_equal(fz_journal_run_claim(f->j, id), FZ_EFINISHED);
+    assert_int_equal(fz_journal_run_claim(f->j, id, 0, NULL), FZ_EFINISHED);
     assert_string_equal(fz_journal_errmsg(f->j), "run 1 already completed");
     assert_int_equal(fz_journal_run_get(f->j, id, &run), 0);
     assert_string_equal(run.outcome, "End via Success");
     assert_string_equal(run.vars, "{\"X\":\"2\"}");
-    assert_int_equal(fz_journal_run_claim(f->j, 99), FZ_ENOENT);
+    assert_int_equal(fz_journal_run_claim(f->j, 99, 0, NULL), FZ_ENOENT);
 }
 
 static void test_journal_rejects_an_unknown_state(void **state)
@@ -208,6 +211,321 @@ static void test_journal_rejects_an_unknown_state(void **state)
     int64_t id = add_run(f->j, "/w/a.fz");
     assert_int_equal(fz_journal_run_set_state(f->j, id, "paused", NULL, NULL), FZ_EDB);
     assert_non_null(strstr(fz_journal_errmsg(f->j), "CHECK constraint"));
+}
+
+/*==========================================================================
+ * Durability, schema upgrade, owners
+ *========================================================================*/
+
+static void test_journal_commits_with_synchronous_full_unless_normal_is_asked(void **state)
+{
+    fixture *f = *state;
+    /* The connection's own PRAGMA synchronous, and what a run records. */
+    assert_string_equal(fz_journal_sync_mode(f->j), "full");
+    int64_t id = add_run(f->j, "/w/a.fz");
+    fz_journal_run run;
+    assert_int_equal(fz_journal_run_get(f->j, id, &run), 0);
+    assert_string_equal(run.sync, "full");
+
+    fz_journal *j = NULL;
+    assert_int_equal(fz_journal_open(f->path, FZ_JOURNAL_SYNC_NORMAL, &f->ta.hook, &j), 0);
+    assert_string_equal(fz_journal_sync_mode(j), "normal");
+    assert_int_equal(fz_journal_run_set_state(j, id, FZ_JOURNAL_INTERRUPTED, NULL, NULL), 0);
+    assert_int_equal(fz_journal_run_claim(j, id, 0, NULL), 0);
+    assert_int_equal(fz_journal_run_get(j, id, &run), 0);
+    assert_string_equal(run.sync, "normal");
+    fz_journal_free(j);
+    /* FULL is still FULL on the first connection. */
+    assert_string_equal(fz_journal_sync_mode(f->j), "full");
+}
+
+/* The schema of version 1, as flowzap 0.x wrote it. */
+static const char schema_v1[] =
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "INSERT INTO meta VALUES('schema', '1');"
+    "CREATE TABLE runs(id INTEGER PRIMARY KEY AUTOINCREMENT, workflow TEXT NOT NULL,"
+    " workflow_hash TEXT NOT NULL, bindings TEXT, bindings_hash TEXT,"
+    " args TEXT NOT NULL DEFAULT '[]', cwd TEXT, vars TEXT NOT NULL DEFAULT '{}',"
+    " state TEXT NOT NULL CHECK(state IN ('running','completed','failed','interrupted')),"
+    " outcome TEXT, pid INTEGER, resumes INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL,"
+    " updated_at TEXT NOT NULL, finished_at TEXT);"
+    "CREATE TABLE steps(run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    " task INTEGER NOT NULL, node_index INTEGER NOT NULL, node TEXT NOT NULL,"
+    " label TEXT NOT NULL, lane TEXT, token INTEGER NOT NULL, attempt INTEGER NOT NULL,"
+    " starts INTEGER NOT NULL DEFAULT 1, started_at TEXT NOT NULL, finished_at TEXT,"
+    " duration_ns INTEGER, seq INTEGER,"
+    " answer TEXT CHECK(answer IN ('ok','no','error','timeout')), outcome TEXT, reason TEXT,"
+    " exit_code INTEGER, stdout BLOB, stderr BLOB, vars TEXT,"
+    " PRIMARY KEY(run, task)) WITHOUT ROWID;"
+    "CREATE TABLE signals(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, node TEXT NOT NULL,"
+    " answer TEXT NOT NULL CHECK(answer IN ('yes','no')), created_at TEXT NOT NULL,"
+    " taken_task INTEGER, taken_at TEXT);"
+    "CREATE INDEX signals_by_node ON signals(run, node);"
+    "INSERT INTO runs(workflow, workflow_hash, args, state, pid, created_at, updated_at)"
+    " VALUES('/w/old.fz', 'abcd', '[\"run\",\"old.fz\"]', 'interrupted', 1,"
+    " '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z');"
+    "INSERT INTO steps(run, task, node_index, node, label, token, attempt, started_at)"
+    " VALUES(1, 0, 0, 'n1', 'Start', 0, 1, '2026-01-01T00:00:00.000Z');";
+
+static int one_step(void *ud, const fz_journal_step *s)
+{
+    fz_journal_step *out = ud;
+    *out = *s;
+    out->node = out->label = out->lane = NULL; /* borrowed */
+    return 0;
+}
+
+static void test_journal_upgrades_a_schema_1_file_in_place(void **state)
+{
+    fixture *f = *state;
+    char path[128];
+    snprintf(path, sizeof path, "%s/v1.db", f->dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, schema_v1, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    /* Two opens: the first upgrades, the second finds schema 2. */
+    for (int i = 0; i < 2; i++) {
+        fz_journal *j = NULL;
+        assert_int_equal(fz_journal_open(path, FZ_JOURNAL_SYNC_FULL, &f->ta.hook, &j), 0);
+        fz_journal_run run;
+        assert_int_equal(fz_journal_run_get(j, 1, &run), 0);
+        assert_string_equal(run.workflow, "/w/old.fz");
+        assert_string_equal(run.state, i == 0 ? FZ_JOURNAL_INTERRUPTED : FZ_JOURNAL_RUNNING);
+        fz_journal_step s;
+        assert_int_equal(fz_journal_step_list(j, 1, 0, one_step, &s), 0);
+        assert_int_equal(s.task, 0);
+        if (i == 0) {
+            assert_null(run.owner_id);
+            assert_null(run.sync);
+            assert_int_equal(s.pgid, 0);
+            /* The old run can be claimed (its pid 1 lives, but it is not
+             * running: a claim of a run recorded without identity needs
+             * --force while its pid is alive). */
+            fz_journal_claim prev;
+            assert_int_equal(fz_journal_run_claim(j, 1, 0, &prev), FZ_ESTATE);
+            assert_int_equal(prev.owner, FZ_PROC_UNKNOWN);
+            assert_non_null(strstr(fz_journal_errmsg(j), "--force"));
+            assert_int_equal(fz_journal_run_claim(j, 1, 1, &prev), 0);
+        } else {
+            assert_int_equal(run.pid, getpid());
+            assert_non_null(run.owner_id);
+            assert_string_equal(run.sync, "full");
+        }
+        fz_journal_free(j);
+    }
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema'", -1, &st, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "2");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+
+    /* A schema this flowzap does not know is refused. */
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value = '9'", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    fz_journal *j = NULL;
+    assert_int_equal(fz_journal_open(path, FZ_JOURNAL_SYNC_FULL, &f->ta.hook, &j), FZ_EDB);
+    assert_non_null(strstr(fz_journal_errmsg(j), "schema"));
+    fz_journal_free(j);
+}
+
+/* Sets run id's recorded owner, as another process would have. */
+static void set_owner(fixture *f, int64_t id, int64_t pid, const char *owner_id)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "UPDATE runs SET pid = ?2, owner_id = ?3 WHERE id = ?1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, pid);
+    if (owner_id)
+        sqlite3_bind_text(st, 3, owner_id, -1, SQLITE_TRANSIENT);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+static void test_journal_claim_knows_a_live_owner_from_a_reused_pid(void **state)
+{
+    fixture *f = *state;
+    int64_t id = add_run(f->j, "/w/a.fz");
+    char me[FZ_PROC_ID_LEN];
+    fz_proc_identity(getpid(), me);
+    assert_true(me[0] != '\0');
+    fz_journal_run run;
+    assert_int_equal(fz_journal_run_get(f->j, id, &run), 0);
+    assert_string_equal(run.owner_id, me);
+
+    /* A live owner (the parent of this process, with its identity). */
+    char parent[FZ_PROC_ID_LEN];
+    fz_proc_identity(getppid(), parent);
+    set_owner(f, id, getppid(), parent);
+    fz_journal_claim prev;
+    assert_int_equal(fz_journal_run_claim(f->j, id, 0, &prev), FZ_ESTATE);
+    assert_int_equal(prev.owner, FZ_PROC_ALIVE);
+    char want[64];
+    snprintf(want, sizeof want, "still running in process %lld", (long long)getppid());
+    assert_non_null(strstr(fz_journal_errmsg(f->j), want));
+    /* --force does not take a run from its proven owner. */
+    assert_int_equal(fz_journal_run_claim(f->j, id, 1, &prev), FZ_ESTATE);
+
+    /* The same pid with another start time: reused, taken as gone. */
+    char stale[FZ_PROC_ID_LEN + 8];
+    snprintf(stale, sizeof stale, "%.*s/1", (int)(strchr(parent, '/') - parent), parent);
+    set_owner(f, id, getppid(), stale);
+    assert_int_equal(fz_journal_run_claim(f->j, id, 0, &prev), 0);
+    assert_int_equal(prev.owner, FZ_PROC_REUSED);
+    assert_int_equal(fz_journal_run_get(f->j, id, &run), 0);
+    assert_int_equal(run.pid, getpid());
+    assert_string_equal(run.owner_id, me);
+
+    /* Another boot's process is gone, whatever holds its pid now. */
+    set_owner(f, id, getppid(), "00000000-0000-0000-0000-000000000000/1");
+    assert_int_equal(fz_journal_run_claim(f->j, id, 0, &prev), 0);
+    assert_int_equal(prev.owner, FZ_PROC_GONE);
+
+    /* No identity recorded, pid alive: only with force. */
+    set_owner(f, id, getppid(), NULL);
+    assert_int_equal(fz_journal_run_claim(f->j, id, 0, &prev), FZ_ESTATE);
+    assert_int_equal(prev.owner, FZ_PROC_UNKNOWN);
+    assert_int_equal(fz_journal_run_claim(f->j, id, 1, &prev), 0);
+
+    /* A dead owner. */
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(0);
+    assert_int_equal(waitpid(pid, NULL, 0), pid);
+    set_owner(f, id, pid, NULL);
+    assert_int_equal(fz_journal_run_claim(f->j, id, 0, &prev), 0);
+    assert_int_equal(prev.owner, FZ_PROC_GONE);
+}
+
+static void test_journal_proc_tells_a_process_and_its_group_from_a_reused_pid(void **state)
+{
+    (void)state;
+    int ready[2];
+    assert_int_equal(pipe(ready), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        setpgid(0, 0);      /* its own group, as a step's first process */
+        pid_t kid = fork(); /* a member that outlives the leader */
+        if (kid == 0) {
+            close(ready[0]);
+            pause();
+            _exit(0);
+        }
+        (void)!write(ready[1], "x", 1);
+        pause();
+        _exit(0);
+    }
+    setpgid(pid, pid); /* either side may set it first */
+    char c;
+    close(ready[1]);
+    assert_int_equal(read(ready[0], &c, 1), 1);
+    close(ready[0]);
+    char id[FZ_PROC_ID_LEN];
+    fz_proc_identity(pid, id);
+    assert_non_null(strchr(id, '/'));
+    assert_int_equal(fz_proc_check(pid, id), FZ_PROC_ALIVE);
+    assert_int_equal(fz_proc_check(pid, NULL), FZ_PROC_UNKNOWN);
+    char other[FZ_PROC_ID_LEN + 8];
+    snprintf(other, sizeof other, "%.*s/1", (int)(strchr(id, '/') - id), id);
+    assert_int_equal(fz_proc_check(pid, other), FZ_PROC_REUSED);
+    assert_int_equal(fz_proc_check(pid, "00000000-0000-0000-0000-000000000000/1"), FZ_PROC_GONE);
+    assert_int_equal(fz_proc_group_check(pid, id), FZ_PROC_ALIVE);
+    assert_int_equal(fz_proc_group_check(pid, other), FZ_PROC_REUSED);
+
+    /* The leader dies (a zombie until reaped, then gone): its member keeps
+     * the group alive. */
+    kill(pid, SIGKILL);
+    for (int i = 0; i < 200 && fz_proc_check(pid, id) != FZ_PROC_GONE; i++) {
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(fz_proc_check(pid, id), FZ_PROC_GONE); /* a zombie is gone */
+    assert_int_equal(waitpid(pid, NULL, 0), pid);
+    assert_int_equal(fz_proc_check(pid, id), FZ_PROC_GONE);
+    assert_int_equal(fz_proc_group_check(pid, id), FZ_PROC_ALIVE);
+    kill(-pid, SIGKILL);
+    for (int i = 0; i < 200 && fz_proc_group_check(pid, id) != FZ_PROC_GONE; i++) {
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(fz_proc_group_check(pid, id), FZ_PROC_GONE);
+}
+
+static void test_journal_of_many_claims_at_once_one_wins(void **state)
+{
+    fixture *f = *state;
+    enum { N = 8, TRIALS = 10 };
+    for (int trial = 0; trial < TRIALS; trial++) {
+        int64_t id = add_run(f->j, "/w/a.fz");
+        assert_int_equal(fz_journal_run_set_state(f->j, id, FZ_JOURNAL_INTERRUPTED, NULL, NULL), 0);
+        set_owner(f, id, 0, NULL);
+        int go[2], hold[2], done[2];
+        assert_int_equal(pipe(go), 0);
+        assert_int_equal(pipe(hold), 0);
+        assert_int_equal(pipe(done), 0);
+        pid_t kids[N];
+        for (int k = 0; k < N; k++) {
+            kids[k] = fork();
+            assert_true(kids[k] >= 0);
+            if (kids[k] == 0) {
+                close(go[1]);
+                close(hold[1]);
+                close(done[0]);
+                fz_journal *j = NULL;
+                if (fz_journal_open(f->path, FZ_JOURNAL_SYNC_FULL, NULL, &j))
+                    _exit(9);
+                char c;
+                (void)!read(go[0], &c, 1); /* all start together */
+                int rc = fz_journal_run_claim(j, id, 0, NULL);
+                /* The winner stays alive until every claim was made. */
+                (void)!write(done[1], "x", 1);
+                (void)!read(hold[0], &c, 1);
+                fz_journal_free(j);
+                _exit(rc == 0 ? 0 : rc == FZ_ESTATE ? 1 : 2);
+            }
+        }
+        close(go[0]);
+        close(hold[0]);
+        close(done[1]);
+        close(go[1]); /* EOF: go */
+        char buf[N];
+        size_t got = 0;
+        while (got < N) {
+            ssize_t r = read(done[0], buf, N - got);
+            if (r <= 0)
+                break;
+            got += (size_t)r;
+        }
+        close(done[0]);
+        close(hold[1]);
+        int won = 0, lost = 0;
+        for (int k = 0; k < N; k++) {
+            int st = 0;
+            assert_int_equal(waitpid(kids[k], &st, 0), kids[k]);
+            assert_true(WIFEXITED(st));
+            won += WEXITSTATUS(st) == 0;
+            lost += WEXITSTATUS(st) == 1;
+        }
+        assert_int_equal(won, 1);
+        assert_int_equal(lost, N - 1);
+        fz_journal_run run;
+        assert_int_equal(fz_journal_run_get(f->j, id, &run), 0);
+        assert_int_equal(run.resumes, 1);
+    }
 }
 
 /*==========================================================================
@@ -328,7 +646,10 @@ typedef struct tbackend {
     int given;
     uint32_t runs[64];    /* times each task id was started */
     uint32_t attempt[64]; /* attempt it was last started with */
-    fz_journal *check;    /* when set: each start must already be committed */
+    fixture *takeover;    /* when set: another process takes the run over ... */
+    int64_t takeover_run;
+    int takeover_at;   /* ... before this result is given */
+    fz_journal *check; /* when set: each start must already be committed */
     int64_t check_run;
     uint32_t checked;
 } tbackend;
@@ -370,6 +691,8 @@ static int tb_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *r)
     tbackend *b = ud;
     if (b->crash_after >= 0 && b->given == b->crash_after)
         _exit(0);
+    if (b->takeover && b->given == b->takeover_at)
+        set_owner(b->takeover, b->takeover_run, 1, "another/1");
     assert_true(b->head < b->tail);
     fz_task t = b->q[b->head++];
     const fz_node *n = &FZ_VEC_AT(&b->g->nodes, fz_node, t.node);
@@ -648,6 +971,47 @@ static void test_journal_resume_after_a_crash_at_every_step_matches_an_unbroken_
     }
 }
 
+typedef struct count_ctx {
+    uint32_t rows, finished;
+} count_ctx;
+
+static int count_step(void *ud, const fz_journal_step *s)
+{
+    count_ctx *c = ud;
+    c->rows++;
+    c->finished += s->finished;
+    return 0;
+}
+
+static void test_journal_a_run_taken_over_is_no_longer_recorded_by_its_old_owner(void **state)
+{
+    fixture *f = *state;
+    run_ctx c;
+    ctx_init(&c, flow, -1);
+    int64_t id = add_run(f->j, "/w/w.fz");
+    c.tb.takeover = f;
+    c.tb.takeover_run = id;
+    c.tb.takeover_at = 2;
+    fz_journal_recorder *rec = NULL;
+    assert_int_equal(fz_engine_start(c.e), 0);
+    assert_int_equal(fz_journal_recorder_new(f->j, id, c.g, c.e, NULL, &rec), 0);
+    fz_engine_set_observer(c.e, fz_journal_recorder_observer(rec));
+    assert_int_equal(fz_engine_drive(c.e, &c.b), 0);
+    /* Its writes after the takeover changed nothing and it knows why. */
+    assert_int_equal(fz_journal_recorder_status(rec), FZ_ESTATE);
+    assert_non_null(strstr(fz_journal_errmsg(f->j), "taken over by process 1"));
+    fz_journal_recorder_free(rec);
+    count_ctx n = {0};
+    assert_int_equal(fz_journal_step_list(f->j, id, 0, count_step, &n), 0);
+    assert_int_equal(n.finished, 2);
+    assert_int_equal(n.rows, 4); /* Test and Notify started before the takeover */
+    fz_journal_run run;
+    assert_int_equal(fz_journal_run_get(f->j, id, &run), 0);
+    assert_string_equal(run.state, FZ_JOURNAL_RUNNING); /* not its end */
+    assert_int_equal(run.pid, 1);
+    ctx_fini(&c);
+}
+
 static void test_journal_resume_of_a_run_that_died_at_its_end_records_the_end(void **state)
 {
     fixture *f = *state;
@@ -745,6 +1109,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_journal_claim_refuses_finished_runs_and_counts_resumes,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_rejects_an_unknown_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_journal_commits_with_synchronous_full_unless_normal_is_asked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_upgrades_a_schema_1_file_in_place, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_journal_claim_knows_a_live_owner_from_a_reused_pid,
+                                        setup, teardown),
+        cmocka_unit_test(test_journal_proc_tells_a_process_and_its_group_from_a_reused_pid),
+        cmocka_unit_test_setup_teardown(test_journal_of_many_claims_at_once_one_wins, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_journal_signals_are_taken_oldest_first_once, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(
@@ -758,6 +1131,8 @@ int main(void)
             teardown),
         cmocka_unit_test_setup_teardown(
             test_journal_resume_of_a_run_that_died_at_its_end_records_the_end, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_journal_a_run_taken_over_is_no_longer_recorded_by_its_old_owner, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_replay_into_another_workflow_is_refused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_journal_replay_survives_every_failed_allocation, setup,

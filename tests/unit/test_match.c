@@ -3,6 +3,7 @@
 #include "tests/support/support.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/status.h"
@@ -199,6 +200,103 @@ static void test_match_invalid_utf8_label_does_not_match_or_crash(void **state)
     fz_match_free(m);
 }
 
+/* "Deploy " then n bytes of "abab...": a long label; caller frees. */
+static char *long_label(size_t n, size_t *len)
+{
+    char *s = malloc(n + 8);
+    assert_non_null(s);
+    memcpy(s, "Deploy ", 7);
+    for (size_t i = 0; i < n; i++)
+        s[7 + i] = "ab"[i % 2];
+    s[7 + n] = '\0';
+    *len = 7 + n;
+    return s;
+}
+
+/* A long but ordinary label matches: a repeated group over 10,000
+ * characters needs more than PCRE2's 32 KiB JIT area (main: FZ_EINVAL,
+ * "invalid argument"); the JIT stack grows for it. */
+static void test_match_long_label_gets_a_jit_stack_that_fits(void **state)
+{
+    (void)state;
+    size_t len;
+    char *label = long_label(10000, &len);
+    const char *pats[] = {"^Deploy ((a)|(b))*$", "^Deploy (a|b)*$", "^Deploy ((?:ab)+)$"};
+    for (size_t i = 0; i < sizeof(pats) / sizeof(pats[0]); i++) {
+        fz_match *m = NULL;
+        assert_int_equal(fz_match_new(pats[i], NULL, NULL, NULL, NULL, &m, NULL, 0, NULL), 0);
+        fz_caps c;
+        fz_caps_init(&c, NULL);
+        char why[160] = "";
+        int rc = fz_match_text_why(m, label, len, &c, why, sizeof why);
+        if (rc != 1)
+            fail_msg("%s on a 10,000-byte label: %d (%s)", pats[i], rc, why);
+        assert_int_equal(strlen(fz_caps_get(&c, "0")), len);
+        fz_caps_fini(&c);
+        fz_match_free(m);
+    }
+    free(label);
+}
+
+/* A pattern that PCRE2 stops says which limit stopped it: the match limit
+ * for catastrophic backtracking, the JIT stack (or, without JIT, the heap)
+ * for a group repeated over millions of characters. */
+static void test_match_limit_names_the_limit(void **state)
+{
+    (void)state;
+    fz_match *m = NULL;
+    assert_int_equal(fz_match_new("^(a|a)*b$", NULL, NULL, NULL, NULL, &m, NULL, 0, NULL), 0);
+    char label[64];
+    memset(label, 'a', 40);
+    memcpy(label + 40, "bc", 3);
+    char why[160] = "";
+    assert_int_equal(fz_match_text_why(m, label, strlen(label), NULL, why, sizeof why), FZ_EINVAL);
+    assert_non_null(strstr(why, "match limit (10000000 backtracking steps)"));
+    assert_int_equal(fz_match_text(m, label, strlen(label), NULL), FZ_EINVAL);
+    fz_match_free(m);
+
+    size_t len;
+    char *big = long_label(4000000, &len);
+    assert_int_equal(fz_match_new("^Deploy (a|b)*$", NULL, NULL, NULL, NULL, &m, NULL, 0, NULL),
+                     0);
+    why[0] = '\0';
+    assert_int_equal(fz_match_text_why(m, big, len, NULL, why, sizeof why), FZ_EINVAL);
+    if (!strstr(why, "JIT stack limit (8 MiB)") && !strstr(why, "heap limit (64 MiB)"))
+        fail_msg("unexpected reason: %s", why);
+    fz_match_free(m);
+    free(big);
+}
+
+/* The JIT stack is allocated through the selector's hook: failing each
+ * allocation in turn gives FZ_ENOMEM and leaves nothing behind. */
+static void test_match_long_label_out_of_memory_leaves_nothing_behind(void **state)
+{
+    (void)state;
+    size_t len;
+    char *label = long_label(10000, &len);
+    for (uint64_t n = 1;; n++) {
+        fz_test_alloc ta;
+        fz_test_alloc_init(&ta, n);
+        fz_match *m = NULL;
+        int rc = fz_match_new("^Deploy ((a)|(b))*$", NULL, NULL, NULL, &ta.hook, &m, NULL, 0, NULL);
+        fz_caps c;
+        fz_caps_init(&c, &ta.hook);
+        if (rc == 0) {
+            rc = fz_match_text(m, label, len, &c);
+            assert_true(rc == 1 || rc == FZ_ENOMEM);
+            rc = rc == 1 ? 0 : rc;
+        }
+        assert_true(rc == 0 || rc == FZ_ENOMEM);
+        fz_caps_fini(&c);
+        fz_match_free(m);
+        assert_int_equal(ta.live, 0);
+        assert_int_equal(ta.live_bytes, 0);
+        if (ta.injected == 0)
+            break;
+    }
+    free(label);
+}
+
 static void test_match_out_of_memory_leaves_nothing_behind(void **state)
 {
     (void)state;
@@ -246,6 +344,9 @@ int main(void)
         cmocka_unit_test(test_match_unknown_shape_names_the_choices),
         cmocka_unit_test(test_match_captures_keep_hostile_text_verbatim),
         cmocka_unit_test(test_match_invalid_utf8_label_does_not_match_or_crash),
+        cmocka_unit_test(test_match_long_label_gets_a_jit_stack_that_fits),
+        cmocka_unit_test(test_match_limit_names_the_limit),
+        cmocka_unit_test(test_match_long_label_out_of_memory_leaves_nothing_behind),
         cmocka_unit_test(test_match_out_of_memory_leaves_nothing_behind),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,7 @@
 
 #include "core/fmap.h"
 #include "core/status.h"
+#include "core/utf8.h"
 #include "parser/codes.h"
 #include "parser/lint.h"
 #include "parser/parser.h"
@@ -436,6 +437,21 @@ static const error_case error_cases[] = {
     {"W004", 2, 3, "A {\n  # The A team\nn1: circle\n}\n", "Lane { # Label"},
     {"E012", 3, 1, "A {\nn1: circle\n# late\n}\n", NULL},
     {"E012", 3, 1, "A { # A\n# second\n# third\n}\n", NULL},
+    /* Invalid UTF-8 anywhere (label, lane label, comment, edge label), at
+     * the byte: Latin-1, stray continuation, overlong, surrogate, past
+     * U+10FFFF, truncated at the end of the file. */
+    {"E027", 2, 20, "A {\nn1: circle label:\"D\xe9ploy\"\n}\n", "0xe9"},
+    {"E027", 1, 9, "A { # Op\xe9rations\nn1: circle\n}\n", "UTF-8"},
+    {"E027", 2, 11, "A {\n// a note \x80\nn1: circle\n}\n", "0x80"},
+    {"E027", 2, 19, "A {\nn1: circle label:\"\xc0\xaf\"\n}\n", "0xc0"},
+    {"E027", 2, 19, "A {\nn1: circle label:\"\xed\xa0\x80\"\n}\n", "0xed"},
+    {"E027", 2, 19, "A {\nn1: circle label:\"\xf4\x90\x80\x80\"\n}\n", "0xf4"},
+    {"E027", 4, 1, "A {\nn1: circle\n}\n\xe2\x82", "0xe2"},
+    {"E027", 3, 45, "A {\nn1: circle\nn1.handle(right) -> n1.handle(left) [label=\"\xff\"]\n}\n",
+     NULL},
+    /* A file whose first line ends in a lone CR. */
+    {"E028", 1, 4, "A {\rn1: circle\r}\r", "LF"},
+    {"E028", 1, 5, "// x\rA {\rn1: circle\r}\r", "CR"},
 };
 
 static void test_parser_reports_each_error_with_code_position_and_hint(void **state)
@@ -474,6 +490,65 @@ static void test_parser_reports_each_error_with_code_position_and_hint(void **st
             assert_int_equal(f->rc, FZ_OK);
     }
     assert_int_equal(failures, 0);
+}
+
+/* One E027 per line (the first bad byte), well-formed UTF-8 accepted, and
+ * CR-only files stopped at one E028 while CR LF and a stray CR inside a
+ * line still parse. */
+static void test_parser_invalid_utf8_is_one_error_per_line(void **state)
+{
+    fixture *f = parse(state, "A {\nn1: circle label:\"\xff\xfe \xe9\"\nn2: circle "
+                              "label:\"\xe9\"\n}\n");
+    assert_int_equal(f->rc, FZ_EPARSE);
+    assert_int_equal(f->d.errors, 2);
+    for (uint32_t k = 0; k < fz_diags_count(&f->d); k++)
+        assert_string_equal(fz_diags_at(&f->d, k)->code, "E027");
+    fixture *ok = parse_ok(state, "A { # Caf\xc3\xa9 \xe2\x9c\x93\nn1: circle "
+                                  "label:\"\xf0\x9f\x9a\x80 D\xc3\xa9ploy\"\n}\n");
+    assert_int_equal(ok->d.errors, 0);
+
+    /* A NUL byte would cut the label short in every C string: E027. */
+    static const char nul[] = "A {\nn1: circle label:\"Deploy a\0b\"\n}\n";
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    fz_graph *g = NULL;
+    assert_int_equal(fz_parse_mem("t.fz", nul, sizeof nul - 1, NULL, &d, &g), FZ_EPARSE);
+    assert_int_equal(d.errors, 1);
+    assert_string_equal(fz_diags_at(&d, 0)->code, "E027");
+    assert_int_equal(fz_diags_at(&d, 0)->offset, (uint32_t)strlen(nul));
+    assert_non_null(strstr(fz_diags_at(&d, 0)->message, "NUL"));
+    fz_graph_free(g);
+    fz_diags_fini(&d);
+}
+
+/* A token quoted in a message is cut between characters, never inside
+ * one (main cut "é" in two, and `check --json` failed with "out of
+ * memory"). */
+static void test_parser_messages_cut_quoted_text_between_characters(void **state)
+{
+    fixture *f = parse(state, "A {\nn1: circle\nn1.handle(right) -> n1.handle(left) "
+                              "\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                              "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                              "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"\n}\n");
+    assert_int_equal(f->rc, FZ_EPARSE);
+    assert_true(fz_diags_count(&f->d) >= 1);
+    for (uint32_t k = 0; k < fz_diags_count(&f->d); k++) {
+        const char *m = fz_diags_at(&f->d, k)->message;
+        assert_int_equal(fz_utf8_check(m, strlen(m)), strlen(m));
+        assert_null(strstr(m, "\xef\xbf\xbd")); /* cut cleanly, not repaired */
+    }
+}
+
+static void test_parser_cr_only_file_is_one_error(void **state)
+{
+    fixture *f = parse(state, "A {\rn1: circle\rn2: circle\rn1.handle(right) -> n3\r}\r");
+    assert_int_equal(f->rc, FZ_EPARSE);
+    assert_int_equal(fz_diags_count(&f->d), 1);
+    assert_string_equal(fz_diags_at(&f->d, 0)->code, "E028");
+    fixture *crlf = parse_ok(state, "A {\r\nn1: circle label:\"a\rb\"\r\n}\r\n");
+    assert_int_equal(crlf->d.errors, 0);
+    fixture *stray = parse_ok(state, "A {\nn1: circle\r \n}\r\n");
+    assert_int_equal(stray->d.errors, 0);
 }
 
 static void test_parser_every_code_has_an_explanation(void **state)
@@ -727,6 +802,9 @@ int main(void)
         T(test_parser_accepts_colon_equals_slips_with_warnings),
         T(test_parser_finds_every_id_through_the_graph_map),
         T(test_parser_reports_each_error_with_code_position_and_hint),
+        T(test_parser_invalid_utf8_is_one_error_per_line),
+        T(test_parser_cr_only_file_is_one_error),
+        T(test_parser_messages_cut_quoted_text_between_characters),
         T(test_parser_every_code_has_an_explanation),
         T(test_parser_recovers_and_reports_every_error),
         T(test_parser_nested_lane_names_the_opener),

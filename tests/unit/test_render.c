@@ -724,6 +724,45 @@ static void test_render_sequence_view_has_lifelines_messages_and_notes(void **st
     fz_graph_free(g);
 }
 
+/* Whatever bytes reach the renderer (the parser refuses invalid UTF-8 with
+ * E027; a graph built otherwise may still hold them), the SVG of both views
+ * is well-formed XML: invalid bytes and U+FFFE/U+FFFF become U+FFFD,
+ * control characters spaces. */
+static void test_render_hostile_label_bytes_still_give_well_formed_svg(void **state)
+{
+    (void)state;
+    static const t_lane lanes[] = {{"Ops", "Op\xe9rations \xef\xbf\xbf"}, {NULL, NULL}};
+    static const t_node nodes[] = {
+        {"n1", 0, CIR, "Start \x01 \xef\xbf\xbe", 0, 0},
+        {"n2", 0, REC, "Deploy \xff\xfe \x1b[31m <b>&amp; \xc0\xaf \xed\xa0\x80", 0, 0},
+        {"n3", 0, TSK, "Task \x7f", "own\xe9r", "sys{tem}\x80"},
+        {"n4", 0, CIR, "End \xe2\x82", 0, 0},
+        {NULL, 0, 0, NULL, 0, 0},
+    };
+    static const t_edge edges[] = {
+        {"n1", R, "n2", L, "go \xef\xbf\xbf\xff"},
+        {"n2", R, "n3", L, NULL},
+        {"n3", R, "n4", L, "\x02"},
+        {NULL, 0, NULL, 0, NULL},
+    };
+    static const t_loop loops[] = {{"retry \xff 3 times", {"n2", "n3", NULL}}, {NULL, {NULL}}};
+    fz_graph *g = build(lanes, nodes, edges, loops, NULL);
+    for (int view = 0; view < 2; view++) {
+        fz_render_opts o = {.view = view ? FZ_VIEW_SEQUENCE : FZ_VIEW_FLOW};
+        char *out;
+        size_t len;
+        render(g, &o, &out, &len);
+        svg s;
+        svg_open(&s, out, len); /* asserts that libxml2 reads it */
+        assert_null(memchr(out, '\x1b', len));
+        assert_null(strstr(out, "\xef\xbf\xbf"));
+        assert_non_null(strstr(out, "\xef\xbf\xbd"));
+        svg_close(&s);
+        fz_free(NULL, out, len + 1);
+    }
+    fz_graph_free(g);
+}
+
 static void test_render_png_is_a_png(void **state)
 {
     (void)state;
@@ -999,6 +1038,7 @@ int main(void)
         cmocka_unit_test(test_render_trace_naming_unknown_ids_is_refused_with_its_line),
         cmocka_unit_test(test_render_heat_colours_nodes_and_labels_edge_shares),
         cmocka_unit_test(test_render_sequence_view_has_lifelines_messages_and_notes),
+        cmocka_unit_test(test_render_hostile_label_bytes_still_give_well_formed_svg),
         cmocka_unit_test(test_render_png_is_a_png),
         cmocka_unit_test(test_render_leaves_no_allocation_behind),
         cmocka_unit_test(test_render_out_of_memory_fails_cleanly_at_every_allocation),

@@ -3,6 +3,7 @@
 #include "tests/support/support.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -263,6 +264,59 @@ static void test_scenario_unknown_lane_is_an_error_at_compile(void **state)
     fz_diags_fini(&d);
 }
 
+/* A second YAML document is an error (S008) at its marker, not ignored. */
+static void test_scenario_second_document_is_an_error(void **state)
+{
+    (void)state;
+    uint32_t line = 0, col = 0;
+    assert_string_equal(
+        first_error("rules:\n  - match: x\n    error: 0.5\n---\nrules: []\n", &line, &col), "S008");
+    assert_int_equal(line, 4);
+    assert_int_equal(col, 1);
+    assert_string_equal(first_error("---\nrules: []\n...\nscenarios: {}\n", &line, &col), "S008");
+    assert_int_equal(line, 4);
+}
+
+/* A rule's pattern that PCRE2 stops on a node: S007 at the pattern,
+ * naming the node and the limit (main: FZ_EINVAL and no diagnostic, so
+ * `sim` said "0 errors" with exit 2). A 10,000-character label matches. */
+static void test_scenario_match_limit_is_an_error_at_the_pattern(void **state)
+{
+    (void)state;
+    char *src = malloc(20000);
+    assert_non_null(src);
+    char *p = src;
+    p += sprintf(p, "A { # A\nn1: circle label:\"Start\"\nn2: rectangle label:\"");
+    for (int i = 0; i < 40; i++)
+        *p++ = 'a';
+    p += sprintf(p, "bc\"\nn3: rectangle label:\"Deploy ");
+    for (int i = 0; i < 10000; i++)
+        *p++ = "ab"[i % 2];
+    p += sprintf(p, "\"\nn1.handle(right) -> n2.handle(left)\nn2.handle(right) -> "
+                    "n3.handle(left)\n}\n");
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    fz_graph *g = NULL;
+    assert_int_equal(fz_parse_mem("long.fz", src, strlen(src), NULL, &d, &g), 0);
+    const char *text = "rules:\n  - match: \"^Deploy ((a)|(b))*$\"\n    error: 0.5\n"
+                       "  - match: \"^(a|a)*b$\"\n    error: 0.5\n";
+    fz_scenario_file *f = NULL;
+    assert_int_equal(fz_scenario_parse("m.yaml", text, strlen(text), NULL, &d, &f), 0);
+    fz_scenario *s = NULL;
+    assert_int_equal(fz_scenario_compile(f, 0, g, NULL, &d, &s), FZ_EINVAL);
+    assert_int_equal(d.errors, 1);
+    const fz_diag *dg = fz_diags_at(&d, fz_diags_count(&d) - 1);
+    assert_string_equal(dg->code, "S007");
+    assert_int_equal(dg->offset, (uint32_t)(strstr(text, "\"^(a|a)") - text + 1));
+    assert_non_null(strstr(dg->message, "node n2 (long.fz:3:1"));
+    assert_non_null(strstr(dg->message, "match limit"));
+    fz_scenario_free(s);
+    fz_scenario_file_free(f);
+    fz_diags_fini(&d);
+    fz_graph_free(g);
+    free(src);
+}
+
 static void test_scenario_durations_parse_with_units(void **state)
 {
     (void)state;
@@ -364,6 +418,8 @@ int main(void)
         cmocka_unit_test(test_scenario_errors_point_at_the_field),
         cmocka_unit_test(test_scenario_invalid_utf8_is_an_error_not_a_hang),
         cmocka_unit_test(test_scenario_unknown_lane_is_an_error_at_compile),
+        cmocka_unit_test(test_scenario_second_document_is_an_error),
+        cmocka_unit_test(test_scenario_match_limit_is_an_error_at_the_pattern),
         cmocka_unit_test(test_scenario_durations_parse_with_units),
         cmocka_unit_test(test_scenario_load_survives_every_failed_allocation),
         cmocka_unit_test(test_scenario_long_lists_load_whole),

@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# test_input_checks.sh - hostile input at every command (issue 9, items 11
+# and 15 and the smaller input checks): invalid UTF-8 in a .fz file is E027
+# for check, render, bind, run, sim and export alike; CR-only files say so;
+# `--set` refuses bad names and values; `runs show --json` stays valid
+# JSON when a step printed bytes that are not UTF-8; a PCRE2 limit names
+# the rule, the node and the limit.
+set -u
+: "${FLOWZAP:?}" "${FZ_SRC:?}"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+expect() { # expect WANT_STATUS GOT_STATUS WHAT
+    [ "$1" = "$2" ] || fail "$3: exit status $2, expected $1"
+}
+export NO_COLOR=1
+cd "$T" || exit 1
+
+cat > ok.yaml <<'YAML'
+rules:
+  - {shape: circle, noop: }
+  - match: "^Deploy (.*)$"
+    log: "deploying ${1}"
+YAML
+cat > ok.scen.yaml <<'YAML'
+scenarios:
+  - name: base
+    defaults: {latency: {fixed: 1ms}}
+YAML
+
+#--- Item 11: invalid UTF-8 in a label is an error for every command -------
+printf 'Ops { # Ops\nn1: circle label:"Start"\nn2: rectangle label:"Deploy \xff\xfe app"\nn3: circle label:"End"\nn1.handle(right) -> n2.handle(left)\nn2.handle(right) -> n3.handle(left)\n}\n' > bad.fz
+for cmd in "check bad.fz" "render bad.fz -o bad.svg" "bind bad.fz -b ok.yaml" \
+    "run bad.fz -b ok.yaml --no-journal" "sim bad.fz --faults ok.scen.yaml --runs 10" \
+    "export bad.fz" "fmt bad.fz"; do
+    # shellcheck disable=SC2086
+    "$FLOWZAP" $cmd > out.txt 2> err.txt
+    expect 2 $? "$cmd"
+    grep -q 'bad.fz:3:29: error: byte 0xff is not valid UTF-8.*\[E027\]' err.txt ||
+        fail "$cmd: no E027 at 3:29: $(head -3 err.txt)"
+done
+[ -e bad.svg ] && fail "render wrote an SVG for an invalid file"
+# The source line under the message shows U+FFFD, not the raw bytes.
+"$FLOWZAP" check bad.fz 2> err.txt
+grep -q $'Deploy \xef\xbf\xbd\xef\xbf\xbd app' err.txt || fail "source line not repaired"
+if grep -q $'\xff' err.txt; then fail "raw 0xff reached the terminal"; fi
+
+# A message quoting a long token of two-byte characters stays JSON.
+printf 'A {\nn1: circle\nn1.handle(right) -> n1.handle(left) "%s"\n}\n' \
+    "$(python3 -c 'print("\u00e9" * 40)')" > cut.fz
+"$FLOWZAP" check cut.fz --json > cut.json 2> err.txt
+expect 2 $? "check --json with a long quoted token"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d[0]["code"] == "E001", d' cut.json ||
+    fail "check --json: $(cat cut.json err.txt)"
+
+# `bind` cuts a long label for its table between characters.
+printf 'A { # A\nn1: circle label:"x%s"\n}\n' "$(python3 -c 'print("\u00e9" * 40)')" > cutb.fz
+printf 'rules:\n  - noop:\n' > noop.yaml
+"$FLOWZAP" bind cutb.fz -b noop.yaml > bind.out 2> err.txt
+expect 0 $? "bind with a long label"
+python3 -c 'import sys; open(sys.argv[1], "rb").read().decode("utf-8")' bind.out ||
+    fail "bind cut a label inside a character: $(cat bind.out)"
+
+#--- CR-only line endings ----------------------------------------------------
+printf 'Ops { # Ops\rn1: circle label:"Start"\r}\r' > cr.fz
+"$FLOWZAP" check cr.fz 2> err.txt
+expect 2 $? "check cr.fz"
+grep -q 'cr.fz:1:12: error: lines end with a lone CR.*\[E028\]' err.txt || fail "no E028: $(cat err.txt)"
+[ "$(grep -c error: err.txt)" = 1 ] || fail "CR-only file gave more than one error"
+
+#--- --set names and values ---------------------------------------------------
+printf 'Ops { # Ops\nn1: circle label:"Start"\nn2: rectangle label:"Deploy app"\nn3: circle label:"End"\nn1.handle(right) -> n2.handle(left)\nn2.handle(right) -> n3.handle(left)\n}\n' > good.fz
+setcase() { # setcase ARG WANT_IN_MESSAGE
+    "$FLOWZAP" run good.fz -b ok.yaml --no-journal -q --set "$1" > /dev/null 2> err.txt
+    expect 64 $? "--set $(printf '%q' "$1")"
+    grep -qF -- "$2" err.txt || fail "--set $(printf '%q' "$1"): message lacks '$2': $(cat err.txt)"
+}
+setcase 'A B=x' "--set 'A B': a variable name is letters, digits and '_'"
+setcase $'A\nB=x' "--set 'A\\nB'"
+setcase $'K\e[31m=x' "--set 'K\\x1b[31m'"
+setcase '1A=x' "not starting with a digit"
+setcase '=x' "the name before '=' is empty"
+setcase 'noeq' "takes KEY=VALUE"
+setcase $'X=a\xffb' "the value is not valid UTF-8 (byte 0xff at offset 1)"
+"$FLOWZAP" run good.fz -b ok.yaml --no-journal -q --set $'GOOD_1=two\nlines' > /dev/null 2> err.txt
+expect 0 $? "--set with a newline in the value"
+
+#--- runs show --json when a step printed bytes that are not UTF-8 ---------
+cat > out.fz <<'FZ'
+Ops { # Ops
+n1: circle label:"Start"
+n2: rectangle label:"Emit bytes"
+n3: rectangle label:"Use it"
+n4: circle label:"End"
+n1.handle(right) -> n2.handle(left)
+n2.handle(right) -> n3.handle(left)
+n3.handle(right) -> n4.handle(left)
+FZ
+echo '}' >> out.fz
+cat > out.yaml <<'YAML'
+rules:
+  - {shape: circle, noop: }
+  - match: "^Emit"
+    shell: "printf 'caf\\351 \\377\\n::set X=a\\377b\\n'; printf 'err \\376\\n' >&2; exit 1"
+  - match: "^Use"
+    exec: [printf, "%s", "${X}"]
+YAML
+"$FLOWZAP" run out.fz -b out.yaml --db runs.db -q --trace trace.jsonl > /dev/null 2> err.txt
+python3 - trace.jsonl <<'PY' || fail "trace: $(cat trace.jsonl)"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+reasons = [l["reason"] for l in lines if "reason" in l]
+assert any(r.endswith("err \ufffd") for r in reasons), reasons
+PY
+"$FLOWZAP" runs show 1 --db runs.db --json --output > show.json 2> err.txt
+expect 0 $? "runs show --json --output"
+python3 - show.json <<'PY' || fail "runs show --json: $(head -c 300 show.json) $(cat err.txt)"
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = {x["node"]: x for x in d["steps"]}
+assert s["n2"]["stdout"] == "caf\ufffd \ufffd\n::set X=a\ufffdb\n", s["n2"]["stdout"]
+assert s["n2"]["stderr"] == "err \ufffd\n", s["n2"]["stderr"]
+assert s["n2"]["reason"].endswith("err \ufffd"), s["n2"]["reason"]
+# The variable is kept (repaired), not dropped from the journal.
+assert s["n2"]["vars"] == {"X": "a\ufffdb"}, s["n2"]["vars"]
+PY
+
+#--- Item 15: PCRE2 limits name the rule, the node and the limit ----------
+python3 - <<'PY'
+a = "a" * 5000 + "bc"
+ab = "Deploy " + "ab" * 5000
+with open("long.fz", "w") as f:
+    f.write('Ops { # Ops\nn1: circle label:"Start"\nn2: rectangle label:"%s"\n'
+            'n3: rectangle label:"%s"\nn4: circle label:"End"\n'
+            'n1.handle(right) -> n2.handle(left)\nn2.handle(right) -> n3.handle(left)\n'
+            'n3.handle(right) -> n4.handle(left)\n}\n' % (a, ab))
+PY
+cat > limit.yaml <<'YAML'
+rules:
+  - {shape: circle, noop: }
+  - match: "^(a|a)*b$"
+    noop:
+  - noop:
+YAML
+for cmd in bind run; do
+    extra=""
+    [ "$cmd" = run ] && extra="--no-journal"
+    # shellcheck disable=SC2086
+    "$FLOWZAP" $cmd long.fz -b limit.yaml $extra > /dev/null 2> err.txt
+    expect 2 $? "$cmd with a pattern past PCRE2's match limit"
+    grep -q "limit.yaml:3:5: error: rule 2: matching node n2 (long.fz:3:1, a label of 5002 bytes) stopped: the pattern reached PCRE2's match limit (10000000 backtracking steps) \[B003\]" err.txt ||
+        fail "$cmd: no B003 naming rule, node and limit: $(cat err.txt)"
+done
+cat > limit.scen.yaml <<'YAML'
+rules:
+  - match: "^(a|a)*b$"
+    latency: 1ms
+YAML
+"$FLOWZAP" sim long.fz --faults limit.scen.yaml --runs 10 --seed 1 > /dev/null 2> err.txt
+expect 2 $? "sim with a pattern past PCRE2's match limit"
+grep -q "limit.scen.yaml:2:13: error: 'match': matching node n2 (long.fz:3:1, a label of 5002 bytes) stopped: the pattern reached PCRE2's match limit.*\[S007\]" err.txt ||
+    fail "sim: no S007: $(cat err.txt)"
+grep -q "limit.scen.yaml: 1 error" err.txt || fail "sim: error count: $(cat err.txt)"
+# A long but ordinary label (10,000 characters) binds, and its capture runs.
+cat > long.yaml <<'YAML'
+rules:
+  - {shape: circle, noop: }
+  - match: "^Deploy ((a)|(b))*$"
+    log: "last ${1}"
+  - noop:
+YAML
+"$FLOWZAP" run long.fz -b long.yaml --no-journal > /dev/null 2> err.txt
+expect 0 $? "run with a 10,000-character label"
+grep -q "last b" err.txt || fail "the long label's capture did not reach the step: $(tail -3 err.txt)"
+
+#--- Bindings and scenario files: one document, not empty, no null items ---
+printf 'rules:\n  - noop:\n---\nrules:\n  - fail: boom\n' > two.yaml
+"$FLOWZAP" bind good.fz -b two.yaml > /dev/null 2> err.txt
+expect 2 $? "bindings with a second document"
+grep -q 'two.yaml:3:1: error: a second YAML document starts here.*\[B004\]' err.txt || fail "no B004: $(cat err.txt)"
+: > empty.yaml
+"$FLOWZAP" bind good.fz -b empty.yaml > /dev/null 2> err.txt
+expect 2 $? "empty bindings"
+grep -q 'empty.yaml:1:1: error: the bindings file is empty \[B002\]' err.txt || fail "no B002: $(cat err.txt)"
+printf 'rules:\n  - exec: [~]\n' > null.yaml
+"$FLOWZAP" bind good.fz -b null.yaml > /dev/null 2> err.txt
+expect 2 $? "exec: [~]"
+grep -q "null.yaml:2:12: error: 'exec' must be a string, found nothing \[B001\]" err.txt || fail "exec [~]: $(cat err.txt)"
+printf 'rules:\n  - match: x\n    latency: 1ms\n---\nrules: []\n' > two.scen.yaml
+"$FLOWZAP" sim good.fz --faults two.scen.yaml --runs 10 > /dev/null 2> err.txt
+expect 2 $? "scenario file with a second document"
+grep -q 'two.scen.yaml:4:1: error: a second YAML document starts here.*\[S008\]' err.txt || fail "no S008: $(cat err.txt)"
+
+#--- A command line that is not UTF-8 cannot be recorded: refused, not cut --
+cp good.fz "$(printf 'w\xe9.fz')"
+"$FLOWZAP" run "$(printf 'w\xe9.fz')" -b ok.yaml --db runs.db -q > /dev/null 2> err.txt
+expect 64 $? "run of a file whose name is not UTF-8, with the journal"
+grep -q "argument 1 is not UTF-8 text" err.txt || fail "no message for a non-UTF-8 argument: $(cat err.txt)"
+"$FLOWZAP" run "$(printf 'w\xe9.fz')" -b ok.yaml --no-journal -q > /dev/null 2> err.txt
+expect 0 $? "run of a file whose name is not UTF-8, without the journal"
+
+[ "$fails" = 0 ] && echo "ok: input checks"
+exit "$fails"
