@@ -8,7 +8,7 @@
 
 #define FZ_EXIT_MAP(XX)                                                                   \
     XX(OK, 0, "success: the file is valid, the run completed, the study met its bounds")  \
-    XX(WARNINGS, 1, "check --strict found warnings; fmt --check found a file to reformat") \
+    XX(WARNINGS, 1, "check --strict found warnings; fmt --check found a file to reformat; test: an expectation failed") \
     XX(INVALID, 2, "invalid input: workflow, bindings, scenario or trace file has errors") \
     XX(RUN_FAILED, 3, "the run ended as failed (a node failed, a loop or step limit ran out)") \
     XX(COVERAGE, 4, "sim --min-coverage was not met")                                     \

@@ -30,6 +30,8 @@ static const command commands[] = {
     {"runs", fz_cmd_runs, "list recorded runs, or show one"},
     {"resume", fz_cmd_resume, "continue a run whose process died"},
     {"sim", fz_cmd_sim, "simulate a workflow under seeded faults"},
+    {"test", fz_cmd_test, "check the expectations of scenarios (CI, JUnit)"},
+    {"init", fz_cmd_init, "write a scenario or bindings skeleton for a workflow"},
 };
 
 static void usage(FILE *out)

@@ -20,6 +20,7 @@ command's page in this folder says more (linked below).
 | `run` | [run.md](run.md), [semantics.md](semantics.md) |
 | `runs`, `resume`, `signal` | [journal.md](journal.md) |
 | `sim`, `sim merge` | [sim.md](sim.md) |
+| `test`, `init` | [test.md](test.md) |
 
 Environment: `FLOWZAP_DB` (the journal, default `.flowzap/runs.db`),
 `FLOWZAP_JOURNAL_SYNC=normal` (no fsync per step; see journal.md),
@@ -31,7 +32,7 @@ Environment: `FLOWZAP_DB` (the journal, default `.flowzap/runs.db`),
 HEAD
 "$fz" --help
 echo '```'
-for c in check export fmt render bind run runs resume signal sim; do
+for c in check export fmt render bind run runs resume signal sim test init; do
   printf '\n## flowzap %s\n\n```text\n' "$c"
   "$fz" "$c" --help
   echo '```'

@@ -11,7 +11,7 @@ cmake --preset dev > /dev/null
 cmake --build --preset dev -j2 > /dev/null
 export FLOWZAP="$PWD/build/dev/cli/flowzap" FZ_SRC="$PWD" FZ_BUILD="$PWD/build/dev"
 export FZ_UPDATE_GOLDENS=1
-for t in tests/scripts/test_golden.sh tests/scripts/test_check_errors.sh; do
+for t in tests/scripts/test_golden.sh tests/scripts/test_check_errors.sh tests/scripts/test_init.sh; do
     [ -f "$t" ] && bash "$t"
 done
 # The renderer's DOT goldens (tests/golden/render/) are written by its cmocka test.

@@ -25,6 +25,7 @@
 #include "engine/yamldoc.h"
 #include "engine/yamlpos.h"
 #include "parser/words.h"
+#include "sim/expect.h"
 
 /*==========================================================================
  * The file as read
@@ -88,6 +89,7 @@ typedef struct scen_src {
     uint32_t noutages;
     fz_dist start;
     uint8_t has_start;
+    fz_expect *expect; /* `expect:` (sim/expect.c), or NULL */
 } scen_src;
 
 struct fz_scenario_file {
@@ -101,6 +103,8 @@ struct fz_scenario_file {
     uint32_t nrules;
     scen_src *scen;
     uint32_t nscen;
+    uint64_t seed; /* `seed:` for `flowzap test` */
+    uint8_t has_seed;
 };
 
 typedef struct ctx {
@@ -746,9 +750,11 @@ static int parse_scenario(ctx *c, struct fy_node *map, scen_src *s)
         } else if (!strcmp(k, "start")) {
             rc = get_dist(c, val, k, &s->start);
             s->has_start = 1;
+        } else if (!strcmp(k, "expect")) {
+            rc = fz_expect_parse(val, &c->f->arena, c->d, &s->expect);
         } else {
             rc = unknown_key(c, key, "a scenario",
-                             "expected: description, start, defaults, rules, outages");
+                             "expected: description, start, defaults, rules, outages, expect");
         }
         if (rc == FZ_ENOMEM)
             return rc;
@@ -821,6 +827,12 @@ static int parse_top(ctx *c, struct fy_node *root)
             rc = parse_defaults(c, val, &f->defaults);
         } else if (!strcmp(k, "rules")) {
             rc = parse_rules(c, val, &f->rules, &f->nrules);
+        } else if (!strcmp(k, "seed")) {
+            double v = -1;
+            if ((rc = get_number(c, val, k, &v)) == 0 && !(v >= 0 && v < 9.2e18 && v == floor(v)))
+                rc = err(c, val, NULL, "'seed' must be a whole number from 0 to 2^63-1");
+            f->seed = rc ? 0 : (uint64_t)v;
+            f->has_seed = !rc;
         } else if (single && !strcmp(k, "outages")) {
             rc = parse_outages(c, val, single);
         } else if (single && !strcmp(k, "start")) {
@@ -828,8 +840,8 @@ static int parse_top(ctx *c, struct fy_node *root)
             single->has_start = 1;
         } else {
             rc = unknown_key(c, key, "the scenario file",
-                             "expected: scenarios, defaults, rules (and, without scenarios, "
-                             "start, outages)");
+                             "expected: scenarios, defaults, rules, seed (and, without "
+                             "scenarios, start, outages)");
         }
         if (rc == FZ_ENOMEM)
             return rc;
@@ -1069,6 +1081,17 @@ const char *fz_scenario_file_text(const fz_scenario_file *f, uint32_t *len)
 uint32_t fz_scenario_count(const fz_scenario_file *f)
 {
     return f->nscen;
+}
+
+const struct fz_expect *fz_scenario_expect(const fz_scenario_file *f, uint32_t i)
+{
+    return i < f->nscen ? f->scen[i].expect : NULL;
+}
+
+int fz_scenario_seed(const fz_scenario_file *f, uint64_t *seed)
+{
+    *seed = f->seed;
+    return f->has_seed;
 }
 
 const char *fz_scenario_name(const fz_scenario_file *f, uint32_t i)

@@ -46,6 +46,14 @@ uint32_t fz_scenario_count(const fz_scenario_file *f);
 const char *fz_scenario_name(const fz_scenario_file *f, uint32_t i);
 uint32_t fz_scenario_find(const fz_scenario_file *f, const char *name);
 
+/* The `expect:` of scenario i (sim/expect.h), or NULL when it has none. */
+struct fz_expect;
+const struct fz_expect *fz_scenario_expect(const fz_scenario_file *f, uint32_t i);
+
+/* 1 and *seed when the file gives a top-level `seed:` (flowzap test's
+ * default seed), else 0. */
+int fz_scenario_seed(const fz_scenario_file *f, uint64_t *seed);
+
 /*==========================================================================
  * Compiled scenarios: what each node of one graph does
  *========================================================================*/

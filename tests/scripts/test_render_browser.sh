@@ -113,6 +113,14 @@ HTML
 }
 
 check flow-lr
+# The coverage `flowzap test` paints (docs/test.md): a stand-in for
+# `flowzap render WF -o OUT` that writes it, checked like the others.
+cat >"$out/test-coverage.sh" <<SH
+#!/bin/sh
+exec "$FLOWZAP" test "\$2" -q --coverage-svg "\$4" >"$out/coverage.log"
+SH
+chmod +x "$out/test-coverage.sh"
+FLOWZAP="$out/test-coverage.sh" check coverage
 check flow-tb --direction TB
 check sequence --view sequence
 check trace --trace "$out/trace.jsonl"

@@ -63,7 +63,7 @@ static void test_scenario_canary_file_loads_every_named_scenario(void **state)
         fz_scenario_load(fz_test_src("workflows/canary-deploy.scenario.yaml"), &ta.hook, &d, &f),
         0);
     assert_int_equal(d.errors, 0);
-    assert_int_equal(fz_scenario_count(f), 5);
+    assert_int_equal(fz_scenario_count(f), 7);
     assert_string_equal(fz_scenario_name(f, 0), "flaky-registry");
     assert_string_equal(fz_scenario_name(f, 4), "scripted-push");
     assert_int_equal(fz_scenario_find(f, "metrics-flapping"), 2);
