@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/exitcodes.h"
+#include "cli/options.h"
 #include "core/status.h"
 #include "parser/export.h"
 
@@ -37,13 +38,31 @@ static void export_usage(FILE *out)
             "written, 64 bad command line. docs/export.md describes the formats.\n");
 }
 
+static const fz_cli_opt export_options[] = {
+    {"help", 'h', FZ_OPT_FLAG},  {"format", 'f', FZ_OPT_VALUE}, {"output", 'o', FZ_OPT_VALUE},
+    {"plain", 0, FZ_OPT_FLAG},   {"compact", 0, FZ_OPT_FLAG},   {NULL, 0, 0},
+};
+
 int fz_cmd_export(int argc, char **argv)
 {
     const char *path = NULL, *outpath = NULL, *format = "json";
-    int plain = 0, compact = 0;
+    int plain = 0, compact = 0, ops = 0;
+    int st = fz_cli_parse("export", export_options, &argc, &argv);
+    if (st)
+        return st;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+        if (!ops && !strcmp(a, "--")) { /* operands follow (options.h) */
+            ops = 1;
+            continue;
+        }
+        if (ops) {
+            if (path) {
+                fz_cli_error("export: one file at a time ('%s' and '%s')", path, a);
+                return FZ_EXIT_USAGE;
+            }
+            path = a;
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             export_usage(stdout);
             return FZ_EXIT_OK;
         } else if (strcmp(a, "-f") == 0 || strcmp(a, "--format") == 0) {

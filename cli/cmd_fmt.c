@@ -14,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "cli/exitcodes.h"
+#include "cli/options.h"
 #include "core/status.h"
 #include "parser/fmt.h"
 #include "parser/parser.h"
@@ -147,6 +148,13 @@ int fz_cmd_fmt(int argc, char **argv)
 {
     fmt_opts o = {0, 0, 0};
     int nfiles = 0, only_files = 0;
+    static const fz_cli_opt fmt_options[] = {
+        {"write", 'w', FZ_OPT_FLAG}, {"check", 0, FZ_OPT_FLAG}, {"quiet", 'q', FZ_OPT_FLAG},
+        {"help", 'h', FZ_OPT_FLAG},  {NULL, 0, 0},
+    };
+    int st0 = fz_cli_parse("fmt", fmt_options, &argc, &argv);
+    if (st0)
+        return st0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (only_files || a[0] != '-' || strcmp(a, "-") == 0)

@@ -17,6 +17,7 @@
 
 #include "cli/commands.h"
 #include "cli/exitcodes.h"
+#include "cli/options.h"
 #include "cli/runjournal.h"
 #include "cli/term.h"
 #include "core/status.h"
@@ -210,10 +211,29 @@ static void bind_usage(FILE *out)
 int fz_cmd_bind(int argc, char **argv)
 {
     const char *file = NULL, *bindings = NULL;
-    int allow_unbound = 0;
+    int allow_unbound = 0, ops = 0;
+    static const fz_cli_opt bind_options[] = {
+        {"help", 'h', FZ_OPT_FLAG},
+        {"bindings", 'b', FZ_OPT_VALUE},
+        {"allow-unbound", 0, FZ_OPT_FLAG},
+        {NULL, 0, 0},
+    };
+    int st0 = fz_cli_parse("bind", bind_options, &argc, &argv);
+    if (st0)
+        return st0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+        if (!ops && !strcmp(a, "--")) { /* operands follow (options.h) */
+            ops = 1;
+            continue;
+        }
+        if (ops) {
+            if (file) {
+                fz_cli_error("bind: one workflow file at a time ('%s' is extra)", a);
+                return FZ_EXIT_USAGE;
+            }
+            file = a;
+        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             bind_usage(stdout);
             return FZ_EXIT_OK;
         } else if ((!strcmp(a, "--bindings") || !strcmp(a, "-b")) && i + 1 < argc) {
@@ -603,10 +623,21 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
         fz_cli_error("%s", fz_strerror(FZ_ENOMEM));
         return FZ_EXIT_SOFTWARE;
     }
+    int ops = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+        if (!ops && !strcmp(a, "--")) { /* operands follow (options.h) */
+            ops = 1;
+            continue;
+        }
+        if (ops) {
+            if (o->file) {
+                fz_cli_error("run: one workflow file at a time ('%s' is extra)", a);
+                return FZ_EXIT_USAGE;
+            }
+            o->file = a;
+        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             run_usage(stdout);
             return -1;
         } else if ((!strcmp(a, "--bindings") || !strcmp(a, "-b")) && val) {
@@ -805,7 +836,7 @@ static int run_workflow(const run_opts *o)
     int status = fz_cli_load(o->file, 0, &g);
     if (status)
         goto out;
-    status = load_bindings(o->bindings, g, o->allow_unbound, 0, &b);
+    status = load_bindings(o->bindings, g, o->allow_unbound, o->quiet, &b);
     if (status)
         goto out;
     /* Secrets are read now, before anything runs, and on every resume. */
@@ -818,6 +849,7 @@ static int run_workflow(const run_opts *o)
     if (!o->no_journal || fz__cli_journal_pending()) {
         status = fz_cli_journal_open(&cj, o->db);
         cj.secrets = sec;
+        cj.quiet = o->quiet;
         if (!status)
             status = fz_cli_journal_begin(&cj, o->file, o->bindings, o->argc, o->argv);
         if (status)
@@ -998,12 +1030,24 @@ out:
     return status;
 }
 
+static const fz_cli_opt run_options[] = {
+    {"help", 'h', FZ_OPT_FLAG},       {"bindings", 'b', FZ_OPT_VALUE},  {"set", 0, FZ_OPT_VALUE},
+    {"secret", 0, FZ_OPT_VALUE},      {"trace", 0, FZ_OPT_VALUE},       {"start", 0, FZ_OPT_VALUE},
+    {"max-steps", 0, FZ_OPT_VALUE},   {"db", 0, FZ_OPT_VALUE},          {"no-journal", 0, FZ_OPT_FLAG},
+    {"allow-unbound", 0, FZ_OPT_FLAG}, {"quiet", 'q', FZ_OPT_FLAG},     {NULL, 0, 0},
+};
+
 int fz_cmd_run(int argc, char **argv)
 {
     run_opts o;
-    int status = parse_run_args(argc, argv, &o);
-    o.argc = argc;
-    o.argv = argv;
+    int given_argc = argc; /* the journal records the command as typed */
+    char **given_argv = argv;
+    int status = fz_cli_parse("run", run_options, &argc, &argv);
+    if (status)
+        return status;
+    status = parse_run_args(argc, argv, &o);
+    o.argc = given_argc;
+    o.argv = given_argv;
     if (status == 0)
         status = run_workflow(&o);
     else if (status < 0)

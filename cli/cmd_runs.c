@@ -20,6 +20,7 @@
 
 #include "cli/commands.h"
 #include "cli/exitcodes.h"
+#include "cli/options.h"
 #include "cli/runjournal.h"
 #include "cli/term.h"
 #include "core/status.h"
@@ -486,6 +487,13 @@ int fz_cmd_runs(int argc, char **argv)
     int json = 0, output = 0, show = 0;
     long limit = 20;
     int64_t id = 0;
+    static const fz_cli_opt runs_options[] = {
+        {"help", 'h', FZ_OPT_FLAG}, {"db", 0, FZ_OPT_VALUE},    {"json", 0, FZ_OPT_FLAG},
+        {"output", 0, FZ_OPT_FLAG}, {"limit", 0, FZ_OPT_VALUE}, {NULL, 0, 0},
+    };
+    int st0 = fz_cli_parse("runs", runs_options, &argc, &argv);
+    if (st0)
+        return st0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -554,6 +562,16 @@ int fz_cmd_resume(int argc, char **argv)
     const char *db = NULL;
     int64_t id = 0;
     unsigned opts = 0;
+    static const fz_cli_opt resume_options[] = {
+        {"help", 'h', FZ_OPT_FLAG},
+        {"db", 0, FZ_OPT_VALUE},
+        {"force", 0, FZ_OPT_FLAG},
+        {"kill-orphans", 0, FZ_OPT_FLAG},
+        {NULL, 0, 0},
+    };
+    int st0 = fz_cli_parse("resume", resume_options, &argc, &argv);
+    if (st0)
+        return st0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -679,6 +697,14 @@ int fz_cmd_signal(int argc, char **argv)
     const char *db = NULL;
     const char *pos[3] = {NULL, NULL, NULL};
     int npos = 0;
+    static const fz_cli_opt signal_options[] = {
+        {"help", 'h', FZ_OPT_FLAG},
+        {"db", 0, FZ_OPT_VALUE},
+        {NULL, 0, 0},
+    };
+    int st0 = fz_cli_parse("signal", signal_options, &argc, &argv);
+    if (st0)
+        return st0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {

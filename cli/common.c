@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* common.c - what every subcommand shares: loading a file, printing diagnostics. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
 #include "cli/exitcodes.h"
+#include "cli/options.h"
 #include "core/status.h"
 #include "parser/parser.h"
 
@@ -14,14 +19,46 @@ int fz_cli_color(FILE *f)
     return getenv("NO_COLOR") == NULL && isatty(fileno(f));
 }
 
+static const char *command_name;
+
+void fz_cli_set_command(const char *name)
+{
+    command_name = name;
+}
+
 void fz_cli_error(const char *fmt, ...)
 {
+    char buf[4096];
     va_list ap;
-    fputs("flowzap: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    const char *msg = buf;
+    if (command_name) {
+        /* One prefix, "flowzap CMD: ", however the message was written. */
+        size_t n = strlen(command_name);
+        if (!strncmp(msg, command_name, n) && msg[n] == ':' && msg[n + 1] == ' ')
+            msg += n + 2;
+        fprintf(stderr, "flowzap %s: %s\n", command_name, msg);
+    } else {
+        fprintf(stderr, "flowzap: %s\n", msg);
+    }
+}
+
+const char *fz_cli_read_error(const char *path, int rc)
+{
+    if ((rc != FZ_ENOENT && rc != FZ_EIO) || !path || !strcmp(path, "-"))
+        return fz_strerror(rc);
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return strerror(errno);
+    if (S_ISDIR(st.st_mode))
+        return strerror(EISDIR);
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return strerror(errno);
+    close(fd);
+    return fz_strerror(rc);
 }
 
 void fz_cli_print_diags(FILE *out, fz_graph *g, const fz_diags *d)
@@ -46,7 +83,7 @@ int fz_cli_load(const char *path, int show_warnings, fz_graph **out)
     int rc = fz_parse_file(path, NULL, &d, &g);
     int status = FZ_EXIT_OK;
     if (rc == FZ_ENOENT || rc == FZ_EIO) {
-        fz_cli_error("cannot read '%s': %s", path, fz_strerror(rc));
+        fz_cli_error("cannot read '%s': %s", path, fz_cli_read_error(path, rc));
         status = FZ_EXIT_IO;
         goto out;
     }

@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/exitcodes.h"
+#include "cli/options.h"
 
 #ifndef FZ_VERSION
 #define FZ_VERSION "0.0.0"
@@ -41,11 +42,36 @@ static void usage(FILE *out)
                  "Commands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\n`flowzap COMMAND --help` describes a command; docs/cli.md has them all.\n"
+    fprintf(out, "\n`flowzap help COMMAND` or `flowzap COMMAND --help` describes a command;\n"
+                 "docs/cli.md has them all. `flowzap -V` prints the version.\n"
+                 "Options: --opt value, --opt=value, -xVALUE, grouped flags (-qw); -- ends them.\n"
                  "Exit statuses:\n");
 #define FZ__EXIT_USAGE(name, code, text) fprintf(out, "  %3d  %s\n", code, text);
     FZ_EXIT_MAP(FZ__EXIT_USAGE)
 #undef FZ__EXIT_USAGE
+}
+
+static const command *find(const char *name)
+{
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(name, commands[i].name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+/* One line for a word that is no command, with the nearest one. */
+static int unknown_command(const char *word)
+{
+    const char *names[sizeof(commands) / sizeof(commands[0])];
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        names[i] = commands[i].name;
+    const char *near = word[0] == '-' ? NULL
+                                      : fz_cli_nearest(word, names, sizeof(names) / sizeof(names[0]));
+    fprintf(stderr, "flowzap: unknown %s '%s'", word[0] == '-' ? "option" : "command", word);
+    if (near)
+        fprintf(stderr, "; did you mean '%s'?", near);
+    fprintf(stderr, " (see 'flowzap --help')\n");
+    return FZ_EXIT_USAGE;
 }
 
 int main(int argc, char **argv)
@@ -54,19 +80,28 @@ int main(int argc, char **argv)
         usage(stderr);
         return FZ_EXIT_USAGE;
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "help") == 0) {
+    const char *a = argv[1];
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0 ||
+        (strcmp(a, "help") == 0 && argc == 2)) {
         usage(stdout);
         return FZ_EXIT_OK;
     }
-    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+    if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0 || strcmp(a, "version") == 0) {
         printf("flowzap %s\n", FZ_VERSION);
         return FZ_EXIT_OK;
     }
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "flowzap: unknown command '%s'\n\n", argv[1]);
-    usage(stderr);
-    return FZ_EXIT_USAGE;
+    if (strcmp(a, "help") == 0) { /* flowzap help CMD: CMD --help */
+        const command *c = find(argv[2]);
+        if (!c)
+            return unknown_command(argv[2]);
+        static char help[] = "--help";
+        char *hargv[] = {argv[2], help, NULL};
+        fz_cli_set_command(c->name);
+        return c->fn(2, hargv);
+    }
+    const command *c = find(a);
+    if (!c)
+        return unknown_command(a);
+    fz_cli_set_command(c->name);
+    return c->fn(argc - 1, argv + 1);
 }

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# test_cli_conventions.sh - the command-line conventions every command
+# shares (cli/options.c, docs/cli.md "Conventions"): --opt=value and
+# --opt value, glued and grouped short options, `--`, help CMD, CMD --help,
+# -V, one-line answers with the nearest spelling and status 64 for unknown
+# commands and options, the C library's words for unreadable files, and
+# run -q printing only the outcome line.
+set -uo pipefail
+: "${FLOWZAP:?FLOWZAP must name the flowzap binary}"
+
+work=$(mktemp -d /tmp/fz-cliconv.XXXXXX)
+trap '[ -n "${FZ_KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"' EXIT
+cd "$work" || exit 1
+pass=0
+fail() { echo "FAIL: $*" >&2; for f in out.txt err.txt; do [ -f "$f" ] && { echo "--- $f" >&2; cat "$f" >&2; }; done; exit 1; }
+ok() { pass=$((pass + 1)); }
+# run_fz WANT_STATUS ARGS...: runs flowzap, output in out.txt and err.txt.
+run_fz() {
+    local want=$1
+    shift
+    "$FLOWZAP" "$@" > out.txt 2> err.txt
+    local st=$?
+    [ "$st" -eq "$want" ] || fail "flowzap $*: status $st, expected $want"
+}
+one_line() { [ "$(wc -l < err.txt)" -eq 1 ] || fail "$1: stderr is not one line"; }
+has() { grep -qF -- "$2" "$1" || fail "$1 lacks '$2'"; }
+
+printf 'Ops { # Ops\nn1: circle label:"Start"\nn2: rectangle label:"Deploy app"\nn3: circle label:"End"\nn1.handle(right) -> n2.handle(left)\nn2.handle(right) -> n3.handle(left)\n}\n' > good.fz
+cat > ok.yaml <<'YAML'
+rules:
+  - {shape: circle, noop: }
+  - match: "^Deploy (.*)$"
+    log: "deploying ${1}"
+YAML
+cat > f.yaml <<'YAML'
+scenarios:
+  base:
+    rules:
+      - {match: ".*", latency: {fixed: 1ms}}
+YAML
+
+#--- --opt=value and --opt value are the same --------------------------------
+run_fz 0 run --bindings=ok.yaml --no-journal good.fz
+run_fz 0 run --bindings ok.yaml --no-journal good.fz
+run_fz 0 run good.fz -b ok.yaml --no-journal
+run_fz 0 run good.fz -bok.yaml --no-journal
+run_fz 0 run --bind=ok.yaml --no-journal good.fz # a unique prefix
+run_fz 0 sim --faults=f.yaml --seed=1 --runs=20 good.fz
+cp out.txt sim1.txt
+run_fz 0 sim --faults f.yaml --seed 1 --runs 20 good.fz
+cmp -s out.txt sim1.txt || fail "sim --opt=value and --opt value differ"
+ok
+
+#--- glued short options -------------------------------------------------------
+run_fz 0 render good.fz -Tdot
+has out.txt "digraph"
+run_fz 0 render good.fz -T dot
+run_fz 0 export -fdot good.fz
+has out.txt "digraph"
+run_fz 0 export --format=dot good.fz
+run_fz 0 check -Wno-W207 good.fz # -Wno-CODE still reads as one option
+run_fz 0 check -W no-W207 good.fz
+ok
+
+#--- grouped short flags -------------------------------------------------------
+run_fz 0 fmt good.fz
+cp out.txt canon.fz
+cmp -s canon.fz good.fz && fail "good.fz is already canonical: the fmt case proves nothing"
+cp good.fz messy.fz
+run_fz 0 fmt -qw messy.fz
+[ -s out.txt ] && fail "fmt -qw printed '$(cat out.txt)'"
+cmp -s messy.fz canon.fz || fail "fmt -qw did not rewrite messy.fz"
+ok
+
+#--- -- before an operand that starts with '-' --------------------------------
+cp good.fz ./-x.fz
+run_fz 0 check -- -x.fz
+has out.txt "-x.fz: 1 lane"
+run_fz 64 check -x.fz
+one_line "check -x.fz"
+has err.txt "flowzap check: unknown option '-x'"
+run_fz 0 render -Tdot -- -x.fz
+run_fz 0 export -- -x.fz
+ok
+
+#--- help CMD, CMD --help, -V --------------------------------------------------
+run_fz 0 check --help
+cp out.txt help1.txt
+has help1.txt "usage: flowzap check"
+run_fz 0 help check
+cmp -s out.txt help1.txt || fail "help check differs from check --help"
+run_fz 0 check -h
+cmp -s out.txt help1.txt || fail "check -h differs from check --help"
+run_fz 0 help
+has out.txt "Commands:"
+run_fz 0 -V
+grep -qE '^flowzap [0-9]+\.[0-9]+\.[0-9]+$' out.txt || fail "-V printed '$(cat out.txt)'"
+run_fz 0 --version
+ok
+
+#--- unknown command and option: one line, nearest spelling, status 64 -------
+run_fz 64 chek good.fz
+one_line "chek"
+has err.txt "flowzap: unknown command 'chek'; did you mean 'check'? (see 'flowzap --help')"
+run_fz 64 help rnu
+one_line "help rnu"
+has err.txt "did you mean 'run'?"
+run_fz 64 run --bindngs=ok.yaml good.fz
+one_line "run --bindngs"
+has err.txt "flowzap run: unknown option '--bindngs'; did you mean '--bindings'? (see 'flowzap run --help')"
+run_fz 64 sim --fualts f.yaml good.fz
+has err.txt "did you mean '--faults'?"
+run_fz 64 render good.fz --directoin LR
+has err.txt "flowzap render: unknown option '--directoin'; did you mean '--direction'?"
+run_fz 64 check --zzzzzz good.fz
+one_line "check --zzzzzz"
+grep -q "did you mean" err.txt && fail "a suggestion for a word far from every option"
+run_fz 64 run good.fz --bindings
+one_line "run --bindings (no value)"
+has err.txt "flowzap run: option '--bindings' needs a value"
+run_fz 64 run --quiet=yes -b ok.yaml good.fz
+has err.txt "option '--quiet' takes no value"
+run_fz 64 run --s x good.fz
+has err.txt "option '--s' is ambiguous; could be '--set', '--secret', '--start'"
+# A hostile option name is quoted as given, on one line.
+run_fz 64 check $'--a\x1b[2Jb' good.fz
+one_line "hostile option"
+for c in check export fmt render bind run runs resume signal sim test init; do
+    run_fz 64 $c --no-such-option
+    one_line "$c --no-such-option"
+    has err.txt "flowzap $c: unknown option '--no-such-option'"
+    has err.txt "(see 'flowzap $c --help')"
+done
+ok
+
+#--- unreadable files in the C library's words --------------------------------
+mkdir adir
+for c in check export fmt render sim; do
+    run_fz 74 $c missing.fz
+    has err.txt "flowzap $c: cannot read 'missing.fz': No such file or directory"
+    run_fz 74 $c adir
+    has err.txt "flowzap $c: cannot read 'adir': Is a directory"
+done
+run_fz 74 run -b ok.yaml --no-journal missing.fz
+has err.txt "No such file or directory"
+run_fz 74 run -b ok.yaml --no-journal adir
+has err.txt "Is a directory"
+ok
+
+#--- run -q: only the outcome line ---------------------------------------------
+run_fz 0 run -q -b ok.yaml --db runs.db good.fz
+one_line "run -q"
+has err.txt "flowzap: completed: "
+[ -s out.txt ] && fail "run -q wrote to stdout"
+run_fz 0 run -b ok.yaml --db runs.db good.fz
+has err.txt "recorded in"
+ok
+
+echo "$pass passed, 0 failed"
