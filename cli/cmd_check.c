@@ -262,14 +262,12 @@ int fz_cmd_check(int argc, char **argv)
             }
             return explain(code);
         } else {
-            fz_cli_error("check: unknown option '%s'", a);
-            check_usage(stderr);
+            fz_cli_usage_error("check: unknown option '%s'", a);
             return FZ_EXIT_USAGE;
         }
     }
     if (nfiles == 0) {
-        fz_cli_error("check: no file given");
-        check_usage(stderr);
+        fz_cli_usage_error("check: no file given");
         return FZ_EXIT_USAGE;
     }
     json_t *list = o.json ? json_array() : NULL;

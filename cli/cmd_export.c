@@ -86,8 +86,7 @@ int fz_cmd_export(int argc, char **argv)
         } else if (strcmp(a, "--compact") == 0) {
             compact = 1;
         } else if (a[0] == '-' && a[1] != '\0') {
-            fz_cli_error("export: unknown option '%s'", a);
-            export_usage(stderr);
+            fz_cli_usage_error("export: unknown option '%s'", a);
             return FZ_EXIT_USAGE;
         } else if (path) {
             fz_cli_error("export: one file at a time ('%s' and '%s')", path, a);
@@ -102,8 +101,7 @@ int fz_cmd_export(int argc, char **argv)
         return FZ_EXIT_USAGE;
     }
     if (!path) {
-        fz_cli_error("export: no file given");
-        export_usage(stderr);
+        fz_cli_usage_error("export: no file given");
         return FZ_EXIT_USAGE;
     }
     fz_graph *g = NULL;

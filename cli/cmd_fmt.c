@@ -171,14 +171,12 @@ int fz_cmd_fmt(int argc, char **argv)
             fmt_usage(stdout);
             return FZ_EXIT_OK;
         } else {
-            fz_cli_error("fmt: unknown option '%s'", a);
-            fmt_usage(stderr);
+            fz_cli_usage_error("fmt: unknown option '%s'", a);
             return FZ_EXIT_USAGE;
         }
     }
     if (nfiles == 0) {
-        fz_cli_error("fmt: no file given");
-        fmt_usage(stderr);
+        fz_cli_usage_error("fmt: no file given");
         return FZ_EXIT_USAGE;
     }
     if (o.write && o.check) {

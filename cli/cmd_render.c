@@ -65,7 +65,7 @@ static int usage_error(const char *fmt, ...)
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fputs("\n(see 'flowzap render --help')\n", stderr);
+    fputs(" (see 'flowzap render --help')\n", stderr);
     return FZ_EXIT_USAGE;
 }
 

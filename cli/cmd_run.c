@@ -243,8 +243,7 @@ int fz_cmd_bind(int argc, char **argv)
         } else if (!strcmp(a, "--allow-unbound")) {
             allow_unbound = 1;
         } else if (a[0] == '-' && a[1]) {
-            fz_cli_error("bind: unknown option '%s'", a);
-            bind_usage(stderr);
+            fz_cli_usage_error("bind: unknown option '%s'", a);
             return FZ_EXIT_USAGE;
         } else if (!file) {
             file = a;
@@ -254,8 +253,7 @@ int fz_cmd_bind(int argc, char **argv)
         }
     }
     if (!file || !bindings) {
-        fz_cli_error("bind: %s", !file ? "no workflow file given" : "--bindings B is required");
-        bind_usage(stderr);
+        fz_cli_usage_error("bind: %s", !file ? "no workflow file given" : "--bindings B is required");
         return FZ_EXIT_USAGE;
     }
     fz_graph *g = NULL;
@@ -684,9 +682,8 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             o->quiet = 1;
         } else if (a[0] == '-' && a[1]) {
-            fz_cli_error("run: unknown option '%s'%s", a,
+            fz_cli_usage_error("run: unknown option '%s'%s", a,
                          val || strchr(a, '=') ? "" : " (or it needs a value)");
-            run_usage(stderr);
             return FZ_EXIT_USAGE;
         } else if (!o->file) {
             o->file = a;
@@ -696,8 +693,7 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
         }
     }
     if (!o->file || !o->bindings) {
-        fz_cli_error("run: %s", !o->file ? "no workflow file given" : "--bindings B is required");
-        run_usage(stderr);
+        fz_cli_usage_error("run: %s", !o->file ? "no workflow file given" : "--bindings B is required");
         return FZ_EXIT_USAGE;
     }
     return FZ_EXIT_OK;

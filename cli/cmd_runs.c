@@ -519,8 +519,7 @@ int fz_cmd_runs(int argc, char **argv)
         else if (show && !id && (id = parse_id(a)) != 0)
             ;
         else {
-            fz_cli_error("runs: unexpected argument '%s'", a);
-            fputs(runs_usage, stderr);
+            fz_cli_usage_error("runs: unexpected argument '%s'", a);
             return FZ_EXIT_USAGE;
         }
     }
@@ -588,8 +587,7 @@ int fz_cmd_resume(int argc, char **argv)
         else if (!id && (id = parse_id(a)) != 0)
             ;
         else {
-            fz_cli_error("resume: unexpected argument '%s' (a run id is a positive number)", a);
-            fputs(resume_usage, stderr);
+            fz_cli_usage_error("resume: unexpected argument '%s' (a run id is a positive number)", a);
             return FZ_EXIT_USAGE;
         }
     }
@@ -717,14 +715,12 @@ int fz_cmd_signal(int argc, char **argv)
         else if (npos < 3 && (a[0] != '-' || !a[1]))
             pos[npos++] = a;
         else {
-            fz_cli_error("signal: unexpected argument '%s'", a);
-            fputs(signal_usage, stderr);
+            fz_cli_usage_error("signal: unexpected argument '%s'", a);
             return FZ_EXIT_USAGE;
         }
     }
     if (npos != 3) {
-        fz_cli_error("signal: expected RUN NODE yes|no");
-        fputs(signal_usage, stderr);
+        fz_cli_usage_error("signal: expected RUN NODE yes|no");
         return FZ_EXIT_USAGE;
     }
     int64_t id = parse_id(pos[0]);

@@ -106,7 +106,7 @@ static int usage_error(const char *fmt, const char *arg)
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
     fprintf(stderr, fmt, arg); /* every caller passes a literal with one %s */
 #pragma GCC diagnostic pop
-    fprintf(stderr, "\n(`flowzap sim --help` lists the options)\n");
+    fprintf(stderr, " (see 'flowzap sim --help')\n");
     return FZ_EXIT_USAGE;
 }
 

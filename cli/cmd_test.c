@@ -97,7 +97,7 @@ typedef struct tsuite {
 
 static int usage_error(const char *msg, const char *arg)
 {
-    fprintf(stderr, "flowzap test: %s%s%s%s\n(`flowzap test --help` lists the options)\n", msg,
+    fprintf(stderr, "flowzap test: %s%s%s%s (see 'flowzap test --help')\n", msg,
             arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
     return FZ_EXIT_USAGE;
 }

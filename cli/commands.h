@@ -41,6 +41,10 @@ int fz_cli_color(FILE *f);
  * to stderr; a message already starting with "CMD: " keeps one prefix. */
 void fz_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A bad command line in one line: "flowzap CMD: MESSAGE (see 'flowzap CMD
+ * --help')" on stderr. Returns FZ_EXIT_USAGE. */
+int fz_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* The reason a file could not be read, in the C library's words ("No such
  * file or directory", "Is a directory") for FZ_ENOENT and FZ_EIO on a
  * named file; fz_strerror(rc) otherwise. */

@@ -45,6 +45,23 @@ void fz_cli_error(const char *fmt, ...)
     }
 }
 
+int fz_cli_usage_error(const char *fmt, ...)
+{
+    char buf[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    const char *cmd = command_name ? command_name : "";
+    const char *msg = buf;
+    size_t n = strlen(cmd);
+    if (n && !strncmp(msg, cmd, n) && msg[n] == ':' && msg[n + 1] == ' ')
+        msg += n + 2;
+    fprintf(stderr, "flowzap%s%s: %s (see 'flowzap%s%s --help')\n", n ? " " : "", cmd, msg,
+            n ? " " : "", cmd);
+    return FZ_EXIT_USAGE;
+}
+
 const char *fz_cli_read_error(const char *path, int rc)
 {
     if ((rc != FZ_ENOENT && rc != FZ_EIO) || !path || !strcmp(path, "-"))

@@ -133,6 +133,15 @@ for c in check export fmt render bind run runs resume signal sim test init; do
 done
 ok
 
+# A missing operand is one line too, with the same pointer.
+for c in check export fmt render bind run signal sim; do
+    run_fz 64 $c
+    one_line "$c without operands"
+    has err.txt "flowzap $c: "
+    has err.txt "(see 'flowzap $c --help')"
+done
+ok
+
 #--- unreadable files in the C library's words --------------------------------
 mkdir adir
 for c in check export fmt render sim; do
