@@ -7,54 +7,11 @@
 
 #include "cli/exitcodes.h"
 #include "cli/options.h"
-
-/* Edit distance with adjacent transpositions; SIZE_MAX-ish when too long. */
-static size_t distance(const char *a, const char *b)
-{
-    enum { MAX = 64 };
-    size_t la = strlen(a), lb = strlen(b);
-    if (la >= MAX || lb >= MAX)
-        return (size_t)-1;
-    size_t d[MAX + 1][MAX + 1];
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = j;
-    for (size_t i = 1; i <= la; i++)
-        for (size_t j = 1; j <= lb; j++) {
-            size_t cost = a[i - 1] != b[j - 1];
-            size_t v = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < v)
-                v = d[i][j - 1] + 1;
-            if (d[i - 1][j - 1] + cost < v)
-                v = d[i - 1][j - 1] + cost;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                d[i - 2][j - 2] + 1 < v)
-                v = d[i - 2][j - 2] + 1;
-            d[i][j] = v;
-        }
-    return d[la][lb];
-}
+#include "core/nearest.h"
 
 const char *fz_cli_nearest(const char *word, const char *const *cands, size_t n)
 {
-    const char *best = NULL;
-    size_t bestd = (size_t)-1, len = strlen(word);
-    /* A typo: one edit in a short word, two in a longer one, three in a
-     * long one; a word that starts a candidate also counts. */
-    size_t limit = len <= 4 ? 1 : len <= 8 ? 2 : 3;
-    for (size_t i = 0; i < n; i++) {
-        if (!cands[i])
-            continue;
-        size_t d = distance(word, cands[i]);
-        if (len >= 3 && strncmp(cands[i], word, len) == 0 && d > 0)
-            d = 1;
-        if (d < bestd) {
-            bestd = d;
-            best = cands[i];
-        }
-    }
-    return bestd <= limit ? best : NULL;
+    return fz_nearest(word, strlen(word), cands, n);
 }
 
 /* The canonical argv and its option names, kept for the life of the

@@ -156,6 +156,24 @@ run_fz 74 run -b ok.yaml --no-journal adir
 has err.txt "Is a directory"
 ok
 
+#--- unknown keys in bindings and scenarios name the nearest key ------------
+printf 'rules:\n  - {shape: circle, noop: }\n  - match: "^Deploy"\n    log: hi\n    retry: 2\nsecret:\n  X: {evn: Y}\n' > typo.yaml
+run_fz 2 bind good.fz -b typo.yaml
+has err.txt "rule 2: unknown key 'retry'; did you mean 'retries'?"
+has err.txt "unknown top-level key 'secret'; did you mean 'secrets'?"
+printf 'rules:\n  - {shape: circle, noop: }\n  - {match: "^Deploy", log: hi, backoff: {knd: fixed}}\nsecrets:\n  X: {evn: Y}\n' > typo2.yaml
+run_fz 2 bind good.fz -b typo2.yaml
+has err.txt "unknown key 'backoff.knd'; did you mean 'kind'?"
+has err.txt "secret 'X': unknown key 'evn'; did you mean 'env'?"
+printf 'scenarios:\n  base:\n    rules:\n      - {match: ".*", latncy: {fixed: 1ms}}\n' > typo.scenario.yaml
+run_fz 2 sim good.fz --faults typo.scenario.yaml --seed 1
+has err.txt "unknown field 'latncy' in a rule; did you mean 'latency'?"
+printf 'scenarios:\n  base:\n    rules:\n      - {match: ".*", zzzzzz: 1}\n' > far.scenario.yaml
+run_fz 2 sim good.fz --faults far.scenario.yaml --seed 1
+has err.txt "unknown field 'zzzzzz' in a rule"
+grep -q "did you mean" err.txt && fail "a suggestion for a key far from every key"
+ok
+
 #--- run -q: only the outcome line ---------------------------------------------
 run_fz 0 run -q -b ok.yaml --db runs.db good.fz
 one_line "run -q"
