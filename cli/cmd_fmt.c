@@ -195,8 +195,8 @@ int fz_cmd_fmt(int argc, char **argv)
     fflush(stdout);
     if (worst == FZ_EXIT_OK && o.check && unformatted) {
         if (!o.quiet)
-            fprintf(stderr, "flowzap: %d file%s not formatted (flowzap fmt -w fixes %s)\n",
-                    unformatted, unformatted == 1 ? "" : "s", unformatted == 1 ? "it" : "them");
+            fz_cli_error("%d file%s not formatted (flowzap fmt -w fixes %s)", unformatted,
+                         unformatted == 1 ? "" : "s", unformatted == 1 ? "it" : "them");
         return FZ_EXIT_WARNINGS;
     }
     return worst;

@@ -787,8 +787,8 @@ static int read_secrets(const run_opts *o, const fz_bind *b, fz_secrets **out)
         }
     }
     if (failed) {
-        fprintf(stderr, "flowzap: %u secret%s could not be read; nothing was run\n", failed,
-                failed == 1 ? "" : "s");
+        fz_cli_error("%u secret%s could not be read; nothing was run", failed,
+                     failed == 1 ? "" : "s");
         fz_secrets_free(sec);
         return oom ? FZ_EXIT_SOFTWARE : FZ_EXIT_SECRET;
     }

@@ -45,8 +45,12 @@ so these hold for all commands alike:
   value given to a flag is answered with one line on stderr and status 64,
   naming the nearest valid spelling when there is a likely one:
   `flowzap run: unknown option '--bindngs'; did you mean '--bindings'? (see 'flowzap run --help')`.
-- Every message starts with `flowzap COMMAND: ` (`flowzap: ` before a
-  command is known).
+- Every error and warning starts with `flowzap COMMAND: ` (`flowzap: `
+  before a command is known). A run's progress and outcome lines keep
+  `flowzap: ` (`flowzap: run 7 recorded in ...`, `flowzap: completed: ...`),
+  which scripts read.
+- An unknown key in a bindings or scenario file names the nearest valid
+  key the same way: `rule 2: unknown key 'retry'; did you mean 'retries'?`.
 - A file that cannot be read is named with the C library's reason:
   `flowzap check: cannot read 'x.fz': No such file or directory`,
   `... 'dir': Is a directory`; status 74.
