@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/exitcodes.h"
 #include "cli/options.h"
+#include "cli/term.h"
 #include "core/status.h"
 #include "parser/parser.h"
 
@@ -39,10 +40,13 @@ void fz_cli_error(const char *fmt, ...)
         size_t n = strlen(command_name);
         if (!strncmp(msg, command_name, n) && msg[n] == ':' && msg[n + 1] == ' ')
             msg += n + 2;
-        fprintf(stderr, "flowzap %s: %s\n", command_name, msg);
+        fprintf(stderr, "flowzap %s: ", command_name);
     } else {
-        fprintf(stderr, "flowzap: %s\n", msg);
+        fputs("flowzap: ", stderr);
     }
+    /* Messages quote file names and arguments: shown, never obeyed. */
+    fz_term_put(stderr, msg, strlen(msg), 0);
+    fputc('\n', stderr);
 }
 
 int fz_cli_usage_error(const char *fmt, ...)
@@ -57,8 +61,9 @@ int fz_cli_usage_error(const char *fmt, ...)
     size_t n = strlen(cmd);
     if (n && !strncmp(msg, cmd, n) && msg[n] == ':' && msg[n + 1] == ' ')
         msg += n + 2;
-    fprintf(stderr, "flowzap%s%s: %s (see 'flowzap%s%s --help')\n", n ? " " : "", cmd, msg,
-            n ? " " : "", cmd);
+    fprintf(stderr, "flowzap%s%s: ", n ? " " : "", cmd);
+    fz_term_put(stderr, msg, strlen(msg), 0);
+    fprintf(stderr, " (see 'flowzap%s%s --help')\n", n ? " " : "", cmd);
     return FZ_EXIT_USAGE;
 }
 

@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/exitcodes.h"
 #include "cli/options.h"
+#include "cli/term.h"
 
 #ifndef FZ_VERSION
 #define FZ_VERSION "0.0.0"
@@ -67,7 +68,9 @@ static int unknown_command(const char *word)
         names[i] = commands[i].name;
     const char *near = word[0] == '-' ? NULL
                                       : fz_cli_nearest(word, names, sizeof(names) / sizeof(names[0]));
-    fprintf(stderr, "flowzap: unknown %s '%s'", word[0] == '-' ? "option" : "command", word);
+    fprintf(stderr, "flowzap: unknown %s '", word[0] == '-' ? "option" : "command");
+    fz_term_put(stderr, word, strlen(word), 0); /* shown, never obeyed */
+    fputc('\'', stderr);
     if (near)
         fprintf(stderr, "; did you mean '%s'?", near);
     fprintf(stderr, " (see 'flowzap --help')\n");

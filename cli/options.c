@@ -7,6 +7,7 @@
 
 #include "cli/exitcodes.h"
 #include "cli/options.h"
+#include "cli/term.h"
 #include "core/nearest.h"
 
 const char *fz_cli_nearest(const char *word, const char *const *cands, size_t n)
@@ -46,7 +47,9 @@ static int unknown_long(const char *cmd, const fz_cli_opt *opts, size_t n, const
         if (opts[i].name && len && strncmp(opts[i].name, word, len) == 0)
             prefixes++;
     if (prefixes > 1) {
-        fprintf(stderr, "flowzap %s: option '--%s' is ambiguous; could be", cmd, word);
+        fprintf(stderr, "flowzap %s: option '--", cmd);
+        fz_term_put(stderr, word, strlen(word), 0);
+        fputs("' is ambiguous; could be", stderr);
         const char *sep = " ";
         for (size_t i = 0; i < n; i++)
             if (opts[i].name && strncmp(opts[i].name, word, len) == 0) {
@@ -54,7 +57,9 @@ static int unknown_long(const char *cmd, const fz_cli_opt *opts, size_t n, const
                 sep = ", ";
             }
     } else {
-        fprintf(stderr, "flowzap %s: unknown option '--%s'", cmd, word);
+        fprintf(stderr, "flowzap %s: unknown option '--", cmd);
+        fz_term_put(stderr, word, strlen(word), 0);
+        fputc('\'', stderr);
         if (near)
             fprintf(stderr, "; did you mean '--%s'?", near);
     }
@@ -130,7 +135,10 @@ int fz_cli_parse(const char *cmd, const fz_cli_opt *opts, int *argc, char ***arg
             } else if (optopt == 0 && arg && !strncmp(arg, "--", 2)) {
                 st = unknown_long(cmd, opts, n, arg);
             } else {
-                fprintf(stderr, "flowzap %s: unknown option '-%c'", cmd, optopt);
+                char letter = (char)optopt;
+                fprintf(stderr, "flowzap %s: unknown option '-", cmd);
+                fz_term_put(stderr, &letter, 1, 0);
+                fputc('\'', stderr);
                 see_help(cmd);
                 st = FZ_EXIT_USAGE;
             }

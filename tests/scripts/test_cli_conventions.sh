@@ -125,6 +125,17 @@ has err.txt "option '--s' is ambiguous; could be '--set', '--secret', '--start'"
 # A hostile option name is quoted as given, on one line.
 run_fz 64 check $'--a\x1b[2Jb' good.fz
 one_line "hostile option"
+has err.txt "unknown option '--a\x1b[2Jb'"
+grep -q $'\x1b' err.txt && fail "an escape byte of an option reached the terminal"
+run_fz 64 $'ch\x1b]0;t\x07' good.fz
+one_line "hostile command"
+has err.txt "unknown command 'ch\x1b]0;t\x07'"
+grep -q $'\x1b' err.txt && fail "an escape byte of a command reached the terminal"
+run_fz 64 render $'-\x07'
+has err.txt "unknown option '-\x07'"
+run_fz 74 check $'no\x1b[2Jfile.fz'
+has err.txt "cannot read 'no\x1b[2Jfile.fz': No such file or directory"
+grep -q $'\x1b' err.txt && fail "an escape byte of a file name reached the terminal"
 for c in check export fmt render bind run runs resume signal sim test init; do
     run_fz 64 $c --no-such-option
     one_line "$c --no-such-option"
