@@ -204,7 +204,7 @@ static int code_option(check_opts *o, const char *opt, const char *list, int on)
     return FZ_EXIT_OK;
 }
 
-static const fz_cli_opt check_options[] = {
+const fz_cli_opt fz_check_options[] = {
     {"json", 0, FZ_OPT_FLAG},     {"strict", 0, FZ_OPT_FLAG}, {"no-lint", 0, FZ_OPT_FLAG},
     {"quiet", 'q', FZ_OPT_FLAG},  {"flowzap", 0, FZ_OPT_FLAG}, {NULL, 'W', FZ_OPT_VALUE},
     {"ignore", 0, FZ_OPT_VALUE},  {"help", 'h', FZ_OPT_FLAG},  {"codes", 0, FZ_OPT_FLAG},
@@ -215,7 +215,7 @@ int fz_cmd_check(int argc, char **argv)
 {
     check_opts o = {0, 0, 0, 0, 0, 0};
     int nfiles = 0, only_files = 0, rc;
-    if ((rc = fz_cli_parse("check", check_options, &argc, &argv)))
+    if ((rc = fz_cli_parse("check", fz_check_options, &argc, &argv)))
         return rc;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

@@ -38,7 +38,7 @@ static void export_usage(FILE *out)
             "written, 64 bad command line. docs/export.md describes the formats.\n");
 }
 
-static const fz_cli_opt export_options[] = {
+const fz_cli_opt fz_export_options[] = {
     {"help", 'h', FZ_OPT_FLAG},  {"format", 'f', FZ_OPT_VALUE}, {"output", 'o', FZ_OPT_VALUE},
     {"plain", 0, FZ_OPT_FLAG},   {"compact", 0, FZ_OPT_FLAG},   {NULL, 0, 0},
 };
@@ -47,7 +47,7 @@ int fz_cmd_export(int argc, char **argv)
 {
     const char *path = NULL, *outpath = NULL, *format = "json";
     int plain = 0, compact = 0, ops = 0;
-    int st = fz_cli_parse("export", export_options, &argc, &argv);
+    int st = fz_cli_parse("export", fz_export_options, &argc, &argv);
     if (st)
         return st;
     for (int i = 1; i < argc; i++) {

@@ -144,15 +144,16 @@ out:
     return status;
 }
 
+const fz_cli_opt fz_fmt_options[] = {
+    {"write", 'w', FZ_OPT_FLAG}, {"check", 0, FZ_OPT_FLAG}, {"quiet", 'q', FZ_OPT_FLAG},
+    {"help", 'h', FZ_OPT_FLAG},  {NULL, 0, 0},
+};
+
 int fz_cmd_fmt(int argc, char **argv)
 {
     fmt_opts o = {0, 0, 0};
     int nfiles = 0, only_files = 0;
-    static const fz_cli_opt fmt_options[] = {
-        {"write", 'w', FZ_OPT_FLAG}, {"check", 0, FZ_OPT_FLAG}, {"quiet", 'q', FZ_OPT_FLAG},
-        {"help", 'h', FZ_OPT_FLAG},  {NULL, 0, 0},
-    };
-    int st0 = fz_cli_parse("fmt", fmt_options, &argc, &argv);
+    int st0 = fz_cli_parse("fmt", fz_fmt_options, &argc, &argv);
     if (st0)
         return st0;
     for (int i = 1; i < argc; i++) {

@@ -181,15 +181,16 @@ static void write_bindings(FILE *out, const char *file, const fz_graph *g)
     }
 }
 
+const fz_cli_opt fz_init_options[] = {
+    {"help", 'h', FZ_OPT_FLAG},
+    {"output", 'o', FZ_OPT_VALUE},
+    {NULL, 0, 0},
+};
+
 int fz_cmd_init(int argc, char **argv)
 {
     const char *what = NULL, *file = NULL, *outp = NULL;
-    static const fz_cli_opt init_options[] = {
-        {"help", 'h', FZ_OPT_FLAG},
-        {"output", 'o', FZ_OPT_VALUE},
-        {NULL, 0, 0},
-    };
-    int st0 = fz_cli_parse("init", init_options, &argc, &argv);
+    int st0 = fz_cli_parse("init", fz_init_options, &argc, &argv);
     if (st0)
         return st0;
     for (int i = 1; i < argc; i++) {

@@ -69,16 +69,17 @@ static int usage_error(const char *fmt, ...)
     return FZ_EXIT_USAGE;
 }
 
+const fz_cli_opt fz_render_options[] = {
+    {"help", 'h', FZ_OPT_FLAG},       {"output", 'o', FZ_OPT_VALUE}, {NULL, 'T', FZ_OPT_VALUE},
+    {"direction", 0, FZ_OPT_VALUE},   {"view", 0, FZ_OPT_VALUE},     {"trace", 0, FZ_OPT_VALUE},
+    {"heat", 0, FZ_OPT_VALUE},        {NULL, 0, 0},
+};
+
 int fz_cmd_render(int argc, char **argv)
 {
     const char *file = NULL, *outpath = NULL, *trace = NULL, *heat = NULL;
     int format = -1, tb = 0, view = FZ_VIEW_FLOW, ops = 0;
-    static const fz_cli_opt render_options[] = {
-        {"help", 'h', FZ_OPT_FLAG},       {"output", 'o', FZ_OPT_VALUE}, {NULL, 'T', FZ_OPT_VALUE},
-        {"direction", 0, FZ_OPT_VALUE},   {"view", 0, FZ_OPT_VALUE},     {"trace", 0, FZ_OPT_VALUE},
-        {"heat", 0, FZ_OPT_VALUE},        {NULL, 0, 0},
-    };
-    int st0 = fz_cli_parse("render", render_options, &argc, &argv);
+    int st0 = fz_cli_parse("render", fz_render_options, &argc, &argv);
     if (st0)
         return st0;
     for (int i = 1; i < argc; i++) {

@@ -208,17 +208,18 @@ static void bind_usage(FILE *out)
                  "6 unbound nodes, 74 a file could not be read, 64 bad command line.\n");
 }
 
+const fz_cli_opt fz_bind_options[] = {
+    {"help", 'h', FZ_OPT_FLAG},
+    {"bindings", 'b', FZ_OPT_VALUE},
+    {"allow-unbound", 0, FZ_OPT_FLAG},
+    {NULL, 0, 0},
+};
+
 int fz_cmd_bind(int argc, char **argv)
 {
     const char *file = NULL, *bindings = NULL;
     int allow_unbound = 0, ops = 0;
-    static const fz_cli_opt bind_options[] = {
-        {"help", 'h', FZ_OPT_FLAG},
-        {"bindings", 'b', FZ_OPT_VALUE},
-        {"allow-unbound", 0, FZ_OPT_FLAG},
-        {NULL, 0, 0},
-    };
-    int st0 = fz_cli_parse("bind", bind_options, &argc, &argv);
+    int st0 = fz_cli_parse("bind", fz_bind_options, &argc, &argv);
     if (st0)
         return st0;
     for (int i = 1; i < argc; i++) {
@@ -1026,7 +1027,7 @@ out:
     return status;
 }
 
-static const fz_cli_opt run_options[] = {
+const fz_cli_opt fz_run_options[] = {
     {"help", 'h', FZ_OPT_FLAG},       {"bindings", 'b', FZ_OPT_VALUE},  {"set", 0, FZ_OPT_VALUE},
     {"secret", 0, FZ_OPT_VALUE},      {"trace", 0, FZ_OPT_VALUE},       {"start", 0, FZ_OPT_VALUE},
     {"max-steps", 0, FZ_OPT_VALUE},   {"db", 0, FZ_OPT_VALUE},          {"no-journal", 0, FZ_OPT_FLAG},
@@ -1038,7 +1039,7 @@ int fz_cmd_run(int argc, char **argv)
     run_opts o;
     int given_argc = argc; /* the journal records the command as typed */
     char **given_argv = argv;
-    int status = fz_cli_parse("run", run_options, &argc, &argv);
+    int status = fz_cli_parse("run", fz_run_options, &argc, &argv);
     if (status)
         return status;
     status = parse_run_args(argc, argv, &o);

@@ -481,17 +481,18 @@ static int runs_show(fz_journal *j, int64_t id, int json, int output)
     return FZ_EXIT_OK;
 }
 
+const fz_cli_opt fz_runs_options[] = {
+    {"help", 'h', FZ_OPT_FLAG}, {"db", 0, FZ_OPT_VALUE},    {"json", 0, FZ_OPT_FLAG},
+    {"output", 0, FZ_OPT_FLAG}, {"limit", 0, FZ_OPT_VALUE}, {NULL, 0, 0},
+};
+
 int fz_cmd_runs(int argc, char **argv)
 {
     const char *db = NULL;
     int json = 0, output = 0, show = 0;
     long limit = 20;
     int64_t id = 0;
-    static const fz_cli_opt runs_options[] = {
-        {"help", 'h', FZ_OPT_FLAG}, {"db", 0, FZ_OPT_VALUE},    {"json", 0, FZ_OPT_FLAG},
-        {"output", 0, FZ_OPT_FLAG}, {"limit", 0, FZ_OPT_VALUE}, {NULL, 0, 0},
-    };
-    int st0 = fz_cli_parse("runs", runs_options, &argc, &argv);
+    int st0 = fz_cli_parse("runs", fz_runs_options, &argc, &argv);
     if (st0)
         return st0;
     for (int i = 1; i < argc; i++) {
@@ -556,19 +557,20 @@ int fz_cmd_runs(int argc, char **argv)
  * flowzap resume
  *========================================================================*/
 
+const fz_cli_opt fz_resume_options[] = {
+    {"help", 'h', FZ_OPT_FLAG},
+    {"db", 0, FZ_OPT_VALUE},
+    {"force", 0, FZ_OPT_FLAG},
+    {"kill-orphans", 0, FZ_OPT_FLAG},
+    {NULL, 0, 0},
+};
+
 int fz_cmd_resume(int argc, char **argv)
 {
     const char *db = NULL;
     int64_t id = 0;
     unsigned opts = 0;
-    static const fz_cli_opt resume_options[] = {
-        {"help", 'h', FZ_OPT_FLAG},
-        {"db", 0, FZ_OPT_VALUE},
-        {"force", 0, FZ_OPT_FLAG},
-        {"kill-orphans", 0, FZ_OPT_FLAG},
-        {NULL, 0, 0},
-    };
-    int st0 = fz_cli_parse("resume", resume_options, &argc, &argv);
+    int st0 = fz_cli_parse("resume", fz_resume_options, &argc, &argv);
     if (st0)
         return st0;
     for (int i = 1; i < argc; i++) {
@@ -690,17 +692,18 @@ int fz_cmd_resume(int argc, char **argv)
  * flowzap signal
  *========================================================================*/
 
+const fz_cli_opt fz_signal_options[] = {
+    {"help", 'h', FZ_OPT_FLAG},
+    {"db", 0, FZ_OPT_VALUE},
+    {NULL, 0, 0},
+};
+
 int fz_cmd_signal(int argc, char **argv)
 {
     const char *db = NULL;
     const char *pos[3] = {NULL, NULL, NULL};
     int npos = 0;
-    static const fz_cli_opt signal_options[] = {
-        {"help", 'h', FZ_OPT_FLAG},
-        {"db", 0, FZ_OPT_VALUE},
-        {NULL, 0, 0},
-    };
-    int st0 = fz_cli_parse("signal", signal_options, &argc, &argv);
+    int st0 = fz_cli_parse("signal", fz_signal_options, &argc, &argv);
     if (st0)
         return st0;
     for (int i = 1; i < argc; i++) {

@@ -1065,7 +1065,7 @@ static int cmd_merge(int argc, char **argv)
  * Entry
  *========================================================================*/
 
-static const fz_cli_opt sim_options[] = {
+const fz_cli_opt fz_sim_options[] = {
     {"help", 'h', FZ_OPT_FLAG},        {"faults", 0, FZ_OPT_VALUE},      {"scenario", 0, FZ_OPT_VALUE},
     {"all-scenarios", 0, FZ_OPT_FLAG}, {"runs", 0, FZ_OPT_VALUE},        {"seed", 0, FZ_OPT_VALUE},
     {"threads", 0, FZ_OPT_VALUE},      {"run", 0, FZ_OPT_VALUE},         {"trace", 0, FZ_OPT_VALUE},
@@ -1074,7 +1074,7 @@ static const fz_cli_opt sim_options[] = {
     {"quiet", 'q', FZ_OPT_FLAG},       {NULL, 0, 0},
 };
 
-static const fz_cli_opt merge_options[] = {
+const fz_cli_opt fz_merge_options[] = {
     {"help", 'h', FZ_OPT_FLAG},     {"output", 'o', FZ_OPT_VALUE}, {"workflow", 0, FZ_OPT_VALUE},
     {"quiet", 'q', FZ_OPT_FLAG},    {NULL, 0, 0},
 };
@@ -1086,7 +1086,7 @@ int fz_cmd_sim(int argc, char **argv)
         argc--;
         argv++;
     }
-    int st0 = fz_cli_parse(merge ? "sim merge" : "sim", merge ? merge_options : sim_options,
+    int st0 = fz_cli_parse(merge ? "sim merge" : "sim", merge ? fz_merge_options : fz_sim_options,
                            &argc, &argv);
     if (st0)
         return st0;

@@ -876,7 +876,7 @@ static int write_json(const char *path, const tsuite *ts, uint32_t n, uint32_t p
     return st;
 }
 
-static const fz_cli_opt test_options[] = {
+const fz_cli_opt fz_test_options[] = {
     {"help", 'h', FZ_OPT_FLAG},        {"faults", 0, FZ_OPT_VALUE},  {"seed", 0, FZ_OPT_VALUE},
     {"runs", 0, FZ_OPT_VALUE},         {"max-runs", 0, FZ_OPT_VALUE}, {"junit", 0, FZ_OPT_VALUE},
     {"json", 0, FZ_OPT_VALUE},         {"min-coverage", 0, FZ_OPT_VALUE},
@@ -885,7 +885,7 @@ static const fz_cli_opt test_options[] = {
 
 int fz_cmd_test(int argc, char **argv)
 {
-    int st0 = fz_cli_parse("test", test_options, &argc, &argv);
+    int st0 = fz_cli_parse("test", fz_test_options, &argc, &argv);
     if (st0)
         return st0;
     for (int i = 1; i < argc; i++)

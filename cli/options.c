@@ -92,7 +92,7 @@ int fz_cli_parse(const char *cmd, const fz_cli_opt *opts, int *argc, char ***arg
     /* Grouped flags (-qw) give one slot per letter; "--opt=v" two. */
     char **out = calloc((size_t)ac * (n + 2) + 3, sizeof *out);
     char **operands = calloc((size_t)ac + 1, sizeof *operands);
-    char (*names)[80] = calloc(n + 1, sizeof *names);
+    char(*names)[80] = calloc(n + 1, sizeof *names);
     if (!lo || !shorts || !out || !operands || !names) {
         fprintf(stderr, "flowzap %s: out of memory\n", cmd);
         free(lo), free(shorts), free(out), free(operands), free(names);
@@ -128,8 +128,7 @@ int fz_cli_parse(const char *cmd, const fz_cli_opt *opts, int *argc, char ***arg
         if (c == '?') {
             const char *arg = av[optind - 1];
             if (optopt >= 256) {
-                fprintf(stderr, "flowzap %s: option '%s' takes no value", cmd,
-                        names[optopt - 256]);
+                fprintf(stderr, "flowzap %s: option '%s' takes no value", cmd, names[optopt - 256]);
                 see_help(cmd);
                 st = FZ_EXIT_USAGE;
             } else if (optopt == 0 && arg && !strncmp(arg, "--", 2)) {

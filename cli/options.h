@@ -32,6 +32,13 @@ typedef struct fz_cli_opt {
  * messages ("run", "sim merge"). */
 int fz_cli_parse(const char *cmd, const fz_cli_opt *opts, int *argc, char ***argv);
 
+/* The option table of each command (in its cmd_*.c); `flowzap completion`
+ * reads them too. */
+extern const fz_cli_opt fz_check_options[], fz_export_options[], fz_fmt_options[],
+    fz_render_options[], fz_bind_options[], fz_run_options[], fz_signal_options[],
+    fz_runs_options[], fz_resume_options[], fz_sim_options[], fz_merge_options[], fz_test_options[],
+    fz_init_options[];
+
 /* The name messages of fz_cli_error start with ("flowzap NAME: "); NULL
  * for none. */
 void fz_cli_set_command(const char *name);

@@ -73,8 +73,8 @@ const char *fz_nearest(const char *word, size_t len, const char *const *names, s
 
 static int word_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
 }
 
 int fz_nearest_in(const char *word, size_t len, const char *list, char *out, size_t n)

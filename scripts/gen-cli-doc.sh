@@ -21,6 +21,7 @@ command's page in this folder says more (linked below).
 | `runs`, `resume`, `signal` | [journal.md](journal.md) |
 | `sim`, `sim merge` | [sim.md](sim.md) |
 | `test`, `init` | [test.md](test.md) |
+| `completion` | this page, "Conventions" |
 
 Environment: `FLOWZAP_DB` (the journal, default `.flowzap/runs.db`),
 `FLOWZAP_JOURNAL_SYNC=normal` (no fsync per step; see journal.md),
@@ -57,6 +58,8 @@ so these hold for all commands alike:
 - `-q`/`--quiet` leaves only the outcome line (`run -q` prints just
   `flowzap: completed: ...` or `flowzap: failed ...`).
 - `run` records the command line as typed in the journal (`runs show`).
+- `source <(flowzap completion bash)` completes command names, each
+  command's options (from the same tables the parser reads) and file names.
 
 ## flowzap
 
@@ -64,7 +67,7 @@ so these hold for all commands alike:
 HEAD
 "$fz" --help
 echo '```'
-for c in check export fmt render bind run runs resume signal sim test init; do
+for c in check export fmt render bind run runs resume signal sim test init completion; do
   printf '\n## flowzap %s\n\n```text\n' "$c"
   "$fz" "$c" --help
   echo '```'

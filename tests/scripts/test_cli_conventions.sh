@@ -194,4 +194,27 @@ run_fz 0 run -b ok.yaml --db runs.db good.fz
 has err.txt "recorded in"
 ok
 
+#--- bash completion from the option tables ------------------------------------
+run_fz 0 completion bash
+cp out.txt comp.bash
+bash -n comp.bash || fail "completion bash is no valid bash"
+complete_words() { # complete_words WORD... : what _flowzap offers for the last word
+    bash -c 'source comp.bash; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _flowzap; printf "%s\n" "${COMPREPLY[@]}"' _ "$@"
+}
+[ "$(complete_words flowzap ch)" = check ] || fail "completion of 'ch': $(complete_words flowzap ch)"
+[ "$(complete_words flowzap run --bind)" = --bindings ] || fail "completion of run --bind"
+[ "$(complete_words flowzap sim --wor)" = --workflow ] || fail "completion of sim --wor (merge)"
+[ "$(complete_words flowzap run -b goo)" = good.fz ] || fail "file completion after -b"
+complete_words flowzap check --j | grep -qx -- --json || fail "completion of check --j"
+# Every option the completion offers is one the parser takes.
+for c in check export fmt render bind run runs resume signal test init; do
+    for o in $(complete_words flowzap $c -); do
+        "$FLOWZAP" $c $o x </dev/null 2>&1 | head -1 | grep -q "unknown option" &&
+            fail "completion offers '$c $o', which $c refuses"
+    done
+done
+run_fz 64 completion zsh
+one_line "completion zsh"
+ok
+
 echo "$pass passed, 0 failed"

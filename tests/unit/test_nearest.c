@@ -8,8 +8,8 @@
 
 #include "core/nearest.h"
 
-static const char *const opts[] = {"bindings", "set",   "secret", "start", "trace",
-                                   "max-steps", "db",   "quiet",  NULL,    "no-journal"};
+static const char *const opts[] = {"bindings",  "set", "secret", "start", "trace",
+                                   "max-steps", "db",  "quiet",  NULL,    "no-journal"};
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
 static const char *near(const char *w)
