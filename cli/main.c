@@ -148,7 +148,7 @@ static void usage(FILE *out)
                  "flowzap checks, runs, simulates and renders FlowZap Code workflows.\n\n"
                  "Commands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n`flowzap help COMMAND` or `flowzap COMMAND --help` describes a command;\n"
                  "docs/cli.md has them all. `flowzap -V` prints the version.\n"
                  "Options: --opt value, --opt=value, -xVALUE, grouped flags (-qw); -- ends them.\n"

@@ -60,6 +60,9 @@ so these hold for all commands alike:
 - `run` records the command line as typed in the journal (`runs show`).
 - `source <(flowzap completion bash)` completes command names, each
   command's options (from the same tables the parser reads) and file names.
+- `cmake --install BUILD_DIR` installs `bin/flowzap` and the manual page
+  `share/man/man1/flowzap.1`, which `scripts/gen-man.sh` makes from these
+  same `--help` texts.
 
 ## flowzap
 

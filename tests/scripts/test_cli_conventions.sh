@@ -217,4 +217,20 @@ run_fz 64 completion zsh
 one_line "completion zsh"
 ok
 
+: "${FZ_SRC:?}" "${FZ_BUILD:?}"
+#--- flowzap(1): made from the --help texts, installed by cmake --install -----
+bash "$FZ_SRC/scripts/gen-man.sh" "$FLOWZAP" > flowzap.1 || fail "gen-man.sh failed"
+for c in check export fmt render bind run runs resume signal sim test init completion; do
+    grep -qx ".SH \"flowzap $c\"" flowzap.1 || fail "flowzap.1 has no section for $c"
+done
+if command -v groff > /dev/null; then
+    groff -man -Tutf8 -ww -z flowzap.1 2> groff.txt || fail "groff refuses flowzap.1"
+    [ -s groff.txt ] && fail "groff warns about flowzap.1: $(cat groff.txt)"
+    groff -man -Tutf8 flowzap.1 2>/dev/null | grep -q -- "--bindings" || fail "flowzap.1 lacks --bindings"
+fi
+cmake --install "$FZ_BUILD" --prefix "$work/inst" > install.txt 2>&1 || fail "cmake --install: $(cat install.txt)"
+[ -x "$work/inst/bin/flowzap" ] || fail "cmake --install did not install bin/flowzap"
+cmp -s "$work/inst/share/man/man1/flowzap.1" flowzap.1 || fail "the installed flowzap.1 differs"
+ok
+
 echo "$pass passed, 0 failed"
