@@ -23,7 +23,7 @@ static const char usage_text[] =
     "Draws FILE as swimlanes: one band per lane in file order, circles for\n"
     "start/end, rounded boxes, diamonds, records for taskboxes, handles as ports.\n"
     "\n"
-    "  -o OUT            write to OUT ('-' or absent: standard output)\n"
+    "  -o, --output OUT  write to OUT ('-' or absent: standard output)\n"
     "  -T FORMAT         svg (default), png, pdf, dot (the Graphviz input, with\n"
     "                    positions; `neato -n2 -Tsvg` draws it) or json (Graphviz's\n"
     "                    JSON of the drawing); without -T the format follows OUT's\n"
