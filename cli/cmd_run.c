@@ -18,7 +18,7 @@
 #include "cli/commands.h"
 #include "cli/exitcodes.h"
 #include "cli/runjournal.h"
-#include "cli/term.h"
+#include "core/term.h"
 #include "core/status.h"
 #include "core/utf8.h"
 #include "core/vec.h"
@@ -274,12 +274,9 @@ int fz_cmd_bind(int argc, char **argv)
             }
             fz_bind_describe(b, r, desc, sizeof(desc));
         }
-        int cut = ll > 30 ? 30 : ll;
-        while (cut < ll && cut > 0 && ((unsigned char)label[cut] & 0xC0) == 0x80)
-            cut--; /* between characters */
-        char lb[512], ib[64], lnb[256];
-        printf("%-5s %-30s %-18s %-10s ", fz_term_esc(ib, sizeof(ib), id, (size_t)idl),
-               fz_term_esc(lb, sizeof(lb), label, (size_t)cut),
+        char lb[4 * 30 + 1], ib[64], lnb[256];
+        printf("%-5s %s %-18s %-10s ", fz_term_esc(ib, sizeof(ib), id, (size_t)idl),
+               fz_term_cell(lb, sizeof(lb), label, (size_t)ll, 30, 0),
                fz_term_esc(lnb, sizeof(lnb), lane, (size_t)lanel), rule);
         fz_term_put(stdout, desc, strlen(desc), 0);
         putchar('\n');
@@ -369,11 +366,12 @@ static void line_head(const progress *p, uint32_t node, uint64_t t)
     int idl, ll, lanel;
     node_text(p->g, node, &id, &idl, &label, &ll);
     const char *lane = lane_name(p->g, node, &lanel);
-    char ib[64], lb[512], lnb[256];
-    fprintf(p->out, "%8.3fs  %-5s %-28.28s %-16.16s %-8s ", secs(p, t),
+    char ib[64], lb[4 * 28 + 1], lnb[4 * 16 + 1];
+    /* cells cut between characters, never inside one (core/term.h) */
+    fprintf(p->out, "%8.3fs  %-5s %s %s %-8s ", secs(p, t),
             fz_term_esc(ib, sizeof(ib), id, (size_t)idl),
-            fz_term_esc(lb, sizeof(lb), label, (size_t)ll),
-            fz_term_esc(lnb, sizeof(lnb), lane, (size_t)lanel), handler_of(p, node));
+            fz_term_cell(lb, sizeof(lb), label, (size_t)ll, 28, 0),
+            fz_term_cell(lnb, sizeof(lnb), lane, (size_t)lanel, 16, 0), handler_of(p, node));
 }
 
 static void pr_start(void *ud, const fz_task *t, uint64_t t_ns)

@@ -2,11 +2,13 @@
 /* common.c - what every subcommand shares: loading a file, printing diagnostics. */
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
 #include "cli/exitcodes.h"
 #include "core/status.h"
+#include "core/term.h"
 #include "parser/parser.h"
 
 int fz_cli_color(FILE *f)
@@ -16,12 +18,27 @@ int fz_cli_color(FILE *f)
 
 void fz_cli_error(const char *fmt, ...)
 {
+    /* The message quotes names, paths and values from files, journals and
+     * the command line: written through the terminal escaper (core/term.h),
+     * so a node name or path holding ESC [ 2J is shown, not obeyed. */
+    char small[1024], *msg = small;
     va_list ap;
-    fputs("flowzap: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
     va_end(ap);
+    if (n >= (int)sizeof small && (msg = malloc((size_t)n + 1)) != NULL) {
+        va_start(ap, fmt);
+        vsnprintf(msg, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
+    if (!msg)
+        msg = small;
+    fputs("flowzap: ", stderr);
+    if (n > 0)
+        fz_term_put(stderr, msg, strlen(msg), 0);
     fputc('\n', stderr);
+    if (msg != small)
+        free(msg);
 }
 
 void fz_cli_print_diags(FILE *out, fz_graph *g, const fz_diags *d)

@@ -552,10 +552,15 @@ out:
  * letters, digits and '_'. */
 static int is_var_name(const char *s)
 {
-    if (!*s || isdigit((unsigned char)*s))
+    return fz__var_name_ok(s, strlen(s));
+}
+
+int fz__var_name_ok(const char *s, size_t n)
+{
+    if (!n || isdigit((unsigned char)*s))
         return 0;
-    for (; *s; s++)
-        if (!isalnum((unsigned char)*s) && *s != '_')
+    for (size_t i = 0; i < n; i++)
+        if (!(isalnum((unsigned char)s[i]) && (unsigned char)s[i] < 0x80) && s[i] != '_')
             return 0;
     return 1;
 }

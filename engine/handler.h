@@ -78,6 +78,11 @@ const char *fz__bind_dir(fz_bind_loader *ld);
 int fz__bind_error(fz_bind_loader *ld, struct fy_node *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* 1 when s[0, n) is a run variable's name as --set takes it: a letter or
+ * '_', then letters, digits and '_' (ASCII, so UTF-8). `::set` keys,
+ * `set:` keys and `vars:` keys follow it (docs/bindings.md). */
+int fz__var_name_ok(const char *s, size_t n);
+
 /* The scalar at n as a new string (caller frees with fz_free(a, s,
  * strlen(s) + 1)); field names the key in messages. 0, FZ_EPARSE, FZ_ENOMEM. */
 int fz__yaml_string(fz_bind_loader *ld, struct fy_node *n, const char *field, char **out);

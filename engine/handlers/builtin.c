@@ -196,6 +196,18 @@ static int set_validate(fz_bind_loader *ld, struct fy_node *rule, struct fy_node
     rc = fz__yaml_kvv(ld, value, "set", &c->kvs, &c->nkv);
     if (!rc && c->nkv == 0)
         rc = fz__bind_error(ld, value, "'set' needs at least one KEY: VALUE");
+    /* a key no ${...} could name is refused where it is written */
+    for (uint32_t i = 0; !rc && i < c->nkv; i++)
+        if (!fz__var_name_ok(c->kvs[i].key, strlen(c->kvs[i].key))) {
+            struct fy_node *at = fy_node_is_mapping(value)
+                                     ? fy_node_mapping_lookup_key_by_string(value, c->kvs[i].key,
+                                                                            FY_NT)
+                                     : NULL;
+            rc = fz__bind_error(ld, at ? at : value,
+                                "'set': '%s' is not a variable name (a letter or '_', then "
+                                "letters, digits and '_', as --set takes)",
+                                c->kvs[i].key);
+        }
     if (rc) {
         text_free(fz__bind_alloc(ld), c);
         return rc;
