@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/dryrun.h"
 #include "cli/exitcodes.h"
 #include "cli/runjournal.h"
 #include "cli/term.h"
@@ -539,6 +540,8 @@ typedef struct run_opts {
     uint32_t nstarts;
     uint32_t max_steps;
     int allow_unbound, no_journal, quiet;
+    fz_dry_opts dry; /* --dry-run (dry_run set), --faults, --scenario, --seed */
+    int dry_run;
     int argc; /* the command line, recorded in the journal for resume */
     char **argv;
 } run_opts;
@@ -568,6 +571,11 @@ static void run_usage(FILE *out)
             "                      gates then fail)\n"
             "  --allow-unbound     run unbound nodes as no-ops that log, instead of refusing\n"
             "  -q, --quiet         no progress lines; only the final outcome\n"
+            "  --dry-run           execute nothing: print what each step would run (argv,\n"
+            "                      HTTP request; secrets as ***), answers from a scenario\n"
+            "  --faults F          with --dry-run: the scenario file (default: every step ok)\n"
+            "  --scenario NAME     with --dry-run: which scenario of F (default: the first)\n"
+            "  --seed S            with --dry-run: seed of the scenario's choices (default 1)\n"
             "  -h, --help          this text\n"
             "\n"
             "Ctrl-C (SIGINT) or SIGTERM stops the run: running commands' process groups\n"
@@ -639,6 +647,7 @@ static int check_set(const char *val)
 static int parse_run_args(int argc, char **argv, run_opts *o)
 {
     memset(o, 0, sizeof(*o));
+    o->dry.seed = 1;
     o->sets = calloc((size_t)argc + 1, sizeof(char *));
     o->starts = calloc((size_t)argc + 1, sizeof(char *));
     o->secrets = calloc((size_t)argc + 1, sizeof(char *));
@@ -695,6 +704,17 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
             o->allow_unbound = 1;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             o->quiet = 1;
+        } else if (!strcmp(a, "--dry-run")) {
+            o->dry_run = 1;
+        } else if ((!strcmp(a, "--faults") || !strcmp(a, "--scenario")) && val) {
+            *(a[2] == 'f' ? &o->dry.faults : &o->dry.scenario) = argv[++i];
+        } else if (!strcmp(a, "--seed") && val) {
+            char *end = NULL;
+            o->dry.seed = strtoull(argv[++i], &end, 10);
+            if (!*val || *end || val[0] == '-') {
+                fz_cli_error("run: --seed takes a whole number, not '%s'", val);
+                return FZ_EXIT_USAGE;
+            }
         } else if (a[0] == '-' && a[1]) {
             fz_cli_error("run: unknown option '%s'%s", a,
                          val || strchr(a, '=') ? "" : " (or it needs a value)");
@@ -710,6 +730,10 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
     if (!o->file || !o->bindings) {
         fz_cli_error("run: %s", !o->file ? "no workflow file given" : "--bindings B is required");
         run_usage(stderr);
+        return FZ_EXIT_USAGE;
+    }
+    if (!o->dry_run && (o->dry.faults || o->dry.scenario || o->dry.seed != 1)) {
+        fz_cli_error("run: --faults, --scenario and --seed go with --dry-run");
         return FZ_EXIT_USAGE;
     }
     return FZ_EXIT_OK;
@@ -851,6 +875,13 @@ static int run_workflow(const run_opts *o)
     status = load_bindings(o->bindings, g, o->allow_unbound, 0, &b);
     if (status)
         goto out;
+    if (o->dry_run) { /* cli/dryrun.c: no journal, no process, no connection */
+        fz_dry_opts d = o->dry;
+        d.sets = o->sets, d.nsets = o->nsets, d.secrets = o->secrets, d.nsecrets = o->nsecrets;
+        d.starts = o->starts, d.nstarts = o->nstarts, d.max_steps = o->max_steps;
+        status = fz_cli_dry_run(g, b, &d);
+        goto out;
+    }
     /* Secrets are read now, before anything runs, and on every resume. */
     status = read_secrets(o, b, &sec);
     if (status)
