@@ -150,6 +150,19 @@ static void put_field(dry *d, uint32_t node, const char *key, const char *tmpl)
     free(x);
 }
 
+/* The real http handler refuses a URL holding a space or a control byte,
+ * and a header value holding a control byte other than tab: say so. */
+static void note_refused(dry *d, uint32_t node, const char *what, const char *tmpl, int is_url)
+{
+    char *x = expand(d, node, tmpl);
+    for (const unsigned char *p = (const unsigned char *)x; x && *p; p++)
+        if (*p < 0x20 ? (is_url || *p != '\t') : (*p == 0x7f || (is_url && *p == ' '))) {
+            fprintf(d->out, "       ! the run would refuse %s: it holds byte 0x%02x\n", what, *p);
+            break;
+        }
+    free(x);
+}
+
 static void show_step(dry *d, const fz_task *t)
 {
     const fz_node *nd = fz_graph_node(d->g, t->node);
@@ -203,10 +216,12 @@ static void show_step(dry *d, const fz_task *t)
         char key[64];
         snprintf(key, sizeof(key), "%s ", m);
         put_field(d, t->node, key, in.url);
+        note_refused(d, t->node, "the url", in.url, 1);
         for (uint32_t i = 0; i < in.nheaders; i++) {
             char hk[300];
             snprintf(hk, sizeof(hk), "header: %s: ", in.headers[i].key);
             put_field(d, t->node, hk, in.headers[i].value);
+            note_refused(d, t->node, "this header", in.headers[i].value, 0);
         }
         put_field(d, t->node, "body: ", in.body);
     }

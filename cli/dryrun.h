@@ -25,7 +25,7 @@ typedef struct fz_dry_opts {
 } fz_dry_opts;
 
 /* Walks g with b's handlers and prints each step on stdout; returns an
- * exit status (0 completed, 1 the run failed, others as run's). */
+ * exit status as run's (0 completed, 3 failed). */
 int fz_cli_dry_run(const fz_graph *g, const fz_bind *b, const fz_dry_opts *o);
 
 #endif
