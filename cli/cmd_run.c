@@ -213,7 +213,7 @@ static int bind_check(const fz_bind *b, const fz_graph *g, const char *const *se
 
 static void bind_usage(FILE *out)
 {
-    fprintf(out, "usage: flowzap bind FILE --bindings B [--allow-unbound] [--check [--set K=V]...]\n"
+    fprintf(out, "usage: flowzap bind FILE --bindings B [--allow-unbound] [--check]\n"
                  "\n"
                  "Shows, for every node of FILE, the rule of the bindings file B that binds it\n"
                  "(first match wins), the handler it will run, and the variables its label's\n"

@@ -167,8 +167,7 @@ static void show_step(dry *d, const fz_task *t)
 {
     const fz_node *nd = fz_graph_node(d->g, t->node);
     char ib[64];
-    fprintf(d->out, "%s ",
-            fz_term_esc(ib, sizeof(ib), fz_graph_text(d->g, nd->id), nd->id.len));
+    fprintf(d->out, "%s ", fz_term_esc(ib, sizeof(ib), fz_graph_text(d->g, nd->id), nd->id.len));
     fz_term_put(d->out, fz_graph_text(d->g, nd->label), nd->label.len, 0);
     uint32_t r = fz_bind_node_rule(d->b, t->node);
     fz_rule_info in;
@@ -404,8 +403,7 @@ int fz_cli_dry_run(const fz_graph *g, const fz_bind *b, const fz_dry_opts *o)
     fz_plan_opts po = {starts, o->nstarts, o->max_steps};
     rc = starts ? fz_plan_new(g, &po, NULL, &plan) : FZ_ENOMEM;
     free(starts);
-    if (rc || fz_engine_new(plan, NULL, &d.e) ||
-        fz_backend_sim_new(s, NULL, &sb)) {
+    if (rc || fz_engine_new(plan, NULL, &d.e) || fz_backend_sim_new(s, NULL, &sb)) {
         st = FZ_EXIT_SOFTWARE;
         goto out;
     }

@@ -87,19 +87,19 @@ void fz_bind_apply_policies(const fz_bind *b, fz_plan *plan);
  * for `bind --check` and `run --dry-run`; fields a handler lacks are
  * NULL/0. Pointers live as long as b. */
 typedef struct fz_rule_info {
-    const char *handler;             /* "exec", "http", "set"... */
-    char *const *argv;               /* exec: argv templates; shell: {script} */
+    const char *handler; /* "exec", "http", "set"... */
+    char *const *argv;   /* exec: argv templates; shell: {script} */
     uint32_t argc;
     int shell;
-    const char *cwd;                 /* exec, shell: resolved directory */
-    const fz_kv *env;                /* exec, shell: env additions */
+    const char *cwd;  /* exec, shell: resolved directory */
+    const fz_kv *env; /* exec, shell: env additions */
     uint32_t nenv;
     const char *method, *url, *body; /* http */
     const fz_kv *headers;
     uint32_t nheaders;
-    const fz_match *body_match;      /* http: NULL when none */
-    const char *text;                /* sleep, log, outcome, fail, approval */
-    const fz_kv *kvs;                /* set */
+    const fz_match *body_match; /* http: NULL when none */
+    const char *text;           /* sleep, log, outcome, fail, approval */
+    const fz_kv *kvs;           /* set */
     uint32_t nkv;
 } fz_rule_info;
 void fz_bind_rule_info(const fz_bind *b, uint32_t i, fz_rule_info *out);

@@ -121,8 +121,7 @@ static void check_program(checker *c, const char *prog, const char *cwd)
         p += n + (e != NULL);
     }
     report(c, FZ_SEV_ERROR, "B010", at, "a program without a '/' is searched in PATH",
-           "'exec': program '%s' %s", prog,
-           why ? why : "is not in PATH");
+           "'exec': program '%s' %s", prog, why ? why : "is not in PATH");
 }
 
 static void check_cwd(checker *c, const char *cwd)
@@ -131,8 +130,8 @@ static void check_cwd(checker *c, const char *cwd)
     if (!cwd || (stat(cwd, &st) == 0 && S_ISDIR(st.st_mode)))
         return;
     report(c, FZ_SEV_ERROR, "B011", find_in_rule(c, "cwd:", ""),
-           "a relative cwd is taken from the bindings file's directory",
-           "'cwd': '%s' %s", cwd, stat(cwd, &st) == 0 ? "is not a directory" : "does not exist");
+           "a relative cwd is taken from the bindings file's directory", "'cwd': '%s' %s", cwd,
+           stat(cwd, &st) == 0 ? "is not a directory" : "does not exist");
 }
 
 /* Replaces ${NAME} by its value from vars: or --set (values given as
@@ -211,8 +210,8 @@ static const char *url_problem(const char *u)
     } else {
         const char *s = hp;
         while (s < end && *s != ':') {
-            if (!(((*s | 32) >= 'a' && (*s | 32) <= 'z') || (*s >= '0' && *s <= '9') ||
-                  *s == '-' || *s == '.' || *s == '_' || (unsigned char)*s >= 0x80))
+            if (!(((*s | 32) >= 'a' && (*s | 32) <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' ||
+                  *s == '.' || *s == '_' || (unsigned char)*s >= 0x80))
                 return "has a character that cannot be in a host name";
             s++;
         }

@@ -21,7 +21,7 @@
 #include "engine/engine.h"
 
 struct fy_node;
-struct fz_rule_info; /* bind.h */
+struct fz_rule_info;                          /* bind.h */
 typedef struct fz_bind_loader fz_bind_loader; /* bind.c: one file being loaded */
 typedef struct fz_job fz_job;                 /* real.c: one task being run */
 

@@ -391,5 +391,6 @@ static void approval_describe(const void *cfg, char *buf, size_t len)
 }
 
 const fz_handler_ops fz__handler_approval = {
-    "approval", approval_validate, approval_start, NULL, text_free, approval_describe, NULL, text_info,
+    "approval", approval_validate, approval_start, NULL,
+    text_free,  approval_describe, NULL,           text_info,
 };
