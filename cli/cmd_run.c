@@ -576,6 +576,8 @@ static void run_usage(FILE *out)
             "  --faults F          with --dry-run: the scenario file (default: every step ok)\n"
             "  --scenario NAME     with --dry-run: which scenario of F (default: the first)\n"
             "  --seed S            with --dry-run: seed of the scenario's choices (default 1)\n"
+            "  --ask               with --dry-run: ask which edge each decision takes (a line\n"
+            "                      on stdin: its number, e for error, Enter for the scenario)\n"
             "  -h, --help          this text\n"
             "\n"
             "Ctrl-C (SIGINT) or SIGTERM stops the run: running commands' process groups\n"
@@ -704,8 +706,8 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
             o->allow_unbound = 1;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             o->quiet = 1;
-        } else if (!strcmp(a, "--dry-run")) {
-            o->dry_run = 1;
+        } else if (!strcmp(a, "--dry-run") || !strcmp(a, "--ask")) {
+            *(a[2] == 'd' ? &o->dry_run : &o->dry.ask) = 1;
         } else if ((!strcmp(a, "--faults") || !strcmp(a, "--scenario")) && val) {
             *(a[2] == 'f' ? &o->dry.faults : &o->dry.scenario) = argv[++i];
         } else if (!strcmp(a, "--seed") && val) {
@@ -732,8 +734,8 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
         run_usage(stderr);
         return FZ_EXIT_USAGE;
     }
-    if (!o->dry_run && (o->dry.faults || o->dry.scenario || o->dry.seed != 1)) {
-        fz_cli_error("run: --faults, --scenario and --seed go with --dry-run");
+    if (!o->dry_run && (o->dry.faults || o->dry.scenario || o->dry.seed != 1 || o->dry.ask)) {
+        fz_cli_error("run: --faults, --scenario, --seed and --ask go with --dry-run");
         return FZ_EXIT_USAGE;
     }
     return FZ_EXIT_OK;

@@ -44,7 +44,11 @@ typedef struct dry {
     uint32_t nsets, capsets;
     fz_kv *given; /* the set: result handed to the engine, until the next wait */
     uint32_t ngiven;
-    uint32_t unknown; /* ${NAME}s not set at their step */
+    uint32_t unknown;    /* ${NAME}s not set at their step */
+    int ask;             /* --ask, until the end of input */
+    char answer[512];    /* the outcome typed, until the next wait */
+    uint32_t *task_node; /* --ask: each started task's node, by task id */
+    uint32_t ntasks;
     int oom;
 } dry;
 
@@ -260,10 +264,22 @@ static int dry_start(void *ud, fz_engine *e, const fz_task *t)
 {
     dry *d = ud;
     show_step(d, t);
+    if (d->ask && t->id >= d->ntasks) {
+        uint32_t n = t->id * 2 + 16;
+        uint32_t *p = realloc(d->task_node, n * sizeof(uint32_t));
+        if (!p)
+            return FZ_ENOMEM;
+        d->task_node = p;
+        d->ntasks = n;
+    }
+    if (d->ask)
+        d->task_node[t->id] = t->node;
     if (d->oom)
         return FZ_ENOMEM;
     return d->sim->start(d->sim->ud, e, t);
 }
+
+static void ask(dry *d, uint32_t node, fz_result *r);
 
 static int dry_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *r)
 {
@@ -274,6 +290,8 @@ static int dry_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *r)
     int rc = d->sim->wait(d->sim->ud, e, task_id, r);
     if (rc)
         return rc;
+    if (d->ask && *task_id < d->ntasks)
+        ask(d, d->task_node[*task_id], r);
     /* A set: step that the scenario answers ok sets its variables, as the
      * real builtin would; what an exec step's ::set or a body_match would
      * set is unknown here. */
@@ -292,6 +310,61 @@ static int dry_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *r)
         break;
     }
     return 0;
+}
+
+/* --ask: at a decision (two or more labelled outgoing edges), asks which
+ * edge to take, or `error`; the scenario's answer stands at end of input. */
+static void ask(dry *d, uint32_t node, fz_result *r)
+{
+    uint32_t n = 0, labelled = 0;
+    const uint32_t *out = fz_graph_out(d->g, node, &n);
+    for (uint32_t i = 0; i < n; i++)
+        labelled += fz_graph_edge(d->g, out[i])->label.len > 0;
+    if (labelled < 2)
+        return;
+    fflush(d->out);
+    for (;;) {
+        const fz_node *nd = fz_graph_node(d->g, node);
+        fprintf(stderr, "  ? %.*s: ", (int)nd->id.len, fz_graph_text(d->g, nd->id));
+        for (uint32_t i = 0; i < n; i++) {
+            const fz_edge *ed = fz_graph_edge(d->g, out[i]);
+            if (!ed->label.len)
+                continue;
+            fprintf(stderr, "%u) ", i + 1);
+            fz_term_put(stderr, fz_graph_text(d->g, ed->label), ed->label.len, 0);
+            fputs("  ", stderr);
+        }
+        fputs("e) error  [Enter: the scenario's answer] ", stderr);
+        char line[512];
+        if (!fgets(line, sizeof(line), stdin)) {
+            d->ask = 0;
+            fputs("\n  (end of input: the scenario answers from now on)\n", stderr);
+            return;
+        }
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!line[0])
+            return;
+        if (!strcmp(line, "e") || !strcmp(line, "error")) {
+            r->answer = FZ_ANSWER_ERROR;
+            r->outcome = NULL;
+            r->outcome_edge = 0;
+            r->reason = "answered error at the prompt";
+            return;
+        }
+        char *end = NULL;
+        unsigned long k = strtoul(line, &end, 10);
+        if (*end == '\0' && k >= 1 && k <= n && fz_graph_edge(d->g, out[k - 1])->label.len) {
+            const fz_edge *ed = fz_graph_edge(d->g, out[k - 1]);
+            snprintf(d->answer, sizeof(d->answer), "%.*s", (int)ed->label.len,
+                     fz_graph_text(d->g, ed->label));
+            r->answer = FZ_ANSWER_OK;
+            r->outcome = d->answer;
+            r->outcome_edge = fz_engine_outcome_edge(d->g, node, d->answer);
+            r->reason = NULL;
+            return;
+        }
+        fputs("  (a number from the list, e, or Enter)\n", stderr);
+    }
 }
 
 static void dry_cancel(void *ud, fz_engine *e)
@@ -363,6 +436,7 @@ int fz_cli_dry_run(const fz_graph *g, const fz_bind *b, const fz_dry_opts *o)
     d.g = g;
     d.b = b;
     d.out = stdout;
+    d.ask = o->ask;
     fz_scenario_file *f = NULL;
     fz_scenario *s = NULL;
     fz_plan *plan = NULL;
@@ -457,6 +531,7 @@ out:
     for (uint32_t i = 0; i < d.nsets; i++)
         free_kvs(d.sets[i].kvs, d.sets[i].n);
     free(d.sets);
+    free(d.task_node);
     fz_engine_free(d.e);
     fz_backend_sim_free(sb);
     fz_plan_free(plan);

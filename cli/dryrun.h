@@ -22,6 +22,7 @@ typedef struct fz_dry_opts {
     const char *const *starts; /* --start node ids */
     uint32_t nstarts;
     uint32_t max_steps;
+    int ask; /* --ask: decisions read from stdin, prompts on stderr */
 } fz_dry_opts;
 
 /* Walks g with b's handlers and prints each step on stdout; returns an

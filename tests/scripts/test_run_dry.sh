@@ -12,7 +12,7 @@
 #     raw control byte reaches the terminal; the secret's value appears
 #     nowhere in the output;
 #  4. decisions come from a scenario (--faults/--scenario), with retries
-#     from the bindings.
+#     from the bindings, or are typed on stdin (--ask).
 set -uo pipefail
 : "${FLOWZAP:?FLOWZAP must name the flowzap binary}"
 : "${FZ_SRC:?FZ_SRC must name the source tree}"
@@ -112,3 +112,14 @@ grep -q '^flowzap: dry run failed: failed at n3 "Push to registry"' down.out || 
 "$FLOWZAP" run "${canary[@]}" --faults x.yaml >/dev/null 2>&1
 [ $? -eq 64 ] || fail "--faults without --dry-run should be a usage error"
 echo "ok 3 scenario answers"
+
+# 5. --ask: the decision typed on stdin (2 = No at n9), then end of input
+printf '2\n' | "$FLOWZAP" run "${canary[@]}" --dry-run --ask >ask.out 2>ask.err
+[ $? -eq 0 ] || fail "--ask exited $?: $(cat ask.err)"
+grep -q '^  ? n9: 1) Yes  2) No  e) error' ask.err || fail "no prompt at n9: $(cat ask.err)"
+grep -qx '   -> n9 ok (No)' ask.out || fail "n9 did not take No: $(cat ask.out)"
+grep -q '^flowzap: dry run completed: End via Aborted' ask.out || fail "--ask outcome"
+printf 'e\ne\n' | "$FLOWZAP" run "${canary[@]}" --dry-run --ask >ask2.out 2>&1
+[ $? -eq 3 ] || fail "answering error twice (n9 has retries: 1) should fail the walk"
+grep -q 'n9 error: answered error at the prompt' ask2.out || fail "error answer: $(cat ask2.out)"
+echo "ok 4 --ask"
