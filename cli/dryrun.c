@@ -2,7 +2,8 @@
 /*
  * dryrun.c - `flowzap run --dry-run` (docs/run.md, "Dry run"): the engine
  * walks the workflow with the real bindings, driven by the simulator's
- * backend for every answer (a scenario, by default the empty one), and for
+ * backend for every answer (a scenario, by default the empty one; with
+ * --ask, a decision typed on stdin), and for
  * each step prints what the real handler would do: the argv after
  * substitution, the HTTP request, the builtin's effect. Nothing is
  * executed: no process, no connection, no journal; secrets read from a

@@ -27,6 +27,7 @@ typedef struct checker {
     const char *text;
     uint32_t len;
     uint32_t lo, hi; /* the current rule's span of text */
+    const char *key; /* where a program is written: "exec", "secrets:" */
     int rc;
 } checker;
 
@@ -87,7 +88,8 @@ static void check_program(checker *c, const char *prog, const char *cwd)
 {
     if (fz__has_ref(prog) || !*prog)
         return; /* known only at run time */
-    uint32_t at = find_in_rule(c, "exec", prog);
+    uint32_t at = find_in_rule(c, c->key, prog);
+    const char *who = strcmp(c->key, "exec") ? "'secrets': command" : "'exec': program";
     char path[4096];
     if (strchr(prog, '/')) {
         if (prog[0] == '/' || !cwd)
@@ -97,7 +99,7 @@ static void check_program(checker *c, const char *prog, const char *cwd)
         const char *why = not_runnable(path);
         if (why) {
             char what[4200];
-            snprintf(what, sizeof(what), "'exec': program '%s' (%s) %s", prog, path, why);
+            snprintf(what, sizeof(what), "%s '%s' (%s) %s", who, prog, path, why);
             report(c, FZ_SEV_ERROR, "B010", at,
                    "a program with a '/' is relative to the rule's cwd (default: the bindings "
                    "file's directory)",
@@ -121,7 +123,7 @@ static void check_program(checker *c, const char *prog, const char *cwd)
         p += n + (e != NULL);
     }
     report(c, FZ_SEV_ERROR, "B010", at, "a program without a '/' is searched in PATH",
-           "'exec': program '%s' %s", prog, why ? why : "is not in PATH");
+           "%s '%s' %s", who, prog, why ? why : "is not in PATH");
 }
 
 static void check_cwd(checker *c, const char *cwd)
@@ -449,7 +451,7 @@ static void check_refs(checker *c, uint32_t r, const char *t, seen_names *sn, ui
 int fz_bind_check(const fz_bind *b, const fz_graph *g, const char *const *sets, uint32_t nsets,
                   fz_diags *d)
 {
-    checker c = {b, g, sets, nsets, d, NULL, 0, 0, 0, 0};
+    checker c = {b, g, sets, nsets, d, NULL, 0, 0, 0, NULL, 0};
     c.text = fz_bind_text(b, &c.len);
     uint32_t n = fz_graph_node_count(g);
     uint8_t *seen = malloc(n ? n : 1);
@@ -461,6 +463,18 @@ int fz_bind_check(const fz_bind *b, const fz_graph *g, const char *const *sets, 
         free(sn);
         return FZ_ENOMEM;
     }
+    /* A secret's command runs like an exec program, from the bindings
+     * file's directory. */
+    c.lo = 0;
+    c.hi = c.len;
+    for (uint32_t i = 0; i < fz_bind_secret_count(b) && !c.rc; i++) {
+        const fz_secret_spec *sp = fz_bind_secret_at(b, i);
+        if (sp->kind == FZ_SECRET_COMMAND && sp->argv && sp->argv[0]) {
+            c.key = "secrets:";
+            check_program(&c, sp->argv[0], sp->cwd);
+        }
+    }
+    c.key = "exec";
     uint32_t nr = fz_bind_rule_count(b);
     for (uint32_t r = 0; r < nr && !c.rc; r++) {
         c.lo = fz_bind_rule(b, r)->offset;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_bind_check.sh - `flowzap bind --check` (docs/bindings.md, "Checking
 # a bindings file"): one bindings file holding each kind of mistake (a
-# missing program, one not executable, one not in PATH, a cwd that does not
+# missing program (and a secret's command), one not executable, one not in PATH, a cwd that does not
 # exist and one that is a file, a bad URL written out and one made bad by
 # a vars: value, ${NAME}s defined nowhere, set only after their step, or
 # only by an exec step's ::set, a group number the pattern lacks); every
@@ -40,6 +40,7 @@ vars:
   BASE: htp://metrics.local
 secrets:
   TOKEN: {env: FZ_TEST_TOKEN}
+  KEY: {command: [./get-key.sh]}
 rules:
   - shape: circle
     noop:
@@ -69,20 +70,21 @@ rules:
 EOF
 
 cat > want.txt <<'EOF'
-wf.bindings.yaml:10:61: error: '${UNDEF}' is never defined before this step [B013]
-wf.bindings.yaml:13:12: error: 'http.url': 'http://127.0.0.1:99999/metrics' has a port outside 1..65535 [B012]
-wf.bindings.yaml:14:27: error: '${later}' is never defined before this step [B013]
-wf.bindings.yaml:17:12: error: 'exec': program './nope.sh' (./no-such-dir/nope.sh) does not exist [B010]
-wf.bindings.yaml:17:32: error: '${2}': the rule's pattern has 1 capture group [B013]
-wf.bindings.yaml:18:10: error: 'cwd': './no-such-dir' does not exist [B011]
-wf.bindings.yaml:20:22: warning: '${later}' is not in vars:, --set, a secret, the rule's captures or a set:/body_match of a step that can come before it [B014]
-wf.bindings.yaml:21:19: warning: '${where}' is not in vars:, --set, a secret, the rule's captures or a set:/body_match of a step that can come before it [B014]
-wf.bindings.yaml:23:30: warning: '${FROM_EXEC}' is not in vars:, --set, a secret, the rule's captures or a set:/body_match of a step that can come before it [B014]
-wf.bindings.yaml:26:12: error: 'http.url': 'htp://metrics.local/x' does not start with http:// or https:// [B012]
-wf.bindings.yaml:28:12: error: 'exec': program './notexec.sh' (./notexec.sh) is not executable [B010]
-wf.bindings.yaml:30:12: error: 'exec': program 'no-such-tool-xyz' is not in PATH [B010]
-wf.bindings.yaml:31:10: error: 'cwd': './ok.sh' is not a directory [B011]
-wf.bindings.yaml: 10 errors, 3 warnings
+wf.bindings.yaml:6:19: error: 'secrets': command './get-key.sh' (./get-key.sh) does not exist [B010]
+wf.bindings.yaml:11:61: error: '${UNDEF}' is never defined before this step [B013]
+wf.bindings.yaml:14:12: error: 'http.url': 'http://127.0.0.1:99999/metrics' has a port outside 1..65535 [B012]
+wf.bindings.yaml:15:27: error: '${later}' is never defined before this step [B013]
+wf.bindings.yaml:18:12: error: 'exec': program './nope.sh' (./no-such-dir/nope.sh) does not exist [B010]
+wf.bindings.yaml:18:32: error: '${2}': the rule's pattern has 1 capture group [B013]
+wf.bindings.yaml:19:10: error: 'cwd': './no-such-dir' does not exist [B011]
+wf.bindings.yaml:21:22: warning: '${later}' is not in vars:, --set, a secret, the rule's captures or a set:/body_match of a step that can come before it [B014]
+wf.bindings.yaml:22:19: warning: '${where}' is not in vars:, --set, a secret, the rule's captures or a set:/body_match of a step that can come before it [B014]
+wf.bindings.yaml:24:30: warning: '${FROM_EXEC}' is not in vars:, --set, a secret, the rule's captures or a set:/body_match of a step that can come before it [B014]
+wf.bindings.yaml:27:12: error: 'http.url': 'htp://metrics.local/x' does not start with http:// or https:// [B012]
+wf.bindings.yaml:29:12: error: 'exec': program './notexec.sh' (./notexec.sh) is not executable [B010]
+wf.bindings.yaml:31:12: error: 'exec': program 'no-such-tool-xyz' is not in PATH [B010]
+wf.bindings.yaml:32:10: error: 'cwd': './ok.sh' is not a directory [B011]
+wf.bindings.yaml: 11 errors, 3 warnings
 EOF
 
 PATH=/usr/bin:/bin NO_COLOR=1 "$FLOWZAP" bind wf.fz -b wf.bindings.yaml --check --set TAG=v1 \
@@ -99,9 +101,9 @@ echo "ok 1 every kind of mistake, at its place"
 # Without --set TAG=v1, ${TAG} is one more error, at its column.
 NO_COLOR=1 "$FLOWZAP" bind wf.fz -b wf.bindings.yaml --check 2>err2.txt
 [ $? -eq 2 ] || fail "exit status without --set"
-grep -q "^wf.bindings.yaml:10:28: error: '\${TAG}' is never defined before this step \[B013\]" err2.txt ||
+grep -q "^wf.bindings.yaml:11:28: error: '\${TAG}' is never defined before this step \[B013\]" err2.txt ||
     fail "no error for \${TAG} without --set"
-grep -q '11 errors, 3 warnings' err2.txt || fail "count without --set"
+grep -q '12 errors, 3 warnings' err2.txt || fail "count without --set"
 echo "ok 2 --set defines a name"
 
 # Warnings only: exit 0.
