@@ -122,8 +122,8 @@ static void check_program(checker *c, const char *prog, const char *cwd)
             why = w;
         p += n + (e != NULL);
     }
-    report(c, FZ_SEV_ERROR, "B010", at, "a program without a '/' is searched in PATH",
-           "%s '%s' %s", who, prog, why ? why : "is not in PATH");
+    report(c, FZ_SEV_ERROR, "B010", at, "a program without a '/' is searched in PATH", "%s '%s' %s",
+           who, prog, why ? why : "is not in PATH");
 }
 
 static void check_cwd(checker *c, const char *cwd)
