@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/dryrun.h"
 #include "cli/exitcodes.h"
 #include "cli/runjournal.h"
 #include "core/term.h"
@@ -33,7 +34,7 @@
  * Loading bindings (shared by bind and run)
  *========================================================================*/
 
-static void print_bind_diags(fz_bind *b, const fz_diags *d)
+static void print_bind_diags(const fz_bind *b, const fz_diags *d)
 {
     uint32_t len = 0;
     const char *text = fz_bind_text(b, &len);
@@ -189,9 +190,30 @@ out:
  * flowzap bind
  *========================================================================*/
 
+/* bind --check: the findings gcc-style, then a count; 2 on any error. */
+static int bind_check(const fz_bind *b, const fz_graph *g, const char *const *sets, uint32_t n)
+{
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    int rc = fz_bind_check(b, g, sets, n, &d);
+    if (rc) {
+        fz_diags_fini(&d);
+        fz_cli_error("bind --check: %s", fz_strerror(rc));
+        return FZ_EXIT_SOFTWARE;
+    }
+    fz_diags_sort(&d);
+    print_bind_diags(b, &d);
+    fprintf(d.errors || d.warnings ? stderr : stdout, "%s: %u error%s, %u warning%s\n",
+            fz_bind_name(b), d.errors, d.errors == 1 ? "" : "s", d.warnings,
+            d.warnings == 1 ? "" : "s");
+    int st = d.errors ? FZ_EXIT_INVALID : FZ_EXIT_OK;
+    fz_diags_fini(&d);
+    return st;
+}
+
 static void bind_usage(FILE *out)
 {
-    fprintf(out, "usage: flowzap bind FILE --bindings B [--allow-unbound]\n"
+    fprintf(out, "usage: flowzap bind FILE --bindings B [--allow-unbound] [--check]\n"
                  "\n"
                  "Shows, for every node of FILE, the rule of the bindings file B that binds it\n"
                  "(first match wins), the handler it will run, and the variables its label's\n"
@@ -201,16 +223,26 @@ static void bind_usage(FILE *out)
                  "Options:\n"
                  "  -b, --bindings B   the bindings file (YAML; docs/bindings.md)\n"
                  "  --allow-unbound    unbound nodes are warnings (run treats them as no-ops)\n"
+                 "  --check            instead of the table, check what a run would need: each\n"
+                 "                     exec program found and executable, each cwd a directory,\n"
+                 "                     each URL well formed, each ${NAME} defined before its\n"
+                 "                     step (errors exit 2; docs/bindings.md)\n"
+                 "  --set KEY=VALUE    with --check: a run variable --set would give\n"
                  "  -h, --help         this text\n"
                  "\n"
                  "Exit status: 0 every node is bound, 2 invalid workflow or bindings,\n"
                  "6 unbound nodes, 74 a file could not be read, 64 bad command line.\n");
 }
 
+static int check_set(const char *val);
+static int bind_check(const fz_bind *b, const fz_graph *g, const char *const *sets, uint32_t n);
+
 int fz_cmd_bind(int argc, char **argv)
 {
     const char *file = NULL, *bindings = NULL;
-    int allow_unbound = 0;
+    int allow_unbound = 0, check = 0;
+    const char *sets[256];
+    uint32_t nsets = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -222,6 +254,12 @@ int fz_cmd_bind(int argc, char **argv)
             bindings = a + 11;
         } else if (!strcmp(a, "--allow-unbound")) {
             allow_unbound = 1;
+        } else if (!strcmp(a, "--check")) {
+            check = 1;
+        } else if (!strcmp(a, "--set") && i + 1 < argc && nsets < 256) {
+            if (check_set(argv[++i]))
+                return FZ_EXIT_USAGE;
+            sets[nsets++] = argv[i];
         } else if (a[0] == '-' && a[1]) {
             fz_cli_error("bind: unknown option '%s'", a);
             bind_usage(stderr);
@@ -247,6 +285,12 @@ int fz_cmd_bind(int argc, char **argv)
     if (unbound_status) {
         fz_graph_free(g);
         return unbound_status;
+    }
+    if (check) {
+        int st = bind_check(b, g, sets, nsets);
+        fz_bind_free(b);
+        fz_graph_free(g);
+        return st;
     }
     uint32_t unbound = 0;
     printf("%-5s %-30s %-18s %-10s %s\n", "NODE", "LABEL", "LANE", "RULE", "HANDLER");
@@ -494,6 +538,8 @@ typedef struct run_opts {
     uint32_t nstarts;
     uint32_t max_steps;
     int allow_unbound, no_journal, quiet;
+    fz_dry_opts dry; /* --dry-run (dry_run set), --faults, --scenario, --seed */
+    int dry_run;
     int argc; /* the command line, recorded in the journal for resume */
     char **argv;
 } run_opts;
@@ -523,6 +569,13 @@ static void run_usage(FILE *out)
             "                      gates then fail)\n"
             "  --allow-unbound     run unbound nodes as no-ops that log, instead of refusing\n"
             "  -q, --quiet         no progress lines; only the final outcome\n"
+            "  --dry-run           execute nothing: print what each step would run (argv,\n"
+            "                      HTTP request; secrets as ***), answers from a scenario\n"
+            "  --faults F          with --dry-run: the scenario file (default: every step ok)\n"
+            "  --scenario NAME     with --dry-run: which scenario of F (default: the first)\n"
+            "  --seed S            with --dry-run: seed of the scenario's choices (default 1)\n"
+            "  --ask               with --dry-run: ask which edge each decision takes (a line\n"
+            "                      on stdin: its number, e for error, Enter for the scenario)\n"
             "  -h, --help          this text\n"
             "\n"
             "Ctrl-C (SIGINT) or SIGTERM stops the run: running commands' process groups\n"
@@ -594,6 +647,7 @@ static int check_set(const char *val)
 static int parse_run_args(int argc, char **argv, run_opts *o)
 {
     memset(o, 0, sizeof(*o));
+    o->dry.seed = 1;
     o->sets = calloc((size_t)argc + 1, sizeof(char *));
     o->starts = calloc((size_t)argc + 1, sizeof(char *));
     o->secrets = calloc((size_t)argc + 1, sizeof(char *));
@@ -650,6 +704,17 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
             o->allow_unbound = 1;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             o->quiet = 1;
+        } else if (!strcmp(a, "--dry-run") || !strcmp(a, "--ask")) {
+            *(a[2] == 'd' ? &o->dry_run : &o->dry.ask) = 1;
+        } else if ((!strcmp(a, "--faults") || !strcmp(a, "--scenario")) && val) {
+            *(a[2] == 'f' ? &o->dry.faults : &o->dry.scenario) = argv[++i];
+        } else if (!strcmp(a, "--seed") && val) {
+            char *end = NULL;
+            o->dry.seed = strtoull(argv[++i], &end, 10);
+            if (!*val || *end || val[0] == '-') {
+                fz_cli_error("run: --seed takes a whole number, not '%s'", val);
+                return FZ_EXIT_USAGE;
+            }
         } else if (a[0] == '-' && a[1]) {
             fz_cli_error("run: unknown option '%s'%s", a,
                          val || strchr(a, '=') ? "" : " (or it needs a value)");
@@ -665,6 +730,10 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
     if (!o->file || !o->bindings) {
         fz_cli_error("run: %s", !o->file ? "no workflow file given" : "--bindings B is required");
         run_usage(stderr);
+        return FZ_EXIT_USAGE;
+    }
+    if (!o->dry_run && (o->dry.faults || o->dry.scenario || o->dry.seed != 1 || o->dry.ask)) {
+        fz_cli_error("run: --faults, --scenario, --seed and --ask go with --dry-run");
         return FZ_EXIT_USAGE;
     }
     return FZ_EXIT_OK;
@@ -806,6 +875,13 @@ static int run_workflow(const run_opts *o)
     status = load_bindings(o->bindings, g, o->allow_unbound, 0, &b);
     if (status)
         goto out;
+    if (o->dry_run) { /* cli/dryrun.c: no journal, no process, no connection */
+        fz_dry_opts d = o->dry;
+        d.sets = o->sets, d.nsets = o->nsets, d.secrets = o->secrets, d.nsecrets = o->nsecrets;
+        d.starts = o->starts, d.nstarts = o->nstarts, d.max_steps = o->max_steps;
+        status = fz_cli_dry_run(g, b, &d);
+        goto out;
+    }
     /* Secrets are read now, before anything runs, and on every resume. */
     status = read_secrets(o, b, &sec);
     if (status)

@@ -1273,3 +1273,12 @@ void fz_bind_describe(const fz_bind *b, uint32_t i, char *buf, size_t len)
     else
         snprintf(buf, len, "%s", r->ops->name);
 }
+
+void fz_bind_rule_info(const fz_bind *b, uint32_t i, fz_rule_info *out)
+{
+    const fz_rule *r = fz_bind_rule(b, i);
+    memset(out, 0, sizeof(*out));
+    out->handler = r->ops->name;
+    if (r->ops->info)
+        r->ops->info(r->cfg, out);
+}

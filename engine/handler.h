@@ -21,6 +21,7 @@
 #include "engine/engine.h"
 
 struct fy_node;
+struct fz_rule_info;                          /* bind.h */
 typedef struct fz_bind_loader fz_bind_loader; /* bind.c: one file being loaded */
 typedef struct fz_job fz_job;                 /* real.c: one task being run */
 
@@ -41,6 +42,9 @@ typedef struct fz_handler_ops {
     void (*describe)(const void *cfg, char *buf, size_t len);
     /* Rule keys besides the handler key that this handler reads (NULL-ended). */
     const char *const *keys;
+    /* Fills out with the parameters as written (bind.h), for `bind --check`
+     * and `run --dry-run` (NULL: only out->handler is set). */
+    void (*info)(const void *cfg, struct fz_rule_info *out);
 } fz_handler_ops;
 
 /* The registered handler named name (len bytes), or NULL. */

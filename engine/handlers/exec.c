@@ -29,6 +29,7 @@
 
 #include "core/status.h"
 #include "core/term.h"
+#include "engine/bind.h"
 #include "engine/handler.h"
 
 typedef struct exec_cfg {
@@ -487,10 +488,21 @@ static void exec_describe(const void *cfg, char *buf, size_t len)
     }
 }
 
+static void exec_info(const void *cfg, fz_rule_info *out)
+{
+    const exec_cfg *c = cfg;
+    out->argv = c->argv;
+    out->argc = c->argc;
+    out->shell = c->shell;
+    out->cwd = c->cwd;
+    out->env = c->env;
+    out->nenv = c->nenv;
+}
+
 const fz_handler_ops fz__handler_exec = {
-    "exec", exec_validate, exec_start, NULL, exec_free, exec_describe, exec_keys,
+    "exec", exec_validate, exec_start, NULL, exec_free, exec_describe, exec_keys, exec_info,
 };
 
 const fz_handler_ops fz__handler_shell = {
-    "shell", shell_validate, exec_start, NULL, exec_free, exec_describe, exec_keys,
+    "shell", shell_validate, exec_start, NULL, exec_free, exec_describe, exec_keys, exec_info,
 };

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "core/status.h"
+#include "engine/bind.h"
 #include "engine/handler.h"
 #include "engine/match.h"
 
@@ -521,6 +522,17 @@ static void http_describe(const void *cfg, char *buf, size_t len)
              c->body_match ? fz_match_pattern(c->body_match) : "", c->body_match ? "/" : "");
 }
 
+static void http_info(const void *cfg, fz_rule_info *out)
+{
+    const http_cfg *c = cfg;
+    out->method = c->method;
+    out->url = c->url;
+    out->body = c->body;
+    out->headers = c->headers;
+    out->nheaders = c->nheaders;
+    out->body_match = c->body_match;
+}
+
 const fz_handler_ops fz__handler_http = {
-    "http", http_validate, http_start, NULL, http_free, http_describe, NULL,
+    "http", http_validate, http_start, NULL, http_free, http_describe, NULL, http_info,
 };
