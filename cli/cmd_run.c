@@ -16,10 +16,11 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/dryrun.h"
 #include "cli/exitcodes.h"
 #include "cli/options.h"
 #include "cli/runjournal.h"
-#include "cli/term.h"
+#include "core/term.h"
 #include "core/status.h"
 #include "core/utf8.h"
 #include "core/vec.h"
@@ -34,7 +35,7 @@
  * Loading bindings (shared by bind and run)
  *========================================================================*/
 
-static void print_bind_diags(fz_bind *b, const fz_diags *d)
+static void print_bind_diags(const fz_bind *b, const fz_diags *d)
 {
     uint32_t len = 0;
     const char *text = fz_bind_text(b, &len);
@@ -190,9 +191,30 @@ out:
  * flowzap bind
  *========================================================================*/
 
+/* bind --check: the findings gcc-style, then a count; 2 on any error. */
+static int bind_check(const fz_bind *b, const fz_graph *g, const char *const *sets, uint32_t n)
+{
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    int rc = fz_bind_check(b, g, sets, n, &d);
+    if (rc) {
+        fz_diags_fini(&d);
+        fz_cli_error("bind --check: %s", fz_strerror(rc));
+        return FZ_EXIT_SOFTWARE;
+    }
+    fz_diags_sort(&d);
+    print_bind_diags(b, &d);
+    fprintf(d.errors || d.warnings ? stderr : stdout, "%s: %u error%s, %u warning%s\n",
+            fz_bind_name(b), d.errors, d.errors == 1 ? "" : "s", d.warnings,
+            d.warnings == 1 ? "" : "s");
+    int st = d.errors ? FZ_EXIT_INVALID : FZ_EXIT_OK;
+    fz_diags_fini(&d);
+    return st;
+}
+
 static void bind_usage(FILE *out)
 {
-    fprintf(out, "usage: flowzap bind FILE --bindings B [--allow-unbound]\n"
+    fprintf(out, "usage: flowzap bind FILE --bindings B [--allow-unbound] [--check]\n"
                  "\n"
                  "Shows, for every node of FILE, the rule of the bindings file B that binds it\n"
                  "(first match wins), the handler it will run, and the variables its label's\n"
@@ -202,6 +224,11 @@ static void bind_usage(FILE *out)
                  "Options:\n"
                  "  -b, --bindings B   the bindings file (YAML; docs/bindings.md)\n"
                  "  --allow-unbound    unbound nodes are warnings (run treats them as no-ops)\n"
+                 "  --check            instead of the table, check what a run would need: each\n"
+                 "                     exec program found and executable, each cwd a directory,\n"
+                 "                     each URL well formed, each ${NAME} defined before its\n"
+                 "                     step (errors exit 2; docs/bindings.md)\n"
+                 "  --set KEY=VALUE    with --check: a run variable --set would give\n"
                  "  -h, --help         this text\n"
                  "\n"
                  "Exit status: 0 every node is bound, 2 invalid workflow or bindings,\n"
@@ -209,16 +236,19 @@ static void bind_usage(FILE *out)
 }
 
 const fz_cli_opt fz_bind_options[] = {
-    {"help", 'h', FZ_OPT_FLAG},
-    {"bindings", 'b', FZ_OPT_VALUE},
-    {"allow-unbound", 0, FZ_OPT_FLAG},
-    {NULL, 0, 0},
+    {"help", 'h', FZ_OPT_FLAG}, {"bindings", 'b', FZ_OPT_VALUE}, {"allow-unbound", 0, FZ_OPT_FLAG},
+    {"check", 0, FZ_OPT_FLAG},  {"set", 0, FZ_OPT_VALUE},        {NULL, 0, 0},
 };
+
+static int check_set(const char *val);
+static int bind_check(const fz_bind *b, const fz_graph *g, const char *const *sets, uint32_t n);
 
 int fz_cmd_bind(int argc, char **argv)
 {
     const char *file = NULL, *bindings = NULL;
-    int allow_unbound = 0, ops = 0;
+    int allow_unbound = 0, check = 0, ops = 0;
+    const char *sets[256];
+    uint32_t nsets = 0;
     int st0 = fz_cli_parse("bind", fz_bind_options, &argc, &argv);
     if (st0)
         return st0;
@@ -243,6 +273,12 @@ int fz_cmd_bind(int argc, char **argv)
             bindings = a + 11;
         } else if (!strcmp(a, "--allow-unbound")) {
             allow_unbound = 1;
+        } else if (!strcmp(a, "--check")) {
+            check = 1;
+        } else if (!strcmp(a, "--set") && i + 1 < argc && nsets < 256) {
+            if (check_set(argv[++i]))
+                return FZ_EXIT_USAGE;
+            sets[nsets++] = argv[i];
         } else if (a[0] == '-' && a[1]) {
             fz_cli_usage_error("bind: unknown option '%s'", a);
             return FZ_EXIT_USAGE;
@@ -254,7 +290,8 @@ int fz_cmd_bind(int argc, char **argv)
         }
     }
     if (!file || !bindings) {
-        fz_cli_usage_error("bind: %s", !file ? "no workflow file given" : "--bindings B is required");
+        fz_cli_usage_error("bind: %s",
+                           !file ? "no workflow file given" : "--bindings B is required");
         return FZ_EXIT_USAGE;
     }
     fz_graph *g = NULL;
@@ -266,6 +303,12 @@ int fz_cmd_bind(int argc, char **argv)
     if (unbound_status) {
         fz_graph_free(g);
         return unbound_status;
+    }
+    if (check) {
+        int st = bind_check(b, g, sets, nsets);
+        fz_bind_free(b);
+        fz_graph_free(g);
+        return st;
     }
     uint32_t unbound = 0;
     printf("%-5s %-30s %-18s %-10s %s\n", "NODE", "LABEL", "LANE", "RULE", "HANDLER");
@@ -293,12 +336,9 @@ int fz_cmd_bind(int argc, char **argv)
             }
             fz_bind_describe(b, r, desc, sizeof(desc));
         }
-        int cut = ll > 30 ? 30 : ll;
-        while (cut < ll && cut > 0 && ((unsigned char)label[cut] & 0xC0) == 0x80)
-            cut--; /* between characters */
-        char lb[512], ib[64], lnb[256];
-        printf("%-5s %-30s %-18s %-10s ", fz_term_esc(ib, sizeof(ib), id, (size_t)idl),
-               fz_term_esc(lb, sizeof(lb), label, (size_t)cut),
+        char lb[4 * 30 + 1], ib[64], lnb[256];
+        printf("%-5s %s %-18s %-10s ", fz_term_esc(ib, sizeof(ib), id, (size_t)idl),
+               fz_term_cell(lb, sizeof(lb), label, (size_t)ll, 30, 0),
                fz_term_esc(lnb, sizeof(lnb), lane, (size_t)lanel), rule);
         fz_term_put(stdout, desc, strlen(desc), 0);
         putchar('\n');
@@ -388,11 +428,12 @@ static void line_head(const progress *p, uint32_t node, uint64_t t)
     int idl, ll, lanel;
     node_text(p->g, node, &id, &idl, &label, &ll);
     const char *lane = lane_name(p->g, node, &lanel);
-    char ib[64], lb[512], lnb[256];
-    fprintf(p->out, "%8.3fs  %-5s %-28.28s %-16.16s %-8s ", secs(p, t),
+    char ib[64], lb[4 * 28 + 1], lnb[4 * 16 + 1];
+    /* cells cut between characters, never inside one (core/term.h) */
+    fprintf(p->out, "%8.3fs  %-5s %s %s %-8s ", secs(p, t),
             fz_term_esc(ib, sizeof(ib), id, (size_t)idl),
-            fz_term_esc(lb, sizeof(lb), label, (size_t)ll),
-            fz_term_esc(lnb, sizeof(lnb), lane, (size_t)lanel), handler_of(p, node));
+            fz_term_cell(lb, sizeof(lb), label, (size_t)ll, 28, 0),
+            fz_term_cell(lnb, sizeof(lnb), lane, (size_t)lanel, 16, 0), handler_of(p, node));
 }
 
 static void pr_start(void *ud, const fz_task *t, uint64_t t_ns)
@@ -515,6 +556,8 @@ typedef struct run_opts {
     uint32_t nstarts;
     uint32_t max_steps;
     int allow_unbound, no_journal, quiet;
+    fz_dry_opts dry; /* --dry-run (dry_run set), --faults, --scenario, --seed */
+    int dry_run;
     int argc; /* the command line, recorded in the journal for resume */
     char **argv;
 } run_opts;
@@ -544,6 +587,13 @@ static void run_usage(FILE *out)
             "                      gates then fail)\n"
             "  --allow-unbound     run unbound nodes as no-ops that log, instead of refusing\n"
             "  -q, --quiet         no progress lines; only the final outcome\n"
+            "  --dry-run           execute nothing: print what each step would run (argv,\n"
+            "                      HTTP request; secrets as ***), answers from a scenario\n"
+            "  --faults F          with --dry-run: the scenario file (default: every step ok)\n"
+            "  --scenario NAME     with --dry-run: which scenario of F (default: the first)\n"
+            "  --seed S            with --dry-run: seed of the scenario's choices (default 1)\n"
+            "  --ask               with --dry-run: ask which edge each decision takes (a line\n"
+            "                      on stdin: its number, e for error, Enter for the scenario)\n"
             "  -h, --help          this text\n"
             "\n"
             "Ctrl-C (SIGINT) or SIGTERM stops the run: running commands' process groups\n"
@@ -615,6 +665,7 @@ static int check_set(const char *val)
 static int parse_run_args(int argc, char **argv, run_opts *o)
 {
     memset(o, 0, sizeof(*o));
+    o->dry.seed = 1;
     o->sets = calloc((size_t)argc + 1, sizeof(char *));
     o->starts = calloc((size_t)argc + 1, sizeof(char *));
     o->secrets = calloc((size_t)argc + 1, sizeof(char *));
@@ -682,9 +733,20 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
             o->allow_unbound = 1;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             o->quiet = 1;
+        } else if (!strcmp(a, "--dry-run") || !strcmp(a, "--ask")) {
+            *(a[2] == 'd' ? &o->dry_run : &o->dry.ask) = 1;
+        } else if ((!strcmp(a, "--faults") || !strcmp(a, "--scenario")) && val) {
+            *(a[2] == 'f' ? &o->dry.faults : &o->dry.scenario) = argv[++i];
+        } else if (!strcmp(a, "--seed") && val) {
+            char *end = NULL;
+            o->dry.seed = strtoull(argv[++i], &end, 10);
+            if (!*val || *end || val[0] == '-') {
+                fz_cli_error("run: --seed takes a whole number, not '%s'", val);
+                return FZ_EXIT_USAGE;
+            }
         } else if (a[0] == '-' && a[1]) {
             fz_cli_usage_error("run: unknown option '%s'%s", a,
-                         val || strchr(a, '=') ? "" : " (or it needs a value)");
+                               val || strchr(a, '=') ? "" : " (or it needs a value)");
             return FZ_EXIT_USAGE;
         } else if (!o->file) {
             o->file = a;
@@ -694,7 +756,12 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
         }
     }
     if (!o->file || !o->bindings) {
-        fz_cli_usage_error("run: %s", !o->file ? "no workflow file given" : "--bindings B is required");
+        fz_cli_usage_error("run: %s",
+                           !o->file ? "no workflow file given" : "--bindings B is required");
+        return FZ_EXIT_USAGE;
+    }
+    if (!o->dry_run && (o->dry.faults || o->dry.scenario || o->dry.seed != 1 || o->dry.ask)) {
+        fz_cli_error("run: --faults, --scenario, --seed and --ask go with --dry-run");
         return FZ_EXIT_USAGE;
     }
     return FZ_EXIT_OK;
@@ -836,6 +903,13 @@ static int run_workflow(const run_opts *o)
     status = load_bindings(o->bindings, g, o->allow_unbound, o->quiet, &b);
     if (status)
         goto out;
+    if (o->dry_run) { /* cli/dryrun.c: no journal, no process, no connection */
+        fz_dry_opts d = o->dry;
+        d.sets = o->sets, d.nsets = o->nsets, d.secrets = o->secrets, d.nsecrets = o->nsecrets;
+        d.starts = o->starts, d.nstarts = o->nstarts, d.max_steps = o->max_steps;
+        status = fz_cli_dry_run(g, b, &d);
+        goto out;
+    }
     /* Secrets are read now, before anything runs, and on every resume. */
     status = read_secrets(o, b, &sec);
     if (status)
@@ -1031,7 +1105,9 @@ const fz_cli_opt fz_run_options[] = {
     {"help", 'h', FZ_OPT_FLAG},       {"bindings", 'b', FZ_OPT_VALUE},  {"set", 0, FZ_OPT_VALUE},
     {"secret", 0, FZ_OPT_VALUE},      {"trace", 0, FZ_OPT_VALUE},       {"start", 0, FZ_OPT_VALUE},
     {"max-steps", 0, FZ_OPT_VALUE},   {"db", 0, FZ_OPT_VALUE},          {"no-journal", 0, FZ_OPT_FLAG},
-    {"allow-unbound", 0, FZ_OPT_FLAG}, {"quiet", 'q', FZ_OPT_FLAG},     {NULL, 0, 0},
+    {"allow-unbound", 0, FZ_OPT_FLAG}, {"quiet", 'q', FZ_OPT_FLAG},     {"dry-run", 0, FZ_OPT_FLAG},
+    {"ask", 0, FZ_OPT_FLAG},          {"faults", 0, FZ_OPT_VALUE},      {"scenario", 0, FZ_OPT_VALUE},
+    {"seed", 0, FZ_OPT_VALUE},        {NULL, 0, 0},
 };
 
 int fz_cmd_run(int argc, char **argv)

@@ -22,7 +22,7 @@
 #include "cli/exitcodes.h"
 #include "cli/options.h"
 #include "cli/runjournal.h"
-#include "cli/term.h"
+#include "core/term.h"
 #include "core/status.h"
 #include "core/utf8.h"
 
@@ -351,9 +351,11 @@ static int show_step(void *ud, const fz_journal_step *s)
     if (s->has_exit_code)
         snprintf(ex, sizeof ex, "%d", s->exit_code);
     const char *answer = s->finished ? fz_answer_name(s->answer) : "in flight";
-    char node[64], lane[256], label[512];
-    printf("  %4u  %-6s %-12s %-30.30s %3u  %-9s %4s  %8s  ", s->task, ESC(node, s->node),
-           s->lane ? ESC(lane, s->lane) : "-", ESC(label, s->label), s->attempt, answer, ex, dur);
+    char node[64], lane[256], label[4 * 30 + 1];
+    printf("  %4u  %-6s %-12s %s %3u  %-9s %4s  %8s  ", s->task, ESC(node, s->node),
+           s->lane ? ESC(lane, s->lane) : "-",
+           fz_term_cell(label, sizeof(label), s->label, s->label ? strlen(s->label) : 0, 30, 0),
+           s->attempt, answer, ex, dur);
     if (s->outcome)
         fz_term_put(stdout, s->outcome, strlen(s->outcome), 0);
     if (s->outcome && s->reason)

@@ -20,6 +20,7 @@
 #include "cli/exitcodes.h"
 #include "cli/options.h"
 #include "core/status.h"
+#include "core/term.h"
 #include "engine/journal.h"
 #include "engine/trace.h"
 #include "parser/parser.h"
@@ -27,6 +28,13 @@
 #include "sim/report.h"
 #include "sim/scenario.h"
 #include "sim/sim.h"
+
+/* Text for people goes through the terminal escaper: scenario names,
+ * labels and outcome names come from files (core/term.h). */
+static void put(FILE *f, const char *s)
+{
+    fz_term_put(f, s ? s : "", s ? strlen(s) : 0, 0);
+}
 
 static const char usage_text[] =
     "usage: flowzap sim FILE [--faults SCENARIOS.yaml] [OPTIONS]\n"
@@ -307,11 +315,12 @@ static int compile_scenario(const fz_scenario_file *f, uint32_t idx, const fz_gr
         for (uint32_t n = 0; n < (*out)->nnodes; n++)
             if ((*out)->nodes[n].uniform) {
                 const fz_node *nd = fz_graph_node(g, n);
-                fprintf(stderr,
-                        "flowzap sim: note: scenario '%s': no rule matches decision %.*s "
-                        "\"%.*s\": its labels are picked uniformly\n",
-                        (*out)->name, (int)nd->id.len, fz_graph_text(g, nd->id),
-                        (int)nd->label.len, fz_graph_text(g, nd->label));
+                fprintf(stderr, "flowzap sim: note: scenario '");
+                put(stderr, (*out)->name);
+                fprintf(stderr, "': no rule matches decision %.*s \"", (int)nd->id.len,
+                        fz_graph_text(g, nd->id));
+                fz_term_put(stderr, fz_graph_text(g, nd->label), nd->label.len, 0);
+                fprintf(stderr, "\": its labels are picked uniformly\n");
             }
     }
     fz_diags_fini(&d);
@@ -363,7 +372,9 @@ static void progress_fn(void *ud, uint64_t done, uint64_t total)
     p->last = el;
     p->shown = 1;
     int width = 30, fill = total ? (int)((double)done / (double)total * width) : width;
-    fprintf(stderr, "\r%s [%.*s%*s] %3.0f%% %" PRIu64 "/%" PRIu64 " runs", p->label, fill,
+    fprintf(stderr, "\r");
+    put(stderr, p->label);
+    fprintf(stderr, " [%.*s%*s] %3.0f%% %" PRIu64 "/%" PRIu64 " runs", fill,
             "##############################", width - fill, "",
             total ? 100.0 * (double)done / (double)total : 100.0, done, total);
     fflush(stderr);
@@ -475,8 +486,10 @@ static void print_run(FILE *out, const setup *su, uint64_t index, const fz_sim_r
 {
     char d[32];
     fmt_ns(d, sizeof d, info->duration_ns);
-    fprintf(out, "run %" PRIu64 ": %s (%s) after %s of virtual time, %u steps, %u fault%s injected",
-            index, info->outcome, info->state == FZ_RUN_FAILED ? "failed" : "completed", d,
+    fprintf(out, "run %" PRIu64 ": ", index);
+    put(out, info->outcome);
+    fprintf(out, " (%s) after %s of virtual time, %u steps, %u fault%s injected",
+            info->state == FZ_RUN_FAILED ? "failed" : "completed", d,
             info->steps, info->nfaults, info->nfaults == 1 ? "" : "s");
     for (uint32_t i = 0; i < info->nfaults; i++) {
         const fz_node *nd = fz_graph_node(su->g, info->faults[i].node);
@@ -488,14 +501,17 @@ static void print_run(FILE *out, const setup *su, uint64_t index, const fz_sim_r
 
 static void print_replay_cmd(FILE *out, const opts *o, const char *scenario, uint64_t index)
 {
-    if (o->builtin)
-        fprintf(out, "  flowzap sim %s --seed %" PRIu64 " --run %" PRIu64
-                     " --trace run-%" PRIu64 ".jsonl\n",
-                o->file, o->seed, index, index);
-    else
-        fprintf(out, "  flowzap sim %s --faults %s --scenario %s --seed %" PRIu64
-                     " --run %" PRIu64 " --trace run-%" PRIu64 ".jsonl\n",
-                o->file, o->faults, scenario, o->seed, index, index);
+    /* A command to paste: each name as one shell word (core/term.h). */
+    fprintf(out, "  flowzap sim ");
+    fz_term_put_word(out, o->file);
+    if (!o->builtin) {
+        fprintf(out, " --faults ");
+        fz_term_put_word(out, o->faults);
+        fprintf(out, " --scenario ");
+        fz_term_put_word(out, scenario);
+    }
+    fprintf(out, " --seed %" PRIu64 " --run %" PRIu64 " --trace run-%" PRIu64 ".jsonl\n",
+            o->seed, index, index);
 }
 
 /* Finds the outcome matching want: exact name, else the most common one
@@ -640,14 +656,19 @@ static int mode_single(const opts *o, const setup *su, fz_scenario *s, fz_plan *
             return st;
         }
         if (!o->quiet) {
-            printf("%s under scenario \"%s\" of %s: exact outcome distribution over %" PRIu64
-                   " paths\n\n",
-                   o->file, s->name, o->faults, fz_exact_paths(ex));
+            put(stdout, o->file);
+            printf(" under scenario \"");
+            put(stdout, s->name);
+            printf("\" of ");
+            put(stdout, o->faults);
+            printf(": exact outcome distribution over %" PRIu64 " paths\n\n", fz_exact_paths(ex));
             for (uint32_t i = 0; i < fz_exact_count(ex); i++) {
                 const char *name;
                 fz_run_state stt;
                 double p = fz_exact_at(ex, i, &name, &stt);
-                printf("  %-52.52s %12.8f%%%s\n", name, 100 * p,
+                char cell[4 * 52 + 1];
+                printf("  %s %12.8f%%%s\n",
+                       fz_term_cell(cell, sizeof cell, name, strlen(name), 52, 0), 100 * p,
                        stt == FZ_RUN_FAILED ? "  (failed)" : "");
             }
             if (fz_exact_pruned(ex) > 0)
@@ -751,15 +772,18 @@ static int mode_single(const opts *o, const setup *su, fz_scenario *s, fz_plan *
             name = NULL;
         }
         if (!name) {
-            fprintf(stderr,
-                    "flowzap sim: no run of %" PRIu64 " ended in an outcome matching \"%s\"; "
-                    "raise --runs or check the names above\n",
-                    fz_report_runs(r), o->find);
+            fprintf(stderr, "flowzap sim: no run of %" PRIu64 " ended in an outcome matching \"",
+                    fz_report_runs(r));
+            put(stderr, o->find);
+            fprintf(stderr, "\"; raise --runs or check the names above\n");
             fz_report_free(r);
             return FZ_EXIT_NOT_FOUND;
         }
-        printf("\nFind \"%s\": %" PRIu64 " of %" PRIu64 " runs ended in \"%s\"\n", o->find,
-               nfound, fz_report_runs(r), name);
+        printf("\nFind \"");
+        put(stdout, o->find);
+        printf("\": %" PRIu64 " of %" PRIu64 " runs ended in \"", nfound, fz_report_runs(r));
+        put(stdout, name);
+        printf("\"\n");
         printf("  first: run %" PRIu64 "\n", firstk);
         print_replay_cmd(stdout, o, s->name, firstk);
         printf("  fewest injected faults (%u): run %" PRIu64 "\n", nf, fewest);
@@ -773,7 +797,9 @@ static int mode_single(const opts *o, const setup *su, fz_scenario *s, fz_plan *
             }
             st = write_trace(o, su, sim, fewest, o->trace, &info);
             if (!st) {
-                printf("  trace of run %" PRIu64 " written to %s\n  ", fewest, o->trace);
+                printf("  trace of run %" PRIu64 " written to ", fewest);
+                put(stdout, o->trace);
+                printf("\n  ");
                 print_run(stdout, su, fewest, &info);
             }
             fz_sim_free(sim);
@@ -819,7 +845,11 @@ static int mode_all(const opts *o, const setup *su, fz_plan *plan, int *warned)
         printf("Scenarios compared (%" PRIu64 " runs each, seed %" PRIu64 ")\n%-*s", o->runs,
                o->seed, w, "");
         for (uint32_t i = 0; i < n; i++)
-            printf(" %18.18s", fz_scenario_name(su->f, i));
+        {
+            char cell[4 * 18 + 1];
+            const char *sn = fz_scenario_name(su->f, i);
+            printf(" %s", fz_term_cell(cell, sizeof cell, sn, strlen(sn), 18, FZ_TERM_RIGHT));
+        }
         printf("\n");
         for (uint32_t i = 0; i < n; i++)
             for (uint32_t k = 0; k < fz_report_outcome_total(rs[i]); k++) {
@@ -831,7 +861,8 @@ static int mode_all(const opts *o, const setup *su, fz_plan *plan, int *warned)
                     seen = strcmp(fz_report_outcome_at(rs[i], kk, NULL, NULL), name) == 0;
                 if (seen)
                     continue;
-                printf("%-*.*s", w, w, name);
+                char cell[4 * 72 + 1];
+                printf("%s", fz_term_cell(cell, sizeof cell, name, strlen(name), w, 0));
                 for (uint32_t j = 0; j < n; j++)
                     printf(" %17.2f%%", 100.0 * (double)fz_report_outcome_count(rs[j], name) /
                                             (double)fz_report_runs(rs[j]));
@@ -1140,9 +1171,16 @@ int fz_cmd_sim(int argc, char **argv)
     }
     uint32_t idx = 0;
     if (o.scenario && (idx = fz_scenario_find(su.f, o.scenario)) == FZ_NONE) {
-        fprintf(stderr, "flowzap sim: %s has no scenario '%s'; it has:", o.faults, o.scenario);
+        fprintf(stderr, "flowzap sim: ");
+        put(stderr, o.faults);
+        fprintf(stderr, " has no scenario '");
+        put(stderr, o.scenario);
+        fprintf(stderr, "'; it has:");
         for (uint32_t i = 0; i < fz_scenario_count(su.f); i++)
-            fprintf(stderr, " %s", fz_scenario_name(su.f, i));
+        {
+            fprintf(stderr, " ");
+            put(stderr, fz_scenario_name(su.f, i));
+        }
         fprintf(stderr, "\n");
         st = FZ_EXIT_INVALID;
         goto out;

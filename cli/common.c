@@ -13,6 +13,7 @@
 #include "cli/options.h"
 #include "cli/term.h"
 #include "core/status.h"
+#include "core/term.h"
 #include "parser/parser.h"
 
 int fz_cli_color(FILE *f)
@@ -29,24 +30,36 @@ void fz_cli_set_command(const char *name)
 
 void fz_cli_error(const char *fmt, ...)
 {
-    char buf[4096];
+    /* The message quotes names, paths and values from files, journals and
+     * the command line: written through the terminal escaper (core/term.h),
+     * so a node name or path holding ESC [ 2J is shown, not obeyed. */
+    char small[1024], *msg = small;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
     va_end(ap);
-    const char *msg = buf;
+    if (n >= (int)sizeof small && (msg = malloc((size_t)n + 1)) != NULL) {
+        va_start(ap, fmt);
+        vsnprintf(msg, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
+    if (!msg)
+        msg = small;
+    const char *text = msg;
     if (command_name) {
         /* One prefix, "flowzap CMD: ", however the message was written. */
-        size_t n = strlen(command_name);
-        if (!strncmp(msg, command_name, n) && msg[n] == ':' && msg[n + 1] == ' ')
-            msg += n + 2;
+        size_t cl = strlen(command_name);
+        if (!strncmp(text, command_name, cl) && text[cl] == ':' && text[cl + 1] == ' ')
+            text += cl + 2;
         fprintf(stderr, "flowzap %s: ", command_name);
     } else {
         fputs("flowzap: ", stderr);
     }
-    /* Messages quote file names and arguments: shown, never obeyed. */
-    fz_term_put(stderr, msg, strlen(msg), 0);
+    if (n > 0)
+        fz_term_put(stderr, text, strlen(text), 0);
     fputc('\n', stderr);
+    if (msg != small)
+        free(msg);
 }
 
 int fz_cli_usage_error(const char *fmt, ...)

@@ -578,10 +578,15 @@ out:
  * letters, digits and '_'. */
 static int is_var_name(const char *s)
 {
-    if (!*s || isdigit((unsigned char)*s))
+    return fz__var_name_ok(s, strlen(s));
+}
+
+int fz__var_name_ok(const char *s, size_t n)
+{
+    if (!n || isdigit((unsigned char)*s))
         return 0;
-    for (; *s; s++)
-        if (!isalnum((unsigned char)*s) && *s != '_')
+    for (size_t i = 0; i < n; i++)
+        if (!(isalnum((unsigned char)s[i]) && (unsigned char)s[i] < 0x80) && s[i] != '_')
             return 0;
     return 1;
 }
@@ -1300,4 +1305,13 @@ void fz_bind_describe(const fz_bind *b, uint32_t i, char *buf, size_t len)
         r->ops->describe(r->cfg, buf, len);
     else
         snprintf(buf, len, "%s", r->ops->name);
+}
+
+void fz_bind_rule_info(const fz_bind *b, uint32_t i, fz_rule_info *out)
+{
+    const fz_rule *r = fz_bind_rule(b, i);
+    memset(out, 0, sizeof(*out));
+    out->handler = r->ops->name;
+    if (r->ops->info)
+        r->ops->info(r->cfg, out);
 }

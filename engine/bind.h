@@ -83,6 +83,37 @@ const fz_caps *fz_bind_node_caps(const fz_bind *b, uint32_t node);
 /* Gives each bound node its rule's policy in plan (fz_plan_set_policy). */
 void fz_bind_apply_policies(const fz_bind *b, fz_plan *plan);
 
+/* What rule i's handler uses, as written (templates keep their ${NAME}),
+ * for `bind --check` and `run --dry-run`; fields a handler lacks are
+ * NULL/0. Pointers live as long as b. */
+typedef struct fz_rule_info {
+    const char *handler; /* "exec", "http", "set"... */
+    char *const *argv;   /* exec: argv templates; shell: {script} */
+    uint32_t argc;
+    int shell;
+    const char *cwd;  /* exec, shell: resolved directory */
+    const fz_kv *env; /* exec, shell: env additions */
+    uint32_t nenv;
+    const char *method, *url, *body; /* http */
+    const fz_kv *headers;
+    uint32_t nheaders;
+    const fz_match *body_match; /* http: NULL when none */
+    const char *text;           /* sleep, log, outcome, fail, approval */
+    const fz_kv *kvs;           /* set */
+    uint32_t nkv;
+} fz_rule_info;
+void fz_bind_rule_info(const fz_bind *b, uint32_t i, fz_rule_info *out);
+
+/* `flowzap bind --check` (docs/bindings.md): after fz_bind_resolve(b, g),
+ * adds to d (offsets into fz_bind_text) an error for each exec program
+ * that is not found or not executable (B010), each cwd that is not a
+ * directory (B011), each URL that does not parse once vars:/--set are put
+ * in (B012), each ${NAME} nothing can define before its step (B013), and
+ * a warning (B014) for a name only an exec/shell step's ::set could set.
+ * sets are the --set arguments (KEY=VALUE). Runs nothing. 0 or FZ_ENOMEM. */
+int fz_bind_check(const fz_bind *b, const fz_graph *g, const char *const *sets, uint32_t nsets,
+                  fz_diags *d);
+
 /* One line describing rule i's handler ("exec ./push.sh ${IMAGE}"). */
 void fz_bind_describe(const fz_bind *b, uint32_t i, char *buf, size_t len);
 

@@ -21,6 +21,7 @@
 #include "engine/engine.h"
 
 struct fy_node;
+struct fz_rule_info;                          /* bind.h */
 typedef struct fz_bind_loader fz_bind_loader; /* bind.c: one file being loaded */
 typedef struct fz_job fz_job;                 /* real.c: one task being run */
 
@@ -41,6 +42,9 @@ typedef struct fz_handler_ops {
     void (*describe)(const void *cfg, char *buf, size_t len);
     /* Rule keys besides the handler key that this handler reads (NULL-ended). */
     const char *const *keys;
+    /* Fills out with the parameters as written (bind.h), for `bind --check`
+     * and `run --dry-run` (NULL: only out->handler is set). */
+    void (*info)(const void *cfg, struct fz_rule_info *out);
 } fz_handler_ops;
 
 /* The registered handler named name (len bytes), or NULL. */
@@ -77,6 +81,11 @@ const char *fz__bind_dir(fz_bind_loader *ld);
  * (or FZ_ENOMEM when the message cannot be stored). */
 int fz__bind_error(fz_bind_loader *ld, struct fy_node *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* 1 when s[0, n) is a run variable's name as --set takes it: a letter or
+ * '_', then letters, digits and '_' (ASCII, so UTF-8). `::set` keys,
+ * `set:` keys and `vars:` keys follow it (docs/bindings.md). */
+int fz__var_name_ok(const char *s, size_t n);
 
 /* The scalar at n as a new string (caller frees with fz_free(a, s,
  * strlen(s) + 1)); field names the key in messages. 0, FZ_EPARSE, FZ_ENOMEM. */

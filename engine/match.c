@@ -425,3 +425,19 @@ int fz_match_node(const fz_match *m, const fz_graph *g, uint32_t node, fz_caps *
 {
     return fz_match_node_why(m, g, node, caps, NULL, 0);
 }
+
+uint32_t fz_match_group_count(const fz_match *m)
+{
+    return m && m->code ? m->ncaps : 0;
+}
+
+const char *fz_match_group_name(const fz_match *m, uint32_t i)
+{
+    uint32_t count = 0, size = 0;
+    PCRE2_SPTR table = NULL;
+    if (!m || !m->code || pcre2_pattern_info(m->code, PCRE2_INFO_NAMECOUNT, &count) || i >= count ||
+        pcre2_pattern_info(m->code, PCRE2_INFO_NAMEENTRYSIZE, &size) ||
+        pcre2_pattern_info(m->code, PCRE2_INFO_NAMETABLE, &table))
+        return NULL;
+    return (const char *)table + (size_t)i * size + 2; /* 2 bytes of group number, then the name */
+}

@@ -79,6 +79,11 @@ int fz_match_node_why(const fz_match *m, const fz_graph *g, uint32_t node, fz_ca
 int fz_match_text_why(const fz_match *m, const char *label, size_t len, fz_caps *caps, char *why,
                       size_t whylen);
 
+/* Its capture groups (not counting group 0; 0 without a pattern), and the
+ * name of the i-th named group (0-based) or NULL past the last. */
+uint32_t fz_match_group_count(const fz_match *m);
+const char *fz_match_group_name(const fz_match *m, uint32_t i);
+
 /* The pattern text m was compiled from, or NULL. */
 const char *fz_match_pattern(const fz_match *m);
 

@@ -19,6 +19,7 @@
 #include "core/arena.h"
 #include "core/hash.h"
 #include "core/status.h"
+#include "core/term.h"
 #include "core/vec.h"
 
 #define FZ_REPORT_MAX_PATHS 65536u
@@ -839,8 +840,15 @@ static const char *state_name(uint8_t s)
 void fz_report_print(FILE *out, const fz_report *r, uint32_t top_paths)
 {
     char b1[32], b2[32], b3[32], b4[32], b5[32];
-    fprintf(out, "%s under scenario \"%s\" of %s: %" PRIu64 " runs, seed %" PRIu64 "\n\n",
-            r->meta.workflow, r->meta.scenario, r->meta.faults, r->runs, r->meta.seed);
+    /* Labels, outcome names, scenario names and paths come from the
+     * workflow and its files: escaped for the terminal (core/term.h). */
+    char cell[4 * 72 + 1];
+    fz_term_put(out, r->meta.workflow, strlen(r->meta.workflow), 0);
+    fprintf(out, " under scenario \"");
+    fz_term_put(out, r->meta.scenario, strlen(r->meta.scenario), 0);
+    fprintf(out, "\" of ");
+    fz_term_put(out, r->meta.faults, strlen(r->meta.faults), 0);
+    fprintf(out, ": %" PRIu64 " runs, seed %" PRIu64 "\n\n", r->runs, r->meta.seed);
     uint32_t *oi = sorted(r, 0);
     if (!oi)
         return;
@@ -858,7 +866,8 @@ void fz_report_print(FILE *out, const fz_report *r, uint32_t top_paths)
         const outcome *o = &FZ_VEC_AT(&r->outcomes, outcome, oi[i]);
         double lo, hi;
         fz_report_wilson(o->count, r->runs, &lo, &hi);
-        fprintf(out, "  %-*.*s %10" PRIu64 " %7.2f%%  [%.2f%%, %.2f%%]%s\n", w, w, o->name, o->count,
+        fprintf(out, "  %s %10" PRIu64 " %7.2f%%  [%.2f%%, %.2f%%]%s\n",
+                fz_term_cell(cell, sizeof cell, o->name, strlen(o->name), w, 0), o->count,
                 100.0 * (double)o->count / (double)r->runs, 100 * lo, 100 * hi,
                 o->state == FZ_RUN_FAILED ? "  (failed)" : "");
     }
@@ -874,9 +883,10 @@ void fz_report_print(FILE *out, const fz_report *r, uint32_t top_paths)
     for (uint32_t n = 0; n < r->nn; n++)
         total_time += node_time(r, n);
     for (uint32_t n = 0; n < r->nn; n++) {
-        char name[64];
+        char name[256];
         snprintf(name, sizeof name, "%.*s %.*s", NODE_ID(r, n), NODE_LABEL(r, n));
-        fprintf(out, "  %-40.40s %10" PRIu64 " %10" PRIu64 " %12s %9.1f%%\n", name,
+        fprintf(out, "  %s %10" PRIu64 " %10" PRIu64 " %12s %9.1f%%\n",
+                fz_term_cell(cell, sizeof cell, name, strlen(name), 40, 0),
                 r->hot.node_visits[n], r->hot.node_fail[n],
                 r->hot.node_visits[n]
                     ? fmt_dur(b1, sizeof b1, (uint64_t)(node_time(r, n) / r->hot.node_visits[n]))
@@ -893,7 +903,10 @@ void fz_report_print(FILE *out, const fz_report *r, uint32_t top_paths)
             const uint32_t *ns = (const uint32_t *)r->path_nodes.data + p->off;
             for (uint32_t k = 0; k < p->len; k++)
                 fprintf(out, "%s%.*s", k ? " " : "", NODE_ID(r, ns[k]));
-            fprintf(out, "  -> %s\n", FZ_VEC_AT(&r->outcomes, outcome, p->outcome).name);
+            const char *on = FZ_VEC_AT(&r->outcomes, outcome, p->outcome).name;
+            fprintf(out, "  -> ");
+            fz_term_put(out, on, strlen(on), 0);
+            fprintf(out, "\n");
         }
         if (r->paths.len > top_paths)
             fprintf(out, "  (%u more distinct paths)\n", r->paths.len - top_paths);
@@ -924,12 +937,16 @@ void fz_report_print(FILE *out, const fz_report *r, uint32_t top_paths)
                 if (r->faults[s].key != key)
                     continue;
                 if (!header) {
-                    fprintf(out, "  %s:\n", o->name);
+                    fprintf(out, "  ");
+                    fz_term_put(out, o->name, strlen(o->name), 0);
+                    fprintf(out, ":\n");
                     header = any = 1;
                 }
-                char name[64];
+                char name[256];
                 snprintf(name, sizeof name, "%.*s %.*s", NODE_ID(r, n), NODE_LABEL(r, n));
-                fprintf(out, "    %-40.40s %-8s %6.1f%%\n", name, fz_fault_name((fz_fault_kind)k),
+                fprintf(out, "    %s %-8s %6.1f%%\n",
+                        fz_term_cell(cell, sizeof cell, name, strlen(name), 40, 0),
+                        fz_fault_name((fz_fault_kind)k),
                         100.0 * (double)r->faults[s].runs / (double)o->count);
             }
     }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/status.h"
+#include "engine/bind.h"
 #include "engine/handler.h"
 
 /* A builtin's parameter: one text (maybe with ${VAR}) or a mapping. */
@@ -20,6 +21,14 @@ typedef struct text_cfg {
     fz_kv *kvs;  /* set: the mapping */
     uint32_t nkv;
 } text_cfg;
+
+static void text_info(const void *cfg, fz_rule_info *out)
+{
+    const text_cfg *c = cfg;
+    out->text = c->text;
+    out->kvs = c->kvs;
+    out->nkv = c->nkv;
+}
 
 static void text_free(const fz_alloc *a, void *p)
 {
@@ -148,7 +157,7 @@ static void sleep_describe(const void *cfg, char *buf, size_t len)
 }
 
 const fz_handler_ops fz__handler_sleep = {
-    "sleep", sleep_validate, sleep_start, NULL, text_free, sleep_describe, NULL,
+    "sleep", sleep_validate, sleep_start, NULL, text_free, sleep_describe, NULL, text_info,
 };
 
 /*==========================================================================
@@ -179,7 +188,7 @@ static void log_describe(const void *cfg, char *buf, size_t len)
 }
 
 const fz_handler_ops fz__handler_log = {
-    "log", log_validate, log_start, NULL, text_free, log_describe, NULL,
+    "log", log_validate, log_start, NULL, text_free, log_describe, NULL, text_info,
 };
 
 /*==========================================================================
@@ -196,6 +205,18 @@ static int set_validate(fz_bind_loader *ld, struct fy_node *rule, struct fy_node
     rc = fz__yaml_kvv(ld, value, "set", &c->kvs, &c->nkv);
     if (!rc && c->nkv == 0)
         rc = fz__bind_error(ld, value, "'set' needs at least one KEY: VALUE");
+    /* a key no ${...} could name is refused where it is written */
+    for (uint32_t i = 0; !rc && i < c->nkv; i++)
+        if (!fz__var_name_ok(c->kvs[i].key, strlen(c->kvs[i].key))) {
+            struct fy_node *at = fy_node_is_mapping(value)
+                                     ? fy_node_mapping_lookup_key_by_string(value, c->kvs[i].key,
+                                                                            FY_NT)
+                                     : NULL;
+            rc = fz__bind_error(ld, at ? at : value,
+                                "'set': '%s' is not a variable name (a letter or '_', then "
+                                "letters, digits and '_', as --set takes)",
+                                c->kvs[i].key);
+        }
     if (rc) {
         text_free(fz__bind_alloc(ld), c);
         return rc;
@@ -230,7 +251,7 @@ static void set_describe(const void *cfg, char *buf, size_t len)
 }
 
 const fz_handler_ops fz__handler_set = {
-    "set", set_validate, set_start, NULL, text_free, set_describe, NULL,
+    "set", set_validate, set_start, NULL, text_free, set_describe, NULL, text_info,
 };
 
 /*==========================================================================
@@ -261,7 +282,7 @@ static void outcome_describe(const void *cfg, char *buf, size_t len)
 }
 
 const fz_handler_ops fz__handler_outcome = {
-    "outcome", outcome_validate, outcome_start, NULL, text_free, outcome_describe, NULL,
+    "outcome", outcome_validate, outcome_start, NULL, text_free, outcome_describe, NULL, text_info,
 };
 
 static int fail_validate(fz_bind_loader *ld, struct fy_node *rule, struct fy_node *value,
@@ -290,7 +311,7 @@ static void fail_describe(const void *cfg, char *buf, size_t len)
 }
 
 const fz_handler_ops fz__handler_fail = {
-    "fail", fail_validate, fail_start, NULL, text_free, fail_describe, NULL,
+    "fail", fail_validate, fail_start, NULL, text_free, fail_describe, NULL, text_info,
 };
 
 static int noop_validate(fz_bind_loader *ld, struct fy_node *rule, struct fy_node *value,
@@ -318,7 +339,7 @@ static void noop_describe(const void *cfg, char *buf, size_t len)
 }
 
 const fz_handler_ops fz__handler_noop = {
-    "noop", noop_validate, noop_start, NULL, text_free, noop_describe, NULL,
+    "noop", noop_validate, noop_start, NULL, text_free, noop_describe, NULL, text_info,
 };
 
 /*==========================================================================
@@ -382,5 +403,6 @@ static void approval_describe(const void *cfg, char *buf, size_t len)
 }
 
 const fz_handler_ops fz__handler_approval = {
-    "approval", approval_validate, approval_start, NULL, text_free, approval_describe, NULL,
+    "approval", approval_validate, approval_start, NULL,
+    text_free,  approval_describe, NULL,           text_info,
 };

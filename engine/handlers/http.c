@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "core/status.h"
+#include "engine/bind.h"
 #include "engine/handler.h"
 #include "engine/match.h"
 
@@ -44,6 +45,7 @@ typedef struct http_cfg {
     status_range *ok;
     uint32_t nok;
     fz_match *body_match; /* NULL: any body */
+    src_pos body_match_pos;
     uint64_t connect_ns;
     size_t max_body; /* bytes of response body read at most (body_match sees all) */
 } http_cfg;
@@ -263,6 +265,7 @@ static int http_validate(fz_bind_loader *ld, struct fy_node *rule, struct fy_nod
         } else if (strcmp(ks, "body_match") == 0) {
             char *pat = NULL;
             r = fz__yaml_string(ld, v, "http.body_match", &pat);
+            c->body_match_pos = pos_of(v);
             if (!r) {
                 char err[300];
                 int m =
@@ -350,7 +353,8 @@ static void http_done(fz_job *j, const void *cfg, int code, long status)
         fz__job_output(j, &body, &blen, &err, &elen);
         fz_caps caps;
         fz_caps_init(&caps, fz__job_alloc(j));
-        int m = fz_match_text(c->body_match, body, blen, &caps);
+        char why[200] = "";
+        int m = fz_match_text_why(c->body_match, body, blen, &caps, why, sizeof(why));
         int oom = m == FZ_ENOMEM;
         for (uint32_t i = 0; m == 1 && i < fz_caps_count(&caps); i++) {
             const fz_kv *kv = fz_caps_at(&caps, i);
@@ -361,7 +365,15 @@ static void http_done(fz_job *j, const void *cfg, int code, long status)
         if (oom) {
             fz__job_finish(j, FZ_ANSWER_ERROR, NULL, "out of memory matching the body");
         } else if (m < 0) {
-            fz__job_finish(j, FZ_ANSWER_ERROR, NULL, "body_match failed to run (PCRE2 limit)");
+            /* which limit stopped it, and where the pattern is */
+            char where[48] = "";
+            if (c->body_match_pos.line)
+                snprintf(where, sizeof(where), " (bindings line %u, column %u)",
+                         c->body_match_pos.line, c->body_match_pos.col);
+            snprintf(reason, sizeof(reason),
+                     "http body_match%s: matching the %zu-byte body stopped: %s", where, blen,
+                     why[0] ? why : "a PCRE2 limit was reached");
+            fz__job_finish(j, FZ_ANSWER_ERROR, NULL, reason);
         } else if (m == 0) {
             snprintf(reason, sizeof(reason), "HTTP status %ld, body does not match /%.200s/",
                      status, fz_match_pattern(c->body_match));
@@ -510,6 +522,17 @@ static void http_describe(const void *cfg, char *buf, size_t len)
              c->body_match ? fz_match_pattern(c->body_match) : "", c->body_match ? "/" : "");
 }
 
+static void http_info(const void *cfg, fz_rule_info *out)
+{
+    const http_cfg *c = cfg;
+    out->method = c->method;
+    out->url = c->url;
+    out->body = c->body;
+    out->headers = c->headers;
+    out->nheaders = c->nheaders;
+    out->body_match = c->body_match;
+}
+
 const fz_handler_ops fz__handler_http = {
-    "http", http_validate, http_start, NULL, http_free, http_describe, NULL,
+    "http", http_validate, http_start, NULL, http_free, http_describe, NULL, http_info,
 };

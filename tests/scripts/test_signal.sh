@@ -140,6 +140,11 @@ id4=$(run_id typo.log)
 "$FLOWZAP" signal "$id4" n22 yes >typo-sig.log 2>&1
 [ $? -eq 2 ] || fail "signal to a node the workflow lacks: want 2"
 grep -q "has no node 'n22'" typo-sig.log || fail "unknown-node message unclear"
+# a node name holding ESC [ 2J and BEL is shown escaped, not obeyed
+"$FLOWZAP" signal "$id4" $'n2\e[2J\a' yes >esc-sig.log 2>&1
+[ $? -eq 2 ] || fail "signal to a node named with escapes: want 2"
+if LC_ALL=C grep -q $'[\e\a]' esc-sig.log; then fail "signal: raw control bytes in the message"; fi
+grep -qF "has no node 'n2\x1b[2J\x07'" esc-sig.log || fail "signal: the node name is not escaped"
 "$FLOWZAP" signal "$id4" n2 no >/dev/null 2>&1 || fail "signal no failed"
 wait "$runpid"
 runpid=""

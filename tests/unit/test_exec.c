@@ -683,6 +683,43 @@ static void test_exec_overlong_set_line_is_an_error_not_a_silent_drop(void **sta
     rf_free(&r);
 }
 
+/* A ::set key no ${...} could name (a space, ESC [ 2J, BEL, a byte that
+ * is not UTF-8, no '=') makes the step an error that names the stdout
+ * line and shows the key escaped; nothing is dropped in silence. */
+static void test_exec_set_line_with_a_bad_key_is_an_error_naming_the_line(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *line, *want;
+    } cases[] = {
+        {"::set two words=x", "stdout line 2: ::set key 'two words' is not a variable name"},
+        {"::set K\033[2J\007=x", "stdout line 2: ::set key 'K\\x1b[2J\\x07' is not a variable name"},
+        {"::set caf\303\251=x", "stdout line 2: ::set key 'caf\xc3\xa9' is not a variable name"},
+        {"::set K\377=x", "stdout line 2: ::set key 'K\\xff' is not a variable name"},
+        {"::set 9=x", "stdout line 2: ::set key '9' is not a variable name"},
+        {"::set =x", "stdout line 2: ::set key '' is not a variable name"},
+        {"::set JUSTKEY", "stdout line 2: '::set JUSTKEY' has no '='"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        rf_run r;
+        memset(&r, 0, sizeof(r));
+        rf_mkdir(&r);
+        char script[256];
+        snprintf(script, sizeof(script),
+                 "#!/bin/sh\necho '::set GOOD=1'\nprintf '%%b\\n' '%s'\necho '::set LATER=1'\n",
+                 cases[i].line);
+        rf_write(&r, "bad.sh", script, 1);
+        rf_load(&r, one_node_fz, NULL, "rules:\n  - exec: [./bad.sh]\n");
+        rf_go(&r, NULL, NULL);
+        const rf_step *s = rf_step_of(&r, "n1", 0);
+        assert_non_null(s);
+        if (s->answer != FZ_ANSWER_ERROR || !strstr(s->reason, cases[i].want))
+            fail_msg("case %zu: answer %d, reason %s", i, (int)s->answer, s->reason);
+        assert_null(strchr(s->reason, '\033'));
+        rf_free(&r);
+    }
+}
+
 /*==========================================================================
  * Builtins
  *========================================================================*/
@@ -962,6 +999,7 @@ int main(void)
         cmocka_unit_test(test_exec_builtins_sleep_log_set_outcome_fail),
         cmocka_unit_test(test_exec_approval_waits_for_the_answer_source),
         cmocka_unit_test(test_exec_timeout_applies_to_builtins_too),
+        cmocka_unit_test(test_exec_set_line_with_a_bad_key_is_an_error_naming_the_line),
         cmocka_unit_test(test_exec_out_of_memory_anywhere_fails_cleanly),
         cmocka_unit_test(test_exec_routing_cases),
     };

@@ -504,6 +504,44 @@ static void test_http_body_match_sees_the_whole_body_up_to_max_body(void **state
     rec_stop(&s);
 }
 
+/* A pattern that backtracks without end on the body: the step's error
+ * names the PCRE2 limit that stopped it and where body_match is written. */
+static void test_http_body_match_limit_is_named_with_its_place(void **state)
+{
+    (void)state;
+    /* a's, then "b!": the 'b' the pattern needs is there, the end is not */
+    size_t n = 4096;
+    char *body = malloc(n);
+    assert_non_null(body);
+    memset(body, 'a', n);
+    memcpy(body + n - 2, "b!", 2);
+    rec_server s;
+    rec_start(&s, body, n);
+    free(body);
+    rf_run r;
+    memset(&r, 0, sizeof(r));
+    rf_load(&r, "L { # L\nn1: rectangle label:\"Fetch\"\n}\n", NULL,
+            "rules:\n"
+            "  - http:\n"
+            "      url: \"${URL}/big\"\n"
+            "      body_match: '^(a|a)*b$'\n");
+    const char *vars[] = {s.var, NULL};
+    rf_go(&r, vars, NULL);
+    const rf_step *st = rf_step_of(&r, "n1", 0);
+    assert_int_equal(st->answer, FZ_ANSWER_ERROR);
+    assert_non_null(st->reason);
+    if (!strstr(st->reason, "the pattern reached PCRE2's match limit") &&
+        !strstr(st->reason, "the pattern reached PCRE2's heap limit") &&
+        !strstr(st->reason, "the pattern reached PCRE2's depth limit") &&
+        !strstr(st->reason, "the pattern reached PCRE2's JIT stack limit"))
+        fail_msg("no limit named: %s", st->reason);
+    if (!strstr(st->reason, "http body_match (bindings line 4, column 20)"))
+        fail_msg("no place: %s", st->reason);
+    assert_non_null(strstr(st->reason, "4096-byte body"));
+    rf_free(&r);
+    rec_stop(&s);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -517,6 +555,7 @@ int main(void)
         cmocka_unit_test(test_http_empty_header_value_is_sent_not_dropped),
         cmocka_unit_test(test_http_bad_header_name_or_method_is_refused_at_its_place),
         cmocka_unit_test(test_http_body_match_sees_the_whole_body_up_to_max_body),
+        cmocka_unit_test(test_http_body_match_limit_is_named_with_its_place),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

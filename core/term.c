@@ -5,7 +5,7 @@
  * is (printable ASCII, a well-formed UTF-8 character) or replaced by a
  * visible escape. Nothing allocates; the cost is one pass over the text.
  */
-#include "cli/term.h"
+#include "core/term.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -130,6 +130,41 @@ const char *fz_term_esc(char *buf, size_t len, const char *s, size_t n)
     }
     if (len)
         buf[o < len ? o : len - 1] = '\0';
+    return buf;
+}
+
+const char *fz_term_cell(char *buf, size_t len, const char *s, size_t n, int width, int flags)
+{
+    size_t o = 0;
+    int cols = 0;
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    if (!s)
+        n = 0;
+    if (!len)
+        return buf;
+    for (size_t i = 0; i < n;) {
+        size_t used;
+        const char *out;
+        char esc[16];
+        size_t k = next_unit(p + i, n - i, 0, &used, &out, esc);
+        int c = out == (const char *)(p + i) ? 1 : (int)k;
+        if (cols + c > width || o + k >= len)
+            break;
+        memcpy(buf + o, out, k);
+        o += k;
+        cols += c;
+        i += used;
+    }
+    size_t pad = cols < width ? (size_t)(width - cols) : 0;
+    if (o + pad >= len)
+        pad = len - 1 - o;
+    if (flags & FZ_TERM_RIGHT) {
+        memmove(buf + pad, buf, o);
+        memset(buf, ' ', pad);
+    } else {
+        memset(buf + o, ' ', pad);
+    }
+    buf[o + pad] = '\0';
     return buf;
 }
 
