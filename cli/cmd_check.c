@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/exitcodes.h"
+#include "cli/options.h"
 #include "core/status.h"
 #include "parser/codes.h"
 #include "parser/lint.h"
@@ -114,7 +115,7 @@ static int check_one(const char *path, const check_opts *o, json_t *list)
     fz_diags_init(&quiet_d, NULL);
     int rc = fz_parse_file(path, NULL, &d, &g);
     if (rc == FZ_ENOENT || rc == FZ_EIO || rc == FZ_ETOOBIG) {
-        fz_cli_error("cannot read '%s': %s", path, fz_strerror(rc));
+        fz_cli_error("cannot read '%s': %s", path, fz_cli_read_error(path, rc));
         status = FZ_EXIT_IO;
         goto out;
     }
@@ -203,10 +204,19 @@ static int code_option(check_opts *o, const char *opt, const char *list, int on)
     return FZ_EXIT_OK;
 }
 
+const fz_cli_opt fz_check_options[] = {
+    {"json", 0, FZ_OPT_FLAG},     {"strict", 0, FZ_OPT_FLAG}, {"no-lint", 0, FZ_OPT_FLAG},
+    {"quiet", 'q', FZ_OPT_FLAG},  {"flowzap", 0, FZ_OPT_FLAG}, {NULL, 'W', FZ_OPT_VALUE},
+    {"ignore", 0, FZ_OPT_VALUE},  {"help", 'h', FZ_OPT_FLAG},  {"codes", 0, FZ_OPT_FLAG},
+    {"explain", 0, FZ_OPT_VALUE}, {NULL, 0, 0},
+};
+
 int fz_cmd_check(int argc, char **argv)
 {
     check_opts o = {0, 0, 0, 0, 0, 0};
     int nfiles = 0, only_files = 0, rc;
+    if ((rc = fz_cli_parse("check", fz_check_options, &argc, &argv)))
+        return rc;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (only_files || a[0] != '-' || strcmp(a, "-") == 0) {
@@ -226,6 +236,9 @@ int fz_cmd_check(int argc, char **argv)
                 return rc;
         } else if (strncmp(a, "-Wno-", 5) == 0) {
             if ((rc = code_option(&o, "-Wno-", a + 5, 0)))
+                return rc;
+        } else if (strcmp(a, "-W") == 0 && i + 1 < argc && strncmp(argv[i + 1], "no-", 3) == 0) {
+            if ((rc = code_option(&o, "-Wno-", argv[++i] + 3, 0)))
                 return rc;
         } else if (strcmp(a, "-W") == 0 || strcmp(a, "--ignore") == 0) {
             if ((rc = code_option(&o, a, i + 1 < argc ? argv[++i] : NULL, a[1] == 'W')))
@@ -249,14 +262,12 @@ int fz_cmd_check(int argc, char **argv)
             }
             return explain(code);
         } else {
-            fz_cli_error("check: unknown option '%s'", a);
-            check_usage(stderr);
+            fz_cli_usage_error("check: unknown option '%s'", a);
             return FZ_EXIT_USAGE;
         }
     }
     if (nfiles == 0) {
-        fz_cli_error("check: no file given");
-        check_usage(stderr);
+        fz_cli_usage_error("check: no file given");
         return FZ_EXIT_USAGE;
     }
     json_t *list = o.json ? json_array() : NULL;

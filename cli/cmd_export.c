@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/exitcodes.h"
+#include "cli/options.h"
 #include "core/status.h"
 #include "parser/export.h"
 
@@ -37,13 +38,31 @@ static void export_usage(FILE *out)
             "written, 64 bad command line. docs/export.md describes the formats.\n");
 }
 
+const fz_cli_opt fz_export_options[] = {
+    {"help", 'h', FZ_OPT_FLAG},  {"format", 'f', FZ_OPT_VALUE}, {"output", 'o', FZ_OPT_VALUE},
+    {"plain", 0, FZ_OPT_FLAG},   {"compact", 0, FZ_OPT_FLAG},   {NULL, 0, 0},
+};
+
 int fz_cmd_export(int argc, char **argv)
 {
     const char *path = NULL, *outpath = NULL, *format = "json";
-    int plain = 0, compact = 0;
+    int plain = 0, compact = 0, ops = 0;
+    int st = fz_cli_parse("export", fz_export_options, &argc, &argv);
+    if (st)
+        return st;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+        if (!ops && !strcmp(a, "--")) { /* operands follow (options.h) */
+            ops = 1;
+            continue;
+        }
+        if (ops) {
+            if (path) {
+                fz_cli_error("export: one file at a time ('%s' and '%s')", path, a);
+                return FZ_EXIT_USAGE;
+            }
+            path = a;
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             export_usage(stdout);
             return FZ_EXIT_OK;
         } else if (strcmp(a, "-f") == 0 || strcmp(a, "--format") == 0) {
@@ -67,8 +86,7 @@ int fz_cmd_export(int argc, char **argv)
         } else if (strcmp(a, "--compact") == 0) {
             compact = 1;
         } else if (a[0] == '-' && a[1] != '\0') {
-            fz_cli_error("export: unknown option '%s'", a);
-            export_usage(stderr);
+            fz_cli_usage_error("export: unknown option '%s'", a);
             return FZ_EXIT_USAGE;
         } else if (path) {
             fz_cli_error("export: one file at a time ('%s' and '%s')", path, a);
@@ -83,8 +101,7 @@ int fz_cmd_export(int argc, char **argv)
         return FZ_EXIT_USAGE;
     }
     if (!path) {
-        fz_cli_error("export: no file given");
-        export_usage(stderr);
+        fz_cli_usage_error("export: no file given");
         return FZ_EXIT_USAGE;
     }
     fz_graph *g = NULL;

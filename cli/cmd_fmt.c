@@ -14,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "cli/exitcodes.h"
+#include "cli/options.h"
 #include "core/status.h"
 #include "parser/fmt.h"
 #include "parser/parser.h"
@@ -143,10 +144,18 @@ out:
     return status;
 }
 
+const fz_cli_opt fz_fmt_options[] = {
+    {"write", 'w', FZ_OPT_FLAG}, {"check", 0, FZ_OPT_FLAG}, {"quiet", 'q', FZ_OPT_FLAG},
+    {"help", 'h', FZ_OPT_FLAG},  {NULL, 0, 0},
+};
+
 int fz_cmd_fmt(int argc, char **argv)
 {
     fmt_opts o = {0, 0, 0};
     int nfiles = 0, only_files = 0;
+    int st0 = fz_cli_parse("fmt", fz_fmt_options, &argc, &argv);
+    if (st0)
+        return st0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (only_files || a[0] != '-' || strcmp(a, "-") == 0)
@@ -163,14 +172,12 @@ int fz_cmd_fmt(int argc, char **argv)
             fmt_usage(stdout);
             return FZ_EXIT_OK;
         } else {
-            fz_cli_error("fmt: unknown option '%s'", a);
-            fmt_usage(stderr);
+            fz_cli_usage_error("fmt: unknown option '%s'", a);
             return FZ_EXIT_USAGE;
         }
     }
     if (nfiles == 0) {
-        fz_cli_error("fmt: no file given");
-        fmt_usage(stderr);
+        fz_cli_usage_error("fmt: no file given");
         return FZ_EXIT_USAGE;
     }
     if (o.write && o.check) {
@@ -189,8 +196,8 @@ int fz_cmd_fmt(int argc, char **argv)
     fflush(stdout);
     if (worst == FZ_EXIT_OK && o.check && unformatted) {
         if (!o.quiet)
-            fprintf(stderr, "flowzap: %d file%s not formatted (flowzap fmt -w fixes %s)\n",
-                    unformatted, unformatted == 1 ? "" : "s", unformatted == 1 ? "it" : "them");
+            fz_cli_error("%d file%s not formatted (flowzap fmt -w fixes %s)", unformatted,
+                         unformatted == 1 ? "" : "s", unformatted == 1 ? "it" : "them");
         return FZ_EXIT_WARNINGS;
     }
     return worst;

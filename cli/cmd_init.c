@@ -13,6 +13,7 @@
 
 #include "cli/commands.h"
 #include "cli/exitcodes.h"
+#include "cli/options.h"
 #include "core/status.h"
 
 static const char usage_text[] =
@@ -180,17 +181,41 @@ static void write_bindings(FILE *out, const char *file, const fz_graph *g)
     }
 }
 
+const fz_cli_opt fz_init_options[] = {
+    {"help", 'h', FZ_OPT_FLAG},
+    {"output", 'o', FZ_OPT_VALUE},
+    {NULL, 0, 0},
+};
+
 int fz_cmd_init(int argc, char **argv)
 {
     const char *what = NULL, *file = NULL, *outp = NULL;
+    int st0 = fz_cli_parse("init", fz_init_options, &argc, &argv);
+    if (st0)
+        return st0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(usage_text, stdout);
             return FZ_EXIT_OK;
         }
     }
+    int ops = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        if (!ops && !strcmp(a, "--")) { /* operands follow (options.h) */
+            ops = 1;
+            continue;
+        }
+        if (ops && !what) {
+            what = a;
+            continue;
+        } else if (ops && !file) {
+            file = a;
+            continue;
+        } else if (ops) {
+            fprintf(stderr, "flowzap init: one FILE.fz only\n");
+            return FZ_EXIT_USAGE;
+        }
         if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "flowzap init: %s needs a value\n", a);

@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "cli/exitcodes.h"
+#include "cli/options.h"
 #include "core/status.h"
 #include "render/overlay.h"
 #include "render/render.h"
@@ -22,7 +23,7 @@ static const char usage_text[] =
     "Draws FILE as swimlanes: one band per lane in file order, circles for\n"
     "start/end, rounded boxes, diamonds, records for taskboxes, handles as ports.\n"
     "\n"
-    "  -o OUT            write to OUT ('-' or absent: standard output)\n"
+    "  -o, --output OUT  write to OUT ('-' or absent: standard output)\n"
     "  -T FORMAT         svg (default), png, pdf, dot (the Graphviz input, with\n"
     "                    positions; `neato -n2 -Tsvg` draws it) or json (Graphviz's\n"
     "                    JSON of the drawing); without -T the format follows OUT's\n"
@@ -64,17 +65,38 @@ static int usage_error(const char *fmt, ...)
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fputs("\n(see 'flowzap render --help')\n", stderr);
+    fputs(" (see 'flowzap render --help')\n", stderr);
     return FZ_EXIT_USAGE;
 }
+
+const fz_cli_opt fz_render_options[] = {
+    {"help", 'h', FZ_OPT_FLAG},       {"output", 'o', FZ_OPT_VALUE}, {NULL, 'T', FZ_OPT_VALUE},
+    {"direction", 0, FZ_OPT_VALUE},   {"view", 0, FZ_OPT_VALUE},     {"trace", 0, FZ_OPT_VALUE},
+    {"heat", 0, FZ_OPT_VALUE},        {NULL, 0, 0},
+};
 
 int fz_cmd_render(int argc, char **argv)
 {
     const char *file = NULL, *outpath = NULL, *trace = NULL, *heat = NULL;
-    int format = -1, tb = 0, view = FZ_VIEW_FLOW;
+    int format = -1, tb = 0, view = FZ_VIEW_FLOW, ops = 0;
+    int st0 = fz_cli_parse("render", fz_render_options, &argc, &argv);
+    if (st0)
+        return st0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!ops && !strcmp(a, "--")) { /* operands follow (options.h) */
+            ops = 1;
+            continue;
+        }
+        if (ops) {
+            if (file)
+                return usage_error("unexpected argument '%s' (one FILE at a time)", a);
+            file = a;
+            continue;
+        }
+        if (strcmp(a, "--output") == 0)
+            a = "-o";
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(usage_text, stdout);
             return FZ_EXIT_OK;

@@ -18,6 +18,7 @@
 #include "cli/commands.h"
 #include "cli/dryrun.h"
 #include "cli/exitcodes.h"
+#include "cli/options.h"
 #include "cli/runjournal.h"
 #include "core/term.h"
 #include "core/status.h"
@@ -234,18 +235,36 @@ static void bind_usage(FILE *out)
                  "6 unbound nodes, 74 a file could not be read, 64 bad command line.\n");
 }
 
+const fz_cli_opt fz_bind_options[] = {
+    {"help", 'h', FZ_OPT_FLAG}, {"bindings", 'b', FZ_OPT_VALUE}, {"allow-unbound", 0, FZ_OPT_FLAG},
+    {"check", 0, FZ_OPT_FLAG},  {"set", 0, FZ_OPT_VALUE},        {NULL, 0, 0},
+};
+
 static int check_set(const char *val);
 static int bind_check(const fz_bind *b, const fz_graph *g, const char *const *sets, uint32_t n);
 
 int fz_cmd_bind(int argc, char **argv)
 {
     const char *file = NULL, *bindings = NULL;
-    int allow_unbound = 0, check = 0;
+    int allow_unbound = 0, check = 0, ops = 0;
     const char *sets[256];
     uint32_t nsets = 0;
+    int st0 = fz_cli_parse("bind", fz_bind_options, &argc, &argv);
+    if (st0)
+        return st0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+        if (!ops && !strcmp(a, "--")) { /* operands follow (options.h) */
+            ops = 1;
+            continue;
+        }
+        if (ops) {
+            if (file) {
+                fz_cli_error("bind: one workflow file at a time ('%s' is extra)", a);
+                return FZ_EXIT_USAGE;
+            }
+            file = a;
+        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             bind_usage(stdout);
             return FZ_EXIT_OK;
         } else if ((!strcmp(a, "--bindings") || !strcmp(a, "-b")) && i + 1 < argc) {
@@ -261,8 +280,7 @@ int fz_cmd_bind(int argc, char **argv)
                 return FZ_EXIT_USAGE;
             sets[nsets++] = argv[i];
         } else if (a[0] == '-' && a[1]) {
-            fz_cli_error("bind: unknown option '%s'", a);
-            bind_usage(stderr);
+            fz_cli_usage_error("bind: unknown option '%s'", a);
             return FZ_EXIT_USAGE;
         } else if (!file) {
             file = a;
@@ -272,8 +290,8 @@ int fz_cmd_bind(int argc, char **argv)
         }
     }
     if (!file || !bindings) {
-        fz_cli_error("bind: %s", !file ? "no workflow file given" : "--bindings B is required");
-        bind_usage(stderr);
+        fz_cli_usage_error("bind: %s",
+                           !file ? "no workflow file given" : "--bindings B is required");
         return FZ_EXIT_USAGE;
     }
     fz_graph *g = NULL;
@@ -655,10 +673,21 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
         fz_cli_error("%s", fz_strerror(FZ_ENOMEM));
         return FZ_EXIT_SOFTWARE;
     }
+    int ops = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+        if (!ops && !strcmp(a, "--")) { /* operands follow (options.h) */
+            ops = 1;
+            continue;
+        }
+        if (ops) {
+            if (o->file) {
+                fz_cli_error("run: one workflow file at a time ('%s' is extra)", a);
+                return FZ_EXIT_USAGE;
+            }
+            o->file = a;
+        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             run_usage(stdout);
             return -1;
         } else if ((!strcmp(a, "--bindings") || !strcmp(a, "-b")) && val) {
@@ -716,9 +745,8 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
                 return FZ_EXIT_USAGE;
             }
         } else if (a[0] == '-' && a[1]) {
-            fz_cli_error("run: unknown option '%s'%s", a,
-                         val || strchr(a, '=') ? "" : " (or it needs a value)");
-            run_usage(stderr);
+            fz_cli_usage_error("run: unknown option '%s'%s", a,
+                               val || strchr(a, '=') ? "" : " (or it needs a value)");
             return FZ_EXIT_USAGE;
         } else if (!o->file) {
             o->file = a;
@@ -728,8 +756,8 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
         }
     }
     if (!o->file || !o->bindings) {
-        fz_cli_error("run: %s", !o->file ? "no workflow file given" : "--bindings B is required");
-        run_usage(stderr);
+        fz_cli_usage_error("run: %s",
+                           !o->file ? "no workflow file given" : "--bindings B is required");
         return FZ_EXIT_USAGE;
     }
     if (!o->dry_run && (o->dry.faults || o->dry.scenario || o->dry.seed != 1 || o->dry.ask)) {
@@ -827,8 +855,8 @@ static int read_secrets(const run_opts *o, const fz_bind *b, fz_secrets **out)
         }
     }
     if (failed) {
-        fprintf(stderr, "flowzap: %u secret%s could not be read; nothing was run\n", failed,
-                failed == 1 ? "" : "s");
+        fz_cli_error("%u secret%s could not be read; nothing was run", failed,
+                     failed == 1 ? "" : "s");
         fz_secrets_free(sec);
         return oom ? FZ_EXIT_SOFTWARE : FZ_EXIT_SECRET;
     }
@@ -872,7 +900,7 @@ static int run_workflow(const run_opts *o)
     int status = fz_cli_load(o->file, 0, &g);
     if (status)
         goto out;
-    status = load_bindings(o->bindings, g, o->allow_unbound, 0, &b);
+    status = load_bindings(o->bindings, g, o->allow_unbound, o->quiet, &b);
     if (status)
         goto out;
     if (o->dry_run) { /* cli/dryrun.c: no journal, no process, no connection */
@@ -892,6 +920,7 @@ static int run_workflow(const run_opts *o)
     if (!o->no_journal || fz__cli_journal_pending()) {
         status = fz_cli_journal_open(&cj, o->db);
         cj.secrets = sec;
+        cj.quiet = o->quiet;
         if (!status)
             status = fz_cli_journal_begin(&cj, o->file, o->bindings, o->argc, o->argv);
         if (status)
@@ -1072,12 +1101,26 @@ out:
     return status;
 }
 
+const fz_cli_opt fz_run_options[] = {
+    {"help", 'h', FZ_OPT_FLAG},       {"bindings", 'b', FZ_OPT_VALUE},  {"set", 0, FZ_OPT_VALUE},
+    {"secret", 0, FZ_OPT_VALUE},      {"trace", 0, FZ_OPT_VALUE},       {"start", 0, FZ_OPT_VALUE},
+    {"max-steps", 0, FZ_OPT_VALUE},   {"db", 0, FZ_OPT_VALUE},          {"no-journal", 0, FZ_OPT_FLAG},
+    {"allow-unbound", 0, FZ_OPT_FLAG}, {"quiet", 'q', FZ_OPT_FLAG},     {"dry-run", 0, FZ_OPT_FLAG},
+    {"ask", 0, FZ_OPT_FLAG},          {"faults", 0, FZ_OPT_VALUE},      {"scenario", 0, FZ_OPT_VALUE},
+    {"seed", 0, FZ_OPT_VALUE},        {NULL, 0, 0},
+};
+
 int fz_cmd_run(int argc, char **argv)
 {
     run_opts o;
-    int status = parse_run_args(argc, argv, &o);
-    o.argc = argc;
-    o.argv = argv;
+    int given_argc = argc; /* the journal records the command as typed */
+    char **given_argv = argv;
+    int status = fz_cli_parse("run", fz_run_options, &argc, &argv);
+    if (status)
+        return status;
+    status = parse_run_args(argc, argv, &o);
+    o.argc = given_argc;
+    o.argv = given_argv;
     if (status == 0)
         status = run_workflow(&o);
     else if (status < 0)

@@ -20,6 +20,7 @@
 
 #include "cli/commands.h"
 #include "cli/exitcodes.h"
+#include "cli/options.h"
 #include "cli/runjournal.h"
 #include "core/term.h"
 #include "core/status.h"
@@ -482,12 +483,20 @@ static int runs_show(fz_journal *j, int64_t id, int json, int output)
     return FZ_EXIT_OK;
 }
 
+const fz_cli_opt fz_runs_options[] = {
+    {"help", 'h', FZ_OPT_FLAG}, {"db", 0, FZ_OPT_VALUE},    {"json", 0, FZ_OPT_FLAG},
+    {"output", 0, FZ_OPT_FLAG}, {"limit", 0, FZ_OPT_VALUE}, {NULL, 0, 0},
+};
+
 int fz_cmd_runs(int argc, char **argv)
 {
     const char *db = NULL;
     int json = 0, output = 0, show = 0;
     long limit = 20;
     int64_t id = 0;
+    int st0 = fz_cli_parse("runs", fz_runs_options, &argc, &argv);
+    if (st0)
+        return st0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -513,8 +522,7 @@ int fz_cmd_runs(int argc, char **argv)
         else if (show && !id && (id = parse_id(a)) != 0)
             ;
         else {
-            fz_cli_error("runs: unexpected argument '%s'", a);
-            fputs(runs_usage, stderr);
+            fz_cli_usage_error("runs: unexpected argument '%s'", a);
             return FZ_EXIT_USAGE;
         }
     }
@@ -551,11 +559,22 @@ int fz_cmd_runs(int argc, char **argv)
  * flowzap resume
  *========================================================================*/
 
+const fz_cli_opt fz_resume_options[] = {
+    {"help", 'h', FZ_OPT_FLAG},
+    {"db", 0, FZ_OPT_VALUE},
+    {"force", 0, FZ_OPT_FLAG},
+    {"kill-orphans", 0, FZ_OPT_FLAG},
+    {NULL, 0, 0},
+};
+
 int fz_cmd_resume(int argc, char **argv)
 {
     const char *db = NULL;
     int64_t id = 0;
     unsigned opts = 0;
+    int st0 = fz_cli_parse("resume", fz_resume_options, &argc, &argv);
+    if (st0)
+        return st0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -572,8 +591,7 @@ int fz_cmd_resume(int argc, char **argv)
         else if (!id && (id = parse_id(a)) != 0)
             ;
         else {
-            fz_cli_error("resume: unexpected argument '%s' (a run id is a positive number)", a);
-            fputs(resume_usage, stderr);
+            fz_cli_usage_error("resume: unexpected argument '%s' (a run id is a positive number)", a);
             return FZ_EXIT_USAGE;
         }
     }
@@ -676,11 +694,20 @@ int fz_cmd_resume(int argc, char **argv)
  * flowzap signal
  *========================================================================*/
 
+const fz_cli_opt fz_signal_options[] = {
+    {"help", 'h', FZ_OPT_FLAG},
+    {"db", 0, FZ_OPT_VALUE},
+    {NULL, 0, 0},
+};
+
 int fz_cmd_signal(int argc, char **argv)
 {
     const char *db = NULL;
     const char *pos[3] = {NULL, NULL, NULL};
     int npos = 0;
+    int st0 = fz_cli_parse("signal", fz_signal_options, &argc, &argv);
+    if (st0)
+        return st0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -693,14 +720,12 @@ int fz_cmd_signal(int argc, char **argv)
         else if (npos < 3 && (a[0] != '-' || !a[1]))
             pos[npos++] = a;
         else {
-            fz_cli_error("signal: unexpected argument '%s'", a);
-            fputs(signal_usage, stderr);
+            fz_cli_usage_error("signal: unexpected argument '%s'", a);
             return FZ_EXIT_USAGE;
         }
     }
     if (npos != 3) {
-        fz_cli_error("signal: expected RUN NODE yes|no");
-        fputs(signal_usage, stderr);
+        fz_cli_usage_error("signal: expected RUN NODE yes|no");
         return FZ_EXIT_USAGE;
     }
     int64_t id = parse_id(pos[0]);

@@ -18,6 +18,7 @@
 
 #include "cli/commands.h"
 #include "cli/exitcodes.h"
+#include "cli/options.h"
 #include "core/status.h"
 #include "core/term.h"
 #include "engine/journal.h"
@@ -113,7 +114,7 @@ static int usage_error(const char *fmt, const char *arg)
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
     fprintf(stderr, fmt, arg); /* every caller passes a literal with one %s */
 #pragma GCC diagnostic pop
-    fprintf(stderr, "\n(`flowzap sim --help` lists the options)\n");
+    fprintf(stderr, " (see 'flowzap sim --help')\n");
     return FZ_EXIT_USAGE;
 }
 
@@ -124,10 +125,21 @@ static int parse_args(int argc, char **argv, opts *o)
     o->top_paths = 5;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     o->threads = cpus > 0 ? (uint32_t)cpus : 1;
+    int ops = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         uint64_t x;
+        if (!ops && !strcmp(a, "--")) { /* operands follow (options.h) */
+            ops = 1;
+            continue;
+        }
+        if (ops) {
+            if (o->file)
+                return usage_error("one workflow file only ('%s' is extra)", a);
+            o->file = a;
+            continue;
+        }
 #define NEED_VALUE()                                                           \
     do {                                                                       \
         if (!v)                                                                \
@@ -936,10 +948,18 @@ static int cmd_merge(int argc, char **argv)
 {
     const char *out = NULL, *workflow = NULL;
     const char **parts = calloc((size_t)argc + 1, sizeof *parts);
-    int nparts = 0, quiet = 0;
+    int nparts = 0, quiet = 0, ops = 0;
     if (!parts)
         return FZ_EXIT_SOFTWARE;
     for (int i = 1; i < argc; i++) {
+        if (!ops && !strcmp(argv[i], "--")) { /* operands follow (options.h) */
+            ops = 1;
+            continue;
+        }
+        if (ops) {
+            parts[nparts++] = argv[i];
+            continue;
+        }
         if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) {
             if (i + 1 >= argc) {
                 free(parts);
@@ -1076,15 +1096,38 @@ static int cmd_merge(int argc, char **argv)
  * Entry
  *========================================================================*/
 
+const fz_cli_opt fz_sim_options[] = {
+    {"help", 'h', FZ_OPT_FLAG},        {"faults", 0, FZ_OPT_VALUE},      {"scenario", 0, FZ_OPT_VALUE},
+    {"all-scenarios", 0, FZ_OPT_FLAG}, {"runs", 0, FZ_OPT_VALUE},        {"seed", 0, FZ_OPT_VALUE},
+    {"threads", 0, FZ_OPT_VALUE},      {"run", 0, FZ_OPT_VALUE},         {"trace", 0, FZ_OPT_VALUE},
+    {"find", 0, FZ_OPT_VALUE},         {"exact", 0, FZ_OPT_FLAG},        {"shard", 0, FZ_OPT_VALUE},
+    {"json", 0, FZ_OPT_VALUE},         {"min-coverage", 0, FZ_OPT_VALUE}, {"paths", 0, FZ_OPT_VALUE},
+    {"quiet", 'q', FZ_OPT_FLAG},       {NULL, 0, 0},
+};
+
+const fz_cli_opt fz_merge_options[] = {
+    {"help", 'h', FZ_OPT_FLAG},     {"output", 'o', FZ_OPT_VALUE}, {"workflow", 0, FZ_OPT_VALUE},
+    {"quiet", 'q', FZ_OPT_FLAG},    {NULL, 0, 0},
+};
+
 int fz_cmd_sim(int argc, char **argv)
 {
+    int merge = argc > 1 && !strcmp(argv[1], "merge");
+    if (merge) {
+        argc--;
+        argv++;
+    }
+    int st0 = fz_cli_parse(merge ? "sim merge" : "sim", merge ? fz_merge_options : fz_sim_options,
+                           &argc, &argv);
+    if (st0)
+        return st0;
+    if (merge)
+        return cmd_merge(argc, argv);
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(usage_text, stdout);
             return FZ_EXIT_OK;
         }
-    if (argc > 1 && !strcmp(argv[1], "merge"))
-        return cmd_merge(argc - 1, argv + 1);
     opts o;
     int st = parse_args(argc, argv, &o);
     if (st)

@@ -18,6 +18,7 @@
 
 #include "cli/commands.h"
 #include "cli/exitcodes.h"
+#include "cli/options.h"
 #include "core/status.h"
 #include "engine/journal.h"
 #include "render/overlay.h"
@@ -96,7 +97,7 @@ typedef struct tsuite {
 
 static int usage_error(const char *msg, const char *arg)
 {
-    fprintf(stderr, "flowzap test: %s%s%s%s\n(`flowzap test --help` lists the options)\n", msg,
+    fprintf(stderr, "flowzap test: %s%s%s%s (see 'flowzap test --help')\n", msg,
             arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
     return FZ_EXIT_USAGE;
 }
@@ -120,9 +121,18 @@ static int parse_args(int argc, char **argv, opts *o)
     o->inputs = calloc((size_t)argc, sizeof(char *));
     if (!o->inputs)
         return FZ_EXIT_SOFTWARE;
+    int ops = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!ops && !strcmp(a, "--")) { /* operands follow (options.h) */
+            ops = 1;
+            continue;
+        }
+        if (ops) {
+            o->inputs[o->ninputs++] = a;
+            continue;
+        }
         int takes = !strcmp(a, "--faults") || !strcmp(a, "--seed") || !strcmp(a, "--runs") ||
                     !strcmp(a, "--max-runs") || !strcmp(a, "--junit") || !strcmp(a, "--json") ||
                     !strcmp(a, "--min-coverage") || !strcmp(a, "--coverage-svg");
@@ -866,8 +876,18 @@ static int write_json(const char *path, const tsuite *ts, uint32_t n, uint32_t p
     return st;
 }
 
+const fz_cli_opt fz_test_options[] = {
+    {"help", 'h', FZ_OPT_FLAG},        {"faults", 0, FZ_OPT_VALUE},  {"seed", 0, FZ_OPT_VALUE},
+    {"runs", 0, FZ_OPT_VALUE},         {"max-runs", 0, FZ_OPT_VALUE}, {"junit", 0, FZ_OPT_VALUE},
+    {"json", 0, FZ_OPT_VALUE},         {"min-coverage", 0, FZ_OPT_VALUE},
+    {"coverage-svg", 0, FZ_OPT_VALUE}, {"quiet", 'q', FZ_OPT_FLAG},  {NULL, 0, 0},
+};
+
 int fz_cmd_test(int argc, char **argv)
 {
+    int st0 = fz_cli_parse("test", fz_test_options, &argc, &argv);
+    if (st0)
+        return st0;
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(usage_text, stdout);

@@ -37,7 +37,17 @@ void fz_cli_print_diags(FILE *out, fz_graph *g, const fz_diags *d);
 /* 1 when stderr (or the stream) is a terminal and NO_COLOR is unset. */
 int fz_cli_color(FILE *f);
 
-/* Prints "flowzap: " and a message to stderr. */
+/* Prints "flowzap CMD: " (or "flowzap: " outside a command) and a message
+ * to stderr; a message already starting with "CMD: " keeps one prefix. */
 void fz_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A bad command line in one line: "flowzap CMD: MESSAGE (see 'flowzap CMD
+ * --help')" on stderr. Returns FZ_EXIT_USAGE. */
+int fz_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The reason a file could not be read, in the C library's words ("No such
+ * file or directory", "Is a directory") for FZ_ENOENT and FZ_EIO on a
+ * named file; fz_strerror(rc) otherwise. */
+const char *fz_cli_read_error(const char *path, int rc);
 
 #endif

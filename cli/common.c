@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* common.c - what every subcommand shares: loading a file, printing diagnostics. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
 #include "cli/exitcodes.h"
+#include "cli/options.h"
+#include "cli/term.h"
 #include "core/status.h"
 #include "core/term.h"
 #include "parser/parser.h"
@@ -14,6 +19,13 @@
 int fz_cli_color(FILE *f)
 {
     return getenv("NO_COLOR") == NULL && isatty(fileno(f));
+}
+
+static const char *command_name;
+
+void fz_cli_set_command(const char *name)
+{
+    command_name = name;
 }
 
 void fz_cli_error(const char *fmt, ...)
@@ -33,12 +45,55 @@ void fz_cli_error(const char *fmt, ...)
     }
     if (!msg)
         msg = small;
-    fputs("flowzap: ", stderr);
+    const char *text = msg;
+    if (command_name) {
+        /* One prefix, "flowzap CMD: ", however the message was written. */
+        size_t cl = strlen(command_name);
+        if (!strncmp(text, command_name, cl) && text[cl] == ':' && text[cl + 1] == ' ')
+            text += cl + 2;
+        fprintf(stderr, "flowzap %s: ", command_name);
+    } else {
+        fputs("flowzap: ", stderr);
+    }
     if (n > 0)
-        fz_term_put(stderr, msg, strlen(msg), 0);
+        fz_term_put(stderr, text, strlen(text), 0);
     fputc('\n', stderr);
     if (msg != small)
         free(msg);
+}
+
+int fz_cli_usage_error(const char *fmt, ...)
+{
+    char buf[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    const char *cmd = command_name ? command_name : "";
+    const char *msg = buf;
+    size_t n = strlen(cmd);
+    if (n && !strncmp(msg, cmd, n) && msg[n] == ':' && msg[n + 1] == ' ')
+        msg += n + 2;
+    fprintf(stderr, "flowzap%s%s: ", n ? " " : "", cmd);
+    fz_term_put(stderr, msg, strlen(msg), 0);
+    fprintf(stderr, " (see 'flowzap%s%s --help')\n", n ? " " : "", cmd);
+    return FZ_EXIT_USAGE;
+}
+
+const char *fz_cli_read_error(const char *path, int rc)
+{
+    if ((rc != FZ_ENOENT && rc != FZ_EIO) || !path || !strcmp(path, "-"))
+        return fz_strerror(rc);
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return strerror(errno);
+    if (S_ISDIR(st.st_mode))
+        return strerror(EISDIR);
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return strerror(errno);
+    close(fd);
+    return fz_strerror(rc);
 }
 
 void fz_cli_print_diags(FILE *out, fz_graph *g, const fz_diags *d)
@@ -63,7 +118,7 @@ int fz_cli_load(const char *path, int show_warnings, fz_graph **out)
     int rc = fz_parse_file(path, NULL, &d, &g);
     int status = FZ_EXIT_OK;
     if (rc == FZ_ENOENT || rc == FZ_EIO) {
-        fz_cli_error("cannot read '%s': %s", path, fz_strerror(rc));
+        fz_cli_error("cannot read '%s': %s", path, fz_cli_read_error(path, rc));
         status = FZ_EXIT_IO;
         goto out;
     }

@@ -397,7 +397,8 @@ int fz_cli_journal_begin(fz_cli_journal *cj, const char *path, const char *bindi
         return FZ_EXIT_IO;
     }
     snprintf(cj->run_id, sizeof cj->run_id, "%lld", (long long)cj->run);
-    fprintf(stderr, "flowzap: run %lld recorded in %s\n", (long long)cj->run, cj->path);
+    if (!cj->quiet)
+        fprintf(stderr, "flowzap: run %lld recorded in %s\n", (long long)cj->run, cj->path);
     return FZ_EXIT_OK;
 }
 

@@ -43,6 +43,7 @@ typedef struct fz_cli_journal {
     /* The run's secrets, set after open and before begin: masked in the
      * recorded command line and everything the recorder writes. */
     const struct fz_secrets *secrets;
+    int quiet; /* run -q: no "run N recorded in" line, only the outcome */
 } fz_cli_journal;
 
 /* `resume` options that reach the claim (cli/runjournal.c). */

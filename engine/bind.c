@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "core/duration.h"
+#include "core/nearest.h"
 #include "core/status.h"
 #include "engine/yamldoc.h"
 #include "engine/yamlpos.h"
@@ -95,6 +96,17 @@ static int bind_error_hint(fz_bind_loader *ld, struct fy_node *at, const char *h
     int rc = add_error_at(ld, node_offset(at), hint, fmt, ap);
     va_end(ap);
     return rc;
+}
+
+/* "; did you mean 'KEY'?" when ks[0..kl) is near a key of list (words
+ * after its ':'), else "". buf holds the text. */
+static const char *did_you_mean(const char *ks, size_t kl, const char *list, char *buf, size_t n)
+{
+    char w[64];
+    if (!ks || !kl || !fz_nearest_in(ks, kl, list, w, sizeof w))
+        return "";
+    snprintf(buf, n, "; did you mean '%s'?", w);
+    return buf;
 }
 
 const fz_alloc *fz__bind_alloc(fz_bind_loader *ld)
@@ -355,8 +367,10 @@ static int parse_backoff(fz_bind_loader *ld, struct fy_node *v, fz_policy *pol)
         } else if (kl == 3 && memcmp(ks, "cap", 3) == 0) {
             r = fz__yaml_duration(ld, val, "backoff.cap", &pol->backoff_max_ns);
         } else {
+            char dym[96];
             r = bind_error_hint(ld, k, "backoff keys: kind, base, cap",
-                                "unknown key 'backoff.%.*s'", (int)kl, ks);
+                                "unknown key 'backoff.%.*s'%s", (int)kl, ks,
+                                did_you_mean(ks, kl, ":kind, base, cap", dym, sizeof dym));
         }
         if (r == FZ_ENOMEM)
             return r;
@@ -461,7 +475,19 @@ static int load_rule(fz_bind_loader *ld, struct fy_node *rn, uint32_t index)
                  "rule keys: match, lane, shape, id, timeout, retries, "
                  "backoff, the handler%s",
                  r.ops && r.ops->keys ? " and its options" : "");
-        rc = bind_error_hint(ld, k, hint, "rule %u: unknown key '%.*s'", index + 1, (int)kl, ks);
+        /* The nearest of every key a rule may have. */
+        char keys[1024] = ":match lane shape id timeout retries backoff";
+        size_t used = strlen(keys);
+        for (const fz_handler_ops *const *h = fz_handler_all(); *h; h++) {
+            used += (size_t)snprintf(keys + used, used < sizeof keys ? sizeof keys - used : 0,
+                                     " %s", (*h)->name);
+            for (const char *const *o = (*h)->keys; o && *o; o++)
+                used += (size_t)snprintf(keys + used, used < sizeof keys ? sizeof keys - used : 0,
+                                         " %s", *o);
+        }
+        char dym[96];
+        rc = bind_error_hint(ld, k, hint, "rule %u: unknown key '%.*s'%s", index + 1, (int)kl, ks,
+                             did_you_mean(ks, kl, keys, dym, sizeof dym));
     }
 
     /* Selector. */
@@ -643,8 +669,11 @@ static int load_secret(fz_bind_loader *ld, struct fy_node *k, struct fy_node *v)
         if (kl == 7 && !memcmp(ks, "timeout", 7)) {
             timeout = fy_node_pair_value(p) ? fy_node_pair_value(p) : pk;
         } else if (!known) {
-            rc = bind_error_hint(ld, pk, secret_hint, "secret '%s': unknown key '%.*s'", name,
-                                 (int)kl, ks);
+            char dym[96];
+            rc = bind_error_hint(ld, pk, secret_hint, "secret '%s': unknown key '%.*s'%s", name,
+                                 (int)kl, ks,
+                                 did_you_mean(ks, kl, ":env file command timeout", dym,
+                                              sizeof dym));
             goto out;
         } else if (src) {
             rc = bind_error_hint(ld, pk, secret_hint, "secret '%s' has two sources ('%s' and '%s')",
@@ -779,9 +808,13 @@ static int load_doc(fz_bind_loader *ld, struct fy_node *root)
             r = (is_text(v) && strcmp(fy_node_get_scalar0(v), "1") == 0)
                     ? FZ_OK
                     : fz__bind_error(ld, v ? v : k, "'version' must be 1");
-        else
+        else {
+            char dym[96];
             r = bind_error_hint(ld, k, "top-level keys: rules, vars, secrets, version",
-                                "unknown top-level key '%.*s'", (int)kl, ks);
+                                "unknown top-level key '%.*s'%s", (int)kl, ks,
+                                did_you_mean(ks, kl, ":rules vars secrets version", dym,
+                                             sizeof dym));
+        }
         if (r == FZ_ENOMEM)
             return r;
         rc = r ? r : rc;

@@ -21,10 +21,48 @@ command's page in this folder says more (linked below).
 | `runs`, `resume`, `signal` | [journal.md](journal.md) |
 | `sim`, `sim merge` | [sim.md](sim.md) |
 | `test`, `init` | [test.md](test.md) |
+| `completion` | this page, "Conventions" |
 
 Environment: `FLOWZAP_DB` (the journal, default `.flowzap/runs.db`),
 `FLOWZAP_JOURNAL_SYNC=normal` (no fsync per step; see journal.md),
 `NO_COLOR` (no colours in diagnostics). Formats: [formats.md](formats.md).
+
+## Conventions (every command)
+
+One option parser (cli/options.c, on getopt_long) reads every command line,
+so these hold for all commands alike:
+
+- `--opt value` and `--opt=value` are the same; so are `-o value` and
+  `-ovalue` (`render f.fz -Tpng`, `export -fdot f.fz`). A long option may be
+  shortened to any unique prefix (`--bind` for `--bindings`).
+- Short flags without a value group: `fmt -qw` is `fmt -q -w`.
+- Options and operands may come in any order; `--` ends the options, so
+  `flowzap check -- -x.fz` checks a file named `-x.fz`. `-` is standard input
+  where a command reads one.
+- `flowzap help COMMAND` and `flowzap COMMAND --help` (or `-h`) print a
+  command's text on stdout with status 0; `flowzap --help` lists the
+  commands; `flowzap -V` (or `--version`) prints the version.
+- An unknown command or option, an ambiguous prefix, a missing value, or a
+  value given to a flag is answered with one line on stderr and status 64,
+  naming the nearest valid spelling when there is a likely one:
+  `flowzap run: unknown option '--bindngs'; did you mean '--bindings'? (see 'flowzap run --help')`.
+- Every error and warning starts with `flowzap COMMAND: ` (`flowzap: `
+  before a command is known). A run's progress and outcome lines keep
+  `flowzap: ` (`flowzap: run 7 recorded in ...`, `flowzap: completed: ...`),
+  which scripts read.
+- An unknown key in a bindings or scenario file names the nearest valid
+  key the same way: `rule 2: unknown key 'retry'; did you mean 'retries'?`.
+- A file that cannot be read is named with the C library's reason:
+  `flowzap check: cannot read 'x.fz': No such file or directory`,
+  `... 'dir': Is a directory`; status 74.
+- `-q`/`--quiet` leaves only the outcome line (`run -q` prints just
+  `flowzap: completed: ...` or `flowzap: failed ...`).
+- `run` records the command line as typed in the journal (`runs show`).
+- `source <(flowzap completion bash)` completes command names, each
+  command's options (from the same tables the parser reads) and file names.
+- `cmake --install BUILD_DIR` installs `bin/flowzap` and the manual page
+  `share/man/man1/flowzap.1`, which `scripts/gen-man.sh` makes from these
+  same `--help` texts.
 
 ## flowzap
 
@@ -32,7 +70,7 @@ Environment: `FLOWZAP_DB` (the journal, default `.flowzap/runs.db`),
 HEAD
 "$fz" --help
 echo '```'
-for c in check export fmt render bind run runs resume signal sim test init; do
+for c in check export fmt render bind run runs resume signal sim test init completion; do
   printf '\n## flowzap %s\n\n```text\n' "$c"
   "$fz" "$c" --help
   echo '```'

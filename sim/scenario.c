@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "core/duration.h"
+#include "core/nearest.h"
 #include "core/status.h"
 #include "engine/match.h"
 #include "engine/yamldoc.h"
@@ -252,8 +253,11 @@ static int get_bool(ctx *c, struct fy_node *n, const char *field, uint8_t *v)
 static int unknown_key(ctx *c, struct fy_node *key, const char *where, const char *expected)
 {
     const char *k = scalar(c, key);
+    char near[64], dym[96] = "";
+    if (k && fz_nearest_in(k, strlen(k), expected, near, sizeof near))
+        snprintf(dym, sizeof dym, "; did you mean '%s'?", near);
     int rc = fz_diags_add(c->d, FZ_SEV_ERROR, "S003", node_off(key), k ? (uint32_t)strlen(k) : 1,
-                          expected, "unknown field '%s' in %s", k ? k : "?", where);
+                          expected, "unknown field '%s' in %s%s", k ? k : "?", where, dym);
     return rc ? rc : FZ_EINVAL;
 }
 

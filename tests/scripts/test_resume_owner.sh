@@ -271,7 +271,7 @@ rm -f release
 "$FLOWZAP" runs show "$id2" --json >sync-full.json || fail "runs show failed"
 python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))["journal_sync"]; sys.exit(v != "full")' sync-full.json ||
     fail "default journal_sync is not full: $(grep journal_sync sync-full.json)"
-FLOWZAP_JOURNAL_SYNC=normal "$FLOWZAP" run escape.fz --bindings escape.yaml -q >normal.log 2>&1 || fail "normal run failed"
+FLOWZAP_JOURNAL_SYNC=normal "$FLOWZAP" run escape.fz --bindings escape.yaml >normal.log 2>&1 || fail "normal run failed"
 id3=$(run_id normal.log)
 "$FLOWZAP" runs show "$id3" --json >sync-normal.json || fail "runs show failed"
 python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))["journal_sync"]; sys.exit(v != "normal")' sync-normal.json ||

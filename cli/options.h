@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * options.h - one option parser for every flowzap command, on getopt_long.
+ *
+ * Each command declares a table of its options (long name, short letter,
+ * whether it takes a value) and calls fz_cli_parse first. It accepts
+ * `--opt value`, `--opt=value`, unique prefixes of long names, `-xVALUE`
+ * and `-x VALUE`, grouped short flags (`-qw`) and `--`, and rewrites argv
+ * into one canonical form the command's own loop reads: every option as
+ * its long spelling (`--bindings`) or, without one, its short (`-T`), each
+ * value as the next argument, options first in their given order, then the
+ * operands in theirs (after a `--` when one of them starts with '-').
+ * An unknown option or a missing value is answered in one line on stderr
+ * with the nearest valid option, and exit status 64 (docs/cli.md).
+ */
+#ifndef FZ_CLI_OPTIONS_H
+#define FZ_CLI_OPTIONS_H
+
+#include <stddef.h>
+
+enum { FZ_OPT_FLAG = 0, FZ_OPT_VALUE = 1 };
+
+typedef struct fz_cli_opt {
+    const char *name; /* long name without "--", or NULL */
+    int letter;       /* short letter, or 0 */
+    int arg;          /* FZ_OPT_FLAG or FZ_OPT_VALUE */
+} fz_cli_opt;
+
+/* Parses argc and argv (argv[0] is the command name) against opts, ended by a
+ * {NULL, 0, 0} row, and replaces them with the canonical form. Returns 0,
+ * or FZ_EXIT_USAGE after printing one line. cmd names the command in
+ * messages ("run", "sim merge"). */
+int fz_cli_parse(const char *cmd, const fz_cli_opt *opts, int *argc, char ***argv);
+
+/* The option table of each command (in its cmd_*.c); `flowzap completion`
+ * reads them too. */
+extern const fz_cli_opt fz_check_options[], fz_export_options[], fz_fmt_options[],
+    fz_render_options[], fz_bind_options[], fz_run_options[], fz_signal_options[],
+    fz_runs_options[], fz_resume_options[], fz_sim_options[], fz_merge_options[], fz_test_options[],
+    fz_init_options[];
+
+/* The name messages of fz_cli_error start with ("flowzap NAME: "); NULL
+ * for none. */
+void fz_cli_set_command(const char *name);
+
+/* The candidate nearest to word by edit distance, when near enough to be
+ * a likely typo; NULL otherwise. */
+const char *fz_cli_nearest(const char *word, const char *const *cands, size_t n);
+
+#endif

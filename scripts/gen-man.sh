@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Writes the manual page flowzap(1) from flowzap's own --help texts (the
+# same texts docs/cli.md is made of), so the page and the binary never
+# disagree. `cmake --install` runs it and installs the page.
+# Usage: scripts/gen-man.sh [FLOWZAP] > flowzap.1
+set -eu
+fz=${1:-${FLOWZAP:-build/release/cli/flowzap}}
+version=$("$fz" --version | sed 's/^flowzap //')
+# roff: a backslash is \e; a line starting with . or ' is a request unless
+# it starts with \&.
+esc() { sed -e 's/\\/\\e/g' -e "s/^\([.']\)/\\\\\&\1/"; }
+cat <<HEAD
+.TH FLOWZAP 1 "" "flowzap $version" "User Commands"
+.SH NAME
+flowzap \\- check, run, simulate and render FlowZap Code workflows
+.SH SYNOPSIS
+.B flowzap
+.I COMMAND
+.RI [ OPTIONS ]
+.RI [ ARGS ]
+.br
+.B flowzap help
+.RI [ COMMAND ]
+.br
+.B flowzap \\-V
+.SH DESCRIPTION
+.nf
+HEAD
+"$fz" --help | esc
+echo '.fi'
+echo '.SH CONVENTIONS'
+cat <<'CONV'
+Every command reads its options the same way:
+.B \-\-opt value
+and
+.BR \-\-opt=value ;
+.B \-Tpng
+and
+.BR "\-T png" ;
+grouped flags
+.RB ( "fmt \-qw" );
+a unique prefix of a long option;
+.B \-\-
+ends the options.
+An unknown command or option is answered in one line with the nearest valid
+one and exit status 64.
+.B source <(flowzap completion bash)
+completes commands, options and file names.
+CONV
+for c in check export fmt render bind run runs resume signal sim test init completion; do
+  printf '.SH "flowzap %s"\n.nf\n' "$c"
+  "$fz" "$c" --help | esc
+  echo '.fi'
+done
+cat <<'TAIL'
+.SH ENVIRONMENT
+.TP
+.B FLOWZAP_DB
+the journal of runs (default .flowzap/runs.db)
+.TP
+.B FLOWZAP_JOURNAL_SYNC
+normal: no fsync per step
+.TP
+.B NO_COLOR
+no colours in diagnostics
+.SH SEE ALSO
+docs/cli.md and the other pages of docs/ in the flowzap sources.
+TAIL
