@@ -7,7 +7,7 @@ pkgs=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   libpcre2-dev libgraphviz-dev graphviz libcmocka-dev
   libjansson-dev libfyaml-dev libcurl4-openssl-dev libsqlite3-dev sqlite3 nettle-dev
-  libxml2-dev chromium python3 python3-simpy hyperfine
+  libxml2-dev chromium python3 python3-simpy hyperfine strace groff-base
 )
 
 missing=()
