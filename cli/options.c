@@ -15,10 +15,14 @@ const char *fz_cli_nearest(const char *word, const char *const *cands, size_t n)
     return fz_nearest(word, strlen(word), cands, n);
 }
 
-/* The canonical argv and its option names, kept for the life of the
- * process (still reachable, not leaked). */
-static char *const *canon_argv;
-static char (*canon_names)[80];
+/* The canonical argvs and their option names, kept for the life of the
+ * process (still reachable, not leaked). A process parses more than once
+ * when one command hands over to another (resume runs the workflow through
+ * run's parser), so each parse keeps its own slot. */
+enum { CANON_SLOTS = 16 };
+static char *const *canon_argv[CANON_SLOTS];
+static char (*canon_names[CANON_SLOTS])[80];
+static unsigned canon_used;
 
 static void see_help(const char *cmd)
 {
@@ -183,8 +187,11 @@ int fz_cli_parse(const char *cmd, const fz_cli_opt *opts, int *argc, char ***arg
         out[no] = NULL;
         *argc = no;
         *argv = out;
-        canon_argv = out;
-        canon_names = names;
+        if (canon_used < CANON_SLOTS) {
+            canon_argv[canon_used] = out;
+            canon_names[canon_used] = names;
+            canon_used++;
+        }
     } else {
         free(out);
         free(names);
