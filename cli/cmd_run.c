@@ -738,9 +738,8 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
         } else if ((!strcmp(a, "--faults") || !strcmp(a, "--scenario")) && val) {
             *(a[2] == 'f' ? &o->dry.faults : &o->dry.scenario) = argv[++i];
         } else if (!strcmp(a, "--seed") && val) {
-            char *end = NULL;
-            o->dry.seed = strtoull(argv[++i], &end, 10);
-            if (!*val || *end || val[0] == '-') {
+            i++;
+            if (fz_cli_parse_u64(val, UINT64_MAX, &o->dry.seed)) {
                 fz_cli_error("run: --seed takes a whole number, not '%s'", val);
                 return FZ_EXIT_USAGE;
             }

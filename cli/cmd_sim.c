@@ -92,19 +92,6 @@ typedef struct opts {
  * Arguments
  *========================================================================*/
 
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-    if (!s || !*s || *s == '-')
-        return -1;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int usage_error(const char *fmt, const char *arg) __attribute__((format(printf, 1, 0)));
 
 static int usage_error(const char *fmt, const char *arg)
@@ -156,21 +143,21 @@ static int parse_args(int argc, char **argv, opts *o)
             o->all = 1;
         } else if (!strcmp(a, "--runs")) {
             NEED_VALUE();
-            if (parse_u64(v, UINT64_MAX / 2, &o->runs) || o->runs == 0)
+            if (fz_cli_parse_u64(v, UINT64_MAX / 2, &o->runs) || o->runs == 0)
                 return usage_error("--runs needs a whole number above 0, not '%s'", v);
         } else if (!strcmp(a, "--seed")) {
             NEED_VALUE();
-            if (parse_u64(v, INT64_MAX, &o->seed))
+            if (fz_cli_parse_u64(v, INT64_MAX, &o->seed))
                 return usage_error("--seed needs a whole number from 0 to 2^63-1, not '%s'", v);
             o->has_seed = 1;
         } else if (!strcmp(a, "--threads")) {
             NEED_VALUE();
-            if (parse_u64(v, 256, &x) || x == 0)
+            if (fz_cli_parse_u64(v, 256, &x) || x == 0)
                 return usage_error("--threads needs a number from 1 to 256, not '%s'", v);
             o->threads = (uint32_t)x;
         } else if (!strcmp(a, "--run")) {
             NEED_VALUE();
-            if (parse_u64(v, UINT64_MAX / 2, &o->run_index))
+            if (fz_cli_parse_u64(v, UINT64_MAX / 2, &o->run_index))
                 return usage_error("--run needs a run index (0, 1, ...), not '%s'", v);
             o->has_run = 1;
         } else if (!strcmp(a, "--trace")) {
@@ -208,7 +195,7 @@ static int parse_args(int argc, char **argv, opts *o)
             o->has_min_cov = 1;
         } else if (!strcmp(a, "--paths")) {
             NEED_VALUE();
-            if (parse_u64(v, 100000, &x))
+            if (fz_cli_parse_u64(v, 100000, &x))
                 return usage_error("--paths needs a whole number, not '%s'", v);
             o->top_paths = (uint32_t)x;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {

@@ -20,6 +20,8 @@
 #include "cli/exitcodes.h"
 #include "cli/options.h"
 #include "core/status.h"
+#include "core/term.h"
+#include "core/utf8.h"
 #include "engine/journal.h"
 #include "render/overlay.h"
 #include "render/render.h"
@@ -102,19 +104,6 @@ static int usage_error(const char *msg, const char *arg)
     return FZ_EXIT_USAGE;
 }
 
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-    if (!s || !*s || *s == '-')
-        return -1;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -143,14 +132,14 @@ static int parse_args(int argc, char **argv, opts *o)
         if (!strcmp(a, "--faults")) {
             o->faults = v;
         } else if (!strcmp(a, "--seed")) {
-            if (parse_u64(v, INT64_MAX, &o->seed))
+            if (fz_cli_parse_u64(v, INT64_MAX, &o->seed))
                 return usage_error("--seed needs a whole number from 0 to 2^63-1, not", v);
             o->has_seed = 1;
         } else if (!strcmp(a, "--runs")) {
-            if (parse_u64(v, 10000000, &o->runs) || !o->runs)
+            if (fz_cli_parse_u64(v, 10000000, &o->runs) || !o->runs)
                 return usage_error("--runs needs a whole number from 1 to 10000000, not", v);
         } else if (!strcmp(a, "--max-runs")) {
-            if (parse_u64(v, 10000000, &o->max_runs) || !o->max_runs)
+            if (fz_cli_parse_u64(v, 10000000, &o->max_runs) || !o->max_runs)
                 return usage_error("--max-runs needs a whole number from 1 to 10000000, not", v);
         } else if (!strcmp(a, "--junit")) {
             o->junit = v;
@@ -187,48 +176,22 @@ static int parse_args(int argc, char **argv, opts *o)
  * Text that crosses into terminals, shells and XML
  *========================================================================*/
 
-/* Length of the valid UTF-8 sequence at s (0 when invalid). */
-static size_t utf8_len(const unsigned char *s)
+/* Length of the UTF-8 sequence at s that XML 1.0 text may hold (0: none):
+ * well-formed (fz_utf8_seq), and not a C1 control or U+FFFE/U+FFFF. */
+static size_t xml_char_len(const unsigned char *s)
 {
-    unsigned char c = s[0];
-    size_t n;
-    uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if ((c & 0xe0) == 0xc0)
-        n = 2, cp = c & 0x1f;
-    else if ((c & 0xf0) == 0xe0)
-        n = 3, cp = c & 0x0f;
-    else if ((c & 0xf8) == 0xf0)
-        n = 4, cp = c & 0x07;
-    else
-        return 0;
-    for (size_t k = 1; k < n; k++) {
-        if ((s[k] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[k] & 0x3f);
-    }
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp < 0xa0) ||
-        cp == 0xfffe || cp == 0xffff)
-        return 0;
+    size_t n = fz_utf8_seq((const char *)s, strnlen((const char *)s, 4));
+    if (n == 2 && s[0] == 0xc2 && s[1] < 0xa0)
+        return 0; /* U+0080..U+009F */
+    if (n == 3 && s[0] == 0xef && s[1] == 0xbf && (s[2] == 0xbe || s[2] == 0xbf))
+        return 0; /* U+FFFE, U+FFFF */
     return n;
 }
 
-/* Writes s to a terminal: control characters and invalid UTF-8 as '?'. */
+/* Writes s to a terminal through the project's one escaper (core/term.h). */
 static void put_term(FILE *out, const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        size_t n = utf8_len(p);
-        if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f))) {
-            fputc('?', out);
-            p++;
-        } else {
-            fwrite(p, 1, n, out);
-            p += n;
-        }
-    }
+    fz_term_put(out, s, strlen(s), 0);
 }
 
 /* Writes s as XML 1.0 text or attribute content: & < > " ' escaped,
@@ -238,7 +201,7 @@ static void put_xml(FILE *out, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
-        size_t n = utf8_len(p);
+        size_t n = xml_char_len(p);
         if (n == 0) {
             fputs("\xef\xbf\xbd", out);
             p++;

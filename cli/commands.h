@@ -7,6 +7,7 @@
 #ifndef FZ_CLI_COMMANDS_H
 #define FZ_CLI_COMMANDS_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "core/diag.h"
@@ -44,6 +45,10 @@ void fz_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A bad command line in one line: "flowzap CMD: MESSAGE (see 'flowzap CMD
  * --help')" on stderr. Returns FZ_EXIT_USAGE. */
 int fz_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parses s as a whole decimal number in [0, max] into *out: 0, or -1 for an
+ * empty string, a sign, trailing text or a value past max. */
+int fz_cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
 
 /* The reason a file could not be read, in the C library's words ("No such
  * file or directory", "Is a directory") for FZ_ENOENT and FZ_EIO on a

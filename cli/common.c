@@ -80,6 +80,19 @@ int fz_cli_usage_error(const char *fmt, ...)
     return FZ_EXIT_USAGE;
 }
 
+int fz_cli_parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+    if (!s || !*s || *s == '-')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
 const char *fz_cli_read_error(const char *path, int rc)
 {
     if ((rc != FZ_ENOENT && rc != FZ_EIO) || !path || !strcmp(path, "-"))

@@ -116,7 +116,7 @@ EOF
 "$FLOWZAP" test "$tmp/wf/canary.fz" >"$tmp/out" 2>&1
 check escapes 0 $?
 if grep -q $'\e' "$tmp/out"; then echo "FAIL: an escape reached the terminal"; fail=1; fi
-contains escapes "$tmp/out" "evil?]0;title?"
+contains escapes "$tmp/out" 'evil\x1b]0;title\x07'
 
 # --min-coverage over the set, and the coverage painted on the diagram.
 cat >"$tmp/wf/canary.test.yaml" <<'EOF'
