@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cmd_resume.c - `flowzap resume ID`: continue a run whose process died or
- * was interrupted. It checks the run and its files, then re-enters `run`
- * with the recorded arguments in the run's directory (cli/runjournal.h,
- * docs/journal.md).
+ * was interrupted. It checks the run and its files, then, in the run's
+ * directory, builds a run request from the recorded command line with the
+ * run to continue and runs it as `run` does (cli/runrequest.h,
+ * cli/runjournal.h, docs/journal.md).
  */
 /* realpath() is XSI. */
 #define _XOPEN_SOURCE 700
@@ -20,6 +21,7 @@
 #include "cli/exitcodes.h"
 #include "cli/options.h"
 #include "cli/runjournal.h"
+#include "cli/runrequest.h"
 #include "core/status.h"
 
 static const char resume_usage[] =
@@ -42,48 +44,6 @@ static const char resume_usage[] =
     "\n"
     "Exit status: as `flowzap run` (0 completed, 3 failed, 130 interrupted, 74 the\n"
     "journal could not be written: the run stays resumable), or 5 when refused.\n";
-
-/* The run `resume` is continuing, between fz_cmd_resume and
- * fz_cli_journal_open (cli/runjournal.c). */
-static struct {
-    fz_journal *j;
-    char path[4096];
-    int64_t id;
-    unsigned opts;
-} pending;
-
-void fz__cli_journal_set_resume(fz_journal *j, const char *path, int64_t id, unsigned opts)
-{
-    pending.j = j;
-    snprintf(pending.path, sizeof pending.path, "%s", path);
-    pending.id = id;
-    pending.opts = opts;
-}
-
-unsigned fz__cli_journal_resume_opts(void)
-{
-    return pending.j ? pending.opts : 0;
-}
-
-int fz__cli_journal_pending(void)
-{
-    return pending.j != NULL;
-}
-
-fz_journal *fz__cli_journal_unclaimed(int64_t *id, char *path, size_t n)
-{
-    fz_journal *j = pending.j;
-    if (id)
-        *id = pending.id;
-    if (path)
-        snprintf(path, n, "%s", pending.path);
-    pending.j = NULL;
-    return j;
-}
-
-/*==========================================================================
- * flowzap resume
- *========================================================================*/
 
 const fz_cli_opt fz_resume_options[] = {
     {"help", 'h', FZ_OPT_FLAG},
@@ -206,11 +166,21 @@ int fz_cmd_resume(int argc, char **argv)
         status = FZ_EXIT_REFUSED;
         fz_journal_free(j);
     } else {
-        fz__cli_journal_set_resume(j, abs, id, opts);
-        status = fz_cmd_run((int)n, av);
-        /* fz_cmd_run took the journal over (and closed it) unless it failed
+        /* The run's own request, from its recorded command line, with
+         * the run to continue: the journal is handed over in it. */
+        fz_cli_resume res = {.j = j, .id = id, .opts = opts};
+        snprintf(res.path, sizeof res.path, "%s", abs);
+        fz_run_request req;
+        status = fz_cli_run_request_parse((int)n, av, &req);
+        if (status == 0) {
+            req.resume = &res;
+            status = fz_cli_run_workflow(&req);
+        } else if (status < 0)
+            status = FZ_EXIT_OK;
+        fz_cli_run_request_fini(&req);
+        /* The run took the journal over (and closed it) unless it failed
          * before opening it. */
-        fz_journal_free(fz__cli_journal_unclaimed(NULL, NULL, 0));
+        fz_journal_free(res.j);
     }
     fz_free(NULL, av, (n + 1) * sizeof *av);
     json_decref(args);

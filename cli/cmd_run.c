@@ -3,9 +3,10 @@
  * cmd_run.c - `flowzap run`: execute a workflow with the real backend
  * (docs/run.md). Bindings are loaded by cli/common.c, as for `bind`.
  *
- * A run is set up in one place, run_workflow(), in the order
- * cli/runjournal.h describes, so `flowzap resume` (which re-enters
- * fz_cmd_run with the recorded arguments) takes the very same path.
+ * A run is set up in one place, fz_cli_run_workflow(), in the order
+ * cli/runjournal.h describes, from a request (cli/runrequest.h) that `run`
+ * builds from its command line and `flowzap resume` from the recorded
+ * one, so both take the very same path.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -19,6 +20,7 @@
 #include "cli/exitcodes.h"
 #include "cli/options.h"
 #include "cli/runjournal.h"
+#include "cli/runrequest.h"
 #include "core/term.h"
 #include "core/status.h"
 #include "core/utf8.h"
@@ -202,21 +204,6 @@ static void pr_log(void *ud, const fz_task *t, const char *msg)
  * flowzap run
  *========================================================================*/
 
-typedef struct run_opts {
-    const char *file, *bindings, *trace, *db;
-    const char **sets; /* K=V, argc entries at most */
-    uint32_t nsets;
-    const char **secrets; /* NAME=ENVVAR (--secret), argc entries at most */
-    uint32_t nsecrets;
-    const char **starts;
-    uint32_t nstarts;
-    uint32_t max_steps;
-    int allow_unbound, no_journal, quiet;
-    fz_dry_opts dry; /* --dry-run (dry_run set), --faults, --scenario, --seed */
-    int dry_run;
-    int argc; /* the command line, recorded in the journal for resume */
-    char **argv;
-} run_opts;
 
 static void run_usage(FILE *out)
 {
@@ -259,9 +246,8 @@ static void run_usage(FILE *out)
             "nodes, 8 a secret could not be read, 130 interrupted, 74 a file could not be\n"
             "read, 64 bad command line.\n");
 }
-static int parse_run_args(int argc, char **argv, run_opts *o)
+static int parse_run_args(int argc, char **argv, fz_run_request *o)
 {
-    memset(o, 0, sizeof(*o));
     o->dry.seed = 1;
     o->sets = calloc((size_t)argc + 1, sizeof(char *));
     o->starts = calloc((size_t)argc + 1, sizeof(char *));
@@ -379,7 +365,7 @@ static int arg_name(const char *arg, char *key, size_t n)
 }
 
 /* 1 when NAME is declared a secret (bindings or --secret). */
-static int declared_secret(const run_opts *o, const fz_bind *b, const char *name)
+static int declared_secret(const fz_run_request *o, const fz_bind *b, const char *name)
 {
     for (uint32_t i = 0; i < fz_bind_secret_count(b); i++)
         if (!strcmp(fz_bind_secret_at(b, i)->name, name))
@@ -394,7 +380,7 @@ static int declared_secret(const run_opts *o, const fz_bind *b, const char *name
 /* Reads every secret (the bindings' section, then --secret, which wins
  * for a name given in both) into a new masker; prints every failure, each
  * naming the secret and its source, never a value. Returns an exit status. */
-static int read_secrets(const run_opts *o, const fz_bind *b, fz_secrets **out)
+static int read_secrets(const fz_run_request *o, const fz_bind *b, fz_secrets **out)
 {
     *out = NULL;
     fz_secrets *sec = NULL;
@@ -458,7 +444,7 @@ static int read_secrets(const run_opts *o, const fz_bind *b, fz_secrets **out)
     }
     /* A --set value holding a secret would be recorded (masked) and come
      * back wrong on resume: refused while the run is journaled. */
-    for (uint32_t i = 0; i < o->nsets && (!o->no_journal || fz__cli_journal_pending()); i++) {
+    for (uint32_t i = 0; i < o->nsets && (!o->no_journal || o->resume); i++) {
         const char *v = strchr(o->sets[i], '=') + 1;
         if (fz_secrets_contains(sec, v, strlen(v))) {
             arg_name(o->sets[i], key, sizeof key);
@@ -475,8 +461,7 @@ static int read_secrets(const run_opts *o, const fz_bind *b, fz_secrets **out)
     return FZ_EXIT_OK;
 }
 
-/* Sets up and runs one workflow; fz_cmd_run and (through it) resume. */
-static int run_workflow(const run_opts *o)
+int fz_cli_run_workflow(const fz_run_request *o)
 {
     fz_graph *g = NULL;
     fz_bind *b = NULL;
@@ -513,8 +498,8 @@ static int run_workflow(const run_opts *o)
 
     /* The journal records the run before anything runs (docs/journal.md);
      * on `resume` it checks the files and takes the recorded run over. */
-    if (!o->no_journal || fz__cli_journal_pending()) {
-        status = fz_cli_journal_open(&cj, o->db);
+    if (!o->no_journal || o->resume) {
+        status = fz_cli_journal_open(&cj, o->db, o->resume);
         cj.secrets = sec;
         cj.quiet = o->quiet;
         if (!status)
@@ -706,23 +691,33 @@ const fz_cli_opt fz_run_options[] = {
     {"seed", 0, FZ_OPT_VALUE},        {NULL, 0, 0},
 };
 
-int fz_cmd_run(int argc, char **argv)
+int fz_cli_run_request_parse(int argc, char **argv, fz_run_request *req)
 {
-    run_opts o;
-    int given_argc = argc; /* the journal records the command as typed */
-    char **given_argv = argv;
+    memset(req, 0, sizeof *req);
+    req->argc = argc; /* the journal records the command as typed */
+    req->argv = argv;
     int status = fz_cli_parse("run", fz_run_options, &argc, &argv);
     if (status)
         return status;
-    status = parse_run_args(argc, argv, &o);
-    o.argc = given_argc;
-    o.argv = given_argv;
+    return parse_run_args(argc, argv, req);
+}
+
+void fz_cli_run_request_fini(fz_run_request *req)
+{
+    free(req->sets);
+    free(req->starts);
+    free(req->secrets);
+    req->sets = req->starts = req->secrets = NULL;
+}
+
+int fz_cmd_run(int argc, char **argv)
+{
+    fz_run_request req;
+    int status = fz_cli_run_request_parse(argc, argv, &req);
     if (status == 0)
-        status = run_workflow(&o);
+        status = fz_cli_run_workflow(&req);
     else if (status < 0)
         status = FZ_EXIT_OK;
-    free(o.sets);
-    free(o.starts);
-    free(o.secrets);
+    fz_cli_run_request_fini(&req);
     return status;
 }
