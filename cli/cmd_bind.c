@@ -39,33 +39,32 @@ static int bind_check(const fz_bind *b, const fz_graph *g, const char *const *se
     return st;
 }
 
+const fz_cli_opt fz_bind_options[] = {
+    {"bindings", 'b', FZ_OPT_VALUE, "B", "the bindings file (YAML; docs/bindings.md)"},
+    {"allow-unbound", 0, FZ_OPT_FLAG, NULL,
+     "unbound nodes are warnings (run treats them as no-ops)"},
+    {"check", 0, FZ_OPT_FLAG, NULL,
+     "instead of the table, check what a run would need: each exec program found and "
+     "executable, each cwd a directory, each URL well formed, each ${NAME} defined before its "
+     "step (errors exit 2; docs/bindings.md)"},
+    {"set", 0, FZ_OPT_VALUE, "KEY=VALUE", "with --check: a run variable --set would give"},
+    {"help", 'h', FZ_OPT_FLAG, NULL, "this text"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
 static void bind_usage(FILE *out)
 {
-    fprintf(out, "usage: flowzap bind FILE --bindings B [--allow-unbound] [--check]\n"
-                 "\n"
-                 "Shows, for every node of FILE, the rule of the bindings file B that binds it\n"
-                 "(first match wins), the handler it will run, and the variables its label's\n"
-                 "captures give it. Nodes no rule matches are listed all at once as errors\n"
-                 "(file:line:col of each node). Nothing is run.\n"
-                 "\n"
-                 "Options:\n"
-                 "  -b, --bindings B   the bindings file (YAML; docs/bindings.md)\n"
-                 "  --allow-unbound    unbound nodes are warnings (run treats them as no-ops)\n"
-                 "  --check            instead of the table, check what a run would need: each\n"
-                 "                     exec program found and executable, each cwd a directory,\n"
-                 "                     each URL well formed, each ${NAME} defined before its\n"
-                 "                     step (errors exit 2; docs/bindings.md)\n"
-                 "  --set KEY=VALUE    with --check: a run variable --set would give\n"
-                 "  -h, --help         this text\n"
-                 "\n"
-                 "Exit status: 0 every node is bound, 2 invalid workflow or bindings,\n"
-                 "6 unbound nodes, 74 a file could not be read, 64 bad command line.\n");
+    fz_cli_help(out,
+                "usage: flowzap bind FILE --bindings B [--allow-unbound] [--check]\n"
+                "\n"
+                "Shows, for every node of FILE, the rule of the bindings file B that binds it\n"
+                "(first match wins), the handler it will run, and the variables its label's\n"
+                "captures give it. Nodes no rule matches are listed all at once as errors\n"
+                "(file:line:col of each node). Nothing is run.\n",
+                fz_bind_options,
+                "Exit status: 0 every node is bound, 2 invalid workflow or bindings,\n"
+                "6 unbound nodes, 74 a file could not be read, 64 bad command line.\n");
 }
-
-const fz_cli_opt fz_bind_options[] = {
-    {"help", 'h', FZ_OPT_FLAG}, {"bindings", 'b', FZ_OPT_VALUE}, {"allow-unbound", 0, FZ_OPT_FLAG},
-    {"check", 0, FZ_OPT_FLAG},  {"set", 0, FZ_OPT_VALUE},        {NULL, 0, 0},
-};
 
 int fz_cmd_bind(int argc, char **argv)
 {

@@ -24,34 +24,35 @@
 #include "cli/runrequest.h"
 #include "core/status.h"
 
-static const char resume_usage[] =
-    "usage: flowzap resume ID [--db PATH] [--kill-orphans] [--force]\n"
-    "\n"
-    "Continues run ID, whose process died or was interrupted (Ctrl-C), in the\n"
-    "directory and with the options it was started with. Finished steps are\n"
-    "not run again; a step that was in flight runs again with FZ_ATTEMPT\n"
-    "raised, so a handler can tell, once the processes of its first attempt\n"
-    "have ended (resume waits for them). Refused (exit 5) when the run\n"
-    "finished, is unknown, is still running in a live process (another resume\n"
-    "included), or its workflow or bindings file changed since it began.\n"
-    "\n"
-    "  --db PATH        the journal (default: $FLOWZAP_DB, else " FZ_JOURNAL_DEFAULT_PATH ")\n"
-    "  --kill-orphans   kill the processes a killed run's steps left running\n"
-    "                   (SIGTERM, SIGKILL after 2 s) instead of waiting for them\n"
-    "  --force          take the run over from a live pid whose start time the\n"
-    "                   journal does not hold (it may be another process under a\n"
-    "                   reused pid); never from its proven live owner\n"
-    "\n"
-    "Exit status: as `flowzap run` (0 completed, 3 failed, 130 interrupted, 74 the\n"
-    "journal could not be written: the run stays resumable), or 5 when refused.\n";
-
 const fz_cli_opt fz_resume_options[] = {
-    {"help", 'h', FZ_OPT_FLAG},
-    {"db", 0, FZ_OPT_VALUE},
-    {"force", 0, FZ_OPT_FLAG},
-    {"kill-orphans", 0, FZ_OPT_FLAG},
-    {NULL, 0, 0},
+    {"db", 0, FZ_OPT_VALUE, "PATH",
+     "the journal (default: $FLOWZAP_DB, else " FZ_JOURNAL_DEFAULT_PATH ")"},
+    {"kill-orphans", 0, FZ_OPT_FLAG, NULL,
+     "kill the processes a killed run's steps left running (SIGTERM, SIGKILL after 2 s) "
+     "instead of waiting for them"},
+    {"force", 0, FZ_OPT_FLAG, NULL,
+     "take the run over from a live pid whose start time the journal does not hold (it may be "
+     "another process under a reused pid); never from its proven live owner"},
+    {"help", 'h', FZ_OPT_FLAG, NULL, "this text"},
+    {NULL, 0, 0, NULL, NULL},
 };
+
+static void resume_usage(FILE *out)
+{
+    fz_cli_help(out,
+                "usage: flowzap resume ID [--db PATH] [--kill-orphans] [--force]\n"
+                "\n"
+                "Continues run ID, whose process died or was interrupted (Ctrl-C), in the\n"
+                "directory and with the options it was started with. Finished steps are\n"
+                "not run again; a step that was in flight runs again with FZ_ATTEMPT\n"
+                "raised, so a handler can tell, once the processes of its first attempt\n"
+                "have ended (resume waits for them). Refused (exit 5) when the run\n"
+                "finished, is unknown, is still running in a live process (another resume\n"
+                "included), or its workflow or bindings file changed since it began.\n",
+                fz_resume_options,
+                "Exit status: as `flowzap run` (0 completed, 3 failed, 130 interrupted, 74 the\n"
+                "journal could not be written: the run stays resumable), or 5 when refused.\n");
+}
 
 int fz_cmd_resume(int argc, char **argv)
 {
@@ -64,7 +65,7 @@ int fz_cmd_resume(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(resume_usage, stdout);
+            resume_usage(stdout);
             return FZ_EXIT_OK;
         } else if (!strcmp(a, "--db") && i + 1 < argc)
             db = argv[++i];

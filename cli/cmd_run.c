@@ -204,48 +204,57 @@ static void pr_log(void *ud, const fz_task *t, const char *msg)
  * flowzap run
  *========================================================================*/
 
+const fz_cli_opt fz_run_options[] = {
+    {"bindings", 'b', FZ_OPT_VALUE, "B", "the bindings file (required)"},
+    {"set", 0, FZ_OPT_VALUE, "KEY=VALUE",
+     "a run variable, ${KEY} in handlers (repeatable; wins over the bindings file's vars); "
+     "recorded in the journal"},
+    {"secret", 0, FZ_OPT_VALUE, "NAME=ENV",
+     "a secret ${NAME} read from the environment variable ENV (repeatable); masked as *** "
+     "everywhere, never recorded"},
+    {"trace", 0, FZ_OPT_VALUE, "OUT", "write a JSON-lines trace (docs/formats.md) to OUT"},
+    {"start", 0, FZ_OPT_VALUE, "nX", "start from node nX instead of the start nodes (repeatable)"},
+    {"max-steps", 0, FZ_OPT_VALUE, "N", "fail the run after N steps (default 10000)"},
+    {"db", 0, FZ_OPT_VALUE, "PATH",
+     "the run journal (default $FLOWZAP_DB, else " FZ_JOURNAL_DEFAULT_PATH ")"},
+    {"no-journal", 0, FZ_OPT_FLAG, NULL,
+     "do not record the run (it cannot be resumed; approval gates then fail)"},
+    {"allow-unbound", 0, FZ_OPT_FLAG, NULL,
+     "run unbound nodes as no-ops that log, instead of refusing"},
+    {"quiet", 'q', FZ_OPT_FLAG, NULL, "no progress lines; only the final outcome"},
+    {"dry-run", 0, FZ_OPT_FLAG, NULL,
+     "execute nothing: print what each step would run (argv, HTTP request; secrets as ***), "
+     "answers from a scenario"},
+    {"ask", 0, FZ_OPT_FLAG, NULL,
+     "with --dry-run: ask which edge each decision takes (a line on stdin: its number, e for "
+     "error, Enter for the scenario)"},
+    {"faults", 0, FZ_OPT_VALUE, "F", "with --dry-run: the scenario file (default: every step ok)"},
+    {"scenario", 0, FZ_OPT_VALUE, "NAME",
+     "with --dry-run: which scenario of F (default: the first)"},
+    {"seed", 0, FZ_OPT_VALUE, "S", "with --dry-run: seed of the scenario's choices (default 1)"},
+    {"help", 'h', FZ_OPT_FLAG, NULL, "this text"},
+    {NULL, 0, 0, NULL, NULL},
+};
 
 static void run_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: flowzap run FILE --bindings B [OPTIONS]\n"
-            "\n"
-            "Executes the workflow FILE for real: each node runs the handler its label is\n"
-            "bound to in B (a command, an HTTP call, a builtin; docs/bindings.md), and\n"
-            "tokens move along the edges by the rules of docs/semantics.md. Parallel branches\n"
-            "run concurrently. A progress line per step start and finish goes to stderr:\n"
-            "time, node, label, lane, handler, answer, duration, reason.\n"
-            "\n"
-            "Options:\n"
-            "  -b, --bindings B    the bindings file (required)\n"
-            "  --set KEY=VALUE     a run variable, ${KEY} in handlers (repeatable; wins\n"
-            "                      over the bindings file's vars); recorded in the journal\n"
-            "  --secret NAME=ENV   a secret ${NAME} read from the environment variable ENV\n"
-            "                      (repeatable); masked as *** everywhere, never recorded\n"
-            "  --trace OUT         write a JSON-lines trace (docs/formats.md) to OUT\n"
-            "  --start nX          start from node nX instead of the start nodes (repeatable)\n"
-            "  --max-steps N       fail the run after N steps (default 10000)\n"
-            "  --db PATH           the run journal (default $FLOWZAP_DB, else .flowzap/runs.db)\n"
-            "  --no-journal        do not record the run (it cannot be resumed; approval\n"
-            "                      gates then fail)\n"
-            "  --allow-unbound     run unbound nodes as no-ops that log, instead of refusing\n"
-            "  -q, --quiet         no progress lines; only the final outcome\n"
-            "  --dry-run           execute nothing: print what each step would run (argv,\n"
-            "                      HTTP request; secrets as ***), answers from a scenario\n"
-            "  --faults F          with --dry-run: the scenario file (default: every step ok)\n"
-            "  --scenario NAME     with --dry-run: which scenario of F (default: the first)\n"
-            "  --seed S            with --dry-run: seed of the scenario's choices (default 1)\n"
-            "  --ask               with --dry-run: ask which edge each decision takes (a line\n"
-            "                      on stdin: its number, e for error, Enter for the scenario)\n"
-            "  -h, --help          this text\n"
-            "\n"
-            "Ctrl-C (SIGINT) or SIGTERM stops the run: running commands' process groups\n"
-            "get SIGTERM, then SIGKILL after 2 s; the run is recorded as interrupted.\n"
-            "\n"
-            "Exit status: 0 completed, 3 failed, 2 invalid workflow or bindings, 6 unbound\n"
-            "nodes, 8 a secret could not be read, 130 interrupted, 74 a file could not be\n"
-            "read, 64 bad command line.\n");
+    fz_cli_help(out,
+                "usage: flowzap run FILE --bindings B [OPTIONS]\n"
+                "\n"
+                "Executes the workflow FILE for real: each node runs the handler its label is\n"
+                "bound to in B (a command, an HTTP call, a builtin; docs/bindings.md), and\n"
+                "tokens move along the edges by the rules of docs/semantics.md. Parallel branches\n"
+                "run concurrently. A progress line per step start and finish goes to stderr:\n"
+                "time, node, label, lane, handler, answer, duration, reason.\n",
+                fz_run_options,
+                "Ctrl-C (SIGINT) or SIGTERM stops the run: running commands' process groups\n"
+                "get SIGTERM, then SIGKILL after 2 s; the run is recorded as interrupted.\n"
+                "\n"
+                "Exit status: 0 completed, 3 failed, 2 invalid workflow or bindings, 6 unbound\n"
+                "nodes, 8 a secret could not be read, 130 interrupted, 74 a file could not be\n"
+                "read, 64 bad command line.\n");
 }
+
 static int parse_run_args(int argc, char **argv, fz_run_request *o)
 {
     o->dry.seed = 1;
@@ -681,15 +690,6 @@ out:
     free(starts);
     return status;
 }
-
-const fz_cli_opt fz_run_options[] = {
-    {"help", 'h', FZ_OPT_FLAG},       {"bindings", 'b', FZ_OPT_VALUE},  {"set", 0, FZ_OPT_VALUE},
-    {"secret", 0, FZ_OPT_VALUE},      {"trace", 0, FZ_OPT_VALUE},       {"start", 0, FZ_OPT_VALUE},
-    {"max-steps", 0, FZ_OPT_VALUE},   {"db", 0, FZ_OPT_VALUE},          {"no-journal", 0, FZ_OPT_FLAG},
-    {"allow-unbound", 0, FZ_OPT_FLAG}, {"quiet", 'q', FZ_OPT_FLAG},     {"dry-run", 0, FZ_OPT_FLAG},
-    {"ask", 0, FZ_OPT_FLAG},          {"faults", 0, FZ_OPT_VALUE},      {"scenario", 0, FZ_OPT_VALUE},
-    {"seed", 0, FZ_OPT_VALUE},        {NULL, 0, 0},
-};
 
 int fz_cli_run_request_parse(int argc, char **argv, fz_run_request *req)
 {

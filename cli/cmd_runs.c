@@ -20,20 +20,28 @@
 #include "core/status.h"
 #include "core/utf8.h"
 
-static const char runs_usage[] =
-    "usage: flowzap runs [--db PATH] [--limit N] [--json]\n"
-    "       flowzap runs show ID [--db PATH] [--output] [--json]\n"
-    "\n"
-    "Lists the runs recorded in the journal, newest first, or shows one run\n"
-    "with every step: node, lane, attempt, answer, exit status, duration and,\n"
-    "with --output, what the step printed.\n"
-    "\n"
-    "  --db PATH   the journal (default: $FLOWZAP_DB, else " FZ_JOURNAL_DEFAULT_PATH ")\n"
-    "  --limit N   list at most N runs (default 20; 0: all)\n"
-    "  --output    show each step's captured stdout and stderr\n"
-    "  --json      one JSON object (show) or one per line (list)\n"
-    "\n"
-    "Exit status: 0; 2 for an unknown run; 74 when the journal cannot be read.\n";
+const fz_cli_opt fz_runs_options[] = {
+    {"db", 0, FZ_OPT_VALUE, "PATH",
+     "the journal (default: $FLOWZAP_DB, else " FZ_JOURNAL_DEFAULT_PATH ")"},
+    {"limit", 0, FZ_OPT_VALUE, "N", "list at most N runs (default 20; 0: all)"},
+    {"output", 0, FZ_OPT_FLAG, NULL, "show each step's captured stdout and stderr"},
+    {"json", 0, FZ_OPT_FLAG, NULL, "one JSON object (show) or one per line (list)"},
+    {"help", 'h', FZ_OPT_FLAG, NULL, "this text"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+static void runs_usage(FILE *out)
+{
+    fz_cli_help(out,
+                "usage: flowzap runs [--db PATH] [--limit N] [--json]\n"
+                "       flowzap runs show ID [--db PATH] [--output] [--json]\n"
+                "\n"
+                "Lists the runs recorded in the journal, newest first, or shows one run\n"
+                "with every step: node, lane, attempt, answer, exit status, duration and,\n"
+                "with --output, what the step printed.\n",
+                fz_runs_options,
+                "Exit status: 0; 2 for an unknown run; 74 when the journal cannot be read.\n");
+}
 
 /*==========================================================================
  * flowzap runs
@@ -339,11 +347,6 @@ static int runs_show(fz_journal *j, int64_t id, int json, int output)
     return FZ_EXIT_OK;
 }
 
-const fz_cli_opt fz_runs_options[] = {
-    {"help", 'h', FZ_OPT_FLAG}, {"db", 0, FZ_OPT_VALUE},    {"json", 0, FZ_OPT_FLAG},
-    {"output", 0, FZ_OPT_FLAG}, {"limit", 0, FZ_OPT_VALUE}, {NULL, 0, 0},
-};
-
 int fz_cmd_runs(int argc, char **argv)
 {
     const char *db = NULL;
@@ -356,7 +359,7 @@ int fz_cmd_runs(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(runs_usage, stdout);
+            runs_usage(stdout);
             return FZ_EXIT_OK;
         } else if (!strcmp(a, "--db") && i + 1 < argc)
             db = argv[++i];

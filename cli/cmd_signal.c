@@ -11,29 +11,31 @@
 #include "cli/options.h"
 #include "cli/runjournal.h"
 
-static const char signal_usage[] =
-    "usage: flowzap signal RUN NODE yes|no [--db PATH]\n"
-    "\n"
-    "Answers the approval gate at NODE (a node id such as n7) of run RUN: the\n"
-    "gate waiting there (or the next one to reach it) takes the answer, yes\n"
-    "for its ok edge, no for its negative one. Answers queue in order; each\n"
-    "visit of the gate takes one.\n"
-    "\n"
-    "  --db PATH   the journal (default: $FLOWZAP_DB, else " FZ_JOURNAL_DEFAULT_PATH ")\n"
-    "\n"
-    "Exit status: 0; 2 for an unknown node or answer; 5 when the run is unknown or\n"
-    "finished; 64 for a bad command line.\n";
+const fz_cli_opt fz_signal_options[] = {
+    {"db", 0, FZ_OPT_VALUE, "PATH",
+     "the journal (default: $FLOWZAP_DB, else " FZ_JOURNAL_DEFAULT_PATH ")"},
+    {"help", 'h', FZ_OPT_FLAG, NULL, "this text"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+static void signal_usage(FILE *out)
+{
+    fz_cli_help(out,
+                "usage: flowzap signal RUN NODE yes|no [--db PATH]\n"
+                "\n"
+                "Answers the approval gate at NODE (a node id such as n7) of run RUN: the\n"
+                "gate waiting there (or the next one to reach it) takes the answer, yes\n"
+                "for its ok edge, no for its negative one. Answers queue in order; each\n"
+                "visit of the gate takes one.\n",
+                fz_signal_options,
+                "Exit status: 0; 2 for an unknown node or answer; 5 when the run is unknown or\n"
+                "finished; 64 for a bad command line.\n");
+}
 
 /* Parses a run id; 0 when s is not a positive integer. */
 /*==========================================================================
  * flowzap signal
  *========================================================================*/
-
-const fz_cli_opt fz_signal_options[] = {
-    {"help", 'h', FZ_OPT_FLAG},
-    {"db", 0, FZ_OPT_VALUE},
-    {NULL, 0, 0},
-};
 
 int fz_cmd_signal(int argc, char **argv)
 {
@@ -46,7 +48,7 @@ int fz_cmd_signal(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(signal_usage, stdout);
+            signal_usage(stdout);
             return FZ_EXIT_OK;
         } else if (!strcmp(a, "--db") && i + 1 < argc)
             db = argv[++i];

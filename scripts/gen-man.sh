@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Writes the manual page flowzap(1) from flowzap's own --help texts (the
-# same texts docs/cli.md is made of), so the page and the binary never
-# disagree. `cmake --install` runs it and installs the page.
+# same texts docs/cli.md is made of, their option lists printed from the
+# commands' option tables), so the page and the binary never disagree.
+# `cmake --install` runs it and installs the page.
 # Usage: scripts/gen-man.sh [FLOWZAP] > flowzap.1
 set -eu
 fz=${1:-${FLOWZAP:-build/release/cli/flowzap}}
