@@ -45,10 +45,13 @@ def table(cmd):
 def help_entries(text):
     """(part, spellings, value) of each option entry of a --help text: part is
     'sim merge' for the entries after the `sim merge` paragraph of sim."""
-    out, part = [], ""
+    out, part, opts = [], "", False
     for line in text.split("\n"):
         if line.startswith("`sim merge`"):
             part = "merge"
+        opts = (opts and line != "") or line.endswith("ptions:")
+        if opts and len(line) > 79:
+            fail("a line of an option list is longer than 79 columns: " + line)
         if not line.startswith("  -"):
             continue
         col = re.split(r"\s{2,}", line.strip(), maxsplit=1)[0]
