@@ -28,6 +28,7 @@
 #include "engine/backend.h"
 #include "engine/bind.h"
 #include "engine/engine.h"
+#include "engine/observer.h"
 #include "engine/real.h"
 #include "engine/secret.h"
 #include "engine/trace.h"
@@ -43,7 +44,6 @@ typedef struct progress {
     fz_vec starts; /* uint64_t start time per task id */
     int quiet;
     FILE *out;
-    fz_observer next;          /* chained observer (the trace), may be empty */
     const fz_secrets *secrets; /* masked in reasons and outcomes */
     uint32_t steps;
     fz_vec path; /* uint32_t node per finished step, in finishing order */
@@ -112,8 +112,6 @@ static void pr_start(void *ud, const fz_task *t, uint64_t t_ns)
             fprintf(p->out, "started\n");
         fflush(p->out);
     }
-    if (p->next.on_start)
-        p->next.on_start(p->next.ud, t, t_ns);
 }
 
 static void pr_finish(void *ud, const fz_task *t, const fz_result *r, uint64_t t_ns)
@@ -145,15 +143,6 @@ static void pr_finish(void *ud, const fz_task *t, const fz_result *r, uint64_t t
         fputc('\n', p->out);
         fflush(p->out);
     }
-    if (p->next.on_finish)
-        p->next.on_finish(p->next.ud, t, r, t_ns);
-}
-
-static void pr_edge(void *ud, uint32_t edge, uint32_t token, uint64_t t_ns)
-{
-    progress *p = ud;
-    if (p->next.on_edge)
-        p->next.on_edge(p->next.ud, edge, token, t_ns);
 }
 
 static void pr_loop(void *ud, uint32_t loop, uint32_t token, uint32_t count, uint64_t t_ns)
@@ -166,22 +155,6 @@ static void pr_loop(void *ud, uint32_t loop, uint32_t token, uint32_t count, uin
                 fz_term_esc(cb, sizeof(cb), fz_graph_text(p->g, l->cond), l->cond.len), count,
                 l->bound);
     }
-    if (p->next.on_loop)
-        p->next.on_loop(p->next.ud, loop, token, count, t_ns);
-}
-
-static void pr_token_end(void *ud, uint32_t token, uint32_t node, uint64_t t_ns)
-{
-    progress *p = ud;
-    if (p->next.on_token_end)
-        p->next.on_token_end(p->next.ud, token, node, t_ns);
-}
-
-static void pr_run_end(void *ud, fz_run_state state, const char *outcome, uint64_t t_ns)
-{
-    progress *p = ud;
-    if (p->next.on_run_end)
-        p->next.on_run_end(p->next.ud, state, outcome, t_ns);
 }
 
 static void pr_log(void *ud, const fz_task *t, const char *msg)
@@ -478,6 +451,8 @@ int fz_cli_run_workflow(const fz_run_request *o)
     fz_engine *e = NULL;
     fz_real *real = NULL;
     fz_trace *trace = NULL;
+    fz_observer trace_obs;
+    fz_observer_tee logs_tee; /* the progress log and the trace, as one observer */
     FILE *trace_file = NULL;
     uint32_t *starts = NULL;
     fz_secrets *sec = NULL;
@@ -627,9 +602,14 @@ int fz_cli_run_workflow(const fz_run_request *o)
             status = rc == FZ_EIO ? FZ_EXIT_IO : FZ_EXIT_SOFTWARE;
             goto out;
         }
-        fz_trace_observer(trace, NULL, &pr.next);
+        fz_trace_observer(trace, &trace_obs);
     }
-    fz_observer obs = {pr_start, pr_finish, pr_edge, pr_loop, pr_token_end, pr_run_end, &pr};
+    /* The progress log, then the trace (the journal's recorder goes before both). */
+    fz_observer progress_obs = {
+        .on_start = pr_start, .on_finish = pr_finish, .on_loop = pr_loop, .ud = &pr};
+    const fz_observer *logs[] = {&progress_obs, trace ? &trace_obs : NULL};
+    fz_observer obs;
+    fz_observer_tee_init(&logs_tee, logs, 2, &obs); /* two fit: cannot fail */
     if (!o->quiet)
         fprintf(stderr, "flowzap: running %s with %s (%u nodes)\n", o->file, o->bindings,
                 fz_graph_node_count(g));

@@ -473,7 +473,7 @@ static int write_trace(const opts *o, const setup *su, fz_sim *sim, uint64_t ind
     rc = fz_trace_new(fp, su->g, "sim", &to, NULL, &tr);
     if (!rc) {
         fz_observer obs;
-        fz_trace_observer(tr, NULL, &obs);
+        fz_trace_observer(tr, &obs);
         rc = fz_sim_replay(sim, index, &obs, info);
         if (!rc)
             rc = fz_trace_status(tr);
