@@ -8,7 +8,6 @@
  * never by the number of runs.
  */
 #include "sim/report.h"
-#include "sim/report_int.h"
 
 #include <inttypes.h>
 #include <jansson.h>
@@ -21,6 +20,7 @@
 #include "core/status.h"
 #include "core/term.h"
 #include "core/vec.h"
+#include "sim/scenario.h"
 
 #define FZ_REPORT_MAX_PATHS 65536u
 
@@ -47,13 +47,28 @@ typedef struct path {
     uint64_t first;
 } path;
 
+/* The per-task counters, first in struct fz_report: a task's start and
+ * finish (fz_report_task_start/_finish, called by the simulation backend
+ * twice per task) touch only these. */
+typedef struct report_hot {
+    uint64_t *node_visits, *node_runs, *node_fail, *node_time, *node_stamp;
+    uint64_t gen; /* the current run's stamp */
+    uint64_t path_hash;
+    uint32_t *cur_path; /* nodes started in this run, in order */
+    uint32_t cur_len, cur_cap;
+    /* node_time is the low 64 bits of each node's time; node_time_hi counts
+     * its carries, so the sum cannot overflow (2^64 ns is 584 years: a
+     * million 4-hour runs pass it). */
+    uint64_t *node_time_hi;
+} report_hot;
+
 typedef struct fault_slot {
     uint64_t key; /* 0: empty; else (outcome + 1) << 40 | node << 8 | kind */
     uint64_t runs;
 } fault_slot;
 
 struct fz_report {
-    fz__report_hot hot; /* first: see report_int.h */
+    report_hot hot; /* first: the per-task counters */
     const fz_alloc *alloc;
     const fz_graph *g;
     fz_arena arena;
@@ -77,10 +92,6 @@ struct fz_report {
     uint32_t fault_mask, nfault_keys;
     /* the current run */
     uint64_t index;
-    uint64_t *task_t0; /* start time of each task of this run, by task id */
-    uint32_t task_cap;
-    uint64_t (*task_start)(void *ud, uint32_t task);
-    void *task_ud;
     int oom;
     uint32_t last_outcome; /* most runs end like the one before: checked first */
     fz_report_shape shape;
@@ -168,7 +179,6 @@ void fz_report_free(fz_report *r)
     fz_vec_fini(&r->paths);
     fz_vec_fini(&r->path_nodes);
     fz_free(a, r->hot.cur_path, sizeof(uint32_t) * r->hot.cur_cap);
-    fz_free(a, r->task_t0, sizeof(uint64_t) * r->task_cap);
     fz_arena_fini(&r->arena);
     fz_free(a, r, sizeof *r);
 }
@@ -282,72 +292,36 @@ static int grow(fz_report *r, void **buf, uint32_t *cap, size_t elem, uint32_t n
     return 0;
 }
 
-int fz__report_path_grow(fz_report *r)
+/* Cold: grows cur_path; FZ_ENOMEM (and the report marked out of memory). */
+static __attribute__((noinline)) int path_buf_grow(fz_report *r)
 {
     return grow(r, (void **)&r->hot.cur_path, &r->hot.cur_cap, sizeof(uint32_t), r->hot.cur_len);
 }
 
-static inline int note_start(fz_report *r, uint32_t n)
+void fz_report_task_start(fz_report *r, uint32_t n)
 {
-    return fz__report_task_start(r, n);
+    report_hot *h = &r->hot;
+    h->node_visits[n]++;
+    if (h->node_stamp[n] != h->gen) {
+        h->node_stamp[n] = h->gen;
+        h->node_runs[n]++;
+    }
+    h->path_hash = (h->path_hash ^ (n + 1)) * 0x100000001b3ull;
+    h->path_hash ^= h->path_hash >> 29;
+    if (__builtin_expect(h->cur_len == h->cur_cap, 0) && path_buf_grow(r))
+        return;
+    h->cur_path[h->cur_len++] = n;
 }
 
-void fz_report_task_start(fz_report *r, uint32_t node)
-{
-    note_start(r, node);
-}
-
-void fz_report_task_finish(fz_report *r, uint32_t node, fz_answer a, uint64_t start_ns,
+void fz_report_task_finish(fz_report *r, uint32_t n, fz_answer a, uint64_t start_ns,
                            uint64_t end_ns)
 {
-    fz__report_task_finish(r, node, a, start_ns, end_ns);
-}
-
-static void obs_start(void *ud, const fz_task *t, uint64_t t_ns)
-{
-    fz_report *r = ud;
-    if (note_start(r, t->node))
-        return;
-    if (t->id >= r->task_cap &&
-        grow(r, (void **)&r->task_t0, &r->task_cap, sizeof(uint64_t), t->id))
-        return;
-    r->task_t0[t->id] = t_ns;
-}
-
-static void obs_finish(void *ud, const fz_task *t, const fz_result *res, uint64_t t_ns)
-{
-    fz_report *r = ud;
-    uint32_t n = t->node;
-    if (res->answer != FZ_ANSWER_OK)
-        r->hot.node_fail[n]++;
-    uint64_t s = t->id < r->task_cap ? r->task_t0[t->id] : t_ns;
-    if (r->task_start)
-        s = r->task_start(r->task_ud, t->id);
-    if (t_ns > s)
-        fz__report_task_finish(r, n, FZ_ANSWER_OK, s, t_ns);
-}
-
-static void obs_edge(void *ud, uint32_t edge, uint32_t token, uint64_t t_ns)
-{
-    (void)token;
-    (void)t_ns;
-    fz_report *r = ud;
-    if (edge >= r->ne)
-        return;
-    r->edge_trav[edge]++;
-    if (r->edge_stamp[edge] != r->hot.gen) {
-        r->edge_stamp[edge] = r->hot.gen;
-        r->edge_runs[edge]++;
-    }
-}
-
-void fz_report_observe(fz_report *r, fz_observer *obs)
-{
-    memset(obs, 0, sizeof *obs);
-    obs->on_start = obs_start;
-    obs->on_finish = obs_finish;
-    obs->on_edge = obs_edge;
-    obs->ud = r;
+    report_hot *h = &r->hot;
+    if (a != FZ_ANSWER_OK)
+        h->node_fail[n]++;
+    if (end_ns > start_ns &&
+        __builtin_expect(__builtin_add_overflow(h->node_time[n], end_ns - start_ns, &h->node_time[n]), 0))
+        h->node_time_hi[n]++;
 }
 
 uint64_t *fz_report_edge_counts(fz_report *r)
@@ -355,20 +329,6 @@ uint64_t *fz_report_edge_counts(fz_report *r)
     r->count_edges = 1;
     memcpy(r->edge_seen, r->edge_trav, r->ne * sizeof(uint64_t));
     return r->edge_trav;
-}
-
-void fz_report_observe_edges(fz_report *r, fz_observer *obs)
-{
-    memset(obs, 0, sizeof *obs);
-    obs->on_edge = obs_edge;
-    obs->ud = r;
-}
-
-void fz_report_set_task_clock(fz_report *r, uint64_t (*task_start)(void *ud, uint32_t task),
-                              void *ud)
-{
-    r->task_start = task_start;
-    r->task_ud = ud;
 }
 
 static int find_outcome_n(fz_report *r, const char *name, uint32_t len, uint8_t state,
