@@ -3,6 +3,7 @@
  * word classes; start nodes; long chains; allocation failures. */
 #include "tests/support/support.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,9 @@
 #include "parser/codes.h"
 #include "parser/lint.h"
 #include "parser/parser.h"
+
+/* lint.c's emoji test, reached through FZ_STATIC (test builds only). */
+bool fz__lint_is_emoji(uint32_t cp);
 
 typedef struct linted {
     fz_graph *g;
@@ -959,6 +963,19 @@ static void test_lint_every_code_has_title_and_explanation(void **state)
     }
 }
 
+/* Pictographs, default-emoji symbols and VS16 are emoji; arrows, check
+ * marks and accented letters are text. */
+static void test_lint_is_emoji_by_code_point(void **state)
+{
+    (void)state;
+    static const uint32_t emoji[] = {0x1F680, 0x2705, 0x231A, 0x2B50, 0xFE0F, 0x1FAFF};
+    static const uint32_t text[] = {'A', 0xFC, 0x2192, 0x2713, 0x2764, 0x1FB00};
+    for (size_t i = 0; i < sizeof(emoji) / sizeof(emoji[0]); i++)
+        assert_true(fz__lint_is_emoji(emoji[i]));
+    for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
+        assert_false(fz__lint_is_emoji(text[i]));
+}
+
 /* One workflow that draws each code, indexed by the code: a code added to
  * codes_lint.def without a sample here fails the test below by name. */
 static const char *const code_samples[FZ_LINT_CODE_COUNT] = {
@@ -1172,6 +1189,7 @@ int main(void)
         cmocka_unit_test(test_lint_w106_found_where_the_parser_notes_no_string),
         cmocka_unit_test(test_lint_every_code_has_title_and_explanation),
         cmocka_unit_test(test_lint_every_code_can_be_enabled_ignored_and_reported),
+        cmocka_unit_test(test_lint_is_emoji_by_code_point),
         cmocka_unit_test(test_lint_long_chain_is_walked_without_recursion),
         cmocka_unit_test(test_lint_survives_every_allocation_failure),
     };
