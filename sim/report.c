@@ -595,11 +595,12 @@ static int cmp_path(const void *a, const void *b)
 }
 
 /* qsort has no context argument in C11; a lock-free static is fine because
- * reports are sorted only by the CLI's thread. Caller frees with free(). */
+ * reports are sorted only by the CLI's thread. Caller frees with
+ * fz__report_sorted_free(). */
 uint32_t *fz__report_sorted(const fz_report *r, int paths)
 {
     uint32_t n = paths ? r->paths.len : r->outcomes.len;
-    uint32_t *idx = malloc(sizeof(uint32_t) * (n + 1));
+    uint32_t *idx = fz_malloc(r->alloc, sizeof(uint32_t) * (n + 1));
     if (!idx)
         return NULL;
     for (uint32_t i = 0; i < n; i++)
@@ -607,6 +608,12 @@ uint32_t *fz__report_sorted(const fz_report *r, int paths)
     sort_r = r;
     qsort(idx, n, sizeof(uint32_t), paths ? cmp_path : cmp_outcome);
     return idx;
+}
+
+void fz__report_sorted_free(const fz_report *r, int paths, uint32_t *idx)
+{
+    uint32_t n = paths ? r->paths.len : r->outcomes.len;
+    fz_free(r->alloc, idx, sizeof(uint32_t) * (n + 1));
 }
 
 uint32_t fz_report_outcome_total(const fz_report *r)
@@ -619,11 +626,11 @@ const char *fz_report_outcome_at(const fz_report *r, uint32_t i, uint64_t *count
 {
     uint32_t *idx = fz__report_sorted(r, 0);
     if (!idx || i >= r->outcomes.len) {
-        free(idx);
+        fz__report_sorted_free(r, 0, idx);
         return NULL;
     }
     const outcome *o = &FZ_VEC_AT(&r->outcomes, outcome, idx[i]);
-    free(idx);
+    fz__report_sorted_free(r, 0, idx);
     if (count)
         *count = o->count;
     if (state)
@@ -836,11 +843,13 @@ void fz_report_plan_shape(const fz_graph *g, const fz_policy *policies, fz_repor
     uint32_t nn = fz_graph_node_count(g), ne = fz_graph_edge_count(g);
     if (nn == 0)
         return;
-    uint32_t *order = malloc(sizeof(uint32_t) * nn);
-    uint32_t *indeg = calloc(nn, sizeof(uint32_t));
-    uint8_t *reach = calloc(nn, 1);
-    uint32_t *base = malloc(sizeof(uint32_t) * ((size_t)nn + 1));
+    const fz_alloc *a = g->alloc;
+    uint32_t *order = fz_malloc(a, sizeof(uint32_t) * nn);
+    uint32_t *indeg = fz_calloc(a, nn, sizeof(uint32_t));
+    uint8_t *reach = fz_calloc(a, nn, 1);
+    uint32_t *base = fz_malloc(a, sizeof(uint32_t) * ((size_t)nn + 1));
     double *w = NULL, *w2 = NULL;
+    size_t wn = 0; /* entries of w (and of w2, when allocated) */
     if (!order || !indeg || !reach || !base) {
         /* No memory to decide: the safe shape (bounded whatever runs do). */
         out->by_end = 1;
@@ -899,10 +908,11 @@ void fz_report_plan_shape(const fz_graph *g, const fz_policy *policies, fz_repor
             out->by_end = 1;
             goto done;
         }
-        w = calloc(nn, sizeof(double));
-        uint8_t *unl = calloc(nn, 1);
+        wn = nn;
+        w = fz_calloc(a, wn, sizeof(double));
+        uint8_t *unl = fz_calloc(a, nn, 1);
         if (!w || !unl) {
-            free(unl);
+            fz_free(a, unl, nn);
             out->by_end = 1;
             goto done;
         }
@@ -935,7 +945,7 @@ void fz_report_plan_shape(const fz_graph *g, const fz_policy *policies, fz_repor
             if (fz_graph_in(g, n, &cnt), cnt == 0)
                 bound = bound * w[n] > 1e30 ? 1e30 : bound * w[n];
         }
-        free(unl);
+        fz_free(a, unl, nn);
         out->by_end = bound > SHAPE_OUTCOMES;
         goto done;
     }
@@ -946,8 +956,9 @@ void fz_report_plan_shape(const fz_graph *g, const fz_policy *policies, fz_repor
         base[n + 1] = base[n] + 1 + (rt < SHAPE_MAX_RETRY ? rt : SHAPE_MAX_RETRY);
     }
     uint32_t ns = base[nn];
-    w = calloc(ns, sizeof(double));
-    w2 = calloc(ns, sizeof(double));
+    wn = ns;
+    w = fz_calloc(a, wn, sizeof(double));
+    w2 = fz_calloc(a, wn, sizeof(double));
     if (!w || !w2) {
         out->path_max_len = 0;
         goto done;
@@ -1002,10 +1013,10 @@ void fz_report_plan_shape(const fz_graph *g, const fz_policy *policies, fz_repor
         w2 = t;
     }
 done:
-    free(order);
-    free(indeg);
-    free(reach);
-    free(base);
-    free(w);
-    free(w2);
+    fz_free(a, order, sizeof(uint32_t) * nn);
+    fz_free(a, indeg, sizeof(uint32_t) * nn);
+    fz_free(a, reach, nn);
+    fz_free(a, base, sizeof(uint32_t) * ((size_t)nn + 1));
+    fz_free(a, w, sizeof(double) * wn);
+    fz_free(a, w2, sizeof(double) * wn);
 }

@@ -117,9 +117,10 @@ static inline const char *fz__report_state_name(uint8_t s)
 const char *fz__report_u128_text(char *buf, size_t len, u128 v);
 
 /* Indices of r's outcomes (paths: of its paths) in report order: count
- * descending, then name (paths: then first run). Caller frees with free();
- * NULL when out of memory. */
+ * descending, then name (paths: then first run). Caller frees with
+ * fz__report_sorted_free(r, paths, idx); NULL when out of memory. */
 uint32_t *fz__report_sorted(const fz_report *r, int paths);
+void fz__report_sorted_free(const fz_report *r, int paths, uint32_t *idx);
 
 /* The collection's steps, for reading a report back (report_json.c): the
  * outcome name in state (added when new; its index in *idx), a path of len

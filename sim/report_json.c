@@ -179,12 +179,12 @@ static json_t *build_json(const fz_report *r)
     json_object_set_new(merge, "duration_sum_ns", json_u128(r->dur_sum));
     json_object_set_new(merge, "duration_max_ns", json_integer((json_int_t)r->dur_max));
     json_object_set_new(root, "merge", merge);
-    free(oi);
-    free(pi);
+    fz__report_sorted_free(r, 0, oi);
+    fz__report_sorted_free(r, 1, pi);
     return root;
 fail:
-    free(oi);
-    free(pi);
+    fz__report_sorted_free(r, 0, oi);
+    fz__report_sorted_free(r, 1, pi);
     json_decref(root);
     return NULL;
 }
@@ -205,7 +205,7 @@ int fz_report_write_json(const fz_report *r, FILE *out)
     if (!s)
         return FZ_ENOMEM;
     int rc = fputs(s, out) < 0 || fputc('\n', out) == EOF ? FZ_EIO : 0;
-    free(s);
+    free(s); /* raw-alloc: json_dumps' buffer (jansson's allocator) */
     return rc;
 }
 
@@ -484,9 +484,9 @@ int fz_report_load(const char *file, const fz_graph *g, const fz_alloc *alloc, f
         json_t *ns = json_object_get(v, "nodes"), *nv;
         size_t k, len = json_array_size(ns);
         if (len > bufcap) {
-            uint32_t *nb = realloc(buf, sizeof(uint32_t) * len);
+            uint32_t *nb = fz_realloc(alloc, buf, sizeof(uint32_t) * bufcap, sizeof(uint32_t) * len);
             if (!nb) {
-                free(buf);
+                fz_free(alloc, buf, sizeof(uint32_t) * bufcap);
                 rc = FZ_ENOMEM;
                 goto out;
             }
@@ -504,7 +504,7 @@ int fz_report_load(const char *file, const fz_graph *g, const fz_alloc *alloc, f
         const char *on = json_string_value(json_object_get(v, "outcome"));
         uint32_t oc = on ? fz_strmap_find(&r->outcome_map, on, (uint32_t)strlen(on)) : UINT32_MAX;
         if (!hx || oc == UINT32_MAX || !jc.ok) {
-            free(buf);
+            fz_free(alloc, buf, sizeof(uint32_t) * bufcap);
             snprintf(where, sizeof where, "paths[%zu]", i);
             rc = jc.ok ? bad_field(errbuf, errlen, where, NULL, "is malformed")
                        : bad_field(errbuf, errlen, jc.field, NULL,
@@ -514,12 +514,12 @@ int fz_report_load(const char *file, const fz_graph *g, const fz_alloc *alloc, f
         snprintf(where, sizeof where, "paths[%zu]", i);
         uint64_t pc = jint_at(v, where, "count", &jc), pf = jint_at(v, where, "first_run", &jc);
         if (len > r->shape.path_max_len) {
-            free(buf);
+            fz_free(alloc, buf, sizeof(uint32_t) * bufcap);
             rc = bad_field(errbuf, errlen, where, "nodes", "is longer than \"paths_max_len\"");
             goto out;
         }
         if (!jc.ok || !pc || pc > r->runs || (r->runs && (pf < r->first || pf >= r->last))) {
-            free(buf);
+            fz_free(alloc, buf, sizeof(uint32_t) * bufcap);
             rc = jc.ok ? bad_field(errbuf, errlen, where, pc && pc <= r->runs ? "first_run" : "count",
                                    pc && pc <= r->runs ? "is outside the part's runs" : "is 0 or more than \"runs\"")
                        : bad_field(errbuf, errlen, jc.field, NULL, "is missing, negative or malformed");
@@ -527,11 +527,11 @@ int fz_report_load(const char *file, const fz_graph *g, const fz_alloc *alloc, f
         }
         path_total += pc;
         if ((rc = fz__report_add_path(r, strtoull(hx, NULL, 16), buf, (uint32_t)len, oc, pc, pf))) {
-            free(buf);
+            fz_free(alloc, buf, sizeof(uint32_t) * bufcap);
             goto out;
         }
     }
-    free(buf);
+    fz_free(alloc, buf, sizeof(uint32_t) * bufcap);
     r->paths_other = jint(root, "paths_other", &jc);
     json_t *faults = json_object_get(root, "faults_by_outcome");
     json_array_foreach(faults, i, v)

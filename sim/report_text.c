@@ -120,7 +120,7 @@ void fz_report_print(FILE *out, const fz_report *r, uint32_t top_paths)
         else if (r->paths_other)
             fprintf(out, "  (%" PRIu64 " runs took paths beyond the %u kept)\n", r->paths_other,
                     FZ_REPORT_MAX_PATHS);
-        free(pi);
+        fz__report_sorted_free(r, 1, pi);
     }
 
     fprintf(out, "\nInjected faults by outcome (share of that outcome's runs)\n");
@@ -153,7 +153,7 @@ void fz_report_print(FILE *out, const fz_report *r, uint32_t top_paths)
     }
     if (!any)
         fprintf(out, "  none\n");
-    free(oi);
+    fz__report_sorted_free(r, 0, oi);
 
     uint32_t vn = 0, ve = 0;
     for (uint32_t n = 0; n < r->nn; n++)
