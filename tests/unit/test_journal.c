@@ -322,7 +322,7 @@ static void test_journal_upgrades_a_schema_1_file_in_place(void **state)
         sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema'", -1, &st, NULL),
         SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(st, 0), "2");
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "3");
     sqlite3_finalize(st);
     sqlite3_close(db);
 
@@ -542,6 +542,34 @@ static int list_signal(void *ud, const fz_journal_signal *sig)
         snprintf(one, sizeof one, "%s=%s@- ", sig->node, sig->answer);
     strcat(seen, one);
     return 0;
+}
+
+static int signal_who(void *ud, const fz_journal_signal *sig)
+{
+    char *seen = ud;
+    size_t n = strlen(seen);
+    snprintf(seen + n, 128 - n, "%s=%s ", sig->answer, sig->who ? sig->who : "-");
+    return 0;
+}
+
+static void test_journal_signal_records_who_and_data_version_moves(void **state)
+{
+    fixture *f = *state;
+    int64_t id = add_run(f->j, "/w/a.fz");
+    fz_journal *other = NULL;
+    assert_int_equal(fz_journal_open(f->path, FZ_JOURNAL_SYNC_FULL, &f->ta.hook, &other), 0);
+    int64_t v0 = 0, v1 = 0, v2 = 0;
+    assert_int_equal(fz_journal_data_version(other, &v0), 0);
+    assert_int_equal(fz_journal_data_version(other, &v1), 0);
+    assert_true(v0 == v1); /* nothing committed: the same number */
+    assert_int_equal(fz_journal_signal_add_by(f->j, id, "n4", "yes", "ann@page"), 0);
+    assert_int_equal(fz_journal_signal_add(f->j, id, "n4", "no"), 0);
+    assert_int_equal(fz_journal_data_version(other, &v2), 0);
+    assert_true(v2 != v1); /* another connection committed */
+    char seen[128] = "";
+    assert_int_equal(fz_journal_signal_list(other, id, signal_who, seen), 0);
+    assert_string_equal(seen, "yes=ann@page no=- ");
+    fz_journal_free(other);
 }
 
 static void test_journal_signals_are_taken_oldest_first_once(void **state)
@@ -1170,6 +1198,8 @@ int main(void)
             test_journal_resume_of_a_run_that_died_at_its_end_records_the_end, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_journal_a_run_taken_over_is_no_longer_recorded_by_its_old_owner, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_signal_records_who_and_data_version_moves,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_replay_into_another_workflow_is_refused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_journal_replay_survives_every_failed_allocation, setup,
