@@ -83,20 +83,15 @@ static void put_duration(fz_hbuf *b, double secs)
         fz_hbuf_printf(b, "%dh%02dm", (int)secs / 3600, (int)secs % 3600 / 60);
 }
 
-static double run_secs(const char *created, const char *finished)
+/* A finished run's duration; a running one shows "running" (a live page
+ * changes only when the journal does). */
+static void put_run_duration(fz_hbuf *b, const char *created, const char *finished)
 {
-    double a = iso_time(created);
-    if (a < 0)
-        return -1;
-    double z;
-    if (finished) {
-        z = iso_time(finished);
-    } else {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        z = (double)ts.tv_sec + ts.tv_nsec / 1e9;
-    }
-    return z >= a ? z - a : -1;
+    double a = iso_time(created), z = iso_time(finished);
+    if (!finished)
+        fz_hbuf_puts(b, "running");
+    else
+        put_duration(b, a >= 0 && z >= a ? z - a : -1);
 }
 
 /*==========================================================================
@@ -133,7 +128,7 @@ static int run_row(void *ud, const fz_journal_run *r)
     fz_hbuf_puts(b, "</td><td>");
     fz_html_puts(b, r->created_at);
     fz_hbuf_puts(b, "</td><td>");
-    put_duration(b, run_secs(r->created_at, r->finished_at));
+    put_run_duration(b, r->created_at, r->finished_at);
     fz_hbuf_printf(b, "</td><td>%u</td><td class=\"path\">", r->steps);
     fz_html_puts(b, r->workflow);
     fz_hbuf_puts(b, "</td></tr>\n");
@@ -505,7 +500,7 @@ static int view_run(fz_serve *s, int64_t id, const char *csrf, run_view *v, char
     fz_hbuf_puts(b, "</dd><dt>Started (UTC)</dt><dd>");
     fz_html_puts(b, r.created_at);
     fz_hbuf_puts(b, "</dd><dt>Duration</dt><dd>");
-    put_duration(b, run_secs(r.created_at, r.finished_at));
+    put_run_duration(b, r.created_at, r.finished_at);
     fz_hbuf_printf(b, "</dd><dt>Steps</dt><dd>%u finished, %u in flight</dd>", r.steps,
                    r.in_flight);
     v->c = wf ? cached(s, wf, bd) : NULL;
