@@ -707,6 +707,12 @@ int fz_journal_signal_take(fz_journal *j, int64_t id, const char *node, uint32_t
 
 int fz_journal_data_version(fz_journal *j, int64_t *out)
 {
+    /* A getter's statement is left open (its strings are borrowed), which
+     * keeps this connection's read transaction, and so its snapshot and
+     * data_version, where it was: end them first. */
+    for (int i = 0; i < ST__COUNT; i++)
+        if (j->st[i])
+            sqlite3_reset(j->st[i]);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(j->db, "PRAGMA data_version", -1, &st, NULL) ||
         sqlite3_step(st) != SQLITE_ROW) {

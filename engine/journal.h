@@ -279,7 +279,9 @@ void fz_journal_resume_fini(fz_journal_resume *res);
 /* A number that changes when another connection (another process, or
  * another fz_journal) commits a change to the journal: a cheap "has
  * anything changed" check for a page kept up to date (`flowzap serve`).
- * Returns 0 or FZ_EDB. */
+ * Ends the reads earlier getters left open (strings they returned are no
+ * longer valid), so that the connection sees the latest commit. Returns 0
+ * or FZ_EDB. */
 int fz_journal_data_version(fz_journal *j, int64_t *out);
 
 #endif
