@@ -42,6 +42,18 @@ typedef struct fz_serve_cached {
     uint64_t used;
 } fz_serve_cached;
 
+/* An event built for one generation, shared by the streams that ask for
+ * the same thing (same page, filter and session). */
+typedef struct fz_serve_event {
+    uint64_t gen;
+    char *key; /* "TOPIC ID\x1fWF\x1fSTATE\x1fCSRF" */
+    char *text;
+    size_t len;
+    uint64_t used;
+} fz_serve_event;
+
+#define FZ_SERVE_EVENTS 16
+
 struct fz_serve {
     struct MHD_Daemon *d;
     char host[64];
@@ -66,6 +78,7 @@ struct fz_serve {
     char *sim, *sim_workflow;
     fz_serve_session sessions[FZ_SERVE_SESSIONS];
     fz_serve_cached cache[FZ_SERVE_CACHE];
+    fz_serve_event events[FZ_SERVE_EVENTS];
 };
 
 /* Pages (pages.c), all called with s->mu held. */

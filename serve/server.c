@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/hash.h"
 #include "core/status.h"
 #include "parser/parser.h"
 #include "serve/request.h"
@@ -224,14 +225,15 @@ typedef struct stream {
     int64_t id;
     char *wf, *state;
     char csrf[FZ_SERVE_SECRET_LEN];
-    uint64_t gen; /* last generation looked at */
-    int first;    /* nothing sent yet */
-    char *last;   /* the last event sent */
-    char *out;    /* bytes waiting to be handed to MHD */
+    uint64_t gen;  /* last generation looked at */
+    int first;     /* nothing looked at yet */
+    int sent;      /* an event was sent ... */
+    uint64_t last; /* ... with this hash */
+    char *out;     /* bytes waiting to be handed to MHD */
     size_t out_len, out_off;
 } stream;
 
-static char *stream_event(stream *st)
+static char *build_event(stream *st)
 {
     fz_serve *s = st->s;
     switch (st->topic) {
@@ -244,6 +246,64 @@ static char *stream_event(stream *st)
     default:
         return NULL;
     }
+}
+
+/* The stream's event for the current generation, framed as "data: ...\n\n"
+ * (a copy, or NULL): built once per generation for all the streams that
+ * ask for the same thing. With mu held. */
+static char *stream_event(stream *st, size_t *len)
+{
+    fz_serve *s = st->s;
+    fz_hbuf k;
+    fz_hbuf_init(&k);
+    fz_hbuf_printf(&k, "%d %lld\x1f%s\x1f%s\x1f%s", (int)st->topic, (long long)st->id,
+                   st->wf ? st->wf : "", st->state ? st->state : "", st->csrf);
+    char *key = fz_hbuf_take(&k, NULL);
+    if (!key)
+        return NULL;
+    fz_serve_event *slot = &s->events[0], *hit = NULL;
+    for (int i = 0; i < FZ_SERVE_EVENTS; i++) {
+        fz_serve_event *e = &s->events[i];
+        if (e->key && !strcmp(e->key, key)) {
+            hit = e;
+            break;
+        }
+        if (e->used < slot->used)
+            slot = e;
+    }
+    if (!hit || hit->gen != s->gen) {
+        if (!hit)
+            hit = slot;
+        free(hit->key);
+        free(hit->text);
+        hit->key = key;
+        key = NULL;
+        hit->gen = s->gen;
+        hit->text = NULL;
+        hit->len = 0;
+        char *ev = build_event(st);
+        if (ev) {
+            size_t n = strlen(ev);
+            hit->text = malloc(n + 9);
+            if (hit->text) {
+                memcpy(hit->text, "data: ", 6);
+                memcpy(hit->text + 6, ev, n);
+                memcpy(hit->text + 6 + n, "\n\n", 3);
+                hit->len = n + 8;
+            }
+            free(ev);
+        }
+    }
+    free(key);
+    hit->used = ++s->tick;
+    if (!hit->text)
+        return NULL;
+    char *copy = malloc(hit->len + 1);
+    if (copy) {
+        memcpy(copy, hit->text, hit->len + 1);
+        *len = hit->len;
+    }
+    return copy;
 }
 
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -270,20 +330,18 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
         }
         int changed = st->first || s->gen != st->gen;
         st->gen = s->gen;
-        char *ev = changed ? stream_event(st) : NULL;
+        size_t len = 0;
+        char *ev = changed ? stream_event(st, &len) : NULL;
         pthread_mutex_unlock(&s->mu);
         st->first = 0;
-        if (ev && (!st->last || strcmp(ev, st->last))) {
-            free(st->last);
-            st->last = ev;
-            size_t n = strlen(ev);
-            st->out = malloc(n + 16);
-            if (!st->out)
-                return MHD_CONTENT_READER_END_WITH_ERROR;
-            memcpy(st->out, "data: ", 6);
-            memcpy(st->out + 6, ev, n);
-            memcpy(st->out + 6 + n, "\n\n", 2);
-            st->out_len = n + 8;
+        /* Sent only when it differs from the last one sent (a hash is kept,
+         * not the text: a run's event can be large). */
+        uint64_t h = ev ? fz_hash_bytes(ev, len, 0x5e57e) : 0;
+        if (ev && (!st->sent || h != st->last)) {
+            st->sent = 1;
+            st->last = h;
+            st->out = ev;
+            st->out_len = len;
         } else {
             free(ev);
             if (!changed) { /* a comment keeps proxies and the browser awake */
@@ -307,7 +365,6 @@ static void stream_free(void *cls)
     stream *st = cls;
     free(st->wf);
     free(st->state);
-    free(st->last);
     free(st->out);
     free(st);
 }
@@ -686,6 +743,10 @@ void fz_serve_stop(fz_serve *s)
     if (s->watcher_started)
         pthread_join(s->watcher, NULL);
     fz__serve_cache_free(s);
+    for (int i = 0; i < FZ_SERVE_EVENTS; i++) {
+        free(s->events[i].key);
+        free(s->events[i].text);
+    }
     fz_journal_free(s->j);
     for (uint32_t i = 0; i < s->nfiles; i++) {
         free(s->files[i].path);
