@@ -723,14 +723,149 @@ char *fz__serve_workflow_event(fz_serve *s, uint32_t idx)
  * A simulation report
  *========================================================================*/
 
+/* Milliseconds as the CLI prints durations: 15m25s, 1.250s, 812ms. */
+static void put_ms(fz_hbuf *b, double ms)
+{
+    if (ms < 1000)
+        fz_hbuf_printf(b, "%.0fms", ms);
+    else
+        put_duration(b, ms / 1000);
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    return v ? v : "";
+}
+
 int fz__serve_page_sim(fz_serve *s, fz_hbuf *b)
 {
     if (!s->sim)
         return 404;
+    json_error_t jerr;
+    json_t *r = json_load_file(s->sim, 0, &jerr);
     head(s, b, "Simulation", NULL);
-    fz_hbuf_puts(b, "<h1>Simulation</h1>\n<p class=\"note\">");
+    fz_hbuf_puts(b, "<h1>Simulation</h1>\n<p class=\"path\">");
     fz_html_puts(b, s->sim);
     fz_hbuf_puts(b, "</p>\n");
+    if (!r || strcmp(jstr(r, "format"), "flowzap-sim-report")) {
+        fz_hbuf_puts(b, "<p class=\"error\">Not a flowzap sim --json report");
+        if (!r) {
+            fz_hbuf_printf(b, " (line %d: ", jerr.line);
+            fz_html_puts(b, jerr.text);
+            fz_hbuf_puts(b, ")");
+        }
+        fz_hbuf_puts(b, ".</p>\n");
+        json_decref(r);
+        foot(b);
+        return 200;
+    }
+    fz_hbuf_puts(b, "<dl class=\"info\"><dt>Workflow</dt><dd class=\"path\">");
+    fz_html_puts(b, jstr(r, "workflow"));
+    fz_hbuf_puts(b, "</dd><dt>Scenario</dt><dd>");
+    fz_html_puts(b, *jstr(r, "scenario") ? jstr(r, "scenario") : "-");
+    fz_hbuf_printf(b, "</dd><dt>Runs</dt><dd>%lld (seed %lld)</dd></dl>\n",
+                   (long long)json_integer_value(json_object_get(r, "runs")),
+                   (long long)json_integer_value(json_object_get(r, "seed")));
+
+    /* The heat map: the report's workflow (else the first file named). */
+    const char *wf = *jstr(r, "workflow") ? jstr(r, "workflow") : s->sim_workflow;
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    fz_graph *g = NULL;
+    char *text = json_dumps(r, JSON_COMPACT), err[256] = "";
+    fz_overlay *ov = NULL;
+    char *svg = NULL;
+    if (wf && fz_parse_file(wf, NULL, &d, &g) == 0 && g && !d.errors && text &&
+        fz_overlay_heat_mem(g, s->sim, text, strlen(text), NULL, &ov, err, sizeof err) == 0) {
+        fz_render_opts o = {.format = FZ_RENDER_SVG, .overlay = ov};
+        char *out = NULL;
+        size_t len = 0;
+        if (fz_render(g, &o, NULL, &out, &len, err, sizeof err) == 0) {
+            const char *p = strstr(out, "<svg");
+            svg = p ? strdup(p) : NULL;
+            fz_free(NULL, out, len + 1);
+        }
+    }
+    fz_hbuf_puts(b, "<h2>Heat map</h2>\n<div id=\"diagram\" class=\"diagram\">");
+    if (svg) {
+        fz_hbuf_puts(b, svg);
+    } else {
+        fz_hbuf_puts(b, "<p class=\"note\">The workflow cannot be drawn with this report");
+        if (*err) {
+            fz_hbuf_puts(b, ": ");
+            fz_html_puts(b, err);
+        }
+        fz_hbuf_puts(b, ".</p>");
+    }
+    fz_hbuf_puts(b, "</div>\n");
+    free(svg);
+    free(text);
+    fz_overlay_free(ov);
+    fz_graph_free(g);
+    fz_diags_fini(&d);
+
+    fz_hbuf_puts(b, "<h2>Outcomes</h2>\n<table class=\"outcomes\"><thead><tr><th>Outcome</th>"
+                    "<th>State</th><th>Runs</th><th>Share</th><th>95% CI</th></tr></thead>"
+                    "<tbody>\n");
+    size_t i;
+    json_t *o;
+    json_array_foreach(json_object_get(r, "outcomes"), i, o)
+    {
+        json_t *ci = json_object_get(o, "ci95");
+        fz_hbuf_puts(b, "<tr><td>");
+        fz_html_puts(b, jstr(o, "outcome"));
+        fz_hbuf_puts(b, "</td><td>");
+        fz_html_puts(b, jstr(o, "state"));
+        fz_hbuf_printf(b, "</td><td>%lld</td><td>%.2f%%</td><td>[%.2f%%, %.2f%%]</td></tr>\n",
+                       (long long)json_integer_value(json_object_get(o, "count")),
+                       100 * json_number_value(json_object_get(o, "share")),
+                       100 * json_number_value(json_array_get(ci, 0)),
+                       100 * json_number_value(json_array_get(ci, 1)));
+    }
+    fz_hbuf_puts(b, "</tbody></table>\n");
+
+    json_t *dur = json_object_get(r, "duration_ms");
+    if (json_is_object(dur)) {
+        fz_hbuf_puts(b, "<h2>Run duration (virtual time)</h2>\n<table class=\"durations\"><tr>");
+        static const char *const keys[] = {"p50", "p90", "p99", "max", "mean"};
+        for (size_t k = 0; k < 5; k++)
+            fz_hbuf_printf(b, "<th>%s</th>", keys[k]);
+        fz_hbuf_puts(b, "</tr><tr>");
+        for (size_t k = 0; k < 5; k++) {
+            fz_hbuf_puts(b, "<td>");
+            put_ms(b, json_number_value(json_object_get(dur, keys[k])));
+            fz_hbuf_puts(b, "</td>");
+        }
+        fz_hbuf_puts(b, "</tr></table>\n");
+    }
+
+    fz_hbuf_puts(b, "<h2>Common paths</h2>\n<table class=\"paths\"><thead><tr><th>Runs</th>"
+                    "<th>Share</th><th>Outcome</th><th>Path</th></tr></thead><tbody>\n");
+    json_t *nodes = json_object_get(r, "nodes");
+    json_array_foreach(json_object_get(r, "paths"), i, o)
+    {
+        if (i >= 10)
+            break;
+        fz_hbuf_printf(b, "<tr><td>%lld</td><td>%.2f%%</td><td>",
+                       (long long)json_integer_value(json_object_get(o, "count")),
+                       100 * json_number_value(json_object_get(o, "share")));
+        fz_html_puts(b, jstr(o, "outcome"));
+        fz_hbuf_puts(b, "</td><td>");
+        size_t k;
+        json_t *n;
+        json_array_foreach(json_object_get(o, "nodes"), k, n)
+        {
+            const char *id = json_string_value(n);
+            const char *label = jstr(json_object_get(nodes, id ? id : ""), "label");
+            if (k)
+                fz_hbuf_puts(b, " &rarr; ");
+            fz_html_puts(b, *label ? label : id);
+        }
+        fz_hbuf_puts(b, "</td></tr>\n");
+    }
+    fz_hbuf_puts(b, "</tbody></table>\n");
+    json_decref(r);
     foot(b);
     return 200;
 }

@@ -626,6 +626,51 @@ static void test_serve_events_follow_the_journal(void **state)
     free(r.body);
 }
 
+/* `serve --sim`: a real `flowzap sim --json` report of the XSS workflow:
+ * heat map, outcomes with intervals, percentiles, paths (labels as text). */
+static void test_serve_sim_report_page(void **state)
+{
+    fixture *f = *state;
+    const char *flowzap = getenv("FLOWZAP");
+    if (!flowzap)
+        fail_msg("FLOWZAP is not set (run through ctest)");
+    char report[128], cmd[8192];
+    snprintf(report, sizeof report, "%s/sim.json", f->dir);
+    snprintf(cmd, sizeof cmd, "'%s' sim '%s' --runs 200 --seed 3 --json '%s' >/dev/null 2>&1",
+             flowzap, f->wf, report);
+    assert_int_equal(system(cmd), 0);
+    fz_serve_stop(f->s);
+    const char *files[] = {f->wf};
+    fz_serve_opts o = {.db = f->db,
+                       .host = "127.0.0.1",
+                       .files = files,
+                       .nfiles = 1,
+                       .sim = report,
+                       .sim_workflow = f->wf,
+                       .token = TOKEN};
+    char err[256];
+    assert_int_equal(fz_serve_start(&o, &f->s, err, sizeof err), 0);
+    snprintf(f->base, sizeof f->base, "http://127.0.0.1:%u", (unsigned)fz_serve_port(f->s));
+    resp r;
+    r.stop_after = 0;
+    request(f, "GET", "/sim?token=" TOKEN, NULL, NULL, NULL, &r, 5000);
+    char set[256];
+    assert_int_equal(r.code, 303);
+    assert_non_null(header(&r, "Set-Cookie", set, sizeof set));
+    snprintf(f->cookie, sizeof f->cookie, "%.*s", (int)strcspn(set, ";"), set);
+    free(r.body);
+    assert_int_equal(get(f, "/sim", &r), 200);
+    assert_non_null(
+        strstr(r.body, "<h2>Heat map</h2>\n<div id=\"diagram\" class=\"diagram\"><svg"));
+    assert_non_null(strstr(r.body, "<h2>Outcomes</h2>"));
+    assert_non_null(strstr(r.body, "%]</td></tr>")); /* a confidence interval */
+    assert_non_null(strstr(r.body, "<th>p99</th>"));
+    assert_non_null(strstr(r.body, "&lt;script&gt;alert(1)&lt;/script&gt; &rarr;"));
+    assert_int_equal(count(r.body, "<script"), 1);
+    assert_int_equal(count(r.body, "<img"), 0);
+    free(r.body);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -640,6 +685,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_serve_xss_run_is_text_and_the_gate_is_answered, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_serve_events_follow_the_journal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_serve_sim_report_page, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
