@@ -216,3 +216,34 @@ out:
     free(files.v);
     return status;
 }
+
+/* `flowzap watch FILE...`: `flowzap serve --watch FILE...`. */
+static const char watch_usage[] =
+    "usage: flowzap watch [--db PATH] [--listen ADDR:PORT] [--open] FILE.fz|DIR...\n"
+    "\n"
+    "The same as `flowzap serve --watch`: a page per workflow file with its\n"
+    "diagram and check diagnostics, redrawn in place when the file is saved\n"
+    "(the last good picture kept while the text does not parse). See\n"
+    "`flowzap serve --help`.\n";
+
+int fz_cmd_watch(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(watch_usage, stdout);
+            return FZ_EXIT_OK;
+        }
+    char **v = calloc((size_t)argc + 2, sizeof *v);
+    if (!v) {
+        fz_cli_error("out of memory");
+        return FZ_EXIT_SOFTWARE;
+    }
+    char serve[] = "serve", watch[] = "--watch";
+    v[0] = serve;
+    v[1] = watch;
+    for (int i = 1; i < argc; i++)
+        v[i + 1] = argv[i];
+    int st = fz_cmd_serve(argc + 1, v);
+    free(v);
+    return st;
+}

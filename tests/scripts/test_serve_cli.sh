@@ -60,4 +60,12 @@ st=$?
 grep -q "cannot read '$work/missing.fz': No such file or directory" "$work/e.log" ||
     fail "missing file: $(cat "$work/e.log")"
 pass=$((pass + 1))
+
+# flowzap watch is serve --watch.
+"$FLOWZAP" watch --help | grep -q "serve --watch" || fail "watch --help"
+"$FLOWZAP" watch --listen 127.0.0.1:0 "$work/missing.fz" >"$work/f.log" 2>&1
+st=$?
+[ $st -eq 74 ] || fail "watch: a missing file gave status $st"
+grep -q "^flowzap watch: cannot read" "$work/f.log" || fail "watch: $(cat "$work/f.log")"
+pass=$((pass + 1))
 echo "$pass passed, 0 failed"
