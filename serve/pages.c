@@ -312,6 +312,7 @@ static fz_serve_cached *cached(fz_serve *s, const char *workflow, const char *bi
     if (fz_parse_file(workflow, NULL, &d, &g) == 0 && g && !d.errors) {
         slot->g = g;
         slot->svg = draw(g);
+        fz_journal_hash(g->src, g->src_len, slot->hash);
         if (bindings) {
             fz_diags bd;
             fz_diags_init(&bd, NULL);
@@ -488,6 +489,8 @@ static int view_run(fz_serve *s, int64_t id, const char *csrf, run_view *v, char
         return -1;
     /* The run's strings live until the next journal call: copy them. */
     char *wf = strdup(r.workflow), *bd = r.bindings ? strdup(r.bindings) : NULL;
+    char hash[FZ_JOURNAL_HASH_LEN];
+    snprintf(hash, sizeof hash, "%s", r.workflow_hash ? r.workflow_hash : "");
     fz_hbuf *b = &v->info;
     fz_hbuf_puts(b, "<dt>Workflow</dt><dd class=\"path\">");
     fz_html_puts(b, r.workflow);
@@ -504,6 +507,9 @@ static int view_run(fz_serve *s, int64_t id, const char *csrf, run_view *v, char
     fz_hbuf_printf(b, "</dd><dt>Steps</dt><dd>%u finished, %u in flight</dd>", r.steps,
                    r.in_flight);
     v->c = wf ? cached(s, wf, bd) : NULL;
+    if (v->c && strcmp(v->c->hash, hash))
+        fz_hbuf_puts(b, "<dt>Picture</dt><dd class=\"note\">the workflow file changed since this "
+                        "run; the diagram is the file as it is now</dd>");
     if (v->c) {
         v->nnodes = fz_graph_node_count(v->c->g);
         v->state = calloc(v->nnodes ? v->nnodes : 1, 1);

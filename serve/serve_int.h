@@ -37,8 +37,9 @@ typedef struct fz_serve_cached {
     char *workflow, *bindings;
     struct timespec wf_mtime, b_mtime;
     fz_graph *g;
-    fz_bind *b; /* NULL when the run has none or it does not load */
-    char *svg;  /* NULL when it did not draw */
+    fz_bind *b;                     /* NULL when the run has none or it does not load */
+    char *svg;                      /* NULL when it did not draw */
+    char hash[FZ_JOURNAL_HASH_LEN]; /* of the workflow's text as read */
     uint64_t used;
 } fz_serve_cached;
 
