@@ -93,6 +93,12 @@ for png in "$out"/serve-*.png; do
     awk -v ink="$ink" 'BEGIN { exit !(ink > 0.02) }' || fail "$png is blank (ink $ink)"
     [ "$colours" -ge 6 ] || fail "$png has only $colours colours"
 done
+# A clean stop (under the sanitizer preset: no leak or error reported).
+kill -TERM "$serve_pid"
+st=0
+wait "$serve_pid" || st=$?
+serve_pid=""
+[ $st -eq 0 ] || fail "serve stopped with status $st"
 if [ -n "${FZ_SERVE_PICTURES:-}" ]; then
     mkdir -p "$FZ_SERVE_PICTURES"
     cp "$out"/serve-runs.png "$out"/serve-run-waiting.png "$out"/serve-run.png \
