@@ -555,6 +555,45 @@ static void view_paint(run_view *v, json_t *o)
     json_object_set_new(o, "edges", edges);
 }
 
+/* Writes v's picture with the node states and taken edges as classes of
+ * their groups (<g id="n3" class="node ..."> gets "st-done"), so the
+ * page is painted as served; the script repaints it on every change. */
+static void put_painted(fz_hbuf *b, const run_view *v)
+{
+    const char *p = v->c->svg;
+    const fz_graph *g = v->c->g;
+    static const char open[] = "<g id=\"";
+    for (const char *q; (q = strstr(p, open)) != NULL;) {
+        const char *id = q + sizeof open - 1;
+        const char *end = strchr(id, '"');
+        if (!end)
+            break;
+        fz_hbuf_add(b, p, (size_t)(end - p));
+        p = end;
+        size_t n = (size_t)(end - id);
+        if (!strncmp(end, "\" class=\"node ", 14)) {
+            uint32_t i = fz_graph_find_node(g, id, n);
+            if (i != FZ_NONE && i < v->nnodes) {
+                fz_hbuf_printf(b, "\" class=\"st-%s node ", state_names[v->state[i]]);
+                p = end + 14;
+            }
+        } else if (!strncmp(end, "\" class=\"edge ", 14) && n > 1 && id[0] == 'e') {
+            char *stop = NULL;
+            unsigned long e = strtoul(id + 1, &stop, 10);
+            if (stop == end && e >= 1 && e <= g->edges.len) {
+                const fz_edge *ed = &FZ_VEC_AT(&g->edges, fz_edge, e - 1);
+                if (ed->src < v->nnodes && ed->dst < v->nnodes &&
+                    (v->state[ed->src] == ST_DONE || v->state[ed->src] == ST_FAILED) &&
+                    v->state[ed->dst] != ST_NONE) {
+                    fz_hbuf_puts(b, "\" class=\"taken edge ");
+                    p = end + 14;
+                }
+            }
+        }
+    }
+    fz_hbuf_puts(b, p);
+}
+
 int fz__serve_page_run(fz_serve *s, fz_hbuf *b, int64_t id, const char *csrf)
 {
     run_view v;
@@ -573,7 +612,7 @@ int fz__serve_page_run(fz_serve *s, fz_hbuf *b, int64_t id, const char *csrf)
     fz_hbuf_add(b, v.gates.p ? v.gates.p : "", v.gates.len);
     fz_hbuf_puts(b, "</section>\n<div id=\"diagram\" class=\"diagram run\">");
     if (v.c && v.c->svg)
-        fz_hbuf_puts(b, v.c->svg);
+        put_painted(b, &v);
     else {
         fz_hbuf_puts(b, "<p class=\"note\">The workflow ");
         fz_html_puts(b, wf);

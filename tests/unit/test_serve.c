@@ -540,6 +540,9 @@ static void test_serve_xss_run_is_text_and_the_gate_is_answered(void **state)
     wait_for(f, "/run/1", "state-completed");
     assert_int_equal(get(f, "/run/1", &r), 200);
     assert_non_null(strstr(r.body, "yes at n4"));
+    /* Painted as served: node states and taken edges as classes. */
+    assert_non_null(strstr(r.body, "<g id=\"n5\" class=\"st-done node "));
+    assert_non_null(strstr(r.body, "<g id=\"e4\" class=\"taken edge "));
     assert_non_null(strstr(r.body, "(session "));
     assert_null(strstr(r.body, "class=\"approve\""));
     free(r.body);
