@@ -777,6 +777,67 @@ static void put_ms(fz_hbuf *b, double ms)
         put_duration(b, ms / 1000);
 }
 
+/* The lower bound (ns) of bucket b of a report's duration histogram:
+ * log-linear, 128 buckets per octave (docs/sim.md, sim/report.c). */
+static double hist_lower(uint64_t b)
+{
+    if (b < 128)
+        return (double)b;
+    uint64_t e = (b - 128) / 128 + 7, sub = (b - 128) % 128;
+    if (e > 63)
+        return -1;
+    return (double)(128 + sub) * (double)((uint64_t)1 << (e - 7));
+}
+
+/* The duration histogram as an SVG bar chart (24 bars between the
+ * shortest and the longest run). */
+static void put_histogram(fz_hbuf *b, json_t *hist)
+{
+    enum { BARS = 24, W = 600, H = 140 };
+    double lo = -1, hi = -1, bars[BARS] = {0}, top = 0;
+    size_t i;
+    json_t *pair;
+    json_array_foreach(hist, i, pair)
+    {
+        double v = hist_lower((uint64_t)json_integer_value(json_array_get(pair, 0)));
+        if (v < 0)
+            continue;
+        if (lo < 0 || v < lo)
+            lo = v;
+        if (v > hi)
+            hi = v;
+    }
+    if (lo < 0)
+        return;
+    json_array_foreach(hist, i, pair)
+    {
+        double v = hist_lower((uint64_t)json_integer_value(json_array_get(pair, 0)));
+        if (v < 0)
+            continue;
+        int k = hi > lo ? (int)((v - lo) / (hi - lo) * (BARS - 1) + 0.5) : 0;
+        bars[k] += (double)json_integer_value(json_array_get(pair, 1));
+        if (bars[k] > top)
+            top = bars[k];
+    }
+    fz_hbuf_printf(b,
+                   "<svg class=\"histogram\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+                   "xmlns=\"http://www.w3.org/2000/svg\">",
+                   W, H + 20, W, H + 20);
+    for (int k = 0; k < BARS; k++) {
+        double h = top > 0 ? bars[k] / top * H : 0;
+        fz_hbuf_printf(b,
+                       "<rect x=\"%d\" y=\"%.1f\" width=\"%d\" height=\"%.1f\" fill=\"#56b4e9\">"
+                       "<title>%.0f runs</title></rect>",
+                       k * (W / BARS) + 1, H - h, W / BARS - 2, h, bars[k]);
+    }
+    fz_hbuf_printf(b, "<text x=\"0\" y=\"%d\" font-size=\"12\">", H + 15);
+    put_ms(b, lo / 1e6);
+    fz_hbuf_printf(b, "</text><text x=\"%d\" y=\"%d\" font-size=\"12\" text-anchor=\"end\">", W,
+                   H + 15);
+    put_ms(b, hi / 1e6);
+    fz_hbuf_puts(b, "</text></svg>\n");
+}
+
 static const char *jstr(json_t *o, const char *key)
 {
     const char *v = json_string_value(json_object_get(o, key));
@@ -883,6 +944,7 @@ int fz__serve_page_sim(fz_serve *s, fz_hbuf *b)
             fz_hbuf_puts(b, "</td>");
         }
         fz_hbuf_puts(b, "</tr></table>\n");
+        put_histogram(b, json_object_get(json_object_get(r, "merge"), "duration_histogram"));
     }
 
     fz_hbuf_puts(b, "<h2>Common paths</h2>\n<table class=\"paths\"><thead><tr><th>Runs</th>"

@@ -668,6 +668,7 @@ static void test_serve_sim_report_page(void **state)
     assert_non_null(strstr(r.body, "<h2>Outcomes</h2>"));
     assert_non_null(strstr(r.body, "%]</td></tr>")); /* a confidence interval */
     assert_non_null(strstr(r.body, "<th>p99</th>"));
+    assert_non_null(strstr(r.body, "<svg class=\"histogram\""));
     assert_non_null(strstr(r.body, "&lt;script&gt;alert(1)&lt;/script&gt; &rarr;"));
     assert_int_equal(count(r.body, "<script"), 1);
     assert_int_equal(count(r.body, "<img"), 0);
