@@ -140,6 +140,15 @@ async function waitClass(page, id, cls, ms) {
   await page.screenshot({ path: path.join(out, 'serve-watch-error.png'), fullPage: true });
   log('watch: ' + before + ' -> ' + (before + 1) + ' nodes in place; errors shown, picture kept');
 
+  // 5. The simulation report: heat map, outcomes, durations, paths.
+  await page.goto(new URL('/sim', url).toString());
+  await page.waitForSelector('#diagram svg g.node');
+  await page.waitForSelector('svg.histogram rect');
+  const rows = await page.evaluate(() => document.querySelectorAll('table.outcomes tbody tr').length);
+  if (rows < 2) throw new Error('the report page lists ' + rows + ' outcomes');
+  await page.screenshot({ path: path.join(out, 'serve-sim.png'), fullPage: true });
+  log('sim report: heat map, ' + rows + ' outcomes, histogram');
+
   await browser.close();
   if (problems.length) throw new Error(problems.join('\n'));
 })().catch(async (e) => {

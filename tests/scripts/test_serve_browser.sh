@@ -73,8 +73,23 @@ n2.handle(right) -> n3.handle(left)
 }
 FZ
 
-"$FLOWZAP" serve --db "$work/runs.db" --listen 127.0.0.1:0 --watch "$work/release.fz" \
-    "$work/edit.fz" >"$work/serve.log" 2>&1 &
+cat >"$work/release.scenario.yaml" <<'YAML'
+defaults:
+  latency: {lognormal: {median: 2s, sigma: 0.4}}
+rules:
+  - match: ^Build$
+    latency: {lognormal: {median: 3m, sigma: 0.3}}
+  - match: ^Test$
+    error: 0.05
+    latency: {uniform: [1m, 4m]}
+  - match: ^Ship it\?$
+    latency: {lognormal: {median: 20m, sigma: 0.8}}
+    weights: {Yes: 0.9, No: 0.1}
+YAML
+"$FLOWZAP" sim "$work/release.fz" --faults "$work/release.scenario.yaml" --runs 5000 --seed 7 \
+    --json "$work/sim.json" >"$out/sim.log" 2>&1 || fail "sim failed: $(cat "$out/sim.log")"
+"$FLOWZAP" serve --db "$work/runs.db" --listen 127.0.0.1:0 --watch --sim "$work/sim.json" \
+    "$work/release.fz" "$work/edit.fz" >"$work/serve.log" 2>&1 &
 serve_pid=$!
 for _ in $(seq 100); do
     grep -q "open http" "$work/serve.log" && break
@@ -102,6 +117,7 @@ serve_pid=""
 if [ -n "${FZ_SERVE_PICTURES:-}" ]; then
     mkdir -p "$FZ_SERVE_PICTURES"
     cp "$out"/serve-runs.png "$out"/serve-run-waiting.png "$out"/serve-run.png \
-        "$out"/serve-watch.png "$out"/serve-watch-error.png "$FZ_SERVE_PICTURES/"
+        "$out"/serve-watch.png "$out"/serve-watch-error.png "$out"/serve-sim.png \
+        "$FZ_SERVE_PICTURES/"
 fi
 echo "ok: screenshots in $out"
