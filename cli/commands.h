@@ -27,6 +27,8 @@ int fz_cmd_resume(int argc, char **argv);
 int fz_cmd_sim(int argc, char **argv);
 int fz_cmd_test(int argc, char **argv);
 int fz_cmd_init(int argc, char **argv);
+int fz_cmd_serve(int argc, char **argv);
+int fz_cmd_watch(int argc, char **argv);
 
 /* Loads a workflow, printing its diagnostics (errors always, warnings when
  * show_warnings) gcc-style to stderr. On success *out is a finished graph

@@ -42,6 +42,8 @@ static const command commands[] = {
     {"sim", fz_cmd_sim, "simulate a workflow under seeded faults", fz_sim_options},
     {"test", fz_cmd_test, "check the expectations of scenarios (CI, JUnit)", fz_test_options},
     {"init", fz_cmd_init, "write a scenario or bindings skeleton for a workflow", fz_init_options},
+    {"serve", fz_cmd_serve, "serve a live web page of runs, gates and workflows", fz_serve_options},
+    {"watch", fz_cmd_watch, "serve --watch: workflow pages redrawn when saved", fz_serve_options},
     {"completion", cmd_completion, "print a shell completion script (bash)", completion_options},
 };
 

@@ -21,6 +21,7 @@ command's page in this folder says more (linked below).
 | `runs`, `resume`, `signal` | [journal.md](journal.md) |
 | `sim`, `sim merge` | [sim.md](sim.md) |
 | `test`, `init` | [test.md](test.md) |
+| `serve`, `watch` | [serve.md](serve.md) |
 | `completion` | this page, "Conventions" |
 
 Environment: `FLOWZAP_DB` (the journal, default `.flowzap/runs.db`),
@@ -75,7 +76,7 @@ so these hold for all commands alike:
 HEAD
 "$fz" --help
 echo '```'
-for c in check export fmt render bind run runs resume signal sim test init completion; do
+for c in check export fmt render bind run runs resume signal sim test init serve watch completion; do
   printf '\n## flowzap %s\n\n```text\n' "$c"
   "$fz" "$c" --help
   echo '```'
