@@ -9,6 +9,7 @@ pkgs=(
   libjansson-dev libfyaml-dev libcurl4-openssl-dev libsqlite3-dev sqlite3 nettle-dev
   libxml2-dev chromium python3 python3-simpy hyperfine strace groff-base
 )
+pkgs+=(parallel) # GNU parallel: sim shards across hosts (script.sim_shard_parallel)
 
 missing=()
 for p in "${pkgs[@]}"; do
