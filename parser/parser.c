@@ -1128,10 +1128,17 @@ static void mermaid_error(parser *p, fz_token at)
              "Mermaid or PlantUML syntax %s", tok_desc(p, at));
 }
 
-/* Whether a comment holds "flowzap:" (lint's directives start so). */
-static int has_directive(const char *s, uint32_t len)
+/* Whether comment t may be a lint directive: it opens its line (after
+ * blanks, as lint's scan wants) and holds "flowzap:". */
+static int has_directive(const char *src, fz_token t)
 {
-    for (const char *z = s, *e = s + len; (z = memchr(z, 'z', (size_t)(e - z))); z++)
+    uint32_t k = t.off;
+    while (k > 0 && (src[k - 1] == ' ' || src[k - 1] == '\t' || src[k - 1] == '\r'))
+        k--;
+    if (k > 0 && src[k - 1] != '\n')
+        return 0; /* after a statement */
+    const char *s = src + t.off, *e = s + t.len;
+    for (const char *z = s; (z = memchr(z, 'z', (size_t)(e - z))); z++)
         if (z - s >= 4 && e - z >= 4 && memcmp(z - 4, "flowzap:", 8) == 0)
             return 1;
     return 0;
@@ -1146,7 +1153,7 @@ static int parse_statement(parser *p)
     switch (t.kind) {
     case FZ_TOK_COMMENT:
         p->lane_fresh = fresh;
-        if (has_directive(p->src + t.off, t.len))
+        if (has_directive(p->src, t))
             p->g->directives = 2; /* lint reads the comment lines */
         next(p);
         return 0;
