@@ -138,7 +138,6 @@ void fz_fmap_drop(const void *p, size_t size)
         return;
     void *a = page_range(p, &size);
     madvise(a, size, MADV_DONTNEED);
-    madvise(a, size, MADV_RANDOM);
 }
 
 void fz_fmap_load(const void *p, size_t size)

@@ -25,11 +25,10 @@
 int fz_fmap_open(int fd, size_t size, const void **out);
 
 /* Drops the pages of [p, p + size) of a mapping from the process (they
- * stay in the page cache); the next read of a page maps it again, one
- * page at a time (no read-around: what is read after a drop is a label or
- * a line for a message). A reader done with most of the text calls it so
- * the text stops counting in its memory. p need not be page-aligned: the
- * pages it touches are dropped. */
+ * stay in the page cache); the next read of a page maps it again (with
+ * the kernel's fault-around, 64 KiB about it). A reader done with a part
+ * of the text calls it so that part stops counting in its memory. p need
+ * not be page-aligned: the pages it touches are dropped. */
 void fz_fmap_drop(const void *p, size_t size);
 
 /* Maps the pages of [p, p + size) of a mapping ahead of reading them in
