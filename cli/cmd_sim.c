@@ -57,7 +57,9 @@ const fz_cli_opt fz_sim_options[] = {
      "(bounded loops, scenarios without time windows or outages)"},
     {"shard", 0, FZ_OPT_VALUE, "I/N",
      "run only slice I of N (0-based) of the run indices; write it with --json and add slices "
-     "with `sim merge`"},
+     "with `sim merge`. auto/N takes I from the scheduler's environment "
+     "(JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or AWS_BATCH_JOB_ARRAY_INDEX), auto also N "
+     "(SLURM_ARRAY_TASK_COUNT, AWS_BATCH_JOB_ARRAY_SIZE); docs/sim.md"},
     {"json", 0, FZ_OPT_VALUE, "OUT", "write the report as JSON ('-' for stdout)"},
     {"min-coverage", 0, FZ_OPT_VALUE, "P",
      "exit 4 when fewer than P of the nodes or of the edges were visited (0.8 or 80%)"},
@@ -134,6 +136,104 @@ static int usage_error(const char *fmt, const char *arg)
     return FZ_EXIT_USAGE;
 }
 
+/* A shard number as a scheduler writes it: decimal digits only, no sign,
+ * no spaces, below 2^32. 0 and *out, or -1. */
+static int shard_number(const char *s, uint32_t *out)
+{
+    uint64_t x = 0;
+    size_t n = 0;
+    for (; s[n]; n++) {
+        if (s[n] < '0' || s[n] > '9' || n >= 10)
+            return -1;
+        x = x * 10 + (uint64_t)(s[n] - '0');
+    }
+    if (n == 0 || x > UINT32_MAX)
+        return -1;
+    *out = (uint32_t)x;
+    return 0;
+}
+
+/* --shard auto or auto/N: the slice index from the first of these that is
+ * set (docs/sim.md, "Across machines"), the count from /N or else from the
+ * same scheduler. Values from the environment are checked like options:
+ * a clear message and exit 64 for anything but a number in range. */
+static int shard_auto(const char *v, opts *o)
+{
+    static const struct {
+        const char *index, *count, *name;
+    } sched[] = {
+        {"JOB_COMPLETION_INDEX", NULL, "Kubernetes Indexed Job"},
+        {"SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "Slurm job array"},
+        {"AWS_BATCH_JOB_ARRAY_INDEX", "AWS_BATCH_JOB_ARRAY_SIZE", "AWS Batch array job"},
+    };
+    uint32_t n = 0;
+    int has_n = 0;
+    if (v[4] == '/') {
+        if (shard_number(v + 5, &n) || n == 0) {
+            fz_cli_error("--shard auto/N needs a count N from 1 to 4294967295, not '%s'", v + 5);
+            return FZ_EXIT_USAGE;
+        }
+        has_n = 1;
+    } else if (v[4]) {
+        fz_cli_error("--shard needs I/N, auto or auto/N, not '%s'", v);
+        return FZ_EXIT_USAGE;
+    }
+    size_t k = 0, ns = sizeof(sched) / sizeof(sched[0]);
+    while (k < ns && !getenv(sched[k].index))
+        k++;
+    if (k == ns) {
+        fz_cli_error("--shard %s: no shard index in the environment (JOB_COMPLETION_INDEX, "
+                     "SLURM_ARRAY_TASK_ID or AWS_BATCH_JOB_ARRAY_INDEX); outside a scheduler "
+                     "write --shard I/N",
+                     v);
+        return FZ_EXIT_USAGE;
+    }
+    const char *iv = getenv(sched[k].index);
+    uint32_t i = 0;
+    if (shard_number(iv, &i)) {
+        fz_cli_error("--shard %s: %s is '%s', not a shard index (0, 1, ...)", v, sched[k].index,
+                     iv);
+        return FZ_EXIT_USAGE;
+    }
+    if (!has_n) {
+        const char *cv = sched[k].count ? getenv(sched[k].count) : NULL;
+        if (!sched[k].count) {
+            fz_cli_error("--shard auto: the %s gives no shard count; write --shard auto/N",
+                         sched[k].name);
+            return FZ_EXIT_USAGE;
+        }
+        if (!cv) {
+            fz_cli_error("--shard auto: the %s gives no shard count (%s is not set); write "
+                         "--shard auto/N",
+                         sched[k].name, sched[k].count);
+            return FZ_EXIT_USAGE;
+        }
+        if (shard_number(cv, &n) || n == 0) {
+            fz_cli_error("--shard auto: %s is '%s', not a shard count (1, 2, ...)", sched[k].count,
+                         cv);
+            return FZ_EXIT_USAGE;
+        }
+    }
+    /* Slurm numbers tasks as the array was written: slices need 0..N-1. */
+    const char *min = k == 1 ? getenv("SLURM_ARRAY_TASK_MIN") : NULL;
+    const char *step = k == 1 ? getenv("SLURM_ARRAY_TASK_STEP") : NULL;
+    if ((min && strcmp(min, "0")) || (step && strcmp(step, "1"))) {
+        fz_cli_error("--shard %s: the Slurm array runs from %s in steps of %s; submit it with "
+                     "--array=0-%u so the tasks are slices 0 to N-1",
+                     v, min ? min : "0", step ? step : "1", n - 1);
+        return FZ_EXIT_USAGE;
+    }
+    if (i >= n) {
+        fz_cli_error("--shard %s: %s is %u, not a slice of %u (0 to %u)", v, sched[k].index, i, n,
+                     n - 1);
+        return FZ_EXIT_USAGE;
+    }
+    o->shard_i = i;
+    o->shard_n = n;
+    o->has_shard = 1;
+    return FZ_EXIT_OK;
+}
+
 static int parse_args(int argc, char **argv, opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -197,6 +297,11 @@ static int parse_args(int argc, char **argv, opts *o)
             o->find = v;
         } else if (!strcmp(a, "--exact")) {
             o->exact = 1;
+        } else if (!strcmp(a, "--shard") && v && !strncmp(v, "auto", 4)) {
+            i++;
+            int st = shard_auto(v, o);
+            if (st)
+                return st;
         } else if (!strcmp(a, "--shard")) {
             NEED_VALUE();
             unsigned si, sn;

@@ -117,13 +117,12 @@ void fz_cli_print_diags(FILE *out, fz_graph *g, const fz_diags *d)
 {
     if (fz_diags_count(d) == 0)
         return;
-    fz_linemap m;
-    if (fz_linemap_init(&m, g->src, g->src_len, NULL))
+    const fz_linemap *m = fz_graph_lines(g); /* the graph's: built once */
+    if (!m)
         return;
     int color = fz_cli_color(out);
     for (uint32_t i = 0; i < fz_diags_count(d); i++)
-        fz_diag_print(out, g->path, &m, fz_diags_at(d, i), color);
-    fz_linemap_fini(&m);
+        fz_diag_print(out, g->path, m, fz_diags_at(d, i), color);
 }
 
 int fz_cli_load(const char *path, int show_warnings, fz_graph **out)

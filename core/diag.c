@@ -131,11 +131,15 @@ static uint32_t count_newlines(const unsigned char *b, size_t n)
     return total;
 }
 
-int fz_linemap_init(fz_linemap *m, const char *src, uint32_t len, const fz_alloc *alloc)
+int fz_linemap_start(fz_linemap *m, const char *src, uint32_t len, const fz_alloc *alloc)
 {
     m->src = src;
     m->len = len;
     m->alloc = alloc;
+    m->count = 0;
+    m->fed = 0;
+    m->fed_lines = 0;
+    m->fed_start = 0;
     /* starts[0, blocks): newlines before each block; starts[blocks, 2 *
      * blocks): where the line holding each block's first byte begins. */
     uint32_t blocks = len / FZ_LINEMAP_BLOCK + 1;
@@ -145,9 +149,17 @@ int fz_linemap_init(fz_linemap *m, const char *src, uint32_t len, const fz_alloc
         return FZ_ENOMEM;
     }
     m->cap = blocks * 2;
-    const unsigned char *b = (const unsigned char *)src;
-    uint32_t lines = 0, line_start = 0;
-    for (uint32_t k = 0; k < blocks; k++) {
+    return FZ_OK;
+}
+
+void fz_linemap_feed(fz_linemap *m, uint32_t upto)
+{
+    const unsigned char *b = (const unsigned char *)m->src;
+    uint32_t blocks = m->cap / 2, len = m->len, k = m->fed;
+    uint32_t lines = m->fed_lines, line_start = m->fed_start;
+    /* Whole blocks below upto; every block once the text's end is fed. */
+    uint32_t last = upto >= len ? blocks : upto / FZ_LINEMAP_BLOCK;
+    for (; k < last; k++) {
         m->starts[k] = lines;
         m->starts[blocks + k] = line_start;
         uint32_t at = k * FZ_LINEMAP_BLOCK;
@@ -161,8 +173,19 @@ int fz_linemap_init(fz_linemap *m, const char *src, uint32_t len, const fz_alloc
             line_start = e;
         }
     }
-    m->count = lines + 1;
-    return FZ_OK;
+    m->fed = k;
+    m->fed_lines = lines;
+    m->fed_start = line_start;
+    if (k == blocks)
+        m->count = lines + 1;
+}
+
+int fz_linemap_init(fz_linemap *m, const char *src, uint32_t len, const fz_alloc *alloc)
+{
+    int rc = fz_linemap_start(m, src, len, alloc);
+    if (rc == FZ_OK)
+        fz_linemap_feed(m, len);
+    return rc;
 }
 
 void fz_linemap_fini(fz_linemap *m)

@@ -69,10 +69,20 @@ typedef struct fz_linemap {
     uint32_t len;
     const fz_alloc *alloc;
     uint32_t cap; /* entries allocated in starts */
+    uint32_t fed, fed_lines, fed_start; /* blocks counted so far, their
+                                         * newlines, the last line start */
 } fz_linemap;
 
 /* Builds the map in one pass over src. Returns 0 or FZ_ENOMEM. */
 int fz_linemap_init(fz_linemap *m, const char *src, uint32_t len, const fz_alloc *alloc);
+
+/* The same in steps, for a reader that passes over the text anyway:
+ * fz_linemap_start allocates the map (0 or FZ_ENOMEM), each
+ * fz_linemap_feed counts the blocks that end at or before upto (every
+ * block once upto reaches len, which completes the map). The map answers
+ * only once complete. fz_linemap_init is start and feed(len). */
+int fz_linemap_start(fz_linemap *m, const char *src, uint32_t len, const fz_alloc *alloc);
+void fz_linemap_feed(fz_linemap *m, uint32_t upto);
 void fz_linemap_fini(fz_linemap *m);
 
 /* 1-based line and column (column counts bytes) of offset. */

@@ -124,10 +124,33 @@ static int find(const void *map)
     return -1;
 }
 
-void fz_fmap_drop(const void *map, size_t size)
+/* The whole pages that [p, p + size) touches. */
+static void *page_range(const void *p, size_t *size)
 {
-    if (map && size)
-        madvise((void *)(uintptr_t)map, size, MADV_DONTNEED);
+    uintptr_t ps = page_size(), a = (uintptr_t)p & ~(ps - 1);
+    *size = ((uintptr_t)p + *size - a + ps - 1) & ~(ps - 1);
+    return (void *)a;
+}
+
+void fz_fmap_drop(const void *p, size_t size)
+{
+    if (!p || !size)
+        return;
+    void *a = page_range(p, &size);
+    madvise(a, size, MADV_DONTNEED);
+}
+
+void fz_fmap_load(const void *p, size_t size)
+{
+#ifdef MADV_POPULATE_READ
+    if (p && size) {
+        void *a = page_range(p, &size);
+        madvise(a, size, MADV_POPULATE_READ);
+    }
+#else
+    (void)p;
+    (void)size;
+#endif
 }
 
 void fz_fmap_close(const void *map, size_t size)

@@ -24,10 +24,16 @@
  * instead then. */
 int fz_fmap_open(int fd, size_t size, const void **out);
 
-/* Drops the mapping's pages from the process (they stay in the page
- * cache); the next read of a page maps it again. A reader done with most
- * of the text calls it so the text stops counting in its memory. */
-void fz_fmap_drop(const void *map, size_t size);
+/* Drops the pages of [p, p + size) of a mapping from the process (they
+ * stay in the page cache); the next read of a page maps it again (with
+ * the kernel's fault-around, 64 KiB about it). A reader done with a part
+ * of the text calls it so that part stops counting in its memory. p need
+ * not be page-aligned: the pages it touches are dropped. */
+void fz_fmap_drop(const void *p, size_t size);
+
+/* Maps the pages of [p, p + size) of a mapping ahead of reading them in
+ * order (after a drop), where the kernel can; a hint, no error. */
+void fz_fmap_load(const void *p, size_t size);
 
 /* Unmaps a mapping from fz_fmap_open (size as given there). */
 void fz_fmap_close(const void *map, size_t size);

@@ -413,18 +413,28 @@ fz_kind fz_graph_node_kind(const fz_graph *g, uint32_t node)
     }
 }
 
-int fz_graph_position(fz_graph *g, uint32_t offset, uint32_t *line, uint32_t *col)
+const fz_linemap *fz_graph_lines(fz_graph *g)
 {
     if (!g->lines) {
         fz_linemap *m = fz_malloc(g->alloc, sizeof(*m));
         if (!m)
-            return FZ_ENOMEM;
+            return NULL;
         if (fz_linemap_init(m, g->src, g->src_len, g->alloc)) {
             fz_free(g->alloc, m, sizeof(*m));
-            return FZ_ENOMEM;
+            return NULL;
         }
         g->lines = m;
+    } else if (g->lines->count == 0) {
+        fz_linemap_feed(g->lines, g->src_len); /* a parse that stopped early */
     }
-    fz_linemap_pos(g->lines, offset, line, col);
+    return g->lines;
+}
+
+int fz_graph_position(fz_graph *g, uint32_t offset, uint32_t *line, uint32_t *col)
+{
+    const fz_linemap *m = fz_graph_lines(g);
+    if (!m)
+        return FZ_ENOMEM;
+    fz_linemap_pos(m, offset, line, col);
     return FZ_OK;
 }

@@ -168,6 +168,11 @@ typedef struct fz_graph {
      * holds a byte >= 0xE2, where an emoji may start: 0 not known (readers
      * look at the text), 1 none does, 2 some does. Set by the parser. */
     int strings_high;
+    /* Whether a comment line of the text holds "flowzap:" (a lint
+     * directive, or a mistake lint reports): 0 not known (lint reads the
+     * text), 1 none does, 2 some does. Set by the parser, which sees every
+     * comment line of a file without errors. */
+    int directives;
     /* Ids of the form nK (K decimal without a leading zero, K < len): the
      * parser indexes them here, not in node_ids; node_by_num[K] is 1 + the
      * node's index, 0 when no node is nK. 4 bytes an id, no hashing. */
@@ -222,6 +227,10 @@ int fz_dir_parse(const char *s, size_t len);
 
 /* 1-based line and column of a source offset (builds the line map once). */
 int fz_graph_position(fz_graph *g, uint32_t offset, uint32_t *line, uint32_t *col);
+
+/* The source's line map, built once (the parser builds it of a mapped
+ * file in its first pass over the text); NULL when out of memory. */
+const fz_linemap *fz_graph_lines(fz_graph *g);
 
 /*==========================================================================
  * Building (the parser's side)

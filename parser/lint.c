@@ -78,6 +78,7 @@ typedef struct lint_ctx {
     uint32_t ndirs, dirs_cap;
     fz_diags *silenced;
     char why[128];
+    uint32_t messages; /* formatted so far (see text_read) */
 } lint_ctx;
 
 /* A `// flowzap: ignore CODE...` comment: the codes it silences on the
@@ -187,6 +188,15 @@ static bool skip_capped(lint_ctx *c, fz_lint_code code)
     return true;
 }
 
+/* A message names a node or lane, read from the text: of a mapped text
+ * (dropped while lint runs) each read maps 64 KiB around it again, so
+ * every 32 messages the text is dropped anew. */
+static void text_read(lint_ctx *c)
+{
+    if (c->g->src_mapped && ++c->messages % 32 == 0)
+        fz_fmap_drop(c->g->src_owner, c->g->src_owner_size);
+}
+
 static int warn(lint_ctx *c, fz_lint_code k, uint32_t offset, uint32_t len, const char *hint,
                 const char *fmt, ...)
 {
@@ -202,6 +212,7 @@ static int warn(lint_ctx *c, fz_lint_code k, uint32_t offset, uint32_t len, cons
         va_start(sap, fmt);
         vsnprintf(sbuf, sizeof(sbuf), fmt, sap);
         va_end(sap);
+        text_read(c);
         return fz_diags_add(c->silenced, FZ_SEV_WARNING, code, offset, len, why, "%s", sbuf);
     }
     c->total[k]++;
@@ -213,6 +224,7 @@ static int warn(lint_ctx *c, fz_lint_code k, uint32_t offset, uint32_t len, cons
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
+    text_read(c);
     return fz_diags_add(c->d, FZ_SEV_WARNING, code, offset, len, hint, "%s", buf);
 }
 
@@ -1574,18 +1586,33 @@ static int add_directive(lint_ctx *c, uint32_t bits, uint32_t start, uint32_t en
 /* The `// flowzap: ignore CODE...` and `// flowzap: ignore-file CODE...`
  * comments, each on a line of its own (docs/lint.md). One pass for
  * "flowzap:" (memchr for its z); a directive that is not understood is W210. */
+#define SCAN_WINDOW (4u << 20)
+
 static int scan_directives(lint_ctx *c)
 {
     const fz_graph *g = c->g;
     const char *src = g->src;
     uint32_t len = g->src_len, from = 0, line = 1, counted = 0;
+    /* A mapped text is read in windows: each is mapped ahead of the
+     * search and dropped after it, so the text never counts in memory at
+     * its full size (the parse dropped it already). */
+    uint32_t win = g->src_mapped ? SCAN_WINDOW : len, win_end = 0;
     int rc = FZ_OK;
     while (rc == FZ_OK && from < len) {
+        if (from >= win_end) {
+            if (g->src_mapped && win_end > 0)
+                fz_fmap_drop(src + win_end - win, win);
+            win_end = len - from > win ? from + win : len;
+            if (g->src_mapped)
+                fz_fmap_load(src + from, win_end - from);
+        }
         /* memchr for the 'z' of "flowzap:" is several times faster than
          * memmem on a file without directives (a rare byte, SIMD). */
-        const char *z = memchr(src + from, 'z', len - from);
-        if (!z)
-            break;
+        const char *z = memchr(src + from, 'z', win_end - from);
+        if (!z) {
+            from = win_end;
+            continue;
+        }
         uint32_t zat = (uint32_t)(z - src);
         if (zat < 4 || zat + 4 > len || memcmp(z - 4, "flowzap:", 8) != 0) {
             from = zat + 1;
@@ -1701,8 +1728,9 @@ int fz_lint_with(const fz_graph *g, fz_diags *d, const fz_lint_opts *o)
         return FZ_OK;
     int rc = FZ_ENOMEM;
     size_t n1 = c.n, m1 = c.m ? c.m : 1;
-    /* Comments first, while the text is mapped: they may silence codes. */
-    if ((rc = scan_directives(&c)))
+    /* Comments first, while the text is mapped: they may silence codes.
+     * The parser tells when no comment line holds a directive. */
+    if (g->directives != 1 && (rc = scan_directives(&c)))
         goto out;
     /* Lint reads little of a mapped text (labels for messages): its pages
      * leave the process (the page cache keeps them) while lint's scratch

@@ -29,11 +29,14 @@
 #define MAX_WARNINGS 200
 #define MAX_SRC_LEN 0x7fffffffu /* offsets must stay below FZ_SPAN_POOL */
 #define MAP_MIN (1 << 20)       /* files from this size on are mapped */
+#define CHECK_CHUNK (64u << 10) /* check_text's step: stays in L2 for the line map */
+#define DROP_STEP (4u << 20)    /* the parse drops a mapped text behind it this often */
 
 /* An edge end whose lane prefix names no lane seen yet. */
 typedef struct pending_prefix {
     uint32_t edge;
     uint32_t lane_off, lane_len;
+    uint32_t name; /* index into parser.unknown (one per distinct name) */
     uint8_t is_dst;
 } pending_prefix;
 
@@ -59,8 +62,15 @@ typedef struct parser {
     uint32_t by_num_cap;
     uint32_t by_num_limit;
     fz_vec pending; /* pending_prefix */
+    /* Distinct names of those prefixes (fz_span of the first use), looked
+     * up once each at the end: the text of every other use is not read
+     * again (a mapped text is no longer in memory by then). */
+    fz_vec unknown;
+    fz_strmap unknown_ids;
     fz_vec prefixed; /* uint32_t: edges with a lane prefix, checked at the end */
     uint32_t warnings_dropped;
+    uint32_t drop_at; /* mapped text: the parse drops pages behind it here */
+    uint32_t dropped; /* mapped text: pages below this offset were dropped */
     int rc;   /* FZ_ENOMEM or FZ_ETOOBIG once hit; stops parsing */
     int stop; /* too many errors */
 } parser;
@@ -861,11 +871,25 @@ static void edge_prefix(parser *p, uint32_t edge_idx, const edge_end *e, int is_
     }
     if (lane != FZ_NONE)
         return;
+    uint32_t name = p->unknown.len, found = 0;
+    if (fz_strmap_add(&p->unknown_ids, p->src + e->lane.off, e->lane.len, name, &found)) {
+        p->rc = FZ_ENOMEM;
+        return;
+    }
+    if (found == name) {
+        fz_span *sp = fz_vec_push(&p->unknown);
+        if (!sp) {
+            p->rc = FZ_ENOMEM;
+            return;
+        }
+        *sp = (fz_span){e->lane.off, e->lane.len};
+    }
     pending_prefix *pp = fz_vec_push(&p->pending);
     if (!pp) {
         p->rc = FZ_ENOMEM;
         return;
     }
+    pp->name = found;
     pp->edge = edge_idx;
     pp->lane_off = e->lane.off;
     pp->lane_len = e->lane.len;
@@ -1104,6 +1128,22 @@ static void mermaid_error(parser *p, fz_token at)
              "Mermaid or PlantUML syntax %s", tok_desc(p, at));
 }
 
+/* Whether comment t may be a lint directive: it opens its line (after
+ * blanks, as lint's scan wants) and holds "flowzap:". */
+static int has_directive(const char *src, fz_token t)
+{
+    uint32_t k = t.off;
+    while (k > 0 && (src[k - 1] == ' ' || src[k - 1] == '\t' || src[k - 1] == '\r'))
+        k--;
+    if (k > 0 && src[k - 1] != '\n')
+        return 0; /* after a statement */
+    const char *s = src + t.off, *e = s + t.len;
+    for (const char *z = s; (z = memchr(z, 'z', (size_t)(e - z))); z++)
+        if (z - s >= 4 && e - z >= 4 && memcmp(z - 4, "flowzap:", 8) == 0)
+            return 1;
+    return 0;
+}
+
 /* statement := lane | lane_end | node | edge | loop | comment | NEWLINE */
 static int parse_statement(parser *p)
 {
@@ -1113,6 +1153,8 @@ static int parse_statement(parser *p)
     switch (t.kind) {
     case FZ_TOK_COMMENT:
         p->lane_fresh = fresh;
+        if (has_directive(p->src, t))
+            p->g->directives = 2; /* lint reads the comment lines */
         next(p);
         return 0;
     case FZ_TOK_RBRACE:
@@ -1242,9 +1284,14 @@ static int parse_statement(parser *p)
 static void resolve(parser *p)
 {
     fz_graph *g = p->g;
+    /* Each distinct name once; its slot in unknown then holds the lane. */
+    for (uint32_t i = 0; i < p->unknown.len; i++) {
+        fz_span *sp = &FZ_VEC_AT(&p->unknown, fz_span, i);
+        sp->off = fz_graph_find_lane(g, p->src + sp->off, sp->len);
+    }
     for (uint32_t i = 0; i < p->pending.len && !p->rc; i++) {
         const pending_prefix *pp = &FZ_VEC_AT(&p->pending, pending_prefix, i);
-        uint32_t lane = fz_graph_find_lane(g, p->src + pp->lane_off, pp->lane_len);
+        uint32_t lane = FZ_VEC_AT(&p->unknown, fz_span, pp->name).off;
         fz_edge *e = fz_graph_edge(g, pp->edge);
         if (lane != FZ_NONE) {
             if (pp->is_dst)
@@ -1309,11 +1356,27 @@ static void resolve(parser *p)
 }
 
 /* file := { statement } EOF */
+/* A mapped text's pages behind the parse leave the process (the page
+ * cache keeps them; a later read maps them again): the text then never
+ * counts in memory at its full size beside the graph built from it. */
+static void drop_behind(parser *p)
+{
+    const fz_graph *g = p->g;
+    uint32_t to = p->tok.off & ~(uint32_t)(4096 - 1);
+    if (g->src_mapped && to > p->dropped) {
+        fz_fmap_drop(g->src + p->dropped, to - p->dropped);
+        p->dropped = to;
+    }
+    p->drop_at = p->tok.off + DROP_STEP;
+}
+
 static void parse_file(parser *p)
 {
     next(p);
     while (p->tok.kind != FZ_TOK_EOF && !p->rc && !p->stop) {
         if (p->tok.kind == FZ_TOK_NEWLINE) {
+            if (p->tok.off >= p->drop_at)
+                drop_behind(p);
             next(p);
             continue;
         }
@@ -1378,11 +1441,24 @@ static int check_text(parser *p, uint32_t from)
                "with LF or CR LF");
         return 1;
     }
+    /* In steps of CHECK_CHUNK that end after an LF (no UTF-8 sequence
+     * spans one), so the line map (of a mapped text, which the parse drops
+     * behind it) is counted while the step is in cache. */
+    fz_linemap *lines = p->g->lines;
     uint32_t off = from;
     while (off < len && !p->stop && !p->rc) {
-        uint32_t bad = off + (uint32_t)fz_utf8_check_text(src + off, len - off);
-        if (bad >= len)
-            break;
+        uint32_t to = len;
+        if (len - off > CHECK_CHUNK) {
+            const char *nl = memchr(src + off + CHECK_CHUNK, '\n', len - off - CHECK_CHUNK);
+            to = nl ? (uint32_t)(nl - src) + 1 : len;
+        }
+        if (lines)
+            fz_linemap_feed(lines, to);
+        uint32_t bad = off + (uint32_t)fz_utf8_check_text(src + off, to - off);
+        if (bad >= to) {
+            off = to;
+            continue;
+        }
         if (src[bad] == '\0')
             /* UTF-8, but not text: C strings (a capture handed to a
              * program, a Graphviz label) would end there without a word. */
@@ -1399,6 +1475,15 @@ static int check_text(parser *p, uint32_t from)
     return 0;
 }
 
+/* Key of an unknown lane name: its first use. */
+static const char *unknown_key(void *ud, uint32_t value, uint32_t *len)
+{
+    const parser *p = ud;
+    const fz_span *sp = &FZ_VEC_AT(&p->unknown, fz_span, value);
+    *len = sp->len;
+    return p->src + sp->off;
+}
+
 /* Parses the text the graph already owns (g->src). */
 static int parse_graph(fz_graph *g, fz_diags *d)
 {
@@ -1412,18 +1497,39 @@ static int parse_graph(fz_graph *g, fz_diags *d)
      * beyond len/32 takes the map path, so the cache stays under len/4. */
     p.by_num_limit = g->src_len / 32 + 1024;
     fz_vec_init(&p.pending, sizeof(pending_prefix), g->alloc);
+    fz_vec_init(&p.unknown, sizeof(fz_span), g->alloc);
+    fz_strmap_init(&p.unknown_ids, g->alloc, unknown_key, &p);
     fz_vec_init(&p.prefixed, sizeof(uint32_t), g->alloc);
     fz_lexer_init(&p.lx, g->src, g->src_len);
+    p.drop_at = g->src_mapped ? DROP_STEP : UINT32_MAX;
+    if (g->src_mapped && !g->lines) {
+        /* Counted in check_text's pass, while the text is in cache. */
+        fz_linemap *m = fz_malloc(g->alloc, sizeof(*m));
+        if (!m || fz_linemap_start(m, g->src, g->src_len, g->alloc)) {
+            fz_free(g->alloc, m, sizeof(*m));
+            return FZ_ENOMEM;
+        }
+        g->lines = m;
+    }
     g->strings_high = 1; /* until a string with such a byte is read */
+    g->directives = 1;   /* until a comment line holds "flowzap:" */
     /* Editors on Windows may start the file with a UTF-8 byte order mark. */
     if (g->src_len >= 3 && memcmp(g->src, "\xef\xbb\xbf", 3) == 0)
         p.lx.pos = 3;
-    if (!check_text(&p, p.lx.pos))
+    int stopped = check_text(&p, p.lx.pos);
+    if (g->lines)
+        fz_linemap_feed(g->lines, g->src_len); /* the rest, when it stopped early */
+    if (!stopped)
         parse_file(&p);
+    /* A line skipped after an error was not looked at. */
+    if (d->errors || p.stop)
+        g->directives = 0;
     if (!p.rc)
         p.rc = index_ids(&p);
     fz_free(g->alloc, p.by_num, (size_t)p.by_num_cap * sizeof(uint32_t));
     fz_vec_fini(&p.pending);
+    fz_vec_fini(&p.unknown);
+    fz_strmap_fini(&p.unknown_ids);
     fz_vec_fini(&p.prefixed);
     if (p.rc)
         return p.rc;

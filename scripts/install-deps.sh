@@ -10,6 +10,7 @@ pkgs=(
   libxml2-dev chromium python3 python3-simpy hyperfine strace groff-base
   libmicrohttpd-dev nodejs curl
 )
+pkgs+=(parallel) # GNU parallel: sim shards across hosts (script.sim_shard_parallel)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -157,6 +157,38 @@ static void test_core_linemap_sparse_agrees_with_a_plain_count(void **state)
     free(src);
 }
 
+/* The map fed in steps (as the parser's first pass feeds it: uneven ends,
+ * some inside a block, some repeated, the last past the end) is the map
+ * built at once, entry for entry, and answers only once complete. */
+static void test_core_linemap_fed_in_steps_equals_the_map_built_at_once(void **state)
+{
+    (void)state;
+    for (int variant = 0; variant < 3; variant++) {
+        size_t n = variant == 2 ? 4 * FZ_LINEMAP_BLOCK : 5 * FZ_LINEMAP_BLOCK + 777;
+        char *src = malloc(n + 1);
+        assert_non_null(src);
+        for (size_t i = 0; i < n; i++)
+            src[i] = (i * 7919u) % (variant ? 61u : 13u) == 0 ? '\n' : 'x';
+        src[n] = '\0';
+        fz_linemap whole, steps;
+        assert_int_equal(fz_linemap_init(&whole, src, (uint32_t)n, NULL), 0);
+        assert_int_equal(fz_linemap_start(&steps, src, (uint32_t)n, NULL), 0);
+        uint32_t ends[] = {0, 100, FZ_LINEMAP_BLOCK, FZ_LINEMAP_BLOCK, 2 * FZ_LINEMAP_BLOCK + 5,
+                           4 * FZ_LINEMAP_BLOCK - 1};
+        for (size_t k = 0; k < sizeof(ends) / sizeof(ends[0]); k++) {
+            fz_linemap_feed(&steps, ends[k]);
+            assert_int_equal(steps.count, 0); /* not complete yet */
+        }
+        fz_linemap_feed(&steps, (uint32_t)n + 10);
+        assert_int_equal(steps.count, whole.count);
+        assert_int_equal(steps.cap, whole.cap);
+        assert_memory_equal(steps.starts, whole.starts, whole.cap * sizeof(uint32_t));
+        fz_linemap_fini(&whole);
+        fz_linemap_fini(&steps);
+        free(src);
+    }
+}
+
 static void test_core_diag_print_draws_caret_under_the_span(void **state)
 {
     (void)state;
@@ -313,6 +345,7 @@ int main(void)
         cmocka_unit_test(test_core_strmap_finds_what_it_added_and_nothing_else),
         cmocka_unit_test(test_core_linemap_gives_one_based_line_and_column),
         cmocka_unit_test(test_core_linemap_sparse_agrees_with_a_plain_count),
+        cmocka_unit_test(test_core_linemap_fed_in_steps_equals_the_map_built_at_once),
         cmocka_unit_test(test_core_diag_print_draws_caret_under_the_span),
         cmocka_unit_test(test_core_utf8_checks_and_repairs_byte_by_byte),
         cmocka_unit_test(test_core_diag_print_shows_hostile_bytes_safely),

@@ -880,6 +880,56 @@ static void test_lint_in_file_ignore_and_ignore_file(void **state)
     lint_done(&l);
 }
 
+/* The parser notes whether a comment line holds "flowzap:", and lint then
+ * skips its scan of the text for directives. The note agrees with the
+ * scan: "flowzap:" in a label or after a statement is no directive (the
+ * text lints the same with the scan forced); a directive line is noted;
+ * after a parse error (lines skipped) nothing is known. */
+static void test_lint_parser_notes_directive_lines_for_lint(void **state)
+{
+    (void)state;
+    const char *none = "A {\n"
+                       "n1: circle label:\"flowzap: in a label\"\n"
+                       "n2: rectangle label:\"Alone\" // flowzap: ignore W102\n"
+                       "n3: circle label:\"End\"\n"
+                       "n1.handle(right) -> n3.handle(left)\n"
+                       "}\n";
+    linted l;
+    lint_src(&l, none);
+    assert_int_equal(l.g->directives, 1);
+    unsigned total = fz_diags_count(&l.d), w102 = count(&l, FZ_LINT_W102);
+    assert_int_equal(w102, 1);
+    assert_int_equal(count(&l, FZ_LINT_W210), 0);
+    fz_diags_fini(&l.d);
+    fz_diags_init(&l.d, NULL);
+    l.g->directives = 0; /* not known: lint reads the text */
+    assert_int_equal(fz_lint(l.g, &l.d), 0);
+    assert_int_equal(fz_diags_count(&l.d), total);
+    assert_int_equal(count(&l, FZ_LINT_W102), w102);
+    lint_done(&l);
+
+    lint_src(&l, "A {\n"
+                 "n1: circle label:\"Start\"\n"
+                 "  // flowzap: ignore W102\n"
+                 "n2: rectangle label:\"Alone\"\n"
+                 "n3: circle label:\"End\"\n"
+                 "n1.handle(right) -> n3.handle(left)\n"
+                 "}\n");
+    assert_int_equal(l.g->directives, 2);
+    assert_int_equal(count(&l, FZ_LINT_W102), 0);
+    lint_done(&l);
+
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    fz_graph *g = NULL;
+    const char *broken = "A {\nn1: hexagon\n}\n";
+    assert_int_equal(fz_parse_mem("t.fz", broken, strlen(broken), NULL, &d, &g), FZ_EPARSE);
+    assert_non_null(g);
+    assert_int_equal(g->directives, 0);
+    fz_graph_free(g);
+    fz_diags_fini(&d);
+}
+
 static void test_lint_lists_at_most_the_cap_per_code_and_counts_the_rest(void **state)
 {
     (void)state;
@@ -1192,6 +1242,7 @@ int main(void)
         cmocka_unit_test(test_lint_is_emoji_by_code_point),
         cmocka_unit_test(test_lint_long_chain_is_walked_without_recursion),
         cmocka_unit_test(test_lint_survives_every_allocation_failure),
+        cmocka_unit_test(test_lint_parser_notes_directive_lines_for_lint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
