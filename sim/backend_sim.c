@@ -390,21 +390,12 @@ static __attribute__((noinline)) int faults_then_wait(fz_backend_sim *b, const f
     return 0;
 }
 
-static int be_start_wait(void *ud, fz_engine *e, const fz_task *t, uint32_t *task_id,
-                         fz_result *r)
+/* The plain one-token task: only a latency. */
+static __attribute__((noinline)) int plain_then_wait(fz_backend_sim *b, const fz_task *t,
+                                                     const fz_sim_params *p, uint64_t start,
+                                                     uint32_t *task_id)
 {
-    fz_backend_sim *b = ud;
-    const fz_scenario *s = b->s;
-    if (__builtin_expect(t->id >= b->nslots || b->q.len || s->noutages || b->oom, 0))
-        return start_then_wait(b, e, t, task_id, r);
     uint32_t node = t->node;
-    uint64_t start = b->now + t->delay_ns;
-    const fz_sim_params *p = fz_scenario_params(s, node, start);
-    if (!p->plain) {
-        if (p->nscript || p->timeout_ns || b->chooser)
-            return full_then_wait(b, e, t, p, task_id, r);
-        return faults_then_wait(b, t, p, start, task_id, r);
-    }
     slot *sl = &b->slots[t->id];
     sl->start = start;
     sl->node = node;
@@ -424,6 +415,24 @@ static int be_start_wait(void *ud, fz_engine *e, const fz_task *t, uint32_t *tas
     if (b->report)
         fz__report_task_finish(b->report, node, FZ_ANSWER_OK, start, end);
     return 0;
+}
+
+/* Only picks the path: each is a tail call, so this function keeps no
+ * frame and saves no registers. */
+static int be_start_wait(void *ud, fz_engine *e, const fz_task *t, uint32_t *task_id,
+                         fz_result *r)
+{
+    fz_backend_sim *b = ud;
+    const fz_scenario *s = b->s;
+    if (__builtin_expect(t->id >= b->nslots || b->q.len || s->noutages || b->oom, 0))
+        return start_then_wait(b, e, t, task_id, r);
+    uint64_t start = b->now + t->delay_ns;
+    const fz_sim_params *p = fz_scenario_params(s, t->node, start);
+    if (p->plain)
+        return plain_then_wait(b, t, p, start, task_id);
+    if (p->nscript || p->timeout_ns || b->chooser)
+        return full_then_wait(b, e, t, p, task_id, r);
+    return faults_then_wait(b, t, p, start, task_id, r);
 }
 
 static void be_cancel_all(void *ud, fz_engine *e)
