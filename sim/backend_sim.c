@@ -369,13 +369,9 @@ static __attribute__((noinline)) int faults_then_wait(fz_backend_sim *b, const f
     if (end < start)
         end = UINT64_MAX;
     const char *reason = answer == FZ_ANSWER_ERROR ? "injected error" : NULL;
-    slot *sl = &b->slots[t->id];
-    sl->start = start;
-    sl->node = node;
-    sl->answer = answer;
-    sl->outcome = outcome;
-    sl->reason = reason;
-    sl->oedge = oedge;
+    /* Only be_wait reads a slot's answer: a task that never queues leaves
+     * its start, for fz_backend_sim_task_start. */
+    b->slots[t->id].start = start;
     /* What be_wait would do with the one queued event. */
     b->q.next_seq++;
     b->now = end;
@@ -397,9 +393,7 @@ static __attribute__((noinline)) int plain_then_wait(fz_backend_sim *b, const fz
                                                      uint32_t *task_id)
 {
     uint32_t node = t->node;
-    slot *sl = &b->slots[t->id];
-    sl->start = start;
-    sl->node = node;
+    b->slots[t->id].start = start; /* for fz_backend_sim_task_start */
     if (b->report)
         fz__report_task_start(b->report, node);
     /* A lognormal (the usual default) is sampled inline: this frame saves
@@ -412,10 +406,6 @@ static __attribute__((noinline)) int plain_then_wait(fz_backend_sim *b, const fz
         end = UINT64_MAX;
     b->q.next_seq++;
     b->now = end;
-    /* The slot as be_start leaves it, for fz_backend_sim_task_start. */
-    sl->answer = FZ_ANSWER_OK;
-    sl->outcome = NULL;
-    sl->reason = NULL;
     *task_id = t->id;
     /* r arrives zeroed with answer ok (fz_engine_drive). */
     if (b->report)
