@@ -37,6 +37,9 @@ struct fz_backend_sim {
     uint32_t nslots;
     uint32_t *node_runs; /* k-th run of each node, valid where stamp == gen */
     uint32_t *node_stamp;
+    /* Each node's params when no time window can change them (one entry),
+     * else NULL: fz_scenario_params() without its lookup and loop. */
+    const fz_sim_params **params1;
     uint32_t gen;
     fz_fault *faults;
     uint32_t nfaults, cap_faults;
@@ -423,7 +426,9 @@ static int be_start_wait(void *ud, fz_engine *e, const fz_task *t, uint32_t *tas
     if (__builtin_expect(t->id >= b->nslots || b->q.len || s->noutages || b->oom, 0))
         return start_then_wait(b, e, t, task_id, r);
     uint64_t start = b->now + t->delay_ns;
-    const fz_sim_params *p = fz_scenario_params(s, t->node, start);
+    const fz_sim_params *p = b->params1[t->node];
+    if (!p)
+        p = fz_scenario_params(s, t->node, start);
     if (p->plain)
         return plain_then_wait(b, t, p, start, task_id);
     if (p->nscript || p->timeout_ns || b->chooser)
@@ -450,10 +455,14 @@ int fz_backend_sim_new(const fz_scenario *s, const fz_alloc *alloc, fz_backend_s
     uint32_t nn = s->nnodes ? s->nnodes : 1;
     b->node_runs = fz_calloc(alloc, nn, sizeof(uint32_t));
     b->node_stamp = fz_calloc(alloc, nn, sizeof(uint32_t));
-    if (!b->node_runs || !b->node_stamp) {
+    b->params1 = fz_calloc(alloc, nn, sizeof *b->params1);
+    if (!b->node_runs || !b->node_stamp || !b->params1) {
         fz_backend_sim_free(b);
         return FZ_ENOMEM;
     }
+    for (uint32_t n = 0; n < s->nnodes; n++)
+        if (s->nodes[n].nparams == 1)
+            b->params1[n] = &s->nodes[n].params[0];
     b->be = (fz_backend){.name = "sim",
                          .now = be_now,
                          .start = be_start,
@@ -474,6 +483,7 @@ void fz_backend_sim_free(fz_backend_sim *b)
     fz_free(b->alloc, b->slots, sizeof(slot) * b->nslots);
     fz_free(b->alloc, b->node_runs, sizeof(uint32_t) * nn);
     fz_free(b->alloc, b->node_stamp, sizeof(uint32_t) * nn);
+    fz_free(b->alloc, b->params1, sizeof *b->params1 * nn);
     fz_free(b->alloc, b->faults, sizeof(fz_fault) * b->cap_faults);
     fz_free(b->alloc, b, sizeof *b);
 }
