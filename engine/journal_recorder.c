@@ -14,6 +14,7 @@
 #include "core/status.h"
 #include "core/vec.h"
 #include "engine/journal_int.h"
+#include "engine/observer.h"
 #include "engine/secret.h"
 
 /*==========================================================================
@@ -25,8 +26,9 @@ struct fz_journal_recorder {
     int64_t run;
     const fz_graph *g;
     fz_engine *e;
-    fz_observer obs;
-    fz_observer next;
+    fz_observer obs;     /* installed on the engine: own, then next */
+    fz_observer own;     /* the recorder's callbacks alone */
+    fz_observer_tee tee; /* own and next, when there is a next */
     int status;
     int aborting;    /* flowzap stops the run: its end is not the workflow's */
     int full;        /* the connection commits with synchronous=FULL */
@@ -96,8 +98,6 @@ static void rec_on_start(void *ud, const fz_task *t, uint64_t t_ns)
         if (rc)
             rec_fail(r, rc);
     }
-    if (r->next.on_start)
-        r->next.on_start(r->next.ud, t, t_ns);
 }
 
 void fz_journal_set_secrets(fz_journal *j, const fz_secrets *s)
@@ -202,29 +202,6 @@ static void rec_on_finish(void *ud, const fz_task *t, const fz_result *res, uint
         if (rc)
             rec_fail(r, rc);
     }
-    if (r->next.on_finish)
-        r->next.on_finish(r->next.ud, t, res, t_ns);
-}
-
-static void rec_on_edge(void *ud, uint32_t edge, uint32_t token, uint64_t t_ns)
-{
-    fz_journal_recorder *r = ud;
-    if (r->next.on_edge)
-        r->next.on_edge(r->next.ud, edge, token, t_ns);
-}
-
-static void rec_on_loop(void *ud, uint32_t loop, uint32_t token, uint32_t count, uint64_t t_ns)
-{
-    fz_journal_recorder *r = ud;
-    if (r->next.on_loop)
-        r->next.on_loop(r->next.ud, loop, token, count, t_ns);
-}
-
-static void rec_on_token_end(void *ud, uint32_t token, uint32_t node, uint64_t t_ns)
-{
-    fz_journal_recorder *r = ud;
-    if (r->next.on_token_end)
-        r->next.on_token_end(r->next.ud, token, node, t_ns);
 }
 
 /* The engine's variables as a JSON object, secrets masked (`***`);
@@ -268,8 +245,6 @@ static void rec_on_run_end(void *ud, fz_run_state state, const char *outcome, ui
         if (rc)
             rec_fail(r, rc);
     }
-    if (r->next.on_run_end)
-        r->next.on_run_end(r->next.ud, state, outcome, t_ns);
 }
 
 int fz_journal_recorder_new(fz_journal *j, int64_t id, const fz_graph *g, fz_engine *e,
@@ -283,20 +258,17 @@ int fz_journal_recorder_new(fz_journal *j, int64_t id, const fz_graph *g, fz_eng
     r->run = id;
     r->g = g;
     r->e = e;
-    if (next)
-        r->next = *next;
     fz_vec_init(&r->start_ns, sizeof(uint64_t), j->alloc);
     const char *sync = fz_journal_sync_mode(j);
     r->full = sync && strcmp(sync, "full") == 0;
-    r->obs = (fz_observer){
+    r->own = (fz_observer){
         .on_start = rec_on_start,
         .on_finish = rec_on_finish,
-        .on_edge = rec_on_edge,
-        .on_loop = rec_on_loop,
-        .on_token_end = rec_on_token_end,
         .on_run_end = rec_on_run_end,
         .ud = r,
     };
+    const fz_observer *both[] = {&r->own, next};
+    fz_observer_tee_init(&r->tee, both, 2, &r->obs); /* two fit: cannot fail */
     /* A resumed run numbers its finishes after the ones recorded. */
     sqlite3_stmt *st = fz__journal_stmt(j, ST_MAX_SEQ);
     if (!st) {

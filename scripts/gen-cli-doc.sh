@@ -58,6 +58,11 @@ so these hold for all commands alike:
 - `-q`/`--quiet` leaves only the outcome line (`run -q` prints just
   `flowzap: completed: ...` or `flowzap: failed ...`).
 - `run` records the command line as typed in the journal (`runs show`).
+- Each command's `--help` lists its options from the table its parser
+  reads (cli/options.h: spelling, value name, one help line, wrapped at 79
+  columns), so the help never names an option the parser refuses or misses
+  one it takes; `tests/scripts/test_cli_help.sh` checks both, and the man
+  page, against the tables.
 - `source <(flowzap completion bash)` completes command names, each
   command's options (from the same tables the parser reads) and file names.
 - `cmake --install BUILD_DIR` installs `bin/flowzap` and the manual page

@@ -15,7 +15,6 @@
 #include "core/status.h"
 #include "sim/report.h"
 #include "sim/dist_int.h"
-#include "sim/report_int.h"
 
 typedef struct slot {
     uint64_t start;
@@ -48,17 +47,6 @@ struct fz_backend_sim {
     fz_sim_chooser chooser_copy;
     fz_report *report; /* tallies fed directly, or NULL */
 };
-
-static const char *const fault_names[] = {
-#define FZ__FAULT_NAME(name, text) text,
-    FZ_FAULT_MAP(FZ__FAULT_NAME)
-#undef FZ__FAULT_NAME
-};
-
-const char *fz_fault_name(fz_fault_kind k)
-{
-    return (unsigned)k < FZ_FAULT_COUNT ? fault_names[k] : "?";
-}
 
 static uint64_t be_now(void *ud)
 {
@@ -124,7 +112,7 @@ static int be_start(void *ud, fz_engine *e, const fz_task *t)
     const fz_sim_params *p = fz_scenario_params(s, node, start);
     slot *sl = &b->slots[t->id];
     if (b->report)
-        fz__report_task_start(b->report, node);
+        fz_report_task_start(b->report, node);
     sl->start = start;
     sl->node = node;
     sl->outcome = NULL;
@@ -282,7 +270,7 @@ static int be_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *r)
     r->outcome_edge = sl->oedge;
     r->reason = sl->reason;
     if (b->report)
-        fz__report_task_finish(b->report, sl->node, sl->answer, sl->start, now);
+        fz_report_task_finish(b->report, sl->node, sl->answer, sl->start, now);
     return 0;
 }
 
@@ -308,7 +296,7 @@ static __attribute__((noinline)) int full_then_wait(fz_backend_sim *b, fz_engine
 {
     slot *sl = &b->slots[t->id];
     if (b->report)
-        fz__report_task_start(b->report, t->node);
+        fz_report_task_start(b->report, t->node);
     sl->start = b->now + t->delay_ns;
     sl->node = t->node;
     sl->outcome = NULL;
@@ -327,7 +315,7 @@ static __attribute__((noinline)) int full_then_wait(fz_backend_sim *b, fz_engine
     r->outcome_edge = sl->oedge;
     r->reason = sl->reason;
     if (b->report)
-        fz__report_task_finish(b->report, sl->node, sl->answer, sl->start, end);
+        fz_report_task_finish(b->report, sl->node, sl->answer, sl->start, end);
     return 0;
 }
 
@@ -372,9 +360,7 @@ static __attribute__((noinline)) int faults_then_wait(fz_backend_sim *b, const f
     if (end < start)
         end = UINT64_MAX;
     const char *reason = answer == FZ_ANSWER_ERROR ? "injected error" : NULL;
-    /* Only be_wait reads a slot's answer: a task that never queues leaves
-     * its start, for fz_backend_sim_task_start. */
-    b->slots[t->id].start = start;
+    /* Only be_wait reads a slot: a task that never queues leaves it alone. */
     /* What be_wait would do with the one queued event. */
     b->q.next_seq++;
     b->now = end;
@@ -383,10 +369,8 @@ static __attribute__((noinline)) int faults_then_wait(fz_backend_sim *b, const f
     r->outcome = outcome;
     r->outcome_edge = oedge;
     r->reason = reason;
-    if (b->report) {
-        fz__report_task_start(b->report, node);
-        fz__report_task_finish(b->report, node, answer, start, end);
-    }
+    if (b->report)
+        fz_report_task(b->report, node, answer, start, end);
     return 0;
 }
 
@@ -396,9 +380,6 @@ static __attribute__((noinline)) int plain_then_wait(fz_backend_sim *b, const fz
                                                      uint32_t *task_id)
 {
     uint32_t node = t->node;
-    b->slots[t->id].start = start; /* for fz_backend_sim_task_start */
-    if (b->report)
-        fz__report_task_start(b->report, node);
     /* A lognormal (the usual default) is sampled inline: this frame saves
      * the registers anyway. */
     const fz_dist *d = &p->latency;
@@ -412,7 +393,7 @@ static __attribute__((noinline)) int plain_then_wait(fz_backend_sim *b, const fz
     *task_id = t->id;
     /* r arrives zeroed with answer ok (fz_engine_drive). */
     if (b->report)
-        fz__report_task_finish(b->report, node, FZ_ANSWER_OK, start, end);
+        fz_report_task(b->report, node, FZ_ANSWER_OK, start, end);
     return 0;
 }
 
@@ -523,11 +504,6 @@ const fz_fault *fz_backend_sim_faults(const fz_backend_sim *b, uint32_t *count)
 {
     *count = b->nfaults;
     return b->faults;
-}
-
-uint64_t fz_backend_sim_task_start(const fz_backend_sim *b, uint32_t task_id)
-{
-    return task_id < b->nslots ? b->slots[task_id].start : 0;
 }
 
 void fz_backend_sim_tally(fz_backend_sim *b, fz_report *r)
