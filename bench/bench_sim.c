@@ -4,9 +4,10 @@
  * scenario on 1 thread and on T threads, and the process's peak RSS.
  *   bench_sim [RUNS [THREADS [SCENARIO [WORKFLOW [SCENARIO_FILE]]]]]
  * Prints one line per measurement (wall and CPU seconds, runs per wall
- * second and per CPU second: the per-core figure on a shared machine) and
- * finally "peak_rss_kib=K". bench/sim.sh runs it beside
- * the SimPy model.
+ * second and per CPU second: the per-core figure on a shared machine), a
+ * "model" line of outcome shares and durations (bench/simpy_canary.py
+ * prints the same for its model) and finally "peak_rss_kib=K".
+ * bench/sim.sh runs it beside the SimPy model.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,39 @@ static void engine_floor(const fz_plan *plan, uint64_t runs)
     fz_engine_free(e);
 }
 
+/* Outcome shares by kind and the mean, p50 and p90 duration in virtual
+ * seconds: what the SimPy model prints, to show the two model the same. */
+static void print_model(const char *scen, const fz_report *r)
+{
+    double runs = (double)fz_report_runs(r), share[4] = {0, 0, 0, 0};
+    static const char *const ends[3] = {"End via Success", "End via Aborted",
+                                        "End via Rolled back"};
+    uint32_t n = fz_report_outcome_total(r);
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t count = 0;
+        fz_run_state st;
+        const char *name = fz_report_outcome_at(r, i, &count, &st);
+        uint32_t k = 3;
+        for (uint32_t j = 0; j < 3; j++)
+            if (strcmp(name, ends[j]) == 0)
+                k = j;
+        share[k] += (double)count / runs;
+    }
+    /* The exact mean is in the JSON report only. */
+    double mean = 0;
+    char *json = fz_report_json_string(r);
+    const char *dm = json ? strstr(json, "\"duration_ms\"") : NULL;
+    const char *m = dm ? strstr(dm, "\"mean\":") : NULL;
+    if (m)
+        mean = strtod(m + 7, NULL) / 1e3;
+    free(json);
+    printf("model scenario=%s success=%.4f aborted=%.4f rolled_back=%.4f failed=%.4f "
+           "mean_s=%.1f p50_s=%.1f p90_s=%.1f\n",
+           scen, share[0], share[1], share[2], share[3], mean,
+           (double)fz_report_duration_quantile(r, 0.5) / 1e9,
+           (double)fz_report_duration_quantile(r, 0.9) / 1e9);
+}
+
 int main(int argc, char **argv)
 {
     uint64_t runs = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
@@ -146,6 +180,8 @@ int main(int argc, char **argv)
                "runs_per_cpu_s=%.0f success_share=%.4f\n",
                tlist[k], (unsigned long long)runs, dt, dc, (double)runs / dt, (double)runs / dc,
                (double)fz_report_outcome_count(r, "End via Success") / (double)runs);
+        if (k == 0)
+            print_model(scen, r);
         fz_report_free(r);
     }
     engine_floor(plan, runs);

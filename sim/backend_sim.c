@@ -14,6 +14,7 @@
 
 #include "core/status.h"
 #include "sim/report.h"
+#include "sim/dist_int.h"
 
 typedef struct slot {
     uint64_t start;
@@ -35,6 +36,9 @@ struct fz_backend_sim {
     uint32_t nslots;
     uint32_t *node_runs; /* k-th run of each node, valid where stamp == gen */
     uint32_t *node_stamp;
+    /* Each node's params when no time window can change them (one entry),
+     * else NULL: fz_scenario_params() without its lookup and loop. */
+    const fz_sim_params **params1;
     uint32_t gen;
     fz_fault *faults;
     uint32_t nfaults, cap_faults;
@@ -315,6 +319,86 @@ static __attribute__((noinline)) int full_then_wait(fz_backend_sim *b, fz_engine
     return 0;
 }
 
+/* full_then_wait for the common faulty task: error / no probabilities and
+ * weighted choices, a sampled latency; no script, no timeout, no chooser
+ * (and, as for every be_start_wait task, no outages). The same draws in the
+ * same order as start_full, without its two call layers and its checks for
+ * what the task does not have. */
+static __attribute__((noinline)) int faults_then_wait(fz_backend_sim *b, const fz_task *t,
+                                                      const fz_sim_params *p, uint64_t start,
+                                                      uint32_t *task_id, fz_result *r)
+{
+    uint32_t node = t->node;
+    fz_answer answer = FZ_ANSWER_OK;
+    const char *outcome = NULL;
+    uint32_t oedge = 0;
+    if (p->p_error > 0 || p->p_no > 0) {
+        double u = fz_rng_double(&b->rng);
+        answer = u < p->p_error ? FZ_ANSWER_ERROR
+                 : u < p->p_error + p->p_no ? FZ_ANSWER_NO
+                                             : FZ_ANSWER_OK;
+        if (answer != FZ_ANSWER_OK)
+            add_fault(b, node, answer == FZ_ANSWER_NO ? FZ_FAULT_NO : FZ_FAULT_ERROR);
+    }
+    if (answer == FZ_ANSWER_OK && p->nchoices) {
+        uint32_t c = 0;
+        if (p->nchoices > 1) {
+            double u = fz_rng_double(&b->rng);
+            while (c + 1 < p->nchoices && u >= p->choices[c].cum)
+                c++;
+        }
+        outcome = p->choices[c].outcome;
+        oedge = p->choices[c].edge;
+        if (p->choices[c].fault)
+            add_fault(b, node, FZ_FAULT_CHOICE);
+    }
+    uint64_t lat = p->latency.kind == FZ_DIST_FIXED ? sample_latency(b, &p->latency)
+                                                    : fz__dist_sample(&p->latency, &b->rng);
+    if (b->oom)
+        return FZ_ENOMEM;
+    uint64_t end = start + lat;
+    if (end < start)
+        end = UINT64_MAX;
+    const char *reason = answer == FZ_ANSWER_ERROR ? "injected error" : NULL;
+    /* Only be_wait reads a slot: a task that never queues leaves it alone. */
+    /* What be_wait would do with the one queued event. */
+    b->q.next_seq++;
+    b->now = end;
+    *task_id = t->id;
+    r->answer = answer;
+    r->outcome = outcome;
+    r->outcome_edge = oedge;
+    r->reason = reason;
+    if (b->report)
+        fz_report_task(b->report, node, answer, start, end);
+    return 0;
+}
+
+/* The plain one-token task: only a latency. */
+static __attribute__((noinline)) int plain_then_wait(fz_backend_sim *b, const fz_task *t,
+                                                     const fz_sim_params *p, uint64_t start,
+                                                     uint32_t *task_id)
+{
+    uint32_t node = t->node;
+    /* A lognormal (the usual default) is sampled inline: this frame saves
+     * the registers anyway. */
+    const fz_dist *d = &p->latency;
+    uint64_t lat = d->kind == FZ_DIST_LOGNORMAL && !b->chooser ? fz__dist_sample(d, &b->rng)
+                                                               : sample_latency(b, d);
+    uint64_t end = start + lat;
+    if (end < start)
+        end = UINT64_MAX;
+    b->q.next_seq++;
+    b->now = end;
+    *task_id = t->id;
+    /* r arrives zeroed with answer ok (fz_engine_drive). */
+    if (b->report)
+        fz_report_task(b->report, node, FZ_ANSWER_OK, start, end);
+    return 0;
+}
+
+/* Only picks the path: each is a tail call, so this function keeps no
+ * frame and saves no registers. */
 static int be_start_wait(void *ud, fz_engine *e, const fz_task *t, uint32_t *task_id,
                          fz_result *r)
 {
@@ -322,30 +406,15 @@ static int be_start_wait(void *ud, fz_engine *e, const fz_task *t, uint32_t *tas
     const fz_scenario *s = b->s;
     if (__builtin_expect(t->id >= b->nslots || b->q.len || s->noutages || b->oom, 0))
         return start_then_wait(b, e, t, task_id, r);
-    uint32_t node = t->node;
     uint64_t start = b->now + t->delay_ns;
-    const fz_sim_params *p = fz_scenario_params(s, node, start);
-    if (!p->plain)
+    const fz_sim_params *p = b->params1[t->node];
+    if (!p)
+        p = fz_scenario_params(s, t->node, start);
+    if (p->plain)
+        return plain_then_wait(b, t, p, start, task_id);
+    if (p->nscript || p->timeout_ns || b->chooser)
         return full_then_wait(b, e, t, p, task_id, r);
-    slot *sl = &b->slots[t->id];
-    sl->start = start;
-    sl->node = node;
-    if (b->report)
-        fz_report_task_start(b->report, node);
-    uint64_t end = start + sample_latency(b, &p->latency);
-    if (end < start)
-        end = UINT64_MAX;
-    b->q.next_seq++;
-    b->now = end;
-    /* The slot as be_start leaves it. */
-    sl->answer = FZ_ANSWER_OK;
-    sl->outcome = NULL;
-    sl->reason = NULL;
-    *task_id = t->id;
-    /* r arrives zeroed with answer ok (fz_engine_drive). */
-    if (b->report)
-        fz_report_task_finish(b->report, node, FZ_ANSWER_OK, start, end);
-    return 0;
+    return faults_then_wait(b, t, p, start, task_id, r);
 }
 
 static void be_cancel_all(void *ud, fz_engine *e)
@@ -367,10 +436,14 @@ int fz_backend_sim_new(const fz_scenario *s, const fz_alloc *alloc, fz_backend_s
     uint32_t nn = s->nnodes ? s->nnodes : 1;
     b->node_runs = fz_calloc(alloc, nn, sizeof(uint32_t));
     b->node_stamp = fz_calloc(alloc, nn, sizeof(uint32_t));
-    if (!b->node_runs || !b->node_stamp) {
+    b->params1 = fz_calloc(alloc, nn, sizeof *b->params1);
+    if (!b->node_runs || !b->node_stamp || !b->params1) {
         fz_backend_sim_free(b);
         return FZ_ENOMEM;
     }
+    for (uint32_t n = 0; n < s->nnodes; n++)
+        if (s->nodes[n].nparams == 1)
+            b->params1[n] = &s->nodes[n].params[0];
     b->be = (fz_backend){.name = "sim",
                          .now = be_now,
                          .start = be_start,
@@ -391,6 +464,7 @@ void fz_backend_sim_free(fz_backend_sim *b)
     fz_free(b->alloc, b->slots, sizeof(slot) * b->nslots);
     fz_free(b->alloc, b->node_runs, sizeof(uint32_t) * nn);
     fz_free(b->alloc, b->node_stamp, sizeof(uint32_t) * nn);
+    fz_free(b->alloc, b->params1, sizeof *b->params1 * nn);
     fz_free(b->alloc, b->faults, sizeof(fz_fault) * b->cap_faults);
     fz_free(b->alloc, b, sizeof *b);
 }

@@ -5,6 +5,7 @@
  * one exp for a lognormal), exponential draws one log.
  */
 #include "sim/dist.h"
+#include "sim/dist_int.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -63,8 +64,9 @@ fz_dist fz_dist_empirical(double *samples, uint32_t n)
  * (pthread_once) from the published constants.
  *========================================================================*/
 
-static double zig_w[128], zig_f[128];
-static uint32_t zig_k[128];
+double fz__zig_w[128];
+static double zig_f[128];
+uint32_t fz__zig_k[128];
 static pthread_once_t zig_once = PTHREAD_ONCE_INIT;
 
 /* exp and log of the samplers: a 256-entry table plus a short polynomial
@@ -75,49 +77,14 @@ static pthread_once_t zig_once = PTHREAD_ONCE_INIT;
  * subtraction, and its polynomial is evaluated by Estrin's scheme; log
  * multiplies by a table of reciprocals instead of dividing. sim/ is built
  * with -ffp-contract=off: no fused multiply-add changes a rounding. */
-static double exp_tab[256]; /* 2^(j/256) */
+double fz__exp_tab[256]; /* 2^(j/256) */
 static double log_tab[256]; /* log(1 + j/256) */
 static double inv_tab[256]; /* 1 / (1 + j/256) */
-static const double LN2 = 0.6931471805599453094;
-#define FZ_EXP_L (0.6931471805599453094 / 256.0) /* ln2/256 */
-static const double EXP_C1 = FZ_EXP_L;
-static const double EXP_C2 = FZ_EXP_L * FZ_EXP_L / 2.0;
-static const double EXP_C3 = FZ_EXP_L * FZ_EXP_L * FZ_EXP_L / 6.0;
-static const double EXP_C4 = FZ_EXP_L * FZ_EXP_L * FZ_EXP_L * FZ_EXP_L / 24.0;
-#define FZ_EXP_TMAX 258000.0 /* ~ 699 / (ln2/256) */
-
-/* m * 2^(t/256) for |t| < 2^30: k = round(t) by adding 1.5 * 2^52 (the
- * sum's low bits are k), f = t - k exactly (|f| <= 1/2), then
- * (m * 2^(k/256)) * p(f) with p(f) ~ 2^(f/256) = exp(f ln2/256) of degree 4
- * (|f ln2/256| < 0.00136: truncation below 4e-17). The factor m * 2^(k/256)
- * does not wait for the polynomial. Inline in the samplers (a call and its
- * spills cost as much as the polynomial). */
-static inline double exp2_256(double t, double m)
-{
-    if (t > FZ_EXP_TMAX)
-        t = FZ_EXP_TMAX;
-    if (t < -FZ_EXP_TMAX)
-        return 0.0;
-    union {
-        double d;
-        uint64_t u;
-    } rk = {.d = t + 0x1.8p52};
-    int64_t k = (int64_t)(int32_t)(uint32_t)rk.u;
-    double f = t - (rk.d - 0x1.8p52);
-    double f2 = f * f;
-    double hi = (EXP_C2 + EXP_C3 * f) + f2 * EXP_C4;
-    double p = (1.0 + EXP_C1 * f) + f2 * hi;
-    int64_t e = k >> 8; /* floor division: arithmetic shift */
-    union {
-        uint64_t u;
-        double d;
-    } scale = {.u = (uint64_t)(e + 1023) << 52};
-    return (m * (scale.d * exp_tab[k & 255])) * p;
-}
+static const double LN2 = FZ__LN2;
 
 static inline double exp_fast(double x)
 {
-    return exp2_256(x * (256.0 / LN2), 1.0);
+    return fz__exp2_256(x * (256.0 / LN2), 1.0);
 }
 
 /* log(x) = e ln2 + log(c) + log1p(t), c = 1 + j/256 the mantissa's first 8
@@ -154,25 +121,25 @@ double fz_dist_log(double x)
 static void zig_init(void)
 {
     for (int j = 0; j < 256; j++) {
-        exp_tab[j] = exp2((double)j / 256.0);
+        fz__exp_tab[j] = exp2((double)j / 256.0);
         log_tab[j] = log1p((double)j / 256.0);
         inv_tab[j] = 1.0 / (1.0 + (double)j / 256.0);
     }
     const double m1 = 2147483648.0;
     double dn = 3.442619855899, tn = dn, vn = 9.91256303526217e-3;
     double q = vn / exp(-0.5 * dn * dn);
-    zig_k[0] = (uint32_t)((dn / q) * m1);
-    zig_k[1] = 0;
-    zig_w[0] = q / m1;
-    zig_w[127] = dn / m1;
+    fz__zig_k[0] = (uint32_t)((dn / q) * m1);
+    fz__zig_k[1] = 0;
+    fz__zig_w[0] = q / m1;
+    fz__zig_w[127] = dn / m1;
     zig_f[0] = 1.0;
     zig_f[127] = exp(-0.5 * dn * dn);
     for (int i = 126; i >= 1; i--) {
         dn = sqrt(-2.0 * log(vn / dn + exp(-0.5 * dn * dn)));
-        zig_k[i + 1] = (uint32_t)((dn / tn) * m1);
+        fz__zig_k[i + 1] = (uint32_t)((dn / tn) * m1);
         tn = dn;
         zig_f[i] = exp(-0.5 * dn * dn);
-        zig_w[i] = dn / m1;
+        fz__zig_w[i] = dn / m1;
     }
 }
 
@@ -184,15 +151,15 @@ void fz_dist_prepare(void)
 /* The rest of the ziggurat after a first draw u was not accepted in its
  * layer's rectangle: the base strip's tail, the wedge test, and further
  * draws. Out of line: ~2% of draws come here. */
-static double zig_slow(fz_rng *r, uint64_t u)
+double fz__zig_slow(fz_rng *r, uint64_t u)
 {
     const double tail = 3.442619855899;
     for (;;) {
         int32_t hz = (int32_t)(uint32_t)(u >> 32);
         uint32_t iz = (uint32_t)u & 127u;
         uint32_t ahz = hz < 0 ? (uint32_t)0 - (uint32_t)hz : (uint32_t)hz;
-        double x = (double)hz * zig_w[iz];
-        if (ahz < zig_k[iz])
+        double x = (double)hz * fz__zig_w[iz];
+        if (ahz < fz__zig_k[iz])
             return x;
         if (iz == 0) {
             double y;
@@ -208,27 +175,9 @@ static double zig_slow(fz_rng *r, uint64_t u)
     }
 }
 
-/* A standard normal times s: in the common case (the draw lands in its
- * layer's rectangle) the product hz * (w[iz] * s), whose second factor does
- * not wait for the draw. */
-static inline double std_normal_times(fz_rng *r, double s)
-{
-    uint64_t u = fz_rng_next(r);
-    int32_t hz = (int32_t)(uint32_t)(u >> 32);
-    uint32_t iz = (uint32_t)u & 127u;
-    uint32_t ahz = hz < 0 ? (uint32_t)0 - (uint32_t)hz : (uint32_t)hz;
-    if (__builtin_expect(ahz < zig_k[iz], 1))
-        return (double)hz * (zig_w[iz] * s);
-    return zig_slow(r, u) * s;
-}
-
 uint64_t fz_dist_ns(double x)
 {
-    if (!(x > 0.0)) /* also NaN */
-        return 0;
-    if (x >= 1.8e19)
-        return UINT64_MAX;
-    return (uint64_t)(x + 0.5);
+    return fz__dist_ns(x);
 }
 
 uint64_t fz_dist_sample(const fz_dist *d, fz_rng *r)
@@ -239,10 +188,10 @@ uint64_t fz_dist_sample(const fz_dist *d, fz_rng *r)
     case FZ_DIST_UNIFORM:
         return fz_dist_ns(d->a + (d->b - d->a) * fz_rng_double(r));
     case FZ_DIST_NORMAL:
-        return fz_dist_ns(d->a + std_normal_times(r, d->b));
+        return fz_dist_ns(d->a + fz__std_normal_times(r, d->b));
     case FZ_DIST_LOGNORMAL:
         /* a * exp(b z) = a * 2^(t/256), t = z * (b * 256/ln2) */
-        return fz_dist_ns(exp2_256(std_normal_times(r, d->b * (256.0 / LN2)), d->a));
+        return fz_dist_ns(fz__exp2_256(fz__std_normal_times(r, d->b * (256.0 / LN2)), d->a));
     case FZ_DIST_EXPONENTIAL:
         return fz_dist_ns(-d->a * log_fast(fz_rng_double_open0(r)));
     case FZ_DIST_EMPIRICAL:

@@ -211,7 +211,8 @@ static __attribute__((noinline)) int path_buf_grow(fz_report *r)
     return grow(r, (void **)&r->hot.cur_path, &r->hot.cur_cap, sizeof(uint32_t), r->hot.cur_len);
 }
 
-void fz_report_task_start(fz_report *r, uint32_t n)
+/* fz_report_task_start's body, inline in fz_report_task too. */
+static inline __attribute__((always_inline)) void task_start(fz_report *r, uint32_t n)
 {
     report_hot *h = &r->hot;
     h->node_visits[n]++;
@@ -226,6 +227,11 @@ void fz_report_task_start(fz_report *r, uint32_t n)
     h->cur_path[h->cur_len++] = n;
 }
 
+void fz_report_task_start(fz_report *r, uint32_t n)
+{
+    task_start(r, n);
+}
+
 void fz_report_task_finish(fz_report *r, uint32_t n, fz_answer a, uint64_t start_ns,
                            uint64_t end_ns)
 {
@@ -235,6 +241,12 @@ void fz_report_task_finish(fz_report *r, uint32_t n, fz_answer a, uint64_t start
     if (end_ns > start_ns &&
         __builtin_expect(__builtin_add_overflow(h->node_time[n], end_ns - start_ns, &h->node_time[n]), 0))
         h->node_time_hi[n]++;
+}
+
+void fz_report_task(fz_report *r, uint32_t n, fz_answer a, uint64_t start_ns, uint64_t end_ns)
+{
+    task_start(r, n);
+    fz_report_task_finish(r, n, a, start_ns, end_ns);
 }
 
 uint64_t *fz_report_edge_counts(fz_report *r)

@@ -77,6 +77,10 @@ void fz_report_begin_run(fz_report *r, uint64_t index);
 void fz_report_task_start(fz_report *r, uint32_t node);
 void fz_report_task_finish(fz_report *r, uint32_t node, fz_answer a, uint64_t start_ns,
                            uint64_t end_ns);
+/* Both for a task that starts and finishes in one backend step (one call
+ * instead of two per task on the simulator's one-token path). */
+void fz_report_task(fz_report *r, uint32_t node, fz_answer a, uint64_t start_ns,
+                    uint64_t end_ns);
 
 /* The array the engine counts edge traversals into (fz_engine_count_edges);
  * fz_report_end_run() then derives which edges the run took. Call before

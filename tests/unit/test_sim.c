@@ -800,6 +800,72 @@ static void test_sim_outbox_joins_into_one_end(void **state)
     fixture_close(&x);
 }
 
+/* The backend answers a task by one of three ways (sim/backend_sim.c): the
+ * one-token steps for a plain task and for a task with only probabilities
+ * and weights, start_full for the rest, and the queue when a lane has
+ * outages. A timeout that no latency reaches and an outage long after every
+ * run draw nothing, so the same scenario with either one added must give
+ * the same report, byte for byte, through the other ways. */
+static void test_sim_one_token_paths_equal_the_general_path(void **state)
+{
+    (void)state;
+    static const char base[] =
+        "defaults:\n"
+        "  latency: {lognormal: {median: 2s, sigma: 0.4}}\n"
+        "  error: 1%%\n"
+        "%s"
+        "rules:\n"
+        "  - match: \"^Push to registry$\"\n"
+        "    latency: {lognormal: {median: 35s, sigma: 0.3}}\n"
+        "    error: 5%%\n"
+        "    retries: 2\n"
+        "    backoff: {delay: 10s, exponential: true, max: 1m}\n"
+        "  - match: \"^Wait observation period$\"\n"
+        "    latency: 10m\n"
+        "    error: 0\n"
+        "  - match: \"^Build container image$\"\n"
+        "    latency: {uniform: [1m, 3m]}\n"
+        "    error: 0\n"
+        "  - match: \"healthy\\\\?$\"\n"
+        "    weights: {Yes: 0.9, No: 0.1}\n"
+        "  - match: \"^All metrics pass\\\\?$\"\n"
+        "    weights: {Yes: 0.9, No: 0.1}\n"
+        "  - match: \"^(Track|Measure) \"\n"
+        "    latency: {exponential: {mean: 20s}}\n"
+        "    no: 2%%\n"
+        "%s";
+    const char *extra[3][2] = {
+        {"", ""},
+        {"  timeout: 100h\n", ""},
+        {"", "outages:\n  - {lane: Monitoring, from: 1000h, until: 1001h}\n"},
+    };
+    char *json[3];
+    for (int k = 0; k < 3; k++) {
+        char text[2048];
+        snprintf(text, sizeof text, base, extra[k][0], extra[k][1]);
+        fixture x;
+        fixture_open_text(&x, "workflows/canary-deploy.fz", text, 5);
+        for (uint32_t t = 1; t <= 2; t++) {
+            fz_report *r = study(&x, 0, 20000, t);
+            char *j = json_of(r);
+            if (t == 1) {
+                json[k] = j;
+                /* Each way is taken: failures, aborts and successes. */
+                assert_true(fz_report_outcome_total(r) > 10);
+            } else {
+                assert_string_equal(json[k], j);
+                free(j);
+            }
+            fz_report_free(r);
+        }
+        fixture_close(&x);
+    }
+    assert_string_equal(json[0], json[1]);
+    assert_string_equal(json[0], json[2]);
+    for (int k = 0; k < 3; k++)
+        free(json[k]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -817,6 +883,7 @@ int main(void)
         cmocka_unit_test(test_sim_time_sums_do_not_overflow),
         cmocka_unit_test(test_sim_routing_cases),
         cmocka_unit_test(test_sim_outbox_joins_into_one_end),
+        cmocka_unit_test(test_sim_one_token_paths_equal_the_general_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
