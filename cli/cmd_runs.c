@@ -244,18 +244,24 @@ static int show_signal(void *ud, const fz_journal_signal *sig)
                               sig->created_at);
         if (!o)
             return 1;
+        json_object_set_new(o, "given_by", jtext(sig->who));
         json_object_set_new(o, "taken_by_task",
                             sig->taken ? json_integer(sig->taken_task) : json_null());
         json_array_append_new(arr, o);
         return 0;
     }
     char ans[32], node[64], at[64];
+    printf("  answer    %-3s at %-6s given %s", ESC(ans, sig->answer), ESC(node, sig->node),
+           ESC(at, sig->created_at));
+    /* who answered (flowzap serve records it; flowzap signal does not) */
+    if (sig->who) {
+        fputs(" by ", stdout);
+        fz_term_put(stdout, sig->who, strlen(sig->who), 0);
+    }
     if (sig->taken)
-        printf("  answer    %-3s at %-6s given %s, taken by step %u\n", ESC(ans, sig->answer),
-               ESC(node, sig->node), ESC(at, sig->created_at), sig->taken_task);
+        printf(", taken by step %u\n", sig->taken_task);
     else
-        printf("  answer    %-3s at %-6s given %s, not taken yet\n", ESC(ans, sig->answer),
-               ESC(node, sig->node), ESC(at, sig->created_at));
+        fputs(", not taken yet\n", stdout);
     return 0;
 }
 

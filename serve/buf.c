@@ -4,34 +4,37 @@
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "core/utf8.h"
 
-void fz_hbuf_init(fz_hbuf *b)
+void fz_hbuf_init(fz_hbuf *b, const fz_alloc *a)
 {
     memset(b, 0, sizeof *b);
+    b->a = a;
 }
 
 void fz_hbuf_fini(fz_hbuf *b)
 {
-    free(b->p);
-    memset(b, 0, sizeof *b);
+    fz_free(b->a, b->p, b->cap);
+    fz_hbuf_init(b, b->a);
 }
 
 char *fz_hbuf_take(fz_hbuf *b, size_t *len)
 {
     if (!b->p)
         fz_hbuf_add(b, "", 0);
-    char *p = b->p;
-    if (len)
-        *len = b->len;
-    if (b->failed) {
-        free(p);
-        p = NULL;
+    char *p = NULL;
+    size_t n = b->len;
+    if (!b->failed) {
+        /* Trimmed to its length, so the caller frees len + 1 bytes. */
+        p = b->cap == n + 1 ? b->p : fz_realloc(b->a, b->p, b->cap, n + 1);
+        if (p)
+            b->p = NULL;
     }
-    memset(b, 0, sizeof *b);
+    fz_hbuf_fini(b);
+    if (len)
+        *len = p ? n : 0;
     return p;
 }
 
@@ -49,7 +52,7 @@ static int grow(fz_hbuf *b, size_t more)
         }
         cap *= 2;
     }
-    char *p = realloc(b->p, cap);
+    char *p = fz_realloc(b->a, b->p, b->cap, cap);
     if (!p) {
         b->failed = 1;
         return -1;

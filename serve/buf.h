@@ -8,16 +8,21 @@
 
 #include <stddef.h>
 
+#include "core/alloc.h"
+
 typedef struct fz_hbuf {
     char *p; /* NUL-terminated while not failed */
     size_t len;
     size_t cap;
-    int failed; /* an allocation failed: the contents are incomplete */
+    int failed;        /* an allocation failed: the contents are incomplete */
+    const fz_alloc *a; /* NULL: the default */
 } fz_hbuf;
 
-void fz_hbuf_init(fz_hbuf *b);
+/* Starts an empty buffer that allocates through a (NULL: the default). */
+void fz_hbuf_init(fz_hbuf *b, const fz_alloc *a);
 void fz_hbuf_fini(fz_hbuf *b);
-/* Takes the contents (the caller frees with free()); b is empty again. */
+/* Takes the contents, NULL when an allocation failed; the caller frees
+ * them with fz_free(a, p, *len + 1). b is empty again (same allocator). */
 char *fz_hbuf_take(fz_hbuf *b, size_t *len);
 void fz_hbuf_add(fz_hbuf *b, const char *s, size_t n);
 void fz_hbuf_puts(fz_hbuf *b, const char *s);

@@ -171,7 +171,7 @@ static void put_url_arg(fz_hbuf *b, const char *name, const char *v)
 void fz__serve_page_runs(fz_serve *s, fz_hbuf *b, const char *wf, const char *state)
 {
     fz_hbuf ev;
-    fz_hbuf_init(&ev);
+    fz_hbuf_init(&ev, s->a);
     fz_hbuf_puts(&ev, "/events?topic=runs");
     put_url_arg(&ev, "wf", wf);
     put_url_arg(&ev, "state", state);
@@ -206,11 +206,14 @@ void fz__serve_page_runs(fz_serve *s, fz_hbuf *b, const char *wf, const char *st
     foot(b);
 }
 
-static char *event_json(json_t *o)
+/* o as compact JSON in an s->a string (fz__serve_strfree), or NULL; takes o. */
+static char *event_json(fz_serve *s, json_t *o)
 {
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
-    return text;
+    char *copy = fz__serve_strdup(s, text);
+    free(text); /* raw-alloc: json_dumps' buffer (jansson's allocator) */
+    return copy;
 }
 
 static void set_html(json_t *html, const char *key, fz_hbuf *b)
@@ -221,30 +224,30 @@ static void set_html(json_t *html, const char *key, fz_hbuf *b)
 char *fz__serve_runs_event(fz_serve *s, const char *wf, const char *state)
 {
     fz_hbuf b;
-    fz_hbuf_init(&b);
+    fz_hbuf_init(&b, s->a);
     fz__serve_runs_rows(s, &b, wf, state);
     json_t *o = json_object(), *html = json_object();
     set_html(html, "runs-body", &b);
     json_object_set_new(o, "html", html);
     fz_hbuf_fini(&b);
-    return event_json(o);
+    return event_json(s, o);
 }
 
 /*==========================================================================
  * Pictures
  *========================================================================*/
 
-/* The <svg> element of a drawing of g (no XML prolog), or NULL. */
-static char *draw(const fz_graph *g)
+/* The <svg> element of a drawing of g with overlay ov (NULL: none), no
+ * XML prolog, as an s->a string; NULL with a message in err. */
+static char *draw(fz_serve *s, const fz_graph *g, const fz_overlay *ov, char *err, size_t errsz)
 {
-    fz_render_opts o = {.format = FZ_RENDER_SVG};
-    char *out = NULL, err[256];
+    fz_render_opts o = {.format = FZ_RENDER_SVG, .overlay = ov};
+    char *out = NULL;
     size_t len = 0;
-    if (fz_render(g, &o, NULL, &out, &len, err, sizeof err))
+    if (fz_render(g, &o, s->a, &out, &len, err, errsz))
         return NULL;
-    const char *p = strstr(out, "<svg");
-    char *svg = p ? strdup(p) : NULL;
-    fz_free(NULL, out, len + 1);
+    char *svg = fz__serve_strdup(s, strstr(out, "<svg"));
+    fz_free(s->a, out, len + 1);
     return svg;
 }
 
@@ -262,20 +265,20 @@ static struct timespec mtime_of(const char *path)
     return st.st_mtim;
 }
 
-static void cached_clear(fz_serve_cached *c)
+static void cached_clear(fz_serve *s, fz_serve_cached *c)
 {
-    free(c->workflow);
-    free(c->bindings);
+    fz__serve_strfree(s, c->workflow);
+    fz__serve_strfree(s, c->bindings);
     fz_graph_free(c->g);
     fz_bind_free(c->b);
-    free(c->svg);
+    fz__serve_strfree(s, c->svg);
     memset(c, 0, sizeof *c);
 }
 
 void fz__serve_cache_free(fz_serve *s)
 {
     for (int i = 0; i < FZ_SERVE_CACHE; i++)
-        cached_clear(&s->cache[i]);
+        cached_clear(s, &s->cache[i]);
 }
 
 /* The parsed, bound and drawn workflow of a run (NULL when it no longer
@@ -300,24 +303,29 @@ static fz_serve_cached *cached(fz_serve *s, const char *workflow, const char *bi
         if (c->used < slot->used)
             slot = c;
     }
-    cached_clear(slot);
-    slot->workflow = strdup(workflow);
-    slot->bindings = bindings ? strdup(bindings) : NULL;
+    cached_clear(s, slot);
+    slot->workflow = fz__serve_strdup(s, workflow);
+    slot->bindings = fz__serve_strdup(s, bindings);
+    if (!slot->workflow || (bindings && !slot->bindings)) {
+        cached_clear(s, slot);
+        return NULL;
+    }
     slot->wf_mtime = wm;
     slot->b_mtime = bm;
     slot->used = s->tick;
     fz_diags d;
-    fz_diags_init(&d, NULL);
+    fz_diags_init(&d, s->a);
     fz_graph *g = NULL;
-    if (fz_parse_file(workflow, NULL, &d, &g) == 0 && g && !d.errors) {
+    if (fz_parse_file(workflow, s->a, &d, &g) == 0 && g && !d.errors) {
+        char err[256];
         slot->g = g;
-        slot->svg = draw(g);
+        slot->svg = draw(s, g, NULL, err, sizeof err);
         fz_journal_hash(g->src, g->src_len, slot->hash);
         if (bindings) {
             fz_diags bd;
-            fz_diags_init(&bd, NULL);
+            fz_diags_init(&bd, s->a);
             uint32_t unbound = 0;
-            if (fz_bind_load_file(bindings, NULL, &bd, &slot->b) || !slot->b ||
+            if (fz_bind_load_file(bindings, s->a, &bd, &slot->b) || !slot->b ||
                 fz_bind_resolve(slot->b, g, &unbound)) {
                 fz_bind_free(slot->b);
                 slot->b = NULL;
@@ -473,7 +481,8 @@ static void view_fini(run_view *v)
     fz_hbuf_fini(&v->steps);
     fz_hbuf_fini(&v->signals);
     json_decref(v->pending);
-    free(v->state);
+    if (v->state)
+        fz_free(v->s->a, v->state, v->nnodes ? v->nnodes : 1);
 }
 
 /* Reads run id into v; 0, or -1 when there is no such run. */
@@ -484,11 +493,15 @@ static int view_run(fz_serve *s, int64_t id, const char *csrf, run_view *v, char
     v->id = id;
     v->csrf = csrf ? csrf : "";
     v->pending = json_object();
+    fz_hbuf_init(&v->info, s->a);
+    fz_hbuf_init(&v->gates, s->a);
+    fz_hbuf_init(&v->steps, s->a);
+    fz_hbuf_init(&v->signals, s->a);
     fz_journal_run r;
     if (!fz__serve_journal(s) || fz_journal_run_get(s->j, id, &r))
         return -1;
     /* The run's strings live until the next journal call: copy them. */
-    char *wf = strdup(r.workflow), *bd = r.bindings ? strdup(r.bindings) : NULL;
+    char *wf = fz__serve_strdup(s, r.workflow), *bd = fz__serve_strdup(s, r.bindings);
     char hash[FZ_JOURNAL_HASH_LEN];
     snprintf(hash, sizeof hash, "%s", r.workflow_hash ? r.workflow_hash : "");
     fz_hbuf *b = &v->info;
@@ -512,7 +525,7 @@ static int view_run(fz_serve *s, int64_t id, const char *csrf, run_view *v, char
                         "run; the diagram is the file as it is now</dd>");
     if (v->c) {
         v->nnodes = fz_graph_node_count(v->c->g);
-        v->state = calloc(v->nnodes ? v->nnodes : 1, 1);
+        v->state = fz_calloc(s->a, v->nnodes ? v->nnodes : 1, 1);
     }
     fz_journal_signal_list(s->j, id, signal_row, v);
     fz_journal_step_list(s->j, id, 0, step_row, v);
@@ -520,11 +533,11 @@ static int view_run(fz_serve *s, int64_t id, const char *csrf, run_view *v, char
         fz_hbuf_puts(&v->steps, "<tr><td colspan=\"11\" class=\"empty\">no steps yet</td></tr>\n");
     if (!v->signals.len)
         fz_hbuf_puts(&v->signals, "<li class=\"empty\">none</li>\n");
-    free(bd);
+    fz__serve_strfree(s, bd);
     if (wf_out)
         *wf_out = wf;
     else
-        free(wf);
+        fz__serve_strfree(s, wf);
     return 0;
 }
 
@@ -626,11 +639,11 @@ int fz__serve_page_run(fz_serve *s, fz_hbuf *b, int64_t id, const char *csrf)
      * every change): the states as data the script reads. */
     json_t *o = json_object();
     view_paint(&v, o);
-    char *paint = event_json(o);
+    char *paint = event_json(s, o);
     fz_hbuf_puts(b, "<div id=\"paint\" hidden data-paint=\"");
     fz_html_puts(b, paint);
     fz_hbuf_puts(b, "\"></div>\n");
-    free(paint);
+    fz__serve_strfree(s, paint);
     fz_hbuf_puts(b, "<h2>Steps</h2>\n<table class=\"steps\"><thead><tr><th>Task</th><th>Node</th>"
                     "<th>Lane</th><th>Label</th><th>Attempt</th><th>Answer</th><th>Exit</th>"
                     "<th>Duration</th><th>Outcome</th><th>Variables set</th><th>Output</th></tr>"
@@ -640,7 +653,7 @@ int fz__serve_page_run(fz_serve *s, fz_hbuf *b, int64_t id, const char *csrf)
     fz_hbuf_add(b, v.signals.p, v.signals.len);
     fz_hbuf_puts(b, "</ul>\n");
     foot(b);
-    free(wf);
+    fz__serve_strfree(s, wf);
     view_fini(&v);
     return 200;
 }
@@ -660,7 +673,7 @@ char *fz__serve_run_event(fz_serve *s, int64_t id, const char *csrf)
     json_object_set_new(o, "html", html);
     view_paint(&v, o);
     view_fini(&v);
-    return event_json(o);
+    return event_json(s, o);
 }
 
 /*==========================================================================
@@ -674,9 +687,9 @@ static int check_file(fz_serve *s, uint32_t idx, fz_hbuf *d)
 {
     fz_serve_file *f = &s->files[idx];
     fz_diags diags;
-    fz_diags_init(&diags, NULL);
+    fz_diags_init(&diags, s->a);
     fz_graph *g = NULL;
-    int rc = fz_parse_file(f->path, NULL, &diags, &g), drawn = 0;
+    int rc = fz_parse_file(f->path, s->a, &diags, &g), drawn = 0;
     if (rc == FZ_ENOENT || rc == FZ_EIO || !g) {
         fz_hbuf_puts(d, "<li class=\"error\">cannot read ");
         fz_html_puts(d, f->path);
@@ -685,9 +698,10 @@ static int check_file(fz_serve *s, uint32_t idx, fz_hbuf *d)
     }
     if (!diags.errors) {
         fz_lint(g, &diags);
-        char *svg = draw(g);
+        char err[256];
+        char *svg = draw(s, g, NULL, err, sizeof err);
         if (svg) {
-            free(f->last_svg);
+            fz__serve_strfree(s, f->last_svg);
             f->last_svg = svg;
             drawn = 1;
         }
@@ -724,7 +738,7 @@ int fz__serve_page_workflow(fz_serve *s, fz_hbuf *b, uint32_t idx)
     if (idx >= s->nfiles)
         return 404;
     fz_hbuf d;
-    fz_hbuf_init(&d);
+    fz_hbuf_init(&d, s->a);
     check_file(s, idx, &d);
     char events[64];
     snprintf(events, sizeof events, "/events?topic=wf&id=%u", idx);
@@ -752,7 +766,7 @@ char *fz__serve_workflow_event(fz_serve *s, uint32_t idx)
     if (idx >= s->nfiles)
         return NULL;
     fz_hbuf d;
-    fz_hbuf_init(&d);
+    fz_hbuf_init(&d, s->a);
     int drawn = check_file(s, idx, &d);
     json_t *o = json_object(), *html = json_object();
     set_html(html, "diags", &d);
@@ -761,7 +775,7 @@ char *fz__serve_workflow_event(fz_serve *s, uint32_t idx)
     if (s->files[idx].last_svg)
         json_object_set_new(o, "svg", json_string(s->files[idx].last_svg));
     fz_hbuf_fini(&d);
-    return event_json(o);
+    return event_json(s, o);
 }
 
 /*==========================================================================
@@ -877,22 +891,14 @@ int fz__serve_page_sim(fz_serve *s, fz_hbuf *b)
     /* The heat map: the report's workflow (else the first file named). */
     const char *wf = *jstr(r, "workflow") ? jstr(r, "workflow") : s->sim_workflow;
     fz_diags d;
-    fz_diags_init(&d, NULL);
+    fz_diags_init(&d, s->a);
     fz_graph *g = NULL;
     char *text = json_dumps(r, JSON_COMPACT), err[256] = "";
     fz_overlay *ov = NULL;
     char *svg = NULL;
-    if (wf && fz_parse_file(wf, NULL, &d, &g) == 0 && g && !d.errors && text &&
-        fz_overlay_heat_mem(g, s->sim, text, strlen(text), NULL, &ov, err, sizeof err) == 0) {
-        fz_render_opts o = {.format = FZ_RENDER_SVG, .overlay = ov};
-        char *out = NULL;
-        size_t len = 0;
-        if (fz_render(g, &o, NULL, &out, &len, err, sizeof err) == 0) {
-            const char *p = strstr(out, "<svg");
-            svg = p ? strdup(p) : NULL;
-            fz_free(NULL, out, len + 1);
-        }
-    }
+    if (wf && fz_parse_file(wf, s->a, &d, &g) == 0 && g && !d.errors && text &&
+        fz_overlay_heat_mem(g, s->sim, text, strlen(text), s->a, &ov, err, sizeof err) == 0)
+        svg = draw(s, g, ov, err, sizeof err);
     fz_hbuf_puts(b, "<h2>Heat map</h2>\n<div id=\"diagram\" class=\"diagram\">");
     if (svg) {
         fz_hbuf_puts(b, svg);
@@ -905,8 +911,8 @@ int fz__serve_page_sim(fz_serve *s, fz_hbuf *b)
         fz_hbuf_puts(b, ".</p>");
     }
     fz_hbuf_puts(b, "</div>\n");
-    free(svg);
-    free(text);
+    fz__serve_strfree(s, svg);
+    free(text); /* raw-alloc: json_dumps' buffer (jansson's allocator) */
     fz_overlay_free(ov);
     fz_graph_free(g);
     fz_diags_fini(&d);

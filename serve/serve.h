@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/alloc.h"
+
 typedef struct fz_serve fz_serve;
 
 typedef struct fz_serve_opts {
@@ -26,6 +28,8 @@ typedef struct fz_serve_opts {
     const char *sim_workflow; /* the workflow the report is about, or NULL */
     uint32_t poll_ms;         /* how often the journal and files are checked (0: 50) */
     const char *token;        /* fixed token (tests, benchmarks); NULL: random */
+    const fz_alloc *alloc;    /* every allocation of the server (NULL: the default); it is
+                               * called from the connection threads, so it must be thread-safe */
 } fz_serve_opts;
 
 /* Starts the server. Returns 0, or -1 with a message in err. */

@@ -56,6 +56,7 @@ typedef struct fz_serve_event {
 #define FZ_SERVE_EVENTS 16
 
 struct fz_serve {
+    const fz_alloc *a; /* fz_serve_opts.alloc: everything below is allocated with it */
     struct MHD_Daemon *d;
     char host[64];
     uint16_t port;
@@ -73,8 +74,8 @@ struct fz_serve {
     pthread_t watcher;
     int watcher_started;
     uint32_t poll_ms;
-    fz_serve_file *files;
-    uint32_t nfiles;
+    fz_serve_file *files; /* files_cap allocated, nfiles filled */
+    uint32_t nfiles, files_cap;
     int watch;
     char *sim, *sim_workflow;
     fz_serve_session sessions[FZ_SERVE_SESSIONS];
@@ -82,13 +83,18 @@ struct fz_serve {
     fz_serve_event events[FZ_SERVE_EVENTS];
 };
 
+/* Copies / frees a NUL-terminated string with s->a (NULL: nothing). */
+char *fz__serve_strdup(const fz_serve *s, const char *p);
+void fz__serve_strfree(const fz_serve *s, char *p);
+
 /* Pages (pages.c), all called with s->mu held. */
 void fz__serve_page_runs(fz_serve *s, fz_hbuf *b, const char *wf, const char *state);
 /* The runs table body for the filter. */
 void fz__serve_runs_rows(fz_serve *s, fz_hbuf *b, const char *wf, const char *state);
 /* Returns 404 when the run does not exist, else 200. */
 int fz__serve_page_run(fz_serve *s, fz_hbuf *b, int64_t id, const char *csrf);
-/* The JSON event for a run (its parts and the node states); NULL: none. */
+/* The JSON event for a run (its parts and the node states); NULL: none.
+ * The events are s->a strings: the caller frees them with fz__serve_strfree. */
 char *fz__serve_run_event(fz_serve *s, int64_t id, const char *csrf);
 char *fz__serve_runs_event(fz_serve *s, const char *wf, const char *state);
 int fz__serve_page_workflow(fz_serve *s, fz_hbuf *b, uint32_t idx);

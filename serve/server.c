@@ -95,7 +95,7 @@ int fz__serve_journal(fz_serve *s)
     if (stat(s->db, &st) || !S_ISREG(st.st_mode))
         return 0;
     fz_journal *j = NULL;
-    if (fz_journal_open(s->db, FZ_JOURNAL_SYNC_NORMAL, NULL, &j)) {
+    if (fz_journal_open(s->db, FZ_JOURNAL_SYNC_NORMAL, s->a, &j)) {
         fz_journal_free(j);
         return 0;
     }
@@ -161,15 +161,16 @@ static void *watcher(void *ud)
  * Responses
  *========================================================================*/
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *type, char *body,
-                             size_t len, const char *cookie, const char *location)
+/* body (NULL: none) is copied: libmicrohttpd would free() a buffer it
+ * owns, and ours come from s->a. */
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *type,
+                             const char *body, size_t len, const char *cookie, const char *location)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(
-        len, body, body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-    if (!r) {
-        free(body);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(body ? len : 0, (void *)(body ? body : ""),
+                                        body ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT);
+    if (!r)
         return MHD_NO;
-    }
     MHD_add_response_header(r, "Content-Type", type);
     MHD_add_response_header(r, "Content-Security-Policy", csp);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
@@ -187,17 +188,18 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char
 
 static enum MHD_Result send_text(struct MHD_Connection *c, unsigned code, const char *msg)
 {
-    char *body = strdup(msg);
-    return reply(c, code, "text/plain; charset=utf-8", body, body ? strlen(body) : 0, NULL, NULL);
+    return reply(c, code, "text/plain; charset=utf-8", msg, strlen(msg), NULL, NULL);
 }
 
 static enum MHD_Result send_page(struct MHD_Connection *c, unsigned code, fz_hbuf *b)
 {
-    size_t len = 0;
-    char *p = fz_hbuf_take(b, &len);
-    if (!p)
+    if (b->failed || !b->p) {
+        fz_hbuf_fini(b);
         return send_text(c, 500, "out of memory\n");
-    return reply(c, code, "text/html; charset=utf-8", p, len, NULL, NULL);
+    }
+    enum MHD_Result rc = reply(c, code, "text/html; charset=utf-8", b->p, b->len, NULL, NULL);
+    fz_hbuf_fini(b);
+    return rc;
 }
 
 static enum MHD_Result send_static(struct MHD_Connection *c, const char *type, const char *text)
@@ -229,7 +231,7 @@ typedef struct stream {
     int first;     /* nothing looked at yet */
     int sent;      /* an event was sent ... */
     uint64_t last; /* ... with this hash */
-    char *out;     /* bytes waiting to be handed to MHD */
+    char *out;     /* bytes waiting to be handed to MHD (out_len + 1 allocated) */
     size_t out_len, out_off;
 } stream;
 
@@ -255,7 +257,7 @@ static char *stream_event(stream *st, size_t *len)
 {
     fz_serve *s = st->s;
     fz_hbuf k;
-    fz_hbuf_init(&k);
+    fz_hbuf_init(&k, s->a);
     fz_hbuf_printf(&k, "%d %lld\x1f%s\x1f%s\x1f%s", (int)st->topic, (long long)st->id,
                    st->wf ? st->wf : "", st->state ? st->state : "", st->csrf);
     char *key = fz_hbuf_take(&k, NULL);
@@ -274,8 +276,9 @@ static char *stream_event(stream *st, size_t *len)
     if (!hit || hit->gen != s->gen) {
         if (!hit)
             hit = slot;
-        free(hit->key);
-        free(hit->text);
+        fz__serve_strfree(s, hit->key);
+        if (hit->text)
+            fz_free(s->a, hit->text, hit->len + 1);
         hit->key = key;
         key = NULL;
         hit->gen = s->gen;
@@ -284,21 +287,21 @@ static char *stream_event(stream *st, size_t *len)
         char *ev = build_event(st);
         if (ev) {
             size_t n = strlen(ev);
-            hit->text = malloc(n + 9);
+            hit->text = fz_malloc(s->a, n + 9);
             if (hit->text) {
                 memcpy(hit->text, "data: ", 6);
                 memcpy(hit->text + 6, ev, n);
                 memcpy(hit->text + 6 + n, "\n\n", 3);
                 hit->len = n + 8;
             }
-            free(ev);
+            fz__serve_strfree(s, ev);
         }
     }
-    free(key);
+    fz__serve_strfree(s, key);
     hit->used = ++s->tick;
     if (!hit->text)
         return NULL;
-    char *copy = malloc(hit->len + 1);
+    char *copy = fz_malloc(s->a, hit->len + 1);
     if (copy) {
         memcpy(copy, hit->text, hit->len + 1);
         *len = hit->len;
@@ -312,7 +315,8 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
     stream *st = cls;
     fz_serve *s = st->s;
     while (st->out_off >= st->out_len) {
-        free(st->out);
+        if (st->out)
+            fz_free(s->a, st->out, st->out_len + 1);
         st->out = NULL;
         st->out_len = st->out_off = 0;
         pthread_mutex_lock(&s->mu);
@@ -343,9 +347,10 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
             st->out = ev;
             st->out_len = len;
         } else {
-            free(ev);
+            if (ev)
+                fz_free(s->a, ev, len + 1);
             if (!changed) { /* a comment keeps proxies and the browser awake */
-                st->out = strdup(": ping\n\n");
+                st->out = fz_strdup(s->a, ": ping\n\n");
                 if (!st->out)
                     return MHD_CONTENT_READER_END_WITH_ERROR;
                 st->out_len = 8;
@@ -363,10 +368,12 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 static void stream_free(void *cls)
 {
     stream *st = cls;
-    free(st->wf);
-    free(st->state);
-    free(st->out);
-    free(st);
+    fz_serve *s = st->s;
+    fz__serve_strfree(s, st->wf);
+    fz__serve_strfree(s, st->state);
+    if (st->out)
+        fz_free(s->a, st->out, st->out_len + 1);
+    fz_free(s->a, st, sizeof *st);
 }
 
 static enum MHD_Result start_stream(fz_serve *s, struct MHD_Connection *c,
@@ -374,7 +381,7 @@ static enum MHD_Result start_stream(fz_serve *s, struct MHD_Connection *c,
 {
     const char *topic = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "topic");
     const char *id = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "id");
-    stream *st = calloc(1, sizeof *st);
+    stream *st = fz_calloc(s->a, 1, sizeof *st);
     if (!st)
         return send_text(c, 500, "out of memory\n");
     st->s = s;
@@ -386,8 +393,12 @@ static enum MHD_Result start_stream(fz_serve *s, struct MHD_Connection *c,
         st->topic = FZ_ROUTE_RUNS;
         const char *wf = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "wf");
         const char *state = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "state");
-        st->wf = wf ? strdup(wf) : NULL;
-        st->state = state ? strdup(state) : NULL;
+        st->wf = fz__serve_strdup(s, wf);
+        st->state = fz__serve_strdup(s, state);
+        if ((wf && !st->wf) || (state && !st->state)) {
+            stream_free(st);
+            return send_text(c, 500, "out of memory\n");
+        }
     } else if (topic && id && strlen(id) < 20 &&
                (!strcmp(topic, "run") || (!strcmp(topic, "wf") && s->watch))) {
         snprintf(path, sizeof path, "/%s/%s", topic, id);
@@ -421,7 +432,7 @@ static enum MHD_Result start_stream(fz_serve *s, struct MHD_Connection *c,
  *========================================================================*/
 
 typedef struct request {
-    char *body;
+    char *body; /* len + 1 bytes allocated */
     size_t len;
     int too_big;
 } request;
@@ -429,13 +440,14 @@ typedef struct request {
 static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
+    fz_serve *s = cls;
     (void)c;
     (void)toe;
     request *rq = *con_cls;
     if (rq) {
-        free(rq->body);
-        free(rq);
+        if (rq->body)
+            fz_free(s->a, rq->body, rq->len + 1);
+        fz_free(s->a, rq, sizeof *rq);
     }
     *con_cls = NULL;
 }
@@ -461,15 +473,15 @@ static enum MHD_Result do_signal(fz_serve *s, struct MHD_Connection *c, int64_t 
     if (!strcmp(r.state, FZ_JOURNAL_COMPLETED) || !strcmp(r.state, FZ_JOURNAL_FAILED))
         return send_text(c, 409, "the run already ended; nothing waits for an answer\n");
     /* The node must be one of the run's steps: a typo would wait forever. */
-    char *wf = strdup(r.workflow);
+    char *wf = fz__serve_strdup(s, r.workflow);
     fz_diags d;
-    fz_diags_init(&d, NULL);
+    fz_diags_init(&d, s->a);
     fz_graph *g = NULL;
-    int known = wf && fz_parse_file(wf, NULL, &d, &g) == 0 && g &&
+    int known = wf && fz_parse_file(wf, s->a, &d, &g) == 0 && g &&
                 fz_graph_find_node(g, node, strlen(node)) != FZ_NONE;
     fz_graph_free(g);
     fz_diags_fini(&d);
-    free(wf);
+    fz__serve_strfree(s, wf);
     if (!known)
         return send_text(c, 400, "bad request: the run's workflow has no such node\n");
     char who[160];
@@ -491,7 +503,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     fz_serve *s = cls;
     int post = !strcmp(method, "POST");
     if (!*con_cls) {
-        request *rq = calloc(1, sizeof *rq);
+        request *rq = fz_calloc(s->a, 1, sizeof *rq);
         if (!rq)
             return MHD_NO;
         *con_cls = rq;
@@ -502,7 +514,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         if (rq->len + *upload_size > MAX_BODY) {
             rq->too_big = 1;
         } else {
-            char *p = realloc(rq->body, rq->len + *upload_size + 1);
+            char *p =
+                fz_realloc(s->a, rq->body, rq->body ? rq->len + 1 : 0, rq->len + *upload_size + 1);
             if (!p)
                 return MHD_NO;
             memcpy(p + rq->len, upload, *upload_size);
@@ -573,7 +586,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     fz_serve_session me = *sess;
     enum MHD_Result rc;
     fz_hbuf b;
-    fz_hbuf_init(&b);
+    fz_hbuf_init(&b, s->a);
     int code = 200;
     switch (route.kind) {
     case FZ_ROUTE_RUNS: {
@@ -634,11 +647,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 int fz_serve_start(const fz_serve_opts *o, fz_serve **out, char *err, size_t errsz)
 {
     *out = NULL;
-    fz_serve *s = calloc(1, sizeof *s);
+    fz_serve *s = fz_calloc(o->alloc, 1, sizeof *s);
     if (!s) {
         snprintf(err, errsz, "out of memory");
         return -1;
     }
+    s->a = o->alloc;
     pthread_mutex_init(&s->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -647,18 +661,24 @@ int fz_serve_start(const fz_serve_opts *o, fz_serve **out, char *err, size_t err
     snprintf(s->host, sizeof s->host, "%s", o->host ? o->host : "127.0.0.1");
     s->poll_ms = o->poll_ms ? o->poll_ms : 50;
     s->watch = o->watch;
-    s->db = strdup(o->db ? o->db : FZ_JOURNAL_DEFAULT_PATH);
-    s->sim = o->sim ? strdup(o->sim) : NULL;
-    s->sim_workflow = o->sim_workflow ? strdup(o->sim_workflow) : NULL;
-    s->files = calloc(o->nfiles ? o->nfiles : 1, sizeof *s->files);
-    if (!s->db || !s->files) {
+    s->db = fz__serve_strdup(s, o->db ? o->db : FZ_JOURNAL_DEFAULT_PATH);
+    s->sim = fz__serve_strdup(s, o->sim);
+    s->sim_workflow = fz__serve_strdup(s, o->sim_workflow);
+    s->files = fz_calloc(s->a, o->nfiles ? o->nfiles : 1, sizeof *s->files);
+    s->files_cap = o->nfiles ? o->nfiles : 1;
+    if (!s->db || !s->files || (o->sim && !s->sim) || (o->sim_workflow && !s->sim_workflow)) {
         snprintf(err, errsz, "out of memory");
         fz_serve_stop(s);
         return -1;
     }
     for (uint32_t i = 0; i < o->nfiles; i++) {
-        s->files[i].path = strdup(o->files[i]);
+        s->files[i].path = fz__serve_strdup(s, o->files[i]);
         s->nfiles++;
+        if (!s->files[i].path) {
+            snprintf(err, errsz, "out of memory");
+            fz_serve_stop(s);
+            return -1;
+        }
         file_changed(&s->files[i]);
     }
     struct passwd *pw = getpwuid(getuid());
@@ -715,6 +735,17 @@ bad_addr:
     return -1;
 }
 
+char *fz__serve_strdup(const fz_serve *s, const char *p)
+{
+    return p ? fz_strdup(s->a, p) : NULL;
+}
+
+void fz__serve_strfree(const fz_serve *s, char *p)
+{
+    if (p)
+        fz_free(s->a, p, strlen(p) + 1);
+}
+
 const char *fz_serve_url(const fz_serve *s)
 {
     return s->url;
@@ -744,19 +775,20 @@ void fz_serve_stop(fz_serve *s)
         pthread_join(s->watcher, NULL);
     fz__serve_cache_free(s);
     for (int i = 0; i < FZ_SERVE_EVENTS; i++) {
-        free(s->events[i].key);
-        free(s->events[i].text);
+        fz__serve_strfree(s, s->events[i].key);
+        if (s->events[i].text)
+            fz_free(s->a, s->events[i].text, s->events[i].len + 1);
     }
     fz_journal_free(s->j);
     for (uint32_t i = 0; i < s->nfiles; i++) {
-        free(s->files[i].path);
-        free(s->files[i].last_svg);
+        fz__serve_strfree(s, s->files[i].path);
+        fz__serve_strfree(s, s->files[i].last_svg);
     }
-    free(s->files);
-    free(s->db);
-    free(s->sim);
-    free(s->sim_workflow);
+    fz_free(s->a, s->files, s->files_cap * sizeof *s->files);
+    fz__serve_strfree(s, s->db);
+    fz__serve_strfree(s, s->sim);
+    fz__serve_strfree(s, s->sim_workflow);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
-    free(s);
+    fz_free(s->a, s, sizeof *s);
 }

@@ -2,7 +2,8 @@
 # test_signal.sh - the approval gate answered by `flowzap signal` from
 # another process, through the journal: yes and no take their edges; an
 # answer given to a run whose process died waits for `resume`; bad answers,
-# unknown nodes and finished runs are refused with distinct statuses.
+# unknown nodes and finished runs are refused with distinct statuses; `runs
+# show` prints who gave an answer, escaped (a hostile `who` in the journal).
 set -uo pipefail
 : "${FLOWZAP:?FLOWZAP must name the flowzap binary}"
 
@@ -105,6 +106,21 @@ st=$?
 
 "$FLOWZAP" runs show "$id3" >show3.log 2>&1 || fail "runs show failed"
 grep -Eq "answer +yes at n2 .*taken by step 1" show3.log || fail "runs show lacks the answer"
+grep -q " by .*taken by step" show3.log && fail "runs show names someone for flowzap signal's answer"
+# who answered (flowzap serve records it) is shown, escaped: a name holding
+# ESC [ 2 J, BEL and a bidirectional override is written, not obeyed
+command -v sqlite3 >/dev/null || fail "no sqlite3 shell (scripts/install-deps.sh installs it)"
+sqlite3 "$FLOWZAP_DB" "UPDATE signals SET who = 'eve' || char(27) || '[2J' || char(7) ||
+  char(8238) || 'x' WHERE run = $id3" || fail "cannot set who in the journal"
+"$FLOWZAP" runs show "$id3" >who.log 2>&1 || fail "runs show with a who failed"
+if LC_ALL=C grep -q $'[\e\a]' who.log; then fail "runs show: raw control bytes from who"; fi
+grep -qF 'given ' who.log || fail "runs show lost the answer line"
+grep -qF ' by eve\x1b[2J\x07\u202ex, taken by step 1' who.log ||
+    fail "runs show: who is missing or not escaped: $(grep answer who.log)"
+"$FLOWZAP" runs show "$id3" --json >who.json 2>&1 || fail "runs show --json with a who failed"
+if LC_ALL=C grep -q $'[\e\a]' who.json; then fail "runs show --json: raw control bytes"; fi
+grep -qF '"given_by": "eve\u001B[2J\u0007' who.json ||
+    fail "runs show --json: given_by missing: $(grep -A3 answers who.json)"
 
 # 4. Two runs writing the journal at once, each waiting at its gate,
 #    answered in the other order: each takes its own answer.
