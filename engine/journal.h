@@ -45,6 +45,21 @@ int fz_journal_open(const char *path, fz_journal_sync sync, const fz_alloc *allo
                     fz_journal **out);
 void fz_journal_free(fz_journal *j);
 
+/* Where a journal lives: a PostgreSQL location is a URI (postgres://,
+ * postgresql://) or a libpq keyword string ("host=/tmp dbname=fz", as
+ * PQconninfoParse reads it); anything else is the path of a SQLite file.
+ * fz_journal_open picks the store by it. PGPASSWORD, ~/.pgpass and service
+ * files apply as libpq applies them. */
+int fz_journal_location_is_postgres(const char *loc);
+/* Writes loc into out (n bytes, truncated) with any password masked
+ * ("postgres://u:***@h/db", "password=***"): the only form of a location
+ * flowzap prints or records. */
+void fz_journal_location_mask(const char *loc, char *out, size_t n);
+/* The open journal's location, password masked; its store, "sqlite" or
+ * "postgres". */
+const char *fz_journal_where(const fz_journal *j);
+const char *fz_journal_store_name(const fz_journal *j);
+
 /* The connection's durability as SQLite reports it (PRAGMA synchronous):
  * "full", "normal", "off" or "extra"; NULL when it cannot be read. */
 const char *fz_journal_sync_mode(fz_journal *j);

@@ -8,6 +8,7 @@ pkgs=(
   libpcre2-dev libgraphviz-dev graphviz libcmocka-dev
   libjansson-dev libfyaml-dev libcurl4-openssl-dev libsqlite3-dev sqlite3 nettle-dev
   libxml2-dev chromium python3 python3-simpy hyperfine strace groff-base
+  libpq-dev postgresql-15
 )
 
 missing=()
