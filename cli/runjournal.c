@@ -75,6 +75,9 @@ int fz_cli_journal_open(fz_cli_journal *cj, const char *db)
     }
     if (existed)
         warn_mode(cj->path);
+    /* From here on the location is shown as the journal shows it: a
+     * PostgreSQL password is masked. */
+    snprintf(cj->path, sizeof cj->path, "%s", fz_journal_where(cj->j));
     return FZ_EXIT_OK;
 }
 
@@ -175,7 +178,18 @@ static char *args_json(const fz_secrets *sec, int argc, char **argv, int *bad)
     json_t *a = json_array();
     *bad = -1;
     for (int i = 0; a && i < argc; i++) {
-        char *m = fz_secrets_mask_str(sec, argv[i]);
+        /* A journal location is recorded with its password masked. */
+        char loc[4096];
+        const char *arg = argv[i];
+        if (fz_journal_location_is_postgres(arg)) {
+            fz_journal_location_mask(arg, loc, sizeof loc);
+            arg = loc;
+        } else if (!strncmp(arg, "--db=", 5) && fz_journal_location_is_postgres(arg + 5)) {
+            memcpy(loc, "--db=", 5);
+            fz_journal_location_mask(arg + 5, loc + 5, sizeof loc - 5);
+            arg = loc;
+        }
+        char *m = fz_secrets_mask_str(sec, arg);
         if (!m) {
             json_decref(a);
             return NULL;
