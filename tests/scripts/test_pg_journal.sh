@@ -58,7 +58,7 @@ rules:
   - match: ^Promote\?$
     approval: promote?
   - match: ^Slow$
-    exec: [sh, -c, "echo $FZ_ATTEMPT >> attempts; while [ ! -e go ]; do sleep 0.1; done"]
+    exec: [sh, -c, "echo $FZ_IDEMPOTENCY_KEY >> keys; echo $FZ_ATTEMPT >> attempts; while [ ! -e go ]; do sleep 0.1; done"]
 EOF
 
 "$FLOWZAP" run gate.fz --bindings gate.yaml >run1.log 2>&1 &
@@ -84,6 +84,8 @@ touch go
 "$FLOWZAP" resume 1 >resume.log 2>&1 || fail "resume on PostgreSQL failed"
 grep -q "completed" resume.log || fail "the resumed run did not complete"
 [ "$(cat attempts | tr '\n' ' ')" = "1 2 " ] || fail "the step in flight ran with attempts $(cat attempts)"
+[ "$(cat keys | tr '\n' ' ')" = "flowzap-1-3 flowzap-1-3 " ] ||
+    fail "both attempts did not see the same FZ_IDEMPOTENCY_KEY: $(cat keys)"
 "$FLOWZAP" runs show 1 >show.log 2>&1 || fail "runs show on PostgreSQL failed"
 grep -q "DROP TABLE runs;--" show.log || fail "the hostile label is not shown as text"
 grep -q 'DELETE FROM runs;--' show.log || fail "the hostile outcome is not shown as text"
