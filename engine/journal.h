@@ -224,6 +224,37 @@ typedef int (*fz_journal_signal_fn)(void *ud, const fz_journal_signal *sig);
 int fz_journal_signal_list(fz_journal *j, int64_t id, fz_journal_signal_fn fn, void *ud);
 
 /*==========================================================================
+ * The run queue (`flowzap submit`, `flowzap worker`; PostgreSQL only)
+ *========================================================================*/
+
+/* Queues run id (recorded with fz_journal_run_add) for a worker: the run
+ * becomes interrupted with no owner (nobody runs it yet), and waiting
+ * workers are woken (NOTIFY).
+ * Returns 0, FZ_EINVAL on a store without a queue (SQLite), or FZ_EDB. */
+int fz_journal_queue_add(fz_journal *j, int64_t id);
+
+/* Takes the oldest queued run that is not finished and whose lease is free
+ * or expired, skipping rows another worker is taking (FOR UPDATE SKIP
+ * LOCKED): its lease goes to worker for lease_ms, with the lease epoch
+ * raised by one (*epoch). Returns 1 (*run, *epoch set), 0 when none, or
+ * FZ_EINVAL/FZ_EDB. */
+int fz_journal_queue_claim(fz_journal *j, const char *worker, uint32_t lease_ms, int64_t *run,
+                           int64_t *epoch);
+
+/* Extends the lease of run held at epoch to lease_ms from now. Returns 0,
+ * FZ_ESTATE when the lease is no longer this epoch's (it expired and
+ * another worker took the run), or FZ_EDB. */
+int fz_journal_queue_renew(fz_journal *j, int64_t id, int64_t epoch, uint32_t lease_ms);
+
+/* Gives up the lease of run held at epoch (the run ended, or its process
+ * did). Returns 0 or FZ_EDB. */
+int fz_journal_queue_release(fz_journal *j, int64_t id, int64_t epoch);
+
+/* Waits up to ms for a hint that work was queued (LISTEN/NOTIFY); returns
+ * 0 either way (a hint is never the only path: callers poll), or FZ_EDB. */
+int fz_journal_queue_wait(fz_journal *j, uint32_t ms);
+
+/*==========================================================================
  * Recording a run, resuming a run
  *========================================================================*/
 

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -82,7 +83,16 @@ static const char schema[] =
     " created_at TEXT NOT NULL,"
     " taken_task BIGINT,"
     " taken_at TEXT);"
-    "CREATE INDEX IF NOT EXISTS signals_by_node ON signals(run, node);";
+    "CREATE INDEX IF NOT EXISTS signals_by_node ON signals(run, node);"
+    /* The run queue (PostgreSQL only): a run submitted for workers, and
+     * the lease of the worker running it. */
+    "CREATE TABLE IF NOT EXISTS queue("
+    " run BIGINT PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
+    " submitted_at TEXT NOT NULL,"
+    " worker TEXT,"
+    " epoch BIGINT NOT NULL DEFAULT 0,"
+    " lease_until TIMESTAMPTZ,"
+    " claims BIGINT NOT NULL DEFAULT 0);";
 
 #define RUN_COLS                                                                                   \
     "r.id, r.workflow, r.workflow_hash, r.bindings, r.bindings_hash, r.args, r.cwd, "              \
@@ -120,6 +130,10 @@ enum {
     PQ_SIGNAL_MINE,
     PQ_SIGNAL_TAKE,
     PQ_SIGNAL_LIST,
+    PQ_QUEUE_ADD,
+    PQ_QUEUE_CLAIM,
+    PQ_QUEUE_RENEW,
+    PQ_QUEUE_RELEASE,
     PQ__COUNT
 };
 
@@ -182,6 +196,28 @@ static const pq_stmt stmts[PQ__COUNT] = {
     {"SELECT node, answer, created_at, taken_task, taken_at FROM signals WHERE run = $1::bigint"
      " ORDER BY id",
      1},
+    /* A queued run has no owner yet: the first worker's claim finds
+     * nobody alive (not the submitting process, which may wait on it). */
+    {"WITH u AS (UPDATE runs SET state = 'interrupted', pid = NULL, owner_id = NULL,"
+     " updated_at = " NOW " WHERE id = $1::bigint RETURNING id),"
+     " q AS (INSERT INTO queue(run, submitted_at) SELECT id, " NOW " FROM u RETURNING run)"
+     " SELECT pg_notify('flowzap_work', run::text) FROM q",
+     0},
+    /* The claim: one row, skipping rows other workers hold locked right
+     * now; a lease that ran out is free again, at a new epoch. */
+    {"UPDATE queue SET worker = $1, epoch = epoch + 1, claims = claims + 1,"
+     " lease_until = clock_timestamp() + $2::bigint * interval '1 millisecond'"
+     " WHERE run = (SELECT q.run FROM queue q JOIN runs r ON r.id = q.run"
+     " WHERE r.state IN ('running', 'interrupted')"
+     " AND (q.worker IS NULL OR q.lease_until < clock_timestamp())"
+     " ORDER BY q.run LIMIT 1 FOR UPDATE OF q SKIP LOCKED) RETURNING run, epoch",
+     0},
+    {"UPDATE queue SET lease_until = clock_timestamp() + $3::bigint * interval '1 millisecond'"
+     " WHERE run = $1::bigint AND epoch = $2::bigint",
+     1},
+    {"UPDATE queue SET worker = NULL, lease_until = NULL WHERE run = $1::bigint"
+     " AND epoch = $2::bigint",
+     1},
 };
 
 typedef struct pg_store {
@@ -189,6 +225,7 @@ typedef struct pg_store {
     uint32_t prepared; /* bit per statement prepared on this connection */
     int normal;        /* synchronous_commit off */
     PGresult *held;    /* the run the getters handed out last */
+    int listening;     /* LISTEN flowzap_work sent on this connection */
 } pg_store;
 
 /* Parameters of one statement: text, or binary for bytea. */
@@ -253,6 +290,7 @@ static int session(fz_journal *j)
 {
     pg_store *p = PG(j);
     p->prepared = 0;
+    p->listening = 0;
     PGresult *r = PQexec(p->conn, p->normal ? "SET synchronous_commit = off"
                                             : "SET synchronous_commit = on");
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
@@ -834,6 +872,83 @@ static int pg_signal_list(fz_journal *j, int64_t id, fz_journal_signal_fn fn, vo
     return 0;
 }
 
+/*==========================================================================
+ * The run queue
+ *========================================================================*/
+
+static int pg_queue_add(fz_journal *j, int64_t run)
+{
+    pq_args a = {0};
+    a_int(&a, run);
+    return pq_do(j, PQ_QUEUE_ADD, &a, "queueing the run", NULL);
+}
+
+static int pg_queue_claim(fz_journal *j, const char *worker, uint32_t lease_ms, int64_t *run,
+                          int64_t *epoch)
+{
+    pq_args a = {0};
+    a_text(&a, worker);
+    a_int(&a, lease_ms);
+    PGresult *r = pq_exec(j, PQ_QUEUE_CLAIM, &a, "claiming a queued run");
+    if (!r)
+        return FZ_EDB;
+    int got = PQntuples(r) > 0;
+    if (got) {
+        *run = ival(r, 0, 0);
+        *epoch = ival(r, 0, 1);
+    }
+    PQclear(r);
+    return got;
+}
+
+static int pg_queue_renew(fz_journal *j, int64_t run, int64_t epoch, uint32_t lease_ms)
+{
+    pq_args a = {0};
+    a_int(&a, run);
+    a_int(&a, epoch);
+    a_int(&a, lease_ms);
+    long rows = 0;
+    int rc = pq_do(j, PQ_QUEUE_RENEW, &a, "renewing the lease", &rows);
+    if (!rc && rows == 0) {
+        snprintf(j->msg, sizeof j->msg,
+                 "the lease on run %lld (epoch %lld) was lost: another worker took the run",
+                 (long long)run, (long long)epoch);
+        return FZ_ESTATE;
+    }
+    return rc;
+}
+
+static int pg_queue_release(fz_journal *j, int64_t run, int64_t epoch)
+{
+    pq_args a = {0};
+    a_int(&a, run);
+    a_int(&a, epoch);
+    return pq_do(j, PQ_QUEUE_RELEASE, &a, "releasing the lease", NULL);
+}
+
+static int pg_queue_wait(fz_journal *j, uint32_t ms)
+{
+    pg_store *p = PG(j);
+    if (PQstatus(p->conn) != CONNECTION_OK && reconnect(j))
+        return FZ_EDB;
+    if (!p->listening) {
+        if (pq_plain(j, "LISTEN flowzap_work", "waiting for work"))
+            return FZ_EDB;
+        p->listening = 1;
+    }
+    int fd = PQsocket(p->conn);
+    fd_set rd;
+    FD_ZERO(&rd);
+    FD_SET(fd, &rd);
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    if (select(fd + 1, &rd, NULL, NULL, &tv) > 0)
+        PQconsumeInput(p->conn);
+    PGnotify *n;
+    while ((n = PQnotifies(p->conn)) != NULL)
+        PQfreemem(n);
+    return 0;
+}
+
 const fz_journal_store fz__journal_postgres = {
     .name = "postgres",
     .close = pg_close,
@@ -852,4 +967,9 @@ const fz_journal_store fz__journal_postgres = {
     .signal_add = pg_signal_add,
     .signal_take = pg_signal_take,
     .signal_list = pg_signal_list,
+    .queue_add = pg_queue_add,
+    .queue_claim = pg_queue_claim,
+    .queue_renew = pg_queue_renew,
+    .queue_release = pg_queue_release,
+    .queue_wait = pg_queue_wait,
 };

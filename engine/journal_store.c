@@ -246,3 +246,39 @@ int fz_journal_signal_list(fz_journal *j, int64_t id, fz_journal_signal_fn fn, v
 {
     return j->ops->signal_list(j, id, fn, ud);
 }
+
+static int no_queue(fz_journal *j)
+{
+    snprintf(j->msg, sizeof j->msg,
+             "the run queue of `submit` and `worker` needs a PostgreSQL journal "
+             "(--db postgres://... or $FLOWZAP_DB); '%.300s' is a SQLite file",
+             j->where);
+    return FZ_EINVAL;
+}
+
+int fz_journal_queue_add(fz_journal *j, int64_t id)
+{
+    return j->ops->queue_add ? j->ops->queue_add(j, id) : no_queue(j);
+}
+
+int fz_journal_queue_claim(fz_journal *j, const char *worker, uint32_t lease_ms, int64_t *run,
+                           int64_t *epoch)
+{
+    return j->ops->queue_claim ? j->ops->queue_claim(j, worker, lease_ms, run, epoch)
+                               : no_queue(j);
+}
+
+int fz_journal_queue_renew(fz_journal *j, int64_t id, int64_t epoch, uint32_t lease_ms)
+{
+    return j->ops->queue_renew ? j->ops->queue_renew(j, id, epoch, lease_ms) : no_queue(j);
+}
+
+int fz_journal_queue_release(fz_journal *j, int64_t id, int64_t epoch)
+{
+    return j->ops->queue_release ? j->ops->queue_release(j, id, epoch) : no_queue(j);
+}
+
+int fz_journal_queue_wait(fz_journal *j, uint32_t ms)
+{
+    return j->ops->queue_wait ? j->ops->queue_wait(j, ms) : no_queue(j);
+}
