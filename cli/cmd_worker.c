@@ -175,6 +175,9 @@ const fz_cli_opt fz_worker_options[] = {
     {NULL, 0, 0},
 };
 
+/* Claims of a run its process refuses before it is failed. */
+#define FZ_WORKER_TRIES 5
+
 typedef struct slot {
     pid_t pid; /* the child `flowzap resume`, 0: free */
     int64_t run, epoch;
@@ -297,13 +300,22 @@ int fz_cmd_worker(int argc, char **argv)
                     continue;
                 fprintf(stderr, "flowzap: worker %s: run %lld: its process exited %d\n", me,
                         (long long)slots[i].run, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-                /* A run its process refuses (files changed or unreadable,
-                 * bad bindings) would be claimed again and again: it ends
-                 * as failed, with the reason in the worker's log. */
+                /* A run its process refuses (files changed or unreadable
+                 * here, bad bindings, a secret this host lacks, its last
+                 * owner still alive) is left to its lease, which runs out
+                 * (a back-off), for this or another worker to try again;
+                 * at the fifth claim it ends as failed, the reason in the
+                 * worker's log. */
                 int code = WIFEXITED(st) ? WEXITSTATUS(st) : 0;
-                if (code == FZ_EXIT_INVALID || code == FZ_EXIT_REFUSED ||
-                    code == FZ_EXIT_UNBOUND || code == FZ_EXIT_SECRET || code == FZ_EXIT_USAGE ||
-                    code == FZ_EXIT_SOFTWARE) {
+                int refused = code == FZ_EXIT_INVALID || code == FZ_EXIT_REFUSED ||
+                              code == FZ_EXIT_UNBOUND || code == FZ_EXIT_SECRET ||
+                              code == FZ_EXIT_USAGE || code == FZ_EXIT_SOFTWARE;
+                if (refused && slots[i].epoch < FZ_WORKER_TRIES) {
+                    slots[i].pid = 0;
+                    busy--;
+                    continue;
+                }
+                if (refused) {
                     char why[96];
                     snprintf(why, sizeof why, "worker %.60s could not run it (exit %d)", host,
                              code);

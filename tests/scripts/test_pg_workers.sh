@@ -155,4 +155,16 @@ done
 "$FLOWZAP" submit flow.fz --bindings flow.yaml --wait >wait.out 2>wait.log ||
     fail "submit --wait did not exit 0"
 grep -q "completed: End" wait.log || fail "submit --wait did not print the outcome"
+# 4. A run its process refuses (the workflow changed since submit) is tried
+#    again after its lease runs out, then failed at the fifth claim.
+for w in 1 2 3; do kill -KILL "${pids[$w]}" 2>/dev/null; wait "${pids[$w]}" 2>/dev/null; done
+cp flow.fz changed.fz
+id=$("$FLOWZAP" submit changed.fz --bindings flow.yaml 2>>submit.log)
+echo "# edited" >> changed.fz
+"$FLOWZAP" worker --lease 0.3 --poll 0.1 --exit-idle 3 >refused.log 2>&1
+[ "$(fz_psql -c "SELECT state FROM runs WHERE id = $id")" = failed ] ||
+    fail "a refused run did not end failed"
+[ "$(fz_psql -c "SELECT epoch FROM queue WHERE run = $id")" = 5 ] ||
+    fail "a refused run was not claimed five times"
+grep -q "changed since the run began" refused.log || fail "the worker log does not say why"
 echo "ok"
