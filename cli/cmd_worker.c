@@ -181,6 +181,7 @@ const fz_cli_opt fz_worker_options[] = {
 typedef struct slot {
     pid_t pid; /* the child `flowzap resume`, 0: free */
     int64_t run, epoch;
+    double renewed; /* when its lease was last claimed or renewed */
 } slot;
 
 static volatile sig_atomic_t stopping;
@@ -286,6 +287,9 @@ int fz_cmd_worker(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
 
     uint32_t lease_ms = (uint32_t)(lease * 1000);
+    /* A statement waits for a lost connection a third of the lease at
+     * most, so that the heartbeat can still stop a run in time. */
+    fz_journal_set_patience(j, lease_ms / 3 ? lease_ms / 3 : 1);
     slot slots[256];
     memset(slots, 0, sizeof slots);
     int nslots = (int)conc, busy = 0;
@@ -338,7 +342,11 @@ int fz_cmd_worker(int argc, char **argv)
                 if (!slots[i].pid)
                     continue;
                 int r = fz_journal_queue_renew(j, slots[i].run, slots[i].epoch, lease_ms);
-                if (r) {
+                if (!r)
+                    slots[i].renewed = now_s();
+                /* Lost, or not renewed for two thirds of the lease: the run
+                 * is stopped before the lease can run out under it. */
+                if (r == FZ_ESTATE || (r && now_s() - slots[i].renewed >= lease * 2 / 3)) {
                     fz_cli_error("worker: %s: stopping run %lld", fz_journal_errmsg(j),
                                  (long long)slots[i].run);
                     kill(-slots[i].pid, SIGKILL);
@@ -367,7 +375,7 @@ int fz_cmd_worker(int argc, char **argv)
             }
             fprintf(stderr, "flowzap: worker %s: run %lld (lease epoch %lld) in process %ld\n",
                     me, (long long)run, (long long)epoch, (long)pid);
-            slots[i] = (slot){pid, run, epoch};
+            slots[i] = (slot){pid, run, epoch, now_s()};
             busy++;
             claimed = 1;
         }

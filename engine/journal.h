@@ -59,6 +59,9 @@ void fz_journal_location_mask(const char *loc, char *out, size_t n);
  * "postgres". */
 const char *fz_journal_where(const fz_journal *j);
 const char *fz_journal_store_name(const fz_journal *j);
+/* How long a statement waits for a lost database connection to come back
+ * before it fails (PostgreSQL: 60 s unless set; 0: that default). */
+void fz_journal_set_patience(fz_journal *j, uint32_t ms);
 
 /* The connection's durability as SQLite reports it (PRAGMA synchronous):
  * "full", "normal", "off" or "extra"; NULL when it cannot be read. */

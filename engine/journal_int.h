@@ -90,6 +90,7 @@ struct fz_journal {
     const fz_journal_store *ops;
     void *pg;                 /* journal_pg.c's connection state */
     char where[256];          /* the location, password masked */
+    uint32_t patience_ms;     /* fz_journal_set_patience (0: the store's) */
     sqlite3 *db;
     const fz_alloc *alloc;
     sqlite3_stmt *st[ST__COUNT];

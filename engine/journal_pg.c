@@ -12,7 +12,8 @@
  * (NORMAL: a commit may be lost if the server crashes, never if flowzap
  * dies). A connection that broke (the server restarted) is reset and the
  * statement sent again when it is one that can be repeated; waits up to
- * FZ_PG_RECONNECT_S seconds for the server to come back.
+ * FZ_PG_RECONNECT_S seconds (fz_journal_set_patience) for the server to
+ * come back.
  */
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -275,7 +276,7 @@ static int pq_error(fz_journal *j, const char *what, const char *detail)
     snprintf(j->msg, sizeof j->msg, "%s: %s (journal %s)", what, detail, j->where);
     size_t n = strlen(j->msg);
     for (size_t i = 0; i < n; i++)
-        if (j->msg[i] == '\n' || j->msg[i] == '\r')
+        if (j->msg[i] == '\n' || j->msg[i] == '\r' || j->msg[i] == '\t')
             j->msg[i] = ' ';
     return FZ_EDB;
 }
@@ -302,7 +303,8 @@ static int session(fz_journal *j)
 static int reconnect(fz_journal *j)
 {
     pg_store *p = PG(j);
-    for (int i = 0; i < FZ_PG_RECONNECT_S * 4; i++) {
+    uint32_t ms = j->patience_ms ? j->patience_ms : FZ_PG_RECONNECT_S * 1000;
+    for (uint32_t i = 0; i < (ms + 249) / 250; i++) {
         PQreset(p->conn);
         if (PQstatus(p->conn) == CONNECTION_OK)
             return session(j);
@@ -401,6 +403,12 @@ static void pg_close(fz_journal *j)
     j->pg = NULL;
 }
 
+static void quiet_notice(void *ud, const char *msg)
+{
+    (void)ud;
+    (void)msg;
+}
+
 static const char *pg_sync_mode(fz_journal *j)
 {
     return PG(j)->normal ? "normal" : "full";
@@ -426,10 +434,13 @@ int fz__journal_pg_open(fz_journal *j, const char *conninfo, fz_journal_sync syn
         while (n && (j->msg[n - 1] == '\n' || j->msg[n - 1] == ' '))
             j->msg[--n] = '\0';
         for (size_t i = 0; i < n; i++)
-            if (j->msg[i] == '\n')
+            if (j->msg[i] == '\n' || j->msg[i] == '\t')
                 j->msg[i] = ' ';
         return FZ_EDB;
     }
+    /* The server's notices (a connection closed by a restart) are not the
+     * user's business: failures come back as errors. */
+    PQsetNoticeProcessor(p->conn, quiet_notice, NULL);
     int rc = session(j);
     if (rc)
         return rc;

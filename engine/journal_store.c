@@ -167,6 +167,12 @@ void fz_journal_free(fz_journal *j)
     fz_free(j->alloc, j, sizeof *j);
 }
 
+void fz_journal_set_patience(fz_journal *j, uint32_t ms)
+{
+    if (j)
+        j->patience_ms = ms;
+}
+
 const char *fz_journal_store_name(const fz_journal *j)
 {
     return j && j->ops ? j->ops->name : NULL;

@@ -8,6 +8,7 @@
 #   . "$FZ_SRC/tests/scripts/pg_cluster.sh"
 #   fz_pg_start            # sets FZ_TEST_PG_URI, FZ_PG_PORT, FZ_PG_DIR, FZ_PG_PASSWORD
 #   fz_pg_restart          # stops and starts the server (a fault test)
+#   fz_pg_down; fz_pg_server_start   # the same with a pause between
 #
 # FZ_TEST_PG_URI reaches the cluster over the socket (trust); the role
 # `flowzap` also has the password $FZ_PG_PASSWORD for 127.0.0.1 (scram).
@@ -84,6 +85,11 @@ fz_psql() {
 }
 
 fz_pg_restart() {
-  fz_pg_as "$FZ_PG_BIN/pg_ctl" -D "$FZ_PG_DIR/data" -m fast -w stop >/dev/null
+  fz_pg_down
   fz_pg_server_start
+}
+
+# The server stopped (fz_pg_server_start brings it back).
+fz_pg_down() {
+  fz_pg_as "$FZ_PG_BIN/pg_ctl" -D "$FZ_PG_DIR/data" -m fast -w stop >/dev/null
 }

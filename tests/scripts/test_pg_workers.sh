@@ -7,7 +7,9 @@
 #     flight at a kill ran again, with FZ_ATTEMPT raised and the same
 #     FZ_IDEMPOTENCY_KEY;
 #  2. PostgreSQL restarted in the middle of a run: the worker and its run
-#     reconnect, the run completes, every step ran once;
+#     reconnect, the run completes, every step ran once; the database gone
+#     for longer than the lease: the worker stops its run in time, and the
+#     run completes once the database is back;
 #  3. submit --wait; submit and worker refuse a SQLite journal.
 set -uo pipefail
 : "${FLOWZAP:?FLOWZAP must name the flowzap binary}"
@@ -132,7 +134,11 @@ assert again >= 1, "no kill hit a step in flight"
 print("steps run again:", again, "kills:", kills)
 EOF
 
-# 2. PostgreSQL restarted in the middle of a run.
+# 2. PostgreSQL restarted in the middle of a run (a worker with a lease
+#    longer than the restart takes).
+for w in 1 2 3; do kill -KILL "${pids[$w]}" 2>/dev/null; wait "${pids[$w]}" 2>/dev/null; done
+"$FLOWZAP" worker --lease 20 --poll 0.5 >>worker4.log 2>&1 &
+pids[4]=$!
 : > starts
 : > finishes
 id=$("$FLOWZAP" submit flow.fz --bindings flow.yaml 2>>submit.log)
@@ -151,13 +157,36 @@ done
 [ "$(wc -l < starts)" = 3 ] && [ "$(wc -l < finishes)" = 3 ] ||
     fail "a step ran twice across the restart: $(cat starts)"
 
+# 2b. The database gone for longer than the lease: the worker stops its run
+#     before the lease runs out (its log says so); once the database is
+#     back the run is claimed again and completes.
+kill -KILL "${pids[4]}" 2>/dev/null; wait "${pids[4]}" 2>/dev/null
+"$FLOWZAP" worker --lease 1.5 --poll 0.2 >>worker5.log 2>&1 &
+pids[5]=$!
+: > starts
+id=$("$FLOWZAP" submit flow.fz --bindings flow.yaml 2>>submit.log)
+for i in $(seq 1 100); do
+    [ -s starts ] && break
+    sleep 0.1
+done
+fz_pg_down
+sleep 3
+grep -q "stopping run $id" worker5.log || fail "the worker did not stop its run when it could not renew"
+fz_pg_server_start || fail "PostgreSQL did not start again"
+for i in $(seq 1 600); do
+    [ "$(fz_psql -c "SELECT state FROM runs WHERE id = $id" 2>/dev/null)" = completed ] && break
+    sleep 0.2
+done
+[ "$(fz_psql -c "SELECT state FROM runs WHERE id = $id")" = completed ] ||
+    fail "the run did not complete after the database came back"
+
 # 3. submit --wait prints the outcome and exits as run does.
 "$FLOWZAP" submit flow.fz --bindings flow.yaml --wait >wait.out 2>wait.log ||
     fail "submit --wait did not exit 0"
 grep -q "completed: End" wait.log || fail "submit --wait did not print the outcome"
 # 4. A run its process refuses (the workflow changed since submit) is tried
 #    again after its lease runs out, then failed at the fifth claim.
-for w in 1 2 3; do kill -KILL "${pids[$w]}" 2>/dev/null; wait "${pids[$w]}" 2>/dev/null; done
+for w in 1 2 3 4 5; do kill -KILL "${pids[$w]}" 2>/dev/null; wait "${pids[$w]}" 2>/dev/null; done
 cp flow.fz changed.fz
 id=$("$FLOWZAP" submit changed.fz --bindings flow.yaml 2>>submit.log)
 echo "# edited" >> changed.fz
