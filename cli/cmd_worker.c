@@ -167,12 +167,15 @@ static const char worker_usage[] =
     "  --concurrency N   runs at once (default 1)\n"
     "  --lease S         lease length in seconds (default 10; renewed every S/3)\n"
     "  --poll S          look for work at least this often, in seconds (default 1)\n"
-    "  --exit-idle S     exit once no run was claimable for S seconds (default: never)\n";
+    "  --exit-idle S     exit once no run was claimable for S seconds (default: never)\n"
+    "  --lane LANE       run only the steps of nodes in lane LANE (its identifier;\n"
+    "                    repeatable); a run whose next step is in another lane is\n"
+    "                    handed to a worker of that lane (default: every lane)\n";
 
 const fz_cli_opt fz_worker_options[] = {
     {"help", 'h', FZ_OPT_FLAG},         {"db", 0, FZ_OPT_VALUE},   {"concurrency", 0, FZ_OPT_VALUE},
     {"lease", 0, FZ_OPT_VALUE},         {"poll", 0, FZ_OPT_VALUE}, {"exit-idle", 0, FZ_OPT_VALUE},
-    {NULL, 0, 0},
+    {"lane", 0, FZ_OPT_VALUE},          {NULL, 0, 0},
 };
 
 /* Claims of a run its process refuses before it is failed. */
@@ -200,7 +203,7 @@ static double now_s(void)
 
 /* Starts `flowzap resume RUN` for a claimed run: its own process group
  * (the lease's loss kills it whole), killed with the worker. */
-static pid_t spawn_resume(const char *loc, int64_t run)
+static pid_t spawn_resume(const char *loc, const char *lanes, int64_t run)
 {
     char id[24];
     snprintf(id, sizeof id, "%lld", (long long)run);
@@ -213,6 +216,10 @@ static pid_t spawn_resume(const char *loc, int64_t run)
     if (getppid() != parent)
         _exit(FZ_EXIT_SOFTWARE);
     setenv("FLOWZAP_DB", loc, 1);
+    if (*lanes)
+        setenv("FLOWZAP_WORKER_LANES", lanes, 1);
+    else
+        unsetenv("FLOWZAP_WORKER_LANES");
     static char w_flowzap[] = "flowzap", w_resume[] = "resume", w_kill[] = "--kill-orphans";
     char *av[] = {w_flowzap, w_resume, id, w_kill, NULL};
     execv("/proc/self/exe", av);
@@ -237,6 +244,7 @@ int fz_cmd_worker(int argc, char **argv)
         return st0;
     const char *db = NULL;
     double lease = 10, poll = 1, exit_idle = 0, conc = 1;
+    char lanes[1024] = "";
     int status = FZ_EXIT_OK;
     for (int i = 1; i < argc && !status; i++) {
         const char *a = argv[i];
@@ -258,6 +266,24 @@ int fz_cmd_worker(int argc, char **argv)
             status = parse_secs("poll", argv[++i], &poll);
         else if (!strcmp(a, "--exit-idle") && v)
             status = parse_secs("exit-idle", argv[++i], &exit_idle);
+        else if (!strcmp(a, "--lane") && v) {
+            const char *l = argv[++i];
+            size_t n = strlen(l);
+            /* A lane is an identifier (docs/language.md): letters, digits, _. */
+            int ok = n > 0 && n < 100;
+            for (size_t k = 0; k < n && ok; k++)
+                ok = (l[k] >= 'a' && l[k] <= 'z') || (l[k] >= 'A' && l[k] <= 'Z') ||
+                     (l[k] >= '0' && l[k] <= '9') || l[k] == '_';
+            if (!ok || strlen(lanes) + n + 2 > sizeof lanes)
+                status = fz_cli_usage_error("worker: --lane takes a lane's identifier (letters, "
+                                            "digits, _), not '%s'",
+                                            l);
+            else {
+                if (lanes[0])
+                    strcat(lanes, ",");
+                strcat(lanes, l);
+            }
+        }
         else
             status = fz_cli_usage_error("worker: unexpected argument '%s'", a);
     }
@@ -278,8 +304,8 @@ int fz_cmd_worker(int argc, char **argv)
     char host[128] = "", me[200];
     gethostname(host, sizeof host - 1);
     snprintf(me, sizeof me, "%s/%ld", host, (long)getpid());
-    fprintf(stderr, "flowzap: worker %s serving %s, %d at a time\n", me, fz_journal_where(j),
-            (int)conc);
+    fprintf(stderr, "flowzap: worker %s serving %s, %d at a time, lanes: %s\n", me,
+            fz_journal_where(j), (int)conc, lanes[0] ? lanes : "all");
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop;
@@ -357,7 +383,8 @@ int fz_cmd_worker(int argc, char **argv)
         int claimed = 0;
         while (busy < nslots && !stopping) {
             int64_t run = 0, epoch = 0;
-            int r = fz_journal_queue_claim(j, me, lease_ms, &run, &epoch);
+            int r = fz_journal_queue_claim_lanes(j, me, lanes[0] ? lanes : NULL, lease_ms, &run,
+                                                 &epoch);
             if (r < 0) {
                 fz_cli_error("worker: %s", fz_journal_errmsg(j));
                 break;
@@ -367,7 +394,7 @@ int fz_cmd_worker(int argc, char **argv)
             int i = 0;
             while (slots[i].pid)
                 i++;
-            pid_t pid = spawn_resume(loc, run);
+            pid_t pid = spawn_resume(loc, lanes, run);
             if (pid < 0) {
                 fz_cli_error("worker: cannot start a process: %s", strerror(errno));
                 fz_journal_queue_release(j, run, epoch);

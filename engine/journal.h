@@ -243,6 +243,10 @@ int fz_journal_queue_add(fz_journal *j, int64_t id);
  * FZ_EINVAL/FZ_EDB. */
 int fz_journal_queue_claim(fz_journal *j, const char *worker, uint32_t lease_ms, int64_t *run,
                            int64_t *epoch);
+/* The same for a worker serving only lanes (a comma-separated list of
+ * lane ids; NULL: every lane): a run waiting for another lane is left. */
+int fz_journal_queue_claim_lanes(fz_journal *j, const char *worker, const char *lanes,
+                                 uint32_t lease_ms, int64_t *run, int64_t *epoch);
 
 /* Extends the lease of run held at epoch to lease_ms from now. Returns 0,
  * FZ_ESTATE when the lease is no longer this epoch's (it expired and
@@ -252,6 +256,10 @@ int fz_journal_queue_renew(fz_journal *j, int64_t id, int64_t epoch, uint32_t le
 /* Gives up the lease of run held at epoch (the run ended, or its process
  * did). Returns 0 or FZ_EDB. */
 int fz_journal_queue_release(fz_journal *j, int64_t id, int64_t epoch);
+
+/* Says that run (held at epoch) waits for a worker serving lane: only
+ * such a worker claims it next. Returns 0 or FZ_EINVAL/FZ_EDB. */
+int fz_journal_queue_handoff(fz_journal *j, int64_t id, const char *lane);
 
 /* Waits up to ms for a hint that work was queued (LISTEN/NOTIFY); returns
  * 0 either way (a hint is never the only path: callers poll), or FZ_EDB. */
@@ -273,6 +281,12 @@ typedef struct fz_journal_recorder fz_journal_recorder;
 int fz_journal_recorder_new(fz_journal *j, int64_t id, const fz_graph *g, fz_engine *e,
                             const fz_observer *next, fz_journal_recorder **out);
 void fz_journal_recorder_free(fz_journal_recorder *r);
+
+/* Tasks for which park(ud, t) returns nonzero are not this process's to
+ * run (a worker's lanes, cli/cmd_worker.c): their start is neither
+ * recorded nor passed on, so a later process starts them afresh. */
+void fz_journal_recorder_set_park(fz_journal_recorder *r, int (*park)(void *ud, const fz_task *t),
+                                  void *ud);
 
 /* The observer to install with fz_engine_set_observer(). */
 const fz_observer *fz_journal_recorder_observer(fz_journal_recorder *r);

@@ -67,8 +67,9 @@ typedef struct fz_journal_store {
     int (*signal_list)(fz_journal *j, int64_t id, fz_journal_signal_fn fn, void *ud);
     /* The run queue of `submit` and `worker` (NULL: the store has none). */
     int (*queue_add)(fz_journal *j, int64_t run);
-    int (*queue_claim)(fz_journal *j, const char *worker, uint32_t lease_ms, int64_t *run,
-                       int64_t *epoch);
+    int (*queue_claim)(fz_journal *j, const char *worker, const char *lanes, uint32_t lease_ms,
+                       int64_t *run, int64_t *epoch);
+    int (*queue_handoff)(fz_journal *j, int64_t run, const char *lane);
     int (*queue_renew)(fz_journal *j, int64_t run, int64_t epoch, uint32_t lease_ms);
     int (*queue_release)(fz_journal *j, int64_t run, int64_t epoch);
     int (*queue_wait)(fz_journal *j, uint32_t ms);

@@ -93,7 +93,8 @@ static const char schema[] =
     " worker TEXT,"
     " epoch BIGINT NOT NULL DEFAULT 0,"
     " lease_until TIMESTAMPTZ,"
-    " claims BIGINT NOT NULL DEFAULT 0);";
+    " claims BIGINT NOT NULL DEFAULT 0,"
+    " lane TEXT);";
 
 #define RUN_COLS                                                                                   \
     "r.id, r.workflow, r.workflow_hash, r.bindings, r.bindings_hash, r.args, r.cwd, "              \
@@ -135,6 +136,7 @@ enum {
     PQ_QUEUE_CLAIM,
     PQ_QUEUE_RENEW,
     PQ_QUEUE_RELEASE,
+    PQ_QUEUE_HANDOFF,
     PQ__COUNT
 };
 
@@ -211,6 +213,7 @@ static const pq_stmt stmts[PQ__COUNT] = {
      " WHERE run = (SELECT q.run FROM queue q JOIN runs r ON r.id = q.run"
      " WHERE r.state IN ('running', 'interrupted')"
      " AND (q.worker IS NULL OR q.lease_until < clock_timestamp())"
+     " AND ($3::text IS NULL OR q.lane IS NULL OR q.lane = ANY(string_to_array($3, ',')))"
      " ORDER BY q.run LIMIT 1 FOR UPDATE OF q SKIP LOCKED) RETURNING run, epoch",
      0},
     {"UPDATE queue SET lease_until = clock_timestamp() + $3::bigint * interval '1 millisecond'"
@@ -218,6 +221,9 @@ static const pq_stmt stmts[PQ__COUNT] = {
      1},
     {"UPDATE queue SET worker = NULL, lease_until = NULL WHERE run = $1::bigint"
      " AND epoch = $2::bigint",
+     1},
+    {"WITH h AS (UPDATE queue SET lane = $2 WHERE run = $1::bigint RETURNING run)"
+     " SELECT pg_notify('flowzap_work', run::text) FROM h",
      1},
 };
 
@@ -894,12 +900,21 @@ static int pg_queue_add(fz_journal *j, int64_t run)
     return pq_do(j, PQ_QUEUE_ADD, &a, "queueing the run", NULL);
 }
 
-static int pg_queue_claim(fz_journal *j, const char *worker, uint32_t lease_ms, int64_t *run,
-                          int64_t *epoch)
+static int pg_queue_handoff(fz_journal *j, int64_t run, const char *lane)
+{
+    pq_args a = {0};
+    a_int(&a, run);
+    a_text(&a, lane);
+    return pq_do(j, PQ_QUEUE_HANDOFF, &a, "handing the run over to its lane", NULL);
+}
+
+static int pg_queue_claim(fz_journal *j, const char *worker, const char *lanes, uint32_t lease_ms,
+                          int64_t *run, int64_t *epoch)
 {
     pq_args a = {0};
     a_text(&a, worker);
     a_int(&a, lease_ms);
+    a_text(&a, lanes);
     PGresult *r = pq_exec(j, PQ_QUEUE_CLAIM, &a, "claiming a queued run");
     if (!r)
         return FZ_EDB;
@@ -982,5 +997,6 @@ const fz_journal_store fz__journal_postgres = {
     .queue_claim = pg_queue_claim,
     .queue_renew = pg_queue_renew,
     .queue_release = pg_queue_release,
+    .queue_handoff = pg_queue_handoff,
     .queue_wait = pg_queue_wait,
 };

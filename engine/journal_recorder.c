@@ -33,7 +33,16 @@ struct fz_journal_recorder {
     int64_t owner;   /* the run's pid when recording began: writes are fenced on it */
     uint32_t seq;    /* last finish sequence number written */
     fz_vec start_ns; /* uint64_t per task id: backend clock at start, +1 (0: unknown) */
+    int (*park)(void *ud, const fz_task *t);
+    void *park_ud;
 };
+
+void fz_journal_recorder_set_park(fz_journal_recorder *r, int (*park)(void *ud, const fz_task *t),
+                                  void *ud)
+{
+    r->park = park;
+    r->park_ud = ud;
+}
 
 static void rec_fail(fz_journal_recorder *r, int status)
 {
@@ -82,6 +91,8 @@ static char *fill_task(const fz_journal_recorder *r, const fz_task *t, fz_journa
 static void rec_on_start(void *ud, const fz_task *t, uint64_t t_ns)
 {
     fz_journal_recorder *r = ud;
+    if (r->park && r->park(r->park_ud, t))
+        return; /* another process's to start */
     while (r->start_ns.len <= t->id) {
         if (!fz_vec_push(&r->start_ns)) {
             rec_fail(r, FZ_ENOMEM);

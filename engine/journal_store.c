@@ -270,8 +270,19 @@ int fz_journal_queue_add(fz_journal *j, int64_t id)
 int fz_journal_queue_claim(fz_journal *j, const char *worker, uint32_t lease_ms, int64_t *run,
                            int64_t *epoch)
 {
-    return j->ops->queue_claim ? j->ops->queue_claim(j, worker, lease_ms, run, epoch)
+    return fz_journal_queue_claim_lanes(j, worker, NULL, lease_ms, run, epoch);
+}
+
+int fz_journal_queue_claim_lanes(fz_journal *j, const char *worker, const char *lanes,
+                                 uint32_t lease_ms, int64_t *run, int64_t *epoch)
+{
+    return j->ops->queue_claim ? j->ops->queue_claim(j, worker, lanes, lease_ms, run, epoch)
                                : no_queue(j);
+}
+
+int fz_journal_queue_handoff(fz_journal *j, int64_t id, const char *lane)
+{
+    return j->ops->queue_handoff ? j->ops->queue_handoff(j, id, lane) : no_queue(j);
 }
 
 int fz_journal_queue_renew(fz_journal *j, int64_t id, int64_t epoch, uint32_t lease_ms)

@@ -10,7 +10,10 @@
 #     reconnect, the run completes, every step ran once; the database gone
 #     for longer than the lease: the worker stops its run in time, and the
 #     run completes once the database is back;
-#  3. submit --wait; submit and worker refuse a SQLite journal.
+#  3. submit --wait; submit and worker refuse a SQLite journal;
+#  4. a run its process refuses is failed at the fifth claim;
+#  5. two workers whose --lane sets split a workflow's lanes: each step ran
+#     on a worker of its lane.
 set -uo pipefail
 : "${FLOWZAP:?FLOWZAP must name the flowzap binary}"
 : "${FZ_SRC:?}"
@@ -184,9 +187,51 @@ done
 "$FLOWZAP" submit flow.fz --bindings flow.yaml --wait >wait.out 2>wait.log ||
     fail "submit --wait did not exit 0"
 grep -q "completed: End" wait.log || fail "submit --wait did not print the outcome"
+# 5. Lanes as placement: two workers whose --lane sets split the
+#    workflow's lanes; every step ran on a worker of its lane, every run
+#    completed.
+for w in 1 2 3 4 5; do kill -KILL "${pids[$w]}" 2>/dev/null; wait "${pids[$w]}" 2>/dev/null; done
+cat > lanes.fz <<'EOF'
+Build { # Build
+n1: circle label:"Start"
+n2: rectangle label:"Compile"
+n4: rectangle label:"Announce"
+n5: circle label:"End"
+n1.handle(right) -> n2.handle(left)
+n2.handle(bottom) -> Deploy.n3.handle(top)
+n4.handle(right) -> n5.handle(left)
+}
+Deploy { # Deploy
+n3: rectangle label:"Ship"
+n3.handle(top) -> Build.n4.handle(bottom)
+}
+EOF
+cat > lanes.yaml <<EOF
+version: 1
+rules:
+  - match: .
+    exec: [sh, -c, 'echo "\$FZ_RUN_ID \$FZ_NODE \$WHO" >> $work/placed']
+EOF
+: > placed
+for i in 1 2 3 4; do "$FLOWZAP" submit lanes.fz --bindings lanes.yaml >>lane_ids 2>>submit.log; done
+WHO=Build "$FLOWZAP" worker --lane Build --poll 0.2 --exit-idle 4 >lanes_b.log 2>&1 &
+pids[6]=$!
+WHO=Deploy "$FLOWZAP" worker --lane Deploy --poll 0.2 --exit-idle 4 >lanes_d.log 2>&1 &
+pids[7]=$!
+wait "${pids[6]}" "${pids[7]}"
+for id in $(cat lane_ids); do
+    [ "$(fz_psql -c "SELECT state FROM runs WHERE id = $id")" = completed ] ||
+        fail "run $id of the split lanes did not complete"
+done
+[ "$(wc -l < placed)" = 20 ] || fail "not every step of the split lanes ran once: $(cat placed)"
+awk '{ want = ($2 == "n3") ? "Deploy" : "Build"; if ($3 != want) { print; bad = 1 } } END { exit bad }' \
+    placed || fail "a step ran on a worker of another lane"
+grep -q "handed over to a worker of lane Deploy" lanes_b.log || fail "no hand-over to Deploy"
+"$FLOWZAP" worker --lane 'x;DROP' >badlane.log 2>&1
+[ $? -eq 64 ] || fail "a hostile --lane was not refused"
+
 # 4. A run its process refuses (the workflow changed since submit) is tried
 #    again after its lease runs out, then failed at the fifth claim.
-for w in 1 2 3 4 5; do kill -KILL "${pids[$w]}" 2>/dev/null; wait "${pids[$w]}" 2>/dev/null; done
 cp flow.fz changed.fz
 id=$("$FLOWZAP" submit changed.fz --bindings flow.yaml 2>>submit.log)
 echo "# edited" >> changed.fz
