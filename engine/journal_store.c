@@ -75,7 +75,7 @@ static void mask_uri(const char *loc, char *out, size_t cap)
         put(out, cap, &len, auth, alen);
     const char *p = auth + alen;
     while (*p) {
-        size_t n = strcspn(p + 1, "&#") + 1; /* one separator and its parameter */
+        size_t n = strcspn(p + 1, "?&#") + 1; /* one separator and what follows it */
         if (has_prefix(p + 1, "password=")) {
             put(out, cap, &len, p, 10);
             put(out, cap, &len, "***", 3);

@@ -109,6 +109,10 @@ bad="postgres://flowzap:s3cr%27et';DROP@127.0.0.1:$FZ_PG_PORT/flowzap"
 [ $? -eq 74 ] || fail "a wrong password did not exit 74"
 grep -q "password authentication failed" bad.log || fail "no clear message: $(cat bad.log)"
 grep -qF "s3cr" bad.log && fail "the wrong password was printed"
+"$FLOWZAP" runs --db "postgresql://flowzap@127.0.0.1:$FZ_PG_PORT/flowzap?password=Qz9%27x&sslmode=disable" >param.log 2>&1
+[ $? -eq 74 ] || fail "a wrong password parameter did not exit 74"
+grep -qF "Qz9" param.log && fail "the password parameter was printed: $(cat param.log)"
+grep -qF "?password=***&sslmode=disable" param.log || fail "the parameter is not masked: $(cat param.log)"
 kw="host=127.0.0.1 port=$FZ_PG_PORT dbname=flowzap user=flowzap password='x y\\'z'"
 "$FLOWZAP" runs --db "$kw" >kw.log 2>&1
 [ $? -eq 74 ] || fail "a bad keyword password did not exit 74"
