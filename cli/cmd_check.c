@@ -23,41 +23,44 @@ typedef struct check_opts {
     uint32_t enable, disable; /* lint codes turned on / off, last option wins */
 } check_opts;
 
+const fz_cli_opt fz_check_options[] = {
+    {"json", 0, FZ_OPT_FLAG, NULL,
+     "print every diagnostic of every file as one JSON list on stdout (file, line, column, "
+     "severity, code, message, hint); no summary. Silenced warnings are listed too, with "
+     "severity \"silenced\" and silenced_by saying what silenced them"},
+    {"strict", 0, FZ_OPT_FLAG, NULL, "exit 1 when there are warnings (and no errors)"},
+    {"no-lint", 0, FZ_OPT_FLAG, NULL, "only parse: skip the lint rules (W1xx, W2xx)"},
+    {NULL, 'W', FZ_OPT_VALUE, "CODE",
+     "turn a lint code on (-W W107 or -WW107); -Wflowzap turns on the flowzap group (W107, "
+     "FlowZap's ping-pong rule, off by default); -Wno-CODE silences it, as --ignore does"},
+    {"flowzap", 0, FZ_OPT_FLAG, NULL, "same as -Wflowzap, for files published to FlowZap"},
+    {"ignore", 0, FZ_OPT_VALUE, "CODE",
+     "silence a lint code or group (CODE may be a comma list); the last option about a code "
+     "wins. In a file, a comment line `// flowzap: ignore W207` silences W207 on the next "
+     "statement, `// flowzap: ignore-file W207` in the whole file (docs/lint.md)"},
+    {"quiet", 'q', FZ_OPT_FLAG, NULL, "no summary line; diagnostics only"},
+    {"explain", 0, FZ_OPT_VALUE, "CODE", "print what a diagnostic code means and how to fix it"},
+    {"codes", 0, FZ_OPT_FLAG, NULL, "list every diagnostic code with its title"},
+    {"help", 'h', FZ_OPT_FLAG, NULL, "this text"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
 static void check_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: flowzap check [OPTIONS] FILE...\n"
-            "\n"
-            "Reads each FlowZap Code file (\"-\" is standard input), reports every error and\n"
-            "warning gcc-style (file:line:col, the line, a caret, a hint) on stderr and prints\n"
-            "a summary line per file on stdout:\n"
-            "  FILE: N lanes, N nodes, N edges, N loops; N errors, N warnings\n"
-            "(followed by \", N silenced\" when comments or options silenced some)\n"
-            "\n"
-            "Options:\n"
-            "  --json          print every diagnostic of every file as one JSON list on stdout\n"
-            "                  (file, line, column, severity, code, message, hint); no summary.\n"
-            "                  Silenced warnings are listed too, with severity \"silenced\" and\n"
-            "                  silenced_by saying what silenced them\n"
-            "  --strict        exit 1 when there are warnings (and no errors)\n"
-            "  --no-lint       only parse: skip the lint rules (W1xx, W2xx)\n"
-            "  -W CODE, -WCODE turn a lint code on (e.g. -W W107); -Wflowzap turns on the\n"
-            "                  flowzap group (W107, FlowZap's ping-pong rule, off by default)\n"
-            "  --flowzap       same as -Wflowzap, for files published to FlowZap\n"
-            "  -Wno-CODE, --ignore CODE\n"
-            "                  silence a lint code or group (CODE may be a comma list);\n"
-            "                  the last option about a code wins. In a file, a comment line\n"
-            "                  `// flowzap: ignore W207` silences W207 on the next statement,\n"
-            "                  `// flowzap: ignore-file W207` in the whole file (docs/lint.md)\n"
-            "  -q, --quiet     no summary line; diagnostics only\n"
-            "  --explain CODE  print what a diagnostic code means and how to fix it\n"
-            "  --codes         list every diagnostic code with its title\n"
-            "  -h, --help      this text\n"
-            "\n"
-            "Exit status: 0 valid, 1 warnings with --strict, 2 errors in a file,\n"
-            "74 a file could not be read, 64 bad command line.\n"
-            "Codes: E0xx parse errors, W0xx parse warnings, W1xx/W2xx lint warnings (docs/lint.md);\n"
-            "docs/language.md lists them all.\n");
+    fz_cli_help(
+        out,
+        "usage: flowzap check [OPTIONS] FILE...\n"
+        "\n"
+        "Reads each FlowZap Code file (\"-\" is standard input), reports every error and\n"
+        "warning gcc-style (file:line:col, the line, a caret, a hint) on stderr and prints\n"
+        "a summary line per file on stdout:\n"
+        "  FILE: N lanes, N nodes, N edges, N loops; N errors, N warnings\n"
+        "(followed by \", N silenced\" when comments or options silenced some)\n",
+        fz_check_options,
+        "Exit status: 0 valid, 1 warnings with --strict, 2 errors in a file,\n"
+        "74 a file could not be read, 64 bad command line.\n"
+        "Codes: E0xx parse errors, W0xx parse warnings, W1xx/W2xx lint warnings (docs/lint.md);\n"
+        "docs/language.md lists them all.\n");
 }
 
 static int explain(const char *code)
@@ -203,13 +206,6 @@ static int code_option(check_opts *o, const char *opt, const char *list, int on)
     }
     return FZ_EXIT_OK;
 }
-
-const fz_cli_opt fz_check_options[] = {
-    {"json", 0, FZ_OPT_FLAG},     {"strict", 0, FZ_OPT_FLAG}, {"no-lint", 0, FZ_OPT_FLAG},
-    {"quiet", 'q', FZ_OPT_FLAG},  {"flowzap", 0, FZ_OPT_FLAG}, {NULL, 'W', FZ_OPT_VALUE},
-    {"ignore", 0, FZ_OPT_VALUE},  {"help", 'h', FZ_OPT_FLAG},  {"codes", 0, FZ_OPT_FLAG},
-    {"explain", 0, FZ_OPT_VALUE}, {NULL, 0, 0},
-};
 
 int fz_cmd_check(int argc, char **argv)
 {

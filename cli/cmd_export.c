@@ -16,32 +16,29 @@
 #include "core/status.h"
 #include "parser/export.h"
 
+const fz_cli_opt fz_export_options[] = {
+    {"format", 'f', FZ_OPT_VALUE, "FMT", "json (default) or dot"},
+    {"output", 'o', FZ_OPT_VALUE, "OUT", "write to OUT instead of standard output"},
+    {"plain", 0, FZ_OPT_FLAG, NULL, "JSON in FlowZap's shape only, without x-flowzap fields"},
+    {"compact", 0, FZ_OPT_FLAG, NULL, "JSON on one line"},
+    {"help", 'h', FZ_OPT_FLAG, NULL, "this text"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
 static void export_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: flowzap export [OPTIONS] FILE\n"
-            "\n"
-            "Writes the workflow in FILE (\"-\" is standard input) to standard output as\n"
-            "JSON in the shape of FlowZap's export_graph (lanes, nodes, edges, stats) plus\n"
-            "flowzap's own fields under \"x-flowzap\" (positions, attributes, loops), or\n"
-            "as a Graphviz DOT digraph with one cluster per lane and edge ports from the\n"
-            "handles (`dot -Tsvg` draws it). Invalid files are reported as by check.\n"
-            "\n"
-            "Options:\n"
-            "  -f, --format FMT  json (default) or dot\n"
-            "  -o, --output OUT  write to OUT instead of standard output\n"
-            "      --plain       JSON in FlowZap's shape only, without x-flowzap fields\n"
-            "      --compact     JSON on one line\n"
-            "  -h, --help        this text\n"
-            "\n"
-            "Exit status: 0 written, 2 invalid workflow, 74 a file could not be read or\n"
-            "written, 64 bad command line. docs/export.md describes the formats.\n");
+    fz_cli_help(out,
+                "usage: flowzap export [OPTIONS] FILE\n"
+                "\n"
+                "Writes the workflow in FILE (\"-\" is standard input) to standard output as\n"
+                "JSON in the shape of FlowZap's export_graph (lanes, nodes, edges, stats) plus\n"
+                "flowzap's own fields under \"x-flowzap\" (positions, attributes, loops), or\n"
+                "as a Graphviz DOT digraph with one cluster per lane and edge ports from the\n"
+                "handles (`dot -Tsvg` draws it). Invalid files are reported as by check.\n",
+                fz_export_options,
+                "Exit status: 0 written, 2 invalid workflow, 74 a file could not be read or\n"
+                "written, 64 bad command line. docs/export.md describes the formats.\n");
 }
-
-const fz_cli_opt fz_export_options[] = {
-    {"help", 'h', FZ_OPT_FLAG},  {"format", 'f', FZ_OPT_VALUE}, {"output", 'o', FZ_OPT_VALUE},
-    {"plain", 0, FZ_OPT_FLAG},   {"compact", 0, FZ_OPT_FLAG},   {NULL, 0, 0},
-};
 
 int fz_cmd_export(int argc, char **argv)
 {

@@ -23,30 +23,32 @@ typedef struct fmt_opts {
     int write, check, quiet;
 } fmt_opts;
 
+const fz_cli_opt fz_fmt_options[] = {
+    {"write", 'w', FZ_OPT_FLAG, NULL, "rewrite the files in place (only those that change)"},
+    {"check", 0, FZ_OPT_FLAG, NULL,
+     "write nothing; list the files that are not formatted and exit 1 if there is any (for CI)"},
+    {"quiet", 'q', FZ_OPT_FLAG, NULL, "with --check or -w, do not list file names"},
+    {"help", 'h', FZ_OPT_FLAG, NULL, "this text"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
 static void fmt_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: flowzap fmt [OPTIONS] FILE...\n"
-            "\n"
-            "Prints each FlowZap Code file in the canonical layout on standard output\n"
-            "(\"-\" reads standard input): lanes and top-level statements in file order,\n"
-            "two-space indent, a lane's node lines first and its edge and loop lines after\n"
-            "them, key:\"value\" on nodes, [label=\"...\"] on edges, lane prefixes exactly\n"
-            "where an edge end is in another lane, // comments kept with the statement\n"
-            "they precede, LF line ends. The graph never changes; fmt checks that by\n"
-            "parsing its own output. Files with errors are reported as by check and left\n"
-            "alone.\n"
-            "\n"
-            "Options:\n"
-            "  -w, --write   rewrite the files in place (only those that change)\n"
-            "  --check       write nothing; list the files that are not formatted and\n"
-            "                exit 1 if there is any (for CI)\n"
-            "  -q, --quiet   with --check or -w, do not list file names\n"
-            "  -h, --help    this text\n"
-            "\n"
-            "Exit status: 0 done (or all formatted), 1 --check found files to reformat,\n"
-            "2 a file has errors, 74 a file could not be read or written, 70 internal\n"
-            "error. docs/fmt.md describes the layout.\n");
+    fz_cli_help(out,
+                "usage: flowzap fmt [OPTIONS] FILE...\n"
+                "\n"
+                "Prints each FlowZap Code file in the canonical layout on standard output\n"
+                "(\"-\" reads standard input): lanes and top-level statements in file order,\n"
+                "two-space indent, a lane's node lines first and its edge and loop lines after\n"
+                "them, key:\"value\" on nodes, [label=\"...\"] on edges, lane prefixes exactly\n"
+                "where an edge end is in another lane, // comments kept with the statement\n"
+                "they precede, LF line ends. The graph never changes; fmt checks that by\n"
+                "parsing its own output. Files with errors are reported as by check and left\n"
+                "alone.\n",
+                fz_fmt_options,
+                "Exit status: 0 done (or all formatted), 1 --check found files to reformat,\n"
+                "2 a file has errors, 74 a file could not be read or written, 70 internal\n"
+                "error. docs/fmt.md describes the layout.\n");
 }
 
 /* Writes data to path through a temporary file in the same directory and a
@@ -143,11 +145,6 @@ out:
     fz_vec_fini(&buf);
     return status;
 }
-
-const fz_cli_opt fz_fmt_options[] = {
-    {"write", 'w', FZ_OPT_FLAG}, {"check", 0, FZ_OPT_FLAG}, {"quiet", 'q', FZ_OPT_FLAG},
-    {"help", 'h', FZ_OPT_FLAG},  {NULL, 0, 0},
-};
 
 int fz_cmd_fmt(int argc, char **argv)
 {

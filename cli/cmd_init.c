@@ -16,23 +16,32 @@
 #include "cli/options.h"
 #include "core/status.h"
 
-static const char usage_text[] =
-    "usage: flowzap init scenario FILE.fz [-o OUT]\n"
-    "       flowzap init bindings FILE.fz [-o OUT]\n"
-    "\n"
-    "Writes a skeleton to fill in, to stdout or OUT (never over an existing\n"
-    "file):\n"
-    "  scenario   a scenario file with one commented rule per node (its label,\n"
-    "             lane and shape; for a decision, its outgoing labels as\n"
-    "             weights) and one scenario with a commented `expect:`;\n"
-    "             save it as NAME.scenario.yaml beside NAME.fz for `flowzap test`\n"
-    "  bindings   a bindings file with one rule per distinct label, each\n"
-    "             `fail: \"not bound yet\"` until you bind it\n"
-    "Both load as written: `flowzap sim FILE --faults OUT` and\n"
-    "`flowzap bind FILE --bindings OUT` accept them.\n"
-    "\n"
-    "Exit status: 0 written, 2 invalid workflow, 64 bad command line, 74 OUT\n"
-    "exists or could not be written.\n";
+const fz_cli_opt fz_init_options[] = {
+    {"output", 'o', FZ_OPT_VALUE, "OUT", "write to OUT instead of standard output"},
+    {"help", 'h', FZ_OPT_FLAG, NULL, "this text"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+static void usage(FILE *out)
+{
+    fz_cli_help(out,
+                "usage: flowzap init scenario FILE.fz [-o OUT]\n"
+                "       flowzap init bindings FILE.fz [-o OUT]\n"
+                "\n"
+                "Writes a skeleton to fill in, to stdout or OUT (never over an existing\n"
+                "file):\n"
+                "  scenario   a scenario file with one commented rule per node (its label,\n"
+                "             lane and shape; for a decision, its outgoing labels as\n"
+                "             weights) and one scenario with a commented `expect:`;\n"
+                "             save it as NAME.scenario.yaml beside NAME.fz for `flowzap test`\n"
+                "  bindings   a bindings file with one rule per distinct label, each\n"
+                "             `fail: \"not bound yet\"` until you bind it\n"
+                "Both load as written: `flowzap sim FILE --faults OUT` and\n"
+                "`flowzap bind FILE --bindings OUT` accept them.\n",
+                fz_init_options,
+                "Exit status: 0 written, 2 invalid workflow, 64 bad command line, 74 OUT\n"
+                "exists or could not be written.\n");
+}
 
 /* Writes s as the inside of a YAML double-quoted scalar; with regex, as a
  * PCRE2 pattern matching s literally. */
@@ -181,12 +190,6 @@ static void write_bindings(FILE *out, const char *file, const fz_graph *g)
     }
 }
 
-const fz_cli_opt fz_init_options[] = {
-    {"help", 'h', FZ_OPT_FLAG},
-    {"output", 'o', FZ_OPT_VALUE},
-    {NULL, 0, 0},
-};
-
 int fz_cmd_init(int argc, char **argv)
 {
     const char *what = NULL, *file = NULL, *outp = NULL;
@@ -195,7 +198,7 @@ int fz_cmd_init(int argc, char **argv)
         return st0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(usage_text, stdout);
+            usage(stdout);
             return FZ_EXIT_OK;
         }
     }

@@ -16,33 +16,42 @@
 #include "render/overlay.h"
 #include "render/render.h"
 
-static const char usage_text[] =
-    "usage: flowzap render FILE [-o OUT] [-T svg|png|pdf|dot|json] [--direction LR|TB]\n"
-    "                      [--view flow|sequence] [--trace TRACE | --heat REPORT]\n"
-    "\n"
-    "Draws FILE as swimlanes: one band per lane in file order, circles for\n"
-    "start/end, rounded boxes, diamonds, records for taskboxes, handles as ports.\n"
-    "\n"
-    "  -o, --output OUT  write to OUT ('-' or absent: standard output)\n"
-    "  -T FORMAT         svg (default), png, pdf, dot (the Graphviz input, with\n"
-    "                    positions; `neato -n2 -Tsvg` draws it) or json (Graphviz's\n"
-    "                    JSON of the drawing); without -T the format follows OUT's\n"
-    "                    extension (.svg .png .pdf .dot .gv .json; another\n"
-    "                    extension is an error)\n"
-    "  --direction DIR   LR (default): lanes are rows, flow runs left to right;\n"
-    "                    TB: lanes are columns, flow runs top to bottom\n"
-    "  --view VIEW       flow (default) or sequence: lanes as lifelines, cross-lane\n"
-    "                    edges as messages in file order, same-lane edges as notes\n"
-    "                    (SVG only)\n"
-    "  --trace TRACE     overlay a run's trace (JSON lines, docs/formats.md): the\n"
-    "                    path taken with visit counts; orders the sequence view\n"
-    "  --heat REPORT     overlay a simulation report (JSON, docs/formats.md):\n"
-    "                    nodes coloured by visit share, failure borders, edge\n"
-    "                    shares, legend\n"
-    "\n"
-    "Output is deterministic: the same input gives the same bytes.\n"
-    "Exit status: 0 drawn; 2 invalid workflow, trace or report; 64 bad command\n"
-    "line; 70 Graphviz failed; 74 a file could not be read or written.\n";
+const fz_cli_opt fz_render_options[] = {
+    {"output", 'o', FZ_OPT_VALUE, "OUT", "write to OUT ('-' or absent: standard output)"},
+    {NULL, 'T', FZ_OPT_VALUE, "FORMAT",
+     "svg (default), png, pdf, dot (the Graphviz input, with positions; `neato -n2 -Tsvg` "
+     "draws it) or json (Graphviz's JSON of the drawing); without -T the format follows OUT's "
+     "extension (.svg .png .pdf .dot .gv .json; another extension is an error)"},
+    {"direction", 0, FZ_OPT_VALUE, "DIR",
+     "LR (default): lanes are rows, flow runs left to right; TB: lanes are columns, flow runs "
+     "top to bottom"},
+    {"view", 0, FZ_OPT_VALUE, "VIEW",
+     "flow (default) or sequence: lanes as lifelines, cross-lane edges as messages in file "
+     "order, same-lane edges as notes (SVG only)"},
+    {"trace", 0, FZ_OPT_VALUE, "TRACE",
+     "overlay a run's trace (JSON lines, docs/formats.md): the path taken with visit counts; "
+     "orders the sequence view"},
+    {"heat", 0, FZ_OPT_VALUE, "REPORT",
+     "overlay a simulation report (JSON, docs/formats.md): nodes coloured by visit share, "
+     "failure borders, edge shares, legend"},
+    {"help", 'h', FZ_OPT_FLAG, NULL, "this text"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+static void usage(FILE *out)
+{
+    fz_cli_help(
+        out,
+        "usage: flowzap render FILE [-o OUT] [-T svg|png|pdf|dot|json] [--direction LR|TB]\n"
+        "                      [--view flow|sequence] [--trace TRACE | --heat REPORT]\n"
+        "\n"
+        "Draws FILE as swimlanes: one band per lane in file order, circles for\n"
+        "start/end, rounded boxes, diamonds, records for taskboxes, handles as ports.\n",
+        fz_render_options,
+        "Output is deterministic: the same input gives the same bytes.\n"
+        "Exit status: 0 drawn; 2 invalid workflow, trace or report; 64 bad command\n"
+        "line; 70 Graphviz failed; 74 a file could not be read or written.\n");
+}
 
 /* Writes a path for the terminal: control bytes (ESC, newlines) as \xNN. */
 static void put_path(FILE *f, const char *s)
@@ -69,12 +78,6 @@ static int usage_error(const char *fmt, ...)
     return FZ_EXIT_USAGE;
 }
 
-const fz_cli_opt fz_render_options[] = {
-    {"help", 'h', FZ_OPT_FLAG},       {"output", 'o', FZ_OPT_VALUE}, {NULL, 'T', FZ_OPT_VALUE},
-    {"direction", 0, FZ_OPT_VALUE},   {"view", 0, FZ_OPT_VALUE},     {"trace", 0, FZ_OPT_VALUE},
-    {"heat", 0, FZ_OPT_VALUE},        {NULL, 0, 0},
-};
-
 int fz_cmd_render(int argc, char **argv)
 {
     const char *file = NULL, *outpath = NULL, *trace = NULL, *heat = NULL;
@@ -98,7 +101,7 @@ int fz_cmd_render(int argc, char **argv)
         if (strcmp(a, "--output") == 0)
             a = "-o";
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            fputs(usage_text, stdout);
+            usage(stdout);
             return FZ_EXIT_OK;
         }
         int takes = strcmp(a, "-o") == 0 || strcmp(a, "-T") == 0 || strcmp(a, "--direction") == 0 ||

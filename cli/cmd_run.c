@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cmd_run.c - `flowzap bind` (which handler each node gets) and `flowzap
- * run` (execute a workflow with the real backend). docs/bindings.md and
- * docs/run.md describe both.
+ * cmd_run.c - `flowzap run`: execute a workflow with the real backend
+ * (docs/run.md). Bindings are loaded by cli/common.c, as for `bind`.
  *
- * A run is set up in one place, run_workflow(), in the order
- * cli/runjournal.h describes, so `flowzap resume` (which re-enters
- * fz_cmd_run with the recorded arguments) takes the very same path.
+ * A run is set up in one place, fz_cli_run_workflow(), in the order
+ * cli/runjournal.h describes, from a request (cli/runrequest.h) that `run`
+ * builds from its command line and `flowzap resume` from the recorded
+ * one, so both take the very same path.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -20,6 +20,7 @@
 #include "cli/exitcodes.h"
 #include "cli/options.h"
 #include "cli/runjournal.h"
+#include "cli/runrequest.h"
 #include "core/term.h"
 #include "core/status.h"
 #include "core/utf8.h"
@@ -27,352 +28,10 @@
 #include "engine/backend.h"
 #include "engine/bind.h"
 #include "engine/engine.h"
+#include "engine/observer.h"
 #include "engine/real.h"
 #include "engine/secret.h"
 #include "engine/trace.h"
-
-/*==========================================================================
- * Loading bindings (shared by bind and run)
- *========================================================================*/
-
-static void print_bind_diags(const fz_bind *b, const fz_diags *d)
-{
-    uint32_t len = 0;
-    const char *text = fz_bind_text(b, &len);
-    fz_linemap m;
-    if (fz_linemap_init(&m, text, len, NULL))
-        return;
-    int color = fz_cli_color(stderr);
-    for (uint32_t i = 0; i < fz_diags_count(d); i++)
-        fz_diag_print(stderr, fz_bind_name(b), &m, fz_diags_at(d, i), color);
-    fz_linemap_fini(&m);
-}
-
-static void node_text(const fz_graph *g, uint32_t node, const char **id, int *idlen,
-                      const char **label, int *labellen)
-{
-    const fz_node *n = fz_graph_node(g, node);
-    *id = fz_graph_text(g, n->id);
-    *idlen = (int)n->id.len;
-    *label = fz_graph_text(g, n->label);
-    *labellen = (int)n->label.len;
-}
-
-static const char *lane_name(const fz_graph *g, uint32_t node, int *len)
-{
-    const fz_node *n = fz_graph_node(g, node);
-    if (n->lane == FZ_NONE) {
-        *len = 1;
-        return "-";
-    }
-    const fz_lane *l = fz_graph_lane(g, n->lane);
-    *len = (int)l->id.len;
-    return fz_graph_text(g, l->id);
-}
-
-/* Lists every unbound node at its place in the workflow; returns 1 when
- * they are errors (not allowed). */
-static int print_unbound(fz_graph *g, const fz_bind *b, const char *path, int allow_unbound)
-{
-    uint32_t unbound = 0;
-    fz_linemap m;
-    int have_map = fz_linemap_init(&m, g->src, g->src_len, NULL) == 0;
-    for (uint32_t i = 0; i < fz_graph_node_count(g); i++) {
-        if (fz_bind_node_rule(b, i) != FZ_NONE)
-            continue;
-        unbound++;
-        const char *id, *label;
-        int idl, ll;
-        node_text(g, i, &id, &idl, &label, &ll);
-        uint32_t line = 0, col = 0;
-        if (have_map)
-            fz_linemap_pos(&m, fz_graph_node(g, i)->offset, &line, &col);
-        char lb[512];
-        fprintf(stderr, "%s:%u:%u: %s: node %.*s \"%s\" has no handler: no rule of %s matches it\n",
-                g->path, line, col, allow_unbound ? "warning" : "error", idl, id,
-                fz_term_esc(lb, sizeof(lb), label, (size_t)ll), path);
-    }
-    if (have_map)
-        fz_linemap_fini(&m);
-    if (!unbound || allow_unbound)
-        return 0;
-    fprintf(stderr,
-            "%s: %u node%s unbound; add rules to %s, or run with --allow-unbound to skip them\n",
-            g->path, unbound, unbound == 1 ? "" : "s", path);
-    return 1;
-}
-
-/* A rule's pattern that PCRE2 stopped on a node (its match limit, the JIT
- * stack...): one error at the rule, naming the node, its place and the
- * limit (docs/bindings.md, B003). */
-static void print_match_failure(fz_bind *b, fz_graph *g, const char *path)
-{
-    uint32_t r = 0, node = 0;
-    const char *why = fz_bind_resolve_error(b, &r, &node);
-    const char *id, *label;
-    int idl, ll;
-    node_text(g, node, &id, &idl, &label, &ll);
-    uint32_t line = 0, col = 0;
-    fz_linemap m;
-    if (fz_linemap_init(&m, g->src, g->src_len, NULL) == 0) {
-        fz_linemap_pos(&m, fz_graph_node(g, node)->offset, &line, &col);
-        fz_linemap_fini(&m);
-    }
-    fz_diags d;
-    fz_diags_init(&d, NULL);
-    if (fz_diags_add(&d, FZ_SEV_ERROR, "B003", fz_bind_rule(b, r)->offset, 1,
-                     "simplify the pattern (no nested or ambiguous repeats such as (a|a)* or "
-                     "(a+)+), anchor it, or narrow the rule with lane:, shape: or id:",
-                     "rule %u: matching node %.*s (%s:%u:%u, a label of %d bytes) stopped: %s",
-                     r + 1, idl, id, g->path, line, col, ll, why) == 0)
-        print_bind_diags(b, &d);
-    else
-        fz_cli_error("binding '%s' to '%s': rule %u, node %.*s: %s", path, g->path, r + 1, idl, id,
-                     why);
-    fprintf(stderr, "%s: 1 error\n", path);
-    fz_diags_fini(&d);
-}
-
-/* Loads and resolves bindings for g; prints every problem. Unbound nodes
- * are listed all at once, each at its place in the workflow. Returns an
- * exit status. */
-static int load_bindings(const char *path, fz_graph *g, int allow_unbound, int quiet, fz_bind **out)
-{
-    fz_diags d;
-    fz_diags_init(&d, NULL);
-    fz_bind *b = NULL;
-    int status = FZ_EXIT_OK;
-    *out = NULL;
-    int rc = fz_bind_load_file(path, NULL, &d, &b);
-    if (rc == FZ_ENOENT || rc == FZ_EIO) {
-        fz_cli_error("cannot read bindings '%s': %s", path, fz_strerror(rc));
-        status = FZ_EXIT_IO;
-        goto out;
-    }
-    if (rc == FZ_EPARSE) {
-        if (b) {
-            fz_diags_sort(&d);
-            print_bind_diags(b, &d);
-        }
-        fprintf(stderr, "%s: %u error%s\n", path, d.errors, d.errors == 1 ? "" : "s");
-        status = FZ_EXIT_INVALID;
-        goto out;
-    }
-    if (rc) {
-        fz_cli_error("bindings '%s': %s", path, fz_strerror(rc));
-        status = rc == FZ_ENOMEM ? FZ_EXIT_SOFTWARE : FZ_EXIT_INVALID;
-        goto out;
-    }
-    uint32_t unbound = 0;
-    rc = fz_bind_resolve(b, g, &unbound);
-    if (rc == FZ_EINVAL) {
-        print_match_failure(b, g, path);
-        status = FZ_EXIT_INVALID;
-        goto out;
-    }
-    if (rc) {
-        fz_cli_error("binding '%s' to '%s': %s", path, g->path, fz_strerror(rc));
-        status = rc == FZ_ENOMEM ? FZ_EXIT_SOFTWARE : FZ_EXIT_INVALID;
-        goto out;
-    }
-    if (unbound && !(allow_unbound && quiet) && print_unbound(g, b, path, allow_unbound)) {
-        status = FZ_EXIT_UNBOUND;
-        goto out;
-    }
-    *out = b;
-    b = NULL;
-out:
-    fz_bind_free(b);
-    fz_diags_fini(&d);
-    return status;
-}
-
-/*==========================================================================
- * flowzap bind
- *========================================================================*/
-
-/* bind --check: the findings gcc-style, then a count; 2 on any error. */
-static int bind_check(const fz_bind *b, const fz_graph *g, const char *const *sets, uint32_t n)
-{
-    fz_diags d;
-    fz_diags_init(&d, NULL);
-    int rc = fz_bind_check(b, g, sets, n, &d);
-    if (rc) {
-        fz_diags_fini(&d);
-        fz_cli_error("bind --check: %s", fz_strerror(rc));
-        return FZ_EXIT_SOFTWARE;
-    }
-    fz_diags_sort(&d);
-    print_bind_diags(b, &d);
-    fprintf(d.errors || d.warnings ? stderr : stdout, "%s: %u error%s, %u warning%s\n",
-            fz_bind_name(b), d.errors, d.errors == 1 ? "" : "s", d.warnings,
-            d.warnings == 1 ? "" : "s");
-    int st = d.errors ? FZ_EXIT_INVALID : FZ_EXIT_OK;
-    fz_diags_fini(&d);
-    return st;
-}
-
-static void bind_usage(FILE *out)
-{
-    fprintf(out, "usage: flowzap bind FILE --bindings B [--allow-unbound] [--check]\n"
-                 "\n"
-                 "Shows, for every node of FILE, the rule of the bindings file B that binds it\n"
-                 "(first match wins), the handler it will run, and the variables its label's\n"
-                 "captures give it. Nodes no rule matches are listed all at once as errors\n"
-                 "(file:line:col of each node). Nothing is run.\n"
-                 "\n"
-                 "Options:\n"
-                 "  -b, --bindings B   the bindings file (YAML; docs/bindings.md)\n"
-                 "  --allow-unbound    unbound nodes are warnings (run treats them as no-ops)\n"
-                 "  --check            instead of the table, check what a run would need: each\n"
-                 "                     exec program found and executable, each cwd a directory,\n"
-                 "                     each URL well formed, each ${NAME} defined before its\n"
-                 "                     step (errors exit 2; docs/bindings.md)\n"
-                 "  --set KEY=VALUE    with --check: a run variable --set would give\n"
-                 "  -h, --help         this text\n"
-                 "\n"
-                 "Exit status: 0 every node is bound, 2 invalid workflow or bindings,\n"
-                 "6 unbound nodes, 74 a file could not be read, 64 bad command line.\n");
-}
-
-const fz_cli_opt fz_bind_options[] = {
-    {"help", 'h', FZ_OPT_FLAG}, {"bindings", 'b', FZ_OPT_VALUE}, {"allow-unbound", 0, FZ_OPT_FLAG},
-    {"check", 0, FZ_OPT_FLAG},  {"set", 0, FZ_OPT_VALUE},        {NULL, 0, 0},
-};
-
-static int check_set(const char *val);
-static int bind_check(const fz_bind *b, const fz_graph *g, const char *const *sets, uint32_t n);
-
-int fz_cmd_bind(int argc, char **argv)
-{
-    const char *file = NULL, *bindings = NULL;
-    int allow_unbound = 0, check = 0, ops = 0;
-    const char *sets[256];
-    uint32_t nsets = 0;
-    int st0 = fz_cli_parse("bind", fz_bind_options, &argc, &argv);
-    if (st0)
-        return st0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!ops && !strcmp(a, "--")) { /* operands follow (options.h) */
-            ops = 1;
-            continue;
-        }
-        if (ops) {
-            if (file) {
-                fz_cli_error("bind: one workflow file at a time ('%s' is extra)", a);
-                return FZ_EXIT_USAGE;
-            }
-            file = a;
-        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            bind_usage(stdout);
-            return FZ_EXIT_OK;
-        } else if ((!strcmp(a, "--bindings") || !strcmp(a, "-b")) && i + 1 < argc) {
-            bindings = argv[++i];
-        } else if (!strncmp(a, "--bindings=", 11)) {
-            bindings = a + 11;
-        } else if (!strcmp(a, "--allow-unbound")) {
-            allow_unbound = 1;
-        } else if (!strcmp(a, "--check")) {
-            check = 1;
-        } else if (!strcmp(a, "--set") && i + 1 < argc && nsets < 256) {
-            if (check_set(argv[++i]))
-                return FZ_EXIT_USAGE;
-            sets[nsets++] = argv[i];
-        } else if (a[0] == '-' && a[1]) {
-            fz_cli_usage_error("bind: unknown option '%s'", a);
-            return FZ_EXIT_USAGE;
-        } else if (!file) {
-            file = a;
-        } else {
-            fz_cli_error("bind: one workflow file at a time ('%s' is extra)", a);
-            return FZ_EXIT_USAGE;
-        }
-    }
-    if (!file || !bindings) {
-        fz_cli_usage_error("bind: %s",
-                           !file ? "no workflow file given" : "--bindings B is required");
-        return FZ_EXIT_USAGE;
-    }
-    fz_graph *g = NULL;
-    int status = fz_cli_load(file, 0, &g);
-    if (status)
-        return status;
-    fz_bind *b = NULL;
-    int unbound_status = load_bindings(bindings, g, 1, 1, &b);
-    if (unbound_status) {
-        fz_graph_free(g);
-        return unbound_status;
-    }
-    if (check) {
-        int st = bind_check(b, g, sets, nsets);
-        fz_bind_free(b);
-        fz_graph_free(g);
-        return st;
-    }
-    uint32_t unbound = 0;
-    printf("%-5s %-30s %-18s %-10s %s\n", "NODE", "LABEL", "LANE", "RULE", "HANDLER");
-    for (uint32_t i = 0; i < fz_graph_node_count(g); i++) {
-        const char *id, *label;
-        int idl, ll, lanel;
-        node_text(g, i, &id, &idl, &label, &ll);
-        const char *lane = lane_name(g, i, &lanel);
-        uint32_t r = fz_bind_node_rule(b, i);
-        char rule[32], desc[512];
-        if (r == FZ_NONE) {
-            unbound++;
-            snprintf(rule, sizeof(rule), "-");
-            snprintf(desc, sizeof(desc), "UNBOUND%s", allow_unbound ? " (no-op)" : "");
-        } else {
-            snprintf(rule, sizeof(rule), "%u (l.%u)", r + 1, 0u);
-            uint32_t tl = 0;
-            const char *text = fz_bind_text(b, &tl);
-            fz_linemap m;
-            if (fz_linemap_init(&m, text, tl, NULL) == 0) {
-                uint32_t line = 0, col = 0;
-                fz_linemap_pos(&m, fz_bind_rule(b, r)->offset, &line, &col);
-                snprintf(rule, sizeof(rule), "%u (l.%u)", r + 1, line);
-                fz_linemap_fini(&m);
-            }
-            fz_bind_describe(b, r, desc, sizeof(desc));
-        }
-        char lb[4 * 30 + 1], ib[64], lnb[256];
-        printf("%-5s %s %-18s %-10s ", fz_term_esc(ib, sizeof(ib), id, (size_t)idl),
-               fz_term_cell(lb, sizeof(lb), label, (size_t)ll, 30, 0),
-               fz_term_esc(lnb, sizeof(lnb), lane, (size_t)lanel), rule);
-        fz_term_put(stdout, desc, strlen(desc), 0);
-        putchar('\n');
-        const fz_caps *c = fz_bind_node_caps(b, i);
-        if (c && fz_caps_count(c) > 1) {
-            printf("      vars:");
-            for (uint32_t k = 1; k < fz_caps_count(c); k++) {
-                const fz_kv *kv = fz_caps_at(c, k);
-                putchar(' ');
-                fz_term_put(stdout, kv->key, strlen(kv->key), 0);
-                fputs("=\"", stdout);
-                fz_term_put(stdout, kv->value, strlen(kv->value), 0);
-                putchar('"');
-            }
-            printf("\n");
-        }
-    }
-    /* Secrets: names and sources only; bind reads no value. */
-    for (uint32_t i = 0; i < fz_bind_secret_count(b); i++) {
-        const fz_secret_spec *sp = fz_bind_secret_at(b, i);
-        printf("%s %s (%s %s)%s", i ? "," : "secrets:", sp->name,
-               sp->kind == FZ_SECRET_ENV ? "env" : sp->kind == FZ_SECRET_FILE ? "file" : "command",
-               sp->kind == FZ_SECRET_COMMAND ? sp->argv[0] : sp->arg,
-               i + 1 == fz_bind_secret_count(b) ? "\n" : "");
-    }
-    if (unbound)
-        status = print_unbound(g, b, bindings, allow_unbound) ? FZ_EXIT_UNBOUND : FZ_EXIT_OK;
-    printf("%s: %u node%s, %u bound by %s, %u unbound\n", file, fz_graph_node_count(g),
-           fz_graph_node_count(g) == 1 ? "" : "s", fz_graph_node_count(g) - unbound, bindings,
-           unbound);
-    fz_bind_free(b);
-    fz_graph_free(g);
-    return status;
-}
 
 /*==========================================================================
  * flowzap run: the progress log
@@ -385,7 +44,6 @@ typedef struct progress {
     fz_vec starts; /* uint64_t start time per task id */
     int quiet;
     FILE *out;
-    fz_observer next;          /* chained observer (the trace), may be empty */
     const fz_secrets *secrets; /* masked in reasons and outcomes */
     uint32_t steps;
     fz_vec path; /* uint32_t node per finished step, in finishing order */
@@ -426,8 +84,8 @@ static void line_head(const progress *p, uint32_t node, uint64_t t)
 {
     const char *id, *label;
     int idl, ll, lanel;
-    node_text(p->g, node, &id, &idl, &label, &ll);
-    const char *lane = lane_name(p->g, node, &lanel);
+    fz_cli_node_text(p->g, node, &id, &idl, &label, &ll);
+    const char *lane = fz_cli_lane_name(p->g, node, &lanel);
     char ib[64], lb[4 * 28 + 1], lnb[4 * 16 + 1];
     /* cells cut between characters, never inside one (core/term.h) */
     fprintf(p->out, "%8.3fs  %-5s %s %s %-8s ", secs(p, t),
@@ -454,8 +112,6 @@ static void pr_start(void *ud, const fz_task *t, uint64_t t_ns)
             fprintf(p->out, "started\n");
         fflush(p->out);
     }
-    if (p->next.on_start)
-        p->next.on_start(p->next.ud, t, t_ns);
 }
 
 static void pr_finish(void *ud, const fz_task *t, const fz_result *r, uint64_t t_ns)
@@ -487,15 +143,6 @@ static void pr_finish(void *ud, const fz_task *t, const fz_result *r, uint64_t t
         fputc('\n', p->out);
         fflush(p->out);
     }
-    if (p->next.on_finish)
-        p->next.on_finish(p->next.ud, t, r, t_ns);
-}
-
-static void pr_edge(void *ud, uint32_t edge, uint32_t token, uint64_t t_ns)
-{
-    progress *p = ud;
-    if (p->next.on_edge)
-        p->next.on_edge(p->next.ud, edge, token, t_ns);
 }
 
 static void pr_loop(void *ud, uint32_t loop, uint32_t token, uint32_t count, uint64_t t_ns)
@@ -508,22 +155,6 @@ static void pr_loop(void *ud, uint32_t loop, uint32_t token, uint32_t count, uin
                 fz_term_esc(cb, sizeof(cb), fz_graph_text(p->g, l->cond), l->cond.len), count,
                 l->bound);
     }
-    if (p->next.on_loop)
-        p->next.on_loop(p->next.ud, loop, token, count, t_ns);
-}
-
-static void pr_token_end(void *ud, uint32_t token, uint32_t node, uint64_t t_ns)
-{
-    progress *p = ud;
-    if (p->next.on_token_end)
-        p->next.on_token_end(p->next.ud, token, node, t_ns);
-}
-
-static void pr_run_end(void *ud, fz_run_state state, const char *outcome, uint64_t t_ns)
-{
-    progress *p = ud;
-    if (p->next.on_run_end)
-        p->next.on_run_end(p->next.ud, state, outcome, t_ns);
 }
 
 static void pr_log(void *ud, const fz_task *t, const char *msg)
@@ -533,7 +164,7 @@ static void pr_log(void *ud, const fz_task *t, const char *msg)
         return;
     const char *id, *label;
     int idl, ll;
-    node_text(p->g, t->node, &id, &idl, &label, &ll);
+    fz_cli_node_text(p->g, t->node, &id, &idl, &label, &ll);
     char ib[64];
     fprintf(p->out, "%8.3fs  %-5s ", secs(p, fz_real_clock()),
             fz_term_esc(ib, sizeof(ib), id, (size_t)idl));
@@ -546,125 +177,59 @@ static void pr_log(void *ud, const fz_task *t, const char *msg)
  * flowzap run
  *========================================================================*/
 
-typedef struct run_opts {
-    const char *file, *bindings, *trace, *db;
-    const char **sets; /* K=V, argc entries at most */
-    uint32_t nsets;
-    const char **secrets; /* NAME=ENVVAR (--secret), argc entries at most */
-    uint32_t nsecrets;
-    const char **starts;
-    uint32_t nstarts;
-    uint32_t max_steps;
-    int allow_unbound, no_journal, quiet;
-    fz_dry_opts dry; /* --dry-run (dry_run set), --faults, --scenario, --seed */
-    int dry_run;
-    int argc; /* the command line, recorded in the journal for resume */
-    char **argv;
-} run_opts;
+const fz_cli_opt fz_run_options[] = {
+    {"bindings", 'b', FZ_OPT_VALUE, "B", "the bindings file (required)"},
+    {"set", 0, FZ_OPT_VALUE, "KEY=VALUE",
+     "a run variable, ${KEY} in handlers (repeatable; wins over the bindings file's vars); "
+     "recorded in the journal"},
+    {"secret", 0, FZ_OPT_VALUE, "NAME=ENV",
+     "a secret ${NAME} read from the environment variable ENV (repeatable); masked as *** "
+     "everywhere, never recorded"},
+    {"trace", 0, FZ_OPT_VALUE, "OUT", "write a JSON-lines trace (docs/formats.md) to OUT"},
+    {"start", 0, FZ_OPT_VALUE, "nX", "start from node nX instead of the start nodes (repeatable)"},
+    {"max-steps", 0, FZ_OPT_VALUE, "N", "fail the run after N steps (default 10000)"},
+    {"db", 0, FZ_OPT_VALUE, "PATH",
+     "the run journal (default $FLOWZAP_DB, else " FZ_JOURNAL_DEFAULT_PATH ")"},
+    {"no-journal", 0, FZ_OPT_FLAG, NULL,
+     "do not record the run (it cannot be resumed; approval gates then fail)"},
+    {"allow-unbound", 0, FZ_OPT_FLAG, NULL,
+     "run unbound nodes as no-ops that log, instead of refusing"},
+    {"quiet", 'q', FZ_OPT_FLAG, NULL, "no progress lines; only the final outcome"},
+    {"dry-run", 0, FZ_OPT_FLAG, NULL,
+     "execute nothing: print what each step would run (argv, HTTP request; secrets as ***), "
+     "answers from a scenario"},
+    {"ask", 0, FZ_OPT_FLAG, NULL,
+     "with --dry-run: ask which edge each decision takes (a line on stdin: its number, e for "
+     "error, Enter for the scenario)"},
+    {"faults", 0, FZ_OPT_VALUE, "F", "with --dry-run: the scenario file (default: every step ok)"},
+    {"scenario", 0, FZ_OPT_VALUE, "NAME",
+     "with --dry-run: which scenario of F (default: the first)"},
+    {"seed", 0, FZ_OPT_VALUE, "S", "with --dry-run: seed of the scenario's choices (default 1)"},
+    {"help", 'h', FZ_OPT_FLAG, NULL, "this text"},
+    {NULL, 0, 0, NULL, NULL},
+};
 
 static void run_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: flowzap run FILE --bindings B [OPTIONS]\n"
-            "\n"
-            "Executes the workflow FILE for real: each node runs the handler its label is\n"
-            "bound to in B (a command, an HTTP call, a builtin; docs/bindings.md), and\n"
-            "tokens move along the edges by the rules of docs/semantics.md. Parallel branches\n"
-            "run concurrently. A progress line per step start and finish goes to stderr:\n"
-            "time, node, label, lane, handler, answer, duration, reason.\n"
-            "\n"
-            "Options:\n"
-            "  -b, --bindings B    the bindings file (required)\n"
-            "  --set KEY=VALUE     a run variable, ${KEY} in handlers (repeatable; wins\n"
-            "                      over the bindings file's vars); recorded in the journal\n"
-            "  --secret NAME=ENV   a secret ${NAME} read from the environment variable ENV\n"
-            "                      (repeatable); masked as *** everywhere, never recorded\n"
-            "  --trace OUT         write a JSON-lines trace (docs/formats.md) to OUT\n"
-            "  --start nX          start from node nX instead of the start nodes (repeatable)\n"
-            "  --max-steps N       fail the run after N steps (default 10000)\n"
-            "  --db PATH           the run journal (default $FLOWZAP_DB, else .flowzap/runs.db)\n"
-            "  --no-journal        do not record the run (it cannot be resumed; approval\n"
-            "                      gates then fail)\n"
-            "  --allow-unbound     run unbound nodes as no-ops that log, instead of refusing\n"
-            "  -q, --quiet         no progress lines; only the final outcome\n"
-            "  --dry-run           execute nothing: print what each step would run (argv,\n"
-            "                      HTTP request; secrets as ***), answers from a scenario\n"
-            "  --faults F          with --dry-run: the scenario file (default: every step ok)\n"
-            "  --scenario NAME     with --dry-run: which scenario of F (default: the first)\n"
-            "  --seed S            with --dry-run: seed of the scenario's choices (default 1)\n"
-            "  --ask               with --dry-run: ask which edge each decision takes (a line\n"
-            "                      on stdin: its number, e for error, Enter for the scenario)\n"
-            "  -h, --help          this text\n"
-            "\n"
-            "Ctrl-C (SIGINT) or SIGTERM stops the run: running commands' process groups\n"
-            "get SIGTERM, then SIGKILL after 2 s; the run is recorded as interrupted.\n"
-            "\n"
-            "Exit status: 0 completed, 3 failed, 2 invalid workflow or bindings, 6 unbound\n"
-            "nodes, 8 a secret could not be read, 130 interrupted, 74 a file could not be\n"
-            "read, 64 bad command line.\n");
+    fz_cli_help(out,
+                "usage: flowzap run FILE --bindings B [OPTIONS]\n"
+                "\n"
+                "Executes the workflow FILE for real: each node runs the handler its label is\n"
+                "bound to in B (a command, an HTTP call, a builtin; docs/bindings.md), and\n"
+                "tokens move along the edges by the rules of docs/semantics.md. Parallel branches\n"
+                "run concurrently. A progress line per step start and finish goes to stderr:\n"
+                "time, node, label, lane, handler, answer, duration, reason.\n",
+                fz_run_options,
+                "Ctrl-C (SIGINT) or SIGTERM stops the run: running commands' process groups\n"
+                "get SIGTERM, then SIGKILL after 2 s; the run is recorded as interrupted.\n"
+                "\n"
+                "Exit status: 0 completed, 3 failed, 2 invalid workflow or bindings, 6 unbound\n"
+                "nodes, 8 a secret could not be read, 130 interrupted, 74 a file could not be\n"
+                "read, 64 bad command line.\n");
 }
 
-/* Writes s[0, n) for a message: printable ASCII as is, anything else as
- * \n, \r, \t or \xNN, so a hostile key shows what it holds. */
-static void escape_for_message(const char *s, size_t n, char *out, size_t cap)
+static int parse_run_args(int argc, char **argv, fz_run_request *o)
 {
-    size_t o = 0;
-    for (size_t i = 0; i < n && o + 5 < cap; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '\n' || c == '\r' || c == '\t') {
-            out[o++] = '\\';
-            out[o++] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
-        } else if (c < 0x20 || c >= 0x7f || c == '\\' || c == '\'') {
-            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
-        } else {
-            out[o++] = (char)c;
-        }
-    }
-    if (o + 5 >= cap && o >= 3)
-        memcpy(out + o - 3, "...", 3);
-    out[o < cap ? o : cap - 1] = '\0';
-}
-
-/* --set KEY=VALUE (docs/run.md): KEY is a variable name, a letter or '_'
- * then letters, digits and '_', at most 255 bytes; VALUE is UTF-8 text (a
- * newline is fine). Returns 0, or prints why not and returns 1. */
-static int check_set(const char *val)
-{
-    const char *eq = strchr(val, '=');
-    if (!eq) {
-        char shown[200];
-        escape_for_message(val, strlen(val), shown, sizeof shown);
-        fz_cli_error("run: --set takes KEY=VALUE, not '%s'", shown);
-        return 1;
-    }
-    size_t kl = (size_t)(eq - val);
-    int ok = kl > 0 && kl <= 255 && !(val[0] >= '0' && val[0] <= '9');
-    for (size_t i = 0; ok && i < kl; i++) {
-        char c = val[i];
-        ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-    }
-    char shown[200];
-    escape_for_message(val, kl, shown, sizeof shown);
-    if (!ok) {
-        fz_cli_error("run: --set '%s': %s", shown,
-                     kl == 0    ? "the name before '=' is empty"
-                     : kl > 255 ? "the name is longer than 255 bytes"
-                                : "a variable name is letters, digits and '_', not starting "
-                                  "with a digit");
-        return 1;
-    }
-    size_t vl = strlen(eq + 1), bad = fz_utf8_check(eq + 1, vl);
-    if (bad < vl) {
-        fz_cli_error("run: --set %s: the value is not valid UTF-8 (byte 0x%02x at offset %zu)",
-                     shown, (unsigned char)eq[1 + bad], bad);
-        return 1;
-    }
-    return 0;
-}
-
-static int parse_run_args(int argc, char **argv, run_opts *o)
-{
-    memset(o, 0, sizeof(*o));
     o->dry.seed = 1;
     o->sets = calloc((size_t)argc + 1, sizeof(char *));
     o->starts = calloc((size_t)argc + 1, sizeof(char *));
@@ -694,7 +259,7 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
             o->bindings = val;
             i++;
         } else if (!strcmp(a, "--set") && val) {
-            if (check_set(val))
+            if (fz_cli_check_set(val))
                 return FZ_EXIT_USAGE;
             o->sets[o->nsets++] = val;
             i++;
@@ -782,7 +347,7 @@ static int arg_name(const char *arg, char *key, size_t n)
 }
 
 /* 1 when NAME is declared a secret (bindings or --secret). */
-static int declared_secret(const run_opts *o, const fz_bind *b, const char *name)
+static int declared_secret(const fz_run_request *o, const fz_bind *b, const char *name)
 {
     for (uint32_t i = 0; i < fz_bind_secret_count(b); i++)
         if (!strcmp(fz_bind_secret_at(b, i)->name, name))
@@ -797,7 +362,7 @@ static int declared_secret(const run_opts *o, const fz_bind *b, const char *name
 /* Reads every secret (the bindings' section, then --secret, which wins
  * for a name given in both) into a new masker; prints every failure, each
  * naming the secret and its source, never a value. Returns an exit status. */
-static int read_secrets(const run_opts *o, const fz_bind *b, fz_secrets **out)
+static int read_secrets(const fz_run_request *o, const fz_bind *b, fz_secrets **out)
 {
     *out = NULL;
     fz_secrets *sec = NULL;
@@ -861,7 +426,7 @@ static int read_secrets(const run_opts *o, const fz_bind *b, fz_secrets **out)
     }
     /* A --set value holding a secret would be recorded (masked) and come
      * back wrong on resume: refused while the run is journaled. */
-    for (uint32_t i = 0; i < o->nsets && (!o->no_journal || fz__cli_journal_pending()); i++) {
+    for (uint32_t i = 0; i < o->nsets && (!o->no_journal || o->resume); i++) {
         const char *v = strchr(o->sets[i], '=') + 1;
         if (fz_secrets_contains(sec, v, strlen(v))) {
             arg_name(o->sets[i], key, sizeof key);
@@ -878,8 +443,7 @@ static int read_secrets(const run_opts *o, const fz_bind *b, fz_secrets **out)
     return FZ_EXIT_OK;
 }
 
-/* Sets up and runs one workflow; fz_cmd_run and (through it) resume. */
-static int run_workflow(const run_opts *o)
+int fz_cli_run_workflow(const fz_run_request *o)
 {
     fz_graph *g = NULL;
     fz_bind *b = NULL;
@@ -887,6 +451,8 @@ static int run_workflow(const run_opts *o)
     fz_engine *e = NULL;
     fz_real *real = NULL;
     fz_trace *trace = NULL;
+    fz_observer trace_obs;
+    fz_observer_tee logs_tee; /* the progress log and the trace, as one observer */
     FILE *trace_file = NULL;
     uint32_t *starts = NULL;
     fz_secrets *sec = NULL;
@@ -899,7 +465,7 @@ static int run_workflow(const run_opts *o)
     int status = fz_cli_load(o->file, 0, &g);
     if (status)
         goto out;
-    status = load_bindings(o->bindings, g, o->allow_unbound, o->quiet, &b);
+    status = fz_cli_load_bindings(o->bindings, g, o->allow_unbound, o->quiet, &b);
     if (status)
         goto out;
     if (o->dry_run) { /* cli/dryrun.c: no journal, no process, no connection */
@@ -916,8 +482,8 @@ static int run_workflow(const run_opts *o)
 
     /* The journal records the run before anything runs (docs/journal.md);
      * on `resume` it checks the files and takes the recorded run over. */
-    if (!o->no_journal || fz__cli_journal_pending()) {
-        status = fz_cli_journal_open(&cj, o->db);
+    if (!o->no_journal || o->resume) {
+        status = fz_cli_journal_open(&cj, o->db, o->resume);
         cj.secrets = sec;
         cj.quiet = o->quiet;
         if (!status)
@@ -1036,9 +602,14 @@ static int run_workflow(const run_opts *o)
             status = rc == FZ_EIO ? FZ_EXIT_IO : FZ_EXIT_SOFTWARE;
             goto out;
         }
-        fz_trace_observer(trace, NULL, &pr.next);
+        fz_trace_observer(trace, &trace_obs);
     }
-    fz_observer obs = {pr_start, pr_finish, pr_edge, pr_loop, pr_token_end, pr_run_end, &pr};
+    /* The progress log, then the trace (the journal's recorder goes before both). */
+    fz_observer progress_obs = {
+        .on_start = pr_start, .on_finish = pr_finish, .on_loop = pr_loop, .ud = &pr};
+    const fz_observer *logs[] = {&progress_obs, trace ? &trace_obs : NULL};
+    fz_observer obs;
+    fz_observer_tee_init(&logs_tee, logs, 2, &obs); /* two fit: cannot fail */
     if (!o->quiet)
         fprintf(stderr, "flowzap: running %s with %s (%u nodes)\n", o->file, o->bindings,
                 fz_graph_node_count(g));
@@ -1100,32 +671,33 @@ out:
     return status;
 }
 
-const fz_cli_opt fz_run_options[] = {
-    {"help", 'h', FZ_OPT_FLAG},       {"bindings", 'b', FZ_OPT_VALUE},  {"set", 0, FZ_OPT_VALUE},
-    {"secret", 0, FZ_OPT_VALUE},      {"trace", 0, FZ_OPT_VALUE},       {"start", 0, FZ_OPT_VALUE},
-    {"max-steps", 0, FZ_OPT_VALUE},   {"db", 0, FZ_OPT_VALUE},          {"no-journal", 0, FZ_OPT_FLAG},
-    {"allow-unbound", 0, FZ_OPT_FLAG}, {"quiet", 'q', FZ_OPT_FLAG},     {"dry-run", 0, FZ_OPT_FLAG},
-    {"ask", 0, FZ_OPT_FLAG},          {"faults", 0, FZ_OPT_VALUE},      {"scenario", 0, FZ_OPT_VALUE},
-    {"seed", 0, FZ_OPT_VALUE},        {NULL, 0, 0},
-};
-
-int fz_cmd_run(int argc, char **argv)
+int fz_cli_run_request_parse(int argc, char **argv, fz_run_request *req)
 {
-    run_opts o;
-    int given_argc = argc; /* the journal records the command as typed */
-    char **given_argv = argv;
+    memset(req, 0, sizeof *req);
+    req->argc = argc; /* the journal records the command as typed */
+    req->argv = argv;
     int status = fz_cli_parse("run", fz_run_options, &argc, &argv);
     if (status)
         return status;
-    status = parse_run_args(argc, argv, &o);
-    o.argc = given_argc;
-    o.argv = given_argv;
+    return parse_run_args(argc, argv, req);
+}
+
+void fz_cli_run_request_fini(fz_run_request *req)
+{
+    free(req->sets);
+    free(req->starts);
+    free(req->secrets);
+    req->sets = req->starts = req->secrets = NULL;
+}
+
+int fz_cmd_run(int argc, char **argv)
+{
+    fz_run_request req;
+    int status = fz_cli_run_request_parse(argc, argv, &req);
     if (status == 0)
-        status = run_workflow(&o);
+        status = fz_cli_run_workflow(&req);
     else if (status < 0)
         status = FZ_EXIT_OK;
-    free(o.sets);
-    free(o.starts);
-    free(o.secrets);
+    fz_cli_run_request_fini(&req);
     return status;
 }

@@ -1,17 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cmd_runs.c - the journal's commands: `flowzap runs` (list), `flowzap runs
- * show ID`, `flowzap resume ID` and `flowzap signal RUN NODE yes|no`.
- * They read and write the journal (engine/journal.h); resume re-enters
- * `run` with the recorded arguments (cli/runjournal.h). docs/journal.md.
+ * cmd_runs.c - `flowzap runs` (list the journal's runs) and `flowzap runs
+ * show ID` (engine/journal.h, docs/journal.md). `resume` and `signal` are
+ * in cmd_resume.c and cmd_signal.c.
  */
-/* realpath() is XSI. */
-#define _XOPEN_SOURCE 700
-
 #include <errno.h>
 #include <jansson.h>
-#include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,158 +20,27 @@
 #include "core/status.h"
 #include "core/utf8.h"
 
-/* The run `resume` is continuing, between fz_cmd_resume and
- * fz_cli_journal_open (cli/runjournal.c). */
-static struct {
-    fz_journal *j;
-    char path[4096];
-    int64_t id;
-    unsigned opts;
-} pending;
+const fz_cli_opt fz_runs_options[] = {
+    {"db", 0, FZ_OPT_VALUE, "PATH",
+     "the journal (default: $FLOWZAP_DB, else " FZ_JOURNAL_DEFAULT_PATH ")"},
+    {"limit", 0, FZ_OPT_VALUE, "N", "list at most N runs (default 20; 0: all)"},
+    {"output", 0, FZ_OPT_FLAG, NULL, "show each step's captured stdout and stderr"},
+    {"json", 0, FZ_OPT_FLAG, NULL, "one JSON object (show) or one per line (list)"},
+    {"help", 'h', FZ_OPT_FLAG, NULL, "this text"},
+    {NULL, 0, 0, NULL, NULL},
+};
 
-void fz__cli_journal_set_resume(fz_journal *j, const char *path, int64_t id, unsigned opts)
+static void runs_usage(FILE *out)
 {
-    pending.j = j;
-    snprintf(pending.path, sizeof pending.path, "%s", path);
-    pending.id = id;
-    pending.opts = opts;
-}
-
-unsigned fz__cli_journal_resume_opts(void)
-{
-    return pending.j ? pending.opts : 0;
-}
-
-void fz_cli_journal_path(const char *db, char *out, size_t n)
-{
-    const char *env = getenv("FLOWZAP_DB");
-    if (db && *db)
-        snprintf(out, n, "%s", db);
-    else if (env && *env)
-        snprintf(out, n, "%s", env);
-    else
-        snprintf(out, n, "%s", FZ_JOURNAL_DEFAULT_PATH);
-}
-
-int fz__cli_journal_pending(void)
-{
-    return pending.j != NULL;
-}
-
-fz_journal *fz__cli_journal_unclaimed(int64_t *id, char *path, size_t n)
-{
-    fz_journal *j = pending.j;
-    if (id)
-        *id = pending.id;
-    if (path)
-        snprintf(path, n, "%s", pending.path);
-    pending.j = NULL;
-    return j;
-}
-
-static const char runs_usage[] =
-    "usage: flowzap runs [--db PATH] [--limit N] [--json]\n"
-    "       flowzap runs show ID [--db PATH] [--output] [--json]\n"
-    "\n"
-    "Lists the runs recorded in the journal, newest first, or shows one run\n"
-    "with every step: node, lane, attempt, answer, exit status, duration and,\n"
-    "with --output, what the step printed.\n"
-    "\n"
-    "  --db PATH   the journal (default: $FLOWZAP_DB, else " FZ_JOURNAL_DEFAULT_PATH ")\n"
-    "  --limit N   list at most N runs (default 20; 0: all)\n"
-    "  --output    show each step's captured stdout and stderr\n"
-    "  --json      one JSON object (show) or one per line (list)\n"
-    "\n"
-    "Exit status: 0; 2 for an unknown run; 74 when the journal cannot be read.\n";
-
-static const char resume_usage[] =
-    "usage: flowzap resume ID [--db PATH] [--kill-orphans] [--force]\n"
-    "\n"
-    "Continues run ID, whose process died or was interrupted (Ctrl-C), in the\n"
-    "directory and with the options it was started with. Finished steps are\n"
-    "not run again; a step that was in flight runs again with FZ_ATTEMPT\n"
-    "raised, so a handler can tell, once the processes of its first attempt\n"
-    "have ended (resume waits for them). Refused (exit 5) when the run\n"
-    "finished, is unknown, is still running in a live process (another resume\n"
-    "included), or its workflow or bindings file changed since it began.\n"
-    "\n"
-    "  --db PATH        the journal (default: $FLOWZAP_DB, else " FZ_JOURNAL_DEFAULT_PATH ")\n"
-    "  --kill-orphans   kill the processes a killed run's steps left running\n"
-    "                   (SIGTERM, SIGKILL after 2 s) instead of waiting for them\n"
-    "  --force          take the run over from a live pid whose start time the\n"
-    "                   journal does not hold (it may be another process under a\n"
-    "                   reused pid); never from its proven live owner\n"
-    "\n"
-    "Exit status: as `flowzap run` (0 completed, 3 failed, 130 interrupted, 74 the\n"
-    "journal could not be written: the run stays resumable), or 5 when refused.\n";
-
-static const char signal_usage[] =
-    "usage: flowzap signal RUN NODE yes|no [--db PATH]\n"
-    "\n"
-    "Answers the approval gate at NODE (a node id such as n7) of run RUN: the\n"
-    "gate waiting there (or the next one to reach it) takes the answer, yes\n"
-    "for its ok edge, no for its negative one. Answers queue in order; each\n"
-    "visit of the gate takes one.\n"
-    "\n"
-    "  --db PATH   the journal (default: $FLOWZAP_DB, else " FZ_JOURNAL_DEFAULT_PATH ")\n"
-    "\n"
-    "Exit status: 0; 2 for an unknown node or answer; 5 when the run is unknown or\n"
-    "finished; 64 for a bad command line.\n";
-
-/* Parses a run id; 0 when s is not a positive integer. */
-static int64_t parse_id(const char *s)
-{
-    char *end = NULL;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end || v <= 0)
-        return 0;
-    return (int64_t)v;
-}
-
-/* Opens the journal for commands that read or answer runs: a missing file
- * is not created; it holds no run, so missing_status is returned (with a
- * message unless quiet). */
-static int open_existing(const char *db, fz_journal **j, char *path, size_t n, int missing_status,
-                         int quiet)
-{
-    fz_cli_journal_path(db, path, n);
-    struct stat st;
-    if (!fz_journal_location_is_postgres(path) && stat(path, &st) != 0) {
-        if (!quiet)
-            fz_cli_error("no journal at '%s': no run was recorded there (--db or $FLOWZAP_DB "
-                         "names another)",
-                         path);
-        return missing_status;
-    }
-    int rc = fz_journal_open(path, FZ_JOURNAL_SYNC_FULL, NULL, j);
-    if (rc) {
-        fz_cli_error("%s", rc == FZ_ENOMEM ? fz_strerror(rc) : fz_journal_errmsg(*j));
-        fz_journal_free(*j);
-        *j = NULL;
-        return FZ_EXIT_IO;
-    }
-    snprintf(path, n, "%s", fz_journal_where(*j)); /* password masked */
-    return FZ_EXIT_OK;
-}
-
-/* Opens the journal and reads run id for `resume` and `signal` (what names
- * the command in messages). Returns FZ_EXIT_OK with *j open, or the exit
- * status: an unknown run is refused, a broken journal is an I/O error. */
-static int open_run(const char *db, int64_t id, const char *what, fz_journal **j, char *path,
-                    size_t n, fz_journal_run *r)
-{
-    int status = open_existing(db, j, path, n, FZ_EXIT_REFUSED, 0);
-    if (status)
-        return status;
-    int rc = fz_journal_run_get(*j, id, r);
-    if (rc) {
-        fz_cli_error("%s: %s at %s", what, fz_journal_errmsg(*j), path);
-        fz_journal_free(*j);
-        *j = NULL;
-        return rc == FZ_ENOENT ? FZ_EXIT_REFUSED : FZ_EXIT_IO;
-    }
-    return FZ_EXIT_OK;
+    fz_cli_help(out,
+                "usage: flowzap runs [--db PATH] [--limit N] [--json]\n"
+                "       flowzap runs show ID [--db PATH] [--output] [--json]\n"
+                "\n"
+                "Lists the runs recorded in the journal, newest first, or shows one run\n"
+                "with every step: node, lane, attempt, answer, exit status, duration and,\n"
+                "with --output, what the step printed.\n",
+                fz_runs_options,
+                "Exit status: 0; 2 for an unknown run; 74 when the journal cannot be read.\n");
 }
 
 /*==========================================================================
@@ -484,11 +347,6 @@ static int runs_show(fz_journal *j, int64_t id, int json, int output)
     return FZ_EXIT_OK;
 }
 
-const fz_cli_opt fz_runs_options[] = {
-    {"help", 'h', FZ_OPT_FLAG}, {"db", 0, FZ_OPT_VALUE},    {"json", 0, FZ_OPT_FLAG},
-    {"output", 0, FZ_OPT_FLAG}, {"limit", 0, FZ_OPT_VALUE}, {NULL, 0, 0},
-};
-
 int fz_cmd_runs(int argc, char **argv)
 {
     const char *db = NULL;
@@ -501,7 +359,7 @@ int fz_cmd_runs(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(runs_usage, stdout);
+            runs_usage(stdout);
             return FZ_EXIT_OK;
         } else if (!strcmp(a, "--db") && i + 1 < argc)
             db = argv[++i];
@@ -520,7 +378,7 @@ int fz_cmd_runs(int argc, char **argv)
             }
         } else if (!strcmp(a, "show") && !show)
             show = 1;
-        else if (show && !id && (id = parse_id(a)) != 0)
+        else if (show && !id && (id = fz_cli_parse_run_id(a)) != 0)
             ;
         else {
             fz_cli_usage_error("runs: unexpected argument '%s'", a);
@@ -533,7 +391,7 @@ int fz_cmd_runs(int argc, char **argv)
     }
     fz_journal *j = NULL;
     char path[4096];
-    int status = open_existing(db, &j, path, sizeof path, show ? FZ_EXIT_INVALID : -1, !show);
+    int status = fz_cli_journal_open_existing(db, &j, path, sizeof path, show ? FZ_EXIT_INVALID : -1, !show);
     if (status == -1) {
         if (json)
             return FZ_EXIT_OK;
@@ -554,229 +412,4 @@ int fz_cmd_runs(int argc, char **argv)
     }
     fz_journal_free(j);
     return status;
-}
-
-/*==========================================================================
- * flowzap resume
- *========================================================================*/
-
-const fz_cli_opt fz_resume_options[] = {
-    {"help", 'h', FZ_OPT_FLAG},
-    {"db", 0, FZ_OPT_VALUE},
-    {"force", 0, FZ_OPT_FLAG},
-    {"kill-orphans", 0, FZ_OPT_FLAG},
-    {NULL, 0, 0},
-};
-
-int fz_cmd_resume(int argc, char **argv)
-{
-    const char *db = NULL;
-    int64_t id = 0;
-    unsigned opts = 0;
-    int st0 = fz_cli_parse("resume", fz_resume_options, &argc, &argv);
-    if (st0)
-        return st0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(resume_usage, stdout);
-            return FZ_EXIT_OK;
-        } else if (!strcmp(a, "--db") && i + 1 < argc)
-            db = argv[++i];
-        else if (!strncmp(a, "--db=", 5))
-            db = a + 5;
-        else if (!strcmp(a, "--force"))
-            opts |= FZ_CLI_RESUME_FORCE;
-        else if (!strcmp(a, "--kill-orphans"))
-            opts |= FZ_CLI_RESUME_KILL_ORPHANS;
-        else if (!id && (id = parse_id(a)) != 0)
-            ;
-        else {
-            fz_cli_usage_error("resume: unexpected argument '%s' (a run id is a positive number)", a);
-            return FZ_EXIT_USAGE;
-        }
-    }
-    if (!id) {
-        fz_cli_error("resume: which run? give its id (`flowzap runs` lists them)");
-        return FZ_EXIT_USAGE;
-    }
-    fz_journal *j = NULL;
-    char path[4096];
-    fz_journal_run r;
-    int status = open_run(db, id, "cannot resume", &j, path, sizeof path, &r);
-    if (status)
-        return status;
-    if (strcmp(r.state, FZ_JOURNAL_COMPLETED) == 0 || strcmp(r.state, FZ_JOURNAL_FAILED) == 0) {
-        fz_cli_error("cannot resume run %lld: it already %s (%s); start a new run instead",
-                     (long long)id, r.state, r.outcome ? r.outcome : "no outcome");
-        fz_journal_free(j);
-        return FZ_EXIT_REFUSED;
-    }
-    /* Checked again, atomically, when the run is claimed (runjournal.c):
-     * this early refusal only spares hashing and parsing. */
-    fz_proc_state owner =
-        r.pid == (int64_t)getpid() ? FZ_PROC_GONE : fz_proc_check(r.pid, r.owner_id);
-    if (owner == FZ_PROC_ALIVE || (owner == FZ_PROC_UNKNOWN && !(opts & FZ_CLI_RESUME_FORCE))) {
-        if (owner == FZ_PROC_ALIVE)
-            fz_cli_error("cannot resume run %lld: it is still running in process %lld",
-                         (long long)id, (long long)r.pid);
-        else
-            fz_cli_error("cannot resume run %lld: it is still running in process %lld, as far as "
-                         "the journal can tell (that pid is alive; its start time was not "
-                         "recorded, so it may be another process under a reused pid: `flowzap "
-                         "resume %lld --force` takes the run over)",
-                         (long long)id, (long long)r.pid, (long long)id);
-        fz_journal_free(j);
-        return FZ_EXIT_REFUSED;
-    }
-
-    /* The files must be the ones the run began with: checked here, before
-     * they are parsed, so that an edit is named as such. */
-    const char *files[2] = {r.workflow, r.bindings};
-    const char *want[2] = {r.workflow_hash, r.bindings_hash};
-    static const char *const what[2] = {"workflow", "bindings"};
-    for (int i = 0; i < 2; i++) {
-        char hex[FZ_JOURNAL_HASH_LEN];
-        if (!files[i] || !want[i])
-            continue;
-        int err = fz__cli_hash_file(files[i], hex);
-        if (err || strcmp(hex, want[i]) != 0) {
-            if (err)
-                fz_cli_error("cannot resume run %lld: cannot read its %s file '%s': %s",
-                             (long long)id, what[i], files[i], strerror(err));
-            else
-                fz_cli_error("cannot resume run %lld: %s file '%s' changed since the run began "
-                             "(sha256 %.12s..., recorded %.12s...); start a new run instead",
-                             (long long)id, what[i], files[i], hex, want[i]);
-            fz_journal_free(j);
-            return FZ_EXIT_REFUSED;
-        }
-    }
-
-    /* Back to the run's own command line, in its own directory. */
-    json_t *args = json_loads(r.args ? r.args : "", 0, NULL);
-    size_t n = json_is_array(args) ? json_array_size(args) : 0;
-    if (n < 2 || !r.cwd) {
-        fz_cli_error("cannot resume run %lld: the journal lacks its command line", (long long)id);
-        json_decref(args);
-        fz_journal_free(j);
-        return FZ_EXIT_REFUSED;
-    }
-    char **av = fz_calloc(NULL, n + 1, sizeof *av);
-    if (!av) {
-        json_decref(args);
-        fz_journal_free(j);
-        return FZ_EXIT_SOFTWARE;
-    }
-    for (size_t i = 0; i < n; i++)
-        av[i] = (char *)json_string_value(json_array_get(args, i));
-    /* The journal is found again from the run's directory. */
-    char abs[PATH_MAX];
-    if (!realpath(path, abs))
-        snprintf(abs, sizeof abs, "%s", path);
-    if (chdir(r.cwd) != 0) {
-        fz_cli_error("cannot resume run %lld: cannot enter its directory '%s': %s", (long long)id,
-                     r.cwd, strerror(errno));
-        status = FZ_EXIT_REFUSED;
-        fz_journal_free(j);
-    } else {
-        fz__cli_journal_set_resume(j, abs, id, opts);
-        status = fz_cmd_run((int)n, av);
-        /* fz_cmd_run took the journal over (and closed it) unless it failed
-         * before opening it. */
-        fz_journal_free(fz__cli_journal_unclaimed(NULL, NULL, 0));
-    }
-    fz_free(NULL, av, (n + 1) * sizeof *av);
-    json_decref(args);
-    return status;
-}
-
-/*==========================================================================
- * flowzap signal
- *========================================================================*/
-
-const fz_cli_opt fz_signal_options[] = {
-    {"help", 'h', FZ_OPT_FLAG},
-    {"db", 0, FZ_OPT_VALUE},
-    {NULL, 0, 0},
-};
-
-int fz_cmd_signal(int argc, char **argv)
-{
-    const char *db = NULL;
-    const char *pos[3] = {NULL, NULL, NULL};
-    int npos = 0;
-    int st0 = fz_cli_parse("signal", fz_signal_options, &argc, &argv);
-    if (st0)
-        return st0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(signal_usage, stdout);
-            return FZ_EXIT_OK;
-        } else if (!strcmp(a, "--db") && i + 1 < argc)
-            db = argv[++i];
-        else if (!strncmp(a, "--db=", 5))
-            db = a + 5;
-        else if (npos < 3 && (a[0] != '-' || !a[1]))
-            pos[npos++] = a;
-        else {
-            fz_cli_usage_error("signal: unexpected argument '%s'", a);
-            return FZ_EXIT_USAGE;
-        }
-    }
-    if (npos != 3) {
-        fz_cli_usage_error("signal: expected RUN NODE yes|no");
-        return FZ_EXIT_USAGE;
-    }
-    int64_t id = parse_id(pos[0]);
-    if (!id) {
-        fz_cli_error("signal: '%s' is not a run id (a positive number)", pos[0]);
-        return FZ_EXIT_USAGE;
-    }
-    const char *answer = pos[2];
-    if (strcmp(answer, "yes") && strcmp(answer, "no")) {
-        fz_cli_error("signal: the answer is 'yes' or 'no', not '%s'", answer);
-        return FZ_EXIT_INVALID;
-    }
-    fz_journal *j = NULL;
-    char path[4096];
-    fz_journal_run r;
-    int status = open_run(db, id, "signal", &j, path, sizeof path, &r);
-    if (status)
-        return status;
-    if (strcmp(r.state, FZ_JOURNAL_COMPLETED) == 0 || strcmp(r.state, FZ_JOURNAL_FAILED) == 0) {
-        fz_cli_error("signal: run %lld already %s; nothing waits for an answer", (long long)id,
-                     r.state);
-        fz_journal_free(j);
-        return FZ_EXIT_REFUSED;
-    }
-    /* The node must be one of the workflow's: a typo would wait forever. */
-    fz_graph *g = NULL;
-    char wf[4096];
-    snprintf(wf, sizeof wf, "%s", r.workflow);
-    status = fz_cli_load(wf, 0, &g);
-    if (status) {
-        fz_journal_free(j);
-        return status;
-    }
-    const char *node = pos[1];
-    if (fz_graph_find_node(g, node, strlen(node)) == FZ_NONE) {
-        fz_cli_error("signal: run %lld's workflow %s has no node '%s' (give a node id such as "
-                     "n7)",
-                     (long long)id, wf, node);
-        fz_graph_free(g);
-        fz_journal_free(j);
-        return FZ_EXIT_INVALID;
-    }
-    fz_graph_free(g);
-    int rc = fz_journal_signal_add(j, id, node, answer);
-    if (rc) {
-        fz_cli_error("signal: %s", fz_journal_errmsg(j));
-        fz_journal_free(j);
-        return FZ_EXIT_IO;
-    }
-    printf("run %lld: answered %s at %s\n", (long long)id, answer, node);
-    fz_journal_free(j);
-    return FZ_EXIT_OK;
 }

@@ -36,44 +36,73 @@ static void put(FILE *f, const char *s)
     fz_term_put(f, s ? s : "", s ? strlen(s) : 0, 0);
 }
 
-static const char usage_text[] =
-    "usage: flowzap sim FILE [--faults SCENARIOS.yaml] [OPTIONS]\n"
-    "       flowzap sim merge PART.json... -o OUT.json [--workflow FILE]\n"
-    "\n"
-    "Runs FILE many times against a seeded fault-injection backend on a virtual\n"
-    "clock and reports outcomes (with 95% confidence intervals), run durations,\n"
-    "per-node visits, failures and time, common paths, injected faults and\n"
-    "coverage. A study is a pure function of (workflow, scenario, seed, run\n"
-    "index): the same figures for any --threads and on any machine.\n"
-    "\n"
-    "Options:\n"
-    "  --faults F          scenario file (YAML; docs/sim.md). Without it (or with an\n"
-    "                      empty file) the scenario \"default\": every node takes no\n"
-    "                      time and answers ok, a decision picks one of its\n"
-    "                      distinct labels uniformly (unlabelled edges: one choice)\n"
-    "  --scenario NAME     the scenario to run (default: the file's first)\n"
-    "  --all-scenarios     run every scenario and compare them side by side\n"
-    "  --runs N            runs in the study (default 10000)\n"
-    "  --seed S            study seed, 0..2^63-1 (default: random, printed)\n"
-    "  --threads T         worker threads (default: online CPUs)\n"
-    "  --run K --trace OUT replay run K alone and write its JSON-lines trace\n"
-    "  --find OUTCOME      the first run ending in OUTCOME (exact name or a part\n"
-    "                      of it) and the one with the fewest injected faults,\n"
-    "                      as a replay command (and a trace with --trace OUT)\n"
-    "  --exact             enumerate every path with its probability and print\n"
-    "                      the exact outcome distribution (bounded loops,\n"
-    "                      scenarios without time windows or outages)\n"
-    "  --shard I/N         run only slice I of N (0-based) of the run indices;\n"
-    "                      write it with --json and add slices with `sim merge`\n"
-    "  --json OUT          write the report as JSON ('-' for stdout)\n"
-    "  --min-coverage P    exit 4 when fewer than P of the nodes or of the edges\n"
-    "                      were visited (0.8 or 80%)\n"
-    "  --paths N           most common paths to list (default 5)\n"
-    "  -q, --quiet         no terminal report (with --json)\n"
-    "\n"
-    "Exit status: 0 done, 2 invalid workflow or scenario file, 3 the replayed\n"
-    "run (--run) failed, 4 --min-coverage not met, 7 --find found nothing,\n"
-    "64 bad command line, 74 a file could not be read or written.\n";
+const fz_cli_opt fz_sim_options[] = {
+    {"faults", 0, FZ_OPT_VALUE, "F",
+     "scenario file (YAML; docs/sim.md). Without it (or with an empty file) the scenario "
+     "\"default\": every node takes no time and answers ok, a decision picks one of its "
+     "distinct labels uniformly (unlabelled edges: one choice)"},
+    {"scenario", 0, FZ_OPT_VALUE, "NAME", "the scenario to run (default: the file's first)"},
+    {"all-scenarios", 0, FZ_OPT_FLAG, NULL, "run every scenario and compare them side by side"},
+    {"runs", 0, FZ_OPT_VALUE, "N", "runs in the study (default 10000)"},
+    {"seed", 0, FZ_OPT_VALUE, "S", "study seed, 0..2^63-1 (default: random, printed)"},
+    {"threads", 0, FZ_OPT_VALUE, "T", "worker threads (default: online CPUs)"},
+    {"run", 0, FZ_OPT_VALUE, "K",
+     "replay run K alone (with --trace OUT, write its JSON-lines trace)"},
+    {"trace", 0, FZ_OPT_VALUE, "OUT", "with --run or --find: write the run's JSON-lines trace"},
+    {"find", 0, FZ_OPT_VALUE, "OUTCOME",
+     "the first run ending in OUTCOME (exact name or a part of it) and the one with the fewest "
+     "injected faults, as a replay command (and a trace with --trace OUT)"},
+    {"exact", 0, FZ_OPT_FLAG, NULL,
+     "enumerate every path with its probability and print the exact outcome distribution "
+     "(bounded loops, scenarios without time windows or outages)"},
+    {"shard", 0, FZ_OPT_VALUE, "I/N",
+     "run only slice I of N (0-based) of the run indices; write it with --json and add slices "
+     "with `sim merge`"},
+    {"json", 0, FZ_OPT_VALUE, "OUT", "write the report as JSON ('-' for stdout)"},
+    {"min-coverage", 0, FZ_OPT_VALUE, "P",
+     "exit 4 when fewer than P of the nodes or of the edges were visited (0.8 or 80%)"},
+    {"paths", 0, FZ_OPT_VALUE, "N", "most common paths to list (default 5)"},
+    {"quiet", 'q', FZ_OPT_FLAG, NULL, "no terminal report (with --json)"},
+    {"help", 'h', FZ_OPT_FLAG, NULL, "this text"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+const fz_cli_opt fz_merge_options[] = {
+    {"output", 'o', FZ_OPT_VALUE, "OUT", "write the merged report to OUT (required)"},
+    {"workflow", 0, FZ_OPT_VALUE, "FILE",
+     "the workflow (default: the path the first part names); parts made from another "
+     "version of it (content hash) are refused"},
+    {"quiet", 'q', FZ_OPT_FLAG, NULL, "no terminal report of the merged study"},
+    {"help", 'h', FZ_OPT_FLAG, NULL, "this text"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+/* sim's and sim merge's --help: one text for both. */
+static void usage(FILE *out)
+{
+    fputs("usage: flowzap sim FILE [--faults SCENARIOS.yaml] [OPTIONS]\n"
+          "       flowzap sim merge PART.json... -o OUT.json [--workflow FILE]\n"
+          "\n"
+          "Runs FILE many times against a seeded fault-injection backend on a virtual\n"
+          "clock and reports outcomes (with 95% confidence intervals), run durations,\n"
+          "per-node visits, failures and time, common paths, injected faults and\n"
+          "coverage. A study is a pure function of (workflow, scenario, seed, run\n"
+          "index): the same figures for any --threads and on any machine.\n"
+          "\n"
+          "Options:\n",
+          out);
+    fz_cli_help_options(out, fz_sim_options);
+    fputs("\n"
+          "`sim merge` adds the JSON reports of shards (--shard I/N --json PART.json)\n"
+          "into one report of the whole study. Its options:\n",
+          out);
+    fz_cli_help_options(out, fz_merge_options);
+    fputs("\n"
+          "Exit status: 0 done, 2 invalid workflow or scenario file, 3 the replayed\n"
+          "run (--run) failed, 4 --min-coverage not met, 7 --find found nothing,\n"
+          "64 bad command line, 74 a file could not be read or written.\n",
+          out);
+}
 
 /* What reports name as the scenario file when there is no --faults. */
 #define FZ_SIM_NO_FAULTS "(no --faults)"
@@ -444,7 +473,7 @@ static int write_trace(const opts *o, const setup *su, fz_sim *sim, uint64_t ind
     rc = fz_trace_new(fp, su->g, "sim", &to, NULL, &tr);
     if (!rc) {
         fz_observer obs;
-        fz_trace_observer(tr, NULL, &obs);
+        fz_trace_observer(tr, &obs);
         rc = fz_sim_replay(sim, index, &obs, info);
         if (!rc)
             rc = fz_trace_status(tr);
@@ -962,7 +991,7 @@ static int cmd_merge(int argc, char **argv)
         } else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
             quiet = 1;
         } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(usage_text, stdout);
+            usage(stdout);
             free(parts);
             return FZ_EXIT_OK;
         } else if (argv[i][0] == '-' && argv[i][1]) {
@@ -1083,20 +1112,6 @@ static int cmd_merge(int argc, char **argv)
  * Entry
  *========================================================================*/
 
-const fz_cli_opt fz_sim_options[] = {
-    {"help", 'h', FZ_OPT_FLAG},        {"faults", 0, FZ_OPT_VALUE},      {"scenario", 0, FZ_OPT_VALUE},
-    {"all-scenarios", 0, FZ_OPT_FLAG}, {"runs", 0, FZ_OPT_VALUE},        {"seed", 0, FZ_OPT_VALUE},
-    {"threads", 0, FZ_OPT_VALUE},      {"run", 0, FZ_OPT_VALUE},         {"trace", 0, FZ_OPT_VALUE},
-    {"find", 0, FZ_OPT_VALUE},         {"exact", 0, FZ_OPT_FLAG},        {"shard", 0, FZ_OPT_VALUE},
-    {"json", 0, FZ_OPT_VALUE},         {"min-coverage", 0, FZ_OPT_VALUE}, {"paths", 0, FZ_OPT_VALUE},
-    {"quiet", 'q', FZ_OPT_FLAG},       {NULL, 0, 0},
-};
-
-const fz_cli_opt fz_merge_options[] = {
-    {"help", 'h', FZ_OPT_FLAG},     {"output", 'o', FZ_OPT_VALUE}, {"workflow", 0, FZ_OPT_VALUE},
-    {"quiet", 'q', FZ_OPT_FLAG},    {NULL, 0, 0},
-};
-
 int fz_cmd_sim(int argc, char **argv)
 {
     int merge = argc > 1 && !strcmp(argv[1], "merge");
@@ -1112,7 +1127,7 @@ int fz_cmd_sim(int argc, char **argv)
         return cmd_merge(argc, argv);
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(usage_text, stdout);
+            usage(stdout);
             return FZ_EXIT_OK;
         }
     opts o;

@@ -32,36 +32,43 @@
 /* Status 1 is shared with check --strict and fmt --check (exitcodes.h). */
 #define FZ_EXIT_TEST_FAILED FZ_EXIT_WARNINGS
 
-static const char usage_text[] =
-    "usage: flowzap test [FILE.fz | DIR]... [OPTIONS]\n"
-    "\n"
-    "Checks the expectations (`expect:`) of the scenarios in NAME.scenario.yaml\n"
-    "(or NAME.test.yaml) beside each workflow NAME.fz: by one run when every\n"
-    "choice is certain, by --exact where it applies, else by seeded Monte Carlo\n"
-    "runs judged with 95% Wilson intervals. Prints one line per scenario, with\n"
-    "the replay command of a failing run. A DIR stands for its *.fz files that\n"
-    "have a scenario file; no argument means the current directory.\n"
-    "\n"
-    "Options:\n"
-    "  --faults F          the scenario file (one workflow only)\n"
-    "  --seed S            seed of every study, 0..2^63-1 (default: the file's\n"
-    "                      `seed:`, else 1)\n"
-    "  --runs N            Monte Carlo: runs of the first batch (default 1000)\n"
-    "  --max-runs N        Monte Carlo: the cap for undecided expectations\n"
-    "                      (default 256000, at most 10000000)\n"
-    "  --junit OUT.xml     write JUnit XML (one testsuite per workflow, one\n"
-    "                      testcase per scenario)\n"
-    "  --json OUT          write the results as JSON ('-' for stdout; the lines\n"
-    "                      then go to stderr)\n"
-    "  --min-coverage P    exit 4 when the scenarios tested together visit fewer\n"
-    "                      than P of a workflow's nodes or edges (0.8 or 80%)\n"
-    "  --coverage-svg OUT  draw that coverage on the diagram (SVG); with several\n"
-    "                      workflows, OUT-NAME.svg for each\n"
-    "  -q, --quiet         print only failures and the summary\n"
-    "\n"
-    "Exit status: 0 every expectation held, 1 one failed or was undecided,\n"
-    "2 invalid workflow or scenario file, 4 --min-coverage not met, 64 bad\n"
-    "command line, 74 a file could not be read or written.\n";
+const fz_cli_opt fz_test_options[] = {
+    {"faults", 0, FZ_OPT_VALUE, "F", "the scenario file (one workflow only)"},
+    {"seed", 0, FZ_OPT_VALUE, "S",
+     "seed of every study, 0..2^63-1 (default: the file's `seed:`, else 1)"},
+    {"runs", 0, FZ_OPT_VALUE, "N", "Monte Carlo: runs of the first batch (default 1000)"},
+    {"max-runs", 0, FZ_OPT_VALUE, "N",
+     "Monte Carlo: the cap for undecided expectations (default 256000, at most 10000000)"},
+    {"junit", 0, FZ_OPT_VALUE, "OUT.xml",
+     "write JUnit XML (one testsuite per workflow, one testcase per scenario)"},
+    {"json", 0, FZ_OPT_VALUE, "OUT",
+     "write the results as JSON ('-' for stdout; the lines then go to stderr)"},
+    {"min-coverage", 0, FZ_OPT_VALUE, "P",
+     "exit 4 when the scenarios tested together visit fewer than P of a workflow's nodes or "
+     "edges (0.8 or 80%)"},
+    {"coverage-svg", 0, FZ_OPT_VALUE, "OUT",
+     "draw that coverage on the diagram (SVG); with several workflows, OUT-NAME.svg for each"},
+    {"quiet", 'q', FZ_OPT_FLAG, NULL, "print only failures and the summary"},
+    {"help", 'h', FZ_OPT_FLAG, NULL, "this text"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+static void usage(FILE *out)
+{
+    fz_cli_help(out,
+                "usage: flowzap test [FILE.fz | DIR]... [OPTIONS]\n"
+                "\n"
+                "Checks the expectations (`expect:`) of the scenarios in NAME.scenario.yaml\n"
+                "(or NAME.test.yaml) beside each workflow NAME.fz: by one run when every\n"
+                "choice is certain, by --exact where it applies, else by seeded Monte Carlo\n"
+                "runs judged with 95% Wilson intervals. Prints one line per scenario, with\n"
+                "the replay command of a failing run. A DIR stands for its *.fz files that\n"
+                "have a scenario file; no argument means the current directory.\n",
+                fz_test_options,
+                "Exit status: 0 every expectation held, 1 one failed or was undecided,\n"
+                "2 invalid workflow or scenario file, 4 --min-coverage not met, 64 bad\n"
+                "command line, 74 a file could not be read or written.\n");
+}
 
 typedef struct opts {
     const char **inputs;
@@ -839,13 +846,6 @@ static int write_json(const char *path, const tsuite *ts, uint32_t n, uint32_t p
     return st;
 }
 
-const fz_cli_opt fz_test_options[] = {
-    {"help", 'h', FZ_OPT_FLAG},        {"faults", 0, FZ_OPT_VALUE},  {"seed", 0, FZ_OPT_VALUE},
-    {"runs", 0, FZ_OPT_VALUE},         {"max-runs", 0, FZ_OPT_VALUE}, {"junit", 0, FZ_OPT_VALUE},
-    {"json", 0, FZ_OPT_VALUE},         {"min-coverage", 0, FZ_OPT_VALUE},
-    {"coverage-svg", 0, FZ_OPT_VALUE}, {"quiet", 'q', FZ_OPT_FLAG},  {NULL, 0, 0},
-};
-
 int fz_cmd_test(int argc, char **argv)
 {
     int st0 = fz_cli_parse("test", fz_test_options, &argc, &argv);
@@ -853,7 +853,7 @@ int fz_cmd_test(int argc, char **argv)
         return st0;
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(usage_text, stdout);
+            usage(stdout);
             return FZ_EXIT_OK;
         }
     opts o;

@@ -26,21 +26,28 @@
 #include "cli/runjournal.h"
 #include "core/status.h"
 
-static const char submit_usage[] =
-    "usage: flowzap submit FILE --bindings B [--set NAME=VALUE]... [--db LOCATION] [--wait]\n"
-    "\n"
-    "Records a run of FILE in a PostgreSQL journal and queues it for `flowzap worker`;\n"
-    "prints its id. The workers need FILE and B at the same paths (a shared checkout).\n"
-    "\n"
-    "  --bindings B     the bindings file (as for run)\n"
-    "  --set NAME=VALUE a variable (as for run; repeatable)\n"
-    "  --db LOCATION    postgres://... or a libpq keyword string (default $FLOWZAP_DB)\n"
-    "  --wait           wait for the run's outcome; exit as run does (0 completed, 3 failed)\n";
-
 const fz_cli_opt fz_submit_options[] = {
-    {"help", 'h', FZ_OPT_FLAG}, {"db", 0, FZ_OPT_VALUE},   {"bindings", 'b', FZ_OPT_VALUE},
-    {"set", 0, FZ_OPT_VALUE},   {"wait", 0, FZ_OPT_FLAG},  {NULL, 0, 0},
+    {"bindings", 'b', FZ_OPT_VALUE, "FILE", "the bindings file (as for run)"},
+    {"set", 0, FZ_OPT_VALUE, "NAME=VALUE", "a variable of the run (as for run; repeatable)"},
+    {"db", 0, FZ_OPT_VALUE, "LOCATION",
+     "the PostgreSQL journal: postgres://... or a libpq keyword string (default: $FLOWZAP_DB)"},
+    {"wait", 0, FZ_OPT_FLAG, NULL,
+     "wait for the run's outcome and exit as run does (0 completed, 3 failed)"},
+    {"help", 'h', FZ_OPT_FLAG, NULL, "this text"},
+    {NULL, 0, 0, NULL, NULL},
 };
+
+static void submit_usage(FILE *out)
+{
+    fz_cli_help(out,
+                "usage: flowzap submit FILE --bindings B [--set NAME=VALUE]... [--db LOCATION]\n"
+                "                      [--wait]\n"
+                "\n"
+                "Records a run of FILE in a PostgreSQL journal and queues it for `flowzap\n"
+                "worker`; prints its id. Workers need FILE and B at the same paths (a shared\n"
+                "checkout). docs/scale.md.\n",
+                fz_submit_options, NULL);
+}
 
 static void nap_ms(long ms)
 {
@@ -90,7 +97,7 @@ int fz_cmd_submit(int argc, char **argv)
     for (int i = 1; i < argc && !status; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(submit_usage, stdout);
+            submit_usage(stdout);
             free(av);
             return FZ_EXIT_OK;
         } else if (!strcmp(a, "--db") && i + 1 < argc)
@@ -129,7 +136,7 @@ int fz_cmd_submit(int argc, char **argv)
         status = fz_cli_load(file, 0, &g);
     fz_graph_free(g);
     if (!status)
-        status = fz_cli_journal_open(&cj, db);
+        status = fz_cli_journal_open(&cj, db, NULL);
     if (!status) {
         cj.quiet = 1;
         status = fz_cli_journal_begin(&cj, file, bindings, n, av);
@@ -157,26 +164,32 @@ int fz_cmd_submit(int argc, char **argv)
  * flowzap worker
  *========================================================================*/
 
-static const char worker_usage[] =
-    "usage: flowzap worker [--db LOCATION] [--concurrency N] [--lease S] [--poll S] [--exit-idle S]\n"
-    "\n"
-    "Claims queued runs of a PostgreSQL journal (FOR UPDATE SKIP LOCKED), each under a\n"
-    "lease it renews, and runs them as `flowzap resume` does, N at a time.\n"
-    "\n"
-    "  --db LOCATION     postgres://... or a libpq keyword string (default $FLOWZAP_DB)\n"
-    "  --concurrency N   runs at once (default 1)\n"
-    "  --lease S         lease length in seconds (default 10; renewed every S/3)\n"
-    "  --poll S          look for work at least this often, in seconds (default 1)\n"
-    "  --exit-idle S     exit once no run was claimable for S seconds (default: never)\n"
-    "  --lane LANE       run only the steps of nodes in lane LANE (its identifier;\n"
-    "                    repeatable); a run whose next step is in another lane is\n"
-    "                    handed to a worker of that lane (default: every lane)\n";
-
 const fz_cli_opt fz_worker_options[] = {
-    {"help", 'h', FZ_OPT_FLAG},         {"db", 0, FZ_OPT_VALUE},   {"concurrency", 0, FZ_OPT_VALUE},
-    {"lease", 0, FZ_OPT_VALUE},         {"poll", 0, FZ_OPT_VALUE}, {"exit-idle", 0, FZ_OPT_VALUE},
-    {"lane", 0, FZ_OPT_VALUE},          {NULL, 0, 0},
+    {"db", 0, FZ_OPT_VALUE, "LOCATION",
+     "the PostgreSQL journal: postgres://... or a libpq keyword string (default: $FLOWZAP_DB)"},
+    {"concurrency", 0, FZ_OPT_VALUE, "N", "runs at once (default 1)"},
+    {"lane", 0, FZ_OPT_VALUE, "LANE",
+     "run only the steps of nodes in lane LANE (its identifier; repeatable); a run whose next "
+     "step is in another lane is handed to a worker of that lane (default: every lane)"},
+    {"lease", 0, FZ_OPT_VALUE, "S", "lease length in seconds (default 10; renewed every S/3)"},
+    {"poll", 0, FZ_OPT_VALUE, "S", "look for work at least this often, in seconds (default 1)"},
+    {"exit-idle", 0, FZ_OPT_VALUE, "S",
+     "exit once no run was claimable for S seconds (default: never)"},
+    {"help", 'h', FZ_OPT_FLAG, NULL, "this text"},
+    {NULL, 0, 0, NULL, NULL},
 };
+
+static void worker_usage(FILE *out)
+{
+    fz_cli_help(out,
+                "usage: flowzap worker [--db LOCATION] [--concurrency N] [--lane LANE]...\n"
+                "                      [--lease S] [--poll S] [--exit-idle S]\n"
+                "\n"
+                "Claims queued runs of a PostgreSQL journal (FOR UPDATE SKIP LOCKED), each\n"
+                "under a lease it renews, and runs them as `flowzap resume` does, N at a\n"
+                "time. docs/scale.md.\n",
+                fz_worker_options, NULL);
+}
 
 /* Claims of a run its process refuses before it is failed. */
 #define FZ_WORKER_TRIES 5
@@ -250,7 +263,7 @@ int fz_cmd_worker(int argc, char **argv)
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(worker_usage, stdout);
+            worker_usage(stdout);
             return FZ_EXIT_OK;
         } else if (!strcmp(a, "--db") && v)
             db = argv[++i];

@@ -11,6 +11,8 @@
 #include <stdio.h>
 
 #include "core/diag.h"
+#include "engine/bind.h"
+#include "engine/journal.h"
 #include "parser/graph.h"
 
 int fz_cmd_check(int argc, char **argv);
@@ -27,6 +29,8 @@ int fz_cmd_worker(int argc, char **argv);
 int fz_cmd_sim(int argc, char **argv);
 int fz_cmd_test(int argc, char **argv);
 int fz_cmd_init(int argc, char **argv);
+int fz_cmd_serve(int argc, char **argv);
+int fz_cmd_watch(int argc, char **argv);
 
 /* Loads a workflow, printing its diagnostics (errors always, warnings when
  * show_warnings) gcc-style to stderr. On success *out is a finished graph
@@ -56,5 +60,51 @@ int fz_cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
  * file or directory", "Is a directory") for FZ_ENOENT and FZ_EIO on a
  * named file; fz_strerror(rc) otherwise. */
 const char *fz_cli_read_error(const char *path, int rc);
+
+/* Bindings, shared by `bind` and `run` (cli/common.c). */
+
+/* Loads the bindings file at path and resolves them against g, printing
+ * every problem; unbound nodes are listed all at once, each at its place
+ * in the workflow (none when allow_unbound and quiet). On success *out is
+ * the bindings (caller frees with fz_bind_free). Returns an exit status. */
+int fz_cli_load_bindings(const char *path, fz_graph *g, int allow_unbound, int quiet,
+                         fz_bind **out);
+
+/* Prints diagnostics of d against the bindings text of b. */
+void fz_cli_print_bind_diags(const fz_bind *b, const fz_diags *d);
+
+/* Lists every unbound node of g at its place in the workflow; returns 1
+ * when they are errors (not allow_unbound). path names the bindings. */
+int fz_cli_print_unbound(fz_graph *g, const fz_bind *b, const char *path, int allow_unbound);
+
+/* A node's id and label as slices of g's text. */
+void fz_cli_node_text(const fz_graph *g, uint32_t node, const char **id, int *idlen,
+                      const char **label, int *labellen);
+
+/* A node's lane id as a slice of g's text ("-" for none). */
+const char *fz_cli_lane_name(const fz_graph *g, uint32_t node, int *len);
+
+/* Checks a --set KEY=VALUE argument (docs/run.md). Returns 0, or prints
+ * why not and returns 1. */
+int fz_cli_check_set(const char *val);
+
+/* The journal's commands (cli/common.c). */
+
+/* Parses a run id; 0 when s is not a positive integer. */
+int64_t fz_cli_parse_run_id(const char *s);
+
+/* Opens the journal at fz_cli_journal_path(db) (written into path, size
+ * n) for commands that read or answer runs: a missing file is not created;
+ * it holds no run, so missing_status is returned (with a message unless
+ * quiet). Returns FZ_EXIT_OK with *j open, or an exit status. */
+int fz_cli_journal_open_existing(const char *db, fz_journal **j, char *path, size_t n,
+                                 int missing_status, int quiet);
+
+/* Opens the journal and reads run id into *r for `resume` and `signal`
+ * (what names the command in messages). Returns FZ_EXIT_OK with *j open,
+ * or the exit status: an unknown run is refused, a broken journal is an
+ * I/O error. */
+int fz_cli_journal_open_run(const char *db, int64_t id, const char *what, fz_journal **j,
+                            char *path, size_t n, fz_journal_run *r);
 
 #endif

@@ -24,6 +24,11 @@ typedef struct command {
 
 static int cmd_completion(int argc, char **argv);
 
+static const fz_cli_opt completion_options[] = {
+    {"help", 'h', FZ_OPT_FLAG, NULL, "this text"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
 static const command commands[] = {
     {"check", fz_cmd_check, "report errors and lint warnings, gcc-style", fz_check_options},
     {"export", fz_cmd_export, "write the graph as FlowZap JSON or DOT", fz_export_options},
@@ -39,7 +44,9 @@ static const command commands[] = {
     {"sim", fz_cmd_sim, "simulate a workflow under seeded faults", fz_sim_options},
     {"test", fz_cmd_test, "check the expectations of scenarios (CI, JUnit)", fz_test_options},
     {"init", fz_cmd_init, "write a scenario or bindings skeleton for a workflow", fz_init_options},
-    {"completion", cmd_completion, "print a shell completion script (bash)", NULL},
+    {"serve", fz_cmd_serve, "serve a live web page of runs, gates and workflows", fz_serve_options},
+    {"watch", fz_cmd_watch, "serve --watch: workflow pages redrawn when saved", fz_serve_options},
+    {"completion", cmd_completion, "print a shell completion script (bash)", completion_options},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -76,13 +83,18 @@ static void put_words(FILE *out, const fz_cli_opt *o, int values_only, const fz_
  * commands' option tables, so it never lists an option flowzap refuses. */
 static int cmd_completion(int argc, char **argv)
 {
-    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        printf("usage: flowzap completion bash\n\n"
-               "Prints a bash completion script for flowzap: command names, each\n"
-               "command's options, file names for operands and option values.\n"
-               "Load it with\n"
-               "  source <(flowzap completion bash)\n"
-               "or save it as ~/.local/share/bash-completion/completions/flowzap.\n");
+    int st = fz_cli_parse("completion", completion_options, &argc, &argv);
+    if (st)
+        return st;
+    if (argc >= 2 && !strcmp(argv[1], "--help")) {
+        fz_cli_help(stdout,
+                    "usage: flowzap completion bash\n\n"
+                    "Prints a bash completion script for flowzap: command names, each\n"
+                    "command's options, file names for operands and option values.\n"
+                    "Load it with\n"
+                    "  source <(flowzap completion bash)\n"
+                    "or save it as ~/.local/share/bash-completion/completions/flowzap.\n",
+                    completion_options, NULL);
         return FZ_EXIT_OK;
     }
     if (argc != 2 || strcmp(argv[1], "bash") != 0) {

@@ -201,3 +201,91 @@ int fz_cli_parse(const char *cmd, const fz_cli_opt *opts, int *argc, char ***arg
     free(operands);
     return st;
 }
+
+/*==========================================================================
+ * --help from the option tables
+ *========================================================================*/
+
+enum { HELP_WIDTH = 79, HELP_MAX_COLUMN = 24 };
+
+/* "-b, --bindings B", "--set KEY=VALUE", "-T FORMAT" into buf. */
+static size_t help_spelling(const fz_cli_opt *o, char *buf, size_t n)
+{
+    int len = 0;
+    if (o->letter && o->name)
+        len = snprintf(buf, n, "-%c, --%s", o->letter, o->name);
+    else if (o->letter)
+        len = snprintf(buf, n, "-%c", o->letter);
+    else
+        len = snprintf(buf, n, "--%s", o->name);
+    if (o->value && len >= 0 && (size_t)len < n)
+        len += snprintf(buf + len, n - (size_t)len, " %s", o->value);
+    return len < 0 ? 0 : (size_t)len < n ? (size_t)len : n - 1;
+}
+
+/* Writes text from column col, wrapping at word boundaries so no line
+ * passes HELP_WIDTH (a longer word gets a line of its own, and a `quoted
+ * command` is never split); continuation lines start at column indent. */
+static void help_wrap(FILE *out, const char *text, size_t col, size_t indent)
+{
+    const char *p = text;
+    int first = 1;
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            break;
+        size_t w = 0; /* a word; `code` with its spaces counts as one */
+        for (int tick = 0; p[w] && (p[w] != ' ' || tick); w++)
+            tick ^= p[w] == '`';
+        if (!first && col + 1 + w > HELP_WIDTH) {
+            fprintf(out, "\n%*s", (int)indent, "");
+            col = indent;
+            first = 1;
+        }
+        if (!first) {
+            fputc(' ', out);
+            col++;
+        }
+        fwrite(p, 1, w, out);
+        col += w;
+        p += w;
+        first = 0;
+    }
+    fputc('\n', out);
+}
+
+void fz_cli_help_options(FILE *out, const fz_cli_opt *opts)
+{
+    char sp[128];
+    size_t column = 0;
+    for (const fz_cli_opt *o = opts; o->name || o->letter; o++) {
+        size_t w = 2 + help_spelling(o, sp, sizeof sp) + 2;
+        if (w <= HELP_MAX_COLUMN && w > column)
+            column = w;
+    }
+    if (!column)
+        column = HELP_MAX_COLUMN;
+    for (const fz_cli_opt *o = opts; o->name || o->letter; o++) {
+        size_t w = help_spelling(o, sp, sizeof sp);
+        fprintf(out, "  %s", sp);
+        size_t col = 2 + w;
+        if (col + 2 > column) { /* too wide: the text starts below */
+            fprintf(out, "\n%*s", (int)column, "");
+        } else {
+            fprintf(out, "%*s", (int)(column - col), "");
+        }
+        help_wrap(out, o->help ? o->help : "", column, column);
+    }
+}
+
+void fz_cli_help(FILE *out, const char *head, const fz_cli_opt *opts, const char *tail)
+{
+    fputs(head, out);
+    fputs("\nOptions:\n", out);
+    fz_cli_help_options(out, opts);
+    if (tail) {
+        fputc('\n', out);
+        fputs(tail, out);
+    }
+}

@@ -36,12 +36,15 @@ static void warn_mode(const char *path)
                 path, (unsigned)(st.st_mode & 07777), path);
 }
 
-int fz_cli_journal_open(fz_cli_journal *cj, const char *db)
+int fz_cli_journal_open(fz_cli_journal *cj, const char *db, fz_cli_resume *resume)
 {
     memset(cj, 0, sizeof *cj);
-    cj->resume_opts = fz__cli_journal_resume_opts();
-    cj->j = fz__cli_journal_unclaimed(&cj->run, cj->path, sizeof cj->path);
-    if (cj->j) {
+    if (resume && resume->j) {
+        cj->j = resume->j;
+        resume->j = NULL;
+        cj->run = resume->id;
+        snprintf(cj->path, sizeof cj->path, "%s", resume->path);
+        cj->resume_opts = resume->opts;
         cj->resuming = 1;
         warn_mode(cj->path);
         return FZ_EXIT_OK;

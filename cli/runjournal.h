@@ -5,7 +5,7 @@
  * continuing a dead one through the very same code path as `run`.
  *
  * `run` calls, in this order:
- *   fz_cli_journal_open(&cj, db_flag)          after parsing options
+ *   fz_cli_journal_open(&cj, db, resume)       after parsing options
  *   fz_cli_journal_begin(&cj, path, bindings, argc, argv)
  *                                              before anything runs
  *   fz_cli_journal_attach(&cj, g, e, b, &obs)  after fz_engine_start and
@@ -14,9 +14,10 @@
  *   fz_engine_drive(e, b)
  *   fz_cli_journal_finish(&cj, e, status)      records Ctrl-C, write errors
  *   fz_cli_journal_close(&cj)
- * `resume ID` re-enters fz_cmd_run with the run's recorded arguments and a
- * resume pending: begin then checks the files and claims the run instead of
- * adding one, and attach replays the finished steps before dispatching.
+ * `resume ID` builds a run request (cli/runrequest.h) from the run's
+ * recorded arguments with a fz_cli_resume, which open takes: begin then
+ * checks the files and claims the run instead of adding one, and attach
+ * replays the finished steps before dispatching.
  */
 #ifndef FZ_CLI_RUNJOURNAL_H
 #define FZ_CLI_RUNJOURNAL_H
@@ -60,14 +61,24 @@ enum {
     FZ_CLI_RESUME_KILL_ORPHANS = 2, /* --kill-orphans: kill a dead run's step groups */
 };
 
+/* The recorded run `resume` continues, handed to fz_cli_journal_open in
+ * the run request (cli/runrequest.h). */
+typedef struct fz_cli_resume {
+    fz_journal *j;   /* the open journal; open takes it over (sets NULL) */
+    char path[4096]; /* its path, absolute */
+    int64_t id;      /* the run */
+    unsigned opts;   /* FZ_CLI_RESUME_* */
+} fz_cli_resume;
+
 /* The database path: db (from --db) when not NULL, else $FLOWZAP_DB, else
  * FZ_JOURNAL_DEFAULT_PATH. Writes it into out (size n). */
 void fz_cli_journal_path(const char *db, char *out, size_t n);
 
 /* Opens the journal at fz_cli_journal_path(db), creating the directory of
- * the default path. For a resume the journal is already open and this only
- * hands it over. Prints errors; returns an exit status. */
-int fz_cli_journal_open(fz_cli_journal *cj, const char *db);
+ * the default path. For a resume (resume not NULL) the journal is already
+ * open and this takes it over from resume (resume->j becomes NULL). Prints
+ * errors; returns an exit status. */
+int fz_cli_journal_open(fz_cli_journal *cj, const char *db, fz_cli_resume *resume);
 
 /* Records a new run of the workflow at path (hashing its bytes and those of
  * bindings, which may be NULL) with the command line argv[0..argc) of `run`,
@@ -109,22 +120,8 @@ void fz_cli_journal_close(fz_cli_journal *cj);
 /* The run's id in messages ("run 7"); 0 before begin. */
 int64_t fz_cli_journal_run(const fz_cli_journal *cj);
 
-/* For `resume`: makes the next fz_cli_journal_open hand over j (whose
- * ownership passes) at path, and begin continue run id. */
-void fz__cli_journal_set_resume(fz_journal *j, const char *path, int64_t id, unsigned opts);
-
-/* The FZ_CLI_RESUME_* options of the pending resume. */
-unsigned fz__cli_journal_resume_opts(void);
-
 /* Writes the hex SHA-256 of the bytes of the file at path into hex.
  * Returns 0 or an errno value. */
 int fz__cli_hash_file(const char *path, char hex[FZ_JOURNAL_HASH_LEN]);
-
-/* 1 while a resume is pending (the run's own --no-journal is then moot). */
-int fz__cli_journal_pending(void);
-
-/* Takes the journal set for resume (NULL when none is pending), with the
- * run's id and the journal's path when those are not NULL. */
-fz_journal *fz__cli_journal_unclaimed(int64_t *id, char *path, size_t n);
 
 #endif

@@ -13,7 +13,9 @@ function(fz_module name)
   target_link_libraries(${name} PUBLIC ${M_LIBS} PRIVATE fz_warnings)
   target_compile_definitions(${name} PUBLIC _POSIX_C_SOURCE=200809L)
   if(FZ_TESTS)
-    # Tests reach file-local functions through FZ_STATIC (empty in test builds).
+    # Tests reach file-local functions through FZ_STATIC (empty in test
+    # builds). Only builds with tests define it: the release preset sets
+    # FZ_TESTS=OFF (tests/scripts/test_release_preset.sh checks).
     target_compile_definitions(${name} PUBLIC FZ_TESTING=1)
   endif()
 endfunction()

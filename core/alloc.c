@@ -37,11 +37,6 @@ const fz_alloc *fz_alloc_default(void)
     return default_hook;
 }
 
-void fz_alloc_set_default(const fz_alloc *a)
-{
-    default_hook = a ? a : &libc_hook;
-}
-
 void *fz_malloc(const fz_alloc *a, size_t size)
 {
     if (!a)

@@ -19,9 +19,6 @@ typedef struct fz_alloc {
 /* Returns the process-wide default hook (libc). Never NULL. */
 const fz_alloc *fz_alloc_default(void);
 
-/* Replaces the process-wide default hook (tests use it); NULL restores libc. */
-void fz_alloc_set_default(const fz_alloc *a);
-
 /* Allocates size bytes through a (NULL: the default); NULL on failure. */
 void *fz_malloc(const fz_alloc *a, size_t size);
 

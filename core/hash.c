@@ -80,18 +80,6 @@ static int rehash(fz_strmap *m, uint32_t nslots)
     return FZ_OK;
 }
 
-int fz_strmap_reserve(fz_strmap *m, uint32_t n)
-{
-    uint64_t want = 16;
-    while (want < (uint64_t)n * 2)
-        want *= 2;
-    if (want > (1u << 31))
-        return FZ_ENOMEM;
-    if (m->slots && want <= (uint64_t)m->mask + 1)
-        return FZ_OK;
-    return rehash(m, (uint32_t)want);
-}
-
 static inline int key_equal(const fz_strmap *m, uint32_t value, const char *key, uint32_t len)
 {
     uint32_t klen = 0;

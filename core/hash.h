@@ -34,9 +34,6 @@ void fz_strmap_init(fz_strmap *m, const fz_alloc *alloc, fz_strmap_key_fn key, v
 /* Frees the slots. */
 void fz_strmap_fini(fz_strmap *m);
 
-/* Sizes the table for n entries ahead of time. Returns 0 or FZ_ENOMEM. */
-int fz_strmap_reserve(fz_strmap *m, uint32_t n);
-
 /* Looks up key; returns its value or UINT32_MAX when absent. */
 uint32_t fz_strmap_find(const fz_strmap *m, const char *key, uint32_t len);
 

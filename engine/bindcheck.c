@@ -454,13 +454,14 @@ int fz_bind_check(const fz_bind *b, const fz_graph *g, const char *const *sets, 
     checker c = {b, g, sets, nsets, d, NULL, 0, 0, 0, NULL, 0};
     c.text = fz_bind_text(b, &c.len);
     uint32_t n = fz_graph_node_count(g);
-    uint8_t *seen = malloc(n ? n : 1);
-    uint32_t *stack = malloc((n ? n : 1) * sizeof(uint32_t));
-    seen_names *sn = malloc(sizeof(*sn));
+    size_t n1 = n ? n : 1;
+    uint8_t *seen = fz_malloc(g->alloc, n1);
+    uint32_t *stack = fz_malloc(g->alloc, n1 * sizeof(uint32_t));
+    seen_names *sn = fz_malloc(g->alloc, sizeof(*sn));
     if (!seen || !stack || !sn) {
-        free(seen);
-        free(stack);
-        free(sn);
+        fz_free(g->alloc, seen, n1);
+        fz_free(g->alloc, stack, n1 * sizeof(uint32_t));
+        fz_free(g->alloc, sn, sizeof(*sn));
         return FZ_ENOMEM;
     }
     /* A secret's command runs like an exec program, from the bindings
@@ -499,8 +500,8 @@ int fz_bind_check(const fz_bind *b, const fz_graph *g, const char *const *sets, 
         for (uint32_t i = 0; i < in.nkv; i++)
             check_refs(&c, r, in.kvs[i].value, sn, seen, stack);
     }
-    free(seen);
-    free(stack);
-    free(sn);
+    fz_free(g->alloc, seen, n1);
+    fz_free(g->alloc, stack, n1 * sizeof(uint32_t));
+    fz_free(g->alloc, sn, sizeof(*sn));
     return c.rc;
 }

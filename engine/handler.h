@@ -118,7 +118,6 @@ int fz__has_ref(const char *s);
  *========================================================================*/
 
 const fz_alloc *fz__job_alloc(fz_job *j);
-const fz_task *fz__job_task(fz_job *j);
 const char *fz__job_node_id(fz_job *j);
 const char *fz__job_run_id(fz_job *j);
 

@@ -29,7 +29,7 @@
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-    "INSERT OR IGNORE INTO meta(key, value) VALUES('schema', '2');"
+    "INSERT OR IGNORE INTO meta(key, value) VALUES('schema', '3');"
     "CREATE TABLE IF NOT EXISTS runs("
     " id INTEGER PRIMARY KEY AUTOINCREMENT,"
     " workflow TEXT NOT NULL,"
@@ -81,7 +81,8 @@ static const char schema[] =
     " answer TEXT NOT NULL CHECK(answer IN ('yes','no')),"
     " created_at TEXT NOT NULL,"
     " taken_task INTEGER,"
-    " taken_at TEXT);"
+    " taken_at TEXT,"
+    " who TEXT);"
     "CREATE INDEX IF NOT EXISTS signals_by_node ON signals(run, node);";
 
 /* Schema 1 -> 2: who owns a run (the identity beside its pid), the
@@ -93,6 +94,11 @@ static const char upgrade_1_2[] = "ALTER TABLE runs ADD COLUMN owner_id TEXT;"
                                   "ALTER TABLE steps ADD COLUMN pgid INTEGER;"
                                   "ALTER TABLE steps ADD COLUMN pgid_id TEXT;"
                                   "UPDATE meta SET value = '2' WHERE key = 'schema';";
+
+/* Schema 2 -> 3: who gave an answer to an approval gate (`flowzap serve`
+ * records the page's user; NULL for `flowzap signal` and older answers). */
+static const char upgrade_2_3[] = "ALTER TABLE signals ADD COLUMN who TEXT;"
+                                  "UPDATE meta SET value = '3' WHERE key = 'schema';";
 
 #define RUN_COLS                                                                                   \
     "r.id, r.workflow, r.workflow_hash, r.bindings, r.bindings_hash, r.args, r.cwd, "              \
@@ -137,7 +143,7 @@ static const char *const sql[ST__COUNT] = {
     "UPDATE steps SET pgid = ?3, pgid_id = ?4 WHERE run = ?1 AND task = ?2"
     " AND EXISTS(SELECT 1 FROM runs WHERE id = ?1 AND pid IS ?5)",
     "SELECT coalesce(max(seq), 0) FROM steps WHERE run = ?1",
-    "INSERT INTO signals(run, node, answer, created_at) VALUES(?1, ?2, ?3, " NOW ")",
+    "INSERT INTO signals(run, node, answer, created_at, who) VALUES(?1, ?2, ?3, " NOW ", ?4)",
     "SELECT answer FROM signals WHERE run = ?1 AND node = ?2 AND taken_task = ?3"
     " ORDER BY id LIMIT 1",
     "UPDATE signals SET taken_task = ?3, taken_at = " NOW " WHERE id = (SELECT id FROM signals"
@@ -221,6 +227,8 @@ int fz__journal_sqlite_open(fz_journal *j, const char *path, fz_journal_sync syn
         sqlite3_finalize(st);
         if (version == 1 && sqlite3_exec(j->db, upgrade_1_2, NULL, NULL, &err) == SQLITE_OK)
             version = 2;
+        if (version == 2 && sqlite3_exec(j->db, upgrade_2_3, NULL, NULL, &err) == SQLITE_OK)
+            version = 3;
     }
     if (err || sqlite3_exec(j->db, "COMMIT", NULL, NULL, &err) != SQLITE_OK) {
         snprintf(j->msg, sizeof j->msg, "cannot use journal '%s': %s", path,
@@ -229,9 +237,9 @@ int fz__journal_sqlite_open(fz_journal *j, const char *path, fz_journal_sync syn
         sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
         return FZ_EDB;
     }
-    if (version != 2) {
+    if (version != 3) {
         snprintf(j->msg, sizeof j->msg,
-                 "'%s' is not a flowzap journal of schema 1 or 2 (written by another version?)",
+                 "'%s' is not a flowzap journal of schema 1 to 3 (written by another version?)",
                  path);
         return FZ_EDB;
     }
@@ -596,7 +604,7 @@ static int sq_signal_list(fz_journal *j, int64_t id, fz_journal_signal_fn fn, vo
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(j->db,
-                           "SELECT node, answer, created_at, taken_task, taken_at FROM signals"
+                           "SELECT node, answer, created_at, taken_task, taken_at, who FROM signals"
                            " WHERE run = ?1 ORDER BY id",
                            -1, &st, NULL))
         return fz__journal_db_error(j, "reading answers");
@@ -610,6 +618,7 @@ static int sq_signal_list(fz_journal *j, int64_t id, fz_journal_signal_fn fn, vo
             .taken = sqlite3_column_type(st, 3) != SQLITE_NULL,
             .taken_task = (uint32_t)sqlite3_column_int64(st, 3),
             .taken_at = (const char *)sqlite3_column_text(st, 4),
+            .who = (const char *)sqlite3_column_text(st, 5),
         };
         if (fn(ud, &sig))
             break;
@@ -620,7 +629,8 @@ static int sq_signal_list(fz_journal *j, int64_t id, fz_journal_signal_fn fn, vo
     return status;
 }
 
-static int sq_signal_add(fz_journal *j, int64_t id, const char *node, const char *answer)
+static int sq_signal_add(fz_journal *j, int64_t id, const char *node, const char *answer,
+                         const char *who)
 {
     if (strcmp(answer, "yes") && strcmp(answer, "no")) {
         snprintf(j->msg, sizeof j->msg, "an answer is 'yes' or 'no', not '%s'", answer);
@@ -632,6 +642,7 @@ static int sq_signal_add(fz_journal *j, int64_t id, const char *node, const char
     sqlite3_bind_int64(st, 1, id);
     fz__journal_bind_text(st, 2, node);
     fz__journal_bind_text(st, 3, answer);
+    fz__journal_bind_text(st, 4, who);
     return fz__journal_exec_done(j, st, "recording the answer");
 }
 
@@ -669,6 +680,25 @@ static int sq_signal_take(fz_journal *j, int64_t id, const char *node, uint32_t 
         if (rc)
             return rc;
     }
+    return 0;
+}
+
+static int sq_data_version(fz_journal *j, int64_t *out)
+{
+    /* A getter's statement is left open (its strings are borrowed), which
+     * keeps this connection's read transaction, and so its snapshot and
+     * data_version, where it was: end them first. */
+    for (int i = 0; i < ST__COUNT; i++)
+        if (j->st[i])
+            sqlite3_reset(j->st[i]);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(j->db, "PRAGMA data_version", -1, &st, NULL) ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return fz__journal_db_error(j, "reading the data version");
+    }
+    *out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
     return 0;
 }
 
@@ -816,6 +846,7 @@ const fz_journal_store fz__journal_sqlite = {
     .signal_add = sq_signal_add,
     .signal_take = sq_signal_take,
     .signal_list = sq_signal_list,
+    .data_version = sq_data_version,
 };
 
 const char *fz__journal_sql(int i)

@@ -202,6 +202,10 @@ int fz_journal_step_list(fz_journal *j, int64_t id, int by_finish, fz_journal_st
  * `flowzap signal` does from its own process. Returns 0, FZ_EINVAL for
  * another answer, or FZ_EDB. */
 int fz_journal_signal_add(fz_journal *j, int64_t id, const char *node, const char *answer);
+/* The same, recording who gave it (a name shown with the answer; NULL:
+ * not known, as for `flowzap signal`). */
+int fz_journal_signal_add_by(fz_journal *j, int64_t id, const char *node, const char *answer,
+                             const char *who);
 
 /* Takes the oldest answer for node of run id not yet taken, for task (the
  * approval step asking). The answer a task took before the process died is
@@ -218,6 +222,7 @@ typedef struct fz_journal_signal {
     int taken;              /* a gate took it ... */
     uint32_t taken_task;    /* ... this task */
     const char *taken_at;
+    const char *who; /* who gave it (fz_journal_signal_add_by), or NULL */
 } fz_journal_signal;
 
 typedef int (*fz_journal_signal_fn)(void *ud, const fz_journal_signal *sig);
@@ -333,5 +338,13 @@ typedef struct fz_journal_resume {
 int fz_journal_replay(fz_journal *j, int64_t id, fz_engine *e, const fz_alloc *alloc,
                       fz_journal_resume *res);
 void fz_journal_resume_fini(fz_journal_resume *res);
+
+/* A number that changes when another connection (another process, or
+ * another fz_journal) commits a change to the journal: a cheap "has
+ * anything changed" check for a page kept up to date (`flowzap serve`).
+ * Ends the reads earlier getters left open (strings they returned are no
+ * longer valid), so that the connection sees the latest commit. Returns 0
+ * or FZ_EDB. */
+int fz_journal_data_version(fz_journal *j, int64_t *out);
 
 #endif

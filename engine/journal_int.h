@@ -61,10 +61,13 @@ typedef struct fz_journal_store {
      * never started). */
     int (*step_starts)(fz_journal *j, int64_t run, uint32_t task, uint32_t *starts);
     int (*step_list)(fz_journal *j, int64_t id, int by_finish, fz_journal_step_fn fn, void *ud);
-    int (*signal_add)(fz_journal *j, int64_t id, const char *node, const char *answer);
+    int (*signal_add)(fz_journal *j, int64_t id, const char *node, const char *answer,
+                      const char *who);
     int (*signal_take)(fz_journal *j, int64_t id, const char *node, uint32_t task,
                        const char **answer);
     int (*signal_list)(fz_journal *j, int64_t id, fz_journal_signal_fn fn, void *ud);
+    /* A number that changes when another connection commits a change. */
+    int (*data_version)(fz_journal *j, int64_t *out);
     /* The run queue of `submit` and `worker` (NULL: the store has none). */
     int (*queue_add)(fz_journal *j, int64_t run);
     int (*queue_claim)(fz_journal *j, const char *worker, const char *lanes, uint32_t lease_ms,
@@ -85,7 +88,7 @@ int fz__journal_sqlite_open(fz_journal *j, const char *path, fz_journal_sync syn
 int fz__journal_pg_open(fz_journal *j, const char *conninfo, fz_journal_sync sync);
 
 /* The schema version both stores write and read. */
-#define FZ_JOURNAL_SCHEMA 2
+#define FZ_JOURNAL_SCHEMA 3
 
 struct fz_journal {
     const fz_journal_store *ops;

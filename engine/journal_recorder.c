@@ -14,6 +14,7 @@
 #include "core/status.h"
 #include "core/vec.h"
 #include "engine/journal_int.h"
+#include "engine/observer.h"
 #include "engine/secret.h"
 
 /*==========================================================================
@@ -25,8 +26,9 @@ struct fz_journal_recorder {
     int64_t run;
     const fz_graph *g;
     fz_engine *e;
-    fz_observer obs;
-    fz_observer next;
+    fz_observer obs;     /* installed on the engine: own, then next */
+    fz_observer own;     /* the recorder's callbacks alone */
+    fz_observer_tee tee; /* own and next, when there is a next */
     int status;
     int aborting;    /* flowzap stops the run: its end is not the workflow's */
     int full;        /* the connection commits with synchronous=FULL */
@@ -53,8 +55,10 @@ static void rec_fail(fz_journal_recorder *r, int status)
 /* Fills the task's columns of s: node, label and lane are copied,
  * NUL-terminated, into one block returned to free (NULL: out of memory or
  * no such node, and the step names '?'). */
-static char *fill_task(const fz_journal_recorder *r, const fz_task *t, fz_journal_step *s)
+static char *fill_task(const fz_journal_recorder *r, const fz_task *t, fz_journal_step *s,
+                       size_t *size)
 {
+    *size = 0;
     const fz_graph *g = r->g;
     memset(s, 0, sizeof *s);
     s->task = t->id;
@@ -68,9 +72,10 @@ static char *fill_task(const fz_journal_recorder *r, const fz_task *t, fz_journa
     const fz_node *n = &FZ_VEC_AT(&g->nodes, fz_node, t->node);
     const fz_lane *l = n->lane < g->lanes.len ? &FZ_VEC_AT(&g->lanes, fz_lane, n->lane) : NULL;
     size_t idl = g->src ? n->id.len : 0, lal = n->label.len, lnl = l ? l->id.len : 0;
-    char *buf = malloc(idl + lal + lnl + 3);
+    char *buf = fz_malloc(r->j->alloc, idl + lal + lnl + 3);
     if (!buf)
         return NULL;
+    *size = idl + lal + lnl + 3;
     char *p = buf;
     memcpy(p, g->src ? fz_graph_text(g, n->id) : "", idl);
     p[idl] = '\0';
@@ -107,14 +112,13 @@ static void rec_on_start(void *ud, const fz_task *t, uint64_t t_ns)
      * id may then come out for another node. */
     if (!r->status) {
         fz_journal_step s;
-        char *buf = fill_task(r, t, &s);
+        size_t bufsize;
+        char *buf = fill_task(r, t, &s, &bufsize);
         int rc = r->j->ops->step_start(r->j, r->run, r->owner, &s);
-        free(buf);
+        fz_free(r->j->alloc, buf, bufsize);
         if (rc)
             rec_fail(r, rc);
     }
-    if (r->next.on_start)
-        r->next.on_start(r->next.ud, t, t_ns);
 }
 
 void fz_journal_set_secrets(fz_journal *j, const fz_secrets *s)
@@ -177,7 +181,8 @@ static void rec_on_finish(void *ud, const fz_task *t, const fz_result *res, uint
     fz_journal_recorder *r = ud;
     if (!r->status) {
         fz_journal_step s;
-        char *buf = fill_task(r, t, &s);
+        size_t bufsize;
+        char *buf = fill_task(r, t, &s, &bufsize);
         uint64_t st = t->id < r->start_ns.len ? FZ_VEC_AT(&r->start_ns, uint64_t, t->id) : 0;
         s.duration_ns = st && t_ns + 1 >= st ? (int64_t)(t_ns + 1 - st) : -1;
         s.seq = ++r->seq;
@@ -199,7 +204,7 @@ static void rec_on_finish(void *ud, const fz_task *t, const fz_result *res, uint
             rec_fail(r, FZ_ENOMEM);
         s.vars = vars;
         int rc = r->j->ops->step_finish(r->j, r->run, r->owner, &s);
-        free(buf);
+        fz_free(r->j->alloc, buf, bufsize);
         free(vars);
         free(m_outcome);
         free(m_reason);
@@ -208,29 +213,6 @@ static void rec_on_finish(void *ud, const fz_task *t, const fz_result *res, uint
         if (rc)
             rec_fail(r, rc);
     }
-    if (r->next.on_finish)
-        r->next.on_finish(r->next.ud, t, res, t_ns);
-}
-
-static void rec_on_edge(void *ud, uint32_t edge, uint32_t token, uint64_t t_ns)
-{
-    fz_journal_recorder *r = ud;
-    if (r->next.on_edge)
-        r->next.on_edge(r->next.ud, edge, token, t_ns);
-}
-
-static void rec_on_loop(void *ud, uint32_t loop, uint32_t token, uint32_t count, uint64_t t_ns)
-{
-    fz_journal_recorder *r = ud;
-    if (r->next.on_loop)
-        r->next.on_loop(r->next.ud, loop, token, count, t_ns);
-}
-
-static void rec_on_token_end(void *ud, uint32_t token, uint32_t node, uint64_t t_ns)
-{
-    fz_journal_recorder *r = ud;
-    if (r->next.on_token_end)
-        r->next.on_token_end(r->next.ud, token, node, t_ns);
 }
 
 /* The engine's variables as a JSON object, secrets masked (`***`);
@@ -274,8 +256,6 @@ static void rec_on_run_end(void *ud, fz_run_state state, const char *outcome, ui
         if (rc)
             rec_fail(r, rc);
     }
-    if (r->next.on_run_end)
-        r->next.on_run_end(r->next.ud, state, outcome, t_ns);
 }
 
 int fz_journal_recorder_new(fz_journal *j, int64_t id, const fz_graph *g, fz_engine *e,
@@ -289,20 +269,17 @@ int fz_journal_recorder_new(fz_journal *j, int64_t id, const fz_graph *g, fz_eng
     r->run = id;
     r->g = g;
     r->e = e;
-    if (next)
-        r->next = *next;
     fz_vec_init(&r->start_ns, sizeof(uint64_t), j->alloc);
     const char *sync = fz_journal_sync_mode(j);
     r->full = sync && strcmp(sync, "full") == 0;
-    r->obs = (fz_observer){
+    r->own = (fz_observer){
         .on_start = rec_on_start,
         .on_finish = rec_on_finish,
-        .on_edge = rec_on_edge,
-        .on_loop = rec_on_loop,
-        .on_token_end = rec_on_token_end,
         .on_run_end = rec_on_run_end,
         .ud = r,
     };
+    const fz_observer *both[] = {&r->own, next};
+    fz_observer_tee_init(&r->tee, both, 2, &r->obs); /* two fit: cannot fail */
     /* A resumed run numbers its finishes after the ones recorded. */
     int rc0 = j->ops->max_seq(j, id, &r->seq);
     if (rc0) {

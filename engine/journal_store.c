@@ -233,12 +233,23 @@ int fz_journal_step_list(fz_journal *j, int64_t id, int by_finish, fz_journal_st
 
 int fz_journal_signal_add(fz_journal *j, int64_t id, const char *node, const char *answer)
 {
+    return fz_journal_signal_add_by(j, id, node, answer, NULL);
+}
+
+int fz_journal_data_version(fz_journal *j, int64_t *out)
+{
+    return j->ops->data_version(j, out);
+}
+
+int fz_journal_signal_add_by(fz_journal *j, int64_t id, const char *node, const char *answer,
+                             const char *who)
+{
     if (!answer || (strcmp(answer, "yes") && strcmp(answer, "no"))) {
         snprintf(j->msg, sizeof j->msg, "an answer is 'yes' or 'no', not '%s'",
                  answer ? answer : "");
         return FZ_EINVAL;
     }
-    return j->ops->signal_add(j, id, node, answer);
+    return j->ops->signal_add(j, id, node, answer, who);
 }
 
 int fz_journal_signal_take(fz_journal *j, int64_t id, const char *node, uint32_t task,

@@ -97,11 +97,6 @@ static int caps_setn(fz_caps *c, const char *key, const char *value, size_t vlen
     return FZ_OK;
 }
 
-int fz_caps_set(fz_caps *c, const char *key, const char *value)
-{
-    return caps_setn(c, key, value, strlen(value));
-}
-
 /*==========================================================================
  * PCRE2 memory through fz_alloc
  *========================================================================*/

@@ -40,9 +40,6 @@ void fz_caps_reset(fz_caps *c);
 /* The value of key, or NULL when c has no such variable. */
 const char *fz_caps_get(const fz_caps *c, const char *key);
 
-/* Adds (copies) one variable; an existing key is replaced. 0 or FZ_ENOMEM. */
-int fz_caps_set(fz_caps *c, const char *key, const char *value);
-
 /* Compiles a selector. Every part is optional (NULL matches anything):
  *  - pattern: PCRE2 (UTF-8) searched in the label, unanchored: write ^...$
  *    to match the whole label; without one, capture "0" is the label;

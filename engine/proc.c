@@ -171,20 +171,6 @@ fz_proc_state fz_proc_group_check(int64_t pgid, const char *leader_id)
     return known && live == 1 ? FZ_PROC_ALIVE : FZ_PROC_UNKNOWN;
 }
 
-const char *fz_proc_state_name(fz_proc_state s)
-{
-    switch (s) {
-    case FZ_PROC_ALIVE:
-        return "alive";
-    case FZ_PROC_REUSED:
-        return "another process under the same pid";
-    case FZ_PROC_UNKNOWN:
-        return "alive (identity unknown)";
-    default:
-        return "gone";
-    }
-}
-
 int fz_proc_children(int *out, size_t cap)
 {
     DIR *d = opendir("/proc/self/task");

@@ -40,9 +40,6 @@ fz_proc_state fz_proc_check(int64_t pid, const char *id);
  * number); a leader with another identity means the number was reused. */
 fz_proc_state fz_proc_group_check(int64_t pgid, const char *leader_id);
 
-/* The text of a state for messages ("alive", "gone", ...). */
-const char *fz_proc_state_name(fz_proc_state s);
-
 /* Direct children of this process, from /proc/self/task/TID/children, into
  * out (at most cap); returns how many were found, or -1 when the kernel
  * does not list children. */

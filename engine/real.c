@@ -404,11 +404,6 @@ const fz_alloc *fz__job_alloc(fz_job *j)
     return j->r->alloc;
 }
 
-const fz_task *fz__job_task(fz_job *j)
-{
-    return &j->task;
-}
-
 const char *fz__job_node_id(fz_job *j)
 {
     const fz_node *n = fz_graph_node(j->r->g, j->task.node);

@@ -354,7 +354,7 @@ char *fz_secrets_mask(const fz_secrets *s, const char *p, size_t len, size_t *ou
 {
     /* The mask is at most as long as the shortest value it replaces. */
     size_t cap = len + 1;
-    char *out = malloc(cap);
+    char *out = malloc(cap); /* raw-alloc: the caller frees with free() (secret.h) */
     if (!out)
         return NULL;
     size_t k = 0;
@@ -462,8 +462,9 @@ int fz_secrets_ref_value(const fz_secrets *s, const json_t *obj, char **out, int
         return FZ_EINVAL;
     size_t total = 1;
     size_t n = json_array_size(parts);
-    const char **pv = calloc(n ? n : 1, sizeof(char *));
-    size_t *pl = calloc(n ? n : 1, sizeof(size_t));
+    size_t n1 = n ? n : 1;
+    const char **pv = fz_calloc(NULL, n1, sizeof(char *));
+    size_t *pl = fz_calloc(NULL, n1, sizeof(size_t));
     int rc = pv && pl ? FZ_OK : FZ_ENOMEM;
     for (size_t i = 0; !rc && i < n; i++) {
         json_t *p = json_array_get(parts, i);
@@ -507,7 +508,7 @@ int fz_secrets_ref_value(const fz_secrets *s, const json_t *obj, char **out, int
         }
         total += pl[i];
     }
-    char *v = rc ? NULL : malloc(total);
+    char *v = rc ? NULL : malloc(total); /* raw-alloc: the caller frees with free() (secret.h) */
     if (!rc && !v)
         rc = FZ_ENOMEM;
     if (!rc) {
@@ -519,8 +520,8 @@ int fz_secrets_ref_value(const fz_secrets *s, const json_t *obj, char **out, int
         v[k] = '\0';
         *out = v;
     }
-    free(pv);
-    free(pl);
+    fz_free(NULL, pv, n1 * sizeof(char *));
+    fz_free(NULL, pl, n1 * sizeof(size_t));
     return rc;
 }
 
@@ -690,7 +691,7 @@ int fz_secrets_read(fz_secrets *s, const fz_secret_spec *sp, char *err, size_t e
         break;
     case FZ_SECRET_FILE:
     case FZ_SECRET_COMMAND:
-        buf = malloc(FZ_SECRET_MAX_LEN + 1);
+        buf = fz_malloc(NULL, FZ_SECRET_MAX_LEN + 1);
         if (!buf)
             return FZ_ENOMEM;
         rc = sp->kind == FZ_SECRET_FILE
@@ -724,7 +725,7 @@ int fz_secrets_read(fz_secrets *s, const fz_secret_spec *sp, char *err, size_t e
     }
     if (buf) {
         memset(buf, 0, FZ_SECRET_MAX_LEN + 1);
-        free(buf);
+        fz_free(NULL, buf, FZ_SECRET_MAX_LEN + 1);
     }
     return rc;
 }

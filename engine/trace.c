@@ -18,8 +18,6 @@ struct fz_trace {
     FILE *out;
     const fz_graph *g;
     const fz_alloc *alloc;
-    fz_observer next;
-    int has_next;
     int status;
     uint8_t flush;
     uint8_t has_t0;
@@ -142,8 +140,6 @@ static void on_start(void *ud, const fz_task *t, uint64_t t_ns)
             tr->starts[t->id] = t_ns;
         emit(tr, o);
     }
-    if (tr->has_next && tr->next.on_start)
-        tr->next.on_start(tr->next.ud, t, t_ns);
 }
 
 static void on_finish(void *ud, const fz_task *t, const fz_result *r, uint64_t t_ns)
@@ -165,8 +161,6 @@ static void on_finish(void *ud, const fz_task *t, const fz_result *r, uint64_t t
         put(tr, o, "ms", json_real(t_ns >= began ? (double)(t_ns - began) / 1e6 : 0.0));
         emit(tr, o);
     }
-    if (tr->has_next && tr->next.on_finish)
-        tr->next.on_finish(tr->next.ud, t, r, t_ns);
 }
 
 static void on_edge(void *ud, uint32_t edge, uint32_t token, uint64_t t_ns)
@@ -186,8 +180,6 @@ static void on_edge(void *ud, uint32_t edge, uint32_t token, uint64_t t_ns)
         put(tr, o, "token", json_integer(token));
         emit(tr, o);
     }
-    if (tr->has_next && tr->next.on_edge)
-        tr->next.on_edge(tr->next.ud, edge, token, t_ns);
 }
 
 static void on_loop(void *ud, uint32_t loop, uint32_t token, uint32_t count, uint64_t t_ns)
@@ -201,8 +193,6 @@ static void on_loop(void *ud, uint32_t loop, uint32_t token, uint32_t count, uin
         put(tr, o, "count", json_integer(count));
         emit(tr, o);
     }
-    if (tr->has_next && tr->next.on_loop)
-        tr->next.on_loop(tr->next.ud, loop, token, count, t_ns);
 }
 
 static void on_token_end(void *ud, uint32_t token, uint32_t node, uint64_t t_ns)
@@ -215,8 +205,6 @@ static void on_token_end(void *ud, uint32_t token, uint32_t node, uint64_t t_ns)
         put(tr, o, "node", jspan(tr, fz_graph_node(tr->g, node)->id));
         emit(tr, o);
     }
-    if (tr->has_next && tr->next.on_token_end)
-        tr->next.on_token_end(tr->next.ud, token, node, t_ns);
 }
 
 static void on_run_end(void *ud, fz_run_state st, const char *outcome, uint64_t t_ns)
@@ -232,8 +220,6 @@ static void on_run_end(void *ud, fz_run_state st, const char *outcome, uint64_t 
     }
     if (!tr->status && fflush(tr->out) != 0)
         tr->status = FZ_EIO;
-    if (tr->has_next && tr->next.on_run_end)
-        tr->next.on_run_end(tr->next.ud, st, outcome, t_ns);
 }
 
 int fz_trace_new(FILE *out, const fz_graph *g, const char *backend, const fz_trace_opts *opts,
@@ -283,11 +269,8 @@ void fz_trace_free(fz_trace *tr)
     fz_free(tr->alloc, tr, sizeof(*tr));
 }
 
-void fz_trace_observer(fz_trace *tr, const fz_observer *next, fz_observer *obs)
+void fz_trace_observer(fz_trace *tr, fz_observer *obs)
 {
-    tr->has_next = next != NULL;
-    if (next)
-        tr->next = *next;
     obs->on_start = on_start;
     obs->on_finish = on_finish;
     obs->on_edge = on_edge;

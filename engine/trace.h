@@ -44,10 +44,10 @@ int fz_trace_new(FILE *out, const fz_graph *g, const char *backend, const fz_tra
                  const fz_alloc *alloc, fz_trace **tr);
 void fz_trace_free(fz_trace *tr);
 
-/* Fills *obs with the trace's callbacks. When next is not NULL, every event
- * is passed on to it after the line is written, so a trace and another
- * observer (the journal's recorder) share one engine. next is copied. */
-void fz_trace_observer(fz_trace *tr, const fz_observer *next, fz_observer *obs);
+/* Fills *obs with the trace's callbacks. To share one engine with other
+ * observers (the journal's recorder, the progress log), join them with
+ * fz_observer_tee_init (engine/observer.h). */
+void fz_trace_observer(fz_trace *tr, fz_observer *obs);
 
 /* 0 while every line was written, else FZ_EIO (or FZ_ENOMEM); writing stops
  * at the first failure. */

@@ -173,7 +173,7 @@ static uint32_t utf8_seq(const unsigned char *s, uint32_t len, uint32_t i)
 /* A JSON string of the span's bytes; invalid UTF-8 (which the FlowZap
  * reader passes through untouched) becomes U+FFFD, so the document stays
  * valid JSON. */
-static json_t *jbytes(const char *text, uint32_t len)
+static json_t *jbytes(const fz_alloc *alloc, const char *text, uint32_t len)
 {
     const unsigned char *t = (const unsigned char *)text;
     fz_span s = {0, len};
@@ -186,7 +186,8 @@ static json_t *jbytes(const char *text, uint32_t len)
     }
     if (i == s.len)
         return json_stringn_nocheck((const char *)t, s.len);
-    char *fixed = malloc((size_t)s.len * 3 + 1);
+    size_t cap = (size_t)s.len * 3 + 1;
+    char *fixed = fz_malloc(alloc, cap);
     if (!fixed)
         return NULL;
     size_t o = 0;
@@ -203,13 +204,13 @@ static json_t *jbytes(const char *text, uint32_t len)
         }
     }
     json_t *j = json_stringn_nocheck(fixed, o);
-    free(fixed);
+    fz_free(alloc, fixed, cap);
     return j;
 }
 
 static json_t *jstr(const fz_graph *g, fz_span s)
 {
-    return jbytes(fz_graph_text(g, s), s.len);
+    return jbytes(g->alloc, fz_graph_text(g, s), s.len);
 }
 
 static const char *lane_id_text(const fz_graph *g, uint32_t lane, size_t *len)
@@ -395,7 +396,7 @@ int fz_export_json(fz_graph *g, unsigned flags, json_t **out)
     if (ok && !(flags & FZ_EXPORT_PLAIN)) {
         json_t *x = json_object(), *loops = NULL;
         ok = !put(root, "x-flowzap", x) && !put(x, "version", json_integer(1)) &&
-             !put(x, "file", jbytes(g->path, (uint32_t)strlen(g->path))) && (loops = json_array()) &&
+             !put(x, "file", jbytes(g->alloc, g->path, (uint32_t)strlen(g->path))) && (loops = json_array()) &&
              !put(x, "loops", loops) && !json_loops(g, loops);
     }
     fz_free(g->alloc, order, (size_t)(n ? n : 1) * sizeof(uint32_t));

@@ -18,7 +18,6 @@
 
 #include "core/fmap.h"
 #include "core/status.h"
-#include "parser/codes.h"
 
 #ifndef FZ_STATIC
 #ifdef FZ_TESTING
@@ -68,14 +67,13 @@ typedef struct lint_ctx {
     uint64_t *loop_pairs; /* (node << 32 | loop), sorted: the loops listing a node */
     uint32_t loop_total;
     uint32_t max_per_code;    /* 0: no limit */
-    const char *codes[32];    /* by code_slot: W1xx in 0..15, W2xx in 16..31 */
-    uint32_t shown[32], total[32];
+    uint32_t shown[FZ_LINT_CODE_COUNT], total[FZ_LINT_CODE_COUNT]; /* by fz_lint_code */
     /* Which codes run and which are silenced (docs/lint.md "Choosing
      * warnings"): on = every code but the flowzap group, plus enabled
      * ones; cmd_off from the command line; file_off from `ignore-file`
      * comments (file_line: the comment's line, for the message). */
     uint32_t on, cmd_off, file_off;
-    uint32_t file_line[32];
+    uint32_t file_line[FZ_LINT_CODE_COUNT];
     struct directive *dirs; /* `// flowzap: ignore` comments, in file order */
     uint32_t ndirs, dirs_cap;
     fz_diags *silenced;
@@ -121,24 +119,36 @@ static uint32_t line_span(const fz_graph *g, uint32_t offset)
     return e > offset ? e - offset : 1;
 }
 
-static int warn(lint_ctx *c, const char *code, uint32_t offset, uint32_t len, const char *hint,
+static int warn(lint_ctx *c, fz_lint_code code, uint32_t offset, uint32_t len, const char *hint,
                 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
-/* W1xx -> 0..15, W2xx -> 16..31 (the two digits after the family, mod 16). */
-static unsigned code_slot(const char *code)
+/* The codes' texts, from the .def (ORDER: fz_lint_code). */
+static const char *const code_names[] = {
+#define FZ_CODE(id, title, explain) #id,
+#include "parser/codes_lint.def"
+#undef FZ_CODE
+};
+
+/* Each code has a bit in the uint32_t masks of fz_lint_opts and lint_ctx:
+ * a 33rd code in codes_lint.def stops the build here (widen the masks). */
+_Static_assert(FZ_LINT_CODE_COUNT <= 32, "more lint codes than bits in fz_lint_opts' masks");
+_Static_assert(sizeof(code_names) / sizeof(code_names[0]) == FZ_LINT_CODE_COUNT,
+               "code_names is built from the same list as fz_lint_code");
+
+const char *fz_lint_code_name(fz_lint_code c)
 {
-    return ((code[1] == '2') ? 16u : 0u) +
-           (unsigned)(((code[2] - '0') * 10 + (code[3] - '0')) & 15);
+    return (unsigned)c < FZ_LINT_CODE_COUNT ? code_names[c] : "?";
 }
 
-#define CODE_BIT(code) (1u << code_slot(code))
+#define CODE_BIT(code) (1u << (code))
 /* The flowzap group: FlowZap's own sequence-view rule, off by default. */
-#define FLOWZAP_GROUP CODE_BIT("W107")
+#define FLOWZAP_GROUP CODE_BIT(FZ_LINT_W107)
 
-/* What silences a warning of code at offset, as a text for the message;
+/* What silences a warning of code_id at offset, as a text for the message;
  * NULL when nothing does. */
-static const char *silenced_by(lint_ctx *c, uint32_t bit, const char *code, uint32_t offset)
+static const char *silenced_by(lint_ctx *c, uint32_t bit, fz_lint_code code_id, uint32_t offset)
 {
+    const char *code = code_names[code_id];
     if (c->cmd_off & bit) {
         snprintf(c->why, sizeof(c->why), "the command line (-Wno-%s or --ignore %s)",
                  code, code);
@@ -147,7 +157,7 @@ static const char *silenced_by(lint_ctx *c, uint32_t bit, const char *code, uint
     if (c->file_off & bit) {
         snprintf(c->why, sizeof(c->why),
                  "`// flowzap: ignore-file %s` on line %u", code,
-                 c->file_line[code_slot(code)]);
+                 c->file_line[code_id]);
         return c->why;
     }
     for (uint32_t k = 0; k < c->ndirs; k++) {
@@ -162,29 +172,28 @@ static const char *silenced_by(lint_ctx *c, uint32_t bit, const char *code, uint
 }
 
 /* True when code has used up its warnings (the rest are only counted). */
-static bool capped(lint_ctx *c, const char *code)
+static bool capped(lint_ctx *c, fz_lint_code k)
 {
-    unsigned k = code_slot(code);
     return c->max_per_code && c->shown[k] >= c->max_per_code;
 }
 
 /* When code is capped, counts one more suppressed warning and returns true:
  * callers skip the work of building the message. */
-static bool skip_capped(lint_ctx *c, const char *code)
+static bool skip_capped(lint_ctx *c, fz_lint_code code)
 {
     if (!capped(c, code))
         return false;
-    c->total[code_slot(code)]++;
+    c->total[code]++;
     return true;
 }
 
-static int warn(lint_ctx *c, const char *code, uint32_t offset, uint32_t len, const char *hint,
+static int warn(lint_ctx *c, fz_lint_code k, uint32_t offset, uint32_t len, const char *hint,
                 const char *fmt, ...)
 {
-    unsigned k = code_slot(code);
+    const char *code = code_names[k];
     if (!(c->on & (1u << k)))
         return FZ_OK; /* off by default and not asked for */
-    const char *why = silenced_by(c, 1u << k, code, offset);
+    const char *why = silenced_by(c, 1u << k, k, offset);
     if (why) {
         if (!c->silenced)
             return FZ_OK;
@@ -195,7 +204,6 @@ static int warn(lint_ctx *c, const char *code, uint32_t offset, uint32_t len, co
         va_end(sap);
         return fz_diags_add(c->silenced, FZ_SEV_WARNING, code, offset, len, why, "%s", sbuf);
     }
-    c->codes[k] = code;
     c->total[k]++;
     if (c->max_per_code && c->shown[k] >= c->max_per_code)
         return FZ_OK;
@@ -405,7 +413,7 @@ static int rule_id_sequence(lint_ctx *c)
                 num = num * 10 + (uint64_t)(id[i] - '0');
         }
         if (!ok) {
-            rc = warn(c, "W101", c->nodes[u].offset, (uint32_t)len,
+            rc = warn(c, FZ_LINT_W101, c->nodes[u].offset, (uint32_t)len,
                       "FlowZap numbers nodes n1, n2, n3, ... across the whole file",
                       "node id '%.*s' is not of the form n1, n2, n3, ...", len, id);
             continue;
@@ -433,7 +441,7 @@ static int rule_id_sequence(lint_ctx *c)
                 shown++;
             }
         }
-        rc = warn(c, "W101", c->nodes[first_out].offset, c->nodes[first_out].id.len,
+        rc = warn(c, FZ_LINT_W101, c->nodes[first_out].offset, c->nodes[first_out].id.len,
                   "renumber the nodes n1..nN in order; `flowzap fmt` keeps ids as written",
                   "node ids leave gaps: %u node%s, but %s %s missing%s (first id past n%u: '%.*s')",
                   n, n == 1 ? "" : "s", missing, total == 1 ? "is" : "are",
@@ -452,7 +460,7 @@ static int rule_isolated(lint_ctx *c)
             continue;
         if (c->n == 1)
             continue; /* a one-node file is a diagram of one thing */
-        int rc = warn(c, "W102", c->nodes[u].offset, c->nodes[u].id.len,
+        int rc = warn(c, FZ_LINT_W102, c->nodes[u].offset, c->nodes[u].id.len,
                       "connect it with an edge, or delete it",
                       "node %.*s \"%.*s\" is in no edge", NODE_ID(c, u), NODE_LABEL(c, u));
         if (rc)
@@ -476,13 +484,13 @@ static int rule_placement(lint_ctx *c)
         bool outside = e->lane != sl;
         if (outside) {
             if (e->lane == FZ_NONE)
-                rc = warn(c, "W104", e->offset, line_span(g, e->offset),
+                rc = warn(c, FZ_LINT_W104, e->offset, line_span(g, e->offset),
                           "FlowZap's guide writes each edge inside the lane of its source node",
                           "edge from %.*s is written at top level, outside lane %.*s of its "
                           "source",
                           NODE_ID(c, e->src), LANE_ID(c, sl));
             else
-                rc = warn(c, "W104", e->offset, line_span(g, e->offset),
+                rc = warn(c, FZ_LINT_W104, e->offset, line_span(g, e->offset),
                           "FlowZap's guide writes each edge inside the lane of its source node",
                           "edge from %.*s is written in lane %.*s, not in lane %.*s of its "
                           "source",
@@ -492,7 +500,7 @@ static int rule_placement(lint_ctx *c)
          * source's lane, which W104 reports; moving the edge fixes both. */
         if (rc == FZ_OK && e->lane != FZ_NONE && !(e->flags & FZ_EDGE_DST_PREFIX) &&
             dl != e->lane)
-            rc = warn(c, "W103", e->dst_offset, c->nodes[e->dst].id.len, NULL,
+            rc = warn(c, FZ_LINT_W103, e->dst_offset, c->nodes[e->dst].id.len, NULL,
                       "bare id %.*s names a node of lane %.*s from inside lane %.*s; write "
                       "%.*s.%.*s",
                       NODE_ID(c, e->dst), LANE_ID(c, dl), LANE_ID(c, e->lane), LANE_ID(c, dl),
@@ -509,13 +517,13 @@ static int rule_placement(lint_ctx *c)
             continue;
         uint32_t first = fz_graph_loop_node(g, lp, 0);
         if (lp->lane == FZ_NONE)
-            rc = warn(c, "W104", lp->offset, line_span(g, lp->offset),
+            rc = warn(c, FZ_LINT_W104, lp->offset, line_span(g, lp->offset),
                       "write the loop inside the lane of one of its nodes",
                       "loop is written at top level, outside every lane of its nodes "
                       "(first node %.*s is in lane %.*s)",
                       NODE_ID(c, first), LANE_ID(c, c->nodes[first].lane));
         else
-            rc = warn(c, "W104", lp->offset, line_span(g, lp->offset),
+            rc = warn(c, FZ_LINT_W104, lp->offset, line_span(g, lp->offset),
                       "write the loop inside the lane of one of its nodes",
                       "loop is written in lane %.*s, which holds none of its nodes "
                       "(first node %.*s is in lane %.*s)",
@@ -568,7 +576,7 @@ static int rule_attr_keys(lint_ctx *c, bool emoji)
                 }
                 continue;
             }
-            int rc = warn(c, "W105", a->offset, a->key.len,
+            int rc = warn(c, FZ_LINT_W105, a->offset, a->key.len,
                           "FlowZap knows label, owner, description and system; other keys are "
                           "dropped by its editor",
                           "unknown attribute '%.*s' on node %.*s", (int)a->key.len,
@@ -663,7 +671,7 @@ static int emoji_warn(lint_ctx *c, fz_span s, uint32_t fallback, const char *wha
     if (at < 0)
         return FZ_OK;
     uint32_t off = (s.off & FZ_SPAN_POOL) ? fallback : s.off + (uint32_t)at;
-    return warn(c, "W106", off, (s.off & FZ_SPAN_POOL) ? 1 : elen,
+    return warn(c, FZ_LINT_W106, off, (s.off & FZ_SPAN_POOL) ? 1 : elen,
                 "FlowZap's guide asks for plain-text labels; emoji render inconsistently",
                 "emoji in the label of %s %.*s", what, wl, wt);
 }
@@ -717,7 +725,7 @@ static int rule_ping_pong(lint_ctx *c)
             if (i < c->m)
                 snprintf(at, sizeof(at), " (%.*s -> %.*s)", NODE_ID(c, c->edges[i].src),
                          NODE_ID(c, c->edges[i].dst));
-            rc = warn(c, "W107", e->offset, line_span(c->g, e->offset),
+            rc = warn(c, FZ_LINT_W107, e->offset, line_span(c->g, e->offset),
                       "FlowZap's sequence view wants each cross-lane request answered by the "
                       "next cross-lane edge, going back; its validator enforces this",
                       "request from lane %.*s to lane %.*s (%.*s -> %.*s) is not answered by an "
@@ -907,7 +915,7 @@ static int rule_reach(lint_ctx *c)
     int rc = FZ_OK;
     if (starts == 1 && c->n > 0 && in_degree(g, c->queue[0]) > 0) {
         uint32_t s = c->queue[0];
-        rc = warn(c, "W201", c->nodes[s].offset, c->nodes[s].id.len,
+        rc = warn(c, FZ_LINT_W201, c->nodes[s].offset, c->nodes[s].id.len,
                   "add a circle with no incoming edge (label:\"Start\") and an edge from it, "
                   "or pass --start to run/sim",
                   "every node has an incoming edge, so no node is a start; runs begin at the "
@@ -935,14 +943,14 @@ static int rule_reach(lint_ctx *c)
             c->queue[0] = u;
             uint32_t t = walk_forward(c, 0, 1, NF_COVER, NF_REACH);
             if (t > 1)
-                rc = warn(c, "W202", c->nodes[u].offset, c->nodes[u].id.len,
+                rc = warn(c, FZ_LINT_W202, c->nodes[u].offset, c->nodes[u].id.len,
                           "connect it from the flow (an edge from a reachable node), or delete "
                           "it",
                           "node %.*s \"%.*s\" cannot be reached from any start node (nor can "
                           "%u node%s after it)",
                           NODE_ID(c, u), NODE_LABEL(c, u), t - 1, t - 1 == 1 ? "" : "s");
             else
-                rc = warn(c, "W202", c->nodes[u].offset, c->nodes[u].id.len,
+                rc = warn(c, FZ_LINT_W202, c->nodes[u].offset, c->nodes[u].id.len,
                           "connect it from the flow (an edge from a reachable node), or delete "
                           "it",
                           "node %.*s \"%.*s\" cannot be reached from any start node",
@@ -1009,14 +1017,14 @@ static int rule_traps(lint_ctx *c)
         c->queue[0] = u;
         uint32_t t = walk_forward(c, 0, 1, NF_COVER, NF_CAN_END);
         if (!any_end)
-            rc = warn(c, "W203", c->nodes[u].offset, c->nodes[u].id.len,
+            rc = warn(c, FZ_LINT_W203, c->nodes[u].offset, c->nodes[u].id.len,
                       "give the workflow an end: a node with no outgoing edge (a circle "
                       "label:\"End\")",
                       "no end can be reached from %.*s \"%.*s\": every node has an outgoing "
                       "edge, so a run only stops at the step limit (%u node%s caught)",
                       NODE_ID(c, u), NODE_LABEL(c, u), t, t == 1 ? "" : "s");
         else if (from != FZ_NONE)
-            rc = warn(c, "W203", c->nodes[u].offset, c->nodes[u].id.len,
+            rc = warn(c, FZ_LINT_W203, c->nodes[u].offset, c->nodes[u].id.len,
                       "give the cycle a way out: an edge to a node that reaches an end, or a "
                       "decision branch that leaves it",
                       "node %.*s \"%.*s\" is a trap: no end can be reached from it, every path "
@@ -1024,7 +1032,7 @@ static int rule_traps(lint_ctx *c)
                       NODE_ID(c, u), NODE_LABEL(c, u), t, t == 1 ? "" : "s",
                       NODE_ID(c, from));
         else
-            rc = warn(c, "W203", c->nodes[u].offset, c->nodes[u].id.len,
+            rc = warn(c, FZ_LINT_W203, c->nodes[u].offset, c->nodes[u].id.len,
                       "give the cycle a way out: an edge to a node that reaches an end, or a "
                       "decision branch that leaves it",
                       "start node %.*s \"%.*s\" is a trap: no end can be reached from it, "
@@ -1121,7 +1129,7 @@ static int rule_decisions(lint_ctx *c)
             for (uint32_t k = 0; k < cnt; k++)
                 errs += (c->ecls[out[k]] & EC_WORD) == FZ_WORD_ERROR;
             if (errs == cnt &&
-                (rc = warn(c, "W209", c->nodes[u].offset, c->nodes[u].id.len,
+                (rc = warn(c, FZ_LINT_W209, c->nodes[u].offset, c->nodes[u].id.len,
                            "give the node its way on for ok: an edge without an error label "
                            "(unlabelled, or labelled with what happens next)",
                            "node %.*s \"%.*s\" has %u outgoing edges, all error edges: an ok "
@@ -1135,7 +1143,7 @@ static int rule_decisions(lint_ctx *c)
         if (cnt < 2 && last_of_loop(c, u))
             continue; /* the loop is its other branch: a negative answer goes back */
         if (cnt < 2) {
-            rc = warn(c, "W204", c->nodes[u].offset, c->nodes[u].id.len,
+            rc = warn(c, FZ_LINT_W204, c->nodes[u].offset, c->nodes[u].id.len,
                       "a decision needs two or more outgoing edges, one per answer (e.g. "
                       "[label=\"Yes\"] and [label=\"No\"]); use a rectangle for a plain step",
                       "decision %.*s \"%.*s\" has %u outgoing edge%s", NODE_ID(c, u),
@@ -1151,7 +1159,7 @@ static int rule_decisions(lint_ctx *c)
                 first_unl = out[k];
                 continue;
             }
-            rc = warn(c, "W205", e->offset, line_span(g, e->offset),
+            rc = warn(c, FZ_LINT_W205, e->offset, line_span(g, e->offset),
                       "label every branch with the answer it stands for; keep at most one "
                       "unlabelled branch as the default",
                       "decision %.*s \"%.*s\" has more than one unlabelled branch (this one and "
@@ -1172,7 +1180,7 @@ static int rule_decisions(lint_ctx *c)
                 const fz_edge *e = &c->edges[out[k]], *f = &c->edges[out[j]];
                 if (!same_label(g, e->label, f->label))
                     continue;
-                rc = warn(c, "W206", e->offset, line_span(g, e->offset),
+                rc = warn(c, FZ_LINT_W206, e->offset, line_span(g, e->offset),
                           "give each branch a distinct label: an answer takes every branch with "
                           "its label, so both run",
                           "decision %.*s \"%.*s\" has two branches labelled \"%.*s\" (to %.*s "
@@ -1349,7 +1357,7 @@ static int rule_failure_merge(lint_ctx *c)
         if (same_loop(c, e->src, e->dst) ||
             same_loop(c, c->edges[origin].src, c->edges[origin].dst))
             continue; /* inside a loop scope: the loop retries, nothing merges */
-        if (skip_capped(c, "W207"))
+        if (skip_capped(c, FZ_LINT_W207))
             continue;
         const fz_edge *o = &c->edges[origin];
         uint32_t v = e->dst, end = end_from(c, v);
@@ -1373,14 +1381,14 @@ static int rule_failure_merge(lint_ctx *c)
                      "a circle label:\"Failed\"), or label this edge with the outcome (a run's "
                      "outcome is its end node plus the last labelled edge it took)");
         if (origin == i)
-            rc = warn(c, "W207", e->offset, line_span(g, e->offset), hint,
+            rc = warn(c, FZ_LINT_W207, e->offset, line_span(g, e->offset), hint,
                       "failure path merges into the success path: %.*s \"%.*s\" answering "
                       "\"%.*s\" goes straight to %.*s \"%.*s\", which the success path also "
                       "reaches%s",
                       NODE_ID(c, e->src), NODE_LABEL(c, e->src), (int)e->label.len,
                       fz_graph_text(g, e->label), NODE_ID(c, v), NODE_LABEL(c, v), endtxt);
         else
-            rc = warn(c, "W207", e->offset, line_span(g, e->offset), hint,
+            rc = warn(c, FZ_LINT_W207, e->offset, line_span(g, e->offset), hint,
                       "failure path merges into the success path: %.*s \"%.*s\" (reached when "
                       "%.*s \"%.*s\" answers \"%.*s\") leads to %.*s \"%.*s\", which the "
                       "success path also reaches%s",
@@ -1456,7 +1464,7 @@ static int rule_loops(lint_ctx *c)
             c->flag[fz_graph_loop_node(g, lp, k)] &= (uint8_t)~NF_MARK;
         if (groups > 1) {
             uint32_t first = fz_graph_loop_node(g, lp, 0);
-            rc = warn(c, "W208", lp->offset, line_span(g, lp->offset),
+            rc = warn(c, FZ_LINT_W208, lp->offset, line_span(g, lp->offset),
                       "a loop retries a connected stretch of the flow: add the edges that join "
                       "its nodes, or split it into one loop per stretch",
                       "loop \"%.*s\" is not connected: its nodes form %u groups with no edge "
@@ -1475,15 +1483,15 @@ static int rule_loops(lint_ctx *c)
 /* One note per capped code: how many warnings were not listed. */
 static int cap_notes(lint_ctx *c)
 {
-    for (unsigned k = 0; k < 32; k++) {
+    for (unsigned k = 0; k < FZ_LINT_CODE_COUNT; k++) {
         if (c->total[k] <= c->shown[k])
             continue;
         uint32_t more = c->total[k] - c->shown[k];
-        int rc = fz_diags_add(c->d, FZ_SEV_NOTE, c->codes[k], c->g->src_len, 0,
+        int rc = fz_diags_add(c->d, FZ_SEV_NOTE, code_names[k], c->g->src_len, 0,
                               "fix the warnings shown and check again",
                               "%u more %s warning%s not shown (%u in all; lint lists the first "
                               "%u of each code)",
-                              more, c->codes[k], more == 1 ? "" : "s", c->total[k],
+                              more, code_names[k], more == 1 ? "" : "s", c->total[k],
                               c->max_per_code);
         if (rc)
             return rc;
@@ -1518,11 +1526,13 @@ int fz_lint_code_bits(const char *name, uint32_t *bits)
         *bits = FLOWZAP_GROUP;
         return FZ_OK;
     }
-    const fz_code_info *ci = fz_code_find(name);
-    if (!ci || strlen(name) != 4 || (ci->code[1] != '1' && ci->code[1] != '2'))
-        return FZ_EINVAL;
-    *bits = CODE_BIT(ci->code);
-    return FZ_OK;
+    for (unsigned k = 0; k < FZ_LINT_CODE_COUNT; k++) {
+        if (strcasecmp(name, code_names[k]) == 0) {
+            *bits = CODE_BIT(k);
+            return FZ_OK;
+        }
+    }
+    return FZ_EINVAL;
 }
 
 static bool blank_byte(char ch)
@@ -1604,7 +1614,7 @@ static int scan_directives(lint_ctx *c)
             q++;
         bool file = q - w == 11 && memcmp(src + w, "ignore-file", 11) == 0;
         if (!file && !(q - w == 6 && memcmp(src + w, "ignore", 6) == 0)) {
-            rc = warn(c, "W210", w, q > w ? q - w : 1,
+            rc = warn(c, FZ_LINT_W210, w, q > w ? q - w : 1,
                       "write `// flowzap: ignore CODE` (the next line) or `// flowzap: "
                       "ignore-file CODE` (the whole file)",
                       "`// flowzap:` comment with '%.*s' where 'ignore' or 'ignore-file' was "
@@ -1629,7 +1639,7 @@ static int scan_directives(lint_ctx *c)
                 name[q - t] = '\0';
             }
             if (q - t >= sizeof(name) || fz_lint_code_bits(name, &b)) {
-                rc = warn(c, "W210", t, q - t, "`flowzap check --codes` lists the lint codes",
+                rc = warn(c, FZ_LINT_W210, t, q - t, "`flowzap check --codes` lists the lint codes",
                           "`// flowzap: %s` names '%.*s', which is no lint code or group; it "
                           "silences nothing",
                           file ? "ignore-file" : "ignore", (int)(q - t), src + t);
@@ -1641,14 +1651,14 @@ static int scan_directives(lint_ctx *c)
         }
         if (bits == 0) {
             if (rc == FZ_OK && tokens == 0)
-                rc = warn(c, "W210", at, eol - at,
+                rc = warn(c, FZ_LINT_W210, at, eol - at,
                           "name the codes to silence, e.g. `// flowzap: ignore W207`",
                           "`// flowzap: %s` names no code; it silences nothing",
                           file ? "ignore-file" : "ignore");
             continue;
         }
         if (file) {
-            for (unsigned k = 0; k < 32; k++)
+            for (unsigned k = 0; k < FZ_LINT_CODE_COUNT; k++)
                 if ((bits >> k) & 1 && !((c->file_off >> k) & 1))
                     c->file_line[k] = line;
             c->file_off |= bits;
@@ -1739,7 +1749,7 @@ int fz_lint_with(const fz_graph *g, fz_diags *d, const fz_lint_opts *o)
         c.aux[u] = c.nodes[u].lane;
     if ((rc = rule_id_sequence(&c)) || (rc = rule_isolated(&c)) || (rc = rule_placement(&c)) ||
         (rc = rule_attr_keys(&c, emoji)) || (emoji && (rc = rule_emoji(&c))) ||
-        ((c.on & CODE_BIT("W107")) && (rc = rule_ping_pong(&c))))
+        ((c.on & CODE_BIT(FZ_LINT_W107)) && (rc = rule_ping_pong(&c))))
         goto out;
     if ((rc = rule_reach(&c)))
         goto out;

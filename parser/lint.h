@@ -14,6 +14,20 @@
 #include "parser/graph.h"
 #include "parser/words.h"
 
+/* The lint codes, named as in codes_lint.def: FZ_LINT_W207 is W207. Code
+ * that names a code uses these, so a mistyped code does not compile. The
+ * values are dense (0 .. FZ_LINT_CODE_COUNT - 1) and index lint's per-code
+ * tables; a code's bit (fz_lint_opts) is 1u << its value. */
+typedef enum fz_lint_code {
+#define FZ_CODE(id, title, explain) FZ_LINT_##id,
+#include "parser/codes_lint.def"
+#undef FZ_CODE
+    FZ_LINT_CODE_COUNT
+} fz_lint_code;
+
+/* The text of code c ("W207"); "?" when c is no lint code. */
+const char *fz_lint_code_name(fz_lint_code c);
+
 /* Adds lint warnings for g (finished, without parse errors) to d.
  * Every rule is O(nodes + edges) and iterative; scratch memory is a few
  * arrays of nodes + edges entries, freed before return.

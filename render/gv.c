@@ -331,11 +331,11 @@ int fz_gv_write_dot(fz_gv *gv, char **out, size_t *len)
         return FZ_ENOMEM;
     int rc = agwrite(gv->g, f);
     if (fclose(f) != 0 || rc != 0) {
-        free(buf);
+        free(buf); /* raw-alloc: open_memstream's buffer (libc) */
         return FZ_ERENDER;
     }
     rc = copy_out(gv->alloc, buf, size, out, len);
-    free(buf);
+    free(buf); /* raw-alloc: open_memstream's buffer (libc) */
     return rc;
 }
 

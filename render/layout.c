@@ -11,6 +11,12 @@
  *    on gap lines only (never through a cell), so no edge crosses a node.
  *    Segments sharing a gap get separate tracks (greedy interval colouring).
  * 4. Gap sizes follow the tracks and labels they hold; coordinates follow.
+ *
+ * fz_layout_run() is one function per phase over a context (ctx) that
+ * holds every table: layout_alloc, compute_ranks, assign_rows,
+ * place_on_grid, orient_back_edges, route_edges (with spread_ports),
+ * assign_tracks, size_cells_and_gaps, place_coordinates,
+ * write_route_points, place_labels; layout_ctx_fini frees them.
  */
 #include "render/layout.h"
 
@@ -107,20 +113,50 @@ typedef struct seg {
     int64_t key;              /* order across the gap within its class */
 } seg;
 
+typedef struct lab_item lab_item;
+
 typedef struct ctx {
     const fz_alloc *a;
     int tb;
-    uint32_t nn, ne, nl;
+    uint32_t nnodes, nedges, nlanes;
     const fz_lay_node *in_n;
-    const fz_lay_edge *in_e;
-    uint32_t *rank, *row_in_lane, *col, *row;
+    const fz_lay_edge *in_e; /* the input, then `oriented` (orient_back_edges) */
+    fz_layout *out;
+    /* Ranks and rows (compute_ranks, assign_rows). */
+    uint32_t *rank, *row_in_lane;
+    uint32_t *lane_rows; /* rows a lane needs (LR; columns in TB), 1 at least */
+    cell_set cells;      /* taken cells, and rows taken per lane */
+    /* The grid (place_on_grid): a lane's rows are consecutive slots. */
+    uint32_t *lane_first_slot; /* per lane */
+    uint32_t *slot_lane;       /* per slot */
+    uint32_t nslots;
+    uint32_t *col, *row; /* per node: its cell */
     uint32_t ncols, nrows;
+    fz_lay_edge *oriented; /* the edges, back edges turned round */
+    /* Routes (route_edges): e_count lines from e_first per edge. */
     line *lines;
     uint32_t nlines, cap_lines;
     uint32_t *e_first, *e_count;
-    uint8_t *e_dside; /* target side actually used */
+    uint8_t *e_dside;    /* target side actually used */
     double *soff, *doff; /* port offsets along the source / target side */
     uint8_t *lab_dst;    /* 1: the label sits by the target port */
+    /* Tracks (assign_tracks): how many each gap between columns (rows) holds. */
+    seg *segs;
+    uint32_t nsegs_cap;
+    uint32_t *col_gap_tracks, *row_gap_tracks;
+    /* Sizes (size_cells_and_gaps). */
+    double *col_width, *row_height;
+    double *col_gap_width, *row_gap_height;
+    double *col_gap_label_room, *row_gap_label_room; /* what labels ask of a gap */
+    double *label_stack; /* per node side (node * 4 + side): labels stacked there */
+    /* Coordinates (place_coordinates): centres of columns, rows and gaps,
+     * and where each gap starts. */
+    double *col_x, *row_y;
+    double *col_gap_mid, *row_gap_mid;
+    double *col_gap_start, *row_gap_start;
+    /* Labels to place (write_route_points, place_labels). */
+    lab_item *labels;
+    uint32_t nlabels;
 } ctx;
 
 static int push_line(ctx *c, uint8_t axis, uint8_t kind, uint32_t idx)
@@ -251,7 +287,7 @@ static uint32_t abstract_pos(const ctx *c, const line *l)
 }
 
 /* Segments of one gap, in the order their tracks should have across it
- * (left to right, top to bottom): see the track pass in fz_layout_run(). */
+ * (left to right, top to bottom): see assign_tracks(). */
 static int seg_cmp(const void *pa, const void *pb)
 {
     const seg *a = pa, *b = pb;
@@ -298,7 +334,7 @@ static double track_off(uint32_t t, uint32_t ntr)
 static int compute_ranks(ctx *c)
 {
     const fz_alloc *a = c->a;
-    uint32_t n = c->nn, m = c->ne;
+    uint32_t n = c->nnodes, m = c->nedges;
     int rc = FZ_ENOMEM;
     uint32_t *oidx = fz_calloc(a, (size_t)n + 1, sizeof(uint32_t));
     uint32_t *oed = fz_calloc(a, (size_t)m + 1, sizeof(uint32_t));
@@ -316,7 +352,7 @@ static int compute_ranks(ctx *c)
     for (uint32_t e = 0; e < m; e++) {
         const fz_lay_edge *ed = &c->in_e[e];
         if (ed->ranked && ed->src < n && ed->dst < n && ed->src != ed->dst &&
-            c->in_n[ed->src].lane < c->nl && c->in_n[ed->dst].lane < c->nl)
+            c->in_n[ed->src].lane < c->nlanes && c->in_n[ed->dst].lane < c->nlanes)
             oidx[ed->src + 1]++;
     }
     for (uint32_t v = 0; v < n; v++)
@@ -326,7 +362,7 @@ static int compute_ranks(ctx *c)
     for (uint32_t e = 0; e < m; e++) {
         const fz_lay_edge *ed = &c->in_e[e];
         if (ed->ranked && ed->src < n && ed->dst < n && ed->src != ed->dst &&
-            c->in_n[ed->src].lane < c->nl && c->in_n[ed->dst].lane < c->nl) {
+            c->in_n[ed->src].lane < c->nlanes && c->in_n[ed->dst].lane < c->nlanes) {
             oed[pos[ed->src]++] = e;
             indeg[ed->dst]++;
         }
@@ -437,7 +473,7 @@ static int node_order_cmp(const void *pa, const void *pb)
 
 static int assign_rows(ctx *c, cell_set *cells, uint32_t *lane_rows)
 {
-    uint32_t n = c->nn, m = c->ne;
+    uint32_t n = c->nnodes, m = c->nedges;
     int rc = FZ_ENOMEM;
     uint32_t *ord = fz_malloc(c->a, ((size_t)n + 1) * sizeof(uint32_t));
     uint32_t *iidx = fz_calloc(c->a, (size_t)n + 1, sizeof(uint32_t));
@@ -466,7 +502,7 @@ static int assign_rows(ctx *c, cell_set *cells, uint32_t *lane_rows)
 
     uint32_t k = 0;
     for (uint32_t v = 0; v < n; v++)
-        if (c->in_n[v].lane < c->nl)
+        if (c->in_n[v].lane < c->nlanes)
             ord[k++] = v;
     sort_ctx = c;
     sort_pref = pref;
@@ -564,7 +600,7 @@ static double side_room(const fz_lay_node *n, int side)
  * the target side has no other label. */
 static int spread_ports(ctx *c, const fz_lay_out_edge *oe)
 {
-    uint32_t m = c->ne, k = 0;
+    uint32_t m = c->nedges, k = 0;
     port_end *pe = fz_malloc(c->a, ((size_t)m * 2 + 1) * sizeof(port_end));
     uint32_t *grp_lab = fz_calloc(c->a, (size_t)m * 2 + 1, sizeof(uint32_t));
     if (!pe || !grp_lab) {
@@ -646,14 +682,15 @@ static int spread_ports(ctx *c, const fz_lay_out_edge *oe)
 }
 
 /*==========================================================================
- * The whole layout
+ * The whole layout: fz_layout_run() calls one function per phase, each
+ * reading what the phases before it left in the context.
  *========================================================================*/
 
-typedef struct lab_item {
+struct lab_item {
     uint32_t e, node;
     uint8_t side, at_dst;
     double off, ax, ay; /* offset along the side; the port point */
-} lab_item;
+};
 
 /* By node and side, then from the bottom (right) end of the side. */
 static int lab_cmp(const void *pa, const void *pb)
@@ -684,23 +721,27 @@ static double maxd(double a, double b)
     return a > b ? a : b;
 }
 
+/* Whether node v is drawn (its lane is one of the bands). */
+static int is_placed(const ctx *c, uint32_t v)
+{
+    return c->in_n[v].lane < c->nlanes;
+}
+
 /* Coordinate of a line (x for AX_X, y for AX_Y). */
-static double line_coord(const ctx *c, const line *l, const double *X, const double *Y,
-                         const double *gxc, const double *gyc, const uint32_t *ntrx,
-                         const uint32_t *ntry)
+static double line_coord(const ctx *c, const line *l)
 {
     if (l->kind == LN_NODE)
-        return l->axis == AX_X ? X[c->col[l->idx]] : Y[c->row[l->idx]];
-    return (l->axis == AX_X ? gxc[l->idx] : gyc[l->idx]) +
-           track_off(l->track, l->axis == AX_X ? ntrx[l->idx] : ntry[l->idx]);
+        return l->axis == AX_X ? c->col_x[c->col[l->idx]] : c->row_y[c->row[l->idx]];
+    return (l->axis == AX_X ? c->col_gap_mid[l->idx] : c->row_gap_mid[l->idx]) +
+           track_off(l->track,
+                     l->axis == AX_X ? c->col_gap_tracks[l->idx] : c->row_gap_tracks[l->idx]);
 }
 
 /* The point of side `side` of node v, off points along that side from its
  * middle, on the node's outline. */
-static void port_point(const ctx *c, uint32_t v, int side, double off, const double *X,
-                       const double *Y, double *px, double *py)
+static void port_point(const ctx *c, uint32_t v, int side, double off, double *px, double *py)
 {
-    double x = X[c->col[v]], y = Y[c->row[v]];
+    double x = c->col_x[c->col[v]], y = c->row_y[c->row[v]];
     const fz_lay_node *n = &c->in_n[v];
     double w = n->w, h = n->h;
     int along_y = side == SIDE_E || side == SIDE_W;
@@ -737,156 +778,153 @@ static void port_point(const ctx *c, uint32_t v, int side, double off, const dou
     *py = y;
 }
 
-int fz_layout_run(const fz_alloc *alloc, int tb, uint32_t nlanes, const fz_lay_lane *lanes,
-                  uint32_t nnodes, const fz_lay_node *nodes, uint32_t nedges,
-                  const fz_lay_edge *edges, fz_layout *out)
+/* The context's per-node and per-edge tables and the output's; the rest
+ * is allocated by the phase that fills it. */
+static int layout_alloc(ctx *c)
 {
-    int rc = FZ_ENOMEM;
-    ctx c;
-    cell_set cells = {0};
-    memset(&c, 0, sizeof(c));
-    memset(out, 0, sizeof(*out));
-    out->alloc = alloc;
-    c.a = alloc;
-    c.tb = tb;
-    c.nn = nnodes;
-    c.ne = nedges;
-    c.nl = nlanes;
-    c.in_n = nodes;
-    c.in_e = edges;
-    size_t n1 = (size_t)nnodes + 1, m1 = (size_t)nedges + 1, l1 = (size_t)nlanes + 1;
-    uint32_t *lane_rows = fz_calloc(alloc, l1, sizeof(uint32_t));
-    uint32_t *lane_base = fz_calloc(alloc, l1, sizeof(uint32_t));
-    seg *segs = NULL;
-    fz_lay_edge *E = NULL;
-    double *stack = NULL;
-    lab_item *labs = NULL;
-    uint32_t nlabs = 0;
-    uint32_t nsegs = 0, *ntrx = NULL, *ntry = NULL, *grid_lane = NULL;
-    double *cw = NULL, *rh = NULL, *gw = NULL, *gh = NULL, *reqx = NULL, *reqy = NULL;
-    double *X = NULL, *Y = NULL, *gxc = NULL, *gyc = NULL, *glo_x = NULL, *glo_y = NULL;
-    size_t ncol1 = 0, nrow1 = 0;
-    c.rank = fz_calloc(alloc, n1, sizeof(uint32_t));
-    c.row_in_lane = fz_malloc(alloc, n1 * sizeof(uint32_t));
-    c.col = fz_calloc(alloc, n1, sizeof(uint32_t));
-    c.row = fz_calloc(alloc, n1, sizeof(uint32_t));
-    c.e_first = fz_calloc(alloc, m1, sizeof(uint32_t));
-    c.e_count = fz_calloc(alloc, m1, sizeof(uint32_t));
-    c.e_dside = fz_calloc(alloc, m1, 1);
-    c.soff = fz_calloc(alloc, m1, sizeof(double));
-    c.doff = fz_calloc(alloc, m1, sizeof(double));
-    c.lab_dst = fz_calloc(alloc, m1, 1);
+    const fz_alloc *alloc = c->a;
+    fz_layout *out = c->out;
+    size_t n1 = (size_t)c->nnodes + 1, m1 = (size_t)c->nedges + 1, l1 = (size_t)c->nlanes + 1;
+    c->lane_rows = fz_calloc(alloc, l1, sizeof(uint32_t));
+    c->lane_first_slot = fz_calloc(alloc, l1, sizeof(uint32_t));
+    c->rank = fz_calloc(alloc, n1, sizeof(uint32_t));
+    c->row_in_lane = fz_malloc(alloc, n1 * sizeof(uint32_t));
+    c->col = fz_calloc(alloc, n1, sizeof(uint32_t));
+    c->row = fz_calloc(alloc, n1, sizeof(uint32_t));
+    c->e_first = fz_calloc(alloc, m1, sizeof(uint32_t));
+    c->e_count = fz_calloc(alloc, m1, sizeof(uint32_t));
+    c->e_dside = fz_calloc(alloc, m1, 1);
+    c->soff = fz_calloc(alloc, m1, sizeof(double));
+    c->doff = fz_calloc(alloc, m1, sizeof(double));
+    c->lab_dst = fz_calloc(alloc, m1, 1);
     out->nodes = fz_calloc(alloc, n1, sizeof(*out->nodes));
     out->edges = fz_calloc(alloc, m1, sizeof(*out->edges));
     out->lanes = fz_calloc(alloc, l1, sizeof(*out->lanes));
     out->nnodes = (uint32_t)n1;
     out->nedges = (uint32_t)m1;
     out->nlanes = (uint32_t)l1;
-    if (!lane_rows || !lane_base || !c.rank || !c.row_in_lane || !c.col || !c.row || !c.e_first ||
-        !c.e_count || !c.e_dside || !c.soff || !c.doff || !c.lab_dst || !out->nodes || !out->edges || !out->lanes)
-        goto out;
-    if (cells_init(&cells, alloc, nnodes * 2 + 16))
-        goto out;
-    for (uint32_t v = 0; v < nnodes; v++)
-        c.row_in_lane[v] = LAY_NONE;
+    if (!c->lane_rows || !c->lane_first_slot || !c->rank || !c->row_in_lane || !c->col || !c->row ||
+        !c->e_first || !c->e_count || !c->e_dside || !c->soff || !c->doff || !c->lab_dst ||
+        !out->nodes || !out->edges || !out->lanes)
+        return FZ_ENOMEM;
+    if (cells_init(&c->cells, alloc, c->nnodes * 2 + 16))
+        return FZ_ENOMEM;
+    for (uint32_t v = 0; v < c->nnodes; v++)
+        c->row_in_lane[v] = LAY_NONE;
+    return FZ_OK;
+}
 
-    if ((rc = compute_ranks(&c)))
-        goto out;
-    rc = FZ_ENOMEM;
-    if (assign_rows(&c, &cells, lane_rows))
-        goto out;
-
-    /* Grid: LR puts ranks in columns and lane rows in rows; TB the reverse. */
+/* The grid: lanes take consecutive slots (a slot per row a lane needs);
+ * LR puts ranks in columns and slots in rows, TB the reverse. Each placed
+ * node gets its cell. */
+static int place_on_grid(ctx *c)
+{
     uint32_t maxrank = 0, slots = 0;
-    for (uint32_t v = 0; v < nnodes; v++)
-        if (nodes[v].lane < nlanes && c.rank[v] > maxrank)
-            maxrank = c.rank[v];
-    for (uint32_t l = 0; l < nlanes; l++) {
-        if (lane_rows[l] == 0)
-            lane_rows[l] = 1;
-        lane_base[l] = slots;
-        slots += lane_rows[l];
+    for (uint32_t v = 0; v < c->nnodes; v++)
+        if (is_placed(c, v) && c->rank[v] > maxrank)
+            maxrank = c->rank[v];
+    for (uint32_t l = 0; l < c->nlanes; l++) {
+        if (c->lane_rows[l] == 0)
+            c->lane_rows[l] = 1;
+        c->lane_first_slot[l] = slots;
+        slots += c->lane_rows[l];
     }
     if (slots == 0)
         slots = 1;
-    c.ncols = tb ? slots : maxrank + 1;
-    c.nrows = tb ? maxrank + 1 : slots;
-    out->ranks = maxrank + 1;
-    ncol1 = (size_t)c.ncols + 1;
-    nrow1 = (size_t)c.nrows + 1;
-    grid_lane = fz_calloc(alloc, slots + 1, sizeof(uint32_t));
-    if (!grid_lane)
-        goto out;
-    for (uint32_t l = 0; l < nlanes; l++)
-        for (uint32_t k = 0; k < lane_rows[l]; k++)
-            grid_lane[lane_base[l] + k] = l;
-    for (uint32_t v = 0; v < nnodes; v++) {
-        if (nodes[v].lane >= nlanes)
+    c->nslots = slots;
+    c->ncols = c->tb ? slots : maxrank + 1;
+    c->nrows = c->tb ? maxrank + 1 : slots;
+    c->out->ranks = maxrank + 1;
+    c->slot_lane = fz_calloc(c->a, (size_t)slots + 1, sizeof(uint32_t));
+    if (!c->slot_lane)
+        return FZ_ENOMEM;
+    for (uint32_t l = 0; l < c->nlanes; l++)
+        for (uint32_t k = 0; k < c->lane_rows[l]; k++)
+            c->slot_lane[c->lane_first_slot[l] + k] = l;
+    for (uint32_t v = 0; v < c->nnodes; v++) {
+        if (!is_placed(c, v))
             continue;
-        uint32_t slot = lane_base[nodes[v].lane] + c.row_in_lane[v];
-        c.col[v] = tb ? slot : c.rank[v];
-        c.row[v] = tb ? c.rank[v] : slot;
-        cells_probe(&cells, 1, c.col[v], c.row[v], 1);
+        uint32_t slot = c->lane_first_slot[c->in_n[v].lane] + c->row_in_lane[v];
+        c->col[v] = c->tb ? slot : c->rank[v];
+        c->row[v] = c->tb ? c->rank[v] : slot;
+        cells_probe(&c->cells, 1, c->col[v], c->row[v], 1);
     }
+    return FZ_OK;
+}
 
-    /* Back edges (loops) run from their later end to their earlier one. */
-    E = fz_malloc(alloc, m1 * sizeof(fz_lay_edge));
-    if (!E)
-        goto out;
-    if (nedges)
-        memcpy(E, edges, (size_t)nedges * sizeof(fz_lay_edge));
-    for (uint32_t e = 0; e < nedges; e++) {
-        uint32_t s = E[e].src, t = E[e].dst;
-        if (E[e].back && s < nnodes && t < nnodes && c.rank[s] < c.rank[t]) {
-            E[e].src = t;
-            E[e].dst = s;
-            uint8_t side = E[e].src_side;
-            E[e].src_side = E[e].dst_side;
-            E[e].dst_side = side;
-            out->edges[e].swapped = 1;
+/* Back edges (loops) run from their later end to their earlier one: the
+ * context's edges become a copy with those turned round. */
+static int orient_back_edges(ctx *c)
+{
+    uint32_t nnodes = c->nnodes;
+    c->oriented = fz_malloc(c->a, ((size_t)c->nedges + 1) * sizeof(fz_lay_edge));
+    if (!c->oriented)
+        return FZ_ENOMEM;
+    fz_lay_edge *oriented = c->oriented;
+    if (c->nedges)
+        memcpy(oriented, c->in_e, (size_t)c->nedges * sizeof(fz_lay_edge));
+    for (uint32_t e = 0; e < c->nedges; e++) {
+        uint32_t s = oriented[e].src, t = oriented[e].dst;
+        if (oriented[e].back && s < nnodes && t < nnodes && c->rank[s] < c->rank[t]) {
+            oriented[e].src = t;
+            oriented[e].dst = s;
+            uint8_t side = oriented[e].src_side;
+            oriented[e].src_side = oriented[e].dst_side;
+            oriented[e].dst_side = side;
+            c->out->edges[e].swapped = 1;
         }
     }
-    c.in_e = E;
-    edges = E;
+    c->in_e = oriented;
+    return FZ_OK;
+}
 
-    /* Routes. */
-    for (uint32_t e = 0; e < nedges; e++) {
-        uint32_t s = edges[e].src, t = edges[e].dst;
-        if (s >= nnodes || t >= nnodes || nodes[s].lane >= nlanes || nodes[t].lane >= nlanes)
+/* Every edge between placed nodes as a list of lines, then its ports
+ * spread along their sides. */
+static int route_edges(ctx *c)
+{
+    int rc;
+    for (uint32_t e = 0; e < c->nedges; e++) {
+        uint32_t s = c->in_e[e].src, t = c->in_e[e].dst;
+        if (s >= c->nnodes || t >= c->nnodes || !is_placed(c, s) || !is_placed(c, t))
             continue;
-        if ((rc = route_edge(&c, &cells, e)))
-            goto out;
-        out->edges[e].placed = 1;
+        if ((rc = route_edge(c, &c->cells, e)))
+            return rc;
+        c->out->edges[e].placed = 1;
     }
-    if ((rc = spread_ports(&c, out->edges)))
-        goto out;
-    rc = FZ_ENOMEM;
+    return spread_ports(c, c->out->edges);
+}
 
-    /* Tracks. Each gap segment turns at its two ends towards one side of
-     * the gap or the other. A segment crossing the end of another where
-     * that one turns left (up) must lie right of (below) it, or it cuts
-     * the turn. Ordering the gap's segments by those turns (both ends low,
-     * low-high, high-low, both high) and, inside a class, by their span
-     * (nested low-high ones: the later, longer one nearer the low side;
-     * high-low ones the reverse) keeps the usual fan-outs and fan-ins free
-     * of crossings. Each segment then takes the first track past those of
-     * the overlapping segments before it, so tracks keep that order. */
-    segs = fz_malloc(alloc, ((size_t)c.nlines + 1) * sizeof(seg));
-    if (!segs)
-        goto out;
-    for (uint32_t e = 0; e < nedges; e++) {
+/* Tracks. Each gap segment turns at its two ends towards one side of the
+ * gap or the other. A segment crossing the end of another where that one
+ * turns left (up) must lie right of (below) it, or it cuts the turn.
+ * Ordering the gap's segments by those turns (both ends low, low-high,
+ * high-low, both high) and, inside a class, by their span (nested low-high
+ * ones: the later, longer one nearer the low side; high-low ones the
+ * reverse) keeps the usual fan-outs and fan-ins free of crossings. Each
+ * segment then takes the first track past those of the overlapping
+ * segments before it, so tracks keep that order. */
+static int assign_tracks(ctx *c)
+{
+    const fz_layout *out = c->out;
+    c->segs = fz_malloc(c->a, ((size_t)c->nlines + 1) * sizeof(seg));
+    if (!c->segs)
+        return FZ_ENOMEM;
+    c->nsegs_cap = c->nlines;
+    seg *segs = c->segs;
+    uint32_t nsegs = 0;
+    for (uint32_t e = 0; e < c->nedges; e++) {
         if (!out->edges[e].placed)
             continue;
-        uint32_t first = c.e_first[e], last = c.e_first[e] + c.e_count[e] - 1;
-        for (uint32_t i = 1; i + 1 < c.e_count[e]; i++) {
-            uint32_t at = c.e_first[e] + i;
-            line *l = &c.lines[at];
+        uint32_t first = c->e_first[e], last = c->e_first[e] + c->e_count[e] - 1;
+        for (uint32_t i = 1; i + 1 < c->e_count[e]; i++) {
+            uint32_t at = c->e_first[e] + i;
+            line *l = &c->lines[at];
             if (l->kind != LN_GAP)
                 continue;
-            uint32_t p = abstract_pos(&c, &c.lines[at - 1]), q = abstract_pos(&c, &c.lines[at + 1]);
+            uint32_t p = abstract_pos(c, &c->lines[at - 1]), q = abstract_pos(c, &c->lines[at + 1]);
             uint32_t gp = 2 * l->idx;
-            int tp = turn_side(&c, first, last, at - 1, -1, gp);
-            int tq = turn_side(&c, first, last, at + 1, 1, gp);
+            int tp = turn_side(c, first, last, at - 1, -1, gp);
+            int tq = turn_side(c, first, last, at + 1, 1, gp);
             seg *sg = &segs[nsegs++];
             sg->axis = l->axis;
             sg->gap = l->idx;
@@ -913,179 +951,241 @@ int fz_layout_run(const fz_alloc *alloc, int tb, uint32_t nlanes, const fz_lay_l
         }
     }
     qsort(segs, nsegs, sizeof(seg), seg_cmp);
-    ntrx = fz_calloc(alloc, ncol1 + 1, sizeof(uint32_t));
-    ntry = fz_calloc(alloc, nrow1 + 1, sizeof(uint32_t));
-    if (!ntrx || !ntry)
-        goto out;
+    c->col_gap_tracks = fz_calloc(c->a, (size_t)c->ncols + 2, sizeof(uint32_t));
+    c->row_gap_tracks = fz_calloc(c->a, (size_t)c->nrows + 2, sizeof(uint32_t));
+    if (!c->col_gap_tracks || !c->row_gap_tracks)
+        return FZ_ENOMEM;
     for (uint32_t i = 0; i < nsegs;) {
-        uint32_t j = i, ntr = 0;
+        uint32_t j = i, ntracks = 0;
         while (j < nsegs && segs[j].axis == segs[i].axis && segs[j].gap == segs[i].gap) {
             seg *sg = &segs[j];
             uint32_t t = 0;
             for (uint32_t k2 = i; k2 < j; k2++) {
                 const seg *o = &segs[k2];
-                if (!(o->hi < sg->lo || sg->hi < o->lo) && c.lines[o->at].track + 1 > t)
-                    t = c.lines[o->at].track + 1;
+                if (!(o->hi < sg->lo || sg->hi < o->lo) && c->lines[o->at].track + 1 > t)
+                    t = c->lines[o->at].track + 1;
             }
             if (sg->lo == sg->hi)
                 t = 0;
-            c.lines[sg->at].track = t;
-            if (t + 1 > ntr)
-                ntr = t + 1;
+            c->lines[sg->at].track = t;
+            if (t + 1 > ntracks)
+                ntracks = t + 1;
             j++;
         }
         if (segs[i].axis == AX_X)
-            ntrx[segs[i].gap] = ntr;
+            c->col_gap_tracks[segs[i].gap] = ntracks;
         else
-            ntry[segs[i].gap] = ntr;
+            c->row_gap_tracks[segs[i].gap] = ntracks;
         i = j;
     }
+    return FZ_OK;
+}
 
-    /* Sizes of cells and gaps. */
-    cw = fz_calloc(alloc, ncol1, sizeof(double));
-    rh = fz_calloc(alloc, nrow1, sizeof(double));
-    gw = fz_calloc(alloc, ncol1 + 1, sizeof(double));
-    gh = fz_calloc(alloc, nrow1 + 1, sizeof(double));
-    reqx = fz_calloc(alloc, ncol1 + 1, sizeof(double));
-    reqy = fz_calloc(alloc, nrow1 + 1, sizeof(double));
-    X = fz_calloc(alloc, ncol1, sizeof(double));
-    Y = fz_calloc(alloc, nrow1, sizeof(double));
-    gxc = fz_calloc(alloc, ncol1 + 1, sizeof(double));
-    gyc = fz_calloc(alloc, nrow1 + 1, sizeof(double));
-    glo_x = fz_calloc(alloc, ncol1 + 1, sizeof(double));
-    glo_y = fz_calloc(alloc, nrow1 + 1, sizeof(double));
-    if (!cw || !rh || !gw || !gh || !reqx || !reqy || !X || !Y || !gxc || !gyc || !glo_x || !glo_y)
-        goto out;
-    for (uint32_t v = 0; v < nnodes; v++) {
-        if (nodes[v].lane >= nlanes)
+/* Sizes of cells and gaps: a column as wide as its widest node, a row as
+ * tall as its tallest; a gap wide enough for its tracks and for the edge
+ * labels beside the ports that face it. Labels sit by their source port
+ * (or target port, spread_ports()); several on one side stack up. */
+static int size_cells_and_gaps(ctx *c)
+{
+    const fz_alloc *alloc = c->a;
+    const fz_lay_node *nodes = c->in_n;
+    const fz_lay_edge *edges = c->in_e;
+    size_t ncol1 = (size_t)c->ncols + 1, nrow1 = (size_t)c->nrows + 1;
+    int tb = c->tb;
+    c->col_width = fz_calloc(alloc, ncol1, sizeof(double));
+    c->row_height = fz_calloc(alloc, nrow1, sizeof(double));
+    c->col_gap_width = fz_calloc(alloc, ncol1 + 1, sizeof(double));
+    c->row_gap_height = fz_calloc(alloc, nrow1 + 1, sizeof(double));
+    c->col_gap_label_room = fz_calloc(alloc, ncol1 + 1, sizeof(double));
+    c->row_gap_label_room = fz_calloc(alloc, nrow1 + 1, sizeof(double));
+    c->label_stack = fz_calloc(alloc, ((size_t)c->nnodes + 1) * 4, sizeof(double));
+    if (!c->col_width || !c->row_height || !c->col_gap_width || !c->row_gap_height ||
+        !c->col_gap_label_room || !c->row_gap_label_room || !c->label_stack)
+        return FZ_ENOMEM;
+    double *col_width = c->col_width, *row_height = c->row_height;
+    double *col_label_room = c->col_gap_label_room, *row_label_room = c->row_gap_label_room;
+    for (uint32_t v = 0; v < c->nnodes; v++) {
+        if (!is_placed(c, v))
             continue;
-        cw[c.col[v]] = maxd(cw[c.col[v]], nodes[v].w);
-        rh[c.row[v]] = maxd(rh[c.row[v]], nodes[v].h);
+        col_width[c->col[v]] = maxd(col_width[c->col[v]], nodes[v].w);
+        row_height[c->row[v]] = maxd(row_height[c->row[v]], nodes[v].h);
     }
-    for (uint32_t k = 0; k < c.ncols; k++)
-        cw[k] = maxd(cw[k], tb ? 60.0 : 20.0);
-    for (uint32_t k = 0; k < c.nrows; k++)
-        rh[k] = maxd(rh[k], tb ? 20.0 : 40.0);
-    /* Labels sit by their source port (or target port, spread_ports());
-     * several on one side stack up. */
-    stack = fz_calloc(alloc, n1 * 4, sizeof(double));
-    labs = fz_malloc(alloc, m1 * sizeof(lab_item));
-    if (!stack || !labs)
-        goto out;
-    for (uint32_t e = 0; e < nedges; e++) {
-        if (!out->edges[e].placed || edges[e].lw <= 0)
+    for (uint32_t k = 0; k < c->ncols; k++)
+        col_width[k] = maxd(col_width[k], tb ? 60.0 : 20.0);
+    for (uint32_t k = 0; k < c->nrows; k++)
+        row_height[k] = maxd(row_height[k], tb ? 20.0 : 40.0);
+    for (uint32_t e = 0; e < c->nedges; e++) {
+        if (!c->out->edges[e].placed || edges[e].lw <= 0)
             continue;
-        uint32_t s = c.lab_dst[e] ? edges[e].dst : edges[e].src;
-        int ss = c.lab_dst[e] ? c.e_dside[e] : edges[e].src_side & 3;
-        double *st = &stack[(size_t)s * 4 + (size_t)ss];
-        *st += edges[e].lh + 2;
+        uint32_t s = c->lab_dst[e] ? edges[e].dst : edges[e].src;
+        int ss = c->lab_dst[e] ? c->e_dside[e] : edges[e].src_side & 3;
+        double *stacked = &c->label_stack[(size_t)s * 4 + (size_t)ss];
+        *stacked += edges[e].lh + 2;
         if (ss == SIDE_E || ss == SIDE_W) {
-            uint32_t g = ss == SIDE_E ? c.col[s] + 1 : c.col[s];
-            reqx[g] = maxd(reqx[g], 2 * (edges[e].lw + 10));
-            if (*st > nodes[s].h / 2 + 8) /* a tall stack needs room above the row */
-                reqy[c.row[s]] = maxd(reqy[c.row[s]], 2 * (*st - nodes[s].h / 2 + 8));
+            uint32_t g = ss == SIDE_E ? c->col[s] + 1 : c->col[s];
+            col_label_room[g] = maxd(col_label_room[g], 2 * (edges[e].lw + 10));
+            if (*stacked > nodes[s].h / 2 + 8) /* a tall stack needs room above the row */
+                row_label_room[c->row[s]] =
+                    maxd(row_label_room[c->row[s]], 2 * (*stacked - nodes[s].h / 2 + 8));
         } else {
-            uint32_t g = ss == SIDE_S ? c.row[s] + 1 : c.row[s];
-            reqy[g] = maxd(reqy[g], 2 * (*st + 8));
+            uint32_t g = ss == SIDE_S ? c->row[s] + 1 : c->row[s];
+            row_label_room[g] = maxd(row_label_room[g], 2 * (*stacked + 8));
         }
     }
-    for (uint32_t k = 0; k <= c.ncols; k++) {
+    for (uint32_t k = 0; k <= c->ncols; k++) {
         double base;
-        if (k == 0 || k == c.ncols)
+        if (k == 0 || k == c->ncols)
             base = 16;
         else if (!tb)
             base = 44;
         else
-            base = grid_lane[k - 1] != grid_lane[k] ? 40 : 24;
-        if (ntrx[k])
-            base = maxd(base, (ntrx[k] + 1) * TRACK + 2 * MINSTUB);
-        gw[k] = maxd(base, reqx[k]);
+            base = c->slot_lane[k - 1] != c->slot_lane[k] ? 40 : 24;
+        if (c->col_gap_tracks[k])
+            base = maxd(base, (c->col_gap_tracks[k] + 1) * TRACK + 2 * MINSTUB);
+        c->col_gap_width[k] = maxd(base, col_label_room[k]);
     }
-    for (uint32_t k = 0; k <= c.nrows; k++) {
+    for (uint32_t k = 0; k <= c->nrows; k++) {
         double base;
-        if (k == 0 || k == c.nrows)
+        if (k == 0 || k == c->nrows)
             base = 16;
         else if (tb)
             base = 44;
         else
-            base = grid_lane[k - 1] != grid_lane[k] ? 40 : 24;
-        if (ntry[k])
-            base = maxd(base, (ntry[k] + 1) * TRACK + 2 * MINSTUB);
-        gh[k] = maxd(base, reqy[k]);
+            base = c->slot_lane[k - 1] != c->slot_lane[k] ? 40 : 24;
+        if (c->row_gap_tracks[k])
+            base = maxd(base, (c->row_gap_tracks[k] + 1) * TRACK + 2 * MINSTUB);
+        c->row_gap_height[k] = maxd(base, row_label_room[k]);
     }
+    return FZ_OK;
+}
 
-    /* Coordinates. The header strip holds the lane titles. */
+/* Coordinates: gaps and cells side by side from the margin (and the header
+ * strip that holds the lane titles), then the lane bands and the nodes. */
+static int place_coordinates(ctx *c, const fz_lay_lane *lanes)
+{
+    const fz_alloc *alloc = c->a;
+    fz_layout *out = c->out;
+    size_t ncol1 = (size_t)c->ncols + 1, nrow1 = (size_t)c->nrows + 1;
+    int tb = c->tb;
+    c->col_x = fz_calloc(alloc, ncol1, sizeof(double));
+    c->row_y = fz_calloc(alloc, nrow1, sizeof(double));
+    c->col_gap_mid = fz_calloc(alloc, ncol1 + 1, sizeof(double));
+    c->row_gap_mid = fz_calloc(alloc, nrow1 + 1, sizeof(double));
+    c->col_gap_start = fz_calloc(alloc, ncol1 + 1, sizeof(double));
+    c->row_gap_start = fz_calloc(alloc, nrow1 + 1, sizeof(double));
+    if (!c->col_x || !c->row_y || !c->col_gap_mid || !c->row_gap_mid || !c->col_gap_start ||
+        !c->row_gap_start)
+        return FZ_ENOMEM;
     double header = tb ? 30 : 96;
-    for (uint32_t l = 0; l < nlanes; l++)
+    for (uint32_t l = 0; l < c->nlanes; l++)
         header = maxd(header, tb ? lanes[l].lh + 14 : lanes[l].lw + 20);
     double x = MARGIN + (tb ? 0 : header);
-    for (uint32_t k = 0; k <= c.ncols; k++) {
-        glo_x[k] = x;
-        gxc[k] = x + gw[k] / 2;
-        x += gw[k];
-        if (k < c.ncols) {
-            X[k] = x + cw[k] / 2;
-            x += cw[k];
+    for (uint32_t k = 0; k <= c->ncols; k++) {
+        c->col_gap_start[k] = x;
+        c->col_gap_mid[k] = x + c->col_gap_width[k] / 2;
+        x += c->col_gap_width[k];
+        if (k < c->ncols) {
+            c->col_x[k] = x + c->col_width[k] / 2;
+            x += c->col_width[k];
         }
     }
     double y = MARGIN + (tb ? header : 0);
-    for (uint32_t k = 0; k <= c.nrows; k++) {
-        glo_y[k] = y;
-        gyc[k] = y + gh[k] / 2;
-        y += gh[k];
-        if (k < c.nrows) {
-            Y[k] = y + rh[k] / 2;
-            y += rh[k];
+    for (uint32_t k = 0; k <= c->nrows; k++) {
+        c->row_gap_start[k] = y;
+        c->row_gap_mid[k] = y + c->row_gap_height[k] / 2;
+        y += c->row_gap_height[k];
+        if (k < c->nrows) {
+            c->row_y[k] = y + c->row_height[k] / 2;
+            y += c->row_height[k];
         }
     }
     out->width = x + MARGIN;
     out->height = y + MARGIN;
 
-    for (uint32_t l = 0; l < nlanes; l++) {
-        uint32_t f = lane_base[l], last = lane_base[l] + lane_rows[l] - 1;
+    for (uint32_t l = 0; l < c->nlanes; l++) {
+        uint32_t f = c->lane_first_slot[l], last = c->lane_first_slot[l] + c->lane_rows[l] - 1;
         fz_lay_out_lane *ol = &out->lanes[l];
         if (!tb) {
             ol->x0 = MARGIN;
             ol->x1 = out->width - MARGIN;
-            ol->y0 = f == 0 ? glo_y[0] : gyc[f];
-            ol->y1 = last + 1 == c.nrows ? glo_y[c.nrows] + gh[c.nrows] : gyc[last + 1];
+            ol->y0 = f == 0 ? c->row_gap_start[0] : c->row_gap_mid[f];
+            ol->y1 = last + 1 == c->nrows ? c->row_gap_start[c->nrows] + c->row_gap_height[c->nrows]
+                                          : c->row_gap_mid[last + 1];
             ol->lx = MARGIN + header / 2;
             ol->ly = (ol->y0 + ol->y1) / 2;
         } else {
             ol->y0 = MARGIN;
             ol->y1 = out->height - MARGIN;
-            ol->x0 = f == 0 ? glo_x[0] : gxc[f];
-            ol->x1 = last + 1 == c.ncols ? glo_x[c.ncols] + gw[c.ncols] : gxc[last + 1];
+            ol->x0 = f == 0 ? c->col_gap_start[0] : c->col_gap_mid[f];
+            ol->x1 = last + 1 == c->ncols ? c->col_gap_start[c->ncols] + c->col_gap_width[c->ncols]
+                                          : c->col_gap_mid[last + 1];
             ol->lx = (ol->x0 + ol->x1) / 2;
             ol->ly = MARGIN + header / 2;
         }
     }
-    for (uint32_t v = 0; v < nnodes; v++) {
-        if (nodes[v].lane >= nlanes)
+    for (uint32_t v = 0; v < c->nnodes; v++) {
+        if (!is_placed(c, v))
             continue;
-        out->nodes[v].x = X[c.col[v]];
-        out->nodes[v].y = Y[c.row[v]];
-        out->nodes[v].col = c.col[v];
-        out->nodes[v].row = c.row[v];
+        out->nodes[v].x = c->col_x[c->col[v]];
+        out->nodes[v].y = c->row_y[c->row[v]];
+        out->nodes[v].col = c->col[v];
+        out->nodes[v].row = c->row[v];
         out->nodes[v].placed = 1;
     }
+    return FZ_OK;
+}
 
-    /* Points: port, line intersections, port; then drop repeats. */
-    size_t cap_pts = ((size_t)c.nlines + 4 * (size_t)nedges + 1) * 2;
-    out->pts = fz_malloc(alloc, cap_pts * sizeof(double));
-    if (!out->pts)
-        goto out;
+/* Drops repeated and collinear points from P[from + 1 .. end) (the first
+ * point stays); keeps two points when both ports coincide. Returns the
+ * new end. */
+static uint32_t drop_straight_points(double *P, uint32_t from, uint32_t end, double qx, double qy)
+{
+    uint32_t w = from + 1;
+    for (uint32_t i = from + 1; i < end; i++) {
+        double dx = P[2 * i] - P[2 * (w - 1)], dy = P[2 * i + 1] - P[2 * (w - 1) + 1];
+        if (dx * dx + dy * dy < 1e-6)
+            continue;
+        if (w >= from + 2) {
+            double ax = P[2 * (w - 1)] - P[2 * (w - 2)],
+                   ay = P[2 * (w - 1) + 1] - P[2 * (w - 2) + 1];
+            if ((ax == 0 && dx == 0) || (ay == 0 && dy == 0)) {
+                w--;
+            }
+        }
+        P[2 * w] = P[2 * i];
+        P[2 * w + 1] = P[2 * i + 1];
+        w++;
+    }
+    if (w == from + 1) { /* both ports coincide: keep a two-point route */
+        P[2 * w] = qx;
+        P[2 * w + 1] = qy;
+        w++;
+    }
+    return w;
+}
+
+/* Points of each route: port, line intersections, port; then repeats
+ * dropped. Notes each labelled edge's port for place_labels(). */
+static int write_route_points(ctx *c)
+{
+    fz_layout *out = c->out;
+    const fz_lay_edge *edges = c->in_e;
+    size_t cap_pts = ((size_t)c->nlines + 4 * (size_t)c->nedges + 1) * 2;
+    out->pts = fz_malloc(c->a, cap_pts * sizeof(double));
+    c->labels = fz_malloc(c->a, ((size_t)c->nedges + 1) * sizeof(lab_item));
     out->npts = (uint32_t)(cap_pts / 2);
+    if (!out->pts || !c->labels)
+        return FZ_ENOMEM;
     uint32_t np = 0;
-    for (uint32_t e = 0; e < nedges; e++) {
+    for (uint32_t e = 0; e < c->nedges; e++) {
         fz_lay_out_edge *oe = &out->edges[e];
         if (!oe->placed)
             continue;
-        const line *L = c.lines + c.e_first[e];
-        uint32_t cnt = c.e_count[e];
+        const line *route = c->lines + c->e_first[e];
+        uint32_t cnt = c->e_count[e];
         double px, py, qx, qy;
-        port_point(&c, edges[e].src, edges[e].src_side & 3, c.soff[e], X, Y, &px, &py);
-        port_point(&c, edges[e].dst, c.e_dside[e], c.doff[e], X, Y, &qx, &qy);
+        port_point(c, edges[e].src, edges[e].src_side & 3, c->soff[e], &px, &py);
+        port_point(c, edges[e].dst, c->e_dside[e], c->doff[e], &qx, &qy);
         oe->first = np;
         double *P = out->pts;
         uint32_t k = np;
@@ -1095,21 +1195,21 @@ int fz_layout_run(const fz_alloc *alloc, int tb, uint32_t nlanes, const fz_lay_l
         /* The stubs run on their node's centre line moved by the port's
          * offset along the side. */
         for (uint32_t i = 1; i < cnt; i++) {
-            double a = line_coord(&c, &L[i - 1], X, Y, gxc, gyc, ntrx, ntry);
-            double b = line_coord(&c, &L[i], X, Y, gxc, gyc, ntrx, ntry);
+            double a = line_coord(c, &route[i - 1]);
+            double b = line_coord(c, &route[i]);
             if (i == 1)
-                a += c.soff[e];
+                a += c->soff[e];
             if (i + 1 == cnt)
-                b += c.doff[e];
-            P[2 * k] = L[i].axis == AX_X ? b : a;
-            P[2 * k + 1] = L[i].axis == AX_X ? a : b;
+                b += c->doff[e];
+            P[2 * k] = route[i].axis == AX_X ? b : a;
+            P[2 * k + 1] = route[i].axis == AX_X ? a : b;
             k++;
         }
-        if (cnt == 1 && fabs(c.soff[e] - c.doff[e]) > 1e-9) {
+        if (cnt == 1 && fabs(c->soff[e] - c->doff[e]) > 1e-9) {
             /* A straight route whose ends were spread apart: a jog just
              * before the target, clear of the gap's tracks (and of any
              * other edge leaving the source side). */
-            int horiz = L[0].axis == AX_Y;
+            int horiz = route[0].axis == AX_Y;
             double mid = horiz ? qx + (qx > px ? -1 : 1) * fmin(MINSTUB * 0.8, fabs(qx - px) / 2)
                                : qy + (qy > py ? -1 : 1) * fmin(MINSTUB * 0.8, fabs(qy - py) / 2);
             P[2 * k] = horiz ? mid : px;
@@ -1122,51 +1222,37 @@ int fz_layout_run(const fz_alloc *alloc, int tb, uint32_t nlanes, const fz_lay_l
         P[2 * k] = qx;
         P[2 * k + 1] = qy;
         k++;
-        /* Drop repeated and collinear points. */
-        uint32_t w = np + 1;
-        for (uint32_t i = np + 1; i < k; i++) {
-            double dx = P[2 * i] - P[2 * (w - 1)], dy = P[2 * i + 1] - P[2 * (w - 1) + 1];
-            if (dx * dx + dy * dy < 1e-6)
-                continue;
-            if (w >= np + 2) {
-                double ax = P[2 * (w - 1)] - P[2 * (w - 2)],
-                       ay = P[2 * (w - 1) + 1] - P[2 * (w - 2) + 1];
-                if ((ax == 0 && dx == 0) || (ay == 0 && dy == 0)) {
-                    w--;
-                }
-            }
-            P[2 * w] = P[2 * i];
-            P[2 * w + 1] = P[2 * i + 1];
-            w++;
-        }
-        if (w == np + 1) { /* both ports coincide: keep a two-point route */
-            P[2 * w] = qx;
-            P[2 * w + 1] = qy;
-            w++;
-        }
+        uint32_t w = drop_straight_points(P, np, k, qx, qy);
         oe->count = w - np;
         np = w;
         oe->lw = edges[e].lw;
         oe->lh = edges[e].lh;
         if (edges[e].lw > 0) {
-            lab_item *li = &labs[nlabs++];
+            lab_item *li = &c->labels[c->nlabels++];
             li->e = e;
-            li->at_dst = c.lab_dst[e];
-            li->node = c.lab_dst[e] ? edges[e].dst : edges[e].src;
-            li->side = c.lab_dst[e] ? c.e_dside[e] : (uint8_t)(edges[e].src_side & 3);
-            li->off = c.lab_dst[e] ? c.doff[e] : c.soff[e];
-            li->ax = c.lab_dst[e] ? qx : px;
-            li->ay = c.lab_dst[e] ? qy : py;
+            li->at_dst = c->lab_dst[e];
+            li->node = c->lab_dst[e] ? edges[e].dst : edges[e].src;
+            li->side = c->lab_dst[e] ? c->e_dside[e] : (uint8_t)(edges[e].src_side & 3);
+            li->off = c->lab_dst[e] ? c->doff[e] : c->soff[e];
+            li->ax = c->lab_dst[e] ? qx : px;
+            li->ay = c->lab_dst[e] ? qy : py;
         }
     }
-    /* Labels by their ports: beside the port, outwards; on a side with
-     * several, each is pushed clear of the one placed before it (from the
-     * bottom or right end of the side). */
-    qsort(labs, nlabs, sizeof(lab_item), lab_cmp);
+    return FZ_OK;
+}
+
+/* Labels by their ports: beside the port, outwards; on a side with
+ * several, each is pushed clear of the one placed before it (from the
+ * bottom or right end of the side). */
+static void place_labels(ctx *c)
+{
+    lab_item *labs = c->labels;
+    const fz_lay_edge *edges = c->in_e;
+    qsort(labs, c->nlabels, sizeof(lab_item), lab_cmp);
     double edge_lim = 0;
-    for (uint32_t i = 0; i < nlabs; i++) {
+    for (uint32_t i = 0; i < c->nlabels; i++) {
         const lab_item *li = &labs[i];
-        fz_lay_out_edge *oe = &out->edges[li->e];
+        fz_lay_out_edge *oe = &c->out->edges[li->e];
         double lw = edges[li->e].lw, lh = edges[li->e].lh;
         int first = i == 0 || labs[i - 1].node != li->node || labs[i - 1].side != li->side;
         switch (li->side) {
@@ -1197,42 +1283,86 @@ int fz_layout_run(const fz_alloc *alloc, int tb, uint32_t nlanes, const fz_lay_l
         }
         }
     }
-    out->npts = (uint32_t)(cap_pts / 2);
-    rc = FZ_OK;
-out:
-    cells_fini(&cells);
-    fz_free(alloc, E, m1 * sizeof(fz_lay_edge));
-    fz_free(alloc, stack, n1 * 4 * sizeof(double));
-    fz_free(alloc, lane_rows, l1 * sizeof(uint32_t));
-    fz_free(alloc, lane_base, l1 * sizeof(uint32_t));
-    fz_free(alloc, grid_lane, ((size_t)(tb ? c.ncols : c.nrows) + 1) * sizeof(uint32_t));
-    fz_free(alloc, segs, ((size_t)c.nlines + 1) * sizeof(seg));
-    fz_free(alloc, ntrx, (ncol1 + 1) * sizeof(uint32_t));
-    fz_free(alloc, ntry, (nrow1 + 1) * sizeof(uint32_t));
-    fz_free(alloc, cw, ncol1 * sizeof(double));
-    fz_free(alloc, rh, nrow1 * sizeof(double));
-    fz_free(alloc, gw, (ncol1 + 1) * sizeof(double));
-    fz_free(alloc, gh, (nrow1 + 1) * sizeof(double));
-    fz_free(alloc, reqx, (ncol1 + 1) * sizeof(double));
-    fz_free(alloc, reqy, (nrow1 + 1) * sizeof(double));
-    fz_free(alloc, X, ncol1 * sizeof(double));
-    fz_free(alloc, Y, nrow1 * sizeof(double));
-    fz_free(alloc, gxc, (ncol1 + 1) * sizeof(double));
-    fz_free(alloc, gyc, (nrow1 + 1) * sizeof(double));
-    fz_free(alloc, glo_x, (ncol1 + 1) * sizeof(double));
-    fz_free(alloc, glo_y, (nrow1 + 1) * sizeof(double));
-    fz_free(alloc, c.rank, n1 * sizeof(uint32_t));
-    fz_free(alloc, c.row_in_lane, n1 * sizeof(uint32_t));
-    fz_free(alloc, c.col, n1 * sizeof(uint32_t));
-    fz_free(alloc, c.row, n1 * sizeof(uint32_t));
-    fz_free(alloc, c.e_first, m1 * sizeof(uint32_t));
-    fz_free(alloc, c.e_count, m1 * sizeof(uint32_t));
-    fz_free(alloc, c.e_dside, m1);
-    fz_free(alloc, c.soff, m1 * sizeof(double));
-    fz_free(alloc, c.doff, m1 * sizeof(double));
-    fz_free(alloc, c.lab_dst, m1);
-    fz_free(alloc, labs, m1 * sizeof(lab_item));
-    fz_free(alloc, c.lines, (size_t)c.cap_lines * sizeof(line));
+}
+
+static void layout_ctx_fini(ctx *c)
+{
+    const fz_alloc *alloc = c->a;
+    size_t n1 = (size_t)c->nnodes + 1, m1 = (size_t)c->nedges + 1, l1 = (size_t)c->nlanes + 1;
+    size_t ncol1 = (size_t)c->ncols + 1, nrow1 = (size_t)c->nrows + 1;
+    cells_fini(&c->cells);
+    fz_free(alloc, c->oriented, m1 * sizeof(fz_lay_edge));
+    fz_free(alloc, c->label_stack, n1 * 4 * sizeof(double));
+    fz_free(alloc, c->lane_rows, l1 * sizeof(uint32_t));
+    fz_free(alloc, c->lane_first_slot, l1 * sizeof(uint32_t));
+    fz_free(alloc, c->slot_lane, ((size_t)c->nslots + 1) * sizeof(uint32_t));
+    fz_free(alloc, c->segs, ((size_t)c->nsegs_cap + 1) * sizeof(seg));
+    fz_free(alloc, c->col_gap_tracks, (ncol1 + 1) * sizeof(uint32_t));
+    fz_free(alloc, c->row_gap_tracks, (nrow1 + 1) * sizeof(uint32_t));
+    fz_free(alloc, c->col_width, ncol1 * sizeof(double));
+    fz_free(alloc, c->row_height, nrow1 * sizeof(double));
+    fz_free(alloc, c->col_gap_width, (ncol1 + 1) * sizeof(double));
+    fz_free(alloc, c->row_gap_height, (nrow1 + 1) * sizeof(double));
+    fz_free(alloc, c->col_gap_label_room, (ncol1 + 1) * sizeof(double));
+    fz_free(alloc, c->row_gap_label_room, (nrow1 + 1) * sizeof(double));
+    fz_free(alloc, c->col_x, ncol1 * sizeof(double));
+    fz_free(alloc, c->row_y, nrow1 * sizeof(double));
+    fz_free(alloc, c->col_gap_mid, (ncol1 + 1) * sizeof(double));
+    fz_free(alloc, c->row_gap_mid, (nrow1 + 1) * sizeof(double));
+    fz_free(alloc, c->col_gap_start, (ncol1 + 1) * sizeof(double));
+    fz_free(alloc, c->row_gap_start, (nrow1 + 1) * sizeof(double));
+    fz_free(alloc, c->rank, n1 * sizeof(uint32_t));
+    fz_free(alloc, c->row_in_lane, n1 * sizeof(uint32_t));
+    fz_free(alloc, c->col, n1 * sizeof(uint32_t));
+    fz_free(alloc, c->row, n1 * sizeof(uint32_t));
+    fz_free(alloc, c->e_first, m1 * sizeof(uint32_t));
+    fz_free(alloc, c->e_count, m1 * sizeof(uint32_t));
+    fz_free(alloc, c->e_dside, m1);
+    fz_free(alloc, c->soff, m1 * sizeof(double));
+    fz_free(alloc, c->doff, m1 * sizeof(double));
+    fz_free(alloc, c->lab_dst, m1);
+    fz_free(alloc, c->labels, m1 * sizeof(lab_item));
+    fz_free(alloc, c->lines, (size_t)c->cap_lines * sizeof(line));
+}
+
+int fz_layout_run(const fz_alloc *alloc, int tb, uint32_t nlanes, const fz_lay_lane *lanes,
+                  uint32_t nnodes, const fz_lay_node *nodes, uint32_t nedges,
+                  const fz_lay_edge *edges, fz_layout *out)
+{
+    ctx c;
+    memset(&c, 0, sizeof(c));
+    memset(out, 0, sizeof(*out));
+    out->alloc = alloc;
+    c.a = alloc;
+    c.tb = tb;
+    c.nnodes = nnodes;
+    c.nedges = nedges;
+    c.nlanes = nlanes;
+    c.in_n = nodes;
+    c.in_e = edges;
+    c.out = out;
+    int rc = layout_alloc(&c);
+    if (!rc)
+        rc = compute_ranks(&c);
+    if (!rc && assign_rows(&c, &c.cells, c.lane_rows))
+        rc = FZ_ENOMEM;
+    if (!rc)
+        rc = place_on_grid(&c);
+    if (!rc)
+        rc = orient_back_edges(&c);
+    if (!rc)
+        rc = route_edges(&c);
+    if (!rc)
+        rc = assign_tracks(&c);
+    if (!rc)
+        rc = size_cells_and_gaps(&c);
+    if (!rc)
+        rc = place_coordinates(&c, lanes);
+    if (!rc)
+        rc = write_route_points(&c);
+    if (!rc)
+        place_labels(&c);
+    layout_ctx_fini(&c);
     if (rc)
         fz_layout_fini(out);
     return rc;

@@ -314,20 +314,47 @@ static const char *compass(int side)
  * The flow view
  *========================================================================*/
 
+typedef struct legend_item legend_item;
+
+#define LEGEND_MAX 8
+
+/* The flow view being built: build_flow() runs one function per phase,
+ * each reading what the phases before it left here. */
 typedef struct flow {
     const fz_graph *g;
     const fz_render_opts *o;
+    const fz_overlay *ov; /* o->overlay: NULL, a trace or a heat map */
     const fz_alloc *a;
     fz_gv *gv;
     fz_sbuf s; /* scratch */
     char *err;
     size_t errsz;
+    int oom; /* a Graphviz attribute could not be set */
+    uint32_t node_count, edge_count, lane_count, loop_count;
+    uint32_t route_count; /* edges, then one back edge per loop */
+    /* Measured (measure_lanes, measure_nodes, measure_edges, measure_loops). */
+    node_text *node_texts;      /* per node */
+    fz_sbuf *route_labels;      /* per route: its label (HTML), empty when none */
+    fz_sbuf *lane_titles;       /* per lane */
+    fz_lay_node *layout_nodes;  /* what the layout is given */
+    fz_lay_edge *layout_routes; /* per route */
+    fz_lay_lane *layout_lanes;
+    fz_layout lay; /* what the layout returns */
+    /* The drawing's size (fit_bounding_box, place_legend); y grows down
+     * here, Graphviz's up. */
+    double width, height;
+    double legend_top; /* the height before the legend strip */
+    legend_item *legend;
+    int legend_count;
+    /* The Graphviz objects (add_lanes, add_nodes). */
+    fz_gv_obj **gv_nodes;
+    fz_gv_obj **gv_lanes;
 } flow;
 
 #define SET(obj, k, v)                                                                             \
     do {                                                                                           \
         if (fz_gv_set(f->gv, (obj), (k), (v)))                                                     \
-            oom = 1;                                                                               \
+            f->oom = 1;                                                                            \
     } while (0)
 
 /* "x,y" with two decimals. */
@@ -354,15 +381,14 @@ static void lane_class(fz_sbuf *b, const fz_graph *g, uint32_t lane)
 /* Browsers' sans fonts run up to this much wider than the Helvetica
  * estimates; boxes and the bounding box leave that room. */
 #define TEXT_SLACK 1.15
-#define LEGEND_MAX 8
 #define LEGEND_X 120.0
 #define LEGEND_ROW 34.0
 
-typedef struct legend_item {
+struct legend_item {
     char text[160];
     const char *fill, *pen, *font, *shape, *pw;
     double w, x, y; /* width; centre */
-} legend_item;
+};
 
 /* The legend's items for overlay ov, each as wide as its text needs. */
 static int legend_items(const fz_overlay *ov, legend_item *it)
@@ -429,145 +455,223 @@ static void pdf_fix_date(char *p, size_t n)
     }
 }
 
-static int build_flow(flow *f, char **out, size_t *len)
+/* The tables every phase fills, empty; 0 or FZ_ENOMEM. */
+static int flow_alloc(flow *f)
+{
+    const fz_alloc *a = f->a;
+    const fz_graph *g = f->g;
+    f->ov = f->o->overlay;
+    f->node_count = fz_graph_node_count(g);
+    f->edge_count = fz_graph_edge_count(g);
+    f->lane_count = fz_graph_lane_count(g);
+    f->loop_count = fz_graph_loop_count(g);
+    f->route_count = f->edge_count + f->loop_count;
+    size_t n1 = (size_t)f->node_count + 1, r1 = (size_t)f->route_count + 1;
+    size_t l1 = (size_t)f->lane_count + 1;
+    f->node_texts = fz_calloc(a, n1, sizeof(node_text));
+    f->route_labels = fz_calloc(a, r1, sizeof(fz_sbuf));
+    f->layout_nodes = fz_calloc(a, n1, sizeof(fz_lay_node));
+    f->layout_routes = fz_calloc(a, r1, sizeof(fz_lay_edge));
+    f->layout_lanes = fz_calloc(a, l1, sizeof(fz_lay_lane));
+    f->gv_nodes = fz_calloc(a, n1, sizeof(fz_gv_obj *));
+    f->gv_lanes = fz_calloc(a, l1, sizeof(fz_gv_obj *));
+    f->lane_titles = fz_calloc(a, l1, sizeof(fz_sbuf));
+    f->legend = fz_calloc(a, LEGEND_MAX, sizeof(legend_item));
+    if (!f->node_texts || !f->route_labels || !f->layout_nodes || !f->layout_routes ||
+        !f->layout_lanes || !f->gv_nodes || !f->gv_lanes || !f->lane_titles || !f->legend)
+        return FZ_ENOMEM;
+    for (uint32_t v = 0; v < f->node_count; v++)
+        fz_sbuf_init(&f->node_texts[v].label, a);
+    for (uint32_t e = 0; e < f->route_count; e++)
+        fz_sbuf_init(&f->route_labels[e], a);
+    for (uint32_t l = 0; l < f->lane_count; l++)
+        fz_sbuf_init(&f->lane_titles[l], a);
+    return FZ_OK;
+}
+
+static void flow_fini(flow *f)
+{
+    const fz_alloc *a = f->a;
+    size_t n1 = (size_t)f->node_count + 1, r1 = (size_t)f->route_count + 1;
+    size_t l1 = (size_t)f->lane_count + 1;
+    if (f->node_texts)
+        for (uint32_t v = 0; v < f->node_count; v++)
+            fz_sbuf_fini(&f->node_texts[v].label);
+    if (f->route_labels)
+        for (uint32_t e = 0; e < f->route_count; e++)
+            fz_sbuf_fini(&f->route_labels[e]);
+    if (f->lane_titles)
+        for (uint32_t l = 0; l < f->lane_count; l++)
+            fz_sbuf_fini(&f->lane_titles[l]);
+    fz_free(a, f->node_texts, n1 * sizeof(node_text));
+    fz_free(a, f->route_labels, r1 * sizeof(fz_sbuf));
+    fz_free(a, f->layout_nodes, n1 * sizeof(fz_lay_node));
+    fz_free(a, f->layout_routes, r1 * sizeof(fz_lay_edge));
+    fz_free(a, f->layout_lanes, l1 * sizeof(fz_lay_lane));
+    fz_free(a, f->gv_nodes, n1 * sizeof(fz_gv_obj *));
+    fz_free(a, f->gv_lanes, l1 * sizeof(fz_gv_obj *));
+    fz_free(a, f->lane_titles, l1 * sizeof(fz_sbuf));
+    fz_free(a, f->legend, LEGEND_MAX * sizeof(legend_item));
+    fz_layout_fini(&f->lay);
+}
+
+/* Lane titles, wrapped, and the room they take in the header strip. */
+static void measure_lanes(flow *f)
 {
     const fz_graph *g = f->g;
-    const fz_overlay *ov = f->o->overlay;
-    const fz_alloc *a = f->a;
-    uint32_t nn = fz_graph_node_count(g), ne = fz_graph_edge_count(g);
-    uint32_t nl = fz_graph_lane_count(g), nloops = fz_graph_loop_count(g);
-    uint32_t nall = ne + nloops;
-    int rc = FZ_ENOMEM, oom = 0;
-    char nb[64], nb2[64];
-    fz_layout lay;
-    memset(&lay, 0, sizeof(lay));
-    node_text *nt = fz_calloc(a, (size_t)nn + 1, sizeof(node_text));
-    fz_sbuf *el = fz_calloc(a, (size_t)nall + 1, sizeof(fz_sbuf));
-    fz_lay_node *ln = fz_calloc(a, (size_t)nn + 1, sizeof(fz_lay_node));
-    fz_lay_edge *le = fz_calloc(a, (size_t)nall + 1, sizeof(fz_lay_edge));
-    fz_lay_lane *ll = fz_calloc(a, (size_t)nl + 1, sizeof(fz_lay_lane));
-    fz_gv_obj **gn = fz_calloc(a, (size_t)nn + 1, sizeof(fz_gv_obj *));
-    fz_gv_obj **gl = fz_calloc(a, (size_t)nl + 1, sizeof(fz_gv_obj *));
-    fz_sbuf *lanelab = fz_calloc(a, (size_t)nl + 1, sizeof(fz_sbuf));
-    if (!nt || !el || !ln || !le || !ll || !gn || !gl || !lanelab)
-        goto out;
-    for (uint32_t v = 0; v < nn; v++)
-        fz_sbuf_init(&nt[v].label, a);
-    for (uint32_t e = 0; e < nall; e++)
-        fz_sbuf_init(&el[e], a);
-    for (uint32_t l = 0; l < nl; l++)
-        fz_sbuf_init(&lanelab[l], a);
-
-    /* Sizes. */
-    for (uint32_t l = 0; l < nl; l++) {
+    for (uint32_t l = 0; l < f->lane_count; l++) {
         const fz_lane *lane = fz_graph_lane(g, l);
         fz_text_line lines[MAXLINES];
         uint32_t k = fz_text_wrap(fz_graph_text(g, lane->label), lane->label.len,
                                   f->o->top_to_bottom ? 28 : 20, lines, MAXLINES);
-        put_lines(&lanelab[l], lines, k, 0);
-        ll[l].lw = lines_width(lines, k, LANE_PT) * 1.2; /* bold */
-        ll[l].lh = k * LANE_LH;
+        put_lines(&f->lane_titles[l], lines, k, 0);
+        f->layout_lanes[l].lw = lines_width(lines, k, LANE_PT) * 1.2; /* bold */
+        f->layout_lanes[l].lh = k * LANE_LH;
     }
-    for (uint32_t v = 0; v < nn; v++) {
-        node_label(g, v, ov, &nt[v]);
+}
+
+/* Node labels (with the overlay's line) and the sizes and outlines they give. */
+static void measure_nodes(flow *f)
+{
+    const fz_graph *g = f->g;
+    for (uint32_t v = 0; v < f->node_count; v++) {
+        node_text *nt = &f->node_texts[v];
+        fz_lay_node *ln = &f->layout_nodes[v];
+        node_label(g, v, f->ov, nt);
         const fz_node *n = fz_graph_node(g, v);
-        ln[v].lane = n->lane;
-        ln[v].w = nt[v].w;
-        ln[v].h = nt[v].h;
-        ln[v].shape = n->shape == FZ_SHAPE_CIRCLE    ? FZ_LAY_ROUND
-                      : n->shape == FZ_SHAPE_DIAMOND ? FZ_LAY_DIAMOND
-                                                     : FZ_LAY_BOX;
+        ln->lane = n->lane;
+        ln->w = nt->w;
+        ln->h = nt->h;
+        ln->shape = n->shape == FZ_SHAPE_CIRCLE    ? FZ_LAY_ROUND
+                    : n->shape == FZ_SHAPE_DIAMOND ? FZ_LAY_DIAMOND
+                                                   : FZ_LAY_BOX;
     }
-    for (uint32_t e = 0; e < ne; e++) {
+}
+
+/* Each edge's ends, sides and label (its own text and the overlay's count
+ * or share). */
+static void measure_edges(flow *f)
+{
+    const fz_graph *g = f->g;
+    const fz_overlay *ov = f->ov;
+    for (uint32_t e = 0; e < f->edge_count; e++) {
         const fz_edge *ed = fz_graph_edge(g, e);
+        fz_lay_edge *route = &f->layout_routes[e];
         char extra[48] = "";
         if (ov && ov->kind == FZ_OVERLAY_TRACE && ov->edge_count[e])
             snprintf(extra, sizeof(extra), "\xC3\x97%llu", (unsigned long long)ov->edge_count[e]);
         else if (ov && ov->kind == FZ_OVERLAY_HEAT && ov->runs)
             snprintf(extra, sizeof(extra), "%.0f%%",
                      100.0 * (double)ov->edge_runs[e] / (double)ov->runs);
-        le[e].src = ed->src;
-        le[e].dst = ed->dst;
-        le[e].src_side = ed->src_dir;
-        le[e].dst_side = ed->dst_dir;
-        le[e].ranked = 1;
+        route->src = ed->src;
+        route->dst = ed->dst;
+        route->src_side = ed->src_dir;
+        route->dst_side = ed->dst_dir;
+        route->ranked = 1;
         if (ed->label.len || extra[0])
-            edge_label(&el[e], fz_graph_text(g, ed->label), ed->label.len, extra, &le[e].lw,
-                       &le[e].lh);
+            edge_label(&f->route_labels[e], fz_graph_text(g, ed->label), ed->label.len, extra,
+                       &route->lw, &route->lh);
     }
-    for (uint32_t k = 0; k < nloops; k++) {
+}
+
+/* A loop is drawn as a back edge from its last node to its first, bottom
+ * to bottom, labelled with its condition. */
+static void measure_loops(flow *f)
+{
+    const fz_graph *g = f->g;
+    for (uint32_t k = 0; k < f->loop_count; k++) {
         const fz_loop *lp = fz_graph_loop(g, k);
-        fz_lay_edge *x = &le[ne + k];
-        x->src = x->dst = FZ_NONE;
+        fz_lay_edge *route = &f->layout_routes[f->edge_count + k];
+        route->src = route->dst = FZ_NONE;
         if (lp->node_count < 1)
             continue;
-        x->src = fz_graph_loop_node(g, lp, lp->node_count - 1);
-        x->dst = fz_graph_loop_node(g, lp, 0);
-        x->src_side = x->dst_side = FZ_DIR_BOTTOM;
-        x->back = 1;
+        route->src = fz_graph_loop_node(g, lp, lp->node_count - 1);
+        route->dst = fz_graph_loop_node(g, lp, 0);
+        route->src_side = route->dst_side = FZ_DIR_BOTTOM;
+        route->back = 1;
         fz_sbuf_puts(&f->s, "loop");
         if (lp->cond.len) {
             fz_sbuf_puts(&f->s, ": ");
             fz_sbuf_putn(&f->s, fz_graph_text(g, lp->cond), lp->cond.len);
         }
-        edge_label(&el[ne + k], fz_sbuf_str(&f->s), f->s.len, NULL, &x->lw, &x->lh);
+        edge_label(&f->route_labels[f->edge_count + k], fz_sbuf_str(&f->s), f->s.len, NULL,
+                   &route->lw, &route->lh);
         f->s.len = 0;
     }
-    for (uint32_t i = 0; i < nn; i++)
-        if (nt[i].label.oom)
-            goto out;
-    for (uint32_t i = 0; i < nall; i++)
-        if (el[i].oom)
-            goto out;
+}
 
-    if ((rc = fz_layout_run(a, f->o->top_to_bottom, nl, ll, nn, ln, nall, le, &lay)))
-        goto out;
-    rc = FZ_ENOMEM;
+/* Whether a label buffer ran out of memory while measuring. */
+static int measure_failed(const flow *f)
+{
+    for (uint32_t i = 0; i < f->node_count; i++)
+        if (f->node_texts[i].label.oom)
+            return 1;
+    for (uint32_t i = 0; i < f->route_count; i++)
+        if (f->route_labels[i].oom)
+            return 1;
+    return 0;
+}
 
-    /* The bounding box holds every node and label: text widths are
-     * estimates, so allow browsers' wider sans fonts some room. */
-    double W = lay.width, H = lay.height;
-    for (uint32_t v = 0; v < nn; v++)
-        if (lay.nodes[v].placed)
-            W = fmax(W, lay.nodes[v].x + fmax(nt[v].w, nt[v].tw * TEXT_SLACK + 8) / 2 + 8);
-    for (uint32_t e = 0; e < nall; e++) {
-        const fz_lay_out_edge *oe = &lay.edges[e];
+/* The bounding box holds every node and label: text widths are
+ * estimates, so allow browsers' wider sans fonts some room. */
+static void fit_bounding_box(flow *f)
+{
+    const fz_layout *lay = &f->lay;
+    double width = lay->width, height = lay->height;
+    for (uint32_t v = 0; v < f->node_count; v++) {
+        const node_text *nt = &f->node_texts[v];
+        if (lay->nodes[v].placed)
+            width = fmax(width, lay->nodes[v].x + fmax(nt->w, nt->tw * TEXT_SLACK + 8) / 2 + 8);
+    }
+    for (uint32_t e = 0; e < f->route_count; e++) {
+        const fz_lay_out_edge *oe = &lay->edges[e];
         if (oe->placed && oe->lw > 0) {
-            W = fmax(W, oe->lx + oe->lw * TEXT_SLACK / 2 + 8);
-            H = fmax(H, oe->ly + oe->lh / 2 + 8);
+            width = fmax(width, oe->lx + oe->lw * TEXT_SLACK / 2 + 8);
+            height = fmax(height, oe->ly + oe->lh / 2 + 8);
         }
     }
+    f->width = width;
+    f->height = height;
+}
 
-    /* Legend strip under the lanes (overlays only): items measured, in
-     * rows as wide as the picture (which widens for one long item). */
-    legend_item items[LEGEND_MAX];
-    int nitems = ov ? legend_items(ov, items) : 0;
-    double legend_y = H;
-    if (ov) {
-        for (int i = 0; i < nitems; i++)
-            W = fmax(W, LEGEND_X + items[i].w + 16);
-        double x = LEGEND_X, y = H + 14 + LEGEND_ROW / 2;
-        for (int i = 0; i < nitems; i++) {
-            if (x > LEGEND_X && x + items[i].w > W - 16) {
-                x = LEGEND_X;
-                y += LEGEND_ROW;
-            }
-            items[i].x = x + items[i].w / 2;
-            items[i].y = y;
-            x += items[i].w + 10;
+/* Legend strip under the lanes (overlays only): items measured, in rows
+ * as wide as the picture (which widens for one long item). */
+static void place_legend(flow *f)
+{
+    legend_item *items = f->legend;
+    f->legend_count = f->ov ? legend_items(f->ov, items) : 0;
+    f->legend_top = f->height;
+    if (!f->ov)
+        return;
+    for (int i = 0; i < f->legend_count; i++)
+        f->width = fmax(f->width, LEGEND_X + items[i].w + 16);
+    double x = LEGEND_X, y = f->height + 14 + LEGEND_ROW / 2;
+    for (int i = 0; i < f->legend_count; i++) {
+        if (x > LEGEND_X && x + items[i].w > f->width - 16) {
+            x = LEGEND_X;
+            y += LEGEND_ROW;
         }
-        H = y + LEGEND_ROW / 2 + 14;
+        items[i].x = x + items[i].w / 2;
+        items[i].y = y;
+        x += items[i].w + 10;
     }
+    f->height = y + LEGEND_ROW / 2 + 14;
+}
 
-    /* The graph. */
-    if ((rc = fz_gv_new(a, "flowzap", &f->gv)))
-        goto out;
-    rc = FZ_ENOMEM;
+/* The cgraph graph with its attributes and the defaults of its nodes and
+ * edges. */
+static int start_graph(flow *f)
+{
+    const fz_overlay *ov = f->ov;
+    char nb[64];
+    int rc = fz_gv_new(f->a, "flowzap", &f->gv);
+    if (rc)
+        return rc;
     fz_gv_obj *root = fz_gv_root(f->gv);
     SET(root, "id", "flowzap");
     SET(root, "class",
         ov ? (ov->kind == FZ_OVERLAY_TRACE ? "view-flow trace" : "view-flow heat") : "view-flow");
-    SET(root, "bb", (snprintf(nb, sizeof nb, "0,0,%.2f,%.2f", W, H), nb));
+    SET(root, "bb", (snprintf(nb, sizeof nb, "0,0,%.2f,%.2f", f->width, f->height), nb));
     SET(root, "outputorder", "edgesfirst");
     SET(root, "splines", "true");
     SET(root, "pad", "0.1");
@@ -588,53 +692,71 @@ static int build_flow(flow *f, char **out, size_t *len)
         fz_gv_default(f->gv, FZ_GV_EDGE, "fontcolor", "#222222") ||
         fz_gv_default(f->gv, FZ_GV_EDGE, "arrowsize", "0.8") ||
         fz_gv_default(f->gv, FZ_GV_EDGE, "penwidth", "1.2"))
-        goto out;
+        return FZ_ENOMEM;
+    return FZ_OK;
+}
 
-    for (uint32_t l = 0; l < nl; l++) {
+/* One cluster per lane, its band and title where the layout put them. */
+static int add_lanes(flow *f)
+{
+    const fz_graph *g = f->g;
+    double H = f->height; /* Graphviz's y = H - ours */
+    char nb[64];
+    for (uint32_t l = 0; l < f->lane_count; l++) {
         const fz_lane *lane = fz_graph_lane(g, l);
-        const fz_lay_out_lane *ol = &lay.lanes[l];
+        const fz_lay_out_lane *ol = &f->lay.lanes[l];
         fz_sbuf *s = &f->s;
         s->len = 0;
         fz_sbuf_puts(s, "cluster_");
         fz_sbuf_putn(s, fz_graph_text(g, lane->id), lane->id.len);
-        gl[l] = fz_gv_subgraph(f->gv, NULL, fz_sbuf_str(s));
-        if (!gl[l])
-            goto out;
+        fz_gv_obj *cluster = f->gv_lanes[l] = fz_gv_subgraph(f->gv, NULL, fz_sbuf_str(s));
+        if (!cluster)
+            return FZ_ENOMEM;
         s->len = 0;
         fz_sbuf_puts(s, "lane ");
         lane_class(s, g, l);
-        SET(gl[l], "class", fz_sbuf_str(s));
+        SET(cluster, "class", fz_sbuf_str(s));
         s->len = 0;
         lane_class(s, g, l);
-        SET(gl[l], "id", fz_sbuf_str(s));
-        SET(gl[l], "label", fz_sbuf_str(&lanelab[l]));
+        SET(cluster, "id", fz_sbuf_str(s));
+        SET(cluster, "label", fz_sbuf_str(&f->lane_titles[l]));
         /* LR bands run the whole width (which labels or the legend may
          * have widened); TB columns the whole height above the legend. */
-        double bx1 = f->o->top_to_bottom ? ol->x1 : fmax(ol->x1, W - 8);
-        double by1 = f->o->top_to_bottom ? fmax(ol->y1, legend_y - 8) : ol->y1;
-        SET(gl[l], "bb", fmt_pt(nb, sizeof nb, ol->x0, H - by1));
+        double bx1 = f->o->top_to_bottom ? ol->x1 : fmax(ol->x1, f->width - 8);
+        double by1 = f->o->top_to_bottom ? fmax(ol->y1, f->legend_top - 8) : ol->y1;
+        SET(cluster, "bb", fmt_pt(nb, sizeof nb, ol->x0, H - by1));
         size_t k = strlen(nb);
         snprintf(nb + k, sizeof(nb) - k, ",%.2f,%.2f", bx1, H - ol->y0);
-        SET(gl[l], "bb", nb);
-        SET(gl[l], "lp", fmt_pt(nb, sizeof nb, ol->lx, H - ol->ly));
-        SET(gl[l], "style", "filled");
-        SET(gl[l], "fillcolor", lane_fill[l % NPALETTE]);
-        SET(gl[l], "color", lane_pen[l % NPALETTE]);
-        SET(gl[l], "penwidth", "1.5");
+        SET(cluster, "bb", nb);
+        SET(cluster, "lp", fmt_pt(nb, sizeof nb, ol->lx, H - ol->ly));
+        SET(cluster, "style", "filled");
+        SET(cluster, "fillcolor", lane_fill[l % NPALETTE]);
+        SET(cluster, "color", lane_pen[l % NPALETTE]);
+        SET(cluster, "penwidth", "1.5");
     }
+    return FZ_OK;
+}
 
+/* Each placed node in its lane's cluster: shape, classes, overlay colours,
+ * size and position. */
+static int add_nodes(flow *f)
+{
     static const char *const shapes[] = {"circle", "box", "diamond", "Mrecord"};
-    for (uint32_t v = 0; v < nn; v++) {
+    const fz_graph *g = f->g;
+    const fz_overlay *ov = f->ov;
+    double H = f->height;
+    char nb[64];
+    for (uint32_t v = 0; v < f->node_count; v++) {
         const fz_node *n = fz_graph_node(g, v);
-        if (!lay.nodes[v].placed)
+        if (!f->lay.nodes[v].placed)
             continue;
         fz_sbuf *s = &f->s;
         s->len = 0;
         fz_sbuf_putn(s, fz_graph_text(g, n->id), n->id.len);
-        gn[v] = fz_gv_node(f->gv, gl[n->lane], fz_sbuf_str(s));
-        if (!gn[v])
-            goto out;
-        SET(gn[v], "id", fz_sbuf_str(s));
+        fz_gv_obj *node = f->gv_nodes[v] = fz_gv_node(f->gv, f->gv_lanes[n->lane], fz_sbuf_str(s));
+        if (!node)
+            return FZ_ENOMEM;
+        SET(node, "id", fz_sbuf_str(s));
         fz_kind kind = fz_graph_node_kind(g, v);
         s->len = 0;
         fz_sbuf_printf(s, "shape-%s kind-%s ", fz_shape_name((fz_shape)n->shape),
@@ -669,55 +791,70 @@ static int build_flow(flow *f, char **out, size_t *len)
                 pw = rate >= 0.10 ? "4" : rate >= 0.01 ? "3" : "2";
             }
         }
-        SET(gn[v], "class", fz_sbuf_str(s));
-        SET(gn[v], "shape", shapes[n->shape & 3]);
+        SET(node, "class", fz_sbuf_str(s));
+        SET(node, "shape", shapes[n->shape & 3]);
         if (n->shape == FZ_SHAPE_RECTANGLE)
-            SET(gn[v], "style", "rounded,filled");
+            SET(node, "style", "rounded,filled");
         if (kind == FZ_KIND_END && !pw)
             pw = "2.5";
         if (fill)
-            SET(gn[v], "fillcolor", fill);
+            SET(node, "fillcolor", fill);
         if (pen)
-            SET(gn[v], "color", pen);
+            SET(node, "color", pen);
         if (font)
-            SET(gn[v], "fontcolor", font);
+            SET(node, "fontcolor", font);
         if (pw)
-            SET(gn[v], "penwidth", pw);
-        SET(gn[v], "label", fz_sbuf_str(&nt[v].label));
-        SET(gn[v], "width", fmt_in(nb, sizeof nb, nt[v].w));
-        SET(gn[v], "height", fmt_in(nb, sizeof nb, nt[v].h));
-        SET(gn[v], "pos", fmt_pt(nb, sizeof nb, lay.nodes[v].x, H - lay.nodes[v].y));
+            SET(node, "penwidth", pw);
+        node_text *nt = &f->node_texts[v];
+        SET(node, "label", fz_sbuf_str(&nt->label));
+        SET(node, "width", fmt_in(nb, sizeof nb, nt->w));
+        SET(node, "height", fmt_in(nb, sizeof nb, nt->h));
+        SET(node, "pos", fmt_pt(nb, sizeof nb, f->lay.nodes[v].x, H - f->lay.nodes[v].y));
     }
+    return FZ_OK;
+}
 
-    for (uint32_t e = 0; e < nall; e++) {
-        const fz_lay_out_edge *oe = &lay.edges[e];
+/* Each placed route (edges, then loops) as a cgraph edge with its ports,
+ * classes, overlay colours, spline and label position. */
+static int add_routes(flow *f)
+{
+    const fz_graph *g = f->g;
+    const fz_overlay *ov = f->ov;
+    uint32_t ne = f->edge_count;
+    double H = f->height;
+    char nb[64];
+    for (uint32_t e = 0; e < f->route_count; e++) {
+        const fz_lay_out_edge *oe = &f->lay.edges[e];
+        const fz_lay_edge *route = &f->layout_routes[e];
         if (!oe->placed)
             continue;
         int is_loop = e >= ne;
-        uint32_t t = le[e].src, h = le[e].dst;
-        int ts = le[e].src_side, hs = le[e].dst_side;
+        uint32_t tail = route->src, head = route->dst;
+        int tail_side = route->src_side, head_side = route->dst_side;
         if (oe->swapped) {
-            t = le[e].dst;
-            h = le[e].src;
-            ts = le[e].dst_side;
-            hs = le[e].src_side;
+            tail = route->dst;
+            head = route->src;
+            tail_side = route->dst_side;
+            head_side = route->src_side;
         }
         if (is_loop)
             snprintf(nb, sizeof nb, "loop%u", e - ne + 1);
         else
             snprintf(nb, sizeof nb, "e%u", e + 1);
-        fz_gv_obj *ge = fz_gv_edge(f->gv, gn[t], gn[h], nb);
+        fz_gv_obj *ge = fz_gv_edge(f->gv, f->gv_nodes[tail], f->gv_nodes[head], nb);
         if (!ge)
-            goto out;
+            return FZ_ENOMEM;
         SET(ge, "id", nb);
         fz_sbuf *s = &f->s;
         s->len = 0;
-        uint32_t lt = fz_graph_node(g, t)->lane, lh = fz_graph_node(g, h)->lane;
+        uint32_t tail_lane = fz_graph_node(g, tail)->lane;
+        uint32_t head_lane = fz_graph_node(g, head)->lane;
         if (is_loop) {
             fz_sbuf_puts(s, "loop");
         } else {
-            fz_sbuf_printf(s, "flow %s from-%s to-%s", lt == lh ? "in-lane" : "cross-lane",
-                           fz_dir_name((fz_dir)ts), fz_dir_name((fz_dir)hs));
+            fz_sbuf_printf(s, "flow %s from-%s to-%s",
+                           tail_lane == head_lane ? "in-lane" : "cross-lane",
+                           fz_dir_name((fz_dir)tail_side), fz_dir_name((fz_dir)head_side));
             if (fz_graph_edge(g, e)->label.len)
                 fz_sbuf_puts(s, " labelled");
         }
@@ -746,87 +883,110 @@ static int build_flow(flow *f, char **out, size_t *len)
             SET(ge, "color", color);
         if (pw)
             SET(ge, "penwidth", pw);
-        SET(ge, "tailport", compass(ts));
-        SET(ge, "headport", compass(hs));
+        SET(ge, "tailport", compass(tail_side));
+        SET(ge, "headport", compass(head_side));
         s->len = 0;
-        spline_pos(s, lay.pts + 2 * (size_t)oe->first, oe->count, H);
+        spline_pos(s, f->lay.pts + 2 * (size_t)oe->first, oe->count, H);
         SET(ge, "pos", fz_sbuf_str(s));
-        if (el[e].len) {
-            if (fz_gv_set_html(f->gv, ge, "label", fz_sbuf_str(&el[e])))
-                oom = 1;
+        if (f->route_labels[e].len) {
+            if (fz_gv_set_html(f->gv, ge, "label", fz_sbuf_str(&f->route_labels[e])))
+                f->oom = 1;
             SET(ge, "lp", fmt_pt(nb, sizeof nb, oe->lx, H - oe->ly));
         }
     }
+    return FZ_OK;
+}
 
-    /* Legend for overlays. */
-    if (ov) {
-        fz_gv_obj *lg = fz_gv_subgraph(f->gv, NULL, "cluster_legend");
-        if (!lg)
-            goto out;
-        SET(lg, "id", "legend");
-        SET(lg, "class", "legend");
-        SET(lg, "label", "Legend");
-        snprintf(nb, sizeof nb, "%.2f,%.2f,%.2f,%.2f", 8.0, 8.0, W - 8, H - legend_y - 8 + 8);
-        SET(lg, "bb", nb);
-        SET(lg, "lp", fmt_pt(nb2, sizeof nb2, 56.0, H - items[0].y));
-        SET(lg, "style", "rounded");
-        SET(lg, "color", "#999999");
-        for (int i = 0; i < nitems; i++) {
-            const legend_item *it = &items[i];
-            char id[32];
-            snprintf(id, sizeof id, "legend-%d", i + 1);
-            fz_gv_obj *ln2 = fz_gv_node(f->gv, lg, id);
-            if (!ln2)
-                goto out;
-            SET(ln2, "id", id);
-            SET(ln2, "class", "legend-item");
-            if (it->pw)
-                SET(ln2, "penwidth", it->pw);
-            fz_sbuf *s = &f->s;
-            s->len = 0;
-            fz_text_gv_escape(s, it->text, strlen(it->text), 0);
-            SET(ln2, "label", fz_sbuf_str(s));
-            SET(ln2, "shape", it->shape);
-            SET(ln2, "fillcolor", it->fill);
-            SET(ln2, "color", it->pen);
-            SET(ln2, "fontcolor", it->font);
-            SET(ln2, "width", fmt_in(nb, sizeof nb, it->w));
-            SET(ln2, "height", "0.36");
-            SET(ln2, "pos", fmt_pt(nb, sizeof nb, it->x, H - it->y));
-        }
+/* The overlay's legend: a cluster under the lanes with one node per item. */
+static int add_legend(flow *f)
+{
+    double H = f->height;
+    char nb[64], nb2[64];
+    if (!f->ov)
+        return FZ_OK;
+    fz_gv_obj *lg = fz_gv_subgraph(f->gv, NULL, "cluster_legend");
+    if (!lg)
+        return FZ_ENOMEM;
+    SET(lg, "id", "legend");
+    SET(lg, "class", "legend");
+    SET(lg, "label", "Legend");
+    snprintf(nb, sizeof nb, "%.2f,%.2f,%.2f,%.2f", 8.0, 8.0, f->width - 8,
+             H - f->legend_top - 8 + 8);
+    SET(lg, "bb", nb);
+    SET(lg, "lp", fmt_pt(nb2, sizeof nb2, 56.0, H - f->legend[0].y));
+    SET(lg, "style", "rounded");
+    SET(lg, "color", "#999999");
+    for (int i = 0; i < f->legend_count; i++) {
+        const legend_item *it = &f->legend[i];
+        char id[32];
+        snprintf(id, sizeof id, "legend-%d", i + 1);
+        fz_gv_obj *item = fz_gv_node(f->gv, lg, id);
+        if (!item)
+            return FZ_ENOMEM;
+        SET(item, "id", id);
+        SET(item, "class", "legend-item");
+        if (it->pw)
+            SET(item, "penwidth", it->pw);
+        fz_sbuf *s = &f->s;
+        s->len = 0;
+        fz_text_gv_escape(s, it->text, strlen(it->text), 0);
+        SET(item, "label", fz_sbuf_str(s));
+        SET(item, "shape", it->shape);
+        SET(item, "fillcolor", it->fill);
+        SET(item, "color", it->pen);
+        SET(item, "fontcolor", it->font);
+        SET(item, "width", fmt_in(nb, sizeof nb, it->w));
+        SET(item, "height", "0.36");
+        SET(item, "pos", fmt_pt(nb, sizeof nb, it->x, H - it->y));
     }
-    if (oom || f->s.oom)
+    return FZ_OK;
+}
+
+/* The graph as DOT, or drawn by Graphviz in the asked format. */
+static int write_output(flow *f, char **out, size_t *len)
+{
+    if (f->o->format == FZ_RENDER_DOT)
+        return fz_gv_write_dot(f->gv, out, len);
+    static const char *const gvfmt[] = {"svg", "png", "dot", "pdf", "json"};
+    int rc = fz_gv_render(f->gv, "nop2", gvfmt[f->o->format], out, len);
+    if (rc == FZ_OK && f->o->format == FZ_RENDER_PDF)
+        pdf_fix_date(*out, *len);
+    if (rc == FZ_ERENDER)
+        snprintf(f->err, f->errsz, "Graphviz: %s", fz_gv_error(f->gv));
+    return rc;
+}
+
+/* The flow view: measure, lay out, size the drawing, build the cgraph
+ * graph, draw it. */
+static int build_flow(flow *f, char **out, size_t *len)
+{
+    int rc = flow_alloc(f);
+    if (rc)
         goto out;
-
-    if (f->o->format == FZ_RENDER_DOT) {
-        rc = fz_gv_write_dot(f->gv, out, len);
-    } else {
-        static const char *const gvfmt[] = {"svg", "png", "dot", "pdf", "json"};
-        rc = fz_gv_render(f->gv, "nop2", gvfmt[f->o->format], out, len);
-        if (rc == FZ_OK && f->o->format == FZ_RENDER_PDF)
-            pdf_fix_date(*out, *len);
-        if (rc == FZ_ERENDER)
-            snprintf(f->err, f->errsz, "Graphviz: %s", fz_gv_error(f->gv));
+    measure_lanes(f);
+    measure_nodes(f);
+    measure_edges(f);
+    measure_loops(f);
+    if (measure_failed(f)) {
+        rc = FZ_ENOMEM;
+        goto out;
     }
+    rc = fz_layout_run(f->a, f->o->top_to_bottom, f->lane_count, f->layout_lanes, f->node_count,
+                       f->layout_nodes, f->route_count, f->layout_routes, &f->lay);
+    if (rc)
+        goto out;
+    fit_bounding_box(f);
+    place_legend(f);
+    if ((rc = start_graph(f)) || (rc = add_lanes(f)) || (rc = add_nodes(f)) ||
+        (rc = add_routes(f)) || (rc = add_legend(f)))
+        goto out;
+    if (f->oom || f->s.oom) {
+        rc = FZ_ENOMEM;
+        goto out;
+    }
+    rc = write_output(f, out, len);
 out:
-    if (nt)
-        for (uint32_t v = 0; v < nn; v++)
-            fz_sbuf_fini(&nt[v].label);
-    if (el)
-        for (uint32_t e = 0; e < nall; e++)
-            fz_sbuf_fini(&el[e]);
-    if (lanelab)
-        for (uint32_t l = 0; l < nl; l++)
-            fz_sbuf_fini(&lanelab[l]);
-    fz_free(a, nt, ((size_t)nn + 1) * sizeof(node_text));
-    fz_free(a, el, ((size_t)nall + 1) * sizeof(fz_sbuf));
-    fz_free(a, ln, ((size_t)nn + 1) * sizeof(fz_lay_node));
-    fz_free(a, le, ((size_t)nall + 1) * sizeof(fz_lay_edge));
-    fz_free(a, ll, ((size_t)nl + 1) * sizeof(fz_lay_lane));
-    fz_free(a, gn, ((size_t)nn + 1) * sizeof(fz_gv_obj *));
-    fz_free(a, gl, ((size_t)nl + 1) * sizeof(fz_gv_obj *));
-    fz_free(a, lanelab, ((size_t)nl + 1) * sizeof(fz_sbuf));
-    fz_layout_fini(&lay);
+    flow_fini(f);
     return rc;
 }
 

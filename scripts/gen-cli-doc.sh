@@ -21,6 +21,7 @@ command's page in this folder says more (linked below).
 | `runs`, `resume`, `signal` | [journal.md](journal.md) |
 | `sim`, `sim merge` | [sim.md](sim.md) |
 | `test`, `init` | [test.md](test.md) |
+| `serve`, `watch` | [serve.md](serve.md) |
 | `completion` | this page, "Conventions" |
 
 Environment: `FLOWZAP_DB` (the journal, default `.flowzap/runs.db`),
@@ -58,6 +59,11 @@ so these hold for all commands alike:
 - `-q`/`--quiet` leaves only the outcome line (`run -q` prints just
   `flowzap: completed: ...` or `flowzap: failed ...`).
 - `run` records the command line as typed in the journal (`runs show`).
+- Each command's `--help` lists its options from the table its parser
+  reads (cli/options.h: spelling, value name, one help line, wrapped at 79
+  columns), so the help never names an option the parser refuses or misses
+  one it takes; `tests/scripts/test_cli_help.sh` checks both, and the man
+  page, against the tables.
 - `source <(flowzap completion bash)` completes command names, each
   command's options (from the same tables the parser reads) and file names.
 - `cmake --install BUILD_DIR` installs `bin/flowzap` and the manual page
@@ -70,7 +76,7 @@ so these hold for all commands alike:
 HEAD
 "$fz" --help
 echo '```'
-for c in check export fmt render bind run runs resume signal sim test init completion; do
+for c in check export fmt render bind run runs resume signal sim test init serve watch completion; do
   printf '\n## flowzap %s\n\n```text\n' "$c"
   "$fz" "$c" --help
   echo '```'

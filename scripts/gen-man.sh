@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Writes the manual page flowzap(1) from flowzap's own --help texts (the
-# same texts docs/cli.md is made of), so the page and the binary never
-# disagree. `cmake --install` runs it and installs the page.
+# same texts docs/cli.md is made of, their option lists printed from the
+# commands' option tables), so the page and the binary never disagree.
+# `cmake --install` runs it and installs the page.
 # Usage: scripts/gen-man.sh [FLOWZAP] > flowzap.1
 set -eu
 fz=${1:-${FLOWZAP:-build/release/cli/flowzap}}
@@ -9,8 +10,28 @@ version=$("$fz" --version | sed 's/^flowzap //')
 # roff: a backslash is \e; a line starting with . or ' is a request unless
 # it starts with \&.
 esc() { sed -e 's/\\/\\e/g' -e "s/^\([.']\)/\\\\\&\1/"; }
+# A command's --help in no-fill mode, except its option lists (the lines
+# after "Options:" up to a blank line, printed from the option tables):
+# each entry becomes a tagged paragraph, its spelling in bold, its text
+# filled to the reader's width.
+page() {
+  esc | awk '
+    function flush() { if (tag != "") { print ".TP"; print ".B \"" tag "\""; if (text != "") print text } tag = ""; text = "" }
+    opts && /^$/ { flush(); opts = 0; print ".PP"; print ".nf"; next }
+    opts && /^  -/ {
+      flush(); line = substr($0, 3); i = match(line, /  +/)
+      if (i) { tag = substr(line, 1, i - 1); text = substr(line, i + RLENGTH) } else { tag = line; text = "" }
+      next
+    }
+    opts { sub(/^ +/, ""); if (/^[.\047]/) $0 = "\\&" $0; text = text (text == "" ? "" : "\n") $0; next }
+    /[Oo]ptions:$/ { print; print ".fi"; opts = 1; next }
+    { print }
+    END { flush(); if (opts) print ".nf" }'
+}
 cat <<HEAD
 .TH FLOWZAP 1 "" "flowzap $version" "User Commands"
+.nh
+.ad l
 .SH NAME
 flowzap \\- check, run, simulate and render FlowZap Code workflows
 .SH SYNOPSIS
@@ -49,7 +70,7 @@ completes commands, options and file names.
 CONV
 for c in check export fmt render bind run runs resume signal sim test init completion; do
   printf '.SH "flowzap %s"\n.nf\n' "$c"
-  "$fz" "$c" --help | esc
+  "$fz" "$c" --help | page
   echo '.fi'
 done
 cat <<'TAIL'

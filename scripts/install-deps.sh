@@ -8,6 +8,7 @@ pkgs=(
   libpcre2-dev libgraphviz-dev graphviz libcmocka-dev
   libjansson-dev libfyaml-dev libcurl4-openssl-dev libsqlite3-dev sqlite3 nettle-dev
   libxml2-dev chromium python3 python3-simpy hyperfine strace groff-base
+  libmicrohttpd-dev nodejs curl
   libpq-dev postgresql-15
 )
 
@@ -15,6 +16,9 @@ missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# script.serve_browser installs playwright-core with npm: Debian's npm
+# unless a Node.js that brings its own (NodeSource) is installed.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

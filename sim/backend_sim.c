@@ -14,7 +14,6 @@
 
 #include "core/status.h"
 #include "sim/report.h"
-#include "sim/report_int.h"
 
 typedef struct slot {
     uint64_t start;
@@ -44,17 +43,6 @@ struct fz_backend_sim {
     fz_sim_chooser chooser_copy;
     fz_report *report; /* tallies fed directly, or NULL */
 };
-
-static const char *const fault_names[] = {
-#define FZ__FAULT_NAME(name, text) text,
-    FZ_FAULT_MAP(FZ__FAULT_NAME)
-#undef FZ__FAULT_NAME
-};
-
-const char *fz_fault_name(fz_fault_kind k)
-{
-    return (unsigned)k < FZ_FAULT_COUNT ? fault_names[k] : "?";
-}
 
 static uint64_t be_now(void *ud)
 {
@@ -120,7 +108,7 @@ static int be_start(void *ud, fz_engine *e, const fz_task *t)
     const fz_sim_params *p = fz_scenario_params(s, node, start);
     slot *sl = &b->slots[t->id];
     if (b->report)
-        fz__report_task_start(b->report, node);
+        fz_report_task_start(b->report, node);
     sl->start = start;
     sl->node = node;
     sl->outcome = NULL;
@@ -278,7 +266,7 @@ static int be_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *r)
     r->outcome_edge = sl->oedge;
     r->reason = sl->reason;
     if (b->report)
-        fz__report_task_finish(b->report, sl->node, sl->answer, sl->start, now);
+        fz_report_task_finish(b->report, sl->node, sl->answer, sl->start, now);
     return 0;
 }
 
@@ -304,7 +292,7 @@ static __attribute__((noinline)) int full_then_wait(fz_backend_sim *b, fz_engine
 {
     slot *sl = &b->slots[t->id];
     if (b->report)
-        fz__report_task_start(b->report, t->node);
+        fz_report_task_start(b->report, t->node);
     sl->start = b->now + t->delay_ns;
     sl->node = t->node;
     sl->outcome = NULL;
@@ -323,7 +311,7 @@ static __attribute__((noinline)) int full_then_wait(fz_backend_sim *b, fz_engine
     r->outcome_edge = sl->oedge;
     r->reason = sl->reason;
     if (b->report)
-        fz__report_task_finish(b->report, sl->node, sl->answer, sl->start, end);
+        fz_report_task_finish(b->report, sl->node, sl->answer, sl->start, end);
     return 0;
 }
 
@@ -343,20 +331,20 @@ static int be_start_wait(void *ud, fz_engine *e, const fz_task *t, uint32_t *tas
     sl->start = start;
     sl->node = node;
     if (b->report)
-        fz__report_task_start(b->report, node);
+        fz_report_task_start(b->report, node);
     uint64_t end = start + sample_latency(b, &p->latency);
     if (end < start)
         end = UINT64_MAX;
     b->q.next_seq++;
     b->now = end;
-    /* The slot as be_start leaves it, for fz_backend_sim_task_start. */
+    /* The slot as be_start leaves it. */
     sl->answer = FZ_ANSWER_OK;
     sl->outcome = NULL;
     sl->reason = NULL;
     *task_id = t->id;
     /* r arrives zeroed with answer ok (fz_engine_drive). */
     if (b->report)
-        fz__report_task_finish(b->report, node, FZ_ANSWER_OK, start, end);
+        fz_report_task_finish(b->report, node, FZ_ANSWER_OK, start, end);
     return 0;
 }
 
@@ -442,11 +430,6 @@ const fz_fault *fz_backend_sim_faults(const fz_backend_sim *b, uint32_t *count)
 {
     *count = b->nfaults;
     return b->faults;
-}
-
-uint64_t fz_backend_sim_task_start(const fz_backend_sim *b, uint32_t task_id)
-{
-    return task_id < b->nslots ? b->slots[task_id].start : 0;
 }
 
 void fz_backend_sim_tally(fz_backend_sim *b, fz_report *r)

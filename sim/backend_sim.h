@@ -13,31 +13,9 @@
 
 #include "engine/backend.h"
 #include "sim/evq.h"
+#include "sim/fault.h"
 #include "sim/rng.h"
 #include "sim/scenario.h"
-
-/* ORDER FAULT: kinds of injected faults, as reports name them. */
-#define FZ_FAULT_MAP(XX)                                                       \
-    XX(NO, "no")                                                               \
-    XX(ERROR, "error")                                                         \
-    XX(TIMEOUT, "timeout")                                                     \
-    XX(OUTAGE, "outage")                                                       \
-    XX(CHOICE, "choice")
-
-typedef enum fz_fault_kind {
-#define FZ__FAULT_ENUM(name, text) FZ_FAULT_##name,
-    FZ_FAULT_MAP(FZ__FAULT_ENUM)
-#undef FZ__FAULT_ENUM
-    FZ_FAULT_COUNT
-} fz_fault_kind;
-
-/* Plain data: one fault injected into a run. */
-typedef struct fz_fault {
-    uint32_t node;
-    uint32_t kind; /* fz_fault_kind */
-} fz_fault;
-
-const char *fz_fault_name(fz_fault_kind k);
 
 /* A choice source for exact enumeration (exact.c): when set, every random
  * branch of a task asks it instead of the rng. pick(ud, n, probs) returns
@@ -68,12 +46,9 @@ uint64_t fz_backend_sim_now(const fz_backend_sim *b);
 /* Faults injected so far in the current run, in the order they happened. */
 const fz_fault *fz_backend_sim_faults(const fz_backend_sim *b, uint32_t *count);
 
-/* Start time of task id of the current run. */
-uint64_t fz_backend_sim_task_start(const fz_backend_sim *b, uint32_t task_id);
-
-/* Feeds r's per-task tallies directly (fz_report_task_start/_finish) as
- * tasks start and finish; NULL stops. With it, observe the engine with
- * fz_report_observe_edges() only. */
+/* Reports each task's start and finish to r (fz_report_task_start and
+ * fz_report_task_finish) as it happens; NULL stops. The engine then only
+ * counts edges for r (fz_engine_count_edges, fz_report_edge_counts). */
 typedef struct fz_report fz_report;
 void fz_backend_sim_tally(fz_backend_sim *b, fz_report *r);
 

@@ -183,8 +183,8 @@ static int parallel_bound(const fz_scenario *s, uint64_t max_paths, char *why, s
 {
     const fz_graph *g = s->graph;
     uint32_t nn = fz_graph_node_count(g);
-    uint8_t *seen = calloc((size_t)nn + 1, 1);
-    uint32_t *stack = malloc(sizeof(uint32_t) * ((size_t)nn + 1));
+    uint8_t *seen = fz_calloc(g->alloc, (size_t)nn + 1, 1);
+    uint32_t *stack = fz_malloc(g->alloc, sizeof(uint32_t) * ((size_t)nn + 1));
     int refused = 0;
     if (!seen || !stack)
         goto out; /* no bound: the enumeration's own cap still holds */
@@ -232,8 +232,8 @@ static int parallel_bound(const fz_scenario *s, uint64_t max_paths, char *why, s
         }
     }
 out:
-    free(seen);
-    free(stack);
+    fz_free(g->alloc, seen, (size_t)nn + 1);
+    fz_free(g->alloc, stack, sizeof(uint32_t) * ((size_t)nn + 1));
     return refused;
 }
 

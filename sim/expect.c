@@ -425,7 +425,7 @@ static void sb_add(sbuf *b, const char *fmt, ...)
         return;
     if (b->len + (size_t)n + 1 > b->cap) {
         size_t nc = (b->cap ? b->cap * 2 : 256) + (size_t)n;
-        char *ns = realloc(b->s, nc);
+        char *ns = fz_realloc(NULL, b->s, b->cap, nc);
         if (!ns) {
             b->oom = 1;
             return;
@@ -478,7 +478,7 @@ static void push_u32(uint32_t **a, uint32_t *n, uint32_t *cap, uint32_t v, int *
 {
     if (*n == *cap) {
         uint32_t nc = *cap ? *cap * 2 : 64;
-        uint32_t *na = realloc(*a, sizeof(uint32_t) * nc);
+        uint32_t *na = fz_realloc(NULL, *a, sizeof(uint32_t) * *cap, sizeof(uint32_t) * nc);
         if (!na) {
             *oom = 1;
             return;
@@ -603,15 +603,18 @@ int fz_expect_check(const fz_plan *plan, const fz_scenario *s, const fz_expect *
         }
     }
 
-    finding *f = calloc(nexp ? nexp : 1, sizeof *f);
+    /* Scratch through the default allocator hook; the sizes, for fz_free. */
+    size_t nf = nexp ? nexp : 1, nes = fz_graph_edge_count(g) ? fz_graph_edge_count(g) : 1;
+    size_t nvis = nn ? nn : 1, nsh = x && x->nshare ? x->nshare : 1;
+    size_t npi = x && x->npath ? x->npath : 1, nvi = x && x->nvisits ? x->nvisits : 1;
+    finding *f = fz_calloc(NULL, nf, sizeof *f);
     obs_state st = {.x = x, .node_runs = node_runs, .edge_runs = edge_runs};
-    uint32_t ne = fz_graph_edge_count(g);
-    st.edge_stamp = calloc(ne ? ne : 1, sizeof(uint64_t));
-    st.visits = calloc(nn ? nn : 1, sizeof(uint32_t));
-    uint64_t *durs = NULL;
-    uint64_t *share_k = calloc(x && x->nshare ? x->nshare : 1, sizeof(uint64_t));
-    uint32_t *path_idx = calloc(x && x->npath ? x->npath : 1, sizeof(uint32_t));
-    uint32_t *visit_idx = calloc(x && x->nvisits ? x->nvisits : 1, sizeof(uint32_t));
+    st.edge_stamp = fz_calloc(NULL, nes, sizeof(uint64_t));
+    st.visits = fz_calloc(NULL, nvis, sizeof(uint32_t));
+    uint64_t *durs = NULL, dcap = 0;
+    uint64_t *share_k = fz_calloc(NULL, nsh, sizeof(uint64_t));
+    uint32_t *path_idx = fz_calloc(NULL, npi, sizeof(uint32_t));
+    uint32_t *visit_idx = fz_calloc(NULL, nvi, sizeof(uint32_t));
     fz_sim *sim = NULL;
     enum { SEEN_MAX = 6 };
     char *seen[SEEN_MAX];
@@ -640,11 +643,11 @@ int fz_expect_check(const fz_plan *plan, const fz_scenario *s, const fz_expect *
     for (uint32_t i = 0; i < nexp; i++)
         f[i].verdict = 1;
 
-    uint64_t done = 0, target = one_run ? 1 : min_runs, dcap = 0;
+    uint64_t done = 0, target = one_run ? 1 : min_runs;
     double dsum = 0, dsum2 = 0;
     for (;;) {
         if (target > dcap) {
-            uint64_t *nd = realloc(durs, sizeof(uint64_t) * target);
+            uint64_t *nd = fz_realloc(NULL, durs, sizeof(uint64_t) * dcap, sizeof(uint64_t) * target);
             if (!nd) {
                 rc = FZ_ENOMEM;
                 goto out;
@@ -694,7 +697,7 @@ int fz_expect_check(const fz_plan *plan, const fz_scenario *s, const fz_expect *
                         f[f_path].verdict = -1;
                         snprintf(f[f_path].text, sizeof f[f_path].text, "%s",
                                  b.s ? b.s : "path differs");
-                        free(b.s);
+                        fz_free(NULL, b.s, b.cap);
                         if (res->failed_run == UINT64_MAX)
                             res->failed_run = done;
                     }
@@ -732,7 +735,7 @@ int fz_expect_check(const fz_plan *plan, const fz_scenario *s, const fz_expect *
                 uint32_t k = 0;
                 while (k < nseen && strcmp(seen[k], info.outcome))
                     k++;
-                if (k == nseen && nseen < SEEN_MAX && (seen[nseen] = strdup(info.outcome)))
+                if (k == nseen && nseen < SEEN_MAX && (seen[nseen] = fz_strdup(NULL, info.outcome)))
                     nseen++;
             }
             for (uint32_t i = 0; i < st.ntouched; i++)
@@ -860,7 +863,7 @@ int fz_expect_check(const fz_plan *plan, const fz_scenario *s, const fz_expect *
                 fi->verdict = (v1 < 0 || v2 < 0) ? -1 : (v1 == 0 || v2 == 0) ? 0 : 1;
                 if (!one_run && fi->verdict == 0)
                     undecided = 1;
-                uint64_t *sorted = malloc(sizeof(uint64_t) * done);
+                uint64_t *sorted = fz_malloc(NULL, sizeof(uint64_t) * done);
                 if (!sorted) {
                     rc = FZ_ENOMEM;
                     goto out;
@@ -870,7 +873,7 @@ int fz_expect_check(const fz_plan *plan, const fz_scenario *s, const fz_expect *
                 uint64_t qi = (uint64_t)ceil(c->q * n);
                 qi = qi ? qi - 1 : 0;
                 fmt_dur(b1, sizeof b1, (double)sorted[qi < done ? qi : done - 1]);
-                free(sorted);
+                fz_free(NULL, sorted, sizeof(uint64_t) * done);
                 snprintf(fi->text, sizeof fi->text, "duration %s %s: %s in %llu run%s%s", c->key,
                          c->text, b1, (unsigned long long)done, done == 1 ? "" : "s",
                          one_run ? "" : " (judged by the share of runs on each side, 95%)");
@@ -919,12 +922,12 @@ int fz_expect_check(const fz_plan *plan, const fz_scenario *s, const fz_expect *
                 if (pass == 0 && !one_run && !ex)
                     sb_add(&b, " (the cap of %llu runs was reached)", (unsigned long long)max_runs);
             }
-    if (b.oom) {
-        free(b.s);
+    res->message = b.oom ? NULL : fz_strdup(NULL, b.s ? b.s : "");
+    fz_free(NULL, b.s, b.cap);
+    if (!res->message) {
         rc = FZ_ENOMEM;
         goto out;
     }
-    res->message = b.s ? b.s : strdup("");
     for (uint32_t i = 0; i < nexp; i++) {
         res->passed += f[i].verdict > 0;
         res->failed += f[i].verdict < 0;
@@ -935,17 +938,17 @@ int fz_expect_check(const fz_plan *plan, const fz_scenario *s, const fz_expect *
                                     : FZ_EXPECT_PASS;
 out:
     for (uint32_t k = 0; k < nseen; k++)
-        free(seen[k]);
+        fz_free(NULL, seen[k], strlen(seen[k]) + 1);
     fz_sim_free(sim);
-    free(f);
-    free(st.visits);
-    free(st.path);
-    free(st.touched);
-    free(st.edge_stamp);
-    free(durs);
-    free(share_k);
-    free(path_idx);
-    free(visit_idx);
+    fz_free(NULL, f, nf * sizeof *f);
+    fz_free(NULL, st.visits, nvis * sizeof(uint32_t));
+    fz_free(NULL, st.path, st.cap * sizeof(uint32_t));
+    fz_free(NULL, st.touched, st.tcap * sizeof(uint32_t));
+    fz_free(NULL, st.edge_stamp, nes * sizeof(uint64_t));
+    fz_free(NULL, durs, dcap * sizeof(uint64_t));
+    fz_free(NULL, share_k, nsh * sizeof(uint64_t));
+    fz_free(NULL, path_idx, npi * sizeof(uint32_t));
+    fz_free(NULL, visit_idx, nvi * sizeof(uint32_t));
 out_early:
     pcre2_match_data_free(md);
     pcre2_code_free(re);
@@ -955,6 +958,7 @@ out_early:
 
 void fz_expect_result_fini(fz_expect_result *res)
 {
-    free(res->message);
+    if (res->message)
+        fz_free(NULL, res->message, strlen(res->message) + 1);
     res->message = NULL;
 }

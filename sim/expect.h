@@ -76,7 +76,7 @@ typedef struct fz_expect_result {
     fz_expect_verdict verdict;
     const char *method;  /* "one run", "exact", "exact + Monte Carlo", "Monte Carlo" */
     uint64_t runs;       /* runs simulated */
-    char *message;       /* malloc'd: each expectation's finding, "; "-separated (failures
+    char *message;       /* owned: each expectation's finding, "; "-separated (failures
                             first), e.g. `share "End via Success" >= 0.65: 0.62 [0.60, 0.64]
                             in 4000 runs`; free with fz_expect_result_fini() */
     uint64_t failed_run; /* a run that broke an every-run expectation, or UINT64_MAX */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * report.c - collecting, merging and writing simulation reports.
- * Per run the observer callbacks cost a few counter bumps per step; the end
+ * report.c - collecting, merging and reading out simulation reports (the
+ * terminal text is report_text.c, the JSON report_json.c).
+ * Per run the tallies cost a few counter bumps per task and edge; the end
  * of a run costs one hash lookup for the outcome and one for the path.
  * Memory is fixed by the graph, the distinct outcomes and the distinct
  * paths (at most FZ_REPORT_MAX_PATHS kept; more are counted as "other"),
@@ -10,8 +11,6 @@
 #include "sim/report.h"
 #include "sim/report_int.h"
 
-#include <inttypes.h>
-#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,72 +18,8 @@
 #include "core/arena.h"
 #include "core/hash.h"
 #include "core/status.h"
-#include "core/term.h"
 #include "core/vec.h"
-
-#define FZ_REPORT_MAX_PATHS 65536u
-
-/* Sums of nanoseconds: 128 bits, which no study can overflow. */
-__extension__ typedef unsigned __int128 u128;
-#define HIST_SUB 128u
-#define HIST_BUCKETS (HIST_SUB + 57u * HIST_SUB)
-
-typedef struct outcome {
-    const char *name;
-    uint64_t stamp; /* by end: the run (hot.gen) that last counted it */
-    uint8_t state;
-    uint64_t count;
-    uint64_t first;
-    uint64_t best;
-    uint32_t best_faults;
-} outcome;
-
-typedef struct path {
-    uint64_t hash;
-    uint32_t off, len; /* into path_nodes */
-    uint32_t outcome;  /* outcome of its first run (paths are counted by nodes) */
-    uint64_t count;
-    uint64_t first;
-} path;
-
-typedef struct fault_slot {
-    uint64_t key; /* 0: empty; else (outcome + 1) << 40 | node << 8 | kind */
-    uint64_t runs;
-} fault_slot;
-
-struct fz_report {
-    fz__report_hot hot; /* first: see report_int.h */
-    const fz_alloc *alloc;
-    const fz_graph *g;
-    fz_arena arena;
-    fz_report_meta meta;
-    uint32_t nn, ne;
-    uint64_t runs, first, last;
-    uint64_t *edge_trav, *edge_runs, *edge_stamp;
-    uint64_t *edge_seen; /* edge_trav when the run began (counting mode) */
-    int count_edges;     /* the engine counts into edge_trav */
-    uint64_t *hist;
-    uint64_t dur_max;
-    u128 dur_sum;
-    fz_vec outcomes; /* outcome */
-    fz_strmap outcome_map;
-    fz_vec paths;      /* path */
-    fz_vec path_nodes; /* uint32_t */
-    uint64_t *path_slots; /* (hash & ~mask) | (index + 1), open addressing */
-    uint32_t path_mask;
-    uint64_t paths_other;
-    fault_slot *faults;
-    uint32_t fault_mask, nfault_keys;
-    /* the current run */
-    uint64_t index;
-    uint64_t *task_t0; /* start time of each task of this run, by task id */
-    uint32_t task_cap;
-    uint64_t (*task_start)(void *ud, uint32_t task);
-    void *task_ud;
-    int oom;
-    uint32_t last_outcome; /* most runs end like the one before: checked first */
-    fz_report_shape shape;
-};
+#include "sim/scenario.h"
 
 /*==========================================================================
  * Lifecycle
@@ -168,7 +103,6 @@ void fz_report_free(fz_report *r)
     fz_vec_fini(&r->paths);
     fz_vec_fini(&r->path_nodes);
     fz_free(a, r->hot.cur_path, sizeof(uint32_t) * r->hot.cur_cap);
-    fz_free(a, r->task_t0, sizeof(uint64_t) * r->task_cap);
     fz_arena_fini(&r->arena);
     fz_free(a, r, sizeof *r);
 }
@@ -178,19 +112,8 @@ const fz_report_meta *fz_report_meta_of(const fz_report *r)
     return &r->meta;
 }
 
-static u128 node_time(const fz_report *r, uint32_t n)
-{
-    return ((u128)r->hot.node_time_hi[n] << 64) | r->hot.node_time[n];
-}
-
-static void set_node_time(fz_report *r, uint32_t n, u128 v)
-{
-    r->hot.node_time[n] = (uint64_t)v;
-    r->hot.node_time_hi[n] = (uint64_t)(v >> 64);
-}
-
 /* Decimal text of v into buf (at least 40 bytes). */
-static const char *u128_text(char *buf, size_t len, u128 v)
+const char *fz__report_u128_text(char *buf, size_t len, u128 v)
 {
     char tmp[48];
     size_t k = 0;
@@ -282,72 +205,36 @@ static int grow(fz_report *r, void **buf, uint32_t *cap, size_t elem, uint32_t n
     return 0;
 }
 
-int fz__report_path_grow(fz_report *r)
+/* Cold: grows cur_path; FZ_ENOMEM (and the report marked out of memory). */
+static __attribute__((noinline)) int path_buf_grow(fz_report *r)
 {
     return grow(r, (void **)&r->hot.cur_path, &r->hot.cur_cap, sizeof(uint32_t), r->hot.cur_len);
 }
 
-static inline int note_start(fz_report *r, uint32_t n)
+void fz_report_task_start(fz_report *r, uint32_t n)
 {
-    return fz__report_task_start(r, n);
+    report_hot *h = &r->hot;
+    h->node_visits[n]++;
+    if (h->node_stamp[n] != h->gen) {
+        h->node_stamp[n] = h->gen;
+        h->node_runs[n]++;
+    }
+    h->path_hash = (h->path_hash ^ (n + 1)) * 0x100000001b3ull;
+    h->path_hash ^= h->path_hash >> 29;
+    if (__builtin_expect(h->cur_len == h->cur_cap, 0) && path_buf_grow(r))
+        return;
+    h->cur_path[h->cur_len++] = n;
 }
 
-void fz_report_task_start(fz_report *r, uint32_t node)
-{
-    note_start(r, node);
-}
-
-void fz_report_task_finish(fz_report *r, uint32_t node, fz_answer a, uint64_t start_ns,
+void fz_report_task_finish(fz_report *r, uint32_t n, fz_answer a, uint64_t start_ns,
                            uint64_t end_ns)
 {
-    fz__report_task_finish(r, node, a, start_ns, end_ns);
-}
-
-static void obs_start(void *ud, const fz_task *t, uint64_t t_ns)
-{
-    fz_report *r = ud;
-    if (note_start(r, t->node))
-        return;
-    if (t->id >= r->task_cap &&
-        grow(r, (void **)&r->task_t0, &r->task_cap, sizeof(uint64_t), t->id))
-        return;
-    r->task_t0[t->id] = t_ns;
-}
-
-static void obs_finish(void *ud, const fz_task *t, const fz_result *res, uint64_t t_ns)
-{
-    fz_report *r = ud;
-    uint32_t n = t->node;
-    if (res->answer != FZ_ANSWER_OK)
-        r->hot.node_fail[n]++;
-    uint64_t s = t->id < r->task_cap ? r->task_t0[t->id] : t_ns;
-    if (r->task_start)
-        s = r->task_start(r->task_ud, t->id);
-    if (t_ns > s)
-        fz__report_task_finish(r, n, FZ_ANSWER_OK, s, t_ns);
-}
-
-static void obs_edge(void *ud, uint32_t edge, uint32_t token, uint64_t t_ns)
-{
-    (void)token;
-    (void)t_ns;
-    fz_report *r = ud;
-    if (edge >= r->ne)
-        return;
-    r->edge_trav[edge]++;
-    if (r->edge_stamp[edge] != r->hot.gen) {
-        r->edge_stamp[edge] = r->hot.gen;
-        r->edge_runs[edge]++;
-    }
-}
-
-void fz_report_observe(fz_report *r, fz_observer *obs)
-{
-    memset(obs, 0, sizeof *obs);
-    obs->on_start = obs_start;
-    obs->on_finish = obs_finish;
-    obs->on_edge = obs_edge;
-    obs->ud = r;
+    report_hot *h = &r->hot;
+    if (a != FZ_ANSWER_OK)
+        h->node_fail[n]++;
+    if (end_ns > start_ns &&
+        __builtin_expect(__builtin_add_overflow(h->node_time[n], end_ns - start_ns, &h->node_time[n]), 0))
+        h->node_time_hi[n]++;
 }
 
 uint64_t *fz_report_edge_counts(fz_report *r)
@@ -355,20 +242,6 @@ uint64_t *fz_report_edge_counts(fz_report *r)
     r->count_edges = 1;
     memcpy(r->edge_seen, r->edge_trav, r->ne * sizeof(uint64_t));
     return r->edge_trav;
-}
-
-void fz_report_observe_edges(fz_report *r, fz_observer *obs)
-{
-    memset(obs, 0, sizeof *obs);
-    obs->on_edge = obs_edge;
-    obs->ud = r;
-}
-
-void fz_report_set_task_clock(fz_report *r, uint64_t (*task_start)(void *ud, uint32_t task),
-                              void *ud)
-{
-    r->task_start = task_start;
-    r->task_ud = ud;
 }
 
 static int find_outcome_n(fz_report *r, const char *name, uint32_t len, uint8_t state,
@@ -499,11 +372,6 @@ static int fault_add(fz_report *r, uint64_t key, uint64_t runs)
     return 0;
 }
 
-static uint64_t fault_key(uint32_t oc, uint32_t node, uint32_t kind)
-{
-    return ((uint64_t)(oc + 1) << 40) | ((uint64_t)node << 8) | kind;
-}
-
 static void note_find(outcome *o, uint64_t first, uint64_t best, uint32_t best_faults)
 {
     if (first < o->first)
@@ -534,7 +402,7 @@ static inline __attribute__((always_inline)) int count_faults(fz_report *r, uint
         int seen = 0;
         for (uint32_t j = 0; j < i && !seen; j++)
             seen = faults[j].node == faults[i].node && faults[j].kind == faults[i].kind;
-        if (!seen && (rc = fault_add(r, fault_key(oc, faults[i].node, faults[i].kind), 1)))
+        if (!seen && (rc = fault_add(r, fz__report_fault_key(oc, faults[i].node, faults[i].kind), 1)))
             return rc;
     }
     return 0;
@@ -638,7 +506,7 @@ int fz_report_merge(fz_report *dst, const fz_report *src)
         dst->hot.node_visits[n] += src->hot.node_visits[n];
         dst->hot.node_runs[n] += src->hot.node_runs[n];
         dst->hot.node_fail[n] += src->hot.node_fail[n];
-        set_node_time(dst, n, node_time(dst, n) + node_time(src, n));
+        fz__report_set_node_time(dst, n, fz__report_node_time(dst, n) + fz__report_node_time(src, n));
     }
     for (uint32_t e = 0; e < dst->ne && e < src->ne; e++) {
         dst->edge_trav[e] += src->edge_trav[e];
@@ -662,7 +530,7 @@ int fz_report_merge(fz_report *dst, const fz_report *src)
         if (!k)
             continue;
         uint32_t oc = (uint32_t)(k >> 40) - 1;
-        uint64_t nk = fault_key(map[oc], (uint32_t)(k >> 8) & 0xffffffffu, (uint32_t)k & 0xff);
+        uint64_t nk = fz__report_fault_key(map[oc], (uint32_t)(k >> 8) & 0xffffffffu, (uint32_t)k & 0xff);
         if ((rc = fault_add(dst, nk, src->faults[i].runs)))
             goto out;
     }
@@ -727,11 +595,12 @@ static int cmp_path(const void *a, const void *b)
 }
 
 /* qsort has no context argument in C11; a lock-free static is fine because
- * reports are sorted only by the CLI's thread. Caller frees with free(). */
-static uint32_t *sorted(const fz_report *r, int paths)
+ * reports are sorted only by the CLI's thread. Caller frees with
+ * fz__report_sorted_free(). */
+uint32_t *fz__report_sorted(const fz_report *r, int paths)
 {
     uint32_t n = paths ? r->paths.len : r->outcomes.len;
-    uint32_t *idx = malloc(sizeof(uint32_t) * (n + 1));
+    uint32_t *idx = fz_malloc(r->alloc, sizeof(uint32_t) * (n + 1));
     if (!idx)
         return NULL;
     for (uint32_t i = 0; i < n; i++)
@@ -739,6 +608,12 @@ static uint32_t *sorted(const fz_report *r, int paths)
     sort_r = r;
     qsort(idx, n, sizeof(uint32_t), paths ? cmp_path : cmp_outcome);
     return idx;
+}
+
+void fz__report_sorted_free(const fz_report *r, int paths, uint32_t *idx)
+{
+    uint32_t n = paths ? r->paths.len : r->outcomes.len;
+    fz_free(r->alloc, idx, sizeof(uint32_t) * (n + 1));
 }
 
 uint32_t fz_report_outcome_total(const fz_report *r)
@@ -749,13 +624,13 @@ uint32_t fz_report_outcome_total(const fz_report *r)
 const char *fz_report_outcome_at(const fz_report *r, uint32_t i, uint64_t *count,
                                  fz_run_state *state)
 {
-    uint32_t *idx = sorted(r, 0);
+    uint32_t *idx = fz__report_sorted(r, 0);
     if (!idx || i >= r->outcomes.len) {
-        free(idx);
+        fz__report_sorted_free(r, 0, idx);
         return NULL;
     }
     const outcome *o = &FZ_VEC_AT(&r->outcomes, outcome, idx[i]);
-    free(idx);
+    fz__report_sorted_free(r, 0, idx);
     if (count)
         *count = o->count;
     if (state)
@@ -810,744 +685,23 @@ void fz_report_wilson(uint64_t k, uint64_t n, double *lo, double *hi)
 }
 
 /*==========================================================================
- * Text
+ * For the JSON reader (report_json.c): the collection's own steps
  *========================================================================*/
 
-static const char *fmt_dur(char *buf, size_t len, uint64_t ns)
+int fz__report_find_outcome(fz_report *r, const char *name, uint8_t state, uint32_t *idx)
 {
-    double s = (double)ns / 1e9;
-    if (ns < 1000000ull)
-        snprintf(buf, len, "%.0fus", (double)ns / 1e3);
-    else if (s < 1.0)
-        snprintf(buf, len, "%.0fms", (double)ns / 1e6);
-    else if (s < 60.0)
-        snprintf(buf, len, "%.1fs", s);
-    else if (s < 3600.0)
-        snprintf(buf, len, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
-    else
-        snprintf(buf, len, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
-    return buf;
+    return find_outcome(r, name, state, idx);
 }
 
-static const char *state_name(uint8_t s)
+int fz__report_add_path(fz_report *r, uint64_t hash, const uint32_t *nodes, uint32_t len,
+                        uint32_t oc, uint64_t count, uint64_t first)
 {
-    return s == FZ_RUN_FAILED ? "failed" : "completed";
+    return add_path(r, hash, nodes, len, oc, count, first);
 }
 
-#define NODE_ID(r, n) (int)fz_graph_node((r)->g, n)->id.len, fz_graph_text((r)->g, fz_graph_node((r)->g, n)->id)
-#define NODE_LABEL(r, n) (int)fz_graph_node((r)->g, n)->label.len, fz_graph_text((r)->g, fz_graph_node((r)->g, n)->label)
-
-void fz_report_print(FILE *out, const fz_report *r, uint32_t top_paths)
+int fz__report_fault_add(fz_report *r, uint64_t key, uint64_t runs)
 {
-    char b1[32], b2[32], b3[32], b4[32], b5[32];
-    /* Labels, outcome names, scenario names and paths come from the
-     * workflow and its files: escaped for the terminal (core/term.h). */
-    char cell[4 * 72 + 1];
-    fz_term_put(out, r->meta.workflow, strlen(r->meta.workflow), 0);
-    fprintf(out, " under scenario \"");
-    fz_term_put(out, r->meta.scenario, strlen(r->meta.scenario), 0);
-    fprintf(out, "\" of ");
-    fz_term_put(out, r->meta.faults, strlen(r->meta.faults), 0);
-    fprintf(out, ": %" PRIu64 " runs, seed %" PRIu64 "\n\n", r->runs, r->meta.seed);
-    uint32_t *oi = sorted(r, 0);
-    if (!oi)
-        return;
-    int w = 24;
-    for (uint32_t i = 0; i < r->outcomes.len; i++) {
-        int l = (int)strlen(FZ_VEC_AT(&r->outcomes, outcome, i).name);
-        w = l > w ? (l < 72 ? l : 72) : w;
-    }
-    if (r->shape.by_end)
-        fprintf(out, "Ends reached: this workflow's parallel branches end runs in too many\n"
-                     "combinations to list each; a run counts once for each end it reached\n");
-    fprintf(out, "%s%*s       runs    share   95%% CI\n", r->shape.by_end ? "Ends" : "Outcomes",
-            w - (r->shape.by_end ? 2 : 6), "");
-    for (uint32_t i = 0; i < r->outcomes.len; i++) {
-        const outcome *o = &FZ_VEC_AT(&r->outcomes, outcome, oi[i]);
-        double lo, hi;
-        fz_report_wilson(o->count, r->runs, &lo, &hi);
-        fprintf(out, "  %s %10" PRIu64 " %7.2f%%  [%.2f%%, %.2f%%]%s\n",
-                fz_term_cell(cell, sizeof cell, o->name, strlen(o->name), w, 0), o->count,
-                100.0 * (double)o->count / (double)r->runs, 100 * lo, 100 * hi,
-                o->state == FZ_RUN_FAILED ? "  (failed)" : "");
-    }
-    fprintf(out, "\nRun duration (virtual time): p50 %s  p90 %s  p99 %s  max %s  mean %s\n",
-            fmt_dur(b1, sizeof b1, fz_report_duration_quantile(r, 0.5)),
-            fmt_dur(b2, sizeof b2, fz_report_duration_quantile(r, 0.9)),
-            fmt_dur(b3, sizeof b3, fz_report_duration_quantile(r, 0.99)),
-            fmt_dur(b4, sizeof b4, r->dur_max),
-            fmt_dur(b5, sizeof b5, r->runs ? (uint64_t)(r->dur_sum / r->runs) : 0));
-
-    fprintf(out, "\nNodes%*s visits    failures   time/visit   share of time\n", 38, "");
-    u128 total_time = 0;
-    for (uint32_t n = 0; n < r->nn; n++)
-        total_time += node_time(r, n);
-    for (uint32_t n = 0; n < r->nn; n++) {
-        char name[256];
-        snprintf(name, sizeof name, "%.*s %.*s", NODE_ID(r, n), NODE_LABEL(r, n));
-        fprintf(out, "  %s %10" PRIu64 " %10" PRIu64 " %12s %9.1f%%\n",
-                fz_term_cell(cell, sizeof cell, name, strlen(name), 40, 0),
-                r->hot.node_visits[n], r->hot.node_fail[n],
-                r->hot.node_visits[n]
-                    ? fmt_dur(b1, sizeof b1, (uint64_t)(node_time(r, n) / r->hot.node_visits[n]))
-                    : "-",
-                total_time ? 100.0 * (double)node_time(r, n) / (double)total_time : 0.0);
-    }
-
-    uint32_t *pi = sorted(r, 1);
-    if (pi) {
-        fprintf(out, "\nMost common paths\n");
-        for (uint32_t i = 0; i < r->paths.len && i < top_paths; i++) {
-            const path *p = &FZ_VEC_AT(&r->paths, path, pi[i]);
-            fprintf(out, "  %6.2f%%  ", 100.0 * (double)p->count / (double)r->runs);
-            const uint32_t *ns = (const uint32_t *)r->path_nodes.data + p->off;
-            for (uint32_t k = 0; k < p->len; k++)
-                fprintf(out, "%s%.*s", k ? " " : "", NODE_ID(r, ns[k]));
-            const char *on = FZ_VEC_AT(&r->outcomes, outcome, p->outcome).name;
-            fprintf(out, "  -> ");
-            fz_term_put(out, on, strlen(on), 0);
-            fprintf(out, "\n");
-        }
-        if (r->paths.len > top_paths)
-            fprintf(out, "  (%u more distinct paths)\n", r->paths.len - top_paths);
-        if (r->shape.path_max_len == 0)
-            fprintf(out, "  not counted: parallel branches start nodes in too many orders to\n"
-                         "  count each path exactly (edge counts: --json \"edges\")\n");
-        else if (r->paths_other && r->shape.path_max_len != UINT32_MAX)
-            fprintf(out, "  (%" PRIu64 " runs took paths of more than %u steps, not counted one by one)\n",
-                    r->paths_other, r->shape.path_max_len);
-        else if (r->paths_other)
-            fprintf(out, "  (%" PRIu64 " runs took paths beyond the %u kept)\n", r->paths_other,
-                    FZ_REPORT_MAX_PATHS);
-        free(pi);
-    }
-
-    fprintf(out, "\nInjected faults by outcome (share of that outcome's runs)\n");
-    int any = 0;
-    for (uint32_t i = 0; i < r->outcomes.len; i++) {
-        uint32_t oc = oi[i];
-        const outcome *o = &FZ_VEC_AT(&r->outcomes, outcome, oc);
-        int header = 0;
-        for (uint32_t n = 0; n < r->nn; n++)
-            for (uint32_t k = 0; k < FZ_FAULT_COUNT; k++) {
-                uint64_t key = fault_key(oc, n, k);
-                uint32_t s = (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & r->fault_mask;
-                while (r->faults[s].key && r->faults[s].key != key)
-                    s = (s + 1) & r->fault_mask;
-                if (r->faults[s].key != key)
-                    continue;
-                if (!header) {
-                    fprintf(out, "  ");
-                    fz_term_put(out, o->name, strlen(o->name), 0);
-                    fprintf(out, ":\n");
-                    header = any = 1;
-                }
-                char name[256];
-                snprintf(name, sizeof name, "%.*s %.*s", NODE_ID(r, n), NODE_LABEL(r, n));
-                fprintf(out, "    %s %-8s %6.1f%%\n",
-                        fz_term_cell(cell, sizeof cell, name, strlen(name), 40, 0),
-                        fz_fault_name((fz_fault_kind)k),
-                        100.0 * (double)r->faults[s].runs / (double)o->count);
-            }
-    }
-    if (!any)
-        fprintf(out, "  none\n");
-    free(oi);
-
-    uint32_t vn = 0, ve = 0;
-    for (uint32_t n = 0; n < r->nn; n++)
-        vn += r->hot.node_runs[n] > 0;
-    for (uint32_t e = 0; e < r->ne; e++)
-        ve += r->edge_runs[e] > 0;
-    fprintf(out, "\nCoverage: nodes %u/%u (%.1f%%), edges %u/%u (%.1f%%)\n", vn, r->nn,
-            100.0 * fz_report_node_coverage(r), ve, r->ne, 100.0 * fz_report_edge_coverage(r));
-    if (vn < r->nn) {
-        fprintf(out, "  never visited:");
-        for (uint32_t n = 0; n < r->nn; n++)
-            if (!r->hot.node_runs[n])
-                fprintf(out, " %.*s", NODE_ID(r, n));
-        fprintf(out, "\n");
-    }
-    if (ve < r->ne) {
-        fprintf(out, "  never taken:");
-        for (uint32_t e = 0; e < r->ne; e++)
-            if (!r->edge_runs[e]) {
-                const fz_edge *ed = fz_graph_edge(r->g, e);
-                fprintf(out, " e%u (%.*s->%.*s)", e + 1, NODE_ID(r, ed->src), NODE_ID(r, ed->dst));
-            }
-        fprintf(out, "\n");
-    }
-}
-
-/*==========================================================================
- * JSON
- *========================================================================*/
-
-static json_t *jstrn(const char *s, size_t len)
-{
-    return json_stringn_nocheck(s, len);
-}
-
-/* A sum of nanoseconds: an integer up to 2^63-1, else its decimal text. */
-static json_t *json_u128(u128 v)
-{
-    if (v <= (u128)INT64_MAX)
-        return json_integer((json_int_t)v);
-    char buf[48];
-    return json_string(u128_text(buf, sizeof buf, v));
-}
-
-static json_t *node_id_json(const fz_report *r, uint32_t n)
-{
-    const fz_node *nd = fz_graph_node(r->g, n);
-    return jstrn(fz_graph_text(r->g, nd->id), nd->id.len);
-}
-
-static json_t *build_json(const fz_report *r)
-{
-    json_t *root = json_object();
-    uint32_t *oi = sorted(r, 0), *pi = sorted(r, 1);
-    if (!root || !oi || !pi)
-        goto fail;
-    json_object_set_new(root, "format", json_string("flowzap-sim-report"));
-    json_object_set_new(root, "version", json_integer(1));
-    json_object_set_new(root, "workflow", json_string(r->meta.workflow));
-    json_object_set_new(root, "hash", json_string(r->meta.hash));
-    json_object_set_new(root, "faults", json_string(r->meta.faults));
-    json_object_set_new(root, "scenario", json_string(r->meta.scenario));
-    json_object_set_new(root, "seed", json_integer((json_int_t)r->meta.seed));
-    json_object_set_new(root, "runs", json_integer((json_int_t)r->runs));
-    json_object_set_new(root, "first_run", json_integer((json_int_t)(r->runs ? r->first : 0)));
-    json_object_set_new(root, "last_run", json_integer((json_int_t)r->last));
-
-    if (r->shape.by_end)
-        json_object_set_new(root, "outcomes_by", json_string("end"));
-    json_t *outs = json_array();
-    for (uint32_t i = 0; i < r->outcomes.len; i++) {
-        const outcome *o = &FZ_VEC_AT(&r->outcomes, outcome, oi[i]);
-        double lo, hi;
-        fz_report_wilson(o->count, r->runs, &lo, &hi);
-        json_t *jo = json_object();
-        json_object_set_new(jo, "outcome", json_string(o->name));
-        json_object_set_new(jo, "state", json_string(state_name(o->state)));
-        json_object_set_new(jo, "count", json_integer((json_int_t)o->count));
-        json_object_set_new(jo, "share", json_real(r->runs ? (double)o->count / r->runs : 0));
-        json_object_set_new(jo, "ci95", json_pack("[ff]", lo, hi));
-        json_object_set_new(jo, "first_run", json_integer((json_int_t)o->first));
-        json_object_set_new(jo, "fewest_faults_run", json_integer((json_int_t)o->best));
-        json_object_set_new(jo, "fewest_faults", json_integer((json_int_t)o->best_faults));
-        json_array_append_new(outs, jo);
-    }
-    json_object_set_new(root, "outcomes", outs);
-
-    json_t *dur = json_object();
-    json_object_set_new(dur, "p50", json_real(fz_report_duration_quantile(r, 0.5) / 1e6));
-    json_object_set_new(dur, "p90", json_real(fz_report_duration_quantile(r, 0.9) / 1e6));
-    json_object_set_new(dur, "p99", json_real(fz_report_duration_quantile(r, 0.99) / 1e6));
-    json_object_set_new(dur, "max", json_real(r->dur_max / 1e6));
-    json_object_set_new(dur, "mean",
-                        json_real(r->runs ? (double)r->dur_sum / r->runs / 1e6 : 0));
-    json_object_set_new(root, "duration_ms", dur);
-
-    json_t *nodes = json_object();
-    json_t *unvisited = json_array();
-    for (uint32_t n = 0; n < r->nn; n++) {
-        const fz_node *nd = fz_graph_node(r->g, n);
-        json_t *jn = json_object();
-        json_object_set_new(jn, "label", jstrn(fz_graph_text(r->g, nd->label), nd->label.len));
-        json_object_set_new(jn, "visits", json_integer((json_int_t)r->hot.node_visits[n]));
-        json_object_set_new(jn, "runs", json_integer((json_int_t)r->hot.node_runs[n]));
-        json_object_set_new(jn, "failures", json_integer((json_int_t)r->hot.node_fail[n]));
-        json_object_set_new(jn, "time_ns", json_u128(node_time(r, n)));
-        json_object_set_new(jn, "time_ms", json_real((double)node_time(r, n) / 1e6));
-        json_object_setn_new(nodes, fz_graph_text(r->g, nd->id), nd->id.len, jn);
-        if (!r->hot.node_runs[n])
-            json_array_append_new(unvisited, node_id_json(r, n));
-    }
-    json_object_set_new(root, "nodes", nodes);
-    json_t *edges = json_object();
-    json_t *untaken = json_array();
-    for (uint32_t e = 0; e < r->ne; e++) {
-        const fz_edge *ed = fz_graph_edge(r->g, e);
-        char eid[16];
-        snprintf(eid, sizeof eid, "e%u", e + 1);
-        json_t *je = json_object();
-        json_object_set_new(je, "from", node_id_json(r, ed->src));
-        json_object_set_new(je, "to", node_id_json(r, ed->dst));
-        if (ed->label.len)
-            json_object_set_new(je, "label", jstrn(fz_graph_text(r->g, ed->label), ed->label.len));
-        json_object_set_new(je, "traversals", json_integer((json_int_t)r->edge_trav[e]));
-        json_object_set_new(je, "runs", json_integer((json_int_t)r->edge_runs[e]));
-        json_object_set_new(edges, eid, je);
-        if (!r->edge_runs[e])
-            json_array_append_new(untaken, json_string(eid));
-    }
-    json_object_set_new(root, "edges", edges);
-    json_t *cov = json_object();
-    json_object_set_new(cov, "nodes", json_real(fz_report_node_coverage(r)));
-    json_object_set_new(cov, "edges", json_real(fz_report_edge_coverage(r)));
-    json_object_set_new(cov, "unvisited_nodes", unvisited);
-    json_object_set_new(cov, "untaken_edges", untaken);
-    json_object_set_new(root, "coverage", cov);
-
-    json_t *paths = json_array();
-    for (uint32_t i = 0; i < r->paths.len; i++) {
-        const path *p = &FZ_VEC_AT(&r->paths, path, pi[i]);
-        json_t *jp = json_object(), *ns = json_array();
-        const uint32_t *nodes_of = (const uint32_t *)r->path_nodes.data + p->off;
-        for (uint32_t k = 0; k < p->len; k++)
-            json_array_append_new(ns, node_id_json(r, nodes_of[k]));
-        json_object_set_new(jp, "nodes", ns);
-        json_object_set_new(jp, "count", json_integer((json_int_t)p->count));
-        json_object_set_new(jp, "share", json_real(r->runs ? (double)p->count / r->runs : 0));
-        json_object_set_new(jp, "outcome",
-                            json_string(FZ_VEC_AT(&r->outcomes, outcome, p->outcome).name));
-        json_object_set_new(jp, "first_run", json_integer((json_int_t)p->first));
-        char hx[24];
-        snprintf(hx, sizeof hx, "%016" PRIx64, p->hash);
-        json_object_set_new(jp, "hash", json_string(hx));
-        json_array_append_new(paths, jp);
-    }
-    json_object_set_new(root, "paths", paths);
-    json_object_set_new(root, "paths_other", json_integer((json_int_t)r->paths_other));
-    if (r->shape.path_max_len != UINT32_MAX)
-        json_object_set_new(root, "paths_max_len", json_integer(r->shape.path_max_len));
-
-    json_t *faults = json_array();
-    for (uint32_t i = 0; i < r->outcomes.len; i++)
-        for (uint32_t n = 0; n < r->nn; n++)
-            for (uint32_t k = 0; k < FZ_FAULT_COUNT; k++) {
-                uint64_t key = fault_key(oi[i], n, k);
-                uint32_t s = (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & r->fault_mask;
-                while (r->faults[s].key && r->faults[s].key != key)
-                    s = (s + 1) & r->fault_mask;
-                if (r->faults[s].key != key)
-                    continue;
-                json_t *jf = json_object();
-                json_object_set_new(
-                    jf, "outcome", json_string(FZ_VEC_AT(&r->outcomes, outcome, oi[i]).name));
-                json_object_set_new(jf, "node", node_id_json(r, n));
-                json_object_set_new(jf, "kind", json_string(fz_fault_name((fz_fault_kind)k)));
-                json_object_set_new(jf, "runs", json_integer((json_int_t)r->faults[s].runs));
-                json_array_append_new(faults, jf);
-            }
-    json_object_set_new(root, "faults_by_outcome", faults);
-
-    json_t *hist = json_array();
-    for (uint32_t b = 0; b < HIST_BUCKETS; b++)
-        if (r->hist[b])
-            json_array_append_new(hist, json_pack("[II]", (json_int_t)b, (json_int_t)r->hist[b]));
-    json_t *merge = json_object();
-    json_object_set_new(merge, "duration_histogram", hist);
-    json_object_set_new(merge, "duration_sum_ns", json_u128(r->dur_sum));
-    json_object_set_new(merge, "duration_max_ns", json_integer((json_int_t)r->dur_max));
-    json_object_set_new(root, "merge", merge);
-    free(oi);
-    free(pi);
-    return root;
-fail:
-    free(oi);
-    free(pi);
-    json_decref(root);
-    return NULL;
-}
-
-char *fz_report_json_string(const fz_report *r)
-{
-    json_t *j = build_json(r);
-    if (!j)
-        return NULL;
-    char *s = json_dumps(j, JSON_INDENT(1) | JSON_REAL_PRECISION(10));
-    json_decref(j);
-    return s;
-}
-
-int fz_report_write_json(const fz_report *r, FILE *out)
-{
-    char *s = fz_report_json_string(r);
-    if (!s)
-        return FZ_ENOMEM;
-    int rc = fputs(s, out) < 0 || fputc('\n', out) == EOF ? FZ_EIO : 0;
-    free(s);
-    return rc;
-}
-
-/*==========================================================================
- * Loading a JSON report back (sim merge)
- *========================================================================*/
-
-static int bad(char *errbuf, size_t errlen, const char *what)
-{
-    snprintf(errbuf, errlen, "%s", what);
-    return FZ_EPARSE;
-}
-
-/* Reading numbers: the first missing or malformed field is named. */
-typedef struct jctx {
-    int ok;
-    char field[128];
-} jctx;
-
-static void jbad(jctx *jc, const char *where, const char *key)
-{
-    if (jc->ok)
-        snprintf(jc->field, sizeof jc->field, "%s%s%s", where, *where ? "." : "", key);
-    jc->ok = 0;
-}
-
-static uint64_t jint_at(json_t *o, const char *where, const char *key, jctx *jc)
-{
-    json_t *v = json_object_get(o, key);
-    if (!json_is_integer(v) || json_integer_value(v) < 0) {
-        jbad(jc, where, key);
-        return 0;
-    }
-    return (uint64_t)json_integer_value(v);
-}
-
-#define jint(o, key, jc) jint_at(o, "", key, jc)
-
-/* A sum of nanoseconds: an integer, or decimal text above 2^63-1. */
-static u128 jsum_at(json_t *o, const char *where, const char *key, jctx *jc)
-{
-    json_t *v = json_object_get(o, key);
-    if (json_is_integer(v) && json_integer_value(v) >= 0)
-        return (u128)json_integer_value(v);
-    const char *t = json_string_value(v);
-    u128 x = 0;
-    size_t n = t ? strlen(t) : 0;
-    if (n == 0 || n > 39) {
-        jbad(jc, where, key);
-        return 0;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (t[i] < '0' || t[i] > '9' || x > (~(u128)0 - 9) / 10) {
-            jbad(jc, where, key);
-            return 0;
-        }
-        x = x * 10 + (u128)(t[i] - '0');
-    }
-    return x;
-}
-
-int fz_report_peek_workflow(const char *file, char *buf, size_t len, char *errbuf,
-                            size_t errlen)
-{
-    json_error_t je;
-    json_t *root = json_load_file(file, 0, &je);
-    if (!root) {
-        snprintf(errbuf, errlen, "%d:%d: %s", je.line, je.column, je.text);
-        return je.line < 0 ? FZ_EIO : FZ_EPARSE;
-    }
-    const char *w = json_string_value(json_object_get(root, "workflow"));
-    int rc = 0;
-    if (!w)
-        rc = bad(errbuf, errlen, "not a flowzap sim report (no \"workflow\")");
-    else
-        snprintf(buf, len, "%s", w);
-    json_decref(root);
-    return rc;
-}
-
-/* "FIELD (detail)": names the field a part got wrong. */
-static int bad_field(char *errbuf, size_t errlen, const char *where, const char *key,
-                     const char *what)
-{
-    snprintf(errbuf, errlen, "\"%s%s%s\" %s", where, key && *where ? "." : "", key ? key : "",
-             what);
-    return FZ_EPARSE;
-}
-
-/* first_run <= last_run and runs fits between them. */
-static int check_range(const fz_report *r, char *errbuf, size_t errlen)
-{
-    char what[160];
-    uint64_t first = r->runs ? r->first : 0;
-    if (first > r->last) {
-        snprintf(what, sizeof what, "(%" PRIu64 ") is after \"last_run\" (%" PRIu64 ")", first,
-                 r->last);
-        return bad_field(errbuf, errlen, "first_run", NULL, what);
-    }
-    if (r->runs > r->last - first) {
-        snprintf(what, sizeof what,
-                 "(%" PRIu64 ") is more than the %" PRIu64 " run indices from \"first_run\" to "
-                 "\"last_run\"",
-                 r->runs, r->last - first);
-        return bad_field(errbuf, errlen, "runs", NULL, what);
-    }
-    return 0;
-}
-
-/* The counts of a loaded part must be possible: a report that says so
- * merges into nonsense (a share above 100%, a mean beyond the maximum). */
-static int check_loaded(const fz_report *r, u128 path_total, u128 hist_total, char *errbuf,
-                        size_t errlen)
-{
-    char where[64];
-    uint64_t first = r->runs ? r->first : 0;
-    int rc = check_range(r, errbuf, errlen);
-    if (rc)
-        return rc;
-
-    u128 total = 0;
-    for (uint32_t i = 0; i < r->outcomes.len; i++) {
-        const outcome *o = &FZ_VEC_AT(&r->outcomes, outcome, i);
-        snprintf(where, sizeof where, "outcomes[%u]", i);
-        if (o->count == 0 || o->count > r->runs)
-            return bad_field(errbuf, errlen, where, "count", "is 0 or more than \"runs\"");
-        if (o->first < first || o->first >= r->last)
-            return bad_field(errbuf, errlen, where, "first_run", "is outside the part's runs");
-        if (o->best < first || o->best >= r->last)
-            return bad_field(errbuf, errlen, where, "fewest_faults_run",
-                             "is outside the part's runs");
-        total += o->count;
-    }
-    if (r->shape.by_end ? total < r->runs : total != r->runs)
-        return bad_field(errbuf, errlen, "outcomes", "count",
-                         r->shape.by_end ? "values add up to less than \"runs\""
-                                         : "values do not add up to \"runs\"");
-    for (uint32_t n = 0; n < r->nn; n++) {
-        const fz_node *nd = fz_graph_node(r->g, n);
-        snprintf(where, sizeof where, "nodes.%.*s", (int)(nd->id.len < 40 ? nd->id.len : 40),
-                 fz_graph_text(r->g, nd->id));
-        if (r->hot.node_runs[n] > r->runs)
-            return bad_field(errbuf, errlen, where, "runs", "is more than \"runs\"");
-        if (r->hot.node_runs[n] > r->hot.node_visits[n])
-            return bad_field(errbuf, errlen, where, "runs", "is more than its \"visits\"");
-        if (r->hot.node_fail[n] > r->hot.node_visits[n])
-            return bad_field(errbuf, errlen, where, "failures", "is more than its \"visits\"");
-    }
-    for (uint32_t e = 0; e < r->ne; e++) {
-        snprintf(where, sizeof where, "edges.e%u", e + 1);
-        if (r->edge_runs[e] > r->runs)
-            return bad_field(errbuf, errlen, where, "runs", "is more than \"runs\"");
-        if (r->edge_runs[e] > r->edge_trav[e])
-            return bad_field(errbuf, errlen, where, "runs", "is more than its \"traversals\"");
-    }
-    if (path_total + r->paths_other != r->runs)
-        return bad_field(errbuf, errlen, "paths", "count",
-                         "values and \"paths_other\" do not add up to \"runs\"");
-    if (hist_total != r->runs)
-        return bad_field(errbuf, errlen, "merge.duration_histogram", NULL,
-                         "counts do not add up to \"runs\"");
-    if (r->dur_max > r->dur_sum || r->dur_sum > (u128)r->dur_max * r->runs)
-        return bad_field(errbuf, errlen, "merge", "duration_sum_ns",
-                         "is outside what \"runs\" runs of at most \"duration_max_ns\" can add up to");
-    return 0;
-}
-
-int fz_report_load(const char *file, const fz_graph *g, const fz_alloc *alloc, fz_report **out,
-                   char *errbuf, size_t errlen)
-{
-    *out = NULL;
-    json_error_t je;
-    json_t *root = json_load_file(file, 0, &je);
-    if (!root) {
-        snprintf(errbuf, errlen, "%d:%d: %s", je.line, je.column, je.text);
-        return FZ_EPARSE;
-    }
-    int rc = 0;
-    jctx jc = {.ok = 1, .field = ""};
-    char where[96];
-    fz_report *r = NULL;
-    json_t *fmt = json_object_get(root, "format");
-    if (!json_is_string(fmt) || strcmp(json_string_value(fmt), "flowzap-sim-report") != 0) {
-        rc = bad(errbuf, errlen, "not a flowzap sim report (\"format\" is not flowzap-sim-report)");
-        goto out;
-    }
-    fz_report_meta meta = {
-        .workflow = json_string_value(json_object_get(root, "workflow")),
-        .hash = json_string_value(json_object_get(root, "hash")),
-        .faults = json_string_value(json_object_get(root, "faults")),
-        .scenario = json_string_value(json_object_get(root, "scenario")),
-        .seed = jint(root, "seed", &jc),
-    };
-    if ((rc = fz_report_new(g, &meta, alloc, &r)))
-        goto out;
-    r->runs = jint(root, "runs", &jc);
-    r->first = jint(root, "first_run", &jc);
-    r->last = jint(root, "last_run", &jc);
-    if (jc.ok && (rc = check_range(r, errbuf, errlen)))
-        goto out;
-    json_t *by = json_object_get(root, "outcomes_by");
-    if (by && !(json_is_string(by) && !strcmp(json_string_value(by), "end"))) {
-        rc = bad_field(errbuf, errlen, "outcomes_by", NULL, "is not \"end\"");
-        goto out;
-    }
-    r->shape.by_end = by != NULL;
-    if (json_object_get(root, "paths_max_len")) {
-        uint64_t pl = jint(root, "paths_max_len", &jc);
-        r->shape.path_max_len = pl >= UINT32_MAX ? UINT32_MAX - 1 : (uint32_t)pl;
-    }
-    if (!r->runs)
-        r->first = UINT64_MAX;
-    json_t *outs = json_object_get(root, "outcomes"), *v;
-    size_t i;
-    if (!json_is_array(outs)) {
-        rc = bad(errbuf, errlen, "\"outcomes\" is missing");
-        goto out;
-    }
-    json_array_foreach(outs, i, v)
-    {
-        const char *name = json_string_value(json_object_get(v, "outcome"));
-        const char *st = json_string_value(json_object_get(v, "state"));
-        uint32_t oc;
-        if (!name || !st) {
-            rc = bad(errbuf, errlen, "an outcome lacks \"outcome\" or \"state\"");
-            goto out;
-        }
-        if ((rc = find_outcome(r, name, strcmp(st, "failed") ? FZ_RUN_COMPLETED : FZ_RUN_FAILED,
-                               &oc)))
-            goto out;
-        outcome *o = &FZ_VEC_AT(&r->outcomes, outcome, oc);
-        snprintf(where, sizeof where, "outcomes[%zu]", i);
-        if (o->count) {
-            rc = bad_field(errbuf, errlen, where, "outcome", "names an outcome listed before it");
-            goto out;
-        }
-        o->count = jint_at(v, where, "count", &jc);
-        o->first = jint_at(v, where, "first_run", &jc);
-        o->best = jint_at(v, where, "fewest_faults_run", &jc);
-        uint64_t bf = jint_at(v, where, "fewest_faults", &jc);
-        o->best_faults = bf > UINT32_MAX ? UINT32_MAX : (uint32_t)bf;
-    }
-    json_t *nodes = json_object_get(root, "nodes");
-    const char *key;
-    json_object_foreach(nodes, key, v)
-    {
-        uint32_t n = fz_graph_find_node(g, key, strlen(key));
-        if (n == FZ_NONE) {
-            rc = bad(errbuf, errlen, "the report names a node the workflow does not have");
-            goto out;
-        }
-        snprintf(where, sizeof where, "nodes.%.80s", key);
-        r->hot.node_visits[n] = jint_at(v, where, "visits", &jc);
-        r->hot.node_runs[n] = jint_at(v, where, "runs", &jc);
-        r->hot.node_fail[n] = jint_at(v, where, "failures", &jc);
-        set_node_time(r, n, jsum_at(v, where, "time_ns", &jc));
-    }
-    json_t *edges = json_object_get(root, "edges");
-    json_object_foreach(edges, key, v)
-    {
-        unsigned long e = key[0] == 'e' ? strtoul(key + 1, NULL, 10) : 0;
-        if (e == 0 || e > r->ne) {
-            rc = bad(errbuf, errlen, "the report names an edge the workflow does not have");
-            goto out;
-        }
-        snprintf(where, sizeof where, "edges.%.80s", key);
-        r->edge_trav[e - 1] = jint_at(v, where, "traversals", &jc);
-        r->edge_runs[e - 1] = jint_at(v, where, "runs", &jc);
-    }
-    json_t *paths = json_object_get(root, "paths");
-    uint32_t *buf = NULL;
-    size_t bufcap = 0;
-    u128 path_total = 0;
-    json_array_foreach(paths, i, v)
-    {
-        json_t *ns = json_object_get(v, "nodes"), *nv;
-        size_t k, len = json_array_size(ns);
-        if (len > bufcap) {
-            uint32_t *nb = realloc(buf, sizeof(uint32_t) * len);
-            if (!nb) {
-                free(buf);
-                rc = FZ_ENOMEM;
-                goto out;
-            }
-            buf = nb;
-            bufcap = len;
-        }
-        json_array_foreach(ns, k, nv)
-        {
-            const char *id = json_string_value(nv);
-            buf[k] = id ? fz_graph_find_node(g, id, strlen(id)) : FZ_NONE;
-            if (buf[k] == FZ_NONE)
-                jbad(&jc, "paths", "nodes");
-        }
-        const char *hx = json_string_value(json_object_get(v, "hash"));
-        const char *on = json_string_value(json_object_get(v, "outcome"));
-        uint32_t oc = on ? fz_strmap_find(&r->outcome_map, on, (uint32_t)strlen(on)) : UINT32_MAX;
-        if (!hx || oc == UINT32_MAX || !jc.ok) {
-            free(buf);
-            snprintf(where, sizeof where, "paths[%zu]", i);
-            rc = jc.ok ? bad_field(errbuf, errlen, where, NULL, "is malformed")
-                       : bad_field(errbuf, errlen, jc.field, NULL,
-                                   "is missing, negative or malformed");
-            goto out;
-        }
-        snprintf(where, sizeof where, "paths[%zu]", i);
-        uint64_t pc = jint_at(v, where, "count", &jc), pf = jint_at(v, where, "first_run", &jc);
-        if (len > r->shape.path_max_len) {
-            free(buf);
-            rc = bad_field(errbuf, errlen, where, "nodes", "is longer than \"paths_max_len\"");
-            goto out;
-        }
-        if (!jc.ok || !pc || pc > r->runs || (r->runs && (pf < r->first || pf >= r->last))) {
-            free(buf);
-            rc = jc.ok ? bad_field(errbuf, errlen, where, pc && pc <= r->runs ? "first_run" : "count",
-                                   pc && pc <= r->runs ? "is outside the part's runs" : "is 0 or more than \"runs\"")
-                       : bad_field(errbuf, errlen, jc.field, NULL, "is missing, negative or malformed");
-            goto out;
-        }
-        path_total += pc;
-        if ((rc = add_path(r, strtoull(hx, NULL, 16), buf, (uint32_t)len, oc, pc, pf))) {
-            free(buf);
-            goto out;
-        }
-    }
-    free(buf);
-    r->paths_other = jint(root, "paths_other", &jc);
-    json_t *faults = json_object_get(root, "faults_by_outcome");
-    json_array_foreach(faults, i, v)
-    {
-        const char *on = json_string_value(json_object_get(v, "outcome"));
-        const char *id = json_string_value(json_object_get(v, "node"));
-        const char *kind = json_string_value(json_object_get(v, "kind"));
-        uint32_t oc = on ? fz_strmap_find(&r->outcome_map, on, (uint32_t)strlen(on)) : UINT32_MAX;
-        uint32_t n = id ? fz_graph_find_node(g, id, strlen(id)) : FZ_NONE;
-        uint32_t k = 0;
-        while (kind && k < FZ_FAULT_COUNT && strcmp(kind, fz_fault_name((fz_fault_kind)k)))
-            k++;
-        if (oc == UINT32_MAX || n == FZ_NONE || !kind || k == FZ_FAULT_COUNT) {
-            rc = bad(errbuf, errlen, "a fault entry is malformed");
-            goto out;
-        }
-        snprintf(where, sizeof where, "faults_by_outcome[%zu]", i);
-        uint64_t fr = jint_at(v, where, "runs", &jc);
-        if (jc.ok && (fr == 0 || fr > FZ_VEC_AT(&r->outcomes, outcome, oc).count)) {
-            rc = bad_field(errbuf, errlen, where, "runs", "is 0 or more than its outcome's count");
-            goto out;
-        }
-        if ((rc = fault_add(r, fault_key(oc, n, k), fr)))
-            goto out;
-    }
-    json_t *merge = json_object_get(root, "merge");
-    u128 hist_total = 0;
-    json_array_foreach(json_object_get(merge, "duration_histogram"), i, v)
-    {
-        json_int_t b = json_integer_value(json_array_get(v, 0));
-        json_int_t c = json_integer_value(json_array_get(v, 1));
-        if (b < 0 || b >= (json_int_t)HIST_BUCKETS || c < 0) {
-            rc = bad_field(errbuf, errlen, "merge.duration_histogram", NULL, "is malformed");
-            goto out;
-        }
-        r->hist[b] += (uint64_t)c;
-        hist_total += (u128)c;
-    }
-    r->dur_sum = jsum_at(merge, "merge", "duration_sum_ns", &jc);
-    r->dur_max = jint_at(merge, "merge", "duration_max_ns", &jc);
-    if (!jc.ok) {
-        rc = bad_field(errbuf, errlen, jc.field, NULL, "is missing, negative or malformed");
-        goto out;
-    }
-    rc = check_loaded(r, path_total, hist_total, errbuf, errlen);
-out:
-    json_decref(root);
-    if (rc) {
-        fz_report_free(r);
-        r = NULL;
-    }
-    *out = r;
-    return rc;
+    return fault_add(r, key, runs);
 }
 
 /*==========================================================================
@@ -1689,11 +843,13 @@ void fz_report_plan_shape(const fz_graph *g, const fz_policy *policies, fz_repor
     uint32_t nn = fz_graph_node_count(g), ne = fz_graph_edge_count(g);
     if (nn == 0)
         return;
-    uint32_t *order = malloc(sizeof(uint32_t) * nn);
-    uint32_t *indeg = calloc(nn, sizeof(uint32_t));
-    uint8_t *reach = calloc(nn, 1);
-    uint32_t *base = malloc(sizeof(uint32_t) * ((size_t)nn + 1));
+    const fz_alloc *a = g->alloc;
+    uint32_t *order = fz_malloc(a, sizeof(uint32_t) * nn);
+    uint32_t *indeg = fz_calloc(a, nn, sizeof(uint32_t));
+    uint8_t *reach = fz_calloc(a, nn, 1);
+    uint32_t *base = fz_malloc(a, sizeof(uint32_t) * ((size_t)nn + 1));
     double *w = NULL, *w2 = NULL;
+    size_t wn = 0; /* entries of w (and of w2, when allocated) */
     if (!order || !indeg || !reach || !base) {
         /* No memory to decide: the safe shape (bounded whatever runs do). */
         out->by_end = 1;
@@ -1752,10 +908,11 @@ void fz_report_plan_shape(const fz_graph *g, const fz_policy *policies, fz_repor
             out->by_end = 1;
             goto done;
         }
-        w = calloc(nn, sizeof(double));
-        uint8_t *unl = calloc(nn, 1);
+        wn = nn;
+        w = fz_calloc(a, wn, sizeof(double));
+        uint8_t *unl = fz_calloc(a, nn, 1);
         if (!w || !unl) {
-            free(unl);
+            fz_free(a, unl, nn);
             out->by_end = 1;
             goto done;
         }
@@ -1788,7 +945,7 @@ void fz_report_plan_shape(const fz_graph *g, const fz_policy *policies, fz_repor
             if (fz_graph_in(g, n, &cnt), cnt == 0)
                 bound = bound * w[n] > 1e30 ? 1e30 : bound * w[n];
         }
-        free(unl);
+        fz_free(a, unl, nn);
         out->by_end = bound > SHAPE_OUTCOMES;
         goto done;
     }
@@ -1799,8 +956,9 @@ void fz_report_plan_shape(const fz_graph *g, const fz_policy *policies, fz_repor
         base[n + 1] = base[n] + 1 + (rt < SHAPE_MAX_RETRY ? rt : SHAPE_MAX_RETRY);
     }
     uint32_t ns = base[nn];
-    w = calloc(ns, sizeof(double));
-    w2 = calloc(ns, sizeof(double));
+    wn = ns;
+    w = fz_calloc(a, wn, sizeof(double));
+    w2 = fz_calloc(a, wn, sizeof(double));
     if (!w || !w2) {
         out->path_max_len = 0;
         goto done;
@@ -1855,10 +1013,10 @@ void fz_report_plan_shape(const fz_graph *g, const fz_policy *policies, fz_repor
         w2 = t;
     }
 done:
-    free(order);
-    free(indeg);
-    free(reach);
-    free(base);
-    free(w);
-    free(w2);
+    fz_free(a, order, sizeof(uint32_t) * nn);
+    fz_free(a, indeg, sizeof(uint32_t) * nn);
+    fz_free(a, reach, nn);
+    fz_free(a, base, sizeof(uint32_t) * ((size_t)nn + 1));
+    fz_free(a, w, sizeof(double) * wn);
+    fz_free(a, w2, sizeof(double) * wn);
 }

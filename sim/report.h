@@ -17,7 +17,7 @@
 
 #include "engine/engine.h"
 #include "parser/graph.h"
-#include "sim/backend_sim.h"
+#include "sim/fault.h"
 
 typedef struct fz_report fz_report;
 
@@ -63,31 +63,24 @@ void fz_report_set_shape(fz_report *r, const fz_report_shape *shape);
 void fz_report_get_shape(const fz_report *r, fz_report_shape *out);
 
 /*--------------------------------------------------------------------------
- * Collecting: one run at a time, through the engine's observer.
+ * Collecting: one run at a time, from the simulation backend and the
+ * engine's edge counts.
  *------------------------------------------------------------------------*/
 
 /* Begins run index (clears the per-run buffers). */
 void fz_report_begin_run(fz_report *r, uint64_t index);
 
-/* Observer callbacks for the current run; ud is the report. A task's time
- * runs from its on_start time to its on_finish time, unless a task clock
- * (task_start: the virtual start time of a task) is set. */
-void fz_report_observe(fz_report *r, fz_observer *obs);
-void fz_report_set_task_clock(fz_report *r, uint64_t (*task_start)(void *ud, uint32_t task),
-                              void *ud);
-
-/* The same tallies fed directly by the sim backend (fz_backend_sim_tally):
- * a task started on node (what on_start counts), and a task on
- * node that ran from start_ns to end_ns with answer a (what on_finish
- * counts). Two direct calls per task instead of two indirect calls and
- * two clock reads through the engine. Then observe edges only: */
+/* Counts a task started on node (its visits, the runs visiting it, the
+ * run's path), and a task on node that ran from start_ns to end_ns (virtual
+ * ns) with answer a (a failure unless ok, the node's time). The simulation
+ * backend calls them (fz_backend_sim_tally). */
 void fz_report_task_start(fz_report *r, uint32_t node);
 void fz_report_task_finish(fz_report *r, uint32_t node, fz_answer a, uint64_t start_ns,
                            uint64_t end_ns);
-void fz_report_observe_edges(fz_report *r, fz_observer *obs);
-/* Or, cheaper: the array the engine counts edge traversals into
- * (fz_engine_count_edges); fz_report_end_run() then derives which edges
- * the run took. Call before the first run. */
+
+/* The array the engine counts edge traversals into (fz_engine_count_edges);
+ * fz_report_end_run() then derives which edges the run took. Call before
+ * the first run. */
 uint64_t *fz_report_edge_counts(fz_report *r);
 
 /* Ends the current run: state and outcome as the engine left them, its

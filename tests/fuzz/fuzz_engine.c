@@ -68,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (fz_engine_new(p, NULL, &e) != FZ_OK || fz_trace_new(sink, g, "sim", NULL, NULL, &tr))
         goto out;
     fz_observer obs;
-    fz_trace_observer(tr, NULL, &obs);
+    fz_trace_observer(tr, &obs);
     fz_engine_set_observer(e, &obs);
     for (int round = 0; round < 2; round++) {
         if (fz_engine_start(e) != FZ_OK)

@@ -131,7 +131,7 @@ grep -q "cannot open journal 'postgresql://flowzap@127.0.0.1:1/flowzap'" down.lo
     fail "no clear message for a server that is down: $(cat down.log)"
 
 # The schema version is recorded; a newer one is refused.
-[ "$(fz_psql -c "SELECT value FROM meta WHERE key = 'schema'")" = 2 ] || fail "no schema version"
+[ "$(fz_psql -c "SELECT value FROM meta WHERE key = 'schema'")" = 3 ] || fail "no schema version"
 fz_psql -c "UPDATE meta SET value = '99' WHERE key = 'schema'"
 "$FLOWZAP" runs >v.log 2>&1
 [ $? -eq 74 ] || fail "a journal of another schema was used"

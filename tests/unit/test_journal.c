@@ -330,6 +330,49 @@ static int one_step(void *ud, const fz_journal_step *s)
     return 0;
 }
 
+static int signal_who_of(void *ud, const fz_journal_signal *sig)
+{
+    char *out = ud;
+    size_t n = strlen(out);
+    snprintf(out + n, 64 - n, "%s:%s ", sig->answer, sig->who ? sig->who : "NULL");
+    return 0;
+}
+
+/* A schema 2 file (before signals.who): opened, it gains the column; its
+ * answers keep who unknown, new ones record it. */
+static void test_journal_upgrades_a_schema_2_file_in_place(void **state)
+{
+    fixture *f = *state;
+    fz_journal_run run = {.workflow = "/w/a.fz", .workflow_hash = "00", .args = "[]"};
+    int64_t id = 0;
+    assert_int_equal(fz_journal_run_add(f->j, &run, &id), 0);
+    assert_int_equal(fz_journal_signal_add(f->j, id, "n4", "yes"), 0);
+    fz_journal_free(f->j);
+    f->j = NULL;
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "ALTER TABLE signals DROP COLUMN who;"
+                                  "UPDATE meta SET value = '2' WHERE key = 'schema';",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(fz_journal_open(f->path, FZ_JOURNAL_SYNC_FULL, &f->ta.hook, &f->j), 0);
+    assert_int_equal(fz_journal_signal_add_by(f->j, id, "n4", "no", "ann"), 0);
+    char seen[64] = "";
+    assert_int_equal(fz_journal_signal_list(f->j, id, signal_who_of, seen), 0);
+    assert_string_equal(seen, "yes:NULL no:ann ");
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema'", -1, &st, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "3");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
 static void test_journal_upgrades_a_schema_1_file_in_place(void **state)
 {
     fixture *f = *state;
@@ -376,7 +419,7 @@ static void test_journal_upgrades_a_schema_1_file_in_place(void **state)
         sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema'", -1, &st, NULL),
         SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(st, 0), "2");
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "3");
     sqlite3_finalize(st);
     sqlite3_close(db);
 
@@ -610,6 +653,36 @@ static int list_signal(void *ud, const fz_journal_signal *sig)
         snprintf(one, sizeof one, "%s=%s@- ", sig->node, sig->answer);
     strcat(seen, one);
     return 0;
+}
+
+static int signal_who(void *ud, const fz_journal_signal *sig)
+{
+    char *seen = ud;
+    size_t n = strlen(seen);
+    snprintf(seen + n, 128 - n, "%s=%s ", sig->answer, sig->who ? sig->who : "-");
+    return 0;
+}
+
+static void test_journal_signal_records_who_and_data_version_moves(void **state)
+{
+    fixture *f = *state;
+    int64_t id = add_run(f->j, "/w/a.fz");
+    fz_journal *other = NULL;
+    assert_int_equal(fz_journal_open(f->path, FZ_JOURNAL_SYNC_FULL, &f->ta.hook, &other), 0);
+    int64_t v0 = 0, v1 = 0, v2 = 0;
+    fz_journal_run seen_run;
+    assert_int_equal(fz_journal_run_get(other, id, &seen_run), 0); /* leaves a read open */
+    assert_int_equal(fz_journal_data_version(other, &v0), 0);
+    assert_int_equal(fz_journal_data_version(other, &v1), 0);
+    assert_true(v0 == v1); /* nothing committed: the same number */
+    assert_int_equal(fz_journal_signal_add_by(f->j, id, "n4", "yes", "ann@page"), 0);
+    assert_int_equal(fz_journal_signal_add(f->j, id, "n4", "no"), 0);
+    assert_int_equal(fz_journal_data_version(other, &v2), 0);
+    assert_true(v2 != v1); /* another connection committed */
+    char seen[128] = "";
+    assert_int_equal(fz_journal_signal_list(other, id, signal_who, seen), 0);
+    assert_string_equal(seen, "yes=ann@page no=- ");
+    fz_journal_free(other);
 }
 
 static void test_journal_signals_are_taken_oldest_first_once(void **state)
@@ -1216,6 +1289,8 @@ int main(void)
             test_journal_commits_with_synchronous_full_unless_normal_is_asked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_upgrades_a_schema_1_file_in_place, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_journal_upgrades_a_schema_2_file_in_place, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_journal_claim_knows_a_live_owner_from_a_reused_pid,
                                         setup, teardown),
         cmocka_unit_test(test_journal_proc_tells_a_process_and_its_group_from_a_reused_pid),
@@ -1238,6 +1313,8 @@ int main(void)
             test_journal_resume_of_a_run_that_died_at_its_end_records_the_end, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_journal_a_run_taken_over_is_no_longer_recorded_by_its_old_owner, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_signal_records_who_and_data_version_moves,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_replay_into_another_workflow_is_refused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_journal_replay_survives_every_failed_allocation, setup,

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "engine/observer.h"
 #include "engine/trace.h"
 
 typedef struct traced {
@@ -20,6 +21,7 @@ typedef struct traced {
     size_t len;
     fx_backend fx;
     fz_backend b;
+    fz_observer_tee tee; /* the trace and the next observer */
 } traced;
 
 static void traced_run(traced *t, const char *desc, const char *script, const fz_trace_opts *o,
@@ -32,8 +34,10 @@ static void traced_run(traced *t, const char *desc, const char *script, const fz
     t->f = open_memstream(&t->buf, &t->len);
     assert_non_null(t->f);
     assert_int_equal(fz_trace_new(t->f, t->g, "sim", o, NULL, &t->tr), 0);
-    fz_observer obs;
-    fz_trace_observer(t->tr, next, &obs);
+    fz_observer own, obs;
+    fz_trace_observer(t->tr, &own);
+    const fz_observer *both[] = {&own, next};
+    assert_int_equal(fz_observer_tee_init(&t->tee, both, 2, &obs), 0);
     fz_engine_set_observer(t->e, &obs);
     fx_init(&t->fx, t->g, script, &t->b);
     assert_int_equal(fz_engine_start(t->e), 0);
@@ -204,7 +208,7 @@ static void count_finish(void *ud, const fz_task *t, const fz_result *r, uint64_
     chained_finishes++;
 }
 
-static void test_trace_passes_events_on_to_the_next_observer(void **state)
+static void test_trace_shares_the_engine_with_another_observer_through_a_tee(void **state)
 {
     (void)state;
     int n = 0;
@@ -241,7 +245,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_trace_small_run_writes_the_documented_lines),
         cmocka_unit_test(test_trace_every_line_is_json_with_the_documented_fields),
-        cmocka_unit_test(test_trace_passes_events_on_to_the_next_observer),
+        cmocka_unit_test(test_trace_shares_the_engine_with_another_observer_through_a_tee),
         cmocka_unit_test(test_trace_reports_a_stream_that_cannot_be_written),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
