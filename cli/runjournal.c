@@ -457,12 +457,57 @@ static void park(fz_cli_journal *cj, const fz_task *t)
         task_lane(cj->g, t, cj->handoff, sizeof cj->handoff);
 }
 
+/* The progress log sees no start of a parked task (it does not run here);
+ * every other call is passed on as is. */
+static void sh_start(void *ud, const fz_task *t, uint64_t t_ns)
+{
+    fz_cli_journal *cj = ud;
+    if (cj->next.on_start && !park_task(cj, t))
+        cj->next.on_start(cj->next.ud, t, t_ns);
+}
+static void sh_finish(void *ud, const fz_task *t, const fz_result *r, uint64_t t_ns)
+{
+    fz_cli_journal *cj = ud;
+    if (cj->next.on_finish)
+        cj->next.on_finish(cj->next.ud, t, r, t_ns);
+}
+static void sh_edge(void *ud, uint32_t edge, uint32_t token, uint64_t t_ns)
+{
+    fz_cli_journal *cj = ud;
+    if (cj->next.on_edge)
+        cj->next.on_edge(cj->next.ud, edge, token, t_ns);
+}
+static void sh_loop(void *ud, uint32_t loop, uint32_t token, uint32_t count, uint64_t t_ns)
+{
+    fz_cli_journal *cj = ud;
+    if (cj->next.on_loop)
+        cj->next.on_loop(cj->next.ud, loop, token, count, t_ns);
+}
+static void sh_token_end(void *ud, uint32_t token, uint32_t node, uint64_t t_ns)
+{
+    fz_cli_journal *cj = ud;
+    if (cj->next.on_token_end)
+        cj->next.on_token_end(cj->next.ud, token, node, t_ns);
+}
+static void sh_run_end(void *ud, fz_run_state state, const char *outcome, uint64_t t_ns)
+{
+    fz_cli_journal *cj = ud;
+    if (cj->next.on_run_end)
+        cj->next.on_run_end(cj->next.ud, state, outcome, t_ns);
+}
+
 int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e, const fz_backend *b,
                           const fz_observer *next)
 {
     cj->g = g;
     const char *lanes = getenv("FLOWZAP_WORKER_LANES");
     cj->lanes = lanes && *lanes ? lanes : NULL;
+    if (cj->lanes && next) {
+        cj->next = *next;
+        cj->shown = (fz_observer){sh_start, sh_finish, sh_edge, sh_loop, sh_token_end,
+                                  sh_run_end, cj};
+        next = &cj->shown;
+    }
     if (!cj->j) {
         if (next)
             fz_engine_set_observer(e, next);

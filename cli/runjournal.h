@@ -53,6 +53,8 @@ typedef struct fz_cli_journal {
     uint32_t inflight;    /* tasks the inner backend runs */
     uint32_t parked;      /* tasks left for another lane's worker */
     char handoff[128];    /* the lane of the first parked task */
+    fz_observer next;     /* the observer after the journal's, and ... */
+    fz_observer shown;    /* ... it without the starts of parked tasks */
 } fz_cli_journal;
 
 /* `resume` options that reach the claim (cli/runjournal.c). */

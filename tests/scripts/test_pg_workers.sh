@@ -227,6 +227,8 @@ done
 awk '{ want = ($2 == "n3") ? "Deploy" : "Build"; if ($3 != want) { print; bad = 1 } } END { exit bad }' \
     placed || fail "a step ran on a worker of another lane"
 grep -q "handed over to a worker of lane Deploy" lanes_b.log || fail "no hand-over to Deploy"
+grep -E "n3 +Ship .*started" lanes_b.log && fail "the Build worker reported a Deploy step as started"
+grep -E "n3 +Ship .*started" lanes_d.log >/dev/null || fail "the Deploy worker did not report its step"
 "$FLOWZAP" worker --lane 'x;DROP' >badlane.log 2>&1
 [ $? -eq 64 ] || fail "a hostile --lane was not refused"
 
