@@ -9,6 +9,10 @@
  * commit) and on with synchronous=FULL (the default: an fsync at every step
  * start and finish), so the price of durability is visible.
  *
+ * With FZ_BENCH_PG set to a PostgreSQL location, the same chain also runs
+ * with the journal in PostgreSQL (synchronous_commit on), in the same run
+ * (bench/pg.sh starts a throwaway cluster and sets it).
+ *
  * usage: bench_journal [STEPS] [DIR]   (default 2000 steps, DIR /tmp)
  */
 #include <stdio.h>
@@ -111,8 +115,10 @@ static int run_once(const fz_plan *plan, const fz_graph *g, const fz_bind *bd, i
             goto out;
         be = fz_real_backend(real);
     }
+    int file = !fz_journal_location_is_postgres(db);
     if (mode) {
-        unlink(db);
+        if (file)
+            unlink(db);
         rc = fz_journal_open(db, mode == 2 ? FZ_JOURNAL_SYNC_FULL : FZ_JOURNAL_SYNC_NORMAL, NULL,
                              &j);
         if (rc) {
@@ -142,7 +148,7 @@ out:
     fz_journal_free(j);
     fz_real_free(real);
     fz_engine_free(e);
-    if (mode) {
+    if (mode && file) {
         char side[4200];
         unlink(db);
         snprintf(side, sizeof side, "%s-wal", db);
@@ -204,6 +210,25 @@ int main(int argc, char **argv)
                 best = secs;
         }
         printf("  %-40s %8u steps  %9.4f s  %12.0f steps/s  %9.2f us/step\n", names[mode], steps,
+               best, steps / best, best * 1e6 / steps);
+    }
+    const char *pg = getenv("FZ_BENCH_PG");
+    for (int run = 0; pg && *pg && run < 2; run++) {
+        const fz_bind *use = run ? bd : NULL;
+        double best = 1e30;
+        uint32_t steps = 0;
+        for (int rep = 0; rep < 3; rep++) {
+            double secs = 0;
+            int rc = run_once(plan, g, use, 2, pg, &secs, &steps);
+            if (rc) {
+                fprintf(stderr, "bench_journal: PostgreSQL run failed: %s\n", fz_strerror(rc));
+                goto out;
+            }
+            if (secs < best)
+                best = secs;
+        }
+        printf("  %-40s %8u steps  %9.4f s  %12.0f steps/s  %9.2f us/step\n",
+               run ? "PostgreSQL, real noop handler" : "PostgreSQL, synchronous_commit=on", steps,
                best, steps / best, best * 1e6 / steps);
     }
     status = 0;

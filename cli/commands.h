@@ -24,6 +24,8 @@ int fz_cmd_run(int argc, char **argv);
 int fz_cmd_signal(int argc, char **argv);
 int fz_cmd_runs(int argc, char **argv);
 int fz_cmd_resume(int argc, char **argv);
+int fz_cmd_submit(int argc, char **argv);
+int fz_cmd_worker(int argc, char **argv);
 int fz_cmd_sim(int argc, char **argv);
 int fz_cmd_test(int argc, char **argv);
 int fz_cmd_init(int argc, char **argv);

@@ -414,7 +414,7 @@ int fz_cli_journal_open_existing(const char *db, fz_journal **j, char *path, siz
 {
     fz_cli_journal_path(db, path, n);
     struct stat st;
-    if (stat(path, &st) != 0) {
+    if (!fz_journal_location_is_postgres(path) && stat(path, &st) != 0) {
         if (!quiet)
             fz_cli_error("no journal at '%s': no run was recorded there (--db or $FLOWZAP_DB "
                          "names another)",
@@ -428,6 +428,7 @@ int fz_cli_journal_open_existing(const char *db, fz_journal **j, char *path, siz
         *j = NULL;
         return FZ_EXIT_IO;
     }
+    snprintf(path, n, "%s", fz_journal_where(*j)); /* password masked */
     return FZ_EXIT_OK;
 }
 

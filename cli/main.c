@@ -39,6 +39,8 @@ static const command commands[] = {
     {"signal", fz_cmd_signal, "answer a waiting approval gate of a run", fz_signal_options},
     {"runs", fz_cmd_runs, "list recorded runs, or show one", fz_runs_options},
     {"resume", fz_cmd_resume, "continue a run whose process died", fz_resume_options},
+    {"submit", fz_cmd_submit, "queue a run in a PostgreSQL journal for workers", fz_submit_options},
+    {"worker", fz_cmd_worker, "run queued runs of a PostgreSQL journal", fz_worker_options},
     {"sim", fz_cmd_sim, "simulate a workflow under seeded faults", fz_sim_options},
     {"test", fz_cmd_test, "check the expectations of scenarios (CI, JUnit)", fz_test_options},
     {"init", fz_cmd_init, "write a scenario or bindings skeleton for a workflow", fz_init_options},

@@ -54,6 +54,8 @@ extern const fz_cli_opt fz_check_options[], fz_export_options[], fz_fmt_options[
     fz_render_options[], fz_bind_options[], fz_run_options[], fz_signal_options[],
     fz_runs_options[], fz_resume_options[], fz_sim_options[], fz_merge_options[], fz_test_options[],
     fz_init_options[], fz_serve_options[];
+/* cmd_worker.c */
+extern const fz_cli_opt fz_submit_options[], fz_worker_options[];
 
 /* The name messages of fz_cli_error start with ("flowzap NAME: "); NULL
  * for none. */

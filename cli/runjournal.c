@@ -78,6 +78,9 @@ int fz_cli_journal_open(fz_cli_journal *cj, const char *db, fz_cli_resume *resum
     }
     if (existed)
         warn_mode(cj->path);
+    /* From here on the location is shown as the journal shows it: a
+     * PostgreSQL password is masked. */
+    snprintf(cj->path, sizeof cj->path, "%s", fz_journal_where(cj->j));
     return FZ_EXIT_OK;
 }
 
@@ -178,7 +181,18 @@ static char *args_json(const fz_secrets *sec, int argc, char **argv, int *bad)
     json_t *a = json_array();
     *bad = -1;
     for (int i = 0; a && i < argc; i++) {
-        char *m = fz_secrets_mask_str(sec, argv[i]);
+        /* A journal location is recorded with its password masked. */
+        char loc[4096];
+        const char *arg = argv[i];
+        if (fz_journal_location_is_postgres(arg)) {
+            fz_journal_location_mask(arg, loc, sizeof loc);
+            arg = loc;
+        } else if (!strncmp(arg, "--db=", 5) && fz_journal_location_is_postgres(arg + 5)) {
+            memcpy(loc, "--db=", 5);
+            fz_journal_location_mask(arg + 5, loc + 5, sizeof loc - 5);
+            arg = loc;
+        }
+        char *m = fz_secrets_mask_str(sec, arg);
         if (!m) {
             json_decref(a);
             return NULL;
@@ -405,9 +419,95 @@ int fz_cli_journal_begin(fz_cli_journal *cj, const char *path, const char *bindi
     return FZ_EXIT_OK;
 }
 
+/* The lane id of task t's node ("" when none). */
+static void task_lane(const fz_graph *g, const fz_task *t, char *out, size_t n)
+{
+    out[0] = '\0';
+    if (t->node >= g->nodes.len)
+        return;
+    const fz_node *nd = &FZ_VEC_AT(&g->nodes, fz_node, t->node);
+    if (nd->lane >= g->lanes.len)
+        return;
+    const fz_lane *l = &FZ_VEC_AT(&g->lanes, fz_lane, nd->lane);
+    snprintf(out, n, "%.*s", (int)l->id.len, fz_graph_text(g, l->id));
+}
+
+/* 1 when t belongs to a lane this process does not serve. */
+static int park_task(void *ud, const fz_task *t)
+{
+    fz_cli_journal *cj = ud;
+    if (!cj->lanes || !cj->g)
+        return 0;
+    char lane[128];
+    task_lane(cj->g, t, lane, sizeof lane);
+    size_t n = strlen(lane);
+    for (const char *p = cj->lanes; *p;) {
+        size_t k = strcspn(p, ",");
+        if (k == n && !strncmp(p, lane, n))
+            return 0;
+        p += k + (p[k] == ',');
+    }
+    return 1;
+}
+
+/* Parks t: counted, and its lane kept for the hand-over. */
+static void park(fz_cli_journal *cj, const fz_task *t)
+{
+    if (!cj->parked++)
+        task_lane(cj->g, t, cj->handoff, sizeof cj->handoff);
+}
+
+/* The progress log sees no start of a parked task (it does not run here);
+ * every other call is passed on as is. */
+static void sh_start(void *ud, const fz_task *t, uint64_t t_ns)
+{
+    fz_cli_journal *cj = ud;
+    if (cj->next.on_start && !park_task(cj, t))
+        cj->next.on_start(cj->next.ud, t, t_ns);
+}
+static void sh_finish(void *ud, const fz_task *t, const fz_result *r, uint64_t t_ns)
+{
+    fz_cli_journal *cj = ud;
+    if (cj->next.on_finish)
+        cj->next.on_finish(cj->next.ud, t, r, t_ns);
+}
+static void sh_edge(void *ud, uint32_t edge, uint32_t token, uint64_t t_ns)
+{
+    fz_cli_journal *cj = ud;
+    if (cj->next.on_edge)
+        cj->next.on_edge(cj->next.ud, edge, token, t_ns);
+}
+static void sh_loop(void *ud, uint32_t loop, uint32_t token, uint32_t count, uint64_t t_ns)
+{
+    fz_cli_journal *cj = ud;
+    if (cj->next.on_loop)
+        cj->next.on_loop(cj->next.ud, loop, token, count, t_ns);
+}
+static void sh_token_end(void *ud, uint32_t token, uint32_t node, uint64_t t_ns)
+{
+    fz_cli_journal *cj = ud;
+    if (cj->next.on_token_end)
+        cj->next.on_token_end(cj->next.ud, token, node, t_ns);
+}
+static void sh_run_end(void *ud, fz_run_state state, const char *outcome, uint64_t t_ns)
+{
+    fz_cli_journal *cj = ud;
+    if (cj->next.on_run_end)
+        cj->next.on_run_end(cj->next.ud, state, outcome, t_ns);
+}
+
 int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e, const fz_backend *b,
                           const fz_observer *next)
 {
+    cj->g = g;
+    const char *lanes = getenv("FLOWZAP_WORKER_LANES");
+    cj->lanes = lanes && *lanes ? lanes : NULL;
+    if (cj->lanes && next) {
+        cj->next = *next;
+        cj->shown = (fz_observer){sh_start, sh_finish, sh_edge, sh_loop, sh_token_end,
+                                  sh_run_end, cj};
+        next = &cj->shown;
+    }
     if (!cj->j) {
         if (next)
             fz_engine_set_observer(e, next);
@@ -448,6 +548,8 @@ int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e, c
                          cj->path, (long long)cj->run, fz_journal_errmsg(cj->j));
         return rc == FZ_ENOMEM ? FZ_EXIT_SOFTWARE : FZ_EXIT_IO;
     }
+    if (cj->lanes)
+        fz_journal_recorder_set_park(cj->rec, park_task, cj);
     const fz_observer *obs = fz_journal_recorder_observer(cj->rec);
     fz_engine_set_observer(e, obs);
     if (!cj->resuming)
@@ -457,6 +559,10 @@ int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e, c
      * here, since fz_engine_drive only starts tasks it takes itself. */
     for (uint32_t i = 0; i < cj->res.ntasks; i++) {
         const fz_task *t = &cj->res.tasks[i];
+        if (park_task(cj, t)) {
+            park(cj, t);
+            continue;
+        }
         obs->on_start(obs->ud, t, b->now(b->ud));
         if (fz_journal_recorder_status(cj->rec))
             break; /* not recorded: must not start */
@@ -465,6 +571,7 @@ int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e, c
             fz_cli_error("cannot restart step %u: %s", t->id, fz_strerror(rc));
             return FZ_EXIT_SOFTWARE;
         }
+        cj->inflight++;
     }
     if (fz_journal_recorder_status(cj->rec)) {
         fz_cli_error("the journal %s could not record the resumed steps of run %lld: %s; it is "
@@ -496,7 +603,14 @@ static int guard_start(void *ud, fz_engine *e, const fz_task *t)
     fz_cli_journal *cj = ud;
     if (cj->rec && fz_journal_recorder_status(cj->rec))
         return guard_stop(cj, FZ_EDB);
-    return guard_stop(cj, cj->inner->start(cj->inner->ud, e, t));
+    if (park_task(cj, t)) {
+        park(cj, t);
+        return 0;
+    }
+    int rc = cj->inner->start(cj->inner->ud, e, t);
+    if (!rc)
+        cj->inflight++;
+    return guard_stop(cj, rc);
 }
 
 static int guard_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *r)
@@ -506,7 +620,21 @@ static int guard_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *r)
      * (the backend begins queued jobs in wait()), nothing is routed on. */
     if (cj->rec && fz_journal_recorder_status(cj->rec))
         return guard_stop(cj, FZ_EDB);
+    if (cj->parked && !cj->inflight) {
+        /* Nothing of our lanes left to run: the run goes to a worker of
+         * the lane that waits (cli/cmd_worker.c), stopped here as by
+         * Ctrl-C, resumable. */
+        int rc = fz_journal_queue_handoff(cj->j, cj->run, cj->handoff);
+        if (rc)
+            fz_cli_error("%s", fz_journal_errmsg(cj->j));
+        else
+            fprintf(stderr, "flowzap: run %lld: handed over to a worker of lane %s\n",
+                    (long long)cj->run, cj->handoff);
+        return guard_stop(cj, rc ? FZ_EDB : FZ_EINTR);
+    }
     int rc = cj->inner->wait(cj->inner->ud, e, task_id, r);
+    if (!rc && cj->inflight)
+        cj->inflight--;
     if (!rc && cj->poll_failed)
         rc = FZ_EDB; /* the gate's "error" is the journal's: not routed */
     return guard_stop(cj, rc);

@@ -45,6 +45,16 @@ typedef struct fz_cli_journal {
      * recorded command line and everything the recorder writes. */
     const struct fz_secrets *secrets;
     int quiet; /* run -q: no "run N recorded in" line, only the outcome */
+    /* Under `flowzap worker --lane` ($FLOWZAP_WORKER_LANES): the lanes
+     * this process runs; a task of another lane is parked, and once
+     * nothing of ours is in flight the run is handed to its lane. */
+    const fz_graph *g;
+    const char *lanes;    /* comma-separated lane ids, NULL: every lane */
+    uint32_t inflight;    /* tasks the inner backend runs */
+    uint32_t parked;      /* tasks left for another lane's worker */
+    char handoff[128];    /* the lane of the first parked task */
+    fz_observer next;     /* the observer after the journal's, and ... */
+    fz_observer shown;    /* ... it without the starts of parked tasks */
 } fz_cli_journal;
 
 /* `resume` options that reach the claim (cli/runjournal.c). */

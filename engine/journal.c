@@ -181,14 +181,9 @@ void fz_journal_hash(const void *p, size_t len, char hex[FZ_JOURNAL_HASH_LEN])
     hex[2 * sizeof d] = '\0';
 }
 
-int fz_journal_open(const char *path, fz_journal_sync sync, const fz_alloc *alloc, fz_journal **out)
+int fz__journal_sqlite_open(fz_journal *j, const char *path, fz_journal_sync sync)
 {
-    *out = NULL;
-    fz_journal *j = fz_calloc(alloc, 1, sizeof *j);
-    if (!j)
-        return FZ_ENOMEM;
-    j->alloc = alloc;
-    *out = j;
+    j->ops = &fz__journal_sqlite;
     /* A new journal is its owner's only (it holds commands' output); SQLite
      * gives its -wal and -shm files the same mode. */
     if (strcmp(path, ":memory:") != 0 && path[0]) {
@@ -251,15 +246,12 @@ int fz_journal_open(const char *path, fz_journal_sync sync, const fz_alloc *allo
     return 0;
 }
 
-void fz_journal_free(fz_journal *j)
+static void sq_close(fz_journal *j)
 {
-    if (!j)
-        return;
     for (int i = 0; i < ST__COUNT; i++)
         sqlite3_finalize(j->st[i]);
     sqlite3_close(j->db);
-    fz_free(j->alloc, j->buf, j->buf_cap);
-    fz_free(j->alloc, j, sizeof *j);
+    j->db = NULL;
 }
 
 /* Returns statement i, reset and cleared, or NULL (message set). */
@@ -311,12 +303,8 @@ static const char *sync_name(fz_journal *j)
     return v >= 0 && v <= 3 ? names[v] : NULL;
 }
 
-const char *fz_journal_sync_mode(fz_journal *j)
-{
-    return sync_name(j);
-}
 
-int fz_journal_run_add(fz_journal *j, const fz_journal_run *run, int64_t *id)
+static int sq_run_add(fz_journal *j, const fz_journal_run *run, int64_t *id)
 {
     sqlite3_stmt *st = fz__journal_stmt(j, ST_RUN_ADD);
     if (!st)
@@ -394,7 +382,7 @@ static int run_from_row(fz_journal *j, sqlite3_stmt *st, fz_journal_run *run)
     return 0;
 }
 
-int fz_journal_run_get(fz_journal *j, int64_t id, fz_journal_run *out)
+static int sq_run_get(fz_journal *j, int64_t id, fz_journal_run *out)
 {
     sqlite3_stmt *st = fz__journal_stmt(j, ST_RUN_GET);
     if (!st)
@@ -413,7 +401,7 @@ int fz_journal_run_get(fz_journal *j, int64_t id, fz_journal_run *out)
     return status;
 }
 
-int fz_journal_run_list(fz_journal *j, uint32_t limit, fz_journal_run_fn fn, void *ud)
+static int sq_run_list(fz_journal *j, uint32_t limit, fz_journal_run_fn fn, void *ud)
 {
     sqlite3_stmt *st = fz__journal_stmt(j, ST_RUN_LIST);
     if (!st)
@@ -469,7 +457,7 @@ static int claim_check(fz_journal *j, int64_t id, int force, sqlite3_stmt *st,
     return FZ_ESTATE;
 }
 
-int fz_journal_run_claim(fz_journal *j, int64_t id, int force, fz_journal_claim *out)
+static int sq_run_claim(fz_journal *j, int64_t id, int force, fz_journal_claim *out)
 {
     fz_journal_claim dummy;
     if (!out)
@@ -510,7 +498,7 @@ int fz_journal_run_claim(fz_journal *j, int64_t id, int force, fz_journal_claim 
     return rc;
 }
 
-int fz__journal_set_state(fz_journal *j, int64_t id, int64_t owner, const char *state,
+static int sq_set_state(fz_journal *j, int64_t id, int64_t owner, const char *state,
                           const char *outcome, const char *vars)
 {
     sqlite3_stmt *st = fz__journal_stmt(j, ST_RUN_STATE);
@@ -531,7 +519,7 @@ int fz__journal_set_state(fz_journal *j, int64_t id, int64_t owner, const char *
 int fz__journal_taken_over(fz_journal *j, int64_t id)
 {
     fz_journal_run run;
-    int64_t pid = fz_journal_run_get(j, id, &run) == 0 ? run.pid : 0;
+    int64_t pid = j->ops->run_get(j, id, &run) == 0 ? run.pid : 0;
     snprintf(j->msg, sizeof j->msg,
              "run %lld was taken over by process %lld (resume --force): this process stops "
              "recording it",
@@ -539,11 +527,6 @@ int fz__journal_taken_over(fz_journal *j, int64_t id)
     return FZ_ESTATE;
 }
 
-int fz_journal_run_set_state(fz_journal *j, int64_t id, const char *state, const char *outcome,
-                             const char *vars)
-{
-    return fz__journal_set_state(j, id, 0, state, outcome, vars);
-}
 
 /*==========================================================================
  * Steps
@@ -592,7 +575,7 @@ static void step_from_row(sqlite3_stmt *st, fz_journal_step *s)
     s->pgid_id = (const char *)sqlite3_column_text(st, 20);
 }
 
-int fz_journal_step_list(fz_journal *j, int64_t id, int by_finish, fz_journal_step_fn fn, void *ud)
+static int sq_step_list(fz_journal *j, int64_t id, int by_finish, fz_journal_step_fn fn, void *ud)
 {
     /* Its own statement: fn may call back into the journal. */
     sqlite3_stmt *st = NULL;
@@ -617,7 +600,7 @@ int fz_journal_step_list(fz_journal *j, int64_t id, int by_finish, fz_journal_st
  * Signals
  *========================================================================*/
 
-int fz_journal_signal_list(fz_journal *j, int64_t id, fz_journal_signal_fn fn, void *ud)
+static int sq_signal_list(fz_journal *j, int64_t id, fz_journal_signal_fn fn, void *ud)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(j->db,
@@ -646,13 +629,8 @@ int fz_journal_signal_list(fz_journal *j, int64_t id, fz_journal_signal_fn fn, v
     return status;
 }
 
-int fz_journal_signal_add(fz_journal *j, int64_t id, const char *node, const char *answer)
-{
-    return fz_journal_signal_add_by(j, id, node, answer, NULL);
-}
-
-int fz_journal_signal_add_by(fz_journal *j, int64_t id, const char *node, const char *answer,
-                             const char *who)
+static int sq_signal_add(fz_journal *j, int64_t id, const char *node, const char *answer,
+                         const char *who)
 {
     if (strcmp(answer, "yes") && strcmp(answer, "no")) {
         snprintf(j->msg, sizeof j->msg, "an answer is 'yes' or 'no', not '%s'", answer);
@@ -687,7 +665,7 @@ static int take_row(fz_journal *j, sqlite3_stmt *st, const char **answer)
     return status;
 }
 
-int fz_journal_signal_take(fz_journal *j, int64_t id, const char *node, uint32_t task,
+static int sq_signal_take(fz_journal *j, int64_t id, const char *node, uint32_t task,
                            const char **answer)
 {
     *answer = NULL;
@@ -705,7 +683,7 @@ int fz_journal_signal_take(fz_journal *j, int64_t id, const char *node, uint32_t
     return 0;
 }
 
-int fz_journal_data_version(fz_journal *j, int64_t *out)
+static int sq_data_version(fz_journal *j, int64_t *out)
 {
     /* A getter's statement is left open (its strings are borrowed), which
      * keeps this connection's read transaction, and so its snapshot and
@@ -723,6 +701,153 @@ int fz_journal_data_version(fz_journal *j, int64_t *out)
     sqlite3_finalize(st);
     return 0;
 }
+
+/*==========================================================================
+ * The recorder's writes
+ *========================================================================*/
+
+/* Binds run, task, node index, node id, label, lane, token, attempt (?1..?8). */
+static void bind_step(sqlite3_stmt *st, int64_t run, const fz_journal_step *s)
+{
+    sqlite3_bind_int64(st, 1, run);
+    sqlite3_bind_int64(st, 2, s->task);
+    sqlite3_bind_int64(st, 3, s->node_index);
+    fz__journal_bind_text(st, 4, s->node);
+    fz__journal_bind_text(st, 5, s->label);
+    fz__journal_bind_text(st, 6, s->lane);
+    sqlite3_bind_int64(st, 7, s->token);
+    sqlite3_bind_int64(st, 8, s->attempt);
+}
+
+static int sq_step_start(fz_journal *j, int64_t run, int64_t owner, const fz_journal_step *s)
+{
+    sqlite3_stmt *st = fz__journal_stmt(j, ST_STEP_START);
+    if (!st)
+        return FZ_EDB;
+    bind_step(st, run, s);
+    sqlite3_bind_int64(st, 9, owner);
+    int rc = fz__journal_exec_done(j, st, "recording a step's start");
+    if (!rc && sqlite3_changes(j->db) == 0)
+        rc = fz__journal_taken_over(j, run);
+    return rc;
+}
+
+static void bind_blob(sqlite3_stmt *st, int i, const char *p, size_t len)
+{
+    if (p && len)
+        sqlite3_bind_blob64(st, i, p, len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static int sq_step_finish(fz_journal *j, int64_t run, int64_t owner, const fz_journal_step *s)
+{
+    sqlite3_stmt *st = fz__journal_stmt(j, ST_STEP_FINISH);
+    if (!st)
+        return FZ_EDB;
+    bind_step(st, run, s);
+    if (s->duration_ns >= 0)
+        sqlite3_bind_int64(st, 9, s->duration_ns);
+    else
+        sqlite3_bind_null(st, 9);
+    sqlite3_bind_int64(st, 10, s->seq);
+    fz__journal_bind_text(st, 11, fz_answer_name(s->answer));
+    fz__journal_bind_text(st, 12, s->outcome);
+    fz__journal_bind_text(st, 13, s->reason);
+    if (s->has_exit_code)
+        sqlite3_bind_int(st, 14, s->exit_code);
+    else
+        sqlite3_bind_null(st, 14);
+    bind_blob(st, 15, s->out, s->out_len);
+    bind_blob(st, 16, s->err, s->err_len);
+    fz__journal_bind_text(st, 17, s->vars);
+    sqlite3_bind_int64(st, 18, owner);
+    int rc = fz__journal_exec_done(j, st, "recording a step's finish");
+    if (!rc && sqlite3_changes(j->db) == 0)
+        rc = fz__journal_taken_over(j, run);
+    /* The blobs were bound without a copy: unbind before returning. */
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+static int sq_step_pgid(fz_journal *j, int64_t run, int64_t owner, uint32_t task, int64_t pgid,
+                        const char *pgid_id, int durable)
+{
+    sqlite3_stmt *st = fz__journal_stmt(j, ST_STEP_PGID);
+    if (!st)
+        return FZ_EDB;
+    sqlite3_bind_int64(st, 1, run);
+    sqlite3_bind_int64(st, 2, task);
+    sqlite3_bind_int64(st, 3, pgid);
+    fz__journal_bind_text(st, 4, pgid_id);
+    sqlite3_bind_int64(st, 5, owner);
+    /* A process group does not outlive the machine: this row only has to
+     * survive a killed flowzap, which WAL without the fsync does. The next
+     * FULL commit flushes it with the rest. */
+    const char *mode = sync_name(j);
+    int full = !durable && mode && strcmp(mode, "full") == 0;
+    if (full)
+        sqlite3_exec(j->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+    int rc = fz__journal_exec_done(j, st, "recording a step's process group");
+    if (!rc && sqlite3_changes(j->db) == 0)
+        rc = fz__journal_taken_over(j, run);
+    if (full)
+        sqlite3_exec(j->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
+    return rc;
+}
+
+static int sq_max_seq(fz_journal *j, int64_t run, uint32_t *seq)
+{
+    sqlite3_stmt *st = fz__journal_stmt(j, ST_MAX_SEQ);
+    if (!st)
+        return FZ_EDB;
+    sqlite3_bind_int64(st, 1, run);
+    int rc = 0;
+    if (sqlite3_step(st) != SQLITE_ROW)
+        rc = fz__journal_db_error(j, "reading the run's steps");
+    else
+        *seq = (uint32_t)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int sq_step_starts(fz_journal *j, int64_t run, uint32_t task, uint32_t *starts)
+{
+    sqlite3_stmt *st = fz__journal_stmt(j, ST_STEP_STARTS);
+    if (!st)
+        return FZ_EDB;
+    sqlite3_bind_int64(st, 1, run);
+    sqlite3_bind_int64(st, 2, task);
+    int step = sqlite3_step(st), rc = 0;
+    *starts = 0;
+    if (step == SQLITE_ROW)
+        *starts = (uint32_t)sqlite3_column_int64(st, 0);
+    else if (step != SQLITE_DONE)
+        rc = fz__journal_db_error(j, "reading the steps in flight");
+    sqlite3_reset(st);
+    return rc;
+}
+
+const fz_journal_store fz__journal_sqlite = {
+    .name = "sqlite",
+    .close = sq_close,
+    .sync_mode = sync_name,
+    .run_add = sq_run_add,
+    .run_get = sq_run_get,
+    .run_list = sq_run_list,
+    .run_claim = sq_run_claim,
+    .set_state = sq_set_state,
+    .step_start = sq_step_start,
+    .step_finish = sq_step_finish,
+    .step_pgid = sq_step_pgid,
+    .max_seq = sq_max_seq,
+    .step_starts = sq_step_starts,
+    .step_list = sq_step_list,
+    .signal_add = sq_signal_add,
+    .signal_take = sq_signal_take,
+    .signal_list = sq_signal_list,
+    .data_version = sq_data_version,
+};
 
 const char *fz__journal_sql(int i)
 {

@@ -45,6 +45,24 @@ int fz_journal_open(const char *path, fz_journal_sync sync, const fz_alloc *allo
                     fz_journal **out);
 void fz_journal_free(fz_journal *j);
 
+/* Where a journal lives: a PostgreSQL location is a URI (postgres://,
+ * postgresql://) or a libpq keyword string ("host=/tmp dbname=fz", as
+ * PQconninfoParse reads it); anything else is the path of a SQLite file.
+ * fz_journal_open picks the store by it. PGPASSWORD, ~/.pgpass and service
+ * files apply as libpq applies them. */
+int fz_journal_location_is_postgres(const char *loc);
+/* Writes loc into out (n bytes, truncated) with any password masked
+ * ("postgres://u:***@h/db", "password=***"): the only form of a location
+ * flowzap prints or records. */
+void fz_journal_location_mask(const char *loc, char *out, size_t n);
+/* The open journal's location, password masked; its store, "sqlite" or
+ * "postgres". */
+const char *fz_journal_where(const fz_journal *j);
+const char *fz_journal_store_name(const fz_journal *j);
+/* How long a statement waits for a lost database connection to come back
+ * before it fails (PostgreSQL: 60 s unless set; 0: that default). */
+void fz_journal_set_patience(fz_journal *j, uint32_t ms);
+
 /* The connection's durability as SQLite reports it (PRAGMA synchronous):
  * "full", "normal", "off" or "extra"; NULL when it cannot be read. */
 const char *fz_journal_sync_mode(fz_journal *j);
@@ -214,6 +232,45 @@ typedef int (*fz_journal_signal_fn)(void *ud, const fz_journal_signal *sig);
 int fz_journal_signal_list(fz_journal *j, int64_t id, fz_journal_signal_fn fn, void *ud);
 
 /*==========================================================================
+ * The run queue (`flowzap submit`, `flowzap worker`; PostgreSQL only)
+ *========================================================================*/
+
+/* Queues run id (recorded with fz_journal_run_add) for a worker: the run
+ * becomes interrupted with no owner (nobody runs it yet), and waiting
+ * workers are woken (NOTIFY).
+ * Returns 0, FZ_EINVAL on a store without a queue (SQLite), or FZ_EDB. */
+int fz_journal_queue_add(fz_journal *j, int64_t id);
+
+/* Takes the oldest queued run that is not finished and whose lease is free
+ * or expired, skipping rows another worker is taking (FOR UPDATE SKIP
+ * LOCKED): its lease goes to worker for lease_ms, with the lease epoch
+ * raised by one (*epoch). Returns 1 (*run, *epoch set), 0 when none, or
+ * FZ_EINVAL/FZ_EDB. */
+int fz_journal_queue_claim(fz_journal *j, const char *worker, uint32_t lease_ms, int64_t *run,
+                           int64_t *epoch);
+/* The same for a worker serving only lanes (a comma-separated list of
+ * lane ids; NULL: every lane): a run waiting for another lane is left. */
+int fz_journal_queue_claim_lanes(fz_journal *j, const char *worker, const char *lanes,
+                                 uint32_t lease_ms, int64_t *run, int64_t *epoch);
+
+/* Extends the lease of run held at epoch to lease_ms from now. Returns 0,
+ * FZ_ESTATE when the lease is no longer this epoch's (it expired and
+ * another worker took the run), or FZ_EDB. */
+int fz_journal_queue_renew(fz_journal *j, int64_t id, int64_t epoch, uint32_t lease_ms);
+
+/* Gives up the lease of run held at epoch (the run ended, or its process
+ * did). Returns 0 or FZ_EDB. */
+int fz_journal_queue_release(fz_journal *j, int64_t id, int64_t epoch);
+
+/* Says that run (held at epoch) waits for a worker serving lane: only
+ * such a worker claims it next. Returns 0 or FZ_EINVAL/FZ_EDB. */
+int fz_journal_queue_handoff(fz_journal *j, int64_t id, const char *lane);
+
+/* Waits up to ms for a hint that work was queued (LISTEN/NOTIFY); returns
+ * 0 either way (a hint is never the only path: callers poll), or FZ_EDB. */
+int fz_journal_queue_wait(fz_journal *j, uint32_t ms);
+
+/*==========================================================================
  * Recording a run, resuming a run
  *========================================================================*/
 
@@ -229,6 +286,12 @@ typedef struct fz_journal_recorder fz_journal_recorder;
 int fz_journal_recorder_new(fz_journal *j, int64_t id, const fz_graph *g, fz_engine *e,
                             const fz_observer *next, fz_journal_recorder **out);
 void fz_journal_recorder_free(fz_journal_recorder *r);
+
+/* Tasks for which park(ud, t) returns nonzero are not this process's to
+ * run (a worker's lanes, cli/cmd_worker.c): their start is neither
+ * recorded nor passed on, so a later process starts them afresh. */
+void fz_journal_recorder_set_park(fz_journal_recorder *r, int (*park)(void *ud, const fz_task *t),
+                                  void *ud);
 
 /* The observer to install with fz_engine_set_observer(). */
 const fz_observer *fz_journal_recorder_observer(fz_journal_recorder *r);

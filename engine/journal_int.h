@@ -30,7 +30,71 @@ enum {
     ST__COUNT
 };
 
+/* A journal store: the functions behind engine/journal.h's API, one set
+ * per database (journal.c: SQLite; journal_pg.c: PostgreSQL). The public
+ * functions check their arguments where the stores agree and dispatch here
+ * (journal_store.c). step_start and step_finish read task, node_index,
+ * node, label, lane, token, attempt of s; step_finish also duration_ns (-1:
+ * unknown), seq, answer, outcome, reason, has_exit_code/exit_code, out/err
+ * and vars. The step and state writes are fenced on owner (the pid the
+ * writer expects as the run's owner; 0 for set_state: any): a run taken
+ * over changes no row and they return FZ_ESTATE (fz__journal_taken_over). */
+typedef struct fz_journal_store {
+    const char *name; /* "sqlite" or "postgres" */
+    void (*close)(fz_journal *j);
+    const char *(*sync_mode)(fz_journal *j);
+    int (*run_add)(fz_journal *j, const fz_journal_run *run, int64_t *id);
+    int (*run_get)(fz_journal *j, int64_t id, fz_journal_run *out);
+    int (*run_list)(fz_journal *j, uint32_t limit, fz_journal_run_fn fn, void *ud);
+    int (*run_claim)(fz_journal *j, int64_t id, int force, fz_journal_claim *out);
+    int (*set_state)(fz_journal *j, int64_t id, int64_t owner, const char *state,
+                     const char *outcome, const char *vars);
+    int (*step_start)(fz_journal *j, int64_t run, int64_t owner, const fz_journal_step *s);
+    int (*step_finish)(fz_journal *j, int64_t run, int64_t owner, const fz_journal_step *s);
+    /* Records task's process group; durable (FULL) or not (see
+     * fz_journal_recorder_spawned). */
+    int (*step_pgid)(fz_journal *j, int64_t run, int64_t owner, uint32_t task, int64_t pgid,
+                     const char *pgid_id, int durable);
+    /* The last finish sequence number of run (0: none). */
+    int (*max_seq)(fz_journal *j, int64_t run, uint32_t *seq);
+    /* How often task was started when it is unfinished (0 when finished or
+     * never started). */
+    int (*step_starts)(fz_journal *j, int64_t run, uint32_t task, uint32_t *starts);
+    int (*step_list)(fz_journal *j, int64_t id, int by_finish, fz_journal_step_fn fn, void *ud);
+    int (*signal_add)(fz_journal *j, int64_t id, const char *node, const char *answer,
+                      const char *who);
+    int (*signal_take)(fz_journal *j, int64_t id, const char *node, uint32_t task,
+                       const char **answer);
+    int (*signal_list)(fz_journal *j, int64_t id, fz_journal_signal_fn fn, void *ud);
+    /* A number that changes when another connection commits a change. */
+    int (*data_version)(fz_journal *j, int64_t *out);
+    /* The run queue of `submit` and `worker` (NULL: the store has none). */
+    int (*queue_add)(fz_journal *j, int64_t run);
+    int (*queue_claim)(fz_journal *j, const char *worker, const char *lanes, uint32_t lease_ms,
+                       int64_t *run, int64_t *epoch);
+    int (*queue_handoff)(fz_journal *j, int64_t run, const char *lane);
+    int (*queue_renew)(fz_journal *j, int64_t run, int64_t epoch, uint32_t lease_ms);
+    int (*queue_release)(fz_journal *j, int64_t run, int64_t epoch);
+    int (*queue_wait)(fz_journal *j, uint32_t ms);
+} fz_journal_store;
+
+extern const fz_journal_store fz__journal_sqlite;
+extern const fz_journal_store fz__journal_postgres;
+
+/* Opens the SQLite store at path into j (allocated, alloc set); 0 or
+ * FZ_EDB/FZ_ENOMEM with j->msg set. */
+int fz__journal_sqlite_open(fz_journal *j, const char *path, fz_journal_sync sync);
+/* Opens the PostgreSQL store at conninfo (a URI or keyword string). */
+int fz__journal_pg_open(fz_journal *j, const char *conninfo, fz_journal_sync sync);
+
+/* The schema version both stores write and read. */
+#define FZ_JOURNAL_SCHEMA 3
+
 struct fz_journal {
+    const fz_journal_store *ops;
+    void *pg;                 /* journal_pg.c's connection state */
+    char where[256];          /* the location, password masked */
+    uint32_t patience_ms;     /* fz_journal_set_patience (0: the store's) */
     sqlite3 *db;
     const fz_alloc *alloc;
     sqlite3_stmt *st[ST__COUNT];

@@ -35,7 +35,16 @@ struct fz_journal_recorder {
     int64_t owner;   /* the run's pid when recording began: writes are fenced on it */
     uint32_t seq;    /* last finish sequence number written */
     fz_vec start_ns; /* uint64_t per task id: backend clock at start, +1 (0: unknown) */
+    int (*park)(void *ud, const fz_task *t);
+    void *park_ud;
 };
+
+void fz_journal_recorder_set_park(fz_journal_recorder *r, int (*park)(void *ud, const fz_task *t),
+                                  void *ud)
+{
+    r->park = park;
+    r->park_ud = ud;
+}
 
 static void rec_fail(fz_journal_recorder *r, int status)
 {
@@ -43,35 +52,52 @@ static void rec_fail(fz_journal_recorder *r, int status)
         r->status = status;
 }
 
-/* Binds run, task, node index, node id, label, lane, token, attempt (?1..?8). */
-static void bind_task(fz_journal_recorder *r, sqlite3_stmt *st, const fz_task *t)
+/* Fills the task's columns of s: node, label and lane are copied,
+ * NUL-terminated, into one block returned to free (NULL: out of memory or
+ * no such node, and the step names '?'). */
+static char *fill_task(const fz_journal_recorder *r, const fz_task *t, fz_journal_step *s,
+                       size_t *size)
 {
+    *size = 0;
     const fz_graph *g = r->g;
-    sqlite3_bind_int64(st, 1, r->run);
-    sqlite3_bind_int64(st, 2, t->id);
-    sqlite3_bind_int64(st, 3, t->node);
-    if (t->node < g->nodes.len) {
-        const fz_node *n = &FZ_VEC_AT(&g->nodes, fz_node, t->node);
-        sqlite3_bind_text(st, 4, g->src ? fz_graph_text(g, n->id) : "", (int)n->id.len,
-                          SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 5, fz_graph_text(g, n->label), (int)n->label.len, SQLITE_TRANSIENT);
-        if (n->lane < g->lanes.len) {
-            const fz_lane *l = &FZ_VEC_AT(&g->lanes, fz_lane, n->lane);
-            sqlite3_bind_text(st, 6, fz_graph_text(g, l->id), (int)l->id.len, SQLITE_TRANSIENT);
-        } else
-            sqlite3_bind_null(st, 6);
-    } else {
-        sqlite3_bind_text(st, 4, "?", -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, "?", -1, SQLITE_STATIC);
-        sqlite3_bind_null(st, 6);
+    memset(s, 0, sizeof *s);
+    s->task = t->id;
+    s->node_index = t->node;
+    s->token = t->token;
+    s->attempt = t->attempt;
+    s->duration_ns = -1;
+    s->node = s->label = "?";
+    if (t->node >= g->nodes.len)
+        return NULL;
+    const fz_node *n = &FZ_VEC_AT(&g->nodes, fz_node, t->node);
+    const fz_lane *l = n->lane < g->lanes.len ? &FZ_VEC_AT(&g->lanes, fz_lane, n->lane) : NULL;
+    size_t idl = g->src ? n->id.len : 0, lal = n->label.len, lnl = l ? l->id.len : 0;
+    char *buf = fz_malloc(r->j->alloc, idl + lal + lnl + 3);
+    if (!buf)
+        return NULL;
+    *size = idl + lal + lnl + 3;
+    char *p = buf;
+    memcpy(p, g->src ? fz_graph_text(g, n->id) : "", idl);
+    p[idl] = '\0';
+    s->node = p;
+    p += idl + 1;
+    memcpy(p, fz_graph_text(g, n->label), lal);
+    p[lal] = '\0';
+    s->label = p;
+    p += lal + 1;
+    if (l) {
+        memcpy(p, fz_graph_text(g, l->id), lnl);
+        p[lnl] = '\0';
+        s->lane = p;
     }
-    sqlite3_bind_int64(st, 7, t->token);
-    sqlite3_bind_int64(st, 8, t->attempt);
+    return buf;
 }
 
 static void rec_on_start(void *ud, const fz_task *t, uint64_t t_ns)
 {
     fz_journal_recorder *r = ud;
+    if (r->park && r->park(r->park_ud, t))
+        return; /* another process's to start */
     while (r->start_ns.len <= t->id) {
         if (!fz_vec_push(&r->start_ns)) {
             rec_fail(r, FZ_ENOMEM);
@@ -84,17 +110,12 @@ static void rec_on_start(void *ud, const fz_task *t, uint64_t t_ns)
      * after a finish that was not would name a task that a resume's engine
      * has not handed out (it reruns the unfinished step first), and that
      * id may then come out for another node. */
-    sqlite3_stmt *st = NULL;
-    if (r->status)
-        ; /* recorded nothing since the failure */
-    else if (!(st = fz__journal_stmt(r->j, ST_STEP_START)))
-        rec_fail(r, FZ_EDB);
-    else {
-        bind_task(r, st, t);
-        sqlite3_bind_int64(st, 9, r->owner);
-        int rc = fz__journal_exec_done(r->j, st, "recording a step's start");
-        if (!rc && sqlite3_changes(r->j->db) == 0)
-            rc = fz__journal_taken_over(r->j, r->run);
+    if (!r->status) {
+        fz_journal_step s;
+        size_t bufsize;
+        char *buf = fill_task(r, t, &s, &bufsize);
+        int rc = r->j->ops->step_start(r->j, r->run, r->owner, &s);
+        fz_free(r->j->alloc, buf, bufsize);
         if (rc)
             rec_fail(r, rc);
     }
@@ -127,73 +148,63 @@ static char *vars_json(const fz_secrets *sec, const fz_kv *kv, uint32_t n)
 
 /* Binds s masked (the backend masked it already; a second look costs
  * little and covers results from elsewhere). Returns the copy to free. */
-static char *bind_masked(fz_journal_recorder *r, sqlite3_stmt *st, int i, const char *s)
+/* s masked (the backend masked it already; a second look costs little
+ * and covers results from elsewhere); *m receives the copy to free. */
+static const char *masked(fz_journal_recorder *r, const char *s, char **m)
 {
-    char *m = s && r->j->secrets ? fz_secrets_mask_str(r->j->secrets, s) : NULL;
-    if (s && r->j->secrets && !m)
+    *m = s && r->j->secrets ? fz_secrets_mask_str(r->j->secrets, s) : NULL;
+    if (s && r->j->secrets && !*m)
         rec_fail(r, FZ_ENOMEM);
-    fz__journal_bind_text(st, i, m ? m : r->j->secrets ? NULL : s);
-    return m;
+    return *m ? *m : r->j->secrets ? NULL : s;
 }
 
-/* Binds len bytes of p as a blob, masked; returns the copy to free. */
-static char *bind_blob_masked(fz_journal_recorder *r, sqlite3_stmt *st, int i, const char *p,
-                              size_t len)
+/* The len bytes at p masked in place of them; returns the copy to free. */
+static char *blob_masked(fz_journal_recorder *r, const char **p, size_t *len)
 {
-    if (!p || !len) {
-        sqlite3_bind_null(st, i);
+    if (!*p || !*len || !r->j->secrets || !fz_secrets_contains(r->j->secrets, *p, *len))
         return NULL;
-    }
-    if (!r->j->secrets || !fz_secrets_contains(r->j->secrets, p, len)) {
-        sqlite3_bind_blob64(st, i, p, len, SQLITE_STATIC);
-        return NULL;
-    }
     size_t n = 0;
-    char *m = fz_secrets_mask(r->j->secrets, p, len, &n);
+    char *m = fz_secrets_mask(r->j->secrets, *p, *len, &n);
     if (!m) {
         rec_fail(r, FZ_ENOMEM);
-        sqlite3_bind_null(st, i);
+        *p = NULL;
+        *len = 0;
         return NULL;
     }
-    sqlite3_bind_blob64(st, i, m, n, SQLITE_STATIC);
+    *p = m;
+    *len = n;
     return m;
 }
 
 static void rec_on_finish(void *ud, const fz_task *t, const fz_result *res, uint64_t t_ns)
 {
     fz_journal_recorder *r = ud;
-    sqlite3_stmt *st = NULL;
-    if (r->status)
-        ; /* recorded nothing since the failure */
-    else if (!(st = fz__journal_stmt(r->j, ST_STEP_FINISH)))
-        rec_fail(r, FZ_EDB);
-    else {
-        bind_task(r, st, t);
-        uint64_t s = t->id < r->start_ns.len ? FZ_VEC_AT(&r->start_ns, uint64_t, t->id) : 0;
-        if (s && t_ns + 1 >= s)
-            sqlite3_bind_int64(st, 9, (int64_t)(t_ns + 1 - s));
-        else
-            sqlite3_bind_null(st, 9);
-        sqlite3_bind_int64(st, 10, ++r->seq);
-        fz__journal_bind_text(st, 11, fz_answer_name(res->answer));
-        char *m_outcome = bind_masked(r, st, 12, res->outcome);
-        char *m_reason = bind_masked(r, st, 13, res->reason);
-        if (res->has_exit_code)
-            sqlite3_bind_int(st, 14, res->exit_code);
-        else
-            sqlite3_bind_null(st, 14);
-        char *m_out = bind_blob_masked(r, st, 15, res->out, res->out_len);
-        char *m_err = bind_blob_masked(r, st, 16, res->err, res->err_len);
+    if (!r->status) {
+        fz_journal_step s;
+        size_t bufsize;
+        char *buf = fill_task(r, t, &s, &bufsize);
+        uint64_t st = t->id < r->start_ns.len ? FZ_VEC_AT(&r->start_ns, uint64_t, t->id) : 0;
+        s.duration_ns = st && t_ns + 1 >= st ? (int64_t)(t_ns + 1 - st) : -1;
+        s.seq = ++r->seq;
+        s.finished = 1;
+        s.answer = res->answer;
+        char *m_outcome, *m_reason;
+        s.outcome = masked(r, res->outcome, &m_outcome);
+        s.reason = masked(r, res->reason, &m_reason);
+        s.has_exit_code = res->has_exit_code;
+        s.exit_code = res->exit_code;
+        s.out = res->out;
+        s.out_len = res->out_len;
+        s.err = res->err;
+        s.err_len = res->err_len;
+        char *m_out = blob_masked(r, &s.out, &s.out_len);
+        char *m_err = blob_masked(r, &s.err, &s.err_len);
         char *vars = res->nvars ? vars_json(r->j->secrets, res->vars, res->nvars) : NULL;
         if (res->nvars && !vars)
             rec_fail(r, FZ_ENOMEM);
-        fz__journal_bind_text(st, 17, vars);
-        sqlite3_bind_int64(st, 18, r->owner);
-        int rc = fz__journal_exec_done(r->j, st, "recording a step's finish");
-        if (!rc && sqlite3_changes(r->j->db) == 0)
-            rc = fz__journal_taken_over(r->j, r->run);
-        /* The blobs were bound without a copy: unbind before returning. */
-        sqlite3_clear_bindings(st);
+        s.vars = vars;
+        int rc = r->j->ops->step_finish(r->j, r->run, r->owner, &s);
+        fz_free(r->j->alloc, buf, bufsize);
         free(vars);
         free(m_outcome);
         free(m_reason);
@@ -270,20 +281,11 @@ int fz_journal_recorder_new(fz_journal *j, int64_t id, const fz_graph *g, fz_eng
     const fz_observer *both[] = {&r->own, next};
     fz_observer_tee_init(&r->tee, both, 2, &r->obs); /* two fit: cannot fail */
     /* A resumed run numbers its finishes after the ones recorded. */
-    sqlite3_stmt *st = fz__journal_stmt(j, ST_MAX_SEQ);
-    if (!st) {
+    int rc0 = j->ops->max_seq(j, id, &r->seq);
+    if (rc0) {
         fz_journal_recorder_free(r);
-        return FZ_EDB;
+        return rc0;
     }
-    sqlite3_bind_int64(st, 1, id);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        int rc = fz__journal_db_error(j, "reading the run's steps");
-        sqlite3_reset(st);
-        fz_journal_recorder_free(r);
-        return rc;
-    }
-    r->seq = (uint32_t)sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
     fz_journal_run run;
     int rc = fz_journal_run_get(j, id, &run);
     if (rc) {
@@ -342,26 +344,7 @@ int fz_journal_recorder_spawned(fz_journal_recorder *r, uint32_t task, int64_t p
         return r->status;
     char id[FZ_PROC_ID_LEN];
     fz_proc_identity(pgid, id);
-    sqlite3_stmt *st = fz__journal_stmt(r->j, ST_STEP_PGID);
-    if (!st) {
-        rec_fail(r, FZ_EDB);
-        return FZ_EDB;
-    }
-    sqlite3_bind_int64(st, 1, r->run);
-    sqlite3_bind_int64(st, 2, task);
-    sqlite3_bind_int64(st, 3, pgid);
-    fz__journal_bind_text(st, 4, id[0] ? id : NULL);
-    sqlite3_bind_int64(st, 5, r->owner);
-    /* A process group does not outlive the machine: this row only has to
-     * survive a killed flowzap, which WAL without the fsync does. The next
-     * FULL commit flushes it with the rest. */
-    if (r->full)
-        sqlite3_exec(r->j->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
-    int rc = fz__journal_exec_done(r->j, st, "recording a step's process group");
-    if (!rc && sqlite3_changes(r->j->db) == 0)
-        rc = fz__journal_taken_over(r->j, r->run);
-    if (r->full)
-        sqlite3_exec(r->j->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
+    int rc = r->j->ops->step_pgid(r->j, r->run, r->owner, task, pgid, id[0] ? id : NULL, 0);
     if (rc)
         rec_fail(r, rc);
     return rc;
@@ -543,21 +526,13 @@ int fz_journal_replay(fz_journal *j, int64_t id, fz_engine *e, const fz_alloc *a
     /* A task started and never finished was in flight when the process
      * died: it runs again with its attempt raised, so handlers can tell. */
     for (uint32_t i = 0; i < res->ntasks; i++) {
-        sqlite3_stmt *st = fz__journal_stmt(j, ST_STEP_STARTS);
-        if (!st)
-            return FZ_EDB;
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int64(st, 2, res->tasks[i].id);
-        int step = sqlite3_step(st);
-        if (step == SQLITE_ROW) {
-            res->tasks[i].attempt += (uint32_t)sqlite3_column_int64(st, 0);
-            res->restarted++;
-        } else if (step != SQLITE_DONE) {
-            rc = fz__journal_db_error(j, "reading the steps in flight");
-            sqlite3_reset(st);
+        uint32_t starts = 0;
+        if ((rc = j->ops->step_starts(j, id, res->tasks[i].id, &starts)) != 0)
             return rc;
+        if (starts) {
+            res->tasks[i].attempt += starts;
+            res->restarted++;
         }
-        sqlite3_reset(st);
     }
     return 0;
 }

@@ -739,19 +739,24 @@ static char **build_env(fz_job *j, const fz_kv *add)
     char node_id[256];
     const fz_node *n = fz_graph_node(j->r->g, j->task.node);
     snprintf(node_id, sizeof(node_id), "%.*s", (int)n->id.len, fz_graph_text(j->r->g, n->id));
-    char attempt[16], task[16];
+    char attempt[16], task[16], key[96];
     snprintf(attempt, sizeof(attempt), "%u", j->task.attempt);
     snprintf(task, sizeof(task), "%u", j->task.id);
-    fz_kv fz[] = {{"FZ_ATTEMPT", attempt},
-                  {"FZ_RUN_ID", j->r->run_id},
-                  {"FZ_NODE", node_id},
-                  {"FZ_TASK", task}};
+    /* The same for every attempt of this step of this run (task ids are
+     * deterministic), on whichever worker: handlers dedupe on it. */
+    snprintf(key, sizeof key, "flowzap-%.40s-%u", j->r->run_id, j->task.id);
+    enum { NFZ = 5 };
+    fz_kv fz[NFZ] = {{"FZ_ATTEMPT", attempt},
+                     {"FZ_RUN_ID", j->r->run_id},
+                     {"FZ_NODE", node_id},
+                     {"FZ_TASK", task},
+                     {"FZ_IDEMPOTENCY_KEY", key}};
     size_t nadd = 0, nenv = 0;
     while (add && add[nadd].key)
         nadd++;
     while (environ[nenv])
         nenv++;
-    size_t total = nenv + nadd + 4 + 1;
+    size_t total = nenv + nadd + NFZ + 1;
     char **envp = fz__job_mem(j, total * sizeof(char *));
     if (!envp)
         return NULL;
@@ -762,7 +767,7 @@ static char **build_env(fz_job *j, const fz_kv *add)
         int overridden = 0;
         for (size_t a = 0; a < nadd && !overridden; a++)
             overridden = strlen(add[a].key) == kl && memcmp(add[a].key, environ[i], kl) == 0;
-        for (size_t a = 0; a < 4 && !overridden; a++)
+        for (size_t a = 0; a < NFZ && !overridden; a++)
             overridden = strlen(fz[a].key) == kl && memcmp(fz[a].key, environ[i], kl) == 0;
         /* An inherited variable holding a secret (its source, say) is left
          * out: secrets reach a child only through its `env:` mapping. */
@@ -771,7 +776,7 @@ static char **build_env(fz_job *j, const fz_kv *add)
         if (!overridden)
             envp[k++] = environ[i];
     }
-    for (size_t a = 0; a < nadd + 4; a++) {
+    for (size_t a = 0; a < nadd + NFZ; a++) {
         const fz_kv *kv = a < nadd ? &add[a] : &fz[a - nadd];
         /* later additions win over earlier ones of the same name */
         int later = 0;

@@ -76,7 +76,7 @@ so these hold for all commands alike:
 HEAD
 "$fz" --help
 echo '```'
-for c in check export fmt render bind run runs resume signal sim test init serve watch completion; do
+for c in check export fmt render bind run runs resume signal sim test init serve watch submit worker completion; do
   printf '\n## flowzap %s\n\n```text\n' "$c"
   "$fz" "$c" --help
   echo '```'

@@ -9,6 +9,7 @@ pkgs=(
   libjansson-dev libfyaml-dev libcurl4-openssl-dev libsqlite3-dev sqlite3 nettle-dev
   libxml2-dev chromium python3 python3-simpy hyperfine strace groff-base
   libmicrohttpd-dev nodejs curl
+  libpq-dev postgresql-15
 )
 pkgs+=(parallel) # GNU parallel: sim shards across hosts (script.sim_shard_parallel)
 

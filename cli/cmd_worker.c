@@ -1,0 +1,444 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_worker.c - `flowzap submit` (record a run and queue it in a
+ * PostgreSQL journal) and `flowzap worker` (claim queued runs under a
+ * lease and run them, each in a child `flowzap resume`, the code path of
+ * every resumed run). docs/scale.md describes the model and its
+ * guarantees.
+ */
+/* realpath() is XSI. */
+#define _XOPEN_SOURCE 700
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "cli/exitcodes.h"
+#include "cli/options.h"
+#include "cli/runjournal.h"
+#include "core/status.h"
+
+const fz_cli_opt fz_submit_options[] = {
+    {"bindings", 'b', FZ_OPT_VALUE, "FILE", "the bindings file (as for run)"},
+    {"set", 0, FZ_OPT_VALUE, "NAME=VALUE", "a variable of the run (as for run; repeatable)"},
+    {"db", 0, FZ_OPT_VALUE, "LOCATION",
+     "the PostgreSQL journal: postgres://... or a libpq keyword string (default: $FLOWZAP_DB)"},
+    {"wait", 0, FZ_OPT_FLAG, NULL,
+     "wait for the run's outcome and exit as run does (0 completed, 3 failed)"},
+    {"help", 'h', FZ_OPT_FLAG, NULL, "this text"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+static void submit_usage(FILE *out)
+{
+    fz_cli_help(out,
+                "usage: flowzap submit FILE --bindings B [--set NAME=VALUE]... [--db LOCATION]\n"
+                "                      [--wait]\n"
+                "\n"
+                "Records a run of FILE in a PostgreSQL journal and queues it for `flowzap\n"
+                "worker`; prints its id. Workers need FILE and B at the same paths (a shared\n"
+                "checkout). docs/scale.md.\n",
+                fz_submit_options, NULL);
+}
+
+static void nap_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Waits for run id to end; returns run's exit status. */
+static int wait_outcome(fz_journal *j, int64_t id)
+{
+    int last = -1; /* 0: queued, 1: running */
+    for (;;) {
+        fz_journal_run r;
+        int rc = fz_journal_run_get(j, id, &r);
+        if (rc) {
+            fz_cli_error("submit --wait: %s", fz_journal_errmsg(j));
+            return FZ_EXIT_IO;
+        }
+        if (!strcmp(r.state, FZ_JOURNAL_COMPLETED) || !strcmp(r.state, FZ_JOURNAL_FAILED)) {
+            fprintf(stderr, "flowzap: run %lld %s: %s (%u steps)\n", (long long)id, r.state,
+                    r.outcome ? r.outcome : "no outcome", r.steps);
+            return strcmp(r.state, FZ_JOURNAL_COMPLETED) ? FZ_EXIT_RUN_FAILED : FZ_EXIT_OK;
+        }
+        int now = !strcmp(r.state, FZ_JOURNAL_RUNNING);
+        if (now != last)
+            fprintf(stderr, "flowzap: run %lld %s\n", (long long)id, now ? "running" : "queued");
+        last = now;
+        nap_ms(200);
+    }
+}
+
+int fz_cmd_submit(int argc, char **argv)
+{
+    int st0 = fz_cli_parse("submit", fz_submit_options, &argc, &argv);
+    if (st0)
+        return st0;
+    const char *db = NULL, *file = NULL, *bindings = NULL;
+    int wait = 0;
+    /* The run's own command line, as `resume` will read it back. */
+    char **av = calloc((size_t)argc + 2, sizeof *av);
+    if (!av)
+        return FZ_EXIT_SOFTWARE;
+    int n = 0;
+    static char w_run[] = "run", w_bindings[] = "--bindings", w_set[] = "--set";
+    av[n++] = w_run;
+    int status = FZ_EXIT_OK;
+    for (int i = 1; i < argc && !status; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            submit_usage(stdout);
+            free(av);
+            return FZ_EXIT_OK;
+        } else if (!strcmp(a, "--db") && i + 1 < argc)
+            db = argv[++i];
+        else if (!strncmp(a, "--db=", 5))
+            db = a + 5;
+        else if (!strcmp(a, "--wait"))
+            wait = 1;
+        else if ((!strcmp(a, "--bindings") || !strcmp(a, "-b")) && i + 1 < argc) {
+            av[n++] = w_bindings;
+            av[n++] = argv[++i];
+            bindings = argv[i];
+        } else if (!strcmp(a, "--set") && i + 1 < argc) {
+            av[n++] = w_set;
+            av[n++] = argv[++i];
+        } else if (a[0] != '-' && !file) {
+            file = a;
+            av[n++] = argv[i];
+        } else
+            status = fz_cli_usage_error("submit: unexpected argument '%s'", a);
+    }
+    if (!status && (!file || !bindings))
+        status = fz_cli_usage_error("submit: give a workflow FILE and --bindings B");
+    fz_cli_journal cj;
+    memset(&cj, 0, sizeof cj);
+    if (!status) {
+        char loc[4096];
+        fz_cli_journal_path(db, loc, sizeof loc);
+        if (!fz_journal_location_is_postgres(loc))
+            status = fz_cli_usage_error(
+                "submit: the run queue needs a PostgreSQL journal (--db postgres://... or "
+                "$FLOWZAP_DB); on one machine, use `flowzap run`");
+    }
+    fz_graph *g = NULL;
+    if (!status)
+        status = fz_cli_load(file, 0, &g);
+    fz_graph_free(g);
+    if (!status)
+        status = fz_cli_journal_open(&cj, db, NULL);
+    if (!status) {
+        cj.quiet = 1;
+        status = fz_cli_journal_begin(&cj, file, bindings, n, av);
+    }
+    if (!status) {
+        int rc = fz_journal_queue_add(cj.j, cj.run);
+        if (rc) {
+            fz_cli_error("submit: %s", fz_journal_errmsg(cj.j));
+            status = FZ_EXIT_IO;
+        }
+    }
+    if (!status) {
+        printf("%lld\n", (long long)cj.run);
+        fflush(stdout);
+        fprintf(stderr, "flowzap: run %lld queued in %s\n", (long long)cj.run, cj.path);
+        if (wait)
+            status = wait_outcome(cj.j, cj.run);
+    }
+    fz_cli_journal_close(&cj);
+    free(av);
+    return status;
+}
+
+/*==========================================================================
+ * flowzap worker
+ *========================================================================*/
+
+const fz_cli_opt fz_worker_options[] = {
+    {"db", 0, FZ_OPT_VALUE, "LOCATION",
+     "the PostgreSQL journal: postgres://... or a libpq keyword string (default: $FLOWZAP_DB)"},
+    {"concurrency", 0, FZ_OPT_VALUE, "N", "runs at once (default 1)"},
+    {"lane", 0, FZ_OPT_VALUE, "LANE",
+     "run only the steps of nodes in lane LANE (its identifier; repeatable); a run whose next "
+     "step is in another lane is handed to a worker of that lane (default: every lane)"},
+    {"lease", 0, FZ_OPT_VALUE, "S", "lease length in seconds (default 10; renewed every S/3)"},
+    {"poll", 0, FZ_OPT_VALUE, "S", "look for work at least this often, in seconds (default 1)"},
+    {"exit-idle", 0, FZ_OPT_VALUE, "S",
+     "exit once no run was claimable for S seconds (default: never)"},
+    {"help", 'h', FZ_OPT_FLAG, NULL, "this text"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+static void worker_usage(FILE *out)
+{
+    fz_cli_help(out,
+                "usage: flowzap worker [--db LOCATION] [--concurrency N] [--lane LANE]...\n"
+                "                      [--lease S] [--poll S] [--exit-idle S]\n"
+                "\n"
+                "Claims queued runs of a PostgreSQL journal (FOR UPDATE SKIP LOCKED), each\n"
+                "under a lease it renews, and runs them as `flowzap resume` does, N at a\n"
+                "time. docs/scale.md.\n",
+                fz_worker_options, NULL);
+}
+
+/* Claims of a run its process refuses before it is failed. */
+#define FZ_WORKER_TRIES 5
+
+typedef struct slot {
+    pid_t pid; /* the child `flowzap resume`, 0: free */
+    int64_t run, epoch;
+    double renewed; /* when its lease was last claimed or renewed */
+} slot;
+
+static volatile sig_atomic_t stopping;
+static void on_stop(int sig)
+{
+    (void)sig;
+    stopping = 1;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Starts `flowzap resume RUN` for a claimed run: its own process group
+ * (the lease's loss kills it whole), killed with the worker. */
+static pid_t spawn_resume(const char *loc, const char *lanes, int64_t run)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%lld", (long long)run);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(FZ_EXIT_SOFTWARE);
+    setenv("FLOWZAP_DB", loc, 1);
+    if (*lanes)
+        setenv("FLOWZAP_WORKER_LANES", lanes, 1);
+    else
+        unsetenv("FLOWZAP_WORKER_LANES");
+    static char w_flowzap[] = "flowzap", w_resume[] = "resume", w_kill[] = "--kill-orphans";
+    char *av[] = {w_flowzap, w_resume, id, w_kill, NULL};
+    execv("/proc/self/exe", av);
+    _exit(FZ_EXIT_SOFTWARE);
+}
+
+static int parse_secs(const char *what, const char *s, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || !end || *end || !(v > 0) || v > 86400)
+        return fz_cli_usage_error("worker: --%s takes seconds, more than 0, not '%s'", what, s);
+    *out = v;
+    return FZ_EXIT_OK;
+}
+
+int fz_cmd_worker(int argc, char **argv)
+{
+    int st0 = fz_cli_parse("worker", fz_worker_options, &argc, &argv);
+    if (st0)
+        return st0;
+    const char *db = NULL;
+    double lease = 10, poll = 1, exit_idle = 0, conc = 1;
+    char lanes[1024] = "";
+    int status = FZ_EXIT_OK;
+    for (int i = 1; i < argc && !status; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            worker_usage(stdout);
+            return FZ_EXIT_OK;
+        } else if (!strcmp(a, "--db") && v)
+            db = argv[++i];
+        else if (!strncmp(a, "--db=", 5))
+            db = a + 5;
+        else if (!strcmp(a, "--concurrency") && v) {
+            status = parse_secs("concurrency", argv[++i], &conc);
+            if (!status && (conc != (int)conc || conc > 256))
+                status = fz_cli_usage_error("worker: --concurrency is a whole number, 1 to 256");
+        } else if (!strcmp(a, "--lease") && v)
+            status = parse_secs("lease", argv[++i], &lease);
+        else if (!strcmp(a, "--poll") && v)
+            status = parse_secs("poll", argv[++i], &poll);
+        else if (!strcmp(a, "--exit-idle") && v)
+            status = parse_secs("exit-idle", argv[++i], &exit_idle);
+        else if (!strcmp(a, "--lane") && v) {
+            const char *l = argv[++i];
+            size_t n = strlen(l);
+            /* A lane is an identifier (docs/language.md): letters, digits, _. */
+            int ok = n > 0 && n < 100;
+            for (size_t k = 0; k < n && ok; k++)
+                ok = (l[k] >= 'a' && l[k] <= 'z') || (l[k] >= 'A' && l[k] <= 'Z') ||
+                     (l[k] >= '0' && l[k] <= '9') || l[k] == '_';
+            if (!ok || strlen(lanes) + n + 2 > sizeof lanes)
+                status = fz_cli_usage_error("worker: --lane takes a lane's identifier (letters, "
+                                            "digits, _), not '%s'",
+                                            l);
+            else {
+                if (lanes[0])
+                    strcat(lanes, ",");
+                strcat(lanes, l);
+            }
+        }
+        else
+            status = fz_cli_usage_error("worker: unexpected argument '%s'", a);
+    }
+    if (status)
+        return status;
+    char loc[4096];
+    fz_cli_journal_path(db, loc, sizeof loc);
+    if (!fz_journal_location_is_postgres(loc))
+        return fz_cli_usage_error("worker: the run queue needs a PostgreSQL journal (--db "
+                                  "postgres://... or $FLOWZAP_DB)");
+    fz_journal *j = NULL;
+    int rc = fz_journal_open(loc, FZ_JOURNAL_SYNC_FULL, NULL, &j);
+    if (rc) {
+        fz_cli_error("%s", rc == FZ_ENOMEM ? fz_strerror(rc) : fz_journal_errmsg(j));
+        fz_journal_free(j);
+        return FZ_EXIT_IO;
+    }
+    char host[128] = "", me[200];
+    gethostname(host, sizeof host - 1);
+    snprintf(me, sizeof me, "%s/%ld", host, (long)getpid());
+    fprintf(stderr, "flowzap: worker %s serving %s, %d at a time, lanes: %s\n", me,
+            fz_journal_where(j), (int)conc, lanes[0] ? lanes : "all");
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    uint32_t lease_ms = (uint32_t)(lease * 1000);
+    /* A statement waits for a lost connection a third of the lease at
+     * most, so that the heartbeat can still stop a run in time. */
+    fz_journal_set_patience(j, lease_ms / 3 ? lease_ms / 3 : 1);
+    slot slots[256];
+    memset(slots, 0, sizeof slots);
+    int nslots = (int)conc, busy = 0;
+    double renewed = now_s(), idle_since = now_s();
+    while (!stopping) {
+        /* Runs whose process ended give their lease back. */
+        int st;
+        pid_t done;
+        while ((done = waitpid(-1, &st, WNOHANG)) > 0) {
+            for (int i = 0; i < nslots; i++) {
+                if (slots[i].pid != done)
+                    continue;
+                fprintf(stderr, "flowzap: worker %s: run %lld: its process exited %d\n", me,
+                        (long long)slots[i].run, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+                /* A run its process refuses (files changed or unreadable
+                 * here, bad bindings, a secret this host lacks, its last
+                 * owner still alive) is left to its lease, which runs out
+                 * (a back-off), for this or another worker to try again;
+                 * at the fifth claim it ends as failed, the reason in the
+                 * worker's log. */
+                int code = WIFEXITED(st) ? WEXITSTATUS(st) : 0;
+                int refused = code == FZ_EXIT_INVALID || code == FZ_EXIT_REFUSED ||
+                              code == FZ_EXIT_UNBOUND || code == FZ_EXIT_SECRET ||
+                              code == FZ_EXIT_USAGE || code == FZ_EXIT_SOFTWARE;
+                if (refused && slots[i].epoch < FZ_WORKER_TRIES) {
+                    slots[i].pid = 0;
+                    busy--;
+                    continue;
+                }
+                if (refused) {
+                    char why[96];
+                    snprintf(why, sizeof why, "worker %.60s could not run it (exit %d)", host,
+                             code);
+                    fz_journal_run r;
+                    if (fz_journal_run_get(j, slots[i].run, &r) == 0 &&
+                        strcmp(r.state, FZ_JOURNAL_COMPLETED) && strcmp(r.state, FZ_JOURNAL_FAILED))
+                        fz_journal_run_set_state(j, slots[i].run, FZ_JOURNAL_FAILED, why, NULL);
+                }
+                if (fz_journal_queue_release(j, slots[i].run, slots[i].epoch))
+                    fz_cli_error("worker: %s", fz_journal_errmsg(j));
+                slots[i].pid = 0;
+                busy--;
+            }
+        }
+        /* Heartbeat: a third of the lease. A lease that cannot be renewed
+         * (lost, or the database unreachable until it would run out) stops
+         * its run before another worker may take it. */
+        if (busy && now_s() - renewed >= lease / 3) {
+            for (int i = 0; i < nslots; i++) {
+                if (!slots[i].pid)
+                    continue;
+                int r = fz_journal_queue_renew(j, slots[i].run, slots[i].epoch, lease_ms);
+                if (!r)
+                    slots[i].renewed = now_s();
+                /* Lost, or not renewed for two thirds of the lease: the run
+                 * is stopped before the lease can run out under it. */
+                if (r == FZ_ESTATE || (r && now_s() - slots[i].renewed >= lease * 2 / 3)) {
+                    fz_cli_error("worker: %s: stopping run %lld", fz_journal_errmsg(j),
+                                 (long long)slots[i].run);
+                    kill(-slots[i].pid, SIGKILL);
+                }
+            }
+            renewed = now_s();
+        }
+        int claimed = 0;
+        while (busy < nslots && !stopping) {
+            int64_t run = 0, epoch = 0;
+            int r = fz_journal_queue_claim_lanes(j, me, lanes[0] ? lanes : NULL, lease_ms, &run,
+                                                 &epoch);
+            if (r < 0) {
+                fz_cli_error("worker: %s", fz_journal_errmsg(j));
+                break;
+            }
+            if (r == 0)
+                break;
+            int i = 0;
+            while (slots[i].pid)
+                i++;
+            pid_t pid = spawn_resume(loc, lanes, run);
+            if (pid < 0) {
+                fz_cli_error("worker: cannot start a process: %s", strerror(errno));
+                fz_journal_queue_release(j, run, epoch);
+                break;
+            }
+            fprintf(stderr, "flowzap: worker %s: run %lld (lease epoch %lld) in process %ld\n",
+                    me, (long long)run, (long long)epoch, (long)pid);
+            slots[i] = (slot){pid, run, epoch, now_s()};
+            busy++;
+            claimed = 1;
+        }
+        if (claimed || busy)
+            idle_since = now_s();
+        else if (exit_idle > 0 && now_s() - idle_since >= exit_idle)
+            break;
+        /* NOTIFY wakes a worker early; the poll bounds the wait either way. */
+        double wait = poll;
+        if (busy && wait > 0.2)
+            wait = 0.2;
+        if (fz_journal_queue_wait(j, (uint32_t)(wait * 1000)))
+            nap_ms((long)(wait * 1000));
+    }
+    /* Stopped: the runs in hand are stopped too, and stay resumable. */
+    for (int i = 0; i < nslots; i++) {
+        if (!slots[i].pid)
+            continue;
+        kill(-slots[i].pid, SIGINT);
+        int st;
+        waitpid(slots[i].pid, &st, 0);
+        fz_journal_queue_release(j, slots[i].run, slots[i].epoch);
+    }
+    fz_journal_free(j);
+    return stopping ? FZ_EXIT_INTERRUPTED : FZ_EXIT_OK;
+}

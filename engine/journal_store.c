@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * journal_store.c - engine/journal.h's API over the journal stores
+ * (journal_int.h): the location picks the store (a PostgreSQL URI or
+ * libpq keyword string: journal_pg.c; anything else is a SQLite file:
+ * journal.c), and every public function dispatches to it. Locations are
+ * shown with their password masked, everywhere.
+ */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/status.h"
+#include "engine/journal_int.h"
+
+static int has_prefix(const char *s, const char *p)
+{
+    return strncmp(s, p, strlen(p)) == 0;
+}
+
+int fz_journal_location_is_postgres(const char *loc)
+{
+    if (!loc)
+        return 0;
+    if (has_prefix(loc, "postgres://") || has_prefix(loc, "postgresql://"))
+        return 1;
+    /* A keyword string ("host=/tmp dbname=flowzap") is what libpq parses
+     * as one; a file name with '=' in it whose words are no libpq
+     * keywords stays a file. */
+    if (!strchr(loc, '='))
+        return 0;
+    char *err = NULL;
+    PQconninfoOption *o = PQconninfoParse(loc, &err);
+    PQfreemem(err);
+    if (!o)
+        return 0;
+    PQconninfoFree(o);
+    return 1;
+}
+
+/* Appends n bytes of p to out (capacity cap, length *len), truncating. */
+static void put(char *out, size_t cap, size_t *len, const char *p, size_t n)
+{
+    if (*len + 1 >= cap)
+        return;
+    if (n > cap - 1 - *len)
+        n = cap - 1 - *len;
+    memcpy(out + *len, p, n);
+    *len += n;
+    out[*len] = '\0';
+}
+
+/* A URI: the password after user: in the authority and a password=
+ * parameter are masked. */
+static void mask_uri(const char *loc, char *out, size_t cap)
+{
+    size_t len = 0;
+    const char *auth = strstr(loc, "://") + 3;
+    put(out, cap, &len, loc, (size_t)(auth - loc));
+    size_t alen = strcspn(auth, "/?#");
+    const char *at = NULL;
+    for (const char *p = auth; p < auth + alen; p++)
+        if (*p == '@')
+            at = p;
+    if (at) {
+        const char *colon = memchr(auth, ':', (size_t)(at - auth));
+        if (colon) {
+            put(out, cap, &len, auth, (size_t)(colon - auth));
+            put(out, cap, &len, ":***", 4);
+        } else
+            put(out, cap, &len, auth, (size_t)(at - auth));
+        put(out, cap, &len, at, (size_t)(auth + alen - at));
+    } else
+        put(out, cap, &len, auth, alen);
+    const char *p = auth + alen;
+    while (*p) {
+        size_t n = strcspn(p + 1, "?&#") + 1; /* one separator and what follows it */
+        if (has_prefix(p + 1, "password=")) {
+            put(out, cap, &len, p, 10);
+            put(out, cap, &len, "***", 3);
+        } else
+            put(out, cap, &len, p, n);
+        p += n;
+    }
+}
+
+/* A keyword string: the value of password= is masked (quoted or not). */
+static void mask_keywords(const char *loc, char *out, size_t cap)
+{
+    size_t len = 0;
+    const char *p = loc;
+    while (*p) {
+        const char *ks = p;
+        while (*p && *p != '=' && *p != ' ' && *p != '\t' && *p != '\n')
+            p++;
+        size_t klen = (size_t)(p - ks);
+        int secret = klen == 8 && strncmp(ks, "password", 8) == 0;
+        while (*p == ' ' || *p == '\t' || *p == '\n')
+            p++;
+        if (*p != '=') {
+            put(out, cap, &len, ks, (size_t)(p - ks));
+            continue;
+        }
+        p++;
+        while (*p == ' ' || *p == '\t' || *p == '\n')
+            p++;
+        const char *vs = p;
+        if (*p == '\'') {
+            for (p++; *p && *p != '\''; p++)
+                if (*p == '\\' && p[1])
+                    p++;
+            if (*p)
+                p++;
+        } else
+            while (*p && *p != ' ' && *p != '\t' && *p != '\n')
+                p++;
+        put(out, cap, &len, ks, klen);
+        put(out, cap, &len, "=", 1);
+        if (secret)
+            put(out, cap, &len, "***", 3);
+        else
+            put(out, cap, &len, vs, (size_t)(p - vs));
+        while (*p == ' ' || *p == '\t' || *p == '\n')
+            p++;
+        if (*p)
+            put(out, cap, &len, " ", 1);
+    }
+}
+
+void fz_journal_location_mask(const char *loc, char *out, size_t n)
+{
+    if (!n)
+        return;
+    out[0] = '\0';
+    if (!loc)
+        return;
+    if (has_prefix(loc, "postgres://") || has_prefix(loc, "postgresql://"))
+        mask_uri(loc, out, n);
+    else if (fz_journal_location_is_postgres(loc))
+        mask_keywords(loc, out, n);
+    else
+        snprintf(out, n, "%s", loc);
+}
+
+int fz_journal_open(const char *path, fz_journal_sync sync, const fz_alloc *alloc, fz_journal **out)
+{
+    *out = NULL;
+    fz_journal *j = fz_calloc(alloc, 1, sizeof *j);
+    if (!j)
+        return FZ_ENOMEM;
+    j->alloc = alloc;
+    *out = j;
+    fz_journal_location_mask(path, j->where, sizeof j->where);
+    if (fz_journal_location_is_postgres(path))
+        return fz__journal_pg_open(j, path, sync);
+    return fz__journal_sqlite_open(j, path, sync);
+}
+
+void fz_journal_free(fz_journal *j)
+{
+    if (!j)
+        return;
+    if (j->ops)
+        j->ops->close(j);
+    fz_free(j->alloc, j->buf, j->buf_cap);
+    fz_free(j->alloc, j, sizeof *j);
+}
+
+void fz_journal_set_patience(fz_journal *j, uint32_t ms)
+{
+    if (j)
+        j->patience_ms = ms;
+}
+
+const char *fz_journal_store_name(const fz_journal *j)
+{
+    return j && j->ops ? j->ops->name : NULL;
+}
+
+const char *fz_journal_where(const fz_journal *j)
+{
+    return j ? j->where : "";
+}
+
+const char *fz_journal_sync_mode(fz_journal *j)
+{
+    return j->ops->sync_mode(j);
+}
+
+int fz_journal_run_add(fz_journal *j, const fz_journal_run *run, int64_t *id)
+{
+    if (!run->workflow || !run->workflow_hash || !run->args)
+        return FZ_EINVAL;
+    return j->ops->run_add(j, run, id);
+}
+
+int fz_journal_run_get(fz_journal *j, int64_t id, fz_journal_run *out)
+{
+    return j->ops->run_get(j, id, out);
+}
+
+int fz_journal_run_list(fz_journal *j, uint32_t limit, fz_journal_run_fn fn, void *ud)
+{
+    return j->ops->run_list(j, limit, fn, ud);
+}
+
+int fz_journal_run_claim(fz_journal *j, int64_t id, int force, fz_journal_claim *out)
+{
+    fz_journal_claim dummy;
+    if (!out)
+        out = &dummy;
+    memset(out, 0, sizeof *out);
+    return j->ops->run_claim(j, id, force, out);
+}
+
+int fz__journal_set_state(fz_journal *j, int64_t id, int64_t owner, const char *state,
+                          const char *outcome, const char *vars)
+{
+    return j->ops->set_state(j, id, owner, state, outcome, vars);
+}
+
+int fz_journal_run_set_state(fz_journal *j, int64_t id, const char *state, const char *outcome,
+                             const char *vars)
+{
+    return j->ops->set_state(j, id, 0, state, outcome, vars);
+}
+
+int fz_journal_step_list(fz_journal *j, int64_t id, int by_finish, fz_journal_step_fn fn, void *ud)
+{
+    return j->ops->step_list(j, id, by_finish, fn, ud);
+}
+
+int fz_journal_signal_add(fz_journal *j, int64_t id, const char *node, const char *answer)
+{
+    return fz_journal_signal_add_by(j, id, node, answer, NULL);
+}
+
+int fz_journal_data_version(fz_journal *j, int64_t *out)
+{
+    return j->ops->data_version(j, out);
+}
+
+int fz_journal_signal_add_by(fz_journal *j, int64_t id, const char *node, const char *answer,
+                             const char *who)
+{
+    if (!answer || (strcmp(answer, "yes") && strcmp(answer, "no"))) {
+        snprintf(j->msg, sizeof j->msg, "an answer is 'yes' or 'no', not '%s'",
+                 answer ? answer : "");
+        return FZ_EINVAL;
+    }
+    return j->ops->signal_add(j, id, node, answer, who);
+}
+
+int fz_journal_signal_take(fz_journal *j, int64_t id, const char *node, uint32_t task,
+                           const char **answer)
+{
+    *answer = NULL;
+    return j->ops->signal_take(j, id, node, task, answer);
+}
+
+int fz_journal_signal_list(fz_journal *j, int64_t id, fz_journal_signal_fn fn, void *ud)
+{
+    return j->ops->signal_list(j, id, fn, ud);
+}
+
+static int no_queue(fz_journal *j)
+{
+    snprintf(j->msg, sizeof j->msg,
+             "the run queue of `submit` and `worker` needs a PostgreSQL journal "
+             "(--db postgres://... or $FLOWZAP_DB); '%.300s' is a SQLite file",
+             j->where);
+    return FZ_EINVAL;
+}
+
+int fz_journal_queue_add(fz_journal *j, int64_t id)
+{
+    return j->ops->queue_add ? j->ops->queue_add(j, id) : no_queue(j);
+}
+
+int fz_journal_queue_claim(fz_journal *j, const char *worker, uint32_t lease_ms, int64_t *run,
+                           int64_t *epoch)
+{
+    return fz_journal_queue_claim_lanes(j, worker, NULL, lease_ms, run, epoch);
+}
+
+int fz_journal_queue_claim_lanes(fz_journal *j, const char *worker, const char *lanes,
+                                 uint32_t lease_ms, int64_t *run, int64_t *epoch)
+{
+    return j->ops->queue_claim ? j->ops->queue_claim(j, worker, lanes, lease_ms, run, epoch)
+                               : no_queue(j);
+}
+
+int fz_journal_queue_handoff(fz_journal *j, int64_t id, const char *lane)
+{
+    return j->ops->queue_handoff ? j->ops->queue_handoff(j, id, lane) : no_queue(j);
+}
+
+int fz_journal_queue_renew(fz_journal *j, int64_t id, int64_t epoch, uint32_t lease_ms)
+{
+    return j->ops->queue_renew ? j->ops->queue_renew(j, id, epoch, lease_ms) : no_queue(j);
+}
+
+int fz_journal_queue_release(fz_journal *j, int64_t id, int64_t epoch)
+{
+    return j->ops->queue_release ? j->ops->queue_release(j, id, epoch) : no_queue(j);
+}
+
+int fz_journal_queue_wait(fz_journal *j, uint32_t ms)
+{
+    return j->ops->queue_wait ? j->ops->queue_wait(j, ms) : no_queue(j);
+}
