@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sequence.c - the sequence view as hand-written SVG (see sequence.h).
- * One pass sizes the columns from the lane titles, a second writes the
+ * One pass places the lifelines so that lane titles, notes and message
+ * labels all fit (docs/render.md "The sequence view"), a second writes the
  * lifelines and then one row per message or note, top to bottom. Ids and
  * classes match the flow view: lanes are "lane-<Lane>", edges "e<k>".
  */
