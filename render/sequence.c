@@ -9,6 +9,7 @@
 #include "render/sequence.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/status.h"
@@ -148,38 +149,49 @@ static double head_width(const fz_graph *g, uint32_t l)
 /* Lifeline positions cx[0..nl) and the picture's width: columns as wide as
  * their titles, gaps widened until every message label fits between its
  * two lifelines (wrapped at wrap[k] characters), then everything shifted
- * right and the width grown until every title and note lies inside. */
+ * right and the width grown until every title and note lies inside.
+ * keys has room for one entry per edge. */
+static int cmp_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return (a > b) - (a < b);
+}
+
 static double place_lifelines(const fz_graph *g, fz_sbuf *t, double *cx, double *gap,
-                              uint32_t *wrap)
+                              uint32_t *wrap, uint64_t *keys)
 {
     uint32_t nl = fz_graph_lane_count(g), ne = fz_graph_edge_count(g);
     for (uint32_t l = 0; l + 1 < nl; l++)
         gap[l] = (head_width(g, l) + head_width(g, l + 1)) / 2 + 30;
     /* Nearer lanes first, so a long message between far lanes only widens
-     * what its nearer neighbours left too narrow. */
-    for (uint32_t span = 1; span < nl; span++)
-        for (uint32_t k = 0; k < ne; k++) {
-            const fz_edge *e = fz_graph_edge(g, k);
-            uint32_t ls = fz_graph_node(g, e->src)->lane, ld = fz_graph_node(g, e->dst)->lane;
-            if (ls >= nl || ld >= nl || ls == ld)
-                continue;
-            uint32_t a = ls < ld ? ls : ld, b = ls < ld ? ld : ls;
-            if (b - a != span)
-                continue;
-            double have = 0;
+     * what its nearer neighbours left too narrow: keys are span << 32 | k. */
+    uint32_t nk = 0;
+    for (uint32_t k = 0; k < ne; k++) {
+        const fz_edge *e = fz_graph_edge(g, k);
+        uint32_t ls = fz_graph_node(g, e->src)->lane, ld = fz_graph_node(g, e->dst)->lane;
+        if (ls < nl && ld < nl && ls != ld)
+            keys[nk++] = (uint64_t)(ls < ld ? ld - ls : ls - ld) << 32 | k;
+    }
+    qsort(keys, nk, sizeof(*keys), cmp_u64);
+    for (uint32_t i = 0; i < nk; i++) {
+        uint32_t k = (uint32_t)keys[i];
+        const fz_edge *e = fz_graph_edge(g, k);
+        uint32_t ls = fz_graph_node(g, e->src)->lane, ld = fz_graph_node(g, e->dst)->lane;
+        uint32_t a = ls < ld ? ls : ld, b = ls < ld ? ld : ls;
+        double have = 0;
+        for (uint32_t l = a; l < b; l++)
+            have += gap[l];
+        double fits = (have - 24) / (PT * 0.6 * SLACK);
+        wrap[k] = fits > MSG_CHARS ? (fits < 4096 ? (uint32_t)fits : 4096) : MSG_CHARS;
+        t->len = 0;
+        edge_text(t, g, e, 0);
+        fz_text_line lines[MSG_LINES];
+        uint32_t n = fz_text_wrap(fz_sbuf_str(t), t->len, wrap[k], lines, MSG_LINES);
+        double need = lines_width(lines, n) + 24;
+        if (need > have)
             for (uint32_t l = a; l < b; l++)
-                have += gap[l];
-            double fits = (have - 24) / (PT * 0.6 * SLACK);
-            wrap[k] = fits > MSG_CHARS ? (uint32_t)fits : MSG_CHARS;
-            t->len = 0;
-            edge_text(t, g, e, 0);
-            fz_text_line lines[MSG_LINES];
-            uint32_t n = fz_text_wrap(fz_sbuf_str(t), t->len, wrap[k], lines, MSG_LINES);
-            double need = lines_width(lines, n) + 24;
-            if (need > have)
-                for (uint32_t l = a; l < b; l++)
-                    gap[l] += (need - have) / (b - a);
-        }
+                gap[l] += (need - have) / (b - a);
+    }
     double x = MARGIN + (nl ? head_width(g, 0) / 2 : 0);
     for (uint32_t l = 0; l < nl; l++) {
         cx[l] = x;
@@ -223,13 +235,14 @@ int fz_sequence_svg(const fz_graph *g, const fz_overlay *ov, const fz_alloc *all
     double *cx = fz_calloc(alloc, (size_t)nl + 1, sizeof(double));
     double *gap = fz_calloc(alloc, (size_t)nl + 1, sizeof(double));
     uint32_t *wrap = fz_calloc(alloc, (size_t)ne + 1, sizeof(uint32_t));
+    uint64_t *keys = fz_calloc(alloc, (size_t)ne + 1, sizeof(uint64_t));
     uint32_t *seen = fz_calloc(alloc, (size_t)ne + 1, sizeof(uint32_t));
     uint32_t *causal = fz_calloc(alloc, (size_t)ne + 1, sizeof(uint32_t));
     *out = NULL;
     *len = 0;
-    if (!cx || !gap || !wrap || !seen || !causal || causal_order(g, alloc, causal, &reached))
+    if (!cx || !gap || !wrap || !keys || !seen || !causal || causal_order(g, alloc, causal, &reached))
         goto out;
-    double width = place_lifelines(g, &t, cx, gap, wrap);
+    double width = place_lifelines(g, &t, cx, gap, wrap, keys);
     if (t.oom)
         goto out;
 
@@ -364,6 +377,7 @@ out:
     fz_free(alloc, cx, ((size_t)nl + 1) * sizeof(double));
     fz_free(alloc, gap, ((size_t)nl + 1) * sizeof(double));
     fz_free(alloc, wrap, ((size_t)ne + 1) * sizeof(uint32_t));
+    fz_free(alloc, keys, ((size_t)ne + 1) * sizeof(uint64_t));
     fz_free(alloc, seen, ((size_t)ne + 1) * sizeof(uint32_t));
     fz_free(alloc, causal, ((size_t)ne + 1) * sizeof(uint32_t));
     return rc;
