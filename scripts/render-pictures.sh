@@ -35,12 +35,16 @@ comp=$templates/compensation-transaction-workflow.fz
 "$flowzap" render "$comp" --heat "$work/heat.json" -o "$out/heat-map-after.png"
 
 # The sequence view: SVG, then a screenshot as large as the SVG (pt -> px).
-"$flowzap" render "$templates/payment-run-workflow.fz" --view sequence -o "$work/seq.svg"
-read -r w h < <(sed -n 's/.*<svg width="\([0-9.]*\)pt" height="\([0-9.]*\)pt".*/\1 \2/p' "$work/seq.svg" | head -1)
 px() { awk -v pt="$1" 'BEGIN { printf "%d", pt * 96 / 72 + 0.999 }'; }
-timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-    --user-data-dir="$work/profile" --hide-scrollbars --virtual-time-budget=3000 \
-    --window-size="$(px "$w"),$(px "$h")" --screenshot="$out/sequence-after.png" \
-    "file://$work/seq.svg" >/dev/null 2>"$work/chromium.log" ||
-    { cat "$work/chromium.log" >&2; exit 1; }
+seq_png() { # template, picture
+    "$flowzap" render "$templates/$1.fz" --view sequence -o "$work/seq.svg"
+    read -r w h < <(sed -n 's/.*<svg width="\([0-9.]*\)pt" height="\([0-9.]*\)pt".*/\1 \2/p' "$work/seq.svg" | head -1)
+    timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+        --user-data-dir="$work/profile" --hide-scrollbars --virtual-time-budget=3000 \
+        --window-size="$(px "$w"),$(px "$h")" --screenshot="$out/$2" \
+        "file://$work/seq.svg" >/dev/null 2>"$work/chromium.log" ||
+        { cat "$work/chromium.log" >&2; exit 1; }
+}
+seq_png payment-run-workflow sequence-after.png
+seq_png compensation-transaction-workflow sequence-labels-after.png
 ls -l "$out"

@@ -88,7 +88,8 @@ fits() { # name (an SVG already in $out)
 <script>
 document.getElementById('o').addEventListener('load', function () {
   var d = this.contentDocument, svg = d.documentElement, bad = [];
-  var root = d.getElementById('flowzap').querySelector('polygon').getBBox();
+  var top = d.getElementById('flowzap'); /* the sequence view's frame is a rect */
+  var root = top.querySelector(top.classList.contains('view-sequence') ? 'rect' : 'polygon').getBBox();
   d.querySelectorAll('text').forEach(function (t) {
     var b = t.getBBox();
     if (b.x < root.x - 1 || b.x + b.width > root.x + root.width + 1)
@@ -136,4 +137,7 @@ JSON
 WF="$FZ_SRC/tests/data/render/fan-out.fz" check fan-out-heat --heat "$out/heat.json"
 fits fan-out-heat
 fits trace
+# The sequence view with messages longer than the lanes' columns.
+WF="$FZ_SRC/tests/data/render/long-messages.fz" check seq-long --view sequence
+fits seq-long
 echo "ok: screenshots in $out"

@@ -1363,6 +1363,142 @@ static void test_render_sequence_follows_causal_order_without_trace(void **state
     fz_graph_free(g);
 }
 
+/* Long messages (labelled, unlabelled "A -> B", one long word), long notes
+ * on the outer lanes and a long lane title: every text element's measured
+ * extent (Helvetica's estimate with the browsers' slack, placed by its x and
+ * text-anchor) lies inside the viewBox. */
+static void test_render_sequence_view_holds_every_label_in_its_viewbox(void **state)
+{
+    (void)state;
+    static const t_lane lanes[] = {{"A", "Accounts"},
+                                   {"B", "Billing and invoicing back office department"},
+                                   {"C", "C"},
+                                   {NULL, NULL}};
+    static const t_node nodes[] = {
+        {"n1", 0, CIR, "Start", 0, 0},
+        {"n2", 0, REC, "Prepare the quarterly reconciliation statement for every account", 0, 0},
+        {"n3", 1, REC, "Reconcile the quarterly statement against the general ledger", 0, 0},
+        {"n4", 2, REC, "Archive", 0, 0},
+        {"n5", 2, REC, "Notify the account holders that reconciliation has completed", 0, 0},
+        {"n6", 0, CIR, "End", 0, 0},
+        {NULL, 0, 0, NULL, 0, 0}};
+    static const t_edge edges[] = {
+        {"n1", R, "n2", L, "AVeryLongSingleWordLabelThatCannotBeWrappedAnywhereAtAllInANote"},
+        {"n2", R, "n3", L, NULL},
+        {"n3", R, "n4", L,
+         "Send the reconciled statement to the archive with the ledger references attached "
+         "so that auditors can trace every figure back to its source document later on"},
+        {"n4", B, "n5", T, "Then notify the holders once the archive has confirmed receipt"},
+        {"n5", L, "n6", R, "ReconciliationCompletedAndNotifiedToEveryAccountHolderSuccessfully"},
+        {"n5", L, "n2", R, NULL},
+        {NULL, 0, NULL, 0, NULL}};
+    fz_graph *g = build(lanes, nodes, edges, NULL, NULL);
+    fz_render_opts o = {.view = FZ_VIEW_SEQUENCE};
+    char *out;
+    size_t len;
+    render(g, &o, &out, &len);
+    svg s;
+    svg_open(&s, out, len);
+    char *vb = svg_string(&s, "string(/s:svg/@viewBox)");
+    double vx, vy, vw, vh;
+    assert_int_equal(sscanf(vb, "%lf %lf %lf %lf", &vx, &vy, &vw, &vh), 4);
+    free(vb);
+    /* The longest label alone is wider than three default columns. */
+    const char *lng = edges[2].label;
+    assert_true(fz_text_width(lng, strlen(lng), 11.0) > 3 * 170);
+    int n = svg_count(&s, "//s:text");
+    assert_true(n > 8);
+    double widest = 0;
+    for (int i = 1; i <= n; i++) {
+        char q[128];
+        snprintf(q, sizeof q, "string((//s:text)[%d]/@x)", i);
+        char *xs = svg_string(&s, q);
+        snprintf(q, sizeof q, "string((//s:text)[%d]/@y)", i);
+        char *ys = svg_string(&s, q);
+        snprintf(q, sizeof q, "string((//s:text)[%d]/@text-anchor)", i);
+        char *an = svg_string(&s, q);
+        snprintf(q, sizeof q, "string((//s:text)[%d]/@font-size)", i);
+        char *fs = svg_string(&s, q);
+        snprintf(q, sizeof q, "string((//s:text)[%d])", i);
+        char *tx = svg_string(&s, q);
+        double x = atof(xs), y = atof(ys), pt = atof(fs);
+        double w = fz_text_width(tx, strlen(tx), pt) * 1.15;
+        double x0 = !strcmp(an, "middle") ? x - w / 2 : !strcmp(an, "end") ? x - w : x;
+        if (x0 < vx || x0 + w > vx + vw || y - pt < vy || y > vy + vh)
+            fail_msg("text \"%s\" spans x %.1f..%.1f y %.1f..%.1f outside viewBox %.1f %.1f "
+                     "%.1f %.1f",
+                     tx, x0, x0 + w, y - pt, y, vx, vy, vw, vh);
+        widest = fmax(widest, w);
+        free(xs);
+        free(ys);
+        free(an);
+        free(fs);
+        free(tx);
+    }
+    /* The long word stays whole on its line. */
+    assert_int_equal(svg_count(&s, "//s:text[.='AVeryLongSingleWordLabelThatCannotBeWrappedAnywhere"
+                                   "AtAllInANote']"),
+                     0);
+    assert_int_equal(
+        svg_count(&s, "//s:text[.='ReconciliationCompletedAndNotifiedToEveryAccountHolder"
+                      "Successfully']"),
+        1);
+    assert_true(widest > 300);
+    svg_close(&s);
+    fz_free(NULL, out, len + 1);
+    fz_graph_free(g);
+}
+
+/* Causal order with a decision and a loop: a breadth-first walk from the
+ * start node, each node's outgoing edges in file order when it is reached;
+ * the loop's edge back comes once, when its source is reached; an edge from
+ * a node no start reaches comes last, dashed and classed "unreached". */
+static void test_render_sequence_order_with_decision_and_loop(void **state)
+{
+    (void)state;
+    static const t_lane lanes[] = {{"C", "Client"}, {"S", "Server"}, {NULL, NULL}};
+    static const t_node nodes[] = {{"n1", 0, CIR, "Start", 0, 0},
+                                   {"n2", 0, REC, "Send order", 0, 0},
+                                   {"n3", 1, DIA, "In stock?", 0, 0},
+                                   {"n4", 1, REC, "Reserve", 0, 0},
+                                   {"n5", 0, REC, "Wait", 0, 0},
+                                   {"n6", 0, REC, "Confirm", 0, 0},
+                                   {"n7", 0, CIR, "End", 0, 0},
+                                   {"n8", 1, REC, "Audit", 0, 0},
+                                   {NULL, 0, 0, NULL, 0, 0}};
+    static const t_edge edges[] = {{"n6", R, "n7", L, NULL},        /* e1 */
+                                   {"n4", L, "n6", R, "reserved"},  /* e2 */
+                                   {"n3", L, "n5", R, "No"},        /* e3 */
+                                   {"n5", T, "n2", B, "retry"},     /* e4: the loop back */
+                                   {"n3", B, "n4", T, "Yes"},       /* e5 */
+                                   {"n2", R, "n3", L, "order"},     /* e6 */
+                                   {"n1", R, "n2", L, NULL},        /* e7 */
+                                   {"n8", T, "n3", B, "audit"},     /* e8: never reached */
+                                   {NULL, 0, NULL, 0, NULL}};
+    fz_graph *g = build(lanes, nodes, edges, NULL, NULL);
+    fz_render_opts o = {.view = FZ_VIEW_SEQUENCE};
+    char *out;
+    size_t len;
+    render(g, &o, &out, &len);
+    svg s;
+    svg_open(&s, out, len);
+    static const char *const want[] = {"e7", "e6", "e3", "e5", "e4", "e2", "e1", "e8"};
+    assert_int_equal(svg_count(&s, "//s:g[@data-edge]"), 8);
+    for (int i = 0; i < 8; i++) {
+        char q[128];
+        snprintf(q, sizeof q, "string((//s:g[@data-edge])[%d]/@id)", i + 1);
+        char *id = svg_string(&s, q);
+        assert_string_equal(id, want[i]);
+        free(id);
+    }
+    assert_int_equal(svg_count(&s, "//s:g[contains(@class,'unreached')]"), 1);
+    assert_int_equal(svg_count(&s, "//s:g[@id='e8' and contains(@class,'unreached')]"), 1);
+    assert_int_equal(svg_count(&s, "//s:g[@id='e8']/*[@stroke-dasharray]"), 1);
+    svg_close(&s);
+    fz_free(NULL, out, len + 1);
+    fz_graph_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1386,6 +1522,8 @@ int main(void)
         cmocka_unit_test(test_render_edges_sharing_a_side_spread_along_it),
         cmocka_unit_test(test_render_wraps_labels_only_between_words),
         cmocka_unit_test(test_render_sequence_follows_causal_order_without_trace),
+        cmocka_unit_test(test_render_sequence_view_holds_every_label_in_its_viewbox),
+        cmocka_unit_test(test_render_sequence_order_with_decision_and_loop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
