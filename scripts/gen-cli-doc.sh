@@ -76,7 +76,8 @@ so these hold for all commands alike:
 HEAD
 "$fz" --help
 echo '```'
-for c in check export fmt render bind run runs resume signal sim test init serve watch submit worker completion; do
+# Every command `flowzap --help` lists, in its order.
+for c in $("$fz" --help | sed -n '/^Commands:/,/^$/p' | awk 'NR > 1 && NF { print $1 }'); do
   printf '\n## flowzap %s\n\n```text\n' "$c"
   "$fz" "$c" --help
   echo '```'

@@ -68,7 +68,8 @@ one and exit status 64.
 .B source <(flowzap completion bash)
 completes commands, options and file names.
 CONV
-for c in check export fmt render bind run runs resume signal sim test init completion; do
+# Every command `flowzap --help` lists, in its order.
+for c in $("$fz" --help | sed -n '/^Commands:/,/^$/p' | awk 'NR > 1 && NF { print $1 }'); do
   printf '.SH "flowzap %s"\n.nf\n' "$c"
   "$fz" "$c" --help | page
   echo '.fi'
