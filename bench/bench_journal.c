@@ -23,10 +23,10 @@
 
 #include "core/status.h"
 #include "engine/backend.h"
-#include "engine/bind.h"
+#include "real/bind.h"
 #include "engine/engine.h"
-#include "engine/journal.h"
-#include "engine/real.h"
+#include "real/journal.h"
+#include "real/real.h"
 #include "parser/parser.h"
 
 typedef struct nop {

@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine/journal.h"
+#include "real/journal.h"
 
 extern char **environ;
 

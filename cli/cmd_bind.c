@@ -11,7 +11,7 @@
 #include "cli/options.h"
 #include "core/status.h"
 #include "core/term.h"
-#include "engine/bind.h"
+#include "real/bind.h"
 #include "engine/secret.h"
 
 /*==========================================================================

@@ -26,10 +26,10 @@
 #include "core/utf8.h"
 #include "core/vec.h"
 #include "engine/backend.h"
-#include "engine/bind.h"
+#include "real/bind.h"
 #include "engine/engine.h"
 #include "engine/observer.h"
-#include "engine/real.h"
+#include "real/real.h"
 #include "engine/secret.h"
 #include "engine/trace.h"
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cmd_runs.c - `flowzap runs` (list the journal's runs) and `flowzap runs
- * show ID` (engine/journal.h, docs/journal.md). `resume` and `signal` are
+ * show ID` (real/journal.h, docs/journal.md). `resume` and `signal` are
  * in cmd_resume.c and cmd_signal.c.
  */
 #include <errno.h>

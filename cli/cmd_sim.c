@@ -21,7 +21,7 @@
 #include "cli/options.h"
 #include "core/status.h"
 #include "core/term.h"
-#include "engine/journal.h"
+#include "real/journal.h"
 #include "engine/trace.h"
 #include "parser/parser.h"
 #include "sim/exact.h"

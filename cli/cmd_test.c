@@ -22,7 +22,7 @@
 #include "core/status.h"
 #include "core/term.h"
 #include "core/utf8.h"
-#include "engine/journal.h"
+#include "real/journal.h"
 #include "render/overlay.h"
 #include "render/render.h"
 #include "sim/expect.h"

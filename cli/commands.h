@@ -11,8 +11,8 @@
 #include <stdio.h>
 
 #include "core/diag.h"
-#include "engine/bind.h"
-#include "engine/journal.h"
+#include "real/bind.h"
+#include "real/journal.h"
 #include "parser/graph.h"
 
 int fz_cmd_check(int argc, char **argv);

@@ -16,8 +16,8 @@
 #include "core/status.h"
 #include "core/term.h"
 #include "core/utf8.h"
-#include "engine/bind.h"
-#include "engine/journal.h"
+#include "real/bind.h"
+#include "real/journal.h"
 #include "parser/parser.h"
 
 int fz_cli_color(FILE *f)

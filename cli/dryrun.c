@@ -20,7 +20,7 @@
 #include "cli/term.h"
 #include "core/status.h"
 #include "engine/backend.h"
-#include "engine/bind.h"
+#include "real/bind.h"
 #include "engine/secret.h"
 #include "sim/backend_sim.h"
 #include "sim/scenario.h"

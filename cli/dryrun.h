@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "engine/bind.h"
+#include "real/bind.h"
 #include "parser/graph.h"
 
 typedef struct fz_dry_opts {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * runjournal.h - how `flowzap run` and `flowzap resume` use the journal
- * (engine/journal.h): where the database is, recording a new run, and
+ * (real/journal.h): where the database is, recording a new run, and
  * continuing a dead one through the very same code path as `run`.
  *
  * `run` calls, in this order:
@@ -25,8 +25,8 @@
 #include <stdint.h>
 
 #include "engine/backend.h"
-#include "engine/journal.h"
-#include "engine/real.h"
+#include "real/journal.h"
+#include "real/real.h"
 
 typedef struct fz_cli_journal {
     char path[4096]; /* the database file */

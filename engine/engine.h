@@ -53,7 +53,7 @@ typedef struct fz_result {
      * outcome text. The engine then takes that edge without matching the
      * text again; the route is the same either way. */
     uint32_t outcome_edge;
-    /* What the handler printed, kept in the journal (engine/journal.h):
+    /* What the handler printed, kept in the journal (real/journal.h):
      * an exec handler's captured stdout and stderr (NULL: nothing), and its
      * exit status when has_exit_code (128 + N when killed by signal N). The
      * engine ignores these fields. */
@@ -98,7 +98,7 @@ typedef struct fz_engine fz_engine;
 /* One unit of work: run node `node` for token `token`. Task ids count from 0
  * within a run in the order the engine creates tasks. Handlers see attempt
  * (exec: the FZ_ATTEMPT environment variable); a resumed run raises it for a
- * step that was in flight when the process died (engine/journal.h). */
+ * step that was in flight when the process died (real/journal.h). */
 typedef struct fz_task {
     uint32_t id;
     uint32_t node;

@@ -59,7 +59,8 @@ void fz_secrets_free(fz_secrets *s);
  * its source, never a value, into err and returns FZ_ENOENT (unset
  * variable, missing file), FZ_EIO (unreadable file, failed command),
  * FZ_ETIMEOUT (command too slow), FZ_EINVAL (empty, too short or too long
- * value) or FZ_ENOMEM. */
+ * value) or FZ_ENOMEM. Defined in real/secret_read.c (library fz_real):
+ * it runs commands, which the engine and the simulator never do. */
 int fz_secrets_read(fz_secrets *s, const fz_secret_spec *spec, char *err, size_t errlen);
 
 /* Adds a named secret with value (len bytes; copied). Returns 0, FZ_EINVAL

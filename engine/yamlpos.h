@@ -2,7 +2,7 @@
 /*
  * yamlpos.h - where a libfyaml node or message sits in the YAML text, as a
  * byte offset the diagnostics turn into file:line:col with a caret. One
- * helper for bindings (engine/bind.c) and scenarios (sim/scenario.c).
+ * helper for bindings (real/bind.c) and scenarios (sim/scenario.c).
  */
 #ifndef FZ_ENGINE_YAMLPOS_H
 #define FZ_ENGINE_YAMLPOS_H

@@ -8,8 +8,8 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "engine/bind.h"
-#include "engine/journal.h"
+#include "real/bind.h"
+#include "real/journal.h"
 #include "parser/graph.h"
 #include "serve/buf.h"
 #include "serve/serve.h"

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "core/status.h"
-#include "engine/bind.h"
+#include "real/bind.h"
 #include "parser/parser.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

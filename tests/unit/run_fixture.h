@@ -20,9 +20,9 @@
 
 #include "core/status.h"
 #include "engine/backend.h"
-#include "engine/bind.h"
+#include "real/bind.h"
 #include "engine/engine.h"
-#include "engine/real.h"
+#include "real/real.h"
 #include "parser/parser.h"
 
 #define RF_MAX 64

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "core/status.h"
-#include "engine/bind.h"
+#include "real/bind.h"
 #include "engine/engine.h"
 #include "parser/parser.h"
 

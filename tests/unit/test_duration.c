@@ -8,8 +8,8 @@
 
 #include "core/duration.h"
 #include "core/status.h"
-#include "engine/bind.h"
-#include "engine/handler.h"
+#include "real/bind.h"
+#include "real/handler.h"
 #include "sim/scenario.h"
 
 static const struct {

@@ -23,7 +23,7 @@
 #include "core/status.h"
 #include "engine/backend.h"
 #include "engine/engine.h"
-#include "engine/journal.h"
+#include "real/journal.h"
 #include "parser/parser.h"
 
 typedef struct fixture {

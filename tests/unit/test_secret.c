@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "core/status.h"
-#include "engine/bind.h"
+#include "real/bind.h"
 #include "engine/secret.h"
 
 static fz_secrets *with(const char *name, const char *value)

@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine/journal.h"
+#include "real/journal.h"
 #include "serve/buf.h"
 #include "serve/request.h"
 #include "serve/serve.h"

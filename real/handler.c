@@ -4,7 +4,7 @@
  * bindings rule names its handler by one of these keys. Adding a handler
  * is one ops table in handlers/ and one line here.
  */
-#include "engine/handler.h"
+#include "real/handler.h"
 
 #include <string.h>
 

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "core/status.h"
-#include "engine/bind.h"
+#include "real/bind.h"
 
 typedef struct checker {
     const fz_bind *b;

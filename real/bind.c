@@ -7,7 +7,7 @@
  * diagnostic at a byte offset of the text, found from libfyaml's token
  * marks, so the CLI prints "file:line:col" with a caret like for workflows.
  */
-#include "engine/bind.h"
+#include "real/bind.h"
 
 #include <ctype.h>
 #include <errno.h>

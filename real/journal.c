@@ -8,7 +8,7 @@
  * Wall-clock times come from SQLite's own strftime('now'), so this module
  * reads no clock itself; durations use the backend's clock (t_ns).
  */
-#include "engine/journal.h"
+#include "real/journal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,8 +22,8 @@
 
 #include "core/status.h"
 #include "core/vec.h"
-#include "engine/journal_int.h"
-#include "engine/proc.h"
+#include "real/journal_int.h"
+#include "real/proc.h"
 
 #define NOW "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 

@@ -8,7 +8,7 @@
 
 #include <sqlite3.h>
 
-#include "engine/journal.h"
+#include "real/journal.h"
 
 /* ORDER STMT: the statements, prepared on first use. */
 enum {

@@ -29,8 +29,8 @@
 
 #include "core/status.h"
 #include "core/term.h"
-#include "engine/bind.h"
-#include "engine/handler.h"
+#include "real/bind.h"
+#include "real/handler.h"
 
 typedef struct exec_cfg {
     char **argv; /* exec: the argv templates; shell: {script} */

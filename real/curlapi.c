@@ -3,7 +3,7 @@
  * curlapi.c - resolves the libcurl functions flowzap uses, from the shared
  * library Debian's libcurl4 package installs (soname libcurl.so.4).
  */
-#include "engine/curlapi.h"
+#include "real/curlapi.h"
 
 #include <dlfcn.h>
 #include <stddef.h>

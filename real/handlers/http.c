@@ -15,14 +15,14 @@
  * end the header block and smuggle a second request. The body is bytes.
  */
 #include <ctype.h>
-#include "engine/curlapi.h"
+#include "real/curlapi.h"
 #include <libfyaml.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/status.h"
-#include "engine/bind.h"
-#include "engine/handler.h"
+#include "real/bind.h"
+#include "real/handler.h"
 #include "engine/match.h"
 
 typedef struct status_range {

@@ -17,7 +17,7 @@
 
 #include "core/alloc.h"
 #include "engine/engine.h"
-#include "engine/proc.h"
+#include "real/proc.h"
 #include "parser/graph.h"
 
 typedef struct fz_journal fz_journal;

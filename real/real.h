@@ -15,7 +15,7 @@
 
 #include "core/alloc.h"
 #include "engine/backend.h"
-#include "engine/bind.h"
+#include "real/bind.h"
 #include "parser/graph.h"
 
 typedef struct fz_real fz_real;

@@ -13,7 +13,7 @@
 
 #include "core/status.h"
 #include "core/vec.h"
-#include "engine/journal_int.h"
+#include "real/journal_int.h"
 #include "engine/observer.h"
 #include "engine/secret.h"
 

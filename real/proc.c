@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * proc.c - process identities from /proc (engine/proc.h). Costs: two small
+ * proc.c - process identities from /proc (real/proc.h). Costs: two small
  * file reads per check; nothing is cached, since the point is to see the
  * process as it is now.
  */
-#include "engine/proc.h"
+#include "real/proc.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "core/status.h"
-#include "engine/journal_int.h"
+#include "real/journal_int.h"
 
 static int has_prefix(const char *s, const char *p)
 {

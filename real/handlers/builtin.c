@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "core/status.h"
-#include "engine/bind.h"
-#include "engine/handler.h"
+#include "real/bind.h"
+#include "real/handler.h"
 
 /* A builtin's parameter: one text (maybe with ${VAR}) or a mapping. */
 typedef struct text_cfg {

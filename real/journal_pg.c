@@ -24,8 +24,8 @@
 #include <unistd.h>
 
 #include "core/status.h"
-#include "engine/journal_int.h"
-#include "engine/proc.h"
+#include "real/journal_int.h"
+#include "real/proc.h"
 
 #define FZ_PG_RECONNECT_S 60
 

@@ -18,10 +18,10 @@
  * stays in the heap and is skipped when it surfaces (lazy deletion).
  */
 #define _GNU_SOURCE /* posix_spawn_file_actions_addchdir_np */
-#include "engine/real.h"
+#include "real/real.h"
 
 #include <assert.h>
-#include "engine/curlapi.h"
+#include "real/curlapi.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -42,8 +42,8 @@
 #include "core/status.h"
 #include "core/utf8.h"
 #include "core/vec.h"
-#include "engine/handler.h"
-#include "engine/proc.h"
+#include "real/handler.h"
+#include "real/proc.h"
 #include "engine/secret.h"
 
 extern char **environ;
@@ -1364,7 +1364,7 @@ static int be_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *res)
             *task_id = j->task.id;
             /* Nothing a step printed or said leaves the backend unmasked;
              * variables keep their values (the journal records them by
-             * reference, engine/journal_recorder.c). */
+             * reference, real/journal_recorder.c). */
             if (!j->masked)
                 fz__job_mask_output(j);
             seal(r, &j->out); /* after masking: the cut cannot split a secret */

@@ -15,7 +15,7 @@
 #include "core/alloc.h"
 #include "core/diag.h"
 #include "engine/engine.h"
-#include "engine/handler.h"
+#include "real/handler.h"
 #include "engine/match.h"
 #include "engine/secret.h"
 #include "parser/graph.h"
