@@ -14,6 +14,7 @@
 
 #include "core/status.h"
 #include "sim/report.h"
+#include "sim/report_hot.h"
 #include "sim/dist_int.h"
 
 typedef struct slot {
@@ -370,7 +371,7 @@ static __attribute__((noinline)) int faults_then_wait(fz_backend_sim *b, const f
     r->outcome_edge = oedge;
     r->reason = reason;
     if (b->report)
-        fz_report_task(b->report, node, answer, start, end);
+        fz__report_task_in(b->report, node, answer, start, end);
     return 0;
 }
 
@@ -393,7 +394,7 @@ static __attribute__((noinline)) int plain_then_wait(fz_backend_sim *b, const fz
     *task_id = t->id;
     /* r arrives zeroed with answer ok (fz_engine_drive). */
     if (b->report)
-        fz_report_task(b->report, node, FZ_ANSWER_OK, start, end);
+        fz__report_task_in(b->report, node, FZ_ANSWER_OK, start, end);
     return 0;
 }
 

@@ -206,47 +206,29 @@ static int grow(fz_report *r, void **buf, uint32_t *cap, size_t elem, uint32_t n
 }
 
 /* Cold: grows cur_path; FZ_ENOMEM (and the report marked out of memory). */
-static __attribute__((noinline)) int path_buf_grow(fz_report *r)
+__attribute__((noinline)) int fz__report_path_grow(fz_report *r)
 {
     return grow(r, (void **)&r->hot.cur_path, &r->hot.cur_cap, sizeof(uint32_t), r->hot.cur_len);
 }
 
-/* fz_report_task_start's body, inline in fz_report_task too. */
-static inline __attribute__((always_inline)) void task_start(fz_report *r, uint32_t n)
-{
-    report_hot *h = &r->hot;
-    h->node_visits[n]++;
-    if (h->node_stamp[n] != h->gen) {
-        h->node_stamp[n] = h->gen;
-        h->node_runs[n]++;
-    }
-    h->path_hash = (h->path_hash ^ (n + 1)) * 0x100000001b3ull;
-    h->path_hash ^= h->path_hash >> 29;
-    if (__builtin_expect(h->cur_len == h->cur_cap, 0) && path_buf_grow(r))
-        return;
-    h->cur_path[h->cur_len++] = n;
-}
+/* The bodies are in report_hot.h, inline in the simulation backend too;
+ * they reach the counters through the report's address. */
+_Static_assert(offsetof(struct fz_report, hot) == 0, "report_hot.h: hot comes first");
 
 void fz_report_task_start(fz_report *r, uint32_t n)
 {
-    task_start(r, n);
+    fz__report_task_start_in(r, n);
 }
 
 void fz_report_task_finish(fz_report *r, uint32_t n, fz_answer a, uint64_t start_ns,
                            uint64_t end_ns)
 {
-    report_hot *h = &r->hot;
-    if (a != FZ_ANSWER_OK)
-        h->node_fail[n]++;
-    if (end_ns > start_ns &&
-        __builtin_expect(__builtin_add_overflow(h->node_time[n], end_ns - start_ns, &h->node_time[n]), 0))
-        h->node_time_hi[n]++;
+    fz__report_task_finish_in(r, n, a, start_ns, end_ns);
 }
 
 void fz_report_task(fz_report *r, uint32_t n, fz_answer a, uint64_t start_ns, uint64_t end_ns)
 {
-    task_start(r, n);
-    fz_report_task_finish(r, n, a, start_ns, end_ns);
+    fz__report_task_in(r, n, a, start_ns, end_ns);
 }
 
 uint64_t *fz_report_edge_counts(fz_report *r)

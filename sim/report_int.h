@@ -14,6 +14,7 @@
 #include "core/hash.h"
 #include "core/vec.h"
 #include "sim/report.h"
+#include "sim/report_hot.h"
 
 #define FZ_REPORT_MAX_PATHS 65536u
 
@@ -39,21 +40,6 @@ typedef struct path {
     uint64_t count;
     uint64_t first;
 } path;
-
-/* The per-task counters, first in struct fz_report: a task's start and
- * finish (fz_report_task_start/_finish, called by the simulation backend
- * twice per task) touch only these. */
-typedef struct report_hot {
-    uint64_t *node_visits, *node_runs, *node_fail, *node_time, *node_stamp;
-    uint64_t gen; /* the current run's stamp */
-    uint64_t path_hash;
-    uint32_t *cur_path; /* nodes started in this run, in order */
-    uint32_t cur_len, cur_cap;
-    /* node_time is the low 64 bits of each node's time; node_time_hi counts
-     * its carries, so the sum cannot overflow (2^64 ns is 584 years: a
-     * million 4-hour runs pass it). */
-    uint64_t *node_time_hi;
-} report_hot;
 
 typedef struct fault_slot {
     uint64_t key; /* 0: empty; else (outcome + 1) << 40 | node << 8 | kind */
