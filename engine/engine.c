@@ -1709,6 +1709,12 @@ const char *fz_engine_outcome(const fz_engine *ce)
     return e->out;
 }
 
+uint64_t fz_engine_outcome_key(const fz_engine *e)
+{
+    /* out_key + 1: never 0, since out_key is never FZ__OUT_KEY_NONE here. */
+    return e->out_valid && e->out_key != FZ__OUT_KEY_NONE ? e->out_key + 1 : 0;
+}
+
 /*==========================================================================
  * Variables
  *========================================================================*/

@@ -435,6 +435,13 @@ static int end_run_by_end(fz_report *r, const char *name, const fz_fault *faults
 int fz_report_end_run(fz_report *r, fz_run_state state, const char *outcome_name,
                       uint64_t duration_ns, const fz_fault *faults, uint32_t nfaults)
 {
+    return fz_report_end_run_keyed(r, state, outcome_name, 0, duration_ns, faults, nfaults);
+}
+
+int fz_report_end_run_keyed(fz_report *r, fz_run_state state, const char *outcome_name,
+                            uint64_t key, uint64_t duration_ns, const fz_fault *faults,
+                            uint32_t nfaults)
+{
     if (r->count_edges) {
         /* The engine counted this run's traversals into edge_trav: an edge
          * whose count moved was taken in this run. */
@@ -460,11 +467,24 @@ int fz_report_end_run(fz_report *r, fz_run_state state, const char *outcome_name
         r->dur_max = duration_ns;
     if (r->shape.by_end && state == FZ_RUN_COMPLETED)
         return end_run_by_end(r, name, faults, nfaults);
-    if (r->last_outcome < r->outcomes.len &&
-        strcmp(FZ_VEC_AT(&r->outcomes, outcome, r->last_outcome).name, name) == 0)
-        oc = r->last_outcome;
-    else if ((rc = find_outcome(r, name, (uint8_t)state, &oc)))
-        return rc;
+    uint32_t k = 0;
+    if (key)
+        while (k < r->nokeys && r->okey[k] != key)
+            k++;
+    if (key && k < r->nokeys) {
+        oc = r->okey_oc[k];
+    } else {
+        if (r->last_outcome < r->outcomes.len &&
+            strcmp(FZ_VEC_AT(&r->outcomes, outcome, r->last_outcome).name, name) == 0)
+            oc = r->last_outcome;
+        else if ((rc = find_outcome(r, name, (uint8_t)state, &oc)))
+            return rc;
+        /* The key's text is this name for every later run of the engine. */
+        if (key && r->nokeys < FZ_REPORT_OUTCOME_KEYS) {
+            r->okey[r->nokeys] = key;
+            r->okey_oc[r->nokeys++] = oc;
+        }
+    }
     r->last_outcome = oc;
     outcome *o = &FZ_VEC_AT(&r->outcomes, outcome, oc);
     o->count++;

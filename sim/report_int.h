@@ -17,6 +17,7 @@
 #include "sim/report_hot.h"
 
 #define FZ_REPORT_MAX_PATHS 65536u
+#define FZ_REPORT_OUTCOME_KEYS 8u
 
 /* Sums of nanoseconds: 128 bits, which no study can overflow. */
 __extension__ typedef unsigned __int128 u128;
@@ -73,6 +74,10 @@ struct fz_report {
     uint64_t index;
     int oom;
     uint32_t last_outcome; /* most runs end like the one before: checked first */
+    /* outcome keys (fz_report_end_run_keyed) seen so far and their outcomes */
+    uint64_t okey[FZ_REPORT_OUTCOME_KEYS];
+    uint32_t okey_oc[FZ_REPORT_OUTCOME_KEYS];
+    uint32_t nokeys;
     fz_report_shape shape;
 };
 
