@@ -44,6 +44,7 @@ struct fz_backend_sim {
     fz_fault *faults;
     uint32_t nfaults, cap_faults;
     int oom;
+    int slow; /* oom, or the scenario has outages: be_start_wait takes two calls */
     const fz_sim_chooser *chooser;
     fz_sim_chooser chooser_copy;
     fz_report *report; /* tallies fed directly, or NULL */
@@ -61,7 +62,7 @@ static void add_fault(fz_backend_sim *b, uint32_t node, fz_fault_kind kind)
         fz_fault *f = fz_realloc(b->alloc, b->faults, sizeof(fz_fault) * b->cap_faults,
                                  sizeof(fz_fault) * ncap);
         if (!f) {
-            b->oom = 1;
+            b->oom = b->slow = 1;
             return;
         }
         b->faults = f;
@@ -405,7 +406,7 @@ static int be_start_wait(void *ud, fz_engine *e, const fz_task *t, uint32_t *tas
 {
     fz_backend_sim *b = ud;
     const fz_scenario *s = b->s;
-    if (__builtin_expect(t->id >= b->nslots || b->q.len || s->noutages || b->oom, 0))
+    if (__builtin_expect(t->id >= b->nslots || b->q.len || b->slow, 0))
         return start_then_wait(b, e, t, task_id, r);
     uint64_t start = b->now + t->delay_ns;
     const fz_sim_params *p = b->params1[t->node];
@@ -413,7 +414,7 @@ static int be_start_wait(void *ud, fz_engine *e, const fz_task *t, uint32_t *tas
         p = fz_scenario_params(s, t->node, start);
     if (p->plain)
         return plain_then_wait(b, t, p, start, task_id);
-    if (p->nscript || p->timeout_ns || b->chooser)
+    if (!p->faults_only || b->chooser)
         return full_then_wait(b, e, t, p, task_id, r);
     return faults_then_wait(b, t, p, start, task_id, r);
 }
@@ -432,6 +433,7 @@ int fz_backend_sim_new(const fz_scenario *s, const fz_alloc *alloc, fz_backend_s
         return FZ_ENOMEM;
     b->alloc = alloc;
     b->s = s;
+    b->slow = s->noutages != 0;
     fz_dist_prepare();
     fz_evq_init(&b->q, alloc);
     uint32_t nn = s->nnodes ? s->nnodes : 1;
@@ -476,6 +478,7 @@ void fz_backend_sim_reset(fz_backend_sim *b, uint64_t seed, uint64_t index)
     fz_evq_clear(&b->q);
     b->nfaults = 0;
     b->oom = 0;
+    b->slow = b->s->noutages != 0;
     if (++b->gen == 0) { /* stamps wrapped: clear them once */
         memset(b->node_stamp, 0, sizeof(uint32_t) * (b->s->nnodes ? b->s->nnodes : 1));
         b->gen = 1;
