@@ -339,8 +339,11 @@ static __attribute__((noinline)) int faults_then_wait(fz_backend_sim *b, const f
         answer = u < p->p_error ? FZ_ANSWER_ERROR
                  : u < p->p_error + p->p_no ? FZ_ANSWER_NO
                                              : FZ_ANSWER_OK;
-        if (answer != FZ_ANSWER_OK)
+        if (answer != FZ_ANSWER_OK) {
             add_fault(b, node, answer == FZ_ANSWER_NO ? FZ_FAULT_NO : FZ_FAULT_ERROR);
+            if (b->oom) /* only add_fault runs out of memory here */
+                return FZ_ENOMEM;
+        }
     }
     if (answer == FZ_ANSWER_OK && p->nchoices) {
         uint32_t c = 0;
@@ -351,13 +354,14 @@ static __attribute__((noinline)) int faults_then_wait(fz_backend_sim *b, const f
         }
         outcome = p->choices[c].outcome;
         oedge = p->choices[c].edge;
-        if (p->choices[c].fault)
+        if (p->choices[c].fault) {
             add_fault(b, node, FZ_FAULT_CHOICE);
+            if (b->oom)
+                return FZ_ENOMEM;
+        }
     }
     uint64_t lat = p->latency.kind == FZ_DIST_FIXED ? sample_latency(b, &p->latency)
                                                     : fz__dist_sample(&p->latency, &b->rng);
-    if (b->oom)
-        return FZ_ENOMEM;
     uint64_t end = start + lat;
     if (end < start)
         end = UINT64_MAX;
