@@ -214,6 +214,12 @@ uint32_t fz_engine_steps(const fz_engine *e);
  * limit...). */
 const char *fz_engine_outcome(const fz_engine *e);
 
+/* A number two runs of one engine share only when their fz_engine_outcome()
+ * texts are equal, so a caller counting outcomes can skip comparing the
+ * texts: a completed run with one end gets (end node, edge) + 1; 0 (no key)
+ * for anything else. Valid after fz_engine_outcome(). */
+uint64_t fz_engine_outcome_key(const fz_engine *e);
+
 /* Node where the run failed, or FZ_NONE. */
 uint32_t fz_engine_failed_node(const fz_engine *e);
 

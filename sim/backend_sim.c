@@ -14,6 +14,7 @@
 
 #include "core/status.h"
 #include "sim/report.h"
+#include "sim/report_hot.h"
 #include "sim/dist_int.h"
 
 typedef struct slot {
@@ -43,6 +44,7 @@ struct fz_backend_sim {
     fz_fault *faults;
     uint32_t nfaults, cap_faults;
     int oom;
+    int slow; /* oom, or the scenario has outages: be_start_wait takes two calls */
     const fz_sim_chooser *chooser;
     fz_sim_chooser chooser_copy;
     fz_report *report; /* tallies fed directly, or NULL */
@@ -60,7 +62,7 @@ static void add_fault(fz_backend_sim *b, uint32_t node, fz_fault_kind kind)
         fz_fault *f = fz_realloc(b->alloc, b->faults, sizeof(fz_fault) * b->cap_faults,
                                  sizeof(fz_fault) * ncap);
         if (!f) {
-            b->oom = 1;
+            b->oom = b->slow = 1;
             return;
         }
         b->faults = f;
@@ -337,8 +339,11 @@ static __attribute__((noinline)) int faults_then_wait(fz_backend_sim *b, const f
         answer = u < p->p_error ? FZ_ANSWER_ERROR
                  : u < p->p_error + p->p_no ? FZ_ANSWER_NO
                                              : FZ_ANSWER_OK;
-        if (answer != FZ_ANSWER_OK)
+        if (answer != FZ_ANSWER_OK) {
             add_fault(b, node, answer == FZ_ANSWER_NO ? FZ_FAULT_NO : FZ_FAULT_ERROR);
+            if (b->oom) /* only add_fault runs out of memory here */
+                return FZ_ENOMEM;
+        }
     }
     if (answer == FZ_ANSWER_OK && p->nchoices) {
         uint32_t c = 0;
@@ -349,13 +354,14 @@ static __attribute__((noinline)) int faults_then_wait(fz_backend_sim *b, const f
         }
         outcome = p->choices[c].outcome;
         oedge = p->choices[c].edge;
-        if (p->choices[c].fault)
+        if (p->choices[c].fault) {
             add_fault(b, node, FZ_FAULT_CHOICE);
+            if (b->oom)
+                return FZ_ENOMEM;
+        }
     }
     uint64_t lat = p->latency.kind == FZ_DIST_FIXED ? sample_latency(b, &p->latency)
                                                     : fz__dist_sample(&p->latency, &b->rng);
-    if (b->oom)
-        return FZ_ENOMEM;
     uint64_t end = start + lat;
     if (end < start)
         end = UINT64_MAX;
@@ -370,7 +376,7 @@ static __attribute__((noinline)) int faults_then_wait(fz_backend_sim *b, const f
     r->outcome_edge = oedge;
     r->reason = reason;
     if (b->report)
-        fz_report_task(b->report, node, answer, start, end);
+        fz__report_task_in(b->report, node, answer, start, end);
     return 0;
 }
 
@@ -393,7 +399,7 @@ static __attribute__((noinline)) int plain_then_wait(fz_backend_sim *b, const fz
     *task_id = t->id;
     /* r arrives zeroed with answer ok (fz_engine_drive). */
     if (b->report)
-        fz_report_task(b->report, node, FZ_ANSWER_OK, start, end);
+        fz__report_task_in(b->report, node, FZ_ANSWER_OK, start, end);
     return 0;
 }
 
@@ -404,7 +410,7 @@ static int be_start_wait(void *ud, fz_engine *e, const fz_task *t, uint32_t *tas
 {
     fz_backend_sim *b = ud;
     const fz_scenario *s = b->s;
-    if (__builtin_expect(t->id >= b->nslots || b->q.len || s->noutages || b->oom, 0))
+    if (__builtin_expect(t->id >= b->nslots || b->q.len || b->slow, 0))
         return start_then_wait(b, e, t, task_id, r);
     uint64_t start = b->now + t->delay_ns;
     const fz_sim_params *p = b->params1[t->node];
@@ -412,7 +418,7 @@ static int be_start_wait(void *ud, fz_engine *e, const fz_task *t, uint32_t *tas
         p = fz_scenario_params(s, t->node, start);
     if (p->plain)
         return plain_then_wait(b, t, p, start, task_id);
-    if (p->nscript || p->timeout_ns || b->chooser)
+    if (!p->faults_only || b->chooser)
         return full_then_wait(b, e, t, p, task_id, r);
     return faults_then_wait(b, t, p, start, task_id, r);
 }
@@ -431,6 +437,7 @@ int fz_backend_sim_new(const fz_scenario *s, const fz_alloc *alloc, fz_backend_s
         return FZ_ENOMEM;
     b->alloc = alloc;
     b->s = s;
+    b->slow = s->noutages != 0;
     fz_dist_prepare();
     fz_evq_init(&b->q, alloc);
     uint32_t nn = s->nnodes ? s->nnodes : 1;
@@ -475,6 +482,7 @@ void fz_backend_sim_reset(fz_backend_sim *b, uint64_t seed, uint64_t index)
     fz_evq_clear(&b->q);
     b->nfaults = 0;
     b->oom = 0;
+    b->slow = b->s->noutages != 0;
     if (++b->gen == 0) { /* stamps wrapped: clear them once */
         memset(b->node_stamp, 0, sizeof(uint32_t) * (b->s->nnodes ? b->s->nnodes : 1));
         b->gen = 1;

@@ -206,47 +206,29 @@ static int grow(fz_report *r, void **buf, uint32_t *cap, size_t elem, uint32_t n
 }
 
 /* Cold: grows cur_path; FZ_ENOMEM (and the report marked out of memory). */
-static __attribute__((noinline)) int path_buf_grow(fz_report *r)
+__attribute__((noinline)) int fz__report_path_grow(fz_report *r)
 {
     return grow(r, (void **)&r->hot.cur_path, &r->hot.cur_cap, sizeof(uint32_t), r->hot.cur_len);
 }
 
-/* fz_report_task_start's body, inline in fz_report_task too. */
-static inline __attribute__((always_inline)) void task_start(fz_report *r, uint32_t n)
-{
-    report_hot *h = &r->hot;
-    h->node_visits[n]++;
-    if (h->node_stamp[n] != h->gen) {
-        h->node_stamp[n] = h->gen;
-        h->node_runs[n]++;
-    }
-    h->path_hash = (h->path_hash ^ (n + 1)) * 0x100000001b3ull;
-    h->path_hash ^= h->path_hash >> 29;
-    if (__builtin_expect(h->cur_len == h->cur_cap, 0) && path_buf_grow(r))
-        return;
-    h->cur_path[h->cur_len++] = n;
-}
+/* The bodies are in report_hot.h, inline in the simulation backend too;
+ * they reach the counters through the report's address. */
+_Static_assert(offsetof(struct fz_report, hot) == 0, "report_hot.h: hot comes first");
 
 void fz_report_task_start(fz_report *r, uint32_t n)
 {
-    task_start(r, n);
+    fz__report_task_start_in(r, n);
 }
 
 void fz_report_task_finish(fz_report *r, uint32_t n, fz_answer a, uint64_t start_ns,
                            uint64_t end_ns)
 {
-    report_hot *h = &r->hot;
-    if (a != FZ_ANSWER_OK)
-        h->node_fail[n]++;
-    if (end_ns > start_ns &&
-        __builtin_expect(__builtin_add_overflow(h->node_time[n], end_ns - start_ns, &h->node_time[n]), 0))
-        h->node_time_hi[n]++;
+    fz__report_task_finish_in(r, n, a, start_ns, end_ns);
 }
 
 void fz_report_task(fz_report *r, uint32_t n, fz_answer a, uint64_t start_ns, uint64_t end_ns)
 {
-    task_start(r, n);
-    fz_report_task_finish(r, n, a, start_ns, end_ns);
+    fz__report_task_in(r, n, a, start_ns, end_ns);
 }
 
 uint64_t *fz_report_edge_counts(fz_report *r)
@@ -453,6 +435,13 @@ static int end_run_by_end(fz_report *r, const char *name, const fz_fault *faults
 int fz_report_end_run(fz_report *r, fz_run_state state, const char *outcome_name,
                       uint64_t duration_ns, const fz_fault *faults, uint32_t nfaults)
 {
+    return fz_report_end_run_keyed(r, state, outcome_name, 0, duration_ns, faults, nfaults);
+}
+
+int fz_report_end_run_keyed(fz_report *r, fz_run_state state, const char *outcome_name,
+                            uint64_t key, uint64_t duration_ns, const fz_fault *faults,
+                            uint32_t nfaults)
+{
     if (r->count_edges) {
         /* The engine counted this run's traversals into edge_trav: an edge
          * whose count moved was taken in this run. */
@@ -478,11 +467,24 @@ int fz_report_end_run(fz_report *r, fz_run_state state, const char *outcome_name
         r->dur_max = duration_ns;
     if (r->shape.by_end && state == FZ_RUN_COMPLETED)
         return end_run_by_end(r, name, faults, nfaults);
-    if (r->last_outcome < r->outcomes.len &&
-        strcmp(FZ_VEC_AT(&r->outcomes, outcome, r->last_outcome).name, name) == 0)
-        oc = r->last_outcome;
-    else if ((rc = find_outcome(r, name, (uint8_t)state, &oc)))
-        return rc;
+    uint32_t k = 0;
+    if (key)
+        while (k < r->nokeys && r->okey[k] != key)
+            k++;
+    if (key && k < r->nokeys) {
+        oc = r->okey_oc[k];
+    } else {
+        if (r->last_outcome < r->outcomes.len &&
+            strcmp(FZ_VEC_AT(&r->outcomes, outcome, r->last_outcome).name, name) == 0)
+            oc = r->last_outcome;
+        else if ((rc = find_outcome(r, name, (uint8_t)state, &oc)))
+            return rc;
+        /* The key's text is this name for every later run of the engine. */
+        if (key && r->nokeys < FZ_REPORT_OUTCOME_KEYS) {
+            r->okey[r->nokeys] = key;
+            r->okey_oc[r->nokeys++] = oc;
+        }
+    }
     r->last_outcome = oc;
     outcome *o = &FZ_VEC_AT(&r->outcomes, outcome, oc);
     o->count++;

@@ -92,6 +92,13 @@ uint64_t *fz_report_edge_counts(fz_report *r);
 int fz_report_end_run(fz_report *r, fz_run_state state, const char *outcome,
                       uint64_t duration_ns, const fz_fault *faults, uint32_t nfaults);
 
+/* The same with the engine's fz_engine_outcome_key() for the outcome (0:
+ * none): a key seen before finds its outcome without comparing the text.
+ * Every key given to one report must come from one engine. */
+int fz_report_end_run_keyed(fz_report *r, fz_run_state state, const char *outcome,
+                            uint64_t outcome_key, uint64_t duration_ns, const fz_fault *faults,
+                            uint32_t nfaults);
+
 /* Adds everything src counted into dst (same graph). 0 or FZ_ENOMEM. */
 int fz_report_merge(fz_report *dst, const fz_report *src);
 

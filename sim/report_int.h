@@ -14,8 +14,10 @@
 #include "core/hash.h"
 #include "core/vec.h"
 #include "sim/report.h"
+#include "sim/report_hot.h"
 
 #define FZ_REPORT_MAX_PATHS 65536u
+#define FZ_REPORT_OUTCOME_KEYS 8u
 
 /* Sums of nanoseconds: 128 bits, which no study can overflow. */
 __extension__ typedef unsigned __int128 u128;
@@ -39,21 +41,6 @@ typedef struct path {
     uint64_t count;
     uint64_t first;
 } path;
-
-/* The per-task counters, first in struct fz_report: a task's start and
- * finish (fz_report_task_start/_finish, called by the simulation backend
- * twice per task) touch only these. */
-typedef struct report_hot {
-    uint64_t *node_visits, *node_runs, *node_fail, *node_time, *node_stamp;
-    uint64_t gen; /* the current run's stamp */
-    uint64_t path_hash;
-    uint32_t *cur_path; /* nodes started in this run, in order */
-    uint32_t cur_len, cur_cap;
-    /* node_time is the low 64 bits of each node's time; node_time_hi counts
-     * its carries, so the sum cannot overflow (2^64 ns is 584 years: a
-     * million 4-hour runs pass it). */
-    uint64_t *node_time_hi;
-} report_hot;
 
 typedef struct fault_slot {
     uint64_t key; /* 0: empty; else (outcome + 1) << 40 | node << 8 | kind */
@@ -87,6 +74,10 @@ struct fz_report {
     uint64_t index;
     int oom;
     uint32_t last_outcome; /* most runs end like the one before: checked first */
+    /* outcome keys (fz_report_end_run_keyed) seen so far and their outcomes */
+    uint64_t okey[FZ_REPORT_OUTCOME_KEYS];
+    uint32_t okey_oc[FZ_REPORT_OUTCOME_KEYS];
+    uint32_t nokeys;
     fz_report_shape shape;
 };
 

@@ -1436,6 +1436,7 @@ int fz_scenario_compile(const fz_scenario_file *f, uint32_t index, const fz_grap
         for (uint32_t j = 0; j < k; j++) {
             ps[j].plain = !ps[j].nscript && !ps[j].nchoices && ps[j].p_error == 0 &&
                           ps[j].p_no == 0 && !ps[j].timeout_ns;
+            ps[j].faults_only = !ps[j].plain && !ps[j].nscript && !ps[j].timeout_ns;
             if (ps[j].nscript)
                 s->has_scripts = 1;
             if (ps[j].from_ns || ps[j].until_ns != UINT64_MAX)

@@ -91,6 +91,7 @@ typedef struct fz_sim_params {
     uint32_t nscript;
     uint32_t rule; /* index of the rule in the scenario (own rules first), or FZ_NONE */
     uint8_t plain; /* no script, choices, faults or timeout: only a latency */
+    uint8_t faults_only; /* not plain, but no script or timeout either */
 } fz_sim_params;
 
 typedef struct fz_sim_node {

@@ -135,10 +135,15 @@ static int work(worker *w, const fz_sim_progress *progress)
             int rc = run_one(sh->sim, w->e, w->b, i);
             uint32_t nf = 0;
             const fz_fault *f = fz_backend_sim_faults(w->b, &nf);
-            if (!rc)
-                rc = fz_report_end_run(w->r, fz_engine_state(w->e), fz_engine_outcome(w->e),
-                                       fz_backend_sim_now(w->b) - fz_backend_sim_start_time(w->b),
-                                       f, nf);
+            if (!rc) {
+                /* The key is valid once the text is built: two statements. */
+                const char *outcome = fz_engine_outcome(w->e);
+                rc = fz_report_end_run_keyed(w->r, fz_engine_state(w->e), outcome,
+                                             fz_engine_outcome_key(w->e),
+                                             fz_backend_sim_now(w->b) -
+                                                 fz_backend_sim_start_time(w->b),
+                                             f, nf);
+            }
             if (rc) {
                 atomic_store(&sh->failed, 1);
                 return rc;

@@ -13,6 +13,8 @@
 
 #include "core/status.h"
 #include "parser/parser.h"
+#include "engine/backend.h"
+#include "sim/backend_sim.h"
 #include "sim/exact.h"
 #include "sim/report.h"
 #include "sim/sim.h"
@@ -588,6 +590,80 @@ static void test_sim_few_parallel_outcomes_stay_joint(void **state)
     fixture_close(&x);
 }
 
+/* Outcome keys (fz_report_end_run_keyed): a key seen before finds its
+ * outcome without the text, runs without a key go by the text, and the
+ * counts equal those of the same runs by text alone; the engine keys a
+ * one-end completion and nothing else. */
+static void test_sim_outcome_keys_count_like_texts(void **state)
+{
+    (void)state;
+    fixture x;
+    fixture_open(&x, "flaky-registry", 1, NULL);
+    fz_report *r = NULL, *plain = NULL;
+    assert_int_equal(fz_report_new(x.g, &meta, NULL, &r), 0);
+    assert_int_equal(fz_report_new(x.g, &meta, NULL, &plain), 0);
+    static const struct {
+        const char *name;
+        uint64_t key;
+        fz_run_state st;
+    } runs[] = {{"A", 5, FZ_RUN_COMPLETED}, {"failed: x", 0, FZ_RUN_FAILED},
+                {"A", 5, FZ_RUN_COMPLETED}, {"B", 9, FZ_RUN_COMPLETED},
+                {"A", 0, FZ_RUN_COMPLETED}, {"B", 9, FZ_RUN_COMPLETED},
+                {"A", 5, FZ_RUN_COMPLETED}, {"failed: x", 0, FZ_RUN_FAILED}};
+    for (uint64_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        fz_report_begin_run(r, i);
+        fz_report_begin_run(plain, i);
+        fz_report_task(r, 0, FZ_ANSWER_OK, 0, 10);
+        fz_report_task(plain, 0, FZ_ANSWER_OK, 0, 10);
+        assert_int_equal(fz_report_end_run_keyed(r, runs[i].st, runs[i].name, runs[i].key, 10,
+                                                 NULL, 0),
+                         0);
+        assert_int_equal(fz_report_end_run(plain, runs[i].st, runs[i].name, 10, NULL, 0), 0);
+    }
+    assert_int_equal(fz_report_outcome_count(r, "A"), 4);
+    assert_int_equal(fz_report_outcome_count(r, "B"), 2);
+    assert_int_equal(fz_report_outcome_count(r, "failed: x"), 2);
+    char *a = json_of(r), *b = json_of(plain);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    fz_report_free(r);
+    fz_report_free(plain);
+
+    /* The engine: a completed canary run has a key, stable over runs that
+     * end alike; before the text is asked for there is none. */
+    fz_engine *e = NULL;
+    fz_backend_sim *be = NULL;
+    assert_int_equal(fz_engine_new(x.plan, NULL, &e), 0);
+    assert_int_equal(fz_backend_sim_new(x.s, NULL, &be), 0);
+    uint64_t success_key = 0;
+    int successes = 0;
+    for (uint64_t i = 0; i < 200; i++) {
+        fz_backend_sim_reset(be, 42, i);
+        assert_int_equal(fz_engine_start(e), 0);
+        assert_int_equal(fz_engine_outcome_key(e), 0);
+        assert_int_equal(fz_engine_drive(e, fz_backend_sim_backend(be)), 0);
+        const char *o = fz_engine_outcome(e);
+        uint64_t k = fz_engine_outcome_key(e);
+        if (fz_engine_state(e) == FZ_RUN_FAILED) {
+            assert_int_equal(k, 0);
+            continue;
+        }
+        assert_int_not_equal(k, 0);
+        if (strcmp(o, "End via Success") == 0) {
+            if (!successes++)
+                success_key = k;
+            assert_true(k == success_key);
+        } else {
+            assert_true(k != success_key || !successes);
+        }
+    }
+    assert_true(successes > 100);
+    fz_backend_sim_free(be);
+    fz_engine_free(e);
+    fixture_close(&x);
+}
+
 /* Sums of nanoseconds past 2^64 (a million 4-hour runs pass it): the
  * accumulator is fed synthetic huge values; the mean, the shares and the
  * JSON (a decimal string past 2^63-1) stay exact, and load back. */
@@ -884,6 +960,7 @@ int main(void)
         cmocka_unit_test(test_sim_routing_cases),
         cmocka_unit_test(test_sim_outbox_joins_into_one_end),
         cmocka_unit_test(test_sim_one_token_paths_equal_the_general_path),
+        cmocka_unit_test(test_sim_outcome_keys_count_like_texts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
