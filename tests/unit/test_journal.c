@@ -822,6 +822,7 @@ static int started_row(void *ud, const fz_journal_step *s)
     uint32_t *want = ud;
     if (s->task == want[0] && !s->finished)
         want[1] = 1;
+    want[2] += s->finished;
     return 0;
 }
 
@@ -838,9 +839,12 @@ static int tb_start(void *ud, fz_engine *e, const fz_task *t)
     assert_true(b->tail < 64 && t->id < 64);
     if (b->check) {
         /* Another connection sees the start before the handler starts. */
-        uint32_t want[2] = {t->id, 0};
+        uint32_t want[3] = {t->id, 0, 0};
         assert_int_equal(fz_journal_step_list(b->check, b->check_run, 0, started_row, want), 0);
         assert_int_equal(want[1], 1);
+        /* Every result given so far is committed as a finish before a
+         * handler it led to starts. */
+        assert_int_equal(want[2], (uint32_t)b->given);
         b->checked++;
     }
     b->q[b->tail++] = *t;
@@ -925,6 +929,29 @@ static void record_run(fixture *f, run_ctx *c, int64_t id)
     assert_int_equal(fz_engine_drive(c->e, &c->b), 0);
     assert_int_equal(fz_journal_recorder_status(rec), 0);
     fz_journal_recorder_free(rec);
+}
+
+/* The same with grouped commits: the n runs cs[], recorded as ids[], driven
+ * together by fz_journal_drive_grouped over f->j. */
+static void record_runs_grouped(fixture *f, run_ctx *cs, const int64_t *ids, size_t n)
+{
+    fz_engine *es[8];
+    const fz_backend *bs[8];
+    fz_journal_recorder *recs[8];
+    assert_true(n <= 8);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(fz_engine_start(cs[i].e), 0);
+        assert_int_equal(fz_journal_recorder_new(f->j, ids[i], cs[i].g, cs[i].e, NULL, &recs[i]),
+                         0);
+        fz_engine_set_observer(cs[i].e, fz_journal_recorder_observer(recs[i]));
+        es[i] = cs[i].e;
+        bs[i] = &cs[i].b;
+    }
+    assert_int_equal(fz_journal_drive_grouped(f->j, es, bs, recs, n), 0);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(fz_journal_recorder_status(recs[i]), 0);
+        fz_journal_recorder_free(recs[i]);
+    }
 }
 
 /* Resumes run id in c as `flowzap resume` does; returns the tasks rerun. */
@@ -1068,11 +1095,71 @@ static void test_journal_steps_are_committed_before_they_are_acted_on(void **sta
     ctx_fini(&c);
 }
 
-static void crash_at_every_step(fixture *f, const char *text);
+/* Grouped commits (docs/journal.md): three runs driven together; before
+ * any handler starts, another connection sees its start and every finish
+ * its run was given so far; each run records what an unbroken run does. */
+static void test_journal_grouped_starts_are_committed_before_any_handler_starts(void **state)
+{
+    fixture *f = *state;
+    run_ctx ref;
+    ctx_init(&ref, flow, -1);
+    int64_t ref_id = add_run(f->j, "/w/w.fz");
+    record_run(f, &ref, ref_id);
+    tally want = {0};
+    assert_int_equal(fz_journal_step_list(f->j, ref_id, 0, tally_step, &want), 0);
+    uint32_t steps = fz_engine_steps(ref.e);
+    ctx_fini(&ref);
+
+    run_ctx cs[3];
+    int64_t ids[3];
+    fz_journal *other = NULL;
+    assert_int_equal(fz_journal_open(f->path, FZ_JOURNAL_SYNC_FULL, NULL, &other), 0);
+    for (int i = 0; i < 3; i++) {
+        ctx_init(&cs[i], i == 1 ? join_flow : flow, -1);
+        ids[i] = add_run(f->j, "/w/w.fz");
+        cs[i].tb.check = other;
+        cs[i].tb.check_run = ids[i];
+    }
+    record_runs_grouped(f, cs, ids, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(fz_engine_state(cs[i].e), FZ_RUN_COMPLETED);
+        assert_int_equal(cs[i].tb.checked, fz_engine_steps(cs[i].e));
+        fz_journal_run run;
+        assert_int_equal(fz_journal_run_get(other, ids[i], &run), 0);
+        assert_string_equal(run.state, FZ_JOURNAL_COMPLETED);
+        tally got = {0};
+        assert_int_equal(fz_journal_step_list(other, ids[i], 0, tally_step, &got), 0);
+        assert_int_equal(got.n, fz_engine_steps(cs[i].e));
+        assert_int_equal(got.finished, got.n);
+        assert_int_equal(got.restarted, 0);
+        if (i != 1) {
+            assert_int_equal(got.n, steps);
+            assert_string_equal(got.outs, want.outs);
+        }
+        ctx_fini(&cs[i]);
+    }
+    fz_journal_free(other);
+}
+
+static void crash_at_every_step_in(fixture *f, const char *text, int grouped);
+
+static void crash_at_every_step(fixture *f, const char *text)
+{
+    crash_at_every_step_in(f, text, 0);
+}
 
 static void test_journal_resume_after_a_crash_at_every_step_matches_an_unbroken_run(void **state)
 {
     crash_at_every_step(*state, flow);
+}
+
+/* Grouped commits: the process dies after every group commit in turn (in
+ * wait(), with the group's handlers started); resume completes the run as
+ * an unbroken one, rerunning only the steps in flight. */
+static void test_journal_grouped_resume_after_a_kill_after_any_group_commit(void **state)
+{
+    crash_at_every_step_in(*state, flow, 1);
+    crash_at_every_step_in(*state, join_flow, 1);
 }
 
 /* A run with a join resumes the same: the replay lets the waiting token on
@@ -1082,7 +1169,7 @@ static void test_journal_resume_of_a_run_with_a_join_matches_an_unbroken_run(voi
     crash_at_every_step(*state, join_flow);
 }
 
-static void crash_at_every_step(fixture *f, const char *text)
+static void crash_at_every_step_in(fixture *f, const char *text, int grouped)
 {
     run_ctx ref;
     ctx_init(&ref, text, -1);
@@ -1109,7 +1196,10 @@ static void crash_at_every_step(fixture *f, const char *text)
             child.j = j;
             run_ctx c;
             ctx_init(&c, text, k);
-            record_run(&child, &c, id);
+            if (grouped)
+                record_runs_grouped(&child, &c, &id, 1);
+            else
+                record_run(&child, &c, id);
             _exit(3); /* not reached: the backend exits first */
         }
         int st = 0;
@@ -1319,6 +1409,10 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_journal_replay_survives_every_failed_allocation, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_journal_grouped_starts_are_committed_before_any_handler_starts, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_journal_grouped_resume_after_a_kill_after_any_group_commit, setup, teardown),
     };
     const struct CMUnitTest pg_tests[] = {
         cmocka_unit_test_setup_teardown(test_journal_run_get_of_unknown_id_is_enoent, setup_pg, teardown),
@@ -1338,6 +1432,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_journal_a_run_taken_over_is_no_longer_recorded_by_its_old_owner, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_journal_replay_into_another_workflow_is_refused, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_journal_replay_survives_every_failed_allocation, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_grouped_starts_are_committed_before_any_handler_starts, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_grouped_resume_after_a_kill_after_any_group_commit, setup_pg, teardown),
     };
     int failed = cmocka_run_group_tests_name("journal on SQLite", tests, NULL, NULL);
     if (!getenv("FZ_TEST_PG_URI") || !*getenv("FZ_TEST_PG_URI")) {
