@@ -22,8 +22,10 @@
 
 #include "core/status.h"
 #include "engine/backend.h"
+#include "engine/bind.h"
 #include "engine/engine.h"
 #include "engine/journal.h"
+#include "engine/real.h"
 #include "parser/parser.h"
 
 typedef struct fixture {
@@ -1141,6 +1143,59 @@ static void test_journal_grouped_starts_are_committed_before_any_handler_starts(
     fz_journal_free(other);
 }
 
+static int own_start_seen(void *ud, const fz_journal_step *s)
+{
+    uint32_t *n = ud;
+    /* What the handler's sqlite3 printed: its own row, started once and
+     * not finished. */
+    assert_non_null(s->out);
+    assert_int_equal(s->out_len, 4);
+    assert_memory_equal(s->out, "1|1\n", 4);
+    (*n)++;
+    return 0;
+}
+
+/* Grouped commits with real handlers: each step's command opens the
+ * journal with the sqlite3 program and finds its own start committed. */
+static void test_journal_grouped_handler_reads_its_own_start_with_sqlite3(void **state)
+{
+    fixture *f = *state;
+    run_ctx c;
+    ctx_init(&c, flow, -1);
+    int64_t id = add_run(f->j, "/w/w.fz");
+    char yaml[2048];
+    int len = snprintf(yaml, sizeof yaml,
+                       "version: 1\n"
+                       "rules:\n"
+                       "  - match: .\n"
+                       "    exec: [sh, -c, 'sqlite3 \"$JDB\" \"SELECT starts, finished_at IS NULL "
+                       "FROM steps WHERE run = %lld AND task = $FZ_TASK\"']\n"
+                       "    env: {JDB: \"%s\"}\n",
+                       (long long)id, f->path);
+    assert_true(len > 0 && len < (int)sizeof yaml);
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    fz_bind *bd = NULL;
+    uint32_t unbound = 0;
+    assert_int_equal(fz_bind_load_mem("b.yaml", yaml, (size_t)len, NULL, &d, &bd), 0);
+    assert_int_equal(fz_bind_resolve(bd, c.g, &unbound), 0);
+    assert_int_equal(unbound, 0);
+    fz_diags_fini(&d);
+    fz_real *real = NULL;
+    fz_real_opts ro = {.run_id = "grouped"};
+    assert_int_equal(fz_real_new(c.g, bd, &ro, NULL, &real), 0);
+    c.b = *fz_real_backend(real);
+    record_runs_grouped(f, &c, &id, 1);
+    assert_int_equal(fz_engine_state(c.e), FZ_RUN_COMPLETED);
+    uint32_t seen = 0;
+    assert_int_equal(fz_journal_step_list(f->j, id, 0, own_start_seen, &seen), 0);
+    assert_int_equal(seen, fz_engine_steps(c.e));
+    assert_true(seen >= 7);
+    fz_real_free(real);
+    fz_bind_free(bd);
+    ctx_fini(&c);
+}
+
 static void crash_at_every_step_in(fixture *f, const char *text, int grouped);
 
 static void crash_at_every_step(fixture *f, const char *text)
@@ -1413,6 +1468,8 @@ int main(void)
             test_journal_grouped_starts_are_committed_before_any_handler_starts, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_journal_grouped_resume_after_a_kill_after_any_group_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_journal_grouped_handler_reads_its_own_start_with_sqlite3, setup, teardown),
     };
     const struct CMUnitTest pg_tests[] = {
         cmocka_unit_test_setup_teardown(test_journal_run_get_of_unknown_id_is_enoent, setup_pg, teardown),
