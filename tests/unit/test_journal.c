@@ -1143,6 +1143,14 @@ static void test_journal_grouped_starts_are_committed_before_any_handler_starts(
     fz_journal_free(other);
 }
 
+static int print_step(void *ud, const fz_journal_step *s)
+{
+    (void)ud;
+    fprintf(stderr, "step %u: exit %d, out %.*s, err %.*s\n", s->task, s->exit_code,
+            (int)s->out_len, s->out ? s->out : "", (int)s->err_len, s->err ? s->err : "");
+    return 0;
+}
+
 static int own_start_seen(void *ud, const fz_journal_step *s)
 {
     uint32_t *n = ud;
@@ -1156,7 +1164,8 @@ static int own_start_seen(void *ud, const fz_journal_step *s)
 }
 
 /* Grouped commits with real handlers: each step's command opens the
- * journal with the sqlite3 program and finds its own start committed. */
+ * journal with the sqlite3 program and finds its own start committed (a
+ * busy timeout: a reader may meet a checkpoint under load). */
 static void test_journal_grouped_handler_reads_its_own_start_with_sqlite3(void **state)
 {
     fixture *f = *state;
@@ -1168,7 +1177,8 @@ static void test_journal_grouped_handler_reads_its_own_start_with_sqlite3(void *
                        "version: 1\n"
                        "rules:\n"
                        "  - match: .\n"
-                       "    exec: [sh, -c, 'sqlite3 \"$JDB\" \"SELECT starts, finished_at IS NULL "
+                       "    exec: [sh, -c, 'sqlite3 -cmd \".timeout 10000\" \"$JDB\" "
+                       "\"SELECT starts, finished_at IS NULL "
                        "FROM steps WHERE run = %lld AND task = $FZ_TASK\"']\n"
                        "    env: {JDB: \"%s\"}\n",
                        (long long)id, f->path);
@@ -1186,6 +1196,8 @@ static void test_journal_grouped_handler_reads_its_own_start_with_sqlite3(void *
     assert_int_equal(fz_real_new(c.g, bd, &ro, NULL, &real), 0);
     c.b = *fz_real_backend(real);
     record_runs_grouped(f, &c, &id, 1);
+    if (fz_engine_state(c.e) != FZ_RUN_COMPLETED)
+        assert_int_equal(fz_journal_step_list(f->j, id, 0, print_step, NULL), 0);
     assert_int_equal(fz_engine_state(c.e), FZ_RUN_COMPLETED);
     uint32_t seen = 0;
     assert_int_equal(fz_journal_step_list(f->j, id, 0, own_start_seen, &seen), 0);
