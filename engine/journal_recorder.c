@@ -556,6 +556,7 @@ typedef struct group_start {
 
 typedef struct group_done {
     int has;
+    int abandoned; /* the run ended and its tasks in flight were abandoned */
     uint32_t id;
     fz_result r;
 } group_done;
@@ -569,11 +570,22 @@ static void group_stop(fz_engine *const *es, const fz_backend *const *bs,
     for (size_t i = 0; i < n; i++) {
         rec_fail(recs[i], rc);
         fz_journal_recorder_abort(recs[i]);
-        if (fz_engine_state(es[i]) == FZ_RUN_RUNNING) {
-            bs[i]->cancel_all(bs[i]->ud, es[i]);
+        if (fz_engine_state(es[i]) == FZ_RUN_RUNNING)
             fz_engine_abort(es[i], rc == FZ_EINTR ? "interrupted" : fz_strerror(rc), 0);
-        }
     }
+}
+
+/* A run that ended (failed) with tasks in flight abandons them, as
+ * fz_engine_drive does. */
+static void abandon_ended(fz_engine *const *es, const fz_backend *const *bs, group_done *done,
+                          size_t n)
+{
+    for (size_t i = 0; done && i < n; i++)
+        if (!done[i].abandoned && fz_engine_state(es[i]) != FZ_RUN_RUNNING) {
+            done[i].abandoned = 1;
+            if (fz_engine_in_flight(es[i]) && bs[i]->cancel_all)
+                bs[i]->cancel_all(bs[i]->ud, es[i]);
+        }
 }
 
 int fz_journal_drive_grouped(fz_journal *j, fz_engine *const *es, const fz_backend *const *bs,
@@ -658,9 +670,11 @@ int fz_journal_drive_grouped(fz_journal *j, fz_engine *const *es, const fz_backe
             size_t i = st[k].run;
             rc = bs[i]->start(bs[i]->ud, es[i], &st[k].t);
         }
+        abandon_ended(es, bs, done, n);
     }
     if (rc)
         group_stop(es, bs, recs, n, rc);
+    abandon_ended(es, bs, done, n);
     fz_free(a, st, st_cap * sizeof *st);
     fz_free(a, done, n * sizeof *done);
     return rc;
