@@ -814,6 +814,7 @@ typedef struct tbackend {
     fixture *takeover;    /* when set: another process takes the run over ... */
     int64_t takeover_run;
     int takeover_at;   /* ... before this result is given */
+    const char *fail_label; /* when set: this node's step ends in an error */
     fz_journal *check; /* when set: each start must already be committed */
     int64_t check_run;
     uint32_t checked;
@@ -876,6 +877,8 @@ static int tb_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *r)
     }
     if (!strncmp(label, "Healthy?", n->label.len) && !fz_engine_get_var(e, "VERSION"))
         r->answer = FZ_ANSWER_NO;
+    if (b->fail_label && !strncmp(label, b->fail_label, n->label.len))
+        r->answer = FZ_ANSWER_ERROR;
     snprintf(out, sizeof out, "ran %.*s\n", (int)n->label.len, label);
     r->out = out;
     r->out_len = strlen(out);
@@ -1208,6 +1211,32 @@ static void test_journal_grouped_handler_reads_its_own_start_with_sqlite3(void *
     ctx_fini(&c);
 }
 
+/* Grouped commits: a run that fails while another branch is in flight
+ * ends failed, recorded, with that branch abandoned; a run beside it in
+ * the same groups completes. */
+static void test_journal_grouped_run_that_fails_leaves_the_others_running(void **state)
+{
+    fixture *f = *state;
+    run_ctx cs[2];
+    int64_t ids[2];
+    for (int i = 0; i < 2; i++) {
+        ctx_init(&cs[i], flow, -1);
+        ids[i] = add_run(f->j, "/w/w.fz");
+    }
+    cs[0].tb.fail_label = "Notify";
+    record_runs_grouped(f, cs, ids, 2);
+    assert_int_equal(fz_engine_state(cs[0].e), FZ_RUN_FAILED);
+    assert_int_equal(cs[0].tb.head, cs[0].tb.tail); /* nothing left to wait for */
+    assert_int_equal(fz_engine_state(cs[1].e), FZ_RUN_COMPLETED);
+    fz_journal_run run;
+    assert_int_equal(fz_journal_run_get(f->j, ids[0], &run), 0);
+    assert_string_equal(run.state, FZ_JOURNAL_FAILED);
+    assert_int_equal(fz_journal_run_get(f->j, ids[1], &run), 0);
+    assert_string_equal(run.state, FZ_JOURNAL_COMPLETED);
+    for (int i = 0; i < 2; i++)
+        ctx_fini(&cs[i]);
+}
+
 static void crash_at_every_step_in(fixture *f, const char *text, int grouped);
 
 static void crash_at_every_step(fixture *f, const char *text)
@@ -1482,6 +1511,8 @@ int main(void)
             test_journal_grouped_resume_after_a_kill_after_any_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_journal_grouped_handler_reads_its_own_start_with_sqlite3, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_journal_grouped_run_that_fails_leaves_the_others_running, setup, teardown),
     };
     const struct CMUnitTest pg_tests[] = {
         cmocka_unit_test_setup_teardown(test_journal_run_get_of_unknown_id_is_enoent, setup_pg, teardown),
@@ -1503,6 +1534,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_journal_replay_survives_every_failed_allocation, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_journal_grouped_starts_are_committed_before_any_handler_starts, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_journal_grouped_resume_after_a_kill_after_any_group_commit, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_grouped_run_that_fails_leaves_the_others_running, setup_pg, teardown),
     };
     int failed = cmocka_run_group_tests_name("journal on SQLite", tests, NULL, NULL);
     if (!getenv("FZ_TEST_PG_URI") || !*getenv("FZ_TEST_PG_URI")) {
