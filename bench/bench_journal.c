@@ -13,8 +13,18 @@
  * with the journal in PostgreSQL (synchronous_commit on), in the same run
  * (bench/pg.sh starts a throwaway cluster and sets it).
  *
- * usage: bench_journal [STEPS] [DIR]   (default 2000 steps, DIR /tmp)
+ * Concurrent runs, side by side: RUNS runs of the chain at synchronous
+ * FULL, (a) as today, each run in its own thread with its own connection
+ * and one commit per start and per finish (what RUNS `flowzap run`
+ * processes do), and (b) grouped: one connection driving every run with
+ * fz_journal_drive_grouped, one commit a tick for the finishes and the
+ * starts of every run. The ratio (b)/(a) is printed; the target is 3 or
+ * more. With FZ_BENCH_PG, (a) and (b) also run on PostgreSQL.
+ *
+ * usage: bench_journal [STEPS] [DIR] [RUNS]   (default 2000 steps, DIR /tmp,
+ * 8 concurrent runs)
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,10 +169,171 @@ out:
     return rc;
 }
 
+/* Concurrent runs (see the top). */
+typedef struct conc_run {
+    const fz_plan *plan;
+    const fz_graph *g;
+    const char *db;
+    fz_journal *shared; /* grouped: the one connection; else NULL */
+    fz_journal *j;
+    fz_engine *e;
+    fz_journal_recorder *rec;
+    nop nb;
+    fz_backend b;
+    int rc;
+    uint32_t steps;
+} conc_run;
+
+static int conc_setup(conc_run *c)
+{
+    c->b = (fz_backend){"nop", nop_now, nop_start, nop_wait, nop_cancel, &c->nb, NULL};
+    int rc = fz_engine_new(c->plan, NULL, &c->e);
+    if (!rc && !c->shared)
+        rc = fz_journal_open(c->db, FZ_JOURNAL_SYNC_FULL, NULL, &c->j);
+    fz_journal *j = c->shared ? c->shared : c->j;
+    if (!rc)
+        fz_journal_set_patience(j, 60000);
+    if (!rc)
+        rc = fz_engine_start(c->e);
+    int64_t id = 0;
+    fz_journal_run run = {.workflow = "chain.fz", .workflow_hash = "-", .args = "[]"};
+    if (!rc)
+        rc = fz_journal_run_add(j, &run, &id);
+    if (!rc)
+        rc = fz_journal_recorder_new(j, id, c->g, c->e, NULL, &c->rec);
+    if (!rc)
+        fz_engine_set_observer(c->e, fz_journal_recorder_observer(c->rec));
+    else
+        fprintf(stderr, "bench_journal: %s\n", fz_journal_errmsg(j));
+    return rc;
+}
+
+static void conc_fini(conc_run *c)
+{
+    if (c->e && fz_engine_state(c->e) == FZ_RUN_COMPLETED && c->rec &&
+        !fz_journal_recorder_status(c->rec))
+        c->steps = fz_engine_steps(c->e);
+    else if (!c->rc)
+        c->rc = FZ_ESTATE;
+    fz_journal_recorder_free(c->rec);
+    fz_engine_free(c->e);
+    fz_journal_free(c->j);
+    c->rec = NULL;
+    c->e = NULL;
+    c->j = NULL;
+}
+
+static void *conc_thread(void *ud)
+{
+    conc_run *c = ud;
+    c->rc = fz_engine_drive(c->e, &c->b);
+    return NULL;
+}
+
+static void unlink_db(const char *db)
+{
+    char side[4200];
+    unlink(db);
+    snprintf(side, sizeof side, "%s-wal", db);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", db);
+    unlink(side);
+}
+
+/* RUNS concurrent runs; grouped or per-step commits. Steps/s, or < 0. */
+static double conc_once(const fz_plan *plan, const fz_graph *g, const char *db, uint32_t runs,
+                        int grouped)
+{
+    int file = !fz_journal_location_is_postgres(db);
+    if (file)
+        unlink_db(db);
+    fz_journal *shared = NULL;
+    /* Creates the tables once, before the threads race to. */
+    if (fz_journal_open(db, FZ_JOURNAL_SYNC_FULL, NULL, &shared)) {
+        fprintf(stderr, "bench_journal: %s\n", fz_journal_errmsg(shared));
+        fz_journal_free(shared);
+        return -1;
+    }
+    conc_run *cs = calloc(runs, sizeof *cs);
+    fz_engine **es = calloc(runs, sizeof *es);
+    const fz_backend **bs = calloc(runs, sizeof *bs);
+    fz_journal_recorder **recs = calloc(runs, sizeof *recs);
+    pthread_t *th = calloc(runs, sizeof *th);
+    double rate = -1;
+    int rc = !cs || !es || !bs || !recs || !th;
+    for (uint32_t i = 0; i < runs && !rc; i++) {
+        cs[i] = (conc_run){.plan = plan, .g = g, .db = db, .shared = grouped ? shared : NULL};
+        rc = conc_setup(&cs[i]);
+        es[i] = cs[i].e;
+        bs[i] = &cs[i].b;
+        recs[i] = cs[i].rec;
+    }
+    double t0 = now_s();
+    if (!rc && grouped) {
+        rc = fz_journal_drive_grouped(shared, es, bs, recs, runs);
+        if (rc)
+            fprintf(stderr, "bench_journal: %s\n", fz_journal_errmsg(shared));
+    } else if (!rc) {
+        uint32_t started = 0;
+        for (; started < runs; started++)
+            if (pthread_create(&th[started], NULL, conc_thread, &cs[started]))
+                break;
+        for (uint32_t i = 0; i < started; i++)
+            pthread_join(th[i], NULL);
+        rc = started < runs;
+    }
+    double secs = now_s() - t0;
+    uint64_t steps = 0;
+    for (uint32_t i = 0; cs && i < runs; i++) {
+        conc_fini(&cs[i]);
+        if (cs[i].rc && !rc) {
+            fprintf(stderr, "bench_journal: a run failed: %s\n", fz_strerror(cs[i].rc));
+            rc = 1;
+        }
+        steps += cs[i].steps;
+    }
+    if (!rc)
+        rate = (double)steps / secs;
+    fz_journal_free(shared);
+    free(cs);
+    free(es);
+    free(bs);
+    free(recs);
+    free(th);
+    if (file)
+        unlink_db(db);
+    return rate;
+}
+
+/* Per-step against grouped, best of 3 each, alternated so that load on the
+ * machine hits both alike; prints both and the ratio. */
+static int conc_compare(const fz_plan *plan, const fz_graph *g, const char *db, uint32_t runs,
+                        uint32_t n, const char *store)
+{
+    double best[2] = {0, 0};
+    for (int rep = 0; rep < 3; rep++)
+        for (int grouped = 0; grouped < 2; grouped++) {
+            double r = conc_once(plan, g, db, runs, grouped);
+            if (r < 0)
+                return 1;
+            if (r > best[grouped])
+                best[grouped] = r;
+        }
+    printf("%s, %u concurrent runs of %u no-op steps, synchronous FULL:\n", store, runs, n);
+    printf("  %-40s %12.0f steps/s\n", "per-step commits (today)", best[0]);
+    printf("  %-40s %12.0f steps/s\n", "grouped commits", best[1]);
+    printf("  %-40s %12.2fx (target >= 3x: %s)\n", "grouped / per-step", best[1] / best[0],
+           best[1] >= 3 * best[0] ? "met" : "NOT met");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 2000;
     const char *dir = argc > 2 ? argv[2] : "/tmp";
+    uint32_t runs = argc > 3 ? (uint32_t)strtoul(argv[3], NULL, 10) : 8;
+    if (runs < 1)
+        runs = 1;
     if (n < 2)
         n = 2;
     char db[4096];
@@ -230,6 +401,25 @@ int main(int argc, char **argv)
         printf("  %-40s %8u steps  %9.4f s  %12.0f steps/s  %9.2f us/step\n",
                run ? "PostgreSQL, real noop handler" : "PostgreSQL, synchronous_commit=on", steps,
                best, steps / best, best * 1e6 / steps);
+    }
+    /* Each concurrent run is a chain of STEPS / RUNS steps (10 at least),
+     * so the runs together take about as many steps as the single chain. */
+    {
+        uint32_t m = n / runs < 10 ? 10 : n / runs;
+        size_t clen = 0, ccap = 0;
+        char *ctext = chain(m, &clen, &ccap);
+        fz_graph *cg = NULL;
+        fz_plan *cplan = NULL;
+        fz_plan_opts copts = {.max_steps = m + 10};
+        int bad = !ctext || fz_parse_mem("chain.fz", ctext, clen, NULL, &d, &cg) ||
+                  fz_plan_new(cg, &copts, NULL, &cplan) ||
+                  conc_compare(cplan, cg, db, runs, m, "SQLite") ||
+                  (pg && *pg && conc_compare(cplan, cg, pg, runs, m, "PostgreSQL"));
+        fz_plan_free(cplan);
+        fz_graph_free(cg);
+        fz_free(NULL, ctext, ccap);
+        if (bad)
+            goto out;
     }
     status = 0;
 out:

@@ -2,7 +2,8 @@
 # pg.sh - the journal's throughput, side by side in one run, on a throwaway
 # PostgreSQL 15 cluster (tests/scripts/pg_cluster.sh):
 #  1. bench_journal: no-op steps/s through the engine with the journal in
-#     SQLite (off, NORMAL, FULL) and in PostgreSQL (synchronous_commit on);
+#     SQLite (off, NORMAL, FULL) and in PostgreSQL (synchronous_commit on),
+#     and concurrent runs with per-step against grouped commits on both;
 #  2. `flowzap submit` + `flowzap worker`: RUNS runs of a chain of STEPS
 #     no-op steps, drained by 1, 2 and 4 workers: steps/s end to end;
 #  3. Graphile Worker 0.16 (npm, installed into BUILD/bench-node unless

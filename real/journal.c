@@ -828,6 +828,26 @@ static int sq_step_starts(fz_journal *j, int64_t run, uint32_t task, uint32_t *s
     return rc;
 }
 
+static int sq_group(fz_journal *j, int what)
+{
+    static const char *const sql_of[] = {"BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"};
+    static const char *const what_of[] = {"beginning a group of writes",
+                                          "committing a group of writes",
+                                          "rolling back a group of writes"};
+    /* Statements left open by getters would keep a read transaction that
+     * BEGIN IMMEDIATE cannot upgrade without a busy wait: end them. */
+    for (int i = 0; i < ST__COUNT; i++)
+        if (j->st[i])
+            sqlite3_reset(j->st[i]);
+    if (sqlite3_exec(j->db, sql_of[what], NULL, NULL, NULL) != SQLITE_OK) {
+        int rc = fz__journal_db_error(j, what_of[what]);
+        if (what == 1 && !sqlite3_get_autocommit(j->db))
+            sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+        return rc;
+    }
+    return 0;
+}
+
 const fz_journal_store fz__journal_sqlite = {
     .name = "sqlite",
     .close = sq_close,
@@ -847,6 +867,7 @@ const fz_journal_store fz__journal_sqlite = {
     .signal_take = sq_signal_take,
     .signal_list = sq_signal_list,
     .data_version = sq_data_version,
+    .group = sq_group,
 };
 
 const char *fz__journal_sql(int i)

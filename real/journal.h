@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "core/alloc.h"
+#include "engine/backend.h"
 #include "engine/engine.h"
 #include "real/proc.h"
 #include "parser/graph.h"
@@ -346,5 +347,30 @@ void fz_journal_resume_fini(fz_journal_resume *res);
  * longer valid), so that the connection sees the latest commit. Returns 0
  * or FZ_EDB. */
 int fz_journal_data_version(fz_journal *j, int64_t *out);
+
+/* Grouped commits (docs/journal.md, "Grouped commits"): every write made
+ * on j between fz_journal_group_begin and fz_journal_group_commit (the
+ * recorders' starts and finishes, of one run or of several runs sharing
+ * j) is one transaction, with one fsync (SQLite FULL) or one WAL flush
+ * (PostgreSQL) at the commit. The caller keeps the durability rules: it
+ * starts no handler whose start is in an open group, and reports nothing
+ * outside the process (no run end, no output) from a finish in an open
+ * group, until fz_journal_group_commit returned 0. When the commit fails,
+ * the group is rolled back: nothing of it is durable, and the recorders
+ * that wrote into it must be stopped (fz_journal_recorder_abort). Returns
+ * 0 or FZ_EDB (message set). */
+int fz_journal_group_begin(fz_journal *j);
+int fz_journal_group_commit(fz_journal *j);
+void fz_journal_group_rollback(fz_journal *j);
+
+/* Drives n runs at once, each engine es[i] (started, with its recorder
+ * recs[i] over j as observer) on backend bs[i], in ticks: one group holds
+ * the finishes of the tick and the starts they lead to, of every run; the
+ * group is committed, and only then are the new tasks handed to their
+ * backends. A backend's wait() is called for a run with tasks in flight,
+ * one result a tick per run. Returns 0 when every run has ended, or the
+ * first error (the runs are then aborted and their recorders stopped). */
+int fz_journal_drive_grouped(fz_journal *j, fz_engine *const *es, const fz_backend *const *bs,
+                             fz_journal_recorder *const *recs, size_t n);
 
 #endif

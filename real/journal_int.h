@@ -76,6 +76,9 @@ typedef struct fz_journal_store {
     int (*queue_renew)(fz_journal *j, int64_t run, int64_t epoch, uint32_t lease_ms);
     int (*queue_release)(fz_journal *j, int64_t run, int64_t epoch);
     int (*queue_wait)(fz_journal *j, uint32_t ms);
+    /* A group of writes in one transaction (fz_journal_group_begin): what
+     * 0: begin, 1: commit, 2: roll back. */
+    int (*group)(fz_journal *j, int what);
 } fz_journal_store;
 
 extern const fz_journal_store fz__journal_sqlite;

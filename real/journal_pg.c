@@ -1009,6 +1009,18 @@ static int pg_data_version(fz_journal *j, int64_t *out)
     return 0;
 }
 
+static int pg_group(fz_journal *j, int what)
+{
+    static const char *const sql_of[] = {"BEGIN", "COMMIT", "ROLLBACK"};
+    static const char *const what_of[] = {"beginning a group of writes",
+                                          "committing a group of writes",
+                                          "rolling back a group of writes"};
+    int rc = pq_plain(j, sql_of[what], what_of[what]);
+    if (rc && what == 1)
+        (void)pq_plain(j, "ROLLBACK", what_of[2]);
+    return rc;
+}
+
 const fz_journal_store fz__journal_postgres = {
     .name = "postgres",
     .close = pg_close,
@@ -1034,4 +1046,5 @@ const fz_journal_store fz__journal_postgres = {
     .queue_handoff = pg_queue_handoff,
     .data_version = pg_data_version,
     .queue_wait = pg_queue_wait,
+    .group = pg_group,
 };

@@ -544,3 +544,138 @@ void fz_journal_resume_fini(fz_journal_resume *res)
     fz_free(res->alloc, res->tasks, res->cap * sizeof *res->tasks);
     memset(res, 0, sizeof *res);
 }
+
+/*--------------------------------------------------------------------------
+ * Grouped commits (docs/journal.md, "Grouped commits")
+ *------------------------------------------------------------------------*/
+
+typedef struct group_start {
+    size_t run;
+    fz_task t;
+} group_start;
+
+typedef struct group_done {
+    int has;
+    int abandoned; /* the run ended and its tasks in flight were abandoned */
+    uint32_t id;
+    fz_result r;
+} group_done;
+
+/* Stops every run after an error: its recorder writes nothing more (the
+ * abort is not recorded as the workflow's failure), its handlers are
+ * abandoned. */
+static void group_stop(fz_engine *const *es, const fz_backend *const *bs,
+                       fz_journal_recorder *const *recs, size_t n, int rc)
+{
+    for (size_t i = 0; i < n; i++) {
+        rec_fail(recs[i], rc);
+        fz_journal_recorder_abort(recs[i]);
+        if (fz_engine_state(es[i]) == FZ_RUN_RUNNING)
+            fz_engine_abort(es[i], rc == FZ_EINTR ? "interrupted" : fz_strerror(rc), 0);
+    }
+}
+
+/* A run that ended (failed) with tasks in flight abandons them, as
+ * fz_engine_drive does. */
+static void abandon_ended(fz_engine *const *es, const fz_backend *const *bs, group_done *done,
+                          size_t n)
+{
+    for (size_t i = 0; done && i < n; i++)
+        if (!done[i].abandoned && fz_engine_state(es[i]) != FZ_RUN_RUNNING) {
+            done[i].abandoned = 1;
+            if (fz_engine_in_flight(es[i]) && bs[i]->cancel_all)
+                bs[i]->cancel_all(bs[i]->ud, es[i]);
+        }
+}
+
+int fz_journal_drive_grouped(fz_journal *j, fz_engine *const *es, const fz_backend *const *bs,
+                             fz_journal_recorder *const *recs, size_t n)
+{
+    if (!j || (n && (!es || !bs || !recs)))
+        return FZ_EINVAL;
+    const fz_alloc *a = j->alloc;
+    group_done *done = n ? fz_calloc(a, n, sizeof *done) : NULL;
+    group_start *st = NULL;
+    size_t st_n = 0, st_cap = 0;
+    int rc = n && !done ? FZ_ENOMEM : 0;
+    for (int first = 1; !rc; first = 0) {
+        /* 1. Outside any transaction (a handler may take long, and the
+         *    write lock must not be held meanwhile): one result per run
+         *    with tasks in flight. */
+        size_t running = 0;
+        for (size_t i = 0; i < n && !rc; i++) {
+            done[i].has = 0;
+            if (fz_engine_state(es[i]) != FZ_RUN_RUNNING)
+                continue;
+            running++;
+            if (!first && fz_engine_in_flight(es[i])) {
+                memset(&done[i].r, 0, sizeof done[i].r);
+                rc = bs[i]->wait(bs[i]->ud, es[i], &done[i].id, &done[i].r);
+                done[i].has = !rc;
+            }
+        }
+        if (rc || !running)
+            break;
+        /* 2. One group: the finishes (routed in memory only: nothing
+         *    leaves the process until the commit) and the starts they lead
+         *    to, of every run. */
+        if ((rc = fz_journal_group_begin(j)) != 0)
+            break;
+        st_n = 0;
+        for (size_t i = 0; i < n && !rc; i++) {
+            const fz_observer *obs = fz_journal_recorder_observer(recs[i]);
+            uint64_t now = bs[i]->now ? bs[i]->now(bs[i]->ud) : 0;
+            if (done[i].has) {
+                rc = fz_engine_complete(es[i], done[i].id, &done[i].r, now);
+                if (rc == FZ_EFINISHED)
+                    rc = 0;
+            }
+            fz_task t;
+            while (!rc && fz_engine_state(es[i]) == FZ_RUN_RUNNING && fz_engine_next(es[i], &t)) {
+                if (st_n == st_cap) {
+                    size_t cap = st_cap ? st_cap * 2 : 16;
+                    group_start *g = fz_realloc(a, st, st_cap * sizeof *st, cap * sizeof *st);
+                    if (!g) {
+                        rc = FZ_ENOMEM;
+                        break;
+                    }
+                    st = g;
+                    st_cap = cap;
+                }
+                st[st_n].run = i;
+                st[st_n++].t = t;
+                if (obs->on_start)
+                    obs->on_start(obs->ud, &t, now + t.delay_ns);
+            }
+            if (!rc)
+                rc = fz_journal_recorder_status(recs[i]);
+        }
+        if (rc) {
+            fz_journal_group_rollback(j);
+            break;
+        }
+        /* 3. The commit: every start of the group is durable before any of
+         *    its handlers starts, every finish before anything it routed
+         *    acts outside the process. */
+        if ((rc = fz_journal_group_commit(j)) != 0)
+            break;
+        int moved = st_n > 0;
+        for (size_t i = 0; i < n; i++)
+            moved |= done[i].has;
+        if (!moved && !first) {
+            rc = FZ_ESTATE; /* runs left with nothing ready or in flight */
+            break;
+        }
+        for (size_t k = 0; k < st_n && !rc; k++) {
+            size_t i = st[k].run;
+            rc = bs[i]->start(bs[i]->ud, es[i], &st[k].t);
+        }
+        abandon_ended(es, bs, done, n);
+    }
+    if (rc)
+        group_stop(es, bs, recs, n, rc);
+    abandon_ended(es, bs, done, n);
+    fz_free(a, st, st_cap * sizeof *st);
+    fz_free(a, done, n * sizeof *done);
+    return rc;
+}

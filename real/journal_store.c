@@ -241,6 +241,22 @@ int fz_journal_data_version(fz_journal *j, int64_t *out)
     return j->ops->data_version(j, out);
 }
 
+int fz_journal_group_begin(fz_journal *j)
+{
+    return j ? j->ops->group(j, 0) : FZ_EINVAL;
+}
+
+int fz_journal_group_commit(fz_journal *j)
+{
+    return j ? j->ops->group(j, 1) : FZ_EINVAL;
+}
+
+void fz_journal_group_rollback(fz_journal *j)
+{
+    if (j)
+        (void)j->ops->group(j, 2);
+}
+
 int fz_journal_signal_add_by(fz_journal *j, int64_t id, const char *node, const char *answer,
                              const char *who)
 {

@@ -22,8 +22,10 @@
 
 #include "core/status.h"
 #include "engine/backend.h"
+#include "real/bind.h"
 #include "engine/engine.h"
 #include "real/journal.h"
+#include "real/real.h"
 #include "parser/parser.h"
 
 typedef struct fixture {
@@ -812,6 +814,7 @@ typedef struct tbackend {
     fixture *takeover;    /* when set: another process takes the run over ... */
     int64_t takeover_run;
     int takeover_at;   /* ... before this result is given */
+    const char *fail_label; /* when set: this node's step ends in an error */
     fz_journal *check; /* when set: each start must already be committed */
     int64_t check_run;
     uint32_t checked;
@@ -822,6 +825,7 @@ static int started_row(void *ud, const fz_journal_step *s)
     uint32_t *want = ud;
     if (s->task == want[0] && !s->finished)
         want[1] = 1;
+    want[2] += s->finished;
     return 0;
 }
 
@@ -838,9 +842,12 @@ static int tb_start(void *ud, fz_engine *e, const fz_task *t)
     assert_true(b->tail < 64 && t->id < 64);
     if (b->check) {
         /* Another connection sees the start before the handler starts. */
-        uint32_t want[2] = {t->id, 0};
+        uint32_t want[3] = {t->id, 0, 0};
         assert_int_equal(fz_journal_step_list(b->check, b->check_run, 0, started_row, want), 0);
         assert_int_equal(want[1], 1);
+        /* Every result given so far is committed as a finish before a
+         * handler it led to starts. */
+        assert_int_equal(want[2], (uint32_t)b->given);
         b->checked++;
     }
     b->q[b->tail++] = *t;
@@ -870,6 +877,8 @@ static int tb_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *r)
     }
     if (!strncmp(label, "Healthy?", n->label.len) && !fz_engine_get_var(e, "VERSION"))
         r->answer = FZ_ANSWER_NO;
+    if (b->fail_label && !strncmp(label, b->fail_label, n->label.len))
+        r->answer = FZ_ANSWER_ERROR;
     snprintf(out, sizeof out, "ran %.*s\n", (int)n->label.len, label);
     r->out = out;
     r->out_len = strlen(out);
@@ -925,6 +934,29 @@ static void record_run(fixture *f, run_ctx *c, int64_t id)
     assert_int_equal(fz_engine_drive(c->e, &c->b), 0);
     assert_int_equal(fz_journal_recorder_status(rec), 0);
     fz_journal_recorder_free(rec);
+}
+
+/* The same with grouped commits: the n runs cs[], recorded as ids[], driven
+ * together by fz_journal_drive_grouped over f->j. */
+static void record_runs_grouped(fixture *f, run_ctx *cs, const int64_t *ids, size_t n)
+{
+    fz_engine *es[8];
+    const fz_backend *bs[8];
+    fz_journal_recorder *recs[8];
+    assert_true(n <= 8);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(fz_engine_start(cs[i].e), 0);
+        assert_int_equal(fz_journal_recorder_new(f->j, ids[i], cs[i].g, cs[i].e, NULL, &recs[i]),
+                         0);
+        fz_engine_set_observer(cs[i].e, fz_journal_recorder_observer(recs[i]));
+        es[i] = cs[i].e;
+        bs[i] = &cs[i].b;
+    }
+    assert_int_equal(fz_journal_drive_grouped(f->j, es, bs, recs, n), 0);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(fz_journal_recorder_status(recs[i]), 0);
+        fz_journal_recorder_free(recs[i]);
+    }
 }
 
 /* Resumes run id in c as `flowzap resume` does; returns the tasks rerun. */
@@ -1068,11 +1100,162 @@ static void test_journal_steps_are_committed_before_they_are_acted_on(void **sta
     ctx_fini(&c);
 }
 
-static void crash_at_every_step(fixture *f, const char *text);
+/* Grouped commits (docs/journal.md): three runs driven together; before
+ * any handler starts, another connection sees its start and every finish
+ * its run was given so far; each run records what an unbroken run does. */
+static void test_journal_grouped_starts_are_committed_before_any_handler_starts(void **state)
+{
+    fixture *f = *state;
+    run_ctx ref;
+    ctx_init(&ref, flow, -1);
+    int64_t ref_id = add_run(f->j, "/w/w.fz");
+    record_run(f, &ref, ref_id);
+    tally want = {0};
+    assert_int_equal(fz_journal_step_list(f->j, ref_id, 0, tally_step, &want), 0);
+    uint32_t steps = fz_engine_steps(ref.e);
+    ctx_fini(&ref);
+
+    run_ctx cs[3];
+    int64_t ids[3];
+    fz_journal *other = NULL;
+    assert_int_equal(fz_journal_open(f->path, FZ_JOURNAL_SYNC_FULL, NULL, &other), 0);
+    for (int i = 0; i < 3; i++) {
+        ctx_init(&cs[i], i == 1 ? join_flow : flow, -1);
+        ids[i] = add_run(f->j, "/w/w.fz");
+        cs[i].tb.check = other;
+        cs[i].tb.check_run = ids[i];
+    }
+    record_runs_grouped(f, cs, ids, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(fz_engine_state(cs[i].e), FZ_RUN_COMPLETED);
+        assert_int_equal(cs[i].tb.checked, fz_engine_steps(cs[i].e));
+        fz_journal_run run;
+        assert_int_equal(fz_journal_run_get(other, ids[i], &run), 0);
+        assert_string_equal(run.state, FZ_JOURNAL_COMPLETED);
+        tally got = {0};
+        assert_int_equal(fz_journal_step_list(other, ids[i], 0, tally_step, &got), 0);
+        assert_int_equal(got.n, fz_engine_steps(cs[i].e));
+        assert_int_equal(got.finished, got.n);
+        assert_int_equal(got.restarted, 0);
+        if (i != 1) {
+            assert_int_equal(got.n, steps);
+            assert_string_equal(got.outs, want.outs);
+        }
+        ctx_fini(&cs[i]);
+    }
+    fz_journal_free(other);
+}
+
+static int print_step(void *ud, const fz_journal_step *s)
+{
+    (void)ud;
+    fprintf(stderr, "step %u: exit %d, out %.*s, err %.*s\n", s->task, s->exit_code,
+            (int)s->out_len, s->out ? s->out : "", (int)s->err_len, s->err ? s->err : "");
+    return 0;
+}
+
+static int own_start_seen(void *ud, const fz_journal_step *s)
+{
+    uint32_t *n = ud;
+    /* What the handler's sqlite3 printed: its own row, started once and
+     * not finished. */
+    assert_non_null(s->out);
+    assert_int_equal(s->out_len, 4);
+    assert_memory_equal(s->out, "1|1\n", 4);
+    (*n)++;
+    return 0;
+}
+
+/* Grouped commits with real handlers: each step's command opens the
+ * journal with the sqlite3 program and finds its own start committed (a
+ * busy timeout: a reader may meet a checkpoint under load). */
+static void test_journal_grouped_handler_reads_its_own_start_with_sqlite3(void **state)
+{
+    fixture *f = *state;
+    run_ctx c;
+    ctx_init(&c, flow, -1);
+    int64_t id = add_run(f->j, "/w/w.fz");
+    char yaml[2048];
+    int len = snprintf(yaml, sizeof yaml,
+                       "version: 1\n"
+                       "rules:\n"
+                       "  - match: .\n"
+                       "    exec: [sh, -c, 'sqlite3 -cmd \".timeout 10000\" \"$JDB\" "
+                       "\"SELECT starts, finished_at IS NULL "
+                       "FROM steps WHERE run = %lld AND task = $FZ_TASK\"']\n"
+                       "    env: {JDB: \"%s\"}\n",
+                       (long long)id, f->path);
+    assert_true(len > 0 && len < (int)sizeof yaml);
+    fz_diags d;
+    fz_diags_init(&d, NULL);
+    fz_bind *bd = NULL;
+    uint32_t unbound = 0;
+    assert_int_equal(fz_bind_load_mem("b.yaml", yaml, (size_t)len, NULL, &d, &bd), 0);
+    assert_int_equal(fz_bind_resolve(bd, c.g, &unbound), 0);
+    assert_int_equal(unbound, 0);
+    fz_diags_fini(&d);
+    fz_real *real = NULL;
+    fz_real_opts ro = {.run_id = "grouped"};
+    assert_int_equal(fz_real_new(c.g, bd, &ro, NULL, &real), 0);
+    c.b = *fz_real_backend(real);
+    record_runs_grouped(f, &c, &id, 1);
+    if (fz_engine_state(c.e) != FZ_RUN_COMPLETED)
+        assert_int_equal(fz_journal_step_list(f->j, id, 0, print_step, NULL), 0);
+    assert_int_equal(fz_engine_state(c.e), FZ_RUN_COMPLETED);
+    uint32_t seen = 0;
+    assert_int_equal(fz_journal_step_list(f->j, id, 0, own_start_seen, &seen), 0);
+    assert_int_equal(seen, fz_engine_steps(c.e));
+    assert_true(seen >= 7);
+    fz_real_free(real);
+    fz_bind_free(bd);
+    ctx_fini(&c);
+}
+
+/* Grouped commits: a run that fails while another branch is in flight
+ * ends failed, recorded, with that branch abandoned; a run beside it in
+ * the same groups completes. */
+static void test_journal_grouped_run_that_fails_leaves_the_others_running(void **state)
+{
+    fixture *f = *state;
+    run_ctx cs[2];
+    int64_t ids[2];
+    for (int i = 0; i < 2; i++) {
+        ctx_init(&cs[i], flow, -1);
+        ids[i] = add_run(f->j, "/w/w.fz");
+    }
+    cs[0].tb.fail_label = "Notify";
+    record_runs_grouped(f, cs, ids, 2);
+    assert_int_equal(fz_engine_state(cs[0].e), FZ_RUN_FAILED);
+    assert_int_equal(cs[0].tb.head, cs[0].tb.tail); /* nothing left to wait for */
+    assert_int_equal(fz_engine_state(cs[1].e), FZ_RUN_COMPLETED);
+    fz_journal_run run;
+    assert_int_equal(fz_journal_run_get(f->j, ids[0], &run), 0);
+    assert_string_equal(run.state, FZ_JOURNAL_FAILED);
+    assert_int_equal(fz_journal_run_get(f->j, ids[1], &run), 0);
+    assert_string_equal(run.state, FZ_JOURNAL_COMPLETED);
+    for (int i = 0; i < 2; i++)
+        ctx_fini(&cs[i]);
+}
+
+static void crash_at_every_step_in(fixture *f, const char *text, int grouped);
+
+static void crash_at_every_step(fixture *f, const char *text)
+{
+    crash_at_every_step_in(f, text, 0);
+}
 
 static void test_journal_resume_after_a_crash_at_every_step_matches_an_unbroken_run(void **state)
 {
     crash_at_every_step(*state, flow);
+}
+
+/* Grouped commits: the process dies after every group commit in turn (in
+ * wait(), with the group's handlers started); resume completes the run as
+ * an unbroken one, rerunning only the steps in flight. */
+static void test_journal_grouped_resume_after_a_kill_after_any_group_commit(void **state)
+{
+    crash_at_every_step_in(*state, flow, 1);
+    crash_at_every_step_in(*state, join_flow, 1);
 }
 
 /* A run with a join resumes the same: the replay lets the waiting token on
@@ -1082,7 +1265,7 @@ static void test_journal_resume_of_a_run_with_a_join_matches_an_unbroken_run(voi
     crash_at_every_step(*state, join_flow);
 }
 
-static void crash_at_every_step(fixture *f, const char *text)
+static void crash_at_every_step_in(fixture *f, const char *text, int grouped)
 {
     run_ctx ref;
     ctx_init(&ref, text, -1);
@@ -1109,7 +1292,10 @@ static void crash_at_every_step(fixture *f, const char *text)
             child.j = j;
             run_ctx c;
             ctx_init(&c, text, k);
-            record_run(&child, &c, id);
+            if (grouped)
+                record_runs_grouped(&child, &c, &id, 1);
+            else
+                record_run(&child, &c, id);
             _exit(3); /* not reached: the backend exits first */
         }
         int st = 0;
@@ -1319,6 +1505,14 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_journal_replay_survives_every_failed_allocation, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_journal_grouped_starts_are_committed_before_any_handler_starts, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_journal_grouped_resume_after_a_kill_after_any_group_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_journal_grouped_handler_reads_its_own_start_with_sqlite3, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_journal_grouped_run_that_fails_leaves_the_others_running, setup, teardown),
     };
     const struct CMUnitTest pg_tests[] = {
         cmocka_unit_test_setup_teardown(test_journal_run_get_of_unknown_id_is_enoent, setup_pg, teardown),
@@ -1338,6 +1532,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_journal_a_run_taken_over_is_no_longer_recorded_by_its_old_owner, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_journal_replay_into_another_workflow_is_refused, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_journal_replay_survives_every_failed_allocation, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_grouped_starts_are_committed_before_any_handler_starts, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_grouped_resume_after_a_kill_after_any_group_commit, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_grouped_run_that_fails_leaves_the_others_running, setup_pg, teardown),
     };
     int failed = cmocka_run_group_tests_name("journal on SQLite", tests, NULL, NULL);
     if (!getenv("FZ_TEST_PG_URI") || !*getenv("FZ_TEST_PG_URI")) {
