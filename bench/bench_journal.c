@@ -116,6 +116,7 @@ static int run_once(const fz_plan *plan, const fz_graph *g, const fz_bind *bd, i
     nop nb = {0};
     fz_backend b = {"nop", nop_now, nop_start, nop_wait, nop_cancel, &nb, NULL};
     const fz_backend *be = &b;
+    int file = !fz_journal_location_is_postgres(db);
     int rc = fz_engine_new(plan, NULL, &e);
     if (rc)
         goto out;
@@ -125,7 +126,6 @@ static int run_once(const fz_plan *plan, const fz_graph *g, const fz_bind *bd, i
             goto out;
         be = fz_real_backend(real);
     }
-    int file = !fz_journal_location_is_postgres(db);
     if (mode) {
         if (file)
             unlink(db);
