@@ -888,7 +888,6 @@ void fz_report_plan_shape(const fz_graph *g, const fz_policy *policies, fz_repor
         }
     }
     int fan = nstart > 1;
-    uint32_t labelled = 0;
     for (uint32_t n = 0; n < nn; n++) {
         if (!reach[n])
             continue;
@@ -896,7 +895,6 @@ void fz_report_plan_shape(const fz_graph *g, const fz_policy *policies, fz_repor
         if (cnt > 1 && fz_graph_node(g, n)->shape != FZ_SHAPE_DIAMOND)
             fan = 1;
         for (uint32_t i = 0; i < cnt; i++) {
-            labelled += fz_graph_edge(g, o[i])->label.len > 0;
             indeg[fz_graph_edge(g, o[i])->dst]++;
         }
     }

@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     fz_hbuf b;
-    fz_hbuf_init(&b);
+    fz_hbuf_init(&b, NULL); /* NULL: the default allocator */
     fz_html_escape(&b, (const char *)data, size);
     for (size_t i = 0; i < b.len; i++)
         if (b.p[i] == '<' || b.p[i] == '>' || b.p[i] == '"' || b.p[i] == '\'' || b.p[i] == 0)
