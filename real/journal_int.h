@@ -130,6 +130,14 @@ int fz__journal_set_state(fz_journal *j, int64_t id, int64_t owner, const char *
 /* Sets the "run was taken over" message; returns FZ_ESTATE. */
 int fz__journal_taken_over(fz_journal *j, int64_t id);
 
+/* The claim's decision, the same on every store, on the run's row read
+ * inside the claim's transaction: its state, out->pid (already filled in)
+ * and its owner id. Fills out->owner_id and out->owner; returns 0 when the
+ * run may be taken, else FZ_EFINISHED or FZ_ESTATE with the reason in
+ * j->msg. */
+int fz__journal_claim_decide(fz_journal *j, int64_t id, int force, const char *state,
+                             const char *owner, fz_journal_claim *out);
+
 /* The text of statement i, for a statement of one's own. */
 const char *fz__journal_sql(int i);
 

@@ -602,28 +602,7 @@ static int claim_check(fz_journal *j, int64_t id, int force, const PGresult *r,
     const char *state = val(r, 0, 0);
     out->pid = ival(r, 0, 1);
     const char *owner = val(r, 0, 2);
-    snprintf(out->owner_id, sizeof out->owner_id, "%s", owner ? owner : "");
-    if (!state || (strcmp(state, "running") && strcmp(state, "interrupted"))) {
-        snprintf(j->msg, sizeof j->msg, "run %lld already %s", (long long)id,
-                 state ? state : "ended");
-        return FZ_EFINISHED;
-    }
-    out->owner = out->pid == (int64_t)getpid() ? FZ_PROC_GONE : fz_proc_check(out->pid, owner);
-    if (out->owner == FZ_PROC_GONE || out->owner == FZ_PROC_REUSED ||
-        (force && out->owner == FZ_PROC_UNKNOWN))
-        return 0;
-    if (out->owner == FZ_PROC_ALIVE)
-        snprintf(j->msg, sizeof j->msg,
-                 "run %lld is still running in process %lld (stop that process first; "
-                 "--force does not take a run from its live owner)",
-                 (long long)id, (long long)out->pid);
-    else
-        snprintf(j->msg, sizeof j->msg,
-                 "run %lld is still running in process %lld, as far as the journal can tell "
-                 "(that pid is alive; its start time was not recorded, so it may be another "
-                 "process under a reused pid: `flowzap resume %lld --force` takes the run over)",
-                 (long long)id, (long long)out->pid, (long long)id);
-    return FZ_ESTATE;
+    return fz__journal_claim_decide(j, id, force, state, owner, out);
 }
 
 static int pg_run_claim(fz_journal *j, int64_t id, int force, fz_journal_claim *out)

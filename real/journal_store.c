@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/status.h"
 #include "real/journal_int.h"
+#include "real/proc.h"
 
 static int has_prefix(const char *s, const char *p)
 {
@@ -325,4 +327,31 @@ int fz_journal_queue_release(fz_journal *j, int64_t id, int64_t epoch)
 int fz_journal_queue_wait(fz_journal *j, uint32_t ms)
 {
     return j->ops->queue_wait ? j->ops->queue_wait(j, ms) : no_queue(j);
+}
+
+int fz__journal_claim_decide(fz_journal *j, int64_t id, int force, const char *state,
+                             const char *owner, fz_journal_claim *out)
+{
+    snprintf(out->owner_id, sizeof out->owner_id, "%s", owner ? owner : "");
+    if (!state || (strcmp(state, "running") && strcmp(state, "interrupted"))) {
+        snprintf(j->msg, sizeof j->msg, "run %lld already %s", (long long)id,
+                 state ? state : "ended");
+        return FZ_EFINISHED;
+    }
+    out->owner = out->pid == (int64_t)getpid() ? FZ_PROC_GONE : fz_proc_check(out->pid, owner);
+    if (out->owner == FZ_PROC_GONE || out->owner == FZ_PROC_REUSED ||
+        (force && out->owner == FZ_PROC_UNKNOWN))
+        return 0;
+    if (out->owner == FZ_PROC_ALIVE)
+        snprintf(j->msg, sizeof j->msg,
+                 "run %lld is still running in process %lld (stop that process first; "
+                 "--force does not take a run from its live owner)",
+                 (long long)id, (long long)out->pid);
+    else
+        snprintf(j->msg, sizeof j->msg,
+                 "run %lld is still running in process %lld, as far as the journal can tell "
+                 "(that pid is alive; its start time was not recorded, so it may be another "
+                 "process under a reused pid: `flowzap resume %lld --force` takes the run over)",
+                 (long long)id, (long long)out->pid, (long long)id);
+    return FZ_ESTATE;
 }
