@@ -12,6 +12,7 @@ pkgs=(
   libpq-dev postgresql-15
 )
 pkgs+=(parallel) # GNU parallel: sim shards across hosts (script.sim_shard_parallel)
+pkgs+=(procps) # pgrep: script.pg_workers kills the worker whose step is in flight
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -87,9 +87,25 @@ start_worker() {
 for w in 1 2 3; do start_worker $w; done
 kills=0
 done_runs() { fz_psql -c "SELECT count(*) FROM runs WHERE state IN ('completed','failed')"; }
+# The worker whose run has a step in flight: its `flowzap resume` child has
+# a child of its own (the step's process).
+busy_worker() {
+    local w c
+    for w in 1 2 3; do
+        for c in $(pgrep -P "${pids[$w]}"); do
+            pgrep -P "$c" >/dev/null && { echo "$w"; return; }
+        done
+    done
+}
 for round in 1 2 3 4; do
     sleep 1.5
-    w=$(( (round % 3) + 1 ))
+    w=
+    for _ in $(seq 1 50); do
+        w=$(busy_worker)
+        [ -n "$w" ] && break
+        sleep 0.1
+    done
+    [ -n "$w" ] || w=$(( (round % 3) + 1 ))
     # Kill it while a step of it runs (its resume child has one in flight).
     kill -KILL "${pids[$w]}" 2>/dev/null && kills=$((kills + 1))
     wait "${pids[$w]}" 2>/dev/null
