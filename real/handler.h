@@ -11,8 +11,8 @@
  *    an HTTP transfer, a timer) and the job reports the answer.
  * Sibling files of engine/ include this header; it is not for cli/.
  */
-#ifndef FZ_ENGINE_HANDLER_H
-#define FZ_ENGINE_HANDLER_H
+#ifndef FZ_REAL_HANDLER_H
+#define FZ_REAL_HANDLER_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -9,8 +9,8 @@
  * engine over the same plan (task ids are deterministic), then dispatching
  * what was left. docs/internals/journal.md describes the schema.
  */
-#ifndef FZ_ENGINE_JOURNAL_H
-#define FZ_ENGINE_JOURNAL_H
+#ifndef FZ_REAL_JOURNAL_H
+#define FZ_REAL_JOURNAL_H
 
 #include <stddef.h>
 #include <stdint.h>

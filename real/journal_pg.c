@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * journal_pg.c - runs, steps and approval answers in PostgreSQL through
- * libpq (engine/journal.h, the store of journal_int.h).
+ * libpq (real/journal.h, the store of journal_int.h).
  *
  * The same tables as the SQLite store (docs/internals/journal.md), created
  * and upgraded on open under an advisory lock, so that two processes

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * journal_store.c - engine/journal.h's API over the journal stores
+ * journal_store.c - real/journal.h's API over the journal stores
  * (journal_int.h): the location picks the store (a PostgreSQL URI or
  * libpq keyword string: journal_pg.c; anything else is a SQLite file:
  * journal.c), and every public function dispatches to it. Locations are

@@ -8,8 +8,8 @@
  * SIGCHLD (and, when asked, SIGINT/SIGTERM) are caught while a backend
  * exists, so only one real backend may exist per process at a time.
  */
-#ifndef FZ_ENGINE_REAL_H
-#define FZ_ENGINE_REAL_H
+#ifndef FZ_REAL_REAL_H
+#define FZ_REAL_REAL_H
 
 #include <stdint.h>
 
