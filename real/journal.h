@@ -215,6 +215,24 @@ int fz_journal_signal_add_by(fz_journal *j, int64_t id, const char *node, const 
 int fz_journal_signal_take(fz_journal *j, int64_t id, const char *node, uint32_t task,
                            const char **answer);
 
+/* Waking a gate at once when its answer comes (PostgreSQL: LISTEN
+ * flowzap_signal on the journal's connection; fz_journal_signal_add
+ * NOTIFYs with the run's id on commit). A hint, never the only path: a
+ * notification is lost when the connection drops, or when it was sent
+ * before the LISTEN, so the gate still polls with fz_journal_signal_take.
+ * fz_journal_signal_listen sends the LISTEN once per connection (again
+ * after a reconnect; call it before each take, so that an answer given
+ * after the take is notified); 0, or FZ_EDB (the hint is off until the
+ * next call). fz_journal_signal_fd is the descriptor to poll for reading
+ * while listening, else -1 (SQLite, a lost connection).
+ * fz_journal_signal_woken reads what came, without blocking, and returns 1
+ * when an answer for run id was notified, else 0; other runs'
+ * notifications and payloads that are not a run id are dropped. On SQLite
+ * the three do nothing. */
+int fz_journal_signal_listen(fz_journal *j);
+int fz_journal_signal_fd(fz_journal *j);
+int fz_journal_signal_woken(fz_journal *j, int64_t id);
+
 /* One answer as recorded; strings borrowed for the callback. */
 typedef struct fz_journal_signal {
     const char *node;
