@@ -91,6 +91,9 @@ void fz_journal_hash(const void *p, size_t len, char hex[FZ_JOURNAL_HASH_LEN]);
 #define FZ_JOURNAL_COMPLETED "completed"
 #define FZ_JOURNAL_FAILED "failed"
 #define FZ_JOURNAL_INTERRUPTED "interrupted"
+/* Shown, never stored: the getters' state of a run in the queue of
+ * `submit` (PostgreSQL) that no process runs (stored as interrupted). */
+#define FZ_JOURNAL_QUEUED "queued"
 
 /* One run. Strings are borrowed: from the caller for fz_journal_run_add, from
  * the journal (valid until the next call on it) for the getters. */

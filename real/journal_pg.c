@@ -97,9 +97,17 @@ static const char schema[] =
     " claims BIGINT NOT NULL DEFAULT 0,"
     " lane TEXT);";
 
+/* A run in the queue that no process runs (submitted and not yet
+ * claimed, handed to another lane's worker, or given back by a stopped
+ * worker) is stored as interrupted, and a worker takes it next: the
+ * getters show it as queued (FZ_JOURNAL_QUEUED). */
+#define RUN_STATE                                                                                  \
+    "CASE WHEN r.state = 'interrupted' AND EXISTS(SELECT 1 FROM queue q WHERE q.run = r.id)"       \
+    " THEN 'queued' ELSE r.state END"
+
 #define RUN_COLS                                                                                   \
     "r.id, r.workflow, r.workflow_hash, r.bindings, r.bindings_hash, r.args, r.cwd, "              \
-    "r.vars, r.state, r.outcome, r.created_at, r.updated_at, r.finished_at, r.pid, "               \
+    "r.vars, " RUN_STATE ", r.outcome, r.created_at, r.updated_at, r.finished_at, r.pid, "         \
     "r.resumes, (SELECT count(*) FROM steps s WHERE s.run = r.id AND s.seq IS NOT NULL), "         \
     "(SELECT count(*) FROM steps s WHERE s.run = r.id AND s.seq IS NULL), r.owner_id, r.sync"
 
