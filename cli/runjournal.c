@@ -124,6 +124,11 @@ static int approval_poll(void *ud, const char *run_id, const char *node_id, uint
      * LISTEN that fails only leaves the gate to its polls. */
     (void)fz_journal_signal_listen(cj->j);
     int rc = fz_journal_signal_take(cj->j, cj->run, node_id, task_id, &answer);
+    /* The take found the connection lost and made a new one: LISTEN on
+     * it and look once more, rather than wait a whole poll unheard. */
+    if (rc == 0 && fz_journal_signal_fd(cj->j) < 0 && fz_journal_signal_listen(cj->j) == 0 &&
+        fz_journal_signal_fd(cj->j) >= 0)
+        rc = fz_journal_signal_take(cj->j, cj->run, node_id, task_id, &answer);
     if (rc == 1)
         *approved = strcmp(answer, "yes") == 0;
     /* A journal that cannot be read is flowzap's failure, not the gate's

@@ -12,8 +12,11 @@
 #  4. the same for a run a `flowzap worker` executes;
 #  5. a lost hint: the run's connection is cut (pg_terminate_backend) and
 #     the answer given while nobody listens still gets through by the poll,
-#     without a busy loop on the dead socket; the next gate of the run
-#     LISTENs again on the new connection and is woken at once.
+#     without a busy loop on the dead socket; cut again while the next
+#     gate waits, the gate's poll reconnects and LISTENs again: an answer
+#     given after that is woken at once;
+#  6. on SQLite the gate passes at its poll (FLOWZAP_APPROVAL_POLL_MS);
+#  7. serve on an unreachable PostgreSQL location masks its password.
 set -uo pipefail
 : "${FLOWZAP:?FLOWZAP must name the flowzap binary}"
 : "${FZ_SRC:?}"
@@ -224,13 +227,57 @@ used=$(($(ticks $runpid) - t0))
 ms=$(passed_after "between.$r" "$t" 14) || fail "the lost hint's answer did not get through by the poll"
 [ $(($(cat "between.$r") - armed)) -ge 9000 ] || fail "the gate passed before its poll, hint lost"
 echo "lost hint: gate passed $ms ms after the signal, by the poll"
-# The new connection LISTENs again: the second gate is woken.
+# Cut again while the second gate waits, with no answer yet: its next
+# poll reconnects, LISTENs on the new connection and looks once more, so
+# an answer given after that is woken at once, not at the poll after.
 gate_waits "$r" n4 || fail "run $r did not reach its second gate"
+others="SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+        AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+fz_psql -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+            WHERE datname = current_database() AND pid <> pg_backend_pid()" >/dev/null
+for _ in $(seq 1 50); do [ "$(fz_psql -c "$others")" = 0 ] && break; sleep 0.1; done
+[ "$(fz_psql -c "$others")" = 0 ] || fail "the run's session was not terminated"
+for _ in $(seq 1 150); do [ "$(fz_psql -c "$others")" != 0 ] && break; sleep 0.1; done
+[ "$(fz_psql -c "$others")" != 0 ] || fail "the run did not reconnect at its poll"
 sleep 0.5
 t=$(now_ms)
 "$FLOWZAP" signal "$r" n4 yes >sig4.log 2>&1 || fail "signal failed"
-ms=$(passed_after "after.$r" "$t" 9) || fail "the second gate did not pass"
+ms=$(passed_after "after.$r" "$t" 14) || fail "the second gate did not pass"
 [ "$ms" -lt 2000 ] || fail "after a reconnect the gate passed $ms ms after the signal: no LISTEN"
 echo "after reconnect: gate passed $ms ms after the signal"
 wait $runpid || fail "the run did not complete: $(cat run2.log)"
+
+# 6. SQLite has no notification: the poll, as set, is the path.
+FLOWZAP_APPROVAL_POLL_MS=3000 "$FLOWZAP" run gate.fz --bindings gate.yaml --db "$work/runs.db" \
+    >sq.log 2>&1 &
+runpid=$!
+pids+=($runpid)
+rm -f between.1 after.1 # run 1 of the PostgreSQL journal wrote them
+k=0
+for g in n2 n4; do
+    k=$((k + 1))
+    for _ in $(seq 1 100); do [ "$(grep -c "waiting for approval" sq.log)" -ge $k ] && break; sleep 0.05; done
+    [ "$(grep -c "waiting for approval" sq.log)" -ge $k ] || fail "the SQLite run did not reach gate $g"
+    t=$(now_ms)
+    "$FLOWZAP" signal 1 $g yes --db "$work/runs.db" >sig5.log 2>&1 || fail "signal on SQLite failed"
+    f=between.1
+    [ $g = n4 ] && f=after.1
+    ms=$(passed_after "$f" "$t" 9) || fail "the SQLite gate $g did not pass"
+    [ "$ms" -ge 2000 ] && [ "$ms" -lt 6000 ] || fail "SQLite gate $g passed $ms ms after the signal (poll 3000 ms)"
+    echo "sqlite: gate $g passed $ms ms after the signal, by the poll (3000 ms)"
+done
+wait $runpid || fail "the SQLite run did not complete: $(cat sq.log)"
+
+# 7. serve on a PostgreSQL location it cannot reach: the page says so,
+# the password masked.
+"$FLOWZAP" serve --db "postgres://flowzap:Sekr3t-pw@127.0.0.1:1/flowzap" --listen 127.0.0.1:0 \
+    >serve2.log 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do grep -q "open http" serve2.log && break; sleep 0.1; done
+url=$(sed -n 's/^flowzap serve: open //p' serve2.log)
+[ -n "$url" ] || fail "serve did not start"
+curl -s -c jar2 -b jar2 -L "$url" >page2.html || fail "serve's runs page"
+grep -q "No journal at postgres://flowzap:\*\*\*@127.0.0.1:1/flowzap" page2.html ||
+    fail "serve's page: $(grep -o 'No journal at[^<]*' page2.html)"
+! grep -q "Sekr3t" page2.html serve2.log || fail "the password was shown"
 echo "PASS: pg_gate"
