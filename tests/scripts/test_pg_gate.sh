@@ -280,4 +280,7 @@ curl -s -c jar2 -b jar2 -L "$url" >page2.html || fail "serve's runs page"
 grep -q "No journal at postgres://flowzap:\*\*\*@127.0.0.1:1/flowzap" page2.html ||
     fail "serve's page: $(grep -o 'No journal at[^<]*' page2.html)"
 ! grep -q "Sekr3t" page2.html serve2.log || fail "the password was shown"
+kill "${pids[-1]}" 2>/dev/null
+wait "${pids[-1]}" 2>/dev/null
+unset 'pids[-1]'
 echo "PASS: pg_gate"
