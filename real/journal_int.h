@@ -66,6 +66,10 @@ typedef struct fz_journal_store {
     int (*signal_take)(fz_journal *j, int64_t id, const char *node, uint32_t task,
                        const char **answer);
     int (*signal_list)(fz_journal *j, int64_t id, fz_journal_signal_fn fn, void *ud);
+    /* The gate's wake-up (fz_journal_signal_listen...; NULL: none). */
+    int (*signal_listen)(fz_journal *j);
+    int (*signal_fd)(fz_journal *j);
+    int (*signal_woken)(fz_journal *j, int64_t id);
     /* A number that changes when another connection commits a change. */
     int (*data_version)(fz_journal *j, int64_t *out);
     /* The run queue of `submit` and `worker` (NULL: the store has none). */

@@ -282,6 +282,21 @@ int fz_journal_signal_list(fz_journal *j, int64_t id, fz_journal_signal_fn fn, v
     return j->ops->signal_list(j, id, fn, ud);
 }
 
+int fz_journal_signal_listen(fz_journal *j)
+{
+    return j->ops->signal_listen ? j->ops->signal_listen(j) : 0;
+}
+
+int fz_journal_signal_fd(fz_journal *j)
+{
+    return j->ops->signal_fd ? j->ops->signal_fd(j) : -1;
+}
+
+int fz_journal_signal_woken(fz_journal *j, int64_t id)
+{
+    return j->ops->signal_woken ? j->ops->signal_woken(j, id) : 0;
+}
+
 static int no_queue(fz_journal *j)
 {
     snprintf(j->msg, sizeof j->msg,
