@@ -40,6 +40,9 @@ struct fz_backend_sim {
     /* Each node's params when no time window can change them (one entry),
      * else NULL: fz_scenario_params() without its lookup and loop. */
     const fz_sim_params **params1;
+    /* params1's entries that be_start_wait answers itself (plain or
+     * faults_only, no chooser set), else NULL. */
+    const fz_sim_params **fast;
     uint32_t gen;
     fz_fault *faults;
     uint32_t nfaults, cap_faults;
@@ -403,12 +406,12 @@ static __attribute__((noinline)) int plain_then_wait(fz_backend_sim *b, const fz
     return 0;
 }
 
-/* Only picks the path: each is a tail call, so this function keeps no
- * frame and saves no registers. */
-static int be_start_wait(void *ud, fz_engine *e, const fz_task *t, uint32_t *task_id,
-                         fz_result *r)
+/* be_start_wait for a task the fast path does not take: picks the step;
+ * each is a tail call. */
+static __attribute__((noinline)) int start_wait_other(fz_backend_sim *b, fz_engine *e,
+                                                      const fz_task *t, uint32_t *task_id,
+                                                      fz_result *r)
 {
-    fz_backend_sim *b = ud;
     const fz_scenario *s = b->s;
     if (__builtin_expect(t->id >= b->nslots || b->q.len || b->slow, 0))
         return start_then_wait(b, e, t, task_id, r);
@@ -423,10 +426,86 @@ static int be_start_wait(void *ud, fz_engine *e, const fz_task *t, uint32_t *tas
     return faults_then_wait(b, t, p, start, task_id, r);
 }
 
+/* The fault a fast step drew, recorded after the step (out of line: no
+ * register of the step lives across it); FZ_ENOMEM when it could not be. */
+static __attribute__((noinline)) int fast_fault(fz_backend_sim *b, uint32_t node,
+                                                fz_fault_kind kind)
+{
+    add_fault(b, node, kind);
+    return b->oom ? FZ_ENOMEM : 0;
+}
+
+/* The one-token step of a node in b->fast (a latency, error / no
+ * probabilities and weighted choices; no script, timeout, window or
+ * chooser): faults_then_wait and plain_then_wait in the engine's one call,
+ * with the same draws in the same order. Anything else, or a queue that is
+ * not empty, or an outage scenario, or out of memory, goes through
+ * start_wait_other. */
+static int be_start_wait(void *ud, fz_engine *e, const fz_task *t, uint32_t *task_id,
+                         fz_result *r)
+{
+    fz_backend_sim *b = ud;
+    uint32_t node = t->node;
+    const fz_sim_params *p = b->fast[node];
+    if (__builtin_expect(!p || (b->q.len | (uint32_t)b->slow), 0))
+        return start_wait_other(b, e, t, task_id, r);
+    uint64_t start = b->now + t->delay_ns;
+    fz_answer answer = FZ_ANSWER_OK;
+    uint32_t fault = 0; /* the fault kind drawn, + 1 */
+    if (p->p_error > 0 || p->p_no > 0) {
+        double u = fz_rng_double(&b->rng);
+        if (u < p->p_error) {
+            answer = FZ_ANSWER_ERROR;
+            fault = FZ_FAULT_ERROR + 1;
+            r->reason = "injected error";
+        } else if (u < p->p_error + p->p_no) {
+            answer = FZ_ANSWER_NO;
+            fault = FZ_FAULT_NO + 1;
+        }
+    }
+    if (answer == FZ_ANSWER_OK && p->nchoices) {
+        uint32_t c = 0;
+        if (p->nchoices > 1) {
+            double u = fz_rng_double(&b->rng);
+            while (c + 1 < p->nchoices && u >= p->choices[c].cum)
+                c++;
+        }
+        r->outcome = p->choices[c].outcome;
+        r->outcome_edge = p->choices[c].edge;
+        if (p->choices[c].fault)
+            fault = FZ_FAULT_CHOICE + 1;
+    }
+    uint64_t lat = p->latency.kind == FZ_DIST_FIXED ? sample_latency(b, &p->latency)
+                                                    : fz__dist_sample(&p->latency, &b->rng);
+    uint64_t end = start + lat;
+    if (end < start)
+        end = UINT64_MAX;
+    /* What be_wait would do with the one queued event; r arrives zeroed
+     * with answer ok (fz_engine_drive). */
+    b->q.next_seq++;
+    b->now = end;
+    *task_id = t->id;
+    r->answer = answer;
+    if (b->report)
+        fz__report_task_in(b->report, node, answer, start, end);
+    if (__builtin_expect(fault != 0, 0))
+        return fast_fault(b, node, (fz_fault_kind)(fault - 1));
+    return 0;
+}
+
 static void be_cancel_all(void *ud, fz_engine *e)
 {
     (void)e;
     fz_evq_clear(&((fz_backend_sim *)ud)->q);
+}
+
+/* Fills b->fast from params1 and the chooser. */
+static void fast_table(fz_backend_sim *b)
+{
+    for (uint32_t n = 0; n < b->s->nnodes; n++) {
+        const fz_sim_params *p = b->params1[n];
+        b->fast[n] = p && (p->plain || p->faults_only) && !b->chooser ? p : NULL;
+    }
 }
 
 int fz_backend_sim_new(const fz_scenario *s, const fz_alloc *alloc, fz_backend_sim **out)
@@ -444,13 +523,15 @@ int fz_backend_sim_new(const fz_scenario *s, const fz_alloc *alloc, fz_backend_s
     b->node_runs = fz_calloc(alloc, nn, sizeof(uint32_t));
     b->node_stamp = fz_calloc(alloc, nn, sizeof(uint32_t));
     b->params1 = fz_calloc(alloc, nn, sizeof *b->params1);
-    if (!b->node_runs || !b->node_stamp || !b->params1) {
+    b->fast = fz_calloc(alloc, nn, sizeof *b->fast);
+    if (!b->node_runs || !b->node_stamp || !b->params1 || !b->fast) {
         fz_backend_sim_free(b);
         return FZ_ENOMEM;
     }
     for (uint32_t n = 0; n < s->nnodes; n++)
         if (s->nodes[n].nparams == 1)
             b->params1[n] = &s->nodes[n].params[0];
+    fast_table(b);
     b->be = (fz_backend){.name = "sim",
                          .now = be_now,
                          .start = be_start,
@@ -472,6 +553,7 @@ void fz_backend_sim_free(fz_backend_sim *b)
     fz_free(b->alloc, b->node_runs, sizeof(uint32_t) * nn);
     fz_free(b->alloc, b->node_stamp, sizeof(uint32_t) * nn);
     fz_free(b->alloc, b->params1, sizeof *b->params1 * nn);
+    fz_free(b->alloc, b->fast, sizeof *b->fast * nn);
     fz_free(b->alloc, b->faults, sizeof(fz_fault) * b->cap_faults);
     fz_free(b->alloc, b, sizeof *b);
 }
@@ -527,4 +609,5 @@ void fz_backend_sim_set_chooser(fz_backend_sim *b, const fz_sim_chooser *c)
     } else {
         b->chooser = NULL;
     }
+    fast_table(b);
 }
