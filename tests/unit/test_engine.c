@@ -1436,6 +1436,61 @@ static void test_engine_one_token_chain_equals_the_general_path(void **state)
     assert_true(chained > 100);
 }
 
+/* Failure texts the engine keeps for later failures alike: on a reused
+ * engine every run's outcome equals that of a fresh engine, and a key
+ * (fz_engine_outcome_key) names one text only. */
+static void test_engine_failure_texts_kept_match_a_fresh_build(void **state)
+{
+    (void)state;
+    static char desc[4096], a[20000], b[20000];
+    static uint64_t keys[64];
+    static char texts[64][512];
+    uint32_t hits = 0;
+    for (uint64_t seed = 1; seed <= 200; seed++) {
+        xs_state = seed * 0x9E3779B97F4A7C15ull;
+        random_desc(desc, sizeof(desc));
+        run *r = run_new(desc, seed % 5 == 0 ? 3 + xs(6) : 200);
+        for (uint32_t i = 0; i < fz_graph_node_count(r->g); i++) {
+            fz_policy pol = {0, xs(3), xs(2) * 1000, 5000, (uint8_t)xs(2)};
+            fz_plan_set_policy(r->p, i, &pol);
+        }
+        uint32_t nkeys = 0;
+        for (uint64_t k = 0; k < 40; k++) {
+            /* Policies change between runs (the plan allows it): a failure
+             * after more retries reads differently. */
+            for (uint32_t i = 0; i < fz_graph_node_count(r->g); i++) {
+                fz_policy pol = {0, (uint32_t)(k / 3 + i) % 3, 1000, 5000, 0};
+                fz_plan_set_policy(r->p, i, &pol);
+            }
+            uint32_t fail_after = k % 7 == 3 ? 1 + (uint32_t)(k % 3) : 0;
+            chain_run(r->e, r->g, seed * 100 + k % 9, 1, fail_after, FZ_EINTR, a, sizeof a);
+            const char *text = fz_engine_outcome(r->e);
+            uint64_t key = fz_engine_outcome_key(r->e);
+            fz_engine *fresh = NULL;
+            assert_int_equal(fz_engine_new(r->p, NULL, &fresh), 0);
+            chain_run(fresh, r->g, seed * 100 + k % 9, 1, fail_after, FZ_EINTR, b, sizeof b);
+            if (strcmp(a, b) != 0)
+                fail_msg("seed %llu run %llu:\nreused: %s\nfresh:  %s", (unsigned long long)seed,
+                         (unsigned long long)k, a, b);
+            fz_engine_free(fresh);
+            if (!key)
+                continue;
+            uint32_t i = 0;
+            while (i < nkeys && keys[i] != key)
+                i++;
+            if (i < nkeys) {
+                assert_string_equal(texts[i], text);
+                hits += fz_engine_state(r->e) == FZ_RUN_FAILED;
+            } else if (nkeys < 64) {
+                keys[nkeys] = key;
+                snprintf(texts[nkeys++], sizeof texts[0], "%s", text);
+            }
+        }
+        run_free(r);
+    }
+    assert_true(hits > 100);
+}
+
 /*==========================================================================
  * The routing cases every backend runs (routing_cases.h)
  *========================================================================*/
@@ -1587,6 +1642,7 @@ int main(void)
         cmocka_unit_test(test_engine_outcome_edge_names_the_edge_routing_takes),
         cmocka_unit_test(test_engine_random_graphs_end_within_the_limit_and_repeat_exactly),
         cmocka_unit_test(test_engine_one_token_chain_equals_the_general_path),
+        cmocka_unit_test(test_engine_failure_texts_kept_match_a_fresh_build),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
