@@ -822,7 +822,9 @@ int fz_engine_start(fz_engine *e)
     e->fail_loop = FZ_NONE;
     e->fail_has_text = 0;
     e->out_valid = 0;
-    int rc = tasks_reserve(e, p->nstart);
+    /* Every entry is free now: the start tasks fit unless they outnumber
+     * the table. */
+    int rc = p->nstart > e->tmask + 1 ? tasks_reserve(e, p->nstart) : FZ_OK;
     if (!rc)
         rc = slots_reserve(e, p->nstart);
     if (rc)
