@@ -426,13 +426,86 @@ static __attribute__((noinline)) int start_wait_other(fz_backend_sim *b, fz_engi
     return faults_then_wait(b, t, p, start, task_id, r);
 }
 
-/* The fault a fast step drew, recorded after the step (out of line: no
- * register of the step lives across it); FZ_ENOMEM when it could not be. */
-static __attribute__((noinline)) int fast_fault(fz_backend_sim *b, uint32_t node,
-                                                fz_fault_kind kind)
+/* The end of a fast step after its latency: the clock, the result, the
+ * report's tallies; then what is rare (the path buffer to grow, a fault to
+ * record) in fast_rare, by a tail call, so that no value of the step lives
+ * across a call and be_start_wait keeps no frame. answer | fault << 8:
+ * fault is the fault kind drawn + 1, or 0. */
+static __attribute__((noinline)) int fast_rare(fz_backend_sim *b, uint32_t node, uint32_t fault,
+                                               int push);
+
+static inline __attribute__((always_inline)) int fast_end(fz_backend_sim *b, uint32_t node,
+                                                          uint64_t start, uint64_t lat,
+                                                          uint32_t af)
 {
-    add_fault(b, node, kind);
-    return b->oom ? FZ_ENOMEM : 0;
+    uint64_t end = start + lat;
+    if (end < start)
+        end = UINT64_MAX;
+    fz_answer answer = (fz_answer)(af & 0xff);
+    /* What be_wait would do with the one queued event (the task id and
+     * the result are written). */
+    b->q.next_seq++;
+    b->now = end;
+    int push = 0;
+    if (b->report) {
+        /* fz__report_task_in with the path's store last (its buffer may
+         * have to grow: fast_rare). */
+        report_hot *h = (report_hot *)b->report;
+        h->node_visits[node]++;
+        if (h->node_stamp[node] != h->gen) {
+            h->node_stamp[node] = h->gen;
+            h->node_runs[node]++;
+        }
+        h->path_hash = (h->path_hash ^ (node + 1)) * 0x100000001b3ull;
+        h->path_hash ^= h->path_hash >> 29;
+        if (answer != FZ_ANSWER_OK)
+            h->node_fail[node]++;
+        if (end > start &&
+            __builtin_expect(__builtin_add_overflow(h->node_time[node], end - start, &h->node_time[node]), 0))
+            h->node_time_hi[node]++;
+        if (__builtin_expect(h->cur_len == h->cur_cap, 0))
+            push = 1;
+        else
+            h->cur_path[h->cur_len++] = node;
+    }
+    if (__builtin_expect((af >> 8) | (uint32_t)push, 0))
+        return fast_rare(b, node, af >> 8, push);
+    return 0;
+}
+
+static __attribute__((noinline)) int fast_rare(fz_backend_sim *b, uint32_t node, uint32_t fault,
+                                               int push)
+{
+    if (push) {
+        report_hot *h = (report_hot *)b->report;
+        if (fz__report_path_grow(b->report) == 0)
+            h->cur_path[h->cur_len++] = node;
+    }
+    if (fault) {
+        add_fault(b, node, (fz_fault_kind)(fault - 1));
+        if (b->oom)
+            return FZ_ENOMEM;
+    }
+    return 0;
+}
+
+/* A fast step whose lognormal draw missed its layer's rectangle (u): the
+ * rest of the ziggurat, then the same end. */
+static __attribute__((noinline)) int fast_zig_slow(fz_backend_sim *b, uint32_t node,
+                                                   uint64_t start, uint64_t u, uint32_t af)
+{
+    const fz_dist *d = &b->fast[node]->latency;
+    double z = fz__zig_slow(&b->rng, u) * (d->b * (256.0 / FZ__LN2));
+    uint64_t lat = fz__dist_ns(fz__exp2_256(z, d->a));
+    return fast_end(b, node, start, lat, af);
+}
+
+/* A fast step whose latency is neither lognormal nor fixed. */
+static __attribute__((noinline)) int fast_other(fz_backend_sim *b, uint32_t node,
+                                                uint64_t start, uint32_t af)
+{
+    uint64_t lat = fz_dist_sample(&b->fast[node]->latency, &b->rng);
+    return fast_end(b, node, start, lat, af);
 }
 
 /* The one-token step of a node in b->fast (a latency, error / no
@@ -440,30 +513,30 @@ static __attribute__((noinline)) int fast_fault(fz_backend_sim *b, uint32_t node
  * chooser): faults_then_wait and plain_then_wait in the engine's one call,
  * with the same draws in the same order. Anything else, or a queue that is
  * not empty, or an outage scenario, or out of memory, goes through
- * start_wait_other. */
+ * start_wait_other. Whatever may call (a ziggurat miss, another
+ * distribution, a fault, the path buffer full) leaves by a tail call, so
+ * this function saves no registers. */
 static int be_start_wait(void *ud, fz_engine *e, const fz_task *t, uint32_t *task_id,
                          fz_result *r)
 {
     fz_backend_sim *b = ud;
-    uint32_t node = t->node;
-    const fz_sim_params *p = b->fast[node];
+    const fz_sim_params *p = b->fast[t->node];
     if (__builtin_expect(!p || (b->q.len | (uint32_t)b->slow), 0))
         return start_wait_other(b, e, t, task_id, r);
+    uint32_t node = t->node;
     uint64_t start = b->now + t->delay_ns;
-    fz_answer answer = FZ_ANSWER_OK;
-    uint32_t fault = 0; /* the fault kind drawn, + 1 */
+    *task_id = t->id;
+    uint32_t af = FZ_ANSWER_OK; /* answer | (fault kind + 1) << 8 */
     if (p->p_error > 0 || p->p_no > 0) {
         double u = fz_rng_double(&b->rng);
         if (u < p->p_error) {
-            answer = FZ_ANSWER_ERROR;
-            fault = FZ_FAULT_ERROR + 1;
+            af = FZ_ANSWER_ERROR | (FZ_FAULT_ERROR + 1) << 8;
             r->reason = "injected error";
         } else if (u < p->p_error + p->p_no) {
-            answer = FZ_ANSWER_NO;
-            fault = FZ_FAULT_NO + 1;
+            af = FZ_ANSWER_NO | (FZ_FAULT_NO + 1) << 8;
         }
     }
-    if (answer == FZ_ANSWER_OK && p->nchoices) {
+    if (af == FZ_ANSWER_OK && p->nchoices) {
         uint32_t c = 0;
         if (p->nchoices > 1) {
             double u = fz_rng_double(&b->rng);
@@ -473,24 +546,28 @@ static int be_start_wait(void *ud, fz_engine *e, const fz_task *t, uint32_t *tas
         r->outcome = p->choices[c].outcome;
         r->outcome_edge = p->choices[c].edge;
         if (p->choices[c].fault)
-            fault = FZ_FAULT_CHOICE + 1;
+            af = (FZ_FAULT_CHOICE + 1) << 8;
     }
-    uint64_t lat = p->latency.kind == FZ_DIST_FIXED ? sample_latency(b, &p->latency)
-                                                    : fz__dist_sample(&p->latency, &b->rng);
-    uint64_t end = start + lat;
-    if (end < start)
-        end = UINT64_MAX;
-    /* What be_wait would do with the one queued event; r arrives zeroed
-     * with answer ok (fz_engine_drive). */
-    b->q.next_seq++;
-    b->now = end;
-    *task_id = t->id;
-    r->answer = answer;
-    if (b->report)
-        fz__report_task_in(b->report, node, answer, start, end);
-    if (__builtin_expect(fault != 0, 0))
-        return fast_fault(b, node, (fz_fault_kind)(fault - 1));
-    return 0;
+    /* r arrives zeroed with answer ok (fz_engine_drive). */
+    r->answer = (fz_answer)(af & 0xff);
+    const fz_dist *d = &p->latency;
+    uint64_t lat;
+    if (d->kind == FZ_DIST_LOGNORMAL) {
+        /* fz__dist_sample's lognormal, its ziggurat miss out of line */
+        uint64_t u = fz_rng_next(&b->rng);
+        int32_t hz = (int32_t)(uint32_t)(u >> 32);
+        uint32_t iz = (uint32_t)u & 127u;
+        uint32_t ahz = hz < 0 ? (uint32_t)0 - (uint32_t)hz : (uint32_t)hz;
+        if (__builtin_expect(ahz >= fz__zig_k[iz], 0))
+            return fast_zig_slow(b, node, start, u, af);
+        double z = (double)hz * (fz__zig_w[iz] * (d->b * (256.0 / FZ__LN2)));
+        lat = fz__dist_ns(fz__exp2_256(z, d->a));
+    } else if (d->kind == FZ_DIST_FIXED) {
+        lat = d->a > 0 ? (uint64_t)(d->a + 0.5) : 0;
+    } else {
+        return fast_other(b, node, start, af);
+    }
+    return fast_end(b, node, start, lat, af);
 }
 
 static void be_cancel_all(void *ud, fz_engine *e)
