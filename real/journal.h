@@ -270,6 +270,9 @@ int fz_journal_queue_handoff(fz_journal *j, int64_t id, const char *lane);
 /* Waits up to ms for a hint that work was queued (LISTEN/NOTIFY); returns
  * 0 either way (a hint is never the only path: callers poll), or FZ_EDB. */
 int fz_journal_queue_wait(fz_journal *j, uint32_t ms);
+/* The same, also returning as soon as fd (-1: none) is readable: a
+ * worker's self-pipe, written when one of its runs' processes ends. */
+int fz_journal_queue_wait_fd(fz_journal *j, uint32_t ms, int fd);
 
 /*==========================================================================
  * Recording a run, resuming a run

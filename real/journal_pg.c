@@ -951,7 +951,7 @@ static int pg_queue_release(fz_journal *j, int64_t run, int64_t epoch)
     return pq_do(j, PQ_QUEUE_RELEASE, &a, "releasing the lease", NULL);
 }
 
-static int pg_queue_wait(fz_journal *j, uint32_t ms)
+static int pg_queue_wait(fz_journal *j, uint32_t ms, int wake)
 {
     pg_store *p = PG(j);
     if (PQstatus(p->conn) != CONNECTION_OK && reconnect(j))
@@ -965,8 +965,10 @@ static int pg_queue_wait(fz_journal *j, uint32_t ms)
     fd_set rd;
     FD_ZERO(&rd);
     FD_SET(fd, &rd);
+    if (wake >= 0 && wake < FD_SETSIZE)
+        FD_SET(wake, &rd);
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
-    if (select(fd + 1, &rd, NULL, NULL, &tv) > 0)
+    if (select((wake > fd ? wake : fd) + 1, &rd, NULL, NULL, &tv) > 0 && FD_ISSET(fd, &rd))
         PQconsumeInput(p->conn);
     PGnotify *n;
     while ((n = PQnotifies(p->conn)) != NULL)

@@ -326,7 +326,12 @@ int fz_journal_queue_release(fz_journal *j, int64_t id, int64_t epoch)
 
 int fz_journal_queue_wait(fz_journal *j, uint32_t ms)
 {
-    return j->ops->queue_wait ? j->ops->queue_wait(j, ms) : no_queue(j);
+    return fz_journal_queue_wait_fd(j, ms, -1);
+}
+
+int fz_journal_queue_wait_fd(fz_journal *j, uint32_t ms, int fd)
+{
+    return j->ops->queue_wait ? j->ops->queue_wait(j, ms, fd) : no_queue(j);
 }
 
 int fz__journal_claim_decide(fz_journal *j, int64_t id, int force, const char *state,
