@@ -9,6 +9,7 @@
 #  3. Graphile Worker 0.16 (npm, installed into BUILD/bench-node unless
 #     FZ_BENCH_NO_GRAPHILE is set) on the same cluster: RUNS*STEPS no-op
 #     jobs, one worker process with concurrency 4: jobs/s.
+# FZ_BENCH_NO_JOURNAL set: part 1 is left out.
 #
 # usage: bench/pg.sh [BUILD] [RUNS] [STEPS]   (default build/release, 40, 10)
 set -euo pipefail
@@ -24,9 +25,11 @@ trap 'rm -rf "$work"; fz_pg_stop' EXIT
 cd "$work"
 chmod 755 "$work"
 
+if [ -z "${FZ_BENCH_NO_JOURNAL:-}" ]; then
 echo "== bench_journal 1000 (SQLite in $work, PostgreSQL on a local socket)"
 FZ_BENCH_PG="$FZ_TEST_PG_URI&options=-csearch_path%3Dbench" bash -c \
   "psql '$FZ_TEST_PG_URI' -qAtX -c 'CREATE SCHEMA bench' && '$build/bench/bench_journal' 1000 '$work'"
+fi
 
 # A chain of no-op steps, as a workflow file.
 {

@@ -457,6 +457,22 @@ int fz__journal_pg_open(fz_journal *j, const char *conninfo, fz_journal_sync syn
     int rc = session(j);
     if (rc)
         return rc;
+    /* The tables are made by this very DDL when meta holds its digest
+     * (written with it, below) and this schema version: one read instead
+     * of the locked DDL, at every connection (each run a worker takes
+     * opens one). On a fresh database the read fails (no meta yet), on
+     * another version it does not match: the DDL runs and says which. */
+    char ddl[FZ_JOURNAL_HASH_LEN], sql[256];
+    fz_journal_hash(schema, sizeof schema - 1, ddl);
+    PGresult *known = PQexec(p->conn, "SELECT (SELECT value FROM meta WHERE key = 'ddl'),"
+                                      " (SELECT value FROM meta WHERE key = 'schema')");
+    int same = PQresultStatus(known) == PGRES_TUPLES_OK && PQntuples(known) == 1 &&
+               !PQgetisnull(known, 0, 0) && !PQgetisnull(known, 0, 1) &&
+               strcmp(PQgetvalue(known, 0, 0), ddl) == 0 &&
+               atoi(PQgetvalue(known, 0, 1)) == FZ_JOURNAL_SCHEMA;
+    PQclear(known);
+    if (same)
+        return 0;
     /* Schema and upgrades in one transaction, one process at a time. */
     rc = pq_plain(j,
                   "SET client_min_messages = warning; BEGIN;"
@@ -481,6 +497,13 @@ int fz__journal_pg_open(fz_journal *j, const char *conninfo, fz_journal_sync syn
         if (!rc)
             version = 3;
     }
+    /* ddl: a hex digest, nothing to quote. */
+    snprintf(sql, sizeof sql,
+             "INSERT INTO meta(key, value) VALUES('ddl', '%s') ON CONFLICT(key) DO UPDATE SET "
+             "value = excluded.value",
+             ddl);
+    if (!rc && version == FZ_JOURNAL_SCHEMA)
+        rc = pq_plain(j, sql, "creating the journal's tables");
     if (!rc)
         rc = pq_plain(j, "COMMIT", "creating the journal's tables");
     if (rc) {
