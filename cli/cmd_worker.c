@@ -233,8 +233,9 @@ static void on_chld(int sig)
 /* What exec did for the child before runs were forked without it: every
  * descriptor marked close-on-exec is closed (the worker's own database
  * connection among them: the child never uses it, and closing its copy
- * sends nothing on it), every other one is inherited. */
-static void close_cloexec_fds(void)
+ * sends nothing on it), every other one is inherited; but keep, the
+ * connection opened for the child. */
+static void close_cloexec_fds(int keep)
 {
     DIR *d = opendir("/proc/self/fd");
     int skip = d ? dirfd(d) : -1;
@@ -244,13 +245,14 @@ static void close_cloexec_fds(void)
         while ((de = readdir(d)) != NULL && n < (int)(sizeof fds / sizeof fds[0])) {
             char *end = NULL;
             long fd = strtol(de->d_name, &end, 10);
-            if (end != de->d_name && !*end && fd > 2 && fd != skip)
+            if (end != de->d_name && !*end && fd > 2 && fd != skip && fd != keep)
                 fds[n++] = (int)fd;
         }
         closedir(d);
     } else {
         for (int fd = 3; fd < 1024; fd++)
-            fds[n++] = fd;
+            if (fd != keep)
+                fds[n++] = fd;
     }
     for (int i = 0; i < n; i++) {
         int fl = fcntl(fds[i], F_GETFD);
@@ -262,9 +264,11 @@ static void close_cloexec_fds(void)
 /* Runs a claimed run in a child process, which takes the code path of
  * `flowzap resume RUN --kill-orphans` (fz_cmd_resume, called after fork:
  * no exec, so no second start-up of the program). The child has its own
- * process group (the lease's loss kills it whole), dies with the worker,
- * and opens its own database connection, as resume does. */
-static pid_t spawn_resume(const char *loc, const char *lanes, int64_t run)
+ * process group (the lease's loss kills it whole) and dies with the
+ * worker. It never uses the worker's database connection: it takes over
+ * *spare, a connection the worker opened for it while it waited (then
+ * NULL here), or opens its own, as resume does. */
+static pid_t spawn_resume(const char *loc, const char *lanes, int64_t run, fz_journal **spare)
 {
     char id[24];
     snprintf(id, sizeof id, "%lld", (long long)run);
@@ -272,8 +276,15 @@ static pid_t spawn_resume(const char *loc, const char *lanes, int64_t run)
     /* Nothing buffered is written twice, by both processes. */
     fflush(NULL);
     pid_t pid = fork();
-    if (pid != 0)
+    if (pid != 0) {
+        /* The spare connection is the child's now: dropped here, with
+         * nothing sent on it. (Kept when no child was made.) */
+        if (pid > 0 && *spare) {
+            fz_journal_forget(*spare);
+            *spare = NULL;
+        }
         return pid;
+    }
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)
@@ -287,7 +298,8 @@ static pid_t spawn_resume(const char *loc, const char *lanes, int64_t run)
     sigaction(SIGINT, &dfl, NULL);
     sigaction(SIGTERM, &dfl, NULL);
     chld_pipe[0] = chld_pipe[1] = -1;
-    close_cloexec_fds();
+    close_cloexec_fds(fz_journal_socket(*spare));
+    fz_cli_resume_journal = *spare;
     setenv("FLOWZAP_DB", loc, 1);
     if (*lanes)
         setenv("FLOWZAP_WORKER_LANES", lanes, 1);
@@ -422,7 +434,8 @@ int fz_cmd_worker(int argc, char **argv)
     slot slots[256];
     memset(slots, 0, sizeof slots);
     int nslots = (int)conc, busy = 0;
-    double renewed = now_s(), idle_since = now_s();
+    double renewed = now_s(), idle_since = now_s(), spare_at = 0;
+    fz_journal *spare = NULL;
     while (!stopping) {
         /* Runs whose process ended give their lease back. */
         char drain[64];
@@ -500,7 +513,7 @@ int fz_cmd_worker(int argc, char **argv)
             int i = 0;
             while (slots[i].pid)
                 i++;
-            pid_t pid = spawn_resume(loc, lanes, run);
+            pid_t pid = spawn_resume(loc, lanes, run, &spare);
             if (pid < 0) {
                 fz_cli_error("worker: cannot start a process: %s", strerror(errno));
                 fz_journal_queue_release(j, run, epoch);
@@ -516,6 +529,23 @@ int fz_cmd_worker(int argc, char **argv)
             idle_since = now_s();
         else if (exit_idle > 0 && now_s() - idle_since >= exit_idle)
             break;
+        /* The next run's connection, opened now rather than by its
+         * process once claimed: connecting (a server process forked,
+         * authentication, the schema check) and preparing the statements
+         * are off the run's path. One spare at a time, renewed after a
+         * minute unused. */
+        if (spare && now_s() - spare_at > 60) {
+            fz_journal_free(spare);
+            spare = NULL;
+        }
+        if (!spare && !stopping) {
+            if (fz_journal_open(loc, FZ_JOURNAL_SYNC_FULL, NULL, &spare)) {
+                fz_journal_free(spare); /* the run's process tries itself */
+                spare = NULL;
+            } else
+                fz_journal_prepare(spare); /* what is not prepared is at first use */
+            spare_at = now_s();
+        }
         /* NOTIFY (new work) and a run's process ending (the self-pipe)
          * wake a worker early; the poll bounds the wait either way, and
          * the next heartbeat when runs are in hand. */
@@ -537,6 +567,7 @@ int fz_cmd_worker(int argc, char **argv)
         waitpid(slots[i].pid, &st, 0);
         fz_journal_queue_release(j, slots[i].run, slots[i].epoch);
     }
+    fz_journal_free(spare);
     fz_journal_free(j);
     signal(SIGCHLD, SIG_DFL);
     close(chld_pipe[0]);

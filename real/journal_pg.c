@@ -999,6 +999,46 @@ static int pg_queue_wait(fz_journal *j, uint32_t ms, int wake)
     return 0;
 }
 
+/* Every statement not prepared yet, in one pipeline: one round trip. */
+static int pg_prepare(fz_journal *j)
+{
+    pg_store *p = PG(j);
+    if (PQstatus(p->conn) != CONNECTION_OK || PQpipelineStatus(p->conn) != PQ_PIPELINE_OFF ||
+        !PQenterPipelineMode(p->conn))
+        return FZ_EDB;
+    int order[PQ__COUNT], sent = 0;
+    for (int i = 0; i < PQ__COUNT; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "fz%d", i);
+        if (!(p->prepared & (1u << i)) && PQsendPrepare(p->conn, name, stmts[i].sql, 0, NULL))
+            order[sent++] = i;
+    }
+    int ok = PQpipelineSync(p->conn), got = 0, nulls = 0;
+    /* Each statement's result, then NULL; then the sync's. */
+    while (ok) {
+        PGresult *r = PQgetResult(p->conn);
+        if (!r) {
+            if (++nulls > sent + 1 || PQstatus(p->conn) != CONNECTION_OK)
+                ok = 0;
+            continue;
+        }
+        ExecStatusType st = PQresultStatus(r);
+        PQclear(r);
+        if (st == PGRES_PIPELINE_SYNC)
+            break;
+        if (got < sent && st == PGRES_COMMAND_OK)
+            p->prepared |= 1u << order[got];
+        got++;
+    }
+    PQexitPipelineMode(p->conn);
+    return ok && got == sent ? 0 : FZ_EDB;
+}
+
+static int pg_socket(const fz_journal *j)
+{
+    return PQsocket(((const pg_store *)j->pg)->conn);
+}
+
 /* PostgreSQL has no counter of commits to a set of tables: a digest of
  * what the pages show changes with every write the journal makes (a
  * run's state or update time, a step's start, finish or restart, an
@@ -1050,5 +1090,7 @@ const fz_journal_store fz__journal_postgres = {
     .queue_handoff = pg_queue_handoff,
     .data_version = pg_data_version,
     .queue_wait = pg_queue_wait,
+    .socket = pg_socket,
+    .prepare = pg_prepare,
     .group = pg_group,
 };
