@@ -613,8 +613,8 @@ static int pipe_read(fz_journal *j, size_t from, int with_commit, int *broken)
         const char *what = e ? e->what : idx == 0 ? group_what[0] : group_what[1];
         if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
             if (!rc && e && e->fenced && strtol(PQcmdTuples(r), NULL, 10) == 0) {
-                rc = fz__journal_taken_over(j, e->run);
-                e = NULL;
+                rc = FZ_ESTATE; /* the message once out of the pipeline */
+                snprintf(j->msg, sizeof j->msg, "%lld", (long long)e->run);
             }
         } else if (st != PGRES_PIPELINE_ABORTED) {
             if (PQstatus(p->conn) != CONNECTION_OK) {
