@@ -1732,6 +1732,48 @@ static void test_journal_pg_a_start_sent_again_is_not_a_second_start(void **stat
     ctx_fini(&c);
 }
 
+
+/* A read in the middle of a group ends its pipeline (the writes so far
+ * are read back), the rest of the group runs one statement at a time,
+ * and the group still commits as one: nothing is seen before the commit. */
+static void test_journal_pg_a_read_inside_a_group_keeps_it_one_transaction(void **state)
+{
+    fixture *f = *state;
+    run_ctx c;
+    ctx_init(&c, flow, -1);
+    int64_t id = add_run(f->j, "/w/w.fz");
+    fz_journal_recorder *rec = NULL;
+    assert_int_equal(fz_engine_start(c.e), 0);
+    assert_int_equal(fz_journal_recorder_new(f->j, id, c.g, c.e, NULL, &rec), 0);
+    const fz_observer *obs = fz_journal_recorder_observer(rec);
+    fz_engine_set_observer(c.e, obs);
+    fz_journal *other = NULL;
+    assert_int_equal(fz_journal_open(f->path, FZ_JOURNAL_SYNC_FULL, NULL, &other), 0);
+    fz_task t;
+    assert_true(fz_engine_next(c.e, &t));
+    assert_int_equal(fz_journal_group_begin(f->j), 0);
+    obs->on_start(obs->ud, &t, 1000);
+    fz_journal_run run;
+    assert_int_equal(fz_journal_run_get(f->j, id, &run), 0); /* ends the pipeline */
+    count_ctx n = {0};
+    assert_int_equal(fz_journal_step_list(f->j, id, 0, count_step, &n), 0);
+    assert_int_equal(n.rows, 1); /* its own transaction sees the start */
+    fz_result r = {.has_exit_code = 1};
+    assert_int_equal(fz_engine_complete(c.e, t.id, &r, 2000), 0);
+    memset(&n, 0, sizeof n);
+    assert_int_equal(fz_journal_step_list(other, id, 0, count_step, &n), 0);
+    assert_int_equal(n.rows, 0); /* nobody else does before the commit */
+    assert_int_equal(fz_journal_group_commit(f->j), 0);
+    assert_int_equal(fz_journal_recorder_status(rec), 0);
+    memset(&n, 0, sizeof n);
+    assert_int_equal(fz_journal_step_list(other, id, 0, count_step, &n), 0);
+    assert_int_equal(n.rows, 1);
+    assert_int_equal(n.finished, 1);
+    fz_journal_free(other);
+    fz_journal_recorder_free(rec);
+    ctx_fini(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1817,6 +1859,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_journal_pg_a_start_sent_again_is_not_a_second_start, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_journal_pg_server_restart_during_a_group_sends_it_again_whole, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_journal_pg_server_restart_between_groups_reconnects, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_pg_a_read_inside_a_group_keeps_it_one_transaction, setup_pg, teardown),
     };
     int failed = cmocka_run_group_tests_name("journal on SQLite", tests, NULL, NULL);
     if (!getenv("FZ_TEST_PG_URI") || !*getenv("FZ_TEST_PG_URI")) {
