@@ -235,10 +235,12 @@ static const pq_stmt stmts[PQ__COUNT] = {
      " (SELECT count(*) || '/' || count(taken_task) FROM signals)), 0)",
      1},
     /* The owner fence of a pipelined group (pg_group): an error (division
-     * by zero) when the run is no longer the writer's, so that the whole
-     * group is aborted before its COMMIT runs. count(*) is computed when
-     * the statement runs, never folded when it is planned. */
-    {"SELECT 1 / count(*) FROM runs WHERE id = $1::bigint" FENCE(2), 1},
+     * by zero) when one of the runs $1 is no longer owner $2's, so that the
+     * whole group is aborted before its COMMIT runs. count(*) is computed
+     * when the statement runs, never folded when it is planned. */
+    {"SELECT 1 / (count(*) = cardinality($1::bigint[]))::int FROM runs"
+     " WHERE id = ANY($1::bigint[])" FENCE(2),
+     1},
 };
 
 /* A write queued in a pipelined group: statement, what it records (for
@@ -446,8 +448,8 @@ static int64_t ival(const PGresult *r, int row, int col)
  * A group (fz_journal_group_begin ... _commit) is one transaction sent in
  * libpq's pipeline mode: BEGIN goes out when the group opens, each start,
  * finish and state write as it is made (no result is waited for), and at
- * the commit one owner check per run written (PQ_FENCE: an error when the
- * run was taken over, so the whole transaction aborts), COMMIT and a sync:
+ * the commit one owner check of the runs written (PQ_FENCE, one per owner:
+ * an error when a run was taken over, so the whole transaction aborts), COMMIT and a sync:
  * one round trip and one WAL flush for the group. The results are read at
  * the commit; the first statement that failed names the failure, and
  * everything after it was skipped by the server, COMMIT included.
@@ -668,11 +670,20 @@ static void pipe_leave(fz_journal *j)
         PQclear(PQexec(p->conn, "ROLLBACK"));
 }
 
-/* The message of a failed group, once out of the pipeline. */
+/* The message of a failed group, once out of the pipeline and rolled
+ * back: a run taken over is named (j->msg holds its id, or 0 when the
+ * owner check of several failed: the first whose owner changed). */
 static int group_failed(fz_journal *j, int rc)
 {
+    pg_store *p = PG(j);
     if (rc == FZ_ESTATE && !strstr(j->msg, "taken over")) {
         int64_t run = strtoll(j->msg, NULL, 10);
+        for (size_t k = 0; !run && k < p->qn; k++) {
+            fz_journal_run r;
+            if (p->q[k].fenced && j->ops->run_get(j, p->q[k].run, &r) == 0 &&
+                r.pid != p->q[k].owner)
+                run = p->q[k].run;
+        }
         fz__journal_taken_over(j, run);
         char m[sizeof j->msg];
         snprintf(m, sizeof m, "%s", j->msg);
@@ -700,11 +711,11 @@ static int group_sync(fz_journal *j)
         rc = conn_error(j, group_what[1]);
     p->piped = 0;
     p->replayable = 0;
-    p->qn = p->blen = 0;
     if (rc) {
         pipe_leave(j);
         p->failed = group_failed(j, rc);
     }
+    p->qn = p->blen = 0;
     return rc;
 }
 
@@ -762,22 +773,43 @@ static int group_commit(fz_journal *j)
                  : pq_error(j, group_what[1], r ? PQresultErrorMessage(r) : PQerrorMessage(p->conn));
         PQclear(r);
     } else if (!rc) {
-        /* One owner check per run and owner written with a fence. */
-        size_t n = p->qn;
+        /* One owner check per owner, of every run written with a fence
+         * under it: the ids as an array literal ({1,2,3}). */
+        size_t n = p->qn, cap = 3 + n * 21;
+        char *ids = fz_malloc(j->alloc, cap);
+        if (!ids) {
+            snprintf(j->msg, sizeof j->msg, "%s: out of memory", group_what[1]);
+            rc = FZ_ENOMEM;
+        }
         for (size_t k = 0; k < n && !rc; k++) {
             if (!p->q[k].fenced)
                 continue;
             int seen = 0;
             for (size_t i = 0; i < k && !seen; i++)
-                seen = p->q[i].fenced && p->q[i].run == p->q[k].run &&
-                       p->q[i].owner == p->q[k].owner;
+                seen = p->q[i].fenced && p->q[i].owner == p->q[k].owner;
             if (seen)
                 continue;
+            size_t len = 0;
+            ids[len++] = '{';
+            for (size_t i = k; i < n; i++) {
+                if (!p->q[i].fenced || p->q[i].owner != p->q[k].owner)
+                    continue;
+                int dup = 0;
+                for (size_t m = k; m < i && !dup; m++)
+                    dup = p->q[m].fenced && p->q[m].owner == p->q[k].owner &&
+                          p->q[m].run == p->q[i].run;
+                if (!dup)
+                    len += (size_t)snprintf(ids + len, cap - len, "%s%lld", len > 1 ? "," : "",
+                                            (long long)p->q[i].run);
+            }
+            snprintf(ids + len, cap - len, "}");
             pq_args a = {0};
-            a_int(&a, p->q[k].run);
+            a_text(&a, ids);
             a_int(&a, p->q[k].owner);
-            rc = pipe_queue(j, PQ_FENCE, &a, "checking the run's owner", p->q[k].run, 0, -1, 0);
+            rc = pipe_queue(j, PQ_FENCE, &a, "checking the runs' owner", 0, p->q[k].owner, -1, 0);
         }
+        if (ids)
+            fz_free(j->alloc, ids, cap);
         for (int round = 0; !rc; round++) {
             pipe_plain(j, "COMMIT");
             if (!p->broken && !PQpipelineSync(p->conn))
