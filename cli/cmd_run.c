@@ -535,6 +535,7 @@ int fz_cli_run_workflow(const fz_run_request *o)
     ro.allow_unbound = o->allow_unbound;
     ro.catch_signals = 1;
     ro.approvals = fz_cli_journal_approvals(&cj); /* NULL without the journal */
+    ro.approval_poll_ms = cj.gate_poll_ms;
     fz_cli_journal_watch_spawns(&cj, &ro);
     ro.log = pr_log;
     ro.log_ud = &pr;

@@ -320,8 +320,11 @@ static int runs_show(fz_journal *j, int64_t id, int json, int output)
         fputs("  directory ", stdout);
         put_line(r.cwd);
     }
-    printf("  started   %s (pid %lld)%s", ESC(at, r.created_at), (long long)r.pid,
-           r.resumes ? "" : "\n");
+    if (!strcmp(r.state, FZ_JOURNAL_QUEUED) && !r.resumes)
+        printf("  submitted %s (waiting for a worker)\n", ESC(at, r.created_at));
+    else
+        printf("  started   %s (pid %lld)%s", ESC(at, r.created_at), (long long)r.pid,
+               r.resumes ? "" : "\n");
     if (r.resumes)
         printf(", resumed %u time%s\n", r.resumes, r.resumes == 1 ? "" : "s");
     if (r.finished_at)

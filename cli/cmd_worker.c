@@ -302,6 +302,9 @@ int fz_cmd_worker(int argc, char **argv)
     }
     if (status)
         return status;
+    uint32_t gate_ms = 0; /* checked here for the runs' `resume`, which read it */
+    if ((status = fz_cli_approval_poll_ms(&gate_ms)) != 0)
+        return status;
     char loc[4096];
     fz_cli_journal_path(db, loc, sizeof loc);
     if (!fz_journal_location_is_postgres(loc))

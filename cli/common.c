@@ -352,7 +352,7 @@ int fz_cli_check_set(const char *val)
     if (!eq) {
         char shown[200];
         escape_for_message(val, strlen(val), shown, sizeof shown);
-        fz_cli_error("run: --set takes KEY=VALUE, not '%s'", shown);
+        fz_cli_error("--set takes KEY=VALUE, not '%s'", shown);
         return 1;
     }
     size_t kl = (size_t)(eq - val);
@@ -364,7 +364,7 @@ int fz_cli_check_set(const char *val)
     char shown[200];
     escape_for_message(val, kl, shown, sizeof shown);
     if (!ok) {
-        fz_cli_error("run: --set '%s': %s", shown,
+        fz_cli_error("--set '%s': %s", shown,
                      kl == 0    ? "the name before '=' is empty"
                      : kl > 255 ? "the name is longer than 255 bytes"
                                 : "a variable name is letters, digits and '_', not starting "
@@ -373,7 +373,7 @@ int fz_cli_check_set(const char *val)
     }
     size_t vl = strlen(eq + 1), bad = fz_utf8_check(eq + 1, vl);
     if (bad < vl) {
-        fz_cli_error("run: --set %s: the value is not valid UTF-8 (byte 0x%02x at offset %zu)",
+        fz_cli_error("--set %s: the value is not valid UTF-8 (byte 0x%02x at offset %zu)",
                      shown, (unsigned char)eq[1 + bad], bad);
         return 1;
     }

@@ -36,9 +36,29 @@ static void warn_mode(const char *path)
                 path, (unsigned)(st.st_mode & 07777), path);
 }
 
+int fz_cli_approval_poll_ms(uint32_t *ms)
+{
+    const char *v = getenv("FLOWZAP_APPROVAL_POLL_MS");
+    uint64_t n = 0;
+    *ms = 0;
+    if (!v || !*v)
+        return FZ_EXIT_OK;
+    if (fz_cli_parse_u64(v, 3600000, &n) || n == 0) {
+        fz_cli_error("FLOWZAP_APPROVAL_POLL_MS is a number of milliseconds from 1 to 3600000, "
+                     "not '%s'",
+                     v);
+        return FZ_EXIT_USAGE;
+    }
+    *ms = (uint32_t)n;
+    return FZ_EXIT_OK;
+}
+
 int fz_cli_journal_open(fz_cli_journal *cj, const char *db, fz_cli_resume *resume)
 {
     memset(cj, 0, sizeof *cj);
+    int st = fz_cli_approval_poll_ms(&cj->gate_poll_ms);
+    if (st)
+        return st;
     if (resume && resume->j) {
         cj->j = resume->j;
         resume->j = NULL;
@@ -100,7 +120,15 @@ static int approval_poll(void *ud, const char *run_id, const char *node_id, uint
     fz_cli_journal *cj = ud;
     (void)run_id;
     const char *answer = NULL;
+    /* LISTEN before the take: an answer given after it is notified. A
+     * LISTEN that fails only leaves the gate to its polls. */
+    (void)fz_journal_signal_listen(cj->j);
     int rc = fz_journal_signal_take(cj->j, cj->run, node_id, task_id, &answer);
+    /* The take found the connection lost and made a new one: LISTEN on
+     * it and look once more, rather than wait a whole poll unheard. */
+    if (rc == 0 && fz_journal_signal_fd(cj->j) < 0 && fz_journal_signal_listen(cj->j) == 0 &&
+        fz_journal_signal_fd(cj->j) >= 0)
+        rc = fz_journal_signal_take(cj->j, cj->run, node_id, task_id, &answer);
     if (rc == 1)
         *approved = strcmp(answer, "yes") == 0;
     /* A journal that cannot be read is flowzap's failure, not the gate's
@@ -108,6 +136,20 @@ static int approval_poll(void *ud, const char *run_id, const char *node_id, uint
     if (rc < 0)
         cj->poll_failed = 1;
     return rc;
+}
+
+/* fz_approvals' wake-up over the journal (PostgreSQL's LISTEN; none on
+ * SQLite): `flowzap signal` NOTIFYs with the run's id. */
+static int approval_wake_fd(void *ud)
+{
+    fz_cli_journal *cj = ud;
+    return fz_journal_signal_fd(cj->j);
+}
+
+static int approval_drain(void *ud)
+{
+    fz_cli_journal *cj = ud;
+    return fz_journal_signal_woken(cj->j, cj->run);
 }
 
 /* fz_real_opts.on_spawn: the step's process group into the journal. */
@@ -130,7 +172,7 @@ const fz_approvals *fz_cli_journal_approvals(fz_cli_journal *cj)
 {
     if (!cj->j || !cj->run)
         return NULL;
-    cj->approvals = (fz_approvals){approval_poll, cj};
+    cj->approvals = (fz_approvals){approval_poll, cj, approval_wake_fd, approval_drain};
     return &cj->approvals;
 }
 

@@ -41,6 +41,7 @@ typedef struct fz_cli_journal {
     char run_id[24];         /* the run's id as text (FZ_RUN_ID) */
     unsigned resume_opts;    /* FZ_CLI_RESUME_* given to `resume` */
     int poll_failed;         /* an approval gate could not read the journal */
+    uint32_t gate_poll_ms;   /* $FLOWZAP_APPROVAL_POLL_MS, 0: the backend's 200 */
     /* The run's secrets, set after open and before begin: masked in the
      * recorded command line and everything the recorder writes. */
     const struct fz_secrets *secrets;
@@ -115,6 +116,13 @@ void fz_cli_journal_watch_spawns(fz_cli_journal *cj, fz_real_opts *ro);
 /* Where approval gates get their answers (`flowzap signal` writes them to
  * the journal), or NULL when the journal is off. Valid after begin. */
 const fz_approvals *fz_cli_journal_approvals(fz_cli_journal *cj);
+
+/* $FLOWZAP_APPROVAL_POLL_MS, the longest a gate waits between two reads
+ * of the journal (docs/scale.md): *ms receives it (0 when unset: the
+ * backend's 200 ms). Prints the error; returns an exit status
+ * (FZ_EXIT_USAGE for a value that is not 1 to 3600000). open reads it
+ * into cj->gate_poll_ms. */
+int fz_cli_approval_poll_ms(uint32_t *ms);
 
 /* Frees what open/attach made. */
 void fz_cli_journal_close(fz_cli_journal *cj);

@@ -30,7 +30,10 @@ typedef struct fz_backend {
      * must behave exactly as start(t) followed by wait() would, returning
      * wait()'s task id and result (fz_engine_drive hands over a zeroed
      * result with answer ok). A single-token run then makes no queue round
-     * trip per step. */
+     * trip per step. Without an observer the engine runs a lone token's
+     * plain steps in a chain whose task table and counters it brings up to
+     * date only when the chain ends: start_wait may pass e on to start()
+     * but must not read the run's tasks or counters through it. */
     int (*start_wait)(void *ud, fz_engine *e, const fz_task *t, uint32_t *task_id, fz_result *r);
 } fz_backend;
 

@@ -632,6 +632,7 @@ void fz_engine_free(fz_engine *e)
     fz_free(a, e->vars, (size_t)e->vars_cap * sizeof(var_ent));
     fz_free(a, e->vbuf, e->vcap);
     fz_free(a, e->out, e->out_cap);
+    fz_free(a, e->fmemo, FZ__FAIL_MEMO * sizeof(fz__fail_memo));
     fz_free(a, e->sort_tmp, (size_t)e->sort_cap * sizeof(uint32_t));
     fz_free(a, e, sizeof(*e));
 }
@@ -821,7 +822,9 @@ int fz_engine_start(fz_engine *e)
     e->fail_loop = FZ_NONE;
     e->fail_has_text = 0;
     e->out_valid = 0;
-    int rc = tasks_reserve(e, p->nstart);
+    /* Every entry is free now: the start tasks fit unless they outnumber
+     * the table. */
+    int rc = p->nstart > e->tmask + 1 ? tasks_reserve(e, p->nstart) : FZ_OK;
     if (!rc)
         rc = slots_reserve(e, p->nstart);
     if (rc)
@@ -1690,6 +1693,50 @@ static int build_completed(fz_engine *e)
     return rc;
 }
 
+/* The memo entry for this run's failure, or NULL. */
+static fz__fail_memo *fail_memo(const fz_engine *e)
+{
+    return e->fmemo ? &e->fmemo[e->fail_node & (FZ__FAIL_MEMO - 1)] : NULL;
+}
+
+static int fail_memo_matches(const fz_engine *e, const fz__fail_memo *m)
+{
+    return m->used && m->kind == e->fail_kind && m->node == e->fail_node &&
+           m->answer == e->fail_answer && m->attempt == e->fail_attempt &&
+           m->loop == e->fail_loop && m->has_text == e->fail_has_text &&
+           strcmp(m->text, e->fail_text) == 0;
+}
+
+/* Keeps the failure text just built in out (out_len bytes) for later runs
+ * that fail alike; returns its key, or FZ__OUT_KEY_NONE when it is not kept
+ * (too long, or no memory for the memo: nothing fails for that). */
+static uint64_t fail_memo_keep(fz_engine *e)
+{
+    if (!e->fmemo) {
+        e->fmemo = fz_calloc(e->alloc, FZ__FAIL_MEMO, sizeof(fz__fail_memo));
+        if (!e->fmemo)
+            return FZ__OUT_KEY_NONE;
+    }
+    fz__fail_memo *m = fail_memo(e);
+    if (e->out_len >= sizeof(m->out))
+        return FZ__OUT_KEY_NONE;
+    m->used = 1;
+    m->kind = e->fail_kind;
+    m->node = e->fail_node;
+    m->answer = e->fail_answer;
+    m->attempt = e->fail_attempt;
+    m->loop = e->fail_loop;
+    m->has_text = e->fail_has_text;
+    memcpy(m->text, e->fail_text, sizeof(m->text));
+    memcpy(m->out, e->out, e->out_len + 1);
+    m->len = (uint32_t)e->out_len;
+    /* A new serial for every text kept: two runs share a key only when the
+     * same entry held their text. Bit 63 keeps it apart from (node, edge)
+     * keys. */
+    m->key = 1ull << 63 | ++e->fserial;
+    return m->key;
+}
+
 const char *fz_engine_outcome(const fz_engine *ce)
 {
     fz_engine *e = (fz_engine *)ce; /* the cache is not observable state */
@@ -1710,11 +1757,25 @@ const char *fz_engine_outcome(const fz_engine *ce)
     }
     e->out_key = FZ__OUT_KEY_NONE;
     e->out_len = 0;
+    if (e->state == FZ_RUN_FAILED) {
+        /* A failure like one before: its text again, not rebuilt (~1,700
+         * instructions a failed run in a study). */
+        const fz__fail_memo *m = fail_memo(e);
+        if (m && fail_memo_matches(e, m) && e->out_cap > m->len) {
+            memcpy(e->out, m->out, (size_t)m->len + 1);
+            e->out_len = m->len;
+            e->out_valid = 1;
+            e->out_key = m->key;
+            return e->out;
+        }
+    }
     int rc = e->state == FZ_RUN_FAILED ? build_failure(e) : build_completed(e);
     if (rc)
         return e->state == FZ_RUN_FAILED ? "failed (out of memory)" : "completed (out of memory)";
     if (!e->out)
         return "";
+    if (e->state == FZ_RUN_FAILED)
+        key = fail_memo_keep(e);
     e->out_valid = 1;
     e->out_key = key;
     return e->out;
@@ -1849,6 +1910,104 @@ static void stop(fz_engine *e, const fz_backend *b, const char *why, uint64_t t_
         b->cancel_all(b->ud, e);
 }
 
+typedef int (*start_wait_fn)(void *, fz_engine *, const fz_task *, uint32_t *, fz_result *);
+
+/* The one-token chain: the run's only token walks consecutive steps that
+ * route it along one plain edge (an ok answer on a node's one ok edge, an
+ * outcome whose edge the backend named, a retry) with the token in locals:
+ * no task table entry written and read back, no fz_task rebuilt from it, no
+ * room tests (nothing is created but the token's next task). Called when
+ * one task is ready and none is in flight, no token waits at a merge and no
+ * observer is set. Any other step (an edge into a loop head or a merge, an
+ * end, a failure, variables, a different task id, the step limit in reach, a
+ * backend error) first writes back exactly the state the general path would
+ * have at that point (the task handed out and running), then runs as before:
+ * task ids, routes, edge counts and results are those of the general path.
+ * Returns 0, or a backend or step error after stopping the run. */
+static __attribute__((noinline)) int chain(fz_engine *e, const fz_backend *b,
+                                           start_wait_fn start_wait)
+{
+    const fz_plan *p = e->p;
+    const node_info *nodes = p->nodes;
+    const edge_info *edges = p->edges;
+    uint64_t *const counts = e->edge_counts;
+    const uint32_t limit = p->max_steps;
+    uint32_t id = e->next_hand;
+    task_ent *te = &e->tasks[id & e->tmask];
+    uint32_t node = te->node, token = te->token, attempt = te->attempt;
+    uint32_t last = te->last_label, lslot = te->lslot;
+    uint64_t delay = te->delay_ns;
+    te->state = T_FREE; /* the token lives in locals until the chain ends */
+    uint32_t steps = e->steps;
+    uint32_t rid;
+    fz_result r;
+    int rc;
+    for (;;) {
+        fz_task t = {id, node, token, attempt, delay};
+        r = (fz_result){.answer = FZ_ANSWER_OK};
+        rid = 0;
+        rc = start_wait(b->ud, e, &t, &rid, &r);
+        /* The step limit: the general path checks it after the step. */
+        if (UNLIKELY(rc || rid != id || r.nvars || steps + 1 >= limit))
+            break;
+        const node_info *ni = &nodes[node];
+        fz_answer a = r.answer;
+        uint32_t edge;
+        if (a == FZ_ANSWER_OK && !r.outcome && ni->ok1) {
+            edge = ni->ok1 - 1;
+        } else if ((a == FZ_ANSWER_OK || a == FZ_ANSWER_NO) && r.outcome && r.outcome_edge &&
+                   ni->out.count) {
+            edge = r.outcome_edge - 1;
+        } else if (a != FZ_ANSWER_OK && a != FZ_ANSWER_NO && !ni->err.count &&
+                   attempt <= p->policies[node].retries) {
+            /* route()'s retry: the same node, the next attempt. */
+            delay = backoff_delay(&p->policies[node], attempt);
+            attempt++;
+            steps++;
+            id++;
+            continue;
+        } else {
+            break;
+        }
+        const edge_info *ei = &edges[edge];
+        if (UNLIKELY(ei->dst_kind))
+            break;
+        if (counts)
+            counts[edge]++;
+        if (ei->flags & EI_LABELLED)
+            last = edge;
+        node = ei->dst;
+        attempt = 1;
+        delay = 0;
+        steps++;
+        id++;
+    }
+    /* Task id is handed out and running: the state the general path has
+     * after start_wait returns. */
+    e->next_id = e->next_hand = id + 1;
+    e->live = e->in_flight = 1;
+    e->steps = steps;
+    te = &e->tasks[id & e->tmask];
+    te->id = id;
+    te->node = node;
+    te->token = token;
+    te->attempt = attempt;
+    te->delay_ns = delay;
+    te->last_label = last;
+    te->lslot = lslot;
+    te->state = T_RUNNING;
+    if (rc) {
+        stop(e, b, rc == FZ_EINTR ? "interrupted" : fz_strerror(rc), 0);
+        return rc;
+    }
+    rc = complete(e, rid, &r, 0, rid == id);
+    if (rc) {
+        stop(e, b, fz_strerror(rc), 0);
+        return rc;
+    }
+    return 0;
+}
+
 int fz_engine_drive(fz_engine *e, const fz_backend *b)
 {
     if (e->state != FZ_RUN_RUNNING)
@@ -1866,6 +2025,12 @@ int fz_engine_drive(fz_engine *e, const fz_backend *b)
         b->start_wait;
     while (e->state == FZ_RUN_RUNNING) {
         if (start_wait && e->in_flight == 0 && e->next_id - e->next_hand == 1) {
+            if (!obs && !e->nwait) {
+                int rc = chain(e, b, start_wait);
+                if (rc)
+                    return rc;
+                continue;
+            }
             /* One token alive, one task ready, nothing in flight: start and
              * wait in one backend call (the same calls in the same order as
              * the general path below, with the queue round trip left out). */

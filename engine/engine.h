@@ -216,8 +216,10 @@ const char *fz_engine_outcome(const fz_engine *e);
 
 /* A number two runs of one engine share only when their fz_engine_outcome()
  * texts are equal, so a caller counting outcomes can skip comparing the
- * texts: a completed run with one end gets (end node, edge) + 1; 0 (no key)
- * for anything else. Valid after fz_engine_outcome(). */
+ * texts: a completed run with one end gets (end node, edge) + 1; a failed
+ * run whose text the engine keeps for failures alike gets that kept text's
+ * number (bit 63 set); 0 (no key) for anything else. Valid after
+ * fz_engine_outcome(). */
 uint64_t fz_engine_outcome_key(const fz_engine *e);
 
 /* Node where the run failed, or FZ_NONE. */

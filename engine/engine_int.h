@@ -39,6 +39,19 @@ typedef struct fz__wait_ent {
     uint32_t lslot;
 } fz__wait_ent;
 
+/* A failure text built before, with everything build_failure reads that
+ * varies between runs (the plan does not): a later failure equal in all of
+ * them has the same text (fz_engine_outcome's memo). */
+#define FZ__FAIL_MEMO 16u
+typedef struct fz__fail_memo {
+    uint8_t used, kind, answer, has_text;
+    uint32_t node, attempt, loop;
+    uint32_t len;
+    uint64_t key; /* out_key while this text is in out: bit 63 | a serial */
+    char text[256]; /* fail_text */
+    char out[384];  /* the text built (only texts that fit are kept) */
+} fz__fail_memo;
+
 typedef struct fz__var_ent {
     uint32_t koff, klen, voff, vlen, vcap;
 } fz__var_ent;
@@ -86,7 +99,10 @@ struct fz_engine {
     char *out; /* outcome text, built lazily */
     size_t out_len, out_cap;
     int out_valid;
-    uint64_t out_key; /* (node << 32 | edge) of a one-end text in out, or FZ__OUT_KEY_NONE */
+    uint64_t out_key; /* (node << 32 | edge) of a one-end text in out, a failure memo's key,
+                         or FZ__OUT_KEY_NONE */
+    fz__fail_memo *fmemo; /* FZ__FAIL_MEMO entries by fail_node, allocated at the first failure */
+    uint64_t fserial;
     uint32_t *sort_tmp; /* for sorting parallel ends */
     uint32_t sort_cap;
 };

@@ -7,8 +7,8 @@
  * parameters are checked when the file loads, so a run never starts with a
  * malformed rule; errors are diagnostics at the rule's place in the file.
  */
-#ifndef FZ_ENGINE_BIND_H
-#define FZ_ENGINE_BIND_H
+#ifndef FZ_REAL_BIND_H
+#define FZ_REAL_BIND_H
 
 #include <stdint.h>
 

@@ -6,8 +6,8 @@
  * for `check` and `sim` as much as for `run`. The engine calls libcurl only
  * through this table.
  */
-#ifndef FZ_ENGINE_CURLAPI_H
-#define FZ_ENGINE_CURLAPI_H
+#ifndef FZ_REAL_CURLAPI_H
+#define FZ_REAL_CURLAPI_H
 
 #include <curl/curl.h>
 

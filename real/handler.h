@@ -11,8 +11,8 @@
  *    an HTTP transfer, a timer) and the job reports the answer.
  * Sibling files of engine/ include this header; it is not for cli/.
  */
-#ifndef FZ_ENGINE_HANDLER_H
-#define FZ_ENGINE_HANDLER_H
+#ifndef FZ_REAL_HANDLER_H
+#define FZ_REAL_HANDLER_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -227,5 +227,10 @@ int fz__job_on_end(fz_job *j, void (*fn)(const fz_alloc *a, void *ptr), void *pt
 
 /* Milliseconds between approval polls. */
 uint32_t fz__job_approval_poll_ms(fz_job *j);
+
+/* Arms the next approval poll: fire(job, cfg) after the poll interval, or
+ * sooner, when the approval source's wake-up (real.h: wake_fd, drain)
+ * says an answer for the run came. */
+int fz__job_approval_wait(fz_job *j, void (*fire)(fz_job *j, const void *cfg));
 
 #endif

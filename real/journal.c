@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * journal.c - runs, steps and approval answers in SQLite (engine/journal.h).
+ * journal.c - runs, steps and approval answers in SQLite (real/journal.h).
  *
  * Every write is one autocommit statement, so a step boundary costs one WAL
  * append and, with synchronous=FULL, one fsync: the price of durability,

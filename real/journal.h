@@ -9,8 +9,8 @@
  * engine over the same plan (task ids are deterministic), then dispatching
  * what was left. docs/internals/journal.md describes the schema.
  */
-#ifndef FZ_ENGINE_JOURNAL_H
-#define FZ_ENGINE_JOURNAL_H
+#ifndef FZ_REAL_JOURNAL_H
+#define FZ_REAL_JOURNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -91,6 +91,9 @@ void fz_journal_hash(const void *p, size_t len, char hex[FZ_JOURNAL_HASH_LEN]);
 #define FZ_JOURNAL_COMPLETED "completed"
 #define FZ_JOURNAL_FAILED "failed"
 #define FZ_JOURNAL_INTERRUPTED "interrupted"
+/* Shown, never stored: the getters' state of a run in the queue of
+ * `submit` (PostgreSQL) that no process runs (stored as interrupted). */
+#define FZ_JOURNAL_QUEUED "queued"
 
 /* One run. Strings are borrowed: from the caller for fz_journal_run_add, from
  * the journal (valid until the next call on it) for the getters. */
@@ -214,6 +217,24 @@ int fz_journal_signal_add_by(fz_journal *j, int64_t id, const char *node, const 
  * answer was taken, 0 when none is waiting, or FZ_EDB. */
 int fz_journal_signal_take(fz_journal *j, int64_t id, const char *node, uint32_t task,
                            const char **answer);
+
+/* Waking a gate at once when its answer comes (PostgreSQL: LISTEN
+ * flowzap_signal on the journal's connection; fz_journal_signal_add
+ * NOTIFYs with the run's id on commit). A hint, never the only path: a
+ * notification is lost when the connection drops, or when it was sent
+ * before the LISTEN, so the gate still polls with fz_journal_signal_take.
+ * fz_journal_signal_listen sends the LISTEN once per connection (again
+ * after a reconnect; call it before each take, so that an answer given
+ * after the take is notified); 0, or FZ_EDB (the hint is off until the
+ * next call). fz_journal_signal_fd is the descriptor to poll for reading
+ * while listening, else -1 (SQLite, a lost connection).
+ * fz_journal_signal_woken reads what came, without blocking, and returns 1
+ * when an answer for run id was notified, else 0; other runs'
+ * notifications and payloads that are not a run id are dropped. On SQLite
+ * the three do nothing. */
+int fz_journal_signal_listen(fz_journal *j);
+int fz_journal_signal_fd(fz_journal *j);
+int fz_journal_signal_woken(fz_journal *j, int64_t id);
 
 /* One answer as recorded; strings borrowed for the callback. */
 typedef struct fz_journal_signal {

@@ -3,8 +3,8 @@
  * journal_int.h - what journal.c shares with journal_recorder.c: the
  * journal's handle and its prepared statements. Not for other modules.
  */
-#ifndef FZ_ENGINE_JOURNAL_INT_H
-#define FZ_ENGINE_JOURNAL_INT_H
+#ifndef FZ_REAL_JOURNAL_INT_H
+#define FZ_REAL_JOURNAL_INT_H
 
 #include <sqlite3.h>
 
@@ -30,7 +30,7 @@ enum {
     ST__COUNT
 };
 
-/* A journal store: the functions behind engine/journal.h's API, one set
+/* A journal store: the functions behind real/journal.h's API, one set
  * per database (journal.c: SQLite; journal_pg.c: PostgreSQL). The public
  * functions check their arguments where the stores agree and dispatch here
  * (journal_store.c). step_start and step_finish read task, node_index,
@@ -66,6 +66,10 @@ typedef struct fz_journal_store {
     int (*signal_take)(fz_journal *j, int64_t id, const char *node, uint32_t task,
                        const char **answer);
     int (*signal_list)(fz_journal *j, int64_t id, fz_journal_signal_fn fn, void *ud);
+    /* The gate's wake-up (fz_journal_signal_listen...; NULL: none). */
+    int (*signal_listen)(fz_journal *j);
+    int (*signal_fd)(fz_journal *j);
+    int (*signal_woken)(fz_journal *j, int64_t id);
     /* A number that changes when another connection commits a change. */
     int (*data_version)(fz_journal *j, int64_t *out);
     /* The run queue of `submit` and `worker` (NULL: the store has none). */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * journal_pg.c - runs, steps and approval answers in PostgreSQL through
- * libpq (engine/journal.h, the store of journal_int.h).
+ * libpq (real/journal.h, the store of journal_int.h).
  *
  * The same tables as the SQLite store (docs/internals/journal.md), created
  * and upgraded on open under an advisory lock, so that two processes
@@ -97,9 +97,17 @@ static const char schema[] =
     " claims BIGINT NOT NULL DEFAULT 0,"
     " lane TEXT);";
 
+/* A run in the queue that no process runs (submitted and not yet
+ * claimed, handed to another lane's worker, or given back by a stopped
+ * worker) is stored as interrupted, and a worker takes it next: the
+ * getters show it as queued (FZ_JOURNAL_QUEUED). */
+#define RUN_STATE                                                                                  \
+    "CASE WHEN r.state = 'interrupted' AND EXISTS(SELECT 1 FROM queue q WHERE q.run = r.id)"       \
+    " THEN 'queued' ELSE r.state END"
+
 #define RUN_COLS                                                                                   \
     "r.id, r.workflow, r.workflow_hash, r.bindings, r.bindings_hash, r.args, r.cwd, "              \
-    "r.vars, r.state, r.outcome, r.created_at, r.updated_at, r.finished_at, r.pid, "               \
+    "r.vars, " RUN_STATE ", r.outcome, r.created_at, r.updated_at, r.finished_at, r.pid, "         \
     "r.resumes, (SELECT count(*) FROM steps s WHERE s.run = r.id AND s.seq IS NOT NULL), "         \
     "(SELECT count(*) FROM steps s WHERE s.run = r.id AND s.seq IS NULL), r.owner_id, r.sync"
 
@@ -262,6 +270,7 @@ typedef struct pg_store {
     int normal;        /* synchronous_commit off */
     PGresult *held;    /* the run the getters handed out last */
     int listening;     /* LISTEN flowzap_work sent on this connection */
+    int hearing;       /* LISTEN flowzap_signal sent on this connection */
     /* The group of writes (pg_group): open, in pipeline mode, whether it
      * may be sent again whole, whether a send failed (the connection
      * broke), and the failure kept for its commit. */
@@ -335,6 +344,7 @@ static int session(fz_journal *j)
     pg_store *p = PG(j);
     p->prepared = 0;
     p->listening = 0;
+    p->hearing = 0;
     PGresult *r = PQexec(p->conn, p->normal ? "SET synchronous_commit = off"
                                             : "SET synchronous_commit = on");
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
@@ -1362,6 +1372,52 @@ static int pg_signal_list(fz_journal *j, int64_t id, fz_journal_signal_fn fn, vo
 }
 
 /*==========================================================================
+ * Waking a gate (LISTEN flowzap_signal)
+ *========================================================================*/
+
+/* A lost connection is left to the next statement, which reconnects (and
+ * whose session() clears hearing): the gate polls meanwhile. */
+static int pg_signal_listen(fz_journal *j)
+{
+    pg_store *p = PG(j);
+    if (p->hearing || PQstatus(p->conn) != CONNECTION_OK)
+        return 0;
+    if (pq_plain(j, "LISTEN flowzap_signal", "listening for answers"))
+        return FZ_EDB;
+    p->hearing = 1;
+    return 0;
+}
+
+static int pg_signal_fd(fz_journal *j)
+{
+    pg_store *p = PG(j);
+    return p->hearing && PQstatus(p->conn) == CONNECTION_OK ? PQsocket(p->conn) : -1;
+}
+
+/* The payload is the run's id as `signal_add` writes it (run::text):
+ * anything else (not a number, another run, a longer text) is not ours. */
+static int pg_signal_woken(fz_journal *j, int64_t id)
+{
+    pg_store *p = PG(j);
+    if (!p->hearing || PQstatus(p->conn) != CONNECTION_OK)
+        return 0;
+    /* Notifications a statement read on its way are already queued;
+     * PQconsumeInput reads the rest without blocking (libpq's socket is
+     * non-blocking). A failure marks the connection bad: no fd then. */
+    (void)PQconsumeInput(p->conn);
+    char want[24];
+    snprintf(want, sizeof want, "%lld", (long long)id);
+    int woken = 0;
+    PGnotify *n;
+    while ((n = PQnotifies(p->conn)) != NULL) {
+        if (!strcmp(n->relname, "flowzap_signal") && n->extra && !strcmp(n->extra, want))
+            woken = 1;
+        PQfreemem(n);
+    }
+    return woken;
+}
+
+/*==========================================================================
  * The run queue
  *========================================================================*/
 
@@ -1479,6 +1535,9 @@ const fz_journal_store fz__journal_postgres = {
     .signal_add = pg_signal_add,
     .signal_take = pg_signal_take,
     .signal_list = pg_signal_list,
+    .signal_listen = pg_signal_listen,
+    .signal_fd = pg_signal_fd,
+    .signal_woken = pg_signal_woken,
     .queue_add = pg_queue_add,
     .queue_claim = pg_queue_claim,
     .queue_renew = pg_queue_renew,

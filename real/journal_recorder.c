@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * journal_recorder.c - the journal's side of a run (engine/journal.h): an
+ * journal_recorder.c - the journal's side of a run (real/journal.h): an
  * observer that commits each step's start before its handler starts and its
  * finish before the engine routes it, and the replay that rebuilds a dead
  * run's engine from its finished steps. Costs: one autocommit (one fsync

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * journal_store.c - engine/journal.h's API over the journal stores
+ * journal_store.c - real/journal.h's API over the journal stores
  * (journal_int.h): the location picks the store (a PostgreSQL URI or
  * libpq keyword string: journal_pg.c; anything else is a SQLite file:
  * journal.c), and every public function dispatches to it. Locations are
@@ -280,6 +280,21 @@ int fz_journal_signal_take(fz_journal *j, int64_t id, const char *node, uint32_t
 int fz_journal_signal_list(fz_journal *j, int64_t id, fz_journal_signal_fn fn, void *ud)
 {
     return j->ops->signal_list(j, id, fn, ud);
+}
+
+int fz_journal_signal_listen(fz_journal *j)
+{
+    return j->ops->signal_listen ? j->ops->signal_listen(j) : 0;
+}
+
+int fz_journal_signal_fd(fz_journal *j)
+{
+    return j->ops->signal_fd ? j->ops->signal_fd(j) : -1;
+}
+
+int fz_journal_signal_woken(fz_journal *j, int64_t id)
+{
+    return j->ops->signal_woken ? j->ops->signal_woken(j, id) : 0;
 }
 
 static int no_queue(fz_journal *j)

@@ -8,8 +8,8 @@
  * recorded boot id other than today's means a reboot ended it. Linux only:
  * without /proc an identity is unknown ("") and only the pid is checked.
  */
-#ifndef FZ_ENGINE_PROC_H
-#define FZ_ENGINE_PROC_H
+#ifndef FZ_REAL_PROC_H
+#define FZ_REAL_PROC_H
 
 #include <stddef.h>
 #include <stdint.h>

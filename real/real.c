@@ -101,6 +101,7 @@ struct fz_job {
     /* handler timer */
     uint64_t timer_seq; /* seq of the armed handler timer, 0: none */
     void (*fire)(fz_job *, const void *);
+    int gate;    /* the armed timer is an approval poll (a wake-up fires it) */
     fz_vec ends; /* on_end */
 };
 
@@ -666,7 +667,16 @@ int fz__job_timer(fz_job *j, uint64_t delay_ns, void (*fire)(fz_job *j, const vo
         return rc;
     j->timer_seq = seq;
     j->fire = fire;
+    j->gate = 0;
     return FZ_OK;
+}
+
+int fz__job_approval_wait(fz_job *j, void (*fire)(fz_job *j, const void *cfg))
+{
+    int rc = fz__job_timer(j, (uint64_t)fz__job_approval_poll_ms(j) * 1000000u, fire);
+    if (!rc)
+        j->gate = 1;
+    return rc;
 }
 
 /* The whole body is kept, up to the handler's cap (the journal keeps the
@@ -1207,13 +1217,38 @@ static void http_progress(fz_real *r)
     }
 }
 
+/* 1 when a gate waits for its next approval poll. */
+static int gates_waiting(const fz_real *r)
+{
+    for (uint32_t s = 0; s < r->nslots; s++) {
+        const fz_job *j = r->slots[s];
+        if (j && j->state == JOB_RUNNING && j->gate && j->timer_seq)
+            return 1;
+    }
+    return 0;
+}
+
+/* An answer may have come: every waiting gate polls now and arms its next
+ * poll (the armed timer's heap entry is left stale: timer_job drops it). */
+static void wake_gates(fz_real *r)
+{
+    for (uint32_t s = 0; s < r->nslots; s++) {
+        fz_job *j = r->slots[s];
+        if (!j || j->state != JOB_RUNNING || !j->gate || !j->timer_seq)
+            continue;
+        j->gate = 0;
+        j->timer_seq = 0;
+        j->fire(j, j->cfg);
+    }
+}
+
 /* One round: poll our fds and curl's, then act on what is ready. */
 static int loop_once(fz_real *r)
 {
     struct curl_waitfd stack_fds[64];
     struct curl_waitfd *fds = stack_fds;
     uint32_t cap = 64, n = 0;
-    uint32_t need = 1 + 2 * r->nslots;
+    uint32_t need = 2 + 2 * r->nslots;
     if (need > cap) {
         fds = fz_malloc(r->alloc, need * sizeof(*fds));
         if (!fds)
@@ -1238,7 +1273,22 @@ static int loop_once(fz_real *r)
             n++;
         }
     }
-    int timeout_ms = 1000;
+    /* The approvals' wake-up: what came while we were busy, then its fd. */
+    const fz_approvals *ap = r->opts.approvals;
+    uint32_t wake_at = 0; /* index of the wake-up's fd in fds, 0: none */
+    int woken = 0;
+    if (ap && ap->wake_fd && ap->drain && gates_waiting(r)) {
+        woken = ap->drain(ap->ud) == 1;
+        int wfd = woken ? -1 : ap->wake_fd(ap->ud);
+        if (wfd >= 0) {
+            wake_at = n;
+            fds[n].fd = wfd;
+            fds[n].events = CURL_WAIT_POLLIN;
+            fds[n].revents = 0;
+            n++;
+        }
+    }
+    int timeout_ms = woken ? 0 : 1000;
     if (r->timers.len) {
         uint64_t now = fz_real_clock(), at = FZ_VEC_AT(&r->timers, timer, 0).at;
         uint64_t ms = at > now ? (at - now + 999999) / 1000000 : 0;
@@ -1278,8 +1328,10 @@ static int loop_once(fz_real *r)
     }
     int child = 0;
     drain_self_pipe(r, &child);
+    if (wake_at && fds[wake_at].revents && ap->drain(ap->ud) == 1)
+        woken = 1;
     for (uint32_t i = 1; i < n; i++) {
-        if (!fds[i].revents)
+        if (!fds[i].revents || i == wake_at)
             continue;
         for (uint32_t s = 0; s < r->nslots; s++) {
             fz_job *j = r->slots[s];
@@ -1295,6 +1347,8 @@ static int loop_once(fz_real *r)
         reap(r);
     if (r->multi)
         http_progress(r);
+    if (woken)
+        wake_gates(r);
     fire_timers(r);
 out:
     if (fds != stack_fds)

@@ -8,8 +8,8 @@
  * SIGCHLD (and, when asked, SIGINT/SIGTERM) are caught while a backend
  * exists, so only one real backend may exist per process at a time.
  */
-#ifndef FZ_ENGINE_REAL_H
-#define FZ_ENGINE_REAL_H
+#ifndef FZ_REAL_REAL_H
+#define FZ_REAL_REAL_H
 
 #include <stdint.h>
 
@@ -24,10 +24,18 @@ typedef struct fz_real fz_real;
  * over its database; `flowzap signal RUN NODE yes|no` writes the answer).
  * poll() returns 1 with *approved (1 yes, 0 no) once answered, 0 while
  * pending, or a negative FZ_E* (the step ends as an error). It is called
- * when the gate starts and then every approval_poll_ms. */
+ * when the gate starts and then every approval_poll_ms.
+ * The wake-up is optional (NULL: the gates only poll): while a gate waits,
+ * the loop asks wake_fd() each round for a descriptor to poll for reading
+ * (-1: none now), and calls drain() before polling and when it is
+ * readable; drain() reads what came without blocking and returns 1 when
+ * an answer for this run may have come: every waiting gate polls at once.
+ * A hint that never comes costs nothing but the wait for the next poll. */
 typedef struct fz_approvals {
     int (*poll)(void *ud, const char *run_id, const char *node_id, uint32_t task_id, int *approved);
     void *ud;
+    int (*wake_fd)(void *ud);
+    int (*drain)(void *ud);
 } fz_approvals;
 
 typedef struct fz_real_opts {

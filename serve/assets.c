@@ -72,6 +72,7 @@ const char fz__serve_css[] =
     "dl.info dt{font-weight:bold}dl.info dd{margin:0}\n"
     ".state-completed{color:#1e7b34}.state-failed{color:#b42318}\n"
     ".state-running{color:#a15c00}.state-interrupted{color:#555}\n"
+    ".state-queued{color:#555;font-style:italic}\n"
     ".diagram{overflow:auto;background:#fff;border:1px solid #ddd;padding:.5em}\n"
     ".diagram svg{max-width:100%;height:auto}\n"
     ".split{display:flex;gap:1em;align-items:flex-start}\n"

@@ -188,14 +188,20 @@ void fz__serve_page_runs(fz_serve *s, fz_hbuf *b, const char *wf, const char *st
     json_object_foreach(all.workflows, key, v) put_option(b, key, key, wf);
     json_decref(all.workflows);
     fz_hbuf_puts(b, "</select></label> <label>State <select name=\"state\">");
-    static const char *const states[] = {"", FZ_JOURNAL_RUNNING, FZ_JOURNAL_COMPLETED,
-                                         FZ_JOURNAL_FAILED, FZ_JOURNAL_INTERRUPTED};
+    static const char *const states[] = {"",
+                                         FZ_JOURNAL_RUNNING,
+                                         FZ_JOURNAL_COMPLETED,
+                                         FZ_JOURNAL_FAILED,
+                                         FZ_JOURNAL_INTERRUPTED,
+                                         FZ_JOURNAL_QUEUED};
     for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
         put_option(b, states[i], i ? states[i] : "all", state);
     fz_hbuf_puts(b, "</select></label> <button>Filter</button></form>\n");
     if (!s->j) {
+        char where[512]; /* a PostgreSQL password masked */
+        fz_journal_location_mask(s->db, where, sizeof where);
         fz_hbuf_puts(b, "<p class=\"note\">No journal at ");
-        fz_html_puts(b, s->db);
+        fz_html_puts(b, where);
         fz_hbuf_puts(b, " yet; runs appear here when one is recorded.</p>\n");
     }
     fz_hbuf_puts(b, "<table class=\"runs\"><thead><tr><th>Run</th><th>State</th><th>Outcome</th>"

@@ -91,8 +91,10 @@ int fz__serve_journal(fz_serve *s)
 {
     if (s->j)
         return 1;
+    /* A SQLite journal is opened once its file exists; a PostgreSQL one
+     * whenever its server answers. */
     struct stat st;
-    if (stat(s->db, &st) || !S_ISREG(st.st_mode))
+    if (!fz_journal_location_is_postgres(s->db) && (stat(s->db, &st) || !S_ISREG(st.st_mode)))
         return 0;
     fz_journal *j = NULL;
     if (fz_journal_open(s->db, FZ_JOURNAL_SYNC_NORMAL, s->a, &j)) {

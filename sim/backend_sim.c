@@ -40,6 +40,9 @@ struct fz_backend_sim {
     /* Each node's params when no time window can change them (one entry),
      * else NULL: fz_scenario_params() without its lookup and loop. */
     const fz_sim_params **params1;
+    /* params1's entries that be_start_wait answers itself (plain or
+     * faults_only, no chooser set), else NULL. */
+    const fz_sim_params **fast;
     uint32_t gen;
     fz_fault *faults;
     uint32_t nfaults, cap_faults;
@@ -403,12 +406,12 @@ static __attribute__((noinline)) int plain_then_wait(fz_backend_sim *b, const fz
     return 0;
 }
 
-/* Only picks the path: each is a tail call, so this function keeps no
- * frame and saves no registers. */
-static int be_start_wait(void *ud, fz_engine *e, const fz_task *t, uint32_t *task_id,
-                         fz_result *r)
+/* be_start_wait for a task the fast path does not take: picks the step;
+ * each is a tail call. */
+static __attribute__((noinline)) int start_wait_other(fz_backend_sim *b, fz_engine *e,
+                                                      const fz_task *t, uint32_t *task_id,
+                                                      fz_result *r)
 {
-    fz_backend_sim *b = ud;
     const fz_scenario *s = b->s;
     if (__builtin_expect(t->id >= b->nslots || b->q.len || b->slow, 0))
         return start_then_wait(b, e, t, task_id, r);
@@ -423,10 +426,163 @@ static int be_start_wait(void *ud, fz_engine *e, const fz_task *t, uint32_t *tas
     return faults_then_wait(b, t, p, start, task_id, r);
 }
 
+/* The end of a fast step after its latency: the clock, the result, the
+ * report's tallies; then what is rare (the path buffer to grow, a fault to
+ * record) in fast_rare, by a tail call, so that no value of the step lives
+ * across a call and be_start_wait keeps no frame. answer | fault << 8:
+ * fault is the fault kind drawn + 1, or 0. */
+static __attribute__((noinline)) int fast_rare(fz_backend_sim *b, uint32_t node, uint32_t fault,
+                                               int push);
+
+static inline __attribute__((always_inline)) int fast_end(fz_backend_sim *b, uint32_t node,
+                                                          uint64_t start, uint64_t lat,
+                                                          uint32_t af)
+{
+    uint64_t end = start + lat;
+    if (end < start)
+        end = UINT64_MAX;
+    fz_answer answer = (fz_answer)(af & 0xff);
+    /* What be_wait would do with the one queued event (the task id and
+     * the result are written). */
+    b->q.next_seq++;
+    b->now = end;
+    int push = 0;
+    if (b->report) {
+        /* fz__report_task_in with the path's store last (its buffer may
+         * have to grow: fast_rare). */
+        report_hot *h = (report_hot *)b->report;
+        h->node_visits[node]++;
+        if (h->node_stamp[node] != h->gen) {
+            h->node_stamp[node] = h->gen;
+            h->node_runs[node]++;
+        }
+        h->path_hash = (h->path_hash ^ (node + 1)) * 0x100000001b3ull;
+        h->path_hash ^= h->path_hash >> 29;
+        if (answer != FZ_ANSWER_OK)
+            h->node_fail[node]++;
+        if (end > start &&
+            __builtin_expect(__builtin_add_overflow(h->node_time[node], end - start, &h->node_time[node]), 0))
+            h->node_time_hi[node]++;
+        if (__builtin_expect(h->cur_len == h->cur_cap, 0))
+            push = 1;
+        else
+            h->cur_path[h->cur_len++] = node;
+    }
+    if (__builtin_expect((af >> 8) | (uint32_t)push, 0))
+        return fast_rare(b, node, af >> 8, push);
+    return 0;
+}
+
+static __attribute__((noinline)) int fast_rare(fz_backend_sim *b, uint32_t node, uint32_t fault,
+                                               int push)
+{
+    if (push) {
+        report_hot *h = (report_hot *)b->report;
+        if (fz__report_path_grow(b->report) == 0)
+            h->cur_path[h->cur_len++] = node;
+    }
+    if (fault) {
+        add_fault(b, node, (fz_fault_kind)(fault - 1));
+        if (b->oom)
+            return FZ_ENOMEM;
+    }
+    return 0;
+}
+
+/* A fast step whose lognormal draw missed its layer's rectangle (u): the
+ * rest of the ziggurat, then the same end. */
+static __attribute__((noinline)) int fast_zig_slow(fz_backend_sim *b, uint32_t node,
+                                                   uint64_t start, uint64_t u, uint32_t af)
+{
+    const fz_dist *d = &b->fast[node]->latency;
+    double z = fz__zig_slow(&b->rng, u) * (d->b * (256.0 / FZ__LN2));
+    uint64_t lat = fz__dist_ns(fz__exp2_256(z, d->a));
+    return fast_end(b, node, start, lat, af);
+}
+
+/* A fast step whose latency is neither lognormal nor fixed. */
+static __attribute__((noinline)) int fast_other(fz_backend_sim *b, uint32_t node,
+                                                uint64_t start, uint32_t af)
+{
+    uint64_t lat = fz_dist_sample(&b->fast[node]->latency, &b->rng);
+    return fast_end(b, node, start, lat, af);
+}
+
+/* The one-token step of a node in b->fast (a latency, error / no
+ * probabilities and weighted choices; no script, timeout, window or
+ * chooser): faults_then_wait and plain_then_wait in the engine's one call,
+ * with the same draws in the same order. Anything else, or a queue that is
+ * not empty, or an outage scenario, or out of memory, goes through
+ * start_wait_other. Whatever may call (a ziggurat miss, another
+ * distribution, a fault, the path buffer full) leaves by a tail call, so
+ * this function saves no registers. */
+static int be_start_wait(void *ud, fz_engine *e, const fz_task *t, uint32_t *task_id,
+                         fz_result *r)
+{
+    fz_backend_sim *b = ud;
+    const fz_sim_params *p = b->fast[t->node];
+    if (__builtin_expect(!p || (b->q.len | (uint32_t)b->slow), 0))
+        return start_wait_other(b, e, t, task_id, r);
+    uint32_t node = t->node;
+    uint64_t start = b->now + t->delay_ns;
+    *task_id = t->id;
+    uint32_t af = FZ_ANSWER_OK; /* answer | (fault kind + 1) << 8 */
+    if (p->p_error > 0 || p->p_no > 0) {
+        double u = fz_rng_double(&b->rng);
+        if (u < p->p_error) {
+            af = FZ_ANSWER_ERROR | (FZ_FAULT_ERROR + 1) << 8;
+            r->reason = "injected error";
+        } else if (u < p->p_error + p->p_no) {
+            af = FZ_ANSWER_NO | (FZ_FAULT_NO + 1) << 8;
+        }
+    }
+    if (af == FZ_ANSWER_OK && p->nchoices) {
+        uint32_t c = 0;
+        if (p->nchoices > 1) {
+            double u = fz_rng_double(&b->rng);
+            while (c + 1 < p->nchoices && u >= p->choices[c].cum)
+                c++;
+        }
+        r->outcome = p->choices[c].outcome;
+        r->outcome_edge = p->choices[c].edge;
+        if (p->choices[c].fault)
+            af = (FZ_FAULT_CHOICE + 1) << 8;
+    }
+    /* r arrives zeroed with answer ok (fz_engine_drive). */
+    r->answer = (fz_answer)(af & 0xff);
+    const fz_dist *d = &p->latency;
+    uint64_t lat;
+    if (d->kind == FZ_DIST_LOGNORMAL) {
+        /* fz__dist_sample's lognormal, its ziggurat miss out of line */
+        uint64_t u = fz_rng_next(&b->rng);
+        int32_t hz = (int32_t)(uint32_t)(u >> 32);
+        uint32_t iz = (uint32_t)u & 127u;
+        uint32_t ahz = hz < 0 ? (uint32_t)0 - (uint32_t)hz : (uint32_t)hz;
+        if (__builtin_expect(ahz >= fz__zig_k[iz], 0))
+            return fast_zig_slow(b, node, start, u, af);
+        double z = (double)hz * (fz__zig_w[iz] * (d->b * (256.0 / FZ__LN2)));
+        lat = fz__dist_ns(fz__exp2_256(z, d->a));
+    } else if (d->kind == FZ_DIST_FIXED) {
+        lat = d->a > 0 ? (uint64_t)(d->a + 0.5) : 0;
+    } else {
+        return fast_other(b, node, start, af);
+    }
+    return fast_end(b, node, start, lat, af);
+}
+
 static void be_cancel_all(void *ud, fz_engine *e)
 {
     (void)e;
     fz_evq_clear(&((fz_backend_sim *)ud)->q);
+}
+
+/* Fills b->fast from params1 and the chooser. */
+static void fast_table(fz_backend_sim *b)
+{
+    for (uint32_t n = 0; n < b->s->nnodes; n++) {
+        const fz_sim_params *p = b->params1[n];
+        b->fast[n] = p && (p->plain || p->faults_only) && !b->chooser ? p : NULL;
+    }
 }
 
 int fz_backend_sim_new(const fz_scenario *s, const fz_alloc *alloc, fz_backend_sim **out)
@@ -444,13 +600,15 @@ int fz_backend_sim_new(const fz_scenario *s, const fz_alloc *alloc, fz_backend_s
     b->node_runs = fz_calloc(alloc, nn, sizeof(uint32_t));
     b->node_stamp = fz_calloc(alloc, nn, sizeof(uint32_t));
     b->params1 = fz_calloc(alloc, nn, sizeof *b->params1);
-    if (!b->node_runs || !b->node_stamp || !b->params1) {
+    b->fast = fz_calloc(alloc, nn, sizeof *b->fast);
+    if (!b->node_runs || !b->node_stamp || !b->params1 || !b->fast) {
         fz_backend_sim_free(b);
         return FZ_ENOMEM;
     }
     for (uint32_t n = 0; n < s->nnodes; n++)
         if (s->nodes[n].nparams == 1)
             b->params1[n] = &s->nodes[n].params[0];
+    fast_table(b);
     b->be = (fz_backend){.name = "sim",
                          .now = be_now,
                          .start = be_start,
@@ -472,6 +630,7 @@ void fz_backend_sim_free(fz_backend_sim *b)
     fz_free(b->alloc, b->node_runs, sizeof(uint32_t) * nn);
     fz_free(b->alloc, b->node_stamp, sizeof(uint32_t) * nn);
     fz_free(b->alloc, b->params1, sizeof *b->params1 * nn);
+    fz_free(b->alloc, b->fast, sizeof *b->fast * nn);
     fz_free(b->alloc, b->faults, sizeof(fz_fault) * b->cap_faults);
     fz_free(b->alloc, b, sizeof *b);
 }
@@ -527,4 +686,5 @@ void fz_backend_sim_set_chooser(fz_backend_sim *b, const fz_sim_chooser *c)
     } else {
         b->chooser = NULL;
     }
+    fast_table(b);
 }

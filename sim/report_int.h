@@ -17,7 +17,7 @@
 #include "sim/report_hot.h"
 
 #define FZ_REPORT_MAX_PATHS 65536u
-#define FZ_REPORT_OUTCOME_KEYS 8u
+#define FZ_REPORT_OUTCOME_KEYS 32u
 
 /* Sums of nanoseconds: 128 bits, which no study can overflow. */
 __extension__ typedef unsigned __int128 u128;

@@ -374,8 +374,7 @@ static void approval_poll(fz_job *j, const void *cfg)
         fz__job_finish(j, FZ_ANSWER_ERROR, NULL, msg);
         return;
     }
-    uint64_t ns = (uint64_t)fz__job_approval_poll_ms(j) * 1000000u;
-    if (fz__job_timer(j, ns, approval_poll))
+    if (fz__job_approval_wait(j, approval_poll))
         fz__job_finish(j, FZ_ANSWER_ERROR, NULL, "approval: out of memory");
     (void)cfg;
 }

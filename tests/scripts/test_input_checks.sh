@@ -84,6 +84,10 @@ setcase '1A=x' "not starting with a digit"
 setcase '=x' "the name before '=' is empty"
 setcase 'noeq' "takes KEY=VALUE"
 setcase $'X=a\xffb' "the value is not valid UTF-8 (byte 0xff at offset 1)"
+# bind reads --set the same way and names itself, not run, in the message.
+"$FLOWZAP" bind good.fz -b ok.yaml --set noeq > /dev/null 2> err.txt
+expect 64 $? "bind --set noeq"
+grep -qx "flowzap bind: --set takes KEY=VALUE, not 'noeq'" err.txt || fail "bind --set message: $(cat err.txt)"
 "$FLOWZAP" run good.fz -b ok.yaml --no-journal -q --set $'GOOD_1=two\nlines' > /dev/null 2> err.txt
 expect 0 $? "--set with a newline in the value"
 

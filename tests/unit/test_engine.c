@@ -1269,6 +1269,229 @@ static void test_engine_random_graphs_end_within_the_limit_and_repeat_exactly(vo
 }
 
 /*==========================================================================
+ * The one-token chain (engine.md "The drive loop"): a backend offering
+ * start_wait and no observer runs a lone token's plain steps with the token
+ * in locals. Each run must give the backend the same tasks and end the same
+ * way as the general path (start + wait) and the one-token path with an
+ * observer set (which never chains).
+ *========================================================================*/
+
+/* A backend answering from a seeded stream, one draw per task in the order
+ * results are handed back: ok, no, error, timeout, an outcome (with its edge
+ * named as fz_engine_outcome_edge names it, or without), a variable; it
+ * logs every task it is given and can fail (FZ_EINTR or FZ_EIO) after k
+ * results. */
+typedef struct cb_backend {
+    const fz_graph *g;
+    uint64_t rng;
+    fz_task q[512];
+    uint32_t head, tail;
+    uint32_t results, fail_after;
+    int fail_rc;
+    char log[16384];
+    size_t len;
+    fz_kv kv;
+} cb_backend;
+
+static uint32_t cb_draw(cb_backend *c, uint32_t n)
+{
+    c->rng ^= c->rng << 13;
+    c->rng ^= c->rng >> 7;
+    c->rng ^= c->rng << 17;
+    return (uint32_t)(c->rng % n);
+}
+
+static int cb_start(void *ud, fz_engine *e, const fz_task *t)
+{
+    (void)e;
+    cb_backend *c = ud;
+    assert_true(c->tail - c->head < 512);
+    c->q[c->tail++ % 512] = *t;
+    if (c->len < sizeof(c->log) - 80)
+        c->len += (size_t)snprintf(c->log + c->len, sizeof(c->log) - c->len, "%u:%u:%u:%u:%llu ",
+                                   t->id, t->node, t->token, t->attempt,
+                                   (unsigned long long)t->delay_ns);
+    return 0;
+}
+
+static int cb_wait(void *ud, fz_engine *e, uint32_t *id, fz_result *r)
+{
+    (void)e;
+    cb_backend *c = ud;
+    if (c->fail_after && c->results >= c->fail_after)
+        return c->fail_rc;
+    assert_true(c->head != c->tail);
+    fz_task t = c->q[c->head++ % 512];
+    c->results++;
+    *id = t.id;
+    uint32_t k = cb_draw(c, 20);
+    if (k < 10) {
+        r->answer = FZ_ANSWER_OK;
+    } else if (k < 12) {
+        r->answer = FZ_ANSWER_NO;
+    } else if (k < 15) {
+        r->answer = FZ_ANSWER_ERROR;
+        r->reason = "boom";
+    } else if (k < 16) {
+        r->answer = FZ_ANSWER_TIMEOUT;
+        r->reason = "timed out";
+    } else if (k < 19) {
+        r->answer = cb_draw(c, 4) ? FZ_ANSWER_OK : FZ_ANSWER_NO;
+        r->outcome = rand_labels[cb_draw(c, sizeof(rand_labels) / sizeof(rand_labels[0]))];
+        if (cb_draw(c, 2))
+            r->outcome_edge = fz_engine_outcome_edge(c->g, t.node, r->outcome);
+    } else {
+        c->kv = (fz_kv){"k", "v"};
+        r->vars = &c->kv;
+        r->nvars = 1;
+    }
+    return 0;
+}
+
+static int cb_start_wait(void *ud, fz_engine *e, const fz_task *t, uint32_t *id, fz_result *r)
+{
+    int rc = cb_start(ud, e, t);
+    return rc ? rc : cb_wait(ud, e, id, r);
+}
+
+static void cb_cancel(void *ud, fz_engine *e)
+{
+    (void)e;
+    cb_backend *c = ud;
+    c->head = c->tail;
+}
+
+static void cb_obs_start(void *ud, const fz_task *t, uint64_t t_ns)
+{
+    (void)t_ns;
+    (*(uint32_t *)ud) += t->id + 1;
+}
+
+/* One run of e (way 0: start + wait; 1: start_wait, no observer: the
+ * chain; 2: start_wait with an observer) into out: the backend's log, the
+ * drive's status, state, outcome, steps, failed node, edge counts. */
+static void chain_run(fz_engine *e, const fz_graph *g, uint64_t seed, int way,
+                      uint32_t fail_after, int fail_rc, char *out, size_t cap)
+{
+    static cb_backend c;
+    memset(&c, 0, sizeof c);
+    c.g = g;
+    c.rng = seed * 0x9E3779B97F4A7C15ull | 1;
+    c.fail_after = fail_after;
+    c.fail_rc = fail_rc;
+    fz_backend b = {"chain", NULL, cb_start, cb_wait, cb_cancel, &c, way ? cb_start_wait : NULL};
+    uint32_t seen = 0;
+    fz_observer obs = {.on_start = cb_obs_start, .ud = &seen};
+    fz_engine_set_observer(e, way == 2 ? &obs : NULL);
+    uint64_t counts[64] = {0};
+    assert_true(fz_graph_edge_count(g) <= 64);
+    fz_engine_count_edges(e, counts);
+    assert_int_equal(fz_engine_start(e), 0);
+    int rc = fz_engine_drive(e, &b);
+    size_t len = (size_t)snprintf(out, cap, "%s| rc=%d state=%d steps=%u failed=%u in_flight=%u %s |",
+                                  c.log, rc, (int)fz_engine_state(e), fz_engine_steps(e),
+                                  fz_engine_failed_node(e), fz_engine_in_flight(e),
+                                  fz_engine_outcome(e));
+    for (uint32_t i = 0; i < fz_graph_edge_count(g) && len < cap - 24; i++)
+        len += (size_t)snprintf(out + len, cap - len, " %llu", (unsigned long long)counts[i]);
+    fz_engine_count_edges(e, NULL);
+    fz_engine_set_observer(e, NULL);
+}
+
+static void test_engine_one_token_chain_equals_the_general_path(void **state)
+{
+    (void)state;
+    static char desc[4096], a[20000], b[20000], c[20000];
+    /* A long chain with labelled edges, retries with backoff on n3, a
+     * decision, a merge and an end: the common shape. */
+    static const char chain_desc[] = "n0 circle Start\nn1 rect A\nn2 rect B\nn3 rect C\n"
+                                     "n4 diamond OK?\nn5 rect D\nn6 rect E\nn7 circle End\n"
+                                     "n0 -> n1\nn1 -> n2 Deploy\nn2 -> n3\nn3 -> n4\n"
+                                     "n4 -> n5 Yes\nn4 -> n6 No\nn5 -> n6\nn6 -> n7\n";
+    uint32_t chained = 0;
+    for (uint64_t seed = 1; seed <= 600; seed++) {
+        xs_state = seed * 0x9E3779B97F4A7C15ull;
+        int fixed = seed % 3 == 0;
+        if (!fixed)
+            random_desc(desc, sizeof(desc));
+        /* Step limits that a chain reaches (and a larger one). */
+        run *r = run_new(fixed ? chain_desc : desc, seed % 5 == 0 ? 3 + xs(6) : 200);
+        for (uint32_t i = 0; i < fz_graph_node_count(r->g); i++) {
+            fz_policy pol = {0, xs(3), xs(2) * 1000, 5000, (uint8_t)xs(2)};
+            fz_plan_set_policy(r->p, i, &pol);
+        }
+        /* A backend that fails after some results (interrupted, or an
+         * error) for one run in four. */
+        uint32_t fail_after = seed % 4 == 1 ? 1 + xs(8) : 0;
+        int fail_rc = seed % 8 == 1 ? FZ_EIO : FZ_EINTR;
+        chain_run(r->e, r->g, seed, 0, fail_after, fail_rc, a, sizeof a);
+        chain_run(r->e, r->g, seed, 1, fail_after, fail_rc, b, sizeof b);
+        chain_run(r->e, r->g, seed, 2, fail_after, fail_rc, c, sizeof c);
+        if (strcmp(a, b) != 0 || strcmp(a, c) != 0)
+            fail_msg("seed %llu:\n%s\ngeneral: %s\nchain:   %s\nobserved: %s",
+                     (unsigned long long)seed, fixed ? chain_desc : desc, a, b, c);
+        chained += fz_engine_steps(r->e) > 2;
+        run_free(r);
+    }
+    assert_true(chained > 100);
+}
+
+/* Failure texts the engine keeps for later failures alike: on a reused
+ * engine every run's outcome equals that of a fresh engine, and a key
+ * (fz_engine_outcome_key) names one text only. */
+static void test_engine_failure_texts_kept_match_a_fresh_build(void **state)
+{
+    (void)state;
+    static char desc[4096], a[20000], b[20000];
+    static uint64_t keys[64];
+    static char texts[64][512];
+    uint32_t hits = 0;
+    for (uint64_t seed = 1; seed <= 200; seed++) {
+        xs_state = seed * 0x9E3779B97F4A7C15ull;
+        random_desc(desc, sizeof(desc));
+        run *r = run_new(desc, seed % 5 == 0 ? 3 + xs(6) : 200);
+        for (uint32_t i = 0; i < fz_graph_node_count(r->g); i++) {
+            fz_policy pol = {0, xs(3), xs(2) * 1000, 5000, (uint8_t)xs(2)};
+            fz_plan_set_policy(r->p, i, &pol);
+        }
+        uint32_t nkeys = 0;
+        for (uint64_t k = 0; k < 40; k++) {
+            /* Policies change between runs (the plan allows it): a failure
+             * after more retries reads differently. */
+            for (uint32_t i = 0; i < fz_graph_node_count(r->g); i++) {
+                fz_policy pol = {0, (uint32_t)(k / 3 + i) % 3, 1000, 5000, 0};
+                fz_plan_set_policy(r->p, i, &pol);
+            }
+            uint32_t fail_after = k % 7 == 3 ? 1 + (uint32_t)(k % 3) : 0;
+            chain_run(r->e, r->g, seed * 100 + k % 9, 1, fail_after, FZ_EINTR, a, sizeof a);
+            const char *text = fz_engine_outcome(r->e);
+            uint64_t key = fz_engine_outcome_key(r->e);
+            fz_engine *fresh = NULL;
+            assert_int_equal(fz_engine_new(r->p, NULL, &fresh), 0);
+            chain_run(fresh, r->g, seed * 100 + k % 9, 1, fail_after, FZ_EINTR, b, sizeof b);
+            if (strcmp(a, b) != 0)
+                fail_msg("seed %llu run %llu:\nreused: %s\nfresh:  %s", (unsigned long long)seed,
+                         (unsigned long long)k, a, b);
+            fz_engine_free(fresh);
+            if (!key)
+                continue;
+            uint32_t i = 0;
+            while (i < nkeys && keys[i] != key)
+                i++;
+            if (i < nkeys) {
+                assert_string_equal(texts[i], text);
+                hits += fz_engine_state(r->e) == FZ_RUN_FAILED;
+            } else if (nkeys < 64) {
+                keys[nkeys] = key;
+                snprintf(texts[nkeys++], sizeof texts[0], "%s", text);
+            }
+        }
+        run_free(r);
+    }
+    assert_true(hits > 100);
+}
+
+/*==========================================================================
  * The routing cases every backend runs (routing_cases.h)
  *========================================================================*/
 
@@ -1418,6 +1641,8 @@ int main(void)
         cmocka_unit_test(test_engine_parsed_loop_takes_its_bound_from_the_condition),
         cmocka_unit_test(test_engine_outcome_edge_names_the_edge_routing_takes),
         cmocka_unit_test(test_engine_random_graphs_end_within_the_limit_and_repeat_exactly),
+        cmocka_unit_test(test_engine_one_token_chain_equals_the_general_path),
+        cmocka_unit_test(test_engine_failure_texts_kept_match_a_fresh_build),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

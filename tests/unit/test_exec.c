@@ -6,7 +6,10 @@
 #include "tests/unit/run_fixture.h"
 #include "tests/unit/routing_cases.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "engine/secret.h"
 #include <time.h>
@@ -803,7 +806,7 @@ static void test_exec_approval_waits_for_the_answer_source(void **state)
         rf_load(&r, "L { # L\nn1: taskbox label:\"Approve promotion\"\n}\n", NULL,
                 "rules:\n  - match: Approve\n    approval: promote ${TAG}?\n");
         fake_approvals f = {0, 4, approved, "", ""};
-        fz_approvals src = {fake_poll, &f};
+        fz_approvals src = {fake_poll, &f, NULL, NULL};
         fz_real_opts o;
         memset(&o, 0, sizeof(o));
         o.run_id = "42";
@@ -829,6 +832,96 @@ static void test_exec_approval_waits_for_the_answer_source(void **state)
     assert_int_equal(rf_step_of(&r, "n1", 0)->answer, FZ_ANSWER_ERROR);
     assert_non_null(strstr(rf_step_of(&r, "n1", 0)->reason, "journal"));
     rf_free(&r);
+}
+
+/* A wake-up source over a pipe: another process writes run ids into it,
+ * as PostgreSQL's NOTIFY carries them; the answer is there once ours came. */
+typedef struct pipe_approvals {
+    int fd;     /* read end */
+    int told;   /* our run's id came */
+    int drains; /* drain() calls that read something */
+    int polls;
+} pipe_approvals;
+
+static int pipe_poll(void *ud, const char *run_id, const char *node_id, uint32_t task_id,
+                     int *approved)
+{
+    (void)run_id;
+    (void)node_id;
+    (void)task_id;
+    pipe_approvals *p = ud;
+    p->polls++;
+    if (!p->told)
+        return 0;
+    *approved = 1;
+    return 1;
+}
+
+static int pipe_wake_fd(void *ud)
+{
+    return ((pipe_approvals *)ud)->fd;
+}
+
+static int pipe_drain(void *ud)
+{
+    pipe_approvals *p = ud;
+    char buf[64];
+    ssize_t n = read(p->fd, buf, sizeof(buf) - 1);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    p->drains++;
+    if (strstr(buf, "42;")) {
+        p->told = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static void test_exec_approval_gate_wakes_on_a_hint_before_its_poll(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    fcntl(fds[0], F_SETFL, O_NONBLOCK);
+    pid_t kid = fork();
+    assert_true(kid >= 0);
+    if (kid == 0) { /* another run's hint, then ours */
+        close(fds[0]);
+        struct timespec ts = {0, 200000000}, ts2 = {1, 300000000};
+        nanosleep(&ts, NULL);
+        (void)!write(fds[1], "7;", 2);
+        nanosleep(&ts2, NULL);
+        (void)!write(fds[1], "42;", 3);
+        nanosleep(&ts2, NULL); /* no SIGCHLD to wake the loop meanwhile */
+        _exit(0);
+    }
+    close(fds[1]);
+    rf_run r;
+    memset(&r, 0, sizeof(r));
+    rf_load(&r, "L { # L\nn1: taskbox label:\"Approve\"\n}\n", NULL, "rules:\n  - approval:\n");
+    pipe_approvals p = {fds[0], 0, 0, 0};
+    fz_approvals src = {pipe_poll, &p, pipe_wake_fd, pipe_drain};
+    fz_real_opts o;
+    memset(&o, 0, sizeof(o));
+    o.run_id = "42";
+    o.approvals = &src;
+    o.approval_poll_ms = 60000; /* the poll alone would take a minute */
+    uint64_t t0 = fz_real_clock();
+    rf_go(&r, NULL, &o);
+    uint64_t took = fz_real_clock() - t0;
+    /* woken by the fd at 1.5 s, not at the loop's next round (2 s) nor
+     * by the poll (60 s) */
+    assert_true(took >= 1400000000u);
+    assert_true(took < 1900000000u);
+    assert_int_equal(rf_step_of(&r, "n1", 0)->answer, FZ_ANSWER_OK);
+    /* the other run's hint woke nobody: one poll at the start, one on ours */
+    assert_int_equal(p.polls, 2);
+    assert_true(p.drains >= 2);
+    rf_free(&r);
+    close(fds[0]);
+    int st = 0;
+    assert_int_equal(waitpid(kid, &st, 0), kid);
 }
 
 static void test_exec_timeout_applies_to_builtins_too(void **state)
@@ -998,6 +1091,7 @@ int main(void)
         cmocka_unit_test(test_exec_mask_line_after_the_first_mebibyte_masks_the_kept_output),
         cmocka_unit_test(test_exec_builtins_sleep_log_set_outcome_fail),
         cmocka_unit_test(test_exec_approval_waits_for_the_answer_source),
+        cmocka_unit_test(test_exec_approval_gate_wakes_on_a_hint_before_its_poll),
         cmocka_unit_test(test_exec_timeout_applies_to_builtins_too),
         cmocka_unit_test(test_exec_set_line_with_a_bad_key_is_an_error_naming_the_line),
         cmocka_unit_test(test_exec_out_of_memory_anywhere_fails_cleanly),

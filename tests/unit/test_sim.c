@@ -468,6 +468,43 @@ static void test_sim_memory_is_flat_in_the_number_of_runs(void **state)
     assert_true(bytes[1] < bytes[0] + 256 * 1024);
 }
 
+/* Every allocation a study makes, failed in turn (from that one on): the
+ * study returns FZ_ENOMEM or succeeds, and frees all it took. The fast
+ * one-token steps record a drawn fault after the step; growing the fault
+ * list is among the allocations that fail here. */
+static void test_sim_out_of_memory_fails_a_study_cleanly(void **state)
+{
+    (void)state;
+    uint64_t need = 0;
+    int failed = 0;
+    for (uint64_t k = 0;; k++) {
+        fz_test_alloc ta;
+        fz_test_alloc_init(&ta, 0);
+        fixture x;
+        fixture_open(&x, "flaky-registry", 1, &ta.hook);
+        uint64_t before = ta.calls;
+        if (k)
+            ta.fail_at = before + k;
+        fz_report *r = NULL;
+        int rc = fz_sim_study(x.sim, 0, 3000, 1, &meta, NULL, &r);
+        if (k == 0) {
+            assert_int_equal(rc, 0);
+            need = ta.calls - before;
+        } else if (rc) {
+            assert_int_equal(rc, FZ_ENOMEM);
+            assert_null(r);
+            failed++;
+        }
+        fz_report_free(r);
+        fixture_close(&x);
+        assert_int_equal(ta.live, 0);
+        if (k && k >= need)
+            break;
+    }
+    assert_true(need > 3);
+    assert_true(failed > 3);
+}
+
 /* K parallel 50/50 decisions, each to its own Pass and Fail end. */
 static char *parallel_decisions(uint32_t k)
 {
@@ -954,6 +991,7 @@ int main(void)
         cmocka_unit_test(test_sim_scripts_and_outages_inject_what_they_say),
         cmocka_unit_test(test_sim_exact_matches_monte_carlo),
         cmocka_unit_test(test_sim_memory_is_flat_in_the_number_of_runs),
+        cmocka_unit_test(test_sim_out_of_memory_fails_a_study_cleanly),
         cmocka_unit_test(test_sim_parallel_outcomes_fold_into_ends),
         cmocka_unit_test(test_sim_few_parallel_outcomes_stay_joint),
         cmocka_unit_test(test_sim_time_sums_do_not_overflow),
