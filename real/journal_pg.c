@@ -585,6 +585,9 @@ static int pipe_queue(fz_journal *j, int stmt, const pq_args *a, const char *wha
         }
     }
     p->qn++;
+    /* The rule of pq_exec: only what can be repeated is sent again. */
+    if (!stmts[stmt].again)
+        p->replayable = 0;
     pipe_send(j, e);
     return 0;
 nomem:
