@@ -5,10 +5,12 @@
 #     SQLite (off, NORMAL, FULL) and in PostgreSQL (synchronous_commit on),
 #     and concurrent runs with per-step against grouped commits on both;
 #  2. `flowzap submit` + `flowzap worker`: RUNS runs of a chain of STEPS
-#     no-op steps, drained by 1, 2 and 4 workers: steps/s end to end;
+#     no-op steps, drained by 1, 2 and 4 workers (and 4 workers of
+#     --concurrency 4): steps/s end to end;
 #  3. Graphile Worker 0.16 (npm, installed into BUILD/bench-node unless
 #     FZ_BENCH_NO_GRAPHILE is set) on the same cluster: RUNS*STEPS no-op
 #     jobs, one worker process with concurrency 4: jobs/s.
+# FZ_BENCH_NO_JOURNAL set: part 1 is left out.
 #
 # usage: bench/pg.sh [BUILD] [RUNS] [STEPS]   (default build/release, 40, 10)
 set -euo pipefail
@@ -24,9 +26,11 @@ trap 'rm -rf "$work"; fz_pg_stop' EXIT
 cd "$work"
 chmod 755 "$work"
 
+if [ -z "${FZ_BENCH_NO_JOURNAL:-}" ]; then
 echo "== bench_journal 1000 (SQLite in $work, PostgreSQL on a local socket)"
 FZ_BENCH_PG="$FZ_TEST_PG_URI&options=-csearch_path%3Dbench" bash -c \
   "psql '$FZ_TEST_PG_URI' -qAtX -c 'CREATE SCHEMA bench' && '$build/bench/bench_journal' 1000 '$work'"
+fi
 
 # A chain of no-op steps, as a workflow file.
 {
@@ -39,20 +43,27 @@ printf 'version: 1\nrules:\n  - match: .\n    noop:\n' > noop.yaml
 
 export FLOWZAP_DB="$FZ_TEST_PG_URI"
 echo "== submit + worker: $runs runs of $steps no-op steps"
-for w in 1 2 4; do
+# The target's figure is 4 workers of concurrency 1; 4 workers of
+# concurrency 4 (16 runs at once) is an extra line.
+for spec in 1 2 4 4x4; do
+  w=${spec%x*}
+  conc=1
+  [ "$spec" != "$w" ] && conc=${spec#*x}
   psql "$FZ_TEST_PG_URI" -qAtX -c "TRUNCATE runs, steps, signals, queue RESTART IDENTITY CASCADE" 2>/dev/null || true
   for i in $(seq 1 "$runs"); do "$flowzap" submit chain.fz --bindings noop.yaml >/dev/null 2>&1; done
   t0=$(date +%s.%N)
   pids=()
   for i in $(seq 1 "$w"); do
-    "$flowzap" worker --poll 0.1 --exit-idle 0.5 >"worker$i.log" 2>&1 &
+    "$flowzap" worker --poll 0.1 --exit-idle 0.5 --concurrency "$conc" >"worker$i.log" 2>&1 &
     pids+=($!)
   done
   wait "${pids[@]}"
   t1=$(date +%s.%N)
   done_steps=$(psql "$FZ_TEST_PG_URI" -qAtX -c "SELECT count(*) FROM steps WHERE seq IS NOT NULL")
-  awk -v w="$w" -v n="$done_steps" -v a="$t0" -v b="$t1" \
-    'BEGIN { s = b - a - 0.5; printf "  %d worker(s): %d steps in %.2f s: %.0f steps/s\n", w, n, s, n / s }'
+  extra=""
+  [ "$conc" -gt 1 ] && extra=", --concurrency $conc"
+  awk -v w="$w" -v x="$extra" -v n="$done_steps" -v a="$t0" -v b="$t1" \
+    'BEGIN { s = b - a - 0.5; printf "  %d worker(s)%s: %d steps in %.2f s: %.0f steps/s\n", w, x, n, s, n / s }'
 done
 
 if [ -z "${FZ_BENCH_NO_GRAPHILE:-}" ]; then

@@ -54,6 +54,8 @@ static void resume_usage(FILE *out)
                 "journal could not be written: the run stays resumable), or 5 when refused.\n");
 }
 
+fz_journal *fz_cli_resume_journal;
+
 int fz_cmd_resume(int argc, char **argv)
 {
     const char *db = NULL;
@@ -90,9 +92,23 @@ int fz_cmd_resume(int argc, char **argv)
     fz_journal *j = NULL;
     char path[4096];
     fz_journal_run r;
-    int status = fz_cli_journal_open_run(db, id, "cannot resume", &j, path, sizeof path, &r);
-    if (status)
-        return status;
+    int status;
+    if (fz_cli_resume_journal && !db) {
+        /* Opened by the worker that forked this process. */
+        j = fz_cli_resume_journal;
+        fz_cli_resume_journal = NULL;
+        snprintf(path, sizeof path, "%s", fz_journal_where(j));
+        int rc = fz_journal_run_get(j, id, &r);
+        if (rc) {
+            fz_cli_error("cannot resume: %s at %s", fz_journal_errmsg(j), path);
+            fz_journal_free(j);
+            return rc == FZ_ENOENT ? FZ_EXIT_REFUSED : FZ_EXIT_IO;
+        }
+    } else {
+        status = fz_cli_journal_open_run(db, id, "cannot resume", &j, path, sizeof path, &r);
+        if (status)
+            return status;
+    }
     if (strcmp(r.state, FZ_JOURNAL_COMPLETED) == 0 || strcmp(r.state, FZ_JOURNAL_FAILED) == 0) {
         fz_cli_error("cannot resume run %lld: it already %s (%s); start a new run instead",
                      (long long)id, r.state, r.outcome ? r.outcome : "no outcome");

@@ -6,10 +6,12 @@
  * every resumed run). docs/scale.md describes the model and its
  * guarantees.
  */
-/* realpath() is XSI. */
-#define _XOPEN_SOURCE 700
+/* pipe2() is a GNU extension. */
+#define _GNU_SOURCE
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -214,29 +216,121 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Starts `flowzap resume RUN` for a claimed run: its own process group
- * (the lease's loss kills it whole), killed with the worker. */
-static pid_t spawn_resume(const char *loc, const char *lanes, int64_t run)
+/* The self-pipe a child's end is told through: written by the SIGCHLD
+ * handler, waited on with the journal's socket, so that a finished run
+ * is reaped (its lease given back, the next run claimed) at once. */
+static int chld_pipe[2] = {-1, -1};
+static void on_chld(int sig)
+{
+    (void)sig;
+    int e = errno;
+    if (chld_pipe[1] >= 0 && write(chld_pipe[1], "c", 1) < 0) {
+        /* full: a wake is pending anyway */
+    }
+    errno = e;
+}
+
+/* What exec did for the child before runs were forked without it: every
+ * descriptor marked close-on-exec is closed (the worker's own database
+ * connection among them: the child never uses it, and closing its copy
+ * sends nothing on it), every other one is inherited; but keep, the
+ * connection opened for the child. */
+static void close_cloexec_fds(int keep)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int skip = d ? dirfd(d) : -1;
+    int fds[1024], n = 0;
+    if (d) {
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL && n < (int)(sizeof fds / sizeof fds[0])) {
+            char *end = NULL;
+            long fd = strtol(de->d_name, &end, 10);
+            if (end != de->d_name && !*end && fd > 2 && fd != skip && fd != keep)
+                fds[n++] = (int)fd;
+        }
+        closedir(d);
+    } else {
+        for (int fd = 3; fd < 1024; fd++)
+            if (fd != keep)
+                fds[n++] = fd;
+    }
+    for (int i = 0; i < n; i++) {
+        int fl = fcntl(fds[i], F_GETFD);
+        if (fl >= 0 && (fl & FD_CLOEXEC))
+            close(fds[i]);
+    }
+}
+
+/* Runs a claimed run in a child process, which takes the code path of
+ * `flowzap resume RUN --kill-orphans` (fz_cmd_resume, called after fork:
+ * no exec, so no second start-up of the program). The child has its own
+ * process group (the lease's loss kills it whole) and dies with the
+ * worker. It never uses the worker's database connection: it takes over
+ * *spare, a connection the worker opened for it while it waited (then
+ * NULL here), or opens its own, as resume does. */
+static pid_t spawn_resume(const char *loc, const char *lanes, int64_t run, fz_journal **spare)
 {
     char id[24];
     snprintf(id, sizeof id, "%lld", (long long)run);
     pid_t parent = getpid();
+    /* Nothing buffered is written twice, by both processes. */
+    fflush(NULL);
     pid_t pid = fork();
-    if (pid != 0)
+    if (pid != 0) {
+        /* The spare connection is the child's now: dropped here, with
+         * nothing sent on it. (Kept when no child was made.) */
+        if (pid > 0 && *spare) {
+            fz_journal_forget(*spare);
+            *spare = NULL;
+        }
         return pid;
+    }
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)
         _exit(FZ_EXIT_SOFTWARE);
+    /* The worker's signal handlers back to their defaults, as exec would
+     * set them (the run installs its own). */
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigaction(SIGCHLD, &dfl, NULL);
+    sigaction(SIGINT, &dfl, NULL);
+    sigaction(SIGTERM, &dfl, NULL);
+    chld_pipe[0] = chld_pipe[1] = -1;
+    close_cloexec_fds(fz_journal_socket(*spare));
+    fz_cli_resume_journal = *spare;
     setenv("FLOWZAP_DB", loc, 1);
     if (*lanes)
         setenv("FLOWZAP_WORKER_LANES", lanes, 1);
     else
         unsetenv("FLOWZAP_WORKER_LANES");
-    static char w_flowzap[] = "flowzap", w_resume[] = "resume", w_kill[] = "--kill-orphans";
-    char *av[] = {w_flowzap, w_resume, id, w_kill, NULL};
-    execv("/proc/self/exe", av);
-    _exit(FZ_EXIT_SOFTWARE);
+    static char w_resume[] = "resume", w_kill[] = "--kill-orphans";
+    char *av[] = {w_resume, id, w_kill, NULL};
+    fz_cli_set_command("resume");
+    int status = fz_cmd_resume(3, av);
+    fflush(NULL);
+    _exit(status);
+}
+
+/* Kills a run whose lease is lost, whole: its process group is frozen
+ * (SIGSTOP: no step starts meanwhile), then each of its steps' process
+ * groups (a step runs in a group of its own, a child of the run's
+ * process) is killed, then the run's group. */
+static void kill_run(pid_t pid)
+{
+    kill(-pid, SIGSTOP);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/task/%ld/children", (long)pid, (long)pid);
+    FILE *f = fopen(path, "r");
+    long c;
+    while (f && fscanf(f, "%ld", &c) == 1 && c > 1) {
+        pid_t g = getpgid((pid_t)c);
+        kill(g == (pid_t)c ? -g : (pid_t)c, SIGKILL);
+    }
+    if (f)
+        fclose(f);
+    kill(-pid, SIGKILL);
 }
 
 static int parse_secs(const char *what, const char *s, double *out)
@@ -327,6 +421,14 @@ int fz_cmd_worker(int argc, char **argv)
     sa.sa_handler = on_stop;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    if (pipe2(chld_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+        fz_cli_error("worker: cannot make a pipe: %s", strerror(errno));
+        fz_journal_free(j);
+        return FZ_EXIT_SOFTWARE;
+    }
+    sa.sa_handler = on_chld;
+    sa.sa_flags = SA_NOCLDSTOP;
+    sigaction(SIGCHLD, &sa, NULL);
 
     uint32_t lease_ms = (uint32_t)(lease * 1000);
     /* A statement waits for a lost connection a third of the lease at
@@ -335,9 +437,13 @@ int fz_cmd_worker(int argc, char **argv)
     slot slots[256];
     memset(slots, 0, sizeof slots);
     int nslots = (int)conc, busy = 0;
-    double renewed = now_s(), idle_since = now_s();
+    double renewed = now_s(), idle_since = now_s(), spare_at = 0;
+    fz_journal *spare = NULL;
     while (!stopping) {
         /* Runs whose process ended give their lease back. */
+        char drain[64];
+        while (read(chld_pipe[0], drain, sizeof drain) > 0) {
+        }
         int st;
         pid_t done;
         while ((done = waitpid(-1, &st, WNOHANG)) > 0) {
@@ -391,7 +497,7 @@ int fz_cmd_worker(int argc, char **argv)
                 if (r == FZ_ESTATE || (r && now_s() - slots[i].renewed >= lease * 2 / 3)) {
                     fz_cli_error("worker: %s: stopping run %lld", fz_journal_errmsg(j),
                                  (long long)slots[i].run);
-                    kill(-slots[i].pid, SIGKILL);
+                    kill_run(slots[i].pid);
                 }
             }
             renewed = now_s();
@@ -410,7 +516,7 @@ int fz_cmd_worker(int argc, char **argv)
             int i = 0;
             while (slots[i].pid)
                 i++;
-            pid_t pid = spawn_resume(loc, lanes, run);
+            pid_t pid = spawn_resume(loc, lanes, run, &spare);
             if (pid < 0) {
                 fz_cli_error("worker: cannot start a process: %s", strerror(errno));
                 fz_journal_queue_release(j, run, epoch);
@@ -426,11 +532,33 @@ int fz_cmd_worker(int argc, char **argv)
             idle_since = now_s();
         else if (exit_idle > 0 && now_s() - idle_since >= exit_idle)
             break;
-        /* NOTIFY wakes a worker early; the poll bounds the wait either way. */
+        /* The next run's connection, opened now rather than by its
+         * process once claimed: connecting (a server process forked,
+         * authentication, the schema check) and preparing the statements
+         * are off the run's path. One spare at a time, renewed after a
+         * minute unused. */
+        if (spare && now_s() - spare_at > 60) {
+            fz_journal_free(spare);
+            spare = NULL;
+        }
+        if (!spare && !stopping) {
+            if (fz_journal_open(loc, FZ_JOURNAL_SYNC_FULL, NULL, &spare)) {
+                fz_journal_free(spare); /* the run's process tries itself */
+                spare = NULL;
+            } else
+                fz_journal_prepare(spare); /* what is not prepared is at first use */
+            spare_at = now_s();
+        }
+        /* NOTIFY (new work) and a run's process ending (the self-pipe)
+         * wake a worker early; the poll bounds the wait either way, and
+         * the next heartbeat when runs are in hand. */
         double wait = poll;
-        if (busy && wait > 0.2)
-            wait = 0.2;
-        if (fz_journal_queue_wait(j, (uint32_t)(wait * 1000)))
+        if (busy) {
+            double beat = renewed + lease / 3 - now_s();
+            if (wait > beat)
+                wait = beat > 0.001 ? beat : 0.001;
+        }
+        if (fz_journal_queue_wait_fd(j, (uint32_t)(wait * 1000), chld_pipe[0]))
             nap_ms((long)(wait * 1000));
     }
     /* Stopped: the runs in hand are stopped too, and stay resumable. */
@@ -442,6 +570,11 @@ int fz_cmd_worker(int argc, char **argv)
         waitpid(slots[i].pid, &st, 0);
         fz_journal_queue_release(j, slots[i].run, slots[i].epoch);
     }
+    fz_journal_free(spare);
     fz_journal_free(j);
+    signal(SIGCHLD, SIG_DFL);
+    close(chld_pipe[0]);
+    close(chld_pipe[1]);
+    chld_pipe[0] = chld_pipe[1] = -1;
     return stopping ? FZ_EXIT_INTERRUPTED : FZ_EXIT_OK;
 }

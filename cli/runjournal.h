@@ -77,6 +77,11 @@ typedef struct fz_cli_resume {
  * FZ_JOURNAL_DEFAULT_PATH. Writes it into out (size n). */
 void fz_cli_journal_path(const char *db, char *out, size_t n);
 
+/* A journal a worker opened before it forked the child that runs a run
+ * (cli/cmd_worker.c): `resume` takes it over instead of opening one of
+ * its own (NULL: it opens one). */
+extern fz_journal *fz_cli_resume_journal;
+
 /* Opens the journal at fz_cli_journal_path(db), creating the directory of
  * the default path. For a resume (resume not NULL) the journal is already
  * open and this takes it over from resume (resume->j becomes NULL). Prints

@@ -291,6 +291,23 @@ int fz_journal_queue_handoff(fz_journal *j, int64_t id, const char *lane);
 /* Waits up to ms for a hint that work was queued (LISTEN/NOTIFY); returns
  * 0 either way (a hint is never the only path: callers poll), or FZ_EDB. */
 int fz_journal_queue_wait(fz_journal *j, uint32_t ms);
+/* The same, also returning as soon as fd (-1: none) is readable: a
+ * worker's self-pipe, written when one of its runs' processes ends. */
+int fz_journal_queue_wait_fd(fz_journal *j, uint32_t ms, int fd);
+
+/* The descriptor of j's database connection (-1: none, or a SQLite
+ * journal). */
+int fz_journal_socket(const fz_journal *j);
+/* Frees j in a process that forked a child which goes on using j's
+ * connection (a worker's run, cli/cmd_worker.c): nothing is sent on the
+ * connection (no Terminate), and it stays open in the child. */
+void fz_journal_forget(fz_journal *j);
+/* Prepares every statement on j's connection now, in one round trip
+ * (PostgreSQL; nothing to do on SQLite), so that their first use later
+ * costs one round trip, not two: for a connection opened ahead of its use
+ * (a worker's spare). Returns 0, or FZ_EDB (statements not prepared then
+ * are prepared at their first use, as without it). */
+int fz_journal_prepare(fz_journal *j);
 
 /*==========================================================================
  * Recording a run, resuming a run

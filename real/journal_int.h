@@ -79,7 +79,9 @@ typedef struct fz_journal_store {
     int (*queue_handoff)(fz_journal *j, int64_t run, const char *lane);
     int (*queue_renew)(fz_journal *j, int64_t run, int64_t epoch, uint32_t lease_ms);
     int (*queue_release)(fz_journal *j, int64_t run, int64_t epoch);
-    int (*queue_wait)(fz_journal *j, uint32_t ms);
+    int (*queue_wait)(fz_journal *j, uint32_t ms, int fd); /* fd: also wakes, -1: none */
+    int (*socket)(const fz_journal *j); /* the connection's descriptor, -1: none */
+    int (*prepare)(fz_journal *j); /* every statement, now (NULL: nothing to do) */
     /* A group of writes in one transaction (fz_journal_group_begin): what
      * 0: begin, 1: commit, 2: roll back. */
     int (*group)(fz_journal *j, int what);

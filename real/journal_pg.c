@@ -959,6 +959,22 @@ int fz__journal_pg_open(fz_journal *j, const char *conninfo, fz_journal_sync syn
     int rc = session(j);
     if (rc)
         return rc;
+    /* The tables are made by this very DDL when meta holds its digest
+     * (written with it, below) and this schema version: one read instead
+     * of the locked DDL, at every connection (each run a worker takes
+     * opens one). On a fresh database the read fails (no meta yet), on
+     * another version it does not match: the DDL runs and says which. */
+    char ddl[FZ_JOURNAL_HASH_LEN], sql[256];
+    fz_journal_hash(schema, sizeof schema - 1, ddl);
+    PGresult *known = PQexec(p->conn, "SELECT (SELECT value FROM meta WHERE key = 'ddl'),"
+                                      " (SELECT value FROM meta WHERE key = 'schema')");
+    int same = PQresultStatus(known) == PGRES_TUPLES_OK && PQntuples(known) == 1 &&
+               !PQgetisnull(known, 0, 0) && !PQgetisnull(known, 0, 1) &&
+               strcmp(PQgetvalue(known, 0, 0), ddl) == 0 &&
+               atoi(PQgetvalue(known, 0, 1)) == FZ_JOURNAL_SCHEMA;
+    PQclear(known);
+    if (same)
+        return 0;
     /* Schema and upgrades in one transaction, one process at a time. */
     rc = pq_plain(j,
                   "SET client_min_messages = warning; BEGIN;"
@@ -983,6 +999,13 @@ int fz__journal_pg_open(fz_journal *j, const char *conninfo, fz_journal_sync syn
         if (!rc)
             version = 3;
     }
+    /* ddl: a hex digest, nothing to quote. */
+    snprintf(sql, sizeof sql,
+             "INSERT INTO meta(key, value) VALUES('ddl', '%s') ON CONFLICT(key) DO UPDATE SET "
+             "value = excluded.value",
+             ddl);
+    if (!rc && version == FZ_JOURNAL_SCHEMA)
+        rc = pq_plain(j, sql, "creating the journal's tables");
     if (!rc)
         rc = pq_plain(j, "COMMIT", "creating the journal's tables");
     if (rc) {
@@ -1483,7 +1506,7 @@ static int pg_queue_release(fz_journal *j, int64_t run, int64_t epoch)
     return pq_do(j, PQ_QUEUE_RELEASE, &a, "releasing the lease", NULL);
 }
 
-static int pg_queue_wait(fz_journal *j, uint32_t ms)
+static int pg_queue_wait(fz_journal *j, uint32_t ms, int wake)
 {
     pg_store *p = PG(j);
     if (PQstatus(p->conn) != CONNECTION_OK && reconnect(j))
@@ -1497,13 +1520,55 @@ static int pg_queue_wait(fz_journal *j, uint32_t ms)
     fd_set rd;
     FD_ZERO(&rd);
     FD_SET(fd, &rd);
+    if (wake >= 0 && wake < FD_SETSIZE)
+        FD_SET(wake, &rd);
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
-    if (select(fd + 1, &rd, NULL, NULL, &tv) > 0)
+    if (select((wake > fd ? wake : fd) + 1, &rd, NULL, NULL, &tv) > 0 && FD_ISSET(fd, &rd))
         PQconsumeInput(p->conn);
     PGnotify *n;
     while ((n = PQnotifies(p->conn)) != NULL)
         PQfreemem(n);
     return 0;
+}
+
+/* Every statement not prepared yet, in one pipeline: one round trip. */
+static int pg_prepare(fz_journal *j)
+{
+    pg_store *p = PG(j);
+    if (PQstatus(p->conn) != CONNECTION_OK || PQpipelineStatus(p->conn) != PQ_PIPELINE_OFF ||
+        !PQenterPipelineMode(p->conn))
+        return FZ_EDB;
+    int order[PQ__COUNT], sent = 0;
+    for (int i = 0; i < PQ__COUNT; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "fz%d", i);
+        if (!(p->prepared & (1u << i)) && PQsendPrepare(p->conn, name, stmts[i].sql, 0, NULL))
+            order[sent++] = i;
+    }
+    int ok = PQpipelineSync(p->conn), got = 0, nulls = 0;
+    /* Each statement's result, then NULL; then the sync's. */
+    while (ok) {
+        PGresult *r = PQgetResult(p->conn);
+        if (!r) {
+            if (++nulls > sent + 1 || PQstatus(p->conn) != CONNECTION_OK)
+                ok = 0;
+            continue;
+        }
+        ExecStatusType st = PQresultStatus(r);
+        PQclear(r);
+        if (st == PGRES_PIPELINE_SYNC)
+            break;
+        if (got < sent && st == PGRES_COMMAND_OK)
+            p->prepared |= 1u << order[got];
+        got++;
+    }
+    PQexitPipelineMode(p->conn);
+    return ok && got == sent ? 0 : FZ_EDB;
+}
+
+static int pg_socket(const fz_journal *j)
+{
+    return PQsocket(((const pg_store *)j->pg)->conn);
 }
 
 /* PostgreSQL has no counter of commits to a set of tables: a digest of
@@ -1548,5 +1613,7 @@ const fz_journal_store fz__journal_postgres = {
     .queue_handoff = pg_queue_handoff,
     .data_version = pg_data_version,
     .queue_wait = pg_queue_wait,
+    .socket = pg_socket,
+    .prepare = pg_prepare,
     .group = pg_group,
 };

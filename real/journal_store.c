@@ -6,6 +6,7 @@
  * journal.c), and every public function dispatches to it. Locations are
  * shown with their password masked, everywhere.
  */
+#include <fcntl.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,6 +168,29 @@ void fz_journal_free(fz_journal *j)
         j->ops->close(j);
     fz_free(j->alloc, j->buf, j->buf_cap);
     fz_free(j->alloc, j, sizeof *j);
+}
+
+int fz_journal_socket(const fz_journal *j)
+{
+    return j && j->ops && j->ops->socket ? j->ops->socket(j) : -1;
+}
+
+int fz_journal_prepare(fz_journal *j)
+{
+    return j->ops->prepare ? j->ops->prepare(j) : 0;
+}
+
+void fz_journal_forget(fz_journal *j)
+{
+    /* The descriptor now names /dev/null: the close sends nothing on the
+     * connection the child holds (its own copy of the socket). */
+    int fd = fz_journal_socket(j);
+    int null = fd >= 0 ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1;
+    if (null >= 0) {
+        dup2(null, fd);
+        close(null);
+    }
+    fz_journal_free(j);
 }
 
 void fz_journal_set_patience(fz_journal *j, uint32_t ms)
@@ -341,7 +365,12 @@ int fz_journal_queue_release(fz_journal *j, int64_t id, int64_t epoch)
 
 int fz_journal_queue_wait(fz_journal *j, uint32_t ms)
 {
-    return j->ops->queue_wait ? j->ops->queue_wait(j, ms) : no_queue(j);
+    return fz_journal_queue_wait_fd(j, ms, -1);
+}
+
+int fz_journal_queue_wait_fd(fz_journal *j, uint32_t ms, int fd)
+{
+    return j->ops->queue_wait ? j->ops->queue_wait(j, ms, fd) : no_queue(j);
 }
 
 int fz__journal_claim_decide(fz_journal *j, int64_t id, int force, const char *state,
