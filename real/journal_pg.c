@@ -147,6 +147,7 @@ enum {
     PQ_QUEUE_RELEASE,
     PQ_QUEUE_HANDOFF,
     PQ_DATA_VERSION,
+    PQ_FENCE,
     PQ__COUNT
 };
 
@@ -173,7 +174,8 @@ static const pq_stmt stmts[PQ__COUNT] = {
      " started_at) SELECT $1::bigint, $2::bigint, $3::bigint, $4, $5, $6, $7::bigint,"
      " $8::bigint, 1, " NOW " WHERE EXISTS(SELECT 1 FROM runs WHERE id = $1::bigint" FENCE(9) ")"
      " ON CONFLICT(run, task) DO UPDATE SET attempt = excluded.attempt,"
-     " starts = steps.starts + 1, started_at = excluded.started_at, pgid = NULL, pgid_id = NULL",
+     " starts = steps.starts + CASE WHEN excluded.attempt = steps.attempt THEN 0 ELSE 1 END,"
+     " started_at = excluded.started_at, pgid = NULL, pgid_id = NULL",
      1},
     {"INSERT INTO steps(run, task, node_index, node, label, lane, token, attempt, starts,"
      " started_at, finished_at, duration_ns, seq, answer, outcome, reason, exit_code, stdout,"
@@ -240,7 +242,27 @@ static const pq_stmt stmts[PQ__COUNT] = {
      " (SELECT count(*) || '/' || count(seq) || '/' || coalesce(sum(starts), 0) FROM steps),"
      " (SELECT count(*) || '/' || count(taken_task) FROM signals)), 0)",
      1},
+    /* The owner fence of a pipelined group (pg_group): an error (division
+     * by zero) when one of the runs $1 is no longer owner $2's, so that the
+     * whole group is aborted before its COMMIT runs. count(*) is computed
+     * when the statement runs, never folded when it is planned. */
+    {"SELECT 1 / (count(*) = cardinality($1::bigint[]))::int FROM runs"
+     " WHERE id = ANY($1::bigint[])" FENCE(2),
+     1},
 };
+
+/* A write queued in a pipelined group: statement, what it records (for
+ * the message), its run, task and owner, whether a row count of 0 means
+ * the run was taken over, and its parameters at off in the group's
+ * buffer (kept to send the group again on a new connection). */
+typedef struct pq_queued {
+    int stmt;
+    const char *what;
+    int64_t run, owner, task;
+    int fenced;
+    size_t off;
+    int n;
+} pq_queued;
 
 typedef struct pg_store {
     PGconn *conn;
@@ -249,6 +271,14 @@ typedef struct pg_store {
     PGresult *held;    /* the run the getters handed out last */
     int listening;     /* LISTEN flowzap_work sent on this connection */
     int hearing;       /* LISTEN flowzap_signal sent on this connection */
+    /* The group of writes (pg_group): open, in pipeline mode, whether it
+     * may be sent again whole, whether a send failed (the connection
+     * broke), and the failure kept for its commit. */
+    int group, piped, replayable, broken, failed;
+    pq_queued *q;
+    size_t qn, qcap;
+    char *buf;
+    size_t blen, bcap;
 } pg_store;
 
 /* Parameters of one statement: text, or binary for bytea. */
@@ -337,14 +367,23 @@ static int reconnect(fz_journal *j)
     return conn_error(j, "reconnecting to the journal");
 }
 
+static int group_sync(fz_journal *j);
+
 /* Runs statement i with a's parameters; returns its result (caller
  * PQclears) or NULL with the message set. */
 static PGresult *pq_exec(fz_journal *j, int i, const pq_args *a, const char *what)
 {
     pg_store *p = PG(j);
+    if (p->group && group_sync(j))
+        return NULL;
     for (int round = 0;; round++) {
-        if (PQstatus(p->conn) != CONNECTION_OK && reconnect(j))
+        /* Inside a group a new connection would have lost its BEGIN: the
+         * group fails instead (pg_group). */
+        if (PQstatus(p->conn) != CONNECTION_OK && (p->group || reconnect(j))) {
+            if (p->group)
+                conn_error(j, what);
             return NULL;
+        }
         char name[16];
         snprintf(name, sizeof name, "fz%d", i);
         if (!(p->prepared & (1u << i))) {
@@ -352,7 +391,7 @@ static PGresult *pq_exec(fz_journal *j, int i, const pq_args *a, const char *wha
             int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
             PQclear(r);
             if (!ok) {
-                if (PQstatus(p->conn) != CONNECTION_OK && round == 0)
+                if (PQstatus(p->conn) != CONNECTION_OK && round == 0 && !p->group)
                     continue;
                 conn_error(j, what);
                 return NULL;
@@ -366,7 +405,7 @@ static PGresult *pq_exec(fz_journal *j, int i, const pq_args *a, const char *wha
             return r;
         /* A connection lost while the statement was on its way: repeat
          * what can be repeated, once, on a new connection. */
-        if (PQstatus(p->conn) != CONNECTION_OK && stmts[i].again && round == 0) {
+        if (PQstatus(p->conn) != CONNECTION_OK && stmts[i].again && round == 0 && !p->group) {
             PQclear(r);
             continue;
         }
@@ -392,6 +431,8 @@ static int pq_do(fz_journal *j, int i, const pq_args *a, const char *what, long 
 /* Runs fixed SQL text (no values in it) on the connection. */
 static int pq_plain(fz_journal *j, const char *sql, const char *what)
 {
+    if (PG(j)->group && group_sync(j))
+        return FZ_EDB;
     PGresult *r = PQexec(PG(j)->conn, sql);
     ExecStatusType s = PQresultStatus(r);
     int rc = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK
@@ -412,6 +453,455 @@ static int64_t ival(const PGresult *r, int row, int col)
 }
 
 /*==========================================================================
+ * Groups of writes in one pipeline
+ *
+ * A group (fz_journal_group_begin ... _commit) is one transaction sent in
+ * libpq's pipeline mode: BEGIN goes out when the group opens, each start,
+ * finish and state write as it is made (no result is waited for), and at
+ * the commit one owner check of the runs written (PQ_FENCE, one per owner:
+ * an error when a run was taken over, so the whole transaction aborts), COMMIT and a sync:
+ * one round trip and one WAL flush for the group. The results are read at
+ * the commit; the first statement that failed names the failure, and
+ * everything after it was skipped by the server, COMMIT included.
+ *
+ * The writes of a group are all statements that can be sent again (the
+ * `again` rule of pq_exec): when the connection breaks before the commit's
+ * answer came back, the group is sent again whole, once, on a new
+ * connection, in a new transaction. Either the first one never committed
+ * (the server rolls back a transaction whose connection is gone) or it
+ * did and the second one writes the same rows again (a start sent again
+ * at the same attempt is not counted as a second start).
+ *
+ * A statement that needs its result before the commit (a read, a claim)
+ * ends the pipeline first (group_sync): the results so far are read, the
+ * rest of the group runs one statement at a time in the same transaction,
+ * and it can no longer be sent again whole.
+ *========================================================================*/
+
+static const char *const group_what[] = {"beginning a group of writes",
+                                         "committing a group of writes",
+                                         "rolling back a group of writes"};
+
+/* The statements a group writes with, prepared before the pipeline. */
+static const int group_stmts[] = {PQ_STEP_START, PQ_STEP_FINISH, PQ_RUN_STATE, PQ_STEP_PGID,
+                                  PQ_FENCE};
+
+static int prepare(fz_journal *j, int i, const char *what)
+{
+    pg_store *p = PG(j);
+    if (p->prepared & (1u << i))
+        return 0;
+    char name[16];
+    snprintf(name, sizeof name, "fz%d", i);
+    PGresult *r = PQprepare(p->conn, name, stmts[i].sql, 0, NULL);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (!ok)
+        return conn_error(j, what);
+    p->prepared |= 1u << i;
+    return 0;
+}
+
+static int buf_put(fz_journal *j, const void *src, size_t n)
+{
+    pg_store *p = PG(j);
+    if (p->blen + n > p->bcap) {
+        size_t cap = p->bcap ? p->bcap : 4096;
+        while (cap < p->blen + n)
+            cap *= 2;
+        char *b = fz_realloc(j->alloc, p->buf, p->bcap, cap);
+        if (!b)
+            return FZ_ENOMEM;
+        p->buf = b;
+        p->bcap = cap;
+    }
+    memcpy(p->buf + p->blen, src, n);
+    p->blen += n;
+    return 0;
+}
+
+/* The parameters of queued write e, pointing into the group's buffer. */
+static void queued_args(const pg_store *p, const pq_queued *e, pq_args *a)
+{
+    size_t off = e->off;
+    a->n = e->n;
+    for (int k = 0; k < e->n; k++) {
+        int32_t h[2];
+        memcpy(h, p->buf + off, sizeof h);
+        off += sizeof h;
+        a->v[k] = h[0] < 0 ? NULL : p->buf + off;
+        a->len[k] = h[0] < 0 ? 0 : h[0];
+        a->fmt[k] = h[1];
+        if (h[0] >= 0)
+            off += (size_t)h[0] + 1;
+    }
+}
+
+/* Puts queued write e on the wire (libpq's buffer); a send that fails
+ * marks the connection broken, for the commit to find. */
+static void pipe_send(fz_journal *j, const pq_queued *e)
+{
+    pg_store *p = PG(j);
+    if (p->broken)
+        return;
+    pq_args a;
+    queued_args(p, e, &a);
+    char name[16];
+    snprintf(name, sizeof name, "fz%d", e->stmt);
+    if (!PQsendQueryPrepared(p->conn, name, a.n, a.v, a.len, a.fmt, 0))
+        p->broken = 1;
+}
+
+static void pipe_plain(fz_journal *j, const char *sql)
+{
+    pg_store *p = PG(j);
+    if (!p->broken && !PQsendQueryParams(p->conn, sql, 0, NULL, NULL, NULL, NULL, 0))
+        p->broken = 1;
+}
+
+/* Queues write stmt with a's parameters (copied) and sends it. */
+static int pipe_queue(fz_journal *j, int stmt, const pq_args *a, const char *what, int64_t run,
+                      int64_t owner, int64_t task, int fenced)
+{
+    pg_store *p = PG(j);
+    if (p->qn == p->qcap) {
+        size_t cap = p->qcap ? p->qcap * 2 : 64;
+        pq_queued *q = fz_realloc(j->alloc, p->q, p->qcap * sizeof *q, cap * sizeof *q);
+        if (!q)
+            goto nomem;
+        p->q = q;
+        p->qcap = cap;
+    }
+    pq_queued *e = &p->q[p->qn];
+    *e = (pq_queued){stmt, what, run, owner, task, fenced, p->blen, a->n};
+    for (int k = 0; k < a->n; k++) {
+        int32_t h[2] = {-1, a->fmt[k]};
+        if (a->v[k])
+            h[0] = a->fmt[k] ? a->len[k] : (int32_t)strlen(a->v[k]);
+        if (buf_put(j, h, sizeof h) ||
+            (h[0] >= 0 && (buf_put(j, a->v[k], (size_t)h[0]) || buf_put(j, "", 1)))) {
+            p->blen = e->off;
+            goto nomem;
+        }
+    }
+    p->qn++;
+    /* The rule of pq_exec: only what can be repeated is sent again. */
+    if (!stmts[stmt].again)
+        p->replayable = 0;
+    pipe_send(j, e);
+    return 0;
+nomem:
+    snprintf(j->msg, sizeof j->msg, "%s: out of memory", what);
+    return FZ_ENOMEM;
+}
+
+/* Reads the pipeline's results up to its sync: BEGIN, the queued writes
+ * from q[from], and COMMIT when with_commit. 0; FZ_EDB when a statement
+ * failed or the connection broke (*broken set), FZ_ESTATE when a run was
+ * taken over; the message names the statement. */
+static int pipe_read(fz_journal *j, size_t from, int with_commit, int *broken)
+{
+    pg_store *p = PG(j);
+    size_t idx = 0; /* 0: BEGIN, k: q[from + k - 1], then COMMIT */
+    int rc = 0, nulls = 0, got = 0;
+    *broken = p->broken;
+    while (!*broken) {
+        PGresult *r = PQgetResult(p->conn);
+        if (!r) {
+            /* The end of one statement's results. */
+            if (PQstatus(p->conn) != CONNECTION_OK || ++nulls > 1) {
+                *broken = 1;
+                break;
+            }
+            idx += got;
+            got = 0;
+            continue;
+        }
+        nulls = 0;
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        got = 1;
+        const pq_queued *e = idx >= 1 && idx - 1 < p->qn - from ? &p->q[from + idx - 1] : NULL;
+        const char *what = e ? e->what : idx == 0 ? group_what[0] : group_what[1];
+        if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+            if (!rc && e && e->fenced && strtol(PQcmdTuples(r), NULL, 10) == 0) {
+                rc = FZ_ESTATE; /* the message once out of the pipeline */
+                snprintf(j->msg, sizeof j->msg, "%lld", (long long)e->run);
+            }
+        } else if (st != PGRES_PIPELINE_ABORTED) {
+            if (PQstatus(p->conn) != CONNECTION_OK) {
+                *broken = 1;
+                pq_error(j, what, PQerrorMessage(p->conn));
+                PQclear(r);
+                break;
+            }
+            if (!rc) {
+                const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+                if (e && e->stmt == PQ_FENCE && state && !strcmp(state, "22012")) {
+                    rc = FZ_ESTATE; /* the message once out of the pipeline */
+                    snprintf(j->msg, sizeof j->msg, "%lld", (long long)e->run);
+                } else {
+                    char where[200];
+                    if (e && e->task >= 0)
+                        snprintf(where, sizeof where, "%s: %s (run %lld, task %lld)",
+                                 group_what[1], e->what, (long long)e->run, (long long)e->task);
+                    else if (e)
+                        snprintf(where, sizeof where, "%s: %s (run %lld)", group_what[1], e->what,
+                                 (long long)e->run);
+                    else
+                        snprintf(where, sizeof where, "%s: %s", group_what[1], what);
+                    pq_error(j, where, PQresultErrorMessage(r));
+                    rc = FZ_EDB;
+                }
+            }
+        }
+        PQclear(r);
+    }
+    (void)with_commit; /* COMMIT is the statement after the writes */
+    if (*broken)
+        return pq_error(j, group_what[1], PQerrorMessage(p->conn));
+    return rc;
+}
+
+/* Out of pipeline mode, the transaction ended when it failed. */
+static void pipe_leave(fz_journal *j)
+{
+    pg_store *p = PG(j);
+    p->piped = 0;
+    if (PQstatus(p->conn) != CONNECTION_OK) {
+        PQreset(p->conn); /* the group is lost; the next statement reconnects */
+        if (PQstatus(p->conn) == CONNECTION_OK)
+            (void)session(j);
+        return;
+    }
+    if (PQpipelineStatus(p->conn) != PQ_PIPELINE_OFF)
+        (void)PQexitPipelineMode(p->conn);
+    if (PQtransactionStatus(p->conn) != PQTRANS_IDLE)
+        PQclear(PQexec(p->conn, "ROLLBACK"));
+}
+
+/* The message of a failed group, once out of the pipeline and rolled
+ * back: a run taken over is named (j->msg holds its id, or 0 when the
+ * owner check of several failed: the first whose owner changed). */
+static int group_failed(fz_journal *j, int rc)
+{
+    pg_store *p = PG(j);
+    if (rc == FZ_ESTATE && !strstr(j->msg, "taken over")) {
+        int64_t run = strtoll(j->msg, NULL, 10);
+        for (size_t k = 0; !run && k < p->qn; k++) {
+            fz_journal_run r;
+            if (p->q[k].fenced && j->ops->run_get(j, p->q[k].run, &r) == 0 &&
+                r.pid != p->q[k].owner)
+                run = p->q[k].run;
+        }
+        fz__journal_taken_over(j, run);
+        char m[sizeof j->msg];
+        snprintf(m, sizeof m, "%s", j->msg);
+        snprintf(j->msg, sizeof j->msg, "%s: the owner check of run %lld failed: %.400s",
+                 group_what[1], (long long)run, m);
+    }
+    return rc;
+}
+
+/* Ends the pipeline of an open group before a statement that needs its
+ * result now (see above); 0, or the group's failure (kept for its commit). */
+static int group_sync(fz_journal *j)
+{
+    pg_store *p = PG(j);
+    if (p->failed)
+        return p->failed;
+    if (!p->piped)
+        return 0;
+    int broken = 0, rc = p->broken || !PQpipelineSync(p->conn) ? FZ_EDB : 0;
+    if (!rc)
+        rc = pipe_read(j, 0, 0, &broken);
+    else
+        pq_error(j, group_what[1], PQerrorMessage(p->conn));
+    if (!rc && PQexitPipelineMode(p->conn) != 1)
+        rc = conn_error(j, group_what[1]);
+    p->piped = 0;
+    p->replayable = 0;
+    if (rc) {
+        pipe_leave(j);
+        p->failed = group_failed(j, rc);
+    }
+    p->qn = p->blen = 0;
+    return rc;
+}
+
+/* Opens the pipeline: BEGIN, and the queued writes when sending the group
+ * again. */
+static int pipe_open(fz_journal *j)
+{
+    pg_store *p = PG(j);
+    p->broken = 0;
+    for (size_t i = 0; i < sizeof group_stmts / sizeof group_stmts[0]; i++)
+        if (prepare(j, group_stmts[i], group_what[0]))
+            return FZ_EDB;
+    if (PQenterPipelineMode(p->conn) != 1)
+        return conn_error(j, group_what[0]);
+    p->piped = 1;
+    pipe_plain(j, "BEGIN");
+    for (size_t k = 0; k < p->qn; k++)
+        pipe_send(j, &p->q[k]);
+    return 0;
+}
+
+static int group_begin(fz_journal *j)
+{
+    pg_store *p = PG(j);
+    if (p->group) {
+        snprintf(j->msg, sizeof j->msg, "%s: a group is open already", group_what[0]);
+        return FZ_EINVAL;
+    }
+    /* Between groups a broken connection is simply made again. */
+    if (PQstatus(p->conn) != CONNECTION_OK && reconnect(j))
+        return FZ_EDB;
+    p->qn = p->blen = 0;
+    p->failed = 0;
+    p->replayable = 1;
+    int rc = pipe_open(j);
+    if (rc && PQstatus(p->conn) != CONNECTION_OK && !reconnect(j))
+        rc = pipe_open(j);
+    if (rc) {
+        pipe_leave(j);
+        return rc;
+    }
+    p->group = 1;
+    return 0;
+}
+
+static int group_commit(fz_journal *j)
+{
+    pg_store *p = PG(j);
+    int rc = p->failed;
+    if (!rc && !p->piped) {
+        /* Drained earlier: the rest ran one statement at a time. */
+        PGresult *r = PQexec(p->conn, "COMMIT");
+        rc = PQresultStatus(r) == PGRES_COMMAND_OK
+                 ? 0
+                 : pq_error(j, group_what[1], r ? PQresultErrorMessage(r) : PQerrorMessage(p->conn));
+        PQclear(r);
+    } else if (!rc) {
+        /* One owner check per owner, of every run written with a fence
+         * under it: the ids as an array literal ({1,2,3}). */
+        size_t n = p->qn, cap = 3 + n * 21;
+        char *ids = fz_malloc(j->alloc, cap);
+        if (!ids) {
+            snprintf(j->msg, sizeof j->msg, "%s: out of memory", group_what[1]);
+            rc = FZ_ENOMEM;
+        }
+        for (size_t k = 0; k < n && !rc; k++) {
+            if (!p->q[k].fenced)
+                continue;
+            int seen = 0;
+            for (size_t i = 0; i < k && !seen; i++)
+                seen = p->q[i].fenced && p->q[i].owner == p->q[k].owner;
+            if (seen)
+                continue;
+            size_t len = 0;
+            ids[len++] = '{';
+            for (size_t i = k; i < n; i++) {
+                if (!p->q[i].fenced || p->q[i].owner != p->q[k].owner)
+                    continue;
+                int dup = 0;
+                for (size_t m = k; m < i && !dup; m++)
+                    dup = p->q[m].fenced && p->q[m].owner == p->q[k].owner &&
+                          p->q[m].run == p->q[i].run;
+                if (!dup)
+                    len += (size_t)snprintf(ids + len, cap - len, "%s%lld", len > 1 ? "," : "",
+                                            (long long)p->q[i].run);
+            }
+            snprintf(ids + len, cap - len, "}");
+            pq_args a = {0};
+            a_text(&a, ids);
+            a_int(&a, p->q[k].owner);
+            rc = pipe_queue(j, PQ_FENCE, &a, "checking the runs' owner", 0, p->q[k].owner, -1, 0);
+        }
+        if (ids)
+            fz_free(j->alloc, ids, cap);
+        for (int round = 0; !rc; round++) {
+            pipe_plain(j, "COMMIT");
+            if (!p->broken && !PQpipelineSync(p->conn))
+                p->broken = 1;
+            int broken = 0;
+            rc = pipe_read(j, 0, 1, &broken);
+            if (!broken || !p->replayable || round > 0)
+                break;
+            /* The connection broke: the whole group once more on a new
+             * one (see above). */
+            p->piped = 0;
+            if ((rc = reconnect(j)) != 0)
+                break;
+            if ((rc = pipe_open(j)) != 0)
+                break;
+        }
+        if (!rc && PQexitPipelineMode(p->conn) != 1)
+            rc = conn_error(j, group_what[1]);
+        if (rc)
+            pipe_leave(j);
+        p->piped = 0;
+        rc = group_failed(j, rc);
+    }
+    if (rc && !p->failed && PQstatus(p->conn) == CONNECTION_OK &&
+        PQtransactionStatus(p->conn) != PQTRANS_IDLE)
+        PQclear(PQexec(p->conn, "ROLLBACK"));
+    p->group = 0;
+    p->failed = 0;
+    p->qn = p->blen = 0;
+    return rc;
+}
+
+static void group_rollback(fz_journal *j)
+{
+    pg_store *p = PG(j);
+    if (p->piped) {
+        int broken = 0;
+        if (!p->broken && PQpipelineSync(p->conn)) {
+            char m[sizeof j->msg];
+            snprintf(m, sizeof m, "%s", j->msg); /* the caller's failure stays the message */
+            (void)pipe_read(j, 0, 0, &broken);
+            snprintf(j->msg, sizeof j->msg, "%s", m);
+        }
+        pipe_leave(j);
+    } else if (PQstatus(p->conn) == CONNECTION_OK &&
+               PQtransactionStatus(p->conn) != PQTRANS_IDLE) {
+        PQclear(PQexec(p->conn, "ROLLBACK"));
+    }
+    p->group = 0;
+    p->failed = 0;
+    p->qn = p->blen = 0;
+}
+
+static int pg_group(fz_journal *j, int what)
+{
+    if (what == 0)
+        return group_begin(j);
+    if (what == 1)
+        return group_commit(j);
+    group_rollback(j);
+    return 0;
+}
+
+/* A write of a step or a run's state: queued when a group is piped,
+ * else run now; fenced: no row changed means the run was taken over. */
+static int pq_write(fz_journal *j, int stmt, const pq_args *a, const char *what, int64_t run,
+                    int64_t owner, int64_t task, int fenced)
+{
+    pg_store *p = PG(j);
+    if (p->group && p->piped && !p->failed)
+        return pipe_queue(j, stmt, a, what, run, owner, task, fenced);
+    long rows = 0;
+    int rc = pq_do(j, stmt, a, what, &rows);
+    if (!rc && fenced && rows == 0)
+        rc = fz__journal_taken_over(j, run);
+    return rc;
+}
+
+/*==========================================================================
  * Opening
  *========================================================================*/
 
@@ -422,6 +912,8 @@ static void pg_close(fz_journal *j)
         return;
     PQclear(p->held);
     PQfinish(p->conn);
+    fz_free(j->alloc, p->q, p->qcap * sizeof *p->q);
+    fz_free(j->alloc, p->buf, p->bcap);
     fz_free(j->alloc, p, sizeof *p);
     j->pg = NULL;
 }
@@ -683,11 +1175,7 @@ static int pg_set_state(fz_journal *j, int64_t id, int64_t owner, const char *st
         a_int(&a, owner);
     else
         a_text(&a, NULL);
-    long rows = 0;
-    int rc = pq_do(j, PQ_RUN_STATE, &a, "recording the run's state", &rows);
-    if (!rc && owner && rows == 0)
-        return fz__journal_taken_over(j, id);
-    return rc;
+    return pq_write(j, PQ_RUN_STATE, &a, "recording the run's state", id, owner, -1, owner != 0);
 }
 
 /*==========================================================================
@@ -711,11 +1199,7 @@ static int pg_step_start(fz_journal *j, int64_t run, int64_t owner, const fz_jou
     pq_args a = {0};
     args_step(&a, run, s);
     a_int(&a, owner);
-    long rows = 0;
-    int rc = pq_do(j, PQ_STEP_START, &a, "recording a step's start", &rows);
-    if (!rc && rows == 0)
-        rc = fz__journal_taken_over(j, run);
-    return rc;
+    return pq_write(j, PQ_STEP_START, &a, "recording a step's start", run, owner, s->task, 1);
 }
 
 static int pg_step_finish(fz_journal *j, int64_t run, int64_t owner, const fz_journal_step *s)
@@ -738,11 +1222,7 @@ static int pg_step_finish(fz_journal *j, int64_t run, int64_t owner, const fz_jo
     a_blob(&a, s->err, s->err_len);
     a_text(&a, s->vars);
     a_int(&a, owner);
-    long rows = 0;
-    int rc = pq_do(j, PQ_STEP_FINISH, &a, "recording a step's finish", &rows);
-    if (!rc && rows == 0)
-        rc = fz__journal_taken_over(j, run);
-    return rc;
+    return pq_write(j, PQ_STEP_FINISH, &a, "recording a step's finish", run, owner, s->task, 1);
 }
 
 static int pg_step_pgid(fz_journal *j, int64_t run, int64_t owner, uint32_t task, int64_t pgid,
@@ -755,11 +1235,7 @@ static int pg_step_pgid(fz_journal *j, int64_t run, int64_t owner, uint32_t task
     a_int(&a, pgid);
     a_text(&a, pgid_id);
     a_int(&a, owner);
-    long rows = 0;
-    int rc = pq_do(j, PQ_STEP_PGID, &a, "recording a step's process group", &rows);
-    if (!rc && rows == 0)
-        rc = fz__journal_taken_over(j, run);
-    return rc;
+    return pq_write(j, PQ_STEP_PGID, &a, "recording a step's process group", run, owner, task, 1);
 }
 
 static int pg_max_seq(fz_journal *j, int64_t run, uint32_t *seq)
@@ -1107,18 +1583,6 @@ static int pg_data_version(fz_journal *j, int64_t *out)
     *out = ival(r, 0, 0);
     PQclear(r);
     return 0;
-}
-
-static int pg_group(fz_journal *j, int what)
-{
-    static const char *const sql_of[] = {"BEGIN", "COMMIT", "ROLLBACK"};
-    static const char *const what_of[] = {"beginning a group of writes",
-                                          "committing a group of writes",
-                                          "rolling back a group of writes"};
-    int rc = pq_plain(j, sql_of[what], what_of[what]);
-    if (rc && what == 1)
-        (void)pq_plain(j, "ROLLBACK", what_of[2]);
-    return rc;
 }
 
 const fz_journal_store fz__journal_postgres = {

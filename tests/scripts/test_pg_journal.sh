@@ -23,6 +23,7 @@ fail() {
     exit 1
 }
 fz_pg_start || fail "could not start a PostgreSQL cluster"
+export FZ_PG_USER # the unit tests restart the server (fz_pg_restart)
 trap cleanup EXIT
 cd "$work" || exit 1
 

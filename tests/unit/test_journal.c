@@ -802,7 +802,8 @@ static const char join_flow[] = "W { # W\n"
 /* A synchronous backend: tasks finish in the order they started. With
  * crash_after >= 0 the process dies (_exit) inside wait() once that many
  * results were given, with the remaining tasks in flight. */
-typedef struct tbackend {
+typedef struct tbackend tbackend;
+struct tbackend {
     const fz_graph *g;
     fz_task q[64];
     uint32_t head, tail;
@@ -818,7 +819,14 @@ typedef struct tbackend {
     fz_journal *check; /* when set: each start must already be committed */
     int64_t check_run;
     uint32_t checked;
-} tbackend;
+    const char *outcome; /* when set: every step's outcome */
+    /* When set: called on the hook_at-th call of now() (inside a group of
+     * fz_journal_drive_grouped), or of wait() (between groups). */
+    void (*now_hook)(tbackend *b);
+    void (*wait_hook)(tbackend *b);
+    int hook_at, now_calls, wait_calls;
+    void *hook_ud;
+};
 
 static int started_row(void *ud, const fz_journal_step *s)
 {
@@ -832,6 +840,8 @@ static int started_row(void *ud, const fz_journal_step *s)
 static uint64_t tb_now(void *ud)
 {
     tbackend *b = ud;
+    if (b->now_hook && ++b->now_calls == b->hook_at)
+        b->now_hook(b);
     return b->now += 1000;
 }
 
@@ -859,6 +869,8 @@ static int tb_start(void *ud, fz_engine *e, const fz_task *t)
 static int tb_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *r)
 {
     tbackend *b = ud;
+    if (b->wait_hook && ++b->wait_calls == b->hook_at)
+        b->wait_hook(b);
     if (b->crash_after >= 0 && b->given == b->crash_after)
         _exit(0);
     if (b->takeover && b->given == b->takeover_at)
@@ -884,6 +896,7 @@ static int tb_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *r)
     r->out_len = strlen(out);
     r->exit_code = r->answer == FZ_ANSWER_NO;
     r->has_exit_code = 1;
+    r->outcome = b->outcome;
     b->given++;
     return 0;
 }
@@ -1456,6 +1469,311 @@ static void test_journal_replay_survives_every_failed_allocation(void **state)
     }
 }
 
+
+/*==========================================================================
+ * PostgreSQL: a group of writes is one pipeline (docs/journal.md)
+ *========================================================================*/
+
+/* Eight runs, each group one pipeline of their finishes and starts: every
+ * run completes, every step is recorded once, started once. */
+static void test_journal_pg_pipelined_groups_record_every_step_of_eight_runs(void **state)
+{
+    fixture *f = *state;
+    run_ctx cs[8];
+    int64_t ids[8];
+    for (int i = 0; i < 8; i++) {
+        ctx_init(&cs[i], i % 2 ? join_flow : flow, -1);
+        ids[i] = add_run(f->j, "/w/w.fz");
+    }
+    record_runs_grouped(f, cs, ids, 8);
+    fz_journal *other = NULL;
+    assert_int_equal(fz_journal_open(f->path, FZ_JOURNAL_SYNC_FULL, NULL, &other), 0);
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(fz_engine_state(cs[i].e), FZ_RUN_COMPLETED);
+        fz_journal_run run;
+        assert_int_equal(fz_journal_run_get(other, ids[i], &run), 0);
+        assert_string_equal(run.state, FZ_JOURNAL_COMPLETED);
+        tally got = {0};
+        assert_int_equal(fz_journal_step_list(other, ids[i], 0, tally_step, &got), 0);
+        assert_int_equal(got.n, fz_engine_steps(cs[i].e));
+        assert_int_equal(got.finished, got.n);
+        assert_int_equal(got.restarted, 0);
+        ctx_fini(&cs[i]);
+    }
+    fz_journal_free(other);
+}
+
+/* What another connection sees of runs ids[0..n): step rows and finishes. */
+typedef struct seen {
+    fz_journal *other;
+    const int64_t *ids;
+    size_t n;
+    count_ctx before[8];
+    fixture *f;
+    int64_t victim;
+} seen;
+
+static void snapshot(seen *sn, count_ctx *out)
+{
+    for (size_t i = 0; i < sn->n; i++) {
+        memset(&out[i], 0, sizeof out[i]);
+        assert_int_equal(fz_journal_step_list(sn->other, sn->ids[i], 0, count_step, &out[i]), 0);
+    }
+}
+
+static void take_over_in_group(tbackend *b)
+{
+    seen *sn = b->hook_ud;
+    snapshot(sn, sn->before);
+    set_owner(sn->f, sn->victim, 1, "another/1");
+}
+
+/* A group whose middle run was taken over (another owner) while the group
+ * was open: its owner check fails, the whole group is rolled back (no run
+ * gains a row or a finish), every run stops, and the message says which
+ * run and why. */
+static void test_journal_pg_pipelined_group_with_a_run_taken_over_rolls_back_whole(void **state)
+{
+    fixture *f = *state;
+    run_ctx cs[3];
+    int64_t ids[3];
+    fz_engine *es[3];
+    const fz_backend *bs[3];
+    fz_journal_recorder *recs[3];
+    seen sn = {.ids = ids, .n = 3, .f = f};
+    assert_int_equal(fz_journal_open(f->path, FZ_JOURNAL_SYNC_FULL, NULL, &sn.other), 0);
+    for (int i = 0; i < 3; i++) {
+        ctx_init(&cs[i], flow, -1);
+        ids[i] = add_run(f->j, "/w/w.fz");
+        assert_int_equal(fz_engine_start(cs[i].e), 0);
+        assert_int_equal(fz_journal_recorder_new(f->j, ids[i], cs[i].g, cs[i].e, NULL, &recs[i]),
+                         0);
+        fz_engine_set_observer(cs[i].e, fz_journal_recorder_observer(recs[i]));
+        es[i] = cs[i].e;
+        bs[i] = &cs[i].b;
+    }
+    sn.victim = ids[1];
+    /* In the third group, when the first run is fed its result. */
+    cs[0].tb.now_hook = take_over_in_group;
+    cs[0].tb.hook_at = 3;
+    cs[0].tb.hook_ud = &sn;
+    assert_int_equal(fz_journal_drive_grouped(f->j, es, bs, recs, 3), FZ_ESTATE);
+    const char *msg = fz_journal_errmsg(f->j);
+    char want[96];
+    snprintf(want, sizeof want, "the owner check of run %lld failed", (long long)ids[1]);
+    assert_non_null(strstr(msg, "committing a group of writes"));
+    assert_non_null(strstr(msg, want));
+    assert_non_null(strstr(msg, "taken over by process 1"));
+    count_ctx after[8];
+    snapshot(&sn, after);
+    for (int i = 0; i < 3; i++) {
+        assert_int_not_equal(fz_journal_recorder_status(recs[i]), 0);
+        assert_int_equal(after[i].rows, sn.before[i].rows);
+        assert_int_equal(after[i].finished, sn.before[i].finished);
+        assert_true(sn.before[i].rows > 0);
+        fz_journal_run run;
+        assert_int_equal(fz_journal_run_get(sn.other, ids[i], &run), 0);
+        assert_string_equal(run.state, FZ_JOURNAL_RUNNING);
+        fz_journal_recorder_free(recs[i]);
+        ctx_fini(&cs[i]);
+    }
+    /* The connection is usable again after the failed group. */
+    fz_journal_run run;
+    assert_int_equal(fz_journal_run_get(f->j, ids[0], &run), 0);
+    fz_journal_free(sn.other);
+}
+
+/* A label and an outcome written as SQL go through the pipeline as
+ * values: stored as given, no table touched. */
+static void test_journal_pg_pipelined_group_keeps_hostile_values_as_text(void **state)
+{
+    fixture *f = *state;
+    static const char hostile[] = "'); DROP TABLE runs;--";
+    static const char outcome[] = "x\"); DELETE FROM steps;--'";
+    char text[2048], rest[2048];
+    snprintf(text, sizeof text, "%s", flow);
+    char *at = strstr(text, "label:\"Build\"");
+    assert_non_null(at);
+    snprintf(rest, sizeof rest, "%s", at + strlen("label:\"Build\""));
+    snprintf(at, sizeof text - (size_t)(at - text), "label:\"%s\"%s", hostile, rest);
+    run_ctx cs[2];
+    int64_t ids[2];
+    for (int i = 0; i < 2; i++) {
+        ctx_init(&cs[i], text, -1);
+        cs[i].tb.outcome = outcome;
+        ids[i] = add_run(f->j, "/w/w.fz");
+    }
+    record_runs_grouped(f, cs, ids, 2);
+    PGconn *c = PQconnectdb(f->path);
+    const char *v[2] = {hostile, outcome};
+    PGresult *r = PQexecParams(c,
+                               "SELECT (SELECT count(*) FROM runs),"
+                               " (SELECT count(*) FROM steps WHERE label = $1),"
+                               " (SELECT count(*) FROM steps WHERE outcome = $2),"
+                               " (SELECT count(*) FROM signals),"
+                               " (SELECT count(*) FROM steps WHERE outcome IS NOT NULL)",
+                               2, NULL, v, NULL, NULL, 0);
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    assert_string_equal(PQgetvalue(r, 0, 0), "2");
+    assert_string_equal(PQgetvalue(r, 0, 1), "2");
+    assert_true(atoi(PQgetvalue(r, 0, 2)) > 0);
+    assert_string_equal(PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 4));
+    PQclear(r);
+    PQfinish(c);
+    for (int i = 0; i < 2; i++)
+        ctx_fini(&cs[i]);
+}
+
+/* Restarts the test's PostgreSQL server (tests/scripts/pg_cluster.sh). */
+static void restart_server(tbackend *b)
+{
+    (void)b;
+    int rc = system("bash -c '. \"$FZ_SRC/tests/scripts/pg_cluster.sh\" && fz_pg_restart'");
+    assert_int_equal(rc, 0);
+}
+
+/* The server restarts in the middle of a group (its writes are queued on
+ * a connection that is gone) or between two groups: the group is sent
+ * again whole on a new connection, the runs complete, and no step's start
+ * is counted twice. */
+static void restart_during_groups(fixture *f, int in_group)
+{
+    if (!getenv("FZ_PG_DIR") || !getenv("FZ_SRC")) {
+        fprintf(stderr, "test_journal: FZ_PG_DIR or FZ_SRC is not set: no server to restart\n");
+        skip();
+    }
+    run_ctx cs[3];
+    int64_t ids[3];
+    for (int i = 0; i < 3; i++) {
+        ctx_init(&cs[i], flow, -1);
+        ids[i] = add_run(f->j, "/w/w.fz");
+    }
+    if (in_group)
+        cs[2].tb.now_hook = restart_server;
+    else
+        cs[2].tb.wait_hook = restart_server;
+    cs[2].tb.hook_at = 3;
+    record_runs_grouped(f, cs, ids, 3);
+    assert_true((in_group ? cs[2].tb.now_calls : cs[2].tb.wait_calls) >= 3);
+    fz_journal *other = NULL;
+    assert_int_equal(fz_journal_open(f->path, FZ_JOURNAL_SYNC_FULL, NULL, &other), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(fz_engine_state(cs[i].e), FZ_RUN_COMPLETED);
+        fz_journal_run run;
+        assert_int_equal(fz_journal_run_get(other, ids[i], &run), 0);
+        assert_string_equal(run.state, FZ_JOURNAL_COMPLETED);
+        tally got = {0};
+        assert_int_equal(fz_journal_step_list(other, ids[i], 0, tally_step, &got), 0);
+        assert_int_equal(got.n, fz_engine_steps(cs[i].e));
+        assert_int_equal(got.finished, got.n);
+        assert_int_equal(got.restarted, 0); /* starts = 1 everywhere */
+        ctx_fini(&cs[i]);
+    }
+    fz_journal_free(other);
+}
+
+static void test_journal_pg_server_restart_during_a_group_sends_it_again_whole(void **state)
+{
+    restart_during_groups(*state, 1);
+}
+
+static void test_journal_pg_server_restart_between_groups_reconnects(void **state)
+{
+    restart_during_groups(*state, 0);
+}
+
+/* starts and attempt of run id's only step row, read on another connection. */
+static void starts_of(fixture *f, int64_t id, const char *starts, const char *attempt)
+{
+    PGconn *c = PQconnectdb(f->path);
+    char a[24];
+    snprintf(a, sizeof a, "%lld", (long long)id);
+    const char *v[1] = {a};
+    PGresult *r = PQexecParams(c, "SELECT starts, attempt FROM steps WHERE run = $1::bigint", 1,
+                               NULL, v, NULL, NULL, 0);
+    assert_int_equal(PQntuples(r), 1);
+    assert_string_equal(PQgetvalue(r, 0, 0), starts);
+    assert_string_equal(PQgetvalue(r, 0, 1), attempt);
+    PQclear(r);
+    PQfinish(c);
+}
+
+/* A start sent twice at the same attempt (a statement sent again after
+ * the connection broke, or a group sent again whole) is one start; a
+ * start at a raised attempt (a rerun after a crash) is a second one. */
+static void test_journal_pg_a_start_sent_again_is_not_a_second_start(void **state)
+{
+    fixture *f = *state;
+    run_ctx c;
+    ctx_init(&c, flow, -1);
+    int64_t id = add_run(f->j, "/w/w.fz");
+    fz_journal_recorder *rec = NULL;
+    assert_int_equal(fz_engine_start(c.e), 0);
+    assert_int_equal(fz_journal_recorder_new(f->j, id, c.g, c.e, NULL, &rec), 0);
+    const fz_observer *obs = fz_journal_recorder_observer(rec);
+    fz_task t;
+    assert_true(fz_engine_next(c.e, &t));
+    for (int grouped = 0; grouped < 2; grouped++) {
+        if (grouped)
+            assert_int_equal(fz_journal_group_begin(f->j), 0);
+        obs->on_start(obs->ud, &t, 1000);
+        obs->on_start(obs->ud, &t, 2000);
+        if (grouped)
+            assert_int_equal(fz_journal_group_commit(f->j), 0);
+        assert_int_equal(fz_journal_recorder_status(rec), 0);
+        starts_of(f, id, "1", "1");
+    }
+    fz_task again = t;
+    again.attempt++;
+    obs->on_start(obs->ud, &again, 3000);
+    assert_int_equal(fz_journal_recorder_status(rec), 0);
+    starts_of(f, id, "2", "2");
+    fz_journal_recorder_free(rec);
+    ctx_fini(&c);
+}
+
+
+/* A read in the middle of a group ends its pipeline (the writes so far
+ * are read back), the rest of the group runs one statement at a time,
+ * and the group still commits as one: nothing is seen before the commit. */
+static void test_journal_pg_a_read_inside_a_group_keeps_it_one_transaction(void **state)
+{
+    fixture *f = *state;
+    run_ctx c;
+    ctx_init(&c, flow, -1);
+    int64_t id = add_run(f->j, "/w/w.fz");
+    fz_journal_recorder *rec = NULL;
+    assert_int_equal(fz_engine_start(c.e), 0);
+    assert_int_equal(fz_journal_recorder_new(f->j, id, c.g, c.e, NULL, &rec), 0);
+    const fz_observer *obs = fz_journal_recorder_observer(rec);
+    fz_engine_set_observer(c.e, obs);
+    fz_journal *other = NULL;
+    assert_int_equal(fz_journal_open(f->path, FZ_JOURNAL_SYNC_FULL, NULL, &other), 0);
+    fz_task t;
+    assert_true(fz_engine_next(c.e, &t));
+    assert_int_equal(fz_journal_group_begin(f->j), 0);
+    obs->on_start(obs->ud, &t, 1000);
+    fz_journal_run run;
+    assert_int_equal(fz_journal_run_get(f->j, id, &run), 0); /* ends the pipeline */
+    count_ctx n = {0};
+    assert_int_equal(fz_journal_step_list(f->j, id, 0, count_step, &n), 0);
+    assert_int_equal(n.rows, 1); /* its own transaction sees the start */
+    fz_result r = {.has_exit_code = 1};
+    assert_int_equal(fz_engine_complete(c.e, t.id, &r, 2000), 0);
+    memset(&n, 0, sizeof n);
+    assert_int_equal(fz_journal_step_list(other, id, 0, count_step, &n), 0);
+    assert_int_equal(n.rows, 0); /* nobody else does before the commit */
+    assert_int_equal(fz_journal_group_commit(f->j), 0);
+    assert_int_equal(fz_journal_recorder_status(rec), 0);
+    memset(&n, 0, sizeof n);
+    assert_int_equal(fz_journal_step_list(other, id, 0, count_step, &n), 0);
+    assert_int_equal(n.rows, 1);
+    assert_int_equal(n.finished, 1);
+    fz_journal_free(other);
+    fz_journal_recorder_free(rec);
+    ctx_fini(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1535,6 +1853,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_journal_grouped_starts_are_committed_before_any_handler_starts, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_journal_grouped_resume_after_a_kill_after_any_group_commit, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_journal_grouped_run_that_fails_leaves_the_others_running, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_pg_pipelined_groups_record_every_step_of_eight_runs, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_pg_pipelined_group_with_a_run_taken_over_rolls_back_whole, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_pg_pipelined_group_keeps_hostile_values_as_text, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_pg_a_start_sent_again_is_not_a_second_start, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_pg_server_restart_during_a_group_sends_it_again_whole, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_pg_server_restart_between_groups_reconnects, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_pg_a_read_inside_a_group_keeps_it_one_transaction, setup_pg, teardown),
     };
     int failed = cmocka_run_group_tests_name("journal on SQLite", tests, NULL, NULL);
     if (!getenv("FZ_TEST_PG_URI") || !*getenv("FZ_TEST_PG_URI")) {
