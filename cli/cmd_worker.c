@@ -206,6 +206,8 @@ typedef struct slot {
     int cmd;    /* the worker's end of the socket the process reads runs from */
     int64_t run, epoch; /* the run it serves, 0: idle */
     double renewed; /* when its lease was last claimed or renewed */
+    int reported;   /* the run's exit status, reported by a process that
+                       then ends; -1: none */
 } slot;
 
 static volatile sig_atomic_t stopping;
@@ -414,6 +416,7 @@ static int send_run(slot *s, int64_t run)
     waitpid(s->pid, &st, 0);
     close(s->cmd);
     s->pid = 0;
+    s->reported = -1;
     s->cmd = -1;
     return -1;
 }
@@ -573,7 +576,7 @@ int fz_cmd_worker(int argc, char **argv)
     memset(slots, 0, sizeof slots);
     int nslots = (int)conc, busy = 0;
     for (int i = 0; i < nslots; i++)
-        slots[i].cmd = -1;
+        slots[i].cmd = slots[i].reported = -1;
     double renewed = now_s(), idle_since = now_s(), spare_at = 0;
     fz_journal *spare = NULL;
     while (!stopping) {
@@ -585,17 +588,17 @@ int fz_cmd_worker(int argc, char **argv)
             for (int k = 0; k < (int)(got / (ssize_t)sizeof recs[0]); k++) {
                 for (int i = 0; i < nslots && recs[k].pid > 0; i++)
                     if (slots[i].pid == (pid_t)recs[k].pid && slots[i].run) {
-                        run_ended(j, host, me, &slots[i], recs[k].status);
-                        busy--;
                         /* A process whose run did not finish ends now
-                         * (serve_runs): it gets no other run, and is
-                         * reaped as it ends. */
+                         * (serve_runs): its lease is given back once it is
+                         * gone, for the run's recorded owner (that process)
+                         * to be dead when the run is claimed again. */
                         if (recs[k].status != FZ_EXIT_OK &&
                             recs[k].status != FZ_EXIT_RUN_FAILED) {
-                            close(slots[i].cmd);
-                            slots[i].cmd = -1;
-                            slots[i].pid = 0;
+                            slots[i].reported = recs[k].status;
+                            continue;
                         }
+                        run_ended(j, host, me, &slots[i], recs[k].status);
+                        busy--;
                     }
             }
         }
@@ -607,12 +610,14 @@ int fz_cmd_worker(int argc, char **argv)
                     continue;
                 if (slots[i].run) {
                     run_ended(j, host, me, &slots[i],
-                              WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+                              slots[i].reported >= 0 ? slots[i].reported
+                              : WIFEXITED(st)        ? WEXITSTATUS(st)
+                                                     : 128 + WTERMSIG(st));
                     busy--;
                 }
                 /* The next claim for this slot makes a fresh process. */
                 close(slots[i].cmd);
-                slots[i].cmd = -1;
+                slots[i].cmd = slots[i].reported = -1;
                 slots[i].pid = 0;
             }
         }
