@@ -101,7 +101,7 @@ int fz_cmd_resume(int argc, char **argv)
         int rc = fz_journal_run_get(j, id, &r);
         if (rc) {
             fz_cli_error("cannot resume: %s at %s", fz_journal_errmsg(j), path);
-            fz_journal_free(j);
+            fz_cli_journal_drop(j);
             return rc == FZ_ENOENT ? FZ_EXIT_REFUSED : FZ_EXIT_IO;
         }
     } else {
@@ -112,7 +112,7 @@ int fz_cmd_resume(int argc, char **argv)
     if (strcmp(r.state, FZ_JOURNAL_COMPLETED) == 0 || strcmp(r.state, FZ_JOURNAL_FAILED) == 0) {
         fz_cli_error("cannot resume run %lld: it already %s (%s); start a new run instead",
                      (long long)id, r.state, r.outcome ? r.outcome : "no outcome");
-        fz_journal_free(j);
+        fz_cli_journal_drop(j);
         return FZ_EXIT_REFUSED;
     }
     /* Checked again, atomically, when the run is claimed (runjournal.c):
@@ -129,7 +129,7 @@ int fz_cmd_resume(int argc, char **argv)
                          "recorded, so it may be another process under a reused pid: `flowzap "
                          "resume %lld --force` takes the run over)",
                          (long long)id, (long long)r.pid, (long long)id);
-        fz_journal_free(j);
+        fz_cli_journal_drop(j);
         return FZ_EXIT_REFUSED;
     }
 
@@ -151,7 +151,7 @@ int fz_cmd_resume(int argc, char **argv)
                 fz_cli_error("cannot resume run %lld: %s file '%s' changed since the run began "
                              "(sha256 %.12s..., recorded %.12s...); start a new run instead",
                              (long long)id, what[i], files[i], hex, want[i]);
-            fz_journal_free(j);
+            fz_cli_journal_drop(j);
             return FZ_EXIT_REFUSED;
         }
     }
@@ -162,13 +162,13 @@ int fz_cmd_resume(int argc, char **argv)
     if (n < 2 || !r.cwd) {
         fz_cli_error("cannot resume run %lld: the journal lacks its command line", (long long)id);
         json_decref(args);
-        fz_journal_free(j);
+        fz_cli_journal_drop(j);
         return FZ_EXIT_REFUSED;
     }
     char **av = fz_calloc(NULL, n + 1, sizeof *av);
     if (!av) {
         json_decref(args);
-        fz_journal_free(j);
+        fz_cli_journal_drop(j);
         return FZ_EXIT_SOFTWARE;
     }
     for (size_t i = 0; i < n; i++)
@@ -181,7 +181,7 @@ int fz_cmd_resume(int argc, char **argv)
         fz_cli_error("cannot resume run %lld: cannot enter its directory '%s': %s", (long long)id,
                      r.cwd, strerror(errno));
         status = FZ_EXIT_REFUSED;
-        fz_journal_free(j);
+        fz_cli_journal_drop(j);
     } else {
         /* The run's own request, from its recorded command line, with
          * the run to continue: the journal is handed over in it. */
@@ -197,7 +197,7 @@ int fz_cmd_resume(int argc, char **argv)
         fz_cli_run_request_fini(&req);
         /* The run took the journal over (and closed it) unless it failed
          * before opening it. */
-        fz_journal_free(res.j);
+        fz_cli_journal_drop(res.j);
     }
     fz_free(NULL, av, (n + 1) * sizeof *av);
     json_decref(args);

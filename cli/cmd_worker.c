@@ -18,9 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#endif
 
 #include "cli/commands.h"
 #include "cli/exitcodes.h"
@@ -197,9 +202,12 @@ static void worker_usage(FILE *out)
 #define FZ_WORKER_TRIES 5
 
 typedef struct slot {
-    pid_t pid; /* the child `flowzap resume`, 0: free */
-    int64_t run, epoch;
+    pid_t pid;  /* the slot's run process, 0: none (made at the next claim) */
+    int cmd;    /* the worker's end of the socket the process reads runs from */
+    int64_t run, epoch; /* the run it serves, 0: idle */
     double renewed; /* when its lease was last claimed or renewed */
+    int reported;   /* the run's exit status, reported by a process that
+                       then ends; -1: none */
 } slot;
 
 static volatile sig_atomic_t stopping;
@@ -216,15 +224,20 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* The self-pipe a child's end is told through: written by the SIGCHLD
- * handler, waited on with the journal's socket, so that a finished run
- * is reaped (its lease given back, the next run claimed) at once. */
+/* What the worker waits on with the journal's socket: a pipe of 8-byte
+ * records (pid, exit status), each written whole (less than PIPE_BUF).
+ * A run process writes one when it has served a run; the SIGCHLD handler
+ * writes (0, 0) when a process ended. So a run's end is seen at once. */
+typedef struct done_rec {
+    int32_t pid, status;
+} done_rec;
 static int chld_pipe[2] = {-1, -1};
 static void on_chld(int sig)
 {
     (void)sig;
     int e = errno;
-    if (chld_pipe[1] >= 0 && write(chld_pipe[1], "c", 1) < 0) {
+    done_rec d = {0, 0};
+    if (chld_pipe[1] >= 0 && write(chld_pipe[1], &d, sizeof d) < 0) {
         /* full: a wake is pending anyway */
     }
     errno = e;
@@ -233,9 +246,10 @@ static void on_chld(int sig)
 /* What exec did for the child before runs were forked without it: every
  * descriptor marked close-on-exec is closed (the worker's own database
  * connection among them: the child never uses it, and closing its copy
- * sends nothing on it), every other one is inherited; but keep, the
- * connection opened for the child. */
-static void close_cloexec_fds(int keep)
+ * sends nothing on it), every other one is inherited; but keep[0..nkeep),
+ * the connection opened for the child and its two pipes to the worker
+ * (still close-on-exec: no step inherits them). */
+static void close_cloexec_fds(const int *keep, int nkeep)
 {
     DIR *d = opendir("/proc/self/fd");
     int skip = d ? dirfd(d) : -1;
@@ -245,72 +259,166 @@ static void close_cloexec_fds(int keep)
         while ((de = readdir(d)) != NULL && n < (int)(sizeof fds / sizeof fds[0])) {
             char *end = NULL;
             long fd = strtol(de->d_name, &end, 10);
-            if (end != de->d_name && !*end && fd > 2 && fd != skip && fd != keep)
+            if (end != de->d_name && !*end && fd > 2 && fd != skip)
                 fds[n++] = (int)fd;
         }
         closedir(d);
     } else {
         for (int fd = 3; fd < 1024; fd++)
-            if (fd != keep)
-                fds[n++] = fd;
+            fds[n++] = fd;
     }
     for (int i = 0; i < n; i++) {
-        int fl = fcntl(fds[i], F_GETFD);
+        int kept = 0;
+        for (int k = 0; k < nkeep; k++)
+            kept |= keep[k] == fds[i];
+        int fl = kept ? -1 : fcntl(fds[i], F_GETFD);
         if (fl >= 0 && (fl & FD_CLOEXEC))
             close(fds[i]);
     }
 }
 
-/* Runs a claimed run in a child process, which takes the code path of
- * `flowzap resume RUN --kill-orphans` (fz_cmd_resume, called after fork:
- * no exec, so no second start-up of the program). The child has its own
- * process group (the lease's loss kills it whole) and dies with the
- * worker. It never uses the worker's database connection: it takes over
- * *spare, a connection the worker opened for it while it waited (then
- * NULL here), or opens its own, as resume does. */
-static pid_t spawn_resume(const char *loc, const char *lanes, int64_t run, fz_journal **spare)
+/* Reads exactly n bytes; 0 at the end of the stream, -1 on an error. */
+static int read_full(int fd, void *buf, size_t n)
 {
-    char id[24];
-    snprintf(id, sizeof id, "%lld", (long long)run);
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, (char *)buf + got, n - got);
+        if (r == 0)
+            return 0;
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        got += (size_t)r;
+    }
+    return 1;
+}
+
+/* The body of a run process: serves the runs the worker sends on cmd, one
+ * at a time, each through the code path of `flowzap resume RUN
+ * --kill-orphans` (fz_cmd_resume) on the same connection, kept from run
+ * to run; reports each run's exit status on done. Ends when the worker
+ * closes cmd (or dies: PR_SET_PDEATHSIG). */
+static void serve_runs(int cmd, int done, fz_journal *j)
+{
+    fz_cli_resume_keep = 1;
+    static char w_resume[] = "resume", w_kill[] = "--kill-orphans";
+    for (;;) {
+        int64_t run;
+        if (read_full(cmd, &run, sizeof run) != 1)
+            break;
+        char id[24];
+        snprintf(id, sizeof id, "%lld", (long long)run);
+        char *av[] = {w_resume, id, w_kill, NULL};
+        unsigned mark = fz_cli_parse_mark();
+        fz_cli_resume_journal = j;
+        fz_cli_set_command("resume");
+        int status = fz_cmd_resume(3, av);
+        fflush(NULL);
+        fz_cli_parse_release(mark);
+        j = fz_cli_resume_journal;
+        fz_cli_resume_journal = NULL;
+        done_rec d = {(int32_t)getpid(), status};
+        while (write(done, &d, sizeof d) < 0 && (errno == EINTR || errno == EAGAIN))
+            nap_ms(1);
+        /* Only a run that finished (completed or failed) leaves this
+         * process serving: a run that stopped unfinished (handed over to
+         * another lane, interrupted, the journal unwritable, refused)
+         * still names this process as its owner, which must be gone for
+         * the run's next claim to succeed, and a connection that failed is
+         * not trusted with another run. */
+        if (status != FZ_EXIT_OK && status != FZ_EXIT_RUN_FAILED)
+            break;
+    }
+    fz_cli_resume_keep = 0;
+    fz_journal_free(j);
+    fflush(NULL);
+#if defined(__SANITIZE_ADDRESS__)
+    /* _exit skips the leak check at exit: what the runs served here left
+     * behind is reported now (the asan preset's tests). */
+    __lsan_do_leak_check();
+#endif
+    _exit(FZ_EXIT_OK);
+}
+
+/* Makes slot s's run process: forked, not executed (no second start-up
+ * of the program). It has its own process group (the lease's loss kills
+ * it whole) and dies with the worker. It never uses the worker's database
+ * connection: it takes over *spare, a connection the worker opened for it
+ * while it waited (then NULL here), or its first run opens its own, as
+ * resume does. Returns 0 or -1 (errno set). */
+static int spawn_slot(slot *s, const char *loc, const char *lanes, fz_journal **spare)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+        return -1;
     pid_t parent = getpid();
     /* Nothing buffered is written twice, by both processes. */
     fflush(NULL);
     pid_t pid = fork();
     if (pid != 0) {
+        close(sv[1]);
+        if (pid < 0) {
+            int e = errno;
+            close(sv[0]);
+            errno = e;
+            return -1;
+        }
         /* The spare connection is the child's now: dropped here, with
-         * nothing sent on it. (Kept when no child was made.) */
-        if (pid > 0 && *spare) {
+         * nothing sent on it. */
+        if (*spare) {
             fz_journal_forget(*spare);
             *spare = NULL;
         }
-        return pid;
+        s->pid = pid;
+        s->cmd = sv[0];
+        return 0;
     }
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)
         _exit(FZ_EXIT_SOFTWARE);
     /* The worker's signal handlers back to their defaults, as exec would
-     * set them (the run installs its own). */
+     * set them (each run installs its own and restores these). */
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
     sigaction(SIGCHLD, &dfl, NULL);
     sigaction(SIGINT, &dfl, NULL);
     sigaction(SIGTERM, &dfl, NULL);
+    int done = chld_pipe[1];
     chld_pipe[0] = chld_pipe[1] = -1;
-    close_cloexec_fds(fz_journal_socket(*spare));
-    fz_cli_resume_journal = *spare;
+    /* The pipe is shared with the worker's SIGCHLD handler: each record is
+     * written whole (a full pipe is waited out). */
+    int keep[3] = {fz_journal_socket(*spare), sv[1], done};
+    close_cloexec_fds(keep, 3);
     setenv("FLOWZAP_DB", loc, 1);
     if (*lanes)
         setenv("FLOWZAP_WORKER_LANES", lanes, 1);
     else
         unsetenv("FLOWZAP_WORKER_LANES");
-    static char w_resume[] = "resume", w_kill[] = "--kill-orphans";
-    char *av[] = {w_resume, id, w_kill, NULL};
-    fz_cli_set_command("resume");
-    int status = fz_cmd_resume(3, av);
-    fflush(NULL);
-    _exit(status);
+    serve_runs(sv[1], done, *spare);
+    _exit(FZ_EXIT_SOFTWARE);
+}
+
+/* Hands run to slot s's process. Returns 0, or -1 when the process is
+ * gone (it is then killed and reaped: the slot is empty). */
+static int send_run(slot *s, int64_t run)
+{
+    ssize_t w;
+    do
+        w = send(s->cmd, &run, sizeof run, MSG_NOSIGNAL);
+    while (w < 0 && errno == EINTR);
+    if (w == (ssize_t)sizeof run)
+        return 0;
+    kill(-s->pid, SIGKILL);
+    int st;
+    waitpid(s->pid, &st, 0);
+    close(s->cmd);
+    s->pid = 0;
+    s->reported = -1;
+    s->cmd = -1;
+    return -1;
 }
 
 /* Kills a run whose lease is lost, whole: its process group is frozen
@@ -331,6 +439,36 @@ static void kill_run(pid_t pid)
     if (f)
         fclose(f);
     kill(-pid, SIGKILL);
+}
+
+/* Run s->run ended with exit status code (its process's report, or its
+ * process's death): its lease is given back, the slot is idle. A run its
+ * process refuses (files changed or unreadable here, bad bindings, a
+ * secret this host lacks, its last owner still alive) is left to its
+ * lease, which runs out (a back-off), for this or another worker to try
+ * again; at the fifth claim it ends as failed, the reason in the worker's
+ * log. */
+static void run_ended(fz_journal *j, const char *host, const char *me, slot *s, int code)
+{
+    fprintf(stderr, "flowzap: worker %s: run %lld: exit status %d (process %ld)\n", me,
+            (long long)s->run, code, (long)s->pid);
+    int refused = code == FZ_EXIT_INVALID || code == FZ_EXIT_REFUSED || code == FZ_EXIT_UNBOUND ||
+                  code == FZ_EXIT_SECRET || code == FZ_EXIT_USAGE || code == FZ_EXIT_SOFTWARE;
+    if (refused && s->epoch < FZ_WORKER_TRIES) {
+        s->run = 0;
+        return;
+    }
+    if (refused) {
+        char why[96];
+        snprintf(why, sizeof why, "worker %.60s could not run it (exit %d)", host, code);
+        fz_journal_run r;
+        if (fz_journal_run_get(j, s->run, &r) == 0 && strcmp(r.state, FZ_JOURNAL_COMPLETED) &&
+            strcmp(r.state, FZ_JOURNAL_FAILED))
+            fz_journal_run_set_state(j, s->run, FZ_JOURNAL_FAILED, why, NULL);
+    }
+    if (fz_journal_queue_release(j, s->run, s->epoch))
+        fz_cli_error("worker: %s", fz_journal_errmsg(j));
+    s->run = 0;
 }
 
 static int parse_secs(const char *what, const char *s, double *out)
@@ -437,49 +575,50 @@ int fz_cmd_worker(int argc, char **argv)
     slot slots[256];
     memset(slots, 0, sizeof slots);
     int nslots = (int)conc, busy = 0;
+    for (int i = 0; i < nslots; i++)
+        slots[i].cmd = slots[i].reported = -1;
     double renewed = now_s(), idle_since = now_s(), spare_at = 0;
     fz_journal *spare = NULL;
     while (!stopping) {
-        /* Runs whose process ended give their lease back. */
-        char drain[64];
-        while (read(chld_pipe[0], drain, sizeof drain) > 0) {
+        /* Runs that ended give their lease back: reported by their process
+         * (which then waits for the next run), or their process died. */
+        done_rec recs[64];
+        ssize_t got;
+        while ((got = read(chld_pipe[0], recs, sizeof recs)) > 0) {
+            for (int k = 0; k < (int)(got / (ssize_t)sizeof recs[0]); k++) {
+                for (int i = 0; i < nslots && recs[k].pid > 0; i++)
+                    if (slots[i].pid == (pid_t)recs[k].pid && slots[i].run) {
+                        /* A process whose run did not finish ends now
+                         * (serve_runs): its lease is given back once it is
+                         * gone, for the run's recorded owner (that process)
+                         * to be dead when the run is claimed again. */
+                        if (recs[k].status != FZ_EXIT_OK &&
+                            recs[k].status != FZ_EXIT_RUN_FAILED) {
+                            slots[i].reported = recs[k].status;
+                            continue;
+                        }
+                        run_ended(j, host, me, &slots[i], recs[k].status);
+                        busy--;
+                    }
+            }
         }
         int st;
-        pid_t done;
-        while ((done = waitpid(-1, &st, WNOHANG)) > 0) {
+        pid_t gone;
+        while ((gone = waitpid(-1, &st, WNOHANG)) > 0) {
             for (int i = 0; i < nslots; i++) {
-                if (slots[i].pid != done)
+                if (slots[i].pid != gone)
                     continue;
-                fprintf(stderr, "flowzap: worker %s: run %lld: its process exited %d\n", me,
-                        (long long)slots[i].run, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-                /* A run its process refuses (files changed or unreadable
-                 * here, bad bindings, a secret this host lacks, its last
-                 * owner still alive) is left to its lease, which runs out
-                 * (a back-off), for this or another worker to try again;
-                 * at the fifth claim it ends as failed, the reason in the
-                 * worker's log. */
-                int code = WIFEXITED(st) ? WEXITSTATUS(st) : 0;
-                int refused = code == FZ_EXIT_INVALID || code == FZ_EXIT_REFUSED ||
-                              code == FZ_EXIT_UNBOUND || code == FZ_EXIT_SECRET ||
-                              code == FZ_EXIT_USAGE || code == FZ_EXIT_SOFTWARE;
-                if (refused && slots[i].epoch < FZ_WORKER_TRIES) {
-                    slots[i].pid = 0;
+                if (slots[i].run) {
+                    run_ended(j, host, me, &slots[i],
+                              slots[i].reported >= 0 ? slots[i].reported
+                              : WIFEXITED(st)        ? WEXITSTATUS(st)
+                                                     : 128 + WTERMSIG(st));
                     busy--;
-                    continue;
                 }
-                if (refused) {
-                    char why[96];
-                    snprintf(why, sizeof why, "worker %.60s could not run it (exit %d)", host,
-                             code);
-                    fz_journal_run r;
-                    if (fz_journal_run_get(j, slots[i].run, &r) == 0 &&
-                        strcmp(r.state, FZ_JOURNAL_COMPLETED) && strcmp(r.state, FZ_JOURNAL_FAILED))
-                        fz_journal_run_set_state(j, slots[i].run, FZ_JOURNAL_FAILED, why, NULL);
-                }
-                if (fz_journal_queue_release(j, slots[i].run, slots[i].epoch))
-                    fz_cli_error("worker: %s", fz_journal_errmsg(j));
+                /* The next claim for this slot makes a fresh process. */
+                close(slots[i].cmd);
+                slots[i].cmd = slots[i].reported = -1;
                 slots[i].pid = 0;
-                busy--;
             }
         }
         /* Heartbeat: a third of the lease. A lease that cannot be renewed
@@ -487,13 +626,14 @@ int fz_cmd_worker(int argc, char **argv)
          * its run before another worker may take it. */
         if (busy && now_s() - renewed >= lease / 3) {
             for (int i = 0; i < nslots; i++) {
-                if (!slots[i].pid)
+                if (!slots[i].run)
                     continue;
                 int r = fz_journal_queue_renew(j, slots[i].run, slots[i].epoch, lease_ms);
                 if (!r)
                     slots[i].renewed = now_s();
                 /* Lost, or not renewed for two thirds of the lease: the run
-                 * is stopped before the lease can run out under it. */
+                 * is stopped, its process with it, before the lease can run
+                 * out under it. */
                 if (r == FZ_ESTATE || (r && now_s() - slots[i].renewed >= lease * 2 / 3)) {
                     fz_cli_error("worker: %s: stopping run %lld", fz_journal_errmsg(j),
                                  (long long)slots[i].run);
@@ -514,17 +654,27 @@ int fz_cmd_worker(int argc, char **argv)
             if (r == 0)
                 break;
             int i = 0;
-            while (slots[i].pid)
+            while (slots[i].run)
                 i++;
-            pid_t pid = spawn_resume(loc, lanes, run, &spare);
-            if (pid < 0) {
+            /* The slot's process serves the run; a slot without one (the
+             * first run, or its process died or was killed) gets a fresh
+             * one, as does a slot whose process is found gone. */
+            int sent = -1;
+            for (int tries = 0; tries < 2 && sent; tries++) {
+                if (!slots[i].pid && spawn_slot(&slots[i], loc, lanes, &spare) != 0)
+                    break;
+                sent = send_run(&slots[i], run);
+            }
+            if (sent) {
                 fz_cli_error("worker: cannot start a process: %s", strerror(errno));
                 fz_journal_queue_release(j, run, epoch);
                 break;
             }
             fprintf(stderr, "flowzap: worker %s: run %lld (lease epoch %lld) in process %ld\n",
-                    me, (long long)run, (long long)epoch, (long)pid);
-            slots[i] = (slot){pid, run, epoch, now_s()};
+                    me, (long long)run, (long long)epoch, (long)slots[i].pid);
+            slots[i].run = run;
+            slots[i].epoch = epoch;
+            slots[i].renewed = now_s();
             busy++;
             claimed = 1;
         }
@@ -532,16 +682,20 @@ int fz_cmd_worker(int argc, char **argv)
             idle_since = now_s();
         else if (exit_idle > 0 && now_s() - idle_since >= exit_idle)
             break;
-        /* The next run's connection, opened now rather than by its
-         * process once claimed: connecting (a server process forked,
+        /* A slot without a process gets its connection opened now rather
+         * than by its first run: connecting (a server process forked,
          * authentication, the schema check) and preparing the statements
          * are off the run's path. One spare at a time, renewed after a
-         * minute unused. */
-        if (spare && now_s() - spare_at > 60) {
+         * minute unused; none once every slot has its process (which keeps
+         * its connection from run to run). */
+        int want = 0;
+        for (int i = 0; i < nslots; i++)
+            want |= slots[i].pid == 0;
+        if (spare && (!want || now_s() - spare_at > 60)) {
             fz_journal_free(spare);
             spare = NULL;
         }
-        if (!spare && !stopping) {
+        if (want && !spare && !stopping) {
             if (fz_journal_open(loc, FZ_JOURNAL_SYNC_FULL, NULL, &spare)) {
                 fz_journal_free(spare); /* the run's process tries itself */
                 spare = NULL;
@@ -549,9 +703,9 @@ int fz_cmd_worker(int argc, char **argv)
                 fz_journal_prepare(spare); /* what is not prepared is at first use */
             spare_at = now_s();
         }
-        /* NOTIFY (new work) and a run's process ending (the self-pipe)
-         * wake a worker early; the poll bounds the wait either way, and
-         * the next heartbeat when runs are in hand. */
+        /* NOTIFY (new work) and a run's end (the pipe) wake a worker
+         * early; the poll bounds the wait either way, and the next
+         * heartbeat when runs are in hand. */
         double wait = poll;
         if (busy) {
             double beat = renewed + lease / 3 - now_s();
@@ -561,14 +715,19 @@ int fz_cmd_worker(int argc, char **argv)
         if (fz_journal_queue_wait_fd(j, (uint32_t)(wait * 1000), chld_pipe[0]))
             nap_ms((long)(wait * 1000));
     }
-    /* Stopped: the runs in hand are stopped too, and stay resumable. */
+    /* Stopped: the runs in hand are stopped too, and stay resumable; the
+     * idle processes end when their socket closes. */
+    for (int i = 0; i < nslots; i++)
+        if (slots[i].pid && slots[i].run)
+            kill(-slots[i].pid, SIGINT);
     for (int i = 0; i < nslots; i++) {
         if (!slots[i].pid)
             continue;
-        kill(-slots[i].pid, SIGINT);
+        close(slots[i].cmd);
         int st;
         waitpid(slots[i].pid, &st, 0);
-        fz_journal_queue_release(j, slots[i].run, slots[i].epoch);
+        if (slots[i].run)
+            fz_journal_queue_release(j, slots[i].run, slots[i].epoch);
     }
     fz_journal_free(spare);
     fz_journal_free(j);

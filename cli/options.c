@@ -24,6 +24,22 @@ static char *const *canon_argv[CANON_SLOTS];
 static char (*canon_names[CANON_SLOTS])[80];
 static unsigned canon_used;
 
+unsigned fz_cli_parse_mark(void)
+{
+    return canon_used;
+}
+
+void fz_cli_parse_release(unsigned mark)
+{
+    while (canon_used > mark) {
+        canon_used--;
+        free((void *)canon_argv[canon_used]);
+        free(canon_names[canon_used]);
+        canon_argv[canon_used] = NULL;
+        canon_names[canon_used] = NULL;
+    }
+}
+
 static void see_help(const char *cmd)
 {
     fprintf(stderr, " (see 'flowzap %s --help')\n", cmd);

@@ -37,6 +37,12 @@ typedef struct fz_cli_opt {
  * messages ("run", "sim merge"). */
 int fz_cli_parse(const char *cmd, const fz_cli_opt *opts, int *argc, char ***argv);
 
+/* The parses kept so far (a mark), and freeing those made since a mark:
+ * for a process that serves one run after another (a worker's run
+ * process), once nothing of those runs' argvs is in use. */
+unsigned fz_cli_parse_mark(void);
+void fz_cli_parse_release(unsigned mark);
+
 /* A command's --help: head (its usage lines and description, no final
  * blank line), "Options:" and one entry per row of opts (its spellings
  * with the value's name, then the help text wrapped at 79 columns, all

@@ -104,11 +104,21 @@ int fz_cli_journal_open(fz_cli_journal *cj, const char *db, fz_cli_resume *resum
     return FZ_EXIT_OK;
 }
 
+int fz_cli_resume_keep;
+
+void fz_cli_journal_drop(fz_journal *j)
+{
+    if (fz_cli_resume_keep && j && !fz_cli_resume_journal)
+        fz_cli_resume_journal = j;
+    else
+        fz_journal_free(j);
+}
+
 void fz_cli_journal_close(fz_cli_journal *cj)
 {
     fz_journal_resume_fini(&cj->res);
     fz_journal_recorder_free(cj->rec);
-    fz_journal_free(cj->j);
+    fz_cli_journal_drop(cj->j);
     cj->rec = NULL;
     cj->j = NULL;
 }

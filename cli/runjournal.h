@@ -82,6 +82,14 @@ void fz_cli_journal_path(const char *db, char *out, size_t n);
  * its own (NULL: it opens one). */
 extern fz_journal *fz_cli_resume_journal;
 
+/* Set in a worker's run process, which serves run after run on one
+ * connection: a run's journal, when the run is done with it, goes back to
+ * fz_cli_resume_journal for the next run instead of being closed. */
+extern int fz_cli_resume_keep;
+
+/* Closes j, or keeps it for the next run (fz_cli_resume_keep). */
+void fz_cli_journal_drop(fz_journal *j);
+
 /* Opens the journal at fz_cli_journal_path(db), creating the directory of
  * the default path. For a resume (resume not NULL) the journal is already
  * open and this takes it over from resume (resume->j becomes NULL). Prints

@@ -130,7 +130,7 @@ rc=$?
 for r in $(seq 1 20); do
     n=$(grep -c "^flowzap: worker .*: run $r (lease epoch" wake.log)
     [ "$n" = 1 ] || fail "run $r was claimed $n times in the log"
-    n=$(grep -c "^flowzap: worker .*: run $r: its process exited 0" wake.log)
+    n=$(grep -c "^flowzap: worker .*: run $r: exit status 0 (process [0-9]*)$" wake.log)
     [ "$n" = 1 ] || fail "run $r's end is in the log $n times"
 done
 [ "$(grep -c "^flowzap: worker .* serving " wake.log)" = 1 ] ||
