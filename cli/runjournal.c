@@ -114,8 +114,17 @@ void fz_cli_journal_drop(fz_journal *j)
         fz_journal_free(j);
 }
 
+static void held_release(fz_cli_journal *cj, int send);
+
 void fz_cli_journal_close(fz_cli_journal *cj)
 {
+    if (cj->grouping && cj->j)
+        fz_journal_group_rollback(cj->j);
+    cj->grouping = 0;
+    held_release(cj, 0);
+    free(cj->held);
+    cj->held = NULL;
+    cj->capheld = 0;
     fz_journal_resume_fini(&cj->res);
     fz_journal_recorder_free(cj->rec);
     fz_cli_journal_drop(cj->j);
@@ -548,6 +557,251 @@ static void sh_run_end(void *ud, fz_run_state state, const char *outcome, uint64
         cj->next.on_run_end(cj->next.ud, state, outcome, t_ns);
 }
 
+/*--------------------------------------------------------------------------
+ * Grouped commits (docs/journal.md, "Grouped commits"): the finish a
+ * wait() delivers, and the starts the engine makes in response, are
+ * written in one group (one transaction), committed before the next task
+ * is handed to the backend or the next wait() begins. Until then nothing
+ * of the group leaves the process: the events the progress log and the
+ * trace would see are held here (copied: a result's strings live only
+ * until the next wait()), and passed on in order once it committed. A
+ * group that does not commit is rolled back and its events dropped.
+ *------------------------------------------------------------------------*/
+
+enum { H_START, H_FINISH, H_EDGE, H_LOOP, H_TOKEN_END, H_RUN_END };
+
+typedef struct fz_cli_held {
+    int kind;
+    fz_task t;
+    fz_result r;
+    uint32_t a, b, c;
+    fz_run_state state;
+    uint64_t t_ns;
+    char *mem; /* the copied strings of r, or run end's outcome */
+    fz_kv *vars;
+} fz_cli_held;
+
+static void held_free(fz_cli_held *h)
+{
+    free(h->mem);
+    free(h->vars);
+}
+
+static fz_cli_held *held_push(fz_cli_journal *cj, int kind, uint64_t t_ns)
+{
+    if (cj->nheld == cj->capheld) {
+        size_t cap = cj->capheld ? 2 * cj->capheld : 16;
+        fz_cli_held *n = realloc(cj->held, cap * sizeof *n);
+        if (!n) {
+            cj->hold_failed = 1;
+            return NULL;
+        }
+        cj->held = n;
+        cj->capheld = cap;
+    }
+    fz_cli_held *h = &cj->held[cj->nheld++];
+    memset(h, 0, sizeof *h);
+    h->kind = kind;
+    h->t_ns = t_ns;
+    return h;
+}
+
+/* Copies r's strings and variables into one block of h. */
+static int held_result(fz_cli_held *h, const fz_result *r)
+{
+    h->r = *r;
+    size_t oc = r->outcome ? strlen(r->outcome) + 1 : 0, rs = r->reason ? strlen(r->reason) + 1 : 0;
+    size_t need = oc + rs + r->out_len + r->err_len + 2;
+    for (uint32_t i = 0; i < r->nvars; i++)
+        need += (r->vars[i].key ? strlen(r->vars[i].key) + 1 : 0) +
+                (r->vars[i].value ? strlen(r->vars[i].value) + 1 : 0);
+    char *p = h->mem = malloc(need);
+    if (!p || (r->nvars && !(h->vars = calloc(r->nvars, sizeof *h->vars))))
+        return -1;
+    if (r->outcome)
+        h->r.outcome = memcpy(p, r->outcome, oc), p += oc;
+    if (r->reason)
+        h->r.reason = memcpy(p, r->reason, rs), p += rs;
+    if (r->out)
+        h->r.out = r->out_len ? memcpy(p, r->out, r->out_len) : p, p += r->out_len;
+    *p++ = '\0';
+    if (r->err)
+        h->r.err = r->err_len ? memcpy(p, r->err, r->err_len) : p, p += r->err_len;
+    *p++ = '\0';
+    for (uint32_t i = 0; i < r->nvars; i++) {
+        const char *kv[2] = {r->vars[i].key, r->vars[i].value};
+        const char *to[2] = {NULL, NULL};
+        for (int k = 0; k < 2; k++)
+            if (kv[k]) {
+                size_t n = strlen(kv[k]) + 1;
+                to[k] = memcpy(p, kv[k], n);
+                p += n;
+            }
+        h->vars[i] = (fz_kv){to[0], to[1]};
+    }
+    h->r.vars = h->vars;
+    return 0;
+}
+
+static void hold_start(void *ud, const fz_task *t, uint64_t t_ns)
+{
+    fz_cli_journal *cj = ud;
+    if (!cj->grouping) {
+        if (cj->after.on_start)
+            cj->after.on_start(cj->after.ud, t, t_ns);
+        return;
+    }
+    fz_cli_held *h = held_push(cj, H_START, t_ns);
+    if (h)
+        h->t = *t;
+}
+static void hold_finish(void *ud, const fz_task *t, const fz_result *r, uint64_t t_ns)
+{
+    fz_cli_journal *cj = ud;
+    if (!cj->grouping) {
+        if (cj->after.on_finish)
+            cj->after.on_finish(cj->after.ud, t, r, t_ns);
+        return;
+    }
+    fz_cli_held *h = held_push(cj, H_FINISH, t_ns);
+    if (h) {
+        h->t = *t;
+        if (held_result(h, r)) {
+            cj->hold_failed = 1;
+            held_free(h);
+            cj->nheld--;
+        }
+    }
+}
+static void hold_edge(void *ud, uint32_t edge, uint32_t token, uint64_t t_ns)
+{
+    fz_cli_journal *cj = ud;
+    if (!cj->grouping) {
+        if (cj->after.on_edge)
+            cj->after.on_edge(cj->after.ud, edge, token, t_ns);
+        return;
+    }
+    fz_cli_held *h = held_push(cj, H_EDGE, t_ns);
+    if (h)
+        h->a = edge, h->b = token;
+}
+static void hold_loop(void *ud, uint32_t loop, uint32_t token, uint32_t count, uint64_t t_ns)
+{
+    fz_cli_journal *cj = ud;
+    if (!cj->grouping) {
+        if (cj->after.on_loop)
+            cj->after.on_loop(cj->after.ud, loop, token, count, t_ns);
+        return;
+    }
+    fz_cli_held *h = held_push(cj, H_LOOP, t_ns);
+    if (h)
+        h->a = loop, h->b = token, h->c = count;
+}
+static void hold_token_end(void *ud, uint32_t token, uint32_t node, uint64_t t_ns)
+{
+    fz_cli_journal *cj = ud;
+    if (!cj->grouping) {
+        if (cj->after.on_token_end)
+            cj->after.on_token_end(cj->after.ud, token, node, t_ns);
+        return;
+    }
+    fz_cli_held *h = held_push(cj, H_TOKEN_END, t_ns);
+    if (h)
+        h->a = token, h->b = node;
+}
+static void hold_run_end(void *ud, fz_run_state state, const char *outcome, uint64_t t_ns)
+{
+    fz_cli_journal *cj = ud;
+    if (!cj->grouping) {
+        if (cj->after.on_run_end)
+            cj->after.on_run_end(cj->after.ud, state, outcome, t_ns);
+        return;
+    }
+    fz_cli_held *h = held_push(cj, H_RUN_END, t_ns);
+    if (h) {
+        h->state = state;
+        if (outcome && !(h->mem = strdup(outcome))) {
+            cj->hold_failed = 1;
+            cj->nheld--;
+        }
+    }
+}
+
+/* Passes the held events on (sent: the group committed) or drops them. */
+static void held_release(fz_cli_journal *cj, int send)
+{
+    const fz_observer *o = &cj->after;
+    for (size_t i = 0; i < cj->nheld; i++) {
+        fz_cli_held *h = &cj->held[i];
+        if (send) {
+            switch (h->kind) {
+            case H_START:
+                if (o->on_start)
+                    o->on_start(o->ud, &h->t, h->t_ns);
+                break;
+            case H_FINISH:
+                if (o->on_finish)
+                    o->on_finish(o->ud, &h->t, &h->r, h->t_ns);
+                break;
+            case H_EDGE:
+                if (o->on_edge)
+                    o->on_edge(o->ud, h->a, h->b, h->t_ns);
+                break;
+            case H_LOOP:
+                if (o->on_loop)
+                    o->on_loop(o->ud, h->a, h->b, h->c, h->t_ns);
+                break;
+            case H_TOKEN_END:
+                if (o->on_token_end)
+                    o->on_token_end(o->ud, h->a, h->b, h->t_ns);
+                break;
+            default:
+                if (o->on_run_end)
+                    o->on_run_end(o->ud, h->state, h->mem, h->t_ns);
+                break;
+            }
+        }
+        held_free(h);
+    }
+    cj->nheld = 0;
+}
+
+/* Opens a group for what a wait() result leads to. A group that cannot
+ * begin leaves each write its own transaction, as without grouping. */
+static void group_open(fz_cli_journal *cj)
+{
+    if (cj->rec && !cj->grouping && !fz_journal_recorder_status(cj->rec) &&
+        fz_journal_group_begin(cj->j) == 0)
+        cj->grouping = 1;
+}
+
+/* Ends the open group: committed (and its events passed on) when every
+ * write of it succeeded, else rolled back (its events dropped, the
+ * recorder failed). Returns 0 or the recorder's failure. */
+static int group_close(fz_cli_journal *cj)
+{
+    if (!cj->grouping)
+        return 0;
+    cj->grouping = 0;
+    int rc = fz_journal_recorder_status(cj->rec);
+    if (!rc && cj->hold_failed)
+        rc = FZ_ENOMEM;
+    if (rc) {
+        fz_journal_group_rollback(cj->j);
+        fz_journal_recorder_fail(cj->rec, rc);
+        held_release(cj, 0);
+        return rc;
+    }
+    rc = fz_journal_group_commit(cj->j);
+    if (rc) {
+        fz_journal_recorder_fail(cj->rec, rc);
+        held_release(cj, 0);
+        return rc;
+    }
+    held_release(cj, 1);
+    return 0;
+}
+
 int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e, const fz_backend *b,
                           const fz_observer *next)
 {
@@ -559,6 +813,12 @@ int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e, c
         cj->shown = (fz_observer){sh_start, sh_finish, sh_edge, sh_loop, sh_token_end,
                                   sh_run_end, cj};
         next = &cj->shown;
+    }
+    if (cj->j && next) {
+        cj->after = *next;
+        cj->hold = (fz_observer){hold_start, hold_finish,    hold_edge, hold_loop,
+                                 hold_token_end, hold_run_end, cj};
+        next = &cj->hold;
     }
     if (!cj->j) {
         if (next)
@@ -653,6 +913,9 @@ static int guard_stop(fz_cli_journal *cj, int rc)
 static int guard_start(void *ud, fz_engine *e, const fz_task *t)
 {
     fz_cli_journal *cj = ud;
+    /* The group of the finish that led to t (and of t's start) commits
+     * before t's handler can begin. */
+    group_close(cj);
     if (cj->rec && fz_journal_recorder_status(cj->rec))
         return guard_stop(cj, FZ_EDB);
     if (park_task(cj, t)) {
@@ -668,6 +931,8 @@ static int guard_start(void *ud, fz_engine *e, const fz_task *t)
 static int guard_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *r)
 {
     fz_cli_journal *cj = ud;
+    /* The last finish's group (when it led to no start) commits first. */
+    group_close(cj);
     /* A start or finish the journal could not record: no handler may begin
      * (the backend begins queued jobs in wait()), nothing is routed on. */
     if (cj->rec && fz_journal_recorder_status(cj->rec))
@@ -689,6 +954,8 @@ static int guard_wait(void *ud, fz_engine *e, uint32_t *task_id, fz_result *r)
         cj->inflight--;
     if (!rc && cj->poll_failed)
         rc = FZ_EDB; /* the gate's "error" is the journal's: not routed */
+    if (!rc)
+        group_open(cj);
     return guard_stop(cj, rc);
 }
 
@@ -719,6 +986,8 @@ int fz_cli_journal_finish(fz_cli_journal *cj, fz_engine *e, int status)
     if (!cj->j)
         return FZ_EXIT_OK;
     (void)e;
+    /* The run's last group: its finish and the run's end. */
+    group_close(cj);
     int failed = cj->rec ? fz_journal_recorder_status(cj->rec) : 0;
     char first[512] = "";
     if (failed || cj->poll_failed)

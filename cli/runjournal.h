@@ -56,6 +56,15 @@ typedef struct fz_cli_journal {
     char handoff[128];    /* the lane of the first parked task */
     fz_observer next;     /* the observer after the journal's, and ... */
     fz_observer shown;    /* ... it without the starts of parked tasks */
+    /* Grouped commits (docs/journal.md): a finish and the starts it leads
+     * to are one group; the events the progress log and the trace would
+     * see meanwhile are held until it committed. */
+    int grouping;            /* a group is open */
+    int hold_failed;         /* an event could not be held (out of memory) */
+    fz_observer after;       /* where held events go once committed */
+    fz_observer hold;        /* the observer in its place */
+    struct fz_cli_held *held;
+    size_t nheld, capheld;
 } fz_cli_journal;
 
 /* `resume` options that reach the claim (cli/runjournal.c). */

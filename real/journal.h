@@ -398,6 +398,9 @@ int fz_journal_data_version(fz_journal *j, int64_t *out);
  * that wrote into it must be stopped (fz_journal_recorder_abort). Returns
  * 0 or FZ_EDB (message set). */
 int fz_journal_group_begin(fz_journal *j);
+/* Marks r failed with status (a group it wrote into did not commit): it
+ * records nothing more, and fz_journal_recorder_status returns status. */
+void fz_journal_recorder_fail(fz_journal_recorder *r, int status);
 int fz_journal_group_commit(fz_journal *j);
 void fz_journal_group_rollback(fz_journal *j);
 

@@ -332,6 +332,12 @@ int fz_journal_recorder_status(const fz_journal_recorder *r)
     return r->status;
 }
 
+void fz_journal_recorder_fail(fz_journal_recorder *r, int status)
+{
+    if (r && status)
+        rec_fail(r, status);
+}
+
 void fz_journal_recorder_abort(fz_journal_recorder *r)
 {
     if (r)
