@@ -511,19 +511,6 @@ int fz__journal_taken_over(fz_journal *j, int64_t id)
  * Steps
  *========================================================================*/
 
-static fz_answer answer_parse(const char *s)
-{
-    if (!s)
-        return FZ_ANSWER_ERROR;
-    if (!strcmp(s, "ok"))
-        return FZ_ANSWER_OK;
-    if (!strcmp(s, "no"))
-        return FZ_ANSWER_NO;
-    if (!strcmp(s, "timeout"))
-        return FZ_ANSWER_TIMEOUT;
-    return FZ_ANSWER_ERROR;
-}
-
 static void step_from_row(sqlite3_stmt *st, fz_journal_step *s)
 {
     memset(s, 0, sizeof *s);
@@ -537,7 +524,7 @@ static void step_from_row(sqlite3_stmt *st, fz_journal_step *s)
     s->starts = (uint32_t)sqlite3_column_int64(st, 7);
     s->finished = sqlite3_column_type(st, 8) != SQLITE_NULL;
     s->seq = (uint32_t)sqlite3_column_int64(st, 8);
-    s->answer = answer_parse((const char *)sqlite3_column_text(st, 9));
+    s->answer = fz__journal_answer_parse((const char *)sqlite3_column_text(st, 9));
     s->outcome = (const char *)sqlite3_column_text(st, 10);
     s->reason = (const char *)sqlite3_column_text(st, 11);
     s->has_exit_code = sqlite3_column_type(st, 12) != SQLITE_NULL;

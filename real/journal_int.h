@@ -136,6 +136,10 @@ int fz__journal_set_state(fz_journal *j, int64_t id, int64_t owner, const char *
 /* Sets the "run was taken over" message; returns FZ_ESTATE. */
 int fz__journal_taken_over(fz_journal *j, int64_t id);
 
+/* A step's answer as both stores record it (fz_answer_name's words):
+ * "ok", "no", "timeout"; anything else, NULL included, is an error. */
+fz_answer fz__journal_answer_parse(const char *s);
+
 /* The claim's decision, the same on every store, on the run's row read
  * inside the claim's transaction: its state, out->pid (already filled in)
  * and its owner id. Fills out->owner_id and out->owner; returns 0 when the

@@ -1263,19 +1263,6 @@ static int pg_step_starts(fz_journal *j, int64_t run, uint32_t task, uint32_t *s
     return 0;
 }
 
-static fz_answer answer_parse(const char *s)
-{
-    if (!s)
-        return FZ_ANSWER_ERROR;
-    if (!strcmp(s, "ok"))
-        return FZ_ANSWER_OK;
-    if (!strcmp(s, "no"))
-        return FZ_ANSWER_NO;
-    if (!strcmp(s, "timeout"))
-        return FZ_ANSWER_TIMEOUT;
-    return FZ_ANSWER_ERROR;
-}
-
 /* A bytea column in text form decoded; caller PQfreemem()s it. */
 static unsigned char *bytes(const PGresult *r, int row, int col, size_t *n)
 {
@@ -1306,7 +1293,7 @@ static int pg_step_list(fz_journal *j, int64_t id, int by_finish, fz_journal_ste
         s.starts = (uint32_t)ival(r, i, 7);
         s.finished = !PQgetisnull(r, i, 8);
         s.seq = (uint32_t)ival(r, i, 8);
-        s.answer = answer_parse(val(r, i, 9));
+        s.answer = fz__journal_answer_parse(val(r, i, 9));
         s.outcome = val(r, i, 10);
         s.reason = val(r, i, 11);
         s.has_exit_code = !PQgetisnull(r, i, 12);

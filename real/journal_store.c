@@ -399,3 +399,16 @@ int fz__journal_claim_decide(fz_journal *j, int64_t id, int force, const char *s
                  (long long)id, (long long)out->pid, (long long)id);
     return FZ_ESTATE;
 }
+
+fz_answer fz__journal_answer_parse(const char *s)
+{
+    if (!s)
+        return FZ_ANSWER_ERROR;
+    if (!strcmp(s, "ok"))
+        return FZ_ANSWER_OK;
+    if (!strcmp(s, "no"))
+        return FZ_ANSWER_NO;
+    if (!strcmp(s, "timeout"))
+        return FZ_ANSWER_TIMEOUT;
+    return FZ_ANSWER_ERROR;
+}
