@@ -66,7 +66,8 @@ wait "$runpid" 2>/dev/null
 unset 'pids[-1]'
 
 "$FLOWZAP" runs >runs.log 2>&1 || fail "runs on PostgreSQL failed"
-grep -q "running" runs.log || fail "the killed run is not listed as running: $(cat runs.log)"
+grep -q "interrupted (owner gone)" runs.log ||
+    fail "the killed run is not listed as interrupted (owner gone): $(cat runs.log)"
 touch go
 "$FLOWZAP" resume 1 >resume.log 2>&1 || fail "resume on PostgreSQL failed"
 grep -q "completed" resume.log || fail "the resumed run did not complete"
