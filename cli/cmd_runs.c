@@ -387,12 +387,12 @@ int fz_cmd_runs(int argc, char **argv)
         else if (!strcmp(a, "--output"))
             output = 1;
         else if (!strcmp(a, "--limit") && i + 1 < argc) {
-            char *end = NULL;
-            limit = strtol(argv[++i], &end, 10);
-            if (!end || *end || limit < 0) {
+            uint64_t n = 0;
+            if (fz_cli_parse_u64(argv[++i], UINT32_MAX, &n)) {
                 fz_cli_error("--limit takes a number of runs, not '%s'", argv[i]);
                 return FZ_EXIT_USAGE;
             }
+            limit = (long)n;
         } else if (!strcmp(a, "show") && !show)
             show = 1;
         else if (show && !id && (id = fz_cli_parse_run_id(a)) != 0)
