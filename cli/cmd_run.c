@@ -280,10 +280,8 @@ static int parse_run_args(int argc, char **argv, fz_run_request *o)
             o->starts[o->nstarts++] = val;
             i++;
         } else if (!strcmp(a, "--max-steps") && val) {
-            char *end = NULL;
-            errno = 0;
-            unsigned long n = strtoul(val, &end, 10);
-            if (errno || !end || *end || n == 0 || n > UINT32_MAX || val[0] == '-') {
+            uint64_t n = 0;
+            if (fz_cli_parse_u64(val, UINT32_MAX, &n) || n == 0) {
                 fz_cli_error("run: --max-steps takes a positive number, not '%s'", val);
                 return FZ_EXIT_USAGE;
             }

@@ -473,10 +473,8 @@ static void run_ended(fz_journal *j, const char *host, const char *me, slot *s, 
 
 static int parse_secs(const char *what, const char *s, double *out)
 {
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || !end || *end || !(v > 0) || v > 86400)
+    double v = 0;
+    if (fz_cli_parse_decimal(s, &v) || !(v > 0) || v > 86400)
         return fz_cli_usage_error("worker: --%s takes seconds, more than 0, not '%s'", what, s);
     *out = v;
     return FZ_EXIT_OK;

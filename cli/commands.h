@@ -52,9 +52,19 @@ void fz_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * --help')" on stderr. Returns FZ_EXIT_USAGE. */
 int fz_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Parses s as a whole decimal number in [0, max] into *out: 0, or -1 for an
- * empty string, a sign, trailing text or a value past max. */
+/* Parses s as a whole decimal number in [0, max] into *out: 0, or -1 for
+ * anything but digits (an empty string, white space, a sign, 0x...) or a
+ * value past max. Every whole-number option and variable is read by it. */
 int fz_cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
+
+/* Parses s as digits with an optional fraction ("2", "0.5", ".5") into *out: 0,
+ * or -1 for anything else (empty, white space, a sign, an exponent, hex,
+ * inf, nan). Range checks are the caller's. */
+int fz_cli_parse_decimal(const char *s, double *out);
+
+/* Parses a share, "0.8" or "80%" (fz_cli_parse_decimal, then an optional
+ * '%'), into *out in [0, 1]: 0, or -1 for anything else. */
+int fz_cli_parse_share(const char *s, double *out);
 
 /* The reason a file could not be read, in the C library's words ("No such
  * file or directory", "Is a directory") for FZ_ENOENT and FZ_EIO on a

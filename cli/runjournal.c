@@ -41,7 +41,7 @@ int fz_cli_approval_poll_ms(uint32_t *ms)
     const char *v = getenv("FLOWZAP_APPROVAL_POLL_MS");
     uint64_t n = 0;
     *ms = 0;
-    if (!v || !*v)
+    if (!v) /* set but empty is refused, as any other non-number */
         return FZ_EXIT_OK;
     if (fz_cli_parse_u64(v, 3600000, &n) || n == 0) {
         fz_cli_error("FLOWZAP_APPROVAL_POLL_MS is a number of milliseconds from 1 to 3600000, "

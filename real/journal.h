@@ -105,6 +105,9 @@ void fz_journal_hash(const void *p, size_t len, char hex[FZ_JOURNAL_HASH_LEN]);
 /* Shown, never stored: the getters' state of a run in the queue of
  * `submit` (PostgreSQL) that no process runs (stored as interrupted). */
 #define FZ_JOURNAL_QUEUED "queued"
+/* Shown, never stored: the label of a run stored as running whose owner,
+ * on this machine, is gone (fz_journal_run_owner_gone). */
+#define FZ_JOURNAL_OWNER_GONE "interrupted (owner gone)"
 
 /* One run. Strings are borrowed: from the caller for fz_journal_run_add, from
  * the journal (valid until the next call on it) for the getters. */
@@ -142,6 +145,14 @@ int fz_journal_run_get(fz_journal *j, int64_t id, fz_journal_run *out);
  * early when fn returns nonzero. Returns 0 or FZ_EDB. */
 typedef int (*fz_journal_run_fn)(void *ud, const fz_journal_run *run);
 int fz_journal_run_list(fz_journal *j, uint32_t limit, fz_journal_run_fn fn, void *ud);
+
+/* 1 when run r is recorded as running but its owner ran on this machine
+ * (same boot) and is no longer there (no such pid, a zombie, or the pid
+ * reused by another process): `runs` and `serve` show it as
+ * FZ_JOURNAL_OWNER_GONE (state interrupted). Another machine's run, or one
+ * whose owner left no identity, is never called gone: its pid means
+ * nothing here. Reads /proc; writes nothing. */
+int fz_journal_run_owner_gone(const fz_journal_run *r);
 
 /* Who owned a run when it was claimed. */
 typedef struct fz_journal_claim {

@@ -231,6 +231,15 @@ int fz_journal_run_list(fz_journal *j, uint32_t limit, fz_journal_run_fn fn, voi
     return j->ops->run_list(j, limit, fn, ud);
 }
 
+int fz_journal_run_owner_gone(const fz_journal_run *r)
+{
+    if (!r || !r->state || strcmp(r->state, FZ_JOURNAL_RUNNING) != 0 ||
+        !fz_proc_this_boot(r->owner_id))
+        return 0;
+    fz_proc_state s = fz_proc_check(r->pid, r->owner_id);
+    return s == FZ_PROC_GONE || s == FZ_PROC_REUSED;
+}
+
 int fz_journal_run_claim(fz_journal *j, int64_t id, int force, fz_journal_claim *out)
 {
     fz_journal_claim dummy;

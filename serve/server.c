@@ -136,9 +136,22 @@ static int file_changed(fz_serve_file *f)
     return 1;
 }
 
+/* How often the pages are rebuilt with no journal change, so that a run
+ * whose owner died (SIGKILL writes nothing) turns to "interrupted (owner
+ * gone)" on an open page; a stream sends only what differs. */
+#define OWNER_RECHECK_MS 1000
+
+static int64_t mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 static void *watcher(void *ud)
 {
     fz_serve *s = ud;
+    int64_t rechecked = mono_ms();
     pthread_mutex_lock(&s->mu);
     while (!s->stopping) {
         struct timespec until;
@@ -159,7 +172,11 @@ static void *watcher(void *ud)
                 s->data_version = v;
                 changed = 1;
             }
+            if (mono_ms() - rechecked >= OWNER_RECHECK_MS)
+                changed = 1;
         }
+        if (changed)
+            rechecked = mono_ms();
         for (uint32_t i = 0; s->watch && i < s->nfiles; i++)
             changed |= file_changed(&s->files[i]);
         if (changed) {
