@@ -163,7 +163,35 @@ done
 [ "$(fz_psql -c "SELECT attempt || '/' || starts FROM steps WHERE run = $id AND node = 'n4'")" = 2/2 ] ||
     fail "the journal does not hold the second attempt of the killed step"
 
-# 3. Hostile values: a lane named with SQL quotes is refused before any
+# 3. The run's owner dies while lane B's step runs elsewhere: the next
+#    owner replays the run and waits for that step (it is a lane B
+#    worker's), never starts it again; its own lane's step in flight runs
+#    again, attempt 2.
+id=$("$FLOWZAP" submit par.fz --bindings par.yaml 2>>submit.log) || fail "submit failed"
+WHO=A "$FLOWZAP" worker --lane A --lease 2 --poll 0.2 >oa.log 2>&1 &
+pids[8]=$!
+for _ in $(seq 1 100); do [ "$(state "$id")" = running ] && break; sleep 0.1; done
+WHO=B NAP=4 "$FLOWZAP" worker --lane B --lease 2 --poll 0.2 >ob.log 2>&1 &
+pids[9]=$!
+for _ in $(seq 1 100); do
+    [ -n "$(awk -v id="$id" '$1 == id && $2 == "n4"' starts)" ] &&
+        [ -n "$(awk -v id="$id" '$1 == id && $2 == "n3"' starts)" ] && break
+    sleep 0.1
+done
+kill -KILL "${pids[8]}"
+wait "${pids[8]}" 2>/dev/null
+WHO=A2 "$FLOWZAP" worker --lane A --lease 2 --poll 0.2 >oa2.log 2>&1 &
+pids[10]=$!
+wait_state "$id" completed 40 || fail "run $id did not complete after its owner was killed"
+stop_workers "${pids[9]}" "${pids[10]}"
+[ "$(awk -v id="$id" '$1 == id && $2 == "n4"' starts | wc -l)" = 1 ] ||
+    fail "the next owner started lane B's step again"
+[ "$(awk -v id="$id" '$1 == id && $2 == "n4"' ends | wc -l)" = 1 ] || fail "lane B's step did not end once"
+awk -v id="$id" '$1 == id && $2 == "n3" && $3 == 2 && $5 == "A2"' ends | grep -q . ||
+    fail "the owner's own step in flight did not run again at attempt 2 on the next owner"
+grep -q "run $id (lease epoch" oa2.log || fail "the next worker of lane A did not take the run over"
+
+# 4. Hostile values: a lane named with SQL quotes is refused before any
 #    query; a step's output with quotes and escapes reaches the owner as
 #    data (its finish is read back from the journal, not re-run).
 "$FLOWZAP" worker --lane "B');DROP TABLE step_queue;--" >badlane.log 2>&1
