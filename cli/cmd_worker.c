@@ -177,8 +177,8 @@ const fz_cli_opt fz_worker_options[] = {
      "the PostgreSQL journal: postgres://... or a libpq keyword string (default: $FLOWZAP_DB)"},
     {"concurrency", 0, FZ_OPT_VALUE, "N", "runs at once (default 1)"},
     {"lane", 0, FZ_OPT_VALUE, "LANE",
-     "run only the steps of nodes in lane LANE (its identifier; repeatable); a run whose next "
-     "step is in another lane is handed to a worker of that lane (default: every lane)"},
+     "run only the steps of nodes in lane LANE (its identifier; repeatable); a run's steps of "
+     "other lanes are queued for workers of those lanes (default: every lane)"},
     {"lease", 0, FZ_OPT_VALUE, "S", "lease length in seconds (default 10; renewed every S/3)"},
     {"poll", 0, FZ_OPT_VALUE, "S", "look for work at least this often, in seconds (default 1)"},
     {"exit-idle", 0, FZ_OPT_VALUE, "S",
