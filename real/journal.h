@@ -464,6 +464,11 @@ int fz_journal_step_finish_at(fz_journal *j, int64_t run, int64_t epoch, const f
  * Negative: FZ_EDB, FZ_ENOMEM, FZ_ECHANGED. */
 int fz_journal_step_remote(fz_journal *j, int64_t run, uint32_t task,
                            void (*fn)(void *ud, const fz_result *r), void *ud);
+/* Whether task of run waits in step_queue, for `runs show`: 0 no, 1
+ * queued for a worker of its lane, 2 claimed under a live lease (worker,
+ * n bytes, receives the holder's host/pid); negative: FZ_EDB. 0 on a store
+ * without a step queue. */
+int fz_journal_step_queued(fz_journal *j, int64_t run, uint32_t task, char *worker, size_t n);
 /* Tasks for which remote(ud, t) returns nonzero run elsewhere: their
  * start is recorded with a step_queue row (and NOTIFY flowzap_work), and
  * their finish, already recorded by the worker that ran them, only gets

@@ -318,7 +318,9 @@ static const pq_stmt stmts[PQ__COUNT] = {
      " SELECT pg_notify('flowzap_signal', run::text) FROM u",
      0},
     {"SELECT " STEP_COLS ", finished_at IS NOT NULL AND seq IS NULL,"
-     " EXISTS(SELECT 1 FROM step_queue q WHERE q.run = s.run AND q.task = s.task)"
+     " EXISTS(SELECT 1 FROM step_queue q WHERE q.run = s.run AND q.task = s.task),"
+     " (SELECT worker FROM step_queue q WHERE q.run = s.run AND q.task = s.task"
+     " AND q.lease_until >= clock_timestamp())"
      " FROM steps s WHERE run = $1::bigint AND task = $2::bigint",
      1},
 };
@@ -1523,6 +1525,26 @@ static int pg_step_finish_at(fz_journal *j, int64_t run, int64_t epoch, const fz
     return 0;
 }
 
+static int pg_step_queued(fz_journal *j, int64_t run, uint32_t task, char *worker, size_t n)
+{
+    pq_args a = {0};
+    a_int(&a, run);
+    a_int(&a, task);
+    PGresult *r = pq_exec(j, PQ_STEP_REMOTE, &a, "reading a step of another lane");
+    if (!r)
+        return FZ_EDB;
+    int st = 0;
+    if (n)
+        worker[0] = '\0';
+    if (PQntuples(r) > 0 && !strcmp(PQgetvalue(r, 0, 22), "t")) {
+        st = PQgetisnull(r, 0, 23) ? 1 : 2;
+        if (st == 2 && n)
+            snprintf(worker, n, "%s", PQgetvalue(r, 0, 23));
+    }
+    PQclear(r);
+    return st;
+}
+
 static int pg_step_remote(fz_journal *j, int64_t run, uint32_t task, fz_journal_step_fn fn,
                           void *ud)
 {
@@ -1835,4 +1857,5 @@ const fz_journal_store fz__journal_postgres = {
     .step_release = pg_step_release,
     .step_finish_at = pg_step_finish_at,
     .step_remote = pg_step_remote,
+    .step_queued = pg_step_queued,
 };

@@ -437,3 +437,10 @@ int fz_journal_step_release(fz_journal *j, int64_t run, uint32_t task, int64_t e
 {
     return j->ops->step_release ? j->ops->step_release(j, run, task, epoch) : no_queue(j);
 }
+
+int fz_journal_step_queued(fz_journal *j, int64_t run, uint32_t task, char *worker, size_t n)
+{
+    if (n)
+        worker[0] = '\0';
+    return j->ops->step_queued ? j->ops->step_queued(j, run, task, worker, n) : 0;
+}

@@ -10,8 +10,12 @@
 #     with its handler) mid-step: once its lease runs out a worker of that
 #     lane runs it again with FZ_ATTEMPT=2 and the same FZ_IDEMPOTENCY_KEY,
 #     the run completes, and every step that finished ran once;
-#  3. hostile values: a lane name with quotes and a step whose output
-#     holds them reach the journal as data.
+#  3. the run's owner is killed while the remote step runs: the next owner
+#     waits for that step and never starts it again;
+#  4. nobody serves lane B: the step waits, `runs show` says for which lane
+#     (then which worker runs it), and the run completes once one comes;
+#  5. hostile values: a lane name with quotes is refused, and a remote
+#     step's output and variable with quotes reach the owner as data.
 set -uo pipefail
 : "${FLOWZAP:?FLOWZAP must name the flowzap binary}"
 : "${FZ_SRC:?}"
@@ -191,7 +195,40 @@ awk -v id="$id" '$1 == id && $2 == "n3" && $3 == 2 && $5 == "A2"' ends | grep -q
     fail "the owner's own step in flight did not run again at attempt 2 on the next owner"
 grep -q "run $id (lease epoch" oa2.log || fail "the next worker of lane A did not take the run over"
 
-# 4. Hostile values: a lane named with SQL quotes is refused before any
+# 4. Nobody serves lane B: its step waits (the run stays running) and
+#    `runs show` says for which lane; once a worker of lane B comes, it
+#    runs the step (shown with that worker) and the run completes.
+id=$("$FLOWZAP" submit par.fz --bindings par.yaml 2>>submit.log) || fail "submit failed"
+WHO=A "$FLOWZAP" worker --lane A --poll 0.2 >wa4.log 2>&1 &
+pids[11]=$!
+shown=""
+for _ in $(seq 1 100); do
+    "$FLOWZAP" runs show "$id" >show4.log 2>&1
+    grep -q "waiting for a worker of lane B" show4.log && { shown=1; break; }
+    sleep 0.1
+done
+[ -n "$shown" ] || fail "runs show does not say that a step waits for lane B"
+sleep 1
+[ "$(state "$id")" = running ] || fail "run $id did not wait for a worker of lane B"
+"$FLOWZAP" runs show "$id" --json >show4.json 2>&1 || fail "runs show --json failed"
+python3 -c 'import json, sys
+steps = json.load(open(sys.argv[1]))["steps"]
+w = [s for s in steps if s["node"] == "n4"]
+sys.exit(not (len(w) == 1 and "lane_worker" in w[0] and w[0]["lane_worker"] is None))' show4.json ||
+    fail "runs show --json does not show the waiting step: $(cat show4.json)"
+WHO=B "$FLOWZAP" worker --lane B --poll 0.2 >wb4.log 2>&1 &
+pids[12]=$!
+shown=""
+for _ in $(seq 1 100); do
+    "$FLOWZAP" runs show "$id" >show4.log 2>&1
+    grep -q "running on worker .* (lane B)" show4.log && { shown=1; break; }
+    sleep 0.05
+done
+[ -n "$shown" ] || fail "runs show does not name the worker running the step of lane B"
+wait_state "$id" completed 30 || fail "run $id did not complete once lane B had a worker"
+stop_workers "${pids[11]}" "${pids[12]}"
+
+# 5. Hostile values: a lane named with SQL quotes is refused before any
 #    query; a step's output with quotes and escapes reaches the owner as
 #    data (its finish is read back from the journal, not re-run).
 "$FLOWZAP" worker --lane "B');DROP TABLE step_queue;--" >badlane.log 2>&1
