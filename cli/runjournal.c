@@ -132,6 +132,9 @@ void fz_cli_journal_close(fz_cli_journal *cj)
     cj->held = NULL;
     cj->capheld = 0;
     fz_journal_resume_fini(&cj->res);
+    free(cj->adopted);
+    cj->adopted = NULL;
+    cj->nadopted = cj->capadopted = 0;
     fz_journal_recorder_free(cj->rec);
     fz_cli_journal_drop(cj->j);
     cj->rec = NULL;
@@ -822,7 +825,28 @@ fz_cli_step_req fz_cli_step;
 static int remote_elsewhere(void *ud, const fz_task *t)
 {
     fz_cli_journal *cj = ud;
-    return cj->remote_on && park_task(cj, t);
+    if (!cj->remote_on)
+        return 0;
+    for (uint32_t i = 0; i < cj->nadopted; i++)
+        if (cj->adopted[i] == t->id)
+            return 1;
+    return park_task(cj, t);
+}
+
+/* Task id is another worker's (a resume found it in the queue): waited
+ * for, never started here. Returns 0 or -1 (out of memory). */
+static int adopt(fz_cli_journal *cj, uint32_t id)
+{
+    if (cj->nadopted == cj->capadopted) {
+        uint32_t cap = cj->capadopted ? 2 * cj->capadopted : 8;
+        uint32_t *n = realloc(cj->adopted, cap * sizeof *n);
+        if (!n)
+            return -1;
+        cj->adopted = n;
+        cj->capadopted = cap;
+    }
+    cj->adopted[cj->nadopted++] = id;
+    return 0;
 }
 
 static int remote_poll(void *ud, const fz_task *t, void (*deliver)(void *job, const fz_result *r),
@@ -844,10 +868,8 @@ static int remote_poll(void *ud, const fz_task *t, void (*deliver)(void *job, co
 
 const fz_remote *fz_cli_journal_remote(fz_cli_journal *cj)
 {
-    const char *lanes = getenv("FLOWZAP_WORKER_LANES");
-    if (!cj->j || !cj->run || cj->step_on || !lanes || !*lanes || !fz_journal_has_step_queue(cj->j))
+    if (!cj->j || !cj->run || cj->step_on || !fz_journal_has_step_queue(cj->j))
         return NULL;
-    cj->lanes = lanes;
     cj->remote_on = 1;
     cj->remote = (fz_remote){remote_elsewhere, remote_poll, cj};
     return &cj->remote;
@@ -926,8 +948,6 @@ int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e, c
     cj->lanes = lanes && *lanes ? lanes : NULL;
     /* Without the step queue (SQLite, or fz_cli_journal_remote not
      * asked), steps of other lanes are parked and the run handed over. */
-    if (!cj->lanes)
-        cj->remote_on = 0;
     if (cj->lanes && next) {
         cj->next = *next;
         cj->shown = (fz_observer){sh_start, sh_finish, sh_edge, sh_loop, sh_token_end,
@@ -993,17 +1013,21 @@ int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e, c
      * here, since fz_engine_drive only starts tasks it takes itself. */
     for (uint32_t i = 0; i < cj->res.ntasks; i++) {
         const fz_task *t = &cj->res.tasks[i];
-        if (cj->remote_on && park_task(cj, t)) {
-            /* A step of another lane: one a worker holds (queued, or
-             * finished and not routed yet) is waited for, never started
-             * again here; one that was never queued is started (queued)
-             * anew. */
-            int st = fz_journal_step_remote(cj->j, cj->run, t->id, NULL, NULL);
-            if (st < 0) {
-                fz_cli_error("cannot resume run %lld: %s", (long long)cj->run,
-                             fz_journal_errmsg(cj->j));
-                return FZ_EXIT_IO;
-            }
+        /* A step a worker holds (queued for its lane, or finished there
+         * and not routed yet), of whatever lane, is waited for, never
+         * started again here. */
+        int st = cj->remote_on ? fz_journal_step_remote(cj->j, cj->run, t->id, NULL, NULL) : 0;
+        if (st < 0) {
+            fz_cli_error("cannot resume run %lld: %s", (long long)cj->run,
+                         fz_journal_errmsg(cj->j));
+            return FZ_EXIT_IO;
+        }
+        if (st > 0 && adopt(cj, t->id)) {
+            fz_cli_error("%s", fz_strerror(FZ_ENOMEM));
+            return FZ_EXIT_SOFTWARE;
+        }
+        if (cj->remote_on && (st > 0 || park_task(cj, t))) {
+            /* A step of another lane never queued is queued anew. */
             if (st == 0)
                 obs->on_start(obs->ud, t, b->now(b->ud));
             if (fz_journal_recorder_status(cj->rec))

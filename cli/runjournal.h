@@ -71,6 +71,8 @@ typedef struct fz_cli_journal {
      * parked. */
     int remote_on;
     fz_remote remote;
+    uint32_t *adopted; /* tasks a resume found queued or finished elsewhere */
+    uint32_t nadopted, capadopted;
     /* A step executor (cli/stepexec.c): runs only this claimed step. */
     int step_on;
     uint32_t step_task, step_attempt;
@@ -94,8 +96,10 @@ extern fz_cli_step_req fz_cli_step;
 #define FZ_CLI_STEP_RAN 1000
 
 /* The remote steps' source for the real backend (fz_real_opts.remote):
- * non-NULL under a worker's --lane on a journal with a step queue. Call
- * after begin. */
+ * non-NULL on a journal with a step queue (PostgreSQL): under a worker's
+ * --lane the steps of other lanes are queued, and on any resume a step
+ * the queue holds (another worker runs it) is waited for, never started
+ * again. Call after begin. */
 const fz_remote *fz_cli_journal_remote(fz_cli_journal *cj);
 
 /* `resume` options that reach the claim (cli/runjournal.c). */

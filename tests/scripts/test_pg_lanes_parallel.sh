@@ -168,9 +168,10 @@ done
     fail "the journal does not hold the second attempt of the killed step"
 
 # 3. The run's owner dies while lane B's step runs elsewhere: the next
-#    owner replays the run and waits for that step (it is a lane B
-#    worker's), never starts it again; its own lane's step in flight runs
-#    again, attempt 2.
+#    owner (the lane B worker, whose other process runs that step)
+#    replays the run and waits for that step (the queue holds it), never
+#    starts it again; the dead owner's own step in flight runs again,
+#    attempt 2, on a worker of lane A.
 id=$("$FLOWZAP" submit par.fz --bindings par.yaml 2>>submit.log) || fail "submit failed"
 WHO=A "$FLOWZAP" worker --lane A --lease 2 --poll 0.2 >oa.log 2>&1 &
 pids[8]=$!
@@ -184,6 +185,10 @@ for _ in $(seq 1 100); do
 done
 kill -KILL "${pids[8]}"
 wait "${pids[8]}" 2>/dev/null
+# The lane B worker takes the run over (its lease ran out): its own
+# process runs lane B's step, which it must wait for, not run twice.
+for _ in $(seq 1 100); do grep -q "run $id (lease epoch 2)" ob.log && break; sleep 0.1; done
+grep -q "run $id (lease epoch 2)" ob.log || fail "the lane B worker did not take the run over"
 WHO=A2 "$FLOWZAP" worker --lane A --lease 2 --poll 0.2 >oa2.log 2>&1 &
 pids[10]=$!
 wait_state "$id" completed 40 || fail "run $id did not complete after its owner was killed"
@@ -193,7 +198,6 @@ stop_workers "${pids[9]}" "${pids[10]}"
 [ "$(awk -v id="$id" '$1 == id && $2 == "n4"' ends | wc -l)" = 1 ] || fail "lane B's step did not end once"
 awk -v id="$id" '$1 == id && $2 == "n3" && $3 == 2 && $5 == "A2"' ends | grep -q . ||
     fail "the owner's own step in flight did not run again at attempt 2 on the next owner"
-grep -q "run $id (lease epoch" oa2.log || fail "the next worker of lane A did not take the run over"
 
 # 4. Nobody serves lane B: its step waits (the run stays running) and
 #    `runs show` says for which lane; once a worker of lane B comes, it
