@@ -1054,6 +1054,12 @@ int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e, c
         }
         cj->inflight++;
     }
+    if (cj->nadopted)
+        fprintf(stderr,
+                "flowzap: run %lld: %u of them %s on a worker of %s lane: waited for, not run "
+                "again\n",
+                (long long)cj->run, cj->nadopted, cj->nadopted == 1 ? "runs" : "run",
+                cj->nadopted == 1 ? "its" : "their");
     if (fz_journal_recorder_status(cj->rec)) {
         fz_cli_error("the journal %s could not record the resumed steps of run %lld: %s; it is "
                      "left resumable",

@@ -195,6 +195,8 @@ wait_state "$id" completed 40 || fail "run $id did not complete after its owner 
 stop_workers "${pids[9]}" "${pids[10]}"
 [ "$(awk -v id="$id" '$1 == id && $2 == "n4"' starts | wc -l)" = 1 ] ||
     fail "the next owner started lane B's step again"
+grep -q "1 of them runs on a worker of its lane: waited for, not run again" ob.log ||
+    fail "the next owner did not say it waits for lane B's step"
 [ "$(awk -v id="$id" '$1 == id && $2 == "n4"' ends | wc -l)" = 1 ] || fail "lane B's step did not end once"
 awk -v id="$id" '$1 == id && $2 == "n3" && $3 == 2 && $5 == "A2"' ends | grep -q . ||
     fail "the owner's own step in flight did not run again at attempt 2 on the next owner"
