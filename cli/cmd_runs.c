@@ -19,6 +19,7 @@
 #include "core/term.h"
 #include "core/status.h"
 #include "core/utf8.h"
+#include "real/proc.h"
 
 const fz_cli_opt fz_runs_options[] = {
     {"db", 0, FZ_OPT_VALUE, "PATH",
@@ -68,9 +69,25 @@ static json_t *jtext(const char *s)
     return jtextn(s, s ? strlen(s) : 0);
 }
 
+/* A run recorded as running whose owner ran on this machine (same boot)
+ * and is no longer there (no such pid, a zombie, or the pid reused by
+ * another process). Another machine's run, or one whose owner left no
+ * identity, is never called gone: its pid means nothing here. */
+static int owner_gone(const fz_journal_run *r)
+{
+    if (strcmp(r->state, FZ_JOURNAL_RUNNING) != 0 || !fz_proc_this_boot(r->owner_id))
+        return 0;
+    fz_proc_state s = fz_proc_check(r->pid, r->owner_id);
+    return s == FZ_PROC_GONE || s == FZ_PROC_REUSED;
+}
+
+#define OWNER_GONE_STATE "interrupted (owner gone)"
+
 static json_t *run_json(const fz_journal_run *r)
 {
-    json_t *o = json_pack("{sI ss}", "id", (json_int_t)r->id, "state", r->state);
+    int gone = owner_gone(r);
+    json_t *o = json_pack("{sI ss sb}", "id", (json_int_t)r->id, "state",
+                          gone ? FZ_JOURNAL_INTERRUPTED : r->state, "owner_gone", gone);
     if (!o)
         return NULL;
     json_object_set_new(o, "workflow", jtext(r->workflow));
@@ -144,8 +161,9 @@ static int list_one(void *ud, const fz_journal_run *r)
         cwd[0] = '\0';
     char st[64], at[64], wf[1024];
     const char *w = short_path(r->workflow, cwd);
-    printf("%-5lld %-11s %5u  %-25s %-28s ", (long long)r->id, ESC(st, r->state), r->steps,
-           ESC(at, r->created_at), ESC(wf, w));
+    printf("%-5lld %-11s %5u  %-25s %-28s ", (long long)r->id,
+           owner_gone(r) ? OWNER_GONE_STATE : ESC(st, r->state), r->steps, ESC(at, r->created_at),
+           ESC(wf, w));
     put_line(r->outcome);
     return 0;
 }
@@ -320,7 +338,12 @@ static int runs_show(fz_journal *j, int64_t id, int json, int output)
         return FZ_EXIT_OK;
     }
     char st[64], hash[32], at[64];
-    printf("run %lld: %s\n", (long long)r.id, ESC(st, r.state));
+    if (owner_gone(&r))
+        printf("run %lld: %s: its process %lld is no longer running; `flowzap resume %lld` "
+               "continues it\n",
+               (long long)r.id, OWNER_GONE_STATE, (long long)r.pid, (long long)r.id);
+    else
+        printf("run %lld: %s\n", (long long)r.id, ESC(st, r.state));
     fputs("  workflow  ", stdout);
     fz_term_put(stdout, r.workflow, strlen(r.workflow), 0);
     printf(" (sha256 %.16s...)\n", ESC(hash, r.workflow_hash));

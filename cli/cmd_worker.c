@@ -538,6 +538,8 @@ int fz_cmd_worker(int argc, char **argv)
     uint32_t gate_ms = 0; /* checked here for the runs' `resume`, which read it */
     if ((status = fz_cli_approval_poll_ms(&gate_ms)) != 0)
         return status;
+    if ((status = fz_cli_pg_connect_timeout()) != 0)
+        return status;
     char loc[4096];
     fz_cli_journal_path(db, loc, sizeof loc);
     if (!fz_journal_location_is_postgres(loc))
@@ -548,7 +550,7 @@ int fz_cmd_worker(int argc, char **argv)
     if (rc) {
         fz_cli_error("%s", rc == FZ_ENOMEM ? fz_strerror(rc) : fz_journal_errmsg(j));
         fz_journal_free(j);
-        return FZ_EXIT_IO;
+        return rc == FZ_ETIMEOUT ? FZ_EXIT_TIMEOUT : FZ_EXIT_IO;
     }
     char host[128] = "", me[200];
     gethostname(host, sizeof host - 1);

@@ -97,6 +97,14 @@ int64_t fz_cli_parse_run_id(const char *s);
  * n) for commands that read or answer runs: a missing file is not created;
  * it holds no run, so missing_status is returned (with a message unless
  * quiet). Returns FZ_EXIT_OK with *j open, or an exit status. */
+/* Checks $FLOWZAP_PG_CONNECT_TIMEOUT (seconds, 1 to 3600) and sets the
+ * bound every PostgreSQL connection opened after waits for its server
+ * (fz_journal_set_pg_connect_timeout; 10 s unless set, libpq's own when
+ * only PGCONNECT_TIMEOUT is). Returns FZ_EXIT_OK or FZ_EXIT_USAGE with a
+ * message. */
+int fz_cli_pg_connect_timeout(void);
+/* The exit status for fz_journal_open's failure rc. */
+int fz_cli_journal_open_status(int rc);
 int fz_cli_journal_open_existing(const char *db, fz_journal **j, char *path, size_t n,
                                  int missing_status, int quiet);
 

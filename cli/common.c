@@ -409,9 +409,36 @@ int64_t fz_cli_parse_run_id(const char *s)
 /* Opens the journal for commands that read or answer runs: a missing file
  * is not created; it holds no run, so missing_status is returned (with a
  * message unless quiet). */
+int fz_cli_pg_connect_timeout(void)
+{
+    const char *v = getenv("FLOWZAP_PG_CONNECT_TIMEOUT");
+    const char *pg = getenv("PGCONNECT_TIMEOUT");
+    uint64_t s = 0;
+    if (v && *v) {
+        /* Digits only: no sign, space or unit that strtoull would pass. */
+        if (v[strspn(v, "0123456789")] != '\0' || fz_cli_parse_u64(v, 3600, &s) || s == 0) {
+            fz_cli_error("FLOWZAP_PG_CONNECT_TIMEOUT is a number of seconds from 1 to 3600, "
+                         "not '%s'",
+                         v);
+            return FZ_EXIT_USAGE;
+        }
+        fz_journal_set_pg_connect_timeout((uint32_t)s);
+    } else if (pg && *pg)
+        fz_journal_set_pg_connect_timeout(0); /* libpq reads it */
+    return FZ_EXIT_OK;
+}
+
+int fz_cli_journal_open_status(int rc)
+{
+    return rc == FZ_ENOMEM ? FZ_EXIT_SOFTWARE : rc == FZ_ETIMEOUT ? FZ_EXIT_TIMEOUT : FZ_EXIT_IO;
+}
+
 int fz_cli_journal_open_existing(const char *db, fz_journal **j, char *path, size_t n,
                                  int missing_status, int quiet)
 {
+    int status = fz_cli_pg_connect_timeout();
+    if (status)
+        return status;
     fz_cli_journal_path(db, path, n);
     struct stat st;
     if (!fz_journal_location_is_postgres(path) && stat(path, &st) != 0) {
@@ -426,7 +453,7 @@ int fz_cli_journal_open_existing(const char *db, fz_journal **j, char *path, siz
         fz_cli_error("%s", rc == FZ_ENOMEM ? fz_strerror(rc) : fz_journal_errmsg(*j));
         fz_journal_free(*j);
         *j = NULL;
-        return FZ_EXIT_IO;
+        return rc == FZ_ETIMEOUT ? FZ_EXIT_TIMEOUT : FZ_EXIT_IO;
     }
     snprintf(path, n, "%s", fz_journal_where(*j)); /* password masked */
     return FZ_EXIT_OK;

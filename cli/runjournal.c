@@ -57,6 +57,8 @@ int fz_cli_journal_open(fz_cli_journal *cj, const char *db, fz_cli_resume *resum
 {
     memset(cj, 0, sizeof *cj);
     int st = fz_cli_approval_poll_ms(&cj->gate_poll_ms);
+    if (!st)
+        st = fz_cli_pg_connect_timeout();
     if (st)
         return st;
     if (resume && resume->j) {
@@ -100,7 +102,7 @@ int fz_cli_journal_open(fz_cli_journal *cj, const char *db, fz_cli_resume *resum
         fz_cli_error("%s", rc == FZ_ENOMEM ? fz_strerror(rc) : fz_journal_errmsg(cj->j));
         fz_journal_free(cj->j);
         cj->j = NULL;
-        return rc == FZ_ENOMEM ? FZ_EXIT_SOFTWARE : FZ_EXIT_IO;
+        return fz_cli_journal_open_status(rc);
     }
     if (existed)
         warn_mode(cj->path);

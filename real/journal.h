@@ -40,7 +40,9 @@ typedef enum fz_journal_sync {
 /* Opens (creating file and schema when missing) the journal at path, in WAL
  * mode with a 10 s busy timeout so that several processes (a run and
  * `flowzap signal`) share it. Caller frees with fz_journal_free(). Returns 0,
- * FZ_EDB (the reason is in fz_journal_errmsg of *out, which is then set), or
+ * FZ_EDB (the reason is in fz_journal_errmsg of *out, which is then set),
+ * FZ_ETIMEOUT (a PostgreSQL server that did not answer in time, see
+ * fz_journal_set_pg_connect_timeout; the reason is set the same way), or
  * FZ_ENOMEM. */
 int fz_journal_open(const char *path, fz_journal_sync sync, const fz_alloc *alloc,
                     fz_journal **out);
@@ -63,6 +65,15 @@ const char *fz_journal_store_name(const fz_journal *j);
 /* How long a statement waits for a lost database connection to come back
  * before it fails (PostgreSQL: 60 s unless set; 0: that default). */
 void fz_journal_set_patience(fz_journal *j, uint32_t ms);
+/* The longest a PostgreSQL connection (the first and every reconnect)
+ * waits for the server to answer, libpq's connect_timeout, for every
+ * journal opened after the call: FZ_JOURNAL_PG_CONNECT_TIMEOUT_S unless
+ * set; 0 leaves it to libpq (PGCONNECT_TIMEOUT, or no bound). A location
+ * that sets connect_timeout itself keeps its own. libpq waits at least
+ * 2 s. A connection that runs out fails fz_journal_open with FZ_ETIMEOUT.
+ * Not thread-safe: call before opening journals from threads. */
+#define FZ_JOURNAL_PG_CONNECT_TIMEOUT_S 10
+void fz_journal_set_pg_connect_timeout(uint32_t seconds);
 
 /* The connection's durability as SQLite reports it (PRAGMA synchronous):
  * "full", "normal", "off" or "extra"; NULL when it cannot be read. */

@@ -1003,6 +1003,42 @@ static const char *pg_sync_mode(fz_journal *j)
     return PG(j)->normal ? "normal" : "full";
 }
 
+static uint32_t connect_timeout_s = FZ_JOURNAL_PG_CONNECT_TIMEOUT_S;
+
+void fz_journal_set_pg_connect_timeout(uint32_t seconds)
+{
+    connect_timeout_s = seconds;
+}
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Connects with libpq's connect_timeout bounded: ours comes before the
+ * location in the parameters, so a connect_timeout the location sets
+ * comes later and wins (PQconnectdbParams, expand_dbname). Empty: libpq's
+ * own (PGCONNECT_TIMEOUT). Sets *bound_s to the bound the connection had
+ * (0: none). */
+static PGconn *connect_bounded(const char *conninfo, uint32_t *bound_s)
+{
+    char t[16] = "";
+    if (connect_timeout_s)
+        snprintf(t, sizeof t, "%u", (unsigned)connect_timeout_s);
+    const char *const keys[] = {"connect_timeout", "dbname", NULL};
+    const char *const vals[] = {t, conninfo, NULL};
+    PGconn *c = PQconnectdbParams(keys, vals, 1);
+    *bound_s = 0;
+    PQconninfoOption *o = c ? PQconninfo(c) : NULL;
+    for (PQconninfoOption *i = o; i && i->keyword; i++)
+        if (strcmp(i->keyword, "connect_timeout") == 0 && i->val)
+            *bound_s = (uint32_t)strtoul(i->val, NULL, 10);
+    PQconninfoFree(o);
+    return c;
+}
+
 int fz__journal_pg_open(fz_journal *j, const char *conninfo, fz_journal_sync sync)
 {
     pg_store *p = fz_calloc(j->alloc, 1, sizeof *p);
@@ -1011,13 +1047,26 @@ int fz__journal_pg_open(fz_journal *j, const char *conninfo, fz_journal_sync syn
     j->pg = p;
     j->ops = &fz__journal_postgres;
     p->normal = sync == FZ_JOURNAL_SYNC_NORMAL;
-    p->conn = PQconnectdb(conninfo);
+    uint32_t bound = 0;
+    int64_t t0 = monotonic_ms();
+    p->conn = connect_bounded(conninfo, &bound);
     if (!p->conn)
         return FZ_ENOMEM;
     if (PQstatus(p->conn) != CONNECTION_OK) {
-        /* libpq's message names host and user, never the password. */
-        char what[320];
-        snprintf(what, sizeof what, "cannot open journal '%s'", j->where);
+        /* libpq's message names host and user, never the password. Its
+         * bound is 2 s at least, per address tried: out of time when
+         * libpq says so or the bound has passed. */
+        uint32_t eff = bound && bound < 2 ? 2 : bound;
+        int timed_out = strstr(PQerrorMessage(p->conn), "timeout expired") != NULL ||
+                        (eff && monotonic_ms() - t0 >= (int64_t)eff * 1000);
+        char what[400];
+        if (timed_out)
+            snprintf(what, sizeof what,
+                     "cannot open journal '%s': the server did not answer within %u s "
+                     "(connect_timeout: the location's, else FLOWZAP_PG_CONNECT_TIMEOUT)",
+                     j->where, (unsigned)eff);
+        else
+            snprintf(what, sizeof what, "cannot open journal '%s'", j->where);
         snprintf(j->msg, sizeof j->msg, "%s: %s", what, PQerrorMessage(p->conn));
         size_t n = strlen(j->msg);
         while (n && (j->msg[n - 1] == '\n' || j->msg[n - 1] == ' '))
@@ -1025,7 +1074,7 @@ int fz__journal_pg_open(fz_journal *j, const char *conninfo, fz_journal_sync syn
         for (size_t i = 0; i < n; i++)
             if (j->msg[i] == '\n' || j->msg[i] == '\t')
                 j->msg[i] = ' ';
-        return FZ_EDB;
+        return timed_out ? FZ_ETIMEOUT : FZ_EDB;
     }
     /* The server's notices (a connection closed by a restart) are not the
      * user's business: failures come back as errors. */

@@ -27,7 +27,9 @@ command's page in this folder says more (linked below).
 Environment: `FLOWZAP_DB` (the journal, default `.flowzap/runs.db`),
 `FLOWZAP_JOURNAL_SYNC=normal` (no fsync per step; see journal.md),
 `FLOWZAP_APPROVAL_POLL_MS` (how often a waiting approval gate reads the
-journal, default 200; see scale.md), `NO_COLOR` (no colours in
+journal, default 200; see scale.md), `FLOWZAP_PG_CONNECT_TIMEOUT` (seconds
+a PostgreSQL connection waits for its server, 1 to 3600, default 10; see
+scale.md), `NO_COLOR` (no colours in
 diagnostics). Formats: [formats.md](formats.md).
 
 ## Conventions (every command)
