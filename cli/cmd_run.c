@@ -535,6 +535,7 @@ int fz_cli_run_workflow(const fz_run_request *o)
     ro.approvals = fz_cli_journal_approvals(&cj); /* NULL without the journal */
     ro.approval_poll_ms = cj.gate_poll_ms;
     fz_cli_journal_watch_spawns(&cj, &ro);
+    ro.remote = fz_cli_journal_remote(&cj); /* a worker's steps of other lanes */
     ro.log = pr_log;
     ro.log_ud = &pr;
     ro.secrets = sec;

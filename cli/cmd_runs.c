@@ -174,7 +174,20 @@ typedef struct show_ctx {
     int json;
     int output;
     json_t *steps;
+    fz_journal *j; /* to tell where a step of another lane stands */
+    int64_t run;
 } show_ctx;
+
+/* For a step in flight: 1 queued for a worker of its lane, 2 run by the
+ * worker named in who (docs/scale.md, "Lanes as placement"), else 0. */
+static int queued_where(show_ctx *c, const fz_journal_step *s, char *who, size_t n)
+{
+    who[0] = '\0';
+    if (s->finished || !c->j)
+        return 0;
+    int st = fz_journal_step_queued(c->j, c->run, s->task, who, n);
+    return st < 0 ? 0 : st;
+}
 
 static int show_step(void *ud, const fz_journal_step *s)
 {
@@ -190,6 +203,10 @@ static int show_step(void *ud, const fz_journal_step *s)
         json_object_set_new(o, "starts", json_integer(s->starts));
         json_object_set_new(o, "finished", json_boolean(s->finished));
         json_object_set_new(o, "lane", jtext(s->lane));
+        char who[128];
+        int q = queued_where(c, s, who, sizeof who);
+        if (q)
+            json_object_set_new(o, "lane_worker", q == 2 ? jtext(who) : json_null());
         json_object_set_new(o, "answer",
                             s->finished ? json_string(fz_answer_name(s->answer))
                                         : json_null());
@@ -232,6 +249,13 @@ static int show_step(void *ud, const fz_journal_step *s)
         fputs("      set ", stdout);
         put_line(s->vars);
     }
+    char who[128], esc[512];
+    int q = queued_where(c, s, who, sizeof who);
+    if (q == 1)
+        printf("      waiting for a worker of lane %s\n", s->lane ? ESC(lane, s->lane) : "-");
+    else if (q == 2)
+        printf("      running on worker %s (lane %s)\n",
+               fz_term_esc(esc, sizeof esc, who, strlen(who)), s->lane ? ESC(lane, s->lane) : "-");
     if (c->output) {
         print_block("stdout", s->out, s->out_len);
         print_block("stderr", s->err, s->err_len);
@@ -276,7 +300,7 @@ static int runs_show(fz_journal *j, int64_t id, int json, int output)
         fz_cli_error("%s", fz_journal_errmsg(j));
         return rc == FZ_ENOENT ? FZ_EXIT_INVALID : FZ_EXIT_IO;
     }
-    show_ctx c = {.json = json, .output = output};
+    show_ctx c = {.json = json, .output = output, .j = j, .run = id};
     if (json) {
         json_t *o = run_json(&r);
         c.steps = json_array();

@@ -31,6 +31,7 @@
 #include "cli/exitcodes.h"
 #include "cli/options.h"
 #include "cli/runjournal.h"
+#include "cli/stepexec.h"
 #include "core/status.h"
 
 const fz_cli_opt fz_submit_options[] = {
@@ -176,8 +177,8 @@ const fz_cli_opt fz_worker_options[] = {
      "the PostgreSQL journal: postgres://... or a libpq keyword string (default: $FLOWZAP_DB)"},
     {"concurrency", 0, FZ_OPT_VALUE, "N", "runs at once (default 1)"},
     {"lane", 0, FZ_OPT_VALUE, "LANE",
-     "run only the steps of nodes in lane LANE (its identifier; repeatable); a run whose next "
-     "step is in another lane is handed to a worker of that lane (default: every lane)"},
+     "run only the steps of nodes in lane LANE (its identifier; repeatable); a run's steps of "
+     "other lanes are queued for workers of those lanes (default: every lane)"},
     {"lease", 0, FZ_OPT_VALUE, "S", "lease length in seconds (default 10; renewed every S/3)"},
     {"poll", 0, FZ_OPT_VALUE, "S", "look for work at least this often, in seconds (default 1)"},
     {"exit-idle", 0, FZ_OPT_VALUE, "S",
@@ -579,6 +580,9 @@ int fz_cmd_worker(int argc, char **argv)
         slots[i].cmd = slots[i].reported = -1;
     double renewed = now_s(), idle_since = now_s(), spare_at = 0;
     fz_journal *spare = NULL;
+    /* Steps other runs' owners queued for our lanes (cli/stepexec.c). */
+    static fz_cli_steps steps;
+    fz_cli_steps_init(&steps, nslots, loc, me, lease);
     while (!stopping) {
         /* Runs that ended give their lease back: reported by their process
          * (which then waits for the next run), or their process died. */
@@ -605,6 +609,8 @@ int fz_cmd_worker(int argc, char **argv)
         int st;
         pid_t gone;
         while ((gone = waitpid(-1, &st, WNOHANG)) > 0) {
+            if (fz_cli_steps_reaped(&steps, j, gone, st))
+                continue;
             for (int i = 0; i < nslots; i++) {
                 if (slots[i].pid != gone)
                     continue;
@@ -642,6 +648,7 @@ int fz_cmd_worker(int argc, char **argv)
             }
             renewed = now_s();
         }
+        fz_cli_steps_heartbeat(&steps, j);
         int claimed = 0;
         while (busy < nslots && !stopping) {
             int64_t run = 0, epoch = 0;
@@ -678,7 +685,9 @@ int fz_cmd_worker(int argc, char **argv)
             busy++;
             claimed = 1;
         }
-        if (claimed || busy)
+        if (!stopping && fz_cli_steps_claim(&steps, j, lanes[0] ? lanes : NULL) > 0)
+            claimed = 1;
+        if (claimed || busy || steps.busy)
             idle_since = now_s();
         else if (exit_idle > 0 && now_s() - idle_since >= exit_idle)
             break;
@@ -712,6 +721,8 @@ int fz_cmd_worker(int argc, char **argv)
             if (wait > beat)
                 wait = beat > 0.001 ? beat : 0.001;
         }
+        if (steps.busy && wait > lease / 3)
+            wait = lease / 3;
         if (fz_journal_queue_wait_fd(j, (uint32_t)(wait * 1000), chld_pipe[0]))
             nap_ms((long)(wait * 1000));
     }
@@ -729,6 +740,7 @@ int fz_cmd_worker(int argc, char **argv)
         if (slots[i].run)
             fz_journal_queue_release(j, slots[i].run, slots[i].epoch);
     }
+    fz_cli_steps_stop(&steps, j);
     fz_journal_free(spare);
     fz_journal_free(j);
     signal(SIGCHLD, SIG_DFL);

@@ -421,3 +421,35 @@ fz_answer fz__journal_answer_parse(const char *s)
         return FZ_ANSWER_TIMEOUT;
     return FZ_ANSWER_ERROR;
 }
+
+/* Steps of other lanes (journal.h; docs/scale.md, "Lanes as placement"). */
+
+int fz_journal_has_step_queue(const fz_journal *j)
+{
+    return j && j->ops->step_claim != NULL;
+}
+
+int fz_journal_step_claim(fz_journal *j, const char *worker, const char *lanes, uint32_t lease_ms,
+                          fz_journal_step_lease *out)
+{
+    memset(out, 0, sizeof *out);
+    return j->ops->step_claim ? j->ops->step_claim(j, worker, lanes, lease_ms, out) : no_queue(j);
+}
+
+int fz_journal_step_renew(fz_journal *j, int64_t run, uint32_t task, int64_t epoch,
+                          uint32_t lease_ms)
+{
+    return j->ops->step_renew ? j->ops->step_renew(j, run, task, epoch, lease_ms) : no_queue(j);
+}
+
+int fz_journal_step_release(fz_journal *j, int64_t run, uint32_t task, int64_t epoch)
+{
+    return j->ops->step_release ? j->ops->step_release(j, run, task, epoch) : no_queue(j);
+}
+
+int fz_journal_step_queued(fz_journal *j, int64_t run, uint32_t task, char *worker, size_t n)
+{
+    if (n)
+        worker[0] = '\0';
+    return j->ops->step_queued ? j->ops->step_queued(j, run, task, worker, n) : 0;
+}

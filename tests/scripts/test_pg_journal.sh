@@ -119,7 +119,12 @@ grep -q "cannot open journal 'postgresql://flowzap@127.0.0.1:1/flowzap'" down.lo
     fail "no clear message for a server that is down: $(cat down.log)"
 
 # The schema version is recorded; a newer one is refused.
-[ "$(fz_psql -c "SELECT value FROM meta WHERE key = 'schema'")" = 3 ] || fail "no schema version"
+[ "$(fz_psql -c "SELECT value FROM meta WHERE key = 'schema'")" = 4 ] || fail "no schema version"
+# A schema 3 database (before the step queue) is upgraded in place.
+fz_psql -c "DROP TABLE step_queue; UPDATE meta SET value = '3' WHERE key = 'schema'"
+"$FLOWZAP" runs >up.log 2>&1 || fail "a schema 3 journal was not upgraded: $(cat up.log)"
+[ "$(fz_psql -c "SELECT value FROM meta WHERE key = 'schema'")" = 4 ] || fail "schema 3 not upgraded to 4"
+fz_psql -c "SELECT count(*) FROM step_queue" >/dev/null || fail "the upgrade made no step queue"
 fz_psql -c "UPDATE meta SET value = '99' WHERE key = 'schema'"
 "$FLOWZAP" runs >v.log 2>&1
 [ $? -eq 74 ] || fail "a journal of another schema was used"

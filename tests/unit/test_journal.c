@@ -1752,6 +1752,110 @@ static void test_journal_a_start_written_again_is_not_a_second_start(void **stat
 }
 
 
+static int every_task_elsewhere(void *ud, const fz_task *t)
+{
+    (void)ud;
+    (void)t;
+    return 1;
+}
+
+typedef struct remote_seen {
+    int calls;
+    char out[32];
+    char var[32];
+} remote_seen;
+
+static void remote_got(void *ud, const fz_result *r)
+{
+    remote_seen *rs = ud;
+    rs->calls++;
+    snprintf(rs->out, sizeof rs->out, "%.*s", (int)r->out_len, r->out ? r->out : "");
+    for (uint32_t i = 0; i < r->nvars; i++)
+        if (!strcmp(r->vars[i].key, "K"))
+            snprintf(rs->var, sizeof rs->var, "%s", r->vars[i].value);
+}
+
+/* A step of another lane (docs/scale.md, "Lanes as placement"): queued
+ * with its start, claimed by a worker of its lane only, claimed again
+ * once its lease ran out (a new start, attempt raised); a finish or a
+ * renewal under the old epoch is refused, the current one records the
+ * finish without a place in the run's order, which the owner gives it
+ * when it routes the result. */
+static void test_journal_pg_a_step_of_another_lane_is_finished_once_under_its_epoch(void **state)
+{
+    fixture *f = *state;
+    run_ctx c;
+    ctx_init(&c, flow, -1);
+    int64_t id = add_run(f->j, "/w/w.fz");
+    fz_journal_recorder *rec = NULL;
+    assert_int_equal(fz_engine_start(c.e), 0);
+    assert_int_equal(fz_journal_recorder_new(f->j, id, c.g, c.e, NULL, &rec), 0);
+    fz_journal_recorder_set_remote(rec, every_task_elsewhere, NULL);
+    fz_engine_set_observer(c.e, fz_journal_recorder_observer(rec));
+    /* (The engine calls on_start only from fz_engine_drive: done by hand.) */
+    fz_journal *w = NULL; /* a worker's connection */
+    assert_int_equal(fz_journal_open(f->path, FZ_JOURNAL_SYNC_FULL, NULL, &w), 0);
+    assert_true(fz_journal_has_step_queue(w));
+    fz_task t;
+    assert_true(fz_engine_next(c.e, &t));
+    const fz_observer *obs = fz_journal_recorder_observer(rec);
+    obs->on_start(obs->ud, &t, 1000);
+    assert_int_equal(fz_journal_recorder_status(rec), 0);
+    assert_int_equal(fz_journal_step_remote(f->j, id, t.id, NULL, NULL), 1);
+
+    fz_journal_step_lease l1, l2;
+    assert_int_equal(fz_journal_step_claim(w, "w/1", "Other,X", 60000, &l1), 0);
+    assert_int_equal(fz_journal_step_claim(w, "w/1", "Other,W", 1, &l1), 1);
+    assert_int_equal(l1.run, id);
+    assert_int_equal(l1.task, t.id);
+    assert_int_equal(l1.epoch, 1);
+    assert_int_equal(l1.attempt, t.attempt);
+    starts_of(f, id, 1, 1);
+    struct timespec ts = {0, 20000000};
+    nanosleep(&ts, NULL); /* the 1 ms lease runs out */
+    assert_int_equal(fz_journal_step_claim(w, "w/2", NULL, 60000, &l2), 1);
+    assert_int_equal(l2.epoch, 2);
+    assert_int_equal(l2.attempt, t.attempt + 1);
+    starts_of(f, id, 2, 2);
+    assert_int_equal(fz_journal_step_claim(w, "w/3", NULL, 60000, &l1), 0); /* held */
+
+    fz_task run = t;
+    run.attempt = l2.attempt;
+    fz_kv kv = {"K", "it's \"v\""};
+    fz_result r = {.answer = FZ_ANSWER_OK,
+                   .out = "x'); DROP",
+                   .out_len = 9,
+                   .vars = &kv,
+                   .nvars = 1,
+                   .has_exit_code = 1};
+    assert_int_equal(fz_journal_step_renew(w, id, t.id, 1, 60000), FZ_ESTATE);
+    assert_int_equal(fz_journal_step_finish_at(w, id, 1, c.g, &run, &r, 5), FZ_ESTATE);
+    assert_int_equal(fz_journal_step_remote(f->j, id, t.id, NULL, NULL), 1);
+    assert_int_equal(fz_journal_step_renew(w, id, t.id, 2, 60000), 0);
+    assert_int_equal(fz_journal_step_finish_at(w, id, 2, c.g, &run, &r, 5), 0);
+    assert_int_equal(fz_journal_step_renew(w, id, t.id, 2, 60000), FZ_ESTATE);
+    assert_int_equal(fz_journal_step_finish_at(w, id, 2, c.g, &run, &r, 5), FZ_ESTATE);
+
+    remote_seen got = {0};
+    assert_int_equal(fz_journal_step_remote(f->j, id, t.id, remote_got, &got), 2);
+    assert_int_equal(got.calls, 1);
+    assert_string_equal(got.out, "x'); DROP");
+    assert_string_equal(got.var, "it's \"v\"");
+    count_ctx n = {0};
+    assert_int_equal(fz_journal_step_list(f->j, id, 1, count_step, &n), 0);
+    assert_int_equal(n.rows, 0); /* not routed yet: no place in the order */
+    /* The owner routes it: only its place is written. */
+    assert_int_equal(fz_engine_complete(c.e, t.id, &r, 2000), 0);
+    assert_int_equal(fz_journal_recorder_status(rec), 0);
+    assert_int_equal(fz_journal_step_remote(f->j, id, t.id, NULL, NULL), 0);
+    memset(&n, 0, sizeof n);
+    assert_int_equal(fz_journal_step_list(f->j, id, 1, count_step, &n), 0);
+    assert_int_equal(n.rows, 1);
+    fz_journal_free(w);
+    fz_journal_recorder_free(rec);
+    ctx_fini(&c);
+}
+
 /* A read in the middle of a group ends its pipeline (the writes so far
  * are read back), the rest of the group runs one statement at a time,
  * and the group still commits as one: nothing is seen before the commit. */
@@ -1881,6 +1985,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_journal_pg_server_restart_during_a_group_sends_it_again_whole, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_journal_pg_server_restart_between_groups_reconnects, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_journal_pg_a_read_inside_a_group_keeps_it_one_transaction, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_pg_a_step_of_another_lane_is_finished_once_under_its_epoch, setup_pg, teardown),
     };
     int failed = cmocka_run_group_tests_name("journal on SQLite", tests, NULL, NULL);
     if (!getenv("FZ_TEST_PG_URI") || !*getenv("FZ_TEST_PG_URI")) {
