@@ -441,8 +441,27 @@ static void kill_run(pid_t pid)
     kill(-pid, SIGKILL);
 }
 
+/* Leases of runs that ended, to give back with the worker's next claim
+ * (fz_journal_queue_claim_after: one statement for both); what no claim
+ * took is given back on its own before the worker waits. */
+typedef struct ended {
+    int64_t run, epoch;
+} ended;
+static ended pend[256];
+static int npend;
+
+static void release_pending(fz_journal *j)
+{
+    while (npend > 0) {
+        npend--;
+        if (fz_journal_queue_release(j, pend[npend].run, pend[npend].epoch))
+            fz_cli_error("worker: %s", fz_journal_errmsg(j));
+    }
+}
+
 /* Run s->run ended with exit status code (its process's report, or its
- * process's death): its lease is given back, the slot is idle. A run its
+ * process's death): its lease is given back (with the next claim), the
+ * slot is idle. A run its
  * process refuses (files changed or unreadable here, bad bindings, a
  * secret this host lacks, its last owner still alive) is left to its
  * lease, which runs out (a back-off), for this or another worker to try
@@ -466,8 +485,11 @@ static void run_ended(fz_journal *j, const char *host, const char *me, slot *s, 
             strcmp(r.state, FZ_JOURNAL_FAILED))
             fz_journal_run_set_state(j, s->run, FZ_JOURNAL_FAILED, why, NULL);
     }
-    if (fz_journal_queue_release(j, s->run, s->epoch))
-        fz_cli_error("worker: %s", fz_journal_errmsg(j));
+    if (refused || npend == (int)(sizeof pend / sizeof pend[0])) {
+        if (fz_journal_queue_release(j, s->run, s->epoch))
+            fz_cli_error("worker: %s", fz_journal_errmsg(j));
+    } else
+        pend[npend++] = (ended){s->run, s->epoch};
     s->run = 0;
 }
 
@@ -577,7 +599,7 @@ int fz_cmd_worker(int argc, char **argv)
     int nslots = (int)conc, busy = 0;
     for (int i = 0; i < nslots; i++)
         slots[i].cmd = slots[i].reported = -1;
-    double renewed = now_s(), idle_since = now_s(), spare_at = 0;
+    double renewed = now_s(), idle_since = now_s(), spare_at = -1;
     fz_journal *spare = NULL;
     while (!stopping) {
         /* Runs that ended give their lease back: reported by their process
@@ -642,13 +664,40 @@ int fz_cmd_worker(int argc, char **argv)
             }
             renewed = now_s();
         }
+        /* Every slot has its run process, with its connection open and
+         * its statements prepared, before a run comes for it: at the
+         * worker's start (so the first runs pay neither a fork nor a
+         * connection), and again once a slot's process ended. A
+         * connection that cannot be opened now is tried again a second
+         * later; meanwhile a claimed run's process opens its own. */
+        for (int i = 0; i < nslots && !stopping && now_s() - spare_at >= 1; i++) {
+            if (slots[i].pid)
+                continue;
+            fz_journal *c = NULL;
+            if (fz_journal_open(loc, FZ_JOURNAL_SYNC_FULL, NULL, &c)) {
+                fz_journal_free(c);
+                spare_at = now_s();
+                break;
+            }
+            fz_journal_prepare(c); /* what is not prepared is at first use */
+            if (spawn_slot(&slots[i], loc, lanes, &c) != 0) {
+                fz_journal_free(c);
+                spare_at = now_s();
+                break;
+            }
+            fprintf(stderr, "flowzap: worker %s: slot %d ready in process %ld\n", me, i + 1,
+                    (long)slots[i].pid);
+        }
         int claimed = 0;
         while (busy < nslots && !stopping) {
             int64_t run = 0, epoch = 0;
-            int r = fz_journal_queue_claim_lanes(j, me, lanes[0] ? lanes : NULL, lease_ms, &run,
-                                                 &epoch);
+            ended done = npend > 0 ? pend[--npend] : (ended){0, 0};
+            int r = fz_journal_queue_claim_after(j, me, lanes[0] ? lanes : NULL, lease_ms,
+                                                 done.run, done.epoch, &run, &epoch);
             if (r < 0) {
                 fz_cli_error("worker: %s", fz_journal_errmsg(j));
+                if (done.run)
+                    pend[npend++] = done; /* given back below */
                 break;
             }
             if (r == 0)
@@ -678,31 +727,11 @@ int fz_cmd_worker(int argc, char **argv)
             busy++;
             claimed = 1;
         }
+        release_pending(j);
         if (claimed || busy)
             idle_since = now_s();
         else if (exit_idle > 0 && now_s() - idle_since >= exit_idle)
             break;
-        /* A slot without a process gets its connection opened now rather
-         * than by its first run: connecting (a server process forked,
-         * authentication, the schema check) and preparing the statements
-         * are off the run's path. One spare at a time, renewed after a
-         * minute unused; none once every slot has its process (which keeps
-         * its connection from run to run). */
-        int want = 0;
-        for (int i = 0; i < nslots; i++)
-            want |= slots[i].pid == 0;
-        if (spare && (!want || now_s() - spare_at > 60)) {
-            fz_journal_free(spare);
-            spare = NULL;
-        }
-        if (want && !spare && !stopping) {
-            if (fz_journal_open(loc, FZ_JOURNAL_SYNC_FULL, NULL, &spare)) {
-                fz_journal_free(spare); /* the run's process tries itself */
-                spare = NULL;
-            } else
-                fz_journal_prepare(spare); /* what is not prepared is at first use */
-            spare_at = now_s();
-        }
         /* NOTIFY (new work) and a run's end (the pipe) wake a worker
          * early; the poll bounds the wait either way, and the next
          * heartbeat when runs are in hand. */
@@ -715,6 +744,7 @@ int fz_cmd_worker(int argc, char **argv)
         if (fz_journal_queue_wait_fd(j, (uint32_t)(wait * 1000), chld_pipe[0]))
             nap_ms((long)(wait * 1000));
     }
+    release_pending(j);
     /* Stopped: the runs in hand are stopped too, and stay resumable; the
      * idle processes end when their socket closes. */
     for (int i = 0; i < nslots; i++)

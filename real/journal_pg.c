@@ -109,7 +109,8 @@ static const char schema[] =
     "r.id, r.workflow, r.workflow_hash, r.bindings, r.bindings_hash, r.args, r.cwd, "              \
     "r.vars, " RUN_STATE ", r.outcome, r.created_at, r.updated_at, r.finished_at, r.pid, "         \
     "r.resumes, (SELECT count(*) FROM steps s WHERE s.run = r.id AND s.seq IS NOT NULL), "         \
-    "(SELECT count(*) FROM steps s WHERE s.run = r.id AND s.seq IS NULL), r.owner_id, r.sync"
+    "(SELECT count(*) FROM steps s WHERE s.run = r.id AND s.seq IS NULL), r.owner_id, r.sync, "       \
+    "r.state"
 
 #define STEP_COLS                                                                                  \
     "task, node_index, node, label, lane, token, attempt, starts, seq, answer, outcome, "          \
@@ -148,6 +149,9 @@ enum {
     PQ_QUEUE_HANDOFF,
     PQ_DATA_VERSION,
     PQ_FENCE,
+    PQ_RUN_CAS,
+    PQ_STEP_COUNT,
+    PQ_QUEUE_NEXT,
     PQ__COUNT
 };
 
@@ -249,6 +253,35 @@ static const pq_stmt stmts[PQ__COUNT] = {
     {"SELECT 1 / (count(*) = cardinality($1::bigint[]))::int FROM runs"
      " WHERE id = ANY($1::bigint[])" FENCE(2),
      1},
+    /* The claim of a run as read just before (pg_run_claim): written only
+     * while its state, owner and identity are still the ones the decision
+     * was made on (a compare and swap; else the locked claim runs). */
+    {"UPDATE runs SET state = 'running', pid = $2::bigint, owner_id = $3, sync = $4,"
+     " resumes = resumes + 1, finished_at = NULL, updated_at = " NOW " WHERE id = $1::bigint"
+     " AND state = $5 AND pid IS NOT DISTINCT FROM $6::bigint"
+     " AND owner_id IS NOT DISTINCT FROM $7",
+     0},
+    {"SELECT count(*) FROM steps WHERE run = $1::bigint", 1},
+    /* The claim of the next run (PQ_QUEUE_CLAIM) by a worker whose run $4
+     * (held at epoch $5) ended, in one statement: a finished run's queue
+     * row goes (it is never claimed again, and each later claim would
+     * step over it), another's lease is given back (PQ_QUEUE_RELEASE).
+     * The claim reads the queue as it was before either, so it never
+     * takes run $4 (its lease was still held). */
+    {"WITH f AS (SELECT EXISTS(SELECT 1 FROM runs WHERE id = $4::bigint"
+     " AND state IN ('completed', 'failed')) AS done),"
+     " d AS (DELETE FROM queue WHERE run = $4::bigint AND epoch = $5::bigint"
+     " AND (SELECT done FROM f)),"
+     " g AS (UPDATE queue SET worker = NULL, lease_until = NULL WHERE run = $4::bigint"
+     " AND epoch = $5::bigint AND NOT (SELECT done FROM f))"
+     " UPDATE queue SET worker = $1, epoch = epoch + 1, claims = claims + 1,"
+     " lease_until = clock_timestamp() + $2::bigint * interval '1 millisecond'"
+     " WHERE run = (SELECT q.run FROM queue q JOIN runs r ON r.id = q.run"
+     " WHERE r.state IN ('running', 'interrupted')"
+     " AND (q.worker IS NULL OR q.lease_until < clock_timestamp())"
+     " AND ($3::text IS NULL OR q.lane IS NULL OR q.lane = ANY(string_to_array($3, ',')))"
+     " ORDER BY q.run LIMIT 1 FOR UPDATE OF q SKIP LOCKED) RETURNING run, epoch",
+     0},
 };
 
 /* A write queued in a pipelined group: statement, what it records (for
@@ -266,7 +299,7 @@ typedef struct pq_queued {
 
 typedef struct pg_store {
     PGconn *conn;
-    uint32_t prepared; /* bit per statement prepared on this connection */
+    uint64_t prepared; /* bit per statement prepared on this connection */
     int normal;        /* synchronous_commit off */
     PGresult *held;    /* the run the getters handed out last */
     int listening;     /* LISTEN flowzap_work sent on this connection */
@@ -386,7 +419,7 @@ static PGresult *pq_exec(fz_journal *j, int i, const pq_args *a, const char *wha
         }
         char name[16];
         snprintf(name, sizeof name, "fz%d", i);
-        if (!(p->prepared & (1u << i))) {
+        if (!(p->prepared & (1ull << i))) {
             PGresult *r = PQprepare(p->conn, name, stmts[i].sql, 0, NULL);
             int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
             PQclear(r);
@@ -396,7 +429,7 @@ static PGresult *pq_exec(fz_journal *j, int i, const pq_args *a, const char *wha
                 conn_error(j, what);
                 return NULL;
             }
-            p->prepared |= 1u << i;
+            p->prepared |= 1ull << i;
         }
         PGresult *r = PQexecPrepared(p->conn, name, a ? a->n : 0, a ? a->v : NULL,
                                      a ? a->len : NULL, a ? a->fmt : NULL, 0);
@@ -489,7 +522,7 @@ static const int group_stmts[] = {PQ_STEP_START, PQ_STEP_FINISH, PQ_RUN_STATE, P
 static int prepare(fz_journal *j, int i, const char *what)
 {
     pg_store *p = PG(j);
-    if (p->prepared & (1u << i))
+    if (p->prepared & (1ull << i))
         return 0;
     char name[16];
     snprintf(name, sizeof name, "fz%d", i);
@@ -498,7 +531,7 @@ static int prepare(fz_journal *j, int i, const char *what)
     PQclear(r);
     if (!ok)
         return conn_error(j, what);
-    p->prepared |= 1u << i;
+    p->prepared |= 1ull << i;
     return 0;
 }
 
@@ -1130,8 +1163,107 @@ static int claim_check(fz_journal *j, int64_t id, int force, const PGresult *r,
     return fz__journal_claim_decide(j, id, force, state, owner, out);
 }
 
+/* run_claim_read's answer when the locked claim must decide. */
+#define CLAIM_LOCKED 1
+
+/* The claim on the run's row as this process read it last (run_get's
+ * held result, when it is run id's), in one round trip: the decision is
+ * made on that row (its state, owner and identity), and the write is a
+ * compare and swap on the same three columns, so it takes effect only
+ * when nobody changed them since (two claims at once: the second finds
+ * the row changed). The count of the run's steps follows in the same
+ * pipeline, as a statement of its own (read after the claim committed,
+ * as the locked claim's callers read the steps). Returns 0 (claimed,
+ * out->steps set), FZ_EAGAIN when the row changed or was not read (the
+ * locked claim decides), or the decision's refusal. */
+static int run_claim_read(fz_journal *j, int64_t id, int force, fz_journal_claim *out)
+{
+    pg_store *p = PG(j);
+    const PGresult *h = p->held;
+    if (p->group || !h || PQntuples(h) != 1 || PQnfields(h) < 20 || ival(h, 0, 0) != id ||
+        PQgetisnull(h, 0, 19) || PQstatus(p->conn) != CONNECTION_OK ||
+        prepare(j, PQ_RUN_CAS, "claiming the run") ||
+        prepare(j, PQ_STEP_COUNT, "claiming the run"))
+        return CLAIM_LOCKED;
+    char state[16], owner[FZ_PROC_ID_LEN];
+    snprintf(state, sizeof state, "%s", val(h, 0, 19));
+    int has_owner = !PQgetisnull(h, 0, 17), has_pid = !PQgetisnull(h, 0, 13);
+    snprintf(owner, sizeof owner, "%s", has_owner ? val(h, 0, 17) : "");
+    out->pid = ival(h, 0, 13);
+    int rc = fz__journal_claim_decide(j, id, force, state, has_owner ? owner : NULL, out);
+    if (rc)
+        return rc;
+    char me[FZ_PROC_ID_LEN];
+    fz_proc_identity(getpid(), me);
+    pq_args a = {0};
+    a_int(&a, id);
+    a_int(&a, (int64_t)getpid());
+    a_text(&a, me[0] ? me : NULL);
+    a_text(&a, pg_sync_mode(j));
+    a_text(&a, state);
+    if (has_pid)
+        a_int(&a, out->pid);
+    else
+        a_text(&a, NULL);
+    a_text(&a, has_owner ? owner : NULL);
+    pq_args c = {0};
+    a_int(&c, id);
+    if (PQenterPipelineMode(p->conn) != 1)
+        return CLAIM_LOCKED;
+    char cas[16], count[16];
+    snprintf(cas, sizeof cas, "fz%d", PQ_RUN_CAS);
+    snprintf(count, sizeof count, "fz%d", PQ_STEP_COUNT);
+    int ok = PQsendQueryPrepared(p->conn, cas, a.n, a.v, a.len, a.fmt, 0) &&
+             PQsendQueryPrepared(p->conn, count, c.n, c.v, c.len, c.fmt, 0) &&
+             PQpipelineSync(p->conn);
+    long rows = -1;
+    int64_t steps = -1;
+    int nulls = 0, got = 0;
+    while (ok) {
+        PGresult *r = PQgetResult(p->conn);
+        if (!r) {
+            /* The end of one statement's results; two in a row: broken. */
+            if (PQstatus(p->conn) != CONNECTION_OK || ++nulls > 1)
+                ok = 0;
+            continue;
+        }
+        nulls = 0;
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        if (st == PGRES_COMMAND_OK && got == 0)
+            rows = strtol(PQcmdTuples(r), NULL, 10);
+        else if (st == PGRES_TUPLES_OK && got == 1 && PQntuples(r) == 1)
+            steps = ival(r, 0, 0);
+        got++;
+        PQclear(r);
+    }
+    if (ok && PQexitPipelineMode(p->conn) != 1)
+        ok = 0;
+    if (!ok) {
+        /* Whether the swap committed is unknown: the locked claim reads
+         * the row again on a connection made anew (a run this process
+         * owns already is claimed again, harmlessly). */
+        pipe_leave(j);
+        if (PQstatus(p->conn) != CONNECTION_OK && reconnect(j))
+            return FZ_EDB;
+        return CLAIM_LOCKED;
+    }
+    if (rows != 1)
+        return CLAIM_LOCKED; /* changed since it was read */
+    out->steps = steps;
+    return 0;
+}
+
 static int pg_run_claim(fz_journal *j, int64_t id, int force, fz_journal_claim *out)
 {
+    int fast = run_claim_read(j, id, force, out);
+    if (fast != CLAIM_LOCKED)
+        return fast;
+    memset(out, 0, sizeof *out);
+    out->steps = -1;
     /* The row lock (SELECT ... FOR UPDATE) makes a second claim wait for
      * this one, then find this process the owner. */
     int rc = pq_plain(j, "BEGIN", "claiming the run");
@@ -1468,6 +1600,28 @@ static int pg_queue_claim(fz_journal *j, const char *worker, const char *lanes, 
     return got;
 }
 
+static int pg_queue_claim_after(fz_journal *j, const char *worker, const char *lanes,
+                                uint32_t lease_ms, int64_t done, int64_t done_epoch, int64_t *run,
+                                int64_t *epoch)
+{
+    pq_args a = {0};
+    a_text(&a, worker);
+    a_int(&a, lease_ms);
+    a_text(&a, lanes);
+    a_int(&a, done);
+    a_int(&a, done_epoch);
+    PGresult *r = pq_exec(j, PQ_QUEUE_NEXT, &a, "claiming a queued run");
+    if (!r)
+        return FZ_EDB;
+    int got = PQntuples(r) > 0;
+    if (got) {
+        *run = ival(r, 0, 0);
+        *epoch = ival(r, 0, 1);
+    }
+    PQclear(r);
+    return got;
+}
+
 static int pg_queue_renew(fz_journal *j, int64_t run, int64_t epoch, uint32_t lease_ms)
 {
     pq_args a = {0};
@@ -1529,7 +1683,7 @@ static int pg_prepare(fz_journal *j)
     for (int i = 0; i < PQ__COUNT; i++) {
         char name[16];
         snprintf(name, sizeof name, "fz%d", i);
-        if (!(p->prepared & (1u << i)) && PQsendPrepare(p->conn, name, stmts[i].sql, 0, NULL))
+        if (!(p->prepared & (1ull << i)) && PQsendPrepare(p->conn, name, stmts[i].sql, 0, NULL))
             order[sent++] = i;
     }
     int ok = PQpipelineSync(p->conn), got = 0, nulls = 0;
@@ -1546,7 +1700,7 @@ static int pg_prepare(fz_journal *j)
         if (st == PGRES_PIPELINE_SYNC)
             break;
         if (got < sent && st == PGRES_COMMAND_OK)
-            p->prepared |= 1u << order[got];
+            p->prepared |= 1ull << order[got];
         got++;
     }
     PQexitPipelineMode(p->conn);
@@ -1603,4 +1757,5 @@ const fz_journal_store fz__journal_postgres = {
     .socket = pg_socket,
     .prepare = pg_prepare,
     .group = pg_group,
+    .queue_claim_after = pg_queue_claim_after,
 };
