@@ -564,8 +564,14 @@ int fz_cmd_worker(int argc, char **argv)
     if (!fz_journal_location_is_postgres(loc))
         return fz_cli_usage_error("worker: the run queue needs a PostgreSQL journal (--db "
                                   "postgres://... or $FLOWZAP_DB)");
+    /* The worker's own writes (claims, renewals, leases given back, a
+     * refused run failed) wait for no flush of the server's log
+     * (synchronous_commit off): a run's first start, flushed before any
+     * of its handlers begins, is written after its claim and so flushes
+     * it too. A server crash before that loses the claim, and nothing ran
+     * under it (docs/scale.md). */
     fz_journal *j = NULL;
-    int rc = fz_journal_open(loc, FZ_JOURNAL_SYNC_FULL, NULL, &j);
+    int rc = fz_journal_open(loc, FZ_JOURNAL_SYNC_NORMAL, NULL, &j);
     if (rc) {
         fz_cli_error("%s", rc == FZ_ENOMEM ? fz_strerror(rc) : fz_journal_errmsg(j));
         fz_journal_free(j);

@@ -1213,7 +1213,15 @@ static int run_claim_read(fz_journal *j, int64_t id, int force, fz_journal_claim
     char cas[16], count[16];
     snprintf(cas, sizeof cas, "fz%d", PQ_RUN_CAS);
     snprintf(count, sizeof count, "fz%d", PQ_STEP_COUNT);
-    int ok = PQsendQueryPrepared(p->conn, cas, a.n, a.v, a.len, a.fmt, 0) &&
+    /* The claim's commit waits for no flush of its own: no handler begins
+     * before the run's first start is committed, and flushing that flushes
+     * the claim too (the log is written in order). A server that crashes
+     * before loses the claim, and nothing ran under it. */
+    int ok = PQsendQueryParams(p->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) &&
+             PQsendQueryParams(p->conn, "SET LOCAL synchronous_commit = off", 0, NULL, NULL, NULL,
+                               NULL, 0) &&
+             PQsendQueryPrepared(p->conn, cas, a.n, a.v, a.len, a.fmt, 0) &&
+             PQsendQueryParams(p->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) &&
              PQsendQueryPrepared(p->conn, count, c.n, c.v, c.len, c.fmt, 0) &&
              PQpipelineSync(p->conn);
     long rows = -1;
@@ -1233,10 +1241,13 @@ static int run_claim_read(fz_journal *j, int64_t id, int force, fz_journal_claim
             PQclear(r);
             break;
         }
-        if (st == PGRES_COMMAND_OK && got == 0)
+        /* BEGIN, SET, the swap, COMMIT, the count. */
+        if (st == PGRES_COMMAND_OK && got == 2)
             rows = strtol(PQcmdTuples(r), NULL, 10);
-        else if (st == PGRES_TUPLES_OK && got == 1 && PQntuples(r) == 1)
+        else if (st == PGRES_TUPLES_OK && got == 4 && PQntuples(r) == 1)
             steps = ival(r, 0, 0);
+        else if (st != PGRES_COMMAND_OK)
+            rows = -1; /* failed: the locked claim decides */
         got++;
         PQclear(r);
     }
@@ -1251,8 +1262,11 @@ static int run_claim_read(fz_journal *j, int64_t id, int force, fz_journal_claim
             return FZ_EDB;
         return CLAIM_LOCKED;
     }
-    if (rows != 1)
-        return CLAIM_LOCKED; /* changed since it was read */
+    if (rows != 1 || PQtransactionStatus(p->conn) != PQTRANS_IDLE) {
+        if (PQtransactionStatus(p->conn) != PQTRANS_IDLE)
+            PQclear(PQexec(p->conn, "ROLLBACK"));
+        return CLAIM_LOCKED; /* changed since it was read, or failed */
+    }
     out->steps = steps;
     return 0;
 }

@@ -9,7 +9,10 @@
 #     --concurrency 2 cost at most STEPS + 6 transactions each (the
 #     server's own count, pg_stat_database): one per step (its finish and
 #     the next start), the claim, the run's first state with its first
-#     start, and a few reads. Before the claims were merged it was 22.
+#     start, and a few reads. Before the claims were merged it was 22;
+#  3. a run process keeps the files' digests while they are unchanged: a
+#     workflow edited at the same size after its process hashed it is
+#     seen changed by that process's next run (refused, exit 5).
 set -uo pipefail
 : "${FLOWZAP:?FLOWZAP must name the flowzap binary}"
 : "${FZ_SRC:?}"
@@ -110,4 +113,32 @@ awk -v p="$per" -v m="$((steps + 6))" 'BEGIN { exit !(p <= m) }' ||
 # No queue row stays behind a finished run.
 [ "$(fz_psql -c "SELECT count(*) FROM queue WHERE run > $id")" = 0 ] ||
     fail "queue rows left: $(fz_psql -c 'SELECT * FROM queue')"
+
+# 3. The same run process, a file edited under it at the same size.
+fz_psql -c "TRUNCATE runs, steps, signals, queue RESTART IDENTITY CASCADE"
+sleep 2.5 # the files' last change 2 s old: their digests are kept
+"$FLOWZAP" worker --concurrency 1 --poll 0.2 --lease 3 >w3.log 2>&1 &
+wpid=$!
+a=$("$FLOWZAP" submit chain.fz --bindings noop.yaml 2>>submit.log) || fail "submit failed"
+for i in $(seq 1 100); do
+    [ "$(fz_psql -c "SELECT state FROM runs WHERE id = $a")" = completed ] && break
+    sleep 0.1
+done
+[ "$(fz_psql -c "SELECT state FROM runs WHERE id = $a")" = completed ] || fail "run $a did not complete"
+kill -STOP "$wpid"
+b=$("$FLOWZAP" submit chain.fz --bindings noop.yaml 2>>submit.log) || { kill -CONT "$wpid"; fail "submit failed"; }
+sed -i 's/"Step 1"/"Step Z"/' chain.fz
+kill -CONT "$wpid"
+for i in $(seq 1 100); do
+    grep -q "run $b: exit status 5" w3.log && break
+    sleep 0.1
+done
+grep -q "cannot resume run $b: workflow file .* changed since the run began" w3.log ||
+    fail "the edit of chain.fz was not seen by run $b"
+pa=$(sed -n "s/^flowzap: worker .*: run $a (lease epoch [0-9]*) in process \([0-9]*\)$/\1/p" w3.log)
+pb=$(sed -n "s/^flowzap: worker .*: run $b (lease epoch [0-9]*) in process \([0-9]*\)$/\1/p" w3.log)
+[ -n "$pa" ] && [ "$pa" = "$pb" ] || fail "runs $a and $b were served by processes '$pa' and '$pb', not one"
+kill -TERM "$wpid"
+wait "$wpid"
+wpid=
 echo "ok"
