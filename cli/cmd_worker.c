@@ -301,6 +301,19 @@ static int read_full(int fd, void *buf, size_t n)
  * closes cmd (or dies: PR_SET_PDEATHSIG). */
 static void serve_runs(int cmd, int done, fz_journal *j)
 {
+    /* The connection is opened, and its statements prepared, before the
+     * first run comes (each slot's process at once, side by side); one
+     * that cannot be opened now is left to the first run, as resume
+     * opens it. */
+    if (!j) {
+        const char *loc = getenv("FLOWZAP_DB");
+        if (loc && fz_journal_open(loc, FZ_JOURNAL_SYNC_FULL, NULL, &j) == 0)
+            fz_journal_prepare(j); /* what is not prepared is at first use */
+        else {
+            fz_journal_free(j);
+            j = NULL;
+        }
+    }
     fz_cli_resume_keep = 1;
     static char w_resume[] = "resume", w_kill[] = "--kill-orphans";
     for (;;) {
@@ -670,24 +683,16 @@ int fz_cmd_worker(int argc, char **argv)
             }
             renewed = now_s();
         }
-        /* Every slot has its run process, with its connection open and
-         * its statements prepared, before a run comes for it: at the
-         * worker's start (so the first runs pay neither a fork nor a
-         * connection), and again once a slot's process ended. A
-         * connection that cannot be opened now is tried again a second
-         * later; meanwhile a claimed run's process opens its own. */
+        /* Every slot has its run process before a run comes for it: at
+         * the worker's start (so the first runs pay no fork), and again
+         * once a slot's process ended. Each process opens its connection
+         * and prepares its statements at once (serve_runs), all of them
+         * side by side, while the worker claims. A fork that fails is
+         * tried again a second later, or at the next claim. */
         for (int i = 0; i < nslots && !stopping && now_s() - spare_at >= 1; i++) {
             if (slots[i].pid)
                 continue;
-            fz_journal *c = NULL;
-            if (fz_journal_open(loc, FZ_JOURNAL_SYNC_FULL, NULL, &c)) {
-                fz_journal_free(c);
-                spare_at = now_s();
-                break;
-            }
-            fz_journal_prepare(c); /* what is not prepared is at first use */
-            if (spawn_slot(&slots[i], loc, lanes, &c) != 0) {
-                fz_journal_free(c);
+            if (spawn_slot(&slots[i], loc, lanes, &spare) != 0) {
                 spare_at = now_s();
                 break;
             }

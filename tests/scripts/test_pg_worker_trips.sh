@@ -64,7 +64,12 @@ for p in $ready; do
     kill -0 "$p" 2>/dev/null || fail "ready run process $p is not alive"
     [ "$(ps -o ppid= -p "$p" | tr -d ' ')" = "$wpid" ] || fail "process $p is not the worker's child"
 done
-# The worker's connection and one per run process, before any run.
+# The worker's connection and one per run process (each opens its own at
+# once), before any run.
+for i in $(seq 1 100); do
+    [ "$(backends)" -ge 3 ] && break
+    sleep 0.1
+done
 [ "$(backends)" -ge 3 ] || fail "before any run, $(backends) connections (want the worker's and two)"
 [ "$(fz_psql -c 'SELECT count(*) FROM runs')" = 0 ] || fail "runs exist before the first submit"
 id=$("$FLOWZAP" submit chain.fz --bindings noop.yaml 2>>submit.log) || fail "submit failed"
