@@ -703,8 +703,8 @@ int fz_cmd_worker(int argc, char **argv)
         while (busy < nslots && !stopping) {
             int64_t run = 0, epoch = 0;
             ended done = npend > 0 ? pend[--npend] : (ended){0, 0};
-            int r = fz_journal_queue_claim_after(j, me, lanes[0] ? lanes : NULL, lease_ms,
-                                                 done.run, done.epoch, &run, &epoch);
+            int r = fz_journal_queue_claim_after(j, me, lanes[0] ? lanes : NULL, lease_ms, done.run,
+                                                 done.epoch, &run, &epoch);
             if (r < 0) {
                 fz_cli_error("worker: %s", fz_journal_errmsg(j));
                 if (done.run)

@@ -40,7 +40,8 @@ typedef struct fz_cli_journal {
     const fz_backend *inner; /* a task once the journal failed to write */
     char run_id[24];         /* the run's id as text (FZ_RUN_ID) */
     unsigned resume_opts;    /* FZ_CLI_RESUME_* given to `resume` */
-    const struct fz_cli_resume *known; /* the run as `resume` read it, or NULL */
+    /* The run as `resume` read it, or NULL. */
+    const struct fz_cli_resume *known;
     int poll_failed;         /* an approval gate could not read the journal */
     uint32_t gate_poll_ms;   /* $FLOWZAP_APPROVAL_POLL_MS, 0: the backend's 200 */
     /* The run's secrets, set after open and before begin: masked in the

@@ -109,7 +109,7 @@ static const char schema[] =
     "r.id, r.workflow, r.workflow_hash, r.bindings, r.bindings_hash, r.args, r.cwd, "              \
     "r.vars, " RUN_STATE ", r.outcome, r.created_at, r.updated_at, r.finished_at, r.pid, "         \
     "r.resumes, (SELECT count(*) FROM steps s WHERE s.run = r.id AND s.seq IS NOT NULL), "         \
-    "(SELECT count(*) FROM steps s WHERE s.run = r.id AND s.seq IS NULL), r.owner_id, r.sync, "       \
+    "(SELECT count(*) FROM steps s WHERE s.run = r.id AND s.seq IS NULL), r.owner_id, r.sync, "    \
     "r.state"
 
 #define STEP_COLS                                                                                  \
