@@ -280,10 +280,8 @@ static int parse_run_args(int argc, char **argv, fz_run_request *o)
             o->starts[o->nstarts++] = val;
             i++;
         } else if (!strcmp(a, "--max-steps") && val) {
-            char *end = NULL;
-            errno = 0;
-            unsigned long n = strtoul(val, &end, 10);
-            if (errno || !end || *end || n == 0 || n > UINT32_MAX || val[0] == '-') {
+            uint64_t n = 0;
+            if (fz_cli_parse_u64(val, UINT32_MAX, &n) || n == 0) {
                 fz_cli_error("run: --max-steps takes a positive number, not '%s'", val);
                 return FZ_EXIT_USAGE;
             }
@@ -537,6 +535,7 @@ int fz_cli_run_workflow(const fz_run_request *o)
     ro.approvals = fz_cli_journal_approvals(&cj); /* NULL without the journal */
     ro.approval_poll_ms = cj.gate_poll_ms;
     fz_cli_journal_watch_spawns(&cj, &ro);
+    ro.remote = fz_cli_journal_remote(&cj); /* a worker's steps of other lanes */
     ro.log = pr_log;
     ro.log_ud = &pr;
     ro.secrets = sec;

@@ -70,7 +70,9 @@ static json_t *jtext(const char *s)
 
 static json_t *run_json(const fz_journal_run *r)
 {
-    json_t *o = json_pack("{sI ss}", "id", (json_int_t)r->id, "state", r->state);
+    int gone = fz_journal_run_owner_gone(r);
+    json_t *o = json_pack("{sI ss sb}", "id", (json_int_t)r->id, "state",
+                          gone ? FZ_JOURNAL_INTERRUPTED : r->state, "owner_gone", gone);
     if (!o)
         return NULL;
     json_object_set_new(o, "workflow", jtext(r->workflow));
@@ -144,7 +146,8 @@ static int list_one(void *ud, const fz_journal_run *r)
         cwd[0] = '\0';
     char st[64], at[64], wf[1024];
     const char *w = short_path(r->workflow, cwd);
-    printf("%-5lld %-11s %5u  %-25s %-28s ", (long long)r->id, ESC(st, r->state), r->steps,
+    printf("%-5lld %-11s %5u  %-25s %-28s ", (long long)r->id,
+           fz_journal_run_owner_gone(r) ? FZ_JOURNAL_OWNER_GONE : ESC(st, r->state), r->steps,
            ESC(at, r->created_at), ESC(wf, w));
     put_line(r->outcome);
     return 0;
@@ -171,7 +174,20 @@ typedef struct show_ctx {
     int json;
     int output;
     json_t *steps;
+    fz_journal *j; /* to tell where a step of another lane stands */
+    int64_t run;
 } show_ctx;
+
+/* For a step in flight: 1 queued for a worker of its lane, 2 run by the
+ * worker named in who (docs/scale.md, "Lanes as placement"), else 0. */
+static int queued_where(show_ctx *c, const fz_journal_step *s, char *who, size_t n)
+{
+    who[0] = '\0';
+    if (s->finished || !c->j)
+        return 0;
+    int st = fz_journal_step_queued(c->j, c->run, s->task, who, n);
+    return st < 0 ? 0 : st;
+}
 
 static int show_step(void *ud, const fz_journal_step *s)
 {
@@ -187,6 +203,10 @@ static int show_step(void *ud, const fz_journal_step *s)
         json_object_set_new(o, "starts", json_integer(s->starts));
         json_object_set_new(o, "finished", json_boolean(s->finished));
         json_object_set_new(o, "lane", jtext(s->lane));
+        char who[128];
+        int q = queued_where(c, s, who, sizeof who);
+        if (q)
+            json_object_set_new(o, "lane_worker", q == 2 ? jtext(who) : json_null());
         json_object_set_new(o, "answer",
                             s->finished ? json_string(fz_answer_name(s->answer))
                                         : json_null());
@@ -229,6 +249,13 @@ static int show_step(void *ud, const fz_journal_step *s)
         fputs("      set ", stdout);
         put_line(s->vars);
     }
+    char who[128], esc[512];
+    int q = queued_where(c, s, who, sizeof who);
+    if (q == 1)
+        printf("      waiting for a worker of lane %s\n", s->lane ? ESC(lane, s->lane) : "-");
+    else if (q == 2)
+        printf("      running on worker %s (lane %s)\n",
+               fz_term_esc(esc, sizeof esc, who, strlen(who)), s->lane ? ESC(lane, s->lane) : "-");
     if (c->output) {
         print_block("stdout", s->out, s->out_len);
         print_block("stderr", s->err, s->err_len);
@@ -273,7 +300,7 @@ static int runs_show(fz_journal *j, int64_t id, int json, int output)
         fz_cli_error("%s", fz_journal_errmsg(j));
         return rc == FZ_ENOENT ? FZ_EXIT_INVALID : FZ_EXIT_IO;
     }
-    show_ctx c = {.json = json, .output = output};
+    show_ctx c = {.json = json, .output = output, .j = j, .run = id};
     if (json) {
         json_t *o = run_json(&r);
         c.steps = json_array();
@@ -296,7 +323,12 @@ static int runs_show(fz_journal *j, int64_t id, int json, int output)
         return FZ_EXIT_OK;
     }
     char st[64], hash[32], at[64];
-    printf("run %lld: %s\n", (long long)r.id, ESC(st, r.state));
+    if (fz_journal_run_owner_gone(&r))
+        printf("run %lld: %s: its process %lld is no longer running; `flowzap resume %lld` "
+               "continues it\n",
+               (long long)r.id, FZ_JOURNAL_OWNER_GONE, (long long)r.pid, (long long)r.id);
+    else
+        printf("run %lld: %s\n", (long long)r.id, ESC(st, r.state));
     fputs("  workflow  ", stdout);
     fz_term_put(stdout, r.workflow, strlen(r.workflow), 0);
     printf(" (sha256 %.16s...)\n", ESC(hash, r.workflow_hash));
@@ -379,12 +411,12 @@ int fz_cmd_runs(int argc, char **argv)
         else if (!strcmp(a, "--output"))
             output = 1;
         else if (!strcmp(a, "--limit") && i + 1 < argc) {
-            char *end = NULL;
-            limit = strtol(argv[++i], &end, 10);
-            if (!end || *end || limit < 0) {
+            uint64_t n = 0;
+            if (fz_cli_parse_u64(argv[++i], UINT32_MAX, &n)) {
                 fz_cli_error("--limit takes a number of runs, not '%s'", argv[i]);
                 return FZ_EXIT_USAGE;
             }
+            limit = (long)n;
         } else if (!strcmp(a, "show") && !show)
             show = 1;
         else if (show && !id && (id = fz_cli_parse_run_id(a)) != 0)

@@ -17,6 +17,7 @@
 #include "cli/exitcodes.h"
 #include "cli/options.h"
 #include "cli/runjournal.h"
+#include "core/status.h"
 #include "serve/request.h"
 #include "serve/serve.h"
 
@@ -172,6 +173,8 @@ int fz_cmd_serve(int argc, char **argv)
         }
         fclose(f);
     }
+    if ((status = fz_cli_pg_connect_timeout()) != 0)
+        goto out;
     char dbpath[4096];
     fz_cli_journal_path(db, dbpath, sizeof dbpath);
     fz_serve_opts o = {
@@ -194,10 +197,11 @@ int fz_cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
     fz_serve *s = NULL;
-    char err[256];
-    if (fz_serve_start(&o, &s, err, sizeof err)) {
+    char err[1024];
+    int rc = fz_serve_start(&o, &s, err, sizeof err);
+    if (rc) {
         fz_cli_error("%s", err);
-        status = FZ_EXIT_IO;
+        status = rc == FZ_ETIMEOUT ? FZ_EXIT_TIMEOUT : FZ_EXIT_IO;
         goto out;
     }
     printf("flowzap serve: open %s\n", fz_serve_url(s));

@@ -127,11 +127,14 @@ static int usage_error(const char *fmt, const char *arg) __attribute__((format(p
 
 static int usage_error(const char *fmt, const char *arg)
 {
-    fprintf(stderr, "flowzap sim: ");
+    char msg[4096];
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-    fprintf(stderr, fmt, arg); /* every caller passes a literal with one %s */
+    snprintf(msg, sizeof msg, fmt, arg); /* every caller passes a literal with one %s */
 #pragma GCC diagnostic pop
+    /* arg is the user's: a newline or ESC in it is shown, not obeyed. */
+    fprintf(stderr, "flowzap sim: ");
+    fz_term_put(stderr, msg, strlen(msg), 0);
     fprintf(stderr, " (see 'flowzap sim --help')\n");
     return FZ_EXIT_USAGE;
 }
@@ -304,9 +307,13 @@ static int parse_args(int argc, char **argv, opts *o)
                 return st;
         } else if (!strcmp(a, "--shard")) {
             NEED_VALUE();
-            unsigned si, sn;
-            char tail;
-            if (sscanf(v, "%u/%u%c", &si, &sn, &tail) != 2 || sn == 0 || si >= sn)
+            uint32_t si = 0, sn = 0;
+            const char *slash = strchr(v, '/');
+            char iv[16] = "";
+            if (slash && (size_t)(slash - v) < sizeof iv)
+                memcpy(iv, v, (size_t)(slash - v));
+            if (!slash || shard_number(iv, &si) || shard_number(slash + 1, &sn) || sn == 0 ||
+                si >= sn)
                 return usage_error("--shard needs I/N with 0 <= I < N (e.g. 3/16), not '%s'", v);
             o->shard_i = si;
             o->shard_n = sn;
@@ -316,14 +323,8 @@ static int parse_args(int argc, char **argv, opts *o)
             o->json = v;
         } else if (!strcmp(a, "--min-coverage")) {
             NEED_VALUE();
-            char *end;
-            errno = 0;
-            double p = strtod(v, &end);
-            if (end != v && *end == '%' && end[1] == 0) {
-                p /= 100.0;
-                end++;
-            }
-            if (end == v || *end || errno || !(p >= 0.0 && p <= 1.0))
+            double p = 0;
+            if (fz_cli_parse_share(v, &p))
                 return usage_error("--min-coverage needs a share (0.8 or 80%%), not '%s'", v);
             o->min_cov = p;
             o->has_min_cov = 1;

@@ -106,8 +106,11 @@ typedef struct tsuite {
 
 static int usage_error(const char *msg, const char *arg)
 {
-    fprintf(stderr, "flowzap test: %s%s%s%s (see 'flowzap test --help')\n", msg,
-            arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
+    /* arg is the user's: a newline or ESC in it is shown, not obeyed. */
+    fprintf(stderr, "flowzap test: %s%s", msg, arg ? " '" : "");
+    if (arg)
+        fz_term_put(stderr, arg, strlen(arg), 0);
+    fprintf(stderr, "%s (see 'flowzap test --help')\n", arg ? "'" : "");
     return FZ_EXIT_USAGE;
 }
 
@@ -155,14 +158,8 @@ static int parse_args(int argc, char **argv, opts *o)
         } else if (!strcmp(a, "--coverage-svg")) {
             o->svg = v;
         } else if (!strcmp(a, "--min-coverage")) {
-            char *end;
-            errno = 0;
-            double p = strtod(v, &end);
-            if (end != v && *end == '%' && end[1] == 0) {
-                p /= 100.0;
-                end++;
-            }
-            if (end == v || *end || errno || !(p >= 0.0 && p <= 1.0))
+            double p = 0;
+            if (fz_cli_parse_share(v, &p))
                 return usage_error("--min-coverage needs a share (0.8 or 80%), not", v);
             o->min_cov = p;
             o->has_min_cov = 1;

@@ -31,6 +31,7 @@
 #include "cli/exitcodes.h"
 #include "cli/options.h"
 #include "cli/runjournal.h"
+#include "cli/stepexec.h"
 #include "core/status.h"
 
 const fz_cli_opt fz_submit_options[] = {
@@ -176,8 +177,8 @@ const fz_cli_opt fz_worker_options[] = {
      "the PostgreSQL journal: postgres://... or a libpq keyword string (default: $FLOWZAP_DB)"},
     {"concurrency", 0, FZ_OPT_VALUE, "N", "runs at once (default 1)"},
     {"lane", 0, FZ_OPT_VALUE, "LANE",
-     "run only the steps of nodes in lane LANE (its identifier; repeatable); a run whose next "
-     "step is in another lane is handed to a worker of that lane (default: every lane)"},
+     "run only the steps of nodes in lane LANE (its identifier; repeatable); a run's steps of "
+     "other lanes are queued for workers of those lanes (default: every lane)"},
     {"lease", 0, FZ_OPT_VALUE, "S", "lease length in seconds (default 10; renewed every S/3)"},
     {"poll", 0, FZ_OPT_VALUE, "S", "look for work at least this often, in seconds (default 1)"},
     {"exit-idle", 0, FZ_OPT_VALUE, "S",
@@ -508,10 +509,8 @@ static void run_ended(fz_journal *j, const char *host, const char *me, slot *s, 
 
 static int parse_secs(const char *what, const char *s, double *out)
 {
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || !end || *end || !(v > 0) || v > 86400)
+    double v = 0;
+    if (fz_cli_parse_decimal(s, &v) || !(v > 0) || v > 86400)
         return fz_cli_usage_error("worker: --%s takes seconds, more than 0, not '%s'", what, s);
     *out = v;
     return FZ_EXIT_OK;
@@ -572,23 +571,19 @@ int fz_cmd_worker(int argc, char **argv)
     uint32_t gate_ms = 0; /* checked here for the runs' `resume`, which read it */
     if ((status = fz_cli_approval_poll_ms(&gate_ms)) != 0)
         return status;
+    if ((status = fz_cli_pg_connect_timeout()) != 0)
+        return status;
     char loc[4096];
     fz_cli_journal_path(db, loc, sizeof loc);
     if (!fz_journal_location_is_postgres(loc))
         return fz_cli_usage_error("worker: the run queue needs a PostgreSQL journal (--db "
                                   "postgres://... or $FLOWZAP_DB)");
-    /* The worker's own writes (claims, renewals, leases given back, a
-     * refused run failed) wait for no flush of the server's log
-     * (synchronous_commit off): a run's first start, flushed before any
-     * of its handlers begins, is written after its claim and so flushes
-     * it too. A server crash before that loses the claim, and nothing ran
-     * under it (docs/scale.md). */
     fz_journal *j = NULL;
-    int rc = fz_journal_open(loc, FZ_JOURNAL_SYNC_NORMAL, NULL, &j);
+    int rc = fz_journal_open(loc, FZ_JOURNAL_SYNC_FULL, NULL, &j);
     if (rc) {
         fz_cli_error("%s", rc == FZ_ENOMEM ? fz_strerror(rc) : fz_journal_errmsg(j));
         fz_journal_free(j);
-        return FZ_EXIT_IO;
+        return rc == FZ_ETIMEOUT ? FZ_EXIT_TIMEOUT : FZ_EXIT_IO;
     }
     char host[128] = "", me[200];
     gethostname(host, sizeof host - 1);
@@ -620,6 +615,9 @@ int fz_cmd_worker(int argc, char **argv)
         slots[i].cmd = slots[i].reported = -1;
     double renewed = now_s(), idle_since = now_s(), spare_at = -1;
     fz_journal *spare = NULL;
+    /* Steps other runs' owners queued for our lanes (cli/stepexec.c). */
+    static fz_cli_steps steps;
+    fz_cli_steps_init(&steps, nslots, loc, me, lease);
     while (!stopping) {
         /* Runs that ended give their lease back: reported by their process
          * (which then waits for the next run), or their process died. */
@@ -646,6 +644,8 @@ int fz_cmd_worker(int argc, char **argv)
         int st;
         pid_t gone;
         while ((gone = waitpid(-1, &st, WNOHANG)) > 0) {
+            if (fz_cli_steps_reaped(&steps, j, gone, st))
+                continue;
             for (int i = 0; i < nslots; i++) {
                 if (slots[i].pid != gone)
                     continue;
@@ -699,6 +699,7 @@ int fz_cmd_worker(int argc, char **argv)
             fprintf(stderr, "flowzap: worker %s: slot %d ready in process %ld\n", me, i + 1,
                     (long)slots[i].pid);
         }
+        fz_cli_steps_heartbeat(&steps, j);
         int claimed = 0;
         while (busy < nslots && !stopping) {
             int64_t run = 0, epoch = 0;
@@ -739,7 +740,9 @@ int fz_cmd_worker(int argc, char **argv)
             claimed = 1;
         }
         release_pending(j);
-        if (claimed || busy)
+        if (!stopping && fz_cli_steps_claim(&steps, j, lanes[0] ? lanes : NULL) > 0)
+            claimed = 1;
+        if (claimed || busy || steps.busy)
             idle_since = now_s();
         else if (exit_idle > 0 && now_s() - idle_since >= exit_idle)
             break;
@@ -752,6 +755,8 @@ int fz_cmd_worker(int argc, char **argv)
             if (wait > beat)
                 wait = beat > 0.001 ? beat : 0.001;
         }
+        if (steps.busy && wait > lease / 3)
+            wait = lease / 3;
         if (fz_journal_queue_wait_fd(j, (uint32_t)(wait * 1000), chld_pipe[0]))
             nap_ms((long)(wait * 1000));
     }
@@ -770,6 +775,7 @@ int fz_cmd_worker(int argc, char **argv)
         if (slots[i].run)
             fz_journal_queue_release(j, slots[i].run, slots[i].epoch);
     }
+    fz_cli_steps_stop(&steps, j);
     fz_journal_free(spare);
     fz_journal_free(j);
     signal(SIGCHLD, SIG_DFL);

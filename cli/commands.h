@@ -52,9 +52,19 @@ void fz_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * --help')" on stderr. Returns FZ_EXIT_USAGE. */
 int fz_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Parses s as a whole decimal number in [0, max] into *out: 0, or -1 for an
- * empty string, a sign, trailing text or a value past max. */
+/* Parses s as a whole decimal number in [0, max] into *out: 0, or -1 for
+ * anything but digits (an empty string, white space, a sign, 0x...) or a
+ * value past max. Every whole-number option and variable is read by it. */
 int fz_cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
+
+/* Parses s as digits with an optional fraction ("2", "0.5", ".5") into *out: 0,
+ * or -1 for anything else (empty, white space, a sign, an exponent, hex,
+ * inf, nan). Range checks are the caller's. */
+int fz_cli_parse_decimal(const char *s, double *out);
+
+/* Parses a share, "0.8" or "80%" (fz_cli_parse_decimal, then an optional
+ * '%'), into *out in [0, 1]: 0, or -1 for anything else. */
+int fz_cli_parse_share(const char *s, double *out);
 
 /* The reason a file could not be read, in the C library's words ("No such
  * file or directory", "Is a directory") for FZ_ENOENT and FZ_EIO on a
@@ -97,6 +107,14 @@ int64_t fz_cli_parse_run_id(const char *s);
  * n) for commands that read or answer runs: a missing file is not created;
  * it holds no run, so missing_status is returned (with a message unless
  * quiet). Returns FZ_EXIT_OK with *j open, or an exit status. */
+/* Checks $FLOWZAP_PG_CONNECT_TIMEOUT (seconds, 1 to 3600) and sets the
+ * bound every PostgreSQL connection opened after waits for its server
+ * (fz_journal_set_pg_connect_timeout; 10 s unless set, libpq's own when
+ * only PGCONNECT_TIMEOUT is). Returns FZ_EXIT_OK or FZ_EXIT_USAGE with a
+ * message. */
+int fz_cli_pg_connect_timeout(void);
+/* The exit status for fz_journal_open's failure rc. */
+int fz_cli_journal_open_status(int rc);
 int fz_cli_journal_open_existing(const char *db, fz_journal **j, char *path, size_t n,
                                  int missing_status, int quiet);
 

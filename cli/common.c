@@ -86,7 +86,9 @@ int fz_cli_usage_error(const char *fmt, ...)
 
 int fz_cli_parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
-    if (!s || !*s || *s == '-')
+    /* Digits only: strtoull alone would also take leading white space and
+     * a sign ("-1" as 2^64 - 1). */
+    if (!s || !*s || s[strspn(s, "0123456789")] != '\0')
         return -1;
     char *end;
     errno = 0;
@@ -94,6 +96,52 @@ int fz_cli_parse_u64(const char *s, uint64_t max, uint64_t *out)
     if (errno || *end || v > max)
         return -1;
     *out = v;
+    return 0;
+}
+
+int fz_cli_parse_decimal(const char *s, double *out)
+{
+    /* Digits, then optionally '.' and digits (".5" too): no white space,
+     * sign, exponent, hexadecimal, inf or nan, which strtod would take. */
+    if (!s)
+        return -1;
+    size_t n = strspn(s, "0123456789");
+    if (n == 0 && s[0] != '.')
+        return -1;
+    if (s[n] == '.') {
+        size_t f = strspn(s + n + 1, "0123456789");
+        if (f == 0)
+            return -1;
+        n += 1 + f;
+    }
+    if (s[n] != '\0')
+        return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int fz_cli_parse_share(const char *s, double *out)
+{
+    char buf[64];
+    size_t n = s ? strlen(s) : 0;
+    int pct = n > 0 && s[n - 1] == '%';
+    if (n - (size_t)pct >= sizeof buf)
+        return -1;
+    memcpy(buf, s ? s : "", n - (size_t)pct);
+    buf[n - (size_t)pct] = '\0';
+    double p = 0;
+    if (fz_cli_parse_decimal(buf, &p))
+        return -1;
+    if (pct)
+        p /= 100.0;
+    if (!(p >= 0.0 && p <= 1.0))
+        return -1;
+    *out = p;
     return 0;
 }
 
@@ -398,10 +446,8 @@ void fz_cli_journal_path(const char *db, char *out, size_t n)
 /* Parses a run id; 0 when s is not a positive integer. */
 int64_t fz_cli_parse_run_id(const char *s)
 {
-    char *end = NULL;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end || v <= 0)
+    uint64_t v = 0;
+    if (fz_cli_parse_u64(s, INT64_MAX, &v) || v == 0)
         return 0;
     return (int64_t)v;
 }
@@ -409,9 +455,35 @@ int64_t fz_cli_parse_run_id(const char *s)
 /* Opens the journal for commands that read or answer runs: a missing file
  * is not created; it holds no run, so missing_status is returned (with a
  * message unless quiet). */
+int fz_cli_pg_connect_timeout(void)
+{
+    const char *v = getenv("FLOWZAP_PG_CONNECT_TIMEOUT");
+    const char *pg = getenv("PGCONNECT_TIMEOUT");
+    uint64_t s = 0;
+    if (v) { /* set but empty is refused, as any other non-number */
+        if (fz_cli_parse_u64(v, 3600, &s) || s == 0) {
+            fz_cli_error("FLOWZAP_PG_CONNECT_TIMEOUT is a number of seconds from 1 to 3600, "
+                         "not '%s'",
+                         v);
+            return FZ_EXIT_USAGE;
+        }
+        fz_journal_set_pg_connect_timeout((uint32_t)s);
+    } else if (pg && *pg)
+        fz_journal_set_pg_connect_timeout(0); /* libpq reads it */
+    return FZ_EXIT_OK;
+}
+
+int fz_cli_journal_open_status(int rc)
+{
+    return rc == FZ_ENOMEM ? FZ_EXIT_SOFTWARE : rc == FZ_ETIMEOUT ? FZ_EXIT_TIMEOUT : FZ_EXIT_IO;
+}
+
 int fz_cli_journal_open_existing(const char *db, fz_journal **j, char *path, size_t n,
                                  int missing_status, int quiet)
 {
+    int status = fz_cli_pg_connect_timeout();
+    if (status)
+        return status;
     fz_cli_journal_path(db, path, n);
     struct stat st;
     if (!fz_journal_location_is_postgres(path) && stat(path, &st) != 0) {
@@ -426,7 +498,7 @@ int fz_cli_journal_open_existing(const char *db, fz_journal **j, char *path, siz
         fz_cli_error("%s", rc == FZ_ENOMEM ? fz_strerror(rc) : fz_journal_errmsg(*j));
         fz_journal_free(*j);
         *j = NULL;
-        return FZ_EXIT_IO;
+        return rc == FZ_ETIMEOUT ? FZ_EXIT_TIMEOUT : FZ_EXIT_IO;
     }
     snprintf(path, n, "%s", fz_journal_where(*j)); /* password masked */
     return FZ_EXIT_OK;

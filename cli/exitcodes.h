@@ -19,6 +19,7 @@
     XX(USAGE, 64, "bad command line")                                                      \
     XX(SOFTWARE, 70, "internal error")                                                     \
     XX(IO, 74, "a file could not be read or written")                                     \
+    XX(TIMEOUT, 75, "the journal's PostgreSQL server did not answer in time (FLOWZAP_PG_CONNECT_TIMEOUT)") \
     XX(INTERRUPTED, 130, "interrupted (Ctrl-C); the run is recorded and can be resumed")
 
 enum {

@@ -41,7 +41,7 @@ int fz_cli_approval_poll_ms(uint32_t *ms)
     const char *v = getenv("FLOWZAP_APPROVAL_POLL_MS");
     uint64_t n = 0;
     *ms = 0;
-    if (!v || !*v)
+    if (!v) /* set but empty is refused, as any other non-number */
         return FZ_EXIT_OK;
     if (fz_cli_parse_u64(v, 3600000, &n) || n == 0) {
         fz_cli_error("FLOWZAP_APPROVAL_POLL_MS is a number of milliseconds from 1 to 3600000, "
@@ -57,6 +57,8 @@ int fz_cli_journal_open(fz_cli_journal *cj, const char *db, fz_cli_resume *resum
 {
     memset(cj, 0, sizeof *cj);
     int st = fz_cli_approval_poll_ms(&cj->gate_poll_ms);
+    if (!st)
+        st = fz_cli_pg_connect_timeout();
     if (st)
         return st;
     if (resume && resume->j) {
@@ -67,6 +69,12 @@ int fz_cli_journal_open(fz_cli_journal *cj, const char *db, fz_cli_resume *resum
         cj->resume_opts = resume->opts;
         cj->resuming = 1;
         cj->known = resume->known ? resume : NULL;
+        if (fz_cli_step.on) {
+            cj->step_on = 1;
+            cj->step_task = fz_cli_step.task;
+            cj->step_attempt = fz_cli_step.attempt;
+            cj->step_epoch = fz_cli_step.epoch;
+        }
         warn_mode(cj->path);
         return FZ_EXIT_OK;
     }
@@ -95,7 +103,7 @@ int fz_cli_journal_open(fz_cli_journal *cj, const char *db, fz_cli_resume *resum
         fz_cli_error("%s", rc == FZ_ENOMEM ? fz_strerror(rc) : fz_journal_errmsg(cj->j));
         fz_journal_free(cj->j);
         cj->j = NULL;
-        return rc == FZ_ENOMEM ? FZ_EXIT_SOFTWARE : FZ_EXIT_IO;
+        return fz_cli_journal_open_status(rc);
     }
     if (existed)
         warn_mode(cj->path);
@@ -127,6 +135,9 @@ void fz_cli_journal_close(fz_cli_journal *cj)
     cj->held = NULL;
     cj->capheld = 0;
     fz_journal_resume_fini(&cj->res);
+    free(cj->adopted);
+    cj->adopted = NULL;
+    cj->nadopted = cj->capadopted = 0;
     fz_journal_recorder_free(cj->rec);
     fz_cli_journal_drop(cj->j);
     cj->rec = NULL;
@@ -455,6 +466,9 @@ static int begin_resume(fz_cli_journal *cj, const char *path, const char *bindin
             return FZ_EXIT_REFUSED;
         }
     }
+    /* A step executor leaves the run to its owner: it runs one step. */
+    if (cj->step_on)
+        return FZ_EXIT_OK;
     fz_journal_claim prev;
     rc = fz_journal_run_claim(cj->j, cj->run, (cj->resume_opts & FZ_CLI_RESUME_FORCE) != 0, &prev);
     if (rc) {
@@ -585,7 +599,7 @@ static void park(fz_cli_journal *cj, const fz_task *t)
 static void sh_start(void *ud, const fz_task *t, uint64_t t_ns)
 {
     fz_cli_journal *cj = ud;
-    if (cj->next.on_start && !park_task(cj, t))
+    if (cj->next.on_start && (cj->remote_on || !park_task(cj, t)))
         cj->next.on_start(cj->next.ud, t, t_ns);
 }
 static void sh_finish(void *ud, const fz_task *t, const fz_result *r, uint64_t t_ns)
@@ -864,12 +878,140 @@ static int group_close(fz_cli_journal *cj)
     return 0;
 }
 
+/*--------------------------------------------------------------------------
+ * Steps of other lanes (docs/scale.md, "Lanes as placement"): the owner
+ * queues them (the recorder writes the row with the start) and its real
+ * backend waits for their finish as a gate waits for its answer.
+ *------------------------------------------------------------------------*/
+
+fz_cli_step_req fz_cli_step;
+
+static int remote_elsewhere(void *ud, const fz_task *t)
+{
+    fz_cli_journal *cj = ud;
+    if (!cj->remote_on)
+        return 0;
+    for (uint32_t i = 0; i < cj->nadopted; i++)
+        if (cj->adopted[i] == t->id)
+            return 1;
+    return park_task(cj, t);
+}
+
+/* Task id is another worker's (a resume found it in the queue): waited
+ * for, never started here. Returns 0 or -1 (out of memory). */
+static int adopt(fz_cli_journal *cj, uint32_t id)
+{
+    if (cj->nadopted == cj->capadopted) {
+        uint32_t cap = cj->capadopted ? 2 * cj->capadopted : 8;
+        uint32_t *n = realloc(cj->adopted, cap * sizeof *n);
+        if (!n)
+            return -1;
+        cj->adopted = n;
+        cj->capadopted = cap;
+    }
+    cj->adopted[cj->nadopted++] = id;
+    return 0;
+}
+
+static int remote_poll(void *ud, const fz_task *t, void (*deliver)(void *job, const fz_result *r),
+                       void *job)
+{
+    fz_cli_journal *cj = ud;
+    /* LISTEN before the look: a finish recorded after it is notified. */
+    (void)fz_journal_signal_listen(cj->j);
+    int rc = fz_journal_step_remote(cj->j, cj->run, t->id, deliver, job);
+    if (rc == 0 && fz_journal_signal_fd(cj->j) < 0 && fz_journal_signal_listen(cj->j) == 0 &&
+        fz_journal_signal_fd(cj->j) >= 0)
+        rc = fz_journal_step_remote(cj->j, cj->run, t->id, deliver, job);
+    if (rc < 0) {
+        cj->poll_failed = 1; /* flowzap's failure, not the step's */
+        return rc;
+    }
+    return rc == 2;
+}
+
+const fz_remote *fz_cli_journal_remote(fz_cli_journal *cj)
+{
+    if (!cj->j || !cj->run || cj->step_on || !fz_journal_has_step_queue(cj->j))
+        return NULL;
+    cj->remote_on = 1;
+    cj->remote = (fz_remote){remote_elsewhere, remote_poll, cj};
+    return &cj->remote;
+}
+
+/* A step executor's part (cli/stepexec.c): the run rebuilt by replay, only
+ * the claimed task started (at its claimed attempt) and waited for, its
+ * finish recorded fenced on the claim's epoch. Returns FZ_CLI_STEP_RAN or
+ * an exit status. */
+static int run_one_step(fz_cli_journal *cj, const fz_graph *g, fz_engine *e, const fz_backend *b)
+{
+    fz_observer none = {0};
+    fz_engine_set_observer(e, &none);
+    int rc = fz_journal_replay(cj->j, cj->run, e, NULL, &cj->res);
+    if (rc) {
+        fz_cli_error("run %lld, step %u: %s", (long long)cj->run, cj->step_task,
+                     rc == FZ_ENOMEM ? fz_strerror(rc) : fz_journal_errmsg(cj->j));
+        return rc == FZ_ECHANGED ? FZ_EXIT_REFUSED : FZ_EXIT_IO;
+    }
+    const fz_task *found = NULL;
+    for (uint32_t i = 0; i < cj->res.ntasks; i++)
+        if (cj->res.tasks[i].id == cj->step_task)
+            found = &cj->res.tasks[i];
+    if (!found) {
+        fz_cli_error("run %lld: step %u is not in flight (finished, or the run moved on)",
+                     (long long)cj->run, cj->step_task);
+        return FZ_EXIT_REFUSED;
+    }
+    fz_task t = *found;
+    t.attempt = cj->step_attempt;
+    char lane[128];
+    task_lane(g, &t, lane, sizeof lane);
+    fprintf(stderr, "flowzap: run %lld: step %u (lane %s), attempt %u, lease epoch %lld\n",
+            (long long)cj->run, t.id, lane, t.attempt, (long long)cj->step_epoch);
+    uint64_t t0 = b->now(b->ud);
+    rc = b->start(b->ud, e, &t);
+    uint32_t id = UINT32_MAX;
+    fz_result r;
+    while (!rc && id != t.id) {
+        memset(&r, 0, sizeof r);
+        rc = b->wait(b->ud, e, &id, &r);
+    }
+    if (rc == FZ_EINTR) {
+        fprintf(stderr, "flowzap: run %lld: step %u interrupted\n", (long long)cj->run, t.id);
+        return FZ_EXIT_INTERRUPTED;
+    }
+    if (rc) {
+        fz_cli_error("run %lld: step %u: %s", (long long)cj->run, t.id, fz_strerror(rc));
+        return FZ_EXIT_SOFTWARE;
+    }
+    if (cj->poll_failed) {
+        fz_cli_error("run %lld: step %u: %s", (long long)cj->run, t.id, fz_journal_errmsg(cj->j));
+        return FZ_EXIT_IO;
+    }
+    uint64_t t1 = b->now(b->ud);
+    rc = fz_journal_step_finish_at(cj->j, cj->run, cj->step_epoch, g, &t, &r,
+                                   t1 >= t0 ? (int64_t)(t1 - t0) : -1);
+    if (rc) {
+        fz_cli_error("%s", rc == FZ_ENOMEM ? fz_strerror(rc) : fz_journal_errmsg(cj->j));
+        return rc == FZ_ESTATE ? FZ_EXIT_REFUSED : FZ_EXIT_IO;
+    }
+    fprintf(stderr, "flowzap: run %lld: step %u %s, recorded for its owner\n", (long long)cj->run,
+            t.id, fz_answer_name(r.answer));
+    return FZ_CLI_STEP_RAN;
+}
+
 int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e, const fz_backend *b,
                           const fz_observer *next)
 {
+    if (cj->step_on && cj->j) {
+        cj->g = g;
+        return run_one_step(cj, g, e, b);
+    }
     cj->g = g;
     const char *lanes = getenv("FLOWZAP_WORKER_LANES");
     cj->lanes = lanes && *lanes ? lanes : NULL;
+    /* Without the step queue (SQLite, or fz_cli_journal_remote not
+     * asked), steps of other lanes are parked and the run handed over. */
     if (cj->lanes && next) {
         cj->next = *next;
         cj->shown = (fz_observer){sh_start, sh_finish, sh_edge, sh_loop, sh_token_end,
@@ -930,7 +1072,9 @@ int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e, c
                          cj->path, (long long)cj->run, fz_journal_errmsg(cj->j));
         return rc == FZ_ENOMEM ? FZ_EXIT_SOFTWARE : FZ_EXIT_IO;
     }
-    if (cj->lanes)
+    if (cj->remote_on)
+        fz_journal_recorder_set_remote(cj->rec, remote_elsewhere, cj);
+    else if (cj->lanes)
         fz_journal_recorder_set_park(cj->rec, park_task, cj);
     const fz_observer *obs = fz_journal_recorder_observer(cj->rec);
     fz_engine_set_observer(e, obs);
@@ -941,6 +1085,34 @@ int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e, c
      * here, since fz_engine_drive only starts tasks it takes itself. */
     for (uint32_t i = 0; i < cj->res.ntasks; i++) {
         const fz_task *t = &cj->res.tasks[i];
+        /* A step a worker holds (queued for its lane, or finished there
+         * and not routed yet), of whatever lane, is waited for, never
+         * started again here. */
+        int st = cj->remote_on ? fz_journal_step_remote(cj->j, cj->run, t->id, NULL, NULL) : 0;
+        if (st < 0) {
+            fz_cli_error("cannot resume run %lld: %s", (long long)cj->run,
+                         fz_journal_errmsg(cj->j));
+            return FZ_EXIT_IO;
+        }
+        if (st > 0 && adopt(cj, t->id)) {
+            fz_cli_error("%s", fz_strerror(FZ_ENOMEM));
+            return FZ_EXIT_SOFTWARE;
+        }
+        if (cj->remote_on && (st > 0 || park_task(cj, t))) {
+            /* A step of another lane never queued is queued anew. */
+            if (st == 0)
+                obs->on_start(obs->ud, t, b->now(b->ud));
+            group_close(cj); /* queued for its lane once committed */
+            if (fz_journal_recorder_status(cj->rec))
+                break;
+            rc = b->start(b->ud, e, t);
+            if (rc) {
+                fz_cli_error("cannot wait for step %u: %s", t->id, fz_strerror(rc));
+                return FZ_EXIT_SOFTWARE;
+            }
+            cj->inflight++;
+            continue;
+        }
         if (park_task(cj, t)) {
             park(cj, t);
             continue;
@@ -956,6 +1128,12 @@ int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e, c
         }
         cj->inflight++;
     }
+    if (cj->nadopted)
+        fprintf(stderr,
+                "flowzap: run %lld: %u of them %s on a worker of %s lane: waited for, not run "
+                "again\n",
+                (long long)cj->run, cj->nadopted, cj->nadopted == 1 ? "runs" : "run",
+                cj->nadopted == 1 ? "its" : "their");
     if (fz_journal_recorder_status(cj->rec)) {
         fz_cli_error("the journal %s could not record the resumed steps of run %lld: %s; it is "
                      "left resumable",
@@ -989,10 +1167,12 @@ static int guard_start(void *ud, fz_engine *e, const fz_task *t)
     group_close(cj);
     if (cj->rec && fz_journal_recorder_status(cj->rec))
         return guard_stop(cj, FZ_EDB);
-    if (park_task(cj, t)) {
+    if (!cj->remote_on && park_task(cj, t)) {
         park(cj, t);
         return 0;
     }
+    /* A step of another lane (remote_on) is started too: the real
+     * backend waits for the finish its worker records. */
     int rc = cj->inner->start(cj->inner->ud, e, t);
     if (!rc)
         cj->inflight++;

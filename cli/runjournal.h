@@ -67,7 +67,42 @@ typedef struct fz_cli_journal {
     fz_observer hold;        /* the observer in its place */
     struct fz_cli_held *held;
     size_t nheld, capheld;
+    /* Steps of other lanes (docs/scale.md, "Lanes as placement"): under a
+     * worker's lanes on a PostgreSQL journal, a task of another lane is
+     * queued for a worker of its lane and waited for (remote_on), not
+     * parked. */
+    int remote_on;
+    fz_remote remote;
+    uint32_t *adopted; /* tasks a resume found queued or finished elsewhere */
+    uint32_t nadopted, capadopted;
+    /* A step executor (cli/stepexec.c): runs only this claimed step. */
+    int step_on;
+    uint32_t step_task, step_attempt;
+    int64_t step_epoch;
 } fz_cli_journal;
+
+/* What a step executor (cli/stepexec.c) asks of the `resume` code path
+ * it goes through: run only task `task` of the run, at `attempt`, and
+ * record its finish fenced on `epoch`; the run is neither claimed nor
+ * routed. Set (on) before fz_cli_run_workflow, read by open. */
+typedef struct fz_cli_step_req {
+    int on;
+    uint32_t task, attempt;
+    int64_t epoch;
+} fz_cli_step_req;
+extern fz_cli_step_req fz_cli_step;
+
+/* attach's status once a step executor ran its step and recorded its
+ * finish: not an exit status (fz_cli_run_workflow returns it as is, and
+ * cli/stepexec.c reads it as success). */
+#define FZ_CLI_STEP_RAN 1000
+
+/* The remote steps' source for the real backend (fz_real_opts.remote):
+ * non-NULL on a journal with a step queue (PostgreSQL): under a worker's
+ * --lane the steps of other lanes are queued, and on any resume a step
+ * the queue holds (another worker runs it) is waited for, never started
+ * again. Call after begin. */
+const fz_remote *fz_cli_journal_remote(fz_cli_journal *cj);
 
 /* `resume` options that reach the claim (cli/runjournal.c). */
 enum {

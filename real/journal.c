@@ -127,7 +127,11 @@ static const char *const sql[ST__COUNT] = {
     "INSERT INTO steps(run, task, node_index, node, label, lane, token, attempt, starts,"
     " started_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, " NOW
     " WHERE EXISTS(SELECT 1 FROM runs WHERE id = ?1 AND pid IS ?9)"
-    " ON CONFLICT(run, task) DO UPDATE SET attempt = excluded.attempt, starts = starts + 1,"
+    /* A start written again at the same attempt (a resume recording the
+     * in-flight start again) is not another start: starts grows only when
+     * the attempt changes, as on PostgreSQL. */
+    " ON CONFLICT(run, task) DO UPDATE SET attempt = excluded.attempt,"
+    " starts = starts + CASE WHEN excluded.attempt = steps.attempt THEN 0 ELSE 1 END,"
     " started_at = excluded.started_at, pgid = NULL, pgid_id = NULL",
     "INSERT INTO steps(run, task, node_index, node, label, lane, token, attempt, starts,"
     " started_at, finished_at, duration_ns, seq, answer, outcome, reason, exit_code, stdout,"

@@ -40,7 +40,9 @@ typedef enum fz_journal_sync {
 /* Opens (creating file and schema when missing) the journal at path, in WAL
  * mode with a 10 s busy timeout so that several processes (a run and
  * `flowzap signal`) share it. Caller frees with fz_journal_free(). Returns 0,
- * FZ_EDB (the reason is in fz_journal_errmsg of *out, which is then set), or
+ * FZ_EDB (the reason is in fz_journal_errmsg of *out, which is then set),
+ * FZ_ETIMEOUT (a PostgreSQL server that did not answer in time, see
+ * fz_journal_set_pg_connect_timeout; the reason is set the same way), or
  * FZ_ENOMEM. */
 int fz_journal_open(const char *path, fz_journal_sync sync, const fz_alloc *alloc,
                     fz_journal **out);
@@ -63,6 +65,15 @@ const char *fz_journal_store_name(const fz_journal *j);
 /* How long a statement waits for a lost database connection to come back
  * before it fails (PostgreSQL: 60 s unless set; 0: that default). */
 void fz_journal_set_patience(fz_journal *j, uint32_t ms);
+/* The longest a PostgreSQL connection (the first and every reconnect)
+ * waits for the server to answer, libpq's connect_timeout, for every
+ * journal opened after the call: FZ_JOURNAL_PG_CONNECT_TIMEOUT_S unless
+ * set; 0 leaves it to libpq (PGCONNECT_TIMEOUT, or no bound). A location
+ * that sets connect_timeout itself keeps its own. libpq waits at least
+ * 2 s. A connection that runs out fails fz_journal_open with FZ_ETIMEOUT.
+ * Not thread-safe: call before opening journals from threads. */
+#define FZ_JOURNAL_PG_CONNECT_TIMEOUT_S 10
+void fz_journal_set_pg_connect_timeout(uint32_t seconds);
 
 /* The connection's durability as SQLite reports it (PRAGMA synchronous):
  * "full", "normal", "off" or "extra"; NULL when it cannot be read. */
@@ -94,6 +105,9 @@ void fz_journal_hash(const void *p, size_t len, char hex[FZ_JOURNAL_HASH_LEN]);
 /* Shown, never stored: the getters' state of a run in the queue of
  * `submit` (PostgreSQL) that no process runs (stored as interrupted). */
 #define FZ_JOURNAL_QUEUED "queued"
+/* Shown, never stored: the label of a run stored as running whose owner,
+ * on this machine, is gone (fz_journal_run_owner_gone). */
+#define FZ_JOURNAL_OWNER_GONE "interrupted (owner gone)"
 
 /* One run. Strings are borrowed: from the caller for fz_journal_run_add, from
  * the journal (valid until the next call on it) for the getters. */
@@ -131,6 +145,14 @@ int fz_journal_run_get(fz_journal *j, int64_t id, fz_journal_run *out);
  * early when fn returns nonzero. Returns 0 or FZ_EDB. */
 typedef int (*fz_journal_run_fn)(void *ud, const fz_journal_run *run);
 int fz_journal_run_list(fz_journal *j, uint32_t limit, fz_journal_run_fn fn, void *ud);
+
+/* 1 when run r is recorded as running but its owner ran on this machine
+ * (same boot) and is no longer there (no such pid, a zombie, or the pid
+ * reused by another process): `runs` and `serve` show it as
+ * FZ_JOURNAL_OWNER_GONE (state interrupted). Another machine's run, or one
+ * whose owner left no identity, is never called gone: its pid means
+ * nothing here. Reads /proc; writes nothing. */
+int fz_journal_run_owner_gone(const fz_journal_run *r);
 
 /* Who owned a run when it was claimed. */
 typedef struct fz_journal_claim {
@@ -423,5 +445,67 @@ void fz_journal_group_rollback(fz_journal *j);
  * first error (the runs are then aborted and their recorders stopped). */
 int fz_journal_drive_grouped(fz_journal *j, fz_engine *const *es, const fz_backend *const *bs,
                              fz_journal_recorder *const *recs, size_t n);
+
+/*==========================================================================
+ * Steps of other lanes (docs/scale.md, "Lanes as placement"; PostgreSQL)
+ *
+ * A run's owner that does not serve a ready task's lane records its start
+ * as usual plus a row of step_queue (same group), and waits for its
+ * finish. A worker serving that lane claims the row (epoch raised, under a
+ * lease), runs the step, and records its finish fenced on that epoch: the
+ * finish has no seq until the owner routes it (fz_journal_recorder_set_remote).
+ *========================================================================*/
+
+/* 1 when j's store has the step queue (PostgreSQL). */
+int fz_journal_has_step_queue(const fz_journal *j);
+
+/* A claimed step of another run. */
+typedef struct fz_journal_step_lease {
+    int64_t run, epoch;
+    uint32_t task;
+    uint32_t attempt; /* the attempt to run: raised on every claim after the first */
+} fz_journal_step_lease;
+
+/* Takes the oldest queued step of a run that is running (or waiting for an
+ * owner) in one of lanes (comma-separated; NULL: any) whose lease is free
+ * or ran out (FOR UPDATE SKIP LOCKED): lease to worker for lease_ms, epoch
+ * raised. A claim after the first is a new start of the step (attempt and
+ * starts raised in steps). Returns 1 (*out set), 0 when none, or
+ * FZ_EINVAL/FZ_EDB. */
+int fz_journal_step_claim(fz_journal *j, const char *worker, const char *lanes, uint32_t lease_ms,
+                          fz_journal_step_lease *out);
+/* Extends the lease of a claimed step; 0, FZ_ESTATE (no longer this
+ * epoch's: its row is gone or another worker took it), or FZ_EDB. */
+int fz_journal_step_renew(fz_journal *j, int64_t run, uint32_t task, int64_t epoch,
+                          uint32_t lease_ms);
+/* Gives the lease of a claimed step back unfinished; 0 or FZ_EDB. */
+int fz_journal_step_release(fz_journal *j, int64_t run, uint32_t task, int64_t epoch);
+/* Records the finish of claimed task t of run (graph g: node, label, lane)
+ * with result res, fenced on epoch: in one transaction, only while the
+ * step's queue row still holds epoch, which is deleted; then NOTIFY
+ * flowzap_signal with the run's id wakes its owner. Output and reasons
+ * are masked with the journal's secrets as the recorder masks them.
+ * Returns 0, FZ_ESTATE (the lease was lost: nothing written), FZ_EDB or
+ * FZ_ENOMEM. */
+int fz_journal_step_finish_at(fz_journal *j, int64_t run, int64_t epoch, const fz_graph *g,
+                              const fz_task *t, const fz_result *res, int64_t duration_ns);
+/* Where task of run stands for its owner: 2 when another worker recorded
+ * its finish and the owner has not routed it (fn, when not NULL, gets the
+ * result, valid during the call; variables rebuilt as fz_journal_replay
+ * does), 1 while it waits in step_queue (queued or claimed), 0 otherwise.
+ * Negative: FZ_EDB, FZ_ENOMEM, FZ_ECHANGED. */
+int fz_journal_step_remote(fz_journal *j, int64_t run, uint32_t task,
+                           void (*fn)(void *ud, const fz_result *r), void *ud);
+/* Whether task of run waits in step_queue, for `runs show`: 0 no, 1
+ * queued for a worker of its lane, 2 claimed under a live lease (worker,
+ * n bytes, receives the holder's host/pid); negative: FZ_EDB. 0 on a store
+ * without a step queue. */
+int fz_journal_step_queued(fz_journal *j, int64_t run, uint32_t task, char *worker, size_t n);
+/* Tasks for which remote(ud, t) returns nonzero run elsewhere: their
+ * start is recorded with a step_queue row (and NOTIFY flowzap_work), and
+ * their finish, already recorded by the worker that ran them, only gets
+ * its place in the run's order (seq) when the owner routes it. */
+void fz_journal_recorder_set_remote(fz_journal_recorder *r,
+                                    int (*remote)(void *ud, const fz_task *t), void *ud);
 
 #endif

@@ -90,6 +90,19 @@ typedef struct fz_journal_store {
     int (*queue_claim_after)(fz_journal *j, const char *worker, const char *lanes,
                              uint32_t lease_ms, int64_t done, int64_t done_epoch, int64_t *run,
                              int64_t *epoch);
+    /* Steps of other lanes (journal.h; NULL: the store has none). enqueue
+     * and routed are fenced on owner like step_start; finish_at on the
+     * step queue row's epoch (FZ_ESTATE when lost); remote reads task's
+     * row: 2 finished elsewhere (fn called with the step), 1 queued, 0. */
+    int (*step_enqueue)(fz_journal *j, int64_t run, int64_t owner, const fz_journal_step *s);
+    int (*step_routed)(fz_journal *j, int64_t run, int64_t owner, uint32_t task, uint32_t seq);
+    int (*step_claim)(fz_journal *j, const char *worker, const char *lanes, uint32_t lease_ms,
+                      fz_journal_step_lease *out);
+    int (*step_renew)(fz_journal *j, int64_t run, uint32_t task, int64_t epoch, uint32_t lease_ms);
+    int (*step_release)(fz_journal *j, int64_t run, uint32_t task, int64_t epoch);
+    int (*step_finish_at)(fz_journal *j, int64_t run, int64_t epoch, const fz_journal_step *s);
+    int (*step_remote)(fz_journal *j, int64_t run, uint32_t task, fz_journal_step_fn fn, void *ud);
+    int (*step_queued)(fz_journal *j, int64_t run, uint32_t task, char *worker, size_t n);
 } fz_journal_store;
 
 extern const fz_journal_store fz__journal_sqlite;
@@ -101,8 +114,9 @@ int fz__journal_sqlite_open(fz_journal *j, const char *path, fz_journal_sync syn
 /* Opens the PostgreSQL store at conninfo (a URI or keyword string). */
 int fz__journal_pg_open(fz_journal *j, const char *conninfo, fz_journal_sync sync);
 
-/* The schema version both stores write and read. */
-#define FZ_JOURNAL_SCHEMA 3
+/* The schema version of the PostgreSQL store (4: the step queue); the
+ * SQLite store, which has no queues, stays at 3 (journal.c). */
+#define FZ_JOURNAL_SCHEMA 4
 
 struct fz_journal {
     const fz_journal_store *ops;

@@ -38,6 +38,8 @@ struct fz_journal_recorder {
     fz_vec start_ns; /* uint64_t per task id: backend clock at start, +1 (0: unknown) */
     int (*park)(void *ud, const fz_task *t);
     void *park_ud;
+    int (*remote)(void *ud, const fz_task *t); /* run by a worker of its lane */
+    void *remote_ud;
 };
 
 void fz_journal_recorder_set_park(fz_journal_recorder *r, int (*park)(void *ud, const fz_task *t),
@@ -116,6 +118,10 @@ static void rec_on_start(void *ud, const fz_task *t, uint64_t t_ns)
         size_t bufsize;
         char *buf = fill_task(r, t, &s, &bufsize);
         int rc = r->j->ops->step_start(r->j, r->run, r->owner, &s);
+        /* A step of another lane: queued, in the same group, for a worker
+         * of its lane (docs/scale.md, "Lanes as placement"). */
+        if (!rc && r->remote && r->remote(r->remote_ud, t))
+            rc = r->j->ops->step_enqueue(r->j, r->run, r->owner, &s);
         fz_free(r->j->alloc, buf, bufsize);
         if (rc)
             rec_fail(r, rc);
@@ -177,43 +183,85 @@ static char *blob_masked(fz_journal_recorder *r, const char **p, size_t *len)
     return m;
 }
 
+/* Writes t's finish with res: fenced on r's owner with seq (epoch < 0),
+ * or, for a step of another lane run here, on its queue row's epoch and
+ * without a seq. Returns 0 or the store's status (r failed when not 0). */
+static int write_finish(fz_journal_recorder *r, const fz_task *t, const fz_result *res,
+                        int64_t duration_ns, uint32_t seq, int64_t epoch)
+{
+    fz_journal_step s;
+    size_t bufsize;
+    char *buf = fill_task(r, t, &s, &bufsize);
+    s.duration_ns = duration_ns;
+    s.seq = seq;
+    s.finished = 1;
+    s.answer = res->answer;
+    char *m_outcome, *m_reason;
+    s.outcome = masked(r, res->outcome, &m_outcome);
+    s.reason = masked(r, res->reason, &m_reason);
+    s.has_exit_code = res->has_exit_code;
+    s.exit_code = res->exit_code;
+    s.out = res->out;
+    s.out_len = res->out_len;
+    s.err = res->err;
+    s.err_len = res->err_len;
+    char *m_out = blob_masked(r, &s.out, &s.out_len);
+    char *m_err = blob_masked(r, &s.err, &s.err_len);
+    char *vars = res->nvars ? vars_json(r->j->secrets, res->vars, res->nvars) : NULL;
+    if (res->nvars && !vars)
+        rec_fail(r, FZ_ENOMEM);
+    s.vars = vars;
+    int rc = r->status   ? r->status
+             : epoch < 0 ? r->j->ops->step_finish(r->j, r->run, r->owner, &s)
+                         : r->j->ops->step_finish_at(r->j, r->run, epoch, &s);
+    fz_free(r->j->alloc, buf, bufsize);
+    free(vars);
+    free(m_outcome);
+    free(m_reason);
+    free(m_out);
+    free(m_err);
+    if (rc)
+        rec_fail(r, rc);
+    return rc;
+}
+
 static void rec_on_finish(void *ud, const fz_task *t, const fz_result *res, uint64_t t_ns)
 {
     fz_journal_recorder *r = ud;
-    if (!r->status) {
-        fz_journal_step s;
-        size_t bufsize;
-        char *buf = fill_task(r, t, &s, &bufsize);
-        uint64_t st = t->id < r->start_ns.len ? FZ_VEC_AT(&r->start_ns, uint64_t, t->id) : 0;
-        s.duration_ns = st && t_ns + 1 >= st ? (int64_t)(t_ns + 1 - st) : -1;
-        s.seq = ++r->seq;
-        s.finished = 1;
-        s.answer = res->answer;
-        char *m_outcome, *m_reason;
-        s.outcome = masked(r, res->outcome, &m_outcome);
-        s.reason = masked(r, res->reason, &m_reason);
-        s.has_exit_code = res->has_exit_code;
-        s.exit_code = res->exit_code;
-        s.out = res->out;
-        s.out_len = res->out_len;
-        s.err = res->err;
-        s.err_len = res->err_len;
-        char *m_out = blob_masked(r, &s.out, &s.out_len);
-        char *m_err = blob_masked(r, &s.err, &s.err_len);
-        char *vars = res->nvars ? vars_json(r->j->secrets, res->vars, res->nvars) : NULL;
-        if (res->nvars && !vars)
-            rec_fail(r, FZ_ENOMEM);
-        s.vars = vars;
-        int rc = r->j->ops->step_finish(r->j, r->run, r->owner, &s);
-        fz_free(r->j->alloc, buf, bufsize);
-        free(vars);
-        free(m_outcome);
-        free(m_reason);
-        free(m_out);
-        free(m_err);
+    if (r->status)
+        return;
+    if (r->remote && r->remote(r->remote_ud, t)) {
+        /* Recorded by the worker that ran it: only its place in the
+         * run's order is the owner's to write. */
+        int rc = r->j->ops->step_routed(r->j, r->run, r->owner, t->id, ++r->seq);
         if (rc)
             rec_fail(r, rc);
+        return;
     }
+    uint64_t st = t->id < r->start_ns.len ? FZ_VEC_AT(&r->start_ns, uint64_t, t->id) : 0;
+    write_finish(r, t, res, st && t_ns + 1 >= st ? (int64_t)(t_ns + 1 - st) : -1, ++r->seq, -1);
+}
+
+int fz_journal_step_finish_at(fz_journal *j, int64_t run, int64_t epoch, const fz_graph *g,
+                              const fz_task *t, const fz_result *res, int64_t duration_ns)
+{
+    if (!j->ops->step_finish_at) {
+        snprintf(j->msg, sizeof j->msg, "steps of other lanes need a PostgreSQL journal");
+        return FZ_EINVAL;
+    }
+    fz_journal_recorder r;
+    memset(&r, 0, sizeof r);
+    r.j = j;
+    r.run = run;
+    r.g = g;
+    return write_finish(&r, t, res, duration_ns, 0, epoch);
+}
+
+void fz_journal_recorder_set_remote(fz_journal_recorder *r,
+                                    int (*remote)(void *ud, const fz_task *t), void *ud)
+{
+    r->remote = remote;
+    r->remote_ud = ud;
 }
 
 /* The engine's variables as a JSON object, secrets masked (`***`);
@@ -400,6 +448,90 @@ static int inconsistent(replay *rp, const fz_journal_step *s, const char *why)
     return FZ_ECHANGED;
 }
 
+/* A recorded step's result, its variables back to key/value pairs (a
+ * reference to a secret takes the secret's value as read again). */
+typedef struct step_result {
+    fz_result r;
+    json_t *vars;
+    fz_kv *kv;
+    char **built;
+    size_t cap;
+    const fz_alloc *a;
+} step_result;
+
+static void result_fini(step_result *sr)
+{
+    for (size_t i = 0; sr->built && i < sr->cap; i++)
+        free(sr->built[i]);
+    fz_free(sr->a, sr->built, sr->cap * sizeof *sr->built);
+    fz_free(sr->a, sr->kv, sr->cap * sizeof *sr->kv);
+    json_decref(sr->vars);
+    memset(sr, 0, sizeof *sr);
+}
+
+/* Fills sr from s; *lost counts variables rebuilt with `***`. Returns 0,
+ * FZ_EINVAL (unreadable variables), FZ_ENOENT (a secret is gone; message
+ * set) or FZ_ENOMEM; sr needs result_fini only after 0. */
+static int result_of(fz_journal *j, const fz_journal_step *s, const fz_alloc *a, step_result *sr,
+                     uint32_t *lost)
+{
+    memset(sr, 0, sizeof *sr);
+    sr->a = a;
+    size_t nkv = 0;
+    if (s->vars) {
+        sr->vars = json_loads(s->vars, 0, NULL);
+        if (!json_is_object(sr->vars)) {
+            json_decref(sr->vars);
+            sr->vars = NULL;
+            return FZ_EINVAL;
+        }
+        sr->cap = json_object_size(sr->vars);
+        sr->kv = sr->cap ? fz_calloc(a, sr->cap, sizeof *sr->kv) : NULL;
+        sr->built = sr->cap ? fz_calloc(a, sr->cap, sizeof *sr->built) : NULL;
+        if (sr->cap && (!sr->kv || !sr->built)) {
+            result_fini(sr);
+            return FZ_ENOMEM;
+        }
+        const char *k;
+        json_t *v;
+        int rc = 0;
+        json_object_foreach(sr->vars, k, v)
+        {
+            if (json_is_string(v))
+                sr->kv[nkv++] = (fz_kv){k, json_string_value(v)};
+            else if (json_is_object(v) && !rc) {
+                int lo = 0;
+                char why[256] = "";
+                rc = fz_secrets_ref_value(j->secrets, v, &sr->built[nkv], &lo, why, sizeof why);
+                if (!rc) {
+                    sr->kv[nkv] = (fz_kv){k, sr->built[nkv]};
+                    nkv++;
+                    *lost += (uint32_t)lo;
+                } else if (rc == FZ_ENOENT)
+                    snprintf(j->msg, sizeof j->msg, "step %u: variable %s: %s", s->task, k, why);
+            }
+        }
+        if (rc) {
+            result_fini(sr);
+            return rc;
+        }
+    }
+    sr->r = (fz_result){
+        .answer = s->answer,
+        .outcome = s->outcome,
+        .reason = s->reason,
+        .vars = nkv ? sr->kv : NULL,
+        .nvars = (uint32_t)nkv,
+        .out = s->out,
+        .out_len = s->out_len,
+        .err = s->err,
+        .err_len = s->err_len,
+        .exit_code = s->exit_code,
+        .has_exit_code = (uint8_t)s->has_exit_code,
+    };
+    return 0;
+}
+
 static int replay_step(void *ud, const fz_journal_step *s)
 {
     replay *rp = ud;
@@ -425,79 +557,16 @@ static int replay_step(void *ud, const fz_journal_step *s)
         t.attempt + (s->starts ? s->starts - 1 : 0) != s->attempt)
         return inconsistent(rp, s, "is not the task the engine hands out under that id");
 
-    /* The variables the step set, back to key/value pairs; a reference to
-     * a secret takes the secret's value as read again. */
-    json_t *vars = NULL;
-    fz_kv *kv = NULL;
-    char **built = NULL;
-    size_t nkv = 0, cap = 0;
-    if (s->vars) {
-        vars = json_loads(s->vars, 0, NULL);
-        if (!json_is_object(vars)) {
-            json_decref(vars);
+    step_result sr;
+    int rc = result_of(rp->j, s, res->alloc, &sr, &res->lost);
+    if (rc) {
+        if (rc == FZ_EINVAL)
             return inconsistent(rp, s, "has unreadable variables");
-        }
-        cap = json_object_size(vars);
-        kv = cap ? fz_calloc(res->alloc, cap, sizeof *kv) : NULL;
-        built = cap ? fz_calloc(res->alloc, cap, sizeof *built) : NULL;
-        if (cap && (!kv || !built)) {
-            fz_free(res->alloc, kv, cap * sizeof *kv);
-            fz_free(res->alloc, built, cap * sizeof *built);
-            json_decref(vars);
-            rp->status = FZ_ENOMEM;
-            return FZ_ENOMEM;
-        }
-        const char *k;
-        json_t *v;
-        int rc = 0;
-        json_object_foreach(vars, k, v)
-        {
-            if (json_is_string(v))
-                kv[nkv++] = (fz_kv){k, json_string_value(v)};
-            else if (json_is_object(v) && !rc) {
-                int lost = 0;
-                char why[256] = "";
-                rc = fz_secrets_ref_value(rp->j->secrets, v, &built[nkv], &lost, why, sizeof why);
-                if (!rc) {
-                    kv[nkv] = (fz_kv){k, built[nkv]};
-                    nkv++;
-                    res->lost += (uint32_t)lost;
-                } else if (rc == FZ_ENOENT)
-                    snprintf(rp->j->msg, sizeof rp->j->msg, "step %u: variable %s: %s", s->task, k,
-                             why);
-            }
-        }
-        if (rc) {
-            for (size_t i = 0; i < cap; i++)
-                free(built[i]);
-            fz_free(res->alloc, built, cap * sizeof *built);
-            fz_free(res->alloc, kv, cap * sizeof *kv);
-            json_decref(vars);
-            if (rc == FZ_EINVAL)
-                return inconsistent(rp, s, "has unreadable variables");
-            rp->status = rc == FZ_ENOENT ? FZ_ECHANGED : rc;
-            return rp->status;
-        }
+        rp->status = rc == FZ_ENOENT ? FZ_ECHANGED : rc;
+        return rp->status;
     }
-    fz_result r = {
-        .answer = s->answer,
-        .outcome = s->outcome,
-        .reason = s->reason,
-        .vars = nkv ? kv : NULL,
-        .nvars = (uint32_t)nkv,
-        .out = s->out,
-        .out_len = s->out_len,
-        .err = s->err,
-        .err_len = s->err_len,
-        .exit_code = s->exit_code,
-        .has_exit_code = (uint8_t)s->has_exit_code,
-    };
-    int rc = fz_engine_complete(rp->e, s->task, &r, 0);
-    for (size_t i = 0; built && i < cap; i++)
-        free(built[i]);
-    fz_free(res->alloc, built, cap * sizeof *built);
-    fz_free(res->alloc, kv, cap * sizeof *kv);
-    json_decref(vars);
+    rc = fz_engine_complete(rp->e, s->task, &sr.r, 0);
+    result_fini(&sr);
     if (rc == FZ_EINVAL)
         return inconsistent(rp, s, "was refused by the engine");
     if (rc) {
@@ -507,6 +576,34 @@ static int replay_step(void *ud, const fz_journal_step *s)
     res->tasks[at] = res->tasks[--res->ntasks];
     rp->res->replayed++;
     return 0;
+}
+
+typedef struct remote_look {
+    fz_journal *j;
+    void (*fn)(void *ud, const fz_result *r);
+    void *ud;
+} remote_look;
+
+static int remote_step(void *ud, const fz_journal_step *s)
+{
+    remote_look *rl = ud;
+    step_result sr;
+    uint32_t lost = 0;
+    int rc = result_of(rl->j, s, rl->j->alloc, &sr, &lost);
+    if (rc)
+        return rc == FZ_EINVAL || rc == FZ_ENOENT ? FZ_ECHANGED : rc;
+    rl->fn(rl->ud, &sr.r);
+    result_fini(&sr);
+    return 0;
+}
+
+int fz_journal_step_remote(fz_journal *j, int64_t run, uint32_t task,
+                           void (*fn)(void *ud, const fz_result *r), void *ud)
+{
+    if (!j->ops->step_remote)
+        return 0;
+    remote_look rl = {j, fn, ud};
+    return j->ops->step_remote(j, run, task, fn ? remote_step : NULL, &rl);
 }
 
 static int task_less(const void *a, const void *b)

@@ -232,6 +232,15 @@ int fz_journal_run_list(fz_journal *j, uint32_t limit, fz_journal_run_fn fn, voi
     return j->ops->run_list(j, limit, fn, ud);
 }
 
+int fz_journal_run_owner_gone(const fz_journal_run *r)
+{
+    if (!r || !r->state || strcmp(r->state, FZ_JOURNAL_RUNNING) != 0 ||
+        !fz_proc_this_boot(r->owner_id))
+        return 0;
+    fz_proc_state s = fz_proc_check(r->pid, r->owner_id);
+    return s == FZ_PROC_GONE || s == FZ_PROC_REUSED;
+}
+
 int fz_journal_run_claim(fz_journal *j, int64_t id, int force, fz_journal_claim *out)
 {
     fz_journal_claim dummy;
@@ -428,4 +437,36 @@ fz_answer fz__journal_answer_parse(const char *s)
     if (!strcmp(s, "timeout"))
         return FZ_ANSWER_TIMEOUT;
     return FZ_ANSWER_ERROR;
+}
+
+/* Steps of other lanes (journal.h; docs/scale.md, "Lanes as placement"). */
+
+int fz_journal_has_step_queue(const fz_journal *j)
+{
+    return j && j->ops->step_claim != NULL;
+}
+
+int fz_journal_step_claim(fz_journal *j, const char *worker, const char *lanes, uint32_t lease_ms,
+                          fz_journal_step_lease *out)
+{
+    memset(out, 0, sizeof *out);
+    return j->ops->step_claim ? j->ops->step_claim(j, worker, lanes, lease_ms, out) : no_queue(j);
+}
+
+int fz_journal_step_renew(fz_journal *j, int64_t run, uint32_t task, int64_t epoch,
+                          uint32_t lease_ms)
+{
+    return j->ops->step_renew ? j->ops->step_renew(j, run, task, epoch, lease_ms) : no_queue(j);
+}
+
+int fz_journal_step_release(fz_journal *j, int64_t run, uint32_t task, int64_t epoch)
+{
+    return j->ops->step_release ? j->ops->step_release(j, run, task, epoch) : no_queue(j);
+}
+
+int fz_journal_step_queued(fz_journal *j, int64_t run, uint32_t task, char *worker, size_t n)
+{
+    if (n)
+        worker[0] = '\0';
+    return j->ops->step_queued ? j->ops->step_queued(j, run, task, worker, n) : 0;
 }

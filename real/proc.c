@@ -86,6 +86,16 @@ static int other_boot(const char *id)
     return n != strlen(boot) || strncmp(id, boot, n) != 0;
 }
 
+int fz_proc_this_boot(const char *id)
+{
+    char boot[40];
+    const char *slash = id ? strchr(id, '/') : NULL;
+    if (!slash || boot_id(boot))
+        return 0;
+    size_t n = (size_t)(slash - id);
+    return n == strlen(boot) && strncmp(id, boot, n) == 0;
+}
+
 fz_proc_state fz_proc_check(int64_t pid, const char *id)
 {
     if (pid <= 0 || pid > INT32_MAX)

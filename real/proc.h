@@ -29,6 +29,11 @@ typedef enum fz_proc_state {
  * or no such process). */
 void fz_proc_identity(int64_t pid, char out[FZ_PROC_ID_LEN]);
 
+/* 1 when identity id was recorded on this machine since it last booted
+ * (its boot id is today's): only then can its pid be looked up here. 0 for
+ * another boot's or another machine's, or when either is unknown. */
+int fz_proc_this_boot(const char *id);
+
 /* What process pid, recorded with identity id (NULL or "" when none was
  * recorded), is now. */
 fz_proc_state fz_proc_check(int64_t pid, const char *id);

@@ -318,6 +318,59 @@ static void job_release(fz_real *r, fz_job *j)
     fz_free(r->alloc, j, sizeof(*j));
 }
 
+/*==========================================================================
+ * A step run elsewhere (fz_remote): waits for its result like a gate
+ *========================================================================*/
+
+static void remote_look(fz_job *j, const void *cfg);
+
+/* The result another process recorded, copied into the job. */
+static void remote_deliver(void *job, const fz_result *res)
+{
+    fz_job *j = job;
+    int rc = 0;
+    if (res->out_len)
+        rc = buf_add(j->r->alloc, &j->out, res->out, res->out_len, SIZE_MAX);
+    if (!rc && res->err_len)
+        rc = buf_add(j->r->alloc, &j->err, res->err, res->err_len, SIZE_MAX);
+    for (uint32_t i = 0; !rc && i < res->nvars; i++)
+        if (res->vars[i].key && res->vars[i].value)
+            rc = fz__job_set(j, res->vars[i].key, res->vars[i].value);
+    if (rc) {
+        j->vars.len = 0;
+        fz__job_finish(j, FZ_ANSWER_ERROR, NULL, "out of memory");
+        return;
+    }
+    if (res->has_exit_code)
+        fz__job_set_exit(j, res->exit_code);
+    fz__job_finish(j, res->answer, res->outcome, res->reason);
+}
+
+static void remote_look(fz_job *j, const void *cfg)
+{
+    (void)cfg;
+    const fz_remote *rm = j->r->opts.remote;
+    int rc = rm->poll(rm->ud, &j->task, remote_deliver, j);
+    if (j->state == JOB_DONE)
+        return;
+    if (rc < 0) {
+        char msg[100];
+        snprintf(msg, sizeof(msg), "step of another lane: %s", fz_strerror(rc));
+        fz__job_finish(j, FZ_ANSWER_ERROR, NULL, msg);
+        return;
+    }
+    if (fz__job_approval_wait(j, remote_look))
+        fz__job_finish(j, FZ_ANSWER_ERROR, NULL, "out of memory");
+}
+
+static int remote_start(fz_job *j, const void *cfg)
+{
+    remote_look(j, cfg);
+    return FZ_OK;
+}
+
+static const fz_handler_ops remote_ops = {.name = "remote", .start = remote_start};
+
 static int job_new(fz_real *r, fz_engine *e, const fz_task *t, fz_job **out)
 {
     uint32_t slot = 0;
@@ -349,7 +402,10 @@ static int job_new(fz_real *r, fz_engine *e, const fz_task *t, fz_job **out)
     fz_vec_init(&j->vars, sizeof(fz_kv), r->alloc);
     fz_vec_init(&j->ends, sizeof(on_end), r->alloc);
     uint32_t rule = fz_bind_node_rule(r->b, t->node);
-    if (rule != FZ_NONE) {
+    if (r->opts.remote && r->opts.remote->elsewhere(r->opts.remote->ud, t)) {
+        j->ops = &remote_ops; /* its own timeout is its worker's */
+        j->cfg = NULL;
+    } else if (rule != FZ_NONE) {
         const fz_rule *ru = fz_bind_rule(r->b, rule);
         j->ops = ru->ops;
         j->cfg = ru->cfg;

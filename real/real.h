@@ -38,6 +38,19 @@ typedef struct fz_approvals {
     int (*drain)(void *ud);
 } fz_approvals;
 
+/* Steps run by another process (a worker of another lane, docs/scale.md
+ * "Lanes as placement"): a task for which elsewhere() returns 1 is not run
+ * here; its job waits, as an approval gate does (woken by the approvals'
+ * wake-up, else every approval_poll_ms), until poll() finds its result:
+ * poll() returns 1 after calling deliver(job, result) once, 0 while the
+ * result has not come, or a negative FZ_E* (the step ends as an error). */
+typedef struct fz_remote {
+    int (*elsewhere)(void *ud, const fz_task *t);
+    int (*poll)(void *ud, const fz_task *t, void (*deliver)(void *job, const fz_result *r),
+                void *job);
+    void *ud;
+} fz_remote;
+
 typedef struct fz_real_opts {
     const char *run_id;            /* FZ_RUN_ID for children, approvals; copied */
     int allow_unbound;             /* unbound nodes run as no-ops that log */
@@ -58,6 +71,8 @@ typedef struct fz_real_opts {
      * reason and outcome and every log message is masked before it leaves
      * the backend, and `::mask VALUE` lines add to it (so it is not const). */
     struct fz_secrets *secrets;
+    /* Tasks run elsewhere, waited for here (NULL: every task runs here). */
+    const fz_remote *remote;
 } fz_real_opts;
 
 /* Creates the backend for g bound by b (fz_bind_resolve() done; both must

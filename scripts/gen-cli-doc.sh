@@ -27,7 +27,9 @@ command's page in this folder says more (linked below).
 Environment: `FLOWZAP_DB` (the journal, default `.flowzap/runs.db`),
 `FLOWZAP_JOURNAL_SYNC=normal` (no fsync per step; see journal.md),
 `FLOWZAP_APPROVAL_POLL_MS` (how often a waiting approval gate reads the
-journal, default 200; see scale.md), `NO_COLOR` (no colours in
+journal, default 200; see scale.md), `FLOWZAP_PG_CONNECT_TIMEOUT` (seconds
+a PostgreSQL connection waits for its server, 1 to 3600, default 10; see
+scale.md), `NO_COLOR` (no colours in
 diagnostics). Formats: [formats.md](formats.md).
 
 ## Conventions (every command)
@@ -49,6 +51,14 @@ so these hold for all commands alike:
   value given to a flag is answered with one line on stderr and status 64,
   naming the nearest valid spelling when there is a likely one:
   `flowzap run: unknown option '--bindngs'; did you mean '--bindings'? (see 'flowzap run --help')`.
+- A number, in an option (`--runs`, `--seed`, `--limit`, `--max-steps`,
+  `--shard I/N`...), a run id or a variable (`FLOWZAP_APPROVAL_POLL_MS`,
+  `FLOWZAP_PG_CONNECT_TIMEOUT`, a scheduler's shard index), is decimal
+  digits only: a sign, white space, `0x`, a unit or an empty value (a
+  variable set to `""` included: unset it for the default) is refused with
+  one line naming it and status 64. Seconds and shares (`--poll 0.5`,
+  `--min-coverage .8` or `80%`) are digits with an optional fraction; no
+  exponent, `inf` or `nan`. Test: `script.input_checks`.
 - Every error and warning starts with `flowzap COMMAND: ` (`flowzap: `
   before a command is known). A run's progress and outcome lines keep
   `flowzap: ` (`flowzap: run 7 recorded in ...`, `flowzap: completed: ...`),

@@ -105,6 +105,21 @@ typedef struct runs_ctx {
     json_t *workflows; /* distinct workflow paths, for the filter */
 } runs_ctx;
 
+/* The state a page shows for r, as `flowzap runs` does: a run stored as
+ * running whose owner on this machine is gone (fz_journal_run_owner_gone)
+ * is "interrupted (owner gone)". *cls receives the state's word for the
+ * CSS class and the State filter: the stored state, or interrupted for
+ * such a run (as `runs --json` says). */
+static const char *shown_state(const fz_journal_run *r, const char **cls)
+{
+    if (fz_journal_run_owner_gone(r)) {
+        *cls = FZ_JOURNAL_INTERRUPTED;
+        return FZ_JOURNAL_OWNER_GONE;
+    }
+    *cls = r->state;
+    return r->state;
+}
+
 static int run_row(void *ud, const fz_journal_run *r)
 {
     runs_ctx *c = ud;
@@ -114,15 +129,16 @@ static int run_row(void *ud, const fz_journal_run *r)
         return 0;
     if (c->wf && *c->wf && strcmp(c->wf, r->workflow) != 0)
         return 0;
-    if (c->state && *c->state && strcmp(c->state, r->state) != 0)
+    const char *cls, *shown = shown_state(r, &cls);
+    if (c->state && *c->state && strcmp(c->state, cls) != 0)
         return 0;
     fz_hbuf *b = c->b;
     c->shown++;
     fz_hbuf_printf(b, "<tr class=\"run state-");
-    fz_html_puts(b, r->state);
+    fz_html_puts(b, cls);
     fz_hbuf_printf(b, "\"><td><a href=\"/run/%lld\">%lld</a></td><td class=\"state\">",
                    (long long)r->id, (long long)r->id);
-    fz_html_puts(b, r->state);
+    fz_html_puts(b, shown);
     fz_hbuf_puts(b, "</td><td>");
     fz_html_puts(b, r->outcome ? r->outcome : "");
     fz_hbuf_puts(b, "</td><td>");
@@ -513,10 +529,16 @@ static int view_run(fz_serve *s, int64_t id, const char *csrf, run_view *v, char
     fz_hbuf *b = &v->info;
     fz_hbuf_puts(b, "<dt>Workflow</dt><dd class=\"path\">");
     fz_html_puts(b, r.workflow);
+    const char *cls, *shown = shown_state(&r, &cls);
     fz_hbuf_puts(b, "</dd><dt>State</dt><dd class=\"state state-");
-    fz_html_puts(b, r.state);
+    fz_html_puts(b, cls);
     fz_hbuf_puts(b, "\" id=\"run-state\">");
-    fz_html_puts(b, r.state);
+    fz_html_puts(b, shown);
+    if (shown != r.state)
+        fz_hbuf_printf(b,
+                       "</dd><dt>Process</dt><dd class=\"note\">%lld, no longer running; "
+                       "<code>flowzap resume %lld</code> continues the run",
+                       (long long)r.pid, (long long)r.id);
     fz_hbuf_puts(b, "</dd><dt>Outcome</dt><dd>");
     fz_html_puts(b, r.outcome ? r.outcome : "-");
     fz_hbuf_puts(b, "</dd><dt>Started (UTC)</dt><dd>");

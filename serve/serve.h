@@ -32,7 +32,10 @@ typedef struct fz_serve_opts {
                                * called from the connection threads, so it must be thread-safe */
 } fz_serve_opts;
 
-/* Starts the server. Returns 0, or -1 with a message in err. */
+/* Starts the server. Returns 0, or -1 with a message in err; FZ_ETIMEOUT
+ * (with the message) when the journal is on a PostgreSQL server that did
+ * not answer within the connect timeout (fz_journal_set_pg_connect_timeout):
+ * a server that refuses, or a SQLite file not there yet, is opened later. */
 int fz_serve_start(const fz_serve_opts *o, fz_serve **out, char *err, size_t errsz);
 
 /* The address to open: http://HOST:PORT/?token=TOKEN. */

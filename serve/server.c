@@ -87,8 +87,11 @@ static fz_serve_session *session_new(fz_serve *s)
  * Journal and watcher
  *========================================================================*/
 
-int fz__serve_journal(fz_serve *s)
+/* fz__serve_journal, with fz_journal_open's status in *rc (0 when it was
+ * not called) and its message in msg (n bytes) when it failed. */
+static int journal_try(fz_serve *s, int *rc, char *msg, size_t n)
 {
+    *rc = 0;
     if (s->j)
         return 1;
     /* A SQLite journal is opened once its file exists; a PostgreSQL one
@@ -97,13 +100,22 @@ int fz__serve_journal(fz_serve *s)
     if (!fz_journal_location_is_postgres(s->db) && (stat(s->db, &st) || !S_ISREG(st.st_mode)))
         return 0;
     fz_journal *j = NULL;
-    if (fz_journal_open(s->db, FZ_JOURNAL_SYNC_NORMAL, s->a, &j)) {
+    *rc = fz_journal_open(s->db, FZ_JOURNAL_SYNC_NORMAL, s->a, &j);
+    if (*rc) {
+        if (msg)
+            snprintf(msg, n, "%s", *rc == FZ_ENOMEM ? fz_strerror(*rc) : fz_journal_errmsg(j));
         fz_journal_free(j);
         return 0;
     }
     s->j = j;
     fz_journal_data_version(j, &s->data_version);
     return 1;
+}
+
+int fz__serve_journal(fz_serve *s)
+{
+    int rc;
+    return journal_try(s, &rc, NULL, 0);
 }
 
 static int file_changed(fz_serve_file *f)
@@ -124,9 +136,22 @@ static int file_changed(fz_serve_file *f)
     return 1;
 }
 
+/* How often the pages are rebuilt with no journal change, so that a run
+ * whose owner died (SIGKILL writes nothing) turns to "interrupted (owner
+ * gone)" on an open page; a stream sends only what differs. */
+#define OWNER_RECHECK_MS 1000
+
+static int64_t mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 static void *watcher(void *ud)
 {
     fz_serve *s = ud;
+    int64_t rechecked = mono_ms();
     pthread_mutex_lock(&s->mu);
     while (!s->stopping) {
         struct timespec until;
@@ -147,7 +172,11 @@ static void *watcher(void *ud)
                 s->data_version = v;
                 changed = 1;
             }
+            if (mono_ms() - rechecked >= OWNER_RECHECK_MS)
+                changed = 1;
         }
+        if (changed)
+            rechecked = mono_ms();
         for (uint32_t i = 0; s->watch && i < s->nfiles; i++)
             changed |= file_changed(&s->files[i]);
         if (changed) {
@@ -692,7 +721,12 @@ int fz_serve_start(const fz_serve_opts *o, fz_serve **out, char *err, size_t err
         fz_serve_stop(s);
         return -1;
     }
-    fz__serve_journal(s);
+    int jrc = 0;
+    journal_try(s, &jrc, err, errsz);
+    if (jrc == FZ_ETIMEOUT) {
+        fz_serve_stop(s);
+        return FZ_ETIMEOUT;
+    }
 
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);

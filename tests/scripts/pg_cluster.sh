@@ -12,6 +12,9 @@
 #
 # FZ_TEST_PG_URI reaches the cluster over the socket (trust); the role
 # `flowzap` also has the password $FZ_PG_PASSWORD for 127.0.0.1 (scram).
+#
+# The test_pg_*.sh scripts source pg_test.sh, which sources this file and
+# adds their shared set-up, clean-up and failure report.
 
 FZ_PG_BIN=${FZ_PG_BIN:-/usr/lib/postgresql/15/bin}
 

@@ -5,7 +5,8 @@
 # for check, render, bind, run, sim and export alike; CR-only files say so;
 # `--set` refuses bad names and values; `runs show --json` stays valid
 # JSON when a step printed bytes that are not UTF-8; a PCRE2 limit names
-# the rule, the node and the limit.
+# the rule, the node and the limit; every number option and variable
+# takes digits only (no sign, space, hex or empty value).
 set -u
 : "${FLOWZAP:?}" "${FZ_SRC:?}"
 T=$(mktemp -d)
@@ -204,6 +205,89 @@ expect 64 $? "run of a file whose name is not UTF-8, with the journal"
 grep -q "argument 1 is not UTF-8 text" err.txt || fail "no message for a non-UTF-8 argument: $(cat err.txt)"
 "$FLOWZAP" run "$(printf 'w\xe9.fz')" -b ok.yaml --no-journal -q > /dev/null 2> err.txt
 expect 0 $? "run of a file whose name is not UTF-8, without the journal"
+
+#--- Number options and variables: digits only --------------------------------
+# Every whole-number option and variable takes decimal digits only: no
+# sign, white space, hex or empty value (docs/cli.md); decimal ones
+# (seconds, shares) digits with an optional fraction. A refusal is one
+# line naming the option, the value escaped, exit 64.
+printf 'rules:\n  - noop:\n' > noop.yaml
+"$FLOWZAP" run good.fz -b noop.yaml --db nums.db -q > /dev/null 2> err.txt
+expect 0 $? "run for the number checks"
+wf="$FZ_SRC/workflows/canary-deploy.fz"
+sc="$FZ_SRC/workflows/canary-deploy.scenario.yaml"
+numbad() { # numbad VALUE WANT_IN_MESSAGE ARGS... (@V@ in ARGS is VALUE)
+    local val=$1 want=$2 a
+    shift 2
+    local args=()
+    for a in "$@"; do args+=("${a//@V@/$val}"); done
+    "$FLOWZAP" "${args[@]}" > /dev/null 2> err.txt
+    local st=$? what
+    what="$(printf '%q ' "${args[@]}")"
+    [ "$st" = 64 ] || fail "$what: exit status $st, expected 64: $(head -2 err.txt)"
+    grep -qF -- "$want" err.txt || fail "$what: message lacks '$want': $(cat err.txt)"
+    [ "$(wc -l < err.txt)" = 1 ] || fail "$what: not one line: $(cat err.txt)"
+    if grep -q $'\e' err.txt; then fail "$what: an escape byte reached the terminal"; fi
+}
+for v in " 5" "5 " "+5" "-1" "0x10" "" $'5\n' 123456789012345678901234567890 $'5\e[2J'; do
+    FLOWZAP_APPROVAL_POLL_MS=$v numbad "$v" "FLOWZAP_APPROVAL_POLL_MS is a number of milliseconds" \
+        run good.fz -b noop.yaml --db nums.db -q
+    FLOWZAP_PG_CONNECT_TIMEOUT=$v numbad "$v" "FLOWZAP_PG_CONNECT_TIMEOUT is a number of seconds" \
+        runs --db nums.db
+    JOB_COMPLETION_INDEX=$v numbad "$v" "JOB_COMPLETION_INDEX is" \
+        sim "$wf" --faults "$sc" --runs 10 --json out.json --shard auto/4
+    numbad "$v" "--max-steps" run good.fz -b noop.yaml --no-journal -q --max-steps @V@
+    numbad "$v" "--limit" runs --db nums.db --limit @V@
+    id="a run id"
+    [ "$v" = -1 ] && id="unknown option '-1'"
+    numbad "$v" "$id" resume --db nums.db @V@
+    numbad "$v" "--runs" sim "$wf" --faults "$sc" --runs @V@
+    numbad "$v" "--min-coverage" sim "$wf" --faults "$sc" --min-coverage @V@
+    numbad "$v" "--shard" sim "$wf" --faults "$sc" --json out.json --shard 1/@V@
+    numbad "$v" "--poll" worker --db nums.db --poll @V@
+done
+# Every other number option, with a few of them (one parser reads them all).
+for v in " 5" "+5" $'5\n'; do
+    numbad "$v" "--seed" run good.fz -b noop.yaml --dry-run --seed @V@
+    numbad "$v" "'" runs --db nums.db show @V@
+    numbad "$v" "not a run id" signal --db nums.db @V@ n2 yes
+    for o in seed threads run paths; do
+        numbad "$v" "--$o" sim "$wf" --faults "$sc" "--$o" @V@
+    done
+    numbad "$v" "--shard" sim "$wf" --faults "$sc" --json out.json --shard @V@/4
+    numbad "$v" "--shard auto/N" sim "$wf" --faults "$sc" --json out.json --shard auto/@V@
+    for o in seed runs max-runs min-coverage; do
+        numbad "$v" "--$o" test "$wf" "--$o" @V@
+    done
+    for o in lease exit-idle concurrency; do
+        numbad "$v" "--$o" worker --db nums.db "--$o" @V@
+    done
+    numbad "$v" "--listen" serve --db nums.db --listen "127.0.0.1:@V@"
+done
+# inf, nan and exponents are no seconds or shares either.
+for v in inf nan 1e2 .; do
+    numbad "$v" "--poll" worker --db nums.db --poll @V@
+    numbad "$v" "--min-coverage" sim "$wf" --faults "$sc" --min-coverage @V@
+done
+# The digits themselves still do.
+FLOWZAP_APPROVAL_POLL_MS=5 FLOWZAP_PG_CONNECT_TIMEOUT=5 \
+    "$FLOWZAP" run good.fz -b noop.yaml --db nums.db -q --max-steps 10 > /dev/null 2> err.txt
+expect 0 $? "run with FLOWZAP_APPROVAL_POLL_MS=5 --max-steps 10: $(cat err.txt)"
+"$FLOWZAP" runs --db nums.db --limit 0 > out.txt 2> err.txt
+expect 0 $? "runs --limit 0"
+[ "$(grep -c '^[0-9]' out.txt)" = 2 ] || fail "runs --limit 0 did not list both runs: $(cat out.txt)"
+"$FLOWZAP" runs --db nums.db show 2 > out.txt 2> err.txt
+expect 0 $? "runs show 2"
+"$FLOWZAP" sim "$wf" --faults "$sc" --runs 10 --seed 007 --threads 2 --paths 3 --json out.json \
+    --shard 1/4 --min-coverage 0% > /dev/null 2> err.txt
+expect 0 $? "sim with whole numbers and a share: $(cat err.txt)"
+"$FLOWZAP" sim "$wf" --faults "$sc" --runs 10 --seed 1 --min-coverage .5 > /dev/null 2> err.txt
+expect 0 $? "sim --min-coverage .5: $(cat err.txt)"
+JOB_COMPLETION_INDEX=3 "$FLOWZAP" sim "$wf" --faults "$sc" --runs 10 --json out.json \
+    --shard auto/4 > /dev/null 2> err.txt
+expect 0 $? "sim --shard auto/4 with JOB_COMPLETION_INDEX=3: $(cat err.txt)"
+"$FLOWZAP" test "$wf" --runs 5 --max-runs 10 --seed 3 --min-coverage 50% > /dev/null 2> err.txt
+[ $? != 64 ] || fail "test refused whole numbers and a share: $(cat err.txt)"
 
 [ "$fails" = 0 ] && echo "ok: input checks"
 exit "$fails"

@@ -106,7 +106,7 @@ done
 rm -f release
 
 "$FLOWZAP" runs >runs1.log 2>&1 || fail "runs failed"
-grep -Eq "^$id +running" runs1.log || fail "killed run not listed as running"
+grep -Eq "^$id +interrupted \(owner gone\)" runs1.log || fail "killed run not listed as interrupted (owner gone)"
 [ ! -e marks/4 ] && [ ! -e marks/5 ] || fail "steps after the killed one ran before the kill"
 
 # 2. Resume: it completes, and says what it replayed.

@@ -21,24 +21,8 @@ set -uo pipefail
 : "${FLOWZAP:?FLOWZAP must name the flowzap binary}"
 : "${FZ_SRC:?}"
 
-. "$FZ_SRC/tests/scripts/pg_cluster.sh"
-work=$(mktemp -d /tmp/fz-pg-gate.XXXXXX)
-chmod 755 "$work"
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-    [ -n "${FZ_KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
-    fz_pg_stop
-}
-fail() {
-    echo "FAIL: $*" >&2
-    for f in "$work"/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -30 "$f" >&2; }; done
-    exit 1
-}
-fz_pg_start || fail "could not start a PostgreSQL cluster"
-trap cleanup EXIT
-cd "$work" || exit 1
-export FLOWZAP_DB="$FZ_TEST_PG_URI"
+. "$FZ_SRC/tests/scripts/pg_test.sh"
+fz_pg_test gate
 export FLOWZAP_APPROVAL_POLL_MS=10000
 
 now_ms() { date +%s%3N; }

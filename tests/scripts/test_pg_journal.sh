@@ -8,24 +8,9 @@ set -uo pipefail
 : "${FLOWZAP:?FLOWZAP must name the flowzap binary}"
 : "${FZ_SRC:?}" "${FZ_BUILD:?}"
 
-. "$FZ_SRC/tests/scripts/pg_cluster.sh"
-work=$(mktemp -d /tmp/fz-pg-journal.XXXXXX)
-chmod 755 "$work"
-runpid=""
-cleanup() {
-    [ -n "$runpid" ] && kill -KILL "$runpid" 2>/dev/null
-    [ -n "${FZ_KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
-    fz_pg_stop
-}
-fail() {
-    echo "FAIL: $*" >&2
-    for f in "$work"/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; cat "$f" >&2; }; done
-    exit 1
-}
-fz_pg_start || fail "could not start a PostgreSQL cluster"
-export FZ_PG_USER # the unit tests restart the server (fz_pg_restart)
-trap cleanup EXIT
-cd "$work" || exit 1
+FZ_FAIL_LINES=+1 # a failure shows whole logs
+. "$FZ_SRC/tests/scripts/pg_test.sh"
+fz_pg_test journal # FZ_PG_USER exported: the unit tests restart the server
 
 # 1. The journal unit tests, on SQLite and on PostgreSQL.
 "$FZ_BUILD/tests/test_journal" >unit.log 2>&1 || fail "test_journal failed"
@@ -64,6 +49,7 @@ EOF
 
 "$FLOWZAP" run gate.fz --bindings gate.yaml >run1.log 2>&1 &
 runpid=$!
+pids+=($runpid)
 for i in $(seq 1 300); do
     grep -q "waiting for approval" run1.log 2>/dev/null && break
     sleep 0.1
@@ -77,10 +63,11 @@ done
 [ -s attempts ] || fail "the step after the gate did not start"
 kill -KILL "$runpid"
 wait "$runpid" 2>/dev/null
-runpid=""
+unset 'pids[-1]'
 
 "$FLOWZAP" runs >runs.log 2>&1 || fail "runs on PostgreSQL failed"
-grep -q "running" runs.log || fail "the killed run is not listed as running: $(cat runs.log)"
+grep -q "interrupted (owner gone)" runs.log ||
+    fail "the killed run is not listed as interrupted (owner gone): $(cat runs.log)"
 touch go
 "$FLOWZAP" resume 1 >resume.log 2>&1 || fail "resume on PostgreSQL failed"
 grep -q "completed" resume.log || fail "the resumed run did not complete"
@@ -132,7 +119,12 @@ grep -q "cannot open journal 'postgresql://flowzap@127.0.0.1:1/flowzap'" down.lo
     fail "no clear message for a server that is down: $(cat down.log)"
 
 # The schema version is recorded; a newer one is refused.
-[ "$(fz_psql -c "SELECT value FROM meta WHERE key = 'schema'")" = 3 ] || fail "no schema version"
+[ "$(fz_psql -c "SELECT value FROM meta WHERE key = 'schema'")" = 4 ] || fail "no schema version"
+# A schema 3 database (before the step queue) is upgraded in place.
+fz_psql -c "DROP TABLE step_queue; UPDATE meta SET value = '3' WHERE key = 'schema'"
+"$FLOWZAP" runs >up.log 2>&1 || fail "a schema 3 journal was not upgraded: $(cat up.log)"
+[ "$(fz_psql -c "SELECT value FROM meta WHERE key = 'schema'")" = 4 ] || fail "schema 3 not upgraded to 4"
+fz_psql -c "SELECT count(*) FROM step_queue" >/dev/null || fail "the upgrade made no step queue"
 fz_psql -c "UPDATE meta SET value = '99' WHERE key = 'schema'"
 "$FLOWZAP" runs >v.log 2>&1
 [ $? -eq 74 ] || fail "a journal of another schema was used"

@@ -14,28 +14,8 @@ set -uo pipefail
 : "${FLOWZAP:?FLOWZAP must name the flowzap binary}"
 : "${FZ_SRC:?}"
 
-. "$FZ_SRC/tests/scripts/pg_cluster.sh"
-work=$(mktemp -d /tmp/fz-pg-slots.XXXXXX)
-chmod 755 "$work"
-wpid=
-cleanup() {
-    [ -n "$wpid" ] && kill -KILL "$wpid" 2>/dev/null
-    for f in "$work"/step.pid "$work"/grand.pid; do
-        [ -s "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null
-    done
-    [ -n "${FZ_KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
-    fz_pg_stop
-}
-fail() {
-    echo "FAIL: $*" >&2
-    for f in "$work"/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -30 "$f" >&2; }; done
-    exit 1
-}
-fz_pg_start || fail "could not start a PostgreSQL cluster"
-trap cleanup EXIT
-cd "$work" || exit 1
-export FLOWZAP_DB="$FZ_TEST_PG_URI"
-alive() { kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" | cut -c1)" != Z ]; }
+. "$FZ_SRC/tests/scripts/pg_test.sh"
+fz_pg_test slots
 completed() { fz_psql -c "SELECT count(*) FROM runs WHERE state = 'completed'"; }
 wait_completed() { # N: waits up to 60 s for N completed runs
     for i in $(seq 1 600); do
@@ -61,6 +41,7 @@ for i in 1 2 3 4; do
 done
 "$FLOWZAP" worker --concurrency 2 --poll 0.2 --lease 3 >w.log 2>&1 &
 wpid=$!
+pids+=($wpid)
 wait_completed 4 || fail "the first four runs did not complete"
 sleep 0.3
 procs=$(for r in 1 2 3 4; do served_by "$r"; done | sort -u)
@@ -90,35 +71,9 @@ done
 echo "30 runs at --concurrency 2 by processes $(echo $procs); descriptors: $(for p in $procs; do echo -n "${fd0[$p]} "; done)"
 
 # 2. A lease lost mid-step: the run dies whole, a fresh process serves next.
-cat > long.fz <<'EOF'
-Long { # Long
-n1: rectangle label:"Long"
-n2: rectangle label:"After"
-n1.handle(right) -> n2.handle(left)
-}
-EOF
-cat > long.sh <<EOF
-#!/bin/sh
-echo \$\$ > "$work/step.pid"
-sleep 60 &
-echo \$! > "$work/grand.pid"
-wait
-EOF
-chmod +x long.sh
-cat > long.yaml <<EOF
-version: 1
-rules:
-  - match: ^Long\$
-    exec: [$work/long.sh]
-  - match: ^After\$
-    exec: [sh, -c, "echo after >> $work/after"]
-EOF
+fz_long_step
 id=$("$FLOWZAP" submit long.fz --bindings long.yaml 2>>submit.log) || fail "submit long failed"
-for i in $(seq 1 100); do
-    [ -s grand.pid ] && break
-    sleep 0.1
-done
-[ -s grand.pid ] || fail "the long step did not start"
+fz_wait_until 100 test -s grand.pid || fail "the long step did not start"
 victim=$(served_by "$id")
 echo "$procs" | grep -qx "$victim" || fail "run $id was not served by one of the two processes"
 fz_psql -c "UPDATE queue SET epoch = epoch + 1, worker = 'another/1',
@@ -151,7 +106,7 @@ echo "lease lost: process $victim killed whole; its slot served next by process 
 kill -TERM "$wpid"
 wait "$wpid"
 rc=$?
-wpid=
+unset 'pids[-1]'
 [ "$rc" -eq 130 ] || fail "a stopped worker exited $rc, not 130"
 sleep 0.2
 for p in $(grep -o 'in process [0-9]*' w.log | awk '{print $3}' | sort -u); do

@@ -14,61 +14,15 @@ set -uo pipefail
 : "${FLOWZAP:?FLOWZAP must name the flowzap binary}"
 : "${FZ_SRC:?}"
 
-. "$FZ_SRC/tests/scripts/pg_cluster.sh"
-work=$(mktemp -d /tmp/fz-pg-wake.XXXXXX)
-chmod 755 "$work"
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-    for f in "$work"/step.pid "$work"/grand.pid; do
-        [ -s "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null
-    done
-    [ -n "${FZ_KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
-    fz_pg_stop
-}
-fail() {
-    echo "FAIL: $*" >&2
-    for f in "$work"/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -30 "$f" >&2; }; done
-    exit 1
-}
-fz_pg_start || fail "could not start a PostgreSQL cluster"
-trap cleanup EXIT
-cd "$work" || exit 1
-export FLOWZAP_DB="$FZ_TEST_PG_URI"
-alive() { kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" | cut -c1)" != Z ]; }
+. "$FZ_SRC/tests/scripts/pg_test.sh"
+fz_pg_test wake
 
 # 1. The lease lost: the run dies whole.
-cat > long.fz <<'EOF'
-Long { # Long
-n1: rectangle label:"Long"
-n2: rectangle label:"After"
-n1.handle(right) -> n2.handle(left)
-}
-EOF
-cat > long.sh <<EOF
-#!/bin/sh
-echo \$\$ > "$work/step.pid"
-sleep 60 &
-echo \$! > "$work/grand.pid"
-wait
-EOF
-chmod +x long.sh
-cat > long.yaml <<EOF
-version: 1
-rules:
-  - match: ^Long\$
-    exec: [$work/long.sh]
-  - match: ^After\$
-    exec: [sh, -c, "echo after >> $work/after"]
-EOF
+fz_long_step
 id=$("$FLOWZAP" submit long.fz --bindings long.yaml 2>submit.log) || fail "submit failed"
 "$FLOWZAP" worker --lease 1.5 --poll 0.2 >lease.log 2>&1 &
 pids[1]=$!
-for i in $(seq 1 100); do
-    [ -s grand.pid ] && break
-    sleep 0.1
-done
-[ -s grand.pid ] || fail "the step did not start"
+fz_wait_until 100 test -s grand.pid || fail "the step did not start"
 run_pid=$(sed -n "s/.*run $id (lease epoch [0-9]*) in process \([0-9]*\).*/\1/p" lease.log | head -1)
 [ -n "$run_pid" ] || fail "the worker did not say which process runs run $id"
 alive "$run_pid" || fail "the run's process is not running"

@@ -4,13 +4,21 @@
 # with a 32-digit token), a free port with --listen 127.0.0.1:0, a stop on
 # SIGTERM with status 0, and distinct statuses for a bad --listen (64), a
 # missing file (74) and a port already taken (74), with a hostile
-# argument shown escaped.
+# argument shown escaped; a run whose `flowzap run` was SIGKILLed shown as
+# `interrupted (owner gone)`, as `flowzap runs` shows it, on the runs page,
+# the run page, the State filter and the live /events streams (no reload),
+# its workflow path, hostile, escaped.
 set -uo pipefail
 : "${FLOWZAP:?}" "${FZ_SRC:?}"
 work=$(mktemp -d /tmp/fz-serve-cli.XXXXXX)
 pid=""
+runpid=""
+ssepids=""
 cleanup() {
     [ -n "$pid" ] && kill "$pid" 2>/dev/null
+    [ -n "$runpid" ] && kill -KILL "$runpid" 2>/dev/null
+    for p in $ssepids; do kill "$p" 2>/dev/null; done
+    [ -s "$work/step.pid" ] && kill -KILL "$(cat "$work/step.pid")" 2>/dev/null
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -67,5 +75,89 @@ pass=$((pass + 1))
 st=$?
 [ $st -eq 74 ] || fail "watch: a missing file gave status $st"
 grep -q "^flowzap watch: cannot read" "$work/f.log" || fail "watch: $(cat "$work/f.log")"
+pass=$((pass + 1))
+# A run killed with SIGKILL: serve shows it as `runs` does.
+dir="$work/a<b>&\"c"
+mkdir -p "$dir"
+cat >"$dir/flow.fz" <<'FZ'
+Long { # Long
+n1: rectangle label:"Long"
+n2: rectangle label:"After"
+n1.handle(right) -> n2.handle(left)
+}
+FZ
+cat >"$dir/flow.yaml" <<YAML
+version: 1
+rules:
+  - match: ^Long\$
+    exec: [sh, -c, "echo \$\$ > $work/step.pid; i=0; while [ ! -e $work/go ] && [ \$i -lt 600 ]; do sleep 0.1; i=\$((i+1)); done"]
+  - match: ^After\$
+    exec: [sh, -c, "true"]
+YAML
+export FLOWZAP_DB="$work/gone.db"
+(cd "$dir" && exec "$FLOWZAP" run flow.fz --bindings flow.yaml) >"$work/run.log" 2>&1 &
+runpid=$!
+for _ in $(seq 100); do [ -s "$work/step.pid" ] && break; sleep 0.1; done
+[ -s "$work/step.pid" ] || fail "the run's step did not start"
+"$FLOWZAP" serve --listen 127.0.0.1:0 >"$work/g.log" 2>&1 &
+pid=$!
+for _ in $(seq 100); do grep -q "open http" "$work/g.log" && break; sleep 0.1; done
+url=$(sed -n 's/^flowzap serve: open //p' "$work/g.log")
+[ -n "$url" ] || fail "serve on the journal did not start"
+base=${url%%/\?token=*}
+jar="$work/jar"
+code=$(curl -s -c "$jar" -o /dev/null -w '%{http_code}' "$url")
+[ "$code" = 303 ] || fail "token URL answered $code"
+get() { curl -s -b "$jar" "$base$1"; }
+state_cell() { # the runs page's state cell of run 1
+    get "/${1:-}" | sed -n 's|.*<a href="/run/1">1</a></td><td class="state">\([^<]*\)</td>.*|\1|p'
+}
+[ "$(state_cell)" = running ] || fail "a live run is shown as '$(state_cell)'"
+get /run/1 | grep -q 'id="run-state">running<' || fail "run page of a live run"
+curl -s -N -b "$jar" "$base/events?topic=runs" >"$work/sse-runs.txt" 2>/dev/null &
+ssepids="$!"
+curl -s -N -b "$jar" "$base/events?topic=run&id=1" >"$work/sse-run.txt" 2>/dev/null &
+ssepids="$ssepids $!"
+for _ in $(seq 100); do
+    grep -q running "$work/sse-run.txt" 2>/dev/null && grep -q running "$work/sse-runs.txt" 2>/dev/null && break
+    sleep 0.1
+done
+grep -q 'id=\\"run-state\\">running<' "$work/sse-run.txt" || fail "run stream: $(head -c 300 "$work/sse-run.txt")"
+grep -q '<td class=\\"state\\">running</td>' "$work/sse-runs.txt" ||
+    fail "runs stream: $(head -c 300 "$work/sse-runs.txt")"
+kill -KILL "$runpid"
+wait "$runpid" 2>/dev/null
+runpid=""
+kill -KILL "$(cat "$work/step.pid")" 2>/dev/null
+"$FLOWZAP" runs >"$work/runs.log" 2>&1
+grep -q '^1 *interrupted (owner gone) ' "$work/runs.log" || fail "runs: $(cat "$work/runs.log")"
+# The open pages' streams turn without a journal change (at most ~1 s).
+for _ in $(seq 50); do
+    grep -q 'owner gone' "$work/sse-runs.txt" && grep -q 'owner gone' "$work/sse-run.txt" && break
+    sleep 0.1
+done
+grep -q '<td class=\\"state\\">interrupted (owner gone)</td>' "$work/sse-runs.txt" ||
+    fail "the runs stream did not turn: $(tail -c 600 "$work/sse-runs.txt")"
+grep -q 'id=\\"run-state\\">interrupted (owner gone)<' "$work/sse-run.txt" ||
+    fail "the run stream did not turn: $(tail -c 600 "$work/sse-run.txt")"
+[ "$(state_cell)" = "interrupted (owner gone)" ] || fail "a killed run is shown as '$(state_cell)'"
+get / | grep -q '<tr class="run state-interrupted">' || fail "the killed run's row class"
+[ "$(state_cell '?state=interrupted')" = "interrupted (owner gone)" ] ||
+    fail "the interrupted filter leaves the killed run out"
+[ -z "$(state_cell '?state=running')" ] || fail "the running filter shows the killed run"
+get /run/1 >"$work/run1.html"
+grep -q 'class="state state-interrupted" id="run-state">interrupted (owner gone)<' "$work/run1.html" ||
+    fail "run page of a killed run: $(grep -o 'run-state[^/]*' "$work/run1.html")"
+grep -q 'no longer running; <code>flowzap resume 1</code>' "$work/run1.html" || fail "run page: no resume hint"
+# The hostile directory name is text.
+get / | grep -q 'a&lt;b&gt;&amp;&quot;c/flow.fz' || fail "the workflow path is not escaped"
+if get / | grep -q 'a<b>'; then fail "a raw '<b>' from a path reached the page"; fi
+# resume takes the run; the page then says completed.
+touch "$work/go"
+(cd "$dir" && "$FLOWZAP" resume 1) >"$work/resume.log" 2>&1 || fail "resume of the killed run failed"
+[ "$(state_cell)" = completed ] || fail "the resumed run is shown as '$(state_cell)'"
+kill -TERM "$pid"
+wait "$pid"
+pid=""
 pass=$((pass + 1))
 echo "$pass passed, 0 failed"

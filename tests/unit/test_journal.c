@@ -1682,26 +1682,34 @@ static void test_journal_pg_server_restart_between_groups_reconnects(void **stat
     restart_during_groups(*state, 0);
 }
 
-/* starts and attempt of run id's only step row, read on another connection. */
-static void starts_of(fixture *f, int64_t id, const char *starts, const char *attempt)
+static int the_only_step(void *ud, const fz_journal_step *s)
 {
-    PGconn *c = PQconnectdb(f->path);
-    char a[24];
-    snprintf(a, sizeof a, "%lld", (long long)id);
-    const char *v[1] = {a};
-    PGresult *r = PQexecParams(c, "SELECT starts, attempt FROM steps WHERE run = $1::bigint", 1,
-                               NULL, v, NULL, NULL, 0);
-    assert_int_equal(PQntuples(r), 1);
-    assert_string_equal(PQgetvalue(r, 0, 0), starts);
-    assert_string_equal(PQgetvalue(r, 0, 1), attempt);
-    PQclear(r);
-    PQfinish(c);
+    fz_journal_step *one = ud;
+    one->seq++; /* rows seen */
+    one->starts = s->starts;
+    one->attempt = s->attempt;
+    return 0;
 }
 
-/* A start sent twice at the same attempt (a statement sent again after
- * the connection broke, or a group sent again whole) is one start; a
- * start at a raised attempt (a rerun after a crash) is a second one. */
-static void test_journal_pg_a_start_sent_again_is_not_a_second_start(void **state)
+/* starts and attempt of run id's only step row, read on another
+ * connection (either store). */
+static void starts_of(fixture *f, int64_t id, uint32_t starts, uint32_t attempt)
+{
+    fz_journal *other = NULL;
+    assert_int_equal(fz_journal_open(f->path, FZ_JOURNAL_SYNC_FULL, NULL, &other), 0);
+    fz_journal_step one = {0};
+    assert_int_equal(fz_journal_step_list(other, id, 0, the_only_step, &one), 0);
+    assert_int_equal(one.seq, 1);
+    assert_int_equal(one.starts, starts);
+    assert_int_equal(one.attempt, attempt);
+    fz_journal_free(other);
+}
+
+/* A start written twice at the same attempt (a statement sent again after
+ * the connection broke, a group sent again whole, a resume recording the
+ * in-flight start again) is one start; a start at a raised attempt (a
+ * rerun after a crash) is a second one. The same on both stores. */
+static void test_journal_a_start_written_again_is_not_a_second_start(void **state)
 {
     fixture *f = *state;
     run_ctx c;
@@ -1721,17 +1729,132 @@ static void test_journal_pg_a_start_sent_again_is_not_a_second_start(void **stat
         if (grouped)
             assert_int_equal(fz_journal_group_commit(f->j), 0);
         assert_int_equal(fz_journal_recorder_status(rec), 0);
-        starts_of(f, id, "1", "1");
+        starts_of(f, id, 1, 1);
     }
     fz_task again = t;
     again.attempt++;
     obs->on_start(obs->ud, &again, 3000);
     assert_int_equal(fz_journal_recorder_status(rec), 0);
-    starts_of(f, id, "2", "2");
+    starts_of(f, id, 2, 2);
+    obs->on_start(obs->ud, &again, 4000);
+    assert_int_equal(fz_journal_recorder_status(rec), 0);
+    starts_of(f, id, 2, 2);
+    fz_journal_recorder_free(rec);
+    /* Another recorder of the same run (a resume) writing the start of
+     * the same attempt again. */
+    assert_int_equal(fz_journal_recorder_new(f->j, id, c.g, c.e, NULL, &rec), 0);
+    obs = fz_journal_recorder_observer(rec);
+    obs->on_start(obs->ud, &again, 5000);
+    assert_int_equal(fz_journal_recorder_status(rec), 0);
+    starts_of(f, id, 2, 2);
     fz_journal_recorder_free(rec);
     ctx_fini(&c);
 }
 
+
+static int every_task_elsewhere(void *ud, const fz_task *t)
+{
+    (void)ud;
+    (void)t;
+    return 1;
+}
+
+typedef struct remote_seen {
+    int calls;
+    char out[32];
+    char var[32];
+} remote_seen;
+
+static void remote_got(void *ud, const fz_result *r)
+{
+    remote_seen *rs = ud;
+    rs->calls++;
+    snprintf(rs->out, sizeof rs->out, "%.*s", (int)r->out_len, r->out ? r->out : "");
+    for (uint32_t i = 0; i < r->nvars; i++)
+        if (!strcmp(r->vars[i].key, "K"))
+            snprintf(rs->var, sizeof rs->var, "%s", r->vars[i].value);
+}
+
+/* A step of another lane (docs/scale.md, "Lanes as placement"): queued
+ * with its start, claimed by a worker of its lane only, claimed again
+ * once its lease ran out (a new start, attempt raised); a finish or a
+ * renewal under the old epoch is refused, the current one records the
+ * finish without a place in the run's order, which the owner gives it
+ * when it routes the result. */
+static void test_journal_pg_a_step_of_another_lane_is_finished_once_under_its_epoch(void **state)
+{
+    fixture *f = *state;
+    run_ctx c;
+    ctx_init(&c, flow, -1);
+    int64_t id = add_run(f->j, "/w/w.fz");
+    fz_journal_recorder *rec = NULL;
+    assert_int_equal(fz_engine_start(c.e), 0);
+    assert_int_equal(fz_journal_recorder_new(f->j, id, c.g, c.e, NULL, &rec), 0);
+    fz_journal_recorder_set_remote(rec, every_task_elsewhere, NULL);
+    fz_engine_set_observer(c.e, fz_journal_recorder_observer(rec));
+    /* (The engine calls on_start only from fz_engine_drive: done by hand.) */
+    fz_journal *w = NULL; /* a worker's connection */
+    assert_int_equal(fz_journal_open(f->path, FZ_JOURNAL_SYNC_FULL, NULL, &w), 0);
+    assert_true(fz_journal_has_step_queue(w));
+    fz_task t;
+    assert_true(fz_engine_next(c.e, &t));
+    const fz_observer *obs = fz_journal_recorder_observer(rec);
+    obs->on_start(obs->ud, &t, 1000);
+    assert_int_equal(fz_journal_recorder_status(rec), 0);
+    assert_int_equal(fz_journal_step_remote(f->j, id, t.id, NULL, NULL), 1);
+
+    fz_journal_step_lease l1, l2;
+    assert_int_equal(fz_journal_step_claim(w, "w/1", "Other,X", 60000, &l1), 0);
+    assert_int_equal(fz_journal_step_claim(w, "w/1", "Other,W", 1, &l1), 1);
+    assert_int_equal(l1.run, id);
+    assert_int_equal(l1.task, t.id);
+    assert_int_equal(l1.epoch, 1);
+    assert_int_equal(l1.attempt, t.attempt);
+    starts_of(f, id, 1, 1);
+    struct timespec ts = {0, 20000000};
+    nanosleep(&ts, NULL); /* the 1 ms lease runs out */
+    assert_int_equal(fz_journal_step_claim(w, "w/2", NULL, 60000, &l2), 1);
+    assert_int_equal(l2.epoch, 2);
+    assert_int_equal(l2.attempt, t.attempt + 1);
+    starts_of(f, id, 2, 2);
+    assert_int_equal(fz_journal_step_claim(w, "w/3", NULL, 60000, &l1), 0); /* held */
+
+    fz_task run = t;
+    run.attempt = l2.attempt;
+    fz_kv kv = {"K", "it's \"v\""};
+    fz_result r = {.answer = FZ_ANSWER_OK,
+                   .out = "x'); DROP",
+                   .out_len = 9,
+                   .vars = &kv,
+                   .nvars = 1,
+                   .has_exit_code = 1};
+    assert_int_equal(fz_journal_step_renew(w, id, t.id, 1, 60000), FZ_ESTATE);
+    assert_int_equal(fz_journal_step_finish_at(w, id, 1, c.g, &run, &r, 5), FZ_ESTATE);
+    assert_int_equal(fz_journal_step_remote(f->j, id, t.id, NULL, NULL), 1);
+    assert_int_equal(fz_journal_step_renew(w, id, t.id, 2, 60000), 0);
+    assert_int_equal(fz_journal_step_finish_at(w, id, 2, c.g, &run, &r, 5), 0);
+    assert_int_equal(fz_journal_step_renew(w, id, t.id, 2, 60000), FZ_ESTATE);
+    assert_int_equal(fz_journal_step_finish_at(w, id, 2, c.g, &run, &r, 5), FZ_ESTATE);
+
+    remote_seen got = {0};
+    assert_int_equal(fz_journal_step_remote(f->j, id, t.id, remote_got, &got), 2);
+    assert_int_equal(got.calls, 1);
+    assert_string_equal(got.out, "x'); DROP");
+    assert_string_equal(got.var, "it's \"v\"");
+    count_ctx n = {0};
+    assert_int_equal(fz_journal_step_list(f->j, id, 1, count_step, &n), 0);
+    assert_int_equal(n.rows, 0); /* not routed yet: no place in the order */
+    /* The owner routes it: only its place is written. */
+    assert_int_equal(fz_engine_complete(c.e, t.id, &r, 2000), 0);
+    assert_int_equal(fz_journal_recorder_status(rec), 0);
+    assert_int_equal(fz_journal_step_remote(f->j, id, t.id, NULL, NULL), 0);
+    memset(&n, 0, sizeof n);
+    assert_int_equal(fz_journal_step_list(f->j, id, 1, count_step, &n), 0);
+    assert_int_equal(n.rows, 1);
+    fz_journal_free(w);
+    fz_journal_recorder_free(rec);
+    ctx_fini(&c);
+}
 
 /* A read in the middle of a group ends its pipeline (the writes so far
  * are read back), the rest of the group runs one statement at a time,
@@ -1831,6 +1954,8 @@ int main(void)
             test_journal_grouped_handler_reads_its_own_start_with_sqlite3, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_journal_grouped_run_that_fails_leaves_the_others_running, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_a_start_written_again_is_not_a_second_start,
+                                        setup, teardown),
     };
     const struct CMUnitTest pg_tests[] = {
         cmocka_unit_test_setup_teardown(test_journal_run_get_of_unknown_id_is_enoent, setup_pg, teardown),
@@ -1856,10 +1981,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_journal_pg_pipelined_groups_record_every_step_of_eight_runs, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_journal_pg_pipelined_group_with_a_run_taken_over_rolls_back_whole, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_journal_pg_pipelined_group_keeps_hostile_values_as_text, setup_pg, teardown),
-        cmocka_unit_test_setup_teardown(test_journal_pg_a_start_sent_again_is_not_a_second_start, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_a_start_written_again_is_not_a_second_start, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_journal_pg_server_restart_during_a_group_sends_it_again_whole, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_journal_pg_server_restart_between_groups_reconnects, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_journal_pg_a_read_inside_a_group_keeps_it_one_transaction, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_pg_a_step_of_another_lane_is_finished_once_under_its_epoch, setup_pg, teardown),
     };
     int failed = cmocka_run_group_tests_name("journal on SQLite", tests, NULL, NULL);
     if (!getenv("FZ_TEST_PG_URI") || !*getenv("FZ_TEST_PG_URI")) {

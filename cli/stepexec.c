@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stepexec.c - a worker's steps of other runs (cli/stepexec.h): claiming
+ * a queued step of one of its lanes, running it in a process of its own
+ * through the code path of `resume` (files checked, run rebuilt by
+ * replay, the same handlers and secrets as `run`), the step's lease.
+ */
+/* realpath() is XSI. */
+#define _XOPEN_SOURCE 700
+
+#include "cli/stepexec.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#endif
+
+#include "cli/commands.h"
+#include "cli/exitcodes.h"
+#include "cli/options.h"
+#include "cli/runjournal.h"
+#include "cli/runrequest.h"
+#include "core/status.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void fz_cli_steps_init(fz_cli_steps *ss, int max, const char *loc, const char *me, double lease)
+{
+    memset(ss, 0, sizeof *ss);
+    ss->max = max < 1 ? 1 : max > 256 ? 256 : max;
+    ss->loc = loc;
+    ss->me = me;
+    ss->lease = lease;
+    ss->beat = now_s();
+}
+
+/* In the step's process: the run's recorded command line, in its
+ * directory, through fz_cli_run_workflow in step mode (fz_cli_step).
+ * Returns an exit status (0: the step ran and its finish is recorded). */
+static int exec_step(const char *loc, const fz_journal_step_lease *c)
+{
+    fz_journal *j = NULL;
+    int rc = fz_journal_open(loc, FZ_JOURNAL_SYNC_FULL, NULL, &j);
+    if (rc) {
+        fz_cli_error("%s", rc == FZ_ENOMEM ? fz_strerror(rc) : fz_journal_errmsg(j));
+        fz_journal_free(j);
+        return FZ_EXIT_IO;
+    }
+    fz_journal_run r;
+    if ((rc = fz_journal_run_get(j, c->run, &r)) != 0) {
+        fz_cli_error("run %lld, step %u: %s", (long long)c->run, c->task, fz_journal_errmsg(j));
+        fz_journal_free(j);
+        return rc == FZ_ENOENT ? FZ_EXIT_REFUSED : FZ_EXIT_IO;
+    }
+    json_t *args = json_loads(r.args ? r.args : "", 0, NULL);
+    size_t n = json_is_array(args) ? json_array_size(args) : 0;
+    char **av = n >= 2 && r.cwd ? calloc(n + 1, sizeof *av) : NULL;
+    int status = FZ_EXIT_OK;
+    if (!av) {
+        fz_cli_error("run %lld, step %u: the journal lacks the run's command line",
+                     (long long)c->run, c->task);
+        status = FZ_EXIT_REFUSED;
+    } else if (chdir(r.cwd) != 0) {
+        fz_cli_error("run %lld, step %u: cannot enter the run's directory '%s': %s",
+                     (long long)c->run, c->task, r.cwd, strerror(errno));
+        status = FZ_EXIT_REFUSED;
+    }
+    if (status) {
+        free(av);
+        json_decref(args);
+        fz_journal_free(j);
+        return status;
+    }
+    for (size_t i = 0; i < n; i++)
+        av[i] = (char *)json_string_value(json_array_get(args, i));
+    fz_cli_resume res = {.j = j, .id = c->run};
+    snprintf(res.path, sizeof res.path, "%s", fz_journal_where(j));
+    fz_cli_step = (fz_cli_step_req){1, c->task, c->attempt, c->epoch};
+    fz_run_request req;
+    status = fz_cli_run_request_parse((int)n, av, &req);
+    if (status == 0) {
+        req.resume = &res;
+        req.quiet = 1;
+        status = fz_cli_run_workflow(&req);
+        if (status == FZ_CLI_STEP_RAN)
+            status = FZ_EXIT_OK;
+        else if (status == FZ_EXIT_OK)
+            status = FZ_EXIT_SOFTWARE; /* the step was not run */
+    } else
+        status = FZ_EXIT_REFUSED;
+    fz_cli_run_request_fini(&req);
+    fz_journal_free(res.j); /* NULL once the run took it over */
+    free(av);
+    json_decref(args);
+    return status;
+}
+
+/* Forks the process of claimed step c into slot s. Its own process group
+ * (a lost lease kills it whole), dies with the worker, the worker's
+ * signal handlers back to their defaults; it never uses the worker's
+ * connection (nor closes it: nothing is sent on it). */
+static int spawn_step(fz_cli_steps *ss, fz_cli_step_slot *s, const fz_journal_step_lease *c)
+{
+    pid_t parent = getpid();
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid > 0) {
+        s->pid = pid;
+        s->run = c->run;
+        s->task = c->task;
+        s->epoch = c->epoch;
+        s->renewed = now_s();
+        return 0;
+    }
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(FZ_EXIT_SOFTWARE);
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigaction(SIGCHLD, &dfl, NULL);
+    sigaction(SIGINT, &dfl, NULL);
+    sigaction(SIGTERM, &dfl, NULL);
+    setenv("FLOWZAP_DB", ss->loc, 1);
+    unsetenv("FLOWZAP_WORKER_LANES");
+    fz_cli_set_command("worker");
+    int status = exec_step(ss->loc, c);
+    fflush(NULL);
+#if defined(__SANITIZE_ADDRESS__)
+    /* _exit skips the leak check at exit: what the step left is reported
+     * now (the asan preset's tests). */
+    __lsan_do_leak_check();
+#endif
+    _exit(status);
+}
+
+int fz_cli_steps_claim(fz_cli_steps *ss, fz_journal *j, const char *lanes)
+{
+    int claimed = 0;
+    while (ss->busy < ss->max) {
+        fz_journal_step_lease c;
+        int r = fz_journal_step_claim(j, ss->me, lanes, (uint32_t)(ss->lease * 1000), &c);
+        if (r < 0) {
+            fz_cli_error("worker: %s", fz_journal_errmsg(j));
+            break;
+        }
+        if (r == 0)
+            break;
+        fz_cli_step_slot *s = NULL;
+        for (int i = 0; i < ss->max && !s; i++)
+            if (!ss->s[i].pid)
+                s = &ss->s[i];
+        if (!s || spawn_step(ss, s, &c) != 0) {
+            fz_cli_error("worker: cannot start a process: %s", strerror(errno));
+            fz_journal_step_release(j, c.run, c.task, c.epoch);
+            break;
+        }
+        fprintf(stderr,
+                "flowzap: worker %s: step %u of run %lld (attempt %u, lease epoch %lld) in "
+                "process %ld\n",
+                ss->me, c.task, (long long)c.run, c.attempt, (long long)c.epoch, (long)s->pid);
+        ss->busy++;
+        claimed++;
+    }
+    return claimed;
+}
+
+int fz_cli_steps_reaped(fz_cli_steps *ss, fz_journal *j, pid_t pid, int st)
+{
+    for (int i = 0; i < ss->max; i++) {
+        fz_cli_step_slot *s = &ss->s[i];
+        if (s->pid != pid || !pid)
+            continue;
+        int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        fprintf(stderr, "flowzap: worker %s: step %u of run %lld: exit status %d (process %ld)\n",
+                ss->me, s->task, (long long)s->run, code, (long)pid);
+        /* Recorded: its row is gone. Interrupted: given back now. Else
+         * (refused here, the journal failing) the lease runs out first, a
+         * back-off, and a worker of the lane takes it again. */
+        if (code == FZ_EXIT_INTERRUPTED)
+            fz_journal_step_release(j, s->run, s->task, s->epoch);
+        memset(s, 0, sizeof *s);
+        ss->busy--;
+        return 1;
+    }
+    return 0;
+}
+
+/* Kills a step's process whole: frozen first (no handler starts
+ * meanwhile), then its handlers' process groups, then its own group. */
+static void kill_step(pid_t pid)
+{
+    kill(-pid, SIGSTOP);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/task/%ld/children", (long)pid, (long)pid);
+    FILE *f = fopen(path, "r");
+    long c;
+    while (f && fscanf(f, "%ld", &c) == 1 && c > 1) {
+        pid_t g = getpgid((pid_t)c);
+        kill(g == (pid_t)c ? -g : (pid_t)c, SIGKILL);
+    }
+    if (f)
+        fclose(f);
+    kill(-pid, SIGKILL);
+}
+
+void fz_cli_steps_heartbeat(fz_cli_steps *ss, fz_journal *j)
+{
+    if (!ss->busy || now_s() - ss->beat < ss->lease / 3)
+        return;
+    ss->beat = now_s();
+    for (int i = 0; i < ss->max; i++) {
+        fz_cli_step_slot *s = &ss->s[i];
+        if (!s->pid)
+            continue;
+        int r = fz_journal_step_renew(j, s->run, s->task, s->epoch, (uint32_t)(ss->lease * 1000));
+        if (!r)
+            s->renewed = now_s();
+        if (r == FZ_ESTATE || (r && now_s() - s->renewed >= ss->lease * 2 / 3)) {
+            /* The process may have recorded the step and be ending: its
+             * row is gone then, and killing it loses nothing. */
+            int st, gone = 0;
+            for (int k = 0; k < 20 && !gone; k++) {
+                gone = waitpid(s->pid, &st, WNOHANG) == s->pid;
+                if (!gone && r == FZ_ESTATE) {
+                    struct timespec ts = {0, 10000000};
+                    nanosleep(&ts, NULL); /* a process ending after its finish */
+                } else if (!gone)
+                    break;
+            }
+            if (gone) {
+                fz_cli_steps_reaped(ss, j, s->pid, st);
+                continue;
+            }
+            fz_cli_error("worker: %s: stopping step %u of run %lld", fz_journal_errmsg(j), s->task,
+                         (long long)s->run);
+            kill_step(s->pid);
+        }
+    }
+}
+
+void fz_cli_steps_stop(fz_cli_steps *ss, fz_journal *j)
+{
+    for (int i = 0; i < ss->max; i++)
+        if (ss->s[i].pid)
+            kill(-ss->s[i].pid, SIGINT);
+    for (int i = 0; i < ss->max; i++) {
+        fz_cli_step_slot *s = &ss->s[i];
+        if (!s->pid)
+            continue;
+        int st;
+        while (waitpid(s->pid, &st, 0) < 0 && errno == EINTR)
+            ;
+        fz_journal_step_release(j, s->run, s->task, s->epoch);
+        memset(s, 0, sizeof *s);
+    }
+    ss->busy = 0;
+}
