@@ -185,7 +185,11 @@ int fz_cmd_resume(int argc, char **argv)
     } else {
         /* The run's own request, from its recorded command line, with
          * the run to continue: the journal is handed over in it. */
-        fz_cli_resume res = {.j = j, .id = id, .opts = opts};
+        fz_cli_resume res = {.j = j, .id = id, .opts = opts, .known = 1};
+        snprintf(res.workflow_hash, sizeof res.workflow_hash, "%s",
+                 r.workflow_hash ? r.workflow_hash : "");
+        snprintf(res.bindings_hash, sizeof res.bindings_hash, "%s",
+                 r.bindings_hash ? r.bindings_hash : "");
         snprintf(res.path, sizeof res.path, "%s", abs);
         fz_run_request req;
         status = fz_cli_run_request_parse((int)n, av, &req);

@@ -302,6 +302,19 @@ static int read_full(int fd, void *buf, size_t n)
  * closes cmd (or dies: PR_SET_PDEATHSIG). */
 static void serve_runs(int cmd, int done, fz_journal *j)
 {
+    /* The connection is opened, and its statements prepared, before the
+     * first run comes (each slot's process at once, side by side); one
+     * that cannot be opened now is left to the first run, as resume
+     * opens it. */
+    if (!j) {
+        const char *loc = getenv("FLOWZAP_DB");
+        if (loc && fz_journal_open(loc, FZ_JOURNAL_SYNC_FULL, NULL, &j) == 0)
+            fz_journal_prepare(j); /* what is not prepared is at first use */
+        else {
+            fz_journal_free(j);
+            j = NULL;
+        }
+    }
     fz_cli_resume_keep = 1;
     static char w_resume[] = "resume", w_kill[] = "--kill-orphans";
     for (;;) {
@@ -442,8 +455,27 @@ static void kill_run(pid_t pid)
     kill(-pid, SIGKILL);
 }
 
+/* Leases of runs that ended, to give back with the worker's next claim
+ * (fz_journal_queue_claim_after: one statement for both); what no claim
+ * took is given back on its own before the worker waits. */
+typedef struct ended {
+    int64_t run, epoch;
+} ended;
+static ended pend[256];
+static int npend;
+
+static void release_pending(fz_journal *j)
+{
+    while (npend > 0) {
+        npend--;
+        if (fz_journal_queue_release(j, pend[npend].run, pend[npend].epoch))
+            fz_cli_error("worker: %s", fz_journal_errmsg(j));
+    }
+}
+
 /* Run s->run ended with exit status code (its process's report, or its
- * process's death): its lease is given back, the slot is idle. A run its
+ * process's death): its lease is given back (with the next claim), the
+ * slot is idle. A run its
  * process refuses (files changed or unreadable here, bad bindings, a
  * secret this host lacks, its last owner still alive) is left to its
  * lease, which runs out (a back-off), for this or another worker to try
@@ -467,8 +499,11 @@ static void run_ended(fz_journal *j, const char *host, const char *me, slot *s, 
             strcmp(r.state, FZ_JOURNAL_FAILED))
             fz_journal_run_set_state(j, s->run, FZ_JOURNAL_FAILED, why, NULL);
     }
-    if (fz_journal_queue_release(j, s->run, s->epoch))
-        fz_cli_error("worker: %s", fz_journal_errmsg(j));
+    if (refused || npend == (int)(sizeof pend / sizeof pend[0])) {
+        if (fz_journal_queue_release(j, s->run, s->epoch))
+            fz_cli_error("worker: %s", fz_journal_errmsg(j));
+    } else
+        pend[npend++] = (ended){s->run, s->epoch};
     s->run = 0;
 }
 
@@ -578,7 +613,7 @@ int fz_cmd_worker(int argc, char **argv)
     int nslots = (int)conc, busy = 0;
     for (int i = 0; i < nslots; i++)
         slots[i].cmd = slots[i].reported = -1;
-    double renewed = now_s(), idle_since = now_s(), spare_at = 0;
+    double renewed = now_s(), idle_since = now_s(), spare_at = -1;
     fz_journal *spare = NULL;
     /* Steps other runs' owners queued for our lanes (cli/stepexec.c). */
     static fz_cli_steps steps;
@@ -648,14 +683,33 @@ int fz_cmd_worker(int argc, char **argv)
             }
             renewed = now_s();
         }
+        /* Every slot has its run process before a run comes for it: at
+         * the worker's start (so the first runs pay no fork), and again
+         * once a slot's process ended. Each process opens its connection
+         * and prepares its statements at once (serve_runs), all of them
+         * side by side, while the worker claims. A fork that fails is
+         * tried again a second later, or at the next claim. */
+        for (int i = 0; i < nslots && !stopping && now_s() - spare_at >= 1; i++) {
+            if (slots[i].pid)
+                continue;
+            if (spawn_slot(&slots[i], loc, lanes, &spare) != 0) {
+                spare_at = now_s();
+                break;
+            }
+            fprintf(stderr, "flowzap: worker %s: slot %d ready in process %ld\n", me, i + 1,
+                    (long)slots[i].pid);
+        }
         fz_cli_steps_heartbeat(&steps, j);
         int claimed = 0;
         while (busy < nslots && !stopping) {
             int64_t run = 0, epoch = 0;
-            int r = fz_journal_queue_claim_lanes(j, me, lanes[0] ? lanes : NULL, lease_ms, &run,
-                                                 &epoch);
+            ended done = npend > 0 ? pend[--npend] : (ended){0, 0};
+            int r = fz_journal_queue_claim_after(j, me, lanes[0] ? lanes : NULL, lease_ms, done.run,
+                                                 done.epoch, &run, &epoch);
             if (r < 0) {
                 fz_cli_error("worker: %s", fz_journal_errmsg(j));
+                if (done.run)
+                    pend[npend++] = done; /* given back below */
                 break;
             }
             if (r == 0)
@@ -685,33 +739,13 @@ int fz_cmd_worker(int argc, char **argv)
             busy++;
             claimed = 1;
         }
+        release_pending(j);
         if (!stopping && fz_cli_steps_claim(&steps, j, lanes[0] ? lanes : NULL) > 0)
             claimed = 1;
         if (claimed || busy || steps.busy)
             idle_since = now_s();
         else if (exit_idle > 0 && now_s() - idle_since >= exit_idle)
             break;
-        /* A slot without a process gets its connection opened now rather
-         * than by its first run: connecting (a server process forked,
-         * authentication, the schema check) and preparing the statements
-         * are off the run's path. One spare at a time, renewed after a
-         * minute unused; none once every slot has its process (which keeps
-         * its connection from run to run). */
-        int want = 0;
-        for (int i = 0; i < nslots; i++)
-            want |= slots[i].pid == 0;
-        if (spare && (!want || now_s() - spare_at > 60)) {
-            fz_journal_free(spare);
-            spare = NULL;
-        }
-        if (want && !spare && !stopping) {
-            if (fz_journal_open(loc, FZ_JOURNAL_SYNC_FULL, NULL, &spare)) {
-                fz_journal_free(spare); /* the run's process tries itself */
-                spare = NULL;
-            } else
-                fz_journal_prepare(spare); /* what is not prepared is at first use */
-            spare_at = now_s();
-        }
         /* NOTIFY (new work) and a run's end (the pipe) wake a worker
          * early; the poll bounds the wait either way, and the next
          * heartbeat when runs are in hand. */
@@ -726,6 +760,7 @@ int fz_cmd_worker(int argc, char **argv)
         if (fz_journal_queue_wait_fd(j, (uint32_t)(wait * 1000), chld_pipe[0]))
             nap_ms((long)(wait * 1000));
     }
+    release_pending(j);
     /* Stopped: the runs in hand are stopped too, and stay resumable; the
      * idle processes end when their socket closes. */
     for (int i = 0; i < nslots; i++)

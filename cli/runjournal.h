@@ -40,6 +40,8 @@ typedef struct fz_cli_journal {
     const fz_backend *inner; /* a task once the journal failed to write */
     char run_id[24];         /* the run's id as text (FZ_RUN_ID) */
     unsigned resume_opts;    /* FZ_CLI_RESUME_* given to `resume` */
+    /* The run as `resume` read it, or NULL. */
+    const struct fz_cli_resume *known;
     int poll_failed;         /* an approval gate could not read the journal */
     uint32_t gate_poll_ms;   /* $FLOWZAP_APPROVAL_POLL_MS, 0: the backend's 200 */
     /* The run's secrets, set after open and before begin: masked in the
@@ -115,6 +117,11 @@ typedef struct fz_cli_resume {
     char path[4096]; /* its path, absolute */
     int64_t id;      /* the run */
     unsigned opts;   /* FZ_CLI_RESUME_* */
+    /* The run as `resume` read it and checked its files against (its
+     * hashes; "" when it had none): begin claims it on that reading
+     * rather than reading it again. known: these are set. */
+    int known;
+    char workflow_hash[FZ_JOURNAL_HASH_LEN], bindings_hash[FZ_JOURNAL_HASH_LEN];
 } fz_cli_resume;
 
 /* The database path: db (from --db) when not NULL, else $FLOWZAP_DB, else

@@ -446,6 +446,7 @@ static int sq_run_claim(fz_journal *j, int64_t id, int force, fz_journal_claim *
     if (!out)
         out = &dummy;
     memset(out, 0, sizeof *out);
+    out->steps = -1; /* not counted here */
     /* One IMMEDIATE transaction reads the owner and writes the new one: a
      * second resume waits for it, then finds this process the owner. */
     if (sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)

@@ -159,6 +159,7 @@ typedef struct fz_journal_claim {
     int64_t pid;                   /* the recorded owner */
     char owner_id[FZ_PROC_ID_LEN]; /* its recorded identity, "" when none */
     fz_proc_state owner;           /* what that process is now */
+    int64_t steps; /* the run's steps recorded when it was claimed; -1: not counted */
 } fz_journal_claim;
 
 /* Takes run id over for a resume by this process, in one IMMEDIATE
@@ -296,6 +297,15 @@ int fz_journal_queue_claim(fz_journal *j, const char *worker, uint32_t lease_ms,
  * lane ids; NULL: every lane): a run waiting for another lane is left. */
 int fz_journal_queue_claim_lanes(fz_journal *j, const char *worker, const char *lanes,
                                  uint32_t lease_ms, int64_t *run, int64_t *epoch);
+
+/* fz_journal_queue_claim_lanes by a worker whose run done (held at
+ * done_epoch; 0: none) ended: when that run finished (completed or
+ * failed), its queue row is removed in the same statement (one round
+ * trip), else its lease is given back first, as by
+ * fz_journal_queue_release. Returns as fz_journal_queue_claim. */
+int fz_journal_queue_claim_after(fz_journal *j, const char *worker, const char *lanes,
+                                 uint32_t lease_ms, int64_t done, int64_t done_epoch, int64_t *run,
+                                 int64_t *epoch);
 
 /* Extends the lease of run held at epoch to lease_ms from now. Returns 0,
  * FZ_ESTATE when the lease is no longer this epoch's (it expired and

@@ -85,6 +85,11 @@ typedef struct fz_journal_store {
     /* A group of writes in one transaction (fz_journal_group_begin): what
      * 0: begin, 1: commit, 2: roll back. */
     int (*group)(fz_journal *j, int what);
+    /* queue_claim, removing in the same statement the queue row of run
+     * done (held at done_epoch) when that run finished (NULL: none). */
+    int (*queue_claim_after)(fz_journal *j, const char *worker, const char *lanes,
+                             uint32_t lease_ms, int64_t done, int64_t done_epoch, int64_t *run,
+                             int64_t *epoch);
     /* Steps of other lanes (journal.h; NULL: the store has none). enqueue
      * and routed are fenced on owner like step_start; finish_at on the
      * step queue row's epoch (FZ_ESTATE when lost); remote reads task's
@@ -127,6 +132,10 @@ struct fz_journal {
     size_t buf_cap;
     char answer[4];
     const struct fz_secrets *secrets; /* fz_journal_set_secrets() */
+    /* The run this process just claimed with no step recorded (0: none):
+     * its replay and its recorder's start read nothing (no step, no
+     * finish, this process its owner). Cleared when the recorder starts. */
+    int64_t fresh;
 };
 
 /* Returns statement i (ORDER STMT), reset and cleared, or NULL (message set). */

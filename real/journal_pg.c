@@ -124,7 +124,8 @@ static const char schema[] =
     "r.id, r.workflow, r.workflow_hash, r.bindings, r.bindings_hash, r.args, r.cwd, "              \
     "r.vars, " RUN_STATE ", r.outcome, r.created_at, r.updated_at, r.finished_at, r.pid, "         \
     "r.resumes, (SELECT count(*) FROM steps s WHERE s.run = r.id AND s.seq IS NOT NULL), "         \
-    "(SELECT count(*) FROM steps s WHERE s.run = r.id AND s.seq IS NULL), r.owner_id, r.sync"
+    "(SELECT count(*) FROM steps s WHERE s.run = r.id AND s.seq IS NULL), r.owner_id, r.sync, "    \
+    "r.state"
 
 #define STEP_COLS                                                                                  \
     "task, node_index, node, label, lane, token, attempt, starts, seq, answer, outcome, "          \
@@ -163,6 +164,9 @@ enum {
     PQ_QUEUE_HANDOFF,
     PQ_DATA_VERSION,
     PQ_FENCE,
+    PQ_RUN_CAS,
+    PQ_STEP_COUNT,
+    PQ_QUEUE_NEXT,
     PQ_STEPQ_ADD,
     PQ_STEP_ROUTED,
     PQ_STEPQ_CLAIM,
@@ -172,6 +176,8 @@ enum {
     PQ_STEP_REMOTE,
     PQ__COUNT
 };
+/* One bit each in pg_store.prepared. */
+_Static_assert(PQ__COUNT <= 64, "more statements than bits in pg_store.prepared");
 
 /* The owner fence: $n is the pid the writer expects (NULL: any). */
 #define FENCE(n) " AND pid IS NOT DISTINCT FROM $" #n "::bigint"
@@ -271,6 +277,35 @@ static const pq_stmt stmts[PQ__COUNT] = {
     {"SELECT 1 / (count(*) = cardinality($1::bigint[]))::int FROM runs"
      " WHERE id = ANY($1::bigint[])" FENCE(2),
      1},
+    /* The claim of a run as read just before (pg_run_claim): written only
+     * while its state, owner and identity are still the ones the decision
+     * was made on (a compare and swap; else the locked claim runs). */
+    {"UPDATE runs SET state = 'running', pid = $2::bigint, owner_id = $3, sync = $4,"
+     " resumes = resumes + 1, finished_at = NULL, updated_at = " NOW " WHERE id = $1::bigint"
+     " AND state = $5 AND pid IS NOT DISTINCT FROM $6::bigint"
+     " AND owner_id IS NOT DISTINCT FROM $7",
+     0},
+    {"SELECT count(*) FROM steps WHERE run = $1::bigint", 1},
+    /* The claim of the next run (PQ_QUEUE_CLAIM) by a worker whose run $4
+     * (held at epoch $5) ended, in one statement: a finished run's queue
+     * row goes (it is never claimed again, and each later claim would
+     * step over it), another's lease is given back (PQ_QUEUE_RELEASE).
+     * The claim reads the queue as it was before either, so it never
+     * takes run $4 (its lease was still held). */
+    {"WITH f AS (SELECT EXISTS(SELECT 1 FROM runs WHERE id = $4::bigint"
+     " AND state IN ('completed', 'failed')) AS done),"
+     " d AS (DELETE FROM queue WHERE run = $4::bigint AND epoch = $5::bigint"
+     " AND (SELECT done FROM f)),"
+     " g AS (UPDATE queue SET worker = NULL, lease_until = NULL WHERE run = $4::bigint"
+     " AND epoch = $5::bigint AND NOT (SELECT done FROM f))"
+     " UPDATE queue SET worker = $1, epoch = epoch + 1, claims = claims + 1,"
+     " lease_until = clock_timestamp() + $2::bigint * interval '1 millisecond'"
+     " WHERE run = (SELECT q.run FROM queue q JOIN runs r ON r.id = q.run"
+     " WHERE r.state IN ('running', 'interrupted')"
+     " AND (q.worker IS NULL OR q.lease_until < clock_timestamp())"
+     " AND ($3::text IS NULL OR q.lane IS NULL OR q.lane = ANY(string_to_array($3, ',')))"
+     " ORDER BY q.run LIMIT 1 FOR UPDATE OF q SKIP LOCKED) RETURNING run, epoch",
+     0},
     /* Steps of other lanes. The owner queues a started step (fenced on
      * the run's owner, in the start's group); NOTIFY wakes the workers. */
     {"WITH q AS (INSERT INTO step_queue(run, task, node, lane, attempt, queued_at)"
@@ -1261,8 +1296,121 @@ static int claim_check(fz_journal *j, int64_t id, int force, const PGresult *r,
     return fz__journal_claim_decide(j, id, force, state, owner, out);
 }
 
+/* run_claim_read's answer when the locked claim must decide. */
+#define CLAIM_LOCKED 1
+
+/* The claim on the run's row as this process read it last (run_get's
+ * held result, when it is run id's), in one round trip: the decision is
+ * made on that row (its state, owner and identity), and the write is a
+ * compare and swap on the same three columns, so it takes effect only
+ * when nobody changed them since (two claims at once: the second finds
+ * the row changed). The count of the run's steps follows in the same
+ * pipeline, as a statement of its own (read after the claim committed,
+ * as the locked claim's callers read the steps). Returns 0 (claimed,
+ * out->steps set), FZ_EAGAIN when the row changed or was not read (the
+ * locked claim decides), or the decision's refusal. */
+static int run_claim_read(fz_journal *j, int64_t id, int force, fz_journal_claim *out)
+{
+    pg_store *p = PG(j);
+    const PGresult *h = p->held;
+    if (p->group || !h || PQntuples(h) != 1 || PQnfields(h) < 20 || ival(h, 0, 0) != id ||
+        PQgetisnull(h, 0, 19) || PQstatus(p->conn) != CONNECTION_OK ||
+        prepare(j, PQ_RUN_CAS, "claiming the run") ||
+        prepare(j, PQ_STEP_COUNT, "claiming the run"))
+        return CLAIM_LOCKED;
+    char state[16], owner[FZ_PROC_ID_LEN];
+    snprintf(state, sizeof state, "%s", val(h, 0, 19));
+    int has_owner = !PQgetisnull(h, 0, 17), has_pid = !PQgetisnull(h, 0, 13);
+    snprintf(owner, sizeof owner, "%s", has_owner ? val(h, 0, 17) : "");
+    out->pid = ival(h, 0, 13);
+    int rc = fz__journal_claim_decide(j, id, force, state, has_owner ? owner : NULL, out);
+    if (rc)
+        return rc;
+    char me[FZ_PROC_ID_LEN];
+    fz_proc_identity(getpid(), me);
+    pq_args a = {0};
+    a_int(&a, id);
+    a_int(&a, (int64_t)getpid());
+    a_text(&a, me[0] ? me : NULL);
+    a_text(&a, pg_sync_mode(j));
+    a_text(&a, state);
+    if (has_pid)
+        a_int(&a, out->pid);
+    else
+        a_text(&a, NULL);
+    a_text(&a, has_owner ? owner : NULL);
+    pq_args c = {0};
+    a_int(&c, id);
+    if (PQenterPipelineMode(p->conn) != 1)
+        return CLAIM_LOCKED;
+    char cas[16], count[16];
+    snprintf(cas, sizeof cas, "fz%d", PQ_RUN_CAS);
+    snprintf(count, sizeof count, "fz%d", PQ_STEP_COUNT);
+    /* The claim's commit waits for no flush of its own: no handler begins
+     * before the run's first start is committed, and flushing that flushes
+     * the claim too (the log is written in order). A server that crashes
+     * before loses the claim, and nothing ran under it. */
+    int ok = PQsendQueryParams(p->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) &&
+             PQsendQueryParams(p->conn, "SET LOCAL synchronous_commit = off", 0, NULL, NULL, NULL,
+                               NULL, 0) &&
+             PQsendQueryPrepared(p->conn, cas, a.n, a.v, a.len, a.fmt, 0) &&
+             PQsendQueryParams(p->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) &&
+             PQsendQueryPrepared(p->conn, count, c.n, c.v, c.len, c.fmt, 0) &&
+             PQpipelineSync(p->conn);
+    long rows = -1;
+    int64_t steps = -1;
+    int nulls = 0, got = 0;
+    while (ok) {
+        PGresult *r = PQgetResult(p->conn);
+        if (!r) {
+            /* The end of one statement's results; two in a row: broken. */
+            if (PQstatus(p->conn) != CONNECTION_OK || ++nulls > 1)
+                ok = 0;
+            continue;
+        }
+        nulls = 0;
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        /* BEGIN, SET, the swap, COMMIT, the count. */
+        if (st == PGRES_COMMAND_OK && got == 2)
+            rows = strtol(PQcmdTuples(r), NULL, 10);
+        else if (st == PGRES_TUPLES_OK && got == 4 && PQntuples(r) == 1)
+            steps = ival(r, 0, 0);
+        else if (st != PGRES_COMMAND_OK)
+            rows = -1; /* failed: the locked claim decides */
+        got++;
+        PQclear(r);
+    }
+    if (ok && PQexitPipelineMode(p->conn) != 1)
+        ok = 0;
+    if (!ok) {
+        /* Whether the swap committed is unknown: the locked claim reads
+         * the row again on a connection made anew (a run this process
+         * owns already is claimed again, harmlessly). */
+        pipe_leave(j);
+        if (PQstatus(p->conn) != CONNECTION_OK && reconnect(j))
+            return FZ_EDB;
+        return CLAIM_LOCKED;
+    }
+    if (rows != 1 || PQtransactionStatus(p->conn) != PQTRANS_IDLE) {
+        if (PQtransactionStatus(p->conn) != PQTRANS_IDLE)
+            PQclear(PQexec(p->conn, "ROLLBACK"));
+        return CLAIM_LOCKED; /* changed since it was read, or failed */
+    }
+    out->steps = steps;
+    return 0;
+}
+
 static int pg_run_claim(fz_journal *j, int64_t id, int force, fz_journal_claim *out)
 {
+    int fast = run_claim_read(j, id, force, out);
+    if (fast != CLAIM_LOCKED)
+        return fast;
+    memset(out, 0, sizeof *out);
+    out->steps = -1;
     /* The row lock (SELECT ... FOR UPDATE) makes a second claim wait for
      * this one, then find this process the owner. */
     int rc = pq_plain(j, "BEGIN", "claiming the run");
@@ -1764,6 +1912,28 @@ static int pg_queue_claim(fz_journal *j, const char *worker, const char *lanes, 
     return got;
 }
 
+static int pg_queue_claim_after(fz_journal *j, const char *worker, const char *lanes,
+                                uint32_t lease_ms, int64_t done, int64_t done_epoch, int64_t *run,
+                                int64_t *epoch)
+{
+    pq_args a = {0};
+    a_text(&a, worker);
+    a_int(&a, lease_ms);
+    a_text(&a, lanes);
+    a_int(&a, done);
+    a_int(&a, done_epoch);
+    PGresult *r = pq_exec(j, PQ_QUEUE_NEXT, &a, "claiming a queued run");
+    if (!r)
+        return FZ_EDB;
+    int got = PQntuples(r) > 0;
+    if (got) {
+        *run = ival(r, 0, 0);
+        *epoch = ival(r, 0, 1);
+    }
+    PQclear(r);
+    return got;
+}
+
 static int pg_queue_renew(fz_journal *j, int64_t run, int64_t epoch, uint32_t lease_ms)
 {
     pq_args a = {0};
@@ -1899,6 +2069,7 @@ const fz_journal_store fz__journal_postgres = {
     .socket = pg_socket,
     .prepare = pg_prepare,
     .group = pg_group,
+    .queue_claim_after = pg_queue_claim_after,
     .step_enqueue = pg_step_enqueue,
     .step_routed = pg_step_routed,
     .step_claim = pg_step_claim,

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/status.h"
 #include "core/vec.h"
@@ -328,19 +329,26 @@ int fz_journal_recorder_new(fz_journal *j, int64_t id, const fz_graph *g, fz_eng
     };
     const fz_observer *both[] = {&r->own, next};
     fz_observer_tee_init(&r->tee, both, 2, &r->obs); /* two fit: cannot fail */
-    /* A resumed run numbers its finishes after the ones recorded. */
-    int rc0 = j->ops->max_seq(j, id, &r->seq);
-    if (rc0) {
-        fz_journal_recorder_free(r);
-        return rc0;
+    /* A resumed run numbers its finishes after the ones recorded. A run
+     * this process just claimed with no step recorded has none, and this
+     * process is its owner: nothing to read. */
+    int rc = 0;
+    if (j->fresh == id) {
+        r->seq = 0;
+        r->owner = (int64_t)getpid();
+    } else {
+        rc = j->ops->max_seq(j, id, &r->seq);
+        fz_journal_run run;
+        if (!rc)
+            rc = fz_journal_run_get(j, id, &run);
+        if (rc) {
+            j->fresh = 0;
+            fz_journal_recorder_free(r);
+            return rc;
+        }
+        r->owner = run.pid;
     }
-    fz_journal_run run;
-    int rc = fz_journal_run_get(j, id, &run);
-    if (rc) {
-        fz_journal_recorder_free(r);
-        return rc;
-    }
-    r->owner = run.pid;
+    j->fresh = 0;
 
     /* The run's variables as it (re)starts: --set, the bindings' defaults,
      * and on a resume what the replayed steps set. */
@@ -610,7 +618,9 @@ int fz_journal_replay(fz_journal *j, int64_t id, fz_engine *e, const fz_alloc *a
     memset(res, 0, sizeof *res);
     res->alloc = alloc;
     replay rp = {.j = j, .e = e, .res = res};
-    int rc = fz_journal_step_list(j, id, 1, replay_step, &rp);
+    /* A run just claimed with no step recorded: nothing to replay. */
+    int fresh = j->fresh == id;
+    int rc = fresh ? 0 : fz_journal_step_list(j, id, 1, replay_step, &rp);
     if (rp.status)
         return rp.status;
     if (rc)
@@ -628,7 +638,7 @@ int fz_journal_replay(fz_journal *j, int64_t id, fz_engine *e, const fz_alloc *a
 
     /* A task started and never finished was in flight when the process
      * died: it runs again with its attempt raised, so handlers can tell. */
-    for (uint32_t i = 0; i < res->ntasks; i++) {
+    for (uint32_t i = 0; i < res->ntasks && !fresh; i++) {
         uint32_t starts = 0;
         if ((rc = j->ops->step_starts(j, id, res->tasks[i].id, &starts)) != 0)
             return rc;

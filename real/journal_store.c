@@ -218,6 +218,7 @@ int fz_journal_run_add(fz_journal *j, const fz_journal_run *run, int64_t *id)
 {
     if (!run->workflow || !run->workflow_hash || !run->args)
         return FZ_EINVAL;
+    j->fresh = 0;
     return j->ops->run_add(j, run, id);
 }
 
@@ -246,7 +247,12 @@ int fz_journal_run_claim(fz_journal *j, int64_t id, int force, fz_journal_claim 
     if (!out)
         out = &dummy;
     memset(out, 0, sizeof *out);
-    return j->ops->run_claim(j, id, force, out);
+    out->steps = -1;
+    j->fresh = 0;
+    int rc = j->ops->run_claim(j, id, force, out);
+    if (rc == 0 && out->steps == 0)
+        j->fresh = id;
+    return rc;
 }
 
 int fz__journal_set_state(fz_journal *j, int64_t id, int64_t owner, const char *state,
@@ -355,6 +361,17 @@ int fz_journal_queue_claim_lanes(fz_journal *j, const char *worker, const char *
 {
     return j->ops->queue_claim ? j->ops->queue_claim(j, worker, lanes, lease_ms, run, epoch)
                                : no_queue(j);
+}
+
+int fz_journal_queue_claim_after(fz_journal *j, const char *worker, const char *lanes,
+                                 uint32_t lease_ms, int64_t done, int64_t done_epoch, int64_t *run,
+                                 int64_t *epoch)
+{
+    if (!done || !j->ops->queue_claim_after) {
+        int rc = done ? fz_journal_queue_release(j, done, done_epoch) : 0;
+        return rc ? rc : fz_journal_queue_claim_lanes(j, worker, lanes, lease_ms, run, epoch);
+    }
+    return j->ops->queue_claim_after(j, worker, lanes, lease_ms, done, done_epoch, run, epoch);
 }
 
 int fz_journal_queue_handoff(fz_journal *j, int64_t id, const char *lane)
