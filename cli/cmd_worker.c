@@ -618,6 +618,8 @@ int fz_cmd_worker(int argc, char **argv)
     /* Steps other runs' owners queued for our lanes (cli/stepexec.c). */
     static fz_cli_steps steps;
     fz_cli_steps_init(&steps, nslots, loc, me, lease);
+    int look_steps = 1;
+    double steps_looked = 0;
     while (!stopping) {
         /* Runs that ended give their lease back: reported by their process
          * (which then waits for the next run), or their process died. */
@@ -644,8 +646,10 @@ int fz_cmd_worker(int argc, char **argv)
         int st;
         pid_t gone;
         while ((gone = waitpid(-1, &st, WNOHANG)) > 0) {
-            if (fz_cli_steps_reaped(&steps, j, gone, st))
+            if (fz_cli_steps_reaped(&steps, j, gone, st)) {
+                look_steps = 1;
                 continue;
+            }
             for (int i = 0; i < nslots; i++) {
                 if (slots[i].pid != gone)
                     continue;
@@ -740,8 +744,18 @@ int fz_cmd_worker(int argc, char **argv)
             claimed = 1;
         }
         release_pending(j);
-        if (!stopping && fz_cli_steps_claim(&steps, j, lanes[0] ? lanes : NULL) > 0)
-            claimed = 1;
+        /* The step queue is looked at when a notification says a step
+         * was queued, when a step's process ended (a slot is free for a
+         * step that found none), and at least every poll: not each time
+         * round the loop, which a run's end also turns. */
+        if (fz_journal_queue_step_hint(j))
+            look_steps = 1;
+        if (!stopping && (look_steps || now_s() - steps_looked >= poll)) {
+            look_steps = 0;
+            steps_looked = now_s();
+            if (fz_cli_steps_claim(&steps, j, lanes[0] ? lanes : NULL) > 0)
+                claimed = 1;
+        }
         if (claimed || busy || steps.busy)
             idle_since = now_s();
         else if (exit_idle > 0 && now_s() - idle_since >= exit_idle)

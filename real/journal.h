@@ -326,6 +326,10 @@ int fz_journal_queue_wait(fz_journal *j, uint32_t ms);
 /* The same, also returning as soon as fd (-1: none) is readable: a
  * worker's self-pipe, written when one of its runs' processes ends. */
 int fz_journal_queue_wait_fd(fz_journal *j, uint32_t ms, int fd);
+/* 1 when a notification heard by the waits above, since the last call,
+ * said that a step of another lane was queued (fz_journal_step_claim may
+ * find one), else 0. A hint only: a worker also looks at its poll. */
+int fz_journal_queue_step_hint(fz_journal *j);
 
 /* The descriptor of j's database connection (-1: none, or a SQLite
  * journal). */

@@ -80,6 +80,7 @@ typedef struct fz_journal_store {
     int (*queue_renew)(fz_journal *j, int64_t run, int64_t epoch, uint32_t lease_ms);
     int (*queue_release)(fz_journal *j, int64_t run, int64_t epoch);
     int (*queue_wait)(fz_journal *j, uint32_t ms, int fd); /* fd: also wakes, -1: none */
+    int (*step_hint)(fz_journal *j); /* a step was queued since the last call (NULL: never) */
     int (*socket)(const fz_journal *j); /* the connection's descriptor, -1: none */
     int (*prepare)(fz_journal *j); /* every statement, now (NULL: nothing to do) */
     /* A group of writes in one transaction (fz_journal_group_begin): what

@@ -312,7 +312,7 @@ static const pq_stmt stmts[PQ__COUNT] = {
      " SELECT $1::bigint, $2::bigint, $3, $4, $5::bigint, " NOW
      " WHERE EXISTS(SELECT 1 FROM runs WHERE id = $1::bigint" FENCE(6) ")"
      " ON CONFLICT(run, task) DO NOTHING RETURNING run)"
-     " SELECT pg_notify('flowzap_work', run::text) FROM q",
+     " SELECT pg_notify('flowzap_work', 'step ' || run::text) FROM q",
      1},
     /* The owner routed a finish another worker recorded: its place. */
     {"UPDATE steps SET seq = $3::bigint WHERE run = $1::bigint AND task = $2::bigint"
@@ -379,6 +379,7 @@ typedef struct pg_store {
     int normal;        /* synchronous_commit off */
     PGresult *held;    /* the run the getters handed out last */
     int listening;     /* LISTEN flowzap_work sent on this connection */
+    int step_hint;     /* a NOTIFY flowzap_work said a step was queued */
     int hearing;       /* LISTEN flowzap_signal sent on this connection */
     /* The group of writes (pg_group): open, in pipeline mode, whether it
      * may be sent again whole, whether a send failed (the connection
@@ -1979,9 +1980,22 @@ static int pg_queue_wait(fz_journal *j, uint32_t ms, int wake)
     if (select((wake > fd ? wake : fd) + 1, &rd, NULL, NULL, &tv) > 0 && FD_ISSET(fd, &rd))
         PQconsumeInput(p->conn);
     PGnotify *n;
-    while ((n = PQnotifies(p->conn)) != NULL)
+    while ((n = PQnotifies(p->conn)) != NULL) {
+        /* "step RUN": a step of another lane was queued (anyone may
+         * NOTIFY: at worst a look at the step queue that finds nothing). */
+        if (!strcmp(n->relname, "flowzap_work") && n->extra && !strncmp(n->extra, "step ", 5))
+            p->step_hint = 1;
         PQfreemem(n);
+    }
     return 0;
+}
+
+static int pg_step_hint(fz_journal *j)
+{
+    pg_store *p = PG(j);
+    int h = p->step_hint;
+    p->step_hint = 0;
+    return h;
 }
 
 /* Every statement not prepared yet, in one pipeline: one round trip. */
@@ -2066,6 +2080,7 @@ const fz_journal_store fz__journal_postgres = {
     .queue_handoff = pg_queue_handoff,
     .data_version = pg_data_version,
     .queue_wait = pg_queue_wait,
+    .step_hint = pg_step_hint,
     .socket = pg_socket,
     .prepare = pg_prepare,
     .group = pg_group,

@@ -399,6 +399,11 @@ int fz_journal_queue_wait_fd(fz_journal *j, uint32_t ms, int fd)
     return j->ops->queue_wait ? j->ops->queue_wait(j, ms, fd) : no_queue(j);
 }
 
+int fz_journal_queue_step_hint(fz_journal *j)
+{
+    return j->ops->step_hint ? j->ops->step_hint(j) : 0;
+}
+
 int fz__journal_claim_decide(fz_journal *j, int64_t id, int force, const char *state,
                              const char *owner, fz_journal_claim *out)
 {
