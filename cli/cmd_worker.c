@@ -435,26 +435,6 @@ static int send_run(slot *s, int64_t run)
     return -1;
 }
 
-/* Kills a run whose lease is lost, whole: its process group is frozen
- * (SIGSTOP: no step starts meanwhile), then each of its steps' process
- * groups (a step runs in a group of its own, a child of the run's
- * process) is killed, then the run's group. */
-static void kill_run(pid_t pid)
-{
-    kill(-pid, SIGSTOP);
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%ld/task/%ld/children", (long)pid, (long)pid);
-    FILE *f = fopen(path, "r");
-    long c;
-    while (f && fscanf(f, "%ld", &c) == 1 && c > 1) {
-        pid_t g = getpgid((pid_t)c);
-        kill(g == (pid_t)c ? -g : (pid_t)c, SIGKILL);
-    }
-    if (f)
-        fclose(f);
-    kill(-pid, SIGKILL);
-}
-
 /* Leases of runs that ended, to give back with the worker's next claim
  * (fz_journal_queue_claim_after: one statement for both); what no claim
  * took is given back on its own before the worker waits. */
@@ -682,7 +662,7 @@ int fz_cmd_worker(int argc, char **argv)
                 if (r == FZ_ESTATE || (r && now_s() - slots[i].renewed >= lease * 2 / 3)) {
                     fz_cli_error("worker: %s: stopping run %lld", fz_journal_errmsg(j),
                                  (long long)slots[i].run);
-                    kill_run(slots[i].pid);
+                    fz_cli_kill_whole(slots[i].pid);
                 }
             }
             renewed = now_s();

@@ -205,9 +205,11 @@ int fz_cli_steps_reaped(fz_cli_steps *ss, fz_journal *j, pid_t pid, int st)
     return 0;
 }
 
-/* Kills a step's process whole: frozen first (no handler starts
- * meanwhile), then its handlers' process groups, then its own group. */
-static void kill_step(pid_t pid)
+/* Kills a step's or a run's process whole: frozen first (SIGSTOP: no
+ * handler starts meanwhile), then each of its handlers' process groups (a
+ * handler runs in a group of its own, a child of the process), then its
+ * own group. */
+void fz_cli_kill_whole(pid_t pid)
 {
     kill(-pid, SIGSTOP);
     char path[64];
@@ -253,7 +255,7 @@ void fz_cli_steps_heartbeat(fz_cli_steps *ss, fz_journal *j)
             }
             fz_cli_error("worker: %s: stopping step %u of run %lld", fz_journal_errmsg(j), s->task,
                          (long long)s->run);
-            kill_step(s->pid);
+            fz_cli_kill_whole(s->pid);
         }
     }
 }

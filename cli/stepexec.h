@@ -53,4 +53,8 @@ void fz_cli_steps_heartbeat(fz_cli_steps *ss, fz_journal *j);
  * recorded) and waited for, and its lease given back. */
 void fz_cli_steps_stop(fz_cli_steps *ss, fz_journal *j);
 
+/* Kills process pid (a leader of its own process group) whole: frozen,
+ * then the process groups of its children, then its own group. */
+void fz_cli_kill_whole(pid_t pid);
+
 #endif

@@ -1894,14 +1894,10 @@ static int pg_queue_handoff(fz_journal *j, int64_t run, const char *lane)
     return pq_do(j, PQ_QUEUE_HANDOFF, &a, "handing the run over to its lane", NULL);
 }
 
-static int pg_queue_claim(fz_journal *j, const char *worker, const char *lanes, uint32_t lease_ms,
-                          int64_t *run, int64_t *epoch)
+/* A queue claim's answer: 1 and the run and its epoch, 0 (nothing to
+ * claim), or FZ_EDB (r NULL: the statement failed). */
+static int claim_answer(PGresult *r, int64_t *run, int64_t *epoch)
 {
-    pq_args a = {0};
-    a_text(&a, worker);
-    a_int(&a, lease_ms);
-    a_text(&a, lanes);
-    PGresult *r = pq_exec(j, PQ_QUEUE_CLAIM, &a, "claiming a queued run");
     if (!r)
         return FZ_EDB;
     int got = PQntuples(r) > 0;
@@ -1911,6 +1907,17 @@ static int pg_queue_claim(fz_journal *j, const char *worker, const char *lanes, 
     }
     PQclear(r);
     return got;
+}
+
+static int pg_queue_claim(fz_journal *j, const char *worker, const char *lanes, uint32_t lease_ms,
+                          int64_t *run, int64_t *epoch)
+{
+    pq_args a = {0};
+    a_text(&a, worker);
+    a_int(&a, lease_ms);
+    a_text(&a, lanes);
+    PGresult *r = pq_exec(j, PQ_QUEUE_CLAIM, &a, "claiming a queued run");
+    return claim_answer(r, run, epoch);
 }
 
 static int pg_queue_claim_after(fz_journal *j, const char *worker, const char *lanes,
@@ -1924,15 +1931,7 @@ static int pg_queue_claim_after(fz_journal *j, const char *worker, const char *l
     a_int(&a, done);
     a_int(&a, done_epoch);
     PGresult *r = pq_exec(j, PQ_QUEUE_NEXT, &a, "claiming a queued run");
-    if (!r)
-        return FZ_EDB;
-    int got = PQntuples(r) > 0;
-    if (got) {
-        *run = ival(r, 0, 0);
-        *epoch = ival(r, 0, 1);
-    }
-    PQclear(r);
-    return got;
+    return claim_answer(r, run, epoch);
 }
 
 static int pg_queue_renew(fz_journal *j, int64_t run, int64_t epoch, uint32_t lease_ms)
