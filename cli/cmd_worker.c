@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -388,18 +387,8 @@ static int spawn_slot(slot *s, const char *loc, const char *lanes, fz_journal **
         s->cmd = sv[0];
         return 0;
     }
-    setpgid(0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent)
-        _exit(FZ_EXIT_SOFTWARE);
-    /* The worker's signal handlers back to their defaults, as exec would
-     * set them (each run installs its own and restores these). */
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    sigaction(SIGCHLD, &dfl, NULL);
-    sigaction(SIGINT, &dfl, NULL);
-    sigaction(SIGTERM, &dfl, NULL);
+    /* Each run installs its own signal handlers and restores these. */
+    fz_cli_worker_child(parent);
     int done = chld_pipe[1];
     chld_pipe[0] = chld_pipe[1] = -1;
     /* The pipe is shared with the worker's SIGCHLD handler: each record is

@@ -111,6 +111,20 @@ static int exec_step(const char *loc, const fz_journal_step_lease *c)
     return status;
 }
 
+void fz_cli_worker_child(pid_t parent)
+{
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(FZ_EXIT_SOFTWARE);
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigaction(SIGCHLD, &dfl, NULL);
+    sigaction(SIGINT, &dfl, NULL);
+    sigaction(SIGTERM, &dfl, NULL);
+}
+
 /* Forks the process of claimed step c into slot s. Its own process group
  * (a lost lease kills it whole), dies with the worker, the worker's
  * signal handlers back to their defaults; it never uses the worker's
@@ -130,16 +144,7 @@ static int spawn_step(fz_cli_steps *ss, fz_cli_step_slot *s, const fz_journal_st
         s->renewed = now_s();
         return 0;
     }
-    setpgid(0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent)
-        _exit(FZ_EXIT_SOFTWARE);
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    sigaction(SIGCHLD, &dfl, NULL);
-    sigaction(SIGINT, &dfl, NULL);
-    sigaction(SIGTERM, &dfl, NULL);
+    fz_cli_worker_child(parent);
     setenv("FLOWZAP_DB", ss->loc, 1);
     unsetenv("FLOWZAP_WORKER_LANES");
     fz_cli_set_command("worker");

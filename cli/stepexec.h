@@ -53,6 +53,12 @@ void fz_cli_steps_heartbeat(fz_cli_steps *ss, fz_journal *j);
  * recorded) and waited for, and its lease given back. */
 void fz_cli_steps_stop(fz_cli_steps *ss, fz_journal *j);
 
+/* In a process the worker just forked (parent: the worker's pid): a
+ * process group of its own, killed when the worker dies (it exits at once
+ * if the worker already did), the worker's signal handlers back to their
+ * defaults, as exec would set them. */
+void fz_cli_worker_child(pid_t parent);
+
 /* Kills process pid (a leader of its own process group) whole: frozen,
  * then the process groups of its children, then its own group. */
 void fz_cli_kill_whole(pid_t pid);

@@ -1462,6 +1462,22 @@ static int pg_set_state(fz_journal *j, int64_t id, int64_t owner, const char *st
  * Steps
  *========================================================================*/
 
+/* A finish's answer, outcome, reason, exit code, output and variables,
+ * in that order, as PQ_STEP_FINISH and PQ_STEP_FINISH_AT take them. */
+static void args_result(pq_args *a, const fz_journal_step *s)
+{
+    a_text(a, fz_answer_name(s->answer));
+    a_text(a, s->outcome);
+    a_text(a, s->reason);
+    if (s->has_exit_code)
+        a_int(a, s->exit_code);
+    else
+        a_text(a, NULL);
+    a_blob(a, s->out, s->out_len);
+    a_blob(a, s->err, s->err_len);
+    a_text(a, s->vars);
+}
+
 static void args_step(pq_args *a, int64_t run, const fz_journal_step *s)
 {
     a_int(a, run);
@@ -1491,16 +1507,7 @@ static int pg_step_finish(fz_journal *j, int64_t run, int64_t owner, const fz_jo
     else
         a_text(&a, NULL);
     a_int(&a, s->seq);
-    a_text(&a, fz_answer_name(s->answer));
-    a_text(&a, s->outcome);
-    a_text(&a, s->reason);
-    if (s->has_exit_code)
-        a_int(&a, s->exit_code);
-    else
-        a_text(&a, NULL);
-    a_blob(&a, s->out, s->out_len);
-    a_blob(&a, s->err, s->err_len);
-    a_text(&a, s->vars);
+    args_result(&a, s);
     a_int(&a, owner);
     return pq_write(j, PQ_STEP_FINISH, &a, "recording a step's finish", run, owner, s->task, 1);
 }
@@ -1698,16 +1705,7 @@ static int pg_step_finish_at(fz_journal *j, int64_t run, int64_t epoch, const fz
         a_int(&a, s->duration_ns);
     else
         a_text(&a, NULL);
-    a_text(&a, fz_answer_name(s->answer));
-    a_text(&a, s->outcome);
-    a_text(&a, s->reason);
-    if (s->has_exit_code)
-        a_int(&a, s->exit_code);
-    else
-        a_text(&a, NULL);
-    a_blob(&a, s->out, s->out_len);
-    a_blob(&a, s->err, s->err_len);
-    a_text(&a, s->vars);
+    args_result(&a, s);
     PGresult *r = pq_exec(j, PQ_STEP_FINISH_AT, &a, "recording a step's finish");
     if (!r)
         return FZ_EDB;
