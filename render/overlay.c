@@ -8,6 +8,7 @@
 #include "render/overlay.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,7 +190,10 @@ out:
     return rc;
 }
 
-/* Reads a non-negative integer field; 0 when absent. -1 when not a count. */
+/* Reads a non-negative integer field; 0 when absent. -1 when not a count:
+ * a real must be a whole number below 2^53, where doubles still count one
+ * by one (a bigger one, such as 5e123, is not a count a study makes, and
+ * converting it to an integer would be undefined). */
 static int get_count(json_t *obj, const char *key, uint64_t *v)
 {
     json_t *x = json_object_get(obj, key);
@@ -200,9 +204,12 @@ static int get_count(json_t *obj, const char *key, uint64_t *v)
         *v = (uint64_t)json_integer_value(x);
         return 0;
     }
-    if (json_is_real(x) && json_real_value(x) >= 0) {
-        *v = (uint64_t)json_real_value(x);
-        return 0;
+    if (json_is_real(x)) {
+        double r = json_real_value(x);
+        if (r >= 0 && r < 9007199254740992.0 && r == floor(r)) {
+            *v = (uint64_t)r;
+            return 0;
+        }
     }
     return -1;
 }

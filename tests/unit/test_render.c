@@ -716,6 +716,29 @@ static void test_render_heat_colours_nodes_and_labels_edge_shares(void **state)
     assert_int_equal(fz_overlay_heat_mem(g, "h.json", bad, strlen(bad), NULL, &ov, err, sizeof err),
                      FZ_EPARSE);
     assert_non_null(strstr(err, "n77"));
+    /* Counts that are no counts: a real too big for an integer (fuzz.overlay
+     * found 5.5e123, whose conversion was undefined), a fraction, a sign. */
+    static const char *const not_counts[] = {
+        "{\"runs\": 5555555555555555555555555555555555555555550.0}",
+        "{\"runs\": 1e300}",
+        "{\"runs\": 18446744073709551616.0}",
+        "{\"runs\": 2.5}",
+        "{\"runs\": -1}",
+        "{\"runs\": 10, \"nodes\": {\"n3\": {\"visits\": 1e19}}}",
+        "{\"runs\": 10, \"edges\": {\"e1\": {\"traversals\": 9.1e18}}}",
+    };
+    for (size_t i = 0; i < sizeof not_counts / sizeof *not_counts; i++) {
+        err[0] = 0;
+        assert_int_equal(fz_overlay_heat_mem(g, "h.json", not_counts[i], strlen(not_counts[i]),
+                                             NULL, &ov, err, sizeof err),
+                         FZ_EPARSE);
+        assert_null(ov);
+        assert_non_null(strstr(err, "h.json"));
+    }
+    const char *whole = "{\"runs\": 4.0, \"nodes\": {\"n3\": {\"visits\": 2.0}}}";
+    assert_int_equal(
+        fz_overlay_heat_mem(g, "h.json", whole, strlen(whole), NULL, &ov, err, sizeof err), FZ_OK);
+    fz_overlay_free(ov);
     fz_graph_free(g);
 }
 
