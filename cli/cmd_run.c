@@ -9,6 +9,7 @@
  * one, so both take the very same path.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -582,7 +583,16 @@ int fz_cli_run_workflow(const fz_run_request *o)
     pr.secrets = sec;
     pr.t0 = be->now(be->ud);
     if (o->trace) {
-        trace_file = strcmp(o->trace, "-") == 0 ? stdout : fopen(o->trace, "w");
+        /* A new trace is made 0600, as the journal is: it holds the steps'
+         * reasons (secrets masked). An existing file keeps its mode. */
+        if (strcmp(o->trace, "-") == 0) {
+            trace_file = stdout;
+        } else {
+            int fd = open(o->trace, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+            trace_file = fd >= 0 ? fdopen(fd, "w") : NULL;
+            if (fd >= 0 && !trace_file)
+                close(fd);
+        }
         if (!trace_file) {
             fz_cli_error("run: cannot write trace '%s': %s", o->trace, strerror(errno));
             status = FZ_EXIT_IO;

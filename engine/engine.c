@@ -578,7 +578,8 @@ enum {
     FAIL_STUCK,    /* no outgoing edge taken for the answer: "no route" */
 };
 
-const fz_observer *fz__engine_observer(const fz_engine *e)
+/* The observer set on e, or NULL when none is set. */
+static const fz_observer *engine_observer(const fz_engine *e)
 {
     return e->has_obs ? &e->obs : NULL;
 }
@@ -2012,7 +2013,7 @@ int fz_engine_drive(fz_engine *e, const fz_backend *b)
 {
     if (e->state != FZ_RUN_RUNNING)
         return e->state == FZ_RUN_IDLE ? FZ_ESTATE : FZ_OK;
-    const fz_observer *obs = fz__engine_observer(e);
+    const fz_observer *obs = engine_observer(e);
     int timed = obs != NULL && b->now != NULL;
     fz_task t;
     /* The clock read for a completion also stamps the first start that

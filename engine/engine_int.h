@@ -107,8 +107,6 @@ struct fz_engine {
     uint32_t sort_cap;
 };
 
-/* The observer set on e, or NULL when none is set. */
-const fz_observer *fz__engine_observer(const fz_engine *e);
 
 /* fz_engine_next, inline. */
 static inline int fz__engine_next(fz_engine *e, fz_task *out)

@@ -841,7 +841,3 @@ const fz_journal_store fz__journal_sqlite = {
     .group = sq_group,
 };
 
-const char *fz__journal_sql(int i)
-{
-    return sql[i];
-}

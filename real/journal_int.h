@@ -172,7 +172,4 @@ fz_answer fz__journal_answer_parse(const char *s);
 int fz__journal_claim_decide(fz_journal *j, int64_t id, int force, const char *state,
                              const char *owner, fz_journal_claim *out);
 
-/* The text of statement i, for a statement of one's own. */
-const char *fz__journal_sql(int i);
-
 #endif

@@ -182,6 +182,7 @@ rm -f release
 [ -e journal.db-wal ] || fail "no -wal file after SIGKILL (the test expects one)"
 [ "$(stat -c %a journal.db)" = 600 ] || fail "new journal mode $(stat -c %a journal.db), want 600"
 [ "$(stat -c %a journal.db-wal)" = 600 ] || fail "its -wal mode $(stat -c %a journal.db-wal), want 600"
+[ "$(stat -c %a trace1.jsonl)" = 600 ] || fail "new trace mode $(stat -c %a trace1.jsonl), want 600"
 ok
 no_secret "journal after SIGKILL" journal.db journal.db-wal journal.db-shm
 no_secret "trace before the kill" trace1.jsonl
