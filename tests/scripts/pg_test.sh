@@ -74,7 +74,14 @@ fz_kill_at_exit() { # FILE...
     fz_kill_files+=("$@")
 }
 
-alive() { kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" | cut -c1)" != Z ]; }
+# A process is alive when its state, read once from /proc, is neither a
+# zombie's nor a dead one's: a zombie whose new parent (PID 1 here) reaps
+# it between two reads would otherwise pass for alive.
+alive() {
+    local s
+    s=$(sed -n 's/.*) \(.\).*/\1/p' "/proc/$1/stat" 2>/dev/null)
+    [ -n "$s" ] && [ "$s" != Z ] && [ "$s" != X ]
+}
 
 fz_wait_until() { # TENTHS COMMAND...
     local n=$1 i

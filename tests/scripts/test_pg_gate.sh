@@ -196,7 +196,12 @@ for _ in $(seq 1 100); do grep -q "recorded in" run2.log && break; sleep 0.1; do
 r=$(sed -n 's/^flowzap: run \([0-9]*\) recorded in.*/\1/p' run2.log | head -1)
 [ -n "$r" ] || fail "no run id in: $(cat run2.log)"
 gate_waits "$r" n2 || fail "run $r did not reach its gate"
-armed=$(now_ms) # about when the gate's 10 s poll was armed
+# The gate's 10 s poll was armed after its start was recorded: the bound
+# below counts from that record, not from when this script saw it (which
+# may be a second or more later on a loaded machine).
+armed=$(fz_psql -c "SELECT (extract(epoch FROM started_at::timestamptz) * 1000)::bigint
+                    FROM steps WHERE run = $r AND node = 'n2' AND seq IS NULL")
+[ -n "$armed" ] || fail "no recorded start of run $r's gate"
 sleep 0.3
 # Every other session goes: the run's among them (nothing else runs now).
 fz_psql -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity

@@ -80,8 +80,9 @@ wait_for() { # FILE: up to 30 s
 }
 run_id() { sed -n 's/^flowzap: run \([0-9][0-9]*\) recorded in .*/\1/p' "$1" | head -1; }
 gone() { # no such process, or a zombie (dead, its new parent has not reaped it yet)
-    ! kill -0 "$1" 2>/dev/null && return 0
-    [ "$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null)" = Z ]
+    local s # read once: a zombie reaped between two reads is gone too
+    s=$(sed -n 's/.*) \(.\).*/\1/p' "/proc/$1/stat" 2>/dev/null)
+    [ -z "$s" ] || [ "$s" = Z ] || [ "$s" = X ]
 }
 
 # Starts a run and SIGKILLs flowzap while step 2 is in flight; sets $id and
