@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# test_pg_step_limit.sh - a step of another lane that never finishes ends
+# as an error after five claims (docs/scale.md, "Lanes as placement" and
+# the faults table), with real workers on a throwaway PostgreSQL cluster
+# (pg_test.sh):
+#  1. the workflow file changes on lane B's host after the run began: each
+#     of lane B's step processes refuses the step (and gives it back at
+#     once); the sixth claim records it as an error, "claimed 5 times by
+#     workers of lane B without a finish; the last refusal: ...", the run
+#     fails with it (`runs show`), in bounded time; the handler never ran;
+#  2. the step's process dies every time (its handler kills it) before it
+#     records a finish: the lease runs out each time; after five claims
+#     (attempts 1 to 5, one key) the step ends as an error with no refusal
+#     known, and the owner routes it like a handler's error: its error
+#     edge, to a run that completes.
+set -uo pipefail
+: "${FLOWZAP:?FLOWZAP must name the flowzap binary}"
+: "${FZ_SRC:?}"
+
+. "$FZ_SRC/tests/scripts/pg_test.sh"
+fz_pg_test steplimit
+
+state() { fz_psql -c "SELECT state FROM runs WHERE id = $1"; }
+queued() { [ "$(fz_psql -c "SELECT count(*) FROM step_queue WHERE run = $1")" != 0 ]; }
+ended() { case "$(state "$1")" in completed | failed) return 0 ;; esac; return 1; }
+stop_workers() {
+    local p
+    for p in "$@"; do kill -TERM "$p" 2>/dev/null; done
+    for p in "$@"; do wait "$p" 2>/dev/null; done
+}
+
+cat > b.sh <<EOF
+#!/bin/sh
+echo "\$FZ_RUN_ID \$FZ_NODE \$FZ_ATTEMPT \$FZ_IDEMPOTENCY_KEY" >> "$work/b.ran"
+EOF
+# The step's process dies before it can record a finish: its handler
+# kills it (SIGKILL, as a crash would).
+cat > crash.sh <<EOF
+#!/bin/sh
+echo "\$FZ_RUN_ID \$FZ_NODE \$FZ_ATTEMPT \$FZ_IDEMPOTENCY_KEY" >> "$work/crash.ran"
+kill -KILL \$PPID
+EOF
+cat > lim.yaml <<EOF
+version: 1
+rules:
+  - match: ^Work B\$
+    exec: [sh, $work/b.sh]
+  - match: ^Crash B\$
+    exec: [sh, $work/crash.sh]
+  - match: ^Fail A\$
+    exec: [sh, -c, "exit 2"]
+  - match: .
+    exec: ['true']
+EOF
+: > b.ran
+: > crash.ran
+
+# 1. Refused on lane B's host: the file changed there after the run began.
+# Its name holds a terminal escape and SQL quotes: the refusal quoting it
+# is kept as data and printed escaped.
+wf=$'refused\e[2J\'";--.fz'
+cat > "$wf" <<'EOF'
+A { # A
+n1: circle label:"Start"
+n3: circle label:"End"
+n1.handle(right) -> B.n2.handle(left)
+}
+B { # B
+n2: rectangle label:"Work B"
+n2.handle(right) -> A.n3.handle(left)
+}
+EOF
+id=$("$FLOWZAP" submit "$wf" --bindings lim.yaml 2>>submit.log) || fail "submit failed"
+"$FLOWZAP" worker --lane A --lease 1 --poll 0.2 >ra.log 2>&1 &
+pids[1]=$!
+fz_wait_until 100 queued "$id" || fail "run $id: lane B's step was not queued"
+# The file as lane B's host has it (one checkout, edited in place).
+echo "// edited on lane B's host" >> "$wf"
+t0=$(date +%s.%N)
+"$FLOWZAP" worker --lane B --lease 1 --poll 0.2 >rb.log 2>&1 &
+pids[2]=$!
+fz_wait_until 200 ended "$id" || fail "run $id did not end after its step was refused"
+t1=$(date +%s.%N)
+stop_workers "${pids[1]}" "${pids[2]}"
+[ "$(state "$id")" = failed ] || fail "run $id: $(state "$id"), not failed"
+secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+echo "refused step: 5 claims and the error in ${secs}s (lease 1 s)" >&2
+# Given back at once on each refusal: well within five leases.
+awk -v s="$secs" 'BEGIN { exit !(s < 5) }' || fail "the refused step took ${secs}s to end"
+[ "$(grep -Ec "step [0-9]+ of run $id \(attempt" rb.log)" = 5 ] ||
+    fail "lane B's step was not claimed 5 times: $(grep "of run $id" rb.log)"
+grep -Eq "step [0-9]+ of run $id recorded as an error: claimed 5 times by workers of lane B" rb.log ||
+    fail "the worker does not say it recorded the step as an error"
+[ ! -s b.ran ] || fail "the refused step's handler ran: $(cat b.ran)"
+why="claimed 5 times by workers of lane B without a finish; the last refusal: worker "
+reason=$(fz_psql -c "SELECT reason FROM steps WHERE run = $id AND node = 'n2'")
+case "$reason" in "$why"*"file '$wf' changed since the run began"*) ;;
+*) fail "the step's reason is '$reason'" ;; esac
+[ "$(fz_psql -c "SELECT answer FROM steps WHERE run = $id AND node = 'n2'")" = error ] ||
+    fail "the step was not recorded as an error"
+"$FLOWZAP" runs show "$id" >show1.log 2>&1
+grep -qF "$why" show1.log || fail "runs show does not give the reason"
+grep -q "changed since the run began" show1.log || fail "runs show does not give the refusal"
+grep -q $'\e' rb.log ra.log show1.log && fail "a terminal escape from the file's name was printed raw"
+! queued "$id" || fail "run $id: a step_queue row is left"
+
+# 2. The step's process dies each time before its finish: no refusal is
+#    known; the error takes the node's error edge.
+cat > crash.fz <<'EOF'
+A { # A
+n1: circle label:"Start"
+n3: circle label:"End"
+n4: rectangle label:"Recover"
+n1.handle(right) -> B.n2.handle(left)
+}
+B { # B
+n2: rectangle label:"Crash B"
+n2.handle(right) -> A.n3.handle(left)
+n2.handle(bottom) -> A.n4.handle(bottom) [label="Error"]
+}
+EOF
+id=$("$FLOWZAP" submit crash.fz --bindings lim.yaml 2>>submit.log) || fail "submit failed"
+"$FLOWZAP" worker --lane A --lease 1 --poll 0.2 >ca.log 2>&1 &
+pids[3]=$!
+t0=$(date +%s.%N)
+"$FLOWZAP" worker --lane B --lease 1 --poll 0.2 >cb.log 2>&1 &
+pids[4]=$!
+fz_wait_until 300 ended "$id" || fail "run $id did not end while its step's process kept dying"
+t1=$(date +%s.%N)
+stop_workers "${pids[3]}" "${pids[4]}"
+secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+echo "crashing step: 5 claims and the error in ${secs}s (lease 1 s)" >&2
+[ "$(state "$id")" = completed ] || fail "run $id: $(state "$id"), not completed by its error edge"
+fz_psql -c "SELECT outcome FROM runs WHERE id = $id" | grep -q "Recover" ||
+    fail "run $id did not end at Recover: $(fz_psql -c "SELECT outcome FROM runs WHERE id = $id")"
+[ "$(awk -v id="$id" '$1 == id { printf "%s ", $3 }' crash.ran)" = "1 2 3 4 5 " ] ||
+    fail "the crashing step's attempts were not 1 to 5: $(cat crash.ran)"
+[ "$(awk -v id="$id" '$1 == id { print $4 }' crash.ran | sort -u | wc -l)" = 1 ] ||
+    fail "the attempts had different keys: $(cat crash.ran)"
+[ "$(fz_psql -c "SELECT reason FROM steps WHERE run = $id AND node = 'n2'")" = \
+    "claimed 5 times by workers of lane B without a finish" ] ||
+    fail "the crashing step's reason: $(fz_psql -c "SELECT reason FROM steps WHERE run = $id AND node = 'n2'")"
+[ "$(fz_psql -c "SELECT attempt || '/' || starts FROM steps WHERE run = $id AND node = 'n2'")" = 5/5 ] ||
+    fail "the journal does not hold 5 attempts of the step"
+[ "$(grep -Ec "step [0-9]+ of run $id \(attempt" cb.log)" = 5 ] || fail "lane B's step was not claimed 5 times"
+
+echo "ok"
