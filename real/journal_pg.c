@@ -202,7 +202,12 @@ static const pq_stmt stmts[PQ__COUNT] = {
     {"UPDATE runs SET state = 'running', pid = $2::bigint, owner_id = $3, sync = $4,"
      " resumes = resumes + 1, finished_at = NULL, updated_at = " NOW " WHERE id = $1::bigint",
      0},
-    {"UPDATE runs SET state = $2, outcome = coalesce($3, outcome), vars = coalesce($4, vars),"
+    /* A run that ends (completed, failed) takes its steps still queued for
+     * other lanes with it, in the same transaction: no worker claims them. */
+    {"WITH d AS (DELETE FROM step_queue WHERE run = $1::bigint"
+     " AND $2::text NOT IN ('running', 'interrupted') AND EXISTS(SELECT 1 FROM runs WHERE"
+     " id = $1::bigint AND ($5::bigint IS NULL OR pid = $5::bigint)))"
+     " UPDATE runs SET state = $2, outcome = coalesce($3, outcome), vars = coalesce($4, vars),"
      " updated_at = " NOW ", finished_at = CASE WHEN $2 = 'running' THEN NULL ELSE " NOW
      " END WHERE id = $1::bigint AND ($5::bigint IS NULL OR pid = $5::bigint)",
      1},
@@ -1695,8 +1700,8 @@ static int pg_step_renew(fz_journal *j, int64_t run, uint32_t task, int64_t epoc
     int rc = pq_do(j, PQ_STEPQ_RENEW, &a, "renewing a step's lease", &rows);
     if (!rc && rows == 0) {
         snprintf(j->msg, sizeof j->msg,
-                 "the lease on step %u of run %lld (epoch %lld) was lost: it finished, or "
-                 "another worker took it",
+                 "the lease on step %u of run %lld (epoch %lld) was lost: it finished, its run "
+                 "ended, or another worker took it",
                  task, (long long)run, (long long)epoch);
         return FZ_ESTATE;
     }

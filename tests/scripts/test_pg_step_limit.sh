@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # test_pg_step_limit.sh - a step of another lane that never finishes ends
-# as an error after five claims (docs/scale.md, "Lanes as placement" and
-# the faults table), with real workers on a throwaway PostgreSQL cluster
-# (pg_test.sh):
+# as an error after five claims, and an ended run leaves no step queued
+# (docs/scale.md, "Lanes as placement" and the faults table), with real
+# workers on a throwaway PostgreSQL cluster (pg_test.sh):
 #  1. the workflow file changes on lane B's host after the run began: each
 #     of lane B's step processes refuses the step (and gives it back at
 #     once); the sixth claim records it as an error, "claimed 5 times by
@@ -12,7 +12,10 @@
 #     records a finish: the lease runs out each time; after five claims
 #     (attempts 1 to 5, one key) the step ends as an error with no refusal
 #     known, and the owner routes it like a handler's error: its error
-#     edge, to a run that completes.
+#     edge, to a run that completes;
+#  3. a run that fails on lane A while its lane B step is still queued:
+#     the row goes with the run's end, and a worker of lane B that comes
+#     later runs nothing of it.
 set -uo pipefail
 : "${FLOWZAP:?FLOWZAP must name the flowzap binary}"
 : "${FZ_SRC:?}"
@@ -40,6 +43,13 @@ cat > crash.sh <<EOF
 echo "\$FZ_RUN_ID \$FZ_NODE \$FZ_ATTEMPT \$FZ_IDEMPOTENCY_KEY" >> "$work/crash.ran"
 kill -KILL \$PPID
 EOF
+cat > slow.sh <<EOF
+#!/bin/sh
+echo \$\$ > "$work/slow.pid"
+sleep 30
+echo done >> "$work/slow.done"
+EOF
+fz_kill_at_exit "$work/slow.pid"
 cat > lim.yaml <<EOF
 version: 1
 rules:
@@ -49,6 +59,10 @@ rules:
     exec: [sh, $work/crash.sh]
   - match: ^Fail A\$
     exec: [sh, -c, "exit 2"]
+  - match: ^Slow B\$
+    exec: [sh, $work/slow.sh]
+  - match: ^Fail A late\$
+    exec: [sh, -c, "sleep 1.5; exit 2"]
   - match: .
     exec: ['true']
 EOF
@@ -144,4 +158,58 @@ fz_psql -c "SELECT outcome FROM runs WHERE id = $id" | grep -q "Recover" ||
     fail "the journal does not hold 5 attempts of the step"
 [ "$(grep -Ec "step [0-9]+ of run $id \(attempt" cb.log)" = 5 ] || fail "lane B's step was not claimed 5 times"
 
+# 3. A run ends (lane A's step fails) while its lane B step is queued: the
+#    row goes with the run's end; a worker of lane B later runs nothing.
+cat > ended.fz <<'EOF'
+A { # A
+n1: circle label:"Start"
+n2: rectangle label:"Fork"
+n3: rectangle label:"Fail A"
+n5: circle label:"End"
+n1.handle(right) -> n2.handle(left)
+n2.handle(right) -> n3.handle(left)
+n2.handle(bottom) -> B.n4.handle(top)
+n3.handle(right) -> n5.handle(left)
+}
+B { # B
+n4: rectangle label:"Work B"
+n4.handle(top) -> A.n5.handle(bottom)
+}
+EOF
+id=$("$FLOWZAP" submit ended.fz --bindings lim.yaml 2>>submit.log) || fail "submit failed"
+"$FLOWZAP" worker --lane A --lease 1 --poll 0.2 >ea.log 2>&1 &
+pids[5]=$!
+fz_wait_until 100 ended "$id" || fail "run $id did not end"
+[ "$(state "$id")" = failed ] || fail "run $id: $(state "$id"), not failed"
+[ "$(fz_psql -c "SELECT count(*) FROM steps WHERE run = $id AND node = 'n4' AND finished_at IS NULL")" = 1 ] ||
+    fail "run $id ended without lane B's step in flight (the test's premise)"
+! queued "$id" || fail "run $id ended with its lane B step still in step_queue"
+"$FLOWZAP" worker --lane B --lease 1 --poll 0.2 >eb.log 2>&1 &
+pids[6]=$!
+sleep 1.5
+stop_workers "${pids[5]}" "${pids[6]}"
+grep -q "of run $id" eb.log && fail "a worker of lane B took a step of the ended run"
+[ ! -s b.ran ] || fail "a step of an ended run ran: $(cat b.ran)"
+
+#    The same while a worker of lane B runs that step: its lease cannot
+#    be renewed once the row went with the run, and its process is
+#    killed whole, handler and all, within a heartbeat or two.
+sed -e 's/"Fail A"/"Fail A late"/' -e 's/"Work B"/"Slow B"/' ended.fz > ended2.fz
+id=$("$FLOWZAP" submit ended2.fz --bindings lim.yaml 2>>submit.log) || fail "submit failed"
+"$FLOWZAP" worker --lane A --lease 1.5 --poll 0.2 >ea2.log 2>&1 &
+pids[7]=$!
+# Lane A's worker owns the run; lane B's comes once the step is queued.
+fz_wait_until 100 queued "$id" || fail "run $id: lane B's step was not queued"
+"$FLOWZAP" worker --lane B --lease 1.5 --poll 0.2 >eb2.log 2>&1 &
+pids[8]=$!
+fz_wait_until 100 test -s slow.pid || fail "lane B's slow step never started"
+fz_wait_until 100 ended "$id" || fail "run $id did not end"
+[ "$(state "$id")" = failed ] || fail "run $id: $(state "$id"), not failed"
+! queued "$id" || fail "run $id ended with its claimed lane B step still in step_queue"
+slow=$(cat slow.pid)
+gone() { ! alive "$slow"; }
+fz_wait_until 30 gone || fail "the ended run's step still runs 3 s after its end"
+stop_workers "${pids[7]}" "${pids[8]}"
+[ ! -e slow.done ] || fail "the ended run's step ran to its end"
+grep -Eq "stopping step [0-9]+ of run $id" eb2.log || fail "the worker did not say it stopped the step"
 echo "ok"
