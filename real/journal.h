@@ -467,9 +467,9 @@ int fz_journal_has_step_queue(const fz_journal *j);
 typedef struct fz_journal_step_lease {
     int64_t run, epoch;
     uint32_t task;
-    uint32_t attempt; /* the attempt to run: raised on every claim after the first */
-    uint32_t claims;  /* claims of the step, this one included */
-    char lane[128];   /* the step's lane */
+    uint32_t attempt;  /* the attempt to run: raised on every claim after the first */
+    uint32_t claims;   /* claims of the step, this one included */
+    char lane[128];    /* the step's lane */
     char refusal[512]; /* why a process last refused it ("": none known) */
 } fz_journal_step_lease;
 

@@ -183,9 +183,8 @@ enum {
 /* One bit each in pg_store.prepared. */
 _Static_assert(PQ__COUNT <= 64, "more statements than bits in pg_store.prepared");
 
-/* A number in a statement's text. */
-#define FZ_STR_(x) #x
-#define FZ_STR(x) FZ_STR_(x)
+/* The step claim's statement: a claim past this many is no start. */
+_Static_assert(FZ_JOURNAL_STEP_TRIES == 5, "PQ_STEPQ_CLAIM says 5 claims");
 
 /* The owner fence: $n is the pid the writer expects (NULL: any). */
 #define FENCE(n) " AND pid IS NOT DISTINCT FROM $" #n "::bigint"
@@ -345,8 +344,8 @@ static const pq_stmt stmts[PQ__COUNT] = {
      " RETURNING q.run, q.task, q.epoch, q.attempt, q.claims),"
      " s AS (UPDATE steps t SET attempt = u.attempt, starts = t.starts + 1,"
      " started_at = " NOW ", pgid = NULL, pgid_id = NULL FROM u"
-     " WHERE u.claims > 1 AND u.claims <= " FZ_STR(FZ_JOURNAL_STEP_TRIES)
-     " AND t.run = u.run AND t.task = u.task RETURNING t.run)"
+     " WHERE u.claims > 1 AND u.claims <= 5 AND t.run = u.run AND t.task = u.task"
+     " RETURNING t.run)"
      " SELECT u.run, u.task, u.epoch, u.attempt, u.claims, q.lane, q.refusal FROM u"
      " JOIN step_queue q ON q.run = u.run AND q.task = u.task",
      0},
