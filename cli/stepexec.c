@@ -294,11 +294,12 @@ int fz_cli_steps_reaped(fz_cli_steps *ss, fz_journal *j, pid_t pid, int st)
          * the FZ_JOURNAL_STEP_TRIES + 1st claim the step ends as an error
          * (give_up). Else (the journal failing, a crash) the lease runs
          * out first, a back-off, and a worker of the lane takes it again. */
-        if (code == FZ_EXIT_INTERRUPTED || refused_status(code))
+        int refused = refused_status(code);
+        if (code == FZ_EXIT_INTERRUPTED || refused)
             fz_journal_step_release(j, s->run, s->task, s->epoch);
         memset(s, 0, sizeof *s);
         ss->busy--;
-        return 1;
+        return refused ? 2 : 1;
     }
     return 0;
 }
