@@ -620,9 +620,14 @@ int fz_cli_run_workflow(const fz_run_request *o)
     const fz_observer *logs[] = {&progress_obs, trace ? &trace_obs : NULL};
     fz_observer obs;
     fz_observer_tee_init(&logs_tee, logs, 2, &obs); /* two fit: cannot fail */
-    if (!o->quiet)
-        fprintf(stderr, "flowzap: running %s with %s (%u nodes)\n", o->file, o->bindings,
-                fz_graph_node_count(g));
+    if (!o->quiet) {
+        /* The paths may come from a journal (a worker's run): escaped. */
+        fputs("flowzap: running ", stderr);
+        fz_term_put(stderr, o->file, strlen(o->file), 0);
+        fputs(" with ", stderr);
+        fz_term_put(stderr, o->bindings, strlen(o->bindings), 0);
+        fprintf(stderr, " (%u nodes)\n", fz_graph_node_count(g));
+    }
     /* The journal's recorder goes first and passes every event on; on a
      * resume it replays the finished steps and restarts the ones in flight. */
     status = fz_cli_journal_attach(&cj, g, e, be, &obs);

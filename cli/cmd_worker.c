@@ -615,8 +615,9 @@ int fz_cmd_worker(int argc, char **argv)
         int st;
         pid_t gone;
         while ((gone = waitpid(-1, &st, WNOHANG)) > 0) {
-            if (fz_cli_steps_reaped(&steps, j, gone, st)) {
-                look_steps = 1;
+            int step = fz_cli_steps_reaped(&steps, j, gone, st);
+            if (step) {
+                look_steps |= step == 1; /* refused (2): at the next poll */
                 continue;
             }
             for (int i = 0; i < nslots; i++) {

@@ -47,6 +47,10 @@ int fz_cli_color(FILE *f);
 /* Prints "flowzap CMD: " (or "flowzap: " outside a command) and a message
  * to stderr; a message already starting with "CMD: " keeps one prefix. */
 void fz_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The text of this process's last fz_cli_error message, without its prefix
+ * ("" before any; cut to 511 bytes): a step's process records it as the
+ * reason of a refusal (cli/stepexec.c). */
+const char *fz_cli_last_error(void);
 
 /* A bad command line in one line: "flowzap CMD: MESSAGE (see 'flowzap CMD
  * --help')" on stderr. Returns FZ_EXIT_USAGE. */

@@ -32,6 +32,13 @@ void fz_cli_set_command(const char *name)
     command_name = name;
 }
 
+static char last_error[512];
+
+const char *fz_cli_last_error(void)
+{
+    return last_error;
+}
+
 void fz_cli_error(const char *fmt, ...)
 {
     /* The message quotes names, paths and values from files, journals and
@@ -62,6 +69,11 @@ void fz_cli_error(const char *fmt, ...)
     if (n > 0)
         fz_term_put(stderr, text, strlen(text), 0);
     fputc('\n', stderr);
+    size_t keep = n > 0 ? strlen(text) : 0;
+    if (keep >= sizeof last_error)
+        keep = sizeof last_error - 1;
+    memcpy(last_error, text, keep);
+    last_error[keep] = '\0';
     if (msg != small)
         free(msg);
 }

@@ -32,6 +32,8 @@
 #include "cli/runjournal.h"
 #include "cli/runrequest.h"
 #include "core/status.h"
+#include "core/term.h"
+#include "core/utf8.h"
 
 static double now_s(void)
 {
@@ -50,13 +52,69 @@ void fz_cli_steps_init(fz_cli_steps *ss, int max, const char *loc, const char *m
     ss->beat = now_s();
 }
 
+/* An exit status of a step's process that refused its step before any
+ * handler ran (files changed here, bad bindings, a secret this host
+ * lacks, the run not rebuilt, the lease lost): given back at once. */
+static int refused_status(int code)
+{
+    return code == FZ_EXIT_REFUSED || code == FZ_EXIT_INVALID || code == FZ_EXIT_UNBOUND ||
+           code == FZ_EXIT_SECRET || code == FZ_EXIT_USAGE;
+}
+
+/* s copied into buf (size n > 0) as well-formed UTF-8, a bad byte as '?',
+ * cut before a sequence that does not fit: text a journal takes. */
+static void utf8_copy(char *buf, size_t n, const char *s)
+{
+    size_t o = 0, len = strlen(s);
+    for (size_t i = 0; i < len;) {
+        size_t k = fz_utf8_seq(s + i, len - i);
+        if (o + (k ? k : 1) >= n)
+            break;
+        if (k)
+            memcpy(buf + o, s + i, k);
+        else
+            buf[o] = '?';
+        o += k ? k : 1;
+        i += k ? k : 1;
+    }
+    buf[o] = '\0';
+}
+
+/* In the step's process, which refused claimed step c with status: the
+ * lease is given back at once with why (the process's last message), so
+ * that the next claim need not wait for it to run out. On j, or on a
+ * connection of its own when the run took j over. */
+static void record_refusal(const fz_cli_steps *ss, fz_journal *j, const fz_journal_step_lease *c,
+                           int status)
+{
+    char why[512], msg[400];
+    utf8_copy(msg, sizeof msg, fz_cli_last_error());
+    if (!msg[0]) {
+        /* No message of its own (a workflow's diagnostics): the status. */
+        const char *text = "refused";
+#define FZ__EXIT_TEXT(name, code, t)                                                               \
+    if (status == (code))                                                                          \
+        text = t;
+        FZ_EXIT_MAP(FZ__EXIT_TEXT)
+#undef FZ__EXIT_TEXT
+        snprintf(msg, sizeof msg, "exit status %d (%s)", status, text);
+    }
+    snprintf(why, sizeof why, "worker %.80s: %s", ss->me, msg);
+    fz_journal *own = NULL;
+    if (!j && fz_journal_open(ss->loc, FZ_JOURNAL_SYNC_FULL, NULL, &own) == 0)
+        j = own;
+    if (j && fz_journal_step_refused(j, c->run, c->task, c->epoch, why) != 0)
+        fz_cli_error("run %lld, step %u: %s", (long long)c->run, c->task, fz_journal_errmsg(j));
+    fz_journal_free(own);
+}
+
 /* In the step's process: the run's recorded command line, in its
  * directory, through fz_cli_run_workflow in step mode (fz_cli_step).
  * Returns an exit status (0: the step ran and its finish is recorded). */
-static int exec_step(const char *loc, const fz_journal_step_lease *c)
+static int exec_step(const fz_cli_steps *ss, const fz_journal_step_lease *c)
 {
     fz_journal *j = NULL;
-    int rc = fz_journal_open(loc, FZ_JOURNAL_SYNC_FULL, NULL, &j);
+    int rc = fz_journal_open(ss->loc, FZ_JOURNAL_SYNC_FULL, NULL, &j);
     if (rc) {
         fz_cli_error("%s", rc == FZ_ENOMEM ? fz_strerror(rc) : fz_journal_errmsg(j));
         fz_journal_free(j);
@@ -65,6 +123,8 @@ static int exec_step(const char *loc, const fz_journal_step_lease *c)
     fz_journal_run r;
     if ((rc = fz_journal_run_get(j, c->run, &r)) != 0) {
         fz_cli_error("run %lld, step %u: %s", (long long)c->run, c->task, fz_journal_errmsg(j));
+        if (rc == FZ_ENOENT)
+            record_refusal(ss, j, c, FZ_EXIT_REFUSED);
         fz_journal_free(j);
         return rc == FZ_ENOENT ? FZ_EXIT_REFUSED : FZ_EXIT_IO;
     }
@@ -82,6 +142,7 @@ static int exec_step(const char *loc, const fz_journal_step_lease *c)
         status = FZ_EXIT_REFUSED;
     }
     if (status) {
+        record_refusal(ss, j, c, status);
         free(av);
         json_decref(args);
         fz_journal_free(j);
@@ -104,6 +165,8 @@ static int exec_step(const char *loc, const fz_journal_step_lease *c)
             status = FZ_EXIT_SOFTWARE; /* the step was not run */
     } else
         status = FZ_EXIT_REFUSED;
+    if (refused_status(status))
+        record_refusal(ss, res.j, c, status);
     fz_cli_run_request_fini(&req);
     fz_journal_free(res.j); /* NULL once the run took it over */
     free(av);
@@ -148,7 +211,7 @@ static int spawn_step(fz_cli_steps *ss, fz_cli_step_slot *s, const fz_journal_st
     setenv("FLOWZAP_DB", ss->loc, 1);
     unsetenv("FLOWZAP_WORKER_LANES");
     fz_cli_set_command("worker");
-    int status = exec_step(ss->loc, c);
+    int status = exec_step(ss, c);
     fflush(NULL);
 #if defined(__SANITIZE_ADDRESS__)
     /* _exit skips the leak check at exit: what the step left is reported
@@ -156,6 +219,29 @@ static int spawn_step(fz_cli_steps *ss, fz_cli_step_slot *s, const fz_journal_st
     __lsan_do_leak_check();
 #endif
     _exit(status);
+}
+
+/* Step c was claimed FZ_JOURNAL_STEP_TRIES times before this claim and
+ * never finished (refused, or its process died each time): this worker
+ * records its finish as an error, fenced on this claim's epoch, for the
+ * owner to route like a handler's error. */
+static void give_up(const fz_cli_steps *ss, fz_journal *j, const fz_journal_step_lease *c)
+{
+    char why[1024];
+    int n = snprintf(why, sizeof why, "claimed %u times by workers of lane %s without a finish",
+                     c->claims - 1, c->lane);
+    if (c->refusal[0] && n > 0 && (size_t)n < sizeof why)
+        snprintf(why + n, sizeof why - (size_t)n, "; the last refusal: %s", c->refusal);
+    int rc = fz_journal_step_give_up(j, c->run, c->task, c->epoch, why);
+    if (rc)
+        fz_cli_error("worker: %s", fz_journal_errmsg(j));
+    else {
+        /* The refusal quotes paths and names: escaped for the terminal. */
+        fprintf(stderr, "flowzap: worker %s: step %u of run %lld recorded as an error: ", ss->me,
+                c->task, (long long)c->run);
+        fz_term_put(stderr, why, strlen(why), 0);
+        fputc('\n', stderr);
+    }
 }
 
 int fz_cli_steps_claim(fz_cli_steps *ss, fz_journal *j, const char *lanes)
@@ -170,6 +256,10 @@ int fz_cli_steps_claim(fz_cli_steps *ss, fz_journal *j, const char *lanes)
         }
         if (r == 0)
             break;
+        if (c.claims > FZ_JOURNAL_STEP_TRIES) {
+            give_up(ss, j, &c);
+            continue;
+        }
         fz_cli_step_slot *s = NULL;
         for (int i = 0; i < ss->max && !s; i++)
             if (!ss->s[i].pid)
@@ -198,14 +288,18 @@ int fz_cli_steps_reaped(fz_cli_steps *ss, fz_journal *j, pid_t pid, int st)
         int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
         fprintf(stderr, "flowzap: worker %s: step %u of run %lld: exit status %d (process %ld)\n",
                 ss->me, s->task, (long long)s->run, code, (long)pid);
-        /* Recorded: its row is gone. Interrupted: given back now. Else
-         * (refused here, the journal failing) the lease runs out first, a
-         * back-off, and a worker of the lane takes it again. */
-        if (code == FZ_EXIT_INTERRUPTED)
+        /* Recorded: its row is gone. Interrupted, or refused before any
+         * handler ran (its process gave it back already, with why, when it
+         * could): given back now, for the next claim to come at once; at
+         * the FZ_JOURNAL_STEP_TRIES + 1st claim the step ends as an error
+         * (give_up). Else (the journal failing, a crash) the lease runs
+         * out first, a back-off, and a worker of the lane takes it again. */
+        int refused = refused_status(code);
+        if (code == FZ_EXIT_INTERRUPTED || refused)
             fz_journal_step_release(j, s->run, s->task, s->epoch);
         memset(s, 0, sizeof *s);
         ss->busy--;
-        return 1;
+        return refused ? 2 : 1;
     }
     return 0;
 }

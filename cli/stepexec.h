@@ -41,7 +41,10 @@ int fz_cli_steps_claim(fz_cli_steps *ss, fz_journal *j, const char *lanes);
 
 /* pid ended with wait status st: 1 when it was a step's process (its
  * slot freed; a step that was not recorded is left to its lease, or given
- * back at once when the process was interrupted), else 0. */
+ * back at once when the process was interrupted), 2 when that process
+ * refused its step (given back at once: the worker looks at the queue
+ * again at its next poll, not at once, so that another worker of the
+ * lane has as good a chance at it), else 0. */
 int fz_cli_steps_reaped(fz_cli_steps *ss, fz_journal *j, pid_t pid, int st);
 
 /* Every third of the lease: renews the steps' leases; a step whose lease

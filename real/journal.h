@@ -467,8 +467,15 @@ int fz_journal_has_step_queue(const fz_journal *j);
 typedef struct fz_journal_step_lease {
     int64_t run, epoch;
     uint32_t task;
-    uint32_t attempt; /* the attempt to run: raised on every claim after the first */
+    uint32_t attempt;  /* the attempt to run: raised on every claim after the first */
+    uint32_t claims;   /* claims of the step, this one included */
+    char lane[128];    /* the step's lane */
+    char refusal[512]; /* why a process last refused it ("": none known) */
 } fz_journal_step_lease;
+
+/* Claims of a step without a finish before the claiming worker records it
+ * as an error (fz_journal_step_give_up): the run queue's limit. */
+#define FZ_JOURNAL_STEP_TRIES 5
 
 /* Takes the oldest queued step of a run that is running (or waiting for an
  * owner) in one of lanes (comma-separated; NULL: any) whose lease is free
@@ -484,6 +491,19 @@ int fz_journal_step_renew(fz_journal *j, int64_t run, uint32_t task, int64_t epo
                           uint32_t lease_ms);
 /* Gives the lease of a claimed step back unfinished; 0 or FZ_EDB. */
 int fz_journal_step_release(fz_journal *j, int64_t run, uint32_t task, int64_t epoch);
+/* The step's process refused claimed task of run (its files differ here,
+ * the run cannot be rebuilt...): the lease is given back at once, fenced
+ * on epoch, and reason (NULL: none) kept for the error the step ends with
+ * once claimed FZ_JOURNAL_STEP_TRIES times. 0 or FZ_EDB. */
+int fz_journal_step_refused(fz_journal *j, int64_t run, uint32_t task, int64_t epoch,
+                            const char *reason);
+/* Records the finish of claimed task of run as an error with reason, by
+ * the worker that claimed it rather than its process (it was claimed too
+ * often without a finish): fenced on epoch like
+ * fz_journal_step_finish_at, its queue row deleted, its owner woken.
+ * Returns 0, FZ_ESTATE (the lease was lost: nothing written) or FZ_EDB. */
+int fz_journal_step_give_up(fz_journal *j, int64_t run, uint32_t task, int64_t epoch,
+                            const char *reason);
 /* Records the finish of claimed task t of run (graph g: node, label, lane)
  * with result res, fenced on epoch: in one transaction, only while the
  * step's queue row still holds epoch, which is deleted; then NOTIFY

@@ -101,6 +101,8 @@ typedef struct fz_journal_store {
                       fz_journal_step_lease *out);
     int (*step_renew)(fz_journal *j, int64_t run, uint32_t task, int64_t epoch, uint32_t lease_ms);
     int (*step_release)(fz_journal *j, int64_t run, uint32_t task, int64_t epoch);
+    int (*step_refused)(fz_journal *j, int64_t run, uint32_t task, int64_t epoch,
+                        const char *reason);
     int (*step_finish_at)(fz_journal *j, int64_t run, int64_t epoch, const fz_journal_step *s);
     int (*step_remote)(fz_journal *j, int64_t run, uint32_t task, fz_journal_step_fn fn, void *ud);
     int (*step_queued)(fz_journal *j, int64_t run, uint32_t task, char *worker, size_t n);

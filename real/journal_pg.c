@@ -110,7 +110,10 @@ static const char schema[] =
     " epoch BIGINT NOT NULL DEFAULT 0,"
     " lease_until TIMESTAMPTZ,"
     " claims BIGINT NOT NULL DEFAULT 0,"
-    " PRIMARY KEY(run, task));";
+    " PRIMARY KEY(run, task));"
+    /* Why a step's process last refused it (docs/scale.md): added to
+     * schema 4's step_queue, nullable, so no new version. */
+    "ALTER TABLE step_queue ADD COLUMN IF NOT EXISTS refusal TEXT;";
 
 /* A run in the queue that no process runs (submitted and not yet
  * claimed, handed to another lane's worker, or given back by a stopped
@@ -174,10 +177,14 @@ enum {
     PQ_STEPQ_RELEASE,
     PQ_STEP_FINISH_AT,
     PQ_STEP_REMOTE,
+    PQ_STEPQ_REFUSED,
     PQ__COUNT
 };
 /* One bit each in pg_store.prepared. */
 _Static_assert(PQ__COUNT <= 64, "more statements than bits in pg_store.prepared");
+
+/* The step claim's statement: a claim past this many is no start. */
+_Static_assert(FZ_JOURNAL_STEP_TRIES == 5, "PQ_STEPQ_CLAIM says 5 claims");
 
 /* The owner fence: $n is the pid the writer expects (NULL: any). */
 #define FENCE(n) " AND pid IS NOT DISTINCT FROM $" #n "::bigint"
@@ -194,7 +201,12 @@ static const pq_stmt stmts[PQ__COUNT] = {
     {"UPDATE runs SET state = 'running', pid = $2::bigint, owner_id = $3, sync = $4,"
      " resumes = resumes + 1, finished_at = NULL, updated_at = " NOW " WHERE id = $1::bigint",
      0},
-    {"UPDATE runs SET state = $2, outcome = coalesce($3, outcome), vars = coalesce($4, vars),"
+    /* A run that ends (completed, failed) takes its steps still queued for
+     * other lanes with it, in the same transaction: no worker claims them. */
+    {"WITH d AS (DELETE FROM step_queue WHERE run = $1::bigint"
+     " AND $2::text NOT IN ('running', 'interrupted') AND EXISTS(SELECT 1 FROM runs WHERE"
+     " id = $1::bigint AND ($5::bigint IS NULL OR pid = $5::bigint)))"
+     " UPDATE runs SET state = $2, outcome = coalesce($3, outcome), vars = coalesce($4, vars),"
      " updated_at = " NOW ", finished_at = CASE WHEN $2 = 'running' THEN NULL ELSE " NOW
      " END WHERE id = $1::bigint AND ($5::bigint IS NULL OR pid = $5::bigint)",
      1},
@@ -332,8 +344,10 @@ static const pq_stmt stmts[PQ__COUNT] = {
      " RETURNING q.run, q.task, q.epoch, q.attempt, q.claims),"
      " s AS (UPDATE steps t SET attempt = u.attempt, starts = t.starts + 1,"
      " started_at = " NOW ", pgid = NULL, pgid_id = NULL FROM u"
-     " WHERE u.claims > 1 AND t.run = u.run AND t.task = u.task RETURNING t.run)"
-     " SELECT run, task, epoch, attempt FROM u",
+     " WHERE u.claims > 1 AND u.claims <= 5 AND t.run = u.run AND t.task = u.task"
+     " RETURNING t.run)"
+     " SELECT u.run, u.task, u.epoch, u.attempt, u.claims, q.lane, q.refusal FROM u"
+     " JOIN step_queue q ON q.run = u.run AND q.task = u.task",
      0},
     {"UPDATE step_queue SET lease_until = clock_timestamp() + $4::bigint * interval"
      " '1 millisecond' WHERE run = $1::bigint AND task = $2::bigint AND epoch = $3::bigint",
@@ -357,6 +371,10 @@ static const pq_stmt stmts[PQ__COUNT] = {
      " (SELECT worker FROM step_queue q WHERE q.run = s.run AND q.task = s.task"
      " AND q.lease_until >= clock_timestamp())"
      " FROM steps s WHERE run = $1::bigint AND task = $2::bigint",
+     1},
+    /* A step's process refused it: the lease given back at once, and why. */
+    {"UPDATE step_queue SET worker = NULL, lease_until = NULL, refusal = $4 WHERE run = $1::bigint"
+     " AND task = $2::bigint AND epoch = $3::bigint",
      1},
 };
 
@@ -1661,6 +1679,9 @@ static int pg_step_claim(fz_journal *j, const char *worker, const char *lanes, u
         out->task = (uint32_t)ival(r, 0, 1);
         out->epoch = ival(r, 0, 2);
         out->attempt = (uint32_t)ival(r, 0, 3);
+        out->claims = (uint32_t)ival(r, 0, 4);
+        snprintf(out->lane, sizeof out->lane, "%s", PQgetvalue(r, 0, 5));
+        snprintf(out->refusal, sizeof out->refusal, "%s", PQgetvalue(r, 0, 6));
     }
     PQclear(r);
     return got;
@@ -1678,8 +1699,8 @@ static int pg_step_renew(fz_journal *j, int64_t run, uint32_t task, int64_t epoc
     int rc = pq_do(j, PQ_STEPQ_RENEW, &a, "renewing a step's lease", &rows);
     if (!rc && rows == 0) {
         snprintf(j->msg, sizeof j->msg,
-                 "the lease on step %u of run %lld (epoch %lld) was lost: it finished, or "
-                 "another worker took it",
+                 "the lease on step %u of run %lld (epoch %lld) was lost: it finished, its run "
+                 "ended, or another worker took it",
                  task, (long long)run, (long long)epoch);
         return FZ_ESTATE;
     }
@@ -1693,6 +1714,17 @@ static int pg_step_release(fz_journal *j, int64_t run, uint32_t task, int64_t ep
     a_int(&a, task);
     a_int(&a, epoch);
     return pq_do(j, PQ_STEPQ_RELEASE, &a, "releasing a step's lease", NULL);
+}
+
+static int pg_step_refused(fz_journal *j, int64_t run, uint32_t task, int64_t epoch,
+                           const char *reason)
+{
+    pq_args a = {0};
+    a_int(&a, run);
+    a_int(&a, task);
+    a_int(&a, epoch);
+    a_text(&a, reason);
+    return pq_do(j, PQ_STEPQ_REFUSED, &a, "giving a refused step back", NULL);
 }
 
 static int pg_step_finish_at(fz_journal *j, int64_t run, int64_t epoch, const fz_journal_step *s)
@@ -2087,6 +2119,7 @@ const fz_journal_store fz__journal_postgres = {
     .step_claim = pg_step_claim,
     .step_renew = pg_step_renew,
     .step_release = pg_step_release,
+    .step_refused = pg_step_refused,
     .step_finish_at = pg_step_finish_at,
     .step_remote = pg_step_remote,
     .step_queued = pg_step_queued,

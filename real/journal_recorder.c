@@ -257,6 +257,27 @@ int fz_journal_step_finish_at(fz_journal *j, int64_t run, int64_t epoch, const f
     return write_finish(&r, t, res, duration_ns, 0, epoch);
 }
 
+int fz_journal_step_give_up(fz_journal *j, int64_t run, uint32_t task, int64_t epoch,
+                            const char *reason)
+{
+    if (!j->ops->step_finish_at) {
+        snprintf(j->msg, sizeof j->msg, "steps of other lanes need a PostgreSQL journal");
+        return FZ_EINVAL;
+    }
+    /* Only the finish's own columns: the step's row holds the rest. */
+    fz_journal_step s;
+    memset(&s, 0, sizeof s);
+    s.task = task;
+    s.duration_ns = -1;
+    s.finished = 1;
+    s.answer = FZ_ANSWER_ERROR;
+    char *m = reason && j->secrets ? fz_secrets_mask_str(j->secrets, reason) : NULL;
+    s.reason = m ? m : reason;
+    int rc = j->ops->step_finish_at(j, run, epoch, &s);
+    free(m);
+    return rc;
+}
+
 void fz_journal_recorder_set_remote(fz_journal_recorder *r,
                                     int (*remote)(void *ud, const fz_task *t), void *ud)
 {

@@ -469,6 +469,12 @@ int fz_journal_step_release(fz_journal *j, int64_t run, uint32_t task, int64_t e
     return j->ops->step_release ? j->ops->step_release(j, run, task, epoch) : no_queue(j);
 }
 
+int fz_journal_step_refused(fz_journal *j, int64_t run, uint32_t task, int64_t epoch,
+                            const char *reason)
+{
+    return j->ops->step_refused ? j->ops->step_refused(j, run, task, epoch, reason) : no_queue(j);
+}
+
 int fz_journal_step_queued(fz_journal *j, int64_t run, uint32_t task, char *worker, size_t n)
 {
     if (n)

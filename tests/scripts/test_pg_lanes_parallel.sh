@@ -2,7 +2,7 @@
 # test_pg_lanes_parallel.sh - steps of different lanes of one run run at
 # the same time, each on a worker of its lane, while one process routes
 # the run (docs/scale.md, "Lanes as placement"), on a throwaway PostgreSQL
-# cluster (pg_cluster.sh):
+# cluster (pg_test.sh):
 #  1. a fork into lanes A and B, each branch a 2 s step, joined after; two
 #     workers, --lane A and --lane B: the run completes, each step ran on a
 #     worker of its lane, and the two steps overlapped in time;
@@ -20,26 +20,11 @@ set -uo pipefail
 : "${FLOWZAP:?FLOWZAP must name the flowzap binary}"
 : "${FZ_SRC:?}"
 
-. "$FZ_SRC/tests/scripts/pg_cluster.sh"
-work=$(mktemp -d /tmp/fz-pg-lanes.XXXXXX)
-chmod 755 "$work"
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-    [ -n "${FZ_KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
-    fz_pg_stop
-}
-fail() {
-    echo "FAIL: $*" >&2
-    for f in "$work"/*.log "$work"/starts "$work"/ends; do
-        [ -f "$f" ] && { echo "--- $f" >&2; tail -40 "$f" >&2; }
-    done
-    exit 1
-}
-fz_pg_start || fail "could not start a PostgreSQL cluster"
-trap cleanup EXIT
-cd "$work" || exit 1
-export FLOWZAP_DB="$FZ_TEST_PG_URI"
+# A failure shows the last 40 lines of each log, the steps' starts.log and
+# ends.log included.
+FZ_FAIL_LINES=${FZ_FAIL_LINES:-40}
+. "$FZ_SRC/tests/scripts/pg_test.sh"
+fz_pg_test lanes
 
 cat > par.fz <<'EOF'
 A { # A
@@ -64,9 +49,9 @@ EOF
 cat > step.sh <<EOF
 #!/bin/sh
 pg=\$(ps -o pgid= -p \$\$ | tr -d ' ')
-echo "\$FZ_RUN_ID \$FZ_NODE \$FZ_ATTEMPT \$FZ_IDEMPOTENCY_KEY \$WHO \$PPID \$pg \$(date +%s.%N)" >> "$work/starts"
+echo "\$FZ_RUN_ID \$FZ_NODE \$FZ_ATTEMPT \$FZ_IDEMPOTENCY_KEY \$WHO \$PPID \$pg \$(date +%s.%N)" >> "$work/starts.log"
 case "\$FZ_NODE" in n3|n4) sleep "\${NAP:-2}" ;; esac
-echo "\$FZ_RUN_ID \$FZ_NODE \$FZ_ATTEMPT \$FZ_IDEMPOTENCY_KEY \$WHO \$PPID \$pg \$(date +%s.%N)" >> "$work/ends"
+echo "\$FZ_RUN_ID \$FZ_NODE \$FZ_ATTEMPT \$FZ_IDEMPOTENCY_KEY \$WHO \$PPID \$pg \$(date +%s.%N)" >> "$work/ends.log"
 EOF
 chmod +x step.sh
 cat > par.yaml <<EOF
@@ -75,17 +60,12 @@ rules:
   - match: .
     exec: [sh, $work/step.sh]
 EOF
-: > starts
-: > ends
+: > starts.log
+: > ends.log
 
 state() { fz_psql -c "SELECT state FROM runs WHERE id = $1"; }
-wait_state() { # run, state, seconds
-    for _ in $(seq 1 $(($3 * 10))); do
-        [ "$(state "$1")" = "$2" ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
+state_is() { [ "$(state "$1")" = "$2" ]; }
+wait_state() { fz_wait_until $(($3 * 10)) state_is "$1" "$2"; } # run, state, seconds
 stop_workers() {
     for p in "$@"; do kill -TERM "$p" 2>/dev/null; done
     for p in "$@"; do wait "$p" 2>/dev/null; done
@@ -99,15 +79,15 @@ WHO=B "$FLOWZAP" worker --lane B --poll 0.2 >wb.log 2>&1 &
 pids[2]=$!
 wait_state "$id" completed 30 || fail "run $id did not complete"
 stop_workers "${pids[1]}" "${pids[2]}"
-[ "$(grep -c "^$id " starts)" = 6 ] || fail "run $id: not every step started once"
-[ "$(grep -c "^$id " ends)" = 6 ] || fail "run $id: not every step ended once"
+[ "$(grep -c "^$id " starts.log)" = 6 ] || fail "run $id: not every step started once"
+[ "$(grep -c "^$id " ends.log)" = 6 ] || fail "run $id: not every step ended once"
 awk -v id="$id" '$1 == id { want = ($2 == "n4") ? "B" : "A"; if ($5 != want) { print; bad = 1 } }
-    END { exit bad }' ends || fail "a step ran on a worker of another lane"
+    END { exit bad }' ends.log || fail "a step ran on a worker of another lane"
 # The sleeps overlapped: each began before the other ended.
-sa=$(awk -v id="$id" '$1 == id && $2 == "n3" { print $8 }' starts)
-sb=$(awk -v id="$id" '$1 == id && $2 == "n4" { print $8 }' starts)
-ea=$(awk -v id="$id" '$1 == id && $2 == "n3" { print $8 }' ends)
-eb=$(awk -v id="$id" '$1 == id && $2 == "n4" { print $8 }' ends)
+sa=$(awk -v id="$id" '$1 == id && $2 == "n3" { print $8 }' starts.log)
+sb=$(awk -v id="$id" '$1 == id && $2 == "n4" { print $8 }' starts.log)
+ea=$(awk -v id="$id" '$1 == id && $2 == "n3" { print $8 }' ends.log)
+eb=$(awk -v id="$id" '$1 == id && $2 == "n4" { print $8 }' ends.log)
 awk -v sa="$sa" -v sb="$sb" -v ea="$ea" -v eb="$eb" 'BEGIN {
     span = (ea > eb ? ea : eb) - (sa < sb ? sa : sb)
     printf "lanes A and B: work A %.2f-%.2f, work B %.2f-%.2f, both within %.2fs\n", 0, ea - sa, sb - sa, eb - sa, span
@@ -129,19 +109,18 @@ grep -q "handed over" wa.log wb.log && fail "the run was handed over instead of 
 id=$("$FLOWZAP" submit par.fz --bindings par.yaml 2>>submit.log) || fail "submit failed"
 WHO=A "$FLOWZAP" worker --lane A --lease 2 --poll 0.2 >ka.log 2>&1 &
 pids[3]=$!
-for _ in $(seq 1 100); do [ "$(state "$id")" = running ] && break; sleep 0.1; done
+fz_wait_until 100 state_is "$id" running
 [ "$(state "$id")" = running ] || fail "run $id was not claimed"
 WHO=B1 NAP=3 "$FLOWZAP" worker --lane B --lease 2 --poll 0.2 >kb1.log 2>&1 &
 pids[4]=$!
 WHO=B2 NAP=3 "$FLOWZAP" worker --lane B --lease 2 --poll 0.2 >kb2.log 2>&1 &
 pids[5]=$!
 line=""
-for _ in $(seq 1 100); do
-    line=$(awk -v id="$id" '$1 == id && $2 == "n4"' starts)
-    [ -n "$line" ] && break
-    sleep 0.1
-done
-[ -n "$line" ] || fail "the lane B step of run $id never started"
+n4_started() {
+    line=$(awk -v id="$id" '$1 == id && $2 == "n4"' starts.log)
+    [ -n "$line" ]
+}
+fz_wait_until 100 n4_started || fail "the lane B step of run $id never started"
 read -r _ _ att1 key1 who1 exec_pid step_pg _ <<<"$line"
 [ "$att1" = 1 ] || fail "the first attempt was $att1"
 # The step's process is a child of a worker of lane B, not of the owner.
@@ -151,17 +130,17 @@ kill -KILL "$exec_pid" 2>/dev/null
 kill -KILL -- "-$step_pg" 2>/dev/null
 wait_state "$id" completed 40 || fail "run $id did not complete after its step's process was killed"
 stop_workers "${pids[3]}" "${pids[4]}" "${pids[5]}"
-n4=$(awk -v id="$id" '$1 == id && $2 == "n4"' starts)
+n4=$(awk -v id="$id" '$1 == id && $2 == "n4"' starts.log)
 [ "$(echo "$n4" | wc -l)" = 2 ] || fail "the killed step did not run exactly twice: $n4"
 echo "$n4" | awk -v key="$key1" '$4 != key { bad = 1 } $5 !~ /^B/ { bad = 1 } END { exit bad }' ||
     fail "the second attempt had another key, or ran outside lane B: $n4"
 echo "$n4" | awk 'NR == 2 && $3 != 2 { exit 1 }' || fail "the second attempt did not see FZ_ATTEMPT=2: $n4"
 # Every step that finished ran once; the killed attempt never ended.
-[ "$(grep -c "^$id " ends)" = 6 ] || fail "run $id: not every step ended once"
-[ "$(awk -v id="$id" '$1 == id && $2 == "n4" && $3 == 1' ends | wc -l)" = 0 ] ||
+[ "$(grep -c "^$id " ends.log)" = 6 ] || fail "run $id: not every step ended once"
+[ "$(awk -v id="$id" '$1 == id && $2 == "n4" && $3 == 1' ends.log | wc -l)" = 0 ] ||
     fail "the killed attempt ended"
 for n in n1 n2 n3 n5 n6; do
-    [ "$(awk -v id="$id" -v n="$n" '$1 == id && $2 == n' starts | wc -l)" = 1 ] ||
+    [ "$(awk -v id="$id" -v n="$n" '$1 == id && $2 == n' starts.log | wc -l)" = 1 ] ||
         fail "run $id: step $n started more than once"
 done
 [ "$(fz_psql -c "SELECT attempt || '/' || starts FROM steps WHERE run = $id AND node = 'n4'")" = 2/2 ] ||
@@ -175,30 +154,30 @@ done
 id=$("$FLOWZAP" submit par.fz --bindings par.yaml 2>>submit.log) || fail "submit failed"
 WHO=A "$FLOWZAP" worker --lane A --lease 2 --poll 0.2 >oa.log 2>&1 &
 pids[8]=$!
-for _ in $(seq 1 100); do [ "$(state "$id")" = running ] && break; sleep 0.1; done
+fz_wait_until 100 state_is "$id" running
 WHO=B NAP=4 "$FLOWZAP" worker --lane B --lease 2 --poll 0.2 >ob.log 2>&1 &
 pids[9]=$!
-for _ in $(seq 1 100); do
-    [ -n "$(awk -v id="$id" '$1 == id && $2 == "n4"' starts)" ] &&
-        [ -n "$(awk -v id="$id" '$1 == id && $2 == "n3"' starts)" ] && break
-    sleep 0.1
-done
+both_started() {
+    [ -n "$(awk -v id="$id" '$1 == id && $2 == "n4"' starts.log)" ] &&
+        [ -n "$(awk -v id="$id" '$1 == id && $2 == "n3"' starts.log)" ]
+}
+fz_wait_until 100 both_started
 kill -KILL "${pids[8]}"
 wait "${pids[8]}" 2>/dev/null
 # The lane B worker takes the run over (its lease ran out): its own
 # process runs lane B's step, which it must wait for, not run twice.
-for _ in $(seq 1 100); do grep -q "run $id (lease epoch 2)" ob.log && break; sleep 0.1; done
-grep -q "run $id (lease epoch 2)" ob.log || fail "the lane B worker did not take the run over"
+fz_wait_until 100 grep -q "run $id (lease epoch 2)" ob.log ||
+    fail "the lane B worker did not take the run over"
 WHO=A2 "$FLOWZAP" worker --lane A --lease 2 --poll 0.2 >oa2.log 2>&1 &
 pids[10]=$!
 wait_state "$id" completed 40 || fail "run $id did not complete after its owner was killed"
 stop_workers "${pids[9]}" "${pids[10]}"
-[ "$(awk -v id="$id" '$1 == id && $2 == "n4"' starts | wc -l)" = 1 ] ||
+[ "$(awk -v id="$id" '$1 == id && $2 == "n4"' starts.log | wc -l)" = 1 ] ||
     fail "the next owner started lane B's step again"
 grep -q "1 of them runs on a worker of its lane: waited for, not run again" ob.log ||
     fail "the next owner did not say it waits for lane B's step"
-[ "$(awk -v id="$id" '$1 == id && $2 == "n4"' ends | wc -l)" = 1 ] || fail "lane B's step did not end once"
-awk -v id="$id" '$1 == id && $2 == "n3" && $3 == 2 && $5 == "A2"' ends | grep -q . ||
+[ "$(awk -v id="$id" '$1 == id && $2 == "n4"' ends.log | wc -l)" = 1 ] || fail "lane B's step did not end once"
+awk -v id="$id" '$1 == id && $2 == "n3" && $3 == 2 && $5 == "A2"' ends.log | grep -q . ||
     fail "the owner's own step in flight did not run again at attempt 2 on the next owner"
 
 # 4. Nobody serves lane B: its step waits (the run stays running) and
@@ -207,13 +186,12 @@ awk -v id="$id" '$1 == id && $2 == "n3" && $3 == 2 && $5 == "A2"' ends | grep -q
 id=$("$FLOWZAP" submit par.fz --bindings par.yaml 2>>submit.log) || fail "submit failed"
 WHO=A "$FLOWZAP" worker --lane A --poll 0.2 >wa4.log 2>&1 &
 pids[11]=$!
-shown=""
-for _ in $(seq 1 100); do
+show_says() { # PATTERN: `runs show` of run $id says it
     "$FLOWZAP" runs show "$id" >show4.log 2>&1
-    grep -q "waiting for a worker of lane B" show4.log && { shown=1; break; }
-    sleep 0.1
-done
-[ -n "$shown" ] || fail "runs show does not say that a step waits for lane B"
+    grep -q "$1" show4.log
+}
+fz_wait_until 100 show_says "waiting for a worker of lane B" ||
+    fail "runs show does not say that a step waits for lane B"
 sleep 1
 [ "$(state "$id")" = running ] || fail "run $id did not wait for a worker of lane B"
 "$FLOWZAP" runs show "$id" --json >show4.json 2>&1 || fail "runs show --json failed"
@@ -224,13 +202,8 @@ sys.exit(not (len(w) == 1 and "lane_worker" in w[0] and w[0]["lane_worker"] is N
     fail "runs show --json does not show the waiting step: $(cat show4.json)"
 WHO=B "$FLOWZAP" worker --lane B --poll 0.2 >wb4.log 2>&1 &
 pids[12]=$!
-shown=""
-for _ in $(seq 1 100); do
-    "$FLOWZAP" runs show "$id" >show4.log 2>&1
-    grep -q "running on worker .* (lane B)" show4.log && { shown=1; break; }
-    sleep 0.05
-done
-[ -n "$shown" ] || fail "runs show does not name the worker running the step of lane B"
+fz_wait_until 100 show_says "running on worker .* (lane B)" ||
+    fail "runs show does not name the worker running the step of lane B"
 wait_state "$id" completed 30 || fail "run $id did not complete once lane B had a worker"
 stop_workers "${pids[11]}" "${pids[12]}"
 
@@ -255,7 +228,7 @@ EOF
 id=$("$FLOWZAP" submit par.fz --bindings hostile.yaml 2>>submit.log) || fail "submit failed"
 WHO=A "$FLOWZAP" worker --lane A --poll 0.2 >ha.log 2>&1 &
 pids[6]=$!
-for _ in $(seq 1 100); do [ "$(state "$id")" = running ] && break; sleep 0.1; done
+fz_wait_until 100 state_is "$id" running
 WHO=B "$FLOWZAP" worker --lane B --poll 0.2 >hb.log 2>&1 &
 pids[7]=$!
 wait_state "$id" completed 30 || fail "the run with hostile output did not complete"

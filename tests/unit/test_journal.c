@@ -1856,6 +1856,113 @@ static void test_journal_pg_a_step_of_another_lane_is_finished_once_under_its_ep
     ctx_fini(&c);
 }
 
+typedef struct remote_error {
+    int calls;
+    fz_answer answer;
+    char reason[256];
+} remote_error;
+
+static void remote_error_got(void *ud, const fz_result *r)
+{
+    remote_error *re = ud;
+    re->calls++;
+    re->answer = r->answer;
+    snprintf(re->reason, sizeof re->reason, "%s", r->reason ? r->reason : "");
+}
+
+/* Queues the first task of c's run id for another lane (the recorder
+ * *rec, left to the caller to free); returns the task. */
+static fz_task queue_first_task(fixture *f, run_ctx *c, int64_t id, fz_journal_recorder **rec)
+{
+    assert_int_equal(fz_engine_start(c->e), 0);
+    assert_int_equal(fz_journal_recorder_new(f->j, id, c->g, c->e, NULL, rec), 0);
+    fz_journal_recorder_set_remote(*rec, every_task_elsewhere, NULL);
+    fz_engine_set_observer(c->e, fz_journal_recorder_observer(*rec));
+    fz_task t;
+    assert_true(fz_engine_next(c->e, &t));
+    const fz_observer *obs = fz_journal_recorder_observer(*rec);
+    obs->on_start(obs->ud, &t, 1000);
+    assert_int_equal(fz_journal_recorder_status(*rec), 0);
+    return t;
+}
+
+/* A step refused by its process is given back at once with why; each
+ * claim says how many there were, its lane and the last refusal; the
+ * claim after the fifth is no start, and its worker records the step as
+ * an error under that claim's epoch (a stale epoch is refused), which the
+ * owner reads as the step's result. Hostile text stays data. */
+static void test_journal_pg_a_step_claimed_five_times_is_given_up_as_an_error(void **state)
+{
+    fixture *f = *state;
+    run_ctx c;
+    ctx_init(&c, flow, -1);
+    int64_t id = add_run(f->j, "/w/w.fz");
+    fz_journal_recorder *rec = NULL;
+    fz_task t = queue_first_task(f, &c, id, &rec);
+    fz_journal *w = NULL;
+    assert_int_equal(fz_journal_open(f->path, FZ_JOURNAL_SYNC_FULL, NULL, &w), 0);
+    fz_journal_step_lease l;
+    char why[64];
+    for (uint32_t k = 1; k <= FZ_JOURNAL_STEP_TRIES; k++) {
+        assert_int_equal(fz_journal_step_claim(w, "w/1", "W", 60000, &l), 1);
+        assert_int_equal(l.claims, k);
+        assert_string_equal(l.lane, "W");
+        snprintf(why, sizeof why, "refusal %u: x'); DROP TABLE runs;--", k - 1);
+        assert_string_equal(l.refusal, k == 1 ? "" : why);
+        snprintf(why, sizeof why, "refusal %u: x'); DROP TABLE runs;--", k);
+        /* Given back: the next claim comes at once, lease or not. */
+        assert_int_equal(fz_journal_step_refused(w, id, t.id, l.epoch, why), 0);
+    }
+    starts_of(f, id, FZ_JOURNAL_STEP_TRIES, t.attempt + FZ_JOURNAL_STEP_TRIES - 1);
+    assert_int_equal(fz_journal_step_claim(w, "w/2", "W", 60000, &l), 1);
+    assert_int_equal(l.claims, FZ_JOURNAL_STEP_TRIES + 1);
+    assert_string_equal(l.refusal, why);
+    starts_of(f, id, FZ_JOURNAL_STEP_TRIES, t.attempt + FZ_JOURNAL_STEP_TRIES - 1); /* no start */
+    assert_int_equal(fz_journal_step_give_up(w, id, t.id, l.epoch - 1, "stale"), FZ_ESTATE);
+    assert_int_equal(fz_journal_step_give_up(w, id, t.id, l.epoch, "claimed 5 times"), 0);
+    assert_int_equal(fz_journal_step_give_up(w, id, t.id, l.epoch, "again"), FZ_ESTATE);
+    assert_int_equal(fz_journal_step_claim(w, "w/3", NULL, 60000, &l), 0);
+    remote_error got = {0};
+    assert_int_equal(fz_journal_step_remote(f->j, id, t.id, remote_error_got, &got), 2);
+    assert_int_equal(got.calls, 1);
+    assert_int_equal(got.answer, FZ_ANSWER_ERROR);
+    assert_string_equal(got.reason, "claimed 5 times");
+    fz_journal_free(w);
+    fz_journal_recorder_free(rec);
+    ctx_fini(&c);
+}
+
+/* An interrupted run keeps its queued steps (its next owner waits for
+ * them); a run that ends takes them with its final state: no claim finds
+ * them, and a worker holding one loses its lease. */
+static void test_journal_pg_a_run_that_ends_takes_its_queued_steps_with_it(void **state)
+{
+    fixture *f = *state;
+    run_ctx c;
+    ctx_init(&c, flow, -1);
+    int64_t id = add_run(f->j, "/w/w.fz");
+    fz_journal_recorder *rec = NULL;
+    fz_task t = queue_first_task(f, &c, id, &rec);
+    fz_journal *w = NULL;
+    assert_int_equal(fz_journal_open(f->path, FZ_JOURNAL_SYNC_FULL, NULL, &w), 0);
+    fz_journal_step_lease l;
+    assert_int_equal(fz_journal_step_claim(w, "w/1", "W", 60000, &l), 1);
+    char who[64];
+    assert_int_equal(fz_journal_run_set_state(f->j, id, FZ_JOURNAL_INTERRUPTED, NULL, NULL), 0);
+    assert_int_equal(fz_journal_step_queued(f->j, id, t.id, who, sizeof who), 2);
+    assert_int_equal(fz_journal_run_set_state(f->j, id, FZ_JOURNAL_RUNNING, NULL, NULL), 0);
+    assert_int_equal(fz_journal_step_release(w, id, t.id, l.epoch), 0);
+    assert_int_equal(fz_journal_step_claim(w, "w/1", "W", 60000, &l), 1);
+    assert_int_equal(fz_journal_run_set_state(f->j, id, FZ_JOURNAL_FAILED, "failed at n9", NULL), 0);
+    assert_int_equal(fz_journal_step_queued(f->j, id, t.id, who, sizeof who), 0);
+    assert_int_equal(fz_journal_step_remote(f->j, id, t.id, NULL, NULL), 0);
+    assert_int_equal(fz_journal_step_renew(w, id, t.id, l.epoch, 60000), FZ_ESTATE);
+    assert_int_equal(fz_journal_step_claim(w, "w/2", NULL, 60000, &l), 0);
+    fz_journal_free(w);
+    fz_journal_recorder_free(rec);
+    ctx_fini(&c);
+}
+
 /* A read in the middle of a group ends its pipeline (the writes so far
  * are read back), the rest of the group runs one statement at a time,
  * and the group still commits as one: nothing is seen before the commit. */
@@ -1986,6 +2093,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_journal_pg_server_restart_between_groups_reconnects, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_journal_pg_a_read_inside_a_group_keeps_it_one_transaction, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_journal_pg_a_step_of_another_lane_is_finished_once_under_its_epoch, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_pg_a_step_claimed_five_times_is_given_up_as_an_error, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_pg_a_run_that_ends_takes_its_queued_steps_with_it, setup_pg, teardown),
     };
     int failed = cmocka_run_group_tests_name("journal on SQLite", tests, NULL, NULL);
     if (!getenv("FZ_TEST_PG_URI") || !*getenv("FZ_TEST_PG_URI")) {
