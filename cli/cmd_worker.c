@@ -480,8 +480,23 @@ static int parse_secs(const char *what, const char *s, double *out)
 {
     double v = 0;
     if (fz_cli_parse_decimal(s, &v) || !(v > 0) || v > 86400)
-        return fz_cli_usage_error("worker: --%s takes seconds, more than 0, not '%s'", what, s);
+        return fz_cli_usage_error(
+            "worker: --%s takes a number of seconds, more than 0 and at most 86400, not '%s'", what,
+            s);
     *out = v;
+    return FZ_EXIT_OK;
+}
+
+/* --concurrency: how many runs (and steps) at once, a count. */
+static int parse_count(const char *s, double *out)
+{
+    uint64_t v = 0;
+    if (fz_cli_parse_u64(s, 256, &v) || v == 0)
+        return fz_cli_usage_error(
+            "worker: --concurrency takes a count (runs at once), a whole number from 1 to 256, "
+            "not '%s'",
+            s);
+    *out = (double)v;
     return FZ_EXIT_OK;
 }
 
@@ -504,11 +519,9 @@ int fz_cmd_worker(int argc, char **argv)
             db = argv[++i];
         else if (!strncmp(a, "--db=", 5))
             db = a + 5;
-        else if (!strcmp(a, "--concurrency") && v) {
-            status = parse_secs("concurrency", argv[++i], &conc);
-            if (!status && (conc != (int)conc || conc > 256))
-                status = fz_cli_usage_error("worker: --concurrency is a whole number, 1 to 256");
-        } else if (!strcmp(a, "--lease") && v)
+        else if (!strcmp(a, "--concurrency") && v)
+            status = parse_count(argv[++i], &conc);
+        else if (!strcmp(a, "--lease") && v)
             status = parse_secs("lease", argv[++i], &lease);
         else if (!strcmp(a, "--poll") && v)
             status = parse_secs("poll", argv[++i], &poll);
