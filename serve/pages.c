@@ -420,8 +420,24 @@ static int step_row(void *ud, const fz_journal_step *st)
     fz_hbuf_puts(b, "</td><td>");
     fz_html_puts(b, st->label);
     fz_hbuf_printf(b, "</td><td>%u</td><td>", st->attempt);
-    fz_hbuf_puts(b, st->finished ? fz_answer_name(st->answer)
-                                 : (prompt ? "waiting for approval" : "in flight"));
+    /* A step of another lane (PostgreSQL): which worker runs it, as
+     * `runs show` says (docs/scale.md, "Lanes as placement"). */
+    char who[256];
+    int where = st->finished || prompt
+                    ? 0
+                    : fz_journal_step_queued(v->s->j, v->id, st->task, who, sizeof who);
+    if (where == 1 || where == 2) {
+        fz_hbuf_puts(b, where == 1 ? "in flight, waiting for a worker of lane "
+                                   : "in flight, running on worker ");
+        fz_html_puts(b, where == 1 ? (st->lane ? st->lane : "-") : who);
+        if (where == 2) {
+            fz_hbuf_puts(b, " (lane ");
+            fz_html_puts(b, st->lane ? st->lane : "-");
+            fz_hbuf_puts(b, ")");
+        }
+    } else
+        fz_hbuf_puts(b, st->finished ? fz_answer_name(st->answer)
+                                     : (prompt ? "waiting for approval" : "in flight"));
     fz_hbuf_puts(b, "</td><td>");
     if (st->has_exit_code)
         fz_hbuf_printf(b, "%d", st->exit_code);
