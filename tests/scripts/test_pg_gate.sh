@@ -19,7 +19,9 @@
 #  7. serve on an unreachable PostgreSQL location masks its password;
 #  8. serve's run page says where a step of another lane stands: waiting
 #     for a worker of its lane, then running on worker HOST/PID (that
-#     name HTML-escaped), as `runs show` does.
+#     name HTML-escaped), as `runs show` does; its run's owner killed, the
+#     step is still painted running, and `flowzap resume` counts it as
+#     waited for, not among the steps it runs again.
 set -uo pipefail
 : "${FLOWZAP:?FLOWZAP must name the flowzap binary}"
 : "${FZ_SRC:?}"
@@ -287,11 +289,12 @@ rules:
   - match: ^Here\$
     noop:
   - match: ^There\$
-    exec: [sh, -c, "i=0; while [ ! -e $work/go ] && [ \$i -lt 600 ]; do sleep 0.1; i=\$((i+1)); done"]
+    exec: [sh, -c, "echo \$FZ_ATTEMPT >> $work/there; i=0; while [ ! -e $work/go ] && [ \$i -lt 600 ]; do sleep 0.1; i=\$((i+1)); done"]
 EOF
 l=$("$FLOWZAP" submit lanes.fz --bindings lanes.yaml 2>submit8.log) || fail "submit failed"
-FLOWZAP_APPROVAL_POLL_MS=200 "$FLOWZAP" worker --lane A --poll 0.2 >worker8a.log 2>&1 &
+FLOWZAP_APPROVAL_POLL_MS=200 "$FLOWZAP" worker --lane A --poll 0.2 --lease 60 >worker8a.log 2>&1 &
 pids+=($!)
+workera=$!
 queued_to() { fz_psql -c "SELECT coalesce(worker, '-') FROM step_queue WHERE run = $l"; }
 queued_is() { [ "$(queued_to)" = "$1" ]; }
 claimed() { [ -n "$(queued_to)" ] && ! queued_is -; }
@@ -320,9 +323,27 @@ curl -s -c jar8 -b jar8 "$base/run/$l" >run8.html || fail "serve's run page"
 grep -qF "running on worker &lt;script&gt;alert(1)&lt;/script&gt;/1 (lane B)" run8.html ||
     fail "the worker's name is not escaped: $(grep -o 'running on worker[^<]*' run8.html)"
 ! grep -q "<script>alert" run8.html || fail "the worker's name reached the page as markup"
+# The run's owner dies while the lane B worker runs n2: on the page the
+# run's owner is gone but n2 still runs (painted so); `flowzap resume`
+# waits for it and says so apart from the steps it runs again (none).
+kill -KILL "$workera"
+owner_gone() { "$FLOWZAP" runs show "$l" 2>/dev/null | head -1 | grep -q "owner gone"; }
+fz_wait_until 300 owner_gone || fail "run $l's owner did not go"
+curl -s -c jar8 -b jar8 "$base/run/$l" >run8.html || fail "serve's run page"
+grep -q '<tr class="step st-running"><td>1</td><td>n2</td>.*<td>in flight, running on worker ' run8.html ||
+    fail "n2, run by lane B's worker, is not painted running: $(grep -o '<tr class="step.*' run8.html)"
+FLOWZAP_APPROVAL_POLL_MS=200 "$FLOWZAP" resume "$l" >resume8.log 2>&1 &
+resumepid=$!
+pids+=($resumepid)
+fz_wait_until 300 grep -q "waited for" resume8.log || fail "resume of run $l: $(cat resume8.log)"
+grep -q "^flowzap: resuming run $l: 1 step already done, 1 in flight when it stopped: 0 run again with FZ_ATTEMPT raised$" resume8.log ||
+    fail "resume's line counts a step it waits for as run again: $(cat resume8.log)"
+grep -q "^flowzap: run $l: 1 of them runs on a worker of its lane: waited for, not run again$" resume8.log ||
+    fail "resume does not say it waits for n2: $(cat resume8.log)"
 touch go
-fz_wait_until 300 test "$(fz_psql -c "SELECT state FROM runs WHERE id = $l")" = completed ||
-    fail "run $l did not complete"
-echo "serve: a step of lane B waiting, then running on worker $who"
+wait "$resumepid" || fail "resume of run $l failed: $(cat resume8.log)"
+[ "$(fz_psql -c "SELECT state FROM runs WHERE id = $l")" = completed ] || fail "run $l did not complete"
+[ "$(cat there)" = 1 ] || fail "n2 ran with attempts $(cat there | tr '\n' ' '), not once"
+echo "serve: a step of lane B waiting, then running on worker $who; resume waited for it"
 kill "$servepid" 2>/dev/null
 echo "PASS: pg_gate"
