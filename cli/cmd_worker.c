@@ -202,12 +202,12 @@ static void worker_usage(FILE *out)
 #define FZ_WORKER_TRIES 5
 
 typedef struct slot {
-    pid_t pid;  /* the slot's run process, 0: none (made at the next claim) */
-    int cmd;    /* the worker's end of the socket the process reads runs from */
+    pid_t pid;          /* the slot's run process, 0: none (made at the next claim) */
+    int cmd;            /* the worker's end of the socket the process reads runs from */
     int64_t run, epoch; /* the run it serves, 0: idle */
-    double renewed; /* when its lease was last claimed or renewed */
-    int reported;   /* the run's exit status, reported by a process that
-                       then ends; -1: none */
+    double renewed;     /* when its lease was last claimed or renewed */
+    int reported;       /* the run's exit status, reported by a process that
+                           then ends; -1: none */
 } slot;
 
 static volatile sig_atomic_t stopping;
@@ -544,8 +544,7 @@ int fz_cmd_worker(int argc, char **argv)
                     strcat(lanes, ",");
                 strcat(lanes, l);
             }
-        }
-        else
+        } else
             status = fz_cli_usage_error("worker: unexpected argument '%s'", a);
     }
     if (status)
@@ -615,8 +614,7 @@ int fz_cmd_worker(int argc, char **argv)
                          * (serve_runs): its lease is given back once it is
                          * gone, for the run's recorded owner (that process)
                          * to be dead when the run is claimed again. */
-                        if (recs[k].status != FZ_EXIT_OK &&
-                            recs[k].status != FZ_EXIT_RUN_FAILED) {
+                        if (recs[k].status != FZ_EXIT_OK && recs[k].status != FZ_EXIT_RUN_FAILED) {
                             slots[i].reported = recs[k].status;
                             continue;
                         }
@@ -717,8 +715,8 @@ int fz_cmd_worker(int argc, char **argv)
                 fz_journal_queue_release(j, run, epoch);
                 break;
             }
-            fprintf(stderr, "flowzap: worker %s: run %lld (lease epoch %lld) in process %ld\n",
-                    me, (long long)run, (long long)epoch, (long)slots[i].pid);
+            fprintf(stderr, "flowzap: worker %s: run %lld (lease epoch %lld) in process %ld\n", me,
+                    (long long)run, (long long)epoch, (long)slots[i].pid);
             slots[i].run = run;
             slots[i].epoch = epoch;
             slots[i].renewed = now_s();
