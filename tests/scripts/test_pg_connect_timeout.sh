@@ -183,6 +183,7 @@ FZ
 # process, whose connection is silent too, is never given a run).
 "$FLOWZAP" worker --db "$FZ_TEST_PG_URI" --lane A >worker-a.log 2>&1 &
 pids+=($!)
+workera=$!
 FLOWZAP_PG_CONNECT_TIMEOUT=2 timed "$FLOWZAP" worker --db "$rloc" --lane B --lease 60 \
     --exit-idle 8 >worker-b.log 2>&1
 [ "$rc" = 0 ] || fail "the lane B worker exited $rc"
@@ -191,5 +192,7 @@ grep -qF "step 1 of run 1: exit status 75 " worker-b.log ||
 grep -qF "flowzap worker: cannot open journal '$rmasked': the server did not answer within 2 s" \
     worker-b.log || fail "no clear message from the step's process: $(cat worker-b.log)"
 ! grep -qF "$FZ_PG_PASSWORD" worker-b.log || fail "the lane B worker printed the password"
+kill -TERM "$workera"
+wait "$workera" 2>/dev/null
 echo "a worker's step process on a silent connection: exit 75"
 echo "ok"

@@ -312,6 +312,7 @@ grep -q "<td>in flight, waiting for a worker of lane B</td>" run8.html ||
     fail "serve's run page does not say n2 waits for lane B: $(grep -o '<tr class="step.*' run8.html)"
 FLOWZAP_APPROVAL_POLL_MS=200 "$FLOWZAP" worker --lane B --poll 0.2 >worker8b.log 2>&1 &
 pids+=($!)
+workerb=$!
 fz_wait_until 300 claimed || fail "no worker of lane B claimed n2 of run $l"
 who=$(queued_to)
 curl -s -c jar8 -b jar8 "$base/run/$l" >run8.html || fail "serve's run page"
@@ -327,6 +328,7 @@ grep -qF "running on worker &lt;script&gt;alert(1)&lt;/script&gt;/1 (lane B)" ru
 # run's owner is gone but n2 still runs (painted so); `flowzap resume`
 # waits for it and says so apart from the steps it runs again (none).
 kill -KILL "$workera"
+wait "$workera" 2>/dev/null
 owner_gone() { "$FLOWZAP" runs show "$l" 2>/dev/null | head -1 | grep -q "owner gone"; }
 fz_wait_until 300 owner_gone || fail "run $l's owner did not go"
 curl -s -c jar8 -b jar8 "$base/run/$l" >run8.html || fail "serve's run page"
@@ -345,5 +347,6 @@ wait "$resumepid" || fail "resume of run $l failed: $(cat resume8.log)"
 [ "$(fz_psql -c "SELECT state FROM runs WHERE id = $l")" = completed ] || fail "run $l did not complete"
 [ "$(cat there)" = 1 ] || fail "n2 ran with attempts $(cat there | tr '\n' ' '), not once"
 echo "serve: a step of lane B waiting, then running on worker $who; resume waited for it"
-kill "$servepid" 2>/dev/null
+kill "$servepid" "$workerb" 2>/dev/null
+wait "$servepid" "$workerb" 2>/dev/null
 echo "PASS: pg_gate"
