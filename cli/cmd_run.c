@@ -283,7 +283,8 @@ static int parse_run_args(int argc, char **argv, fz_run_request *o)
         } else if (!strcmp(a, "--max-steps") && val) {
             uint64_t n = 0;
             if (fz_cli_parse_u64(val, UINT32_MAX, &n) || n == 0) {
-                fz_cli_error("run: --max-steps takes a positive number, not '%s'", val);
+                fz_cli_error(
+                    "run: --max-steps takes a number of steps from 1 to 4294967295, not '%s'", val);
                 return FZ_EXIT_USAGE;
             }
             o->max_steps = (uint32_t)n;

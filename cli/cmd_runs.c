@@ -413,7 +413,8 @@ int fz_cmd_runs(int argc, char **argv)
         else if (!strcmp(a, "--limit") && i + 1 < argc) {
             uint64_t n = 0;
             if (fz_cli_parse_u64(argv[++i], UINT32_MAX, &n)) {
-                fz_cli_error("--limit takes a number of runs, not '%s'", argv[i]);
+                fz_cli_error("--limit takes a number of runs from 0 (all) to 4294967295, not '%s'",
+                             argv[i]);
                 return FZ_EXIT_USAGE;
             }
             limit = (long)n;

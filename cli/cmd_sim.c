@@ -276,7 +276,7 @@ static int parse_args(int argc, char **argv, opts *o)
         } else if (!strcmp(a, "--runs")) {
             NEED_VALUE();
             if (fz_cli_parse_u64(v, UINT64_MAX / 2, &o->runs) || o->runs == 0)
-                return usage_error("--runs needs a whole number above 0, not '%s'", v);
+                return usage_error("--runs needs a whole number from 1 to 2^63-1, not '%s'", v);
         } else if (!strcmp(a, "--seed")) {
             NEED_VALUE();
             if (fz_cli_parse_u64(v, INT64_MAX, &o->seed))
@@ -331,7 +331,7 @@ static int parse_args(int argc, char **argv, opts *o)
         } else if (!strcmp(a, "--paths")) {
             NEED_VALUE();
             if (fz_cli_parse_u64(v, 100000, &x))
-                return usage_error("--paths needs a whole number, not '%s'", v);
+                return usage_error("--paths needs a whole number from 0 to 100000, not '%s'", v);
             o->top_paths = (uint32_t)x;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             o->quiet = 1;

@@ -202,12 +202,12 @@ static void worker_usage(FILE *out)
 #define FZ_WORKER_TRIES 5
 
 typedef struct slot {
-    pid_t pid;  /* the slot's run process, 0: none (made at the next claim) */
-    int cmd;    /* the worker's end of the socket the process reads runs from */
+    pid_t pid;          /* the slot's run process, 0: none (made at the next claim) */
+    int cmd;            /* the worker's end of the socket the process reads runs from */
     int64_t run, epoch; /* the run it serves, 0: idle */
-    double renewed; /* when its lease was last claimed or renewed */
-    int reported;   /* the run's exit status, reported by a process that
-                       then ends; -1: none */
+    double renewed;     /* when its lease was last claimed or renewed */
+    int reported;       /* the run's exit status, reported by a process that
+                           then ends; -1: none */
 } slot;
 
 static volatile sig_atomic_t stopping;
@@ -480,8 +480,23 @@ static int parse_secs(const char *what, const char *s, double *out)
 {
     double v = 0;
     if (fz_cli_parse_decimal(s, &v) || !(v > 0) || v > 86400)
-        return fz_cli_usage_error("worker: --%s takes seconds, more than 0, not '%s'", what, s);
+        return fz_cli_usage_error(
+            "worker: --%s takes a number of seconds, more than 0 and at most 86400, not '%s'", what,
+            s);
     *out = v;
+    return FZ_EXIT_OK;
+}
+
+/* --concurrency: how many runs (and steps) at once, a count. */
+static int parse_count(const char *s, double *out)
+{
+    uint64_t v = 0;
+    if (fz_cli_parse_u64(s, 256, &v) || v == 0)
+        return fz_cli_usage_error(
+            "worker: --concurrency takes a count (runs at once), a whole number from 1 to 256, "
+            "not '%s'",
+            s);
+    *out = (double)v;
     return FZ_EXIT_OK;
 }
 
@@ -504,11 +519,9 @@ int fz_cmd_worker(int argc, char **argv)
             db = argv[++i];
         else if (!strncmp(a, "--db=", 5))
             db = a + 5;
-        else if (!strcmp(a, "--concurrency") && v) {
-            status = parse_secs("concurrency", argv[++i], &conc);
-            if (!status && (conc != (int)conc || conc > 256))
-                status = fz_cli_usage_error("worker: --concurrency is a whole number, 1 to 256");
-        } else if (!strcmp(a, "--lease") && v)
+        else if (!strcmp(a, "--concurrency") && v)
+            status = parse_count(argv[++i], &conc);
+        else if (!strcmp(a, "--lease") && v)
             status = parse_secs("lease", argv[++i], &lease);
         else if (!strcmp(a, "--poll") && v)
             status = parse_secs("poll", argv[++i], &poll);
@@ -531,8 +544,7 @@ int fz_cmd_worker(int argc, char **argv)
                     strcat(lanes, ",");
                 strcat(lanes, l);
             }
-        }
-        else
+        } else
             status = fz_cli_usage_error("worker: unexpected argument '%s'", a);
     }
     if (status)
@@ -602,8 +614,7 @@ int fz_cmd_worker(int argc, char **argv)
                          * (serve_runs): its lease is given back once it is
                          * gone, for the run's recorded owner (that process)
                          * to be dead when the run is claimed again. */
-                        if (recs[k].status != FZ_EXIT_OK &&
-                            recs[k].status != FZ_EXIT_RUN_FAILED) {
+                        if (recs[k].status != FZ_EXIT_OK && recs[k].status != FZ_EXIT_RUN_FAILED) {
                             slots[i].reported = recs[k].status;
                             continue;
                         }
@@ -705,8 +716,8 @@ int fz_cmd_worker(int argc, char **argv)
                 fz_journal_queue_release(j, run, epoch);
                 break;
             }
-            fprintf(stderr, "flowzap: worker %s: run %lld (lease epoch %lld) in process %ld\n",
-                    me, (long long)run, (long long)epoch, (long)slots[i].pid);
+            fprintf(stderr, "flowzap: worker %s: run %lld (lease epoch %lld) in process %ld\n", me,
+                    (long long)run, (long long)epoch, (long)slots[i].pid);
             slots[i].run = run;
             slots[i].epoch = epoch;
             slots[i].renewed = now_s();

@@ -1042,11 +1042,39 @@ int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e, c
             fz_journal_run_set_state(cj->j, cj->run, FZ_JOURNAL_INTERRUPTED, NULL, NULL);
             return rc == FZ_ECHANGED ? FZ_EXIT_REFUSED : FZ_EXIT_IO;
         }
-        fprintf(stderr,
-                "flowzap: resuming run %lld: %u step%s already done, %u in flight when it "
-                "stopped (run again with FZ_ATTEMPT raised)\n",
-                (long long)cj->run, cj->res.replayed, cj->res.replayed == 1 ? "" : "s",
-                cj->res.restarted);
+        /* A step in flight another worker holds (queued for its lane, or
+         * finished there and not routed yet), of whatever lane, is waited
+         * for, never started again here: known before the line below,
+         * which counts only the steps that run again. */
+        for (uint32_t i = 0; cj->remote_on && i < cj->res.ntasks; i++) {
+            int st = fz_journal_step_remote(cj->j, cj->run, cj->res.tasks[i].id, NULL, NULL);
+            if (st < 0) {
+                fz_cli_error("cannot resume run %lld: %s", (long long)cj->run,
+                             fz_journal_errmsg(cj->j));
+                fz_journal_run_set_state(cj->j, cj->run, FZ_JOURNAL_INTERRUPTED, NULL, NULL);
+                return FZ_EXIT_IO;
+            }
+            if (st > 0 && adopt(cj, cj->res.tasks[i].id)) {
+                fz_cli_error("%s", fz_strerror(FZ_ENOMEM));
+                return FZ_EXIT_SOFTWARE;
+            }
+        }
+        uint32_t waited = cj->nadopted,
+                 again = cj->res.restarted > waited ? cj->res.restarted - waited : 0;
+        if (!waited)
+            fprintf(stderr,
+                    "flowzap: resuming run %lld: %u step%s already done, %u in flight when it "
+                    "stopped (run again with FZ_ATTEMPT raised)\n",
+                    (long long)cj->run, cj->res.replayed, cj->res.replayed == 1 ? "" : "s", again);
+        else
+            fprintf(stderr,
+                    "flowzap: resuming run %lld: %u step%s already done, %u in flight when it "
+                    "stopped: %u run%s again with FZ_ATTEMPT raised\n"
+                    "flowzap: run %lld: %u of them %s on a worker of %s lane: waited for, not "
+                    "run again\n",
+                    (long long)cj->run, cj->res.replayed, cj->res.replayed == 1 ? "" : "s",
+                    again + waited, again, again == 1 ? "s" : "", (long long)cj->run, waited,
+                    waited == 1 ? "runs" : "run", waited == 1 ? "its" : "their");
         if (cj->res.lost)
             fprintf(stderr,
                     "flowzap: warning: %u variable%s set before the resume held a value masked "
@@ -1085,19 +1113,10 @@ int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e, c
      * here, since fz_engine_drive only starts tasks it takes itself. */
     for (uint32_t i = 0; i < cj->res.ntasks; i++) {
         const fz_task *t = &cj->res.tasks[i];
-        /* A step a worker holds (queued for its lane, or finished there
-         * and not routed yet), of whatever lane, is waited for, never
-         * started again here. */
-        int st = cj->remote_on ? fz_journal_step_remote(cj->j, cj->run, t->id, NULL, NULL) : 0;
-        if (st < 0) {
-            fz_cli_error("cannot resume run %lld: %s", (long long)cj->run,
-                         fz_journal_errmsg(cj->j));
-            return FZ_EXIT_IO;
-        }
-        if (st > 0 && adopt(cj, t->id)) {
-            fz_cli_error("%s", fz_strerror(FZ_ENOMEM));
-            return FZ_EXIT_SOFTWARE;
-        }
+        /* A step a worker holds (adopted above) is waited for. */
+        int st = 0;
+        for (uint32_t k = 0; k < cj->nadopted && !st; k++)
+            st = cj->adopted[k] == t->id;
         if (cj->remote_on && (st > 0 || park_task(cj, t))) {
             /* A step of another lane never queued is queued anew. */
             if (st == 0)
@@ -1128,12 +1147,6 @@ int fz_cli_journal_attach(fz_cli_journal *cj, const fz_graph *g, fz_engine *e, c
         }
         cj->inflight++;
     }
-    if (cj->nadopted)
-        fprintf(stderr,
-                "flowzap: run %lld: %u of them %s on a worker of %s lane: waited for, not run "
-                "again\n",
-                (long long)cj->run, cj->nadopted, cj->nadopted == 1 ? "runs" : "run",
-                cj->nadopted == 1 ? "its" : "their");
     if (fz_journal_recorder_status(cj->rec)) {
         fz_cli_error("the journal %s could not record the resumed steps of run %lld: %s; it is "
                      "left resumable",

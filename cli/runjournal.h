@@ -42,8 +42,8 @@ typedef struct fz_cli_journal {
     unsigned resume_opts;    /* FZ_CLI_RESUME_* given to `resume` */
     /* The run as `resume` read it, or NULL. */
     const struct fz_cli_resume *known;
-    int poll_failed;         /* an approval gate could not read the journal */
-    uint32_t gate_poll_ms;   /* $FLOWZAP_APPROVAL_POLL_MS, 0: the backend's 200 */
+    int poll_failed;       /* an approval gate could not read the journal */
+    uint32_t gate_poll_ms; /* $FLOWZAP_APPROVAL_POLL_MS, 0: the backend's 200 */
     /* The run's secrets, set after open and before begin: masked in the
      * recorded command line and everything the recorder writes. */
     const struct fz_secrets *secrets;
@@ -52,19 +52,19 @@ typedef struct fz_cli_journal {
      * this process runs; a task of another lane is parked, and once
      * nothing of ours is in flight the run is handed to its lane. */
     const fz_graph *g;
-    const char *lanes;    /* comma-separated lane ids, NULL: every lane */
-    uint32_t inflight;    /* tasks the inner backend runs */
-    uint32_t parked;      /* tasks left for another lane's worker */
-    char handoff[128];    /* the lane of the first parked task */
-    fz_observer next;     /* the observer after the journal's, and ... */
-    fz_observer shown;    /* ... it without the starts of parked tasks */
+    const char *lanes; /* comma-separated lane ids, NULL: every lane */
+    uint32_t inflight; /* tasks the inner backend runs */
+    uint32_t parked;   /* tasks left for another lane's worker */
+    char handoff[128]; /* the lane of the first parked task */
+    fz_observer next;  /* the observer after the journal's, and ... */
+    fz_observer shown; /* ... it without the starts of parked tasks */
     /* Grouped commits (docs/journal.md): a finish and the starts it leads
      * to are one group; the events the progress log and the trace would
      * see meanwhile are held until it committed. */
-    int grouping;            /* a group is open */
-    int hold_failed;         /* an event could not be held (out of memory) */
-    fz_observer after;       /* where held events go once committed */
-    fz_observer hold;        /* the observer in its place */
+    int grouping;      /* a group is open */
+    int hold_failed;   /* an event could not be held (out of memory) */
+    fz_observer after; /* where held events go once committed */
+    fz_observer hold;  /* the observer in its place */
     struct fz_cli_held *held;
     size_t nheld, capheld;
     /* Steps of other lanes (docs/scale.md, "Lanes as placement"): under a

@@ -118,7 +118,7 @@ static int exec_step(const fz_cli_steps *ss, const fz_journal_step_lease *c)
     if (rc) {
         fz_cli_error("%s", rc == FZ_ENOMEM ? fz_strerror(rc) : fz_journal_errmsg(j));
         fz_journal_free(j);
-        return FZ_EXIT_IO;
+        return fz_cli_journal_open_status(rc); /* 75: the server did not answer */
     }
     fz_journal_run r;
     if ((rc = fz_journal_run_get(j, c->run, &r)) != 0) {

@@ -277,10 +277,15 @@ static const pq_stmt stmts[PQ__COUNT] = {
     {"WITH h AS (UPDATE queue SET lane = $2 WHERE run = $1::bigint RETURNING run)"
      " SELECT pg_notify('flowzap_work', run::text) FROM h",
      1},
+    /* Moves with what a page shows: runs, steps, answers, and the steps
+     * of other lanes claimed, given back or finished (step_queue; not a
+     * lease's renewal, which changes nothing shown). */
     {"SELECT hashtextextended(concat_ws('|',"
      " (SELECT string_agg(id || state || updated_at, ',' ORDER BY id) FROM runs),"
      " (SELECT count(*) || '/' || count(seq) || '/' || coalesce(sum(starts), 0) FROM steps),"
-     " (SELECT count(*) || '/' || count(taken_task) FROM signals)), 0)",
+     " (SELECT count(*) || '/' || count(taken_task) FROM signals),"
+     " (SELECT string_agg(run || '.' || task || '.' || epoch || '.' || coalesce(worker, ''), ','"
+     " ORDER BY run, task) FROM step_queue)), 0)",
      1},
     /* The owner fence of a pipelined group (pg_group): an error (division
      * by zero) when one of the runs $1 is no longer owner $2's, so that the

@@ -56,9 +56,12 @@ so these hold for all commands alike:
   `FLOWZAP_PG_CONNECT_TIMEOUT`, a scheduler's shard index), is decimal
   digits only: a sign, white space, `0x`, a unit or an empty value (a
   variable set to `""` included: unset it for the default) is refused with
-  one line naming it and status 64. Seconds and shares (`--poll 0.5`,
-  `--min-coverage .8` or `80%`) are digits with an optional fraction; no
-  exponent, `inf` or `nan`. Test: `script.input_checks`.
+  one line naming it, what it takes (a count, a number of seconds, a share)
+  and its range, and status 64 (`flowzap worker: --concurrency takes a
+  count (runs at once), a whole number from 1 to 256, not 'x'`); a value
+  out of the range is refused the same way. Seconds and shares (`--poll
+  0.5`, `--min-coverage .8` or `80%`) are digits with an optional fraction;
+  no exponent, `inf` or `nan`. Test: `script.input_checks`.
 - Every error and warning starts with `flowzap COMMAND: ` (`flowzap: `
   before a command is known). A run's progress and outcome lines keep
   `flowzap: ` (`flowzap: run 7 recorded in ...`, `flowzap: completed: ...`),

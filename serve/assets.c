@@ -12,7 +12,8 @@
 const char fz__serve_js[] =
     "'use strict';\n"
     "(function () {\n"
-    "  var STATES = ['st-none', 'st-done', 'st-running', 'st-waiting', 'st-failed'];\n"
+    "  var STATES = ['st-none', 'st-done', 'st-running', 'st-waiting', 'st-failed',\n"
+    "    'st-interrupted'];\n"
     "  function paint(d) {\n"
     "    var svg = document.querySelector('#diagram svg');\n"
     "    if (!svg || !d.nodes) return;\n"
@@ -87,7 +88,7 @@ const char fz__serve_css[] =
     ".k{padding:0 .5em;border:1px solid #999}\n"
     ".k.st-done{background:#b7e4c7}.k.st-running{background:#ffe08a}\n"
     ".k.st-waiting{background:#bfd7ff}.k.st-failed{background:#f8b4b4}\n"
-    ".k.st-none{background:#fff;opacity:.6}\n"
+    ".k.st-none{background:#fff;opacity:.6}.k.st-interrupted{background:#e4e4e4}\n"
     "g.node.st-done polygon,g.node.st-done ellipse,g.node.st-done path"
     "{fill:#b7e4c7;stroke:#1e7b34;stroke-width:2}\n"
     "g.node.st-running polygon,g.node.st-running ellipse,g.node.st-running path"
@@ -96,6 +97,8 @@ const char fz__serve_css[] =
     "{fill:#bfd7ff;stroke:#1d4ed8;stroke-width:3}\n"
     "g.node.st-failed polygon,g.node.st-failed ellipse,g.node.st-failed path"
     "{fill:#f8b4b4;stroke:#b42318;stroke-width:3}\n"
+    "g.node.st-interrupted polygon,g.node.st-interrupted ellipse,g.node.st-interrupted path"
+    "{fill:#e4e4e4;stroke:#555;stroke-width:3;stroke-dasharray:6 3}\n"
     ".run g.node.st-none{opacity:.45}\n"
     "g.edge.taken path{stroke:#111;stroke-width:3.5}\n"
     "g.edge.taken polygon{fill:#111;stroke:#111}\n";

@@ -21,8 +21,10 @@
 #include "render/render.h"
 #include "serve/serve_int.h"
 
-enum { ST_NONE, ST_DONE, ST_FAILED, ST_RUNNING, ST_WAITING };
-static const char *const state_names[] = {"none", "done", "failed", "running", "waiting"};
+/* ORDER ST (and STATES in assets.c) */
+enum { ST_NONE, ST_DONE, ST_FAILED, ST_RUNNING, ST_WAITING, ST_INTERRUPTED };
+static const char *const state_names[] = {"none",    "done",    "failed",
+                                          "running", "waiting", "interrupted"};
 
 /*==========================================================================
  * Frame
@@ -390,6 +392,7 @@ typedef struct run_view {
     fz_hbuf info, gates, steps, signals;
     json_t *pending; /* node id -> answer given, not taken yet */
     uint32_t nsteps;
+    int stopped; /* no process runs the run (interrupted, or its owner gone) */
 } run_view;
 
 static void put_block(fz_hbuf *b, const char *name, const char *p, size_t n)
@@ -407,10 +410,23 @@ static int step_row(void *ud, const fz_journal_step *st)
     fz_hbuf *b = &v->steps;
     v->nsteps++;
     const char *prompt = st->finished ? NULL : gate_prompt(v->c, st->node_index);
+    /* A step of another lane (PostgreSQL): which worker runs it, as
+     * `runs show` says (docs/scale.md, "Lanes as placement"). */
+    char who[256];
+    int where = st->finished || prompt
+                    ? 0
+                    : fz_journal_step_queued(v->s->j, v->id, st->task, who, sizeof who);
+    if (where != 1 && where != 2)
+        where = 0;
+    /* In flight in a run no process runs: nothing runs it or waits at it
+     * until the run is resumed (a step in the step queue excepted: a
+     * worker of its lane runs it). */
     uint8_t state =
         st->finished ? (st->answer == FZ_ANSWER_ERROR || st->answer == FZ_ANSWER_TIMEOUT ? ST_FAILED
                                                                                          : ST_DONE)
-                     : (prompt ? ST_WAITING : ST_RUNNING);
+        : v->stopped && !where ? ST_INTERRUPTED
+        : prompt               ? ST_WAITING
+                               : ST_RUNNING;
     if (v->state && st->node_index < v->nnodes)
         v->state[st->node_index] = state;
     fz_hbuf_printf(b, "<tr class=\"step st-%s\"><td>%u</td><td>", state_names[state], st->task);
@@ -420,8 +436,21 @@ static int step_row(void *ud, const fz_journal_step *st)
     fz_hbuf_puts(b, "</td><td>");
     fz_html_puts(b, st->label);
     fz_hbuf_printf(b, "</td><td>%u</td><td>", st->attempt);
-    fz_hbuf_puts(b, st->finished ? fz_answer_name(st->answer)
-                                 : (prompt ? "waiting for approval" : "in flight"));
+    if (where) {
+        fz_hbuf_puts(b, where == 1 ? "in flight, waiting for a worker of lane "
+                                   : "in flight, running on worker ");
+        fz_html_puts(b, where == 1 ? (st->lane ? st->lane : "-") : who);
+        if (where == 2) {
+            fz_hbuf_puts(b, " (lane ");
+            fz_html_puts(b, st->lane ? st->lane : "-");
+            fz_hbuf_puts(b, ")");
+        }
+    } else if (state == ST_INTERRUPTED)
+        fz_hbuf_puts(b, prompt ? "interrupted; the gate waits again when the run is resumed"
+                               : "interrupted; runs again when the run is resumed");
+    else
+        fz_hbuf_puts(b, st->finished ? fz_answer_name(st->answer)
+                                     : (prompt ? "waiting for approval" : "in flight"));
     fz_hbuf_puts(b, "</td><td>");
     if (st->has_exit_code)
         fz_hbuf_printf(b, "%d", st->exit_code);
@@ -452,6 +481,12 @@ static int step_row(void *ud, const fz_journal_step *st)
         fz_html_puts(g, *prompt ? prompt : "approve?");
         fz_hbuf_puts(g, "</p>");
         json_t *given = json_object_get(v->pending, st->node);
+        if (v->stopped)
+            fz_hbuf_printf(g,
+                           "<p class=\"note\">No process runs this run now: an answer given "
+                           "here is taken when the run is resumed (<code>flowzap resume "
+                           "%lld</code>).</p>",
+                           (long long)v->id);
         if (given) {
             fz_hbuf_puts(g, "<p class=\"note\">Answered ");
             fz_html_puts(g, json_string_value(given));
@@ -530,6 +565,7 @@ static int view_run(fz_serve *s, int64_t id, const char *csrf, run_view *v, char
     fz_hbuf_puts(b, "<dt>Workflow</dt><dd class=\"path\">");
     fz_html_puts(b, r.workflow);
     const char *cls, *shown = shown_state(&r, &cls);
+    v->stopped = !strcmp(cls, FZ_JOURNAL_INTERRUPTED);
     fz_hbuf_puts(b, "</dd><dt>State</dt><dd class=\"state state-");
     fz_html_puts(b, cls);
     fz_hbuf_puts(b, "\" id=\"run-state\">");
@@ -662,6 +698,7 @@ int fz__serve_page_run(fz_serve *s, fz_hbuf *b, int64_t id, const char *csrf)
     fz_hbuf_puts(b, "</div>\n<p class=\"legend\"><span class=\"k st-done\">done</span> "
                     "<span class=\"k st-running\">running</span> <span class=\"k st-waiting\">"
                     "waiting at a gate</span> <span class=\"k st-failed\">failed</span> "
+                    "<span class=\"k st-interrupted\">interrupted</span> "
                     "<span class=\"k st-none\">not reached</span></p>\n");
     /* The picture painted before any script runs (the script repaints it on
      * every change): the states as data the script reads. */

@@ -264,6 +264,32 @@ for v in " 5" "+5" $'5\n'; do
     done
     numbad "$v" "--listen" serve --db nums.db --listen "127.0.0.1:@V@"
 done
+# Each message names what the option takes (a count is no seconds) and
+# its range, also for a value of the right kind out of that range.
+numwhat() { # numwhat VALUE WANT NOT_WANT ARGS...
+    local val=$1 nowant=$3
+    numbad "$val" "$2" "${@:4}"
+    if [ -n "$nowant" ] && grep -qF -- "$nowant" err.txt; then
+        fail "$*: message says '$nowant': $(cat err.txt)"
+    fi
+}
+for v in x 1.5 0 257 -3 $'4\e[2J' "4'; DROP TABLE runs;--"; do
+    numwhat "$v" "--concurrency takes a count (runs at once), a whole number from 1 to 256, not '" \
+        seconds worker --db nums.db --concurrency @V@
+done
+for v in x 0 86401 $'4\e[2J' 1e3; do
+    for o in lease poll exit-idle; do
+        numwhat "$v" "--$o takes a number of seconds, more than 0 and at most 86400, not '" "" \
+            worker --db nums.db "--$o" @V@
+    done
+done
+numwhat 4294967296 "--max-steps takes a number of steps from 1 to 4294967295" "" \
+    run good.fz -b noop.yaml --no-journal -q --max-steps @V@
+numwhat 4294967296 "--limit takes a number of runs from 0 (all) to 4294967295" "" \
+    runs --db nums.db --limit @V@
+numwhat 9223372036854775808 "--runs needs a whole number from 1 to 2^63-1" "" \
+    sim "$wf" --faults "$sc" --runs @V@
+numwhat 100001 "--paths needs a whole number from 0 to 100000" "" sim "$wf" --faults "$sc" --paths @V@
 # inf, nan and exponents are no seconds or shares either.
 for v in inf nan 1e2 .; do
     numbad "$v" "--poll" worker --db nums.db --poll @V@

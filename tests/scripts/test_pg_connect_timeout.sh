@@ -8,15 +8,24 @@
 #     the variable PGCONNECT_TIMEOUT is libpq's, and without both the bound
 #     is 10 s;
 #  3. hostile values of FLOWZAP_PG_CONNECT_TIMEOUT: exit 64 at once, the
-#     value escaped, nothing connected.
+#     value escaped, nothing connected;
+#  4. a worker whose own connection works but whose later ones get no
+#     answer (a relay to a throwaway cluster, pg_cluster.sh, that passes
+#     the first connection only): the process it forks for a step of its
+#     lane gives up within the bound with exit 75 and the same message.
 set -uo pipefail
 : "${FLOWZAP:?FLOWZAP must name the flowzap binary}"
+: "${FZ_SRC:?}"
+. "$FZ_SRC/tests/scripts/pg_cluster.sh"
 
 work=$(mktemp -d /tmp/fz-pg-timeout.XXXXXX)
 lpid=
+pids=()
 cleanup() {
     [ -n "$lpid" ] && kill -KILL "$lpid" 2>/dev/null
+    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
     [ -n "${FZ_KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
+    fz_pg_stop
 }
 trap cleanup EXIT
 fail() {
@@ -116,4 +125,74 @@ for bad in 0 3601 -5 1.5 10s " 5" 99999999999999999999 "5'; DROP TABLE runs;--" 
     done
 done
 [ "$(accepted)" = "$before" ] || fail "a refused command connected to the server"
+
+# 4. A relay to a real cluster that passes its first connection (the
+# worker's own) and holds every later one silent, as the listener above.
+fz_pg_start || fail "could not start a PostgreSQL cluster"
+trap cleanup EXIT
+cat > relay.py <<'PY'
+import socket, sys, threading
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(64)
+print(s.getsockname()[1], flush=True)
+def pump(a, b):
+    try:
+        while True:
+            d = a.recv(65536)
+            if not d:
+                break
+            b.sendall(d)
+    except OSError:
+        pass
+    for x in (a, b):
+        try:
+            x.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+held, n = [], 0
+while True:
+    c, _ = s.accept()
+    n += 1
+    if n > 1:
+        held.append(c)
+        continue
+    u = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    threading.Thread(target=pump, args=(c, u), daemon=True).start()
+    threading.Thread(target=pump, args=(u, c), daemon=True).start()
+PY
+python3 relay.py "$FZ_PG_PORT" >rport &
+pids+=($!)
+for _ in $(seq 50); do [ -s rport ] && break; sleep 0.1; done
+[ -s rport ] || fail "the relay did not start"
+rloc="postgres://flowzap:$FZ_PG_PASSWORD@127.0.0.1:$(cat rport)/flowzap"
+rmasked="postgres://flowzap:***@127.0.0.1:$(cat rport)/flowzap"
+cat > two.fz <<'FZ'
+A { # A
+n1: rectangle label:"Here"
+n1.handle(bottom) -> B.n2.handle(top)
+}
+B { # B
+n2: rectangle label:"There"
+}
+FZ
+"$FLOWZAP" submit two.fz --bindings one.yaml --db "$FZ_TEST_PG_URI" >submit.log 2>&1 ||
+    fail "submit: $(cat submit.log)"
+# The run's owner serves lane A on a direct connection; n2 is queued for
+# lane B, whose worker's step process gets no answer (the worker's run
+# process, whose connection is silent too, is never given a run).
+"$FLOWZAP" worker --db "$FZ_TEST_PG_URI" --lane A >worker-a.log 2>&1 &
+pids+=($!)
+workera=$!
+FLOWZAP_PG_CONNECT_TIMEOUT=2 timed "$FLOWZAP" worker --db "$rloc" --lane B --lease 60 \
+    --exit-idle 8 >worker-b.log 2>&1
+[ "$rc" = 0 ] || fail "the lane B worker exited $rc"
+grep -qF "step 1 of run 1: exit status 75 " worker-b.log ||
+    fail "the step's process on a silent connection did not exit 75: $(cat worker-b.log)"
+grep -qF "flowzap worker: cannot open journal '$rmasked': the server did not answer within 2 s" \
+    worker-b.log || fail "no clear message from the step's process: $(cat worker-b.log)"
+! grep -qF "$FZ_PG_PASSWORD" worker-b.log || fail "the lane B worker printed the password"
+kill -TERM "$workera"
+wait "$workera" 2>/dev/null
+echo "a worker's step process on a silent connection: exit 75"
 echo "ok"

@@ -16,7 +16,12 @@
 #     gate waits, the gate's poll reconnects and LISTENs again: an answer
 #     given after that is woken at once;
 #  6. on SQLite the gate passes at its poll (FLOWZAP_APPROVAL_POLL_MS);
-#  7. serve on an unreachable PostgreSQL location masks its password.
+#  7. serve on an unreachable PostgreSQL location masks its password;
+#  8. serve's run page says where a step of another lane stands: waiting
+#     for a worker of its lane, then running on worker HOST/PID (that
+#     name HTML-escaped), as `runs show` does; its run's owner killed, the
+#     step is still painted running, and `flowzap resume` counts it as
+#     waited for, not among the steps it runs again.
 set -uo pipefail
 : "${FLOWZAP:?FLOWZAP must name the flowzap binary}"
 : "${FZ_SRC:?}"
@@ -272,4 +277,81 @@ grep -q "No journal at postgres://flowzap:\*\*\*@127.0.0.1:1/flowzap" page2.html
 kill "${pids[-1]}" 2>/dev/null
 wait "${pids[-1]}" 2>/dev/null
 unset 'pids[-1]'
+
+# 8. A step of lane B in a run a worker of lane A owns, on serve's page.
+cat > lanes.fz <<'EOF'
+A { # A
+n1: rectangle label:"Here"
+n1.handle(bottom) -> B.n2.handle(top)
+}
+B { # B
+n2: rectangle label:"There"
+}
+EOF
+cat > lanes.yaml <<EOF
+version: 1
+rules:
+  - match: ^Here\$
+    noop:
+  - match: ^There\$
+    exec: [sh, -c, "echo \$FZ_ATTEMPT >> $work/there; i=0; while [ ! -e $work/go ] && [ \$i -lt 600 ]; do sleep 0.1; i=\$((i+1)); done"]
+EOF
+l=$("$FLOWZAP" submit lanes.fz --bindings lanes.yaml 2>submit8.log) || fail "submit failed"
+FLOWZAP_APPROVAL_POLL_MS=200 "$FLOWZAP" worker --lane A --poll 0.2 --lease 60 >worker8a.log 2>&1 &
+pids+=($!)
+workera=$!
+queued_to() { fz_psql -c "SELECT coalesce(worker, '-') FROM step_queue WHERE run = $l"; }
+queued_is() { [ "$(queued_to)" = "$1" ]; }
+claimed() { [ -n "$(queued_to)" ] && ! queued_is -; }
+fz_wait_until 300 queued_is - || fail "n2 of run $l was not queued for lane B"
+"$FLOWZAP" serve --listen 127.0.0.1:0 >serve8.log 2>&1 &
+pids+=($!)
+servepid=$!
+for _ in $(seq 100); do grep -q "open http" serve8.log && break; sleep 0.1; done
+url=$(sed -n 's/^flowzap serve: open //p' serve8.log)
+[ -n "$url" ] || fail "serve did not start"
+base=${url%%/\?*}
+curl -s -c jar8 -b jar8 -L "$url" >/dev/null || fail "serve's runs page"
+curl -s -c jar8 -b jar8 "$base/run/$l" >run8.html || fail "serve's run page"
+grep -q "<td>in flight, waiting for a worker of lane B</td>" run8.html ||
+    fail "serve's run page does not say n2 waits for lane B: $(grep -o '<tr class="step.*' run8.html)"
+FLOWZAP_APPROVAL_POLL_MS=200 "$FLOWZAP" worker --lane B --poll 0.2 >worker8b.log 2>&1 &
+pids+=($!)
+workerb=$!
+fz_wait_until 300 claimed || fail "no worker of lane B claimed n2 of run $l"
+who=$(queued_to)
+curl -s -c jar8 -b jar8 "$base/run/$l" >run8.html || fail "serve's run page"
+grep -qF "<td>in flight, running on worker $who (lane B)</td>" run8.html ||
+    fail "serve's run page does not name worker $who: $(grep -o '<tr class="step.*' run8.html)"
+# The name a worker recorded is data on the page, never markup.
+fz_psql -c "UPDATE step_queue SET worker = '<script>alert(1)</script>/1' WHERE run = $l"
+curl -s -c jar8 -b jar8 "$base/run/$l" >run8.html || fail "serve's run page"
+grep -qF "running on worker &lt;script&gt;alert(1)&lt;/script&gt;/1 (lane B)" run8.html ||
+    fail "the worker's name is not escaped: $(grep -o 'running on worker[^<]*' run8.html)"
+! grep -q "<script>alert" run8.html || fail "the worker's name reached the page as markup"
+# The run's owner dies while the lane B worker runs n2: on the page the
+# run's owner is gone but n2 still runs (painted so); `flowzap resume`
+# waits for it and says so apart from the steps it runs again (none).
+kill -KILL "$workera"
+wait "$workera" 2>/dev/null
+owner_gone() { "$FLOWZAP" runs show "$l" 2>/dev/null | head -1 | grep -q "owner gone"; }
+fz_wait_until 300 owner_gone || fail "run $l's owner did not go"
+curl -s -c jar8 -b jar8 "$base/run/$l" >run8.html || fail "serve's run page"
+grep -q '<tr class="step st-running"><td>1</td><td>n2</td>.*<td>in flight, running on worker ' run8.html ||
+    fail "n2, run by lane B's worker, is not painted running: $(grep -o '<tr class="step.*' run8.html)"
+FLOWZAP_APPROVAL_POLL_MS=200 "$FLOWZAP" resume "$l" >resume8.log 2>&1 &
+resumepid=$!
+pids+=($resumepid)
+fz_wait_until 300 grep -q "waited for" resume8.log || fail "resume of run $l: $(cat resume8.log)"
+grep -q "^flowzap: resuming run $l: 1 step already done, 1 in flight when it stopped: 0 run again with FZ_ATTEMPT raised$" resume8.log ||
+    fail "resume's line counts a step it waits for as run again: $(cat resume8.log)"
+grep -q "^flowzap: run $l: 1 of them runs on a worker of its lane: waited for, not run again$" resume8.log ||
+    fail "resume does not say it waits for n2: $(cat resume8.log)"
+touch go
+wait "$resumepid" || fail "resume of run $l failed: $(cat resume8.log)"
+[ "$(fz_psql -c "SELECT state FROM runs WHERE id = $l")" = completed ] || fail "run $l did not complete"
+[ "$(cat there)" = 1 ] || fail "n2 ran with attempts $(cat there | tr '\n' ' '), not once"
+echo "serve: a step of lane B waiting, then running on worker $who; resume waited for it"
+kill "$servepid" "$workerb" 2>/dev/null
+wait "$servepid" "$workerb" 2>/dev/null
 echo "PASS: pg_gate"

@@ -1963,6 +1963,64 @@ static void test_journal_pg_a_run_that_ends_takes_its_queued_steps_with_it(void 
     ctx_fini(&c);
 }
 
+/* `flowzap serve` redraws a page when the data version moves: a step of
+ * another lane claimed, given back, claimed again and finished by a
+ * worker moves it each time (the page says which worker runs it); a
+ * lease's renewal, which changes nothing shown, does not. */
+static void test_journal_pg_data_version_moves_with_the_step_queue(void **state)
+{
+    fixture *f = *state;
+    run_ctx c;
+    ctx_init(&c, flow, -1);
+    int64_t id = add_run(f->j, "/w/w.fz");
+    fz_journal_recorder *rec = NULL;
+    assert_int_equal(fz_engine_start(c.e), 0);
+    assert_int_equal(fz_journal_recorder_new(f->j, id, c.g, c.e, NULL, &rec), 0);
+    fz_journal_recorder_set_remote(rec, every_task_elsewhere, NULL);
+    fz_engine_set_observer(c.e, fz_journal_recorder_observer(rec));
+    fz_journal *w = NULL, *page = NULL; /* a worker's connection, serve's */
+    assert_int_equal(fz_journal_open(f->path, FZ_JOURNAL_SYNC_FULL, NULL, &w), 0);
+    assert_int_equal(fz_journal_open(f->path, FZ_JOURNAL_SYNC_FULL, NULL, &page), 0);
+    fz_task t;
+    assert_true(fz_engine_next(c.e, &t));
+    const fz_observer *obs = fz_journal_recorder_observer(rec);
+    obs->on_start(obs->ud, &t, 1000);
+    assert_int_equal(fz_journal_recorder_status(rec), 0);
+    int64_t queued = 0, claimed = 0, renewed = 0, given_back = 0, again = 0, finished = 0;
+    char who[64];
+    assert_int_equal(fz_journal_data_version(page, &queued), 0);
+    assert_int_equal(fz_journal_step_queued(page, id, t.id, who, sizeof who), 1);
+
+    fz_journal_step_lease l;
+    assert_int_equal(fz_journal_step_claim(w, "host'<b>/1", NULL, 60000, &l), 1);
+    assert_int_equal(fz_journal_data_version(page, &claimed), 0);
+    assert_true(claimed != queued);
+    assert_int_equal(fz_journal_step_queued(page, id, t.id, who, sizeof who), 2);
+    assert_string_equal(who, "host'<b>/1");
+    assert_int_equal(fz_journal_step_renew(w, id, t.id, l.epoch, 60000), 0);
+    assert_int_equal(fz_journal_data_version(page, &renewed), 0);
+    assert_true(renewed == claimed);
+    assert_int_equal(fz_journal_step_release(w, id, t.id, l.epoch), 0);
+    assert_int_equal(fz_journal_data_version(page, &given_back), 0);
+    assert_true(given_back != claimed);
+    assert_int_equal(fz_journal_step_queued(page, id, t.id, who, sizeof who), 1);
+    assert_int_equal(fz_journal_step_claim(w, "w/2", NULL, 60000, &l), 1);
+    assert_int_equal(fz_journal_data_version(page, &again), 0);
+    assert_true(again != given_back && again != claimed);
+
+    fz_task run = t;
+    run.attempt = l.attempt;
+    fz_result r = {.answer = FZ_ANSWER_OK, .has_exit_code = 1};
+    assert_int_equal(fz_journal_step_finish_at(w, id, l.epoch, c.g, &run, &r, 5), 0);
+    assert_int_equal(fz_journal_data_version(page, &finished), 0);
+    assert_true(finished != again);
+    assert_int_equal(fz_journal_step_queued(page, id, t.id, who, sizeof who), 0);
+    fz_journal_free(page);
+    fz_journal_free(w);
+    fz_journal_recorder_free(rec);
+    ctx_fini(&c);
+}
+
 /* A read in the middle of a group ends its pipeline (the writes so far
  * are read back), the rest of the group runs one statement at a time,
  * and the group still commits as one: nothing is seen before the commit. */
@@ -2095,6 +2153,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_journal_pg_a_step_of_another_lane_is_finished_once_under_its_epoch, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_journal_pg_a_step_claimed_five_times_is_given_up_as_an_error, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_journal_pg_a_run_that_ends_takes_its_queued_steps_with_it, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_pg_data_version_moves_with_the_step_queue, setup_pg, teardown),
     };
     int failed = cmocka_run_group_tests_name("journal on SQLite", tests, NULL, NULL);
     if (!getenv("FZ_TEST_PG_URI") || !*getenv("FZ_TEST_PG_URI")) {
