@@ -117,7 +117,7 @@ for bad in 0 3601 -5 1.5 10s " 5" 99999999999999999999 "5'; DROP TABLE runs;--" 
         # shellcheck disable=SC2086
         FLOWZAP_PG_CONNECT_TIMEOUT="$bad" timed "$FLOWZAP" $cmd --db "$loc" >bad.log 2>&1
         [ "$rc" = 64 ] || fail "'flowzap $cmd' took FLOWZAP_PG_CONNECT_TIMEOUT='$bad' (exit $rc)"
-        within 0 1.5 || fail "'flowzap $cmd' with a bad value took $took s"
+        within 0 5 || fail "'flowzap $cmd' with a bad value took $took s"
         grep -q "FLOWZAP_PG_CONNECT_TIMEOUT is a number of seconds from 1 to 3600" bad.log ||
             fail "no clear message for '$bad': $(cat bad.log)"
         ! grep -q $'\e' bad.log || fail "the bad value reached the terminal unescaped"
