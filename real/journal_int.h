@@ -174,4 +174,8 @@ fz_answer fz__journal_answer_parse(const char *s);
 int fz__journal_claim_decide(fz_journal *j, int64_t id, int force, const char *state,
                              const char *owner, fz_journal_claim *out);
 
+/* The refusal of a queue operation on a store without a run queue
+ * (SQLite): sets j->msg, returns FZ_EINVAL. */
+int fz__journal_no_queue(fz_journal *j);
+
 #endif

@@ -245,10 +245,8 @@ static void rec_on_finish(void *ud, const fz_task *t, const fz_result *res, uint
 int fz_journal_step_finish_at(fz_journal *j, int64_t run, int64_t epoch, const fz_graph *g,
                               const fz_task *t, const fz_result *res, int64_t duration_ns)
 {
-    if (!j->ops->step_finish_at) {
-        snprintf(j->msg, sizeof j->msg, "steps of other lanes need a PostgreSQL journal");
-        return FZ_EINVAL;
-    }
+    if (!j->ops->step_finish_at)
+        return fz__journal_no_queue(j);
     fz_journal_recorder r;
     memset(&r, 0, sizeof r);
     r.j = j;
@@ -260,10 +258,8 @@ int fz_journal_step_finish_at(fz_journal *j, int64_t run, int64_t epoch, const f
 int fz_journal_step_give_up(fz_journal *j, int64_t run, uint32_t task, int64_t epoch,
                             const char *reason)
 {
-    if (!j->ops->step_finish_at) {
-        snprintf(j->msg, sizeof j->msg, "steps of other lanes need a PostgreSQL journal");
-        return FZ_EINVAL;
-    }
+    if (!j->ops->step_finish_at)
+        return fz__journal_no_queue(j);
     /* Only the finish's own columns: the step's row holds the rest. */
     fz_journal_step s;
     memset(&s, 0, sizeof s);

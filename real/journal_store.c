@@ -336,7 +336,7 @@ int fz_journal_signal_woken(fz_journal *j, int64_t id)
     return j->ops->signal_woken ? j->ops->signal_woken(j, id) : 0;
 }
 
-static int no_queue(fz_journal *j)
+int fz__journal_no_queue(fz_journal *j)
 {
     snprintf(j->msg, sizeof j->msg,
              "the run queue of `submit` and `worker` needs a PostgreSQL journal "
@@ -347,7 +347,7 @@ static int no_queue(fz_journal *j)
 
 int fz_journal_queue_add(fz_journal *j, int64_t id)
 {
-    return j->ops->queue_add ? j->ops->queue_add(j, id) : no_queue(j);
+    return j->ops->queue_add ? j->ops->queue_add(j, id) : fz__journal_no_queue(j);
 }
 
 int fz_journal_queue_claim(fz_journal *j, const char *worker, uint32_t lease_ms, int64_t *run,
@@ -360,7 +360,7 @@ int fz_journal_queue_claim_lanes(fz_journal *j, const char *worker, const char *
                                  uint32_t lease_ms, int64_t *run, int64_t *epoch)
 {
     return j->ops->queue_claim ? j->ops->queue_claim(j, worker, lanes, lease_ms, run, epoch)
-                               : no_queue(j);
+                               : fz__journal_no_queue(j);
 }
 
 int fz_journal_queue_claim_after(fz_journal *j, const char *worker, const char *lanes,
@@ -376,17 +376,18 @@ int fz_journal_queue_claim_after(fz_journal *j, const char *worker, const char *
 
 int fz_journal_queue_handoff(fz_journal *j, int64_t id, const char *lane)
 {
-    return j->ops->queue_handoff ? j->ops->queue_handoff(j, id, lane) : no_queue(j);
+    return j->ops->queue_handoff ? j->ops->queue_handoff(j, id, lane) : fz__journal_no_queue(j);
 }
 
 int fz_journal_queue_renew(fz_journal *j, int64_t id, int64_t epoch, uint32_t lease_ms)
 {
-    return j->ops->queue_renew ? j->ops->queue_renew(j, id, epoch, lease_ms) : no_queue(j);
+    return j->ops->queue_renew ? j->ops->queue_renew(j, id, epoch, lease_ms)
+                               : fz__journal_no_queue(j);
 }
 
 int fz_journal_queue_release(fz_journal *j, int64_t id, int64_t epoch)
 {
-    return j->ops->queue_release ? j->ops->queue_release(j, id, epoch) : no_queue(j);
+    return j->ops->queue_release ? j->ops->queue_release(j, id, epoch) : fz__journal_no_queue(j);
 }
 
 int fz_journal_queue_wait(fz_journal *j, uint32_t ms)
@@ -396,7 +397,7 @@ int fz_journal_queue_wait(fz_journal *j, uint32_t ms)
 
 int fz_journal_queue_wait_fd(fz_journal *j, uint32_t ms, int fd)
 {
-    return j->ops->queue_wait ? j->ops->queue_wait(j, ms, fd) : no_queue(j);
+    return j->ops->queue_wait ? j->ops->queue_wait(j, ms, fd) : fz__journal_no_queue(j);
 }
 
 int fz_journal_queue_step_hint(fz_journal *j)
@@ -455,24 +456,28 @@ int fz_journal_step_claim(fz_journal *j, const char *worker, const char *lanes, 
                           fz_journal_step_lease *out)
 {
     memset(out, 0, sizeof *out);
-    return j->ops->step_claim ? j->ops->step_claim(j, worker, lanes, lease_ms, out) : no_queue(j);
+    return j->ops->step_claim ? j->ops->step_claim(j, worker, lanes, lease_ms, out)
+                              : fz__journal_no_queue(j);
 }
 
 int fz_journal_step_renew(fz_journal *j, int64_t run, uint32_t task, int64_t epoch,
                           uint32_t lease_ms)
 {
-    return j->ops->step_renew ? j->ops->step_renew(j, run, task, epoch, lease_ms) : no_queue(j);
+    return j->ops->step_renew ? j->ops->step_renew(j, run, task, epoch, lease_ms)
+                              : fz__journal_no_queue(j);
 }
 
 int fz_journal_step_release(fz_journal *j, int64_t run, uint32_t task, int64_t epoch)
 {
-    return j->ops->step_release ? j->ops->step_release(j, run, task, epoch) : no_queue(j);
+    return j->ops->step_release ? j->ops->step_release(j, run, task, epoch)
+                                : fz__journal_no_queue(j);
 }
 
 int fz_journal_step_refused(fz_journal *j, int64_t run, uint32_t task, int64_t epoch,
                             const char *reason)
 {
-    return j->ops->step_refused ? j->ops->step_refused(j, run, task, epoch, reason) : no_queue(j);
+    return j->ops->step_refused ? j->ops->step_refused(j, run, task, epoch, reason)
+                                : fz__journal_no_queue(j);
 }
 
 int fz_journal_step_queued(fz_journal *j, int64_t run, uint32_t task, char *worker, size_t n)
