@@ -31,6 +31,7 @@
 #include "cli/options.h"
 #include "cli/runjournal.h"
 #include "cli/runrequest.h"
+#include "core/alloc.h"
 #include "core/status.h"
 #include "core/term.h"
 #include "core/utf8.h"
@@ -61,25 +62,6 @@ static int refused_status(int code)
            code == FZ_EXIT_SECRET || code == FZ_EXIT_USAGE;
 }
 
-/* s copied into buf (size n > 0) as well-formed UTF-8, a bad byte as '?',
- * cut before a sequence that does not fit: text a journal takes. */
-static void utf8_copy(char *buf, size_t n, const char *s)
-{
-    size_t o = 0, len = strlen(s);
-    for (size_t i = 0; i < len;) {
-        size_t k = fz_utf8_seq(s + i, len - i);
-        if (o + (k ? k : 1) >= n)
-            break;
-        if (k)
-            memcpy(buf + o, s + i, k);
-        else
-            buf[o] = '?';
-        o += k ? k : 1;
-        i += k ? k : 1;
-    }
-    buf[o] = '\0';
-}
-
 /* In the step's process, which refused claimed step c with status: the
  * lease is given back at once with why (the process's last message), so
  * that the next claim need not wait for it to run out. On j, or on a
@@ -88,7 +70,7 @@ static void record_refusal(const fz_cli_steps *ss, fz_journal *j, const fz_journ
                            int status)
 {
     char why[512], msg[400];
-    utf8_copy(msg, sizeof msg, fz_cli_last_error());
+    snprintf(msg, sizeof msg, "%s", fz_cli_last_error());
     if (!msg[0]) {
         /* No message of its own (a workflow's diagnostics): the status. */
         const char *text = "refused";
@@ -100,12 +82,18 @@ static void record_refusal(const fz_cli_steps *ss, fz_journal *j, const fz_journ
         snprintf(msg, sizeof msg, "exit status %d (%s)", status, text);
     }
     snprintf(why, sizeof why, "worker %.80s: %s", ss->me, msg);
+    /* Text a journal takes: a byte that is no UTF-8 (or a sequence the
+     * bounds above cut) becomes U+FFFD. */
+    size_t wl = 0;
+    char *text = fz_utf8_repair(NULL, why, strlen(why), &wl);
     fz_journal *own = NULL;
     if (!j && fz_journal_open(ss->loc, FZ_JOURNAL_SYNC_FULL, NULL, &own) == 0)
         j = own;
-    if (j && fz_journal_step_refused(j, c->run, c->task, c->epoch, why) != 0)
+    if (j && text && fz_journal_step_refused(j, c->run, c->task, c->epoch, text) != 0)
         fz_cli_error("run %lld, step %u: %s", (long long)c->run, c->task, fz_journal_errmsg(j));
     fz_journal_free(own);
+    if (text)
+        fz_free(NULL, text, wl + 1);
 }
 
 /* In the step's process: the run's recorded command line, in its
